@@ -1,0 +1,20 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+export const ROLES = ['admin', 'ops_manager', 'reviewer', 'legal', 'oncall', 'analyst', 'ingest'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const Operator = defineEntity({
+  name: 'Operator',
+  tableName: 'operators',
+  properties: {
+    id: p.uuid().primary(),
+    name: p.string(),
+    email: p.string().unique(),
+    roles: p.array().$type<Role[]>(),
+    tokenHash: p.string().unique().hidden(),
+    disabled: p.boolean().default(false),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type Operator = InferEntity<typeof Operator>;

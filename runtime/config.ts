@@ -1,0 +1,76 @@
+import ms from 'ms';
+import { z } from 'zod';
+
+/** A duration in the `ms` notation people write in env files: '24h', '14d', '30m', '10s'. */
+const duration = z.string().refine((s) => typeof ms(s as ms.StringValue) === 'number', {
+  message: "must be a duration such as '10s', '30m', '24h' or '14d'",
+});
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+const url = (protocols: string[]) =>
+  z.string().refine((s) => URL.canParse(s) && protocols.includes(new URL(s).protocol), {
+    message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  });
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const envSchema = z.object({
+  PORT: port.default(3000),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OPSFLOW_DATA_DIR: z.string().min(1).default('.data'),
+  OPSFLOW_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  EMBEDDED_DB_PORT: port.default(5433),
+
+  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('opsflow'),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  TEMPORAL_UI_URL: url(['http:', 'https:']).optional(),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_DEV_UI_PORT: port.default(8233),
+  API_TEMPORAL_DEADLINE: duration.default('10s'),
+
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  MAIL_FROM: z.string().min(3).default('opsflow <opsflow@localhost>'),
+  MAIL_CATCHER_SMTP_PORT: port.default(1025),
+  MAIL_CATCHER_HTTP_PORT: port.default(1080),
+
+  CONTENT_BANNED_WORDS: csv.default([]),
+  CONTENT_ALLOWED_LINK_DOMAINS: csv.default([]),
+  CONTENT_TITLE_MAX: z.coerce.number().int().min(1).default(120),
+  CONTENT_BODY_MIN: z.coerce.number().int().min(0).default(20),
+  CONTENT_BODY_MAX: z.coerce.number().int().min(1).default(20000),
+  WEBHOOK_TIMEOUT: duration.default('10s'),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment once; a bad value stops the process with the variable named. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+export function durationMs(value: string): number {
+  return ms(value as ms.StringValue);
+}
+
+export function publicUrl(config: Config): string {
+  return config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+}
