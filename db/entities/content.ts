@@ -23,6 +23,7 @@ export const Content = defineEntity({
     publishedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()),
+    version: p.integer().default(0),
   },
 });
 export type Content = InferEntity<typeof Content>;

@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-export const EMAIL_STATUSES = ['pending', 'sending', 'sent', 'skipped'] as const;
+export const EMAIL_STATUSES = ['pending', 'sending', 'sent', 'skipped', 'failed'] as const;
 
 /** The send ledger: one row per idempotency key (workflow id + step), so a step never mails twice. */
 export const EmailOutbox = defineEntity({

@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { Role } from '../../workflows/lib/actors.ts';
 
-export const ROLES = ['admin', 'ops_manager', 'reviewer', 'legal', 'oncall', 'analyst', 'ingest'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '../../workflows/lib/actors.ts';
 
 export const Operator = defineEntity({
   name: 'Operator',

@@ -28,6 +28,8 @@ export const Task = defineEntity({
     escalatedAt: p.datetime().nullable(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
+    /** Written by the workflow; an upsert keeps the highest, so a late retry cannot undo a newer change. */
+    version: p.integer().default(0),
   },
   indexes: [{ properties: ['entityType', 'entityId'] }, { properties: ['candidateRole', 'status'] }],
 });

@@ -1,0 +1,64 @@
+// Automated content checks: pure rules over title and body, configured from the environment.
+import type { CheckFinding, CheckResult } from '../workflows/content.rules.ts';
+
+export interface CheckRules {
+  bannedWords: string[];
+  /** Link hosts allowed (a subdomain of a listed domain is allowed too); every other link is flagged. */
+  allowedLinkDomains: string[];
+  titleMax: number;
+  bodyMin: number;
+  bodyMax: number;
+}
+
+const PERSONAL_DATA: { label: string; pattern: RegExp }[] = [
+  { label: 'an email address', pattern: /[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}/i },
+  { label: 'a mainland China ID number', pattern: /(?<!\d)\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dXx])/ },
+  { label: 'a US social security number', pattern: /(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)/ },
+  { label: 'a mobile phone number', pattern: /(?<![\d+])(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)/ },
+  { label: 'a phone number', pattern: /(?<![\w+])\+\d{1,3}[\s-]?(?:\(\d{1,4}\)[\s-]?)?\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\d)/ },
+];
+
+const LINK = /\bhttps?:\/\/[^\s<>"')\]]+/gi;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function hostAllowed(host: string, allowed: string[]): boolean {
+  const h = host.toLowerCase();
+  return allowed.some((d) => h === d.toLowerCase() || h.endsWith(`.${d.toLowerCase()}`));
+}
+
+export function checkContent(rules: CheckRules, { title, body }: { title: string; body: string }): CheckResult {
+  const findings: CheckFinding[] = [];
+  const text = `${title}\n${body}`;
+
+  for (const word of rules.bannedWords) {
+    // Word boundaries for Latin words; plain containment for CJK, which has no spaces between words.
+    const pattern = /^[\w-]+$/.test(word) ? new RegExp(`\\b${escapeRegExp(word)}\\b`, 'i') : new RegExp(escapeRegExp(word), 'i');
+    if (pattern.test(text)) findings.push({ rule: 'banned_word', severity: 'block', message: `contains the banned word "${word}"` });
+  }
+  if (title.length > rules.titleMax) {
+    findings.push({ rule: 'length', severity: 'block', message: `title is ${title.length} characters; at most ${rules.titleMax}` });
+  }
+  if (body.length < rules.bodyMin) {
+    findings.push({ rule: 'length', severity: 'block', message: `body is ${body.length} characters; at least ${rules.bodyMin}` });
+  }
+  if (body.length > rules.bodyMax) {
+    findings.push({ rule: 'length', severity: 'block', message: `body is ${body.length} characters; at most ${rules.bodyMax}` });
+  }
+  for (const link of new Set(text.match(LINK) ?? [])) {
+    const host = URL.canParse(link) ? new URL(link).hostname : link;
+    if (!hostAllowed(host, rules.allowedLinkDomains)) {
+      findings.push({ rule: 'link', severity: 'flag', message: `links to ${host}, which is not on the allow-list` });
+    }
+  }
+  // Links are reported above; strip them so an address inside a URL is not also reported as personal data.
+  const withoutLinks = text.replace(LINK, ' ');
+  for (const { label, pattern } of PERSONAL_DATA) {
+    if (pattern.test(withoutLinks)) findings.push({ rule: 'personal_data', severity: 'flag', message: `appears to contain ${label}` });
+  }
+
+  const outcome = findings.some((f) => f.severity === 'block') ? 'block' : findings.length ? 'flag' : 'pass';
+  return { outcome, findings };
+}

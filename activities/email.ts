@@ -1,0 +1,113 @@
+// sendEmail over nodemailer, exactly once per idempotency key through the email_outbox ledger.
+import { ApplicationFailure } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
+import type { Transporter } from 'nodemailer';
+import type { Orm } from '../db/orm.ts';
+import { textArray } from '../db/sql.ts';
+import type { Role } from '../workflows/lib/actors.ts';
+import { render, type TemplateData, type TemplateName } from './templates.ts';
+
+export type Recipient = { operatorId: string } | { role: Role } | { address: string; name?: string };
+
+export interface EmailRequest<T extends TemplateName = TemplateName> {
+  /** Workflow id + step: the same key never sends twice. */
+  idempotencyKey: string;
+  to: Recipient[];
+  template: T;
+  data: TemplateData<T>;
+}
+
+export interface EmailResult {
+  status: 'sent' | 'skipped' | 'duplicate';
+  messageId: string;
+  recipients: string[];
+}
+
+export interface EmailDeps {
+  orm: Orm;
+  mailer: Transporter;
+  from: string;
+  publicUrl: string;
+}
+
+/** A sending lease: a crashed attempt's claim lapses after this, and a retry may send. */
+const LEASE = '2 minutes';
+
+/** The Message-ID is derived from the key, so even a send repeated after a crash is recognisably the same mail. */
+export function messageIdFor(key: string, from: string): string {
+  const domain = /@([^>\s]+)/.exec(from)?.[1] ?? 'opsflow.local';
+  return `<${createHash('sha256').update(key).digest('hex').slice(0, 40)}@${domain}>`;
+}
+
+export function createEmailActivities({ orm, mailer, from, publicUrl }: EmailDeps) {
+  async function resolve(to: Recipient[]): Promise<string[]> {
+    const conn = orm.em.fork().getConnection();
+    const addresses = new Set<string>();
+    for (const r of to) {
+      if ('address' in r) addresses.add(r.address);
+      else if ('operatorId' in r) {
+        const rows = await conn.execute<{ email: string }[]>(
+          'select email from operators where id = ? and not disabled', [r.operatorId]);
+        rows.forEach((x) => addresses.add(x.email));
+      } else {
+        const rows = await conn.execute<{ email: string }[]>(
+          'select email from operators where ? = any(roles) and not disabled order by email', [r.role]);
+        rows.forEach((x) => addresses.add(x.email));
+      }
+    }
+    return [...addresses];
+  }
+
+  return {
+    async sendEmail(request: EmailRequest): Promise<EmailResult> {
+      const conn = orm.em.fork().getConnection();
+      const key = request.idempotencyKey;
+      const messageId = messageIdFor(key, from);
+      const recipients = await resolve(request.to);
+      const mail = render(request.template, request.data as never, { publicUrl });
+      const workflowId = key.includes(':') ? key.slice(0, key.lastIndexOf(':')) : null;
+
+      await conn.execute(
+        `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, created_at)
+         values (?, ?, ?, ?, ?, ?, ?, now()) on conflict (idempotency_key) do nothing`,
+        [key, messageId, workflowId, request.template, textArray(recipients),
+          mail.subject, recipients.length ? 'pending' : 'skipped'],
+      );
+      const claimed = await conn.execute<{ id: number }[]>(
+        `update email_outbox set status = 'sending', lease_until = now() + interval '${LEASE}', attempts = attempts + 1
+         where idempotency_key = ? and (status = 'pending' or (status = 'sending' and lease_until < now()))
+         returning id`, [key]);
+      if (claimed.length === 0) {
+        const [row] = await conn.execute<{ status: string; recipients: string[] }[]>(
+          'select status, recipients from email_outbox where idempotency_key = ?', [key]);
+        if (row?.status === 'sent') return { status: 'duplicate', messageId, recipients: row.recipients };
+        if (row?.status === 'skipped') return { status: 'skipped', messageId, recipients: [] };
+        throw new Error(`email ${key} is being sent by another attempt; retrying after its lease`);
+      }
+
+      try {
+        await mailer.sendMail({
+          from,
+          to: recipients,
+          subject: mail.subject,
+          text: mail.text,
+          html: mail.html,
+          messageId,
+          headers: { 'X-Opsflow-Idempotency-Key': key },
+        });
+      } catch (err) {
+        const error = err as Error & { responseCode?: number };
+        const permanent = typeof error.responseCode === 'number' && error.responseCode >= 500;
+        await conn.execute(
+          `update email_outbox set status = ?, lease_until = null, last_error = ? where idempotency_key = ?`,
+          [permanent ? 'failed' : 'pending', error.message, key]);
+        if (permanent) throw ApplicationFailure.nonRetryable(`mail server refused ${key}: ${error.message}`, 'EmailRejected');
+        throw err;
+      }
+      await conn.execute(
+        `update email_outbox set status = 'sent', sent_at = now(), lease_until = null, last_error = null where idempotency_key = ?`,
+        [key]);
+      return { status: 'sent', messageId, recipients };
+    },
+  };
+}

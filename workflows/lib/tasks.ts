@@ -1,0 +1,231 @@
+// The human task: every family opens tasks through this inbox, waits for decisions with an SLA, escalates, closes.
+import type { Duration } from '@temporalio/common';
+import { condition, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { createTaskActivities } from '../../activities/tasks.ts';
+import { claimTask, completeTask, releaseTask, type CompleteTaskArgs } from '../messages.ts';
+import { hasRole, type Actor, type Role } from './actors.ts';
+import { profiles } from './activity-profiles.ts';
+import { audit } from './audit.ts';
+import { conflict, forbidden, notFound, unprocessable } from './failures.ts';
+import { notify } from './notify.ts';
+import { durationToMs } from './time.ts';
+
+const { saveTask } = proxyActivities<ReturnType<typeof createTaskActivities>>(profiles.db);
+
+export const TASK_PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
+export type TaskPriority = (typeof TASK_PRIORITIES)[number];
+export type TaskStatus = 'open' | 'escalated' | 'completed' | 'cancelled';
+
+/** The task as the API and the inbox table see it (ISO times, plain data). */
+export interface TaskView {
+  id: string;
+  workflowId: string;
+  kind: string;
+  title: string;
+  entityType: string;
+  entityId: string;
+  candidateRole: Role;
+  assigneeId: string | null;
+  priority: TaskPriority;
+  dueAt: string | null;
+  decisions: string[];
+  payload: Record<string, unknown>;
+  status: TaskStatus;
+  decision: string | null;
+  decidedBy: string | null;
+  comment: string | null;
+  decidedAt: string | null;
+  escalatedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Increases with every change; the inbox table keeps the highest, so late writes cannot undo newer ones. */
+  version: number;
+}
+
+export interface TaskSpec {
+  kind: string;
+  title: string;
+  entity: { type: string; id: string };
+  candidateRole: Role;
+  priority: TaskPriority;
+  decisions: readonly string[];
+  payload?: Record<string, unknown>;
+  /** When the SLA passes the task escalates (email to `escalationRole`, status escalated) and keeps waiting. */
+  sla?: Duration;
+  escalationRole?: Role;
+  /** A family rule on who may claim or decide (four-eyes, no self-approval): a refusal reason, or undefined. */
+  eligible?: (actor: Actor, task: TaskView, decision?: string) => string | undefined;
+}
+
+interface Entry {
+  view: TaskView;
+  spec: TaskSpec;
+}
+
+const isClosed = (t: TaskView) => t.status === 'completed' || t.status === 'cancelled';
+const nowIso = () => new Date(Date.now()).toISOString();
+
+export class TaskInbox {
+  private readonly entries = new Map<string, Entry>();
+
+  /** Registers the task updates; call once, at the top of the workflow. */
+  constructor() {
+    setHandler(claimTask, async ({ taskId, actor }) => this.change(taskId, actor, 'task.claimed', (t) => {
+      t.assigneeId = actor.id;
+    }), {
+      validator: ({ taskId, actor }) => {
+        const { view, spec } = this.decidable(taskId, actor);
+        if (view.assigneeId === actor.id) return;
+        this.refuseIneligible(spec, view, actor);
+      },
+    });
+    setHandler(releaseTask, async ({ taskId, actor }) => this.change(taskId, actor, 'task.released', (t) => {
+      t.assigneeId = null;
+    }), {
+      validator: ({ taskId, actor }) => {
+        const { view } = this.get(taskId);
+        if (isClosed(view)) throw conflict(`task ${taskId} is already ${view.status}`);
+        if (view.assigneeId === null) throw conflict(`task ${taskId} is not claimed`);
+        if (view.assigneeId !== actor.id && !hasRole(actor, 'admin')) {
+          throw forbidden('only the assignee or an admin may release this task');
+        }
+      },
+    });
+    setHandler(completeTask, async (args) => this.change(args.taskId, args.actor, 'task.completed', (t) => {
+      t.status = 'completed';
+      t.decision = args.decision;
+      t.comment = args.comment ?? null;
+      t.decidedBy = args.actor.id;
+      t.decidedAt = nowIso();
+      t.assigneeId = args.actor.id;
+    }, { decision: args.decision, comment: args.comment ?? null }), {
+      validator: (args: CompleteTaskArgs) => {
+        const { view, spec } = this.decidable(args.taskId, args.actor);
+        if (!spec.decisions.includes(args.decision)) {
+          throw unprocessable(`decision must be one of: ${spec.decisions.join(', ')}`);
+        }
+        this.refuseIneligible(spec, view, args.actor, args.decision);
+      },
+    });
+  }
+
+  /** Opens a task: writes it to the inbox and starts its SLA clock. */
+  async open(spec: TaskSpec): Promise<TaskView> {
+    const created = nowIso();
+    const slaMs = spec.sla === undefined ? undefined : durationToMs(spec.sla);
+    const view: TaskView = {
+      id: uuid4(),
+      workflowId: workflowInfo().workflowId,
+      kind: spec.kind,
+      title: spec.title,
+      entityType: spec.entity.type,
+      entityId: spec.entity.id,
+      candidateRole: spec.candidateRole,
+      assigneeId: null,
+      priority: spec.priority,
+      dueAt: slaMs === undefined ? null : new Date(Date.now() + slaMs).toISOString(),
+      decisions: [...spec.decisions],
+      payload: spec.payload ?? {},
+      status: 'open',
+      decision: null,
+      decidedBy: null,
+      comment: null,
+      decidedAt: null,
+      escalatedAt: null,
+      createdAt: created,
+      updatedAt: created,
+      version: 1,
+    };
+    this.entries.set(view.id, { view, spec });
+    await saveTask(view);
+    await audit('task.opened', spec.entity, { taskId: view.id, kind: spec.kind, candidateRole: spec.candidateRole });
+    if (slaMs !== undefined) void this.watchSla(view, spec, slaMs);
+    return view;
+  }
+
+  /** Resolves when the task is decided or cancelled. */
+  async decided(taskId: string): Promise<TaskView> {
+    const { view } = this.get(taskId);
+    await condition(() => isClosed(view));
+    return view;
+  }
+
+  /** Closes a task nobody needs to decide any more (the process moved on). */
+  async cancel(taskId: string, reason: string): Promise<void> {
+    const { view, spec } = this.get(taskId);
+    if (isClosed(view)) return;
+    view.status = 'cancelled';
+    view.comment = reason;
+    this.touch(view);
+    await saveTask({ ...view });
+    await audit('task.cancelled', spec.entity, { taskId, reason });
+  }
+
+  async cancelOpen(reason: string): Promise<void> {
+    await Promise.all(this.list().filter((t) => !isClosed(t)).map((t) => this.cancel(t.id, reason)));
+  }
+
+  list(): TaskView[] {
+    return [...this.entries.values()].map((e) => e.view);
+  }
+
+  private async watchSla(view: TaskView, spec: TaskSpec, slaMs: number): Promise<void> {
+    if (await condition(() => isClosed(view), slaMs)) return;
+    view.status = 'escalated';
+    view.escalatedAt = nowIso();
+    this.touch(view);
+    await saveTask({ ...view });
+    const role = spec.escalationRole ?? 'ops_manager';
+    await audit('task.escalated', spec.entity, { taskId: view.id, escalatedTo: role, dueAt: view.dueAt });
+    await notify(`task-escalated:${view.id}`, [{ role }], 'taskEscalated', {
+      taskId: view.id,
+      taskTitle: view.title,
+      candidateRole: view.candidateRole,
+      dueAt: view.dueAt ?? view.escalatedAt,
+    });
+  }
+
+  private async change(
+    taskId: string,
+    actor: Actor,
+    action: string,
+    mutate: (t: TaskView) => void,
+    details: Record<string, unknown> = {},
+  ): Promise<TaskView> {
+    const { view, spec } = this.get(taskId);
+    mutate(view); // before any await: later validators see the new state
+    this.touch(view);
+    const snapshot = { ...view };
+    await saveTask(snapshot);
+    await audit(action, spec.entity, { taskId, ...details }, actor);
+    return snapshot;
+  }
+
+  private touch(view: TaskView): void {
+    view.updatedAt = nowIso();
+    view.version += 1;
+  }
+
+  private get(taskId: string): Entry {
+    const entry = this.entries.get(taskId);
+    if (!entry) throw notFound(`task ${taskId} does not belong to this workflow`);
+    return entry;
+  }
+
+  /** Common checks before a claim or a decision: open, not someone else's, actor holds the role. */
+  private decidable(taskId: string, actor: Actor): Entry {
+    const entry = this.get(taskId);
+    const { view } = entry;
+    if (isClosed(view)) throw conflict(`task ${taskId} is already ${view.status}`);
+    if (view.assigneeId !== null && view.assigneeId !== actor.id) {
+      throw conflict(`task ${taskId} is claimed by another operator`);
+    }
+    if (!hasRole(actor, view.candidateRole)) throw forbidden(`task ${taskId} needs the ${view.candidateRole} role`);
+    return entry;
+  }
+
+  private refuseIneligible(spec: TaskSpec, view: TaskView, actor: Actor, decision?: string): void {
+    const reason = spec.eligible?.(actor, view, decision);
+    if (reason) throw forbidden(reason);
+  }
+}
