@@ -196,8 +196,8 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
     return { stage: state.stage, revision: state.revision, publishedAt: state.publishedAt, rejectionReason: state.rejectionReason };
   };
 
+  // The API audited the submission; the workflow audits its own decisions from here on.
   state.history.push({ at: now(), event: 'submitted', actorId: input.authorId });
-  await audit('content.submitted', entity, { tier: state.tier, channels: state.channels });
 
   // Review rounds: checks, then reviewers by tier, then revisions until approved, rejected or out of rounds.
   for (;;) {

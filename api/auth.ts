@@ -1,0 +1,24 @@
+import type { RequestHandler } from 'express';
+import { Operator } from '../db/entities/index.ts';
+import type { Orm } from '../db/orm.ts';
+import type { Actor } from '../workflows/lib/actors.ts';
+import { unauthorized } from './errors.ts';
+import { hashToken } from './tokens.ts';
+
+/**
+ * Resolves `Authorization: Bearer <token>` to the operator in `res.locals.actor`. A missing header leaves it unset
+ * (public routes still work; others answer 401); a bad or disabled token is refused at once.
+ */
+export function authenticate(orm: Orm): RequestHandler {
+  return async (req, res, next) => {
+    const header = req.get('authorization');
+    if (!header) return next();
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw unauthorized('the Authorization header must be "Bearer <token>"');
+    const operator = await orm.em.fork().findOne(Operator, { tokenHash: hashToken(match[1]!) });
+    if (!operator || operator.disabled) throw unauthorized('the token is not valid');
+    const actor: Actor = { id: operator.id, name: operator.name, roles: operator.roles };
+    res.locals.actor = actor;
+    next();
+  };
+}

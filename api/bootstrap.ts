@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import { appendAudit } from '../activities/audit.ts';
+import { Operator } from '../db/entities/index.ts';
+import type { Orm } from '../db/orm.ts';
+import { hashToken, newToken } from './tokens.ts';
+
+export const BOOTSTRAP_ADMIN_EMAIL = 'admin@opsflow.local';
+
+/**
+ * The first admin. OPSFLOW_ADMIN_TOKEN, when given, is that admin's token (set again on every start, so the
+ * variable stays authoritative); otherwise a token is generated on first start and returned once to be printed.
+ */
+export async function ensureAdmin(orm: Orm, configured?: string): Promise<{ token?: string; created: boolean }> {
+  const em = orm.em.fork();
+  const existing = await em.findOne(Operator, { email: BOOTSTRAP_ADMIN_EMAIL });
+  if (existing) {
+    if (configured && existing.tokenHash !== hashToken(configured)) {
+      existing.tokenHash = hashToken(configured);
+      existing.disabled = false;
+      await em.flush();
+      await appendAudit(orm, { actorType: 'system', actorId: null, action: 'operator.token_set_from_env', entityType: 'operator', entityId: existing.id });
+    }
+    return { created: false };
+  }
+  const token = configured ?? newToken();
+  const admin = em.create(Operator, {
+    id: randomUUID(), name: 'Administrator', email: BOOTSTRAP_ADMIN_EMAIL, roles: ['admin'], tokenHash: hashToken(token), disabled: false,
+  });
+  await em.flush();
+  await appendAudit(orm, { actorType: 'system', actorId: null, action: 'operator.bootstrap_admin', entityType: 'operator', entityId: admin.id });
+  return { created: true, ...(configured ? {} : { token }) };
+}

@@ -1,0 +1,121 @@
+// The one error middleware: every failure becomes `{error: {code, message, fields?}}` with the right status.
+import {
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ErrorRequestHandler } from 'express';
+import { z } from 'zod';
+import type { Logger } from '../runtime/logger.ts';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly fields?: FieldError[];
+  constructor(status: number, code: string, message: string, fields?: FieldError[]) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    if (fields) this.fields = fields;
+  }
+}
+
+export const badRequest = (message: string, fields?: FieldError[]) => new HttpError(400, 'bad_request', message, fields);
+export const unauthorized = (message = 'a valid bearer token is required') => new HttpError(401, 'unauthorized', message);
+export const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
+export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} was not found`);
+export const conflict = (message: string) => new HttpError(409, 'conflict', message);
+export const unprocessable = (message: string, fields?: FieldError[]) =>
+  new HttpError(422, 'unprocessable', message, fields);
+
+export function zodFields(error: z.ZodError, prefix?: string): FieldError[] {
+  return error.issues.map((i) => {
+    const path = i.path.map((p, n) => (typeof p === 'number' ? `[${p}]` : n === 0 ? String(p) : `.${String(p)}`)).join('');
+    const field = [prefix, path].filter(Boolean).join('.') || (prefix ?? 'body');
+    const message = i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message;
+    return { field, message };
+  });
+}
+
+/** Failure types raised on purpose by workflows (workflows/lib/failures.ts) and what they mean over HTTP. */
+const FAILURE_STATUS: Record<string, [number, string]> = {
+  NotFound: [404, 'not_found'],
+  Conflict: [409, 'conflict'],
+  Forbidden: [403, 'forbidden'],
+  Unprocessable: [422, 'unprocessable'],
+};
+
+// gRPC status codes from the Temporal service.
+const GRPC = { DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, FAILED_PRECONDITION: 9, UNAVAILABLE: 14, CANCELLED: 1 };
+
+export function toHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof z.ZodError) return badRequest('the request is invalid', zodFields(err));
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure && cause.type && FAILURE_STATUS[cause.type]) {
+      const [status, code] = FAILURE_STATUS[cause.type]!;
+      return new HttpError(status, code, cause.message);
+    }
+    return conflict(cause?.message ?? err.message);
+  }
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return new HttpError(504, 'timeout', 'no worker answered before the deadline; nothing was decided, try again');
+  }
+  if (err instanceof WorkflowNotFoundError) {
+    return conflict('the process behind this item has already finished');
+  }
+  if (err instanceof WorkflowExecutionAlreadyStartedError) return conflict('this process is already running');
+  const grpc = grpcCode(err);
+  if (grpc === GRPC.DEADLINE_EXCEEDED || grpc === GRPC.CANCELLED) {
+    return new HttpError(504, 'timeout', 'no worker answered before the deadline; try again');
+  }
+  if (grpc === GRPC.UNAVAILABLE) return new HttpError(503, 'unavailable', 'the workflow service is unavailable');
+  if (grpc === GRPC.NOT_FOUND) return conflict('the process behind this item has already finished');
+  if (grpc === GRPC.FAILED_PRECONDITION) return conflict(errorMessage(err));
+  const status = (err as { status?: number; statusCode?: number })?.status ?? (err as { statusCode?: number })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // body-parser: malformed JSON, payload too large, unsupported charset.
+    const type = (err as { type?: string }).type;
+    const message = type === 'entity.parse.failed' ? 'the body is not valid JSON' : errorMessage(err);
+    return new HttpError(status, status === 413 ? 'too_large' : 'bad_request', message);
+  }
+  return undefined;
+}
+
+function grpcCode(err: unknown): number | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (e instanceof ServiceError || (e as { code?: unknown }).code !== undefined) {
+      const code = (e as { code?: unknown }).code ?? ((e as ServiceError).cause as { code?: unknown } | undefined)?.code;
+      if (typeof code === 'number') return code;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function errorMiddleware(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const http = toHttpError(err);
+    if (!http) {
+      log.error({ err, method: req.method, path: req.path }, 'unhandled error');
+      res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
+      return;
+    }
+    if (http.status >= 500) log.warn({ err, path: req.path }, http.message);
+    res.status(http.status).json({ error: { code: http.code, message: http.message, ...(http.fields ? { fields: http.fields } : {}) } });
+  };
+}

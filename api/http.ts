@@ -1,0 +1,90 @@
+// Route declarations: each route names who may call it and the zod schemas of its input and output; the same
+// declarations validate requests and produce the OpenAPI document.
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import type { Actor, Role } from '../workflows/lib/actors.ts';
+import { badRequest, forbidden, unauthorized, zodFields } from './errors.ts';
+
+export type Access = readonly Role[] | 'any' | 'public';
+
+export interface RouteSpec<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  path: string;
+  summary: string;
+  tag: string;
+  /** Roles allowed to call the route ('any' = any authenticated operator); object checks happen in the handler. */
+  access: Access;
+  params?: P;
+  query?: Q;
+  body?: B;
+  status?: number;
+  response?: z.ZodType;
+  /** Statuses the route may answer besides success, for the document. */
+  errors?: number[];
+}
+
+export interface RouteContext<P, Q, B> {
+  req: Request;
+  res: Response;
+  params: P;
+  query: Q;
+  body: B;
+  actor: Actor;
+}
+
+export class RouteRegistry {
+  readonly routes: RouteSpec[] = [];
+}
+
+function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.infer<T> {
+  if (!schema) return undefined as z.infer<T>;
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) {
+    throw badRequest(`invalid ${where}`, zodFields(result.error, where === 'body' ? undefined : where));
+  }
+  return result.data;
+}
+
+export function authorize(actor: Actor | undefined, access: Access): Actor {
+  if (access === 'public') return actor as Actor;
+  if (!actor) throw unauthorized();
+  if (access === 'any') return actor;
+  if (!access.some((r) => actor.roles.includes(r))) {
+    throw forbidden(`this needs one of the roles: ${access.join(', ')}`);
+  }
+  return actor;
+}
+
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+  router: Router,
+  registry: RouteRegistry,
+  spec: RouteSpec<P, Q, B>,
+  handler: (ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<unknown>,
+): void {
+  registry.routes.push(spec as unknown as RouteSpec);
+  router[spec.method](spec.path, async (req: Request, res: Response) => {
+    const actor = authorize(res.locals.actor as Actor | undefined, spec.access);
+    const params = parse(spec.params, req.params, 'path');
+    const query = parse(spec.query, req.query, 'query');
+    if (spec.body && req.body === undefined) throw badRequest('a JSON body is required (Content-Type: application/json)');
+    const body = parse(spec.body, req.body, 'body');
+    const result = await handler({ req, res, params, query, body, actor });
+    if (res.headersSent) return;
+    // A handler may set a non-200 status itself (health answers 503 with a body).
+    const status = res.statusCode !== 200 ? res.statusCode : spec.status;
+    if (result === undefined) res.status(status ?? 204).end();
+    else res.status(status ?? 200).json(result);
+  });
+}
+
+/** Page parameters shared by list routes. */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+};
+
+export const idParams = z.object({ id: z.uuid() }).strict();

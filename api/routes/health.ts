@@ -1,0 +1,32 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ApiDeps } from '../app.ts';
+import { defineRoute, type RouteRegistry } from '../http.ts';
+import { withDeadline } from '../temporal.ts';
+
+const check = z.object({ ok: z.boolean(), error: z.string().optional() });
+
+export function healthRouter({ orm, temporal }: ApiDeps, registry: RouteRegistry): Router {
+  const router = Router();
+  defineRoute(router, registry, {
+    method: 'get', path: '/health', tag: 'health', summary: 'PostgreSQL and Temporal reachability (503 when one is down)',
+    access: 'public', response: z.object({ ok: z.boolean(), postgres: check, temporal: check }), errors: [503],
+  }, async ({ res }) => {
+    const probe = async (f: () => Promise<unknown>) => {
+      try {
+        await f();
+        return { ok: true };
+      } catch (err) {
+        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    };
+    const [postgres, temporalCheck] = await Promise.all([
+      probe(() => orm.em.fork().getConnection().execute('select 1')),
+      probe(() => withDeadline(temporal, 3000, () => temporal.workflowService.getSystemInfo({}))),
+    ]);
+    const ok = postgres.ok && temporalCheck.ok;
+    res.status(ok ? 200 : 503);
+    return { ok, postgres, temporal: temporalCheck };
+  });
+  return router;
+}

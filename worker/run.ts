@@ -1,0 +1,35 @@
+// Runs a worker until it is shut down: used by worker/main.ts and runtime/start.ts.
+import { NativeConnection } from '@temporalio/worker';
+import type { Transporter } from 'nodemailer';
+import type { Orm } from '../db/orm.ts';
+import type { Config } from '../runtime/config.ts';
+import { activityDeps } from '../runtime/deps.ts';
+import { temporalConnectionOptions } from '../runtime/temporal.ts';
+import { createWorker } from './worker.ts';
+
+export interface RunningWorker {
+  /** Stops polling, lets in-flight tasks finish (up to the grace time), then closes the connection. */
+  shutdown(): Promise<void>;
+  /** Settles when the worker stops, or rejects when it fails. */
+  done: Promise<void>;
+}
+
+export async function runWorker({ config, orm, mailer, temporalAddress }: {
+  config: Config; orm: Orm; mailer: Transporter; temporalAddress: string;
+}): Promise<RunningWorker> {
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config, temporalAddress));
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: activityDeps(config, orm, mailer),
+  });
+  const done = worker.run().finally(() => connection.close());
+  return {
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
