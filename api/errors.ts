@@ -68,7 +68,7 @@ export function toHttpError(err: unknown): HttpError | undefined {
     return conflict(cause?.message ?? err.message);
   }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-    return new HttpError(504, 'timeout', 'no worker answered before the deadline; nothing was decided, try again');
+    return new HttpError(504, 'timeout', 'no worker answered before the deadline; the request is not confirmed and may still apply when a worker picks it up, so read the item again before retrying');
   }
   if (err instanceof WorkflowNotFoundError) {
     return conflict('the process behind this item has already finished');
@@ -76,7 +76,7 @@ export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof WorkflowExecutionAlreadyStartedError) return conflict('this process is already running');
   const grpc = grpcCode(err);
   if (grpc === GRPC.DEADLINE_EXCEEDED || grpc === GRPC.CANCELLED) {
-    return new HttpError(504, 'timeout', 'no worker answered before the deadline; try again');
+    return new HttpError(504, 'timeout', 'no answer before the deadline; read the item again before retrying');
   }
   if (grpc === GRPC.UNAVAILABLE) return new HttpError(503, 'unavailable', 'the workflow service is unavailable');
   if (grpc === GRPC.NOT_FOUND) return conflict('the process behind this item has already finished');

@@ -1,0 +1,139 @@
+// The whole system for integration tests, with real parts: the Temporal dev server, PostgreSQL, the SMTP sink, a
+// webhook receiver, a worker and the HTTP API on an ephemeral port.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createApp } from '../../api/app.ts';
+import { hashToken } from '../../api/tokens.ts';
+import { Operator } from '../../db/entities/index.ts';
+import { startMailCatcher, type MailCatcher } from '../../runtime/mail-catcher.ts';
+import { createMailer } from '../../runtime/mailer.ts';
+import { createLogger } from '../../runtime/logger.ts';
+import type { CheckRules } from '../../activities/content-checks.ts';
+import type { Role } from '../../workflows/lib/actors.ts';
+import { createWorker, workflowsPath } from '../../worker/worker.ts';
+import { temporalCli } from './binaries.ts';
+import { createTestDb, type TestDb } from './db.ts';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
+
+export interface TestOperator {
+  id: string;
+  token: string;
+  roles: Role[];
+  email: string;
+}
+
+export type ApiCall = (method: string, path: string, opts?: { token?: string | null; body?: unknown; raw?: string }) =>
+  Promise<{ status: number; body: any }>;
+
+export interface Stack {
+  env: TestWorkflowEnvironment;
+  db: TestDb;
+  mail: MailCatcher;
+  hooks: WebhookReceiver;
+  baseUrl: string;
+  taskQueue: string;
+  admin: TestOperator;
+  /** Adds an operator straight to the database (the API route is tested on its own). */
+  operator(roles: Role[], name?: string): Promise<TestOperator>;
+  api: ApiCall;
+  /** A second API on the same stack with another Temporal deadline. */
+  serveApi(temporalDeadlineMs: number): Promise<{ api: ApiCall; close(): Promise<void> }>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const TEST_RULES: CheckRules = {
+  bannedWords: ['scam', '赌博'],
+  allowedLinkDomains: ['example.com'],
+  titleMax: 120,
+  bodyMin: 10,
+  bodyMax: 5000,
+};
+
+let runtimeInstalled = false;
+
+export async function startStack(opts: { temporalDeadlineMs?: number } = {}): Promise<Stack> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: temporalCli() }, log: { format: 'pretty', level: 'error' } },
+  });
+  const db = await createTestDb();
+  const mail = await startMailCatcher({ smtpPort: 0 });
+  const hooks = await startWebhookReceiver();
+  const taskQueue = `test-${randomUUID()}`;
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  const mailer = createMailer(mail.smtpUrl);
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const startWorker = async () => {
+    worker = await createWorker({
+      connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, workflowBundle,
+      deps: { orm: db.orm, mailer, mailFrom: 'opsflow <opsflow@test.local>', publicUrl: 'http://opsflow.test', checkRules: TEST_RULES, webhookTimeoutMs: 5000 },
+      options: { shutdownGraceTime: '2s' },
+    });
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    worker = undefined;
+  };
+  await startWorker();
+
+  const serveApi = async (temporalDeadlineMs: number) => {
+    const app = createApp({ orm: db.orm, temporal: env.client, taskQueue, log, publicUrl: 'http://opsflow.test', temporalDeadlineMs });
+    const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const api: ApiCall = async (method, path, { token = admin.token, body, raw } = {}) => {
+      const headers: Record<string, string> = {};
+      if (token) headers.authorization = `Bearer ${token}`;
+      if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(`${baseUrl}${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+      return { status: res.status, body: parsed };
+    };
+    return {
+      api, baseUrl,
+      async close() {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  };
+
+  const operator = async (roles: Role[], name = `op-${randomBytes(3).toString('hex')}`): Promise<TestOperator> => {
+    const em = db.orm.em.fork();
+    const token = `opf_test_${randomBytes(16).toString('hex')}`;
+    const email = `${name.toLowerCase()}@example.com`;
+    const op = em.create(Operator, { id: randomUUID(), name, email, roles, tokenHash: hashToken(token), disabled: false });
+    await em.flush();
+    return { id: op.id, token, roles, email };
+  };
+  let admin!: TestOperator;
+
+  admin = await operator(['admin'], 'admin');
+  const main = await serveApi(opts.temporalDeadlineMs ?? 10_000);
+
+  return {
+    env, db, mail, hooks, baseUrl: main.baseUrl, taskQueue, admin, operator, api: main.api, serveApi, startWorker, stopWorker,
+    async close() {
+      await main.close();
+      await stopWorker();
+      await env.teardown();
+      await mail.close();
+      await hooks.close();
+      await db.drop();
+    },
+  };
+}
