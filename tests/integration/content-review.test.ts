@@ -1,4 +1,5 @@
 // Content review end to end over HTTP: dev server, PostgreSQL, SMTP sink, webhook receiver.
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { createHmac } from 'node:crypto';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
@@ -16,7 +17,7 @@ async function recordHistory(workflowId: string, name: string) {
   const history = await stack.env.client.workflow.getHandle(workflowId).fetchHistory();
   const dir = new URL('../replay/histories/', import.meta.url);
   await mkdir(dir, { recursive: true });
-  await writeFile(new URL(`${name}.json`, dir), JSON.stringify(history, null, 1));
+  await writeFile(new URL(`${name}.json`, dir), historyToJSON(history));
 }
 
 async function submit(body: Record<string, unknown>, token = author.token) {

@@ -1,7 +1,8 @@
 // The whole system for integration tests, with real parts: the Temporal dev server, PostgreSQL, the SMTP sink, a
 // webhook receiver, a worker and the HTTP API on an ephemeral port.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { quietRuntime, silentLogger } from './runtime.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -11,7 +12,7 @@ import { Operator } from '../../db/entities/index.ts';
 import { startMailCatcher, type MailCatcher } from '../../runtime/mail-catcher.ts';
 import { createMailer } from '../../runtime/mailer.ts';
 import { createLogger } from '../../runtime/logger.ts';
-import type { CheckRules } from '../../activities/content-checks.ts';
+import { TEST_RULES } from './rules.ts';
 import type { Role } from '../../workflows/lib/actors.ts';
 import { createWorker, workflowsPath } from '../../worker/worker.ts';
 import { temporalCli } from './binaries.ts';
@@ -46,21 +47,9 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export const TEST_RULES: CheckRules = {
-  bannedWords: ['scam', '赌博'],
-  allowedLinkDomains: ['example.com'],
-  titleMax: 120,
-  bodyMin: 10,
-  bodyMax: 5000,
-};
-
-let runtimeInstalled = false;
 
 export async function startStack(opts: { temporalDeadlineMs?: number } = {}): Promise<Stack> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
-  }
+  quietRuntime();
   const env = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: 'existing-path', path: temporalCli() }, log: { format: 'pretty', level: 'error' } },
   });
@@ -69,7 +58,7 @@ export async function startStack(opts: { temporalDeadlineMs?: number } = {}): Pr
   const hooks = await startWebhookReceiver();
   const taskQueue = `test-${randomUUID()}`;
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: silentLogger });
   const mailer = createMailer(mail.smtpUrl);
 
   let worker: Worker | undefined;

@@ -1,0 +1,13 @@
+import { DefaultLogger, Runtime, type Logger } from '@temporalio/worker';
+
+const noop = () => {};
+export const silentLogger: Logger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+
+/** Worker logs at WARN in tests. The runtime is a process singleton, and jest gives each file fresh modules. */
+export function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger(process.env.TEST_TEMPORAL_LOG_LEVEL as 'WARN' ?? 'WARN') });
+  } catch {
+    // Already installed by an earlier test file in this process.
+  }
+}

@@ -1,0 +1,170 @@
+// Content review on the time-skipping server: hours and days pass in milliseconds. Activities are mocked at the
+// boundary; everything else is the real workflow.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { checkContent } from '../../activities/content-checks.ts';
+import type { EmailRequest } from '../../activities/email.ts';
+import type { ChannelPost } from '../../activities/content.ts';
+import { workflowsPath } from '../../worker/worker.ts';
+import { getContentState, reschedule, submitRevision } from '../../workflows/content.messages.ts';
+import type { ContentReviewInput } from '../../workflows/content.rules.ts';
+import type { contentReview } from '../../workflows/content.ts';
+import type { Actor } from '../../workflows/lib/actors.ts';
+import type { TaskView } from '../../workflows/lib/tasks.ts';
+import { completeTask } from '../../workflows/messages.ts';
+import { TEST_RULES } from '../support/rules.ts';
+import { quietRuntime, silentLogger } from '../support/runtime.ts';
+import { temporalTestServer } from '../support/binaries.ts';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+const HOUR = 3_600_000;
+const author: Actor = { id: randomUUID(), name: 'Mia', roles: ['ops_manager'] };
+const rita: Actor = { id: randomUUID(), name: 'Rita', roles: ['reviewer'] };
+const rob: Actor = { id: randomUUID(), name: 'Rob', roles: ['reviewer'] };
+
+function fakeActivities() {
+  const emails: EmailRequest[] = [];
+  const tasks = new Map<string, TaskView>();
+  const posts: ChannelPost[] = [];
+  return {
+    emails, tasks, posts,
+    activities: {
+      recordAudit: async () => {},
+      saveContent: async () => {},
+      saveTask: async (t: TaskView) => { tasks.set(t.id, t); },
+      sendEmail: async (r: EmailRequest) => { emails.push(r); return { status: 'sent', messageId: 'm', recipients: [] }; },
+      runContentChecks: async (input: { title: string; body: string }) => checkContent(TEST_RULES, input),
+      deliverToChannel: async (p: ChannelPost) => { posts.push(p); return { status: 'delivered', responseStatus: 200 }; },
+    },
+  };
+}
+
+async function withWorker<T>(activities: object, run: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `wf-${randomUUID()}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  return worker.runUntil(run(taskQueue));
+}
+
+const input = (over: Partial<ContentReviewInput> = {}): ContentReviewInput => ({
+  contentId: randomUUID(), authorId: author.id, title: 'Autumn sale', body: 'Everything is 20% off this weekend.',
+  tier: 'A', channels: ['blog'], ...over,
+});
+
+async function openTaskIds(handle: { query: (q: typeof getContentState) => Promise<{ openTasks: TaskView[] }> }, count: number) {
+  for (let i = 0; i < 100; i++) {
+    const { openTasks } = await handle.query(getContentState);
+    if (openTasks.length === count) return openTasks.map((t) => t.id);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`expected ${count} open tasks`);
+}
+
+beforeAll(async () => {
+  quietRuntime();
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServer() } },
+  });
+  bundle = await bundleWorkflowCode({ workflowsPath, logger: silentLogger });
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+test('a task past its SLA escalates to ops_manager by email, stays open, and a later decision still counts', async () => {
+  const fake = fakeActivities();
+  await withWorker(fake.activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof contentReview>('contentReview', {
+      taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input({ tier: 'A' })],
+    });
+    const [taskId] = await openTaskIds(handle, 1);
+    await env.sleep(23 * HOUR);
+    expect(fake.emails.filter((e) => e.template === 'taskEscalated')).toHaveLength(0);
+    await env.sleep(2 * HOUR);
+    const escalations = fake.emails.filter((e) => e.template === 'taskEscalated');
+    expect(escalations).toHaveLength(1);
+    expect(escalations[0]!.to).toEqual([{ role: 'ops_manager' }]);
+    expect(fake.tasks.get(taskId!)).toMatchObject({ status: 'escalated' });
+    const { openTasks } = await handle.query(getContentState);
+    expect(openTasks.map((t) => t.status)).toEqual(['escalated']);
+
+    await handle.executeUpdate(completeTask, { args: [{ taskId: taskId!, decision: 'approve', actor: rita }] });
+    expect(await handle.result()).toMatchObject({ stage: 'published' });
+    expect(fake.posts).toHaveLength(1);
+  });
+});
+
+test('reviewSla overrides the tier default', async () => {
+  const fake = fakeActivities();
+  await withWorker(fake.activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof contentReview>('contentReview', {
+      taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input({ tier: 'S', reviewSla: '30m' })],
+    });
+    await openTaskIds(handle, 2);
+    await env.sleep(31 * 60_000);
+    expect(fake.emails.filter((e) => e.template === 'taskEscalated')).toHaveLength(2);
+    await handle.terminate('test done');
+  });
+});
+
+test('publishes at publishAt days ahead, or at the moved time, and never before', async () => {
+  const fake = fakeActivities();
+  await withWorker(fake.activities, async (taskQueue) => {
+    const start = await env.currentTimeMs();
+    const publishAt = new Date(start + 72 * HOUR).toISOString();
+    const handle = await env.client.workflow.start<typeof contentReview>('contentReview', {
+      taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input({ tier: 'B', publishAt })],
+    });
+    for (let i = 0; i < 100 && (await handle.query(getContentState)).stage !== 'scheduled'; i++) await new Promise((r) => setTimeout(r, 50));
+    await env.sleep(48 * HOUR);
+    expect(fake.posts).toHaveLength(0);
+    const later = new Date(start + 96 * HOUR).toISOString();
+    await handle.executeUpdate(reschedule, { args: [{ publishAt: later, actor: author }] });
+    await env.sleep(30 * HOUR);
+    expect(fake.posts).toHaveLength(0);
+    const result = await handle.result();
+    expect(result.stage).toBe('published');
+    expect(Date.parse(result.publishedAt!)).toBeGreaterThanOrEqual(Date.parse(later));
+    expect(fake.posts).toHaveLength(1);
+    expect(fake.emails.map((e) => e.template)).toEqual(['contentPublished']);
+  });
+});
+
+test('changes requested in the last allowed round reject the content', async () => {
+  const fake = fakeActivities();
+  await withWorker(fake.activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof contentReview>('contentReview', {
+      taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input({ tier: 'A', maxRounds: 3 })],
+    });
+    for (let round = 1; round <= 3; round++) {
+      const [taskId] = await openTaskIds(handle, 1);
+      await handle.executeUpdate(completeTask, { args: [{ taskId: taskId!, decision: 'request_changes', comment: `round ${round}`, actor: round % 2 ? rita : rob }] });
+      if (round < 3) {
+        for (let i = 0; i < 100 && (await handle.query(getContentState)).stage !== 'changes_requested'; i++) await new Promise((r) => setTimeout(r, 50));
+        await handle.executeUpdate(submitRevision, { args: [{ title: `Autumn sale v${round + 1}`, body: 'Everything is 20% off this weekend, really.', actor: author }] });
+      }
+    }
+    const result = await handle.result();
+    expect(result).toMatchObject({ stage: 'rejected', revision: 3 });
+    expect(result.rejectionReason).toMatch(/last of 3 review rounds/);
+    expect(fake.emails.map((e) => e.template)).toEqual(['changesRequested', 'changesRequested', 'contentRejected']);
+    expect(fake.posts).toHaveLength(0);
+  });
+});
+
+test('a revision from someone other than the author is refused', async () => {
+  const fake = fakeActivities();
+  await withWorker(fake.activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof contentReview>('contentReview', {
+      taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input({ tier: 'A' })],
+    });
+    const [taskId] = await openTaskIds(handle, 1);
+    await handle.executeUpdate(completeTask, { args: [{ taskId: taskId!, decision: 'request_changes', actor: rita }] });
+    await expect(handle.executeUpdate(submitRevision, { args: [{ title: 'x', body: 'y', actor: rob }] }))
+      .rejects.toMatchObject({ cause: { type: 'Forbidden' } });
+    await handle.terminate('test done');
+  });
+});
