@@ -1,12 +1,14 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createEmailActivities, EmailRequest, Recipient } from '../../activities/email.ts';
 import type { TemplateName, TemplateData } from '../../activities/templates.ts';
 import { profiles } from './activity-profiles.ts';
+import { audit } from './audit.ts';
 
 const { sendEmail } = proxyActivities<ReturnType<typeof createEmailActivities>>(profiles.send);
 
 /**
- * Sends one templated email for a workflow step. The idempotency key is the workflow id plus the step name, so a
+ * Sends one templated email for a workflow step; a mail that cannot go out after all retries is audited and the
+ * process goes on (a broken mail server must not fail a content review). The idempotency key is the workflow id plus the step name, so a
  * retried or replayed step never mails twice; `step` must therefore be unique within the workflow.
  */
 export async function notify<T extends TemplateName>(
@@ -16,5 +18,12 @@ export async function notify<T extends TemplateName>(
   data: TemplateData<T>,
 ): Promise<void> {
   const request: EmailRequest<T> = { idempotencyKey: `${workflowInfo().workflowId}:${step}`, to, template, data };
-  await sendEmail(request as EmailRequest);
+  try {
+    await sendEmail(request as EmailRequest);
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    const reason = err.cause?.message ?? err.message;
+    log.warn('email not sent', { step, template, reason });
+    await audit('email.failed', { type: 'email', id: request.idempotencyKey }, { template, reason });
+  }
 }

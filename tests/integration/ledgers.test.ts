@@ -1,0 +1,93 @@
+// The send ledgers against real PostgreSQL, a real SMTP sink and a real webhook receiver: a repeated step never
+// sends twice, a failed one is not lost.
+import { ApplicationFailure } from '@temporalio/common';
+import { createHmac, randomUUID } from 'node:crypto';
+import { createEmailActivities, messageIdFor } from '../../activities/email.ts';
+import { deliverWebhook } from '../../activities/webhooks.ts';
+import { Operator } from '../../db/entities/index.ts';
+import { startMailCatcher, type MailCatcher } from '../../runtime/mail-catcher.ts';
+import { createMailer } from '../../runtime/mailer.ts';
+import { createTestDb, type TestDb } from '../support/db.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+
+let db: TestDb;
+let mail: MailCatcher;
+let hooks: WebhookReceiver;
+const FROM = 'opsflow <opsflow@test.local>';
+
+beforeAll(async () => {
+  db = await createTestDb();
+  mail = await startMailCatcher({ smtpPort: 0 });
+  hooks = await startWebhookReceiver();
+  const em = db.orm.em.fork();
+  for (const [name, roles, disabled] of [['ana', ['reviewer'], false], ['ben', ['reviewer', 'ops_manager'], false], ['cid', ['reviewer'], true]] as const) {
+    em.create(Operator, { id: randomUUID(), name, email: `${name}@example.com`, roles: [...roles], tokenHash: randomUUID(), disabled });
+  }
+  await em.flush();
+});
+
+afterAll(async () => {
+  await mail?.close();
+  await hooks?.close();
+  await db?.drop();
+});
+
+const emails = () => createEmailActivities({ orm: db.orm, mailer: createMailer(mail.smtpUrl), from: FROM, publicUrl: 'http://x' });
+const request = (key: string) => ({
+  idempotencyKey: key, to: [{ role: 'reviewer' as const }], template: 'taskEscalated' as const,
+  data: { taskId: 't1', taskTitle: 'Review "Sale"', candidateRole: 'reviewer', dueAt: '2026-01-01T00:00:00.000Z' },
+});
+
+test('one email per idempotency key, to the role\'s active operators, with a Message-ID derived from the key', async () => {
+  const key = `content-review:${randomUUID()}:task-escalated:t1`;
+  const first = await emails().sendEmail(request(key));
+  const again = await emails().sendEmail(request(key));
+  expect(first).toMatchObject({ status: 'sent', recipients: ['ana@example.com', 'ben@example.com'] });
+  expect(again.status).toBe('duplicate');
+  const caught = await mail.waitFor((m) => m.headers['x-opsflow-idempotency-key'] === key);
+  expect(caught.messageId).toBe(messageIdFor(key, FROM));
+  expect(caught.subject).toBe('[opsflow] Overdue task: Review "Sale"');
+  expect(caught.html).toContain('Review &quot;Sale&quot;');
+  expect(mail.messages().filter((m) => m.headers['x-opsflow-idempotency-key'] === key)).toHaveLength(1);
+});
+
+test('concurrent attempts of the same step send once', async () => {
+  const key = `content-review:${randomUUID()}:published`;
+  const results = await Promise.allSettled([1, 2, 3, 4].map(() => emails().sendEmail(request(key))));
+  await mail.waitFor((m) => m.headers['x-opsflow-idempotency-key'] === key);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(mail.messages().filter((m) => m.headers['x-opsflow-idempotency-key'] === key)).toHaveLength(1);
+  expect(results.filter((r) => r.status === 'fulfilled' && r.value.status === 'sent')).toHaveLength(1);
+});
+
+test('a send that fails is retried later and then goes out once', async () => {
+  const key = `content-review:${randomUUID()}:retry`;
+  const broken = createEmailActivities({ orm: db.orm, mailer: createMailer('smtp://127.0.0.1:1'), from: FROM, publicUrl: 'http://x' });
+  await expect(broken.sendEmail(request(key))).rejects.toThrow();
+  const [row] = await db.orm.em.fork().getConnection().execute('select status, attempts from email_outbox where idempotency_key = ?', [key]);
+  expect(row).toMatchObject({ status: 'pending', attempts: 1 });
+  expect((await emails().sendEmail(request(key))).status).toBe('sent');
+  await mail.waitFor((m) => m.headers['x-opsflow-idempotency-key'] === key);
+});
+
+test('webhooks: signed, delivered once per key; 5xx retried, 4xx refused for good', async () => {
+  const target = { name: 'blog', url: hooks.url('/blog'), secret: 's3cret-s3cret-s3cret' };
+  const args = (key: string) => ({ idempotencyKey: key, workflowId: 'wf', event: 'content.published', data: { id: 1 }, timeoutMs: 5000 });
+  const key = `wf:${randomUUID()}`;
+  expect((await deliverWebhook(db.orm, target, args(key))).status).toBe('delivered');
+  expect((await deliverWebhook(db.orm, target, args(key))).status).toBe('duplicate');
+  const hook = hooks.received('/blog').find((h) => h.json.idempotencyKey === key)!;
+  const [, t, v1] = /^t=(\d+),v1=(\w+)$/.exec(String(hook.headers['x-opsflow-signature']))!;
+  expect(v1).toBe(createHmac('sha256', target.secret).update(`${t}.${hook.body}`).digest('hex'));
+  expect(hooks.received('/blog').filter((h) => h.json.idempotencyKey === key)).toHaveLength(1);
+
+  const flaky = { ...target, url: hooks.url('/flaky') };
+  hooks.failNext('/flaky', 1, 503);
+  const k2 = `wf:${randomUUID()}`;
+  await expect(deliverWebhook(db.orm, flaky, args(k2))).rejects.not.toBeInstanceOf(ApplicationFailure);
+  expect((await deliverWebhook(db.orm, flaky, args(k2))).status).toBe('delivered');
+
+  const refusing = { ...target, url: hooks.url('/gone') };
+  hooks.failNext('/gone', 1, 410);
+  await expect(deliverWebhook(db.orm, refusing, args(`wf:${randomUUID()}`))).rejects.toMatchObject({ type: 'WebhookRefused', nonRetryable: true });
+});
