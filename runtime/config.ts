@@ -15,7 +15,12 @@ const url = (protocols: string[]) =>
     message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
   });
 
-const port = z.coerce.number().int().min(0).max(65535);
+/** A whole number from an env string, with the range in the message. */
+const int = (min: number, max: number) => z.string()
+  .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+  .transform(Number)
+  .refine((n) => n >= min && n <= max, `must be a whole number from ${min} to ${max}`);
+const port = int(0, 65535);
 
 const envSchema = z.object({
   PORT: port.default(3000),
@@ -25,7 +30,7 @@ const envSchema = z.object({
   OPSFLOW_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  DATABASE_POOL_MAX: int(1, 100).default(10),
   EMBEDDED_DB_PORT: port.default(5433),
 
   TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').optional(),
@@ -46,9 +51,9 @@ const envSchema = z.object({
 
   CONTENT_BANNED_WORDS: csv.default([]),
   CONTENT_ALLOWED_LINK_DOMAINS: csv.default([]),
-  CONTENT_TITLE_MAX: z.coerce.number().int().min(1).default(120),
-  CONTENT_BODY_MIN: z.coerce.number().int().min(0).default(20),
-  CONTENT_BODY_MAX: z.coerce.number().int().min(1).default(20000),
+  CONTENT_TITLE_MAX: int(1, 1000).default(120),
+  CONTENT_BODY_MIN: int(0, 100_000).default(20),
+  CONTENT_BODY_MAX: int(1, 200_000).default(20000),
   WEBHOOK_TIMEOUT: duration.default('10s'),
 });
 

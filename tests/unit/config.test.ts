@@ -11,7 +11,7 @@ test('a bad value stops start-up with every offending variable named', () => {
   expect(attempt).toThrow(ConfigError);
   let message = '';
   try { attempt(); } catch (err) { message = (err as Error).message; }
-  expect(message).toMatch(/PORT:/);
+  expect(message).toMatch(/PORT: must be a whole number from 0 to 65535/);
   expect(message).toMatch(/DATABASE_URL: must be a URL starting with postgres:\/\//);
   expect(message).toMatch(/API_TEMPORAL_DEADLINE: must be a duration/);
   expect(message).toMatch(/TEMPORAL_ADDRESS: must be host:port/);

@@ -1,0 +1,185 @@
+// `npm run bench:review`: what the API costs on top of a bare Temporal client, on a local dev server.
+// Part 1: content submissions (POST /content) against bare workflow starts. Part 2: task completions
+// (POST /tasks/:id/complete) against bare executeUpdate calls. Prints figures and verdicts; never fails on timings.
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { createApp } from '../api/app.ts';
+import { openOrm } from '../db/orm.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { startStack } from '../tests/support/stack.ts';
+import type { ContentReviewInput } from '../workflows/content.rules.ts';
+import { contentReviewId } from '../workflows/ids.ts';
+import type { Actor } from '../workflows/lib/actors.ts';
+import { completeTask } from '../workflows/messages.ts';
+
+const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const STARTS = int('BENCH_STARTS', 500);
+const CONCURRENCY = int('BENCH_CONCURRENCY', 25);
+const ROUNDS = int('BENCH_ROUNDS', 2);
+const UPDATES = int('BENCH_UPDATES', 200);
+const WARM_STARTS = 20;
+const WARM_UPDATES = 10;
+// The production default (DATABASE_POOL_MAX); the worker keeps the harness's own pool, as separate processes would.
+const API_POOL = int('BENCH_API_POOL', 10);
+
+interface Run { wallMs: number; latencies: number[]; errors: string[] }
+
+const percentile = (xs: number[], p: number) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+};
+
+/** Calls `op(i)` for i < n with at most `concurrency` in flight; records each latency and every failure. */
+async function runConcurrent(n: number, concurrency: number, op: (i: number) => Promise<void>): Promise<Run> {
+  const run: Run = { wallMs: 0, latencies: [], errors: [] };
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, async () => {
+    for (let i = next++; i < n; i = next++) {
+      const t = performance.now();
+      try { await op(i); } catch (err) { run.errors.push(String(err)); }
+      run.latencies.push(performance.now() - t);
+    }
+  }));
+  run.wallMs = performance.now() - started;
+  return run;
+}
+
+const merge = (runs: Run[]): Run => ({
+  wallMs: runs.reduce((s, r) => s + r.wallMs, 0),
+  latencies: runs.flatMap((r) => r.latencies),
+  errors: runs.flatMap((r) => r.errors),
+});
+
+const stack = await startStack();
+const { env, taskQueue } = stack;
+const client = env.client;
+const author = await stack.operator(['ops_manager'], 'Mia');
+const reviewer = await stack.operator(['reviewer'], 'Rita');
+await stack.operator(['reviewer'], 'Rob');
+const reviewerActor: Actor = { id: reviewer.id, name: 'Rita', roles: reviewer.roles };
+const channel = await stack.api('POST', '/channels', { body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'bench-secret-0123456789' } });
+if (channel.status !== 201) throw new Error(`could not create the blog channel: ${JSON.stringify(channel.body)}`);
+
+// The measured API: its own pool and a silent logger (LOG_LEVEL=info would add one stdout line per request).
+const apiOrm = await openOrm({ clientUrl: stack.db.url, poolMax: API_POOL });
+const app = createApp({
+  orm: apiOrm, temporal: client, taskQueue, temporalDeadlineMs: 10_000, publicUrl: 'http://opsflow.bench',
+  log: createLogger(process.env.BENCH_LOG_LEVEL ?? 'silent'),
+});
+const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+async function post(path: string, token: string, body: unknown, expected: number): Promise<void> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== expected) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 200)}`);
+}
+
+/** Waits until the worker finished every workflow, so one side's runs do not slow the next side down. */
+async function drain(): Promise<void> {
+  const until = Date.now() + 10 * 60_000;
+  while ((await client.workflow.count(`TaskQueue="${taskQueue}" AND ExecutionStatus="Running"`)).count > 0) {
+    if (Date.now() > until) throw new Error('workflows still running after 10 minutes');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+// Part 1. B tier with clean checks: auto-approved and published at once, so every run can be drained.
+const submission = { title: 'Bench post', body: 'A short, clean post for the benchmark.', tier: 'B' as const, channels: ['blog'] };
+const bareStart = async () => {
+  const input: ContentReviewInput = { contentId: randomUUID(), authorId: author.id, ...submission, publishAt: null };
+  await client.workflow.start('contentReview', { taskQueue, workflowId: contentReviewId(input.contentId), args: [input] });
+};
+const apiStart = () => post('/content', author.token, submission, 202);
+
+await runConcurrent(WARM_STARTS, CONCURRENCY, bareStart);
+await runConcurrent(WARM_STARTS, CONCURRENCY, apiStart);
+await drain();
+// Rounds alternate the order (bare, api | api, bare | ...): whatever drifts during the run (JIT, the dev server's
+// growing SQLite history, caches) lands on both sides equally. Figures are over all rounds: total ops / total time.
+const startRuns = { bare: [] as Run[], api: [] as Run[] };
+for (let round = 0; round < ROUNDS; round++) {
+  const order = round % 2 === 0 ? (['bare', 'api'] as const) : (['api', 'bare'] as const);
+  for (const side of order) {
+    startRuns[side].push(await runConcurrent(STARTS, CONCURRENCY, side === 'bare' ? bareStart : apiStart));
+    await drain();
+  }
+}
+
+// Part 2. A tier: one open review task per item. Sequential calls, alternating bare/api pair by pair.
+const items = 2 * (UPDATES + WARM_UPDATES);
+await runConcurrent(items, CONCURRENCY, () => post('/content', author.token, { ...submission, tier: 'A' }, 202));
+let tasks: { id: string; workflow_id: string }[] = [];
+for (const until = Date.now() + 5 * 60_000; tasks.length < items; await new Promise((r) => setTimeout(r, 250))) {
+  if (Date.now() > until) throw new Error(`only ${tasks.length} of ${items} review tasks opened`);
+  // A fresh database and B-tier items that never open tasks: every open task here is one of these items.
+  tasks = await apiOrm.em.fork().getConnection().execute(`select id, workflow_id from tasks where status = 'open'`);
+}
+const bareComplete = async (t: { id: string; workflow_id: string }) => {
+  await client.workflow.getHandle(t.workflow_id).executeUpdate(completeTask, { args: [{ taskId: t.id, decision: 'approve', actor: reviewerActor }] });
+};
+const apiComplete = (t: { id: string }) => post(`/tasks/${t.id}/complete`, reviewer.token, { decision: 'approve' }, 200);
+
+const updateRuns = { bare: [] as Run[], api: [] as Run[] };
+for (let i = 0; i < UPDATES + WARM_UPDATES; i++) {
+  const bareTask = tasks[2 * i]!;
+  const apiTask = tasks[2 * i + 1]!;
+  const pair = [
+    ['bare', () => bareComplete(bareTask)], ['api', () => apiComplete(apiTask)],
+  ] as const;
+  for (const [side, op] of i % 2 === 0 ? pair : [...pair].reverse()) {
+    const run = await runConcurrent(1, 1, op);
+    if (i >= WARM_UPDATES) updateRuns[side].push(run);
+  }
+}
+await drain();
+
+// Report.
+const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+const verdict = (ok: boolean) => (ok ? 'target met' : 'target missed');
+const row = (cells: string[], widths: number[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+const latencyRow = (label: string, r: Run, ops = true) => row([
+  label, ops ? fmt(r.latencies.length / (r.wallMs / 1000)) : '', fmt(percentile(r.latencies, 50)),
+  fmt(percentile(r.latencies, 95)), fmt(percentile(r.latencies, 99)), String(r.errors.length),
+], [30, 8, 8, 8, 8, 6]);
+const header = row(['', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors'], [30, 8, 8, 8, 8, 6]);
+
+const starts = { bare: merge(startRuns.bare), api: merge(startRuns.api) };
+const updates = { bare: merge(updateRuns.bare), api: merge(updateRuns.api) };
+const throughputRatio = (starts.api.latencies.length / starts.api.wallMs) / (starts.bare.latencies.length / starts.bare.wallMs);
+const apiP99 = percentile(updates.api.latencies, 99);
+const medianRatio = percentile(updates.api.latencies, 50) / percentile(updates.bare.latencies, 50);
+
+const cpus = os.cpus();
+console.log(`\nopsflow bench:review  node ${process.version}  ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}  ` +
+  `${Math.round(os.totalmem() / 2 ** 30)} GiB  ${os.platform()} ${os.release()}`);
+console.log(`API: own pool of ${API_POOL}, log level ${process.env.BENCH_LOG_LEVEL ?? 'silent'}; worker, API, client and bench share one Node process\n`);
+console.log(`Part 1: ${STARTS} starts per side per round, concurrency ${CONCURRENCY}, ${ROUNDS} rounds (alternating order), B tier`);
+console.log(header);
+console.log(latencyRow('bare client.workflow.start', starts.bare));
+console.log(latencyRow('API POST /content', starts.api));
+console.log(`\nPart 2: ${UPDATES} completions per side, sequential (concurrency 1), bare and API alternating, A tier`);
+console.log(header);
+console.log(latencyRow('bare executeUpdate(completeTask)', updates.bare, false));
+console.log(latencyRow('API POST /tasks/:id/complete', updates.api, false));
+for (const [label, r] of [['starts bare', starts.bare], ['starts api', starts.api], ['updates bare', updates.bare], ['updates api', updates.api]] as const) {
+  if (r.errors.length) console.log(`  ${label}: ${r.errors.length} errors, first: ${r.errors[0]}`);
+}
+
+console.log('\nSummary');
+const widths = [36, 10, 10, 14];
+console.log(row(['metric', 'value', 'target', 'verdict'], widths));
+console.log(row(['start throughput API / bare', fmt(throughputRatio, 2), '>= 0.70', verdict(throughputRatio >= 0.7)], widths));
+console.log(row(['completion p99 API (ms)', fmt(apiP99), '<= 250', verdict(apiP99 <= 250)], widths));
+console.log(row(['completion median API / bare', fmt(medianRatio, 2), '<= 1.50', verdict(medianRatio <= 1.5)], widths));
+
+server.closeAllConnections();
+await new Promise<void>((resolve) => server.close(() => resolve()));
+await apiOrm.close();
+await stack.close();
