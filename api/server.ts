@@ -1,24 +1,12 @@
 // API process: `npm run start:api`. Stateless; run as many as the load needs behind a load balancer.
 import { migrate, openOrm } from '../db/orm.ts';
-import { ConfigError, loadConfig } from '../runtime/config.ts';
+import { configOrExit } from '../runtime/config.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { ensureAdmin } from './bootstrap.ts';
 import { serveApi } from './serve.ts';
 
-const config = (() => {
-  try {
-    return loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) { console.error(err.message); process.exit(2); }
-    throw err;
-  }
-})();
+const config = configOrExit(['DATABASE_URL', 'TEMPORAL_ADDRESS'], 'a standalone API');
 const log = createLogger(config.LOG_LEVEL);
-const missing = (['DATABASE_URL', 'TEMPORAL_ADDRESS'] as const).filter((k) => !config[k]);
-if (missing.length) {
-  log.fatal(`${missing.join(', ')} must be set for a standalone API (npm start runs an embedded stack instead)`);
-  process.exit(2);
-}
 
 const orm = await openOrm({ clientUrl: config.DATABASE_URL!, poolMax: config.DATABASE_POOL_MAX });
 const applied = await migrate(orm);

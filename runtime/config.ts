@@ -79,3 +79,22 @@ export function durationMs(value: string): number {
 export function publicUrl(config: Config): string {
   return config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
 }
+
+/**
+ * For process mains: the configuration, or exit 2 with the reason. `required` names variables that process cannot
+ * run without (npm start embeds what is missing; the standalone API and worker need the real parts).
+ */
+export function configOrExit(required: (keyof Config)[] = [], process_: string = ''): Config {
+  try {
+    const config = loadConfig();
+    const missing = required.filter((k) => config[k] === undefined);
+    if (missing.length) {
+      throw new ConfigError(`${missing.join(', ')} must be set for ${process_} (npm start runs an embedded stack instead)`);
+    }
+    return config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+}

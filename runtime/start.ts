@@ -5,25 +5,21 @@ import path from 'node:path';
 import { ensureAdmin } from '../api/bootstrap.ts';
 import { serveApi } from '../api/serve.ts';
 import { migrate, openOrm } from '../db/orm.ts';
+import { installTemporalLogging } from '../worker/logging.ts';
 import { runWorker } from '../worker/run.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { configOrExit } from './config.ts';
 import { startEmbeddedDb } from './embedded-db.ts';
 import { createLogger } from './logger.ts';
 import { startMailCatcher } from './mail-catcher.ts';
 import { createMailer } from './mailer.ts';
 import { findTemporalCli, startTemporalDev, TemporalCliMissing } from './temporal-dev.ts';
 
-const config = (() => {
-  try {
-    return loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) { console.error(err.message); process.exit(2); }
-    throw err;
-  }
-})();
+const config = configOrExit();
 const log = createLogger(config.LOG_LEVEL);
 const dataDir = path.resolve(config.OPSFLOW_DATA_DIR);
 const cleanups: (() => Promise<void>)[] = [];
+// Before anything creates Temporal's runtime (the dev server launcher does).
+installTemporalLogging(log);
 
 async function stopAll() {
   for (const cleanup of cleanups.reverse()) {
@@ -39,7 +35,7 @@ try {
   let temporalAddress = config.TEMPORAL_ADDRESS;
   let temporalUi = config.TEMPORAL_UI_URL ?? null;
   if (!temporalAddress) {
-    log.info('starting the local Temporal dev server (.data/temporal.db)');
+    log.info(`starting the local Temporal dev server (${path.join(dataDir, 'temporal.db')})`);
     const dev = await startTemporalDev({
       cliPath: findTemporalCli(config.TEMPORAL_CLI_PATH), dataDir, port: config.TEMPORAL_DEV_PORT,
       uiPort: config.TEMPORAL_DEV_UI_PORT, namespace: config.TEMPORAL_NAMESPACE,
@@ -52,7 +48,7 @@ try {
   let databaseUrl = config.DATABASE_URL;
   let poolMax = config.DATABASE_POOL_MAX;
   if (!databaseUrl) {
-    log.info('starting the embedded PostgreSQL-compatible database (.data/pgdata)');
+    log.info(`starting the embedded PostgreSQL-compatible database (${path.join(dataDir, 'pgdata')})`);
     const db = await startEmbeddedDb({ dir: path.join(dataDir, 'pgdata'), port: config.EMBEDDED_DB_PORT });
     cleanups.push(db.close);
     databaseUrl = db.url;
@@ -76,7 +72,7 @@ try {
   if (applied.length) log.info({ applied }, 'migrations applied');
   const admin = await ensureAdmin(orm, config.OPSFLOW_ADMIN_TOKEN);
 
-  const worker = await runWorker({ config, orm, mailer: createMailer(smtpUrl), temporalAddress });
+  const worker = await runWorker({ config, orm, mailer: createMailer(smtpUrl), temporalAddress, log });
   cleanups.push(worker.shutdown);
   const api = await serveApi({ config, orm, temporalAddress, log });
   cleanups.push(api.close);

@@ -1,27 +1,15 @@
 // Worker process: `npm run start:worker`. Scale out by running more of these on the same task queue.
 import { openOrm } from '../db/orm.ts';
-import { ConfigError, loadConfig } from '../runtime/config.ts';
+import { configOrExit } from '../runtime/config.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { createMailer } from '../runtime/mailer.ts';
 import { runWorker } from './run.ts';
 
-const config = (() => {
-  try {
-    return loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) { console.error(err.message); process.exit(2); }
-    throw err;
-  }
-})();
+const config = configOrExit(['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL'], 'a standalone worker');
 const log = createLogger(config.LOG_LEVEL);
-const missing = (['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL'] as const).filter((k) => !config[k]);
-if (missing.length) {
-  log.fatal(`${missing.join(', ')} must be set for a standalone worker (npm start runs an embedded stack instead)`);
-  process.exit(2);
-}
 
 const orm = await openOrm({ clientUrl: config.DATABASE_URL!, poolMax: config.DATABASE_POOL_MAX });
-const worker = await runWorker({ config, orm, mailer: createMailer(config.SMTP_URL!), temporalAddress: config.TEMPORAL_ADDRESS! });
+const worker = await runWorker({ config, orm, mailer: createMailer(config.SMTP_URL!), temporalAddress: config.TEMPORAL_ADDRESS!, log });
 log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker started');
 
 // SIGTERM/SIGINT: the SDK's own handler stops polling and drains in-flight tasks; then the ORM closes.

@@ -3,8 +3,10 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Transporter } from 'nodemailer';
 import type { Orm } from '../db/orm.ts';
 import type { Config } from '../runtime/config.ts';
+import type { Logger } from '../runtime/logger.ts';
 import { activityDeps } from '../runtime/deps.ts';
 import { temporalConnectionOptions } from '../runtime/temporal.ts';
+import { installTemporalLogging } from './logging.ts';
 import { createWorker } from './worker.ts';
 
 export interface RunningWorker {
@@ -14,9 +16,10 @@ export interface RunningWorker {
   done: Promise<void>;
 }
 
-export async function runWorker({ config, orm, mailer, temporalAddress }: {
-  config: Config; orm: Orm; mailer: Transporter; temporalAddress: string;
+export async function runWorker({ config, orm, mailer, temporalAddress, log }: {
+  config: Config; orm: Orm; mailer: Transporter; temporalAddress: string; log: Logger;
 }): Promise<RunningWorker> {
+  installTemporalLogging(log);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config, temporalAddress));
   const worker = await createWorker({
     connection,
