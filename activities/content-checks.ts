@@ -18,7 +18,8 @@ const PERSONAL_DATA: { label: string; pattern: RegExp }[] = [
   { label: 'a phone number', pattern: /(?<![\w+])\+\d{1,3}[\s-]?(?:\(\d{1,4}\)[\s-]?)?\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\d)/ },
 ];
 
-const LINK = /\bhttps?:\/\/[^\s<>"')\]]+/gi;
+// With a scheme, or a bare www. host (people paste links both ways).
+const LINK = /\b(?:https?:\/\/|www\.)[^\s<>"')\]]+/gi;
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -48,7 +49,8 @@ export function checkContent(rules: CheckRules, { title, body }: { title: string
     findings.push({ rule: 'length', severity: 'block', message: `body is ${body.length} characters; at most ${rules.bodyMax}` });
   }
   for (const link of new Set(text.match(LINK) ?? [])) {
-    const host = URL.canParse(link) ? new URL(link).hostname : link;
+    const absolute = /^https?:\/\//i.test(link) ? link : `http://${link}`;
+    const host = URL.canParse(absolute) ? new URL(absolute).hostname : link;
     if (!hostAllowed(host, rules.allowedLinkDomains)) {
       findings.push({ rule: 'link', severity: 'flag', message: `links to ${host}, which is not on the allow-list` });
     }

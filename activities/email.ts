@@ -30,8 +30,11 @@ export interface EmailDeps {
   publicUrl: string;
 }
 
-/** A sending lease: a crashed attempt's claim lapses after this, and a retry may send. */
-const LEASE = '2 minutes';
+/**
+ * A sending lease: a crashed attempt's claim lapses after this and a retry may send. Longer than the activity's
+ * start-to-close timeout plus the mailer's timeouts, so a slow attempt cannot overlap its retry.
+ */
+const LEASE = '5 minutes';
 
 /** The Message-ID is derived from the key, so even a send repeated after a crash is recognisably the same mail. */
 export function messageIdFor(key: string, from: string): string {

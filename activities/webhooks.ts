@@ -3,6 +3,9 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { createHmac } from 'node:crypto';
 import type { Orm } from '../db/orm.ts';
 
+/** Longer than the send profile's start-to-close timeout (WEBHOOK_TIMEOUT is capped below it). */
+const LEASE = '5 minutes';
+
 export interface WebhookTarget {
   name: string;
   url: string;
@@ -29,10 +32,20 @@ export async function deliverWebhook(
     `insert into webhook_deliveries (idempotency_key, workflow_id, channel, url, status, created_at)
      values (?, ?, ?, ?, 'pending', now()) on conflict (idempotency_key) do nothing`,
     [idempotencyKey, workflowId, target.name, target.url]);
-  const [row] = await conn.execute<{ status: string; response_status: number | null }[]>(
-    `update webhook_deliveries set attempts = attempts + 1 where idempotency_key = ? returning status, response_status`,
+  // Claim the delivery with a lease, as the email ledger does: a timed-out attempt still running cannot overlap its
+  // retry; a crashed one's claim lapses.
+  const claimed = await conn.execute<{ id: number }[]>(
+    `update webhook_deliveries set attempts = attempts + 1, lease_until = now() + interval '${LEASE}'
+     where idempotency_key = ? and status = 'pending' and (lease_until is null or lease_until < now()) returning id`,
     [idempotencyKey]);
-  if (row?.status === 'delivered') return { status: 'duplicate', responseStatus: row.response_status };
+  if (claimed.length === 0) {
+    const [row] = await conn.execute<{ status: string; response_status: number | null }[]>(
+      'select status, response_status from webhook_deliveries where idempotency_key = ?', [idempotencyKey]);
+    if (row?.status === 'delivered') return { status: 'duplicate', responseStatus: row.response_status };
+    if (row?.status === 'failed') throw ApplicationFailure.nonRetryable(`delivery ${idempotencyKey} was refused earlier`, 'WebhookRefused');
+    throw new Error(`delivery ${idempotencyKey} is in progress in another attempt; retrying after its lease`);
+  }
+  const release = `lease_until = null`;
 
   const body = JSON.stringify({ event, idempotencyKey, data });
   const timestamp = Math.floor(Date.now() / 1000);
@@ -50,12 +63,12 @@ export async function deliverWebhook(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    await conn.execute('update webhook_deliveries set last_error = ? where idempotency_key = ?', [String(err), idempotencyKey]);
+    await conn.execute(`update webhook_deliveries set last_error = ?, ${release} where idempotency_key = ?`, [String(err), idempotencyKey]);
     throw err;
   }
   if (response.ok) {
     await conn.execute(
-      `update webhook_deliveries set status = 'delivered', response_status = ?, delivered_at = now(), last_error = null
+      `update webhook_deliveries set status = 'delivered', response_status = ?, delivered_at = now(), last_error = null, ${release}
        where idempotency_key = ?`, [response.status, idempotencyKey]);
     return { status: 'delivered', responseStatus: response.status };
   }
@@ -63,7 +76,7 @@ export async function deliverWebhook(
   // 4xx other than timeout and rate limiting will not change on retry: the receiver refuses this delivery.
   const permanent = response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
   await conn.execute(
-    'update webhook_deliveries set status = ?, response_status = ?, last_error = ? where idempotency_key = ?',
+    `update webhook_deliveries set status = ?, response_status = ?, last_error = ?, ${release} where idempotency_key = ?`,
     [permanent ? 'failed' : 'pending', response.status, error, idempotencyKey]);
   if (permanent) throw ApplicationFailure.nonRetryable(error, 'WebhookRefused');
   throw new Error(error);

@@ -46,7 +46,11 @@ export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(pinoHttp({ logger: options.log, autoLogging: { ignore: (req) => req.url === '/health' } }));
+  app.use(pinoHttp({
+    logger: options.log,
+    autoLogging: { ignore: (req) => req.url === '/health' },
+    redact: ['req.headers.authorization', 'req.headers.cookie'],
+  }));
   app.use(express.json({ limit: '1mb' }));
   app.use((req, res, next) => RequestContext.create(options.orm.em, next));
   app.use(authenticate(options.orm));

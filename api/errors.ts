@@ -6,6 +6,7 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
+import { ConnectionException } from '@mikro-orm/core';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler } from 'express';
 import { z } from 'zod';
@@ -74,6 +75,7 @@ export function toHttpError(err: unknown): HttpError | undefined {
     return conflict('the process behind this item has already finished');
   }
   if (err instanceof WorkflowExecutionAlreadyStartedError) return conflict('this process is already running');
+  if (err instanceof ConnectionException) return new HttpError(503, 'unavailable', 'the database is unavailable');
   const grpc = grpcCode(err);
   if (grpc === GRPC.DEADLINE_EXCEEDED || grpc === GRPC.CANCELLED) {
     return new HttpError(504, 'timeout', 'no answer before the deadline; read the item again before retrying');

@@ -54,7 +54,8 @@ const envSchema = z.object({
   CONTENT_TITLE_MAX: int(1, 1000).default(120),
   CONTENT_BODY_MIN: int(0, 100_000).default(20),
   CONTENT_BODY_MAX: int(1, 200_000).default(20000),
-  WEBHOOK_TIMEOUT: duration.default('10s'),
+  // Below the send profile's one-minute start-to-close timeout, so an attempt ends before Temporal retries it.
+  WEBHOOK_TIMEOUT: duration.refine((s) => durationMs(s) <= 45_000, 'must be at most 45s').default('10s'),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -1,5 +1,9 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 
+/**
+ * Timeouts keep one send well inside the send profile's one-minute start-to-close timeout (nodemailer's own default
+ * socket timeout is ten minutes), so an attempt Temporal has given up on is not still talking to the server.
+ */
 export function createMailer(smtpUrl: string): Transporter {
-  return nodemailer.createTransport(smtpUrl);
+  return nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
 }

@@ -157,7 +157,10 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
   /** One review round; answers whether the content may be published. */
   const review = async (): Promise<'approved' | 'rejected' | 'changes_requested' | 'withdrawn'> => {
     const required = state.requiredApprovals;
+    const round = state.round;
     const tasks: TaskView[] = [];
+    // Every task of this round, including one still being opened (its decision may arrive before open() returns).
+    const roundTasks = () => inbox.list().filter((t) => t.kind === 'content_review' && t.payload.round === round);
     for (let slot = 1; slot <= required; slot++) {
       tasks.push(await inbox.open({
         kind: 'content_review',
@@ -168,20 +171,22 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
         decisions: CONTENT_DECISIONS,
         sla: state.reviewSla as Duration,
         escalationRole: input.escalationRole ?? 'ops_manager',
-        payload: { revision: state.revision, checks: state.checks },
+        payload: { revision: state.revision, round, checks: state.checks },
         eligible: (actor, task) => {
           if (actor.id === state.authorId) return 'no one reviews their own content';
-          if (tasks.some((t) => t.id !== task.id && (t.decidedBy === actor.id || t.assigneeId === actor.id))) {
+          if (roundTasks().some((t) => t.id !== task.id && (t.decidedBy === actor.id || t.assigneeId === actor.id))) {
             return 'you already hold or decided another approval of this revision; a second reviewer must decide';
           }
           return undefined;
         },
       }));
     }
+    if (withdrawn()) return 'withdrawn';
     await condition(() => withdrawn() || tallyRound(tasks, required) !== 'pending');
     if (withdrawn()) return 'withdrawn';
     const outcome = tallyRound(tasks, required);
     await Promise.all(tasks.map((t) => inbox.cancel(t.id, `review round ended: ${outcome}`)));
+    if (withdrawn()) return 'withdrawn'; // withdrawn while the round was being closed
     for (const t of tasks.filter((x) => x.decision === 'approve')) {
       state.approvals.push({ reviewerId: t.decidedBy!, revision: state.revision, at: t.decidedAt! });
     }
@@ -192,6 +197,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
 
   const finish = async (): Promise<ContentReviewResult> => {
     await inbox.cancelOpen(`content ${state.stage}`);
+    await inbox.settled();
     await condition(allHandlersFinished);
     return { stage: state.stage, revision: state.revision, publishedAt: state.publishedAt, rejectionReason: state.rejectionReason };
   };
@@ -224,6 +230,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
       break;
     }
     await moveTo('in_review', null, { requiredApprovals: state.requiredApprovals, round: state.round });
+    if (withdrawn()) return finish();
     const outcome = await review();
     if (outcome === 'withdrawn') return finish();
     if (outcome === 'approved') {
@@ -242,6 +249,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
       return finish();
     }
     await moveTo('changes_requested', null, { round: state.round, comment: state.rejectionReason });
+    if (withdrawn()) return finish();
     await notify(`changes-requested:r${state.revision}`, author, 'changesRequested', {
       contentId: state.contentId, title: state.title, comment: state.rejectionReason ?? '', round: state.round, maxRounds: state.maxRounds,
     });

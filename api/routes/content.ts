@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import ms from 'ms';
@@ -10,7 +11,7 @@ import type { contentReview } from '../../workflows/content.ts';
 import { contentReviewId } from '../../workflows/ids.ts';
 import type { Actor } from '../../workflows/lib/actors.ts';
 import type { ApiDeps } from '../app.ts';
-import { forbidden, notFound, unprocessable } from '../errors.ts';
+import { conflict, forbidden, notFound, unprocessable } from '../errors.ts';
 import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
 import { withDeadline } from '../temporal.ts';
 
@@ -27,8 +28,54 @@ const contentListItem = z.object({
   channels: z.array(z.string()), stage: z.enum(STAGES), revision: z.number(), checkOutcome: z.string().nullable(),
   publishAt: z.string().nullable(), publishedAt: z.string().nullable(), createdAt: z.string(), updatedAt: z.string(),
 });
-const contentState = z.looseObject({ contentId: z.uuid(), stage: z.enum(STAGES), revision: z.number() })
-  .describe('Live state from the workflow: stage, revision, checks, approvals, open tasks, schedule, history.');
+const taskSummary = z.object({
+  id: z.uuid(), title: z.string(), candidateRole: z.string(), assigneeId: z.string().nullable(),
+  status: z.enum(['open', 'escalated']), priority: z.string(), dueAt: z.string().nullable(),
+});
+const contentOut = z.object({
+  id: z.uuid(), workflowId: z.string(), authorId: z.uuid(), title: z.string(),
+  body: z.string().nullable().describe('null when read from the archive (the workflow history has expired)'),
+  tier: z.enum(TIERS), channels: z.array(z.string()), stage: z.enum(STAGES), revision: z.number(),
+  round: z.number().nullable(), maxRounds: z.number().nullable(), reviewSla: z.string().nullable(),
+  requiredApprovals: z.number().nullable(),
+  checks: z.object({
+    outcome: z.enum(['pass', 'flag', 'block']),
+    findings: z.array(z.object({ rule: z.string(), severity: z.enum(['flag', 'block']), message: z.string() })),
+  }).nullable(),
+  approvals: z.array(z.object({ reviewerId: z.string(), revision: z.number(), at: z.string() })),
+  openTasks: z.array(taskSummary),
+  publishAt: z.string().nullable(), publishedAt: z.string().nullable(),
+  deliveries: z.array(z.object({ channel: z.string(), status: z.enum(['pending', 'delivered', 'failed']), error: z.string().optional() })),
+  rejectionReason: z.string().nullable(),
+  history: z.array(z.object({ at: z.string(), event: z.string(), actorId: z.string().nullable(), detail: z.record(z.string(), z.unknown()).optional() })),
+  source: z.enum(['workflow', 'read_model']).describe('live workflow state, or the stored summary once the history has expired'),
+});
+type ContentOut = z.infer<typeof contentOut>;
+
+function fromWorkflow(row: Content, s: ContentState): ContentOut {
+  return {
+    id: s.contentId, workflowId: row.workflowId, authorId: s.authorId, title: s.title, body: s.body, tier: s.tier,
+    channels: s.channels, stage: s.stage, revision: s.revision, round: s.round, maxRounds: s.maxRounds,
+    reviewSla: s.reviewSla, requiredApprovals: s.requiredApprovals, checks: s.checks, approvals: s.approvals,
+    openTasks: s.openTasks.map((t) => ({
+      id: t.id, title: t.title, candidateRole: t.candidateRole, assigneeId: t.assigneeId,
+      status: t.status as 'open' | 'escalated', priority: t.priority, dueAt: t.dueAt,
+    })),
+    publishAt: s.publishAt, publishedAt: s.publishedAt, deliveries: s.deliveries, rejectionReason: s.rejectionReason,
+    history: s.history, source: 'workflow',
+  };
+}
+
+function fromReadModel(row: Content): ContentOut {
+  return {
+    id: row.id, workflowId: row.workflowId, authorId: row.authorId, title: row.title, body: null, tier: row.tier,
+    channels: [...row.channels], stage: row.stage, revision: row.revision, round: null, maxRounds: null, reviewSla: null,
+    requiredApprovals: null, checks: null, approvals: [], openTasks: [], publishAt: row.publishAt?.toISOString() ?? null,
+    publishedAt: row.publishedAt?.toISOString() ?? null, deliveries: [], rejectionReason: null, history: [], source: 'read_model',
+  };
+}
+
+const FINAL = new Set(['published', 'rejected', 'withdrawn']);
 
 const toListItem = (c: Content): z.infer<typeof contentListItem> => ({
   id: c.id, workflowId: c.workflowId, authorId: c.authorId, title: c.title, tier: c.tier, channels: [...c.channels],
@@ -63,6 +110,7 @@ export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs, au
         .refine((c) => new Set(c).size === c.length, 'channels must not repeat'),
       publishAt: z.iso.datetime({ offset: true }).optional(),
       reviewSla: reviewSla.optional(),
+      maxRounds: z.int().min(1).max(10).optional().describe('review rounds before a request for changes rejects (default 3)'),
     }).strict(),
     status: 202, response: z.object({ id: z.uuid(), workflowId: z.string() }), errors: [400, 401, 403, 422, 503, 504],
   }, async ({ body, actor }) => {
@@ -81,13 +129,20 @@ export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs, au
       contentId: id, authorId: actor.id, title: body.title, body: body.body, tier: body.tier, channels: body.channels,
       publishAt: body.publishAt ? new Date(body.publishAt).toISOString() : null,
       ...(body.reviewSla ? { reviewSla: body.reviewSla } : {}),
+      ...(body.maxRounds ? { maxRounds: body.maxRounds } : {}),
     };
-    await deadline(() => temporal.workflow.start<typeof contentReview>('contentReview', { workflowId, taskQueue, args: [input] }));
-    // The list shows the item at once; the workflow's own writes (higher versions) take over from here.
+    // The row first, so the list shows the item at once and the workflow's own writes (higher versions) update
+    // it; if the start fails the row goes again and nothing is left behind.
     await em.getConnection().execute(
       `insert into content (id, workflow_id, author_id, title, tier, channels, stage, revision, publish_at, created_at, updated_at, version)
-       values (?, ?, ?, ?, ?, ?, 'checking', 1, ?, now(), now(), 0) on conflict (id) do nothing`,
+       values (?, ?, ?, ?, ?, ?, 'checking', 1, ?, now(), now(), 0)`,
       [id, workflowId, actor.id, body.title, body.tier, textArray(body.channels), input.publishAt ?? null]);
+    try {
+      await deadline(() => temporal.workflow.start<typeof contentReview>('contentReview', { workflowId, taskQueue, args: [input] }));
+    } catch (err) {
+      await em.getConnection().execute('delete from content where id = ? and version = 0', [id]);
+      throw err;
+    }
     await audit(actor, 'content.submit', 'content', id, { tier: body.tier, channels: body.channels }, workflowId);
     return { id, workflowId };
   });
@@ -113,10 +168,16 @@ export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs, au
 
   defineRoute(router, registry, {
     method: 'get', path: '/content/:id', tag, summary: 'Live state of one item from its workflow', access: READERS,
-    params: idParams, response: contentState, errors: [401, 403, 404, 503, 504],
+    params: idParams, response: contentOut, errors: [401, 403, 404, 503, 504],
   }, async ({ params }) => {
     const row = await find(params.id);
-    return deadline(() => temporal.workflow.getHandle(row.workflowId).query(getContentState));
+    try {
+      return fromWorkflow(row, await deadline(() => temporal.workflow.getHandle(row.workflowId).query(getContentState)));
+    } catch (err) {
+      // Past the namespace's retention the workflow is gone; the read model still knows the outcome.
+      if (err instanceof WorkflowNotFoundError) return fromReadModel(row);
+      throw err;
+    }
   });
 
   const change = (
@@ -124,12 +185,13 @@ export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs, au
     send: (workflowId: string, actor: Actor, body: Record<string, unknown>) => Promise<ContentState>,
   ) => defineRoute(router, registry, {
     method, path, tag, summary, access: ['ops_manager', 'admin'], params: idParams, body,
-    response: contentState, errors: [400, 401, 403, 404, 409, 422, 503, 504],
+    response: contentOut, errors: [400, 401, 403, 404, 409, 422, 503, 504],
   }, async ({ params, actor, body: input }) => {
     const row = await find(params.id);
     requireAuthor(row, actor);
+    if (FINAL.has(row.stage)) throw conflict(`the content is already ${row.stage}`);
     // The workflow accepts or refuses the change and writes its audit event with this actor.
-    return deadline(() => send(row.workflowId, actor, input as Record<string, unknown>));
+    return fromWorkflow(row, await deadline(() => send(row.workflowId, actor, input as Record<string, unknown>)));
   });
 
   change('/content/:id/revisions', 'post', 'Submit a revision after changes were requested (the author)',

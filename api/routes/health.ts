@@ -16,8 +16,9 @@ export function healthRouter({ orm, temporal }: ApiDeps, registry: RouteRegistry
       try {
         await f();
         return { ok: true };
-      } catch (err) {
-        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+      } catch {
+        // Public route: say what is down, not the driver's words (hosts, users) about why.
+        return { ok: false, error: 'unreachable' };
       }
     };
     const [postgres, temporalCheck] = await Promise.all([

@@ -1,4 +1,4 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -82,16 +82,19 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
     }).strict().refine((b) => Object.keys(b).length > 0, 'give at least one of name, roles, disabled'),
     response: operatorOut, errors: [400, 401, 403, 404, 409],
   }, async ({ params, body, actor }) => {
-    const em = orm.em.fork();
-    const operator = await em.findOne(Operator, { id: params.id });
-    if (!operator) throw notFound('operator');
-    const losesAdmin = (body.disabled === true || (body.roles && !body.roles.includes('admin'))) && operator.roles.includes('admin');
-    if (losesAdmin) {
-      const admins = await em.count(Operator, { roles: { $contains: ['admin'] }, disabled: false });
-      if (admins <= 1 && !operator.disabled) throw conflict('this is the last active admin');
-    }
-    Object.assign(operator, body);
-    await em.flush();
+    // One transaction with the admins' rows locked: two concurrent demotions cannot remove the last admin.
+    const operator = await orm.em.fork().transactional(async (em) => {
+      const found = await em.findOne(Operator, { id: params.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!found) throw notFound('operator');
+      const losesAdmin = found.roles.includes('admin') && !found.disabled
+        && (body.disabled === true || (body.roles !== undefined && !body.roles.includes('admin')));
+      if (losesAdmin) {
+        const admins = await em.find(Operator, { roles: { $contains: ['admin'] }, disabled: false }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (admins.length <= 1) throw conflict('this is the last active admin');
+      }
+      Object.assign(found, body);
+      return found;
+    });
     await audit(actor, 'operator.updated', 'operator', operator.id, body);
     return toOperatorOut(operator);
   });

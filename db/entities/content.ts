@@ -13,7 +13,7 @@ export const Content = defineEntity({
     id: p.uuid().primary(),
     workflowId: p.string().unique(),
     authorId: p.uuid().index(),
-    title: p.string(),
+    title: p.text(),
     tier: p.string().$type<'S' | 'A' | 'B'>(),
     channels: p.array(),
     stage: p.string().$type<ContentStage>().index(),

@@ -8,8 +8,8 @@ export const EmailOutbox = defineEntity({
   tableName: 'email_outbox',
   properties: {
     id: p.bigint('number').primary().autoincrement(),
-    idempotencyKey: p.string().unique(),
-    messageId: p.string(),
+    idempotencyKey: p.text().unique(),
+    messageId: p.text(),
     workflowId: p.string().nullable().index(),
     template: p.string(),
     recipients: p.array(),

@@ -8,8 +8,8 @@ export const Operator = defineEntity({
   tableName: 'operators',
   properties: {
     id: p.uuid().primary(),
-    name: p.string(),
-    email: p.string().unique(),
+    name: p.text(),
+    email: p.text().unique(),
     roles: p.array().$type<Role[]>(),
     tokenHash: p.string().unique().hidden(),
     disabled: p.boolean().default(false),

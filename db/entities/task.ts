@@ -11,7 +11,7 @@ export const Task = defineEntity({
     id: p.uuid().primary(),
     workflowId: p.string().index(),
     kind: p.string(),
-    title: p.string(),
+    title: p.text(),
     entityType: p.string(),
     entityId: p.string(),
     candidateRole: p.string(),

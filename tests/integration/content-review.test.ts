@@ -196,6 +196,38 @@ test('withdraw before the scheduled publish: nothing is posted; a published item
   await recordHistory(workflowId, 'content-withdrawn');
 });
 
+test('published content cannot be withdrawn or rescheduled; an over-long title is blocked by the checks, not a 500', async () => {
+  const { id } = await submit({ tier: 'B', title: 'Out already' });
+  await finalStage(id, 'published');
+  const late = await stack.api('POST', `/content/${id}/withdraw`, { token: author.token, body: {} });
+  expect(late.status).toBe(409);
+  expect(late.body.error.message).toMatch(/already published/);
+  expect((await stack.api('PATCH', `/content/${id}/schedule`, { token: author.token, body: { publishAt: null } })).status).toBe(409);
+
+  const long = await submit({ tier: 'A', title: 'T'.repeat(300) });
+  const state = await finalStage(long.id, 'rejected');
+  expect(state.checks.findings[0].message).toBe('title is 300 characters; at most 120');
+  expect((await stack.api('GET', `/content?stage=rejected`)).body.items.map((c: { id: string }) => c.id)).toContain(long.id);
+});
+
+test('maxRounds sets the review rounds: with one round, a request for changes rejects', async () => {
+  const { id } = await submit({ tier: 'A', title: 'One shot', maxRounds: 1 });
+  const [task] = await openTasks(id, 1);
+  expect((await complete(task!.id, rita, 'request_changes', 'not this time')).status).toBe(200);
+  const state = await finalStage(id, 'rejected');
+  expect(state).toMatchObject({ maxRounds: 1, rejectionReason: 'changes were requested in the last of 1 review rounds' });
+});
+
+test('once a workflow is gone from Temporal (retention), GET /content/:id answers from the read model', async () => {
+  const id = '0b6f4c2e-5d1a-4f7e-9c3b-8a2d1e0f9a77';
+  await stack.db.orm.em.fork().getConnection().execute(
+    `insert into content (id, workflow_id, author_id, title, tier, channels, stage, revision, published_at, created_at, updated_at, version)
+     values (?, ?, ?, 'Archived', 'A', '{blog}', 'published', 2, now(), now(), now(), 9)`, [id, `content-review:${id}`, author.id]);
+  const res = await stack.api('GET', `/content/${id}`, { token: author.token });
+  expect(res.status).toBe(200);
+  expect(res.body).toMatchObject({ id, stage: 'published', revision: 2, title: 'Archived', body: null, source: 'read_model' });
+});
+
 test('malformed input gets a 400 or 422 naming the field, and nothing is started', async () => {
   const before = await stack.api('GET', '/content');
   const bad: [unknown, number, string][] = [
@@ -269,6 +301,9 @@ test('a decision answers 504 when no worker answers in time, and is applied once
 
 test('health and the OpenAPI document are public', async () => {
   expect((await stack.api('GET', '/health', { token: null })).body).toMatchObject({ ok: true, postgres: { ok: true }, temporal: { ok: true } });
+  const withPassword = await stack.api('POST', '/channels', { body: { name: 'secretive', url: 'https://user:pw@example.com/hook' } });
+  expect(withPassword.status).toBe(400);
+  expect(withPassword.body.error.fields[0].field).toBe('url');
   const doc = await stack.api('GET', '/openapi.json', { token: null });
   expect(doc.body.openapi).toBe('3.1.0');
   expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/content', '/tasks/{id}/complete', '/operators', '/audit']));

@@ -70,6 +70,15 @@ test('a send that fails is retried later and then goes out once', async () => {
   await mail.waitFor((m) => m.headers['x-opsflow-idempotency-key'] === key);
 });
 
+test('a webhook attempt that holds the lease keeps a concurrent retry from posting', async () => {
+  const slow = { name: 'blog', url: hooks.url('/blog'), secret: 's3cret-s3cret-s3cret' };
+  const key = `wf:${randomUUID()}`;
+  const args = { idempotencyKey: key, workflowId: 'wf', event: 'content.published', data: { id: 2 }, timeoutMs: 5000 };
+  const results = await Promise.allSettled([1, 2, 3].map(() => deliverWebhook(db.orm, slow, args)));
+  expect(results.filter((r) => r.status === 'fulfilled' && r.value.status === 'delivered')).toHaveLength(1);
+  expect(hooks.received('/blog').filter((h) => h.json.idempotencyKey === key)).toHaveLength(1);
+});
+
 test('webhooks: signed, delivered once per key; 5xx retried, 4xx refused for good', async () => {
   const target = { name: 'blog', url: hooks.url('/blog'), secret: 's3cret-s3cret-s3cret' };
   const args = (key: string) => ({ idempotencyKey: key, workflowId: 'wf', event: 'content.published', data: { id: 1 }, timeoutMs: 5000 });
@@ -89,5 +98,9 @@ test('webhooks: signed, delivered once per key; 5xx retried, 4xx refused for goo
 
   const refusing = { ...target, url: hooks.url('/gone') };
   hooks.failNext('/gone', 1, 410);
-  await expect(deliverWebhook(db.orm, refusing, args(`wf:${randomUUID()}`))).rejects.toMatchObject({ type: 'WebhookRefused', nonRetryable: true });
+  const k3 = `wf:${randomUUID()}`;
+  await expect(deliverWebhook(db.orm, refusing, args(k3))).rejects.toMatchObject({ type: 'WebhookRefused', nonRetryable: true });
+  // A refused delivery stays refused: a late retry does not post again.
+  await expect(deliverWebhook(db.orm, refusing, args(k3))).rejects.toMatchObject({ type: 'WebhookRefused' });
+  expect(hooks.received('/gone')).toHaveLength(0);
 });

@@ -25,6 +25,7 @@ test('links outside the allow-list are flagged; the domain and its subdomains ar
   expect(rules('Read https://example.com/a and https://www.example.com/b today')).toEqual([]);
   const flagged = check('Read http://evil.test/x and https://notexample.com/y now');
   expect(flagged.outcome).toBe('flag');
+  expect(check('Visit www.evil.test/deal for the prize').findings[0]!.message).toBe('links to www.evil.test, which is not on the allow-list');
   expect(flagged.findings.map((f) => f.message)).toEqual([
     'links to evil.test, which is not on the allow-list', 'links to notexample.com, which is not on the allow-list',
   ]);

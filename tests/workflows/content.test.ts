@@ -155,16 +155,48 @@ test('changes requested in the last allowed round reject the content', async () 
   });
 });
 
-test('a revision from someone other than the author is refused', async () => {
+test('a revision is refused before changes were requested, and from anyone but the author', async () => {
   const fake = fakeActivities();
   await withWorker(fake.activities, async (taskQueue) => {
     const handle = await env.client.workflow.start<typeof contentReview>('contentReview', {
       taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input({ tier: 'A' })],
     });
     const [taskId] = await openTaskIds(handle, 1);
+    await expect(handle.executeUpdate(submitRevision, { args: [{ title: 'x', body: 'y', actor: author }] }))
+      .rejects.toMatchObject({ cause: { type: 'Conflict' } });
     await handle.executeUpdate(completeTask, { args: [{ taskId: taskId!, decision: 'request_changes', actor: rita }] });
     await expect(handle.executeUpdate(submitRevision, { args: [{ title: 'x', body: 'y', actor: rob }] }))
       .rejects.toMatchObject({ cause: { type: 'Forbidden' } });
+    const accepted = await handle.executeUpdate(submitRevision, { args: [{ title: 'Autumn sale v2', body: 'Everything is 20% off, 1-3 December.', actor: author }] });
+    expect(accepted.revision).toBe(2);
     await handle.terminate('test done');
+  });
+});
+
+test('four eyes hold even when a reviewer decides a task while it is still being opened', async () => {
+  const fake = fakeActivities();
+  // The second task's `task.opened` audit write hangs: the task is decidable, but open() has not returned yet.
+  let opened = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const activities = {
+    ...fake.activities,
+    recordAudit: async (e: { action: string }) => { if (e.action === 'task.opened' && ++opened === 2) await gate; },
+  };
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start<typeof contentReview>('contentReview', {
+      taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input({ tier: 'S' })],
+    });
+    for (let i = 0; i < 100 && (fake.tasks.size < 2 || opened < 2); i++) await new Promise((r) => setTimeout(r, 50));
+    const [first, second] = [...fake.tasks.keys()];
+    await handle.executeUpdate(completeTask, { args: [{ taskId: second!, decision: 'approve', actor: rita }] });
+    await expect(handle.executeUpdate(completeTask, { args: [{ taskId: first!, decision: 'approve', actor: rita }] }))
+      .rejects.toMatchObject({ cause: { type: 'Forbidden' } });
+    release();
+    await handle.executeUpdate(completeTask, { args: [{ taskId: first!, decision: 'approve', actor: rob }] });
+    const result = await handle.result();
+    expect(result.stage).toBe('published');
+    const state = await handle.query(getContentState);
+    expect(state.approvals.map((a) => a.reviewerId).sort()).toEqual([rita.id, rob.id].sort());
   });
 });

@@ -67,6 +67,8 @@ const nowIso = () => new Date(Date.now()).toISOString();
 
 export class TaskInbox {
   private readonly entries = new Map<string, Entry>();
+  /** Running SLA clocks; a workflow awaits them (settled) before it returns, so no escalation is cut off halfway. */
+  private readonly clocks = new Set<Promise<void>>();
 
   /** Registers the task updates; call once, at the top of the workflow. */
   constructor() {
@@ -137,9 +139,15 @@ export class TaskInbox {
       version: 1,
     };
     this.entries.set(view.id, { view, spec });
-    await saveTask(view);
-    await audit('task.opened', spec.entity, { taskId: view.id, kind: spec.kind, candidateRole: spec.candidateRole });
-    if (slaMs !== undefined) void this.watchSla(view, spec, slaMs);
+    // The inbox row and the audit event in parallel: the two writes are independent.
+    await Promise.all([
+      saveTask({ ...view }),
+      audit('task.opened', spec.entity, { taskId: view.id, kind: spec.kind, candidateRole: spec.candidateRole }),
+    ]);
+    if (slaMs !== undefined) {
+      const clock = this.watchSla(view, spec, slaMs).finally(() => this.clocks.delete(clock));
+      this.clocks.add(clock);
+    }
     return view;
   }
 
@@ -157,8 +165,7 @@ export class TaskInbox {
     view.status = 'cancelled';
     view.comment = reason;
     this.touch(view);
-    await saveTask({ ...view });
-    await audit('task.cancelled', spec.entity, { taskId, reason });
+    await Promise.all([saveTask({ ...view }), audit('task.cancelled', spec.entity, { taskId, reason })]);
   }
 
   async cancelOpen(reason: string): Promise<void> {
@@ -169,6 +176,11 @@ export class TaskInbox {
     return [...this.entries.values()].map((e) => e.view);
   }
 
+  /** Resolves when every SLA clock has stopped: call after closing the tasks, before the workflow returns. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.clocks]);
+  }
+
   private async watchSla(view: TaskView, spec: TaskSpec, slaMs: number): Promise<void> {
     if (await condition(() => isClosed(view), slaMs)) return;
     view.status = 'escalated';
@@ -177,6 +189,7 @@ export class TaskInbox {
     await saveTask({ ...view });
     const role = spec.escalationRole ?? 'ops_manager';
     await audit('task.escalated', spec.entity, { taskId: view.id, escalatedTo: role, dueAt: view.dueAt });
+    if (isClosed(view)) return; // decided while the escalation was being recorded: no one needs chasing
     await notify(`task-escalated:${view.id}`, [{ role }], 'taskEscalated', {
       taskId: view.id,
       taskTitle: view.title,
@@ -196,8 +209,8 @@ export class TaskInbox {
     mutate(view); // before any await: later validators see the new state
     this.touch(view);
     const snapshot = { ...view };
-    await saveTask(snapshot);
-    await audit(action, spec.entity, { taskId, ...details }, actor);
+    // In parallel: the caller waits for this answer, and the two writes are independent.
+    await Promise.all([saveTask(snapshot), audit(action, spec.entity, { taskId, ...details }, actor)]);
     return snapshot;
   }
 
