@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import ms from 'ms';
 import { z } from 'zod';
-import { Channel, Content } from '../../db/entities/index.ts';
+import { Content } from '../../db/entities/index.ts';
 import { textArray } from '../../db/sql.ts';
 import { getContentState, reschedule, submitRevision, withdraw } from '../../workflows/content.messages.ts';
 import { TIERS, type ContentReviewInput, type ContentState } from '../../workflows/content.rules.ts';
@@ -84,7 +84,7 @@ const toListItem = (c: Content): z.infer<typeof contentListItem> => ({
   createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString(),
 });
 
-export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs, audit }: ApiDeps, registry: RouteRegistry): Router {
+export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'content';
   const deadline = <T>(call: () => Promise<T>) => withDeadline(temporal, temporalDeadlineMs, call);
@@ -115,8 +115,9 @@ export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs, au
     status: 202, response: z.object({ id: z.uuid(), workflowId: z.string() }), errors: [400, 401, 403, 422, 503, 504],
   }, async ({ body, actor }) => {
     const em = orm.em.fork();
-    const known = await em.find(Channel, { name: { $in: body.channels }, enabled: true });
-    const missing = body.channels.map((c, i) => [c, i] as const).filter(([c]) => !known.some((k) => k.name === c));
+    const known = new Set((await em.getConnection().execute<{ name: string }[]>(
+      'select name from channels where name = any(?::text[]) and enabled', [textArray(body.channels)])).map((c) => c.name));
+    const missing = body.channels.map((c, i) => [c, i] as const).filter(([c]) => !known.has(c));
     if (missing.length) {
       throw unprocessable('unknown or disabled channel', missing.map(([c, i]) => ({ field: `channels[${i}]`, message: `no enabled channel named "${c}"` })));
     }
@@ -131,19 +132,18 @@ export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs, au
       ...(body.reviewSla ? { reviewSla: body.reviewSla } : {}),
       ...(body.maxRounds ? { maxRounds: body.maxRounds } : {}),
     };
-    // The row first, so the list shows the item at once and the workflow's own writes (higher versions) update
-    // it; if the start fails the row goes again and nothing is left behind.
+    await deadline(() => temporal.workflow.start<typeof contentReview>('contentReview', { workflowId, taskQueue, args: [input] }));
+    // One statement for the list row (so GET /content shows the item at once; the workflow's own writes carry
+    // higher versions) and the audit event. Nothing is written when the start fails.
     await em.getConnection().execute(
-      `insert into content (id, workflow_id, author_id, title, tier, channels, stage, revision, publish_at, created_at, updated_at, version)
-       values (?, ?, ?, ?, ?, ?, 'checking', 1, ?, now(), now(), 0)`,
-      [id, workflowId, actor.id, body.title, body.tier, textArray(body.channels), input.publishAt ?? null]);
-    try {
-      await deadline(() => temporal.workflow.start<typeof contentReview>('contentReview', { workflowId, taskQueue, args: [input] }));
-    } catch (err) {
-      await em.getConnection().execute('delete from content where id = ? and version = 0', [id]);
-      throw err;
-    }
-    await audit(actor, 'content.submit', 'content', id, { tier: body.tier, channels: body.channels }, workflowId);
+      `with row as (
+         insert into content (id, workflow_id, author_id, title, tier, channels, stage, revision, publish_at, created_at, updated_at, version)
+         values (?, ?, ?, ?, ?, ?, 'checking', 1, ?, now(), now(), 0) on conflict (id) do nothing
+       )
+       insert into audit_events (at, actor_type, actor_id, action, entity_type, entity_id, workflow_id, details)
+       values (now(), 'operator', ?, 'content.submit', 'content', ?, ?, ?)`,
+      [id, workflowId, actor.id, body.title, body.tier, textArray(body.channels), input.publishAt ?? null,
+        actor.id, id, workflowId, JSON.stringify({ tier: body.tier, channels: body.channels })]);
     return { id, workflowId };
   });
 
