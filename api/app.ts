@@ -1,7 +1,7 @@
 // createApp(deps): the whole HTTP API, with no process concerns (server.ts and runtime/start.ts listen).
 import { RequestContext } from '@mikro-orm/core';
 import type { Client } from '@temporalio/client';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import { appendAudit } from '../activities/audit.ts';
@@ -9,7 +9,7 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Actor } from '../workflows/lib/actors.ts';
 import { authenticate } from './auth.ts';
-import { errorMiddleware, notFound } from './errors.ts';
+import { errorMiddleware, HttpError, notFound } from './errors.ts';
 import { RouteRegistry } from './http.ts';
 import { openApiDocument } from './openapi.ts';
 import { auditRouter } from './routes/audit.ts';
@@ -61,7 +61,25 @@ export function createApp(options: AppOptions): Express {
   const document = openApiDocument(registry, { version: '0.1.0', serverUrl: options.publicUrl });
   app.get('/openapi.json', (_req, res) => { res.json(document); });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
+  app.use(methodNotAllowed(registry));
   app.use((req) => { throw notFound(`${req.method} ${req.path}`); });
   app.use(errorMiddleware(options.log));
   return app;
+}
+
+/** A known path asked with a method it does not take: 405 with the methods it does (RFC 9110), not a 404. */
+function methodNotAllowed(registry: RouteRegistry): RequestHandler {
+  const paths = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  for (const r of registry.routes) {
+    const entry = paths.get(r.path) ?? { pattern: new RegExp(`^${r.path.replace(/:\w+/g, '[^/]+')}/?$`), methods: new Set<string>() };
+    entry.methods.add(r.method.toUpperCase());
+    if (r.method === 'get') entry.methods.add('HEAD');
+    paths.set(r.path, entry);
+  }
+  return (req, res, next) => {
+    const allowed = [...paths.values()].filter((p) => p.pattern.test(req.path)).flatMap((p) => [...p.methods]);
+    if (allowed.length === 0 || allowed.includes(req.method)) return next();
+    res.set('Allow', [...new Set(allowed)].join(', '));
+    throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here; use ${[...new Set(allowed)].join(', ')}`);
+  };
 }

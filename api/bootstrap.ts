@@ -7,16 +7,19 @@ import { hashToken, newToken } from './tokens.ts';
 export const BOOTSTRAP_ADMIN_EMAIL = 'admin@opsflow.local';
 
 /**
- * The first admin. OPSFLOW_ADMIN_TOKEN, when given, is that admin's token (set again on every start, so the
- * variable stays authoritative); otherwise a token is generated on first start and returned once to be printed.
+ * The first admin. OPSFLOW_ADMIN_TOKEN, when given, is that admin's token, set again on every start so the variable
+ * stays authoritative (it also restores that admin if it was disabled or demoted). Without it a token is generated
+ * on first start and returned once to be printed.
  */
 export async function ensureAdmin(orm: Orm, configured?: string): Promise<{ token?: string; created: boolean }> {
   const em = orm.em.fork();
   const existing = await em.findOne(Operator, { email: BOOTSTRAP_ADMIN_EMAIL });
   if (existing) {
-    if (configured && existing.tokenHash !== hashToken(configured)) {
+    // The variable is authoritative: it also gives a locked-out first admin back its access.
+    if (configured && (existing.tokenHash !== hashToken(configured) || existing.disabled || !existing.roles.includes('admin'))) {
       existing.tokenHash = hashToken(configured);
       existing.disabled = false;
+      if (!existing.roles.includes('admin')) existing.roles = [...existing.roles, 'admin'];
       await em.flush();
       await appendAudit(orm, { actorType: 'system', actorId: null, action: 'operator.token_set_from_env', entityType: 'operator', entityId: existing.id });
     }

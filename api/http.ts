@@ -40,17 +40,29 @@ export class RouteRegistry {
   readonly routes: RouteSpec[] = [];
 }
 
+/** The path of the first string holding a NUL character, which PostgreSQL text cannot store. */
+function nulPath(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (Array.isArray(value)) return value.map((v, i) => nulPath(v, `${path}[${i}]`)).find(Boolean);
+  if (value && typeof value === 'object') {
+    return Object.entries(value).map(([k, v]) => nulPath(v, path ? `${path}.${k}` : k)).find(Boolean);
+  }
+  return undefined;
+}
+
 function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.infer<T> {
   if (!schema) return undefined as z.infer<T>;
+  const prefix = where === 'body' ? '' : where;
   const result = schema.safeParse(value ?? {});
-  if (!result.success) {
-    throw badRequest(`invalid ${where}`, zodFields(result.error, where === 'body' ? undefined : where));
-  }
+  if (!result.success) throw badRequest(`invalid ${where}`, zodFields(result.error, prefix || undefined));
+  const nul = nulPath(result.data, prefix);
+  if (nul) throw badRequest(`invalid ${where}`, [{ field: nul, message: 'must not contain NUL characters' }]);
   return result.data;
 }
 
-export function authorize(actor: Actor | undefined, access: Access): Actor {
+export function authorize(actor: Actor | undefined, access: Access, authError?: Error): Actor {
   if (access === 'public') return actor as Actor;
+  if (authError) throw authError;
   if (!actor) throw unauthorized();
   if (access === 'any') return actor;
   if (!access.some((r) => actor.roles.includes(r))) {
@@ -67,7 +79,7 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
 ): void {
   registry.routes.push(spec as unknown as RouteSpec);
   router[spec.method](spec.path, async (req: Request, res: Response) => {
-    const actor = authorize(res.locals.actor as Actor | undefined, spec.access);
+    const actor = authorize(res.locals.actor as Actor | undefined, spec.access, res.locals.authError as Error | undefined);
     const params = parse(spec.params, req.params, 'path');
     const query = parse(spec.query, req.query, 'query');
     if (spec.body && req.body === undefined) throw badRequest('a JSON body is required (Content-Type: application/json)');

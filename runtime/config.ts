@@ -1,8 +1,18 @@
 import ms from 'ms';
 import { z } from 'zod';
 
+/** Milliseconds of a duration in the `ms` notation ('24h', '14d', '30m', '10s'), or undefined when it is not one. */
+export function parseDuration(s: string): number | undefined {
+  try {
+    const value = ms(s as ms.StringValue);
+    return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined; // ms throws on '' and on strings over 100 characters
+  }
+}
+
 /** A duration in the `ms` notation people write in env files: '24h', '14d', '30m', '10s'. */
-const duration = z.string().refine((s) => typeof ms(s as ms.StringValue) === 'number', {
+const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
   message: "must be a duration such as '10s', '30m', '24h' or '14d'",
 });
 
@@ -74,7 +84,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 export function durationMs(value: string): number {
-  return ms(value as ms.StringValue);
+  const parsed = parseDuration(value);
+  if (parsed === undefined) throw new ConfigError(`not a duration: ${value}`);
+  return parsed;
 }
 
 export function publicUrl(config: Config): string {

@@ -59,13 +59,8 @@ export interface ChannelDelivery {
   error?: string;
 }
 
-export interface ContentState {
-  contentId: string;
-  authorId: string;
-  title: string;
-  body: string;
-  tier: Tier;
-  channels: string[];
+/** The live state; the submission's fields are carried over from the input (title and body change with revisions). */
+export interface ContentState extends Required<Pick<ContentReviewInput, 'contentId' | 'authorId' | 'title' | 'body' | 'tier' | 'channels'>> {
   stage: ContentStage;
   revision: number;
   round: number;

@@ -8,7 +8,8 @@ import { conflict, notFound } from '../errors.ts';
 import { defineRoute, idParams, type RouteRegistry } from '../http.ts';
 
 const webhookUrl = z.url({ protocol: /^https?$/ }).max(2000)
-  .refine((u) => !new URL(u).username && !new URL(u).password, 'must not carry a user or password; use the signing secret');
+  .refine((u) => !URL.canParse(u) || (!new URL(u).username && !new URL(u).password),
+    'must not carry a user or password; use the signing secret');
 const channelOut = z.object({
   id: z.uuid(), name: z.string(), url: z.string(), enabled: z.boolean(), createdAt: z.string(), updatedAt: z.string(),
 });

@@ -1,10 +1,10 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
-import ms from 'ms';
 import { z } from 'zod';
 import { Content } from '../../db/entities/index.ts';
 import { textArray } from '../../db/sql.ts';
+import { parseDuration } from '../../runtime/config.ts';
 import { getContentState, reschedule, submitRevision, withdraw } from '../../workflows/content.messages.ts';
 import { TIERS, type ContentReviewInput, type ContentState } from '../../workflows/content.rules.ts';
 import type { contentReview } from '../../workflows/content.ts';
@@ -19,8 +19,8 @@ const READERS = ['admin', 'ops_manager', 'reviewer', 'analyst'] as const;
 const STAGES = ['checking', 'in_review', 'changes_requested', 'scheduled', 'published', 'rejected', 'withdrawn'] as const;
 
 const reviewSla = z.string().refine((s) => {
-  const v = ms(s as ms.StringValue);
-  return typeof v === 'number' && v >= 60_000 && v <= 90 * 86_400_000;
+  const v = parseDuration(s);
+  return v !== undefined && v >= 60_000 && v <= 90 * 86_400_000;
 }, "must be a duration between '1m' and '90d', such as '30m', '4h' or '3d'");
 
 const contentListItem = z.object({

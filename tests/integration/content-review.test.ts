@@ -247,6 +247,13 @@ test('malformed input gets a 400 or 422 naming the field, and nothing is started
   }
   const notJson = await stack.api('POST', '/content', { token: author.token, raw: '{"title": ' });
   expect(notJson.status).toBe(400);
+  const nul = await stack.api('POST', '/content', { token: author.token, body: { title: 'a\u0000b', body: 'y', tier: 'A', channels: ['blog'] } });
+  expect(nul.body.error.fields).toEqual([{ field: 'title', message: 'must not contain NUL characters' }]);
+  expect((await stack.api('GET', '/audit?entityId=%00')).body.error.fields[0].field).toBe('query.entityId');
+  const wrongMethod = await fetch(`${stack.baseUrl}/content`, { method: 'PUT', headers: { authorization: `Bearer ${author.token}` } });
+  expect(wrongMethod.status).toBe(405);
+  expect(wrongMethod.headers.get('allow')).toBe('POST, GET, HEAD');
+  expect((await stack.api('GET', '/health', { token: 'opf_expired-or-bogus' })).status).toBe(200);
   expect((await stack.api('POST', '/tasks/not-a-uuid/complete', { token: rita.token, body: { decision: 'approve' } })).status).toBe(400);
   expect((await stack.api('POST', '/tasks/7d0d8b7e-1111-4c4c-9999-000000000000/complete', { token: rita.token, body: { decision: 'approve' } })).status).toBe(404);
   const after = await stack.api('GET', '/content');
