@@ -26,7 +26,7 @@ function parameters(spec: RouteSpec) {
 
 const REASONS: Record<number, string> = {
   400: 'Malformed input; `fields` names each bad field', 401: 'No token or a bad token', 403: 'Role or object not allowed',
-  404: 'Not found', 409: 'Illegal in the current state', 422: 'Well-formed but refused; `fields` names the reason',
+  404: 'Not found', 409: 'Illegal in the current state', 413: 'Body over 1 MB', 422: 'Well-formed but refused; `fields` names the reason',
   503: 'Temporal or PostgreSQL unavailable', 504: 'No worker answered before the deadline',
 };
 
@@ -35,7 +35,12 @@ export function openApiDocument(registry: RouteRegistry, info: { version: string
   for (const spec of registry.routes) {
     const path = spec.path.replace(/:(\w+)/g, '{$1}');
     const success = spec.status ?? (spec.response ? 200 : 204);
-    const errors = new Set([...(spec.access === 'public' ? [] : [401]), ...(spec.body || spec.query || spec.params ? [400] : []), ...(spec.errors ?? [])]);
+    const errors = new Set([
+      ...(spec.access === 'public' ? [] : [401]),
+      ...(spec.body || spec.query || spec.params ? [400] : []),
+      ...(spec.body ? [413] : []),
+      ...(spec.errors ?? []),
+    ]);
     paths[path] ??= {};
     paths[path]![spec.method] = {
       tags: [spec.tag],
