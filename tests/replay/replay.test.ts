@@ -9,7 +9,7 @@ const dir = new URL('./histories/', import.meta.url);
 
 test('recorded histories replay without nondeterminism', async () => {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-  expect(files.length).toBeGreaterThanOrEqual(4);
+  expect(files.length).toBeGreaterThanOrEqual(5);
   quietRuntime();
   const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: silentLogger });
   const histories = files.map(async (file) => ({
