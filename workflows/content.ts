@@ -104,7 +104,10 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
     if (actor.id !== state.authorId && !hasRole(actor, 'admin')) throw forbidden('only the author or an admin may do this');
   };
 
-  setHandler(getContentState, () => ({ ...state, openTasks: inbox.list().filter((t) => t.status === 'open' || t.status === 'escalated') }));
+  /** What the query and every update answer: the state with the tasks still waiting for a decision. */
+  const view = (): ContentState => ({ ...state, openTasks: inbox.list().filter((t) => t.status === 'open' || t.status === 'escalated') });
+
+  setHandler(getContentState, view);
 
   setHandler(submitRevision, async ({ title, body, actor }) => {
     state.title = title;
@@ -114,7 +117,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
     revisionPending = true;
     record('revision_submitted', actor, { revision: state.revision });
     await audit('content.revision_submitted', entity, { revision: state.revision }, actor);
-    return state;
+    return view();
   }, {
     validator: ({ actor }) => {
       if (actor.id !== state.authorId) throw forbidden('only the author may submit a revision');
@@ -130,7 +133,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
     record('rescheduled', actor, { publishAt });
     await save();
     await audit('content.rescheduled', entity, { publishAt }, actor);
-    return state;
+    return view();
   }, {
     validator: ({ publishAt, actor }) => {
       requireAuthor(actor);
@@ -144,7 +147,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
     state.rejectionReason = reason ?? null;
     await inbox.cancelOpen('content withdrawn');
     await moved;
-    return state;
+    return view();
   }, {
     validator: ({ actor }) => {
       requireAuthor(actor);
