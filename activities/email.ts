@@ -5,6 +5,7 @@ import type { Transporter } from 'nodemailer';
 import type { Orm } from '../db/orm.ts';
 import { textArray } from '../db/sql.ts';
 import type { Role } from '../workflows/lib/actors.ts';
+import { leaseHeld } from './ledger.ts';
 import { render, type TemplateData, type TemplateName } from './templates.ts';
 
 export type Recipient = { operatorId: string } | { role: Role } | { address: string; name?: string };
@@ -81,11 +82,13 @@ export function createEmailActivities({ orm, mailer, from, publicUrl }: EmailDep
          where idempotency_key = ? and (status = 'pending' or (status = 'sending' and lease_until < now()))
          returning id`, [key]);
       if (claimed.length === 0) {
-        const [row] = await conn.execute<{ status: string; recipients: string[] }[]>(
-          'select status, recipients from email_outbox where idempotency_key = ?', [key]);
+        const [row] = await conn.execute<{ status: string; recipients: string[]; lease_seconds: number | null }[]>(
+          `select status, recipients, extract(epoch from lease_until - now())::float8 as lease_seconds
+           from email_outbox where idempotency_key = ?`, [key]);
         if (row?.status === 'sent') return { status: 'duplicate', messageId, recipients: row.recipients };
         if (row?.status === 'skipped') return { status: 'skipped', messageId, recipients: [] };
-        throw new Error(`email ${key} is being sent by another attempt; retrying after its lease`);
+        if (row?.status === 'failed') throw ApplicationFailure.nonRetryable(`the mail server refused ${key} earlier`, 'EmailRejected');
+        throw leaseHeld(`email ${key}`, row?.lease_seconds);
       }
 
       try {

@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { createHmac } from 'node:crypto';
 import type { Orm } from '../db/orm.ts';
+import { leaseHeld } from './ledger.ts';
 
 /** Longer than the send profile's start-to-close timeout (WEBHOOK_TIMEOUT is capped below it). */
 const LEASE = '5 minutes';
@@ -33,17 +34,19 @@ export async function deliverWebhook(
      values (?, ?, ?, ?, 'pending', now()) on conflict (idempotency_key) do nothing`,
     [idempotencyKey, workflowId, target.name, target.url]);
   // Claim the delivery with a lease, as the email ledger does: a timed-out attempt still running cannot overlap its
-  // retry; a crashed one's claim lapses.
+  // retry; a crashed one's claim lapses. A refused (failed) delivery may be tried again by a later attempt, after
+  // an admin fixed the channel, say; a delivered one never.
   const claimed = await conn.execute<{ id: number }[]>(
     `update webhook_deliveries set attempts = attempts + 1, lease_until = now() + interval '${LEASE}'
-     where idempotency_key = ? and status = 'pending' and (lease_until is null or lease_until < now()) returning id`,
+     where idempotency_key = ? and status in ('pending', 'failed') and (lease_until is null or lease_until < now())
+     returning id`,
     [idempotencyKey]);
   if (claimed.length === 0) {
-    const [row] = await conn.execute<{ status: string; response_status: number | null }[]>(
-      'select status, response_status from webhook_deliveries where idempotency_key = ?', [idempotencyKey]);
+    const [row] = await conn.execute<{ status: string; response_status: number | null; lease_seconds: number | null }[]>(
+      `select status, response_status, extract(epoch from lease_until - now())::float8 as lease_seconds
+       from webhook_deliveries where idempotency_key = ?`, [idempotencyKey]);
     if (row?.status === 'delivered') return { status: 'duplicate', responseStatus: row.response_status };
-    if (row?.status === 'failed') throw ApplicationFailure.nonRetryable(`delivery ${idempotencyKey} was refused earlier`, 'WebhookRefused');
-    throw new Error(`delivery ${idempotencyKey} is in progress in another attempt; retrying after its lease`);
+    throw leaseHeld(`delivery ${idempotencyKey}`, row?.lease_seconds);
   }
   const release = `lease_until = null`;
 

@@ -6,7 +6,7 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
-import { ConnectionException } from '@mikro-orm/core';
+import { ConnectionException, DeadlockException, LockWaitTimeoutException } from '@mikro-orm/core';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler } from 'express';
 import { z } from 'zod';
@@ -76,6 +76,9 @@ export function toHttpError(err: unknown): HttpError | undefined {
   }
   if (err instanceof WorkflowExecutionAlreadyStartedError) return conflict('this process is already running');
   if (err instanceof ConnectionException) return new HttpError(503, 'unavailable', 'the database is unavailable');
+  if (err instanceof DeadlockException || err instanceof LockWaitTimeoutException) {
+    return conflict('a concurrent change to the same data won; read it again and retry');
+  }
   const grpc = grpcCode(err);
   if (grpc === GRPC.DEADLINE_EXCEEDED || grpc === GRPC.CANCELLED) {
     return new HttpError(504, 'timeout', 'no answer before the deadline; read the item again before retrying');

@@ -37,8 +37,8 @@ export class Migration20261122025425 extends Migration {
     this.addSql(`create index "webhook_deliveries_workflow_id_index" on "webhook_deliveries" ("workflow_id");`);
 
     // The audit log is append-only: updates and deletes are refused by the database itself.
-    this.addSql(`create or replace function "audit_events_audit_events_no_change_fn"() returns trigger as $$ begin raise exception 'audit_events is append-only'; end; $$ language plpgsql;`);
-    this.addSql(`create trigger "audit_events_no_change" BEFORE DELETE OR UPDATE on "audit_events" for each ROW execute function "audit_events_audit_events_no_change_fn"();`);
+    this.addSql(`create function audit_events_append_only() returns trigger language plpgsql as $$ begin raise exception 'audit_events is append-only'; end $$;`);
+    this.addSql(`create trigger audit_events_no_change before update or delete on "audit_events" for each row execute function audit_events_append_only();`);
   }
 
 }

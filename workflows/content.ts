@@ -3,6 +3,7 @@ import {
   ActivityFailure,
   allHandlersFinished,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -164,7 +165,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
     const tasks: TaskView[] = [];
     // Every task of this round, including one still being opened (its decision may arrive before open() returns).
     const roundTasks = () => inbox.list().filter((t) => t.kind === 'content_review' && t.payload.round === round);
-    for (let slot = 1; slot <= required; slot++) {
+    for (let slot = 1; slot <= required && !withdrawn(); slot++) {
       tasks.push(await inbox.open({
         kind: 'content_review',
         title: `Review ${state.tier}-tier content "${state.title}" (revision ${state.revision}${required > 1 ? `, approval ${slot} of ${required}` : ''})`,
@@ -205,8 +206,12 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
     return { stage: state.stage, revision: state.revision, publishedAt: state.publishedAt, rejectionReason: state.rejectionReason };
   };
 
-  // The API audited the submission; the workflow audits its own decisions from here on.
   state.history.push({ at: now(), event: 'submitted', actorId: input.authorId });
+  // The submission's audit event comes from here, durably, with the author as actor (runs started before this
+  // patch had the API write it).
+  if (patched('workflow-audits-submission')) {
+    await audit('content.submit', entity, { tier: state.tier, channels: state.channels }, { id: input.authorId });
+  }
 
   // Review rounds: checks, then reviewers by tier, then revisions until approved, rejected or out of rounds.
   for (;;) {

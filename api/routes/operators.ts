@@ -82,15 +82,17 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
     }).strict().refine((b) => Object.keys(b).length > 0, 'give at least one of name, roles, disabled'),
     response: operatorOut, errors: [400, 401, 403, 404, 409],
   }, async ({ params, body, actor }) => {
-    // One transaction with the admins' rows locked: two concurrent demotions cannot remove the last admin.
+    // Operator changes run one at a time (a transaction-scoped advisory lock, taken first, so two requests cannot
+    // lock rows in opposite orders): two concurrent demotions cannot remove the last admin.
     const operator = await orm.em.fork().transactional(async (em) => {
+      await em.getConnection().execute('select pg_advisory_xact_lock(727002)', [], 'all', em.getTransactionContext());
       const found = await em.findOne(Operator, { id: params.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!found) throw notFound('operator');
       const losesAdmin = found.roles.includes('admin') && !found.disabled
         && (body.disabled === true || (body.roles !== undefined && !body.roles.includes('admin')));
       if (losesAdmin) {
-        const admins = await em.find(Operator, { roles: { $contains: ['admin'] }, disabled: false }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-        if (admins.length <= 1) throw conflict('this is the last active admin');
+        const admins = await em.count(Operator, { roles: { $contains: ['admin'] }, disabled: false });
+        if (admins <= 1) throw conflict('this is the last active admin');
       }
       Object.assign(found, body);
       return found;

@@ -280,6 +280,17 @@ test('operators: admins create, list, change roles, disable and rotate tokens; o
   expect((await stack.api('GET', '/operators/me', { token: rotated.body.token })).status).toBe(401);
   expect((await stack.api('PATCH', `/operators/${stack.admin.id}`, { body: { disabled: true } })).status).toBe(409);
 
+  // Two admins demoting each other at once: one wins, the other is told it would leave no admin; never a 500.
+  const other = await stack.api('POST', '/operators', { body: { name: 'Ada', email: 'ada@example.com', roles: ['admin'] } });
+  const [a, b] = await Promise.all([
+    stack.api('PATCH', `/operators/${stack.admin.id}`, { token: other.body.token, body: { roles: ['reviewer'] } }),
+    stack.api('PATCH', `/operators/${other.body.id}`, { body: { roles: ['reviewer'] } }),
+  ]);
+  expect([a.status, b.status].sort()).toEqual([200, 409].sort());
+  const admins = (await stack.api('GET', '/operators?role=admin&disabled=false', { token: a.status === 200 ? other.body.token : stack.admin.token })).body.items;
+  expect(admins).toHaveLength(1);
+  if (a.status === 200) await stack.api('PATCH', `/operators/${stack.admin.id}`, { token: other.body.token, body: { roles: ['admin'] } });
+
   const audit = await stack.api('GET', `/audit?entityType=operator&entityId=${created.body.id}`);
   expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(['operator.created', 'operator.updated', 'operator.token_rotated', 'operator.updated']);
   expect((await stack.api('GET', '/audit', { token: rita.token })).status).toBe(403);

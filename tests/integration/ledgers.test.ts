@@ -100,7 +100,9 @@ test('webhooks: signed, delivered once per key; 5xx retried, 4xx refused for goo
   hooks.failNext('/gone', 1, 410);
   const k3 = `wf:${randomUUID()}`;
   await expect(deliverWebhook(db.orm, refusing, args(k3))).rejects.toMatchObject({ type: 'WebhookRefused', nonRetryable: true });
-  // A refused delivery stays refused: a late retry does not post again.
-  await expect(deliverWebhook(db.orm, refusing, args(k3))).rejects.toMatchObject({ type: 'WebhookRefused' });
   expect(hooks.received('/gone')).toHaveLength(0);
+  // Once the receiver accepts again (an admin fixed the channel), a later attempt delivers, once.
+  expect((await deliverWebhook(db.orm, refusing, args(k3))).status).toBe('delivered');
+  expect((await deliverWebhook(db.orm, refusing, args(k3))).status).toBe('duplicate');
+  expect(hooks.received('/gone')).toHaveLength(1);
 });

@@ -15,7 +15,7 @@ export async function audit(
   action: string,
   entity: { type: string; id: string },
   details: Record<string, unknown> = {},
-  actor?: Actor,
+  actor?: Pick<Actor, 'id'>,
 ): Promise<void> {
   const { runId, workflowId } = workflowInfo();
   sequence += 1;

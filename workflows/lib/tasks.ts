@@ -1,6 +1,6 @@
 // The human task: every family opens tasks through this inbox, waits for decisions with an SLA, escalates, closes.
 import type { Duration } from '@temporalio/common';
-import { condition, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { createTaskActivities } from '../../activities/tasks.ts';
 import { claimTask, completeTask, releaseTask, type CompleteTaskArgs } from '../messages.ts';
 import { hasRole, type Actor, type Role } from './actors.ts';
@@ -60,6 +60,20 @@ export interface TaskSpec {
 interface Entry {
   view: TaskView;
   spec: TaskSpec;
+}
+
+/**
+ * The inbox row and its audit event are independent writes. Since the `parallel-task-writes` patch they go out
+ * together (a decision's answer waits for one round trip, not two); runs started before it keep writing them one
+ * after the other, as their histories say (tests/replay/histories/v0-*).
+ */
+async function writeBoth(row: () => Promise<unknown>, event: () => Promise<unknown>): Promise<void> {
+  if (patched('parallel-task-writes')) {
+    await Promise.all([row(), event()]);
+  } else {
+    await row();
+    await event();
+  }
 }
 
 const isClosed = (t: TaskView) => t.status === 'completed' || t.status === 'cancelled';
@@ -139,11 +153,11 @@ export class TaskInbox {
       version: 1,
     };
     this.entries.set(view.id, { view, spec });
-    // The inbox row and the audit event in parallel: the two writes are independent.
-    await Promise.all([
-      saveTask({ ...view }),
-      audit('task.opened', spec.entity, { taskId: view.id, kind: spec.kind, candidateRole: spec.candidateRole }),
-    ]);
+    const snapshot = { ...view };
+    await writeBoth(
+      () => saveTask(snapshot),
+      () => audit('task.opened', spec.entity, { taskId: view.id, kind: spec.kind, candidateRole: spec.candidateRole }),
+    );
     if (slaMs !== undefined) {
       const clock = this.watchSla(view, spec, slaMs).finally(() => this.clocks.delete(clock));
       this.clocks.add(clock);
@@ -165,7 +179,8 @@ export class TaskInbox {
     view.status = 'cancelled';
     view.comment = reason;
     this.touch(view);
-    await Promise.all([saveTask({ ...view }), audit('task.cancelled', spec.entity, { taskId, reason })]);
+    const snapshot = { ...view };
+    await writeBoth(() => saveTask(snapshot), () => audit('task.cancelled', spec.entity, { taskId, reason }));
   }
 
   async cancelOpen(reason: string): Promise<void> {
@@ -182,7 +197,8 @@ export class TaskInbox {
   }
 
   private async watchSla(view: TaskView, spec: TaskSpec, slaMs: number): Promise<void> {
-    if (await condition(() => isClosed(view), slaMs)) return;
+    // The timer may win in the same activation that closes the task: look again before escalating.
+    if ((await condition(() => isClosed(view), slaMs)) || isClosed(view)) return;
     view.status = 'escalated';
     view.escalatedAt = nowIso();
     this.touch(view);
@@ -209,8 +225,7 @@ export class TaskInbox {
     mutate(view); // before any await: later validators see the new state
     this.touch(view);
     const snapshot = { ...view };
-    // In parallel: the caller waits for this answer, and the two writes are independent.
-    await Promise.all([saveTask(snapshot), audit(action, spec.entity, { taskId, ...details }, actor)]);
+    await writeBoth(() => saveTask(snapshot), () => audit(action, spec.entity, { taskId, ...details }, actor));
     return snapshot;
   }
 
