@@ -1,24 +1,9 @@
 import { ApplicationFailure, activityInfo } from '@temporalio/activity';
 import type { Orm } from '../db/orm.ts';
-import { textArray } from '../db/sql.ts';
-import type { ContentStage, Tier } from '../workflows/content.rules.ts';
+import { saveContentRow, type ContentRecord } from '../db/read-models.ts';
+import type { Tier } from '../workflows/content.rules.ts';
 import { checkContent, type CheckRules } from './content-checks.ts';
 import { deliverWebhook } from './webhooks.ts';
-
-export interface ContentRecord {
-  id: string;
-  workflowId: string;
-  authorId: string;
-  title: string;
-  tier: Tier;
-  channels: string[];
-  stage: ContentStage;
-  revision: number;
-  checkOutcome: string | null;
-  publishAt: string | null;
-  publishedAt: string | null;
-  version: number;
-}
 
 export interface ChannelPost {
   channel: string;
@@ -33,23 +18,12 @@ export function createContentActivities(deps: { orm: Orm; checkRules: CheckRules
       return checkContent(deps.checkRules, input);
     },
 
-    /** Upserts the list read model; an older version never overwrites a newer one. */
     async saveContent(c: ContentRecord): Promise<void> {
-      await orm.em.fork().getConnection().execute(
-        `insert into content (id, workflow_id, author_id, title, tier, channels, stage, revision, check_outcome, publish_at,
-           published_at, created_at, updated_at, version)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), now(), ?)
-         on conflict (id) do update set title = excluded.title, stage = excluded.stage, revision = excluded.revision,
-           check_outcome = excluded.check_outcome, publish_at = excluded.publish_at, published_at = excluded.published_at,
-           updated_at = now(), version = excluded.version
-         where content.version < excluded.version`,
-        [c.id, c.workflowId, c.authorId, c.title, c.tier, textArray(c.channels), c.stage, c.revision, c.checkOutcome,
-          c.publishAt, c.publishedAt, c.version],
-      );
+      await saveContentRow(orm, c);
     },
 
     async deliverToChannel(post: ChannelPost) {
-      const [channel] = await orm.em.fork().getConnection().execute<{ name: string; url: string; secret: string; enabled: boolean }[]>(
+      const [channel] = await orm.em.getConnection().execute<{ name: string; url: string; secret: string; enabled: boolean }[]>(
         'select name, url, secret, enabled from channels where name = ?', [post.channel]);
       if (!channel) throw ApplicationFailure.nonRetryable(`channel ${post.channel} does not exist`, 'UnknownChannel');
       if (!channel.enabled) throw ApplicationFailure.nonRetryable(`channel ${post.channel} is disabled`, 'ChannelDisabled');

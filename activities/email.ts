@@ -13,6 +13,8 @@ export type Recipient = { operatorId: string } | { role: Role } | { address: str
 export interface EmailRequest<T extends TemplateName = TemplateName> {
   /** Workflow id + step: the same key never sends twice. */
   idempotencyKey: string;
+  /** The sending workflow, kept in the ledger. */
+  workflowId?: string;
   to: Recipient[];
   template: T;
   data: TemplateData<T>;
@@ -44,32 +46,26 @@ export function messageIdFor(key: string, from: string): string {
 }
 
 export function createEmailActivities({ orm, mailer, from, publicUrl }: EmailDeps) {
+  /** Explicit addresses, then the active operators named by id or by role, in one query. */
   async function resolve(to: Recipient[]): Promise<string[]> {
-    const conn = orm.em.fork().getConnection();
-    const addresses = new Set<string>();
-    for (const r of to) {
-      if ('address' in r) addresses.add(r.address);
-      else if ('operatorId' in r) {
-        const rows = await conn.execute<{ email: string }[]>(
-          'select email from operators where id = ? and not disabled', [r.operatorId]);
-        rows.forEach((x) => addresses.add(x.email));
-      } else {
-        const rows = await conn.execute<{ email: string }[]>(
-          'select email from operators where ? = any(roles) and not disabled order by email', [r.role]);
-        rows.forEach((x) => addresses.add(x.email));
-      }
-    }
-    return [...addresses];
+    const ids = to.flatMap((r) => ('operatorId' in r ? [r.operatorId] : []));
+    const roles = to.flatMap((r) => ('role' in r ? [r.role] : []));
+    const operators = ids.length || roles.length
+      ? await orm.em.getConnection().execute<{ email: string }[]>(
+        `select email from operators where not disabled and (id::text = any(?::text[]) or roles && ?::text[]) order by email`,
+        [textArray(ids), textArray(roles)])
+      : [];
+    return [...new Set([...to.flatMap((r) => ('address' in r ? [r.address] : [])), ...operators.map((o) => o.email)])];
   }
 
   return {
     async sendEmail(request: EmailRequest): Promise<EmailResult> {
-      const conn = orm.em.fork().getConnection();
+      const conn = orm.em.getConnection();
       const key = request.idempotencyKey;
       const messageId = messageIdFor(key, from);
       const recipients = await resolve(request.to);
       const mail = render(request.template, request.data as never, { publicUrl });
-      const workflowId = key.includes(':') ? key.slice(0, key.lastIndexOf(':')) : null;
+      const workflowId = request.workflowId ?? null;
 
       await conn.execute(
         `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, created_at)

@@ -18,7 +18,7 @@ export function createTaskActivities({ orm }: { orm: Orm }) {
         t.escalatedAt, t.createdAt, t.updatedAt, t.version,
       ];
       const updates = COLUMNS.filter((c) => c !== 'id' && c !== 'created_at').map((c) => `${c} = excluded.${c}`);
-      await orm.em.fork().getConnection().execute(
+      await orm.em.getConnection().execute(
         `insert into tasks (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})
          on conflict (id) do update set ${updates.join(', ')} where tasks.version < excluded.version`,
         values,

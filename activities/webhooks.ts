@@ -28,7 +28,7 @@ export async function deliverWebhook(
     idempotencyKey: string; workflowId: string; event: string; data: unknown; timeoutMs: number;
   },
 ): Promise<{ status: 'delivered' | 'duplicate'; responseStatus: number | null }> {
-  const conn = orm.em.fork().getConnection();
+  const conn = orm.em.getConnection();
   await conn.execute(
     `insert into webhook_deliveries (idempotency_key, workflow_id, channel, url, status, created_at)
      values (?, ?, ?, ?, 'pending', now()) on conflict (idempotency_key) do nothing`,

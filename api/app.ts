@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import express, { type Express, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
-import { appendAudit } from '../activities/audit.ts';
+import { appendAudit } from '../db/audit.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Actor } from '../workflows/lib/actors.ts';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { appendAudit } from '../activities/audit.ts';
+import { appendAudit } from '../db/audit.ts';
 import { Operator } from '../db/entities/index.ts';
-import type { Orm } from '../db/orm.ts';
+import { migrate, type Orm } from '../db/orm.ts';
+import type { Logger } from '../runtime/logger.ts';
 import { hashToken, newToken } from './tokens.ts';
 
 export const BOOTSTRAP_ADMIN_EMAIL = 'admin@opsflow.local';
@@ -32,4 +33,11 @@ export async function ensureAdmin(orm: Orm, configured?: string): Promise<{ toke
   await em.flush();
   await appendAudit(orm, { actorType: 'system', actorId: null, action: 'operator.bootstrap_admin', entityType: 'operator', entityId: admin.id });
   return { created: true, ...(configured ? {} : { token }) };
+}
+
+/** Start-up of every process that serves the API: pending migrations, then the first admin. */
+export async function prepareDatabase(orm: Orm, adminToken: string | undefined, log: Logger) {
+  const applied = await migrate(orm);
+  if (applied.length) log.info({ applied }, 'migrations applied');
+  return ensureAdmin(orm, adminToken);
 }

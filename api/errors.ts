@@ -11,6 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../runtime/logger.ts';
+import type { FailureType } from '../workflows/lib/failures.ts';
 
 export interface FieldError {
   field: string;
@@ -46,8 +47,8 @@ export function zodFields(error: z.ZodError, prefix?: string): FieldError[] {
   });
 }
 
-/** Failure types raised on purpose by workflows (workflows/lib/failures.ts) and what they mean over HTTP. */
-const FAILURE_STATUS: Record<string, [number, string]> = {
+/** Failure types raised on purpose by workflows and what they mean over HTTP. */
+const FAILURE_STATUS: Record<FailureType, [number, string]> = {
   NotFound: [404, 'not_found'],
   Conflict: [409, 'conflict'],
   Forbidden: [403, 'forbidden'],
@@ -62,8 +63,8 @@ export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof z.ZodError) return badRequest('the request is invalid', zodFields(err));
   if (err instanceof WorkflowUpdateFailedError) {
     const cause = err.cause;
-    if (cause instanceof ApplicationFailure && cause.type && FAILURE_STATUS[cause.type]) {
-      const [status, code] = FAILURE_STATUS[cause.type]!;
+    if (cause instanceof ApplicationFailure && FAILURE_STATUS[cause.type as FailureType]) {
+      const [status, code] = FAILURE_STATUS[cause.type as FailureType];
       return new HttpError(status, code, cause.message);
     }
     return conflict(cause?.message ?? err.message);

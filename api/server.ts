@@ -1,17 +1,15 @@
 // API process: `npm run start:api`. Stateless; run as many as the load needs behind a load balancer.
-import { migrate, openOrm } from '../db/orm.ts';
+import { openOrm } from '../db/orm.ts';
 import { configOrExit } from '../runtime/config.ts';
 import { createLogger } from '../runtime/logger.ts';
-import { ensureAdmin } from './bootstrap.ts';
+import { prepareDatabase } from './bootstrap.ts';
 import { serveApi } from './serve.ts';
 
 const config = configOrExit(['DATABASE_URL', 'TEMPORAL_ADDRESS'], 'a standalone API');
 const log = createLogger(config.LOG_LEVEL);
 
 const orm = await openOrm({ clientUrl: config.DATABASE_URL!, poolMax: config.DATABASE_POOL_MAX });
-const applied = await migrate(orm);
-if (applied.length) log.info({ applied }, 'migrations applied');
-const admin = await ensureAdmin(orm, config.OPSFLOW_ADMIN_TOKEN);
+const admin = await prepareDatabase(orm, config.OPSFLOW_ADMIN_TOKEN, log);
 if (admin.token) console.log(`\nFirst admin created. Admin token (shown once, store it now):\n  ${admin.token}\n`);
 
 const api = await serveApi({ config, orm, temporalAddress: config.TEMPORAL_ADDRESS!, log });

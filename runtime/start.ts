@@ -2,9 +2,9 @@
 // Temporal (TEMPORAL_ADDRESS, else `temporal server start-dev`), PostgreSQL (DATABASE_URL, else PGlite under
 // .data/), email (SMTP_URL, else a local mail catcher). Then migrations, the first admin, the worker and the API.
 import path from 'node:path';
-import { ensureAdmin } from '../api/bootstrap.ts';
+import { prepareDatabase } from '../api/bootstrap.ts';
 import { serveApi } from '../api/serve.ts';
-import { migrate, openOrm } from '../db/orm.ts';
+import { openOrm } from '../db/orm.ts';
 import { installTemporalLogging } from '../worker/logging.ts';
 import { runWorker } from '../worker/run.ts';
 import { configOrExit } from './config.ts';
@@ -68,9 +68,7 @@ try {
 
   const orm = await openOrm({ clientUrl: databaseUrl, poolMax });
   cleanups.push(() => orm.close());
-  const applied = await migrate(orm);
-  if (applied.length) log.info({ applied }, 'migrations applied');
-  const admin = await ensureAdmin(orm, config.OPSFLOW_ADMIN_TOKEN);
+  const admin = await prepareDatabase(orm, config.OPSFLOW_ADMIN_TOKEN, log);
 
   const worker = await runWorker({ config, orm, mailer: createMailer(smtpUrl), temporalAddress, log });
   cleanups.push(worker.shutdown);

@@ -17,18 +17,22 @@ export const INSTALL_HINT = [
 
 export class TemporalCliMissing extends Error {}
 
-/** TEMPORAL_CLI_PATH, else `temporal` on PATH, else undefined (the SDK may download it). */
-export function findTemporalCli(configured?: string): string | undefined {
-  if (configured) {
-    if (!existsSync(configured)) throw new TemporalCliMissing(`TEMPORAL_CLI_PATH=${configured} does not exist.\n${INSTALL_HINT}`);
-    return configured;
-  }
+/** The first `name` on PATH, or undefined. */
+export function onPath(name: string): string | undefined {
   try {
-    const found = execFileSync(process.platform === 'win32' ? 'where' : 'which', ['temporal'], { encoding: 'utf8' }).trim();
+    const found = execFileSync(process.platform === 'win32' ? 'where' : 'which', [name], { encoding: 'utf8' }).trim();
     return found.split(/\r?\n/)[0] || undefined;
   } catch {
     return undefined;
   }
+}
+
+/** TEMPORAL_CLI_PATH, else `temporal` on PATH, else undefined (the SDK may download it). */
+export function findTemporalCli(configured?: string): string | undefined {
+  if (configured && !existsSync(configured)) {
+    throw new TemporalCliMissing(`TEMPORAL_CLI_PATH=${configured} does not exist.\n${INSTALL_HINT}`);
+  }
+  return configured ?? onPath('temporal');
 }
 
 export interface TemporalDev {

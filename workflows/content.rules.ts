@@ -1,5 +1,5 @@
 // Content review: pure types and rules (routing by tier, tallying a review round). No Temporal imports.
-import type { TaskView } from './lib/tasks.ts';
+import type { TaskView } from './lib/task-view.ts';
 
 export const TIERS = ['S', 'A', 'B'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -7,14 +7,10 @@ export type Tier = (typeof TIERS)[number];
 export const CONTENT_DECISIONS = ['approve', 'reject', 'request_changes'] as const;
 export type ContentDecision = (typeof CONTENT_DECISIONS)[number];
 
-export type ContentStage =
-  | 'checking'
-  | 'in_review'
-  | 'changes_requested'
-  | 'scheduled'
-  | 'published'
-  | 'rejected'
-  | 'withdrawn';
+export const CONTENT_STAGES = [
+  'checking', 'in_review', 'changes_requested', 'scheduled', 'published', 'rejected', 'withdrawn',
+] as const;
+export type ContentStage = (typeof CONTENT_STAGES)[number];
 
 export type CheckOutcome = 'pass' | 'flag' | 'block';
 export interface CheckFinding {

@@ -46,7 +46,8 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
   const entity = { type: 'content', id: input.contentId };
   const author = [{ operatorId: input.authorId }];
   const inbox = new TaskInbox();
-  const state: ContentState = {
+  // Open tasks live in the inbox; view() adds them to what the query and the updates answer.
+  const state: Omit<ContentState, 'openTasks'> = {
     contentId: input.contentId,
     authorId: input.authorId,
     title: input.title,
@@ -61,7 +62,6 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
     requiredApprovals: 0,
     checks: null,
     approvals: [],
-    openTasks: [],
     publishAt: input.publishAt ?? null,
     publishedAt: null,
     deliveries: [],

@@ -34,7 +34,7 @@ export function auditRouter({ orm }: ApiDeps, registry: RouteRegistry): Router {
       ...(query.workflowId ? { workflowId: query.workflowId } : {}),
       ...(query.from || query.to ? { at: { ...(query.from ? { $gte: new Date(query.from) } : {}), ...(query.to ? { $lt: new Date(query.to) } : {}) } } : {}),
     };
-    const [items, total] = await orm.em.fork().findAndCount(AuditEvent, where, {
+    const [items, total] = await orm.em.findAndCount(AuditEvent, where, {
       orderBy: { id: 'asc' }, limit: query.limit, offset: query.offset,
     });
     return {

@@ -31,7 +31,7 @@ export function channelsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry)
     }).strict(),
     status: 201, response: channelOut.extend({ secret: z.string() }), errors: [400, 401, 403, 409],
   }, async ({ body, actor }) => {
-    const em = orm.em.fork();
+    const em = orm.em;
     const secret = body.secret ?? randomBytes(24).toString('base64url');
     const channel = em.create(Channel, { id: randomUUID(), name: body.name, url: body.url, secret, enabled: true });
     try {
@@ -47,7 +47,7 @@ export function channelsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry)
   defineRoute(router, registry, {
     method: 'get', path: '/channels', tag, summary: 'List channels', access: ['admin', 'ops_manager', 'reviewer', 'analyst'],
     response: z.object({ items: z.array(channelOut) }),
-  }, async () => ({ items: (await orm.em.fork().find(Channel, {}, { orderBy: { name: 'asc' } })).map(toOut) }));
+  }, async () => ({ items: (await orm.em.find(Channel, {}, { orderBy: { name: 'asc' } })).map(toOut) }));
 
   defineRoute(router, registry, {
     method: 'patch', path: '/channels/:id', tag, summary: 'Change a channel\'s URL or secret, or disable it', access: ['admin'],
@@ -56,7 +56,7 @@ export function channelsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry)
       .strict().refine((b) => Object.keys(b).length > 0, 'give at least one of url, secret, enabled'),
     response: channelOut, errors: [400, 401, 403, 404],
   }, async ({ params, body, actor }) => {
-    const em = orm.em.fork();
+    const em = orm.em;
     const channel = await em.findOne(Channel, { id: params.id });
     if (!channel) throw notFound('channel');
     Object.assign(channel, body);

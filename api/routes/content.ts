@@ -3,10 +3,11 @@ import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Content } from '../../db/entities/index.ts';
+import { saveContentRow } from '../../db/read-models.ts';
 import { textArray } from '../../db/sql.ts';
 import { parseDuration } from '../../runtime/config.ts';
 import { getContentState, reschedule, submitRevision, withdraw } from '../../workflows/content.messages.ts';
-import { TIERS, type ContentReviewInput, type ContentState } from '../../workflows/content.rules.ts';
+import { CONTENT_STAGES, isFinal, TIERS, type ContentReviewInput, type ContentState } from '../../workflows/content.rules.ts';
 import type { contentReview } from '../../workflows/content.ts';
 import { contentReviewId } from '../../workflows/ids.ts';
 import type { Actor } from '../../workflows/lib/actors.ts';
@@ -16,7 +17,6 @@ import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts
 import { withDeadline } from '../temporal.ts';
 
 const READERS = ['admin', 'ops_manager', 'reviewer', 'analyst'] as const;
-const STAGES = ['checking', 'in_review', 'changes_requested', 'scheduled', 'published', 'rejected', 'withdrawn'] as const;
 
 const reviewSla = z.string().refine((s) => {
   const v = parseDuration(s);
@@ -25,7 +25,7 @@ const reviewSla = z.string().refine((s) => {
 
 const contentListItem = z.object({
   id: z.uuid(), workflowId: z.string(), authorId: z.uuid(), title: z.string(), tier: z.enum(TIERS),
-  channels: z.array(z.string()), stage: z.enum(STAGES), revision: z.number(), checkOutcome: z.string().nullable(),
+  channels: z.array(z.string()), stage: z.enum(CONTENT_STAGES), revision: z.number(), checkOutcome: z.string().nullable(),
   publishAt: z.string().nullable(), publishedAt: z.string().nullable(), createdAt: z.string(), updatedAt: z.string(),
 });
 const taskSummary = z.object({
@@ -35,7 +35,7 @@ const taskSummary = z.object({
 const contentOut = z.object({
   id: z.uuid(), workflowId: z.string(), authorId: z.uuid(), title: z.string(),
   body: z.string().nullable().describe('null when read from the archive (the workflow history has expired)'),
-  tier: z.enum(TIERS), channels: z.array(z.string()), stage: z.enum(STAGES), revision: z.number(),
+  tier: z.enum(TIERS), channels: z.array(z.string()), stage: z.enum(CONTENT_STAGES), revision: z.number(),
   round: z.number().nullable(), maxRounds: z.number().nullable(), reviewSla: z.string().nullable(),
   requiredApprovals: z.number().nullable(),
   checks: z.object({
@@ -75,8 +75,6 @@ function fromReadModel(row: Content): ContentOut {
   };
 }
 
-const FINAL = new Set(['published', 'rejected', 'withdrawn']);
-
 const toListItem = (c: Content): z.infer<typeof contentListItem> => ({
   id: c.id, workflowId: c.workflowId, authorId: c.authorId, title: c.title, tier: c.tier, channels: [...c.channels],
   stage: c.stage, revision: c.revision, checkOutcome: c.checkOutcome ?? null,
@@ -90,7 +88,7 @@ export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs, lo
   const deadline = <T>(call: () => Promise<T>) => withDeadline(temporal, temporalDeadlineMs, call);
 
   async function find(id: string): Promise<Content> {
-    const row = await orm.em.fork().findOne(Content, { id });
+    const row = await orm.em.findOne(Content, { id });
     if (!row) throw notFound('content');
     return row;
   }
@@ -114,7 +112,7 @@ export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs, lo
     }).strict(),
     status: 202, response: z.object({ id: z.uuid(), workflowId: z.string() }), errors: [400, 401, 403, 422, 503, 504],
   }, async ({ body, actor }) => {
-    const em = orm.em.fork();
+    const em = orm.em;
     const known = new Set((await em.getConnection().execute<{ name: string }[]>(
       'select name from channels where name = any(?::text[]) and enabled', [textArray(body.channels)])).map((c) => c.name));
     const missing = body.channels.map((c, i) => [c, i] as const).filter(([c]) => !known.has(c));
@@ -135,18 +133,17 @@ export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs, lo
     await deadline(() => temporal.workflow.start<typeof contentReview>('contentReview', { workflowId, taskQueue, args: [input] }));
     // The list shows the item at once; the workflow's own writes carry higher versions and audit the submission.
     // Best effort: the workflow's first write creates the row anyway.
-    await em.getConnection().execute(
-      `insert into content (id, workflow_id, author_id, title, tier, channels, stage, revision, publish_at, created_at, updated_at, version)
-       values (?, ?, ?, ?, ?, ?, 'checking', 1, ?, now(), now(), 0) on conflict (id) do nothing`,
-      [id, workflowId, actor.id, body.title, body.tier, textArray(body.channels), input.publishAt ?? null],
-    ).catch((err: unknown) => log.warn({ err, contentId: id }, 'content list row not written; the workflow will write it'));
+    await saveContentRow(orm, {
+      id, workflowId, authorId: actor.id, title: body.title, tier: body.tier, channels: body.channels, stage: 'checking',
+      revision: 1, checkOutcome: null, publishAt: input.publishAt ?? null, publishedAt: null, version: 0,
+    }).catch((err: unknown) => log.warn({ err, contentId: id }, 'content list row not written; the workflow will write it'));
     return { id, workflowId };
   });
 
   defineRoute(router, registry, {
     method: 'get', path: '/content', tag, summary: 'List content (read model)', access: READERS,
     query: z.object({
-      stage: z.enum(STAGES).optional(), tier: z.enum(TIERS).optional(),
+      stage: z.enum(CONTENT_STAGES).optional(), tier: z.enum(TIERS).optional(),
       author: z.union([z.literal('me'), z.uuid()]).optional(), ...pageQuery,
     }).strict(),
     response: z.object({ items: z.array(contentListItem), total: z.number() }),
@@ -156,7 +153,7 @@ export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs, lo
       ...(query.tier ? { tier: query.tier } : {}),
       ...(query.author ? { authorId: query.author === 'me' ? actor.id : query.author } : {}),
     };
-    const [items, total] = await orm.em.fork().findAndCount(Content, where, {
+    const [items, total] = await orm.em.findAndCount(Content, where, {
       orderBy: { createdAt: 'desc' }, limit: query.limit, offset: query.offset,
     });
     return { items: items.map(toListItem), total };
@@ -185,7 +182,7 @@ export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs, lo
   }, async ({ params, actor, body: input }) => {
     const row = await find(params.id);
     requireAuthor(row, actor);
-    if (FINAL.has(row.stage)) throw conflict(`the content is already ${row.stage}`);
+    if (isFinal(row.stage)) throw conflict(`the content is already ${row.stage}`);
     // The workflow accepts or refuses the change and writes its audit event with this actor.
     return fromWorkflow(row, await deadline(() => send(row.workflowId, actor, input as Record<string, unknown>)));
   });

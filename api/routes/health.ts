@@ -22,7 +22,7 @@ export function healthRouter({ orm, temporal }: ApiDeps, registry: RouteRegistry
       }
     };
     const [postgres, temporalCheck] = await Promise.all([
-      probe(() => orm.em.fork().getConnection().execute('select 1')),
+      probe(() => orm.em.getConnection().execute('select 1')),
       probe(() => withDeadline(temporal, 3000, () => temporal.workflowService.getSystemInfo({}))),
     ]);
     const ok = postgres.ok && temporalCheck.ok;

@@ -34,7 +34,7 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
     }).strict(),
     status: 201, response: withToken, errors: [400, 401, 403, 409],
   }, async ({ body, actor }) => {
-    const em = orm.em.fork();
+    const em = orm.em;
     const token = newToken();
     const operator = em.create(Operator, {
       id: randomUUID(), name: body.name, email: body.email.toLowerCase(), roles: body.roles, tokenHash: hashToken(token), disabled: false,
@@ -58,7 +58,7 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
       ...(query.role ? { roles: { $contains: [query.role] } } : {}),
       ...(query.disabled ? { disabled: query.disabled === 'true' } : {}),
     };
-    const [items, total] = await orm.em.fork().findAndCount(Operator, where, {
+    const [items, total] = await orm.em.findAndCount(Operator, where, {
       orderBy: { createdAt: 'asc' }, limit: query.limit, offset: query.offset,
     });
     return { items: items.map(toOperatorOut), total };
@@ -67,7 +67,7 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
   defineRoute(router, registry, {
     method: 'get', path: '/operators/me', tag, summary: 'The calling operator', access: 'any', response: operatorOut,
   }, async ({ actor }) => {
-    const me = await orm.em.fork().findOne(Operator, { id: actor.id });
+    const me = await orm.em.findOne(Operator, { id: actor.id });
     if (!me) throw notFound('operator');
     return toOperatorOut(me);
   });
@@ -84,7 +84,7 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
   }, async ({ params, body, actor }) => {
     // Operator changes run one at a time (a transaction-scoped advisory lock, taken first, so two requests cannot
     // lock rows in opposite orders): two concurrent demotions cannot remove the last admin.
-    const operator = await orm.em.fork().transactional(async (em) => {
+    const operator = await orm.em.transactional(async (em) => {
       await em.getConnection().execute('select pg_advisory_xact_lock(727002)', [], 'all', em.getTransactionContext());
       const found = await em.findOne(Operator, { id: params.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!found) throw notFound('operator');
@@ -106,7 +106,7 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
     access: 'any', params: idParams, status: 201, response: withToken, errors: [401, 403, 404],
   }, async ({ params, actor }) => {
     if (params.id !== actor.id && !actor.roles.includes('admin')) throw forbidden('only admins rotate other operators\' tokens');
-    const em = orm.em.fork();
+    const em = orm.em;
     const operator = await em.findOne(Operator, { id: params.id });
     if (!operator) throw notFound('operator');
     const token = newToken();

@@ -3,18 +3,17 @@ import { z } from 'zod';
 import { Task } from '../../db/entities/index.ts';
 import { claimTask, completeTask, releaseTask } from '../../workflows/messages.ts';
 import { ROLES, type Actor } from '../../workflows/lib/actors.ts';
-import type { TaskView } from '../../workflows/lib/tasks.ts';
+import { TASK_STATUSES, type TaskView } from '../../workflows/lib/task-view.ts';
 import type { ApiDeps } from '../app.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
 import { withDeadline } from '../temporal.ts';
 
-const STATUSES = ['open', 'escalated', 'completed', 'cancelled'] as const;
 
 export const taskOut = z.object({
   id: z.uuid(), workflowId: z.string(), kind: z.string(), title: z.string(), entityType: z.string(), entityId: z.string(),
   candidateRole: z.string(), assigneeId: z.string().nullable(), priority: z.string(), dueAt: z.string().nullable(),
-  decisions: z.array(z.string()), payload: z.record(z.string(), z.unknown()), status: z.enum(STATUSES),
+  decisions: z.array(z.string()), payload: z.record(z.string(), z.unknown()), status: z.enum(TASK_STATUSES),
   decision: z.string().nullable(), decidedBy: z.string().nullable(), comment: z.string().nullable(),
   decidedAt: z.string().nullable(), escalatedAt: z.string().nullable(), createdAt: z.string(), updatedAt: z.string(),
 });
@@ -42,7 +41,7 @@ export function tasksRouter({ orm, temporal, temporalDeadlineMs }: ApiDeps, regi
   const tag = 'tasks';
 
   async function visibleTask(id: string, actor: Actor): Promise<Task> {
-    const task = await orm.em.fork().findOne(Task, { id });
+    const task = await orm.em.findOne(Task, { id });
     if (!task) throw notFound('task');
     if (!canSeeTask(actor, task)) throw forbidden(`this task is for the ${task.candidateRole} role`);
     return task;
@@ -51,7 +50,7 @@ export function tasksRouter({ orm, temporal, temporalDeadlineMs }: ApiDeps, regi
   defineRoute(router, registry, {
     method: 'get', path: '/tasks', tag, summary: 'The task inbox: tasks the caller may see, most urgent first', access: 'any',
     query: z.object({
-      status: z.enum(STATUSES).optional(),
+      status: z.enum(TASK_STATUSES).optional(),
       kind: z.string().max(100).optional(),
       role: z.enum(ROLES).optional(),
       assignee: z.union([z.literal('me'), z.literal('none'), z.uuid()]).optional(),
@@ -72,7 +71,7 @@ export function tasksRouter({ orm, temporal, temporalDeadlineMs }: ApiDeps, regi
         : query.assignee ? { assigneeId: query.assignee } : {}),
       ...(seesAll ? {} : { $or: [{ candidateRole: { $in: actor.roles } }, { assigneeId: actor.id }, { decidedBy: actor.id }] }),
     };
-    const [items, total] = await orm.em.fork().findAndCount(Task, where, {
+    const [items, total] = await orm.em.findAndCount(Task, where, {
       orderBy: [{ dueAt: 'asc' }, { createdAt: 'asc' }], limit: query.limit, offset: query.offset,
     });
     return { items: items.map(toTaskOut), total };

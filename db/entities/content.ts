@@ -1,9 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-
-export const CONTENT_STAGES = [
-  'checking', 'in_review', 'changes_requested', 'scheduled', 'published', 'rejected', 'withdrawn',
-] as const;
-export type ContentStage = (typeof CONTENT_STAGES)[number];
+import type { ContentStage, Tier } from '../../workflows/content.rules.ts';
 
 /** Content read model for lists; live state of one item comes from its workflow. */
 export const Content = defineEntity({
@@ -14,7 +10,7 @@ export const Content = defineEntity({
     workflowId: p.string().unique(),
     authorId: p.uuid().index(),
     title: p.text(),
-    tier: p.string().$type<'S' | 'A' | 'B'>(),
+    tier: p.string().$type<Tier>(),
     channels: p.array(),
     stage: p.string().$type<ContentStage>().index(),
     revision: p.integer().default(1),

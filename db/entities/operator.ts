@@ -1,8 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { Role } from '../../workflows/lib/actors.ts';
 
-export { ROLES, type Role } from '../../workflows/lib/actors.ts';
-
 export const Operator = defineEntity({
   name: 'Operator',
   tableName: 'operators',

@@ -1,7 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-
-export const TASK_STATUSES = ['open', 'escalated', 'completed', 'cancelled'] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
+import type { TaskStatus } from '../../workflows/lib/task-view.ts';
 
 /** The task inbox read model; the owning workflow is the source of truth and writes every change here. */
 export const Task = defineEntity({

@@ -1,9 +1,8 @@
 // Every recorded history must replay against the current workflow code: a change that would break runs in flight
 // fails here (use patched() for such changes, see STYLE.md).
-import { Worker, bundleWorkflowCode, type ReplayWorkerOptions } from '@temporalio/worker';
+import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { readdir, readFile } from 'node:fs/promises';
-import { workflowsPath } from '../../worker/worker.ts';
-import { quietRuntime, silentLogger } from '../support/runtime.ts';
+import { bundleWorkflows, quietRuntime } from '../support/runtime.ts';
 
 const dir = new URL('./histories/', import.meta.url);
 
@@ -11,7 +10,7 @@ test('recorded histories replay without nondeterminism', async () => {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
   expect(files.length).toBeGreaterThanOrEqual(5);
   quietRuntime();
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: silentLogger });
+  const workflowBundle = await bundleWorkflows();
   const histories = files.map(async (file) => ({
     workflowId: file.replace(/\.json$/, ''),
     history: JSON.parse(await readFile(new URL(file, dir), 'utf8')),

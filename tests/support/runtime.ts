@@ -1,4 +1,5 @@
-import { DefaultLogger, Runtime, type Logger } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type Logger } from '@temporalio/worker';
+import { workflowsPath } from '../../worker/worker.ts';
 
 const noop = () => {};
 export const silentLogger: Logger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
@@ -11,3 +12,6 @@ export function quietRuntime(): void {
     // Already installed by an earlier test file in this process.
   }
 }
+
+/** The workflow bundle, built once per test file (the bundler's own output silenced). */
+export const bundleWorkflows = () => bundleWorkflowCode({ workflowsPath, logger: silentLogger });

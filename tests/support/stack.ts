@@ -1,8 +1,8 @@
 // The whole system for integration tests, with real parts: the Temporal dev server, PostgreSQL, the SMTP sink, a
 // webhook receiver, a worker and the HTTP API on an ephemeral port.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
-import { quietRuntime, silentLogger } from './runtime.ts';
+import type { Worker } from '@temporalio/worker';
+import { bundleWorkflows, quietRuntime } from './runtime.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -14,7 +14,7 @@ import { createMailer } from '../../runtime/mailer.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { TEST_RULES } from './rules.ts';
 import type { Role } from '../../workflows/lib/actors.ts';
-import { createWorker, workflowsPath } from '../../worker/worker.ts';
+import { createWorker } from '../../worker/worker.ts';
 import { temporalCli } from './binaries.ts';
 import { createTestDb, type TestDb } from './db.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
@@ -58,7 +58,7 @@ export async function startStack(opts: { temporalDeadlineMs?: number } = {}): Pr
   const hooks = await startWebhookReceiver();
   const taskQueue = `test-${randomUUID()}`;
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: silentLogger });
+  const workflowBundle = await bundleWorkflows();
   const mailer = createMailer(mail.smtpUrl);
 
   let worker: Worker | undefined;

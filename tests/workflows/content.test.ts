@@ -2,13 +2,12 @@
 // boundary; everything else is the real workflow.
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { checkContent } from '../../activities/content-checks.ts';
 import type { EmailRequest } from '../../activities/email.ts';
 import type { ChannelPost } from '../../activities/content.ts';
-import { workflowsPath } from '../../worker/worker.ts';
 import { getContentState, reschedule, submitRevision } from '../../workflows/content.messages.ts';
 import type { ContentReviewInput } from '../../workflows/content.rules.ts';
 import type { contentReview } from '../../workflows/content.ts';
@@ -16,7 +15,7 @@ import type { Actor } from '../../workflows/lib/actors.ts';
 import type { TaskView } from '../../workflows/lib/tasks.ts';
 import { completeTask } from '../../workflows/messages.ts';
 import { TEST_RULES } from '../support/rules.ts';
-import { quietRuntime, silentLogger } from '../support/runtime.ts';
+import { bundleWorkflows, quietRuntime } from '../support/runtime.ts';
 import { temporalTestServer } from '../support/binaries.ts';
 
 let env: TestWorkflowEnvironment;
@@ -62,7 +61,18 @@ const input = (over: Partial<ContentReviewInput> = {}): ContentReviewInput => ({
   tier: 'A', channels: ['blog'], ...over,
 });
 
-async function openTaskIds(handle: { query: (q: typeof getContentState) => Promise<{ openTasks: TaskView[] }> }, count: number) {
+const startReview = (taskQueue: string, over: Partial<ContentReviewInput> = {}) =>
+  env.client.workflow.start<typeof contentReview>('contentReview', {
+    taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input(over)],
+  });
+
+type ReviewHandle = Awaited<ReturnType<typeof startReview>>;
+
+async function stageReached(handle: ReviewHandle, stage: string) {
+  for (let i = 0; i < 100 && (await handle.query(getContentState)).stage !== stage; i++) await new Promise((r) => setTimeout(r, 50));
+}
+
+async function openTaskIds(handle: ReviewHandle, count: number) {
   for (let i = 0; i < 100; i++) {
     const { openTasks } = await handle.query(getContentState);
     if (openTasks.length === count) return openTasks.map((t) => t.id);
@@ -76,7 +86,7 @@ beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServer() } },
   });
-  bundle = await bundleWorkflowCode({ workflowsPath, logger: silentLogger });
+  bundle = await bundleWorkflows();
 });
 
 afterAll(async () => {
@@ -86,9 +96,7 @@ afterAll(async () => {
 test('a task past its SLA escalates to ops_manager by email, stays open, and a later decision still counts', async () => {
   const fake = fakeActivities();
   await withWorker(fake.activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start<typeof contentReview>('contentReview', {
-      taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input({ tier: 'A' })],
-    });
+    const handle = await startReview(taskQueue, { tier: 'A' });
     const [taskId] = await openTaskIds(handle, 1);
     await env.sleep(23 * HOUR);
     expect(fake.emails.filter((e) => e.template === 'taskEscalated')).toHaveLength(0);
@@ -110,9 +118,7 @@ test('a task past its SLA escalates to ops_manager by email, stays open, and a l
 test('reviewSla overrides the tier default', async () => {
   const fake = fakeActivities();
   await withWorker(fake.activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start<typeof contentReview>('contentReview', {
-      taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input({ tier: 'S', reviewSla: '30m' })],
-    });
+    const handle = await startReview(taskQueue, { tier: 'S', reviewSla: '30m' });
     await openTaskIds(handle, 2);
     await env.sleep(31 * 60_000);
     expect(fake.emails.filter((e) => e.template === 'taskEscalated')).toHaveLength(2);
@@ -125,10 +131,8 @@ test('publishes at publishAt days ahead, or at the moved time, and never before'
   await withWorker(fake.activities, async (taskQueue) => {
     const start = await env.currentTimeMs();
     const publishAt = new Date(start + 72 * HOUR).toISOString();
-    const handle = await env.client.workflow.start<typeof contentReview>('contentReview', {
-      taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input({ tier: 'B', publishAt })],
-    });
-    for (let i = 0; i < 100 && (await handle.query(getContentState)).stage !== 'scheduled'; i++) await new Promise((r) => setTimeout(r, 50));
+    const handle = await startReview(taskQueue, { tier: 'B', publishAt });
+    await stageReached(handle, 'scheduled');
     await env.sleep(48 * HOUR);
     expect(fake.posts).toHaveLength(0);
     const later = new Date(start + 96 * HOUR).toISOString();
@@ -146,14 +150,12 @@ test('publishes at publishAt days ahead, or at the moved time, and never before'
 test('changes requested in the last allowed round reject the content', async () => {
   const fake = fakeActivities();
   await withWorker(fake.activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start<typeof contentReview>('contentReview', {
-      taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input({ tier: 'A', maxRounds: 3 })],
-    });
+    const handle = await startReview(taskQueue, { tier: 'A', maxRounds: 3 });
     for (let round = 1; round <= 3; round++) {
       const [taskId] = await openTaskIds(handle, 1);
       await handle.executeUpdate(completeTask, { args: [{ taskId: taskId!, decision: 'request_changes', comment: `round ${round}`, actor: round % 2 ? rita : rob }] });
       if (round < 3) {
-        for (let i = 0; i < 100 && (await handle.query(getContentState)).stage !== 'changes_requested'; i++) await new Promise((r) => setTimeout(r, 50));
+        await stageReached(handle, 'changes_requested');
         await handle.executeUpdate(submitRevision, { args: [{ title: `Autumn sale v${round + 1}`, body: 'Everything is 20% off this weekend, really.', actor: author }] });
       }
     }
@@ -168,9 +170,7 @@ test('changes requested in the last allowed round reject the content', async () 
 test('a revision is refused before changes were requested, and from anyone but the author', async () => {
   const fake = fakeActivities();
   await withWorker(fake.activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start<typeof contentReview>('contentReview', {
-      taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input({ tier: 'A' })],
-    });
+    const handle = await startReview(taskQueue, { tier: 'A' });
     const [taskId] = await openTaskIds(handle, 1);
     await expect(handle.executeUpdate(submitRevision, { args: [{ title: 'x', body: 'y', actor: author }] }))
       .rejects.toMatchObject({ cause: { type: 'Conflict' } });
@@ -194,9 +194,7 @@ test('four eyes hold even when a reviewer decides a task while it is still being
     recordAudit: async (e: { action: string }) => { if (e.action === 'task.opened' && ++opened === 2) await gate; },
   };
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start<typeof contentReview>('contentReview', {
-      taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input({ tier: 'S' })],
-    });
+    const handle = await startReview(taskQueue, { tier: 'S' });
     for (let i = 0; i < 100 && (fake.tasks.size < 2 || opened < 2); i++) await new Promise((r) => setTimeout(r, 50));
     const [first, second] = [...fake.tasks.keys()];
     await handle.executeUpdate(completeTask, { args: [{ taskId: second!, decision: 'approve', actor: rita }] });

@@ -17,7 +17,8 @@ export async function notify<T extends TemplateName>(
   template: T,
   data: TemplateData<T>,
 ): Promise<void> {
-  const request: EmailRequest<T> = { idempotencyKey: `${workflowInfo().workflowId}:${step}`, to, template, data };
+  const { workflowId } = workflowInfo();
+  const request: EmailRequest<T> = { idempotencyKey: `${workflowId}:${step}`, workflowId, to, template, data };
   try {
     await sendEmail(request as EmailRequest);
   } catch (err) {

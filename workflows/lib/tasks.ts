@@ -8,39 +8,12 @@ import { profiles } from './activity-profiles.ts';
 import { audit } from './audit.ts';
 import { conflict, forbidden, notFound, unprocessable } from './failures.ts';
 import { notify } from './notify.ts';
+import type { TaskPriority, TaskView } from './task-view.ts';
 import { durationToMs } from './time.ts';
 
+export type { TaskView } from './task-view.ts';
+
 const { saveTask } = proxyActivities<ReturnType<typeof createTaskActivities>>(profiles.db);
-
-export const TASK_PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
-export type TaskPriority = (typeof TASK_PRIORITIES)[number];
-export type TaskStatus = 'open' | 'escalated' | 'completed' | 'cancelled';
-
-/** The task as the API and the inbox table see it (ISO times, plain data). */
-export interface TaskView {
-  id: string;
-  workflowId: string;
-  kind: string;
-  title: string;
-  entityType: string;
-  entityId: string;
-  candidateRole: Role;
-  assigneeId: string | null;
-  priority: TaskPriority;
-  dueAt: string | null;
-  decisions: string[];
-  payload: Record<string, unknown>;
-  status: TaskStatus;
-  decision: string | null;
-  decidedBy: string | null;
-  comment: string | null;
-  decidedAt: string | null;
-  escalatedAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  /** Increases with every change; the inbox table keeps the highest, so late writes cannot undo newer ones. */
-  version: number;
-}
 
 export interface TaskSpec {
   kind: string;
@@ -162,13 +135,6 @@ export class TaskInbox {
       const clock = this.watchSla(view, spec, slaMs).finally(() => this.clocks.delete(clock));
       this.clocks.add(clock);
     }
-    return view;
-  }
-
-  /** Resolves when the task is decided or cancelled. */
-  async decided(taskId: string): Promise<TaskView> {
-    const { view } = this.get(taskId);
-    await condition(() => isClosed(view));
     return view;
   }
 
