@@ -6,7 +6,7 @@ import type { Orm } from '../db/orm.ts';
 import { textArray } from '../db/sql.ts';
 import type { Role } from '../workflows/lib/actors.ts';
 import { leaseHeld } from './ledger.ts';
-import { render, type TemplateData, type TemplateName } from './templates.ts';
+import { render, type Rendered, type TemplateData, type TemplateName } from './templates.ts';
 
 export type Recipient = { operatorId: string } | { role: Role } | { address: string; name?: string };
 
@@ -45,7 +45,72 @@ export function messageIdFor(key: string, from: string): string {
   return `<${createHash('sha256').update(key).digest('hex').slice(0, 40)}@${domain}>`;
 }
 
-export function createEmailActivities({ orm, mailer, from, publicUrl }: EmailDeps) {
+/** A rendered mail for the ledger: the same key never sends twice. */
+export interface LedgerMail {
+  idempotencyKey: string;
+  workflowId: string | null;
+  template: string;
+  recipients: string[];
+  mail: Rendered;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Sends through the email_outbox ledger: claims the key with a lease, sends, marks it sent. Shared by sendEmail
+ * (operators) and sendToCustomer (customers, after the messaging policy).
+ */
+export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' | 'mailer' | 'from'>, m: LedgerMail): Promise<EmailResult> {
+  const conn = orm.em.getConnection();
+  const key = m.idempotencyKey;
+  const messageId = messageIdFor(key, from);
+  const { recipients, mail } = m;
+
+  await conn.execute(
+    `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, created_at)
+     values (?, ?, ?, ?, ?, ?, ?, now()) on conflict (idempotency_key) do nothing`,
+    [key, messageId, m.workflowId, m.template, textArray(recipients), mail.subject, recipients.length ? 'pending' : 'skipped'],
+  );
+  const claimed = await conn.execute<{ id: number }[]>(
+    `update email_outbox set status = 'sending', lease_until = now() + interval '${LEASE}', attempts = attempts + 1
+     where idempotency_key = ? and (status = 'pending' or (status = 'sending' and lease_until < now()))
+     returning id`, [key]);
+  if (claimed.length === 0) {
+    const [row] = await conn.execute<{ status: string; recipients: string[]; lease_seconds: number | null }[]>(
+      `select status, recipients, extract(epoch from lease_until - now())::float8 as lease_seconds
+       from email_outbox where idempotency_key = ?`, [key]);
+    if (row?.status === 'sent') return { status: 'duplicate', messageId, recipients: row.recipients };
+    if (row?.status === 'skipped') return { status: 'skipped', messageId, recipients: [] };
+    if (row?.status === 'failed') throw ApplicationFailure.nonRetryable(`the mail server refused ${key} earlier`, 'EmailRejected');
+    throw leaseHeld(`email ${key}`, row?.lease_seconds);
+  }
+
+  try {
+    await mailer.sendMail({
+      from,
+      to: recipients,
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      messageId,
+      headers: { ...m.headers, 'X-Opsflow-Idempotency-Key': key },
+    });
+  } catch (err) {
+    const error = err as Error & { responseCode?: number };
+    const permanent = typeof error.responseCode === 'number' && error.responseCode >= 500;
+    await conn.execute(
+      `update email_outbox set status = ?, lease_until = null, last_error = ? where idempotency_key = ?`,
+      [permanent ? 'failed' : 'pending', error.message, key]);
+    if (permanent) throw ApplicationFailure.nonRetryable(`mail server refused ${key}: ${error.message}`, 'EmailRejected');
+    throw err;
+  }
+  await conn.execute(
+    `update email_outbox set status = 'sent', sent_at = now(), lease_until = null, last_error = null where idempotency_key = ?`,
+    [key]);
+  return { status: 'sent', messageId, recipients };
+}
+
+export function createEmailActivities(deps: EmailDeps) {
+  const { orm, publicUrl } = deps;
   /** Explicit addresses, then the active operators named by id or by role, in one query. */
   async function resolve(to: Recipient[]): Promise<string[]> {
     const ids = to.flatMap((r) => ('operatorId' in r ? [r.operatorId] : []));
@@ -60,56 +125,13 @@ export function createEmailActivities({ orm, mailer, from, publicUrl }: EmailDep
 
   return {
     async sendEmail(request: EmailRequest): Promise<EmailResult> {
-      const conn = orm.em.getConnection();
-      const key = request.idempotencyKey;
-      const messageId = messageIdFor(key, from);
-      const recipients = await resolve(request.to);
-      const mail = render(request.template, request.data as never, { publicUrl });
-      const workflowId = request.workflowId ?? null;
-
-      await conn.execute(
-        `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, created_at)
-         values (?, ?, ?, ?, ?, ?, ?, now()) on conflict (idempotency_key) do nothing`,
-        [key, messageId, workflowId, request.template, textArray(recipients),
-          mail.subject, recipients.length ? 'pending' : 'skipped'],
-      );
-      const claimed = await conn.execute<{ id: number }[]>(
-        `update email_outbox set status = 'sending', lease_until = now() + interval '${LEASE}', attempts = attempts + 1
-         where idempotency_key = ? and (status = 'pending' or (status = 'sending' and lease_until < now()))
-         returning id`, [key]);
-      if (claimed.length === 0) {
-        const [row] = await conn.execute<{ status: string; recipients: string[]; lease_seconds: number | null }[]>(
-          `select status, recipients, extract(epoch from lease_until - now())::float8 as lease_seconds
-           from email_outbox where idempotency_key = ?`, [key]);
-        if (row?.status === 'sent') return { status: 'duplicate', messageId, recipients: row.recipients };
-        if (row?.status === 'skipped') return { status: 'skipped', messageId, recipients: [] };
-        if (row?.status === 'failed') throw ApplicationFailure.nonRetryable(`the mail server refused ${key} earlier`, 'EmailRejected');
-        throw leaseHeld(`email ${key}`, row?.lease_seconds);
-      }
-
-      try {
-        await mailer.sendMail({
-          from,
-          to: recipients,
-          subject: mail.subject,
-          text: mail.text,
-          html: mail.html,
-          messageId,
-          headers: { 'X-Opsflow-Idempotency-Key': key },
-        });
-      } catch (err) {
-        const error = err as Error & { responseCode?: number };
-        const permanent = typeof error.responseCode === 'number' && error.responseCode >= 500;
-        await conn.execute(
-          `update email_outbox set status = ?, lease_until = null, last_error = ? where idempotency_key = ?`,
-          [permanent ? 'failed' : 'pending', error.message, key]);
-        if (permanent) throw ApplicationFailure.nonRetryable(`mail server refused ${key}: ${error.message}`, 'EmailRejected');
-        throw err;
-      }
-      await conn.execute(
-        `update email_outbox set status = 'sent', sent_at = now(), lease_until = null, last_error = null where idempotency_key = ?`,
-        [key]);
-      return { status: 'sent', messageId, recipients };
+      return deliverOnce(deps, {
+        idempotencyKey: request.idempotencyKey,
+        workflowId: request.workflowId ?? null,
+        template: request.template,
+        recipients: await resolve(request.to),
+        mail: render(request.template, request.data as never, { publicUrl }),
+      });
     },
   };
 }

@@ -3,7 +3,9 @@ import type { Orm } from '../db/orm.ts';
 import { createAuditActivities } from './audit.ts';
 import type { CheckRules } from './content-checks.ts';
 import { createContentActivities } from './content.ts';
+import { createCustomerEmailActivities } from './customer-email.ts';
 import { createEmailActivities } from './email.ts';
+import { createLifecycleActivities } from './lifecycle.ts';
 import { createTaskActivities } from './tasks.ts';
 
 export interface ActivityDeps {
@@ -17,10 +19,13 @@ export interface ActivityDeps {
 
 /** Every activity the worker registers, built with its dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  const mail = { orm: deps.orm, mailer: deps.mailer, from: deps.mailFrom, publicUrl: deps.publicUrl };
   return {
     ...createAuditActivities(deps),
     ...createTaskActivities(deps),
-    ...createEmailActivities({ orm: deps.orm, mailer: deps.mailer, from: deps.mailFrom, publicUrl: deps.publicUrl }),
+    ...createEmailActivities(mail),
+    ...createCustomerEmailActivities(mail),
+    ...createLifecycleActivities(deps),
     ...createContentActivities(deps),
   };
 }

@@ -16,7 +16,7 @@ export interface TemplateContext {
 type Template<D> = (data: D, ctx: TemplateContext) => Rendered;
 
 /** Builds text and html from the same paragraphs, so the two never drift apart. */
-function compose(subject: string, paragraphs: (string | string[])[]): Rendered {
+export function compose(subject: string, paragraphs: (string | string[])[]): Rendered {
   const text = paragraphs.map((p) => (Array.isArray(p) ? p.map((l) => `- ${l}`).join('\n') : p)).join('\n\n');
   const html = paragraphs
     .map((p) => (Array.isArray(p)

@@ -1,2 +1,6 @@
 // Pure workflow-id builders: the API and the workflows agree on ids through these alone.
 export const contentReviewId = (contentId: string): string => `content-review:${contentId}`;
+export const customerLifecycleId = (customerId: string): string => `customer-lifecycle:${customerId}`;
+/** Every RFM run, scheduled or on demand, gets its own id under this prefix. */
+export const rfmScoringId = (runKey: string): string => `rfm-scoring:${runKey}`;
+export const RFM_SCHEDULE_ID = 'rfm-nightly';

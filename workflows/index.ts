@@ -1,2 +1,3 @@
 // The workflow bundle entry: every workflow the worker runs.
 export { contentReview } from './content.ts';
+export { customerLifecycle } from './lifecycle.ts';

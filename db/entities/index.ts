@@ -1,12 +1,25 @@
 import { AuditEvent } from './audit-event.ts';
 import { Channel } from './channel.ts';
 import { Content } from './content.ts';
+import { Coupon } from './coupon.ts';
+import { Customer } from './customer.ts';
+import { CustomerEvent } from './customer-event.ts';
+import { CustomerMessage } from './customer-message.ts';
 import { EmailOutbox } from './email-outbox.ts';
 import { Operator } from './operator.ts';
+import { RfmRun } from './rfm-run.ts';
+import { Setting } from './setting.ts';
+import { StageChange } from './stage-change.ts';
 import { Task } from './task.ts';
 import { WebhookDelivery } from './webhook-delivery.ts';
 
-export { AuditEvent, Channel, Content, EmailOutbox, Operator, Task, WebhookDelivery };
+export {
+  AuditEvent, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage, EmailOutbox, Operator, RfmRun, Setting,
+  StageChange, Task, WebhookDelivery,
+};
 
 /** Every entity, registered explicitly (no folder discovery). */
-export const entities = [AuditEvent, Channel, Content, EmailOutbox, Operator, Task, WebhookDelivery];
+export const entities = [
+  AuditEvent, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage, EmailOutbox, Operator, RfmRun, Setting,
+  StageChange, Task, WebhookDelivery,
+];

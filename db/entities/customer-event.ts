@@ -1,0 +1,25 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { EventType } from '../../workflows/lifecycle.types.ts';
+
+/**
+ * Customer events as received: the source for KPIs, RFM and campaign attribution. The idempotency key makes a
+ * repeated event a no-op; `deliveredAt` marks it handed to the lifecycle workflow, so a retry delivers what a
+ * failed call left behind.
+ */
+export const CustomerEvent = defineEntity({
+  name: 'CustomerEvent',
+  tableName: 'customer_events',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    customerId: p.uuid(),
+    type: p.string().$type<EventType>(),
+    at: p.datetime().index(),
+    amount: p.decimal('number').precision(14).scale(2).nullable(),
+    campaignId: p.text().nullable().index(),
+    idempotencyKey: p.text().unique(),
+    receivedAt: p.datetime().onCreate(() => new Date()),
+    deliveredAt: p.datetime().nullable(),
+  },
+  indexes: [{ properties: ['customerId', 'at'] }, { properties: ['type', 'at'] }],
+});
+export type CustomerEvent = InferEntity<typeof CustomerEvent>;

@@ -1,0 +1,22 @@
+// Policies set through the API, one versioned JSON document per key; readers merge them over the code's defaults.
+import type { Orm } from './orm.ts';
+
+export const SETTINGS = { lifecyclePolicy: 'lifecycle_policy', messagingPolicy: 'messaging_policy' } as const;
+export type SettingKey = (typeof SETTINGS)[keyof typeof SETTINGS];
+
+/** The stored document over the defaults, with the stored version (the defaults' version when nothing is stored). */
+export async function readSetting<T extends { version: number }>(orm: Orm, key: SettingKey, defaults: T): Promise<T> {
+  const [row] = await orm.em.getConnection().execute<{ value: Partial<T>; version: number }[]>(
+    'select value, version from settings where key = ?', [key]);
+  return row ? { ...defaults, ...row.value, version: row.version } : defaults;
+}
+
+/** Replaces the document; answers the new version. */
+export async function writeSetting(orm: Orm, key: SettingKey, value: object, updatedBy: string): Promise<number> {
+  const [row] = await orm.em.getConnection().execute<{ version: number }[]>(
+    `insert into settings (key, value, version, updated_by, updated_at) values (?, ?, 1, ?, now())
+     on conflict (key) do update set value = excluded.value, version = settings.version + 1,
+       updated_by = excluded.updated_by, updated_at = now()
+     returning version`, [key, JSON.stringify(value), updatedBy]);
+  return row!.version;
+}

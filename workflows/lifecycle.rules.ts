@@ -1,0 +1,276 @@
+// Pure: the customer lifecycle as a state machine over plain data. The workflow feeds it events and the clock and
+// carries out what it asks for (read-model writes, sends); tests drive it directly.
+import {
+  FUNNEL_STAGES,
+  type CustomerEvent,
+  type FunnelStage,
+  type LifecycleCounters,
+  type LifecyclePolicy,
+  type LifecycleStage,
+  type LifecycleState,
+  type LifecycleView,
+  type MessageLog,
+  type MessageStatus,
+  type PendingSend,
+  type StageChange,
+} from './lifecycle.types.ts';
+import { durationToMs } from './lib/time.ts';
+
+const HISTORY_KEPT = 50;
+const MESSAGES_KEPT = 50;
+const KEYS_KEPT = 1000;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const ms = (d: string) => durationToMs(d as never);
+const funnelIndex = (s: FunnelStage | null) => (s === null ? -1 : FUNNEL_STAGES.indexOf(s));
+
+export function initialState(customerId: string, policy: LifecyclePolicy): LifecycleState {
+  const counters: LifecycleCounters = {
+    events: 0, duplicates: 0, purchases: 0, gmv: 0, referrals: 0, winBacks: 0, recalls: 0, churns: 0, sent: 0,
+    deferred: 0, skipped: 0,
+  };
+  return {
+    customerId, stage: null, stageSince: null, funnel: null, milestones: {}, signupAt: null, lastActiveAt: null,
+    history: [], changes: 0, counters, nurture: { status: 'not_started', next: 0, anchor: null, endedAt: null },
+    winBack: null, outbox: [], messages: [], recentKeys: [], version: 0, policy, runs: 1,
+  };
+}
+
+/** What a send came to, as the messaging policy decided it. */
+export type SendOutcome =
+  | { status: 'sent' | 'duplicate' }
+  | { status: 'deferred'; until: string; reason: string }
+  | { status: 'skipped'; reason: string };
+
+export class Lifecycle {
+  readonly state: LifecycleState;
+  /** Stage changes not yet written to the read model. */
+  private unsaved: StageChange[] = [];
+
+  constructor(state: LifecycleState) {
+    this.state = state;
+  }
+
+  /** Applies a batch of events; a key seen before is counted as a duplicate and changes nothing. */
+  apply(events: CustomerEvent[], now: number): void {
+    const s = this.state;
+    const seen = new Set(s.recentKeys);
+    const fresh: CustomerEvent[] = [];
+    for (const e of events) {
+      if (seen.has(e.key)) {
+        s.counters.duplicates += 1;
+        continue;
+      }
+      seen.add(e.key);
+      fresh.push(e);
+    }
+    s.recentKeys = [...s.recentKeys, ...fresh.map((e) => e.key)].slice(-KEYS_KEPT);
+    fresh.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    for (const e of fresh) this.applyOne(e, now);
+  }
+
+  /** Moves the clocks: nurture steps, inactivity, the win-back deadline. */
+  advance(now: number): void {
+    this.advanceNurture(now);
+    const s = this.state;
+    const p = s.policy;
+    if (s.stage === 'at_risk' && s.winBack && Date.parse(s.winBack.deadline) <= now) {
+      this.change('churned', 'win_back_expired', now);
+      s.counters.churns += 1;
+      this.cancelSends((x) => x.purpose === 'winback', 'the win-back window ended', now);
+      s.winBack = null;
+    }
+    const inactiveAt = this.inactivityDue();
+    if (inactiveAt !== null && inactiveAt <= now) {
+      this.change('at_risk', 'inactivity', now);
+      s.counters.winBacks += 1;
+      const round = s.counters.winBacks;
+      s.winBack = { round, startedAt: iso(now), deadline: iso(now + ms(p.winBackWait)), coupon: null };
+      s.outbox.push({ step: `winback:${round}`, purpose: 'winback', template: 'winBack', category: 'marketing', dueAt: iso(now), deferrals: 0 });
+    }
+  }
+
+  /** The earliest moment something is due, or null when only an event can move this customer. */
+  nextDue(): number | null {
+    return this.agenda()[0]?.at ?? null;
+  }
+
+  dueSends(now: number): PendingSend[] {
+    return this.state.outbox.filter((x) => Date.parse(x.dueAt) <= now).sort((a, b) => Date.parse(a.dueAt) - Date.parse(b.dueAt));
+  }
+
+  /** Records what the messaging policy decided for a send. */
+  settleSend(send: PendingSend, outcome: SendOutcome, now: number): void {
+    const s = this.state;
+    if (outcome.status === 'deferred') {
+      send.dueAt = outcome.until;
+      send.deferrals += 1;
+      s.counters.deferred += 1;
+      this.log(send, 'deferred', now, outcome.reason, outcome.until);
+      return;
+    }
+    s.outbox = s.outbox.filter((x) => x !== send);
+    if (outcome.status === 'skipped') {
+      s.counters.skipped += 1;
+      this.log(send, 'skipped', now, outcome.reason);
+    } else {
+      s.counters.sent += 1;
+      this.log(send, 'sent', now);
+    }
+  }
+
+  /** A send that could not go out after all retries: logged, not retried forever. */
+  failSend(send: PendingSend, reason: string, now: number): void {
+    this.state.outbox = this.state.outbox.filter((x) => x !== send);
+    this.log(send, 'failed', now, reason);
+  }
+
+  takeUnsaved(): StageChange[] {
+    const out = this.unsaved;
+    this.unsaved = [];
+    return out;
+  }
+
+  view(now: number): LifecycleView {
+    const s = this.state;
+    const next = this.agenda()[0];
+    return {
+      customerId: s.customerId, stage: s.stage, stageSince: s.stageSince, funnel: s.funnel, milestones: { ...s.milestones },
+      lastActiveAt: s.lastActiveAt, history: [...s.history], counters: { ...s.counters },
+      nurture: { ...s.nurture, steps: s.policy.nurture.steps.length }, winBack: s.winBack ? { ...s.winBack } : null,
+      messages: [...s.messages], pendingSends: s.outbox.map((x) => ({ ...x })),
+      nextStep: next ? { kind: next.kind, at: iso(Math.max(next.at, now)) } : null,
+      policyVersion: s.policy.version, runs: s.runs,
+    };
+  }
+
+  private applyOne(e: CustomerEvent, now: number): void {
+    const s = this.state;
+    const p = s.policy;
+    const at = Math.min(Date.parse(e.at), now);
+    const cause = `event:${e.type}`;
+    s.counters.events += 1;
+    if (e.type === 'purchase') {
+      s.counters.purchases += 1;
+      s.counters.gmv = Math.round((s.counters.gmv + (e.amount ?? 0)) * 100) / 100;
+    }
+    if (e.type === 'referral') s.counters.referrals += 1;
+    if (s.lastActiveAt === null || at > Date.parse(s.lastActiveAt)) s.lastActiveAt = iso(at);
+
+    if (s.stage === 'at_risk' || s.stage === 'churned') {
+      this.change('recalled', cause, at);
+      s.counters.recalls += 1;
+      this.cancelSends((x) => x.purpose === 'winback', 'the customer came back', now);
+      s.winBack = null;
+    }
+    if (s.stage === null) this.reach('acquired', cause, at);
+    if (e.type === 'signup' && s.signupAt === null) {
+      s.signupAt = iso(at);
+      if (s.nurture.status === 'not_started' && p.nurture.steps.length > 0) {
+        s.nurture = { status: 'running', next: 0, anchor: iso(at), endedAt: null };
+      }
+    }
+    const joined = Date.parse(s.signupAt ?? s.milestones.acquired ?? iso(at));
+    if (e.type === 'key_action' && !s.milestones.activated && at - joined <= ms(p.activationWindow)) {
+      this.reach('activated', cause, at);
+    }
+    const activated = s.milestones.activated;
+    if (activated && !s.milestones.retained && at - Date.parse(activated) >= ms(p.retentionPeriod)) {
+      this.reach('retained', cause, at);
+    }
+    if (e.type === 'purchase' && !s.milestones.monetized) this.reach('monetized', cause, at);
+    if (e.type === 'referral' && !s.milestones.referrer) this.reach('referrer', cause, at);
+
+    const goal = p.nurture.goal;
+    if (s.nurture.status === 'running' && goal && s.milestones[goal]) {
+      s.nurture.status = 'goal_reached';
+      s.nurture.endedAt = iso(now);
+      this.cancelSends((x) => x.purpose === 'nurture', `the nurture goal (${goal}) was reached`, now);
+    }
+  }
+
+  private advanceNurture(now: number): void {
+    const s = this.state;
+    const { steps, staleAfter } = s.policy.nurture;
+    while (s.nurture.status === 'running') {
+      const step = steps[s.nurture.next];
+      if (!step) {
+        s.nurture.status = 'completed';
+        s.nurture.endedAt = iso(now);
+        break;
+      }
+      const due = Date.parse(s.nurture.anchor as string) + ms(step.after);
+      if (due > now) break;
+      s.nurture.next += 1;
+      const send: PendingSend = {
+        step: `nurture:${step.name}`, purpose: 'nurture', template: step.template, category: step.category,
+        dueAt: iso(now), deferrals: 0,
+      };
+      if (step.skipWhenReached && s.milestones[step.skipWhenReached]) {
+        this.skip(send, `already ${step.skipWhenReached}`, now);
+      } else if (now - due > ms(staleAfter)) {
+        this.skip(send, `stale: due ${iso(due)}`, now);
+      } else {
+        s.outbox.push(send);
+      }
+    }
+  }
+
+  private inactivityDue(): number | null {
+    const s = this.state;
+    if (s.stage === null || s.stage === 'at_risk' || s.stage === 'churned' || s.lastActiveAt === null) return null;
+    return Date.parse(s.lastActiveAt) + ms(s.policy.inactivity);
+  }
+
+  private agenda(): { kind: string; at: number }[] {
+    const s = this.state;
+    const items: { kind: string; at: number }[] = [];
+    const step = s.nurture.status === 'running' ? s.policy.nurture.steps[s.nurture.next] : undefined;
+    if (step) items.push({ kind: `nurture:${step.name}`, at: Date.parse(s.nurture.anchor as string) + ms(step.after) });
+    else if (s.nurture.status === 'running') items.push({ kind: 'nurture:end', at: 0 });
+    const inactive = this.inactivityDue();
+    if (inactive !== null) items.push({ kind: 'inactivity', at: inactive });
+    if (s.stage === 'at_risk' && s.winBack) items.push({ kind: 'win_back_deadline', at: Date.parse(s.winBack.deadline) });
+    for (const x of s.outbox) items.push({ kind: `send:${x.step}`, at: Date.parse(x.dueAt) });
+    return items.sort((a, b) => a.at - b.at);
+  }
+
+  /** Records a funnel milestone; the stage moves only when the funnel moves forward. */
+  private reach(stage: FunnelStage, cause: string, at: number): void {
+    const s = this.state;
+    s.milestones[stage] ??= iso(at);
+    if (funnelIndex(stage) <= funnelIndex(s.funnel)) return;
+    s.funnel = stage;
+    this.change(stage, cause, at);
+  }
+
+  private change(to: LifecycleStage, cause: string, at: number): void {
+    const s = this.state;
+    if (s.stage === to) return;
+    s.changes += 1;
+    const change: StageChange = { seq: s.changes, from: s.stage, to, at: iso(at), cause };
+    s.stage = to;
+    s.stageSince = change.at;
+    s.history = [...s.history, change].slice(-HISTORY_KEPT);
+    this.unsaved.push(change);
+  }
+
+  private cancelSends(match: (x: PendingSend) => boolean, reason: string, now: number): void {
+    const s = this.state;
+    for (const x of s.outbox.filter(match)) this.log(x, 'cancelled', now, reason);
+    s.outbox = s.outbox.filter((x) => !match(x));
+  }
+
+  private skip(send: PendingSend, reason: string, now: number): void {
+    this.state.counters.skipped += 1;
+    this.log(send, 'skipped', now, reason);
+  }
+
+  private log(send: PendingSend, status: MessageStatus, now: number, reason?: string, until?: string): void {
+    const entry: MessageLog = {
+      step: send.step, template: send.template, status, at: iso(now),
+      ...(reason ? { reason } : {}), ...(until ? { until } : {}),
+    };
+    this.state.messages = [...this.state.messages, entry].slice(-MESSAGES_KEPT);
+  }
+}

@@ -1,0 +1,108 @@
+// The customer lifecycle: one long-lived workflow per customer. Events arrive as signals; the state machine in
+// lifecycle.rules.ts decides stages, nurture steps and win-backs; this file carries out its decisions durably.
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createCustomerEmailActivities } from '../activities/customer-email.ts';
+import type { createLifecycleActivities } from '../activities/lifecycle.ts';
+import { getLifecycle, recordEvents } from './lifecycle.messages.ts';
+import { initialState, Lifecycle } from './lifecycle.rules.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type LifecycleInput, type PendingSend } from './lifecycle.types.ts';
+import { profiles } from './lib/activity-profiles.ts';
+
+const { saveLifecycle, loadLifecyclePolicy, issueCoupon } = proxyActivities<ReturnType<typeof createLifecycleActivities>>(profiles.db);
+const { sendCustomerEmail } = proxyActivities<ReturnType<typeof createCustomerEmailActivities>>(profiles.send);
+
+export async function customerLifecycle(input: LifecycleInput): Promise<void> {
+  const { workflowId } = workflowInfo();
+  const state = input.state ?? initialState(input.customerId, input.policy ?? DEFAULT_LIFECYCLE_POLICY);
+  const machine = new Lifecycle(state);
+  const inbox: CustomerEvent[] = [...(input.pending ?? [])];
+  let wantedPolicy = state.policy.version;
+  let eventsThisRun = 0;
+
+  setHandler(recordEvents, ({ events, policyVersion }) => {
+    inbox.push(...events);
+    if (policyVersion !== undefined && policyVersion > wantedPolicy) wantedPolicy = policyVersion;
+  });
+  setHandler(getLifecycle, () => machine.view(Date.now()));
+
+  const timeToContinue = () =>
+    workflowInfo().continueAsNewSuggested || (input.maxEventsPerRun !== undefined && eventsThisRun >= input.maxEventsPerRun);
+
+  async function persist(): Promise<void> {
+    const changes = machine.takeUnsaved();
+    if (changes.length === 0) return;
+    state.version += 1;
+    await saveLifecycle({
+      customerId: state.customerId, workflowId, stage: state.stage, stageSince: state.stageSince, version: state.version, changes,
+    });
+  }
+
+  async function send(item: PendingSend): Promise<void> {
+    const data: Record<string, string> = {};
+    if (item.purpose === 'winback') {
+      const winBack = state.winBack;
+      if (!winBack) return machine.failSend(item, 'no win-back is running', Date.now());
+      // Issued once per round: the coupon ledger returns the same code to a retried or replayed call.
+      winBack.coupon ??= await issueCoupon({
+        idempotencyKey: `${workflowId}:${item.step}:coupon`, customerId: state.customerId, workflowId,
+        purpose: 'win_back', validFor: state.policy.couponValidity,
+      });
+      data.coupon = winBack.coupon.code;
+      if (winBack.coupon.expiresAt) data.validUntil = winBack.coupon.expiresAt;
+    }
+    try {
+      const outcome = await sendCustomerEmail({
+        idempotencyKey: `${workflowId}:${item.step}`, workflowId, customerId: state.customerId,
+        template: item.template, category: item.category, data,
+      });
+      machine.settleSend(item, outcome, Date.now());
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      const reason = err.cause?.message ?? err.message;
+      log.warn('customer email not sent', { step: item.step, reason });
+      machine.failSend(item, reason, Date.now());
+    }
+  }
+
+  for (;;) {
+    if (wantedPolicy > state.policy.version) {
+      state.policy = await loadLifecyclePolicy();
+      wantedPolicy = Math.max(wantedPolicy, state.policy.version);
+      if (state.policy.version < wantedPolicy) wantedPolicy = state.policy.version; // never reload in a loop
+    }
+    if (inbox.length > 0) {
+      const batch = inbox.splice(0);
+      eventsThisRun += batch.length;
+      machine.apply(batch, Date.now());
+    }
+    machine.advance(Date.now());
+    await persist();
+    for (const item of machine.dueSends(Date.now())) await send(item);
+    await persist();
+    if (inbox.length > 0) continue;
+
+    if (timeToContinue()) {
+      await condition(allHandlersFinished);
+      if (inbox.length === 0) {
+        await continueAsNew<typeof customerLifecycle>({
+          customerId: state.customerId, state: { ...state, runs: state.runs + 1 }, pending: inbox,
+          ...(input.maxEventsPerRun !== undefined ? { maxEventsPerRun: input.maxEventsPerRun } : {}),
+        });
+      }
+      continue;
+    }
+    const wake = () => inbox.length > 0 || wantedPolicy > state.policy.version || timeToContinue();
+    const next = machine.nextDue();
+    if (next === null) await condition(wake);
+    else if (next > Date.now()) await condition(wake, next - Date.now());
+  }
+}
