@@ -6,6 +6,7 @@ import { createContentActivities } from './content.ts';
 import { createCustomerEmailActivities } from './customer-email.ts';
 import { createEmailActivities } from './email.ts';
 import { createLifecycleActivities } from './lifecycle.ts';
+import { createRfmActivities } from './rfm.ts';
 import { createTaskActivities } from './tasks.ts';
 
 export interface ActivityDeps {
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEmailActivities(mail),
     ...createCustomerEmailActivities(mail),
     ...createLifecycleActivities(deps),
+    ...createRfmActivities(deps),
     ...createContentActivities(deps),
   };
 }

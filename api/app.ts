@@ -16,7 +16,9 @@ import { auditRouter } from './routes/audit.ts';
 import { channelsRouter } from './routes/channels.ts';
 import { contentRouter } from './routes/content.ts';
 import { healthRouter } from './routes/health.ts';
+import { kpisRouter } from './routes/kpis.ts';
 import { operatorsRouter } from './routes/operators.ts';
+import { segmentsRouter } from './routes/segments.ts';
 import { tasksRouter } from './routes/tasks.ts';
 
 export interface AppOptions {
@@ -34,7 +36,7 @@ export interface ApiDeps extends AppOptions {
   audit: (actor: Actor, action: string, entityType: string, entityId: string, details?: Record<string, unknown>, workflowId?: string) => Promise<void>;
 }
 
-const ROUTERS = [healthRouter, operatorsRouter, channelsRouter, tasksRouter, contentRouter, auditRouter];
+const ROUTERS = [healthRouter, operatorsRouter, channelsRouter, tasksRouter, contentRouter, segmentsRouter, kpisRouter, auditRouter];
 
 export function createApp(options: AppOptions): Express {
   const deps: ApiDeps = {

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { Orm } from '../db/orm.ts';
 import { durationMs, publicUrl, type Config } from '../runtime/config.ts';
 import type { Logger } from '../runtime/logger.ts';
+import { ensureSchedules } from '../runtime/schedules.ts';
 import { temporalConnectionOptions } from '../runtime/temporal.ts';
 import { createApp } from './app.ts';
 
@@ -17,6 +18,7 @@ export async function serveApi({ config, orm, temporalAddress, log }: {
 }): Promise<RunningApi> {
   const connection = await Connection.connect(temporalConnectionOptions(config, temporalAddress));
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  await ensureSchedules({ client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, rfmCron: config.RFM_SCHEDULE, log });
   const app = createApp({
     orm, temporal, log, taskQueue: config.TEMPORAL_TASK_QUEUE, publicUrl: publicUrl(config),
     temporalDeadlineMs: durationMs(config.API_TEMPORAL_DEADLINE),

@@ -4,7 +4,7 @@ import type { Orm } from './orm.ts';
 export interface AuditInput {
   /** Set by workflows (run id + sequence) so a retried activity writes its event once. */
   idempotencyKey?: string;
-  actorType: 'operator' | 'workflow' | 'system';
+  actorType: 'operator' | 'workflow' | 'system' | 'customer';
   actorId: string | null;
   action: string;
   entityType: string;

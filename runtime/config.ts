@@ -66,6 +66,7 @@ const envSchema = z.object({
   CONTENT_BODY_MAX: int(1, 200_000).default(20000),
   // Below the send profile's one-minute start-to-close timeout, so an attempt ends before Temporal retries it.
   WEBHOOK_TIMEOUT: duration.refine((s) => durationMs(s) <= 45_000, 'must be at most 45s').default('10s'),
+  RFM_SCHEDULE: z.string().trim().regex(/^[\w*?,/-]+(\s+[\w*?,/-]+){4}$/, "must be a five-field cron expression (minute hour day-of-month month day-of-week, UTC) such as '0 3 * * *'").default('0 3 * * *'),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -1,3 +1,4 @@
 // The workflow bundle entry: every workflow the worker runs.
 export { contentReview } from './content.ts';
 export { customerLifecycle } from './lifecycle.ts';
+export { rfmScoring } from './rfm.ts';

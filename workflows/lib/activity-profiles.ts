@@ -12,4 +12,9 @@ export const profiles = {
     startToCloseTimeout: '1m',
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 12 },
   },
+  /** Long batch statements (RFM scoring): one transaction that may take minutes; retries are idempotent. */
+  batch: {
+    startToCloseTimeout: '10m',
+    retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 6 },
+  },
 } satisfies Record<string, ActivityOptions>;

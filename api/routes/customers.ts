@@ -1,0 +1,246 @@
+// Customers: batch upsert by externalId, lists and details from PostgreSQL, the live lifecycle from its workflow,
+// unsubscription by staff.
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { Router } from 'express';
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+import { appendAudit } from '../../db/audit.ts';
+import type { Orm } from '../../db/orm.ts';
+import { transaction } from '../../db/sql.ts';
+import { customerLifecycleId } from '../../workflows/ids.ts';
+import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
+import { FUNNEL_STAGES, LIFECYCLE_STAGES, type LifecycleView } from '../../workflows/lifecycle.types.ts';
+import type { ApiDeps } from '../app.ts';
+import { notFound, unprocessable } from '../errors.ts';
+import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { withDeadline } from '../temporal.ts';
+
+export const BATCH_LIMIT = 10_000;
+const READERS = ['admin', 'ops_manager', 'analyst'] as const;
+const WRITERS = ['admin', 'ops_manager', 'ingest'] as const;
+const SEGMENTS = ['champions', 'loyal', 'potential', 'new', 'at_risk', 'hibernating', 'lost'] as const;
+
+const timezone = z.string().min(1).max(64)
+  .refine((tz) => IANAZone.isValidZone(tz), 'must be an IANA timezone such as "Europe/Berlin", "Asia/Shanghai" or "UTC"');
+
+const customerIn = z.object({
+  externalId: z.string().trim().min(1).max(200).describe("the platform's own id: the upsert key"),
+  email: z.email().max(320),
+  name: z.string().trim().min(1).max(200).optional(),
+  timezone: timezone.optional().describe('for quiet hours (default UTC on create; unchanged when omitted)'),
+  tags: z.array(z.string().trim().min(1).max(64)).max(50).optional().describe('replaces the tags when given'),
+  marketingConsent: z.boolean().optional().describe('default false on create; marketing email needs it'),
+}).strict();
+type CustomerIn = z.infer<typeof customerIn>;
+
+const customerBatch = z.object({ customers: z.array(customerIn).min(1).max(BATCH_LIMIT) }).strict();
+
+export const customerOut = z.object({
+  id: z.uuid(), externalId: z.string(), email: z.string(), name: z.string().nullable(), timezone: z.string(),
+  tags: z.array(z.string()), marketingConsent: z.boolean(), unsubscribedAt: z.string().nullable(),
+  stage: z.enum(LIFECYCLE_STAGES).nullable().describe('null until the first event'), stageSince: z.string().nullable(),
+  lastActiveAt: z.string().nullable(),
+  rfm: z.object({ recency: z.number(), frequency: z.number(), monetary: z.number() }).nullable(),
+  segment: z.enum(SEGMENTS).nullable(), scoredAt: z.string().nullable(), createdAt: z.string(), updatedAt: z.string(),
+});
+type CustomerOut = z.infer<typeof customerOut>;
+
+interface CustomerRow {
+  id: string; external_id: string; email: string; name: string | null; timezone: string; tags: string[];
+  marketing_consent: boolean; unsubscribed_at: Date | null; stage: CustomerOut['stage']; stage_since: Date | null;
+  last_active_at: Date | null; rfm_recency: number | null; rfm_frequency: number | null; rfm_monetary: number | null;
+  segment: CustomerOut['segment']; scored_at: Date | null; created_at: Date; updated_at: Date;
+}
+
+const isoOrNull = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+export const CUSTOMER_COLUMNS = `id, external_id, email, name, timezone, tags, marketing_consent, unsubscribed_at, stage,
+  stage_since, last_active_at, rfm_recency, rfm_frequency, rfm_monetary, segment, scored_at, created_at, updated_at`;
+
+export const toCustomerOut = (r: CustomerRow): CustomerOut => ({
+  id: r.id, externalId: r.external_id, email: r.email, name: r.name, timezone: r.timezone, tags: r.tags ?? [],
+  marketingConsent: r.marketing_consent, unsubscribedAt: isoOrNull(r.unsubscribed_at), stage: r.stage,
+  stageSince: isoOrNull(r.stage_since), lastActiveAt: isoOrNull(r.last_active_at),
+  rfm: r.rfm_recency === null ? null : { recency: r.rfm_recency, frequency: r.rfm_frequency!, monetary: r.rfm_monetary! },
+  segment: r.segment, scoredAt: isoOrNull(r.scored_at), createdAt: isoOrNull(r.created_at)!, updatedAt: isoOrNull(r.updated_at)!,
+});
+
+async function customerById(orm: Orm, id: string): Promise<CustomerRow> {
+  const [row] = await orm.em.getConnection().execute<CustomerRow[]>(`select ${CUSTOMER_COLUMNS} from customers where id = ?`, [id]);
+  if (!row) throw notFound('customer');
+  return row;
+}
+
+const RECORD = `x("externalId" text, email text, name text, timezone text, tags text[], "marketingConsent" boolean)`;
+
+/**
+ * Upserts by externalId: new ones inserted, known ones updated, in one transaction of two set-based statements;
+ * omitted fields keep their stored values. Answers in input order.
+ */
+async function upsertCustomers(orm: Orm, customers: CustomerIn[]): Promise<{ id: string; externalId: string; created: boolean }[]> {
+  const json = JSON.stringify(customers);
+  const rows = await transaction(orm, async (q) => {
+    const inserted = await q<{ id: string; external_id: string }[]>(
+      `insert into customers (id, external_id, email, name, timezone, tags, marketing_consent, unsubscribe_token,
+         lifecycle_version, created_at, updated_at)
+       select gen_random_uuid(), x."externalId", x.email, x.name, coalesce(x.timezone, 'UTC'), coalesce(x.tags, '{}'),
+         coalesce(x."marketingConsent", false), replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''),
+         0, now(), now()
+       from jsonb_to_recordset(?::jsonb) as ${RECORD}
+       on conflict (external_id) do nothing
+       returning id, external_id`, [json]);
+    const fresh = new Set(inserted.map((r) => r.external_id));
+    const rest = customers.filter((c) => !fresh.has(c.externalId));
+    const updated = rest.length === 0 ? [] : await q<{ id: string; external_id: string }[]>(
+      `update customers c set email = x.email, name = coalesce(x.name, c.name), timezone = coalesce(x.timezone, c.timezone),
+         tags = coalesce(x.tags, c.tags), marketing_consent = coalesce(x."marketingConsent", c.marketing_consent),
+         updated_at = now()
+       from jsonb_to_recordset(?::jsonb) as ${RECORD}
+       where c.external_id = x."externalId"
+       returning c.id, c.external_id`, [JSON.stringify(rest)]);
+    const byExternalId = new Map<string, { id: string; created: boolean }>();
+    for (const r of inserted) byExternalId.set(r.external_id, { id: r.id, created: true });
+    for (const r of updated) byExternalId.set(r.external_id, { id: r.id, created: false });
+    return byExternalId;
+  });
+  return customers.map((c) => ({ externalId: c.externalId, ...rows.get(c.externalId)! }));
+}
+
+export function customersRouter({ orm, temporal, temporalDeadlineMs, audit }: ApiDeps, registry: RouteRegistry): Router {
+  const router = Router();
+  const tag = 'customers';
+
+  defineRoute(router, registry, {
+    method: 'post', path: '/customers', tag, access: WRITERS,
+    summary: `Create or update one customer, or a batch of up to ${BATCH_LIMIT} ({customers: [...]}), by externalId`,
+    body: z.union([customerBatch, customerIn]),
+    response: z.object({
+      created: z.number(), updated: z.number(),
+      items: z.array(z.object({ id: z.uuid(), externalId: z.string(), created: z.boolean() })),
+    }),
+    errors: [400, 401, 403, 413, 422],
+  }, async ({ body, actor }) => {
+    const customers = 'customers' in body ? body.customers : [body];
+    const firstAt = new Map<string, number>();
+    const repeated = customers.flatMap((c, i) => {
+      const first = firstAt.get(c.externalId);
+      if (first === undefined) firstAt.set(c.externalId, i);
+      return first === undefined ? [] : [{ field: `customers[${i}].externalId`, message: `repeats customers[${first}] ("${c.externalId}")` }];
+    });
+    if (repeated.length) throw unprocessable('an externalId appears twice in the batch', repeated.slice(0, 100));
+    const rows = await upsertCustomers(orm, customers);
+    const created = rows.filter((r) => r.created).length;
+    await audit(actor, 'customers.upserted', 'customer', rows.length === 1 ? rows[0]!.id : 'batch', {
+      created, updated: rows.length - created, externalIds: customers.slice(0, 20).map((c) => c.externalId),
+    });
+    return {
+      created, updated: rows.length - created,
+      items: rows,
+    };
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/customers', tag, access: READERS, summary: 'List customers (read model), newest first',
+    query: z.object({
+      segment: z.enum(SEGMENTS).optional(), stage: z.enum(LIFECYCLE_STAGES).optional(),
+      tag: z.string().min(1).max(64).optional(), email: z.string().min(1).max(320).optional(), ...pageQuery,
+    }).strict(),
+    response: z.object({ items: z.array(customerOut), total: z.number() }),
+  }, async ({ query }) => {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.segment) { where.push('segment = ?'); params.push(query.segment); }
+    if (query.stage) { where.push('stage = ?'); params.push(query.stage); }
+    if (query.tag) { where.push('tags @> array[?]::text[]'); params.push(query.tag); }
+    if (query.email) { where.push('email = ?'); params.push(query.email); }
+    const filter = where.length ? `where ${where.join(' and ')}` : '';
+    const conn = orm.em.getConnection();
+    const [items, [count]] = await Promise.all([
+      conn.execute<CustomerRow[]>(`select ${CUSTOMER_COLUMNS} from customers ${filter} order by created_at desc, id limit ? offset ?`,
+        [...params, query.limit, query.offset]),
+      conn.execute<{ total: number }[]>(`select count(*)::int as total from customers ${filter}`, params),
+    ]);
+    return { items: items.map(toCustomerOut), total: count!.total };
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/customers/:id', tag, access: READERS, summary: 'One customer (read model)',
+    params: idParams, response: customerOut, errors: [401, 403, 404],
+  }, async ({ params }) => toCustomerOut(await customerById(orm, params.id)));
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/customers/:id/lifecycle', tag, access: READERS,
+    summary: 'Live lifecycle from the workflow: stage, since when, history, messages sent and deferred, the next step',
+    params: idParams, response: lifecycleOut, errors: [401, 403, 404, 503, 504],
+  }, async ({ params }) => {
+    await customerById(orm, params.id);
+    try {
+      const view = await withDeadline(temporal, temporalDeadlineMs,
+        () => temporal.workflow.getHandle(customerLifecycleId(params.id)).query(getLifecycle));
+      return view;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound('a lifecycle for this customer (it starts with the first event)');
+      throw err;
+    }
+  });
+
+  defineRoute(router, registry, {
+    method: 'post', path: '/customers/:id/unsubscribe', tag, access: WRITERS,
+    summary: 'Stop marketing email to this customer (transactional mail still goes)', params: idParams,
+    response: customerOut, errors: [401, 403, 404],
+  }, async ({ params, actor }) => {
+    const changed = await unsubscribe(orm, 'id', params.id, { actorType: 'operator', actorId: actor.id });
+    if (changed === null) throw notFound('customer');
+    return toCustomerOut(await customerById(orm, params.id));
+  });
+
+  return router;
+}
+
+/** Marks the customer unsubscribed (once; the first time is kept) and audits it. Null when there is no such customer. */
+export async function unsubscribe(
+  orm: Orm, by: 'id' | 'unsubscribe_token', value: string, who: { actorType: 'operator' | 'customer'; actorId: string | null },
+): Promise<{ id: string; changed: boolean } | null> {
+  const [row] = await orm.em.getConnection().execute<{ id: string; changed: boolean }[]>(
+    `with target as (select id, unsubscribed_at from customers where ${by === 'id' ? 'id = ?::uuid' : 'unsubscribe_token = ?'})
+     update customers c set unsubscribed_at = coalesce(c.unsubscribed_at, now()), updated_at = now()
+     from target where c.id = target.id returning c.id, target.unsubscribed_at is null as changed`, [value]);
+  if (!row) return null;
+  if (row.changed) {
+    await appendAudit(orm, {
+      actorType: who.actorType, actorId: who.actorId ?? row.id, action: 'customer.unsubscribed', entityType: 'customer',
+      entityId: row.id, details: { via: who.actorType === 'customer' ? 'unsubscribe link' : 'api' },
+    });
+  }
+  return row;
+}
+
+const stageChange = z.object({
+  seq: z.number(), from: z.enum(LIFECYCLE_STAGES).nullable(), to: z.enum(LIFECYCLE_STAGES), at: z.string(), cause: z.string(),
+});
+export const lifecycleOut: z.ZodType<LifecycleView> = z.object({
+  customerId: z.uuid(), stage: z.enum(LIFECYCLE_STAGES).nullable(), stageSince: z.string().nullable(),
+  funnel: z.enum(FUNNEL_STAGES).nullable(), milestones: z.record(z.string(), z.string()).describe('when each funnel stage was first reached'),
+  lastActiveAt: z.string().nullable(), history: z.array(stageChange).describe('the latest stage changes, oldest first'),
+  counters: z.object({
+    events: z.number(), duplicates: z.number(), purchases: z.number(), gmv: z.number(), referrals: z.number(), winBacks: z.number(),
+    recalls: z.number(), churns: z.number(), sent: z.number(), deferred: z.number(), skipped: z.number(),
+  }),
+  nurture: z.object({
+    status: z.enum(['not_started', 'running', 'completed', 'goal_reached']), next: z.number(), steps: z.number(),
+    anchor: z.string().nullable(), endedAt: z.string().nullable(),
+  }),
+  winBack: z.object({
+    round: z.number(), startedAt: z.string(), deadline: z.string(),
+    coupon: z.object({ code: z.string(), expiresAt: z.string().nullable() }).nullable(),
+  }).nullable(),
+  messages: z.array(z.object({
+    step: z.string(), template: z.string(), status: z.enum(['sent', 'deferred', 'skipped', 'cancelled', 'failed']), at: z.string(),
+    reason: z.string().optional(), until: z.string().optional(),
+  })).describe('the latest messages, oldest first'),
+  pendingSends: z.array(z.object({
+    step: z.string(), purpose: z.enum(['nurture', 'winback']), template: z.string(), category: z.enum(['marketing', 'transactional']),
+    dueAt: z.string(), deferrals: z.number(),
+  })),
+  nextStep: z.object({ kind: z.string(), at: z.string() }).nullable(),
+  policyVersion: z.number(), runs: z.number(),
+}) as z.ZodType<LifecycleView>;

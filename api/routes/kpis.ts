@@ -1,0 +1,52 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { computeKpis, kpiRange } from '../../db/kpis.ts';
+import type { ApiDeps } from '../app.ts';
+import { badRequest, zodFields } from '../errors.ts';
+import { defineRoute, type RouteRegistry } from '../http.ts';
+
+const rate = (what: string) => z.number().nullable().describe(what);
+
+// The definitions live in db/kpis.ts; these descriptions repeat them for readers of /docs.
+const dayOut = z.object({
+  date: z.string().describe('calendar day in tz, YYYY-MM-DD'),
+  dau: z.int().describe('distinct customers with any event that day'),
+  wau: z.int().describe('distinct customers with any event in the 7 days ending that day'),
+  mau: z.int().describe('distinct customers with any event in the 30 days ending that day'),
+  signups: z.int().describe("customers whose first signup event falls that day: the day's cohort, and its size"),
+  retention: z.object({
+    d1: rate('share of the cohort active on day signup+1; null when the cohort is empty or that day has not ended yet'),
+    d7: rate('share of the cohort active on day signup+7; null when the cohort is empty or that day has not ended yet'),
+    d30: rate('share of the cohort active on day signup+30; null when the cohort is empty or that day has not ended yet'),
+  }).describe('classic day-N retention, 0..1 rounded to 4 decimals'),
+  conversion: rate('share of the cohort with a purchase from their signup to the end of day signup+30 (0..1, 4 decimals); null when the cohort is empty; still rising while that window is open'),
+  purchases: z.int().describe('purchase events that day'),
+  gmv: z.number().describe('sum of purchase amounts that day, 2 decimals'),
+  arpu: z.number().nullable().describe('average revenue per active user, daily: gmv / dau, 2 decimals; null when dau is 0'),
+});
+
+const kpisOut = z.object({
+  from: z.string(), to: z.string(), tz: z.string(),
+  days: z.array(dayOut),
+  totals: z.object({
+    gmv: z.number().describe('sum of purchase amounts over the range'),
+    purchases: z.int(),
+    signups: z.int(),
+    activeCustomers: z.int().describe('distinct customers with any event in the range'),
+    arpu: z.number().nullable().describe('gmv / activeCustomers, 2 decimals; null when there were none'),
+  }),
+});
+
+export function kpisRouter({ orm }: ApiDeps, registry: RouteRegistry): Router {
+  const router = Router();
+  defineRoute(router, registry, {
+    method: 'get', path: '/kpis', tag: 'kpis', summary: 'Daily customer KPIs computed from customer events',
+    access: ['admin', 'ops_manager', 'analyst'],
+    query: kpiRange,
+    response: kpisOut,
+  }, async ({ query }) => computeKpis(orm, query).catch((err: unknown) => {
+    // The database may refuse a zone the schema let through; it is still the caller's tz that is wrong.
+    throw err instanceof z.ZodError ? badRequest('invalid query', zodFields(err, 'query')) : err;
+  }));
+  return router;
+}

@@ -1,0 +1,52 @@
+// Recurring jobs as Temporal Schedules, made to match the configuration at every API start-up.
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { RFM_SCHEDULE_ID, rfmScoringId } from '../workflows/ids.ts';
+import type { rfmScoring } from '../workflows/rfm.ts';
+import type { Logger } from './logger.ts';
+
+export interface ScheduleConfig {
+  client: Client;
+  taskQueue: string;
+  /** Five-field cron, in UTC (RFM_SCHEDULE). */
+  rfmCron: string;
+  log: Logger;
+}
+
+function rfmSchedule(taskQueue: string, rfmCron: string) {
+  return {
+    spec: { cronExpressions: [rfmCron] },
+    action: {
+      type: 'startWorkflow' as const,
+      workflowType: 'rfmScoring',
+      // Temporal appends the scheduled time to this id, so each nightly run has its own id (and rfm_runs row).
+      workflowId: rfmScoringId('scheduled'),
+      args: [{ trigger: 'schedule' as const }] as Parameters<typeof rfmScoring>,
+      taskQueue,
+    },
+    policies: {
+      // A run still scoring when the next is due makes the next one pointless.
+      overlap: ScheduleOverlapPolicy.SKIP,
+      // After an outage, a missed run is taken up to an hour late; later than that the next night's run is nearer.
+      catchupWindow: '1h',
+    },
+  } satisfies Omit<ScheduleOptions, 'scheduleId'>;
+}
+
+/**
+ * Creates the schedules, or updates them to the current configuration (a changed RFM_SCHEDULE takes effect at the
+ * next start). Safe to run from several API processes at once: whoever creates first wins, the others update.
+ * A pause set by an operator is kept.
+ */
+export async function ensureSchedules({ client, taskQueue, rfmCron, log }: ScheduleConfig): Promise<void> {
+  const wanted = rfmSchedule(taskQueue, rfmCron);
+  try {
+    await client.schedule.create({ scheduleId: RFM_SCHEDULE_ID, ...wanted });
+    log.info({ scheduleId: RFM_SCHEDULE_ID, cron: rfmCron }, 'schedule created');
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule.getHandle(RFM_SCHEDULE_ID).update((previous) => ({
+      ...previous, spec: wanted.spec, action: wanted.action, policies: { ...previous.policies, ...wanted.policies },
+    }));
+    log.info({ scheduleId: RFM_SCHEDULE_ID, cron: rfmCron }, 'schedule updated');
+  }
+}
