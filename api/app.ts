@@ -15,11 +15,15 @@ import { openApiDocument } from './openapi.ts';
 import { auditRouter } from './routes/audit.ts';
 import { channelsRouter } from './routes/channels.ts';
 import { contentRouter } from './routes/content.ts';
+import { customersRouter } from './routes/customers.ts';
+import { eventsRouter } from './routes/events.ts';
 import { healthRouter } from './routes/health.ts';
 import { kpisRouter } from './routes/kpis.ts';
 import { operatorsRouter } from './routes/operators.ts';
+import { policiesRouter } from './routes/policies.ts';
 import { segmentsRouter } from './routes/segments.ts';
 import { tasksRouter } from './routes/tasks.ts';
+import { unsubscribeRouter } from './routes/unsubscribe.ts';
 
 export interface AppOptions {
   orm: Orm;
@@ -36,7 +40,10 @@ export interface ApiDeps extends AppOptions {
   audit: (actor: Actor, action: string, entityType: string, entityId: string, details?: Record<string, unknown>, workflowId?: string) => Promise<void>;
 }
 
-const ROUTERS = [healthRouter, operatorsRouter, channelsRouter, tasksRouter, contentRouter, segmentsRouter, kpisRouter, auditRouter];
+const ROUTERS = [
+  healthRouter, operatorsRouter, channelsRouter, tasksRouter, contentRouter, customersRouter, eventsRouter, policiesRouter,
+  unsubscribeRouter, segmentsRouter, kpisRouter, auditRouter,
+];
 
 export function createApp(options: AppOptions): Express {
   const deps: ApiDeps = {
@@ -53,6 +60,8 @@ export function createApp(options: AppOptions): Express {
     autoLogging: { ignore: (req) => req.url === '/health' },
     redact: ['req.headers.authorization', 'req.headers.cookie'],
   }));
+  // Batch imports (up to 10,000 customers or events) get a larger body; everything else stays at 1 MB.
+  app.use(['/customers', '/events'], express.json({ limit: '16mb' }));
   app.use(express.json({ limit: '1mb' }));
   app.use((req, res, next) => RequestContext.create(options.orm.em, next));
   app.use(authenticate(options.orm));

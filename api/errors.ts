@@ -38,8 +38,20 @@ export const conflict = (message: string) => new HttpError(409, 'conflict', mess
 export const unprocessable = (message: string, fields?: FieldError[]) =>
   new HttpError(422, 'unprocessable', message, fields);
 
+/**
+ * A union (one customer or a batch) that matched no branch: report the branch that came closest (fewest issues),
+ * so the message names the bad field, not "invalid input".
+ */
+function flattenUnions(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((i) => {
+    if (i.code !== 'invalid_union' || i.errors.length === 0) return [i];
+    const closest = [...i.errors].sort((a, b) => a.length - b.length)[0]!;
+    return flattenUnions(closest.map((e) => ({ ...e, path: [...i.path, ...e.path] })));
+  });
+}
+
 export function zodFields(error: z.ZodError, prefix?: string): FieldError[] {
-  return error.issues.map((i) => {
+  return flattenUnions(error.issues).map((i) => {
     const path = i.path.map((p, n) => (typeof p === 'number' ? `[${p}]` : n === 0 ? String(p) : `.${String(p)}`)).join('');
     const field = [prefix, path].filter(Boolean).join('.') || (prefix ?? 'body');
     const message = i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message;

@@ -1,0 +1,83 @@
+// Policies set through the API: the lifecycle's windows and nurture sequence, and the customer messaging policy.
+// Running lifecycles pick up a new lifecycle policy with their next event; the messaging policy applies to the next send.
+import { Router } from 'express';
+import { z } from 'zod';
+import { readSetting, SETTINGS, writeSetting, type SettingKey } from '../../db/settings.ts';
+import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../activities/messaging-policy.ts';
+import { parseDuration } from '../../runtime/config.ts';
+import {
+  DEFAULT_LIFECYCLE_POLICY,
+  FUNNEL_STAGES,
+  MESSAGE_CATEGORIES,
+  NURTURE_TEMPLATES,
+  type LifecyclePolicy,
+} from '../../workflows/lifecycle.types.ts';
+import type { ApiDeps } from '../app.ts';
+import { defineRoute, type RouteRegistry } from '../http.ts';
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const duration = (min: number, max: number, label: string) => z.string().refine((s) => {
+  const v = parseDuration(s);
+  return v !== undefined && v >= min && v <= max;
+}, `must be a duration from ${label}, such as '30m', '12h' or '14d'`);
+
+const lifecyclePolicyIn = z.object({
+  activationWindow: duration(MINUTE, 365 * DAY, "'1m' to '365d'"),
+  retentionPeriod: duration(MINUTE, 365 * DAY, "'1m' to '365d'"),
+  inactivity: duration(MINUTE, 365 * DAY, "'1m' to '365d'"),
+  winBackWait: duration(MINUTE, 365 * DAY, "'1m' to '365d'"),
+  couponValidity: duration(MINUTE, 365 * DAY, "'1m' to '365d'"),
+  nurture: z.object({
+    goal: z.enum(FUNNEL_STAGES).nullable().describe('reaching it ends the sequence at once'),
+    staleAfter: duration(MINUTE, 30 * DAY, "'1m' to '30d'").describe('a step this late is skipped, not sent'),
+    steps: z.array(z.object({
+      name: z.string().regex(/^[a-z0-9_-]{1,40}$/, 'must be 1-40 lowercase letters, digits, _ or -'),
+      after: duration(0, 365 * DAY, "'0s' to '365d'").describe('offset from signup'),
+      template: z.enum(NURTURE_TEMPLATES),
+      category: z.enum(MESSAGE_CATEGORIES),
+      skipWhenReached: z.enum(FUNNEL_STAGES).optional(),
+    }).strict()).max(20)
+      .refine((steps) => new Set(steps.map((s) => s.name)).size === steps.length, 'step names must be unique')
+      .refine((steps) => steps.every((s, i) => i === 0 || parseDuration(s.after)! >= parseDuration(steps[i - 1]!.after)!),
+        'steps must be in order of their offsets'),
+  }).strict(),
+}).strict();
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day such as '21:00'");
+const messagingPolicyIn = z.object({
+  frequencyCap: z.object({
+    max: z.int().min(1).max(100),
+    window: duration(60 * MINUTE, 90 * DAY, "'1h' to '90d'"),
+  }).strict().nullable().describe('at most `max` marketing emails per customer per `window`; null: no cap'),
+  quietHours: z.object({ start: hhmm, end: hhmm }).strict()
+    .refine((q) => q.start !== q.end, { message: 'start and end must differ', path: ['end'] })
+    .nullable().describe("in the customer's timezone; a send is deferred to `end`; null: none"),
+}).strict();
+
+const versioned = <T extends z.ZodObject>(s: T) => s.extend({ version: z.number().describe('0: the built-in defaults') });
+
+export function policiesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): Router {
+  const router = Router();
+  const tag = 'policies';
+
+  const policy = <T extends { version: number }>(path: string, key: SettingKey, schema: z.ZodObject, defaults: T, what: string) => {
+    defineRoute(router, registry, {
+      method: 'get', path, tag, summary: `The ${what}`, access: ['admin', 'ops_manager', 'analyst'],
+      response: versioned(schema),
+    }, async () => readSetting<T>(orm, key, defaults));
+    defineRoute(router, registry, {
+      method: 'put', path, tag, summary: `Replace the ${what}`, access: ['admin', 'ops_manager'],
+      body: schema, response: versioned(schema), errors: [400, 401, 403],
+    }, async ({ body, actor }) => {
+      const version = await writeSetting(orm, key, body, actor.id);
+      await audit(actor, 'policy.updated', 'policy', key, { version, value: body });
+      return { ...(body as object), version };
+    });
+  };
+  policy<LifecyclePolicy>('/policies/lifecycle', SETTINGS.lifecyclePolicy, lifecyclePolicyIn, DEFAULT_LIFECYCLE_POLICY,
+    'customer lifecycle policy (windows and the onboarding nurture sequence)');
+  policy<MessagingPolicy>('/policies/messaging', SETTINGS.messagingPolicy, messagingPolicyIn, DEFAULT_MESSAGING_POLICY,
+    'customer messaging policy (frequency cap, quiet hours)');
+  return router;
+}
