@@ -1,0 +1,84 @@
+// The lifecycle state machine driven directly: no Temporal, just events and a clock.
+import { initialState, Lifecycle } from '../../workflows/lifecycle.rules.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type EventType } from '../../workflows/lifecycle.types.ts';
+
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-11-01T10:00:00Z');
+let seq = 0;
+const ev = (type: EventType, at: number, amount?: number): CustomerEvent =>
+  ({ key: `k${++seq}`, type, at: new Date(at).toISOString(), ...(amount ? { amount } : {}) });
+
+function machine() {
+  return new Lifecycle(initialState('c1', DEFAULT_LIFECYCLE_POLICY));
+}
+
+test('a key action after the activation window does not activate; a purchase still monetizes', () => {
+  const m = machine();
+  m.apply([ev('signup', T0)], T0);
+  m.apply([ev('key_action', T0 + 8 * DAY)], T0 + 8 * DAY);
+  expect(m.state.stage).toBe('acquired');
+  m.apply([ev('purchase', T0 + 9 * DAY, 19.99)], T0 + 9 * DAY);
+  expect(m.state.stage).toBe('monetized');
+  expect(m.state.milestones.activated).toBeUndefined();
+  expect(m.state.counters).toMatchObject({ purchases: 1, gmv: 19.99 });
+});
+
+test('retained: activity a retention period after activation; the funnel never moves back', () => {
+  const m = machine();
+  m.apply([ev('signup', T0), ev('key_action', T0 + DAY)], T0 + DAY);
+  m.apply([ev('login', T0 + 10 * DAY)], T0 + 10 * DAY);
+  expect(m.state.stage).toBe('activated');
+  m.apply([ev('login', T0 + 31 * DAY)], T0 + 31 * DAY);
+  expect(m.state.stage).toBe('retained');
+  m.apply([ev('referral', T0 + 32 * DAY)], T0 + 32 * DAY);
+  m.apply([ev('purchase', T0 + 33 * DAY, 5)], T0 + 33 * DAY);
+  expect(m.state.stage).toBe('referrer');
+  expect(m.takeUnsaved().map((c) => c.to)).toEqual(['acquired', 'activated', 'retained', 'referrer']);
+});
+
+test('events of one batch apply in time order, and old events never count as future activity', () => {
+  const m = machine();
+  const now = T0 + 2 * DAY;
+  m.apply([ev('key_action', T0 + DAY), ev('signup', T0), ev('login', now + 5 * DAY)], now);
+  expect(m.state.history.map((c) => c.to)).toEqual(['acquired', 'activated']);
+  expect(m.state.signupAt).toBe(new Date(T0).toISOString());
+  expect(m.state.lastActiveAt).toBe(new Date(now).toISOString()); // a future stamp is clamped to now
+});
+
+test('an imported old signup skips nurture steps that are long past instead of sending them all at once', () => {
+  const m = machine();
+  const now = T0 + 30 * DAY;
+  m.apply([ev('signup', T0)], now);
+  m.advance(now);
+  expect(m.state.outbox.filter((x) => x.purpose === 'nurture')).toHaveLength(0);
+  expect(m.state.messages.map((x) => [x.step, x.status])).toEqual([
+    ['nurture:welcome', 'skipped'], ['nurture:tips', 'skipped'], ['nurture:nudge', 'skipped'], ['nurture:summary', 'skipped'],
+  ]);
+  expect(m.state.nurture.status).toBe('completed');
+  // Thirty days without activity: at risk at once, with a win-back due now.
+  expect(m.state.stage).toBe('at_risk');
+  expect(m.dueSends(now).map((x) => x.step)).toEqual(['winback:1']);
+});
+
+test('a deferred send stays owed and is due again at the end of the deferral', () => {
+  const m = machine();
+  m.apply([ev('signup', T0)], T0);
+  m.advance(T0);
+  const [welcome] = m.dueSends(T0);
+  const until = new Date(T0 + 3_600_000).toISOString();
+  m.settleSend(welcome!, { status: 'deferred', until, reason: 'quiet_hours' }, T0);
+  expect(m.dueSends(T0)).toHaveLength(0);
+  expect(m.nextDue()).toBe(T0 + 3_600_000);
+  expect(m.dueSends(T0 + 3_600_000).map((x) => x.step)).toEqual(['nurture:welcome']);
+  m.settleSend(welcome!, { status: 'sent' }, T0 + 3_600_000);
+  expect(m.state.counters).toMatchObject({ sent: 1, deferred: 1 });
+  expect(m.state.outbox).toHaveLength(0);
+});
+
+test('a repeated key is a duplicate, even in the same batch', () => {
+  const m = machine();
+  const e = ev('signup', T0);
+  m.apply([e, e], T0);
+  m.apply([e], T0);
+  expect(m.state.counters).toMatchObject({ events: 1, duplicates: 2 });
+});
