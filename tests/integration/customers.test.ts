@@ -124,6 +124,11 @@ test('events reach the lifecycle; repeated keys are ignored; an unknown customer
   const both = await stack.api('POST', '/events', { token: ingest.token, body: { events: [{ ...event(ext('bob'), 'login', 'k'), customerId: ada.id }] } });
   expect(both.status).toBe(400);
   expect(both.body.error.fields[0]).toEqual({ field: 'events[0].customerId', message: 'give exactly one of customerId or externalId' });
+  const overLimit = await stack.api('POST', '/events', { token: ingest.token, body: {
+    events: Array.from({ length: 10_001 }, (_, i) => event(ext('bob'), 'login', `${run}-many-${i}`)),
+  } });
+  expect(overLimit.status).toBe(400);
+  expect(overLimit.body.error.fields[0]).toMatchObject({ field: 'events', message: expect.stringMatching(/10000/) });
   expect(await countRows('customer_events')).toBe(eventsBefore);
 
   const view = await eventually(async () => {
