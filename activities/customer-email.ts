@@ -68,12 +68,12 @@ export async function sendToCustomer(deps: CustomerEmailDeps, req: CustomerEmail
             and m.idempotency_key <> ?) as recent
        from customers c where id = ?`, [capWindowMs, req.idempotencyKey, req.customerId]);
     if (!customer) throw ApplicationFailure.nonRetryable(`customer ${req.customerId} does not exist`, 'NotFound');
-    const decision = prior?.status === 'sending'
-      ? { action: 'send' as const } // reserved by an attempt that crashed before it finished: finish it
-      : decide(policy, req.category, {
-        unsubscribed: customer.unsubscribed, marketingConsent: customer.marketing_consent, timezone: customer.timezone,
-        recentMarketing: customer.recent,
-      }, new Date());
+    // A send reserved by an attempt that crashed keeps its slot under the cap, but is decided again otherwise: the
+    // customer may have unsubscribed, or quiet hours begun, while the retries waited.
+    const decision = decide(policy, req.category, {
+      unsubscribed: customer.unsubscribed, marketingConsent: customer.marketing_consent, timezone: customer.timezone,
+      recentMarketing: prior?.status === 'sending' ? 0 : customer.recent,
+    }, new Date());
     const status = decision.action === 'send' ? 'sending' : decision.action === 'defer' ? 'deferred' : 'skipped';
     const reason = decision.action === 'send' ? null : decision.reason;
     const until = decision.action === 'defer' ? decision.until.toISOString() : null;

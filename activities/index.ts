@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
 import type { Orm } from '../db/orm.ts';
 import { createAuditActivities } from './audit.ts';
@@ -5,6 +6,7 @@ import type { CheckRules } from './content-checks.ts';
 import { createContentActivities } from './content.ts';
 import { createCustomerEmailActivities } from './customer-email.ts';
 import { createEmailActivities } from './email.ts';
+import { createEventDeliveryActivities } from './event-delivery.ts';
 import { createLifecycleActivities } from './lifecycle.ts';
 import { createRfmActivities } from './rfm.ts';
 import { createTaskActivities } from './tasks.ts';
@@ -18,8 +20,14 @@ export interface ActivityDeps {
   webhookTimeoutMs: number;
 }
 
+/** The worker's own Temporal client: activities that start or signal workflows (event redelivery) use it. */
+export interface TemporalDeps {
+  client: Client;
+  taskQueue: string;
+}
+
 /** Every activity the worker registers, built with its dependencies. */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(deps: ActivityDeps, temporal: TemporalDeps) {
   const mail = { orm: deps.orm, mailer: deps.mailer, from: deps.mailFrom, publicUrl: deps.publicUrl };
   return {
     ...createAuditActivities(deps),
@@ -29,5 +37,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createLifecycleActivities(deps),
     ...createRfmActivities(deps),
     ...createContentActivities(deps),
+    ...createEventDeliveryActivities({ orm: deps.orm, temporal: temporal.client, taskQueue: temporal.taskQueue }),
   };
 }

@@ -40,9 +40,12 @@ export class RouteRegistry {
   readonly routes: RouteSpec[] = [];
 }
 
-/** The path of the first string holding a NUL character, which PostgreSQL text cannot store. */
+/**
+ * The path of the first string PostgreSQL cannot store: one holding a NUL character, or a lone UTF-16 surrogate
+ * (JSON allows "\ud800", UTF-8 and jsonb do not).
+ */
 function nulPath(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed() ? path : undefined;
   if (Array.isArray(value)) return value.map((v, i) => nulPath(v, `${path}[${i}]`)).find(Boolean);
   if (value && typeof value === 'object') {
     return Object.entries(value).map(([k, v]) => nulPath(v, path ? `${path}.${k}` : k)).find(Boolean);
@@ -56,7 +59,7 @@ function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where
   const result = schema.safeParse(value ?? {});
   if (!result.success) throw badRequest(`invalid ${where}`, zodFields(result.error, prefix || undefined));
   const nul = nulPath(result.data, prefix);
-  if (nul) throw badRequest(`invalid ${where}`, [{ field: nul, message: 'must not contain NUL characters' }]);
+  if (nul) throw badRequest(`invalid ${where}`, [{ field: nul, message: 'must not contain NUL characters or unpaired surrogates' }]);
   return result.data;
 }
 

@@ -23,6 +23,7 @@ export class Migration20261122060000_customers extends Migration {
     this.addSql(`alter table "customer_events" add constraint "customer_events_idempotency_key_unique" unique ("idempotency_key");`);
     this.addSql(`create index "customer_events_customer_id_at_index" on "customer_events" ("customer_id", "at");`);
     this.addSql(`create index "customer_events_type_at_index" on "customer_events" ("type", "at");`);
+    this.addSql(`create index "customer_events_undelivered_index" on "customer_events" ("received_at") where "delivered_at" is null;`);
 
     this.addSql(`create table "customer_messages" ("id" bigserial primary key, "idempotency_key" text not null, "customer_id" uuid not null, "workflow_id" text null, "campaign_id" text null, "category" varchar(255) not null, "template" text not null, "status" varchar(255) not null, "reason" text null, "deferred_until" timestamptz null, "decided_at" timestamptz not null, "sent_at" timestamptz null);`);
     this.addSql(`alter table "customer_messages" add constraint "customer_messages_idempotency_key_unique" unique ("idempotency_key");`);

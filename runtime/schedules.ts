@@ -1,6 +1,6 @@
 // Recurring jobs as Temporal Schedules, made to match the configuration at every API start-up.
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
-import { RFM_SCHEDULE_ID, rfmScoringId } from '../workflows/ids.ts';
+import { REDELIVERY_SCHEDULE_ID, RFM_SCHEDULE_ID, rfmScoringId } from '../workflows/ids.ts';
 import type { rfmScoring } from '../workflows/rfm.ts';
 import type { Logger } from './logger.ts';
 
@@ -37,16 +37,34 @@ function rfmSchedule(taskQueue: string, rfmCron: string) {
  * next start). Safe to run from several API processes at once: whoever creates first wins, the others update.
  * A pause set by an operator is kept.
  */
+/** The redelivery sweep: every few minutes, events a failed POST /events left undelivered reach their lifecycle. */
+function redeliverySchedule(taskQueue: string) {
+  return {
+    spec: { intervals: [{ every: '5m' }] },
+    action: { type: 'startWorkflow' as const, workflowType: 'redeliverEvents', workflowId: REDELIVERY_SCHEDULE_ID, args: [], taskQueue },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '5m' },
+  } satisfies Omit<ScheduleOptions, 'scheduleId'>;
+}
+
+/**
+ * Creates the schedules, or updates them to the current configuration (a changed RFM_SCHEDULE takes effect at the
+ * next start). Safe to run from several API processes at once: whoever creates first wins, the others update.
+ * A pause set by an operator is kept.
+ */
 export async function ensureSchedules({ client, taskQueue, rfmCron, log }: ScheduleConfig): Promise<void> {
-  const wanted = rfmSchedule(taskQueue, rfmCron);
+  await ensure(client, RFM_SCHEDULE_ID, rfmSchedule(taskQueue, rfmCron), log);
+  await ensure(client, REDELIVERY_SCHEDULE_ID, redeliverySchedule(taskQueue), log);
+}
+
+async function ensure(client: Client, scheduleId: string, wanted: Omit<ScheduleOptions, 'scheduleId'>, log: Logger) {
   try {
-    await client.schedule.create({ scheduleId: RFM_SCHEDULE_ID, ...wanted });
-    log.info({ scheduleId: RFM_SCHEDULE_ID, cron: rfmCron }, 'schedule created');
+    await client.schedule.create({ scheduleId, ...wanted });
+    log.info({ scheduleId }, 'schedule created');
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule.getHandle(RFM_SCHEDULE_ID).update((previous) => ({
+    await client.schedule.getHandle(scheduleId).update((previous) => ({
       ...previous, spec: wanted.spec, action: wanted.action, policies: { ...previous.policies, ...wanted.policies },
     }));
-    log.info({ scheduleId: RFM_SCHEDULE_ID, cron: rfmCron }, 'schedule updated');
+    log.info({ scheduleId }, 'schedule updated');
   }
 }

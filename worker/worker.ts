@@ -1,4 +1,5 @@
 // The shared worker bootstrap: one place that knows which workflows and activities a worker runs.
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
@@ -20,7 +21,7 @@ export async function createWorker({ connection, namespace, taskQueue, deps, wor
     connection,
     namespace,
     taskQueue,
-    activities: createActivities(deps),
+    activities: createActivities(deps, { client: new Client({ connection, namespace }), taskQueue }),
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
     // Activities finish their current send before the worker stops.
     shutdownGraceTime: '30s',

@@ -4,3 +4,4 @@ export const customerLifecycleId = (customerId: string): string => `customer-lif
 /** Every RFM run, scheduled or on demand, gets its own id under this prefix. */
 export const rfmScoringId = (runKey: string): string => `rfm-scoring:${runKey}`;
 export const RFM_SCHEDULE_ID = 'rfm-nightly';
+export const REDELIVERY_SCHEDULE_ID = 'redeliver-events';

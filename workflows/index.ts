@@ -2,3 +2,4 @@
 export { contentReview } from './content.ts';
 export { customerLifecycle } from './lifecycle.ts';
 export { rfmScoring } from './rfm.ts';
+export { redeliverEvents } from './event-redelivery.ts';

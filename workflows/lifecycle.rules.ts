@@ -11,6 +11,7 @@ import {
   type LifecycleView,
   type MessageLog,
   type MessageStatus,
+  type NurtureStep,
   type PendingSend,
   type StageChange,
 } from './lifecycle.types.ts';
@@ -31,8 +32,8 @@ export function initialState(customerId: string, policy: LifecyclePolicy): Lifec
   };
   return {
     customerId, stage: null, stageSince: null, funnel: null, milestones: {}, signupAt: null, lastActiveAt: null,
-    history: [], changes: 0, counters, nurture: { status: 'not_started', next: 0, anchor: null, endedAt: null },
-    winBack: null, outbox: [], messages: [], recentKeys: [], version: 0, policy, runs: 1,
+    history: [], changes: 0, counters, nurture: { status: 'not_started', done: [], anchor: null, endedAt: null },
+    winBack: null, outbox: [], messages: [], recentKeys: [], version: 0, policy, runs: 1, policyCheckedAt: null,
   };
 }
 
@@ -69,24 +70,29 @@ export class Lifecycle {
     for (const e of fresh) this.applyOne(e, now);
   }
 
-  /** Moves the clocks: nurture steps, inactivity, the win-back deadline. */
+  /**
+   * Moves the clocks to `now`: nurture steps, inactivity, the win-back deadline. Stage changes carry the deadline's
+   * own time, so a late wake (an outage, a batch of old events) still records when things happened.
+   */
   advance(now: number): void {
     this.advanceNurture(now);
     const s = this.state;
     const p = s.policy;
     if (s.stage === 'at_risk' && s.winBack && Date.parse(s.winBack.deadline) <= now) {
-      this.change('churned', 'win_back_expired', now);
+      this.change('churned', 'win_back_expired', Date.parse(s.winBack.deadline));
       s.counters.churns += 1;
       this.cancelSends((x) => x.purpose === 'winback', 'the win-back window ended', now);
       s.winBack = null;
     }
     const inactiveAt = this.inactivityDue();
     if (inactiveAt !== null && inactiveAt <= now) {
-      this.change('at_risk', 'inactivity', now);
+      this.change('at_risk', 'inactivity', inactiveAt);
       s.counters.winBacks += 1;
       const round = s.counters.winBacks;
-      s.winBack = { round, startedAt: iso(now), deadline: iso(now + ms(p.winBackWait)), coupon: null };
+      s.winBack = { round, startedAt: iso(inactiveAt), deadline: iso(inactiveAt + ms(p.winBackWait)), coupon: null };
       s.outbox.push({ step: `winback:${round}`, purpose: 'winback', template: 'winBack', category: 'marketing', dueAt: iso(now), deferrals: 0 });
+      // The window may have closed already (a late wake): settle it now too.
+      if (Date.parse(s.winBack.deadline) <= now) this.advance(now);
     }
   }
 
@@ -149,6 +155,8 @@ export class Lifecycle {
     const p = s.policy;
     const at = Math.min(Date.parse(e.at), now);
     const cause = `event:${e.type}`;
+    // The clocks first: what was due before this event happened (inactivity, a win-back's end) happened first.
+    this.advance(at);
     s.counters.events += 1;
     if (e.type === 'purchase') {
       s.counters.purchases += 1;
@@ -157,17 +165,22 @@ export class Lifecycle {
     if (e.type === 'referral') s.counters.referrals += 1;
     if (s.lastActiveAt === null || at > Date.parse(s.lastActiveAt)) s.lastActiveAt = iso(at);
 
-    if (s.stage === 'at_risk' || s.stage === 'churned') {
+    // Only activity after the customer went quiet brings them back; a late-arriving old event does not.
+    const wentQuiet = s.stage === 'at_risk' ? s.winBack?.startedAt : s.stage === 'churned' ? s.stageSince : undefined;
+    if (wentQuiet !== undefined && wentQuiet !== null && at >= Date.parse(wentQuiet)) {
       this.change('recalled', cause, at);
       s.counters.recalls += 1;
       this.cancelSends((x) => x.purpose === 'winback', 'the customer came back', now);
       s.winBack = null;
+    } else if (s.stage === 'recalled' && s.funnel && at - Date.parse(s.stageSince!) >= ms(p.retentionPeriod)) {
+      // Active for a retention period since the recall: back to where they were in the funnel.
+      this.change(s.funnel, 'retained_after_recall', at);
     }
     if (s.stage === null) this.reach('acquired', cause, at);
     if (e.type === 'signup' && s.signupAt === null) {
       s.signupAt = iso(at);
       if (s.nurture.status === 'not_started' && p.nurture.steps.length > 0) {
-        s.nurture = { status: 'running', next: 0, anchor: iso(at), endedAt: null };
+        s.nurture = { status: 'running', done: [], anchor: iso(at), endedAt: null };
       }
     }
     const joined = Date.parse(s.signupAt ?? s.milestones.acquired ?? iso(at));
@@ -184,31 +197,39 @@ export class Lifecycle {
     const goal = p.nurture.goal;
     if (s.nurture.status === 'running' && goal && s.milestones[goal]) {
       s.nurture.status = 'goal_reached';
-      s.nurture.endedAt = iso(now);
-      this.cancelSends((x) => x.purpose === 'nurture', `the nurture goal (${goal}) was reached`, now);
+      s.nurture.endedAt = iso(at);
+      // Marketing steps stop; a transactional one already owed (the welcome) still goes.
+      this.cancelSends((x) => x.purpose === 'nurture' && x.category === 'marketing', `the nurture goal (${goal}) was reached`, now);
     }
+  }
+
+  /** The next step not yet taken, in the policy's order, with its due time. */
+  private nextNurtureStep(): { step: NurtureStep; due: number } | null {
+    const s = this.state;
+    if (s.nurture.status !== 'running') return null;
+    const step = s.policy.nurture.steps.find((x) => !s.nurture.done.includes(x.name));
+    return step ? { step, due: Date.parse(s.nurture.anchor as string) + ms(step.after) } : null;
   }
 
   private advanceNurture(now: number): void {
     const s = this.state;
-    const { steps, staleAfter } = s.policy.nurture;
     while (s.nurture.status === 'running') {
-      const step = steps[s.nurture.next];
-      if (!step) {
+      const next = this.nextNurtureStep();
+      if (!next) {
         s.nurture.status = 'completed';
         s.nurture.endedAt = iso(now);
         break;
       }
-      const due = Date.parse(s.nurture.anchor as string) + ms(step.after);
+      const { step, due } = next;
       if (due > now) break;
-      s.nurture.next += 1;
+      s.nurture.done = [...s.nurture.done, step.name];
       const send: PendingSend = {
         step: `nurture:${step.name}`, purpose: 'nurture', template: step.template, category: step.category,
         dueAt: iso(now), deferrals: 0,
       };
       if (step.skipWhenReached && s.milestones[step.skipWhenReached]) {
         this.skip(send, `already ${step.skipWhenReached}`, now);
-      } else if (now - due > ms(staleAfter)) {
+      } else if (now - due > ms(s.policy.nurture.staleAfter)) {
         this.skip(send, `stale: due ${iso(due)}`, now);
       } else {
         s.outbox.push(send);
@@ -225,8 +246,8 @@ export class Lifecycle {
   private agenda(): { kind: string; at: number }[] {
     const s = this.state;
     const items: { kind: string; at: number }[] = [];
-    const step = s.nurture.status === 'running' ? s.policy.nurture.steps[s.nurture.next] : undefined;
-    if (step) items.push({ kind: `nurture:${step.name}`, at: Date.parse(s.nurture.anchor as string) + ms(step.after) });
+    const next = this.nextNurtureStep();
+    if (next) items.push({ kind: `nurture:${next.step.name}`, at: next.due });
     else if (s.nurture.status === 'running') items.push({ kind: 'nurture:end', at: 0 });
     const inactive = this.inactivityDue();
     if (inactive !== null) items.push({ kind: 'inactivity', at: inactive });

@@ -18,6 +18,9 @@ import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type LifecycleInput, type
 import { profiles } from './lib/activity-profiles.ts';
 
 const { saveLifecycle, loadLifecyclePolicy, issueCoupon } = proxyActivities<ReturnType<typeof createLifecycleActivities>>(profiles.db);
+/** How often an idle lifecycle looks up the policy when a timer wakes it. */
+const POLICY_REFRESH_MS = 3_600_000;
+
 const { sendCustomerEmail } = proxyActivities<ReturnType<typeof createCustomerEmailActivities>>(profiles.send);
 
 export async function customerLifecycle(input: LifecycleInput): Promise<void> {
@@ -73,11 +76,17 @@ export async function customerLifecycle(input: LifecycleInput): Promise<void> {
     }
   }
 
+  // A policy changed through the API reaches this run with the next event (its version travels with the signal);
+  // an idle customer's timers look it up now and then, as the inactivity windows matter most to them.
+  state.policyCheckedAt ??= new Date(Date.now()).toISOString();
+  let timerWoke = false;
   for (;;) {
-    if (wantedPolicy > state.policy.version) {
-      state.policy = await loadLifecyclePolicy();
-      wantedPolicy = Math.max(wantedPolicy, state.policy.version);
-      if (state.policy.version < wantedPolicy) wantedPolicy = state.policy.version; // never reload in a loop
+    const policyStale = Date.now() - Date.parse(state.policyCheckedAt) >= POLICY_REFRESH_MS;
+    if (wantedPolicy > state.policy.version || (timerWoke && policyStale)) {
+      const loaded = await loadLifecyclePolicy();
+      if (loaded.version > state.policy.version) state.policy = loaded;
+      state.policyCheckedAt = new Date(Date.now()).toISOString();
+      wantedPolicy = state.policy.version; // never reload in a loop, even if the database lags the signal
     }
     if (inbox.length > 0) {
       const batch = inbox.splice(0);
@@ -86,7 +95,10 @@ export async function customerLifecycle(input: LifecycleInput): Promise<void> {
     }
     machine.advance(Date.now());
     await persist();
-    for (const item of machine.dueSends(Date.now())) await send(item);
+    for (const item of machine.dueSends(Date.now())) {
+      await send(item);
+      if (inbox.length > 0) break; // an event may make the rest moot (a win-back to a customer who came back)
+    }
     await persist();
     if (inbox.length > 0) continue;
 
@@ -102,7 +114,9 @@ export async function customerLifecycle(input: LifecycleInput): Promise<void> {
     }
     const wake = () => inbox.length > 0 || wantedPolicy > state.policy.version || timeToContinue();
     const next = machine.nextDue();
+    timerWoke = false;
     if (next === null) await condition(wake);
-    else if (next > Date.now()) await condition(wake, next - Date.now());
+    else if (next > Date.now()) timerWoke = !(await condition(wake, next - Date.now()));
+    else timerWoke = true;
   }
 }

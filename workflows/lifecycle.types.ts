@@ -144,8 +144,9 @@ export interface LifecycleState {
   counters: LifecycleCounters;
   nurture: {
     status: 'not_started' | 'running' | 'completed' | 'goal_reached';
-    /** Index of the next step. */
-    next: number;
+    /** Names of the steps already taken (sent, queued or skipped): a policy change that adds, removes or reorders
+     * steps neither repeats nor skips one. */
+    done: string[];
     anchor: string | null;
     endedAt: string | null;
   };
@@ -160,6 +161,8 @@ export interface LifecycleState {
   policy: LifecyclePolicy;
   /** How many runs this lifecycle has had (continue-as-new generations). */
   runs: number;
+  /** When the policy was last loaded (workflow time): a timer wake reloads it now and then. */
+  policyCheckedAt: string | null;
 }
 
 export interface LifecycleInput {

@@ -77,7 +77,9 @@ const RECORD = `x("externalId" text, email text, name text, timezone text, tags 
  * omitted fields keep their stored values. Answers in input order.
  */
 async function upsertCustomers(orm: Orm, customers: CustomerIn[]): Promise<{ id: string; externalId: string; created: boolean }[]> {
-  const json = JSON.stringify(customers);
+  // In key order: concurrent batches sharing customers then lock them in the same order (no deadlock).
+  const sorted = [...customers].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
+  const json = JSON.stringify(sorted);
   const rows = await transaction(orm, async (q) => {
     const inserted = await q<{ id: string; external_id: string }[]>(
       `insert into customers (id, external_id, email, name, timezone, tags, marketing_consent, unsubscribe_token,
@@ -89,7 +91,7 @@ async function upsertCustomers(orm: Orm, customers: CustomerIn[]): Promise<{ id:
        on conflict (external_id) do nothing
        returning id, external_id`, [json]);
     const fresh = new Set(inserted.map((r) => r.external_id));
-    const rest = customers.filter((c) => !fresh.has(c.externalId));
+    const rest = sorted.filter((c) => !fresh.has(c.externalId));
     const updated = rest.length === 0 ? [] : await q<{ id: string; external_id: string }[]>(
       `update customers c set email = x.email, name = coalesce(x.name, c.name), timezone = coalesce(x.timezone, c.timezone),
          tags = coalesce(x.tags, c.tags), marketing_consent = coalesce(x."marketingConsent", c.marketing_consent),
@@ -171,11 +173,16 @@ export function customersRouter({ orm, temporal, temporalDeadlineMs, audit }: Ap
     method: 'get', path: '/customers/:id/lifecycle', tag, access: READERS,
     summary: 'Live lifecycle from the workflow: stage, since when, history, messages sent and deferred, the next step',
     params: idParams, response: lifecycleOut, errors: [401, 403, 404, 503, 504],
-  }, async ({ params }) => {
+  }, async ({ params, actor }) => {
     await customerById(orm, params.id);
     try {
       const view = await withDeadline(temporal, temporalDeadlineMs,
         () => temporal.workflow.getHandle(customerLifecycleId(params.id)).query(getLifecycle));
+      // A live coupon code is as good as money: read-only staff see that one exists, not the code.
+      const coupon = view.winBack?.coupon;
+      if (coupon && !actor.roles.some((r) => r === 'admin' || r === 'ops_manager')) {
+        view.winBack!.coupon = { ...coupon, code: `${coupon.code.slice(0, 3)}…` };
+      }
       return view;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound('a lifecycle for this customer (it starts with the first event)');
@@ -226,7 +233,7 @@ export const lifecycleOut: z.ZodType<LifecycleView> = z.object({
     recalls: z.number(), churns: z.number(), sent: z.number(), deferred: z.number(), skipped: z.number(),
   }),
   nurture: z.object({
-    status: z.enum(['not_started', 'running', 'completed', 'goal_reached']), next: z.number(), steps: z.number(),
+    status: z.enum(['not_started', 'running', 'completed', 'goal_reached']), done: z.array(z.string()).describe('steps taken'), steps: z.number(),
     anchor: z.string().nullable(), endedAt: z.string().nullable(),
   }),
   winBack: z.object({

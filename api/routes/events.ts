@@ -1,38 +1,28 @@
 // Customer events: stored once per idempotency key, then handed to each customer's lifecycle workflow
-// (signal-with-start). A call that fails half-way is repaired by repeating it: stored events that never reached
-// their workflow are delivered then, and the workflow ignores a key it has already seen.
+// (signal-with-start). A call that fails half-way is repaired by repeating it, or by the redelivery sweep: stored
+// events that never reached their workflow are delivered then, and the workflow ignores a key it has already seen.
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Orm } from '../../db/orm.ts';
-import { readSetting, SETTINGS } from '../../db/settings.ts';
+import { deliverEvents, STORED_EVENT_COLUMNS, type StoredEvent } from '../../activities/event-delivery.ts';
 import { textArray, transaction } from '../../db/sql.ts';
-import { customerLifecycleId } from '../../workflows/ids.ts';
-import { recordEvents } from '../../workflows/lifecycle.messages.ts';
-import type { customerLifecycle } from '../../workflows/lifecycle.ts';
-import {
-  DEFAULT_LIFECYCLE_POLICY,
-  EVENT_TYPES,
-  type CustomerEvent,
-  type EventsSignal,
-  type LifecyclePolicy,
-} from '../../workflows/lifecycle.types.ts';
+import { EVENT_TYPES } from '../../workflows/lifecycle.types.ts';
 import type { ApiDeps } from '../app.ts';
 import { HttpError, unprocessable, type FieldError } from '../errors.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
 import { withDeadline } from '../temporal.ts';
 import { BATCH_LIMIT } from './customers.ts';
 
-/** Signal-with-start calls in flight at once for one request. */
-const PARALLEL_SIGNALS = 32;
 /** An event may be stamped a little ahead of this server's clock (clock skew), not more. */
 const FUTURE_SKEW_MS = 5 * 60_000;
+const EPOCH = 0;
 
 const eventIn = z.object({
   customerId: z.uuid().optional(),
   externalId: z.string().trim().min(1).max(200).optional(),
   type: z.enum(EVENT_TYPES),
-  at: z.iso.datetime({ offset: true }),
-  amount: z.number().min(0).max(1e12).optional().describe('purchase value'),
+  at: z.iso.datetime({ offset: true }).refine((at) => Date.parse(at) >= EPOCH, 'must be in 1970 or later'),
+  amount: z.number().min(0).max(999_999_999_999.99).optional().describe('purchase value'),
   campaignId: z.string().min(1).max(200).optional().describe('attributes the event to a campaign'),
   idempotencyKey: z.string().min(1).max(200).describe('a repeated key is accepted and ignored'),
 }).strict().refine((e) => (e.customerId === undefined) !== (e.externalId === undefined), {
@@ -40,28 +30,19 @@ const eventIn = z.object({
 });
 type EventIn = z.infer<typeof eventIn>;
 
-interface StoredEvent {
-  id: number;
-  customer_id: string;
-  type: CustomerEvent['type'];
-  at: Date;
-  amount: string | null;
-  campaign_id: string | null;
-  idempotency_key: string;
-}
-
 /** Each event's customer id, or the items that name no known customer. */
 async function resolveCustomers(orm: Orm, events: EventIn[]): Promise<string[]> {
-  const ids = [...new Set(events.flatMap((e) => (e.customerId ? [e.customerId] : [])))];
+  const ids = [...new Set(events.flatMap((e) => (e.customerId ? [e.customerId.toLowerCase()] : [])))];
   const externalIds = [...new Set(events.flatMap((e) => (e.externalId ? [e.externalId] : [])))];
   const rows = await orm.em.getConnection().execute<{ id: string; external_id: string }[]>(
-    'select id, external_id from customers where id::text = any(?::text[]) or external_id = any(?::text[])',
+    'select id, external_id from customers where id = any(?::uuid[]) or external_id = any(?::text[])',
     [textArray(ids), textArray(externalIds)]);
   const byId = new Set(rows.map((r) => r.id));
   const byExternal = new Map(rows.map((r) => [r.external_id, r.id]));
   const missing: FieldError[] = [];
   const resolved = events.map((e, i) => {
-    const id = e.customerId ? (byId.has(e.customerId) ? e.customerId : undefined) : byExternal.get(e.externalId!);
+    const wanted = e.customerId?.toLowerCase();
+    const id = wanted ? (byId.has(wanted) ? wanted : undefined) : byExternal.get(e.externalId!);
     if (!id) missing.push(e.customerId
       ? { field: `events[${i}].customerId`, message: `no customer with id ${e.customerId}` }
       : { field: `events[${i}].externalId`, message: `no customer with externalId "${e.externalId}"` });
@@ -73,10 +54,11 @@ async function resolveCustomers(orm: Orm, events: EventIn[]): Promise<string[]> 
 
 /** Stores the new events and answers every event of this batch that has not reached its workflow yet. */
 async function store(orm: Orm, events: EventIn[], customerIds: string[]): Promise<{ fresh: number; undelivered: StoredEvent[] }> {
+  // In key order: two concurrent batches sharing keys then take the unique index's locks in the same order.
   const rows = events.map((e, i) => ({
     customer_id: customerIds[i], type: e.type, at: e.at, amount: e.amount ?? null, campaign_id: e.campaignId ?? null,
     idempotency_key: e.idempotencyKey,
-  }));
+  })).sort((a, b) => (a.idempotency_key < b.idempotency_key ? -1 : a.idempotency_key > b.idempotency_key ? 1 : 0));
   return transaction(orm, async (q) => {
     const inserted = await q<{ id: number }[]>(
       `insert into customer_events (customer_id, type, at, amount, campaign_id, idempotency_key, received_at)
@@ -91,32 +73,16 @@ async function store(orm: Orm, events: EventIn[], customerIds: string[]): Promis
              group by customer_id) x
        where c.id = x.customer_id and (c.last_active_at is null or c.last_active_at < x.at)`, [JSON.stringify(rows)]);
     const undelivered = await q<StoredEvent[]>(
-      `select id, customer_id, type, at, amount, campaign_id, idempotency_key from customer_events
-       where idempotency_key = any(?::text[]) and delivered_at is null order by at, id`,
-      [textArray(events.map((e) => e.idempotencyKey))]);
+      `select ${STORED_EVENT_COLUMNS} from customer_events
+       where idempotency_key = any(?::text[]) and delivered_at is null
+       order by at, array_position(?::text[], idempotency_key)`, // equal times keep the caller's order
+      [textArray(events.map((e) => e.idempotencyKey)), textArray(events.map((e) => e.idempotencyKey))]);
     return { fresh: inserted.length, undelivered };
   });
 }
 
 export function eventsRouter({ orm, temporal, taskQueue, temporalDeadlineMs, audit }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
-
-  async function deliver(customerId: string, events: StoredEvent[], policy: LifecyclePolicy): Promise<void> {
-    const signal: EventsSignal = {
-      policyVersion: policy.version,
-      events: events.map((e) => ({
-        key: e.idempotency_key, type: e.type, at: new Date(e.at).toISOString(),
-        ...(e.amount !== null ? { amount: Number(e.amount) } : {}), ...(e.campaign_id ? { campaignId: e.campaign_id } : {}),
-      })),
-    };
-    await withDeadline(temporal, temporalDeadlineMs, () => temporal.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>(
-      'customerLifecycle', {
-        workflowId: customerLifecycleId(customerId), taskQueue, args: [{ customerId, policy }],
-        signal: recordEvents, signalArgs: [signal],
-      }));
-    await orm.em.getConnection().execute('update customer_events set delivered_at = now() where id = any(?::bigint[])',
-      [`{${events.map((e) => e.id).join(',')}}`]);
-  }
 
   defineRoute(router, registry, {
     method: 'post', path: '/events', tag: 'customers', access: ['admin', 'ops_manager', 'ingest'],
@@ -139,27 +105,12 @@ export function eventsRouter({ orm, temporal, taskQueue, temporalDeadlineMs, aud
     const { fresh, undelivered } = await store(orm, body.events, customerIds);
     await audit(actor, 'events.recorded', 'customer_event', 'batch', { accepted: fresh, received: body.events.length });
 
-    const policy = await readSetting(orm, SETTINGS.lifecyclePolicy, DEFAULT_LIFECYCLE_POLICY);
-    const byCustomer = new Map<string, StoredEvent[]>();
-    for (const e of undelivered) byCustomer.set(e.customer_id, [...(byCustomer.get(e.customer_id) ?? []), e]);
-    const queue = [...byCustomer.entries()];
-    const failures: unknown[] = [];
-    let delivered = 0;
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_SIGNALS, queue.length) }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        try {
-          await deliver(next[0], next[1], policy);
-          delivered += next[1].length;
-        } catch (err) {
-          failures.push(err);
-        }
-      }
-    }));
-    if (failures.length) {
-      throw new HttpError(503, 'unavailable',
-        `the events are stored, but ${failures.length} customer lifecycle(s) could not be reached; repeat the same request to deliver them`);
+    const delivery = await deliverEvents({ orm, temporal, taskQueue, call: (fn) => withDeadline(temporal, temporalDeadlineMs, fn) }, undelivered);
+    if (delivery.failed) {
+      throw new HttpError(503, 'unavailable', `the events are stored, but ${delivery.failed} customer lifecycle(s) could not be `
+        + 'reached; repeat the same request to deliver them now (the redelivery sweep will deliver them within minutes otherwise)');
     }
-    return { accepted: fresh, duplicates: body.events.length - fresh, delivered, customers: byCustomer.size };
+    return { accepted: fresh, duplicates: body.events.length - fresh, delivered: delivery.delivered, customers: delivery.customers };
   });
 
   return router;

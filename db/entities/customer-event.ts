@@ -20,6 +20,14 @@ export const CustomerEvent = defineEntity({
     receivedAt: p.datetime().onCreate(() => new Date()),
     deliveredAt: p.datetime().nullable(),
   },
-  indexes: [{ properties: ['customerId', 'at'] }, { properties: ['type', 'at'] }],
+  indexes: [
+    { properties: ['customerId', 'at'] },
+    { properties: ['type', 'at'] },
+    // The redelivery sweep's lookup: small, since nearly every event is delivered at once.
+    {
+      name: 'customer_events_undelivered_index',
+      expression: 'create index "customer_events_undelivered_index" on "customer_events" ("received_at") where "delivered_at" is null',
+    },
+  ],
 });
 export type CustomerEvent = InferEntity<typeof CustomerEvent>;

@@ -230,3 +230,23 @@ test('the lifecycle of a customer without events is a clear 404; policies refuse
   expect(analystPut.status).toBe(403);
   expect((await stack.api('GET', '/policies/messaging', { token: analyst.token })).body).toMatchObject({ version: 1, quietHours: null });
 });
+
+test('the redelivery sweep delivers events a failed call left stored but undelivered', async () => {
+  const created = await stack.api('POST', '/customers', { token: ingest.token, body: { externalId: ext('gus'), email: `gus-${run}@example.com` } });
+  const gus = created.body.items[0].id as string;
+  // As if the API had died between storing the event and signalling the workflow.
+  await stack.db.orm.em.getConnection().execute(
+    `insert into customer_events (customer_id, type, at, idempotency_key, received_at) values (?, 'signup', now(), ?, now() - interval '2 minutes')`,
+    [gus, `${run}-gus-signup`]);
+  expect((await lifecycle(gus)).status).toBe(404);
+  const result = await stack.env.client.workflow.execute('redeliverEvents', { taskQueue: stack.taskQueue, workflowId: `sweep-${run}`, args: [] });
+  expect(result).toMatchObject({ delivered: 1, customers: 1 });
+  const view = await eventually(async () => {
+    const res = await lifecycle(gus);
+    return res.status === 200 && res.body.counters.events === 1 ? res.body : undefined;
+  }, "gus's lifecycle");
+  expect(view.stage).toBe('acquired');
+  const [row] = await stack.db.orm.em.getConnection().execute<{ delivered_at: Date | null }[]>(
+    'select delivered_at from customer_events where idempotency_key = ?', [`${run}-gus-signup`]);
+  expect(row!.delivered_at).not.toBeNull();
+});

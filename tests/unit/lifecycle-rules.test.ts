@@ -27,6 +27,7 @@ test('retained: activity a retention period after activation; the funnel never m
   const m = machine();
   m.apply([ev('signup', T0), ev('key_action', T0 + DAY)], T0 + DAY);
   m.apply([ev('login', T0 + 10 * DAY)], T0 + 10 * DAY);
+  m.apply([ev('login', T0 + 20 * DAY)], T0 + 20 * DAY);
   expect(m.state.stage).toBe('activated');
   m.apply([ev('login', T0 + 31 * DAY)], T0 + 31 * DAY);
   expect(m.state.stage).toBe('retained');
@@ -50,14 +51,17 @@ test('an imported old signup skips nurture steps that are long past instead of s
   const now = T0 + 30 * DAY;
   m.apply([ev('signup', T0)], now);
   m.advance(now);
-  expect(m.state.outbox.filter((x) => x.purpose === 'nurture')).toHaveLength(0);
-  expect(m.state.messages.map((x) => [x.step, x.status])).toEqual([
+  expect(m.state.outbox).toHaveLength(0);
+  expect(m.state.messages.filter((x) => x.step.startsWith('nurture:')).map((x) => [x.step, x.status])).toEqual([
     ['nurture:welcome', 'skipped'], ['nurture:tips', 'skipped'], ['nurture:nudge', 'skipped'], ['nurture:summary', 'skipped'],
   ]);
   expect(m.state.nurture.status).toBe('completed');
-  // Thirty days without activity: at risk at once, with a win-back due now.
-  expect(m.state.stage).toBe('at_risk');
-  expect(m.dueSends(now).map((x) => x.step)).toEqual(['winback:1']);
+  // Thirty days without activity: at risk at day 14, churned when the win-back window closed at day 21, no mail now.
+  expect(m.state.history.map((c) => [c.to, c.at])).toEqual([
+    ['acquired', new Date(T0).toISOString()],
+    ['at_risk', new Date(T0 + 14 * DAY).toISOString()],
+    ['churned', new Date(T0 + 21 * DAY).toISOString()],
+  ]);
 });
 
 test('a deferred send stays owed and is due again at the end of the deferral', () => {
@@ -81,4 +85,44 @@ test('a repeated key is a duplicate, even in the same batch', () => {
   m.apply([e, e], T0);
   m.apply([e], T0);
   expect(m.state.counters).toMatchObject({ events: 1, duplicates: 2 });
+});
+
+test('a late-arriving old event does not recall an at-risk customer; a new one does, once', () => {
+  const m = machine();
+  m.apply([ev('signup', T0)], T0);
+  m.advance(T0 + 15 * DAY);
+  expect(m.state.stage).toBe('at_risk');
+  m.apply([ev('login', T0 + DAY)], T0 + 16 * DAY); // buffered offline, sent late
+  expect(m.state.stage).toBe('at_risk');
+  expect(m.state.counters).toMatchObject({ recalls: 0, winBacks: 1, events: 2 });
+  m.apply([ev('login', T0 + 17 * DAY)], T0 + 17 * DAY);
+  expect(m.state.stage).toBe('recalled');
+  m.advance(T0 + 17 * DAY);
+  expect(m.state.counters).toMatchObject({ recalls: 1, winBacks: 1 });
+  // Active a retention period after the recall: back to the funnel stage.
+  m.apply([ev('login', T0 + 27 * DAY), ev('login', T0 + 37 * DAY)], T0 + 37 * DAY);
+  expect(m.state.stage).toBe('recalled');
+  m.apply([ev('login', T0 + 48 * DAY)], T0 + 48 * DAY);
+  expect(m.state.stage).toBe('acquired');
+  expect(m.state.history.at(-1)).toMatchObject({ from: 'recalled', to: 'acquired', cause: 'retained_after_recall' });
+});
+
+test('after an outage, what was due happened at its own time before the event that arrived late', () => {
+  const m = machine();
+  m.apply([ev('signup', T0)], T0);
+  m.apply([ev('login', T0 + 20 * DAY)], T0 + 20 * DAY); // the worker was down from day 1 to day 20
+  expect(m.state.history.map((c) => [c.to, c.at])).toEqual([
+    ['acquired', new Date(T0).toISOString()],
+    ['at_risk', new Date(T0 + 14 * DAY).toISOString()],
+    ['recalled', new Date(T0 + 20 * DAY).toISOString()],
+  ]);
+  expect(m.state.outbox.filter((x) => x.purpose === 'winback')).toHaveLength(0); // the win-back is moot
+});
+
+test('a first batch with signup and purchase still sends the transactional welcome', () => {
+  const m = machine();
+  m.apply([ev('signup', T0), ev('purchase', T0 + 1000, 10)], T0 + 1000);
+  m.advance(T0 + 1000);
+  expect(m.state.nurture.status).toBe('goal_reached');
+  expect(m.dueSends(T0 + 1000).map((x) => x.step)).toEqual(['nurture:welcome']);
 });

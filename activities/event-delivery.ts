@@ -1,0 +1,106 @@
+// Hands stored customer events to their lifecycle workflows (signal-with-start) and marks them delivered. Used by
+// POST /events right after storing, and by the redelivery sweep for whatever a failed call left behind.
+import type { Client } from '@temporalio/client';
+import type { Orm } from '../db/orm.ts';
+import { readSetting, SETTINGS } from '../db/settings.ts';
+import { customerLifecycleId } from '../workflows/ids.ts';
+import { recordEvents } from '../workflows/lifecycle.messages.ts';
+import type { customerLifecycle } from '../workflows/lifecycle.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type EventsSignal, type LifecyclePolicy } from '../workflows/lifecycle.types.ts';
+
+/** Events per signal: far below Temporal's 2 MB request limit, and below the keys a lifecycle remembers (1,000). */
+export const EVENTS_PER_SIGNAL = 500;
+/** Signal-with-start calls in flight at once. */
+const PARALLEL_SIGNALS = 32;
+
+export interface StoredEvent {
+  id: number;
+  customer_id: string;
+  type: CustomerEvent['type'];
+  at: Date;
+  amount: string | null;
+  campaign_id: string | null;
+  idempotency_key: string;
+}
+
+export const STORED_EVENT_COLUMNS = 'id, customer_id, type, at, amount, campaign_id, idempotency_key';
+
+export interface DeliveryDeps {
+  orm: Orm;
+  temporal: Client;
+  taskQueue: string;
+  /** Wraps every Temporal call (the API's deadline). */
+  call?: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+export interface DeliveryResult {
+  delivered: number;
+  customers: number;
+  /** Customers whose workflow could not be reached; their events stay undelivered for a retry or the sweep. */
+  failed: number;
+}
+
+function signalOf(events: StoredEvent[], policy: LifecyclePolicy): EventsSignal {
+  return {
+    policyVersion: policy.version,
+    events: events.map((e) => ({
+      key: e.idempotency_key, type: e.type, at: new Date(e.at).toISOString(),
+      ...(e.amount !== null ? { amount: Number(e.amount) } : {}), ...(e.campaign_id ? { campaignId: e.campaign_id } : {}),
+    })),
+  };
+}
+
+/** Delivers events (in time order per customer), in chunks; a chunk is marked delivered once its signal is accepted. */
+export async function deliverEvents(deps: DeliveryDeps, events: StoredEvent[]): Promise<DeliveryResult> {
+  const { orm, temporal, taskQueue } = deps;
+  const call = deps.call ?? ((fn) => fn());
+  const policy = await readSetting(orm, SETTINGS.lifecyclePolicy, DEFAULT_LIFECYCLE_POLICY);
+  const byCustomer = new Map<string, StoredEvent[]>();
+  for (const e of events) byCustomer.set(e.customer_id, [...(byCustomer.get(e.customer_id) ?? []), e]);
+  const queue = [...byCustomer.entries()];
+  const result: DeliveryResult = { delivered: 0, customers: byCustomer.size, failed: 0 };
+
+  async function deliverOne(customerId: string, own: StoredEvent[]): Promise<void> {
+    for (let i = 0; i < own.length; i += EVENTS_PER_SIGNAL) {
+      const chunk = own.slice(i, i + EVENTS_PER_SIGNAL);
+      await call(() => temporal.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>('customerLifecycle', {
+        workflowId: customerLifecycleId(customerId), taskQueue, args: [{ customerId, policy }],
+        signal: recordEvents, signalArgs: [signalOf(chunk, policy)],
+      }));
+      await orm.em.getConnection().execute('update customer_events set delivered_at = now() where id = any(?::bigint[])',
+        [`{${chunk.map((e) => e.id).join(',')}}`]);
+      result.delivered += chunk.length;
+    }
+  }
+
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_SIGNALS, queue.length) }, async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      try {
+        await deliverOne(next[0], next[1]);
+      } catch {
+        result.failed += 1;
+      }
+    }
+  }));
+  return result;
+}
+
+/** Undelivered events older than this are the sweep's: younger ones may still be on their way from the API. */
+const SWEEP_AFTER = '1 minute';
+const SWEEP_BATCH = 10_000;
+
+export function createEventDeliveryActivities(deps: DeliveryDeps) {
+  return {
+    /** Delivers events a failed or abandoned POST /events left stored but undelivered, oldest first. */
+    async redeliverPendingEvents(): Promise<DeliveryResult> {
+      const pending = await deps.orm.em.getConnection().execute<StoredEvent[]>(
+        `select ${STORED_EVENT_COLUMNS} from customer_events
+         where delivered_at is null and received_at < now() - interval '${SWEEP_AFTER}'
+         order by at, id limit ${SWEEP_BATCH}`);
+      const result = await deliverEvents(deps, pending);
+      // Unreachable Temporal is an outage, not a business error: retry the activity.
+      if (result.failed) throw new Error(`${result.failed} customer lifecycle(s) could not be reached`);
+      return result;
+    },
+  };
+}
