@@ -18,13 +18,21 @@ export interface ScoreRfmInput {
  *   NULL scores, segment and scored_at, so a re-run clears stale scores.
  * - Recency: whole days from the last event of any type to asOf. Frequency: events of type login, key_action or
  *   purchase in the window. Monetary: the sum of purchase amounts in the window (0 when none).
- * - Score 1..5, 5 best (most recent, most frequent, highest spend): 1 + floor(5 * percent_rank), capped at 5, over
- *   the scored customers. rank() gives ties the same rank, so equal values always get the same score (everyone with
- *   monetary 0 shares the lowest M); ntile would split ties arbitrarily. Integer arithmetic keeps the boundaries exact.
+ * - Score 1..5, 5 best (most recent, most frequent, highest spend), over the n scored customers: a tie group takes the
+ *   middle of the positions it spans (mid-rank = rank() + (size of the group - 1) / 2), and the score is
+ *   1 + floor(5 * (mid-rank - 1) / (n - 1)), capped at 5; a lone scored customer gets 3. Equal values always get the
+ *   same score (ntile would split ties arbitrarily), and a tie takes neither its group's best nor its worst position:
+ *   two customers who both signed up today share R 3, not R 1. Integer arithmetic (mid-rank doubled) keeps the
+ *   boundaries exact. Exceptions: frequency 0 is always F 1 and monetary 0 always M 1 (no activity, no spend).
  * - Segment: the first matching rule of SEGMENT_RULES (workflows/rfm.rules.ts).
  */
-const quintile = (orderBy: string) =>
-  `(1 + least(4, (5 * (rank() over (order by ${orderBy}) - 1)) / greatest(count(*) over () - 1, 1)))::smallint`;
+// The score of `col`, sorted worst first by `dir`. 2 * (mid-rank - 1) = 2 * (rank - 1) + (tie size - 1) is a whole
+// number, so 5 * that / (2 * (n - 1)) is bigint division of non-negatives: exactly the floor. `zeroIsOne`: 0 scores 1.
+const quintile = (col: string, dir: 'asc' | 'desc', zeroIsOne = false) => {
+  const score = `case when count(*) over () = 1 then 3 else least(5, 1 + (5 * (2 * (rank() over (order by ${col} ${dir}) - 1)
+      + count(*) over (partition by ${col}) - 1)) / (2 * (count(*) over () - 1))) end`;
+  return `(${zeroIsOne ? `case when ${col} = 0 then 1 else ${score} end` : score})::smallint`;
+};
 
 const SCORE_SQL = `
 with params as (select ?::timestamptz as as_of, ?::int as lookback_days),
@@ -41,9 +49,9 @@ stats as (
 ),
 scores as (
   select customer_id,
-    ${quintile('recency_days desc')} as r,
-    ${quintile('frequency asc')} as f,
-    ${quintile('monetary asc')} as m
+    ${quintile('recency_days', 'desc')} as r,
+    ${quintile('frequency', 'asc', true)} as f,
+    ${quintile('monetary', 'asc', true)} as m
   from stats
 ),
 target as (

@@ -15,7 +15,7 @@ const READERS = ['admin', 'ops_manager', 'analyst'] as const;
 
 const SCORED = `Scored customers are those with at least one event in the run's lookback window before asOf (default ${DEFAULT_LOOKBACK_DAYS} days); the others have no scores and no segment.`;
 const score = (what: string) => z.number().int().min(1).max(5).nullable()
-  .describe(`${what} score, 1..5, 5 best; quintile by percent rank over all scored customers, equal values share a score`);
+  .describe(`${what} score, 1..5, 5 best; quintile by mid-rank over all scored customers (equal values share a score); a frequency or spend of 0 scores 1`);
 
 const runSummary = z.object({
   id: z.string(), trigger: z.enum(['schedule', 'manual']), asOf: z.string(), finishedAt: z.string(), scored: z.number(),

@@ -8,7 +8,7 @@ import type { Orm } from '../../db/orm.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { ensureSchedules } from '../../runtime/schedules.ts';
 import { RFM_SCHEDULE_ID } from '../../workflows/ids.ts';
-import { segmentOf } from '../../workflows/rfm.rules.ts';
+import { emptyCounts, segmentOf } from '../../workflows/rfm.rules.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
@@ -56,13 +56,17 @@ describe('scoreRfm against PostgreSQL', () => {
   const ids: Record<string, string> = {};
 
   /**
-   * 25 scored customers. With n = 25 a score is 1 + floor(5 * (rank - 1) / 24): ranks 1-5 -> 1, 6-10 -> 2,
-   * 11-15 -> 3, 16-20 -> 4, 21-25 -> 5, where tied values share the lowest rank of the tie.
+   * 25 scored customers. A tie group takes its mid-rank (rank + (size - 1) / 2), and with n = 25 a score is
+   * 1 + floor(5 * (midrank - 1) / 24): mid-ranks up to 5.5 -> 1, 6-10.5 -> 2, 11-15 -> 3, 15.5-20 -> 4, 20.5-25 -> 5
+   * (so singles: ranks 1-5 -> 1, 6-10 -> 2, 11-15 -> 3, 16-20 -> 4, 21-25 -> 5). Frequency 0 and monetary 0 are 1.
+   * The ties straddling a boundary catch both a split (ntile) and a tie taking its lowest or highest position.
    * Recency (days, more days ranks lower): 300 250 200 180 150 | 120 100 90 80 70 | 60 50 45 40 35 | 30 25 20 15 7 7 | 3 2 1 0
-   *   (H and I tie at 7 days on ranks 20-21: both rank 20, R4; R5 has four customers).
-   * Frequency: G 0; H I S T 1 (rank 2) -> 1; U Q W X 2 (rank 6) -> 2; M L 3 (rank 10, spanning ranks 10-11) -> 2 both;
-   *   Y Z AA 4 (rank 12) -> 3; V 5 (15) -> 3; P 6, O 7, N 8, K 9, Fa 10 (16-20) -> 4; E 12, D 14, C 16, B 18, A 20 -> 5.
-   * Monetary: ten customers spend nothing and all share rank 1 -> M1 (ntile would give five of them M2);
+   *   (H and I tie at 7 days on ranks 20-21: mid-rank 20.5 -> R5 both, where the lowest rank, 20, would give R4;
+   *   R5 has six customers).
+   * Frequency: G 0 -> 1; H I S T 1 (ranks 2-5, mid 3.5) -> 1; U Q W X 2 (6-9, mid 7.5) -> 2;
+   *   M L 3 (ranks 10-11, mid 10.5) -> 2 both (the highest rank, 11, would give F3);
+   *   Y Z AA 4 (12-14, mid 13) -> 3; V 5 (15) -> 3; P 6, O 7, N 8, K 9, Fa 10 (16-20) -> 4; E 12, D 14, C 16, B 18, A 20 -> 5.
+   * Monetary: ten customers spend nothing (ranks 1-10) -> M1 all (ntile would give five of them M2);
    *   I 5, M 10, L 15, Y 20, Z 25 (11-15) -> 3; AA 30, V 40, P 50, Fa 60, O 70 (16-20) -> 4;
    *   N 80, E 90.5, C 100, B 200, A 300 (21-25) -> 5.
    */
@@ -75,8 +79,8 @@ describe('scoreRfm against PostgreSQL', () => {
     Fa: { days: 60, f: 10, spend: [60], expect: [3, 4, 4, 'loyal'] },
     K: { days: 20, f: 9, expect: [4, 4, 1, 'loyal'] },
     G: { days: 3, f: 0, expect: [5, 1, 1, 'new'] },
-    H: { days: 7, f: 1, expect: [4, 1, 1, 'new'] },
-    I: { days: 7, f: 1, spend: [5], expect: [4, 1, 3, 'new'] },
+    H: { days: 7, f: 1, expect: [5, 1, 1, 'new'] },
+    I: { days: 7, f: 1, spend: [5], expect: [5, 1, 3, 'new'] },
     M: { days: 30, f: 3, spend: [10], expect: [4, 2, 3, 'potential'] },
     L: { days: 25, f: 3, spend: [15], expect: [4, 2, 3, 'potential'] },
     Y: { days: 50, f: 4, spend: [20], expect: [3, 3, 3, 'potential'] },
@@ -149,7 +153,8 @@ describe('scoreRfm against PostgreSQL', () => {
   });
 
   test('a retried run answers its recorded result without scoring again; a new run scores the new data', async () => {
-    // Four logins give G (F 0 so far) frequency 4: tied with Y, Z and AA at rank 11 -> F3, so G is no longer new.
+    // Four logins give G (F 0 so far) frequency 4: tied with Y, Z and AA on ranks 11-14 (mid 12.5) -> F3, so G is no
+    // longer new.
     await addEvents(db.orm, ids.G!, [1, 2, 3, 4].map((i) => ({ type: 'login' as const, at: new Date(asOf - (10 + i) * DAY) })));
     expect(await run('rfm-scoring:test-1')).toEqual({ scored: 25, segments: EXPECTED_COUNTS });
     expect((await scoresOf('G')).segment).toBe('new');
@@ -172,6 +177,49 @@ describe('scoreRfm against PostgreSQL', () => {
     await run('rfm-scoring:test-4');
     expect((await scoresOf('P')).segment).toBe('at_risk');
     expect((await scoresOf('Q')).segment).toBe('hibernating');
+  });
+});
+
+describe('scoreRfm on a fresh install', () => {
+  let db: TestDb;
+  let score: ReturnType<typeof createRfmActivities>['scoreRfm'];
+  const ids: string[] = [];
+  const asOf = Date.parse('2026-06-30T18:00:00Z');
+  const scores = () => db.orm.em.getConnection().execute<{ id: string; r: number; f: number; m: number; segment: string }[]>(
+    'select id, rfm_recency as r, rfm_frequency as f, rfm_monetary as m, segment from customers where segment is not null order by id');
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    score = createRfmActivities({ orm: db.orm }).scoreRfm;
+    // Two customers who both signed up today, at 09:00 and 15:00, and did nothing else.
+    for (const [i, hour] of ['09', '15'].entries()) {
+      ids.push(await addCustomer(db.orm, `fresh-${i}`));
+      await addEvents(db.orm, ids[i]!, [{ type: 'signup', at: new Date(`2026-06-30T${hour}:00:00Z`) }]);
+    }
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  test('two customers who both signed up today are potential, not lost', async () => {
+    // Recency 0 days for both: tied on ranks 1-2, mid-rank 1.5 -> 1 + floor(5 * 0.5 / 1) = R3 (the lowest rank would
+    // give R1, the highest R5). Frequency 0 and monetary 0 are F1 and M1 (their mid-rank would give 3).
+    const result = await score({ runId: 'rfm-scoring:fresh-1', trigger: 'manual', asOf: new Date(asOf).toISOString(), lookbackDays: 365 });
+    expect(result).toEqual({ scored: 2, segments: { ...emptyCounts(), potential: 2 } });
+    const rows = await scores();
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row).toMatchObject({ r: 3, f: 1, m: 1, segment: 'potential' });
+      expect(row.segment).not.toBe('lost');
+    }
+  });
+
+  test('a lone scored customer gets R3', async () => {
+    // At 12:00 only the 09:00 signup is in the window (the other is after asOf): n = 1.
+    const result = await score({ runId: 'rfm-scoring:fresh-2', trigger: 'manual', asOf: '2026-06-30T12:00:00Z', lookbackDays: 365 });
+    expect(result).toEqual({ scored: 1, segments: { ...emptyCounts(), potential: 1 } });
+    expect(await scores()).toEqual([expect.objectContaining({ id: ids[0], r: 3, f: 1, m: 1, segment: 'potential' })]);
   });
 });
 
