@@ -248,7 +248,10 @@ test('malformed input gets a 400 or 422 naming the field, and nothing is started
   const notJson = await stack.api('POST', '/content', { token: author.token, raw: '{"title": ' });
   expect(notJson.status).toBe(400);
   const nul = await stack.api('POST', '/content', { token: author.token, body: { title: 'a\u0000b', body: 'y', tier: 'A', channels: ['blog'] } });
-  expect(nul.body.error.fields).toEqual([{ field: 'title', message: 'must not contain NUL characters' }]);
+  expect(nul.body.error.fields).toEqual([{ field: 'title', message: 'must not contain NUL characters or unpaired surrogates' }]);
+  const surrogate = await stack.api('POST', '/content', { token: author.token, raw: '{"title":"a\\ud800b","body":"y","tier":"A","channels":["blog"]}' });
+  expect(surrogate.status).toBe(400);
+  expect(surrogate.body.error.fields[0].field).toBe('title');
   expect((await stack.api('GET', '/audit?entityId=%00')).body.error.fields[0].field).toBe('query.entityId');
   const wrongMethod = await fetch(`${stack.baseUrl}/content`, { method: 'PUT', headers: { authorization: `Bearer ${author.token}` } });
   expect(wrongMethod.status).toBe(405);
