@@ -4,8 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { createApp } from '../api/app.ts';
 import { openOrm } from '../db/orm.ts';
 import { createLogger } from '../runtime/logger.ts';
@@ -14,6 +12,7 @@ import type { ContentReviewInput } from '../workflows/content.rules.ts';
 import { contentReviewId } from '../workflows/ids.ts';
 import type { Actor } from '../workflows/lib/actors.ts';
 import { completeTask } from '../workflows/messages.ts';
+import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run } from './lib.ts';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const STARTS = int('BENCH_STARTS', 500);
@@ -24,40 +23,6 @@ const WARM_STARTS = 50; // the API's first hundred requests still pay for JIT an
 const WARM_UPDATES = 10;
 // The production default (DATABASE_POOL_MAX); the worker keeps the harness's own pool, as separate processes would.
 const API_POOL = int('BENCH_API_POOL', 10);
-
-/** cpuMs: this process's CPU (bench client, API, worker activities), the cost a 2-core box cannot hide. */
-interface Run { wallMs: number; cpuMs: number; latencies: number[]; errors: string[] }
-
-const percentile = (xs: number[], p: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-};
-
-/** Calls `op(i)` for i < n with at most `concurrency` in flight; records each latency and every failure. */
-async function runConcurrent(n: number, concurrency: number, op: (i: number) => Promise<void>): Promise<Run> {
-  const run: Run = { wallMs: 0, cpuMs: 0, latencies: [], errors: [] };
-  let next = 0;
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, async () => {
-    for (let i = next++; i < n; i = next++) {
-      const t = performance.now();
-      try { await op(i); } catch (err) { run.errors.push(String(err)); }
-      run.latencies.push(performance.now() - t);
-    }
-  }));
-  run.wallMs = performance.now() - started;
-  const used = process.cpuUsage(cpu);
-  run.cpuMs = (used.user + used.system) / 1000;
-  return run;
-}
-
-const merge = (runs: Run[]): Run => ({
-  wallMs: runs.reduce((s, r) => s + r.wallMs, 0),
-  cpuMs: runs.reduce((s, r) => s + r.cpuMs, 0),
-  latencies: runs.flatMap((r) => r.latencies),
-  errors: runs.flatMap((r) => r.errors),
-});
 
 const stack = await startStack();
 const { env, taskQueue } = stack;
@@ -146,9 +111,6 @@ for (let i = 0; i < UPDATES + WARM_UPDATES; i++) {
 await drain();
 
 // Report.
-const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
-const verdict = (ok: boolean) => (ok ? 'target met' : 'target missed');
-const row = (cells: string[], widths: number[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 const latencyRow = (label: string, r: Run, ops = true) => row([
   label, ops ? fmt(r.latencies.length / (r.wallMs / 1000)) : '', fmt(percentile(r.latencies, 50)),
   fmt(percentile(r.latencies, 95)), fmt(percentile(r.latencies, 99)),
@@ -163,9 +125,7 @@ const throughputRatio = (starts.api.latencies.length / starts.api.wallMs) / (sta
 const apiP99 = percentile(updates.api.latencies, 99);
 const medianRatio = percentile(updates.api.latencies, 50) / percentile(updates.bare.latencies, 50);
 
-const cpus = os.cpus();
-console.log(`\nopsflow bench:review  node ${process.version}  ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}  ` +
-  `${Math.round(os.totalmem() / 2 ** 30)} GiB  ${os.platform()} ${os.release()}`);
+console.log(`\n${machineLine('bench:review')}`);
 console.log(`API: own pool of ${API_POOL}, log level ${process.env.BENCH_LOG_LEVEL ?? 'silent'}; worker, API and bench client share one Node process`);
 console.log('cpu ms/op: CPU of this Node process per call (the dev server and PostgreSQL are not counted)\n');
 console.log(`Part 1: ${STARTS} starts per side per round, concurrency ${CONCURRENCY}, ${ROUNDS} rounds (alternating order), B tier`);

@@ -1,0 +1,51 @@
+// What every benchmark script shares: concurrent runs with their latencies and CPU, percentiles, the report's
+// number formats, table rows and the machine line.
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+
+/** cpuMs: this process's CPU (bench client, API, worker activities), the cost a 2-core box cannot hide. */
+export interface Run { wallMs: number; cpuMs: number; latencies: number[]; errors: string[] }
+
+export const percentile = (xs: number[], p: number) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+};
+
+/** Calls `op(i)` for i < n with at most `concurrency` in flight; records each latency and every failure. */
+export async function runConcurrent(n: number, concurrency: number, op: (i: number) => Promise<void>): Promise<Run> {
+  const run: Run = { wallMs: 0, cpuMs: 0, latencies: [], errors: [] };
+  let next = 0;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, async () => {
+    for (let i = next++; i < n; i = next++) {
+      const t = performance.now();
+      try { await op(i); } catch (err) { run.errors.push(String(err)); }
+      run.latencies.push(performance.now() - t);
+    }
+  }));
+  run.wallMs = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  run.cpuMs = (used.user + used.system) / 1000;
+  return run;
+}
+
+export const merge = (runs: Run[]): Run => ({
+  wallMs: runs.reduce((s, r) => s + r.wallMs, 0),
+  cpuMs: runs.reduce((s, r) => s + r.cpuMs, 0),
+  latencies: runs.flatMap((r) => r.latencies),
+  errors: runs.flatMap((r) => r.errors),
+});
+
+export const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+export const verdict = (ok: boolean) => (ok ? 'target met' : 'target missed');
+/** A table row: the first cell left-aligned, the others right-aligned, each padded to its width. */
+export const row = (cells: string[], widths: number[]) =>
+  cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+
+/** The report's first line: which benchmark, on what machine. */
+export function machineLine(name: string): string {
+  const cpus = os.cpus();
+  return `opsflow ${name}  node ${process.version}  ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}  ` +
+    `${Math.round(os.totalmem() / 2 ** 30)} GiB  ${os.platform()} ${os.release()}`;
+}

@@ -1,0 +1,360 @@
+// `npm run bench:lifecycle`: customer lifecycles at scale, on a local dev server and PostgreSQL.
+// Part 1: importing customers and sending one signup event each through the API (POST /customers, POST /events)
+// against bare signal-with-start calls. Part 2: the resident memory of a worker process that brings every one of
+// those lifecycles to idle with a cache far smaller than their number. Part 3: how long an event takes to reach an
+// evicted lifecycle (and, for contrast, a cached one). Prints figures and verdicts; never fails on timings.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import pg from 'pg';
+import { createApp } from '../api/app.ts';
+import { openOrm } from '../db/orm.ts';
+import { readSetting, SETTINGS } from '../db/settings.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { startStack } from '../tests/support/stack.ts';
+import { customerLifecycleId } from '../workflows/ids.ts';
+import { getLifecycle, recordEvents } from '../workflows/lifecycle.messages.ts';
+import type { customerLifecycle } from '../workflows/lifecycle.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type EventsSignal, type LifecyclePolicy } from '../workflows/lifecycle.types.ts';
+import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run } from './lib.ts';
+
+const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const CUSTOMERS = int('BENCH_CUSTOMERS', 20_000);
+const ROUNDS = int('BENCH_ROUNDS', 4);
+// An importer's batch: a tenth of the API's 10,000 limit keeps each request well under a second and its body ~100 kB.
+const BATCH = int('BENCH_BATCH', 1000);
+/** Requests the importer keeps in flight. */
+const REQUESTS = int('BENCH_REQUESTS', 2);
+/** PARALLEL_SIGNALS in activities/event-delivery.ts: signal-with-start calls one POST /events keeps in flight. */
+const API_SIGNALS_PER_REQUEST = 32;
+// The bare side gets the Temporal concurrency the API reaches: REQUESTS requests of 32 signals each.
+const BARE_CONCURRENCY = REQUESTS * API_SIGNALS_PER_REQUEST;
+const WARM = 250; // per side: the API's first requests still pay for JIT and ORM metadata
+const EVICTED_SAMPLES = int('BENCH_EVICTED', 200);
+const CACHED_SAMPLES = int('BENCH_CACHED', 50);
+const SETTLE_MS = int('BENCH_SETTLE_MS', 15_000);
+/** The worker's cache; unset: the SDK default, which the SDK derives from the V8 heap limit. */
+const WORKER_CACHE = process.env.BENCH_WORKER_CACHE;
+const API_POOL = int('BENCH_API_POOL', 10); // the production default (DATABASE_POOL_MAX)
+const POLL_MS = 5;
+
+const MiB = 2 ** 20;
+const started = performance.now();
+const progress = (msg: string) => process.stderr.write(`[${fmt((performance.now() - started) / 1000, 0)}s] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const chunks = <T>(xs: T[], size: number) => Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
+function sample<T>(xs: T[], n: number): T[] {
+  const pool = [...xs];
+  for (let i = pool.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, n);
+}
+
+const stack = await startStack();
+const { env, taskQueue } = stack;
+const client = env.client;
+// Ingest runs with no worker at all: a worker bringing the API's workflows to idle while the bare calls run would
+// take CPU from one side only on two cores. The worker starts afterwards, as its own process (part 2).
+await stack.stopWorker();
+const errors: string[] = [];
+let worker: ReturnType<typeof spawn> | undefined;
+const poller = new pg.Client({ connectionString: stack.db.url });
+await poller.connect();
+const sql = async <R>(text: string, params: unknown[] = []) => (await poller.query(text, params)).rows as R[];
+
+try {
+  // No nurture steps: 20,000 welcome emails would measure the SMTP sink, not the lifecycle. With no sends the
+  // messaging policy (frequency cap, quiet hours) never runs, so it stays at its defaults.
+  const { version: _, ...defaults } = DEFAULT_LIFECYCLE_POLICY;
+  const policyPut = await stack.api('PUT', '/policies/lifecycle', {
+    body: { ...defaults, nurture: { ...defaults.nurture, goal: null, steps: [] } },
+  });
+  if (policyPut.status !== 200) throw new Error(`PUT /policies/lifecycle answered ${policyPut.status}: ${JSON.stringify(policyPut.body)}`);
+  const importer = await stack.operator(['ingest'], 'Importer');
+
+  // The measured API: its own pool and a silent logger, as in bench:review.
+  const apiOrm = await openOrm({ clientUrl: stack.db.url, poolMax: API_POOL });
+  const app = createApp({
+    orm: apiOrm, temporal: client, taskQueue, temporalDeadlineMs: 10_000, publicUrl: 'http://opsflow.bench',
+    log: createLogger(process.env.BENCH_LOG_LEVEL ?? 'silent'),
+  });
+  const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const policy = await readSetting<LifecyclePolicy>(apiOrm, SETTINGS.lifecyclePolicy, DEFAULT_LIFECYCLE_POLICY);
+
+  async function post<T>(path: string, body: unknown, expected = 200): Promise<T> {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method: 'POST', headers: { authorization: `Bearer ${importer.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status !== expected) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 200)}`);
+    return JSON.parse(text) as T;
+  }
+  const customer = (externalId: string) => ({ externalId, email: `${externalId}@bench.example` });
+  const importBatch = async (externalIds: string[]) => {
+    const res = await post<{ created: number; items: { id: string; externalId: string }[] }>('/customers', { customers: externalIds.map(customer) });
+    if (res.created !== externalIds.length) throw new Error(`POST /customers created ${res.created} of ${externalIds.length}`);
+    return res.items;
+  };
+  const signupBatch = async (externalIds: string[]) => {
+    const at = new Date().toISOString();
+    const res = await post<{ accepted: number; delivered: number }>('/events', {
+      events: externalIds.map((externalId) => ({ externalId, type: 'signup', at, idempotencyKey: `signup:${externalId}` })),
+    }, 202);
+    if (res.delivered !== externalIds.length) throw new Error(`POST /events delivered ${res.delivered} of ${externalIds.length}`);
+  };
+
+  // Each bare call carries what the API's carries: the policy in the start arguments, the policy version in the
+  // signal. Its workflows go to a queue no worker polls: they exist only to measure the client side, and the issue's
+  // memory figure is for the API's 20,000 lifecycles; bringing the baseline's to idle as well would double part 2
+  // (about 20 lifecycles a second on two cores) and tell nothing new, since evicted lifecycles cost the worker nothing.
+  const bareQueue = `${taskQueue}-baseline`;
+  const bareIds = Array.from({ length: CUSTOMERS + WARM }, () => randomUUID());
+  const bareSignal = (customerId: string) => client.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>(
+    'customerLifecycle', {
+      workflowId: customerLifecycleId(customerId), taskQueue: bareQueue, args: [{ customerId, policy }], signal: recordEvents,
+      signalArgs: [{ policyVersion: policy.version, events: [{ key: `signup:${customerId}`, type: 'signup', at: new Date().toISOString() }] }],
+    });
+  const bareSide = (ids: string[]) => runConcurrent(ids.length, BARE_CONCURRENCY, async (i) => { await bareSignal(ids[i]!); });
+  const apiSide = async (externalIds: string[]) => {
+    const batches = chunks(externalIds, BATCH);
+    const imported = await runConcurrent(batches.length, REQUESTS, async (i) => { await importBatch(batches[i]!); });
+    const signups = await runConcurrent(batches.length, REQUESTS, (i) => signupBatch(batches[i]!));
+    return { imported, signups };
+  };
+
+  const loadBefore = os.loadavg()[0]!;
+  progress(`warm-up: ${WARM} customers per side`);
+  const apiExternalIds = Array.from({ length: CUSTOMERS + WARM }, (_, i) => `api-${i}`);
+  for (const r of [await bareSide(bareIds.slice(CUSTOMERS)), ...Object.values(await apiSide(apiExternalIds.slice(CUSTOMERS)))]) {
+    errors.push(...r.errors);
+  }
+
+  // Rounds alternate the order (bare, api | api, bare | ...): the dev server's history and backlog grow through the
+  // run, and that drift lands on both sides equally. Figures are over all rounds: total items / total time.
+  const runs = { bare: [] as Run[], imported: [] as Run[], signups: [] as Run[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const from = Math.floor((round * CUSTOMERS) / ROUNDS);
+    const to = Math.floor(((round + 1) * CUSTOMERS) / ROUNDS);
+    for (const side of round % 2 === 0 ? (['bare', 'api'] as const) : (['api', 'bare'] as const)) {
+      progress(`round ${round + 1}/${ROUNDS}: ${side}, ${to - from} customers`);
+      if (side === 'bare') runs.bare.push(await bareSide(bareIds.slice(from, to)));
+      else {
+        const { imported, signups } = await apiSide(apiExternalIds.slice(from, to));
+        runs.imported.push(imported);
+        runs.signups.push(signups);
+      }
+    }
+  }
+  const ingest = { bare: merge(runs.bare), imported: merge(runs.imported), signups: merge(runs.signups) };
+  for (const r of Object.values(ingest)) errors.push(...r.errors);
+
+  // Part 2. The worker as its own process, so its resident memory is its own.
+  const loadAfter = os.loadavg()[0]!;
+  const total = CUSTOMERS + WARM;
+  const heapMiB = v8.getHeapStatistics().heap_size_limit / MiB;
+  // The SDK's default (worker-options.js, reuseV8Context): 600 workflows per GiB of V8 heap above 200 MiB. The child
+  // runs the same Node with the same flags, so its heap limit is this process's.
+  const cacheSize = WORKER_CACHE !== undefined ? Number(WORKER_CACHE) : Math.max(Math.floor(((heapMiB - 200) * 600) / 1024), 10);
+  const cacheLabel = WORKER_CACHE !== undefined ? `WORKER_MAX_CACHED_WORKFLOWS=${WORKER_CACHE}`
+    : `SDK default (WORKER_MAX_CACHED_WORKFLOWS unset): ${cacheSize} for a ${fmt(heapMiB, 0)} MiB V8 heap limit`;
+  const workerLog: string[] = [];
+  progress(`starting the worker (${cacheLabel}); ${total} lifecycles to bring to idle`);
+  const workerStarted = performance.now();
+  worker = spawn(process.execPath, ['worker/main.ts'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: {
+      ...process.env, LOG_LEVEL: 'warn', TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: stack.db.url, SMTP_URL: stack.mail.smtpUrl,
+      ...(WORKER_CACHE !== undefined ? { WORKER_MAX_CACHED_WORKFLOWS: WORKER_CACHE } : { WORKER_MAX_CACHED_WORKFLOWS: '' }),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const pid = worker.pid!;
+  for (const stream of [worker.stdout!, worker.stderr!]) {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => workerLog.push(...chunk.split('\n').filter((l) => l.trim())));
+  }
+  let exited: number | null | undefined;
+  const exit = new Promise<number | null>((resolve) => worker!.on('exit', (code) => { exited = code; resolve(code); }));
+  const memory = () => {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(/(\d+) kB/.exec(status.split('\n').find((l) => l.startsWith(field)) ?? '')?.[1] ?? NaN);
+    return { rss: kb('VmRSS:') / 1024, peak: kb('VmHWM:') / 1024 };
+  };
+
+  const acquired = async () => Number((await sql<{ n: string }>(`select count(*) as n from customer_stage_changes where to_stage = 'acquired'`))[0]!.n);
+  let idle = 0;
+  let lastProgress = performance.now();
+  /** RSS when a quarter, half, three quarters of the lifecycles had gone idle. */
+  const rssAt: number[] = [];
+  /** RSS when the first lifecycle went idle: start-up (bundling the workflows) done, almost nothing cached yet. */
+  let rssFirst = NaN;
+  for (let last = -1, tick = 0; idle < total; tick++) {
+    if (exited !== undefined) throw new Error(`the worker exited (${exited}): ${workerLog.slice(-5).join('\n')}`);
+    idle = await acquired();
+    if (idle !== last) { last = idle; lastProgress = performance.now(); }
+    if (idle > 0 && Number.isNaN(rssFirst)) rssFirst = memory().rss;
+    while (rssAt.length < 3 && idle >= ((rssAt.length + 1) * total) / 4) rssAt.push(memory().rss);
+    if (performance.now() - lastProgress > 120_000) throw new Error(`no lifecycle reached idle for 2 minutes (${idle} of ${total})`);
+    if (tick % 10 === 0) progress(`worker: ${idle} of ${total} lifecycles idle, RSS ${fmt(memory().rss, 0)} MiB`);
+    await sleep(1000);
+  }
+  const catchUpMs = performance.now() - workerStarted;
+  progress(`all ${total} lifecycles idle after ${fmt(catchUpMs / 1000)} s; settling ${SETTLE_MS / 1000} s`);
+  await sleep(SETTLE_MS);
+  const settled = memory();
+  const running = (await client.workflow.count(`TaskQueue="${taskQueue}" AND ExecutionStatus="Running"`)).count;
+
+  // Part 3. The lifecycles the worker finished first were evicted long ago (the cache keeps the most recent few
+  // thousand): the evicted samples come from the earliest half of the API customers.
+  const byAge = await sql<{ id: string; external_id: string }>(
+    `select c.id, c.external_id from customer_stage_changes s join customers c on c.id = s.customer_id
+     where s.to_stage = 'acquired' and c.external_id like 'api-%' order by s.id`);
+  const picked = sample(byAge.slice(0, Math.floor(byAge.length / 2)), EVICTED_SAMPLES + CACHED_SAMPLES);
+  const evicted = picked.slice(0, EVICTED_SAMPLES);
+  const cached = picked.slice(EVICTED_SAMPLES);
+
+  /** From POST /events (one key_action) until the lifecycle's read-model write for it is visible. */
+  async function reach(c: { id: string; external_id: string }): Promise<{ total: number; api: number }> {
+    const t0 = performance.now();
+    await post('/events', { events: [{ externalId: c.external_id, type: 'key_action', at: new Date().toISOString(), idempotencyKey: `key:${c.id}` }] }, 202);
+    const api = performance.now() - t0;
+    for (const until = t0 + 30_000; performance.now() < until; await sleep(POLL_MS)) {
+      const hit = await sql(`select 1 from customer_stage_changes where customer_id = $1 and to_stage = 'activated'`, [c.id]);
+      if (hit.length) return { total: performance.now() - t0, api };
+    }
+    throw new Error(`customer ${c.external_id}: the key_action had not reached its lifecycle after 30 s`);
+  }
+  const latencies = async (cs: typeof picked) => {
+    const out = { total: [] as number[], api: [] as number[] };
+    for (const c of cs) {
+      try {
+        const r = await reach(c);
+        out.total.push(r.total);
+        out.api.push(r.api);
+      } catch (err) { errors.push(String(err)); }
+    }
+    return out;
+  };
+  const handle = (c: { id: string }) => client.workflow.getHandle<typeof customerLifecycle>(customerLifecycleId(c.id));
+
+  progress(`latency: ${evicted.length} evicted lifecycles, one at a time`);
+  const evictedLatency = await latencies(evicted);
+  // A query replays an evicted lifecycle into the cache (and shows its state survived eviction); the events right
+  // after find it cached.
+  let cachedBefore = 0;
+  for (const c of cached) {
+    const view = await handle(c).query(getLifecycle);
+    if (view.stage === 'acquired' && view.counters.events === 1) cachedBefore += 1;
+  }
+  progress(`latency: ${cached.length} cached lifecycles, one at a time`);
+  const cachedLatency = await latencies(cached);
+  const after = memory();
+
+  // Without harm: every lifecycle that was evicted and replayed holds exactly its two events and two stage changes.
+  let intact = 0;
+  for (const c of evicted) {
+    const view = await handle(c).query(getLifecycle);
+    const stages = view.history.map((h) => h.to).join(',');
+    if (view.stage === 'activated' && view.counters.events === 2 && view.counters.duplicates === 0 && stages === 'acquired,activated') intact += 1;
+  }
+  const [{ n: stageRows }] = await sql<{ n: string }>('select count(*) as n from customer_stage_changes') as [{ n: string }];
+
+  progress('stopping the worker');
+  worker.kill('SIGTERM');
+  let stopTimer: NodeJS.Timeout | undefined;
+  const exitCode = await Promise.race([exit, new Promise<'timeout'>((r) => { stopTimer = setTimeout(() => r('timeout'), 60_000); })]);
+  clearTimeout(stopTimer);
+  if (exitCode === 'timeout') { worker.kill('SIGKILL'); errors.push('the worker did not stop within 60 s of SIGTERM'); }
+  else if (exitCode !== 0) errors.push(`the worker exited with ${exitCode}`);
+  const workerWarnings = workerLog; // LOG_LEVEL=warn: every line is a warning or an error
+
+  // Report.
+  const rate = (items: number, r: Run) => items / (r.wallMs / 1000);
+  const bareRate = rate(CUSTOMERS, ingest.bare);
+  const importRate = rate(CUSTOMERS, ingest.imported);
+  const eventRate = rate(CUSTOMERS, ingest.signups);
+  const endToEndRate = CUSTOMERS / ((ingest.imported.wallMs + ingest.signups.wallMs) / 1000);
+  const widths1 = [40, 10, 12, 12, 12, 11, 6];
+  const ingestRow = (label: string, r: Run, latencies = true) => row([
+    label, fmt(CUSTOMERS / (r.wallMs / 1000)), latencies ? fmt(percentile(r.latencies, 50)) : '',
+    latencies ? fmt(percentile(r.latencies, 99)) : '', fmt(r.wallMs / 1000), fmt(r.cpuMs / CUSTOMERS, 2), String(r.errors.length),
+  ], widths1);
+  const pct = (xs: number[], widths: number[], label: string) => row([
+    label, String(xs.length), fmt(percentile(xs, 50)), fmt(percentile(xs, 95)), fmt(percentile(xs, 99)), fmt(Math.max(...xs)),
+  ], widths);
+
+  console.log(`\n${machineLine('bench:lifecycle')}`);
+  console.log(`Temporal dev server (in-memory SQLite) via TestWorkflowEnvironment.createLocal; PostgreSQL ${stack.db.url.replace(/\/[^/]*$/, '/…')}`);
+  console.log(`Lifecycle policy v${policy.version}: the built-in windows, no nurture steps (no email is sent; the messaging policy never runs)`);
+  console.log(`API: own pool of ${API_POOL}, log level ${process.env.BENCH_LOG_LEVEL ?? 'silent'}, in this process with the bench client; no worker runs during part 1`);
+  console.log(`cpu ms/item: CPU of this Node process per customer (the dev server and PostgreSQL are not counted); ` +
+    `1-minute load average ${fmt(loadBefore, 2)} before part 1, ${fmt(loadAfter, 2)} after\n`);
+
+  console.log(`Part 1: ${CUSTOMERS} customers per side in ${ROUNDS} rounds (alternating order), after ${WARM} warm-up customers per side`);
+  console.log(`  API: POST /customers then POST /events (one signup each), batches of ${BATCH}, ${REQUESTS} request(s) in flight ` +
+    `(each POST /events signals with up to ${API_SIGNALS_PER_REQUEST} in flight)`);
+  console.log(`  bare: client.workflow.signalWithStart('customerLifecycle'), ${BARE_CONCURRENCY} in flight ` +
+    `(${REQUESTS} x ${API_SIGNALS_PER_REQUEST}: the API's Temporal concurrency), to a queue no worker polls`);
+  console.log(row(['', 'items/s', 'p50 ms', 'p99 ms', 'wall s', 'cpu ms/item', 'errors'], widths1));
+  console.log(ingestRow('bare signalWithStart (per call)', ingest.bare));
+  console.log(ingestRow(`API POST /customers (per batch)`, ingest.imported));
+  console.log(ingestRow(`API POST /events (per batch)`, ingest.signups));
+  console.log(ingestRow('API import + events', merge([ingest.imported, ingest.signups]), false));
+
+  console.log(`\nPart 2: one worker process (node worker/main.ts), ${cacheLabel}`);
+  console.log(`  ${idle} API lifecycles brought from their first event to idle in ${fmt(catchUpMs / 1000)} s ` +
+    `(${fmt(idle / (catchUpMs / 1000))} per s, worker start-up and bundling included)`);
+  console.log(`  running workflows on the worker's queue: ${running}; at most ${Math.min(cacheSize, running)} cached, ` +
+    `at least ${Math.max(0, running - cacheSize)} evicted`);
+  console.log(`  worker RSS at the first idle lifecycle (start-up done): ${fmt(rssFirst, 0)} MiB; ` +
+    `at 25/50/75% idle: ${rssAt.map((x) => fmt(x, 0)).join(' / ')} MiB`);
+  console.log(`  worker RSS peak ${fmt(settled.peak, 0)} MiB; ` +
+    `${fmt(settled.rss, 0)} MiB settled (all idle, then ${SETTLE_MS / 1000} s); ${fmt(after.rss, 0)} MiB after part 3 (peak then ${fmt(after.peak, 0)} MiB)`);
+  console.log(`  worker log lines at warn or above: ${workerWarnings.length}${workerWarnings.length ? `; first: ${workerWarnings[0]!.slice(0, 300)}` : ''}`);
+
+  const widths3 = [52, 7, 8, 8, 8, 8];
+  console.log(`\nPart 3: one key_action at a time, from POST /events until its stage change (activated) is in PostgreSQL (polled every ${POLL_MS} ms)`);
+  console.log(row(['', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], widths3));
+  console.log(pct(evictedLatency.total, widths3, 'evicted lifecycle (earliest half to go idle)'));
+  console.log(pct(evictedLatency.api, widths3, '  of which POST /events answering'));
+  console.log(pct(cachedLatency.total, widths3, 'cached lifecycle (queried just before)'));
+  console.log(pct(cachedLatency.api, widths3, '  of which POST /events answering'));
+  console.log(`  state after eviction: ${cachedBefore}/${cached.length} queried lifecycles intact before their event; ` +
+    `${intact}/${evicted.length} evicted ones hold exactly signup + key_action and acquired -> activated; ` +
+    `${stageRows} stage-change rows for ${total} + ${evicted.length + cached.length} expected`);
+  for (const e of errors.slice(0, 5)) console.log(`  error: ${e.slice(0, 300)}`);
+
+  const p99 = percentile(evictedLatency.total, 99);
+  const widths = [44, 10, 10, 14];
+  console.log('\nSummary');
+  console.log(row(['metric', 'value', 'target', 'verdict'], widths));
+  console.log(row(['signups/s, API import + events / bare', fmt(endToEndRate / bareRate, 2), '>= 0.70', verdict(endToEndRate / bareRate >= 0.7)], widths));
+  console.log(row(['signups/s, API events only / bare', fmt(eventRate / bareRate, 2), '>= 0.70', verdict(eventRate / bareRate >= 0.7)], widths));
+  console.log(row(['customer import (customers/s)', fmt(importRate, 0), '', ''], widths));
+  console.log(row([`worker RSS peak, ${idle} idle lifecycles (MiB)`, fmt(settled.peak, 0), '< 1536', verdict(settled.peak < 1536)], widths));
+  console.log(row(['worker RSS settled (MiB)', fmt(settled.rss, 0), '< 1536', verdict(settled.rss < 1536)], widths));
+  console.log(row(['evicted lifecycles intact', `${intact}/${evicted.length}`, 'all', verdict(intact === evicted.length)], widths));
+  console.log(row(['event to evicted lifecycle p99 (ms)', fmt(p99), '<= 500', verdict(p99 <= 500)], widths));
+  console.log(`\nTotal run time ${fmt((performance.now() - started) / 1000, 0)} s; errors: ${errors.length}`);
+
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await apiOrm.close();
+} finally {
+  if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+  await poller.end();
+  progress('tearing down the dev server and the database');
+  await stack.close();
+  progress('done');
+}
+if (errors.length) process.exitCode = 1;
