@@ -16,6 +16,7 @@ import pg from 'pg';
 import { createApp } from '../api/app.ts';
 import { openOrm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
+import { loadConfig } from '../runtime/config.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { startStack } from '../tests/support/stack.ts';
 import { customerLifecycleId } from '../workflows/ids.ts';
@@ -39,8 +40,8 @@ const WARM = 250; // per side: the API's first requests still pay for JIT and OR
 const EVICTED_SAMPLES = int('BENCH_EVICTED', 200);
 const CACHED_SAMPLES = int('BENCH_CACHED', 50);
 const SETTLE_MS = int('BENCH_SETTLE_MS', 15_000);
-/** The worker's cache; unset: the SDK default, which the SDK derives from the V8 heap limit. */
-const WORKER_CACHE = process.env.BENCH_WORKER_CACHE;
+/** The worker's cache (WORKER_MAX_CACHED_WORKFLOWS); unset: the product's default from runtime/config.ts. */
+const WORKER_CACHE = process.env.BENCH_WORKER_CACHE ?? String(loadConfig({}).WORKER_MAX_CACHED_WORKFLOWS);
 const API_POOL = int('BENCH_API_POOL', 10); // the production default (DATABASE_POOL_MAX)
 const POLL_MS = 5;
 
@@ -161,11 +162,8 @@ try {
   const loadAfter = os.loadavg()[0]!;
   const total = CUSTOMERS + WARM;
   const heapMiB = v8.getHeapStatistics().heap_size_limit / MiB;
-  // The SDK's default (worker-options.js, reuseV8Context): 600 workflows per GiB of V8 heap above 200 MiB. The child
-  // runs the same Node with the same flags, so its heap limit is this process's.
-  const cacheSize = WORKER_CACHE !== undefined ? Number(WORKER_CACHE) : Math.max(Math.floor(((heapMiB - 200) * 600) / 1024), 10);
-  const cacheLabel = WORKER_CACHE !== undefined ? `WORKER_MAX_CACHED_WORKFLOWS=${WORKER_CACHE}`
-    : `SDK default (WORKER_MAX_CACHED_WORKFLOWS unset): ${cacheSize} for a ${fmt(heapMiB, 0)} MiB V8 heap limit`;
+  const cacheSize = Number(WORKER_CACHE);
+  const cacheLabel = `WORKER_MAX_CACHED_WORKFLOWS=${WORKER_CACHE} (V8 heap limit ${fmt(heapMiB, 0)} MiB)`;
   const workerLog: string[] = [];
   progress(`starting the worker (${cacheLabel}); ${total} lifecycles to bring to idle`);
   const workerStarted = performance.now();
@@ -174,7 +172,7 @@ try {
     env: {
       ...process.env, LOG_LEVEL: 'warn', TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default',
       TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: stack.db.url, SMTP_URL: stack.mail.smtpUrl,
-      ...(WORKER_CACHE !== undefined ? { WORKER_MAX_CACHED_WORKFLOWS: WORKER_CACHE } : { WORKER_MAX_CACHED_WORKFLOWS: '' }),
+      WORKER_MAX_CACHED_WORKFLOWS: WORKER_CACHE,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

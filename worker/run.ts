@@ -26,7 +26,7 @@ export async function runWorker({ config, orm, mailer, temporalAddress, log }: {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: activityDeps(config, orm, mailer),
-    ...(config.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { options: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS } } : {}),
+    options: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
   });
   const done = worker.run().finally(() => connection.close());
   return {
