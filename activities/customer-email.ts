@@ -55,12 +55,12 @@ export async function sendToCustomer(deps: CustomerEmailDeps, req: CustomerEmail
   const policy = await readSetting<MessagingPolicy>(orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
   const capWindowMs = policy.frequencyCap ? durationToMs(policy.frequencyCap.window as never) : 0;
 
-  const decided = await transaction(orm, async (q) => {
+  const decided = await transaction(orm, async (q): Promise<{ outcome: SendOutcome } | { send: CustomerFacts }> => {
     await q(`select pg_advisory_xact_lock(hashtext('customer-messages'), hashtext(?))`, [req.customerId]);
     const [prior] = await q<{ status: string; reason: string | null }[]>(
       'select status, reason from customer_messages where idempotency_key = ?', [req.idempotencyKey]);
-    if (prior?.status === 'sent') return { outcome: { status: 'duplicate' } as SendOutcome, customer: null };
-    if (prior?.status === 'skipped') return { outcome: { status: 'skipped', reason: prior.reason ?? 'skipped' } as SendOutcome, customer: null };
+    if (prior?.status === 'sent') return { outcome: { status: 'duplicate' } };
+    if (prior?.status === 'skipped') return { outcome: { status: 'skipped', reason: prior.reason ?? 'skipped' } };
     const [customer] = await q<CustomerFacts[]>(
       `select email, name, timezone, marketing_consent, unsubscribed_at is not null as unsubscribed, unsubscribe_token,
          (select count(*)::int from customer_messages m where m.customer_id = c.id and m.category = 'marketing'
@@ -74,24 +74,22 @@ export async function sendToCustomer(deps: CustomerEmailDeps, req: CustomerEmail
       unsubscribed: customer.unsubscribed, marketingConsent: customer.marketing_consent, timezone: customer.timezone,
       recentMarketing: prior?.status === 'sending' ? 0 : customer.recent,
     }, new Date());
-    const status = decision.action === 'send' ? 'sending' : decision.action === 'defer' ? 'deferred' : 'skipped';
-    const reason = decision.action === 'send' ? null : decision.reason;
-    const until = decision.action === 'defer' ? decision.until.toISOString() : null;
+    const outcome: SendOutcome | null = decision.action === 'send' ? null
+      : decision.action === 'defer' ? { status: 'deferred', until: decision.until.toISOString(), reason: decision.reason }
+        : { status: 'skipped', reason: decision.reason };
     await q(
       `insert into customer_messages (idempotency_key, customer_id, workflow_id, campaign_id, category, template, status,
          reason, deferred_until, decided_at)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())
        on conflict (idempotency_key) do update set status = excluded.status, reason = excluded.reason,
          deferred_until = excluded.deferred_until, decided_at = excluded.decided_at`,
-      [req.idempotencyKey, req.customerId, req.workflowId, req.campaignId ?? null, req.category, req.template, status,
-        reason, until]);
-    if (decision.action === 'defer') return { outcome: { status: 'deferred', until: until!, reason: decision.reason } as SendOutcome, customer: null };
-    if (decision.action === 'skip') return { outcome: { status: 'skipped', reason: decision.reason } as SendOutcome, customer: null };
-    return { customer, outcome: null };
+      [req.idempotencyKey, req.customerId, req.workflowId, req.campaignId ?? null, req.category, req.template,
+        outcome ? outcome.status : 'sending', outcome?.reason ?? null, outcome?.status === 'deferred' ? outcome.until : null]);
+    return outcome ? { outcome } : { send: customer };
   });
-  if (decided.outcome) return decided.outcome;
+  if ('outcome' in decided) return decided.outcome;
 
-  const customer = decided.customer as CustomerFacts;
+  const customer = decided.send;
   const marketing = req.category === 'marketing';
   const link = marketing ? unsubscribeUrl(deps.publicUrl, customer.unsubscribe_token) : null;
   const mail = customerTemplates[req.template]({ name: customer.name, unsubscribeUrl: link, values: req.data });

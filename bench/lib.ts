@@ -1,7 +1,13 @@
 // What every benchmark script shares: concurrent runs with their latencies and CPU, percentiles, the report's
 // number formats, table rows and the machine line.
+import type { Client } from '@temporalio/client';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { createApp } from '../api/app.ts';
+import { openOrm, type Orm } from '../db/orm.ts';
+import { createLogger } from '../runtime/logger.ts';
 
 /** cpuMs: this process's CPU (bench client, API, worker activities), the cost a 2-core box cannot hide. */
 export interface Run { wallMs: number; cpuMs: number; latencies: number[]; errors: string[] }
@@ -48,4 +54,28 @@ export function machineLine(name: string): string {
   const cpus = os.cpus();
   return `opsflow ${name}  node ${process.version}  ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}  ` +
     `${Math.round(os.totalmem() / 2 ** 30)} GiB  ${os.platform()} ${os.release()}`;
+}
+
+/**
+ * The measured API, in this process: its own pool (the production default size unless told) and a silent logger
+ * (LOG_LEVEL=info would add one stdout line per request).
+ */
+export async function serveMeasuredApi({ dbUrl, client, taskQueue, pool }: {
+  dbUrl: string; client: Client; taskQueue: string; pool: number;
+}): Promise<{ baseUrl: string; orm: Orm; close(): Promise<void> }> {
+  const orm = await openOrm({ clientUrl: dbUrl, poolMax: pool });
+  const app = createApp({
+    orm, temporal: client, taskQueue, temporalDeadlineMs: 10_000, publicUrl: 'http://opsflow.bench',
+    log: createLogger(process.env.BENCH_LOG_LEVEL ?? 'silent'),
+  });
+  const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    orm,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await orm.close();
+    },
+  };
 }

@@ -6,24 +6,19 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import pg from 'pg';
-import { createApp } from '../api/app.ts';
-import { openOrm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import { loadConfig } from '../runtime/config.ts';
-import { createLogger } from '../runtime/logger.ts';
 import { startStack } from '../tests/support/stack.ts';
 import { customerLifecycleId } from '../workflows/ids.ts';
 import { getLifecycle, recordEvents } from '../workflows/lifecycle.messages.ts';
 import type { customerLifecycle } from '../workflows/lifecycle.ts';
 import { DEFAULT_LIFECYCLE_POLICY, type EventsSignal, type LifecyclePolicy } from '../workflows/lifecycle.types.ts';
-import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run } from './lib.ts';
+import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const CUSTOMERS = int('BENCH_CUSTOMERS', 20_000);
@@ -81,14 +76,8 @@ try {
   if (policyPut.status !== 200) throw new Error(`PUT /policies/lifecycle answered ${policyPut.status}: ${JSON.stringify(policyPut.body)}`);
   const importer = await stack.operator(['ingest'], 'Importer');
 
-  // The measured API: its own pool and a silent logger, as in bench:review.
-  const apiOrm = await openOrm({ clientUrl: stack.db.url, poolMax: API_POOL });
-  const app = createApp({
-    orm: apiOrm, temporal: client, taskQueue, temporalDeadlineMs: 10_000, publicUrl: 'http://opsflow.bench',
-    log: createLogger(process.env.BENCH_LOG_LEVEL ?? 'silent'),
-  });
-  const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const measured = await serveMeasuredApi({ dbUrl: stack.db.url, client, taskQueue, pool: API_POOL });
+  const { baseUrl, orm: apiOrm } = measured;
   const policy = await readSetting<LifecyclePolicy>(apiOrm, SETTINGS.lifecyclePolicy, DEFAULT_LIFECYCLE_POLICY);
 
   async function post<T>(path: string, body: unknown, expected = 200): Promise<T> {
@@ -345,9 +334,7 @@ try {
   console.log(row(['event to evicted lifecycle p99 (ms)', fmt(p99), '<= 500', verdict(p99 <= 500)], widths));
   console.log(`\nTotal run time ${fmt((performance.now() - started) / 1000, 0)} s; errors: ${errors.length}`);
 
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await apiOrm.close();
+  await measured.close();
 } finally {
   if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
   await poller.end();

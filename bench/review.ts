@@ -2,17 +2,12 @@
 // Part 1: content submissions (POST /content) against bare workflow starts. Part 2: task completions
 // (POST /tasks/:id/complete) against bare executeUpdate calls. Prints figures and verdicts; never fails on timings.
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../api/app.ts';
-import { openOrm } from '../db/orm.ts';
-import { createLogger } from '../runtime/logger.ts';
 import { startStack } from '../tests/support/stack.ts';
 import type { ContentReviewInput } from '../workflows/content.rules.ts';
 import { contentReviewId } from '../workflows/ids.ts';
 import type { Actor } from '../workflows/lib/actors.ts';
 import { completeTask } from '../workflows/messages.ts';
-import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run } from './lib.ts';
+import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const STARTS = int('BENCH_STARTS', 500);
@@ -34,14 +29,8 @@ const reviewerActor: Actor = { id: reviewer.id, name: 'Rita', roles: reviewer.ro
 const channel = await stack.api('POST', '/channels', { body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'bench-secret-0123456789' } });
 if (channel.status !== 201) throw new Error(`could not create the blog channel: ${JSON.stringify(channel.body)}`);
 
-// The measured API: its own pool and a silent logger (LOG_LEVEL=info would add one stdout line per request).
-const apiOrm = await openOrm({ clientUrl: stack.db.url, poolMax: API_POOL });
-const app = createApp({
-  orm: apiOrm, temporal: client, taskQueue, temporalDeadlineMs: 10_000, publicUrl: 'http://opsflow.bench',
-  log: createLogger(process.env.BENCH_LOG_LEVEL ?? 'silent'),
-});
-const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
-const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const measured = await serveMeasuredApi({ dbUrl: stack.db.url, client, taskQueue, pool: API_POOL });
+const { baseUrl, orm: apiOrm } = measured;
 
 async function post(path: string, token: string, body: unknown, expected: number): Promise<void> {
   const res = await fetch(`${baseUrl}${path}`, {
@@ -147,7 +136,5 @@ console.log(row(['start throughput API / bare', fmt(throughputRatio, 2), '>= 0.7
 console.log(row(['completion p99 API (ms)', fmt(apiP99), '<= 250', verdict(apiP99 <= 250)], widths));
 console.log(row(['completion median API / bare', fmt(medianRatio, 2), '<= 1.50', verdict(medianRatio <= 1.5)], widths));
 
-server.closeAllConnections();
-await new Promise<void>((resolve) => server.close(() => resolve()));
-await apiOrm.close();
+await measured.close();
 await stack.close();

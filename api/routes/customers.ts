@@ -6,8 +6,9 @@ import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { appendAudit } from '../../db/audit.ts';
 import type { Orm } from '../../db/orm.ts';
-import { transaction } from '../../db/sql.ts';
+import { byKey, transaction } from '../../db/sql.ts';
 import { customerLifecycleId } from '../../workflows/ids.ts';
+import { SEGMENTS } from '../../workflows/rfm.rules.ts';
 import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
 import { FUNNEL_STAGES, LIFECYCLE_STAGES, type LifecycleView } from '../../workflows/lifecycle.types.ts';
 import type { ApiDeps } from '../app.ts';
@@ -18,7 +19,6 @@ import { withDeadline } from '../temporal.ts';
 export const BATCH_LIMIT = 10_000;
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;
 const WRITERS = ['admin', 'ops_manager', 'ingest'] as const;
-const SEGMENTS = ['champions', 'loyal', 'potential', 'new', 'at_risk', 'hibernating', 'lost'] as const;
 
 const timezone = z.string().min(1).max(64)
   .refine((tz) => IANAZone.isValidZone(tz), 'must be an IANA timezone such as "Europe/Berlin", "Asia/Shanghai" or "UTC"');
@@ -78,7 +78,7 @@ const RECORD = `x("externalId" text, email text, name text, timezone text, tags 
  */
 async function upsertCustomers(orm: Orm, customers: CustomerIn[]): Promise<{ id: string; externalId: string; created: boolean }[]> {
   // In key order: concurrent batches sharing customers then lock them in the same order (no deadlock).
-  const sorted = [...customers].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
+  const sorted = [...customers].sort(byKey((c) => c.externalId));
   const json = JSON.stringify(sorted);
   const rows = await transaction(orm, async (q) => {
     const inserted = await q<{ id: string; external_id: string }[]>(

@@ -5,7 +5,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Orm } from '../../db/orm.ts';
 import { deliverEvents, STORED_EVENT_COLUMNS, type StoredEvent } from '../../activities/event-delivery.ts';
-import { textArray, transaction } from '../../db/sql.ts';
+import { byKey, textArray, transaction } from '../../db/sql.ts';
 import { EVENT_TYPES } from '../../workflows/lifecycle.types.ts';
 import type { ApiDeps } from '../app.ts';
 import { HttpError, unprocessable, type FieldError } from '../errors.ts';
@@ -58,7 +58,7 @@ async function store(orm: Orm, events: EventIn[], customerIds: string[]): Promis
   const rows = events.map((e, i) => ({
     customer_id: customerIds[i], type: e.type, at: e.at, amount: e.amount ?? null, campaign_id: e.campaignId ?? null,
     idempotency_key: e.idempotencyKey,
-  })).sort((a, b) => (a.idempotency_key < b.idempotency_key ? -1 : a.idempotency_key > b.idempotency_key ? 1 : 0));
+  })).sort(byKey((r) => r.idempotency_key));
   return transaction(orm, async (q) => {
     const inserted = await q<{ id: number }[]>(
       `insert into customer_events (customer_id, type, at, amount, campaign_id, idempotency_key, received_at)

@@ -1,24 +1,14 @@
 // Content review end to end over HTTP: dev server, PostgreSQL, SMTP sink, webhook receiver.
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { createHmac } from 'node:crypto';
-import { writeFile, mkdir } from 'node:fs/promises';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
+import { recordHistory } from '../support/histories.ts';
 
 let stack: Stack;
 let author: TestOperator;
 let rita: TestOperator;
 let rob: TestOperator;
 const SECRET = 'channel-secret-0123456789';
-
-/** Set RECORD_HISTORIES=1 to refresh the replay histories under tests/replay/histories from these scenarios. */
-async function recordHistory(workflowId: string, name: string) {
-  if (!process.env.RECORD_HISTORIES) return;
-  const history = await stack.env.client.workflow.getHandle(workflowId).fetchHistory();
-  const dir = new URL('../replay/histories/', import.meta.url);
-  await mkdir(dir, { recursive: true });
-  await writeFile(new URL(`${name}.json`, dir), historyToJSON(history));
-}
 
 async function submit(body: Record<string, unknown>, token = author.token) {
   const res = await stack.api('POST', '/content', { token, body: { title: 'Autumn sale', body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'], ...body } });
@@ -92,7 +82,7 @@ test('S-tier content needs two different reviewers, then is posted signed to the
   const list = await stack.api('GET', '/content?stage=published', { token: rita.token });
   expect(list.body.items.map((c: { id: string }) => c.id)).toContain(id);
   expect(stack.hooks.received('/blog').filter((h) => h.json?.data?.id === id)).toHaveLength(1);
-  await recordHistory(workflowId, 'content-s-tier-approved');
+  await recordHistory(stack.env.client, workflowId, 'content-s-tier-approved');
 });
 
 test('an author who is also a reviewer cannot approve their own content', async () => {
@@ -153,7 +143,7 @@ test('request_changes, then a revision, then approval; approvals on the old revi
   expect(state.approvals.filter((x: { revision: number }) => x.revision === 2)).toHaveLength(2);
   const hook = await stack.hooks.waitFor((h) => h.json?.data?.id === id);
   expect(hook.json.data).toMatchObject({ revision: 2, title: 'Needs work (dated)' });
-  await recordHistory(workflowId, 'content-revision-approved');
+  await recordHistory(stack.env.client, workflowId, 'content-revision-approved');
 });
 
 test('content blocked by the checks is rejected at once and the author is told why', async () => {
@@ -163,7 +153,7 @@ test('content blocked by the checks is rejected at once and the author is told w
   const mail = await stack.mail.waitFor((m) => m.subject.includes('blocked') && m.text.includes('"scam"'));
   expect(mail.text).toMatch(/phone number/);
   expect((await stack.api('GET', `/tasks?entityId=${id}`)).body.total).toBe(0);
-  await recordHistory(workflowId, 'content-blocked');
+  await recordHistory(stack.env.client, workflowId, 'content-blocked');
 });
 
 test('B tier: clean content goes out without review; flagged content needs one reviewer', async () => {
@@ -193,7 +183,7 @@ test('withdraw before the scheduled publish: nothing is posted; a published item
   await eventually(async () => (await stack.env.client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED', 'workflow end');
   expect(stack.hooks.received('/blog').filter((h) => h.json?.data?.id === id)).toHaveLength(0);
   expect((await stack.api('POST', `/content/${id}/withdraw`, { token: author.token, body: {} })).status).toBe(409);
-  await recordHistory(workflowId, 'content-withdrawn');
+  await recordHistory(stack.env.client, workflowId, 'content-withdrawn');
 });
 
 test('published content cannot be withdrawn or rescheduled; an over-long title is blocked by the checks, not a 500', async () => {

@@ -1,10 +1,9 @@
 // Customers, events and the lifecycle end to end over HTTP: dev server, PostgreSQL, SMTP sink.
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { customerLifecycleId } from '../../workflows/ids.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
+import { recordHistory } from '../support/histories.ts';
 
 let stack: Stack;
 let ingest: TestOperator;
@@ -12,14 +11,6 @@ let manager: TestOperator;
 let analyst: TestOperator;
 const run = randomUUID().slice(0, 8);
 const ext = (name: string) => `${name}-${run}`;
-
-async function recordHistory(workflowId: string, name: string) {
-  if (!process.env.RECORD_HISTORIES) return;
-  const history = await stack.env.client.workflow.getHandle(workflowId).fetchHistory();
-  const dir = new URL('../replay/histories/', import.meta.url);
-  await mkdir(dir, { recursive: true });
-  await writeFile(new URL(`${name}.json`, dir), historyToJSON(history));
-}
 
 const countRows = async (table: string) =>
   (await stack.db.orm.em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from ${table}`))[0]!.n;
@@ -149,7 +140,7 @@ test('events reach the lifecycle; repeated keys are ignored; an unknown customer
   expect(row.body).toMatchObject({ stage: 'acquired', lastActiveAt: expect.any(String) });
   const changes = await stack.db.orm.em.getConnection().execute('select to_stage, cause from customer_stage_changes where customer_id = ?', [ada.id]);
   expect(changes).toEqual([{ to_stage: 'acquired', cause: 'event:signup' }]);
-  await recordHistory(customerLifecycleId(ada.id), 'lifecycle-http-nurture');
+  await recordHistory(stack.env.client, customerLifecycleId(ada.id), 'lifecycle-http-nurture');
 });
 
 test('unsubscribed customers get no marketing mail: by staff, and by the link in the email', async () => {

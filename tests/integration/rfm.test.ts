@@ -1,8 +1,6 @@
 // RFM scoring: the SQL against PostgreSQL with hand-computed quintiles, the run over HTTP, and the nightly Schedule.
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createRfmActivities } from '../../activities/rfm.ts';
 import type { Orm } from '../../db/orm.ts';
 import { createLogger } from '../../runtime/logger.ts';
@@ -10,6 +8,7 @@ import { ensureSchedules } from '../../runtime/schedules.ts';
 import { RFM_SCHEDULE_ID } from '../../workflows/ids.ts';
 import { emptyCounts, segmentOf } from '../../workflows/rfm.rules.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
+import { recordHistory as recordRun } from '../support/histories.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -226,14 +225,11 @@ describe('scoreRfm on a fresh install', () => {
 describe('RFM over HTTP and the nightly schedule', () => {
   let stack: Stack;
 
-  /** Set RECORD_HISTORIES=1 to refresh the replay histories under tests/replay/histories from these runs. */
+  /** The run's history once it has finished (RECORD_HISTORIES=1). */
   async function recordHistory(workflowId: string, name: string) {
     if (!process.env.RECORD_HISTORIES) return;
-    const handle = stack.env.client.workflow.getHandle(workflowId);
-    await handle.result();
-    const dir = new URL('../replay/histories/', import.meta.url);
-    await mkdir(dir, { recursive: true });
-    await writeFile(new URL(`${name}.json`, dir), historyToJSON(await handle.fetchHistory()));
+    await stack.env.client.workflow.getHandle(workflowId).result();
+    await recordRun(stack.env.client, workflowId, name);
   }
   const names = ['best', 'second', 'middle', 'fourth', 'worst'];
 

@@ -1,10 +1,8 @@
 // Content review on the time-skipping server: hours and days pass in milliseconds. Activities are mocked at the
 // boundary; everything else is the real workflow.
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { checkContent } from '../../activities/content-checks.ts';
 import type { EmailRequest } from '../../activities/email.ts';
 import type { ChannelPost } from '../../activities/content.ts';
@@ -17,15 +15,10 @@ import { completeTask } from '../../workflows/messages.ts';
 import { TEST_RULES } from '../support/rules.ts';
 import { bundleWorkflows, quietRuntime } from '../support/runtime.ts';
 import { temporalTestServer } from '../support/binaries.ts';
+import { recordHistory } from '../support/histories.ts';
 
 let env: TestWorkflowEnvironment;
 
-/** RECORD_HISTORIES=1 refreshes tests/replay/histories from this scenario too (the SLA path). */
-async function recordHistory(workflowId: string, name: string) {
-  if (!process.env.RECORD_HISTORIES) return;
-  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-  await writeFile(new URL(`../replay/histories/${name}.json`, import.meta.url), historyToJSON(history));
-}
 let bundle: WorkflowBundleWithSourceMap;
 
 const HOUR = 3_600_000;
@@ -111,7 +104,7 @@ test('a task past its SLA escalates to ops_manager by email, stays open, and a l
     await handle.executeUpdate(completeTask, { args: [{ taskId: taskId!, decision: 'approve', actor: rita }] });
     expect(await handle.result()).toMatchObject({ stage: 'published' });
     expect(fake.posts).toHaveLength(1);
-    await recordHistory(handle.workflowId, 'content-escalated-then-approved');
+    await recordHistory(env.client, handle.workflowId, 'content-escalated-then-approved');
   });
 });
 

@@ -1,11 +1,9 @@
 // The customer lifecycle on the time-skipping server: days and weeks pass in milliseconds. Activities are faked at
 // the boundary; the fake send applies the real messaging-policy decision on the server's (skipped) clock.
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import type { CustomerEmailRequest } from '../../activities/customer-email.ts';
 import type { CouponRequest, LifecycleSnapshot } from '../../activities/lifecycle.ts';
 import { decide, DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../activities/messaging-policy.ts';
@@ -16,17 +14,12 @@ import type { customerLifecycle } from '../../workflows/lifecycle.ts';
 import { DEFAULT_LIFECYCLE_POLICY, type EventsSignal, type EventType, type LifecyclePolicy } from '../../workflows/lifecycle.types.ts';
 import { temporalTestServer } from '../support/binaries.ts';
 import { bundleWorkflows, quietRuntime } from '../support/runtime.ts';
+import { recordHistory } from '../support/histories.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
-
-async function recordHistory(workflowId: string, name: string, runId?: string) {
-  if (!process.env.RECORD_HISTORIES) return;
-  const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-  await writeFile(new URL(`../replay/histories/${name}.json`, import.meta.url), historyToJSON(history));
-}
 
 interface Sent { key: string; template: string; category: string; at: number; data: Record<string, string> }
 
@@ -181,7 +174,7 @@ test('signup, onboarding, activation, inactivity, at_risk, win-back with one cou
     const versions = fake.snapshots.map((s) => s.version);
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
     expect(v.nextStep).toMatchObject({ kind: 'inactivity' });
-    await recordHistory(c.workflowId, 'lifecycle-recalled');
+    await recordHistory(env.client, c.workflowId, 'lifecycle-recalled');
     await c.handle().terminate('test done');
   });
 });
@@ -209,7 +202,7 @@ test('no activity through the win-back window: churned; a churned customer who c
     // Back as recalled, then on to monetized by the first purchase.
     expect(stages(v).slice(-3)).toEqual(['churned', 'recalled', 'monetized']);
     expect(v.counters).toMatchObject({ recalls: 1, purchases: 1, gmv: 42.5 });
-    await recordHistory(c.workflowId, 'lifecycle-churned-then-recalled');
+    await recordHistory(env.client, c.workflowId, 'lifecycle-churned-then-recalled');
     await c.handle().terminate('test done');
   });
 });
@@ -267,7 +260,7 @@ test('quiet hours defer a marketing send to the end of the quiet hours in the cu
     expect(fake.sent[1]!.at).toBeGreaterThanOrEqual(until);
     expect(v.counters).toMatchObject({ sent: 2, deferred: 1, skipped: 0 });
     expect(v.pendingSends).toHaveLength(0);
-    await recordHistory(c.workflowId, 'lifecycle-quiet-hours');
+    await recordHistory(env.client, c.workflowId, 'lifecycle-quiet-hours');
     await c.handle().terminate('test done');
   });
 });
@@ -314,8 +307,8 @@ test('continue-as-new carries the whole state over and loses no event sent acros
     await c.handle().signal(recordEvents, { events: [{ key: `${c.customerId}-1`, type: 'signup', at }] });
     for (let i = 0; i < 100 && (await c.view()).counters.duplicates < 1; i++) await new Promise((r) => setTimeout(r, 25));
     expect((await c.view()).counters).toMatchObject({ events: 13, duplicates: 1 });
-    await recordHistory(c.workflowId, 'lifecycle-continued-as-new', firstRun);
-    await recordHistory(c.workflowId, 'lifecycle-after-continue-as-new'); // a run that began with carried-over state
+    await recordHistory(env.client, c.workflowId, 'lifecycle-continued-as-new', firstRun);
+    await recordHistory(env.client, c.workflowId, 'lifecycle-after-continue-as-new'); // a run that began with carried-over state
     await c.handle().terminate('test done');
   });
 });
