@@ -23,6 +23,8 @@ export interface CustomerEmailRequest {
   /** Template values (coupon code...). */
   data: Record<string, string>;
   campaignId?: string | null;
+  /** Passed on to the email ledger (see LedgerMail.leaseSeconds). */
+  leaseSeconds?: number;
 }
 
 export interface CustomerEmailDeps {
@@ -35,6 +37,9 @@ export interface CustomerEmailDeps {
 interface CustomerFacts {
   email: string;
   name: string | null;
+  external_id: string;
+  stage: string | null;
+  segment: string | null;
   timezone: string;
   marketing_consent: boolean;
   unsubscribed: boolean;
@@ -50,9 +55,11 @@ export const unsubscribeUrl = (publicUrl: string, token: string) => `${publicUrl
  * answers the same again: sent stays sent, skipped stays skipped; deferred is decided anew when the workflow comes
  * back at the deferral's end.
  */
-export async function sendToCustomer(deps: CustomerEmailDeps, req: CustomerEmailRequest): Promise<SendOutcome> {
+export async function sendToCustomer(
+  deps: CustomerEmailDeps, req: CustomerEmailRequest, policy?: MessagingPolicy,
+): Promise<SendOutcome> {
   const { orm } = deps;
-  const policy = await readSetting<MessagingPolicy>(orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
+  policy ??= await readSetting<MessagingPolicy>(orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
   const capWindowMs = policy.frequencyCap ? durationToMs(policy.frequencyCap.window as never) : 0;
 
   const decided = await transaction(orm, async (q): Promise<{ outcome: SendOutcome } | { send: CustomerFacts }> => {
@@ -62,7 +69,7 @@ export async function sendToCustomer(deps: CustomerEmailDeps, req: CustomerEmail
     if (prior?.status === 'sent') return { outcome: { status: 'duplicate' } };
     if (prior?.status === 'skipped') return { outcome: { status: 'skipped', reason: prior.reason ?? 'skipped' } };
     const [customer] = await q<CustomerFacts[]>(
-      `select email, name, timezone, marketing_consent, unsubscribed_at is not null as unsubscribed, unsubscribe_token,
+      `select email, name, external_id, stage, segment, timezone, marketing_consent, unsubscribed_at is not null as unsubscribed, unsubscribe_token,
          (select count(*)::int from customer_messages m where m.customer_id = c.id and m.category = 'marketing'
             and m.status in ('sending', 'sent') and m.decided_at > now() - (? * interval '1 millisecond')
             and m.idempotency_key <> ?) as recent
@@ -92,10 +99,14 @@ export async function sendToCustomer(deps: CustomerEmailDeps, req: CustomerEmail
   const customer = decided.send;
   const marketing = req.category === 'marketing';
   const link = marketing ? unsubscribeUrl(deps.publicUrl, customer.unsubscribe_token) : null;
-  const mail = customerTemplates[req.template]({ name: customer.name, unsubscribeUrl: link, values: req.data });
+  const mail = customerTemplates[req.template]({
+    name: customer.name, unsubscribeUrl: link, values: req.data,
+    customer: { name: customer.name, email: customer.email, externalId: customer.external_id, stage: customer.stage, segment: customer.segment },
+  });
   try {
     await deliverOnce(deps, {
       idempotencyKey: req.idempotencyKey, workflowId: req.workflowId, template: req.template, recipients: [customer.email], mail,
+      ...(req.leaseSeconds ? { leaseSeconds: req.leaseSeconds } : {}),
       // RFC 8058 one-click unsubscribe: mail clients show their own button.
       headers: link ? { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {},
     });

@@ -1,4 +1,5 @@
 // Emails to customers (the platform's end users). Marketing mail ends with its unsubscribe link.
+import { fillTemplate } from '../workflows/campaign.rules.ts';
 import type { NurtureTemplate } from '../workflows/lifecycle.types.ts';
 import { compose, type Rendered } from './templates.ts';
 
@@ -6,8 +7,10 @@ export interface CustomerMailData {
   name: string | null;
   /** Set for marketing mail: the one-click unsubscribe page for this customer. */
   unsubscribeUrl: string | null;
-  /** Template-specific values from the workflow (a coupon code, its expiry). */
+  /** Template-specific values from the workflow (a coupon code, its expiry; a campaign's subject and body). */
   values: Record<string, string>;
+  /** The fields a campaign template may name. */
+  customer: { name: string | null; email: string; externalId: string; stage: string | null; segment: string | null };
 }
 
 const hello = (d: CustomerMailData) => (d.name ? `Hi ${d.name},` : 'Hi,');
@@ -32,6 +35,12 @@ export const customerTemplates = {
     `Code: ${d.values.coupon ?? ''}${d.values.validUntil ? ` (valid until ${d.values.validUntil.slice(0, 10)})` : ''}`,
     ...footer(d),
   ]),
-} satisfies Record<NurtureTemplate | 'winBack', (d: CustomerMailData) => Rendered>;
+  /** A campaign's own subject and body, filled with the customer's fields; paragraphs split on blank lines. */
+  campaign: (d: CustomerMailData) => {
+    const fields = { ...d.customer, firstName: d.customer.name?.trim().split(/\s+/)[0] ?? null };
+    const body = fillTemplate(d.values.body ?? '', fields).split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
+    return compose(fillTemplate(d.values.subject ?? '', fields), [...body, ...footer(d)]);
+  },
+} satisfies Record<NurtureTemplate | 'winBack' | 'campaign', (d: CustomerMailData) => Rendered>;
 
 export type CustomerTemplateName = keyof typeof customerTemplates;

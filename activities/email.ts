@@ -37,7 +37,7 @@ export interface EmailDeps {
  * A sending lease: a crashed attempt's claim lapses after this and a retry may send. Longer than the activity's
  * start-to-close timeout plus the mailer's timeouts, so a slow attempt cannot overlap its retry.
  */
-const LEASE = '5 minutes';
+const LEASE_SECONDS = 300;
 
 /** The Message-ID is derived from the key, so even a send repeated after a crash is recognisably the same mail. */
 export function messageIdFor(key: string, from: string): string {
@@ -53,6 +53,8 @@ export interface LedgerMail {
   recipients: string[];
   mail: Rendered;
   headers?: Record<string, string>;
+  /** A shorter sending lease for callers whose attempts are watched by heartbeats (campaign sends). */
+  leaseSeconds?: number;
 }
 
 /**
@@ -71,9 +73,9 @@ export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' |
     [key, messageId, m.workflowId, m.template, textArray(recipients), mail.subject, recipients.length ? 'pending' : 'skipped'],
   );
   const claimed = await conn.execute<{ id: number }[]>(
-    `update email_outbox set status = 'sending', lease_until = now() + interval '${LEASE}', attempts = attempts + 1
+    `update email_outbox set status = 'sending', lease_until = now() + ? * interval '1 second', attempts = attempts + 1
      where idempotency_key = ? and (status = 'pending' or (status = 'sending' and lease_until < now()))
-     returning id`, [key]);
+     returning id`, [m.leaseSeconds ?? LEASE_SECONDS, key]);
   if (claimed.length === 0) {
     const [row] = await conn.execute<{ status: string; recipients: string[]; lease_seconds: number | null }[]>(
       `select status, recipients, extract(epoch from lease_until - now())::float8 as lease_seconds

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
 import type { Orm } from '../db/orm.ts';
 import { createAuditActivities } from './audit.ts';
+import { createCampaignActivities } from './campaign.ts';
 import type { CheckRules } from './content-checks.ts';
 import { createContentActivities } from './content.ts';
 import { createCustomerEmailActivities } from './customer-email.ts';
@@ -37,6 +38,7 @@ export function createActivities(deps: ActivityDeps, temporal: TemporalDeps) {
     ...createLifecycleActivities(deps),
     ...createRfmActivities(deps),
     ...createContentActivities(deps),
+    ...createCampaignActivities(mail),
     ...createEventDeliveryActivities({ orm: deps.orm, temporal: temporal.client, taskQueue: temporal.taskQueue }),
   };
 }

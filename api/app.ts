@@ -13,6 +13,7 @@ import { errorMiddleware, HttpError, notFound } from './errors.ts';
 import { RouteRegistry } from './http.ts';
 import { openApiDocument } from './openapi.ts';
 import { auditRouter } from './routes/audit.ts';
+import { campaignsRouter } from './routes/campaigns.ts';
 import { channelsRouter } from './routes/channels.ts';
 import { contentRouter } from './routes/content.ts';
 import { customersRouter } from './routes/customers.ts';
@@ -42,7 +43,7 @@ export interface ApiDeps extends AppOptions {
 
 const ROUTERS = [
   healthRouter, operatorsRouter, channelsRouter, tasksRouter, contentRouter, customersRouter, eventsRouter, policiesRouter,
-  unsubscribeRouter, segmentsRouter, kpisRouter, auditRouter,
+  unsubscribeRouter, segmentsRouter, kpisRouter, campaignsRouter, auditRouter,
 ];
 
 export function createApp(options: AppOptions): Express {

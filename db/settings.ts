@@ -1,7 +1,9 @@
 // Policies set through the API, one versioned JSON document per key; readers merge them over the code's defaults.
 import type { Orm } from './orm.ts';
 
-export const SETTINGS = { lifecyclePolicy: 'lifecycle_policy', messagingPolicy: 'messaging_policy' } as const;
+export const SETTINGS = {
+  lifecyclePolicy: 'lifecycle_policy', messagingPolicy: 'messaging_policy', campaignApprovalPolicy: 'campaign_approval_policy',
+} as const;
 export type SettingKey = (typeof SETTINGS)[keyof typeof SETTINGS];
 
 /** The stored document over the defaults, with the stored version (the defaults' version when nothing is stored). */

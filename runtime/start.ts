@@ -70,7 +70,9 @@ try {
   cleanups.push(() => orm.close());
   const admin = await prepareDatabase(orm, config.OPSFLOW_ADMIN_TOKEN, log);
 
-  const worker = await runWorker({ config, orm, mailer: createMailer(smtpUrl), temporalAddress, log });
+  const mailer = createMailer(smtpUrl);
+  cleanups.push(async () => mailer.close());
+  const worker = await runWorker({ config, orm, mailer, temporalAddress, log });
   cleanups.push(worker.shutdown);
   const api = await serveApi({ config, orm, temporalAddress, log });
   cleanups.push(api.close);

@@ -9,13 +9,15 @@ const config = configOrExit(['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL'], 'a
 const log = createLogger(config.LOG_LEVEL);
 
 const orm = await openOrm({ clientUrl: config.DATABASE_URL!, poolMax: config.DATABASE_POOL_MAX });
-const worker = await runWorker({ config, orm, mailer: createMailer(config.SMTP_URL!), temporalAddress: config.TEMPORAL_ADDRESS!, log });
+const mailer = createMailer(config.SMTP_URL!);
+const worker = await runWorker({ config, orm, mailer, temporalAddress: config.TEMPORAL_ADDRESS!, log });
 log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker started');
 
 // SIGTERM/SIGINT: the SDK's own handler stops polling and drains in-flight tasks; then the ORM closes.
 try {
   await worker.done;
 } finally {
+  mailer.close();
   await orm.close();
   log.info('worker stopped');
 }

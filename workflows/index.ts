@@ -3,3 +3,4 @@ export { contentReview } from './content.ts';
 export { customerLifecycle } from './lifecycle.ts';
 export { rfmScoring } from './rfm.ts';
 export { redeliverEvents } from './event-redelivery.ts';
+export { campaign } from './campaign.ts';

@@ -1,6 +1,7 @@
 // Pure: the customer lifecycle's vocabulary and its tunable policy, shared by the workflow, the activities and the API.
 
-export const EVENT_TYPES = ['signup', 'login', 'key_action', 'purchase', 'referral'] as const;
+/** 'click': a customer followed a link in a campaign email (its campaignId attributes it; A/B tests can win on it). */
+export const EVENT_TYPES = ['signup', 'login', 'key_action', 'purchase', 'referral', 'click'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** AARRR, in funnel order: a customer only moves forward along it. */

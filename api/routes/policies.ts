@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { readSetting, SETTINGS, writeSetting, type SettingKey } from '../../db/settings.ts';
 import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../activities/messaging-policy.ts';
 import { parseDuration } from '../../runtime/config.ts';
+import { DEFAULT_CAMPAIGN_APPROVAL_POLICY, type CampaignApprovalPolicy } from '../../workflows/campaign.rules.ts';
 import {
   DEFAULT_LIFECYCLE_POLICY,
   FUNNEL_STAGES,
@@ -55,6 +56,11 @@ const messagingPolicyIn = z.object({
     .nullable().describe("in the customer's timezone; a send is deferred to `end`; null: none"),
 }).strict();
 
+const campaignApprovalPolicyIn = z.object({
+  secondApprovalAbove: z.record(z.string().regex(/^[A-Z]{3}$/, 'keys must be ISO 4217 codes such as USD'), z.number().min(0).max(1e12))
+    .describe('per currency: a budget above this needs an admin approval too; a currency not named always needs both'),
+}).strict();
+
 const versioned = <T extends z.ZodObject>(s: T) => s.extend({ version: z.number().describe('0: the built-in defaults') });
 
 export function policiesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): Router {
@@ -79,5 +85,7 @@ export function policiesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry)
     'customer lifecycle policy (windows and the onboarding nurture sequence)');
   policy<MessagingPolicy>('/policies/messaging', SETTINGS.messagingPolicy, messagingPolicyIn, DEFAULT_MESSAGING_POLICY,
     'customer messaging policy (frequency cap, quiet hours)');
+  policy<CampaignApprovalPolicy>('/policies/campaign-approval', SETTINGS.campaignApprovalPolicy, campaignApprovalPolicyIn,
+    DEFAULT_CAMPAIGN_APPROVAL_POLICY, 'campaign budget approval policy (when an admin approves too)');
   return router;
 }

@@ -1,4 +1,5 @@
 import { AuditEvent } from './audit-event.ts';
+import { Campaign, CampaignRecipient, CampaignReport } from './campaign.ts';
 import { Channel } from './channel.ts';
 import { Content } from './content.ts';
 import { Coupon } from './coupon.ts';
@@ -14,12 +15,12 @@ import { Task } from './task.ts';
 import { WebhookDelivery } from './webhook-delivery.ts';
 
 export {
-  AuditEvent, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage, EmailOutbox, Operator, RfmRun, Setting,
+  AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage, EmailOutbox, Operator, RfmRun, Setting,
   StageChange, Task, WebhookDelivery,
 };
 
 /** Every entity, registered explicitly (no folder discovery). */
 export const entities = [
-  AuditEvent, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage, EmailOutbox, Operator, RfmRun, Setting,
+  AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage, EmailOutbox, Operator, RfmRun, Setting,
   StageChange, Task, WebhookDelivery,
 ];

@@ -120,6 +120,7 @@ export async function startStack(opts: { temporalDeadlineMs?: number } = {}): Pr
       await main.close();
       await stopWorker();
       await env.teardown();
+      mailer.close();
       await mail.close();
       await hooks.close();
       await db.drop();

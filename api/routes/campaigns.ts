@@ -1,0 +1,321 @@
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ledgerCounts } from '../../activities/campaign-sender.ts';
+import { countAudience, saveCampaignRow } from '../../activities/campaign.ts';
+import { Campaign, CampaignReport } from '../../db/entities/index.ts';
+import { parseDuration } from '../../runtime/config.ts';
+import {
+  cancelCampaign,
+  editCampaign,
+  endCampaign,
+  getCampaign,
+  pauseCampaign,
+  resumeCampaign,
+  submitCampaign,
+} from '../../workflows/campaign.messages.ts';
+import {
+  CAMPAIGN_STAGES,
+  DEFAULT_GUARDS,
+  GOAL_METRICS,
+  GUARD_METRICS,
+  isClosed,
+  TEMPLATE_FIELDS,
+  templateFields,
+  WINNING_METRICS,
+  type CampaignInput,
+  type CampaignSpec,
+  type CampaignState,
+} from '../../workflows/campaign.rules.ts';
+import type { campaign } from '../../workflows/campaign.ts';
+import { campaignWorkflowId } from '../../workflows/ids.ts';
+import type { Actor } from '../../workflows/lib/actors.ts';
+import { LIFECYCLE_STAGES } from '../../workflows/lifecycle.types.ts';
+import { SEGMENTS } from '../../workflows/rfm.rules.ts';
+import type { ApiDeps } from '../app.ts';
+import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable, zodFields } from '../errors.ts';
+import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { withDeadline } from '../temporal.ts';
+
+const READERS = ['admin', 'ops_manager', 'analyst'] as const;
+const MANAGERS = ['admin', 'ops_manager'] as const;
+const DAY = 86_400_000;
+
+const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
+const duration = (min: number, max: number, label: string) => z.string().refine((s) => {
+  const v = parseDuration(s);
+  return v !== undefined && v >= min && v <= max;
+}, `must be a duration from ${label}, such as '30m', '24h' or '3d'`);
+
+/** A subject or body: every {{field}} must be a customer field the sender knows. */
+const template = (max: number) => z.string().trim().min(1).max(max).superRefine((text, ctx) => {
+  for (const { field, known } of templateFields(text)) {
+    if (!known) ctx.addIssue({ code: 'custom', message: `unknown template field {{${field}}}; the fields are ${TEMPLATE_FIELDS.join(', ')}` });
+  }
+});
+const message = z.object({ subject: template(300), body: template(100_000) }).strict();
+
+const variant = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -'),
+  subject: template(300),
+  body: template(100_000),
+  split: z.number().positive().max(100).optional().describe('percent of the test group (default: equal shares)'),
+}).strict();
+
+const abTest = z.object({
+  variants: z.array(variant).min(2).max(10)
+    .refine((v) => new Set(v.map((x) => x.name)).size === v.length, 'variant names must be unique')
+    .refine((v) => v.every((x) => x.split === undefined) || v.every((x) => x.split !== undefined), 'give every variant a split, or none')
+    .refine((v) => v.some((x) => x.split === undefined) || Math.abs(v.reduce((s, x) => s + x.split!, 0) - 100) < 1e-6,
+      'the splits must add up to 100'),
+  testShare: z.number().gt(0).lt(1).describe('fraction of the audience in the test (0.2 = 20%); the rest gets the winner'),
+  testDuration: duration(10_000, 30 * DAY, "'10s' to '30d'").describe('results collected after the test sends, before the winner is chosen'),
+  winningMetric: z.enum(WINNING_METRICS).describe('conversions (purchases) or clicks per email sent, from events carrying the campaign id'),
+}).strict();
+
+const goal = z.object({
+  metric: z.enum(GOAL_METRICS),
+  target: z.number().min(0).max(1e12).describe('a count, an amount, or for conversion_rate a fraction from 0 to 1'),
+  deadline: instant.describe('events up to this time count'),
+}).strict().refine((g) => g.metric !== 'conversion_rate' || g.target <= 1, { message: 'a conversion_rate target is a fraction from 0 to 1', path: ['target'] });
+
+const audience = z.object({
+  segment: z.enum(SEGMENTS).optional().describe('an RFM segment'),
+  filters: z.object({
+    stages: z.array(z.enum(LIFECYCLE_STAGES)).min(1).max(20).optional(),
+    tags: z.array(z.string().min(1).max(100)).min(1).max(50).optional().describe('customers carrying every one of these tags'),
+    rfmSegments: z.array(z.enum(SEGMENTS)).min(1).optional(),
+    lastActiveBefore: instant.optional(),
+    lastActiveAfter: instant.optional(),
+  }).strict().optional(),
+}).strict().refine((a) => a.segment !== undefined || Object.keys(a.filters ?? {}).length > 0, 'name a segment or at least one filter');
+
+const specFields = {
+  name: z.string().trim().min(1).max(200),
+  goals: z.array(goal).max(10).default([]),
+  budget: z.object({
+    total: z.number().positive().max(1e12),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
+    costPerSend: z.number().min(0).max(1e6),
+  }).strict(),
+  audience,
+  message: message.nullable().optional().describe('the email, when there is no A/B test'),
+  abTest: abTest.nullable().optional(),
+  schedule: z.object({
+    startAt: instant.describe('launch time; a time already past launches as soon as the budget is approved'),
+    endAt: instant,
+  }).strict().refine((s) => Date.parse(s.endAt) > Date.parse(s.startAt), { message: 'must be after startAt', path: ['endAt'] }),
+  sendRate: z.number().positive().max(10_000).default(50).describe('emails per second'),
+  guards: z.array(z.object({
+    metric: z.enum(GUARD_METRICS), above: z.number().min(0).max(1), minSends: z.int().min(1).max(10_000_000),
+  }).strict()).max(10).default(DEFAULT_GUARDS).describe('pause the campaign when a rate goes above `above` after `minSends` sends'),
+};
+const specIn = z.object(specFields).strict()
+  .refine((s) => (s.message ? 1 : 0) + (s.abTest ? 1 : 0) === 1, { message: 'give a message, or an abTest with variants (not both)', path: ['message'] });
+type SpecIn = z.infer<typeof specIn>;
+
+function toSpec(s: SpecIn): CampaignSpec {
+  const ab = s.abTest ?? null;
+  return {
+    name: s.name, goals: s.goals, budget: s.budget, audience: s.audience, message: s.message ?? null,
+    abTest: ab ? {
+      ...ab, variants: ab.variants.map((v) => ({ ...v, split: v.split ?? 100 / ab.variants.length })),
+    } : null,
+    schedule: s.schedule, sendRate: s.sendRate, guards: s.guards,
+  };
+}
+
+/** Checks only the present can make: the end must be ahead. */
+function checkTimes(spec: CampaignSpec): void {
+  if (Date.parse(spec.schedule.endAt) <= Date.now()) {
+    throw unprocessable('the campaign would end before it starts', [{ field: 'schedule.endAt', message: 'must be in the future' }]);
+  }
+}
+
+const campaignListItem = z.object({
+  id: z.uuid(), workflowId: z.string(), name: z.string(), ownerId: z.uuid(), stage: z.enum(CAMPAIGN_STAGES),
+  currency: z.string(), budgetTotal: z.number(), costPerSend: z.number(), startAt: z.string(), endAt: z.string(),
+  abTest: z.boolean(), pauseReason: z.string().nullable(), launchedAt: z.string().nullable(), endedAt: z.string().nullable(),
+  createdAt: z.string(), updatedAt: z.string(),
+});
+const countsOut = z.object({
+  audience: z.number(), sent: z.number(), pending: z.number(), deferred: z.number(),
+  skipped: z.record(z.string(), z.number()).describe('by reason: unsubscribed, no_consent, frequency_cap, quiet_hours, rejected'),
+  failed: z.number(), everDeferred: z.number().describe('deferred by quiet hours at least once'), spend: z.number(),
+});
+const campaignOut = z.object({
+  id: z.uuid(), workflowId: z.string(), ownerId: z.uuid(), stage: z.enum(CAMPAIGN_STAGES), revision: z.number().nullable(),
+  spec: z.record(z.string(), z.unknown()).nullable().describe('the campaign as created or last edited (null from the archive)'),
+  requiredRoles: z.array(z.string()), approvalReason: z.string().nullable(),
+  approvals: z.array(z.object({ role: z.string(), operatorId: z.string(), at: z.string(), comment: z.string().nullable() })),
+  rejection: z.object({ operatorId: z.string(), comment: z.string().nullable(), at: z.string() }).nullable(),
+  pause: z.object({ reason: z.string(), detail: z.string().nullable(), at: z.string() }).nullable(),
+  launchedAt: z.string().nullable(), endedAt: z.string().nullable(), counts: countsOut.nullable(),
+  abTest: z.object({
+    testRecipients: z.number(), testEndsAt: z.string().nullable(),
+    results: z.array(z.object({ name: z.string(), sent: z.number(), conversions: z.number(), clicks: z.number(), rate: z.number() })),
+    choice: z.object({ winner: z.string(), runnerUp: z.string().nullable(), margin: z.number(), lift: z.number().nullable() }).nullable(),
+  }).nullable(),
+  history: z.array(z.object({ at: z.string(), from: z.string().nullable(), to: z.string(), actorId: z.string().nullable(), reason: z.string().optional() })),
+  source: z.enum(['workflow', 'read_model']),
+});
+type CampaignOut = z.infer<typeof campaignOut>;
+
+const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
+const toListItem = (c: Campaign): z.infer<typeof campaignListItem> => ({
+  id: c.id, workflowId: c.workflowId, name: c.name, ownerId: c.ownerId, stage: c.stage, currency: c.currency,
+  budgetTotal: Number(c.budgetTotal), costPerSend: Number(c.costPerSend), startAt: iso(c.startAt)!, endAt: iso(c.endAt)!,
+  abTest: c.abTest, pauseReason: c.pauseReason ?? null, launchedAt: iso(c.launchedAt), endedAt: iso(c.endedAt),
+  createdAt: iso(c.createdAt)!, updatedAt: iso(c.updatedAt)!,
+});
+
+export function campaignsRouter({ orm, temporal, taskQueue, temporalDeadlineMs, log }: ApiDeps, registry: RouteRegistry): Router {
+  const router = Router();
+  const tag = 'campaigns';
+  const deadline = <T>(call: () => Promise<T>) => withDeadline(temporal, temporalDeadlineMs, call);
+  const handle = (row: Campaign): WorkflowHandle<typeof campaign> => temporal.workflow.getHandle(row.workflowId);
+
+  async function find(id: string): Promise<Campaign> {
+    const row = await orm.em.findOne(Campaign, { id });
+    if (!row) throw notFound('campaign');
+    return row;
+  }
+  function requireOwner(row: Campaign, actor: Actor): void {
+    if (row.ownerId !== actor.id && !actor.roles.includes('admin')) throw forbidden('only the creator or an admin may change this campaign');
+  }
+  /** The workflow's state, with the send ledger's live counts while sends are under way. */
+  async function present(row: Campaign, s: CampaignState): Promise<CampaignOut> {
+    const counts = s.launchedAt && !isClosed(s.stage) ? await ledgerCounts(orm, row.id) : s.counts;
+    return {
+      id: row.id, workflowId: row.workflowId, ownerId: s.ownerId, stage: s.stage, revision: s.revision,
+      spec: s.spec as unknown as Record<string, unknown>, requiredRoles: s.requiredRoles, approvalReason: s.approvalReason,
+      approvals: s.approvals, rejection: s.rejection, pause: s.pause, launchedAt: s.launchedAt, endedAt: s.endedAt, counts,
+      abTest: s.ab, history: s.history, source: 'workflow',
+    };
+  }
+  async function fromReadModel(row: Campaign): Promise<CampaignOut> {
+    return {
+      id: row.id, workflowId: row.workflowId, ownerId: row.ownerId, stage: row.stage, revision: null, spec: null,
+      requiredRoles: [], approvalReason: null, approvals: [], rejection: null, pause: null, launchedAt: iso(row.launchedAt),
+      endedAt: iso(row.endedAt), counts: row.launchedAt ? await ledgerCounts(orm, row.id) : null, abTest: null, history: [],
+      source: 'read_model',
+    };
+  }
+
+  defineRoute(router, registry, {
+    method: 'post', path: '/campaigns', tag, access: MANAGERS,
+    summary: 'Create a campaign; its budget approval starts at once (or when a draft is submitted). The caller owns it.',
+    body: z.object({ ...specFields, draft: z.boolean().default(false).describe('keep it a draft until POST /campaigns/:id/submit') })
+      .strict().refine((s) => (s.message ? 1 : 0) + (s.abTest ? 1 : 0) === 1, { message: 'give a message, or an abTest with variants (not both)', path: ['message'] }),
+    status: 202,
+    response: z.object({ id: z.uuid(), workflowId: z.string(), audienceNow: z.number().describe('customers matching the audience today; it is frozen at launch') }),
+    errors: [400, 401, 403, 422, 503, 504],
+  }, async ({ body, actor }) => {
+    const { draft, ...rest } = body;
+    const spec = toSpec(rest);
+    checkTimes(spec);
+    const audienceNow = await countAudience(orm, spec.audience);
+    const id = randomUUID();
+    const workflowId = campaignWorkflowId(id);
+    const input: CampaignInput = { campaignId: id, ownerId: actor.id, spec, ...(draft ? { draft } : {}) };
+    await deadline(() => temporal.workflow.start<typeof campaign>('campaign', { workflowId, taskQueue, args: [input] }));
+    // The list shows it at once; the workflow's own writes carry higher versions (and audit the creation).
+    await saveCampaignRow(orm, {
+      id, workflowId, name: spec.name, ownerId: actor.id, stage: draft ? 'draft' : 'pending_approval', spec,
+      pauseReason: null, launchedAt: null, endedAt: null, version: 0,
+    }).catch((err: unknown) => log.warn({ err, campaignId: id }, 'campaign list row not written; the workflow will write it'));
+    return { id, workflowId, audienceNow };
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/campaigns', tag, summary: 'List campaigns (read model), newest first', access: READERS,
+    query: z.object({
+      stage: z.enum(CAMPAIGN_STAGES).optional(), owner: z.union([z.literal('me'), z.uuid()]).optional(),
+      q: z.string().trim().min(1).max(200).optional().describe('part of the name, any case'),
+      startsAfter: instant.optional(), startsBefore: instant.optional(), ...pageQuery,
+    }).strict(),
+    response: z.object({ items: z.array(campaignListItem), total: z.number() }),
+  }, async ({ query, actor }) => {
+    const where = {
+      ...(query.stage ? { stage: query.stage } : {}),
+      ...(query.owner ? { ownerId: query.owner === 'me' ? actor.id : query.owner } : {}),
+      ...(query.q ? { name: { $ilike: `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` } } : {}),
+      ...(query.startsAfter || query.startsBefore ? {
+        startAt: { ...(query.startsAfter ? { $gte: new Date(query.startsAfter) } : {}), ...(query.startsBefore ? { $lt: new Date(query.startsBefore) } : {}) },
+      } : {}),
+    };
+    const [items, total] = await orm.em.findAndCount(Campaign, where, { orderBy: { createdAt: 'desc', id: 'asc' }, limit: query.limit, offset: query.offset });
+    return { items: items.map(toListItem), total };
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/campaigns/:id', tag, summary: 'Live state of one campaign from its workflow, with live send counts',
+    access: READERS, params: idParams, response: campaignOut, errors: [401, 403, 404, 503, 504],
+  }, async ({ params }) => {
+    const row = await find(params.id);
+    try {
+      return await present(row, await deadline(() => handle(row).query(getCampaign)));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return fromReadModel(row);
+      throw err;
+    }
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/campaigns/:id/report', tag, summary: 'The retrospective, once the campaign has ended',
+    access: READERS, params: idParams, response: z.record(z.string(), z.unknown()), errors: [401, 403, 404, 409],
+  }, async ({ params }) => {
+    const row = await find(params.id);
+    const report = await orm.em.findOne(CampaignReport, { campaignId: row.id });
+    if (!report) {
+      throw isClosed(row.stage) && !row.launchedAt
+        ? new HttpError(404, 'not_found', `the campaign was ${row.stage} before launch; there is no retrospective`)
+        : conflict(`the retrospective is written when the campaign ends; it is ${row.stage}`);
+    }
+    return report.report;
+  });
+
+  defineRoute(router, registry, {
+    method: 'patch', path: '/campaigns/:id', tag,
+    summary: 'Change a draft or a campaign pending approval (approvals given so far are cleared); once approved, only its schedule, until launch',
+    access: MANAGERS, params: idParams,
+    body: z.object(Object.fromEntries(Object.entries(specFields).map(([k, v]) => [k, (v as z.ZodType).optional()]))).strict()
+      .refine((b) => Object.keys(b).length > 0, 'change at least one field'),
+    response: campaignOut, errors: [400, 401, 403, 404, 409, 422, 503, 504],
+  }, async ({ params, actor, req }) => {
+    const row = await find(params.id);
+    requireOwner(row, actor);
+    if (isClosed(row.stage)) throw conflict(`the campaign is already ${row.stage}`);
+    const current = await deadline(() => handle(row).query(getCampaign));
+    // Only the fields the caller sent replace the current ones; the whole result is validated again.
+    const patch = req.body as Record<string, unknown>;
+    const merged: Record<string, unknown> = { ...current.spec, ...patch };
+    if (patch.abTest) merged.message = null;
+    if (patch.message) merged.abTest = null;
+    const parsed = specIn.safeParse(merged);
+    if (!parsed.success) throw badRequest('the changed campaign is invalid', zodFields(parsed.error));
+    const spec = toSpec(parsed.data);
+    checkTimes(spec);
+    return present(row, await deadline(() => handle(row).executeUpdate(editCampaign, { args: [{ spec, actor }] })));
+  });
+
+  const action = (name: string, summary: string, update: typeof submitCampaign, ownerOnly: boolean) => defineRoute(router, registry, {
+    method: 'post', path: `/campaigns/:id/${name}`, tag, summary, access: MANAGERS, params: idParams,
+    body: z.object({ reason: z.string().trim().min(1).max(2000).optional() }).strict(),
+    response: campaignOut, errors: [400, 401, 403, 404, 409, 503, 504],
+  }, async ({ params, actor, body }) => {
+    const row = await find(params.id);
+    if (ownerOnly) requireOwner(row, actor);
+    if (isClosed(row.stage)) throw conflict(`the campaign is already ${row.stage}`);
+    // The workflow accepts or refuses (409) and audits with this actor.
+    return present(row, await deadline(() => handle(row).executeUpdate(update, { args: [{ actor, ...(body.reason ? { reason: body.reason } : {}) }] })));
+  });
+  action('submit', 'Submit a draft for budget approval', submitCampaign, true);
+  action('pause', 'Pause a running campaign: no email starts after the answer, and those in flight have finished', pauseCampaign, false);
+  action('resume', 'Resume a paused campaign from where its sends stopped', resumeCampaign, true);
+  action('cancel', 'Cancel a campaign before it has ended (after launch it still gets a retrospective)', cancelCampaign, true);
+  action('end', 'End a running or paused campaign now; its retrospective follows', endCampaign, true);
+
+  return router;
+}

@@ -1,0 +1,290 @@
+// Campaigns end to end over HTTP: the dev server, PostgreSQL, the SMTP sink.
+import { randomUUID } from 'node:crypto';
+import type { CaughtMessage } from '../../runtime/mail-catcher.ts';
+import { recordHistory } from '../support/histories.ts';
+import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { eventually } from '../support/wait.ts';
+
+let stack: Stack;
+let ingest: TestOperator;
+let owner: TestOperator;
+let approver: TestOperator;
+let admin2: TestOperator;
+let analyst: TestOperator;
+const run = randomUUID().slice(0, 8);
+
+const hour = 3_600_000;
+const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+const sql = <T>(query: string, params: unknown[] = []) => stack.db.orm.em.getConnection().execute<T[]>(query, params) as Promise<[T, ...T[]]>;
+
+interface Person { id: string; externalId: string; email: string }
+
+/** Imports `n` customers tagged `tag` (consenting unless listed in `noConsent`). */
+async function customers(tag: string, n: number, opts: { noConsent?: number[]; names?: boolean } = {}): Promise<Person[]> {
+  const list = Array.from({ length: n }, (_, i) => ({
+    externalId: `${tag}-${i}`, email: `${tag}-${i}@example.com`, tags: [tag], timezone: 'UTC',
+    marketingConsent: !(opts.noConsent ?? []).includes(i), ...(opts.names ? { name: `Name${i} Last` } : {}),
+  }));
+  const res = await stack.api('POST', '/customers', { token: ingest.token, body: { customers: list } });
+  expect(res.status).toBe(200);
+  return res.body.items.map((c: Person, i: number) => ({ id: c.id, externalId: list[i]!.externalId, email: list[i]!.email }));
+}
+
+const spec = (tag: string, extra: Record<string, unknown> = {}) => ({
+  name: `Spring sale ${tag}`,
+  budget: { total: 100, currency: 'USD', costPerSend: 0.5 },
+  audience: { filters: { tags: [tag] } },
+  message: { subject: 'Hello {{firstName|friend}}', body: 'Spring sale for {{email}}.\n\nSee you soon.' },
+  schedule: { startAt: iso(-60_000), endAt: iso(2 * hour) },
+  sendRate: 200,
+  ...extra,
+});
+
+async function create(body: Record<string, unknown>, token = owner.token): Promise<string> {
+  const res = await stack.api('POST', '/campaigns', { token, body });
+  expect(res).toMatchObject({ status: 202 });
+  return res.body.id;
+}
+
+const get = async (id: string) => (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body;
+const stageIs = (id: string, stage: string) => eventually(async () => (await get(id)).stage === stage, `campaign ${stage}`, 30_000);
+
+async function openTask(id: string, role: string) {
+  return eventually(async () => {
+    const res = await stack.api('GET', `/tasks?entityType=campaign&entityId=${id}&status=open&role=${role}`);
+    return res.body.items[0] as { id: string; payload: Record<string, unknown> } | undefined;
+  }, `an open ${role} task`);
+}
+
+async function decide(id: string, role: string, who: TestOperator, decision = 'approve', comment?: string) {
+  const task = await openTask(id, role);
+  return stack.api('POST', `/tasks/${task.id}/complete`, { token: who.token, body: { decision, ...(comment ? { comment } : {}) } });
+}
+
+const mailTo = (people: Person[]) => {
+  const wanted = new Set(people.map((p) => p.email));
+  return stack.mail.messages().filter((m) => m.to.some((t) => wanted.has(t)));
+};
+
+beforeAll(async () => {
+  stack = await startStack();
+  ingest = await stack.operator(['ingest'], 'backend');
+  owner = await stack.operator(['ops_manager'], 'Olga');
+  approver = await stack.operator(['ops_manager'], 'Pete');
+  admin2 = await stack.operator(['admin'], 'Ada');
+  analyst = await stack.operator(['analyst'], 'Ana');
+  // No quiet hours and no cap unless a test sets them: the time of day of a run must not matter.
+  const messaging = await stack.api('PUT', '/policies/messaging', { token: owner.token, body: { frequencyCap: null, quietHours: null } });
+  expect(messaging.status).toBe(200);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+test('bad input answers 4xx naming the field and starts nothing', async () => {
+  const tag = `bad-${run}`;
+  const cases: [Record<string, unknown>, number, string][] = [
+    [spec(tag, { audience: { segment: 'whales' } }), 400, 'audience.segment'],
+    [spec(tag, { schedule: { startAt: iso(hour), endAt: iso(-hour) } }), 400, 'schedule.endAt'],
+    [spec(tag, { budget: { total: -5, currency: 'USD', costPerSend: 0.1 } }), 400, 'budget.total'],
+    [spec(tag, { message: { subject: 'Hi {{nickname}}', body: 'x' } }), 400, 'message.subject'],
+    [spec(tag, { schedule: { startAt: iso(-2 * hour), endAt: iso(-hour) } }), 422, 'schedule.endAt'],
+    [spec(tag, { audience: {} }), 400, 'audience'],
+    [{ ...spec(tag), abTest: { variants: [{ name: 'a', subject: 's', body: 'b' }], testShare: 0.2, testDuration: '1h', winningMetric: 'clicks' } }, 400, 'message'],
+  ];
+  for (const [body, status, field] of cases) {
+    const res = await stack.api('POST', '/campaigns', { token: owner.token, body });
+    expect({ field, status: res.status }).toEqual({ field, status });
+    expect(res.body.error.fields.map((f: { field: string }) => f.field)).toContain(field);
+  }
+  const [{ n }] = await sql<{ n: number }>('select count(*)::int as n from campaigns');
+  expect(n).toBe(0);
+  expect((await stack.api('POST', '/campaigns', { token: analyst.token, body: spec(tag) })).status).toBe(403);
+});
+
+test('approval: no self-approval, edits clear approvals, an admin approves above the threshold', async () => {
+  const tag = `appr-${run}`;
+  await customers(tag, 2);
+  // 20,000 USD is above the default 10,000: ops_manager and admin.
+  const id = await create({ ...spec(tag, { budget: { total: 20_000, currency: 'USD', costPerSend: 1 } }), draft: true });
+  expect((await get(id)).stage).toBe('draft');
+  expect((await stack.api('POST', `/campaigns/${id}/submit`, { token: approver.token, body: {} })).status).toBe(403);
+  const submitted = await stack.api('POST', `/campaigns/${id}/submit`, { token: owner.token, body: {} });
+  expect(submitted).toMatchObject({ status: 200, body: { stage: 'pending_approval' } });
+
+  const self = await decide(id, 'ops_manager', owner);
+  expect(self.status).toBe(403);
+  expect(self.body.error.message).toMatch(/own campaign/);
+  expect((await decide(id, 'ops_manager', approver)).status).toBe(200);
+  const live = await get(id);
+  expect(live.requiredRoles).toEqual(['ops_manager', 'admin']);
+  expect(live.approvals).toEqual([expect.objectContaining({ role: 'ops_manager', operatorId: approver.id })]);
+
+  // An edit while pending clears the approval given, and a new round opens.
+  const edited = await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: { budget: { total: 5_000, currency: 'USD', costPerSend: 1 } } });
+  expect(edited.status).toBe(200);
+  expect(edited.body.approvals).toEqual([]);
+  await eventually(async () => (await get(id)).requiredRoles.length === 1, 'a new round with one approval');
+  expect((await get(id)).approvals).toEqual([]);
+  const badEdit = await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: { message: { subject: '{{bogus}}', body: 'x' } } });
+  expect(badEdit.status).toBe(400);
+  expect(badEdit.body.error.fields[0].field).toBe('message.subject');
+
+  // Back above the threshold: both approve, the admin second; the same person may not give both.
+  await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: { budget: { total: 15_000, currency: 'USD', costPerSend: 1 } } });
+  await eventually(async () => (await get(id)).requiredRoles.length === 2, 'a round with two approvals');
+  const both = await stack.operator(['ops_manager', 'admin'], 'Bo');
+  expect((await decide(id, 'ops_manager', both)).status).toBe(200);
+  const twice = await decide(id, 'admin', both);
+  expect(twice.status).toBe(403);
+  expect((await decide(id, 'admin', admin2)).status).toBe(200);
+  await stageIs(id, 'running');
+  await stageIs(id, 'running');
+  const end = await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: {} });
+  expect(end.status).toBe(200);
+  await stageIs(id, 'reported');
+  const illegal = await stack.api('POST', `/campaigns/${id}/pause`, { token: owner.token, body: {} });
+  expect(illegal.status).toBe(409);
+});
+
+test('cancel before launch sends nothing', async () => {
+  const tag = `cancel-${run}`;
+  const people = await customers(tag, 3);
+  const id = await create(spec(tag, { schedule: { startAt: iso(hour), endAt: iso(2 * hour) } }));
+  await decide(id, 'ops_manager', approver);
+  await stageIs(id, 'scheduled');
+  const moved = await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: { schedule: { startAt: iso(30 * 60_000), endAt: iso(3 * hour) } } });
+  expect(moved.status).toBe(200);
+  const changeMore = await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: { name: 'Renamed' } });
+  expect(changeMore.status).toBe(409);
+  const cancelled = await stack.api('POST', `/campaigns/${id}/cancel`, { token: owner.token, body: { reason: 'plans changed' } });
+  expect(cancelled).toMatchObject({ status: 200, body: { stage: 'cancelled' } });
+  await new Promise((r) => setTimeout(r, 500));
+  expect(mailTo(people)).toEqual([]);
+  const [{ n }] = await sql<{ n: number }>('select count(*)::int as n from campaign_recipients where campaign_id = ?', [id]);
+  expect(n).toBe(0);
+  expect((await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).status).toBe(404);
+  expect((await stack.api('POST', `/campaigns/${id}/resume`, { token: owner.token, body: {} })).status).toBe(409);
+});
+
+test('sends once to each recipient, pause stops at once, resume continues, the retrospective adds up', async () => {
+  const tag = `run-${run}`;
+  const people = await customers(tag, 40, { noConsent: [3], names: true });
+  // One customer unsubscribed before the launch is skipped and counted.
+  await stack.api('POST', `/customers/${people[5]!.id}/unsubscribe`, { token: owner.token, body: {} });
+  const id = await create(spec(tag, {
+    sendRate: 10,
+    budget: { total: 100, currency: 'USD', costPerSend: 0.5 },
+    goals: [
+      { metric: 'gmv', target: 50, deadline: iso(hour) },
+      { metric: 'conversion_rate', target: 0.05, deadline: iso(hour) },
+      { metric: 'new_users', target: 5, deadline: iso(hour) },
+    ],
+  }));
+  await decide(id, 'ops_manager', approver);
+  await stageIs(id, 'running');
+  await eventually(async () => mailTo(people).length >= 8 && true, 'the first sends');
+  const paused = await stack.api('POST', `/campaigns/${id}/pause`, { token: approver.token, body: { reason: 'typo spotted' } });
+  expect(paused).toMatchObject({ status: 200, body: { stage: 'paused', pause: { reason: 'manual', detail: 'typo spotted' } } });
+  const atPause = mailTo(people).length;
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(mailTo(people).length).toBe(atPause);
+  expect(atPause).toBeLessThan(38);
+
+  const resumed = await stack.api('POST', `/campaigns/${id}/resume`, { token: owner.token, body: {} });
+  expect(resumed).toMatchObject({ status: 200, body: { stage: 'running' } });
+  await eventually(async () => (await get(id)).counts.sent === 38 && true, 'every consenting, subscribed recipient', 30_000);
+
+  // Exactly one email each, to the 38 who may receive marketing, with their fields filled in.
+  const mails = mailTo(people);
+  expect(mails).toHaveLength(38);
+  expect(new Set(mails.map((m) => m.to[0])).size).toBe(38);
+  const first = mails.find((m) => m.to[0] === people[0]!.email) as CaughtMessage;
+  expect(first.subject).toBe('Hello Name0');
+  expect(first.text).toContain(`Spring sale for ${people[0]!.email}.`);
+  expect(first.headers['list-unsubscribe']).toMatch(/unsubscribe/);
+
+  // Attributed events: 3 purchasers (one buys twice), 2 signups, 1 click; one event without the campaign id.
+  const ev = (p: Person, type: string, key: string, extra: Record<string, unknown> = {}) =>
+    ({ customerId: p.id, type, at: iso(-1000), idempotencyKey: `${tag}-${key}`, campaignId: id, ...extra });
+  const events = await stack.api('POST', '/events', { token: ingest.token, body: { events: [
+    ev(people[0]!, 'purchase', 'p1', { amount: 30 }), ev(people[0]!, 'purchase', 'p2', { amount: 12.5 }),
+    ev(people[1]!, 'purchase', 'p3', { amount: 20 }), ev(people[2]!, 'purchase', 'p4', { amount: 7.25 }),
+    ev(people[6]!, 'signup', 's1'), ev(people[7]!, 'signup', 's2'), ev(people[8]!, 'click', 'c1'),
+    { customerId: people[9]!.id, type: 'purchase', at: iso(-1000), amount: 999, idempotencyKey: `${tag}-other` },
+  ] } });
+  expect(events.status).toBe(202);
+
+  const ended = await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: { reason: 'done' } });
+  expect(ended.status).toBe(200);
+  await stageIs(id, 'reported');
+  const report = (await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body;
+  // Hand-computed: 38 sent at 0.50 = 19.00 spend; GMV 30 + 12.5 + 20 + 7.25 = 69.75; 3 converters of 38 sent.
+  expect(report.sends).toEqual({ audience: 40, sent: 38, skipped: { capped: 0, quiet: 0, no_consent: 1, unsubscribed: 1 }, deferredForQuietHours: 0, failed: 0, notSent: 0 });
+  expect(report.attribution).toEqual({ conversions: 3, purchases: 4, gmv: 69.75, uv: 6, newUsers: 2, clicks: 1, conversionRate: 3 / 38 });
+  expect(report.money).toEqual({ currency: 'USD', budget: 100, spend: 19, costPerSend: 0.5, gmv: 69.75, roi: (69.75 - 19) / 19 });
+  expect(report.goals.map((g: { metric: string; actual: number; achieved: boolean }) => [g.metric, g.actual, g.achieved])).toEqual([
+    ['gmv', 69.75, true], ['conversion_rate', 3 / 38, true], ['new_users', 2, false],
+  ]);
+  expect(report.timeline.map((t: { to: string; actorId: string | null }) => [t.to, t.actorId])).toEqual([
+    ['pending_approval', owner.id], ['scheduled', null], ['running', null], ['paused', approver.id], ['running', owner.id],
+    ['ended', owner.id],
+  ]);
+  const reportMail = await stack.mail.waitFor((m) => m.subject.includes('Retrospective') && m.subject.includes(tag));
+  expect(reportMail.to).toEqual([owner.email]);
+  expect(reportMail.text).toContain('GMV 69.75 USD, spend 19 of 100');
+  const list = await stack.api('GET', `/campaigns?stage=reported&q=${tag}`, { token: analyst.token });
+  expect(list.body.items.map((c: { id: string }) => c.id)).toEqual([id]);
+  await recordHistory(stack.env.client, `campaign:${id}`, 'campaign-paused-resumed-reported');
+});
+
+test('the budget cap pauses the campaign before it is exceeded and emails the owner', async () => {
+  const tag = `budget-${run}`;
+  const people = await customers(tag, 12);
+  const id = await create(spec(tag, { budget: { total: 2.5, currency: 'USD', costPerSend: 0.5 } }));
+  await decide(id, 'ops_manager', approver);
+  await stageIs(id, 'paused');
+  const live = await get(id);
+  expect(live.pause).toMatchObject({ reason: 'budget' });
+  expect(live.counts).toMatchObject({ sent: 5, spend: 2.5, pending: 7 });
+  expect(mailTo(people)).toHaveLength(5);
+  const notice = await stack.mail.waitFor((m) => m.subject.includes('paused itself') && m.subject.includes(tag));
+  expect(notice.to).toEqual([owner.email]);
+  const resume = await stack.api('POST', `/campaigns/${id}/resume`, { token: owner.token, body: {} });
+  expect(resume.status).toBe(409);
+  expect(resume.body.error.message).toMatch(/budget is spent/);
+  await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: {} });
+  await stageIs(id, 'reported');
+  const report = (await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body;
+  expect(report.sends).toMatchObject({ sent: 5, notSent: 7 });
+  expect(report.money.spend).toBe(2.5);
+});
+
+test('a guard rule pauses the campaign when unsubscribes run high', async () => {
+  const tag = `guard-${run}`;
+  const people = await customers(tag, 30);
+  const id = await create(spec(tag, { sendRate: 5, guards: [{ metric: 'unsubscribe_rate', above: 0.1, minSends: 5 }] }));
+  await decide(id, 'ops_manager', approver);
+  await eventually(async () => mailTo(people).length >= 6 && true, 'six sends');
+  // Two of the first recipients unsubscribe through the link in their email.
+  for (const mail of mailTo(people).slice(0, 2)) {
+    const link = /<([^>]+)>/.exec(mail.headers['list-unsubscribe']!)![1]!;
+    const token = link.split('/').at(-1)!;
+    const res = await fetch(`${stack.baseUrl}/unsubscribe/${token}`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click',
+    });
+    expect(res.status).toBeLessThan(300);
+  }
+  await stageIs(id, 'paused');
+  const live = await get(id);
+  expect(live.pause.reason).toBe('guard');
+  expect(live.pause.detail).toMatch(/unsubscribe_rate/);
+  expect(live.counts.sent).toBeLessThan(30);
+  await stack.mail.waitFor((m) => m.subject.includes('paused itself') && m.subject.includes(tag));
+  // Resuming acknowledges the guard: the rest is sent.
+  expect((await stack.api('POST', `/campaigns/${id}/resume`, { token: owner.token, body: {} })).status).toBe(200);
+  await eventually(async () => (await get(id)).counts.sent === 30 && true, 'the rest sent', 30_000);
+  await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: {} });
+  await stageIs(id, 'reported');
+});

@@ -1,0 +1,16 @@
+// Campaign messages: frozen wire contract shared by the workflow and the API.
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { CampaignSpec, CampaignState } from './campaign.rules.ts';
+import type { Actor } from './lib/actors.ts';
+
+export interface CampaignActionArgs { actor: Actor; reason?: string }
+/** The whole spec while in draft or pending approval; only `schedule` once approved. */
+export interface EditCampaignArgs { actor: Actor; spec: CampaignSpec }
+
+export const submitCampaign = defineUpdate<CampaignState, [CampaignActionArgs]>('submitCampaign');
+export const editCampaign = defineUpdate<CampaignState, [EditCampaignArgs]>('editCampaign');
+export const pauseCampaign = defineUpdate<CampaignState, [CampaignActionArgs]>('pauseCampaign');
+export const resumeCampaign = defineUpdate<CampaignState, [CampaignActionArgs]>('resumeCampaign');
+export const cancelCampaign = defineUpdate<CampaignState, [CampaignActionArgs]>('cancelCampaign');
+export const endCampaign = defineUpdate<CampaignState, [CampaignActionArgs]>('endCampaign');
+export const getCampaign = defineQuery<CampaignState>('getCampaign');
