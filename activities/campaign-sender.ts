@@ -13,6 +13,7 @@ import {
   type MessageTemplate,
   type SendCounts,
 } from '../workflows/campaign.rules.ts';
+import { durationToMs } from '../workflows/lib/time.ts';
 import { sendToCustomer, type CustomerEmailDeps } from './customer-email.ts';
 import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from './messaging-policy.ts';
 
@@ -135,8 +136,9 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
       }
     } catch (err) {
       if (err instanceof ApplicationFailure && err.type === 'LeaseHeld') {
-        // A dead attempt's claim: the row stays pending and a later sweep of this pass takes it.
-        leaseUntil = Math.max(leaseUntil, Date.now() + CAMPAIGN_SEND_LEASE_SECONDS * 1000);
+        // A dead attempt's claim: the row stays pending and a later sweep of this pass takes it once the lease is out.
+        const remaining = err.nextRetryDelay ? durationToMs(err.nextRetryDelay) : CAMPAIGN_SEND_LEASE_SECONDS * 1000;
+        leaseUntil = Math.max(leaseUntil, Date.now() + remaining);
       } else if (err instanceof ApplicationFailure && err.nonRetryable) {
         await settle(row, 'failed', err.type === 'EmailRejected' ? 'rejected' : (err.type ?? 'failed'), null);
       } else {

@@ -288,3 +288,87 @@ test('a guard rule pauses the campaign when unsubscribes run high', async () => 
   await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: {} });
   await stageIs(id, 'reported');
 });
+
+test('A/B test: the variant with more attributed conversions wins and goes to the rest of the audience', async () => {
+  const tag = `ab-${run}`;
+  const people = await customers(tag, 20);
+  const id = await create({
+    ...spec(tag), message: undefined,
+    abTest: {
+      variants: [
+        { name: 'calm', subject: `Calm ${tag}`, body: 'A quiet offer.' },
+        { name: 'bold', subject: `Bold ${tag}`, body: 'A LOUD offer!' },
+      ],
+      testShare: 0.5, testDuration: '10s', winningMetric: 'conversions',
+    },
+  });
+  await decide(id, 'ops_manager', approver);
+  const testing = await eventually(async () => {
+    const c = await get(id);
+    return c.counts.sent === 10 && c.abTest?.testEndsAt && c;
+  }, 'the test group sent');
+  expect(testing.abTest.testRecipients).toBe(10);
+  expect(mailTo(people)).toHaveLength(10);
+  const ledger = await sql<{ customer_id: string; variant: string }>(
+    `select customer_id, variant from campaign_recipients where campaign_id = ? and phase = 'test' order by seq`, [id]);
+  const calm = ledger.filter((r) => r.variant === 'calm').map((r) => r.customer_id);
+  const bold = ledger.filter((r) => r.variant === 'bold').map((r) => r.customer_id);
+  expect([calm.length, bold.length]).toEqual([5, 5]);
+  // bold: 2 of 5 bought (0.4); calm: 1 of 5 (0.2); a click does not count towards conversions.
+  const buy = (customerId: string, key: string) =>
+    ({ customerId, type: 'purchase', at: iso(-1000), amount: 10, idempotencyKey: `${tag}-${key}`, campaignId: id });
+  const events = await stack.api('POST', '/events', { token: ingest.token, body: { events: [
+    buy(bold[0]!, 'b0'), buy(bold[1]!, 'b1'), buy(calm[0]!, 'c0'),
+    { customerId: calm[1]!, type: 'click', at: iso(-1000), idempotencyKey: `${tag}-k1`, campaignId: id },
+  ] } });
+  expect(events.status).toBe(202);
+
+  const decided = await eventually(async () => {
+    const c = await get(id);
+    return c.counts.sent === 20 && c.abTest.choice && c;
+  }, 'the winner sent to the rest', 40_000);
+  expect(decided.abTest.choice).toEqual({ winner: 'bold', runnerUp: 'calm', margin: expect.closeTo(0.2, 10), lift: expect.closeTo(1, 10) });
+  expect(decided.abTest.results).toEqual([
+    { name: 'calm', sent: 5, conversions: 1, clicks: 1, rate: 0.2 },
+    { name: 'bold', sent: 5, conversions: 2, clicks: 0, rate: 0.4 },
+  ]);
+  const subjects = mailTo(people).map((m) => m.subject);
+  expect(subjects.filter((s) => s === `Bold ${tag}`)).toHaveLength(15);
+  expect(subjects.filter((s) => s === `Calm ${tag}`)).toHaveLength(5);
+
+  await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: {} });
+  await stageIs(id, 'reported');
+  const report = (await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body;
+  expect(report.abTest).toMatchObject({ winningMetric: 'conversions', winner: 'bold', runnerUp: 'calm' });
+  expect(report.attribution).toMatchObject({ conversions: 3, gmv: 30, clicks: 1, conversionRate: 3 / 20 });
+  await recordHistory(stack.env.client, `campaign:${id}`, 'campaign-ab-test');
+});
+
+test('quiet hours defer a send (not drop it) and the ledger says so', async () => {
+  const tag = `quiet-${run}`;
+  const [sleeper] = await customers(tag, 1);
+  // Quiet hours around the current hour in UTC: the one recipient is deferred to their end.
+  const hourNow = new Date().getUTCHours();
+  const hh = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
+  await stack.api('PUT', '/policies/messaging', { token: owner.token, body: { frequencyCap: null, quietHours: { start: hh(hourNow - 1), end: hh(hourNow + 1) } } });
+  try {
+    const id = await create(spec(tag));
+    await decide(id, 'ops_manager', approver);
+    const live = await eventually(async () => {
+      const c = await get(id);
+      return c.counts.deferred === 1 && c;
+    }, 'the deferral');
+    expect(live.counts).toMatchObject({ sent: 0, deferred: 1, everDeferred: 1 });
+    const [row] = await sql<{ status: string; reason: string; deferred_until: Date }>(
+      'select status, reason, deferred_until from campaign_recipients where campaign_id = ?', [id]);
+    expect(row).toMatchObject({ status: 'deferred', reason: 'quiet_hours' });
+    expect(new Date(row.deferred_until).getUTCHours()).toBe((hourNow + 1) % 24);
+    expect(mailTo([sleeper!])).toEqual([]);
+    await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: {} });
+    await stageIs(id, 'reported');
+    const report = (await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body;
+    expect(report.sends).toMatchObject({ sent: 0, skipped: { capped: 0, quiet: 1 }, deferredForQuietHours: 1, notSent: 0 });
+  } finally {
+    await stack.api('PUT', '/policies/messaging', { token: owner.token, body: { frequencyCap: null, quietHours: null } });
+  }
+});
