@@ -97,7 +97,6 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
 
   const now = () => new Date(Date.now()).toISOString();
   const closed = () => isClosed(state.stage);
-  const endAtMs = () => Date.parse(state.spec.schedule.endAt);
   const save = () => {
     version += 1;
     return saveCampaign({
@@ -310,7 +309,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     if (!scheduleMoved) break;
   }
   if (closed()) return finish();
-  if (Date.now() >= endAtMs()) {
+  if (msUntil(state.spec.schedule.endAt, Date.now()) === 0) {
     await moveTo('ended', null, 'the end time passed before launch');
     return finish();
   }
@@ -326,7 +325,13 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   if (ab) state.ab = { testRecipients: frozen.test, testEndsAt: null, results: [], choice: null };
   await moveTo('running', null, `audience of ${frozen.audience} frozen`);
 
-  const endByTime = () => moveTo('ended', null, 'the end time was reached');
+  // The end time: a durable timer that ends the campaign whatever it is doing (a send pass stops at the send gate).
+  const endWatch = (async () => {
+    if (!(await condition(closed, msUntil(state.spec.schedule.endAt, Date.now())))) {
+      await moveTo('ended', null, 'the end time was reached');
+      await drain();
+    }
+  })();
 
   /** Sends one phase to the end: through pauses, budget and guard stops, and quiet-hours deferrals. */
   const runPhase = async (phase: 'test' | 'main'): Promise<void> => {
@@ -334,10 +339,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     for (;;) {
       if (closed()) return;
       if (state.stage === 'paused') {
-        if (!(await condition(() => state.stage !== 'paused', msUntil(state.spec.schedule.endAt, Date.now())))) {
-          await endByTime();
-          return;
-        }
+        await condition(() => state.stage !== 'paused');
         continue;
       }
       let result: SendPassResult | null = null;
@@ -372,13 +374,9 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       }
       if (result.outcome === 'stopped') continue;
       if (!result.nextDeferredAt) return;
-      // Recipients in their quiet hours: come back when the first of them may be mailed, or end on time.
+      // Recipients in their quiet hours: come back when the first of them may be mailed.
       cursor = 0;
-      const until = Math.min(Date.parse(result.nextDeferredAt), endAtMs());
-      if (!(await condition(() => state.stage !== 'running', Math.max(0, until - Date.now()))) && until >= endAtMs()) {
-        await endByTime();
-        return;
-      }
+      await condition(() => state.stage !== 'running', msUntil(result.nextDeferredAt, Date.now()));
     }
   };
 
@@ -386,11 +384,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     await runPhase('test');
     if (!closed()) {
       // The test group's results are collected for the test duration, then the winner goes to everyone else.
-      const testEnds = Date.now() + durationToMs(ab.testDuration as Duration);
-      state.ab.testEndsAt = new Date(testEnds).toISOString();
-      const ends = Math.min(testEnds, endAtMs());
-      await condition(closed, Math.max(0, ends - Date.now()));
-      if (!closed() && ends < testEnds) await endByTime();
+      state.ab.testEndsAt = new Date(Date.now() + durationToMs(ab.testDuration as Duration)).toISOString();
+      await condition(closed, msUntil(state.ab.testEndsAt, Date.now()));
       state.ab.results = await variantResults({
         campaignId: state.campaignId, variants: ab.variants.map((v) => v.name), metric: ab.winningMetric,
       });
@@ -406,6 +401,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   }
 
   // Everything is sent: the campaign runs on (attribution keeps counting) until its end time or an end by hand.
-  if (!closed() && !(await condition(closed, msUntil(state.spec.schedule.endAt, Date.now())))) await endByTime();
+  await condition(closed);
+  await endWatch;
   return finish();
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ledgerCounts } from '../../activities/campaign-sender.ts';
 import { countAudience, saveCampaignRow } from '../../activities/campaign.ts';
 import { Campaign, CampaignReport } from '../../db/entities/index.ts';
+import { RECIPIENT_STATUSES, type RecipientStatus } from '../../db/entities/campaign.ts';
 import { parseDuration } from '../../runtime/config.ts';
 import {
   cancelCampaign,
@@ -274,6 +275,38 @@ export function campaignsRouter({ orm, temporal, taskQueue, temporalDeadlineMs, 
         : conflict(`the retrospective is written when the campaign ends; it is ${row.stage}`);
     }
     return report.report;
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/campaigns/:id/recipients', tag, summary: 'The send ledger: who was sent, skipped (and why), deferred or not reached',
+    access: READERS, params: idParams,
+    query: z.object({ status: z.enum(RECIPIENT_STATUSES).optional(), variant: z.string().max(40).optional(), ...pageQuery }).strict(),
+    response: z.object({
+      items: z.array(z.object({
+        customerId: z.uuid(), externalId: z.string(), email: z.string(), seq: z.number(), phase: z.enum(['test', 'main']),
+        variant: z.string().nullable(), status: z.enum(RECIPIENT_STATUSES), reason: z.string().nullable(),
+        deferredUntil: z.string().nullable(), cost: z.number(), sentAt: z.string().nullable(),
+      })),
+      total: z.number(),
+    }),
+    errors: [401, 403, 404],
+  }, async ({ params, query }) => {
+    const row = await find(params.id);
+    const filter = 'r.campaign_id = ? and (?::text is null or r.status = ?) and (?::text is null or r.variant = ?)';
+    const args = [row.id, query.status ?? null, query.status ?? null, query.variant ?? null, query.variant ?? null];
+    const conn = orm.em.getConnection();
+    const items = await conn.execute<{ customer_id: string; external_id: string; email: string; seq: number; phase: 'test' | 'main'; variant: string | null; status: RecipientStatus; reason: string | null; deferred_until: Date | null; cost: string; sent_at: Date | null }[]>(
+      `select r.customer_id, c.external_id, c.email, r.seq, r.phase, r.variant, r.status, r.reason, r.deferred_until, r.cost, r.sent_at
+       from campaign_recipients r join customers c on c.id = r.customer_id where ${filter} order by r.seq limit ? offset ?`,
+      [...args, query.limit, query.offset]);
+    const [{ n }] = await conn.execute<[{ n: number }]>(`select count(*)::int as n from campaign_recipients r where ${filter}`, args);
+    return {
+      items: items.map((r) => ({
+        customerId: r.customer_id, externalId: r.external_id, email: r.email, seq: r.seq, phase: r.phase, variant: r.variant,
+        status: r.status, reason: r.reason, deferredUntil: iso(r.deferred_until), cost: Number(r.cost), sentAt: iso(r.sent_at),
+      })),
+      total: n,
+    };
   });
 
   defineRoute(router, registry, {

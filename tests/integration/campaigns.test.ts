@@ -259,6 +259,12 @@ test('the budget cap pauses the campaign before it is exceeded and emails the ow
   const report = (await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body;
   expect(report.sends).toMatchObject({ sent: 5, notSent: 7 });
   expect(report.money.spend).toBe(2.5);
+  const ledger = await stack.api('GET', `/campaigns/${id}/recipients?status=sent&limit=3`, { token: analyst.token });
+  expect(ledger.body.total).toBe(5);
+  expect(ledger.body.items).toHaveLength(3);
+  expect(ledger.body.items[0]).toMatchObject({ status: 'sent', cost: 0.5, phase: 'main', variant: 'default', sentAt: expect.any(String) });
+  expect(people.map((p) => p.email)).toContain(ledger.body.items[0].email);
+  expect((await stack.api('GET', `/campaigns/${id}/recipients?status=pending`, { token: analyst.token })).body.total).toBe(7);
 });
 
 test('a guard rule pauses the campaign when unsubscribes run high', async () => {
