@@ -288,17 +288,7 @@ export interface CampaignReport {
     /** Not attempted: the campaign ended (or was cancelled, or ran out of budget) first. */
     notSent: number;
   };
-  attribution: {
-    /** Customers with a purchase carrying the campaign id. */
-    conversions: number;
-    purchases: number;
-    gmv: number;
-    /** Customers with any event carrying the campaign id. */
-    uv: number;
-    /** Customers whose signup carries the campaign id. */
-    newUsers: number;
-    /** Customers with a click carrying the campaign id. */
-    clicks: number;
+  attribution: Attribution & {
     /** conversions / sent (null when nothing was sent). */
     conversionRate: number | null;
   };
@@ -314,12 +304,17 @@ export interface CampaignReport {
   timeline: StageChange[];
 }
 
+/** What customer events carrying the campaign id add up to. */
 export interface Attribution {
+  /** Customers with a purchase. */
   conversions: number;
   purchases: number;
   gmv: number;
+  /** Customers with any event. */
   uv: number;
+  /** Customers whose signup carries the campaign id. */
   newUsers: number;
+  /** Customers with a click. */
   clicks: number;
 }
 
