@@ -97,13 +97,17 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
 
   const now = () => new Date(Date.now()).toISOString();
   const closed = () => isClosed(state.stage);
-  const save = () => {
+  /** The stage of the newest row written: the send gate senders read. A pass starts only once it says running. */
+  let gate: { stage: CampaignStage | null; version: number } = { stage: null, version: 0 };
+  const save = async () => {
     version += 1;
-    return saveCampaign({
+    const written = { stage: state.stage, version };
+    await saveCampaign({
       id: state.campaignId, workflowId: workflowInfo().workflowId, name: state.spec.name, ownerId: state.ownerId,
       stage: state.stage, spec: state.spec, pauseReason: state.pause?.reason ?? null, launchedAt: state.launchedAt,
       endedAt: state.endedAt, version,
     });
+    if (written.version > gate.version) gate = written;
   };
   /** A closed stage is never left (an end or a cancel racing the main loop wins), except ended for reported. */
   const moveTo = async (stage: CampaignStage, actor: Actor | null, reason?: string) => {
@@ -163,7 +167,9 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     validator: ({ spec, actor }) => {
       requireOwner(actor);
       if (EDITABLE.includes(state.stage)) return;
-      if (state.stage !== 'scheduled') throw conflict(`a ${state.stage} campaign cannot be changed`);
+      if (state.stage !== 'scheduled' || state.launchedAt) {
+        throw conflict(`a ${state.launchedAt ? 'launched' : state.stage} campaign cannot be changed`);
+      }
       if (JSON.stringify({ ...spec, schedule: null }) !== JSON.stringify({ ...state.spec, schedule: null })) {
         throw conflict('an approved campaign can only move its schedule until launch; cancel it and create a new one to change more');
       }
@@ -175,7 +181,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     await drain();
     return view();
   }, {
-    validator: (_args: CampaignActionArgs) => {
+    validator: ({ actor }: CampaignActionArgs) => {
+      if (!hasRole(actor, 'ops_manager') && !hasRole(actor, 'admin')) throw forbidden('pausing needs the ops_manager or admin role');
       if (state.stage !== 'running') throw conflict(`only a running campaign can be paused; it is ${state.stage}`);
     },
   });
@@ -185,7 +192,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     await moveTo('running', actor);
     return view();
   }, {
-    validator: (_args: CampaignActionArgs) => {
+    validator: ({ actor }: CampaignActionArgs) => {
+      requireOwner(actor);
       if (state.stage !== 'paused') throw conflict(`only a paused campaign can be resumed; it is ${state.stage}`);
       if (state.pause?.reason === 'budget' && state.counts.sent >= affordableSends(state.spec.budget)) {
         throw conflict('the budget is spent: end the campaign for its retrospective, or cancel it');
@@ -199,7 +207,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     await drain();
     return view();
   }, {
-    validator: (_args: CampaignActionArgs) => {
+    validator: ({ actor }: CampaignActionArgs) => {
+      requireOwner(actor);
       if (!CANCELLABLE.includes(state.stage)) throw conflict(`a ${state.stage} campaign can no longer be cancelled`);
     },
   });
@@ -209,7 +218,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     await drain();
     return view();
   }, {
-    validator: (_args: CampaignActionArgs) => {
+    validator: ({ actor }: CampaignActionArgs) => {
+      requireOwner(actor);
       if (state.stage !== 'running' && state.stage !== 'paused') {
         throw conflict(`only a running or paused campaign can be ended; it is ${state.stage}${state.stage === 'scheduled' ? ' (cancel it instead)' : ''}`);
       }
@@ -342,6 +352,9 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
         await condition(() => state.stage !== 'paused');
         continue;
       }
+      // A resume has changed the stage; the pass waits until the row it reads says so too.
+      await condition(() => closed() || gate.stage === 'running');
+      if (closed()) return;
       let result: SendPassResult | null = null;
       sending = true;
       try {
