@@ -51,6 +51,8 @@ const PAGE = 500;
  */
 export const CAMPAIGN_SEND_LEASE_SECONDS = 60;
 const GUARD_CHECK_MS = 1000;
+/** How often the sender reads the send gate: a pause is seen within this, and its answer waits for the pass to stop. */
+const GATE_CHECK_MS = 100;
 
 interface Row { id: number; seq: number; customer_id: string; variant: string | null }
 
@@ -127,12 +129,17 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
         idempotencyKey: `${pass.workflowId}:send:${row.customer_id}`, workflowId: pass.workflowId, customerId: row.customer_id,
         template: 'campaign', category: 'marketing', data: { subject: message.subject, body: message.body },
         campaignId: pass.campaignId, leaseSeconds: CAMPAIGN_SEND_LEASE_SECONDS,
+        onSent: [{
+          sql: `update campaign_recipients set status = 'sent', reason = null, deferred_until = null, cost = ? / 100.0, sent_at = now() where id = ?`,
+          params: [costCents, row.id],
+        }],
       }, policy);
       if (outcome.status === 'deferred') await settle(row, 'deferred', outcome.reason, outcome.until);
       else if (outcome.status === 'skipped') await settle(row, 'skipped', outcome.reason, null);
       else {
         sent += 1;
-        await settle(row, 'sent', null, null);
+        // A fresh send marked the row with the email; a duplicate (sent by an earlier attempt) is marked here.
+        if (outcome.status === 'duplicate') await settle(row, 'sent', null, null);
       }
     } catch (err) {
       if (err instanceof ApplicationFailure && err.type === 'LeaseHeld') {
@@ -149,6 +156,12 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
 
   const heartbeat = () => ctx.heartbeat({ cursor: cursor() });
   const ticker = setInterval(heartbeat, 1000);
+  const readGate = async () => {
+    const [row] = await conn.execute<{ stage: string }[]>('select stage from campaigns where id = ?', [pass.campaignId]);
+    return row?.stage ?? 'gone';
+  };
+  let gate = await readGate();
+  let gateReadAt = Date.now();
   try {
     for (let sweep = 0; ; sweep++) {
       let from = sweep === 0 ? dispatched : 0;
@@ -177,8 +190,11 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
           if (wait > 0) await sleep(wait);
           nextSlot = Math.max(nextSlot, Date.now() - interval) + interval;
           // The gate: a pause, an end or a cancel has closed it once the workflow's write is committed.
-          const [gate] = await conn.execute<{ stage: string }[]>('select stage from campaigns where id = ?', [pass.campaignId]);
-          if (gate?.stage !== 'running') { stop = { outcome: 'stopped', detail: `the campaign is ${gate?.stage ?? 'gone'}`, guard: null }; break; }
+          if (Date.now() - gateReadAt >= GATE_CHECK_MS) {
+            gate = await readGate();
+            gateReadAt = Date.now();
+          }
+          if (gate !== 'running') { stop = { outcome: 'stopped', detail: `the campaign is ${gate}`, guard: null }; break; }
           dispatched = Math.max(dispatched, row.seq);
           const p = sendOne(row).finally(() => inflight.delete(row.seq));
           inflight.set(row.seq, p);

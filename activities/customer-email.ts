@@ -10,7 +10,7 @@ import { durationToMs } from '../workflows/lib/time.ts';
 import type { SendOutcome } from '../workflows/lifecycle.rules.ts';
 import type { MessageCategory } from '../workflows/lifecycle.types.ts';
 import { customerTemplates, type CustomerTemplateName } from './customer-templates.ts';
-import { deliverOnce } from './email.ts';
+import { deliverOnce, type EmailResult, type SqlUpdate } from './email.ts';
 import { decide, DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from './messaging-policy.ts';
 
 export interface CustomerEmailRequest {
@@ -23,8 +23,9 @@ export interface CustomerEmailRequest {
   /** Template values (coupon code...). */
   data: Record<string, string>;
   campaignId?: string | null;
-  /** Passed on to the email ledger (see LedgerMail.leaseSeconds). */
+  /** Passed on to the email ledger (see LedgerMail.leaseSeconds and onSent). */
   leaseSeconds?: number;
+  onSent?: SqlUpdate[];
 }
 
 export interface CustomerEmailDeps {
@@ -64,17 +65,19 @@ export async function sendToCustomer(
 
   const decided = await transaction(orm, async (q): Promise<{ outcome: SendOutcome } | { send: CustomerFacts }> => {
     await q(`select pg_advisory_xact_lock(hashtext('customer-messages'), hashtext(?))`, [req.customerId]);
-    const [prior] = await q<{ status: string; reason: string | null }[]>(
-      'select status, reason from customer_messages where idempotency_key = ?', [req.idempotencyKey]);
-    if (prior?.status === 'sent') return { outcome: { status: 'duplicate' } };
-    if (prior?.status === 'skipped') return { outcome: { status: 'skipped', reason: prior.reason ?? 'skipped' } };
-    const [customer] = await q<CustomerFacts[]>(
+    // After the lock, one statement reads the customer, the cap's count and this key's earlier decision.
+    const [customer] = await q<(CustomerFacts & { prior_status: string | null; prior_reason: string | null })[]>(
       `select email, name, external_id, stage, segment, timezone, marketing_consent, unsubscribed_at is not null as unsubscribed, unsubscribe_token,
          (select count(*)::int from customer_messages m where m.customer_id = c.id and m.category = 'marketing'
             and m.status in ('sending', 'sent') and m.decided_at > now() - (? * interval '1 millisecond')
-            and m.idempotency_key <> ?) as recent
-       from customers c where id = ?`, [capWindowMs, req.idempotencyKey, req.customerId]);
+            and m.idempotency_key <> ?) as recent,
+         p.status as prior_status, p.reason as prior_reason
+       from customers c left join customer_messages p on p.idempotency_key = ? where c.id = ?`,
+      [capWindowMs, req.idempotencyKey, req.idempotencyKey, req.customerId]);
     if (!customer) throw ApplicationFailure.nonRetryable(`customer ${req.customerId} does not exist`, 'NotFound');
+    const prior = customer.prior_status === null ? undefined : { status: customer.prior_status, reason: customer.prior_reason };
+    if (prior?.status === 'sent') return { outcome: { status: 'duplicate' } };
+    if (prior?.status === 'skipped') return { outcome: { status: 'skipped', reason: prior.reason ?? 'skipped' } };
     // A send reserved by an attempt that crashed keeps its slot under the cap, but is decided again otherwise: the
     // customer may have unsubscribed, or quiet hours begun, while the retries waited.
     const decision = decide(policy, req.category, {
@@ -103,10 +106,15 @@ export async function sendToCustomer(
     name: customer.name, unsubscribeUrl: link, values: req.data,
     customer: { name: customer.name, email: customer.email, externalId: customer.external_id, stage: customer.stage, segment: customer.segment },
   });
+  let result: EmailResult;
   try {
-    await deliverOnce(deps, {
+    result = await deliverOnce(deps, {
       idempotencyKey: req.idempotencyKey, workflowId: req.workflowId, template: req.template, recipients: [customer.email], mail,
       ...(req.leaseSeconds ? { leaseSeconds: req.leaseSeconds } : {}),
+      onSent: [
+        { sql: `update customer_messages set status = 'sent', sent_at = now() where idempotency_key = ?`, params: [req.idempotencyKey] },
+        ...(req.onSent ?? []),
+      ],
       // RFC 8058 one-click unsubscribe: mail clients show their own button.
       headers: link ? { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {},
     });
@@ -118,8 +126,12 @@ export async function sendToCustomer(
     }
     throw err;
   }
-  await orm.em.getConnection().execute(
-    `update customer_messages set status = 'sent', sent_at = now() where idempotency_key = ?`, [req.idempotencyKey]);
+  if (result.status === 'duplicate') {
+    // An earlier attempt sent it; this ledger says so too (the caller marks its own).
+    await orm.em.getConnection().execute(
+      `update customer_messages set status = 'sent', sent_at = coalesce(sent_at, now()) where idempotency_key = ?`, [req.idempotencyKey]);
+    return { status: 'duplicate' };
+  }
   return { status: 'sent' };
 }
 

@@ -55,6 +55,14 @@ export interface LedgerMail {
   headers?: Record<string, string>;
   /** A shorter sending lease for callers whose attempts are watched by heartbeats (campaign sends). */
   leaseSeconds?: number;
+  /** Updates of the callers' ledgers, run in the statement that marks the mail sent. */
+  onSent?: SqlUpdate[];
+}
+
+/** One UPDATE (or INSERT) statement with its parameters. */
+export interface SqlUpdate {
+  sql: string;
+  params: unknown[];
 }
 
 /**
@@ -67,15 +75,23 @@ export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' |
   const messageId = messageIdFor(key, from);
   const { recipients, mail } = m;
 
-  await conn.execute(
-    `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, created_at)
-     values (?, ?, ?, ?, ?, ?, ?, now()) on conflict (idempotency_key) do nothing`,
-    [key, messageId, m.workflowId, m.template, textArray(recipients), mail.subject, recipients.length ? 'pending' : 'skipped'],
-  );
+  if (recipients.length === 0) {
+    await conn.execute(
+      `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, created_at)
+       values (?, ?, ?, ?, '{}', ?, 'skipped', now()) on conflict (idempotency_key) do nothing`,
+      [key, messageId, m.workflowId, m.template, mail.subject]);
+    return { status: 'skipped', messageId, recipients: [] };
+  }
+  // One statement records the key and claims it: a new key, or a pending one, or one whose sender's lease ran out.
   const claimed = await conn.execute<{ id: number }[]>(
-    `update email_outbox set status = 'sending', lease_until = now() + ? * interval '1 second', attempts = attempts + 1
-     where idempotency_key = ? and (status = 'pending' or (status = 'sending' and lease_until < now()))
-     returning id`, [m.leaseSeconds ?? LEASE_SECONDS, key]);
+    `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, lease_until,
+       attempts, created_at)
+     values (?, ?, ?, ?, ?, ?, 'sending', now() + ? * interval '1 second', 1, now())
+     on conflict (idempotency_key) do update set status = 'sending', lease_until = excluded.lease_until,
+       attempts = email_outbox.attempts + 1
+     where email_outbox.status = 'pending' or (email_outbox.status = 'sending' and email_outbox.lease_until < now())
+     returning id`,
+    [key, messageId, m.workflowId, m.template, textArray(recipients), mail.subject, m.leaseSeconds ?? LEASE_SECONDS]);
   if (claimed.length === 0) {
     const [row] = await conn.execute<{ status: string; recipients: string[]; lease_seconds: number | null }[]>(
       `select status, recipients, extract(epoch from lease_until - now())::float8 as lease_seconds
@@ -105,9 +121,12 @@ export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' |
     if (permanent) throw ApplicationFailure.nonRetryable(`mail server refused ${key}: ${error.message}`, 'EmailRejected');
     throw err;
   }
+  // The callers' own ledgers are marked in the same statement: all agree the mail was sent, or none does.
+  const also = m.onSent ?? [];
   await conn.execute(
-    `update email_outbox set status = 'sent', sent_at = now(), lease_until = null, last_error = null where idempotency_key = ?`,
-    [key]);
+    `${also.length ? `with ${also.map((u, i) => `also${i} as (${u.sql})`).join(', ')} ` : ''}
+     update email_outbox set status = 'sent', sent_at = now(), lease_until = null, last_error = null where idempotency_key = ?`,
+    [...also.flatMap((u) => u.params), key]);
   return { status: 'sent', messageId, recipients };
 }
 
