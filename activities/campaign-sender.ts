@@ -1,6 +1,6 @@
 // The campaign sender: one long activity per send pass that walks the frozen send ledger in order at the campaign's
-// rate, mails each recipient once through the messaging policy (sendToCustomer), heartbeats its cursor and resumes
-// from it. It stops within one message when the campaign's stage leaves 'running' (pause, end, cancel), and before
+// rate, mails each recipient once through the messaging policy (the steps of sendToCustomer, with the policy deciding
+// a chunk of recipients per transaction), heartbeats its cursor and resumes from it. It stops within one message when the campaign's stage leaves 'running' (pause, end, cancel), and before
 // the budget or a guard rule would be broken.
 import { ApplicationFailure, Context, sleep } from '@temporalio/activity';
 import type { Orm } from '../db/orm.ts';
@@ -14,7 +14,8 @@ import {
   type SendCounts,
 } from '../workflows/campaign.rules.ts';
 import { durationToMs } from '../workflows/lib/time.ts';
-import { sendToCustomer, type CustomerEmailDeps } from './customer-email.ts';
+import { decideSends, deliverDecided, type CustomerEmailDeps, type CustomerEmailRequest, type CustomerFacts } from './customer-email.ts';
+import { textArray } from '../db/sql.ts';
 import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from './messaging-policy.ts';
 
 export interface SendPass {
@@ -42,9 +43,14 @@ export interface SendPassResult {
   nextDeferredAt: string | null;
 }
 
-/** Sends in flight at once: the mail server connection pool serves them. */
-const CONCURRENCY = 8;
+/**
+ * Sends in flight at once. The pool of 5 SMTP connections serves them; twice as many keep every connection busy while
+ * the others write their ledgers.
+ */
+export const SEND_CONCURRENCY = 16;
 const PAGE = 500;
+/** Recipients the messaging policy decides in one transaction, at most. */
+const DECIDE_BATCH = 32;
 /**
  * The email ledger's lease for a campaign send: a send claimed by an attempt that died (the heartbeat timeout says
  * so) may be retried after this. Longer than one message can take with the mailer's timeouts.
@@ -55,6 +61,7 @@ const GUARD_CHECK_MS = 1000;
 const GATE_CHECK_MS = 100;
 
 interface Row { id: number; seq: number; customer_id: string; variant: string | null }
+interface Ready { row: Row; req: CustomerEmailRequest; customer: CustomerFacts }
 
 export async function ledgerCounts(orm: Orm, campaignId: string): Promise<SendCounts> {
   const conn = orm.em.getConnection();
@@ -102,6 +109,8 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   const affordable = affordableSends(pass.budget);
   const costCents = cents(pass.budget.costPerSend);
   const interval = 1000 / pass.sendRate;
+  // Decisions are made at most about half a second of sends ahead, so an unsubscription is honoured at once.
+  const lookahead = Math.max(1, Math.min(DECIDE_BATCH, Math.ceil(pass.sendRate / 2)));
 
   let sent = (await ledgerCounts(orm, pass.campaignId)).sent;
   let stop: { outcome: SendPassResult['outcome']; detail: string | null; guard: GuardRule | null } | null = null;
@@ -109,45 +118,75 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   let nextSlot = Date.now();
   let lastGuardCheck = 0;
   let leaseUntil = 0;
+  /** Sends the policy allowed, in ledger order, waiting for their turn; and those talking to the mail server. */
+  const ready: Ready[] = [];
   const inflight = new Map<number, Promise<void>>();
-  let dispatched = Math.max(pass.fromSeq, resumed);
+  let decidedUpTo = Math.max(pass.fromSeq, resumed);
   /** Every row at or before the cursor is settled (or waits for another attempt's lease). */
-  const cursor = () => (inflight.size ? Math.min(...inflight.keys()) - 1 : dispatched);
-
-  const settle = async (row: Row, status: string, reason: string | null, until: string | null) => {
-    await conn.execute(
-      `update campaign_recipients set status = ?, reason = ?, deferred_until = ?, ever_deferred = ever_deferred or ? = 'deferred',
-         cost = case when ? = 'sent' then ? / 100.0 else cost end, sent_at = case when ? = 'sent' then now() else sent_at end
-       where id = ?`, [status, reason, until, status, status, costCents, status, row.id]);
+  const cursor = () => {
+    const open = [...inflight.keys(), ...ready.map((r) => r.row.seq)];
+    return open.length ? Math.min(...open) - 1 : decidedUpTo;
   };
 
-  const sendOne = async (row: Row) => {
+  const settle = async (rows: { id: number; status: string; reason: string | null; until: string | null }[]) => {
+    if (rows.length === 0) return;
+    await conn.execute(
+      `update campaign_recipients r set status = s.status, reason = s.reason, deferred_until = s.until,
+         ever_deferred = r.ever_deferred or s.status = 'deferred',
+         cost = case when s.status = 'sent' then ? / 100.0 else r.cost end,
+         sent_at = case when s.status = 'sent' then coalesce(r.sent_at, now()) else r.sent_at end
+       from jsonb_to_recordset(?::jsonb) as s(id bigint, status text, reason text, until timestamptz) where r.id = s.id`,
+      [costCents, JSON.stringify(rows)]);
+  };
+
+  const request = (row: Row): CustomerEmailRequest => {
     const message = pass.messages[row.variant ?? 'default'];
     if (!message) throw ApplicationFailure.nonRetryable(`no message for variant ${row.variant}`, 'Unprocessable');
-    try {
-      const outcome = await sendToCustomer(deps, {
-        idempotencyKey: `${pass.workflowId}:send:${row.customer_id}`, workflowId: pass.workflowId, customerId: row.customer_id,
-        template: 'campaign', category: 'marketing', data: { subject: message.subject, body: message.body },
-        campaignId: pass.campaignId, leaseSeconds: CAMPAIGN_SEND_LEASE_SECONDS,
-        onSent: [{
-          sql: `update campaign_recipients set status = 'sent', reason = null, deferred_until = null, cost = ? / 100.0, sent_at = now() where id = ?`,
-          params: [costCents, row.id],
-        }],
-      }, policy);
-      if (outcome.status === 'deferred') await settle(row, 'deferred', outcome.reason, outcome.until);
-      else if (outcome.status === 'skipped') await settle(row, 'skipped', outcome.reason, null);
+    return {
+      idempotencyKey: `${pass.workflowId}:send:${row.customer_id}`, workflowId: pass.workflowId, customerId: row.customer_id,
+      template: 'campaign', category: 'marketing', data: { subject: message.subject, body: message.body },
+      campaignId: pass.campaignId, leaseSeconds: CAMPAIGN_SEND_LEASE_SECONDS,
+      // The ledger row is marked in the statement that marks the email sent.
+      onSent: [{
+        sql: `update campaign_recipients set status = 'sent', reason = null, deferred_until = null, cost = ? / 100.0, sent_at = now() where id = ?`,
+        params: [costCents, row.id],
+      }],
+    };
+  };
+
+  /** The messaging policy decides a chunk of recipients in one transaction; skips and deferrals are settled at once. */
+  const decideChunk = async (rows: Row[]) => {
+    const reqs = rows.map(request);
+    const decisions = await decideSends(orm, reqs, policy);
+    const settled: Parameters<typeof settle>[0] = [];
+    decisions.forEach((d, i) => {
+      const row = rows[i]!;
+      if ('send' in d) return void ready.push({ row, req: reqs[i]!, customer: d.send });
+      const o = d.outcome;
+      if (o.status === 'deferred') settled.push({ id: row.id, status: 'deferred', reason: o.reason, until: o.until });
+      else if (o.status === 'skipped') settled.push({ id: row.id, status: 'skipped', reason: o.reason, until: null });
       else {
         sent += 1;
-        // A fresh send marked the row with the email; a duplicate (sent by an earlier attempt) is marked here.
-        if (outcome.status === 'duplicate') await settle(row, 'sent', null, null);
+        settled.push({ id: row.id, status: 'sent', reason: null, until: null });
       }
+    });
+    await settle(settled);
+    decidedUpTo = Math.max(decidedUpTo, rows.at(-1)!.seq);
+  };
+
+  const deliver = async ({ row, req, customer }: Ready) => {
+    try {
+      const outcome = await deliverDecided(deps, req, customer);
+      sent += 1;
+      // A fresh send marked the row with the email; a duplicate (sent by an earlier attempt) is marked here.
+      if (outcome.status === 'duplicate') await settle([{ id: row.id, status: 'sent', reason: null, until: null }]);
     } catch (err) {
       if (err instanceof ApplicationFailure && err.type === 'LeaseHeld') {
         // A dead attempt's claim: the row stays pending and a later sweep of this pass takes it once the lease is out.
         const remaining = err.nextRetryDelay ? durationToMs(err.nextRetryDelay) : CAMPAIGN_SEND_LEASE_SECONDS * 1000;
         leaseUntil = Math.max(leaseUntil, Date.now() + remaining);
       } else if (err instanceof ApplicationFailure && err.nonRetryable) {
-        await settle(row, 'failed', err.type === 'EmailRejected' ? 'rejected' : (err.type ?? 'failed'), null);
+        await settle([{ id: row.id, status: 'failed', reason: err.type === 'EmailRejected' ? 'rejected' : (err.type ?? 'failed'), until: null }]);
       } else {
         failure ??= err;
       }
@@ -162,48 +201,71 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   };
   let gate = await readGate();
   let gateReadAt = Date.now();
+  /** The send gate: a pause, an end or a cancel closes it once the workflow's write is committed. */
+  const gateClosed = async () => {
+    if (Date.now() - gateReadAt >= GATE_CHECK_MS) {
+      gate = await readGate();
+      gateReadAt = Date.now();
+    }
+    if (gate === 'running') return false;
+    stop = { outcome: 'stopped', detail: `the campaign is ${gate}`, guard: null };
+    return true;
+  };
+  const halted = () => stop !== null || failure !== null || ctx.cancellationSignal.aborted;
+
   try {
     for (let sweep = 0; ; sweep++) {
-      let from = sweep === 0 ? dispatched : 0;
-      for (;;) {
-        const rows = await conn.execute<Row[]>(
-          `select id, seq, customer_id, variant from campaign_recipients
-           where campaign_id = ? and phase = ? and seq > ?
-             and (status = 'pending' or (status = 'deferred' and deferred_until <= now()))
-           order by seq limit ${PAGE}`, [pass.campaignId, pass.phase, from]);
-        if (rows.length === 0) break;
-        for (const row of rows) {
-          while (inflight.size >= CONCURRENCY) await Promise.race(inflight.values());
-          // Sends in flight may still be skipped, so wait for them before calling the budget spent.
-          while (sent + inflight.size >= affordable && inflight.size > 0) await Promise.race(inflight.values());
-          if (failure || ctx.cancellationSignal.aborted) break;
-          if (sent >= affordable) {
-            stop = { outcome: 'budget', detail: `the budget of ${pass.budget.total} ${pass.budget.currency} pays for ${affordable} sends; ${sent} were sent`, guard: null };
-            break;
+      let from = sweep === 0 ? decidedUpTo : 0;
+      let page: Row[] = [];
+      let exhausted = false;
+      let refilling: Promise<void> | null = null;
+      /** Decides the next chunk while earlier ones are being sent, so the mail server never waits for the policy. */
+      const refill = async (room: number) => {
+        try {
+          if (page.length === 0) {
+            page = await conn.execute<Row[]>(
+              `select id, seq, customer_id, variant from campaign_recipients
+               where campaign_id = ? and phase = ? and seq > ?
+                 and (status = 'pending' or (status = 'deferred' and deferred_until <= now()))
+               order by seq limit ${PAGE}`, [pass.campaignId, pass.phase, from]);
+            if (page.length === 0) { exhausted = true; return; }
+            from = page.at(-1)!.seq;
           }
-          if (Date.now() - lastGuardCheck >= GUARD_CHECK_MS) {
-            lastGuardCheck = Date.now();
-            const tripped = await trippedGuard(orm, pass.campaignId, pass.guards);
-            if (tripped) { stop = { outcome: 'guard', detail: tripped.detail, guard: tripped.guard }; break; }
-          }
-          const wait = nextSlot - Date.now();
-          if (wait > 0) await sleep(wait);
-          nextSlot = Math.max(nextSlot, Date.now() - interval) + interval;
-          // The gate: a pause, an end or a cancel has closed it once the workflow's write is committed.
-          if (Date.now() - gateReadAt >= GATE_CHECK_MS) {
-            gate = await readGate();
-            gateReadAt = Date.now();
-          }
-          if (gate !== 'running') { stop = { outcome: 'stopped', detail: `the campaign is ${gate}`, guard: null }; break; }
-          dispatched = Math.max(dispatched, row.seq);
-          const p = sendOne(row).finally(() => inflight.delete(row.seq));
-          inflight.set(row.seq, p);
+          if (await gateClosed()) return;
+          await decideChunk(page.splice(0, Math.min(lookahead, room)));
+        } catch (err) {
+          failure ??= err;
         }
-        if (stop || failure || ctx.cancellationSignal.aborted) break;
-        from = rows.at(-1)!.seq;
+      };
+      while (!halted()) {
+        // Sends in flight or waiting may still be skipped or fail: only they may use the budget's remaining room.
+        const room = affordable - sent - inflight.size - ready.length;
+        if (ready.length < lookahead && room > 0 && !refilling && !exhausted) {
+          refilling = refill(room).finally(() => { refilling = null; });
+        }
+        if (ready.length === 0) {
+          if (refilling) { await refilling; continue; }
+          if (exhausted) break;
+          if (inflight.size > 0) { await Promise.race(inflight.values()); continue; }
+          stop = { outcome: 'budget', detail: `the budget of ${pass.budget.total} ${pass.budget.currency} pays for ${affordable} sends; ${sent} were sent`, guard: null };
+          break;
+        }
+        while (inflight.size >= SEND_CONCURRENCY) await Promise.race(inflight.values());
+        if (Date.now() - lastGuardCheck >= GUARD_CHECK_MS) {
+          lastGuardCheck = Date.now();
+          const tripped = await trippedGuard(orm, pass.campaignId, pass.guards);
+          if (tripped) { stop = { outcome: 'guard', detail: tripped.detail, guard: tripped.guard }; break; }
+        }
+        const wait = nextSlot - Date.now();
+        if (wait > 0) await sleep(wait);
+        nextSlot = Math.max(nextSlot, Date.now() - interval) + interval;
+        if (halted() || (await gateClosed())) break;
+        const item = ready.shift()!;
+        inflight.set(item.row.seq, deliver(item).finally(() => inflight.delete(item.row.seq)));
       }
+      await refilling;
       await Promise.allSettled(inflight.values());
-      if (stop || failure || ctx.cancellationSignal.aborted || leaseUntil === 0) break;
+      if (halted() || leaseUntil === 0) break;
       // Rows held by a dead attempt's lease: wait it out (heartbeating), then sweep the pass again.
       const waitMs = leaseUntil - Date.now();
       leaseUntil = 0;
@@ -212,6 +274,11 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   } finally {
     clearInterval(ticker);
     await Promise.allSettled(inflight.values());
+    // Allowed but never started: give their places under the frequency cap back; the next pass decides them again.
+    if (ready.length) {
+      await conn.execute(`delete from customer_messages where idempotency_key = any(?::text[]) and status = 'sending'`,
+        [textArray(ready.map((r) => r.req.idempotencyKey))]);
+    }
   }
   if (failure) throw failure;
   heartbeat();

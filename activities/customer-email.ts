@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
-import { transaction } from '../db/sql.ts';
+import { textArray, transaction } from '../db/sql.ts';
 import { durationToMs } from '../workflows/lib/time.ts';
 import type { SendOutcome } from '../workflows/lifecycle.rules.ts';
 import type { MessageCategory } from '../workflows/lifecycle.types.ts';
@@ -35,7 +35,7 @@ export interface CustomerEmailDeps {
   publicUrl: string;
 }
 
-interface CustomerFacts {
+export interface CustomerFacts {
   email: string;
   name: string | null;
   external_id: string;
@@ -50,56 +50,83 @@ interface CustomerFacts {
 
 export const unsubscribeUrl = (publicUrl: string, token: string) => `${publicUrl}/unsubscribe/${token}`;
 
+/** A decision of the messaging policy: an outcome (deferred, skipped, or a duplicate of a send made before), or send. */
+export type Decided = { outcome: SendOutcome } | { send: CustomerFacts };
+
 /**
- * Decides under a per-customer lock (two families mailing one customer at once cannot both take the last slot of
- * the cap), records the decision in customer_messages, then sends through the email ledger. A key decided before
- * answers the same again: sent stays sent, skipped stays skipped; deferred is decided anew when the workflow comes
- * back at the deferral's end.
+ * Decides a batch of sends under per-customer locks (two families mailing one customer at once cannot both take the
+ * last slot of the cap; the locks are taken in customer order, so two batches cannot deadlock) and records every
+ * decision in customer_messages, in one transaction. A key decided before answers the same again: sent stays sent
+ * (a duplicate), skipped stays skipped; deferred is decided anew when the caller comes back at the deferral's end.
  */
-export async function sendToCustomer(
-  deps: CustomerEmailDeps, req: CustomerEmailRequest, policy?: MessagingPolicy,
-): Promise<SendOutcome> {
-  const { orm } = deps;
+export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy?: MessagingPolicy): Promise<Decided[]> {
+  if (reqs.length === 0) return [];
   policy ??= await readSetting<MessagingPolicy>(orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
   const capWindowMs = policy.frequencyCap ? durationToMs(policy.frequencyCap.window as never) : 0;
-
-  const decided = await transaction(orm, async (q): Promise<{ outcome: SendOutcome } | { send: CustomerFacts }> => {
-    await q(`select pg_advisory_xact_lock(hashtext('customer-messages'), hashtext(?))`, [req.customerId]);
-    // After the lock, one statement reads the customer, the cap's count and this key's earlier decision.
-    const [customer] = await q<(CustomerFacts & { prior_status: string | null; prior_reason: string | null })[]>(
-      `select email, name, external_id, stage, segment, timezone, marketing_consent, unsubscribed_at is not null as unsubscribed, unsubscribe_token,
+  const now = new Date();
+  return transaction(orm, async (q) => {
+    await q(
+      `select count(pg_advisory_xact_lock(hashtext('customer-messages'), hashtext(c))) from (select distinct c from unnest(?::text[]) c order by c) s`,
+      [textArray(reqs.map((r) => r.customerId))]);
+    // After the locks, one statement reads each customer, the cap's count and the key's earlier decision.
+    const facts = await q<(CustomerFacts & { key: string; prior_status: string | null; prior_reason: string | null })[]>(
+      `select k.key, c.email, c.name, c.external_id, c.stage, c.segment, c.timezone, c.marketing_consent,
+         c.unsubscribed_at is not null as unsubscribed, c.unsubscribe_token,
          (select count(*)::int from customer_messages m where m.customer_id = c.id and m.category = 'marketing'
             and m.status in ('sending', 'sent') and m.decided_at > now() - (? * interval '1 millisecond')
-            and m.idempotency_key <> ?) as recent,
+            and m.idempotency_key <> k.key) as recent,
          p.status as prior_status, p.reason as prior_reason
-       from customers c left join customer_messages p on p.idempotency_key = ? where c.id = ?`,
-      [capWindowMs, req.idempotencyKey, req.idempotencyKey, req.customerId]);
-    if (!customer) throw ApplicationFailure.nonRetryable(`customer ${req.customerId} does not exist`, 'NotFound');
-    const prior = customer.prior_status === null ? undefined : { status: customer.prior_status, reason: customer.prior_reason };
-    if (prior?.status === 'sent') return { outcome: { status: 'duplicate' } };
-    if (prior?.status === 'skipped') return { outcome: { status: 'skipped', reason: prior.reason ?? 'skipped' } };
-    // A send reserved by an attempt that crashed keeps its slot under the cap, but is decided again otherwise: the
-    // customer may have unsubscribed, or quiet hours begun, while the retries waited.
-    const decision = decide(policy, req.category, {
-      unsubscribed: customer.unsubscribed, marketingConsent: customer.marketing_consent, timezone: customer.timezone,
-      recentMarketing: prior?.status === 'sending' ? 0 : customer.recent,
-    }, new Date());
-    const outcome: SendOutcome | null = decision.action === 'send' ? null
-      : decision.action === 'defer' ? { status: 'deferred', until: decision.until.toISOString(), reason: decision.reason }
-        : { status: 'skipped', reason: decision.reason };
-    await q(
-      `insert into customer_messages (idempotency_key, customer_id, workflow_id, campaign_id, category, template, status,
-         reason, deferred_until, decided_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())
-       on conflict (idempotency_key) do update set status = excluded.status, reason = excluded.reason,
-         deferred_until = excluded.deferred_until, decided_at = excluded.decided_at`,
-      [req.idempotencyKey, req.customerId, req.workflowId, req.campaignId ?? null, req.category, req.template,
-        outcome ? outcome.status : 'sending', outcome?.reason ?? null, outcome?.status === 'deferred' ? outcome.until : null]);
-    return outcome ? { outcome } : { send: customer };
+       from jsonb_to_recordset(?::jsonb) as k(key text, customer_id uuid)
+       join customers c on c.id = k.customer_id left join customer_messages p on p.idempotency_key = k.key`,
+      [capWindowMs, JSON.stringify(reqs.map((r) => ({ key: r.idempotencyKey, customer_id: r.customerId })))]);
+    const byKey = new Map(facts.map((f) => [f.key, f]));
+    const decisions: Decided[] = [];
+    const records: Record<string, unknown>[] = [];
+    for (const req of reqs) {
+      const customer = byKey.get(req.idempotencyKey);
+      if (!customer) throw ApplicationFailure.nonRetryable(`customer ${req.customerId} does not exist`, 'NotFound');
+      if (customer.prior_status === 'sent') { decisions.push({ outcome: { status: 'duplicate' } }); continue; }
+      if (customer.prior_status === 'skipped') {
+        decisions.push({ outcome: { status: 'skipped', reason: customer.prior_reason ?? 'skipped' } });
+        continue;
+      }
+      // A send reserved by an attempt that crashed keeps its slot under the cap, but is decided again otherwise: the
+      // customer may have unsubscribed, or quiet hours begun, while the retries waited.
+      const decision = decide(policy, req.category, {
+        unsubscribed: customer.unsubscribed, marketingConsent: customer.marketing_consent, timezone: customer.timezone,
+        recentMarketing: customer.prior_status === 'sending' ? 0 : customer.recent,
+      }, now);
+      const outcome: SendOutcome | null = decision.action === 'send' ? null
+        : decision.action === 'defer' ? { status: 'deferred', until: decision.until.toISOString(), reason: decision.reason }
+          : { status: 'skipped', reason: decision.reason };
+      decisions.push(outcome ? { outcome } : { send: customer });
+      records.push({
+        idempotency_key: req.idempotencyKey, customer_id: req.customerId, workflow_id: req.workflowId,
+        campaign_id: req.campaignId ?? null, category: req.category, template: req.template,
+        status: outcome ? outcome.status : 'sending', reason: outcome?.reason ?? null,
+        deferred_until: outcome?.status === 'deferred' ? outcome.until : null,
+      });
+    }
+    if (records.length) {
+      await q(
+        `insert into customer_messages (idempotency_key, customer_id, workflow_id, campaign_id, category, template, status,
+           reason, deferred_until, decided_at)
+         select r.*, now() from jsonb_to_recordset(?::jsonb) as r(idempotency_key text, customer_id uuid, workflow_id text,
+           campaign_id text, category text, template text, status text, reason text, deferred_until timestamptz)
+         on conflict (idempotency_key) do update set status = excluded.status, reason = excluded.reason,
+           deferred_until = excluded.deferred_until, decided_at = excluded.decided_at`,
+        [JSON.stringify(records)]);
+    }
+    return decisions;
   });
-  if ('outcome' in decided) return decided.outcome;
+}
 
-  const customer = decided.send;
+/**
+ * Sends a mail the policy decided to send, through the email ledger; the customer-messages row (and the caller's
+ * `onSent` updates) are marked sent in the statement that marks the email sent.
+ */
+export async function deliverDecided(deps: CustomerEmailDeps, req: CustomerEmailRequest, customer: CustomerFacts): Promise<SendOutcome> {
+  const { orm } = deps;
   const marketing = req.category === 'marketing';
   const link = marketing ? unsubscribeUrl(deps.publicUrl, customer.unsubscribe_token) : null;
   const mail = customerTemplates[req.template]({
@@ -133,6 +160,12 @@ export async function sendToCustomer(
     return { status: 'duplicate' };
   }
   return { status: 'sent' };
+}
+
+/** One send through the messaging policy, then the email ledger. */
+export async function sendToCustomer(deps: CustomerEmailDeps, req: CustomerEmailRequest, policy?: MessagingPolicy): Promise<SendOutcome> {
+  const [decided] = await decideSends(deps.orm, [req], policy);
+  return 'outcome' in decided! ? decided.outcome : deliverDecided(deps, req, decided!.send);
 }
 
 export function createCustomerEmailActivities(deps: CustomerEmailDeps) {

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { SEND_CONCURRENCY } from '../activities/campaign-sender.ts';
 import { customerTemplates } from '../activities/customer-templates.ts';
 import type { CaughtMessage } from '../runtime/mail-catcher.ts';
 import { createMailer } from '../runtime/mailer.ts';
@@ -20,8 +21,8 @@ import { eventually } from '../tests/support/wait.ts';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const RECIPIENTS = int('BENCH_RECIPIENTS', 10_000);
-/** CONCURRENCY in activities/campaign-sender.ts: the sends one campaign pass keeps in flight. */
-const BARE_CONCURRENCY = int('BENCH_BARE_CONCURRENCY', 8);
+/** As many sends in flight as one campaign pass keeps (activities/campaign-sender.ts). */
+const BARE_CONCURRENCY = int('BENCH_BARE_CONCURRENCY', SEND_CONCURRENCY);
 const SEND_RATE = 10_000; // the API's maximum: the pacing must not be what is measured
 /** BATCH_LIMIT of POST /customers. */
 const IMPORT_BATCH = 10_000;

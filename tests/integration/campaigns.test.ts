@@ -311,7 +311,7 @@ test('A/B test: the variant with more attributed conversions wins and goes to th
   await decide(id, 'ops_manager', approver);
   const testing = await eventually(async () => {
     const c = await get(id);
-    return c.counts.sent === 10 && c.abTest?.testEndsAt && c;
+    return c.counts.sent === 10 && c.abTest?.testEndsAt ? c : undefined;
   }, 'the test group sent');
   expect(testing.abTest.testRecipients).toBe(10);
   expect(mailTo(people)).toHaveLength(10);
@@ -331,7 +331,7 @@ test('A/B test: the variant with more attributed conversions wins and goes to th
 
   const decided = await eventually(async () => {
     const c = await get(id);
-    return c.counts.sent === 20 && c.abTest.choice && c;
+    return c.counts.sent === 20 && c.abTest.choice ? c : undefined;
   }, 'the winner sent to the rest', 40_000);
   expect(decided.abTest.choice).toEqual({ winner: 'bold', runnerUp: 'calm', margin: expect.closeTo(0.2, 10), lift: expect.closeTo(1, 10) });
   expect(decided.abTest.results).toEqual([

@@ -1,5 +1,7 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Logger } from '@temporalio/worker';
 import { workflowsPath } from '../../worker/worker.ts';
+import { temporalCli, temporalTestServer } from './binaries.ts';
 
 const noop = () => {};
 export const silentLogger: Logger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
@@ -15,3 +17,27 @@ export function quietRuntime(): void {
 
 /** The workflow bundle, built once per test file (the bundler's own output silenced). */
 export const bundleWorkflows = () => bundleWorkflowCode({ workflowsPath, logger: silentLogger });
+
+/**
+ * The SDK gives an ephemeral server five seconds to start; on a loaded two-core machine it sometimes needs longer.
+ * Only that failure is tried again.
+ */
+async function startRetrying(start: () => Promise<TestWorkflowEnvironment>, attempts = 3): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts || !/Failed to start ephemeral server/.test(String(err))) throw err;
+    }
+  }
+}
+
+/** The time-skipping test server, for day- and month-scale timers. */
+export const timeSkippingEnvironment = () => startRetrying(() => TestWorkflowEnvironment.createTimeSkipping({
+  server: { executable: { type: 'existing-path', path: temporalTestServer() } },
+}));
+
+/** The Temporal CLI's dev server (in memory), for integration tests. */
+export const devServerEnvironment = () => startRetrying(() => TestWorkflowEnvironment.createLocal({
+  server: { executable: { type: 'existing-path', path: temporalCli() }, log: { format: 'pretty', level: 'error' } },
+}));

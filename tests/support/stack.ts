@@ -1,8 +1,8 @@
 // The whole system for integration tests, with real parts: the Temporal dev server, PostgreSQL, the SMTP sink, a
 // webhook receiver, a worker and the HTTP API on an ephemeral port.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { bundleWorkflows, quietRuntime } from './runtime.ts';
+import { bundleWorkflows, devServerEnvironment, quietRuntime } from './runtime.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -15,7 +15,6 @@ import { createLogger } from '../../runtime/logger.ts';
 import { TEST_RULES } from './rules.ts';
 import type { Role } from '../../workflows/lib/actors.ts';
 import { createWorker } from '../../worker/worker.ts';
-import { temporalCli } from './binaries.ts';
 import { createTestDb, type TestDb } from './db.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
@@ -50,9 +49,7 @@ export interface Stack {
 
 export async function startStack(opts: { temporalDeadlineMs?: number } = {}): Promise<Stack> {
   quietRuntime();
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalCli() }, log: { format: 'pretty', level: 'error' } },
-  });
+  const env = await devServerEnvironment();
   const db = await createTestDb();
   const mail = await startMailCatcher({ smtpPort: 0 });
   const hooks = await startWebhookReceiver();

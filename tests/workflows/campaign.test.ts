@@ -2,7 +2,7 @@
 // Activities are faked at the boundary; the fake send pass stops at the same gate as the real one (the stage the
 // workflow last saved), so pause and resume run through the real workflow code.
 import { Context } from '@temporalio/activity';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import type { CampaignRecord, createCampaignActivities, FrozenAudience } from '../../activities/campaign.ts';
@@ -23,9 +23,8 @@ import type { campaign } from '../../workflows/campaign.ts';
 import type { Actor } from '../../workflows/lib/actors.ts';
 import type { TaskView } from '../../workflows/lib/tasks.ts';
 import { completeTask } from '../../workflows/messages.ts';
-import { temporalTestServer } from '../support/binaries.ts';
 import { recordHistory } from '../support/histories.ts';
-import { bundleWorkflows, quietRuntime } from '../support/runtime.ts';
+import { bundleWorkflows, quietRuntime, timeSkippingEnvironment } from '../support/runtime.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -175,9 +174,7 @@ const stagesOf = (s: { history: { to: string }[] }) => s.history.map((h) => h.to
 
 beforeAll(async () => {
   quietRuntime();
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: temporalTestServer() } },
-  });
+  env = await timeSkippingEnvironment();
   bundle = await bundleWorkflows();
 });
 

@@ -1,6 +1,6 @@
 // Content review on the time-skipping server: hours and days pass in milliseconds. Activities are mocked at the
 // boundary; everything else is the real workflow.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { checkContent } from '../../activities/content-checks.ts';
@@ -13,8 +13,7 @@ import type { Actor } from '../../workflows/lib/actors.ts';
 import type { TaskView } from '../../workflows/lib/tasks.ts';
 import { completeTask } from '../../workflows/messages.ts';
 import { TEST_RULES } from '../support/rules.ts';
-import { bundleWorkflows, quietRuntime } from '../support/runtime.ts';
-import { temporalTestServer } from '../support/binaries.ts';
+import { bundleWorkflows, quietRuntime, timeSkippingEnvironment } from '../support/runtime.ts';
 import { recordHistory } from '../support/histories.ts';
 
 let env: TestWorkflowEnvironment;
@@ -76,9 +75,7 @@ async function openTaskIds(handle: ReviewHandle, count: number) {
 
 beforeAll(async () => {
   quietRuntime();
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: temporalTestServer() } },
-  });
+  env = await timeSkippingEnvironment();
   bundle = await bundleWorkflows();
 });
 

@@ -1,7 +1,7 @@
 // The customer lifecycle on the time-skipping server: days and weeks pass in milliseconds. Activities are faked at
 // the boundary; the fake send applies the real messaging-policy decision on the server's (skipped) clock.
 import { Context } from '@temporalio/activity';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import type { CustomerEmailRequest } from '../../activities/customer-email.ts';
@@ -12,8 +12,7 @@ import { getLifecycle, recordEvents } from '../../workflows/lifecycle.messages.t
 import type { SendOutcome } from '../../workflows/lifecycle.rules.ts';
 import type { customerLifecycle } from '../../workflows/lifecycle.ts';
 import { DEFAULT_LIFECYCLE_POLICY, type EventsSignal, type EventType, type LifecyclePolicy } from '../../workflows/lifecycle.types.ts';
-import { temporalTestServer } from '../support/binaries.ts';
-import { bundleWorkflows, quietRuntime } from '../support/runtime.ts';
+import { bundleWorkflows, quietRuntime, timeSkippingEnvironment } from '../support/runtime.ts';
 import { recordHistory } from '../support/histories.ts';
 
 const DAY = 86_400_000;
@@ -116,9 +115,7 @@ beforeAll(async () => {
 // One server per test: each test moves the server's clock by weeks, and a later test's sleeps were seen to stall
 // on a server an earlier win-back had run on.
 beforeEach(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: temporalTestServer() } },
-  });
+  env = await timeSkippingEnvironment();
 });
 
 afterEach(async () => {
