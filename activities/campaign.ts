@@ -198,13 +198,13 @@ export function createCampaignActivities(deps: CustomerEmailDeps) {
         const actual = goalActual(g.metric, await attribution(args.campaignId, g.deadline), counts.sent);
         return { ...g, actual, achieved: actual >= g.target, progress: g.target === 0 ? 1 : actual / g.target };
       }));
-      const { frequency_cap: capped = 0, quiet_hours: quiet = 0, ...otherSkips } = counts.skipped;
+      const { frequency_cap: capped = 0, quiet_hours: quiet = 0, unsubscribed = 0, no_consent: noConsent = 0, ...otherSkips } = counts.skipped;
       const ab = args.spec.abTest;
       const report: CampaignReport = {
         campaignId: args.campaignId, name: args.spec.name, ownerId: args.ownerId, finalStage: args.finalStage,
         launchedAt: args.launchedAt, endedAt: args.endedAt, generatedAt: new Date().toISOString(), goals,
         sends: {
-          audience: counts.audience, sent: counts.sent, skipped: { capped, quiet, ...otherSkips },
+          audience: counts.audience, sent: counts.sent, skipped: { capped, quiet, unsubscribed, no_consent: noConsent, ...otherSkips },
           deferredForQuietHours: counts.everDeferred, failed: counts.failed, notSent: counts.pending + counts.deferred,
         },
         attribution: { ...total, conversionRate: counts.sent === 0 ? null : total.conversions / counts.sent },

@@ -373,7 +373,7 @@ test('quiet hours defer a send (not drop it) and the ledger says so', async () =
     await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: {} });
     await stageIs(id, 'reported');
     const report = (await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body;
-    expect(report.sends).toMatchObject({ sent: 0, skipped: { capped: 0, quiet: 1 }, deferredForQuietHours: 1, notSent: 0 });
+    expect(report.sends).toEqual({ audience: 1, sent: 0, skipped: { capped: 0, quiet: 1, unsubscribed: 0, no_consent: 0 }, deferredForQuietHours: 1, failed: 0, notSent: 0 });
   } finally {
     await stack.api('PUT', '/policies/messaging', { token: owner.token, body: { frequencyCap: null, quietHours: null } });
   }
