@@ -13,9 +13,9 @@ import {
   type MessageTemplate,
   type SendCounts,
 } from '../workflows/campaign.rules.ts';
+import { SMTP_CONNECTIONS } from '../runtime/mailer.ts';
 import { durationToMs } from '../workflows/lib/time.ts';
 import { decideSends, deliverDecided, type CustomerEmailDeps, type CustomerEmailRequest, type CustomerFacts } from './customer-email.ts';
-import { textArray } from '../db/sql.ts';
 import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from './messaging-policy.ts';
 
 export interface SendPass {
@@ -48,6 +48,29 @@ export interface SendPassResult {
  * the others write their ledgers.
  */
 export const SEND_CONCURRENCY = 16;
+/**
+ * Sends claimed in the email ledger and talking to the mail server at once: one per pooled SMTP connection, so a
+ * claim's lease never runs while the message waits for a connection.
+ */
+const SMTP_SLOTS = SMTP_CONNECTIONS;
+
+/** At most `n` of the functions it is given run at once; the others wait their turn, in order. */
+function limiter(n: number): <T>(run: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (run) => {
+    // A finishing run hands its slot straight to the next in line, so a newcomer cannot slip in between.
+    if (active < n) active += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await run();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active -= 1;
+    }
+  };
+}
 const PAGE = 500;
 /** Recipients the messaging policy decides in one transaction, at most. */
 const DECIDE_BATCH = 32;
@@ -61,7 +84,7 @@ const GUARD_CHECK_MS = 1000;
 const GATE_CHECK_MS = 100;
 
 interface Row { id: number; seq: number; customer_id: string; variant: string | null }
-interface Ready { row: Row; req: CustomerEmailRequest; customer: CustomerFacts }
+interface Ready { row: Row; req: CustomerEmailRequest; customer: CustomerFacts; decidedAt: string }
 
 export async function ledgerCounts(orm: Orm, campaignId: string): Promise<SendCounts> {
   const conn = orm.em.getConnection();
@@ -117,16 +140,20 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   let failure: unknown = null;
   let nextSlot = Date.now();
   let lastGuardCheck = 0;
+  let guarding: Promise<void> | null = null;
   let leaseUntil = 0;
-  /** Sends the policy allowed, in ledger order, waiting for their turn; and those talking to the mail server. */
+  /** Sends the policy allowed, in ledger order, waiting for their turn; those talking to the mail server; and rows
+   * that left them unsettled (another attempt's lease, a failed send), which a later sweep or attempt takes. */
   const ready: Ready[] = [];
   const inflight = new Map<number, Promise<void>>();
+  const unsettled = new Set<number>();
   let decidedUpTo = Math.max(pass.fromSeq, resumed);
-  /** Every row at or before the cursor is settled (or waits for another attempt's lease). */
+  /** Every row at or before the cursor is settled. */
   const cursor = () => {
-    const open = [...inflight.keys(), ...ready.map((r) => r.row.seq)];
+    const open = [...inflight.keys(), ...ready.map((r) => r.row.seq), ...unsettled];
     return open.length ? Math.min(...open) - 1 : decidedUpTo;
   };
+  const smtp = limiter(SMTP_SLOTS);
 
   const settle = async (rows: { id: number; status: string; reason: string | null; until: string | null }[]) => {
     if (rows.length === 0) return;
@@ -155,13 +182,15 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   };
 
   /** The messaging policy decides a chunk of recipients in one transaction; skips and deferrals are settled at once. */
+  let decidedThisSweep = 0;
   const decideChunk = async (rows: Row[]) => {
     const reqs = rows.map(request);
     const decisions = await decideSends(orm, reqs, policy);
     const settled: Parameters<typeof settle>[0] = [];
     decisions.forEach((d, i) => {
       const row = rows[i]!;
-      if ('send' in d) return void ready.push({ row, req: reqs[i]!, customer: d.send });
+      unsettled.delete(row.seq);
+      if ('send' in d) return void ready.push({ row, req: reqs[i]!, customer: d.send, decidedAt: d.decidedAt });
       const o = d.outcome;
       if (o.status === 'deferred') settled.push({ id: row.id, status: 'deferred', reason: o.reason, until: o.until });
       else if (o.status === 'skipped') settled.push({ id: row.id, status: 'skipped', reason: o.reason, until: null });
@@ -171,23 +200,26 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
       }
     });
     await settle(settled);
+    decidedThisSweep += rows.length;
     decidedUpTo = Math.max(decidedUpTo, rows.at(-1)!.seq);
   };
 
   const deliver = async ({ row, req, customer }: Ready) => {
     try {
-      const outcome = await deliverDecided(deps, req, customer);
+      const outcome = await deliverDecided(deps, req, customer, smtp);
       sent += 1;
       // A fresh send marked the row with the email; a duplicate (sent by an earlier attempt) is marked here.
       if (outcome.status === 'duplicate') await settle([{ id: row.id, status: 'sent', reason: null, until: null }]);
     } catch (err) {
       if (err instanceof ApplicationFailure && err.type === 'LeaseHeld') {
         // A dead attempt's claim: the row stays pending and a later sweep of this pass takes it once the lease is out.
+        unsettled.add(row.seq);
         const remaining = err.nextRetryDelay ? durationToMs(err.nextRetryDelay) : CAMPAIGN_SEND_LEASE_SECONDS * 1000;
         leaseUntil = Math.max(leaseUntil, Date.now() + remaining);
       } else if (err instanceof ApplicationFailure && err.nonRetryable) {
         await settle([{ id: row.id, status: 'failed', reason: err.type === 'EmailRejected' ? 'rejected' : (err.type ?? 'failed'), until: null }]);
       } else {
+        unsettled.add(row.seq);
         failure ??= err;
       }
     }
@@ -208,36 +240,53 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
       gateReadAt = Date.now();
     }
     if (gate === 'running') return false;
-    stop = { outcome: 'stopped', detail: `the campaign is ${gate}`, guard: null };
+    stop ??= { outcome: 'stopped', detail: `the campaign is ${gate}`, guard: null };
     return true;
   };
   const halted = () => stop !== null || failure !== null || ctx.cancellationSignal.aborted;
+  /** Waits until `until`, but no longer than it takes to see the gate close or the pass cancelled. */
+  const napUntil = async (until: number) => {
+    while (Date.now() < until && !halted() && !(await gateClosed())) await sleep(Math.min(GATE_CHECK_MS, until - Date.now()));
+  };
+  /** The guard rules are checked beside the sends, once a second; a large ledger does not hold them up. */
+  const checkGuards = () => {
+    if (guarding || pass.guards.length === 0 || Date.now() - lastGuardCheck < GUARD_CHECK_MS) return;
+    lastGuardCheck = Date.now();
+    guarding = trippedGuard(orm, pass.campaignId, pass.guards)
+      .then((tripped) => { if (tripped) stop ??= { outcome: 'guard', detail: tripped.detail, guard: tripped.guard }; })
+      .catch((err: unknown) => { failure ??= err; })
+      .finally(() => { guarding = null; });
+  };
 
+  let refilling: Promise<void> | null = null;
   try {
     for (let sweep = 0; ; sweep++) {
       let from = sweep === 0 ? decidedUpTo : 0;
       let page: Row[] = [];
       let exhausted = false;
-      let refilling: Promise<void> | null = null;
+      decidedThisSweep = 0;
+      const fetchPage = async () => {
+        if (page.length > 0 || exhausted) return;
+        page = await conn.execute<Row[]>(
+          `select id, seq, customer_id, variant from campaign_recipients
+           where campaign_id = ? and phase = ? and seq > ?
+             and (status = 'pending' or (status = 'deferred' and deferred_until <= now()))
+           order by seq limit ${PAGE}`, [pass.campaignId, pass.phase, from]);
+        if (page.length === 0) exhausted = true;
+        else from = page.at(-1)!.seq;
+      };
       /** Decides the next chunk while earlier ones are being sent, so the mail server never waits for the policy. */
       const refill = async (room: number) => {
         try {
-          if (page.length === 0) {
-            page = await conn.execute<Row[]>(
-              `select id, seq, customer_id, variant from campaign_recipients
-               where campaign_id = ? and phase = ? and seq > ?
-                 and (status = 'pending' or (status = 'deferred' and deferred_until <= now()))
-               order by seq limit ${PAGE}`, [pass.campaignId, pass.phase, from]);
-            if (page.length === 0) { exhausted = true; return; }
-            from = page.at(-1)!.seq;
-          }
-          if (await gateClosed()) return;
+          await fetchPage();
+          if (exhausted || (await gateClosed())) return;
           await decideChunk(page.splice(0, Math.min(lookahead, room)));
         } catch (err) {
           failure ??= err;
         }
       };
       while (!halted()) {
+        checkGuards();
         // Sends in flight or waiting may still be skipped or fail: only they may use the budget's remaining room.
         const room = affordable - sent - inflight.size - ready.length;
         if (ready.length < lookahead && room > 0 && !refilling && !exhausted) {
@@ -245,19 +294,16 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
         }
         if (ready.length === 0) {
           if (refilling) { await refilling; continue; }
-          if (exhausted) break;
           if (inflight.size > 0) { await Promise.race(inflight.values()); continue; }
+          if (exhausted) break;
+          // No room left: the budget is spent, unless every recipient has been decided already.
+          await fetchPage();
+          if (exhausted) break;
           stop = { outcome: 'budget', detail: `the budget of ${pass.budget.total} ${pass.budget.currency} pays for ${affordable} sends; ${sent} were sent`, guard: null };
           break;
         }
         while (inflight.size >= SEND_CONCURRENCY) await Promise.race(inflight.values());
-        if (Date.now() - lastGuardCheck >= GUARD_CHECK_MS) {
-          lastGuardCheck = Date.now();
-          const tripped = await trippedGuard(orm, pass.campaignId, pass.guards);
-          if (tripped) { stop = { outcome: 'guard', detail: tripped.detail, guard: tripped.guard }; break; }
-        }
-        const wait = nextSlot - Date.now();
-        if (wait > 0) await sleep(wait);
+        await napUntil(nextSlot);
         nextSlot = Math.max(nextSlot, Date.now() - interval) + interval;
         if (halted() || (await gateClosed())) break;
         const item = ready.shift()!;
@@ -265,19 +311,33 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
       }
       await refilling;
       await Promise.allSettled(inflight.values());
-      if (halted() || leaseUntil === 0) break;
-      // Rows held by a dead attempt's lease: wait it out (heartbeating), then sweep the pass again.
-      const waitMs = leaseUntil - Date.now();
-      leaseUntil = 0;
-      if (waitMs > 0) await sleep(waitMs);
+      await guarding;
+      if (halted()) break;
+      if (leaseUntil > 0) {
+        // Rows held by a dead attempt's lease: wait it out (heartbeating), then sweep the pass again.
+        await napUntil(leaseUntil);
+        leaseUntil = 0;
+        if (halted()) break;
+        continue;
+      }
+      // Rows this sweep passed over: sweep again from the start while that still decides something.
+      const [left] = await conn.execute<{ n: number }[]>(
+        `select count(*)::int as n from campaign_recipients where campaign_id = ? and phase = ?
+           and (status = 'pending' or (status = 'deferred' and deferred_until <= now()))`, [pass.campaignId, pass.phase]);
+      if (left!.n === 0 || decidedThisSweep === 0) break;
     }
   } finally {
     clearInterval(ticker);
+    await refilling;
     await Promise.allSettled(inflight.values());
-    // Allowed but never started: give their places under the frequency cap back; the next pass decides them again.
+    await guarding;
+    // Allowed but never started: give their places under the frequency cap back (this attempt's own reservations
+    // only); the next pass decides them again.
     if (ready.length) {
-      await conn.execute(`delete from customer_messages where idempotency_key = any(?::text[]) and status = 'sending'`,
-        [textArray(ready.map((r) => r.req.idempotencyKey))]);
+      await conn.execute(
+        `delete from customer_messages m using jsonb_to_recordset(?::jsonb) as r(key text, at timestamptz)
+         where m.idempotency_key = r.key and m.status = 'sending' and m.decided_at = r.at`,
+        [JSON.stringify(ready.map((r) => ({ key: r.req.idempotencyKey, at: r.decidedAt })))]);
     }
   }
   if (failure) throw failure;

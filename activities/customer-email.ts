@@ -10,7 +10,7 @@ import { durationToMs } from '../workflows/lib/time.ts';
 import type { SendOutcome } from '../workflows/lifecycle.rules.ts';
 import type { MessageCategory } from '../workflows/lifecycle.types.ts';
 import { customerTemplates, type CustomerTemplateName } from './customer-templates.ts';
-import { deliverOnce, type EmailResult, type SqlUpdate } from './email.ts';
+import { deliverOnce, type EmailResult, type LedgerMail, type SqlUpdate } from './email.ts';
 import { decide, DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from './messaging-policy.ts';
 
 export interface CustomerEmailRequest {
@@ -51,7 +51,7 @@ export interface CustomerFacts {
 export const unsubscribeUrl = (publicUrl: string, token: string) => `${publicUrl}/unsubscribe/${token}`;
 
 /** A decision of the messaging policy: an outcome (deferred, skipped, or a duplicate of a send made before), or send. */
-export type Decided = { outcome: SendOutcome } | { send: CustomerFacts };
+export type Decided = { outcome: SendOutcome } | { send: CustomerFacts; decidedAt: string };
 
 /**
  * Decides a batch of sends under per-customer locks (two families mailing one customer at once cannot both take the
@@ -84,7 +84,8 @@ export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy
     const records: Record<string, unknown>[] = [];
     for (const req of reqs) {
       const customer = byKey.get(req.idempotencyKey);
-      if (!customer) throw ApplicationFailure.nonRetryable(`customer ${req.customerId} does not exist`, 'NotFound');
+      // A customer removed since (a frozen campaign audience, a late lifecycle step): nothing to send, nothing to record.
+      if (!customer) { decisions.push({ outcome: { status: 'skipped', reason: 'no_customer' } }); continue; }
       if (customer.prior_status === 'sent') { decisions.push({ outcome: { status: 'duplicate' } }); continue; }
       if (customer.prior_status === 'skipped') {
         decisions.push({ outcome: { status: 'skipped', reason: customer.prior_reason ?? 'skipped' } });
@@ -99,7 +100,7 @@ export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy
       const outcome: SendOutcome | null = decision.action === 'send' ? null
         : decision.action === 'defer' ? { status: 'deferred', until: decision.until.toISOString(), reason: decision.reason }
           : { status: 'skipped', reason: decision.reason };
-      decisions.push(outcome ? { outcome } : { send: customer });
+      decisions.push(outcome ? { outcome } : { send: customer, decidedAt: '' });
       records.push({
         idempotency_key: req.idempotencyKey, customer_id: req.customerId, workflow_id: req.workflowId,
         campaign_id: req.campaignId ?? null, category: req.category, template: req.template,
@@ -108,14 +109,17 @@ export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy
       });
     }
     if (records.length) {
-      await q(
+      // The reservation's time (the transaction's) tells a caller's own reservations from a later attempt's.
+      const [stamp] = await q<{ at: string }[]>(
         `insert into customer_messages (idempotency_key, customer_id, workflow_id, campaign_id, category, template, status,
            reason, deferred_until, decided_at)
          select r.*, now() from jsonb_to_recordset(?::jsonb) as r(idempotency_key text, customer_id uuid, workflow_id text,
            campaign_id text, category text, template text, status text, reason text, deferred_until timestamptz)
          on conflict (idempotency_key) do update set status = excluded.status, reason = excluded.reason,
-           deferred_until = excluded.deferred_until, decided_at = excluded.decided_at`,
+           deferred_until = excluded.deferred_until, decided_at = excluded.decided_at
+         returning decided_at::text as at`,
         [JSON.stringify(records)]);
+      for (const d of decisions) if ('send' in d) d.decidedAt = stamp!.at;
     }
     return decisions;
   });
@@ -125,7 +129,9 @@ export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy
  * Sends a mail the policy decided to send, through the email ledger; the customer-messages row (and the caller's
  * `onSent` updates) are marked sent in the statement that marks the email sent.
  */
-export async function deliverDecided(deps: CustomerEmailDeps, req: CustomerEmailRequest, customer: CustomerFacts): Promise<SendOutcome> {
+export async function deliverDecided(
+  deps: CustomerEmailDeps, req: CustomerEmailRequest, customer: CustomerFacts, around?: LedgerMail['around'],
+): Promise<SendOutcome> {
   const { orm } = deps;
   const marketing = req.category === 'marketing';
   const link = marketing ? unsubscribeUrl(deps.publicUrl, customer.unsubscribe_token) : null;
@@ -138,6 +144,7 @@ export async function deliverDecided(deps: CustomerEmailDeps, req: CustomerEmail
     result = await deliverOnce(deps, {
       idempotencyKey: req.idempotencyKey, workflowId: req.workflowId, template: req.template, recipients: [customer.email], mail,
       ...(req.leaseSeconds ? { leaseSeconds: req.leaseSeconds } : {}),
+      ...(around ? { around } : {}),
       onSent: [
         { sql: `update customer_messages set status = 'sent', sent_at = now() where idempotency_key = ?`, params: [req.idempotencyKey] },
         ...(req.onSent ?? []),

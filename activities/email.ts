@@ -57,6 +57,8 @@ export interface LedgerMail {
   leaseSeconds?: number;
   /** Updates of the callers' ledgers, run in the statement that marks the mail sent. */
   onSent?: SqlUpdate[];
+  /** Runs the claim and the transfer (not the final write): a caller may limit how many hold a lease at once. */
+  around?: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
 /** One UPDATE (or INSERT) statement with its parameters. */
@@ -82,45 +84,51 @@ export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' |
       [key, messageId, m.workflowId, m.template, mail.subject]);
     return { status: 'skipped', messageId, recipients: [] };
   }
-  // One statement records the key and claims it: a new key, or a pending one, or one whose sender's lease ran out.
-  const claimed = await conn.execute<{ id: number }[]>(
-    `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, lease_until,
-       attempts, created_at)
-     values (?, ?, ?, ?, ?, ?, 'sending', now() + ? * interval '1 second', 1, now())
-     on conflict (idempotency_key) do update set status = 'sending', lease_until = excluded.lease_until,
-       attempts = email_outbox.attempts + 1
-     where email_outbox.status = 'pending' or (email_outbox.status = 'sending' and email_outbox.lease_until < now())
-     returning id`,
-    [key, messageId, m.workflowId, m.template, textArray(recipients), mail.subject, m.leaseSeconds ?? LEASE_SECONDS]);
-  if (claimed.length === 0) {
-    const [row] = await conn.execute<{ status: string; recipients: string[]; lease_seconds: number | null }[]>(
-      `select status, recipients, extract(epoch from lease_until - now())::float8 as lease_seconds
-       from email_outbox where idempotency_key = ?`, [key]);
-    if (row?.status === 'sent') return { status: 'duplicate', messageId, recipients: row.recipients };
-    if (row?.status === 'skipped') return { status: 'skipped', messageId, recipients: [] };
-    if (row?.status === 'failed') throw ApplicationFailure.nonRetryable(`the mail server refused ${key} earlier`, 'EmailRejected');
-    throw leaseHeld(`email ${key}`, row?.lease_seconds);
-  }
+  /** Claims the key and transfers the mail; answers the earlier outcome when another attempt settled it. */
+  const transfer = async (): Promise<EmailResult | null> => {
+    // One statement records the key and claims it: a new key, or a pending one, or one whose sender's lease ran out.
+    const claimed = await conn.execute<{ id: number }[]>(
+      `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, lease_until,
+         attempts, created_at)
+       values (?, ?, ?, ?, ?, ?, 'sending', now() + ? * interval '1 second', 1, now())
+       on conflict (idempotency_key) do update set status = 'sending', lease_until = excluded.lease_until,
+         attempts = email_outbox.attempts + 1
+       where email_outbox.status = 'pending' or (email_outbox.status = 'sending' and email_outbox.lease_until < now())
+       returning id`,
+      [key, messageId, m.workflowId, m.template, textArray(recipients), mail.subject, m.leaseSeconds ?? LEASE_SECONDS]);
+    if (claimed.length === 0) {
+      const [row] = await conn.execute<{ status: string; recipients: string[]; lease_seconds: number | null }[]>(
+        `select status, recipients, extract(epoch from lease_until - now())::float8 as lease_seconds
+         from email_outbox where idempotency_key = ?`, [key]);
+      if (row?.status === 'sent') return { status: 'duplicate', messageId, recipients: row.recipients };
+      if (row?.status === 'skipped') return { status: 'skipped', messageId, recipients: [] };
+      if (row?.status === 'failed') throw ApplicationFailure.nonRetryable(`the mail server refused ${key} earlier`, 'EmailRejected');
+      throw leaseHeld(`email ${key}`, row?.lease_seconds);
+    }
 
-  try {
-    await mailer.sendMail({
-      from,
-      to: recipients,
-      subject: mail.subject,
-      text: mail.text,
-      html: mail.html,
-      messageId,
-      headers: { ...m.headers, 'X-Opsflow-Idempotency-Key': key },
-    });
-  } catch (err) {
-    const error = err as Error & { responseCode?: number };
-    const permanent = typeof error.responseCode === 'number' && error.responseCode >= 500;
-    await conn.execute(
-      `update email_outbox set status = ?, lease_until = null, last_error = ? where idempotency_key = ?`,
-      [permanent ? 'failed' : 'pending', error.message, key]);
-    if (permanent) throw ApplicationFailure.nonRetryable(`mail server refused ${key}: ${error.message}`, 'EmailRejected');
-    throw err;
-  }
+    try {
+      await mailer.sendMail({
+        from,
+        to: recipients,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        messageId,
+        headers: { ...m.headers, 'X-Opsflow-Idempotency-Key': key },
+      });
+    } catch (err) {
+      const error = err as Error & { responseCode?: number };
+      const permanent = typeof error.responseCode === 'number' && error.responseCode >= 500;
+      await conn.execute(
+        `update email_outbox set status = ?, lease_until = null, last_error = ? where idempotency_key = ?`,
+        [permanent ? 'failed' : 'pending', error.message, key]);
+      if (permanent) throw ApplicationFailure.nonRetryable(`mail server refused ${key}: ${error.message}`, 'EmailRejected');
+      throw err;
+    }
+    return null;
+  };
+  const settled = await (m.around ? m.around(transfer) : transfer());
+  if (settled) return settled;
   // The callers' own ledgers are marked in the same statement: all agree the mail was sent, or none does.
   const also = m.onSent ?? [];
   await conn.execute(

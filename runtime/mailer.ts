@@ -5,8 +5,10 @@ import nodemailer, { type Transporter } from 'nodemailer';
  * handshake each). Timeouts keep one send well inside the send profile's one-minute start-to-close timeout (nodemailer's
  * own default socket timeout is ten minutes), so an attempt Temporal has given up on is not still talking to the server.
  */
+export const SMTP_CONNECTIONS = 8;
+
 export function createMailer(smtpUrl: string): Transporter {
   return nodemailer.createTransport({
-    url: smtpUrl, pool: true, maxConnections: 5, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000,
+    url: smtpUrl, pool: true, maxConnections: SMTP_CONNECTIONS, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000,
   });
 }

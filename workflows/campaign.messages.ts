@@ -4,8 +4,11 @@ import type { CampaignSpec, CampaignState } from './campaign.rules.ts';
 import type { Actor } from './lib/actors.ts';
 
 export interface CampaignActionArgs { actor: Actor; reason?: string }
-/** The whole spec while in draft or pending approval; only `schedule` once approved. */
-export interface EditCampaignArgs { actor: Actor; spec: CampaignSpec }
+/**
+ * The whole spec while in draft or pending approval; only `schedule` once approved. `revision`: the one the change
+ * was made on; a campaign changed since refuses it (409).
+ */
+export interface EditCampaignArgs { actor: Actor; spec: CampaignSpec; revision?: number }
 
 export const submitCampaign = defineUpdate<CampaignState, [CampaignActionArgs]>('submitCampaign');
 export const editCampaign = defineUpdate<CampaignState, [EditCampaignArgs]>('editCampaign');

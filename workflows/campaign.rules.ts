@@ -21,7 +21,8 @@ export const WINNING_METRICS = ['conversions', 'clicks'] as const;
 export type WinningMetric = (typeof WINNING_METRICS)[number];
 export const GUARD_METRICS = ['unsubscribe_rate', 'failure_rate'] as const;
 export type GuardMetric = (typeof GUARD_METRICS)[number];
-export const PAUSE_REASONS = ['manual', 'budget', 'guard'] as const;
+/** error: a send pass failed for good (the owner is emailed; resume tries again). */
+export const PAUSE_REASONS = ['manual', 'budget', 'guard', 'error'] as const;
 export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 /** Customer fields a subject or body may name as {{field}} or {{field|fallback}}. */
@@ -111,12 +112,13 @@ export interface CampaignInput {
   draft?: boolean;
   /** How long an approval task waits before it escalates ('24h'). */
   approvalSla?: string;
-  /** How long a pause waits for sends already talking to the mail server to finish ('15s'). */
+  /** How long a pause waits for sends already talking to the mail server to finish ('5s'). */
   pauseDrain?: string;
 }
 
 export const DEFAULT_APPROVAL_SLA = '24h';
-export const DEFAULT_PAUSE_DRAIN = '15s';
+/** Shorter than the API's deadline for Temporal calls, so a pause is answered, not timed out. */
+export const DEFAULT_PAUSE_DRAIN = '5s';
 
 /** Above `secondApprovalAbove[currency]` an admin approves too; a currency the policy does not name always needs both. */
 export interface CampaignApprovalPolicy {

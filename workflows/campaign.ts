@@ -1,6 +1,8 @@
 // Campaign lifecycle: budget approval, scheduled launch, paced exactly-once sends to a frozen audience, pause and
 // resume, the budget cap and guard rules, an A/B test, and the retrospective.
 import {
+  ActivityCancellationType,
+  ActivityFailure,
   allHandlersFinished,
   CancellationScope,
   condition,
@@ -53,10 +55,12 @@ const { saveCampaign, loadCampaignApprovalPolicy, variantResults, assignWinner, 
   proxyActivities<Activities>(profiles.db);
 const { freezeAudience, buildCampaignReport } = proxyActivities<Activities>(profiles.batch);
 /** A send pass runs for as long as its audience takes; the heartbeat says within seconds when its worker died. */
+// A cancelled pass is waited for until it has stopped, so nothing is sent behind the workflow's back.
 const { sendCampaignPass } = proxyActivities<Activities>({
   startToCloseTimeout: '7d',
   heartbeatTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 export interface CampaignResult {
@@ -110,7 +114,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     if (written.version > gate.version) gate = written;
   };
   /** A closed stage is never left (an end or a cancel racing the main loop wins), except ended for reported. */
-  const moveTo = async (stage: CampaignStage, actor: Actor | null, reason?: string) => {
+  const moveTo = async (stage: CampaignStage, actor: Pick<Actor, 'id'> | null, reason?: string) => {
     if (closed() && !(state.stage === 'ended' && stage === 'reported')) return;
     const from = state.stage;
     state.stage = stage;
@@ -164,8 +168,11 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     await audit(whole ? 'campaign.edited' : 'campaign.rescheduled', entity, { revision: state.revision, schedule: spec.schedule }, actor);
     return view();
   }, {
-    validator: ({ spec, actor }) => {
+    validator: ({ spec, actor, revision }) => {
       requireOwner(actor);
+      if (revision !== undefined && revision !== state.revision) {
+        throw conflict(`the campaign was changed since revision ${revision} (it is at ${state.revision}); read it again`);
+      }
       if (EDITABLE.includes(state.stage)) return;
       if (state.stage !== 'scheduled' || state.launchedAt) {
         throw conflict(`a ${state.launchedAt ? 'launched' : state.stage} campaign cannot be changed`);
@@ -300,7 +307,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     if (rejection) {
       state.rejection = { operatorId: rejection.decidedBy!, comment: rejection.comment, at: rejection.decidedAt! };
       roundTasks = [];
-      await moveTo('draft', null, `rejected: ${rejection.comment ?? 'no comment'}`);
+      await moveTo('draft', { id: rejection.decidedBy! }, `rejected: ${rejection.comment ?? 'no comment'}`);
       await notify(`rejected:r${state.revision}`, owner, 'campaignRejected', {
         campaignId: state.campaignId, name: state.spec.name, comment: rejection.comment ?? '',
       });
@@ -309,8 +316,11 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     break;
   }
 
-  // Scheduled launch: a durable timer the creator may move until it fires.
-  await moveTo('scheduled', null);
+  // Scheduled launch: a durable timer the creator may move until it fires. The last approval scheduled it.
+  const approvals = [...view().approvals].sort((a, b) => a.at.localeCompare(b.at));
+  const lastApproval = approvals.at(-1);
+  await moveTo('scheduled', lastApproval ? { id: lastApproval.operatorId } : null,
+    `approved by ${approvals.map((a) => `${a.operatorId} (${a.role})`).join(', ')}`);
   while (!closed()) {
     scheduleMoved = false;
     const waitMs = msUntil(state.spec.schedule.startAt, Date.now());
@@ -367,7 +377,14 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
           });
         });
       } catch (err) {
-        if (!isCancellation(err)) throw err;
+        if (!isCancellation(err) && !(err instanceof ActivityFailure)) throw err;
+        if (err instanceof ActivityFailure && !isCancellation(err) && state.stage === 'running') {
+          // Failed for good (retries are unlimited, so only a non-retryable failure gets here): the owner decides.
+          pauses += 1;
+          const detail = `sending failed: ${err.cause?.message ?? err.message}`;
+          await pause('error', detail, null);
+          await notify(`paused:${pauses}`, owner, 'campaignPaused', { campaignId: state.campaignId, name: state.spec.name, reason: 'error', detail });
+        }
       } finally {
         sending = false;
         sendScope = null;

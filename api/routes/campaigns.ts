@@ -127,11 +127,13 @@ function toSpec(s: SpecIn): CampaignSpec {
   };
 }
 
-/** Checks only the present can make: the end must be ahead. */
-function checkTimes(spec: CampaignSpec): void {
-  if (Date.parse(spec.schedule.endAt) <= Date.now()) {
-    throw unprocessable('the campaign would end before it starts', [{ field: 'schedule.endAt', message: 'must be in the future' }]);
-  }
+/** What the schema alone cannot check: the end must be ahead, and the budget must pay for a send. */
+function checkSpec(spec: CampaignSpec): void {
+  const fields = [
+    ...(Date.parse(spec.schedule.endAt) <= Date.now() ? [{ field: 'schedule.endAt', message: 'must be in the future' }] : []),
+    ...(spec.budget.costPerSend > spec.budget.total ? [{ field: 'budget.costPerSend', message: 'must not exceed budget.total: the budget would not pay for one send' }] : []),
+  ];
+  if (fields.length) throw unprocessable('the campaign could not run', fields);
 }
 
 const campaignListItem = z.object({
@@ -215,7 +217,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, temporalDeadlineMs, 
   }, async ({ body, actor }) => {
     const { draft, ...rest } = body;
     const spec = toSpec(rest);
-    checkTimes(spec);
+    checkSpec(spec);
     const audienceNow = await countAudience(orm, spec.audience);
     const id = randomUUID();
     const workflowId = campaignWorkflowId(id);
@@ -313,24 +315,29 @@ export function campaignsRouter({ orm, temporal, taskQueue, temporalDeadlineMs, 
     method: 'patch', path: '/campaigns/:id', tag,
     summary: 'Change a draft or a campaign pending approval (approvals given so far are cleared); once approved, only its schedule, until launch',
     access: MANAGERS, params: idParams,
-    body: z.object(Object.fromEntries(Object.entries(specFields).map(([k, v]) => [k, (v as z.ZodType).optional()]))).strict()
-      .refine((b) => Object.keys(b).length > 0, 'change at least one field'),
+    body: z.object({
+      ...Object.fromEntries(Object.entries(specFields).map(([k, v]) => [k, (v as z.ZodType).optional()])),
+      revision: z.int().min(1).optional().describe('the revision the change is based on (GET /campaigns/:id); 409 when it has changed since'),
+    }).strict(),
     response: campaignOut, errors: [400, 401, 403, 404, 409, 422, 503, 504],
   }, async ({ params, actor, req }) => {
     const row = await find(params.id);
     requireOwner(row, actor);
     if (isClosed(row.stage)) throw conflict(`the campaign is already ${row.stage}`);
+    const { revision, ...patch } = req.body as Record<string, unknown>;
+    if (Object.keys(patch).length === 0) throw badRequest('nothing to change', [{ field: 'body', message: 'change at least one field of the campaign' }]);
     const current = await deadline(() => handle(row).query(getCampaign));
     // Only the fields the caller sent replace the current ones; the whole result is validated again.
-    const patch = req.body as Record<string, unknown>;
     const merged: Record<string, unknown> = { ...current.spec, ...patch };
     if (patch.abTest) merged.message = null;
     if (patch.message) merged.abTest = null;
     const parsed = specIn.safeParse(merged);
     if (!parsed.success) throw badRequest('the changed campaign is invalid', zodFields(parsed.error));
     const spec = toSpec(parsed.data);
-    checkTimes(spec);
-    return present(row, await deadline(() => handle(row).executeUpdate(editCampaign, { args: [{ spec, actor }] })));
+    checkSpec(spec);
+    // The revision read here (or the caller's) guards against a concurrent change between the read and the update.
+    const base = typeof revision === 'number' ? revision : current.revision;
+    return present(row, await deadline(() => handle(row).executeUpdate(editCampaign, { args: [{ spec, actor, revision: base }] })));
   });
 
   const action = (name: string, summary: string, update: typeof submitCampaign, ownerOnly: boolean) => defineRoute(router, registry, {

@@ -81,7 +81,7 @@ test('SIGKILL mid-send: a new worker finishes the campaign and every recipient g
   const live = await eventually(async () => {
     const body = (await stack.api('GET', `/campaigns/${id}`)).body;
     return body.counts.sent === 300 && body.counts.pending === 0 && body;
-  }, 'the ledger complete', 30_000);
+  }, 'the ledger complete', 120_000); // a send the dead worker had claimed waits out its one-minute lease
   expect(live.stage).toBe('running');
   await new Promise((r) => setTimeout(r, 1000));
 

@@ -91,6 +91,7 @@ test('bad input answers 4xx naming the field and starts nothing', async () => {
     [spec(tag, { message: { subject: 'Hi {{nickname}}', body: 'x' } }), 400, 'message.subject'],
     [spec(tag, { schedule: { startAt: iso(-2 * hour), endAt: iso(-hour) } }), 422, 'schedule.endAt'],
     [spec(tag, { audience: {} }), 400, 'audience'],
+    [spec(tag, { budget: { total: 1, currency: 'USD', costPerSend: 2 } }), 422, 'budget.costPerSend'],
     [{ ...spec(tag), abTest: { variants: [{ name: 'a', subject: 's', body: 'b' }], testShare: 0.2, testDuration: '1h', winningMetric: 'clicks' } }, 400, 'message'],
   ];
   for (const [body, status, field] of cases) {
@@ -127,6 +128,9 @@ test('approval: no self-approval, edits clear approvals, an admin approves above
   expect(edited.body.approvals).toEqual([]);
   await eventually(async () => (await get(id)).requiredRoles.length === 1, 'a new round with one approval');
   expect((await get(id)).approvals).toEqual([]);
+  const stale = await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: { name: 'Renamed', revision: 1 } });
+  expect(stale.status).toBe(409);
+  expect((await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: {} })).status).toBe(400);
   const badEdit = await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: { message: { subject: '{{bogus}}', body: 'x' } } });
   expect(badEdit.status).toBe(400);
   expect(badEdit.body.error.fields[0].field).toBe('message.subject');
@@ -228,7 +232,7 @@ test('sends once to each recipient, pause stops at once, resume continues, the r
     ['gmv', 69.75, true], ['conversion_rate', 3 / 38, true], ['new_users', 2, false],
   ]);
   expect(report.timeline.map((t: { to: string; actorId: string | null }) => [t.to, t.actorId])).toEqual([
-    ['pending_approval', owner.id], ['scheduled', null], ['running', null], ['paused', approver.id], ['running', owner.id],
+    ['pending_approval', owner.id], ['scheduled', approver.id], ['running', null], ['paused', approver.id], ['running', owner.id],
     ['ended', owner.id],
   ]);
   const reportMail = await stack.mail.waitFor((m) => m.subject.includes('Retrospective') && m.subject.includes(tag));
