@@ -271,6 +271,21 @@ test('the budget cap pauses the campaign before it is exceeded and emails the ow
   expect((await stack.api('GET', `/campaigns/${id}/recipients?status=pending`, { token: analyst.token })).body.total).toBe(7);
 });
 
+test('a budget that pays exactly for the audience sends to everyone and does not pause', async () => {
+  const tag = `exact-${run}`;
+  const people = await customers(tag, 4);
+  const id = await create(spec(tag, { budget: { total: 2, currency: 'USD', costPerSend: 0.5 } }));
+  await decide(id, 'ops_manager', approver);
+  await eventually(async () => (await get(id)).counts.sent === 4 && true, 'all four sent');
+  await new Promise((r) => setTimeout(r, 500));
+  const live = await get(id);
+  expect(live).toMatchObject({ stage: 'running', pause: null, counts: { sent: 4, pending: 0, spend: 2 } });
+  expect(mailTo(people)).toHaveLength(4);
+  expect(stack.mail.messages().filter((m) => m.subject.includes('paused itself') && m.subject.includes(tag))).toEqual([]);
+  await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: {} });
+  await stageIs(id, 'reported');
+});
+
 test('a guard rule pauses the campaign when unsubscribes run high', async () => {
   const tag = `guard-${run}`;
   const people = await customers(tag, 30);
