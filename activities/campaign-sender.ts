@@ -246,7 +246,11 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   const halted = () => stop !== null || failure !== null || ctx.cancellationSignal.aborted;
   /** Waits until `until`, but no longer than it takes to see the gate close or the pass cancelled. */
   const napUntil = async (until: number) => {
-    while (Date.now() < until && !halted() && !(await gateClosed())) await sleep(Math.min(GATE_CHECK_MS, until - Date.now()));
+    for (;;) {
+      const left = until - Date.now();
+      if (left <= 0 || halted() || (await gateClosed())) return;
+      await sleep(Math.min(GATE_CHECK_MS, left));
+    }
   };
   /** The guard rules are checked beside the sends, once a second; a large ledger does not hold them up. */
   const checkGuards = () => {
