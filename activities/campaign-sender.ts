@@ -9,6 +9,8 @@ import {
   affordableSends,
   cents,
   type Budget,
+  type ArmedGuard,
+  type GuardFigures,
   type GuardRule,
   type MessageTemplate,
   type SendCounts,
@@ -25,7 +27,7 @@ export interface SendPass {
   /** Subject and body by variant name. */
   messages: Record<string, MessageTemplate>;
   budget: Budget;
-  guards: GuardRule[];
+  guards: ArmedGuard[];
   /** Messages per second. */
   sendRate: number;
   /** Resume after this position of the ledger (the cursor a stopped pass returned). */
@@ -36,7 +38,8 @@ export interface SendPassResult {
   outcome: 'done' | 'stopped' | 'budget' | 'guard';
   /** Why it stopped, for budget and guard. */
   detail: string | null;
-  guard: GuardRule | null;
+  /** The guard that fired, with its figures then (the baseline it watches from if the campaign is resumed). */
+  guard: { rule: GuardRule; figures: GuardFigures } | null;
   cursor: number;
   counts: SendCounts;
   /** The earliest time a recipient deferred by quiet hours may be mailed, or null. */
@@ -104,8 +107,8 @@ export async function ledgerCounts(orm: Orm, campaignId: string): Promise<SendCo
   };
 }
 
-/** The first guard whose rate is over its limit, with the figures. */
-async function trippedGuard(orm: Orm, campaignId: string, guards: GuardRule[]): Promise<{ guard: GuardRule; detail: string } | null> {
+/** The first guard whose rate (since its baseline) is over its limit, with the detail and the figures now. */
+async function trippedGuard(orm: Orm, campaignId: string, guards: ArmedGuard[]): Promise<{ guard: ArmedGuard; detail: string; figures: GuardFigures } | null> {
   if (guards.length === 0) return null;
   const [f] = await orm.em.getConnection().execute<{ sent: number; unsubscribed: number; failed: number }[]>(
     `select count(*) filter (where r.status = 'sent')::int as sent,
@@ -113,11 +116,16 @@ async function trippedGuard(orm: Orm, campaignId: string, guards: GuardRule[]): 
        count(*) filter (where r.status = 'failed')::int as failed
      from campaign_recipients r join customers c on c.id = r.customer_id where r.campaign_id = ?`, [campaignId]);
   for (const guard of guards) {
-    const [hits, base] = guard.metric === 'unsubscribe_rate' ? [f!.unsubscribed, f!.sent] : [f!.failed, f!.sent + f!.failed];
-    if (f!.sent < guard.minSends || base === 0) continue;
+    const figures: GuardFigures = guard.metric === 'unsubscribe_rate'
+      ? { hits: f!.unsubscribed, base: f!.sent, sent: f!.sent }
+      : { hits: f!.failed, base: f!.sent + f!.failed, sent: f!.sent };
+    const b = guard.baseline ?? { hits: 0, base: 0, sent: 0 };
+    const [hits, base, sent] = [figures.hits - b.hits, figures.base - b.base, figures.sent - b.sent];
+    if (sent < guard.minSends || base <= 0) continue;
     const rate = hits / base;
     if (rate > guard.above) {
-      return { guard, detail: `${guard.metric} ${(rate * 100).toFixed(2)}% (${hits} of ${base}) is above ${(guard.above * 100).toFixed(2)}% after ${f!.sent} sends` };
+      const since = guard.baseline ? ' since it last fired' : '';
+      return { guard, figures, detail: `${guard.metric} ${(rate * 100).toFixed(2)}% (${hits} of ${base}) is above ${(guard.above * 100).toFixed(2)}% after ${sent} sends${since}` };
     }
   }
   return null;
@@ -136,7 +144,7 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   const lookahead = Math.max(1, Math.min(DECIDE_BATCH, Math.ceil(pass.sendRate / 2)));
 
   let sent = (await ledgerCounts(orm, pass.campaignId)).sent;
-  let stop: { outcome: SendPassResult['outcome']; detail: string | null; guard: GuardRule | null } | null = null;
+  let stop: { outcome: SendPassResult['outcome']; detail: string | null; guard: SendPassResult['guard'] } | null = null;
   let failure: unknown = null;
   let nextSlot = Date.now();
   let lastGuardCheck = 0;
@@ -257,7 +265,11 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
     if (guarding || pass.guards.length === 0 || Date.now() - lastGuardCheck < GUARD_CHECK_MS) return;
     lastGuardCheck = Date.now();
     guarding = trippedGuard(orm, pass.campaignId, pass.guards)
-      .then((tripped) => { if (tripped) stop ??= { outcome: 'guard', detail: tripped.detail, guard: tripped.guard }; })
+      .then((tripped) => {
+        if (!tripped) return;
+        const { baseline: _, ...rule } = tripped.guard;
+        stop ??= { outcome: 'guard', detail: tripped.detail, guard: { rule, figures: tripped.figures } };
+      })
       .catch((err: unknown) => { failure ??= err; })
       .finally(() => { guarding = null; });
   };

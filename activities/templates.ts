@@ -86,7 +86,7 @@ export const templates = {
       `The campaign "${d.name}" stopped sending and is paused.`,
       `Why: ${d.detail}`,
       d.reason === 'budget' ? 'Its budget cannot pay for another send. End it to get its retrospective, or cancel it.'
-        : d.reason === 'guard' ? 'Look into it, then resume it (the guard that fired is acknowledged and will not fire again) or end it.'
+        : d.reason === 'guard' ? 'Look into it, then resume it (the guard then watches only the sends after this pause) or end it.'
           : 'Resume it to try again once the cause is fixed, or end it.',
       `${ctx.publicUrl}/campaigns/${d.campaignId}`,
     ],

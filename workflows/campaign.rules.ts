@@ -89,6 +89,14 @@ export interface GuardRule {
 
 export const DEFAULT_GUARDS: GuardRule[] = [{ metric: 'unsubscribe_rate', above: 0.02, minSends: 200 }];
 
+/** A guard's figures: hits (unsubscribes or failures) out of base (sends, or sends and failures), after `sent` sends. */
+export interface GuardFigures { hits: number; base: number; sent: number }
+
+/** A guard as a send pass checks it: once it has fired, only what came after counts (its baseline). */
+export interface ArmedGuard extends GuardRule {
+  baseline?: GuardFigures;
+}
+
 /** What the creator sets and may edit before approval. */
 export interface CampaignSpec {
   name: string;

@@ -38,6 +38,7 @@ import {
   type CampaignInput,
   type CampaignStage,
   type CampaignState,
+  type GuardFigures,
   type GuardMetric,
   type PauseReason,
   type SendCounts,
@@ -97,7 +98,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   let sending = false;
   let sendScope: CancellationScope | null = null;
   let pauses = 0;
-  const trippedGuards: GuardMetric[] = [];
+  /** Guards that fired, with their figures then: after a resume they watch only what comes after. */
+  const guardBaselines: Partial<Record<GuardMetric, GuardFigures>> = {};
 
   const now = () => new Date(Date.now()).toISOString();
   const closed = () => isClosed(state.stage);
@@ -372,7 +374,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
           sendScope = CancellationScope.current();
           return sendCampaignPass({
             campaignId: state.campaignId, workflowId: workflowInfo().workflowId, phase, messages: messagesOf(state.spec),
-            budget: state.spec.budget, guards: state.spec.guards.filter((g) => !trippedGuards.includes(g.metric)),
+            budget: state.spec.budget,
+            guards: state.spec.guards.map((g) => ({ ...g, ...(guardBaselines[g.metric] ? { baseline: guardBaselines[g.metric] } : {}) })),
             sendRate: state.spec.sendRate, fromSeq: cursor,
           });
         });
@@ -394,7 +397,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       cursor = result.cursor;
       if (result.outcome === 'budget' || result.outcome === 'guard') {
         if (state.stage !== 'running') continue;
-        if (result.guard) trippedGuards.push(result.guard.metric);
+        if (result.guard) guardBaselines[result.guard.rule.metric] = result.guard.figures;
         pauses += 1;
         await pause(result.outcome, result.detail, null);
         await notify(`paused:${pauses}`, owner, 'campaignPaused', {

@@ -286,30 +286,42 @@ test('a budget that pays exactly for the audience sends to everyone and does not
   await stageIs(id, 'reported');
 });
 
-test('a guard rule pauses the campaign when unsubscribes run high', async () => {
+test('a guard rule pauses the campaign when unsubscribes run high, and after a resume watches what comes after', async () => {
   const tag = `guard-${run}`;
-  const people = await customers(tag, 30);
+  const people = await customers(tag, 40);
   const id = await create(spec(tag, { sendRate: 5, guards: [{ metric: 'unsubscribe_rate', above: 0.1, minSends: 5 }] }));
   await decide(id, 'ops_manager', approver);
+  /** Recipients unsubscribe through the one-click link in their email. */
+  const unsubscribe = async (mails: CaughtMessage[]) => {
+    for (const mail of mails) {
+      const token = /<([^>]+)>/.exec(mail.headers['list-unsubscribe']!)![1]!.split('/').at(-1)!;
+      const res = await fetch(`${stack.baseUrl}/unsubscribe/${token}`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click',
+      });
+      expect(res.status).toBeLessThan(300);
+    }
+  };
   await eventually(async () => mailTo(people).length >= 6 && true, 'six sends');
-  // Two of the first recipients unsubscribe through the link in their email.
-  for (const mail of mailTo(people).slice(0, 2)) {
-    const link = /<([^>]+)>/.exec(mail.headers['list-unsubscribe']!)![1]!;
-    const token = link.split('/').at(-1)!;
-    const res = await fetch(`${stack.baseUrl}/unsubscribe/${token}`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click',
-    });
-    expect(res.status).toBeLessThan(300);
-  }
+  await unsubscribe(mailTo(people).slice(0, 2));
   await stageIs(id, 'paused');
   const live = await get(id);
   expect(live.pause.reason).toBe('guard');
-  expect(live.pause.detail).toMatch(/unsubscribe_rate/);
-  expect(live.counts.sent).toBeLessThan(30);
+  expect(live.pause.detail).toMatch(/^unsubscribe_rate .* after \d+ sends$/);
+  expect(live.counts.sent).toBeLessThan(40);
   await stack.mail.waitFor((m) => m.subject.includes('paused itself') && m.subject.includes(tag));
-  // Resuming acknowledges the guard: the rest is sent.
+
+  // Resumed, the guard counts only what comes after it fired: the two earlier unsubscribes no longer trip it...
+  const atResume = mailTo(people).length;
   expect((await stack.api('POST', `/campaigns/${id}/resume`, { token: owner.token, body: {} })).status).toBe(200);
-  await eventually(async () => (await get(id)).counts.sent === 30 && true, 'the rest sent', 30_000);
+  await eventually(async () => mailTo(people).length >= atResume + 6 && true, 'six more sends');
+  expect((await get(id)).stage).toBe('running');
+  // ...but two new ones among the sends since do.
+  await unsubscribe(mailTo(people).slice(atResume, atResume + 2));
+  await stageIs(id, 'paused');
+  expect((await get(id)).pause.detail).toMatch(/since it last fired$/);
+  expect((await stack.api('POST', `/campaigns/${id}/resume`, { token: owner.token, body: {} })).status).toBe(200);
+  await eventually(async () => (await get(id)).counts.sent === 40 && true, 'the rest sent', 30_000);
+  expect(new Set(mailTo(people).map((m) => m.to[0])).size).toBe(40);
   await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: {} });
   await stageIs(id, 'reported');
 });
