@@ -20,6 +20,7 @@ import { customersRouter } from './routes/customers.ts';
 import { eventsRouter } from './routes/events.ts';
 import { healthRouter } from './routes/health.ts';
 import { kpisRouter } from './routes/kpis.ts';
+import { metricsRouter } from './routes/metrics.ts';
 import { operatorsRouter } from './routes/operators.ts';
 import { policiesRouter } from './routes/policies.ts';
 import { segmentsRouter } from './routes/segments.ts';
@@ -43,7 +44,7 @@ export interface ApiDeps extends AppOptions {
 
 const ROUTERS = [
   healthRouter, operatorsRouter, channelsRouter, tasksRouter, contentRouter, customersRouter, eventsRouter, policiesRouter,
-  unsubscribeRouter, segmentsRouter, kpisRouter, campaignsRouter, auditRouter,
+  unsubscribeRouter, segmentsRouter, kpisRouter, campaignsRouter, metricsRouter, auditRouter,
 ];
 
 export function createApp(options: AppOptions): Express {
@@ -61,8 +62,8 @@ export function createApp(options: AppOptions): Express {
     autoLogging: { ignore: (req) => req.url === '/health' },
     redact: ['req.headers.authorization', 'req.headers.cookie'],
   }));
-  // Batch imports (up to 10,000 customers or events) get a larger body; everything else stays at 1 MB.
-  app.use(['/customers', '/events'], express.json({ limit: '16mb' }));
+  // Batch imports (up to 10,000 customers, events or metric points) get a larger body; everything else stays at 1 MB.
+  app.use(['/customers', '/events', '/metrics'], express.json({ limit: '16mb' }));
   app.use(express.json({ limit: '1mb' }));
   app.use((req, res, next) => RequestContext.create(options.orm.em, next));
   app.use(authenticate(options.orm));

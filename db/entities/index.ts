@@ -7,6 +7,7 @@ import { Customer } from './customer.ts';
 import { CustomerEvent } from './customer-event.ts';
 import { CustomerMessage } from './customer-message.ts';
 import { EmailOutbox } from './email-outbox.ts';
+import { MetricPoint } from './metric-point.ts';
 import { Operator } from './operator.ts';
 import { RfmRun } from './rfm-run.ts';
 import { Setting } from './setting.ts';
@@ -15,12 +16,14 @@ import { Task } from './task.ts';
 import { WebhookDelivery } from './webhook-delivery.ts';
 
 export {
-  AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage, EmailOutbox, Operator, RfmRun, Setting,
+  AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage,
+  EmailOutbox, MetricPoint, Operator, RfmRun, Setting,
   StageChange, Task, WebhookDelivery,
 };
 
 /** Every entity, registered explicitly (no folder discovery). */
 export const entities = [
-  AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage, EmailOutbox, Operator, RfmRun, Setting,
+  AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage,
+  EmailOutbox, MetricPoint, Operator, RfmRun, Setting,
   StageChange, Task, WebhookDelivery,
 ];

@@ -1,0 +1,89 @@
+// Pushed metrics: batches of points in, series out. Rules (issue 5) watch the same table.
+import { Router } from 'express';
+import { z } from 'zod';
+import { readSeries, writePoints } from '../../db/metrics.ts';
+import type { ApiDeps } from '../app.ts';
+import { badRequest } from '../errors.ts';
+import { defineRoute, type RouteRegistry } from '../http.ts';
+
+export const POINTS_LIMIT = 10_000;
+/** A point may be stamped a little ahead of this server's clock (clock skew), not more. */
+const FUTURE_SKEW_MS = 5 * 60_000;
+const DAY = 86_400_000;
+
+const metricName = z.string().regex(/^[A-Za-z_:][A-Za-z0-9_:.-]{0,199}$/,
+  'must start with a letter, _ or : and hold only letters, digits, _ : . - (at most 200)');
+const labelKey = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const labels = z.record(
+  z.string().regex(labelKey, 'label names start with a letter or _ and hold letters, digits and _ (at most 64)'),
+  z.string().max(200),
+).refine((l) => Object.keys(l).length <= 20, 'at most 20 labels');
+
+const pointIn = z.object({
+  name: metricName,
+  value: z.number().describe('any finite number'),
+  at: z.iso.datetime({ offset: true })
+    .refine((at) => Date.parse(at) >= 0, 'must be in 1970 or later')
+    .refine((at) => Date.parse(at) <= Date.now() + FUTURE_SKEW_MS, 'must not be in the future'),
+  labels: labels.default({}),
+}).strict();
+
+const pointOut = z.object({ at: z.string(), value: z.number(), labels: z.record(z.string(), z.string()) });
+
+/** `team:growth,region:eu` → `{team: 'growth', region: 'eu'}`. */
+function parseLabels(text: string | undefined): Record<string, string> {
+  if (!text) return {};
+  const out: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    const i = pair.indexOf(':');
+    const key = i > 0 ? pair.slice(0, i).trim() : '';
+    if (!labelKey.test(key)) throw badRequest('invalid query', [{ field: 'query.labels', message: `"${pair}" is not label:value (label names: letters, digits, _)` }]);
+    out[key] = pair.slice(i + 1).trim();
+  }
+  return out;
+}
+
+export function metricsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): Router {
+  const router = Router();
+  const tag = 'metrics';
+
+  defineRoute(router, registry, {
+    method: 'post', path: '/metrics', tag, access: ['admin', 'ops_manager', 'ingest'],
+    summary: `Push up to ${POINTS_LIMIT.toLocaleString('en')} points; a point sent again (same name, labels and instant) replaces its value`,
+    body: z.object({ points: z.array(pointIn).min(1).max(POINTS_LIMIT) }).strict(),
+    response: z.object({
+      accepted: z.number(), created: z.number(),
+      updated: z.number().describe('points that replaced a stored value, or an earlier point of the same batch'),
+    }),
+    errors: [400, 401, 403, 413],
+  }, async ({ body, actor }) => {
+    const { created } = await writePoints(orm, body.points);
+    const names = [...new Set(body.points.map((p) => p.name))];
+    await audit(actor, 'metrics.pushed', 'metric', names.length === 1 ? names[0]! : `${names.length} metrics`, { points: body.points.length, names: names.slice(0, 20) });
+    return { accepted: body.points.length, created, updated: body.points.length - created };
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/metrics/:name', tag, access: ['admin', 'ops_manager', 'analyst', 'oncall'],
+    summary: 'A metric\'s points in [from, to), oldest first, from every series whose labels match',
+    params: z.object({ name: metricName }).strict(),
+    query: z.object({
+      from: z.iso.datetime({ offset: true }).optional().describe('default: 24 hours before `to`'),
+      to: z.iso.datetime({ offset: true }).optional().describe('default: now'),
+      labels: z.string().max(2000).optional().describe('label:value pairs, comma-separated; every one must match'),
+      limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+    }).strict(),
+    response: z.object({ name: z.string(), from: z.string(), to: z.string(), points: z.array(pointOut), truncated: z.boolean() }),
+    errors: [400, 401, 403],
+  }, async ({ params, query }) => {
+    const to = query.to ? new Date(query.to) : new Date();
+    const from = query.from ? new Date(query.from) : new Date(to.getTime() - DAY);
+    if (from >= to) throw badRequest('invalid query', [{ field: 'query.from', message: 'must be before to' }]);
+    const series = await readSeries(orm, {
+      name: params.name, from: from.toISOString(), to: to.toISOString(), labels: parseLabels(query.labels), limit: query.limit,
+    });
+    return { name: params.name, from: from.toISOString(), to: to.toISOString(), ...series };
+  });
+
+  return router;
+}

@@ -1,0 +1,85 @@
+// Pushed metrics over HTTP: batches in, series out, a retried push counted once, bad input named and not stored.
+import { randomUUID } from 'node:crypto';
+import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+
+let stack: Stack;
+let ingest: TestOperator;
+let analyst: TestOperator;
+const metric = `signups_${randomUUID().slice(0, 8)}`;
+const minute = 60_000;
+const base = Date.now() - 60 * minute;
+const at = (m: number) => new Date(base + m * minute).toISOString();
+const stored = async () =>
+  (await stack.db.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from metric_points where name = ?', [metric]))[0]!.n;
+
+beforeAll(async () => {
+  stack = await startStack();
+  ingest = await stack.operator(['ingest'], 'collector');
+  analyst = await stack.operator(['analyst'], 'Ana');
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+test('points go in as a batch and come back per metric, by time range and labels; a retried push counts once', async () => {
+  const points = [0, 1, 2, 3].flatMap((m) => [
+    { name: metric, value: 10 + m, at: at(m), labels: { region: 'eu', app: 'web' } },
+    { name: metric, value: 100 + m, at: at(m), labels: { app: 'ios', region: 'us' } },
+  ]);
+  const pushed = await stack.api('POST', '/metrics', { token: ingest.token, body: { points } });
+  expect(pushed).toMatchObject({ status: 200, body: { accepted: 8, created: 8, updated: 0 } });
+
+  // The same push again (a retry) and a corrected value: nothing is added, values are replaced.
+  const again = await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [
+    ...points.slice(0, 2),
+    { name: metric, value: 99, at: at(3), labels: { app: 'web', region: 'eu' } }, // labels in another order: the same series
+    { name: metric, value: 98, at: at(3), labels: { region: 'eu', app: 'web' } }, // later in the batch: it wins
+  ] } });
+  expect(again).toMatchObject({ status: 200, body: { accepted: 4, created: 0, updated: 4 } });
+  expect(await stored()).toBe(8);
+
+  const eu = await stack.api('GET', `/metrics/${metric}?labels=region:eu&from=${encodeURIComponent(at(0))}&to=${encodeURIComponent(at(10))}`, { token: analyst.token });
+  expect(eu.status).toBe(200);
+  expect(eu.body.points.map((p: { at: string; value: number }) => [p.at, p.value])).toEqual([[at(0), 10], [at(1), 11], [at(2), 12], [at(3), 98]]);
+  expect(eu.body.points[0].labels).toEqual({ app: 'web', region: 'eu' });
+  expect(eu.body.truncated).toBe(false);
+
+  const window = await stack.api('GET', `/metrics/${metric}?from=${encodeURIComponent(at(1))}&to=${encodeURIComponent(at(3))}&limit=3`, { token: analyst.token });
+  // Oldest first; points of one instant come series by series.
+  expect(window.body.points.map((p: { at: string }) => p.at)).toEqual([at(1), at(1), at(2)]);
+  expect(window.body.points.slice(0, 2).map((p: { value: number }) => p.value).sort((a: number, b: number) => a - b)).toEqual([11, 101]);
+  expect(window.body.truncated).toBe(true);
+  const none = await stack.api('GET', `/metrics/${metric}?labels=region:eu,app:ios`, { token: analyst.token });
+  expect(none.body.points).toEqual([]);
+  const audit = await stack.api('GET', `/audit?entityType=metric&entityId=${metric}`);
+  expect(audit.body.items.length).toBeGreaterThanOrEqual(2);
+});
+
+test('bad points are named, and nothing of the batch is stored; roles are checked', async () => {
+  const good = { name: metric, value: 1, at: at(30), labels: {} };
+  const cases: [unknown, string][] = [
+    [[good, { value: 1, at: at(30) }], 'points[1].name'],
+    [[good, { name: '1bad name', value: 1, at: at(30) }], 'points[1].name'],
+    [[{ ...good, value: 'high' }], 'points[0].value'],
+    [[{ ...good, at: new Date(Date.now() + 3_600_000).toISOString() }], 'points[0].at'],
+    [[{ ...good, labels: { 'bad-key': 'x' } }], 'points[0].labels.bad-key'],
+    [[], 'points'],
+  ];
+  const before = await stored();
+  for (const [points, field] of cases) {
+    const res = await stack.api('POST', '/metrics', { token: ingest.token, body: { points } });
+    expect({ field, status: res.status }).toEqual({ field, status: 400 });
+    expect(res.body.error.fields.map((f: { field: string }) => f.field)).toContain(field);
+  }
+  expect(await stored()).toBe(before);
+
+  const reversed = await stack.api('GET', `/metrics/${metric}?from=${encodeURIComponent(at(5))}&to=${encodeURIComponent(at(1))}`, { token: analyst.token });
+  expect(reversed.status).toBe(400);
+  expect(reversed.body.error.fields[0].field).toBe('query.from');
+  const badLabels = await stack.api('GET', `/metrics/${metric}?labels=region`, { token: analyst.token });
+  expect(badLabels.status).toBe(400);
+  expect(badLabels.body.error.fields[0].field).toBe('query.labels');
+  expect((await stack.api('POST', '/metrics', { token: analyst.token, body: { points: [good] } })).status).toBe(403);
+  expect((await stack.api('GET', `/metrics/${metric}`, { token: ingest.token })).status).toBe(403);
+});
