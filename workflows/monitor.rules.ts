@@ -1,0 +1,126 @@
+// Pure: what a metric-threshold rule decides from the points of its windows, and the monitor's state machine
+// (normal, pending, firing, resolved) with `for` and keep-firing (hysteresis). Shared by the monitor workflow, its
+// activities and the API's dry run.
+
+export const AGGREGATIONS = ['avg', 'sum', 'min', 'max', 'last', 'rate'] as const;
+export type Aggregation = (typeof AGGREGATIONS)[number];
+/** above/below compare the window's value with the threshold; change_* compare its percent change against the previous window. */
+export const COMPARISONS = ['above', 'below', 'change_above', 'change_below'] as const;
+export type Comparison = (typeof COMPARISONS)[number];
+/** What a window without points means: ok (the condition does not hold), alert (it holds), keep (as before). */
+export const NO_DATA_POLICIES = ['ok', 'alert', 'keep'] as const;
+export type NoDataPolicy = (typeof NO_DATA_POLICIES)[number];
+export const MONITOR_STATES = ['normal', 'pending', 'firing', 'resolved'] as const;
+export type MonitorState = (typeof MONITOR_STATES)[number];
+
+export interface Point {
+  /** Epoch ms. */
+  at: number;
+  value: number;
+}
+
+export interface Condition {
+  aggregation: Aggregation;
+  comparison: Comparison;
+  /** A value, or for change_* a percentage (25 = 25%). */
+  threshold: number;
+  noData: NoDataPolicy;
+}
+
+/**
+ * The window's value. rate: the increase per second of a counter over the window, from consecutive points (a drop
+ * is a counter reset: the new value counts as the increase); null with fewer than two points.
+ */
+export function aggregate(points: Point[], aggregation: Aggregation, windowMs: number): number | null {
+  if (points.length === 0) return null;
+  const sorted = [...points].sort((a, b) => a.at - b.at);
+  const values = sorted.map((p) => p.value);
+  switch (aggregation) {
+    case 'avg': return values.reduce((s, v) => s + v, 0) / values.length;
+    case 'sum': return values.reduce((s, v) => s + v, 0);
+    case 'min': return Math.min(...values);
+    case 'max': return Math.max(...values);
+    case 'last': return values.at(-1)!;
+    case 'rate': {
+      if (values.length < 2) return null;
+      let increase = 0;
+      for (let i = 1; i < values.length; i++) {
+        const delta = values[i]! - values[i - 1]!;
+        increase += delta >= 0 ? delta : values[i]!;
+      }
+      return increase / (windowMs / 1000);
+    }
+  }
+}
+
+export interface Verdict {
+  /** Whether the condition holds; null: no data, and the policy says keep the state as it is. */
+  holds: boolean | null;
+  value: number | null;
+  previous: number | null;
+  /** For change_*: the percent change from the previous window (null when it cannot be computed). */
+  change: number | null;
+  reason: string;
+}
+
+/** Judges a rule's condition on the current window (and the previous one, for change_*). */
+export function judge(c: Condition, current: Point[], previous: Point[], windowMs: number): Verdict {
+  const value = aggregate(current, c.aggregation, windowMs);
+  const prior = c.comparison.startsWith('change_') ? aggregate(previous, c.aggregation, windowMs) : null;
+  const noData = (what: string): Verdict => ({
+    holds: c.noData === 'keep' ? null : c.noData === 'alert', value, previous: prior, change: null,
+    reason: `${what}: no-data policy ${c.noData}`,
+  });
+  if (value === null) return noData('no data in the window');
+  if (c.comparison === 'above' || c.comparison === 'below') {
+    const holds = c.comparison === 'above' ? value > c.threshold : value < c.threshold;
+    return { holds, value, previous: null, change: null, reason: `${c.aggregation} ${value} is ${holds ? '' : 'not '}${c.comparison} ${c.threshold}` };
+  }
+  if (prior === null) return noData('no data in the previous window');
+  if (prior === 0) return noData('the previous window is 0, so there is no percent change');
+  const change = ((value - prior) / Math.abs(prior)) * 100;
+  const holds = c.comparison === 'change_above' ? change > c.threshold : change < -Math.abs(c.threshold);
+  const direction = c.comparison === 'change_above' ? `rose more than ${c.threshold}%` : `fell more than ${Math.abs(c.threshold)}%`;
+  return { holds, value, previous: prior, change, reason: `${c.aggregation} went from ${prior} to ${value} (${change.toFixed(2)}%): ${holds ? '' : 'not '}${direction}` };
+}
+
+export interface MonitorStatus {
+  state: MonitorState;
+  /** When the condition began to hold (pending and firing), epoch ms. */
+  since: number | null;
+  /** When the condition stopped holding while firing: keep-firing runs from here. */
+  clearSince: number | null;
+  /** Firing episodes so far: an action runs once per episode. */
+  episodes: number;
+}
+
+export const INITIAL_STATUS: MonitorStatus = { state: 'normal', since: null, clearSince: null, episodes: 0 };
+
+export type Transition = 'pending' | 'fire' | 'recover' | 'cancel_pending' | null;
+
+/**
+ * One evaluation: the condition must hold for `forMs` before the rule fires (a shorter blip goes back to normal), and
+ * a firing rule resolves only after the condition has stayed clear for `keepFiringMs` (a flapping metric keeps one
+ * episode open instead of opening ten). A resolved rule behaves as normal until it fires again.
+ */
+export function step(s: MonitorStatus, holds: boolean | null, now: number, forMs: number, keepFiringMs: number): { status: MonitorStatus; transition: Transition } {
+  if (holds === null) return { status: s, transition: null };
+  const firing = s.state === 'firing';
+  if (holds) {
+    if (firing) return { status: { ...s, clearSince: null }, transition: null };
+    const since = s.state === 'pending' ? s.since! : now;
+    if (now - since >= forMs) {
+      return { status: { state: 'firing', since, clearSince: null, episodes: s.episodes + 1 }, transition: 'fire' };
+    }
+    return { status: { ...s, state: 'pending', since, clearSince: null }, transition: s.state === 'pending' ? null : 'pending' };
+  }
+  if (firing) {
+    const clearSince = s.clearSince ?? now;
+    if (now - clearSince >= keepFiringMs) {
+      return { status: { state: 'resolved', since: null, clearSince: null, episodes: s.episodes }, transition: 'recover' };
+    }
+    return { status: { ...s, clearSince }, transition: null };
+  }
+  if (s.state === 'pending') return { status: { ...s, state: 'normal', since: null }, transition: 'cancel_pending' };
+  return { status: s, transition: null };
+}
