@@ -23,6 +23,7 @@ import { kpisRouter } from './routes/kpis.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { operatorsRouter } from './routes/operators.ts';
 import { policiesRouter } from './routes/policies.ts';
+import { rulesRouter } from './routes/rules.ts';
 import { segmentsRouter } from './routes/segments.ts';
 import { tasksRouter } from './routes/tasks.ts';
 import { unsubscribeRouter } from './routes/unsubscribe.ts';
@@ -44,7 +45,7 @@ export interface ApiDeps extends AppOptions {
 
 const ROUTERS = [
   healthRouter, operatorsRouter, channelsRouter, tasksRouter, contentRouter, customersRouter, eventsRouter, policiesRouter,
-  unsubscribeRouter, segmentsRouter, kpisRouter, campaignsRouter, metricsRouter, auditRouter,
+  unsubscribeRouter, segmentsRouter, kpisRouter, campaignsRouter, metricsRouter, rulesRouter, auditRouter,
 ];
 
 export function createApp(options: AppOptions): Express {

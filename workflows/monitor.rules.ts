@@ -124,3 +124,26 @@ export function step(s: MonitorStatus, holds: boolean | null, now: number, forMs
   if (s.state === 'pending') return { status: { ...s, state: 'normal', since: null }, transition: 'cancel_pending' };
   return { status: s, transition: null };
 }
+
+export const SEVERITIES = ['P1', 'P2', 'P3', 'P4'] as const;
+export type RuleSeverity = (typeof SEVERITIES)[number];
+export const ACTION_TYPES = ['open_incident', 'pause_campaign', 'start_winback', 'notify_role'] as const;
+/** What a rule does once per firing episode. */
+export type RuleAction =
+  | { type: 'open_incident'; service?: string }
+  | { type: 'pause_campaign'; campaignId: string }
+  | { type: 'start_winback'; segment: string }
+  | { type: 'notify_role'; role: string };
+
+/** A rule as people write it: durations as '5m', '1h'. */
+export interface RuleSpec extends Condition {
+  name: string;
+  metric: string;
+  labels: Record<string, string>;
+  window: string;
+  for: string;
+  keepFiring: string;
+  severity: RuleSeverity;
+  action: RuleAction;
+  enabled: boolean;
+}

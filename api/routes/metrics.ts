@@ -11,10 +11,10 @@ export const POINTS_LIMIT = 10_000;
 const FUTURE_SKEW_MS = 5 * 60_000;
 const DAY = 86_400_000;
 
-const metricName = z.string().regex(/^[A-Za-z_:][A-Za-z0-9_:.-]{0,199}$/,
+export const metricName = z.string().regex(/^[A-Za-z_:][A-Za-z0-9_:.-]{0,199}$/,
   'must start with a letter, _ or : and hold only letters, digits, _ : . - (at most 200)');
 const labelKey = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-const labels = z.record(
+export const labels = z.record(
   z.string().regex(labelKey, 'label names start with a letter or _ and hold letters, digits and _ (at most 64)'),
   z.string().max(200),
 ).refine((l) => Object.keys(l).length <= 20, 'at most 20 labels');

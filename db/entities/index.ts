@@ -10,6 +10,7 @@ import { EmailOutbox } from './email-outbox.ts';
 import { MetricPoint } from './metric-point.ts';
 import { Operator } from './operator.ts';
 import { RfmRun } from './rfm-run.ts';
+import { Rule } from './rule.ts';
 import { Setting } from './setting.ts';
 import { StageChange } from './stage-change.ts';
 import { Task } from './task.ts';
@@ -17,13 +18,13 @@ import { WebhookDelivery } from './webhook-delivery.ts';
 
 export {
   AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage,
-  EmailOutbox, MetricPoint, Operator, RfmRun, Setting,
+  EmailOutbox, MetricPoint, Operator, RfmRun, Rule, Setting,
   StageChange, Task, WebhookDelivery,
 };
 
 /** Every entity, registered explicitly (no folder discovery). */
 export const entities = [
   AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage,
-  EmailOutbox, MetricPoint, Operator, RfmRun, Setting,
+  EmailOutbox, MetricPoint, Operator, RfmRun, Rule, Setting,
   StageChange, Task, WebhookDelivery,
 ];

@@ -83,3 +83,70 @@ test('bad points are named, and nothing of the batch is stored; roles are checke
   expect((await stack.api('POST', '/metrics', { token: analyst.token, body: { points: [good] } })).status).toBe(403);
   expect((await stack.api('GET', `/metrics/${metric}`, { token: ingest.token })).status).toBe(403);
 });
+
+describe('rules', () => {
+  let manager: TestOperator;
+  const errors = `checkout_errors_${randomUUID().slice(0, 8)}`;
+  const rule = (extra: Record<string, unknown> = {}) => ({
+    name: 'Checkout errors', metric: errors, labels: { region: 'eu' }, aggregation: 'avg', window: '5m',
+    comparison: 'above', threshold: 10, severity: 'P2', action: { type: 'open_incident', service: 'checkout' }, ...extra,
+  });
+  const countRules = async () =>
+    (await stack.db.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from rules'))[0]!.n;
+
+  beforeAll(async () => {
+    manager = await stack.operator(['ops_manager'], 'Mia');
+  });
+
+  test('bad rules are named and nothing is stored', async () => {
+    const cases: [Record<string, unknown>, number, string][] = [
+      [rule({ aggregation: 'median' }), 400, 'aggregation'],
+      [rule({ window: '-5m' }), 400, 'window'],
+      [rule({ threshold: 'ten' }), 400, 'threshold'],
+      [rule({ metric: '' }), 400, 'metric'],
+      [rule({ action: { type: 'pause_campaign', campaignId: randomUUID() } }), 422, 'action.campaignId'],
+      [rule({ action: { type: 'start_winback', segment: 'whales' } }), 400, 'action.segment'],
+    ];
+    for (const [body, status, field] of cases) {
+      const res = await stack.api('POST', '/rules', { token: manager.token, body });
+      expect({ field, status: res.status }).toEqual({ field, status });
+      expect(res.body.error.fields.map((f: { field: string }) => f.field)).toContain(field);
+    }
+    expect(await countRules()).toBe(0);
+    expect((await stack.api('POST', '/rules', { token: analyst.token, body: rule() })).status).toBe(403);
+  });
+
+  test('create, change part of a rule, dry-run it against stored points, delete it', async () => {
+    const created = await stack.api('POST', '/rules', { token: manager.token, body: rule() });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ for: '0s', keepFiring: '0s', noData: 'ok', enabled: true, version: 1 });
+    const id = created.body.id as string;
+
+    const changed = await stack.api('PATCH', `/rules/${id}`, { token: manager.token, body: { threshold: 5, for: '2m' } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ threshold: 5, for: '2m', window: '5m', labels: { region: 'eu' }, version: 2 });
+    expect((await stack.api('PATCH', `/rules/${id}`, { token: manager.token, body: { window: '0s' } })).status).toBe(400);
+
+    const dry = () => stack.api('POST', `/rules/${id}/evaluate?dryRun=true`, { token: analyst.token });
+    const empty = await dry();
+    expect(empty.body).toMatchObject({ holds: false, value: null, reason: expect.stringMatching(/no data/), window: { points: 0 } });
+
+    // eu: 4, 8, 9 in the last five minutes (avg 7 > 5); us and an older eu point do not count.
+    const ago = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+    await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [
+      { name: errors, value: 4, at: ago(4), labels: { region: 'eu' } }, { name: errors, value: 8, at: ago(3), labels: { region: 'eu' } },
+      { name: errors, value: 9, at: ago(1), labels: { region: 'eu', host: 'a' } }, { name: errors, value: 90, at: ago(2), labels: { region: 'us' } },
+      { name: errors, value: 100, at: ago(9), labels: { region: 'eu' } },
+    ] } });
+    const breach = await dry();
+    expect(breach.body).toMatchObject({ holds: true, value: 7, reason: 'avg 7 is above 5', window: { points: 3 } });
+    expect((await stack.api('POST', `/rules/${id}/evaluate?dryRun=false`, { token: analyst.token })).status).toBe(400);
+
+    const list = await stack.api('GET', `/rules?metric=${errors}`, { token: analyst.token });
+    expect(list.body.items.map((r: { id: string }) => r.id)).toEqual([id]);
+    expect((await stack.api('DELETE', `/rules/${id}`, { token: manager.token })).status).toBe(204);
+    expect((await stack.api('GET', `/rules/${id}`, { token: analyst.token })).status).toBe(404);
+    const trail = await stack.api('GET', `/audit?entityType=rule&entityId=${id}`);
+    expect(trail.body.items.map((e: { action: string }) => e.action).sort()).toEqual(['rule.created', 'rule.deleted', 'rule.updated']);
+  });
+});

@@ -1,0 +1,176 @@
+// Metric-threshold rules: CRUD and a dry run that shows what the rule would decide now, and why.
+import { Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { Campaign, Rule } from '../../db/entities/index.ts';
+import { readSeries } from '../../db/metrics.ts';
+import { parseDuration } from '../../runtime/config.ts';
+import { ROLES } from '../../workflows/lib/actors.ts';
+import {
+  AGGREGATIONS,
+  COMPARISONS,
+  judge,
+  NO_DATA_POLICIES,
+  SEVERITIES,
+  type RuleAction,
+  type RuleSpec,
+} from '../../workflows/monitor.rules.ts';
+import { SEGMENTS } from '../../workflows/rfm.rules.ts';
+import type { ApiDeps } from '../app.ts';
+import { badRequest, notFound, unprocessable, zodFields } from '../errors.ts';
+import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { labels, metricName } from './metrics.ts';
+
+const READERS = ['admin', 'ops_manager', 'analyst', 'oncall'] as const;
+const WRITERS = ['admin', 'ops_manager'] as const;
+const DAY = 86_400_000;
+/** The most points a dry run reads per window. */
+const WINDOW_POINTS = 10_000;
+
+const duration = (min: number, max: number, label: string) => z.string().refine((s) => {
+  const v = parseDuration(s);
+  return v !== undefined && v >= min && v <= max;
+}, `must be a duration from ${label}, such as '30s', '5m' or '1h'`);
+
+const action = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('open_incident'), service: z.string().trim().min(1).max(200).optional() }).strict(),
+  z.object({ type: z.literal('pause_campaign'), campaignId: z.uuid() }).strict(),
+  z.object({ type: z.literal('start_winback'), segment: z.enum(SEGMENTS) }).strict(),
+  z.object({ type: z.literal('notify_role'), role: z.enum(ROLES) }).strict(),
+]);
+
+const ruleFields = {
+  name: z.string().trim().min(1).max(200),
+  metric: metricName,
+  labels: labels.default({}).describe('only series carrying all of these labels count'),
+  aggregation: z.enum(AGGREGATIONS),
+  window: duration(10_000, 7 * DAY, "'10s' to '7d'").describe('the window aggregated at each evaluation'),
+  comparison: z.enum(COMPARISONS).describe('above/below the threshold, or change_above/change_below: percent change against the previous window'),
+  threshold: z.number().describe('a value; for change_* a percentage (25 = 25%)'),
+  for: duration(0, 7 * DAY, "'0s' to '7d'").default('0s').describe('how long the condition must hold before the rule fires'),
+  keepFiring: duration(0, 7 * DAY, "'0s' to '7d'").default('0s').describe('how long the condition must stay clear before a firing rule resolves'),
+  noData: z.enum(NO_DATA_POLICIES).default('ok').describe('what an empty window means'),
+  severity: z.enum(SEVERITIES),
+  action,
+  enabled: z.boolean().default(true),
+};
+const ruleIn = z.object(ruleFields).strict();
+
+const ruleOut = z.object({
+  id: z.uuid(), name: z.string(), metric: z.string(), labels: z.record(z.string(), z.string()), aggregation: z.enum(AGGREGATIONS),
+  window: z.string(), comparison: z.enum(COMPARISONS), threshold: z.number(), for: z.string(), keepFiring: z.string(),
+  noData: z.enum(NO_DATA_POLICIES), severity: z.enum(SEVERITIES), action: z.record(z.string(), z.unknown()), enabled: z.boolean(),
+  createdBy: z.uuid(), createdAt: z.string(), updatedAt: z.string(), version: z.number(),
+});
+type RuleOut = z.infer<typeof ruleOut>;
+
+const toOut = (r: Rule): RuleOut => ({
+  id: r.id, name: r.name, metric: r.metric, labels: r.labels, aggregation: r.aggregation as RuleOut['aggregation'], window: r.window,
+  comparison: r.comparison as RuleOut['comparison'], threshold: Number(r.threshold), for: r.for, keepFiring: r.keepFiring,
+  noData: r.noData as RuleOut['noData'], severity: r.severity, action: r.action as unknown as Record<string, unknown>, enabled: r.enabled,
+  createdBy: r.createdBy, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version,
+});
+
+export function rulesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): Router {
+  const router = Router();
+  const tag = 'rules';
+
+  async function find(id: string): Promise<Rule> {
+    const rule = await orm.em.findOne(Rule, { id });
+    if (!rule) throw notFound('rule');
+    return rule;
+  }
+  /** What the schema cannot check: a campaign to pause must exist. */
+  async function checkAction(a: RuleAction): Promise<void> {
+    if (a.type === 'pause_campaign' && !(await orm.em.findOne(Campaign, { id: a.campaignId }))) {
+      throw unprocessable('unknown campaign', [{ field: 'action.campaignId', message: `no campaign with id ${a.campaignId}` }]);
+    }
+  }
+
+  defineRoute(router, registry, {
+    method: 'post', path: '/rules', tag, access: WRITERS, summary: 'Create a metric-threshold rule',
+    body: ruleIn, status: 201, response: ruleOut, errors: [400, 401, 403, 422],
+  }, async ({ body, actor }) => {
+    await checkAction(body.action);
+    const rule = orm.em.create(Rule, { id: randomUUID(), ...body, createdBy: actor.id, version: 1 });
+    await orm.em.flush();
+    await audit(actor, 'rule.created', 'rule', rule.id, { name: rule.name, metric: rule.metric });
+    return toOut(rule);
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/rules', tag, access: READERS, summary: 'List rules, newest first',
+    query: z.object({ metric: metricName.optional(), enabled: z.enum(['true', 'false']).optional(), ...pageQuery }).strict(),
+    response: z.object({ items: z.array(ruleOut), total: z.number() }),
+  }, async ({ query }) => {
+    const where = {
+      ...(query.metric ? { metric: query.metric } : {}),
+      ...(query.enabled ? { enabled: query.enabled === 'true' } : {}),
+    };
+    const [items, total] = await orm.em.findAndCount(Rule, where, { orderBy: { createdAt: 'desc', id: 'asc' }, limit: query.limit, offset: query.offset });
+    return { items: items.map(toOut), total };
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/rules/:id', tag, access: READERS, summary: 'One rule', params: idParams, response: ruleOut, errors: [401, 403, 404],
+  }, async ({ params }) => toOut(await find(params.id)));
+
+  defineRoute(router, registry, {
+    method: 'patch', path: '/rules/:id', tag, access: WRITERS, summary: 'Change a rule (any of its fields)',
+    params: idParams,
+    body: z.object(Object.fromEntries(Object.entries(ruleFields).map(([k, v]) => [k, (v as z.ZodType).optional()]))).strict(),
+    response: ruleOut, errors: [400, 401, 403, 404, 422],
+  }, async ({ params, actor, req }) => {
+    const rule = await find(params.id);
+    // Only the fields sent change (the schema's defaults must not reset the others); the result is validated whole.
+    const sent = req.body as Record<string, unknown>;
+    if (Object.keys(sent).length === 0) throw badRequest('nothing to change', [{ field: 'body', message: 'change at least one field of the rule' }]);
+    const merged = ruleIn.safeParse({ ...ruleFieldsOf(toOut(rule)), ...sent });
+    if (!merged.success) throw badRequest('the changed rule is invalid', zodFields(merged.error));
+    await checkAction(merged.data.action);
+    orm.em.assign(rule, { ...merged.data, version: rule.version + 1, updatedAt: new Date() });
+    await orm.em.flush();
+    await audit(actor, 'rule.updated', 'rule', rule.id, { changed: Object.keys(sent) });
+    return toOut(rule);
+  });
+
+  defineRoute(router, registry, {
+    method: 'delete', path: '/rules/:id', tag, access: WRITERS, summary: 'Delete a rule', params: idParams, errors: [401, 403, 404],
+  }, async ({ params, actor }) => {
+    const rule = await find(params.id);
+    await orm.em.remove(rule).flush();
+    await audit(actor, 'rule.deleted', 'rule', params.id, { name: rule.name });
+  });
+
+  defineRoute(router, registry, {
+    method: 'post', path: '/rules/:id/evaluate', tag, access: READERS,
+    summary: 'What the rule would decide now, and why, from the stored points (nothing is fired)', params: idParams,
+    query: z.object({ dryRun: z.literal('true').describe('only dry runs: the rule\'s monitor is what acts') }).strict(),
+    response: z.object({
+      ruleId: z.uuid(), at: z.string(), holds: z.boolean().nullable().describe('null: no data, and the rule keeps its state'),
+      value: z.number().nullable(), previous: z.number().nullable(), change: z.number().nullable(), reason: z.string(),
+      window: z.object({ from: z.string(), to: z.string(), points: z.number() }),
+    }),
+    errors: [400, 401, 403, 404],
+  }, async ({ params }) => {
+    const rule = await find(params.id);
+    const spec = toOut(rule) as unknown as RuleSpec;
+    const windowMs = parseDuration(spec.window)!;
+    const now = Date.now();
+    const read = async (from: number, to: number) => (await readSeries(orm, {
+      name: spec.metric, labels: spec.labels, from: new Date(from).toISOString(), to: new Date(to).toISOString(), limit: WINDOW_POINTS,
+    })).points.map((p) => ({ at: Date.parse(p.at), value: p.value }));
+    const current = await read(now - windowMs, now);
+    const previous = spec.comparison.startsWith('change_') ? await read(now - 2 * windowMs, now - windowMs) : [];
+    const verdict = judge(spec, current, previous, windowMs);
+    return {
+      ruleId: rule.id, at: new Date(now).toISOString(), ...verdict,
+      window: { from: new Date(now - windowMs).toISOString(), to: new Date(now).toISOString(), points: current.length },
+    };
+  });
+
+  return router;
+}
+
+/** A stored rule's own fields, the shape ruleIn takes. */
+const ruleFieldsOf = (r: RuleOut) => Object.fromEntries(Object.entries(r).filter(([k]) => k in ruleFields));
