@@ -9,6 +9,7 @@ import { createCustomerEmailActivities } from './customer-email.ts';
 import { createEmailActivities } from './email.ts';
 import { createEventDeliveryActivities } from './event-delivery.ts';
 import { createLifecycleActivities } from './lifecycle.ts';
+import { createMonitorActivities } from './monitor.ts';
 import { createRfmActivities } from './rfm.ts';
 import { createTaskActivities } from './tasks.ts';
 
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps, temporal: TemporalDeps) {
     ...createRfmActivities(deps),
     ...createContentActivities(deps),
     ...createCampaignActivities(mail),
+    ...createMonitorActivities(deps),
     ...createEventDeliveryActivities({ orm: deps.orm, temporal: temporal.client, taskQueue: temporal.taskQueue }),
   };
 }

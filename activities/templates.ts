@@ -71,6 +71,15 @@ export const templates = {
       ],
     )) satisfies Template<never>,
 
+  ruleFired: ((d: { ruleId: string; name: string; severity: string; metric: string; reason: string; episode: number; at: string }, ctx) => compose(
+    `[opsflow] ${d.severity} rule fired: ${d.name}`,
+    [
+      `The rule "${d.name}" on ${d.metric} fired at ${d.at} (episode ${d.episode}).`,
+      `Why: ${d.reason}`,
+      `${ctx.publicUrl}/rules/${d.ruleId}`,
+    ],
+  )) satisfies Template<never>,
+
   campaignRejected: ((d: { campaignId: string; name: string; comment: string }, ctx) => compose(
     `[opsflow] Campaign "${d.name}" was not approved`,
     [

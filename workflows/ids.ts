@@ -6,3 +6,4 @@ export const rfmScoringId = (runKey: string): string => `rfm-scoring:${runKey}`;
 export const RFM_SCHEDULE_ID = 'rfm-nightly';
 export const REDELIVERY_SCHEDULE_ID = 'redeliver-events';
 export const campaignWorkflowId = (campaignId: string): string => `campaign:${campaignId}`;
+export const ruleMonitorId = (ruleId: string): string => `rule-monitor:${ruleId}`;

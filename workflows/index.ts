@@ -4,3 +4,4 @@ export { customerLifecycle } from './lifecycle.ts';
 export { rfmScoring } from './rfm.ts';
 export { redeliverEvents } from './event-redelivery.ts';
 export { campaign } from './campaign.ts';
+export { ruleMonitor } from './monitor.ts';

@@ -147,3 +147,23 @@ export interface RuleSpec extends Condition {
   action: RuleAction;
   enabled: boolean;
 }
+
+export interface StoredRule extends RuleSpec {
+  id: string;
+  every: string;
+  version: number;
+}
+
+/** What an evaluation found, as the monitor records it. */
+export interface Evaluation extends Verdict {
+  /** Epoch ms of the evaluation. */
+  at: number;
+  points: number;
+}
+
+export interface MonitorView {
+  ruleId: string;
+  status: MonitorStatus;
+  last: Evaluation | null;
+  evaluations: number;
+}

@@ -3,13 +3,17 @@ import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Campaign, Rule } from '../../db/entities/index.ts';
-import { readSeries } from '../../db/metrics.ts';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { evaluateNow } from '../../activities/monitor.ts';
 import { parseDuration } from '../../runtime/config.ts';
 import { ROLES } from '../../workflows/lib/actors.ts';
+import { ruleMonitorId } from '../../workflows/ids.ts';
+import { ruleChanged, stopMonitor } from '../../workflows/monitor.messages.ts';
+import type { ruleMonitor } from '../../workflows/monitor.ts';
 import {
   AGGREGATIONS,
   COMPARISONS,
-  judge,
+  MONITOR_STATES,
   NO_DATA_POLICIES,
   SEVERITIES,
   type RuleAction,
@@ -19,13 +23,12 @@ import { SEGMENTS } from '../../workflows/rfm.rules.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, notFound, unprocessable, zodFields } from '../errors.ts';
 import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { withDeadline } from '../temporal.ts';
 import { labels, metricName } from './metrics.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst', 'oncall'] as const;
 const WRITERS = ['admin', 'ops_manager'] as const;
 const DAY = 86_400_000;
-/** The most points a dry run reads per window. */
-const WINDOW_POINTS = 10_000;
 
 const duration = (min: number, max: number, label: string) => z.string().refine((s) => {
   const v = parseDuration(s);
@@ -52,38 +55,59 @@ const ruleFields = {
   noData: z.enum(NO_DATA_POLICIES).default('ok').describe('what an empty window means'),
   severity: z.enum(SEVERITIES),
   action,
-  enabled: z.boolean().default(true),
+  every: duration(10_000, 3_600_000, "'10s' to '1h'").default('30s').describe("how often the rule's monitor evaluates it"),
+  enabled: z.boolean().default(true).describe("false stops the rule's monitor; true starts it again"),
 };
 const ruleIn = z.object(ruleFields).strict();
 
 const ruleOut = z.object({
   id: z.uuid(), name: z.string(), metric: z.string(), labels: z.record(z.string(), z.string()), aggregation: z.enum(AGGREGATIONS),
   window: z.string(), comparison: z.enum(COMPARISONS), threshold: z.number(), for: z.string(), keepFiring: z.string(),
-  noData: z.enum(NO_DATA_POLICIES), severity: z.enum(SEVERITIES), action: z.record(z.string(), z.unknown()), enabled: z.boolean(),
-  createdBy: z.uuid(), createdAt: z.string(), updatedAt: z.string(), version: z.number(),
+  noData: z.enum(NO_DATA_POLICIES), severity: z.enum(SEVERITIES), action: z.record(z.string(), z.unknown()), every: z.string(),
+  enabled: z.boolean(), createdBy: z.uuid(), createdAt: z.string(), updatedAt: z.string(), version: z.number(),
+  monitor: z.object({
+    state: z.enum(MONITOR_STATES), since: z.string().nullable(), episodes: z.number().describe('firing episodes so far'),
+    lastValue: z.number().nullable(), lastEvaluatedAt: z.string().nullable(),
+  }).describe("the rule's monitor, as of its last evaluation"),
 });
 type RuleOut = z.infer<typeof ruleOut>;
 
 const toOut = (r: Rule): RuleOut => ({
   id: r.id, name: r.name, metric: r.metric, labels: r.labels, aggregation: r.aggregation as RuleOut['aggregation'], window: r.window,
   comparison: r.comparison as RuleOut['comparison'], threshold: Number(r.threshold), for: r.for, keepFiring: r.keepFiring,
-  noData: r.noData as RuleOut['noData'], severity: r.severity, action: r.action as unknown as Record<string, unknown>, enabled: r.enabled,
-  createdBy: r.createdBy, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version,
+  noData: r.noData as RuleOut['noData'], severity: r.severity, action: r.action as unknown as Record<string, unknown>, every: r.every,
+  enabled: r.enabled, createdBy: r.createdBy, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
+  version: r.version,
+  monitor: {
+    state: r.state, since: r.stateSince?.toISOString() ?? null, episodes: r.episodes,
+    lastValue: r.lastValue === null || r.lastValue === undefined ? null : Number(r.lastValue), lastEvaluatedAt: r.lastEvaluatedAt?.toISOString() ?? null,
+  },
 });
 
-export function rulesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): Router {
+export function rulesRouter({ orm, audit, temporal, taskQueue, temporalDeadlineMs }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'rules';
+  const deadline = <T>(call: () => Promise<T>) => withDeadline(temporal, temporalDeadlineMs, call);
+  /** Starts the rule's monitor, or tells the running one to load the rule again. */
+  const wake = (ruleId: string) => deadline(() => temporal.workflow.signalWithStart<typeof ruleMonitor>('ruleMonitor', {
+    workflowId: ruleMonitorId(ruleId), taskQueue, args: [{ ruleId }], signal: ruleChanged,
+  }));
+  /** Stops the rule's monitor; one that has already stopped is fine. */
+  const halt = (ruleId: string) => deadline(() => temporal.workflow.getHandle(ruleMonitorId(ruleId)).signal(stopMonitor))
+    .catch((err: unknown) => { if (!(err instanceof WorkflowNotFoundError)) throw err; });
 
   async function find(id: string): Promise<Rule> {
     const rule = await orm.em.findOne(Rule, { id });
     if (!rule) throw notFound('rule');
     return rule;
   }
-  /** What the schema cannot check: a campaign to pause must exist. */
+  /** What the schema cannot check: a campaign to pause must exist; the monitor runs notify_role actions so far. */
   async function checkAction(a: RuleAction): Promise<void> {
     if (a.type === 'pause_campaign' && !(await orm.em.findOne(Campaign, { id: a.campaignId }))) {
       throw unprocessable('unknown campaign', [{ field: 'action.campaignId', message: `no campaign with id ${a.campaignId}` }]);
+    }
+    if (a.type !== 'notify_role') {
+      throw unprocessable('action not available yet', [{ field: 'action.type', message: `${a.type} is not available yet; notify_role is` }]);
     }
   }
 
@@ -94,7 +118,11 @@ export function rulesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): R
     await checkAction(body.action);
     const rule = orm.em.create(Rule, { id: randomUUID(), ...body, createdBy: actor.id, version: 1 });
     await orm.em.flush();
-    await audit(actor, 'rule.created', 'rule', rule.id, { name: rule.name, metric: rule.metric });
+    if (rule.enabled) {
+      // A rule nobody watches must not be stored: without its monitor the rule is taken back.
+      await wake(rule.id).catch(async (err: unknown) => { await orm.em.remove(rule).flush(); throw err; });
+    }
+    await audit(actor, 'rule.created', 'rule', rule.id, { name: rule.name, metric: rule.metric }, ruleMonitorId(rule.id));
     return toOut(rule);
   });
 
@@ -130,7 +158,9 @@ export function rulesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): R
     await checkAction(merged.data.action);
     orm.em.assign(rule, { ...merged.data, version: rule.version + 1, updatedAt: new Date() });
     await orm.em.flush();
-    await audit(actor, 'rule.updated', 'rule', rule.id, { changed: Object.keys(sent) });
+    // The monitor loads the rule again at once (or starts, for a rule enabled again); a disabled rule's monitor stops.
+    await (rule.enabled ? wake(rule.id) : halt(rule.id));
+    await audit(actor, 'rule.updated', 'rule', rule.id, { changed: Object.keys(sent) }, ruleMonitorId(rule.id));
     return toOut(rule);
   });
 
@@ -138,8 +168,9 @@ export function rulesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): R
     method: 'delete', path: '/rules/:id', tag, access: WRITERS, summary: 'Delete a rule', params: idParams, errors: [401, 403, 404],
   }, async ({ params, actor }) => {
     const rule = await find(params.id);
+    await halt(rule.id);
     await orm.em.remove(rule).flush();
-    await audit(actor, 'rule.deleted', 'rule', params.id, { name: rule.name });
+    await audit(actor, 'rule.deleted', 'rule', params.id, { name: rule.name }, ruleMonitorId(rule.id));
   });
 
   defineRoute(router, registry, {
@@ -155,17 +186,11 @@ export function rulesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): R
   }, async ({ params }) => {
     const rule = await find(params.id);
     const spec = toOut(rule) as unknown as RuleSpec;
+    const { at, points, ...verdict } = await evaluateNow(orm, spec);
     const windowMs = parseDuration(spec.window)!;
-    const now = Date.now();
-    const read = async (from: number, to: number) => (await readSeries(orm, {
-      name: spec.metric, labels: spec.labels, from: new Date(from).toISOString(), to: new Date(to).toISOString(), limit: WINDOW_POINTS,
-    })).points.map((p) => ({ at: Date.parse(p.at), value: p.value }));
-    const current = await read(now - windowMs, now);
-    const previous = spec.comparison.startsWith('change_') ? await read(now - 2 * windowMs, now - windowMs) : [];
-    const verdict = judge(spec, current, previous, windowMs);
     return {
-      ruleId: rule.id, at: new Date(now).toISOString(), ...verdict,
-      window: { from: new Date(now - windowMs).toISOString(), to: new Date(now).toISOString(), points: current.length },
+      ruleId: rule.id, at: new Date(at).toISOString(), ...verdict,
+      window: { from: new Date(at - windowMs).toISOString(), to: new Date(at).toISOString(), points },
     };
   });
 

@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { RuleAction, RuleSeverity } from '../../workflows/monitor.rules.ts';
+import type { MonitorState, RuleAction, RuleSeverity } from '../../workflows/monitor.rules.ts';
 
 /** Metric-threshold rules: what to watch, when it breaches, and what firing does. */
 export const Rule = defineEntity({
@@ -19,7 +19,15 @@ export const Rule = defineEntity({
     noData: p.string(),
     severity: p.string().$type<RuleSeverity>(),
     action: p.json<RuleAction>(),
+    /** How often the rule's monitor evaluates it ('30s'). */
+    every: p.string().default('30s'),
     enabled: p.boolean().default(true),
+    /** The monitor's view, written at each evaluation: normal, pending, firing or resolved. */
+    state: p.string().$type<MonitorState>().default('normal'),
+    stateSince: p.datetime().nullable(),
+    episodes: p.integer().default(0),
+    lastValue: p.double().nullable(),
+    lastEvaluatedAt: p.datetime().nullable(),
     createdBy: p.uuid(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()),

@@ -1,6 +1,8 @@
 // Pushed metrics over HTTP: batches in, series out, a retried push counted once, bad input named and not stored.
 import { randomUUID } from 'node:crypto';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { eventually } from '../support/wait.ts';
+import { recordHistory } from '../support/histories.ts';
 
 let stack: Stack;
 let ingest: TestOperator;
@@ -89,7 +91,7 @@ describe('rules', () => {
   const errors = `checkout_errors_${randomUUID().slice(0, 8)}`;
   const rule = (extra: Record<string, unknown> = {}) => ({
     name: 'Checkout errors', metric: errors, labels: { region: 'eu' }, aggregation: 'avg', window: '5m',
-    comparison: 'above', threshold: 10, severity: 'P2', action: { type: 'open_incident', service: 'checkout' }, ...extra,
+    comparison: 'above', threshold: 10, severity: 'P2', action: { type: 'notify_role', role: 'oncall' }, ...extra,
   });
   const countRules = async () =>
     (await stack.db.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from rules'))[0]!.n;
@@ -106,6 +108,7 @@ describe('rules', () => {
       [rule({ metric: '' }), 400, 'metric'],
       [rule({ action: { type: 'pause_campaign', campaignId: randomUUID() } }), 422, 'action.campaignId'],
       [rule({ action: { type: 'start_winback', segment: 'whales' } }), 400, 'action.segment'],
+      [rule({ action: { type: 'open_incident' } }), 422, 'action.type'], // incidents come with the next step
     ];
     for (const [body, status, field] of cases) {
       const res = await stack.api('POST', '/rules', { token: manager.token, body });
@@ -119,7 +122,7 @@ describe('rules', () => {
   test('create, change part of a rule, dry-run it against stored points, delete it', async () => {
     const created = await stack.api('POST', '/rules', { token: manager.token, body: rule() });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ for: '0s', keepFiring: '0s', noData: 'ok', enabled: true, version: 1 });
+    expect(created.body).toMatchObject({ for: '0s', keepFiring: '0s', noData: 'ok', every: '30s', enabled: true, version: 1 });
     const id = created.body.id as string;
 
     const changed = await stack.api('PATCH', `/rules/${id}`, { token: manager.token, body: { threshold: 5, for: '2m' } });
@@ -147,6 +150,41 @@ describe('rules', () => {
     expect((await stack.api('DELETE', `/rules/${id}`, { token: manager.token })).status).toBe(204);
     expect((await stack.api('GET', `/rules/${id}`, { token: analyst.token })).status).toBe(404);
     const trail = await stack.api('GET', `/audit?entityType=rule&entityId=${id}`);
-    expect(trail.body.items.map((e: { action: string }) => e.action).sort()).toEqual(['rule.created', 'rule.deleted', 'rule.updated']);
+    expect(trail.body.items.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['rule.created', 'rule.deleted', 'rule.updated']));
+    // Deleting the rule stopped its monitor.
+    const result = await stack.env.client.workflow.getHandle(`rule-monitor:${id}`).result();
+    expect(result.stopped).toMatch(/stopped|deleted/);
   });
+});
+
+test("a rule's monitor fires once per episode and mails the role; disabling it stops the monitor", async () => {
+  const manager = await stack.operator(['ops_manager'], 'Max');
+  const oncall = await stack.operator(['oncall'], 'Ona');
+  const latency = `latency_ms_${randomUUID().slice(0, 8)}`;
+  const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString();
+  await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [
+    { name: latency, value: 900, at: ago(20), labels: {} }, { name: latency, value: 1100, at: ago(10), labels: {} },
+  ] } });
+  const created = await stack.api('POST', '/rules', { token: manager.token, body: {
+    name: 'Slow checkout', metric: latency, aggregation: 'max', window: '5m', comparison: 'above', threshold: 800,
+    severity: 'P1', every: '10s', action: { type: 'notify_role', role: 'oncall' },
+  } });
+  expect(created.status).toBe(201);
+  const id = created.body.id as string;
+  const mail = await stack.mail.waitFor((m) => m.subject.includes('P1 rule fired: Slow checkout'), 20_000);
+  expect(mail.to).toEqual([oncall.email]);
+  expect(mail.text).toContain('max 1100 is above 800');
+  // The monitor's view is written right after the action.
+  const live = await eventually(async () => {
+    const body = (await stack.api('GET', `/rules/${id}`, { token: analyst.token })).body;
+    return body.monitor.state === 'firing' && body;
+  }, 'the monitor view');
+  expect(live.monitor).toMatchObject({ state: 'firing', episodes: 1, lastValue: 1100, since: expect.any(String) });
+
+  const disabled = await stack.api('PATCH', `/rules/${id}`, { token: manager.token, body: { enabled: false } });
+  expect(disabled.status).toBe(200);
+  const result = await stack.env.client.workflow.getHandle(`rule-monitor:${id}`).result();
+  expect(result).toMatchObject({ stopped: 'stopped', status: { state: 'firing', episodes: 1 } });
+  await recordHistory(stack.env.client, `rule-monitor:${id}`, 'monitor-http-fired-disabled');
+  expect(stack.mail.messages().filter((m) => m.subject.includes('Slow checkout'))).toHaveLength(1);
 });

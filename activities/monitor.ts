@@ -1,0 +1,54 @@
+// The rule monitor's side effects: the rule, an evaluation over the stored points, and the monitor's view in the
+// rules row.
+import type { Orm } from '../db/orm.ts';
+import { readSeries } from '../db/metrics.ts';
+import { durationToMs } from '../workflows/lib/time.ts';
+import { judge, type Evaluation, type MonitorStatus, type RuleSpec, type StoredRule } from '../workflows/monitor.rules.ts';
+
+/** The most points an evaluation reads per window. */
+const WINDOW_POINTS = 10_000;
+
+/** Judges a rule now: its window, and for change_* the window before it. Shared with the API's dry run. */
+export async function evaluateNow(orm: Orm, rule: RuleSpec, now = Date.now()): Promise<Evaluation> {
+  const windowMs = durationToMs(rule.window as never);
+  const read = async (from: number, to: number) => (await readSeries(orm, {
+    name: rule.metric, labels: rule.labels, from: new Date(from).toISOString(), to: new Date(to).toISOString(), limit: WINDOW_POINTS,
+  })).points.map((p) => ({ at: Date.parse(p.at), value: p.value }));
+  const current = await read(now - windowMs, now);
+  const previous = rule.comparison.startsWith('change_') ? await read(now - 2 * windowMs, now - windowMs) : [];
+  return { ...judge(rule, current, previous, windowMs), at: now, points: current.length };
+}
+
+interface RuleRow {
+  id: string; name: string; metric: string; labels: Record<string, string>; aggregation: string; window: string;
+  comparison: string; threshold: number; for: string; keep_firing: string; no_data: string; severity: string;
+  action: StoredRule['action']; every: string; enabled: boolean; version: number;
+}
+
+export function createMonitorActivities({ orm }: { orm: Orm }) {
+  return {
+    /** The rule as stored now, or null once it is deleted. */
+    async loadRule(ruleId: string): Promise<StoredRule | null> {
+      const [r] = await orm.em.getConnection().execute<RuleRow[]>('select * from rules where id = ?', [ruleId]);
+      if (!r) return null;
+      return {
+        id: r.id, name: r.name, metric: r.metric, labels: r.labels, aggregation: r.aggregation as StoredRule['aggregation'],
+        window: r.window, comparison: r.comparison as StoredRule['comparison'], threshold: Number(r.threshold), for: r.for,
+        keepFiring: r.keep_firing, noData: r.no_data as StoredRule['noData'], severity: r.severity as StoredRule['severity'],
+        action: r.action, every: r.every, enabled: r.enabled, version: r.version,
+      };
+    },
+
+    async evaluateRule(rule: StoredRule): Promise<Evaluation> {
+      return evaluateNow(orm, rule);
+    },
+
+    /** The monitor's view in the rules row (for lists); a deleted rule has none. */
+    async saveMonitorView(args: { ruleId: string; status: MonitorStatus; value: number | null; at: number }): Promise<void> {
+      await orm.em.getConnection().execute(
+        `update rules set state = ?, state_since = ?, episodes = ?, last_value = ?, last_evaluated_at = ? where id = ?`,
+        [args.status.state, args.status.since === null ? null : new Date(args.status.since), args.status.episodes, args.value,
+          new Date(args.at), args.ruleId]);
+    },
+  };
+}

@@ -1,0 +1,103 @@
+// The rule monitor on the time-skipping server: `for`, keep-firing and one action per episode, with exact timings.
+// The evaluation is faked at the activity boundary: a script of verdicts by minute since the monitor started.
+import { Context } from '@temporalio/activity';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import type { EmailRequest } from '../../activities/email.ts';
+import { ruleMonitorId } from '../../workflows/ids.ts';
+import { getMonitor, ruleChanged, stopMonitor } from '../../workflows/monitor.messages.ts';
+import type { Evaluation, MonitorStatus, StoredRule } from '../../workflows/monitor.rules.ts';
+import type { ruleMonitor } from '../../workflows/monitor.ts';
+import { recordHistory } from '../support/histories.ts';
+import { bundleWorkflows, quietRuntime, timeSkippingEnvironment } from '../support/runtime.ts';
+
+const MIN = 60_000;
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+const baseRule = (over: Partial<StoredRule> = {}): StoredRule => ({
+  id: randomUUID(), name: 'Checkout errors', metric: 'checkout_errors', labels: {}, aggregation: 'avg', window: '5m',
+  comparison: 'above', threshold: 10, noData: 'ok', for: '3m', keepFiring: '5m', severity: 'P2',
+  action: { type: 'notify_role', role: 'oncall' }, every: '1m', enabled: true, version: 1, ...over,
+});
+
+/** `script(minute)`: whether the condition holds at that minute since the first evaluation. */
+function fake(rule: StoredRule, script: (minute: number) => boolean) {
+  let start: number | null = null;
+  const mails: { key: string; minute: number }[] = [];
+  const views: MonitorStatus[] = [];
+  const now = () => Context.current().info.currentAttemptScheduledTimestampMs;
+  let current: StoredRule | null = rule;
+  return {
+    mails, views, set: (r: StoredRule | null) => { current = r; },
+    activities: {
+      loadRule: async () => current,
+      evaluateRule: async (): Promise<Evaluation> => {
+        start ??= now();
+        const minute = Math.round((now() - start) / MIN);
+        const holds = script(minute);
+        return { holds, value: holds ? 20 : 1, previous: null, change: null, reason: `minute ${minute}`, at: now(), points: 3 };
+      },
+      saveMonitorView: async (a: { status: MonitorStatus }) => { views.push(a.status); },
+      recordAudit: async () => {},
+      sendEmail: async (r: EmailRequest) => {
+        mails.push({ key: r.idempotencyKey, minute: Math.round((now() - start!) / MIN) });
+        return { status: 'sent' as const, messageId: '<x@test>', recipients: ['oncall@example.com'] };
+      },
+    },
+  };
+}
+
+async function withMonitor<T>(f: ReturnType<typeof fake>, ruleId: string, run: (h: ReturnType<typeof env.client.workflow.getHandle<typeof ruleMonitor>>) => Promise<T>): Promise<T> {
+  const taskQueue = `monitor-${randomUUID()}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: f.activities });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start<typeof ruleMonitor>('ruleMonitor', { workflowId: ruleMonitorId(ruleId), taskQueue, args: [{ ruleId }] });
+    return run(handle);
+  });
+}
+
+beforeAll(async () => {
+  quietRuntime();
+  env = await timeSkippingEnvironment();
+  bundle = await bundleWorkflows();
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+test('a flapping metric fires once after `for`, stays one episode through keep-firing, then resolves', async () => {
+  const rule = baseRule();
+  // Holds at minutes 2-8 except 4 (a blip before `for` is reached), then flaps: 10, 12, 14; clear from 15.
+  const holds = new Set([2, 3, 5, 6, 7, 8, 10, 12, 14]);
+  const f = fake(rule, (m) => holds.has(m));
+  await withMonitor(f, rule.id, async (handle) => {
+    await env.sleep(30 * MIN);
+    const view = await handle.query(getMonitor);
+    // Pending at 2, back to normal at 4 (held 2 minutes < 3), pending at 5, fired at 8 (5 + 3m);
+    // the flapping 9-14 stays in that episode; clear from 15, resolved at 20 (15 + 5m keep-firing).
+    expect(view.status).toMatchObject({ state: 'resolved', episodes: 1 });
+    expect(f.mails).toEqual([{ key: `${ruleMonitorId(rule.id)}:episode:1`, minute: 8 }]);
+    const states = f.views.map((s) => s.state);
+    expect(states.indexOf('firing')).toBe(8);
+    expect(states.indexOf('resolved')).toBe(20);
+    expect(states.slice(0, 8)).toEqual(['normal', 'normal', 'pending', 'pending', 'normal', 'pending', 'pending', 'pending']);
+    await recordHistory(env.client, handle.workflowId, 'monitor-flapping-resolved');
+    await handle.signal(stopMonitor);
+    expect(await handle.result()).toMatchObject({ stopped: 'stopped', status: { state: 'resolved', episodes: 1 } });
+  });
+});
+
+test('a changed rule is loaded at once; a deleted one stops its monitor', async () => {
+  const rule = baseRule({ for: '0s', every: '10m' });
+  const f = fake(rule, () => true);
+  await withMonitor(f, rule.id, async (handle) => {
+    await env.sleep(MIN);
+    expect(f.mails).toHaveLength(1); // fired at the first evaluation (for 0s)
+    f.set(null);
+    await handle.signal(ruleChanged);
+    expect(await handle.result()).toMatchObject({ stopped: 'deleted', status: { state: 'firing', episodes: 1 } });
+  });
+});

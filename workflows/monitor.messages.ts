@@ -1,0 +1,9 @@
+// Rule monitor messages: frozen wire contract shared by the workflow and the API.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { MonitorView } from './monitor.rules.ts';
+
+/** The rule was changed (or enabled): load it again and evaluate at once. */
+export const ruleChanged = defineSignal('ruleChanged');
+/** The rule was deleted or disabled: stop. */
+export const stopMonitor = defineSignal('stopMonitor');
+export const getMonitor = defineQuery<MonitorView>('getMonitor');

@@ -1,0 +1,83 @@
+// One durable monitor per rule: evaluates it every `every`, moves through normal, pending, firing and resolved (with
+// `for` and keep-firing), and runs the rule's action once per firing episode.
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { createMonitorActivities } from '../activities/monitor.ts';
+import { profiles } from './lib/activity-profiles.ts';
+import { audit } from './lib/audit.ts';
+import { notify } from './lib/notify.ts';
+import { durationToMs } from './lib/time.ts';
+import { getMonitor, ruleChanged, stopMonitor } from './monitor.messages.ts';
+import { INITIAL_STATUS, step, type Evaluation, type MonitorStatus, type StoredRule } from './monitor.rules.ts';
+import type { Role } from './lib/actors.ts';
+
+const { loadRule, evaluateRule, saveMonitorView } = proxyActivities<ReturnType<typeof createMonitorActivities>>(profiles.db);
+
+export interface RuleMonitorInput {
+  ruleId: string;
+  /** Carried across continue-as-new. */
+  status?: MonitorStatus;
+  evaluations?: number;
+}
+
+export interface RuleMonitorResult {
+  stopped: 'deleted' | 'disabled' | 'stopped';
+  status: MonitorStatus;
+}
+
+export async function ruleMonitor(input: RuleMonitorInput): Promise<RuleMonitorResult> {
+  const entity = { type: 'rule', id: input.ruleId };
+  let status = input.status ?? INITIAL_STATUS;
+  let evaluations = input.evaluations ?? 0;
+  let last: Evaluation | null = null;
+  let changed = false;
+  let stopped = false;
+  setHandler(ruleChanged, () => { changed = true; });
+  setHandler(stopMonitor, () => { stopped = true; });
+  setHandler(getMonitor, () => ({ ruleId: input.ruleId, status, last, evaluations }));
+
+  /** The rule's action, once per firing episode (the episode number is part of every idempotency key). */
+  const act = async (rule: StoredRule, episode: number, e: Evaluation) => {
+    if (rule.action.type === 'notify_role') {
+      await notify(`episode:${episode}`, [{ role: rule.action.role as Role }], 'ruleFired', {
+        ruleId: rule.id, name: rule.name, severity: rule.severity, metric: rule.metric, reason: e.reason, episode,
+        at: new Date(e.at).toISOString(),
+      });
+    }
+  };
+
+  let rule = await loadRule(input.ruleId);
+  for (;;) {
+    if (stopped || !rule || !rule.enabled) {
+      const why = !rule ? 'deleted' : !rule.enabled ? 'disabled' : 'stopped';
+      await audit('rule.monitor_stopped', entity, { why, state: status.state });
+      await condition(allHandlersFinished);
+      return { stopped: why, status };
+    }
+    last = await evaluateRule(rule);
+    evaluations += 1;
+    const next = step(status, last.holds, last.at, durationToMs(rule.for as Duration), durationToMs(rule.keepFiring as Duration));
+    status = next.status;
+    if (next.transition) {
+      await audit(`rule.${next.transition}`, entity, { value: last.value, reason: last.reason, episode: status.episodes });
+    }
+    if (next.transition === 'fire') await act(rule, status.episodes, last);
+    await saveMonitorView({ ruleId: rule.id, status, value: last.value, at: last.at });
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof ruleMonitor>({ ruleId: input.ruleId, status, evaluations });
+    }
+    await condition(() => changed || stopped, durationToMs(rule.every as Duration));
+    if (changed) {
+      changed = false;
+      rule = await loadRule(input.ruleId);
+    }
+  }
+}
