@@ -40,7 +40,7 @@ export function createActivities(deps: ActivityDeps, temporal: TemporalDeps) {
     ...createRfmActivities(deps),
     ...createContentActivities(deps),
     ...createCampaignActivities(mail),
-    ...createMonitorActivities(deps),
+    ...createMonitorActivities({ orm: deps.orm, client: temporal.client }),
     ...createEventDeliveryActivities({ orm: deps.orm, temporal: temporal.client, taskQueue: temporal.taskQueue }),
   };
 }

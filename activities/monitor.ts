@@ -1,7 +1,10 @@
 // The rule monitor's side effects: the rule, an evaluation over the stored points, and the monitor's view in the
 // rules row.
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
 import { readSeries } from '../db/metrics.ts';
+import { pauseCampaign } from '../workflows/campaign.messages.ts';
+import { campaignWorkflowId } from '../workflows/ids.ts';
 import { durationToMs } from '../workflows/lib/time.ts';
 import { judge, type Evaluation, type MonitorStatus, type RuleSpec, type StoredRule } from '../workflows/monitor.rules.ts';
 
@@ -25,8 +28,27 @@ interface RuleRow {
   action: StoredRule['action']; every: string; enabled: boolean; version: number;
 }
 
-export function createMonitorActivities({ orm }: { orm: Orm }) {
+export function createMonitorActivities({ orm, client }: { orm: Orm; client: Client }) {
   return {
+    /**
+     * A rule's pause_campaign action: the campaign's own pause Update, as the rule (with the ops_manager role rules act
+     * with). The update id makes a retried activity one pause; a campaign not running any more is not an error.
+     */
+    async pauseCampaignForRule(args: { ruleId: string; ruleName: string; campaignId: string; episode: number; reason: string }): Promise<{ paused: boolean; note: string }> {
+      const handle = client.workflow.getHandle(campaignWorkflowId(args.campaignId));
+      try {
+        await handle.executeUpdate(pauseCampaign, {
+          updateId: `rule-monitor:${args.ruleId}:episode:${args.episode}:pause`,
+          args: [{ actor: { id: `rule:${args.ruleId}`, name: `rule "${args.ruleName}"`, roles: ['ops_manager'] }, reason: args.reason }],
+        });
+        return { paused: true, note: 'paused' };
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) return { paused: false, note: err.cause?.message ?? err.message };
+        if (err instanceof WorkflowNotFoundError) return { paused: false, note: 'the campaign has finished' };
+        throw err;
+      }
+    },
+
     /** The rule as stored now, or null once it is deleted. */
     async loadRule(ruleId: string): Promise<StoredRule | null> {
       const [r] = await orm.em.getConnection().execute<RuleRow[]>('select * from rules where id = ?', [ruleId]);

@@ -19,6 +19,7 @@ import { INITIAL_STATUS, step, type Evaluation, type MonitorStatus, type StoredR
 import type { Role } from './lib/actors.ts';
 
 const { loadRule, evaluateRule, saveMonitorView } = proxyActivities<ReturnType<typeof createMonitorActivities>>(profiles.db);
+const { pauseCampaignForRule } = proxyActivities<ReturnType<typeof createMonitorActivities>>(profiles.send);
 
 export interface RuleMonitorInput {
   ruleId: string;
@@ -45,6 +46,13 @@ export async function ruleMonitor(input: RuleMonitorInput): Promise<RuleMonitorR
 
   /** The rule's action, once per firing episode (the episode number is part of every idempotency key). */
   const act = async (rule: StoredRule, episode: number, e: Evaluation) => {
+    if (rule.action.type === 'pause_campaign') {
+      const outcome = await pauseCampaignForRule({
+        ruleId: rule.id, ruleName: rule.name, campaignId: rule.action.campaignId, episode,
+        reason: `rule "${rule.name}" fired: ${e.reason}`,
+      });
+      await audit('rule.action', entity, { type: 'pause_campaign', campaignId: rule.action.campaignId, episode, ...outcome });
+    }
     if (rule.action.type === 'notify_role') {
       await notify(`episode:${episode}`, [{ role: rule.action.role as Role }], 'ruleFired', {
         ruleId: rule.id, name: rule.name, severity: rule.severity, metric: rule.metric, reason: e.reason, episode,

@@ -409,3 +409,33 @@ test('quiet hours defer a send (not drop it) and the ledger says so', async () =
     await stack.api('PUT', '/policies/messaging', { token: owner.token, body: { frequencyCap: null, quietHours: null } });
   }
 });
+
+test('a metric rule whose action is pause_campaign pauses a running campaign, once per firing episode', async () => {
+  const tag = `rule-${run}`;
+  const people = await customers(tag, 30);
+  const id = await create(spec(tag, { sendRate: 2 }));
+  await decide(id, 'ops_manager', approver);
+  await eventually(async () => mailTo(people).length >= 2 && true, 'the first sends');
+  const metric = `refund_rate_${run.replace(/-/g, '_')}`;
+  const pushed = await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [
+    { name: metric, value: 0.9, at: iso(-5000), labels: { campaign: tag } },
+  ] } });
+  expect(pushed.status).toBe(200);
+  const rule = await stack.api('POST', '/rules', { token: owner.token, body: {
+    name: `Refunds ${tag}`, metric, labels: { campaign: tag }, aggregation: 'max', window: '5m', comparison: 'above',
+    threshold: 0.5, severity: 'P2', every: '10s', action: { type: 'pause_campaign', campaignId: id },
+  } });
+  expect(rule.status).toBe(201);
+  await stageIs(id, 'paused');
+  const live = await get(id);
+  expect(live.pause).toMatchObject({ reason: 'manual', detail: expect.stringContaining(`rule "Refunds ${tag}" fired: max 0.9 is above 0.5`) });
+  expect(live.history.at(-1)).toMatchObject({ to: 'paused', actorId: `rule:${rule.body.id}` });
+  const atPause = mailTo(people).length;
+  expect(atPause).toBeLessThan(30);
+  // The next evaluation (10 s later) is the same episode: nothing more happens.
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(mailTo(people).length).toBe(atPause);
+  expect((await stack.api('DELETE', `/rules/${rule.body.id}`, { token: owner.token })).status).toBe(204);
+  await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: {} });
+  await stageIs(id, 'reported');
+});
