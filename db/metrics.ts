@@ -1,5 +1,6 @@
 // Metric points: written by the API (POST /metrics) and read by people and, later, by the rule monitors.
 import { createHash } from 'node:crypto';
+import { computeKpis, KPI_MAX_DAYS, type KpiDay } from './kpis.ts';
 import type { Orm } from './orm.ts';
 
 export interface PointIn {
@@ -55,8 +56,36 @@ export interface StoredPoint {
   labels: Record<string, string>;
 }
 
+/**
+ * The KPIs computed from customer events (db/kpis.ts), readable as metrics without labels: one point per UTC day, at
+ * the day's start (today's point is the day so far); a day without a value (retention not yet due) has no point.
+ */
+export const KPI_METRICS: Record<string, (d: KpiDay) => number | null> = {
+  'kpi.dau': (d) => d.dau, 'kpi.wau': (d) => d.wau, 'kpi.mau': (d) => d.mau, 'kpi.signups': (d) => d.signups,
+  'kpi.purchases': (d) => d.purchases, 'kpi.gmv': (d) => d.gmv, 'kpi.arpu': (d) => d.arpu, 'kpi.conversion': (d) => d.conversion,
+  'kpi.retention_d1': (d) => d.retention.d1, 'kpi.retention_d7': (d) => d.retention.d7, 'kpi.retention_d30': (d) => d.retention.d30,
+};
+
+async function readKpi(orm: Orm, q: SeriesQuery, pick: (d: KpiDay) => number | null): Promise<{ points: StoredPoint[]; truncated: boolean }> {
+  if (Object.keys(q.labels).length > 0) return { points: [], truncated: false };
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const fromMs = Date.parse(q.from);
+  const toMs = Math.max(fromMs, Date.parse(q.to) - 1);
+  // Days that start inside [from, to), at most the KPIs' own limit (the latest ones).
+  const first = Math.max(Math.ceil(fromMs / 86_400_000), Math.floor(toMs / 86_400_000) - KPI_MAX_DAYS + 1) * 86_400_000;
+  if (first > toMs) return { points: [], truncated: false };
+  const report = await computeKpis(orm, { from: day(first), to: day(toMs), tz: 'UTC' });
+  const points = report.days.flatMap((d) => {
+    const value = pick(d);
+    return value === null ? [] : [{ at: `${d.date}T00:00:00.000Z`, value, labels: {} }];
+  });
+  return { points: points.slice(0, q.limit), truncated: points.length > q.limit };
+}
+
 /** Points of a metric in [from, to), oldest first, across the series whose labels match; at most `limit`. */
 export async function readSeries(orm: Orm, q: SeriesQuery): Promise<{ points: StoredPoint[]; truncated: boolean }> {
+  const kpi = KPI_METRICS[q.name];
+  if (kpi) return readKpi(orm, q, kpi);
   const rows = await orm.em.getConnection().execute<{ at: Date; value: number; labels: Record<string, string> }[]>(
     `select at, value, labels from metric_points
      where name = ? and at >= ? and at < ? and labels @> ?::jsonb

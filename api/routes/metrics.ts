@@ -20,7 +20,7 @@ export const labels = z.record(
 ).refine((l) => Object.keys(l).length <= 20, 'at most 20 labels');
 
 const pointIn = z.object({
-  name: metricName,
+  name: metricName.refine((n) => !n.startsWith('kpi.'), 'kpi.* names are the KPIs computed from customer events; they cannot be pushed'),
   value: z.number().describe('any finite number'),
   at: z.iso.datetime({ offset: true })
     .refine((at) => Date.parse(at) >= 0, 'must be in 1970 or later')

@@ -189,3 +189,39 @@ test("a rule's monitor fires once per episode and mails the role; disabling it s
   await recordHistory(stack.env.client, `rule-monitor:${id}`, 'monitor-http-fired-disabled');
   expect(stack.mail.messages().filter((m) => m.subject.includes('Slow checkout'))).toHaveLength(1);
 });
+
+test('the KPIs computed from customer events read as metrics (kpi.*), and rules can use them', async () => {
+  const manager = await stack.operator(['ops_manager'], 'Kim');
+  const tag = randomUUID().slice(0, 8);
+  const people = await stack.api('POST', '/customers', { token: ingest.token, body: { customers: [
+    { externalId: `kpi-a-${tag}`, email: `kpi-a-${tag}@example.com` }, { externalId: `kpi-b-${tag}`, email: `kpi-b-${tag}@example.com` },
+  ] } });
+  expect(people.status).toBe(200);
+  const now = new Date().toISOString();
+  const events = await stack.api('POST', '/events', { token: ingest.token, body: { events: [
+    { externalId: `kpi-a-${tag}`, type: 'signup', at: now, idempotencyKey: `kpi-${tag}-1` },
+    { externalId: `kpi-b-${tag}`, type: 'signup', at: now, idempotencyKey: `kpi-${tag}-2` },
+    { externalId: `kpi-b-${tag}`, type: 'purchase', at: now, amount: 12.5, idempotencyKey: `kpi-${tag}-3` },
+  ] } });
+  expect(events.status).toBe(202);
+  const today = `${now.slice(0, 10)}T00:00:00.000Z`;
+  const read = async (name: string, extra = '') =>
+    (await stack.api('GET', `/metrics/${name}?from=${encodeURIComponent(today)}${extra}`, { token: analyst.token })).body.points;
+  expect(await read('kpi.signups')).toEqual([{ at: today, value: 2, labels: {} }]);
+  expect(await read('kpi.gmv')).toEqual([{ at: today, value: 12.5, labels: {} }]);
+  expect(await read('kpi.dau')).toEqual([{ at: today, value: 2, labels: {} }]);
+  expect(await read('kpi.retention_d1')).toEqual([]); // the day has not ended
+  expect(await read('kpi.signups', '&labels=region:eu')).toEqual([]);
+
+  const pushed = await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [{ name: 'kpi.dau', value: 1, at: now }] } });
+  expect(pushed.status).toBe(400);
+  expect(pushed.body.error.fields[0].field).toBe('points[0].name');
+
+  const rule = await stack.api('POST', '/rules', { token: manager.token, body: {
+    name: 'Signups today', metric: 'kpi.signups', aggregation: 'last', window: '1d', comparison: 'above', threshold: 1,
+    severity: 'P4', enabled: false, action: { type: 'notify_role', role: 'analyst' },
+  } });
+  expect(rule.status).toBe(201);
+  const dry = await stack.api('POST', `/rules/${rule.body.id}/evaluate?dryRun=true`, { token: analyst.token });
+  expect(dry.body).toMatchObject({ holds: true, value: 2, reason: 'last 2 is above 1' });
+});
