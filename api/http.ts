@@ -2,6 +2,7 @@
 // declarations validate requests and produce the OpenAPI document.
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
+import { parseDuration } from '../runtime/config.ts';
 import type { Actor, Role } from '../workflows/lib/actors.ts';
 import { badRequest, forbidden, unauthorized, zodFields } from './errors.ts';
 
@@ -103,3 +104,9 @@ export const pageQuery = {
 };
 
 export const idParams = z.object({ id: z.uuid() }).strict();
+
+/** A duration as people write it ('30s', '5m', '24h', '14d'), from `min` to `max` ms; `label` names the bounds. */
+export const durationBetween = (min: number, max: number, label: string) => z.string().refine((s) => {
+  const v = parseDuration(s);
+  return v !== undefined && v >= min && v <= max;
+}, `must be a duration from ${label}, such as '30s', '5m', '24h' or '14d'`);

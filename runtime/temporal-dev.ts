@@ -41,6 +41,20 @@ export interface TemporalDev {
   close(): Promise<void>;
 }
 
+/**
+ * The SDK gives an ephemeral server (dev server or time-skipping server) five seconds to start; on a loaded two-core
+ * machine it sometimes needs longer. Only that failure is tried again.
+ */
+export async function startEphemeral<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts || !/Failed to start ephemeral server/.test(String(err))) throw err;
+    }
+  }
+}
+
 export async function startTemporalDev(opts: {
   cliPath?: string; dataDir: string; port: number; uiPort: number; namespace: string;
 }): Promise<TemporalDev> {
@@ -50,7 +64,7 @@ export async function startTemporalDev(opts: {
     : { type: 'cached-download' as const, downloadDir: path.join(opts.dataDir, 'temporal-cli') };
   let env: TestWorkflowEnvironment;
   try {
-    env = await TestWorkflowEnvironment.createLocal({
+    env = await startEphemeral(() => TestWorkflowEnvironment.createLocal({
       server: {
         executable,
         ip: '127.0.0.1',
@@ -61,7 +75,7 @@ export async function startTemporalDev(opts: {
         dbFilename: path.join(opts.dataDir, 'temporal.db'),
         log: { format: 'pretty', level: 'warn' },
       },
-    });
+    }));
   } catch (err) {
     if (!opts.cliPath) throw new TemporalCliMissing(`${INSTALL_HINT}\n(${(err as Error).message})`);
     throw err;

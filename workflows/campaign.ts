@@ -142,6 +142,12 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     state.pause = { reason, detail, at: now() };
     await moveTo('paused', actor, detail ?? reason);
   };
+  /** The campaign stops itself (budget, guard, a failed pass) and tells its owner. */
+  const pauseItself = async (reason: Exclude<PauseReason, 'manual'>, detail: string) => {
+    pauses += 1;
+    await pause(reason, detail, null);
+    await notify(`paused:${pauses}`, owner, 'campaignPaused', { campaignId: state.campaignId, name: state.spec.name, reason, detail });
+  };
 
   setHandler(getCampaign, view);
 
@@ -383,10 +389,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
         if (!isCancellation(err) && !(err instanceof ActivityFailure)) throw err;
         if (err instanceof ActivityFailure && !isCancellation(err) && state.stage === 'running') {
           // Failed for good (retries are unlimited, so only a non-retryable failure gets here): the owner decides.
-          pauses += 1;
-          const detail = `sending failed: ${err.cause?.message ?? err.message}`;
-          await pause('error', detail, null);
-          await notify(`paused:${pauses}`, owner, 'campaignPaused', { campaignId: state.campaignId, name: state.spec.name, reason: 'error', detail });
+          await pauseItself('error', `sending failed: ${err.cause?.message ?? err.message}`);
         }
       } finally {
         sending = false;
@@ -398,11 +401,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       if (result.outcome === 'budget' || result.outcome === 'guard') {
         if (state.stage !== 'running') continue;
         if (result.guard) guardBaselines[result.guard.rule.metric] = result.guard.figures;
-        pauses += 1;
-        await pause(result.outcome, result.detail, null);
-        await notify(`paused:${pauses}`, owner, 'campaignPaused', {
-          campaignId: state.campaignId, name: state.spec.name, reason: result.outcome, detail: result.detail ?? result.outcome,
-        });
+        await pauseItself(result.outcome, result.detail ?? result.outcome);
         continue;
       }
       if (result.outcome === 'stopped') continue;

@@ -6,7 +6,6 @@ import { ledgerCounts } from '../../activities/campaign-sender.ts';
 import { countAudience, saveCampaignRow } from '../../activities/campaign.ts';
 import { Campaign, CampaignReport } from '../../db/entities/index.ts';
 import { RECIPIENT_STATUSES, type RecipientStatus } from '../../db/entities/campaign.ts';
-import { parseDuration } from '../../runtime/config.ts';
 import {
   cancelCampaign,
   editCampaign,
@@ -36,7 +35,7 @@ import { LIFECYCLE_STAGES } from '../../workflows/lifecycle.types.ts';
 import { SEGMENTS } from '../../workflows/rfm.rules.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable, zodFields } from '../errors.ts';
-import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, durationBetween, idParams, pageQuery, type RouteRegistry } from '../http.ts';
 import { withDeadline } from '../temporal.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;
@@ -44,10 +43,6 @@ const MANAGERS = ['admin', 'ops_manager'] as const;
 const DAY = 86_400_000;
 
 const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
-const duration = (min: number, max: number, label: string) => z.string().refine((s) => {
-  const v = parseDuration(s);
-  return v !== undefined && v >= min && v <= max;
-}, `must be a duration from ${label}, such as '30m', '24h' or '3d'`);
 
 /** A subject or body: every {{field}} must be a customer field the sender knows. */
 const template = (max: number) => z.string().trim().min(1).max(max).superRefine((text, ctx) => {
@@ -71,7 +66,7 @@ const abTest = z.object({
     .refine((v) => v.some((x) => x.split === undefined) || Math.abs(v.reduce((s, x) => s + x.split!, 0) - 100) < 1e-6,
       'the splits must add up to 100'),
   testShare: z.number().gt(0).lt(1).describe('fraction of the audience in the test (0.2 = 20%); the rest gets the winner'),
-  testDuration: duration(10_000, 30 * DAY, "'10s' to '30d'").describe('results collected after the test sends, before the winner is chosen'),
+  testDuration: durationBetween(10_000, 30 * DAY, "'10s' to '30d'").describe('results collected after the test sends, before the winner is chosen'),
   winningMetric: z.enum(WINNING_METRICS).describe('conversions (purchases) or clicks per email sent, from events carrying the campaign id'),
 }).strict();
 
@@ -315,8 +310,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, temporalDeadlineMs, 
     method: 'patch', path: '/campaigns/:id', tag,
     summary: 'Change a draft or a campaign pending approval (approvals given so far are cleared); once approved, only its schedule, until launch',
     access: MANAGERS, params: idParams,
-    body: z.object({
-      ...Object.fromEntries(Object.entries(specFields).map(([k, v]) => [k, (v as z.ZodType).optional()])),
+    body: z.object(specFields).partial().extend({
       revision: z.int().min(1).optional().describe('the revision the change is based on (GET /campaigns/:id); 409 when it has changed since'),
     }).strict(),
     response: campaignOut, errors: [400, 401, 403, 404, 409, 422, 503, 504],

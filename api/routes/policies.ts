@@ -14,27 +14,23 @@ import {
   type LifecyclePolicy,
 } from '../../workflows/lifecycle.types.ts';
 import type { ApiDeps } from '../app.ts';
-import { defineRoute, type RouteRegistry } from '../http.ts';
+import { defineRoute, durationBetween, type RouteRegistry } from '../http.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-const duration = (min: number, max: number, label: string) => z.string().refine((s) => {
-  const v = parseDuration(s);
-  return v !== undefined && v >= min && v <= max;
-}, `must be a duration from ${label}, such as '30m', '12h' or '14d'`);
 
 const lifecyclePolicyIn = z.object({
-  activationWindow: duration(MINUTE, 365 * DAY, "'1m' to '365d'"),
-  retentionPeriod: duration(MINUTE, 365 * DAY, "'1m' to '365d'"),
-  inactivity: duration(MINUTE, 365 * DAY, "'1m' to '365d'"),
-  winBackWait: duration(MINUTE, 365 * DAY, "'1m' to '365d'"),
-  couponValidity: duration(MINUTE, 365 * DAY, "'1m' to '365d'"),
+  activationWindow: durationBetween(MINUTE, 365 * DAY, "'1m' to '365d'"),
+  retentionPeriod: durationBetween(MINUTE, 365 * DAY, "'1m' to '365d'"),
+  inactivity: durationBetween(MINUTE, 365 * DAY, "'1m' to '365d'"),
+  winBackWait: durationBetween(MINUTE, 365 * DAY, "'1m' to '365d'"),
+  couponValidity: durationBetween(MINUTE, 365 * DAY, "'1m' to '365d'"),
   nurture: z.object({
     goal: z.enum(FUNNEL_STAGES).nullable().describe('reaching it ends the sequence at once'),
-    staleAfter: duration(MINUTE, 30 * DAY, "'1m' to '30d'").describe('a step this late is skipped, not sent'),
+    staleAfter: durationBetween(MINUTE, 30 * DAY, "'1m' to '30d'").describe('a step this late is skipped, not sent'),
     steps: z.array(z.object({
       name: z.string().regex(/^[a-z0-9_-]{1,40}$/, 'must be 1-40 lowercase letters, digits, _ or -'),
-      after: duration(0, 365 * DAY, "'0s' to '365d'").describe('offset from signup'),
+      after: durationBetween(0, 365 * DAY, "'0s' to '365d'").describe('offset from signup'),
       template: z.enum(NURTURE_TEMPLATES),
       category: z.enum(MESSAGE_CATEGORIES),
       skipWhenReached: z.enum(FUNNEL_STAGES).optional(),
@@ -49,7 +45,7 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of da
 const messagingPolicyIn = z.object({
   frequencyCap: z.object({
     max: z.int().min(1).max(100),
-    window: duration(60 * MINUTE, 90 * DAY, "'1h' to '90d'"),
+    window: durationBetween(60 * MINUTE, 90 * DAY, "'1h' to '90d'"),
   }).strict().nullable().describe('at most `max` marketing emails per customer per `window`; null: no cap'),
   quietHours: z.object({ start: hhmm, end: hhmm }).strict()
     .refine((q) => q.start !== q.end, { message: 'start and end must differ', path: ['end'] })

@@ -22,7 +22,7 @@ import {
 import { SEGMENTS } from '../../workflows/rfm.rules.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, notFound, unprocessable, zodFields } from '../errors.ts';
-import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, durationBetween, idParams, pageQuery, type RouteRegistry } from '../http.ts';
 import { withDeadline } from '../temporal.ts';
 import { labels, metricName } from './metrics.ts';
 
@@ -30,10 +30,6 @@ const READERS = ['admin', 'ops_manager', 'analyst', 'oncall'] as const;
 const WRITERS = ['admin', 'ops_manager'] as const;
 const DAY = 86_400_000;
 
-const duration = (min: number, max: number, label: string) => z.string().refine((s) => {
-  const v = parseDuration(s);
-  return v !== undefined && v >= min && v <= max;
-}, `must be a duration from ${label}, such as '30s', '5m' or '1h'`);
 
 const action = z.discriminatedUnion('type', [
   z.object({ type: z.literal('open_incident'), service: z.string().trim().min(1).max(200).optional() }).strict(),
@@ -47,15 +43,15 @@ const ruleFields = {
   metric: metricName,
   labels: labels.default({}).describe('only series carrying all of these labels count'),
   aggregation: z.enum(AGGREGATIONS),
-  window: duration(10_000, 7 * DAY, "'10s' to '7d'").describe('the window aggregated at each evaluation'),
+  window: durationBetween(10_000, 7 * DAY, "'10s' to '7d'").describe('the window aggregated at each evaluation'),
   comparison: z.enum(COMPARISONS).describe('above/below the threshold, or change_above/change_below: percent change against the previous window'),
   threshold: z.number().describe('a value; for change_* a percentage (25 = 25%)'),
-  for: duration(0, 7 * DAY, "'0s' to '7d'").default('0s').describe('how long the condition must hold before the rule fires'),
-  keepFiring: duration(0, 7 * DAY, "'0s' to '7d'").default('0s').describe('how long the condition must stay clear before a firing rule resolves'),
+  for: durationBetween(0, 7 * DAY, "'0s' to '7d'").default('0s').describe('how long the condition must hold before the rule fires'),
+  keepFiring: durationBetween(0, 7 * DAY, "'0s' to '7d'").default('0s').describe('how long the condition must stay clear before a firing rule resolves'),
   noData: z.enum(NO_DATA_POLICIES).default('ok').describe('what an empty window means'),
   severity: z.enum(SEVERITIES),
   action,
-  every: duration(10_000, 3_600_000, "'10s' to '1h'").default('30s').describe("how often the rule's monitor evaluates it"),
+  every: durationBetween(10_000, 3_600_000, "'10s' to '1h'").default('30s').describe("how often the rule's monitor evaluates it"),
   enabled: z.boolean().default(true).describe("false stops the rule's monitor; true starts it again"),
 };
 const ruleIn = z.object(ruleFields).strict();
@@ -88,6 +84,9 @@ export function rulesRouter({ orm, audit, temporal, taskQueue, temporalDeadlineM
   const router = Router();
   const tag = 'rules';
   const deadline = <T>(call: () => Promise<T>) => withDeadline(temporal, temporalDeadlineMs, call);
+  const start = (ruleId: string) => deadline(() => temporal.workflow.start<typeof ruleMonitor>('ruleMonitor', {
+    workflowId: ruleMonitorId(ruleId), taskQueue, args: [{ ruleId }],
+  }));
   /** Starts the rule's monitor, or tells the running one to load the rule again. */
   const wake = (ruleId: string) => deadline(() => temporal.workflow.signalWithStart<typeof ruleMonitor>('ruleMonitor', {
     workflowId: ruleMonitorId(ruleId), taskQueue, args: [{ ruleId }], signal: ruleChanged,
@@ -120,7 +119,7 @@ export function rulesRouter({ orm, audit, temporal, taskQueue, temporalDeadlineM
     await orm.em.flush();
     if (rule.enabled) {
       // A rule nobody watches must not be stored: without its monitor the rule is taken back.
-      await wake(rule.id).catch(async (err: unknown) => { await orm.em.remove(rule).flush(); throw err; });
+      await start(rule.id).catch(async (err: unknown) => { await orm.em.remove(rule).flush(); throw err; });
     }
     await audit(actor, 'rule.created', 'rule', rule.id, { name: rule.name, metric: rule.metric }, ruleMonitorId(rule.id));
     return toOut(rule);
@@ -146,7 +145,7 @@ export function rulesRouter({ orm, audit, temporal, taskQueue, temporalDeadlineM
   defineRoute(router, registry, {
     method: 'patch', path: '/rules/:id', tag, access: WRITERS, summary: 'Change a rule (any of its fields)',
     params: idParams,
-    body: z.object(Object.fromEntries(Object.entries(ruleFields).map(([k, v]) => [k, (v as z.ZodType).optional()]))).strict(),
+    body: z.object(ruleFields).partial().strict(),
     response: ruleOut, errors: [400, 401, 403, 404, 422],
   }, async ({ params, actor, req }) => {
     const rule = await find(params.id);

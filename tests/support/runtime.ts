@@ -1,5 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Logger } from '@temporalio/worker';
+import { startEphemeral } from '../../runtime/temporal-dev.ts';
 import { workflowsPath } from '../../worker/worker.ts';
 import { temporalCli, temporalTestServer } from './binaries.ts';
 
@@ -18,26 +19,12 @@ export function quietRuntime(): void {
 /** The workflow bundle, built once per test file (the bundler's own output silenced). */
 export const bundleWorkflows = () => bundleWorkflowCode({ workflowsPath, logger: silentLogger });
 
-/**
- * The SDK gives an ephemeral server five seconds to start; on a loaded two-core machine it sometimes needs longer.
- * Only that failure is tried again.
- */
-async function startRetrying(start: () => Promise<TestWorkflowEnvironment>, attempts = 3): Promise<TestWorkflowEnvironment> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await start();
-    } catch (err) {
-      if (attempt >= attempts || !/Failed to start ephemeral server/.test(String(err))) throw err;
-    }
-  }
-}
-
 /** The time-skipping test server, for day- and month-scale timers. */
-export const timeSkippingEnvironment = () => startRetrying(() => TestWorkflowEnvironment.createTimeSkipping({
+export const timeSkippingEnvironment = () => startEphemeral(() => TestWorkflowEnvironment.createTimeSkipping({
   server: { executable: { type: 'existing-path', path: temporalTestServer() } },
 }));
 
 /** The Temporal CLI's dev server (in memory), for integration tests. */
-export const devServerEnvironment = () => startRetrying(() => TestWorkflowEnvironment.createLocal({
+export const devServerEnvironment = () => startEphemeral(() => TestWorkflowEnvironment.createLocal({
   server: { executable: { type: 'existing-path', path: temporalCli() }, log: { format: 'pretty', level: 'error' } },
 }));
