@@ -2,7 +2,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
+import { appendAudit } from '../db/audit.ts';
 import type { Orm } from '../db/orm.ts';
+import { entityOfWorkflowId } from '../workflows/ids.ts';
 import { textArray } from '../db/sql.ts';
 import type { Role } from '../workflows/lib/actors.ts';
 import { leaseHeld } from './ledger.ts';
@@ -154,13 +156,25 @@ export function createEmailActivities(deps: EmailDeps) {
 
   return {
     async sendEmail(request: EmailRequest): Promise<EmailResult> {
-      return deliverOnce(deps, {
+      const mail = render(request.template, request.data as never, { publicUrl });
+      const result = await deliverOnce(deps, {
         idempotencyKey: request.idempotencyKey,
         workflowId: request.workflowId ?? null,
         template: request.template,
         recipients: await resolve(request.to),
-        mail: render(request.template, request.data as never, { publicUrl }),
+        mail,
       });
+      // The mail in the audit trail of what sent it; keyed by the mail, so a retry after the send writes it once.
+      const workflowId = request.workflowId ?? null;
+      const entity = workflowId ? entityOfWorkflowId(workflowId) : null;
+      if (result.status !== 'skipped') {
+        await appendAudit(orm, {
+          idempotencyKey: `email:${request.idempotencyKey}`, actorType: 'workflow', actorId: workflowId, action: 'email.sent',
+          entityType: entity?.type ?? 'email', entityId: entity?.id ?? request.idempotencyKey, workflowId,
+          details: { template: request.template, subject: mail.subject, recipients: result.recipients.length, messageId: result.messageId },
+        });
+      }
+      return result;
     },
   };
 }

@@ -8,6 +8,7 @@ import { createContentActivities } from './content.ts';
 import { createCustomerEmailActivities } from './customer-email.ts';
 import { createEmailActivities } from './email.ts';
 import { createEventDeliveryActivities } from './event-delivery.ts';
+import { createIncidentActivities } from './incident.ts';
 import { createLifecycleActivities } from './lifecycle.ts';
 import { createMonitorActivities } from './monitor.ts';
 import { createRfmActivities } from './rfm.ts';
@@ -41,6 +42,7 @@ export function createActivities(deps: ActivityDeps, temporal: TemporalDeps) {
     ...createContentActivities(deps),
     ...createCampaignActivities(mail),
     ...createMonitorActivities({ orm: deps.orm, client: temporal.client }),
+    ...createIncidentActivities({ orm: deps.orm, client: temporal.client, taskQueue: temporal.taskQueue }),
     ...createEventDeliveryActivities({ orm: deps.orm, temporal: temporal.client, taskQueue: temporal.taskQueue }),
   };
 }

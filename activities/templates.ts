@@ -16,6 +16,14 @@ export interface TemplateContext {
 
 type Template<D> = (data: D, ctx: TemplateContext) => Rendered;
 
+/** What every incident email names. */
+interface IncidentMail {
+  incidentId: string;
+  title: string;
+  severity: string;
+  service: string | null;
+}
+
 /** Builds text and html from the same paragraphs, so the two never drift apart. */
 export function compose(subject: string, paragraphs: (string | string[])[]): Rendered {
   const text = paragraphs.map((p) => (Array.isArray(p) ? p.map((l) => `- ${l}`).join('\n') : p)).join('\n\n');
@@ -77,6 +85,47 @@ export const templates = {
       `The rule "${d.name}" on ${d.metric} fired at ${d.at} (episode ${d.episode}).`,
       `Why: ${d.reason}`,
       `${ctx.publicUrl}/rules/${d.ruleId}`,
+    ],
+  )) satisfies Template<never>,
+
+  incidentPaged: ((d: IncidentMail & { level: number; pass: number; description: string | null; triggeredAt: string; ackDueAt: string | null }, ctx) => compose(
+    `[opsflow] ${d.severity} incident: ${d.title}`,
+    [
+      `You are paged for a ${d.severity} incident${d.service ? ` on ${d.service}` : ''}: "${d.title}" (level ${d.level}${d.pass > 0 ? `, repeat ${d.pass}` : ''}).`,
+      ...(d.description && d.description !== d.title ? [d.description] : []),
+      `Triggered at ${d.triggeredAt}.${d.ackDueAt ? ` Acknowledge by ${d.ackDueAt}, or the next level is paged.` : ''}`,
+      `Acknowledge: POST ${ctx.publicUrl}/incidents/${d.incidentId}/ack`,
+      `${ctx.publicUrl}/incidents/${d.incidentId}`,
+    ],
+  )) satisfies Template<never>,
+
+  incidentCommander: ((d: IncidentMail & { by: string }, ctx) => compose(
+    `[opsflow] You are the commander of ${d.severity} incident: ${d.title}`,
+    [`${d.by} made you the commander of the incident "${d.title}".`, `${ctx.publicUrl}/incidents/${d.incidentId}`],
+  )) satisfies Template<never>,
+
+  incidentRecovered: ((d: IncidentMail, ctx) => compose(
+    `[opsflow] Recovered: ${d.title}`,
+    [
+      `The rule that opened the ${d.severity} incident "${d.title}" has recovered.`,
+      `If the cause is dealt with, resolve it: POST ${ctx.publicUrl}/incidents/${d.incidentId}/resolve`,
+    ],
+  )) satisfies Template<never>,
+
+  postmortemRequested: ((d: IncidentMail & { taskId: string; dueAt: string }, ctx) => compose(
+    `[opsflow] Postmortem due ${d.dueAt.slice(0, 10)}: ${d.title}`,
+    [
+      `The ${d.severity} incident "${d.title}" is resolved. Its postmortem is due by ${d.dueAt}.`,
+      `Submit it: POST ${ctx.publicUrl}/incidents/${d.incidentId}/postmortem {summary, rootCause, actionItems}`,
+      `${ctx.publicUrl}/tasks/${d.taskId}`,
+    ],
+  )) satisfies Template<never>,
+
+  postmortemOverdue: ((d: IncidentMail & { taskId: string; dueAt: string }, ctx) => compose(
+    `[opsflow] Overdue postmortem: ${d.title}`,
+    [
+      `The postmortem of the ${d.severity} incident "${d.title}" was due at ${d.dueAt} and is not done yet.`,
+      `Submit it: POST ${ctx.publicUrl}/incidents/${d.incidentId}/postmortem`,
     ],
   )) satisfies Template<never>,
 

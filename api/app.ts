@@ -17,8 +17,10 @@ import { campaignsRouter } from './routes/campaigns.ts';
 import { channelsRouter } from './routes/channels.ts';
 import { contentRouter } from './routes/content.ts';
 import { customersRouter } from './routes/customers.ts';
+import { escalationPoliciesRouter } from './routes/escalation-policies.ts';
 import { eventsRouter } from './routes/events.ts';
 import { healthRouter } from './routes/health.ts';
+import { incidentsRouter } from './routes/incidents.ts';
 import { kpisRouter } from './routes/kpis.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { operatorsRouter } from './routes/operators.ts';
@@ -45,7 +47,8 @@ export interface ApiDeps extends AppOptions {
 
 const ROUTERS = [
   healthRouter, operatorsRouter, channelsRouter, tasksRouter, contentRouter, customersRouter, eventsRouter, policiesRouter,
-  unsubscribeRouter, segmentsRouter, kpisRouter, campaignsRouter, metricsRouter, rulesRouter, auditRouter,
+  unsubscribeRouter, segmentsRouter, kpisRouter, campaignsRouter, metricsRouter, rulesRouter, incidentsRouter,
+  escalationPoliciesRouter, auditRouter,
 ];
 
 export function createApp(options: AppOptions): Express {

@@ -5,3 +5,4 @@ export { rfmScoring } from './rfm.ts';
 export { redeliverEvents } from './event-redelivery.ts';
 export { campaign } from './campaign.ts';
 export { ruleMonitor } from './monitor.ts';
+export { incident } from './incident.ts';

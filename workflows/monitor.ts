@@ -9,6 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
+import type { createIncidentActivities } from '../activities/incident.ts';
 import type { createMonitorActivities } from '../activities/monitor.ts';
 import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
@@ -20,6 +21,7 @@ import type { Role } from './lib/actors.ts';
 
 const { loadRule, evaluateRule, saveMonitorView } = proxyActivities<ReturnType<typeof createMonitorActivities>>(profiles.db);
 const { pauseCampaignForRule } = proxyActivities<ReturnType<typeof createMonitorActivities>>(profiles.send);
+const { openIncidentForRule, tellIncidentRuleRecovered } = proxyActivities<ReturnType<typeof createIncidentActivities>>(profiles.send);
 
 export interface RuleMonitorInput {
   ruleId: string;
@@ -53,6 +55,13 @@ export async function ruleMonitor(input: RuleMonitorInput): Promise<RuleMonitorR
       });
       await audit('rule.action', entity, { type: 'pause_campaign', campaignId: rule.action.campaignId, episode, ...outcome });
     }
+    if (rule.action.type === 'open_incident') {
+      const outcome = await openIncidentForRule({
+        ruleId: rule.id, ruleName: rule.name, episode, severity: rule.severity, service: rule.action.service ?? null,
+        labels: rule.labels, reason: e.reason, value: e.value, at: e.at,
+      });
+      await audit('rule.action', entity, { type: 'open_incident', episode, ...outcome });
+    }
     if (rule.action.type === 'notify_role') {
       await notify(`episode:${episode}`, [{ role: rule.action.role as Role }], 'ruleFired', {
         ruleId: rule.id, name: rule.name, severity: rule.severity, metric: rule.metric, reason: e.reason, episode,
@@ -77,6 +86,9 @@ export async function ruleMonitor(input: RuleMonitorInput): Promise<RuleMonitorR
       await audit(`rule.${next.transition}`, entity, { value: last.value, reason: last.reason, episode: status.episodes });
     }
     if (next.transition === 'fire') await act(rule, status.episodes, last);
+    if (next.transition === 'recover' && rule.action.type === 'open_incident') {
+      await tellIncidentRuleRecovered({ ruleId: rule.id, episode: status.episodes, at: last.at });
+    }
     await saveMonitorView({ ruleId: rule.id, status, value: last.value, at: last.at });
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);

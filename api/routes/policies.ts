@@ -6,6 +6,7 @@ import { readSetting, SETTINGS, writeSetting, type SettingKey } from '../../db/s
 import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../activities/messaging-policy.ts';
 import { parseDuration } from '../../runtime/config.ts';
 import { DEFAULT_CAMPAIGN_APPROVAL_POLICY, type CampaignApprovalPolicy } from '../../workflows/campaign.rules.ts';
+import { DEFAULT_INCIDENT_POLICY, SEVERITIES, type IncidentPolicy } from '../../workflows/incident.rules.ts';
 import {
   DEFAULT_LIFECYCLE_POLICY,
   FUNNEL_STAGES,
@@ -57,6 +58,14 @@ const campaignApprovalPolicyIn = z.object({
     .describe('per currency: a budget above this needs an admin approval too; a currency not named always needs both'),
 }).strict();
 
+const ackSla = durationBetween(10_000, DAY, "'10s' to '24h'").nullable();
+const incidentPolicyIn = z.object({
+  ackSla: z.object({ P1: ackSla, P2: ackSla, P3: ackSla, P4: ackSla }).strict()
+    .describe('time to acknowledge per severity before the next escalation level is paged; null: no SLA'),
+  postmortemFor: z.array(z.enum(SEVERITIES)).max(4).describe('severities whose resolution opens a postmortem task'),
+  postmortemDue: durationBetween(MINUTE, 90 * DAY, "'1m' to '90d'").describe('the postmortem is due this long after resolution; then a reminder goes out'),
+}).strict();
+
 const versioned = <T extends z.ZodObject>(s: T) => s.extend({ version: z.number().describe('0: the built-in defaults') });
 
 export function policiesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): Router {
@@ -83,5 +92,7 @@ export function policiesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry)
     'customer messaging policy (frequency cap, quiet hours)');
   policy<CampaignApprovalPolicy>('/policies/campaign-approval', SETTINGS.campaignApprovalPolicy, campaignApprovalPolicyIn,
     DEFAULT_CAMPAIGN_APPROVAL_POLICY, 'campaign budget approval policy (when an admin approves too)');
+  policy<IncidentPolicy>('/policies/incidents', SETTINGS.incidentPolicy, incidentPolicyIn, DEFAULT_INCIDENT_POLICY,
+    'incident policy (acknowledgement SLAs by severity, postmortems); it applies to incidents opened from now on');
   return router;
 }

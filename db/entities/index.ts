@@ -7,6 +7,7 @@ import { Customer } from './customer.ts';
 import { CustomerEvent } from './customer-event.ts';
 import { CustomerMessage } from './customer-message.ts';
 import { EmailOutbox } from './email-outbox.ts';
+import { EscalationPolicy, Incident } from './incident.ts';
 import { MetricPoint } from './metric-point.ts';
 import { Operator } from './operator.ts';
 import { RfmRun } from './rfm-run.ts';
@@ -18,13 +19,13 @@ import { WebhookDelivery } from './webhook-delivery.ts';
 
 export {
   AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage,
-  EmailOutbox, MetricPoint, Operator, RfmRun, Rule, Setting,
+  EmailOutbox, EscalationPolicy, Incident, MetricPoint, Operator, RfmRun, Rule, Setting,
   StageChange, Task, WebhookDelivery,
 };
 
 /** Every entity, registered explicitly (no folder discovery). */
 export const entities = [
   AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage,
-  EmailOutbox, MetricPoint, Operator, RfmRun, Rule, Setting,
+  EmailOutbox, EscalationPolicy, Incident, MetricPoint, Operator, RfmRun, Rule, Setting,
   StageChange, Task, WebhookDelivery,
 ];

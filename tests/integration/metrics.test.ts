@@ -108,7 +108,7 @@ describe('rules', () => {
       [rule({ metric: '' }), 400, 'metric'],
       [rule({ action: { type: 'pause_campaign', campaignId: randomUUID() } }), 422, 'action.campaignId'],
       [rule({ action: { type: 'start_winback', segment: 'whales' } }), 400, 'action.segment'],
-      [rule({ action: { type: 'open_incident' } }), 422, 'action.type'], // incidents come with the next step
+      [rule({ action: { type: 'open_incident', service: '' } }), 400, 'action.service'],
       [rule({ action: { type: 'start_winback', segment: 'at_risk' } }), 422, 'action.type'],
     ];
     for (const [body, status, field] of cases) {

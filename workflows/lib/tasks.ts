@@ -80,14 +80,7 @@ export class TaskInbox {
         }
       },
     });
-    setHandler(completeTask, async (args) => this.change(args.taskId, args.actor, 'task.completed', (t) => {
-      t.status = 'completed';
-      t.decision = args.decision;
-      t.comment = args.comment ?? null;
-      t.decidedBy = args.actor.id;
-      t.decidedAt = nowIso();
-      t.assigneeId = args.actor.id;
-    }, { decision: args.decision, comment: args.comment ?? null }), {
+    setHandler(completeTask, async (args) => this.complete(args.taskId, args.actor, args.decision, args.comment), {
       validator: (args: CompleteTaskArgs) => {
         const { view, spec } = this.decidable(args.taskId, args.actor);
         if (!spec.decisions.includes(args.decision)) {
@@ -136,6 +129,21 @@ export class TaskInbox {
       this.clocks.add(clock);
     }
     return view;
+  }
+
+  /**
+   * Records a decision the workflow took in through one of its own updates (which did its own checks), as if the
+   * actor had completed the task.
+   */
+  async complete(taskId: string, actor: Actor, decision: string, comment?: string): Promise<TaskView> {
+    return this.change(taskId, actor, 'task.completed', (t) => {
+      t.status = 'completed';
+      t.decision = decision;
+      t.comment = comment ?? null;
+      t.decidedBy = actor.id;
+      t.decidedAt = nowIso();
+      t.assigneeId = actor.id;
+    }, { decision, comment: comment ?? null });
   }
 
   /** Closes a task nobody needs to decide any more (the process moved on). */
