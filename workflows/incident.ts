@@ -229,6 +229,8 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
   await save();
 
   const acked = () => state.acknowledgedAt !== null;
+  /** A level paged with no wait (no SLA, no wait of its own) is waited on for good: nothing runs out. */
+  let open = false;
   for (const step of pageSchedule(state.escalation.levels, state.escalation.repeat, ackSlaMs, (d) => durationToMs(d as Duration))) {
     if (acked()) break;
     Object.assign(state.escalation, {
@@ -243,10 +245,13 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
         ackDueAt: state.ackDueAt,
       }),
     ]);
-    if (step.waitMs === null) break;
+    if (step.waitMs === null) {
+      open = true;
+      break;
+    }
     await condition(acked, step.waitMs);
   }
-  if (!acked()) {
+  if (!acked() && !open) {
     state.escalation.exhausted = true;
     state.escalation.nextPageAt = null;
     await record('escalation_exhausted', 'every level was paged without an acknowledgement; waiting for one', null);

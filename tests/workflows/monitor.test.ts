@@ -90,6 +90,37 @@ test('a flapping metric fires once after `for`, stays one episode through keep-f
   });
 });
 
+test('with open_incident, a flapping series opens one incident, and its recovery is told to it once', async () => {
+  const rule = baseRule({ action: { type: 'open_incident', service: 'checkout' } });
+  const holds = new Set([2, 3, 4, 5, 6, 8, 10, 12, 14]);
+  const f = fake(rule, (m) => holds.has(m));
+  const opened: { episode: number; minute: number; service: string | null }[] = [];
+  const recovered: { episode: number; minute: number }[] = [];
+  const minute = () => Math.round((Context.current().info.currentAttemptScheduledTimestampMs - started) / MIN);
+  let started = 0;
+  Object.assign(f.activities, {
+    openIncidentForRule: async (a: { episode: number; service: string | null }) => {
+      opened.push({ episode: a.episode, minute: minute(), service: a.service });
+      return { incidentId: 'incident-1', opened: true };
+    },
+    tellIncidentRuleRecovered: async (a: { episode: number }) => {
+      recovered.push({ episode: a.episode, minute: minute() });
+      return { incidentId: 'incident-1' };
+    },
+  });
+  started = await env.currentTimeMs();
+  await withMonitor(f, rule.id, async (handle) => {
+    await env.sleep(30 * MIN);
+    // Fires at 5 (held from 2 for 3m); flapping to 14 stays one episode; clear from 15, resolved at 20.
+    expect(opened).toEqual([{ episode: 1, minute: 5, service: 'checkout' }]);
+    expect(recovered).toEqual([{ episode: 1, minute: 20 }]);
+    expect(f.mails).toEqual([]);
+    await handle.signal(stopMonitor);
+    await handle.result();
+    await recordHistory(env.client, handle.workflowId, 'monitor-open-incident-flapping');
+  });
+});
+
 test('a changed rule is loaded at once; a deleted one stops its monitor', async () => {
   const rule = baseRule({ for: '0s', every: '10m' });
   const f = fake(rule, () => true);
