@@ -1,12 +1,13 @@
 // Hands stored customer events to their lifecycle workflows (signal-with-start) and marks them delivered. Used by
 // POST /events right after storing, and by the redelivery sweep for whatever a failed call left behind.
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import { customerLifecycleId } from '../workflows/ids.ts';
-import { recordEvents } from '../workflows/lifecycle.messages.ts';
+import { recordEvents, startWinBack } from '../workflows/lifecycle.messages.ts';
 import type { customerLifecycle } from '../workflows/lifecycle.ts';
-import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type EventsSignal, type LifecyclePolicy } from '../workflows/lifecycle.types.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type EventsSignal, type LifecyclePolicy, type WinBackRequest } from '../workflows/lifecycle.types.ts';
 
 /** Events per signal: far below Temporal's 2 MB request limit, and below the keys a lifecycle remembers (1,000). */
 export const EVENTS_PER_SIGNAL = 500;
@@ -89,8 +90,39 @@ export async function deliverEvents(deps: DeliveryDeps, events: StoredEvent[]): 
 const SWEEP_AFTER = '1 minute';
 const SWEEP_BATCH = 10_000;
 
+/** Customers a win-back run reads per page (and heartbeats after). */
+const WINBACK_PAGE = 500;
+
 export function createEventDeliveryActivities(deps: DeliveryDeps) {
   return {
+    /**
+     * A rule's start_winback: every customer now in the segment is asked to start a win-back, once per key (the rule and
+     * its episode), so a retried or resumed run asks again harmlessly. Heartbeats its cursor (the last customer id) and
+     * resumes after it.
+     */
+    async startWinBackForSegment(args: { segment: string; key: string; cause: string }): Promise<{ customers: number }> {
+      const { orm, temporal, taskQueue } = deps;
+      const policy = await readSetting(orm, SETTINGS.lifecyclePolicy, DEFAULT_LIFECYCLE_POLICY);
+      let cursor = (Context.current().info.heartbeatDetails as { cursor: string; customers: number } | undefined) ?? { cursor: '', customers: 0 };
+      const request: WinBackRequest = { key: args.key, cause: args.cause };
+      for (;;) {
+        const page = await orm.em.getConnection().execute<{ id: string }[]>(
+          'select id from customers where segment = ? and id::text > ? order by id::text limit ?', [args.segment, cursor.cursor, WINBACK_PAGE]);
+        if (page.length === 0) return { customers: cursor.customers };
+        const queue = [...page];
+        await Promise.all(Array.from({ length: Math.min(PARALLEL_SIGNALS, queue.length) }, async () => {
+          for (let next = queue.shift(); next; next = queue.shift()) {
+            const customerId = next.id;
+            await temporal.workflow.signalWithStart<typeof customerLifecycle, [WinBackRequest]>('customerLifecycle', {
+              workflowId: customerLifecycleId(customerId), taskQueue, args: [{ customerId, policy }], signal: startWinBack, signalArgs: [request],
+            });
+          }
+        }));
+        cursor = { cursor: page.at(-1)!.id, customers: cursor.customers + page.length };
+        Context.current().heartbeat(cursor);
+      }
+    },
+
     /** Delivers events a failed or abandoned POST /events left stored but undelivered, oldest first. */
     async redeliverPendingEvents(): Promise<DeliveryResult> {
       const pending = await deps.orm.em.getConnection().execute<StoredEvent[]>(

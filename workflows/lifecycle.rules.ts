@@ -14,6 +14,7 @@ import {
   type NurtureStep,
   type PendingSend,
   type StageChange,
+  type WinBackRequest,
 } from './lifecycle.types.ts';
 import { durationToMs } from './lib/time.ts';
 
@@ -77,7 +78,6 @@ export class Lifecycle {
   advance(now: number): void {
     this.advanceNurture(now);
     const s = this.state;
-    const p = s.policy;
     if (s.stage === 'at_risk' && s.winBack && Date.parse(s.winBack.deadline) <= now) {
       this.change('churned', 'win_back_expired', Date.parse(s.winBack.deadline));
       s.counters.churns += 1;
@@ -86,14 +86,24 @@ export class Lifecycle {
     }
     const inactiveAt = this.inactivityDue();
     if (inactiveAt !== null && inactiveAt <= now) {
-      this.change('at_risk', 'inactivity', inactiveAt);
-      s.counters.winBacks += 1;
-      const round = s.counters.winBacks;
-      s.winBack = { round, startedAt: iso(inactiveAt), deadline: iso(inactiveAt + ms(p.winBackWait)), coupon: null };
-      s.outbox.push({ step: `winback:${round}`, purpose: 'winback', template: 'winBack', category: 'marketing', dueAt: iso(now), deferrals: 0 });
+      this.beginWinBack('inactivity', inactiveAt, now);
       // The window may have closed already (a late wake): settle it now too.
-      if (Date.parse(s.winBack.deadline) <= now) this.advance(now);
+      if (Date.parse(s.winBack!.deadline) <= now) this.advance(now);
     }
+  }
+
+  /**
+   * A win-back asked for from outside (a rule for the customer's segment): the customer is at risk from now, with a
+   * win-back round of its own. Once per key; a customer never active, or already in a win-back, stays as they are.
+   */
+  requestWinBack(r: WinBackRequest, now: number): boolean {
+    const s = this.state;
+    if (s.recentKeys.includes(r.key)) return false;
+    s.recentKeys = [...s.recentKeys, r.key].slice(-KEYS_KEPT);
+    this.advance(now);
+    if (s.stage === null || s.stage === 'at_risk') return false;
+    this.beginWinBack(r.cause, now, now);
+    return true;
   }
 
   /** The earliest moment something is due, or null when only an event can move this customer. */
@@ -201,6 +211,15 @@ export class Lifecycle {
       // Marketing steps stop; a transactional one already owed (the welcome) still goes.
       this.cancelSends((x) => x.purpose === 'nurture' && x.category === 'marketing', `the nurture goal (${goal}) was reached`, now);
     }
+  }
+
+  private beginWinBack(cause: string, startedAt: number, now: number): void {
+    const s = this.state;
+    this.change('at_risk', cause, startedAt);
+    s.counters.winBacks += 1;
+    const round = s.counters.winBacks;
+    s.winBack = { round, startedAt: iso(startedAt), deadline: iso(startedAt + ms(s.policy.winBackWait)), coupon: null };
+    s.outbox.push({ step: `winback:${round}`, purpose: 'winback', template: 'winBack', category: 'marketing', dueAt: iso(now), deferrals: 0 });
   }
 
   /** The next step not yet taken, in the policy's order, with its due time. */

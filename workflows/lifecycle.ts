@@ -12,9 +12,9 @@ import {
 } from '@temporalio/workflow';
 import type { createCustomerEmailActivities } from '../activities/customer-email.ts';
 import type { createLifecycleActivities } from '../activities/lifecycle.ts';
-import { getLifecycle, recordEvents } from './lifecycle.messages.ts';
+import { getLifecycle, recordEvents, startWinBack } from './lifecycle.messages.ts';
 import { initialState, Lifecycle } from './lifecycle.rules.ts';
-import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type LifecycleInput, type PendingSend } from './lifecycle.types.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type LifecycleInput, type PendingSend, type WinBackRequest } from './lifecycle.types.ts';
 import { profiles } from './lib/activity-profiles.ts';
 
 const { saveLifecycle, loadLifecyclePolicy, issueCoupon } = proxyActivities<ReturnType<typeof createLifecycleActivities>>(profiles.db);
@@ -28,6 +28,7 @@ export async function customerLifecycle(input: LifecycleInput): Promise<void> {
   const state = input.state ?? initialState(input.customerId, input.policy ?? DEFAULT_LIFECYCLE_POLICY);
   const machine = new Lifecycle(state);
   const inbox: CustomerEvent[] = [...(input.pending ?? [])];
+  const winBacks: WinBackRequest[] = [...(input.pendingWinBacks ?? [])];
   let wantedPolicy = state.policy.version;
   let eventsThisRun = 0;
 
@@ -35,6 +36,7 @@ export async function customerLifecycle(input: LifecycleInput): Promise<void> {
     inbox.push(...events);
     if (policyVersion !== undefined && policyVersion > wantedPolicy) wantedPolicy = policyVersion;
   });
+  setHandler(startWinBack, (r) => { winBacks.push(r); });
   setHandler(getLifecycle, () => machine.view(Date.now()));
 
   const timeToContinue = () =>
@@ -93,6 +95,7 @@ export async function customerLifecycle(input: LifecycleInput): Promise<void> {
       eventsThisRun += batch.length;
       machine.apply(batch, Date.now());
     }
+    for (const r of winBacks.splice(0)) machine.requestWinBack(r, Date.now());
     machine.advance(Date.now());
     await persist();
     for (const item of machine.dueSends(Date.now())) {
@@ -107,12 +110,13 @@ export async function customerLifecycle(input: LifecycleInput): Promise<void> {
       if (inbox.length === 0) {
         await continueAsNew<typeof customerLifecycle>({
           customerId: state.customerId, state: { ...state, runs: state.runs + 1 }, pending: inbox,
+          ...(winBacks.length ? { pendingWinBacks: winBacks } : {}),
           ...(input.maxEventsPerRun !== undefined ? { maxEventsPerRun: input.maxEventsPerRun } : {}),
         });
       }
       continue;
     }
-    const wake = () => inbox.length > 0 || wantedPolicy > state.policy.version || timeToContinue();
+    const wake = () => inbox.length > 0 || winBacks.length > 0 || wantedPolicy > state.policy.version || timeToContinue();
     const next = machine.nextDue();
     timerWoke = false;
     if (next === null) await condition(wake);

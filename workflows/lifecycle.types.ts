@@ -166,6 +166,13 @@ export interface LifecycleState {
   policyCheckedAt: string | null;
 }
 
+/** A win-back asked for from outside (a rule's start_winback for the customer's segment), once per key. */
+export interface WinBackRequest {
+  key: string;
+  /** The stage change's cause, e.g. 'rule:<id>'. */
+  cause: string;
+}
+
 export interface LifecycleInput {
   customerId: string;
   policy?: LifecyclePolicy;
@@ -173,6 +180,8 @@ export interface LifecycleInput {
   state?: LifecycleState;
   /** Events received but not yet applied when the previous run continued as new. */
   pending?: CustomerEvent[];
+  /** Win-backs asked for and not yet applied; carried over by continue-as-new. */
+  pendingWinBacks?: WinBackRequest[];
   /** Continue as new after this many events in one run even if the server has not suggested it (tests). */
   maxEventsPerRun?: number;
 }

@@ -9,6 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
+import type { createEventDeliveryActivities } from '../activities/event-delivery.ts';
 import type { createIncidentActivities } from '../activities/incident.ts';
 import type { createMonitorActivities } from '../activities/monitor.ts';
 import { profiles } from './lib/activity-profiles.ts';
@@ -21,6 +22,11 @@ import type { Role } from './lib/actors.ts';
 
 const { loadRule, evaluateRule, saveMonitorView } = proxyActivities<ReturnType<typeof createMonitorActivities>>(profiles.db);
 const { pauseCampaignForRule } = proxyActivities<ReturnType<typeof createMonitorActivities>>(profiles.send);
+/** A segment's win-back signals every customer in it: long for a big segment, resumed from its cursor. */
+const { startWinBackForSegment } = proxyActivities<ReturnType<typeof createEventDeliveryActivities>>({
+  startToCloseTimeout: '1h', heartbeatTimeout: '1m',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 10 },
+});
 const { openIncidentForRule, tellIncidentRuleRecovered } = proxyActivities<ReturnType<typeof createIncidentActivities>>(profiles.send);
 
 export interface RuleMonitorInput {
@@ -61,6 +67,12 @@ export async function ruleMonitor(input: RuleMonitorInput): Promise<RuleMonitorR
         labels: rule.labels, reason: e.reason, value: e.value, at: e.at,
       });
       await audit('rule.action', entity, { type: 'open_incident', episode, ...outcome });
+    }
+    if (rule.action.type === 'start_winback') {
+      const outcome = await startWinBackForSegment({
+        segment: rule.action.segment, key: `rule:${rule.id}:episode:${episode}:winback`, cause: `rule:${rule.id}`,
+      });
+      await audit('rule.action', entity, { type: 'start_winback', segment: rule.action.segment, episode, ...outcome });
     }
     if (rule.action.type === 'notify_role') {
       await notify(`episode:${episode}`, [{ role: rule.action.role as Role }], 'ruleFired', {

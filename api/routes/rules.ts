@@ -100,13 +100,10 @@ export function rulesRouter({ orm, audit, temporal, taskQueue, temporalDeadlineM
     if (!rule) throw notFound('rule');
     return rule;
   }
-  /** What the schema cannot check: a campaign to pause must exist; the monitor does not run start_winback yet. */
+  /** What the schema cannot check: a campaign to pause must exist. */
   async function checkAction(a: RuleAction): Promise<void> {
     if (a.type === 'pause_campaign' && !(await orm.em.findOne(Campaign, { id: a.campaignId }))) {
       throw unprocessable('unknown campaign', [{ field: 'action.campaignId', message: `no campaign with id ${a.campaignId}` }]);
-    }
-    if (a.type === 'start_winback') {
-      throw unprocessable('action not available yet', [{ field: 'action.type', message: 'start_winback is not available yet; open_incident, notify_role and pause_campaign are' }]);
     }
   }
 

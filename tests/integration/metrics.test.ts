@@ -109,7 +109,6 @@ describe('rules', () => {
       [rule({ action: { type: 'pause_campaign', campaignId: randomUUID() } }), 422, 'action.campaignId'],
       [rule({ action: { type: 'start_winback', segment: 'whales' } }), 400, 'action.segment'],
       [rule({ action: { type: 'open_incident', service: '' } }), 400, 'action.service'],
-      [rule({ action: { type: 'start_winback', segment: 'at_risk' } }), 422, 'action.type'],
     ];
     for (const [body, status, field] of cases) {
       const res = await stack.api('POST', '/rules', { token: manager.token, body });
@@ -224,4 +223,49 @@ test('the KPIs computed from customer events read as metrics (kpi.*), and rules 
   expect(rule.status).toBe(201);
   const dry = await stack.api('POST', `/rules/${rule.body.id}/evaluate?dryRun=true`, { token: analyst.token });
   expect(dry.body).toMatchObject({ holds: true, value: 2, reason: 'last 2 is above 1' });
+});
+
+test("start_winback: a breach starts a win-back for every customer in the segment, once each, with the rule as cause", async () => {
+  const manager = await stack.operator(['ops_manager'], 'Wen');
+  const tag = randomUUID().slice(0, 8);
+  const ids = ['w1', 'w2', 'w3'].map((n) => `${n}-${tag}`);
+  // Whatever the hour the test runs at: no quiet hours, no cap.
+  expect((await stack.api('PUT', '/policies/messaging', { token: manager.token, body: { frequencyCap: null, quietHours: null } })).status).toBe(200);
+  await stack.api('POST', '/customers', { token: ingest.token, body: { customers: ids.map((externalId) => ({
+    externalId, email: `${externalId}@example.com`, marketingConsent: true,
+  })) } });
+  const now = new Date().toISOString();
+  const signed = await stack.api('POST', '/events', { token: ingest.token, body: { events: ids.map((externalId, i) => ({
+    externalId, type: 'purchase', at: now, amount: 10, idempotencyKey: `wb-${tag}-${i}`,
+  })) } });
+  expect(signed.status).toBe(202);
+  // Two of them in the segment (as the RFM run would put them; its scoring is tested on its own).
+  await stack.db.orm.em.getConnection().execute(`update customers set segment = case when external_id = any(?::text[]) then 'at_risk' else 'loyal' end where external_id = any(?::text[])`,
+    [`{${ids.slice(0, 2).join(',')}}`, `{${ids.join(',')}}`]);
+  const metric = `checkout_conversion_${tag}`;
+  await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [{ name: metric, value: 0.5, at: new Date(Date.now() - 5000).toISOString() }] } });
+  const created = await stack.api('POST', '/rules', { token: manager.token, body: {
+    name: 'Conversion dropped', metric, aggregation: 'last', window: '5m', comparison: 'below', threshold: 1, severity: 'P3',
+    every: '10s', action: { type: 'start_winback', segment: 'at_risk' },
+  } });
+  expect(created.status).toBe(201);
+  const ruleId = created.body.id as string;
+  const mails = await eventually(async () => {
+    const got = stack.mail.messages().filter((m) => m.subject === 'We miss you: a coupon to come back' && ids.some((x) => m.to.includes(`${x}@example.com`)));
+    return got.length >= 2 && got;
+  }, 'the win-back emails', 20_000);
+  expect(mails.map((m) => m.to[0]).sort()).toEqual(ids.slice(0, 2).map((x) => `${x}@example.com`).sort());
+  expect(mails[0]!.text).toMatch(/Code: WB-/);
+  const lifecycle = (await stack.api('GET', `/customers?segment=at_risk&limit=10`, { token: manager.token })).body;
+  const one = lifecycle.items.find((c: { externalId: string }) => c.externalId === ids[0]);
+  const view = (await stack.api('GET', `/customers/${one.id}/lifecycle`, { token: manager.token })).body;
+  expect(view).toMatchObject({ stage: 'at_risk', counters: { winBacks: 1 } });
+  expect(view.history.at(-1)).toMatchObject({ to: 'at_risk', cause: `rule:${ruleId}` });
+  const trail = await stack.api('GET', `/audit?entityType=rule&entityId=${ruleId}`);
+  expect(trail.body.items.find((e: { action: string }) => e.action === 'rule.action').details).toMatchObject({ type: 'start_winback', customers: 2 });
+  await stack.api('PATCH', `/rules/${ruleId}`, { token: manager.token, body: { enabled: false } });
+  await stack.env.client.workflow.getHandle(`rule-monitor:${ruleId}`).result();
+  await recordHistory(stack.env.client, `rule-monitor:${ruleId}`, 'monitor-http-start-winback');
+  await recordHistory(stack.env.client, `customer-lifecycle:${one.id}`, 'lifecycle-rule-winback');
+  expect(stack.mail.messages().filter((m) => m.subject.startsWith('We miss you') && ids.some((x) => m.to.includes(`${x}@example.com`)))).toHaveLength(2);
 });

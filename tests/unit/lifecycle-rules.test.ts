@@ -126,3 +126,24 @@ test('a first batch with signup and purchase still sends the transactional welco
   expect(m.state.nurture.status).toBe('goal_reached');
   expect(m.dueSends(T0 + 1000).map((x) => x.step)).toEqual(['nurture:welcome']);
 });
+
+test('a win-back asked for by a rule puts an active customer at risk now, once per key; one already at risk stays', () => {
+  const m = machine();
+  m.apply([ev('signup', T0), ev('purchase', T0 + DAY, 10)], T0 + DAY);
+  expect(m.requestWinBack({ key: 'rule:r1:episode:1:winback', cause: 'rule:r1' }, T0 + 2 * DAY)).toBe(true);
+  expect(m.state).toMatchObject({ stage: 'at_risk', winBack: { round: 1, startedAt: new Date(T0 + 2 * DAY).toISOString() } });
+  expect(m.state.winBack!.deadline).toBe(new Date(T0 + 9 * DAY).toISOString()); // winBackWait 7d
+  expect(m.dueSends(T0 + 2 * DAY).map((x) => x.step)).toContain('winback:1');
+  expect(m.takeUnsaved().at(-1)).toMatchObject({ from: 'monetized', to: 'at_risk', cause: 'rule:r1' });
+  // The same request again (a retried run) and another rule's request while at risk change nothing.
+  expect(m.requestWinBack({ key: 'rule:r1:episode:1:winback', cause: 'rule:r1' }, T0 + 3 * DAY)).toBe(false);
+  expect(m.requestWinBack({ key: 'rule:r2:episode:1:winback', cause: 'rule:r2' }, T0 + 3 * DAY)).toBe(false);
+  expect(m.state.counters.winBacks).toBe(1);
+  // Coming back after it began recalls them.
+  m.apply([ev('login', T0 + 4 * DAY)], T0 + 4 * DAY);
+  expect(m.state.stage).toBe('recalled');
+  // Never active: nothing to win back.
+  const fresh = machine();
+  expect(fresh.requestWinBack({ key: 'k', cause: 'rule:r1' }, T0)).toBe(false);
+  expect(fresh.state.stage).toBeNull();
+});
