@@ -137,7 +137,7 @@ export interface IncidentInput {
 }
 
 export type TimelineType =
-  | 'triggered' | 'paged' | 'escalation_exhausted' | 'acknowledged' | 'commander' | 'status' | 'note'
+  | 'triggered' | 'paged' | 'nobody_paged' | 'escalation_exhausted' | 'acknowledged' | 'commander' | 'status' | 'note'
   | 'rule_fired' | 'rule_recovered' | 'resolved' | 'postmortem_requested' | 'postmortem_overdue' | 'postmortem_done' | 'closed';
 
 export interface TimelineEntry {

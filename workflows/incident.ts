@@ -238,13 +238,16 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
       nextPageAt: step.waitMs === null ? null : new Date(Date.now() + step.waitMs).toISOString(),
     });
     await record('paged', `paged level ${step.level}${step.pass > 0 ? ` (repeat ${step.pass})` : ''}`, null, { level: step.level, pass: step.pass, targets: step.targets });
-    await Promise.all([
+    const [, sent] = await Promise.all([
       save(),
       notify(`page:${step.pass}:${step.level}`, step.targets.map(toRecipient), 'incidentPaged', {
         ...mailData(), level: step.level, pass: step.pass, description: input.description ?? null, triggeredAt: state.triggeredAt,
         ackDueAt: state.ackDueAt,
       }),
     ]);
+    if (sent?.status === 'skipped') {
+      await record('nobody_paged', `nobody was paged at level ${step.level}: none of its targets is an active operator`, null, { level: step.level, pass: step.pass });
+    }
     if (step.waitMs === null) {
       open = true;
       break;

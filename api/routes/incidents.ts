@@ -45,7 +45,7 @@ const timelineOut = z.object({
 const incidentOut = z.object({
   id: z.uuid(), workflowId: z.string(), title: z.string(), severity: z.enum(SEVERITIES), service: z.string().nullable(),
   labels: z.record(z.string(), z.string()), status: z.enum(INCIDENT_STATUSES),
-  source: z.record(z.string(), z.unknown()).describe('{type: manual, operatorId} or {type: rule, ruleId, ruleName, episode}'),
+  trigger: z.record(z.string(), z.unknown()).describe('what opened it: {type: manual, operatorId} or {type: rule, ruleId, ruleName, episode}'),
   commanderId: z.string().nullable(),
   escalation: z.object({
     policyId: z.string().nullable(), policyName: z.string(), levels: z.array(levelOut), repeat: z.number(),
@@ -62,7 +62,7 @@ const incidentOut = z.object({
     rootCause: z.string().nullable(), actionItems: z.array(z.string()), completedBy: z.string().nullable(), completedAt: z.string().nullable(),
   }).nullable(),
   timeline: z.array(timelineOut),
-  source_: z.enum(['workflow', 'read_model']).describe('where this answer comes from'),
+  source: z.enum(['workflow', 'read_model']).describe('where this answer comes from: the live workflow, or the stored summary once Temporal no longer keeps it'),
 });
 type IncidentOut = z.infer<typeof incidentOut>;
 
@@ -88,20 +88,20 @@ const seconds = (from: string | null, to: string | null) => (from && to ? (Date.
 
 const fromWorkflow = (row: Incident, s: IncidentState): IncidentOut => ({
   id: row.id, workflowId: row.workflowId, title: s.title, severity: s.severity, service: s.service, labels: s.labels, status: s.status,
-  source: s.source as unknown as Record<string, unknown>, commanderId: s.commanderId,
+  trigger: s.source as unknown as Record<string, unknown>, commanderId: s.commanderId,
   escalation: { ...s.escalation, levels: s.escalation.levels as z.infer<typeof levelOut>[] },
   ackSla: s.ackSla, ackDueAt: s.ackDueAt, triggeredAt: s.triggeredAt, acknowledgedAt: s.acknowledgedAt, acknowledgedBy: s.acknowledgedBy,
   resolvedAt: s.resolvedAt, resolvedBy: s.resolvedBy, resolution: s.resolution, closedAt: s.closedAt, firings: s.firings,
   timeToAcknowledgeSeconds: seconds(s.triggeredAt, s.acknowledgedAt), timeToResolveSeconds: seconds(s.triggeredAt, s.resolvedAt),
-  postmortem: s.postmortem, timeline: s.timeline, source_: 'workflow',
+  postmortem: s.postmortem, timeline: s.timeline, source: 'workflow',
 });
 const fromReadModel = (r: Incident): IncidentOut => ({
   id: r.id, workflowId: r.workflowId, title: r.title, severity: r.severity, service: r.service ?? null, labels: r.labels, status: r.status,
-  source: r.source as unknown as Record<string, unknown>, commanderId: r.commanderId ?? null, escalation: null, ackSla: null,
+  trigger: r.source as unknown as Record<string, unknown>, commanderId: r.commanderId ?? null, escalation: null, ackSla: null,
   ackDueAt: iso(r.ackDueAt), triggeredAt: iso(r.triggeredAt)!, acknowledgedAt: iso(r.acknowledgedAt), acknowledgedBy: r.acknowledgedBy ?? null,
   resolvedAt: iso(r.resolvedAt), resolvedBy: r.resolvedBy ?? null, resolution: null, closedAt: iso(r.closedAt), firings: r.firings,
   timeToAcknowledgeSeconds: seconds(iso(r.triggeredAt), iso(r.acknowledgedAt)), timeToResolveSeconds: seconds(iso(r.triggeredAt), iso(r.resolvedAt)),
-  postmortem: null, timeline: [], source_: 'read_model',
+  postmortem: null, timeline: [], source: 'read_model',
 });
 const toListItem = (r: Incident): z.infer<typeof listItem> => ({
   id: r.id, workflowId: r.workflowId, title: r.title, severity: r.severity, service: r.service ?? null, labels: r.labels, status: r.status,

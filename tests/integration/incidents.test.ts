@@ -61,7 +61,7 @@ test('a breach opens an incident, pages the oncall; a second firing joins it; ac
   const opened = await live(id);
   expect(opened).toMatchObject({
     status: 'triggered', severity: 'P2', service, labels: { region: 'eu' }, ackSla: '15m',
-    source: { type: 'rule', ruleId, episode: 1 }, source_: 'workflow',
+    trigger: { type: 'rule', ruleId, episode: 1 }, source: 'workflow',
     escalation: { policyId: policy.body.id, level: 1, pass: 0, pages: 1, exhausted: false },
   });
 

@@ -52,6 +52,8 @@ function fake(plan: { policy: EscalationPolicySpec; ackSla: string | null; postm
       recordAudit: async () => {},
       sendEmail: async (r: EmailRequest) => {
         mails.push({ key: r.idempotencyKey.split(':').slice(2).join(':'), template: r.template, minute: minute(), to: r.to });
+        // A role nobody holds resolves to no address: the ledger skips the mail.
+        if (r.to.some((t) => 'role' in t && t.role === 'admin')) return { status: 'skipped' as const, messageId: '<x@test>', recipients: [] };
         return { status: 'sent' as const, messageId: '<x@test>', recipients: ['someone@example.com'] };
       },
     },
@@ -115,6 +117,19 @@ test('an acknowledgement stops the paging at that moment', async () => {
     const s = await handle.query(getIncident);
     expect(s).toMatchObject({ status: 'acknowledged', escalation: { pages: 2, exhausted: false, nextPageAt: null } });
     expect(Date.parse(s.acknowledgedAt!) - Date.parse(s.triggeredAt)).toBeGreaterThanOrEqual(22 * MIN);
+    await handle.executeUpdate(resolveIncident, { args: [{ actor: oncall, resolution: 'fixed' }] });
+    await handle.result();
+  });
+});
+
+test('a level whose targets reach nobody says so on the timeline, and the next level is still paged on time', async () => {
+  const policy: EscalationPolicySpec = { ...BUILT_IN_POLICY, levels: [{ targets: [{ role: 'admin' }] }, { targets: [{ role: 'oncall' }] }], repeat: 0 };
+  const f = fake({ policy, ackSla: '5m', postmortemRequired: false });
+  await withIncident(f, input(), async (handle) => {
+    await env.sleep(7 * MIN);
+    expect(f.mails.map((m) => [m.key, m.minute])).toEqual([['page:0:1', 0], ['page:0:2', 5]]);
+    const s = await handle.query(getIncident);
+    expect(s.timeline.map((e) => e.type)).toEqual(['triggered', 'paged', 'nobody_paged', 'paged']);
     await handle.executeUpdate(resolveIncident, { args: [{ actor: oncall, resolution: 'fixed' }] });
     await handle.result();
   });
