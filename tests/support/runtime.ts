@@ -1,5 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type Logger } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type Logger } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
 import { startEphemeral } from '../../runtime/temporal-dev.ts';
 import { workflowsPath } from '../../worker/worker.ts';
 import { temporalCli, temporalTestServer } from './binaries.ts';
@@ -28,3 +29,31 @@ export const timeSkippingEnvironment = () => startEphemeral(() => TestWorkflowEn
 export const devServerEnvironment = () => startEphemeral(() => TestWorkflowEnvironment.createLocal({
   server: { executable: { type: 'existing-path', path: temporalCli() }, log: { format: 'pretty', level: 'error' } },
 }));
+
+/**
+ * A test file's time-skipping server and workflow bundle (one each per file, made before its tests and torn down
+ * after), and a worker per test on a task queue of its own.
+ */
+export function timeSkippingSuite() {
+  let env: TestWorkflowEnvironment | undefined;
+  let bundle: Awaited<ReturnType<typeof bundleWorkflows>> | undefined;
+  beforeAll(async () => {
+    quietRuntime();
+    env = await timeSkippingEnvironment();
+    bundle = await bundleWorkflows();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  const server = (): TestWorkflowEnvironment => {
+    if (!env) throw new Error('the time-skipping server is not up yet (use it inside tests)');
+    return env;
+  };
+  /** Runs `run` with a worker on a fresh task queue, with these (fake) activities. */
+  const withWorker = async <T>(activities: object, run: (taskQueue: string) => Promise<T>): Promise<T> => {
+    const taskQueue = `wf-${randomUUID()}`;
+    const worker = await Worker.create({ connection: server().nativeConnection, taskQueue, workflowBundle: bundle!, activities });
+    return worker.runUntil(run(taskQueue));
+  };
+  return { get env() { return server(); }, withWorker };
+}

@@ -2,8 +2,6 @@
 // Activities are faked at the boundary; the fake send pass stops at the same gate as the real one (the stage the
 // workflow last saved), so pause and resume run through the real workflow code.
 import { Context } from '@temporalio/activity';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import type { CampaignRecord, createCampaignActivities, FrozenAudience } from '../../activities/campaign.ts';
 import type { SendPass, SendPassResult } from '../../activities/campaign-sender.ts';
@@ -24,7 +22,7 @@ import type { Actor } from '../../workflows/lib/actors.ts';
 import type { TaskView } from '../../workflows/lib/tasks.ts';
 import { completeTask } from '../../workflows/messages.ts';
 import { recordHistory } from '../support/histories.ts';
-import { bundleWorkflows, quietRuntime, timeSkippingEnvironment } from '../support/runtime.ts';
+import { timeSkippingSuite } from '../support/runtime.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -32,8 +30,8 @@ const DAY = 86_400_000;
 /** How late after its due time a timer-driven step may run (one workflow task and one activity dispatch). */
 const SLACK = 1000;
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+const suite = timeSkippingSuite();
+const { withWorker } = suite;
 
 const owner: Actor = { id: randomUUID(), name: 'Mia', roles: ['ops_manager'] };
 const approver: Actor = { id: randomUUID(), name: 'Oli', roles: ['ops_manager'] };
@@ -124,11 +122,6 @@ function fakeActivities(opts: FakeOptions = {}) {
 
 type Fake = ReturnType<typeof fakeActivities>;
 
-async function withWorker<T>(activities: object, run: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `wf-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
-  return worker.runUntil(run(taskQueue));
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -143,7 +136,7 @@ function specOf(startAt: number, endAt: number, over: Partial<CampaignSpec> = {}
 const startCampaign = (taskQueue: string, spec: CampaignSpec) => {
   const campaignId = randomUUID();
   const input: CampaignInput = { campaignId, ownerId: owner.id, spec };
-  return env.client.workflow.start<typeof campaign>('campaign', { taskQueue, workflowId: `campaign:${campaignId}`, args: [input] });
+  return suite.env.client.workflow.start<typeof campaign>('campaign', { taskQueue, workflowId: `campaign:${campaignId}`, args: [input] });
 };
 
 type CampaignHandle = Awaited<ReturnType<typeof startCampaign>>;
@@ -172,31 +165,22 @@ async function approve(handle: CampaignHandle, fake: Fake) {
 
 const stagesOf = (s: { history: { to: string }[] }) => s.history.map((h) => h.to);
 
-beforeAll(async () => {
-  quietRuntime();
-  env = await timeSkippingEnvironment();
-  bundle = await bundleWorkflows();
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
 
 test('an approved campaign waits scheduled until startAt days ahead, then freezes its audience and sends', async () => {
   const fake = fakeActivities();
   await withWorker(fake.activities, async (taskQueue) => {
-    const start = await env.currentTimeMs();
+    const start = await suite.env.currentTimeMs();
     const startAt = start + 3 * DAY;
     const handle = await startCampaign(taskQueue, specOf(startAt, startAt + 7 * DAY));
     await approve(handle, fake);
     await stageReached(handle, 'scheduled');
 
-    await env.sleep(startAt - MINUTE - (await env.currentTimeMs()));
+    await suite.env.sleep(startAt - MINUTE - (await suite.env.currentTimeMs()));
     expect((await handle.query(getCampaign)).stage).toBe('scheduled');
     expect(fake.freezes).toHaveLength(0);
     expect(fake.passes).toHaveLength(0);
 
-    await env.sleep(2 * MINUTE);
+    await suite.env.sleep(2 * MINUTE);
     const state = await handle.query(getCampaign);
     expect(state.stage).toBe('running');
     expect(fake.freezes).toHaveLength(1);
@@ -215,12 +199,12 @@ test('an approved campaign waits scheduled until startAt days ahead, then freeze
 test('moving the schedule while scheduled moves the launch; any other edit is refused with Conflict', async () => {
   const fake = fakeActivities();
   await withWorker(fake.activities, async (taskQueue) => {
-    const start = await env.currentTimeMs();
+    const start = await suite.env.currentTimeMs();
     const spec = specOf(start + 3 * DAY, start + 10 * DAY);
     const handle = await startCampaign(taskQueue, spec);
     await approve(handle, fake);
     await stageReached(handle, 'scheduled');
-    await env.sleep(2 * DAY);
+    await suite.env.sleep(2 * DAY);
 
     await expect(handle.executeUpdate(editCampaign, { args: [{ actor: owner, spec: { ...spec, budget: { ...spec.budget, total: 900 } } }] }))
       .rejects.toMatchObject({ cause: { type: 'Conflict' } });
@@ -235,14 +219,14 @@ test('moving the schedule while scheduled moves the launch; any other edit is re
     expect(moved).toMatchObject({ stage: 'scheduled', revision: 2, spec: { budget: { total: 500 }, name: 'Spring sale' } });
     expect(moved.spec.schedule.startAt).toBe(iso(startAt));
 
-    await env.sleep(start + 3 * DAY + HOUR - (await env.currentTimeMs())); // past the old start: nothing
+    await suite.env.sleep(start + 3 * DAY + HOUR - (await suite.env.currentTimeMs())); // past the old start: nothing
     expect((await handle.query(getCampaign)).stage).toBe('scheduled');
     expect(fake.freezes).toHaveLength(0);
-    await env.sleep(startAt - MINUTE - (await env.currentTimeMs()));
+    await suite.env.sleep(startAt - MINUTE - (await suite.env.currentTimeMs()));
     expect(fake.freezes).toHaveLength(0);
     expect(fake.passes).toHaveLength(0);
 
-    await env.sleep(2 * MINUTE);
+    await suite.env.sleep(2 * MINUTE);
     expect(fake.freezes).toHaveLength(1);
     expect(fake.freezes[0]!.at).toBeGreaterThanOrEqual(startAt);
     expect(fake.freezes[0]!.at).toBeLessThan(startAt + SLACK);
@@ -261,7 +245,7 @@ test('A/B: the winner is picked test-duration after the test phase, gets the mai
     ],
   });
   await withWorker(fake.activities, async (taskQueue) => {
-    const start = await env.currentTimeMs();
+    const start = await suite.env.currentTimeMs();
     const startAt = start + HOUR;
     const endAt = start + 5 * DAY;
     const handle = await startCampaign(taskQueue, specOf(startAt, endAt, {
@@ -276,7 +260,7 @@ test('A/B: the winner is picked test-duration after the test phase, gets the mai
     }));
     await approve(handle, fake);
     await stageReached(handle, 'scheduled');
-    await env.sleep(startAt + MINUTE - (await env.currentTimeMs()));
+    await suite.env.sleep(startAt + MINUTE - (await suite.env.currentTimeMs()));
 
     expect(fake.freezes[0]!.args.abTest).toEqual({ testShare: 0.2, splits: [{ name: 'a', split: 50 }, { name: 'b', split: 50 }] });
     expect(fake.passes.map((p) => p.args.phase)).toEqual(['test']);
@@ -291,12 +275,12 @@ test('A/B: the winner is picked test-duration after the test phase, gets the mai
     expect(testEndsAt - testPass.at).toBeGreaterThanOrEqual(2 * DAY);
     expect(testEndsAt - testPass.at).toBeLessThan(2 * DAY + SLACK);
 
-    await env.sleep(testEndsAt - MINUTE - (await env.currentTimeMs()));
+    await suite.env.sleep(testEndsAt - MINUTE - (await suite.env.currentTimeMs()));
     expect(fake.results).toHaveLength(0);
     expect(fake.winners).toHaveLength(0);
     expect(fake.passes).toHaveLength(1);
 
-    await env.sleep(2 * MINUTE);
+    await suite.env.sleep(2 * MINUTE);
     expect(fake.results).toHaveLength(1);
     expect(fake.results[0]!.at).toBeGreaterThanOrEqual(testEndsAt);
     expect(fake.results[0]!.at).toBeLessThan(testEndsAt + SLACK);
@@ -311,7 +295,7 @@ test('A/B: the winner is picked test-duration after the test phase, gets the mai
     expect(state.ab!.choice!.lift).toBeCloseTo(1.5);
 
     // Everything is sent; the campaign runs on by itself until endAt, not a moment before.
-    await env.sleep(endAt - MINUTE - (await env.currentTimeMs()));
+    await suite.env.sleep(endAt - MINUTE - (await suite.env.currentTimeMs()));
     expect((await handle.query(getCampaign)).stage).toBe('running');
     expect(fake.reports).toHaveLength(0);
 
@@ -331,7 +315,7 @@ test('A/B: the winner is picked test-duration after the test phase, gets the mai
     expect(fake.log.slice(-2)).toEqual(['closeLedger', 'buildCampaignReport']);
     expect(fake.emails.filter((e) => e.template === 'campaignReport')).toHaveLength(1);
     expect(result.counts).toMatchObject({ audience: 1000, sent: 990, skipped: { unsubscribed: 10 }, spend: 9.9 });
-    await recordHistory(env.client, handle.workflowId, 'campaign-ab-reported');
+    await recordHistory(suite.env.client, handle.workflowId, 'campaign-ab-reported');
   });
 });
 
@@ -345,19 +329,19 @@ test('recipients in their quiet hours: the next pass starts from the beginning a
     },
   });
   await withWorker(fake.activities, async (taskQueue) => {
-    const start = await env.currentTimeMs();
+    const start = await suite.env.currentTimeMs();
     const startAt = start + HOUR;
     const handle = await startCampaign(taskQueue, specOf(startAt, start + 3 * DAY));
     await approve(handle, fake);
     await stageReached(handle, 'scheduled');
-    await env.sleep(startAt + MINUTE - (await env.currentTimeMs()));
+    await suite.env.sleep(startAt + MINUTE - (await suite.env.currentTimeMs()));
     expect(fake.passes).toHaveLength(1);
     expect((await handle.query(getCampaign)).counts).toMatchObject({ sent: 700, deferred: 300 });
 
-    await env.sleep(deferredUntil - MINUTE - (await env.currentTimeMs()));
+    await suite.env.sleep(deferredUntil - MINUTE - (await suite.env.currentTimeMs()));
     expect(fake.passes).toHaveLength(1);
 
-    await env.sleep(2 * MINUTE);
+    await suite.env.sleep(2 * MINUTE);
     expect(fake.passes).toHaveLength(2);
     const again = fake.passes[1]!;
     expect(again.at).toBeGreaterThanOrEqual(deferredUntil);
@@ -373,15 +357,15 @@ test('recipients in their quiet hours: the next pass starts from the beginning a
 test('approval given after endAt: the campaign ends without launching and without a report', async () => {
   const fake = fakeActivities();
   await withWorker(fake.activities, async (taskQueue) => {
-    const start = await env.currentTimeMs();
+    const start = await suite.env.currentTimeMs();
     const endAt = start + DAY;
     const handle = await startCampaign(taskQueue, specOf(start + HOUR, endAt));
     await until('the approval task', () => fake.tasks.size > 0);
-    await env.sleep(2 * DAY);
+    await suite.env.sleep(2 * DAY);
     expect((await handle.query(getCampaign)).stage).toBe('pending_approval');
 
     await approve(handle, fake);
-    const approvedAt = await env.currentTimeMs();
+    const approvedAt = await suite.env.currentTimeMs();
     const result = await handle.result();
     expect(result.stage).toBe('ended');
     const state = await handle.query(getCampaign);
@@ -417,12 +401,12 @@ test('pause stops the pass at its cursor; resume sends on from that cursor', asy
     },
   });
   await withWorker(fake.activities, async (taskQueue) => {
-    const start = await env.currentTimeMs();
+    const start = await suite.env.currentTimeMs();
     const startAt = start + MINUTE;
     const handle = await startCampaign(taskQueue, specOf(startAt, start + 3 * DAY));
     await approve(handle, fake);
     await stageReached(handle, 'scheduled');
-    await env.sleep(startAt + 1000 - (await env.currentTimeMs()));
+    await suite.env.sleep(startAt + 1000 - (await suite.env.currentTimeMs()));
     await until('the first pass', () => fake.passes.length === 1);
 
     const paused = await handle.executeUpdate(pauseCampaign, { args: [{ actor: owner, reason: 'wrong link' }] });
@@ -430,7 +414,7 @@ test('pause stops the pass at its cursor; resume sends on from that cursor', asy
     expect(paused).toMatchObject({ stage: 'paused', pause: { reason: 'manual', detail: 'wrong link' }, counts: { sent: 37 } });
     expect(gateAtStart[0]).toBe('running');
 
-    await env.sleep(HOUR);
+    await suite.env.sleep(HOUR);
     expect(fake.passes).toHaveLength(1);
 
     const resumed = await handle.executeUpdate(resumeCampaign, { args: [{ actor: owner }] });
@@ -440,7 +424,7 @@ test('pause stops the pass at its cursor; resume sends on from that cursor', asy
     expect(fake.passes.slice(1).map((p) => p.args.fromSeq)).toEqual(fake.passes.slice(1).map(() => 37));
     expect(fake.passes.every((p) => p.args.phase === 'main')).toBe(true);
     expect(stagesOf(await handle.query(getCampaign))).toEqual(['pending_approval', 'scheduled', 'running', 'paused', 'running']);
-    await recordHistory(env.client, handle.workflowId, 'campaign-paused-resumed');
+    await recordHistory(suite.env.client, handle.workflowId, 'campaign-paused-resumed');
     await handle.terminate('test done');
   });
 });
@@ -452,13 +436,13 @@ test('a schedule move arriving after the launch timer fired (audience still free
   const frozen = new Promise<void>((r) => { release = r; });
   const fake = fakeActivities({ freezeAudience: async () => { await frozen; return { audience: 1000, test: 0 }; } });
   await withWorker(fake.activities, async (taskQueue) => {
-    const start = await env.currentTimeMs();
+    const start = await suite.env.currentTimeMs();
     const spec = specOf(start + HOUR, start + 3 * DAY);
     const handle = await startCampaign(taskQueue, spec);
     try {
       await approve(handle, fake);
       await stageReached(handle, 'scheduled');
-      await env.sleep(start + HOUR - (await env.currentTimeMs()));
+      await suite.env.sleep(start + HOUR - (await suite.env.currentTimeMs()));
       await until('the launch to begin', () => fake.freezes.length === 1);
       const later = { ...spec, schedule: { ...spec.schedule, startAt: iso(start + 2 * DAY) } };
       await expect(handle.executeUpdate(editCampaign, { args: [{ actor: owner, spec: later }] }))
@@ -496,12 +480,12 @@ test('resume does not spin through send passes while the read model still says p
     return save(r);
   };
   await withWorker(fake.activities, async (taskQueue) => {
-    const start = await env.currentTimeMs();
+    const start = await suite.env.currentTimeMs();
     const handle = await startCampaign(taskQueue, specOf(start + MINUTE, start + 3 * DAY));
     try {
       await approve(handle, fake);
       await stageReached(handle, 'scheduled');
-      await env.sleep(start + MINUTE + 1000 - (await env.currentTimeMs()));
+      await suite.env.sleep(start + MINUTE + 1000 - (await suite.env.currentTimeMs()));
       await until('the first pass', () => fake.passes.length === 1);
       await handle.executeUpdate(pauseCampaign, { args: [{ actor: owner }] });
       slowWrites = true;

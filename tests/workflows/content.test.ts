@@ -1,7 +1,5 @@
 // Content review on the time-skipping server: hours and days pass in milliseconds. Activities are mocked at the
 // boundary; everything else is the real workflow.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { checkContent } from '../../activities/content-checks.ts';
 import type { EmailRequest } from '../../activities/email.ts';
@@ -13,12 +11,12 @@ import type { Actor } from '../../workflows/lib/actors.ts';
 import type { TaskView } from '../../workflows/lib/tasks.ts';
 import { completeTask } from '../../workflows/messages.ts';
 import { TEST_RULES } from '../support/rules.ts';
-import { bundleWorkflows, quietRuntime, timeSkippingEnvironment } from '../support/runtime.ts';
+import { timeSkippingSuite } from '../support/runtime.ts';
 import { recordHistory } from '../support/histories.ts';
 
-let env: TestWorkflowEnvironment;
+const suite = timeSkippingSuite();
+const { withWorker } = suite;
 
-let bundle: WorkflowBundleWithSourceMap;
 
 const HOUR = 3_600_000;
 const author: Actor = { id: randomUUID(), name: 'Mia', roles: ['ops_manager'] };
@@ -42,11 +40,6 @@ function fakeActivities() {
   };
 }
 
-async function withWorker<T>(activities: object, run: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `wf-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
-  return worker.runUntil(run(taskQueue));
-}
 
 const input = (over: Partial<ContentReviewInput> = {}): ContentReviewInput => ({
   contentId: randomUUID(), authorId: author.id, title: 'Autumn sale', body: 'Everything is 20% off this weekend.',
@@ -54,7 +47,7 @@ const input = (over: Partial<ContentReviewInput> = {}): ContentReviewInput => ({
 });
 
 const startReview = (taskQueue: string, over: Partial<ContentReviewInput> = {}) =>
-  env.client.workflow.start<typeof contentReview>('contentReview', {
+  suite.env.client.workflow.start<typeof contentReview>('contentReview', {
     taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input(over)],
   });
 
@@ -73,24 +66,15 @@ async function openTaskIds(handle: ReviewHandle, count: number) {
   throw new Error(`expected ${count} open tasks`);
 }
 
-beforeAll(async () => {
-  quietRuntime();
-  env = await timeSkippingEnvironment();
-  bundle = await bundleWorkflows();
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
 
 test('a task past its SLA escalates to ops_manager by email, stays open, and a later decision still counts', async () => {
   const fake = fakeActivities();
   await withWorker(fake.activities, async (taskQueue) => {
     const handle = await startReview(taskQueue, { tier: 'A' });
     const [taskId] = await openTaskIds(handle, 1);
-    await env.sleep(23 * HOUR);
+    await suite.env.sleep(23 * HOUR);
     expect(fake.emails.filter((e) => e.template === 'taskEscalated')).toHaveLength(0);
-    await env.sleep(2 * HOUR);
+    await suite.env.sleep(2 * HOUR);
     const escalations = fake.emails.filter((e) => e.template === 'taskEscalated');
     expect(escalations).toHaveLength(1);
     expect(escalations[0]!.to).toEqual([{ role: 'ops_manager' }]);
@@ -101,7 +85,7 @@ test('a task past its SLA escalates to ops_manager by email, stays open, and a l
     await handle.executeUpdate(completeTask, { args: [{ taskId: taskId!, decision: 'approve', actor: rita }] });
     expect(await handle.result()).toMatchObject({ stage: 'published' });
     expect(fake.posts).toHaveLength(1);
-    await recordHistory(env.client, handle.workflowId, 'content-escalated-then-approved');
+    await recordHistory(suite.env.client, handle.workflowId, 'content-escalated-then-approved');
   });
 });
 
@@ -110,7 +94,7 @@ test('reviewSla overrides the tier default', async () => {
   await withWorker(fake.activities, async (taskQueue) => {
     const handle = await startReview(taskQueue, { tier: 'S', reviewSla: '30m' });
     await openTaskIds(handle, 2);
-    await env.sleep(31 * 60_000);
+    await suite.env.sleep(31 * 60_000);
     expect(fake.emails.filter((e) => e.template === 'taskEscalated')).toHaveLength(2);
     await handle.terminate('test done');
   });
@@ -119,15 +103,15 @@ test('reviewSla overrides the tier default', async () => {
 test('publishes at publishAt days ahead, or at the moved time, and never before', async () => {
   const fake = fakeActivities();
   await withWorker(fake.activities, async (taskQueue) => {
-    const start = await env.currentTimeMs();
+    const start = await suite.env.currentTimeMs();
     const publishAt = new Date(start + 72 * HOUR).toISOString();
     const handle = await startReview(taskQueue, { tier: 'B', publishAt });
     await stageReached(handle, 'scheduled');
-    await env.sleep(48 * HOUR);
+    await suite.env.sleep(48 * HOUR);
     expect(fake.posts).toHaveLength(0);
     const later = new Date(start + 96 * HOUR).toISOString();
     await handle.executeUpdate(reschedule, { args: [{ publishAt: later, actor: author }] });
-    await env.sleep(30 * HOUR);
+    await suite.env.sleep(30 * HOUR);
     expect(fake.posts).toHaveLength(0);
     const result = await handle.result();
     expect(result.stage).toBe('published');

@@ -2,8 +2,7 @@
 // through levels and repeats with exact timings, acknowledgement stopping the paging at once, the postmortem's
 // overdue reminder.
 import { Context } from '@temporalio/activity';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { EmailRequest } from '../../activities/email.ts';
 import type { IncidentRecord } from '../../activities/incident.ts';
@@ -14,12 +13,12 @@ import type { incident } from '../../workflows/incident.ts';
 import type { Actor } from '../../workflows/lib/actors.ts';
 import type { TaskView } from '../../workflows/lib/task-view.ts';
 import { recordHistory } from '../support/histories.ts';
-import { bundleWorkflows, quietRuntime, timeSkippingEnvironment } from '../support/runtime.ts';
+import { timeSkippingSuite } from '../support/runtime.ts';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+const suite = timeSkippingSuite();
+const { withWorker } = suite;
 
 const oncall: Actor = { id: randomUUID(), name: 'Ona', roles: ['oncall'] };
 const lead: Actor = { id: randomUUID(), name: 'Lee', roles: ['ops_manager'] };
@@ -60,24 +59,11 @@ function fake(plan: { policy: EscalationPolicySpec; ackSla: string | null; postm
   };
 }
 
-async function withIncident<T>(f: ReturnType<typeof fake>, i: IncidentInput, run: (h: ReturnType<typeof env.client.workflow.getHandle<typeof incident>>) => Promise<T>): Promise<T> {
-  const taskQueue = `incident-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: f.activities });
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start<typeof incident>('incident', { workflowId: incidentWorkflowId(i.incidentId), taskQueue, args: [i] });
-    return run(handle);
-  });
-}
+const withIncident = <T>(f: ReturnType<typeof fake>, i: IncidentInput, run: (h: WorkflowHandle<typeof incident>) => Promise<T>): Promise<T> =>
+  withWorker(f.activities, async (taskQueue) => run(await suite.env.client.workflow.start<typeof incident>('incident', {
+    workflowId: incidentWorkflowId(i.incidentId), taskQueue, args: [i],
+  })));
 
-beforeAll(async () => {
-  quietRuntime();
-  env = await timeSkippingEnvironment();
-  bundle = await bundleWorkflows();
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
 
 test('unacknowledged, it pages level by level and repeats on exact timings, then waits; a late ack still counts', async () => {
   const policy: EscalationPolicySpec = {
@@ -88,7 +74,7 @@ test('unacknowledged, it pages level by level and repeats on exact timings, then
   const f = fake({ policy, ackSla: '5m', postmortemRequired: false });
   const i = input();
   await withIncident(f, i, async (handle) => {
-    await env.sleep(2 * 60 * MIN);
+    await suite.env.sleep(2 * 60 * MIN);
     // Level 1 waits the P1 SLA (5m), level 2 its own 10m; the second pass the same; then no more pages.
     expect(f.mails.map((m) => [m.key, m.minute])).toEqual([['page:0:1', 0], ['page:0:2', 5], ['page:1:1', 15], ['page:1:2', 20]]);
     expect(f.mails[0]!.to).toEqual([{ operatorId: oncall.id }]);
@@ -102,17 +88,17 @@ test('unacknowledged, it pages level by level and repeats on exact timings, then
     await handle.executeUpdate(resolveIncident, { args: [{ actor: oncall, resolution: 'fixed' }] });
     expect(await handle.result()).toMatchObject({ status: 'closed' });
     expect(f.rows.at(-1)).toMatchObject({ status: 'closed', pages: 4, level: 2 });
-    await recordHistory(env.client, handle.workflowId, 'incident-escalation-exhausted');
+    await recordHistory(suite.env.client, handle.workflowId, 'incident-escalation-exhausted');
   });
 });
 
 test('an acknowledgement stops the paging at that moment', async () => {
   const f = fake({ policy: BUILT_IN_POLICY, ackSla: '15m', postmortemRequired: false });
   await withIncident(f, input({ severity: 'P2' }), async (handle) => {
-    await env.sleep(22 * MIN); // level 1 at 0, level 2 at 15
+    await suite.env.sleep(22 * MIN); // level 1 at 0, level 2 at 15
     expect(f.mails.map((m) => [m.key, m.minute])).toEqual([['page:0:1', 0], ['page:0:2', 15]]);
     await handle.executeUpdate(ackIncident, { args: [{ actor: oncall, note: 'looking' }] });
-    await env.sleep(3 * 60 * MIN); // level 1 of the second pass would have been at 30
+    await suite.env.sleep(3 * 60 * MIN); // level 1 of the second pass would have been at 30
     expect(f.mails).toHaveLength(2);
     const s = await handle.query(getIncident);
     expect(s).toMatchObject({ status: 'acknowledged', escalation: { pages: 2, exhausted: false, nextPageAt: null } });
@@ -126,7 +112,7 @@ test('a level whose targets reach nobody says so on the timeline, and the next l
   const policy: EscalationPolicySpec = { ...BUILT_IN_POLICY, levels: [{ targets: [{ role: 'admin' }] }, { targets: [{ role: 'oncall' }] }], repeat: 0 };
   const f = fake({ policy, ackSla: '5m', postmortemRequired: false });
   await withIncident(f, input(), async (handle) => {
-    await env.sleep(7 * MIN);
+    await suite.env.sleep(7 * MIN);
     expect(f.mails.map((m) => [m.key, m.minute])).toEqual([['page:0:1', 0], ['page:0:2', 5]]);
     const s = await handle.query(getIncident);
     expect(s.timeline.map((e) => e.type)).toEqual(['triggered', 'paged', 'nobody_paged', 'paged']);
@@ -138,7 +124,7 @@ test('a level whose targets reach nobody says so on the timeline, and the next l
 test('with no SLA (P4) it pages the first level once and does not escalate', async () => {
   const f = fake({ policy: BUILT_IN_POLICY, ackSla: null, postmortemRequired: false });
   await withIncident(f, input({ severity: 'P4' }), async (handle) => {
-    await env.sleep(6 * 60 * MIN);
+    await suite.env.sleep(6 * 60 * MIN);
     expect(f.mails.map((m) => m.key)).toEqual(['page:0:1']);
     expect((await handle.query(getIncident)).escalation).toMatchObject({ pages: 1, exhausted: false, nextPageAt: null });
     await handle.executeUpdate(resolveIncident, { args: [{ actor: lead, resolution: 'wontfix' }] });
@@ -149,16 +135,16 @@ test('with no SLA (P4) it pages the first level once and does not escalate', asy
 test('a P1 postmortem is due after resolution; overdue, the commander and ops managers are reminded; done, it closes', async () => {
   const f = fake({ policy: BUILT_IN_POLICY, ackSla: '5m', postmortemRequired: true, postmortemDue: '5d' });
   await withIncident(f, input({ postmortemDue: '2d' }), async (handle) => {
-    await env.sleep(MIN);
+    await suite.env.sleep(MIN);
     await handle.executeUpdate(ackIncident, { args: [{ actor: oncall }] });
     const resolved = await handle.executeUpdate(resolveIncident, { args: [{ actor: oncall, resolution: 'rolled back' }] });
     expect(resolved.status).toBe('resolved');
-    await env.sleep(DAY);
+    await suite.env.sleep(DAY);
     let s = await handle.query(getIncident);
     expect(s.postmortem).toMatchObject({ required: true, status: 'pending' });
     expect(Math.round((Date.parse(s.postmortem.dueAt!) - Date.parse(s.resolvedAt!)) / MIN)).toBe(2 * DAY / MIN);
     expect(f.mails.map((m) => m.template)).toEqual(['incidentPaged', 'postmortemRequested']);
-    await env.sleep(DAY + 10 * MIN);
+    await suite.env.sleep(DAY + 10 * MIN);
     s = await handle.query(getIncident);
     expect(s.postmortem.status).toBe('overdue');
     const reminders = f.mails.filter((m) => m.template === 'postmortemOverdue' || m.template === 'taskEscalated');
@@ -173,6 +159,6 @@ test('a P1 postmortem is due after resolution; overdue, the commander and ops ma
     s = await handle.query(getIncident);
     expect(s.timeline.map((e) => e.type)).toEqual(['triggered', 'paged', 'acknowledged', 'resolved', 'postmortem_requested', 'postmortem_overdue', 'postmortem_done', 'closed']);
     expect(f.tasks.at(-1)).toMatchObject({ status: 'completed', decision: 'done', decidedBy: oncall.id });
-    await recordHistory(env.client, handle.workflowId, 'incident-postmortem-overdue');
+    await recordHistory(suite.env.client, handle.workflowId, 'incident-postmortem-overdue');
   });
 });

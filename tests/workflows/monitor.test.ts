@@ -1,8 +1,7 @@
 // The rule monitor on the time-skipping server: `for`, keep-firing and one action per episode, with exact timings.
 // The evaluation is faked at the activity boundary: a script of verdicts by minute since the monitor started.
 import { Context } from '@temporalio/activity';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { EmailRequest } from '../../activities/email.ts';
 import { ruleMonitorId } from '../../workflows/ids.ts';
@@ -10,11 +9,11 @@ import { getMonitor, ruleChanged, stopMonitor } from '../../workflows/monitor.me
 import type { Evaluation, MonitorStatus, StoredRule } from '../../workflows/monitor.rules.ts';
 import type { ruleMonitor } from '../../workflows/monitor.ts';
 import { recordHistory } from '../support/histories.ts';
-import { bundleWorkflows, quietRuntime, timeSkippingEnvironment } from '../support/runtime.ts';
+import { timeSkippingSuite } from '../support/runtime.ts';
 
 const MIN = 60_000;
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+const suite = timeSkippingSuite();
+const { withWorker } = suite;
 
 const baseRule = (over: Partial<StoredRule> = {}): StoredRule => ({
   id: randomUUID(), name: 'Checkout errors', metric: 'checkout_errors', labels: {}, aggregation: 'avg', window: '5m',
@@ -49,24 +48,11 @@ function fake(rule: StoredRule, script: (minute: number) => boolean) {
   };
 }
 
-async function withMonitor<T>(f: ReturnType<typeof fake>, ruleId: string, run: (h: ReturnType<typeof env.client.workflow.getHandle<typeof ruleMonitor>>) => Promise<T>): Promise<T> {
-  const taskQueue = `monitor-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: f.activities });
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start<typeof ruleMonitor>('ruleMonitor', { workflowId: ruleMonitorId(ruleId), taskQueue, args: [{ ruleId }] });
-    return run(handle);
-  });
-}
+const withMonitor = <T>(f: ReturnType<typeof fake>, ruleId: string, run: (h: WorkflowHandle<typeof ruleMonitor>) => Promise<T>): Promise<T> =>
+  withWorker(f.activities, async (taskQueue) => run(await suite.env.client.workflow.start<typeof ruleMonitor>('ruleMonitor', {
+    workflowId: ruleMonitorId(ruleId), taskQueue, args: [{ ruleId }],
+  })));
 
-beforeAll(async () => {
-  quietRuntime();
-  env = await timeSkippingEnvironment();
-  bundle = await bundleWorkflows();
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
 
 test('a flapping metric fires once after `for`, stays one episode through keep-firing, then resolves', async () => {
   const rule = baseRule();
@@ -74,7 +60,7 @@ test('a flapping metric fires once after `for`, stays one episode through keep-f
   const holds = new Set([2, 3, 5, 6, 7, 8, 10, 12, 14]);
   const f = fake(rule, (m) => holds.has(m));
   await withMonitor(f, rule.id, async (handle) => {
-    await env.sleep(30 * MIN);
+    await suite.env.sleep(30 * MIN);
     const view = await handle.query(getMonitor);
     // Pending at 2, back to normal at 4 (held 2 minutes < 3), pending at 5, fired at 8 (5 + 3m);
     // the flapping 9-14 stays in that episode; clear from 15, resolved at 20 (15 + 5m keep-firing).
@@ -84,7 +70,7 @@ test('a flapping metric fires once after `for`, stays one episode through keep-f
     expect(states.indexOf('firing')).toBe(8);
     expect(states.indexOf('resolved')).toBe(20);
     expect(states.slice(0, 8)).toEqual(['normal', 'normal', 'pending', 'pending', 'normal', 'pending', 'pending', 'pending']);
-    await recordHistory(env.client, handle.workflowId, 'monitor-flapping-resolved');
+    await recordHistory(suite.env.client, handle.workflowId, 'monitor-flapping-resolved');
     await handle.signal(stopMonitor);
     expect(await handle.result()).toMatchObject({ stopped: 'stopped', status: { state: 'resolved', episodes: 1 } });
   });
@@ -108,16 +94,16 @@ test('with open_incident, a flapping series opens one incident, and its recovery
       return { incidentId: 'incident-1' };
     },
   });
-  started = await env.currentTimeMs();
+  started = await suite.env.currentTimeMs();
   await withMonitor(f, rule.id, async (handle) => {
-    await env.sleep(30 * MIN);
+    await suite.env.sleep(30 * MIN);
     // Fires at 5 (held from 2 for 3m); flapping to 14 stays one episode; clear from 15, resolved at 20.
     expect(opened).toEqual([{ episode: 1, minute: 5, service: 'checkout' }]);
     expect(recovered).toEqual([{ episode: 1, minute: 20 }]);
     expect(f.mails).toEqual([]);
     await handle.signal(stopMonitor);
     await handle.result();
-    await recordHistory(env.client, handle.workflowId, 'monitor-open-incident-flapping');
+    await recordHistory(suite.env.client, handle.workflowId, 'monitor-open-incident-flapping');
   });
 });
 
@@ -125,7 +111,7 @@ test('a changed rule is loaded at once; a deleted one stops its monitor', async 
   const rule = baseRule({ for: '0s', every: '10m' });
   const f = fake(rule, () => true);
   await withMonitor(f, rule.id, async (handle) => {
-    await env.sleep(MIN);
+    await suite.env.sleep(MIN);
     expect(f.mails).toHaveLength(1); // fired at the first evaluation (for 0s)
     f.set(null);
     await handle.signal(ruleChanged);
