@@ -159,7 +159,10 @@ export function createIncidentActivities({ orm, client, taskQueue }: { orm: Orm;
       };
       await saveIncidentRow(orm, firstIncidentRow(input, new Date(args.at).toISOString()));
       try {
-        await client.workflow.start('incident', { workflowId: incidentWorkflowId(incidentId), taskQueue, args: [input] });
+        // A closed incident's id is never run again: an episode opens at most one incident, ever.
+        await client.workflow.start('incident', {
+          workflowId: incidentWorkflowId(incidentId), taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }

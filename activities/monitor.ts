@@ -25,7 +25,7 @@ export async function evaluateNow(orm: Orm, rule: RuleSpec, now = Date.now()): P
 interface RuleRow {
   id: string; name: string; metric: string; labels: Record<string, string>; aggregation: string; window: string;
   comparison: string; threshold: number; for: string; keep_firing: string; no_data: string; severity: string;
-  action: StoredRule['action']; every: string; enabled: boolean; version: number;
+  action: StoredRule['action']; every: string; enabled: boolean; version: number; episodes: number;
 }
 
 export function createMonitorActivities({ orm, client }: { orm: Orm; client: Client }) {
@@ -57,7 +57,7 @@ export function createMonitorActivities({ orm, client }: { orm: Orm; client: Cli
         id: r.id, name: r.name, metric: r.metric, labels: r.labels, aggregation: r.aggregation as StoredRule['aggregation'],
         window: r.window, comparison: r.comparison as StoredRule['comparison'], threshold: Number(r.threshold), for: r.for,
         keepFiring: r.keep_firing, noData: r.no_data as StoredRule['noData'], severity: r.severity as StoredRule['severity'],
-        action: r.action, every: r.every, enabled: r.enabled, version: r.version,
+        action: r.action, every: r.every, enabled: r.enabled, version: r.version, episodes: r.episodes,
       };
     },
 

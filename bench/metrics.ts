@@ -9,7 +9,7 @@
 // API, the baseline, the SMTP sink and the bench client run in this one.
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -57,26 +57,43 @@ function machineCpuMs(): number {
   const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   return (user! + nice! + system! + irq! + softirq! + steal!) * TICK;
 }
-/** User + system CPU of a process (ms), from /proc; NaN once it has exited. */
-function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the third (state) on
-    return (Number(fields[11]) + Number(fields[12])) * TICK;
-  } catch {
-    return NaN;
+const PARTS = ['this process', 'worker', 'postgres', 'dev server', 'others'] as const;
+type Part = (typeof PARTS)[number];
+/**
+ * CPU (ms, from /proc) of every process by its part in this run: this one, the worker, this run's PostgreSQL backends
+ * (their command line names the database), the dev server (a child of this process); the machine's remaining busy
+ * time is someone else's, which a shared 2-core machine must show next to the figures.
+ */
+function cpuSnapshot(ours: { worker: number; database: string }) {
+  const byPid = new Map<number, { part: Part; ms: number }>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the third (state) on
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const part: Part | null = pid === process.pid ? 'this process' : pid === ours.worker ? 'worker'
+        : comm === 'postgres' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(ours.database) ? 'postgres'
+          : Number(fields[1]) === process.pid ? 'dev server' : null;
+      if (part) byPid.set(pid, { part, ms: (Number(fields[11]) + Number(fields[12])) * TICK });
+    } catch { /* the process has exited */ }
   }
+  return { at: performance.now(), machine: machineCpuMs(), byPid };
 }
-const cpuNow = (pid: number) => ({ at: performance.now(), self: process.cpuUsage(), other: processCpuMs(pid), machine: machineCpuMs() });
-/** Since `from`: this process's, the other one's and the machine's CPU, each as a percentage of one core. */
-function cpuSince(from: ReturnType<typeof cpuNow>, pid: number) {
-  const ms = performance.now() - from.at;
-  const self = process.cpuUsage(from.self);
-  return {
-    self: (100 * (self.user + self.system)) / 1000 / ms, other: (100 * (processCpuMs(pid) - from.other)) / ms,
-    machine: (100 * (machineCpuMs() - from.machine)) / ms,
-  };
+type CpuSnapshot = ReturnType<typeof cpuSnapshot>;
+/** Busy CPU between two snapshots, by part, as a percentage of one core. */
+function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): Record<Part, number> & { machine: number } {
+  const ms = b.at - a.at;
+  const out = Object.fromEntries(PARTS.map((p) => [p, 0])) as Record<Part, number>;
+  for (const [pid, { part, ms: used }] of b.byPid) out[part] += used - (a.byPid.get(pid)?.ms ?? 0);
+  const machine = b.machine - a.machine;
+  out.others = machine - PARTS.filter((p) => p !== 'others').reduce((sum, p) => sum + out[p], 0);
+  for (const p of PARTS) out[p] = (100 * out[p]) / ms;
+  return { ...out, machine: (100 * machine) / ms };
 }
+const cpuLine = (c: ReturnType<typeof cpuBetween>) =>
+  `whole machine ${fmt(c.machine, 0)}: ${PARTS.map((p) => `${p} ${fmt(c[p], 0)}`).join(', ')}`;
 
 // Someone else's work on the machine shows here (the run's figures are only as clean as this).
 const idleProbe = machineCpuMs();
@@ -99,6 +116,7 @@ const workerLog: string[] = [];
 for (const out of [worker.stdout, worker.stderr]) {
   out.setEncoding('utf8').on('data', (chunk: string) => workerLog.push(...chunk.split('\n').filter((l) => l.trim())));
 }
+const ours = { worker: worker.pid!, database: new URL(stack.db.url).pathname.slice(1) };
 const workerExit = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
 const measured = await serveMeasuredApi({ dbUrl: stack.db.url, client, taskQueue, pool: API_POOL });
 const { baseUrl, orm: apiOrm } = measured;
@@ -254,16 +272,16 @@ try {
   const before = await evaluations();
   const part1Started = Date.now();
   const runs = { direct: [] as Run[], api: [] as Run[] };
-  const machineMs = { direct: 0, api: 0 };
+  const cpuOf = { direct: [] as ReturnType<typeof cpuBetween>[], api: [] as ReturnType<typeof cpuBetween>[] };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? (['direct', 'api'] as const) : (['api', 'direct'] as const);
     for (const side of order) {
       const from = round * perRound;
       const n = Math.max(0, Math.min(perRound, perSide - from));
       progress(`round ${round + 1}/${ROUNDS}: ${side}, ${n * BATCH} points in batches of ${BATCH}, ${REQUESTS} in flight`);
-      const machine = machineCpuMs();
+      const cpu = cpuSnapshot(ours);
       runs[side].push(await runConcurrent(n, REQUESTS, (i) => write[side](sides[side].batches[from + i]!)));
-      machineMs[side] += machineCpuMs() - machine;
+      cpuOf[side].push(cpuBetween(cpu, cpuSnapshot(ours)));
     }
   }
   const part1Ms = Date.now() - part1Started;
@@ -324,7 +342,7 @@ try {
     return at;
   });
   progress(`part 2: ${BREACHES} breaching points over the next ${fmt((Math.max(...pushAt) - Date.now()) / 1000)} s`);
-  const part2Cpu = cpuNow(worker.pid!);
+  const part2Cpu = cpuSnapshot(ours);
   // Everything here shares this event loop: a stalled loop would show in every figure of part 2.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -337,7 +355,7 @@ try {
     return stack.mail.waitFor((m) => m.subject.startsWith(prefix) && m.to.includes(oncall.email), EVERY_MS + 60_000)
       .catch((err: unknown) => { errors.push(`breach ${k}: ${String(err)}`); return null; });
   }));
-  const part2Usage = cpuSince(part2Cpu, worker.pid!);
+  const part2Usage = cpuBetween(part2Cpu, cpuSnapshot(ours));
   loopDelay.disable();
 
   progress('part 2: reading the stamps and the histories');
@@ -360,12 +378,20 @@ try {
   const totals = { direct: merge(runs.direct), api: merge(runs.api) };
   const rate = (r: Run) => (r.latencies.length * BATCH) / (r.wallMs / 1000);
   const ratio = rate(totals.api) / rate(totals.direct);
-  const widths = [34, 9, 8, 8, 8, 14, 10, 7];
+  /** A side's CPU by part over its rounds, weighted by their durations. */
+  const sideCpu = (side: 'direct' | 'api') => {
+    const weights = runs[side].map((r) => r.wallMs);
+    const total = weights.reduce((a, b) => a + b, 0);
+    const mean = (f: (c: ReturnType<typeof cpuBetween>) => number) => cpuOf[side].reduce((sum, c, i) => sum + f(c) * weights[i]!, 0) / total;
+    return { machine: mean((c) => c.machine), ...Object.fromEntries(PARTS.map((p) => [p, mean((c) => c[p])])) } as ReturnType<typeof cpuBetween>;
+  };
+  const widths = [34, 9, 8, 8, 8, 14, 10, 9, 7];
   const ingestRow = (label: string, side: 'direct' | 'api') => {
     const r = totals[side];
+    const cpu = sideCpu(side);
     return row([
       label, fmt(rate(r), 0), fmt(percentile(r.latencies, 50)), fmt(percentile(r.latencies, 95)), fmt(percentile(r.latencies, 99)),
-      fmt(r.cpuMs / ((r.latencies.length * BATCH) / 1000), 1), fmt((100 * machineMs[side]) / r.wallMs, 0), String(r.errors.length),
+      fmt(r.cpuMs / ((r.latencies.length * BATCH) / 1000), 1), fmt(cpu.machine, 0), fmt(cpu.others, 0), String(r.errors.length),
     ], widths);
   };
 
@@ -378,11 +404,12 @@ try {
   console.log('cpu ms/1k pts: CPU of this Node process per 1,000 points (the dev server, the worker and PostgreSQL are not counted)\n');
   console.log(`Part 1: ${perSide * BATCH} points per side in batches of ${BATCH}, ${REQUESTS} in flight, ${ROUNDS} rounds (alternating order); ` +
     `${RULES} rules (every ${EVERY}, window 5m) on the ${RULES} metrics, ${HOSTS} series each per side`);
-  console.log(row(['', 'points/s', 'p50 ms', 'p95 ms', 'p99 ms', 'cpu ms/1k pts', 'machine %', 'errors'], widths));
+  console.log(row(['', 'points/s', 'p50 ms', 'p95 ms', 'p99 ms', 'cpu ms/1k pts', 'machine %', 'others %', 'errors'], widths));
   console.log(ingestRow('direct writePoints (PostgreSQL)', 'direct'));
   console.log(ingestRow('API POST /metrics', 'api'));
-  console.log(`  latencies are per batch; machine %: busy CPU of the whole machine (PostgreSQL, the dev server, the worker, this process) ` +
-    `as % of one core, ${os.cpus().length} cores`);
+  console.log(`  latencies are per batch; machine %: busy CPU of the whole machine as % of one core (${os.cpus().length} cores); others %: ` +
+    'processes that are not part of this run');
+  for (const side of ['direct', 'api'] as const) console.log(`  CPU during ${side} (% of one core): ${cpuLine(sideCpu(side))}`);
   console.log(`  stored: direct ${storedOf('direct')}, api ${storedOf('api')} of ${perSide * BATCH} each; a watched metric's 5m window holds ` +
     `${windowRows[0]?.n ?? '?'} points at the end`);
   console.log(`  monitors: ${evaluated} evaluations in ${fmt(part1Ms / 1000)} s (${fmt(evaluated / (part1Ms / EVERY_MS) / RULES * 100, 0)}% of ` +
@@ -407,7 +434,7 @@ try {
   console.log(latencyRow('    incident workflow running -> first page email', pick('openToEmail')));
   console.log(`  (a) waits for the monitor's next evaluation, up to one interval (${EVERY}, the rule's own setting); (b) is the engine's path`);
   console.log(`  incidents measured ${got.length} of ${BREACHES}; page emails for them at the sink ${pages.length}; CPU while they fired ` +
-    `(% of one core): this process ${fmt(part2Usage.self, 0)}, the worker ${fmt(part2Usage.other, 0)}, whole machine ${fmt(part2Usage.machine, 0)}; ` +
+    `(% of one core): ${cpuLine(part2Usage)}; ` +
     `this process's event loop delay p50 ${fmt(loopDelay.percentile(50) / 1e6, 0)} ms, p99 ${fmt(loopDelay.percentile(99) / 1e6, 0)} ms, ` +
     `max ${fmt(loopDelay.max / 1e6, 0)} ms`);
 

@@ -80,7 +80,7 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
     });
   };
   /** A timeline entry and its audit event. */
-  const record = async (type: TimelineType, message: string, actor: Actor | null, details?: Record<string, unknown>) => {
+  const record = async (type: TimelineType, message: string, actor: Pick<Actor, 'id'> | null, details?: Record<string, unknown>) => {
     const entry: TimelineEntry = { at: now(), type, actorId: actor?.id ?? null, message, ...(details ? { details } : {}) };
     state.timeline.push(entry);
     if (state.timeline.length > TIMELINE_MAX) {
@@ -116,7 +116,7 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
   }, {
     validator: ({ actor }) => {
       requireResponder(actor);
-      if (state.status !== 'triggered') throw conflict(`the incident is already ${state.status}`);
+      if (state.status !== 'triggered') throw conflict(`the incident was already acknowledged (it is ${state.status})`);
     },
   });
 
@@ -159,6 +159,7 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
       state.acknowledgedBy = actor.id;
       state.commanderId ??= actor.id;
       state.escalation.nextPageAt = null;
+      await record('acknowledged', 'acknowledged by resolving it', actor, { level: state.escalation.level, pass: state.escalation.pass, implicit: true });
     }
     state.status = 'resolved';
     state.resolvedAt = at;
@@ -293,7 +294,7 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
       Object.assign(state.postmortem, { summary: task.comment, completedBy: task.decidedBy, completedAt: task.decidedAt });
     }
     state.postmortem.status = 'done';
-    await record('postmortem_done', 'the postmortem is done', null, { taskId: task.id, by: state.postmortem.completedBy });
+    await record('postmortem_done', 'the postmortem is done', state.postmortem.completedBy ? { id: state.postmortem.completedBy } : null, { taskId: task.id });
   }
   state.status = 'closed';
   state.closedAt = now();

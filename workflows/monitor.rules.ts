@@ -152,6 +152,8 @@ export interface StoredRule extends RuleSpec {
   id: string;
   every: string;
   version: number;
+  /** Firing episodes the rule's monitors have had so far (a monitor started again counts on from here). */
+  episodes?: number;
 }
 
 /** What an evaluation found, as the monitor records it. */

@@ -83,6 +83,9 @@ export async function ruleMonitor(input: RuleMonitorInput): Promise<RuleMonitorR
   };
 
   let rule = await loadRule(input.ruleId);
+  // A monitor started again (the rule enabled again) counts its episodes on from the stored ones, so every episode
+  // (and the incident or win-back keyed by it) is new.
+  if (input.status === undefined && rule?.episodes) status = { ...status, episodes: rule.episodes };
   for (;;) {
     if (stopped || !rule || !rule.enabled) {
       const why = !rule ? 'deleted' : !rule.enabled ? 'disabled' : 'stopped';

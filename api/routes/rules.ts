@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Campaign, Rule } from '../../db/entities/index.ts';
+import { KPI_METRICS } from '../../db/metrics.ts';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { evaluateNow } from '../../activities/monitor.ts';
 import { parseDuration } from '../../runtime/config.ts';
@@ -40,7 +41,7 @@ const action = z.discriminatedUnion('type', [
 
 const ruleFields = {
   name: z.string().trim().min(1).max(200),
-  metric: metricName,
+  metric: metricName.refine((n) => !n.startsWith('kpi.') || n in KPI_METRICS, `not a KPI; the KPIs are ${Object.keys(KPI_METRICS).join(', ')}`),
   labels: labels.default({}).describe('only series carrying all of these labels count'),
   aggregation: z.enum(AGGREGATIONS),
   window: durationBetween(10_000, 7 * DAY, "'10s' to '7d'").describe('the window aggregated at each evaluation'),

@@ -161,7 +161,7 @@ test('an incident opened by hand: P3 closes on resolution; resolving unacknowled
   const resolved = await stack.api('POST', `/incidents/${id}/resolve`, { token: manager.token, body: { resolution: 'cache warmed' } });
   expect(resolved.body).toMatchObject({ status: 'resolved', acknowledgedBy: manager.id, commanderId: manager.id, postmortem: { required: false } });
   const closed = await eventually(async () => { const s = await live(id); return s.status === 'closed' && s; }, 'closed');
-  expect(types(closed)).toEqual(['triggered', 'paged', 'resolved', 'closed']);
+  expect(types(closed)).toEqual(['triggered', 'paged', 'acknowledged', 'resolved', 'closed']);
   expect(closed.escalation.policyName).toBe('built-in');
   expect((await stack.api('POST', `/incidents/${id}/notes`, { token: oncall.token, body: { note: 'late' } })).status).toBe(409);
   expect((await stack.api('POST', `/incidents/${id}/postmortem`, { token: manager.token, body: { summary: 's', rootCause: 'r' } })).status).toBe(409);

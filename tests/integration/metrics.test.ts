@@ -106,6 +106,7 @@ describe('rules', () => {
       [rule({ window: '-5m' }), 400, 'window'],
       [rule({ threshold: 'ten' }), 400, 'threshold'],
       [rule({ metric: '' }), 400, 'metric'],
+      [rule({ metric: 'kpi.nope' }), 400, 'metric'],
       [rule({ action: { type: 'pause_campaign', campaignId: randomUUID() } }), 422, 'action.campaignId'],
       [rule({ action: { type: 'start_winback', segment: 'whales' } }), 400, 'action.segment'],
       [rule({ action: { type: 'open_incident', service: '' } }), 400, 'action.service'],
@@ -187,6 +188,17 @@ test("a rule's monitor fires once per episode and mails the role; disabling it s
   expect(result).toMatchObject({ stopped: 'stopped', status: { state: 'firing', episodes: 1 } });
   await recordHistory(stack.env.client, `rule-monitor:${id}`, 'monitor-http-fired-disabled');
   expect(stack.mail.messages().filter((m) => m.subject.includes('Slow checkout'))).toHaveLength(1);
+
+  // Enabled again while still breaching: a new monitor counts on from the stored episodes, so this is episode 2 and
+  // its email is a new one (not taken for episode 1's).
+  expect((await stack.api('PATCH', `/rules/${id}`, { token: manager.token, body: { enabled: true } })).status).toBe(200);
+  await eventually(async () => stack.mail.messages().filter((m) => m.subject.includes('Slow checkout')).length === 2, 'the episode 2 email');
+  const again = await eventually(async () => {
+    const body = (await stack.api('GET', `/rules/${id}`, { token: analyst.token })).body;
+    return body.monitor.episodes === 2 && body;
+  }, 'episode 2');
+  expect(again.monitor.state).toBe('firing');
+  await stack.api('PATCH', `/rules/${id}`, { token: manager.token, body: { enabled: false } });
 });
 
 test('the KPIs computed from customer events read as metrics (kpi.*), and rules can use them', async () => {

@@ -214,15 +214,16 @@ export class TaskInbox {
     return entry;
   }
 
-  /** Common checks before a claim or a decision: open, not someone else's, actor holds the role. */
+  /** Common checks before a claim or a decision: the actor holds the role, the task is open and not someone else's. */
   private decidable(taskId: string, actor: Actor): Entry {
     const entry = this.get(taskId);
     const { view } = entry;
+    // The role first: someone who may not decide the task learns nothing of its state.
+    if (!hasRole(actor, view.candidateRole)) throw forbidden(`task ${taskId} needs the ${view.candidateRole} role`);
     if (isClosed(view)) throw conflict(`task ${taskId} is already ${view.status}`);
     if (view.assigneeId !== null && view.assigneeId !== actor.id) {
       throw conflict(`task ${taskId} is claimed by another operator`);
     }
-    if (!hasRole(actor, view.candidateRole)) throw forbidden(`task ${taskId} needs the ${view.candidateRole} role`);
     return entry;
   }
 
