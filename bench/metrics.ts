@@ -89,7 +89,7 @@ function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): Record<Part, number> & { ma
   for (const [pid, { part, ms: used }] of b.byPid) out[part] += used - (a.byPid.get(pid)?.ms ?? 0);
   const machine = b.machine - a.machine;
   out.others = machine - PARTS.filter((p) => p !== 'others').reduce((sum, p) => sum + out[p], 0);
-  for (const p of PARTS) out[p] = (100 * out[p]) / ms;
+  for (const p of PARTS) out[p] = Math.max(0, (100 * out[p]) / ms); // ticks round: "others" may come out a hair below 0
   return { ...out, machine: (100 * machine) / ms };
 }
 const cpuLine = (c: ReturnType<typeof cpuBetween>) =>

@@ -1,0 +1,143 @@
+// Pure: contract terms, the evaluation calendar, performance against targets and the tiered incentive, shared by the
+// contract workflow, its activities and the API.
+
+export const TIER_MODES = ['whole', 'marginal'] as const;
+/** whole: the tier reached pays its rate on the whole volume; marginal: each tier's rate pays only the part in it. */
+export type TierMode = (typeof TIER_MODES)[number];
+export const CADENCES = ['weekly', 'monthly', 'quarterly'] as const;
+export type Cadence = (typeof CADENCES)[number];
+export const PERFORMANCE_METRICS = ['exposure', 'clicks', 'conversions', 'gmv'] as const;
+export type PerformanceMetric = (typeof PERFORMANCE_METRICS)[number];
+
+/** A revenue-share tier: from `from` (inclusive) of the period's GMV up to `to` (exclusive; null: no top), `rate` percent. */
+export interface Tier {
+  from: number;
+  to: number | null;
+  rate: number;
+}
+
+export interface ContractTerms {
+  scope: string;
+  deliverables: string[];
+  currency: string;
+  /** A fixed fee per evaluation period. */
+  fee: number;
+  revenueShare: { mode: TierMode; tiers: Tier[]; cap: number | null };
+  /** Fixed payments on dates. */
+  milestones: { name: string; due: string; amount: number }[];
+  start: string;
+  end: string;
+  cadence: Cadence;
+  /** Targets per period; the evaluation scores the actuals against them. */
+  targets: Partial<Record<PerformanceMetric, number>>;
+  /** Days before the end the owner is reminded to decide on renewal. */
+  renewalNotice: number[];
+}
+
+export const DEFAULT_RENEWAL_NOTICE = [90, 60, 30, 7];
+
+/** What is wrong with tiers, as [index, message]; none when they are in order and do not overlap. */
+export function tierProblems(tiers: Tier[]): [number, string][] {
+  const out: [number, string][] = [];
+  tiers.forEach((t, i) => {
+    if (t.to !== null && t.to <= t.from) out.push([i, 'to must be above from']);
+    if (i === 0) return;
+    const prev = tiers[i - 1]!;
+    if (prev.to === null) out.push([i, 'a tier after one without a top (to: null)']);
+    else if (t.from < prev.to) out.push([i, `overlaps the tier before it (from ${t.from} is below its to ${prev.to})`]);
+    else if (t.from > prev.to) out.push([i, `leaves a gap after the tier before it (${prev.to} to ${t.from})`]);
+    if (t.from <= prev.from) out.push([i, 'tiers must be in increasing order of from']);
+  });
+  return out;
+}
+
+const cents = (x: number) => Math.round(x * 100) / 100;
+
+/** The revenue share of one period's volume, before the cap and the pro-rata factor. */
+export function tieredShare(volume: number, mode: TierMode, tiers: Tier[]): { share: number; tier: number | null } {
+  const reached = tiers.findLastIndex((t) => volume >= t.from);
+  if (reached < 0 || volume <= 0) return { share: 0, tier: null };
+  if (mode === 'whole') return { share: (volume * tiers[reached]!.rate) / 100, tier: reached };
+  let share = 0;
+  for (const t of tiers.slice(0, reached + 1)) {
+    const top = t.to === null ? volume : Math.min(volume, t.to);
+    if (top > t.from) share += ((top - t.from) * t.rate) / 100;
+  }
+  return { share, tier: reached };
+}
+
+export interface PeriodPayout {
+  fee: number;
+  share: number;
+  tier: number | null;
+  capped: boolean;
+  total: number;
+}
+
+/**
+ * A period's payout: the fee and the tiered share, both pro rata for a part period (`fraction`, 0 to 1), the share
+ * held to the cap (itself pro rata).
+ */
+export function periodPayout(terms: Pick<ContractTerms, 'fee' | 'revenueShare'>, gmv: number, fraction = 1): PeriodPayout {
+  const { share: full, tier } = tieredShare(gmv, terms.revenueShare.mode, terms.revenueShare.tiers);
+  const cap = terms.revenueShare.cap === null ? null : terms.revenueShare.cap * fraction;
+  const share = cap !== null && full > cap ? cap : full;
+  const fee = terms.fee * fraction;
+  return { fee: cents(fee), share: cents(share), tier, capped: cap !== null && full > cap, total: cents(fee) + cents(share) };
+}
+
+/** Adds months in UTC, keeping the day of the month where it exists (Jan 31 + 1 month = Feb 28/29). */
+export function addMonths(iso: string, months: number): string {
+  const d = new Date(iso);
+  const day = d.getUTCDate();
+  const target = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()));
+  const last = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  target.setUTCDate(Math.min(day, last));
+  return target.toISOString();
+}
+
+export interface Period {
+  index: number;
+  from: string;
+  to: string;
+}
+
+/** The evaluation periods from start to end: whole cadence steps, the last one cut at the end. */
+export function periodsOf(start: string, end: string, cadence: Cadence): Period[] {
+  const step = (iso: string, n: number) => (cadence === 'weekly'
+    ? new Date(Date.parse(iso) + n * 7 * 86_400_000).toISOString()
+    : addMonths(iso, n * (cadence === 'quarterly' ? 3 : 1)));
+  const out: Period[] = [];
+  for (let i = 0; ; i++) {
+    const from = step(start, i);
+    if (Date.parse(from) >= Date.parse(end)) break;
+    const to = step(start, i + 1);
+    out.push({ index: i, from, to: Date.parse(to) > Date.parse(end) ? end : to });
+    if (out.length > 1000) break;
+  }
+  return out;
+}
+
+/** The length of a period against a whole cadence step from its start: 1 for a whole one. */
+export function periodFraction(p: Period, cadence: Cadence, cutAt?: string): number {
+  const full = periodsOf(p.from, '9999-12-31T00:00:00.000Z', cadence)[0]!;
+  const to = cutAt && Date.parse(cutAt) < Date.parse(p.to) ? cutAt : p.to;
+  return Math.max(0, Math.min(1, (Date.parse(to) - Date.parse(p.from)) / (Date.parse(full.to) - Date.parse(full.from))));
+}
+
+/** Performance against the targets: each metric's actual over its target (capped at 1.5), and their mean x 100. */
+export function performanceScore(actuals: Record<PerformanceMetric, number>, targets: Partial<Record<PerformanceMetric, number>>, fraction = 1) {
+  const parts = PERFORMANCE_METRICS.filter((m) => (targets[m] ?? 0) > 0).map((m) => {
+    const target = targets[m]! * fraction;
+    return { metric: m, actual: actuals[m], target: cents(target), attainment: Math.min(1.5, actuals[m] / target) };
+  });
+  const score = parts.length ? Math.round((parts.reduce((s, p) => s + p.attainment, 0) / parts.length) * 1000) / 10 : null;
+  return { score, parts: parts.map((p) => ({ ...p, attainment: Math.round(p.attainment * 1000) / 1000 })) };
+}
+
+/** The renewal reminder instants before the end (those still ahead of `now`), earliest first. */
+export function renewalReminders(end: string, daysBefore: number[], now: number): { days: number; at: string }[] {
+  return [...new Set(daysBefore)].sort((a, b) => b - a)
+    .map((days) => ({ days, at: new Date(Date.parse(end) - days * 86_400_000).toISOString() }))
+    .filter((r) => Date.parse(r.at) > now);
+}
