@@ -36,7 +36,7 @@ export interface Brief {
 
 /** Default weights per goal; each row sums to 1. */
 export const GOAL_WEIGHTS: Record<BriefGoal, Record<ScoreFactor, number>> = {
-  awareness: { reach: 0.4, engagement: 0.15, audienceMatch: 0.25, conversion: 0.05, cost: 0.15 },
+  awareness: { reach: 0.5, engagement: 0.1, audienceMatch: 0.2, conversion: 0.05, cost: 0.15 },
   engagement: { reach: 0.15, engagement: 0.4, audienceMatch: 0.25, conversion: 0.05, cost: 0.15 },
   conversion: { reach: 0.1, engagement: 0.15, audienceMatch: 0.25, conversion: 0.35, cost: 0.15 },
 };
@@ -45,7 +45,7 @@ export interface FactorScore {
   factor: ScoreFactor;
   /** The partner's own figure behind the factor. */
   value: number;
-  /** 0 to 1: against the best candidate (reach on a log scale), or the audience match itself, or what is left of the budget. */
+  /** 0 to 1: against the best candidate, or the audience match itself, or the share of the budget the price leaves. */
   normalized: number;
   weight: number;
   /** normalized x weight x 100: the points this factor adds to the score. */
@@ -76,7 +76,7 @@ export function scorePartners(partners: ScoredPartnerInput[], brief: Brief): Par
   const sum = SCORE_FACTORS.reduce((s, f) => s + raw[f], 0);
   const weights = Object.fromEntries(SCORE_FACTORS.map((f) => [f, sum > 0 ? raw[f] / sum : 1 / SCORE_FACTORS.length])) as Record<ScoreFactor, number>;
   const max = (pick: (f: PartnerFigures) => number) => Math.max(0, ...candidates.map((p) => pick(p.figures)));
-  const maxReach = Math.log10(1 + max((f) => f.followers));
+  const maxReach = max((f) => f.followers);
   const maxEngagement = max((f) => f.engagementRate);
   const maxConversion = max((f) => f.pastConversionRate);
   const ratio = (v: number, m: number) => (m > 0 ? v / m : 0);
@@ -85,7 +85,7 @@ export function scorePartners(partners: ScoredPartnerInput[], brief: Brief): Par
     const f = p.figures;
     const withinBudget = f.price <= brief.budget;
     const parts: Record<ScoreFactor, { value: number; normalized: number; explanation: string }> = {
-      reach: { value: f.followers, normalized: ratio(Math.log10(1 + f.followers), maxReach), explanation: 'followers, on a log scale against the largest candidate' },
+      reach: { value: f.followers, normalized: ratio(f.followers, maxReach), explanation: 'followers against the largest candidate' },
       engagement: { value: f.engagementRate, normalized: ratio(f.engagementRate, maxEngagement), explanation: 'engagement rate against the best candidate' },
       audienceMatch: { value: f.audienceMatch, normalized: Math.min(1, Math.max(0, f.audienceMatch)), explanation: 'share of the audience that matches the target' },
       conversion: { value: f.pastConversionRate, normalized: ratio(f.pastConversionRate, maxConversion), explanation: 'past conversion rate against the best candidate' },
