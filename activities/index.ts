@@ -5,6 +5,7 @@ import { createAuditActivities } from './audit.ts';
 import { createCampaignActivities } from './campaign.ts';
 import type { CheckRules } from './content-checks.ts';
 import { createContentActivities } from './content.ts';
+import { createContractActivities } from './contract.ts';
 import { createCustomerEmailActivities } from './customer-email.ts';
 import { createEmailActivities } from './email.ts';
 import { createEventDeliveryActivities } from './event-delivery.ts';
@@ -41,6 +42,7 @@ export function createActivities(deps: ActivityDeps, temporal: TemporalDeps) {
     ...createRfmActivities(deps),
     ...createContentActivities(deps),
     ...createCampaignActivities(mail),
+    ...createContractActivities(mail),
     ...createMonitorActivities({ orm: deps.orm, client: temporal.client }),
     ...createIncidentActivities({ orm: deps.orm, client: temporal.client, taskQueue: temporal.taskQueue }),
     ...createEventDeliveryActivities({ orm: deps.orm, temporal: temporal.client, taskQueue: temporal.taskQueue }),

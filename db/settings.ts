@@ -3,7 +3,7 @@ import type { Orm } from './orm.ts';
 
 export const SETTINGS = {
   lifecyclePolicy: 'lifecycle_policy', messagingPolicy: 'messaging_policy', campaignApprovalPolicy: 'campaign_approval_policy',
-  incidentPolicy: 'incident_policy',
+  incidentPolicy: 'incident_policy', contractPolicy: 'contract_policy',
 } as const;
 export type SettingKey = (typeof SETTINGS)[keyof typeof SETTINGS];
 

@@ -141,3 +141,104 @@ export function renewalReminders(end: string, daysBefore: number[], now: number)
     .map((days) => ({ days, at: new Date(Date.parse(end) - days * 86_400_000).toISOString() }))
     .filter((r) => Date.parse(r.at) > now);
 }
+
+export const CONTRACT_STAGES = [
+  'draft', 'in_approval', 'awaiting_signatures', 'active', 'renegotiating', 'ended', 'expired', 'terminated',
+] as const;
+export type ContractStage = (typeof CONTRACT_STAGES)[number];
+export const isFinal = (s: ContractStage) => s === 'ended' || s === 'expired' || s === 'terminated';
+export const RENEWAL_DECISIONS = ['renew', 'renegotiate', 'expire'] as const;
+export type RenewalDecision = (typeof RENEWAL_DECISIONS)[number];
+
+/** Settings (PUT /policies/contracts): approvals, signing and its reminders. */
+export interface ContractPolicy {
+  /** Per currency: a contract worth more needs an admin approval besides legal's; a currency not named always does. */
+  secondApprovalAbove: Record<string, number>;
+  /** Legal and admin decide at once, or legal first. */
+  approvalOrder: 'parallel' | 'sequential';
+  /** How long a signing link works. */
+  linkValidity: string;
+  /** A new link (and reminder) to the partner this often while unsigned. */
+  signatureReminderEvery: string;
+  /** Unsigned this long after the internal signature, the contract expires. */
+  signatureExpiry: string;
+  version: number;
+}
+
+export const DEFAULT_CONTRACT_POLICY: ContractPolicy = {
+  secondApprovalAbove: { USD: 50_000, EUR: 50_000, CNY: 350_000 },
+  approvalOrder: 'parallel',
+  linkValidity: '7d',
+  signatureReminderEvery: '3d',
+  signatureExpiry: '14d',
+  version: 0,
+};
+
+/** What a term commits: the fee of every period and the milestones. */
+export function contractValue(terms: Pick<ContractTerms, 'fee' | 'milestones' | 'start' | 'end' | 'cadence'>): number {
+  const periods = periodsOf(terms.start, terms.end, terms.cadence);
+  const fees = periods.reduce((s, p) => s + terms.fee * periodFraction(p, terms.cadence), 0);
+  return cents(fees + terms.milestones.reduce((s, m) => s + m.amount, 0));
+}
+
+/** The approvals a contract needs under the policy, with why. */
+export function requiredContractApprovals(policy: ContractPolicy, value: number, currency: string): { roles: ('legal' | 'admin')[]; reason: string } {
+  const threshold = policy.secondApprovalAbove[currency];
+  if (threshold === undefined) return { roles: ['legal', 'admin'], reason: `no threshold for ${currency}: legal and admin approve` };
+  if (value > threshold) return { roles: ['legal', 'admin'], reason: `value ${value} ${currency} is above ${threshold}: an admin approves too` };
+  return { roles: ['legal'], reason: `value ${value} ${currency} is within ${threshold}: legal approves` };
+}
+
+/** The next term after a renewal: it starts where the last ended and lasts as long. */
+export function nextTerm<T extends Pick<ContractTerms, 'start' | 'end' | 'milestones'>>(terms: T): T {
+  const length = Date.parse(terms.end) - Date.parse(terms.start);
+  const shift = (iso: string) => new Date(Date.parse(iso) + length).toISOString();
+  return { ...terms, start: terms.end, end: shift(terms.end), milestones: terms.milestones.map((m) => ({ ...m, due: shift(m.due) })) };
+}
+
+export interface PayoutRecord {
+  term: number;
+  periodIndex: number;
+  periodFrom: string;
+  periodTo: string;
+  fraction: number;
+  fee: number;
+  share: number;
+  milestones: number;
+  total: number;
+  tier: number | null;
+  capped: boolean;
+  score: number | null;
+  actuals: Record<PerformanceMetric, number>;
+}
+
+export interface ContractState {
+  contractId: string;
+  partnerId: string;
+  partnerName: string;
+  ownerId: string;
+  signerId: string;
+  stage: ContractStage;
+  term: number;
+  termsVersion: number;
+  terms: ContractTerms;
+  value: number;
+  requiredRoles: string[];
+  approvalReason: string | null;
+  approvals: { role: string; operatorId: string; at: string; comment: string | null }[];
+  rejection: { operatorId: string; comment: string | null; at: string } | null;
+  signatures: {
+    internal: { operatorId: string; at: string } | null;
+    partner: { at: string } | null;
+    /** The link the partner was sent last (only it works). */
+    link: { round: number; sentAt: string; expiresAt: string } | null;
+    expiresAt: string | null;
+  };
+  activatedAt: string | null;
+  trackingCode: string | null;
+  evaluations: PayoutRecord[];
+  renewal: { taskId: string | null; decision: RenewalDecision | null; remindersSent: number[] };
+  termination: { reason: string; at: string; by: string } | null;
+  nextDates: { evaluationAt: string | null; renewalReminderAt: string | null; endAt: string };
+  history: { at: string; from: ContractStage | null; to: ContractStage; actorId: string | null; reason?: string }[];
+}

@@ -8,11 +8,12 @@ export const REDELIVERY_SCHEDULE_ID = 'redeliver-events';
 export const campaignWorkflowId = (campaignId: string): string => `campaign:${campaignId}`;
 export const ruleMonitorId = (ruleId: string): string => `rule-monitor:${ruleId}`;
 export const incidentWorkflowId = (incidentId: string): string => `incident:${incidentId}`;
+export const contractWorkflowId = (contractId: string): string => `contract:${contractId}`;
 
 /** The entity a workflow id belongs to (for audit events written outside the workflow), or null for other ids. */
 export function entityOfWorkflowId(workflowId: string): { type: string; id: string } | null {
   const types: Record<string, string> = {
-    'content-review': 'content', 'customer-lifecycle': 'customer', campaign: 'campaign', 'rule-monitor': 'rule', incident: 'incident',
+    'content-review': 'content', 'customer-lifecycle': 'customer', campaign: 'campaign', 'rule-monitor': 'rule', incident: 'incident', contract: 'contract',
   };
   const at = workflowId.indexOf(':');
   const type = at > 0 ? types[workflowId.slice(0, at)] : undefined;

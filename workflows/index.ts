@@ -6,3 +6,4 @@ export { redeliverEvents } from './event-redelivery.ts';
 export { campaign } from './campaign.ts';
 export { ruleMonitor } from './monitor.ts';
 export { incident } from './incident.ts';
+export { contract } from './contract.ts';

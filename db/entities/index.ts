@@ -2,6 +2,7 @@ import { AuditEvent } from './audit-event.ts';
 import { Campaign, CampaignRecipient, CampaignReport } from './campaign.ts';
 import { Channel } from './channel.ts';
 import { Content } from './content.ts';
+import { Contract, ContractPayout, ContractSignLink, PartnerCode } from './contract.ts';
 import { Coupon } from './coupon.ts';
 import { Customer } from './customer.ts';
 import { CustomerEvent } from './customer-event.ts';
@@ -10,6 +11,7 @@ import { EmailOutbox } from './email-outbox.ts';
 import { EscalationPolicy, Incident } from './incident.ts';
 import { MetricPoint } from './metric-point.ts';
 import { Operator } from './operator.ts';
+import { Partner } from './partner.ts';
 import { RfmRun } from './rfm-run.ts';
 import { Rule } from './rule.ts';
 import { Setting } from './setting.ts';
@@ -18,14 +20,14 @@ import { Task } from './task.ts';
 import { WebhookDelivery } from './webhook-delivery.ts';
 
 export {
-  AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage,
-  EmailOutbox, EscalationPolicy, Incident, MetricPoint, Operator, RfmRun, Rule, Setting,
+  AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Contract, ContractPayout, ContractSignLink, Coupon, Customer, CustomerEvent, CustomerMessage,
+  EmailOutbox, EscalationPolicy, Incident, MetricPoint, Operator, Partner, PartnerCode, RfmRun, Rule, Setting,
   StageChange, Task, WebhookDelivery,
 };
 
 /** Every entity, registered explicitly (no folder discovery). */
 export const entities = [
-  AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Coupon, Customer, CustomerEvent, CustomerMessage,
-  EmailOutbox, EscalationPolicy, Incident, MetricPoint, Operator, RfmRun, Rule, Setting,
+  AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Contract, ContractPayout, ContractSignLink, Coupon, Customer, CustomerEvent, CustomerMessage,
+  EmailOutbox, EscalationPolicy, Incident, MetricPoint, Operator, Partner, PartnerCode, RfmRun, Rule, Setting,
   StageChange, Task, WebhookDelivery,
 ];

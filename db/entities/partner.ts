@@ -1,0 +1,21 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { PartnerFigures, PartnerType } from '../../workflows/partner.rules.ts';
+
+/** Partners (channels, content creators and KOLs, technology partners) and their audience figures. */
+export const Partner = defineEntity({
+  name: 'Partner',
+  tableName: 'partners',
+  properties: {
+    id: p.uuid().primary(),
+    name: p.text(),
+    type: p.string().$type<PartnerType>().index(),
+    contactEmail: p.text(),
+    figures: p.json<PartnerFigures>(),
+    notes: p.text().nullable(),
+    createdBy: p.uuid(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()),
+    version: p.integer().default(1),
+  },
+});
+export type Partner = InferEntity<typeof Partner>;
