@@ -2,24 +2,26 @@
 // rules row.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
-import { readSeries } from '../db/metrics.ts';
+import { aggregateWindow } from '../db/metrics.ts';
 import { pauseCampaign } from '../workflows/campaign.messages.ts';
 import { campaignWorkflowId } from '../workflows/ids.ts';
 import { durationToMs } from '../workflows/lib/time.ts';
-import { judge, type Evaluation, type MonitorStatus, type RuleSpec, type StoredRule } from '../workflows/monitor.rules.ts';
+import { judgeValues, type Evaluation, type MonitorStatus, type RuleSpec, type StoredRule } from '../workflows/monitor.rules.ts';
 
-/** The most points an evaluation reads per window. */
-const WINDOW_POINTS = 10_000;
-
-/** Judges a rule now: its window, and for change_* the window before it. Shared with the API's dry run. */
+/**
+ * Judges a rule now: its window, and for change_* the window before it, aggregated in PostgreSQL over every point.
+ * Shared with the API's dry run.
+ */
 export async function evaluateNow(orm: Orm, rule: RuleSpec, now = Date.now()): Promise<Evaluation> {
   const windowMs = durationToMs(rule.window as never);
-  const read = async (from: number, to: number) => (await readSeries(orm, {
-    name: rule.metric, labels: rule.labels, from: new Date(from).toISOString(), to: new Date(to).toISOString(), limit: WINDOW_POINTS,
-  })).points.map((p) => ({ at: Date.parse(p.at), value: p.value }));
-  const current = await read(now - windowMs, now);
-  const previous = rule.comparison.startsWith('change_') ? await read(now - 2 * windowMs, now - windowMs) : [];
-  return { ...judge(rule, current, previous, windowMs), at: now, points: current.length };
+  const window = (from: number, to: number) => aggregateWindow(orm, {
+    name: rule.metric, labels: rule.labels, from: new Date(from).toISOString(), to: new Date(to).toISOString(), aggregation: rule.aggregation,
+  });
+  const [current, previous] = await Promise.all([
+    window(now - windowMs, now),
+    rule.comparison.startsWith('change_') ? window(now - 2 * windowMs, now - windowMs) : Promise.resolve(null),
+  ]);
+  return { ...judgeValues(rule, current.value, previous?.value ?? null), at: now, points: current.points };
 }
 
 interface RuleRow {

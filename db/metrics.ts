@@ -96,3 +96,46 @@ export async function readSeries(orm: Orm, q: SeriesQuery): Promise<{ points: St
     truncated: rows.length > q.limit,
   };
 }
+
+export type WindowAggregation = 'avg' | 'sum' | 'min' | 'max' | 'last' | 'rate';
+
+/**
+ * A metric's aggregate over [from, to) across the series whose labels match, computed in PostgreSQL over every point
+ * (nothing is read into the process, nothing is cut off). rate: each series' increase (a drop is a counter reset:
+ * the new value counts as the increase), summed over the series, per second of the window; null when no series has
+ * two points. Null when the window is empty. KPIs (kpi.*) are aggregated from their daily points.
+ */
+export async function aggregateWindow(orm: Orm, q: Omit<SeriesQuery, 'limit'> & { aggregation: WindowAggregation }): Promise<{ value: number | null; points: number }> {
+  const windowSeconds = (Date.parse(q.to) - Date.parse(q.from)) / 1000;
+  if (KPI_METRICS[q.name]) {
+    const { points } = await readSeries(orm, { ...q, limit: KPI_MAX_DAYS });
+    const values = points.map((p) => p.value);
+    const value = values.length === 0 ? null
+      : q.aggregation === 'avg' ? values.reduce((s, v) => s + v, 0) / values.length
+        : q.aggregation === 'sum' ? values.reduce((s, v) => s + v, 0)
+          : q.aggregation === 'min' ? Math.min(...values)
+            : q.aggregation === 'max' ? Math.max(...values)
+              : q.aggregation === 'last' ? values.at(-1)!
+                : values.length < 2 ? null : values.slice(1).reduce((s, v, i) => s + (v >= values[i]! ? v - values[i]! : v), 0) / windowSeconds;
+    return { value, points: points.length };
+  }
+  const where = 'name = ? and at >= ? and at < ? and labels @> ?::jsonb';
+  const params = [q.name, q.from, q.to, JSON.stringify(q.labels)];
+  const conn = orm.em.getConnection();
+  if (q.aggregation === 'rate') {
+    const [row] = await conn.execute<{ n: number; increase: number | null; paired: number }[]>(
+      `select count(*)::int as n, sum(case when prev is null then null when value >= prev then value - prev else value end)::float8 as increase,
+         count(prev)::int as paired
+       from (select value, lag(value) over (partition by series_key order by at) as prev from metric_points where ${where}) s`, params);
+    return { value: row!.paired === 0 ? null : row!.increase! / windowSeconds, points: row!.n };
+  }
+  if (q.aggregation === 'last') {
+    const [row] = await conn.execute<{ n: number; last: number | null }[]>(
+      `select (select count(*)::int from metric_points where ${where}) as n,
+         (select value::float8 from metric_points where ${where} order by at desc, series_key desc limit 1) as last`, [...params, ...params]);
+    return { value: row!.n === 0 ? null : row!.last, points: row!.n };
+  }
+  const [row] = await conn.execute<{ n: number; value: number | null }[]>(
+    `select count(*)::int as n, ${q.aggregation}(value)::float8 as value from metric_points where ${where}`, params);
+  return { value: row!.n === 0 ? null : row!.value, points: row!.n };
+}

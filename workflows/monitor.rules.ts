@@ -17,6 +17,8 @@ export interface Point {
   /** Epoch ms. */
   at: number;
   value: number;
+  /** The series (name and labels) the point belongs to; rate follows each series on its own. */
+  series?: string;
 }
 
 export interface Condition {
@@ -42,13 +44,18 @@ export function aggregate(points: Point[], aggregation: Aggregation, windowMs: n
     case 'max': return Math.max(...values);
     case 'last': return values.at(-1)!;
     case 'rate': {
-      if (values.length < 2) return null;
+      const bySeries = new Map<string, number[]>();
+      for (const p of sorted) bySeries.set(p.series ?? '', [...(bySeries.get(p.series ?? '') ?? []), p.value]);
       let increase = 0;
-      for (let i = 1; i < values.length; i++) {
-        const delta = values[i]! - values[i - 1]!;
-        increase += delta >= 0 ? delta : values[i]!;
+      let paired = false;
+      for (const own of bySeries.values()) {
+        for (let i = 1; i < own.length; i++) {
+          const delta = own[i]! - own[i - 1]!;
+          increase += delta >= 0 ? delta : own[i]!;
+          paired = true;
+        }
       }
-      return increase / (windowMs / 1000);
+      return paired ? increase / (windowMs / 1000) : null;
     }
   }
 }
@@ -65,8 +72,12 @@ export interface Verdict {
 
 /** Judges a rule's condition on the current window (and the previous one, for change_*). */
 export function judge(c: Condition, current: Point[], previous: Point[], windowMs: number): Verdict {
-  const value = aggregate(current, c.aggregation, windowMs);
-  const prior = c.comparison.startsWith('change_') ? aggregate(previous, c.aggregation, windowMs) : null;
+  return judgeValues(c, aggregate(current, c.aggregation, windowMs), c.comparison.startsWith('change_') ? aggregate(previous, c.aggregation, windowMs) : null);
+}
+
+/** Judges a rule's condition on its window's aggregate (and the previous window's, for change_*). */
+export function judgeValues(c: Condition, value: number | null, previousValue: number | null): Verdict {
+  const prior = c.comparison.startsWith('change_') ? previousValue : null;
   const noData = (what: string): Verdict => ({
     holds: c.noData === 'keep' ? null : c.noData === 'alert', value, previous: prior, change: null,
     reason: `${what}: no-data policy ${c.noData}`,

@@ -281,3 +281,37 @@ test("start_winback: a breach starts a win-back for every customer in the segmen
   await recordHistory(stack.env.client, `customer-lifecycle:${one.id}`, 'lifecycle-rule-winback');
   expect(stack.mail.messages().filter((m) => m.subject.startsWith('We miss you') && ids.some((x) => m.to.includes(`${x}@example.com`)))).toHaveLength(2);
 });
+
+test('a rule judges every point of a busy window (12,001 points) and takes the rate of each series on its own', async () => {
+  const manager = await stack.operator(['ops_manager'], 'Bea');
+  const busy = `busy_${randomUUID().slice(0, 8)}`;
+  const now = Date.now();
+  // 40 series scraped every 0.8 s for 4 minutes at 1, and one spike of 1000 a second ago.
+  const points = Array.from({ length: 12_000 }, (_, i) => ({
+    name: busy, value: 1, at: new Date(now - 241_000 + Math.floor(i / 40) * 800).toISOString(), labels: { host: `h${i % 40}` },
+  }));
+  for (let i = 0; i < points.length; i += 6000) {
+    expect((await stack.api('POST', '/metrics', { token: ingest.token, body: { points: points.slice(i, i + 6000) } })).status).toBe(200);
+  }
+  await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [{ name: busy, value: 1000, at: new Date(now - 1000).toISOString(), labels: { host: 'h0' } }] } });
+  const dry = async (body: Record<string, unknown>) => {
+    const created = await stack.api('POST', '/rules', { token: manager.token, body: {
+      name: 'dry', aggregation: 'max', window: '5m', comparison: 'above', threshold: 100, severity: 'P4', enabled: false,
+      action: { type: 'notify_role', role: 'analyst' }, ...body,
+    } });
+    expect(created.status).toBe(201);
+    return (await stack.api('POST', `/rules/${created.body.id}/evaluate?dryRun=true`, { token: analyst.token })).body;
+  };
+  expect(await dry({ metric: busy })).toMatchObject({ holds: true, value: 1000, window: { points: 12_001 } });
+
+  // Two counters rising 1/s, one from 1000 and one from 0: together 2/s (mixed into one series they made ~200/s).
+  const counter = `requests_total_${randomUUID().slice(0, 8)}`;
+  const start = now - 59_000;
+  await stack.api('POST', '/metrics', { token: ingest.token, body: { points: Array.from({ length: 59 }, (_, s) => [
+    { name: counter, value: 1000 + s, at: new Date(start + s * 1000).toISOString(), labels: { host: 'a' } },
+    { name: counter, value: s, at: new Date(start + s * 1000).toISOString(), labels: { host: 'b' } },
+  ]).flat() } });
+  const rate = await dry({ metric: counter, aggregation: 'rate', window: '5m', threshold: 1 });
+  expect(rate.holds).toBe(false);
+  expect(rate.value).toBeCloseTo((2 * 58) / 300, 6); // 58 increases of 1 per counter, over the 5 minutes
+});

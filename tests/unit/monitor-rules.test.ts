@@ -65,3 +65,12 @@ test('keep-firing: a flapping metric makes one episode, not ten; it resolves aft
   // No data under the keep policy changes nothing.
   expect(run([true, null, null, null, null], 0, MIN).last.state).toBe('firing');
 });
+
+test('rate follows each series on its own: two counters rising 1/s make 2/s, not the jumps between them', () => {
+  const points = Array.from({ length: 60 }, (_, i) => [
+    { at: i * 1000, value: 1000 + i, series: 'a' },
+    { at: i * 1000, value: i, series: 'b' },
+  ]).flat();
+  expect(aggregate(points, 'rate', 60_000)).toBeCloseTo(118 / 60, 6);
+  expect(aggregate([{ at: 0, value: 5, series: 'a' }, { at: 1, value: 7, series: 'b' }], 'rate', 60_000)).toBeNull();
+});
