@@ -155,7 +155,7 @@ export function createIncidentActivities({ orm, client, taskQueue }: { orm: Orm;
       const input: IncidentInput = {
         incidentId, title: `${args.ruleName}: ${args.reason}`.slice(0, 300), severity: args.severity, service: args.service,
         labels: args.labels, source: { type: 'rule', ruleId: args.ruleId, ruleName: args.ruleName, episode: args.episode },
-        description: `The rule "${args.ruleName}" fired: ${args.reason}`,
+        description: `The rule "${args.ruleName}" fired: ${args.reason}`, triggeredAt: new Date(args.at).toISOString(),
       };
       await saveIncidentRow(orm, firstIncidentRow(input, new Date(args.at).toISOString()));
       try {

@@ -131,6 +131,8 @@ export interface IncidentInput {
   source: IncidentSource;
   /** Why it opened (a rule's reason, or the reporter's description). */
   description?: string;
+  /** When it happened (a rule's evaluation that fired, the API's receipt); the workflow's start otherwise. */
+  triggeredAt?: string;
   /** Overrides for tests and special cases; the incident policy's values otherwise. */
   ackSla?: string | null;
   postmortemDue?: string;

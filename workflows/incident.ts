@@ -56,7 +56,7 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
     incidentId: input.incidentId, title: input.title, severity: input.severity, service: input.service, labels: input.labels,
     status: 'triggered', source: input.source, commanderId: null,
     escalation: { policyId: null, policyName: '', levels: [], repeat: 0, level: 0, pass: 0, pages: 0, exhausted: false, nextPageAt: null },
-    ackSla: null, ackDueAt: null, triggeredAt: now(), acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null,
+    ackSla: null, ackDueAt: null, triggeredAt: input.triggeredAt ?? now(), acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null,
     resolvedBy: null, resolution: null, closedAt: null, firings: input.source.type === 'rule' ? 1 : 0,
     postmortem: { required: false, taskId: null, dueAt: null, status: 'not_required', summary: null, rootCause: null, actionItems: [], completedBy: null, completedAt: null },
     timeline: [],
@@ -224,10 +224,11 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
   state.ackDueAt = ackSlaMs === null ? null : new Date(Date.parse(state.triggeredAt) + ackSlaMs).toISOString();
   state.postmortem.required = plan.postmortemRequired;
   if (plan.postmortemRequired) state.postmortem.status = 'not_started';
-  await record('triggered', input.description ?? state.title, null, {
-    source: state.source, policy: plan.policy.name, ackSla, severity: state.severity,
-  });
-  await save();
+  // The first page is what matters: the writes around it go out together, not one after the other.
+  await Promise.all([
+    record('triggered', input.description ?? state.title, null, { source: state.source, policy: plan.policy.name, ackSla, severity: state.severity }),
+    save(),
+  ]);
 
   const acked = () => state.acknowledgedAt !== null;
   /** A level paged with no wait (no SLA, no wait of its own) is waited on for good: nothing runs out. */
@@ -238,8 +239,8 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
       level: step.level, pass: step.pass, pages: state.escalation.pages + 1,
       nextPageAt: step.waitMs === null ? null : new Date(Date.now() + step.waitMs).toISOString(),
     });
-    await record('paged', `paged level ${step.level}${step.pass > 0 ? ` (repeat ${step.pass})` : ''}`, null, { level: step.level, pass: step.pass, targets: step.targets });
-    const [, sent] = await Promise.all([
+    const [, , sent] = await Promise.all([
+      record('paged', `paged level ${step.level}${step.pass > 0 ? ` (repeat ${step.pass})` : ''}`, null, { level: step.level, pass: step.pass, targets: step.targets }),
       save(),
       notify(`page:${step.pass}:${step.level}`, step.targets.map(toRecipient), 'incidentPaged', {
         ...mailData(), level: step.level, pass: step.pass, description: input.description ?? null, triggeredAt: state.triggeredAt,

@@ -6,4 +6,6 @@ import type { MonitorView } from './monitor.rules.ts';
 export const ruleChanged = defineSignal('ruleChanged');
 /** The rule was deleted or disabled: stop. */
 export const stopMonitor = defineSignal('stopMonitor');
+/** Points of the rule's metric arrived: evaluate now (at most once a second) instead of at the next tick. */
+export const pointsArrived = defineSignal('pointsArrived');
 export const getMonitor = defineQuery<MonitorView>('getMonitor');

@@ -6,6 +6,7 @@ import {
   continueAsNew,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
@@ -16,7 +17,7 @@ import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { notify } from './lib/notify.ts';
 import { durationToMs } from './lib/time.ts';
-import { getMonitor, ruleChanged, stopMonitor } from './monitor.messages.ts';
+import { getMonitor, pointsArrived, ruleChanged, stopMonitor } from './monitor.messages.ts';
 import { INITIAL_STATUS, step, type Evaluation, type MonitorStatus, type StoredRule } from './monitor.rules.ts';
 import type { Role } from './lib/actors.ts';
 
@@ -28,6 +29,9 @@ const { startWinBackForSegment } = proxyActivities<ReturnType<typeof createEvent
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 10 },
 });
 const { openIncidentForRule, tellIncidentRuleRecovered } = proxyActivities<ReturnType<typeof createIncidentActivities>>(profiles.send);
+
+/** The shortest time between two evaluations that new points asked for. */
+const MIN_POKE_GAP_MS = 1000;
 
 export interface RuleMonitorInput {
   ruleId: string;
@@ -50,6 +54,8 @@ export async function ruleMonitor(input: RuleMonitorInput): Promise<RuleMonitorR
   let stopped = false;
   setHandler(ruleChanged, () => { changed = true; });
   setHandler(stopMonitor, () => { stopped = true; });
+  let poked = false;
+  setHandler(pointsArrived, () => { poked = true; });
   setHandler(getMonitor, () => ({ ruleId: input.ruleId, status, last, evaluations }));
 
   /** The rule's action, once per firing episode (the episode number is part of every idempotency key). */
@@ -109,7 +115,13 @@ export async function ruleMonitor(input: RuleMonitorInput): Promise<RuleMonitorR
       await condition(allHandlersFinished);
       await continueAsNew<typeof ruleMonitor>({ ruleId: input.ruleId, status, evaluations });
     }
-    await condition(() => changed || stopped, durationToMs(rule.every as Duration));
+    await condition(() => changed || stopped || poked, durationToMs(rule.every as Duration));
+    if (poked && !changed && !stopped) {
+      // New points: evaluate now, but not more than once a second however fast they come.
+      const gap = MIN_POKE_GAP_MS - (Date.now() - last.at);
+      if (gap > 0) await sleep(gap);
+    }
+    poked = false;
     if (changed) {
       changed = false;
       rule = await loadRule(input.ruleId);

@@ -148,16 +148,17 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, temporalDeadl
     status: 202, response: z.object({ id: z.uuid(), workflowId: z.string() }), errors: [400, 401, 403, 503, 504],
   }, async ({ body, actor }) => {
     const id = randomUUID();
+    const triggeredAt = new Date().toISOString();
     const input: IncidentInput = {
       incidentId: id, title: body.title, severity: body.severity, service: body.service ?? null, labels: body.labels,
-      source: { type: 'manual', operatorId: actor.id },
+      source: { type: 'manual', operatorId: actor.id }, triggeredAt,
       ...(body.description ? { description: body.description } : {}),
       ...(body.ackSla !== undefined ? { ackSla: body.ackSla } : {}),
       ...(body.postmortemDue ? { postmortemDue: body.postmortemDue } : {}),
     };
     const workflowId = incidentWorkflowId(id);
     await deadline(() => temporal.workflow.start<typeof incident>('incident', { workflowId, taskQueue, args: [input] }));
-    await saveIncidentRow(orm, firstIncidentRow(input, new Date().toISOString()));
+    await saveIncidentRow(orm, firstIncidentRow(input, triggeredAt));
     await audit(actor, 'incident.opened', 'incident', id, { title: body.title, severity: body.severity, service: input.service }, workflowId);
     return { id, workflowId };
   });

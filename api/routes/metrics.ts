@@ -1,10 +1,14 @@
-// Pushed metrics: batches of points in, series out. Rules (issue 5) watch the same table.
+// Pushed metrics: batches of points in, series out. Rules watch the same table, and a push wakes their monitors.
 import { Router } from 'express';
 import { z } from 'zod';
 import { readSeries, writePoints } from '../../db/metrics.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest } from '../errors.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
+import { textArray } from '../../db/sql.ts';
+import { ruleMonitorId } from '../../workflows/ids.ts';
+import { pointsArrived } from '../../workflows/monitor.messages.ts';
+import { withDeadline } from '../temporal.ts';
 
 export const POINTS_LIMIT = 10_000;
 /** A point may be stamped a little ahead of this server's clock (clock skew), not more. */
@@ -43,9 +47,30 @@ function parseLabels(text: string | undefined): Record<string, string> {
   return out;
 }
 
-export function metricsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): Router {
+/** A rule's monitor is told of new points at most this often by one API process (its own floor is a second too). */
+const WAKE_EVERY_MS = 1000;
+
+export function metricsRouter({ orm, audit, temporal, temporalDeadlineMs, log }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'metrics';
+  const woken = new Map<string, number>();
+  /**
+   * The monitors of the enabled rules on these metrics evaluate now rather than at their next tick, so a breach is
+   * seen within about a second. Best effort: the answer does not wait for it, and a missed wake-up only means the
+   * rule's own interval.
+   */
+  const wakeMonitors = async (names: string[]) => {
+    const rules = await orm.em.getConnection().execute<{ id: string }[]>(
+      'select id from rules where enabled and metric = any(?::text[])', [textArray(names)]);
+    const at = Date.now();
+    for (const { id } of rules) {
+      if (at - (woken.get(id) ?? 0) < WAKE_EVERY_MS) continue;
+      woken.set(id, at);
+      withDeadline(temporal, temporalDeadlineMs, () => temporal.workflow.getHandle(ruleMonitorId(id)).signal(pointsArrived))
+        .catch((err: unknown) => log.debug({ err, ruleId: id }, 'rule monitor not woken'));
+    }
+    if (woken.size > 10_000) for (const [id, t] of woken) if (at - t > WAKE_EVERY_MS) woken.delete(id);
+  };
 
   defineRoute(router, registry, {
     method: 'post', path: '/metrics', tag, access: ['admin', 'ops_manager', 'ingest'],
@@ -60,6 +85,7 @@ export function metricsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry):
     const { created } = await writePoints(orm, body.points);
     const names = [...new Set(body.points.map((p) => p.name))];
     await audit(actor, 'metrics.pushed', 'metric', names.length === 1 ? names[0]! : `${names.length} metrics`, { points: body.points.length, names: names.slice(0, 20) });
+    await wakeMonitors(names);
     return { accepted: body.points.length, created, updated: body.points.length - created };
   });
 

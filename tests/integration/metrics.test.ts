@@ -315,3 +315,21 @@ test('a rule judges every point of a busy window (12,001 points) and takes the r
   expect(rate.holds).toBe(false);
   expect(rate.value).toBeCloseTo((2 * 58) / 300, 6); // 58 increases of 1 per counter, over the 5 minutes
 });
+
+test('a pushed point wakes the monitors of its metric: a rule that ticks hourly fires within seconds', async () => {
+  const manager = await stack.operator(['ops_manager'], 'Hal');
+  const queue = `queue_depth_${randomUUID().slice(0, 8)}`;
+  const created = await stack.api('POST', '/rules', { token: manager.token, body: {
+    name: 'Queue backed up', metric: queue, aggregation: 'last', window: '5m', comparison: 'above', threshold: 500,
+    severity: 'P3', every: '1h', action: { type: 'notify_role', role: 'ops_manager' },
+  } });
+  expect(created.status).toBe(201);
+  const id = created.body.id as string;
+  await eventually(async () => (await stack.api('GET', `/rules/${id}`, { token: analyst.token })).body.monitor.lastEvaluatedAt !== null, 'the first evaluation');
+  const pushedAt = Date.now();
+  await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [{ name: queue, value: 900, at: new Date().toISOString() }] } });
+  const mail = await stack.mail.waitFor((m) => m.subject === '[opsflow] P3 rule fired: Queue backed up', 10_000);
+  expect(mail.to).toContain(manager.email);
+  expect(Date.now() - pushedAt).toBeLessThan(10_000);
+  await stack.api('PATCH', `/rules/${id}`, { token: manager.token, body: { enabled: false } });
+});
