@@ -16,6 +16,7 @@ import { auditRouter } from './routes/audit.ts';
 import { campaignsRouter } from './routes/campaigns.ts';
 import { channelsRouter } from './routes/channels.ts';
 import { contentRouter } from './routes/content.ts';
+import { contractsRouter } from './routes/contracts.ts';
 import { customersRouter } from './routes/customers.ts';
 import { escalationPoliciesRouter } from './routes/escalation-policies.ts';
 import { eventsRouter } from './routes/events.ts';
@@ -24,6 +25,7 @@ import { incidentsRouter } from './routes/incidents.ts';
 import { kpisRouter } from './routes/kpis.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { operatorsRouter } from './routes/operators.ts';
+import { partnersRouter } from './routes/partners.ts';
 import { policiesRouter } from './routes/policies.ts';
 import { rulesRouter } from './routes/rules.ts';
 import { segmentsRouter } from './routes/segments.ts';
@@ -48,7 +50,7 @@ export interface ApiDeps extends AppOptions {
 const ROUTERS = [
   healthRouter, operatorsRouter, channelsRouter, tasksRouter, contentRouter, customersRouter, eventsRouter, policiesRouter,
   unsubscribeRouter, segmentsRouter, kpisRouter, campaignsRouter, metricsRouter, rulesRouter, incidentsRouter,
-  escalationPoliciesRouter, auditRouter,
+  escalationPoliciesRouter, partnersRouter, contractsRouter, auditRouter,
 ];
 
 export function createApp(options: AppOptions): Express {

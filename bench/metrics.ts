@@ -142,7 +142,7 @@ interface Task { scheduled: number; started: number; completed: number }
  * A workflow's activities in the order they were scheduled, with their scheduled, started and completed instants
  * (epoch ms) and the workflow task that scheduled them; and every workflow task's scheduled and completed instants.
  */
-async function historyOf(workflowId: string): Promise<{ activities: Activity[]; tasks: Task[] }> {
+async function historyOf(workflowId: string): Promise<{ activities: Activity[]; tasks: Task[]; startedAt: number }> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const at = new Map<string, number>();
   const byScheduled = new Map<string, Activity>();
@@ -171,7 +171,7 @@ async function historyOf(workflowId: string): Promise<{ activities: Activity[]; 
       tasks.push({ scheduled: at.get(id) ?? NaN, started: taskStarts.get(id) ?? NaN, completed: time });
     }
   }
-  return { activities, tasks };
+  return { activities, tasks, startedAt: tsToMs(events[0]?.eventTime) };
 }
 
 try {
@@ -186,12 +186,13 @@ try {
     if (list.items.length !== 1) throw new Error(`rule ${rule.name} has ${list.items.length} incidents`);
     const incident = await call('GET', `/incidents/${list.items[0].id}`, oncall.token);
     const evaluatedAt = Date.parse(rule.monitor.since);
-    const openedAt = Date.parse(incident.triggeredAt);
     // The monitor from the evaluation that fired to the incident's start, then the incident to its first page email.
     const monitor = await historyOf(ruleMonitorId(ruleId));
     const opened = monitor.activities.findIndex((a) => a.type === 'openIncidentForRule');
     const evaluation = monitor.activities.slice(0, opened).findLastIndex((a) => a.type === 'evaluateRule');
     const flow = await historyOf(incident.workflowId);
+    // triggeredAt is the evaluation's instant; the workflow's own start is its first event.
+    const openedAt = flow.startedAt;
     const sent = flow.activities.findIndex((a) => a.type === 'sendEmail');
     const path = [
       ...monitor.activities.slice(evaluation, opened + 1).map((a) => ({ ...a, wf: 'monitor' })),
@@ -302,8 +303,8 @@ try {
   // BREACHES rules (every EVERY), one metric each, created and evaluated once (no data: normal) before their breaching
   // points arrive, open loop, spread over SPREAD intervals (about one a second by default), so a few incidents open at
   // once as in an outage without the run turning into a throughput test. Each firing is timed twice:
-  //  (a) end to end, from the POST of the breaching point to the first page email at the sink: the wait for the
-  //      monitor's next evaluation (up to one interval, which the rule's author chooses) plus the engine's path;
+  //  (a) end to end, from the POST of the breaching point to the first page email at the sink: the push wakes the
+  //      monitors of its metric (at most once a second per rule), so this is the wait for that evaluation plus (b);
   //  (b) the engine's own path, from the evaluation that saw the breach to the incident's workflow running and to its
   //      first page email. The evaluation's instant is the monitor's own stamp (monitor.since of GET /rules/:id: for
   //      '0s' the instant of the evaluation that fired), the incident's is its workflow's triggeredAt (GET
@@ -432,7 +433,7 @@ try {
   console.log(latencyRow('(b) evaluation -> first page email at the sink', pick('toEmail')));
   console.log(latencyRow('    evaluation -> incident workflow running', pick('toOpen')));
   console.log(latencyRow('    incident workflow running -> first page email', pick('openToEmail')));
-  console.log(`  (a) waits for the monitor's next evaluation, up to one interval (${EVERY}, the rule's own setting); (b) is the engine's path`);
+  console.log(`  (a) includes the wait for the evaluation the push asked for (a monitor evaluates at most once a second); (b) is the path after it`);
   console.log(`  incidents measured ${got.length} of ${BREACHES}; page emails for them at the sink ${pages.length}; CPU while they fired ` +
     `(% of one core): ${cpuLine(part2Usage)}; ` +
     `this process's event loop delay p50 ${fmt(loopDelay.percentile(50) / 1e6, 0)} ms, p99 ${fmt(loopDelay.percentile(99) / 1e6, 0)} ms, ` +
@@ -466,9 +467,9 @@ try {
   console.log(row(['metric', 'value', 'target', 'verdict'], widths3));
   console.log(row(['ingest points/s, API / direct PostgreSQL', fmt(ratio, 2), '>= 0.50', verdict(ratio >= 0.5)], widths3));
   console.log(row(['evaluation -> first page email p99 (ms)', fmt(p99b, 0), '<= 2000', verdict(p99b <= 2000)], widths3));
-  console.log(row([`point -> first page email p99 (ms), every ${EVERY}`, fmt(p99a, 0), '', ''], widths3));
-  console.log(`The 2 s target is read as the engine's own path (b); end to end (a) adds the wait for the rule's next evaluation, ` +
-    `up to its interval (every ${EVERY}; the API's minimum is 10s), so it cannot meet 2 s while monitors poll.`);
+  console.log(row(['point -> first page email p99 (ms)', fmt(p99a, 0), '<= 2000', verdict(p99a <= 2000)], widths3));
+  console.log('(b) is the engine\'s path from the evaluation that fired; (a) is end to end, from the breaching point: a push wakes ' +
+    `the monitors of its metric at once (at most once a second each), so it does not wait for their interval (every ${EVERY}).`);
   console.log(`\nTotal run time ${fmt((performance.now() - started) / 1000, 0)} s; errors: ${errors.length + totals.direct.errors.length + totals.api.errors.length}`);
 } finally {
   progress('tearing down');

@@ -6,6 +6,7 @@ import { readSetting, SETTINGS, writeSetting, type SettingKey } from '../../db/s
 import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../activities/messaging-policy.ts';
 import { parseDuration } from '../../runtime/config.ts';
 import { DEFAULT_CAMPAIGN_APPROVAL_POLICY, type CampaignApprovalPolicy } from '../../workflows/campaign.rules.ts';
+import { DEFAULT_CONTRACT_POLICY, type ContractPolicy } from '../../workflows/contract.rules.ts';
 import { DEFAULT_INCIDENT_POLICY, SEVERITIES, type IncidentPolicy } from '../../workflows/incident.rules.ts';
 import {
   DEFAULT_LIFECYCLE_POLICY,
@@ -66,6 +67,15 @@ const incidentPolicyIn = z.object({
   postmortemDue: durationBetween(MINUTE, 90 * DAY, "'1m' to '90d'").describe('the postmortem is due this long after resolution; then a reminder goes out'),
 }).strict();
 
+const contractPolicyIn = z.object({
+  secondApprovalAbove: z.record(z.string().regex(/^[A-Z]{3}$/, 'keys must be ISO 4217 codes such as USD'), z.number().min(0).max(1e12))
+    .describe("per currency: a contract worth more needs an admin approval besides legal's; a currency not named always does"),
+  approvalOrder: z.enum(['parallel', 'sequential']).describe('legal and admin at once, or legal first'),
+  linkValidity: durationBetween(MINUTE, 90 * DAY, "'1m' to '90d'").describe("how long a partner's signing link works"),
+  signatureReminderEvery: durationBetween(MINUTE, 90 * DAY, "'1m' to '90d'").describe('a new link and reminder this often while unsigned'),
+  signatureExpiry: durationBetween(MINUTE, 365 * DAY, "'1m' to '365d'").describe('unsigned this long after the internal signature, the contract expires'),
+}).strict();
+
 const versioned = <T extends z.ZodObject>(s: T) => s.extend({ version: z.number().describe('0: the built-in defaults') });
 
 export function policiesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): Router {
@@ -92,6 +102,8 @@ export function policiesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry)
     'customer messaging policy (frequency cap, quiet hours)');
   policy<CampaignApprovalPolicy>('/policies/campaign-approval', SETTINGS.campaignApprovalPolicy, campaignApprovalPolicyIn,
     DEFAULT_CAMPAIGN_APPROVAL_POLICY, 'campaign budget approval policy (when an admin approves too)');
+  policy<ContractPolicy>('/policies/contracts', SETTINGS.contractPolicy, contractPolicyIn, DEFAULT_CONTRACT_POLICY,
+    'contract policy (approvals, signing links, reminders and expiry); it applies to contracts from their next step');
   policy<IncidentPolicy>('/policies/incidents', SETTINGS.incidentPolicy, incidentPolicyIn, DEFAULT_INCIDENT_POLICY,
     'incident policy (acknowledgement SLAs by severity, postmortems); it applies to incidents opened from now on');
   return router;

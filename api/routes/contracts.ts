@@ -1,0 +1,270 @@
+// Partner contracts: created with their terms, amended while in draft or approval, signed by the internal signer and
+// then by the partner (with the token from their one-time link), terminated; lists and payouts from PostgreSQL, one
+// contract's live state from its workflow.
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { hashToken, saveContractRow } from '../../activities/contract.ts';
+import { Contract, ContractPayout, Operator, Partner } from '../../db/entities/index.ts';
+import { amendContract, getContract, partnerSignContract, signContract, submitContract, terminateContract } from '../../workflows/contract.messages.ts';
+import {
+  CADENCES,
+  CONTRACT_STAGES,
+  contractValue,
+  DEFAULT_RENEWAL_NOTICE,
+  PERFORMANCE_METRICS,
+  tierProblems,
+  TIER_MODES,
+  type ContractState,
+  type ContractTerms,
+} from '../../workflows/contract.rules.ts';
+import type { contract, ContractInput } from '../../workflows/contract.ts';
+import { contractWorkflowId } from '../../workflows/ids.ts';
+import type { Actor } from '../../workflows/lib/actors.ts';
+import type { ApiDeps } from '../app.ts';
+import { badRequest, notFound, unauthorized, unprocessable, zodFields, type FieldError } from '../errors.ts';
+import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { withDeadline } from '../temporal.ts';
+
+const MANAGERS = ['admin', 'ops_manager'] as const;
+const READERS = ['admin', 'ops_manager', 'legal', 'analyst'] as const;
+const DAY = 86_400_000;
+
+const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
+const money = z.number().min(0, 'must not be negative').max(1e12);
+const termsIn = z.object({
+  scope: z.string().trim().min(1).max(5000),
+  deliverables: z.array(z.string().trim().min(1).max(1000)).max(100).default([]),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD'),
+  fee: money.describe('fixed fee per evaluation period (pro rata for a part period)'),
+  revenueShare: z.object({
+    mode: z.enum(TIER_MODES).describe('whole: the tier reached pays on the whole GMV; marginal: each tier pays only the part inside it'),
+    tiers: z.array(z.object({ from: money, to: money.nullable(), rate: z.number().min(0).max(100).describe('percent') }).strict()).max(20),
+    cap: money.nullable().default(null).describe('most the revenue share pays per period'),
+  }).strict(),
+  milestones: z.array(z.object({ name: z.string().trim().min(1).max(200), due: instant, amount: money }).strict()).max(50).default([]),
+  start: instant,
+  end: instant,
+  cadence: z.enum(CADENCES).default('monthly'),
+  targets: z.partialRecord(z.enum(PERFORMANCE_METRICS), z.number().positive()).default({}).describe('per period'),
+  renewalNotice: z.array(z.int().min(1).max(365)).max(10).default(DEFAULT_RENEWAL_NOTICE).describe('days before the end the owner is reminded'),
+}).strict();
+type TermsIn = z.infer<typeof termsIn>;
+
+/** What the schema cannot say alone: the end after the start, tiers in order without overlaps, milestones inside. */
+function termProblems(t: TermsIn, prefix = 'terms'): FieldError[] {
+  const out: FieldError[] = [];
+  if (Date.parse(t.end) <= Date.parse(t.start)) out.push({ field: `${prefix}.end`, message: 'must be after start' });
+  else if (Date.parse(t.end) - Date.parse(t.start) > 10 * 366 * DAY) out.push({ field: `${prefix}.end`, message: 'a term is at most ten years' });
+  for (const [i, message] of tierProblems(t.revenueShare.tiers)) out.push({ field: `${prefix}.revenueShare.tiers[${i}]`, message });
+  t.milestones.forEach((m, i) => {
+    if (Date.parse(m.due) < Date.parse(t.start) || Date.parse(m.due) >= Date.parse(t.end)) {
+      out.push({ field: `${prefix}.milestones[${i}].due`, message: 'must fall within the term' });
+    }
+  });
+  return out;
+}
+
+const payoutOut = z.object({
+  term: z.number(), periodIndex: z.number(), periodFrom: z.string(), periodTo: z.string(), fraction: z.number(), currency: z.string(),
+  fee: z.number(), share: z.number(), milestones: z.number(), total: z.number(), tier: z.number().nullable(), capped: z.boolean(),
+  evaluation: z.record(z.string(), z.unknown()), createdAt: z.string(),
+});
+const contractOut = z.object({
+  id: z.uuid(), workflowId: z.string(), partnerId: z.string(), partnerName: z.string().nullable(), ownerId: z.string(), signerId: z.string().nullable(),
+  stage: z.enum(CONTRACT_STAGES), term: z.number(), termsVersion: z.number(), terms: z.record(z.string(), z.unknown()), value: z.number(),
+  requiredRoles: z.array(z.string()), approvalReason: z.string().nullable(),
+  approvals: z.array(z.object({ role: z.string(), operatorId: z.string(), at: z.string(), comment: z.string().nullable() })),
+  rejection: z.object({ operatorId: z.string(), comment: z.string().nullable(), at: z.string() }).nullable(),
+  signatures: z.record(z.string(), z.unknown()).nullable(),
+  activatedAt: z.string().nullable(), trackingCode: z.string().nullable(),
+  evaluations: z.array(z.record(z.string(), z.unknown())),
+  renewal: z.record(z.string(), z.unknown()).nullable(), termination: z.record(z.string(), z.unknown()).nullable(),
+  nextDates: z.record(z.string(), z.string().nullable()).nullable(),
+  history: z.array(z.object({ at: z.string(), from: z.string().nullable(), to: z.string(), actorId: z.string().nullable(), reason: z.string().optional() })),
+  source: z.enum(['workflow', 'read_model']),
+});
+type ContractOut = z.infer<typeof contractOut>;
+const listItem = z.object({
+  id: z.uuid(), workflowId: z.string(), partnerId: z.string(), ownerId: z.string(), stage: z.enum(CONTRACT_STAGES), term: z.number(),
+  termsVersion: z.number(), value: z.number(), currency: z.string(), startAt: z.string(), endAt: z.string(),
+  activatedAt: z.string().nullable(), endedAt: z.string().nullable(), createdAt: z.string(), updatedAt: z.string(),
+});
+
+const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
+const toListItem = (c: Contract): z.infer<typeof listItem> => ({
+  id: c.id, workflowId: c.workflowId, partnerId: c.partnerId, ownerId: c.ownerId, stage: c.stage as ContractOut['stage'], term: c.term,
+  termsVersion: c.termsVersion, value: Number(c.value), currency: c.currency, startAt: iso(c.startAt)!, endAt: iso(c.endAt)!,
+  activatedAt: iso(c.activatedAt), endedAt: iso(c.endedAt), createdAt: iso(c.createdAt)!, updatedAt: iso(c.updatedAt)!,
+});
+const fromWorkflow = (row: Contract, s: ContractState): ContractOut => ({
+  id: row.id, workflowId: row.workflowId, partnerId: s.partnerId, partnerName: s.partnerName, ownerId: s.ownerId, signerId: s.signerId,
+  stage: s.stage, term: s.term, termsVersion: s.termsVersion, terms: s.terms as unknown as Record<string, unknown>, value: s.value,
+  requiredRoles: s.requiredRoles, approvalReason: s.approvalReason, approvals: s.approvals, rejection: s.rejection,
+  signatures: s.signatures as unknown as Record<string, unknown>, activatedAt: s.activatedAt, trackingCode: s.trackingCode,
+  evaluations: s.evaluations as unknown as Record<string, unknown>[], renewal: s.renewal as unknown as Record<string, unknown>,
+  termination: s.termination, nextDates: s.nextDates, history: s.history, source: 'workflow',
+});
+const fromReadModel = (r: Contract): ContractOut => ({
+  id: r.id, workflowId: r.workflowId, partnerId: r.partnerId, partnerName: null, ownerId: r.ownerId, signerId: null,
+  stage: r.stage as ContractOut['stage'], term: r.term, termsVersion: r.termsVersion, terms: r.terms as unknown as Record<string, unknown>,
+  value: Number(r.value), requiredRoles: [], approvalReason: null, approvals: [], rejection: null, signatures: null,
+  activatedAt: iso(r.activatedAt), trackingCode: null, evaluations: [], renewal: null, termination: null, nextDates: null, history: [],
+  source: 'read_model',
+});
+
+export function contractsRouter({ orm, audit, temporal, taskQueue, temporalDeadlineMs }: ApiDeps, registry: RouteRegistry): Router {
+  const router = Router();
+  const tag = 'contracts';
+  const deadline = <T>(call: () => Promise<T>) => withDeadline(temporal, temporalDeadlineMs, call);
+  const handle = (row: Contract): WorkflowHandle<typeof contract> => temporal.workflow.getHandle(row.workflowId);
+
+  async function find(id: string): Promise<Contract> {
+    const row = await orm.em.findOne(Contract, { id });
+    if (!row) throw notFound('contract');
+    return row;
+  }
+  const checkTerms = (t: TermsIn, prefix?: string) => {
+    const problems = termProblems(t, prefix);
+    if (problems.length) throw badRequest('the terms are invalid', problems);
+    return t as ContractTerms;
+  };
+
+  defineRoute(router, registry, {
+    method: 'post', path: '/contracts', tag, access: MANAGERS,
+    summary: 'Create a contract with a partner; its approvals start at once (or when a draft is submitted). The caller owns it.',
+    body: z.object({
+      partnerId: z.uuid(),
+      signerId: z.uuid().optional().describe('the operator who signs for us (ops_manager or admin); default: the caller'),
+      terms: termsIn,
+      draft: z.boolean().default(false),
+    }).strict(),
+    status: 202, response: z.object({ id: z.uuid(), workflowId: z.string(), value: z.number() }), errors: [400, 401, 403, 422, 503, 504],
+  }, async ({ body, actor }) => {
+    const terms = checkTerms(body.terms);
+    const partner = await orm.em.findOne(Partner, { id: body.partnerId });
+    const signer = body.signerId ? await orm.em.findOne(Operator, { id: body.signerId }) : null;
+    const problems: FieldError[] = [];
+    if (!partner) problems.push({ field: 'partnerId', message: `no partner with id ${body.partnerId}` });
+    if (body.signerId && (!signer || signer.disabled || !signer.roles.some((r) => r === 'admin' || r === 'ops_manager'))) {
+      problems.push({ field: 'signerId', message: 'must be an active operator with the ops_manager or admin role' });
+    }
+    if (problems.length) throw unprocessable('the contract cannot be made', problems);
+    const id = randomUUID();
+    const workflowId = contractWorkflowId(id);
+    const input: ContractInput = {
+      contractId: id, partner: { id: partner!.id, name: partner!.name, email: partner!.contactEmail }, ownerId: actor.id,
+      signerId: signer?.id ?? actor.id, terms, ...(body.draft ? { draft: true } : {}),
+    };
+    await deadline(() => temporal.workflow.start<typeof contract>('contract', { workflowId, taskQueue, args: [input] }));
+    const value = contractValue(terms);
+    await saveContractRow(orm, {
+      id, workflowId, partnerId: partner!.id, ownerId: actor.id, stage: body.draft ? 'draft' : 'in_approval', termsVersion: 1, term: 1,
+      terms, value, activatedAt: null, endedAt: null, version: 0,
+    });
+    await audit(actor, 'contract.requested', 'contract', id, { partnerId: partner!.id, value, currency: terms.currency }, workflowId);
+    return { id, workflowId, value };
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/contracts', tag, access: READERS, summary: 'List contracts (read model), newest first',
+    query: z.object({ stage: z.enum(CONTRACT_STAGES).optional(), partnerId: z.uuid().optional(), owner: z.union([z.literal('me'), z.uuid()]).optional(), ...pageQuery }).strict(),
+    response: z.object({ items: z.array(listItem), total: z.number() }),
+  }, async ({ query, actor }) => {
+    const where = {
+      ...(query.stage ? { stage: query.stage } : {}),
+      ...(query.partnerId ? { partnerId: query.partnerId } : {}),
+      ...(query.owner ? { ownerId: query.owner === 'me' ? actor.id : query.owner } : {}),
+    };
+    const [items, total] = await orm.em.findAndCount(Contract, where, { orderBy: { createdAt: 'desc', id: 'asc' }, limit: query.limit, offset: query.offset });
+    return { items: items.map(toListItem), total };
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/contracts/:id', tag, access: READERS,
+    summary: 'Live state: stage, terms version, approvals, signatures, evaluations, payouts, next dates', params: idParams,
+    response: contractOut, errors: [401, 403, 404, 503, 504],
+  }, async ({ params }) => {
+    const row = await find(params.id);
+    try {
+      return fromWorkflow(row, await deadline(() => handle(row).query(getContract)));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return fromReadModel(row);
+      throw err;
+    }
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/contracts/:id/payouts', tag, access: READERS, summary: 'The payouts ledger of a contract, period by period',
+    params: idParams, response: z.object({ items: z.array(payoutOut), total: z.number() }), errors: [401, 403, 404],
+  }, async ({ params }) => {
+    const row = await find(params.id);
+    const payouts = await orm.em.find(ContractPayout, { contractId: row.id }, { orderBy: { term: 'asc', periodIndex: 'asc' } });
+    const items = payouts.map((p) => ({
+      term: p.term, periodIndex: p.periodIndex, periodFrom: iso(p.periodFrom)!, periodTo: iso(p.periodTo)!, fraction: p.fraction,
+      currency: p.currency, fee: Number(p.fee), share: Number(p.share), milestones: Number(p.milestones), total: Number(p.total),
+      tier: p.tier ?? null, capped: p.capped, evaluation: p.evaluation, createdAt: iso(p.createdAt)!,
+    }));
+    return { items, total: items.reduce((s, p) => Math.round((s + p.total) * 100) / 100, 0) };
+  });
+
+  defineRoute(router, registry, {
+    method: 'patch', path: '/contracts/:id', tag, access: MANAGERS,
+    summary: 'Amend the terms while in draft or approval (approvals given are cleared)', params: idParams,
+    body: z.object({ terms: termsIn.partial().strict(), termsVersion: z.int().min(1).optional() }).strict(),
+    response: contractOut, errors: [400, 401, 403, 404, 409, 503, 504],
+  }, async ({ params, actor, req }) => {
+    const row = await find(params.id);
+    const sent = (req.body as { terms: Record<string, unknown>; termsVersion?: number });
+    if (Object.keys(sent.terms).length === 0) throw badRequest('nothing to change', [{ field: 'terms', message: 'change at least one term' }]);
+    const current = await deadline(() => handle(row).query(getContract));
+    const merged = termsIn.safeParse({ ...current.terms, ...sent.terms });
+    if (!merged.success) throw badRequest('the amended terms are invalid', zodFields(merged.error, 'terms'));
+    const terms = checkTerms(merged.data);
+    const termsVersion = sent.termsVersion ?? current.termsVersion;
+    return fromWorkflow(row, await deadline(() => handle(row).executeUpdate(amendContract, { args: [{ actor, terms, termsVersion }] })));
+  });
+
+  const act = (name: string, summary: string, update: typeof submitContract) => defineRoute(router, registry, {
+    method: 'post', path: `/contracts/:id/${name}`, tag, access: MANAGERS, summary, params: idParams,
+    body: z.object({ reason: z.string().trim().min(1).max(2000).optional() }).strict(),
+    response: contractOut, errors: [400, 401, 403, 404, 409, 503, 504],
+  }, async ({ params, actor, body }) => {
+    const row = await find(params.id);
+    return fromWorkflow(row, await deadline(() => handle(row).executeUpdate(update, { args: [{ actor, ...(body.reason ? { reason: body.reason } : {}) }] })));
+  });
+  act('submit', 'Submit a draft (or renegotiated terms) for approval', submitContract);
+
+  defineRoute(router, registry, {
+    method: 'post', path: '/contracts/:id/terminate', tag, access: MANAGERS,
+    summary: 'Terminate: the period under way is paid pro rata, the partner told, what activation set up undone', params: idParams,
+    body: z.object({ reason: z.string().trim().min(1).max(2000) }).strict(),
+    response: contractOut, errors: [400, 401, 403, 404, 409, 503, 504],
+  }, async ({ params, actor, body }) => {
+    const row = await find(params.id);
+    return fromWorkflow(row, await deadline(() => handle(row).executeUpdate(terminateContract, { args: [{ actor, reason: body.reason }] })));
+  });
+
+  defineRoute(router, registry, {
+    method: 'post', path: '/contracts/:id/sign', tag, access: 'public',
+    summary: 'Sign: the internal signer with their bearer token; then the partner with the one-time token from their link (no bearer token)',
+    params: idParams, body: z.object({ token: z.string().min(16).max(200).optional().describe("the partner's one-time token") }).strict(),
+    response: z.object({ id: z.uuid(), stage: z.enum(CONTRACT_STAGES), signatures: z.record(z.string(), z.unknown()) }),
+    errors: [400, 401, 403, 404, 409, 503, 504],
+  }, async ({ params, body, res }) => {
+    const row = await find(params.id);
+    // The partner sees only what their signature did; the staff path needs a valid bearer token.
+    let state: ContractState;
+    if (body.token) {
+      state = await deadline(() => handle(row).executeUpdate(partnerSignContract, { args: [{ tokenHash: hashToken(body.token!) }] }));
+    } else {
+      const actor = res.locals.actor as Actor | undefined;
+      if (!actor) throw (res.locals.authError as Error | undefined) ?? unauthorized('the internal signer signs with a bearer token; the partner with the token from their link');
+      state = await deadline(() => handle(row).executeUpdate(signContract, { args: [{ actor }] }));
+    }
+    return { id: row.id, stage: state.stage, signatures: { internal: state.signatures.internal, partner: state.signatures.partner } };
+  });
+
+  return router;
+}
