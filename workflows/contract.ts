@@ -20,6 +20,7 @@ import {
   signContract,
   submitContract,
   terminateContract,
+  type PartnerSignArgs,
 } from './contract.messages.ts';
 import {
   contractValue,
@@ -158,18 +159,21 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     },
   });
 
-  setHandler(partnerSignContract, async () => {
+  setHandler(partnerSignContract, async ({ tokenHash }) => {
+    // The link's email may reach the partner before its activity's answer reaches this workflow: wait for it.
+    await condition(() => linkHash !== null || state.signatures.partner !== null || terminating());
+    if (state.signatures.partner || terminating()) throw conflict(`the contract cannot be signed now; it is ${state.stage}`);
+    if (tokenHash !== linkHash) throw forbidden('this signing link is not valid (a newer one may have been sent)');
+    if (Date.now() >= Date.parse(state.signatures.link!.expiresAt)) throw forbidden('this signing link has expired; a new one is sent with the next reminder');
     state.signatures.partner = { at: now() };
     linkHash = null; // one use
     await audit('contract.signed_by_partner', entity, { termsVersion: state.termsVersion, round: state.signatures.link?.round });
     await save();
     return snapshot();
   }, {
-    validator: ({ tokenHash }) => {
+    validator: (_args: PartnerSignArgs) => {
       if (state.signatures.partner) throw conflict('the partner has already signed; a signing link works once');
-      if (state.stage !== 'awaiting_signatures' || !state.signatures.link || linkHash === null) throw conflict(`the contract is ${state.stage}; it cannot be signed now`);
-      if (tokenHash !== linkHash) throw forbidden('this signing link is not valid (a newer one may have been sent)');
-      if (Date.now() >= Date.parse(state.signatures.link.expiresAt)) throw forbidden('this signing link has expired; a new one is sent with the next reminder');
+      if (state.stage !== 'awaiting_signatures' || !state.signatures.internal) throw conflict(`the contract is ${state.stage}; it cannot be signed by the partner now`);
     },
   });
 

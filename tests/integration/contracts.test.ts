@@ -1,0 +1,172 @@
+// Partner contracts over HTTP against the dev server, PostgreSQL and the SMTP sink: an amendment clears approvals,
+// legal and admin approve, the internal signer and then the partner (with the emailed one-time token) sign, the
+// first evaluation pays from the partner's metrics, termination pays the period under way pro rata and undoes the
+// activation; bad terms are named and nothing starts.
+import { randomUUID } from 'node:crypto';
+import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { eventually } from '../support/wait.ts';
+import { recordHistory } from '../support/histories.ts';
+
+let stack: Stack;
+let manager: TestOperator;
+let lawyer: TestOperator;
+let ingest: TestOperator;
+const DAY = 86_400_000;
+
+const count = async (table: string) =>
+  (await stack.db.orm.em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from ${table}`))[0]!.n;
+const openTasks = async (id: string, token: string) =>
+  (await stack.api('GET', `/tasks?entityId=${id}&kind=contract_approval`, { token })).body.items.filter((t: { status: string }) => t.status === 'open' || t.status === 'escalated');
+
+beforeAll(async () => {
+  stack = await startStack();
+  manager = await stack.operator(['ops_manager'], 'Mia');
+  lawyer = await stack.operator(['legal'], 'Lee');
+  ingest = await stack.operator(['ingest'], 'collector');
+  expect((await stack.api('PUT', '/policies/contracts', { body: {
+    secondApprovalAbove: { USD: 1000 }, approvalOrder: 'parallel', linkValidity: '1h', signatureReminderEvery: '1h', signatureExpiry: '1d',
+  } })).status).toBe(200);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const start = new Date(Date.now() - 35 * DAY).toISOString();
+const terms = (over: Record<string, unknown> = {}) => ({
+  scope: 'Spring campaign posts', deliverables: ['4 posts a month'], currency: 'USD', fee: 500,
+  revenueShare: { mode: 'marginal', tiers: [{ from: 0, to: 1000, rate: 5 }, { from: 1000, to: null, rate: 10 }], cap: null },
+  start, end: new Date(Date.parse(start) + 365 * DAY).toISOString(), cadence: 'monthly', targets: { clicks: 1000, gmv: 2000 }, ...over,
+});
+
+async function partner(): Promise<{ id: string; email: string }> {
+  const email = `kol-${randomUUID().slice(0, 6)}@partners.example.com`;
+  const res = await stack.api('POST', '/partners', { token: manager.token, body: {
+    name: 'Lin Creates', type: 'kol', contactEmail: email,
+    figures: { followers: 120_000, engagementRate: 0.05, audienceMatch: 0.7, pastConversionRate: 0.02, price: 800 },
+  } });
+  expect(res.status).toBe(201);
+  return { id: res.body.id, email };
+}
+
+test('amend, approve, sign twice, evaluate, terminate', async () => {
+  const p = await partner();
+  // The partner's first month: 1,200 clicks and 3,000 GMV (half in the second week); one point in the second month.
+  const at = (d: number) => new Date(Date.parse(start) + d * DAY).toISOString();
+  await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [
+    { name: 'partner.clicks', value: 1200, at: at(3), labels: { partner: p.id } },
+    { name: 'partner.gmv', value: 1500, at: at(3), labels: { partner: p.id } },
+    { name: 'partner.gmv', value: 1500, at: at(10), labels: { partner: p.id } },
+    { name: 'partner.gmv', value: 999_999, at: at(10), labels: { partner: randomUUID() } }, // someone else's
+    { name: 'partner.gmv', value: 400, at: at(33), labels: { partner: p.id } },
+  ] } });
+
+  const created = await stack.api('POST', '/contracts', { token: manager.token, body: { partnerId: p.id, terms: terms() } });
+  expect(created.status).toBe(202);
+  const id = created.body.id as string;
+  expect(created.body.value).toBeGreaterThan(1000); // 12 months of 500: an admin approves too
+
+  const first = await eventually(async () => { const t = await openTasks(id, lawyer.token); return t.length === 1 && t; }, 'the legal task');
+  expect(first[0]).toMatchObject({ candidateRole: 'legal' });
+  expect((await stack.api('POST', `/tasks/${first[0].id}/complete`, { token: manager.token, body: { decision: 'approve' } })).status).toBe(403);
+  expect((await stack.api('POST', `/tasks/${first[0].id}/complete`, { token: lawyer.token, body: { decision: 'approve' } })).status).toBe(200);
+
+  // An amendment clears the approval given: a new round opens on terms version 2.
+  const amended = await stack.api('PATCH', `/contracts/${id}`, { token: manager.token, body: { terms: { fee: 600 } } });
+  expect(amended.status).toBe(200);
+  expect(amended.body).toMatchObject({ termsVersion: 2, approvals: [], terms: { fee: 600 } });
+  expect((await stack.api('PATCH', `/contracts/${id}`, { token: manager.token, body: { terms: { fee: 700 }, termsVersion: 1 } })).status).toBe(409);
+  const round = await eventually(async () => {
+    const tasks = (await stack.api('GET', `/tasks?entityId=${id}&kind=contract_approval`)).body.items;
+    const live = tasks.filter((t: { status: string; payload: { termsVersion: number } }) => t.status === 'open' && t.payload.termsVersion === 2);
+    return live.length === 2 && live;
+  }, 'the second round');
+  for (const t of round) {
+    const token = t.candidateRole === 'legal' ? lawyer.token : stack.admin.token;
+    expect((await stack.api('POST', `/tasks/${t.id}/complete`, { token, body: { decision: 'approve' } })).status).toBe(200);
+  }
+
+  // Signatures in order: the partner cannot sign before us; no bearer token, no internal signature.
+  await eventually(async () => (await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body.stage === 'awaiting_signatures', 'awaiting signatures');
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: {} })).status).toBe(401);
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token: 'x'.repeat(32) } })).status).toBe(409);
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: lawyer.token, body: {} })).status).toBe(403);
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: manager.token, body: {} })).body).toMatchObject({ stage: 'awaiting_signatures', signatures: { internal: { operatorId: manager.id } } });
+
+  const link = await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === 'your contract is ready to sign');
+  const token = /"token": "([^"]+)"/.exec(link.text)![1]!;
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token: `${token.slice(0, -2)}xx` } })).status).toBe(403);
+  const signed = await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token } });
+  expect(signed.status).toBe(200);
+  expect(signed.body.signatures.partner).toMatchObject({ at: expect.any(String) });
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token } })).status).toBe(409); // once
+
+  // Active: the tracking code goes to the partner; the first month (already over) is evaluated and paid.
+  const welcome = await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === 'Your partnership is active');
+  const code = /tracking code: (P-[0-9A-F]+)/.exec(welcome.text)![1]!;
+  const payouts = await eventually(async () => {
+    const body = (await stack.api('GET', `/contracts/${id}/payouts`, { token: lawyer.token })).body;
+    return body.items.length === 1 && body;
+  }, 'the first payout');
+  // Marginal tiers on 3,000: 1,000 at 5% (50) and 2,000 at 10% (200); fee 600.
+  expect(payouts.items[0]).toMatchObject({ term: 1, periodIndex: 0, fraction: 1, fee: 600, share: 250, milestones: 0, total: 850, tier: 1 });
+  expect(payouts.items[0].evaluation).toMatchObject({ actuals: { clicks: 1200, gmv: 3000 }, score: 135 }); // clicks 1.2 of target, GMV 1.5: (1.2 + 1.5) / 2
+  await stack.mail.waitFor((m) => m.to.includes(manager.email) && m.subject.startsWith('[opsflow] Evaluation of Lin Creates'));
+  const live = (await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body;
+  expect(live).toMatchObject({ stage: 'active', trackingCode: code, nextDates: { evaluationAt: expect.any(String) } });
+
+  // Terminated in the second month: it is paid pro rata (fee only: its 400 GMV pays 20), the partner told, the code revoked.
+  const ended = await stack.api('POST', `/contracts/${id}/terminate`, { token: manager.token, body: { reason: 'brand safety' } });
+  expect(ended.status).toBe(200);
+  expect(ended.body).toMatchObject({ stage: 'terminated', termination: { reason: 'brand safety', by: manager.id } });
+  const all = (await stack.api('GET', `/contracts/${id}/payouts`, { token: lawyer.token })).body.items;
+  expect(all).toHaveLength(2);
+  const last = all[1];
+  expect(last.fraction).toBeGreaterThan(0.1);
+  expect(last.fraction).toBeLessThan(0.25);
+  expect(last).toMatchObject({ periodIndex: 1, share: 20, fee: Math.round(600 * last.fraction * 100) / 100 });
+  await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === 'Your partnership has been terminated');
+  const [row] = await stack.db.orm.em.getConnection().execute<{ active: boolean }[]>('select active from partner_codes where code = ?', [code]);
+  expect(row!.active).toBe(false);
+  expect((await stack.api('POST', `/contracts/${id}/terminate`, { token: manager.token, body: { reason: 'again' } })).status).toBe(409);
+  const trail = (await stack.api('GET', `/audit?entityType=contract&entityId=${id}&limit=200`)).body.items.map((e: { action: string }) => e.action);
+  expect(trail).toEqual(expect.arrayContaining(['contract.requested', 'contract.amended', 'contract.approvals_cleared', 'task.completed',
+    'contract.awaiting_signatures', 'contract.signed_internally', 'contract.signed_by_partner', 'contract.active', 'contract.terminated', 'email.sent']));
+  await recordHistory(stack.env.client, `contract:${id}`, 'contract-http-signed-evaluated-terminated');
+});
+
+test('bad terms are named and nothing starts', async () => {
+  const p = await partner();
+  const before = await count('contracts');
+  const cases: [Record<string, unknown>, number, string][] = [
+    [{ partnerId: p.id, terms: terms({ revenueShare: { mode: 'whole', tiers: [{ from: 0, to: 1000, rate: 5 }, { from: 500, to: null, rate: 8 }], cap: null } }) }, 400, 'terms.revenueShare.tiers[1]'],
+    [{ partnerId: p.id, terms: terms({ revenueShare: { mode: 'whole', tiers: [{ from: 1000, to: 2000, rate: 5 }, { from: 0, to: 1000, rate: 8 }], cap: null } }) }, 400, 'terms.revenueShare.tiers[1]'],
+    [{ partnerId: p.id, terms: terms({ end: new Date(Date.parse(start) - DAY).toISOString() }) }, 400, 'terms.end'],
+    [{ partnerId: p.id, terms: terms({ fee: -5 }) }, 400, 'terms.fee'],
+    [{ partnerId: p.id, terms: terms({ revenueShare: { mode: 'stepped', tiers: [], cap: null } }) }, 400, 'terms.revenueShare.mode'],
+    [{ partnerId: randomUUID(), terms: terms() }, 422, 'partnerId'],
+    [{ partnerId: p.id, signerId: lawyer.id, terms: terms() }, 422, 'signerId'],
+  ];
+  for (const [body, status, field] of cases) {
+    const res = await stack.api('POST', '/contracts', { token: manager.token, body });
+    expect({ field, status: res.status }).toEqual({ field, status });
+    expect(res.body.error.fields.map((f: { field: string }) => f.field)).toContain(field);
+  }
+  expect((await stack.api('POST', '/contracts', { token: lawyer.token, body: { partnerId: p.id, terms: terms() } })).status).toBe(403);
+  expect(await count('contracts')).toBe(before);
+  const bad = await stack.api('POST', '/partners', { token: manager.token, body: { name: 'x', type: 'kol', contactEmail: 'nope', figures: { followers: -1 } } });
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toEqual(expect.arrayContaining(['contactEmail', 'figures.followers']));
+});
+
+test('partners are ranked for a brief with every factor explained', async () => {
+  const a = await partner();
+  const res = await stack.api('POST', '/partners/score', { token: lawyer.token, body: { brief: { budget: 1000, goal: 'conversion', types: ['kol'] } } });
+  expect(res.status).toBe(200);
+  const mine = res.body.ranking.find((r: { partnerId: string }) => r.partnerId === a.id);
+  expect(mine.factors.map((f: { factor: string }) => f.factor)).toEqual(['reach', 'engagement', 'audienceMatch', 'conversion', 'cost']);
+  expect(mine.factors.find((f: { factor: string }) => f.factor === 'cost')).toMatchObject({ value: 800, normalized: 0.2, weight: 0.15, contribution: 3 });
+  expect(mine.score).toBeCloseTo(mine.factors.reduce((s: number, f: { contribution: number }) => s + f.contribution, 0), 1);
+  expect((await stack.api('POST', '/partners/score', { token: lawyer.token, body: { brief: { budget: -1, goal: 'fame' } } })).body.error.fields.map((f: { field: string }) => f.field))
+    .toEqual(expect.arrayContaining(['brief.budget', 'brief.goal']));
+});
