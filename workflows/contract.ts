@@ -180,7 +180,8 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
   setHandler(terminateContract, async ({ actor, reason }) => {
     state.termination = { reason, at: now(), by: actor.id };
     activation?.cancel();
-    await condition(() => isFinal(state.stage));
+    // The answer comes once everything termination does is done: payout, notice, undoing, the final stage written.
+    await condition(() => closedOut);
     return snapshot();
   }, {
     validator: ({ actor }) => {
@@ -191,6 +192,7 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
   });
 
   const snapshot = (): ContractState => JSON.parse(JSON.stringify(state));
+  let closedOut = false;
 
   /** Ends the contract: what activation set up is undone (in its own scope: nothing cancels it), tasks closed. */
   const finish = async (stage: ContractStage, actor: Pick<Actor, 'id'> | null, reason?: string): Promise<ContractResult> => {
@@ -200,6 +202,7 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     await inbox.cancelOpen(`contract ${stage}`);
     await moveTo(stage, actor, reason);
     await inbox.settled();
+    closedOut = true;
     await condition(allHandlersFinished);
     return { stage: state.stage, term: state.term, paid: state.evaluations.reduce((s, e) => s + e.total, 0) };
   };

@@ -1,0 +1,217 @@
+// The contract workflow on the time-skipping server, its side effects faked at the activity boundary (the payout of
+// a period is the real pure rule on a scripted GMV): a year of monthly payouts in both tier modes with the cap,
+// renewal reminders on their days, signature reminders and expiry, a renewal continuing as term 2, a termination
+// mid-period paid pro rata with the activation undone.
+import { Context } from '@temporalio/activity';
+import type { WorkflowHandle } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import type { EmailRequest } from '../../activities/email.ts';
+import { getContract, partnerSignContract, signContract, terminateContract } from '../../workflows/contract.messages.ts';
+import {
+  DEFAULT_CONTRACT_POLICY,
+  periodPayout,
+  type ContractPolicy,
+  type ContractTerms,
+  type PayoutRecord,
+  type Period,
+  type TierMode,
+} from '../../workflows/contract.rules.ts';
+import type { contract, ContractInput } from '../../workflows/contract.ts';
+import { contractWorkflowId } from '../../workflows/ids.ts';
+import type { Actor } from '../../workflows/lib/actors.ts';
+import type { TaskView } from '../../workflows/lib/task-view.ts';
+import { completeTask } from '../../workflows/messages.ts';
+import { recordHistory } from '../support/histories.ts';
+import { timeSkippingSuite } from '../support/runtime.ts';
+
+const DAY = 86_400_000;
+const suite = timeSkippingSuite();
+const { withWorker } = suite;
+
+const owner: Actor = { id: randomUUID(), name: 'Mia', roles: ['ops_manager'] };
+const lawyer: Actor = { id: randomUUID(), name: 'Lee', roles: ['legal'] };
+const admin: Actor = { id: randomUUID(), name: 'Ada', roles: ['admin'] };
+const partner = { id: randomUUID(), name: 'Lin Creates', email: 'lin@partners.example.com' };
+const TIERS = [{ from: 0, to: 10_000, rate: 5 }, { from: 10_000, to: 50_000, rate: 8 }, { from: 50_000, to: null, rate: 10 }];
+/** GMV of the twelve months. */
+const GMV = [0, 500, 1000, 5000, 10_000, 30_000, 50_000, 60_000, 12_000, 8000, 45_000, 100_000];
+
+function fake(opts: { policy?: Partial<ContractPolicy>; gmv?: (p: Period) => number } = {}) {
+  let start: number | null = null;
+  const day = () => {
+    const now = Context.current().info.currentAttemptScheduledTimestampMs;
+    start ??= now;
+    return (now - start) / DAY;
+  };
+  const tasks = new Map<string, TaskView>();
+  const mails: { key: string; template: string; day: number }[] = [];
+  const links: { round: number; day: number }[] = [];
+  const evaluations: { period: Period; fraction: number; day: number }[] = [];
+  const revoked: number[] = [];
+  return {
+    tasks, mails, links, evaluations, revoked, day0: () => start,
+    activities: {
+      loadContractPolicy: async () => { day(); return { ...DEFAULT_CONTRACT_POLICY, ...opts.policy }; },
+      saveContract: async () => {},
+      saveTask: async (t: TaskView) => { tasks.set(t.id, t); },
+      recordAudit: async () => {},
+      sendEmail: async (r: EmailRequest) => {
+        mails.push({ key: r.idempotencyKey.split(':').slice(2).join(':'), template: r.template, day: day() });
+        return { status: 'sent' as const, messageId: '<x@test>', recipients: ['x@example.com'] };
+      },
+      issueSignLink: async (a: { key: string; validFor: string; expiresAt: string }) => {
+        const round = Number(a.key.split(':link:')[1]);
+        links.push({ round, day: day() });
+        const validFor = Number(a.validFor.replace('d', '')) * DAY;
+        const now = Context.current().info.currentAttemptScheduledTimestampMs;
+        return { tokenHash: `hash-${round}`, expiresAt: new Date(Math.min(now + validFor, Date.parse(a.expiresAt))).toISOString() };
+      },
+      activatePartnerCode: async (a: { term: number }) => ({ code: `P-TERM${a.term}` }),
+      revokePartnerCode: async (a: { term: number }) => { revoked.push(a.term); },
+      evaluateContractPeriod: async (a: { term: number; period: Period; fraction: number; terms: ContractTerms }): Promise<PayoutRecord> => {
+        evaluations.push({ period: a.period, fraction: a.fraction, day: day() });
+        const gmv = opts.gmv?.(a.period) ?? GMV[a.period.index] ?? 0;
+        const pay = periodPayout(a.terms, gmv, a.fraction);
+        return {
+          term: a.term, periodIndex: a.period.index, periodFrom: a.period.from, periodTo: a.period.to, fraction: a.fraction, fee: pay.fee,
+          share: pay.share, milestones: 0, total: pay.total, tier: pay.tier, capped: pay.capped, score: null,
+          actuals: { exposure: 0, clicks: 0, conversions: 0, gmv },
+        };
+      },
+    },
+  };
+}
+type Fake = ReturnType<typeof fake>;
+
+const termsFrom = (start: number, over: Partial<ContractTerms> = {}, mode: TierMode = 'whole'): ContractTerms => ({
+  scope: 'posts', deliverables: [], currency: 'USD', fee: 1000, revenueShare: { mode, tiers: TIERS, cap: 4000 }, milestones: [],
+  start: new Date(start).toISOString(), end: new Date(start + 365 * DAY).toISOString(), cadence: 'monthly', targets: {},
+  renewalNotice: [90, 60, 30, 7], ...over,
+});
+
+async function until(what: string, probe: () => Promise<boolean> | boolean): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Approves every open approval task (legal, and admin when asked), then both sign. */
+async function agree(h: WorkflowHandle<typeof contract>, f: Fake): Promise<void> {
+  await until('the approval tasks', () => [...f.tasks.values()].some((t) => t.kind === 'contract_approval' && t.status === 'open'));
+  for (const t of [...f.tasks.values()].filter((x) => x.kind === 'contract_approval' && x.status === 'open')) {
+    await h.executeUpdate(completeTask, { args: [{ taskId: t.id, decision: 'approve', actor: t.candidateRole === 'legal' ? lawyer : admin }] });
+  }
+  await until('awaiting signatures', async () => (await h.query(getContract)).stage === 'awaiting_signatures');
+  await h.executeUpdate(signContract, { args: [{ actor: owner }] });
+  await until('the first link', () => f.links.length > 0);
+  await h.executeUpdate(partnerSignContract, { args: [{ tokenHash: `hash-${f.links.at(-1)!.round}` }] });
+}
+
+const start = (f: Fake, terms: ContractTerms, over: Partial<ContractInput> = {}) => async (taskQueue: string) => suite.env.client.workflow.start<typeof contract>('contract', {
+  workflowId: contractWorkflowId(over.contractId ?? randomUUID()), taskQueue,
+  args: [{ contractId: randomUUID(), partner, ownerId: owner.id, signerId: owner.id, terms, ...over }],
+});
+
+for (const [mode, expected] of [
+  ['whole', [1000, 1025, 1050, 1250, 1800, 3400, 5000, 5000, 1960, 1400, 4600, 5000]],
+  ['marginal', [1000, 1025, 1050, 1250, 1500, 3100, 4700, 5000, 1660, 1400, 4300, 5000]],
+] as const) {
+  test(`a year of monthly evaluations pays the hand-computed ${mode} tiers with the cap; renewal reminders 90/60/30/7 days out`, async () => {
+    const f = fake();
+    await withWorker(f.activities, async (taskQueue) => {
+      const now = await suite.env.currentTimeMs();
+      const terms = termsFrom(now, {}, mode);
+      const h = await start(f, terms)(taskQueue);
+      await agree(h, f);
+      const result = await h.result();
+      // No renewal decision by the end: it ends.
+      expect(result).toMatchObject({ stage: 'ended', term: 1 });
+      const s = await h.query(getContract);
+      expect(s.evaluations.map((e) => e.total)).toEqual(expected);
+      expect(s.evaluations.filter((e) => e.capped).map((e) => e.periodIndex)).toEqual(mode === 'whole' ? [6, 7, 11] : [7, 11]);
+      // Each evaluation at its period's end, exactly.
+      for (const e of f.evaluations) expect(Math.round((f.day0()! + e.day * DAY) / 60_000)).toBe(Math.round(Date.parse(e.period.to) / 60_000));
+      expect(f.evaluations.map((e) => e.fraction)).toEqual(Array(12).fill(1));
+      const end = Date.parse(terms.end);
+      const reminders = f.mails.filter((m) => m.template === 'contractRenewalReminder');
+      expect(reminders.map((m) => [m.key, Math.round((end - (f.day0()! + m.day * DAY)) / DAY)])).toEqual([
+        ['renewal:t1:90d', 90], ['renewal:t1:60d', 60], ['renewal:t1:30d', 30], ['renewal:t1:7d', 7],
+      ]);
+      expect([...f.tasks.values()].filter((t) => t.kind === 'contract_renewal').map((t) => t.status)).toEqual(['cancelled']);
+      expect(f.revoked).toEqual([1]); // the tracking code is revoked at the end too
+      if (mode === 'whole') await recordHistory(suite.env.client, h.workflowId, 'contract-year-ended');
+    });
+  });
+}
+
+test('the partner gets a new link every 3 days; an expired or replaced link is refused; unsigned after 10 days it expires', async () => {
+  const f = fake({ policy: { signatureReminderEvery: '3d', signatureExpiry: '10d', linkValidity: '2d', secondApprovalAbove: { USD: 1e9 } } });
+  await withWorker(f.activities, async (taskQueue) => {
+    const now = await suite.env.currentTimeMs();
+    const h = await start(f, termsFrom(now))(taskQueue);
+    await until('the legal task', () => [...f.tasks.values()].some((t) => t.kind === 'contract_approval'));
+    const legal = [...f.tasks.values()].find((t) => t.kind === 'contract_approval')!;
+    await h.executeUpdate(completeTask, { args: [{ taskId: legal.id, decision: 'approve', actor: lawyer }] });
+    await until('awaiting signatures', async () => (await h.query(getContract)).stage === 'awaiting_signatures');
+    await h.executeUpdate(signContract, { args: [{ actor: owner }] });
+    await suite.env.sleep(2.5 * DAY);
+    await expect(h.executeUpdate(partnerSignContract, { args: [{ tokenHash: 'hash-1' }] })).rejects.toMatchObject({ cause: { message: expect.stringMatching(/expired/) } });
+    await suite.env.sleep(DAY); // day 3.5: link 2 replaced link 1
+    await expect(h.executeUpdate(partnerSignContract, { args: [{ tokenHash: 'hash-1' }] })).rejects.toMatchObject({ cause: { message: expect.stringMatching(/not valid/) } });
+    expect(await h.result()).toMatchObject({ stage: 'expired' });
+    const t0 = f.links[0]!.day;
+    expect(f.links.map((l) => [l.round, Math.round(l.day - t0)])).toEqual([[1, 0], [2, 3], [3, 6], [4, 9]]);
+    expect(f.mails.filter((m) => m.template === 'contractSignatureExpired').map((m) => Math.round(m.day - t0))).toEqual([10]);
+  });
+});
+
+test('renewed, the contract continues as term 2 (terms version 2) from where term 1 ended', async () => {
+  const f = fake();
+  const contractId = randomUUID();
+  await withWorker(f.activities, async (taskQueue) => {
+    const now = await suite.env.currentTimeMs();
+    const terms = termsFrom(now, { end: new Date(now + 90 * DAY).toISOString(), renewalNotice: [30] });
+    const h = await start(f, terms, { contractId })(taskQueue);
+    await agree(h, f);
+    await suite.env.sleep(61 * DAY); // past the 30-day reminder
+    const renewal = [...f.tasks.values()].find((t) => t.kind === 'contract_renewal')!;
+    expect(renewal).toMatchObject({ status: 'open', candidateRole: 'ops_manager', decisions: ['renew', 'renegotiate', 'expire'] });
+    await h.executeUpdate(completeTask, { args: [{ taskId: renewal.id, decision: 'renew', actor: owner }] });
+    const firstRun = (await h.describe()).runId;
+    await suite.env.sleep(62 * DAY); // the end at day 90, then term 2's first month
+    const next = suite.env.client.workflow.getHandle<typeof contract>(contractWorkflowId(contractId));
+    const s = await next.query(getContract);
+    expect(s).toMatchObject({ term: 2, termsVersion: 2, stage: 'active', trackingCode: 'P-TERM2', terms: { start: terms.end } });
+    expect(Date.parse(s.terms.end) - Date.parse(s.terms.start)).toBe(90 * DAY);
+    expect(s.evaluations.map((e) => [e.term, e.periodIndex])).toEqual([[1, 0], [1, 1], [1, 2], [2, 0]]);
+    expect(f.revoked).toEqual([1]);
+    await recordHistory(suite.env.client, next.workflowId, 'contract-renewed-term-1', firstRun);
+    await next.executeUpdate(terminateContract, { args: [{ actor: owner, reason: 'done' }] });
+    await next.result(); // nothing left pending on the shared server: it would hold its clock
+    await recordHistory(suite.env.client, next.workflowId, 'contract-renewed-term-2');
+  });
+});
+
+test('terminated mid-period: the period is paid pro rata, the partner told, the activation undone', async () => {
+  const f = fake({ gmv: () => 20_000 });
+  await withWorker(f.activities, async (taskQueue) => {
+    const now = await suite.env.currentTimeMs();
+    const h = await start(f, termsFrom(now))(taskQueue);
+    await agree(h, f);
+    await suite.env.sleep(45 * DAY);
+    const ended = await h.executeUpdate(terminateContract, { args: [{ actor: owner, reason: 'brand safety' }] });
+    expect(ended.stage).toBe('terminated');
+    const [, last] = ended.evaluations;
+    const p1 = f.evaluations[1]!.period;
+    const expectedFraction = (now + 45 * DAY - Date.parse(p1.from)) / (Date.parse(p1.to) - Date.parse(p1.from));
+    expect(last!.fraction).toBeCloseTo(expectedFraction, 2);
+    // Whole mode on 20,000: 8% = 1,600, under the pro-rata cap; the fee pro rata.
+    expect(last!.share).toBe(Math.min(1600, Math.round(4000 * last!.fraction * 100) / 100));
+    expect(last!.fee).toBe(Math.round(1000 * last!.fraction * 100) / 100);
+    expect(f.mails.map((m) => m.template)).toContain('contractTerminated');
+    expect(f.revoked).toEqual([1]);
+    expect(await h.result()).toMatchObject({ stage: 'terminated' });
+  });
+});
