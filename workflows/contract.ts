@@ -2,6 +2,7 @@
 // internal signer, then the partner through one-time links with reminders), activation, an evaluation and payout
 // per period, renewal reminders and the renewal decision, and termination with the activation undone.
 import {
+  ActivityCancellationType,
   allHandlersFinished,
   CancellationScope,
   condition,
@@ -45,7 +46,9 @@ import { TaskInbox, type TaskView } from './lib/tasks.ts';
 import { durationToMs } from './lib/time.ts';
 
 type Activities = ReturnType<typeof createContractActivities>;
-const { loadContractPolicy, saveContract, activatePartnerCode, revokePartnerCode, evaluateContractPeriod } = proxyActivities<Activities>(profiles.db);
+const { loadContractPolicy, saveContract, revokePartnerCode, evaluateContractPeriod } = proxyActivities<Activities>(profiles.db);
+/** An activation step a termination interrupts is waited for, so its undoing comes after it, never beside it. */
+const { activatePartnerCode } = proxyActivities<Activities>({ ...profiles.db, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 const { issueSignLink } = proxyActivities<Activities>(profiles.send);
 
 export interface ContractInput {
@@ -89,6 +92,7 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
   let submitted: Actor | null = null;
   let linkHash: string | null = null;
   let activation: CancellationScope | null = null;
+  let roundTasks: TaskView[] = [];
   /** Undo steps of what activation set up, newest first; they run even when a termination interrupts activation. */
   const compensations: (() => Promise<void>)[] = [];
 
@@ -115,13 +119,14 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     }
   };
 
-  setHandler(getContract, () => state);
+  setHandler(getContract, () => view());
 
   setHandler(amendContract, async ({ actor, terms }) => {
     state.terms = terms;
     state.termsVersion += 1;
     state.value = contractValue(terms);
     state.approvals = [];
+    roundTasks = [];
     state.rejection = null;
     amended = true;
     await save();
@@ -191,7 +196,13 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     },
   });
 
-  const snapshot = (): ContractState => JSON.parse(JSON.stringify(state));
+  /** The state, with the approvals given so far in a round under way. */
+  const view = (): ContractState => (state.stage === 'in_approval'
+    ? { ...state, approvals: roundTasks.filter((t) => t.status === 'completed' && t.decision === 'approve').map((t) => ({
+      role: t.candidateRole, operatorId: t.decidedBy!, at: t.decidedAt!, comment: t.comment,
+    })) }
+    : state);
+  const snapshot = (): ContractState => JSON.parse(JSON.stringify(view()));
   let closedOut = false;
 
   /** Ends the contract: what activation set up is undone (in its own scope: nothing cancels it), tasks closed. */
@@ -229,6 +240,7 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     state.requiredRoles = need.roles;
     state.approvalReason = need.reason;
     const tasks: TaskView[] = [];
+    roundTasks = tasks;
     const open = async (role: 'legal' | 'admin') => tasks.push(await inbox.open({
       kind: 'contract_approval', title: `Approve the contract with ${state.partnerName} (terms v${state.termsVersion}, ${role})`, entity,
       candidateRole: role, priority: role === 'admin' ? 'high' : 'normal', decisions: ['approve', 'reject'],
@@ -258,6 +270,7 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     if (terminating()) return terminated();
     if (amended) {
       state.approvals = [];
+      roundTasks = [];
       await audit('contract.approvals_cleared', entity, { termsVersion: state.termsVersion });
       continue;
     }

@@ -70,6 +70,7 @@ test('amend, approve, sign twice, evaluate, terminate', async () => {
   expect(first[0]).toMatchObject({ candidateRole: 'legal' });
   expect((await stack.api('POST', `/tasks/${first[0].id}/complete`, { token: manager.token, body: { decision: 'approve' } })).status).toBe(403);
   expect((await stack.api('POST', `/tasks/${first[0].id}/complete`, { token: lawyer.token, body: { decision: 'approve' } })).status).toBe(200);
+  expect((await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body.approvals).toMatchObject([{ role: 'legal', operatorId: lawyer.id }]);
 
   // An amendment clears the approval given: a new round opens on terms version 2.
   const amended = await stack.api('PATCH', `/contracts/${id}`, { token: manager.token, body: { terms: { fee: 600 } } });

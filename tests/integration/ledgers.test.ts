@@ -2,7 +2,9 @@
 // sends twice, a failed one is not lost.
 import { ApplicationFailure } from '@temporalio/common';
 import { createHmac, randomUUID } from 'node:crypto';
+import { createContractActivities } from '../../activities/contract.ts';
 import { createEmailActivities, messageIdFor } from '../../activities/email.ts';
+import { writePoints } from '../../db/metrics.ts';
 import { deliverWebhook } from '../../activities/webhooks.ts';
 import { Operator } from '../../db/entities/index.ts';
 import { startMailCatcher, type MailCatcher } from '../../runtime/mail-catcher.ts';
@@ -105,4 +107,33 @@ test('webhooks: signed, delivered once per key; 5xx retried, 4xx refused for goo
   expect((await deliverWebhook(db.orm, refusing, args(k3))).status).toBe('delivered');
   expect((await deliverWebhook(db.orm, refusing, args(k3))).status).toBe('duplicate');
   expect(hooks.received('/gone')).toHaveLength(1);
+});
+
+test('a period evaluated again (a retried activity) pays once: the ledger keeps the first row; a sign link is emailed once', async () => {
+  const contracts = createContractActivities({ orm: db.orm, mailer: createMailer(mail.smtpUrl), from: FROM, publicUrl: 'http://x' });
+  const contractId = randomUUID();
+  const partnerId = randomUUID();
+  const period = { index: 0, from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z' };
+  const terms = {
+    scope: 's', deliverables: [], currency: 'USD', fee: 100, revenueShare: { mode: 'whole' as const, tiers: [{ from: 0, to: null, rate: 10 }], cap: null },
+    milestones: [{ name: 'kick-off', due: '2026-01-15T00:00:00.000Z', amount: 50 }], start: period.from, end: '2027-01-01T00:00:00.000Z',
+    cadence: 'monthly' as const, targets: {}, renewalNotice: [30],
+  };
+  await writePoints(db.orm, [{ name: 'partner.gmv', value: 1000, at: '2026-01-10T00:00:00.000Z', labels: { partner: partnerId } }]);
+  const args = { contractId, partnerId, term: 1, period, fraction: 1, terms };
+  const first = await contracts.evaluateContractPeriod(args);
+  expect(first).toMatchObject({ fee: 100, share: 100, milestones: 50, total: 250 });
+  // More GMV arrives and the activity runs again: the period stays paid as first recorded.
+  await writePoints(db.orm, [{ name: 'partner.gmv', value: 5000, at: '2026-01-20T00:00:00.000Z', labels: { partner: partnerId } }]);
+  expect(await contracts.evaluateContractPeriod(args)).toEqual(first);
+  const rows = await db.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from contract_payouts where contract_id = ?', [contractId]);
+  expect(rows[0]!.n).toBe(1);
+
+  const link = { contractId, key: `contract:${contractId}:t1:v1:link:1`, partner: { name: 'Lin', email: `lin-${contractId.slice(0, 6)}@example.com` }, validFor: '7d', reminder: false, expiresAt: '2099-01-01T00:00:00.000Z' };
+  const a = await contracts.issueSignLink(link);
+  const b = await contracts.issueSignLink(link);
+  expect(b).toEqual(a);
+  expect(mail.messages().filter((m) => m.to.includes(link.partner.email))).toHaveLength(1);
+  const [stored] = await db.orm.em.getConnection().execute<{ token: string | null }[]>('select token from contract_sign_links where idempotency_key = ?', [link.key]);
+  expect(stored!.token).toBeNull(); // once emailed, only the hash is kept
 });

@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { EmailRequest } from '../../activities/email.ts';
-import { getContract, partnerSignContract, signContract, terminateContract } from '../../workflows/contract.messages.ts';
+import { amendContract, getContract, partnerSignContract, signContract, submitContract, terminateContract } from '../../workflows/contract.messages.ts';
 import {
   DEFAULT_CONTRACT_POLICY,
   periodPayout,
@@ -213,5 +213,52 @@ test('terminated mid-period: the period is paid pro rata, the partner told, the 
     expect(f.mails.map((m) => m.template)).toContain('contractTerminated');
     expect(f.revoked).toEqual([1]);
     expect(await h.result()).toMatchObject({ stage: 'terminated' });
+  });
+});
+
+test('a termination that interrupts activation still undoes it, and nothing is activated or paid', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const f = fake();
+  const activate = f.activities.activatePartnerCode;
+  f.activities.activatePartnerCode = async (a: { term: number }) => { await gate; return activate(a); };
+  await withWorker(f.activities, async (taskQueue) => {
+    const h = await start(f, termsFrom(await suite.env.currentTimeMs()))(taskQueue);
+    await agree(h, f);
+    const terminating = h.executeUpdate(terminateContract, { args: [{ actor: owner, reason: 'changed our minds' }] });
+    await new Promise((r) => setTimeout(r, 300));
+    release(); // the activation step in flight ends; the termination waited for it before undoing it
+    const ended = await terminating;
+    expect(ended).toMatchObject({ stage: 'terminated', activatedAt: null, evaluations: [] });
+    expect(await h.result()).toMatchObject({ stage: 'terminated', paid: 0 });
+    expect(f.revoked).toEqual([1]);
+    expect(f.mails.map((m) => m.template)).not.toContain('contractActivated');
+  });
+});
+
+test('renegotiated, the next term goes back through amendment, approval and both signatures before it is active', async () => {
+  const f = fake();
+  const contractId = randomUUID();
+  await withWorker(f.activities, async (taskQueue) => {
+    const now = await suite.env.currentTimeMs();
+    const terms = termsFrom(now, { end: new Date(now + 60 * DAY).toISOString(), renewalNotice: [30] });
+    const h = await start(f, terms, { contractId })(taskQueue);
+    await agree(h, f);
+    await suite.env.sleep(31 * DAY);
+    const renewal = [...f.tasks.values()].find((t) => t.kind === 'contract_renewal')!;
+    await h.executeUpdate(completeTask, { args: [{ taskId: renewal.id, decision: 'renegotiate', actor: owner }] });
+    await suite.env.sleep(30 * DAY); // past the end: the next term waits in renegotiation
+    const next = suite.env.client.workflow.getHandle<typeof contract>(contractWorkflowId(contractId));
+    const waiting = await next.query(getContract);
+    expect(waiting).toMatchObject({ stage: 'renegotiating', term: 2, signatures: { internal: null, partner: null }, trackingCode: null });
+    const amended = await next.executeUpdate(amendContract, { args: [{ actor: owner, terms: { ...waiting.terms, fee: 2000 } }] });
+    expect(amended).toMatchObject({ termsVersion: 3, terms: { fee: 2000 } });
+    f.links.length = 0;
+    await next.executeUpdate(submitContract, { args: [{ actor: owner }] });
+    await agree(next, f);
+    await until('term 2 active', async () => (await next.query(getContract)).stage === 'active');
+    expect(await next.query(getContract)).toMatchObject({ term: 2, trackingCode: 'P-TERM2', signatures: { internal: { operatorId: owner.id } } });
+    await next.executeUpdate(terminateContract, { args: [{ actor: owner, reason: 'done' }] });
+    await next.result();
   });
 });
