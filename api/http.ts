@@ -110,3 +110,14 @@ export const durationBetween = (min: number, max: number, label: string) => z.st
   const v = parseDuration(s);
   return v !== undefined && v >= min && v <= max;
 }, `must be a duration from ${label}, such as '30s', '5m', '24h' or '14d'`);
+
+/**
+ * A PATCH: only the fields sent change (the schema's defaults must not reset the others), and the result is
+ * validated whole. `current` is the stored item in the schema's shape; `field` prefixes the error fields.
+ */
+export function mergePatch<S extends z.ZodType>(schema: S, current: object, sent: Record<string, unknown>, what: string, field?: string): z.infer<S> {
+  if (Object.keys(sent).length === 0) throw badRequest('nothing to change', [{ field: field ?? 'body', message: `change at least one field of the ${what}` }]);
+  const merged = schema.safeParse({ ...current, ...sent });
+  if (!merged.success) throw badRequest(`the changed ${what} is invalid`, zodFields(merged.error, field));
+  return merged.data;
+}

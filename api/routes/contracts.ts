@@ -23,8 +23,8 @@ import type { contract, ContractInput } from '../../workflows/contract.ts';
 import { contractWorkflowId } from '../../workflows/ids.ts';
 import type { Actor } from '../../workflows/lib/actors.ts';
 import type { ApiDeps } from '../app.ts';
-import { badRequest, notFound, unauthorized, unprocessable, zodFields, type FieldError } from '../errors.ts';
-import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { badRequest, notFound, unauthorized, unprocessable, type FieldError } from '../errors.ts';
+import { defineRoute, idParams, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
 import { withDeadline } from '../temporal.ts';
 
 const MANAGERS = ['admin', 'ops_manager'] as const;
@@ -217,11 +217,8 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, temporalDeadl
   }, async ({ params, actor, req }) => {
     const row = await find(params.id);
     const sent = (req.body as { terms: Record<string, unknown>; termsVersion?: number });
-    if (Object.keys(sent.terms).length === 0) throw badRequest('nothing to change', [{ field: 'terms', message: 'change at least one term' }]);
     const current = await deadline(() => handle(row).query(getContract));
-    const merged = termsIn.safeParse({ ...current.terms, ...sent.terms });
-    if (!merged.success) throw badRequest('the amended terms are invalid', zodFields(merged.error, 'terms'));
-    const terms = checkTerms(merged.data);
+    const terms = checkTerms(mergePatch(termsIn, current.terms, sent.terms, 'terms', 'terms'));
     const termsVersion = sent.termsVersion ?? current.termsVersion;
     return fromWorkflow(row, await deadline(() => handle(row).executeUpdate(amendContract, { args: [{ actor, terms, termsVersion }] })));
   });

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { EscalationPolicy, Operator } from '../../db/entities/index.ts';
 import { RESPONDER_ROLES, type EscalationLevel } from '../../workflows/incident.rules.ts';
 import type { ApiDeps } from '../app.ts';
-import { badRequest, conflict, notFound, unprocessable, zodFields, type FieldError } from '../errors.ts';
-import { defineRoute, durationBetween, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { conflict, notFound, unprocessable, type FieldError } from '../errors.ts';
+import { defineRoute, durationBetween, idParams, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
 import { labels } from './metrics.ts';
 
 const READERS = ['admin', 'ops_manager', 'oncall', 'analyst'] as const;
@@ -96,12 +96,10 @@ export function escalationPoliciesRouter({ orm, audit }: ApiDeps, registry: Rout
   }, async ({ params, actor, req }) => {
     const policy = await find(params.id);
     const sent = req.body as Record<string, unknown>;
-    if (Object.keys(sent).length === 0) throw badRequest('nothing to change', [{ field: 'body', message: 'change at least one field' }]);
-    const current = toOut(policy);
-    const merged = policyIn.safeParse({ name: current.name, service: current.service, labels: current.labels, levels: current.levels, repeat: current.repeat, ...sent });
-    if (!merged.success) throw badRequest('the changed policy is invalid', zodFields(merged.error));
-    await check(merged.data, policy.id);
-    orm.em.assign(policy, { ...merged.data, levels: merged.data.levels as EscalationLevel[], version: policy.version + 1, updatedAt: new Date() });
+    const { name, service, labels: current, levels, repeat } = toOut(policy);
+    const changed = mergePatch(policyIn, { name, service, labels: current, levels, repeat }, sent, 'escalation policy');
+    await check(changed, policy.id);
+    orm.em.assign(policy, { ...changed, levels: changed.levels as EscalationLevel[], version: policy.version + 1, updatedAt: new Date() });
     await orm.em.flush();
     await audit(actor, 'escalation_policy.updated', 'escalation_policy', policy.id, { changed: Object.keys(sent) });
     return toOut(policy);

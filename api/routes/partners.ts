@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { Partner } from '../../db/entities/index.ts';
 import { BRIEF_GOALS, PARTNER_TYPES, SCORE_FACTORS, scorePartners } from '../../workflows/partner.rules.ts';
 import type { ApiDeps } from '../app.ts';
-import { badRequest, notFound, zodFields } from '../errors.ts';
-import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { notFound } from '../errors.ts';
+import { defineRoute, idParams, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
 
 const MANAGERS = ['admin', 'ops_manager'] as const;
 const READERS = ['admin', 'ops_manager', 'legal', 'analyst'] as const;
@@ -83,11 +83,9 @@ export function partnersRouter({ orm, audit }: ApiDeps, registry: RouteRegistry)
   }, async ({ params, actor, req }) => {
     const partner = await find(params.id);
     const sent = req.body as Record<string, unknown>;
-    if (Object.keys(sent).length === 0) throw badRequest('nothing to change', [{ field: 'body', message: 'change at least one field' }]);
-    const current = toOut(partner);
-    const merged = partnerIn.safeParse({ name: current.name, type: current.type, contactEmail: current.contactEmail, figures: current.figures, notes: current.notes, ...sent });
-    if (!merged.success) throw badRequest('the changed partner is invalid', zodFields(merged.error));
-    orm.em.assign(partner, { ...merged.data, version: partner.version + 1, updatedAt: new Date() });
+    const { name, type, contactEmail, figures: current, notes } = toOut(partner);
+    const changed = mergePatch(partnerIn, { name, type, contactEmail, figures: current, notes }, sent, 'partner');
+    orm.em.assign(partner, { ...changed, version: partner.version + 1, updatedAt: new Date() });
     await orm.em.flush();
     await audit(actor, 'partner.updated', 'partner', partner.id, { changed: Object.keys(sent) });
     return toOut(partner);

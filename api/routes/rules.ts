@@ -22,8 +22,8 @@ import {
 } from '../../workflows/monitor.rules.ts';
 import { SEGMENTS } from '../../workflows/rfm.rules.ts';
 import type { ApiDeps } from '../app.ts';
-import { badRequest, notFound, unprocessable, zodFields } from '../errors.ts';
-import { defineRoute, durationBetween, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { notFound, unprocessable } from '../errors.ts';
+import { defineRoute, durationBetween, idParams, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
 import { withDeadline } from '../temporal.ts';
 import { labels, metricName } from './metrics.ts';
 
@@ -147,13 +147,10 @@ export function rulesRouter({ orm, audit, temporal, taskQueue, temporalDeadlineM
     response: ruleOut, errors: [400, 401, 403, 404, 422],
   }, async ({ params, actor, req }) => {
     const rule = await find(params.id);
-    // Only the fields sent change (the schema's defaults must not reset the others); the result is validated whole.
     const sent = req.body as Record<string, unknown>;
-    if (Object.keys(sent).length === 0) throw badRequest('nothing to change', [{ field: 'body', message: 'change at least one field of the rule' }]);
-    const merged = ruleIn.safeParse({ ...ruleFieldsOf(toOut(rule)), ...sent });
-    if (!merged.success) throw badRequest('the changed rule is invalid', zodFields(merged.error));
-    await checkAction(merged.data.action);
-    orm.em.assign(rule, { ...merged.data, version: rule.version + 1, updatedAt: new Date() });
+    const changed = mergePatch(ruleIn, ruleFieldsOf(toOut(rule)), sent, 'rule');
+    await checkAction(changed.action);
+    orm.em.assign(rule, { ...changed, version: rule.version + 1, updatedAt: new Date() });
     await orm.em.flush();
     // The monitor loads the rule again at once (or starts, for a rule enabled again); a disabled rule's monitor stops.
     await (rule.enabled ? wake(rule.id) : halt(rule.id));

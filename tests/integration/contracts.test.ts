@@ -158,6 +158,14 @@ test('bad terms are named and nothing starts', async () => {
   const bad = await stack.api('POST', '/partners', { token: manager.token, body: { name: 'x', type: 'kol', contactEmail: 'nope', figures: { followers: -1 } } });
   expect(bad.status).toBe(400);
   expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toEqual(expect.arrayContaining(['contactEmail', 'figures.followers']));
+
+  // A PATCH changes what it names and keeps the rest; the result is validated whole.
+  const changed = await stack.api('PATCH', `/partners/${p.id}`, { token: manager.token, body: { notes: 'prefers video' } });
+  expect(changed.body).toMatchObject({ notes: 'prefers video', type: 'kol', figures: { followers: 120_000 }, version: 2 });
+  expect((await stack.api('PATCH', `/partners/${p.id}`, { token: manager.token, body: {} })).status).toBe(400);
+  const figures = await stack.api('PATCH', `/partners/${p.id}`, { token: manager.token, body: { figures: { followers: 1 } } });
+  expect(figures.status).toBe(400);
+  expect(figures.body.error.fields.map((f: { field: string }) => f.field)).toContain('figures.engagementRate');
 });
 
 test('partners are ranked for a brief with every factor explained', async () => {

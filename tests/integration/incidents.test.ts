@@ -199,4 +199,11 @@ test('bad input is named and nothing is started or stored', async () => {
   expect((await stack.api('GET', '/incidents/stats?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', { token: analyst.token })).status).toBe(400);
   expect((await stack.api('GET', `/incidents/${randomUUID()}`, { token: analyst.token })).status).toBe(404);
   expect({ incidents: await count('incidents'), policies: await count('escalation_policies') }).toEqual(before);
+
+  const made = await stack.api('POST', '/escalation-policies', { token: manager.token, body: { name: `search ${randomUUID().slice(0, 4)}`, service: 'search', levels: [{ targets: [{ role: 'oncall' }] }] } });
+  const renamed = await stack.api('PATCH', `/escalation-policies/${made.body.id}`, { token: manager.token, body: { repeat: 2 } });
+  expect(renamed.body).toMatchObject({ repeat: 2, service: 'search', levels: [{ targets: [{ role: 'oncall' }] }], version: 2 });
+  const wrong = await stack.api('PATCH', `/escalation-policies/${made.body.id}`, { token: manager.token, body: { levels: [{ targets: [{ operatorId: analyst.id }] }] } });
+  expect(wrong.status).toBe(422);
+  expect((await stack.api('DELETE', `/escalation-policies/${made.body.id}`, { token: manager.token })).status).toBe(204);
 });
