@@ -262,3 +262,24 @@ test('renegotiated, the next term goes back through amendment, approval and both
     await next.result();
   });
 });
+
+test('with approvals in order, the admin is asked only once legal has approved; the owner never approves', async () => {
+  const f = fake({ policy: { approvalOrder: 'sequential', secondApprovalAbove: { USD: 100 } } });
+  await withWorker(f.activities, async (taskQueue) => {
+    const h = await start(f, termsFrom(await suite.env.currentTimeMs()))(taskQueue);
+    await until('the legal task', () => f.tasks.size > 0);
+    const tasks = () => [...f.tasks.values()].filter((t) => t.kind === 'contract_approval');
+    expect(tasks().map((t) => t.candidateRole)).toEqual(['legal']);
+    const legal = tasks()[0]!;
+    await expect(h.executeUpdate(completeTask, { args: [{ taskId: legal.id, decision: 'approve', actor: { ...owner, roles: ['legal'] } }] }))
+      .rejects.toMatchObject({ cause: { message: expect.stringMatching(/owner/) } });
+    await h.executeUpdate(completeTask, { args: [{ taskId: legal.id, decision: 'approve', actor: lawyer }] });
+    await until('the admin task', () => tasks().length === 2);
+    expect(tasks().map((t) => t.candidateRole)).toEqual(['legal', 'admin']);
+    expect((await h.query(getContract)).approvals.map((a) => a.role)).toEqual(['legal']);
+    await h.executeUpdate(completeTask, { args: [{ taskId: tasks()[1]!.id, decision: 'approve', actor: admin }] });
+    await until('awaiting signatures', async () => (await h.query(getContract)).stage === 'awaiting_signatures');
+    await h.executeUpdate(terminateContract, { args: [{ actor: owner, reason: 'not needed' }] });
+    expect(await h.result()).toMatchObject({ stage: 'terminated', paid: 0 });
+  });
+});
