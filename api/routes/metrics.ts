@@ -54,22 +54,30 @@ export function metricsRouter({ orm, audit, temporal, temporalDeadlineMs, log }:
   const router = Router();
   const tag = 'metrics';
   const woken = new Map<string, number>();
+  const due = new Set<string>();
+  const wake = (id: string) => {
+    woken.set(id, Date.now());
+    withDeadline(temporal, temporalDeadlineMs, () => temporal.workflow.getHandle(ruleMonitorId(id)).signal(pointsArrived))
+      .catch((err: unknown) => log.debug({ err, ruleId: id }, 'rule monitor not woken'));
+  };
   /**
    * The monitors of the enabled rules on these metrics evaluate now rather than at their next tick, so a breach is
-   * seen within about a second. Best effort: the answer does not wait for it, and a missed wake-up only means the
-   * rule's own interval.
+   * seen within about a second: at most one wake-up a second per rule, the last one of a burst sent when the second is
+   * up (so the newest points are never left to the rule's own interval). Best effort: the answer does not wait for it.
    */
   const wakeMonitors = async (names: string[]) => {
     const rules = await orm.em.getConnection().execute<{ id: string }[]>(
       'select id from rules where enabled and metric = any(?::text[])', [textArray(names)]);
     const at = Date.now();
     for (const { id } of rules) {
-      if (at - (woken.get(id) ?? 0) < WAKE_EVERY_MS) continue;
-      woken.set(id, at);
-      withDeadline(temporal, temporalDeadlineMs, () => temporal.workflow.getHandle(ruleMonitorId(id)).signal(pointsArrived))
-        .catch((err: unknown) => log.debug({ err, ruleId: id }, 'rule monitor not woken'));
+      const wait = WAKE_EVERY_MS - (at - (woken.get(id) ?? 0));
+      if (wait <= 0) wake(id);
+      else if (!due.has(id)) {
+        due.add(id);
+        setTimeout(() => { due.delete(id); wake(id); }, wait).unref();
+      }
     }
-    if (woken.size > 10_000) for (const [id, t] of woken) if (at - t > WAKE_EVERY_MS) woken.delete(id);
+    if (woken.size > 10_000) for (const [id, t] of woken) if (at - t > WAKE_EVERY_MS && !due.has(id)) woken.delete(id);
   };
 
   defineRoute(router, registry, {

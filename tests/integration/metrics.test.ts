@@ -326,6 +326,10 @@ test('a pushed point wakes the monitors of its metric: a rule that ticks hourly 
   expect(created.status).toBe(201);
   const id = created.body.id as string;
   await eventually(async () => (await stack.api('GET', `/rules/${id}`, { token: analyst.token })).body.monitor.lastEvaluatedAt !== null, 'the first evaluation');
+  // A harmless point wakes the monitor; the breaching one right after it falls in the same second: its wake-up is sent
+  // when the second is up, not dropped (the rule's own tick is an hour away).
+  await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [{ name: queue, value: 100, at: new Date(Date.now() - 1000).toISOString() }] } });
+  await new Promise((r) => setTimeout(r, 300));
   const pushedAt = Date.now();
   await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [{ name: queue, value: 900, at: new Date().toISOString() }] } });
   const mail = await stack.mail.waitFor((m) => m.subject === '[opsflow] P3 rule fired: Queue backed up', 10_000);
