@@ -1,6 +1,7 @@
 // Contract side effects: the policy, the read model, one-time signing links, the partner's tracking code (set up
 // on activation, revoked on the way out) and the evaluation of a period into the payouts ledger.
 import { createHash, randomBytes } from 'node:crypto';
+import { appendAudit } from '../db/audit.ts';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import {
@@ -75,6 +76,7 @@ export function createContractActivities(deps: EmailDeps) {
      */
     async issueSignLink(args: {
       contractId: string; key: string; partner: { name: string; email: string }; validFor: string; reminder: boolean; expiresAt: string;
+      terms?: ContractTerms;
     }): Promise<{ tokenHash: string; expiresAt: string }> {
       const token = randomBytes(24).toString('base64url');
       const validUntil = new Date(Math.min(Date.now() + durationToMs(args.validFor as never), Date.parse(args.expiresAt))).toISOString();
@@ -87,16 +89,31 @@ export function createContractActivities(deps: EmailDeps) {
       const expiresAt = new Date(link!.expires_at).toISOString();
       if (link!.token !== null) {
         const url = `${publicUrl}/contracts/${args.contractId}/sign`;
-        await deliverOnce(deps, {
+        const t = args.terms;
+        const sent = await deliverOnce(deps, {
           idempotencyKey: args.key, workflowId: `contract:${args.contractId}`, template: 'contractSignLink', recipients: [args.partner.email],
-          mail: compose(`${args.reminder ? 'Reminder: ' : ''}your contract is ready to sign`, [
+          mail: compose(`${args.reminder ? 'Reminder: ' : ''}Your contract is ready to sign`, [
             `Hello ${args.partner.name},`,
-            `${args.reminder ? 'Your contract is still waiting for your signature. ' : ''}Please review and sign it. Your personal signing token works once, until ${expiresAt}; any earlier link no longer works.`,
+            `${args.reminder ? 'Your contract is still waiting for your signature. ' : ''}Please review the terms below and sign. Your personal signing token works once, until ${expiresAt}; any earlier link no longer works.`,
+            ...(t ? [[
+              `Scope: ${t.scope}`, ...t.deliverables.map((d) => `Deliverable: ${d}`),
+              `Term: ${t.start.slice(0, 10)} to ${t.end.slice(0, 10)}, evaluated ${t.cadence}`,
+              `Fee: ${t.fee} ${t.currency} per period`,
+              ...t.revenueShare.tiers.map((x) => `Revenue share: ${x.rate}% of GMV from ${x.from}${x.to === null ? '' : ` to ${x.to}`} (${t.revenueShare.mode === 'whole' ? 'on the whole GMV once reached' : 'on the part in this tier'})`),
+              ...(t.revenueShare.cap !== null ? [`Revenue share cap: ${t.revenueShare.cap} ${t.currency} per period`] : []),
+              ...t.milestones.map((m) => `Milestone "${m.name}": ${m.amount} ${t.currency} on ${m.due.slice(0, 10)}`),
+            ]] : []),
             `Sign: POST ${url} with {"token": "${link!.token}"}`,
-            `The contract: ${publicUrl}/contracts/${args.contractId}`,
           ]),
         });
         await conn().execute('update contract_sign_links set token = null where idempotency_key = ?', [args.key]);
+        if (sent.status === 'sent') {
+          await appendAudit(orm, {
+            idempotencyKey: `email:${args.key}`, actorType: 'workflow', actorId: `contract:${args.contractId}`, action: 'email.sent',
+            entityType: 'contract', entityId: args.contractId, workflowId: `contract:${args.contractId}`,
+            details: { template: 'contractSignLink', recipients: 1, messageId: sent.messageId },
+          });
+        }
       }
       return { tokenHash: link!.token_hash, expiresAt };
     },

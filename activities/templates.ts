@@ -136,9 +136,10 @@ export const templates = {
       `Amend it (PATCH ${ctx.publicUrl}/contracts/${d.contractId}) and submit it again (POST ${ctx.publicUrl}/contracts/${d.contractId}/submit).`],
   )) satisfies Template<never>,
 
-  contractToSign: ((d: { contractId: string; partner: string; termsVersion: number }, ctx) => compose(
+  contractToSign: ((d: { contractId: string; partner: string; termsVersion: number; expiresAt?: string | null }, ctx) => compose(
     `[opsflow] Please sign the contract with ${d.partner}`,
     [`The contract with ${d.partner} (terms version ${d.termsVersion}) is approved and waits for your signature; the partner signs after you.`,
+      ...(d.expiresAt ? [`Unsigned by both by ${d.expiresAt}, it expires.`] : []),
       `Sign: POST ${ctx.publicUrl}/contracts/${d.contractId}/sign`],
   )) satisfies Template<never>,
 

@@ -41,7 +41,10 @@ export function tierProblems(tiers: Tier[]): [number, string][] {
   const out: [number, string][] = [];
   tiers.forEach((t, i) => {
     if (t.to !== null && t.to <= t.from) out.push([i, 'to must be above from']);
-    if (i === 0) return;
+    if (i === 0) {
+      if (t.from !== 0) out.push([0, 'the first tier must start at 0 (every unit of GMV falls in a tier)']);
+      return;
+    }
     const prev = tiers[i - 1]!;
     if (prev.to === null) out.push([i, 'a tier after one without a top (to: null)']);
     else if (t.from < prev.to) out.push([i, `overlaps the tier before it (from ${t.from} is below its to ${prev.to})`]);

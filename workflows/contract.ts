@@ -210,6 +210,9 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     await CancellationScope.nonCancellable(async () => {
       for (const undo of compensations.splice(0).reverse()) await undo();
     });
+    state.nextDates = { evaluationAt: null, renewalReminderAt: null, endAt: state.terms.end };
+    const paid = Math.round(state.evaluations.reduce((s, e) => s + e.total, 0) * 100) / 100;
+    if (state.activatedAt) await audit('contract.settled', entity, { stage, paid, currency: state.terms.currency, periods: state.evaluations.length });
     await inbox.cancelOpen(`contract ${stage}`);
     await moveTo(stage, actor, reason);
     await inbox.settled();
@@ -282,24 +285,35 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
       });
       continue;
     }
-    await moveTo('awaiting_signatures', null, need.reason);
+    await moveTo('awaiting_signatures', null, `approved by ${state.approvals.map((a) => a.role).join(' and ')} (${need.reason})`);
   }
 
   // A renewed term keeps the signatures given: it is activated at once.
   if (state.stage === 'awaiting_signatures' && !(state.signatures.internal && state.signatures.partner)) {
     const policy = await loadContractPolicy();
-    await notify(`sign-internal:t${state.term}:v${state.termsVersion}`, [{ operatorId: state.signerId }], 'contractToSign', {
-      contractId: state.contractId, partner: state.partnerName, termsVersion: state.termsVersion,
-    });
-    await condition(() => state.signatures.internal !== null || terminating());
-    if (terminating()) return terminated();
-    // The partner: a one-time link now and with every reminder (each replaces the last) until signed or expired.
+    // One signing window for both signatures: unsigned by its end, the contract expires.
     const expiresAt = Date.now() + ms(policy.signatureExpiry);
     state.signatures.expiresAt = new Date(expiresAt).toISOString();
+    const expire = async (who: string) => {
+      await notify(`sign-expired:t${state.term}:v${state.termsVersion}`, owner, 'contractSignatureExpired', {
+        contractId: state.contractId, partner: state.partnerName,
+      });
+      return finish('expired', null, `${who} did not sign within ${policy.signatureExpiry}`);
+    };
+    // The internal signer first, reminded as often as the partner is.
+    for (let round = 1; state.signatures.internal === null && Date.now() < expiresAt; round++) {
+      await notify(`sign-internal:t${state.term}:v${state.termsVersion}${round > 1 ? `:r${round}` : ''}`, [{ operatorId: state.signerId }], 'contractToSign', {
+        contractId: state.contractId, partner: state.partnerName, termsVersion: state.termsVersion, expiresAt: state.signatures.expiresAt,
+      });
+      await condition(() => state.signatures.internal !== null || terminating(), Math.min(ms(policy.signatureReminderEvery), expiresAt - Date.now()));
+      if (terminating()) return terminated();
+    }
+    if (state.signatures.internal === null) return expire('the internal signer');
+    // The partner: a one-time link now and with every reminder (each replaces the last) until signed or expired.
     for (let round = 1; state.signatures.partner === null && Date.now() < expiresAt; round++) {
       const link = await issueSignLink({
         contractId: state.contractId, key: `${workflowInfo().workflowId}:t${state.term}:v${state.termsVersion}:link:${round}`,
-        partner: input.partner, validFor: policy.linkValidity, reminder: round > 1, expiresAt: state.signatures.expiresAt,
+        partner: input.partner, validFor: policy.linkValidity, reminder: round > 1, expiresAt: state.signatures.expiresAt!, terms: state.terms,
       });
       linkHash = link.tokenHash;
       state.signatures.link = { round, sentAt: now(), expiresAt: link.expiresAt };
@@ -309,12 +323,7 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
       await condition(() => state.signatures.partner !== null || terminating(), wait);
       if (terminating()) return terminated();
     }
-    if (state.signatures.partner === null) {
-      await notify(`sign-expired:t${state.term}:v${state.termsVersion}`, owner, 'contractSignatureExpired', {
-        contractId: state.contractId, partner: state.partnerName,
-      });
-      return finish('expired', null, `the partner did not sign within ${policy.signatureExpiry}`);
-    }
+    if (state.signatures.partner === null) return expire('the partner');
   }
 
   // --- Active: set up, then an evaluation per period and the renewal reminders, until the end or a termination ---
@@ -322,9 +331,14 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     activation = new CancellationScope();
     try {
       await activation.run(async () => {
-        compensations.push(async () => { await revokePartnerCode({ contractId: state.contractId, term: state.term }); });
+        compensations.push(async () => {
+          await revokePartnerCode({ contractId: state.contractId, term: state.term });
+          await audit('contract.tracking_code_revoked', entity, { term: state.term, code: state.trackingCode });
+          state.trackingCode = null;
+        });
         const { code } = await activatePartnerCode({ contractId: state.contractId, partnerId: state.partnerId, term: state.term });
         state.trackingCode = code;
+        await audit('contract.tracking_code_issued', entity, { term: state.term, code });
         await notify(`activated:t${state.term}`, partnerMail, 'contractActivated', {
           contractId: state.contractId, partner: state.partnerName, code, start: state.terms.start, end: state.terms.end,
         });
@@ -345,6 +359,10 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
       fraction: periodFraction(p, state.terms.cadence, cutAt), terms: state.terms, ...(cutAt ? { cutAt } : {}),
     });
     state.evaluations.push(record);
+    await audit('contract.payout_recorded', entity, {
+      term: record.term, period: record.periodIndex, from: record.periodFrom, to: record.periodTo, fraction: record.fraction,
+      total: record.total, currency: state.terms.currency, score: record.score,
+    });
     await notify(`evaluation:t${state.term}:p${p.index}`, owner, 'contractEvaluation', {
       contractId: state.contractId, partner: state.partnerName, record, currency: state.terms.currency,
     });

@@ -58,6 +58,7 @@ function termProblems(t: TermsIn, prefix = 'terms'): FieldError[] {
   if (Date.parse(t.end) <= Date.parse(t.start)) out.push({ field: `${prefix}.end`, message: 'must be after start' });
   else if (Date.parse(t.end) - Date.parse(t.start) > 10 * 366 * DAY) out.push({ field: `${prefix}.end`, message: 'a term is at most ten years' });
   for (const [i, message] of tierProblems(t.revenueShare.tiers)) out.push({ field: `${prefix}.revenueShare.tiers[${i}]`, message });
+  if (t.revenueShare.tiers.length === 0 && t.revenueShare.cap !== null) out.push({ field: `${prefix}.revenueShare.cap`, message: 'a cap needs tiers to cap' });
   t.milestones.forEach((m, i) => {
     if (Date.parse(m.due) < Date.parse(t.start) || Date.parse(m.due) >= Date.parse(t.end)) {
       out.push({ field: `${prefix}.milestones[${i}].due`, message: 'must fall within the term' });

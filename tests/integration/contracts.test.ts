@@ -94,7 +94,7 @@ test('amend, approve, sign twice, evaluate, terminate', async () => {
   expect((await stack.api('POST', `/contracts/${id}/sign`, { token: lawyer.token, body: {} })).status).toBe(403);
   expect((await stack.api('POST', `/contracts/${id}/sign`, { token: manager.token, body: {} })).body).toMatchObject({ stage: 'awaiting_signatures', signatures: { internal: { operatorId: manager.id } } });
 
-  const link = await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === 'your contract is ready to sign');
+  const link = await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === 'Your contract is ready to sign');
   const token = /"token": "([^"]+)"/.exec(link.text)![1]!;
   expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token: `${token.slice(0, -2)}xx` } })).status).toBe(403);
   const signed = await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token } });
@@ -131,6 +131,9 @@ test('amend, approve, sign twice, evaluate, terminate', async () => {
   expect(row!.active).toBe(false);
   expect((await stack.api('POST', `/contracts/${id}/terminate`, { token: manager.token, body: { reason: 'again' } })).status).toBe(409);
   const trail = (await stack.api('GET', `/audit?entityType=contract&entityId=${id}&limit=200`)).body.items.map((e: { action: string }) => e.action);
+  expect(live.trackingCode).toBe(code);
+  expect((await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body).toMatchObject({ trackingCode: null, nextDates: { evaluationAt: null, renewalReminderAt: null } });
+  expect(trail).toEqual(expect.arrayContaining(['contract.payout_recorded', 'contract.tracking_code_issued', 'contract.tracking_code_revoked', 'contract.settled']));
   expect(trail).toEqual(expect.arrayContaining(['contract.requested', 'contract.amended', 'contract.approvals_cleared', 'task.completed',
     'contract.awaiting_signatures', 'contract.signed_internally', 'contract.signed_by_partner', 'contract.active', 'contract.terminated', 'email.sent']));
   await recordHistory(stack.env.client, `contract:${id}`, 'contract-http-signed-evaluated-terminated');
@@ -143,6 +146,8 @@ test('bad terms are named and nothing starts', async () => {
     [{ partnerId: p.id, terms: terms({ revenueShare: { mode: 'whole', tiers: [{ from: 0, to: 1000, rate: 5 }, { from: 500, to: null, rate: 8 }], cap: null } }) }, 400, 'terms.revenueShare.tiers[1]'],
     [{ partnerId: p.id, terms: terms({ revenueShare: { mode: 'whole', tiers: [{ from: 1000, to: 2000, rate: 5 }, { from: 0, to: 1000, rate: 8 }], cap: null } }) }, 400, 'terms.revenueShare.tiers[1]'],
     [{ partnerId: p.id, terms: terms({ end: new Date(Date.parse(start) - DAY).toISOString() }) }, 400, 'terms.end'],
+    [{ partnerId: p.id, terms: terms({ revenueShare: { mode: 'whole', tiers: [{ from: 100, to: null, rate: 5 }], cap: null } }) }, 400, 'terms.revenueShare.tiers[0]'],
+    [{ partnerId: p.id, terms: terms({ revenueShare: { mode: 'whole', tiers: [], cap: 500 } }) }, 400, 'terms.revenueShare.cap'],
     [{ partnerId: p.id, terms: terms({ fee: -5 }) }, 400, 'terms.fee'],
     [{ partnerId: p.id, terms: terms({ revenueShare: { mode: 'stepped', tiers: [], cap: null } }) }, 400, 'terms.revenueShare.mode'],
     [{ partnerId: randomUUID(), terms: terms() }, 422, 'partnerId'],

@@ -41,7 +41,8 @@ test('tiers out of order, overlapping, with gaps or an empty range are named by 
   expect(tierProblems([{ from: 0, to: 100, rate: 1 }, { from: 150, to: 200, rate: 2 }])[0]![1]).toMatch(/gap/);
   expect(tierProblems([{ from: 100, to: 200, rate: 1 }, { from: 0, to: 100, rate: 2 }]).length).toBeGreaterThan(0);
   expect(tierProblems([{ from: 0, to: null, rate: 1 }, { from: 100, to: 200, rate: 2 }])[0]![1]).toMatch(/without a top/);
-  expect(tierProblems([{ from: 10, to: 10, rate: 1 }])).toEqual([[0, 'to must be above from']]);
+  expect(tierProblems([{ from: 0, to: 0, rate: 1 }])).toEqual([[0, 'to must be above from']]);
+  expect(tierProblems([{ from: 100, to: null, rate: 1 }])[0]![1]).toMatch(/start at 0/);
 });
 
 test('monthly periods keep the day of the month, the last one cut at the end; part periods are pro rata', () => {
