@@ -61,10 +61,16 @@ test('amend, approve, sign twice, evaluate, terminate', async () => {
     { name: 'partner.gmv', value: 400, at: at(33), labels: { partner: p.id } },
   ] } });
 
-  const created = await stack.api('POST', '/contracts', { token: manager.token, body: { partnerId: p.id, terms: terms() } });
+  const created = await stack.api('POST', '/contracts', { token: manager.token, body: { partnerId: p.id, terms: terms(), draft: true } });
   expect(created.status).toBe(202);
   const id = created.body.id as string;
   expect(created.body.value).toBeGreaterThan(1000); // 12 months of 500: an admin approves too
+  // A draft opens no task until it is submitted.
+  expect((await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body.stage).toBe('draft');
+  expect(await openTasks(id, lawyer.token)).toEqual([]);
+  expect((await stack.api('POST', `/contracts/${id}/submit`, { token: lawyer.token, body: {} })).status).toBe(403);
+  expect((await stack.api('POST', `/contracts/${id}/submit`, { token: manager.token, body: {} })).body.stage).toBe('in_approval');
+  expect((await stack.api('POST', `/contracts/${id}/submit`, { token: manager.token, body: {} })).status).toBe(409);
 
   const first = await eventually(async () => { const t = await openTasks(id, lawyer.token); return t.length === 1 && t; }, 'the legal task');
   expect(first[0]).toMatchObject({ candidateRole: 'legal' });
