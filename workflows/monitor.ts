@@ -4,6 +4,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -103,10 +104,18 @@ export async function ruleMonitor(input: RuleMonitorInput): Promise<RuleMonitorR
     evaluations += 1;
     const next = step(status, last.holds, last.at, durationToMs(rule.for as Duration), durationToMs(rule.keepFiring as Duration));
     status = next.status;
-    if (next.transition) {
-      await audit(`rule.${next.transition}`, entity, { value: last.value, reason: last.reason, episode: status.episodes });
+    const evaluation = last;
+    const recordTransition = async () => {
+      if (next.transition) await audit(`rule.${next.transition}`, entity, { value: evaluation.value, reason: evaluation.reason, episode: status.episodes });
+    };
+    // Since `fire-audit-beside-action` the firing's audit event and its action go out together (the page is one round
+    // trip sooner); runs from before it audit first, as their histories say.
+    if (next.transition === 'fire' && patched('fire-audit-beside-action')) {
+      await Promise.all([recordTransition(), act(rule, status.episodes, last)]);
+    } else {
+      await recordTransition();
+      if (next.transition === 'fire') await act(rule, status.episodes, last);
     }
-    if (next.transition === 'fire') await act(rule, status.episodes, last);
     if (next.transition === 'recover' && rule.action.type === 'open_incident') {
       await tellIncidentRuleRecovered({ ruleId: rule.id, episode: status.episodes, at: last.at });
     }
