@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { SEND_CONCURRENCY } from '../../activities/campaign-sender.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -99,9 +100,11 @@ test('SIGKILL mid-send: a new worker finishes the campaign and every recipient g
   expect(lost).toEqual([]);
   // One email per recipient. SMTP cannot make a transfer and a database write atomic: a message the server accepted
   // in the instant before the kill, not yet marked sent, goes out again after its lease with the same Message-ID,
-  // which mailbox providers treat as the same email. So: one Message-ID each, and no more than one copy each.
+  // which mailbox providers treat as the same email. So: one Message-ID each, at most one copy each, and copies only
+  // of the transfers in flight at the kill (the sender keeps SEND_CONCURRENCY of them; a loaded CI machine saw 4).
   expect([...byRecipient.values()].filter((e) => e.ids.size !== 1)).toEqual([]);
+  expect([...byRecipient.values()].filter((e) => e.messages > 2)).toEqual([]);
   const copies = [...byRecipient.values()].filter((e) => e.messages > 1).length;
-  expect(copies).toBeLessThanOrEqual(1);
+  expect(copies).toBeLessThanOrEqual(SEND_CONCURRENCY);
   expect(ours().length).toBe(300 + copies);
 }, 240_000);
