@@ -1,7 +1,7 @@
 // Contract side effects: the policy, the read model, one-time signing links, the partner's tracking code (set up
 // on activation, revoked on the way out) and the evaluation of a period into the payouts ledger.
 import { createHash, randomBytes } from 'node:crypto';
-import { appendAudit } from '../db/audit.ts';
+import { hashToken } from '../api/tokens.ts';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import {
@@ -16,8 +16,9 @@ import {
   type Period,
   type PerformanceMetric,
 } from '../workflows/contract.rules.ts';
+import { contractWorkflowId } from '../workflows/ids.ts';
 import { durationToMs } from '../workflows/lib/time.ts';
-import { deliverOnce, type EmailDeps } from './email.ts';
+import { auditSent, deliverOnce, type EmailDeps } from './email.ts';
 import { compose } from './templates.ts';
 
 export interface ContractRecord {
@@ -50,7 +51,6 @@ export async function saveContractRow(orm: Orm, c: ContractRecord): Promise<void
       c.terms.start, c.terms.end, c.activatedAt, c.endedAt, c.version]);
 }
 
-export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 /** The partner's tracking code for a term: the same whatever retries happen. */
 const trackingCode = (contractId: string, term: number) =>
   `P-${createHash('sha256').update(`${contractId}:${term}`).digest('hex').slice(0, 10).toUpperCase()}`;
@@ -90,30 +90,24 @@ export function createContractActivities(deps: EmailDeps) {
       if (link!.token !== null) {
         const url = `${publicUrl}/contracts/${args.contractId}/sign`;
         const t = args.terms;
-        const sent = await deliverOnce(deps, {
-          idempotencyKey: args.key, workflowId: `contract:${args.contractId}`, template: 'contractSignLink', recipients: [args.partner.email],
-          mail: compose(`${args.reminder ? 'Reminder: ' : ''}Your contract is ready to sign`, [
-            `Hello ${args.partner.name},`,
-            `${args.reminder ? 'Your contract is still waiting for your signature. ' : ''}Please review the terms below and sign. Your personal signing token works once, until ${expiresAt}; any earlier link no longer works.`,
-            ...(t ? [[
-              `Scope: ${t.scope}`, ...t.deliverables.map((d) => `Deliverable: ${d}`),
-              `Term: ${t.start.slice(0, 10)} to ${t.end.slice(0, 10)}, evaluated ${t.cadence}`,
-              `Fee: ${t.fee} ${t.currency} per period`,
-              ...t.revenueShare.tiers.map((x) => `Revenue share: ${x.rate}% of GMV from ${x.from}${x.to === null ? '' : ` to ${x.to}`} (${t.revenueShare.mode === 'whole' ? 'on the whole GMV once reached' : 'on the part in this tier'})`),
-              ...(t.revenueShare.cap !== null ? [`Revenue share cap: ${t.revenueShare.cap} ${t.currency} per period`] : []),
-              ...t.milestones.map((m) => `Milestone "${m.name}": ${m.amount} ${t.currency} on ${m.due.slice(0, 10)}`),
-            ]] : []),
-            `Sign: POST ${url} with {"token": "${link!.token}"}`,
-          ]),
-        });
+        const workflowId = contractWorkflowId(args.contractId);
+        const mail = compose(`${args.reminder ? 'Reminder: ' : ''}Your contract is ready to sign`, [
+          `Hello ${args.partner.name},`,
+          `${args.reminder ? 'Your contract is still waiting for your signature. ' : ''}Please review the terms below and sign. Your personal signing token works once, until ${expiresAt}; any earlier link no longer works.`,
+          ...(t ? [[
+            `Scope: ${t.scope}`, ...t.deliverables.map((d) => `Deliverable: ${d}`),
+            `Term: ${t.start.slice(0, 10)} to ${t.end.slice(0, 10)}, evaluated ${t.cadence}`,
+            `Fee: ${t.fee} ${t.currency} per period`,
+            ...t.revenueShare.tiers.map((x) => `Revenue share: ${x.rate}% of GMV from ${x.from}${x.to === null ? '' : ` to ${x.to}`} (${t.revenueShare.mode === 'whole' ? 'on the whole GMV once reached' : 'on the part in this tier'})`),
+            ...(t.revenueShare.cap !== null ? [`Revenue share cap: ${t.revenueShare.cap} ${t.currency} per period`] : []),
+            ...t.milestones.map((m) => `Milestone "${m.name}": ${m.amount} ${t.currency} on ${m.due.slice(0, 10)}`),
+          ]] : []),
+          `Sign: POST ${url} with {"token": "${link!.token}"}`,
+        ]);
+        const sent = await deliverOnce(deps, { idempotencyKey: args.key, workflowId, template: 'contractSignLink', recipients: [args.partner.email], mail });
+        // Audited before the token goes: a retry that finds no token has nothing left to do.
+        await auditSent(orm, { key: args.key, workflowId, template: 'contractSignLink', subject: mail.subject }, sent);
         await conn().execute('update contract_sign_links set token = null where idempotency_key = ?', [args.key]);
-        if (sent.status === 'sent') {
-          await appendAudit(orm, {
-            idempotencyKey: `email:${args.key}`, actorType: 'workflow', actorId: `contract:${args.contractId}`, action: 'email.sent',
-            entityType: 'contract', entityId: args.contractId, workflowId: `contract:${args.contractId}`,
-            details: { template: 'contractSignLink', recipients: 1, messageId: sent.messageId },
-          });
-        }
       }
       return { tokenHash: link!.token_hash, expiresAt };
     },
@@ -128,7 +122,7 @@ export function createContractActivities(deps: EmailDeps) {
     },
 
     /** Undoes activation: the code stops working, even if its activation has not landed yet (then it lands revoked). */
-    async revokePartnerCode(args: { contractId: string; term: number; partnerId?: string }): Promise<void> {
+    async revokePartnerCode(args: { contractId: string; term: number }): Promise<void> {
       const code = trackingCode(args.contractId, args.term);
       await conn().execute(
         `insert into partner_codes (code, contract_id, partner_id, term, active, created_at, revoked_at)

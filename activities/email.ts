@@ -140,6 +140,20 @@ export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' |
   return { status: 'sent', messageId, recipients };
 }
 
+/**
+ * The mail in the audit trail of what sent it (the entity of its workflow); keyed by the mail, so a retry after the
+ * send writes it once. A skipped mail (nobody to send to) is not audited.
+ */
+export async function auditSent(orm: Orm, m: { key: string; workflowId: string | null; template: string; subject: string }, result: EmailResult): Promise<void> {
+  if (result.status === 'skipped') return;
+  const entity = m.workflowId ? entityOfWorkflowId(m.workflowId) : null;
+  await appendAudit(orm, {
+    idempotencyKey: `email:${m.key}`, actorType: 'workflow', actorId: m.workflowId, action: 'email.sent',
+    entityType: entity?.type ?? 'email', entityId: entity?.id ?? m.key, workflowId: m.workflowId,
+    details: { template: m.template, subject: m.subject, recipients: result.recipients.length, messageId: result.messageId },
+  });
+}
+
 export function createEmailActivities(deps: EmailDeps) {
   const { orm, publicUrl } = deps;
   /** Explicit addresses, then the active operators named by id or by role, in one query. */
@@ -164,16 +178,7 @@ export function createEmailActivities(deps: EmailDeps) {
         recipients: await resolve(request.to),
         mail,
       });
-      // The mail in the audit trail of what sent it; keyed by the mail, so a retry after the send writes it once.
-      const workflowId = request.workflowId ?? null;
-      const entity = workflowId ? entityOfWorkflowId(workflowId) : null;
-      if (result.status !== 'skipped') {
-        await appendAudit(orm, {
-          idempotencyKey: `email:${request.idempotencyKey}`, actorType: 'workflow', actorId: workflowId, action: 'email.sent',
-          entityType: entity?.type ?? 'email', entityId: entity?.id ?? request.idempotencyKey, workflowId,
-          details: { template: request.template, subject: mail.subject, recipients: result.recipients.length, messageId: result.messageId },
-        });
-      }
+      await auditSent(orm, { key: request.idempotencyKey, workflowId: request.workflowId ?? null, template: request.template, subject: mail.subject }, result);
       return result;
     },
   };

@@ -103,11 +103,11 @@ export function createEventDeliveryActivities(deps: DeliveryDeps) {
     async startWinBackForSegment(args: { segment: string; key: string; cause: string }): Promise<{ customers: number }> {
       const { orm, temporal, taskQueue } = deps;
       const policy = await readSetting(orm, SETTINGS.lifecyclePolicy, DEFAULT_LIFECYCLE_POLICY);
-      let cursor = (Context.current().info.heartbeatDetails as { cursor: string; customers: number } | undefined) ?? { cursor: '', customers: 0 };
+      let cursor = (Context.current().info.heartbeatDetails as { cursor: string; customers: number } | undefined) ?? { cursor: '00000000-0000-0000-0000-000000000000', customers: 0 };
       const request: WinBackRequest = { key: args.key, cause: args.cause };
       for (;;) {
         const page = await orm.em.getConnection().execute<{ id: string }[]>(
-          'select id from customers where segment = ? and id::text > ? order by id::text limit ?', [args.segment, cursor.cursor, WINBACK_PAGE]);
+          'select id from customers where segment = ? and id > ?::uuid order by id limit ?', [args.segment, cursor.cursor, WINBACK_PAGE]);
         if (page.length === 0) return { customers: cursor.customers };
         const queue = [...page];
         await Promise.all(Array.from({ length: Math.min(PARALLEL_SIGNALS, queue.length) }, async () => {

@@ -17,37 +17,24 @@ import {
   type EscalationPolicySpec,
   type IncidentInput,
   type IncidentPolicy,
-  type IncidentSource,
-  type IncidentStatus,
+  type IncidentState,
   type Severity,
   type StoredEscalationPolicy,
 } from '../workflows/incident.rules.ts';
 
-export interface IncidentRecord {
+/** The list row: the state's own fields that lists, stats and the rule dedup filter on, flattened. */
+export type IncidentRecord = Pick<IncidentState,
+  'title' | 'severity' | 'service' | 'labels' | 'status' | 'source' | 'commanderId' | 'firings' | 'triggeredAt' | 'ackDueAt'
+  | 'acknowledgedAt' | 'acknowledgedBy' | 'resolvedAt' | 'resolvedBy' | 'closedAt'> & {
   id: string;
   workflowId: string;
-  title: string;
-  severity: Severity;
-  service: string | null;
-  labels: Record<string, string>;
-  status: IncidentStatus;
-  source: IncidentSource;
-  commanderId: string | null;
   policyId: string | null;
   level: number;
   pages: number;
-  firings: number;
-  triggeredAt: string;
-  ackDueAt: string | null;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  resolvedAt: string | null;
-  resolvedBy: string | null;
-  closedAt: string | null;
   postmortemRequired: boolean;
   postmortemDueAt: string | null;
   version: number;
-}
+};
 
 /** Upserts the list row; versions order the writes, so a late older write (or the API's first row) changes nothing. */
 export async function saveIncidentRow(orm: Orm, r: IncidentRecord): Promise<void> {

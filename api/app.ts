@@ -11,6 +11,7 @@ import type { Actor } from '../workflows/lib/actors.ts';
 import { authenticate } from './auth.ts';
 import { errorMiddleware, HttpError, notFound } from './errors.ts';
 import { RouteRegistry } from './http.ts';
+import { withDeadline } from './temporal.ts';
 import { openApiDocument } from './openapi.ts';
 import { auditRouter } from './routes/audit.ts';
 import { campaignsRouter } from './routes/campaigns.ts';
@@ -43,6 +44,8 @@ export interface AppOptions {
 }
 
 export interface ApiDeps extends AppOptions {
+  /** Runs a Temporal call under the API's deadline (a stuck call answers 504, never hangs a request). */
+  deadline: <T>(call: () => Promise<T>) => Promise<T>;
   /** Appends an audit event for an API mutation. */
   audit: (actor: Actor, action: string, entityType: string, entityId: string, details?: Record<string, unknown>, workflowId?: string) => Promise<void>;
 }
@@ -56,6 +59,7 @@ const ROUTERS = [
 export function createApp(options: AppOptions): Express {
   const deps: ApiDeps = {
     ...options,
+    deadline: (call) => withDeadline(options.temporal, options.temporalDeadlineMs, call),
     audit: (actor, action, entityType, entityId, details, workflowId) => appendAudit(options.orm, {
       actorType: 'operator', actorId: actor.id, action, entityType, entityId, workflowId: workflowId ?? null, details: details ?? {},
     }),

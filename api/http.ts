@@ -97,6 +97,9 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
   });
 }
 
+/** A stored instant as ISO text, or null. */
+export const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
+
 /** Page parameters shared by list routes. */
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(500).default(50),

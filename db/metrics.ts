@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { computeKpis, KPI_MAX_DAYS, type KpiDay } from './kpis.ts';
 import type { Orm } from './orm.ts';
+import { aggregate, type Aggregation } from '../workflows/monitor.rules.ts';
 
 export interface PointIn {
   name: string;
@@ -97,26 +98,17 @@ export async function readSeries(orm: Orm, q: SeriesQuery): Promise<{ points: St
   };
 }
 
-export type WindowAggregation = 'avg' | 'sum' | 'min' | 'max' | 'last' | 'rate';
-
 /**
  * A metric's aggregate over [from, to) across the series whose labels match, computed in PostgreSQL over every point
  * (nothing is read into the process, nothing is cut off). rate: each series' increase (a drop is a counter reset:
  * the new value counts as the increase), summed over the series, per second of the window; null when no series has
  * two points. Null when the window is empty. KPIs (kpi.*) are aggregated from their daily points.
  */
-export async function aggregateWindow(orm: Orm, q: Omit<SeriesQuery, 'limit'> & { aggregation: WindowAggregation }): Promise<{ value: number | null; points: number }> {
+export async function aggregateWindow(orm: Orm, q: Omit<SeriesQuery, 'limit'> & { aggregation: Aggregation }): Promise<{ value: number | null; points: number }> {
   const windowSeconds = (Date.parse(q.to) - Date.parse(q.from)) / 1000;
   if (KPI_METRICS[q.name]) {
     const { points } = await readSeries(orm, { ...q, limit: KPI_MAX_DAYS });
-    const values = points.map((p) => p.value);
-    const value = values.length === 0 ? null
-      : q.aggregation === 'avg' ? values.reduce((s, v) => s + v, 0) / values.length
-        : q.aggregation === 'sum' ? values.reduce((s, v) => s + v, 0)
-          : q.aggregation === 'min' ? Math.min(...values)
-            : q.aggregation === 'max' ? Math.max(...values)
-              : q.aggregation === 'last' ? values.at(-1)!
-                : values.length < 2 ? null : values.slice(1).reduce((s, v, i) => s + (v >= values[i]! ? v - values[i]! : v), 0) / windowSeconds;
+    const value = aggregate(points.map((p) => ({ at: Date.parse(p.at), value: p.value })), q.aggregation, windowSeconds * 1000);
     return { value, points: points.length };
   }
   const where = 'name = ? and at >= ? and at < ? and labels @> ?::jsonb';

@@ -205,11 +205,13 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
   const snapshot = (): ContractState => JSON.parse(JSON.stringify(view()));
   let closedOut = false;
 
+  /** Runs the undo steps of this term's activation, newest first, in a scope nothing cancels. */
+  const undoActivation = () => CancellationScope.nonCancellable(async () => {
+    for (const undo of compensations.splice(0).reverse()) await undo();
+  });
   /** Ends the contract: what activation set up is undone (in its own scope: nothing cancels it), tasks closed. */
   const finish = async (stage: ContractStage, actor: Pick<Actor, 'id'> | null, reason?: string): Promise<ContractResult> => {
-    await CancellationScope.nonCancellable(async () => {
-      for (const undo of compensations.splice(0).reverse()) await undo();
-    });
+    await undoActivation();
     state.nextDates = { evaluationAt: null, renewalReminderAt: null, endAt: state.terms.end };
     const paid = Math.round(state.evaluations.reduce((s, e) => s + e.total, 0) * 100) / 100;
     if (state.activatedAt) await audit('contract.settled', entity, { stage, paid, currency: state.terms.currency, periods: state.evaluations.length });
@@ -413,9 +415,7 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
   // --- The end of the term: renew (a new term, the same contract), renegotiate, or, undecided, it ends ------------
   const chosen = decision();
   if (chosen === 'renew' || chosen === 'renegotiate') {
-    await CancellationScope.nonCancellable(async () => {
-      for (const undo of compensations.splice(0).reverse()) await undo();
-    });
+    await undoActivation();
     const terms = nextTerm(state.terms);
     const carried: ContractState = {
       ...state, term: state.term + 1, termsVersion: state.termsVersion + 1, terms, value: contractValue(terms),

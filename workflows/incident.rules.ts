@@ -203,7 +203,3 @@ export interface IncidentState {
 
 /** The most timeline entries kept; beyond it the oldest rule firings are dropped first (counted in `firings`). */
 export const TIMELINE_MAX = 500;
-
-/** Seconds between two ISO instants, or null. */
-export const secondsBetween = (from: string | null, to: string | null): number | null =>
-  from && to ? Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000) : null;

@@ -24,11 +24,7 @@ import type { Role } from './lib/actors.ts';
 
 const { loadRule, evaluateRule, saveMonitorView } = proxyActivities<ReturnType<typeof createMonitorActivities>>(profiles.db);
 const { pauseCampaignForRule } = proxyActivities<ReturnType<typeof createMonitorActivities>>(profiles.send);
-/** A segment's win-back signals every customer in it: long for a big segment, resumed from its cursor. */
-const { startWinBackForSegment } = proxyActivities<ReturnType<typeof createEventDeliveryActivities>>({
-  startToCloseTimeout: '1h', heartbeatTimeout: '1m',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 10 },
-});
+const { startWinBackForSegment } = proxyActivities<ReturnType<typeof createEventDeliveryActivities>>(profiles.fanOut);
 const { openIncidentForRule, tellIncidentRuleRecovered } = proxyActivities<ReturnType<typeof createIncidentActivities>>(profiles.send);
 
 /** The shortest time between two evaluations that new points asked for. */

@@ -35,8 +35,7 @@ import { LIFECYCLE_STAGES } from '../../workflows/lifecycle.types.ts';
 import { SEGMENTS } from '../../workflows/rfm.rules.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable, zodFields } from '../errors.ts';
-import { defineRoute, durationBetween, idParams, pageQuery, type RouteRegistry } from '../http.ts';
-import { withDeadline } from '../temporal.ts';
+import { defineRoute, durationBetween, idParams, iso, pageQuery, type RouteRegistry } from '../http.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;
 const MANAGERS = ['admin', 'ops_manager'] as const;
@@ -160,7 +159,6 @@ const campaignOut = z.object({
 });
 type CampaignOut = z.infer<typeof campaignOut>;
 
-const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 const toListItem = (c: Campaign): z.infer<typeof campaignListItem> => ({
   id: c.id, workflowId: c.workflowId, name: c.name, ownerId: c.ownerId, stage: c.stage, currency: c.currency,
   budgetTotal: Number(c.budgetTotal), costPerSend: Number(c.costPerSend), startAt: iso(c.startAt)!, endAt: iso(c.endAt)!,
@@ -168,10 +166,9 @@ const toListItem = (c: Campaign): z.infer<typeof campaignListItem> => ({
   createdAt: iso(c.createdAt)!, updatedAt: iso(c.updatedAt)!,
 });
 
-export function campaignsRouter({ orm, temporal, taskQueue, temporalDeadlineMs, log }: ApiDeps, registry: RouteRegistry): Router {
+export function campaignsRouter({ orm, temporal, taskQueue, log, deadline }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'campaigns';
-  const deadline = <T>(call: () => Promise<T>) => withDeadline(temporal, temporalDeadlineMs, call);
   const handle = (row: Campaign): WorkflowHandle<typeof campaign> => temporal.workflow.getHandle(row.workflowId);
 
   async function find(id: string): Promise<Campaign> {

@@ -14,7 +14,6 @@ import type { Actor } from '../../workflows/lib/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { conflict, forbidden, notFound, unprocessable } from '../errors.ts';
 import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
-import { withDeadline } from '../temporal.ts';
 
 const READERS = ['admin', 'ops_manager', 'reviewer', 'analyst'] as const;
 
@@ -82,10 +81,9 @@ const toListItem = (c: Content): z.infer<typeof contentListItem> => ({
   createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString(),
 });
 
-export function contentRouter({ orm, temporal, taskQueue, temporalDeadlineMs, log }: ApiDeps, registry: RouteRegistry): Router {
+export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'content';
-  const deadline = <T>(call: () => Promise<T>) => withDeadline(temporal, temporalDeadlineMs, call);
 
   async function find(id: string): Promise<Content> {
     const row = await orm.em.findOne(Content, { id });

@@ -5,7 +5,7 @@ import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { hashToken, saveContractRow } from '../../activities/contract.ts';
+import { saveContractRow } from '../../activities/contract.ts';
 import { Contract, ContractPayout, Operator, Partner } from '../../db/entities/index.ts';
 import { amendContract, getContract, partnerSignContract, signContract, submitContract, terminateContract } from '../../workflows/contract.messages.ts';
 import {
@@ -23,9 +23,9 @@ import type { contract, ContractInput } from '../../workflows/contract.ts';
 import { contractWorkflowId } from '../../workflows/ids.ts';
 import type { Actor } from '../../workflows/lib/actors.ts';
 import type { ApiDeps } from '../app.ts';
+import { hashToken } from '../tokens.ts';
 import { badRequest, notFound, unauthorized, unprocessable, type FieldError } from '../errors.ts';
-import { defineRoute, idParams, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
-import { withDeadline } from '../temporal.ts';
+import { defineRoute, idParams, iso, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
 
 const MANAGERS = ['admin', 'ops_manager'] as const;
 const READERS = ['admin', 'ops_manager', 'legal', 'analyst'] as const;
@@ -93,7 +93,6 @@ const listItem = z.object({
   activatedAt: z.string().nullable(), endedAt: z.string().nullable(), createdAt: z.string(), updatedAt: z.string(),
 });
 
-const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 const toListItem = (c: Contract): z.infer<typeof listItem> => ({
   id: c.id, workflowId: c.workflowId, partnerId: c.partnerId, ownerId: c.ownerId, stage: c.stage as ContractOut['stage'], term: c.term,
   termsVersion: c.termsVersion, value: Number(c.value), currency: c.currency, startAt: iso(c.startAt)!, endAt: iso(c.endAt)!,
@@ -115,10 +114,9 @@ const fromReadModel = (r: Contract): ContractOut => ({
   source: 'read_model',
 });
 
-export function contractsRouter({ orm, audit, temporal, taskQueue, temporalDeadlineMs }: ApiDeps, registry: RouteRegistry): Router {
+export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'contracts';
-  const deadline = <T>(call: () => Promise<T>) => withDeadline(temporal, temporalDeadlineMs, call);
   const handle = (row: Contract): WorkflowHandle<typeof contract> => temporal.workflow.getHandle(row.workflowId);
 
   async function find(id: string): Promise<Contract> {

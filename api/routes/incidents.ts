@@ -24,10 +24,10 @@ import {
   type IncidentState,
 } from '../../workflows/incident.rules.ts';
 import type { incident } from '../../workflows/incident.ts';
+import type { Actor } from '../../workflows/lib/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, notFound, unprocessable } from '../errors.ts';
-import { defineRoute, durationBetween, idParams, pageQuery, type RouteRegistry } from '../http.ts';
-import { withDeadline } from '../temporal.ts';
+import { defineRoute, durationBetween, idParams, iso, pageQuery, type RouteRegistry } from '../http.ts';
 import { labels } from './metrics.ts';
 
 const READERS = ['admin', 'ops_manager', 'oncall', 'analyst'] as const;
@@ -83,7 +83,6 @@ const statsGroup = z.object({
   ackSla: z.object({ met: z.number(), breached: z.number() }).describe('incidents with an acknowledgement SLA: acknowledged in time, or not'),
 });
 
-const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 const seconds = (from: string | null, to: string | null) => (from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : null);
 
 const fromWorkflow = (row: Incident, s: IncidentState): IncidentOut => ({
@@ -124,10 +123,9 @@ const toGroup = (r: StatsRow | undefined): z.infer<typeof statsGroup> => ({
   ackSla: { met: r?.sla_met ?? 0, breached: r?.sla_breached ?? 0 },
 });
 
-export function incidentsRouter({ orm, audit, temporal, taskQueue, temporalDeadlineMs }: ApiDeps, registry: RouteRegistry): Router {
+export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'incidents';
-  const deadline = <T>(call: () => Promise<T>) => withDeadline(temporal, temporalDeadlineMs, call);
   const handle = (row: Incident): WorkflowHandle<typeof incident> => temporal.workflow.getHandle(row.workflowId);
 
   async function find(id: string): Promise<Incident> {
@@ -233,37 +231,36 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, temporalDeadl
     }
   });
 
-  // Each decision is an Update: the workflow's validator answers at once (403/409/422) and the workflow writes the
-  // timeline, the audit event (with the caller as actor) and the list row.
-  const act = <B extends z.ZodObject>(path: string, summary: string, body: B, update: (h: WorkflowHandle<typeof incident>, b: z.infer<B>, actor: ApiActor) => Promise<IncidentState>) =>
+  // Each decision is an Update (under the Temporal deadline): the workflow's validator answers at once (403/409/422)
+  // and the workflow writes the timeline, the audit event (with the caller as actor) and the list row.
+  const act = <B extends z.ZodObject>(path: string, summary: string, body: B, update: (h: WorkflowHandle<typeof incident>, b: z.infer<B>, actor: Actor) => Promise<IncidentState>) =>
     defineRoute(router, registry, {
       method: 'post', path: `/incidents/:id/${path}`, tag, access: RESPONDER_ROLES, summary, params: idParams, body,
       response: incidentOut, errors: [400, 401, 403, 404, 409, 422, 503, 504],
     }, async ({ params, body: input, actor }) => {
       const row = await find(params.id);
-      return fromWorkflow(row, await deadline(() => update(handle(row), input, actor)));
+      return fromWorkflow(row, await update(handle(row), input, actor));
     });
-  type ApiActor = Parameters<Parameters<typeof defineRoute>[3]>[0]['actor'];
 
   act('ack', 'Acknowledge: paging stops at once; the first to acknowledge becomes the commander unless one is set',
     z.object({ note: text(5000).optional() }).strict(),
-    (h, b, actor) => h.executeUpdate(ackIncident, { args: [{ actor, ...(b.note ? { note: b.note } : {}) }] }));
+    (h, b, actor) => deadline(() => h.executeUpdate(ackIncident, { args: [{ actor, ...(b.note ? { note: b.note } : {}) }] })));
   act('notes', 'A note for the timeline, with a status update (investigating, identified, monitoring) when given',
     z.object({ note: text(5000), status: z.enum(PROGRESS_STATUSES).optional() }).strict(),
-    (h, b, actor) => h.executeUpdate(addIncidentNote, { args: [{ actor, note: b.note, ...(b.status ? { status: b.status } : {}) }] }));
+    (h, b, actor) => deadline(() => h.executeUpdate(addIncidentNote, { args: [{ actor, note: b.note, ...(b.status ? { status: b.status } : {}) }] })));
   act('commander', 'Hand command over to another responder (the commander or an ops manager)',
     z.object({ operatorId: z.uuid() }).strict(),
     async (h, b, actor) => {
       const op = await orm.em.findOne(Operator, { id: b.operatorId });
       if (!op || op.disabled) throw unprocessable('unknown operator', [{ field: 'operatorId', message: `no active operator with id ${b.operatorId}` }]);
-      return h.executeUpdate(setIncidentCommander, { args: [{ actor, commander: { id: op.id, name: op.name, roles: op.roles } }] });
+      return deadline(() => h.executeUpdate(setIncidentCommander, { args: [{ actor, commander: { id: op.id, name: op.name, roles: op.roles } }] }));
     });
   act('resolve', 'Resolve (acknowledging it too if nobody had); P1 and P2 then wait for their postmortem',
     z.object({ resolution: text(5000) }).strict(),
-    (h, b, actor) => h.executeUpdate(resolveIncident, { args: [{ actor, resolution: b.resolution }] }));
+    (h, b, actor) => deadline(() => h.executeUpdate(resolveIncident, { args: [{ actor, resolution: b.resolution }] })));
   act('postmortem', 'Submit the postmortem of a resolved incident: it closes the postmortem task and the incident',
     z.object({ summary: text(20_000), rootCause: text(20_000), actionItems: z.array(text(1000)).max(100).default([]) }).strict(),
-    (h, b, actor) => h.executeUpdate(submitPostmortem, { args: [{ actor, summary: b.summary, rootCause: b.rootCause, actionItems: b.actionItems }] }));
+    (h, b, actor) => deadline(() => h.executeUpdate(submitPostmortem, { args: [{ actor, summary: b.summary, rootCause: b.rootCause, actionItems: b.actionItems }] })));
 
   return router;
 }

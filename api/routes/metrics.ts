@@ -8,7 +8,6 @@ import { defineRoute, type RouteRegistry } from '../http.ts';
 import { textArray } from '../../db/sql.ts';
 import { ruleMonitorId } from '../../workflows/ids.ts';
 import { pointsArrived } from '../../workflows/monitor.messages.ts';
-import { withDeadline } from '../temporal.ts';
 
 export const POINTS_LIMIT = 10_000;
 /** A point may be stamped a little ahead of this server's clock (clock skew), not more. */
@@ -50,14 +49,14 @@ function parseLabels(text: string | undefined): Record<string, string> {
 /** A rule's monitor is told of new points at most this often by one API process (its own floor is a second too). */
 const WAKE_EVERY_MS = 1000;
 
-export function metricsRouter({ orm, audit, temporal, temporalDeadlineMs, log }: ApiDeps, registry: RouteRegistry): Router {
+export function metricsRouter({ orm, audit, temporal, deadline, log }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'metrics';
   const woken = new Map<string, number>();
   const due = new Set<string>();
   const wake = (id: string) => {
     woken.set(id, Date.now());
-    withDeadline(temporal, temporalDeadlineMs, () => temporal.workflow.getHandle(ruleMonitorId(id)).signal(pointsArrived))
+    deadline(() => temporal.workflow.getHandle(ruleMonitorId(id)).signal(pointsArrived))
       .catch((err: unknown) => log.debug({ err, ruleId: id }, 'rule monitor not woken'));
   };
   /**
@@ -93,7 +92,7 @@ export function metricsRouter({ orm, audit, temporal, temporalDeadlineMs, log }:
     const { created } = await writePoints(orm, body.points);
     const names = [...new Set(body.points.map((p) => p.name))];
     await audit(actor, 'metrics.pushed', 'metric', names.length === 1 ? names[0]! : `${names.length} metrics`, { points: body.points.length, names: names.slice(0, 20) });
-    await wakeMonitors(names);
+    wakeMonitors(names).catch((err: unknown) => log.warn({ err }, 'rule monitors not woken; they evaluate at their own interval'));
     return { accepted: body.points.length, created, updated: body.points.length - created };
   });
 

@@ -24,7 +24,6 @@ import { SEGMENTS } from '../../workflows/rfm.rules.ts';
 import type { ApiDeps } from '../app.ts';
 import { notFound, unprocessable } from '../errors.ts';
 import { defineRoute, durationBetween, idParams, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
-import { withDeadline } from '../temporal.ts';
 import { labels, metricName } from './metrics.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst', 'oncall'] as const;
@@ -81,10 +80,9 @@ const toOut = (r: Rule): RuleOut => ({
   },
 });
 
-export function rulesRouter({ orm, audit, temporal, taskQueue, temporalDeadlineMs }: ApiDeps, registry: RouteRegistry): Router {
+export function rulesRouter({ orm, audit, temporal, taskQueue, deadline }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'rules';
-  const deadline = <T>(call: () => Promise<T>) => withDeadline(temporal, temporalDeadlineMs, call);
   const start = (ruleId: string) => deadline(() => temporal.workflow.start<typeof ruleMonitor>('ruleMonitor', {
     workflowId: ruleMonitorId(ruleId), taskQueue, args: [{ ruleId }],
   }));

@@ -8,8 +8,7 @@ import type { rfmScoring } from '../../workflows/rfm.ts';
 import { DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS, SEGMENT_RULES, SEGMENTS, type RfmScoringInput } from '../../workflows/rfm.rules.ts';
 import type { ApiDeps } from '../app.ts';
 import { HttpError, notFound, unprocessable } from '../errors.ts';
-import { defineRoute, pageQuery, type RouteRegistry } from '../http.ts';
-import { withDeadline } from '../temporal.ts';
+import { defineRoute, iso, pageQuery, type RouteRegistry } from '../http.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;
 
@@ -38,13 +37,11 @@ const runOut = z.object({
   scored: z.number(), segments: z.record(z.string(), z.number()).describe('customers per segment, every segment present'),
 });
 
-const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 const trigger = (t: string) => (t === 'schedule' ? 'schedule' : 'manual') as 'schedule' | 'manual';
 
-export function segmentsRouter({ orm, temporal, taskQueue, temporalDeadlineMs, audit }: ApiDeps, registry: RouteRegistry): Router {
+export function segmentsRouter({ orm, temporal, taskQueue, audit, deadline }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'segments';
-  const deadline = <T>(call: () => Promise<T>) => withDeadline(temporal, temporalDeadlineMs, call);
 
   // Registered before /segments/:name/customers, so /segments/rfm-runs/customers names a run, not a segment.
   defineRoute(router, registry, {

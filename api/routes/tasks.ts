@@ -6,7 +6,7 @@ import { ROLES, type Actor } from '../../workflows/lib/actors.ts';
 import { TASK_STATUSES, type TaskView } from '../../workflows/lib/task-view.ts';
 import type { ApiDeps } from '../app.ts';
 import { forbidden, notFound } from '../errors.ts';
-import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, idParams, iso, pageQuery, type RouteRegistry } from '../http.ts';
 import { withDeadline } from '../temporal.ts';
 
 
@@ -19,7 +19,6 @@ export const taskOut = z.object({
 });
 type TaskOut = z.infer<typeof taskOut>;
 
-const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 
 /** From the inbox row or from the workflow's answer to a claim or decision. */
 export const toTaskOut = (t: Task | TaskView): TaskOut => ({

@@ -23,6 +23,7 @@ import type { TaskView } from '../../workflows/lib/task-view.ts';
 import { completeTask } from '../../workflows/messages.ts';
 import { recordHistory } from '../support/histories.ts';
 import { timeSkippingSuite } from '../support/runtime.ts';
+import { eventually } from '../support/wait.ts';
 
 const DAY = 86_400_000;
 const suite = timeSkippingSuite();
@@ -89,23 +90,15 @@ const termsFrom = (start: number, over: Partial<ContractTerms> = {}, mode: TierM
   renewalNotice: [90, 60, 30, 7], ...over,
 });
 
-async function until(what: string, probe: () => Promise<boolean> | boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 /** Approves every open approval task (legal, and admin when asked), then both sign. */
 async function agree(h: WorkflowHandle<typeof contract>, f: Fake): Promise<void> {
-  await until('the approval tasks', () => [...f.tasks.values()].some((t) => t.kind === 'contract_approval' && t.status === 'open'));
+  await eventually(async () => [...f.tasks.values()].some((t) => t.kind === 'contract_approval' && t.status === 'open'), 'the approval tasks');
   for (const t of [...f.tasks.values()].filter((x) => x.kind === 'contract_approval' && x.status === 'open')) {
     await h.executeUpdate(completeTask, { args: [{ taskId: t.id, decision: 'approve', actor: t.candidateRole === 'legal' ? lawyer : admin }] });
   }
-  await until('awaiting signatures', async () => (await h.query(getContract)).stage === 'awaiting_signatures');
+  await eventually(async () => (await h.query(getContract)).stage === 'awaiting_signatures', 'awaiting signatures');
   await h.executeUpdate(signContract, { args: [{ actor: owner }] });
-  await until('the first link', () => f.links.length > 0);
+  await eventually(async () => f.links.length > 0, 'the first link');
   await h.executeUpdate(partnerSignContract, { args: [{ tokenHash: `hash-${f.links.at(-1)!.round}` }] });
 }
 
@@ -151,10 +144,10 @@ test('the partner gets a new link every 3 days; an expired or replaced link is r
   await withWorker(f.activities, async (taskQueue) => {
     const now = await suite.env.currentTimeMs();
     const h = await start(f, termsFrom(now))(taskQueue);
-    await until('the legal task', () => [...f.tasks.values()].some((t) => t.kind === 'contract_approval'));
+    await eventually(async () => [...f.tasks.values()].some((t) => t.kind === 'contract_approval'), 'the legal task');
     const legal = [...f.tasks.values()].find((t) => t.kind === 'contract_approval')!;
     await h.executeUpdate(completeTask, { args: [{ taskId: legal.id, decision: 'approve', actor: lawyer }] });
-    await until('awaiting signatures', async () => (await h.query(getContract)).stage === 'awaiting_signatures');
+    await eventually(async () => (await h.query(getContract)).stage === 'awaiting_signatures', 'awaiting signatures');
     await h.executeUpdate(signContract, { args: [{ actor: owner }] });
     await suite.env.sleep(2.5 * DAY);
     await expect(h.executeUpdate(partnerSignContract, { args: [{ tokenHash: 'hash-1' }] })).rejects.toMatchObject({ cause: { message: expect.stringMatching(/expired/) } });
@@ -256,7 +249,7 @@ test('renegotiated, the next term goes back through amendment, approval and both
     f.links.length = 0;
     await next.executeUpdate(submitContract, { args: [{ actor: owner }] });
     await agree(next, f);
-    await until('term 2 active', async () => (await next.query(getContract)).stage === 'active');
+    await eventually(async () => (await next.query(getContract)).stage === 'active', 'term 2 active');
     expect(await next.query(getContract)).toMatchObject({ term: 2, trackingCode: 'P-TERM2', signatures: { internal: { operatorId: owner.id } } });
     await next.executeUpdate(terminateContract, { args: [{ actor: owner, reason: 'done' }] });
     await next.result();
@@ -267,18 +260,18 @@ test('with approvals in order, the admin is asked only once legal has approved; 
   const f = fake({ policy: { approvalOrder: 'sequential', secondApprovalAbove: { USD: 100 } } });
   await withWorker(f.activities, async (taskQueue) => {
     const h = await start(f, termsFrom(await suite.env.currentTimeMs()))(taskQueue);
-    await until('the legal task', () => f.tasks.size > 0);
+    await eventually(async () => f.tasks.size > 0, 'the legal task');
     const tasks = () => [...f.tasks.values()].filter((t) => t.kind === 'contract_approval');
     expect(tasks().map((t) => t.candidateRole)).toEqual(['legal']);
     const legal = tasks()[0]!;
     await expect(h.executeUpdate(completeTask, { args: [{ taskId: legal.id, decision: 'approve', actor: { ...owner, roles: ['legal'] } }] }))
       .rejects.toMatchObject({ cause: { message: expect.stringMatching(/owner/) } });
     await h.executeUpdate(completeTask, { args: [{ taskId: legal.id, decision: 'approve', actor: lawyer }] });
-    await until('the admin task', () => tasks().length === 2);
+    await eventually(async () => tasks().length === 2, 'the admin task');
     expect(tasks().map((t) => t.candidateRole)).toEqual(['legal', 'admin']);
     expect((await h.query(getContract)).approvals.map((a) => a.role)).toEqual(['legal']);
     await h.executeUpdate(completeTask, { args: [{ taskId: tasks()[1]!.id, decision: 'approve', actor: admin }] });
-    await until('awaiting signatures', async () => (await h.query(getContract)).stage === 'awaiting_signatures');
+    await eventually(async () => (await h.query(getContract)).stage === 'awaiting_signatures', 'awaiting signatures');
     await h.executeUpdate(terminateContract, { args: [{ actor: owner, reason: 'not needed' }] });
     expect(await h.result()).toMatchObject({ stage: 'terminated', paid: 0 });
   });

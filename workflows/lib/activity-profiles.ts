@@ -17,4 +17,10 @@ export const profiles = {
     startToCloseTimeout: '10m',
     retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 6 },
   },
+  /** Signals to every member of a segment: long for a big one, heartbeating its cursor and resumed from it. */
+  fanOut: {
+    startToCloseTimeout: '1h',
+    heartbeatTimeout: '1m',
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 10 },
+  },
 } satisfies Record<string, ActivityOptions>;
