@@ -48,7 +48,7 @@ import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { conflict, forbidden } from './lib/failures.ts';
 import { notify } from './lib/notify.ts';
-import { TaskInbox, type TaskView } from './lib/tasks.ts';
+import { approvalsOf, TaskInbox, type TaskView } from './lib/tasks.ts';
 import { durationToMs, msUntil } from './lib/time.ts';
 
 type Activities = ReturnType<typeof createCampaignActivities>;
@@ -127,9 +127,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   };
   const view = (): CampaignState => ({
     ...state,
-    approvals: roundTasks.filter((t) => t.status === 'completed' && t.decision === 'approve').map((t) => ({
-      role: t.candidateRole, operatorId: t.decidedBy!, at: t.decidedAt!, comment: t.comment,
-    })),
+    approvals: approvalsOf(roundTasks),
   });
   const requireOwner = (actor: Actor) => {
     if (actor.id !== state.ownerId && !hasRole(actor, 'admin')) throw forbidden('only the creator or an admin may do this');

@@ -105,11 +105,14 @@ export interface Period {
   to: string;
 }
 
+/** `n` cadence steps after an instant. */
+const stepOf = (cadence: Cadence) => (iso: string, n: number) => (cadence === 'weekly'
+  ? new Date(Date.parse(iso) + n * 7 * 86_400_000).toISOString()
+  : addMonths(iso, n * (cadence === 'quarterly' ? 3 : 1)));
+
 /** The evaluation periods from start to end: whole cadence steps, the last one cut at the end. */
 export function periodsOf(start: string, end: string, cadence: Cadence): Period[] {
-  const step = (iso: string, n: number) => (cadence === 'weekly'
-    ? new Date(Date.parse(iso) + n * 7 * 86_400_000).toISOString()
-    : addMonths(iso, n * (cadence === 'quarterly' ? 3 : 1)));
+  const step = stepOf(cadence);
   const out: Period[] = [];
   for (let i = 0; ; i++) {
     const from = step(start, i);
@@ -123,9 +126,9 @@ export function periodsOf(start: string, end: string, cadence: Cadence): Period[
 
 /** The length of a period against a whole cadence step from its start: 1 for a whole one. */
 export function periodFraction(p: Period, cadence: Cadence, cutAt?: string): number {
-  const full = periodsOf(p.from, '9999-12-31T00:00:00.000Z', cadence)[0]!;
+  const fullTo = stepOf(cadence)(p.from, 1);
   const to = cutAt && Date.parse(cutAt) < Date.parse(p.to) ? cutAt : p.to;
-  return Math.max(0, Math.min(1, (Date.parse(to) - Date.parse(p.from)) / (Date.parse(full.to) - Date.parse(full.from))));
+  return Math.max(0, Math.min(1, (Date.parse(to) - Date.parse(p.from)) / (Date.parse(fullTo) - Date.parse(p.from))));
 }
 
 /** Performance against the targets: each metric's actual over its target (capped at 1.5), and their mean x 100. */

@@ -42,7 +42,7 @@ import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { conflict, forbidden } from './lib/failures.ts';
 import { notify } from './lib/notify.ts';
-import { TaskInbox, type TaskView } from './lib/tasks.ts';
+import { approvalsOf, TaskInbox, type TaskView } from './lib/tasks.ts';
 import { durationToMs } from './lib/time.ts';
 
 type Activities = ReturnType<typeof createContractActivities>;
@@ -198,9 +198,7 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
 
   /** The state, with the approvals given so far in a round under way. */
   const view = (): ContractState => (state.stage === 'in_approval'
-    ? { ...state, approvals: roundTasks.filter((t) => t.status === 'completed' && t.decision === 'approve').map((t) => ({
-      role: t.candidateRole, operatorId: t.decidedBy!, at: t.decidedAt!, comment: t.comment,
-    })) }
+    ? { ...state, approvals: approvalsOf(roundTasks) }
     : state);
   const snapshot = (): ContractState => JSON.parse(JSON.stringify(view()));
   let closedOut = false;
@@ -267,9 +265,7 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
         if (interrupted()) break;
       }
     }
-    state.approvals = tasks.filter((t) => t.status === 'completed' && t.decision === 'approve').map((t) => ({
-      role: t.candidateRole, operatorId: t.decidedBy!, at: t.decidedAt!, comment: t.comment,
-    }));
+    state.approvals = approvalsOf(tasks);
     const rejection = rejected();
     await Promise.all(tasks.map((t) => inbox.cancel(t.id, amended ? 'the terms changed: approvals cleared' : 'the round is over')));
     if (terminating()) return terminated();

@@ -45,7 +45,12 @@ export function aggregate(points: Point[], aggregation: Aggregation, windowMs: n
     case 'last': return values.at(-1)!;
     case 'rate': {
       const bySeries = new Map<string, number[]>();
-      for (const p of sorted) bySeries.set(p.series ?? '', [...(bySeries.get(p.series ?? '') ?? []), p.value]);
+      for (const p of sorted) {
+        const key = p.series ?? '';
+        const own = bySeries.get(key);
+        if (own) own.push(p.value);
+        else bySeries.set(key, [p.value]);
+      }
       let increase = 0;
       let paired = false;
       for (const own of bySeries.values()) {

@@ -137,7 +137,6 @@ test('amend, approve, sign twice, evaluate, terminate', async () => {
   expect(row!.active).toBe(false);
   expect((await stack.api('POST', `/contracts/${id}/terminate`, { token: manager.token, body: { reason: 'again' } })).status).toBe(409);
   const trail = (await stack.api('GET', `/audit?entityType=contract&entityId=${id}&limit=200`)).body.items.map((e: { action: string }) => e.action);
-  expect(live.trackingCode).toBe(code);
   expect((await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body).toMatchObject({ trackingCode: null, nextDates: { evaluationAt: null, renewalReminderAt: null } });
   expect(trail).toEqual(expect.arrayContaining(['contract.payout_recorded', 'contract.tracking_code_issued', 'contract.tracking_code_revoked', 'contract.settled']));
   expect(trail).toEqual(expect.arrayContaining(['contract.requested', 'contract.amended', 'contract.approvals_cleared', 'task.completed',

@@ -49,6 +49,11 @@ async function writeBoth(row: () => Promise<unknown>, event: () => Promise<unkno
   }
 }
 
+/** The approvals among these tasks: who approved, in which role, when, with what comment. */
+export const approvalsOf = (tasks: TaskView[]) => tasks.filter((t) => t.status === 'completed' && t.decision === 'approve').map((t) => ({
+  role: t.candidateRole, operatorId: t.decidedBy!, at: t.decidedAt!, comment: t.comment,
+}));
+
 const isClosed = (t: TaskView) => t.status === 'completed' || t.status === 'cancelled';
 const nowIso = () => new Date(Date.now()).toISOString();
 
