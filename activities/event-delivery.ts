@@ -39,6 +39,11 @@ export interface DeliveryResult {
   customers: number;
   /** Customers whose workflow could not be reached; their events stay undelivered for a retry or the sweep. */
   failed: number;
+  /**
+   * Customers whose workflow got its events but whose delivery could not be recorded (the database failed after the
+   * signal): the events stay marked undelivered and go again, which the lifecycle ignores by their keys.
+   */
+  unrecorded: number;
 }
 
 function signalOf(events: StoredEvent[], policy: LifecyclePolicy): EventsSignal {
@@ -59,28 +64,36 @@ export async function deliverEvents(deps: DeliveryDeps, events: StoredEvent[]): 
   const byCustomer = new Map<string, StoredEvent[]>();
   for (const e of events) byCustomer.set(e.customer_id, [...(byCustomer.get(e.customer_id) ?? []), e]);
   const queue = [...byCustomer.entries()];
-  const result: DeliveryResult = { delivered: 0, customers: byCustomer.size, failed: 0 };
+  const result: DeliveryResult = { delivered: 0, customers: byCustomer.size, failed: 0, unrecorded: 0 };
 
-  async function deliverOne(customerId: string, own: StoredEvent[]): Promise<void> {
+  /** 'unreached' when the signal failed, 'unrecorded' when only the write after it did. */
+  async function deliverOne(customerId: string, own: StoredEvent[]): Promise<'unreached' | 'unrecorded' | undefined> {
     for (let i = 0; i < own.length; i += EVENTS_PER_SIGNAL) {
       const chunk = own.slice(i, i + EVENTS_PER_SIGNAL);
-      await call(() => temporal.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>('customerLifecycle', {
-        workflowId: customerLifecycleId(customerId), taskQueue, args: [{ customerId, policy }],
-        signal: recordEvents, signalArgs: [signalOf(chunk, policy)],
-      }));
-      await orm.em.getConnection().execute('update customer_events set delivered_at = now() where id = any(?::bigint[])',
-        [`{${chunk.map((e) => e.id).join(',')}}`]);
+      try {
+        await call(() => temporal.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>('customerLifecycle', {
+          workflowId: customerLifecycleId(customerId), taskQueue, args: [{ customerId, policy }],
+          signal: recordEvents, signalArgs: [signalOf(chunk, policy)],
+        }));
+      } catch {
+        return 'unreached';
+      }
       result.delivered += chunk.length;
+      try {
+        await orm.em.getConnection().execute('update customer_events set delivered_at = now() where id = any(?::bigint[])',
+          [`{${chunk.map((e) => e.id).join(',')}}`]);
+      } catch {
+        return 'unrecorded';
+      }
     }
+    return undefined;
   }
 
   await Promise.all(Array.from({ length: Math.min(PARALLEL_SIGNALS, queue.length) }, async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
-      try {
-        await deliverOne(next[0], next[1]);
-      } catch {
-        result.failed += 1;
-      }
+      const outcome = await deliverOne(next[0], next[1]);
+      if (outcome === 'unreached') result.failed += 1;
+      if (outcome === 'unrecorded') result.unrecorded += 1;
     }
   }));
   return result;
@@ -132,6 +145,7 @@ export function createEventDeliveryActivities(deps: DeliveryDeps) {
       const result = await deliverEvents(deps, pending);
       // Unreachable Temporal is an outage, not a business error: retry the activity.
       if (result.failed) throw new Error(`${result.failed} customer lifecycle(s) could not be reached`);
+      if (result.unrecorded) throw new Error(`the delivery of ${result.unrecorded} customer(s)' events could not be recorded`);
       return result;
     },
   };

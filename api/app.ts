@@ -1,7 +1,7 @@
 // createApp(deps): the whole HTTP API, with no process concerns (server.ts and runtime/start.ts listen).
 import { RequestContext } from '@mikro-orm/core';
 import type { Client } from '@temporalio/client';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import { appendAudit } from '../db/audit.ts';
@@ -9,9 +9,10 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Actor } from '../workflows/lib/actors.ts';
 import { authenticate } from './auth.ts';
-import { errorMiddleware, HttpError, notFound } from './errors.ts';
+import { errorMiddleware, notFound } from './errors.ts';
+import { methodNotAllowed } from './methods.ts';
 import { RouteRegistry } from './http.ts';
-import { withDeadline } from './temporal.ts';
+import { temporalGate, type TemporalCall } from './temporal.ts';
 import { openApiDocument } from './openapi.ts';
 import { auditRouter } from './routes/audit.ts';
 import { campaignsRouter } from './routes/campaigns.ts';
@@ -44,8 +45,11 @@ export interface AppOptions {
 }
 
 export interface ApiDeps extends AppOptions {
-  /** Runs a Temporal call under the API's deadline (a stuck call answers 504, never hangs a request). */
-  deadline: <T>(call: () => Promise<T>) => Promise<T>;
+  /**
+   * Runs a Temporal call under the API's deadline (or a shorter one): a known-down Temporal answers 503 at once, a
+   * stuck call 504 at its deadline; never a hung request.
+   */
+  deadline: TemporalCall;
   /** Appends an audit event for an API mutation. */
   audit: (actor: Actor, action: string, entityType: string, entityId: string, details?: Record<string, unknown>, workflowId?: string) => Promise<void>;
 }
@@ -59,7 +63,7 @@ const ROUTERS = [
 export function createApp(options: AppOptions): Express {
   const deps: ApiDeps = {
     ...options,
-    deadline: (call) => withDeadline(options.temporal, options.temporalDeadlineMs, call),
+    deadline: temporalGate(options.temporal, options.temporalDeadlineMs),
     audit: (actor, action, entityType, entityId, details, workflowId) => appendAudit(options.orm, {
       actorType: 'operator', actorId: actor.id, action, entityType, entityId, workflowId: workflowId ?? null, details: details ?? {},
     }),
@@ -72,9 +76,6 @@ export function createApp(options: AppOptions): Express {
     autoLogging: { ignore: (req) => req.url === '/health' },
     redact: ['req.headers.authorization', 'req.headers.cookie'],
   }));
-  // Batch imports (up to 10,000 customers, events or metric points) get a larger body; everything else stays at 1 MB.
-  app.use(['/customers', '/events', '/metrics'], express.json({ limit: '16mb' }));
-  app.use(express.json({ limit: '1mb' }));
   app.use((req, res, next) => RequestContext.create(options.orm.em, next));
   app.use(authenticate(options.orm));
 
@@ -88,21 +89,4 @@ export function createApp(options: AppOptions): Express {
   app.use((req) => { throw notFound(`${req.method} ${req.path}`); });
   app.use(errorMiddleware(options.log));
   return app;
-}
-
-/** A known path asked with a method it does not take: 405 with the methods it does (RFC 9110), not a 404. */
-function methodNotAllowed(registry: RouteRegistry): RequestHandler {
-  const paths = new Map<string, { pattern: RegExp; methods: Set<string> }>();
-  for (const r of registry.routes) {
-    const entry = paths.get(r.path) ?? { pattern: new RegExp(`^${r.path.replace(/:\w+/g, '[^/]+')}/?$`), methods: new Set<string>() };
-    entry.methods.add(r.method.toUpperCase());
-    if (r.method === 'get') entry.methods.add('HEAD');
-    paths.set(r.path, entry);
-  }
-  return (req, res, next) => {
-    const allowed = [...paths.values()].filter((p) => p.pattern.test(req.path)).flatMap((p) => [...p.methods]);
-    if (allowed.length === 0 || allowed.includes(req.method)) return next();
-    res.set('Allow', [...new Set(allowed)].join(', '));
-    throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here; use ${[...new Set(allowed)].join(', ')}`);
-  };
 }

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Orm } from '../db/orm.ts';
 import type { Actor, Role } from '../workflows/lib/actors.ts';
-import { unauthorized } from './errors.ts';
+import { toHttpError, unauthorized } from './errors.ts';
 import { hashToken } from './tokens.ts';
 
 /**
@@ -19,8 +19,15 @@ export function authenticate(orm: Orm): RequestHandler {
       return next();
     }
     // A plain indexed select: this runs on every request, and the actor needs no tracked entity.
-    const [operator] = await orm.em.getConnection().execute<{ id: string; name: string; roles: Role[] }[]>(
-      'select id, name, roles from operators where token_hash = ? and not disabled', [hashToken(match[1]!)]);
+    let operator: { id: string; name: string; roles: Role[] } | undefined;
+    try {
+      [operator] = await orm.em.getConnection().execute<{ id: string; name: string; roles: Role[] }[]>(
+        'select id, name, roles from operators where token_hash = ? and not disabled', [hashToken(match[1]!)]);
+    } catch (err) {
+      // The database is down: public routes (health) still answer; every other route answers 503, not 500.
+      res.locals.authError = toHttpError(err) ?? err;
+      return next();
+    }
     if (!operator) {
       res.locals.authError = unauthorized('the token is not valid');
       return next();

@@ -22,11 +22,14 @@ export class HttpError extends Error {
   readonly status: number;
   readonly code: string;
   readonly fields?: FieldError[];
-  constructor(status: number, code: string, message: string, fields?: FieldError[]) {
+  /** Seconds the caller should wait before retrying (sent as Retry-After). */
+  readonly retryAfter?: number;
+  constructor(status: number, code: string, message: string, fields?: FieldError[], retryAfter?: number) {
     super(message);
     this.status = status;
     this.code = code;
     if (fields) this.fields = fields;
+    if (retryAfter !== undefined) this.retryAfter = retryAfter;
   }
 }
 
@@ -88,7 +91,7 @@ export function toHttpError(err: unknown): HttpError | undefined {
     return conflict('the process behind this item has already finished');
   }
   if (err instanceof WorkflowExecutionAlreadyStartedError) return conflict('this process is already running');
-  if (err instanceof ConnectionException) return new HttpError(503, 'unavailable', 'the database is unavailable');
+  if (err instanceof ConnectionException || isDatabaseUnavailable(err)) return databaseUnavailable();
   if (err instanceof DeadlockException || err instanceof LockWaitTimeoutException) {
     return conflict('a concurrent change to the same data won; read it again and retry');
   }
@@ -96,7 +99,7 @@ export function toHttpError(err: unknown): HttpError | undefined {
   if (grpc === GRPC.DEADLINE_EXCEEDED || grpc === GRPC.CANCELLED) {
     return new HttpError(504, 'timeout', 'no answer before the deadline; read the item again before retrying');
   }
-  if (grpc === GRPC.UNAVAILABLE) return new HttpError(503, 'unavailable', 'the workflow service is unavailable');
+  if (grpc === GRPC.UNAVAILABLE) return temporalUnavailable();
   if (grpc === GRPC.NOT_FOUND) return conflict('the process behind this item has already finished');
   if (grpc === GRPC.FAILED_PRECONDITION) return conflict(errorMessage(err));
   const status = (err as { status?: number; statusCode?: number })?.status ?? (err as { statusCode?: number })?.statusCode;
@@ -109,7 +112,7 @@ export function toHttpError(err: unknown): HttpError | undefined {
   return undefined;
 }
 
-function grpcCode(err: unknown): number | undefined {
+export function grpcCode(err: unknown): number | undefined {
   let e: unknown = err;
   for (let depth = 0; e && depth < 4; depth++) {
     if (e instanceof ServiceError || (e as { code?: unknown }).code !== undefined) {
@@ -125,6 +128,34 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Seconds a caller is told to wait while Temporal is unreachable (the gate reopens the moment it is back). */
+export const TEMPORAL_RETRY_AFTER_S = 2;
+export const temporalUnavailable = () => new HttpError(503, 'unavailable', 'the workflow service (Temporal) is unavailable; retry shortly', undefined, TEMPORAL_RETRY_AFTER_S);
+/** Seconds a caller is told to wait while PostgreSQL is unreachable. */
+export const DATABASE_RETRY_AFTER_S = 5;
+export const databaseUnavailable = () => new HttpError(503, 'unavailable', 'the database is unavailable; retry shortly', undefined, DATABASE_RETRY_AFTER_S);
+
+/**
+ * PostgreSQL refusing or dropping connections: SQLSTATE class 08 (connection exception), 53 (insufficient resources:
+ * too many connections), 57P01-57P05 (shutdown, cannot connect now, database dropped, idle timeout), 55000 when the
+ * database does not allow connections; the socket's own errors; and pg's pool and client words for the same.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (grpcCode(err) !== undefined) return false; // Temporal's transport errors carry numeric gRPC codes
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    const text = typeof message === 'string' ? message : '';
+    if (typeof code === 'string') {
+      if (/^(08|53)...$/.test(code) || /^57P0[1-5]$/.test(code)) return true;
+      if (code === '55000' && /connections/i.test(text)) return true;
+      if (SOCKET_ERRORS.has(code)) return true;
+    }
+    if (/Connection terminated|timeout exceeded when trying to connect|not queryable|Cannot use a pool after calling end|connect ECONNREFUSED/i.test(text)) return true;
+  }
+  return false;
+}
+const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const http = toHttpError(err);
@@ -134,6 +165,7 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
       return;
     }
     if (http.status >= 500) log.warn({ err, path: req.path }, http.message);
+    if (http.retryAfter !== undefined) res.set('Retry-After', String(http.retryAfter));
     res.status(http.status).json({ error: { code: http.code, message: http.message, ...(http.fields ? { fields: http.fields } : {}) } });
   };
 }

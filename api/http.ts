@@ -1,6 +1,6 @@
 // Route declarations: each route names who may call it and the zod schemas of its input and output; the same
 // declarations validate requests and produce the OpenAPI document.
-import type { Request, Response, Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { parseDuration } from '../runtime/config.ts';
 import type { Actor, Role } from '../workflows/lib/actors.ts';
@@ -26,7 +26,11 @@ export interface RouteSpec<
   response?: z.ZodType;
   /** Statuses the route may answer besides success, for the document. */
   errors?: number[];
+  /** The largest JSON body the route takes (bytes notation, '1mb' unless set); larger answers 413. */
+  bodyLimit?: string;
 }
+
+export const DEFAULT_BODY_LIMIT = '1mb';
 
 export interface RouteContext<P, Q, B> {
   req: Request;
@@ -82,8 +86,14 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
   handler: (ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<unknown>,
 ): void {
   registry.routes.push(spec as unknown as RouteSpec);
-  router[spec.method](spec.path, async (req: Request, res: Response) => {
-    const actor = authorize(res.locals.actor as Actor | undefined, spec.access, res.locals.authError as Error | undefined);
+  // Who may call comes before the body is read: an anonymous or unauthorized caller never makes the server parse it.
+  const gate: RequestHandler = (req, res, next) => {
+    res.locals.routeActor = authorize(res.locals.actor as Actor | undefined, spec.access, res.locals.authError as Error | undefined);
+    next();
+  };
+  const readBody = spec.body ? [express.json({ limit: spec.bodyLimit ?? DEFAULT_BODY_LIMIT })] : [];
+  router[spec.method](spec.path, gate, ...readBody, async (req: Request, res: Response) => {
+    const actor = res.locals.routeActor as Actor;
     const params = parse(spec.params, req.params, 'path');
     const query = parse(spec.query, req.query, 'query');
     if (spec.body && req.body === undefined) throw badRequest('a JSON body is required (Content-Type: application/json)');

@@ -16,7 +16,12 @@ export interface RunningApi {
 export async function serveApi({ config, orm, temporalAddress, log }: {
   config: Config; orm: Orm; temporalAddress: string; log: Logger;
 }): Promise<RunningApi> {
-  const connection = await Connection.connect(temporalConnectionOptions(config, temporalAddress));
+  // Reconnect within a couple of seconds of Temporal coming back (grpc-js backs off up to 120 s by default), so the
+  // API's 503s end when the outage does.
+  const connection = await Connection.connect({
+    ...temporalConnectionOptions(config, temporalAddress),
+    channelArgs: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2000 },
+  });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   await ensureSchedules({ client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, rfmCron: config.RFM_SCHEDULE, log });
   const app = createApp({

@@ -14,7 +14,6 @@ import { FUNNEL_STAGES, LIFECYCLE_STAGES, type LifecycleView } from '../../workf
 import type { ApiDeps } from '../app.ts';
 import { notFound, unprocessable } from '../errors.ts';
 import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
-import { withDeadline } from '../temporal.ts';
 
 export const BATCH_LIMIT = 10_000;
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;
@@ -107,12 +106,13 @@ async function upsertCustomers(orm: Orm, customers: CustomerIn[]): Promise<{ id:
   return customers.map((c) => ({ externalId: c.externalId, ...rows.get(c.externalId)! }));
 }
 
-export function customersRouter({ orm, temporal, temporalDeadlineMs, audit }: ApiDeps, registry: RouteRegistry): Router {
+export function customersRouter({ orm, temporal, deadline, audit }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'customers';
 
   defineRoute(router, registry, {
     method: 'post', path: '/customers', tag, access: WRITERS,
+    bodyLimit: '16mb', // batch imports: up to 10,000 customers, events or metric points
     summary: `Create or update one customer, or a batch of up to ${BATCH_LIMIT} ({customers: [...]}), by externalId`,
     body: z.union([customerBatch, customerIn]),
     response: z.object({
@@ -176,7 +176,7 @@ export function customersRouter({ orm, temporal, temporalDeadlineMs, audit }: Ap
   }, async ({ params, actor }) => {
     await customerById(orm, params.id);
     try {
-      const view = await withDeadline(temporal, temporalDeadlineMs,
+      const view = await deadline(
         () => temporal.workflow.getHandle(customerLifecycleId(params.id)).query(getLifecycle));
       // A live coupon code is as good as money: read-only staff see that one exists, not the code.
       const coupon = view.winBack?.coupon;

@@ -8,9 +8,8 @@ import { deliverEvents, STORED_EVENT_COLUMNS, type StoredEvent } from '../../act
 import { byKey, textArray, transaction } from '../../db/sql.ts';
 import { EVENT_TYPES } from '../../workflows/lifecycle.types.ts';
 import type { ApiDeps } from '../app.ts';
-import { HttpError, unprocessable, type FieldError } from '../errors.ts';
+import { DATABASE_RETRY_AFTER_S, HttpError, TEMPORAL_RETRY_AFTER_S, unprocessable, type FieldError } from '../errors.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
-import { withDeadline } from '../temporal.ts';
 import { BATCH_LIMIT } from './customers.ts';
 
 /** An event may be stamped a little ahead of this server's clock (clock skew), not more. */
@@ -81,11 +80,12 @@ async function store(orm: Orm, events: EventIn[], customerIds: string[]): Promis
   });
 }
 
-export function eventsRouter({ orm, temporal, taskQueue, temporalDeadlineMs, audit }: ApiDeps, registry: RouteRegistry): Router {
+export function eventsRouter({ orm, temporal, taskQueue, deadline, audit }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
 
   defineRoute(router, registry, {
     method: 'post', path: '/events', tag: 'customers', access: ['admin', 'ops_manager', 'ingest'],
+    bodyLimit: '16mb', // batch imports: up to 10,000 customers, events or metric points
     summary: `Record up to ${BATCH_LIMIT} customer events; each reaches its customer's lifecycle workflow`,
     body: z.object({ events: z.array(eventIn).min(1).max(BATCH_LIMIT) }).strict(),
     status: 202,
@@ -105,10 +105,17 @@ export function eventsRouter({ orm, temporal, taskQueue, temporalDeadlineMs, aud
     const { fresh, undelivered } = await store(orm, body.events, customerIds);
     await audit(actor, 'events.recorded', 'customer_event', 'batch', { accepted: fresh, received: body.events.length });
 
-    const delivery = await deliverEvents({ orm, temporal, taskQueue, call: (fn) => withDeadline(temporal, temporalDeadlineMs, fn) }, undelivered);
+    const delivery = await deliverEvents({ orm, temporal, taskQueue, call: deadline }, undelivered);
+    // Say what failed: the signal (Temporal) or only the record of it (PostgreSQL); the events are stored either way.
     if (delivery.failed) {
       throw new HttpError(503, 'unavailable', `the events are stored, but ${delivery.failed} customer lifecycle(s) could not be `
-        + 'reached; repeat the same request to deliver them now (the redelivery sweep will deliver them within minutes otherwise)');
+        + 'reached (the workflow service is unavailable); repeat the same request to deliver them now (the redelivery sweep '
+        + 'delivers them within minutes otherwise)', undefined, TEMPORAL_RETRY_AFTER_S);
+    }
+    if (delivery.unrecorded) {
+      throw new HttpError(503, 'unavailable', `the events are stored and delivered, but recording the delivery to `
+        + `${delivery.unrecorded} customer(s) failed (the database is unavailable); repeating the request is safe: `
+        + 'lifecycles ignore events they already have', undefined, DATABASE_RETRY_AFTER_S);
     }
     return { accepted: fresh, duplicates: body.events.length - fresh, delivered: delivery.delivered, customers: delivery.customers };
   });

@@ -2,11 +2,10 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
-import { withDeadline } from '../temporal.ts';
 
 const check = z.object({ ok: z.boolean(), error: z.string().optional() });
 
-export function healthRouter({ orm, temporal }: ApiDeps, registry: RouteRegistry): Router {
+export function healthRouter({ orm, temporal, deadline }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   defineRoute(router, registry, {
     method: 'get', path: '/health', tag: 'health', summary: 'PostgreSQL and Temporal reachability (503 when one is down)',
@@ -23,7 +22,7 @@ export function healthRouter({ orm, temporal }: ApiDeps, registry: RouteRegistry
     };
     const [postgres, temporalCheck] = await Promise.all([
       probe(() => orm.em.getConnection().execute('select 1')),
-      probe(() => withDeadline(temporal, 3000, () => temporal.workflowService.getSystemInfo({}))),
+      probe(() => deadline(() => temporal.workflowService.getSystemInfo({}), 3000)),
     ]);
     const ok = postgres.ok && temporalCheck.ok;
     res.status(ok ? 200 : 503);

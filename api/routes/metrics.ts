@@ -81,6 +81,7 @@ export function metricsRouter({ orm, audit, temporal, deadline, log }: ApiDeps, 
 
   defineRoute(router, registry, {
     method: 'post', path: '/metrics', tag, access: ['admin', 'ops_manager', 'ingest'],
+    bodyLimit: '16mb', // batch imports: up to 10,000 customers, events or metric points
     summary: `Push up to ${POINTS_LIMIT.toLocaleString('en')} points; a point sent again (same name, labels and instant) replaces its value`,
     body: z.object({ points: z.array(pointIn).min(1).max(POINTS_LIMIT) }).strict(),
     response: z.object({

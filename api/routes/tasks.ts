@@ -7,7 +7,6 @@ import { TASK_STATUSES, type TaskView } from '../../workflows/lib/task-view.ts';
 import type { ApiDeps } from '../app.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { defineRoute, idParams, iso, pageQuery, type RouteRegistry } from '../http.ts';
-import { withDeadline } from '../temporal.ts';
 
 
 export const taskOut = z.object({
@@ -35,7 +34,7 @@ export function canSeeTask(actor: Actor, t: Pick<Task, 'candidateRole' | 'assign
     || t.assigneeId === actor.id || t.decidedBy === actor.id;
 }
 
-export function tasksRouter({ orm, temporal, temporalDeadlineMs }: ApiDeps, registry: RouteRegistry): Router {
+export function tasksRouter({ orm, temporal, deadline }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'tasks';
 
@@ -91,7 +90,7 @@ export function tasksRouter({ orm, temporal, temporalDeadlineMs }: ApiDeps, regi
       const task = await visibleTask(params.id, actor);
       const handle = temporal.workflow.getHandle(task.workflowId);
       const args = { taskId: task.id, actor };
-      const view = await withDeadline(temporal, temporalDeadlineMs, () => {
+      const view = await deadline(() => {
         if (update === 'claim') return handle.executeUpdate(claimTask, { args: [args] });
         if (update === 'release') return handle.executeUpdate(releaseTask, { args: [args] });
         const { decision, comment } = input as { decision: string; comment?: string };

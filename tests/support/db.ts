@@ -8,6 +8,8 @@ const adminUrl = () => process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.
 export interface TestDb {
   orm: Orm;
   url: string;
+  /** An outage: the database refuses new connections and its open ones are terminated (`connectable(true)` ends it). */
+  connectable(yes: boolean): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -31,6 +33,12 @@ export async function createTestDb(): Promise<TestDb> {
   return {
     orm,
     url: url.toString(),
+    async connectable(yes) {
+      await admin(async (c) => {
+        await c.query(`alter database ${name} allow_connections ${yes}`);
+        if (!yes) await c.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [name]);
+      });
+    },
     async drop() {
       await orm.close();
       await admin((c) => c.query(`drop database if exists ${name} with (force)`));
