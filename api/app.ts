@@ -2,6 +2,7 @@
 import { RequestContext } from '@mikro-orm/core';
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import { appendAudit } from '../db/audit.ts';
@@ -11,6 +12,8 @@ import type { Actor } from '../workflows/lib/actors.ts';
 import { authenticate } from './auth.ts';
 import { errorMiddleware, notFound } from './errors.ts';
 import { methodNotAllowed } from './methods.ts';
+import { installRateLimits, type RateLimits } from './rate-limits.ts';
+import { redactUrl } from './redact.ts';
 import { RouteRegistry } from './http.ts';
 import { temporalGate, type TemporalCall } from './temporal.ts';
 import { openApiDocument } from './openapi.ts';
@@ -42,6 +45,12 @@ export interface AppOptions {
   temporalDeadlineMs: number;
   publicUrl: string;
   log: Logger;
+  /** WEBHOOK_ALLOWED_HOSTS: channel URLs to these hosts may be private addresses (none when absent). */
+  webhookAllowedHosts?: readonly string[];
+  /** Abuse limits (defaults: DEFAULT_RATE_LIMITS). */
+  rateLimits?: RateLimits;
+  /** Express's 'trust proxy': which proxies' X-Forwarded-For names the client (for the rate limits); none by default. */
+  trustProxy?: boolean | number | string;
 }
 
 export interface ApiDeps extends AppOptions {
@@ -71,11 +80,20 @@ export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', options.trustProxy ?? false);
+  // Helmet's defaults on every answer, and no page of ours may be framed (clickjacking the unsubscribe button). Not
+  // upgrade-insecure-requests: a plain-HTTP deployment (npm start) would have the unsubscribe form post to https.
+  app.use(helmet({
+    contentSecurityPolicy: { directives: { frameAncestors: ["'none'"], upgradeInsecureRequests: null } },
+    frameguard: { action: 'deny' },
+  }));
   app.use(pinoHttp({
     logger: options.log,
     autoLogging: { ignore: (req) => req.url === '/health' },
     redact: ['req.headers.authorization', 'req.headers.cookie'],
+    serializers: { req: (req: { url?: string }) => ({ ...req, url: redactUrl(req.url ?? '') }) },
   }));
+  installRateLimits(app, options.rateLimits);
   app.use((req, res, next) => RequestContext.create(options.orm.em, next));
   app.use(authenticate(options.orm));
 

@@ -15,6 +15,7 @@ export function authenticate(orm: Orm): RequestHandler {
     if (!header) return next();
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) {
+      res.locals.tokenRefused = true;
       res.locals.authError = unauthorized('the Authorization header must be "Bearer <token>"');
       return next();
     }
@@ -29,6 +30,7 @@ export function authenticate(orm: Orm): RequestHandler {
       return next();
     }
     if (!operator) {
+      res.locals.tokenRefused = true;
       res.locals.authError = unauthorized('the token is not valid');
       return next();
     }

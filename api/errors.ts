@@ -12,6 +12,7 @@ import type { ErrorRequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../runtime/logger.ts';
 import type { FailureType } from '../workflows/lib/failures.ts';
+import { redactUrl } from './redact.ts';
 
 export interface FieldError {
   field: string;
@@ -160,11 +161,11 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const http = toHttpError(err);
     if (!http) {
-      log.error({ err, method: req.method, path: req.path }, 'unhandled error');
+      log.error({ err, method: req.method, path: redactUrl(req.path) }, 'unhandled error');
       res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
       return;
     }
-    if (http.status >= 500) log.warn({ err, path: req.path }, http.message);
+    if (http.status >= 500) log.warn({ err, path: redactUrl(req.path) }, http.message);
     if (http.retryAfter !== undefined) res.set('Retry-After', String(http.retryAfter));
     res.status(http.status).json({ error: { code: http.code, message: http.message, ...(http.fields ? { fields: http.fields } : {}) } });
   };

@@ -26,7 +26,8 @@ export async function serveApi({ config, orm, temporalAddress, log }: {
   await ensureSchedules({ client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, rfmCron: config.RFM_SCHEDULE, log });
   const app = createApp({
     orm, temporal, log, taskQueue: config.TEMPORAL_TASK_QUEUE, publicUrl: publicUrl(config),
-    temporalDeadlineMs: durationMs(config.API_TEMPORAL_DEADLINE),
+    temporalDeadlineMs: durationMs(config.API_TEMPORAL_DEADLINE), webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+    ...(config.TRUST_PROXY !== undefined ? { trustProxy: config.TRUST_PROXY } : {}),
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));

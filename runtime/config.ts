@@ -1,5 +1,6 @@
 import ms from 'ms';
 import { z } from 'zod';
+import { parseAllowedHost } from '../domain/webhook-targets.ts';
 
 /** Milliseconds of a duration in the `ms` notation ('24h', '14d', '30m', '10s'), or undefined when it is not one. */
 export function parseDuration(s: string): number | undefined {
@@ -37,7 +38,13 @@ const envSchema = z.object({
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OPSFLOW_DATA_DIR: z.string().min(1).default('.data'),
-  OPSFLOW_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  OPSFLOW_ADMIN_TOKEN: z.string().superRefine((token, ctx) => {
+    const problem = weakTokenReason(token);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional(),
+  // Which proxies' X-Forwarded-For names the client, for the rate limits: 'true', a hop count, or addresses/subnets
+  // ('loopback', '10.0.0.0/8'); unset trusts none (the socket's address is the client).
+  TRUST_PROXY: z.string().transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v)).optional(),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_MAX: int(1, 100).default(10),
@@ -69,10 +76,33 @@ const envSchema = z.object({
   CONTENT_BODY_MAX: int(1, 200_000).default(20000),
   // Below the send profile's one-minute start-to-close timeout, so an attempt ends before Temporal retries it.
   WEBHOOK_TIMEOUT: duration.refine((s) => durationMs(s) <= 45_000, 'must be at most 45s').default('10s'),
+  // Webhook hosts that may be private (loopback, private networks, metadata): exact host or host:port matches.
+  WEBHOOK_ALLOWED_HOSTS: csv.refine((hosts) => hosts.every((h) => parseAllowedHost(h)), 'must be host names or IP addresses, each with an optional :port ([::1]:8080 for IPv6), separated by commas').default([]),
   RFM_SCHEDULE: z.string().trim().regex(/^[\w*?,/-]+(\s+[\w*?,/-]+){4}$/, "must be a five-field cron expression (minute hour day-of-month month day-of-week, UTC) such as '0 3 * * *'").default('0 3 * * *'),
 });
 
 export type Config = z.infer<typeof envSchema>;
+
+/** Bits an admin token must carry: guessing one is as hard as a 128-bit key. */
+export const ADMIN_TOKEN_MIN_BITS = 128;
+
+/**
+ * Why a chosen admin token is too weak to guard every operation, or undefined when it is strong enough. The estimate
+ * is the length times log2 of the alphabet its character classes span, discounted when few distinct characters are
+ * used (a repeated or patterned string spans the alphabet on paper only).
+ */
+export function weakTokenReason(token: string): string | undefined {
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/];
+  const sizes = [26, 26, 10, 33];
+  const alphabet = classes.reduce((n, re, i) => n + (re.test(token) ? sizes[i]! : 0), 0);
+  const distinct = new Set(token).size;
+  const bits = Math.floor(token.length * Math.log2(Math.max(2, Math.min(alphabet, distinct * 2))));
+  if (token.length < 24) return `must be at least 24 characters (it has ${token.length}); generate one with: openssl rand -hex 32`;
+  if (bits < ADMIN_TOKEN_MIN_BITS || distinct < 12) {
+    return `is too easy to guess (about ${bits} bits from ${distinct} distinct characters; at least ${ADMIN_TOKEN_MIN_BITS} bits from 12 or more are needed); generate one with: openssl rand -hex 32`;
+  }
+  return undefined;
+}
 
 export class ConfigError extends Error {}
 

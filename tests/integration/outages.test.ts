@@ -2,12 +2,12 @@
 // answers whatever token is sent, an unreachable Temporal answers 503 within about a second, a hung one 504 at the
 // deadline plus a small margin; and the API reads who is calling before it reads a body.
 import { Client, Connection } from '@temporalio/client';
-import type { Server } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../../api/app.ts';
 import { DEADLINE_MARGIN_MS } from '../../api/temporal.ts';
 import { createLogger } from '../../runtime/logger.ts';
+import { serving } from '../support/http.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 
 let stack: Stack;
@@ -21,16 +21,9 @@ afterAll(async () => {
 });
 
 /** The API on this stack's database with another Temporal client, for the length of `run`. */
-async function withApi(temporal: Client, deadlineMs: number, run: (base: string) => Promise<void>): Promise<void> {
-  const app = createApp({ orm: stack.db.orm, temporal, taskQueue: stack.taskQueue, log: createLogger('silent'), publicUrl: 'http://opsflow.test', temporalDeadlineMs: deadlineMs });
-  const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
-  try {
-    await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
+const withApi = (temporal: Client, deadlineMs: number, run: (base: string) => Promise<void>) => serving(
+  createApp({ orm: stack.db.orm, temporal, taskQueue: stack.taskQueue, log: createLogger('silent'), publicUrl: 'http://opsflow.test', temporalDeadlineMs: deadlineMs }),
+  run);
 
 async function timed(url: string, init: RequestInit = {}) {
   const started = performance.now();

@@ -20,3 +20,19 @@ test('a bad value stops start-up with every offending variable named', () => {
 test('lists are comma separated', () => {
   expect(loadConfig({ CONTENT_BANNED_WORDS: 'scam, fraud ,,' }).CONTENT_BANNED_WORDS).toEqual(['scam', 'fraud']);
 });
+
+test('OPSFLOW_ADMIN_TOKEN must carry at least 128 bits: long but guessable values are refused with the reason', () => {
+  for (const weak of ['a'.repeat(40), 'abcdefghijklmnopqrstuvwxyz', '0123456789abcdef01234567', 'passwordpasswordpassword', 'short-Token-1']) {
+    expect(() => loadConfig({ OPSFLOW_ADMIN_TOKEN: weak })).toThrow(/OPSFLOW_ADMIN_TOKEN: (is too easy to guess|must be at least 24).*openssl rand -hex 32/);
+  }
+  for (const strong of ['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', 'opf_Zk3q9Xw2LmN8vR4tY7uB1cD5eF0gH6jK']) {
+    expect(loadConfig({ OPSFLOW_ADMIN_TOKEN: strong }).OPSFLOW_ADMIN_TOKEN).toBe(strong);
+  }
+});
+
+test('TRUST_PROXY takes true, a hop count or addresses', () => {
+  expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+  expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+  expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toBe('loopback, 10.0.0.0/8');
+  expect(loadConfig({}).TRUST_PROXY).toBeUndefined();
+});
