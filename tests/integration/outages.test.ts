@@ -4,7 +4,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { deliverEvents, STORED_EVENT_COLUMNS, type StoredEvent } from '../../activities/event-delivery.ts';
 import { createApp } from '../../api/app.ts';
+import { temporalUnavailable } from '../../api/errors.ts';
 import { DEADLINE_MARGIN_MS } from '../../api/temporal.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { serving } from '../support/http.ts';
@@ -124,4 +126,25 @@ test('an anonymous caller gets 401 before any body is read: malformed or oversiz
   expect(bad.status).toBe(400);
   const tooBig = await fetch(`${stack.baseUrl}/channels`, { method: 'POST', headers: { authorization: `Bearer ${stack.admin.token}`, 'content-type': 'application/json' }, body: `{"name":"${'a'.repeat(2 * 1024 * 1024)}"}` });
   expect(tooBig.status).toBe(413);
+});
+
+test('event delivery tells a signal that failed from a record of it that failed', async () => {
+  const ingest = await stack.operator(['ingest']);
+  const externalId = `rec-${randomUUID()}`;
+  expect((await stack.api('POST', '/customers', { token: ingest.token, body: { externalId, email: 'rec@example.com' } })).status).toBe(200);
+  // Stored by hand, so the delivery below is the only one.
+  const [customer] = await stack.db.orm.em.getConnection().execute<{ id: string }[]>('select id from customers where external_id = ?', [externalId]);
+  const events = await stack.db.orm.em.getConnection().execute<StoredEvent[]>(
+    `insert into customer_events (customer_id, type, at, idempotency_key, received_at) values (?, 'login', now(), ?, now()) returning ${STORED_EVENT_COLUMNS}`,
+    [customer!.id, randomUUID()]);
+  // The signal goes through; the database refuses the write after it.
+  const deps = { orm: stack.db.orm, temporal: stack.env.client, taskQueue: stack.taskQueue };
+  const afterSignal = async <T>(fn: () => Promise<T>) => { const result = await fn(); await stack.db.connectable(false); return result; };
+  try {
+    expect(await deliverEvents({ ...deps, call: afterSignal }, events)).toEqual({ delivered: 1, customers: 1, failed: 0, unrecorded: 1 });
+  } finally {
+    await stack.db.connectable(true);
+  }
+  const unreachable = async () => { throw temporalUnavailable(); };
+  expect(await deliverEvents({ ...deps, call: unreachable }, events)).toEqual({ delivered: 0, customers: 1, failed: 1, unrecorded: 0 });
 });
