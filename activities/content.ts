@@ -3,7 +3,7 @@ import type { Orm } from '../db/orm.ts';
 import { saveContentRow, type ContentRecord } from '../db/read-models.ts';
 import type { Tier } from '../workflows/content.rules.ts';
 import { checkContent, type CheckRules } from './content-checks.ts';
-import { deliverWebhook } from './webhooks.ts';
+import { deliverWebhook, type WebhookGuard } from './webhooks.ts';
 
 export interface ChannelPost {
   channel: string;
@@ -11,7 +11,7 @@ export interface ChannelPost {
   content: { id: string; title: string; body: string; tier: Tier; revision: number; publishedAt: string };
 }
 
-export function createContentActivities(deps: { orm: Orm; checkRules: CheckRules; webhookTimeoutMs: number }) {
+export function createContentActivities(deps: { orm: Orm; checkRules: CheckRules; webhookTimeoutMs: number; webhookGuard: WebhookGuard }) {
   const { orm } = deps;
   return {
     async runContentChecks(input: { title: string; body: string }) {
@@ -33,6 +33,7 @@ export function createContentActivities(deps: { orm: Orm; checkRules: CheckRules
         event: 'content.published',
         data: post.content,
         timeoutMs: deps.webhookTimeoutMs,
+        guard: deps.webhookGuard,
       });
     },
   };

@@ -14,6 +14,7 @@ import { createLifecycleActivities } from './lifecycle.ts';
 import { createMonitorActivities } from './monitor.ts';
 import { createRfmActivities } from './rfm.ts';
 import { createTaskActivities } from './tasks.ts';
+import type { WebhookGuard } from './webhooks.ts';
 
 export interface ActivityDeps {
   orm: Orm;
@@ -22,6 +23,8 @@ export interface ActivityDeps {
   publicUrl: string;
   checkRules: CheckRules;
   webhookTimeoutMs: number;
+  /** Which webhook targets may be private (WEBHOOK_ALLOWED_HOSTS), and the resolver deliveries use. */
+  webhookGuard: WebhookGuard;
 }
 
 /** The worker's own Temporal client: activities that start or signal workflows (event redelivery) use it. */

@@ -11,6 +11,7 @@ export function activityDeps(config: Config, orm: Orm, mailer: Transporter): Act
     mailFrom: config.MAIL_FROM,
     publicUrl: publicUrl(config),
     webhookTimeoutMs: durationMs(config.WEBHOOK_TIMEOUT),
+    webhookGuard: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS },
     checkRules: {
       bannedWords: config.CONTENT_BANNED_WORDS,
       allowedLinkDomains: config.CONTENT_ALLOWED_LINK_DOMAINS,

@@ -34,6 +34,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** The local receiver is on 127.0.0.1: WEBHOOK_ALLOWED_HOSTS names it, as for a receiver on a private network. */
+const receiverAllowed = () => ({ allowedHosts: [new URL(hooks.url('/')).host] });
 const emails = () => createEmailActivities({ orm: db.orm, mailer: createMailer(mail.smtpUrl), from: FROM, publicUrl: 'http://x' });
 const request = (key: string) => ({
   idempotencyKey: key, to: [{ role: 'reviewer' as const }], template: 'taskEscalated' as const,
@@ -75,7 +77,7 @@ test('a send that fails is retried later and then goes out once', async () => {
 test('a webhook attempt that holds the lease keeps a concurrent retry from posting', async () => {
   const slow = { name: 'blog', url: hooks.url('/blog'), secret: 's3cret-s3cret-s3cret' };
   const key = `wf:${randomUUID()}`;
-  const args = { idempotencyKey: key, workflowId: 'wf', event: 'content.published', data: { id: 2 }, timeoutMs: 5000 };
+  const args = { idempotencyKey: key, workflowId: 'wf', event: 'content.published', data: { id: 2 }, timeoutMs: 5000, guard: receiverAllowed() };
   const results = await Promise.allSettled([1, 2, 3].map(() => deliverWebhook(db.orm, slow, args)));
   expect(results.filter((r) => r.status === 'fulfilled' && r.value.status === 'delivered')).toHaveLength(1);
   expect(hooks.received('/blog').filter((h) => h.json.idempotencyKey === key)).toHaveLength(1);
@@ -83,7 +85,7 @@ test('a webhook attempt that holds the lease keeps a concurrent retry from posti
 
 test('webhooks: signed, delivered once per key; 5xx retried, 4xx refused for good', async () => {
   const target = { name: 'blog', url: hooks.url('/blog'), secret: 's3cret-s3cret-s3cret' };
-  const args = (key: string) => ({ idempotencyKey: key, workflowId: 'wf', event: 'content.published', data: { id: 1 }, timeoutMs: 5000 });
+  const args = (key: string) => ({ idempotencyKey: key, workflowId: 'wf', event: 'content.published', data: { id: 1 }, timeoutMs: 5000, guard: receiverAllowed() });
   const key = `wf:${randomUUID()}`;
   expect((await deliverWebhook(db.orm, target, args(key))).status).toBe('delivered');
   expect((await deliverWebhook(db.orm, target, args(key))).status).toBe('duplicate');

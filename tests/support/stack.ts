@@ -17,6 +17,7 @@ import type { Role } from '../../workflows/lib/actors.ts';
 import { createWorker } from '../../worker/worker.ts';
 import { createTestDb, type TestDb } from './db.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
+import type { Resolve } from '../../activities/webhooks.ts';
 
 export interface TestOperator {
   id: string;
@@ -47,12 +48,17 @@ export interface Stack {
 }
 
 
-export async function startStack(opts: { temporalDeadlineMs?: number } = {}): Promise<Stack> {
+export async function startStack(opts: {
+  temporalDeadlineMs?: number;
+  /** WEBHOOK_ALLOWED_HOSTS beyond the test receiver's own host:port, and the worker's name resolution for webhooks. */
+  webhooks?: { allowedHosts?: string[]; resolve?: Resolve };
+} = {}): Promise<Stack> {
   quietRuntime();
   const env = await devServerEnvironment();
   const db = await createTestDb();
   const mail = await startMailCatcher({ smtpPort: 0 });
   const hooks = await startWebhookReceiver();
+  const webhookAllowedHosts = [new URL(hooks.url('/')).host, ...opts.webhooks?.allowedHosts ?? []];
   const taskQueue = `test-${randomUUID()}`;
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const workflowBundle = await bundleWorkflows();
@@ -63,7 +69,8 @@ export async function startStack(opts: { temporalDeadlineMs?: number } = {}): Pr
   const startWorker = async () => {
     worker = await createWorker({
       connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, workflowBundle,
-      deps: { orm: db.orm, mailer, mailFrom: 'opsflow <opsflow@test.local>', publicUrl: 'http://opsflow.test', checkRules: TEST_RULES, webhookTimeoutMs: 5000 },
+      deps: { orm: db.orm, mailer, mailFrom: 'opsflow <opsflow@test.local>', publicUrl: 'http://opsflow.test', checkRules: TEST_RULES, webhookTimeoutMs: 5000,
+        webhookGuard: { allowedHosts: webhookAllowedHosts, ...(opts.webhooks?.resolve ? { resolve: opts.webhooks.resolve } : {}) } },
       options: { shutdownGraceTime: '2s' },
     });
     running = worker.run();
@@ -76,7 +83,7 @@ export async function startStack(opts: { temporalDeadlineMs?: number } = {}): Pr
   await startWorker();
 
   const serveApi = async (temporalDeadlineMs: number) => {
-    const app = createApp({ orm: db.orm, temporal: env.client, taskQueue, log, publicUrl: 'http://opsflow.test', temporalDeadlineMs });
+    const app = createApp({ orm: db.orm, temporal: env.client, taskQueue, log, publicUrl: 'http://opsflow.test', temporalDeadlineMs, webhookAllowedHosts });
     const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const api: ApiCall = async (method, path, { token = admin.token, body, raw } = {}) => {
