@@ -10,6 +10,7 @@ import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts
 import { hashToken, newToken } from '../tokens.ts';
 
 const role = z.enum(ROLES);
+const roleList = z.array(role).min(1).refine((r) => new Set(r).size === r.length, 'roles must not repeat').meta({ uniqueItems: true });
 const operatorOut = z.object({
   id: z.uuid(), name: z.string(), email: z.string(), roles: z.array(role), disabled: z.boolean(),
   createdAt: z.string(), updatedAt: z.string(),
@@ -30,7 +31,7 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
     body: z.object({
       name: z.string().trim().min(1).max(200),
       email: z.email().max(320),
-      roles: z.array(role).min(1).refine((r) => new Set(r).size === r.length, 'roles must not repeat'),
+      roles: roleList,
     }).strict(),
     status: 201, response: withToken, errors: [400, 401, 403, 409],
   }, async ({ body, actor }) => {
@@ -77,7 +78,7 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
     params: idParams,
     body: z.object({
       name: z.string().trim().min(1).max(200).optional(),
-      roles: z.array(role).min(1).optional(),
+      roles: roleList.optional(),
       disabled: z.boolean().optional(),
     }).strict().refine((b) => Object.keys(b).length > 0, 'give at least one of name, roles, disabled'),
     response: operatorOut, errors: [400, 401, 403, 404, 409],

@@ -5,9 +5,13 @@ import escapeHtml from 'escape-html';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
+import { documented } from '../openapi.ts';
 import { unsubscribe } from './customers.ts';
 
-const tokenParams = z.object({ token: z.string().regex(/^[0-9a-f]{64}$/, 'is not an unsubscribe token') }).strict();
+// Any token reaches the handler: a link a mail client cut short gets the "not recognised" page, not a JSON error.
+const tokenParams = z.object({ token: z.string().describe('the 64 hex characters at the end of the link') }).strict();
+const isToken = (token: string) => /^[0-9a-f]{64}$/.test(token);
+const NOT_RECOGNISED = 'The "link not recognised" page';
 
 function page(res: Response, status: number, title: string, body: string): void {
   res.status(status).type('html').send(
@@ -20,10 +24,11 @@ export function unsubscribeRouter({ orm }: ApiDeps, registry: RouteRegistry): Ro
   const router = Router();
   const tag = 'customers';
 
-  defineRoute(router, registry, {
+  defineRoute(router, registry, documented({
     method: 'get', path: '/unsubscribe/:token', tag, access: 'public', params: tokenParams,
     summary: 'The unsubscribe page from a marketing email (HTML, asks to confirm)',
-  }, async ({ res, params }) => {
+  }, { pages: { 200: 'A page asking to confirm, or saying the address is already unsubscribed', 404: NOT_RECOGNISED } }), async ({ res, params }) => {
+    if (!isToken(params.token)) return page(res, 404, 'Link not recognised', '<p>This unsubscribe link is not valid.</p>');
     const [row] = await orm.em.getConnection().execute<{ unsubscribed: boolean }[]>(
       'select unsubscribed_at is not null as unsubscribed from customers where unsubscribe_token = ?', [params.token]);
     if (!row) return page(res, 404, 'Link not recognised', '<p>This unsubscribe link is not valid.</p>');
@@ -32,10 +37,15 @@ export function unsubscribeRouter({ orm }: ApiDeps, registry: RouteRegistry): Ro
       `<form method="post"><button type="submit">Unsubscribe</button></form>`);
   });
 
-  defineRoute(router, registry, {
+  defineRoute(router, registry, documented({
     method: 'post', path: '/unsubscribe/:token', tag, access: 'public', params: tokenParams,
     summary: 'Unsubscribe (the confirmation button, or one-click from the mail client per RFC 8058)',
-  }, async ({ res, params }) => {
+  }, {
+    pages: { 200: 'A page saying the address is unsubscribed (also when it already was)', 404: NOT_RECOGNISED },
+    // RFC 8058: the mail client posts `List-Unsubscribe=One-Click`; the confirmation page's button posts nothing.
+    form: z.object({ 'List-Unsubscribe': z.literal('One-Click').optional() }),
+  }), async ({ res, params }) => {
+    if (!isToken(params.token)) return page(res, 404, 'Link not recognised', '<p>This unsubscribe link is not valid.</p>');
     const done = await unsubscribe(orm, 'unsubscribe_token', params.token, { actorType: 'customer', actorId: null });
     if (!done) return page(res, 404, 'Link not recognised', '<p>This unsubscribe link is not valid.</p>');
     page(res, 200, 'You are unsubscribed', '<p>You will not get marketing email from us any more.</p>');
