@@ -1,6 +1,7 @@
 // Pure: the campaign's vocabulary, its stage machine and the figures it decides on (A/B winner, budget, goals),
 // shared by the workflow, the activities and the API.
 import type { Role } from './lib/actors.ts';
+import type { VersionEdit } from './lib/tasks.ts';
 
 export const CAMPAIGN_STAGES = [
   'draft', 'pending_approval', 'scheduled', 'running', 'paused', 'ended', 'reported', 'cancelled',
@@ -258,6 +259,8 @@ export interface CampaignState {
   spec: CampaignSpec;
   /** Increases with every edit. */
   revision: number;
+  /** Who made each revision after the first (the creator's): the maker of the revision under approval never approves it. */
+  edits: VersionEdit[];
   requiredRoles: Role[];
   approvalReason: string | null;
   approvals: Approval[];

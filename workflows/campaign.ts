@@ -48,7 +48,7 @@ import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { conflict, forbidden } from './lib/failures.ts';
 import { notify } from './lib/notify.ts';
-import { approvalsOf, TaskInbox, type TaskView } from './lib/tasks.ts';
+import { approvalsOf, makerRefusal, TaskInbox, type TaskView } from './lib/tasks.ts';
 import { durationToMs, msUntil } from './lib/time.ts';
 
 type Activities = ReturnType<typeof createCampaignActivities>;
@@ -79,6 +79,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     stage: input.draft ? 'draft' : 'pending_approval',
     spec: input.spec,
     revision: 1,
+    edits: [],
     requiredRoles: [],
     approvalReason: null,
     rejection: null,
@@ -164,6 +165,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     const whole = EDITABLE.includes(state.stage);
     state.spec = spec;
     state.revision += 1;
+    state.edits.push({ version: state.revision, operatorId: actor.id, at: now() });
     if (whole) {
       edited = true;
       state.rejection = null;
@@ -292,6 +294,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
         payload: { revision: state.revision, budget: state.spec.budget, reason: need.reason },
         eligible: (actor, task) => {
           if (actor.id === state.ownerId) return 'the creator never approves their own campaign';
+          const maker = makerRefusal(state.edits, state.revision, actor, `edited revision ${state.revision} of this campaign`);
+          if (maker) return maker;
           if (tasks.some((t) => t.id !== task.id && (t.decidedBy === actor.id || t.assigneeId === actor.id))) {
             return 'you already hold or gave the other approval of this campaign; a second approver must decide';
           }

@@ -1,5 +1,6 @@
 // Content review: pure types and rules (routing by tier, tallying a review round). No Temporal imports.
 import type { TaskView } from './lib/task-view.ts';
+import type { VersionEdit } from './lib/tasks.ts';
 
 export const TIERS = ['S', 'A', 'B'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -59,6 +60,8 @@ export interface ChannelDelivery {
 export interface ContentState extends Required<Pick<ContentReviewInput, 'contentId' | 'authorId' | 'title' | 'body' | 'tier' | 'channels'>> {
   stage: ContentStage;
   revision: number;
+  /** Who submitted each revision after the first (the author, or an admin): the maker of a revision never reviews it. */
+  edits: VersionEdit[];
   round: number;
   maxRounds: number;
   reviewSla: string;

@@ -29,7 +29,7 @@ import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { conflict, forbidden, unprocessable } from './lib/failures.ts';
 import { notify } from './lib/notify.ts';
-import { TaskInbox, type TaskView } from './lib/tasks.ts';
+import { makerRefusal, TaskInbox, type TaskView } from './lib/tasks.ts';
 import { msUntil } from './lib/time.ts';
 
 const { runContentChecks, saveContent } = proxyActivities<ReturnType<typeof createContentActivities>>(profiles.db);
@@ -56,6 +56,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
     channels: input.channels,
     stage: 'checking',
     revision: 1,
+    edits: [],
     round: 1,
     maxRounds: input.maxRounds ?? DEFAULT_MAX_ROUNDS,
     reviewSla: input.reviewSla ?? DEFAULT_REVIEW_SLA[input.tier],
@@ -114,6 +115,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
     state.title = title;
     state.body = body;
     state.revision += 1;
+    state.edits.push({ version: state.revision, operatorId: actor.id, at: now() });
     state.round += 1;
     revisionPending = true;
     record('revision_submitted', actor, { revision: state.revision });
@@ -121,7 +123,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
     return view();
   }, {
     validator: ({ actor }) => {
-      if (actor.id !== state.authorId) throw forbidden('only the author may submit a revision');
+      requireAuthor(actor);
       if (state.stage !== 'changes_requested' || revisionPending) {
         throw conflict(`a revision is accepted only after changes were requested; the content is ${state.stage}`);
       }
@@ -178,6 +180,8 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
         payload: { revision: state.revision, round, checks: state.checks },
         eligible: (actor, task) => {
           if (actor.id === state.authorId) return 'no one reviews their own content';
+          const maker = makerRefusal(state.edits, state.revision, actor, `submitted revision ${state.revision} of this content`, 'review');
+          if (maker) return maker;
           if (roundTasks().some((t) => t.id !== task.id && (t.decidedBy === actor.id || t.assigneeId === actor.id))) {
             return 'you already hold or decided another approval of this revision; a second reviewer must decide';
           }

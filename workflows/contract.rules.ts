@@ -1,5 +1,6 @@
 // Pure: contract terms, the evaluation calendar, performance against targets and the tiered incentive, shared by the
 // contract workflow, its activities and the API.
+import type { VersionEdit } from './lib/tasks.ts';
 
 export const TIER_MODES = ['whole', 'marginal'] as const;
 /** whole: the tier reached pays its rate on the whole volume; marginal: each tier's rate pays only the part in it. */
@@ -228,6 +229,8 @@ export interface ContractState {
   term: number;
   termsVersion: number;
   terms: ContractTerms;
+  /** Who amended each terms version: the maker of the version under approval never approves it. */
+  edits: VersionEdit[];
   value: number;
   requiredRoles: string[];
   approvalReason: string | null;
@@ -247,4 +250,11 @@ export interface ContractState {
   termination: { reason: string; at: string; by: string } | null;
   nextDates: { evaluationAt: string | null; renewalReminderAt: string | null; endAt: string };
   history: { at: string; from: ContractStage | null; to: ContractStage; actorId: string | null; reason?: string }[];
+}
+
+/** Compares two token hashes (hex) in time that does not depend on where they differ. */
+export function sameHash(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
+  return diff === 0;
 }

@@ -144,6 +144,8 @@ const countsOut = z.object({
 const campaignOut = z.object({
   id: z.uuid(), workflowId: z.string(), ownerId: z.uuid(), stage: z.enum(CAMPAIGN_STAGES), revision: z.number().nullable(),
   spec: z.record(z.string(), z.unknown()).nullable().describe('the campaign as created or last edited (null from the archive)'),
+  edits: z.array(z.object({ version: z.number(), operatorId: z.string(), at: z.string() }))
+    .describe('who made each revision after the first; whoever made the revision under approval may not approve it'),
   requiredRoles: z.array(z.string()), approvalReason: z.string().nullable(),
   approvals: z.array(z.object({ role: z.string(), operatorId: z.string(), at: z.string(), comment: z.string().nullable() })),
   rejection: z.object({ operatorId: z.string(), comment: z.string().nullable(), at: z.string() }).nullable(),
@@ -184,14 +186,14 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline }: Api
     const counts = s.launchedAt && !isClosed(s.stage) ? await ledgerCounts(orm, row.id) : s.counts;
     return {
       id: row.id, workflowId: row.workflowId, ownerId: s.ownerId, stage: s.stage, revision: s.revision,
-      spec: s.spec as unknown as Record<string, unknown>, requiredRoles: s.requiredRoles, approvalReason: s.approvalReason,
+      spec: s.spec as unknown as Record<string, unknown>, edits: s.edits, requiredRoles: s.requiredRoles, approvalReason: s.approvalReason,
       approvals: s.approvals, rejection: s.rejection, pause: s.pause, launchedAt: s.launchedAt, endedAt: s.endedAt, counts,
       abTest: s.ab, history: s.history, source: 'workflow',
     };
   }
   async function fromReadModel(row: Campaign): Promise<CampaignOut> {
     return {
-      id: row.id, workflowId: row.workflowId, ownerId: row.ownerId, stage: row.stage, revision: null, spec: null,
+      id: row.id, workflowId: row.workflowId, ownerId: row.ownerId, stage: row.stage, revision: null, spec: null, edits: [],
       requiredRoles: [], approvalReason: null, approvals: [], rejection: null, pause: null, launchedAt: iso(row.launchedAt),
       endedAt: iso(row.endedAt), counts: row.launchedAt ? await ledgerCounts(orm, row.id) : null, abTest: null, history: [],
       source: 'read_model',

@@ -35,6 +35,8 @@ const contentOut = z.object({
   id: z.uuid(), workflowId: z.string(), authorId: z.uuid(), title: z.string(),
   body: z.string().nullable().describe('null when read from the archive (the workflow history has expired)'),
   tier: z.enum(TIERS), channels: z.array(z.string()), stage: z.enum(CONTENT_STAGES), revision: z.number(),
+  edits: z.array(z.object({ version: z.number(), operatorId: z.string(), at: z.string() }))
+    .describe('who submitted each revision after the first; whoever made the revision under review may not review it'),
   round: z.number().nullable(), maxRounds: z.number().nullable(), reviewSla: z.string().nullable(),
   requiredApprovals: z.number().nullable(),
   checks: z.object({
@@ -54,7 +56,7 @@ type ContentOut = z.infer<typeof contentOut>;
 function fromWorkflow(row: Content, s: ContentState): ContentOut {
   return {
     id: s.contentId, workflowId: row.workflowId, authorId: s.authorId, title: s.title, body: s.body, tier: s.tier,
-    channels: s.channels, stage: s.stage, revision: s.revision, round: s.round, maxRounds: s.maxRounds,
+    channels: s.channels, stage: s.stage, revision: s.revision, edits: s.edits, round: s.round, maxRounds: s.maxRounds,
     reviewSla: s.reviewSla, requiredApprovals: s.requiredApprovals, checks: s.checks, approvals: s.approvals,
     openTasks: s.openTasks.map((t) => ({
       id: t.id, title: t.title, candidateRole: t.candidateRole, assigneeId: t.assigneeId,
@@ -68,7 +70,7 @@ function fromWorkflow(row: Content, s: ContentState): ContentOut {
 function fromReadModel(row: Content): ContentOut {
   return {
     id: row.id, workflowId: row.workflowId, authorId: row.authorId, title: row.title, body: null, tier: row.tier,
-    channels: [...row.channels], stage: row.stage, revision: row.revision, round: null, maxRounds: null, reviewSla: null,
+    channels: [...row.channels], stage: row.stage, revision: row.revision, edits: [], round: null, maxRounds: null, reviewSla: null,
     requiredApprovals: null, checks: null, approvals: [], openTasks: [], publishAt: row.publishAt?.toISOString() ?? null,
     publishedAt: row.publishedAt?.toISOString() ?? null, deliveries: [], rejectionReason: null, history: [], source: 'read_model',
   };
@@ -185,7 +187,7 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
     return fromWorkflow(row, await deadline(() => send(row.workflowId, actor, input as Record<string, unknown>)));
   });
 
-  change('/content/:id/revisions', 'post', 'Submit a revision after changes were requested (the author)',
+  change('/content/:id/revisions', 'post', 'Submit a revision after changes were requested (the author or an admin, who then does not review it)',
     z.object({ title: z.string().trim().min(1).max(1000), body: z.string().min(1).max(200_000) }).strict(),
     (workflowId, actor, b) => temporal.workflow.getHandle(workflowId).executeUpdate(submitRevision, {
       args: [{ title: b.title as string, body: b.body as string, actor }],

@@ -3,10 +3,10 @@
 // contract's live state from its workflow.
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { Router } from 'express';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { saveContractRow } from '../../activities/contract.ts';
-import { Contract, ContractPayout, Operator, Partner } from '../../db/entities/index.ts';
+import { Contract, ContractPayout, ContractSignLink, Operator, Partner } from '../../db/entities/index.ts';
 import { amendContract, getContract, partnerSignContract, signContract, submitContract, terminateContract } from '../../workflows/contract.messages.ts';
 import {
   CADENCES,
@@ -24,7 +24,7 @@ import { contractWorkflowId } from '../../workflows/ids.ts';
 import type { Actor } from '../../workflows/lib/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { hashToken } from '../tokens.ts';
-import { badRequest, notFound, unauthorized, unprocessable, type FieldError } from '../errors.ts';
+import { badRequest, forbidden, notFound, unauthorized, unprocessable, type FieldError } from '../errors.ts';
 import { defineRoute, idParams, iso, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
 
 const MANAGERS = ['admin', 'ops_manager'] as const;
@@ -75,6 +75,8 @@ const payoutOut = z.object({
 const contractOut = z.object({
   id: z.uuid(), workflowId: z.string(), partnerId: z.string(), partnerName: z.string().nullable(), ownerId: z.string(), signerId: z.string().nullable(),
   stage: z.enum(CONTRACT_STAGES), term: z.number(), termsVersion: z.number(), terms: z.record(z.string(), z.unknown()), value: z.number(),
+  edits: z.array(z.object({ version: z.number(), operatorId: z.string(), at: z.string() }))
+    .describe('who amended each terms version; whoever made the version under approval may not approve it'),
   requiredRoles: z.array(z.string()), approvalReason: z.string().nullable(),
   approvals: z.array(z.object({ role: z.string(), operatorId: z.string(), at: z.string(), comment: z.string().nullable() })),
   rejection: z.object({ operatorId: z.string(), comment: z.string().nullable(), at: z.string() }).nullable(),
@@ -101,7 +103,7 @@ const toListItem = (c: Contract): z.infer<typeof listItem> => ({
 const fromWorkflow = (row: Contract, s: ContractState): ContractOut => ({
   id: row.id, workflowId: row.workflowId, partnerId: s.partnerId, partnerName: s.partnerName, ownerId: s.ownerId, signerId: s.signerId,
   stage: s.stage, term: s.term, termsVersion: s.termsVersion, terms: s.terms as unknown as Record<string, unknown>, value: s.value,
-  requiredRoles: s.requiredRoles, approvalReason: s.approvalReason, approvals: s.approvals, rejection: s.rejection,
+  edits: s.edits ?? [], requiredRoles: s.requiredRoles, approvalReason: s.approvalReason, approvals: s.approvals, rejection: s.rejection,
   signatures: s.signatures as unknown as Record<string, unknown>, activatedAt: s.activatedAt, trackingCode: s.trackingCode,
   evaluations: s.evaluations as unknown as Record<string, unknown>[], renewal: s.renewal as unknown as Record<string, unknown>,
   termination: s.termination, nextDates: s.nextDates, history: s.history, source: 'workflow',
@@ -109,7 +111,7 @@ const fromWorkflow = (row: Contract, s: ContractState): ContractOut => ({
 const fromReadModel = (r: Contract): ContractOut => ({
   id: r.id, workflowId: r.workflowId, partnerId: r.partnerId, partnerName: null, ownerId: r.ownerId, signerId: null,
   stage: r.stage as ContractOut['stage'], term: r.term, termsVersion: r.termsVersion, terms: r.terms as unknown as Record<string, unknown>,
-  value: Number(r.value), requiredRoles: [], approvalReason: null, approvals: [], rejection: null, signatures: null,
+  value: Number(r.value), edits: [], requiredRoles: [], approvalReason: null, approvals: [], rejection: null, signatures: null,
   activatedAt: iso(r.activatedAt), trackingCode: null, evaluations: [], renewal: null, termination: null, nextDates: null, history: [],
   source: 'read_model',
 });
@@ -123,6 +125,22 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
     const row = await orm.em.findOne(Contract, { id });
     if (!row) throw notFound('contract');
     return row;
+  }
+  /** Only the owner (or an admin) changes a contract; the workflow checks again. */
+  function requireOwner(row: Contract, actor: Actor): void {
+    if (row.ownerId !== actor.id && !actor.roles.includes('admin')) throw forbidden("only the contract's owner or an admin may change it");
+  }
+  /**
+   * The partner's token against the newest link stored for the contract (its hash and expiry, written when the link was
+   * issued), compared in constant time: a forged, replaced or expired token never reaches the workflow's history.
+   */
+  async function checkSignToken(contractId: string, tokenHash: string): Promise<void> {
+    const link = await orm.em.findOne(ContractSignLink, { contractId }, { fields: ['tokenHash', 'expiresAt'], orderBy: { createdAt: 'desc' } });
+    const given = Buffer.from(tokenHash, 'hex');
+    const stored = Buffer.from(link?.tokenHash ?? '', 'hex');
+    const same = stored.length === given.length && timingSafeEqual(stored, given);
+    if (!same) throw forbidden('this signing link is not valid (a newer one may have been sent)');
+    if (link!.expiresAt.getTime() <= Date.now()) throw forbidden('this signing link has expired; a new one is sent with the next reminder');
   }
   const checkTerms = (t: TermsIn, prefix?: string) => {
     const problems = termProblems(t, prefix);
@@ -210,11 +228,12 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
 
   defineRoute(router, registry, {
     method: 'patch', path: '/contracts/:id', tag, access: MANAGERS,
-    summary: 'Amend the terms while in draft or approval (approvals given are cleared)', params: idParams,
+    summary: 'Amend the terms while in draft or approval (the owner or an admin; approvals given are cleared, and whoever amends does not approve that version)', params: idParams,
     body: z.object({ terms: termsIn.partial().strict(), termsVersion: z.int().min(1).optional() }).strict(),
     response: contractOut, errors: [400, 401, 403, 404, 409, 503, 504],
   }, async ({ params, actor, req }) => {
     const row = await find(params.id);
+    requireOwner(row, actor);
     const sent = (req.body as { terms: Record<string, unknown>; termsVersion?: number });
     const current = await deadline(() => handle(row).query(getContract));
     const terms = checkTerms(mergePatch(termsIn, current.terms, sent.terms, 'terms', 'terms'));
@@ -228,17 +247,19 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
     response: contractOut, errors: [400, 401, 403, 404, 409, 503, 504],
   }, async ({ params, actor, body }) => {
     const row = await find(params.id);
+    requireOwner(row, actor);
     return fromWorkflow(row, await deadline(() => handle(row).executeUpdate(update, { args: [{ actor, ...(body.reason ? { reason: body.reason } : {}) }] })));
   });
-  act('submit', 'Submit a draft (or renegotiated terms) for approval', submitContract);
+  act('submit', 'Submit a draft (or renegotiated terms) for approval (the owner or an admin)', submitContract);
 
   defineRoute(router, registry, {
     method: 'post', path: '/contracts/:id/terminate', tag, access: MANAGERS,
-    summary: 'Terminate: the period under way is paid pro rata, the partner told, what activation set up undone', params: idParams,
+    summary: 'Terminate (the owner or an admin): the period under way is paid pro rata, the partner told, what activation set up undone', params: idParams,
     body: z.object({ reason: z.string().trim().min(1).max(2000) }).strict(),
     response: contractOut, errors: [400, 401, 403, 404, 409, 503, 504],
   }, async ({ params, actor, body }) => {
     const row = await find(params.id);
+    requireOwner(row, actor);
     return fromWorkflow(row, await deadline(() => handle(row).executeUpdate(terminateContract, { args: [{ actor, reason: body.reason }] })));
   });
 
@@ -253,7 +274,9 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
     // The partner sees only what their signature did; the staff path needs a valid bearer token.
     let state: ContractState;
     if (body.token) {
-      state = await deadline(() => handle(row).executeUpdate(partnerSignContract, { args: [{ tokenHash: hashToken(body.token!) }] }));
+      const tokenHash = hashToken(body.token);
+      await checkSignToken(row.id, tokenHash);
+      state = await deadline(() => handle(row).executeUpdate(partnerSignContract, { args: [{ tokenHash }] }));
     } else {
       const actor = res.locals.actor as Actor | undefined;
       if (!actor) throw (res.locals.authError as Error | undefined) ?? unauthorized('the internal signer signs with a bearer token; the partner with the token from their link');

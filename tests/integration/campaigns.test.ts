@@ -152,6 +152,35 @@ test('approval: no self-approval, edits clear approvals, an admin approves above
   expect(illegal.status).toBe(409);
 });
 
+test('maker-checker: whoever edited the revision under approval does not approve it, nor does the creator; a third operator does', async () => {
+  const tag = `maker-${run}`;
+  await customers(tag, 1);
+  const id = await create(spec(tag, { schedule: { startAt: iso(hour), endAt: iso(2 * hour) } }));
+  // Only the owner or an admin changes a campaign; an admin who does becomes the maker of that revision.
+  expect((await stack.api('PATCH', `/campaigns/${id}`, { token: approver.token, body: { name: 'Not mine' } })).status).toBe(403);
+  const editor = await stack.operator(['admin', 'ops_manager'], 'Ed');
+  const edited = await stack.api('PATCH', `/campaigns/${id}`, { token: editor.token, body: { budget: { total: 90, currency: 'USD', costPerSend: 0.5 } } });
+  expect(edited).toMatchObject({ status: 200, body: { revision: 2, edits: [{ version: 2, operatorId: editor.id }] } });
+  const task = await eventually(async () => {
+    const res = await stack.api('GET', `/tasks?entityType=campaign&entityId=${id}&status=open&role=ops_manager`);
+    return res.body.items.find((t: { payload: { revision: number } }) => t.payload.revision === 2) as { id: string } | undefined;
+  }, 'the task of revision 2');
+  const complete = (who: TestOperator) => stack.api('POST', `/tasks/${task.id}/complete`, { token: who.token, body: { decision: 'approve' } });
+  const byEditor = await complete(editor);
+  expect(byEditor.status).toBe(403);
+  expect(byEditor.body.error.message).toBe('you edited revision 2 of this campaign; someone else must approve it');
+  expect((await stack.api('POST', `/tasks/${task.id}/claim`, { token: editor.token })).status).toBe(403);
+  const byCreator = await complete(owner);
+  expect(byCreator.status).toBe(403);
+  expect(byCreator.body.error.message).toMatch(/own campaign/);
+  expect((await complete(approver)).status).toBe(200);
+  await stageIs(id, 'scheduled');
+  expect((await stack.api('POST', `/campaigns/${id}/cancel`, { token: approver.token, body: {} })).status).toBe(403);
+  expect((await stack.api('POST', `/campaigns/${id}/cancel`, { token: owner.token, body: {} })).status).toBe(200);
+  await stack.env.client.workflow.getHandle(`campaign:${id}`).result();
+  await recordHistory(stack.env.client, `campaign:${id}`, 'campaign-edited-by-admin-cancelled');
+});
+
 test('cancel before launch sends nothing', async () => {
   const tag = `cancel-${run}`;
   const people = await customers(tag, 3);

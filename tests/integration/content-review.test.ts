@@ -146,6 +146,32 @@ test('request_changes, then a revision, then approval; approvals on the old revi
   await recordHistory(stack.env.client, workflowId, 'content-revision-approved');
 });
 
+test('an admin who revises content does not review that revision; other ops managers may not change it', async () => {
+  const { id } = await submit({ tier: 'A', title: 'Admin fixes it' });
+  const [first] = await openTasks(id, 1);
+  expect((await complete(first!.id, rita, 'request_changes', 'fix the dates')).status).toBe(200);
+  await finalStage(id, 'changes_requested');
+  const other = await stack.operator(['ops_manager'], 'Otto');
+  for (const [method, path, body] of [
+    ['POST', `/content/${id}/revisions`, { title: 'x', body: 'y' }], ['PATCH', `/content/${id}/schedule`, { publishAt: null }], ['POST', `/content/${id}/withdraw`, {}],
+  ] as const) {
+    expect({ path, status: (await stack.api(method, path, { token: other.token, body })).status }).toEqual({ path, status: 403 });
+  }
+  const editor = await stack.operator(['admin', 'reviewer'], 'Ed');
+  const revised = await stack.api('POST', `/content/${id}/revisions`, { token: editor.token, body: { title: 'Admin fixes it (dated)', body: 'Everything is 20% off, 1-3 December.' } });
+  expect(revised).toMatchObject({ status: 200, body: { revision: 2, edits: [{ version: 2, operatorId: editor.id }] } });
+  const [task] = await openTasks(id, 1);
+  const own = await complete(task!.id, editor, 'approve');
+  expect(own.status).toBe(403);
+  expect(own.body.error.message).toBe('you submitted revision 2 of this content; someone else must review it');
+  expect((await complete(task!.id, rob, 'approve')).status).toBe(200);
+  expect((await finalStage(id, 'published')).approvals).toEqual([expect.objectContaining({ reviewerId: rob.id, revision: 2 })]);
+  await stack.env.client.workflow.getHandle(`content-review:${id}`).result();
+  await recordHistory(stack.env.client, `content-review:${id}`, 'content-admin-revision-approved');
+  // The operators test below counts on a single active admin.
+  expect((await stack.api('PATCH', `/operators/${editor.id}`, { body: { disabled: true } })).status).toBe(200);
+});
+
 test('content blocked by the checks is rejected at once and the author is told why', async () => {
   const { id, workflowId } = await submit({ tier: 'B', title: 'Win big', body: 'This is no scam, call +86 138 0013 8000 now.' });
   const state = await finalStage(id, 'rejected');

@@ -3,6 +3,11 @@
 // first evaluation pays from the partner's metrics, termination pays the period under way pro rata and undoes the
 // activation; bad terms are named and nothing starts.
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../api/app.ts';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from '../../api/rate-limits.ts';
+import { createLogger } from '../../runtime/logger.ts';
+import { amendContract, partnerSignContract } from '../../workflows/contract.messages.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 import { recordHistory } from '../support/histories.ts';
@@ -96,7 +101,7 @@ test('amend, approve, sign twice, evaluate, terminate', async () => {
   // Signatures in order: the partner cannot sign before us; no bearer token, no internal signature.
   await eventually(async () => (await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body.stage === 'awaiting_signatures', 'awaiting signatures');
   expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: {} })).status).toBe(401);
-  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token: 'x'.repeat(32) } })).status).toBe(409);
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token: 'x'.repeat(32) } })).status).toBe(403); // no link yet
   expect((await stack.api('POST', `/contracts/${id}/sign`, { token: lawyer.token, body: {} })).status).toBe(403);
   expect((await stack.api('POST', `/contracts/${id}/sign`, { token: manager.token, body: {} })).body).toMatchObject({ stage: 'awaiting_signatures', signatures: { internal: { operatorId: manager.id } } });
 
@@ -142,6 +147,101 @@ test('amend, approve, sign twice, evaluate, terminate', async () => {
   expect(trail).toEqual(expect.arrayContaining(['contract.requested', 'contract.amended', 'contract.approvals_cleared', 'task.completed',
     'contract.awaiting_signatures', 'contract.signed_internally', 'contract.signed_by_partner', 'contract.active', 'contract.terminated', 'email.sent']));
   await recordHistory(stack.env.client, `contract:${id}`, 'contract-http-signed-evaluated-terminated');
+});
+
+test('only the owner or an admin amends, submits or terminates; whoever amended the terms does not approve them', async () => {
+  const p = await partner();
+  const other = await stack.operator(['ops_manager'], 'Otto');
+  const admin2 = await stack.operator(['admin'], 'Ada');
+  const id = (await stack.api('POST', '/contracts', { token: manager.token, body: { partnerId: p.id, terms: terms(), draft: true } })).body.id as string;
+  const handle = stack.env.client.workflow.getHandle(`contract:${id}`);
+
+  // Another ops manager may not change someone else's contract, over HTTP or straight at the workflow.
+  for (const [method, path, body] of [
+    ['PATCH', `/contracts/${id}`, { terms: { fee: 400 } }], ['POST', `/contracts/${id}/submit`, {}], ['POST', `/contracts/${id}/terminate`, { reason: 'mine now' }],
+  ] as const) {
+    const res = await stack.api(method, path, { token: other.token, body });
+    expect({ path, status: res.status }).toEqual({ path, status: 403 });
+    expect(res.body.error.message).toBe("only the contract's owner or an admin may change it");
+  }
+  const current = (await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body;
+  await expect(handle.executeUpdate(amendContract, { args: [{ actor: { id: other.id, name: 'Otto', roles: ['ops_manager'] }, terms: current.terms }] }))
+    .rejects.toMatchObject({ cause: { type: 'Forbidden' } });
+
+  // The owner and an admin may; the admin's amendment makes them the maker of terms version 3.
+  expect((await stack.api('PATCH', `/contracts/${id}`, { token: manager.token, body: { terms: { fee: 400 } } })).body.termsVersion).toBe(2);
+  const amended = await stack.api('PATCH', `/contracts/${id}`, { token: stack.admin.token, body: { terms: { fee: 450 } } });
+  expect(amended).toMatchObject({ status: 200, body: { termsVersion: 3, edits: [{ version: 2, operatorId: manager.id }, { version: 3, operatorId: stack.admin.id }] } });
+  expect((await stack.api('POST', `/contracts/${id}/submit`, { token: stack.admin.token, body: {} })).body.stage).toBe('in_approval');
+
+  const round = await eventually(async () => { const t = await openTasks(id, stack.admin.token); return t.length === 2 && t; }, 'legal and admin tasks');
+  const adminTask = round.find((t: { candidateRole: string }) => t.candidateRole === 'admin');
+  const own = await stack.api('POST', `/tasks/${adminTask.id}/complete`, { token: stack.admin.token, body: { decision: 'approve' } });
+  expect(own.status).toBe(403);
+  expect(own.body.error.message).toBe('you amended terms version 3 of this contract; someone else must approve it');
+  expect((await stack.api('POST', `/tasks/${adminTask.id}/complete`, { token: admin2.token, body: { decision: 'approve' } })).status).toBe(200);
+  const legalTask = round.find((t: { candidateRole: string }) => t.candidateRole === 'legal');
+  expect((await stack.api('POST', `/tasks/${legalTask.id}/complete`, { token: lawyer.token, body: { decision: 'approve' } })).status).toBe(200);
+  await eventually(async () => (await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body.stage === 'awaiting_signatures', 'awaiting signatures');
+  expect((await stack.api('POST', `/contracts/${id}/terminate`, { token: other.token, body: { reason: 'no' } })).status).toBe(403);
+  expect((await stack.api('POST', `/contracts/${id}/terminate`, { token: stack.admin.token, body: { reason: 'not needed' } })).body.stage).toBe('terminated');
+  await handle.result();
+  await recordHistory(stack.env.client, `contract:${id}`, 'contract-http-amended-by-admin-terminated');
+});
+
+test('forged signing tokens are refused before the workflow: 50 of them leave its history as it was, and the real token still signs', async () => {
+  const p = await partner();
+  const id = (await stack.api('POST', '/contracts', { token: manager.token, body: { partnerId: p.id, terms: terms({ fee: 50 }) } })).body.id as string;
+  const handle = stack.env.client.workflow.getHandle(`contract:${id}`);
+  const [legal] = await eventually(async () => { const t = await openTasks(id, lawyer.token); return t.length === 1 && t; }, 'the legal task');
+  expect((await stack.api('POST', `/tasks/${legal.id}/complete`, { token: lawyer.token, body: { decision: 'approve' } })).status).toBe(200);
+  await eventually(async () => (await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body.stage === 'awaiting_signatures', 'awaiting signatures');
+  // No link sent yet: any token is refused.
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token: 'y'.repeat(32) } })).status).toBe(403);
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: manager.token, body: {} })).status).toBe(200);
+  const link = await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === 'Your contract is ready to sign');
+  const token = /"token": "([^"]+)"/.exec(link.text)![1]!;
+  // The abuse limits (tested on their own) would answer 429 after a few refusals: here an API without them shows
+  // what a flood that gets past them does to the workflow.
+  const unlimited = Object.fromEntries(Object.keys(DEFAULT_RATE_LIMITS).map((k) => [k, { limit: 1e6, windowMs: 60_000 }])) as unknown as RateLimits;
+  const app = createApp({
+    orm: stack.db.orm, temporal: stack.env.client, taskQueue: stack.taskQueue, log: createLogger('silent'), publicUrl: 'http://opsflow.test',
+    temporalDeadlineMs: 10_000, rateLimits: unlimited,
+  });
+  const server = await new Promise<import('node:http').Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+  const sign = async (t: string) => {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/contracts/${id}/sign`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: t }),
+    });
+    return { status: res.status, body: await res.json() as { error: { message: string } } };
+  };
+
+  // The workflow has recorded the link and waits: its history stops growing.
+  const length = async () => (await handle.fetchHistory()).events!.length;
+  let settled = 0;
+  await eventually(async () => {
+    const trail = (await stack.api('GET', `/audit?entityType=contract&entityId=${id}&action=contract.sign_link_sent`)).body.items;
+    const [a, b] = [await length(), (await new Promise((r) => setTimeout(r, 300)), await length())];
+    settled = a;
+    return trail.length === 1 && a === b;
+  }, 'the workflow waiting for the partner');
+  for (let i = 0; i < 50; i++) {
+    const forged = i === 0 ? `${token.slice(0, -2)}xx` : randomUUID() + randomUUID();
+    const res = await sign(forged);
+    expect({ i, status: res.status, message: res.body.error.message }).toEqual({ i, status: 403, message: expect.stringMatching(/not valid/) });
+  }
+  expect(await length()).toBe(settled);
+  // Straight at the workflow (bypassing the API) the Update's validator refuses a wrong hash, still without history.
+  for (let i = 0; i < 5; i++) {
+    await expect(handle.executeUpdate(partnerSignContract, { args: [{ tokenHash: 'f'.repeat(64) }] }))
+      .rejects.toMatchObject({ cause: { type: 'Forbidden', message: expect.stringMatching(/not valid/) } });
+  }
+  expect(await length()).toBe(settled);
+  const signed = await sign(token);
+  server.closeAllConnections();
+  server.close();
+  expect(signed).toMatchObject({ status: 200, body: { signatures: { partner: { at: expect.any(String) } } } });
+  expect((await stack.api('POST', `/contracts/${id}/terminate`, { token: manager.token, body: { reason: 'test done' } })).status).toBe(200);
 });
 
 test('bad terms are named and nothing starts', async () => {

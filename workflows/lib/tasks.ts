@@ -54,6 +54,22 @@ export const approvalsOf = (tasks: TaskView[]) => tasks.filter((t) => t.status =
   role: t.candidateRole, operatorId: t.decidedBy!, at: t.decidedAt!, comment: t.comment,
 }));
 
+/** One change to something under approval: the version it made, who made it and when (ISO). */
+export interface VersionEdit {
+  version: number;
+  operatorId: string;
+  at: string;
+}
+
+/**
+ * Maker-checker: whoever made the version under approval (its last editor) never approves it. The refusal for an
+ * `eligible` hook, or undefined; `made` says what they did in the family's words ("edited revision 3 of this campaign").
+ */
+export function makerRefusal(edits: readonly VersionEdit[] | undefined, version: number, actor: Pick<Actor, 'id'>, made: string, decide = 'approve'): string | undefined {
+  const maker = (edits ?? []).filter((e) => e.version === version).at(-1);
+  return maker?.operatorId === actor.id ? `you ${made}; someone else must ${decide} it` : undefined;
+}
+
 const isClosed = (t: TaskView) => t.status === 'completed' || t.status === 'cancelled';
 const nowIso = () => new Date(Date.now()).toISOString();
 
