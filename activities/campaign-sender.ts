@@ -1,7 +1,8 @@
 // The campaign sender: one long activity per send pass that walks the frozen send ledger in order at the campaign's
 // rate, mails each recipient once through the messaging policy (the steps of sendToCustomer, with the policy deciding
 // a chunk of recipients per transaction), heartbeats its cursor and resumes from it. It stops within one message when the campaign's stage leaves 'running' (pause, end, cancel), and before
-// the budget or a guard rule would be broken.
+// the budget or a guard rule would be broken. When its worker shuts down (SIGTERM) it starts nothing more, finishes
+// the transfers already talking to the mail server, and fails the attempt so the pass resumes on another worker.
 import { ApplicationFailure, Context, sleep } from '@temporalio/activity';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
@@ -57,19 +58,27 @@ export const SEND_CONCURRENCY = 16;
  */
 const SMTP_SLOTS = SMTP_CONNECTIONS;
 
-/** At most `n` of the functions it is given run at once; the others wait their turn, in order. */
-function limiter(n: number): <T>(run: () => Promise<T>) => Promise<T> {
+/** A send that was waiting for an SMTP slot when the pass was cancelled: nothing of it was claimed or transferred. */
+class NotStarted extends Error {}
+
+/**
+ * At most `n` of the functions it is given run at once; the others wait their turn, in order. Once `signal` aborts,
+ * those still waiting (and any given later) are refused with NotStarted; those running finish.
+ */
+function limiter(n: number, signal: AbortSignal): <T>(run: () => Promise<T>) => Promise<T> {
   let active = 0;
-  const waiting: (() => void)[] = [];
+  const waiting: { go: () => void; refuse: (err: Error) => void }[] = [];
+  signal.addEventListener('abort', () => { for (const w of waiting.splice(0)) w.refuse(new NotStarted()); }, { once: true });
   return async (run) => {
+    if (signal.aborted) throw new NotStarted();
     // A finishing run hands its slot straight to the next in line, so a newcomer cannot slip in between.
     if (active < n) active += 1;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
+    else await new Promise<void>((go, refuse) => waiting.push({ go, refuse }));
     try {
       return await run();
     } finally {
       const next = waiting.shift();
-      if (next) next();
+      if (next) next.go();
       else active -= 1;
     }
   };
@@ -131,6 +140,10 @@ async function trippedGuard(orm: Orm, campaignId: string, guards: ArmedGuard[]):
   return null;
 }
 
+/** The SDK cancels an activity with this reason when its worker shuts down (SIGTERM, Worker.shutdown()). */
+const workerShutdown = (ctx: Context) => ctx.cancellationDetails?.workerShutdown === true
+  || (ctx.cancellationSignal.reason as Error | undefined)?.message === 'WORKER_SHUTDOWN';
+
 export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Promise<SendPassResult> {
   const { orm } = deps;
   const conn = orm.em.getConnection();
@@ -155,13 +168,17 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   const ready: Ready[] = [];
   const inflight = new Map<number, Promise<void>>();
   const unsettled = new Set<number>();
+  /** Allowed sends the pass's cancellation caught waiting for an SMTP slot: given back like `ready` at the end. */
+  const unstarted: Ready[] = [];
   let decidedUpTo = Math.max(pass.fromSeq, resumed);
   /** Every row at or before the cursor is settled. */
   const cursor = () => {
     const open = [...inflight.keys(), ...ready.map((r) => r.row.seq), ...unsettled];
     return open.length ? Math.min(...open) - 1 : decidedUpTo;
   };
-  const smtp = limiter(SMTP_SLOTS);
+  const smtp = limiter(SMTP_SLOTS, ctx.cancellationSignal);
+  let inflightAtCancel = 0;
+  ctx.cancellationSignal.addEventListener('abort', () => { inflightAtCancel = inflight.size; }, { once: true });
 
   const settle = async (rows: { id: number; status: string; reason: string | null; until: string | null }[]) => {
     if (rows.length === 0) return;
@@ -212,14 +229,18 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
     decidedUpTo = Math.max(decidedUpTo, rows.at(-1)!.seq);
   };
 
-  const deliver = async ({ row, req, customer }: Ready) => {
+  const deliver = async (item: Ready) => {
+    const { row, req, customer } = item;
     try {
       const outcome = await deliverDecided(deps, req, customer, smtp);
       sent += 1;
       // A fresh send marked the row with the email; a duplicate (sent by an earlier attempt) is marked here.
       if (outcome.status === 'duplicate') await settle([{ id: row.id, status: 'sent', reason: null, until: null }]);
     } catch (err) {
-      if (err instanceof ApplicationFailure && err.type === 'LeaseHeld') {
+      if (err instanceof NotStarted) {
+        unsettled.add(row.seq);
+        unstarted.push(item);
+      } else if (err instanceof ApplicationFailure && err.type === 'LeaseHeld') {
         // A dead attempt's claim: the row stays pending and a later sweep of this pass takes it once the lease is out.
         unsettled.add(row.seq);
         const remaining = err.nextRetryDelay ? durationToMs(err.nextRetryDelay) : CAMPAIGN_SEND_LEASE_SECONDS * 1000;
@@ -257,7 +278,8 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
     for (;;) {
       const left = until - Date.now();
       if (left <= 0 || halted() || (await gateClosed())) return;
-      await sleep(Math.min(GATE_CHECK_MS, left));
+      // Rejects only when the pass is cancelled, which halted() then sees.
+      await sleep(Math.min(GATE_CHECK_MS, left)).catch(() => undefined);
     }
   };
   /** The guard rules are checked beside the sends, once a second; a large ledger does not hold them up. */
@@ -349,15 +371,24 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
     await guarding;
     // Allowed but never started: give their places under the frequency cap back (this attempt's own reservations
     // only); the next pass decides them again.
-    if (ready.length) {
+    const given = [...ready, ...unstarted];
+    if (given.length) {
       await conn.execute(
         `delete from customer_messages m using jsonb_to_recordset(?::jsonb) as r(key text, at timestamptz)
          where m.idempotency_key = r.key and m.status = 'sending' and m.decided_at = r.at`,
-        [JSON.stringify(ready.map((r) => ({ key: r.req.idempotencyKey, at: r.decidedAt })))]);
+        [JSON.stringify(given.map((r) => ({ key: r.req.idempotencyKey, at: r.decidedAt })))]);
     }
   }
   if (failure) throw failure;
   heartbeat();
+  if (workerShutdown(ctx)) {
+    // Every send this attempt started is settled and the cursor is heartbeated: a retry on another worker resumes
+    // after it, sending nothing twice. The worker can exit now instead of sending until its grace time runs out.
+    const message = `the worker is shutting down: ${inflightAtCancel - unstarted.length} send(s) talking to the mail server `
+      + `were finished and recorded, ${unstarted.length + ready.length} not started; the pass resumes after position ${cursor()}`;
+    ctx.log.info(message);
+    throw ApplicationFailure.create({ type: 'WorkerShutdown', message, nextRetryDelay: '1s' });
+  }
   const [next] = await conn.execute<{ at: Date | null }[]>(
     `select min(deferred_until) as at from campaign_recipients where campaign_id = ? and phase = ? and status = 'deferred'`,
     [pass.campaignId, pass.phase]);

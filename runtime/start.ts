@@ -6,8 +6,8 @@ import { prepareDatabase } from '../api/bootstrap.ts';
 import { serveApi } from '../api/serve.ts';
 import { openOrm } from '../db/orm.ts';
 import { installTemporalLogging } from '../worker/logging.ts';
-import { runWorker } from '../worker/run.ts';
-import { configOrExit } from './config.ts';
+import { runWorker, WORKER_SHUTDOWN_DEADLINE } from '../worker/run.ts';
+import { configOrExit, durationMs } from './config.ts';
 import { startEmbeddedDb } from './embedded-db.ts';
 import { createLogger } from './logger.ts';
 import { startMailCatcher } from './mail-catcher.ts';
@@ -93,9 +93,18 @@ try {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      log.warn({ signal }, 'a second signal: exiting without waiting');
+      process.exit(1);
+    }
     stopping = true;
     log.info({ signal }, 'stopping');
+    // The worker stops within its deadline (the campaign sender within about a second); should anything else hang,
+    // the process still ends before the SIGKILL an orchestrator sends 30 s after SIGTERM.
+    setTimeout(() => {
+      log.error('shutting down took too long; exiting');
+      process.exit(1);
+    }, durationMs(WORKER_SHUTDOWN_DEADLINE) + 5000).unref();
     await stopAll();
     process.exit(0);
   };

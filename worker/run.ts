@@ -9,8 +9,15 @@ import { temporalConnectionOptions } from '../runtime/temporal.ts';
 import { installTemporalLogging } from './logging.ts';
 import { createWorker } from './worker.ts';
 
+/**
+ * How long a stopping worker waits for activities that do not listen for its shutdown before it gives up on them
+ * (their attempts time out and are retried elsewhere): well inside the 30 s orchestrators allow between SIGTERM and
+ * SIGKILL. The campaign sender stops within about a second.
+ */
+export const WORKER_SHUTDOWN_DEADLINE = '20s';
+
 export interface RunningWorker {
-  /** Stops polling, lets in-flight tasks finish (up to the grace time), then closes the connection. */
+  /** Stops polling, tells activities, lets in-flight tasks finish (up to the deadline), then closes the connection. */
   shutdown(): Promise<void>;
   /** Settles when the worker stops, or rejects when it fails. */
   done: Promise<void>;
@@ -26,7 +33,7 @@ export async function runWorker({ config, orm, mailer, temporalAddress, log }: {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: activityDeps(config, orm, mailer),
-    options: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
+    options: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS, shutdownForceTime: WORKER_SHUTDOWN_DEADLINE },
   });
   const done = worker.run().finally(() => connection.close());
   return {

@@ -23,8 +23,10 @@ export async function createWorker({ connection, namespace, taskQueue, deps, wor
     taskQueue,
     activities: createActivities(deps, { client: new Client({ connection, namespace }), taskQueue }),
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
-    // Activities finish their current send before the worker stops.
-    shutdownGraceTime: '30s',
+    // On shutdown (SIGTERM) activities hear it at once, as a WORKER_SHUTDOWN cancellation: the campaign sender
+    // finishes only the transfers already talking to the mail server and hands its pass to another worker. Activities
+    // that do not listen run to their end; the process gives up at WORKER_SHUTDOWN_DEADLINE (worker/run.ts).
+    shutdownGraceTime: 0,
     ...options,
   });
 }

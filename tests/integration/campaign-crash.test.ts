@@ -1,40 +1,17 @@
 // A real crash: the worker process is killed (SIGKILL) in the middle of a campaign's sends, a new one takes over, and
 // the SMTP sink shows every recipient got their email once.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The other faults (SIGTERM, a Temporal restart, the database refusing connections, the API killed) are in
+// faults.test.ts.
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { SEND_CONCURRENCY } from '../../activities/campaign-sender.ts';
+import { killStarted, spawnWorker as spawnProcess, tally } from '../support/processes.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
 let stack: Stack;
-const children: ChildProcess[] = [];
-const workerMain = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
-
-/** The worker as production runs it (`npm run start:worker`), in its own process; resolves once it polls. */
-async function spawnWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [workerMain], {
-    env: {
-      ...process.env, DATABASE_URL: stack.db.url, TEMPORAL_ADDRESS: stack.env.address, SMTP_URL: stack.mail.smtpUrl,
-      TEMPORAL_TASK_QUEUE: stack.taskQueue, LOG_LEVEL: 'info', PUBLIC_URL: 'http://opsflow.test',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the worker did not start:\n${output}`)), 60_000);
-    const watch = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('worker started')) { clearTimeout(timer); resolve(); }
-    };
-    child.stdout!.on('data', watch);
-    child.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the worker exited (${code}):\n${output}`)); });
-  });
-  child.removeAllListeners('exit');
-  return child;
-}
+const spawnWorker = () => spawnProcess({
+  DATABASE_URL: stack.db.url, TEMPORAL_ADDRESS: stack.env.address, SMTP_URL: stack.mail.smtpUrl, TEMPORAL_TASK_QUEUE: stack.taskQueue,
+});
 
 beforeAll(async () => {
   stack = await startStack();
@@ -42,7 +19,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  killStarted();
   await stack?.close();
 });
 
@@ -71,8 +48,8 @@ test('SIGKILL mid-send: a new worker finishes the campaign and every recipient g
 
   const ours = () => stack.mail.messages().filter((m) => m.subject === `Crash test ${tag}`);
   await eventually(async () => ours().length >= 80 && true, 'a third of the sends', 60_000);
-  first.kill('SIGKILL');
-  await new Promise((r) => first.once('exit', r));
+  first.child.kill('SIGKILL');
+  await first.exited;
   const atKill = ours().length;
   expect(atKill).toBeLessThan(300);
 
@@ -86,15 +63,7 @@ test('SIGKILL mid-send: a new worker finishes the campaign and every recipient g
   expect(live.stage).toBe('running');
   await new Promise((r) => setTimeout(r, 1000));
 
-  const byRecipient = new Map<string, { messages: number; ids: Set<string> }>();
-  for (const m of ours()) {
-    for (const to of m.to) {
-      const entry = byRecipient.get(to) ?? { messages: 0, ids: new Set<string>() };
-      entry.messages += 1;
-      entry.ids.add(m.messageId ?? '');
-      byRecipient.set(to, entry);
-    }
-  }
+  const byRecipient = tally(ours());
   expect(byRecipient.size).toBe(300);
   const lost = people.filter((p) => !byRecipient.has(p.email));
   expect(lost).toEqual([]);

@@ -1,0 +1,212 @@
+// Parts of the system in processes of their own, for the crash and fault tests: the worker and the API as production
+// runs them (`node worker/main.ts`, `node api/server.ts`), a Temporal dev server on a database file that can be
+// stopped and started again, and an SMTP sink that takes its time.
+import { Connection } from '@temporalio/client';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import PostalMime from 'postal-mime';
+import { SMTPServer } from 'smtp-server';
+import { temporalCli } from './binaries.ts';
+
+const workerMain = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
+const apiMain = fileURLToPath(new URL('../../api/server.ts', import.meta.url));
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface Proc {
+  child: ChildProcess;
+  /** Everything it wrote so far (stdout and stderr). */
+  output(): string;
+  exited: Promise<Exit>;
+}
+
+const started: ChildProcess[] = [];
+
+/** SIGKILLs every process these helpers started that is still running (for afterAll). */
+export function killStarted(): void {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** Starts `command` and resolves once its output shows `ready`; rejects with the output if it exits or takes too long. */
+export async function startProcess(command: string, args: string[], opts: {
+  env?: Record<string, string | undefined>; ready: string | RegExp; what: string; timeoutMs?: number;
+}): Promise<Proc> {
+  const child = spawn(command, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
+  let output = '';
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${opts.what} did not start:\n${output}`)), opts.timeoutMs ?? 60_000);
+    const seen = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (typeof opts.ready === 'string' ? output.includes(opts.ready) : opts.ready.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', seen);
+    child.stderr!.on('data', seen);
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`${opts.what} exited (${code ?? signal}):\n${output}`));
+    });
+  });
+  return { child, output: () => output, exited };
+}
+
+/** The worker as production runs it (`npm run start:worker`); resolves once it polls. */
+export const spawnWorker = (env: { DATABASE_URL: string; TEMPORAL_ADDRESS: string; SMTP_URL: string; TEMPORAL_TASK_QUEUE: string }) =>
+  startProcess(process.execPath, [workerMain], {
+    env: { LOG_LEVEL: 'info', PUBLIC_URL: 'http://opsflow.test', ...env }, ready: 'worker started', what: 'the worker',
+  });
+
+/** The API as production runs it (`npm run start:api`); resolves once it listens. */
+export const spawnApi = (env: {
+  DATABASE_URL: string; TEMPORAL_ADDRESS: string; TEMPORAL_TASK_QUEUE: string; PORT: number; OPSFLOW_ADMIN_TOKEN: string;
+  API_TEMPORAL_DEADLINE?: string;
+}) => startProcess(process.execPath, [apiMain], {
+  env: { LOG_LEVEL: 'info', PUBLIC_URL: 'http://opsflow.test', ...env, PORT: String(env.PORT) }, ready: 'API listening', what: 'the API',
+});
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface TemporalServer {
+  address: string;
+  /** Stops the server process (SIGTERM unless told) and waits for it to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port and database file; resolves once it answers. */
+  start(): Promise<void>;
+}
+
+/**
+ * `temporal server start-dev` on a SQLite file, with the settings the SDK's test environment uses. Unlike the
+ * in-memory test environment, it can be stopped and started again with its workflows intact.
+ */
+export async function startTemporalServer(dbFile: string): Promise<TemporalServer> {
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const args = [
+    'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', dbFile, '--headless',
+    '--log-level', 'error', '--namespace', 'default',
+    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
+    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+  ];
+  let proc: Proc | null = null;
+  const start = async () => {
+    const child = spawn(temporalCli(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    started.push(child);
+    let output = '';
+    child.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+    const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    proc = { child, output: () => output, exited };
+    // Ready when the default namespace answers.
+    const until = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the Temporal dev server exited (${child.exitCode}):\n${output}`);
+      try {
+        const connection = await Connection.connect({ address, connectTimeout: 1000 });
+        try {
+          await connection.workflowService.describeNamespace({ namespace: 'default' });
+          return;
+        } finally {
+          await connection.close();
+        }
+      } catch (err) {
+        if (Date.now() > until) throw new Error(`the Temporal dev server did not answer: ${String(err)}\n${output}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  };
+  await start();
+  return {
+    address,
+    start,
+    async stop(signal = 'SIGTERM') {
+      const running = proc;
+      if (!running || running.child.exitCode !== null || running.child.signalCode !== null) return;
+      running.child.kill(signal);
+      await running.exited;
+    },
+  };
+}
+
+export interface SunkMessage {
+  to: string[];
+  messageId: string | null;
+  subject: string;
+  /** When the sink answered 250 (the sender then counts it as sent). */
+  acceptedAt: number;
+}
+
+export interface SmtpSink {
+  smtpUrl: string;
+  /** Every message accepted so far. */
+  messages(): SunkMessage[];
+  /** Transfers under way: from MAIL FROM to the sink's answer. */
+  inFlight(): number;
+  close(): Promise<void>;
+}
+
+/** An SMTP server that answers each message `delayMs` after its data arrived, like a busy relay. */
+export async function startSmtpSink({ delayMs }: { delayMs: number }): Promise<SmtpSink> {
+  const accepted: SunkMessage[] = [];
+  const transferring = new Set<string>();
+  const server = new SMTPServer({
+    authOptional: true, disabledCommands: ['STARTTLS'], logger: false, closeTimeout: 1000,
+    onMailFrom: (_address, session, done) => {
+      transferring.add(session.id);
+      done();
+    },
+    onClose: (session) => { transferring.delete(session.id); },
+    onData: (stream, session, done) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', done);
+      stream.on('end', async () => {
+        const email = await PostalMime.parse(Buffer.concat(chunks));
+        await new Promise((r) => setTimeout(r, delayMs));
+        transferring.delete(session.id);
+        accepted.push({
+          to: session.envelope.rcptTo.map((a) => a.address), messageId: email.messageId ?? null, subject: email.subject ?? '',
+          acceptedAt: Date.now(),
+        });
+        done();
+      });
+    },
+  });
+  server.on('error', () => {}); // a sender killed mid-transfer resets its connection
+  server.listen(0, '127.0.0.1');
+  await once(server.server, 'listening');
+  return {
+    smtpUrl: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`,
+    messages: () => [...accepted],
+    inFlight: () => transferring.size,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** One message per recipient, by Message-ID: what the campaign tests count. */
+export function tally(messages: { to: string[]; messageId: string | null }[]): Map<string, { messages: number; ids: Set<string> }> {
+  const byRecipient = new Map<string, { messages: number; ids: Set<string> }>();
+  for (const m of messages) {
+    for (const to of m.to) {
+      const entry = byRecipient.get(to) ?? { messages: 0, ids: new Set<string>() };
+      entry.messages += 1;
+      entry.ids.add(m.messageId ?? '');
+      byRecipient.set(to, entry);
+    }
+  }
+  return byRecipient;
+}
