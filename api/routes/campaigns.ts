@@ -186,7 +186,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline }: Api
     const counts = s.launchedAt && !isClosed(s.stage) ? await ledgerCounts(orm, row.id) : s.counts;
     return {
       id: row.id, workflowId: row.workflowId, ownerId: s.ownerId, stage: s.stage, revision: s.revision,
-      spec: s.spec as unknown as Record<string, unknown>, edits: s.edits, requiredRoles: s.requiredRoles, approvalReason: s.approvalReason,
+      spec: s.spec as unknown as Record<string, unknown>, edits: s.edits ?? [], requiredRoles: s.requiredRoles, approvalReason: s.approvalReason,
       approvals: s.approvals, rejection: s.rejection, pause: s.pause, launchedAt: s.launchedAt, endedAt: s.endedAt, counts,
       abTest: s.ab, history: s.history, source: 'workflow',
     };

@@ -56,7 +56,7 @@ type ContentOut = z.infer<typeof contentOut>;
 function fromWorkflow(row: Content, s: ContentState): ContentOut {
   return {
     id: s.contentId, workflowId: row.workflowId, authorId: s.authorId, title: s.title, body: s.body, tier: s.tier,
-    channels: s.channels, stage: s.stage, revision: s.revision, edits: s.edits, round: s.round, maxRounds: s.maxRounds,
+    channels: s.channels, stage: s.stage, revision: s.revision, edits: s.edits ?? [], round: s.round, maxRounds: s.maxRounds,
     reviewSla: s.reviewSla, requiredApprovals: s.requiredApprovals, checks: s.checks, approvals: s.approvals,
     openTasks: s.openTasks.map((t) => ({
       id: t.id, title: t.title, candidateRole: t.candidateRole, assigneeId: t.assigneeId,
