@@ -5,8 +5,10 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
+import { z } from 'zod';
 import { appendAudit } from '../db/audit.ts';
 import type { Orm } from '../db/orm.ts';
+import { signLinkProblem } from '../db/sign-links.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Actor } from '../workflows/lib/actors.ts';
 import { authenticate } from './auth.ts';
@@ -14,6 +16,7 @@ import { errorMiddleware, notFound } from './errors.ts';
 import { methodNotAllowed } from './methods.ts';
 import { installRateLimits, type RateLimits } from './rate-limits.ts';
 import { redactUrl } from './redact.ts';
+import { hashToken } from './tokens.ts';
 import { RouteRegistry } from './http.ts';
 import { temporalGate, type TemporalCall } from './temporal.ts';
 import { openApiDocument } from './openapi.ts';
@@ -93,17 +96,21 @@ export function createApp(options: AppOptions): Express {
     redact: ['req.headers.authorization', 'req.headers.cookie'],
     serializers: { req: (req: { url?: string }) => ({ ...req, url: redactUrl(req.url ?? '') }) },
   }));
-  installRateLimits(app, options.rateLimits);
+  installRateLimits(app, {
+    validSignToken: async (contractId, token) => z.uuid().safeParse(contractId).success
+      && (await signLinkProblem(options.orm, contractId, hashToken(token))) === undefined,
+  }, options.rateLimits);
   app.use((req, res, next) => RequestContext.create(options.orm.em, next));
   app.use(authenticate(options.orm));
 
   const registry = new RouteRegistry();
+  // Before the routers: a literal path (/operators/me) asked with a method only its parameter sibling takes is 405.
+  app.use(methodNotAllowed(registry));
   for (const router of ROUTERS) app.use(router(deps, registry));
 
   const document = openApiDocument(registry, { version: '0.1.0', serverUrl: options.publicUrl });
   app.get('/openapi.json', (_req, res) => { res.json(document); });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
-  app.use(methodNotAllowed(registry));
   app.use((req) => { throw notFound(`${req.method} ${req.path}`); });
   app.use(errorMiddleware(options.log));
   return app;

@@ -1,7 +1,7 @@
 // Abuse limits on the guesses an anonymous caller can make: bearer tokens, signing tokens and unsubscribe links.
 // Only failures count, so a client using valid credentials is never slowed; over the limit it gets 429 with the
 // IETF RateLimit headers and Retry-After. Counts are kept per API process (behind N processes a limit is N times it).
-import type { Express, Request, RequestHandler, Response } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
 import { HttpError } from './errors.ts';
 
@@ -48,8 +48,13 @@ function limiter(what: string, { limit, windowMs }: RateLimit, options: Partial<
   });
 }
 
+export interface RateLimitChecks {
+  /** Whether a partner's signing token is the contract's current one: a valid token is never counted nor refused. */
+  validSignToken(contractId: string, token: string): Promise<boolean>;
+}
+
 /** Mounts the limits on the app, ahead of authentication and the routers. */
-export function installRateLimits(app: Express, limits: RateLimits = DEFAULT_RATE_LIMITS): void {
+export function installRateLimits(app: Express, checks: RateLimitChecks, limits: RateLimits = DEFAULT_RATE_LIMITS): void {
   const failuresOnly = { skipSuccessfulRequests: true };
   // Only requests carrying a token count, and only when the token was refused (authenticate marks it).
   app.use(limiter('requests with a bad bearer token', limits.badTokens, {
@@ -59,10 +64,16 @@ export function installRateLimits(app: Express, limits: RateLimits = DEFAULT_RAT
   }));
   // A refusal is the client's 4xx (a wrong, used or expired token, an unknown id); an outage's 5xx is not theirs.
   const notRefused = (_req: Request, res: Response) => res.statusCode < 400 || res.statusCode >= 500;
-  app.post('/contracts/:id/sign',
-    limiter('refused signatures from this address', limits.signPerClient, { ...failuresOnly, requestWasSuccessful: notRefused }),
+  // A flood of forged tokens must not lock the real partner out: the current token passes whatever the counts say.
+  // (The body is tiny; the internal signer's path, with a bearer token and no body token, has the bad-token limit.)
+  const partnerWithValidToken = async (req: Request) => {
+    const token = (req.body as { token?: unknown } | undefined)?.token;
+    return typeof token !== 'string' || checks.validSignToken(String(req.params.id), token);
+  };
+  app.post('/contracts/:id/sign', express.json({ limit: '16kb' }),
+    limiter('refused signatures from this address', limits.signPerClient, { ...failuresOnly, requestWasSuccessful: notRefused, skip: partnerWithValidToken }),
     limiter('refused signatures of this contract', limits.signPerContract, {
-      ...failuresOnly, requestWasSuccessful: notRefused, keyGenerator: (req) => `contract:${String(req.params.id)}`,
+      ...failuresOnly, requestWasSuccessful: notRefused, skip: partnerWithValidToken, keyGenerator: (req) => `contract:${String(req.params.id)}`,
     }));
   app.use('/unsubscribe/:token',
     limiter('unrecognised unsubscribe links from this address', limits.unsubscribePerClient, { ...failuresOnly, requestWasSuccessful: notRefused }),

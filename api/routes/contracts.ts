@@ -3,10 +3,11 @@
 // contract's live state from its workflow.
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { Router } from 'express';
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { saveContractRow } from '../../activities/contract.ts';
-import { Contract, ContractPayout, ContractSignLink, Operator, Partner } from '../../db/entities/index.ts';
+import { Contract, ContractPayout, Operator, Partner } from '../../db/entities/index.ts';
+import { signLinkProblem } from '../../db/sign-links.ts';
 import { amendContract, getContract, partnerSignContract, signContract, submitContract, terminateContract } from '../../workflows/contract.messages.ts';
 import {
   CADENCES,
@@ -130,17 +131,11 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   function requireOwner(row: Contract, actor: Actor): void {
     if (row.ownerId !== actor.id && !actor.roles.includes('admin')) throw forbidden("only the contract's owner or an admin may change it");
   }
-  /**
-   * The partner's token against the newest link stored for the contract (its hash and expiry, written when the link was
-   * issued), compared in constant time: a forged, replaced or expired token never reaches the workflow's history.
-   */
+  /** A forged, replaced or expired token never reaches the workflow's history. */
   async function checkSignToken(contractId: string, tokenHash: string): Promise<void> {
-    const link = await orm.em.findOne(ContractSignLink, { contractId }, { fields: ['tokenHash', 'expiresAt'], orderBy: { createdAt: 'desc' } });
-    const given = Buffer.from(tokenHash, 'hex');
-    const stored = Buffer.from(link?.tokenHash ?? '', 'hex');
-    const same = stored.length === given.length && timingSafeEqual(stored, given);
-    if (!same) throw forbidden('this signing link is not valid (a newer one may have been sent)');
-    if (link!.expiresAt.getTime() <= Date.now()) throw forbidden('this signing link has expired; a new one is sent with the next reminder');
+    const problem = await signLinkProblem(orm, contractId, tokenHash);
+    if (problem === 'not_valid') throw forbidden('this signing link is not valid (a newer one may have been sent)');
+    if (problem === 'expired') throw forbidden('this signing link has expired; a new one is sent with the next reminder');
   }
   const checkTerms = (t: TermsIn, prefix?: string) => {
     const problems = termProblems(t, prefix);

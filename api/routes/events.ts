@@ -109,7 +109,7 @@ export function eventsRouter({ orm, temporal, taskQueue, deadline, audit }: ApiD
     // Say what failed: the signal (Temporal) or only the record of it (PostgreSQL); the events are stored either way.
     if (delivery.failed) {
       throw new HttpError(503, 'unavailable', `the events are stored, but ${delivery.failed} customer lifecycle(s) could not be `
-        + 'reached (the workflow service is unavailable); repeat the same request to deliver them now (the redelivery sweep '
+        + 'reached (the workflow service is unavailable or did not answer in time); repeat the same request to deliver them now (the redelivery sweep '
         + 'delivers them within minutes otherwise)', undefined, TEMPORAL_RETRY_AFTER_S);
     }
     if (delivery.unrecorded) {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app.ts';
-import { DEFAULT_RATE_LIMITS, type RateLimits } from '../../api/rate-limits.ts';
+import { DEFAULT_RATE_LIMITS } from '../../api/rate-limits.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { amendContract, partnerSignContract } from '../../workflows/contract.messages.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
@@ -189,7 +189,7 @@ test('only the owner or an admin amends, submits or terminates; whoever amended 
   await recordHistory(stack.env.client, `contract:${id}`, 'contract-http-amended-by-admin-terminated');
 });
 
-test('forged signing tokens are refused before the workflow: 50 of them leave its history as it was, and the real token still signs', async () => {
+test('forged signing tokens are refused before the workflow: 60 of them leave its history as it was, the contract is limited after 50, and the real token still signs', async () => {
   const p = await partner();
   const id = (await stack.api('POST', '/contracts', { token: manager.token, body: { partnerId: p.id, terms: terms({ fee: 50 }) } })).body.id as string;
   const handle = stack.env.client.workflow.getHandle(`contract:${id}`);
@@ -201,17 +201,15 @@ test('forged signing tokens are refused before the workflow: 50 of them leave it
   expect((await stack.api('POST', `/contracts/${id}/sign`, { token: manager.token, body: {} })).status).toBe(200);
   const link = await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === 'Your contract is ready to sign');
   const token = /"token": "([^"]+)"/.exec(link.text)![1]!;
-  // The abuse limits (tested on their own) would answer 429 after a few refusals: here an API without them shows
-  // what a flood that gets past them does to the workflow.
-  const unlimited = Object.fromEntries(Object.keys(DEFAULT_RATE_LIMITS).map((k) => [k, { limit: 1e6, windowMs: 60_000 }])) as unknown as RateLimits;
+  // The API as deployed behind a proxy, so the flood can come from many addresses; its abuse limits are the defaults.
   const app = createApp({
     orm: stack.db.orm, temporal: stack.env.client, taskQueue: stack.taskQueue, log: createLogger('silent'), publicUrl: 'http://opsflow.test',
-    temporalDeadlineMs: 10_000, rateLimits: unlimited,
+    temporalDeadlineMs: 10_000, trustProxy: true,
   });
   const server = await new Promise<import('node:http').Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
-  const sign = async (t: string) => {
+  const sign = async (t: string, client = '203.0.113.200') => {
     const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/contracts/${id}/sign`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: t }),
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': client }, body: JSON.stringify({ token: t }),
     });
     return { status: res.status, body: await res.json() as { error: { message: string } } };
   };
@@ -225,10 +223,14 @@ test('forged signing tokens are refused before the workflow: 50 of them leave it
     settled = a;
     return trail.length === 1 && a === b;
   }, 'the workflow waiting for the partner');
-  for (let i = 0; i < 50; i++) {
+  // From 12 addresses, each under its own limit: the contract's limit (50 refusals an hour) answers 429 after 50.
+  for (let i = 0; i < 60; i++) {
     const forged = i === 0 ? `${token.slice(0, -2)}xx` : randomUUID() + randomUUID();
-    const res = await sign(forged);
-    expect({ i, status: res.status, message: res.body.error.message }).toEqual({ i, status: 403, message: expect.stringMatching(/not valid/) });
+    const res = await sign(forged, `198.51.100.${i % 12}`);
+    const expected = i < DEFAULT_RATE_LIMITS.signPerContract.limit
+      ? { i, status: 403, message: expect.stringMatching(/not valid/) }
+      : { i, status: 429, message: expect.stringMatching(/this contract/) };
+    expect({ i, status: res.status, message: res.body.error.message }).toEqual(expected);
   }
   expect(await length()).toBe(settled);
   // Straight at the workflow (bypassing the API) the Update's validator refuses a wrong hash, still without history.
