@@ -384,8 +384,8 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   if (workerShutdown(ctx)) {
     // Every send this attempt started is settled and the cursor is heartbeated: a retry on another worker resumes
     // after it, sending nothing twice. The worker can exit now instead of sending until its grace time runs out.
-    const message = `the worker is shutting down: ${inflightAtCancel - unstarted.length} send(s) talking to the mail server `
-      + `were finished and recorded, ${unstarted.length + ready.length} not started; the pass resumes after position ${cursor()}`;
+    const message = `the worker is shutting down: ${inflightAtCancel - unstarted.length} send(s) under way were finished `
+      + `and recorded, ${unstarted.length + ready.length} not started; the pass resumes after position ${cursor()}`;
     ctx.log.info(message);
     throw ApplicationFailure.create({ type: 'WorkerShutdown', message, nextRetryDelay: '1s' });
   }
