@@ -73,6 +73,8 @@ const startApi = async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ok = (a: Answer) => a.status >= 200 && a.status < 300;
+/** Calls a load keeps open at most: two loads together stay under the API's 30 for one address. */
+const MAX_OPEN = 12;
 /** A client waits the Retry-After it was given before repeating; at most 1 s here, to keep the test short. */
 const backoff = (a: Answer) => sleep(Math.min(1000, a.retryAfter ? Number(a.retryAfter) * 1000 : 200));
 
@@ -81,51 +83,72 @@ interface Attempts<T> {
   answers: Answer[];
 }
 
-/** Clients posting one customer event per request, each repeating an event until it is answered 2xx (for a minute). */
-function ingestLoad(tag: string, externalIds: string[], clients: number) {
-  let running = true;
-  const events: Attempts<string>[] = [];
-  const run = async () => {
-    while (running) {
-      const sent: Attempts<string> = { item: `${tag}-e${events.length}`, answers: [] };
-      const event = { externalId: externalIds[events.length % externalIds.length], type: 'login', at: new Date().toISOString(), idempotencyKey: sent.item };
-      events.push(sent);
+/**
+ * Asks for each item `next()` gives, one every `everyMs` whatever the earlier ones are doing (a stalled call must not
+ * hold the next back, or an outage would see no new requests), repeating an item after its Retry-After until
+ * `settled` says its answer is final (for a minute at most).
+ */
+function openLoad<T>(next: () => T | undefined, everyMs: number, ask: (item: T) => Promise<Answer>, settled: (a: Answer) => boolean) {
+  const items: Attempts<T>[] = [];
+  const chains: Promise<void>[] = [];
+  let exhausted = false;
+  let unsettled = 0;
+  const tick = () => {
+    // A client keeps a bounded number of calls open (the API's bad-token limit counts calls in flight, see the report).
+    if (unsettled >= MAX_OPEN) return;
+    const item = exhausted ? undefined : next();
+    if (item === undefined) {
+      exhausted = true;
+      return void clearInterval(ticker);
+    }
+    const entry: Attempts<T> = { item, answers: [] };
+    items.push(entry);
+    unsettled += 1;
+    chains.push((async () => {
       for (const until = Date.now() + 60_000; Date.now() < until;) {
-        const a = await call('POST', '/events', tokens.ingest, { events: [event] });
-        sent.answers.push(a);
-        if (ok(a)) break;
+        const a = await ask(item);
+        entry.answers.push(a);
+        if (settled(a)) break;
         await backoff(a);
       }
-      await sleep(50);
-    }
+      unsettled -= 1;
+    })());
   };
-  const runs = Array.from({ length: clients }, run);
-  return { events, stop: async () => { running = false; await Promise.all(runs); } };
+  const ticker = setInterval(tick, everyMs);
+  tick();
+  return {
+    items,
+    /** Waits until every item was asked for (or `stop` was called) and every one asked for has settled. */
+    async done() {
+      while (!exhausted) await sleep(50);
+      await Promise.all(chains);
+    },
+    async stop() {
+      exhausted = true;
+      clearInterval(ticker);
+      await this.done();
+    },
+  };
+}
+
+/** Customer events, one per request every `everyMs`, each repeated until it is answered 2xx. */
+function ingestLoad(tag: string, externalIds: string[], everyMs: number) {
+  let n = 0;
+  const next = () => ({ key: `${tag}-e${n}`, externalId: externalIds[n++ % externalIds.length]! });
+  return openLoad(next, everyMs, ({ key, externalId }) => call('POST', '/events', tokens.ingest, {
+    events: [{ externalId, type: 'login', at: new Date().toISOString(), idempotencyKey: key }],
+  }), ok);
 }
 
 interface ReviewTask { id: string; contentId: string; workflowId: string }
 
-/**
- * Clients rejecting review tasks one after another, `pauseMs` apart, each repeating a decision until it is answered
- * (for a minute). A 409 after an attempt that got no 2xx says that attempt was applied.
- */
-function completionLoad(tasks: ReviewTask[], clients: number, pauseMs: number) {
+/** Review tasks rejected one every `everyMs`, each repeated until answered; a 409 after an attempt that got no 2xx
+ * says that attempt was applied. */
+function completionLoad(tasks: ReviewTask[], everyMs: number) {
   const queue = [...tasks];
-  const decided: Attempts<ReviewTask>[] = [];
-  const run = async () => {
-    for (let task = queue.shift(); task; task = queue.shift()) {
-      const entry: Attempts<ReviewTask> = { item: task, answers: [] };
-      decided.push(entry);
-      for (const until = Date.now() + 60_000; Date.now() < until;) {
-        const a = await call('POST', `/tasks/${task.id}/complete`, tokens.reviewer, { decision: 'reject', comment: 'fault test' });
-        entry.answers.push(a);
-        if (ok(a) || a.status === 409) break;
-        await backoff(a);
-      }
-      await sleep(pauseMs);
-    }
-  };
-  return { decided, done: Promise.all(Array.from({ length: clients }, run)) };
+  return openLoad(() => queue.shift(), everyMs,
+    (task) => call('POST', `/tasks/${task.id}/complete`, tokens.reviewer, { decision: 'reject', comment: 'fault test' }),
+    (a) => ok(a) || a.status === 409);
 }
 
 async function importCustomers(tag: string, n: number): Promise<{ id: string; external_id: string }[]> {
@@ -188,7 +211,7 @@ function summary(answers: Answer[]): string {
   return [...by.entries()].sort(([a], [b]) => a - b).map(([status, ms]) => {
     ms.sort((a, b) => a - b);
     return `${status || 'no answer'} x${ms.length} (median ${ms[Math.floor(ms.length / 2)]} ms, max ${ms.at(-1)} ms)`;
-  }).join(', ');
+  }).join(', ') || 'none';
 }
 
 beforeAll(async () => {
@@ -283,8 +306,8 @@ test('Temporal restarted during event ingest and task completions: 503 with Retr
   const tag = `tr-${randomUUID().slice(0, 8)}`;
   const customers = await importCustomers(tag, 20);
   const tasks = await openReviewTasks(tag, 12);
-  const ingest = ingestLoad(tag, customers.map((c) => c.external_id), 2);
-  const completions = completionLoad(tasks, 1, 400);
+  const ingest = ingestLoad(tag, customers.map((c) => c.external_id), 100);
+  const completions = completionLoad(tasks, 400);
   await sleep(1500);
   await temporal.stop();
   const stoppedAt = Date.now();
@@ -292,18 +315,19 @@ test('Temporal restarted during event ingest and task completions: 503 with Retr
   const restartAt = Date.now();
   await temporal.start();
   const upAt = Date.now();
-  await completions.done;
+  await completions.done();
   await sleep(1000);
   await ingest.stop();
 
-  const eventAnswers = ingest.events.flatMap((e) => e.answers);
-  const taskAnswers = completions.decided.flatMap((d) => d.answers);
-  const down = (a: Answer) => a.start >= stoppedAt && a.end <= restartAt;
+  const eventAnswers = ingest.items.flatMap((e) => e.answers);
+  const taskAnswers = completions.items.flatMap((d) => d.answers);
+  // Asked while the server was down (it answers again about a second after restartAt).
+  const down = (a: Answer) => a.start >= stoppedAt && a.start < restartAt;
   console.log(`Temporal restart: down ${restartAt - stoppedAt} ms, back ${upAt - restartAt} ms after the start; while down: `
     + `POST /events ${summary(eventAnswers.filter(down))}; POST /tasks/:id/complete ${summary(taskAnswers.filter(down))}; `
     + `overall: POST /events ${summary(eventAnswers)}; POST /tasks/:id/complete ${summary(taskAnswers)}`);
 
-  // While Temporal is down: an honest 503 with Retry-After, at once, not a 504 after the deadline.
+  // While Temporal is down: an honest 503 with Retry-After, at once, not a 503 or 504 after the 10 s deadline.
   const whileDown = [...eventAnswers, ...taskAnswers].filter(down);
   expect(whileDown.length).toBeGreaterThan(0);
   expect(whileDown.filter((a) => a.status !== 503 || !a.retryAfter || a.end - a.start > FAST_ANSWER_MS)
@@ -313,23 +337,32 @@ test('Temporal restarted during event ingest and task completions: 503 with Retr
     .map((a) => `${a.status} in ${a.end - a.start} ms`)).toEqual([]);
 
   // Every event ends up acknowledged (the clients repeat until 2xx), stored once and in its customer's lifecycle.
-  expect(ingest.events.filter((e) => !e.answers.some(ok)).map((e) => e.item)).toEqual([]);
-  const keys = ingest.events.map((e) => e.item);
+  expect(ingest.items.filter((e) => !e.answers.some(ok)).map((e) => e.item.key)).toEqual([]);
+  const keys = ingest.items.map((e) => e.item.key);
   const stored = await db.orm.em.getConnection().execute<{ idempotency_key: string; delivered: boolean }[]>(
     'select idempotency_key, delivered_at is not null as delivered from customer_events where idempotency_key like ?', [`${tag}-e%`]);
   expect(stored.map((r) => r.idempotency_key).sort()).toEqual([...keys].sort());
   expect(stored.filter((r) => !r.delivered)).toEqual([]);
   // The lifecycles' histories (kept across the restart) hold every key; a repeated delivery is ignored by the key.
-  const signalled = (await Promise.all(customers.map((c) => keysSignalled(c.id)))).flat();
-  expect(keys.filter((k) => !signalled.includes(k))).toEqual([]);
+  const signalled = new Set((await Promise.all(customers.map((c) => keysSignalled(c.id)))).flat());
+  const missing = ingest.items.filter((e) => !signalled.has(e.item.key)).map((e) => e.item);
+  // Should one go missing (seen once, not reproduced: a customer's later events absent from its run), show its runs.
+  const runsOf = async (externalId: string) => {
+    const id = customerLifecycleId(customers.find((c) => c.external_id === externalId)!.id);
+    const runs: string[] = [];
+    for await (const r of client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(`${r.runId} ${r.status.name}`);
+    return { id, runs };
+  };
+  expect(missing.length ? { missing, runs: await Promise.all([...new Set(missing.map((m) => m.externalId))].map(runsOf)) } : 'none')
+    .toEqual('none');
 
-  await expectDecidedOnce(completions.decided);
+  await expectDecidedOnce(completions.items);
 }, 120_000);
 
 test('PostgreSQL refusing connections during event ingest: 503 with Retry-After, never 500; every event acknowledged is stored', async () => {
   const tag = `db-${randomUUID().slice(0, 8)}`;
   const customers = await importCustomers(tag, 20);
-  const ingest = ingestLoad(tag, customers.map((c) => c.external_id), 3);
+  const ingest = ingestLoad(tag, customers.map((c) => c.external_id), 50);
   await sleep(1500);
   const admin = new pg.Client({ connectionString: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres' });
   await admin.connect();
@@ -344,7 +377,7 @@ test('PostgreSQL refusing connections during event ingest: 503 with Retry-After,
   await sleep(2000);
   await ingest.stop();
 
-  const answers = ingest.events.flatMap((e) => e.answers);
+  const answers = ingest.items.flatMap((e) => e.answers);
   const refused = answers.filter((a) => a.start >= refusedAt && a.end <= allowedAt);
   console.log(`PostgreSQL refusing connections for ${allowedAt - refusedAt} ms: POST /events while refused: ${summary(refused)}; `
     + `overall: ${summary(answers)}`);
@@ -353,30 +386,30 @@ test('PostgreSQL refusing connections during event ingest: 503 with Retry-After,
   expect(answers.filter((a) => !ok(a) && a.status !== 503).map((a) => `${a.status}: ${JSON.stringify(a.body)}`)).toEqual([]);
 
   // Every event was acknowledged in the end (the clients repeat until 2xx), and each acknowledged one is stored once.
-  expect(ingest.events.filter((e) => !e.answers.some(ok)).map((e) => e.item)).toEqual([]);
+  expect(ingest.items.filter((e) => !e.answers.some(ok)).map((e) => e.item.key)).toEqual([]);
   const stored = await eventually(() => db.orm.em.getConnection().execute<{ idempotency_key: string }[]>(
     'select idempotency_key from customer_events where idempotency_key like ?', [`${tag}-e%`]), 'the database back');
-  expect(stored.map((r) => r.idempotency_key).sort()).toEqual(ingest.events.map((e) => e.item).sort());
+  expect(stored.map((r) => r.idempotency_key).sort()).toEqual(ingest.items.map((e) => e.item.key).sort());
 }, 120_000);
 
 test('the API SIGKILLed during task completions: every decision answered 2xx is applied once, a repeated one answers 409', async () => {
   const tag = `api-${randomUUID().slice(0, 8)}`;
   const tasks = await openReviewTasks(tag, 16);
-  const completions = completionLoad(tasks, 4, 150);
-  await eventually(async () => completions.decided.filter((d) => d.answers.some(ok)).length >= 4 && true, 'a few decisions');
+  const completions = completionLoad(tasks, 150);
+  await eventually(async () => completions.items.filter((d) => d.answers.some(ok)).length >= 4 && true, 'a few decisions');
   api.child.kill('SIGKILL');
   const killedAt = Date.now();
   await api.exited;
   await startApi();
   const backAt = Date.now();
-  await completions.done;
+  await completions.done();
 
-  const answers = completions.decided.flatMap((d) => d.answers);
-  const cut = completions.decided.filter((d) => d.answers.some((a) => a.status === 0)).length;
+  const answers = completions.items.flatMap((d) => d.answers);
+  const cut = completions.items.filter((d) => d.answers.some((a) => a.status === 0)).length;
   console.log(`API SIGKILL: back ${backAt - killedAt} ms later; ${cut} decision(s) cut off or refused while it was down; `
     + `answers: ${summary(answers)}`);
   // No answer only while the API was down; otherwise 200, or 409 repeating a decision that had been applied.
   expect(answers.filter((a) => a.status === 0 && (a.end < killedAt - 1000 || a.start > backAt))).toEqual([]);
   expect(answers.filter((a) => ![0, 200, 409].includes(a.status)).map((a) => `${a.status}: ${JSON.stringify(a.body)}`)).toEqual([]);
-  await expectDecidedOnce(completions.decided);
+  await expectDecidedOnce(completions.items);
 }, 120_000);
