@@ -109,6 +109,12 @@ function tidy(node: unknown): unknown {
   return out;
 }
 
+/** A PATCH changes at least one field: every PATCH route answers 400 to `{}` (mergePatch, or its own refinement). */
+function bodySchema(spec: RouteSpec): object {
+  const json = schema(spec.body!, 'input') as { type?: string; minProperties?: number };
+  return spec.method === 'patch' && json.type === 'object' ? { ...json, minProperties: json.minProperties ?? 1 } : json;
+}
+
 function parameters(spec: RouteSpec) {
   const out: object[] = [];
   for (const [where, s] of [['path', spec.params], ['query', spec.query]] as const) {
@@ -162,7 +168,7 @@ function operation(spec: RouteSpec) {
     ...(spec.errors ?? []),
     ...pageStatuses.filter((s) => s >= 300),
   ]);
-  const body = spec.body ? { 'application/json': { schema: schema(spec.body, 'input') } }
+  const body = spec.body ? { 'application/json': { schema: bodySchema(spec) } }
     : doc.form ? { 'application/x-www-form-urlencoded': { schema: schema(doc.form, 'input') }, 'multipart/form-data': { schema: schema(doc.form, 'input') } }
     : undefined;
   return {

@@ -82,6 +82,9 @@ test('role-restricted routes document 403, body routes their own 413 limit, 429 
     expect({ key, headers: Object.keys(op.responses['503']?.headers ?? {}) }).toEqual({ key, headers: ['Retry-After'] });
     expect({ key, headers: Object.keys(op.responses['429']?.headers ?? {}) }).toEqual({ key, headers: ['Retry-After', 'RateLimit', 'RateLimit-Policy'] });
   }
+  // A PATCH of nothing is refused by every PATCH route; the document says so, so generated bodies are not {}.
+  const patches = operations().filter((o) => o.key.startsWith('patch '));
+  expect(patches.filter((o) => (o.op.requestBody?.content['application/json'] as { schema: { minProperties?: number } }).schema.minProperties !== 1)).toEqual([]);
   const limit = (key: string) => operations().find((o) => o.key === key)!.op.responses['413']!.description;
   expect(limit('post /events')).toMatch(/over 16 MB/);
   expect(limit('post /metrics')).toMatch(/over 16 MB/);
@@ -112,6 +115,21 @@ test('redocly lints the document with no warning left', async () => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a literal path segment wins over a parameter: its missing methods answer 405, its own ones work', async () => {
+  const me = await call('PATCH', '/operators/me', { name: 'Me' });
+  expect({ status: me.status, allow: me.headers.get('allow') }).toEqual({ status: 405, allow: 'GET, HEAD' });
+  const score = await call('PATCH', '/partners/score', { name: 'x' });
+  expect({ status: score.status, allow: score.headers.get('allow') }).toEqual({ status: 405, allow: 'POST' });
+  expect((await call('GET', '/partners/score')).status).toBe(405);
+
+  expect((await call('GET', '/operators/me')).json().email).toBe('admin@example.com');
+  expect((await call('POST', '/partners/score', { brief: { budget: 1000, goal: 'awareness' } })).status).toBe(200);
+  const created = (await call('POST', '/operators', { name: 'Ren', email: `ren-${randomUUID()}@example.com`, roles: ['reviewer'] })).json();
+  const renamed = await call('PATCH', `/operators/${created.id}`, { name: 'Ren A.' });
+  expect({ status: renamed.status, name: renamed.json().name }).toEqual({ status: 200, name: 'Ren A.' });
+  expect((await call('PATCH', '/operators/not-an-id', { name: 'x' })).status).toBe(400);
 });
 
 test('PATCH /operators/:id refuses repeated roles as POST does, naming roles', async () => {
