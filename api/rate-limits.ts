@@ -2,7 +2,7 @@
 // Only failures count, so a client using valid credentials is never slowed; over the limit it gets 429 with the
 // IETF RateLimit headers and Retry-After. Counts are kept per API process (behind N processes a limit is N times it).
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
-import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, rateLimit, type Options } from 'express-rate-limit';
 import { HttpError } from './errors.ts';
 
 export interface RateLimit {
@@ -34,18 +34,50 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
 };
 
 const client = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
+const secondsUntil = (at: Date | undefined, windowMs: number) =>
+  Math.max(1, Math.ceil(((at?.getTime() ?? Date.now() + windowMs) - Date.now()) / 1000));
+const tooMany = (what: string, seconds: number) =>
+  new HttpError(429, 'rate_limited', `too many ${what}; try again in ${seconds} s`, undefined, seconds);
 
-function limiter(what: string, { limit, windowMs }: RateLimit, options: Partial<Options>): RequestHandler {
+/** Counts every request (express-rate-limit as it comes). */
+function requestLimit(what: string, policy: string, { limit, windowMs }: RateLimit, keyGenerator: (req: Request) => string): RequestHandler {
   return rateLimit({
-    limit, windowMs, standardHeaders: 'draft-8', legacyHeaders: false, identifier: what,
-    keyGenerator: client,
+    limit, windowMs, standardHeaders: 'draft-8', legacyHeaders: false, identifier: policy, keyGenerator,
     handler: (req, _res, next) => {
       const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const seconds = Math.max(1, Math.ceil(((reset?.getTime() ?? Date.now() + windowMs) - Date.now()) / 1000));
-      next(new HttpError(429, 'rate_limited', `too many ${what}; try again in ${seconds} s`, undefined, seconds));
+      next(tooMany(what, secondsUntil(reset, windowMs)));
     },
-    ...options,
   });
+}
+
+/**
+ * Counts refusals only, once they are known, and refuses a key already over the limit before any work. (A limiter
+ * that counts each request on arrival and takes it back on success counts a client's concurrent valid requests too.)
+ * The IETF RateLimit headers (draft 8) say where the key stands.
+ */
+function refusalLimit(what: string, policy: string, { limit, windowMs }: RateLimit, opts: {
+  key: (req: Request) => string;
+  refused: (req: Request, res: Response) => boolean;
+  applies?: (req: Request) => boolean | Promise<boolean>;
+}): RequestHandler {
+  const store = new MemoryStore();
+  store.init({ windowMs } as Options);
+  return async (req, res, next) => {
+    try {
+      if (opts.applies && !(await opts.applies(req))) return next();
+      const key = opts.key(req);
+      const info = await store.get(key);
+      const hits = info && info.resetTime && info.resetTime.getTime() > Date.now() ? info.totalHits : 0;
+      const seconds = secondsUntil(hits ? info!.resetTime : undefined, windowMs);
+      res.set('RateLimit-Policy', `"${policy}";q=${limit};w=${Math.round(windowMs / 1000)}`);
+      res.set('RateLimit', `"${policy}";r=${Math.max(0, limit - hits)};t=${seconds}`);
+      if (hits >= limit) return next(tooMany(what, seconds));
+      res.once('finish', () => { if (opts.refused(req, res)) void store.increment(key); });
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
 }
 
 export interface RateLimitChecks {
@@ -55,27 +87,25 @@ export interface RateLimitChecks {
 
 /** Mounts the limits on the app, ahead of authentication and the routers. */
 export function installRateLimits(app: Express, checks: RateLimitChecks, limits: RateLimits = DEFAULT_RATE_LIMITS): void {
-  const failuresOnly = { skipSuccessfulRequests: true };
-  // Only requests carrying a token count, and only when the token was refused (authenticate marks it).
-  app.use(limiter('requests with a bad bearer token', limits.badTokens, {
-    ...failuresOnly,
-    skip: (req) => !req.get('authorization'),
-    requestWasSuccessful: (_req: Request, res: Response) => res.locals.tokenRefused !== true,
+  // Requests carrying a token, counted when authentication refused it; over the limit, every request with a token
+  // from the client is refused (a correct guess must not pass where wrong ones are stopped).
+  app.use(refusalLimit('requests with a bad bearer token', 'bad-token', limits.badTokens, {
+    key: client, applies: (req) => Boolean(req.get('authorization')), refused: (_req, res) => res.locals.tokenRefused === true,
   }));
   // A refusal is the client's 4xx (a wrong, used or expired token, an unknown id); an outage's 5xx is not theirs.
-  const notRefused = (_req: Request, res: Response) => res.statusCode < 400 || res.statusCode >= 500;
+  const refused = (_req: Request, res: Response) => res.statusCode >= 400 && res.statusCode < 500;
   // A flood of forged tokens must not lock the real partner out: the current token passes whatever the counts say.
   // (The body is tiny; the internal signer's path, with a bearer token and no body token, has the bad-token limit.)
-  const partnerWithValidToken = async (req: Request) => {
+  const forgedOrUnknown = async (req: Request) => {
     const token = (req.body as { token?: unknown } | undefined)?.token;
-    return typeof token !== 'string' || checks.validSignToken(String(req.params.id), token);
+    return typeof token === 'string' && !(await checks.validSignToken(String(req.params.id), token));
   };
   app.post('/contracts/:id/sign', express.json({ limit: '16kb' }),
-    limiter('refused signatures from this address', limits.signPerClient, { ...failuresOnly, requestWasSuccessful: notRefused, skip: partnerWithValidToken }),
-    limiter('refused signatures of this contract', limits.signPerContract, {
-      ...failuresOnly, requestWasSuccessful: notRefused, skip: partnerWithValidToken, keyGenerator: (req) => `contract:${String(req.params.id)}`,
+    refusalLimit('refused signatures from this address', 'sign-client', limits.signPerClient, { key: client, refused, applies: forgedOrUnknown }),
+    refusalLimit('refused signatures of this contract', 'sign-contract', limits.signPerContract, {
+      key: (req) => `contract:${String(req.params.id)}`, refused, applies: forgedOrUnknown,
     }));
   app.use('/unsubscribe/:token',
-    limiter('unrecognised unsubscribe links from this address', limits.unsubscribePerClient, { ...failuresOnly, requestWasSuccessful: notRefused }),
-    limiter('requests to this unsubscribe link', limits.unsubscribePerLink, { keyGenerator: (req) => `link:${String(req.params.token)}` }));
+    refusalLimit('unrecognised unsubscribe links from this address', 'unsubscribe-client', limits.unsubscribePerClient, { key: client, refused }),
+    requestLimit('requests to this unsubscribe link', 'unsubscribe-link', limits.unsubscribePerLink, (req) => `link:${String(req.params.token)}`));
 }
