@@ -93,6 +93,8 @@ export function toHttpError(err: unknown): HttpError | undefined {
   }
   if (err instanceof WorkflowExecutionAlreadyStartedError) return conflict('this process is already running');
   if (err instanceof ConnectionException || isDatabaseUnavailable(err)) return databaseUnavailable();
+  const dataError = sqlDataException(err);
+  if (dataError) return badRequest(`a value cannot be stored: ${dataError}`);
   if (err instanceof DeadlockException || err instanceof LockWaitTimeoutException) {
     return conflict('a concurrent change to the same data won; read it again and retry');
   }
@@ -141,6 +143,18 @@ export const databaseUnavailable = () => new HttpError(503, 'unavailable', 'the 
  * too many connections), 57P01-57P05 (shutdown, cannot connect now, database dropped, idle timeout), 55000 when the
  * database does not allow connections; the socket's own errors; and pg's pool and client words for the same.
  */
+/**
+ * PostgreSQL's data exceptions (SQLSTATE class 22: a value out of range, malformed, too long) come from what the
+ * caller sent, where a schema let it through: the first line of PostgreSQL's own words, or undefined.
+ */
+function sqlDataException(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && /^22...$/.test(code)) return String(message ?? code).split('\n')[0];
+  }
+  return undefined;
+}
+
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (grpcCode(err) !== undefined) return false; // Temporal's transport errors carry numeric gRPC codes
   for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {

@@ -26,6 +26,8 @@ export interface RouteSpec<
   response?: z.ZodType;
   /** Statuses the route may answer besides success, for the document. */
   errors?: number[];
+  /** Statuses whose body is not the error body (health's 503 is its report), for the document. */
+  errorBodies?: Partial<Record<number, z.ZodType>>;
   /** The largest JSON body the route takes (bytes notation, '1mb' unless set); larger answers 413. */
   bodyLimit?: string;
 }
@@ -109,6 +111,16 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
 
 /** A stored instant as ISO text, or null. */
 export const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
+
+const FIRST_INSTANT = Date.UTC(1970, 0, 1);
+const LAST_INSTANT = Date.UTC(10000, 0, 1) - 1;
+/**
+ * An instant with its offset ('2026-12-03T10:00:00+08:00'), as UTC ISO text, from 1970 through 9999 once the offset is
+ * applied (PostgreSQL refuses year 0, which '0001-01-01T01:00+03:00' becomes).
+ */
+export const instant = z.iso.datetime({ offset: true })
+  .refine((s) => Date.parse(s) >= FIRST_INSTANT && Date.parse(s) <= LAST_INSTANT, 'must be from 1970 through 9999 (in UTC)')
+  .transform((s) => new Date(s).toISOString());
 
 /** Page parameters shared by list routes. */
 export const pageQuery = {

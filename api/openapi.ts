@@ -187,7 +187,8 @@ function operation(spec: RouteSpec) {
         description: pages[code] ?? reason(code, spec),
         ...(code === 503 ? { headers: { 'Retry-After': ref('headers', 'Retry-After') } } : {}),
         ...(code === 429 ? { headers: Object.fromEntries(['Retry-After', 'RateLimit', 'RateLimit-Policy'].map((h) => [h, ref('headers', h)])) } : {}),
-        content: pages[code] ? html : { 'application/json': { schema: ref('schemas', 'Error') } },
+        content: pages[code] ? html
+          : { 'application/json': { schema: spec.errorBodies?.[code] ? schema(spec.errorBodies[code], 'output') : ref('schemas', 'Error') } },
       }])),
     },
   };

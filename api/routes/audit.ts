@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { AuditEvent } from '../../db/entities/index.ts';
 import type { ApiDeps } from '../app.ts';
-import { defineRoute, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, instant, pageQuery, type RouteRegistry } from '../http.ts';
 
 const auditOut = z.object({
   id: z.number(), at: z.string(), actorType: z.string(), actorId: z.string().nullable(), action: z.string(),
@@ -19,8 +19,8 @@ export function auditRouter({ orm }: ApiDeps, registry: RouteRegistry): Router {
       actorId: z.string().max(200).optional(),
       action: z.string().max(100).optional(),
       workflowId: z.string().max(300).optional(),
-      from: z.iso.datetime({ offset: true }).optional(),
-      to: z.iso.datetime({ offset: true }).optional(),
+      from: instant.optional(),
+      to: instant.optional(),
       ...pageQuery,
       limit: z.coerce.number().int().min(1).max(1000).default(200),
     }).strict(),

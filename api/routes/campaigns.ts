@@ -35,13 +35,12 @@ import { LIFECYCLE_STAGES } from '../../workflows/lifecycle.types.ts';
 import { SEGMENTS } from '../../workflows/rfm.rules.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable, zodFields } from '../errors.ts';
-import { defineRoute, durationBetween, idParams, iso, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, durationBetween, idParams, instant, iso, pageQuery, type RouteRegistry } from '../http.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;
 const MANAGERS = ['admin', 'ops_manager'] as const;
 const DAY = 86_400_000;
 
-const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
 
 /** A subject or body: every {{field}} must be a customer field the sender knows. */
 const template = (max: number) => z.string().trim().min(1).max(max).superRefine((text, ctx) => {

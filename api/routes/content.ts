@@ -13,7 +13,7 @@ import { contentReviewId } from '../../workflows/ids.ts';
 import type { Actor } from '../../workflows/lib/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { conflict, forbidden, notFound, unprocessable } from '../errors.ts';
-import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, idParams, instant, pageQuery, type RouteRegistry } from '../http.ts';
 
 const READERS = ['admin', 'ops_manager', 'reviewer', 'analyst'] as const;
 
@@ -106,7 +106,7 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
       tier: z.enum(TIERS),
       channels: z.array(z.string().min(1).max(100)).min(1).max(20)
         .refine((c) => new Set(c).size === c.length, 'channels must not repeat'),
-      publishAt: z.iso.datetime({ offset: true }).optional(),
+      publishAt: instant.optional(),
       reviewSla: reviewSla.optional(),
       maxRounds: z.int().min(1).max(10).optional().describe('review rounds before a request for changes rejects (default 3)'),
     }).strict(),
@@ -193,7 +193,7 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
       args: [{ title: b.title as string, body: b.body as string, actor }],
     }));
   change('/content/:id/schedule', 'patch', 'Move the publish time (null: publish once approved)',
-    z.object({ publishAt: z.iso.datetime({ offset: true }).nullable() }).strict(),
+    z.object({ publishAt: instant.nullable() }).strict(),
     (workflowId, actor, b) => temporal.workflow.getHandle(workflowId).executeUpdate(reschedule, {
       args: [{ publishAt: b.publishAt ? new Date(b.publishAt as string).toISOString() : null, actor }],
     }));

@@ -26,13 +26,12 @@ import type { Actor } from '../../workflows/lib/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { hashToken } from '../tokens.ts';
 import { badRequest, forbidden, notFound, unauthorized, unprocessable, type FieldError } from '../errors.ts';
-import { defineRoute, idParams, iso, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, idParams, instant, iso, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
 
 const MANAGERS = ['admin', 'ops_manager'] as const;
 const READERS = ['admin', 'ops_manager', 'legal', 'analyst'] as const;
 const DAY = 86_400_000;
 
-const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
 const money = z.number().min(0, 'must not be negative').max(1e12);
 const termsIn = z.object({
   scope: z.string().trim().min(1).max(5000),

@@ -27,13 +27,12 @@ import type { incident } from '../../workflows/incident.ts';
 import type { Actor } from '../../workflows/lib/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, notFound, unprocessable } from '../errors.ts';
-import { defineRoute, durationBetween, idParams, iso, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, durationBetween, idParams, instant, iso, pageQuery, type RouteRegistry } from '../http.ts';
 import { labels } from './metrics.ts';
 
 const READERS = ['admin', 'ops_manager', 'oncall', 'analyst'] as const;
 const DAY = 86_400_000;
 
-const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
 const service = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/, 'must be 1-100 letters, digits, _ . : / or -');
 const text = (max: number) => z.string().trim().min(1).max(max);
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { readSeries, writePoints } from '../../db/metrics.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest } from '../errors.ts';
-import { defineRoute, type RouteRegistry } from '../http.ts';
+import { defineRoute, instant, type RouteRegistry } from '../http.ts';
 import { textArray } from '../../db/sql.ts';
 import { ruleMonitorId } from '../../workflows/ids.ts';
 import { pointsArrived } from '../../workflows/monitor.messages.ts';
@@ -102,8 +102,8 @@ export function metricsRouter({ orm, audit, temporal, deadline, log }: ApiDeps, 
     summary: 'A metric\'s points in [from, to), oldest first, from every series whose labels match',
     params: z.object({ name: metricName }).strict(),
     query: z.object({
-      from: z.iso.datetime({ offset: true }).optional().describe('default: 24 hours before `to`'),
-      to: z.iso.datetime({ offset: true }).optional().describe('default: now'),
+      from: instant.optional().describe('default: 24 hours before `to`'),
+      to: instant.optional().describe('default: now'),
       labels: z.string().max(2000).optional().describe('label:value pairs, comma-separated; every one must match'),
       limit: z.coerce.number().int().min(1).max(10_000).default(1000),
     }).strict(),

@@ -8,7 +8,7 @@ import type { rfmScoring } from '../../workflows/rfm.ts';
 import { DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS, SEGMENT_RULES, SEGMENTS, type RfmScoringInput } from '../../workflows/rfm.rules.ts';
 import type { ApiDeps } from '../app.ts';
 import { HttpError, notFound, unprocessable } from '../errors.ts';
-import { defineRoute, iso, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, instant, iso, pageQuery, type RouteRegistry } from '../http.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;
 
@@ -48,7 +48,7 @@ export function segmentsRouter({ orm, temporal, taskQueue, audit, deadline }: Ap
     method: 'post', path: '/segments/rfm-runs', tag, summary: 'Score every customer now (RFM), as the nightly schedule does',
     access: ['admin', 'ops_manager'],
     body: z.object({
-      asOf: z.iso.datetime({ offset: true }).optional().describe('score as of this time (default: now); not in the future'),
+      asOf: instant.optional().describe('score as of this time (default: now); not in the future'),
       lookbackDays: z.int().min(1).max(MAX_LOOKBACK_DAYS).optional()
         .describe(`only events in the days before asOf count (default ${DEFAULT_LOOKBACK_DAYS})`),
     }).strict(),

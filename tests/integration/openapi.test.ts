@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createApp } from '../../api/app.ts';
+import { toHttpError } from '../../api/errors.ts';
 import { OPERATION_IDS } from '../../api/openapi.ts';
 import { hashToken } from '../../api/tokens.ts';
 import { createLogger } from '../../runtime/logger.ts';
@@ -160,4 +161,23 @@ test('unsubscribe links answer HTML pages: a cut-short link is "not recognised",
   expect(await oneClick.text()).toContain('You are unsubscribed');
   const [row] = await db.orm.em.getConnection().execute<{ done: boolean }[]>('select unsubscribed_at is not null as done from customers where id = ?', [customer]);
   expect(row!.done).toBe(true);
+});
+
+test('an instant outside 1970-9999 once its offset is applied is a 400 naming it, never a 500 from PostgreSQL', async () => {
+  // The fuzzer's find: year 1 at +03:15 is year 0 in UTC, which PostgreSQL refuses.
+  const from = encodeURIComponent('0001-01-01T01:51:10.265+03:15');
+  const res = await call('GET', `/audit?from=${from}`);
+  expect(res.status).toBe(400);
+  expect(res.json().error.fields).toEqual([{ field: 'query.from', message: 'must be from 1970 through 9999 (in UTC)' }]);
+  expect((await call('GET', `/audit?to=${encodeURIComponent('2026-12-03T10:00:00+08:00')}`)).status).toBe(200);
+});
+
+test("PostgreSQL's data exceptions (class 22) map to 400 with its words, where a schema let a value through", async () => {
+  const err = await db.orm.em.getConnection().execute(`select '0000-12-31T22:36Z'::timestamptz`).catch((e: unknown) => e);
+  expect(toHttpError(err)).toMatchObject({ status: 400, message: expect.stringMatching(/^a value cannot be stored: .*out of range/) });
+});
+
+test("/health documents its 503 as its own report (what is down), not the error body", () => {
+  const unavailable = doc.paths['/health']!.get!.responses['503']!;
+  expect(unavailable.content).toMatchObject({ 'application/json': { schema: { properties: { postgres: expect.any(Object), temporal: expect.any(Object) } } } });
 });

@@ -58,6 +58,7 @@ test('PostgreSQL refusing connections: 503 with Retry-After on reads, writes and
     const health = await timed(`${stack.baseUrl}/health`);
     expect(health.status).toBe(503);
     expect(health.body).toMatchObject({ ok: false, postgres: { ok: false }, temporal: { ok: true } });
+    expect(health.retryAfter).toBe('5');
     const anonymous = await fetch(`${stack.baseUrl}/health`);
     expect(anonymous.status).toBe(503);
   } finally {
