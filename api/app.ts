@@ -1,6 +1,7 @@
 // createApp(deps): the whole HTTP API, with no process concerns (server.ts and runtime/start.ts listen).
 import { RequestContext } from '@mikro-orm/core';
 import type { Client } from '@temporalio/client';
+import type { Transporter } from 'nodemailer';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -21,6 +22,7 @@ import { RouteRegistry } from './http.ts';
 import { temporalGate, type TemporalCall } from './temporal.ts';
 import { openApiDocument } from './openapi.ts';
 import { auditRouter } from './routes/audit.ts';
+import { authRouter } from './routes/auth.ts';
 import { campaignsRouter } from './routes/campaigns.ts';
 import { channelsRouter } from './routes/channels.ts';
 import { contentRouter } from './routes/content.ts';
@@ -54,6 +56,14 @@ export interface AppOptions {
   rateLimits?: RateLimits;
   /** Express's 'trust proxy': which proxies' X-Forwarded-For names the client (for the rate limits); none by default. */
   trustProxy?: boolean | number | string;
+  /** Sends the console's sign-in links; without it POST /auth/email-link answers 503 (API tokens still sign in). */
+  mailer?: Transporter;
+  /** The From of the sign-in emails (MAIL_FROM). */
+  mailFrom?: string;
+  /** How long a console session lasts (SESSION_TTL; 12 hours unless set). */
+  sessionTtlMs?: number;
+  /** How long an emailed sign-in link works (15 minutes unless set). */
+  signInLinkTtlMs?: number;
 }
 
 export interface ApiDeps extends AppOptions {
@@ -67,7 +77,7 @@ export interface ApiDeps extends AppOptions {
 }
 
 const ROUTERS = [
-  healthRouter, operatorsRouter, channelsRouter, tasksRouter, contentRouter, customersRouter, eventsRouter, policiesRouter,
+  healthRouter, authRouter, operatorsRouter, channelsRouter, tasksRouter, contentRouter, customersRouter, eventsRouter, policiesRouter,
   unsubscribeRouter, segmentsRouter, kpisRouter, campaignsRouter, metricsRouter, rulesRouter, incidentsRouter,
   escalationPoliciesRouter, partnersRouter, contractsRouter, auditRouter,
 ];
@@ -101,7 +111,7 @@ export function createApp(options: AppOptions): Express {
       && (await signLinkProblem(options.orm, contractId, hashToken(token))) === undefined,
   }, options.rateLimits);
   app.use((req, res, next) => RequestContext.create(options.orm.em, next));
-  app.use(authenticate(options.orm));
+  app.use(authenticate(options.orm, { secure: new URL(options.publicUrl).protocol === 'https:' }));
 
   const registry = new RouteRegistry();
   // Before the routers: a literal path (/operators/me) asked with a method only its parameter sibling takes is 405.

@@ -1,4 +1,5 @@
-// Abuse limits on the guesses an anonymous caller can make: bearer tokens, signing tokens and unsubscribe links.
+// Abuse limits on the guesses an anonymous caller can make: bearer tokens, signing tokens, unsubscribe links and
+// console sign-ins, and on the sign-in emails one can cause.
 // Only failures count, so a client using valid credentials is never slowed; over the limit it gets 429 with the
 // IETF RateLimit headers and Retry-After. Counts are kept per API process (behind N processes a limit is N times it).
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
@@ -11,6 +12,7 @@ export interface RateLimit {
   windowMs: number;
 }
 
+/** The sign-in limits may be left out: they then take their defaults (DEFAULT_RATE_LIMITS). */
 export interface RateLimits {
   /** Requests with a bearer token that is not valid, per client address. */
   badTokens: RateLimit;
@@ -22,15 +24,24 @@ export interface RateLimits {
   unsubscribePerClient: RateLimit;
   /** Requests to one unsubscribe link (valid or not), from all clients together. */
   unsubscribePerLink: RateLimit;
+  /** Refused console sign-ins (a bad, used or expired sign-in link or API token), per client address. */
+  signInPerClient?: RateLimit;
+  /** Sign-in link requests, per client address (each is answered alike, so every request counts). */
+  signInLinkPerClient?: RateLimit;
+  /** Sign-in link requests for one email address, from all clients together (known or not: no answer tells). */
+  signInLinkPerEmail?: RateLimit;
 }
 
 const MINUTE = 60_000;
-export const DEFAULT_RATE_LIMITS: RateLimits = {
+export const DEFAULT_RATE_LIMITS: Required<RateLimits> = {
   badTokens: { limit: 30, windowMs: 10 * MINUTE },
   signPerClient: { limit: 10, windowMs: 15 * MINUTE },
   signPerContract: { limit: 50, windowMs: 60 * MINUTE },
   unsubscribePerClient: { limit: 30, windowMs: 10 * MINUTE },
   unsubscribePerLink: { limit: 30, windowMs: 60 * MINUTE },
+  signInPerClient: { limit: 10, windowMs: 15 * MINUTE },
+  signInLinkPerClient: { limit: 10, windowMs: 15 * MINUTE },
+  signInLinkPerEmail: { limit: 5, windowMs: 60 * MINUTE },
 };
 
 const client = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
@@ -40,9 +51,9 @@ const tooMany = (what: string, seconds: number) =>
   new HttpError(429, 'rate_limited', `too many ${what}; try again in ${seconds} s`, undefined, seconds);
 
 /** Counts every request (express-rate-limit as it comes). */
-function requestLimit(what: string, policy: string, { limit, windowMs }: RateLimit, keyGenerator: (req: Request) => string): RequestHandler {
+function requestLimit(what: string, policy: string, { limit, windowMs }: RateLimit, keyGenerator: (req: Request) => string, skip?: (req: Request) => boolean): RequestHandler {
   return rateLimit({
-    limit, windowMs, standardHeaders: 'draft-8', legacyHeaders: false, identifier: policy, keyGenerator,
+    limit, windowMs, standardHeaders: 'draft-8', legacyHeaders: false, identifier: policy, keyGenerator, ...(skip ? { skip } : {}),
     handler: (req, _res, next) => {
       const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       next(tooMany(what, secondsUntil(reset, windowMs)));
@@ -86,7 +97,8 @@ export interface RateLimitChecks {
 }
 
 /** Mounts the limits on the app, ahead of authentication and the routers. */
-export function installRateLimits(app: Express, checks: RateLimitChecks, limits: RateLimits = DEFAULT_RATE_LIMITS): void {
+export function installRateLimits(app: Express, checks: RateLimitChecks, chosen: RateLimits = DEFAULT_RATE_LIMITS): void {
+  const limits = { ...DEFAULT_RATE_LIMITS, ...chosen };
   // Requests carrying a token, counted when authentication refused it; over the limit, every request with a token
   // from the client is refused (a correct guess must not pass where wrong ones are stopped).
   app.use(refusalLimit('requests with a bad bearer token', 'bad-token', limits.badTokens, {
@@ -108,4 +120,18 @@ export function installRateLimits(app: Express, checks: RateLimitChecks, limits:
   app.use('/unsubscribe/:token',
     refusalLimit('unrecognised unsubscribe links from this address', 'unsubscribe-client', limits.unsubscribePerClient, { key: client, refused }),
     requestLimit('requests to this unsubscribe link', 'unsubscribe-link', limits.unsubscribePerLink, (req) => `link:${String(req.params.token)}`));
+  // Console sign-in: a refused link or API token counts against the client, which is then refused whatever it sends.
+  // (A session holds no email to count against: the link and the token each carry 256 random bits.)
+  app.post('/auth/sessions',
+    refusalLimit('refused sign-ins from this address', 'sign-in-client', limits.signInPerClient, { key: client, refused }));
+  // Sign-in links: every request counts (each gets the same answer), per client and per address, which also keeps
+  // anyone from filling an operator's mailbox. The body is tiny; the route reads it again only if this did not.
+  const emailOf = (req: Request) => {
+    const email = (req.body as { email?: unknown } | undefined)?.email;
+    return typeof email === 'string' ? email.trim().toLowerCase() : undefined;
+  };
+  app.post('/auth/email-link', express.json({ limit: '16kb' }),
+    requestLimit('sign-in link requests from this address', 'sign-in-link-client', limits.signInLinkPerClient, client),
+    requestLimit('sign-in link requests for this email address', 'sign-in-link-email', limits.signInLinkPerEmail,
+      (req) => `email:${emailOf(req)}`, (req) => emailOf(req) === undefined));
 }

@@ -1,6 +1,7 @@
 // Runs the API on a port: used by api/server.ts (production) and runtime/start.ts (embedded stack).
 import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
+import type { Transporter } from 'nodemailer';
 import type { Orm } from '../db/orm.ts';
 import { durationMs, publicUrl, type Config } from '../runtime/config.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -13,8 +14,10 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function serveApi({ config, orm, temporalAddress, log }: {
+export async function serveApi({ config, orm, temporalAddress, log, mailer }: {
   config: Config; orm: Orm; temporalAddress: string; log: Logger;
+  /** Sends the console's sign-in links (none: POST /auth/email-link answers 503). */
+  mailer?: Transporter;
 }): Promise<RunningApi> {
   // Reconnect within a couple of seconds of Temporal coming back (grpc-js backs off up to 120 s by default), so the
   // API's 503s end when the outage does.
@@ -27,6 +30,7 @@ export async function serveApi({ config, orm, temporalAddress, log }: {
   const app = createApp({
     orm, temporal, log, taskQueue: config.TEMPORAL_TASK_QUEUE, publicUrl: publicUrl(config),
     temporalDeadlineMs: durationMs(config.API_TEMPORAL_DEADLINE), webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+    mailFrom: config.MAIL_FROM, sessionTtlMs: durationMs(config.SESSION_TTL), ...(mailer ? { mailer } : {}),
     ...(config.TRUST_PROXY !== undefined ? { trustProxy: config.TRUST_PROXY } : {}),
   });
   const server: Server = await new Promise((resolve, reject) => {

@@ -2,6 +2,7 @@
 import { openOrm } from '../db/orm.ts';
 import { configOrExit } from '../runtime/config.ts';
 import { createLogger } from '../runtime/logger.ts';
+import { createMailer } from '../runtime/mailer.ts';
 import { prepareDatabase } from './bootstrap.ts';
 import { serveApi } from './serve.ts';
 
@@ -12,12 +13,16 @@ const orm = await openOrm({ clientUrl: config.DATABASE_URL!, poolMax: config.DAT
 const admin = await prepareDatabase(orm, config.OPSFLOW_ADMIN_TOKEN, log);
 if (admin.token) console.log(`\nFirst admin created. Admin token (shown once, store it now):\n  ${admin.token}\n`);
 
-const api = await serveApi({ config, orm, temporalAddress: config.TEMPORAL_ADDRESS!, log });
+// The console's sign-in links go out through SMTP_URL; without it only API tokens sign in.
+const mailer = config.SMTP_URL ? createMailer(config.SMTP_URL) : undefined;
+if (!mailer) log.warn('SMTP_URL is not set: sign-in links cannot be emailed (POST /auth/email-link answers 503)');
+const api = await serveApi({ config, orm, temporalAddress: config.TEMPORAL_ADDRESS!, log, ...(mailer ? { mailer } : {}) });
 log.info({ url: api.url }, 'API listening');
 
 const stop = async () => {
   log.info('shutting down');
   await api.close();
+  mailer?.close();
   await orm.close();
   process.exit(0);
 };

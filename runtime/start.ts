@@ -74,7 +74,7 @@ try {
   cleanups.push(async () => mailer.close());
   const worker = await runWorker({ config, orm, mailer, temporalAddress, log });
   cleanups.push(worker.shutdown);
-  const api = await serveApi({ config, orm, temporalAddress, log });
+  const api = await serveApi({ config, orm, temporalAddress, log, mailer });
   cleanups.push(api.close);
 
   const lines = [

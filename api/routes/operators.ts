@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Operator } from '../../db/entities/index.ts';
+import { revokeOperatorSessions } from '../../db/sessions.ts';
 import { ROLES } from '../../workflows/lib/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
@@ -85,6 +86,7 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
   }, async ({ params, body, actor }) => {
     // Operator changes run one at a time (a transaction-scoped advisory lock, taken first, so two requests cannot
     // lock rows in opposite orders): two concurrent demotions cannot remove the last admin.
+    let sessionsRevoked = 0;
     const operator = await orm.em.transactional(async (em) => {
       await em.getConnection().execute('select pg_advisory_xact_lock(727002)', [], 'all', em.getTransactionContext());
       const found = await em.findOne(Operator, { id: params.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -95,10 +97,15 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
         const admins = await em.count(Operator, { roles: { $contains: ['admin'] }, disabled: false });
         if (admins <= 1) throw conflict('this is the last active admin');
       }
+      // Their console sessions end with the access they were opened with (the roles are read afresh on every request
+      // anyway; the session is what the disabled or re-roled operator must sign in again for).
+      const newRoles = body.roles !== undefined
+        && (body.roles.length !== found.roles.length || body.roles.some((r) => !found.roles.includes(r)));
+      if ((body.disabled === true && !found.disabled) || newRoles) sessionsRevoked = await revokeOperatorSessions(em, found.id);
       Object.assign(found, body);
       return found;
     });
-    await audit(actor, 'operator.updated', 'operator', operator.id, body);
+    await audit(actor, 'operator.updated', 'operator', operator.id, { ...body, ...(sessionsRevoked ? { sessionsRevoked } : {}) });
     return toOperatorOut(operator);
   });
 
@@ -113,7 +120,9 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
     const token = newToken();
     operator.tokenHash = hashToken(token);
     await em.flush();
-    await audit(actor, 'operator.token_rotated', 'operator', operator.id);
+    // A new token is how a leaked credential is answered: the console sessions it may have opened end too.
+    const sessionsRevoked = await revokeOperatorSessions(em, operator.id);
+    await audit(actor, 'operator.token_rotated', 'operator', operator.id, sessionsRevoked ? { sessionsRevoked } : {});
     return { ...toOperatorOut(operator), token };
   });
 

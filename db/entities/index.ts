@@ -13,6 +13,7 @@ import { MetricPoint } from './metric-point.ts';
 import { Operator } from './operator.ts';
 import { Partner } from './partner.ts';
 import { RfmRun } from './rfm-run.ts';
+import { Session, SignInLink } from './session.ts';
 import { Rule } from './rule.ts';
 import { Setting } from './setting.ts';
 import { StageChange } from './stage-change.ts';
@@ -21,13 +22,13 @@ import { WebhookDelivery } from './webhook-delivery.ts';
 
 export {
   AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Contract, ContractPayout, ContractSignLink, Coupon, Customer, CustomerEvent, CustomerMessage,
-  EmailOutbox, EscalationPolicy, Incident, MetricPoint, Operator, Partner, PartnerCode, RfmRun, Rule, Setting,
+  EmailOutbox, EscalationPolicy, Incident, MetricPoint, Operator, Partner, PartnerCode, RfmRun, Rule, Session, Setting, SignInLink,
   StageChange, Task, WebhookDelivery,
 };
 
 /** Every entity, registered explicitly (no folder discovery). */
 export const entities = [
   AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Contract, ContractPayout, ContractSignLink, Coupon, Customer, CustomerEvent, CustomerMessage,
-  EmailOutbox, EscalationPolicy, Incident, MetricPoint, Operator, Partner, PartnerCode, RfmRun, Rule, Setting,
+  EmailOutbox, EscalationPolicy, Incident, MetricPoint, Operator, Partner, PartnerCode, RfmRun, Rule, Session, Setting, SignInLink,
   StageChange, Task, WebhookDelivery,
 ];

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createApp } from '../../api/app.ts';
+import type { RateLimits } from '../../api/rate-limits.ts';
 import { hashToken } from '../../api/tokens.ts';
 import { Operator } from '../../db/entities/index.ts';
 import { startMailCatcher, type MailCatcher } from '../../runtime/mail-catcher.ts';
@@ -48,10 +49,14 @@ export interface Stack {
 }
 
 
+const MAIL_FROM = 'opsflow <opsflow@test.local>';
+
 export async function startStack(opts: {
   temporalDeadlineMs?: number;
   /** WEBHOOK_ALLOWED_HOSTS beyond the test receiver's own host:port, and the worker's name resolution for webhooks. */
   webhooks?: { allowedHosts?: string[]; resolve?: Resolve };
+  /** The API's abuse limits (all clients are 127.0.0.1 here). */
+  rateLimits?: RateLimits;
 } = {}): Promise<Stack> {
   quietRuntime();
   const env = await devServerEnvironment();
@@ -69,7 +74,7 @@ export async function startStack(opts: {
   const startWorker = async () => {
     worker = await createWorker({
       connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, workflowBundle,
-      deps: { orm: db.orm, mailer, mailFrom: 'opsflow <opsflow@test.local>', publicUrl: 'http://opsflow.test', checkRules: TEST_RULES, webhookTimeoutMs: 5000,
+      deps: { orm: db.orm, mailer, mailFrom: MAIL_FROM, publicUrl: 'http://opsflow.test', checkRules: TEST_RULES, webhookTimeoutMs: 5000,
         webhookGuard: { allowedHosts: webhookAllowedHosts, ...(opts.webhooks?.resolve ? { resolve: opts.webhooks.resolve } : {}) } },
       options: { shutdownGraceTime: '2s' },
     });
@@ -83,7 +88,10 @@ export async function startStack(opts: {
   await startWorker();
 
   const serveApi = async (temporalDeadlineMs: number) => {
-    const app = createApp({ orm: db.orm, temporal: env.client, taskQueue, log, publicUrl: 'http://opsflow.test', temporalDeadlineMs, webhookAllowedHosts });
+    const app = createApp({
+      orm: db.orm, temporal: env.client, taskQueue, log, publicUrl: 'http://opsflow.test', temporalDeadlineMs, webhookAllowedHosts, mailer, mailFrom: MAIL_FROM,
+      ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
+    });
     const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const api: ApiCall = async (method, path, { token = admin.token, body, raw } = {}) => {
