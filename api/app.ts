@@ -103,8 +103,9 @@ export function createApp(options: AppOptions): Express {
   app.use(pinoHttp({
     logger: options.log,
     autoLogging: { ignore: (req) => req.url === '/health' },
-    redact: ['req.headers.authorization', 'req.headers.cookie'],
-    serializers: { req: (req: { url?: string }) => ({ ...req, url: redactUrl(req.url ?? '') }) },
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    // The query is logged within the redacted URL only (its parsed copy would show a ?token= in full).
+    serializers: { req: (req: { url?: string }) => ({ ...req, url: redactUrl(req.url ?? ''), query: undefined }) },
   }));
   installRateLimits(app, {
     validSignToken: async (contractId, token) => z.uuid().safeParse(contractId).success

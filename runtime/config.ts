@@ -61,7 +61,7 @@ const envSchema = z.object({
   TEMPORAL_DEV_UI_PORT: port.default(8233),
   API_TEMPORAL_DEADLINE: duration.default('10s'),
   // How long a console session lasts after signing in (the cookie's Max-Age and the session row's expiry).
-  SESSION_TTL: duration.refine((s) => durationMs(s) >= 60_000 && durationMs(s) <= 30 * 86_400_000, 'must be from 1m to 30d').default('12h'),
+  SESSION_TTL: z.string().refine((s) => (parseDuration(s) ?? 0) >= 60_000 && parseDuration(s)! <= 30 * 86_400_000, "must be a duration from '1m' to '30d', such as '12h'").default('12h'),
   // Workflows kept in the worker's memory; idle ones beyond it are evicted and replayed when an event arrives. The
   // SDK's own default (from the heap limit: ~2,400 here) peaked at 1.6 GiB with 20,000 lifecycles; 1,000 at 1.1 GiB.
   WORKER_MAX_CACHED_WORKFLOWS: int(0, 1_000_000).default(1000),

@@ -3,6 +3,8 @@
 // are rate limited and audited.
 import { once } from 'node:events';
 import net from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { createApp } from '../../api/app.ts';
 import { DEFAULT_RATE_LIMITS } from '../../api/rate-limits.ts';
 import { createLogger } from '../../runtime/logger.ts';
@@ -158,6 +160,37 @@ test('the answer does not wait for the mail server', async () => {
     mailer.close();
     sockets.forEach((s) => s.destroy());
     stalled.close();
+  }
+});
+
+test('behind https the cookie is Secure; neither the link\'s token nor the cookie reaches the logs', async () => {
+  const op = await stack.operator(['reviewer']);
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } }));
+  const mailer = createMailer(stack.mail.smtpUrl);
+  const app = createApp({
+    orm: stack.db.orm, temporal: stack.env.client, taskQueue: stack.taskQueue, log, publicUrl: 'https://ops.example.com', temporalDeadlineMs: 10_000, mailer,
+  });
+  try {
+    await serving(app, async (base) => {
+      expect(await call(base, 'POST', '/auth/email-link', { body: { email: op.email } })).toMatchObject({ status: 202 });
+      const mail = await stack.mail.waitFor((m) => m.to.includes(op.email) && m.text.includes('https://ops.example.com/sign-in?token='));
+      const token = /token=(\S+)/.exec(mail.text)![1]!;
+      await fetch(`${base}/sign-in?token=${token}`); // as a mail scanner would
+      const signedIn = await call(base, 'POST', '/auth/sessions', { body: { linkToken: token } });
+      expect(signedIn.status).toBe(201);
+      const [setCookie] = signedIn.headers.getSetCookie();
+      expect(setCookie).toMatch(/; Secure/);
+      const cookie = /^opsflow_session=([^;]+)/.exec(setCookie!)![1]!;
+      expect(await call(base, 'GET', '/auth/session', { cookie })).toMatchObject({ status: 200 });
+      expect(lines.length).toBeGreaterThan(2);
+      const logged = lines.join('\n');
+      expect(logged).not.toContain(token);
+      expect(logged).not.toContain(cookie);
+      expect(logged).not.toContain(signedIn.body.csrfToken);
+    });
+  } finally {
+    mailer.close();
   }
 });
 
