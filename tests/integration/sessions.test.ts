@@ -93,9 +93,14 @@ test('an emailed link signs in once, in an HttpOnly SameSite cookie; a GET of th
   const again = await api('POST', '/auth/sessions', { body: { linkToken: token } });
   expect(again).toMatchObject({ status: 401, body: { error: { code: 'unauthorized', message: expect.stringContaining('already used') } } });
 
+  // Two tabs racing with one link: one session.
+  const racing = await emailedToken(op);
+  const raced = await Promise.all([1, 2, 3].map(() => api('POST', '/auth/sessions', { body: { linkToken: racing } })));
+  expect(raced.map((r) => r.status).sort()).toEqual([201, 401, 401]);
+
   const events = await sql<{ action: string; actor_id: string | null; entity_type: string; details: unknown }>(
     `select action, actor_id, entity_type, details from audit_events where action like 'auth.%' and (entity_id = ? or actor_id = ?) order by id`, [op.id, op.id]);
-  expect(events.map((e) => e.action)).toEqual(['auth.link_sent', 'auth.signed_in']);
+  expect(events.map((e) => e.action)).toEqual(['auth.link_sent', 'auth.signed_in', 'auth.link_sent', 'auth.signed_in']);
   expect(events[1]).toMatchObject({ actor_id: op.id, entity_type: 'session', details: { method: 'link' } });
   expect(JSON.stringify(events)).not.toContain(token);
 });
@@ -204,6 +209,11 @@ test('an API token signs in; the cookie authenticates GETs, and writes only with
 
   expect(await api('GET', '/auth/session', { cookie })).toMatchObject({ status: 200, body: { operator: { id: admin.id }, csrfToken: csrf } });
   expect(await api('GET', '/operators/me', { cookie })).toMatchObject({ status: 200, body: { id: admin.id } });
+  // Last seen: written when the session is used (at most once a minute).
+  await sql(`update sessions set last_seen_at = now() - interval '2 minutes' where operator_id = ?`, [admin.id]);
+  expect(await api('GET', '/auth/session', { cookie })).toMatchObject({ status: 200 });
+  const [seen] = await sql<{ ago: number }>('select extract(epoch from now() - last_seen_at)::float8 as ago from sessions where operator_id = ?', [admin.id]);
+  expect(seen!.ago).toBeLessThan(60);
 
   const newcomer = { name: 'Csrf Test', email: `csrf-${Date.now()}@example.com`, roles: ['analyst'] };
   const refused = await api('POST', '/operators', { cookie, body: newcomer });
