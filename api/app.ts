@@ -13,6 +13,7 @@ import { signLinkProblem } from '../db/sign-links.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Actor } from '../workflows/lib/actors.ts';
 import { authenticate } from './auth.ts';
+import { consoleFiles } from './console.ts';
 import { errorMiddleware, notFound } from './errors.ts';
 import { methodNotAllowed } from './methods.ts';
 import { installRateLimits, type RateLimits } from './rate-limits.ts';
@@ -64,6 +65,8 @@ export interface AppOptions {
   sessionTtlMs?: number;
   /** How long an emailed sign-in link works (15 minutes unless set). */
   signInLinkTtlMs?: number;
+  /** The console's built files (console/dist unless set). */
+  consoleDir?: string;
 }
 
 export interface ApiDeps extends AppOptions {
@@ -111,6 +114,8 @@ export function createApp(options: AppOptions): Express {
     validSignToken: async (contractId, token) => z.uuid().safeParse(contractId).success
       && (await signLinkProblem(options.orm, contractId, hashToken(token))) === undefined,
   }, options.rateLimits);
+  // The console's pages and assets need no database or session: served before either.
+  app.use(consoleFiles(options.consoleDir));
   app.use((req, res, next) => RequestContext.create(options.orm.em, next));
   app.use(authenticate(options.orm, { secure: new URL(options.publicUrl).protocol === 'https:' }));
 

@@ -80,6 +80,7 @@ try {
   const lines = [
     '',
     'opsflow is running.',
+    `  Console       ${api.url}/`,
     `  API           ${api.url}`,
     `  API docs      ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json)`,
     `  Temporal UI   ${temporalUi ?? '(set TEMPORAL_UI_URL to show it here)'}`,

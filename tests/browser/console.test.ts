@@ -1,0 +1,192 @@
+// The web console in a real Chromium (Debian's, through playwright-core) against the real stack: the API serving the
+// built console, the Temporal dev server, PostgreSQL, the mail catcher. Needs `npm run build:console` (npm install
+// runs it) and /usr/bin/chromium (.ci/run installs it; CHROMIUM_PATH to use another).
+import express from 'express';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CONSOLE_DIR, consoleFiles } from '../../api/console.ts';
+import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { eventually } from '../support/wait.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+let stack: Stack;
+let browser: Browser;
+let author: TestOperator;
+let rita: TestOperator;
+let rob: TestOperator;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(path.join(CONSOLE_DIR, 'index.html'))) throw new Error('console/dist is missing: run npm run build:console');
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  [stack, browser] = await Promise.all([
+    startStack(),
+    chromium.launch({
+      executablePath: CHROMIUM, headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    }),
+  ]);
+  author = await stack.operator(['ops_manager'], 'Mia');
+  rita = await stack.operator(['reviewer'], 'Rita');
+  rob = await stack.operator(['reviewer'], 'Rob');
+  expect((await stack.api('POST', '/channels', { body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'channel-secret-0123456789' } })).status).toBe(201);
+});
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close();
+  await stack?.close();
+});
+
+/** A fresh browser profile (its own cookies and localStorage) that fails the test on a script error or CSP report. */
+async function openPage(): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai' });
+  contexts.push(context);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/status of 40[139]/.test(msg.text())) problems.push(`console: ${msg.text()}`);
+  });
+  return { page, problems };
+}
+
+/** axe-core over the page as it is: no serious or critical violations. */
+async function expectAccessible(page: Page): Promise<void> {
+  // Through the DevTools protocol, which the page's CSP (rightly) does not let a <script> tag do.
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact?: string | null; nodes: { target: unknown }[] }[] }> } }).axe;
+    return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact ?? null, targets: v.nodes.map((n) => n.target) }));
+  });
+  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+}
+
+async function submitContent(title: string): Promise<{ contentId: string; taskId: string }> {
+  const res = await stack.api('POST', '/content', { token: author.token, body: { title, body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] } });
+  expect(res.status).toBe(202);
+  const contentId = (res.body as { id: string }).id;
+  const taskId = await eventually(async () => {
+    const tasks = await stack.api('GET', `/tasks?entityId=${contentId}&status=open`, { token: rita.token });
+    return (tasks.body.items as { id: string }[])[0]?.id;
+  }, `the review task of ${title}`);
+  return { contentId, taskId };
+}
+
+test('the API serves the console at /, /sign-in and /console/..., assets under /assets/, and its own routes as before', async () => {
+  for (const page of ['/', '/sign-in?token=x', '/console/inbox', '/console/a/b']) {
+    const res = await fetch(`${stack.baseUrl}${page}`);
+    expect([page, res.status, res.headers.get('content-type')]).toEqual([page, 200, 'text/html; charset=utf-8']);
+    expect(await res.text()).toContain('<div id="root"></div>');
+    // Vite's build has no inline script, so helmet's CSP (script-src 'self') stays as it is.
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+  }
+  expect((await fetch(`${stack.baseUrl}/assets/none.js`)).status).toBe(404);
+  expect((await fetch(`${stack.baseUrl}/console/inbox`, { method: 'POST' })).status).toBe(404);
+  expect((await fetch(`${stack.baseUrl}/health`)).status).toBe(200);
+  expect((await stack.api('GET', '/tasks')).status).toBe(200);
+  expect((await stack.api('GET', '/tasks', { token: null })).status).toBe(401);
+});
+
+test('without a build the API still runs and / says how to build the console', async () => {
+  const app = express().use(consoleFiles(mkdtempSync(path.join(tmpdir(), 'no-console-'))));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain('npm run build:console');
+  } finally {
+    server.close();
+  }
+});
+
+test('the console loads at /, and the language chosen is remembered across a reload', async () => {
+  const { page, problems } = await openPage();
+  await page.goto(`${stack.baseUrl}/`);
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  expect(new URL(page.url()).pathname).toBe('/sign-in');
+  expect(await page.getAttribute('html', 'lang')).toBe('en');
+
+  await page.getByLabel('Language').selectOption('zh-CN');
+  await page.getByRole('heading', { name: '登录', level: 1 }).waitFor();
+  await page.reload();
+  await page.getByRole('heading', { name: '登录', level: 1 }).waitFor();
+  expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
+  await expectAccessible(page);
+  expect(problems).toEqual([]);
+});
+
+test('sign-in: a refused token shows the reason; the emailed link signs in once its button is pressed', async () => {
+  const { page, problems } = await openPage();
+  await page.goto(`${stack.baseUrl}/sign-in`);
+  await page.getByLabel('API token').fill('opf_not_a_token');
+  await page.getByRole('button', { name: 'Sign in with the token' }).click();
+  await expect(page.getByRole('alert').textContent()).resolves.toContain('the API token is not valid');
+  await expectAccessible(page);
+
+  await page.getByLabel('Email').fill(rita.email);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await page.getByRole('status').filter({ hasText: rita.email }).waitFor();
+  const mail = await stack.mail.waitFor((m) => m.to.includes(rita.email) && m.subject.includes('Sign in'));
+  const token = /\/sign-in\?token=([\w-]+)/.exec(mail.text)![1]!;
+
+  await page.goto(`${stack.baseUrl}/sign-in?token=${token}`);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Inbox', level: 1 }).waitFor();
+  await page.getByText('Signed in as Rita (reviewer)').waitFor();
+
+  // The link worked once: a second use is refused with the API's reason.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  await page.goto(`${stack.baseUrl}/sign-in?token=${token}`);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('alert').textContent()).resolves.toContain('already used');
+  expect(problems).toEqual([]);
+});
+
+test('inbox: signed in with a pasted token, a reviewer sees the open task, keeps the comment through a refusal, and decides', async () => {
+  const taken = await submitContent('Taken by Rob');
+  const mine = await submitContent('Spring launch');
+
+  const { page, problems } = await openPage();
+  await page.goto(`${stack.baseUrl}/`);
+  await page.getByLabel('API token').fill(rita.token);
+  await page.getByRole('button', { name: 'Sign in with the token' }).click();
+  await page.getByRole('heading', { name: 'Inbox', level: 1 }).waitFor();
+  expect(new URL(page.url()).pathname).toBe('/console/inbox');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inbox' }).waitFor();
+  const row = page.getByRole('row').filter({ hasText: 'Spring launch' });
+  await row.waitFor();
+  // Due time in the operator's timezone (Asia/Shanghai here), with the countdown.
+  await expect(row.locator('time').getAttribute('datetime')).resolves.toBeTruthy();
+
+  // Rob decides the first task while Rita has it open: her decision is refused with the reason, her comment stays.
+  await page.getByRole('button', { name: 'Taken by Rob' }).click();
+  await page.getByRole('heading', { name: 'Taken by Rob', level: 2 }).waitFor();
+  expect((await stack.api('POST', `/tasks/${taken.taskId}/complete`, { token: rob.token, body: { decision: 'approve' } })).status).toBe(200);
+  await page.getByLabel('Comment').fill('Checked the prices twice');
+  await page.getByRole('button', { name: 'approve', exact: true }).click();
+  await page.getByRole('alert').waitFor();
+  expect(await page.getByRole('alert').textContent()).toContain('already completed');
+  expect(await page.getByLabel('Comment').inputValue()).toBe('Checked the prices twice');
+
+  await page.getByRole('button', { name: 'Spring launch' }).click();
+  await page.getByRole('heading', { name: 'Spring launch', level: 2 }).waitFor();
+  await expectAccessible(page);
+  await page.getByLabel('Comment').fill('Good to go');
+  await page.getByRole('button', { name: 'approve', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Decided: approve' }).waitFor();
+
+  const decided = await stack.api('GET', `/tasks/${mine.taskId}`, { token: rita.token });
+  expect(decided.body).toMatchObject({ status: 'completed', decision: 'approve', decidedBy: rita.id, comment: 'Good to go' });
+  // The open list no longer shows it.
+  await page.getByRole('row').filter({ hasText: 'Spring launch' }).waitFor({ state: 'detached' });
+  expect(problems).toEqual([]);
+});
