@@ -43,6 +43,10 @@ export const OPERATION_IDS: Record<string, string> = {
   'get /content': 'listContent',
   'get /unsubscribe/{token}': 'getUnsubscribePage',
   'post /unsubscribe/{token}': 'unsubscribeByLink',
+  'post /auth/email-link': 'requestSignInLink',
+  'post /auth/sessions': 'signIn',
+  'get /auth/session': 'getSession',
+  'delete /auth/session': 'signOut',
 };
 
 // Words that are not collections of items; everything else ending in s is a plural.
@@ -209,7 +213,11 @@ export function openApiDocument(registry: RouteRegistry, info: { version: string
     },
     servers: [{ url: info.serverUrl }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        // The console's session (POST /auth/sessions); its writes also send X-CSRF-Token.
+        session: { type: 'apiKey', in: 'cookie', name: 'opsflow_session', description: 'The console session cookie; writes with it need the X-CSRF-Token header from the session.' },
+      },
       schemas: { Error: schema(errorBody, 'output') },
       headers: {
         'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } },
@@ -218,7 +226,7 @@ export function openApiDocument(registry: RouteRegistry, info: { version: string
         'RateLimit-Policy': { description: 'The limit: requests allowed (`q`) per window of `w` seconds', schema: { type: 'string' }, example: '"requests with a bad bearer token";q=30;w=600' },
       },
     },
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { session: [] }],
     paths,
   };
 }

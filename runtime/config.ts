@@ -77,7 +77,7 @@ const envSchema = z.object({
   CONTENT_BODY_MIN: int(0, 100_000).default(20),
   CONTENT_BODY_MAX: int(1, 200_000).default(20000),
   // Below the send profile's one-minute start-to-close timeout, so an attempt ends before Temporal retries it.
-  WEBHOOK_TIMEOUT: duration.refine((s) => durationMs(s) <= 45_000, 'must be at most 45s').default('10s'),
+  WEBHOOK_TIMEOUT: duration.refine((s) => (parseDuration(s) ?? 0) <= 45_000, 'must be at most 45s').default('10s'),
   // Webhook hosts that may be private (loopback, private networks, metadata): exact host or host:port matches.
   WEBHOOK_ALLOWED_HOSTS: csv.refine((hosts) => hosts.every((h) => parseAllowedHost(h)), 'must be host names or IP addresses, each with an optional :port ([::1]:8080 for IPv6), separated by commas').default([]),
   RFM_SCHEDULE: z.string().trim().regex(/^[\w*?,/-]+(\s+[\w*?,/-]+){4}$/, "must be a five-field cron expression (minute hour day-of-month month day-of-week, UTC) such as '0 3 * * *'").default('0 3 * * *'),

@@ -36,3 +36,7 @@ test('TRUST_PROXY takes true, a hop count or addresses', () => {
   expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toBe('loopback, 10.0.0.0/8');
   expect(loadConfig({}).TRUST_PROXY).toBeUndefined();
 });
+
+test('WEBHOOK_TIMEOUT that is not a duration is named, not thrown', () => {
+  expect(() => loadConfig({ WEBHOOK_TIMEOUT: 'soon' })).toThrow(/WEBHOOK_TIMEOUT: must be a duration/);
+});
