@@ -100,9 +100,10 @@ export interface RateLimitChecks {
 export function installRateLimits(app: Express, checks: RateLimitChecks, chosen: RateLimits = DEFAULT_RATE_LIMITS): void {
   const limits = { ...DEFAULT_RATE_LIMITS, ...chosen };
   // Requests carrying a token, counted when authentication refused it; over the limit, every request with a token
-  // from the client is refused (a correct guess must not pass where wrong ones are stopped).
+  // from the client is refused (a correct guess must not pass where wrong ones are stopped); /health answers whatever
+  // token a probe sends.
   app.use(refusalLimit('requests with a bad bearer token', 'bad-token', limits.badTokens, {
-    key: client, applies: (req) => Boolean(req.get('authorization')), refused: (_req, res) => res.locals.tokenRefused === true,
+    key: client, applies: (req) => Boolean(req.get('authorization')) && req.path !== '/health', refused: (_req, res) => res.locals.tokenRefused === true,
   }));
   // A refusal is the client's 4xx (a wrong, used or expired token, an unknown id); an outage's 5xx is not theirs.
   const refused = (_req: Request, res: Response) => res.statusCode >= 400 && res.statusCode < 500;

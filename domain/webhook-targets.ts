@@ -130,15 +130,17 @@ export function refusedTarget(url: URL, allowedHosts: readonly string[]): string
   const host = normalHost(url.hostname);
   if (isIP(host.replace(/^\[(.*)\]$/, '$1'))) {
     const kind = classifyAddress(host);
-    return kind && `the webhook target ${url.hostname} is a ${kind} address; ${HOW_TO_ALLOW}`;
+    return kind && `the webhook target ${url.hostname} is ${article(kind)} ${kind} address; ${HOW_TO_ALLOW}`;
   }
   const kind = classifyName(host);
-  return kind && `the webhook target ${url.hostname} is a ${kind} name; ${HOW_TO_ALLOW}`;
+  return kind && `the webhook target ${url.hostname} is ${article(kind)} ${kind} name; ${HOW_TO_ALLOW}`;
 }
 
 /** Why a webhook to this URL may not connect to `address`, an address its host name resolved to, or undefined. */
 export function refusedAddress(url: URL, address: string, allowedHosts: readonly string[]): string | undefined {
   if (isAllowedHost(url, allowedHosts)) return undefined;
   const kind = classifyAddress(address);
-  return kind && `the webhook target ${url.hostname} resolves to a ${kind} address ${address}; ${HOW_TO_ALLOW}`;
+  return kind && `the webhook target ${url.hostname} resolves to ${article(kind)} ${kind} address ${address}; ${HOW_TO_ALLOW}`;
 }
+
+const article = (word: string) => (/^[aeiou]/i.test(word) ? 'an' : 'a');

@@ -1,3 +1,4 @@
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import ms from 'ms';
 import { z } from 'zod';
 import { parseAllowedHost } from '../domain/webhook-targets.ts';
@@ -89,22 +90,19 @@ export type Config = z.infer<typeof envSchema>;
 export const ADMIN_TOKEN_MIN_BITS = 128;
 
 /**
- * Why a chosen admin token is too weak to guard every operation, or undefined when it is strong enough. The estimate
- * is the length times log2 of the alphabet its character classes span, discounted when few distinct characters are
- * used (a repeated or patterned string spans the alphabet on paper only).
+ * Why a chosen admin token is too weak to guard every operation, or undefined when it is strong enough: zxcvbn's
+ * estimate of the guesses it takes (it sees repeats, sequences, keyboard patterns and words, which a count of
+ * characters does not).
  */
 export function weakTokenReason(token: string): string | undefined {
-  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/];
-  const sizes = [26, 26, 10, 33];
-  const alphabet = classes.reduce((n, re, i) => n + (re.test(token) ? sizes[i]! : 0), 0);
-  const distinct = new Set(token).size;
-  const bits = Math.floor(token.length * Math.log2(Math.max(2, Math.min(alphabet, distinct * 2))));
   if (token.length < 24) return `must be at least 24 characters (it has ${token.length}); generate one with: openssl rand -hex 32`;
-  if (bits < ADMIN_TOKEN_MIN_BITS || distinct < 12) {
-    return `is too easy to guess (about ${bits} bits from ${distinct} distinct characters; at least ${ADMIN_TOKEN_MIN_BITS} bits from 12 or more are needed); generate one with: openssl rand -hex 32`;
+  const bits = Math.floor(strength.check(token).guessesLog10 * Math.log2(10));
+  if (bits < ADMIN_TOKEN_MIN_BITS) {
+    return `is too easy to guess (about ${bits} bits where ${ADMIN_TOKEN_MIN_BITS} are needed); generate one with: openssl rand -hex 32`;
   }
   return undefined;
 }
+const strength = new ZxcvbnFactory();
 
 export class ConfigError extends Error {}
 

@@ -55,8 +55,9 @@ test('bad bearer tokens: the client is refused with 429 and RateLimit headers pa
     expect(await limited.json()).toMatchObject({ error: { code: 'rate_limited', message: expect.stringContaining('bad bearer token') } });
     expect((await call('GET', '/tasks', { token: stack.admin.token })).status).toBe(429);
     expect((await call('GET', '/tasks', { token: stack.admin.token, client: '203.0.113.2' })).status).toBe(200);
-    // No token at all is not a guess: public routes keep answering.
+    // No token at all is not a guess: public routes keep answering; /health whatever token it gets.
     expect((await call('GET', '/health')).status).toBe(200);
+    expect((await call('GET', '/health', { token: 'opf_probe' })).status).toBe(200);
   });
 });
 

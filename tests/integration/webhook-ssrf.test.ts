@@ -72,7 +72,7 @@ test('a channel to a private, loopback or metadata address is refused with 422 n
   for (const [n, url] of refused.entries()) {
     const res = await addChannel(`private-${n}`, url);
     expect({ url, status: res.status }).toEqual({ url, status: 422 });
-    expect(res.body.error.fields).toEqual([{ field: 'url', message: expect.stringMatching(/^the webhook target .+ is a .+ (address|name); .*WEBHOOK_ALLOWED_HOSTS/) }]);
+    expect(res.body.error.fields).toEqual([{ field: 'url', message: expect.stringMatching(/^the webhook target .+ is an? .+ (address|name); .*WEBHOOK_ALLOWED_HOSTS/) }]);
   }
   expect((await addChannel('loopback-text', 'http://127.0.0.1:1/hook')).body.error.message).toBe(
     'the webhook target 127.0.0.1 is a loopback address; webhooks go to public addresses only; list the host in WEBHOOK_ALLOWED_HOSTS to allow it');
