@@ -168,6 +168,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     state.edits.push({ version: state.revision, operatorId: actor.id, at: now() });
     if (whole) {
       edited = true;
+      // The answer shows the approvals cleared at once (the main loop cancels the round's tasks after this).
+      roundTasks = [];
       state.rejection = null;
     } else {
       scheduleMoved = true;
