@@ -143,13 +143,19 @@ export const databaseUnavailable = () => new HttpError(503, 'unavailable', 'the 
  * too many connections), 57P01-57P05 (shutdown, cannot connect now, database dropped, idle timeout), 55000 when the
  * database does not allow connections; the socket's own errors; and pg's pool and client words for the same.
  */
+/** An error and its causes, outermost first (a driver error is wrapped by the ORM). */
+function* causes(err: unknown): Generator<{ code?: unknown; message?: unknown }> {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    yield e as { code?: unknown; message?: unknown };
+  }
+}
+
 /**
  * PostgreSQL's data exceptions (SQLSTATE class 22: a value out of range, malformed, too long) come from what the
  * caller sent, where a schema let it through: the first line of PostgreSQL's own words, or undefined.
  */
 function sqlDataException(err: unknown): string | undefined {
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
+  for (const { code, message } of causes(err)) {
     if (typeof code === 'string' && /^22...$/.test(code)) return String(message ?? code).split('\n')[0];
   }
   return undefined;
@@ -157,8 +163,7 @@ function sqlDataException(err: unknown): string | undefined {
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (grpcCode(err) !== undefined) return false; // Temporal's transport errors carry numeric gRPC codes
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
+  for (const { code, message } of causes(err)) {
     const text = typeof message === 'string' ? message : '';
     if (typeof code === 'string') {
       if (/^(08|53)...$/.test(code) || /^57P0[1-5]$/.test(code)) return true;

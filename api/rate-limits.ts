@@ -109,9 +109,17 @@ export function installRateLimits(app: Express, checks: RateLimitChecks, chosen:
   const refused = (_req: Request, res: Response) => res.statusCode >= 400 && res.statusCode < 500;
   // A flood of forged tokens must not lock the real partner out: the current token passes whatever the counts say.
   // (The body is tiny; the internal signer's path, with a bearer token and no body token, has the bad-token limit.)
-  const forgedOrUnknown = async (req: Request) => {
+  // Both limits ask; the token is looked up once per request.
+  const asked = new WeakMap<Request, Promise<boolean>>();
+  const forgedOrUnknown = (req: Request) => {
     const token = (req.body as { token?: unknown } | undefined)?.token;
-    return typeof token === 'string' && !(await checks.validSignToken(String(req.params.id), token));
+    if (typeof token !== 'string') return false;
+    let answer = asked.get(req);
+    if (!answer) {
+      answer = checks.validSignToken(String(req.params.id), token).then((valid) => !valid);
+      asked.set(req, answer);
+    }
+    return answer;
   };
   app.post('/contracts/:id/sign', express.json({ limit: '16kb' }),
     refusalLimit('refused signatures from this address', 'sign-client', limits.signPerClient, { key: client, refused, applies: forgedOrUnknown }),
