@@ -4,7 +4,8 @@
 import express, { Router } from 'express';
 import path from 'node:path';
 
-export const CONSOLE_DIR = path.join(import.meta.dirname, '../console/dist');
+// OPSFLOW_CONSOLE_DIR serves another build (a developer's or a test's own vite build --outDir).
+export const CONSOLE_DIR = process.env.OPSFLOW_CONSOLE_DIR ?? path.join(import.meta.dirname, '../console/dist');
 const PAGES = ['/', '/sign-in', '/console', '/console/{*page}'];
 
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>opsflow</title></head><body>

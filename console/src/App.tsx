@@ -1,43 +1,63 @@
-import { useEffect, type ReactNode } from 'react';
+import { lazy, Suspense, useMemo, type ComponentType } from 'react';
 import { useTranslation } from 'react-i18next';
+import { AREAS, type AreaProps } from './areas.ts';
 import { Layout } from './Layout.tsx';
-import { Inbox } from './pages/Inbox.tsx';
 import { SignIn } from './pages/SignIn.tsx';
-import { navigate, useLocation } from './router.tsx';
+import { Redirect, Route, Switch, useLocation } from './router.tsx';
+import { usePageTitle } from './components/page.tsx';
 import { useSession } from './session.ts';
 
 const HOME = '/console/inbox';
+// The partner's signing page: public (its link's token is the only credential), outside the operator's session.
+const Signing = lazy(() => import('./pages/signing/index.tsx'));
 
-function Redirect({ to }: { to: string }) {
-  useEffect(() => navigate(to, { replace: true }), [to]);
-  return null;
+function SignInPage() {
+  const { t } = useTranslation();
+  usePageTitle(t('signIn.title'));
+  return <SignIn />;
 }
 
 export function App() {
   const { t } = useTranslation();
-  const { pathname, params } = useLocation();
+  const { params } = useLocation();
   const session = useSession();
-  const title = (text: string, page: ReactNode) => {
-    document.title = `${text} · ${t('app.name')}`;
-    return page;
-  };
+  const areas = useMemo(() => AREAS.map((area) => ({ ...area, Page: lazy(area.load) as ComponentType<AreaProps> })), []);
+  const loading = <p>{t('app.loading')}</p>;
 
-  if (session.isPending) return <Layout session={null}><p>{t('app.loading')}</p></Layout>;
-  if (session.error) {
-    return (
-      <Layout session={null}>
-        <h1>{t('error.title')}</h1>
-        <p role="alert" className="error">{session.error.message}</p>
-        <button type="button" onClick={() => void session.refetch()}>{t('error.retry')}</button>
-      </Layout>
-    );
-  }
-  const me = session.data;
-  if (pathname === '/sign-in') {
-    if (me && !params.has('token')) return <Redirect to={HOME} />;
-    return <Layout session={me}>{title(t('signIn.title'), <SignIn />)}</Layout>;
-  }
-  if (!me) return <Redirect to="/sign-in" />;
-  if (pathname === '/console/inbox') return <Layout session={me}>{title(t('inbox.title'), <Inbox session={me} />)}</Layout>;
-  return <Redirect to={HOME} />;
+  return (
+    <Switch>
+      <Route path="/sign/*">
+        <Suspense fallback={loading}><Signing /></Suspense>
+      </Route>
+      <Route>
+        {session.isPending ? <Layout session={null}>{loading}</Layout>
+          : session.error ? (
+            <Layout session={null}>
+              <h1>{t('error.title')}</h1>
+              <p role="alert" className="error">{session.error.message}</p>
+              <button type="button" onClick={() => void session.refetch()}>{t('error.retry')}</button>
+            </Layout>
+          ) : (
+            <Switch>
+              <Route path="/sign-in">
+                {session.data && !params.has('token') ? <Redirect to={HOME} replace /> : <Layout session={session.data}><SignInPage /></Layout>}
+              </Route>
+              {!session.data ? <Route><Redirect to={`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`} replace /></Route> : null}
+              <Route>
+                <Layout session={session.data!}>
+                  <Switch>
+                    {areas.map(({ path, Page }) => (
+                      <Route key={path} path={path} nest>
+                        <Suspense fallback={loading}><Page session={session.data!} /></Suspense>
+                      </Route>
+                    ))}
+                    <Route><Redirect to={HOME} replace /></Route>
+                  </Switch>
+                </Layout>
+              </Route>
+            </Switch>
+          )}
+      </Route>
+    </Switch>
+  );
 }

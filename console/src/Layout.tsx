@@ -1,19 +1,14 @@
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Role, Session } from './api/client.ts';
+import { areasFor } from './areas.ts';
 import { timeZone } from './format.ts';
 import { LANGUAGES, type Language } from './i18n.ts';
 import { Link, navigate, useLocation } from './router.tsx';
 import { useSignOut } from './session.ts';
 
-type NavKey = 'nav.inbox' | 'nav.apiDocs';
-/** Who sees which page in the navigation (the API's authorization stays the only authority). */
-const NAV: { to: string; label: NavKey; roles: 'everyone' | Role[]; external?: boolean }[] = [
-  { to: '/console/inbox', label: 'nav.inbox', roles: 'everyone' },
-  { to: '/docs', label: 'nav.apiDocs', roles: ['admin', 'analyst'], external: true },
-];
-
-export const navFor = (roles: readonly Role[]) => NAV.filter((item) => item.roles === 'everyone' || item.roles.some((r) => roles.includes(r)));
+/** The API's own reference, for those who script against it. */
+const API_DOCS_ROLES: Role[] = ['admin', 'analyst'];
 
 export function LanguageSwitch() {
   const { t, i18n } = useTranslation();
@@ -39,13 +34,12 @@ export function Layout({ session, children }: { session: Session | null; childre
         {session && (
           <nav aria-label={t('nav.label')}>
             <ul>
-              {navFor(session.operator.roles).map((item) => (
-                <li key={item.to}>
-                  {item.external
-                    ? <a href={item.to}>{t(item.label)}</a>
-                    : <Link to={item.to} aria-current={pathname.startsWith(item.to) ? 'page' : undefined}>{t(item.label)}</Link>}
+              {areasFor(session.operator.roles).map((area) => (
+                <li key={area.path}>
+                  <Link to={area.path} aria-current={pathname === area.path || pathname.startsWith(`${area.path}/`) ? 'page' : undefined}>{t(area.label)}</Link>
                 </li>
               ))}
+              {session.operator.roles.some((role) => API_DOCS_ROLES.includes(role)) && <li><a href="/docs">{t('nav.apiDocs')}</a></li>}
             </ul>
           </nav>
         )}

@@ -15,3 +15,20 @@ export function formatRelative(iso: string, language: string, now = Date.now()):
   const [unit, ms] = UNITS.find(([, size]) => Math.abs(diff) >= size) ?? ['minute', 60_000];
   return new Intl.RelativeTimeFormat(language, { numeric: 'auto' }).format(Math.round(diff / ms), unit);
 }
+
+export function formatNumber(value: number, language: string, options: Intl.NumberFormatOptions = {}): string {
+  return new Intl.NumberFormat(language, options).format(value);
+}
+
+/** Money in its own currency (CNY as ¥, USD as $, in the console's language). */
+export function formatMoney(amount: number, currency: string, language: string): string {
+  return new Intl.NumberFormat(language, { style: 'currency', currency }).format(amount);
+}
+
+export function formatPercent(ratio: number, language: string): string {
+  return new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: 1 }).format(ratio);
+}
+
+export function formatDate(iso: string, language: string): string {
+  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone: zone }).format(new Date(iso));
+}

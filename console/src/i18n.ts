@@ -1,4 +1,6 @@
 // Two languages, remembered in localStorage; <html lang> follows the choice (screen readers, fonts, hyphenation).
+// The shell's messages are the default namespace; each area of the console brings its own namespace in its lazily
+// loaded chunk (registerMessages), so its words do not weigh on the first load.
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import { en } from './locales/en.ts';
@@ -15,6 +17,8 @@ const initial: Language = isLanguage(saved) ? saved : navigator.language.toLower
 void i18n.use(initReactI18next).init({
   lng: initial,
   fallbackLng: 'en',
+  // An area's namespace falls back to the shell's words (app.loading, error.retry).
+  fallbackNS: 'translation',
   resources: { en: { translation: en }, 'zh-CN': { translation: zhCN } },
   interpolation: { escapeValue: false },
 });
@@ -23,5 +27,13 @@ i18n.on('languageChanged', (lng) => {
   localStorage.setItem(STORAGE_KEY, lng);
   document.documentElement.lang = lng;
 });
+
+/**
+ * An area's messages under its own namespace: `useTranslation('<namespace>')`. The Chinese object is typed as the
+ * English one (`const zhCN: typeof en`), so a missing translation fails the type-check.
+ */
+export function registerMessages<T extends object>(namespace: string, messages: { en: T; 'zh-CN': T }): void {
+  for (const language of Object.keys(LANGUAGES) as Language[]) i18n.addResourceBundle(language, namespace, messages[language], true, true);
+}
 
 export default i18n;

@@ -1,31 +1,19 @@
-// Client-side navigation over the History API: the console has a handful of pages; a router library comes with the
-// pages that take parameters.
-import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
+// Client-side routing by wouter (2 KB, hooks, nested routes): each area of the console owns its sub-paths under
+// /console/<area> through a nested <Route>, so adding a page never touches another area's routes.
+import { useLocation as useWouterLocation, useSearch } from 'wouter';
+import { navigate as browserNavigate } from 'wouter/use-browser-location';
 
-const subscribe = (onChange: () => void) => {
-  addEventListener('popstate', onChange);
-  return () => removeEventListener('popstate', onChange);
-};
-const current = () => location.pathname + location.search;
+export { Link, Redirect, Route, Switch, useParams, useRoute, useSearchParams } from 'wouter';
 
-export function useLocation(): { pathname: string; params: URLSearchParams } {
-  const href = useSyncExternalStore(subscribe, current);
-  const url = new URL(href, location.origin);
-  return { pathname: url.pathname, params: url.searchParams };
-}
-
+/** Navigates by absolute path (outside any nested route's base). */
 export function navigate(to: string, { replace = false } = {}): void {
-  if (to === current()) return;
-  if (replace) history.replaceState(null, '', to);
-  else history.pushState(null, '', to);
-  dispatchEvent(new PopStateEvent('popstate'));
+  if (to === location.pathname + location.search) return;
+  browserNavigate(to, { replace });
 }
 
-export function Link({ to, ...props }: { to: string } & AnchorHTMLAttributes<HTMLAnchorElement>) {
-  const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
-    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
-    e.preventDefault();
-    navigate(to);
-  };
-  return <a href={to} onClick={onClick} {...props} />;
+/** The path (relative to the nearest nested route) and the query string's parameters. */
+export function useLocation(): { pathname: string; params: URLSearchParams } {
+  const [pathname] = useWouterLocation();
+  const search = useSearch();
+  return { pathname, params: new URLSearchParams(search) };
 }

@@ -2,36 +2,23 @@
 // built console, the Temporal dev server, PostgreSQL, the mail catcher. Needs `npm run build:console` (npm install
 // runs it) and /usr/bin/chromium (.ci/run installs it; CHROMIUM_PATH to use another).
 import express from 'express';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CONSOLE_DIR, consoleFiles } from '../../api/console.ts';
+import { consoleFiles } from '../../api/console.ts';
+import { expectAccessible, launchBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
 let stack: Stack;
-let browser: Browser;
+let browser: TestBrowser;
 let author: TestOperator;
 let rita: TestOperator;
 let rob: TestOperator;
-const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(path.join(CONSOLE_DIR, 'index.html'))) throw new Error('console/dist is missing: run npm run build:console');
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  [stack, browser] = await Promise.all([
-    startStack(),
-    chromium.launch({
-      executablePath: CHROMIUM, headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    }),
-  ]);
+  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
   author = await stack.operator(['ops_manager'], 'Mia');
   rita = await stack.operator(['reviewer'], 'Rita');
   rob = await stack.operator(['reviewer'], 'Rob');
@@ -39,34 +26,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
   await browser?.close();
   await stack?.close();
 });
 
-/** A fresh browser profile (its own cookies and localStorage) that fails the test on a script error or CSP report. */
-async function openPage(): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai' });
-  contexts.push(context);
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/status of 40[139]/.test(msg.text())) problems.push(`console: ${msg.text()}`);
-  });
-  return { page, problems };
-}
-
-/** axe-core over the page as it is: no serious or critical violations. */
-async function expectAccessible(page: Page): Promise<void> {
-  // Through the DevTools protocol, which the page's CSP (rightly) does not let a <script> tag do.
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact?: string | null; nodes: { target: unknown }[] }[] }> } }).axe;
-    return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact ?? null, targets: v.nodes.map((n) => n.target) }));
-  });
-  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
-}
+const openPage = () => browser.openPage();
 
 async function submitContent(title: string): Promise<{ contentId: string; taskId: string }> {
   const res = await stack.api('POST', '/content', { token: author.token, body: { title, body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] } });
@@ -188,5 +152,20 @@ test('inbox: signed in with a pasted token, a reviewer sees the open task, keeps
   expect(decided.body).toMatchObject({ status: 'completed', decision: 'approve', decidedBy: rita.id, comment: 'Good to go' });
   // The open list no longer shows it.
   await page.getByRole('row').filter({ hasText: 'Spring launch' }).waitFor({ state: 'detached' });
+  expect(problems).toEqual([]);
+});
+
+test('a console link opened without a session signs in first and then opens the page it named', async () => {
+  const { page, problems } = await openPage();
+  await page.goto(`${stack.baseUrl}/console/content?tier=S`);
+  await page.waitForURL((url) => url.pathname === '/sign-in');
+  expect(new URL(page.url()).searchParams.get('next')).toBe('/console/content?tier=S');
+  await page.getByLabel('API token').fill(author.token);
+  await page.getByRole('button', { name: 'Sign in with the token' }).click();
+  await page.waitForURL((url) => url.pathname === '/console/content' && url.search === '?tier=S');
+  // A reviewer's navigation offers what their roles may read; an ops manager's offers content and campaigns.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'Content' }).waitFor();
+  await expect(nav.getByRole('link', { name: 'Admin' }).count()).resolves.toBe(0);
   expect(problems).toEqual([]);
 });

@@ -5,7 +5,8 @@ import { useTranslation } from 'react-i18next';
 import { navigate, useLocation } from '../router.tsx';
 import { useEmailLink, useSignIn } from '../session.ts';
 
-const AFTER_SIGN_IN = '/console/inbox';
+// Back to the page that asked for a session (an emailed task or incident link), else the inbox.
+const afterSignIn = (next: string | null) => (next?.startsWith('/console/') ? next : '/console/inbox');
 
 export function SignIn() {
   const { t } = useTranslation();
@@ -15,7 +16,7 @@ export function SignIn() {
   const emailLink = useEmailLink();
   const [email, setEmail] = useState('');
   const [apiToken, setApiToken] = useState('');
-  const done = { onSuccess: () => navigate(AFTER_SIGN_IN, { replace: true }) };
+  const done = { onSuccess: () => navigate(afterSignIn(params.get('next')), { replace: true }) };
 
   const withToken = (e: FormEvent) => {
     e.preventDefault();
