@@ -144,7 +144,9 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
     method: 'get', path: '/content', tag, summary: 'List content (read model)', access: READERS,
     query: z.object({
       stage: z.enum(CONTENT_STAGES).optional(), tier: z.enum(TIERS).optional(),
-      author: z.union([z.literal('me'), z.uuid()]).optional(), ...pageQuery,
+      author: z.union([z.literal('me'), z.uuid()]).optional(),
+      q: z.string().trim().min(1).max(200).optional().describe('text the title contains, in any case'),
+      ...pageQuery,
     }).strict(),
     response: z.object({ items: z.array(contentListItem), total: z.number() }),
   }, async ({ query, actor }) => {
@@ -152,6 +154,8 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
       ...(query.stage ? { stage: query.stage } : {}),
       ...(query.tier ? { tier: query.tier } : {}),
       ...(query.author ? { authorId: query.author === 'me' ? actor.id : query.author } : {}),
+      // LIKE's own wildcards in the words are matched as themselves.
+      ...(query.q ? { title: { $ilike: `%${query.q.replace(/[\\%_]/g, '\\$&')}%` } } : {}),
     };
     const [items, total] = await orm.em.findAndCount(Content, where, {
       orderBy: { createdAt: 'desc' }, limit: query.limit, offset: query.offset,

@@ -244,6 +244,25 @@ test('once a workflow is gone from Temporal (retention), GET /content/:id answer
   expect(res.body).toMatchObject({ id, stage: 'published', revision: 2, title: 'Archived', body: null, source: 'read_model' });
 });
 
+test('the list finds content by text in its title, in any case, with LIKE wildcards matched as themselves', async () => {
+  const conn = stack.db.orm.em.fork().getConnection();
+  for (const title of ['Flash_deal of the week', 'Flashydeal', 'Winter coats']) {
+    await conn.execute(
+      `insert into content (id, workflow_id, author_id, title, tier, channels, stage, revision, created_at, updated_at, version)
+       values (gen_random_uuid(), 'content-review:' || gen_random_uuid(), ?, ?, 'B', '{blog}', 'rejected', 1, now(), now(), 1)`,
+      [author.id, title]);
+  }
+  const titles = async (q: string) => {
+    const res = await stack.api('GET', `/content?q=${encodeURIComponent(q)}&stage=rejected&limit=500`, { token: rita.token });
+    expect(res.status).toBe(200);
+    return (res.body.items as { title: string }[]).map((c) => c.title).sort();
+  };
+  expect(await titles('FLASH')).toEqual(['Flash_deal of the week', 'Flashydeal']);
+  expect(await titles('h_d')).toEqual(['Flash_deal of the week']);
+  expect(await titles('%')).toEqual([]);
+  expect((await stack.api('GET', `/content?q=${'x'.repeat(201)}`)).status).toBe(400);
+});
+
 test('malformed input gets a 400 or 422 naming the field, and nothing is started', async () => {
   const before = await stack.api('GET', '/content');
   const bad: [unknown, number, string][] = [
