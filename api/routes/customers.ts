@@ -191,6 +191,31 @@ export function customersRouter({ orm, temporal, deadline, audit }: ApiDeps, reg
   });
 
   defineRoute(router, registry, {
+    method: 'get', path: '/customers/:id/coupons', tag, access: READERS,
+    summary: "The customer's coupons (win-back and others), newest first, with when each was issued, expires and was redeemed",
+    params: idParams, query: z.object({ ...pageQuery }).strict(),
+    response: z.object({ items: z.array(couponOut), total: z.number() }), errors: [401, 403, 404],
+  }, async ({ params, query, actor }) => {
+    await customerById(orm, params.id);
+    const conn = orm.em.getConnection();
+    const [rows, [count]] = await Promise.all([
+      conn.execute<{ code: string; purpose: string; created_at: Date; expires_at: Date | null; redeemed_at: Date | null }[]>(
+        `select code, purpose, created_at, expires_at, redeemed_at from coupons where customer_id = ?
+         order by created_at desc, code limit ? offset ?`, [params.id, query.limit, query.offset]),
+      conn.execute<{ total: number }[]>('select count(*)::int as total from coupons where customer_id = ?', [params.id]),
+    ]);
+    const seesCodes = actor.roles.some((r) => r === 'admin' || r === 'ops_manager');
+    return {
+      items: rows.map((r) => ({
+        // As in the lifecycle: read-only staff see that a coupon exists, not its code.
+        code: seesCodes ? r.code : `${r.code.slice(0, 3)}…`, purpose: r.purpose, issuedAt: isoOrNull(r.created_at)!,
+        expiresAt: isoOrNull(r.expires_at), redeemedAt: isoOrNull(r.redeemed_at),
+      })),
+      total: count!.total,
+    };
+  });
+
+  defineRoute(router, registry, {
     method: 'post', path: '/customers/:id/unsubscribe', tag, access: WRITERS,
     summary: 'Stop marketing email to this customer (transactional mail still goes)', params: idParams,
     response: customerOut, errors: [401, 403, 404],
@@ -220,6 +245,11 @@ export async function unsubscribe(
   }
   return row;
 }
+
+const couponOut = z.object({
+  code: z.string().describe('shortened to its first characters for readers who are not admin or ops_manager'),
+  purpose: z.string(), issuedAt: z.string(), expiresAt: z.string().nullable(), redeemedAt: z.string().nullable(),
+});
 
 const stageChange = z.object({
   seq: z.number(), from: z.enum(LIFECYCLE_STAGES).nullable(), to: z.enum(LIFECYCLE_STAGES), at: z.string(), cause: z.string(),

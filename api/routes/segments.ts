@@ -23,6 +23,9 @@ const segmentOut = z.object({
   name: z.enum(SEGMENTS), count: z.number(),
   rule: z.string().describe('the rule, in scores; a customer takes the first segment (in this order) whose rule matches'),
 });
+const gridCell = z.object({
+  recency: z.int().min(1).max(5), frequency: z.int().min(1).max(5), count: z.int().min(1),
+});
 const customerOut = z.object({
   id: z.uuid(), externalId: z.string(), email: z.string(), name: z.string().nullable(), stage: z.string().nullable(),
   recency: score('R: days since the last event of any type (fewer is better)'),
@@ -96,13 +99,25 @@ export function segmentsRouter({ orm, temporal, taskQueue, audit, deadline }: Ap
   defineRoute(router, registry, {
     method: 'get', path: '/segments', tag, summary: 'Every RFM segment with its customer count, and the last finished run',
     access: READERS,
-    response: z.object({ segments: z.array(segmentOut).describe(SCORED), lastRun: runSummary.nullable() }),
+    response: z.object({
+      segments: z.array(segmentOut).describe(SCORED),
+      grid: z.array(gridCell).describe('scored customers per R and F score pair (the R×F grid); pairs with no customers are left out'),
+      lastRun: runSummary.nullable(),
+    }),
   }, async () => {
-    const counts = await orm.em.getConnection().execute<{ segment: string; count: number }[]>(
-      'select segment, count(*)::int as count from customers where segment is not null group by segment');
+    const conn = orm.em.getConnection();
+    const [counts, grid] = await Promise.all([
+      conn.execute<{ segment: string; count: number }[]>(
+        'select segment, count(*)::int as count from customers where segment is not null group by segment'),
+      conn.execute<{ recency: number; frequency: number; count: number }[]>(
+        `select rfm_recency as recency, rfm_frequency as frequency, count(*)::int as count from customers
+         where segment is not null and rfm_recency is not null and rfm_frequency is not null
+         group by 1, 2 order by 1 desc, 2 desc`),
+    ]);
     const last = await orm.em.findOne(RfmRun, { finishedAt: { $ne: null } }, { orderBy: { finishedAt: 'desc' } });
     return {
       segments: SEGMENT_RULES.map((s) => ({ name: s.name, rule: s.description, count: counts.find((c) => c.segment === s.name)?.count ?? 0 })),
+      grid,
       lastRun: last ? { id: last.id, trigger: trigger(last.trigger), asOf: iso(last.asOf)!, finishedAt: iso(last.finishedAt)!, scored: last.scored } : null,
     };
   });
