@@ -11,6 +11,8 @@ export const Operator = defineEntity({
     roles: p.array().$type<Role[]>(),
     tokenHash: p.string().unique().hidden(),
     disabled: p.boolean().default(false),
+    /** Email me when a task opens for one of my roles or is assigned to me (the operator's own setting). */
+    taskEmails: p.boolean().default(true),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },
