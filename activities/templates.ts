@@ -95,21 +95,22 @@ export const templates = {
       `You are paged for a ${d.severity} incident${d.service ? ` on ${d.service}` : ''}: "${d.title}" (level ${d.level}${d.pass > 0 ? `, repeat ${d.pass}` : ''}).`,
       ...(d.description && d.description !== d.title ? [d.description] : []),
       `Triggered at ${d.triggeredAt}.${d.ackDueAt ? ` Acknowledge by ${d.ackDueAt}, or the next level is paged.` : ''}`,
-      `Acknowledge: POST ${ctx.publicUrl}/incidents/${d.incidentId}/ack`,
-      `${ctx.publicUrl}/incidents/${d.incidentId}`,
+      // The console's incident page: the on-call signs in (it returns there) and acknowledges with one button.
+      `Open it and acknowledge: ${ctx.publicUrl}/console/incidents/${d.incidentId}`,
+      `With an API token: POST ${ctx.publicUrl}/incidents/${d.incidentId}/ack`,
     ],
   )) satisfies Template<never>,
 
   incidentCommander: ((d: IncidentMail & { by: string }, ctx) => compose(
     `[opsflow] You are the commander of ${d.severity} incident: ${d.title}`,
-    [`${d.by} made you the commander of the incident "${d.title}".`, `${ctx.publicUrl}/incidents/${d.incidentId}`],
+    [`${d.by} made you the commander of the incident "${d.title}".`, `${ctx.publicUrl}/console/incidents/${d.incidentId}`],
   )) satisfies Template<never>,
 
   incidentRecovered: ((d: IncidentMail, ctx) => compose(
     `[opsflow] Recovered: ${d.title}`,
     [
       `The rule that opened the ${d.severity} incident "${d.title}" has recovered.`,
-      `If the cause is dealt with, resolve it: POST ${ctx.publicUrl}/incidents/${d.incidentId}/resolve`,
+      `If the cause is dealt with, resolve it: ${ctx.publicUrl}/console/incidents/${d.incidentId}`,
     ],
   )) satisfies Template<never>,
 

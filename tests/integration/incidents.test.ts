@@ -57,7 +57,9 @@ test('a breach opens an incident, pages the oncall; a second firing joins it; ac
     return body.total === 1 && body;
   }, 'the incident in the list');
   const id = listed.items[0].id as string;
-  expect(page.text).toContain(`/incidents/${id}/ack`);
+  // The link opens the incident in the console (acknowledged there with one button); the API's ack stays for scripts.
+  expect(page.text).toContain(`Open it and acknowledge: http://opsflow.test/console/incidents/${id}\n`);
+  expect(page.text).toContain(`POST http://opsflow.test/incidents/${id}/ack`);
   const opened = await live(id);
   expect(opened).toMatchObject({
     status: 'triggered', severity: 'P2', service, labels: { region: 'eu' }, ackSla: '15m',
