@@ -161,11 +161,13 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   });
 
   defineRoute(router, registry, {
-    method: 'get', path: '/incidents', tag, access: READERS, summary: 'List incidents (read model), newest first',
+    method: 'get', path: '/incidents', tag, access: READERS, summary: 'List incidents (read model), newest first or by severity',
     query: z.object({
       status: z.union([z.enum(INCIDENT_STATUSES), z.literal('open')]).optional().describe('open: not resolved or closed'),
       severity: z.enum(SEVERITIES).optional(), service: service.optional(), ruleId: z.uuid().optional(),
-      commander: z.union([z.literal('me'), z.uuid()]).optional(), from: instant.optional(), to: instant.optional(), ...pageQuery,
+      commander: z.union([z.literal('me'), z.uuid()]).optional(), from: instant.optional(), to: instant.optional(),
+      order: z.enum(['newest', 'severity']).default('newest').describe('severity: P1 first, the newest first within each'),
+      ...pageQuery,
     }).strict(),
     response: z.object({ items: z.array(listItem), total: z.number() }),
   }, async ({ query, actor }) => {
@@ -179,7 +181,8 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
         triggeredAt: { ...(query.from ? { $gte: new Date(query.from) } : {}), ...(query.to ? { $lt: new Date(query.to) } : {}) },
       } : {}),
     };
-    const [items, total] = await orm.em.findAndCount(Incident, where as never, { orderBy: { triggeredAt: 'desc', id: 'asc' }, limit: query.limit, offset: query.offset });
+    const orderBy = query.order === 'severity' ? { severity: 'asc', triggeredAt: 'desc', id: 'asc' } as const : { triggeredAt: 'desc', id: 'asc' } as const;
+    const [items, total] = await orm.em.findAndCount(Incident, where as never, { orderBy, limit: query.limit, offset: query.offset });
     return { items: items.map(toListItem), total };
   });
 

@@ -170,6 +170,30 @@ test('an incident opened by hand: P3 closes on resolution; resolving unacknowled
   expect((await stack.api('GET', '/incidents?status=closed&service=search', { token: analyst.token })).body.items.map((i: { id: string }) => i.id)).toEqual([id]);
 });
 
+test('the list by severity: P1 first, the newest first within each, with the filters and paging', async () => {
+  const service = `pay-${randomUUID().slice(0, 4)}`;
+  const open = async (title: string, severity: string) => {
+    const res = await stack.api('POST', '/incidents', { token: oncall.token, body: { title, severity, service, ackSla: null } });
+    expect(res.status).toBe(202);
+    return res.body.id as string;
+  };
+  const p3 = await open('Slow search', 'P3');
+  const p1 = await open('Checkout down', 'P1');
+  const p2old = await open('Refunds failing', 'P2');
+  const p2new = await open('Payouts late', 'P2');
+  await stack.api('POST', `/incidents/${p3}/resolve`, { token: oncall.token, body: { resolution: 'fixed' } });
+  const ids = async (query: string) => {
+    const body = (await stack.api('GET', `/incidents?service=${service}&${query}`, { token: analyst.token })).body;
+    return { ids: (body.items as { id: string }[]).map((i) => i.id), total: body.total as number };
+  };
+  await eventually(async () => (await ids('status=open')).total === 3, 'the resolved one out of the open list');
+  expect(await ids('status=open&order=severity')).toEqual({ ids: [p1, p2new, p2old], total: 3 });
+  expect(await ids('status=open')).toEqual({ ids: [p2new, p2old, p1], total: 3 });
+  expect(await ids('order=severity&limit=2&offset=2')).toEqual({ ids: [p2old, p3], total: 4 });
+  expect(await ids('order=severity&severity=P2')).toEqual({ ids: [p2new, p2old], total: 2 });
+  expect((await stack.api('GET', '/incidents?order=oldest', { token: analyst.token })).status).toBe(400);
+});
+
 test('bad input is named and nothing is started or stored', async () => {
   const before = { incidents: await count('incidents'), policies: await count('escalation_policies') };
   const incidents: [unknown, string][] = [
