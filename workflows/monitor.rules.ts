@@ -185,3 +185,58 @@ export interface MonitorView {
   last: Evaluation | null;
   evaluations: number;
 }
+
+export interface BacktestRule extends Condition {
+  windowMs: number;
+  forMs: number;
+  keepFiringMs: number;
+}
+
+/** One evaluation of a backtest: the window's value at `at` and whether the condition held. */
+export interface BacktestStep {
+  at: number;
+  value: number | null;
+  holds: boolean | null;
+}
+
+/** A firing episode a backtest found: `since` the condition began to hold, fired at `firedAt`, resolved or still firing. */
+export interface BacktestEpisode {
+  since: number;
+  firedAt: number;
+  resolvedAt: number | null;
+}
+
+/**
+ * What the rule would have done over past points: evaluated at each of `times` (ascending, epoch ms) the way its
+ * monitor evaluates (the window before each instant, `for` and keep-firing through `step`), from a normal start.
+ * `points` must hold every point from the earliest window on (two windows back for change_*), oldest first.
+ */
+export function backtest(rule: BacktestRule, points: Point[], times: number[]): { steps: BacktestStep[]; episodes: BacktestEpisode[] } {
+  const ats = points.map((p) => p.at);
+  /** The first index whose point is at or after `t`. */
+  const lowerBound = (t: number) => {
+    let lo = 0;
+    let hi = ats.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ats[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const between = (from: number, to: number) => points.slice(lowerBound(from), lowerBound(to));
+  const change = rule.comparison.startsWith('change_');
+  let status = INITIAL_STATUS;
+  const steps: BacktestStep[] = [];
+  const episodes: BacktestEpisode[] = [];
+  for (const at of times) {
+    const previous = change ? between(at - 2 * rule.windowMs, at - rule.windowMs) : [];
+    const verdict = judge(rule, between(at - rule.windowMs, at), previous, rule.windowMs);
+    const next = step(status, verdict.holds, at, rule.forMs, rule.keepFiringMs);
+    if (next.transition === 'fire') episodes.push({ since: next.status.since!, firedAt: at, resolvedAt: null });
+    if (next.transition === 'recover') episodes.at(-1)!.resolvedAt = at;
+    status = next.status;
+    steps.push({ at, value: verdict.value, holds: verdict.holds });
+  }
+  return { steps, episodes };
+}

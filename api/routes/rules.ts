@@ -3,7 +3,8 @@ import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Campaign, Rule } from '../../db/entities/index.ts';
-import { KPI_METRICS } from '../../db/metrics.ts';
+import { KPI_METRICS, readSeries } from '../../db/metrics.ts';
+import { readRuleEpisodes } from '../../db/rule-episodes.ts';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { evaluateNow } from '../../activities/monitor.ts';
 import { parseDuration } from '../../runtime/config.ts';
@@ -13,6 +14,7 @@ import { ruleChanged, stopMonitor } from '../../workflows/monitor.messages.ts';
 import type { ruleMonitor } from '../../workflows/monitor.ts';
 import {
   AGGREGATIONS,
+  backtest,
   COMPARISONS,
   MONITOR_STATES,
   NO_DATA_POLICIES,
@@ -22,13 +24,17 @@ import {
 } from '../../workflows/monitor.rules.ts';
 import { SEGMENTS } from '../../workflows/rfm.rules.ts';
 import type { ApiDeps } from '../app.ts';
-import { notFound, unprocessable } from '../errors.ts';
-import { defineRoute, durationBetween, idParams, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
+import { badRequest, notFound, unprocessable } from '../errors.ts';
+import { defineRoute, durationBetween, idParams, instant, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
 import { labels, metricName } from './metrics.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst', 'oncall'] as const;
 const WRITERS = ['admin', 'ops_manager'] as const;
 const DAY = 86_400_000;
+/** A backtest evaluates the rule at most this many times (further apart than its `every` over a long range). */
+const BACKTEST_STEPS = 1440;
+/** Points a backtest reads at most; past this it says it was cut short. */
+const BACKTEST_POINTS = 50_000;
 
 
 const action = z.discriminatedUnion('type', [
@@ -67,6 +73,12 @@ const ruleOut = z.object({
   }).describe("the rule's monitor, as of its last evaluation"),
 });
 type RuleOut = z.infer<typeof ruleOut>;
+
+const verdictOut = z.object({
+  at: z.string(), holds: z.boolean().nullable().describe('null: no data, and the rule keeps its state'),
+  value: z.number().nullable(), previous: z.number().nullable(), change: z.number().nullable(), reason: z.string(),
+  window: z.object({ from: z.string(), to: z.string(), points: z.number() }),
+});
 
 const toOut = (r: Rule): RuleOut => ({
   id: r.id, name: r.name, metric: r.metric, labels: r.labels, aggregation: r.aggregation as RuleOut['aggregation'], window: r.window,
@@ -169,11 +181,7 @@ export function rulesRouter({ orm, audit, temporal, taskQueue, deadline }: ApiDe
     method: 'post', path: '/rules/:id/evaluate', tag, access: READERS,
     summary: 'What the rule would decide now, and why, from the stored points (nothing is fired)', params: idParams,
     query: z.object({ dryRun: z.literal('true').describe('only dry runs: the rule\'s monitor is what acts') }).strict(),
-    response: z.object({
-      ruleId: z.uuid(), at: z.string(), holds: z.boolean().nullable().describe('null: no data, and the rule keeps its state'),
-      value: z.number().nullable(), previous: z.number().nullable(), change: z.number().nullable(), reason: z.string(),
-      window: z.object({ from: z.string(), to: z.string(), points: z.number() }),
-    }),
+    response: verdictOut.extend({ ruleId: z.uuid() }),
     errors: [400, 401, 403, 404],
   }, async ({ params }) => {
     const rule = await find(params.id);
@@ -184,6 +192,80 @@ export function rulesRouter({ orm, audit, temporal, taskQueue, deadline }: ApiDe
       ruleId: rule.id, at: new Date(at).toISOString(), ...verdict,
       window: { from: new Date(at - windowMs).toISOString(), to: new Date(at).toISOString(), points },
     };
+  });
+
+  defineRoute(router, registry, {
+    method: 'post', path: '/rules/dry-run', tag, access: READERS,
+    summary: 'A rule (saved or not) tried on the stored points: what it would decide now, and what it would have fired over a past range (nothing is stored or fired)',
+    body: z.object({
+      ...ruleFields,
+      name: ruleFields.name.optional(),
+      from: instant.optional().describe('start of the past range; default: 24 hours before `to`'),
+      to: instant.optional().describe('end of the past range; default: now'),
+    }).strict(),
+    response: z.object({
+      now: verdictOut,
+      from: z.string(), to: z.string(),
+      stepMs: z.number().describe("time between two evaluations: the rule's `every`, or longer over a long range"),
+      evaluations: z.array(z.object({ at: z.string(), value: z.number().nullable(), holds: z.boolean().nullable() })),
+      episodes: z.array(z.object({
+        since: z.string().describe('when the condition began to hold'), firedAt: z.string(),
+        resolvedAt: z.string().nullable().describe('null: still firing at the end of the range'),
+      })).describe('the firing episodes the rule would have had, from a normal state at the start of the range'),
+      truncated: z.boolean().describe(`true when the range held more than ${BACKTEST_POINTS.toLocaleString('en')} points: the newest were left out`),
+    }),
+    errors: [400, 401, 403],
+  }, async ({ body }) => {
+    const to = body.to ? Date.parse(body.to) : Date.now();
+    const from = body.from ? Date.parse(body.from) : to - DAY;
+    if (from >= to) throw badRequest('invalid body', [{ field: 'from', message: 'must be before to' }]);
+    if (to - from > 30 * DAY) throw badRequest('invalid body', [{ field: 'from', message: 'the range is at most 30 days' }]);
+    const spec = { ...body, name: body.name ?? 'dry run' } as RuleSpec;
+    const windowMs = parseDuration(body.window)!;
+    const stepMs = Math.max(parseDuration(body.every)!, Math.ceil((to - from) / BACKTEST_STEPS));
+    const times: number[] = [];
+    for (let t = to; t > from && times.length < BACKTEST_STEPS; t -= stepMs) times.unshift(t);
+    const reach = (body.comparison.startsWith('change_') ? 2 : 1) * windowMs;
+    const [series, now] = await Promise.all([
+      readSeries(orm, { name: body.metric, labels: body.labels, from: new Date(times[0]! - reach).toISOString(), to: new Date(to).toISOString(), limit: BACKTEST_POINTS }),
+      evaluateNow(orm, spec, to),
+    ]);
+    const points = series.points.map((p) => ({ at: Date.parse(p.at), value: p.value, series: JSON.stringify(p.labels) }));
+    const run = backtest({ ...body, windowMs, forMs: parseDuration(body.for)!, keepFiringMs: parseDuration(body.keepFiring)! }, points, times);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const { at, points: inWindow, ...verdict } = now;
+    return {
+      now: { at: iso(at), ...verdict, window: { from: iso(at - windowMs), to: iso(at), points: inWindow } },
+      from: iso(from), to: iso(to), stepMs,
+      evaluations: run.steps.map((s) => ({ at: iso(s.at), value: s.value, holds: s.holds })),
+      episodes: run.episodes.map((e) => ({ since: iso(e.since), firedAt: iso(e.firedAt), resolvedAt: e.resolvedAt === null ? null : iso(e.resolvedAt) })),
+      truncated: series.truncated,
+    };
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/rules/:id/episodes', tag, access: READERS,
+    summary: "The rule's firing episodes that overlap [from, to), newest first, as its monitor recorded them",
+    params: idParams,
+    query: z.object({
+      from: instant.optional().describe('default: 24 hours before `to`'),
+      to: instant.optional().describe('default: now'),
+      ...pageQuery,
+    }).strict(),
+    response: z.object({
+      items: z.array(z.object({
+        episode: z.number(), firedAt: z.string(), resolvedAt: z.string().nullable().describe('null: still firing'),
+        value: z.number().nullable().describe("the window's value when it fired"), reason: z.string().nullable(),
+      })),
+      total: z.number(),
+    }),
+    errors: [400, 401, 403, 404],
+  }, async ({ params, query }) => {
+    await find(params.id);
+    const to = query.to ? new Date(query.to) : new Date();
+    const from = query.from ? new Date(query.from) : new Date(to.getTime() - DAY);
+    if (from >= to) throw badRequest('invalid query', [{ field: 'query.from', message: 'must be before to' }]);
+    return readRuleEpisodes(orm, { ruleId: params.id, from: from.toISOString(), to: to.toISOString(), limit: query.limit, offset: query.offset });
   });
 
   return router;
