@@ -3,7 +3,9 @@ import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ledgerCounts } from '../../activities/campaign-sender.ts';
-import { countAudience, saveCampaignRow } from '../../activities/campaign.ts';
+import { audienceWhere, countAudience, saveCampaignRow } from '../../activities/campaign.ts';
+import { unsubscribeUrl } from '../../activities/customer-email.ts';
+import { customerTemplates } from '../../activities/customer-templates.ts';
 import { Campaign, CampaignReport } from '../../db/entities/index.ts';
 import { RECIPIENT_STATUSES, type RecipientStatus } from '../../db/entities/campaign.ts';
 import {
@@ -17,6 +19,7 @@ import {
 } from '../../workflows/campaign.messages.ts';
 import {
   CAMPAIGN_STAGES,
+  cents,
   DEFAULT_GUARDS,
   GOAL_METRICS,
   GUARD_METRICS,
@@ -167,7 +170,7 @@ const toListItem = (c: Campaign): z.infer<typeof campaignListItem> => ({
   createdAt: iso(c.createdAt)!, updatedAt: iso(c.updatedAt)!,
 });
 
-export function campaignsRouter({ orm, temporal, taskQueue, log, deadline }: ApiDeps, registry: RouteRegistry): Router {
+export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publicUrl }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'campaigns';
   const handle = (row: Campaign): WorkflowHandle<typeof campaign> => temporal.workflow.getHandle(row.workflowId);
@@ -225,6 +228,50 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline }: Api
   });
 
   defineRoute(router, registry, {
+    method: 'post', path: '/campaigns/audience-count', tag, access: READERS,
+    summary: 'How many customers an audience matches now (the count POST /campaigns answers as audienceNow)',
+    body: z.object({ audience }).strict(),
+    response: z.object({ count: z.number() }), errors: [400, 401, 403],
+  }, async ({ body }) => ({ count: await countAudience(orm, body.audience) }));
+
+  defineRoute(router, registry, {
+    method: 'post', path: '/campaigns/preview', tag, access: READERS,
+    summary: 'A campaign message rendered as the sender renders it, for one customer: the one named, or the first of the audience',
+    body: z.object({
+      message,
+      audience: audience.optional(),
+      customerId: z.uuid().optional().describe('render for this customer (default: the first customer of the audience, one with a name if any)'),
+    }).strict(),
+    response: z.object({
+      customer: z.object({ id: z.uuid(), externalId: z.string(), name: z.string().nullable(), email: z.string() }).nullable()
+        .describe('null when no customer matches: the fields take their fallbacks'),
+      subject: z.string(), text: z.string(), html: z.string(),
+    }),
+    errors: [400, 401, 403, 404],
+  }, async ({ body }) => {
+    type Row = { id: string; external_id: string; name: string | null; email: string; stage: string | null; segment: string | null };
+    const conn = orm.em.getConnection();
+    const cols = 'c.id, c.external_id, c.name, c.email, c.stage, c.segment';
+    let row: Row | undefined;
+    if (body.customerId) {
+      [row] = await conn.execute<Row[]>(`select ${cols} from customers c where c.id = ?`, [body.customerId]);
+      if (!row) throw notFound('customer');
+    } else if (body.audience) {
+      const where = audienceWhere(body.audience);
+      [row] = await conn.execute<Row[]>(`select ${cols} from customers c where ${where.sql} order by c.name is null, c.created_at, c.external_id limit 1`, where.params);
+    }
+    // The footer's link shows its shape only: a customer's unsubscribe token is theirs alone.
+    const mail = customerTemplates.campaign({
+      name: row?.name ?? null, unsubscribeUrl: unsubscribeUrl(publicUrl, 'preview'), values: body.message,
+      customer: { name: row?.name ?? null, email: row?.email ?? '', externalId: row?.external_id ?? '', stage: row?.stage ?? null, segment: row?.segment ?? null },
+    });
+    return {
+      customer: row ? { id: row.id, externalId: row.external_id, name: row.name, email: row.email } : null,
+      subject: mail.subject, text: mail.text, html: mail.html,
+    };
+  });
+
+  defineRoute(router, registry, {
     method: 'get', path: '/campaigns', tag, summary: 'List campaigns (read model), newest first', access: READERS,
     query: z.object({
       stage: z.enum(CAMPAIGN_STAGES).optional(), owner: z.union([z.literal('me'), z.uuid()]).optional(),
@@ -270,6 +317,33 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline }: Api
         : conflict(`the retrospective is written when the campaign ends; it is ${row.stage}`);
     }
     return report.report;
+  });
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/campaigns/:id/progress', tag, access: READERS, params: idParams,
+    summary: 'Sends over time, per minute (or hour) from the send ledger: emails sent, spend, and recipients skipped by the messaging policy',
+    query: z.object({ bucket: z.enum(['minute', 'hour']).default('minute') }).strict(),
+    response: z.object({
+      bucket: z.enum(['minute', 'hour']),
+      points: z.array(z.object({ at: z.string(), sent: z.number(), spend: z.number(), skipped: z.number() }))
+        .describe('buckets with any activity, oldest first; at most the newest 5,000'),
+    }),
+    errors: [401, 403, 404],
+  }, async ({ params, query }) => {
+    const row = await find(params.id);
+    const points = await orm.em.getConnection().execute<{ at: Date; sent: number; spend: number; skipped: number }[]>(
+      `select at, sum(sent)::int as sent, sum(spend)::float8 as spend, sum(skipped)::int as skipped from (
+         select date_trunc(?, sent_at) as at, count(*) as sent, sum(cost) as spend, 0 as skipped
+         from campaign_recipients where campaign_id = ? and sent_at is not null group by 1
+         union all
+         select date_trunc(?, decided_at), 0, 0, count(*) from customer_messages
+         where campaign_id = ? and status = 'skipped' and reason is distinct from 'rejected' group by 1
+       ) s group by at order by at desc limit 5000`,
+      [query.bucket, row.id, query.bucket, row.id]);
+    return {
+      bucket: query.bucket,
+      points: points.reverse().map((p) => ({ at: iso(p.at)!, sent: p.sent, spend: cents(Number(p.spend)) / 100, skipped: p.skipped })),
+    };
   });
 
   defineRoute(router, registry, {
