@@ -88,12 +88,13 @@ export function createContractActivities(deps: EmailDeps) {
         'select token_hash, token, expires_at from contract_sign_links where idempotency_key = ?', [args.key]);
       const expiresAt = new Date(link!.expires_at).toISOString();
       if (link!.token !== null) {
-        const url = `${publicUrl}/contracts/${args.contractId}/sign`;
+        // The signing page (public: the token is its credential) shows the full terms, the deadline and the form.
+        const url = `${publicUrl}/sign/${args.contractId}?token=${encodeURIComponent(link!.token)}`;
         const t = args.terms;
         const workflowId = contractWorkflowId(args.contractId);
         const mail = compose(`${args.reminder ? 'Reminder: ' : ''}Your contract is ready to sign`, [
           `Hello ${args.partner.name},`,
-          `${args.reminder ? 'Your contract is still waiting for your signature. ' : ''}Please review the terms below and sign. Your personal signing token works once, until ${expiresAt}; any earlier link no longer works.`,
+          `${args.reminder ? 'Your contract is still waiting for your signature. ' : ''}Please review the terms below and sign. Your personal signing link works once, until ${expiresAt}; any earlier link no longer works.`,
           ...(t ? [[
             `Scope: ${t.scope}`, ...t.deliverables.map((d) => `Deliverable: ${d}`),
             `Term: ${t.start.slice(0, 10)} to ${t.end.slice(0, 10)}, evaluated ${t.cadence}`,
@@ -102,7 +103,7 @@ export function createContractActivities(deps: EmailDeps) {
             ...(t.revenueShare.cap !== null ? [`Revenue share cap: ${t.revenueShare.cap} ${t.currency} per period`] : []),
             ...t.milestones.map((m) => `Milestone "${m.name}": ${m.amount} ${t.currency} on ${m.due.slice(0, 10)}`),
           ]] : []),
-          `Sign: POST ${url} with {"token": "${link!.token}"}`,
+          `Read the full terms and sign: ${url}`,
         ]);
         const sent = await deliverOnce(deps, { idempotencyKey: args.key, workflowId, template: 'contractSignLink', recipients: [args.partner.email], mail });
         // Audited before the token goes: a retry that finds no token has nothing left to do.

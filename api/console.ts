@@ -1,12 +1,13 @@
 // The web console's built files (console/dist, made by `npm run build:console`, which `npm install` runs):
-// index.html at /, /sign-in (the emailed link's page) and /console/... (client-side pages), hashed assets under
-// /assets/. None of these paths is an API route; the fallback to index.html is limited to them.
+// index.html at /, /sign-in (the emailed link's page), /console/... (client-side pages) and /sign/... (the partner's
+// signing page), hashed assets under /assets/. None of these paths is an API route; the fallback to index.html is
+// limited to them.
 import express, { Router } from 'express';
 import path from 'node:path';
 
 // OPSFLOW_CONSOLE_DIR serves another build (a developer's or a test's own vite build --outDir).
 export const CONSOLE_DIR = process.env.OPSFLOW_CONSOLE_DIR ?? path.join(import.meta.dirname, '../console/dist');
-const PAGES = ['/', '/sign-in', '/console', '/console/{*page}'];
+const PAGES = ['/', '/sign-in', '/console', '/console/{*page}', '/sign/{*page}'];
 
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>opsflow</title></head><body>
 <h1>The console is not built</h1>

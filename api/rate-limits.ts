@@ -16,9 +16,9 @@ export interface RateLimit {
 export interface RateLimits {
   /** Requests with a bearer token that is not valid, per client address. */
   badTokens: RateLimit;
-  /** Refused signatures (a wrong, used or expired signing token), per client address. */
+  /** Refused signatures or reads of the terms to sign (a wrong, used or expired signing token), per client address. */
   signPerClient: RateLimit;
-  /** Refused signatures of one contract, from all clients together. */
+  /** Refused signatures or reads of the terms to sign of one contract, from all clients together. */
   signPerContract: RateLimit;
   /** Unsubscribe links that are not recognised, per client address. */
   unsubscribePerClient: RateLimit;
@@ -112,7 +112,8 @@ export function installRateLimits(app: Express, checks: RateLimitChecks, chosen:
   // Both limits ask; the token is looked up once per request.
   const asked = new WeakMap<Request, Promise<boolean>>();
   const forgedOrUnknown = (req: Request) => {
-    const token = (req.body as { token?: unknown } | undefined)?.token;
+    // The signing page reads the terms with the token in its query, and signs with it in the body.
+    const token = req.method === 'GET' ? req.query.token : (req.body as { token?: unknown } | undefined)?.token;
     if (typeof token !== 'string') return false;
     let answer = asked.get(req);
     if (!answer) {
@@ -121,11 +122,15 @@ export function installRateLimits(app: Express, checks: RateLimitChecks, chosen:
     }
     return answer;
   };
-  app.post('/contracts/:id/sign', express.json({ limit: '16kb' }),
-    refusalLimit('refused signatures from this address', 'sign-client', limits.signPerClient, { key: client, refused, applies: forgedOrUnknown }),
-    refusalLimit('refused signatures of this contract', 'sign-contract', limits.signPerContract, {
+  // Reading the terms and signing share the counts: a guess costs the same whichever route it tries.
+  const signLimits = [
+    refusalLimit('refused signing links from this address', 'sign-client', limits.signPerClient, { key: client, refused, applies: forgedOrUnknown }),
+    refusalLimit('refused signing links of this contract', 'sign-contract', limits.signPerContract, {
       key: (req) => `contract:${String(req.params.id)}`, refused, applies: forgedOrUnknown,
-    }));
+    }),
+  ];
+  app.post('/contracts/:id/sign', express.json({ limit: '16kb' }), ...signLimits);
+  app.get('/contracts/:id/sign', ...signLimits);
   app.use('/unsubscribe/:token',
     refusalLimit('unrecognised unsubscribe links from this address', 'unsubscribe-client', limits.unsubscribePerClient, { key: client, refused }),
     requestLimit('requests to this unsubscribe link', 'unsubscribe-link', limits.unsubscribePerLink, (req) => `link:${String(req.params.token)}`));

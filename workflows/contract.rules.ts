@@ -219,6 +219,13 @@ export interface PayoutRecord {
   actuals: Record<PerformanceMetric, number>;
 }
 
+/** What the partner's signature records besides its time: the name they typed, their IP address and user agent. */
+export interface PartnerSignEvidence {
+  name: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
 export interface ContractState {
   contractId: string;
   partnerId: string;
@@ -238,7 +245,7 @@ export interface ContractState {
   rejection: { operatorId: string; comment: string | null; at: string } | null;
   signatures: {
     internal: { operatorId: string; at: string } | null;
-    partner: { at: string } | null;
+    partner: ({ at: string } & Partial<PartnerSignEvidence>) | null;
     /** The link the partner was sent last (only it works). */
     link: { round: number; sentAt: string; expiresAt: string } | null;
     expiresAt: string | null;

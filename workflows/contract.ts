@@ -167,15 +167,18 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     },
   });
 
-  setHandler(partnerSignContract, async ({ tokenHash }) => {
+  setHandler(partnerSignContract, async ({ tokenHash, evidence }) => {
     // The link's email may reach the partner before its activity's answer reaches this workflow: wait for it.
     await condition(() => linkHash !== null || state.signatures.partner !== null || terminating());
     if (state.signatures.partner || terminating()) throw conflict(`the contract cannot be signed now; it is ${state.stage}`);
     if (tokenHash !== linkHash) throw forbidden('this signing link is not valid (a newer one may have been sent)');
     if (Date.now() >= Date.parse(state.signatures.link!.expiresAt)) throw forbidden('this signing link has expired; a new one is sent with the next reminder');
-    state.signatures.partner = { at: now() };
+    // The evidence only adds to the state (no command changes), so runs signed before it replay as they were.
+    state.signatures.partner = { at: now(), ...(evidence ? { name: evidence.name, ip: evidence.ip, userAgent: evidence.userAgent } : {}) };
     linkHash = null; // one use
-    await audit('contract.signed_by_partner', entity, { termsVersion: state.termsVersion, round: state.signatures.link?.round });
+    await audit('contract.signed_by_partner', entity, {
+      termsVersion: state.termsVersion, round: state.signatures.link?.round, ...(evidence ? { name: evidence.name, ip: evidence.ip } : {}),
+    });
     await save();
     return snapshot();
   }, {

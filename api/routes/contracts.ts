@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { saveContractRow } from '../../activities/contract.ts';
 import { Contract, ContractPayout, Operator, Partner } from '../../db/entities/index.ts';
-import { signLinkProblem } from '../../db/sign-links.ts';
+import { checkSignLink, type SignLinkProblem } from '../../db/sign-links.ts';
 import { amendContract, getContract, partnerSignContract, signContract, submitContract, terminateContract } from '../../workflows/contract.messages.ts';
 import {
   CADENCES,
@@ -25,7 +25,7 @@ import { contractWorkflowId } from '../../workflows/ids.ts';
 import type { Actor } from '../../workflows/lib/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { hashToken } from '../tokens.ts';
-import { badRequest, forbidden, notFound, unauthorized, unprocessable, type FieldError } from '../errors.ts';
+import { badRequest, forbidden, HttpError, notFound, unauthorized, unprocessable, type FieldError } from '../errors.ts';
 import { defineRoute, idParams, instant, iso, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
 
 const MANAGERS = ['admin', 'ops_manager'] as const;
@@ -67,6 +67,48 @@ function termProblems(t: TermsIn, prefix = 'terms'): FieldError[] {
   return out;
 }
 
+/** The terms as stored (what was accepted, with its defaults filled in). */
+const termsOut = z.object({
+  scope: z.string(), deliverables: z.array(z.string()), currency: z.string(), fee: z.number(),
+  revenueShare: z.object({
+    mode: z.enum(TIER_MODES), tiers: z.array(z.object({ from: z.number(), to: z.number().nullable(), rate: z.number() })), cap: z.number().nullable(),
+  }),
+  milestones: z.array(z.object({ name: z.string(), due: z.string(), amount: z.number() })),
+  start: z.string(), end: z.string(), cadence: z.enum(CADENCES), targets: z.partialRecord(z.enum(PERFORMANCE_METRICS), z.number()),
+  renewalNotice: z.array(z.number()),
+});
+const partnerSignatureOut = z.object({
+  at: z.string(),
+  name: z.string().nullable().describe('the name the partner typed (null for signatures given before names were asked)'),
+  ip: z.string().nullable(), userAgent: z.string().nullable(),
+}).describe("the partner's signature and its evidence");
+const signaturesOut = z.object({
+  internal: z.object({ operatorId: z.string(), at: z.string() }).nullable(),
+  partner: partnerSignatureOut.nullable(),
+  link: z.object({ round: z.number(), sentAt: z.string(), expiresAt: z.string() }).nullable().describe('the last link sent to the partner'),
+  expiresAt: z.string().nullable().describe('unsigned by both by then, the contract expires'),
+});
+type SignaturesOut = z.infer<typeof signaturesOut>;
+const signaturesOf = (s: ContractState['signatures']): SignaturesOut => ({
+  internal: s.internal, link: s.link, expiresAt: s.expiresAt,
+  partner: s.partner && { at: s.partner.at, name: s.partner.name ?? null, ip: s.partner.ip ?? null, userAgent: s.partner.userAgent ?? null },
+});
+
+/** What the partner's signing page shows: the terms and the deadline, nothing of our internal process. */
+const signingOut = z.object({
+  id: z.uuid(), partnerName: z.string(), stage: z.enum(CONTRACT_STAGES), term: z.number(), termsVersion: z.number(), terms: termsOut,
+  value: z.number(),
+  status: z.enum(['open', 'signed', 'closed']).describe('open: the partner may sign; signed: this link was used; closed: the contract can no longer be signed'),
+  signBy: z.string().describe('this link works until then'),
+  signature: z.object({ name: z.string().nullable(), at: z.string() }).nullable(),
+});
+const terminating = (s: ContractState) => s.termination !== null;
+const SIGN_LINK_REFUSALS: Record<SignLinkProblem, [code: string, message: string]> = {
+  not_valid: ['sign_link_not_valid', 'this signing link is not valid (a newer one may have been sent)'],
+  replaced: ['sign_link_replaced', 'this signing link was replaced by a newer one; use the link in the latest email'],
+  expired: ['sign_link_expired', 'this signing link has expired; a new one is sent with the next reminder'],
+};
+
 const payoutOut = z.object({
   term: z.number(), periodIndex: z.number(), periodFrom: z.string(), periodTo: z.string(), fraction: z.number(), currency: z.string(),
   fee: z.number(), share: z.number(), milestones: z.number(), total: z.number(), tier: z.number().nullable(), capped: z.boolean(),
@@ -74,13 +116,13 @@ const payoutOut = z.object({
 });
 const contractOut = z.object({
   id: z.uuid(), workflowId: z.string(), partnerId: z.string(), partnerName: z.string().nullable(), ownerId: z.string(), signerId: z.string().nullable(),
-  stage: z.enum(CONTRACT_STAGES), term: z.number(), termsVersion: z.number(), terms: z.record(z.string(), z.unknown()), value: z.number(),
+  stage: z.enum(CONTRACT_STAGES), term: z.number(), termsVersion: z.number(), terms: termsOut, value: z.number(),
   edits: z.array(z.object({ version: z.number(), operatorId: z.string(), at: z.string() }))
     .describe('who amended each terms version; whoever made the version under approval may not approve it'),
   requiredRoles: z.array(z.string()), approvalReason: z.string().nullable(),
   approvals: z.array(z.object({ role: z.string(), operatorId: z.string(), at: z.string(), comment: z.string().nullable() })),
   rejection: z.object({ operatorId: z.string(), comment: z.string().nullable(), at: z.string() }).nullable(),
-  signatures: z.record(z.string(), z.unknown()).nullable(),
+  signatures: signaturesOut.nullable(),
   activatedAt: z.string().nullable(), trackingCode: z.string().nullable(),
   evaluations: z.array(z.record(z.string(), z.unknown())),
   renewal: z.record(z.string(), z.unknown()).nullable(), termination: z.record(z.string(), z.unknown()).nullable(),
@@ -90,27 +132,27 @@ const contractOut = z.object({
 });
 type ContractOut = z.infer<typeof contractOut>;
 const listItem = z.object({
-  id: z.uuid(), workflowId: z.string(), partnerId: z.string(), ownerId: z.string(), stage: z.enum(CONTRACT_STAGES), term: z.number(),
+  id: z.uuid(), workflowId: z.string(), partnerId: z.string(), partnerName: z.string().nullable(), ownerId: z.string(), stage: z.enum(CONTRACT_STAGES), term: z.number(),
   termsVersion: z.number(), value: z.number(), currency: z.string(), startAt: z.string(), endAt: z.string(),
   activatedAt: z.string().nullable(), endedAt: z.string().nullable(), createdAt: z.string(), updatedAt: z.string(),
 });
 
-const toListItem = (c: Contract): z.infer<typeof listItem> => ({
-  id: c.id, workflowId: c.workflowId, partnerId: c.partnerId, ownerId: c.ownerId, stage: c.stage as ContractOut['stage'], term: c.term,
+const toListItem = (c: Contract, partnerName: string | null): z.infer<typeof listItem> => ({
+  id: c.id, workflowId: c.workflowId, partnerId: c.partnerId, partnerName, ownerId: c.ownerId, stage: c.stage as ContractOut['stage'], term: c.term,
   termsVersion: c.termsVersion, value: Number(c.value), currency: c.currency, startAt: iso(c.startAt)!, endAt: iso(c.endAt)!,
   activatedAt: iso(c.activatedAt), endedAt: iso(c.endedAt), createdAt: iso(c.createdAt)!, updatedAt: iso(c.updatedAt)!,
 });
 const fromWorkflow = (row: Contract, s: ContractState): ContractOut => ({
   id: row.id, workflowId: row.workflowId, partnerId: s.partnerId, partnerName: s.partnerName, ownerId: s.ownerId, signerId: s.signerId,
-  stage: s.stage, term: s.term, termsVersion: s.termsVersion, terms: s.terms as unknown as Record<string, unknown>, value: s.value,
+  stage: s.stage, term: s.term, termsVersion: s.termsVersion, terms: s.terms, value: s.value,
   edits: s.edits ?? [], requiredRoles: s.requiredRoles, approvalReason: s.approvalReason, approvals: s.approvals, rejection: s.rejection,
-  signatures: s.signatures as unknown as Record<string, unknown>, activatedAt: s.activatedAt, trackingCode: s.trackingCode,
+  signatures: signaturesOf(s.signatures), activatedAt: s.activatedAt, trackingCode: s.trackingCode,
   evaluations: s.evaluations as unknown as Record<string, unknown>[], renewal: s.renewal as unknown as Record<string, unknown>,
   termination: s.termination, nextDates: s.nextDates, history: s.history, source: 'workflow',
 });
 const fromReadModel = (r: Contract): ContractOut => ({
   id: r.id, workflowId: r.workflowId, partnerId: r.partnerId, partnerName: null, ownerId: r.ownerId, signerId: null,
-  stage: r.stage as ContractOut['stage'], term: r.term, termsVersion: r.termsVersion, terms: r.terms as unknown as Record<string, unknown>,
+  stage: r.stage as ContractOut['stage'], term: r.term, termsVersion: r.termsVersion, terms: r.terms,
   value: Number(r.value), edits: [], requiredRoles: [], approvalReason: null, approvals: [], rejection: null, signatures: null,
   activatedAt: iso(r.activatedAt), trackingCode: null, evaluations: [], renewal: null, termination: null, nextDates: null, history: [],
   source: 'read_model',
@@ -130,11 +172,10 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   function requireOwner(row: Contract, actor: Actor): void {
     if (row.ownerId !== actor.id && !actor.roles.includes('admin')) throw forbidden("only the contract's owner or an admin may change it");
   }
-  /** A forged, replaced or expired token never reaches the workflow's history. */
+  /** A forged, replaced or expired token never reaches the workflow's history; the code tells the signing page which. */
   async function checkSignToken(contractId: string, tokenHash: string): Promise<void> {
-    const problem = await signLinkProblem(orm, contractId, tokenHash);
-    if (problem === 'not_valid') throw forbidden('this signing link is not valid (a newer one may have been sent)');
-    if (problem === 'expired') throw forbidden('this signing link has expired; a new one is sent with the next reminder');
+    const check = await checkSignLink(orm, contractId, tokenHash);
+    if (check.problem) throw new HttpError(403, ...SIGN_LINK_REFUSALS[check.problem]);
   }
   const checkTerms = (t: TermsIn, prefix?: string) => {
     const problems = termProblems(t, prefix);
@@ -189,7 +230,11 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
       ...(query.owner ? { ownerId: query.owner === 'me' ? actor.id : query.owner } : {}),
     };
     const [items, total] = await orm.em.findAndCount(Contract, where, { orderBy: { createdAt: 'desc', id: 'asc' }, limit: query.limit, offset: query.offset });
-    return { items: items.map(toListItem), total };
+    // The page's partners' names in one query, so a list reads without a lookup per row.
+    const ids = [...new Set(items.map((c) => c.partnerId))];
+    const partners = ids.length ? await orm.em.find(Partner, { id: { $in: ids } }, { fields: ['id', 'name'] }) : [];
+    const names = new Map(partners.map((p) => [p.id, p.name]));
+    return { items: items.map((c) => toListItem(c, names.get(c.partnerId) ?? null)), total };
   });
 
   defineRoute(router, registry, {
@@ -258,25 +303,59 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   });
 
   defineRoute(router, registry, {
+    method: 'get', path: '/contracts/:id/sign', tag, access: 'public',
+    summary: "The partner's signing page reads what they sign: the full terms and until when their link works (the one-time token from their link, no bearer token)",
+    params: idParams, query: z.object({ token: z.string().min(16).max(200).describe("the partner's one-time token") }).strict(),
+    response: signingOut, errors: [400, 403, 404, 429, 503, 504],
+  }, async ({ params, query, res }) => {
+    const row = await find(params.id);
+    res.set('Cache-Control', 'no-store');
+    const check = await checkSignLink(orm, row.id, hashToken(query.token));
+    // An expired link that was used still says so; only a holder of the contract's newest token gets this far.
+    if (check.problem && check.problem !== 'expired') throw new HttpError(403, ...SIGN_LINK_REFUSALS[check.problem]);
+    const s = await deadline(() => handle(row).query(getContract));
+    if (check.problem && !s.signatures.partner) throw new HttpError(403, ...SIGN_LINK_REFUSALS.expired);
+    return {
+      id: row.id, partnerName: s.partnerName, stage: s.stage, term: s.term, termsVersion: s.termsVersion, terms: s.terms, value: s.value,
+      status: s.signatures.partner ? 'signed' as const : s.stage === 'awaiting_signatures' && !terminating(s) ? 'open' as const : 'closed' as const,
+      signBy: (check.expiresAt ?? new Date(s.signatures.link?.expiresAt ?? Date.now())).toISOString(),
+      signature: s.signatures.partner && { name: s.signatures.partner.name ?? null, at: s.signatures.partner.at },
+    };
+  });
+
+  defineRoute(router, registry, {
     method: 'post', path: '/contracts/:id/sign', tag, access: 'public',
-    summary: 'Sign: the internal signer with their bearer token; then the partner with the one-time token from their link (no bearer token)',
-    params: idParams, body: z.object({ token: z.string().min(16).max(200).optional().describe("the partner's one-time token") }).strict(),
+    summary: 'Sign: the internal signer with their bearer token; then the partner with the one-time token from their link (no bearer token), the name they type and their agreement; their address and browser are kept as evidence',
+    params: idParams,
+    body: z.object({
+      token: z.string().min(16).max(200).optional().describe("the partner's one-time token"),
+      name: z.string().trim().min(1).max(200).optional().describe('the partner signs with their name (required with a token)'),
+      agree: z.literal(true).optional().describe('the partner agrees to the terms (required with a token)'),
+    }).strict(),
     response: z.object({ id: z.uuid(), stage: z.enum(CONTRACT_STAGES), signatures: z.record(z.string(), z.unknown()) }),
-    errors: [400, 401, 403, 404, 409, 503, 504],
-  }, async ({ params, body, res }) => {
+    errors: [400, 401, 403, 404, 409, 422, 429, 503, 504],
+  }, async ({ params, body, req, res }) => {
     const row = await find(params.id);
     // The partner sees only what their signature did; the staff path needs a valid bearer token.
     let state: ContractState;
     if (body.token) {
       const tokenHash = hashToken(body.token);
       await checkSignToken(row.id, tokenHash);
-      state = await deadline(() => handle(row).executeUpdate(partnerSignContract, { args: [{ tokenHash }] }));
+      const missing: FieldError[] = [
+        ...(body.name ? [] : [{ field: 'name', message: 'type your name to sign' }]),
+        ...(body.agree ? [] : [{ field: 'agree', message: 'agree to the terms to sign' }]),
+      ];
+      if (missing.length) throw unprocessable('the signature needs a name and the agreement to the terms', missing);
+      const evidence = { name: body.name!, ip: req.ip ?? null, userAgent: req.get('user-agent')?.slice(0, 500) ?? null };
+      state = await deadline(() => handle(row).executeUpdate(partnerSignContract, { args: [{ tokenHash, evidence }] }));
+      const { internal, partner } = signaturesOf(state.signatures);
+      return { id: row.id, stage: state.stage, signatures: { internal: internal && { at: internal.at }, partner } };
     } else {
       const actor = res.locals.actor as Actor | undefined;
       if (!actor) throw (res.locals.authError as Error | undefined) ?? unauthorized('the internal signer signs with a bearer token; the partner with the token from their link');
       state = await deadline(() => handle(row).executeUpdate(signContract, { args: [{ actor }] }));
     }
-    return { id: row.id, stage: state.stage, signatures: { internal: state.signatures.internal, partner: state.signatures.partner } };
+    return { id: row.id, stage: state.stage, signatures: { internal: state.signatures.internal, partner: signaturesOf(state.signatures).partner } };
   });
 
   return router;

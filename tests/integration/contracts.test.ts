@@ -18,6 +18,8 @@ let lawyer: TestOperator;
 let ingest: TestOperator;
 const DAY = 86_400_000;
 
+/** The one-time token from the signing page's link in the partner's email. */
+const signToken = (text: string, id: string) => new URL(new RegExp(`(https?://\\S+/sign/${id}\\?token=\\S+)`).exec(text)![1]!).searchParams.get('token')!;
 const count = async (table: string) =>
   (await stack.db.orm.em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from ${table}`))[0]!.n;
 const openTasks = async (id: string, token: string) =>
@@ -106,12 +108,15 @@ test('amend, approve, sign twice, evaluate, terminate', async () => {
   expect((await stack.api('POST', `/contracts/${id}/sign`, { token: manager.token, body: {} })).body).toMatchObject({ stage: 'awaiting_signatures', signatures: { internal: { operatorId: manager.id } } });
 
   const link = await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === 'Your contract is ready to sign');
-  const token = /"token": "([^"]+)"/.exec(link.text)![1]!;
+  const token = signToken(link.text, id);
   expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token: `${token.slice(0, -2)}xx` } })).status).toBe(403);
-  const signed = await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token } });
+  // The partner signs with their name and agreement; neither is optional.
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token, agree: true } })).status).toBe(422);
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token, name: 'Lin' } })).status).toBe(422);
+  const signed = await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token, name: 'Lin Mei', agree: true } });
   expect(signed.status).toBe(200);
-  expect(signed.body.signatures.partner).toMatchObject({ at: expect.any(String) });
-  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token } })).status).toBe(409); // once
+  expect(signed.body.signatures.partner).toMatchObject({ at: expect.any(String), name: 'Lin Mei' });
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token, name: 'Lin Mei', agree: true } })).status).toBe(409); // once
 
   // Active: the tracking code goes to the partner; the first month (already over) is evaluated and paid.
   const welcome = await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === 'Your partnership is active');
@@ -200,7 +205,7 @@ test('forged signing tokens are refused before the workflow: 60 of them leave it
   expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token: 'y'.repeat(32) } })).status).toBe(403);
   expect((await stack.api('POST', `/contracts/${id}/sign`, { token: manager.token, body: {} })).status).toBe(200);
   const link = await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === 'Your contract is ready to sign');
-  const token = /"token": "([^"]+)"/.exec(link.text)![1]!;
+  const token = signToken(link.text, id);
   // The API as deployed behind a proxy, so the flood can come from many addresses; its abuse limits are the defaults.
   const app = createApp({
     orm: stack.db.orm, temporal: stack.env.client, taskQueue: stack.taskQueue, log: createLogger('silent'), publicUrl: 'http://opsflow.test',
@@ -209,7 +214,7 @@ test('forged signing tokens are refused before the workflow: 60 of them leave it
   const server = await new Promise<import('node:http').Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
   const sign = async (t: string, client = '203.0.113.200') => {
     const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/contracts/${id}/sign`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': client }, body: JSON.stringify({ token: t }),
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': client }, body: JSON.stringify({ token: t, name: 'Lin', agree: true }),
     });
     return { status: res.status, body: await res.json() as { error: { message: string } } };
   };
