@@ -344,21 +344,37 @@ test('Temporal restarted during event ingest and task completions: 503 with Retr
   expect(stored.map((r) => r.idempotency_key).sort()).toEqual([...keys].sort());
   expect(stored.filter((r) => !r.delivered)).toEqual([]);
   // The lifecycles' histories (kept across the restart) hold every key; a repeated delivery is ignored by the key.
-  const signalled = new Set((await Promise.all(customers.map((c) => keysSignalled(c.id)))).flat());
-  const missing = ingest.items.filter((e) => !signalled.has(e.item.key)).map((e) => e.item);
-  // Should one go missing (seen once, not reproduced: a customer's later events absent from its run), show its runs.
-  const runsOf = async (externalId: string) => {
+  // Eventually, not at once: a signal that arrives while a workflow task is started is buffered by the server and
+  // written to the history only when that task completes. A task started by the worker just before the restart is
+  // answered to a server that is gone, so it completes only after its timeout (10 s) and a retry; until then the
+  // acknowledged events are in the execution's state but not in the history this reads (the finding the previous
+  // version of this check quarantined: "an acknowledged event absent from its lifecycle's history").
+  const lookedAt = Date.now();
+  const missingNow = async () => {
+    const signalled = new Set((await Promise.all(customers.map((c) => keysSignalled(c.id)))).flat());
+    return ingest.items.filter((e) => !signalled.has(e.item.key)).map((e) => e.item);
+  };
+  let missing = await missingNow();
+  const firstLook = missing.length;
+  // The workflow task states of the lifecycles concerned (STARTED: their signals are buffered behind it).
+  const tasksAtFirstLook = await Promise.all([...new Set(missing.map((m) => m.externalId))].map(async (externalId) => {
+    const id = customerLifecycleId(customers.find((c) => c.external_id === externalId)!.id);
+    return (await client.workflow.getHandle(id).describe()).raw.pendingWorkflowTask?.state ?? 'none';
+  }));
+  while (missing.length && Date.now() - lookedAt < 30_000) {
+    await sleep(250);
+    missing = await missingNow();
+  }
+  console.log(`after the restart: ${firstLook} acknowledged event(s) not yet in their history at the first look, `
+    + `(workflow tasks: ${tasksAtFirstLook.join(', ') || '-'}), ${missing.length} after ${Date.now() - lookedAt} ms`);
+  // Should one stay missing, show its lifecycle's runs and any workflow task still pending.
+  const detail = async (externalId: string) => {
     const id = customerLifecycleId(customers.find((c) => c.external_id === externalId)!.id);
     const runs: string[] = [];
     for await (const r of client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(`${r.runId} ${r.status.name}`);
-    return { id, runs };
+    return { id, runs, pendingTask: (await client.workflow.getHandle(id).describe()).raw.pendingWorkflowTask ?? null };
   };
-  const found = missing.length ? { missing, runs: await Promise.all([...new Set(missing.map((m) => m.externalId))].map(runsOf)) } : 'none';
-  // QUARANTINED (open finding, see the README's fault tests): in 2 of about 10 runs one event answered 202, stored and
-  // marked delivered was absent from its lifecycle's history after the dev server's restart on its SQLite file. Until
-  // it is explained this prints the case; FAULTS_STRICT=1 makes it fail.
-  if (found !== 'none') console.warn(`an acknowledged event is missing from its lifecycle's history: ${JSON.stringify(found)}`);
-  if (process.env.FAULTS_STRICT === '1') expect(found).toEqual('none');
+  expect(missing.length ? { missing, lifecycles: await Promise.all([...new Set(missing.map((m) => m.externalId))].map(detail)) } : 'none').toEqual('none');
 
   await expectDecidedOnce(completions.items);
 }, 120_000);
