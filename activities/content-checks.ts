@@ -25,6 +25,12 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Each distinct text the pattern matches, in order. */
+function allMatches(text: string, pattern: RegExp): string[] {
+  const global = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
+  return [...new Set([...text.matchAll(global)].map((m) => m[0]))];
+}
+
 function hostAllowed(host: string, allowed: string[]): boolean {
   const h = host.toLowerCase();
   return allowed.some((d) => h === d.toLowerCase() || h.endsWith(`.${d.toLowerCase()}`));
@@ -37,7 +43,8 @@ export function checkContent(rules: CheckRules, { title, body }: { title: string
   for (const word of rules.bannedWords) {
     // Word boundaries for Latin words; plain containment for CJK, which has no spaces between words.
     const pattern = /^[\w-]+$/.test(word) ? new RegExp(`\\b${escapeRegExp(word)}\\b`, 'i') : new RegExp(escapeRegExp(word), 'i');
-    if (pattern.test(text)) findings.push({ rule: 'banned_word', severity: 'block', message: `contains the banned word "${word}"` });
+    const found = allMatches(text, pattern);
+    if (found.length) findings.push({ rule: 'banned_word', severity: 'block', message: `contains the banned word "${word}"`, matches: found });
   }
   if (title.length > rules.titleMax) {
     findings.push({ rule: 'length', severity: 'block', message: `title is ${title.length} characters; at most ${rules.titleMax}` });
@@ -52,13 +59,14 @@ export function checkContent(rules: CheckRules, { title, body }: { title: string
     const absolute = /^https?:\/\//i.test(link) ? link : `http://${link}`;
     const host = URL.canParse(absolute) ? new URL(absolute).hostname : link;
     if (!hostAllowed(host, rules.allowedLinkDomains)) {
-      findings.push({ rule: 'link', severity: 'flag', message: `links to ${host}, which is not on the allow-list` });
+      findings.push({ rule: 'link', severity: 'flag', message: `links to ${host}, which is not on the allow-list`, matches: [link] });
     }
   }
   // Links are reported above; strip them so an address inside a URL is not also reported as personal data.
   const withoutLinks = text.replace(LINK, ' ');
   for (const { label, pattern } of PERSONAL_DATA) {
-    if (pattern.test(withoutLinks)) findings.push({ rule: 'personal_data', severity: 'flag', message: `appears to contain ${label}` });
+    const found = allMatches(withoutLinks, pattern);
+    if (found.length) findings.push({ rule: 'personal_data', severity: 'flag', message: `appears to contain ${label}`, matches: found });
   }
 
   const outcome = findings.some((f) => f.severity === 'block') ? 'block' : findings.length ? 'flag' : 'pass';

@@ -13,6 +13,7 @@ import { createIncidentActivities } from './incident.ts';
 import { createLifecycleActivities } from './lifecycle.ts';
 import { createMonitorActivities } from './monitor.ts';
 import { createRfmActivities } from './rfm.ts';
+import { createTaskMailActivities } from './task-mail.ts';
 import { createTaskActivities } from './tasks.ts';
 import type { WebhookGuard } from './webhooks.ts';
 
@@ -40,6 +41,7 @@ export function createActivities(deps: ActivityDeps, temporal: TemporalDeps) {
     ...createAuditActivities(deps),
     ...createTaskActivities(deps),
     ...createEmailActivities(mail),
+    ...createTaskMailActivities(mail),
     ...createCustomerEmailActivities(mail),
     ...createLifecycleActivities(deps),
     ...createRfmActivities(deps),

@@ -18,6 +18,8 @@ export interface CheckFinding {
   rule: 'banned_word' | 'length' | 'link' | 'personal_data';
   severity: 'flag' | 'block';
   message: string;
+  /** The text that set it off, as it appears in the title or body, so a reviewer sees it marked (absent for lengths). */
+  matches?: string[];
 }
 export interface CheckResult {
   outcome: CheckOutcome;
@@ -74,6 +76,8 @@ export interface ContentState extends Required<Pick<ContentReviewInput, 'content
   deliveries: ChannelDelivery[];
   rejectionReason: string | null;
   history: HistoryEntry[];
+  /** The revision before the current one, for the reviewer's diff (null until a revision is submitted). */
+  previous?: { revision: number; title: string; body: string } | null;
 }
 
 /** S needs two different reviewers, A one; B goes out on clean checks and needs one reviewer when flagged. */

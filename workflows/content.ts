@@ -112,6 +112,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
   setHandler(getContentState, view);
 
   setHandler(submitRevision, async ({ title, body, actor }) => {
+    state.previous = { revision: state.revision, title: state.title, body: state.body };
     state.title = title;
     state.body = body;
     state.revision += 1;

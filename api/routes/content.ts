@@ -41,13 +41,18 @@ const contentOut = z.object({
   requiredApprovals: z.number().nullable(),
   checks: z.object({
     outcome: z.enum(['pass', 'flag', 'block']),
-    findings: z.array(z.object({ rule: z.string(), severity: z.enum(['flag', 'block']), message: z.string() })),
+    findings: z.array(z.object({
+      rule: z.string(), severity: z.enum(['flag', 'block']), message: z.string(),
+      matches: z.array(z.string()).optional().describe('the text that set it off, as it appears in the title or body'),
+    })),
   }).nullable(),
   approvals: z.array(z.object({ reviewerId: z.string(), revision: z.number(), at: z.string() })),
   openTasks: z.array(taskSummary),
   publishAt: z.string().nullable(), publishedAt: z.string().nullable(),
   deliveries: z.array(z.object({ channel: z.string(), status: z.enum(['pending', 'delivered', 'failed']), error: z.string().optional() })),
   rejectionReason: z.string().nullable(),
+  previous: z.object({ revision: z.number(), title: z.string(), body: z.string() }).nullable()
+    .describe('the revision before the current one, for a diff (null before the first revision or from the archive)'),
   history: z.array(z.object({ at: z.string(), event: z.string(), actorId: z.string().nullable(), detail: z.record(z.string(), z.unknown()).optional() })),
   source: z.enum(['workflow', 'read_model']).describe('live workflow state, or the stored summary once the history has expired'),
 });
@@ -63,7 +68,7 @@ function fromWorkflow(row: Content, s: ContentState): ContentOut {
       status: t.status as 'open' | 'escalated', priority: t.priority, dueAt: t.dueAt,
     })),
     publishAt: s.publishAt, publishedAt: s.publishedAt, deliveries: s.deliveries, rejectionReason: s.rejectionReason,
-    history: s.history, source: 'workflow',
+    previous: s.previous ?? null, history: s.history, source: 'workflow',
   };
 }
 
@@ -72,7 +77,7 @@ function fromReadModel(row: Content): ContentOut {
     id: row.id, workflowId: row.workflowId, authorId: row.authorId, title: row.title, body: null, tier: row.tier,
     channels: [...row.channels], stage: row.stage, revision: row.revision, edits: [], round: null, maxRounds: null, reviewSla: null,
     requiredApprovals: null, checks: null, approvals: [], openTasks: [], publishAt: row.publishAt?.toISOString() ?? null,
-    publishedAt: row.publishedAt?.toISOString() ?? null, deliveries: [], rejectionReason: null, history: [], source: 'read_model',
+    publishedAt: row.publishedAt?.toISOString() ?? null, deliveries: [], rejectionReason: null, previous: null, history: [], source: 'read_model',
   };
 }
 

@@ -74,6 +74,31 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
     return toOperatorOut(me);
   });
 
+  // The operator's own settings: only they change them (an admin changes roles, not someone's mail).
+  const preferences = z.object({
+    taskEmails: z.boolean().describe('email me when a task opens for one of my roles or is assigned to me'),
+  });
+  defineRoute(router, registry, {
+    method: 'get', path: '/operators/me/preferences', tag, summary: 'The calling operator\'s own settings', access: 'any',
+    response: preferences,
+  }, async ({ actor }) => {
+    const me = await orm.em.findOne(Operator, { id: actor.id });
+    if (!me) throw notFound('operator');
+    return { taskEmails: me.taskEmails };
+  });
+  defineRoute(router, registry, {
+    method: 'patch', path: '/operators/me/preferences', tag, summary: 'Change the calling operator\'s own settings',
+    access: 'any', body: preferences.partial().strict().refine((b) => Object.keys(b).length > 0, 'give at least one setting'),
+    response: preferences, errors: [400, 401, 403],
+  }, async ({ actor, body }) => {
+    const me = await orm.em.findOne(Operator, { id: actor.id });
+    if (!me) throw notFound('operator');
+    if (body.taskEmails !== undefined) me.taskEmails = body.taskEmails;
+    await orm.em.flush();
+    await audit(actor, 'operator.preferences_changed', 'operator', me.id, { ...body });
+    return { taskEmails: me.taskEmails };
+  });
+
   defineRoute(router, registry, {
     method: 'patch', path: '/operators/:id', tag, summary: 'Change roles, name, or disable an operator', access: ['admin'],
     params: idParams,

@@ -1,9 +1,10 @@
+import { raw } from '@mikro-orm/core';
 import { Router } from 'express';
 import { z } from 'zod';
 import { Task } from '../../db/entities/index.ts';
 import { claimTask, completeTask, releaseTask } from '../../workflows/messages.ts';
 import { ROLES, type Actor } from '../../workflows/lib/actors.ts';
-import { TASK_STATUSES, type TaskView } from '../../workflows/lib/task-view.ts';
+import { TASK_PRIORITIES, TASK_STATUSES, type TaskView } from '../../workflows/lib/task-view.ts';
 import type { ApiDeps } from '../app.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { defineRoute, idParams, iso, pageQuery, type RouteRegistry } from '../http.ts';
@@ -34,6 +35,9 @@ export function canSeeTask(actor: Actor, t: Pick<Task, 'candidateRole' | 'assign
     || t.assigneeId === actor.id || t.decidedBy === actor.id;
 }
 
+/** Urgent first: the priorities in their order of urgency (an unknown one last). */
+const PRIORITY_ORDER = `array_position(array[${TASK_PRIORITIES.map((p) => `'${p}'`).join(', ')}]::text[], priority)`;
+
 export function tasksRouter({ orm, temporal, deadline }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'tasks';
@@ -46,9 +50,10 @@ export function tasksRouter({ orm, temporal, deadline }: ApiDeps, registry: Rout
   }
 
   defineRoute(router, registry, {
-    method: 'get', path: '/tasks', tag, summary: 'The task inbox: tasks the caller may see, most urgent first', access: 'any',
+    method: 'get', path: '/tasks', tag, access: 'any',
+    summary: 'The task inbox: tasks the caller may see, most urgent first (by priority, then due time)',
     query: z.object({
-      status: z.enum(TASK_STATUSES).optional(),
+      status: z.enum([...TASK_STATUSES, 'active']).optional().describe('active: open or escalated, still waiting for a decision'),
       kind: z.string().max(100).optional(),
       role: z.enum(ROLES).optional(),
       assignee: z.union([z.literal('me'), z.literal('none'), z.uuid()]).optional(),
@@ -60,7 +65,7 @@ export function tasksRouter({ orm, temporal, deadline }: ApiDeps, registry: Rout
   }, async ({ query, actor }) => {
     const seesAll = actor.roles.includes('admin') || actor.roles.includes('analyst');
     const where: Record<string, unknown> = {
-      ...(query.status ? { status: query.status } : {}),
+      ...(query.status === 'active' ? { status: { $in: ['open', 'escalated'] } } : query.status ? { status: query.status } : {}),
       ...(query.kind ? { kind: query.kind } : {}),
       ...(query.role ? { candidateRole: query.role } : {}),
       ...(query.entityType ? { entityType: query.entityType } : {}),
@@ -70,7 +75,7 @@ export function tasksRouter({ orm, temporal, deadline }: ApiDeps, registry: Rout
       ...(seesAll ? {} : { $or: [{ candidateRole: { $in: actor.roles } }, { assigneeId: actor.id }, { decidedBy: actor.id }] }),
     };
     const [items, total] = await orm.em.findAndCount(Task, where, {
-      orderBy: [{ dueAt: 'asc' }, { createdAt: 'asc' }], limit: query.limit, offset: query.offset,
+      orderBy: [{ [raw(PRIORITY_ORDER)]: 'asc' }, { dueAt: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }], limit: query.limit, offset: query.offset,
     });
     return { items: items.map(toTaskOut), total };
   });

@@ -112,6 +112,7 @@ function fakeActivities(opts: FakeOptions = {}) {
       ...campaignActivities,
       recordAudit: async () => {},
       saveTask: async (t: TaskView) => { tasks.set(t.id, t); },
+      announceTask: async () => ({ sent: 0, recipients: 0 }),
       sendEmail: async (r: EmailRequest): Promise<EmailResult> => {
         emails.push(r);
         return { status: 'sent', messageId: 'm', recipients: [] };

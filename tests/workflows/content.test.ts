@@ -33,6 +33,7 @@ function fakeActivities() {
       recordAudit: async () => {},
       saveContent: async () => {},
       saveTask: async (t: TaskView) => { tasks.set(t.id, t); },
+      announceTask: async () => ({ sent: 0, recipients: 0 }),
       sendEmail: async (r: EmailRequest) => { emails.push(r); return { status: 'sent', messageId: 'm', recipients: [] }; },
       runContentChecks: async (input: { title: string; body: string }) => checkContent(TEST_RULES, input),
       deliverToChannel: async (p: ChannelPost) => { posts.push(p); return { status: 'delivered', responseStatus: 200 }; },

@@ -55,6 +55,7 @@ function fake(opts: { policy?: Partial<ContractPolicy>; gmv?: (p: Period) => num
       loadContractPolicy: async () => { day(); return { ...DEFAULT_CONTRACT_POLICY, ...opts.policy }; },
       saveContract: async () => {},
       saveTask: async (t: TaskView) => { tasks.set(t.id, t); },
+      announceTask: async () => ({ sent: 0, recipients: 0 }),
       recordAudit: async () => {},
       sendEmail: async (r: EmailRequest) => {
         mails.push({ key: r.idempotencyKey.split(':').slice(2).join(':'), template: r.template, day: day() });

@@ -48,6 +48,7 @@ function fake(plan: { policy: EscalationPolicySpec; ackSla: string | null; postm
       },
       saveIncident: async (r: IncidentRecord) => { rows.push(r); },
       saveTask: async (t: TaskView) => { tasks.push(t); },
+      announceTask: async () => ({ sent: 0, recipients: 0 }),
       recordAudit: async () => {},
       sendEmail: async (r: EmailRequest) => {
         mails.push({ key: r.idempotencyKey.split(':').slice(2).join(':'), template: r.template, minute: minute(), to: r.to });

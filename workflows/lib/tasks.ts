@@ -1,6 +1,7 @@
 // The human task: every family opens tasks through this inbox, waits for decisions with an SLA, escalates, closes.
 import type { Duration } from '@temporalio/common';
-import { condition, patched, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, condition, log, patched, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { createTaskMailActivities } from '../../activities/task-mail.ts';
 import type { createTaskActivities } from '../../activities/tasks.ts';
 import { claimTask, completeTask, releaseTask, type CompleteTaskArgs } from '../messages.ts';
 import { hasRole, type Actor, type Role } from './actors.ts';
@@ -14,6 +15,7 @@ import { durationToMs } from './time.ts';
 export type { TaskView } from './task-view.ts';
 
 const { saveTask } = proxyActivities<ReturnType<typeof createTaskActivities>>(profiles.db);
+const { announceTask } = proxyActivities<ReturnType<typeof createTaskMailActivities>>(profiles.send);
 
 export interface TaskSpec {
   kind: string;
@@ -75,7 +77,10 @@ const nowIso = () => new Date(Date.now()).toISOString();
 
 export class TaskInbox {
   private readonly entries = new Map<string, Entry>();
-  /** Running SLA clocks; a workflow awaits them (settled) before it returns, so no escalation is cut off halfway. */
+  /**
+   * Running SLA clocks and task-open emails; a workflow awaits them (settled) before it returns, so no escalation or
+   * email is cut off halfway.
+   */
   private readonly clocks = new Set<Promise<void>>();
 
   /** Registers the task updates; call once, at the top of the workflow. */
@@ -145,11 +150,29 @@ export class TaskInbox {
       () => saveTask(snapshot),
       () => audit('task.opened', spec.entity, { taskId: view.id, kind: spec.kind, candidateRole: spec.candidateRole }),
     );
-    if (slaMs !== undefined) {
-      const clock = this.watchSla(view, spec, slaMs).finally(() => this.clocks.delete(clock));
-      this.clocks.add(clock);
-    }
+    // Since the `task-open-emails` patch the operators it is for are emailed, without holding up the process; runs
+    // started before it open their tasks silently, as their histories say (tests/replay/histories).
+    if (patched('task-open-emails')) this.track(this.announce(view));
+    if (slaMs !== undefined) this.track(this.watchSla(view, spec, slaMs));
     return view;
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.finally(() => this.clocks.delete(tracked));
+    this.clocks.add(tracked);
+  }
+
+  /** Emails the task's role (each operator once, unless they turned it off); a mail server down for good is audited. */
+  private async announce(view: TaskView): Promise<void> {
+    const { id: taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt } = view;
+    try {
+      await announceTask({ taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      const reason = err.cause?.message ?? err.message;
+      log.warn('task-open email not sent', { taskId, reason });
+      await audit('email.failed', { type: 'email', id: `${workflowId}:task-opened:${taskId}` }, { template: 'taskOpened', reason });
+    }
   }
 
   /**

@@ -1,0 +1,61 @@
+// The task-open email: each operator the task is for (its role, or its assignee) who has not turned it off, once per
+// task and operator, with a link to the task in the console.
+import type { Orm } from '../db/orm.ts';
+import { textArray } from '../db/sql.ts';
+import { auditSent, deliverOnce, type EmailDeps } from './email.ts';
+import { compose } from './templates.ts';
+
+export interface OpenedTask {
+  taskId: string;
+  workflowId: string;
+  title: string;
+  candidateRole: string;
+  assigneeId: string | null;
+  priority: string;
+  dueAt: string | null;
+}
+
+export function taskOpenedMail(t: OpenedTask, name: string, publicUrl: string) {
+  const url = `${publicUrl.replace(/\/+$/, '')}/console/inbox/${t.taskId}`;
+  return compose(`[opsflow] New task / 新任务: ${t.title}`, [
+    `Hello ${name},`,
+    t.assigneeId ? `A task was assigned to you: "${t.title}".` : `A task opened for the ${t.candidateRole} role: "${t.title}".`,
+    `Priority ${t.priority}${t.dueAt ? `, due ${t.dueAt}` : ''}.`,
+    `Open it in the console: ${url}`,
+    'You can turn these emails off in the console\'s inbox ("Email me when a task opens").',
+    '—',
+    `${name}，您好：`,
+    t.assigneeId ? `有一项任务分配给了您：「${t.title}」。` : `${t.candidateRole} 角色有一项新任务：「${t.title}」。`,
+    `在控制台中打开：${url}`,
+    '如不想再收到此类邮件，可在控制台的待办页面关闭“任务打开时给我发邮件”。',
+  ]);
+}
+
+/** The operators to tell: active, holding the task's role or assigned to it, with task emails on. */
+async function recipients(orm: Orm, t: OpenedTask): Promise<{ id: string; name: string; email: string }[]> {
+  return orm.em.getConnection().execute(
+    `select id, name, email from operators
+     where not disabled and task_emails and (roles && ?::text[] or id::text = ?) order by email`,
+    [textArray([t.candidateRole]), t.assigneeId ?? '']);
+}
+
+export function createTaskMailActivities(deps: EmailDeps) {
+  return {
+    /**
+     * One mail per operator, keyed by the workflow, the task and the operator: a retried attempt sends only the mails
+     * an earlier attempt did not. Answers how many went out now.
+     */
+    async announceTask(t: OpenedTask): Promise<{ sent: number; recipients: number }> {
+      let sent = 0;
+      const operators = await recipients(deps.orm, t);
+      for (const op of operators) {
+        const key = `${t.workflowId}:task-opened:${t.taskId}:${op.id}`;
+        const mail = taskOpenedMail(t, op.name, deps.publicUrl);
+        const result = await deliverOnce(deps, { idempotencyKey: key, workflowId: t.workflowId, template: 'taskOpened', recipients: [op.email], mail });
+        await auditSent(deps.orm, { key, workflowId: t.workflowId, template: 'taskOpened', subject: mail.subject }, result);
+        if (result.status === 'sent') sent += 1;
+      }
+      return { sent, recipients: operators.length };
+    },
+  };
+}

@@ -1,0 +1,129 @@
+// Task-open emails: the operators a task is for are emailed a link to it in the console, once per task and operator
+// (across retries), unless they turned it off for themselves; the inbox lists the most urgent first.
+import type { Transporter } from 'nodemailer';
+import { createTaskMailActivities, type OpenedTask } from '../../activities/task-mail.ts';
+import { createMailer } from '../../runtime/mailer.ts';
+import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { eventually } from '../support/wait.ts';
+
+let stack: Stack;
+let author: TestOperator;
+let rita: TestOperator;
+let rob: TestOperator;
+let lena: TestOperator;
+
+const submit = async (body: Record<string, unknown>) => {
+  const res = await stack.api('POST', '/content', {
+    token: author.token, body: { body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'], ...body },
+  });
+  expect(res.status).toBe(202);
+  return res.body as { id: string; workflowId: string };
+};
+
+const openTask = (contentId: string) => eventually(async () => {
+  const res = await stack.api('GET', `/tasks?entityId=${contentId}&status=open`, { token: rita.token });
+  return res.body.items[0] as { id: string; title: string } | undefined;
+}, 'the review task');
+
+const mailsTo = (op: TestOperator, taskId: string) =>
+  stack.mail.messages().filter((m) => m.to.includes(op.email) && m.text.includes(taskId));
+
+beforeAll(async () => {
+  stack = await startStack();
+  author = await stack.operator(['ops_manager'], 'Mia');
+  rita = await stack.operator(['reviewer'], 'Rita');
+  rob = await stack.operator(['reviewer'], 'Rob');
+  lena = await stack.operator(['legal'], 'Lena');
+  const channel = await stack.api('POST', '/channels', { body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'channel-secret-0123456789' } });
+  expect(channel.status).toBe(201);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+test('an operator turns task emails off and on for themself only', async () => {
+  expect(await stack.api('GET', '/operators/me/preferences', { token: rob.token })).toEqual({ status: 200, body: { taskEmails: true } });
+  expect(await stack.api('PATCH', '/operators/me/preferences', { token: rob.token, body: { taskEmails: false } }))
+    .toEqual({ status: 200, body: { taskEmails: false } });
+  expect((await stack.api('GET', '/operators/me/preferences', { token: rob.token })).body).toEqual({ taskEmails: false });
+  // Someone else's setting is untouched; nothing but the known settings is accepted.
+  expect((await stack.api('GET', '/operators/me/preferences', { token: rita.token })).body).toEqual({ taskEmails: true });
+  expect((await stack.api('PATCH', '/operators/me/preferences', { token: rob.token, body: {} })).status).toBe(400);
+  expect((await stack.api('PATCH', '/operators/me/preferences', { token: rob.token, body: { taskEmails: 'no' } })).status).toBe(400);
+  expect((await stack.api('PATCH', '/operators/me/preferences', { token: rob.token, body: { taskEmails: true, roles: ['admin'] } })).status).toBe(400);
+  expect((await stack.api('PATCH', '/operators/me/preferences', { token: null, body: { taskEmails: true } })).status).toBe(401);
+  const audit = await stack.api('GET', `/audit?entityId=${rob.id}`);
+  expect(audit.body.items.map((e: { action: string }) => e.action)).toContain('operator.preferences_changed');
+});
+
+test('a task opening emails its role a link to it in the console; who turned it off, other roles and the author get none', async () => {
+  const { id } = await submit({ title: 'Winter sale notice' });
+  const task = await openTask(id);
+  const mail = await stack.mail.waitFor((m) => m.to.includes(rita.email) && m.text.includes(task.id));
+  expect(mail.subject).toContain('Winter sale notice');
+  expect(mail.to).toEqual([rita.email]);
+  expect(mail.text).toContain(`http://opsflow.test/console/inbox/${task.id}`);
+  expect(mail.html).toContain(`http://opsflow.test/console/inbox/${task.id}`);
+  // The send is audited on the content; give the workflow a moment to have sent anything more before looking for none.
+  await eventually(async () => {
+    const res = await stack.api('GET', `/audit?entityId=${id}&action=email.sent`);
+    return res.body.items.some((e: { details: { template: string } }) => e.details.template === 'taskOpened');
+  }, 'the audited send');
+  await new Promise((r) => setTimeout(r, 500));
+  expect(mailsTo(rita, task.id)).toHaveLength(1);
+  expect(mailsTo(rob, task.id)).toEqual([]);
+  expect(mailsTo(lena, task.id)).toEqual([]);
+  expect(mailsTo(author, task.id)).toEqual([]);
+
+  // Turned back on, Rob hears of the next task.
+  await stack.api('PATCH', '/operators/me/preferences', { token: rob.token, body: { taskEmails: true } });
+  const next = await openTask((await submit({ title: 'Spring sale notice' })).id);
+  await stack.mail.waitFor((m) => m.to.includes(rob.email) && m.text.includes(next.id));
+});
+
+test('each operator is emailed once per task, even when an attempt fails halfway and is retried', async () => {
+  // A mail server that refuses the second mail of the first attempt once (a dropped connection: retryable).
+  const real = createMailer(stack.mail.smtpUrl);
+  let calls = 0;
+  const flaky = {
+    sendMail: async (m: Parameters<Transporter['sendMail']>[0]) => {
+      calls += 1;
+      if (calls === 2) throw new Error('connection reset');
+      return real.sendMail(m);
+    },
+  } as unknown as Transporter;
+  const task: OpenedTask = {
+    taskId: crypto.randomUUID(), workflowId: `content-review:${crypto.randomUUID()}`, title: 'Retried announcement',
+    candidateRole: 'reviewer', assigneeId: null, priority: 'normal', dueAt: null,
+  };
+  const deps = { orm: stack.db.orm, from: 'opsflow <opsflow@test>', publicUrl: 'http://opsflow.test' };
+  const { announceTask } = createTaskMailActivities({ ...deps, mailer: flaky });
+  await expect(announceTask(task)).rejects.toThrow('connection reset');
+  // The retry (and a late duplicate attempt) send only what the first did not.
+  const retried = await announceTask(task);
+  const again = await createTaskMailActivities({ ...deps, mailer: real }).announceTask(task);
+  expect(retried.recipients).toBe(2);
+  expect(retried.sent + again.sent).toBe(1);
+  expect(again.sent).toBe(0);
+  await eventually(async () => mailsTo(rita, task.taskId).length === 1 && mailsTo(rob, task.taskId).length === 1, 'both mails');
+  await new Promise((r) => setTimeout(r, 300));
+  expect(mailsTo(rita, task.taskId)).toHaveLength(1);
+  expect(mailsTo(rob, task.taskId)).toHaveLength(1);
+  real.close();
+});
+
+test('the inbox lists the most urgent first, then by due time, and "active" shows open and escalated tasks', async () => {
+  // Due times opposite to the priorities: the order can only come from the priority.
+  const low = await submit({ title: 'Low one https://elsewhere.test/x', tier: 'B', reviewSla: '1h' });
+  const high = await submit({ title: 'High one', tier: 'S', reviewSla: '3d' });
+  const normal = await submit({ title: 'Normal one', tier: 'A', reviewSla: '2d' });
+  const ids = [high.id, normal.id, low.id];
+  const listed = await eventually(async () => {
+    const res = await stack.api('GET', '/tasks?status=active&limit=100', { token: rita.token });
+    const ours = (res.body.items as { entityId: string; priority: string }[]).filter((t) => ids.includes(t.entityId));
+    return ours.length === 4 ? ours : undefined; // S-tier opens two
+  }, 'four tasks');
+  expect(listed.map((t) => t.priority)).toEqual(['high', 'high', 'normal', 'low']);
+  expect(listed.map((t) => t.entityId)).toEqual([high.id, high.id, normal.id, low.id]);
+});
