@@ -62,3 +62,10 @@ export async function signInWithToken(page: Page, baseUrl: string, token: string
   await page.getByRole('button', { name: 'Sign in with the token' }).click();
   await page.waitForURL((url) => url.pathname.startsWith('/console/'));
 }
+
+/** Opens a session for the page's profile through the API (whatever the page's language), then opens `next`. */
+export async function signInByApi(page: Page, baseUrl: string, token: string, next = '/console/inbox'): Promise<void> {
+  const res = await page.request.post(`${baseUrl}/auth/sessions`, { data: { apiToken: token } });
+  if (!res.ok()) throw new Error(`sign-in refused: ${res.status()} ${await res.text()}`);
+  await page.goto(`${baseUrl}${next}`);
+}
