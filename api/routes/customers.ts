@@ -144,7 +144,9 @@ export function customersRouter({ orm, temporal, deadline, audit }: ApiDeps, reg
     method: 'get', path: '/customers', tag, access: READERS, summary: 'List customers (read model), newest first',
     query: z.object({
       segment: z.enum(SEGMENTS).optional(), stage: z.enum(LIFECYCLE_STAGES).optional(),
-      tag: z.string().min(1).max(64).optional(), email: z.string().min(1).max(320).optional(), ...pageQuery,
+      tag: z.string().min(1).max(64).optional(), email: z.string().min(1).max(320).optional(),
+      q: z.string().trim().min(1).max(200).optional().describe('text the name, email or externalId contains, in any case'),
+      ...pageQuery,
     }).strict(),
     response: z.object({ items: z.array(customerOut), total: z.number() }),
   }, async ({ query }) => {
@@ -154,6 +156,12 @@ export function customersRouter({ orm, temporal, deadline, audit }: ApiDeps, reg
     if (query.stage) { where.push('stage = ?'); params.push(query.stage); }
     if (query.tag) { where.push('tags @> array[?]::text[]'); params.push(query.tag); }
     if (query.email) { where.push('email = ?'); params.push(query.email); }
+    if (query.q) {
+      // LIKE's own wildcards in the words are matched as themselves.
+      const like = `%${query.q.replace(/[\\%_]/g, '\\$&')}%`;
+      where.push('(name ilike ? or email ilike ? or external_id ilike ?)');
+      params.push(like, like, like);
+    }
     const filter = where.length ? `where ${where.join(' and ')}` : '';
     const conn = orm.em.getConnection();
     const [items, [count]] = await Promise.all([

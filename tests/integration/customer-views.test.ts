@@ -69,3 +69,29 @@ test('GET /segments counts scored customers per R and F score pair (the R×F gri
   const inGrid = res.body.grid.reduce((n: number, c: { count: number }) => n + c.count, 0);
   expect(res.body.segments.reduce((n: number, s: { count: number }) => n + s.count, 0)).toBe(inGrid);
 });
+
+test('GET /customers?q= finds text in the name, email or externalId, in any case; LIKE wildcards match themselves', async () => {
+  const res = await stack.api('POST', '/customers', { token: manager.token, body: { customers: [
+    { externalId: `ZHANG-${run}`, email: `wei-${run}@example.com`, name: 'Zhang Wei' },
+    { externalId: `li-${run}`, email: `li_na-${run}@example.com`, name: 'Li Na' },
+    { externalId: `wang-${run}`, email: `wang-${run}@example.com`, name: '王芳' },
+  ] } });
+  expect(res.status).toBe(200);
+  const find = async (q: string, extra = '') => {
+    const list = await stack.api('GET', `/customers?q=${encodeURIComponent(q)}${extra}`, { token: analyst.token });
+    expect(list.status).toBe(200);
+    return list.body.items.map((c: { externalId: string }) => c.externalId).sort();
+  };
+  expect(await find('zhang w')).toEqual([`ZHANG-${run}`]); // the name, any case
+  expect(await find(`WEI-${run}@`)).toEqual([`ZHANG-${run}`]); // the email
+  expect(await find(`zhang-${run}`)).toEqual([`ZHANG-${run}`]); // the externalId
+  expect(await find('王')).toEqual([`wang-${run}`]);
+  // '_' is a character here, not LIKE's any-one-character: "n_-" is not the "ng-" of wang-.
+  expect(await find(`_na-${run}`)).toEqual([`li-${run}`]);
+  expect(await find(`n_-${run}`)).toEqual([]);
+  expect(await find(`%-${run}@`)).toEqual([]);
+  expect(await find(run, '&limit=2')).toHaveLength(2);
+  const counted = await stack.api('GET', `/customers?q=${run}&limit=1`, { token: analyst.token });
+  expect(counted.body.total).toBeGreaterThanOrEqual(3);
+  expect((await stack.api('GET', '/customers?q=', { token: analyst.token })).status).toBe(400);
+});

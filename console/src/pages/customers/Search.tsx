@@ -1,5 +1,5 @@
-// Customer search over GET /customers: its filters (exact email, segment, stage, tag) kept in the address so a
-// search can be shared or returned to, and paged through limit/offset, so it stays quick at any number of customers.
+// Customer search over GET /customers: its filters (text in the name, email or external id; segment, stage, tag) kept
+// in the address so a search can be shared or returned to, and paged through limit/offset at any number of customers.
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -11,7 +11,7 @@ import { Link, useSearchParams } from '../../router.tsx';
 import { SEGMENTS, STAGES, type Segment, type Stage } from './shared.ts';
 
 const PAGE = 50;
-const FILTERS = ['email', 'segment', 'stage', 'tag'] as const;
+const FILTERS = ['q', 'segment', 'stage', 'tag'] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
 
 const oneOf = <T extends string>(list: readonly T[], value: string | null): T | undefined =>
@@ -21,18 +21,18 @@ export function Search() {
   const { t, i18n } = useTranslation('customers');
   usePageTitle(t('search.title'));
   const [params, setParams] = useSearchParams();
-  const applied: Filters = { email: params.get('email') ?? '', segment: params.get('segment') ?? '', stage: params.get('stage') ?? '', tag: params.get('tag') ?? '' };
+  const applied: Filters = { q: params.get('q') ?? '', segment: params.get('segment') ?? '', stage: params.get('stage') ?? '', tag: params.get('tag') ?? '' };
   const offset = Math.max(0, Number(params.get('offset')) || 0);
   const [form, setForm] = useState<Filters>(applied);
   // Back and forward move through searches: the form follows the address.
   const search = params.toString();
   useEffect(() => {
     const now = new URLSearchParams(search);
-    setForm({ email: now.get('email') ?? '', segment: now.get('segment') ?? '', stage: now.get('stage') ?? '', tag: now.get('tag') ?? '' });
+    setForm({ q: now.get('q') ?? '', segment: now.get('segment') ?? '', stage: now.get('stage') ?? '', tag: now.get('tag') ?? '' });
   }, [search]);
 
   const query = {
-    ...(applied.email.trim() ? { email: applied.email.trim() } : {}),
+    ...(applied.q.trim() ? { q: applied.q.trim() } : {}),
     ...(applied.tag.trim() ? { tag: applied.tag.trim() } : {}),
     segment: oneOf<Segment>(SEGMENTS, applied.segment),
     stage: oneOf<Stage>(STAGES, applied.stage),
@@ -59,7 +59,7 @@ export function Search() {
     <section aria-labelledby="customers-search-title">
       <h1 id="customers-search-title">{t('search.title')}</h1>
       <form className="customer-filters" role="search" onSubmit={submit}>
-        <label>{t('search.email')}<input type="search" value={form.email} onChange={set('email')} maxLength={320} autoComplete="off" /></label>
+        <label>{t('search.q')}<input type="search" value={form.q} onChange={set('q')} maxLength={200} autoComplete="off" /></label>
         <label>{t('search.segment')}
           <select value={form.segment} onChange={set('segment')}>
             <option value="">{t('search.any')}</option>
@@ -74,7 +74,7 @@ export function Search() {
         </label>
         <label>{t('search.tag')}<input type="text" value={form.tag} onChange={set('tag')} maxLength={64} /></label>
         <button type="submit" className="primary">{t('search.submit')}</button>
-        <button type="button" onClick={() => { const empty = { email: '', segment: '', stage: '', tag: '' }; setForm(empty); go(empty); }}>{t('search.clear')}</button>
+        <button type="button" onClick={() => { const empty = { q: '', segment: '', stage: '', tag: '' }; setForm(empty); go(empty); }}>{t('search.clear')}</button>
       </form>
       <ErrorNote error={list.error} />
       {list.isPending && <Loading />}

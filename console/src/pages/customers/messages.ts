@@ -14,7 +14,7 @@ export const en = {
   purposes: { nurture: 'nurture', winback: 'win-back', win_back: 'win-back' },
   search: {
     title: 'Find customers',
-    email: 'Email (exact)',
+    q: 'Name, email or external id',
     segment: 'Segment',
     stage: 'Stage',
     tag: 'Tag',
@@ -123,7 +123,7 @@ export const zhCN: typeof en = {
   purposes: { nurture: '培育', winback: '挽回', win_back: '挽回' },
   search: {
     title: '查找客户',
-    email: '邮箱（精确匹配）',
+    q: '姓名、邮箱或外部 ID',
     segment: '分群',
     stage: '生命周期阶段',
     tag: '标签',
