@@ -41,6 +41,20 @@ beforeAll(async () => {
   manager = await stack.operator(['ops_manager'], 'Mia');
   analyst = await stack.operator(['analyst'], 'Ana');
 
+  // A marketing step at once, and quiet hours around now in Lin's zone: Lin's tips are deferred, not sent.
+  const shanghai = (msFromNow: number) => new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    .format(new Date(Date.now() + msFromNow));
+  expect((await stack.api('PUT', '/policies/lifecycle', { token: manager.token, body: {
+    activationWindow: '7d', retentionPeriod: '30d', inactivity: '14d', winBackWait: '7d', couponValidity: '30d',
+    nurture: { goal: null, staleAfter: '1d', steps: [
+      { name: 'welcome', after: '0s', template: 'welcome', category: 'transactional' },
+      { name: 'tips', after: '1s', template: 'tips', category: 'marketing' },
+    ] },
+  } })).status).toBe(200);
+  expect((await stack.api('PUT', '/policies/messaging', { token: manager.token, body: {
+    frequencyCap: null, quietHours: { start: shanghai(-3_600_000), end: shanghai(3 * 3_600_000) },
+  } })).status).toBe(200);
+
   const customers = [
     { externalId: `lin-${run}`, email: `lin-${run}@example.com`, name: 'Lin Mei', tags: ['vip'], marketingConsent: true, timezone: TZ },
     ...Array.from({ length: CUSTOMERS - 1 }, (_, i) => ({ externalId: ext(i), email: `c${i}-${run}@example.com`, name: `Customer ${i}` })),
@@ -60,7 +74,10 @@ beforeAll(async () => {
   await postEvents(events);
 
   // Lin's lifecycle: the welcome (transactional, at once) is sent, then a purchase makes Lin monetized.
-  await eventually(async () => (await lifecycle(lin))?.messages.some((m: { template: string; status: string }) => m.template === 'welcome' && m.status === 'sent'), "Lin's welcome message");
+  await eventually(async () => {
+    const messages: { template: string; status: string }[] = (await lifecycle(lin))?.messages ?? [];
+    return messages.some((m) => m.template === 'welcome' && m.status === 'sent') && messages.some((m) => m.template === 'tips' && m.status === 'deferred');
+  }, "Lin's welcome sent and tips deferred");
   await postEvents([{ customerId: lin, type: 'purchase', amount: LIN_PURCHASE, at: at(0), idempotencyKey: `${run}-lin-buy` }]);
   await eventually(async () => (await lifecycle(lin))?.stage === 'monetized', 'Lin monetized');
   await eventually(async () => (await stack.api('GET', `/customers/${lin}`, { token: analyst.token })).body.stage === 'monetized', 'the read model');
@@ -115,6 +132,9 @@ test('search: every customer through the pager, and one found by part of its nam
   expect(entries.some((e) => e.includes('Stage: Acquired') && e.includes('event:signup'))).toBe(true);
   expect(entries.some((e) => e.includes('Stage: Monetized') && e.includes('from Acquired'))).toBe(true);
   expect(entries.some((e) => e.includes('Message sent: Welcome'))).toBe(true);
+  expect(entries.some((e) => e.includes('Message deferred: Tips') && e.includes("the customer's quiet hours") && e.includes('until'))).toBe(true);
+  // Still owed: the tips wait for the quiet hours to end.
+  await expect(page.getByRole('region', { name: 'Messages waiting' }).textContent()).resolves.toContain('Tips (nurture)');
   // An analyst sees that a coupon exists, not its code.
   expect(entries.some((e) => e.includes(`Coupon issued: ${`WB${run.toUpperCase()}`.slice(0, 3)}…`) && e.includes('expires'))).toBe(true);
   expect(entries.join(' ')).not.toContain(`WB${run.toUpperCase()}`);
