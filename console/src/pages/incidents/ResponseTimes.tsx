@@ -1,7 +1,7 @@
 // MTTA and MTTR: GET /incidents/stats (computed in SQL from the incidents read model) over a chosen period, overall
-// as figures and by severity as charts (mean and p90, in minutes).
+// as figures and by severity as charts (mean and p90).
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useCallback, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../../api/client.ts';
 import { Chart, type ChartSeries } from '../../components/Chart.tsx';
@@ -14,7 +14,10 @@ const DAY = 86_400_000;
 // Stable props: the chart redraws only when its figures change.
 const X = [...SEVERITIES];
 const NONE: never[] = [];
-const minutes = (seconds: number | null) => (seconds === null ? null : Math.round((seconds / 60) * 10) / 10);
+type Unit = 'second' | 'minute' | 'hour';
+const UNIT_SECONDS: Record<Unit, number> = { second: 1, minute: 60, hour: 3600 };
+/** The unit that keeps a chart's figures readable: seconds under two minutes, minutes under two hours, then hours. */
+const unitFor = (max: number): Unit => (max < 120 ? 'second' : max < 7200 ? 'minute' : 'hour');
 
 export function ResponseTimes() {
   const { t, i18n } = useTranslation('incidents');
@@ -26,20 +29,24 @@ export function ResponseTimes() {
     refetchInterval: 60_000,
   });
   const language = i18n.language;
-  const fmtMinutes = useCallback(
-    (value: number) => new Intl.NumberFormat(language, { style: 'unit', unit: 'minute', unitDisplay: 'short', maximumFractionDigits: 1 }).format(value),
-    [language],
-  );
   const bySeverity = stats.data?.bySeverity;
-  const series = useMemo(() => {
+  const charts = useMemo(() => {
     if (!bySeverity) return null;
-    const of = (pick: (g: IncidentStats['overall']) => number | null, label: string, dashed = false): ChartSeries =>
-      ({ label, values: SEVERITIES.map((s) => minutes(pick(bySeverity[s]))), dashed });
-    return {
-      tta: [of((g) => g.timeToAcknowledge.mean, t('stats.mean')), of((g) => g.timeToAcknowledge.p90, t('stats.p90'))],
-      ttr: [of((g) => g.timeToResolve.mean, t('stats.mean')), of((g) => g.timeToResolve.p90, t('stats.p90'))],
+    type Figures = IncidentStats['overall']['timeToAcknowledge'];
+    const chart = (pick: (g: IncidentStats['overall']) => Figures) => {
+      const figures = SEVERITIES.map((s) => pick(bySeverity[s]));
+      const unit = unitFor(Math.max(0, ...figures.flatMap((f) => [f.mean ?? 0, f.p90 ?? 0])));
+      const scaled = (v: number | null) => (v === null ? null : Math.round((v / UNIT_SECONDS[unit]) * 10) / 10);
+      // p90 behind, the mean in front: the bars of one category overlap, so the mean shows inside its p90.
+      const series: ChartSeries[] = [
+        { label: t('stats.p90'), values: figures.map((f) => scaled(f.p90)), color: '#7fb2e5' },
+        { label: t('stats.mean'), values: figures.map((f) => scaled(f.mean)), color: '#0b5cad' },
+      ];
+      const format = new Intl.NumberFormat(language, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 });
+      return { series, formatValue: (v: number) => format.format(v) };
     };
-  }, [bySeverity, t]);
+    return { tta: chart((g) => g.timeToAcknowledge), ttr: chart((g) => g.timeToResolve) };
+  }, [bySeverity, t, language]);
   const overall = stats.data?.overall;
   const seconds = (value: number | null) => (value === null ? t('stats.none') : formatSeconds(value, language));
 
@@ -66,10 +73,10 @@ export function ResponseTimes() {
           [t('stats.slaBreached'), overall.ackSla.breached],
         ]} />
       )}
-      {series && (
+      {charts && (
         <div className="incidents-charts">
-          <Chart title={t('stats.ttaChart')} x={X} series={series.tta} kind="bars" formatValue={fmtMinutes} thresholds={NONE} spans={NONE} />
-          <Chart title={t('stats.ttrChart')} x={X} series={series.ttr} kind="bars" formatValue={fmtMinutes} thresholds={NONE} spans={NONE} />
+          <Chart title={t('stats.ttaChart')} x={X} series={charts.tta.series} kind="bars" formatValue={charts.tta.formatValue} thresholds={NONE} spans={NONE} />
+          <Chart title={t('stats.ttrChart')} x={X} series={charts.ttr.series} kind="bars" formatValue={charts.ttr.formatValue} thresholds={NONE} spans={NONE} />
         </div>
       )}
     </section>

@@ -64,7 +64,7 @@ export const en = {
   },
   ack: {
     heading: 'Nobody has acknowledged this yet',
-    paging: 'Paging is at level {{level}} ({{pages}} pages sent).',
+    paging: 'Paging is at level {{level}}; pages sent: {{pages}}.',
     nextPage: 'The next level is paged {{time}}.',
     button: 'Acknowledge',
     notResponder: 'Acknowledging needs the oncall, ops manager or admin role.',
@@ -85,7 +85,7 @@ export const en = {
     commander: 'Commander',
     policy: 'Escalation policy',
     paging: 'Paging',
-    pagingValue: 'level {{level}} of {{levels}}, {{pages}} pages',
+    pagingValue: 'level {{level}} of {{levels}}; pages sent: {{pages}}',
     nextPage: 'Next page',
     exhausted: 'every level paged',
     noNextPage: 'none',
@@ -208,7 +208,7 @@ export const zhCN: typeof en = {
   },
   ack: {
     heading: '尚无人确认',
-    paging: '已呼叫到第 {{level}} 级（共发出 {{pages}} 次呼叫）。',
+    paging: '已呼叫到第 {{level}} 级，共发出 {{pages}} 次呼叫。',
     nextPage: '{{time}}将呼叫下一级。',
     button: '确认故障',
     notResponder: '确认故障需要值班（oncall）、运营经理或管理员角色。',
