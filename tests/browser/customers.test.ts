@@ -129,8 +129,8 @@ test('search: every customer through the pager, and one found by part of its nam
   const timeline = page.getByRole('list', { name: 'Lifecycle timeline' });
   await timeline.getByText('Stage: Monetized').waitFor();
   const entries = await timeline.locator('li').allTextContents();
-  expect(entries.some((e) => e.includes('Stage: Acquired') && e.includes('event:signup'))).toBe(true);
-  expect(entries.some((e) => e.includes('Stage: Monetized') && e.includes('from Acquired'))).toBe(true);
+  expect(entries.some((e) => e.includes('Stage: Acquired') && e.includes('a signup event'))).toBe(true);
+  expect(entries.some((e) => e.includes('Stage: Monetized') && e.includes('from Acquired · a purchase event'))).toBe(true);
   expect(entries.some((e) => e.includes('Message sent: Welcome'))).toBe(true);
   expect(entries.some((e) => e.includes('Message deferred: Tips') && e.includes("the customer's quiet hours") && e.includes('until'))).toBe(true);
   // Still owed: the tips wait for the quiet hours to end.

@@ -14,6 +14,10 @@ const COUPONS = 50;
 const REASONS = ['quiet_hours', 'frequency_cap', 'no_consent', 'unsubscribed', 'no_address', 'no_customer'] as const;
 type Reason = (typeof REASONS)[number];
 const isReason = (reason: string): reason is Reason => (REASONS as readonly string[]).includes(reason);
+const EVENT_TYPES = ['signup', 'login', 'key_action', 'purchase', 'referral', 'click'] as const;
+const isEventType = (type: string): type is (typeof EVENT_TYPES)[number] => (EVENT_TYPES as readonly string[]).includes(type);
+const CAUSES = ['inactivity', 'win_back_expired', 'retained_after_recall'] as const;
+const isCause = (text: string): text is (typeof CAUSES)[number] => (CAUSES as readonly string[]).includes(text);
 
 export function CustomerPage({ id }: { id: string }) {
   const { t } = useTranslation('customers');
@@ -89,6 +93,15 @@ function Details({ customer: c }: { customer: Customer }) {
     </>
   );
 
+  /** The workflow's causes: 'event:<type>', 'inactivity', 'win_back_expired', 'retained_after_recall', 'rule:<id>'. */
+  function cause(text: string): string {
+    const rest = text.slice(text.indexOf(':') + 1);
+    if (text.startsWith('event:') && isEventType(rest)) return t('customer.causes.event', { type: t(`customer.events.${rest}`) });
+    if (text.startsWith('rule:')) return t('customer.causes.rule', { id: rest });
+    if (isCause(text)) return t(`customer.causes.${text}`);
+    return text;
+  }
+
   function entries(life: Lifecycle | null, list: Coupons | null): TimelineEntry[] {
     const template = (name: string) => t(`templates.${name}`, { defaultValue: name });
     const purpose = (name: string) => t(`purposes.${name}`, { defaultValue: name });
@@ -97,7 +110,7 @@ function Details({ customer: c }: { customer: Customer }) {
       all.push({
         at: h.at,
         title: t('customer.stageChange', { to: t(`stages.${h.to}`) }),
-        detail: h.from ? t('customer.stageFrom', { from: t(`stages.${h.from}`), cause: h.cause }) : h.cause,
+        detail: h.from ? t('customer.stageFrom', { from: t(`stages.${h.from}`), cause: cause(h.cause) }) : cause(h.cause),
       });
     }
     for (const m of life?.messages ?? []) {

@@ -46,7 +46,12 @@ export const en = {
     timelineNote: 'The latest stage changes and messages the lifecycle keeps, with every coupon issued.',
     noLifecycle: 'This customer has no lifecycle yet: it starts with their first event.',
     stageChange: 'Stage: {{to}}',
-    stageFrom: 'from {{from}} · cause: {{cause}}',
+    stageFrom: 'from {{from}} · {{cause}}',
+    causes: {
+      event: 'a {{type}} event', inactivity: 'no activity for the inactivity window', win_back_expired: 'the win-back ended without activity',
+      retained_after_recall: 'back to the funnel after a recall', rule: 'rule {{id}}',
+    },
+    events: { signup: 'signup', login: 'login', key_action: 'key action', purchase: 'purchase', referral: 'referral', click: 'click' },
     message: {
       sent: 'Message sent: {{template}}', deferred: 'Message deferred: {{template}}', skipped: 'Message skipped: {{template}}',
       cancelled: 'Message cancelled: {{template}}', failed: 'Message failed: {{template}}',
@@ -155,7 +160,12 @@ export const zhCN: typeof en = {
     timelineNote: '生命周期保留的最近阶段变化和消息，以及发放过的所有优惠券。',
     noLifecycle: '该客户还没有生命周期：收到第一条事件后才会开始。',
     stageChange: '阶段：{{to}}',
-    stageFrom: '原阶段：{{from}} · 原因：{{cause}}',
+    stageFrom: '原阶段：{{from}} · {{cause}}',
+    causes: {
+      event: '{{type}}事件', inactivity: '超过不活跃期限', win_back_expired: '挽回期内没有活跃',
+      retained_after_recall: '召回后回到漏斗', rule: '规则 {{id}}',
+    },
+    events: { signup: '注册', login: '登录', key_action: '关键行为', purchase: '购买', referral: '推荐', click: '点击' },
     message: {
       sent: '已发送消息：{{template}}', deferred: '已推迟消息：{{template}}', skipped: '已跳过消息：{{template}}',
       cancelled: '已取消消息：{{template}}', failed: '消息发送失败：{{template}}',
