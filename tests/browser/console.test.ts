@@ -132,21 +132,21 @@ test('inbox: signed in with a pasted token, a reviewer sees the open task, keeps
   await expect(row.locator('time').getAttribute('datetime')).resolves.toBeTruthy();
 
   // Rob decides the first task while Rita has it open: her decision is refused with the reason, her comment stays.
-  await page.getByRole('button', { name: 'Taken by Rob' }).click();
+  await page.getByRole('link', { name: 'Taken by Rob' }).click();
   await page.getByRole('heading', { name: 'Taken by Rob', level: 2 }).waitFor();
   expect((await stack.api('POST', `/tasks/${taken.taskId}/complete`, { token: rob.token, body: { decision: 'approve' } })).status).toBe(200);
   await page.getByLabel('Comment').fill('Checked the prices twice');
-  await page.getByRole('button', { name: 'approve', exact: true }).click();
+  await page.getByRole('button', { name: 'Approve', exact: true }).click();
   await page.getByRole('alert').waitFor();
   expect(await page.getByRole('alert').textContent()).toContain('already completed');
   expect(await page.getByLabel('Comment').inputValue()).toBe('Checked the prices twice');
 
-  await page.getByRole('button', { name: 'Spring launch' }).click();
+  await page.getByRole('link', { name: 'Spring launch' }).click();
   await page.getByRole('heading', { name: 'Spring launch', level: 2 }).waitFor();
   await expectAccessible(page);
   await page.getByLabel('Comment').fill('Good to go');
-  await page.getByRole('button', { name: 'approve', exact: true }).click();
-  await page.getByRole('status').filter({ hasText: 'Decided: approve' }).waitFor();
+  await page.getByRole('button', { name: 'Approve', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Decided: Approve' }).waitFor();
 
   const decided = await stack.api('GET', `/tasks/${mine.taskId}`, { token: rita.token });
   expect(decided.body).toMatchObject({ status: 'completed', decision: 'approve', decidedBy: rita.id, comment: 'Good to go' });

@@ -1,151 +1,158 @@
-// The task inbox: tasks for my roles and those I hold, most urgent first (the API orders by due time), paged; claim,
-// release and decide with a comment. A refusal (403/409/422) shows the API's reason and keeps the comment.
+// The task inbox: tasks for my roles and those I hold, most urgent first (the API orders by priority, then due time),
+// paged and filtered by status and kind, with the SLA countdown and escalation; new tasks appear without a reload.
+// A task opens beside the list at /console/inbox/<taskId>.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useId, useState } from 'react';
+import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
-import { api, unwrap, type Session, type Task } from '../../api/client.ts';
-import { usePageTitle } from '../../components/page.tsx';
+import type { Session, Task } from '../../api/client.ts';
+import { ErrorNote, Loading, usePageTitle } from '../../components/page.tsx';
+import { Pager } from '../../components/Pager.tsx';
 import { formatDateTime, formatRelative } from '../../format.ts';
+import { Link } from '../../router.tsx';
+import { getPreferences, keys, KINDS, listTasks, setPreferences, STATUSES, type Status } from './inbox-api.ts';
+import { TaskPanel } from './TaskPanel.tsx';
 
 const PAGE = 25;
-const STATUSES = ['open', 'escalated', 'completed', 'cancelled'] as const;
-type Status = (typeof STATUSES)[number];
-const isActive = (task: Task) => task.status === 'open' || task.status === 'escalated';
+export const isActive = (task: Pick<Task, 'status'>) => task.status === 'open' || task.status === 'escalated';
 
-export function Inbox({ session }: { session: Session }) {
+/** The current time, moving on every `everyMs`: the countdowns stay true between refetches. */
+export function useNow(everyMs = 30_000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
+
+export function Inbox({ session, taskId }: { session: Session; taskId: string | null }) {
   const { t } = useTranslation('inbox');
   usePageTitle(t('title'));
-  const [status, setStatus] = useState<Status>('open');
+  const [status, setStatus] = useState<Status>('active');
+  const [kind, setKind] = useState('');
   const [offset, setOffset] = useState(0);
-  const [selected, setSelected] = useState<Task | null>(null);
   const tasks = useQuery({
-    queryKey: ['tasks', { status, offset }],
-    queryFn: async () => unwrap(await api.GET('/tasks', { params: { query: { status, limit: PAGE, offset } } })),
+    queryKey: [...keys.tasks, 'list', { status, kind, offset }],
+    queryFn: () => listTasks({ status, ...(kind ? { kind } : {}), limit: PAGE, offset }),
     placeholderData: keepPreviousData,
     // New tasks appear without a reload.
     refetchInterval: 15_000,
   });
   const page = tasks.data;
+  const me = session.operator.id;
 
   return (
     <section aria-labelledby="inbox-title">
       <h1 id="inbox-title">{t('title')}</h1>
-      <div className="toolbar">
-        <label>
-          {t('status')}{' '}
-          <select value={status} onChange={(e) => { setStatus(e.target.value as Status); setOffset(0); }}>
-            {STATUSES.map((s) => <option key={s} value={s}>{t(`statuses.${s}`)}</option>)}
-          </select>
-        </label>
-        {page && page.total > 0 && (
-          <span className="count">{t('count', { from: offset + 1, to: offset + page.items.length, total: page.total })}</span>
-        )}
-        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>{t('previous')}</button>
-        <button type="button" disabled={!page || offset + PAGE >= page.total} onClick={() => setOffset(offset + PAGE)}>{t('next')}</button>
+      <EmailSetting />
+      <div className={`inbox-layout${taskId ? ' with-task' : ''}`}>
+        <div>
+          <div className="toolbar">
+            <label>
+              {t('status')}{' '}
+              <select value={status} onChange={(e) => { setStatus(e.target.value as Status); setOffset(0); }}>
+                {STATUSES.map((s) => <option key={s} value={s}>{t(`statuses.${s}`)}</option>)}
+              </select>
+            </label>
+            <label>
+              {t('kind')}{' '}
+              <select value={kind} onChange={(e) => { setKind(e.target.value); setOffset(0); }}>
+                <option value="">{t('allKinds')}</option>
+                {KINDS.map((k) => <option key={k} value={k}>{t(`kinds.${k}`)}</option>)}
+              </select>
+            </label>
+          </div>
+          <ErrorNote error={tasks.error} />
+          {tasks.isPending && <Loading />}
+          {page && page.items.length === 0 && <p>{t('empty')}</p>}
+          {page && page.items.length > 0 && (
+            <table className="tasks">
+              <thead>
+                <tr>
+                  <th scope="col">{t('columns.task')}</th>
+                  <th scope="col">{t('columns.priority')}</th>
+                  <th scope="col">{t('columns.due')}</th>
+                  <th scope="col">{t('columns.role')}</th>
+                  <th scope="col">{t('columns.assignee')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((task) => (
+                  <tr key={task.id} className={taskId === task.id ? 'selected' : undefined}>
+                    <td>
+                      <Link to={`/${task.id}`} aria-current={taskId === task.id ? 'page' : undefined}>{task.title}</Link>
+                      <div className="kind">{kindLabel(t, task.kind)}</div>
+                    </td>
+                    <td><Priority priority={task.priority} /></td>
+                    <td><Due task={task} /></td>
+                    <td>{task.candidateRole}</td>
+                    <td><Holder task={task} me={me} /></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <Pager offset={offset} limit={PAGE} total={page?.total} shown={page?.items.length ?? 0} onChange={setOffset} />
+        </div>
+        {taskId && <TaskPanel key={taskId} taskId={taskId} me={me} />}
       </div>
-      {tasks.error && <p role="alert" className="error">{tasks.error.message}</p>}
-      {tasks.isPending && <p>{t('app.loading')}</p>}
-      {page && page.items.length === 0 && <p>{t('empty')}</p>}
-      {page && page.items.length > 0 && (
-        <table className="tasks">
-          <thead>
-            <tr>
-              <th scope="col">{t('columns.task')}</th>
-              <th scope="col">{t('columns.priority')}</th>
-              <th scope="col">{t('columns.due')}</th>
-              <th scope="col">{t('columns.role')}</th>
-              <th scope="col">{t('columns.assignee')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.items.map((task) => (
-              <tr key={task.id} className={selected?.id === task.id ? 'selected' : undefined}>
-                <td>
-                  <button type="button" className="link" onClick={() => setSelected(task)}>{task.title}</button>
-                  <div className="kind">{task.kind}</div>
-                </td>
-                <td><span className={`priority priority-${task.priority}`}>{task.priority}</span></td>
-                <td><Due task={task} /></td>
-                <td>{task.candidateRole}</td>
-                <td><Holder task={task} me={session.operator.id} /></td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {selected && <TaskPanel key={selected.id} task={selected} me={session.operator.id} onChange={setSelected} onClose={() => setSelected(null)} />}
     </section>
   );
 }
 
-function Due({ task }: { task: Task }) {
+export const kindLabel = (t: TFunction<'inbox'>, kind: string): string => t(`kinds.${kind}`, { defaultValue: kind });
+
+export function Priority({ priority }: { priority: string }) {
+  const { t } = useTranslation('inbox');
+  return <span className={`priority priority-${priority}`}>{t(`priorities.${priority}`, { defaultValue: priority })}</span>;
+}
+
+/** The due time in the operator's timezone with the countdown, and the escalation once the SLA passed. */
+export function Due({ task }: { task: Task }) {
   const { t, i18n } = useTranslation('inbox');
+  const now = useNow();
   if (!task.dueAt) return <span className="muted">{t('noDue')}</span>;
-  const relative = formatRelative(task.dueAt, i18n.language);
-  const overdue = isActive(task) && new Date(task.dueAt).getTime() < Date.now();
+  const relative = formatRelative(task.dueAt, i18n.language, now);
+  const overdue = isActive(task) && new Date(task.dueAt).getTime() < now;
   return (
     <>
       <time dateTime={task.dueAt}>{formatDateTime(task.dueAt, i18n.language)}</time>
-      <div className={overdue ? 'overdue' : 'muted'}>{overdue ? t('overdue', { time: relative }) : t('dueIn', { time: relative })}</div>
-      {task.escalatedAt && <div className="overdue">{t('escalated', { time: formatRelative(task.escalatedAt, i18n.language) })}</div>}
+      {isActive(task) && <div className={overdue ? 'overdue' : 'muted'}>{overdue ? t('overdue', { time: relative }) : t('dueIn', { time: relative })}</div>}
+      {task.escalatedAt && (
+        <div><span className="badge-escalated">{t('escalatedBadge')}</span>{' '}
+          <span className="muted">{t('escalated', { time: formatRelative(task.escalatedAt, i18n.language, now) })}</span></div>
+      )}
     </>
   );
 }
 
-function Holder({ task, me }: { task: Task; me: string }) {
+export function Holder({ task, me }: { task: Task; me: string }) {
   const { t } = useTranslation('inbox');
   if (!task.assigneeId) return <span className="muted">{t('unassigned')}</span>;
   return <>{task.assigneeId === me ? t('me') : t('someone')}</>;
 }
 
-type Action = { kind: 'claim' } | { kind: 'release' } | { kind: 'complete'; decision: string };
-
-function TaskPanel({ task, me, onChange, onClose }: { task: Task; me: string; onChange: (task: Task) => void; onClose: () => void }) {
-  const { t, i18n } = useTranslation('inbox');
+/** The operator's own setting: emails when a task opens for their roles (the API keeps it per operator). */
+function EmailSetting() {
+  const { t } = useTranslation('inbox');
+  const id = useId();
   const queryClient = useQueryClient();
-  const [comment, setComment] = useState('');
-  const act = useMutation({
-    mutationFn: async (action: Action) => {
-      const params = { path: { id: task.id } };
-      if (action.kind === 'claim') return unwrap(await api.POST('/tasks/{id}/claim', { params }));
-      if (action.kind === 'release') return unwrap(await api.POST('/tasks/{id}/release', { params }));
-      const body = { decision: action.decision, ...(comment.trim() ? { comment: comment.trim() } : {}) };
-      return unwrap(await api.POST('/tasks/{id}/complete', { params, body }));
-    },
-    onSuccess: (updated) => {
-      onChange(updated);
-      void queryClient.invalidateQueries({ queryKey: ['tasks'] });
-    },
+  const preferences = useQuery({ queryKey: keys.preferences, queryFn: getPreferences });
+  const change = useMutation({
+    mutationFn: setPreferences,
+    onSuccess: (saved) => queryClient.setQueryData(keys.preferences, saved),
   });
-  const active = isActive(task);
-
+  // Shown once known: an unticked box while loading would say something untrue.
+  if (!preferences.data) return <ErrorNote error={preferences.error} />;
+  const checked = change.isPending ? change.variables.taskEmails : preferences.data.taskEmails;
   return (
-    <section className="panel" aria-labelledby="task-title">
-      <h2 id="task-title">{task.title}</h2>
-      <p className="muted">{task.kind} · {task.entityType} {task.entityId}</p>
-      {task.decision && (
-        <p role="status">{t('done', { decision: task.decision })}{' '}
-          {task.decidedAt && t('decided', { decision: task.decision, who: task.decidedBy === me ? t('me') : t('someone'), time: formatDateTime(task.decidedAt, i18n.language) })}
-        </p>
-      )}
-      <h3>{t('payload')}</h3>
-      <pre className="payload">{JSON.stringify(task.payload, null, 2)}</pre>
-      {act.error && <p role="alert" className="error">{act.error.message}</p>}
-      {active && (
-        <div className="actions">
-          {!task.assigneeId && <button type="button" disabled={act.isPending} onClick={() => act.mutate({ kind: 'claim' })}>{t('claim')}</button>}
-          {task.assigneeId === me && <button type="button" disabled={act.isPending} onClick={() => act.mutate({ kind: 'release' })}>{t('release')}</button>}
-          <label htmlFor="task-comment">{t('comment')}</label>
-          <textarea id="task-comment" rows={3} maxLength={5000} value={comment} onChange={(e) => setComment(e.target.value)} />
-          <div role="group" aria-label={t('decide')}>
-            {task.decisions.map((decision) => (
-              <button key={decision} type="button" className="primary" disabled={act.isPending}
-                onClick={() => act.mutate({ kind: 'complete', decision })}>{decision}</button>
-            ))}
-          </div>
-        </div>
-      )}
-      <button type="button" onClick={onClose}>{t('close')}</button>
-    </section>
+    <div className="inbox-settings">
+      <input id={id} type="checkbox" checked={checked} disabled={change.isPending}
+        onChange={(e) => change.mutate({ taskEmails: e.target.checked })} />{' '}
+      <label htmlFor={id}>{t('emailMe')}</label>
+      {change.isSuccess && <span role="status" className="muted"> {t('saved')}</span>}
+      <ErrorNote error={change.error} />
+    </div>
   );
 }

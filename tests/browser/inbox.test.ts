@@ -1,0 +1,161 @@
+// The inbox in a real Chromium against the real stack: each task kind shows its facts (content with its check findings
+// marked and the diff after a revision; a campaign's budget, audience, cost and message preview), a task decided with
+// the keyboard alone, the task-open email's link opening the task, the opt-out setting, and axe with a task open.
+import type { Page } from 'playwright-core';
+import { expectAccessible, launchBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
+import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { eventually } from '../support/wait.ts';
+
+let stack: Stack;
+let browser: TestBrowser;
+let author: TestOperator;
+let rita: TestOperator;
+let rob: TestOperator;
+let olga: TestOperator;
+let ingest: TestOperator;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [author, rita, rob, olga, ingest] = await Promise.all([
+    stack.operator(['ops_manager'], 'Mia'), stack.operator(['reviewer'], 'Rita'), stack.operator(['reviewer'], 'Rob'),
+    stack.operator(['ops_manager'], 'Olga'), stack.operator(['ingest'], 'Ingest'),
+  ]);
+  expect((await stack.api('POST', '/channels', { body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'channel-secret-0123456789' } })).status).toBe(201);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+const openTaskOf = (entityId: string, token = rita.token) => eventually(async () => {
+  const res = await stack.api('GET', `/tasks?entityId=${entityId}&status=active`, { token });
+  return (res.body.items as { id: string; payload: { round?: number } }[])[0];
+}, `the open task of ${entityId}`);
+
+/** Presses Tab (Shift+Tab when `back`) until the focused element is the one named; fails after 80 presses. */
+async function tabTo(page: Page, name: string | RegExp, back = false): Promise<void> {
+  for (let i = 0; i < 80; i++) {
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+    const el = page.locator(':focus');
+    if ((await el.count()) !== 1) continue;
+    const id = await el.getAttribute('id');
+    const label = id ? await page.locator(`label[for="${id}"]`).textContent().catch(() => null) : null;
+    const focused = (label ?? await el.getAttribute('aria-label') ?? await el.textContent() ?? '').trim();
+    if (typeof name === 'string' ? focused === name : name.test(focused)) return;
+  }
+  throw new Error(`Tab never reached ${String(name)}`);
+}
+
+test('content review: the flagged link is marked in the text, the revision\'s diff shows, and the task is decided with the keyboard alone', async () => {
+  const first = 'Autumn deals are here. Read more at https://elsewhere.test/deal before Friday.';
+  const submitted = await stack.api('POST', '/content', { token: author.token, body: { title: 'Autumn deals', body: first, tier: 'A', channels: ['blog'] } });
+  expect(submitted.status).toBe(202);
+  const contentId = submitted.body.id as string;
+  // Round 1: Rob asks for changes; the author sends revision 2.
+  const round1 = await openTaskOf(contentId);
+  expect((await stack.api('POST', `/tasks/${round1.id}/complete`, { token: rob.token, body: { decision: 'request_changes', comment: 'Say which days' } })).status).toBe(200);
+  const second = 'Autumn deals are here all weekend. Read more at https://elsewhere.test/deal before Sunday.';
+  await eventually(async () => (await stack.api('POST', `/content/${contentId}/revisions`, { token: author.token, body: { title: 'Autumn deals', body: second } })).status === 200, 'the revision');
+  const task = await eventually(async () => {
+    const t = await openTaskOf(contentId);
+    return t && t.id !== round1.id ? t : undefined;
+  }, 'the round 2 task');
+
+  const { page, problems } = await browser.openPage();
+  await signInWithToken(page, stack.baseUrl, rita.token);
+  await page.getByRole('heading', { name: 'Inbox', level: 1 }).waitFor();
+  await page.getByRole('link', { name: 'Autumn deals' }).waitFor();
+
+  // From here on the keyboard alone: Tab to the task, Enter opens it (the focus moves to its heading).
+  await tabTo(page, /Autumn deals.*revision 2/);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: /Autumn deals.*revision 2/, level: 2 }).waitFor();
+  await page.locator('h2#task-title:focus').waitFor();
+  expect(new URL(page.url()).pathname).toBe(`/console/inbox/${task.id}`);
+
+  // The finding is marked in the text, named in the list; the diff shows the words changed since revision 1.
+  const mark = page.locator('.task-view mark');
+  await mark.first().waitFor();
+  expect(await mark.allTextContents()).toEqual(['https://elsewhere.test/deal']);
+  expect(await mark.first().getAttribute('title')).toBe('links to elsewhere.test, which is not on the allow-list');
+  await page.getByText('Flagged: links to elsewhere.test, which is not on the allow-list').waitFor();
+  await page.getByRole('heading', { name: 'Changes since revision 1', level: 3 }).waitFor();
+  const words = async (tag: string) => (await page.locator(`.revision-diff ${tag}`).allTextContents()).join('|');
+  expect(await words('ins')).toMatch(/all weekend.*\|.*Sunday/);
+  expect(await words('del')).toMatch(/^\s*Friday\s*$/);
+  await page.getByText('3 words added · 1 word removed').waitFor();
+  await expectAccessible(page);
+
+  await tabTo(page, 'Comment');
+  await page.keyboard.type('Days are clear now');
+  await tabTo(page, 'Approve');
+  await page.keyboard.press('Space');
+  await page.getByRole('status').filter({ hasText: 'Decided: Approve' }).waitFor();
+  const decided = await stack.api('GET', `/tasks/${task.id}`, { token: rita.token });
+  expect(decided.body).toMatchObject({ status: 'completed', decision: 'approve', decidedBy: rita.id, comment: 'Days are clear now' });
+  expect(problems).toEqual([]);
+});
+
+test('campaign approval opened from the task-open email\'s link: budget, audience, cost and the message for a sample customer', async () => {
+  const tag = `inbox${Date.now()}`;
+  const people = Array.from({ length: 3 }, (_, i) => ({
+    externalId: `${tag}-${i}`, email: `${tag}-${i}@example.com`, name: `Wang${i} Fang`, tags: [tag], timezone: 'UTC', marketingConsent: true,
+  }));
+  expect((await stack.api('POST', '/customers', { token: ingest.token, body: { customers: people } })).status).toBe(200);
+  const created = await stack.api('POST', '/campaigns', {
+    token: author.token, body: {
+      name: `Lantern festival ${tag}`, budget: { total: 100, currency: 'USD', costPerSend: 0.5 }, audience: { filters: { tags: [tag] } },
+      message: { subject: 'Hello {{firstName|friend}}', body: 'Lanterns for {{email}}.' },
+      schedule: { startAt: new Date(Date.now() + 86_400_000).toISOString(), endAt: new Date(Date.now() + 2 * 86_400_000).toISOString() },
+    },
+  });
+  expect(created.status).toBe(202);
+  const task = await openTaskOf(created.body.id, olga.token);
+  const mail = await stack.mail.waitFor((m) => m.to.includes(olga.email) && m.text.includes(task.id));
+  const link = /http:\/\/opsflow\.test(\/console\/inbox\/[\w-]+)/.exec(mail.text)![1]!;
+  expect(link).toBe(`/console/inbox/${task.id}`);
+
+  const { page, problems } = await browser.openPage();
+  // The link opened without a session signs in first and then lands on the task.
+  await page.goto(`${stack.baseUrl}${link}`);
+  await page.getByLabel('API token').fill(olga.token);
+  await page.getByRole('button', { name: 'Sign in with the token' }).click();
+  await page.getByRole('heading', { name: /^Approve the budget of campaign "Lantern festival/, level: 2 }).waitFor();
+  expect(new URL(page.url()).pathname).toBe(link);
+  const fact = (label: string) => page.locator('.task-view .facts div').filter({ has: page.getByText(label, { exact: true }) }).locator('dd');
+  await expect(fact('Budget').textContent()).resolves.toBe('$100.00');
+  await expect(fact('Cost per send').textContent()).resolves.toBe('$0.50');
+  await eventually(async () => (await fact('Audience now').textContent()) === '3 customers', 'the audience size');
+  await expect(fact('Cost if all are sent').textContent()).resolves.toBe('$1.50');
+  await page.getByText('For the sample customer Wang0 Fang').waitFor();
+  await page.getByText('Subject: Hello Wang0').waitFor();
+  await expectAccessible(page);
+
+  await page.getByRole('button', { name: 'Approve', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Decided: Approve' }).waitFor();
+  expect((await stack.api('GET', `/tasks/${task.id}`, { token: olga.token })).body).toMatchObject({ status: 'completed', decidedBy: olga.id });
+  expect(problems).toEqual([]);
+});
+
+test('the opt-out setting: unticked, the operator is not emailed when a task opens; others still are', async () => {
+  const { page, problems } = await browser.openPage();
+  await signInWithToken(page, stack.baseUrl, rob.token);
+  const setting = page.getByLabel('Email me when a task opens for my roles or is assigned to me');
+  await setting.waitFor();
+  await expect(setting.isChecked()).resolves.toBe(true);
+  await setting.uncheck();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  expect((await stack.api('GET', '/operators/me/preferences', { token: rob.token })).body).toEqual({ taskEmails: false });
+  await page.reload();
+  await setting.waitFor();
+  await expect(setting.isChecked()).resolves.toBe(false);
+  await expectAccessible(page);
+
+  const submitted = await stack.api('POST', '/content', { token: author.token, body: { title: 'Quiet for Rob', body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] } });
+  const task = await openTaskOf(submitted.body.id);
+  await stack.mail.waitFor((m) => m.to.includes(rita.email) && m.text.includes(task.id));
+  await new Promise((r) => setTimeout(r, 500));
+  expect(stack.mail.messages().filter((m) => m.to.includes(rob.email) && m.text.includes(task.id))).toEqual([]);
+  expect(problems).toEqual([]);
+});
