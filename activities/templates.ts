@@ -141,12 +141,14 @@ export const templates = {
     `[opsflow] Please sign the contract with ${d.partner}`,
     [`The contract with ${d.partner} (terms version ${d.termsVersion}) is approved and waits for your signature; the partner signs after you.`,
       ...(d.expiresAt ? [`Unsigned by both by ${d.expiresAt}, it expires.`] : []),
-      `Sign: POST ${ctx.publicUrl}/contracts/${d.contractId}/sign`],
+      // The console's contract page: the signer reads the terms and signs with one button.
+      `Read it and sign: ${ctx.publicUrl}/console/partners/contracts/${d.contractId}`,
+      `With an API token: POST ${ctx.publicUrl}/contracts/${d.contractId}/sign`],
   )) satisfies Template<never>,
 
   contractSignatureExpired: ((d: { contractId: string; partner: string }, ctx) => compose(
     `[opsflow] ${d.partner} did not sign: the contract expired`,
-    [`${d.partner} did not sign the contract in time, so it has expired.`, `${ctx.publicUrl}/contracts/${d.contractId}`],
+    [`${d.partner} did not sign the contract in time, so it has expired.`, `${ctx.publicUrl}/console/partners/contracts/${d.contractId}`],
   )) satisfies Template<never>,
 
   contractActivated: ((d: { contractId: string; partner: string; code: string; start: string; end: string }) => compose(
@@ -164,7 +166,7 @@ export const templates = {
         `Score against the targets: ${r.score === null ? 'no targets set' : r.score}`,
         `Payout ${r.total} ${d.currency}: fee ${r.fee}, revenue share ${r.share}${r.tier === null ? '' : ` (tier ${r.tier + 1}${r.capped ? ', capped' : ''})`}, milestones ${r.milestones}`,
       ],
-      `${ctx.publicUrl}/contracts/${d.contractId}/payouts`,
+      `The payouts ledger: ${ctx.publicUrl}/console/partners/contracts/${d.contractId}`,
     ]);
   }) satisfies Template<never>,
 

@@ -53,9 +53,12 @@ test('flow 4: we sign on the contract page, the partner signs from the emailed l
   const lin = await addPartner('Lin Creates', { followers: 120_000, engagementRate: 0.05, audienceMatch: 0.7, pastConversionRate: 0.02, price: 800 });
   const id = await approvedContract(lin.id);
 
-  // The designated signer (the owner) signs for us from the contract page.
+  // The designated signer (the owner) is emailed the contract page, and signs for us there.
+  const toSign = await stack.mail.waitFor((m) => m.to.includes(manager.email) && m.subject === '[opsflow] Please sign the contract with Lin Creates');
+  const contractPage = new URL(/Read it and sign: (\S+)/.exec(toSign.text)![1]!);
+  expect(contractPage.pathname).toBe(`/console/partners/contracts/${id}`);
   const { page: ops, problems: opsProblems } = await browser.openPage();
-  await signInWithToken(ops, stack.baseUrl, manager.token, `/console/partners/contracts/${id}`);
+  await signInWithToken(ops, stack.baseUrl, manager.token, contractPage.pathname);
   await ops.getByRole('heading', { level: 1, name: 'Contract with Lin Creates' }).waitFor();
   await ops.getByText('Awaiting signatures', { exact: true }).first().waitFor();
   await ops.getByRole('button', { name: 'Sign for us' }).click();

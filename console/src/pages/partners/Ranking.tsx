@@ -127,7 +127,7 @@ function FactorTable({ ranked }: { ranked: Ranked }) {
               <td className="num">{num(f.normalized)}</td>
               <td className="num">{formatPercent(f.weight, lang)}</td>
               <td className="num">{num(f.contribution)}</td>
-              <td>{f.explanation}</td>
+              <td>{t(f.factor === 'cost' && !ranked.withinBudget ? 'why.costOver' : `why.${f.factor}`)}</td>
             </tr>
           ))}
         </tbody>

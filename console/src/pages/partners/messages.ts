@@ -46,6 +46,14 @@ export const en = {
     none: 'No partner fits the brief.',
   },
   factors: { reach: 'Reach', engagement: 'Engagement', audienceMatch: 'Audience match', conversion: 'Conversion', cost: 'Cost' },
+  why: {
+    reach: 'Followers against the largest candidate',
+    engagement: 'Engagement rate against the best candidate',
+    audienceMatch: 'Share of the audience that matches the target',
+    conversion: 'Past conversion rate against the best candidate',
+    cost: 'Share of the budget left after the price',
+    costOver: 'Over budget: the cost counts nothing',
+  },
   contract: {
     title: 'Contract with {{partner}}',
     facts: {
@@ -148,6 +156,14 @@ export const zhCN: typeof en = {
     none: '没有符合需求的合作伙伴。',
   },
   factors: { reach: '覆盖', engagement: '互动', audienceMatch: '受众匹配', conversion: '转化', cost: '成本' },
+  why: {
+    reach: '粉丝数与候选中最多者之比',
+    engagement: '互动率与候选中最高者之比',
+    audienceMatch: '受众中与目标人群匹配的比例',
+    conversion: '历史转化率与候选中最高者之比',
+    cost: '扣除报价后剩余预算的比例',
+    costOver: '超出预算：成本因子不得分',
+  },
   contract: {
     title: '与 {{partner}} 的合同',
     facts: {
