@@ -60,6 +60,7 @@ test('flow 1: a reviewer signs in with the emailed link and approves S-tier cont
   await detail.getByText('Waiting for 2 reviewers:').waitFor();
   // The link to a host off the allow-list is a check finding.
   await detail.getByRole('row').filter({ hasText: 'links to shop.test, which is not on the allow-list' }).waitFor();
+  await expect(detail.locator('.content-body mark').textContent()).resolves.toBe('https://shop.test/spring');
 
   // Rita: the emailed one-time link, through the sign-in page and the mail catcher.
   const first = await browser.openPage();
@@ -85,7 +86,9 @@ test('flow 1: a reviewer signs in with the emailed link and approves S-tier cont
   await detail.locator('.content-badges').getByText('Published').waitFor();
   const approvals = detail.getByRole('table').filter({ has: detail.getByRole('columnheader', { name: 'Reviewer' }) });
   await expect(approvals.getByRole('row').count()).resolves.toBe(3);
-  await detail.getByRole('list', { name: 'Timeline' }).getByText('Published').waitFor();
+  const history = detail.getByRole('list', { name: 'Timeline' });
+  await history.getByText('Published').waitFor();
+  await expect(history.getByText('Approved revision 1').count()).resolves.toBe(2);
   // Published content is past changing: no schedule or withdraw offered.
   await expect(detail.getByRole('button', { name: 'Withdraw the content' }).count()).resolves.toBe(0);
   await expectAccessible(detail);
@@ -134,8 +137,14 @@ test('the submit form: a refusal shows the field reason and keeps the input; the
   expect(await contentOf(id)).toMatchObject({ stage: 'scheduled', publishAt: new Date(`${year}-06-01T09:00:00+08:00`).toISOString() });
   await expectAccessible(page);
 
-  // Move the publish time (Asia/Shanghai is the browser's zone here), then withdraw with a reason.
-  await page.getByLabel('Publish at', { exact: true }).fill(`${year}-07-15T18:30`);
+  // Move the publish time (Asia/Shanghai is the browser's zone here): a past time is refused with the reason and
+  // stays in the field; a future one is saved. Then withdraw with a reason.
+  const schedule = page.getByLabel('Publish at', { exact: true });
+  await schedule.fill('2021-03-01T08:00');
+  await page.getByRole('button', { name: 'Move the publish time' }).click();
+  await page.getByRole('alert').filter({ hasText: 'publishAt must be in the future' }).waitFor();
+  expect(await schedule.inputValue()).toBe('2021-03-01T08:00');
+  await schedule.fill(`${year}-07-15T18:30`);
   await page.getByRole('button', { name: 'Move the publish time' }).click();
   await page.getByRole('status').filter({ hasText: 'Publish time saved.' }).waitFor();
   expect((await contentOf(id)).publishAt).toBe(new Date(`${year}-07-15T18:30:00+08:00`).toISOString());
@@ -149,21 +158,54 @@ test('the submit form: a refusal shows the field reason and keeps the input; the
   expect(problems).toEqual([]);
 });
 
-// After the two tests above: their two items are the newest.
+test('changes requested: the author sees the reason and the findings marked in the text, revises, and the detail shows the diff', async () => {
+  const submitted = await stack.api('POST', '/content', {
+    token: mia.token,
+    body: { title: 'Hotline launch', body: 'Questions? Call Lily on 13812345678 any day.', tier: 'A', channels: ['blog'] },
+  });
+  expect(submitted.status).toBe(202);
+  const id = (submitted.body as { id: string }).id;
+  const taskId = await eventually(async () => {
+    const tasks = await stack.api('GET', `/tasks?entityId=${id}&status=open`, { token: rita.token });
+    return (tasks.body.items as { id: string }[])[0]?.id;
+  }, 'the review task');
+  const decided = await stack.api('POST', `/tasks/${taskId}/complete`, { token: rita.token, body: { decision: 'request_changes', comment: 'No personal numbers, please' } });
+  expect(decided.status).toBe(200);
+
+  const { page, problems } = await browser.openPage();
+  await signInWithToken(page, stack.baseUrl, mia.token, `/console/content/${id}`);
+  await page.locator('.content-badges').getByText('Changes requested').waitFor();
+  await page.getByText('No personal numbers, please').first().waitFor();
+  await expect(page.locator('.content-body mark').textContent()).resolves.toBe('13812345678');
+  await page.getByRole('heading', { name: 'Submit a revision', level: 3 }).waitFor();
+  await expectAccessible(page);
+
+  await page.getByLabel('Text', { exact: true }).fill('Questions? Write to us through the shop any day.');
+  await page.getByRole('button', { name: 'Submit the revision' }).click();
+  await page.getByRole('heading', { name: 'Changes since revision 1', level: 3 }).waitFor();
+  await expect(page.locator('.revision-diff del').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('13812345678')]));
+  await page.getByText('Revision 2 submitted by you').waitFor();
+  await page.locator('.content-badges').getByText('In review').waitFor();
+  const state = await contentOf(id);
+  expect(state).toMatchObject({ stage: 'in_review', revision: 2, previous: { revision: 1, body: 'Questions? Call Lily on 13812345678 any day.' } });
+  expect(problems).toEqual([]);
+});
+
+// After the tests above: their three items are the newest.
 test('the list pages through 1,200 items and filters by stage, tier, author and title; and reads in 简体中文', async () => {
   const { page, problems } = await browser.openPage();
   await signInWithToken(page, stack.baseUrl, mia.token, '/console/content');
   await page.getByRole('heading', { name: 'Content', level: 1 }).waitFor();
   const total = (await stack.api('GET', '/content?limit=1', { token: mia.token })).body.total as number;
-  expect(total).toBe(ARCHIVED + 2);
+  expect(total).toBe(ARCHIVED + 3);
   const rows = page.getByRole('table').getByRole('row');
   await page.getByText(`1–25 of ${total}`).waitFor();
   await expect(rows.count()).resolves.toBe(26);
   // Newest first: this file's own content before the archive.
-  await expect(rows.nth(1).textContent()).resolves.toContain('Summer teaser');
+  await expect(rows.nth(1).textContent()).resolves.toContain('Hotline launch');
   await page.getByRole('button', { name: 'Next page' }).click();
   await page.getByText(`26–50 of ${total}`).waitFor();
-  await expect(rows.nth(1).textContent()).resolves.toContain('Archive item 24');
+  await expect(rows.nth(1).textContent()).resolves.toContain('Archive item 23');
   await expectAccessible(page);
 
   await page.getByLabel('Tier').selectOption('S');
@@ -178,7 +220,7 @@ test('the list pages through 1,200 items and filters by stage, tier, author and 
 
   await page.getByLabel('Stage').selectOption('');
   await page.getByLabel('Only mine').check();
-  await page.getByText('1–2 of 2').waitFor();
+  await page.getByText('1–3 of 3').waitFor();
 
   await page.getByLabel('Only mine').uncheck();
   await page.getByLabel('Title contains').fill('archive ITEM 1199');

@@ -5,7 +5,9 @@ import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, type Session } from '../../api/client.ts';
 import { Facts } from '../../components/Facts.tsx';
+import { HighlightedText } from '../../components/HighlightedText.tsx';
 import { ErrorNote, Loading, usePageTitle } from '../../components/page.tsx';
+import { RevisionDiff } from '../../components/RevisionDiff.tsx';
 import { Timeline, type TimelineEntry } from '../../components/Timeline.tsx';
 import { formatDateTime, formatRelative } from '../../format.ts';
 import { Link } from '../../router.tsx';
@@ -45,6 +47,7 @@ function Body({ c, session }: { c: Detail; session: Session }) {
   const me = session.operator.id;
   const who = (id: string | null) => <Who id={id} me={me} authorId={c.authorId} />;
   const approvalsNow = c.approvals.filter((a) => a.revision === c.revision).length;
+  const highlights = (c.checks?.findings ?? []).flatMap((f) => (f.matches ?? []).map((text) => ({ text, label: f.message })));
 
   return (
     <>
@@ -68,7 +71,12 @@ function Body({ c, session }: { c: Detail; session: Session }) {
       )}
 
       <h2>{t('detail.text')}</h2>
-      {c.body === null ? <p className="muted">{t('detail.noBody')}</p> : <div className="content-body">{c.body}</div>}
+      {c.body === null ? <p className="muted">{t('detail.noBody')}</p> : (
+        <>
+          {highlights.length > 0 && <p className="muted">{t('detail.marked')}</p>}
+          <HighlightedText className="content-body" text={c.body} highlights={highlights} />
+        </>
+      )}
 
       <h2>{t('detail.checks')}</h2>
       <Checks c={c} />
@@ -101,6 +109,7 @@ function Body({ c, session }: { c: Detail; session: Session }) {
       <ContentActions c={c} session={session} />
 
       <h2>{t('detail.revisions')}</h2>
+      {c.previous && c.body !== null && <Changes previous={c.previous} title={c.title} body={c.body} />}
       <ol className="content-revisions">
         <li>{t('detail.firstRevision', { who: whoText(c.authorId, me, c.authorId, t) })}</li>
         {c.edits.map((e) => (
@@ -109,8 +118,24 @@ function Body({ c, session }: { c: Detail; session: Session }) {
       </ol>
 
       <h2>{t('detail.timeline')}</h2>
-      <Timeline label={t('detail.timeline')} entries={c.history.map((h) => timelineEntry(h, c, me, t, i18n.language))} />
+      <Timeline label={t('detail.timeline')} entries={timeline(c, me, t, i18n.language)} />
     </>
+  );
+}
+
+/** What changed since the revision before: the title when it changed, and the text word by word. */
+function Changes({ previous, title, body }: { previous: NonNullable<Detail['previous']>; title: string; body: string }) {
+  const { t } = useTranslation('content');
+  return (
+    <section aria-labelledby="content-changes-title">
+      <h3 id="content-changes-title">{t('detail.changesSince', { revision: previous.revision })}</h3>
+      {previous.title !== title && <p>{t('detail.titleWas', { title: previous.title })}</p>}
+      <RevisionDiff before={previous.body} after={body} labels={{
+        added: (count) => t('detail.wordsAdded', { count }),
+        removed: (count) => t('detail.wordsRemoved', { count }),
+        same: t('detail.noWordsChanged'),
+      }} />
+    </section>
   );
 }
 
@@ -128,6 +153,7 @@ function Checks({ c }: { c: Detail }) {
               <th scope="col">{t('detail.findingColumns.rule')}</th>
               <th scope="col">{t('detail.findingColumns.severity')}</th>
               <th scope="col">{t('detail.findingColumns.message')}</th>
+              <th scope="col">{t('detail.findingColumns.matched')}</th>
             </tr>
           </thead>
           <tbody>
@@ -136,6 +162,7 @@ function Checks({ c }: { c: Detail }) {
                 <td>{t(`rules.${f.rule as 'link'}`, { defaultValue: f.rule })}</td>
                 <td><span className={`content-outcome content-outcome-${f.severity}`}>{t(`severities.${f.severity}`)}</span></td>
                 <td>{f.message}</td>
+                <td>{f.matches?.length ? f.matches.map((m) => `“${m}”`).join(', ') : '—'}</td>
               </tr>
             ))}
           </tbody>
@@ -202,6 +229,16 @@ function whoText(id: string | null, me: string, authorId: string, t: T): string 
 function Who({ id, me, authorId }: { id: string | null; me: string; authorId: string }) {
   const { t } = useTranslation('content');
   return <span title={id ?? undefined}>{whoText(id, me, authorId, t)}</span>;
+}
+
+/** The workflow's history with the approvals in it (the history records a round's outcome, not each approval). */
+function timeline(c: Detail, me: string, t: T, language: string): TimelineEntry[] {
+  const entries = c.history.map((h) => timelineEntry(h, c, me, t, language));
+  const approvals = c.approvals.map((a): TimelineEntry => ({
+    at: a.at, title: t('events.approved', { revision: a.revision }), detail: t('events.by', { who: whoText(a.reviewerId, me, c.authorId, t) }),
+  }));
+  // Stable: an approval lands after whatever the history recorded at the same instant.
+  return [...entries, ...approvals].sort((x, y) => Date.parse(x.at) - Date.parse(y.at));
 }
 
 function timelineEntry(h: Detail['history'][number], c: Detail, me: string, t: T, language: string): TimelineEntry {
