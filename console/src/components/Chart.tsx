@@ -5,7 +5,7 @@ import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatDateTime } from '../format.ts';
+import { formatDate, formatDateTime } from '../format.ts';
 
 export interface ChartSeries {
   label: string;
@@ -35,17 +35,32 @@ export function Chart({ title, x, series, kind = 'line', height = 240, threshold
   const box = useRef<HTMLDivElement>(null);
   const categorical = typeof x[0] === 'string';
   const fmt = formatValue ?? ((v: number) => new Intl.NumberFormat(i18n.language, { maximumFractionDigits: 2 }).format(v));
-  const xLabel = (i: number) => (categorical ? String(x[i]) : formatDateTime(new Date(x[i] as number).toISOString(), i18n.language));
+  // The latest formatter, read by the plot without rebuilding it (callers pass a new function on every render).
+  const fmtRef = useRef(fmt);
+  fmtRef.current = fmt;
+  // Daily figures (every point at local midnight) are labelled by date alone.
+  const daily = !categorical && (x as number[]).every((ms) => { const d = new Date(ms); return d.getHours() === 0 && d.getMinutes() === 0; });
+  const xLabel = (i: number) => {
+    if (categorical) return String(x[i]);
+    const iso = new Date(x[i] as number).toISOString();
+    return daily ? formatDate(iso, i18n.language) : formatDateTime(iso, i18n.language);
+  };
+  // The plot is rebuilt when the figures change, not when the caller re-creates equal arrays.
+  const dataKey = JSON.stringify([x, series, kind, height, thresholds, spans, i18n.language]);
 
   useEffect(() => {
     const el = box.current;
     if (!el) return;
     const xs = categorical ? x.map((_, i) => i) : (x as number[]).map((ms) => ms / 1000);
     const bars = kind === 'bars' ? uPlot.paths.bars!({ size: [0.6 / Math.max(1, series.length), 64] }) : undefined;
+    const fmt = (v: number) => fmtRef.current(v);
+    // Bars on a time axis get half a step of room at each end, so the first and last are drawn whole.
+    const step = xs.length > 1 ? (xs[xs.length - 1]! - xs[0]!) / (xs.length - 1) : 86_400;
+    const timeRange = kind === 'bars' && !categorical && xs.length ? { range: [xs[0]! - step / 2, xs[xs.length - 1]! + step / 2] as uPlot.Range.MinMax } : {};
     const opts: uPlot.Options = {
       width: el.clientWidth || 600,
       height,
-      scales: { x: { time: !categorical, ...(categorical ? { range: [-0.5, x.length - 0.5] as uPlot.Range.MinMax } : {}) } },
+      scales: { x: { time: !categorical, ...(categorical ? { range: [-0.5, x.length - 0.5] as uPlot.Range.MinMax } : timeRange) } },
       axes: [
         categorical ? { values: (_u, splits) => splits.map((s) => (Number.isInteger(s) ? String(x[s] ?? '') : '')) } : {},
         { values: (_u, splits) => splits.map(fmt), size: 60 },
@@ -105,7 +120,8 @@ export function Chart({ title, x, series, kind = 'line', height = 240, threshold
       resize.disconnect();
       plot.destroy();
     };
-  }, [x, series, kind, height, thresholds, spans, categorical, fmt]);
+    // dataKey stands for every input the plot is built from.
+  }, [dataKey]);
 
   return (
     <figure className="chart">
