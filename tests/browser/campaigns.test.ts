@@ -100,8 +100,8 @@ test('flow 2: create in the form, approve in the inbox, counts reach the audienc
   // Pete, the other ops manager, approves the budget in his inbox.
   const approver = await browser.openPage();
   await signInWithToken(approver.page, stack.baseUrl, pete.token, '/console/inbox');
-  await approver.page.getByRole('button', { name: new RegExp(`Approve the budget of campaign "${name}"`) }).click();
-  await approver.page.getByRole('button', { name: 'approve', exact: true }).click();
+  await approver.page.getByRole('link', { name: new RegExp(`Approve the budget of campaign "${name}"`) }).click();
+  await approver.page.getByRole('button', { name: 'Approve', exact: true }).click();
   await approver.page.getByRole('status').filter({ hasText: 'Decided: approve' }).waitFor();
   expect(approver.problems).toEqual([]);
 

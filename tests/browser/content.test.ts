@@ -37,7 +37,7 @@ const contentOf = (id: string) => stack.api('GET', `/content/${id}`, { token: mi
 
 /** Approves the task whose title matches in the inbox, as it is on screen. */
 async function approveInInbox(page: Page, task: RegExp, comment: string) {
-  await page.getByRole('button', { name: task }).click();
+  await page.getByRole('link', { name: task }).click();
   await page.getByRole('heading', { name: task, level: 2 }).waitFor();
   await page.getByLabel('Comment').fill(comment);
   await page.getByRole('button', { name: /^approve$/i }).click();
