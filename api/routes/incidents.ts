@@ -1,5 +1,6 @@
 // Incidents: opened by hand (or by a rule's monitor), acknowledged, commanded, updated, resolved, postmortems; the
 // list and the stats from PostgreSQL, one incident's live state and timeline from its workflow.
+import { raw } from '@mikro-orm/core';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -24,7 +25,7 @@ import {
   type IncidentState,
 } from '../../workflows/incident.rules.ts';
 import type { incident } from '../../workflows/incident.ts';
-import type { Actor } from '../../workflows/lib/actors.ts';
+import { ROLES, type Actor } from '../../workflows/lib/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, notFound, unprocessable } from '../errors.ts';
 import { defineRoute, durationBetween, idParams, instant, iso, pageQuery, type RouteRegistry } from '../http.ts';
@@ -62,8 +63,10 @@ const incidentOut = z.object({
   }).nullable(),
   timeline: z.array(timelineOut),
   source: z.enum(['workflow', 'read_model']).describe('where this answer comes from: the live workflow, or the stored summary once Temporal no longer keeps it'),
+  people: z.record(z.string(), z.string()).describe('id -> name of every operator this answer names (commander, acknowledger, resolver, timeline actors)'),
 });
 type IncidentOut = z.infer<typeof incidentOut>;
+type IncidentCore = Omit<IncidentOut, 'people'>;
 
 const listItem = z.object({
   id: z.uuid(), workflowId: z.string(), title: z.string(), severity: z.enum(SEVERITIES), service: z.string().nullable(),
@@ -84,7 +87,7 @@ const statsGroup = z.object({
 
 const seconds = (from: string | null, to: string | null) => (from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : null);
 
-const fromWorkflow = (row: Incident, s: IncidentState): IncidentOut => ({
+const fromWorkflow = (row: Incident, s: IncidentState): IncidentCore => ({
   id: row.id, workflowId: row.workflowId, title: s.title, severity: s.severity, service: s.service, labels: s.labels, status: s.status,
   trigger: s.source as unknown as Record<string, unknown>, commanderId: s.commanderId,
   escalation: { ...s.escalation, levels: s.escalation.levels as z.infer<typeof levelOut>[] },
@@ -93,7 +96,7 @@ const fromWorkflow = (row: Incident, s: IncidentState): IncidentOut => ({
   timeToAcknowledgeSeconds: seconds(s.triggeredAt, s.acknowledgedAt), timeToResolveSeconds: seconds(s.triggeredAt, s.resolvedAt),
   postmortem: s.postmortem, timeline: s.timeline, source: 'workflow',
 });
-const fromReadModel = (r: Incident): IncidentOut => ({
+const fromReadModel = (r: Incident): IncidentCore => ({
   id: r.id, workflowId: r.workflowId, title: r.title, severity: r.severity, service: r.service ?? null, labels: r.labels, status: r.status,
   trigger: r.source as unknown as Record<string, unknown>, commanderId: r.commanderId ?? null, escalation: null, ackSla: null,
   ackDueAt: iso(r.ackDueAt), triggeredAt: iso(r.triggeredAt)!, acknowledgedAt: iso(r.acknowledgedAt), acknowledgedBy: r.acknowledgedBy ?? null,
@@ -126,6 +129,15 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   const router = Router();
   const tag = 'incidents';
   const handle = (row: Incident): WorkflowHandle<typeof incident> => temporal.workflow.getHandle(row.workflowId);
+
+  /** The answer with the names of the operators it names: the people on an incident are shown by name, not by id. */
+  async function named(out: IncidentCore): Promise<IncidentOut> {
+    const trigger = out.trigger.type === 'manual' ? String(out.trigger.operatorId) : null;
+    const ids = new Set([out.commanderId, out.acknowledgedBy, out.resolvedBy, out.postmortem?.completedBy, trigger, ...out.timeline.map((e) => e.actorId)]
+      .filter((id): id is string => typeof id === 'string' && z.uuid().safeParse(id).success));
+    const found = ids.size ? await orm.em.find(Operator, { id: { $in: [...ids] } }, { fields: ['id', 'name'] }) : [];
+    return { ...out, people: Object.fromEntries(found.map((o) => [o.id, o.name])) };
+  }
 
   async function find(id: string): Promise<Incident> {
     const row = await orm.em.findOne(Incident, { id });
@@ -221,14 +233,28 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   });
 
   defineRoute(router, registry, {
+    method: 'get', path: '/incidents/responders', tag, access: READERS,
+    summary: 'Active operators with a responder role (oncall, ops_manager, admin), by name: whom command can be handed to',
+    query: z.object({ q: z.string().trim().min(1).max(200).optional().describe('part of the name'), ...pageQuery }).strict(),
+    response: z.object({ items: z.array(z.object({ id: z.uuid(), name: z.string(), roles: z.array(z.enum(ROLES)) })), total: z.number() }),
+  }, async ({ query }) => {
+    const where = {
+      disabled: false, roles: { $overlap: [...RESPONDER_ROLES] },
+      ...(query.q ? { name: { $ilike: `%${query.q.replace(/[\\%_]/g, '\\$&')}%` } } : {}),
+    };
+    const [items, total] = await orm.em.findAndCount(Operator, where, { orderBy: [{ [raw('lower(name)')]: 'asc' }, { id: 'asc' }], limit: query.limit, offset: query.offset });
+    return { items: items.map((o) => ({ id: o.id, name: o.name, roles: o.roles })), total };
+  });
+
+  defineRoute(router, registry, {
     method: 'get', path: '/incidents/:id', tag, access: READERS, summary: 'Live state and the full timeline of one incident',
     params: idParams, response: incidentOut, errors: [401, 403, 404, 503, 504],
   }, async ({ params }) => {
     const row = await find(params.id);
     try {
-      return fromWorkflow(row, await deadline(() => handle(row).query(getIncident)));
+      return await named(fromWorkflow(row, await deadline(() => handle(row).query(getIncident))));
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return fromReadModel(row);
+      if (err instanceof WorkflowNotFoundError) return named(fromReadModel(row));
       throw err;
     }
   });
@@ -241,7 +267,7 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
       response: incidentOut, errors: [400, 401, 403, 404, 409, 422, 503, 504],
     }, async ({ params, body: input, actor }) => {
       const row = await find(params.id);
-      return fromWorkflow(row, await update(handle(row), input, actor));
+      return named(fromWorkflow(row, await update(handle(row), input, actor)));
     });
 
   act('ack', 'Acknowledge: paging stops at once; the first to acknowledge becomes the commander unless one is set',

@@ -87,6 +87,8 @@ test('a breach opens an incident, pages the oncall; a second firing joins it; ac
   expect(acked.status).toBe(200);
   expect(acked.body).toMatchObject({ status: 'acknowledged', acknowledgedBy: oncall.id, commanderId: oncall.id, escalation: { nextPageAt: null } });
   expect(acked.body.timeToAcknowledgeSeconds).toBeGreaterThan(0);
+  // The people it names, by name (the console shows them so).
+  expect(acked.body.people).toEqual({ [oncall.id]: 'Ona' });
   expect(status(await stack.api('POST', `/incidents/${id}/ack`, { token: second.token, body: {} }))).toBe(409);
 
   const noted = await stack.api('POST', `/incidents/${id}/notes`, { token: oncall.token, body: { note: 'bad deploy of 14:02', status: 'identified' } });
@@ -99,6 +101,7 @@ test('a breach opens an incident, pages the oncall; a second firing joins it; ac
   expect(status(await stack.api('POST', `/incidents/${id}/commander`, { token: oncall.token, body: { operatorId: randomUUID() } }))).toBe(422);
   const handed = await stack.api('POST', `/incidents/${id}/commander`, { token: oncall.token, body: { operatorId: second.id } });
   expect(handed.body.commanderId).toBe(second.id);
+  expect(handed.body.people).toEqual({ [oncall.id]: 'Ona', [second.id]: 'Sam' });
   await stack.mail.waitFor((m) => m.subject.startsWith('[opsflow] You are the commander') && m.to.includes(second.email));
 
   const resolved = await stack.api('POST', `/incidents/${id}/resolve`, { token: second.token, body: { resolution: 'rolled back' } });
@@ -192,6 +195,22 @@ test('the list by severity: P1 first, the newest first within each, with the fil
   expect(await ids('order=severity&limit=2&offset=2')).toEqual({ ids: [p2old, p3], total: 4 });
   expect(await ids('order=severity&severity=P2')).toEqual({ ids: [p2new, p2old], total: 2 });
   expect((await stack.api('GET', '/incidents?order=oldest', { token: analyst.token })).status).toBe(400);
+});
+
+test('the responders command can be handed to: active operators with a responder role, by name, searchable', async () => {
+  const olga = await stack.operator(['oncall'], 'Olga');
+  expect((await stack.api('PATCH', `/operators/${olga.id}`, { body: { disabled: true } })).status).toBe(200);
+  const names = async (query = '') => {
+    const res = await stack.api('GET', `/incidents/responders${query}`, { token: oncall.token });
+    expect(res.status).toBe(200);
+    return { names: (res.body.items as { name: string }[]).map((i) => i.name), total: res.body.total as number };
+  };
+  // Ingest and analyst roles cannot respond; a disabled operator is left out.
+  expect(await names()).toEqual({ names: ['admin', 'Mia', 'Ona', 'Sam'], total: 4 });
+  expect(await names('?q=sA')).toEqual({ names: ['Sam'], total: 1 });
+  expect(await names('?q=%25')).toEqual({ names: [], total: 0 });
+  expect(await names('?limit=2&offset=2')).toEqual({ names: ['Ona', 'Sam'], total: 4 });
+  expect((await stack.api('GET', '/incidents/responders', { token: ingest.token })).status).toBe(403);
 });
 
 test('bad input is named and nothing is started or stored', async () => {
