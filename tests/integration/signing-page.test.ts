@@ -3,6 +3,11 @@
 // typed name and the agreement and keeps the name, time, address and browser as evidence on the contract; a used link
 // still says it was used, a replaced or expired one says which.
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../api/app.ts';
+import { DEFAULT_RATE_LIMITS } from '../../api/rate-limits.ts';
+import { createLogger } from '../../runtime/logger.ts';
+import { recordHistory } from '../support/histories.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -106,6 +111,38 @@ test('the emailed link opens the signing page; the partner reads the terms, sign
   await sql(`insert into contract_sign_links (idempotency_key, contract_id, token_hash, expires_at, created_at)
     values (?, ?, ?, now() + interval '1 day', now() + interval '1 second')`, [`test:${id}`, id, 'ab'.repeat(32)]);
   expect(await read(id, token)).toMatchObject({ status: 403, body: { error: { code: 'sign_link_replaced', message: expect.stringMatching(/replaced/) } } });
+  expect((await stack.api('POST', `/contracts/${id}/terminate`, { token: manager.token, body: { reason: 'test done' } })).status).toBe(200);
+  await stack.env.client.workflow.getHandle(`contract:${id}`).result();
+  await recordHistory(stack.env.client, `contract:${id}`, 'contract-http-signed-with-evidence-terminated');
+});
+
+test('reading the terms with a forged token counts against the signing limits, shared with signing; the real token still reads and signs', async () => {
+  const { id, token } = await awaitingPartner();
+  // The API as deployed behind a proxy, with the default limits.
+  const app = createApp({
+    orm: stack.db.orm, temporal: stack.env.client, taskQueue: stack.taskQueue, log: createLogger('silent'), publicUrl: 'http://opsflow.test',
+    temporalDeadlineMs: 10_000, trustProxy: true,
+  });
+  const server = await new Promise<import('node:http').Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = '203.0.113.77';
+  const get = (t: string) => fetch(`${base}/contracts/${id}/sign?token=${t}`, { headers: { 'x-forwarded-for': client } });
+  const post = (t: string) => fetch(`${base}/contracts/${id}/sign`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': client }, body: JSON.stringify({ token: t, name: 'Lin', agree: true }),
+  });
+  try {
+    const { limit } = DEFAULT_RATE_LIMITS.signPerClient;
+    for (let i = 0; i < limit; i++) expect((await get(randomUUID() + randomUUID())).status).toBe(403);
+    const over = await get(randomUUID() + randomUUID());
+    expect(over.status).toBe(429);
+    expect(over.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect((await post(randomUUID() + randomUUID())).status).toBe(429); // the same count
+    expect((await get(token)).status).toBe(200);
+    expect((await post(token)).status).toBe(200);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
   expect((await stack.api('POST', `/contracts/${id}/terminate`, { token: manager.token, body: { reason: 'test done' } })).status).toBe(200);
 });
 
