@@ -207,31 +207,112 @@ export interface BacktestEpisode {
 }
 
 /**
+ * A window sliding forward over points sorted by time: both its ends only move on, so each point enters and leaves
+ * once and every aggregate is kept as it goes (a sum by prefix sums, min and max by monotonic queues, rate by the
+ * increases of the pairs inside), in O(points + moves) however wide the window. The same values as `aggregate`.
+ */
+class SlidingWindow {
+  private lo = 0;
+  private hi = 0;
+  /** Monotonic queues of point indexes, read from their heads (no shifting). */
+  private readonly minQ: number[] = [];
+  private minHead = 0;
+  private readonly maxQ: number[] = [];
+  private maxHead = 0;
+  private increase = 0;
+  private pairs = 0;
+  private readonly s: Series;
+  constructor(series: Series) {
+    this.s = series;
+  }
+
+  /** Moves to [from, to) and answers its aggregate; `from` and `to` never go back. */
+  value(from: number, to: number, aggregation: Aggregation, windowMs: number): number | null {
+    const { points, prefix } = this.s;
+    while (this.hi < points.length && points[this.hi]!.at < to) this.push(this.hi++);
+    while (this.lo < this.hi && points[this.lo]!.at < from) this.drop(this.lo++);
+    const n = this.hi - this.lo;
+    if (n === 0) return null;
+    switch (aggregation) {
+      case 'sum': return prefix[this.hi]! - prefix[this.lo]!;
+      case 'avg': return (prefix[this.hi]! - prefix[this.lo]!) / n;
+      case 'min': return points[this.minQ[this.minHead]!]!.value;
+      case 'max': return points[this.maxQ[this.maxHead]!]!.value;
+      case 'last': return points[this.hi - 1]!.value;
+      case 'rate': return this.pairs === 0 ? null : this.increase / (windowMs / 1000);
+    }
+  }
+
+  private push(i: number) {
+    const { points, prev, inc } = this.s;
+    const v = points[i]!.value;
+    while (this.minQ.length > this.minHead && points[this.minQ.at(-1)!]!.value >= v) this.minQ.pop();
+    this.minQ.push(i);
+    while (this.maxQ.length > this.maxHead && points[this.maxQ.at(-1)!]!.value <= v) this.maxQ.pop();
+    this.maxQ.push(i);
+    if (prev[i]! >= this.lo) {
+      this.increase += inc[i]!;
+      this.pairs += 1;
+    }
+  }
+
+  private drop(i: number) {
+    if (this.minQ[this.minHead] === i) this.minHead += 1;
+    if (this.maxQ[this.maxHead] === i) this.maxHead += 1;
+    const after = this.s.next[i]!;
+    if (after !== -1 && after < this.hi) {
+      this.increase -= this.s.inc[after]!;
+      this.pairs -= 1;
+    }
+  }
+}
+
+/** Points sorted by time with what the sliding windows share: prefix sums and each point's place in its series. */
+interface Series {
+  points: Point[];
+  prefix: number[];
+  /** The index of the series' point before (-1 for none), and after. */
+  prev: number[];
+  next: number[];
+  /** The increase over the series' point before (a drop is a counter reset: the new value counts). */
+  inc: number[];
+}
+
+function seriesOf(points: Point[]): Series {
+  const prefix = [0];
+  const prev: number[] = [];
+  const next: number[] = points.map(() => -1);
+  const inc: number[] = [];
+  const lastOf = new Map<string, number>();
+  points.forEach((p, i) => {
+    prefix.push(prefix[i]! + p.value);
+    const before = lastOf.get(p.series ?? '') ?? -1;
+    prev.push(before);
+    if (before !== -1) next[before] = i;
+    const delta = before === -1 ? 0 : p.value - points[before]!.value;
+    inc.push(delta >= 0 ? delta : p.value);
+    lastOf.set(p.series ?? '', i);
+  });
+  return { points, prefix, prev, next, inc };
+}
+
+/**
  * What the rule would have done over past points: evaluated at each of `times` (ascending, epoch ms) the way its
  * monitor evaluates (the window before each instant, `for` and keep-firing through `step`), from a normal start.
  * `points` must hold every point from the earliest window on (two windows back for change_*), oldest first.
  */
 export function backtest(rule: BacktestRule, points: Point[], times: number[]): { steps: BacktestStep[]; episodes: BacktestEpisode[] } {
-  const ats = points.map((p) => p.at);
-  /** The first index whose point is at or after `t`. */
-  const lowerBound = (t: number) => {
-    let lo = 0;
-    let hi = ats.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ats[mid]! < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  const between = (from: number, to: number) => points.slice(lowerBound(from), lowerBound(to));
+  const series = seriesOf(points);
+  const current = new SlidingWindow(series);
+  const earlier = new SlidingWindow(series);
   const change = rule.comparison.startsWith('change_');
   let status = INITIAL_STATUS;
   const steps: BacktestStep[] = [];
   const episodes: BacktestEpisode[] = [];
   for (const at of times) {
-    const previous = change ? between(at - 2 * rule.windowMs, at - rule.windowMs) : [];
-    const verdict = judge(rule, between(at - rule.windowMs, at), previous, rule.windowMs);
+    const value = current.value(at - rule.windowMs, at, rule.aggregation, rule.windowMs);
+    const previous = change ? earlier.value(at - 2 * rule.windowMs, at - rule.windowMs, rule.aggregation, rule.windowMs) : null;
+    const verdict = judgeValues(rule, value, previous);
     const next = step(status, verdict.holds, at, rule.forMs, rule.keepFiringMs);
     if (next.transition === 'fire') episodes.push({ since: next.status.since!, firedAt: at, resolvedAt: null });
     if (next.transition === 'recover') episodes.at(-1)!.resolvedAt = at;
