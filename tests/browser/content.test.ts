@@ -80,6 +80,11 @@ test('flow 1: a reviewer signs in with the emailed link and approves S-tier cont
   const second = await browser.openPage();
   await signInWithToken(second.page, stack.baseUrl, rob.token);
   await approveInInbox(second.page, /Spring launch.*approval 2 of 2/, 'Good to go');
+  // From the task to the content it was about: published, with Rob's own approval.
+  await second.page.getByRole('link', { name: 'Open the content' }).click();
+  await second.page.getByRole('heading', { name: 'Spring launch', level: 1 }).waitFor();
+  await second.page.locator('.content-badges').getByText('Published').waitFor();
+  await second.page.getByRole('row', { name: /^you Approved 1/ }).waitFor();
 
   const deliveries = detail.getByRole('table').filter({ has: detail.getByRole('columnheader', { name: 'Channel' }) });
   await deliveries.getByRole('row', { name: /blog Delivered/ }).waitFor({ timeout: 20_000 });
