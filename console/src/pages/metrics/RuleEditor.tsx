@@ -169,17 +169,22 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
     if (body) dryRun.mutate(body);
   };
   const refusal = save.error ?? remove.error ?? dryRun.error;
-  /** Props tying an input to its label and its error. */
+  const hints: Partial<Record<keyof Draft, string>> = {
+    metric: t('hints.metric'), labels: t('hints.labels'), window: t('hints.window'), for: t('hints.for'),
+    keepFiring: t('hints.keepFiring'), every: t('hints.every'), service: t('hints.service'),
+    ...(draft.comparison.startsWith('change_') ? { threshold: t('hints.thresholdPercent') } : {}),
+  };
+  /** Props tying an input to its label, its hint and its error. */
   const ctl = (key: keyof Draft) => ({
     id: `rule-${key}`,
     'aria-invalid': errors[key] ? true : undefined,
-    'aria-describedby': errors[key] ? `rule-${key}-error` : undefined,
+    'aria-describedby': [hints[key] && `rule-${key}-hint`, errors[key] && `rule-${key}-error`].filter(Boolean).join(' ') || undefined,
   });
-  const field = (key: keyof Draft, label: string, input: ReactNode, hint?: string) => (
+  const field = (key: keyof Draft, label: string, input: ReactNode) => (
     <div className="field">
       <label htmlFor={`rule-${key}`}>{label}</label>
       {input}
-      {hint && <small className="muted">{hint}</small>}
+      {hints[key] && <small id={`rule-${key}-hint`} className="muted">{hints[key]}</small>}
       {errors[key] && <small id={`rule-${key}-error`} className="field-error">{errors[key]}</small>}
     </div>
   );
@@ -218,26 +223,25 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
         <fieldset>
           <legend>{t('editor.what')}</legend>
           {field('name', t('fields.name'), text('name', { required: true, maxLength: 200 }))}
-          {field('metric', t('fields.metric'), text('metric', { required: true }), t('hints.metric'))}
-          {field('labels', t('fields.labels'), text('labels', { placeholder: 'region:eu, app:web' }), t('hints.labels'))}
+          {field('metric', t('fields.metric'), text('metric', { required: true }))}
+          {field('labels', t('fields.labels'), text('labels', { placeholder: 'region:eu, app:web' }))}
         </fieldset>
         <fieldset>
           <legend>{t('editor.when')}</legend>
           {field('aggregation', t('fields.aggregation'), choice('aggregation', AGGREGATIONS, (o) => t(`aggregations.${o}`)))}
-          {field('window', t('fields.window'), text('window'), t('hints.window'))}
+          {field('window', t('fields.window'), text('window'))}
           {field('comparison', t('fields.comparison'), choice('comparison', COMPARISONS, (o) => t(`comparisons.${o}`)))}
-          {field('threshold', t('fields.threshold'), text('threshold', { inputMode: 'decimal' }),
-            draft.comparison.startsWith('change_') ? t('hints.thresholdPercent') : undefined)}
-          {field('for', t('fields.for'), text('for'), t('hints.for'))}
-          {field('keepFiring', t('fields.keepFiring'), text('keepFiring'), t('hints.keepFiring'))}
+          {field('threshold', t('fields.threshold'), text('threshold', { inputMode: 'decimal' }))}
+          {field('for', t('fields.for'), text('for'))}
+          {field('keepFiring', t('fields.keepFiring'), text('keepFiring'))}
           {field('noData', t('fields.noData'), choice('noData', NO_DATA, (o) => t(`noData.${o}`)))}
-          {field('every', t('fields.every'), text('every'), t('hints.every'))}
+          {field('every', t('fields.every'), text('every'))}
         </fieldset>
         <fieldset>
           <legend>{t('editor.then')}</legend>
           {field('severity', t('fields.severity'), choice('severity', SEVERITIES, (o) => o))}
           {field('actionType', t('fields.action'), choice('actionType', ACTIONS, (o) => t(`actions.${o}`)))}
-          {draft.actionType === 'open_incident' && field('service', t('fields.service'), text('service', { maxLength: 200 }), t('hints.service'))}
+          {draft.actionType === 'open_incident' && field('service', t('fields.service'), text('service', { maxLength: 200 }))}
           {draft.actionType === 'pause_campaign' && field('campaignId', t('fields.campaignId'), text('campaignId', { required: true }))}
           {draft.actionType === 'start_winback' && field('segment', t('fields.segment'), choice('segment', SEGMENTS, (o) => t(`segments.${o}`)))}
           {draft.actionType === 'notify_role' && field('role', t('fields.role'), choice('role', ROLES, (o) => t(`roles.${o}`)))}
