@@ -42,7 +42,7 @@ export const templates = {
     [
       `The task "${d.taskTitle}" for the ${d.candidateRole} role passed its due time (${d.dueAt}) without a decision.`,
       'It stays open and is now marked escalated. Please make sure someone decides it.',
-      `${ctx.publicUrl}/tasks/${d.taskId}`,
+      `${ctx.publicUrl}/console/inbox/${d.taskId}`,
     ],
   )) satisfies Template<never>,
 
@@ -118,8 +118,8 @@ export const templates = {
     `[opsflow] Postmortem due ${d.dueAt.slice(0, 10)}: ${d.title}`,
     [
       `The ${d.severity} incident "${d.title}" is resolved. Its postmortem is due by ${d.dueAt}.`,
-      `Submit it: POST ${ctx.publicUrl}/incidents/${d.incidentId}/postmortem {summary, rootCause, actionItems}`,
-      `${ctx.publicUrl}/tasks/${d.taskId}`,
+      `Write it in the console: ${ctx.publicUrl}/console/inbox/${d.taskId}`,
+      `With an API token: POST ${ctx.publicUrl}/incidents/${d.incidentId}/postmortem {summary, rootCause, actionItems}`,
     ],
   )) satisfies Template<never>,
 

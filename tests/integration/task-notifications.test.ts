@@ -4,6 +4,7 @@ import type { Transporter } from 'nodemailer';
 import { createTaskMailActivities, type OpenedTask } from '../../activities/task-mail.ts';
 import { createMailer } from '../../runtime/mailer.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { recordHistory } from '../support/histories.ts';
 import { eventually } from '../support/wait.ts';
 
 let stack: Stack;
@@ -58,7 +59,7 @@ test('an operator turns task emails off and on for themself only', async () => {
 });
 
 test('a task opening emails its role a link to it in the console; who turned it off, other roles and the author get none', async () => {
-  const { id } = await submit({ title: 'Winter sale notice' });
+  const { id, workflowId } = await submit({ title: 'Winter sale notice' });
   const task = await openTask(id);
   const mail = await stack.mail.waitFor((m) => m.to.includes(rita.email) && m.text.includes(task.id));
   expect(mail.subject).toContain('Winter sale notice');
@@ -75,6 +76,12 @@ test('a task opening emails its role a link to it in the console; who turned it 
   expect(mailsTo(rob, task.id)).toEqual([]);
   expect(mailsTo(lena, task.id)).toEqual([]);
   expect(mailsTo(author, task.id)).toEqual([]);
+
+  // A run with the mail in its history, for the replay test.
+  expect((await stack.api('POST', `/tasks/${task.id}/complete`, { token: rita.token, body: { decision: 'approve' } })).status).toBe(200);
+  await eventually(async () => (await stack.api('GET', `/content/${id}`, { token: author.token })).body.stage === 'published', 'published');
+  await stack.env.client.workflow.getHandle(workflowId).result();
+  await recordHistory(stack.env.client, workflowId, 'content-task-open-emailed');
 
   // Turned back on, Rob hears of the next task.
   await stack.api('PATCH', '/operators/me/preferences', { token: rob.token, body: { taskEmails: true } });
