@@ -1,8 +1,9 @@
 // The console's incidents area in a real Chromium against the real stack (issue 13, flow 3): a breaching metric opens
 // an incident through a rule, the on-call opens the page email's link, signs in, lands on the incident and acknowledges
 // it with one button; paging stops (no further page within the escalation interval, the API agrees). A refusal shows
-// its reason and keeps the note; resolve and the postmortem from the page; the list by severity with its filters and
-// the MTTA/MTTR charts; axe on the list and the detail; the detail in 简体中文.
+// its reason and keeps the note; command handed over by name, after which the on-call's resolution is refused with its
+// reason; the list by severity with its filters and the MTTA/MTTR charts; axe on the list and the detail; the detail in
+// 简体中文, where the new commander resolves it and writes the postmortem.
 import { randomUUID } from 'node:crypto';
 import { expectAccessible, launchBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
@@ -15,7 +16,7 @@ let manager: TestOperator;
 let ona: TestOperator;
 
 // A P1 is paged again after this long without an acknowledgement: short, so the test sees paging stop.
-const ACK_SLA_MS = 20_000;
+const ACK_SLA_MS = 15_000;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
@@ -98,6 +99,18 @@ test('flow 3: a breach opens an incident; the on-call follows the emailed link, 
   expect(await page.getByLabel('Note', { exact: true }).inputValue()).toBe('');
   expect((await stack.api('GET', `/incidents/${id}`, { token: manager.token })).body.status).toBe('investigating');
 
+  // Command goes to Mia, picked by name; then Ona's resolution is refused with the reason, and her words stay.
+  await page.getByLabel('Find a responder by name').fill('mi');
+  await page.getByLabel('Hand over to').selectOption({ label: 'Mia · ops_manager' });
+  await page.getByRole('button', { name: 'Hand over', exact: true }).click();
+  await timeline.getByText('Mia is the incident commander').waitFor();
+  await page.getByText('Commander: Mia').waitFor();
+  await page.getByLabel('Resolution').fill('Rolled the deploy back');
+  await page.getByRole('button', { name: 'Resolve the incident' }).click();
+  await expect(page.getByRole('alert').textContent()).resolves.toContain('only the incident commander or an ops manager may resolve it');
+  expect(await page.getByLabel('Resolution').inputValue()).toBe('Rolled the deploy back');
+  expect((await stack.api('GET', `/incidents/${id}`, { token: manager.token })).body).toMatchObject({ status: 'investigating', commanderId: manager.id });
+
   // The list, open ones by severity: a P2 opened by hand sorts below the P1; the severity filter; the charts.
   const p2 = await stack.api('POST', '/incidents', { token: manager.token, body: { title: `Refunds failing ${suffix}`, severity: 'P2', service, ackSla: null } });
   expect(p2.status).toBe(202);
@@ -125,40 +138,38 @@ test('flow 3: a breach opens an incident; the on-call follows the emailed link, 
   expect(await figures.getByRole('row', { name: /^P2/ }).textContent()).toBe('P2——');
   await expectAccessible(page);
 
-  // The incident page in 简体中文.
-  const zh = await browser.openPage();
-  await signInWithToken(zh.page, stack.baseUrl, manager.token, `/console/incidents/${id}`);
-  await zh.page.getByLabel('Language').selectOption('zh-CN');
-  await zh.page.getByRole('heading', { level: 1, name: before.title }).waitFor();
-  await zh.page.getByRole('heading', { level: 2, name: '时间线' }).waitFor();
-  await zh.page.getByRole('list', { name: '时间线' }).getByText('状态：排查中').waitFor();
-  await zh.page.getByRole('button', { name: '标记为已恢复' }).waitFor();
-  expect(await zh.page.getAttribute('html', 'lang')).toBe('zh-CN');
-  await expectAccessible(zh.page);
-  expect(zh.problems).toEqual([]);
-
   // Paging stopped: past the moment the next page was due, still the one page.
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, nextPageAt + 3000 - Date.now())));
   expect(stack.mail.messages().filter(isPage)).toHaveLength(1);
   expect((await stack.api('GET', `/incidents/${id}`, { token: manager.token })).body).toMatchObject({ status: 'investigating', escalation: { pages: 1 } });
 
-  // Resolve, then the P1's postmortem, from the page: the incident closes.
-  await page.goto(`${stack.baseUrl}/console/incidents/${id}`);
-  await page.getByLabel('Resolution').fill('Rolled the deploy back');
-  await page.getByRole('button', { name: 'Resolve the incident' }).click();
-  await page.getByRole('heading', { level: 3, name: 'Write the postmortem' }).waitFor();
-  await page.getByLabel('Summary', { exact: true }).fill('A deploy broke checkout for 9 minutes');
-  await page.getByLabel('Root cause').fill('A missing migration');
-  await page.getByLabel('Action items').fill('Gate deploys on migrations\nAlert on checkout errors sooner');
-  await page.getByRole('button', { name: 'Submit the postmortem' }).click();
-  await page.getByRole('heading', { level: 3, name: 'Action items' }).waitFor();
+  // The incident page in 简体中文, for Mia, now in command: she resolves it and writes the P1's postmortem; it closes.
+  const zh = await browser.openPage();
+  await signInWithToken(zh.page, stack.baseUrl, manager.token, `/console/incidents/${id}`);
+  await zh.page.getByLabel('Language').selectOption('zh-CN');
+  await zh.page.getByRole('heading', { level: 1, name: before.title }).waitFor();
+  expect(await zh.page.getAttribute('html', 'lang')).toBe('zh-CN');
+  const zhTimeline = zh.page.getByRole('list', { name: '时间线' });
+  await zhTimeline.getByText('状态：排查中').waitFor();
+  await zh.page.getByText('指挥人：我').waitFor();
+  await expectAccessible(zh.page);
+  await zh.page.getByLabel('处理结果').fill('已回滚 14:02 的发布');
+  await zh.page.getByRole('button', { name: '标记为已恢复' }).click();
+  await zh.page.getByRole('heading', { level: 3, name: '填写复盘' }).waitFor();
+  await zh.page.getByLabel('概述').fill('一次发布导致结账故障 9 分钟');
+  await zh.page.getByLabel('根因').fill('缺少数据库迁移');
+  await zh.page.getByLabel('改进项').fill('发布前检查迁移\n更早告警结账错误');
+  await zh.page.getByRole('button', { name: '提交复盘' }).click();
+  await zh.page.getByRole('heading', { level: 3, name: '改进项' }).waitFor();
   const closed = await eventually(async () => {
     const body = (await stack.api('GET', `/incidents/${id}`, { token: manager.token })).body;
     return body.status === 'closed' && body;
   }, 'the incident closed');
-  expect(closed).toMatchObject({ resolvedBy: ona.id, resolution: 'Rolled the deploy back', postmortem: {
-    status: 'done', completedBy: ona.id, actionItems: ['Gate deploys on migrations', 'Alert on checkout errors sooner'],
+  expect(closed).toMatchObject({ resolvedBy: manager.id, resolution: '已回滚 14:02 的发布', postmortem: {
+    status: 'done', completedBy: manager.id, actionItems: ['发布前检查迁移', '更早告警结账错误'],
   } });
+  await zhTimeline.getByText('已关闭', { exact: true }).waitFor({ timeout: 15_000 });
+  expect(zh.problems).toEqual([]);
   expect(problems).toEqual([]);
   await stack.api('PATCH', `/rules/${rule.body.id}`, { token: manager.token, body: { enabled: false } });
 });

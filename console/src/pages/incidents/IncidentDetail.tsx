@@ -1,7 +1,7 @@
 // One incident: its live state and timeline from the workflow, and what a responder does with it: acknowledge (one
 // button: the page email's link lands here), notes with status updates, command, resolve, the postmortem. Each action
 // is an Update the workflow validates: a refusal shows the API's reason beside its form, and the form keeps its input.
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, unwrap, type Session } from '../../api/client.ts';
@@ -14,11 +14,13 @@ import { Severity, StatusBadge } from './IncidentList.tsx';
 import { formatSeconds, isOpen, isResponder, PROGRESS_STATUSES, type Incident, type ProgressStatus, type TimelineItem } from './incidents-api.ts';
 
 const detailKey = (id: string) => ['incidents', 'detail', id];
+const RESPONDERS = 20;
 
-/** The operator behind an id, as far as the incident's readers may know: me, or someone by a short id. */
-function useWho(me: string) {
+/** The operator behind an id: me, or their name (the answer's `people`), else a short id. */
+function useWho(me: string, people: Record<string, string>) {
   const { t } = useTranslation('incidents');
-  return (id: string | null | undefined): string => (!id ? t('nobody') : id === me ? t('me') : t('operator', { id: id.slice(0, 8) }));
+  return (id: string | null | undefined): string =>
+    (!id ? t('nobody') : id === me ? t('me') : people[id] ?? t('operator', { id: id.slice(0, 8) }));
 }
 
 /** An action's mutation: its answer is the incident as the decision left it; the lists and stats refresh. */
@@ -111,7 +113,7 @@ export function IncidentDetail({ id, session }: { id: string; session: Session }
   );
 
   function toEntries(items: TimelineItem[]): TimelineEntry[] {
-    return items.map((e) => ({ at: e.at, title: <TimelineTitle entry={e} me={me} />, ...(detailOf(e) ? { detail: detailOf(e) } : {}) }));
+    return items.map((e) => ({ at: e.at, title: <TimelineTitle entry={e} me={me} people={data!.people} />, ...(detailOf(e) ? { detail: detailOf(e) } : {}) }));
   }
 }
 
@@ -122,9 +124,9 @@ function detailOf(e: TimelineItem): string | undefined {
   return e.message;
 }
 
-function TimelineTitle({ entry, me }: { entry: TimelineItem; me: string }) {
+function TimelineTitle({ entry, me, people }: { entry: TimelineItem; me: string; people: Record<string, string> }) {
   const { t } = useTranslation('incidents');
-  const who = useWho(me);
+  const who = useWho(me, people);
   const d = entry.details ?? {};
   const num = (v: unknown) => (typeof v === 'number' ? v : 0);
   const text = entry.type === 'status' ? t('timeline.status', { status: t(`statuses.${String(d.status)}`) })
@@ -141,7 +143,7 @@ function TimelineTitle({ entry, me }: { entry: TimelineItem; me: string }) {
 
 function Summary({ incident: i, me }: { incident: Incident; me: string }) {
   const { t, i18n } = useTranslation('incidents');
-  const who = useWho(me);
+  const who = useWho(me, i.people);
   const at = (iso: string | null) => (iso ? <time dateTime={iso}>{formatDateTime(iso, i18n.language)}</time> : null);
   const trigger = i.trigger as { type?: string; ruleName?: string; episode?: number; operatorId?: string };
   const labels = Object.entries(i.labels).map(([k, v]) => `${k}=${v}`).join(', ');
@@ -198,27 +200,42 @@ function NoteForm({ incident }: { incident: Incident }) {
 
 function CommandForm({ incident, me }: { incident: Incident; me: string }) {
   const { t } = useTranslation('incidents');
+  const who = useWho(me, incident.people);
+  const [search, setSearch] = useState('');
   const [operatorId, setOperatorId] = useState('');
+  const q = search.trim();
+  // Whom command can go to, by name, searched on the server: usable with any number of operators.
+  const responders = useQuery({
+    queryKey: ['incidents', 'responders', q],
+    queryFn: async () => unwrap(await api.GET('/incidents/responders', { params: { query: { limit: RESPONDERS, ...(q ? { q } : {}) } } })),
+    placeholderData: keepPreviousData,
+  });
+  const choices = (responders.data?.items ?? []).filter((r) => r.id !== incident.commanderId);
+  const chosen = choices.some((r) => r.id === operatorId) ? operatorId : '';
   const hand = useAction(incident.id, async (to: string) =>
     unwrap(await api.POST('/incidents/{id}/commander', { params: { path: { id: incident.id } }, body: { operatorId: to } })));
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    hand.mutate(operatorId.trim(), { onSuccess: () => setOperatorId('') });
+    if (chosen) hand.mutate(chosen, { onSuccess: () => { setOperatorId(''); setSearch(''); } });
   };
-  const who = useWho(me);
+  const more = responders.data && responders.data.total > responders.data.items.length;
   return (
     <form className="panel actions" onSubmit={submit} aria-labelledby="incident-command-title">
       <h3 id="incident-command-title">{t('respond.commandHeading')}</h3>
       <p>{t('respond.commander', { who: who(incident.commanderId) })}</p>
-      <ErrorNote error={hand.error} />
+      <ErrorNote error={hand.error ?? responders.error} />
       {incident.commanderId !== me && (
         <div><button type="button" disabled={hand.isPending} onClick={() => hand.mutate(me)}>{t('respond.takeCommand')}</button></div>
       )}
+      <label htmlFor="incident-responder-search">{t('respond.findResponder')}</label>
+      <input id="incident-responder-search" type="search" maxLength={200} value={search} onChange={(e) => setSearch(e.target.value)} />
       <label htmlFor="incident-commander">{t('respond.handOverTo')}</label>
-      <input id="incident-commander" required aria-describedby="incident-commander-help" value={operatorId}
-        onChange={(e) => setOperatorId(e.target.value)} />
-      <span id="incident-commander-help" className="muted">{t('respond.handOverHelp')}</span>
-      <div><button type="submit" disabled={hand.isPending || !operatorId.trim()}>{t('respond.handOver')}</button></div>
+      <select id="incident-commander" value={chosen} onChange={(e) => setOperatorId(e.target.value)} aria-describedby="incident-commander-help">
+        <option value="">{choices.length ? t('respond.choose') : t('respond.noResponders')}</option>
+        {choices.map((r) => <option key={r.id} value={r.id}>{r.id === me ? `${r.name} (${t('me')})` : r.name} · {r.roles.join(', ')}</option>)}
+      </select>
+      <span id="incident-commander-help" className="muted">{more ? t('respond.narrow', { total: responders.data!.total }) : t('respond.handOverHelp')}</span>
+      <div><button type="submit" disabled={hand.isPending || !chosen}>{t('respond.handOver')}</button></div>
     </form>
   );
 }
@@ -278,7 +295,7 @@ function PostmortemForm({ incident }: { incident: Incident }) {
 
 function PostmortemView({ incident, me }: { incident: Incident; me: string }) {
   const { t, i18n } = useTranslation('incidents');
-  const who = useWho(me);
+  const who = useWho(me, incident.people);
   const pm = incident.postmortem!;
   return (
     <section aria-labelledby="incident-postmortem-title">
