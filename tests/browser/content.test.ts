@@ -58,6 +58,7 @@ test('flow 1: a reviewer signs in with the emailed link and approves S-tier cont
   const detail = author.page;
   await detail.getByRole('heading', { name: 'Spring launch', level: 1 }).waitFor();
   await detail.getByText('Waiting for 2 reviewers:').waitFor();
+  await expect(detail.getByRole('link', { name: /approval 1 of 2/ }).getAttribute('href')).resolves.toMatch(/^\/console\/inbox\/[0-9a-f-]{36}$/);
   // The link to a host off the allow-list is a check finding.
   await detail.getByRole('row').filter({ hasText: 'links to shop.test, which is not on the allow-list' }).waitFor();
   await expect(detail.locator('.content-body mark').textContent()).resolves.toBe('https://shop.test/spring');

@@ -47,7 +47,6 @@ function Body({ c, session }: { c: Detail; session: Session }) {
   const me = session.operator.id;
   const who = (id: string | null) => <Who id={id} me={me} authorId={c.authorId} />;
   const approvalsNow = c.approvals.filter((a) => a.revision === c.revision).length;
-  const highlights = (c.checks?.findings ?? []).flatMap((f) => (f.matches ?? []).map((text) => ({ text, label: f.message })));
 
   return (
     <>
@@ -66,6 +65,18 @@ function Body({ c, session }: { c: Detail; session: Session }) {
         [t('detail.facts.publishedAt'), c.publishedAt ? formatDateTime(c.publishedAt, i18n.language) : null],
         [t('detail.facts.author'), who(c.authorId)],
       ]} />
+      {c.source === 'workflow' && <Live c={c} session={session} />}
+    </>
+  );
+}
+
+/** What only the workflow knows (gone from the archive): the text, checks, approvals, deliveries, history. */
+function Live({ c, session }: { c: Detail; session: Session }) {
+  const { t, i18n } = useTranslation('content');
+  const me = session.operator.id;
+  const highlights = (c.checks?.findings ?? []).flatMap((f) => (f.matches ?? []).map((text) => ({ text, label: f.message })));
+  return (
+    <>
       {c.rejectionReason && (
         <p className={c.stage === 'rejected' ? 'error' : 'note'}><strong>{t('detail.reason')}:</strong> {c.rejectionReason}</p>
       )}
@@ -204,12 +215,11 @@ function Approvals({ c, me }: { c: Detail; me: string }) {
           <ul className="content-open-tasks">
             {c.openTasks.map((task) => (
               <li key={task.id}>
-                {task.title} · {task.assigneeId ? t('detail.held', { who: whoText(task.assigneeId, me, c.authorId, t) }) : t('detail.unclaimed')}
+                <Link to={`~/console/inbox/${task.id}`}>{task.title}</Link> · {task.assigneeId ? t('detail.held', { who: whoText(task.assigneeId, me, c.authorId, t) }) : t('detail.unclaimed')}
                 {task.dueAt && <> · <time dateTime={task.dueAt}>{t('detail.due', { time: formatRelative(task.dueAt, i18n.language) })}</time></>}
               </li>
             ))}
           </ul>
-          <p><Link to="~/console/inbox">{t('detail.openInbox')}</Link></p>
         </>
       )}
     </>
