@@ -11,6 +11,7 @@ let stack: Stack;
 let browser: TestBrowser;
 let manager: TestOperator;
 let lawyer: TestOperator;
+let ingest: TestOperator;
 const DAY = 86_400_000;
 const run = randomUUID().slice(0, 6);
 
@@ -18,6 +19,7 @@ beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
   manager = await stack.operator(['ops_manager'], 'Mia');
   lawyer = await stack.operator(['legal'], 'Lee');
+  ingest = await stack.operator(['ingest'], 'collector');
 });
 
 afterAll(async () => {
@@ -32,9 +34,9 @@ async function addPartner(name: string, figures: Record<string, number>, type = 
   return { id: res.body.id, email };
 }
 
-/** A contract approved by legal, waiting for our signature. */
+/** A contract approved by legal, waiting for our signature; its first month is over (evaluated once active). */
 async function approvedContract(partnerId: string): Promise<string> {
-  const start = new Date(Date.now() + DAY).toISOString();
+  const start = new Date(Date.now() - 35 * DAY).toISOString();
   const created = await stack.api('POST', '/contracts', { token: manager.token, body: { partnerId, terms: {
     scope: `Spring campaign posts ${run}`, deliverables: ['4 posts a month', 'One live stream'], currency: 'CNY', fee: 8000,
     revenueShare: { mode: 'marginal', tiers: [{ from: 0, to: 100_000, rate: 5 }, { from: 100_000, to: null, rate: 8 }], cap: 20_000 },
@@ -51,6 +53,12 @@ async function approvedContract(partnerId: string): Promise<string> {
 
 test('flow 4: we sign on the contract page, the partner signs from the emailed link, the contract is active, the link says it was used, the evidence is on the contract', async () => {
   const lin = await addPartner('Lin Creates', { followers: 120_000, engagementRate: 0.05, audienceMatch: 0.7, pastConversionRate: 0.02, price: 800 });
+  // The partner's first month: 120,000 GMV (marginal tiers: 5,000 + 1,600), so its payout is 8,000 + 6,600 + 3,000.
+  const start = Date.now() - 35 * DAY;
+  expect((await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [
+    { name: 'partner.gmv', value: 120_000, at: new Date(start + 3 * DAY).toISOString(), labels: { partner: lin.id } },
+    { name: 'partner.clicks', value: 6000, at: new Date(start + 3 * DAY).toISOString(), labels: { partner: lin.id } },
+  ] } })).status).toBeLessThan(300);
   const id = await approvedContract(lin.id);
 
   // The designated signer (the owner) is emailed the contract page, and signs for us there.
@@ -114,6 +122,12 @@ test('flow 4: we sign on the contract page, the partner signs from the emailed l
   await evidence.getByText(/127\.0\.0\.1/).waitFor();
   await evidence.getByText(/HeadlessChrome|Chrome\//).waitFor();
   await ops.getByText(active.trackingCode).waitFor();
+  // The first month's evaluation in the payouts ledger.
+  await eventually(async () => (await stack.api('GET', `/contracts/${id}/payouts`, { token: manager.token })).body.items.length === 1, 'the first payout');
+  await ops.reload();
+  const ledger = ops.getByRole('heading', { name: 'Evaluations and payouts' }).locator('..');
+  await ledger.getByText('Paid in all: CN¥17,600.00').waitFor();
+  await ledger.getByRole('cell', { name: 'CN¥6,600.00 (Tier 2)' }).waitFor();
   expect(await ops.getByRole('button', { name: 'Sign for us' }).count()).toBe(0);
   await expectAccessible(ops);
   expect([...opsProblems, ...partnerProblems, ...againProblems]).toEqual([]);
@@ -159,9 +173,10 @@ test('the partner list pages and searches through the API, and a brief ranks par
   await page.getByRole('button', { name: 'Rank' }).click();
   const firstRow = page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Audience match' }) }).locator('tbody tr').first();
   await firstRow.getByRole('button', { name: `Star ${run}` }).waitFor();
-  await page.getByRole('img', { name: /Each factor’s contribution to the score/ }).waitFor();
+  await page.getByRole('img', { name: /^Score of the top \d+$/ }).waitFor();
   await firstRow.getByRole('button', { name: `Star ${run}` }).click();
   await page.getByRole('heading', { name: `How Star ${run} scored` }).waitFor();
+  await page.getByRole('img', { name: `Each factor’s contribution to the score of Star ${run}` }).waitFor();
   const api = (await stack.api('POST', '/partners/score', { token: lawyer.token, body: { brief: { budget: 1000, goal: 'conversion', types: ['kol'] } } })).body;
   expect(api.ranking[0].partnerId).toBe(star.id);
   const audience = api.ranking[0].factors.find((f: { factor: string }) => f.factor === 'audienceMatch').contribution as number;

@@ -143,11 +143,7 @@ function PayoutsLedger({ id, currency }: { id: string; currency: string }) {
           {items.length > 1 && (
             <Chart kind="bars" title={t('contract.payoutsChart')} x={items.map((p) => `${p.term}.${p.periodIndex + 1}`)}
               formatValue={(v) => formatNumber(v, lang, { maximumFractionDigits: 0 })}
-              series={[
-                { label: t('contract.fee'), values: items.map((p) => p.fee) },
-                { label: t('contract.share'), values: items.map((p) => p.share) },
-                { label: t('contract.milestones'), values: items.map((p) => p.milestones) },
-              ]} />
+              series={[{ label: t('contract.total'), values: items.map((p) => p.total) }]} />
           )}
           <table className="list">
             <thead>

@@ -64,7 +64,7 @@ export function Ranking() {
         <>
           <h2>{t('ranking.results')}</h2>
           <Chart kind="bars" title={t('ranking.chart', { count: top.length })} x={top.map((r) => r.name)}
-            series={FACTORS.map((f) => ({ label: t(`factors.${f}`), values: top.map((r) => contribution(r, f)) }))} />
+            series={[{ label: t('ranking.score'), values: top.map((r) => r.score) }]} />
           <table className="list">
             <thead>
               <tr>
@@ -108,6 +108,8 @@ function FactorTable({ ranked }: { ranked: Ranked }) {
   return (
     <section className="panel" aria-labelledby="factors-title">
       <h3 id="factors-title">{t('ranking.factorsOf', { name: ranked.name })}</h3>
+      <Chart kind="bars" height={200} title={t('ranking.factorsChart', { name: ranked.name })} x={ranked.factors.map((f) => t(`factors.${f.factor}`))}
+        series={[{ label: t('ranking.contribution'), values: ranked.factors.map((f) => f.contribution), color: '#7e22ce' }]} />
       <table className="list">
         <thead>
           <tr>

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import type { paths } from '../../api/schema.d.ts';
 import { formatDate, formatMoney, formatNumber } from '../../format.ts';
 import { registerMessages } from '../../i18n.ts';
+import './terms.css';
 
 export type ContractTerms = paths['/contracts/{id}/sign']['get']['responses']['200']['content']['application/json']['terms'];
 
