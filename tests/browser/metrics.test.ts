@@ -53,6 +53,10 @@ test('an ops manager writes a rule in the editor, dry-runs it over the past day,
   await field(page, 'Aggregation').selectOption('max');
   await field(page, 'Window').fill('1s');
   await field(page, 'Threshold').fill('500');
+  // Pausing a campaign offers a search by name (none matches here).
+  await field(page, 'When it fires').selectOption('pause_campaign');
+  await field(page, 'Find the campaign by name').fill('no such campaign');
+  await page.getByText('No campaign has that in its name.').waitFor();
   await field(page, 'When it fires').selectOption('notify_role');
   await field(page, 'Role to notify').selectOption('oncall');
 

@@ -12,6 +12,7 @@ import {
   ACTIONS, AGGREGATIONS, canWrite, COMPARISONS, FieldsError, formatLabels, NO_DATA, parseLabels, ROLES, SEGMENTS, SEVERITIES,
   unwrapFields, type Rule, type RuleAction, type RuleBody,
 } from './api.ts';
+import { CampaignPicker } from './CampaignPicker.tsx';
 import { DryRunResult } from './DryRun.tsx';
 import { StateBadge, useFormatValue } from './parts.tsx';
 
@@ -243,6 +244,7 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
           {field('actionType', t('fields.action'), choice('actionType', ACTIONS, (o) => t(`actions.${o}`)))}
           {draft.actionType === 'open_incident' && field('service', t('fields.service'), text('service', { maxLength: 200 }))}
           {draft.actionType === 'pause_campaign' && field('campaignId', t('fields.campaignId'), text('campaignId', { required: true }))}
+          {draft.actionType === 'pause_campaign' && <CampaignPicker value={draft.campaignId} onPick={(id) => set('campaignId', id)} />}
           {draft.actionType === 'start_winback' && field('segment', t('fields.segment'), choice('segment', SEGMENTS, (o) => t(`segments.${o}`)))}
           {draft.actionType === 'notify_role' && field('role', t('fields.role'), choice('role', ROLES, (o) => t(`roles.${o}`)))}
           <div className="field checkbox">

@@ -104,6 +104,14 @@ export const en = {
     keep: 'Keep it',
     readOnly: 'Your roles can try rules with a dry run; an ops manager or admin saves them.',
   },
+  picker: {
+    search: 'Find the campaign by name',
+    none: 'No campaign has that in its name.',
+    found_one: '{{count}} campaign found',
+    found_other: '{{count}} campaigns found',
+    more: 'The newest {{shown}} are listed; type more of the name to narrow them.',
+    choose: 'Choose…',
+  },
   ranges: { '1h': 'Last hour', '6h': 'Last 6 hours', '24h': 'Last 24 hours', '7d': 'Last 7 days' },
   dryRun: {
     title: 'Dry run',
@@ -241,6 +249,14 @@ export const zhCN: typeof en = {
     confirmDelete: '确认删除',
     keep: '保留',
     readOnly: '你的角色可以试运行规则；保存需由运营经理或管理员操作。',
+  },
+  picker: {
+    search: '按名称查找活动',
+    none: '没有名称包含该内容的活动。',
+    found_one: '找到 {{count}} 个活动',
+    found_other: '找到 {{count}} 个活动',
+    more: '仅列出最新的 {{shown}} 个，请输入更完整的名称缩小范围。',
+    choose: '请选择…',
   },
   ranges: { '1h': '最近 1 小时', '6h': '最近 6 小时', '24h': '最近 24 小时', '7d': '最近 7 天' },
   dryRun: {
