@@ -6,7 +6,7 @@ import { ledgerCounts } from '../../activities/campaign-sender.ts';
 import { audienceWhere, countAudience, saveCampaignRow } from '../../activities/campaign.ts';
 import { unsubscribeUrl } from '../../activities/customer-email.ts';
 import { customerTemplates } from '../../activities/customer-templates.ts';
-import { Campaign, CampaignReport } from '../../db/entities/index.ts';
+import { Campaign, CampaignReport, Operator } from '../../db/entities/index.ts';
 import { RECIPIENT_STATUSES, type RecipientStatus } from '../../db/entities/campaign.ts';
 import {
   cancelCampaign,
@@ -160,8 +160,10 @@ const campaignOut = z.object({
   }).nullable(),
   history: z.array(z.object({ at: z.string(), from: z.string().nullable(), to: z.string(), actorId: z.string().nullable(), reason: z.string().optional() })),
   source: z.enum(['workflow', 'read_model']),
+  people: z.record(z.string(), z.string()).describe('id -> name of every operator this answer names (owner, approvers, editors, history actors)'),
 });
 type CampaignOut = z.infer<typeof campaignOut>;
+type CampaignCore = Omit<CampaignOut, 'people'>;
 
 const toListItem = (c: Campaign): z.infer<typeof campaignListItem> => ({
   id: c.id, workflowId: c.workflowId, name: c.name, ownerId: c.ownerId, stage: c.stage, currency: c.currency,
@@ -183,23 +185,36 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
   function requireOwner(row: Campaign, actor: Actor): void {
     if (row.ownerId !== actor.id && !actor.roles.includes('admin')) throw forbidden('only the creator or an admin may change this campaign');
   }
+  /** id -> name of the operators named: people are shown by name, not by id. */
+  async function names(ids: (string | null | undefined)[]): Promise<Record<string, string>> {
+    const known = [...new Set(ids.filter((id): id is string => typeof id === 'string' && z.uuid().safeParse(id).success))];
+    const found = known.length ? await orm.em.find(Operator, { id: { $in: known } }, { fields: ['id', 'name'] }) : [];
+    return Object.fromEntries(found.map((o) => [o.id, o.name]));
+  }
+  async function named(out: CampaignCore): Promise<CampaignOut> {
+    return {
+      ...out,
+      people: await names([out.ownerId, out.rejection?.operatorId, ...out.approvals.map((a) => a.operatorId), ...out.edits.map((e) => e.operatorId),
+        ...out.history.map((h) => h.actorId)]),
+    };
+  }
   /** The workflow's state, with the send ledger's live counts while sends are under way. */
   async function present(row: Campaign, s: CampaignState): Promise<CampaignOut> {
     const counts = s.launchedAt && !isClosed(s.stage) ? await ledgerCounts(orm, row.id) : s.counts;
-    return {
+    return named({
       id: row.id, workflowId: row.workflowId, ownerId: s.ownerId, stage: s.stage, revision: s.revision,
       spec: s.spec as unknown as Record<string, unknown>, edits: s.edits ?? [], requiredRoles: s.requiredRoles, approvalReason: s.approvalReason,
       approvals: s.approvals, rejection: s.rejection, pause: s.pause, launchedAt: s.launchedAt, endedAt: s.endedAt, counts,
       abTest: s.ab, history: s.history, source: 'workflow',
-    };
+    });
   }
   async function fromReadModel(row: Campaign): Promise<CampaignOut> {
-    return {
+    return named({
       id: row.id, workflowId: row.workflowId, ownerId: row.ownerId, stage: row.stage, revision: null, spec: null, edits: [],
       requiredRoles: [], approvalReason: null, approvals: [], rejection: null, pause: null, launchedAt: iso(row.launchedAt),
       endedAt: iso(row.endedAt), counts: row.launchedAt ? await ledgerCounts(orm, row.id) : null, abTest: null, history: [],
       source: 'read_model',
-    };
+    });
   }
 
   defineRoute(router, registry, {
@@ -278,7 +293,10 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
       q: z.string().trim().min(1).max(200).optional().describe('part of the name, any case'),
       startsAfter: instant.optional(), startsBefore: instant.optional(), ...pageQuery,
     }).strict(),
-    response: z.object({ items: z.array(campaignListItem), total: z.number() }),
+    response: z.object({
+      items: z.array(campaignListItem), total: z.number(),
+      people: z.record(z.string(), z.string()).describe('id -> name of the owners on this page'),
+    }),
   }, async ({ query, actor }) => {
     const where = {
       ...(query.stage ? { stage: query.stage } : {}),
@@ -289,7 +307,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
       } : {}),
     };
     const [items, total] = await orm.em.findAndCount(Campaign, where, { orderBy: { createdAt: 'desc', id: 'asc' }, limit: query.limit, offset: query.offset });
-    return { items: items.map(toListItem), total };
+    return { items: items.map(toListItem), total, people: await names(items.map((c) => c.ownerId)) };
   });
 
   defineRoute(router, registry, {
@@ -321,27 +339,30 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
 
   defineRoute(router, registry, {
     method: 'get', path: '/campaigns/:id/progress', tag, access: READERS, params: idParams,
-    summary: 'Sends over time, per minute (or hour) from the send ledger: emails sent, spend, and recipients skipped by the messaging policy',
-    query: z.object({ bucket: z.enum(['minute', 'hour']).default('minute') }).strict(),
+    summary: 'Sends over time from the send ledger, in steps of `step` seconds: emails sent, spend, and recipients skipped by the messaging policy',
+    query: z.object({
+      step: z.coerce.number().int().min(1).max(86_400).default(60).describe('seconds per point (60: per minute)'),
+    }).strict(),
     response: z.object({
-      bucket: z.enum(['minute', 'hour']),
+      step: z.number(),
       points: z.array(z.object({ at: z.string(), sent: z.number(), spend: z.number(), skipped: z.number() }))
-        .describe('buckets with any activity, oldest first; at most the newest 5,000'),
+        .describe('steps with any activity, oldest first, each stamped with its start; at most the newest 5,000'),
     }),
     errors: [401, 403, 404],
   }, async ({ params, query }) => {
     const row = await find(params.id);
+    const step = (column: string) => `to_timestamp(floor(extract(epoch from ${column}) / ?) * ?)`;
     const points = await orm.em.getConnection().execute<{ at: Date; sent: number; spend: number; skipped: number }[]>(
       `select at, sum(sent)::int as sent, sum(spend)::float8 as spend, sum(skipped)::int as skipped from (
-         select date_trunc(?, sent_at) as at, count(*) as sent, sum(cost) as spend, 0 as skipped
+         select ${step('sent_at')} as at, count(*) as sent, sum(cost) as spend, 0 as skipped
          from campaign_recipients where campaign_id = ? and sent_at is not null group by 1
          union all
-         select date_trunc(?, decided_at), 0, 0, count(*) from customer_messages
+         select ${step('decided_at')}, 0, 0, count(*) from customer_messages
          where campaign_id = ? and status = 'skipped' and reason is distinct from 'rejected' group by 1
        ) s group by at order by at desc limit 5000`,
-      [query.bucket, row.id, query.bucket, row.id]);
+      [query.step, query.step, row.id, query.step, query.step, row.id]);
     return {
-      bucket: query.bucket,
+      step: query.step,
       points: points.reverse().map((p) => ({ at: iso(p.at)!, sent: p.sent, spend: cents(Number(p.spend)) / 100, skipped: p.skipped })),
     };
   });

@@ -30,7 +30,8 @@ beforeAll(async () => {
   owner = await stack.operator(['ops_manager'], 'Olga');
   approver = await stack.operator(['ops_manager'], 'Pete');
   analyst = await stack.operator(['analyst'], 'Ana');
-  expect((await stack.api('PUT', '/policies/messaging', { token: owner.token, body: { frequencyCap: null, quietHours: null } })).status).toBe(200);
+  const { version: _version, ...policy } = (await stack.api('GET', '/policies/messaging')).body;
+  expect((await stack.api('PUT', '/policies/messaging', { body: { ...policy, frequencyCap: null, quietHours: null } })).status).toBe(200);
 });
 
 afterAll(async () => {
@@ -56,7 +57,7 @@ test('the audience count is the count a created campaign answers, and follows th
   expect((await stack.api('POST', '/campaigns/audience-count', { token: ingest.token, body: { audience } })).status).toBe(403);
 });
 
-test('the preview renders what the sender sends, for the first customer of the audience or the one named; the per-minute series adds up', async () => {
+test('the preview renders what the sender sends, for the first customer of the audience or the one named; the series over time adds up; people are named', async () => {
   const tag = `prev-${run}`;
   const people = await customers(tag, 4, [2]);
   const audience = { filters: { tags: [tag] } };
@@ -104,7 +105,19 @@ test('the preview renders what the sender sends, for the first customer of the a
   // The customer without consent is skipped by the messaging policy.
   expect(points.reduce((s, p) => s + p.skipped, 0)).toBe(1);
   expect(new Date(points[0]!.at).getUTCSeconds()).toBe(0);
-  const hourly = await stack.api('GET', `/campaigns/${id}/progress?bucket=hour`, { token: analyst.token });
-  expect(hourly.body.points.reduce((s: number, p: { sent: number }) => s + p.sent, 0)).toBe(3);
+  const hourly = await stack.api('GET', `/campaigns/${id}/progress?step=3600`, { token: analyst.token });
+  expect(hourly.body.points).toHaveLength(1);
+  expect(hourly.body.points[0]).toMatchObject({ sent: 3, skipped: 1 });
+  expect(new Date(hourly.body.points[0].at).getUTCMinutes()).toBe(0);
+  const fine = await stack.api('GET', `/campaigns/${id}/progress?step=1`, { token: analyst.token });
+  expect(fine.body.points.reduce((s: number, p: { sent: number }) => s + p.sent, 0)).toBe(3);
+  expect(fine.body.points.map((p: { at: string }) => p.at)).toEqual([...fine.body.points.map((p: { at: string }) => p.at)].sort());
+  expect((await stack.api('GET', `/campaigns/${id}/progress?step=0`, { token: analyst.token })).status).toBe(400);
+
+  // Who is who, by name: the owner and the approver on the campaign, the owners on a list page.
+  const named = (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body;
+  expect(named.people).toEqual({ [owner.id]: 'Olga', [approver.id]: 'Pete' });
+  const list = await stack.api('GET', `/campaigns?q=${tag}`, { token: analyst.token });
+  expect(list.body).toMatchObject({ total: 1, people: { [owner.id]: 'Olga' } });
   expect((await stack.api('GET', `/campaigns/${randomUUID()}/progress`, { token: analyst.token })).status).toBe(404);
 });
