@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { Content } from '../../db/entities/index.ts';
+import { Content, Operator } from '../../db/entities/index.ts';
 import { saveContentRow } from '../../db/read-models.ts';
 import { textArray } from '../../db/sql.ts';
 import { parseDuration } from '../../runtime/config.ts';
@@ -55,10 +55,12 @@ const contentOut = z.object({
     .describe('the revision before the current one, for a diff (null before the first revision or from the archive)'),
   history: z.array(z.object({ at: z.string(), event: z.string(), actorId: z.string().nullable(), detail: z.record(z.string(), z.unknown()).optional() })),
   source: z.enum(['workflow', 'read_model']).describe('live workflow state, or the stored summary once the history has expired'),
+  people: z.record(z.string(), z.string()).describe('id -> name of every operator this answer names (author, reviewers, editors, assignees, history actors)'),
 });
 type ContentOut = z.infer<typeof contentOut>;
+type ContentCore = Omit<ContentOut, 'people'>;
 
-function fromWorkflow(row: Content, s: ContentState): ContentOut {
+function fromWorkflow(row: Content, s: ContentState): ContentCore {
   return {
     id: s.contentId, workflowId: row.workflowId, authorId: s.authorId, title: s.title, body: s.body, tier: s.tier,
     channels: s.channels, stage: s.stage, revision: s.revision, edits: s.edits ?? [], round: s.round, maxRounds: s.maxRounds,
@@ -72,7 +74,7 @@ function fromWorkflow(row: Content, s: ContentState): ContentOut {
   };
 }
 
-function fromReadModel(row: Content): ContentOut {
+function fromReadModel(row: Content): ContentCore {
   return {
     id: row.id, workflowId: row.workflowId, authorId: row.authorId, title: row.title, body: null, tier: row.tier,
     channels: [...row.channels], stage: row.stage, revision: row.revision, edits: [], round: null, maxRounds: null, reviewSla: null,
@@ -96,6 +98,14 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
     const row = await orm.em.findOne(Content, { id });
     if (!row) throw notFound('content');
     return row;
+  }
+  /** The answer with the names of the operators it names: reviewers and editors are shown by name, not by id. */
+  async function named(out: ContentCore): Promise<ContentOut> {
+    const ids = new Set([out.authorId, ...out.approvals.map((a) => a.reviewerId), ...out.edits.map((e) => e.operatorId),
+      ...out.openTasks.map((t) => t.assigneeId), ...out.history.map((h) => h.actorId)]
+      .filter((id): id is string => typeof id === 'string' && z.uuid().safeParse(id).success));
+    const found = ids.size ? await orm.em.find(Operator, { id: { $in: [...ids] } }, { fields: ['id', 'name'] }) : [];
+    return { ...out, people: Object.fromEntries(found.map((o) => [o.id, o.name])) };
   }
   /** Only the author (or an admin) changes their content; the workflow checks again. */
   function requireAuthor(row: Content, actor: Actor) {
@@ -174,10 +184,10 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
   }, async ({ params }) => {
     const row = await find(params.id);
     try {
-      return fromWorkflow(row, await deadline(() => temporal.workflow.getHandle(row.workflowId).query(getContentState)));
+      return await named(fromWorkflow(row, await deadline(() => temporal.workflow.getHandle(row.workflowId).query(getContentState))));
     } catch (err) {
       // Past the namespace's retention the workflow is gone; the read model still knows the outcome.
-      if (err instanceof WorkflowNotFoundError) return fromReadModel(row);
+      if (err instanceof WorkflowNotFoundError) return named(fromReadModel(row));
       throw err;
     }
   });
@@ -193,7 +203,7 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
     requireAuthor(row, actor);
     if (isFinal(row.stage)) throw conflict(`the content is already ${row.stage}`);
     // The workflow accepts or refuses the change and writes its audit event with this actor.
-    return fromWorkflow(row, await deadline(() => send(row.workflowId, actor, input as Record<string, unknown>)));
+    return named(fromWorkflow(row, await deadline(() => send(row.workflowId, actor, input as Record<string, unknown>))));
   });
 
   change('/content/:id/revisions', 'post', 'Submit a revision after changes were requested (the author or an admin, who then does not review it)',

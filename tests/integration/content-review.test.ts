@@ -70,6 +70,7 @@ test('S-tier content needs two different reviewers, then is posted signed to the
   const state = await finalStage(id, 'published');
   expect(state.approvals.map((a: { reviewerId: string }) => a.reviewerId).sort()).toEqual([rita.id, rob.id].sort());
   expect(state.deliveries).toEqual([{ channel: 'blog', status: 'delivered' }]);
+  expect(state.people).toEqual({ [author.id]: 'Mia', [rita.id]: 'Rita', [rob.id]: 'Rob' });
 
   const audit = await stack.api('GET', `/audit?entityType=content&entityId=${id}`);
   const actions = audit.body.items.map((e: { action: string }) => e.action);
@@ -206,6 +207,7 @@ test('withdraw before the scheduled publish: nothing is posted; a published item
   const withdrawn = await stack.api('POST', `/content/${id}/withdraw`, { token: author.token, body: { reason: 'campaign cancelled' } });
   expect(withdrawn.status).toBe(200);
   expect(withdrawn.body.stage).toBe('withdrawn');
+  expect(withdrawn.body.people).toEqual({ [author.id]: 'Mia', [rita.id]: 'Rita' });
   await eventually(async () => (await stack.env.client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED', 'workflow end');
   expect(stack.hooks.received('/blog').filter((h) => h.json?.data?.id === id)).toHaveLength(0);
   expect((await stack.api('POST', `/content/${id}/withdraw`, { token: author.token, body: {} })).status).toBe(409);
