@@ -71,7 +71,7 @@ type IncidentCore = Omit<IncidentOut, 'people'>;
 const listItem = z.object({
   id: z.uuid(), workflowId: z.string(), title: z.string(), severity: z.enum(SEVERITIES), service: z.string().nullable(),
   labels: z.record(z.string(), z.string()), status: z.enum(INCIDENT_STATUSES), ruleId: z.string().nullable(), openedBy: z.string(),
-  commanderId: z.string().nullable(), level: z.number(), pages: z.number(), firings: z.number(), triggeredAt: z.string(),
+  commanderId: z.string().nullable(), commanderName: z.string().nullable(), level: z.number(), pages: z.number(), firings: z.number(), triggeredAt: z.string(),
   ackDueAt: z.string().nullable(), acknowledgedAt: z.string().nullable(), resolvedAt: z.string().nullable(), closedAt: z.string().nullable(),
   postmortemDueAt: z.string().nullable(),
 });
@@ -85,6 +85,7 @@ const statsGroup = z.object({
   ackSla: z.object({ met: z.number(), breached: z.number() }).describe('incidents with an acknowledgement SLA: acknowledged in time, or not'),
 });
 
+const isUuid = (id: unknown): id is string => z.uuid().safeParse(id).success;
 const seconds = (from: string | null, to: string | null) => (from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : null);
 
 const fromWorkflow = (row: Incident, s: IncidentState): IncidentCore => ({
@@ -104,9 +105,10 @@ const fromReadModel = (r: Incident): IncidentCore => ({
   timeToAcknowledgeSeconds: seconds(iso(r.triggeredAt), iso(r.acknowledgedAt)), timeToResolveSeconds: seconds(iso(r.triggeredAt), iso(r.resolvedAt)),
   postmortem: null, timeline: [], source: 'read_model',
 });
-const toListItem = (r: Incident): z.infer<typeof listItem> => ({
+const toListItem = (r: Incident, names: Map<string, string>): z.infer<typeof listItem> => ({
   id: r.id, workflowId: r.workflowId, title: r.title, severity: r.severity, service: r.service ?? null, labels: r.labels, status: r.status,
-  ruleId: r.ruleId ?? null, openedBy: r.openedBy, commanderId: r.commanderId ?? null, level: r.level, pages: r.pages, firings: r.firings,
+  ruleId: r.ruleId ?? null, openedBy: r.openedBy, commanderId: r.commanderId ?? null,
+  commanderName: r.commanderId ? names.get(r.commanderId) ?? null : null, level: r.level, pages: r.pages, firings: r.firings,
   triggeredAt: iso(r.triggeredAt)!, ackDueAt: iso(r.ackDueAt), acknowledgedAt: iso(r.acknowledgedAt), resolvedAt: iso(r.resolvedAt),
   closedAt: iso(r.closedAt), postmortemDueAt: iso(r.postmortemDueAt),
 });
@@ -134,7 +136,7 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   async function named(out: IncidentCore): Promise<IncidentOut> {
     const trigger = out.trigger.type === 'manual' ? String(out.trigger.operatorId) : null;
     const ids = new Set([out.commanderId, out.acknowledgedBy, out.resolvedBy, out.postmortem?.completedBy, trigger, ...out.timeline.map((e) => e.actorId)]
-      .filter((id): id is string => typeof id === 'string' && z.uuid().safeParse(id).success));
+      .filter(isUuid));
     const found = ids.size ? await orm.em.find(Operator, { id: { $in: [...ids] } }, { fields: ['id', 'name'] }) : [];
     return { ...out, people: Object.fromEntries(found.map((o) => [o.id, o.name])) };
   }
@@ -195,7 +197,10 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
     };
     const orderBy = query.order === 'severity' ? { severity: 'asc', triggeredAt: 'desc', id: 'asc' } as const : { triggeredAt: 'desc', id: 'asc' } as const;
     const [items, total] = await orm.em.findAndCount(Incident, where as never, { orderBy, limit: query.limit, offset: query.offset });
-    return { items: items.map(toListItem), total };
+    const commanders = [...new Set(items.map((r) => r.commanderId).filter(isUuid))];
+    const found = commanders.length ? await orm.em.find(Operator, { id: { $in: commanders } }, { fields: ['id', 'name'] }) : [];
+    const names = new Map(found.map((o) => [o.id, o.name]));
+    return { items: items.map((r) => toListItem(r, names)), total };
   });
 
   defineRoute(router, registry, {

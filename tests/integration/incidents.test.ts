@@ -141,7 +141,7 @@ test('a breach opens an incident, pages the oncall; a second firing joins it; ac
     const item = (await stack.api('GET', `/incidents?ruleId=${ruleId}`, { token: analyst.token })).body.items[0];
     return item.status === 'closed' && item;
   }, 'the closed row');
-  expect(row).toMatchObject({ status: 'closed', commanderId: second.id, firings: 2, pages: 1 });
+  expect(row).toMatchObject({ status: 'closed', commanderId: second.id, commanderName: 'Sam', firings: 2, pages: 1 });
   const stats = (await stack.api('GET', `/incidents/stats?service=${service}`, { token: analyst.token })).body;
   expect(stats.overall).toMatchObject({ total: 1, open: 0, acknowledged: 1, resolved: 1, ackSla: { met: 1, breached: 0 } });
   expect(stats.overall.timeToAcknowledge.p50).toBeCloseTo(closed.timeToAcknowledgeSeconds, 1);
