@@ -78,7 +78,7 @@ test('an ops manager writes a rule in the editor, dry-runs it over the past day,
   await page.getByRole('button', { name: 'Dry run' }).click();
   const result = page.getByRole('region', { name: 'Dry run' });
   await result.getByText('it would have fired 2 times').waitFor();
-  expect(await result.getByRole('status').textContent()).toContain('Now: the condition holds. max 900 is above 500');
+  expect(await result.getByRole('status').textContent()).toContain('Now: the condition holds. maximum 900 is above 500');
   await expect(windowError.count()).resolves.toBe(0);
   const wouldBe = result.getByRole('table', { name: 'Episodes it would have fired' });
   expect(await wouldBe.getByRole('row').count()).toBe(3);
@@ -153,7 +153,9 @@ test('简体中文: on-call reads the rules and the chart in Chinese and can dry
   await page.getByText('你的角色可以试运行规则').waitFor();
   await expect(page.getByRole('button', { name: '保存修改' }).count()).resolves.toBe(0);
   await page.getByRole('button', { name: '试运行' }).click();
-  await page.getByRole('region', { name: '试运行' }).getByText(/该规则会告警 0 次/).waitFor();
+  const dry = page.getByRole('region', { name: '试运行' });
+  await dry.getByText(/该规则会告警 0 次/).waitFor();
+  expect(await dry.getByRole('status').textContent()).toContain('当前：条件不满足。 最大值 900，未高于 2,000');
   await expectAccessible(page);
   expect(problems).toEqual([]);
 });

@@ -1,6 +1,7 @@
 // A dry run's answer: what the rule decides now, and over the past range each evaluation's value against the threshold
 // with the episodes it would have fired shaded (nothing was stored or fired).
 import { useMemo } from 'react';
+import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { Chart } from '../../components/Chart.tsx';
 import { formatDateTime } from '../../format.ts';
@@ -36,7 +37,7 @@ export function DryRunResult({ result, rule }: { result: DryRun; rule: RuleBody 
       <div role="status">
         <p>
           <strong>{now.holds === null ? t('dryRun.nowKeeps') : now.holds ? t('dryRun.nowHolds') : t('dryRun.nowClear')}</strong>{' '}
-          {t('dryRun.reason', { reason: now.reason, points: now.window.points })}
+          {t('dryRun.reason', { reason: reasonOf(result.now, rule, t, fmt), points: now.window.points })}
         </p>
         <p className="dry-run-summary">
           {t('dryRun.summary', {
@@ -73,6 +74,21 @@ export function DryRunResult({ result, rule }: { result: DryRun; rule: RuleBody 
       )}
     </section>
   );
+}
+
+/** The verdict in the console's language, from its figures (the API's `reason` says the same in English). */
+function reasonOf(now: DryRun['now'], rule: RuleBody, t: TFunction<'metrics'>, fmt: (v: number) => string): string {
+  const policy = t(`noData.${rule.noData}`);
+  if (now.value === null) return t('reasons.noData', { policy });
+  const words = { aggregation: t(`aggregations.${rule.aggregation}`), value: fmt(now.value), threshold: fmt(rule.threshold) };
+  if (rule.comparison === 'above' || rule.comparison === 'below') {
+    return t(now.holds ? 'reasons.holds' : 'reasons.clear', { ...words, comparison: t(`comparisons.${rule.comparison}`) });
+  }
+  if (now.previous === null || now.change === null) return t('reasons.noPrevious', { policy });
+  return t(now.holds ? 'reasons.changed' : 'reasons.notChanged', {
+    ...words, previous: fmt(now.previous), change: fmt(Number(now.change.toFixed(2))),
+    direction: t(`changeWords.${rule.comparison}`, { threshold: fmt(Math.abs(rule.threshold)) }),
+  });
 }
 
 /** 60000 → '1m', 90000 → '90s'. */

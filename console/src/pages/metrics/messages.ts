@@ -112,6 +112,15 @@ export const en = {
     more: 'The newest {{shown}} are listed; type more of the name to narrow them.',
     choose: 'Choose…',
   },
+  reasons: {
+    noData: 'no points in the window, which counts as: {{policy}}',
+    noPrevious: 'no value in the window before to compare with, which counts as: {{policy}}',
+    holds: '{{aggregation}} {{value}} is {{comparison}} {{threshold}}',
+    clear: '{{aggregation}} {{value}} is not {{comparison}} {{threshold}}',
+    changed: '{{aggregation}} went from {{previous}} to {{value}} ({{change}}%): {{direction}}',
+    notChanged: '{{aggregation}} went from {{previous}} to {{value}} ({{change}}%): not {{direction}}',
+  },
+  changeWords: { change_above: 'a rise of more than {{threshold}}%', change_below: 'a fall of more than {{threshold}}%' },
   ranges: { '1h': 'Last hour', '6h': 'Last 6 hours', '24h': 'Last 24 hours', '7d': 'Last 7 days' },
   dryRun: {
     title: 'Dry run',
@@ -258,6 +267,15 @@ export const zhCN: typeof en = {
     more: '仅列出最新的 {{shown}} 个，请输入更完整的名称缩小范围。',
     choose: '请选择…',
   },
+  reasons: {
+    noData: '窗口内没有数据点，按“{{policy}}”处理',
+    noPrevious: '上一个窗口没有可比较的值，按“{{policy}}”处理',
+    holds: '{{aggregation}} {{value}}，{{comparison}} {{threshold}}',
+    clear: '{{aggregation}} {{value}}，未{{comparison}} {{threshold}}',
+    changed: '{{aggregation}}从 {{previous}} 变为 {{value}}（{{change}}%），{{direction}}',
+    notChanged: '{{aggregation}}从 {{previous}} 变为 {{value}}（{{change}}%），不满足“{{direction}}”',
+  },
+  changeWords: { change_above: '涨幅超过 {{threshold}}%', change_below: '降幅超过 {{threshold}}%' },
   ranges: { '1h': '最近 1 小时', '6h': '最近 6 小时', '24h': '最近 24 小时', '7d': '最近 7 天' },
   dryRun: {
     title: '试运行',
