@@ -85,13 +85,15 @@ test('flow 1: a reviewer signs in with the emailed link and approves S-tier cont
   await second.page.getByRole('link', { name: 'Open the content' }).click();
   await second.page.getByRole('heading', { name: 'Spring launch', level: 1 }).waitFor();
   await second.page.locator('.content-badges').getByText('Published').waitFor();
-  await second.page.getByRole('row', { name: /^you Approved 1/ }).waitFor();
+  await second.page.getByRole('row', { name: /^Rob \(you\) Approved 1/ }).waitFor();
 
   const deliveries = detail.getByRole('table').filter({ has: detail.getByRole('columnheader', { name: 'Channel' }) });
   await deliveries.getByRole('row', { name: /blog Delivered/ }).waitFor({ timeout: 20_000 });
   await detail.locator('.content-badges').getByText('Published').waitFor();
   const approvals = detail.getByRole('table').filter({ has: detail.getByRole('columnheader', { name: 'Reviewer' }) });
   await expect(approvals.getByRole('row').count()).resolves.toBe(3);
+  await approvals.getByRole('row', { name: /^Rita Approved 1/ }).waitFor();
+  await approvals.getByRole('row', { name: /^Rob Approved 1/ }).waitFor();
   const history = detail.getByRole('list', { name: 'Timeline' });
   await history.getByText('Published').waitFor();
   await expect(history.getByText('Approved revision 1').count()).resolves.toBe(2);
@@ -190,7 +192,7 @@ test('changes requested: the author sees the reason and the findings marked in t
   await page.getByRole('button', { name: 'Submit the revision' }).click();
   await page.getByRole('heading', { name: 'Changes since revision 1', level: 3 }).waitFor();
   await expect(page.locator('.revision-diff del').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('13812345678')]));
-  await page.getByText('Revision 2 submitted by you').waitFor();
+  await page.getByText('Revision 2 submitted by Mia (you)').waitFor();
   await page.locator('.content-badges').getByText('In review').waitFor();
   const state = await contentOf(id);
   expect(state).toMatchObject({ stage: 'in_review', revision: 2, previous: { revision: 1, body: 'Questions? Call Lily on 13812345678 any day.' } });

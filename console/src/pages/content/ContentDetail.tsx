@@ -45,7 +45,7 @@ export function ContentDetail({ id, session }: { id: string; session: Session })
 function Body({ c, session }: { c: Detail; session: Session }) {
   const { t, i18n } = useTranslation('content');
   const me = session.operator.id;
-  const who = (id: string | null) => <Who id={id} me={me} authorId={c.authorId} />;
+  const who = (id: string | null) => <Who id={id} c={c} me={me} />;
   const approvalsNow = c.approvals.filter((a) => a.revision === c.revision).length;
 
   return (
@@ -122,9 +122,9 @@ function Live({ c, session }: { c: Detail; session: Session }) {
       <h2>{t('detail.revisions')}</h2>
       {c.previous && c.body !== null && <Changes previous={c.previous} title={c.title} body={c.body} />}
       <ol className="content-revisions">
-        <li>{t('detail.firstRevision', { who: whoText(c.authorId, me, c.authorId, t) })}</li>
+        <li>{t('detail.firstRevision', { who: whoText(c.authorId, c, me, t) })}</li>
         {c.edits.map((e) => (
-          <li key={e.version}>{t('detail.revisionBy', { version: e.version, who: whoText(e.operatorId, me, c.authorId, t), time: formatDateTime(e.at, i18n.language) })}</li>
+          <li key={e.version}>{t('detail.revisionBy', { version: e.version, who: whoText(e.operatorId, c, me, t), time: formatDateTime(e.at, i18n.language) })}</li>
         ))}
       </ol>
 
@@ -200,7 +200,7 @@ function Approvals({ c, me }: { c: Detail; me: string }) {
           <tbody>
             {c.approvals.map((a) => (
               <tr key={`${a.reviewerId}-${a.revision}`}>
-                <th scope="row"><Who id={a.reviewerId} me={me} authorId={c.authorId} /></th>
+                <th scope="row"><Who id={a.reviewerId} c={c} me={me} /></th>
                 <td>{t('detail.approved')}</td>
                 <td>{a.revision}</td>
                 <td><time dateTime={a.at}>{formatDateTime(a.at, i18n.language)}</time></td>
@@ -215,7 +215,7 @@ function Approvals({ c, me }: { c: Detail; me: string }) {
           <ul className="content-open-tasks">
             {c.openTasks.map((task) => (
               <li key={task.id}>
-                <Link to={`~/console/inbox/${task.id}`}>{task.title}</Link> · {task.assigneeId ? t('detail.held', { who: whoText(task.assigneeId, me, c.authorId, t) }) : t('detail.unclaimed')}
+                <Link to={`~/console/inbox/${task.id}`}>{task.title}</Link> · {task.assigneeId ? t('detail.held', { who: whoText(task.assigneeId, c, me, t) }) : t('detail.unclaimed')}
                 {task.dueAt && <> · <time dateTime={task.dueAt}>{t('detail.due', { time: formatRelative(task.dueAt, i18n.language) })}</time></>}
               </li>
             ))}
@@ -228,24 +228,24 @@ function Approvals({ c, me }: { c: Detail; me: string }) {
 
 type T = ReturnType<typeof useTranslation<'content'>>['t'];
 
-/** An operator as the reader knows them: "you", "the author", or the operator's id (names are for admins). */
-function whoText(id: string | null, me: string, authorId: string, t: T): string {
+/** An operator by name (the answer's people), "you" beside the reader's own; an unknown id shortened. */
+function whoText(id: string | null, c: Detail, me: string, t: T): string {
   if (!id) return '—';
-  if (id === me) return t('you');
-  if (id === authorId) return t('author');
-  return t('operator', { id: id.slice(0, 8) });
+  const name = c.people[id];
+  if (name) return id === me ? t('youNamed', { name }) : name;
+  return id === me ? t('you') : t('operator', { id: id.slice(0, 8) });
 }
 
-function Who({ id, me, authorId }: { id: string | null; me: string; authorId: string }) {
+function Who({ id, c, me }: { id: string | null; c: Detail; me: string }) {
   const { t } = useTranslation('content');
-  return <span title={id ?? undefined}>{whoText(id, me, authorId, t)}</span>;
+  return <span title={id ?? undefined}>{whoText(id, c, me, t)}</span>;
 }
 
 /** The workflow's history with the approvals in it (the history records a round's outcome, not each approval). */
 function timeline(c: Detail, me: string, t: T, language: string): TimelineEntry[] {
   const entries = c.history.map((h) => timelineEntry(h, c, me, t, language));
   const approvals = c.approvals.map((a): TimelineEntry => ({
-    at: a.at, title: t('events.approved', { revision: a.revision }), detail: t('events.by', { who: whoText(a.reviewerId, me, c.authorId, t) }),
+    at: a.at, title: t('events.approved', { revision: a.revision }), detail: t('events.by', { who: whoText(a.reviewerId, c, me, t) }),
   }));
   // Stable: an approval lands after whatever the history recorded at the same instant.
   return [...entries, ...approvals].sort((x, y) => Date.parse(x.at) - Date.parse(y.at));
@@ -304,6 +304,6 @@ function timelineEntry(h: Detail['history'][number], c: Detail, me: string, t: T
     default:
       title = h.event;
   }
-  if (h.actorId) parts.push(t('events.by', { who: whoText(h.actorId, me, c.authorId, t) }));
+  if (h.actorId) parts.push(t('events.by', { who: whoText(h.actorId, c, me, t) }));
   return { at: h.at, title, ...(parts.length ? { detail: parts.join(' · ') } : {}) };
 }

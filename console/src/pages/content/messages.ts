@@ -16,7 +16,7 @@ export const en = {
   rules: { banned_word: 'Banned word', length: 'Length', link: 'Link', personal_data: 'Personal data' },
   deliveryStatuses: { pending: 'Pending', delivered: 'Delivered', failed: 'Failed' },
   you: 'you',
-  author: 'the author',
+  youNamed: '{{name}} (you)',
   operator: 'operator {{id}}',
   list: {
     filters: 'Filters',
@@ -158,7 +158,7 @@ export const zhCN: typeof en = {
   rules: { banned_word: '违禁词', length: '长度', link: '链接', personal_data: '个人信息' },
   deliveryStatuses: { pending: '发送中', delivered: '已送达', failed: '失败' },
   you: '我',
-  author: '作者',
+  youNamed: '{{name}}（我）',
   operator: '操作员 {{id}}',
   list: {
     filters: '筛选',
@@ -240,8 +240,8 @@ export const zhCN: typeof en = {
     deliveryColumns: { channel: '渠道', status: '状态', error: '错误' },
     noDeliveries: '内容发布后才会推送到各渠道。',
     revisions: '版本记录',
-    firstRevision: '第 1 版由{{who}}提交',
-    revisionBy: '第 {{version}} 版由{{who}}于 {{time}} 提交',
+    firstRevision: '第 1 版由 {{who}} 提交',
+    revisionBy: '第 {{version}} 版由 {{who}} 于 {{time}} 提交',
     timeline: '时间线',
     actions: '操作',
     schedule: '发布时间',
