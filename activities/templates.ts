@@ -100,7 +100,7 @@ export const templates = {
     [
       `The rule "${d.name}" on ${d.metric} fired at ${d.at} (episode ${d.episode}).`,
       `Why: ${d.reason}`,
-      `${ctx.publicUrl}/rules/${d.ruleId}`,
+      `The rule, its monitor and the metric's chart: ${ctx.publicUrl}/console/metrics/rules/${d.ruleId}`,
     ],
   )) satisfies Template<never>,
 

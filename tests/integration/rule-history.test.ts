@@ -88,6 +88,10 @@ test("a rule's firing episodes read back from its monitor: fired, resolved, newe
   }, 'the first episode');
   expect(firing).toMatchObject({ total: 1, items: [{ episode: 1, resolvedAt: null, value: 0.4, reason: 'max 0.4 is above 0.2' }] });
   const firedAt = Date.parse(firing.items[0].firedAt);
+  // The role's email opens the rule in the console.
+  const mail = await stack.mail.waitFor((m) => m.subject.includes('P2 rule fired: Errors up'));
+  expect(mail.to).toEqual([oncall.email]);
+  expect(mail.text).toContain(`http://opsflow.test/console/metrics/rules/${id}`);
   expect(Math.abs(firedAt - Date.now())).toBeLessThan(30_000);
 
   // Threshold raised: the monitor recovers (keep-firing 0s); lowered again: a second episode.
