@@ -24,7 +24,8 @@ beforeAll(async () => {
   analyst = await stack.operator(['analyst'], 'Ana');
   const ingest = await stack.operator(['ingest'], 'backend');
   // No quiet hours and no cap: the time of day of a run must not matter.
-  expect((await stack.api('PUT', '/policies/messaging', { body: { frequencyCap: null, quietHours: null } })).status).toBe(200);
+  const { version: _version, ...policy } = (await stack.api('GET', '/policies/messaging')).body;
+  expect((await stack.api('PUT', '/policies/messaging', { body: { ...policy, frequencyCap: null, quietHours: null } })).status).toBe(200);
   const customers = emails.map((email, i) => ({
     externalId: `${tag}-${i}`, email, name: `Name${i} Last`, tags: [tag], timezone: 'UTC', marketingConsent: true,
   }));
@@ -117,6 +118,9 @@ test('flow 2: create in the form, approve in the inbox, counts reach the audienc
   expect(atPause).toBeLessThan(AUDIENCE);
   await new Promise((r) => setTimeout(r, 1200));
   expect(received().length).toBe(atPause);
+  // People by name: the approval and the history say who.
+  await page.getByText(/Ops manager: approved by Pete at/).waitFor();
+  await page.getByRole('list', { name: 'History' }).getByText('by me · checking the subject').waitFor();
   await expectAccessible(page);
 
   await page.getByRole('button', { name: 'Resume' }).click();
@@ -179,4 +183,52 @@ test('the list pages through the API and filters by stage and name', async () =>
   await page.getByLabel('Stage').selectOption('reported');
   await page.getByText('No campaign matches these filters.').waitFor();
   expect(problems).toEqual([]);
+});
+
+test('edit: a draft becomes an A/B test (a refusal first, its reason shown and the input kept), then is submitted from its page', async () => {
+  const res = await stack.api('POST', '/campaigns', { token: mia.token, body: {
+    name: `Edit ${tag}`, draft: true, budget: { total: 50, currency: 'CNY', costPerSend: 0.1 },
+    audience: { filters: { tags: [tag] } }, message: { subject: 'Hi', body: 'Hello.' },
+    schedule: { startAt: new Date(Date.now() + 86_400_000).toISOString(), endAt: new Date(Date.now() + 2 * 86_400_000).toISOString() },
+  } });
+  const id = res.body.id as string;
+  const { page, problems } = await browser.openPage();
+  await signInWithToken(page, stack.baseUrl, mia.token, `/console/campaigns/${id}/edit`);
+  await page.getByRole('heading', { name: 'Edit campaign', level: 1 }).waitFor();
+  await expect(page.getByLabel('Name', { exact: true }).inputValue()).resolves.toBe(`Edit ${tag}`);
+  await page.getByRole('status').filter({ hasText: `Customers matching now: ${AUDIENCE}` }).waitFor();
+
+  await page.getByRole('radio', { name: 'A/B test' }).check();
+  for (const v of ['A', 'B']) {
+    const group = page.getByRole('group', { name: `Variant ${v}` });
+    await group.getByLabel('Subject').fill(`Subject ${v} for {{firstName}}`);
+    await group.getByLabel('Body').fill(`Body ${v}.`);
+  }
+  await page.getByLabel('Winner decided by').selectOption('clicks');
+  // The preview follows the variant chosen.
+  await page.getByLabel('Variant', { exact: true }).selectOption({ label: 'B' });
+  await page.getByRole('region', { name: 'Preview for a sample customer' }).getByText('Subject B for Name0').waitFor();
+  await page.getByRole('group', { name: 'Variant B' }).getByLabel('Variant name').fill('A');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('alert').textContent()).resolves.toContain('variant names must be unique');
+  await page.getByText('variant names must be unique', { exact: true }).waitFor();
+  await expect(page.getByRole('group', { name: 'Variant A' }).last().getByLabel('Body').inputValue()).resolves.toBe('Body B.');
+
+  await page.getByRole('group', { name: 'Variant A' }).last().getByLabel('Variant name').fill('B');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByRole('heading', { name: `Edit ${tag}`, level: 1 }).waitFor();
+  await page.getByRole('heading', { name: 'Variant B · 50%' }).waitFor();
+  const edited = (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body;
+  expect(edited).toMatchObject({ stage: 'draft', revision: 2, spec: { message: null, budget: { total: 50, currency: 'CNY' } } });
+  expect(edited.spec.abTest).toMatchObject({
+    winningMetric: 'clicks', testShare: 0.2, testDuration: '24h',
+    variants: [{ name: 'A', subject: 'Subject A for {{firstName}}', split: 50 }, { name: 'B', body: 'Body B.', split: 50 }],
+  });
+
+  await page.getByRole('button', { name: 'Submit for approval' }).click();
+  await page.getByText('Awaiting approval', { exact: true }).waitFor();
+  expect((await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.stage).toBe('pending_approval');
+  const refused = problems.filter((p) => /status of 400/.test(p));
+  expect(refused).toHaveLength(1);
+  expect(problems.filter((p) => !refused.includes(p))).toEqual([]);
 });

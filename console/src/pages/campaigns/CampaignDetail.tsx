@@ -1,5 +1,5 @@
 // One campaign: its live counts (refreshed every two seconds while it sends), the send-progress chart from the send
-// ledger's per-minute series, the buttons its stage allows, what it sends and to whom, its approvals and history, and
+// ledger's series over time, the buttons its stage allows, what it sends and to whom, its approvals and history, and
 // once it has ended the retrospective.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
@@ -43,6 +43,7 @@ function Detail({ c, session }: { c: Campaign; session: Session }) {
   const name = spec?.name ?? c.id;
   const budget = spec?.budget;
   const money = (n: number) => (budget ? formatMoney(n, budget.currency, lang) : formatNumber(n, lang));
+  const who = (id: string) => (id === session.operator.id ? t('list.me') : c.people[id] ?? id.slice(0, 8));
 
   return (
     <article aria-labelledby="campaign-title">
@@ -55,7 +56,7 @@ function Detail({ c, session }: { c: Campaign; session: Session }) {
         <p className="notice">{t('detail.pausedBecause', { reason: t(`pauseReasons.${c.pause.reason}`), time: formatDateTime(c.pause.at, lang) })}{c.pause.detail ? `: ${c.pause.detail}` : ''}</p>
       )}
       {c.rejection && c.stage === 'draft' && (
-        <p className="notice">{t('detail.rejected', { time: formatDateTime(c.rejection.at, lang) })}{c.rejection.comment ? `: ${c.rejection.comment}` : ''}</p>
+        <p className="notice">{t('detail.rejected', { who: who(c.rejection.operatorId), time: formatDateTime(c.rejection.at, lang) })}{c.rejection.comment ? `: ${c.rejection.comment}` : ''}</p>
       )}
       <Actions c={c} session={session} />
 
@@ -65,7 +66,7 @@ function Detail({ c, session }: { c: Campaign; session: Session }) {
         [t('detail.sendRate'), spec?.sendRate ? t('detail.perSecond', { n: spec.sendRate }) : null],
         [t('detail.launched'), c.launchedAt ? formatDateTime(c.launchedAt, lang) : t('detail.notYet')],
         [t('detail.ended'), c.endedAt ? formatDateTime(c.endedAt, lang) : '—'],
-        [t('detail.owner'), c.ownerId === session.operator.id ? t('list.me') : c.ownerId.slice(0, 8)],
+        [t('detail.owner'), who(c.ownerId)],
       ]} />
 
       {c.counts && c.launchedAt && <LiveCounts c={c} counts={c.counts} />}
@@ -82,7 +83,7 @@ function Detail({ c, session }: { c: Campaign; session: Session }) {
               return (
                 <li key={role}>
                   {t(`roles.${role}`, { defaultValue: role })}:{' '}
-                  {given ? t('detail.approvedBy', { who: given.operatorId === session.operator.id ? t('list.me') : given.operatorId.slice(0, 8), time: formatDateTime(given.at, lang) })
+                  {given ? t('detail.approvedBy', { who: who(given.operatorId), time: formatDateTime(given.at, lang) })
                     : c.stage === 'pending_approval' ? t('detail.awaiting') : '—'}
                   {given?.comment ? ` · ${given.comment}` : ''}
                 </li>
@@ -98,7 +99,7 @@ function Detail({ c, session }: { c: Campaign; session: Session }) {
           <Timeline label={t('detail.history')} entries={c.history.map((h) => ({
             at: h.at,
             title: h.from ? t('detail.moved', { from: t(`stages.${h.from}`), to: t(`stages.${h.to}`) }) : t('detail.created', { stage: t(`stages.${h.to}`) }),
-            ...(h.reason ? { detail: h.reason } : {}),
+            detail: [h.actorId ? t('detail.by', { who: who(h.actorId) }) : t('detail.byItself'), h.reason].filter(Boolean).join(' · '),
           }))} />
         </section>
       )}
@@ -227,14 +228,21 @@ function Figure({ label, value, testId }: { label: string; value: string; testId
   );
 }
 
-/** Cumulative sends (and policy skips) since launch, from the ledger's per-minute series; the audience as a line. */
+/** Seconds per point: about a hundred points or fewer over the campaign's life so far. */
+function stepFor(ms: number): number {
+  const steps = [5, 15, 60, 300, 900, 3600, 4 * 3600, 86_400];
+  return steps.find((s) => ms / (s * 1000) <= 120) ?? 86_400;
+}
+
+/** Cumulative sends (and policy skips) since launch, from the ledger's series over time; the audience as a line. */
 function ProgressChart({ c, counts }: { c: Campaign; counts: Counts }) {
   const { t } = useTranslation('campaigns');
   const launched = Date.parse(c.launchedAt!);
-  const bucket = Date.now() - launched > 2 * 86_400_000 ? 'hour' : 'minute';
+  const until = c.endedAt ? Date.parse(c.endedAt) : Date.now();
+  const step = stepFor(until - launched);
   const progress = useQuery({
-    queryKey: ['campaigns', 'progress', c.id, bucket],
-    queryFn: async () => unwrap(await api.GET('/campaigns/{id}/progress', { params: { path: { id: c.id }, query: { bucket } } })),
+    queryKey: ['campaigns', 'progress', c.id, step],
+    queryFn: async () => unwrap(await api.GET('/campaigns/{id}/progress', { params: { path: { id: c.id }, query: { step } } })),
     refetchInterval: c.stage === 'running' ? LIVE_MS : false,
   });
   const chart = useMemo(() => {
@@ -248,7 +256,7 @@ function ProgressChart({ c, counts }: { c: Campaign; counts: Counts }) {
       sent += p.sent;
       skipped += p.skipped;
       // A bucket is stamped at its start; its sends are counted by its end (or now, for the current one).
-      const end = Math.min(Date.now(), Date.parse(p.at) + (bucket === 'hour' ? 3_600_000 : 60_000));
+      const end = Math.min(Date.now(), Date.parse(p.at) + step * 1000);
       x.push(Math.max(end, x.at(-1)! + 1));
       sentSeries.push(sent);
       skippedSeries.push(skipped);
@@ -258,7 +266,7 @@ function ProgressChart({ c, counts }: { c: Campaign; counts: Counts }) {
       series: [{ label: t('counts.sent'), values: sentSeries }, { label: t('counts.skipped'), values: skippedSeries, dashed: true }],
       thresholds: [{ label: t('counts.audience'), value: counts.audience, color: '#52606d' }],
     };
-  }, [progress.data, launched, bucket, counts.audience, t]);
+  }, [progress.data, launched, step, counts.audience, t]);
   if (progress.error) return <ErrorNote error={progress.error} />;
   if (!progress.data) return null;
   return <Chart title={t('counts.chart')} x={chart.x} series={chart.series} thresholds={chart.thresholds} />;

@@ -290,12 +290,12 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
       <section className="panel preview" aria-labelledby="preview-title">
         <h2 id="preview-title">{t('form.preview')}</h2>
         {form.mode === 'ab' && (
-          <label>
-            {t('form.previewVariant')}{' '}
-            <select value={Math.min(previewVariant, form.variants.length - 1)} onChange={(e) => setPreviewVariant(Number(e.target.value))}>
+          <p>
+            <label htmlFor="preview-variant">{t('form.previewVariant')}</label>{' '}
+            <select id="preview-variant" value={Math.min(previewVariant, form.variants.length - 1)} onChange={(e) => setPreviewVariant(Number(e.target.value))}>
               {form.variants.map((v, i) => <option key={i} value={i}>{v.name || i + 1}</option>)}
             </select>
-          </label>
+          </p>
         )}
         {!previewing ? <p className="muted">{t('form.previewEmpty')}</p>
           : preview.error ? <p className="field-error">{preview.error.message}</p>

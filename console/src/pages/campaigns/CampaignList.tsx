@@ -125,7 +125,7 @@ export function CampaignList({ session }: { session: Session }) {
                   <time dateTime={c.startAt}>{formatDateTime(c.startAt, i18n.language)}</time>
                   <div className="muted">{t('list.until', { date: formatDate(c.endAt, i18n.language) })}</div>
                 </td>
-                <td>{c.ownerId === session.operator.id ? t('list.me') : <span className="muted">{c.ownerId.slice(0, 8)}</span>}</td>
+                <td>{c.ownerId === session.operator.id ? t('list.me') : page.people[c.ownerId] ?? <span className="muted">{c.ownerId.slice(0, 8)}</span>}</td>
               </tr>
             ))}
           </tbody>

@@ -67,8 +67,8 @@ export const en = {
   },
   detail: {
     title: 'Campaign', back: 'All campaigns', budget: 'Budget', perSend: '{{cost}} per email', schedule: 'Schedule',
-    sendRate: 'Send rate', perSecond: '{{n}} emails per second', launched: 'Launched', notYet: 'Not yet', ended: 'Ended', owner: 'Owner',
-    pausedBecause: 'Paused ({{reason}}) at {{time}}', rejected: 'The budget was rejected at {{time}}; it is a draft again',
+    sendRate: 'Send rate', perSecond: '{{n}} per second', launched: 'Launched', notYet: 'Not yet', ended: 'Ended', owner: 'Owner',
+    pausedBecause: 'Paused ({{reason}}) at {{time}}', rejected: '{{who}} rejected the budget at {{time}}; it is a draft again', by: 'by {{who}}', byItself: 'by the campaign itself',
     reason: 'Reason (optional, kept in the history)', actions: 'Actions', edit: 'Edit',
     approvals: 'Approvals', approvedBy: 'approved by {{who}} at {{time}}', awaiting: 'awaiting a decision in the inbox',
     history: 'History', moved: '{{from}} → {{to}}', created: 'Created ({{stage}})',
@@ -88,7 +88,7 @@ export const en = {
     ab: 'A/B test on {{share}} of the audience for {{duration}}, decided by {{metric}}', by: 'by {{time}}',
   },
   retro: {
-    title: 'Retrospective', generated: 'Written {{time}}; the campaign {{stage}}', spend: 'Spend against budget', gmv: 'Attributed GMV',
+    title: 'Retrospective', generated: 'Written {{time}}; final stage: {{stage}}', spend: 'Spend against budget', gmv: 'Attributed GMV',
     roi: 'ROI', noRoi: '— (nothing spent)', notSent: 'Not sent', conversions: 'Conversions', conversionRate: 'Conversion rate',
     clicks: 'Clicks', deferred: 'Deferred by quiet hours', goals: 'Goals against actuals', actual: 'Actual', result: 'Result',
     achieved: 'Achieved', missed: 'Missed', goalsChart: 'Goals: actual as a share of the target', progress: 'Of the target',
@@ -166,7 +166,7 @@ export const zhCN: typeof en = {
   detail: {
     title: '营销活动', back: '全部活动', budget: '预算', perSend: '每封 {{cost}}', schedule: '排期',
     sendRate: '发送速率', perSecond: '每秒 {{n}} 封', launched: '启动时间', notYet: '尚未启动', ended: '结束时间', owner: '负责人',
-    pausedBecause: '已暂停（{{reason}}），时间 {{time}}', rejected: '预算于 {{time}} 被驳回，活动已退回草稿',
+    pausedBecause: '已暂停（{{reason}}），时间 {{time}}', rejected: '{{who}} 于 {{time}} 驳回了预算，活动已退回草稿', by: '操作人：{{who}}', byItself: '系统自动',
     reason: '原因（选填，记入历史）', actions: '操作', edit: '编辑',
     approvals: '审批', approvedBy: '{{who}} 于 {{time}} 批准', awaiting: '待在收件箱中审批',
     history: '历史', moved: '{{from}} → {{to}}', created: '已创建（{{stage}}）',
@@ -186,7 +186,7 @@ export const zhCN: typeof en = {
     ab: '对 {{share}} 的人群做 A/B 测试，收集 {{duration}}，按{{metric}}定胜负', by: '截至 {{time}}',
   },
   retro: {
-    title: '复盘', generated: '生成于 {{time}}；活动{{stage}}', spend: '花费 / 预算', gmv: '归因 GMV',
+    title: '复盘', generated: '生成于 {{time}}；最终状态：{{stage}}', spend: '花费 / 预算', gmv: '归因 GMV',
     roi: 'ROI', noRoi: '—（无花费）', notSent: '未发送', conversions: '转化人数', conversionRate: '转化率',
     clicks: '点击人数', deferred: '因免打扰延后', goals: '目标与实际', actual: '实际值', result: '结果',
     achieved: '已达成', missed: '未达成', goalsChart: '目标完成度', progress: '完成度',
