@@ -122,6 +122,7 @@ test('flow 3: a breach opens an incident; the on-call follows the emailed link, 
   const rows = page.locator('table.incidents-table tbody tr');
   await eventually(async () => (await rows.count()) === 2, 'both incidents of the service listed');
   expect(await rows.nth(0).textContent()).toContain(before.title);
+  expect(await rows.nth(0).getByRole('cell').nth(5).textContent()).toBe('Mia');
   expect(await rows.nth(1).textContent()).toContain(`Refunds failing ${suffix}`);
   await page.getByLabel('Severity', { exact: true }).selectOption('P2');
   await page.waitForURL((url) => url.searchParams.get('severity') === 'P2');

@@ -28,6 +28,8 @@ function useAction<B>(id: string, send: (body: B) => Promise<Incident>) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: send,
+    // A refusal may mean the incident moved on (acknowledged or resolved by someone else): show where it is now.
+    onError: () => void queryClient.invalidateQueries({ queryKey: detailKey(id) }),
     onSuccess: (updated) => {
       queryClient.setQueryData(detailKey(id), updated);
       void queryClient.invalidateQueries({ queryKey: ['incidents'], predicate: (q) => q.queryKey[1] !== 'detail' });
@@ -78,12 +80,13 @@ export function IncidentDetail({ id, session }: { id: string; session: Session }
           <p>{t('ack.paging', { level: data.escalation?.level ?? 0, pages: data.escalation?.pages ?? 0 })}
             {data.escalation?.nextPageAt && <> {t('ack.nextPage', { time: formatRelative(data.escalation.nextPageAt, i18n.language) })}</>}
           </p>
-          <ErrorNote error={ack.error} />
           {responder
             ? <button type="button" className="primary" disabled={ack.isPending} onClick={() => ack.mutate()}>{t('ack.button')}</button>
             : <p className="muted">{t('ack.notResponder')}</p>}
         </section>
       )}
+      {/* Outside the panel: a refused acknowledgement (someone was quicker) keeps its reason once the panel is gone. */}
+      <ErrorNote error={ack.error} />
       {ack.isSuccess && <p role="status" className="incident-done">{t('ack.done')}</p>}
 
       <section aria-labelledby="incident-summary-title">

@@ -177,7 +177,7 @@ function Row({ item, me }: { item: IncidentItem; me: string }) {
         <div className="muted">{formatRelative(item.triggeredAt, i18n.language)}</div>
       </td>
       <td><Acknowledgement item={item} /></td>
-      <td>{item.commanderId === null ? <span className="muted">{t('nobody')}</span> : item.commanderId === me ? t('me') : t('someoneElse')}</td>
+      <td>{item.commanderId === null ? <span className="muted">{t('nobody')}</span> : item.commanderId === me ? t('me') : item.commanderName ?? t('someoneElse')}</td>
       <td>{item.pages}</td>
     </tr>
   );
