@@ -53,7 +53,7 @@ test('operators: create with a role and see the token once; new roles end their 
   const once = page.getByRole('region', { name: 'API token for Nora' });
   await once.waitFor();
   await expect(once.textContent()).resolves.toContain('you will not see it again');
-  const token = await once.getByLabel('Secret value').inputValue();
+  const token = await once.getByLabel('API token').inputValue();
   expect(token).toMatch(/^opf_/);
   // The copy button puts exactly the token on the clipboard.
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.baseUrl });
@@ -72,7 +72,7 @@ test('operators: create with a role and see the token once; new roles end their 
   await page.reload();
   await page.getByRole('heading', { name: 'Operators', level: 1 }).waitFor();
   await page.getByRole('row').filter({ hasText: email }).waitFor();
-  expect(await page.getByLabel('Secret value').count()).toBe(0);
+  expect(await page.getByLabel('API token', { exact: true }).count()).toBe(0);
   expect(await page.content()).not.toContain(token);
 
   // New roles: Nora's console session ends (her token keeps working, with the new roles).
@@ -143,7 +143,7 @@ test('channels: a refused URL shows its reason and keeps the input; a channel is
   await form.getByRole('button', { name: 'Add the channel' }).click();
   const once = page.getByRole('region', { name: `Signing secret for channel ${name}` });
   await once.waitFor();
-  expect((await once.getByLabel('Secret value').inputValue()).length).toBeGreaterThanOrEqual(16);
+  expect((await once.getByLabel('Signing secret').inputValue()).length).toBeGreaterThanOrEqual(16);
   await page.getByRole('row').filter({ hasText: name }).waitFor();
   await expectAccessible(page);
   await once.getByRole('button', { name: 'I have copied it' }).click();

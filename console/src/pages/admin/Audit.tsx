@@ -72,14 +72,14 @@ export function Audit() {
           {Object.keys(filters).length ? t('audit.matching', { count: log.data.total, total: formatNumber(log.data.total, i18n.language) }) : t('audit.all', { total: formatNumber(log.data.total, i18n.language) })}
         </p>
       )}
-      {log.data && log.data.items.length > 0 && (
+      {log.data && log.data.total > 0 && (
         <>
           <div className="toolbar">
             <button type="button" disabled={page === 0} onClick={() => setPage(0)}>{t('audit.newest')}</button>
             <Pager offset={page * PAGE} limit={PAGE} total={log.data.total} shown={log.data.items.length} onChange={(o) => setPage(Math.round(o / PAGE))} />
             <button type="button" disabled={page >= pages - 1} onClick={() => setPage(pages - 1)}>{t('audit.oldest')}</button>
           </div>
-          <table className="admin-table audit">
+          {log.data.items.length > 0 && <table className="admin-table audit">
             <caption className="muted">{t('audit.caption')}</caption>
             <thead>
               <tr>
@@ -115,11 +115,11 @@ export function Audit() {
                 </tr>
               ))}
             </tbody>
-          </table>
+          </table>}
           <Pager offset={page * PAGE} limit={PAGE} total={log.data.total} shown={log.data.items.length} onChange={(o) => setPage(Math.round(o / PAGE))} />
         </>
       )}
-      {log.data && log.data.items.length === 0 && <p>{t('audit.none')}</p>}
+      {log.data && log.data.total === 0 && <p>{t('audit.none')}</p>}
     </section>
   );
 }

@@ -23,7 +23,7 @@ export function Channels() {
   return (
     <section aria-labelledby="channels-title">
       <h1 id="channels-title">{t('channels.title')}</h1>
-      {shown && <ShownOnce title={t('channels.secretFor', { name: shown.name })} value={shown.secret} onDone={() => setShown(null)} />}
+      {shown && <ShownOnce title={t('channels.secretFor', { name: shown.name })} label={t('channels.secretValue')} value={shown.secret} onDone={() => setShown(null)} />}
       <AddChannel onAdded={(name, secret) => setShown({ name, secret })} />
       <h2>{t('channels.list')}</h2>
       <Refusal error={list.error} />

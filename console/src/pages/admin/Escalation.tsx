@@ -93,6 +93,25 @@ export function Escalation() {
   );
 }
 
+/** Operators who may be paged, as suggestions for an operator id (the first 500 of each responder role). */
+function Responders() {
+  const { t } = useTranslation('admin');
+  const responders = useQuery({
+    queryKey: ['operators', 'responders'],
+    queryFn: async () => {
+      const pages = await Promise.all(RESPONDER_ROLES.map(async (role) =>
+        unwrapForm(await api.GET('/operators', { params: { query: { role, disabled: 'false', limit: 500, offset: 0 } } }))));
+      return [...new Map(pages.flatMap((p) => p.items).map((o) => [o.id, o])).values()];
+    },
+    staleTime: 60_000,
+  });
+  return (
+    <datalist id="responders">
+      {responders.data?.map((o) => <option key={o.id} value={o.id}>{`${o.name} (${o.roles.map((r) => t(`roles.${r}`)).join(', ')})`}</option>)}
+    </datalist>
+  );
+}
+
 function PolicyEditor({ policy, onDone }: { policy: Policy | undefined; onDone: (next?: Policy) => void }) {
   const { t } = useTranslation('admin');
   const queryClient = useQueryClient();
@@ -107,7 +126,7 @@ function PolicyEditor({ policy, onDone }: { policy: Policy | undefined; onDone: 
     onSuccess: (next) => {
       setSaved(true);
       refresh();
-      if (!policy) onDone(next);
+      onDone(next);
     },
   });
   const remove = useMutation({
@@ -187,7 +206,7 @@ function PolicyEditor({ policy, onDone }: { policy: Policy | undefined; onDone: 
                   </Field>
                 ) : (
                   <Field label={t('escalation.targetOperator', { level: i + 1, n: j + 1 })} hint={t('escalation.operatorHint')} error={reasonFor(save.error, `${at}.operatorId`)}>
-                    {(p) => <input {...p} value={target.operatorId} size={38} spellCheck={false} onChange={(e) => setTarget({ kind: 'operator', operatorId: e.target.value })} />}
+                    {(p) => <input {...p} value={target.operatorId} size={38} spellCheck={false} list="responders" onChange={(e) => setTarget({ kind: 'operator', operatorId: e.target.value })} />}
                   </Field>
                 )}
                 {level.targets.length > 1 && (
@@ -207,6 +226,7 @@ function PolicyEditor({ policy, onDone }: { policy: Policy | undefined; onDone: 
           {d.levels.length > 1 && <button type="button" onClick={() => update({ ...d, levels: d.levels.filter((_, k) => k !== i) })}>{t('escalation.removeLevel', { n: i + 1 })}</button>}
         </fieldset>
       ))}
+      <Responders />
       {d.levels.length < 10 && <button type="button" onClick={() => update({ ...d, levels: [...d.levels, { targets: [{ kind: 'role', role: 'oncall' }], wait: '' }] })}>{t('escalation.addLevel')}</button>}
       <Refusal error={save.error ?? remove.error} />
       <p role="status">{saved ? t('escalation.saved') : ''}</p>

@@ -34,7 +34,7 @@ export function Operators({ me }: { me: string }) {
   return (
     <section aria-labelledby="operators-title">
       <h1 id="operators-title">{t('operators.title')}</h1>
-      {shown && <ShownOnce title={t('operators.tokenFor', { name: shown.name })} value={shown.token} onDone={() => setShown(null)} />}
+      {shown && <ShownOnce title={t('operators.tokenFor', { name: shown.name })} label={t('operators.token')} value={shown.token} onDone={() => setShown(null)} />}
       <CreateOperator onCreated={(name, token) => setShown({ name, token })} />
       <h2>{t('operators.list')}</h2>
       <div className="toolbar">

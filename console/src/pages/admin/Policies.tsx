@@ -107,18 +107,29 @@ const strip = <T extends { version: number }>({ version: _version, ...rest }: T)
 
 function MessagingForm() {
   const { t } = useTranslation('admin');
-  type Draft = { capOn: boolean; max: string; window: string; quietOn: boolean; start: string; end: string };
+  // `rest` keeps what this form does not edit; the brand and default language are edited when the API has them.
+  type Draft = {
+    capOn: boolean; max: string; window: string; quietOn: boolean; start: string; end: string; rest: object;
+    defaultLocale?: string; platformName?: string; platformUrl?: string;
+  };
+  type Extra = { defaultLocale?: string; platform?: { name: string; url: string | null } };
   return (
     <PolicyForm<Out<'/policies/messaging'>, Draft> id="messaging" queryKey="messaging" title={t('policies.messaging.title')} help={t('policies.messaging.help')}
       load={async () => unwrapForm(await api.GET('/policies/messaging'))}
       save={async (d) => {
-        const body: MessagingPolicy = {
+        const body = {
+          ...d.rest,
           frequencyCap: d.capOn ? { max: d.max === '' ? Number.NaN : Number(d.max), window: d.window } : null,
           quietHours: d.quietOn ? { start: d.start, end: d.end } : null,
-        };
+          ...(d.defaultLocale !== undefined ? { defaultLocale: d.defaultLocale.trim() } : {}),
+          ...(d.platformName !== undefined ? { platform: { name: d.platformName, url: d.platformUrl?.trim() || null } } : {}),
+        } as MessagingPolicy;
         return unwrapForm(await api.PUT('/policies/messaging', { body }));
       }}
       toDraft={(v) => ({
+        rest: strip(v),
+        ...((v as Extra).defaultLocale !== undefined ? { defaultLocale: (v as Extra).defaultLocale } : {}),
+        ...((v as Extra).platform ? { platformName: (v as Extra).platform!.name, platformUrl: (v as Extra).platform!.url ?? '' } : {}),
         capOn: v.frequencyCap !== null, max: String(v.frequencyCap?.max ?? 3), window: v.frequencyCap?.window ?? '7d',
         quietOn: v.quietHours !== null, start: v.quietHours?.start ?? '21:00', end: v.quietHours?.end ?? '09:00',
       })}>
@@ -150,6 +161,24 @@ function MessagingForm() {
               </div>
             )}
           </fieldset>
+          {d.defaultLocale !== undefined && (
+            <Field label={t('policies.messaging.defaultLocale')} hint={t('policies.messaging.defaultLocaleHint')} error={reasonFor(error, 'defaultLocale')}>
+              {(p) => <input {...p} value={d.defaultLocale} size={10} spellCheck={false} onChange={(e) => set({ ...d, defaultLocale: e.target.value })} />}
+            </Field>
+          )}
+          {d.platformName !== undefined && (
+            <fieldset>
+              <legend>{t('policies.messaging.platform')}</legend>
+              <div className="row">
+                <Field label={t('policies.messaging.platformName')} error={reasonFor(error, 'platform.name')}>
+                  {(p) => <input {...p} value={d.platformName} maxLength={100} onChange={(e) => set({ ...d, platformName: e.target.value })} />}
+                </Field>
+                <Field label={t('policies.messaging.platformUrl')} hint={t('policies.messaging.platformUrlHint')} error={reasonFor(error, 'platform.url')}>
+                  {(p) => <input {...p} type="url" value={d.platformUrl ?? ''} size={40} onChange={(e) => set({ ...d, platformUrl: e.target.value })} />}
+                </Field>
+              </div>
+            </fieldset>
+          )}
         </>
       )}
     </PolicyForm>
@@ -274,11 +303,11 @@ function ThresholdRows({ legend, rows, onChange, error }: { legend: string; rows
 function CampaignApprovalForm() {
   const { t } = useTranslation('admin');
   return (
-    <PolicyForm<Out<'/policies/campaign-approval'>, Thresholds> id="campaign" queryKey="campaign-approval" title={t('policies.campaign.title')} help={t('policies.campaign.help')}
+    <PolicyForm<Out<'/policies/campaign-approval'>, { rows: Thresholds; rest: object }> id="campaign" queryKey="campaign-approval" title={t('policies.campaign.title')} help={t('policies.campaign.help')}
       load={async () => unwrapForm(await api.GET('/policies/campaign-approval'))}
-      save={async (rows) => unwrapForm(await api.PUT('/policies/campaign-approval', { body: { secondApprovalAbove: toMap(rows) } }))}
-      toDraft={(v) => toRows(v.secondApprovalAbove)}>
-      {(rows, set, error) => <ThresholdRows legend={t('policies.campaign.thresholds')} rows={rows} onChange={set} error={error} />}
+      save={async ({ rows, rest }) => unwrapForm(await api.PUT('/policies/campaign-approval', { body: { ...rest, secondApprovalAbove: toMap(rows) } }))}
+      toDraft={(v) => ({ rows: toRows(v.secondApprovalAbove), rest: strip(v) })}>
+      {(d, set, error) => <ThresholdRows legend={t('policies.campaign.thresholds')} rows={d.rows} onChange={(rows) => set({ ...d, rows })} error={error} />}
     </PolicyForm>
   );
 }

@@ -12,7 +12,6 @@ export const en = {
   categories: { marketing: 'Marketing', transactional: 'Transactional' },
   once: {
     warning: 'Copy it now: you will not see it again. Only its hash is stored; if it is lost, issue a new one.',
-    value: 'Secret value',
     copy: 'Copy',
     copied: 'Copied to the clipboard.',
     copyFailed: 'The browser did not allow copying: select the text and copy it yourself.',
@@ -45,6 +44,7 @@ export const en = {
     disableNote: 'Disabling ends their console sessions and stops their API token. The last active admin cannot be disabled or lose the admin role.',
     newToken: 'Issue a new API token',
     tokenFor: 'API token for {{name}}',
+    token: 'API token',
     auditBy: 'What they did (audit log)',
     auditAbout: 'Changes to this operator (audit log)',
   },
@@ -73,6 +73,7 @@ export const en = {
     save: 'Save the channel',
     saved: 'Saved.',
     secretFor: 'Signing secret for channel {{name}}',
+    secretValue: 'Signing secret',
   },
   policies: {
     title: 'Policies',
@@ -85,7 +86,7 @@ export const en = {
     durationHint: "{{bounds}}, written like 30m, 24h or 14d",
     currency: 'Currency {{n}}',
     currencyHint: 'ISO 4217 code, such as CNY or USD',
-    amount: 'Amount above which {{n}} needs an admin too',
+    amount: 'Currency {{n}}: amount above which an admin approves too',
     addCurrency: 'Add a currency',
     removeCurrency: 'Remove currency {{n}}',
     messaging: {
@@ -101,6 +102,12 @@ export const en = {
       start: 'From',
       end: 'Until',
       timeHint: 'A time of day such as 21:00',
+      defaultLocale: 'Default language',
+      defaultLocaleHint: 'A language tag such as en or zh-CN, for customers with none of their own',
+      platform: 'Brand in messages',
+      platformName: 'Brand name',
+      platformUrl: 'Brand site',
+      platformUrlHint: 'http(s) address for links in messages; empty: none',
     },
     lifecycle: {
       title: 'Customer lifecycle',
@@ -230,7 +237,6 @@ export const zhCN: typeof en = {
   categories: { marketing: '营销', transactional: '事务' },
   once: {
     warning: '请立即复制：关闭后将无法再次查看。系统只保存其哈希值；如果丢失，请重新生成。',
-    value: '密钥内容',
     copy: '复制',
     copied: '已复制到剪贴板。',
     copyFailed: '浏览器不允许复制，请手动选中文本后复制。',
@@ -263,6 +269,7 @@ export const zhCN: typeof en = {
     disableNote: '停用会结束其控制台会话并使其 API 令牌失效。最后一位启用中的管理员不能被停用，也不能被移除管理员角色。',
     newToken: '生成新的 API 令牌',
     tokenFor: '{{name}} 的 API 令牌',
+    token: 'API 令牌',
     auditBy: '其操作记录（审计日志）',
     auditAbout: '对该操作员的变更（审计日志）',
   },
@@ -291,6 +298,7 @@ export const zhCN: typeof en = {
     save: '保存渠道',
     saved: '已保存。',
     secretFor: '渠道 {{name}} 的签名密钥',
+    secretValue: '签名密钥',
   },
   policies: {
     title: '策略',
@@ -303,7 +311,7 @@ export const zhCN: typeof en = {
     durationHint: '{{bounds}}，写法如 30m、24h 或 14d',
     currency: '币种 {{n}}',
     currencyHint: 'ISO 4217 代码，如 CNY 或 USD',
-    amount: '币种 {{n}} 超过此金额需管理员加批',
+    amount: '币种 {{n}}：超过此金额需管理员加批',
     addCurrency: '添加币种',
     removeCurrency: '删除币种 {{n}}',
     messaging: {
@@ -319,6 +327,12 @@ export const zhCN: typeof en = {
       start: '开始',
       end: '结束',
       timeHint: '时刻，如 21:00',
+      defaultLocale: '默认语言',
+      defaultLocaleHint: '语言标签，如 en 或 zh-CN；用于未设置语言的客户',
+      platform: '消息中的品牌',
+      platformName: '品牌名称',
+      platformUrl: '品牌网址',
+      platformUrlHint: '消息中链接使用的 http(s) 地址；留空则不加链接',
     },
     lifecycle: {
       title: '客户生命周期',

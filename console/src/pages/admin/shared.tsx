@@ -87,7 +87,7 @@ export function Field({ label, hint, error, children }: {
 }
 
 /** A token or signing secret the API answers once: shown with a copy button and a plain warning. */
-export function ShownOnce({ title, value, onDone }: { title: string; value: string; onDone: () => void }) {
+export function ShownOnce({ title, label, value, onDone }: { title: string; label: string; value: string; onDone: () => void }) {
   const { t } = useTranslation('admin');
   const id = useId();
   const [copied, setCopied] = useState<'yes' | 'no' | undefined>();
@@ -98,7 +98,7 @@ export function ShownOnce({ title, value, onDone }: { title: string; value: stri
     <section className="panel once" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{title}</h2>
       <p className="warning"><strong>{t('once.warning')}</strong></p>
-      <label htmlFor={id}>{t('once.value')}</label>
+      <label htmlFor={id}>{label}</label>
       <div className="once-value">
         <input id={id} readOnly value={value} size={Math.min(64, value.length)} onFocus={(e) => e.currentTarget.select()} />
         <button type="button" onClick={copy}>{t('once.copy')}</button>
