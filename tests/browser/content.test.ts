@@ -186,6 +186,7 @@ test('changes requested: the author sees the reason and the findings marked in t
   await page.getByText('No personal numbers, please').first().waitFor();
   await expect(page.locator('.content-body mark').textContent()).resolves.toBe('13812345678');
   await page.getByRole('heading', { name: 'Submit a revision', level: 3 }).waitFor();
+  await page.getByRole('list', { name: 'Timeline' }).getByText('round 1, 1 approval needed').waitFor();
   await expectAccessible(page);
 
   await page.getByLabel('Text', { exact: true }).fill('Questions? Write to us through the shop any day.');
