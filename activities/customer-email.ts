@@ -9,6 +9,10 @@ import { textArray, transaction } from '../db/sql.ts';
 import { durationToMs } from '../workflows/lib/time.ts';
 import type { SendOutcome } from '../workflows/lifecycle.rules.ts';
 import type { MessageCategory } from '../workflows/lifecycle.types.ts';
+import { liveTemplate } from '../db/message-templates.ts';
+import { messageData } from '../domain/message-data.ts';
+import { renderMessage } from '../domain/message-render.ts';
+import { isMessageKey } from '../domain/message-templates.ts';
 import { customerTemplates, type CustomerTemplateName } from './customer-templates.ts';
 import { deliverOnce, type EmailResult, type LedgerMail, type SqlUpdate } from './email.ts';
 import { decide, DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from './messaging-policy.ts';
@@ -42,6 +46,7 @@ export interface CustomerFacts {
   stage: string | null;
   segment: string | null;
   timezone: string;
+  locale: string | null;
   marketing_consent: boolean;
   unsubscribed: boolean;
   unsubscribe_token: string;
@@ -70,7 +75,7 @@ export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy
       [textArray(reqs.map((r) => r.customerId))]);
     // After the locks, one statement reads each customer, the cap's count and the key's earlier decision.
     const facts = await q<(CustomerFacts & { key: string; prior_status: string | null; prior_reason: string | null })[]>(
-      `select k.key, c.email, c.name, c.external_id, c.stage, c.segment, c.timezone, c.marketing_consent,
+      `select k.key, c.email, c.name, c.external_id, c.stage, c.segment, c.timezone, c.locale, c.marketing_consent,
          c.unsubscribed_at is not null as unsubscribed, c.unsubscribe_token,
          (select count(*)::int from customer_messages m where m.customer_id = c.id and m.category = 'marketing'
             and m.status in ('sending', 'sent') and m.decided_at > now() - (? * interval '1 millisecond')
@@ -126,6 +131,34 @@ export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy
 }
 
 /**
+ * The mail a customer gets: a message with a stored template (the live version in the customer's locale, else the
+ * platform's default) rendered for them, sent under the version's sender name; a campaign's own text as before.
+ */
+async function composeForCustomer(deps: CustomerEmailDeps, req: CustomerEmailRequest, customer: CustomerFacts, link: string | null) {
+  const legacy = () => customerTemplates[req.template]({
+    name: customer.name, unsubscribeUrl: link, values: req.data,
+    customer: { name: customer.name, email: customer.email, externalId: customer.external_id, stage: customer.stage, segment: customer.segment },
+  });
+  if (!isMessageKey(req.template) || req.template === 'campaign') return { mail: legacy(), from: deps.from, version: null };
+  const key = req.template;
+  const policy = await readSetting<MessagingPolicy>(deps.orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
+  const version = await liveTemplate(deps.orm, key, customer.locale, policy.defaultLocale);
+  if (!version) return { mail: legacy(), from: deps.from, version: null };
+  const data = messageData(key, {
+    customer: { name: customer.name, email: customer.email, externalId: customer.external_id, stage: customer.stage, segment: customer.segment, locale: customer.locale },
+    platform: policy.platform, unsubscribeUrl: link, values: req.data,
+  });
+  const rendered = renderMessage(key, version, data, { locale: version.locale, timeZone: customer.timezone });
+  return { mail: { subject: rendered.subject, html: rendered.html, text: rendered.text }, from: withName(deps.from, rendered.senderName), version };
+}
+
+/** MAIL_FROM's address under another display name (nodemailer encodes non-ASCII names). */
+export function withName(from: string, name: string): string {
+  const address = /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
+  return `"${name.replace(/["\\\r\n]/g, '')}" <${address}>`;
+}
+
+/**
  * Sends a mail the policy decided to send, through the email ledger; the customer-messages row (and the caller's
  * `onSent` updates) are marked sent in the statement that marks the email sent.
  */
@@ -135,18 +168,18 @@ export async function deliverDecided(
   const { orm } = deps;
   const marketing = req.category === 'marketing';
   const link = marketing ? unsubscribeUrl(deps.publicUrl, customer.unsubscribe_token) : null;
-  const mail = customerTemplates[req.template]({
-    name: customer.name, unsubscribeUrl: link, values: req.data,
-    customer: { name: customer.name, email: customer.email, externalId: customer.external_id, stage: customer.stage, segment: customer.segment },
-  });
+  const { mail, from, version } = await composeForCustomer(deps, req, customer, link);
   let result: EmailResult;
   try {
-    result = await deliverOnce(deps, {
+    result = await deliverOnce({ ...deps, from }, {
       idempotencyKey: req.idempotencyKey, workflowId: req.workflowId, template: req.template, recipients: [customer.email], mail,
       ...(req.leaseSeconds ? { leaseSeconds: req.leaseSeconds } : {}),
       ...(around ? { around } : {}),
       onSent: [
-        { sql: `update customer_messages set status = 'sent', sent_at = now() where idempotency_key = ?`, params: [req.idempotencyKey] },
+        {
+          sql: `update customer_messages set status = 'sent', sent_at = now(), template_version_id = ?, locale = ? where idempotency_key = ?`,
+          params: [version?.id ?? null, version?.locale ?? null, req.idempotencyKey],
+        },
         ...(req.onSent ?? []),
       ],
       // RFC 8058 one-click unsubscribe: mail clients show their own button.

@@ -11,6 +11,7 @@ import { createEmailActivities } from './email.ts';
 import { createEventDeliveryActivities } from './event-delivery.ts';
 import { createIncidentActivities } from './incident.ts';
 import { createLifecycleActivities } from './lifecycle.ts';
+import { createTemplateActivities } from './message-templates.ts';
 import { createMonitorActivities } from './monitor.ts';
 import { createRfmActivities } from './rfm.ts';
 import { createTaskMailActivities } from './task-mail.ts';
@@ -45,6 +46,7 @@ export function createActivities(deps: ActivityDeps, temporal: TemporalDeps) {
     ...createCustomerEmailActivities(mail),
     ...createLifecycleActivities(deps),
     ...createRfmActivities(deps),
+    ...createTemplateActivities(deps),
     ...createContentActivities(deps),
     ...createCampaignActivities(mail),
     ...createContractActivities(mail),

@@ -10,12 +10,18 @@ export interface MessagingPolicy {
   frequencyCap: { max: number; window: string } | null;
   /** Local wall-clock times ('21:00' to '09:00') in the customer's timezone; null: send at any hour. */
   quietHours: { start: string; end: string } | null;
+  /** BCP 47: the language of a customer's messages when they have none of their own, or none that has the message. */
+  defaultLocale: string;
+  /** The brand customers know (templates' `platform.name`) and its site (`platform.url`, null: no link). */
+  platform: { name: string; url: string | null };
 }
 
 export const DEFAULT_MESSAGING_POLICY: MessagingPolicy = {
   version: 0,
   frequencyCap: { max: 3, window: '7d' },
   quietHours: { start: '21:00', end: '09:00' },
+  defaultLocale: 'en',
+  platform: { name: 'opsflow', url: null },
 };
 
 export interface RecipientFacts {

@@ -41,6 +41,7 @@ import { policiesRouter } from './routes/policies.ts';
 import { rulesRouter } from './routes/rules.ts';
 import { segmentsRouter } from './routes/segments.ts';
 import { tasksRouter } from './routes/tasks.ts';
+import { templatesRouter } from './routes/templates.ts';
 import { unsubscribeRouter } from './routes/unsubscribe.ts';
 
 export interface AppOptions {
@@ -82,7 +83,7 @@ export interface ApiDeps extends AppOptions {
 const ROUTERS = [
   healthRouter, authRouter, operatorsRouter, channelsRouter, tasksRouter, contentRouter, customersRouter, eventsRouter, policiesRouter,
   unsubscribeRouter, segmentsRouter, kpisRouter, campaignsRouter, metricsRouter, rulesRouter, incidentsRouter,
-  escalationPoliciesRouter, partnersRouter, contractsRouter, auditRouter,
+  escalationPoliciesRouter, partnersRouter, contractsRouter, templatesRouter, auditRouter,
 ];
 
 export function createApp(options: AppOptions): Express {

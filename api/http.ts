@@ -130,6 +130,17 @@ export const pageQuery = {
 
 export const idParams = z.object({ id: z.uuid() }).strict();
 
+/** A BCP 47 language tag (zh-CN, en, pt-BR), kept in its canonical form (zh-cn becomes zh-CN). */
+export const locale = z.string().min(2).max(35)
+  .refine((s) => {
+    try {
+      return Intl.getCanonicalLocales(s).length === 1;
+    } catch {
+      return false;
+    }
+  }, 'must be a BCP 47 language tag such as zh-CN or en')
+  .transform((s) => Intl.getCanonicalLocales(s)[0]!);
+
 /** A duration as people write it ('30s', '5m', '24h', '14d'), from `min` to `max` ms; `label` names the bounds. */
 export const durationBetween = (min: number, max: number, label: string) => z.string().refine((s) => {
   const v = parseDuration(s);

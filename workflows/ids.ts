@@ -9,11 +9,13 @@ export const campaignWorkflowId = (campaignId: string): string => `campaign:${ca
 export const ruleMonitorId = (ruleId: string): string => `rule-monitor:${ruleId}`;
 export const incidentWorkflowId = (incidentId: string): string => `incident:${incidentId}`;
 export const contractWorkflowId = (contractId: string): string => `contract:${contractId}`;
+export const templateReviewId = (versionId: string): string => `template-review:${versionId}`;
 
 /** The entity a workflow id belongs to (for audit events written outside the workflow), or null for other ids. */
 export function entityOfWorkflowId(workflowId: string): { type: string; id: string } | null {
   const types: Record<string, string> = {
     'content-review': 'content', 'customer-lifecycle': 'customer', campaign: 'campaign', 'rule-monitor': 'rule', incident: 'incident', contract: 'contract',
+    'template-review': 'template',
   };
   const at = workflowId.indexOf(':');
   const type = at > 0 ? types[workflowId.slice(0, at)] : undefined;

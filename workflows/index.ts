@@ -7,3 +7,4 @@ export { campaign } from './campaign.ts';
 export { ruleMonitor } from './monitor.ts';
 export { incident } from './incident.ts';
 export { contract } from './contract.ts';
+export { templateReview } from './template-review.ts';

@@ -13,7 +13,7 @@ import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
 import { FUNNEL_STAGES, LIFECYCLE_STAGES, type LifecycleView } from '../../workflows/lifecycle.types.ts';
 import type { ApiDeps } from '../app.ts';
 import { notFound, unprocessable } from '../errors.ts';
-import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, idParams, locale, pageQuery, type RouteRegistry } from '../http.ts';
 
 export const BATCH_LIMIT = 10_000;
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;
@@ -27,6 +27,7 @@ const customerIn = z.object({
   email: z.email().max(320),
   name: z.string().trim().min(1).max(200).optional(),
   timezone: timezone.optional().describe('for quiet hours (default UTC on create; unchanged when omitted)'),
+  locale: locale.nullable().optional().describe("BCP 47 (zh-CN, en): the language of their messages; null or absent on create: the platform's default; unchanged when omitted"),
   tags: z.array(z.string().trim().min(1).max(64)).max(50).optional().describe('replaces the tags when given'),
   marketingConsent: z.boolean().optional().describe('default false on create; marketing email needs it'),
 }).strict();
@@ -36,6 +37,7 @@ const customerBatch = z.object({ customers: z.array(customerIn).min(1).max(BATCH
 
 export const customerOut = z.object({
   id: z.uuid(), externalId: z.string(), email: z.string(), name: z.string().nullable(), timezone: z.string(),
+  locale: z.string().nullable().describe("null: the platform's default"),
   tags: z.array(z.string()), marketingConsent: z.boolean(), unsubscribedAt: z.string().nullable(),
   stage: z.enum(LIFECYCLE_STAGES).nullable().describe('null until the first event'), stageSince: z.string().nullable(),
   lastActiveAt: z.string().nullable(),
@@ -45,18 +47,18 @@ export const customerOut = z.object({
 type CustomerOut = z.infer<typeof customerOut>;
 
 interface CustomerRow {
-  id: string; external_id: string; email: string; name: string | null; timezone: string; tags: string[];
+  id: string; external_id: string; email: string; name: string | null; timezone: string; locale: string | null; tags: string[];
   marketing_consent: boolean; unsubscribed_at: Date | null; stage: CustomerOut['stage']; stage_since: Date | null;
   last_active_at: Date | null; rfm_recency: number | null; rfm_frequency: number | null; rfm_monetary: number | null;
   segment: CustomerOut['segment']; scored_at: Date | null; created_at: Date; updated_at: Date;
 }
 
 const isoOrNull = (d: Date | null) => (d ? new Date(d).toISOString() : null);
-export const CUSTOMER_COLUMNS = `id, external_id, email, name, timezone, tags, marketing_consent, unsubscribed_at, stage,
+export const CUSTOMER_COLUMNS = `id, external_id, email, name, timezone, locale, tags, marketing_consent, unsubscribed_at, stage,
   stage_since, last_active_at, rfm_recency, rfm_frequency, rfm_monetary, segment, scored_at, created_at, updated_at`;
 
 export const toCustomerOut = (r: CustomerRow): CustomerOut => ({
-  id: r.id, externalId: r.external_id, email: r.email, name: r.name, timezone: r.timezone, tags: r.tags ?? [],
+  id: r.id, externalId: r.external_id, email: r.email, name: r.name, timezone: r.timezone, locale: r.locale, tags: r.tags ?? [],
   marketingConsent: r.marketing_consent, unsubscribedAt: isoOrNull(r.unsubscribed_at), stage: r.stage,
   stageSince: isoOrNull(r.stage_since), lastActiveAt: isoOrNull(r.last_active_at),
   rfm: r.rfm_recency === null ? null : { recency: r.rfm_recency, frequency: r.rfm_frequency!, monetary: r.rfm_monetary! },
@@ -69,7 +71,7 @@ async function customerById(orm: Orm, id: string): Promise<CustomerRow> {
   return row;
 }
 
-const RECORD = `x("externalId" text, email text, name text, timezone text, tags text[], "marketingConsent" boolean)`;
+const RECORD = `x("externalId" text, email text, name text, timezone text, locale text, "localeGiven" boolean, tags text[], "marketingConsent" boolean)`;
 
 /**
  * Upserts by externalId: new ones inserted, known ones updated, in one transaction of two set-based statements;
@@ -77,13 +79,14 @@ const RECORD = `x("externalId" text, email text, name text, timezone text, tags 
  */
 async function upsertCustomers(orm: Orm, customers: CustomerIn[]): Promise<{ id: string; externalId: string; created: boolean }[]> {
   // In key order: concurrent batches sharing customers then lock them in the same order (no deadlock).
-  const sorted = [...customers].sort(byKey((c) => c.externalId));
+  // An explicit null clears the locale; an omitted one keeps it (JSON drops undefined, so the difference travels as a flag).
+  const sorted = [...customers].map((c) => ({ ...c, localeGiven: c.locale !== undefined })).sort(byKey((c) => c.externalId));
   const json = JSON.stringify(sorted);
   const rows = await transaction(orm, async (q) => {
     const inserted = await q<{ id: string; external_id: string }[]>(
-      `insert into customers (id, external_id, email, name, timezone, tags, marketing_consent, unsubscribe_token,
+      `insert into customers (id, external_id, email, name, timezone, locale, tags, marketing_consent, unsubscribe_token,
          lifecycle_version, created_at, updated_at)
-       select gen_random_uuid(), x."externalId", x.email, x.name, coalesce(x.timezone, 'UTC'), coalesce(x.tags, '{}'),
+       select gen_random_uuid(), x."externalId", x.email, x.name, coalesce(x.timezone, 'UTC'), x.locale, coalesce(x.tags, '{}'),
          coalesce(x."marketingConsent", false), replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''),
          0, now(), now()
        from jsonb_to_recordset(?::jsonb) as ${RECORD}
@@ -93,6 +96,7 @@ async function upsertCustomers(orm: Orm, customers: CustomerIn[]): Promise<{ id:
     const rest = sorted.filter((c) => !fresh.has(c.externalId));
     const updated = rest.length === 0 ? [] : await q<{ id: string; external_id: string }[]>(
       `update customers c set email = x.email, name = coalesce(x.name, c.name), timezone = coalesce(x.timezone, c.timezone),
+         locale = case when x."localeGiven" then x.locale else c.locale end,
          tags = coalesce(x.tags, c.tags), marketing_consent = coalesce(x."marketingConsent", c.marketing_consent),
          updated_at = now()
        from jsonb_to_recordset(?::jsonb) as ${RECORD}

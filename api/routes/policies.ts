@@ -16,7 +16,7 @@ import {
   type LifecyclePolicy,
 } from '../../workflows/lifecycle.types.ts';
 import type { ApiDeps } from '../app.ts';
-import { defineRoute, durationBetween, type RouteRegistry } from '../http.ts';
+import { defineRoute, durationBetween, locale, type RouteRegistry } from '../http.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -52,6 +52,11 @@ const messagingPolicyIn = z.object({
   quietHours: z.object({ start: hhmm, end: hhmm }).strict()
     .refine((q) => q.start !== q.end, { message: 'start and end must differ', path: ['end'] })
     .nullable().describe("in the customer's timezone; a send is deferred to `end`; null: none"),
+  defaultLocale: locale.optional().describe("the language of a customer's messages when they have no locale, or the message none in theirs (default en)"),
+  platform: z.object({
+    name: z.string().trim().min(1).max(100).describe('the brand customers know, as templates name it (platform.name)'),
+    url: z.url({ protocol: /^https?$/ }).max(2000).nullable().describe('its site, for the links in templates (platform.url); null: none'),
+  }).strict().optional().describe('default: opsflow, no site'),
 }).strict();
 
 const campaignApprovalPolicyIn = z.object({
@@ -99,7 +104,7 @@ export function policiesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry)
   policy<LifecyclePolicy>('/policies/lifecycle', SETTINGS.lifecyclePolicy, lifecyclePolicyIn, DEFAULT_LIFECYCLE_POLICY,
     'customer lifecycle policy (windows and the onboarding nurture sequence)');
   policy<MessagingPolicy>('/policies/messaging', SETTINGS.messagingPolicy, messagingPolicyIn, DEFAULT_MESSAGING_POLICY,
-    'customer messaging policy (frequency cap, quiet hours)');
+    'customer messaging policy (frequency cap, quiet hours, default language, brand)');
   policy<CampaignApprovalPolicy>('/policies/campaign-approval', SETTINGS.campaignApprovalPolicy, campaignApprovalPolicyIn,
     DEFAULT_CAMPAIGN_APPROVAL_POLICY, 'campaign budget approval policy (when an admin approves too)');
   policy<ContractPolicy>('/policies/contracts', SETTINGS.contractPolicy, contractPolicyIn, DEFAULT_CONTRACT_POLICY,

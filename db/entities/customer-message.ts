@@ -19,6 +19,9 @@ export const CustomerMessage = defineEntity({
     campaignId: p.text().nullable().index(),
     category: p.string().$type<MessageCategory>(),
     template: p.text(),
+    /** The template version the message was rendered from, and its locale (null before templates were data). */
+    templateVersionId: p.uuid().nullable(),
+    locale: p.text().nullable(),
     status: p.string().$type<CustomerMessageStatus>(),
     /** unsubscribed, no_consent, frequency_cap, quiet_hours, no_address */
     reason: p.text().nullable(),

@@ -14,6 +14,8 @@ export const Customer = defineEntity({
     email: p.text().index(),
     name: p.text().nullable(),
     timezone: p.text().default('UTC'),
+    /** BCP 47 (zh-CN, en): the language of the messages they get; null: the platform's default. */
+    locale: p.text().nullable(),
     tags: p.array().defaultRaw("'{}'"),
     marketingConsent: p.boolean().default(false),
     unsubscribedAt: p.datetime().nullable(),

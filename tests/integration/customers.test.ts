@@ -129,7 +129,7 @@ test('events reach the lifecycle; repeated keys are ignored; an unknown customer
   expect(view).toMatchObject({ stage: 'acquired', counters: { events: 2, duplicates: 0 }, policyVersion: 1 });
   expect(view.history).toEqual([expect.objectContaining({ from: null, to: 'acquired', cause: 'event:signup' })]);
   expect(view.nextStep).toMatchObject({ kind: 'inactivity' });
-  const welcome = await stack.mail.waitFor((m) => m.to.includes(`ada-${run}@example.com`) && m.subject === 'Welcome aboard');
+  const welcome = await stack.mail.waitFor((m) => m.to.includes(`ada-${run}@example.com`) && m.subject === 'Welcome to opsflow');
   expect(welcome.headers['list-unsubscribe']).toBeUndefined(); // transactional
   const tips = await stack.mail.waitFor((m) => m.to.includes(`ada-${run}@example.com`) && m.subject.startsWith('Three tips'));
   expect(tips.headers['list-unsubscribe']).toMatch(/^<http:\/\/opsflow\.test\/unsubscribe\/[0-9a-f]{64}>$/);
@@ -158,7 +158,7 @@ test('unsubscribed customers get no marketing mail: by staff, and by the link in
     expect.objectContaining({ step: 'nurture:welcome', status: 'sent' }),
     expect.objectContaining({ step: 'nurture:tips', status: 'skipped', reason: 'unsubscribed' }),
   ]);
-  await stack.mail.waitFor((m) => m.to.includes(`bob2-${run}@example.com`) && m.subject === 'Welcome aboard');
+  await stack.mail.waitFor((m) => m.to.includes(`bob2-${run}@example.com`) && m.subject === 'Welcome to opsflow');
   expect(stack.mail.messages().filter((m) => m.to.includes(`bob2-${run}@example.com`))).toHaveLength(1);
 
   // Ada follows the link in her tips email: a page first (scanners must not unsubscribe), then the button.
