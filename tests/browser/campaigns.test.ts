@@ -218,6 +218,10 @@ test('edit: a draft becomes an A/B test (a refusal first, its reason shown and t
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.getByRole('heading', { name: `Edit ${tag}`, level: 1 }).waitFor();
   await page.getByRole('heading', { name: 'Variant B · 50%' }).waitFor();
+  // Each variant as the audience's first customer would receive it.
+  const variantB = page.locator('.message').filter({ has: page.getByRole('heading', { name: 'Variant B · 50%' }) });
+  await variantB.getByText('Preview for a sample customer').click();
+  await variantB.getByText('Subject B for Name0').waitFor();
   const edited = (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body;
   expect(edited).toMatchObject({ stage: 'draft', revision: 2, spec: { message: null, budget: { total: 50, currency: 'CNY' } } });
   expect(edited.spec.abTest).toMatchObject({

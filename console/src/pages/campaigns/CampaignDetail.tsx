@@ -326,6 +326,7 @@ function SpecSummary({ spec }: { spec: Spec }) {
             {m.name && <h3>{t('form.variant', { name: m.name })}{m.split !== undefined ? ` · ${formatNumber(m.split, lang)}%` : ''}</h3>}
             <p className="mail-subject"><span className="muted">{t('form.subject')}:</span> {m.subject}</p>
             <div className="mail-body">{m.body.split(/\n\s*\n/).map((p, i) => <p key={i}>{p}</p>)}</div>
+            <SamplePreview message={{ subject: m.subject, body: m.body }} audience={spec.audience} />
           </div>
         ))}
       </div>
@@ -341,5 +342,34 @@ function SpecSummary({ spec }: { spec: Spec }) {
         </>
       )}
     </section>
+  );
+}
+
+/** The message as the audience's first customer would receive it, asked for when opened. */
+function SamplePreview({ message, audience }: { message: { subject: string; body: string }; audience: Spec['audience'] }) {
+  const { t } = useTranslation('campaigns');
+  const [open, setOpen] = useState(false);
+  const preview = useQuery({
+    queryKey: ['campaigns', 'preview', message, audience],
+    queryFn: async () => unwrap(await api.POST('/campaigns/preview', { body: { message, audience } })),
+    enabled: open,
+  });
+  return (
+    <details onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>{t('form.preview')}</summary>
+      <ErrorNote error={preview.error} />
+      {open && !preview.data && !preview.error && <Loading />}
+      {preview.data && (
+        <>
+          <p className="muted">
+            {preview.data.customer
+              ? t('form.previewFor', { name: preview.data.customer.name ?? preview.data.customer.email, id: preview.data.customer.externalId })
+              : t('form.previewNobody')}
+          </p>
+          <p className="mail-subject">{preview.data.subject}</p>
+          <div className="mail-body">{preview.data.text.trim().split(/\n\s*\n/).map((para, i) => <p key={i}>{para}</p>)}</div>
+        </>
+      )}
+    </details>
   );
 }
