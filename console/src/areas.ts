@@ -8,7 +8,7 @@ type Loader = () => Promise<{ default: ComponentType<AreaProps> }>;
 
 export type NavKey =
   | 'nav.inbox' | 'nav.content' | 'nav.campaigns' | 'nav.customers' | 'nav.metrics' | 'nav.incidents' | 'nav.partners'
-  | 'nav.admin';
+  | 'nav.templates' | 'nav.admin';
 
 export interface Area {
   path: `/console/${string}`;
@@ -25,6 +25,7 @@ export const AREAS: Area[] = [
   { path: '/console/metrics', label: 'nav.metrics', roles: ['admin', 'ops_manager', 'oncall', 'analyst'], load: () => import('./pages/metrics/index.tsx') },
   { path: '/console/incidents', label: 'nav.incidents', roles: ['admin', 'ops_manager', 'oncall', 'analyst'], load: () => import('./pages/incidents/index.tsx') },
   { path: '/console/partners', label: 'nav.partners', roles: ['admin', 'ops_manager', 'legal', 'analyst'], load: () => import('./pages/partners/index.tsx') },
+  { path: '/console/templates', label: 'nav.templates', roles: ['admin', 'ops_manager', 'reviewer', 'analyst'], load: () => import('./pages/templates/index.tsx') },
   { path: '/console/admin', label: 'nav.admin', roles: ['admin'], load: () => import('./pages/admin/index.tsx') },
 ];
 

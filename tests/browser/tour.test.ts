@@ -20,6 +20,7 @@ const PAGES: [string, string][] = [
   ['/console/metrics', 'metrics'],
   ['/console/incidents', 'incidents'],
   ['/console/partners', 'partners'],
+  ['/console/templates', 'templates'],
   ['/console/admin', 'admin'],
 ];
 

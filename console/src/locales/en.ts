@@ -2,7 +2,7 @@ export const en = {
   app: { name: 'opsflow console', skip: 'Skip to the content', language: 'Language', timezone: 'Times in {{zone}}', loading: 'Loading…' },
   nav: {
     label: 'Main', inbox: 'Inbox', content: 'Content', campaigns: 'Campaigns', customers: 'Customers', metrics: 'Metrics and rules',
-    incidents: 'Incidents', partners: 'Partners', admin: 'Admin', apiDocs: 'API docs',
+    incidents: 'Incidents', partners: 'Partners', templates: 'Message templates', admin: 'Admin', apiDocs: 'API docs',
   },
   session: { signedInAs: 'Signed in as {{name}} ({{roles}})', signOut: 'Sign out' },
   signIn: {

@@ -4,7 +4,7 @@ export const zhCN: Messages = {
   app: { name: 'opsflow 控制台', skip: '跳到正文', language: '语言', timezone: '时间按 {{zone}} 显示', loading: '加载中…' },
   nav: {
     label: '主导航', inbox: '待办', content: '内容', campaigns: '营销活动', customers: '用户', metrics: '指标与规则', incidents: '故障',
-    partners: '合作伙伴', admin: '管理', apiDocs: 'API 文档',
+    partners: '合作伙伴', templates: '消息模板', admin: '管理', apiDocs: 'API 文档',
   },
   session: { signedInAs: '已登录：{{name}}（{{roles}}）', signOut: '退出登录' },
   signIn: {
