@@ -159,3 +159,57 @@ test('the opt-out setting: unticked, the operator is not emailed when a task ope
   expect(stack.mail.messages().filter((m) => m.to.includes(rob.email) && m.text.includes(task.id))).toEqual([]);
   expect(problems).toEqual([]);
 });
+
+test('a contract approval shows its terms, value and tier table; the postmortem task is its form, which closes the postmortem', async () => {
+  const lee = await stack.operator(['legal', 'oncall'], 'Lee');
+  const partner = await stack.api('POST', '/partners', { token: author.token, body: { name: 'Lin Studio', type: 'kol', contactEmail: `lin-${Date.now()}@partners.example.com`,
+    figures: { followers: 120_000, engagementRate: 0.05, audienceMatch: 0.7, pastConversionRate: 0.02, price: 800 } } });
+  expect(partner.status).toBe(201);
+  const start = new Date(Date.now() + 86_400_000).toISOString();
+  const contract = await stack.api('POST', '/contracts', { token: author.token, body: { partnerId: partner.body.id, terms: {
+    scope: 'Four posts a month about the spring range', currency: 'CNY', fee: 8000,
+    revenueShare: { mode: 'marginal', tiers: [{ from: 0, to: 100_000, rate: 5 }, { from: 100_000, to: null, rate: 8 }], cap: 20_000 },
+    start, end: new Date(Date.parse(start) + 90 * 86_400_000).toISOString(), cadence: 'monthly',
+  } } });
+  expect(contract.status).toBe(202);
+  const approval = await openTaskOf(contract.body.id, lee.token);
+
+  const opened = await stack.api('POST', '/incidents', { token: lee.token, body: { title: 'Checkout errors', severity: 'P2', service: 'checkout', ackSla: null } });
+  expect(opened.status).toBe(202);
+  const incidentId = opened.body.id as string;
+  await eventually(async () => (await stack.api('POST', `/incidents/${incidentId}/ack`, { token: lee.token, body: {} })).status === 200, 'the ack');
+  expect((await stack.api('POST', `/incidents/${incidentId}/resolve`, { token: lee.token, body: { resolution: 'rolled back the deploy' } })).status).toBe(200);
+  const postmortem = await eventually(async () => (await stack.api('GET', `/tasks?entityId=${incidentId}&kind=postmortem&status=active`, { token: lee.token })).body.items[0] as { id: string } | undefined, 'the postmortem task');
+
+  const { page, problems } = await browser.openPage();
+  await signInWithToken(page, stack.baseUrl, lee.token, `/console/inbox/${approval.id}`);
+  await page.getByRole('heading', { name: /Approve the contract with Lin Studio/, level: 2 }).waitFor();
+  const table = page.getByRole('table', { name: 'Revenue share tiers' });
+  await table.waitFor();
+  expect(await table.getByRole('row').allInnerTexts()).toEqual([
+    expect.stringMatching(/GMV from\s+GMV up to\s+Rate/), expect.stringMatching(/CN¥0\.00\s+CN¥100,000\.00\s+5%/),
+    expect.stringMatching(/CN¥100,000\.00\s+and above\s+8%/),
+  ]);
+  await page.getByText('Four posts a month about the spring range').waitFor();
+  const value = (await stack.api('GET', `/contracts/${contract.body.id}`, { token: lee.token })).body.value as number;
+  await page.locator('.facts div').filter({ hasText: 'Value' }).getByText(`CN¥${value.toLocaleString('en-US', { minimumFractionDigits: 2 })}`).waitFor();
+  await page.getByText('each tier pays only on the part inside it').waitFor();
+  await expectAccessible(page);
+
+  // The postmortem: the incident's figures and its form; sent, the incident's postmortem is done and the task closed.
+  await page.goto(`${stack.baseUrl}/console/inbox/${postmortem.id}`);
+  await page.getByRole('heading', { name: 'Postmortem: Checkout errors', level: 2 }).waitFor();
+  await page.getByText('rolled back the deploy').waitFor();
+  await page.getByLabel('Summary').fill('A deploy broke checkout for 9 minutes');
+  await page.getByLabel('Root cause').fill('A migration ran after the code that needed it');
+  await page.getByLabel('Action items (one per line)').fill('gate deploys on migrations\nalert on checkout 5xx');
+  await expectAccessible(page);
+  await page.getByRole('button', { name: 'Submit the postmortem' }).click();
+  await page.getByRole('status').filter({ hasText: 'The postmortem is submitted.' }).waitFor();
+  const incident = (await stack.api('GET', `/incidents/${incidentId}`, { token: lee.token })).body;
+  expect(incident.postmortem).toMatchObject({
+    status: 'done', summary: 'A deploy broke checkout for 9 minutes', actionItems: ['gate deploys on migrations', 'alert on checkout 5xx'], completedBy: lee.id,
+  });
+  await eventually(async () => (await stack.api('GET', `/tasks/${postmortem.id}`, { token: lee.token })).body.status === 'completed', 'the task closed');
+  expect(problems).toEqual([]);
+});

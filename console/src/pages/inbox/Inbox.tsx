@@ -47,7 +47,7 @@ export function Inbox({ session, taskId }: { session: Session; taskId: string | 
       <h1 id="inbox-title">{t('title')}</h1>
       <EmailSetting />
       <div className={`inbox-layout${taskId ? ' with-task' : ''}`}>
-        <div>
+        <div className="inbox-list">
           <div className="toolbar">
             <label>
               {t('status')}{' '}
