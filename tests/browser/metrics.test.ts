@@ -128,6 +128,8 @@ test('an ops manager writes a rule in the editor, dry-runs it over the past day,
   // Edited: a higher threshold; the monitor loads it and the episode resolves.
   await page.getByRole('table').filter({ hasText: 'Monitor state' }).getByRole('link', { name: 'Slow checkout' }).click();
   await page.getByRole('heading', { name: 'Rule: Slow checkout', level: 1 }).waitFor();
+  const recent = page.getByRole('table').filter({ hasText: 'Value when fired' });
+  expect(await recent.getByRole('row').nth(1).textContent()).toMatch(/^1.+still firing900$/);
   await field(page, 'Threshold').fill('2000');
   await field(page, 'Keep firing for').fill('1m');
   await page.getByRole('button', { name: 'Save changes' }).click();

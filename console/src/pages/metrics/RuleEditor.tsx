@@ -14,6 +14,7 @@ import {
 } from './api.ts';
 import { CampaignPicker } from './CampaignPicker.tsx';
 import { DryRunResult } from './DryRun.tsx';
+import { RuleEpisodes } from './RuleEpisodes.tsx';
 import { StateBadge, useFormatValue } from './parts.tsx';
 
 interface Draft {
@@ -217,6 +218,7 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
             [t('editor.version'), String(rule.version)],
           ]} />
           <p><Link to={`/${encodeURIComponent(rule.metric)}`}>{t('editor.openChart', { metric: rule.metric })}</Link></p>
+          <RuleEpisodes ruleId={rule.id} episodes={rule.monitor.episodes} />
           <h2>{t('editor.definition')}</h2>
         </>
       )}
