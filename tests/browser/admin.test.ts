@@ -118,6 +118,8 @@ test('operators: create with a role and see the token once; new roles end their 
   const events = await rows.locator('th').allTextContents();
   expect(events).toEqual(['operator.updated', 'operator.updated', 'operator.created']);
   await expect(rows.nth(2).textContent()).resolves.toContain('Nora');
+  // The role change is recorded with the sessions it ended.
+  await expect(rows.nth(1).locator('summary').textContent()).resolves.toBe('roles, sessionsRevoked');
   // The filter is in the address: a reload keeps it.
   await page.reload();
   await page.getByRole('status').filter({ hasText: '3 matching events' }).waitFor();
