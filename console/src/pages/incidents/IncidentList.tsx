@@ -8,7 +8,8 @@ import { ErrorNote, Loading, usePageTitle } from '../../components/page.tsx';
 import { Pager } from '../../components/Pager.tsx';
 import { formatDateTime, formatRelative } from '../../format.ts';
 import { Link, useSearchParams } from '../../router.tsx';
-import { formatSeconds, oneOf, SEVERITIES, STATUSES, type IncidentItem, type IncidentQuery, type Status } from './incidents-api.ts';
+import { Severity, StatusBadge } from './badges.tsx';
+import { formatSeconds, oneOf, SEVERITIES, STATUSES, type IncidentItem, type IncidentQuery } from './incidents-api.ts';
 import { ResponseTimes } from './ResponseTimes.tsx';
 
 const PAGE = 25;
@@ -193,13 +194,4 @@ function Acknowledgement({ item }: { item: IncidentItem }) {
   const overdue = Date.parse(item.ackDueAt) < Date.now();
   const relative = formatRelative(item.ackDueAt, i18n.language);
   return <span className={overdue ? 'overdue' : undefined}>{overdue ? t('list.ackOverdue', { time: relative }) : t('list.ackDue', { time: relative })}</span>;
-}
-
-export function Severity({ value }: { value: IncidentItem['severity'] }) {
-  return <span className={`incidents-severity severity-${value}`}>{value}</span>;
-}
-
-export function StatusBadge({ value }: { value: Status }) {
-  const { t } = useTranslation('incidents');
-  return <span className={`incidents-status status-${value}`}>{t(`statuses.${value}`)}</span>;
 }

@@ -1,5 +1,6 @@
 // The incidents API's shapes (from the generated schema) and the few rules the pages need to decide what to offer;
 // the API's authorization and the workflow's validators stay the only authority.
+import { useTranslation } from 'react-i18next';
 import type { Session } from '../../api/client.ts';
 import type { paths } from '../../api/schema.d.ts';
 
@@ -38,4 +39,11 @@ export function formatSeconds(seconds: number, language: string): string {
     ? [Math.floor(s / 3600), 'hour', Math.floor((s % 3600) / 60), 'minute'] as const
     : [Math.floor(s / 86_400), 'day', Math.floor((s % 86_400) / 3600), 'hour'] as const;
   return small ? `${unit(big, bigName)} ${unit(small, smallName)}` : unit(big, bigName);
+}
+
+/** The operator behind an id: me, or their name (the answer's `people`), else a short id. */
+export function useWho(me: string, people: Record<string, string>) {
+  const { t } = useTranslation('incidents');
+  return (id: string | null | undefined): string =>
+    (!id ? t('nobody') : id === me ? t('me') : people[id] ?? t('operator', { id: id.slice(0, 8) }));
 }
