@@ -218,7 +218,7 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
             [t('editor.version'), String(rule.version)],
           ]} />
           <p><Link to={`/${encodeURIComponent(rule.metric)}`}>{t('editor.openChart', { metric: rule.metric })}</Link></p>
-          <RuleEpisodes ruleId={rule.id} episodes={rule.monitor.episodes} />
+          <RuleEpisodes ruleId={rule.id} episodes={rule.monitor.episodes} state={rule.monitor.state} />
           <h2>{t('editor.definition')}</h2>
         </>
       )}

@@ -11,13 +11,13 @@ import { useFormatValue } from './parts.tsx';
 const PAGE = 10;
 const DAYS = 30;
 
-export function RuleEpisodes({ ruleId, episodes }: { ruleId: string; episodes: number }) {
+export function RuleEpisodes({ ruleId, episodes, state }: { ruleId: string; episodes: number; state: string }) {
   const { t, i18n } = useTranslation('metrics');
   const fmt = useFormatValue();
   const [offset, setOffset] = useState(0);
   const list = useQuery({
-    // The monitor's episode count is in the key: a new episode or a recovery reads the list again.
-    queryKey: ['episodes', ruleId, 'recent', offset, episodes],
+    // The monitor's episode count and state are in the key: a new episode or a recovery reads the list again.
+    queryKey: ['episodes', ruleId, 'recent', offset, episodes, state],
     queryFn: async () => {
       const to = new Date();
       const from = new Date(to.getTime() - DAYS * 86_400_000);
