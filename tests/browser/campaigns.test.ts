@@ -229,9 +229,20 @@ test('edit: a draft becomes an A/B test (a refusal first, its reason shown and t
     variants: [{ name: 'A', subject: 'Subject A for {{firstName}}', split: 50 }, { name: 'B', body: 'Body B.', split: 50 }],
   });
 
+  // Someone changes it while the form is open: saving is refused with the reason, not written over theirs.
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await page.getByRole('heading', { name: 'Edit campaign', level: 1 }).waitFor();
+  expect((await stack.api('PATCH', `/campaigns/${id}`, { token: mia.token, body: { sendRate: 20 } })).status).toBe(200);
+  await page.getByLabel('Name', { exact: true }).fill(`Edited ${tag}`);
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('alert').textContent()).resolves.toContain('changed since revision 2');
+  await expect(page.getByLabel('Name', { exact: true }).inputValue()).resolves.toBe(`Edited ${tag}`);
+  await page.getByRole('link', { name: 'Back to the campaign' }).click();
+
   await page.getByRole('button', { name: 'Submit for approval' }).click();
   await page.getByText('Awaiting approval', { exact: true }).waitFor();
   expect((await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.stage).toBe('pending_approval');
+  expect((await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.spec).toMatchObject({ name: `Edit ${tag}`, sendRate: 20 });
   const refused = problems.filter((p) => /status of 400/.test(p));
   expect(refused).toHaveLength(1);
   expect(problems.filter((p) => !refused.includes(p))).toEqual([]);

@@ -68,9 +68,12 @@ function GroupErrors({ paths }: { paths: string[] }) {
 export function CampaignForm({ campaign }: { campaign?: Campaign }) {
   const { t, i18n } = useTranslation('campaigns');
   const queryClient = useQueryClient();
-  const initial = useMemo(() => (campaign?.spec ? fromSpec(campaign.spec as unknown as Spec) : emptyForm()), [campaign]);
+  // What the form was opened on; an edit sends the fields that differ from it.
+  const [initial] = useState(() => (campaign?.spec ? fromSpec(campaign.spec as unknown as Spec) : emptyForm()));
   const [form, setForm] = useState<FormState>(initial);
   const [draft, setDraft] = useState(false);
+  // The revision the form was opened on: a change by someone else since is refused (409), not overwritten.
+  const [revision] = useState(campaign?.revision ?? null);
   const [previewVariant, setPreviewVariant] = useState(0);
   const set = <K extends keyof FormState>(key: K, value: FormState[K]) => setForm((f) => ({ ...f, [key]: value }));
   // Once approved, only the schedule may move (until launch).
@@ -83,7 +86,7 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
         return unwrapWithFields(await api.POST('/campaigns', { body: { ...spec, draft } })).id;
       }
       const changes = changedFields(toSpec(initial), spec);
-      const body = { ...changes, ...(campaign.revision ? { revision: campaign.revision } : {}) };
+      const body = { ...changes, ...(revision ? { revision } : {}) };
       await unwrapWithFields(await api.PATCH('/campaigns/{id}', { params: { path: { id: campaign.id } }, body }));
       return campaign.id;
     },
