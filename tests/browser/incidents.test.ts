@@ -74,6 +74,7 @@ test('flow 3: a breach opens an incident; the on-call follows the emailed link, 
   await page.waitForURL((url) => url.pathname === `/console/incidents/${id}`);
   await page.getByRole('heading', { level: 1, name: before.title }).waitFor();
   await page.getByRole('heading', { level: 2, name: 'Nobody has acknowledged this yet' }).waitFor();
+  expect(await page.getByRole('link', { name: 'Checkout errors', exact: true }).getAttribute('href')).toBe(`/console/metrics/rules/${rule.body.id}`);
   await expectAccessible(page);
 
   // A status update before the acknowledgement: the workflow refuses it, the page says why and keeps the note.

@@ -124,13 +124,15 @@ function Summary({ incident: i, me }: { incident: Incident; me: string }) {
   const { t, i18n } = useTranslation('incidents');
   const who = useWho(me, i.people);
   const at = (iso: string | null) => (iso ? <time dateTime={iso}>{formatDateTime(iso, i18n.language)}</time> : null);
-  const trigger = i.trigger as { type?: string; ruleName?: string; episode?: number; operatorId?: string };
+  const trigger = i.trigger as { type?: string; ruleId?: string; ruleName?: string; episode?: number; operatorId?: string };
   const labels = Object.entries(i.labels).map(([k, v]) => `${k}=${v}`).join(', ');
   const esc = i.escalation;
   const items: [string, ReactNode][] = [
     [t('facts.severity'), t(`severities.${i.severity}`)],
     [t('facts.status'), t(`statuses.${i.status}`)],
-    [t('facts.trigger'), trigger.type === 'rule' ? t('facts.byRule', { name: trigger.ruleName ?? '', episode: trigger.episode ?? 1 }) : t('facts.byHand', { who: who(trigger.operatorId) })],
+    [t('facts.trigger'), trigger.type === 'rule'
+      ? <><Link to={`~/console/metrics/rules/${trigger.ruleId}`}>{trigger.ruleName}</Link> <span className="muted">{t('facts.episode', { episode: trigger.episode ?? 1 })}</span></>
+      : t('facts.byHand', { who: who(trigger.operatorId) })],
     [t('facts.triggeredAt'), at(i.triggeredAt)],
     [t('facts.ackDueAt'), i.ackDueAt ? <>{at(i.ackDueAt)}{i.ackSla && <span className="muted"> ({i.ackSla})</span>}</> : t('facts.noSla')],
     [t('facts.acknowledged'), i.acknowledgedAt ? <>{at(i.acknowledgedAt)} · {who(i.acknowledgedBy)}</> : t('facts.notYet')],
