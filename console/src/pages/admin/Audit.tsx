@@ -9,7 +9,7 @@ import { Loading, usePageTitle } from '../../components/page.tsx';
 import { Pager } from '../../components/Pager.tsx';
 import { formatDateTime, formatNumber } from '../../format.ts';
 import { useSearchParams } from '../../router.tsx';
-import { Field, reasonFor, Refusal, unwrapForm } from './shared.tsx';
+import { Field, reasonFor, Refusal, unwrapForm, useOperatorNames } from './shared.tsx';
 
 const PAGE = 50;
 const FILTERS = ['actorId', 'entityType', 'entityId', 'action', 'workflowId', 'from', 'to'] as const;
@@ -124,18 +124,9 @@ export function Audit() {
   );
 }
 
-/** Names for the operators the log mentions (the first 500 operators; beyond that an id shows as itself). */
-function useOperatorNames(): Map<string, string> {
-  const operators = useQuery({
-    queryKey: ['operators', 'names'],
-    queryFn: async () => unwrapForm(await api.GET('/operators', { params: { query: { limit: 500, offset: 0 } } })),
-    staleTime: 60_000,
-  });
-  return new Map(operators.data?.items.map((o) => [o.id, o.name]) ?? []);
-}
-
 function FilterForm({ filters, error, onApply }: { filters: Filters; error: Error | null; onApply: (filters: Filters) => void }) {
   const { t } = useTranslation('admin');
+  const names = useOperatorNames();
   const [draft, setDraft] = useState<Filters>({ ...filters, from: toLocalInput(filters.from), to: toLocalInput(filters.to) });
   const text = (f: Exclude<Filter, 'from' | 'to'>, list?: string) => (
     <Field label={t(`audit.filters.${f}`)} error={reasonFor(error, f)}>
@@ -149,7 +140,7 @@ function FilterForm({ filters, error, onApply }: { filters: Filters; error: Erro
   return (
     <form className="panel admin-form filters" onSubmit={submit} role="search" aria-label={t('audit.filterLabel')}>
       <div className="row">
-        {text('actorId')}
+        {text('actorId', 'audit-actors')}
         {text('action', 'audit-actions')}
         {text('entityType', 'audit-entity-types')}
         {text('entityId')}
@@ -161,6 +152,7 @@ function FilterForm({ filters, error, onApply }: { filters: Filters; error: Erro
           {(p) => <input {...p} type="datetime-local" value={draft.to ?? ''} onChange={(e) => setDraft({ ...draft, to: e.target.value })} />}
         </Field>
       </div>
+      <datalist id="audit-actors">{[...names].map(([id, name]) => <option key={id} value={id}>{name}</option>)}</datalist>
       <datalist id="audit-actions">{ACTIONS.map((a) => <option key={a} value={a} />)}</datalist>
       <datalist id="audit-entity-types">{ENTITY_TYPES.map((a) => <option key={a} value={a} />)}</datalist>
       <div className="actions-row">

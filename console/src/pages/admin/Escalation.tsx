@@ -7,7 +7,7 @@ import { api } from '../../api/client.ts';
 import type { paths } from '../../api/schema.d.ts';
 import { Loading, usePageTitle } from '../../components/page.tsx';
 import { Pager } from '../../components/Pager.tsx';
-import { Field, reasonFor, Refusal, RESPONDER_ROLES, unwrapForm, type ResponderRole } from './shared.tsx';
+import { Field, reasonFor, Refusal, RESPONDER_ROLES, unwrapForm, useOperatorNames, type ResponderRole } from './shared.tsx';
 
 type Policy = paths['/escalation-policies']['get']['responses']['200']['content']['application/json']['items'][number];
 type Body = paths['/escalation-policies']['post']['requestBody']['content']['application/json'];
@@ -42,6 +42,7 @@ export function Escalation() {
   usePageTitle(t('escalation.title'));
   const [offset, setOffset] = useState(0);
   const [editing, setEditing] = useState<Policy | 'new' | null>(null);
+  const names = useOperatorNames();
   const list = useQuery({
     queryKey: ['escalation-policies', { offset }],
     queryFn: async () => unwrapForm(await api.GET('/escalation-policies', { params: { query: { limit: PAGE, offset } } })),
@@ -76,7 +77,7 @@ export function Escalation() {
                 <td>
                   <ol className="levels">
                     {p.levels.map((l, i) => (
-                      <li key={i}>{l.targets.map((x) => (x.role ? t(`roles.${x.role as ResponderRole}`) : x.operatorId)).join(', ')}{l.wait ? ` · ${l.wait}` : ''}</li>
+                      <li key={i}>{l.targets.map((x) => (x.role ? t(`roles.${x.role as ResponderRole}`) : names.get(x.operatorId!) ?? x.operatorId)).join(', ')}{l.wait ? ` · ${l.wait}` : ''}</li>
                     ))}
                   </ol>
                 </td>

@@ -1,9 +1,10 @@
 // Pieces the admin pages share: the API's enumerations as runtime lists (typed against the generated schema, so a new
 // role or severity fails the type-check until it is offered here), refusals that keep the API's per-field reasons, a
 // labelled field that shows its own reason, and a secret shown once.
+import { useQuery } from '@tanstack/react-query';
 import { useId, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError, type Role } from '../../api/client.ts';
+import { api, ApiError, type Role } from '../../api/client.ts';
 import type { components, paths } from '../../api/schema.d.ts';
 
 type Json<P extends keyof paths, M extends 'get' | 'put' | 'post' | 'patch'> = paths[P][M] extends {
@@ -127,4 +128,14 @@ export function CheckboxGroup<V extends string>({ legend, options, value, onChan
       {error && <span id={`${id}-error`} className="field-error">{error}</span>}
     </fieldset>
   );
+}
+
+/** Names for operators' ids in the audit log and escalation levels (the first 500 operators; beyond that an id shows as itself). */
+export function useOperatorNames(): Map<string, string> {
+  const operators = useQuery({
+    queryKey: ['operators', 'names'],
+    queryFn: async () => unwrapForm(await api.GET('/operators', { params: { query: { limit: 500, offset: 0 } } })),
+    staleTime: 60_000,
+  });
+  return new Map(operators.data?.items.map((o) => [o.id, o.name]) ?? []);
 }
