@@ -7,6 +7,7 @@ import {
   createTemplateVersion, decideTemplateVersion, liveTemplate, setLiveTemplateVersion, templateSummaries, templateVersion,
   templateVersions, type TemplateVersionRow,
 } from '../../db/message-templates.ts';
+import { Operator } from '../../db/entities/index.ts';
 import { readSetting, SETTINGS } from '../../db/settings.ts';
 import { messageData, sampleCustomer, sampleValues, type MessageCustomer } from '../../domain/message-data.ts';
 import { renderMessage } from '../../domain/message-render.ts';
@@ -41,6 +42,7 @@ const versionOut = z.object({
   reviewedBy: z.string().nullable(), reviewedAt: z.string().nullable(), reviewComment: z.string().nullable(),
 });
 const toOut = (v: TemplateVersionRow): z.infer<typeof versionOut> => v;
+const people = z.record(z.string(), z.string()).describe('id -> name of the authors and reviewers this answer names');
 
 const renderedOut = z.object({
   locale: z.string(), versionId: z.string().nullable().describe('null: the unsaved source given'),
@@ -60,6 +62,12 @@ export function templatesRouter({ orm, temporal, taskQueue, deadline, audit, pub
   const router = Router();
   const tag = 'templates';
   const policy = () => readSetting<MessagingPolicy>(orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
+  /** id -> name of the versions' authors and reviewers: the console shows people by name, not by id. */
+  const names = async (versions: TemplateVersionRow[]): Promise<Record<string, string>> => {
+    const ids = [...new Set(versions.flatMap((v) => [v.authorId, v.reviewedBy]).filter((id): id is string => !!id && z.uuid().safeParse(id).success))];
+    const found = ids.length ? await orm.em.find(Operator, { id: { $in: ids } }, { fields: ['id', 'name'] }) : [];
+    return Object.fromEntries(found.map((o) => [o.id, o.name]));
+  };
 
   const refuseProblems = (k: MessageKey, source: TemplateSource) => {
     const problems = checkTemplate(k, source);
@@ -91,19 +99,19 @@ export function templatesRouter({ orm, temporal, taskQueue, deadline, audit, pub
     method: 'get', path: '/templates/:key/:locale/versions', tag, access: READERS,
     summary: "A message's versions in one locale, newest first",
     params: keyLocaleParams, query: z.object(pageQuery).strict(),
-    response: z.object({ items: z.array(versionOut), total: z.number() }), errors: [400, 401, 403],
+    response: z.object({ items: z.array(versionOut), total: z.number(), people }), errors: [400, 401, 403],
   }, async ({ params, query }) => {
     const page = await templateVersions(orm, params.key, params.locale, query.limit, query.offset);
-    return { items: page.items.map(toOut), total: page.total };
+    return { items: page.items.map(toOut), total: page.total, people: await names(page.items) };
   });
 
   defineRoute(router, registry, {
     method: 'get', path: '/template-versions/:id', tag, access: READERS, summary: 'One template version',
-    params: idParams, response: versionOut, errors: [400, 401, 403, 404],
+    params: idParams, response: versionOut.extend({ people }), errors: [400, 401, 403, 404],
   }, async ({ params }) => {
     const v = await templateVersion(orm, params.id);
     if (!v) throw notFound('template version');
-    return toOut(v);
+    return { ...toOut(v), people: await names([v]) };
   });
 
   defineRoute(router, registry, {

@@ -86,6 +86,9 @@ test('a new version is reviewed in the inbox: its author cannot approve it, anot
   expect(live).toMatchObject({ status: 'approved', reviewedBy: reviewer.id, reviewComment: '好' });
   const versions = (await stack.api('GET', '/templates/tips/zh-CN/versions', { token: author.token })).body;
   expect(versions.items.map((v: { version: number; live: boolean }) => [v.version, v.live])).toEqual([[2, true], [1, false]]);
+  // People by name: the author and the reviewer (version 1 was shipped, by no one).
+  expect(versions.people).toEqual({ [author.id]: 'Mia', [reviewer.id]: 'Rita' });
+  expect((await stack.api('GET', `/template-versions/${created.body.id}`, { token: reviewer.token })).body.people).toEqual({ [author.id]: 'Mia', [reviewer.id]: 'Rita' });
 
   // Roll back to the shipped version, then forward again.
   const v1 = versions.items[1].id;
