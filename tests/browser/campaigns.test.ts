@@ -248,3 +248,45 @@ test('edit: a draft becomes an A/B test (a refusal first, its reason shown and t
   expect(refused).toHaveLength(1);
   expect(problems.filter((p) => !refused.includes(p))).toEqual([]);
 });
+
+test('the retrospective of an A/B test compares its variants in charts; an analyst sees no buttons', async () => {
+  const created = await stack.api('POST', '/campaigns', { token: mia.token, body: {
+    name: `AB ${tag}`, budget: { total: 20, currency: 'EUR', costPerSend: 0.2 }, audience: { filters: { tags: [tag] } }, sendRate: 200,
+    abTest: {
+      variants: [{ name: 'calm', subject: 'Hello', body: 'A calm note.' }, { name: 'bold', subject: 'HELLO', body: 'A bold note!' }],
+      testShare: 0.5, testDuration: '1h', winningMetric: 'clicks',
+    },
+    goals: [{ metric: 'uv', target: 2, deadline: new Date(Date.now() + 3_600_000).toISOString() }],
+    schedule: { startAt: new Date(Date.now() - 60_000).toISOString(), endAt: new Date(Date.now() + 86_400_000).toISOString() },
+  } });
+  const id = created.body.id as string;
+  const task = await eventually(async () => (await stack.api('GET', `/tasks?entityId=${id}&status=open`, { token: pete.token })).body.items[0], 'the approval task');
+  expect((await stack.api('POST', `/tasks/${task.id}/complete`, { token: pete.token, body: { decision: 'approve' } })).status).toBe(200);
+  // The test group (half of the audience) is sent; one of the bold variant's recipients clicks.
+  const sentTo = await eventually(async () => {
+    const res = await stack.api('GET', `/campaigns/${id}/recipients?status=sent`, { token: analyst.token });
+    return res.body.total === AUDIENCE / 2 ? res.body.items as { customerId: string; variant: string }[] : undefined;
+  }, 'the test group sent', 20_000);
+  const clicker = sentTo.find((r) => r.variant === 'bold')!;
+  expect((await stack.api('POST', '/events', { body: { events: [
+    { customerId: clicker.customerId, type: 'click', at: new Date().toISOString(), idempotencyKey: `${tag}-click`, campaignId: id },
+  ] } })).status).toBe(202);
+  expect((await stack.api('POST', `/campaigns/${id}/end`, { token: mia.token, body: {} })).status).toBe(200);
+  await eventually(async () => (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.stage === 'reported', 'reported');
+
+  const { page, problems } = await browser.openPage();
+  await signInWithToken(page, stack.baseUrl, analyst.token, `/console/campaigns/${id}`);
+  await page.getByRole('heading', { name: `AB ${tag}`, level: 1 }).waitFor();
+  const retro = page.getByRole('region', { name: 'Retrospective' });
+  await retro.getByRole('heading', { name: 'A/B variants compared' }).waitFor();
+  const rates = retro.getByRole('figure', { name: 'Variants by the winning rate' });
+  await rates.getByText('Show the figures').click();
+  // Half of 8 in the test group, 2 per variant: bold's one click of 2 sends is 50%, calm's none 0%.
+  await expect(rates.getByRole('row', { name: /^calm/ }).textContent()).resolves.toBe('calm0%');
+  await expect(rates.getByRole('row', { name: /^bold/ }).textContent()).resolves.toBe('bold50%');
+  await retro.getByRole('figure', { name: 'Variants: emails, conversions and clicks' }).waitFor();
+  await retro.getByRole('row', { name: /Unique visitors \(UV\).*Missed/ }).waitFor();
+  await expect(page.getByRole('group', { name: 'Actions' }).count()).resolves.toBe(0);
+  await expectAccessible(page);
+  expect(problems).toEqual([]);
+});

@@ -283,7 +283,7 @@ function AbLive({ ab }: { ab: NonNullable<Campaign['abTest']> }) {
         {ab.testEndsAt && ` · ${t('ab.resultsAt', { time: formatDateTime(ab.testEndsAt, lang) })}`}
       </p>
       {ab.choice && (
-        <p className="notice">{t('ab.winner', { name: ab.choice.winner, margin: formatPercent(ab.choice.margin, lang) })}
+        <p className="notice">{t('ab.winner', { name: ab.choice.winner, margin: formatNumber(ab.choice.margin * 100, lang, { maximumFractionDigits: 1 }) })}
           {ab.choice.lift !== null && ` · ${t('ab.lift', { lift: formatPercent(ab.choice.lift, lang) })}`}</p>
       )}
       {ab.results.length > 0 && (

@@ -84,7 +84,7 @@ export function Retrospective({ id, stage }: { id: string; stage: Stage }) {
             <>
               <h3>{t('retro.ab')}</h3>
               <p>
-                {r.abTest.winner ? t('ab.winner', { name: r.abTest.winner, margin: formatPercent(r.abTest.margin ?? 0, lang) }) : t('retro.noWinner')}
+                {r.abTest.winner ? t('ab.winner', { name: r.abTest.winner, margin: formatNumber((r.abTest.margin ?? 0) * 100, lang, { maximumFractionDigits: 1 }) }) : t('retro.noWinner')}
                 {r.abTest.lift !== null && ` · ${t('ab.lift', { lift: formatPercent(r.abTest.lift, lang) })}`}
                 {' · '}{t('retro.winningOn', { metric: t(`winning.${r.abTest.winningMetric}`) })}
               </p>

@@ -80,7 +80,7 @@ export const en = {
   },
   ab: {
     title: 'A/B test', testGroup: 'Test group: {{n}} recipients', resultsAt: 'results at {{time}}',
-    winner: 'Winner: {{name}}, ahead by {{margin}}', lift: 'lift {{lift}}', rate: 'Rate', rateChart: 'Variants by the winning rate',
+    winner: 'Winner: {{name}}, ahead by {{margin}} percentage points', lift: 'lift {{lift}}', rate: 'Rate', rateChart: 'Variants by the winning rate',
   },
   spec: {
     title: 'What it sends, and to whom', segment: 'segment {{segment}}', stages: 'stages {{stages}}', tags: 'tags {{tags}}',
@@ -178,7 +178,7 @@ export const zhCN: typeof en = {
   },
   ab: {
     title: 'A/B 测试', testGroup: '测试组：{{n}} 人', resultsAt: '{{time}} 出结果',
-    winner: '胜出版本：{{name}}，领先 {{margin}}', lift: '提升 {{lift}}', rate: '比率', rateChart: '各版本胜出指标对比',
+    winner: '胜出版本：{{name}}，领先 {{margin}} 个百分点', lift: '提升 {{lift}}', rate: '比率', rateChart: '各版本胜出指标对比',
   },
   spec: {
     title: '发送内容与对象', segment: '分层：{{segment}}', stages: '阶段：{{stages}}', tags: '标签：{{tags}}',
