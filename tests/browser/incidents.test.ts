@@ -109,6 +109,9 @@ test('flow 3: a breach opens an incident; the on-call follows the emailed link, 
   await page.getByRole('button', { name: 'Hand over', exact: true }).click();
   await timeline.getByText('Mia is the incident commander').waitFor();
   await page.getByText('Commander: Mia').waitFor();
+  // The page says who may resolve now, and no longer offers Ona to take command; the API still decides.
+  await expect(page.getByText('Mia is in command: only they or an ops manager can resolve it').count()).resolves.toBe(2);
+  await expect(page.getByRole('button', { name: 'Take command' }).count()).resolves.toBe(0);
   await page.getByLabel('Resolution').fill('Rolled the deploy back');
   await page.getByRole('button', { name: 'Resolve the incident' }).click();
   await expect(page.getByRole('alert').textContent()).resolves.toContain('only the incident commander or an ops manager may resolve it');

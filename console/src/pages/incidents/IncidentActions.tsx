@@ -4,10 +4,10 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, unwrap } from '../../api/client.ts';
+import { api, unwrap, type Session } from '../../api/client.ts';
 import { ErrorNote } from '../../components/page.tsx';
 import { formatDateTime } from '../../format.ts';
-import { PROGRESS_STATUSES, useWho, type Incident, type ProgressStatus } from './incidents-api.ts';
+import { isManager, PROGRESS_STATUSES, useWho, type Incident, type ProgressStatus } from './incidents-api.ts';
 
 export const detailKey = (id: string) => ['incidents', 'detail', id];
 const RESPONDERS = 20;
@@ -52,7 +52,19 @@ export function NoteForm({ incident }: { incident: Incident }) {
   );
 }
 
-export function CommandForm({ incident, me }: { incident: Incident; me: string }) {
+/**
+ * The workflow's rule, to say it before a click: with a commander set, only they or an ops manager (or admin) hand
+ * over command or resolve. The forms stay (the API decides; a refusal keeps its reason and the words typed).
+ */
+function OnlyCommander({ incident, session }: { incident: Incident; session: Session }) {
+  const { t } = useTranslation('incidents');
+  const who = useWho(session.operator.id, incident.people);
+  if (!incident.commanderId || incident.commanderId === session.operator.id || isManager(session)) return null;
+  return <p className="muted">{t('respond.onlyCommander', { who: who(incident.commanderId) })}</p>;
+}
+
+export function CommandForm({ incident, session }: { incident: Incident; session: Session }) {
+  const me = session.operator.id;
   const { t } = useTranslation('incidents');
   const who = useWho(me, incident.people);
   const [search, setSearch] = useState('');
@@ -78,7 +90,8 @@ export function CommandForm({ incident, me }: { incident: Incident; me: string }
       <h3 id="incident-command-title">{t('respond.commandHeading')}</h3>
       <p>{t('respond.commander', { who: who(incident.commanderId) })}</p>
       <ErrorNote error={hand.error ?? responders.error} />
-      {incident.commanderId !== me && (
+      <OnlyCommander incident={incident} session={session} />
+      {incident.commanderId !== me && (incident.commanderId === null || isManager(session)) && (
         <div><button type="button" disabled={hand.isPending} onClick={() => hand.mutate(me)}>{t('respond.takeCommand')}</button></div>
       )}
       <label htmlFor="incident-responder-search">{t('respond.findResponder')}</label>
@@ -94,7 +107,7 @@ export function CommandForm({ incident, me }: { incident: Incident; me: string }
   );
 }
 
-export function ResolveForm({ incident }: { incident: Incident }) {
+export function ResolveForm({ incident, session }: { incident: Incident; session: Session }) {
   const { t } = useTranslation('incidents');
   const [resolution, setResolution] = useState('');
   const resolve = useAction(incident.id, async (text: string) =>
@@ -107,6 +120,7 @@ export function ResolveForm({ incident }: { incident: Incident }) {
     <form className="panel actions" onSubmit={submit} aria-labelledby="incident-resolve-title">
       <h3 id="incident-resolve-title">{t('respond.resolveHeading')}</h3>
       {incident.status === 'triggered' && <p className="muted">{t('respond.resolveAcks')}</p>}
+      <OnlyCommander incident={incident} session={session} />
       <ErrorNote error={resolve.error} />
       <label htmlFor="incident-resolution">{t('respond.resolution')}</label>
       <textarea id="incident-resolution" rows={3} maxLength={5000} required value={resolution} onChange={(e) => setResolution(e.target.value)} />

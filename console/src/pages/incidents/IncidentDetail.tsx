@@ -75,8 +75,8 @@ export function IncidentDetail({ id, session }: { id: string; session: Session }
           <h2 id="incident-respond-title">{t('respond.heading')}</h2>
           <div className="incident-forms">
             <NoteForm incident={data} />
-            <CommandForm incident={data} me={me} />
-            {isOpen(data.status) && <ResolveForm incident={data} />}
+            <CommandForm incident={data} session={session} />
+            {isOpen(data.status) && <ResolveForm incident={data} session={session} />}
             {data.postmortem?.required && data.status === 'resolved' && data.postmortem.status !== 'done' && <PostmortemForm incident={data} />}
           </div>
         </section>
