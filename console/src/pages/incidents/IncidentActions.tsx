@@ -54,7 +54,8 @@ export function NoteForm({ incident }: { incident: Incident }) {
 
 /**
  * The workflow's rule, to say it before a click: with a commander set, only they or an ops manager (or admin) hand
- * over command or resolve. The forms stay (the API decides; a refusal keeps its reason and the words typed).
+ * over command, resolve or submit the postmortem. The forms stay: the API decides, and a refusal keeps its reason
+ * and the words typed.
  */
 function OnlyCommander({ incident, session }: { incident: Incident; session: Session }) {
   const { t } = useTranslation('incidents');
@@ -129,7 +130,7 @@ export function ResolveForm({ incident, session }: { incident: Incident; session
   );
 }
 
-export function PostmortemForm({ incident }: { incident: Incident }) {
+export function PostmortemForm({ incident, session }: { incident: Incident; session: Session }) {
   const { t, i18n } = useTranslation('incidents');
   const [summary, setSummary] = useState('');
   const [rootCause, setRootCause] = useState('');
@@ -148,6 +149,7 @@ export function PostmortemForm({ incident }: { incident: Incident }) {
     <form className="panel actions" onSubmit={send} aria-labelledby="incident-postmortem-form-title">
       <h3 id="incident-postmortem-form-title">{t('postmortem.formHeading')}</h3>
       {due && <p className="muted">{t('postmortem.due', { time: formatDateTime(due, i18n.language) })}</p>}
+      <OnlyCommander incident={incident} session={session} />
       <ErrorNote error={submit.error} />
       <label htmlFor="incident-pm-summary">{t('postmortem.summary')}</label>
       <textarea id="incident-pm-summary" rows={4} maxLength={20_000} required value={summary} onChange={(e) => setSummary(e.target.value)} />

@@ -77,7 +77,7 @@ export function IncidentDetail({ id, session }: { id: string; session: Session }
             <NoteForm incident={data} />
             <CommandForm incident={data} session={session} />
             {isOpen(data.status) && <ResolveForm incident={data} session={session} />}
-            {data.postmortem?.required && data.status === 'resolved' && data.postmortem.status !== 'done' && <PostmortemForm incident={data} />}
+            {data.postmortem?.required && data.status === 'resolved' && data.postmortem.status !== 'done' && <PostmortemForm incident={data} session={session} />}
           </div>
         </section>
       )}
