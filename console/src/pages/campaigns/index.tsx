@@ -9,21 +9,25 @@ import { Link, Route, Switch } from '../../router.tsx';
 import { CampaignDetail } from './CampaignDetail.tsx';
 import { CampaignForm } from './CampaignForm.tsx';
 import { CampaignList } from './CampaignList.tsx';
-import { EDITABLE, isOwner } from './campaigns-api.ts';
+import { canManage, EDITABLE, isOwner } from './campaigns-api.ts';
 import './campaigns.css';
 import { en, zhCN } from './messages.ts';
 
 registerMessages('campaigns', { en, 'zh-CN': zhCN });
 
-function NewCampaign() {
+function NewCampaign({ session }: { session: Session }) {
   const { t } = useTranslation('campaigns');
   usePageTitle(t('form.newTitle'));
   return (
     <section aria-labelledby="form-title">
       <p><Link to="/">{t('detail.back')}</Link></p>
       <h1 id="form-title">{t('form.newTitle')}</h1>
-      <p className="muted">{t('form.newIntro')}</p>
-      <CampaignForm />
+      {canManage(session) ? (
+        <>
+          <p className="muted">{t('form.newIntro')}</p>
+          <CampaignForm />
+        </>
+      ) : <p className="notice">{t('form.notAllowed')}</p>}
     </section>
   );
 }
@@ -54,12 +58,12 @@ function EditCampaign({ id, session }: { id: string; session: Session }) {
 export default function CampaignsArea({ session }: AreaProps) {
   return (
     <div className="campaigns-area">
-    <Switch>
-      <Route path="/"><CampaignList session={session} /></Route>
-      <Route path="/new"><NewCampaign /></Route>
-      <Route path="/:id/edit">{(params) => <EditCampaign key={params.id} id={params.id} session={session} />}</Route>
-      <Route path="/:id">{(params) => <CampaignDetail key={params.id} id={params.id} session={session} />}</Route>
-    </Switch>
+      <Switch>
+        <Route path="/"><CampaignList session={session} /></Route>
+        <Route path="/new"><NewCampaign session={session} /></Route>
+        <Route path="/:id/edit">{(params) => <EditCampaign key={params.id} id={params.id} session={session} />}</Route>
+        <Route path="/:id">{(params) => <CampaignDetail key={params.id} id={params.id} session={session} />}</Route>
+      </Switch>
     </div>
   );
 }
