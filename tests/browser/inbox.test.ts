@@ -213,3 +213,24 @@ test('a contract approval shows its terms, value and tier table; the postmortem 
   await eventually(async () => (await stack.api('GET', `/tasks/${postmortem.id}`, { token: lee.token })).body.status === 'completed', 'the task closed');
   expect(problems).toEqual([]);
 });
+
+test('a message template review shows the version\'s changes against the live one', async () => {
+  const source = (tip: string) => ({ senderName: 'Opsflow Shop', subject: 'Three tips for {{ customer.firstName }}', html: `<p>Hello {{ customer.firstName }}, ${tip}</p>`, note: 'friendlier tip' });
+  const first = await stack.api('POST', '/templates/tips/en/versions', { token: author.token, body: source('save your cart for later.') });
+  expect(first.status).toBe(201);
+  const firstTask = await openTaskOf(first.body.id as string, rob.token);
+  expect((await stack.api('POST', `/tasks/${firstTask.id}/complete`, { token: rob.token, body: { decision: 'approve' } })).status).toBe(200);
+  await eventually(async () => (await stack.api('GET', `/template-versions/${first.body.id}`, { token: rob.token })).body.live === true, 'the first version live');
+  const second = await stack.api('POST', '/templates/tips/en/versions', { token: author.token, body: source('keep your cart for tomorrow.') });
+  expect(second.status).toBe(201);
+  const task = await openTaskOf(second.body.id as string);
+
+  const { page, problems } = await browser.openPage();
+  await signInWithToken(page, stack.baseUrl, rita.token, `/console/inbox/${task.id}`);
+  await page.getByRole('heading', { name: `Changes against the live version ${first.body.version}`, level: 3 }).waitFor();
+  expect(await page.locator('.revision-diff ins').allTextContents()).toEqual(['keep', 'tomorrow']);
+  expect(await page.locator('.revision-diff del').allTextContents()).toEqual(['save', 'later']);
+  await page.locator('.facts div').filter({ hasText: 'What changed' }).getByText('friendlier tip').waitFor();
+  await page.locator('.facts div').filter({ hasText: 'Written by' }).getByText('Mia').waitFor();
+  expect(problems).toEqual([]);
+});

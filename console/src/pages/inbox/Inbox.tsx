@@ -139,17 +139,19 @@ function EmailSetting() {
   const id = useId();
   const queryClient = useQueryClient();
   const preferences = useQuery({ queryKey: keys.preferences, queryFn: getPreferences });
+  // The box follows the click at once (set in the same event), and goes back if the API refuses.
+  const [ticked, setTicked] = useState<boolean | null>(null);
   const change = useMutation({
     mutationFn: setPreferences,
     onSuccess: (saved) => queryClient.setQueryData(keys.preferences, saved),
+    onSettled: () => setTicked(null),
   });
   // Shown once known: an unticked box while loading would say something untrue.
   if (!preferences.data) return <ErrorNote error={preferences.error} />;
-  const checked = change.isPending ? change.variables.taskEmails : preferences.data.taskEmails;
   return (
     <div className="inbox-settings">
-      <input id={id} type="checkbox" checked={checked} disabled={change.isPending}
-        onChange={(e) => change.mutate({ taskEmails: e.target.checked })} />{' '}
+      <input id={id} type="checkbox" checked={ticked ?? preferences.data.taskEmails} disabled={change.isPending}
+        onChange={(e) => { setTicked(e.target.checked); change.mutate({ taskEmails: e.target.checked }); }} />{' '}
       <label htmlFor={id}>{t('emailMe')}</label>
       {change.isSuccess && <span role="status" className="muted"> {t('saved')}</span>}
       <ErrorNote error={change.error} />
