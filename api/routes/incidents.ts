@@ -63,7 +63,7 @@ const incidentOut = z.object({
   }).nullable(),
   timeline: z.array(timelineOut),
   source: z.enum(['workflow', 'read_model']).describe('where this answer comes from: the live workflow, or the stored summary once Temporal no longer keeps it'),
-  people: z.record(z.string(), z.string()).describe('id -> name of every operator this answer names (commander, acknowledger, resolver, timeline actors)'),
+  people: z.record(z.string(), z.string()).describe('id -> name of every operator this answer names (commander, acknowledger, resolver, timeline actors, escalation targets)'),
 });
 type IncidentOut = z.infer<typeof incidentOut>;
 type IncidentCore = Omit<IncidentOut, 'people'>;
@@ -135,8 +135,9 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   /** The answer with the names of the operators it names: the people on an incident are shown by name, not by id. */
   async function named(out: IncidentCore): Promise<IncidentOut> {
     const trigger = out.trigger.type === 'manual' ? String(out.trigger.operatorId) : null;
-    const ids = new Set([out.commanderId, out.acknowledgedBy, out.resolvedBy, out.postmortem?.completedBy, trigger, ...out.timeline.map((e) => e.actorId)]
-      .filter(isUuid));
+    const paged = (out.escalation?.levels ?? []).flatMap((level) => level.targets.map((target) => target.operatorId));
+    const ids = new Set([out.commanderId, out.acknowledgedBy, out.resolvedBy, out.postmortem?.completedBy, trigger, ...paged,
+      ...out.timeline.map((e) => e.actorId)].filter(isUuid));
     const found = ids.size ? await orm.em.find(Operator, { id: { $in: [...ids] } }, { fields: ['id', 'name'] }) : [];
     return { ...out, people: Object.fromEntries(found.map((o) => [o.id, o.name])) };
   }

@@ -66,6 +66,8 @@ test('a breach opens an incident, pages the oncall; a second firing joins it; ac
     trigger: { type: 'rule', ruleId, episode: 1 }, source: 'workflow',
     escalation: { policyId: policy.body.id, level: 1, pass: 0, pages: 1, exhausted: false },
   });
+  // Who is paged, by name, before anyone acts.
+  expect(opened.people).toEqual({ [oncall.id]: 'Ona' });
 
   // The rule recovers (threshold raised) and fires again (lowered): the open incident takes both, no second one opens.
   await stack.api('PATCH', `/rules/${ruleId}`, { token: manager.token, body: { threshold: 100 } });
