@@ -159,6 +159,8 @@ test('flow 3: a breach opens an incident; the on-call follows the emailed link, 
   expect(await zh.page.getAttribute('html', 'lang')).toBe('zh-CN');
   const zhTimeline = zh.page.getByRole('list', { name: '时间线' });
   await zhTimeline.getByText('状态：排查中').waitFor();
+  // Whom the page went to, by name.
+  await expect(zhTimeline.getByRole('listitem').filter({ hasText: '已呼叫第 1 级' }).textContent()).resolves.toContain('Ona');
   await zh.page.getByText('指挥人：我').waitFor();
   await expectAccessible(zh.page);
   await zh.page.getByLabel('处理结果').fill('已回滚 14:02 的发布');

@@ -92,8 +92,21 @@ export function IncidentDetail({ id, session }: { id: string; session: Session }
   );
 
   function toEntries(items: TimelineItem[]): TimelineEntry[] {
-    return items.map((e) => ({ at: e.at, title: <TimelineTitle entry={e} me={me} people={data!.people} />, ...(detailOf(e) ? { detail: detailOf(e) } : {}) }));
+    return items.map((e) => {
+      const targets = e.type === 'paged' && Array.isArray(e.details?.targets) ? e.details.targets as Target[] : null;
+      const detail = targets ? <Targets targets={targets} me={me} people={data!.people} /> : detailOf(e);
+      return { at: e.at, title: <TimelineTitle entry={e} me={me} people={data!.people} />, ...(detail ? { detail } : {}) };
+    });
   }
+}
+
+type Target = { operatorId?: string; role?: string };
+
+/** Whom a level pages: operators by name, roles by name. */
+function Targets({ targets, me, people }: { targets: Target[]; me: string; people: Record<string, string> }) {
+  const { t } = useTranslation('incidents');
+  const who = useWho(me, people);
+  return <>{targets.map((target) => (target.operatorId ? who(target.operatorId) : t('role', { role: target.role }))).join(', ')}</>;
 }
 
 /** What the entry's message adds: people's words and the rule's reasons; the system's own sentences are in the title. */
@@ -140,6 +153,13 @@ function Summary({ incident: i, me }: { incident: Incident; me: string }) {
     [t('facts.commander'), who(i.commanderId)],
     ...(esc ? [
       [t('facts.policy'), esc.policyName],
+      [t('facts.levels'), (
+        <ol className="incident-levels">
+          {esc.levels.map((level, n) => (
+            <li key={n}><Targets targets={level.targets} me={me} people={i.people} />{level.wait && <span className="muted"> ({t('facts.wait', { wait: level.wait })})</span>}</li>
+          ))}
+        </ol>
+      )],
       [t('facts.paging'), t('facts.pagingValue', { level: esc.level, levels: esc.levels.length, pages: esc.pages })],
       [t('facts.nextPage'), esc.nextPageAt ? at(esc.nextPageAt) : esc.exhausted ? t('facts.exhausted') : t('facts.noNextPage')],
     ] as [string, ReactNode][] : []),

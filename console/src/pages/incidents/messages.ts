@@ -5,6 +5,7 @@ export const en = {
   nobody: 'nobody',
   someoneElse: 'someone else',
   operator: 'operator {{id}}',
+  role: 'role {{role}}',
   severities: { P1: 'P1 · critical', P2: 'P2 · high', P3: 'P3 · medium', P4: 'P4 · low' },
   statuses: {
     triggered: 'Not acknowledged', acknowledged: 'Acknowledged', investigating: 'Investigating', identified: 'Identified',
@@ -84,6 +85,8 @@ export const en = {
     timeToAcknowledge: 'Time to acknowledge',
     commander: 'Commander',
     policy: 'Escalation policy',
+    levels: 'Paged in turn',
+    wait: 'waits {{wait}}',
     paging: 'Paging',
     pagingValue: 'level {{level}} of {{levels}}; pages sent: {{pages}}',
     nextPage: 'Next page',
@@ -154,6 +157,7 @@ export const zhCN: typeof en = {
   nobody: '无',
   someoneElse: '其他人',
   operator: '操作员 {{id}}',
+  role: '{{role}} 角色',
   severities: { P1: 'P1 · 紧急', P2: 'P2 · 高', P3: 'P3 · 中', P4: 'P4 · 低' },
   statuses: {
     triggered: '未确认', acknowledged: '已确认', investigating: '排查中', identified: '已定位',
@@ -233,6 +237,8 @@ export const zhCN: typeof en = {
     timeToAcknowledge: '确认时长',
     commander: '指挥人',
     policy: '升级策略',
+    levels: '依次呼叫',
+    wait: '等待 {{wait}}',
     paging: '呼叫',
     pagingValue: '第 {{level}}/{{levels}} 级，共 {{pages}} 次',
     nextPage: '下次呼叫',
