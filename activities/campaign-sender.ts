@@ -27,6 +27,10 @@ export interface SendPass {
   phase: 'test' | 'main';
   /** Subject and body by variant name. */
   messages: Record<string, MessageTemplate>;
+  /** The message template's versions by locale, pinned at approval; absent: the campaign's text as written (older runs). */
+  templates?: Record<string, string>;
+  /** The campaign's name and end, for the template's campaign fields. */
+  label?: { name: string; endsAt: string };
   budget: Budget;
   guards: ArmedGuard[];
   /** Messages per second. */
@@ -196,7 +200,9 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
     if (!message) throw ApplicationFailure.nonRetryable(`no message for variant ${row.variant}`, 'Unprocessable');
     return {
       idempotencyKey: `${pass.workflowId}:send:${row.customer_id}`, workflowId: pass.workflowId, customerId: row.customer_id,
-      template: 'campaign', category: 'marketing', data: { subject: message.subject, body: message.body },
+      template: 'campaign', category: 'marketing',
+      data: { subject: message.subject, body: message.body, ...(pass.label ? { campaignName: pass.label.name, endsAt: pass.label.endsAt } : {}) },
+      ...(pass.templates ? { templateVersions: pass.templates } : {}),
       campaignId: pass.campaignId, leaseSeconds: CAMPAIGN_SEND_LEASE_SECONDS,
       // The ledger row is marked in the statement that marks the email sent.
       onSent: [{

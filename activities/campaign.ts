@@ -1,5 +1,6 @@
 // Campaign side effects: the read model (and send gate), the frozen audience, the send passes, the A/B figures and
 // the retrospective.
+import { liveVersionIds } from '../db/message-templates.ts';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import { textArray, transaction } from '../db/sql.ts';
@@ -118,6 +119,11 @@ export function createCampaignActivities(deps: CustomerEmailDeps) {
   return {
     async saveCampaign(record: CampaignRecord): Promise<void> {
       await saveCampaignRow(orm, record);
+    },
+
+    /** The campaign message template's live versions by locale: an approved campaign sends these, whatever changes later. */
+    async pinCampaignTemplates(): Promise<Record<string, string>> {
+      return liveVersionIds(orm, 'campaign');
     },
 
     async loadCampaignApprovalPolicy(): Promise<CampaignApprovalPolicy> {

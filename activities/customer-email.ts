@@ -9,9 +9,8 @@ import { textArray, transaction } from '../db/sql.ts';
 import { durationToMs } from '../workflows/lib/time.ts';
 import type { SendOutcome } from '../workflows/lifecycle.rules.ts';
 import type { MessageCategory } from '../workflows/lifecycle.types.ts';
-import { liveTemplate } from '../db/message-templates.ts';
-import { messageData } from '../domain/message-data.ts';
-import { renderMessage } from '../domain/message-render.ts';
+import { liveTemplate, templateVersion, type TemplateVersionRow } from '../db/message-templates.ts';
+import { composeMessage, pickLocale } from '../domain/message-data.ts';
 import { isMessageKey } from '../domain/message-templates.ts';
 import { customerTemplates, type CustomerTemplateName } from './customer-templates.ts';
 import { deliverOnce, type EmailResult, type LedgerMail, type SqlUpdate } from './email.ts';
@@ -27,6 +26,8 @@ export interface CustomerEmailRequest {
   /** Template values (coupon code...). */
   data: Record<string, string>;
   campaignId?: string | null;
+  /** Template versions by locale pinned by the sender (a campaign's, at its approval) instead of the live ones. */
+  templateVersions?: Record<string, string>;
   /** Passed on to the email ledger (see LedgerMail.leaseSeconds and onSent). */
   leaseSeconds?: number;
   onSent?: SqlUpdate[];
@@ -139,17 +140,36 @@ async function composeForCustomer(deps: CustomerEmailDeps, req: CustomerEmailReq
     name: customer.name, unsubscribeUrl: link, values: req.data,
     customer: { name: customer.name, email: customer.email, externalId: customer.external_id, stage: customer.stage, segment: customer.segment },
   });
-  if (!isMessageKey(req.template) || req.template === 'campaign') return { mail: legacy(), from: deps.from, version: null };
+  if (!isMessageKey(req.template) || (req.template === 'campaign' && !req.templateVersions)) return { mail: legacy(), from: deps.from, version: null };
   const key = req.template;
   const policy = await readSetting<MessagingPolicy>(deps.orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
-  const version = await liveTemplate(deps.orm, key, customer.locale, policy.defaultLocale);
+  const version = req.templateVersions
+    ? await pinnedVersion(deps.orm, req.templateVersions, customer.locale, policy.defaultLocale)
+    : await liveTemplate(deps.orm, key, customer.locale, policy.defaultLocale);
   if (!version) return { mail: legacy(), from: deps.from, version: null };
-  const data = messageData(key, {
-    customer: { name: customer.name, email: customer.email, externalId: customer.external_id, stage: customer.stage, segment: customer.segment, locale: customer.locale },
+  const rendered = composeMessage(key, version, {
+    customer: { name: customer.name, email: customer.email, externalId: customer.external_id, stage: customer.stage, segment: customer.segment, locale: customer.locale, timezone: customer.timezone },
     platform: policy.platform, unsubscribeUrl: link, values: req.data,
   });
-  const rendered = renderMessage(key, version, data, { locale: version.locale, timeZone: customer.timezone });
   return { mail: { subject: rendered.subject, html: rendered.html, text: rendered.text }, from: withName(deps.from, rendered.senderName), version };
+}
+
+/** Versions are immutable: a campaign's sends read each pinned one once per worker. */
+const pinnedCache = new Map<string, TemplateVersionRow>();
+
+/** Of the versions a campaign pinned by locale, the customer's (see pickLocale), else the first. */
+async function pinnedVersion(orm: Orm, pinned: Record<string, string>, locale: string | null, defaultLocale: string): Promise<TemplateVersionRow | null> {
+  const pick = pickLocale(Object.keys(pinned), locale, defaultLocale) ?? Object.keys(pinned)[0];
+  const id = pick ? pinned[pick]! : null;
+  if (!id) return null;
+  let version = pinnedCache.get(id);
+  if (!version) {
+    version = (await templateVersion(orm, id)) ?? undefined;
+    if (!version) return null;
+    if (pinnedCache.size > 200) pinnedCache.clear();
+    pinnedCache.set(id, version);
+  }
+  return version;
 }
 
 /** MAIL_FROM's address under another display name (nodemailer encodes non-ASCII names). */

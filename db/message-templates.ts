@@ -69,6 +69,13 @@ export async function liveTemplate(orm: Orm, key: MessageKey, locale: string | n
   return rows[0] ? iso(rows[0]) : null;
 }
 
+/** The live versions of a message by locale (a campaign pins these at approval). */
+export async function liveVersionIds(orm: Orm, key: MessageKey): Promise<Record<string, string>> {
+  const rows = await orm.em.getConnection().execute<{ locale: string; version_id: string }[]>(
+    'select locale, version_id from message_template_live where key = ? order by locale', [key]);
+  return Object.fromEntries(rows.map((r) => [r.locale, r.version_id]));
+}
+
 export async function templateVersion(orm: Orm, id: string): Promise<TemplateVersionRow | null> {
   const [row] = await orm.em.getConnection().execute<TemplateVersionRow[]>(`select ${COLUMNS} from ${FROM} where v.id = ?`, [id]);
   return row ? iso(row) : null;

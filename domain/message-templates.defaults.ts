@@ -162,20 +162,20 @@ export const DEFAULT_TEMPLATES: Record<MessageKey, Record<DefaultLocale, Templat
   campaign: {
     'zh-CN': {
       senderName: '{{ platform.name }}',
-      subject: '{{ campaign.name }}',
-      preheader: '{% if campaign.endsAt %}活动截至 {{ campaign.endsAt | format_date }}{% endif %}',
-      html: `${hi['zh-CN']}
-<p>{{ campaign.name }}正在进行中{% if campaign.endsAt %}，截至 {{ campaign.endsAt | format_date }}{% endif %}。</p>
-<p><a href="{{ platform.url }}">立即查看</a></p>`,
+      subject: '{{ campaign.subject }}',
+      preheader: '{{ campaign.paragraphs | first | truncate: 60 }}',
+      html: `{% for p in campaign.paragraphs %}<p>{{ p }}</p>
+{% endfor %}{% if platform.url %}<p><a href="{{ platform.url }}" style="display:inline-block;padding:10px 20px;background:#0b5cad;color:#ffffff;border-radius:6px;text-decoration:none;">立即查看</a></p>{% endif %}
+<p>{{ platform.name }}</p>`,
       text: null,
     },
     en: {
       senderName: '{{ platform.name }}',
-      subject: '{{ campaign.name }}',
-      preheader: '{% if campaign.endsAt %}Until {{ campaign.endsAt | format_date }}{% endif %}',
-      html: `${hi.en}
-<p>{{ campaign.name }} is on{% if campaign.endsAt %} until {{ campaign.endsAt | format_date }}{% endif %}.</p>
-<p><a href="{{ platform.url }}">Take a look</a></p>`,
+      subject: '{{ campaign.subject }}',
+      preheader: '{{ campaign.paragraphs | first | truncate: 90 }}',
+      html: `{% for p in campaign.paragraphs %}<p>{{ p }}</p>
+{% endfor %}{% if platform.url %}<p><a href="{{ platform.url }}" style="display:inline-block;padding:10px 20px;background:#0b5cad;color:#ffffff;border-radius:6px;text-decoration:none;">Take a look</a></p>{% endif %}
+<p>{{ platform.name }}</p>`,
       text: null,
     },
   },

@@ -4,7 +4,7 @@
 import { Liquid, type Template } from 'liquidjs';
 
 /** How a field is shown: text as is, a date in the customer's locale and timezone, a URL, an amount of money. */
-export type FieldKind = 'text' | 'date' | 'url' | 'money' | 'number';
+export type FieldKind = 'text' | 'date' | 'url' | 'money' | 'number' | 'list';
 type FieldTree = { readonly [name: string]: FieldKind | FieldTree };
 
 const CUSTOMER: FieldTree = {
@@ -26,7 +26,12 @@ export const MESSAGES = {
   unsubscribeConfirmation: { marketing: false, fields: { customer: CUSTOMER, platform: PLATFORM, links: { resubscribe: 'url' } } },
   campaign: {
     marketing: true,
-    fields: { customer: CUSTOMER, platform: PLATFORM, links: MARKETING_LINKS, campaign: { name: 'text', endsAt: 'date' } },
+    // The campaign's own subject and text (written on the campaign, customer placeholders filled), its paragraphs for
+    // `{% for p in campaign.paragraphs %}`.
+    fields: {
+      customer: CUSTOMER, platform: PLATFORM, links: MARKETING_LINKS,
+      campaign: { name: 'text', subject: 'text', paragraphs: 'list', endsAt: 'date' },
+    },
   },
 } as const satisfies Record<string, { marketing: boolean; fields: FieldTree }>;
 

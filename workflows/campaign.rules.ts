@@ -271,6 +271,8 @@ export interface CampaignState {
   counts: SendCounts;
   ab: AbState | null;
   history: StageChange[];
+  /** The message template's versions by locale, pinned at approval (absent: approved before templates were data). */
+  templates?: Record<string, string>;
 }
 
 export interface GoalResult extends Goal {

@@ -7,6 +7,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -52,7 +53,7 @@ import { approvalsOf, makerRefusal, TaskInbox, type TaskView } from './lib/tasks
 import { durationToMs, msUntil } from './lib/time.ts';
 
 type Activities = ReturnType<typeof createCampaignActivities>;
-const { saveCampaign, loadCampaignApprovalPolicy, variantResults, assignWinner, closeLedger } =
+const { saveCampaign, loadCampaignApprovalPolicy, variantResults, assignWinner, closeLedger, pinCampaignTemplates } =
   proxyActivities<Activities>(profiles.db);
 const { freezeAudience, buildCampaignReport } = proxyActivities<Activities>(profiles.batch);
 /** A send pass runs for as long as its audience takes; the heartbeat says within seconds when its worker died. */
@@ -331,6 +332,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   // Scheduled launch: a durable timer the creator may move until it fires. The last approval scheduled it.
   const approvals = [...view().approvals].sort((a, b) => a.at.localeCompare(b.at));
   const lastApproval = approvals.at(-1);
+  // The message as approved: later template versions do not reach a running campaign.
+  if (patched('campaign-template-pin')) state.templates = await pinCampaignTemplates();
   await moveTo('scheduled', lastApproval ? { id: lastApproval.operatorId } : null,
     `approved by ${approvals.map((a) => `${a.operatorId} (${a.role})`).join(', ')}`);
   while (!closed()) {
@@ -384,6 +387,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
           sendScope = CancellationScope.current();
           return sendCampaignPass({
             campaignId: state.campaignId, workflowId: workflowInfo().workflowId, phase, messages: messagesOf(state.spec),
+            ...(state.templates ? { templates: state.templates, label: { name: state.spec.name, endsAt: state.spec.schedule.endAt } } : {}),
             budget: state.spec.budget,
             guards: state.spec.guards.map((g) => ({ ...g, ...(guardBaselines[g.metric] ? { baseline: guardBaselines[g.metric] } : {}) })),
             sendRate: state.spec.sendRate, fromSeq: cursor,

@@ -4,8 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ledgerCounts } from '../../activities/campaign-sender.ts';
 import { audienceWhere, countAudience, saveCampaignRow } from '../../activities/campaign.ts';
-import { unsubscribeUrl } from '../../activities/customer-email.ts';
-import { customerTemplates } from '../../activities/customer-templates.ts';
+import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../activities/messaging-policy.ts';
+import { liveTemplate } from '../../db/message-templates.ts';
+import { readSetting, SETTINGS } from '../../db/settings.ts';
+import { composeMessage } from '../../domain/message-data.ts';
 import { Campaign, CampaignReport, Operator } from '../../db/entities/index.ts';
 import { RECIPIENT_STATUSES, type RecipientStatus } from '../../db/entities/campaign.ts';
 import {
@@ -264,9 +266,9 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
     }),
     errors: [400, 401, 403, 404],
   }, async ({ body }) => {
-    type Row = { id: string; external_id: string; name: string | null; email: string; stage: string | null; segment: string | null };
+    type Row = { id: string; external_id: string; name: string | null; email: string; stage: string | null; segment: string | null; locale: string | null; timezone: string };
     const conn = orm.em.getConnection();
-    const cols = 'c.id, c.external_id, c.name, c.email, c.stage, c.segment';
+    const cols = 'c.id, c.external_id, c.name, c.email, c.stage, c.segment, c.locale, c.timezone';
     let row: Row | undefined;
     if (body.customerId) {
       [row] = await conn.execute<Row[]>(`select ${cols} from customers c where c.id = ?`, [body.customerId]);
@@ -275,10 +277,17 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
       const where = audienceWhere(body.audience);
       [row] = await conn.execute<Row[]>(`select ${cols} from customers c where ${where.sql} order by c.name is null, c.created_at, c.external_id limit 1`, where.params);
     }
+    // The campaign message template's live version in the customer's locale: what a campaign approved now sends.
+    const policy = await readSetting<MessagingPolicy>(orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
+    const version = await liveTemplate(orm, 'campaign', row?.locale ?? null, policy.defaultLocale);
+    if (!version) throw notFound('the campaign message template');
     // The footer's link shows its shape only: a customer's unsubscribe token is theirs alone.
-    const mail = customerTemplates.campaign({
-      name: row?.name ?? null, unsubscribeUrl: unsubscribeUrl(publicUrl, 'preview'), values: body.message,
-      customer: { name: row?.name ?? null, email: row?.email ?? '', externalId: row?.external_id ?? '', stage: row?.stage ?? null, segment: row?.segment ?? null },
+    const mail = composeMessage('campaign', version, {
+      customer: {
+        name: row?.name ?? null, email: row?.email ?? '', externalId: row?.external_id ?? '', stage: row?.stage ?? null,
+        segment: row?.segment ?? null, locale: row?.locale ?? null, timezone: row?.timezone ?? 'UTC',
+      },
+      platform: policy.platform, unsubscribeUrl: `${publicUrl}/unsubscribe/preview`, values: body.message,
     });
     return {
       customer: row ? { id: row.id, externalId: row.external_id, name: row.name, email: row.email } : null,

@@ -267,7 +267,9 @@ test("start_winback: a breach starts a win-back for every customer in the segmen
     return got.length >= 2 && got;
   }, 'the win-back emails', 20_000);
   expect(mails.map((m) => m.to[0]).sort()).toEqual(ids.slice(0, 2).map((x) => `${x}@example.com`).sort());
-  expect(mails[0]!.text).toMatch(/Code: WB-/);
+  // The shipped English win-back: the code on a line of its own, then when it expires.
+  expect(mails[0]!.text).toMatch(/^WB-[\w-]+$/m);
+  expect(mails[0]!.text).toContain('it is valid until');
   const lifecycle = (await stack.api('GET', `/customers?segment=at_risk&limit=10`, { token: manager.token })).body;
   const one = lifecycle.items.find((c: { externalId: string }) => c.externalId === ids[0]);
   const view = (await stack.api('GET', `/customers/${one.id}/lifecycle`, { token: manager.token })).body;

@@ -178,3 +178,55 @@ test('each customer gets the live version in their language, else the platform d
   }, 'three sends recorded');
   expect(ledger.map((r) => [r.external_id.split('-')[0], r.locale, r.version])).toEqual([['en', 'en', 1], ['ja', 'en', 1], ['zh', 'zh-CN', 1]]);
 });
+
+test('an approved campaign keeps the message template version it was approved with after the template changes', async () => {
+  const approver = await stack.operator(['ops_manager'], 'Pete');
+  const tag = `pin-${run}`;
+  const imported = await stack.api('POST', '/customers', { token: ingest.token, body: { customers: [
+    { externalId: `${tag}-zh`, email: `${tag}-zh@example.com`, name: '王芳', locale: 'zh-CN', tags: [tag], marketingConsent: true, timezone: 'Asia/Shanghai' },
+    { externalId: `${tag}-en`, email: `${tag}-en@example.com`, name: 'Grace Hopper', locale: 'en', tags: [tag], marketingConsent: true },
+  ] } });
+  expect(imported.status).toBe(200);
+  const liveBefore = Object.fromEntries((await stack.api('GET', '/templates', { token: author.token })).body.items
+    .find((t: { key: string }) => t.key === 'campaign').locales.map((l: { locale: string; liveVersion: number }) => [l.locale, l.liveVersion]));
+
+  const created = await stack.api('POST', '/campaigns', { token: author.token, body: {
+    name: `Pinned ${tag}`, budget: { total: 10, currency: 'USD', costPerSend: 0.01 }, audience: { filters: { tags: [tag] } },
+    message: { subject: '春季上新 {{firstName}}', body: '全场八折。\n\n周日截止。' }, sendRate: 50,
+    schedule: { startAt: new Date(Date.now() + 6_000).toISOString(), endAt: new Date(Date.now() + 3_600_000).toISOString() },
+  } });
+  expect(created.status).toBe(202);
+  const task = await eventually(async () => (await stack.api('GET', `/tasks?entityId=${created.body.id}&status=open`, { token: approver.token })).body.items[0], 'the campaign approval');
+  expect((await stack.api('POST', `/tasks/${task.id}/complete`, { token: approver.token, body: { decision: 'approve' } })).status).toBe(200);
+  await eventually(async () => (await stack.api('GET', `/campaigns/${created.body.id}`, { token: author.token })).body.stage === 'scheduled', 'scheduled');
+
+  // Before the launch, the campaign template changes in Chinese: the campaign still sends the version it was approved with.
+  const v2 = await stack.api('POST', '/templates/campaign/zh-CN/versions', { token: author.token, body: {
+    senderName: '拾光商城', subject: '【新版】{{ campaign.subject }}', preheader: null, html: '{% for p in campaign.paragraphs %}<p>{{ p }}</p>{% endfor %}', text: null, note: null,
+  } });
+  expect(v2.status).toBe(201);
+  const review = await openTask(v2.body.id);
+  expect((await stack.api('POST', `/tasks/${review.id}/complete`, { token: reviewer.token, body: { decision: 'approve' } })).status).toBe(200);
+  await eventually(async () => (await stack.api('GET', `/template-versions/${v2.body.id}`, { token: author.token })).body.live, 'the new version live');
+
+  const zh = await stack.mail.waitFor((m) => m.to.includes(`${tag}-zh@example.com`), 30_000);
+  const en = await stack.mail.waitFor((m) => m.to.includes(`${tag}-en@example.com`), 30_000);
+  expect(zh.subject).toBe('春季上新 王芳');
+  expect(zh.html).toMatch(/<p[^>]*>全场八折。<\/p>/);
+  expect(zh.html).toContain('<html lang="zh-CN">');
+  expect(en.subject).toBe('春季上新 Grace');
+  expect(en.html).toContain('<html lang="en">');
+  // The ledger row is marked in the statement that marks the email sent, just after the mail server's answer.
+  const ledger = await eventually(async () => {
+    const rows = await stack.db.orm.em.getConnection().execute<{ locale: string; version: number }[]>(
+      `select m.locale, v.version from customer_messages m join message_template_versions v on v.id = m.template_version_id
+       where m.campaign_id = ? and m.status = 'sent' order by m.locale`, [created.body.id]);
+    return rows.length === 2 && rows;
+  }, 'both sends recorded');
+  expect(ledger).toEqual([{ locale: 'en', version: liveBefore.en }, { locale: 'zh-CN', version: liveBefore['zh-CN'] }]);
+  // A campaign approved now gets the new one.
+  const preview = await stack.api('POST', '/campaigns/preview', { token: author.token, body: {
+    message: { subject: '春季上新', body: '全场八折。' }, customerId: imported.body.items[0].id,
+  } });
+  expect(preview.body.subject).toBe('【新版】春季上新');
+});

@@ -32,8 +32,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
       const problems: string[] = [];
       page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
       page.on('console', (msg) => {
-        // The API's refusals (401/403/409) are answers the page shows, not script errors.
-        if (msg.type() === 'error' && !/status of 4(01|03|09|22)/.test(msg.text())) problems.push(`console: ${msg.text()}`);
+        // The API's refusals (400/401/403/409/422) are answers the page shows, not script errors.
+        if (msg.type() === 'error' && !/status of 4(00|01|03|09|22)/.test(msg.text())) problems.push(`console: ${msg.text()}`);
       });
       return { page, problems };
     },

@@ -105,6 +105,8 @@ function fakeActivities(opts: FakeOptions = {}) {
         abTest: null, timeline: args.timeline,
       };
     },
+    // The template versions live at approval; the campaign sends these whatever changes later.
+    pinCampaignTemplates: async () => ({ en: 'version-en-1', 'zh-CN': 'version-zh-1' }),
   } satisfies CampaignActivities;
   return {
     log, saved, tasks, emails, freezes, passes, results, winners, ledgerClosed, reports, gate,
@@ -190,6 +192,8 @@ test('an approved campaign waits scheduled until startAt days ahead, then freeze
     expect(Date.parse(state.launchedAt!)).toBeGreaterThanOrEqual(startAt);
     expect(Date.parse(state.launchedAt!)).toBeLessThan(startAt + SLACK);
     expect(fake.passes.map((p) => [p.args.phase, p.args.fromSeq])).toEqual([['main', 0]]);
+    expect(fake.passes[0]!.args.templates).toEqual({ en: 'version-en-1', 'zh-CN': 'version-zh-1' });
+    expect(fake.passes[0]!.args.label).toEqual({ name: expect.any(String), endsAt: expect.any(String) });
     expect(fake.passes[0]!.at).toBeGreaterThanOrEqual(startAt);
     expect(fake.passes[0]!.at).toBeLessThan(startAt + SLACK);
     expect(state.approvals.map((a) => a.operatorId)).toEqual([approver.id]);
