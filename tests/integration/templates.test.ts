@@ -2,7 +2,7 @@
 // parsed by a MIME parser): checked on save, reviewed through the inbox by someone other than the author, previewed,
 // test-sent, rolled back, and sent to each customer in their language with the version recorded.
 import { randomUUID } from 'node:crypto';
-import { templateReviewId } from '../../workflows/ids.ts';
+import { campaignWorkflowId, templateReviewId } from '../../workflows/ids.ts';
 import { recordHistory } from '../support/histories.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
@@ -229,4 +229,5 @@ test('an approved campaign keeps the message template version it was approved wi
     message: { subject: '春季上新', body: '全场八折。' }, customerId: imported.body.items[0].id,
   } });
   expect(preview.body.subject).toBe('【新版】春季上新');
+  await recordHistory(stack.env.client, campaignWorkflowId(created.body.id), 'campaign-template-pinned');
 });
