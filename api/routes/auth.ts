@@ -62,12 +62,12 @@ export function authRouter(deps: ApiDeps, registry: RouteRegistry): Router {
   const tag = 'auth';
 
   /** Issues and mails a link when the address is an active operator's; does nothing otherwise. */
-  async function sendLink(email: string, ip: string | undefined): Promise<void> {
+  async function sendLink(email: string, next: string | undefined, ip: string | undefined): Promise<void> {
     const operator = await activeOperatorByEmail(orm, email);
     if (!operator || !mailer) return;
     const token = secret('opl');
     const expiresAt = await storeSignInLink(orm, operator.id, hashToken(token), linkTtlMs);
-    const url = `${publicUrl.replace(/\/+$/, '')}/sign-in?token=${token}`;
+    const url = `${publicUrl.replace(/\/+$/, '')}/sign-in?token=${token}${next ? `&next=${encodeURIComponent(next)}` : ''}`;
     const sent = await mailer.sendMail({ from: deps.mailFrom ?? 'opsflow <opsflow@localhost>', to: operator.email, ...signInMail(operator.name, url, linkTtlMs) });
     await appendAudit(orm, {
       actorType: 'system', actorId: null, action: 'auth.link_sent', entityType: 'operator', entityId: operator.id,
@@ -78,14 +78,18 @@ export function authRouter(deps: ApiDeps, registry: RouteRegistry): Router {
   defineRoute(router, registry, {
     method: 'post', path: '/auth/email-link', tag, access: 'public', status: 202,
     summary: 'Email a one-time sign-in link (valid 15 minutes) to an active operator; the same answer for any address',
-    body: z.object({ email: z.email().max(320) }).strict(),
+    body: z.object({
+      email: z.email().max(320),
+      next: z.string().max(2000).regex(/^\/console\/[^\s]*$/, 'must be a console path such as /console/incidents/<id>').optional()
+        .describe('the console page the link opens after signing in (the page that asked for a session)'),
+    }).strict(),
     response: z.object({ sent: z.literal(true) }), bodyLimit: '16kb',
   }, async ({ body, req }) => {
     if (!mailer) throw new HttpError(503, 'unavailable', 'sign-in links cannot be emailed: no mail server is configured (SMTP_URL)', undefined, 60);
     // Answered before the address is even looked up: a known, unknown or disabled address gets the same answer at
     // the same speed, whatever the database and the mail server take.
     setImmediate(() => {
-      sendLink(body.email, req.ip).catch((err: unknown) => log.warn({ err }, 'a sign-in link could not be sent'));
+      sendLink(body.email, body.next, req.ip).catch((err: unknown) => log.warn({ err }, 'a sign-in link could not be sent'));
     });
     return { sent: true };
   });

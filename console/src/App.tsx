@@ -2,7 +2,7 @@ import { lazy, Suspense, useMemo, type ComponentType } from 'react';
 import { useTranslation } from 'react-i18next';
 import { AREAS, type AreaProps } from './areas.ts';
 import { Layout } from './Layout.tsx';
-import { SignIn } from './pages/SignIn.tsx';
+import { afterSignIn, SignIn } from './pages/SignIn.tsx';
 import { Redirect, Route, Switch, useLocation } from './router.tsx';
 import { usePageTitle } from './components/page.tsx';
 import { useSession } from './session.ts';
@@ -40,7 +40,7 @@ export function App() {
           ) : (
             <Switch>
               <Route path="/sign-in">
-                {session.data && !params.has('token') ? <Redirect to={HOME} replace /> : <Layout session={session.data}><SignInPage /></Layout>}
+                {session.data && !params.has('token') ? <Redirect to={afterSignIn(params.get('next'))} replace /> : <Layout session={session.data}><SignInPage /></Layout>}
               </Route>
               {!session.data ? <Route><Redirect to={`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`} replace /></Route> : null}
               <Route>

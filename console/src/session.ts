@@ -58,6 +58,8 @@ export function useSignOut() {
 
 export function useEmailLink() {
   return useMutation({
-    mutationFn: async (email: string) => unwrap(await api.POST('/auth/email-link', { body: { email } })),
+    // `next`: the console page the emailed link opens after signing in.
+    mutationFn: async ({ email, next }: { email: string; next?: string }) =>
+      unwrap(await api.POST('/auth/email-link', { body: { email, ...(next ? { next } : {}) } })),
   });
 }

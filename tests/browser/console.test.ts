@@ -169,3 +169,21 @@ test('a console link opened without a session signs in first and then opens the 
   await expect(nav.getByRole('link', { name: 'Admin' }).count()).resolves.toBe(0);
   expect(problems).toEqual([]);
 });
+
+test('signing in by an emailed link from a page that asked for a session returns to that page', async () => {
+  const { page, problems } = await openPage();
+  await page.goto(`${stack.baseUrl}/console/content?tier=A`);
+  await page.waitForURL((url) => url.pathname === '/sign-in');
+  await page.getByLabel('Email').fill(author.email);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await page.getByRole('status').filter({ hasText: author.email }).waitFor();
+  const mail = await stack.mail.waitFor((m) => m.to.includes(author.email) && m.subject.includes('Sign in'));
+  const link = /(http:\/\/\S+\/sign-in\?token=[\w-]+&next=\S+)/.exec(mail.text)![1]!;
+  expect(new URL(link).searchParams.get('next')).toBe('/console/content?tier=A');
+  await page.goto(link.replace('http://opsflow.test', stack.baseUrl));
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL((url) => url.pathname === '/console/content' && url.search === '?tier=A');
+  // A next that is not a console page is refused, not followed.
+  expect((await stack.api('POST', '/auth/email-link', { token: null, body: { email: author.email, next: 'https://evil.example/' } })).status).toBe(400);
+  expect(problems).toEqual([]);
+});

@@ -6,7 +6,7 @@ import { navigate, useLocation } from '../router.tsx';
 import { useEmailLink, useSignIn } from '../session.ts';
 
 // Back to the page that asked for a session (an emailed task or incident link), else the inbox.
-const afterSignIn = (next: string | null) => (next?.startsWith('/console/') ? next : '/console/inbox');
+export const afterSignIn = (next: string | null) => (next?.startsWith('/console/') ? next : '/console/inbox');
 
 export function SignIn() {
   const { t } = useTranslation();
@@ -24,7 +24,8 @@ export function SignIn() {
   };
   const sendLink = (e: FormEvent) => {
     e.preventDefault();
-    emailLink.mutate(email.trim());
+    const next = params.get('next');
+    emailLink.mutate({ email: email.trim(), ...(next?.startsWith('/console/') ? { next } : {}) });
   };
   const error = signIn.error ?? emailLink.error;
 
@@ -48,7 +49,7 @@ export function SignIn() {
             <label htmlFor="sign-in-email">{t('signIn.email')}</label>
             <input id="sign-in-email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
             <button type="submit" disabled={emailLink.isPending}>{t('signIn.sendLink')}</button>
-            {emailLink.isSuccess && <p role="status">{t('signIn.linkSent', { email: emailLink.variables })}</p>}
+            {emailLink.isSuccess && <p role="status">{t('signIn.linkSent', { email: emailLink.variables.email })}</p>}
           </form>
           <form onSubmit={withToken}>
             <h2>{t('signIn.byToken')}</h2>
