@@ -169,5 +169,14 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
   }, 'the tips send recorded');
   expect(ledger).toEqual([{ version: 2, locale: 'zh-CN' }]);
 
+  // Rolling back is one action on the history: version 1 is live again.
+  await page.goto(`${stack.baseUrl}/console/templates/tips/zh-CN/history`);
+  await page.getByRole('button', { name: '启用第 1 版' }).click();
+  await page.getByRole('status').filter({ hasText: '第 1 版已启用' }).waitFor();
+  await page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: '第 1 版' }) }).getByText('使用中').waitFor();
+  await page.getByRole('button', { name: '启用第 2 版' }).waitFor();
+  const versions = (await stack.api('GET', '/templates/tips/zh-CN/versions', { token: mia.token })).body.items;
+  expect(versions.map((v: { version: number; live: boolean }) => [v.version, v.live])).toEqual([[2, false], [1, true]]);
+
   for (const p of [problems, reviewer.problems]) expect(p).toEqual([]);
 });

@@ -146,7 +146,7 @@ export const en = {
     note: 'The author’s note',
     noNote: 'No note.',
     diff: 'Changes',
-    diffLive: 'Changes against the live version ({{n}})',
+    diffLive: 'Changes against the live version (version {{n}})',
     diffPrevious: 'Changes against version {{n}}',
     noOther: 'No earlier version to compare with.',
     rendered: 'As the sample customer gets it',
