@@ -180,3 +180,38 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
 
   for (const p of [problems, reviewer.problems]) expect(p).toEqual([]);
 });
+
+test('a new language starts from the default language\'s text; its author withdraws the version from the history (in English)', async () => {
+  const { page, problems } = await browser.openPage();
+  page.setDefaultTimeout(10_000);
+  await signInByApi(page, stack.baseUrl, mia.token, '/console/templates');
+  const welcome = page.locator('tbody').filter({ has: page.getByRole('rowheader', { name: /^Welcome/ }) });
+  await welcome.getByLabel('Add a language (BCP 47 tag)').fill('not a tag');
+  await welcome.getByRole('button', { name: 'Write it' }).click();
+  await welcome.getByText('Give a language tag such as ja, zh-TW or pt-BR.').waitFor();
+  await welcome.getByLabel('Add a language (BCP 47 tag)').fill('ja');
+  await welcome.getByRole('button', { name: 'Write it' }).click();
+
+  await page.getByRole('heading', { name: 'Welcome in Japanese', level: 1 }).waitFor();
+  await page.getByText('Nothing in this language yet: starting from the English text (version 1) to translate.').waitFor();
+  const en = (await stack.api('GET', '/templates/welcome/en/versions', { token: mia.token })).body.items.find((v: { live: boolean }) => v.live);
+  await expect(page.getByLabel('Subject').inputValue()).resolves.toBe(en.subject);
+  await page.getByLabel('Subject').fill('{{ platform.name }}へようこそ');
+  await page.locator('.templates-preview-pair > div').nth(0).locator('.templates-mail-subject').filter({ hasText: '拾光商城へようこそ' }).waitFor();
+  await expectAccessible(page);
+  await page.getByRole('button', { name: 'Send for review' }).click();
+  await page.getByRole('status').filter({ hasText: 'Version 1 is waiting for review in the inbox' }).waitFor();
+  const ja = (await stack.api('GET', '/templates/welcome/ja/versions', { token: mia.token })).body.items[0];
+  expect(ja).toMatchObject({ version: 1, status: 'in_review', subject: '{{ platform.name }}へようこそ' });
+
+  await page.getByRole('link', { name: 'See the history' }).click();
+  await page.getByRole('heading', { name: 'Welcome in Japanese: versions', level: 1 }).waitFor();
+  await page.getByRole('region', { name: 'Version 1' }).getByText('The first version: nothing before it.').waitFor();
+  await page.getByRole('button', { name: 'Withdraw version 1' }).click();
+  await page.getByRole('status').filter({ hasText: 'Version 1 is withdrawn; its review task is cancelled.' }).waitFor();
+  await page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'version 1' }) }).getByText('Withdrawn').waitFor();
+  expect((await stack.api('GET', `/template-versions/${ja.id}`, { token: mia.token })).body.status).toBe('withdrawn');
+  const tasks = (await stack.api('GET', `/tasks?entityId=${ja.id}`, { token: rita.token })).body.items;
+  expect(tasks.map((t: { status: string }) => t.status)).toEqual(['cancelled']);
+  expect(problems).toEqual([]);
+});
