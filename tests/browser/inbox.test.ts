@@ -227,10 +227,12 @@ test('a message template review shows the version\'s changes against the live on
 
   const { page, problems } = await browser.openPage();
   await signInWithToken(page, stack.baseUrl, rita.token, `/console/inbox/${task.id}`);
-  await page.getByRole('heading', { name: `Changes against the live version ${first.body.version}`, level: 3 }).waitFor();
-  expect(await page.locator('.revision-diff ins').allTextContents()).toEqual(['keep', 'tomorrow']);
-  expect(await page.locator('.revision-diff del').allTextContents()).toEqual(['save', 'later']);
-  await page.locator('.facts div').filter({ hasText: 'What changed' }).getByText('friendlier tip').waitFor();
+  // The templates area's review view: the changes part by part against the live version, the note, the rendered mail.
+  await page.getByRole('heading', { name: `Changes against the live version (version ${first.body.version})`, level: 3 }).waitFor();
+  expect(await page.locator('.templates-diff ins').allTextContents()).toEqual([expect.stringContaining('keep your cart for tomorrow.')]);
+  expect(await page.locator('.templates-diff del').allTextContents()).toEqual([expect.stringContaining('save your cart for later.')]);
+  await page.getByText('friendlier tip').waitFor();
   await page.locator('.facts div').filter({ hasText: 'Written by' }).getByText('Mia').waitFor();
+  await expect(page.frameLocator('iframe').locator('body').textContent()).resolves.toContain('keep your cart for tomorrow.');
   expect(problems).toEqual([]);
 });

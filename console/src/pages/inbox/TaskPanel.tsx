@@ -14,7 +14,7 @@ import { CampaignApprovalView } from './views/CampaignApprovalView.tsx';
 import { ContentReviewView } from './views/ContentReviewView.tsx';
 import { ContractApprovalView, ContractRenewalView } from './views/ContractViews.tsx';
 import { PostmortemView } from './views/PostmortemView.tsx';
-import { TemplateReviewView } from './views/TemplateReviewView.tsx';
+import { TemplateReviewView, type TemplateReviewPayload } from '../templates/TemplateReviewView.tsx';
 
 type Action = { kind: 'claim' } | { kind: 'release' } | { kind: 'complete'; decision: string };
 
@@ -124,7 +124,7 @@ function KindView({ task, active }: { task: Task; active: boolean }) {
     case 'contract_approval': return <ContractApprovalView task={task} />;
     case 'contract_renewal': return <ContractRenewalView task={task} />;
     case 'postmortem': return <PostmortemView task={task} active={active} />;
-    case 'template_review': return <TemplateReviewView task={task} />;
+    case 'template_review': return <TemplateReviewView payload={task.payload as unknown as TemplateReviewPayload} />;
     default: return <RawPayload task={task} />;
   }
 }
