@@ -99,7 +99,7 @@ for (const [language, locale] of [['zh-CN', 'zh-CN'], ['en', 'en-US']] as const)
       expect(await page.getAttribute('html', 'lang')).toBe(language);
       expect([pathname, await untranslated(page)]).toEqual([pathname, []]);
       await expectAccessible(page);
-      if (SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.${language}.png`), fullPage: false });
+      if (SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.${language}.jpg`), type: 'jpeg', quality: 80, fullPage: false });
     }
     expect(problems).toEqual([]);
   }, 120_000);
