@@ -11,7 +11,6 @@ import type { SendOutcome } from '../workflows/lifecycle.rules.ts';
 import type { MessageCategory } from '../workflows/lifecycle.types.ts';
 import { liveTemplate, templateVersion, type TemplateVersionRow } from '../db/message-templates.ts';
 import { composeMessage, pickLocale } from '../domain/message-data.ts';
-import { isMessageKey } from '../domain/message-templates.ts';
 import { customerTemplates, type CustomerTemplateName } from './customer-templates.ts';
 import { deliverOnce, type EmailResult, type LedgerMail, type SqlUpdate } from './email.ts';
 import { decide, DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from './messaging-policy.ts';
@@ -21,7 +20,7 @@ export interface CustomerEmailRequest {
   idempotencyKey: string;
   workflowId: string | null;
   customerId: string;
-  template: CustomerTemplateName;
+  template: CustomerTemplateName | 'unsubscribeConfirmation';
   category: MessageCategory;
   /** Template values (coupon code...). */
   data: Record<string, string>;
@@ -136,11 +135,15 @@ export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy
  * platform's default) rendered for them, sent under the version's sender name; a campaign's own text as before.
  */
 async function composeForCustomer(deps: CustomerEmailDeps, req: CustomerEmailRequest, customer: CustomerFacts, link: string | null) {
-  const legacy = () => customerTemplates[req.template]({
-    name: customer.name, unsubscribeUrl: link, values: req.data,
-    customer: { name: customer.name, email: customer.email, externalId: customer.external_id, stage: customer.stage, segment: customer.segment },
-  });
-  if (!isMessageKey(req.template) || (req.template === 'campaign' && !req.templateVersions)) return { mail: legacy(), from: deps.from, version: null };
+  // Without a stored version (a campaign approved before templates were data): the text as code wrote it.
+  const legacy = () => {
+    if (req.template === 'unsubscribeConfirmation') throw ApplicationFailure.nonRetryable('no unsubscribeConfirmation template is live', 'Unprocessable');
+    return customerTemplates[req.template]({
+      name: customer.name, unsubscribeUrl: link, values: req.data,
+      customer: { name: customer.name, email: customer.email, externalId: customer.external_id, stage: customer.stage, segment: customer.segment },
+    });
+  };
+  if (req.template === 'campaign' && !req.templateVersions) return { mail: legacy(), from: deps.from, version: null };
   const key = req.template;
   const policy = await readSetting<MessagingPolicy>(deps.orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
   const version = req.templateVersions
@@ -150,6 +153,8 @@ async function composeForCustomer(deps: CustomerEmailDeps, req: CustomerEmailReq
   const rendered = composeMessage(key, version, {
     customer: { name: customer.name, email: customer.email, externalId: customer.external_id, stage: customer.stage, segment: customer.segment, locale: customer.locale, timezone: customer.timezone },
     platform: policy.platform, unsubscribeUrl: link, values: req.data,
+    // The unsubscribe page offers to subscribe again once unsubscribed.
+    resubscribeUrl: unsubscribeUrl(deps.publicUrl, customer.unsubscribe_token),
   });
   return { mail: { subject: rendered.subject, html: rendered.html, text: rendered.text }, from: withName(deps.from, rendered.senderName), version };
 }
@@ -232,6 +237,25 @@ export function createCustomerEmailActivities(deps: CustomerEmailDeps) {
   return {
     async sendCustomerEmail(req: CustomerEmailRequest): Promise<SendOutcome> {
       return sendToCustomer(deps, req);
+    },
+
+    /**
+     * `check`: whether this unsubscription still waits for its confirmation (not resubscribed since, not confirmed);
+     * `done`: records it confirmed. Both idempotent.
+     */
+    async markUnsubscribeConfirmed(args: { customerId: string; unsubscribedAt: string; phase: 'check' | 'done' }): Promise<boolean> {
+      const conn = deps.orm.em.getConnection();
+      if (args.phase === 'check') {
+        const [row] = await conn.execute<{ owed: boolean }[]>(
+          // Milliseconds: the precision the unsubscription's time travels with (PostgreSQL keeps microseconds).
+          `select unsubscribe_confirmed_at is null and date_trunc('milliseconds', unsubscribed_at) = ?::timestamptz as owed from customers where id = ?`,
+          [args.unsubscribedAt, args.customerId]);
+        return row?.owed ?? false;
+      }
+      await conn.execute(
+        `update customers set unsubscribe_confirmed_at = coalesce(unsubscribe_confirmed_at, now())
+         where id = ? and date_trunc('milliseconds', unsubscribed_at) = ?::timestamptz`, [args.customerId, args.unsubscribedAt]);
+      return true;
     },
   };
 }

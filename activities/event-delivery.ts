@@ -1,10 +1,11 @@
 // Hands stored customer events to their lifecycle workflows (signal-with-start) and marks them delivered. Used by
 // POST /events right after storing, and by the redelivery sweep for whatever a failed call left behind.
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
-import { customerLifecycleId } from '../workflows/ids.ts';
+import { customerLifecycleId, unsubscribeConfirmationId } from '../workflows/ids.ts';
+import type { unsubscribeConfirmation } from '../workflows/unsubscribe-confirmation.ts';
 import { recordEvents, startWinBack } from '../workflows/lifecycle.messages.ts';
 import type { customerLifecycle } from '../workflows/lifecycle.ts';
 import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type EventsSignal, type LifecyclePolicy, type WinBackRequest } from '../workflows/lifecycle.types.ts';
@@ -134,6 +135,30 @@ export function createEventDeliveryActivities(deps: DeliveryDeps) {
         cursor = { cursor: page.at(-1)!.id, customers: cursor.customers + page.length };
         Context.current().heartbeat(cursor);
       }
+    },
+
+    /**
+     * Starts the confirmation email of every unsubscription the API could not start one for (Temporal unreachable, the
+     * API gone); the workflow id is per unsubscription, so one already started is left as it is.
+     */
+    async confirmPendingUnsubscriptions(): Promise<{ started: number }> {
+      const pending = await deps.orm.em.getConnection().execute<{ id: string; unsubscribed_at: Date }[]>(
+        `select id, unsubscribed_at from customers
+         where unsubscribed_at is not null and unsubscribe_confirmed_at is null and unsubscribed_at < now() - interval '${SWEEP_AFTER}'
+         order by unsubscribed_at limit ${SWEEP_BATCH}`);
+      let started = 0;
+      for (const row of pending) {
+        const input = { customerId: row.id, unsubscribedAt: new Date(row.unsubscribed_at).toISOString() };
+        try {
+          await deps.temporal.workflow.start<typeof unsubscribeConfirmation>('unsubscribeConfirmation', {
+            workflowId: unsubscribeConfirmationId(input.customerId, input.unsubscribedAt), taskQueue: deps.taskQueue, args: [input],
+          });
+          started += 1;
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+      }
+      return { started };
     },
 
     /** Delivers events a failed or abandoned POST /events left stored but undelivered, oldest first. */

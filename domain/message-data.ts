@@ -72,6 +72,7 @@ export interface ComposeInput {
   customer: MessageCustomer & { timezone: string };
   platform: { name: string; url: string | null };
   unsubscribeUrl: string | null;
+  resubscribeUrl?: string | null;
   values: Record<string, string>;
 }
 
@@ -85,6 +86,6 @@ export function composeMessage(key: MessageKey, version: TemplateSource & { loca
   const values = key === 'campaign'
     ? { ...input.values, subject: fillTemplate(input.values.subject ?? '', fields), body: fillTemplate(input.values.body ?? '', fields) }
     : input.values;
-  const data = messageData(key, { customer, platform: input.platform, unsubscribeUrl: input.unsubscribeUrl, values });
+  const data = messageData(key, { customer, platform: input.platform, unsubscribeUrl: input.unsubscribeUrl, resubscribeUrl: input.resubscribeUrl ?? null, values });
   return renderMessage(key, version, data, { locale: version.locale, timeZone: customer.timezone });
 }

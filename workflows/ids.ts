@@ -10,6 +10,9 @@ export const ruleMonitorId = (ruleId: string): string => `rule-monitor:${ruleId}
 export const incidentWorkflowId = (incidentId: string): string => `incident:${incidentId}`;
 export const contractWorkflowId = (contractId: string): string => `contract:${contractId}`;
 export const templateReviewId = (versionId: string): string => `template-review:${versionId}`;
+/** One confirmation per unsubscription: a later unsubscription (after resubscribing) is another. */
+export const unsubscribeConfirmationId = (customerId: string, unsubscribedAt: string): string =>
+  `unsubscribe-confirmation:${customerId}:${Date.parse(unsubscribedAt)}`;
 
 /** The entity a workflow id belongs to (for audit events written outside the workflow), or null for other ids. */
 export function entityOfWorkflowId(workflowId: string): { type: string; id: string } | null {

@@ -8,3 +8,4 @@ export { ruleMonitor } from './monitor.ts';
 export { incident } from './incident.ts';
 export { contract } from './contract.ts';
 export { templateReview } from './template-review.ts';
+export { unsubscribeConfirmation } from './unsubscribe-confirmation.ts';

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { appendAudit } from '../../db/audit.ts';
 import type { Orm } from '../../db/orm.ts';
 import { byKey, transaction } from '../../db/sql.ts';
-import { customerLifecycleId } from '../../workflows/ids.ts';
+import { customerLifecycleId, unsubscribeConfirmationId } from '../../workflows/ids.ts';
+import type { unsubscribeConfirmation } from '../../workflows/unsubscribe-confirmation.ts';
 import { SEGMENTS } from '../../workflows/rfm.rules.ts';
 import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
 import { FUNNEL_STAGES, LIFECYCLE_STAGES, type LifecycleView } from '../../workflows/lifecycle.types.ts';
@@ -110,7 +111,8 @@ async function upsertCustomers(orm: Orm, customers: CustomerIn[]): Promise<{ id:
   return customers.map((c) => ({ externalId: c.externalId, ...rows.get(c.externalId)! }));
 }
 
-export function customersRouter({ orm, temporal, deadline, audit }: ApiDeps, registry: RouteRegistry): Router {
+export function customersRouter(deps: ApiDeps, registry: RouteRegistry): Router {
+  const { orm, temporal, deadline, audit } = deps;
   const router = Router();
   const tag = 'customers';
 
@@ -232,7 +234,7 @@ export function customersRouter({ orm, temporal, deadline, audit }: ApiDeps, reg
     summary: 'Stop marketing email to this customer (transactional mail still goes)', params: idParams,
     response: customerOut, errors: [401, 403, 404],
   }, async ({ params, actor }) => {
-    const changed = await unsubscribe(orm, 'id', params.id, { actorType: 'operator', actorId: actor.id });
+    const changed = await unsubscribe(deps, 'id', params.id, { actorType: 'operator', actorId: actor.id });
     if (changed === null) throw notFound('customer');
     return toCustomerOut(await customerById(orm, params.id));
   });
@@ -240,22 +242,32 @@ export function customersRouter({ orm, temporal, deadline, audit }: ApiDeps, reg
   return router;
 }
 
-/** Marks the customer unsubscribed (once; the first time is kept) and audits it. Null when there is no such customer. */
+/**
+ * Marks the customer unsubscribed (once; the first time is kept), audits it, and starts the confirmation email (at
+ * most one per unsubscription by its workflow id; if Temporal cannot be reached now, the redelivery sweep starts it).
+ * Null when there is no such customer.
+ */
 export async function unsubscribe(
-  orm: Orm, by: 'id' | 'unsubscribe_token', value: string, who: { actorType: 'operator' | 'customer'; actorId: string | null },
+  deps: Pick<ApiDeps, 'orm' | 'temporal' | 'taskQueue' | 'deadline' | 'log'>, by: 'id' | 'unsubscribe_token', value: string,
+  who: { actorType: 'operator' | 'customer'; actorId: string | null },
 ): Promise<{ id: string; changed: boolean } | null> {
-  const [row] = await orm.em.getConnection().execute<{ id: string; changed: boolean }[]>(
+  const { orm } = deps;
+  const [row] = await orm.em.getConnection().execute<{ id: string; changed: boolean; unsubscribed_at: Date }[]>(
     `with target as (select id, unsubscribed_at from customers where ${by === 'id' ? 'id = ?::uuid' : 'unsubscribe_token = ?'})
      update customers c set unsubscribed_at = coalesce(c.unsubscribed_at, now()), updated_at = now()
-     from target where c.id = target.id returning c.id, target.unsubscribed_at is null as changed`, [value]);
+     from target where c.id = target.id returning c.id, target.unsubscribed_at is null as changed, c.unsubscribed_at`, [value]);
   if (!row) return null;
   if (row.changed) {
     await appendAudit(orm, {
       actorType: who.actorType, actorId: who.actorId ?? row.id, action: 'customer.unsubscribed', entityType: 'customer',
       entityId: row.id, details: { via: who.actorType === 'customer' ? 'unsubscribe link' : 'api' },
     });
+    const input = { customerId: row.id, unsubscribedAt: new Date(row.unsubscribed_at).toISOString() };
+    await deps.deadline(() => deps.temporal.workflow.start<typeof unsubscribeConfirmation>('unsubscribeConfirmation', {
+      workflowId: unsubscribeConfirmationId(input.customerId, input.unsubscribedAt), taskQueue: deps.taskQueue, args: [input],
+    })).catch((err: unknown) => deps.log.warn({ err, customerId: row.id }, 'the unsubscribe confirmation waits for the redelivery sweep'));
   }
-  return row;
+  return { id: row.id, changed: row.changed };
 }
 
 const couponOut = z.object({

@@ -3,6 +3,7 @@
 import { Router, type Response } from 'express';
 import escapeHtml from 'escape-html';
 import { z } from 'zod';
+import { appendAudit } from '../../db/audit.ts';
 import type { ApiDeps } from '../app.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
 import { documented } from '../openapi.ts';
@@ -20,7 +21,8 @@ function page(res: Response, status: number, title: string, body: string): void 
     `<h1>${escapeHtml(title)}</h1>${body}</body></html>`);
 }
 
-export function unsubscribeRouter({ orm }: ApiDeps, registry: RouteRegistry): Router {
+export function unsubscribeRouter(deps: ApiDeps, registry: RouteRegistry): Router {
+  const { orm } = deps;
   const router = Router();
   const tag = 'customers';
 
@@ -32,7 +34,10 @@ export function unsubscribeRouter({ orm }: ApiDeps, registry: RouteRegistry): Ro
     const [row] = await orm.em.getConnection().execute<{ unsubscribed: boolean }[]>(
       'select unsubscribed_at is not null as unsubscribed from customers where unsubscribe_token = ?', [params.token]);
     if (!row) return page(res, 404, 'Link not recognised', '<p>This unsubscribe link is not valid.</p>');
-    if (row.unsubscribed) return page(res, 200, 'You are unsubscribed', '<p>You will not get marketing email from us any more.</p>');
+    if (row.unsubscribed) {
+      return page(res, 200, 'You are unsubscribed', '<p>You will not get marketing email from us any more.</p>' +
+        `<form method="post" action="/unsubscribe/${params.token}/resubscribe"><button type="submit">Subscribe again</button></form>`);
+    }
     page(res, 200, 'Unsubscribe?', `<p>Stop marketing email to this address? Account and order emails still arrive.</p>` +
       `<form method="post"><button type="submit">Unsubscribe</button></form>`);
   });
@@ -46,9 +51,25 @@ export function unsubscribeRouter({ orm }: ApiDeps, registry: RouteRegistry): Ro
     form: z.object({ 'List-Unsubscribe': z.literal('One-Click').optional() }),
   }), async ({ res, params }) => {
     if (!isToken(params.token)) return page(res, 404, 'Link not recognised', '<p>This unsubscribe link is not valid.</p>');
-    const done = await unsubscribe(orm, 'unsubscribe_token', params.token, { actorType: 'customer', actorId: null });
+    const done = await unsubscribe(deps, 'unsubscribe_token', params.token, { actorType: 'customer', actorId: null });
     if (!done) return page(res, 404, 'Link not recognised', '<p>This unsubscribe link is not valid.</p>');
     page(res, 200, 'You are unsubscribed', '<p>You will not get marketing email from us any more.</p>');
+  });
+
+  defineRoute(router, registry, documented({
+    method: 'post', path: '/unsubscribe/:token/resubscribe', tag, access: 'public', params: tokenParams,
+    summary: 'Subscribe again (the button on the unsubscribed page, the link in the unsubscribe confirmation email)',
+  }, { pages: { 200: 'A page saying marketing email is on again', 404: NOT_RECOGNISED } }), async ({ res, params }) => {
+    if (!isToken(params.token)) return page(res, 404, 'Link not recognised', '<p>This link is not valid.</p>');
+    const [row] = await orm.em.getConnection().execute<{ id: string; changed: boolean }[]>(
+      `with target as (select id, unsubscribed_at from customers where unsubscribe_token = ?)
+       update customers c set unsubscribed_at = null, unsubscribe_confirmed_at = null, updated_at = now()
+       from target where c.id = target.id returning c.id, target.unsubscribed_at is not null as changed`, [params.token]);
+    if (!row) return page(res, 404, 'Link not recognised', '<p>This link is not valid.</p>');
+    if (row.changed) {
+      await appendAudit(orm, { actorType: 'customer', actorId: row.id, action: 'customer.resubscribed', entityType: 'customer', entityId: row.id, details: { via: 'unsubscribe page' } });
+    }
+    page(res, 200, 'You are subscribed again', '<p>Our marketing email will reach you again. You can unsubscribe at any time from any of them.</p>');
   });
 
   return router;

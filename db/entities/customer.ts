@@ -19,6 +19,8 @@ export const Customer = defineEntity({
     tags: p.array().defaultRaw("'{}'"),
     marketingConsent: p.boolean().default(false),
     unsubscribedAt: p.datetime().nullable(),
+    /** When the unsubscription's confirmation email went out (or was given up on); null while one is owed. */
+    unsubscribeConfirmedAt: p.datetime().nullable(),
     /** The secret in the unsubscribe link of every marketing email. */
     unsubscribeToken: p.text().unique().hidden(),
     stage: p.string().$type<LifecycleStage>().nullable().index(),

@@ -63,7 +63,8 @@ async function decide(id: string, role: string, who: TestOperator, decision = 'a
 
 const mailTo = (people: Person[]) => {
   const wanted = new Set(people.map((p) => p.email));
-  return stack.mail.messages().filter((m) => m.to.some((t) => wanted.has(t)));
+  // The campaign's emails (an unsubscribed recipient's confirmation of it is not one).
+  return stack.mail.messages().filter((m) => m.to.some((t) => wanted.has(t)) && !m.headers['x-opsflow-idempotency-key']?.startsWith('unsubscribe-confirmation:'));
 };
 
 beforeAll(async () => {

@@ -159,7 +159,10 @@ test('unsubscribed customers get no marketing mail: by staff, and by the link in
     expect.objectContaining({ step: 'nurture:tips', status: 'skipped', reason: 'unsubscribed' }),
   ]);
   await stack.mail.waitFor((m) => m.to.includes(`bob2-${run}@example.com`) && m.subject === 'Welcome to opsflow');
-  expect(stack.mail.messages().filter((m) => m.to.includes(`bob2-${run}@example.com`))).toHaveLength(1);
+  // The welcome, and the confirmation of the unsubscription (transactional both); no tips.
+  await stack.mail.waitFor((m) => m.to.includes(`bob2-${run}@example.com`) && m.subject === 'You are unsubscribed from opsflow marketing emails');
+  expect(stack.mail.messages().filter((m) => m.to.includes(`bob2-${run}@example.com`)).map((m) => m.subject).sort())
+    .toEqual(['Welcome to opsflow', 'You are unsubscribed from opsflow marketing emails']);
 
   // Ada follows the link in her tips email: a page first (scanners must not unsubscribe), then the button.
   const ada = await find('ada');
