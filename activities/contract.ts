@@ -19,6 +19,7 @@ import {
 import { contractWorkflowId } from '../workflows/ids.ts';
 import { durationToMs } from '../workflows/lib/time.ts';
 import { auditSent, deliverOnce, type EmailDeps } from './email.ts';
+import { partnerMail } from './partner-mail.ts';
 import { compose } from './templates.ts';
 
 export interface ContractRecord {
@@ -92,7 +93,11 @@ export function createContractActivities(deps: EmailDeps) {
         const url = `${publicUrl}/sign/${args.contractId}?token=${encodeURIComponent(link!.token)}`;
         const t = args.terms;
         const workflowId = contractWorkflowId(args.contractId);
-        const mail = compose(`${args.reminder ? 'Reminder: ' : ''}Your contract is ready to sign`, [
+        const stored = await partnerMail(deps, 'contractSignLink', args.contractId, {
+          links: { sign: url }, signBy: expiresAt, reminder: args.reminder,
+          contract: t ? { scope: t.scope, start: t.start, end: t.end, cadence: t.cadence, fee: t.fee, currency: t.currency } : {},
+        });
+        const mail = stored?.mail ?? compose(`${args.reminder ? 'Reminder: ' : ''}Your contract is ready to sign`, [
           `Hello ${args.partner.name},`,
           `${args.reminder ? 'Your contract is still waiting for your signature. ' : ''}Please review the terms below and sign. Your personal signing link works once, until ${expiresAt}; any earlier link no longer works.`,
           ...(t ? [[
@@ -105,7 +110,7 @@ export function createContractActivities(deps: EmailDeps) {
           ]] : []),
           `Read the full terms and sign: ${url}`,
         ]);
-        const sent = await deliverOnce(deps, { idempotencyKey: args.key, workflowId, template: 'contractSignLink', recipients: [args.partner.email], mail });
+        const sent = await deliverOnce({ ...deps, from: stored?.from ?? deps.from }, { idempotencyKey: args.key, workflowId, template: 'contractSignLink', recipients: [args.partner.email], mail });
         // Audited before the token goes: a retry that finds no token has nothing left to do.
         await auditSent(orm, { key: args.key, workflowId, template: 'contractSignLink', subject: mail.subject }, sent);
         await conn().execute('update contract_sign_links set token = null where idempotency_key = ?', [args.key]);

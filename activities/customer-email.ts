@@ -12,7 +12,7 @@ import type { MessageCategory } from '../workflows/lifecycle.types.ts';
 import { liveTemplate, templateVersion, type TemplateVersionRow } from '../db/message-templates.ts';
 import { composeMessage, pickLocale } from '../domain/message-data.ts';
 import { customerTemplates, type CustomerTemplateName } from './customer-templates.ts';
-import { deliverOnce, type EmailResult, type LedgerMail, type SqlUpdate } from './email.ts';
+import { deliverOnce, withName, type EmailResult, type LedgerMail, type SqlUpdate } from './email.ts';
 import { decide, DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from './messaging-policy.ts';
 
 export interface CustomerEmailRequest {
@@ -177,11 +177,6 @@ async function pinnedVersion(orm: Orm, pinned: Record<string, string>, locale: s
   return version;
 }
 
-/** MAIL_FROM's address under another display name (nodemailer encodes non-ASCII names). */
-export function withName(from: string, name: string): string {
-  const address = /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
-  return `"${name.replace(/["\\\r\n]/g, '')}" <${address}>`;
-}
 
 /**
  * Sends a mail the policy decided to send, through the email ledger; the customer-messages row (and the caller's

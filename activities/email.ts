@@ -8,6 +8,8 @@ import { entityOfWorkflowId } from '../workflows/ids.ts';
 import { textArray } from '../db/sql.ts';
 import type { Role } from '../workflows/lib/actors.ts';
 import { leaseHeld } from './ledger.ts';
+import { isPartnerMessage } from '../domain/message-templates.ts';
+import { partnerMail } from './partner-mail.ts';
 import { render, type Rendered, type TemplateData, type TemplateName } from './templates.ts';
 
 export type Recipient = { operatorId: string } | { role: Role } | { address: string; name?: string };
@@ -40,6 +42,12 @@ export interface EmailDeps {
  * start-to-close timeout plus the mailer's timeouts, so a slow attempt cannot overlap its retry.
  */
 const LEASE_SECONDS = 300;
+
+/** MAIL_FROM's address under another display name (nodemailer encodes non-ASCII names). */
+export function withName(from: string, name: string): string {
+  const address = /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
+  return `"${name.replace(/["\\\r\n]/g, '')}" <${address}>`;
+}
 
 /** The Message-ID is derived from the key, so even a send repeated after a crash is recognisably the same mail. */
 export function messageIdFor(key: string, from: string): string {
@@ -154,6 +162,13 @@ export async function auditSent(orm: Orm, m: { key: string; workflowId: string |
   });
 }
 
+/** The template fields of a partner message from the data the contract workflow passes. */
+function partnerFields(request: EmailRequest): Record<string, unknown> {
+  const d = request.data as Record<string, string>;
+  if (request.template === 'contractActivated') return { contract: { start: d.start, end: d.end, trackingCode: d.code } };
+  return { contract: { reason: d.reason } };
+}
+
 export function createEmailActivities(deps: EmailDeps) {
   const { orm, publicUrl } = deps;
   /** Explicit addresses, then the active operators named by id or by role, in one query. */
@@ -170,8 +185,10 @@ export function createEmailActivities(deps: EmailDeps) {
 
   return {
     async sendEmail(request: EmailRequest): Promise<EmailResult> {
-      const mail = render(request.template, request.data as never, { publicUrl });
-      const result = await deliverOnce(deps, {
+      // To a partner: the stored template in their language (the code's text when none is live).
+      const stored = isPartnerMessage(request.template) ? await partnerMail(deps, request.template, String((request.data as { contractId?: string }).contractId), partnerFields(request)) : null;
+      const mail = stored?.mail ?? render(request.template, request.data as never, { publicUrl });
+      const result = await deliverOnce({ ...deps, from: stored?.from ?? deps.from }, {
         idempotencyKey: request.idempotencyKey,
         workflowId: request.workflowId ?? null,
         template: request.template,

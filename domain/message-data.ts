@@ -89,3 +89,17 @@ export function composeMessage(key: MessageKey, version: TemplateSource & { loca
   const data = messageData(key, { customer, platform: input.platform, unsubscribeUrl: input.unsubscribeUrl, resubscribeUrl: input.resubscribeUrl ?? null, values });
   return renderMessage(key, version, data, { locale: version.locale, timeZone: customer.timezone });
 }
+
+/** Sample fields for a message to a partner, for previews. */
+export function samplePartnerFields(locale: string): Record<string, unknown> {
+  const zh = locale.toLowerCase().startsWith('zh');
+  return {
+    partner: { name: zh ? '林小厨' : 'Lin Cooks' },
+    links: { sign: 'https://ops.example.com/sign/sample?token=sample' }, signBy: new Date(Date.UTC(2030, 0, 15, 8)).toISOString(), reminder: false,
+    contract: {
+      scope: zh ? '每月 4 条探店短视频' : 'Four short videos a month', start: new Date(Date.UTC(2030, 0, 1)).toISOString(),
+      end: new Date(Date.UTC(2030, 11, 31)).toISOString(), cadence: 'monthly', fee: 8000, currency: 'CNY', trackingCode: 'LIN-2030',
+      reason: zh ? '合作方向调整' : 'a change of direction',
+    },
+  };
+}

@@ -179,4 +179,98 @@ export const DEFAULT_TEMPLATES: Record<MessageKey, Record<DefaultLocale, Templat
       text: null,
     },
   },
+  contractSignLink: {
+    'zh-CN': {
+      senderName: '{{ platform.name }}合作团队',
+      subject: '{% if reminder %}提醒：{% endif %}您的合作合同待签署',
+      preheader: '请在 {{ signBy | format_datetime }} 前签署',
+      html: `<p>{{ partner.name }}，您好：</p>
+<p>{% if reminder %}您的合同还在等待您的签署。{% endif %}我们与您的合作合同已准备就绪，请查看条款并签署。</p>
+<ul>
+<li>合作内容：{{ contract.scope }}</li>
+<li>合作期限：{{ contract.start | format_date }} 至 {{ contract.end | format_date }}（{% case contract.cadence %}{% when 'weekly' %}按周{% when 'quarterly' %}按季度{% else %}按月{% endcase %}结算）</li>
+<li>固定费用：每期 {{ contract.fee | format_money: contract.currency }}</li>
+</ul>
+<p><a href="{{ links.sign }}" style="display:inline-block;padding:10px 20px;background:#0b5cad;color:#ffffff;border-radius:6px;text-decoration:none;">查看完整条款并签署</a></p>
+<p>此签署链接仅供您本人使用，只能使用一次，{{ signBy | format_datetime }} 前有效；此前发送的链接已失效。</p>`,
+      text: `{{ partner.name }}，您好：
+
+{% if reminder %}您的合同还在等待您的签署。{% endif %}我们与您的合作合同已准备就绪，请查看条款并签署。
+
+合作内容：{{ contract.scope }}
+合作期限：{{ contract.start | format_date }} 至 {{ contract.end | format_date }}（{% case contract.cadence %}{% when 'weekly' %}按周{% when 'quarterly' %}按季度{% else %}按月{% endcase %}结算）
+固定费用：每期 {{ contract.fee | format_money: contract.currency }}
+
+查看完整条款并签署：
+{{ links.sign }}
+
+此签署链接仅供您本人使用，只能使用一次，{{ signBy | format_datetime }} 前有效；此前发送的链接已失效。`,
+    },
+    en: {
+      senderName: 'The {{ platform.name }} partnerships team',
+      subject: '{% if reminder %}Reminder: {% endif %}Your contract is ready to sign',
+      preheader: 'Please sign by {{ signBy | format_datetime }}',
+      html: `<p>Hello {{ partner.name }},</p>
+<p>{% if reminder %}Your contract is still waiting for your signature. {% endif %}Your contract with us is ready: please review the terms and sign.</p>
+<ul>
+<li>Scope: {{ contract.scope }}</li>
+<li>Term: {{ contract.start | format_date }} to {{ contract.end | format_date }}, evaluated {{ contract.cadence }}</li>
+<li>Fee: {{ contract.fee | format_money: contract.currency }} per period</li>
+</ul>
+<p><a href="{{ links.sign }}" style="display:inline-block;padding:10px 20px;background:#0b5cad;color:#ffffff;border-radius:6px;text-decoration:none;">Read the full terms and sign</a></p>
+<p>This signing link is yours alone, works once and until {{ signBy | format_datetime }}; any earlier link no longer works.</p>`,
+      text: `Hello {{ partner.name }},
+
+{% if reminder %}Your contract is still waiting for your signature. {% endif %}Your contract with us is ready: please review the terms and sign.
+
+Scope: {{ contract.scope }}
+Term: {{ contract.start | format_date }} to {{ contract.end | format_date }}, evaluated {{ contract.cadence }}
+Fee: {{ contract.fee | format_money: contract.currency }} per period
+
+Read the full terms and sign:
+{{ links.sign }}
+
+This signing link is yours alone, works once and until {{ signBy | format_datetime }}; any earlier link no longer works.`,
+    },
+  },
+  contractActivated: {
+    'zh-CN': {
+      senderName: '{{ platform.name }}合作团队',
+      subject: '合作已生效',
+      preheader: '您的专属推广码：{{ contract.trackingCode }}',
+      html: `<p>{{ partner.name }}，您好：</p>
+<p>感谢您的签署！合作期限为 {{ contract.start | format_date }} 至 {{ contract.end | format_date }}。</p>
+<p>您的专属推广码：<strong>{{ contract.trackingCode }}</strong>。通过该推广码带来的流量和销售都会计入您的业绩。</p>`,
+      text: null,
+    },
+    en: {
+      senderName: 'The {{ platform.name }} partnerships team',
+      subject: 'Your partnership is active',
+      preheader: 'Your tracking code: {{ contract.trackingCode }}',
+      html: `<p>Hello {{ partner.name }}, thank you for signing.</p>
+<p>The partnership runs from {{ contract.start | format_date }} to {{ contract.end | format_date }}.</p>
+<p>Your tracking code: <strong>{{ contract.trackingCode }}</strong>. Sales and traffic with it are credited to you.</p>`,
+      text: null,
+    },
+  },
+  contractTerminated: {
+    'zh-CN': {
+      senderName: '{{ platform.name }}合作团队',
+      subject: '合作已终止',
+      preheader: '{{ contract.reason }}',
+      html: `<p>{{ partner.name }}，您好：</p>
+<p>我们的合作已终止。原因：{{ contract.reason }}</p>
+<p>进行中的结算周期将按比例结算，您的推广码即日起失效。</p>`,
+      text: null,
+    },
+    en: {
+      senderName: 'The {{ platform.name }} partnerships team',
+      subject: 'Your partnership has been terminated',
+      preheader: '{{ contract.reason }}',
+      html: `<p>Hello {{ partner.name }}, the partnership has been terminated.</p>
+<p>Reason: {{ contract.reason }}</p>
+<p>The period under way is settled pro rata, and your tracking code no longer works.</p>`,
+      text: null,
+    },
+  },
 };

@@ -4,7 +4,7 @@
 import { Liquid, type Template } from 'liquidjs';
 
 /** How a field is shown: text as is, a date in the customer's locale and timezone, a URL, an amount of money. */
-export type FieldKind = 'text' | 'date' | 'url' | 'money' | 'number' | 'list';
+export type FieldKind = 'text' | 'date' | 'url' | 'money' | 'number' | 'list' | 'flag';
 type FieldTree = { readonly [name: string]: FieldKind | FieldTree };
 
 const CUSTOMER: FieldTree = {
@@ -12,6 +12,7 @@ const CUSTOMER: FieldTree = {
 };
 const PLATFORM: FieldTree = { name: 'text', url: 'url' };
 const MARKETING_LINKS: FieldTree = { unsubscribe: 'url' };
+const PARTNER: FieldTree = { name: 'text' };
 
 /** Every customer-facing message, with the fields it offers and whether it is marketing (unsubscribe link, consent). */
 export const MESSAGES = {
@@ -33,7 +34,28 @@ export const MESSAGES = {
       campaign: { name: 'text', subject: 'text', paragraphs: 'list', endsAt: 'date' },
     },
   },
+  // To partners and KOLs (outside parties, in the partner's locale): their contract's signing link, its start, its end.
+  contractSignLink: {
+    marketing: false,
+    fields: {
+      partner: PARTNER, platform: PLATFORM, links: { sign: 'url' }, signBy: 'date', reminder: 'flag',
+      contract: { scope: 'text', start: 'date', end: 'date', cadence: 'text', fee: 'money', currency: 'text' },
+    },
+  },
+  contractActivated: {
+    marketing: false,
+    fields: { partner: PARTNER, platform: PLATFORM, contract: { start: 'date', end: 'date', trackingCode: 'text' } },
+  },
+  contractTerminated: {
+    marketing: false,
+    fields: { partner: PARTNER, platform: PLATFORM, contract: { reason: 'text' } },
+  },
 } as const satisfies Record<string, { marketing: boolean; fields: FieldTree }>;
+
+/** The messages to partners (rendered for the partner, not a customer). */
+export const PARTNER_MESSAGES = ['contractSignLink', 'contractActivated', 'contractTerminated'] as const;
+export type PartnerMessageKey = (typeof PARTNER_MESSAGES)[number];
+export const isPartnerMessage = (key: string): key is PartnerMessageKey => (PARTNER_MESSAGES as readonly string[]).includes(key);
 
 export type MessageKey = keyof typeof MESSAGES;
 export const MESSAGE_KEYS = Object.keys(MESSAGES) as MessageKey[];

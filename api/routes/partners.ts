@@ -7,7 +7,7 @@ import { Partner } from '../../db/entities/index.ts';
 import { BRIEF_GOALS, PARTNER_TYPES, SCORE_FACTORS, scorePartners } from '../../workflows/partner.rules.ts';
 import type { ApiDeps } from '../app.ts';
 import { notFound } from '../errors.ts';
-import { defineRoute, idParams, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, idParams, locale, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
 
 const MANAGERS = ['admin', 'ops_manager'] as const;
 const READERS = ['admin', 'ops_manager', 'legal', 'analyst'] as const;
@@ -24,18 +24,19 @@ const fields = {
   name: z.string().trim().min(1).max(200),
   type: z.enum(PARTNER_TYPES),
   contactEmail: z.email().max(320),
+  locale: locale.nullable().default(null).describe("the language of the emails they get (zh-CN, en); null: the platform's default"),
   figures,
   notes: z.string().trim().max(5000).nullable().default(null),
 };
 const partnerIn = z.object(fields).strict();
 
 const partnerOut = z.object({
-  id: z.uuid(), name: z.string(), type: z.enum(PARTNER_TYPES), contactEmail: z.string(), figures: z.record(z.string(), z.number()),
+  id: z.uuid(), name: z.string(), type: z.enum(PARTNER_TYPES), contactEmail: z.string(), locale: z.string().nullable(), figures: z.record(z.string(), z.number()),
   notes: z.string().nullable(), createdBy: z.string(), createdAt: z.string(), updatedAt: z.string(), version: z.number(),
 });
 type PartnerOut = z.infer<typeof partnerOut>;
 const toOut = (p: Partner): PartnerOut => ({
-  id: p.id, name: p.name, type: p.type, contactEmail: p.contactEmail, figures: { ...p.figures }, notes: p.notes ?? null,
+  id: p.id, name: p.name, type: p.type, contactEmail: p.contactEmail, locale: p.locale ?? null, figures: { ...p.figures }, notes: p.notes ?? null,
   createdBy: p.createdBy, createdAt: p.createdAt.toISOString(), updatedAt: p.updatedAt.toISOString(), version: p.version,
 });
 
@@ -83,8 +84,8 @@ export function partnersRouter({ orm, audit }: ApiDeps, registry: RouteRegistry)
   }, async ({ params, actor, req }) => {
     const partner = await find(params.id);
     const sent = req.body as Record<string, unknown>;
-    const { name, type, contactEmail, figures: current, notes } = toOut(partner);
-    const changed = mergePatch(partnerIn, { name, type, contactEmail, figures: current, notes }, sent, 'partner');
+    const { name, type, contactEmail, locale: language, figures: current, notes } = toOut(partner);
+    const changed = mergePatch(partnerIn, { name, type, contactEmail, locale: language, figures: current, notes }, sent, 'partner');
     orm.em.assign(partner, { ...changed, version: partner.version + 1, updatedAt: new Date() });
     await orm.em.flush();
     await audit(actor, 'partner.updated', 'partner', partner.id, { changed: Object.keys(sent) });

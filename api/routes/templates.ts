@@ -9,9 +9,9 @@ import {
 } from '../../db/message-templates.ts';
 import { Operator } from '../../db/entities/index.ts';
 import { readSetting, SETTINGS } from '../../db/settings.ts';
-import { messageData, sampleCustomer, sampleValues, type MessageCustomer } from '../../domain/message-data.ts';
+import { messageData, sampleCustomer, samplePartnerFields, sampleValues, type MessageCustomer } from '../../domain/message-data.ts';
 import { renderMessage } from '../../domain/message-render.ts';
-import { checkTemplate, fieldPaths, MESSAGE_KEYS, MESSAGES, type MessageKey, type TemplateSource } from '../../domain/message-templates.ts';
+import { checkTemplate, fieldPaths, isPartnerMessage, MESSAGE_KEYS, MESSAGES, type MessageKey, type TemplateSource } from '../../domain/message-templates.ts';
 import { templateReviewId } from '../../workflows/ids.ts';
 import { withdrawTemplateVersion } from '../../workflows/template-review.messages.ts';
 import type { templateReview } from '../../workflows/template-review.ts';
@@ -191,7 +191,8 @@ export function templatesRouter({ orm, temporal, taskQueue, deadline, audit, pub
     }
     const usedLocale = version?.locale ?? wanted;
     const unsubscribeUrl = `${publicUrl}/unsubscribe/${customer.unsubscribeToken ?? 'sample'}`;
-    const data = messageData(k, {
+    // A message to a partner gets a sample partner and contract; a customer's gets the customer (or the sample).
+    const data = isPartnerMessage(k) ? { platform: p.platform, ...samplePartnerFields(usedLocale) } : messageData(k, {
       customer, platform: p.platform, unsubscribeUrl, resubscribeUrl: unsubscribeUrl, values: sampleValues(usedLocale),
     });
     const rendered = renderMessage(k, source, data, { locale: usedLocale, timeZone: customer.timezone });

@@ -10,6 +10,8 @@ export const Partner = defineEntity({
     name: p.text(),
     type: p.string().$type<PartnerType>().index(),
     contactEmail: p.text(),
+    /** BCP 47: the language of the emails sent to them (signing link, activation, termination); null: the platform's default. */
+    locale: p.text().nullable(),
     figures: p.json<PartnerFigures>(),
     notes: p.text().nullable(),
     createdBy: p.uuid(),

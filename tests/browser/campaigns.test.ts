@@ -87,7 +87,11 @@ test('flow 2: create in the form, approve in the inbox, counts reach the audienc
   await page.getByRole('heading', { name, level: 1 }).waitFor();
   const id = new URL(page.url()).pathname.split('/').at(-1)!;
   await page.getByText('Awaiting approval', { exact: true }).waitFor();
-  const created = (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body;
+  // The list row comes first, the workflow's answer (its required roles) a moment later.
+  const created = await eventually(async () => {
+    const body = (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body;
+    return body.requiredRoles?.length > 0 && body;
+  }, 'the required roles');
   expect(created).toMatchObject({ stage: 'pending_approval', ownerId: mia.id, requiredRoles: ['ops_manager'] });
   expect(created.spec).toMatchObject({
     name, audience: { filters: { tags: [tag] } }, budget: { total: 100, currency: 'USD', costPerSend: 0.5 }, sendRate: 1,

@@ -46,10 +46,10 @@ const terms = (over: Record<string, unknown> = {}) => ({
   start, end: new Date(Date.parse(start) + 365 * DAY).toISOString(), cadence: 'monthly', targets: { clicks: 1000, gmv: 2000 }, ...over,
 });
 
-async function partner(): Promise<{ id: string; email: string }> {
+async function partner(locale?: string): Promise<{ id: string; email: string }> {
   const email = `kol-${randomUUID().slice(0, 6)}@partners.example.com`;
   const res = await stack.api('POST', '/partners', { token: manager.token, body: {
-    name: 'Lin Creates', type: 'kol', contactEmail: email,
+    name: 'Lin Creates', type: 'kol', contactEmail: email, ...(locale ? { locale } : {}),
     figures: { followers: 120_000, engagementRate: 0.05, audienceMatch: 0.7, pastConversionRate: 0.02, price: 800 },
   } });
   expect(res.status).toBe(201);
@@ -249,6 +249,33 @@ test('forged signing tokens are refused before the workflow: 60 of them leave it
   server.close();
   expect(signed).toMatchObject({ status: 200, body: { signatures: { partner: { at: expect.any(String) } } } });
   expect((await stack.api('POST', `/contracts/${id}/terminate`, { token: manager.token, body: { reason: 'test done' } })).status).toBe(200);
+});
+
+test('a Chinese-speaking partner gets the signing link, the activation and the termination in Chinese, from the stored templates', async () => {
+  const p = await partner('zh-CN');
+  expect((await stack.api('GET', `/partners/${p.id}`, { token: manager.token })).body.locale).toBe('zh-CN');
+  const id = (await stack.api('POST', '/contracts', { token: manager.token, body: { partnerId: p.id, terms: terms({ fee: 80, scope: '春季探店短视频' }) } })).body.id as string;
+  const [legal] = await eventually(async () => { const t = await openTasks(id, lawyer.token); return t.length === 1 && t; }, 'the legal task');
+  expect((await stack.api('POST', `/tasks/${legal.id}/complete`, { token: lawyer.token, body: { decision: 'approve' } })).status).toBe(200);
+  await eventually(async () => (await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body.stage === 'awaiting_signatures', 'awaiting signatures');
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: manager.token, body: {} })).status).toBe(200);
+  const link = await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === '您的合作合同待签署');
+  expect(link.from).toContain('opsflow合作团队');
+  expect(link.html).toContain('<html lang="zh-CN">');
+  expect(link.text).toContain('合作内容：春季探店短视频');
+  expect(link.text).toContain('固定费用：每期 US$80.00');
+  expect(link.text).toContain('按月结算');
+  const token = signToken(link.text, id);
+  expect((await stack.api('POST', `/contracts/${id}/sign`, { token: null, body: { token, name: '林小厨', agree: true } })).status).toBe(200);
+  const active = await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === '合作已生效');
+  expect(active.text).toMatch(/您的专属推广码：P-[0-9A-F]+/);
+  // The first month (already over) is evaluated before the termination, as above.
+  await eventually(async () => (await stack.api('GET', `/contracts/${id}/payouts`, { token: lawyer.token })).body.items?.length >= 1, 'the first payout');
+  expect((await stack.api('POST', `/contracts/${id}/terminate`, { token: manager.token, body: { reason: '合作方向调整' } })).status).toBe(200);
+  const ended = await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === '合作已终止', 30_000);
+  expect(ended.text).toContain('原因：合作方向调整');
+  // The ledger (email_outbox) kept one of each.
+  expect(stack.mail.messages().filter((m) => m.to.includes(p.email)).map((m) => m.subject)).toEqual(['您的合作合同待签署', '合作已生效', '合作已终止']);
 });
 
 test('bad terms are named and nothing starts', async () => {

@@ -45,7 +45,9 @@ const openTask = (versionId: string) => eventually(async () => {
 test('every message ships in 简体中文 and English, live at version 1', async () => {
   const res = await stack.api('GET', '/templates', { token: reviewer.token });
   expect(res.status).toBe(200);
-  expect(res.body.items.map((t: { key: string }) => t.key)).toEqual(['welcome', 'tips', 'nudge', 'summary', 'winBack', 'unsubscribeConfirmation', 'campaign']);
+  expect(res.body.items.map((t: { key: string }) => t.key)).toEqual([
+    'welcome', 'tips', 'nudge', 'summary', 'winBack', 'unsubscribeConfirmation', 'campaign', 'contractSignLink', 'contractActivated', 'contractTerminated',
+  ]);
   for (const item of res.body.items) {
     expect(item.locales.map((l: { locale: string; liveVersion: number }) => [l.locale, l.liveVersion])).toEqual([['en', 1], ['zh-CN', 1]]);
   }

@@ -10,6 +10,9 @@ export const en = {
     winBack: { name: 'Win-back', about: 'To a customer gone quiet, with a coupon.' },
     unsubscribeConfirmation: { name: 'Unsubscribe confirmation', about: 'Sent once a customer unsubscribes, with a way back.' },
     campaign: { name: 'Campaign', about: 'The frame around a campaign’s message.' },
+    contractSignLink: { name: 'Contract to sign', about: 'To a partner: their signing link, with the terms in brief.' },
+    contractActivated: { name: 'Partnership active', about: 'To a partner once both have signed, with their tracking code.' },
+    contractTerminated: { name: 'Partnership terminated', about: 'To a partner when the contract is terminated, with the reason.' },
   },
   parts: {
     senderName: 'Sender name',
@@ -166,6 +169,9 @@ export const zhCN: typeof en = {
     winBack: { name: '召回邮件', about: '发给沉默客户，附优惠券。' },
     unsubscribeConfirmation: { name: '退订确认', about: '客户退订后发出，附重新订阅的入口。' },
     campaign: { name: '营销活动', about: '营销活动消息的外框。' },
+    contractSignLink: { name: '合同待签署', about: '发给合作方：签署链接和条款摘要。' },
+    contractActivated: { name: '合作已生效', about: '发给合作方：双方签署后，附专属推广码。' },
+    contractTerminated: { name: '合作已终止', about: '发给合作方：合同终止时，附原因。' },
   },
   parts: {
     senderName: '发件人名称',

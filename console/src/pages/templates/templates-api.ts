@@ -34,7 +34,9 @@ export interface Draft {
 export type Part = Exclude<keyof Draft, 'note'>;
 export const PARTS: readonly Part[] = ['senderName', 'subject', 'preheader', 'html', 'text'];
 
-export const MESSAGE_KEYS: readonly MessageKey[] = ['welcome', 'tips', 'nudge', 'summary', 'winBack', 'unsubscribeConfirmation', 'campaign'];
+export const MESSAGE_KEYS: readonly MessageKey[] = [
+  'welcome', 'tips', 'nudge', 'summary', 'winBack', 'unsubscribeConfirmation', 'campaign', 'contractSignLink', 'contractActivated', 'contractTerminated',
+];
 export const isMessageKey = (value: string): value is MessageKey => (MESSAGE_KEYS as readonly string[]).includes(value);
 
 export const draftOf = (v: Pick<Version, Part | 'note'> | null): Draft => ({
