@@ -59,14 +59,41 @@ export async function ensureDefaultTemplates(orm: Orm): Promise<number> {
   return added;
 }
 
-/** The live version a customer gets: their locale, then its language alone (zh-TW -> zh), then the default, then any. */
+/**
+ * The live version a customer gets: their locale, then its language alone (zh-TW -> zh), then the message's own
+ * default language, then the platform's default, then any.
+ */
 export async function liveTemplate(orm: Orm, key: MessageKey, locale: string | null, defaultLocale: string): Promise<TemplateVersionRow | null> {
-  const wanted = [...new Set([locale, locale?.split('-')[0], defaultLocale].filter((l): l is string => !!l).map((l) => l.toLowerCase()))];
-  const rows = await orm.em.getConnection().execute<TemplateVersionRow[]>(
+  const conn = orm.em.getConnection();
+  const [own] = await conn.execute<{ default_locale: string }[]>('select default_locale from message_templates where key = ?', [key]);
+  const wanted = [...new Set([locale, locale?.split('-')[0], own?.default_locale, defaultLocale].filter((l): l is string => !!l).map((l) => l.toLowerCase()))];
+  const rows = await conn.execute<TemplateVersionRow[]>(
     `select ${COLUMNS} from message_template_live l join message_template_versions v on v.id = l.version_id
      where l.key = ? order by coalesce(array_position(?::text[], lower(l.locale)), array_position(?::text[], split_part(lower(l.locale), '-', 1)), 1000), l.locale limit 1`,
     [key, `{${wanted.join(',')}}`, `{${wanted.join(',')}}`]);
   return rows[0] ? iso(rows[0]) : null;
+}
+
+/** Each message's own default language, where one is set. */
+export async function templateDefaultLocales(orm: Orm): Promise<Record<string, string>> {
+  const rows = await orm.em.getConnection().execute<{ key: string; default_locale: string }[]>('select key, default_locale from message_templates');
+  return Object.fromEntries(rows.map((r) => [r.key, r.default_locale]));
+}
+
+/** Sets (or, with null, clears) a message's own default language; it must have a live version in that locale. */
+export async function setTemplateDefaultLocale(orm: Orm, key: MessageKey, locale: string | null, by: string): Promise<'ok' | 'no_live_version'> {
+  const conn = orm.em.getConnection();
+  if (locale === null) {
+    await conn.execute('delete from message_templates where key = ?', [key]);
+    return 'ok';
+  }
+  const [live] = await conn.execute<{ n: number }[]>('select count(*)::int as n from message_template_live where key = ? and locale = ?', [key, locale]);
+  if (!live!.n) return 'no_live_version';
+  await conn.execute(
+    `insert into message_templates (key, default_locale, updated_by, updated_at) values (?, ?, ?, now())
+     on conflict (key) do update set default_locale = excluded.default_locale, updated_by = excluded.updated_by, updated_at = now()`,
+    [key, locale, by]);
+  return 'ok';
 }
 
 /** The live versions of a message by locale (a campaign pins these at approval). */

@@ -4,8 +4,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../activities/messaging-policy.ts';
 import {
-  createTemplateVersion, decideTemplateVersion, liveTemplate, setLiveTemplateVersion, templateSummaries, templateVersion,
-  templateVersions, type TemplateVersionRow,
+  createTemplateVersion, decideTemplateVersion, liveTemplate, setLiveTemplateVersion, setTemplateDefaultLocale, templateDefaultLocales,
+  templateSummaries, templateVersion, templateVersions, type TemplateVersionRow,
 } from '../../db/message-templates.ts';
 import { Operator } from '../../db/entities/index.ts';
 import { readSetting, SETTINGS } from '../../db/settings.ts';
@@ -80,19 +80,32 @@ export function templatesRouter({ orm, temporal, taskQueue, deadline, audit, pub
     response: z.object({
       items: z.array(z.object({
         key, marketing: z.boolean(), fields: z.array(z.string()),
+        defaultLocale: z.string().nullable().describe("this message's own default language; null: the platform's"),
         locales: z.array(z.object({ locale: z.string(), liveVersion: z.number().nullable(), latestVersion: z.number(), inReview: z.number(), updatedAt: z.string() })),
       })),
       defaultLocale: z.string(),
     }),
   }, async () => {
-    const [summaries, p] = await Promise.all([templateSummaries(orm), policy()]);
+    const [summaries, p, own] = await Promise.all([templateSummaries(orm), policy(), templateDefaultLocales(orm)]);
     return {
       items: MESSAGE_KEYS.map((k) => ({
-        key: k, marketing: MESSAGES[k].marketing, fields: fieldPaths(k),
+        key: k, marketing: MESSAGES[k].marketing, fields: fieldPaths(k), defaultLocale: own[k] ?? null,
         locales: summaries.filter((s) => s.key === k).map(({ key: _k, ...rest }) => rest),
       })),
       defaultLocale: p.defaultLocale,
     };
+  });
+
+  defineRoute(router, registry, {
+    method: 'put', path: '/templates/:key/default-locale', tag, access: WRITERS,
+    summary: "Set a message's own default language (a live version in it is needed), or clear it with null: the platform's then applies",
+    params: keyParams, body: z.object({ locale: locale.nullable() }).strict(),
+    response: z.object({ key, defaultLocale: z.string().nullable() }), errors: [400, 401, 403, 409],
+  }, async ({ params, body, actor }) => {
+    const result = await setTemplateDefaultLocale(orm, params.key, body.locale, actor.id);
+    if (result === 'no_live_version') throw new HttpError(409, 'conflict', `the ${params.key} message has no live version in ${body.locale}`);
+    await audit(actor, 'template.default_locale_set', 'template', params.key, { key: params.key, locale: body.locale });
+    return { key: params.key, defaultLocale: body.locale };
   });
 
   defineRoute(router, registry, {

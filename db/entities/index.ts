@@ -9,7 +9,7 @@ import { CustomerEvent } from './customer-event.ts';
 import { CustomerMessage } from './customer-message.ts';
 import { EmailOutbox } from './email-outbox.ts';
 import { EscalationPolicy, Incident } from './incident.ts';
-import { MessageTemplateLive, MessageTemplateVersion } from './message-template.ts';
+import { MessageTemplate, MessageTemplateLive, MessageTemplateVersion } from './message-template.ts';
 import { MetricPoint } from './metric-point.ts';
 import { Operator } from './operator.ts';
 import { Partner } from './partner.ts';
@@ -23,13 +23,13 @@ import { WebhookDelivery } from './webhook-delivery.ts';
 
 export {
   AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Contract, ContractPayout, ContractSignLink, Coupon, Customer, CustomerEvent, CustomerMessage,
-  EmailOutbox, EscalationPolicy, Incident, MessageTemplateLive, MessageTemplateVersion, MetricPoint, Operator, Partner, PartnerCode, RfmRun, Rule, Session, Setting, SignInLink,
+  EmailOutbox, EscalationPolicy, Incident, MessageTemplate, MessageTemplateLive, MessageTemplateVersion, MetricPoint, Operator, Partner, PartnerCode, RfmRun, Rule, Session, Setting, SignInLink,
   StageChange, Task, WebhookDelivery,
 };
 
 /** Every entity, registered explicitly (no folder discovery). */
 export const entities = [
   AuditEvent, Campaign, CampaignRecipient, CampaignReport, Channel, Content, Contract, ContractPayout, ContractSignLink, Coupon, Customer, CustomerEvent, CustomerMessage,
-  EmailOutbox, EscalationPolicy, Incident, MessageTemplateLive, MessageTemplateVersion, MetricPoint, Operator, Partner, PartnerCode, RfmRun, Rule, Session, Setting, SignInLink,
+  EmailOutbox, EscalationPolicy, Incident, MessageTemplate, MessageTemplateLive, MessageTemplateVersion, MetricPoint, Operator, Partner, PartnerCode, RfmRun, Rule, Session, Setting, SignInLink,
   StageChange, Task, WebhookDelivery,
 ];

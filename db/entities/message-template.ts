@@ -48,3 +48,16 @@ export const MessageTemplateLive = defineEntity({
   },
 });
 export type MessageTemplateLive = InferEntity<typeof MessageTemplateLive>;
+
+/** A message's own default language, when it has one (else the messaging policy's defaultLocale applies). */
+export const MessageTemplate = defineEntity({
+  name: 'MessageTemplate',
+  tableName: 'message_templates',
+  properties: {
+    key: p.text().primary(),
+    defaultLocale: p.text(),
+    updatedBy: p.uuid().nullable(),
+    updatedAt: p.datetime(),
+  },
+});
+export type MessageTemplate = InferEntity<typeof MessageTemplate>;

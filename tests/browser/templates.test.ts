@@ -48,7 +48,7 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
   await page.getByRole('heading', { name: '消息模板', level: 1 }).waitFor();
   const tipsGroup = page.locator('tbody').filter({ has: page.getByRole('rowheader', { name: /使用技巧/ }) });
   await tipsGroup.getByRole('row').filter({ hasText: 'zh-CN' }).filter({ hasText: '第 1 版' }).waitFor();
-  await expect(page.getByRole('rowheader').count()).resolves.toBe(7);
+  await expect(page.getByRole('rowheader').count()).resolves.toBe(10);
   await expectAccessible(page);
 
   // The editor starts from the live version.

@@ -233,3 +233,19 @@ test('an approved campaign keeps the message template version it was approved wi
   expect(preview.body.subject).toBe('【新版】春季上新');
   await recordHistory(stack.env.client, campaignWorkflowId(created.body.id), 'campaign-template-pinned');
 });
+
+test("a message's own default language comes before the platform's for a customer whose language it lacks", async () => {
+  const imported = await stack.api('POST', '/customers', { token: ingest.token, body: { externalId: `ko-${run}`, email: `ko-${run}@example.com`, name: 'Kim', locale: 'ko' } });
+  const kim = imported.body.items[0].id as string;
+  const lang = async () => (await stack.api('POST', '/templates/nudge/preview', { token: reviewer.token, body: { customerId: kim } })).body.locale;
+  expect(await lang()).toBe('en'); // the platform's default
+  expect((await stack.api('PUT', '/templates/nudge/default-locale', { token: reviewer.token, body: { locale: 'zh-CN' } })).status).toBe(403);
+  expect((await stack.api('PUT', '/templates/nudge/default-locale', { token: author.token, body: { locale: 'fr' } })).status).toBe(409); // none live in French
+  expect((await stack.api('PUT', '/templates/nudge/default-locale', { token: author.token, body: { locale: 'zh-cn' } })).body).toEqual({ key: 'nudge', defaultLocale: 'zh-CN' });
+  expect(await lang()).toBe('zh-CN');
+  expect((await stack.api('GET', '/templates', { token: reviewer.token })).body.items.find((t: { key: string }) => t.key === 'nudge').defaultLocale).toBe('zh-CN');
+  // A customer with a language it has still gets theirs; clearing it brings the platform's back.
+  expect((await stack.api('POST', '/templates/nudge/preview', { token: reviewer.token, body: { locale: 'en' } })).body.locale).toBe('en');
+  expect((await stack.api('PUT', '/templates/nudge/default-locale', { token: author.token, body: { locale: null } })).body.defaultLocale).toBeNull();
+  expect(await lang()).toBe('en');
+});

@@ -1,9 +1,9 @@
 // Every customer-facing message with its locales: which version is live, the newest, how many wait for review; each
-// locale opens its editor and its history. The messages are a fixed set (seven), so the list is whole, not paged.
-import { useQuery } from '@tanstack/react-query';
+// locale opens its editor and its history. The messages are a fixed set (ten), so the list is whole, not paged.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Session } from '../../api/client.ts';
+import { api, unwrap, type Session } from '../../api/client.ts';
 import { ErrorNote, Loading, usePageTitle } from '../../components/page.tsx';
 import { formatDateTime, formatRelative } from '../../format.ts';
 import { Link, navigate } from '../../router.tsx';
@@ -38,7 +38,7 @@ export function TemplateList({ session }: { session: Session }) {
                 <th scope="col">{t('list.columns.updated')}</th>
               </tr>
             </thead>
-            {list.data.items.map((item) => <MessageRows key={item.key} item={item} session={session} />)}
+            {list.data.items.map((item) => <MessageRows key={item.key} item={item} session={session} platformLocale={list.data.defaultLocale} />)}
           </table>
         </>
       )}
@@ -46,7 +46,33 @@ export function TemplateList({ session }: { session: Session }) {
   );
 }
 
-function MessageRows({ item, session }: { item: TemplateItem; session: Session }) {
+/**
+ * The message's own default language (what a customer whose language it lacks gets before the platform's default):
+ * a choice among its live languages for those who may write, else a line.
+ */
+function OwnDefault({ item, session, platformLocale }: { item: TemplateItem; session: Session; platformLocale: string }) {
+  const { t, i18n } = useTranslation('templates');
+  const queryClient = useQueryClient();
+  const set = useMutation({
+    mutationFn: async (locale: string | null) => unwrap(await api.PUT('/templates/{key}/default-locale', { params: { path: { key: item.key } }, body: { locale } })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.list }),
+  });
+  const platform = t('list.platformDefault', { locale: localeName(platformLocale, i18n.language) });
+  const live = item.locales.filter((l) => l.liveVersion !== null);
+  if (!canWrite(session)) return <span className="muted">{t('list.ownDefault')}: {item.defaultLocale ? localeName(item.defaultLocale, i18n.language) : platform}</span>;
+  return (
+    <label className="muted">
+      {t('list.ownDefault')}{' '}
+      <select value={item.defaultLocale ?? ''} disabled={set.isPending} onChange={(e) => set.mutate(e.target.value || null)}>
+        <option value="">{platform}</option>
+        {live.map((l) => <option key={l.locale} value={l.locale}>{localeName(l.locale, i18n.language)}</option>)}
+      </select>
+      <ErrorNote error={set.error} />
+    </label>
+  );
+}
+
+function MessageRows({ item, session, platformLocale }: { item: TemplateItem; session: Session; platformLocale: string }) {
   const { t, i18n } = useTranslation('templates');
   const rows = item.locales.length || 1;
   const heading = (
@@ -54,6 +80,7 @@ function MessageRows({ item, session }: { item: TemplateItem; session: Session }
       <span className="templates-message-name">{t(`messages.${item.key}.name`)}</span>
       <span className="muted">{t(`messages.${item.key}.about`)}</span>
       {item.marketing && <span className="templates-badge">{t('list.marketing')}</span>}
+      <OwnDefault item={item} session={session} platformLocale={platformLocale} />
     </th>
   );
   return (

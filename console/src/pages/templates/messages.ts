@@ -33,6 +33,8 @@ export const en = {
   list: {
     intro: 'Every email customers get, per language. Edit a language to write a new version: it goes live once someone other than you approves it in the inbox.',
     defaultLocale: 'Customers without a language of their own get {{locale}} ({{tag}}).',
+    ownDefault: 'Default language',
+    platformDefault: 'The platform’s ({{locale}})',
     caption: 'Messages, their languages and versions',
     columns: { message: 'Message', locale: 'Language', live: 'Live', latest: 'Newest', inReview: 'Review', updated: 'Updated' },
     marketing: 'Marketing',
@@ -192,6 +194,8 @@ export const zhCN: typeof en = {
   list: {
     intro: '客户收到的每封邮件，按语言分别维护。编辑某个语言即写出新版本：由你以外的人在待办中审核通过后生效。',
     defaultLocale: '没有设置语言的客户收到{{locale}}（{{tag}}）版本。',
+    ownDefault: '默认语言',
+    platformDefault: '平台默认（{{locale}}）',
     caption: '消息、语言与版本',
     columns: { message: '消息', locale: '语言', live: '使用中', latest: '最新', inReview: '审核', updated: '更新时间' },
     marketing: '营销类',
