@@ -47,7 +47,7 @@ export function Layout({ session, children }: { session: Session | null; childre
           <LanguageSwitch />
           {session && (
             <>
-              <span className="who">{t('session.signedInAs', { name: session.operator.name, roles: session.operator.roles.join(', ') })}</span>
+              <span className="who">{t('session.signedInAs', { name: session.operator.name, roles: session.operator.roles.map((role) => t(`role.${role}`)).join(', ') })}</span>
               <button type="button" disabled={signOut.isPending}
                 onClick={() => signOut.mutate(undefined, { onSuccess: () => navigate('/sign-in') })}>
                 {t('session.signOut')}

@@ -104,7 +104,7 @@ test('sign-in: a refused token shows the reason; the emailed link signs in once 
   await page.goto(`${stack.baseUrl}/sign-in?token=${token}`);
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { name: 'Inbox', level: 1 }).waitFor();
-  await page.getByText('Signed in as Rita (reviewer)').waitFor();
+  await page.getByText('Signed in as Rita (Reviewer)').waitFor();
 
   // The link worked once: a second use is refused with the API's reason.
   await page.getByRole('button', { name: 'Sign out' }).click();

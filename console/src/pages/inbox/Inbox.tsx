@@ -86,7 +86,7 @@ export function Inbox({ session, taskId }: { session: Session; taskId: string | 
                     </td>
                     <td><Priority priority={task.priority} /></td>
                     <td><Due task={task} /></td>
-                    <td>{task.candidateRole}</td>
+                    <td>{t(`translation:role.${task.candidateRole}`)}</td>
                     <td><Holder task={task} me={me} /></td>
                   </tr>
                 ))}

@@ -74,7 +74,7 @@ function TaskBody({ task, me, headingRef }: { task: Task; me: string; headingRef
         [t('facts.priority'), <Priority priority={task.priority} />],
         [t('facts.status'), t(`statuses.${task.status}`)],
         [t('facts.due'), <Due task={task} />],
-        [t('facts.role'), task.candidateRole],
+        [t('facts.role'), t(`translation:role.${task.candidateRole}`)],
         [t('facts.holder'), <Holder task={task} me={me} />],
         [t('facts.opened'), formatDateTime(task.createdAt, i18n.language)],
       ]} />
