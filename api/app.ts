@@ -106,10 +106,17 @@ export function createApp(options: AppOptions): Express {
   }));
   app.use(pinoHttp({
     logger: options.log,
-    autoLogging: { ignore: (req) => req.url === '/health' },
+    // Probes and the console's hashed assets are not worth a line each.
+    autoLogging: { ignore: (req) => req.url === '/health' || (req.url ?? '').startsWith('/assets/') },
     redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-    // The query is logged within the redacted URL only (its parsed copy would show a ?token= in full).
-    serializers: { req: (req: { url?: string }) => ({ ...req, url: redactUrl(req.url ?? ''), query: undefined }) },
+    // One short line per request: who, what, the answer (not every header: a console polling its inbox would log
+    // kilobytes a minute). The query is logged within the redacted URL only (its parsed copy would show a ?token=).
+    serializers: {
+      req: (req: { id?: unknown; method?: string; url?: string; remoteAddress?: string; headers?: Record<string, string> }) => ({
+        id: req.id, method: req.method, url: redactUrl(req.url ?? ''), remoteAddress: req.remoteAddress, userAgent: req.headers?.['user-agent'],
+      }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    },
   }));
   installRateLimits(app, {
     validSignToken: async (contractId, token) => z.uuid().safeParse(contractId).success

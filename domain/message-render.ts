@@ -108,8 +108,8 @@ ${body}
 }
 
 /**
- * The message a customer gets from `source` with `data` (the fields MESSAGES declares for `key`). Marketing
- * messages end with the unsubscribe link whether or not the template names it.
+ * The message a customer gets from `source` with `data` (the fields MESSAGES declares for `key`). Marketing mail
+ * (with `links.unsubscribe`) ends with the unsubscribe link whether or not the template names it.
  */
 export function renderMessage(key: MessageKey, source: TemplateSource, data: Record<string, unknown>, ctx: RenderContext): RenderedMessage {
   const globals: Format = { locale: ctx.locale, timeZone: ctx.timeZone, currency: ctx.currency ?? 'CNY' };
@@ -119,7 +119,8 @@ export function renderMessage(key: MessageKey, source: TemplateSource, data: Rec
   const preheader = source.preheader ? oneLine(textEngine.renderSync(parsed(textEngine, source.preheader), data, opts) as string) : '';
   const body = htmlEngine.renderSync(parsed(htmlEngine, source.html), data, opts) as string;
   const links = data.links as { unsubscribe?: string } | undefined;
-  const unsubscribe = MESSAGES[key].marketing ? links?.unsubscribe ?? null : null;
+  // Marketing mail (the sender gives its unsubscribe link) ends with the footer, whatever the message.
+  const unsubscribe = links?.unsubscribe ?? null;
   const html = juice(layout(body, preheader, subject, ctx.locale, unsubscribe), { removeStyleTags: false, preserveMediaQueries: true });
   const written = source.text ? (textEngine.renderSync(parsed(textEngine, source.text), data, opts) as string).trim() : null;
   const generated = () => convert(body, {

@@ -17,7 +17,7 @@ export const DEFAULT_TEMPLATES: Record<MessageKey, Record<DefaultLocale, Templat
       html: `${hi['zh-CN']}
 <p>欢迎加入{{ platform.name }}！您的账号已经开通。</p>
 <p>第一次使用，建议先完善个人资料，再试试大家最常用的功能，几分钟就能看到效果。</p>
-<p><a href="{{ platform.url }}" style="display:inline-block;padding:10px 20px;background:#0b5cad;color:#ffffff;border-radius:6px;text-decoration:none;">开始使用</a></p>
+{% if platform.url %}<p><a href="{{ platform.url }}" style="display:inline-block;padding:10px 20px;background:#0b5cad;color:#ffffff;border-radius:6px;text-decoration:none;">开始使用</a></p>{% endif %}
 <p>使用中有任何问题，直接回复这封邮件即可，我们会尽快回复。</p>
 <p>{{ platform.name }}团队</p>`,
       text: null,
@@ -29,7 +29,7 @@ export const DEFAULT_TEMPLATES: Record<MessageKey, Record<DefaultLocale, Templat
       html: `${hi.en}
 <p>Welcome to {{ platform.name }}! Your account is ready.</p>
 <p>To get the most out of it, complete your profile first, then try the feature people use most. It takes a few minutes.</p>
-<p><a href="{{ platform.url }}" style="display:inline-block;padding:10px 20px;background:#0b5cad;color:#ffffff;border-radius:6px;text-decoration:none;">Get started</a></p>
+{% if platform.url %}<p><a href="{{ platform.url }}" style="display:inline-block;padding:10px 20px;background:#0b5cad;color:#ffffff;border-radius:6px;text-decoration:none;">Get started</a></p>{% endif %}
 <p>Questions? Just reply to this email and we will get back to you.</p>
 <p>The {{ platform.name }} team</p>`,
       text: null,
@@ -47,7 +47,7 @@ export const DEFAULT_TEMPLATES: Record<MessageKey, Record<DefaultLocale, Templat
 <li><strong>把核心功能用一次</strong>：从首页入口进入，跟着引导走完即可。</li>
 <li><strong>邀请一位朋友</strong>：一起使用，收获更多。</li>
 </ol>
-<p><a href="{{ platform.url }}">现在去试试</a></p>`,
+{% if platform.url %}<p><a href="{{ platform.url }}">现在去试试</a></p>{% endif %}`,
       text: null,
     },
     en: {
@@ -61,7 +61,7 @@ export const DEFAULT_TEMPLATES: Record<MessageKey, Record<DefaultLocale, Templat
 <li><strong>Use the key feature once</strong>: start from the home page and follow the guide.</li>
 <li><strong>Invite a friend</strong>: it is better together.</li>
 </ol>
-<p><a href="{{ platform.url }}">Try it now</a></p>`,
+{% if platform.url %}<p><a href="{{ platform.url }}">Try it now</a></p>{% endif %}`,
       text: null,
     },
   },
@@ -72,7 +72,7 @@ export const DEFAULT_TEMPLATES: Record<MessageKey, Record<DefaultLocale, Templat
       preheader: '核心功能只需两分钟',
       html: `${hi['zh-CN']}
 <p>您注册已经有几天了，但还没有用过我们的核心功能。只需要两分钟，就能体验到{{ platform.name }}最有价值的部分。</p>
-<p><a href="{{ platform.url }}">继续完成设置</a></p>`,
+{% if platform.url %}<p><a href="{{ platform.url }}">继续完成设置</a></p>{% endif %}`,
       text: null,
     },
     en: {
@@ -81,7 +81,7 @@ export const DEFAULT_TEMPLATES: Record<MessageKey, Record<DefaultLocale, Templat
       preheader: 'The key feature takes two minutes',
       html: `${hi.en}
 <p>You signed up a few days ago but have not tried the key feature yet. It takes two minutes, and it is the best part of {{ platform.name }}.</p>
-<p><a href="{{ platform.url }}">Finish setting up</a></p>`,
+{% if platform.url %}<p><a href="{{ platform.url }}">Finish setting up</a></p>{% endif %}`,
       text: null,
     },
   },
@@ -97,7 +97,7 @@ export const DEFAULT_TEMPLATES: Record<MessageKey, Record<DefaultLocale, Templat
 <li>看看为您精选的内容；</li>
 <li>在设置里调整偏好，让推荐更懂您。</li>
 </ul>
-<p><a href="{{ platform.url }}">去看看</a></p>`,
+{% if platform.url %}<p><a href="{{ platform.url }}">去看看</a></p>{% endif %}`,
       text: null,
     },
     en: {
@@ -111,7 +111,7 @@ export const DEFAULT_TEMPLATES: Record<MessageKey, Record<DefaultLocale, Templat
 <li>look at what we picked for you;</li>
 <li>tune your preferences in settings, so suggestions fit you better.</li>
 </ul>
-<p><a href="{{ platform.url }}">Take a look</a></p>`,
+{% if platform.url %}<p><a href="{{ platform.url }}">Take a look</a></p>{% endif %}`,
       text: null,
     },
   },
@@ -124,7 +124,7 @@ export const DEFAULT_TEMPLATES: Record<MessageKey, Record<DefaultLocale, Templat
 <p>好久没见到您了。为了欢迎您回来，我们为您准备了一张优惠券：</p>
 <p style="font-size:20px;font-weight:bold;letter-spacing:2px;">{{ coupon.code }}</p>
 <p>下单时输入优惠码即可使用{% if coupon.validUntil %}，有效期至 {{ coupon.validUntil | format_date }}{% endif %}。</p>
-<p><a href="{{ platform.url }}">回来看看</a></p>`,
+{% if platform.url %}<p><a href="{{ platform.url }}">回来看看</a></p>{% endif %}`,
       text: null,
     },
     en: {
@@ -135,7 +135,7 @@ export const DEFAULT_TEMPLATES: Record<MessageKey, Record<DefaultLocale, Templat
 <p>It has been a while. To welcome you back, here is a coupon for your next purchase:</p>
 <p style="font-size:20px;font-weight:bold;letter-spacing:2px;">{{ coupon.code }}</p>
 <p>Enter the code at checkout{% if coupon.validUntil %}; it is valid until {{ coupon.validUntil | format_date }}{% endif %}.</p>
-<p><a href="{{ platform.url }}">Come back</a></p>`,
+{% if platform.url %}<p><a href="{{ platform.url }}">Come back</a></p>{% endif %}`,
       text: null,
     },
   },

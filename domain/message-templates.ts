@@ -14,9 +14,13 @@ const PLATFORM: FieldTree = { name: 'text', url: 'url' };
 const MARKETING_LINKS: FieldTree = { unsubscribe: 'url' };
 const PARTNER: FieldTree = { name: 'text' };
 
-/** Every customer-facing message, with the fields it offers and whether it is marketing (unsubscribe link, consent). */
+/**
+ * Every customer-facing message, with the fields it offers and whether it is usually marketing (the sender's
+ * category decides: marketing mail carries the unsubscribe link and footer, whatever the message).
+ */
 export const MESSAGES = {
-  welcome: { marketing: true, fields: { customer: CUSTOMER, platform: PLATFORM, links: MARKETING_LINKS } },
+  // The first email after signup: transactional unless the lifecycle policy's step says marketing.
+  welcome: { marketing: false, fields: { customer: CUSTOMER, platform: PLATFORM, links: MARKETING_LINKS } },
   tips: { marketing: true, fields: { customer: CUSTOMER, platform: PLATFORM, links: MARKETING_LINKS } },
   nudge: { marketing: true, fields: { customer: CUSTOMER, platform: PLATFORM, links: MARKETING_LINKS } },
   summary: { marketing: true, fields: { customer: CUSTOMER, platform: PLATFORM, links: MARKETING_LINKS } },

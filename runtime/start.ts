@@ -92,13 +92,16 @@ try {
   ];
   console.log(lines.join('\n'));
 
-  let stopping = false;
+  let stoppingSince: number | null = null;
   const stop = async (signal: string) => {
-    if (stopping) {
+    if (stoppingSince !== null) {
+      // One Ctrl-C arrives twice (the terminal signals the process group, npm forwards it again): only a second
+      // press, later, means "do not wait".
+      if (Date.now() - stoppingSince < 1500) return;
       log.warn({ signal }, 'a second signal: exiting without waiting');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     log.info({ signal }, 'stopping');
     // The worker stops within its deadline (the campaign sender within about a second); should anything else hang,
     // the process still ends before the SIGKILL an orchestrator sends 30 s after SIGTERM.

@@ -181,15 +181,15 @@ export function templatesRouter({ orm, temporal, taskQueue, deadline, audit, pub
   /** The customer (or a sample), the source and its version, for a preview or a test send. */
   const resolve = async (k: MessageKey, b: z.infer<typeof renderIn>) => {
     const p = await policy();
-    let customer: MessageCustomer & { id: string | null; timezone: string; unsubscribeToken: string | null };
+    let customer: MessageCustomer & { id: string | null; timezone: string };
     if (b.customerId) {
-      const [row] = await orm.em.getConnection().execute<{ id: string; name: string | null; email: string; external_id: string; stage: string | null; segment: string | null; locale: string | null; timezone: string; unsubscribe_token: string }[]>(
-        'select id, name, email, external_id, stage, segment, locale, timezone, unsubscribe_token from customers where id = ?', [b.customerId]);
+      const [row] = await orm.em.getConnection().execute<{ id: string; name: string | null; email: string; external_id: string; stage: string | null; segment: string | null; locale: string | null; timezone: string }[]>(
+        'select id, name, email, external_id, stage, segment, locale, timezone from customers where id = ?', [b.customerId]);
       if (!row) throw notFound('customer');
-      customer = { id: row.id, name: row.name, email: row.email, externalId: row.external_id, stage: row.stage, segment: row.segment, locale: row.locale, timezone: row.timezone, unsubscribeToken: row.unsubscribe_token };
+      customer = { id: row.id, name: row.name, email: row.email, externalId: row.external_id, stage: row.stage, segment: row.segment, locale: row.locale, timezone: row.timezone };
     } else {
       const l = b.locale ?? p.defaultLocale;
-      customer = { ...sampleCustomer(l), id: null, timezone: l.startsWith('zh') ? 'Asia/Shanghai' : 'UTC', unsubscribeToken: null };
+      customer = { ...sampleCustomer(l), id: null, timezone: l.startsWith('zh') ? 'Asia/Shanghai' : 'UTC' };
     }
     const wanted = b.locale ?? customer.locale ?? p.defaultLocale;
     let version: TemplateVersionRow | null = null;
@@ -203,7 +203,8 @@ export function templatesRouter({ orm, temporal, taskQueue, deadline, audit, pub
       source = version;
     }
     const usedLocale = version?.locale ?? wanted;
-    const unsubscribeUrl = `${publicUrl}/unsubscribe/${customer.unsubscribeToken ?? 'sample'}`;
+    // The link's shape only: a customer's unsubscribe token is theirs alone (a test send goes to an operator).
+    const unsubscribeUrl = `${publicUrl}/unsubscribe/preview`;
     // A message to a partner gets a sample partner and contract; a customer's gets the customer (or the sample).
     const data = isPartnerMessage(k) ? { platform: p.platform, ...samplePartnerFields(usedLocale) } : messageData(k, {
       customer, platform: p.platform, unsubscribeUrl, resubscribeUrl: unsubscribeUrl, values: sampleValues(usedLocale),

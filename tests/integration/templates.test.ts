@@ -137,6 +137,12 @@ test('preview for a customer and a test send to the operator: marked as a test, 
   expect(mail.from).toContain('拾光商城团队');
   expect(mail.html).toContain('李雷，您好');
   expect(mail.text).toContain('好久没见到您了');
+  // The operator's test copy and the preview never carry the customer's own unsubscribe link (its token is theirs).
+  const [own] = await stack.db.orm.em.getConnection().execute<{ unsubscribe_token: string }[]>('select unsubscribe_token from customers where id = ?', [li]);
+  expect(mail.html).not.toContain(own!.unsubscribe_token);
+  expect(mail.text).not.toContain(own!.unsubscribe_token);
+  expect(preview.body.html).not.toContain(own!.unsubscribe_token);
+  expect(mail.html).toContain('http://opsflow.test/unsubscribe/preview');
   const ledgerAfter = await stack.db.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from customer_messages');
   expect(ledgerAfter[0]!.n).toBe(ledgerBefore[0]!.n);
 });

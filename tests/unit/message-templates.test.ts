@@ -1,6 +1,6 @@
 import { renderMessage } from '../../domain/message-render.ts';
 import { DEFAULT_LOCALES, DEFAULT_TEMPLATES } from '../../domain/message-templates.defaults.ts';
-import { checkTemplate, MESSAGE_KEYS, type TemplateSource } from '../../domain/message-templates.ts';
+import { checkTemplate, isPartnerMessage, MESSAGE_KEYS, type TemplateSource } from '../../domain/message-templates.ts';
 
 const source = (html: string, extra: Partial<TemplateSource> = {}): TemplateSource =>
   ({ senderName: 'Shop', subject: 'Hello', preheader: null, html, text: null, ...extra });
@@ -83,4 +83,16 @@ test('a template that would run away is stopped by the engine\'s limits, not lef
   const started = Date.now();
   expect(() => renderMessage('tips', source('{% for i in (1..100000000) %}{{ i }}{% endfor %}'), data, { locale: 'en', timeZone: 'UTC' })).toThrow();
   expect(Date.now() - started).toBeLessThan(5_000);
+});
+
+test('without a site for the brand, the shipped messages leave their buttons out rather than link nowhere', () => {
+  const noSite = { ...data, platform: { name: 'Shop', url: null } };
+  // (A partner's messages always have their signing link, the unsubscribe confirmation its way back.)
+  for (const key of MESSAGE_KEYS.filter((k) => !isPartnerMessage(k) && k !== 'unsubscribeConfirmation')) {
+    for (const locale of DEFAULT_LOCALES) {
+      const mail = renderMessage(key, DEFAULT_TEMPLATES[key][locale], noSite, { locale, timeZone: 'UTC' });
+      // An empty href comes out of the CSS inliner as a bare attribute.
+      expect([key, locale, /<a href(=""|[ >])/.test(mail.html)]).toEqual([key, locale, false]);
+    }
+  }
 });
