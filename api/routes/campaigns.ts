@@ -6,9 +6,10 @@ import { ledgerCounts } from '../../activities/campaign-sender.ts';
 import { audienceWhere, countAudience, saveCampaignRow } from '../../activities/campaign.ts';
 import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../activities/messaging-policy.ts';
 import { liveTemplate } from '../../db/message-templates.ts';
+import { operatorNames } from '../../db/operators.ts';
 import { readSetting, SETTINGS } from '../../db/settings.ts';
 import { composeMessage } from '../../domain/message-data.ts';
-import { Campaign, CampaignReport, Operator } from '../../db/entities/index.ts';
+import { Campaign, CampaignReport } from '../../db/entities/index.ts';
 import { RECIPIENT_STATUSES, type RecipientStatus } from '../../db/entities/campaign.ts';
 import {
   cancelCampaign,
@@ -188,11 +189,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
     if (row.ownerId !== actor.id && !actor.roles.includes('admin')) throw forbidden('only the creator or an admin may change this campaign');
   }
   /** id -> name of the operators named: people are shown by name, not by id. */
-  async function names(ids: (string | null | undefined)[]): Promise<Record<string, string>> {
-    const known = [...new Set(ids.filter((id): id is string => typeof id === 'string' && z.uuid().safeParse(id).success))];
-    const found = known.length ? await orm.em.find(Operator, { id: { $in: known } }, { fields: ['id', 'name'] }) : [];
-    return Object.fromEntries(found.map((o) => [o.id, o.name]));
-  }
+  const names = (ids: (string | null | undefined)[]) => operatorNames(orm, ids);
   async function named(out: CampaignCore): Promise<CampaignOut> {
     return {
       ...out,

@@ -2,7 +2,8 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { Content, Operator } from '../../db/entities/index.ts';
+import { operatorNames } from '../../db/operators.ts';
+import { Content } from '../../db/entities/index.ts';
 import { saveContentRow } from '../../db/read-models.ts';
 import { textArray } from '../../db/sql.ts';
 import { parseDuration } from '../../runtime/config.ts';
@@ -101,11 +102,8 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
   }
   /** The answer with the names of the operators it names: reviewers and editors are shown by name, not by id. */
   async function named(out: ContentCore): Promise<ContentOut> {
-    const ids = new Set([out.authorId, ...out.approvals.map((a) => a.reviewerId), ...out.edits.map((e) => e.operatorId),
-      ...out.openTasks.map((t) => t.assigneeId), ...out.history.map((h) => h.actorId)]
-      .filter((id): id is string => typeof id === 'string' && z.uuid().safeParse(id).success));
-    const found = ids.size ? await orm.em.find(Operator, { id: { $in: [...ids] } }, { fields: ['id', 'name'] }) : [];
-    return { ...out, people: Object.fromEntries(found.map((o) => [o.id, o.name])) };
+    return { ...out, people: await operatorNames(orm, [out.authorId, ...out.approvals.map((a) => a.reviewerId), ...out.edits.map((e) => e.operatorId),
+      ...out.openTasks.map((t) => t.assigneeId), ...out.history.map((h) => h.actorId)]) };
   }
   /** Only the author (or an admin) changes their content; the workflow checks again. */
   function requireAuthor(row: Content, actor: Actor) {

@@ -6,6 +6,7 @@ import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { saveContractRow } from '../../activities/contract.ts';
+import { operatorNames } from '../../db/operators.ts';
 import { Contract, ContractPayout, Operator, Partner } from '../../db/entities/index.ts';
 import { checkSignLink, type SignLinkProblem } from '../../db/sign-links.ts';
 import { amendContract, getContract, partnerSignContract, signContract, submitContract, terminateContract } from '../../workflows/contract.messages.ts';
@@ -129,8 +130,10 @@ const contractOut = z.object({
   nextDates: z.record(z.string(), z.string().nullable()).nullable(),
   history: z.array(z.object({ at: z.string(), from: z.string().nullable(), to: z.string(), actorId: z.string().nullable(), reason: z.string().optional() })),
   source: z.enum(['workflow', 'read_model']),
+  people: z.record(z.string(), z.string()).describe('id -> name of every operator this answer names (owner, signer, approvers, editors, history actors)'),
 });
 type ContractOut = z.infer<typeof contractOut>;
+type ContractCore = Omit<ContractOut, 'people'>;
 const listItem = z.object({
   id: z.uuid(), workflowId: z.string(), partnerId: z.string(), partnerName: z.string().nullable(), ownerId: z.string(), stage: z.enum(CONTRACT_STAGES), term: z.number(),
   termsVersion: z.number(), value: z.number(), currency: z.string(), startAt: z.string(), endAt: z.string(),
@@ -142,7 +145,7 @@ const toListItem = (c: Contract, partnerName: string | null): z.infer<typeof lis
   termsVersion: c.termsVersion, value: Number(c.value), currency: c.currency, startAt: iso(c.startAt)!, endAt: iso(c.endAt)!,
   activatedAt: iso(c.activatedAt), endedAt: iso(c.endedAt), createdAt: iso(c.createdAt)!, updatedAt: iso(c.updatedAt)!,
 });
-const fromWorkflow = (row: Contract, s: ContractState): ContractOut => ({
+const fromWorkflow = (row: Contract, s: ContractState): ContractCore => ({
   id: row.id, workflowId: row.workflowId, partnerId: s.partnerId, partnerName: s.partnerName, ownerId: s.ownerId, signerId: s.signerId,
   stage: s.stage, term: s.term, termsVersion: s.termsVersion, terms: s.terms, value: s.value,
   edits: s.edits ?? [], requiredRoles: s.requiredRoles, approvalReason: s.approvalReason, approvals: s.approvals, rejection: s.rejection,
@@ -150,7 +153,7 @@ const fromWorkflow = (row: Contract, s: ContractState): ContractOut => ({
   evaluations: s.evaluations as unknown as Record<string, unknown>[], renewal: s.renewal as unknown as Record<string, unknown>,
   termination: s.termination, nextDates: s.nextDates, history: s.history, source: 'workflow',
 });
-const fromReadModel = (r: Contract): ContractOut => ({
+const fromReadModel = (r: Contract): ContractCore => ({
   id: r.id, workflowId: r.workflowId, partnerId: r.partnerId, partnerName: null, ownerId: r.ownerId, signerId: null,
   stage: r.stage as ContractOut['stage'], term: r.term, termsVersion: r.termsVersion, terms: r.terms,
   value: Number(r.value), edits: [], requiredRoles: [], approvalReason: null, approvals: [], rejection: null, signatures: null,
@@ -162,6 +165,12 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   const router = Router();
   const tag = 'contracts';
   const handle = (row: Contract): WorkflowHandle<typeof contract> => temporal.workflow.getHandle(row.workflowId);
+  /** The answer with the names of the operators it names: the people on a contract are shown by name, not by id. */
+  const named = async (out: ContractCore): Promise<ContractOut> => ({
+    ...out,
+    people: await operatorNames(orm, [out.ownerId, out.signerId, out.rejection?.operatorId, out.signatures?.internal?.operatorId,
+      ...out.approvals.map((a) => a.operatorId), ...out.edits.map((e) => e.operatorId), ...out.history.map((h) => h.actorId)]),
+  });
 
   async function find(id: string): Promise<Contract> {
     const row = await orm.em.findOne(Contract, { id });
@@ -244,9 +253,9 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   }, async ({ params }) => {
     const row = await find(params.id);
     try {
-      return fromWorkflow(row, await deadline(() => handle(row).query(getContract)));
+      return named(fromWorkflow(row, await deadline(() => handle(row).query(getContract))));
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return fromReadModel(row);
+      if (err instanceof WorkflowNotFoundError) return named(fromReadModel(row));
       throw err;
     }
   });
@@ -277,7 +286,7 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
     const current = await deadline(() => handle(row).query(getContract));
     const terms = checkTerms(mergePatch(termsIn, current.terms, sent.terms, 'terms', 'terms'));
     const termsVersion = sent.termsVersion ?? current.termsVersion;
-    return fromWorkflow(row, await deadline(() => handle(row).executeUpdate(amendContract, { args: [{ actor, terms, termsVersion }] })));
+    return named(fromWorkflow(row, await deadline(() => handle(row).executeUpdate(amendContract, { args: [{ actor, terms, termsVersion }] }))));
   });
 
   const act = (name: string, summary: string, update: typeof submitContract) => defineRoute(router, registry, {
@@ -287,7 +296,7 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   }, async ({ params, actor, body }) => {
     const row = await find(params.id);
     requireOwner(row, actor);
-    return fromWorkflow(row, await deadline(() => handle(row).executeUpdate(update, { args: [{ actor, ...(body.reason ? { reason: body.reason } : {}) }] })));
+    return named(fromWorkflow(row, await deadline(() => handle(row).executeUpdate(update, { args: [{ actor, ...(body.reason ? { reason: body.reason } : {}) }] }))));
   });
   act('submit', 'Submit a draft (or renegotiated terms) for approval (the owner or an admin)', submitContract);
 
@@ -299,7 +308,7 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   }, async ({ params, actor, body }) => {
     const row = await find(params.id);
     requireOwner(row, actor);
-    return fromWorkflow(row, await deadline(() => handle(row).executeUpdate(terminateContract, { args: [{ actor, reason: body.reason }] })));
+    return named(fromWorkflow(row, await deadline(() => handle(row).executeUpdate(terminateContract, { args: [{ actor, reason: body.reason }] }))));
   });
 
   defineRoute(router, registry, {

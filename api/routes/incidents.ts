@@ -6,6 +6,7 @@ import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { firstIncidentRow, saveIncidentRow } from '../../activities/incident.ts';
+import { operatorNames } from '../../db/operators.ts';
 import { Incident, Operator } from '../../db/entities/index.ts';
 import { incidentWorkflowId } from '../../workflows/ids.ts';
 import {
@@ -85,7 +86,6 @@ const statsGroup = z.object({
   ackSla: z.object({ met: z.number(), breached: z.number() }).describe('incidents with an acknowledgement SLA: acknowledged in time, or not'),
 });
 
-const isUuid = (id: unknown): id is string => z.uuid().safeParse(id).success;
 const seconds = (from: string | null, to: string | null) => (from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : null);
 
 const fromWorkflow = (row: Incident, s: IncidentState): IncidentCore => ({
@@ -136,10 +136,8 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   async function named(out: IncidentCore): Promise<IncidentOut> {
     const trigger = out.trigger.type === 'manual' ? String(out.trigger.operatorId) : null;
     const paged = (out.escalation?.levels ?? []).flatMap((level) => level.targets.map((target) => target.operatorId));
-    const ids = new Set([out.commanderId, out.acknowledgedBy, out.resolvedBy, out.postmortem?.completedBy, trigger, ...paged,
-      ...out.timeline.map((e) => e.actorId)].filter(isUuid));
-    const found = ids.size ? await orm.em.find(Operator, { id: { $in: [...ids] } }, { fields: ['id', 'name'] }) : [];
-    return { ...out, people: Object.fromEntries(found.map((o) => [o.id, o.name])) };
+    return { ...out, people: await operatorNames(orm, [out.commanderId, out.acknowledgedBy, out.resolvedBy, out.postmortem?.completedBy, trigger, ...paged,
+      ...out.timeline.map((e) => e.actorId)]) };
   }
 
   async function find(id: string): Promise<Incident> {
@@ -198,9 +196,7 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
     };
     const orderBy = query.order === 'severity' ? { severity: 'asc', triggeredAt: 'desc', id: 'asc' } as const : { triggeredAt: 'desc', id: 'asc' } as const;
     const [items, total] = await orm.em.findAndCount(Incident, where as never, { orderBy, limit: query.limit, offset: query.offset });
-    const commanders = [...new Set(items.map((r) => r.commanderId).filter(isUuid))];
-    const found = commanders.length ? await orm.em.find(Operator, { id: { $in: commanders } }, { fields: ['id', 'name'] }) : [];
-    const names = new Map(found.map((o) => [o.id, o.name]));
+    const names = new Map(Object.entries(await operatorNames(orm, items.map((r) => r.commanderId))));
     return { items: items.map((r) => toListItem(r, names)), total };
   });
 

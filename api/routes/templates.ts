@@ -7,7 +7,7 @@ import {
   createTemplateVersion, decideTemplateVersion, liveTemplate, setLiveTemplateVersion, setTemplateDefaultLocale, templateDefaultLocales,
   templateSummaries, templateVersion, templateVersions, type TemplateVersionRow,
 } from '../../db/message-templates.ts';
-import { Operator } from '../../db/entities/index.ts';
+import { operatorNames } from '../../db/operators.ts';
 import { readSetting, SETTINGS } from '../../db/settings.ts';
 import { messageData, sampleCustomer, samplePartnerFields, sampleValues, type MessageCustomer } from '../../domain/message-data.ts';
 import { renderMessage } from '../../domain/message-render.ts';
@@ -63,11 +63,7 @@ export function templatesRouter({ orm, temporal, taskQueue, deadline, audit, pub
   const tag = 'templates';
   const policy = () => readSetting<MessagingPolicy>(orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
   /** id -> name of the versions' authors and reviewers: the console shows people by name, not by id. */
-  const names = async (versions: TemplateVersionRow[]): Promise<Record<string, string>> => {
-    const ids = [...new Set(versions.flatMap((v) => [v.authorId, v.reviewedBy]).filter((id): id is string => !!id && z.uuid().safeParse(id).success))];
-    const found = ids.length ? await orm.em.find(Operator, { id: { $in: ids } }, { fields: ['id', 'name'] }) : [];
-    return Object.fromEntries(found.map((o) => [o.id, o.name]));
-  };
+  const names = (versions: TemplateVersionRow[]) => operatorNames(orm, versions.flatMap((v) => [v.authorId, v.reviewedBy]));
 
   const refuseProblems = (k: MessageKey, source: TemplateSource) => {
     const problems = checkTemplate(k, source);

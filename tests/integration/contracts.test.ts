@@ -259,6 +259,8 @@ test('a Chinese-speaking partner gets the signing link, the activation and the t
   expect((await stack.api('POST', `/tasks/${legal.id}/complete`, { token: lawyer.token, body: { decision: 'approve' } })).status).toBe(200);
   await eventually(async () => (await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body.stage === 'awaiting_signatures', 'awaiting signatures');
   expect((await stack.api('POST', `/contracts/${id}/sign`, { token: manager.token, body: {} })).status).toBe(200);
+  // The answer names its people: the owner and signer (Mia) and the approver (Lee) by name.
+  expect((await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body.people).toEqual({ [manager.id]: 'Mia', [lawyer.id]: 'Lee' });
   const link = await stack.mail.waitFor((m) => m.to.includes(p.email) && m.subject === '您的合作合同待签署');
   expect(link.from).toContain('opsflow合作团队');
   expect(link.html).toContain('<html lang="zh-CN">');

@@ -99,7 +99,9 @@ function Detail({ c, session }: { c: Campaign; session: Session }) {
           <Timeline label={t('detail.history')} entries={c.history.map((h) => ({
             at: h.at,
             title: h.from ? t('detail.moved', { from: t(`stages.${h.from}`), to: t(`stages.${h.to}`) }) : t('detail.created', { stage: t(`stages.${h.to}`) }),
-            detail: [h.actorId ? t('detail.by', { who: who(h.actorId) }) : t('detail.byItself'), h.reason].filter(Boolean).join(' · '),
+            // The workflow writes operators into its reasons by id ("approved by <id> (ops_manager)"): shown by name.
+            detail: [h.actorId ? t('detail.by', { who: who(h.actorId) }) : t('detail.byItself'),
+              h.reason?.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (id) => who(id))].filter(Boolean).join(' · '),
           }))} />
         </section>
       )}

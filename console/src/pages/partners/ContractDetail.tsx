@@ -28,7 +28,8 @@ export function ContractDetail({ id, session }: { id: string; session: Session }
   if (!c) return <Loading />;
   const lang = i18n.language;
   const me = session.operator.id;
-  const who = (operatorId: string | null) => (operatorId === null ? '—' : operatorId === me ? t('contract.you') : operatorId.slice(0, 8));
+  // People by name (the answer's people); yourself as "you".
+  const who = (operatorId: string | null) => (operatorId === null ? '—' : operatorId === me ? t('contract.you') : c.people[operatorId] ?? operatorId.slice(0, 8));
   const when = (iso: string | null | undefined) => (iso ? formatDateTime(iso, lang) : null);
 
   return (
@@ -77,7 +78,7 @@ function Approvals({ contract: c, who }: { contract: Contract; who: (id: string 
   return (
     <section aria-labelledby="approvals-title">
       <h2 id="approvals-title">{t('contract.approvals')}</h2>
-      {c.requiredRoles.length > 0 && <p>{t('contract.needs', { roles: c.requiredRoles.join(', '), reason: c.approvalReason ?? '' })}</p>}
+      {c.requiredRoles.length > 0 && <p>{t('contract.needs', { roles: c.requiredRoles.map((r) => t(`translation:role.${r}`)).join(', '), reason: c.approvalReason ?? '' })}</p>}
       {c.approvals.length === 0 ? <p className="muted">{t('contract.approvalsNone')}</p> : (
         <table className="list">
           <thead>
@@ -85,7 +86,7 @@ function Approvals({ contract: c, who }: { contract: Contract; who: (id: string 
           </thead>
           <tbody>
             {c.approvals.map((a) => (
-              <tr key={`${a.role}-${a.operatorId}`}><th scope="row">{a.role}</th><td>{who(a.operatorId)}</td><td>{formatDateTime(a.at, i18n.language)}</td><td>{a.comment ?? '—'}</td></tr>
+              <tr key={`${a.role}-${a.operatorId}`}><th scope="row">{t(`translation:role.${a.role}`)}</th><td>{who(a.operatorId)}</td><td>{formatDateTime(a.at, i18n.language)}</td><td>{a.comment ?? '—'}</td></tr>
             ))}
           </tbody>
         </table>
