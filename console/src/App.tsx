@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { AREAS, type AreaProps } from './areas.ts';
 import { Layout } from './Layout.tsx';
 import { afterSignIn, SignIn } from './pages/SignIn.tsx';
-import { Redirect, Route, Switch, useLocation } from './router.tsx';
+import { Link, Redirect, Route, Switch, useLocation } from './router.tsx';
 import { usePageTitle } from './components/page.tsx';
 import { useSession } from './session.ts';
 
@@ -15,6 +15,19 @@ function SignInPage() {
   const { t } = useTranslation();
   usePageTitle(t('signIn.title'));
   return <SignIn />;
+}
+
+/** A console address that names no page: said so, with the way back (not silently the inbox). */
+function NotFound() {
+  const { t } = useTranslation();
+  usePageTitle(t('notFound.title'));
+  return (
+    <>
+      <h1>{t('notFound.title')}</h1>
+      <p>{t('notFound.text')}</p>
+      <p><Link to={HOME}>{t('notFound.home')}</Link></p>
+    </>
+  );
 }
 
 export function App() {
@@ -51,7 +64,9 @@ export function App() {
                         <Suspense fallback={loading}><Page session={session.data!} /></Suspense>
                       </Route>
                     ))}
-                    <Route><Redirect to={HOME} replace /></Route>
+                    <Route path="/"><Redirect to={HOME} replace /></Route>
+                    <Route path="/console"><Redirect to={HOME} replace /></Route>
+                    <Route><NotFound /></Route>
                   </Switch>
                 </Layout>
               </Route>

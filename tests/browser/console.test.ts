@@ -187,3 +187,13 @@ test('signing in by an emailed link from a page that asked for a session returns
   expect((await stack.api('POST', '/auth/email-link', { token: null, body: { email: author.email, next: 'https://evil.example/' } })).status).toBe(400);
   expect(problems).toEqual([]);
 });
+
+test('a console address that names no page says so, with the way back to the inbox', async () => {
+  const { page, problems } = await openPage();
+  await signInWithToken(page, stack.baseUrl, rita.token, '/console/no-such-page');
+  await page.getByRole('heading', { name: 'No such page', level: 1 }).waitFor();
+  expect(new URL(page.url()).pathname).toBe('/console/no-such-page');
+  await page.getByRole('link', { name: 'Go to the inbox' }).click();
+  await page.getByRole('heading', { name: 'Inbox', level: 1 }).waitFor();
+  expect(problems).toEqual([]);
+});

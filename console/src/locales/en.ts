@@ -22,6 +22,7 @@ export const en = {
   pager: { count: '{{from}}–{{to}} of {{total}}', previous: 'Previous page', next: 'Next page' },
   chart: { figures: 'Show the figures', time: 'Time', category: 'Item' },
   role: { admin: 'Admin', ops_manager: 'Ops manager', reviewer: 'Reviewer', legal: 'Legal', oncall: 'On-call', analyst: 'Analyst', ingest: 'Ingest' },
+  notFound: { title: 'No such page', text: 'This console address names no page: it may be mistyped, or from an older link.', home: 'Go to the inbox' },
   error: { title: 'Something went wrong', retry: 'Try again' },
 };
 export type Messages = typeof en;

@@ -24,5 +24,6 @@ export const zhCN: Messages = {
   pager: { count: '第 {{from}}–{{to}} 条，共 {{total}} 条', previous: '上一页', next: '下一页' },
   chart: { figures: '查看数据', time: '时间', category: '项目' },
   role: { admin: '管理员', ops_manager: '运营经理', reviewer: '审核员', legal: '法务', oncall: '值班', analyst: '分析师', ingest: '数据接入' },
+  notFound: { title: '页面不存在', text: '控制台中没有这个地址对应的页面：可能输入有误，或来自旧链接。', home: '返回待办' },
   error: { title: '出错了', retry: '重试' },
 };

@@ -37,7 +37,7 @@ export function DryRunResult({ result, rule }: { result: DryRun; rule: RuleBody 
       <div role="status">
         <p>
           <strong>{now.holds === null ? t('dryRun.nowKeeps') : now.holds ? t('dryRun.nowHolds') : t('dryRun.nowClear')}</strong>{' '}
-          {t('dryRun.reason', { reason: reasonOf(result.now, rule, t, fmt), points: now.window.points })}
+          {t('dryRun.reason', { reason: reasonOf(result.now, rule, t, fmt), count: now.window.points })}
         </p>
         <p className="dry-run-summary">
           {t('dryRun.summary', {
