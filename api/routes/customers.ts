@@ -250,12 +250,12 @@ export function customersRouter(deps: ApiDeps, registry: RouteRegistry): Router 
 export async function unsubscribe(
   deps: Pick<ApiDeps, 'orm' | 'temporal' | 'taskQueue' | 'deadline' | 'log'>, by: 'id' | 'unsubscribe_token', value: string,
   who: { actorType: 'operator' | 'customer'; actorId: string | null },
-): Promise<{ id: string; changed: boolean } | null> {
+): Promise<{ id: string; changed: boolean; locale: string | null } | null> {
   const { orm } = deps;
-  const [row] = await orm.em.getConnection().execute<{ id: string; changed: boolean; unsubscribed_at: Date }[]>(
+  const [row] = await orm.em.getConnection().execute<{ id: string; changed: boolean; unsubscribed_at: Date; locale: string | null }[]>(
     `with target as (select id, unsubscribed_at from customers where ${by === 'id' ? 'id = ?::uuid' : 'unsubscribe_token = ?'})
      update customers c set unsubscribed_at = coalesce(c.unsubscribed_at, now()), updated_at = now()
-     from target where c.id = target.id returning c.id, target.unsubscribed_at is null as changed, c.unsubscribed_at`, [value]);
+     from target where c.id = target.id returning c.id, target.unsubscribed_at is null as changed, c.unsubscribed_at, c.locale`, [value]);
   if (!row) return null;
   if (row.changed) {
     await appendAudit(orm, {
@@ -267,7 +267,7 @@ export async function unsubscribe(
       workflowId: unsubscribeConfirmationId(input.customerId, input.unsubscribedAt), taskQueue: deps.taskQueue, args: [input],
     })).catch((err: unknown) => deps.log.warn({ err, customerId: row.id }, 'the unsubscribe confirmation waits for the redelivery sweep'));
   }
-  return { id: row.id, changed: row.changed };
+  return { id: row.id, changed: row.changed, locale: row.locale };
 }
 
 const couponOut = z.object({

@@ -52,9 +52,13 @@ test('unsubscribing by the link sends one confirmation in the customer\'s langua
   // The link in the email: the page offers to subscribe again; doing so turns marketing mail back on.
   const pageHtml = await (await fetch(`${stack.baseUrl}/unsubscribe/${li.token}`)).text();
   expect(pageHtml).toContain(`action="/unsubscribe/${li.token}/resubscribe"`);
+  // In the customer's language.
+  expect(pageHtml).toContain('<html lang="zh-CN">');
+  expect(pageHtml).toContain('您已退订');
+  expect(pageHtml).toContain('重新订阅');
   const again = await fetch(`${stack.baseUrl}/unsubscribe/${li.token}/resubscribe`, { method: 'POST' });
   expect(again.status).toBe(200);
-  expect(await again.text()).toContain('You are subscribed again');
+  expect(await again.text()).toContain('您已重新订阅');
   expect((await stack.api('GET', `/customers/${li.id}`, { token: manager.token })).body.unsubscribedAt).toBeNull();
   // A new unsubscription is confirmed again.
   expect((await post()).status).toBe(200);
