@@ -15,17 +15,23 @@ export interface OpenedTask {
   dueAt: string | null;
 }
 
+/** Operators have no timezone of their own: a due time in UTC, as people write it (the console shows their own). */
+const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+const ROLE_ZH: Record<string, string> = { admin: '管理员', ops_manager: '运营经理', reviewer: '审核员', legal: '法务', oncall: '值班', analyst: '分析师', ingest: '数据接入' };
+const PRIORITY_ZH: Record<string, string> = { low: '低', normal: '普通', high: '高', urgent: '紧急', critical: '严重' };
+
 export function taskOpenedMail(t: OpenedTask, name: string, publicUrl: string) {
   const url = `${publicUrl.replace(/\/+$/, '')}/console/inbox/${t.taskId}`;
   return compose(`[opsflow] New task / 新任务: ${t.title}`, [
     `Hello ${name},`,
     t.assigneeId ? `A task was assigned to you: "${t.title}".` : `A task opened for the ${t.candidateRole} role: "${t.title}".`,
-    `Priority ${t.priority}${t.dueAt ? `, due ${t.dueAt}` : ''}.`,
+    `Priority ${t.priority}${t.dueAt ? `, due ${utc(t.dueAt)}` : ''}.`,
     `Open it in the console: ${url}`,
     'You can turn these emails off in the console\'s inbox ("Email me when a task opens").',
     '—',
     `${name}，您好：`,
-    t.assigneeId ? `有一项任务分配给了您：「${t.title}」。` : `${t.candidateRole} 角色有一项新任务：「${t.title}」。`,
+    t.assigneeId ? `有一项任务分配给了您：「${t.title}」。` : `${ROLE_ZH[t.candidateRole] ?? t.candidateRole}角色有一项新任务：「${t.title}」。`,
+    `优先级：${PRIORITY_ZH[t.priority] ?? t.priority}${t.dueAt ? `，截止时间 ${utc(t.dueAt)}` : ''}。`,
     `在控制台中打开：${url}`,
     '如不想再收到此类邮件，可在控制台的待办页面关闭“任务打开时给我发邮件”。',
   ]);

@@ -66,6 +66,10 @@ test('a task opening emails its role a link to it in the console; who turned it 
   expect(mail.to).toEqual([rita.email]);
   expect(mail.text).toContain(`http://opsflow.test/console/inbox/${task.id}`);
   expect(mail.html).toContain(`http://opsflow.test/console/inbox/${task.id}`);
+  // The due time as people write it, and the Chinese half with the role, priority and due time in its words.
+  expect(mail.text).toMatch(/Priority normal, due \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\./);
+  expect(mail.text).toMatch(/审核员角色有一项新任务/);
+  expect(mail.text).toMatch(/优先级：普通，截止时间 \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC。/);
   // The send is audited on the content; give the workflow a moment to have sent anything more before looking for none.
   await eventually(async () => {
     const res = await stack.api('GET', `/audit?entityId=${id}&action=email.sent`);
