@@ -1,5 +1,5 @@
 // The task-open email: each operator the task is for (its role, or its assignee) who has not turned it off, once per
-// task and operator, with a link to the task in the console.
+// task and operator, with a link to the task in the console; and the email to an operator a task is assigned to.
 import type { Orm } from '../db/orm.ts';
 import { textArray } from '../db/sql.ts';
 import { auditSent, deliverOnce, type EmailDeps } from './email.ts';
@@ -45,8 +45,41 @@ async function recipients(orm: Orm, t: OpenedTask): Promise<{ id: string; name: 
     [textArray([t.candidateRole]), t.assigneeId ?? '']);
 }
 
+/** The mail to an operator a task was handed to. */
+export function taskAssignedMail(t: OpenedTask, name: string, by: string, publicUrl: string) {
+  const url = `${publicUrl.replace(/\/+$/, '')}/console/inbox/${t.taskId}`;
+  return compose(`[opsflow] Assigned to you / 分配给您: ${t.title}`, [
+    `Hello ${name},`,
+    `${by} assigned you the task "${t.title}".`,
+    `Priority ${t.priority}${t.dueAt ? `, due ${utc(t.dueAt)}` : ''}.`,
+    `Open it in the console: ${url}`,
+    '—',
+    `${name}，您好：`,
+    `${by} 将任务「${t.title}」分配给了您。`,
+    `优先级：${PRIORITY_ZH[t.priority] ?? t.priority}${t.dueAt ? `，截止时间 ${utc(t.dueAt)}` : ''}。`,
+    `在控制台中打开：${url}`,
+  ]);
+}
+
 export function createTaskMailActivities(deps: EmailDeps) {
   return {
+    /**
+     * The assignee of a task handed to them, once per task and assignee (a retry or a repeat sends nothing more),
+     * unless they turned task emails off.
+     */
+    async announceAssignment(t: OpenedTask & { assignedBy: string }): Promise<{ sent: number }> {
+      const rows = await deps.orm.em.getConnection().execute<{ id: string; name: string; email: string; task_emails: boolean }[]>(
+        'select id, name, email, task_emails from operators where id in (?, ?) and not disabled', [t.assigneeId ?? '', t.assignedBy]);
+      const assignee = rows.find((r) => r.id === t.assigneeId);
+      if (!assignee?.task_emails) return { sent: 0 };
+      const by = rows.find((r) => r.id === t.assignedBy)?.name ?? 'An ops manager';
+      const key = `${t.workflowId}:task-assigned:${t.taskId}:${assignee.id}`;
+      const mail = taskAssignedMail(t, assignee.name, by, deps.publicUrl);
+      const result = await deliverOnce(deps, { idempotencyKey: key, workflowId: t.workflowId, template: 'taskAssigned', recipients: [assignee.email], mail });
+      await auditSent(deps.orm, { key, workflowId: t.workflowId, template: 'taskAssigned', subject: mail.subject }, result);
+      return { sent: result.status === 'sent' ? 1 : 0 };
+    },
+
     /**
      * One mail per operator, keyed by the workflow, the task and the operator: a retried attempt sends only the mails
      * an earlier attempt did not. Answers how many went out now.

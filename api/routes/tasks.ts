@@ -2,11 +2,11 @@ import { raw } from '@mikro-orm/core';
 import { Router } from 'express';
 import { z } from 'zod';
 import { Task } from '../../db/entities/index.ts';
-import { claimTask, completeTask, releaseTask } from '../../workflows/messages.ts';
+import { assignTask, claimTask, completeTask, releaseTask } from '../../workflows/messages.ts';
 import { ROLES, type Actor } from '../../workflows/lib/actors.ts';
 import { TASK_PRIORITIES, TASK_STATUSES, type TaskView } from '../../workflows/lib/task-view.ts';
 import type { ApiDeps } from '../app.ts';
-import { forbidden, notFound } from '../errors.ts';
+import { forbidden, notFound, unprocessable } from '../errors.ts';
 import { defineRoute, idParams, iso, pageQuery, type RouteRegistry } from '../http.ts';
 
 
@@ -108,6 +108,36 @@ export function tasksRouter({ orm, temporal, deadline }: ApiDeps, registry: Rout
   act('/tasks/:id/release', 'Release a claimed task (the assignee or an admin)', 'release');
   act('/tasks/:id/complete', 'Decide a task; answers the new state at once', 'complete',
     z.object({ decision: z.string().min(1).max(64), comment: z.string().max(5000).optional() }).strict());
+
+  const ASSIGNERS = ['admin', 'ops_manager'] as const;
+
+  defineRoute(router, registry, {
+    method: 'get', path: '/tasks/:id/candidates', tag, access: ASSIGNERS, params: idParams,
+    summary: 'Who a task can be assigned to: the active operators with its role, by name',
+    response: z.object({ items: z.array(z.object({ id: z.uuid(), name: z.string() })) }), errors: [401, 403, 404],
+  }, async ({ params, actor }) => {
+    // Knowing a task's id grants nothing: an ops manager assigns the tasks they may see (their role's), an admin any.
+    const task = await visibleTask(params.id, actor);
+    const items = await orm.em.getConnection().execute<{ id: string; name: string }[]>(
+      'select id, name from operators where not disabled and ? = any(roles) order by lower(name), id limit 500', [task.candidateRole]);
+    return { items };
+  });
+
+  defineRoute(router, registry, {
+    method: 'post', path: '/tasks/:id/assign', tag, access: ASSIGNERS, params: idParams,
+    summary: 'Assign a task the caller may see to an operator with its role (emailed unless they turned task emails off); the workflow checks its own rules',
+    body: z.object({ operatorId: z.uuid() }).strict(),
+    response: taskOut, errors: [400, 401, 403, 404, 409, 422, 503, 504],
+  }, async ({ params, body, actor }) => {
+    const task = await visibleTask(params.id, actor);
+    const [assignee] = await orm.em.getConnection().execute<{ id: string; name: string; roles: Actor['roles'] }[]>(
+      'select id, name, roles from operators where id = ? and not disabled', [body.operatorId]);
+    if (!assignee) throw unprocessable('no active operator has that id', [{ field: 'operatorId', message: 'no active operator has that id' }]);
+    const view = await deadline(() => temporal.workflow.getHandle(task.workflowId).executeUpdate(assignTask, {
+      args: [{ taskId: task.id, actor, assignee: { id: assignee.id, name: assignee.name, roles: assignee.roles } }],
+    }));
+    return toTaskOut(view);
+  });
 
   return router;
 }

@@ -138,3 +138,40 @@ test('the inbox lists the most urgent first, then by due time, and "active" show
   expect(listed.map((t) => t.priority)).toEqual(['high', 'high', 'normal', 'low']);
   expect(listed.map((t) => t.entityId)).toEqual([high.id, high.id, normal.id, low.id]);
 });
+
+test('an ops manager assigns a task to someone with its role, who is emailed once; the task\'s own rules and the role are checked', async () => {
+  // An admin here: an ops manager assigns only the tasks they may see (their role's), knowing an id grants nothing.
+  const outsider = await stack.operator(['ops_manager'], 'Otto');
+  const manager = await stack.operator(['admin'], 'Max');
+  const sam = await stack.operator(['reviewer'], 'Sam');
+  const { id, workflowId } = await submit({ title: 'Assigned review' });
+  const task = await openTask(id);
+  expect((await stack.api('GET', `/tasks/${task.id}/candidates`, { token: outsider.token })).status).toBe(403);
+  expect((await stack.api('POST', `/tasks/${task.id}/assign`, { token: outsider.token, body: { operatorId: sam.id } })).status).toBe(403);
+  const candidates = await stack.api('GET', `/tasks/${task.id}/candidates`, { token: manager.token });
+  expect(candidates.body.items.map((o: { name: string }) => o.name)).toEqual(expect.arrayContaining(['Rita', 'Rob', 'Sam']));
+  expect(candidates.body.items.map((o: { name: string }) => o.name)).not.toContain('Lena');
+
+  // Who may assign, to whom.
+  expect((await stack.api('POST', `/tasks/${task.id}/assign`, { token: rita.token, body: { operatorId: sam.id } })).status).toBe(403);
+  const noRole = await stack.api('POST', `/tasks/${task.id}/assign`, { token: manager.token, body: { operatorId: lena.id } });
+  expect(noRole.status).toBe(422);
+  expect(noRole.body.error.message).toContain('the assignee needs the reviewer role');
+
+  const assigned = await stack.api('POST', `/tasks/${task.id}/assign`, { token: manager.token, body: { operatorId: sam.id } });
+  expect(assigned.status).toBe(200);
+  expect(assigned.body).toMatchObject({ assigneeId: sam.id, status: 'open' });
+  const mail = await stack.mail.waitFor((m) => m.to.includes(sam.email) && m.subject.startsWith('[opsflow] Assigned to you'));
+  expect(mail.text).toContain('Max assigned you the task "Review A-tier content "Assigned review" (revision 1)"');
+  expect(mail.text).toContain(`http://opsflow.test/console/inbox/${task.id}`);
+  expect((await stack.api('POST', `/tasks/${task.id}/assign`, { token: manager.token, body: { operatorId: sam.id } })).status).toBe(409);
+  // Others no longer claim it; Sam decides it.
+  expect((await stack.api('POST', `/tasks/${task.id}/claim`, { token: rita.token })).status).toBe(409);
+  expect((await stack.api('POST', `/tasks/${task.id}/complete`, { token: sam.token, body: { decision: 'approve' } })).status).toBe(200);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(stack.mail.messages().filter((m) => m.to.includes(sam.email) && m.subject.startsWith('[opsflow] Assigned to you'))).toHaveLength(1);
+  const trail = (await stack.api('GET', `/audit?entityId=${id}&limit=100`)).body.items.map((e: { action: string }) => e.action);
+  expect(trail).toContain('task.assigned');
+  await eventually(async () => (await stack.env.client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED', 'the review done');
+  await recordHistory(stack.env.client, workflowId, 'content-task-assigned');
+});

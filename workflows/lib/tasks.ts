@@ -3,7 +3,7 @@ import type { Duration } from '@temporalio/common';
 import { ActivityFailure, condition, log, patched, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { createTaskMailActivities } from '../../activities/task-mail.ts';
 import type { createTaskActivities } from '../../activities/tasks.ts';
-import { claimTask, completeTask, releaseTask, type CompleteTaskArgs } from '../messages.ts';
+import { assignTask, claimTask, completeTask, releaseTask, type CompleteTaskArgs } from '../messages.ts';
 import { hasRole, type Actor, type Role } from './actors.ts';
 import { profiles } from './activity-profiles.ts';
 import { audit } from './audit.ts';
@@ -15,7 +15,7 @@ import { durationToMs } from './time.ts';
 export type { TaskView } from './task-view.ts';
 
 const { saveTask } = proxyActivities<ReturnType<typeof createTaskActivities>>(profiles.db);
-const { announceTask } = proxyActivities<ReturnType<typeof createTaskMailActivities>>(profiles.send);
+const { announceTask, announceAssignment } = proxyActivities<ReturnType<typeof createTaskMailActivities>>(profiles.send);
 
 export interface TaskSpec {
   kind: string;
@@ -106,6 +106,25 @@ export class TaskInbox {
         }
       },
     });
+    // An ops manager or admin hands an open task to someone who may decide it; the assignee is emailed (unless they
+    // turned task emails off). Only a call to it adds commands, so runs from before it replay as they were.
+    setHandler(assignTask, async ({ taskId, assignee, actor }) => {
+      const view = await this.change(taskId, actor, 'task.assigned', (t) => {
+        t.assigneeId = assignee.id;
+      }, { assigneeId: assignee.id });
+      this.track(this.announceAssigned(view, actor));
+      return view;
+    }, {
+      validator: ({ taskId, assignee, actor }) => {
+        const { view, spec } = this.get(taskId);
+        if (!hasRole(actor, 'admin') && !hasRole(actor, 'ops_manager')) throw forbidden('only an ops manager or an admin assigns tasks');
+        if (isClosed(view)) throw conflict(`task ${taskId} is already ${view.status}`);
+        if (!hasRole(assignee, view.candidateRole)) throw unprocessable(`the assignee needs the ${view.candidateRole} role`);
+        if (view.assigneeId === assignee.id) throw conflict(`task ${taskId} is already theirs`);
+        const refusal = spec.eligible?.(assignee, view);
+        if (refusal) throw unprocessable(`the assignee may not take this task: ${refusal.replace(/^you /, 'they ')}`);
+      },
+    });
     setHandler(completeTask, async (args) => this.complete(args.taskId, args.actor, args.decision, args.comment), {
       validator: (args: CompleteTaskArgs) => {
         const { view, spec } = this.decidable(args.taskId, args.actor);
@@ -172,6 +191,19 @@ export class TaskInbox {
       const reason = err.cause?.message ?? err.message;
       log.warn('task-open email not sent', { taskId, reason });
       await audit('email.failed', { type: 'email', id: `${workflowId}:task-opened:${taskId}` }, { template: 'taskOpened', reason });
+    }
+  }
+
+  /** Emails the assignee of a task handed to them; a mail server down for good is audited. */
+  private async announceAssigned(view: TaskView, by: Actor): Promise<void> {
+    const { id: taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt } = view;
+    try {
+      await announceAssignment({ taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt, assignedBy: by.id });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      const reason = err.cause?.message ?? err.message;
+      log.warn('task-assigned email not sent', { taskId, reason });
+      await audit('email.failed', { type: 'email', id: `${workflowId}:task-assigned:${taskId}:${assigneeId}` }, { template: 'taskAssigned', reason });
     }
   }
 

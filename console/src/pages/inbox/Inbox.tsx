@@ -95,7 +95,7 @@ export function Inbox({ session, taskId }: { session: Session; taskId: string | 
           )}
           <Pager offset={offset} limit={PAGE} total={page?.total} shown={page?.items.length ?? 0} onChange={setOffset} />
         </div>
-        {taskId && <TaskPanel key={taskId} taskId={taskId} me={me} />}
+        {taskId && <TaskPanel key={taskId} taskId={taskId} me={me} canAssign={session.operator.roles.some((r) => r === 'admin' || r === 'ops_manager')} />}
       </div>
     </section>
   );

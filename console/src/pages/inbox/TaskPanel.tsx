@@ -23,7 +23,7 @@ const ENTITY_PATHS: Record<string, string> = {
   content: '~/console/content', campaign: '~/console/campaigns', contract: '~/console/partners/contracts', incident: '~/console/incidents',
 };
 
-export function TaskPanel({ taskId, me }: { taskId: string; me: string }) {
+export function TaskPanel({ taskId, me, canAssign = false }: { taskId: string; me: string; canAssign?: boolean }) {
   const { t } = useTranslation('inbox');
   const heading = useRef<HTMLHeadingElement>(null);
   const task = useQuery({ queryKey: keys.task(taskId), queryFn: () => getTask(taskId), refetchInterval: 15_000 });
@@ -37,13 +37,13 @@ export function TaskPanel({ taskId, me }: { taskId: string; me: string }) {
     <section className="panel task-view" aria-labelledby="task-title">
       {task.isPending && <Loading />}
       <ErrorNote error={task.error} />
-      {task.data && <TaskBody task={task.data} me={me} headingRef={heading} />}
+      {task.data && <TaskBody task={task.data} me={me} canAssign={canAssign} headingRef={heading} />}
       <button type="button" onClick={() => navigate('/console/inbox')}>{t('close')}</button>
     </section>
   );
 }
 
-function TaskBody({ task, me, headingRef }: { task: Task; me: string; headingRef: React.RefObject<HTMLHeadingElement | null> }) {
+function TaskBody({ task, me, canAssign, headingRef }: { task: Task; me: string; canAssign: boolean; headingRef: React.RefObject<HTMLHeadingElement | null> }) {
   const { t, i18n } = useTranslation('inbox');
   const queryClient = useQueryClient();
   const [comment, setComment] = useState('');
@@ -91,6 +91,7 @@ function TaskBody({ task, me, headingRef }: { task: Task; me: string; headingRef
       {task.status === 'cancelled' && task.comment && <p className="muted">{t('cancelledNote', { reason: task.comment })}</p>}
 
       <KindView task={task} active={active} />
+      {active && canAssign && <Assign task={task} />}
 
       <ErrorNote error={act.error} />
       {active && (
@@ -137,5 +138,35 @@ function RawPayload({ task }: { task: Task }) {
       <h3>{t('payload')}</h3>
       <pre className="payload">{JSON.stringify(task.payload, null, 2)}</pre>
     </>
+  );
+}
+
+/** An ops manager or admin hands the task to someone with its role (the API and the workflow decide who may). */
+function Assign({ task }: { task: Task }) {
+  const { t } = useTranslation('inbox');
+  const queryClient = useQueryClient();
+  const [operatorId, setOperatorId] = useState('');
+  const candidates = useQuery({
+    queryKey: ['tasks', task.id, 'candidates'],
+    queryFn: async () => unwrap(await api.GET('/tasks/{id}/candidates', { params: { path: { id: task.id } } })),
+  });
+  const assign = useMutation({
+    mutationFn: async () => unwrap(await api.POST('/tasks/{id}/assign', { params: { path: { id: task.id } }, body: { operatorId } })),
+    onSuccess: (updated) => {
+      queryClient.setQueryData(keys.task(task.id), updated);
+      void queryClient.invalidateQueries({ queryKey: keys.tasks });
+    },
+  });
+  return (
+    <form className="assign" onSubmit={(e) => { e.preventDefault(); if (operatorId) assign.mutate(); }}>
+      <label htmlFor="task-assignee">{t('assignTo')}</label>{' '}
+      <select id="task-assignee" value={operatorId} onChange={(e) => setOperatorId(e.target.value)}>
+        <option value="">{t('assignChoose')}</option>
+        {(candidates.data?.items ?? []).filter((o) => o.id !== task.assigneeId).map((o) => <option key={o.id} value={o.id}>{o.name}</option>)}
+      </select>{' '}
+      <button type="submit" disabled={!operatorId || assign.isPending}>{t('assign')}</button>
+      {assign.isSuccess && <span role="status"> {t('assigned')}</span>}
+      <ErrorNote error={assign.error ?? candidates.error} />
+    </form>
   );
 }
