@@ -238,16 +238,17 @@ test('a message template review shows the version\'s changes against the live on
 });
 
 test('an admin assigns an open task to a reviewer from the task; the reviewer is emailed', async () => {
-  const submitted = await stack.api('POST', '/content', { token: author.token, body: { title: 'Hand it to Rob', body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] } });
+  const submitted = await stack.api('POST', '/content', { token: author.token, body: { title: 'Hand it to Rita', body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] } });
   const task = await openTaskOf(submitted.body.id as string);
   const { page, problems } = await browser.openPage();
   await signInWithToken(page, stack.baseUrl, stack.admin.token, `/console/inbox/${task.id}`);
-  await page.getByRole('heading', { name: /Hand it to Rob/, level: 2 }).waitFor();
-  await page.getByLabel('Assign to').selectOption({ label: 'Rob' });
+  await page.getByRole('heading', { name: /Hand it to Rita/, level: 2 }).waitFor();
+  // Rita (Rob turned his task emails off above).
+  await page.getByLabel('Assign to').selectOption({ label: 'Rita' });
   await page.getByRole('button', { name: 'Assign', exact: true }).click();
   await page.getByRole('status').filter({ hasText: 'Assigned; they are emailed.' }).waitFor();
-  expect((await stack.api('GET', `/tasks/${task.id}`, { token: rob.token })).body.assigneeId).toBe(rob.id);
-  await stack.mail.waitFor((m) => m.to.includes(rob.email) && m.subject.startsWith('[opsflow] Assigned to you') && m.text.includes(task.id));
+  expect((await stack.api('GET', `/tasks/${task.id}`, { token: rita.token })).body.assigneeId).toBe(rita.id);
+  await stack.mail.waitFor((m) => m.to.includes(rita.email) && m.subject.startsWith('[opsflow] Assigned to you') && m.text.includes(task.id));
   await expectAccessible(page);
   expect(problems).toEqual([]);
 });
