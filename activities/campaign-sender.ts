@@ -5,7 +5,7 @@
 // the transfers already talking to the mail server, and fails the attempt so the pass resumes on another worker.
 import { ApplicationFailure, Context, sleep } from '@temporalio/activity';
 import type { Orm } from '../db/orm.ts';
-import { readSetting, SETTINGS } from '../db/settings.ts';
+import { readMessagingPolicy } from '../db/settings.ts';
 import {
   affordableSends,
   cents,
@@ -19,7 +19,7 @@ import {
 import { SMTP_CONNECTIONS } from '../runtime/mailer.ts';
 import { durationToMs } from '../workflows/lib/time.ts';
 import { decideSends, deliverDecided, type CustomerEmailDeps, type CustomerEmailRequest, type CustomerFacts } from './customer-email.ts';
-import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from './messaging-policy.ts';
+import type { MessagingPolicy } from '../domain/messaging-policy.ts';
 
 export interface SendPass {
   campaignId: string;
@@ -153,7 +153,7 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   const conn = orm.em.getConnection();
   const ctx = Context.current();
   const resumed = (ctx.info.heartbeatDetails as { cursor?: number } | undefined)?.cursor ?? 0;
-  const policy = await readSetting<MessagingPolicy>(orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
+  const policy = await readMessagingPolicy(orm);
   const affordable = affordableSends(pass.budget);
   const costCents = cents(pass.budget.costPerSend);
   const interval = 1000 / pass.sendRate;
@@ -238,7 +238,7 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   const deliver = async (item: Ready) => {
     const { row, req, customer } = item;
     try {
-      const outcome = await deliverDecided(deps, req, customer, smtp);
+      const outcome = await deliverDecided(deps, req, customer, policy, smtp);
       sent += 1;
       // A fresh send marked the row with the email; a duplicate (sent by an earlier attempt) is marked here.
       if (outcome.status === 'duplicate') await settle([{ id: row.id, status: 'sent', reason: null, until: null }]);

@@ -4,7 +4,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { Orm } from '../db/orm.ts';
-import { readSetting, SETTINGS } from '../db/settings.ts';
+import { readMessagingPolicy } from '../db/settings.ts';
 import { textArray, transaction } from '../db/sql.ts';
 import { durationToMs } from '../workflows/lib/time.ts';
 import type { SendOutcome } from '../workflows/lifecycle.rules.ts';
@@ -13,7 +13,7 @@ import { liveTemplate, templateVersion, type TemplateVersionRow } from '../db/me
 import { composeMessage, pickLocale } from '../domain/message-data.ts';
 import { customerTemplates, type CustomerTemplateName } from './customer-templates.ts';
 import { deliverOnce, withName, type EmailResult, type LedgerMail, type SqlUpdate } from './email.ts';
-import { decide, DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from './messaging-policy.ts';
+import { decide, type MessagingPolicy } from '../domain/messaging-policy.ts';
 
 export interface CustomerEmailRequest {
   /** Workflow id + step: one decision and at most one email per key. */
@@ -66,7 +66,7 @@ export type Decided = { outcome: SendOutcome } | { send: CustomerFacts; decidedA
  */
 export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy?: MessagingPolicy): Promise<Decided[]> {
   if (reqs.length === 0) return [];
-  policy ??= await readSetting<MessagingPolicy>(orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
+  policy ??= await readMessagingPolicy(orm);
   const capWindowMs = policy.frequencyCap ? durationToMs(policy.frequencyCap.window as never) : 0;
   const now = new Date();
   return transaction(orm, async (q) => {
@@ -134,7 +134,7 @@ export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy
  * The mail a customer gets: a message with a stored template (the live version in the customer's locale, else the
  * platform's default) rendered for them, sent under the version's sender name; a campaign's own text as before.
  */
-async function composeForCustomer(deps: CustomerEmailDeps, req: CustomerEmailRequest, customer: CustomerFacts, link: string | null) {
+async function composeForCustomer(deps: CustomerEmailDeps, req: CustomerEmailRequest, customer: CustomerFacts, link: string | null, policy: MessagingPolicy) {
   // Without a stored version (a campaign approved before templates were data): the text as code wrote it.
   const legacy = () => {
     if (req.template === 'unsubscribeConfirmation') throw ApplicationFailure.nonRetryable('no unsubscribeConfirmation template is live', 'Unprocessable');
@@ -145,7 +145,6 @@ async function composeForCustomer(deps: CustomerEmailDeps, req: CustomerEmailReq
   };
   if (req.template === 'campaign' && !req.templateVersions) return { mail: legacy(), from: deps.from, version: null };
   const key = req.template;
-  const policy = await readSetting<MessagingPolicy>(deps.orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
   const version = req.templateVersions
     ? await pinnedVersion(deps.orm, req.templateVersions, customer.locale, policy.defaultLocale)
     : await liveTemplate(deps.orm, key, customer.locale, policy.defaultLocale);
@@ -183,12 +182,12 @@ async function pinnedVersion(orm: Orm, pinned: Record<string, string>, locale: s
  * `onSent` updates) are marked sent in the statement that marks the email sent.
  */
 export async function deliverDecided(
-  deps: CustomerEmailDeps, req: CustomerEmailRequest, customer: CustomerFacts, around?: LedgerMail['around'],
+  deps: CustomerEmailDeps, req: CustomerEmailRequest, customer: CustomerFacts, policy: MessagingPolicy, around?: LedgerMail['around'],
 ): Promise<SendOutcome> {
   const { orm } = deps;
   const marketing = req.category === 'marketing';
   const link = marketing ? unsubscribeUrl(deps.publicUrl, customer.unsubscribe_token) : null;
-  const { mail, from, version } = await composeForCustomer(deps, req, customer, link);
+  const { mail, from, version } = await composeForCustomer(deps, req, customer, link, policy);
   let result: EmailResult;
   try {
     result = await deliverOnce({ ...deps, from }, {
@@ -224,8 +223,10 @@ export async function deliverDecided(
 
 /** One send through the messaging policy, then the email ledger. */
 export async function sendToCustomer(deps: CustomerEmailDeps, req: CustomerEmailRequest, policy?: MessagingPolicy): Promise<SendOutcome> {
+  // Read once: the decision and the message (its brand and default language) use the same version of the policy.
+  policy ??= await readMessagingPolicy(deps.orm);
   const [decided] = await decideSends(deps.orm, [req], policy);
-  return 'outcome' in decided! ? decided.outcome : deliverDecided(deps, req, decided!.send);
+  return 'outcome' in decided! ? decided.outcome : deliverDecided(deps, req, decided!.send, policy);
 }
 
 export function createCustomerEmailActivities(deps: CustomerEmailDeps) {

@@ -2,11 +2,10 @@
 // link, the activation, the termination. The partner is found by the contract the mail is about.
 import { liveTemplate } from '../db/message-templates.ts';
 import type { Orm } from '../db/orm.ts';
-import { readSetting, SETTINGS } from '../db/settings.ts';
+import { readMessagingPolicy } from '../db/settings.ts';
 import { renderMessage } from '../domain/message-render.ts';
 import type { PartnerMessageKey } from '../domain/message-templates.ts';
 import { withName } from './email.ts';
-import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from './messaging-policy.ts';
 import type { Rendered } from './templates.ts';
 
 /**
@@ -20,7 +19,7 @@ export async function partnerMail(
   const [partner] = await deps.orm.em.getConnection().execute<{ name: string; locale: string | null }[]>(
     'select p.name, p.locale from contracts c join partners p on p.id = c.partner_id where c.id = ?', [contractId]);
   if (!partner) return null;
-  const policy = await readSetting<MessagingPolicy>(deps.orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
+  const policy = await readMessagingPolicy(deps.orm);
   const version = await liveTemplate(deps.orm, key, partner.locale, policy.defaultLocale);
   if (!version) return null;
   const timeZone = version.locale.toLowerCase().startsWith('zh') ? 'Asia/Shanghai' : 'UTC';

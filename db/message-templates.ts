@@ -39,9 +39,13 @@ const iso = (row: TemplateVersionRow): TemplateVersionRow => ({
  * Idempotent; run at start-up, so a new message or locale in a release reaches existing databases.
  */
 export async function ensureDefaultTemplates(orm: Orm): Promise<number> {
+  // One read at start-up; only a message or locale new in this release is written.
+  const present = new Set((await orm.em.getConnection().execute<{ pair: string }[]>(
+    `select distinct key || '/' || locale as pair from message_template_versions`)).map((r) => r.pair));
   let added = 0;
   for (const key of MESSAGE_KEYS) {
     for (const locale of DEFAULT_LOCALES) {
+      if (present.has(`${key}/${locale}`)) continue;
       const t = DEFAULT_TEMPLATES[key][locale];
       added += await transaction(orm, async (query) => {
         const [row] = await query<{ id: string }[]>(

@@ -1,4 +1,5 @@
 // Policies set through the API, one versioned JSON document per key; readers merge them over the code's defaults.
+import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../domain/messaging-policy.ts';
 import type { Orm } from './orm.ts';
 
 export const SETTINGS = {
@@ -23,3 +24,6 @@ export async function writeSetting(orm: Orm, key: SettingKey, value: object, upd
      returning version`, [key, JSON.stringify(value), updatedBy]);
   return row!.version;
 }
+
+/** The customer messaging policy as stored over its defaults (cap, quiet hours, default language, brand). */
+export const readMessagingPolicy = (orm: Orm): Promise<MessagingPolicy> => readSetting(orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);

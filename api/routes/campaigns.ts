@@ -4,10 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ledgerCounts } from '../../activities/campaign-sender.ts';
 import { audienceWhere, countAudience, saveCampaignRow } from '../../activities/campaign.ts';
-import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../activities/messaging-policy.ts';
 import { liveTemplate } from '../../db/message-templates.ts';
 import { operatorNames } from '../../db/operators.ts';
-import { readSetting, SETTINGS } from '../../db/settings.ts';
+import { readMessagingPolicy } from '../../db/settings.ts';
 import { composeMessage } from '../../domain/message-data.ts';
 import { Campaign, CampaignReport } from '../../db/entities/index.ts';
 import { RECIPIENT_STATUSES, type RecipientStatus } from '../../db/entities/campaign.ts';
@@ -275,7 +274,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
       [row] = await conn.execute<Row[]>(`select ${cols} from customers c where ${where.sql} order by c.name is null, c.created_at, c.external_id limit 1`, where.params);
     }
     // The campaign message template's live version in the customer's locale: what a campaign approved now sends.
-    const policy = await readSetting<MessagingPolicy>(orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
+    const policy = await readMessagingPolicy(orm);
     const version = await liveTemplate(orm, 'campaign', row?.locale ?? null, policy.defaultLocale);
     if (!version) throw notFound('the campaign message template');
     // The footer's link shows its shape only: a customer's unsubscribe token is theirs alone.

@@ -3,7 +3,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { readSetting, SETTINGS, writeSetting, type SettingKey } from '../../db/settings.ts';
-import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../activities/messaging-policy.ts';
+import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../domain/messaging-policy.ts';
 import { parseDuration } from '../../runtime/config.ts';
 import { DEFAULT_CAMPAIGN_APPROVAL_POLICY, type CampaignApprovalPolicy } from '../../workflows/campaign.rules.ts';
 import { DEFAULT_CONTRACT_POLICY, type ContractPolicy } from '../../workflows/contract.rules.ts';

@@ -2,13 +2,12 @@
 // task inbox by someone other than the author, previewed for a customer and test-sent to the operator's own address.
 import { Router } from 'express';
 import { z } from 'zod';
-import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../activities/messaging-policy.ts';
 import {
   createTemplateVersion, decideTemplateVersion, liveTemplate, setLiveTemplateVersion, setTemplateDefaultLocale, templateDefaultLocales,
   templateSummaries, templateVersion, templateVersions, type TemplateVersionRow,
 } from '../../db/message-templates.ts';
 import { operatorNames } from '../../db/operators.ts';
-import { readSetting, SETTINGS } from '../../db/settings.ts';
+import { readMessagingPolicy } from '../../db/settings.ts';
 import { messageData, sampleCustomer, samplePartnerFields, sampleValues, type MessageCustomer } from '../../domain/message-data.ts';
 import { renderMessage } from '../../domain/message-render.ts';
 import { checkTemplate, fieldPaths, isPartnerMessage, MESSAGE_KEYS, MESSAGES, type MessageKey, type TemplateSource } from '../../domain/message-templates.ts';
@@ -61,7 +60,7 @@ const renderIn = z.object({
 export function templatesRouter({ orm, temporal, taskQueue, deadline, audit, publicUrl, mailer, mailFrom }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'templates';
-  const policy = () => readSetting<MessagingPolicy>(orm, SETTINGS.messagingPolicy, DEFAULT_MESSAGING_POLICY);
+  const policy = () => readMessagingPolicy(orm);
   /** id -> name of the versions' authors and reviewers: the console shows people by name, not by id. */
   const names = (versions: TemplateVersionRow[]) => operatorNames(orm, versions.flatMap((v) => [v.authorId, v.reviewedBy]));
 

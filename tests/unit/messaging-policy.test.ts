@@ -1,4 +1,4 @@
-import { decide, DEFAULT_MESSAGING_POLICY, quietHoursEnd, type RecipientFacts } from '../../activities/messaging-policy.ts';
+import { decide, DEFAULT_MESSAGING_POLICY, quietHoursEnd, type RecipientFacts } from '../../domain/messaging-policy.ts';
 
 const facts = (over: Partial<RecipientFacts> = {}): RecipientFacts => ({
   unsubscribed: false, marketingConsent: true, timezone: 'UTC', recentMarketing: 0, ...over,

@@ -6,7 +6,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import type { CustomerEmailRequest } from '../../activities/customer-email.ts';
 import type { CouponRequest, LifecycleSnapshot } from '../../activities/lifecycle.ts';
-import { decide, DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../activities/messaging-policy.ts';
+import { decide, DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../domain/messaging-policy.ts';
 import { customerLifecycleId } from '../../workflows/ids.ts';
 import { getLifecycle, recordEvents } from '../../workflows/lifecycle.messages.ts';
 import type { SendOutcome } from '../../workflows/lifecycle.rules.ts';

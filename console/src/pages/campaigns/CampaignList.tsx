@@ -7,7 +7,8 @@ import { api, type Session } from '../../api/client.ts';
 import { ErrorNote, Loading, usePageTitle } from '../../components/page.tsx';
 import { Pager } from '../../components/Pager.tsx';
 import { formatDate, formatDateTime, formatMoney } from '../../format.ts';
-import { Link, useSearchParams } from '../../router.tsx';
+import { oneOf, useListFilters } from '../../components/list-filters.ts';
+import { Link } from '../../router.tsx';
 import { canManage, fromLocalInput, STAGES, unwrapWithFields, type CampaignQuery, type Stage } from './campaigns-api.ts';
 
 const PAGE = 25;
@@ -18,28 +19,15 @@ const dayStart = (day: string | null): string | undefined => (day ? fromLocalInp
 export function CampaignList({ session }: { session: Session }) {
   const { t, i18n } = useTranslation('campaigns');
   usePageTitle(t('title'));
-  const [params, setParams] = useSearchParams();
-  const stage = STAGES.find((s) => s === params.get('stage')) as Stage | undefined;
+  const { params, offset, setFilters, clearFilters } = useListFilters();
+  const stage: Stage | undefined = oneOf(STAGES, params.get('stage'));
   const mine = params.get('owner') === 'me';
   const q = params.get('q')?.trim() || undefined;
   const from = params.get('from') || null;
   const until = params.get('until') || null;
-  const offset = Math.max(0, Number.parseInt(params.get('offset') ?? '0', 10) || 0);
   const [text, setText] = useState(q ?? '');
   useEffect(() => setText(q ?? ''), [q]);
 
-  /** Any filter change starts again at the first page. */
-  const setFilters = (changes: Record<string, string | undefined>, keepOffset = false) => {
-    setParams((prev) => {
-      const next = new URLSearchParams(prev);
-      for (const [key, value] of Object.entries(changes)) {
-        if (value) next.set(key, value);
-        else next.delete(key);
-      }
-      if (!keepOffset) next.delete('offset');
-      return next;
-    });
-  };
 
   const startsAfter = dayStart(from);
   // "Starting until" a day includes that day.
@@ -92,7 +80,7 @@ export function CampaignList({ session }: { session: Session }) {
           {t('list.startsUntil')}{' '}
           <input type="date" value={until ?? ''} onChange={(e) => setFilters({ until: e.target.value })} />
         </label>
-        {filtered && <button type="button" onClick={() => setParams(new URLSearchParams())}>{t('list.clear')}</button>}
+        {filtered && <button type="button" onClick={() => clearFilters()}>{t('list.clear')}</button>}
       </div>
       <ErrorNote error={list.error} />
       {list.isPending && <Loading />}

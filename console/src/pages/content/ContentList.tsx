@@ -8,39 +8,24 @@ import type { Session } from '../../api/client.ts';
 import { ErrorNote, Loading, usePageTitle } from '../../components/page.tsx';
 import { Pager } from '../../components/Pager.tsx';
 import { formatDateTime, formatRelative } from '../../format.ts';
-import { Link, useSearchParams } from '../../router.tsx';
+import { oneOf, useListFilters } from '../../components/list-filters.ts';
+import { Link } from '../../router.tsx';
 import { canSubmit, STAGES, TIERS, unwrapWithFields, type ContentItem, type ContentQuery, type Stage, type Tier } from './content-api.ts';
 
 const PAGE = 25;
 
-const oneOf = <T extends string>(values: readonly T[], value: string | null): T | undefined =>
-  values.find((v) => v === value);
-
 export function ContentList({ session }: { session: Session }) {
   const { t } = useTranslation('content');
   usePageTitle(t('title'));
-  const [params, setParams] = useSearchParams();
+  const { params, offset, setFilters, clearFilters } = useListFilters();
   const stage = oneOf(STAGES, params.get('stage'));
   const tier = oneOf(TIERS, params.get('tier'));
   const mine = params.get('author') === 'me';
   const q = params.get('q')?.trim() || undefined;
-  const offset = Math.max(0, Number.parseInt(params.get('offset') ?? '0', 10) || 0);
   const [text, setText] = useState(q ?? '');
   // Back and forward move through filters too: the search box follows the address.
   useEffect(() => setText(q ?? ''), [q]);
 
-  /** Changes some filters; any filter change starts again at the first page. */
-  const setFilters = (changes: Record<string, string | undefined>, keepOffset = false) => {
-    setParams((prev) => {
-      const next = new URLSearchParams(prev);
-      for (const [key, value] of Object.entries(changes)) {
-        if (value) next.set(key, value);
-        else next.delete(key);
-      }
-      if (!keepOffset) next.delete('offset');
-      return next;
-    });
-  };
 
   const query: ContentQuery = {
     limit: PAGE, offset, ...(stage ? { stage } : {}), ...(tier ? { tier } : {}), ...(mine ? { author: 'me' } : {}), ...(q ? { q } : {}),
@@ -89,7 +74,7 @@ export function ContentList({ session }: { session: Session }) {
           {t('list.mine')}
         </label>
         {filtered && (
-          <button type="button" onClick={() => { setText(''); setParams(new URLSearchParams()); }}>{t('list.clear')}</button>
+          <button type="button" onClick={() => { setText(''); clearFilters(); }}>{t('list.clear')}</button>
         )}
       </div>
       <ErrorNote error={list.error} />

@@ -7,15 +7,13 @@ import { api, unwrap } from '../../api/client.ts';
 import { ErrorNote, Loading, usePageTitle } from '../../components/page.tsx';
 import { Pager } from '../../components/Pager.tsx';
 import { formatDate, formatDateTime } from '../../format.ts';
+import { oneOf } from '../../components/list-filters.ts';
 import { Link, useSearchParams } from '../../router.tsx';
 import { SEGMENTS, STAGES, type Segment, type Stage } from './shared.ts';
 
 const PAGE = 50;
 const FILTERS = ['q', 'segment', 'stage', 'tag'] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
-
-const oneOf = <T extends string>(list: readonly T[], value: string | null): T | undefined =>
-  (list as readonly string[]).includes(value ?? '') ? (value as T) : undefined;
 
 export function Search() {
   const { t, i18n } = useTranslation('customers');

@@ -7,9 +7,10 @@ import { api, unwrap, type Session } from '../../api/client.ts';
 import { ErrorNote, Loading, usePageTitle } from '../../components/page.tsx';
 import { Pager } from '../../components/Pager.tsx';
 import { formatDateTime, formatRelative } from '../../format.ts';
-import { Link, useSearchParams } from '../../router.tsx';
+import { oneOf, useListFilters } from '../../components/list-filters.ts';
+import { Link } from '../../router.tsx';
 import { Severity, StatusBadge } from './badges.tsx';
-import { formatSeconds, oneOf, SEVERITIES, STATUSES, type IncidentItem, type IncidentQuery } from './incidents-api.ts';
+import { formatSeconds, SEVERITIES, STATUSES, type IncidentItem, type IncidentQuery } from './incidents-api.ts';
 import { ResponseTimes } from './ResponseTimes.tsx';
 
 const PAGE = 25;
@@ -19,28 +20,15 @@ type Shown = (typeof SHOWN)[number];
 export function IncidentList({ session }: { session: Session }) {
   const { t } = useTranslation('incidents');
   usePageTitle(t('title'));
-  const [params, setParams] = useSearchParams();
+  const { params, offset, setFilters, clearFilters } = useListFilters();
   const shown: Shown = oneOf(SHOWN, params.get('status')) ?? 'open';
   const severity = oneOf(SEVERITIES, params.get('severity'));
   const mine = params.get('commander') === 'me';
   const newest = params.get('order') === 'newest';
   const service = params.get('service')?.trim() || undefined;
-  const offset = Math.max(0, Number.parseInt(params.get('offset') ?? '0', 10) || 0);
   const [serviceText, setServiceText] = useState(service ?? '');
   useEffect(() => setServiceText(service ?? ''), [service]);
 
-  /** Changes some filters; any filter change starts again at the first page. */
-  const setFilters = (changes: Record<string, string | undefined>, keepOffset = false) => {
-    setParams((prev) => {
-      const next = new URLSearchParams(prev);
-      for (const [key, value] of Object.entries(changes)) {
-        if (value) next.set(key, value);
-        else next.delete(key);
-      }
-      if (!keepOffset) next.delete('offset');
-      return next;
-    });
-  };
 
   const query: IncidentQuery = {
     limit: PAGE, offset, order: newest ? 'newest' : 'severity',
@@ -97,7 +85,7 @@ export function IncidentList({ session }: { session: Session }) {
             <option value="newest">{t('list.newest')}</option>
           </select>
         </span>
-        {filtered && <button type="button" onClick={() => { setServiceText(''); setParams(new URLSearchParams()); }}>{t('list.clear')}</button>}
+        {filtered && <button type="button" onClick={() => { setServiceText(''); clearFilters(); }}>{t('list.clear')}</button>}
       </div>
       <ErrorNote error={list.error} />
       {list.isPending && <Loading />}

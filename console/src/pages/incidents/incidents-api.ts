@@ -30,7 +30,6 @@ export const isResponder = (session: Session): boolean =>
 export const isManager = (session: Session): boolean =>
   session.operator.roles.some((role) => role === 'ops_manager' || role === 'admin');
 
-export const oneOf = <T extends string>(values: readonly T[], value: string | null): T | undefined => values.find((v) => v === value);
 
 /** A span of seconds as a person reads it: "45 s", "12 min", "2 hr 5 min", "3 days 4 hr" (in the console's language). */
 export function formatSeconds(seconds: number, language: string): string {

@@ -1,5 +1,5 @@
 // The customer messaging policy as a pure decision: every family that emails customers asks it, through
-// sendToCustomer (activities/customer-email.ts), so the rules live in one place.
+// sendToCustomer (activities/customer-email.ts), so the rules live in one place. Pure: the API reads its defaults too.
 import { DateTime } from 'luxon';
 import type { MessageCategory } from '../workflows/lifecycle.types.ts';
 
