@@ -13,6 +13,8 @@ export interface OpenedTask {
   assigneeId: string | null;
   priority: string;
   dueAt: string | null;
+  /** Operators not to tell: those who made what the task decides (they may not decide it). */
+  skip?: string[];
 }
 
 /** Operators have no timezone of their own: a due time in UTC, as people write it (the console shows their own). */
@@ -37,12 +39,12 @@ export function taskOpenedMail(t: OpenedTask, name: string, publicUrl: string) {
   ]);
 }
 
-/** The operators to tell: active, holding the task's role or assigned to it, with task emails on. */
+/** The operators to tell: active, holding the task's role or assigned to it, with task emails on, not its makers. */
 async function recipients(orm: Orm, t: OpenedTask): Promise<{ id: string; name: string; email: string }[]> {
   return orm.em.getConnection().execute(
     `select id, name, email from operators
-     where not disabled and task_emails and (roles && ?::text[] or id::text = ?) order by email`,
-    [textArray([t.candidateRole]), t.assigneeId ?? '']);
+     where not disabled and task_emails and (roles && ?::text[] or id::text = ?) and not (id::text = any(?::text[])) order by email`,
+    [textArray([t.candidateRole]), t.assigneeId ?? '', textArray(t.skip ?? [])]);
 }
 
 /** The mail to an operator a task was handed to. */

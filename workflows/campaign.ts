@@ -49,7 +49,7 @@ import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { conflict, forbidden } from './lib/failures.ts';
 import { notify } from './lib/notify.ts';
-import { approvalsOf, makerRefusal, TaskInbox, type TaskView } from './lib/tasks.ts';
+import { approvalsOf, makerRefusal, makersOf, TaskInbox, type TaskView } from './lib/tasks.ts';
 import { durationToMs, msUntil } from './lib/time.ts';
 
 type Activities = ReturnType<typeof createCampaignActivities>;
@@ -295,6 +295,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
         sla: (input.approvalSla ?? DEFAULT_APPROVAL_SLA) as Duration,
         escalationRole: 'admin',
         payload: { revision: state.revision, budget: state.spec.budget, reason: need.reason },
+        makers: makersOf(state.ownerId, state.edits, state.revision),
         eligible: (actor, task) => {
           if (actor.id === state.ownerId) return 'the creator never approves their own campaign';
           const maker = makerRefusal(state.edits, state.revision, actor, `edited revision ${state.revision} of this campaign`);

@@ -29,7 +29,7 @@ import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { conflict, forbidden, unprocessable } from './lib/failures.ts';
 import { notify } from './lib/notify.ts';
-import { makerRefusal, TaskInbox, type TaskView } from './lib/tasks.ts';
+import { makerRefusal, makersOf, TaskInbox, type TaskView } from './lib/tasks.ts';
 import { msUntil } from './lib/time.ts';
 
 const { runContentChecks, saveContent } = proxyActivities<ReturnType<typeof createContentActivities>>(profiles.db);
@@ -179,6 +179,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
         sla: state.reviewSla as Duration,
         escalationRole: input.escalationRole ?? 'ops_manager',
         payload: { revision: state.revision, round, checks: state.checks },
+        makers: makersOf(state.authorId, state.edits, state.revision),
         eligible: (actor, task) => {
           if (actor.id === state.authorId) return 'no one reviews their own content';
           const maker = makerRefusal(state.edits, state.revision, actor, `submitted revision ${state.revision} of this content`, 'review');

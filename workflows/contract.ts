@@ -44,7 +44,7 @@ import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { conflict, forbidden } from './lib/failures.ts';
 import { notify } from './lib/notify.ts';
-import { approvalsOf, makerRefusal, TaskInbox, type TaskView } from './lib/tasks.ts';
+import { approvalsOf, makerRefusal, makersOf, TaskInbox, type TaskView } from './lib/tasks.ts';
 import { durationToMs } from './lib/time.ts';
 
 type Activities = ReturnType<typeof createContractActivities>;
@@ -260,6 +260,7 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
       candidateRole: role, priority: role === 'admin' ? 'high' : 'normal', decisions: ['approve', 'reject'],
       sla: (input.approvalSla ?? '3d') as Duration, escalationRole: 'ops_manager',
       payload: { termsVersion: state.termsVersion, value: state.value, currency: state.terms.currency, reason: need.reason },
+      makers: makersOf(state.ownerId, state.edits, state.termsVersion),
       eligible: (actor, task) => (actor.id === state.ownerId ? 'the owner does not approve their own contract'
         : makerRefusal(state.edits, state.termsVersion, actor, `amended terms version ${state.termsVersion} of this contract`)
           ?? (tasks.some((t) => t.id !== task.id && t.decidedBy === actor.id) ? 'one person gives one of the approvals' : undefined)),

@@ -48,6 +48,7 @@ export async function templateReview(input: TemplateReviewInput): Promise<Templa
     entity, candidateRole: 'reviewer', priority: 'normal', decisions: ['approve', 'reject'],
     payload: { key: input.key, locale: input.locale, version: input.version, versionId: input.versionId },
     sla: input.sla ?? '24h', escalationRole: 'ops_manager',
+    makers: [input.authorId],
     eligible: (actor) => (actor.id === input.authorId ? `you wrote version ${input.version} of this template; someone else must review it` : undefined),
   });
   state.taskId = task.id;

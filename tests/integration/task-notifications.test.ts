@@ -93,6 +93,26 @@ test('a task opening emails its role a link to it in the console; who turned it 
   await stack.mail.waitFor((m) => m.to.includes(rob.email) && m.text.includes(next.id));
 });
 
+test('an author who is also a reviewer is not emailed the task about their own content', async () => {
+  const both = await stack.operator(['ops_manager', 'reviewer'], 'Remy');
+  const res = await stack.api('POST', '/content', {
+    token: both.token, body: { title: 'Own notice', body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] },
+  });
+  expect(res.status).toBe(202);
+  const task = await openTask(res.body.id);
+  await stack.mail.waitFor((m) => m.to.includes(rita.email) && m.text.includes(task.id));
+  await eventually(async () => {
+    const audit = await stack.api('GET', `/audit?entityId=${res.body.id}&action=email.sent`);
+    return audit.body.items.some((e: { details: { template: string } }) => e.details.template === 'taskOpened');
+  }, 'the audited send');
+  await new Promise((r) => setTimeout(r, 500));
+  expect(mailsTo(both, task.id)).toEqual([]);
+  expect(mailsTo(rita, task.id)).toHaveLength(1);
+  // Withdrawn, and Remy's emails off, so the tests after it count the reviewers they expect.
+  expect((await stack.api('POST', `/content/${res.body.id}/withdraw`, { token: both.token, body: {} })).status).toBeLessThan(300);
+  expect((await stack.api('PATCH', '/operators/me/preferences', { token: both.token, body: { taskEmails: false } })).status).toBe(200);
+});
+
 test('each operator is emailed once per task, even when an attempt fails halfway and is retried', async () => {
   // A mail server that refuses the second mail of the first attempt once (a dropped connection: retryable).
   const real = createMailer(stack.mail.smtpUrl);

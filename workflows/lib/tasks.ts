@@ -30,6 +30,8 @@ export interface TaskSpec {
   escalationRole?: Role;
   /** A family rule on who may claim or decide (four-eyes, no self-approval): a refusal reason, or undefined. */
   eligible?: (actor: Actor, task: TaskView, decision?: string) => string | undefined;
+  /** Who made what the task decides (its author, the version's editor): `eligible` refuses them, the email skips them. */
+  makers?: readonly string[];
 }
 
 interface Entry {
@@ -67,6 +69,12 @@ export interface VersionEdit {
  * Maker-checker: whoever made the version under approval (its last editor) never approves it. The refusal for an
  * `eligible` hook, or undefined; `made` says what they did in the family's words ("edited revision 3 of this campaign").
  */
+/** The owner and the last editor of this version: the operators a task about it is not for. */
+export function makersOf(owner: string | null | undefined, edits: readonly VersionEdit[] | undefined, version: number): string[] {
+  const editor = (edits ?? []).filter((e) => e.version === version).at(-1)?.operatorId;
+  return [...new Set([owner, editor].filter((id): id is string => Boolean(id)))];
+}
+
 export function makerRefusal(edits: readonly VersionEdit[] | undefined, version: number, actor: Pick<Actor, 'id'>, made: string, decide = 'approve'): string | undefined {
   const maker = (edits ?? []).filter((e) => e.version === version).at(-1);
   return maker?.operatorId === actor.id ? `you ${made}; someone else must ${decide} it` : undefined;
@@ -171,7 +179,7 @@ export class TaskInbox {
     );
     // Since the `task-open-emails` patch the operators it is for are emailed, without holding up the process; runs
     // started before it open their tasks silently, as their histories say (tests/replay/histories).
-    if (patched('task-open-emails')) this.track(this.announce(view));
+    if (patched('task-open-emails')) this.track(this.announce(view, spec.makers ?? []));
     if (slaMs !== undefined) this.track(this.watchSla(view, spec, slaMs));
     return view;
   }
@@ -182,10 +190,10 @@ export class TaskInbox {
   }
 
   /** Emails the task's role (each operator once, unless they turned it off); a mail server down for good is audited. */
-  private async announce(view: TaskView): Promise<void> {
+  private async announce(view: TaskView, makers: readonly string[]): Promise<void> {
     const { id: taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt } = view;
     try {
-      await announceTask({ taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt });
+      await announceTask({ taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt, skip: [...makers] });
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       const reason = err.cause?.message ?? err.message;
