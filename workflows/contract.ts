@@ -232,6 +232,9 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     return { stage: state.stage, term: state.term, paid: state.evaluations.reduce((s, e) => s + e.total, 0) };
   };
   const terminated = () => finish('terminated', { id: state.termination!.by }, state.termination!.reason);
+  const noticeTermination = () => notify(`terminated:t${state.term}`, partnerMail, 'contractTerminated', {
+    contractId: state.contractId, partner: state.partnerName, reason: state.termination!.reason,
+  });
 
   if (!input.carried) {
     state.history.push({ at: now(), from: null, to: state.stage, actorId: input.ownerId });
@@ -361,7 +364,11 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
       if (!isCancellation(err)) throw err;
     }
     activation = null;
-    if (terminating()) return terminated();
+    if (terminating()) {
+      // The partner signed (and may have had the activation email): since this patch they are told of the end too.
+      if (patched('notice-on-interrupted-activation')) await noticeTermination();
+      return terminated();
+    }
     state.activatedAt ??= now();
     await moveTo('active', null);
   }
@@ -409,9 +416,7 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
       // The period under way is evaluated up to now, pro rata, and paid; the partner is told.
       const current = periods.find((p) => Date.parse(p.from) <= Date.now() && Date.now() < Date.parse(p.to));
       if (current && !state.evaluations.some((e) => e.term === state.term && e.periodIndex === current.index)) await evaluate(current, now());
-      await notify(`terminated:t${state.term}`, partnerMail, 'contractTerminated', {
-        contractId: state.contractId, partner: state.partnerName, reason: state.termination!.reason,
-      });
+      await noticeTermination();
       return terminated();
     }
     if (item.period) await evaluate(item.period);

@@ -210,7 +210,7 @@ test('terminated mid-period: the period is paid pro rata, the partner told, the 
   });
 });
 
-test('a termination that interrupts activation still undoes it, and nothing is activated or paid', async () => {
+test('a termination that interrupts activation still undoes it, nothing is activated or paid, and the partner is told', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
   const f = fake();
@@ -227,6 +227,8 @@ test('a termination that interrupts activation still undoes it, and nothing is a
     expect(await h.result()).toMatchObject({ stage: 'terminated', paid: 0 });
     expect(f.revoked).toEqual([1]);
     expect(f.mails.map((m) => m.template)).not.toContain('contractActivated');
+    expect(f.mails.map((m) => m.template)).toContain('contractTerminated');
+    await recordHistory(suite.env.client, h.workflowId, 'contract-terminated-during-activation');
   });
 });
 
