@@ -36,6 +36,29 @@ function hostAllowed(host: string, allowed: string[]): boolean {
   return allowed.some((d) => h === d.toLowerCase() || h.endsWith(`.${d.toLowerCase()}`));
 }
 
+// Chinese, Japanese and Korean say in one character what Latin scripts say in about two (the convention of Weibo's
+// and X's limits), so a length limit counts a wide character twice: 10 Chinese characters are as long as 20 letters.
+const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{20000}-\u{3FFFD}]/u;
+
+/** The length a limit compares: code points (an emoji is one), a wide character counting two. */
+export function textLength(text: string): { length: number; wide: boolean } {
+  let length = 0;
+  let wide = false;
+  for (const ch of text) {
+    const isWide = WIDE.test(ch);
+    wide ||= isWide;
+    length += isWide ? 2 : 1;
+  }
+  return { length, wide };
+}
+
+function lengthFinding(part: 'title' | 'body', text: string, bound: 'at least' | 'at most', limit: number): CheckFinding | null {
+  const { length, wide } = textLength(text);
+  if (bound === 'at least' ? length >= limit : length <= limit) return null;
+  const counted = wide ? ', counting each Chinese, Japanese or Korean character as two' : '';
+  return { rule: 'length', severity: 'block', message: `${part} is ${length} characters${counted}; ${bound} ${limit}` };
+}
+
 export function checkContent(rules: CheckRules, { title, body }: { title: string; body: string }): CheckResult {
   const findings: CheckFinding[] = [];
   const text = `${title}\n${body}`;
@@ -46,14 +69,9 @@ export function checkContent(rules: CheckRules, { title, body }: { title: string
     const found = allMatches(text, pattern);
     if (found.length) findings.push({ rule: 'banned_word', severity: 'block', message: `contains the banned word "${word}"`, matches: found });
   }
-  if (title.length > rules.titleMax) {
-    findings.push({ rule: 'length', severity: 'block', message: `title is ${title.length} characters; at most ${rules.titleMax}` });
-  }
-  if (body.length < rules.bodyMin) {
-    findings.push({ rule: 'length', severity: 'block', message: `body is ${body.length} characters; at least ${rules.bodyMin}` });
-  }
-  if (body.length > rules.bodyMax) {
-    findings.push({ rule: 'length', severity: 'block', message: `body is ${body.length} characters; at most ${rules.bodyMax}` });
+  for (const finding of [lengthFinding('title', title, 'at most', rules.titleMax), lengthFinding('body', body, 'at least', rules.bodyMin),
+    lengthFinding('body', body, 'at most', rules.bodyMax)]) {
+    if (finding) findings.push(finding);
   }
   for (const link of new Set(text.match(LINK) ?? [])) {
     const absolute = /^https?:\/\//i.test(link) ? link : `http://${link}`;

@@ -21,6 +21,17 @@ test('length limits block, and name the limit', () => {
   expect(check('y'.repeat(5001)).outcome).toBe('block');
 });
 
+test('a Chinese, Japanese or Korean character counts as two letters against the limits; an emoji as one', () => {
+  // The bodyMin of 10: five Chinese characters are as long as ten letters, four are not.
+  expect(rules('周末全场八折')).toEqual([]);
+  expect(rules('全场八折')).toEqual(['length:block']);
+  expect(check('全场八折').findings[0]!.message).toBe('body is 8 characters, counting each Chinese, Japanese or Korean character as two; at least 10');
+  expect(rules('세일 시작합니다')).toEqual([]);
+  expect(rules('🎉🎉🎉🎉🎉🎉🎉🎉🎉')).toEqual(['length:block']);
+  expect(check('标'.repeat(61)).findings.map((f) => f.message)).toEqual([]);
+  expect(check('ok body here', '标'.repeat(61)).findings[0]!.message).toBe('title is 122 characters, counting each Chinese, Japanese or Korean character as two; at most 120');
+});
+
 test('links outside the allow-list are flagged; the domain and its subdomains are allowed', () => {
   expect(rules('Read https://example.com/a and https://www.example.com/b today')).toEqual([]);
   const flagged = check('Read http://evil.test/x and https://notexample.com/y now');
