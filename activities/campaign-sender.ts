@@ -5,6 +5,7 @@
 // the transfers already talking to the mail server, and fails the attempt so the pass resumes on another worker.
 import { ApplicationFailure, Context, sleep } from '@temporalio/activity';
 import type { Orm } from '../db/orm.ts';
+import { guardCounts, ledgerCounts } from '../db/campaign-counts.ts';
 import { readMessagingPolicy } from '../db/settings.ts';
 import {
   affordableSends,
@@ -102,36 +103,14 @@ const GATE_CHECK_MS = 100;
 interface Row { id: number; seq: number; customer_id: string; variant: string | null }
 interface Ready { row: Row; req: CustomerEmailRequest; customer: CustomerFacts; decidedAt: string }
 
-export async function ledgerCounts(orm: Orm, campaignId: string): Promise<SendCounts> {
-  const conn = orm.em.getConnection();
-  const [c] = await conn.execute<Record<string, string | number>[]>(
-    `select count(*)::int as audience, count(*) filter (where status = 'sent')::int as sent,
-       count(*) filter (where status = 'pending')::int as pending, count(*) filter (where status = 'deferred')::int as deferred,
-       count(*) filter (where status = 'failed')::int as failed, count(*) filter (where ever_deferred)::int as ever_deferred,
-       coalesce(sum(cost), 0)::float8 as spend
-     from campaign_recipients where campaign_id = ?`, [campaignId]);
-  const skipped = await conn.execute<{ reason: string; count: number }[]>(
-    `select coalesce(reason, 'unknown') as reason, count(*)::int as count from campaign_recipients
-     where campaign_id = ? and status = 'skipped' group by 1 order by 1`, [campaignId]);
-  return {
-    audience: Number(c!.audience), sent: Number(c!.sent), pending: Number(c!.pending), deferred: Number(c!.deferred),
-    skipped: Object.fromEntries(skipped.map((s) => [s.reason, s.count])), failed: Number(c!.failed),
-    everDeferred: Number(c!.ever_deferred), spend: cents(Number(c!.spend)) / 100,
-  };
-}
-
 /** The first guard whose rate (since its baseline) is over its limit, with the detail and the figures now. */
 async function trippedGuard(orm: Orm, campaignId: string, guards: ArmedGuard[]): Promise<{ guard: ArmedGuard; detail: string; figures: GuardFigures } | null> {
   if (guards.length === 0) return null;
-  const [f] = await orm.em.getConnection().execute<{ sent: number; unsubscribed: number; failed: number }[]>(
-    `select count(*) filter (where r.status = 'sent')::int as sent,
-       count(*) filter (where r.status = 'sent' and c.unsubscribed_at >= r.sent_at)::int as unsubscribed,
-       count(*) filter (where r.status = 'failed')::int as failed
-     from campaign_recipients r join customers c on c.id = r.customer_id where r.campaign_id = ?`, [campaignId]);
+  const f = await guardCounts(orm, campaignId);
   for (const guard of guards) {
     const figures: GuardFigures = guard.metric === 'unsubscribe_rate'
-      ? { hits: f!.unsubscribed, base: f!.sent, sent: f!.sent }
-      : { hits: f!.failed, base: f!.sent + f!.failed, sent: f!.sent };
+      ? { hits: f.unsubscribed, base: f.sent, sent: f.sent }
+      : { hits: f.failed, base: f.sent + f.failed, sent: f.sent };
     const b = guard.baseline ?? { hits: 0, base: 0, sent: 0 };
     const [hits, base, sent] = [figures.hits - b.hits, figures.base - b.base, figures.sent - b.sent];
     if (sent < guard.minSends || base <= 0) continue;

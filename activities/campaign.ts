@@ -1,5 +1,6 @@
 // Campaign side effects: the read model (and send gate), the frozen audience, the send passes, the A/B figures and
 // the retrospective.
+import { ledgerCounts } from '../db/campaign-counts.ts';
 import { liveVersionIds } from '../db/message-templates.ts';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
@@ -20,7 +21,7 @@ import {
   type VariantResult,
 } from '../workflows/campaign.rules.ts';
 import { variantRates } from '../workflows/campaign.rules.ts';
-import { ledgerCounts, runSendPass, type SendPass, type SendPassResult } from './campaign-sender.ts';
+import { runSendPass, type SendPass, type SendPassResult } from './campaign-sender.ts';
 import type { CustomerEmailDeps } from './customer-email.ts';
 
 export interface CampaignRecord {
