@@ -16,7 +16,11 @@
 // - totals over [from, to]: gmv, purchases, signups, activeCustomers (distinct over the whole range) and
 //   arpu = gmv / activeCustomers.
 // Money is rounded to 2 decimals, rates to 4.
+//
+// A reporting zone with rollups (db/kpi-rollups.ts) answers from them; any other zone from the raw events, which
+// stays the reference the rollups are tested against.
 import { z } from 'zod';
+import { hasRollups, KPI_ROLLUP_SQL } from './kpi-rollups.ts';
 import type { Orm } from './orm.ts';
 
 export const KPI_MAX_DAYS = 366;
@@ -66,6 +70,8 @@ export interface KpiReport {
   from: string;
   to: string;
   tz: string;
+  /** Where the figures came from: the zone's rollups, or the raw events (a zone without rollups). */
+  source: 'rollup' | 'raw';
   days: KpiDay[];
   totals: { gmv: number; purchases: number; signups: number; activeCustomers: number; arpu: number | null };
 }
@@ -76,7 +82,7 @@ export interface KpiReport {
 // WAU/MAU without a join per day: a customer enters the N-day count on an active day that follows a gap of N days
 // or more (or none) and leaves it N days after an active day followed by such a gap, so a running sum of those
 // entries and exits over the days counts distinct customers.
-const SQL = `
+const RAW_SQL = `
 with act as (
   select customer_id, (at at time zone $tz)::date as day,
     min(at) filter (where type = 'signup') as signup_at,
@@ -151,13 +157,26 @@ type Row = Omit<KpiDay, 'retention'> & KpiDay['retention'] & {
   total_gmv: number; total_purchases: number; total_signups: number; total_active: number; total_arpu: number | null;
 };
 
-/** Daily KPIs for [from, to] in `tz`; `now` decides which retention days have fully happened (default: the clock). */
+/**
+ * Daily KPIs for [from, to] in `tz`; `now` decides which retention days have fully happened (default: the clock).
+ * From the zone's rollups when it has them, else from the raw events.
+ */
 export async function computeKpis(orm: Orm, input: KpiRange & { now?: Date }): Promise<KpiReport> {
-  const { from, to, tz } = kpiRange.parse({ from: input.from, to: input.to, tz: input.tz });
-  const values: Record<string, string> = { $from: from, $to: to, $tz: tz, $now: (input.now ?? new Date()).toISOString() };
+  const range = kpiRange.parse({ from: input.from, to: input.to, tz: input.tz });
+  return (await hasRollups(orm, range.tz)) ? runKpis(orm, 'rollup', range, input.now) : runKpis(orm, 'raw', range, input.now);
+}
+
+/** The same figures from the raw events, whatever the zone: the reference for the rollups. */
+export async function computeKpisRaw(orm: Orm, input: KpiRange & { now?: Date }): Promise<KpiReport> {
+  return runKpis(orm, 'raw', kpiRange.parse({ from: input.from, to: input.to, tz: input.tz }), input.now);
+}
+
+async function runKpis(orm: Orm, source: KpiReport['source'], range: z.output<typeof kpiRange>, now = new Date()): Promise<KpiReport> {
+  const { from, to, tz } = range;
+  const values: Record<string, string> = { $from: from, $to: to, $tz: tz, $now: now.toISOString() };
   // MikroORM binds positional `?` only; named markers keep the statement readable.
   const params: string[] = [];
-  const sql = SQL.replace(/\$(from|to|tz|now)\b/g, (name) => { params.push(values[name]!); return '?'; });
+  const sql = (source === 'rollup' ? KPI_ROLLUP_SQL : RAW_SQL).replace(/\$(from|to|tz|now)\b/g, (name) => { params.push(values[name]!); return '?'; });
   const rows = await orm.em.getConnection().execute<Row[]>(sql, params).catch((err: unknown) => {
     // ICU still accepts a few retired aliases that PostgreSQL's time zone database dropped (US/Pacific-New).
     if ((err as { code?: string }).code === '22023' && /time zone/.test(String(err))) {
@@ -167,7 +186,7 @@ export async function computeKpis(orm: Orm, input: KpiRange & { now?: Date }): P
   });
   const first = rows[0]!;
   return {
-    from, to, tz,
+    from, to, tz, source,
     days: rows.map((r) => ({
       date: r.date, dau: r.dau, wau: r.wau, mau: r.mau, signups: r.signups,
       retention: { d1: r.d1, d7: r.d7, d30: r.d30 }, conversion: r.conversion,

@@ -27,6 +27,7 @@ const dayOut = z.object({
 
 const kpisOut = z.object({
   from: z.string(), to: z.string(), tz: z.string(),
+  source: z.enum(['rollup', 'raw']).describe("where the figures come from: 'rollup' for a reporting time zone (daily rollups kept as events are stored, milliseconds at any volume), 'raw' for any other zone (computed from the stored events, seconds at millions of events); both give the same figures"),
   days: z.array(dayOut),
   totals: z.object({
     gmv: z.number().describe('sum of purchase amounts over the range'),
@@ -40,7 +41,7 @@ const kpisOut = z.object({
 export function kpisRouter({ orm }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   defineRoute(router, registry, {
-    method: 'get', path: '/kpis', tag: 'kpis', summary: 'Daily customer KPIs computed from customer events',
+    method: 'get', path: '/kpis', tag: 'kpis', summary: 'Daily customer KPIs computed from customer events (from rollups in a reporting time zone)',
     access: ['admin', 'ops_manager', 'analyst'],
     query: kpiRange,
     response: kpisOut,

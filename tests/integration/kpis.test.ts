@@ -1,6 +1,7 @@
 // KPIs against real PostgreSQL: a handful of customers whose every figure can be worked out by hand, then the route.
 import type { Orm } from '../../db/orm.ts';
-import { computeKpis, type KpiDay } from '../../db/kpis.ts';
+import { computeKpis, computeKpisRaw, type KpiDay } from '../../db/kpis.ts';
+import { addKpiZone, backfillKpiZoneBatch } from '../../db/kpi-rollups.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 
@@ -58,7 +59,8 @@ describe('computeKpis', () => {
 
   test('daily figures in UTC, worked out by hand', async () => {
     const r = await computeKpis(db.orm, { from: '2026-02-01', to: '2026-03-14', now: NOW });
-    expect(r).toMatchObject({ from: '2026-02-01', to: '2026-03-14', tz: 'UTC' });
+    // UTC is a reporting zone from the start: its figures come from the rollups the events' trigger keeps.
+    expect(r).toMatchObject({ from: '2026-02-01', to: '2026-03-14', tz: 'UTC', source: 'rollup' });
     expect(r.days).toHaveLength(42);
     const on = (date: string) => r.days.find((d) => d.date === date);
 
@@ -100,6 +102,23 @@ describe('computeKpis', () => {
     expect(r.totals).toEqual({ gmv: 0, purchases: 0, signups: 3, activeCustomers: 3, arpu: 0 });
   });
 
+  test('the rollups give the raw figures, in UTC and in a zone added and backfilled later', async () => {
+    const ranges = [['2026-02-01', '2026-03-14'], ['2026-02-01', '2026-02-02'], ['2026-03-01', '2026-03-31'], ['2025-12-01', '2026-03-15']];
+    const same = async (tz: string) => {
+      for (const [from, to] of ranges) {
+        const rollup = await computeKpis(db.orm, { from: from!, to: to!, tz, now: NOW });
+        expect(rollup.source).toBe('rollup');
+        expect({ ...rollup, source: 'raw' }).toEqual(await computeKpisRaw(db.orm, { from: from!, to: to!, tz, now: NOW }));
+      }
+    };
+    await same('UTC');
+    expect(await addKpiZone(db.orm, 'Asia/Shanghai')).toBe(true);
+    for (let cursor = await backfillKpiZoneBatch(db.orm, 'Asia/Shanghai', null, 3); cursor;) {
+      cursor = await backfillKpiZoneBatch(db.orm, 'Asia/Shanghai', cursor, 3);
+    }
+    await same('Asia/Shanghai');
+  });
+
   test('a range with no events answers zeros and nulls for every day', async () => {
     const r = await computeKpis(db.orm, { from: '2025-06-01', to: '2025-06-03', now: NOW });
     expect(r.days).toEqual(['2025-06-01', '2025-06-02', '2025-06-03'].map((d) => day(d, {})));
@@ -126,7 +145,8 @@ describe('GET /kpis', () => {
     expect(res.status).toBe(200);
     // Every day here is long over, so the figures no longer depend on the clock.
     expect(res.body).toEqual({
-      from: '2026-02-01', to: '2026-02-02', tz: 'Asia/Shanghai',
+      // Shanghai is no reporting zone here: the raw events answer, and say so.
+      from: '2026-02-01', to: '2026-02-02', tz: 'Asia/Shanghai', source: 'raw',
       days: [
         day('2026-02-01', { dau: 2, wau: 2, mau: 3, signups: 2, retention: { d1: 1, d7: 0.5, d30: 0.5 }, conversion: 0.5, arpu: 0 }),
         day('2026-02-02', { dau: 3, wau: 3, mau: 4, signups: 1, retention: { d1: 0, d7: 0, d30: 1 }, conversion: 0, arpu: 0 }),
@@ -134,7 +154,7 @@ describe('GET /kpis', () => {
       totals: { gmv: 0, purchases: 0, signups: 3, activeCustomers: 3, arpu: 0 },
     });
     const utc = await stack.api('GET', '/kpis?from=2026-02-01&to=2026-03-14', { token: analyst.token });
-    expect(utc.body.tz).toBe('UTC');
+    expect(utc.body).toMatchObject({ tz: 'UTC', source: 'rollup' });
     expect(utc.body.totals).toEqual({ gmv: 210.49, purchases: 5, signups: 5, activeCustomers: 7, arpu: 30.07 });
 
     const reviewer = await stack.operator(['reviewer']);
