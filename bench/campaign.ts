@@ -2,7 +2,9 @@
 // approval, the campaign workflow and its send pass in a worker process) into the local SMTP sink, against bare
 // nodemailer sending as many comparable messages to the same sink in the same run (the baseline runs first). Counts
 // at the sink: recipients reached, duplicates, lost. Samples the worker's resident memory during the send. Exits 1 on
-// a duplicate, a lost recipient or an error; never fails on timings.
+// a duplicate, a lost recipient or an error; never fails on timings. With the campaign still running after its last
+// send, it times the campaign's counts as GET /campaigns/:id and the guard read them (counters, db/campaign-counts.ts)
+// against the ledger scans they replaced, and checks that both give the same figures.
 //
 // Each sender is its own process (the worker: node worker/main.ts; the baseline: this file with --bare-sender) and the
 // sink runs in this one, so neither side shares an event loop with the sink that parses every message.
@@ -27,6 +29,11 @@ const SEND_RATE = 10_000; // the API's maximum: the pacing must not be what is m
 /** BATCH_LIMIT of POST /customers. */
 const IMPORT_BATCH = 10_000;
 const SAMPLE_MS = 500;
+/** Shares of the audience at the sink at which the worker's RSS is printed. */
+const RSS_MARKS = [0.1, 0.25, 0.5, 0.75, 1];
+/** Timed reads of the counts: the counters and GET /campaigns/:id, and the scans they replaced. */
+const COUNT_READS = 200;
+const SCAN_READS = 20;
 /** Give up on a side when nothing new reached the sink for this long. */
 const STALL_MS = int('BENCH_STALL_MS', 60_000);
 const SETTLE_MS = int('BENCH_SETTLE_MS', 5_000);
@@ -181,12 +188,16 @@ function tally(messages: CaughtMessage[], audience: string[], domain: string): T
   };
 }
 
-/** Polls the sink until every address in `audience` has a message, or nothing new arrived for STALL_MS. */
-async function collect(stack: Stack, audience: string[], domain: string): Promise<Tally> {
+/**
+ * Polls the sink until every address in `audience` has a message, or nothing new arrived for STALL_MS; `progress` is
+ * told each time the count of recipients reached changes.
+ */
+async function collect(stack: Stack, audience: string[], domain: string, progress?: (received: number) => void): Promise<Tally> {
   let seen = -1;
   let since = Date.now();
   for (;;) {
     const t = tally(stack.mail.messages(), audience, domain);
+    progress?.(t.received);
     if (t.received === audience.length) return t;
     if (t.messages !== seen) { seen = t.messages; since = Date.now(); }
     if (Date.now() - since > STALL_MS) return t;
@@ -197,7 +208,7 @@ async function collect(stack: Stack, audience: string[], domain: string): Promis
 async function bench(): Promise<void> {
   // Loaded here, not at the top: the --bare-sender process must not carry the API, the ORM and the Temporal SDK.
   const { startStack } = await import('../tests/support/stack.ts');
-  const { fmt, machineLine, row, verdict } = await import('./lib.ts');
+  const { fmt, machineLine, percentile, row, verdict } = await import('./lib.ts');
   const started = performance.now();
   const progress = (msg: string) => process.stderr.write(`[${fmt((performance.now() - started) / 1000, 0)}s] ${msg}\n`);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -282,10 +293,45 @@ async function bench(): Promise<void> {
     progress(`campaign: approving; ${RECIPIENTS} recipients at up to ${SEND_RATE}/s`);
     const approvedAt = Date.now();
     await call('POST', `/tasks/${task.id}/complete`, approver, { decision: 'approve' });
-    const sendTally = await collect(stack, campaignAudience, '@campaign.example.com');
+    // The worker's RSS as the sends reach these shares of the audience: flat, or growing with it.
+    const marks = RSS_MARKS.map((share) => ({ share, at: Math.ceil(RECIPIENTS * share), rss: NaN }));
+    const sendTally = await collect(stack, campaignAudience, '@campaign.example.com', (received) => {
+      for (const m of marks) {
+        if (Number.isNaN(m.rss) && received >= m.at) {
+          m.rss = worker.stats().rss;
+          progress(`campaign: ${received} of ${RECIPIENTS} at the sink; worker RSS ${fmt(m.rss, 0)} MiB`);
+        }
+      }
+    });
     const sendDone = Date.now();
     const rssAtLast = worker.stats().rss;
-    progress(`campaign: ${sendTally.received} of ${RECIPIENTS} at the sink; ending it`);
+
+    // The counts as GET /campaigns/:id and the guard read them, against the scans they replaced, in this run: the
+    // campaign is still running (the API reads the ledger's figures live) and holds the whole audience.
+    progress(`campaign: ${sendTally.received} of ${RECIPIENTS} at the sink; timing the counts`);
+    const { guardCounts, ledgerCounts, scanCampaignCounts, scanGuardFigures } = await import('../db/campaign-counts.ts');
+    const orm = stack.db.orm;
+    const timed = async (n: number, op: () => Promise<unknown>) => {
+      const ms: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        await op();
+        ms.push(performance.now() - t);
+      }
+      return { p50: percentile(ms, 50), p95: percentile(ms, 95) };
+    };
+    const reads = {
+      getCounters: await timed(COUNT_READS, () => call('GET', `/campaigns/${id}`, owner)),
+      ledgerCounters: await timed(COUNT_READS, () => ledgerCounts(orm, id)),
+      ledgerScan: await timed(SCAN_READS, () => scanCampaignCounts(orm, id)),
+      guardCounters: await timed(COUNT_READS, () => guardCounts(orm, id)),
+      guardScan: await timed(SCAN_READS, () => scanGuardFigures(orm, id)),
+    };
+    const [countersNow, scanNow, guardNow, guardScanNow] = [await ledgerCounts(orm, id), await scanCampaignCounts(orm, id),
+      await guardCounts(orm, id), await scanGuardFigures(orm, id)];
+    const countersAgree = JSON.stringify(countersNow) === JSON.stringify(scanNow) && JSON.stringify(guardNow) === JSON.stringify(guardScanNow);
+    if (!countersAgree) errors.push(`the counters ${JSON.stringify({ countersNow, guardNow })} differ from the scans ${JSON.stringify({ scanNow, guardScanNow })}`);
+    progress('campaign: ending it');
 
     await call('POST', `/campaigns/${id}/end`, owner, { reason: 'benchmark done' });
     const view = await eventually(async () => {
@@ -347,18 +393,37 @@ async function bench(): Promise<void> {
     console.log(`\nWorker process RSS (MiB, /proc VmRSS every ${SAMPLE_MS} ms): ${fmt(rssIdle, 0)} idle before the approval; ` +
       `peak ${fmt(rssPeak, 0)} from the approval to the last message; ${fmt(rssAtLast, 0)} at the last message; ` +
       `${fmt(settled.rss, 0)} settled (ended, reported, then ${SETTLE_MS / 1000} s); VmHWM since start ${fmt(settled.hwm, 0)} (bundling included)`);
+    console.log(`Worker RSS (MiB) as the sink reached ${marks.map((m) => `${m.share * 100}%`).join(' / ')} of the audience: ` +
+      `${marks.map((m) => fmt(m.rss, 0)).join(' / ')}; from 10% to 100%: ${fmt(marks.at(-1)!.rss - marks[0]!.rss, 0)} MiB ` +
+      `(${fmt(((marks.at(-1)!.rss - marks[0]!.rss) / (RECIPIENTS * 0.9)) * 1024, 2)} KiB per recipient sent)`);
     console.log(`Bare sender process RSS peak (MiB): ${fmt(bareRssPeak, 0)}`);
+
+    const widths4 = [58, 9, 9];
+    console.log(`\nCounts of the running campaign (${RECIPIENTS} recipients in its ledger), ms; ${COUNT_READS} reads of each counter read, ` +
+      `${SCAN_READS} of each scan, one after another from this process`);
+    console.log(row(['', 'p50', 'p95'], widths4));
+    const readRow = (label: string, r: { p50: number; p95: number }) => console.log(row([label, fmt(r.p50, 2), fmt(r.p95, 2)], widths4));
+    readRow('GET /campaigns/:id (HTTP, the workflow query and the counters)', reads.getCounters);
+    readRow('  its counts now: ledgerCounts (campaign_counts)', reads.ledgerCounters);
+    readRow('  its counts before: the ledger scan (scanCampaignCounts)', reads.ledgerScan);
+    readRow('guard check now: guardCounts (campaign_counts)', reads.guardCounters);
+    readRow('guard check before: the ledger scan joined with customers', reads.guardScan);
+    console.log(`Counters equal the scans: ${countersAgree ? 'yes' : 'NO'} (sent ${countersNow.sent}, pending ${countersNow.pending}, ` +
+      `spend ${countersNow.spend}; guard ${JSON.stringify(guardNow)})`);
     console.log(`Worker log lines at warn or above: ${worker.log.length}${worker.log.length ? `; first: ${worker.log[0]!.slice(0, 300)}` : ''}`);
     for (const e of errors.slice(0, 5)) console.log(`  error: ${e.slice(0, 300)}`);
 
     const widths3 = [40, 10, 10, 14];
     console.log('\nSummary');
     console.log(row(['metric', 'value', 'target', 'verdict'], widths3));
-    console.log(row(['msgs/s, campaign / bare nodemailer', fmt(ratio, 2), '>= 0.50', verdict(ratio >= 0.5)], widths3));
+    console.log(row(['msgs/s, campaign / bare nodemailer', fmt(ratio, 2), '>= 0.80', verdict(ratio >= 0.8)], widths3));
     console.log(row(['duplicates at the sink', String(campaignTally.duplicates), '0', verdict(campaignTally.duplicates === 0)], widths3));
     console.log(row(['lost at the sink', String(campaignTally.lost), '0', verdict(campaignTally.lost === 0)], widths3));
     console.log(row(['worker RSS peak during the send (MiB)', fmt(rssPeak, 0), '', ''], widths3));
     console.log(row(['worker RSS settled (MiB)', fmt(settled.rss, 0), '', ''], widths3));
+    console.log(row(['worker RSS 100% - 10% of sends (MiB)', fmt(marks.at(-1)!.rss - marks[0]!.rss, 0), '', ''], widths3));
+    console.log(row(['guard check p50, counters / scan (ms)', `${fmt(reads.guardCounters.p50, 2)} / ${fmt(reads.guardScan.p50, 1)}`, '', ''], widths3));
+    console.log(row(['counters equal the scans', countersAgree ? 'yes' : 'no', 'yes', verdict(countersAgree)], widths3));
     console.log(`\nTotal run time ${fmt((performance.now() - started) / 1000, 0)} s; errors: ${errors.length}`);
     failed = errors.length > 0 || campaignTally.duplicates > 0 || campaignTally.lost > 0 || campaignTally.strays > 0
       || !complete(bareTally) || bareTally.duplicates > 0;

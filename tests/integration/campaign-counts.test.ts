@@ -3,8 +3,11 @@
 // server, PostgreSQL and the SMTP sink; and the races a counter can lose (a retried or concurrent update of one
 // row, an unsubscription while its send is being recorded), played with two PostgreSQL sessions.
 import pg from 'pg';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { guardCounts, ledgerCounts, scanCampaignCounts, scanGuardFigures } from '../../db/campaign-counts.ts';
+import { openOrm } from '../../db/orm.ts';
 import { campaignWorkflowId } from '../../workflows/ids.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
@@ -212,4 +215,51 @@ describe('races, with two database sessions', () => {
     expect(await guardCounts(stack.db.orm, campaignId)).toEqual(await scanGuardFigures(stack.db.orm, campaignId));
     expect(await ledgerCounts(stack.db.orm, campaignId)).toEqual(await scanCampaignCounts(stack.db.orm, campaignId));
   });
+});
+
+test('the migration counts the campaigns that exist from their ledgers', async () => {
+  const name = `opsflow_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: stack.db.url });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(stack.db.url);
+  url.pathname = `/${name}`;
+  const orm = await openOrm({ clientUrl: url.toString(), poolMax: 2 });
+  try {
+    const mine = 'Migration20261203161000_campaign_counts';
+    const names = readdirSync(fileURLToPath(new URL('../../migrations/', import.meta.url)))
+      .filter((f) => f.startsWith('Migration')).map((f) => f.replace(/\.ts$/, '')).sort();
+    await orm.migrator.up({ to: names[names.indexOf(mine) - 1]! });
+    // Two campaigns' ledgers as the sender left them; a customer of the first unsubscribed after their send.
+    const conn = orm.em.getConnection();
+    const people = Array.from({ length: 6 }, () => randomUUID());
+    await conn.execute(`insert into customers (id, external_id, email, unsubscribe_token, created_at, updated_at, unsubscribed_at)
+      select id, id::text, id::text || '@example.com', md5(id::text), now(), now(), case when n = 1 then now() + interval '1 minute' end
+      from unnest(?::uuid[]) with ordinality as u(id, n)`, [`{${people.join(',')}}`]);
+    const [first, second] = [randomUUID(), randomUUID()];
+    const rows: [string, number, string, string | null, boolean, number][] = [
+      ['sent', 0, first, null, false, 0.5], ['sent', 1, first, null, true, 0.5], ['skipped', 2, first, 'no_consent', false, 0],
+      ['skipped', 3, first, 'frequency_cap', false, 0], ['failed', 4, first, 'rejected', false, 0], ['pending', 5, first, null, false, 0],
+      ['deferred', 0, second, 'quiet_hours', true, 0], ['skipped', 1, second, null, false, 0],
+    ];
+    for (const [status, i, campaign, reason, everDeferred, cost] of rows) {
+      await conn.execute(`insert into campaign_recipients (campaign_id, seq, customer_id, phase, variant, status, reason, ever_deferred, cost, sent_at)
+        values (?, ?, ?, 'main', 'default', ?, ?, ?, ?, case when ? = 'sent' then now() end)`,
+        [campaign, i + 1, people[i], status, reason, everDeferred, cost, status]);
+    }
+    await orm.migrator.up({ to: mine });
+    expect(await ledgerCounts(orm, first)).toEqual({
+      audience: 6, sent: 2, pending: 1, deferred: 0, failed: 1, everDeferred: 1, spend: 1, skipped: { frequency_cap: 1, no_consent: 1 },
+    });
+    expect(await guardCounts(orm, first)).toEqual({ sent: 2, failed: 1, unsubscribed: 1 });
+    for (const campaign of [first, second]) {
+      expect(await ledgerCounts(orm, campaign)).toEqual(await scanCampaignCounts(orm, campaign));
+      expect(await guardCounts(orm, campaign)).toEqual(await scanGuardFigures(orm, campaign));
+    }
+    expect((await ledgerCounts(orm, second)).skipped).toEqual({ unknown: 1 });
+  } finally {
+    await orm.close();
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
 });
