@@ -1,50 +1,55 @@
-// Hands stored customer events to their lifecycle workflows (signal-with-start) and marks them delivered. Used by
-// POST /events right after storing, and by the redelivery sweep for whatever a failed call left behind.
+// Hands stored customer events to their lifecycle workflows (signal-with-start) and marks them delivered: each event
+// shard's dispatcher workflow runs `dispatchShardEvents`, and the redelivery sweep delivers a shard whose dispatcher
+// has fallen silent. A shard lease keeps one of them on a shard at a time, so a customer's events go out in order.
 import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import {
+  markDelivered, releaseShardLease, shardsWithOldEvents, takeShardLease, undeliveredOfShard, type StoredEvent,
+} from '../db/event-ingest.ts';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
+import { eventDispatcherId, wakeDispatcher, type EventDispatchInput } from '../workflows/event-dispatch.messages.ts';
+import type { eventDispatcher } from '../workflows/event-dispatch.ts';
 import { customerLifecycleId, unsubscribeConfirmationId } from '../workflows/ids.ts';
 import type { unsubscribeConfirmation } from '../workflows/unsubscribe-confirmation.ts';
 import { recordEvents, startWinBack } from '../workflows/lifecycle.messages.ts';
 import type { customerLifecycle } from '../workflows/lifecycle.ts';
-import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type EventsSignal, type LifecyclePolicy, type WinBackRequest } from '../workflows/lifecycle.types.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type EventsSignal, type LifecyclePolicy, type WinBackRequest } from '../workflows/lifecycle.types.ts';
 
-/** Events per signal: far below Temporal's 2 MB request limit, and below the keys a lifecycle remembers (1,000). */
+/**
+ * Events per signal: far below Temporal's 2 MB request limit, and at most half the keys a lifecycle remembers (1,000):
+ * a pass whose delivery was not recorded sends the same events again before any newer ones of that customer, so
+ * they are still among the keys the lifecycle ignores.
+ */
 export const EVENTS_PER_SIGNAL = 500;
-/** Signal-with-start calls in flight at once. */
+/** Signal-with-start calls in flight at once (a win-back fan-out). */
 const PARALLEL_SIGNALS = 32;
-
-export interface StoredEvent {
-  id: number;
-  customer_id: string;
-  type: CustomerEvent['type'];
-  at: Date;
-  amount: string | null;
-  campaign_id: string | null;
-  idempotency_key: string;
-}
-
-export const STORED_EVENT_COLUMNS = 'id, customer_id, type, at, amount, campaign_id, idempotency_key';
+/** Signals one shard's pass keeps in flight: with 8 shards at most 64 at once, whatever the backlog. */
+const SHARD_SIGNALS = 8;
+/** One pass: up to this many customers (one signal each) and events. */
+const PASS = { customers: 500, perCustomer: EVENTS_PER_SIGNAL, events: 10_000 };
+/** A dispatcher activity returns after this long (its workflow calls it again), so its history stays short-lived. */
+const DISPATCH_BUDGET_MS = 20_000;
+/** A shard lease outlives its holder by this much at most (a crashed worker); renewed at every pass. */
+const LEASE_MS = 60_000;
 
 export interface DeliveryDeps {
   orm: Orm;
   temporal: Client;
   taskQueue: string;
-  /** Wraps every Temporal call (the API's deadline). */
+  /** Wraps every signal (tests inject failures here). */
   call?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
-export interface DeliveryResult {
+export interface PassResult {
+  /** Events signalled and marked delivered. */
   delivered: number;
+  /** Customers signalled. */
   customers: number;
-  /** Customers whose workflow could not be reached; their events stay undelivered for a retry or the sweep. */
+  /** Customers whose signal failed: their events (and the rest of the pass) stay undelivered for the next pass. */
   failed: number;
-  /**
-   * Customers whose workflow got its events but whose delivery could not be recorded (the database failed after the
-   * signal): the events stay marked undelivered and go again, which the lifecycle ignores by their keys.
-   */
-  unrecorded: number;
+  /** Undelivered events the pass found (0: the shard is empty). */
+  found: number;
 }
 
 function signalOf(events: StoredEvent[], policy: LifecyclePolicy): EventsSignal {
@@ -57,52 +62,83 @@ function signalOf(events: StoredEvent[], policy: LifecyclePolicy): EventsSignal 
   };
 }
 
-/** Delivers events (in time order per customer), in chunks; a chunk is marked delivered once its signal is accepted. */
-export async function deliverEvents(deps: DeliveryDeps, events: StoredEvent[]): Promise<DeliveryResult> {
+/**
+ * One pass over a shard: its oldest undelivered events, one signal per customer (in id order), at most SHARD_SIGNALS
+ * in flight. The first failed signal stops the pass from starting more (Temporal failing: back off, do not pile up);
+ * the events of every signal that was accepted are then marked delivered, and only those.
+ */
+export async function deliverShardPass(deps: DeliveryDeps, shard: number, policy: LifecyclePolicy): Promise<PassResult> {
   const { orm, temporal, taskQueue } = deps;
   const call = deps.call ?? ((fn) => fn());
-  const policy = await readSetting(orm, SETTINGS.lifecyclePolicy, DEFAULT_LIFECYCLE_POLICY);
+  const events = await undeliveredOfShard(orm, shard, PASS);
   const byCustomer = new Map<string, StoredEvent[]>();
-  for (const e of events) byCustomer.set(e.customer_id, [...(byCustomer.get(e.customer_id) ?? []), e]);
+  for (const e of events) {
+    const own = byCustomer.get(e.customer_id);
+    if (own) own.push(e); else byCustomer.set(e.customer_id, [e]);
+  }
   const queue = [...byCustomer.entries()];
-  const result: DeliveryResult = { delivered: 0, customers: byCustomer.size, failed: 0, unrecorded: 0 };
-
-  /** 'unreached' when the signal failed, 'unrecorded' when only the write after it did. */
-  async function deliverOne(customerId: string, own: StoredEvent[]): Promise<'unreached' | 'unrecorded' | undefined> {
-    for (let i = 0; i < own.length; i += EVENTS_PER_SIGNAL) {
-      const chunk = own.slice(i, i + EVENTS_PER_SIGNAL);
+  const result: PassResult = { delivered: 0, customers: 0, failed: 0, found: events.length };
+  const accepted: number[] = [];
+  let stop = false;
+  await Promise.all(Array.from({ length: Math.min(SHARD_SIGNALS, queue.length) }, async () => {
+    for (let next = queue.shift(); next && !stop; next = queue.shift()) {
+      const [customerId, own] = next;
       try {
         await call(() => temporal.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>('customerLifecycle', {
           workflowId: customerLifecycleId(customerId), taskQueue, args: [{ customerId, policy }],
-          signal: recordEvents, signalArgs: [signalOf(chunk, policy)],
+          signal: recordEvents, signalArgs: [signalOf(own, policy)],
         }));
       } catch {
-        return 'unreached';
+        result.failed += 1;
+        stop = true;
+        return;
       }
-      result.delivered += chunk.length;
-      try {
-        await orm.em.getConnection().execute('update customer_events set delivered_at = now() where id = any(?::bigint[])',
-          [`{${chunk.map((e) => e.id).join(',')}}`]);
-      } catch {
-        return 'unrecorded';
-      }
-    }
-    return undefined;
-  }
-
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_SIGNALS, queue.length) }, async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      const outcome = await deliverOne(next[0], next[1]);
-      if (outcome === 'unreached') result.failed += 1;
-      if (outcome === 'unrecorded') result.unrecorded += 1;
+      accepted.push(...own.map((e) => e.id));
+      result.customers += 1;
+      result.delivered += own.length;
     }
   }));
+  // Should this write fail, the activity retries and the same events go again: the lifecycle ignores their keys.
+  await markDelivered(orm, accepted);
   return result;
 }
 
-/** Undelivered events older than this are the sweep's: younger ones may still be on their way from the API. */
-const SWEEP_AFTER = '1 minute';
+/** Sums passes. */
+const add = (a: PassResult, b: PassResult): PassResult => ({
+  delivered: a.delivered + b.delivered, customers: a.customers + b.customers, failed: a.failed + b.failed, found: a.found + b.found,
+});
+const NONE: PassResult = { delivered: 0, customers: 0, failed: 0, found: 0 };
+
+/**
+ * Passes over a shard under its lease until the shard is empty, `until` passes or `maxEvents` are delivered; a failed
+ * signal throws (after marking what was accepted), so the caller's retry policy backs off. Null when another deliverer
+ * holds the lease.
+ */
+async function deliverShard(deps: DeliveryDeps, shard: number, holder: string, opts: { until: number; maxEvents: number; onPass?: (total: PassResult) => void }):
+  Promise<(PassResult & { more: boolean }) | null> {
+  if (!(await takeShardLease(deps.orm, shard, holder, LEASE_MS))) return null;
+  try {
+    const policy = await readSetting(deps.orm, SETTINGS.lifecyclePolicy, DEFAULT_LIFECYCLE_POLICY);
+    let total = NONE;
+    for (;;) {
+      const pass = await deliverShardPass(deps, shard, policy);
+      total = add(total, pass);
+      opts.onPass?.(total);
+      if (pass.failed) throw new Error(`shard ${shard}: ${pass.failed} customer lifecycle(s) could not be reached; ${total.delivered} event(s) delivered before`);
+      if (pass.found === 0) return { ...total, more: false };
+      if (Date.now() >= opts.until || total.delivered >= opts.maxEvents) return { ...total, more: true };
+      if (!(await takeShardLease(deps.orm, shard, holder, LEASE_MS))) return { ...total, more: true }; // expired and taken
+    }
+  } finally {
+    await releaseShardLease(deps.orm, shard, holder).catch(() => undefined); // else it expires
+  }
+}
+
+/** Undelivered events older than this are the sweep's: younger ones are their dispatcher's. */
+const SWEEP_AFTER_MS = 60_000;
+/** Events the sweep delivers per shard per run (the dispatcher, woken after, takes the rest). */
 const SWEEP_BATCH = 10_000;
+const SWEEP_AFTER = '1 minute';
 
 /** Customers a win-back run reads per page (and heartbeats after). */
 const WINBACK_PAGE = 500;
@@ -161,17 +197,35 @@ export function createEventDeliveryActivities(deps: DeliveryDeps) {
       return { started };
     },
 
-    /** Delivers events a failed or abandoned POST /events left stored but undelivered, oldest first. */
-    async redeliverPendingEvents(): Promise<DeliveryResult> {
-      const pending = await deps.orm.em.getConnection().execute<StoredEvent[]>(
-        `select ${STORED_EVENT_COLUMNS} from customer_events
-         where delivered_at is null and received_at < now() - interval '${SWEEP_AFTER}'
-         order by at, id limit ${SWEEP_BATCH}`);
-      const result = await deliverEvents(deps, pending);
-      // Unreachable Temporal is an outage, not a business error: retry the activity.
-      if (result.failed) throw new Error(`${result.failed} customer lifecycle(s) could not be reached`);
-      if (result.unrecorded) throw new Error(`the delivery of ${result.unrecorded} customer(s)' events could not be recorded`);
-      return result;
+    /**
+     * A dispatcher's work (workflows/event-dispatch.ts): delivers its shard's backlog, heartbeating the running totals,
+     * for up to DISPATCH_BUDGET_MS; `more` says the shard was not empty when it stopped. The lease is the dispatcher's
+     * own (its workflow id), so a retried attempt takes it over at once; while the sweep holds it, nothing is done.
+     */
+    async dispatchShardEvents({ shard }: EventDispatchInput): Promise<PassResult & { more: boolean }> {
+      const holder = Context.current().info.workflowExecution?.workflowId ?? `dispatch:${shard}`;
+      const done = await deliverShard(deps, shard, holder, {
+        until: Date.now() + DISPATCH_BUDGET_MS, maxEvents: Number.POSITIVE_INFINITY, onPass: (total) => Context.current().heartbeat(total),
+      });
+      return done ?? { ...NONE, more: false };
+    },
+
+    /**
+     * The safety net, run by the redelivery schedule: a shard with events older than a minute has a dispatcher that
+     * is missing, wedged or far behind. The sweep delivers a batch of it itself (unless its dispatcher holds the lease:
+     * it is working) and then wakes the dispatcher (signal-with-start: a missing one starts) for the rest.
+     */
+    async redeliverPendingEvents(): Promise<{ delivered: number; customers: number }> {
+      const holder = `sweep:${Context.current().info.workflowExecution?.workflowId ?? 'redeliver-events'}`;
+      let total = NONE;
+      for (const shard of await shardsWithOldEvents(deps.orm, SWEEP_AFTER_MS)) {
+        const done = await deliverShard(deps, shard, holder, { until: Number.POSITIVE_INFINITY, maxEvents: SWEEP_BATCH });
+        if (done) total = add(total, done);
+        await deps.temporal.workflow.signalWithStart<typeof eventDispatcher, []>('eventDispatcher', {
+          workflowId: eventDispatcherId(deps.taskQueue, shard), taskQueue: deps.taskQueue, args: [{ shard }], signal: wakeDispatcher, signalArgs: [],
+        });
+      }
+      return { delivered: total.delivered, customers: total.customers };
     },
   };
 }

@@ -9,3 +9,4 @@ export { incident } from './incident.ts';
 export { contract } from './contract.ts';
 export { templateReview } from './template-review.ts';
 export { unsubscribeConfirmation } from './unsubscribe-confirmation.ts';
+export { eventDispatcher } from './event-dispatch.ts';

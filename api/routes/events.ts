@@ -1,14 +1,21 @@
-// Customer events: stored once per idempotency key, then handed to each customer's lifecycle workflow
-// (signal-with-start). A call that fails half-way is repaired by repeating it, or by the redelivery sweep: stored
-// events that never reached their workflow are delivered then, and the workflow ignores a key it has already seen.
+// Customer events: stored once per idempotency key and answered 202 at once; each shard's dispatcher workflow delivers
+// them to their lifecycles in the background (activities/event-delivery.ts). The API only wakes the dispatchers,
+// after storing and without waiting: a Temporal outage delays delivery, never ingest. GET /events/ingest-status says
+// what is still on its way.
 import { Router } from 'express';
 import { z } from 'zod';
+import type { Client } from '@temporalio/client';
 import type { Orm } from '../../db/orm.ts';
-import { deliverEvents, STORED_EVENT_COLUMNS, type StoredEvent } from '../../activities/event-delivery.ts';
-import { byKey, textArray, transaction } from '../../db/sql.ts';
+import { oldestUndelivered, storeEvents, undeliveredByShard } from '../../db/event-ingest.ts';
+import { textArray } from '../../db/sql.ts';
+import { EVENT_SHARDS, eventShardOf } from '../../domain/event-shards.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import { eventDispatcherId, wakeDispatcher } from '../../workflows/event-dispatch.messages.ts';
+import type { eventDispatcher } from '../../workflows/event-dispatch.ts';
 import { EVENT_TYPES } from '../../workflows/lifecycle.types.ts';
+import type { TemporalCall } from '../temporal.ts';
 import type { ApiDeps } from '../app.ts';
-import { DATABASE_RETRY_AFTER_S, HttpError, TEMPORAL_RETRY_AFTER_S, unprocessable, type FieldError } from '../errors.ts';
+import { unprocessable, type FieldError } from '../errors.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
 import { BATCH_LIMIT } from './customers.ts';
 
@@ -51,73 +58,123 @@ async function resolveCustomers(orm: Orm, events: EventIn[]): Promise<string[]> 
   return resolved;
 }
 
-/** Stores the new events and answers every event of this batch that has not reached its workflow yet. */
-async function store(orm: Orm, events: EventIn[], customerIds: string[]): Promise<{ fresh: number; undelivered: StoredEvent[] }> {
-  // In key order: two concurrent batches sharing keys then take the unique index's locks in the same order.
-  const rows = events.map((e, i) => ({
-    customer_id: customerIds[i], type: e.type, at: e.at, amount: e.amount ?? null, campaign_id: e.campaignId ?? null,
-    idempotency_key: e.idempotencyKey,
-  })).sort(byKey((r) => r.idempotency_key));
-  return transaction(orm, async (q) => {
-    const inserted = await q<{ id: number }[]>(
-      `insert into customer_events (customer_id, type, at, amount, campaign_id, idempotency_key, received_at)
-       select x.customer_id, x.type, x.at, x.amount, x.campaign_id, x.idempotency_key, now()
-       from jsonb_to_recordset(?::jsonb) as x(customer_id uuid, type text, at timestamptz, amount numeric, campaign_id text, idempotency_key text)
-       on conflict (idempotency_key) do nothing
-       returning id`, [JSON.stringify(rows)]);
-    // last_active_at feeds audience filters; the newest event wins whatever order batches arrive in.
-    await q(
-      `update customers c set last_active_at = greatest(c.last_active_at, x.at)
-       from (select customer_id, max(at) as at from jsonb_to_recordset(?::jsonb) as y(customer_id uuid, at timestamptz)
-             group by customer_id) x
-       where c.id = x.customer_id and (c.last_active_at is null or c.last_active_at < x.at)`, [JSON.stringify(rows)]);
-    const undelivered = await q<StoredEvent[]>(
-      `select ${STORED_EVENT_COLUMNS} from customer_events
-       where idempotency_key = any(?::text[]) and delivered_at is null
-       order by at, array_position(?::text[], idempotency_key)`, // equal times keep the caller's order
-      [textArray(events.map((e) => e.idempotencyKey)), textArray(events.map((e) => e.idempotencyKey))]);
-    return { fresh: inserted.length, undelivered };
-  });
+/** A shard's dispatcher is woken at most this often by one API process (plus one wake after the last store). */
+const WAKE_EVERY_MS = 500;
+/** A failed wake (Temporal unreachable) is tried again this often, for up to 5 minutes (then the sweep's schedule finds them). */
+const WAKE_RETRY_MS = 2_000;
+const WAKE_RETRIES = 150;
+const WAKE_DEADLINE_MS = 5_000;
+
+/**
+ * Wakes the dispatchers of the shards a stored batch touched (signal-with-start: a missing one starts), without
+ * being waited for: per shard one wake in flight, at most one per WAKE_EVERY_MS, and always one sent after the last
+ * store asked for it (a dispatcher finishing its pass just before a commit still hears of it). A wake that fails is
+ * tried again while Temporal is unreachable, so events stored during an outage go out as soon as it ends.
+ */
+function dispatcherWaker(temporal: Client, taskQueue: string, deadline: TemporalCall, log: Logger) {
+  const shards = Array.from({ length: EVENT_SHARDS }, () => ({ lastSent: 0, inFlight: false, due: false, failures: 0, timer: undefined as NodeJS.Timeout | undefined }));
+  const later = (shard: number, ms: number) => {
+    const s = shards[shard]!;
+    s.timer = setTimeout(() => { s.timer = undefined; wake(shard); }, ms).unref();
+  };
+  const send = (shard: number) => {
+    const s = shards[shard]!;
+    s.due = false;
+    s.inFlight = true;
+    s.lastSent = Date.now();
+    let failed = false;
+    deadline(() => temporal.workflow.signalWithStart<typeof eventDispatcher, []>('eventDispatcher', {
+      workflowId: eventDispatcherId(taskQueue, shard), taskQueue, args: [{ shard }], signal: wakeDispatcher, signalArgs: [],
+    }), WAKE_DEADLINE_MS).then(() => { s.failures = 0; }, (err: unknown) => {
+      failed = true;
+      s.failures += 1;
+      if (s.failures < WAKE_RETRIES) s.due = true;
+      log.debug({ shard, err: String(err) }, 'event dispatcher not woken; trying again');
+    }).finally(() => {
+      s.inFlight = false;
+      if (s.due && !s.timer) later(shard, failed ? WAKE_RETRY_MS : 0);
+    });
+  };
+  function wake(shard: number): void {
+    const s = shards[shard]!;
+    s.due = true;
+    if (s.inFlight || s.timer) return;
+    const wait = s.lastSent + WAKE_EVERY_MS - Date.now();
+    if (wait <= 0) send(shard);
+    else later(shard, wait);
+  }
+  return (customerIds: string[]) => {
+    for (const shard of new Set(customerIds.map(eventShardOf))) wake(shard);
+  };
 }
 
-export function eventsRouter({ orm, temporal, taskQueue, deadline, audit }: ApiDeps, registry: RouteRegistry): Router {
+const ingestStatus = z.object({
+  undelivered: z.number().describe('stored events not yet handed to their lifecycle'),
+  oldestReceivedAt: z.iso.datetime().nullable().describe('when the oldest of them was stored (null: none)'),
+  oldestAgeMs: z.number().nullable().describe('how long ago, in milliseconds'),
+  shards: z.array(z.object({
+    shard: z.number(),
+    undelivered: z.number(),
+    oldestReceivedAt: z.iso.datetime().nullable(),
+  })).describe('the same per dispatcher shard'),
+  cursor: z.object({
+    cursor: z.string(),
+    delivered: z.boolean().describe('every event stored up to this cursor (the batch it came with included) has reached its lifecycle'),
+  }).optional().describe('when ?cursor= was given'),
+});
+
+export function eventsRouter({ orm, temporal, taskQueue, deadline, audit, log }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
+  const wake = dispatcherWaker(temporal, taskQueue, deadline, log);
 
   defineRoute(router, registry, {
     method: 'post', path: '/events', tag: 'customers', access: ['admin', 'ops_manager', 'ingest'],
     bodyLimit: '16mb', // batch imports: up to 10,000 customers, events or metric points
-    summary: `Record up to ${BATCH_LIMIT} customer events; each reaches its customer's lifecycle workflow`,
+    summary: `Record up to ${BATCH_LIMIT} customer events: answered once stored; each reaches its customer's lifecycle workflow in the background`,
     body: z.object({ events: z.array(eventIn).min(1).max(BATCH_LIMIT) }).strict(),
     status: 202,
     response: z.object({
       accepted: z.number().describe('events stored by this call'),
       duplicates: z.number().describe('events whose idempotency key was already known (ignored)'),
-      delivered: z.number().describe('events handed to lifecycle workflows by this call (includes earlier undelivered ones)'),
-      customers: z.number().describe('lifecycle workflows signalled'),
+      customers: z.number().describe('customers (lifecycle workflows) the events go to'),
+      cursor: z.string().describe('opaque; GET /events/ingest-status?cursor= says when every event of this batch has reached its lifecycle'),
     }),
-    errors: [400, 401, 403, 413, 422, 503, 504],
+    errors: [400, 401, 403, 413, 422, 503],
   }, async ({ body, actor }) => {
     const now = Date.now();
     const future = body.events.flatMap((e, i) => (Date.parse(e.at) > now + FUTURE_SKEW_MS
       ? [{ field: `events[${i}].at`, message: 'is in the future' }] : []));
     if (future.length) throw unprocessable('events from the future; nothing was stored', future.slice(0, 100));
     const customerIds = await resolveCustomers(orm, body.events);
-    const { fresh, undelivered } = await store(orm, body.events, customerIds);
-    await audit(actor, 'events.recorded', 'customer_event', 'batch', { accepted: fresh, received: body.events.length });
+    const { fresh, cursor } = await storeEvents(orm, body.events.map((e, i) => ({
+      customer_id: customerIds[i]!, type: e.type, at: e.at, amount: e.amount ?? null, campaign_id: e.campaignId ?? null,
+      idempotency_key: e.idempotencyKey,
+    })));
+    await audit(actor, 'events.recorded', 'customer_event', 'batch', { accepted: fresh, received: body.events.length, cursor });
+    wake(customerIds);
+    return { accepted: fresh, duplicates: body.events.length - fresh, customers: new Set(customerIds).size, cursor };
+  });
 
-    const delivery = await deliverEvents({ orm, temporal, taskQueue, call: deadline }, undelivered);
-    // Say what failed: the signal (Temporal) or only the record of it (PostgreSQL); the events are stored either way.
-    if (delivery.failed) {
-      throw new HttpError(503, 'unavailable', `the events are stored, but ${delivery.failed} customer lifecycle(s) could not be `
-        + 'reached (the workflow service is unavailable or did not answer in time); repeat the same request to deliver them now (the redelivery sweep '
-        + 'delivers them within minutes otherwise)', undefined, TEMPORAL_RETRY_AFTER_S);
-    }
-    if (delivery.unrecorded) {
-      throw new HttpError(503, 'unavailable', `the events are stored and delivered, but recording the delivery to `
-        + `${delivery.unrecorded} customer(s) failed (the database is unavailable); repeating the request is safe: `
-        + 'lifecycles ignore events they already have', undefined, DATABASE_RETRY_AFTER_S);
-    }
-    return { accepted: fresh, duplicates: body.events.length - fresh, delivered: delivery.delivered, customers: delivery.customers };
+  defineRoute(router, registry, {
+    method: 'get', path: '/events/ingest-status', tag: 'customers', access: ['admin', 'ops_manager', 'ingest', 'analyst'],
+    summary: 'Stored events not yet delivered to their lifecycles, the oldest one\'s age, and whether a cursor\'s batch is delivered',
+    query: z.object({
+      cursor: z.string().regex(/^\d{1,18}$/, 'must be a cursor from POST /events').optional(),
+    }).strict(),
+    response: ingestStatus,
+    errors: [400, 401, 403, 503],
+  }, async ({ query }) => {
+    const [shards, oldest] = await Promise.all([undeliveredByShard(orm), oldestUndelivered(orm)]);
+    const iso = (d: Date | null) => (d ? d.toISOString() : null);
+    const firsts = shards.flatMap((s) => (s.firstUndeliveredId ? [BigInt(s.firstUndeliveredId)] : []));
+    const first = firsts.length ? firsts.reduce((a, b) => (a < b ? a : b)) : undefined;
+    return {
+      undelivered: shards.reduce((sum, s) => sum + s.undelivered, 0),
+      oldestReceivedAt: iso(oldest),
+      oldestAgeMs: oldest ? Math.max(0, Date.now() - oldest.getTime()) : null,
+      shards: shards.map((s) => ({ shard: s.shard, undelivered: s.undelivered, oldestReceivedAt: iso(s.oldestReceivedAt) })),
+      ...(query.cursor !== undefined ? { cursor: { cursor: query.cursor, delivered: first === undefined || first > BigInt(query.cursor) } } : {}),
+    };
   });
 
   return router;

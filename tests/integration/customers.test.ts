@@ -4,6 +4,9 @@ import { customerLifecycleId } from '../../workflows/ids.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 import { recordHistory } from '../support/histories.ts';
+import { delivered } from '../support/events.ts';
+import { EVENT_SHARDS, eventShardOf } from '../../domain/event-shards.ts';
+import { eventDispatcherId } from '../../workflows/event-dispatch.messages.ts';
 
 let stack: Stack;
 let ingest: TestOperator;
@@ -97,11 +100,18 @@ test('events reach the lifecycle; repeated keys are ignored; an unknown customer
     { customerId: ada.id, type: 'login', at: now(), idempotencyKey: `${run}-ada-login-1` },
   ] } });
   expect(sent.status).toBe(202);
-  expect(sent.body).toMatchObject({ accepted: 2, duplicates: 0, delivered: 2, customers: 1 });
+  expect(sent.body).toEqual({ accepted: 2, duplicates: 0, customers: 1, cursor: expect.stringMatching(/^\d+$/) });
 
   const again = await stack.api('POST', '/events', { token: ingest.token, body: { events: [event(ext('ada'), 'signup', `${run}-ada-signup`)] } });
   expect(again.status).toBe(202);
-  expect(again.body).toMatchObject({ accepted: 0, duplicates: 1, delivered: 0 });
+  expect(again.body).toMatchObject({ accepted: 0, duplicates: 1, customers: 1 });
+  // A repeated key's cursor is its first delivery's: waiting for it waits for the stored event.
+  expect(BigInt(again.body.cursor)).toBeLessThanOrEqual(BigInt(sent.body.cursor));
+  const status = await delivered(stack.api, sent.body.cursor, { token: ingest.token });
+  expect(status).toMatchObject({ cursor: { cursor: sent.body.cursor, delivered: true } });
+  expect(status.shards).toHaveLength(EVENT_SHARDS);
+  expect((await stack.api('GET', '/events/ingest-status?cursor=12ab', { token: analyst.token })).body.error.fields[0].field).toBe('query.cursor');
+  expect((await stack.api('GET', '/events/ingest-status', { token: (await stack.operator(['reviewer'])).token })).status).toBe(403);
 
   const eventsBefore = await countRows('customer_events');
   const unknown = await stack.api('POST', '/events', { token: ingest.token, body: { events: [
@@ -226,6 +236,10 @@ test('the lifecycle of a customer without events is a clear 404; policies refuse
 });
 
 test('the redelivery sweep delivers events a failed call left stored but undelivered', async () => {
+  // No dispatcher runs (as if each had been terminated): the sweep alone delivers, then starts them again.
+  for (let shard = 0; shard < EVENT_SHARDS; shard++) {
+    await stack.env.client.workflow.getHandle(eventDispatcherId(stack.taskQueue, shard)).terminate('the sweep test').catch(() => undefined);
+  }
   const created = await stack.api('POST', '/customers', { token: ingest.token, body: { externalId: ext('gus'), email: `gus-${run}@example.com` } });
   const gus = created.body.items[0].id as string;
   // As if the API had died between storing the event and signalling the workflow.
@@ -243,4 +257,5 @@ test('the redelivery sweep delivers events a failed call left stored but undeliv
   const [row] = await stack.db.orm.em.getConnection().execute<{ delivered_at: Date | null }[]>(
     'select delivered_at from customer_events where idempotency_key = ?', [`${run}-gus-signup`]);
   expect(row!.delivered_at).not.toBeNull();
+  expect((await stack.env.client.workflow.getHandle(eventDispatcherId(stack.taskQueue, eventShardOf(gus))).describe()).status.name).toBe('RUNNING');
 });

@@ -4,13 +4,19 @@
 import { Client, Connection } from '@temporalio/client';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { deliverEvents, STORED_EVENT_COLUMNS, type StoredEvent } from '../../activities/event-delivery.ts';
+import { deliverShardPass } from '../../activities/event-delivery.ts';
+import { releaseShardLease, takeShardLease } from '../../db/event-ingest.ts';
+import { eventShardOf } from '../../domain/event-shards.ts';
+import { customerLifecycleId } from '../../workflows/ids.ts';
+import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
+import { DEFAULT_LIFECYCLE_POLICY } from '../../workflows/lifecycle.types.ts';
 import { createApp } from '../../api/app.ts';
 import { temporalUnavailable } from '../../api/errors.ts';
 import { DEADLINE_MARGIN_MS } from '../../api/temporal.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { serving } from '../support/http.ts';
 import { startStack, type Stack } from '../support/stack.ts';
+import { eventually } from '../support/wait.ts';
 
 let stack: Stack;
 
@@ -129,23 +135,46 @@ test('an anonymous caller gets 401 before any body is read: malformed or oversiz
   expect(tooBig.status).toBe(413);
 });
 
-test('event delivery tells a signal that failed from a record of it that failed', async () => {
+test('event delivery marks an event delivered only once its signal is accepted; a delivery not recorded goes again, and is ignored', async () => {
   const ingest = await stack.operator(['ingest']);
   const externalId = `rec-${randomUUID()}`;
   expect((await stack.api('POST', '/customers', { token: ingest.token, body: { externalId, email: 'rec@example.com' } })).status).toBe(200);
-  // Stored by hand, so the delivery below is the only one.
-  const [customer] = await stack.db.orm.em.getConnection().execute<{ id: string }[]>('select id from customers where external_id = ?', [externalId]);
-  const events = await stack.db.orm.em.getConnection().execute<StoredEvent[]>(
-    `insert into customer_events (customer_id, type, at, idempotency_key, received_at) values (?, 'login', now(), ?, now()) returning ${STORED_EVENT_COLUMNS}`,
-    [customer!.id, randomUUID()]);
-  // The signal goes through; the database refuses the write after it.
-  const deps = { orm: stack.db.orm, temporal: stack.env.client, taskQueue: stack.taskQueue };
-  const afterSignal = async <T>(fn: () => Promise<T>) => { const result = await fn(); await stack.db.connectable(false); return result; };
+  const conn = () => stack.db.orm.em.getConnection();
+  const [customer] = await conn().execute<{ id: string }[]>('select id from customers where external_id = ?', [externalId]);
+  const shard = eventShardOf(customer!.id);
+  // The shard's lease keeps its dispatcher away: the passes below are the only deliveries.
+  expect(await takeShardLease(stack.db.orm, shard, 'outages-test', 120_000)).toBe(true);
   try {
-    expect(await deliverEvents({ ...deps, call: afterSignal }, events)).toEqual({ delivered: 1, customers: 1, failed: 0, unrecorded: 1 });
+    const key = randomUUID();
+    await conn().execute(`insert into customer_events (customer_id, type, at, idempotency_key, received_at) values (?, 'login', now(), ?, now())`, [customer!.id, key]);
+    const delivered = async () => (await conn().execute<{ d: boolean }[]>('select delivered_at is not null as d from customer_events where idempotency_key = ?', [key]))[0]!.d;
+    const deps = { orm: stack.db.orm, temporal: stack.env.client, taskQueue: stack.taskQueue };
+    const policy = DEFAULT_LIFECYCLE_POLICY;
+
+    // Temporal unreachable: nothing signalled, nothing marked.
+    const unreachable = async () => { throw temporalUnavailable(); };
+    expect(await deliverShardPass({ ...deps, call: unreachable }, shard, policy)).toEqual({ delivered: 0, customers: 0, failed: 1, found: 1 });
+    expect(await delivered()).toBe(false);
+
+    // The signal goes through; the database refuses the write after it: the pass fails, the event stays undelivered.
+    const afterSignal = async <T>(fn: () => Promise<T>) => { const result = await fn(); await stack.db.connectable(false); return result; };
+    try {
+      await expect(deliverShardPass({ ...deps, call: afterSignal }, shard, policy)).rejects.toThrow();
+    } finally {
+      await stack.db.connectable(true);
+    }
+    expect(await delivered()).toBe(false);
+
+    // The next pass sends it again and records it; the lifecycle counts the repeat as a duplicate.
+    expect(await deliverShardPass(deps, shard, policy)).toEqual({ delivered: 1, customers: 1, failed: 0, found: 1 });
+    expect(await delivered()).toBe(true);
+    const handle = stack.env.client.workflow.getHandle(customerLifecycleId(customer!.id));
+    const view = await eventually(async () => {
+      const v = await handle.query(getLifecycle);
+      return v.counters.events + v.counters.duplicates === 2 && v;
+    }, 'both signals applied');
+    expect(view.counters).toMatchObject({ events: 1, duplicates: 1 });
   } finally {
-    await stack.db.connectable(true);
+    await releaseShardLease(stack.db.orm, shard, 'outages-test');
   }
-  const unreachable = async () => { throw temporalUnavailable(); };
-  expect(await deliverEvents({ ...deps, call: unreachable }, events)).toEqual({ delivered: 0, customers: 1, failed: 1, unrecorded: 0 });
 });

@@ -1,0 +1,32 @@
+// An event shard's dispatcher: runs for good, delivering the shard's stored events to their lifecycles. The activity
+// works through the backlog (and heartbeats) until the shard is empty or its time is up; then the dispatcher waits
+// for the API's next wake, or looks again after `idleCheck` (a wake lost while Temporal was unreachable).
+import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { createEventDeliveryActivities } from '../activities/event-delivery.ts';
+import { wakeDispatcher, type EventDispatchInput } from './event-dispatch.messages.ts';
+
+const { dispatchShardEvents } = proxyActivities<ReturnType<typeof createEventDeliveryActivities>>({
+  startToCloseTimeout: '5m',
+  // A worker that died mid-pass is noticed in half a minute; its lease is the same dispatcher's, so the retry takes it.
+  heartbeatTimeout: '30s',
+  // Temporal failing or slow: the pass stops at the first signal that fails and the retries back off, never piling up.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+/** Passes per run before continue-as-new, whatever the history's size. */
+const PASSES_PER_RUN = 500;
+
+export async function eventDispatcher(input: EventDispatchInput): Promise<void> {
+  let woken = false;
+  setHandler(wakeDispatcher, () => { woken = true; });
+  for (let passes = 0; ; passes++) {
+    if (workflowInfo().continueAsNewSuggested || passes >= PASSES_PER_RUN) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof eventDispatcher>(input);
+    }
+    woken = false;
+    const { more } = await dispatchShardEvents({ shard: input.shard });
+    // A wake during the pass may be for events stored after it looked: look again.
+    if (!more) await condition(() => woken, input.idleCheck ?? '30s');
+  }
+}
