@@ -302,7 +302,7 @@ test('SIGTERM mid-campaign: the worker finishes only the sends talking to the ma
   expect(ours()).toHaveLength(300);
 }, 150_000);
 
-test('Temporal restarted during event ingest and task completions: 503 with Retry-After within about a second while it is down; nothing acknowledged is lost, no decision applied twice', async () => {
+test('Temporal restarted during event ingest and task completions: events still stored and answered 202, decisions 503 with Retry-After within about a second while it is down; every event delivered once it is back, no decision applied twice', async () => {
   const tag = `tr-${randomUUID().slice(0, 8)}`;
   const customers = await importCustomers(tag, 20);
   const tasks = await openReviewTasks(tag, 12);
@@ -327,8 +327,12 @@ test('Temporal restarted during event ingest and task completions: 503 with Retr
     + `POST /events ${summary(eventAnswers.filter(down))}; POST /tasks/:id/complete ${summary(taskAnswers.filter(down))}; `
     + `overall: POST /events ${summary(eventAnswers)}; POST /tasks/:id/complete ${summary(taskAnswers)}`);
 
-  // While Temporal is down: an honest 503 with Retry-After, at once, not a 503 or 504 after the 10 s deadline.
-  const whileDown = [...eventAnswers, ...taskAnswers].filter(down);
+  // While Temporal is down: ingest does not need it (stored, answered 202, delivered later); a decision gets an honest
+  // 503 with Retry-After, at once, not a 503 or 504 after the 10 s deadline.
+  expect(eventAnswers.filter(down).length).toBeGreaterThan(0);
+  expect(eventAnswers.filter(down).filter((a) => a.status !== 202 || a.end - a.start > FAST_ANSWER_MS)
+    .map((a) => `${a.status} in ${a.end - a.start} ms`)).toEqual([]);
+  const whileDown = taskAnswers.filter(down);
   expect(whileDown.length).toBeGreaterThan(0);
   expect(whileDown.filter((a) => a.status !== 503 || !a.retryAfter || a.end - a.start > FAST_ANSWER_MS)
     .map((a) => `${a.status} in ${a.end - a.start} ms`)).toEqual([]);
@@ -339,10 +343,19 @@ test('Temporal restarted during event ingest and task completions: 503 with Retr
   // Every event ends up acknowledged (the clients repeat until 2xx), stored once and in its customer's lifecycle.
   expect(ingest.items.filter((e) => !e.answers.some(ok)).map((e) => e.item.key)).toEqual([]);
   const keys = ingest.items.map((e) => e.item.key);
-  const stored = await db.orm.em.getConnection().execute<{ idempotency_key: string; delivered: boolean }[]>(
-    'select idempotency_key, delivered_at is not null as delivered from customer_events where idempotency_key like ?', [`${tag}-e%`]);
+  const stored = await db.orm.em.getConnection().execute<{ idempotency_key: string }[]>(
+    'select idempotency_key from customer_events where idempotency_key like ?', [`${tag}-e%`]);
   expect(stored.map((r) => r.idempotency_key).sort()).toEqual([...keys].sort());
-  expect(stored.filter((r) => !r.delivered)).toEqual([]);
+  // Delivered in the background once Temporal is back: the API's wakes are repeated until they go through, and a
+  // dispatcher whose pass failed in the outage retries it (its heartbeat times out within 30 s at worst).
+  const cursor = ingest.items.flatMap((e) => e.answers.filter(ok).map((a) => BigInt(a.body.cursor))).reduce((a, b) => (a > b ? a : b));
+  const deliveredAfter = Date.now();
+  await eventually(async () => (await call('GET', `/events/ingest-status?cursor=${cursor}`, tokens.ingest)).body.cursor?.delivered === true,
+    'every acknowledged event delivered', 60_000);
+  console.log(`after the restart: every acknowledged event delivered ${Date.now() - deliveredAfter} ms after the load ended`);
+  const undelivered = await db.orm.em.getConnection().execute<{ idempotency_key: string }[]>(
+    'select idempotency_key from customer_events where idempotency_key like ? and delivered_at is null', [`${tag}-e%`]);
+  expect(undelivered).toEqual([]);
   // The lifecycles' histories (kept across the restart) hold every key; a repeated delivery is ignored by the key.
   // Eventually, not at once: a signal that arrives while a workflow task is started is buffered by the server and
   // written to the history only when that task completes. A task started by the worker just before the restart is
@@ -377,7 +390,7 @@ test('Temporal restarted during event ingest and task completions: 503 with Retr
   expect(missing.length ? { missing, lifecycles: await Promise.all([...new Set(missing.map((m) => m.externalId))].map(detail)) } : 'none').toEqual('none');
 
   await expectDecidedOnce(completions.items);
-}, 120_000);
+}, 180_000);
 
 test('PostgreSQL refusing connections during event ingest: 503 with Retry-After, never 500; every event acknowledged is stored', async () => {
   const tag = `db-${randomUUID().slice(0, 8)}`;

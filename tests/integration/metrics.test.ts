@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 import { recordHistory } from '../support/histories.ts';
+import { delivered } from '../support/events.ts';
 
 let stack: Stack;
 let ingest: TestOperator;
@@ -251,6 +252,8 @@ test("start_winback: a breach starts a win-back for every customer in the segmen
     externalId, type: 'purchase', at: now, amount: 10, idempotencyKey: `wb-${tag}-${i}`,
   })) } });
   expect(signed.status).toBe(202);
+  // Delivered in the background: a win-back asks only customers whose lifecycle has seen them active.
+  await delivered(stack.api, signed.body.cursor, { token: ingest.token });
   // Two of them in the segment (as the RFM run would put them; its scoring is tested on its own).
   await stack.db.orm.em.getConnection().execute(`update customers set segment = case when external_id = any(?::text[]) then 'at_risk' else 'loyal' end where external_id = any(?::text[])`,
     [`{${ids.slice(0, 2).join(',')}}`, `{${ids.join(',')}}`]);
