@@ -3,9 +3,12 @@
 // `npm run bench:actions [-- <history.json or directory> ...]`; default: tests/replay/histories (the recorded flows
 // of every family, v0-* left out). No server needed. What a history does not show is modelled and said so: queries,
 // activity heartbeats, rejected updates, Schedule runs, the event dispatchers' wakes.
+import { Worker } from '@temporalio/worker';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleWorkflows, quietRuntime } from '../tests/support/runtime.ts';
 import { fmt, row } from './lib.ts';
 
 /** Billable kinds, as the Cloud docs name them. */
@@ -266,6 +269,47 @@ async function main() {
   console.log(row(['total', Math.round(all).toLocaleString('en'), fmt(all / 86_400, 1), '100%'], modelWidths));
   console.log(`  at a peak of ${peak}x the daily average: ${fmt((peak * all) / 86_400, 0)} APS; `
     + `per campaign recipient: ${fmt((campaignRun + campaignHeartbeats) / recipients, 4)} actions; per lifecycle per day: ${fmt(all / customers, 2)}`);
+
+  // What the worker pays when a lifecycle is not in its cache (with 1 M lifecycles and a cache of 1,000 per worker,
+  // nearly never): the event's workflow task first replays the run's history. CPU of this process per replay (the
+  // worker's own cost, not the server's), per history, then a straight line through them: fixed + per event.
+  const replays = int('BENCH_REPLAYS', 20);
+  if (replays > 0) {
+    quietRuntime();
+    const workflowBundle = await bundleWorkflows();
+    const files = (await historyFiles(process.argv.slice(2))).filter((f) => familyOf(path.basename(f)) === 'lifecycle');
+    const replay = async (history: unknown, times: number) => {
+      const all = (async function* () { for (let i = 0; i < times; i++) yield { workflowId: `replay-${i}`, history }; })();
+      for await (const r of Worker.runReplayHistories({ workflowBundle }, all)) if (r.error) throw r.error;
+    };
+    const points: { events: number; cpuMs: number }[] = [];
+    console.log(`
+Worker: replaying each lifecycle history ${replays} times (what an event to an evicted lifecycle costs first)`);
+    for (const f of files) {
+      const history = JSON.parse(await readFile(f, 'utf8')) as { events: unknown[] };
+      await replay(history, 2); // warm-up
+      const cpu = process.cpuUsage();
+      const t = performance.now();
+      await replay(history, replays);
+      const used = process.cpuUsage(cpu);
+      const cpuMs = (used.user + used.system) / 1000 / replays;
+      points.push({ events: history.events.length, cpuMs });
+      console.log(`  ${path.basename(f, '.json').padEnd(34)} ${String(history.events.length).padStart(4)} events  ${fmt(cpuMs, 1).padStart(6)} ms CPU, `
+        + `${fmt((performance.now() - t) / replays, 1)} ms wall per replay`);
+    }
+    const n = points.length;
+    const mx = points.reduce((s, p) => s + p.events, 0) / n;
+    const my = points.reduce((s, p) => s + p.cpuMs, 0) / n;
+    const slope = points.reduce((s, p) => s + (p.events - mx) * (p.cpuMs - my), 0) / Math.max(1e-9, points.reduce((s, p) => s + (p.events - mx) ** 2, 0));
+    const fixed = my - slope * mx;
+    const at = (events: number) => fixed + slope * events;
+    // A lone event adds about 6 history events (signal, the task's three, the timer cancelled and started again).
+    const coresFor = (runEvents: number) => (customers * eventsPerDay * at(runEvents / 2)) / 1000 / 86_400;
+    console.log(`  fit: ${fmt(fixed, 1)} ms + ${fmt(slope * 1000, 0)} µs per history event; a run continued at the server's suggestion `
+      + `(4,096 events) costs ${fmt(at(4096), 0)} ms at its end, one continued every 300 events ${fmt(at(300), 0)} ms`);
+    console.log(`  replay CPU for ${(customers * eventsPerDay).toLocaleString('en')} events a day to evicted lifecycles, on this machine: `
+      + `${fmt(coresFor(4096), 1)} cores on average with runs of up to 4,096 events, ${fmt(coresFor(300), 1)} with runs of up to 300`);
+  }
 }
 
 await main();
