@@ -15,9 +15,10 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { SEND_CONCURRENCY } from '../activities/campaign-sender.ts';
-import { customerTemplates } from '../activities/customer-templates.ts';
+import { composeMessage } from '../domain/message-data.ts';
+import { DEFAULT_TEMPLATES } from '../domain/message-templates.defaults.ts';
 import type { CaughtMessage } from '../runtime/mail-catcher.ts';
-import { createMailer } from '../runtime/mailer.ts';
+import { createMailer, SMTP_CONNECTIONS } from '../runtime/mailer.ts';
 import type { Stack, TestOperator } from '../tests/support/stack.ts';
 import { eventually } from '../tests/support/wait.ts';
 
@@ -37,7 +38,8 @@ const SCAN_READS = 20;
 /** Give up on a side when nothing new reached the sink for this long. */
 const STALL_MS = int('BENCH_STALL_MS', 60_000);
 const SETTLE_MS = int('BENCH_SETTLE_MS', 5_000);
-// Both sides render this through customerTemplates.campaign, so their messages have the same size and shape.
+// Both sides render this through the shipped campaign template (English: the bench's customers have no language, the
+// platform's default is en) with composeMessage, so their messages are the same size and shape.
 const MESSAGE = {
   subject: 'Spring sale, {{firstName|friend}}: 20% off this week',
   body: 'Hello {{firstName|there}},\n\nEverything in the spring collection is 20% off until Sunday, for {{email}}.\n\n' +
@@ -51,9 +53,9 @@ const person = (side: 'campaign' | 'bare', i: number) => ({
 });
 
 /**
- * The baseline, in its own process: the product's transport (createMailer: pooled, 5 connections) and what
- * deliverOnce hands it (rendered text and html, a Message-ID, the unsubscribe and idempotency headers), without the
- * ledger, the messaging policy or Temporal. Prints its errors as JSON on stdout.
+ * The baseline, in its own process: the product's transport (createMailer: pooled) and what deliverOnce hands it
+ * (the message composed as the worker composes it for this customer, a Message-ID, the unsubscribe and idempotency
+ * headers), without the ledger, the messaging policy or Temporal. Prints its errors as JSON on stdout.
  */
 async function bareSender(): Promise<void> {
   const { smtpUrl, n, concurrency } = JSON.parse(process.env.BENCH_BARE!) as { smtpUrl: string; n: number; concurrency: number };
@@ -62,13 +64,13 @@ async function bareSender(): Promise<void> {
   const send = (i: number) => {
     const { name, email } = person('bare', i);
     const unsubscribe = `http://localhost:3000/unsubscribe/${randomUUID()}`;
-    const mail = customerTemplates.campaign({
-      name, unsubscribeUrl: unsubscribe, values: MESSAGE,
-      customer: { name, email, externalId: `bare-${i}`, stage: null, segment: null },
+    const { senderName, subject, html, text } = composeMessage('campaign', { ...DEFAULT_TEMPLATES.campaign.en, locale: 'en' }, {
+      customer: { name, email, externalId: `bare-${i}`, stage: null, segment: null, locale: null, timezone: 'UTC' },
+      platform: { name: 'opsflow', url: null }, unsubscribeUrl: unsubscribe, resubscribeUrl: unsubscribe, values: MESSAGE,
     });
     const key = `bare:send:${i}`;
     return mailer.sendMail({
-      from: 'opsflow <opsflow@localhost>', to: [email], ...mail,
+      from: `"${senderName}" <opsflow@localhost>`, to: [email], subject, html, text,
       messageId: `<${createHash('sha256').update(key).digest('hex').slice(0, 40)}@localhost>`,
       headers: { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Opsflow-Idempotency-Key': key },
     });
@@ -269,7 +271,8 @@ async function bench(): Promise<void> {
     await stack.mail.clear();
 
     progress('starting the worker process (it bundles the workflows first)');
-    const worker = child(['worker/main.ts'], {
+    // BENCH_WORKER_ARGS: Node options for the worker, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' (written at its exit).
+    const worker = child([...(process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean), 'worker/main.ts'], {
       LOG_LEVEL: 'warn', TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', TEMPORAL_TASK_QUEUE: taskQueue,
       DATABASE_URL: stack.db.url, SMTP_URL: stack.mail.smtpUrl,
     });
@@ -362,8 +365,8 @@ async function bench(): Promise<void> {
     console.log(`\n${machineLine('bench:campaign')}`);
     console.log(`Temporal dev server (in-memory SQLite) via TestWorkflowEnvironment.createLocal; PostgreSQL ${stack.db.url.replace(/\/[^/]*$/, '/…')}; ` +
       'SMTP sink runtime/mail-catcher.ts in this process');
-    console.log('Both senders use createMailer (runtime/mailer.ts: pooled, 5 connections), each in its own process; the baseline ran first, ' +
-      'before the worker process started');
+    console.log(`Both senders compose the same message (the shipped campaign template, composeMessage) and use createMailer (runtime/mailer.ts: ` +
+      `pooled, ${SMTP_CONNECTIONS} connections), each in its own process; the baseline ran first, before the worker process started`);
     console.log(`Campaign: ${RECIPIENTS} recipients, sendRate ${SEND_RATE}/s, budget ${budget.total} ${budget.currency} at ${budget.costPerSend} per send, ` +
       'messaging policy without cap or quiet hours, the default guard rule');
     console.log('msgs/s: messages received over the window from the first to the last arrival at the sink (the same for both sides)\n');

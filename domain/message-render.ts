@@ -2,7 +2,7 @@
 // in the customer's locale and timezone, the HTML wrapped in a responsive layout with the preheader and its CSS
 // inlined for mail clients (juice), and a plain-text part (written, or generated from the HTML). Pure and
 // synchronous; versions are immutable, so parsed templates are cached by their text.
-import { convert } from 'html-to-text';
+import { compile } from 'html-to-text';
 import juice from 'juice';
 import { Liquid, type FilterImplOptions, type Template } from 'liquidjs';
 
@@ -75,6 +75,12 @@ function parsed(liquid: Liquid, source: string): Template[] {
   return templates;
 }
 
+/** The plain-text part from the HTML, compiled once: `convert` compiles its options on every call (most of its cost). */
+const htmlToText = compile({
+  wordwrap: 78,
+  selectors: [{ selector: 'a', options: { hideLinkHrefIfSameAsText: true } }, { selector: 'img', format: 'skip' }],
+});
+
 /** The layout's own words, in the customer's language (Chinese for any zh-*, else English). */
 const FOOTER = {
   zh: { unsubscribe: '不想再收到此类邮件？点此退订', why: '您收到这封邮件，是因为您订阅了我们的通知。' },
@@ -123,10 +129,7 @@ export function renderMessage(key: MessageKey, source: TemplateSource, data: Rec
   const unsubscribe = links?.unsubscribe ?? null;
   const html = juice(layout(body, preheader, subject, ctx.locale, unsubscribe), { removeStyleTags: false, preserveMediaQueries: true });
   const written = source.text ? (textEngine.renderSync(parsed(textEngine, source.text), data, opts) as string).trim() : null;
-  const generated = () => convert(body, {
-    wordwrap: 78,
-    selectors: [{ selector: 'a', options: { hideLinkHrefIfSameAsText: true } }, { selector: 'img', format: 'skip' }],
-  }).trim();
+  const generated = () => htmlToText(body).trim();
   const words = footerWords(ctx.locale);
   const text = `${written ?? generated()}${unsubscribe ? `\n\n--\n${words.why}\n${words.unsubscribe}: ${unsubscribe}` : ''}\n`;
   return { senderName, subject, preheader, html, text };
