@@ -150,9 +150,12 @@ async function lifecyclesCaughtUp(timeoutMs: number, done: (view: LifecycleView)
     }));
     return customers.every(isDone);
   }, 'every event in its lifecycle', timeoutMs).catch((err: Error) => {
-    const behind = customers.filter((c) => !isDone(c))
-      .map((c) => `${c.id}: ${views.get(c.id)?.counters.events ?? 'none'} of ${c.keys.length} events`);
-    throw new Error(`${err.message}; ${behind.length} behind: ${behind.slice(0, 5).join(', ')}`);
+    const behind = customers.filter((c) => !isDone(c)).map((c) => {
+      const view = views.get(c.id);
+      return `${c.id}: ${view?.counters.events ?? 'none'} of ${c.keys.length} events`
+        + (view ? `, sent ${view.counters.sent}, messages ${JSON.stringify(view.messages)}, pending ${JSON.stringify(view.pendingSends)}` : '');
+    });
+    throw new Error(`${err.message}; ${behind.length} behind: ${behind.slice(0, 3).join('; ')}`);
   });
   return views;
 }
@@ -228,8 +231,9 @@ beforeAll(async () => {
   client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
   const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporal.address, SMTP_URL: sink.smtpUrl, TEMPORAL_TASK_QUEUE: taskQueue };
   const [, ...started] = await Promise.all([
-    spawnApi({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue, PORT: apiPort, OPSFLOW_ADMIN_TOKEN: adminToken }),
-    spawnWorker(env), spawnWorker(env),
+    // Three processes starting at once (two of them bundling the workflows) on 2 shared cores: up to 3 minutes.
+    spawnApi({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue, PORT: apiPort, OPSFLOW_ADMIN_TOKEN: adminToken }, 180_000),
+    spawnWorker(env, 180_000), spawnWorker(env, 180_000),
   ]);
   workers = started;
   clock.lap('Temporal, PostgreSQL, the API and two workers up');
@@ -245,7 +249,7 @@ beforeAll(async () => {
   expect((await call('PUT', '/policies/messaging', tokens.owner, { frequencyCap: null, quietHours: null })).status).toBe(200);
   customers = (await importCustomers(`life-${randomUUID().slice(0, 8)}`, CUSTOMERS, {})).map((c) => ({ ...c, keys: [], gmv: 0 }));
   console.log(`two workers: set up in ${clock}`);
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   killStarted();
@@ -272,7 +276,7 @@ test('a campaign and an event stream on two workers at once: one email per recip
   await stream(eventsFor('a', Date.now() - 500_000, 5), { batch: 10, everyMs: 100, repeatEvery: 4 });
   clock.lap('events posted');
   // Caught up once each has its events and its welcome settled.
-  const views = await lifecyclesCaughtUp(60_000, (v) => v.counters.sent + v.counters.skipped + v.counters.deferred > 0);
+  const views = await lifecyclesCaughtUp(120_000, (v) => v.counters.sent + v.counters.skipped + v.counters.deferred > 0);
   clock.lap('lifecycles caught up');
 
   const ours = () => sink.messages().filter((m) => m.subject === subject);
@@ -319,7 +323,7 @@ test('a campaign and an event stream on two workers at once: one email per recip
     expect({ identity, lifecycles: lifecyclesBy(identity) >= CUSTOMERS / 5 }).toEqual({ identity, lifecycles: true });
     expect({ identity, activities: activityCount(work, identity) >= 10 }).toEqual({ identity, activities: true });
   }
-}, 150_000);
+}, 240_000);
 
 test('one worker SIGKILLed mid-stream: the other takes over its lifecycles and finishes, each email and event once', async () => {
   const clock = stopwatch();
@@ -390,4 +394,4 @@ test('one worker SIGKILLed mid-stream: the other takes over its lifecycles and f
   expect(after.workflowTasks.get(identityOf(victim)) ?? 0).toBe(0);
   expect(after.workflowTasks.get(identityOf(survivor)) ?? 0).toBeGreaterThan(0);
   expect(taken).toBeGreaterThan(0);
-}, 150_000);
+}, 240_000);

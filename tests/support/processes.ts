@@ -59,18 +59,23 @@ export async function startProcess(command: string, args: string[], opts: {
   return { child, output: () => output, exited };
 }
 
-/** The worker as production runs it (`npm run start:worker`); resolves once it polls. */
-export const spawnWorker = (env: { DATABASE_URL: string; TEMPORAL_ADDRESS: string; SMTP_URL: string; TEMPORAL_TASK_QUEUE: string }) =>
+/**
+ * The worker as production runs it (`npm run start:worker`); resolves once it polls. It bundles the workflows first:
+ * give several started at once on a busy machine more than the default minute.
+ */
+export const spawnWorker = (env: { DATABASE_URL: string; TEMPORAL_ADDRESS: string; SMTP_URL: string; TEMPORAL_TASK_QUEUE: string }, timeoutMs?: number) =>
   startProcess(process.execPath, [workerMain], {
     env: { LOG_LEVEL: 'info', PUBLIC_URL: 'http://opsflow.test', ...env }, ready: 'worker started', what: 'the worker',
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
   });
 
-/** The API as production runs it (`npm run start:api`); resolves once it listens. */
+/** The API as production runs it (`npm run start:api`); resolves once it listens (within a minute unless told). */
 export const spawnApi = (env: {
   DATABASE_URL: string; TEMPORAL_ADDRESS: string; TEMPORAL_TASK_QUEUE: string; PORT: number; OPSFLOW_ADMIN_TOKEN: string;
   API_TEMPORAL_DEADLINE?: string;
-}) => startProcess(process.execPath, [apiMain], {
+}, timeoutMs?: number) => startProcess(process.execPath, [apiMain], {
   env: { LOG_LEVEL: 'info', PUBLIC_URL: 'http://opsflow.test', ...env, PORT: String(env.PORT) }, ready: 'API listening', what: 'the API',
+  ...(timeoutMs === undefined ? {} : { timeoutMs }),
 });
 
 /** A port nothing listens on right now. */
