@@ -1,12 +1,12 @@
 // Campaign side effects: the read model (and send gate), the frozen audience, the send passes, the A/B figures and
 // the retrospective.
+import { campaignAttribution, variantFigures as attributedVariantFigures } from '../db/campaign-attribution.ts';
 import { ledgerCounts } from '../db/campaign-counts.ts';
 import { liveVersionIds } from '../db/message-templates.ts';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import { textArray, transaction } from '../db/sql.ts';
 import {
-  cents,
   DEFAULT_CAMPAIGN_APPROVAL_POLICY,
   goalActual,
   roi,
@@ -88,34 +88,10 @@ function variantRanges(test: number, splits: { name: string; split: number }[]):
 export function createCampaignActivities(deps: CustomerEmailDeps) {
   const { orm } = deps;
 
-  async function attribution(campaignId: string, until?: string): Promise<Attribution> {
-    const [a] = await orm.em.getConnection().execute<Record<string, number | string>[]>(
-      `select count(distinct customer_id) filter (where type = 'purchase')::int as conversions,
-         count(*) filter (where type = 'purchase')::int as purchases,
-         coalesce(sum(amount) filter (where type = 'purchase'), 0)::float8 as gmv,
-         count(distinct customer_id)::int as uv,
-         count(distinct customer_id) filter (where type = 'signup')::int as new_users,
-         count(distinct customer_id) filter (where type = 'click')::int as clicks
-       from customer_events where campaign_id = ? and (?::timestamptz is null or at <= ?::timestamptz)`,
-      [campaignId, until ?? null, until ?? null]);
-    return {
-      conversions: Number(a!.conversions), purchases: Number(a!.purchases), gmv: cents(Number(a!.gmv)) / 100,
-      uv: Number(a!.uv), newUsers: Number(a!.new_users), clicks: Number(a!.clicks),
-    };
-  }
-
-  async function variantFigures(campaignId: string, variants: string[]): Promise<Omit<VariantResult, 'rate'>[]> {
-    const rows = await orm.em.getConnection().execute<{ variant: string; sent: number; conversions: number; clicks: number }[]>(
-      `select r.variant, count(*)::int as sent,
-         count(*) filter (where exists (select 1 from customer_events e where e.campaign_id = ? and e.customer_id = r.customer_id and e.type = 'purchase'))::int as conversions,
-         count(*) filter (where exists (select 1 from customer_events e where e.campaign_id = ? and e.customer_id = r.customer_id and e.type = 'click'))::int as clicks
-       from campaign_recipients r where r.campaign_id = ? and r.phase = 'test' and r.status = 'sent' group by r.variant`,
-      [campaignId, campaignId, campaignId]);
-    return variants.map((name) => {
-      const r = rows.find((x) => x.variant === name);
-      return { name, sent: r?.sent ?? 0, conversions: r?.conversions ?? 0, clicks: r?.clicks ?? 0 };
-    });
-  }
+  // From the attribution rollups (db/campaign-attribution.ts): the same figures as the raw events, read in O(days).
+  const attribution = (campaignId: string, until?: string): Promise<Attribution> => campaignAttribution(orm, campaignId, until);
+  const variantFigures = (campaignId: string, variants: string[]): Promise<Omit<VariantResult, 'rate'>[]> =>
+    attributedVariantFigures(orm, campaignId, variants);
 
   return {
     async saveCampaign(record: CampaignRecord): Promise<void> {

@@ -1,9 +1,10 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * KPI rollups (issue 15), kept by a statement-level trigger on customer_events in the same statement that stores the
- * events, per reporting time zone (kpi_zones); db/kpi-rollups.ts reads them and says how they stay exact. UTC is a
- * reporting zone from the start and is backfilled here from the events already stored.
+ * KPI and attribution rollups (issue 15), kept by statement-level triggers on customer_events in the same statement
+ * that stores the events. KPIs per reporting time zone (kpi_zones; db/kpi-rollups.ts reads them and says how they
+ * stay exact), UTC from the start; campaign attribution per campaign and UTC day (db/campaign-attribution.ts). Both
+ * are backfilled here from the events already stored.
  */
 export class Migration20261203162000_kpi_rollups extends Migration {
 
@@ -24,18 +25,34 @@ export class Migration20261203162000_kpi_rollups extends Migration {
     // A customer's cohort: the local day of their first signup event, and what they did after it.
     this.addSql(`create table "kpi_cohort_members" ("tz" text not null, "customer_id" uuid not null, "signup_at" timestamptz not null, "cohort_day" date not null, "r1" boolean not null, "r7" boolean not null, "r30" boolean not null, "converted" boolean not null, primary key ("tz", "customer_id"));`);
     this.addSql(`create table "kpi_cohorts" ("tz" text not null, "day" date not null, "size" int not null default 0, "r1" int not null default 0, "r7" int not null default 0, "r30" int not null default 0, "converted" int not null default 0, primary key ("tz", "day"));`);
+    // A customer's first event, purchase, signup and click carrying the campaign id; per UTC day, the purchases and
+    // the customers whose first (any, purchase, signup, click) it was.
+    this.addSql(`create table "campaign_attribution_customers" ("campaign_id" text not null, "customer_id" uuid not null, "first_at" timestamptz not null, "first_purchase_at" timestamptz null, "first_signup_at" timestamptz null, "first_click_at" timestamptz null, primary key ("campaign_id", "customer_id"));`);
+    this.addSql(`create table "campaign_attribution_days" ("campaign_id" text not null, "day" date not null, "purchases" bigint not null default 0, "gmv" numeric not null default 0, "customers" int not null default 0, "converted" int not null default 0, "new_users" int not null default 0, "clickers" int not null default 0, primary key ("campaign_id", "day"));`);
     for (const sql of FUNCTIONS) this.addSql(sql);
     this.addSql(`create trigger "customer_events_kpi_rollups" after insert on "customer_events" referencing new table as new_events for each statement execute function kpi_rollup_events();`);
+    this.addSql(`create trigger "customer_events_campaign_attribution" after insert on "customer_events" referencing new table as new_events for each statement execute function campaign_attribution_events();`);
     this.addSql(`insert into "kpi_zones" ("tz", "ready", "ready_at") values ('UTC', true, now());`);
     this.addSql(`select kpi_rebuild_customers('UTC', array(select distinct customer_id from customer_events));`);
+    this.addSql(`insert into "campaign_attribution_customers" select campaign_id, customer_id, min(at), min(at) filter (where type = 'purchase'), min(at) filter (where type = 'signup'), min(at) filter (where type = 'click') from customer_events where campaign_id is not null group by 1, 2;`);
+    this.addSql(`insert into "campaign_attribution_days" (campaign_id, day, purchases, gmv, customers, converted, new_users, clickers)
+      select campaign_id, day, sum(purchases), sum(gmv), sum(customers), sum(converted), sum(new_users), sum(clickers) from (
+        select campaign_id, (at at time zone 'UTC')::date as day, count(*) as purchases, sum(amount) as gmv, 0 as customers, 0 as converted, 0 as new_users, 0 as clickers
+        from customer_events where campaign_id is not null and type = 'purchase' group by 1, 2
+        union all select campaign_id, (first_at at time zone 'UTC')::date, 0, 0, 1, 0, 0, 0 from campaign_attribution_customers
+        union all select campaign_id, (first_purchase_at at time zone 'UTC')::date, 0, 0, 0, 1, 0, 0 from campaign_attribution_customers where first_purchase_at is not null
+        union all select campaign_id, (first_signup_at at time zone 'UTC')::date, 0, 0, 0, 0, 1, 0 from campaign_attribution_customers where first_signup_at is not null
+        union all select campaign_id, (first_click_at at time zone 'UTC')::date, 0, 0, 0, 0, 0, 1 from campaign_attribution_customers where first_click_at is not null
+      ) x group by 1, 2;`);
   }
 
   override down(): void | Promise<void> {
     this.addSql(`drop trigger if exists "customer_events_kpi_rollups" on "customer_events";`);
-    for (const f of ['kpi_rollup_events()', 'kpi_rebuild_customers(text, uuid[])', 'kpi_bump_gaps(text[], date[], date[], bigint[])', 'kpi_lock_customers(uuid[])']) {
+    this.addSql(`drop trigger if exists "customer_events_campaign_attribution" on "customer_events";`);
+    for (const f of ['campaign_attribution_events()', 'kpi_rollup_events()', 'kpi_rebuild_customers(text, uuid[])', 'kpi_bump_gaps(text[], date[], date[], bigint[])', 'kpi_lock_customers(uuid[])']) {
       this.addSql(`drop function if exists ${f};`);
     }
-    for (const t of ['kpi_cohorts', 'kpi_cohort_members', 'kpi_days', 'kpi_day_gaps', 'kpi_active_days', 'kpi_zones']) {
+    for (const t of ['campaign_attribution_days', 'campaign_attribution_customers', 'kpi_cohorts', 'kpi_cohort_members', 'kpi_days', 'kpi_day_gaps', 'kpi_active_days', 'kpi_zones']) {
       this.addSql(`drop table if exists "${t}" cascade;`);
     }
   }
@@ -274,5 +291,56 @@ begin
   )
   select kpi_bump_gaps(array_agg(p_tz), array_agg(day), array_agg(prev_day), array_agg(n)) into bumped
   from (select day, prev_day, count(*) as n from pairs group by 1, 2) s;
+end $$;`,
+
+  // Campaign attribution: a new first (of any event, a purchase, a signup, a click) moves the customer from the old
+  // first's day to the new one's; purchases add up by day. Under the same customer locks as the KPIs.
+  `create function campaign_attribution_events() returns trigger language plpgsql as $$
+begin
+  if not exists (select 1 from new_events where campaign_id is not null) then return null; end if;
+  perform kpi_lock_customers(array(select distinct customer_id from new_events where campaign_id is not null));
+  with b as (
+    select campaign_id, customer_id, min(at) as first_at, min(at) filter (where type = 'purchase') as fp,
+      min(at) filter (where type = 'signup') as fs, min(at) filter (where type = 'click') as fc
+    from new_events where campaign_id is not null group by 1, 2
+  ),
+  merged as (
+    select b.campaign_id, b.customer_id, o.first_at as o_at, o.first_purchase_at as o_p, o.first_signup_at as o_s,
+      o.first_click_at as o_c, least(o.first_at, b.first_at) as n_at, least(o.first_purchase_at, b.fp) as n_p,
+      least(o.first_signup_at, b.fs) as n_s, least(o.first_click_at, b.fc) as n_c
+    from b left join campaign_attribution_customers o on o.campaign_id = b.campaign_id and o.customer_id = b.customer_id
+  ),
+  changed as (
+    select * from merged
+    where n_at is distinct from o_at or n_p is distinct from o_p or n_s is distinct from o_s or n_c is distinct from o_c
+  ),
+  saved as (
+    insert into campaign_attribution_customers as a (campaign_id, customer_id, first_at, first_purchase_at, first_signup_at, first_click_at)
+    select campaign_id, customer_id, n_at, n_p, n_s, n_c from changed order by 1, 2
+    on conflict (campaign_id, customer_id) do update set first_at = excluded.first_at, first_purchase_at = excluded.first_purchase_at,
+      first_signup_at = excluded.first_signup_at, first_click_at = excluded.first_click_at
+  ),
+  moves as (
+    select campaign_id, at, d, kind from changed
+    cross join lateral (values (n_at, 1, 0), (o_at, -1, 0), (n_p, 1, 1), (o_p, -1, 1), (n_s, 1, 2), (o_s, -1, 2), (n_c, 1, 3), (o_c, -1, 3)) v(at, d, kind)
+    where v.at is not null
+      and (case kind when 0 then n_at is distinct from o_at when 1 then n_p is distinct from o_p
+             when 2 then n_s is distinct from o_s else n_c is distinct from o_c end)
+  ),
+  deltas as (
+    select campaign_id, (at at time zone 'UTC')::date as day, 0 as purchases, 0 as gmv, sum(d) filter (where kind = 0) as customers,
+      sum(d) filter (where kind = 1) as converted, sum(d) filter (where kind = 2) as new_users, sum(d) filter (where kind = 3) as clickers
+    from moves group by 1, 2
+    union all select campaign_id, (at at time zone 'UTC')::date, count(*), sum(amount), 0, 0, 0, 0
+    from new_events where campaign_id is not null and type = 'purchase' group by 1, 2
+  )
+  insert into campaign_attribution_days as k (campaign_id, day, purchases, gmv, customers, converted, new_users, clickers)
+  select campaign_id, day, sum(purchases), coalesce(sum(gmv), 0), coalesce(sum(customers), 0), coalesce(sum(converted), 0),
+    coalesce(sum(new_users), 0), coalesce(sum(clickers), 0)
+  from deltas group by 1, 2 order by 1, 2
+  on conflict (campaign_id, day) do update set purchases = k.purchases + excluded.purchases, gmv = k.gmv + excluded.gmv,
+    customers = k.customers + excluded.customers, converted = k.converted + excluded.converted,
+    new_users = k.new_users + excluded.new_users, clickers = k.clickers + excluded.clickers;
+  return null;
 end $$;`,
 ];
