@@ -184,6 +184,8 @@ export interface LifecycleInput {
   pendingWinBacks?: WinBackRequest[];
   /** Continue as new after this many events in one run even if the server has not suggested it (tests). */
   maxEventsPerRun?: number;
+  /** Continue as new once the run's history has this many events (default 500): keeps an uncached replay short. */
+  maxHistoryPerRun?: number;
 }
 
 /** The signal payload: a batch of one customer's events, and the policy version the sender knows. */

@@ -11,7 +11,7 @@ import { customerLifecycleId } from '../../workflows/ids.ts';
 import { getLifecycle, recordEvents } from '../../workflows/lifecycle.messages.ts';
 import type { SendOutcome } from '../../workflows/lifecycle.rules.ts';
 import type { customerLifecycle } from '../../workflows/lifecycle.ts';
-import { DEFAULT_LIFECYCLE_POLICY, type EventsSignal, type EventType, type LifecyclePolicy } from '../../workflows/lifecycle.types.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type EventsSignal, type EventType, type LifecycleInput, type LifecyclePolicy } from '../../workflows/lifecycle.types.ts';
 import { bundleWorkflows, quietRuntime, timeSkippingEnvironment } from '../support/runtime.ts';
 import { recordHistory } from '../support/histories.ts';
 
@@ -72,7 +72,9 @@ async function withWorker<T>(activities: object, run: (taskQueue: string) => Pro
 
 const policyWith = (over: Partial<LifecyclePolicy> = {}): LifecyclePolicy => ({ ...DEFAULT_LIFECYCLE_POLICY, ...over });
 
-function lifecycleOf(taskQueue: string, policy: LifecyclePolicy = policyWith(), maxEventsPerRun?: number) {
+type RunLimits = Pick<LifecycleInput, 'maxEventsPerRun' | 'maxHistoryPerRun'>;
+
+function lifecycleOf(taskQueue: string, policy: LifecyclePolicy = policyWith(), limits: RunLimits = {}) {
   const customerId = randomUUID();
   const workflowId = customerLifecycleId(customerId);
   let seq = 0;
@@ -85,7 +87,7 @@ function lifecycleOf(taskQueue: string, policy: LifecyclePolicy = policyWith(), 
       const events = types.map((type) => ({ key: `${customerId}-${++seq}`, type, at, ...(type === 'purchase' ? { amount: 42.5 } : {}) }));
       await env.client.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>(
         'customerLifecycle', {
-          workflowId, taskQueue, args: [{ customerId, policy, ...(maxEventsPerRun ? { maxEventsPerRun } : {}) }],
+          workflowId, taskQueue, args: [{ customerId, policy, ...limits }],
           signal: recordEvents, signalArgs: [{ events }],
         });
       return events;
@@ -281,7 +283,7 @@ test('the frequency cap counts marketing mail across the nurture and the win-bac
 test('continue-as-new carries the whole state over and loses no event sent across it', async () => {
   const fake = fakeActivities();
   await withWorker(fake.activities, async (taskQueue) => {
-    const c = lifecycleOf(taskQueue, policyWith(), 3);
+    const c = lifecycleOf(taskQueue, policyWith(), { maxEventsPerRun: 3 });
     await c.send('signup');
     await c.applied(1);
     const firstRun = (await c.handle().describe()).runId;
@@ -306,6 +308,26 @@ test('continue-as-new carries the whole state over and loses no event sent acros
     expect((await c.view()).counters).toMatchObject({ events: 13, duplicates: 1 });
     await recordHistory(env.client, c.workflowId, 'lifecycle-continued-as-new', firstRun);
     await recordHistory(env.client, c.workflowId, 'lifecycle-after-continue-as-new'); // a run that began with carried-over state
+    await c.handle().terminate('test done');
+  });
+});
+
+test('a run continues as new once its history is long, so a lifecycle that is not cached replays a short run', async () => {
+  const fake = fakeActivities();
+  await withWorker(fake.activities, async (taskQueue) => {
+    const c = lifecycleOf(taskQueue, policyWith(), { maxHistoryPerRun: 40 });
+    await c.send('signup');
+    await c.applied(1);
+    const firstRun = (await c.handle().describe()).runId;
+    for (let i = 0; i < 12; i++) await c.send('login');
+    let v = await c.applied(13);
+    for (let i = 0; i < 100 && v.runs < 2; i++) v = await new Promise((r) => setTimeout(r, 25)).then(() => c.view());
+    expect(v.runs).toBeGreaterThanOrEqual(2);
+    expect(v.counters.events).toBe(13);
+    expect((await c.handle().describe()).runId).not.toBe(firstRun);
+    const first = await env.client.workflow.getHandle(c.workflowId, firstRun).fetchHistory();
+    expect(first.events!.length).toBeLessThan(80); // continued soon after 40, not at the server's 4,096
+    await recordHistory(env.client, c.workflowId, 'lifecycle-short-run', firstRun);
     await c.handle().terminate('test done');
   });
 });
