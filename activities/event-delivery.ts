@@ -27,7 +27,9 @@ const PARALLEL_SIGNALS = 32;
 /** Signals one shard's pass keeps in flight: with 8 shards at most 64 at once, whatever the backlog. */
 const SHARD_SIGNALS = 8;
 /** One pass: up to this many customers (one signal each) and events. */
-const PASS = { customers: 500, perCustomer: EVENTS_PER_SIGNAL, events: 10_000 };
+const PASS = { customers: 256, perCustomer: EVENTS_PER_SIGNAL, events: 10_000 };
+/** A pass marks what it delivered after every this many signals. */
+const MARK_EVERY = 32;
 /** A dispatcher activity returns after this long (its workflow calls it again), so its history stays short-lived. */
 const DISPATCH_BUDGET_MS = 20_000;
 /** A shard lease outlives its holder by this much at most (a crashed worker); renewed at every pass. */
@@ -64,10 +66,12 @@ function signalOf(events: StoredEvent[], policy: LifecyclePolicy): EventsSignal 
 
 /**
  * One pass over a shard: its oldest undelivered events, one signal per customer (in id order), at most SHARD_SIGNALS
- * in flight. The first failed signal stops the pass from starting more (Temporal failing: back off, do not pile up);
- * the events of every signal that was accepted are then marked delivered, and only those.
+ * in flight. The first failed signal stops the pass from starting more (Temporal failing: back off, do not pile up).
+ * The events of each accepted signal, and only those, are marked delivered as the pass goes (every MARK_EVERY
+ * customers, and at its end), so a slow pass shows progress and a crash repeats little; `onSignal` runs after each
+ * accepted signal (the activity heartbeats there).
  */
-export async function deliverShardPass(deps: DeliveryDeps, shard: number, policy: LifecyclePolicy): Promise<PassResult> {
+export async function deliverShardPass(deps: DeliveryDeps, shard: number, policy: LifecyclePolicy, onSignal?: () => void): Promise<PassResult> {
   const { orm, temporal, taskQueue } = deps;
   const call = deps.call ?? ((fn) => fn());
   const events = await undeliveredOfShard(orm, shard, PASS);
@@ -78,7 +82,15 @@ export async function deliverShardPass(deps: DeliveryDeps, shard: number, policy
   }
   const queue = [...byCustomer.entries()];
   const result: PassResult = { delivered: 0, customers: 0, failed: 0, found: events.length };
-  const accepted: number[] = [];
+  // Marks run one after another; a failed one fails the pass (at its end), and the activity's retry sends again.
+  let accepted: number[] = [];
+  let marking: Promise<void> = Promise.resolve();
+  const mark = () => {
+    const ids = accepted;
+    accepted = [];
+    marking = marking.then(() => markDelivered(orm, ids));
+    marking.catch(() => undefined); // handled at the end of the pass
+  };
   let stop = false;
   await Promise.all(Array.from({ length: Math.min(SHARD_SIGNALS, queue.length) }, async () => {
     for (let next = queue.shift(); next && !stop; next = queue.shift()) {
@@ -96,10 +108,13 @@ export async function deliverShardPass(deps: DeliveryDeps, shard: number, policy
       accepted.push(...own.map((e) => e.id));
       result.customers += 1;
       result.delivered += own.length;
+      if (result.customers % MARK_EVERY === 0) mark();
+      onSignal?.();
     }
   }));
-  // Should this write fail, the activity retries and the same events go again: the lifecycle ignores their keys.
-  await markDelivered(orm, accepted);
+  mark();
+  // Should a write fail, the activity retries and the same events go again: the lifecycle ignores their keys.
+  await marking;
   return result;
 }
 
@@ -114,16 +129,16 @@ const NONE: PassResult = { delivered: 0, customers: 0, failed: 0, found: 0 };
  * signal throws (after marking what was accepted), so the caller's retry policy backs off. Null when another deliverer
  * holds the lease.
  */
-async function deliverShard(deps: DeliveryDeps, shard: number, holder: string, opts: { until: number; maxEvents: number; onPass?: (total: PassResult) => void }):
+async function deliverShard(deps: DeliveryDeps, shard: number, holder: string, opts: { until: number; maxEvents: number; onSignal?: (passesBefore: PassResult) => void }):
   Promise<(PassResult & { more: boolean }) | null> {
   if (!(await takeShardLease(deps.orm, shard, holder, LEASE_MS))) return null;
   try {
     const policy = await readSetting(deps.orm, SETTINGS.lifecyclePolicy, DEFAULT_LIFECYCLE_POLICY);
     let total = NONE;
     for (;;) {
-      const pass = await deliverShardPass(deps, shard, policy);
+      const pass = await deliverShardPass(deps, shard, policy, () => opts.onSignal?.(total));
       total = add(total, pass);
-      opts.onPass?.(total);
+      opts.onSignal?.(total);
       if (pass.failed) throw new Error(`shard ${shard}: ${pass.failed} customer lifecycle(s) could not be reached; ${total.delivered} event(s) delivered before`);
       if (pass.found === 0) return { ...total, more: false };
       if (Date.now() >= opts.until || total.delivered >= opts.maxEvents) return { ...total, more: true };
@@ -205,7 +220,7 @@ export function createEventDeliveryActivities(deps: DeliveryDeps) {
     async dispatchShardEvents({ shard }: EventDispatchInput): Promise<PassResult & { more: boolean }> {
       const holder = Context.current().info.workflowExecution?.workflowId ?? `dispatch:${shard}`;
       const done = await deliverShard(deps, shard, holder, {
-        until: Date.now() + DISPATCH_BUDGET_MS, maxEvents: Number.POSITIVE_INFINITY, onPass: (total) => Context.current().heartbeat(total),
+        until: Date.now() + DISPATCH_BUDGET_MS, maxEvents: Number.POSITIVE_INFINITY, onSignal: (total) => Context.current().heartbeat(total),
       });
       return done ?? { ...NONE, more: false };
     },
