@@ -10,6 +10,7 @@ import { createCustomerEmailActivities } from './customer-email.ts';
 import { createEmailActivities } from './email.ts';
 import { createEventDeliveryActivities } from './event-delivery.ts';
 import { createIncidentActivities } from './incident.ts';
+import { createKpiZoneActivities } from './kpi-zones.ts';
 import { createLifecycleActivities } from './lifecycle.ts';
 import { createTemplateActivities } from './message-templates.ts';
 import { createMonitorActivities } from './monitor.ts';
@@ -46,6 +47,7 @@ export function createActivities(deps: ActivityDeps, temporal: TemporalDeps) {
     ...createCustomerEmailActivities(mail),
     ...createLifecycleActivities(deps),
     ...createRfmActivities(deps),
+    ...createKpiZoneActivities(deps),
     ...createTemplateActivities(deps),
     ...createContentActivities(deps),
     ...createCampaignActivities(mail),

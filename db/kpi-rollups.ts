@@ -22,9 +22,10 @@ export async function hasRollups(orm: Orm, tz: string): Promise<boolean> {
 export interface KpiZone { tz: string; ready: boolean; addedAt: string; readyAt: string | null }
 
 export async function listKpiZones(orm: Orm): Promise<KpiZone[]> {
-  const rows = await orm.em.getConnection().execute<{ tz: string; ready: boolean; added_at: Date; ready_at: Date | null }[]>(
+  const rows = await orm.em.getConnection().execute<{ tz: string; ready: boolean; added_at: string | Date; ready_at: string | Date | null }[]>(
     'select tz, ready, added_at, ready_at from kpi_zones order by tz');
-  return rows.map((r) => ({ tz: r.tz, ready: r.ready, addedAt: r.added_at.toISOString(), readyAt: r.ready_at?.toISOString() ?? null }));
+  const iso = (t: string | Date) => new Date(t).toISOString();
+  return rows.map((r) => ({ tz: r.tz, ready: r.ready, addedAt: iso(r.added_at), readyAt: r.ready_at === null ? null : iso(r.ready_at) }));
 }
 
 /**

@@ -3,6 +3,8 @@ export const contentReviewId = (contentId: string): string => `content-review:${
 export const customerLifecycleId = (customerId: string): string => `customer-lifecycle:${customerId}`;
 /** Every RFM run, scheduled or on demand, gets its own id under this prefix. */
 export const rfmScoringId = (runKey: string): string => `rfm-scoring:${runKey}`;
+/** The backfill of one KPI reporting zone: one per zone. */
+export const kpiZoneBackfillId = (tz: string) => `kpi-zone:${tz}`;
 export const RFM_SCHEDULE_ID = 'rfm-nightly';
 export const REDELIVERY_SCHEDULE_ID = 'redeliver-events';
 export const campaignWorkflowId = (campaignId: string): string => `campaign:${campaignId}`;

@@ -10,3 +10,4 @@ export { contract } from './contract.ts';
 export { templateReview } from './template-review.ts';
 export { unsubscribeConfirmation } from './unsubscribe-confirmation.ts';
 export { eventDispatcher } from './event-dispatch.ts';
+export { kpiZoneBackfill } from './kpi-zones.ts';

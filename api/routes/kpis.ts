@@ -1,6 +1,10 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
+import { addKpiZone, listKpiZones } from '../../db/kpi-rollups.ts';
 import { computeKpis, kpiRange } from '../../db/kpis.ts';
+import { kpiZoneBackfillId } from '../../workflows/ids.ts';
+import type { kpiZoneBackfill } from '../../workflows/kpi-zones.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, zodFields } from '../errors.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
@@ -38,8 +42,45 @@ const kpisOut = z.object({
   }),
 });
 
-export function kpisRouter({ orm }: ApiDeps, registry: RouteRegistry): Router {
+const zoneOut = z.object({
+  tz: z.string(),
+  ready: z.boolean().describe('true once every stored event is in the rollups; GET /kpis answers from them only then'),
+  addedAt: z.string(),
+  readyAt: z.string().nullable(),
+});
+
+export function kpisRouter({ orm, temporal, taskQueue, deadline, audit }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
+  defineRoute(router, registry, {
+    method: 'get', path: '/kpis/zones', tag: 'kpis', summary: 'The reporting time zones: GET /kpis answers from rollups in these',
+    access: ['admin', 'ops_manager', 'analyst'],
+    response: z.object({ items: z.array(zoneOut) }),
+  }, async () => ({ items: await listKpiZones(orm) }));
+
+  defineRoute(router, registry, {
+    method: 'post', path: '/kpis/zones', tag: 'kpis',
+    summary: 'Add a reporting time zone: its rollups are kept from now on and backfilled from the stored events in the background',
+    access: ['admin'],
+    body: z.object({ tz: kpiRange.shape.tz.unwrap() }).strict(),
+    status: 202, response: zoneOut, errors: [400, 401, 403, 503, 504],
+  }, async ({ body, actor }) => {
+    // The database must know the zone too (ICU keeps a few names PostgreSQL dropped).
+    await orm.em.getConnection().execute('select now() at time zone ?', [body.tz]).catch((err: unknown) => {
+      if ((err as { code?: string }).code === '22023') throw badRequest('invalid body', [{ field: 'body.tz', message: 'is not a time zone the database knows' }]);
+      throw err;
+    });
+    const added = await addKpiZone(orm, body.tz);
+    const zone = (await listKpiZones(orm)).find((z) => z.tz === body.tz)!;
+    // A zone not ready yet (new, or one whose backfill failed) gets its backfill; one already running is left alone.
+    if (!zone.ready) {
+      await deadline(() => temporal.workflow.start<typeof kpiZoneBackfill>('kpiZoneBackfill', {
+        workflowId: kpiZoneBackfillId(body.tz), taskQueue, args: [{ tz: body.tz }],
+      })).catch((err: unknown) => { if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; });
+    }
+    if (added) await audit(actor, 'kpis.zone_added', 'kpi_zone', body.tz, {}, kpiZoneBackfillId(body.tz));
+    return zone;
+  });
+
   defineRoute(router, registry, {
     method: 'get', path: '/kpis', tag: 'kpis', summary: 'Daily customer KPIs computed from customer events (from rollups in a reporting time zone)',
     access: ['admin', 'ops_manager', 'analyst'],

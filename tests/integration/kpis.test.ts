@@ -4,6 +4,9 @@ import { computeKpis, computeKpisRaw, type KpiDay } from '../../db/kpis.ts';
 import { addKpiZone, backfillKpiZoneBatch } from '../../db/kpi-rollups.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 import { startStack, type Stack } from '../support/stack.ts';
+import { eventually } from '../support/wait.ts';
+import { recordHistory } from '../support/histories.ts';
+import { kpiZoneBackfillId } from '../../workflows/ids.ts';
 
 const id = (c: string) => `00000000-0000-4000-8000-00000000000${'abcdefg'.indexOf(c) + 1}`;
 
@@ -173,6 +176,30 @@ describe('GET /kpis', () => {
     const res = await stack.api('GET', `/kpis?${qs}`);
     expect(res.status).toBe(400);
     expect(res.body.error.fields.map((f: { field: string }) => f.field)).toContain(field);
+  });
+
+  test('an admin adds a reporting zone: backfilled in the background, then GET /kpis answers from its rollups', async () => {
+    const analyst = await stack.operator(['analyst']);
+    expect((await stack.api('POST', '/kpis/zones', { token: analyst.token, body: { tz: 'Asia/Shanghai' } })).status).toBe(403);
+    const bad = await stack.api('POST', '/kpis/zones', { body: { tz: 'US/Pacific-New' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toContain('body.tz');
+
+    const added = await stack.api('POST', '/kpis/zones', { body: { tz: 'Asia/Shanghai' } });
+    expect(added.status).toBe(202);
+    expect(added.body).toMatchObject({ tz: 'Asia/Shanghai' });
+    await eventually(async () => {
+      const zones = await stack.api('GET', '/kpis/zones', { token: analyst.token });
+      return zones.body.items.find((z: { tz: string; ready: boolean }) => z.tz === 'Asia/Shanghai')?.ready === true;
+    }, 'the zone backfilled', 30_000);
+    await stack.env.client.workflow.getHandle(kpiZoneBackfillId('Asia/Shanghai')).result();
+    await recordHistory(stack.env.client, kpiZoneBackfillId('Asia/Shanghai'), 'kpi-zone-backfilled');
+    const res = await stack.api('GET', '/kpis?from=2026-02-01&to=2026-02-02&tz=Asia/Shanghai', { token: analyst.token });
+    expect(res.body).toMatchObject({ source: 'rollup', totals: { gmv: 0, purchases: 0, signups: 3, activeCustomers: 3, arpu: 0 } });
+    expect(res.body.days[1]).toEqual(
+      day('2026-02-02', { dau: 3, wau: 3, mau: 4, signups: 1, retention: { d1: 0, d7: 0, d30: 1 }, conversion: 0, arpu: 0 }));
+    // Again: nothing new to do, the same zone answered.
+    expect((await stack.api('POST', '/kpis/zones', { body: { tz: 'Asia/Shanghai' } })).body).toMatchObject({ tz: 'Asia/Shanghai', ready: true });
   });
 
   test('366 days, counting both ends, is allowed', async () => {
