@@ -12,7 +12,8 @@ COPY . .
 RUN npm run build:console
 
 FROM node:24-slim
-ENV NODE_ENV=production
+# One malloc arena per thread let freed memory pile up in the worker (worker/allocator.ts); glibc reads the cap at start.
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 WORKDIR /app
 
 # Dependencies first, so a source change does not reinstall them. No scripts: `prepare` builds the console, which

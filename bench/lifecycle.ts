@@ -14,6 +14,7 @@ import v8 from 'node:v8';
 import pg from 'pg';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import { loadConfig } from '../runtime/config.ts';
+import { ALLOCATOR_ENV } from '../worker/allocator.ts';
 import { startStack } from '../tests/support/stack.ts';
 import { customerLifecycleId } from '../workflows/ids.ts';
 import { getLifecycle } from '../workflows/lifecycle.messages.ts';
@@ -32,6 +33,8 @@ const CACHED_SAMPLES = int('BENCH_CACHED', 50);
 const SETTLE_MS = int('BENCH_SETTLE_MS', 15_000);
 /** The worker's cache (WORKER_MAX_CACHED_WORKFLOWS); unset: the product's default from runtime/config.ts. */
 const WORKER_CACHE = process.env.BENCH_WORKER_CACHE ?? String(loadConfig({}).WORKER_MAX_CACHED_WORKFLOWS);
+/** The worker runs with the product's allocator settings (npm run start:worker, the image); BENCH_MALLOC_ARENA_MAX changes them. */
+const ARENAS = process.env.BENCH_MALLOC_ARENA_MAX ?? ALLOCATOR_ENV.MALLOC_ARENA_MAX;
 /** Extra node flags for the worker process (e.g. --cpu-prof, --heapsnapshot-signal=SIGUSR2). */
 const WORKER_ARGS = (process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean);
 const API_POOL = int('BENCH_API_POOL', 10); // the production default (DATABASE_POOL_MAX)
@@ -114,7 +117,7 @@ try {
   const total = CUSTOMERS;
   const heapMiB = v8.getHeapStatistics().heap_size_limit / MiB;
   const cacheSize = Number(WORKER_CACHE);
-  const cacheLabel = `WORKER_MAX_CACHED_WORKFLOWS=${WORKER_CACHE} (V8 heap limit ${fmt(heapMiB, 0)} MiB)`;
+  const cacheLabel = `WORKER_MAX_CACHED_WORKFLOWS=${WORKER_CACHE} MALLOC_ARENA_MAX=${ARENAS} (V8 heap limit ${fmt(heapMiB, 0)} MiB)`;
   const workerLog: string[] = [];
   progress(`starting the worker (${cacheLabel}); ${total} lifecycles to bring to idle`);
   const workerStarted = performance.now();
@@ -123,7 +126,7 @@ try {
     env: {
       ...process.env, LOG_LEVEL: 'warn', TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default',
       TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: stack.db.url, SMTP_URL: stack.mail.smtpUrl,
-      WORKER_MAX_CACHED_WORKFLOWS: WORKER_CACHE,
+      WORKER_MAX_CACHED_WORKFLOWS: WORKER_CACHE, MALLOC_ARENA_MAX: ARENAS,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

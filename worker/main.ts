@@ -3,10 +3,13 @@ import { openOrm } from '../db/orm.ts';
 import { configOrExit, durationMs } from '../runtime/config.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { createMailer } from '../runtime/mailer.ts';
+import { allocatorWarning } from './allocator.ts';
 import { runWorker, WORKER_SHUTDOWN_DEADLINE } from './run.ts';
 
 const config = configOrExit(['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL'], 'a standalone worker');
 const log = createLogger(config.LOG_LEVEL);
+const allocator = allocatorWarning(process.env, process.platform);
+if (allocator) log.warn(allocator);
 
 const orm = await openOrm({ clientUrl: config.DATABASE_URL!, poolMax: config.DATABASE_POOL_MAX });
 const mailer = createMailer(config.SMTP_URL!);
