@@ -298,7 +298,8 @@ end $$;`,
   `create function campaign_attribution_events() returns trigger language plpgsql as $$
 begin
   if not exists (select 1 from new_events where campaign_id is not null) then return null; end if;
-  perform kpi_lock_customers(array(select distinct customer_id from new_events where campaign_id is not null));
+  -- Every customer of the statement, as the KPI trigger locks them: one set in one order, whichever trigger runs first.
+  perform kpi_lock_customers(array(select distinct customer_id from new_events));
   with b as (
     select campaign_id, customer_id, min(at) as first_at, min(at) filter (where type = 'purchase') as fp,
       min(at) filter (where type = 'signup') as fs, min(at) filter (where type = 'click') as fc
