@@ -1,5 +1,5 @@
 // createApp(deps): the whole HTTP API, with no process concerns (server.ts and runtime/start.ts listen).
-import { RequestContext } from '@mikro-orm/core';
+import { RequestContext, type EntityManager } from '@mikro-orm/core';
 import type { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
 import express, { type Express } from 'express';
@@ -12,6 +12,7 @@ import type { Orm } from '../db/orm.ts';
 import { signLinkProblem } from '../db/sign-links.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Actor } from '../workflows/lib/actors.ts';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import { authenticate } from './auth.ts';
 import { consoleFiles } from './console.ts';
 import { errorMiddleware, notFound } from './errors.ts';
@@ -86,6 +87,30 @@ const ROUTERS = [
   escalationPoliciesRouter, partnersRouter, contractsRouter, templatesRouter, auditRouter,
 ];
 
+/**
+ * MikroORM's RequestContext with the request's EntityManager forked on first use, not up front: a fork builds a unit
+ * of work and rewrites process.env, and most requests (auth, the workflow-backed mutations) use plain statements only.
+ */
+class LazyForks extends Map<string, EntityManager> {
+  readonly root: EntityManager;
+  constructor(root: EntityManager) {
+    super();
+    this.root = root;
+  }
+  override get(name: string): EntityManager | undefined {
+    let fork = super.get(name);
+    if (!fork && name === this.root.name) {
+      // Outside the context, as RequestContext.create forks: the new manager resolving its context would come back here.
+      fork = contextStorage.exit(() => this.root.fork({ useContext: true }));
+      this.set(name, fork);
+    }
+    return fork;
+  }
+}
+const contextStorage = (RequestContext as unknown as { storage: AsyncLocalStorage<RequestContext> }).storage;
+const requestContext = (orm: Orm): express.RequestHandler => (_req, _res, next) =>
+  contextStorage.run(new RequestContext(new LazyForks(orm.em)), next);
+
 export function createApp(options: AppOptions): Express {
   const deps: ApiDeps = {
     ...options,
@@ -104,7 +129,7 @@ export function createApp(options: AppOptions): Express {
     contentSecurityPolicy: { directives: { frameAncestors: ["'none'"], upgradeInsecureRequests: null } },
     frameguard: { action: 'deny' },
   }));
-  app.use(pinoHttp({
+  const requestLog = pinoHttp({
     logger: options.log,
     // Probes and the console's hashed assets are not worth a line each.
     autoLogging: { ignore: (req) => req.url === '/health' || (req.url ?? '').startsWith('/assets/') },
@@ -117,14 +142,16 @@ export function createApp(options: AppOptions): Express {
       }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
-  }));
+  });
+  // Its lines are at info: below that level it would only build (and serialize) a child logger per request for nothing.
+  app.use((req, res, next) => (requestLog.logger.isLevelEnabled('info') ? requestLog(req, res, next) : next()));
   installRateLimits(app, {
     validSignToken: async (contractId, token) => z.uuid().safeParse(contractId).success
       && (await signLinkProblem(options.orm, contractId, hashToken(token))) === undefined,
   }, options.rateLimits);
   // The console's pages and assets need no database or session: served before either.
   app.use(consoleFiles(options.consoleDir));
-  app.use((req, res, next) => RequestContext.create(options.orm.em, next));
+  app.use(requestContext(options.orm));
   app.use(authenticate(options.orm, { secure: new URL(options.publicUrl).protocol === 'https:' }));
 
   const registry = new RouteRegistry();

@@ -32,6 +32,22 @@ export function temporalGate(client: Client, defaultDeadlineMs: number): Tempora
     const state = channel?.getConnectivityState(true);
     return state === TRANSIENT_FAILURE || state === SHUTDOWN;
   };
+  // The channel failing while calls wait (the server went away) answers them now, not after the client's retries.
+  // One watcher for all calls in flight: a watcher per call stayed registered (with its timer) until its deadline.
+  const waiting = new Set<() => void>();
+  let watching = false;
+  const watch = (state: number) => {
+    try {
+      channel!.watchConnectivityState(state, Infinity, () => {
+        if (failing()) for (const fail of waiting) fail();
+        if (waiting.size === 0) watching = false;
+        else watch(channel!.getConnectivityState(false));
+      });
+      watching = true;
+    } catch {
+      watching = false; // the channel was shut down: failing() answers every call from now on
+    }
+  };
   return <T>(call: () => Promise<T>, deadlineMs = defaultDeadlineMs): Promise<T> => {
     if (failing()) return Promise.reject(temporalUnavailable());
     const deadline = Date.now() + deadlineMs;
@@ -42,19 +58,18 @@ export function temporalGate(client: Client, defaultDeadlineMs: number): Tempora
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        waiting.delete(fail);
         if (err !== undefined) {
           abort.abort();
           reject(err);
         } else resolve(value as T);
       };
+      const fail = () => finish(temporalUnavailable());
       const timer = setTimeout(() => finish(failing() ? temporalUnavailable() : deadlinePassed()), deadlineMs + DEADLINE_MARGIN_MS);
-      // The channel failing while the call waits (the server went away): answer now, not after the client's retries.
-      const watch = (state: number) => channel?.watchConnectivityState(state, deadline + DEADLINE_MARGIN_MS, (error) => {
-        if (settled || error) return;
-        if (failing()) finish(temporalUnavailable());
-        else watch(channel.getConnectivityState(false));
-      });
-      if (channel) watch(channel.getConnectivityState(false));
+      if (channel) {
+        waiting.add(fail);
+        if (!watching) watch(channel.getConnectivityState(false));
+      }
       client.withAbortSignal(abort.signal, () => client.withDeadline(deadline, call)).then(
         (value) => finish(undefined, value),
         (err: unknown) => finish(grpcCode(err) !== undefined && failing() ? temporalUnavailable() : err),
