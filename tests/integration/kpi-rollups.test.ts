@@ -160,6 +160,30 @@ describe('KPI rollups', () => {
     for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) await expectSameFigures(db.orm, tz);
   });
 
+  test('active days more than 400 days apart (counted as two open ends) re-link when a day between them arrives', async () => {
+    const far: Ev[] = [
+      { customer: '00000000-0000-4000-8000-00000000f001', type: 'signup', at: '2024-01-10T10:00:00Z', amount: null, key: 'far1' },
+      { customer: '00000000-0000-4000-8000-00000000f001', type: 'purchase', at: '2026-03-02T10:00:00Z', amount: 5, key: 'far2' },
+      { customer: '00000000-0000-4000-8000-00000000f002', type: 'login', at: '2024-06-01T10:00:00Z', amount: null, key: 'far3' },
+      { customer: '00000000-0000-4000-8000-00000000f002', type: 'login', at: '2026-04-01T10:00:00Z', amount: null, key: 'far4' },
+    ];
+    await seedCustomers(db.orm, far);
+    await store(db.orm, far);
+    const ranges: [string, string][] = [['2025-03-01', '2026-03-01'], ['2026-02-01', '2026-04-19'], ['2024-01-01', '2024-12-31']];
+    const same = async () => {
+      for (const [from, to] of ranges) {
+        const rollup = await computeKpis(db.orm, { from, to, tz: 'UTC', now: NOW });
+        expect({ ...rollup, source: 'raw' }).toEqual(await computeKpisRaw(db.orm, { from, to, tz: 'UTC', now: NOW }));
+      }
+    };
+    await same();
+    await store(db.orm, [
+      { customer: '00000000-0000-4000-8000-00000000f001', type: 'login', at: '2025-02-01T10:00:00Z', amount: null, key: 'far5' },
+      { customer: '00000000-0000-4000-8000-00000000f002', type: 'login', at: '2025-12-24T10:00:00Z', amount: null, key: 'far6' },
+    ]);
+    await same();
+  });
+
   test('rebuilding every customer from scratch gives the tables the trigger kept', async () => {
     const before = await aggregates(db.orm);
     expect(before.gaps.length).toBeGreaterThan(100);
