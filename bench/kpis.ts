@@ -19,6 +19,7 @@ import { hashToken } from '../api/tokens.ts';
 import { Operator } from '../db/entities/index.ts';
 import { computeKpis, computeKpisRaw, type KpiReport } from '../db/kpis.ts';
 import type { Orm } from '../db/orm.ts';
+import { openOrm } from '../db/orm.ts';
 import { createTestDb } from '../tests/support/db.ts';
 import { fmt, machineLine, percentile, row, serveMeasuredApi, verdict } from './lib.ts';
 
@@ -38,7 +39,11 @@ const progress = (msg: string) => process.stderr.write(`[${fmt((performance.now(
 const ms = (t0: number) => performance.now() - t0;
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
 
-const db = await createTestDb();
+/** BENCH_DB_URL: measure a database an earlier run loaded (kept with BENCH_KEEP_DB=1, or stopped mid-load). */
+const REUSED = process.env.BENCH_DB_URL;
+const db = REUSED
+  ? { url: REUSED, orm: await openOrm({ clientUrl: REUSED, poolMax: 5 }), drop: async () => {} }
+  : await createTestDb();
 const sql = <R = Record<string, unknown>[]>(q: string, params: unknown[] = []) =>
   db.orm.em.getConnection().execute(q, params) as Promise<R>;
 
@@ -51,16 +56,16 @@ function eventsSql(first: number, count: number, end: string): string {
   const k = `case when i <= ${CUSTOMERS} then i else 1 + abs(hashint4(i::int)::bigint) % ${CUSTOMERS} end`;
   return `
     select ${CUSTOMER_ID('c.k')} as customer_id, t.type,
-      case when i <= ${CUSTOMERS} then ${SIGNUP('c.k')}
-           when i % 97 = 0 then ${SIGNUP('c.k')} - random() * interval '5 days' -- bought or browsed before signing up
-           else ${SIGNUP('c.k')} + random() ^ 2 * (?::timestamptz - ${SIGNUP('c.k')}) end as at,
+      case when i <= ${CUSTOMERS} then c.signup
+           when i % 97 = 0 then c.signup - random() * interval '5 days' -- bought or browsed before signing up
+           else c.signup + random() ^ 2 * ($end::timestamptz - c.signup) end as at,
       case when t.type = 'purchase' then 5 + (abs(hashint4((i + 7)::int)::bigint) % 20000) / 100.0 end as amount,
       'b' || i as idempotency_key, now() as received_at
     from generate_series(${first}::bigint, ${first + count - 1}::bigint) i
-    cross join lateral (select (${k})::int as k) c
+    cross join lateral (select k, ${SIGNUP('k')} as signup from (select (${k})::int as k) x) c
     cross join lateral (select case when i <= ${CUSTOMERS} then 'signup' when i % 100 < 8 then 'purchase'
       when i % 100 < 20 then 'click' when i % 100 < 21 then 'signup' when i % 2 = 0 then 'login' else 'key_action' end as type) t`
-    .replaceAll('$end::timestamptz', `'${end}'::timestamptz`).replace('?::timestamptz', `'${end}'::timestamptz`);
+    .replaceAll('$end::timestamptz', `'${end}'::timestamptz`);
 }
 
 async function load(end: string): Promise<{ loadMs: number; rebuildMs: number | null; chunks: number[] }> {
@@ -88,8 +93,8 @@ async function load(end: string): Promise<{ loadMs: number; rebuildMs: number | 
     rebuildMs = ms(t1);
     progress(`rebuilt the UTC rollups in ${fmt(rebuildMs / 1000)} s`);
   }
-  await sql('vacuum analyze customer_events');
-  await sql('vacuum analyze kpi_day_gaps');
+  // As autovacuum would by now: the raw query's plan needs the events' statistics.
+  for (const t of ['customer_events', 'kpi_active_days', 'kpi_day_gaps', 'kpi_days', 'kpi_cohort_members', 'kpi_cohorts']) await sql(`analyze ${t}`);
   return { loadMs, rebuildMs, chunks };
 }
 
@@ -134,7 +139,7 @@ async function triggerCost(orm: Orm): Promise<{ small: { on: number[]; off: numb
   progress(`1,000-row statement: trigger on ${fmt(percentile(small.on, 50))} ms, off ${fmt(percentile(small.off, 50))} ms (p50)`);
   const big = { on: [] as number[], off: [] as number[] };
   const end = new Date().toISOString();
-  for (const trigger of [false, true]) {
+  for (const trigger of process.env.BENCH_COST_BIG === '0' ? [] : [false, true]) {
     const took = await timedRolledBack(orm,
       `insert into customer_events (customer_id, type, at, amount, idempotency_key, received_at)
        select customer_id, type, at, amount, 'x' || idempotency_key, received_at from (${eventsSql(EVENTS + 1, CHUNK, end)}) e`, [], trigger);
@@ -149,10 +154,15 @@ const sameFigures = (a: KpiReport, b: KpiReport) => JSON.stringify({ ...a, sourc
 try {
   const end = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
   console.log(machineLine('bench:kpis'));
+  if (REUSED) {
+    const [{ n, c }] = await sql<[{ n: number; c: number }]>('select count(*)::int as n, count(distinct customer_id)::int as c from customer_events');
+    console.log(`reusing ${REUSED.split('/').at(-1)}: ${n0(n)} events of ${n0(c)} customers as stored (BENCH_EVENTS and BENCH_CUSTOMERS below describe the generator)`);
+  }
   console.log(`${n0(EVENTS)} events, ${n0(CUSTOMERS)} customers, over the ${DAYS} days to ${end} and the 30 before; loaded ${LOAD === 'trigger' ? 'through the trigger' : 'with the trigger off, then rebuilt'}`);
   console.log('The machine\'s 2 cores are shared with other sessions: absolute times vary with their load; ratios in one run hold better.');
   progress(`loading into ${db.url.split('/').at(-1)}`);
-  const loaded = await load(end);
+  const loaded = REUSED ? { loadMs: NaN, rebuildMs: null, chunks: [] } : await load(end);
+  if (REUSED) await sql('analyze customer_events; analyze kpi_day_gaps');
   const [size] = await sql<[{ days: number; gaps: number; cohorts: number; events_mb: number; rollups_mb: number }]>(
     `select (select count(*)::int from kpi_active_days) as days, (select count(*)::int from kpi_day_gaps) as gaps,
        (select count(*)::int from kpi_cohorts) as cohorts,
@@ -210,14 +220,16 @@ try {
 
   const widths = [34, 12, 12, 12, 12];
   console.log('');
-  console.log(`load: ${fmt(loaded.loadMs / 1000)} s for ${n0(EVENTS)} events (${n0(EVENTS / (loaded.loadMs / 1000))}/s${LOAD === 'trigger' ? ', rollups kept by the trigger' : ', trigger off'}; ` +
-    `per 1,000,000-row statement ${loaded.chunks.map((c) => fmt(c / 1000)).join(', ')} s)` +
-    (loaded.rebuildMs === null ? '' : `; rollups rebuilt in ${fmt(loaded.rebuildMs / 1000)} s`));
+  if (!REUSED) {
+    console.log(`load: ${fmt(loaded.loadMs / 1000)} s for ${n0(EVENTS)} events (${n0(EVENTS / (loaded.loadMs / 1000))}/s${LOAD === 'trigger' ? ', rollups kept by the trigger' : ', trigger off'}; ` +
+      `per 1,000,000-row statement ${loaded.chunks.map((c) => fmt(c / 1000)).join(', ')} s)` +
+      (loaded.rebuildMs === null ? '' : `; rollups rebuilt in ${fmt(loaded.rebuildMs / 1000)} s`));
+  }
   console.log(`sizes: ${n0(size.days)} customer active days, ${n0(size.gaps)} gap pairs, ${n0(size.cohorts)} cohort days; customer_events ${n0(size.events_mb)} MiB, rollups ${n0(size.rollups_mb)} MiB`);
   console.log('');
   console.log(row(['trigger cost (rolled back)', 'off p50 ms', 'on p50 ms', 'on p90 ms', 'off/on'], widths));
   for (const [name, c] of [[`1,000 rows, ${COST_REPEATS} each`, cost.small], ['1,000,000 rows, 1 each', cost.big]] as const) {
-    console.log(row([name, fmt(percentile(c.off, 50)), fmt(percentile(c.on, 50)), fmt(percentile(c.on, 90)),
+    if (c.on.length) console.log(row([name, fmt(percentile(c.off, 50)), fmt(percentile(c.on, 50)), fmt(percentile(c.on, 90)),
       `${fmt(percentile(c.off, 50) / percentile(c.on, 50), 2)}x`], widths));
   }
   console.log('');
@@ -237,6 +249,8 @@ try {
     console.log('the rollups and the raw computation disagree (figures above on stderr)');
   }
 } finally {
-  if (process.env.BENCH_KEEP_DB === '1') console.log(`kept ${db.url}`);
-  else await db.drop();
+  if (process.env.BENCH_KEEP_DB === '1' || REUSED) {
+    console.log(`kept ${db.url}`);
+    if (REUSED) await db.orm.close();
+  } else await db.drop();
 }

@@ -92,8 +92,11 @@ bumped as (
 select count(*) from bumped
 $$;`,
 
-  // The trigger: folds one statement's new events into every reporting zone's rollups.
-  `create function kpi_rollup_events() returns trigger language plpgsql as $$
+  // The trigger: folds one statement's new events into every reporting zone's rollups. Every read is a keyed probe;
+  // the SET options keep it one even before the rollups' statistics exist (a freshly loaded table once planned as a
+  // scan of all its rows per 1,000-event batch).
+  `create function kpi_rollup_events() returns trigger language plpgsql
+set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off as $$
 declare
   bumped bigint;
   z text;
@@ -113,12 +116,13 @@ begin
       from new_events e group by 1, 2, 3
     ),
     fresh as (
+      -- One probe finds the day itself (then it is not new) or the next one; the previous one only for new days.
       select b.tz, b.customer_id, b.day, p.day as p_e, n.day as n_e from b
+      left join lateral (select a.day from kpi_active_days a where a.tz = b.tz and a.customer_id = b.customer_id and a.day >= b.day
+        order by a.day limit 1) n on true
       left join lateral (select a.day from kpi_active_days a where a.tz = b.tz and a.customer_id = b.customer_id and a.day < b.day
         order by a.day desc limit 1) p on true
-      left join lateral (select a.day from kpi_active_days a where a.tz = b.tz and a.customer_id = b.customer_id and a.day > b.day
-        order by a.day limit 1) n on true
-      where not exists (select 1 from kpi_active_days a where a.tz = b.tz and a.customer_id = b.customer_id and a.day = b.day)
+      where n.day is distinct from b.day
     ),
     chain as (
       select tz, day, p_e, n_e, lag(day) over g as prev_new, lead(day) over g as next_new
@@ -295,7 +299,8 @@ end $$;`,
 
   // Campaign attribution: a new first (of any event, a purchase, a signup, a click) moves the customer from the old
   // first's day to the new one's; purchases add up by day. Under the same customer locks as the KPIs.
-  `create function campaign_attribution_events() returns trigger language plpgsql as $$
+  `create function campaign_attribution_events() returns trigger language plpgsql
+set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off as $$
 begin
   if not exists (select 1 from new_events where campaign_id is not null) then return null; end if;
   -- Every customer of the statement, as the KPI trigger locks them: one set in one order, whichever trigger runs first.
