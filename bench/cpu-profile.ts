@@ -47,7 +47,8 @@ export function selfTimes(profile: CpuProfile): { groups: Map<string, number>; f
   profile.samples.forEach((id, i) => {
     const frame = byId.get(id)!;
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
-    if (frame.functionName === '(idle)') return;
+    // Idle, and the profiler's own Profiler.stop (it serializes the profile on this thread).
+    if (frame.functionName === '(idle)' || frame.url.startsWith('node:inspector')) return;
     totalMs += ms;
     const group = scriptGroup(frame.url, frame.functionName);
     groups.set(group, (groups.get(group) ?? 0) + ms);
