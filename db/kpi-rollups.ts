@@ -59,6 +59,15 @@ export async function backfillKpiZoneBatch(orm: Orm, tz: string, after: string |
   return ids.at(-1)!.customer_id;
 }
 
+/** The answer's columns from the `daily` and `totals` rows both computations end with (rounded as the API gives them). */
+export const KPI_ANSWER = `
+select to_char(day, 'YYYY-MM-DD') as date, dau::int, wau::int, mau::int, signups::int, d1::float8, d7::float8,
+  d30::float8, conversion::float8, purchases::int, round(gmv, 2)::float8 as gmv,
+  round(gmv / nullif(dau, 0), 2)::float8 as arpu,
+  round(all_gmv, 2)::float8 as total_gmv, all_purchases::int as total_purchases, all_signups::int as total_signups,
+  all_active::int as total_active, round(all_gmv / nullif(all_active, 0), 2)::float8 as total_arpu
+from daily cross join totals order by day`;
+
 /**
  * The figures of KPI_SQL (db/kpis.ts, same columns) from the rollups. WAU and MAU run from the range's first day: a
  * customer enters the N-day count on an active day whose previous one is N or more days back (or none), and leaves
@@ -110,9 +119,4 @@ totals as (
   select sum(gmv) as all_gmv, sum(purchases) as all_purchases, sum(signups) as all_signups, sum(first_in_range) as all_active
   from daily
 )
-select to_char(day, 'YYYY-MM-DD') as date, dau::int, wau::int, mau::int, signups::int, d1::float8, d7::float8,
-  d30::float8, conversion::float8, purchases::int, round(gmv, 2)::float8 as gmv,
-  round(gmv / nullif(dau, 0), 2)::float8 as arpu,
-  round(all_gmv, 2)::float8 as total_gmv, all_purchases::int as total_purchases, all_signups::int as total_signups,
-  all_active::int as total_active, round(all_gmv / nullif(all_active, 0), 2)::float8 as total_arpu
-from daily cross join totals order by day`;
+${KPI_ANSWER}`;

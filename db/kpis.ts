@@ -20,7 +20,7 @@
 // A reporting zone with rollups (db/kpi-rollups.ts) answers from them; any other zone from the raw events, which
 // stays the reference the rollups are tested against.
 import { z } from 'zod';
-import { hasRollups, KPI_ROLLUP_SQL } from './kpi-rollups.ts';
+import { hasRollups, KPI_ANSWER, KPI_ROLLUP_SQL } from './kpi-rollups.ts';
 import type { Orm } from './orm.ts';
 
 export const KPI_MAX_DAYS = 366;
@@ -146,12 +146,7 @@ totals as (
     (select count(*) from (select distinct customer_id from act where day between $from::date and $to::date) a) as all_active
   from daily
 )
-select to_char(day, 'YYYY-MM-DD') as date, dau::int, wau::int, mau::int, signups::int, d1::float8, d7::float8,
-  d30::float8, conversion::float8, purchases::int, round(gmv, 2)::float8 as gmv,
-  round(gmv / nullif(dau, 0), 2)::float8 as arpu,
-  round(all_gmv, 2)::float8 as total_gmv, all_purchases::int as total_purchases, all_signups::int as total_signups,
-  all_active::int as total_active, round(all_gmv / nullif(all_active, 0), 2)::float8 as total_arpu
-from daily cross join totals order by day`;
+${KPI_ANSWER}`;
 
 type Row = Omit<KpiDay, 'retention'> & KpiDay['retention'] & {
   total_gmv: number; total_purchases: number; total_signups: number; total_active: number; total_arpu: number | null;
