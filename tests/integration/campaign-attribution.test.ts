@@ -4,16 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { campaignAttribution, campaignAttributionRaw, variantFigures } from '../../db/campaign-attribution.ts';
 import type { Orm } from '../../db/orm.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
+import { random } from '../support/random.ts';
 
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CAMPAIGNS = [randomUUID(), randomUUID()];
 const customer = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;

@@ -6,20 +6,11 @@ import type { Orm } from '../../db/orm.ts';
 import { computeKpis, computeKpisRaw } from '../../db/kpis.ts';
 import { addKpiZone, backfillKpiZoneBatch, hasRollups } from '../../db/kpi-rollups.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
+import { random } from '../support/random.ts';
 
 const NOW = new Date('2026-04-20T12:00:00Z');
 const DAY = 86_400_000;
 
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Ev { customer: string; type: string; at: string; amount: number | null; key: string }
 
