@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startStack } from '../tests/support/stack.ts';
 import { DEFAULT_LIFECYCLE_POLICY } from '../workflows/lifecycle.types.ts';
+import { cpuBetween, cpuSnapshot, PARTS } from './cpu.ts';
 import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -47,41 +48,6 @@ const random = () => {
   return seed / 0x80000000;
 };
 
-const TICK = 10; // USER_HZ
-function machineCpuMs(): number {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return (user! + nice! + system! + irq! + softirq! + steal!) * TICK;
-}
-const PARTS = ['this process', 'worker', 'postgres', 'dev server', 'others'] as const;
-type Part = (typeof PARTS)[number];
-/** CPU by part of this run (as bench/metrics.ts): this process, the worker, this database's backends, the dev server. */
-function cpuSnapshot(ours: { worker: number; database: string }) {
-  const byPid = new Map<number, { part: Part; ms: number }>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const part: Part | null = pid === process.pid ? 'this process' : pid === ours.worker ? 'worker'
-        : comm === 'postgres' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(ours.database) ? 'postgres'
-          : Number(fields[1]) === process.pid ? 'dev server' : null;
-      if (part) byPid.set(pid, { part, ms: (Number(fields[11]) + Number(fields[12])) * TICK });
-    } catch { /* exited */ }
-  }
-  return { at: performance.now(), machine: machineCpuMs(), byPid };
-}
-type CpuSnapshot = ReturnType<typeof cpuSnapshot>;
-function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): Record<Part, number> & { machine: number } {
-  const ms = b.at - a.at;
-  const out = Object.fromEntries(PARTS.map((p) => [p, 0])) as Record<Part, number>;
-  for (const [pid, { part, ms: used }] of b.byPid) out[part] += used - (a.byPid.get(pid)?.ms ?? 0);
-  const machine = b.machine - a.machine;
-  out.others = machine - PARTS.filter((p) => p !== 'others').reduce((sum, p) => sum + out[p], 0);
-  for (const p of PARTS) out[p] = Math.max(0, (100 * out[p]) / ms);
-  return { ...out, machine: (100 * machine) / ms };
-}
 const cpuLine = (c: ReturnType<typeof cpuBetween>) => `whole machine ${fmt(c.machine, 0)}% of a core: ${PARTS.map((p) => `${p} ${fmt(c[p], 0)}`).join(', ')}`;
 
 const stack = await startStack();

@@ -21,6 +21,7 @@ import { startStack } from '../tests/support/stack.ts';
 import { ruleMonitorId } from '../workflows/ids.ts';
 import { getMonitor } from '../workflows/monitor.messages.ts';
 import { AGGREGATIONS } from '../workflows/monitor.rules.ts';
+import { cpuBetween, cpuSnapshot, machineCpuMs, PARTS } from './cpu.ts';
 import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -51,47 +52,6 @@ const started = performance.now();
 const progress = (msg: string) => process.stderr.write(`[${fmt((performance.now() - started) / 1000, 0)}s] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pad2 = (i: number) => String(i).padStart(2, '0');
-const TICK = 10; // /proc/stat counts CPU in USER_HZ ticks, 100 a second on Linux
-/** Busy CPU of the whole machine (ms, all cores), as bench/campaign.ts reads it: user, nice, system, irq, softirq, steal. */
-function machineCpuMs(): number {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return (user! + nice! + system! + irq! + softirq! + steal!) * TICK;
-}
-const PARTS = ['this process', 'worker', 'postgres', 'dev server', 'others'] as const;
-type Part = (typeof PARTS)[number];
-/**
- * CPU (ms, from /proc) of every process by its part in this run: this one, the worker, this run's PostgreSQL backends
- * (their command line names the database), the dev server (a child of this process); the machine's remaining busy
- * time is someone else's, which a shared 2-core machine must show next to the figures.
- */
-function cpuSnapshot(ours: { worker: number; database: string }) {
-  const byPid = new Map<number, { part: Part; ms: number }>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the third (state) on
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const part: Part | null = pid === process.pid ? 'this process' : pid === ours.worker ? 'worker'
-        : comm === 'postgres' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(ours.database) ? 'postgres'
-          : Number(fields[1]) === process.pid ? 'dev server' : null;
-      if (part) byPid.set(pid, { part, ms: (Number(fields[11]) + Number(fields[12])) * TICK });
-    } catch { /* the process has exited */ }
-  }
-  return { at: performance.now(), machine: machineCpuMs(), byPid };
-}
-type CpuSnapshot = ReturnType<typeof cpuSnapshot>;
-/** Busy CPU between two snapshots, by part, as a percentage of one core. */
-function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): Record<Part, number> & { machine: number } {
-  const ms = b.at - a.at;
-  const out = Object.fromEntries(PARTS.map((p) => [p, 0])) as Record<Part, number>;
-  for (const [pid, { part, ms: used }] of b.byPid) out[part] += used - (a.byPid.get(pid)?.ms ?? 0);
-  const machine = b.machine - a.machine;
-  out.others = machine - PARTS.filter((p) => p !== 'others').reduce((sum, p) => sum + out[p], 0);
-  for (const p of PARTS) out[p] = Math.max(0, (100 * out[p]) / ms); // ticks round: "others" may come out a hair below 0
-  return { ...out, machine: (100 * machine) / ms };
-}
 const cpuLine = (c: ReturnType<typeof cpuBetween>) =>
   `whole machine ${fmt(c.machine, 0)}: ${PARTS.map((p) => `${p} ${fmt(c[p], 0)}`).join(', ')}`;
 
