@@ -10,7 +10,6 @@
 // 50,000 daily actives (issue 15's 100,000 live customers, half of them active on a given day); fewer would flatter
 // the per-customer batching, more would mostly measure lifecycle starts (each customer's first event starts one).
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';

@@ -9,7 +9,6 @@
 // API, the baseline, the SMTP sink and the bench client run in this one.
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
