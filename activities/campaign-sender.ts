@@ -17,9 +17,9 @@ import {
   type GuardRule,
   type MessageTemplate,
   type SendCounts,
-} from '../workflows/campaign.rules.ts';
+} from '../domain/campaign.ts';
 import { SMTP_CONNECTIONS } from '../runtime/mailer.ts';
-import { durationToMs } from '../workflows/lib/time.ts';
+import { durationToMs } from '../domain/durations.ts';
 import { decideSends, deliverDecided, type CustomerEmailDeps, type CustomerEmailRequest, type CustomerFacts } from './customer-email.ts';
 import type { MessagingPolicy } from '../domain/messaging-policy.ts';
 

@@ -19,8 +19,8 @@ import {
   type CampaignStage,
   type StageChange,
   type VariantResult,
-} from '../workflows/campaign.rules.ts';
-import { variantRates } from '../workflows/campaign.rules.ts';
+} from '../domain/campaign.ts';
+import { variantRates } from '../domain/campaign.ts';
 import { runSendPass, type SendPass, type SendPassResult } from './campaign-sender.ts';
 import type { CustomerEmailDeps } from './customer-email.ts';
 

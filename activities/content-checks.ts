@@ -1,5 +1,5 @@
 // Automated content checks: pure rules over title and body, configured from the environment.
-import type { CheckFinding, CheckResult } from '../workflows/content.rules.ts';
+import type { CheckFinding, CheckResult } from '../domain/content.ts';
 
 export interface CheckRules {
   bannedWords: string[];

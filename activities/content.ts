@@ -1,7 +1,7 @@
 import { ApplicationFailure, activityInfo } from '@temporalio/activity';
 import type { Orm } from '../db/orm.ts';
 import { saveContentRow, type ContentRecord } from '../db/read-models.ts';
-import type { Tier } from '../workflows/content.rules.ts';
+import type { Tier } from '../domain/content.ts';
 import { checkContent, type CheckRules } from './content-checks.ts';
 import { deliverWebhook, type WebhookGuard } from './webhooks.ts';
 

@@ -15,9 +15,9 @@ import {
   type PayoutRecord,
   type Period,
   type PerformanceMetric,
-} from '../workflows/contract.rules.ts';
+} from '../domain/contract.ts';
 import { contractWorkflowId } from '../workflows/ids.ts';
-import { durationToMs } from '../workflows/lib/time.ts';
+import { durationToMs } from '../domain/durations.ts';
 import { auditSent, deliverOnce, type EmailDeps } from './email.ts';
 import { partnerMail } from './partner-mail.ts';
 import { compose } from './templates.ts';

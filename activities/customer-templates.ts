@@ -1,6 +1,6 @@
 // Emails to customers (the platform's end users). Marketing mail ends with its unsubscribe link.
-import { fillTemplate } from '../workflows/campaign.rules.ts';
-import type { NurtureTemplate } from '../workflows/lifecycle.types.ts';
+import { fillTemplate } from '../domain/campaign.ts';
+import type { NurtureTemplate } from '../domain/lifecycle.types.ts';
 import { compose, type Rendered } from './templates.ts';
 
 export interface CustomerMailData {

@@ -6,7 +6,7 @@ import { appendAudit } from '../db/audit.ts';
 import type { Orm } from '../db/orm.ts';
 import { entityOfWorkflowId } from '../workflows/ids.ts';
 import { textArray } from '../db/sql.ts';
-import type { Role } from '../workflows/lib/actors.ts';
+import type { Role } from '../domain/actors.ts';
 import { leaseHeld } from './ledger.ts';
 import { isPartnerMessage } from '../domain/message-templates.ts';
 import { partnerMail } from './partner-mail.ts';

@@ -14,7 +14,7 @@ import { customerLifecycleId, unsubscribeConfirmationId } from '../workflows/ids
 import type { unsubscribeConfirmation } from '../workflows/unsubscribe-confirmation.ts';
 import { recordEvents, startWinBack } from '../workflows/lifecycle.messages.ts';
 import type { customerLifecycle } from '../workflows/lifecycle.ts';
-import { DEFAULT_LIFECYCLE_POLICY, type EventsSignal, type LifecyclePolicy, type WinBackRequest } from '../workflows/lifecycle.types.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type EventsSignal, type LifecyclePolicy, type WinBackRequest } from '../domain/lifecycle.types.ts';
 
 /**
  * Events per signal: far below Temporal's 2 MB request limit, and at most half the keys a lifecycle remembers (1,000):

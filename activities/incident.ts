@@ -20,7 +20,7 @@ import {
   type IncidentState,
   type Severity,
   type StoredEscalationPolicy,
-} from '../workflows/incident.rules.ts';
+} from '../domain/incident.ts';
 
 /** The list row: the state's own fields that lists, stats and the rule dedup filter on, flattened. */
 export type IncidentRecord = Pick<IncidentState,

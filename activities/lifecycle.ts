@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../db/audit.ts';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
-import { durationToMs } from '../workflows/lib/time.ts';
-import { DEFAULT_LIFECYCLE_POLICY, type LifecyclePolicy, type LifecycleStage, type StageChange } from '../workflows/lifecycle.types.ts';
+import { durationToMs } from '../domain/durations.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type LifecyclePolicy, type LifecycleStage, type StageChange } from '../domain/lifecycle.types.ts';
 
 export interface LifecycleSnapshot {
   customerId: string;

@@ -5,8 +5,8 @@ import type { Orm } from '../db/orm.ts';
 import { aggregateWindow } from '../db/metrics.ts';
 import { pauseCampaign } from '../workflows/campaign.messages.ts';
 import { campaignWorkflowId } from '../workflows/ids.ts';
-import { durationToMs } from '../workflows/lib/time.ts';
-import { judgeValues, type Evaluation, type MonitorStatus, type RuleSpec, type StoredRule } from '../workflows/monitor.rules.ts';
+import { durationToMs } from '../domain/durations.ts';
+import { judgeValues, type Evaluation, type MonitorStatus, type RuleSpec, type StoredRule } from '../domain/monitor.ts';
 
 /**
  * Judges a rule now: its window, and for change_* the window before it, aggregated in PostgreSQL over every point.

@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Orm } from '../db/orm.ts';
 import { transaction } from '../db/sql.ts';
-import { emptyCounts, MAX_LOOKBACK_DAYS, segmentSql, type RfmResult, type RfmTrigger, type Segment } from '../workflows/rfm.rules.ts';
+import { emptyCounts, MAX_LOOKBACK_DAYS, segmentSql, type RfmResult, type RfmTrigger, type Segment } from '../domain/rfm.ts';
 
 export interface ScoreRfmInput {
   /** The rfm_runs key: the workflow id, so a retried activity finds its own run. */

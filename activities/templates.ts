@@ -1,8 +1,8 @@
 // Email templates are code: each takes the data it needs and renders subject, text and html.
 import escapeHtml from 'escape-html';
-import type { CampaignReport } from '../workflows/campaign.rules.ts';
-import type { CheckFinding, ChannelDelivery } from '../workflows/content.rules.ts';
-import type { PayoutRecord } from '../workflows/contract.rules.ts';
+import type { CampaignReport } from '../domain/campaign.ts';
+import type { CheckFinding, ChannelDelivery } from '../domain/content.ts';
+import type { PayoutRecord } from '../domain/contract.ts';
 
 export interface Rendered {
   subject: string;

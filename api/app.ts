@@ -11,7 +11,7 @@ import { appendAudit } from '../db/audit.ts';
 import type { Orm } from '../db/orm.ts';
 import { signLinkProblem } from '../db/sign-links.ts';
 import type { Logger } from '../runtime/logger.ts';
-import type { Actor } from '../workflows/lib/actors.ts';
+import type { Actor } from '../domain/actors.ts';
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { authenticate } from './auth.ts';
 import { consoleFiles } from './console.ts';

@@ -3,7 +3,7 @@ import { parseCookie, stringifySetCookie } from 'cookie';
 import { timingSafeEqual } from 'node:crypto';
 import { liveSession, type LiveSession } from '../db/sessions.ts';
 import type { Orm } from '../db/orm.ts';
-import type { Actor, Role } from '../workflows/lib/actors.ts';
+import type { Actor, Role } from '../domain/actors.ts';
 import { forbidden, toHttpError, unauthorized } from './errors.ts';
 import { hashToken } from './tokens.ts';
 

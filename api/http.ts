@@ -2,8 +2,8 @@
 // declarations validate requests and produce the OpenAPI document.
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { parseDuration } from '../runtime/config.ts';
-import type { Actor, Role } from '../workflows/lib/actors.ts';
+import { parseDuration } from '../domain/durations.ts';
+import type { Actor, Role } from '../domain/actors.ts';
 import { badRequest, forbidden, unauthorized, zodFields } from './errors.ts';
 
 export type Access = readonly Role[] | 'any' | 'public';

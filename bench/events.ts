@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startStack } from '../tests/support/stack.ts';
-import { DEFAULT_LIFECYCLE_POLICY } from '../workflows/lifecycle.types.ts';
+import { DEFAULT_LIFECYCLE_POLICY } from '../domain/lifecycle.types.ts';
 import { cpuBetween, cpuSnapshot, PARTS } from './cpu.ts';
 import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
 

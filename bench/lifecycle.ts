@@ -19,7 +19,7 @@ import { startStack } from '../tests/support/stack.ts';
 import { customerLifecycleId } from '../workflows/ids.ts';
 import { getLifecycle } from '../workflows/lifecycle.messages.ts';
 import type { customerLifecycle } from '../workflows/lifecycle.ts';
-import { DEFAULT_LIFECYCLE_POLICY, type LifecyclePolicy } from '../workflows/lifecycle.types.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type LifecyclePolicy } from '../domain/lifecycle.types.ts';
 import { fmt, machineLine, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);

@@ -15,11 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { writePoints, type PointIn } from '../db/metrics.ts';
 import { openOrm } from '../db/orm.ts';
 import { textArray } from '../db/sql.ts';
-import { parseDuration } from '../runtime/config.ts';
+import { parseDuration } from '../domain/durations.ts';
 import { startStack } from '../tests/support/stack.ts';
 import { ruleMonitorId } from '../workflows/ids.ts';
 import { getMonitor } from '../workflows/monitor.messages.ts';
-import { AGGREGATIONS } from '../workflows/monitor.rules.ts';
+import { AGGREGATIONS } from '../domain/monitor.ts';
 import { cpuBetween, cpuSnapshot, machineCpuMs, PARTS } from './cpu.ts';
 import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
 

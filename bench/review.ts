@@ -4,9 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { startStack } from '../tests/support/stack.ts';
-import type { ContentReviewInput } from '../workflows/content.rules.ts';
+import type { ContentReviewInput } from '../domain/content.ts';
 import { contentReviewId } from '../workflows/ids.ts';
-import type { Actor } from '../workflows/lib/actors.ts';
+import type { Actor } from '../domain/actors.ts';
 import { completeTask } from '../workflows/messages.ts';
 import { selfTimes, startProfile } from './cpu-profile.ts';
 import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';

@@ -4,7 +4,7 @@
 // inside a day takes the whole days before it from the day rollup and that day's part from the first-times and the
 // day's purchases. The raw queries stay as the reference the tests compare against.
 import type { Orm } from './orm.ts';
-import { cents, type Attribution, type VariantResult } from '../workflows/campaign.rules.ts';
+import { cents, type Attribution, type VariantResult } from '../domain/campaign.ts';
 
 type Row = { conversions: number; purchases: number; gmv: number; uv: number; new_users: number; clicks: number };
 

@@ -2,7 +2,7 @@
 // Migration20261203161000_campaign_counts in the statements that change the ledger): a few rows per campaign however
 // large its audience. The scans they replace stay here as `scanCampaignCounts` and `scanGuardFigures`, to check the
 // counters against (tests, the campaign bench).
-import { cents, type SendCounts } from '../workflows/campaign.rules.ts';
+import { cents, type SendCounts } from '../domain/campaign.ts';
 import type { Orm } from './orm.ts';
 
 /** What the guard rules watch: sends, failures, and sent recipients who unsubscribed at or after their send. */

@@ -1,7 +1,7 @@
 // Customer events between POST /events and the lifecycles: storing a batch, the undelivered backlog per shard, the
 // shard leases that keep one deliverer per shard, and what the ingest status route reports.
 import { EVENT_SHARDS } from '../domain/event-shards.ts';
-import type { EventType } from '../workflows/lifecycle.types.ts';
+import type { EventType } from '../domain/lifecycle.types.ts';
 import type { Orm } from './orm.ts';
 import { byKey, textArray, transaction } from './sql.ts';
 

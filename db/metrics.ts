@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { computeKpis, KPI_MAX_DAYS, type KpiDay } from './kpis.ts';
 import type { Orm } from './orm.ts';
-import { aggregate, type Aggregation } from '../workflows/monitor.rules.ts';
+import { aggregate, type Aggregation } from '../domain/monitor.ts';
 
 export interface PointIn {
   name: string;

@@ -1,5 +1,5 @@
 // Read-model writes shared by the API (the first row, at submission) and the workflow activities (every change).
-import type { ContentStage, Tier } from '../workflows/content.rules.ts';
+import type { ContentStage, Tier } from '../domain/content.ts';
 import type { Orm } from './orm.ts';
 import { textArray } from './sql.ts';
 

@@ -1,5 +1,5 @@
 // Console sign-in: one-time sign-in links and server-side sessions, known by the hashes of their tokens only.
-import type { Role } from '../workflows/lib/actors.ts';
+import type { Role } from '../domain/actors.ts';
 import type { Orm } from './orm.ts';
 
 export interface SessionOperator {

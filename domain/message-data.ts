@@ -1,7 +1,7 @@
 // The fields a message is rendered with (MESSAGES in message-templates.ts declares them): from a customer, the
 // platform's brand, the unsubscribe link and the values the sending workflow passes (a coupon, a campaign). Preview
 // uses the same function with a sample customer, so a preview shows what a send would.
-import { fillTemplate } from '../workflows/campaign.rules.ts';
+import { fillTemplate } from './campaign.ts';
 import { renderMessage, type RenderedMessage } from './message-render.ts';
 import type { MessageKey, TemplateSource } from './message-templates.ts';
 

@@ -1,7 +1,7 @@
 // The customer messaging policy as a pure decision: every family that emails customers asks it, through
 // sendToCustomer (activities/customer-email.ts), so the rules live in one place. Pure: the API reads its defaults too.
 import { DateTime } from 'luxon';
-import type { MessageCategory } from '../workflows/lifecycle.types.ts';
+import type { MessageCategory } from './lifecycle.types.ts';
 
 export interface MessagingPolicy {
   /** Increases with every change through the API. */

@@ -1,17 +1,7 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import ms from 'ms';
 import { z } from 'zod';
+import { parseDuration } from '../domain/durations.ts';
 import { parseAllowedHost } from '../domain/webhook-targets.ts';
-
-/** Milliseconds of a duration in the `ms` notation ('24h', '14d', '30m', '10s'), or undefined when it is not one. */
-export function parseDuration(s: string): number | undefined {
-  try {
-    const value = ms(s as ms.StringValue);
-    return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-  } catch {
-    return undefined; // ms throws on '' and on strings over 100 characters
-  }
-}
 
 /** A duration in the `ms` notation people write in env files: '24h', '14d', '30m', '10s'. */
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, {

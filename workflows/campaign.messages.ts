@@ -1,7 +1,7 @@
 // Campaign messages: frozen wire contract shared by the workflow and the API.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { CampaignSpec, CampaignState } from './campaign.rules.ts';
-import type { Actor } from './lib/actors.ts';
+import type { CampaignSpec, CampaignState } from '../domain/campaign.ts';
+import type { Actor } from '../domain/actors.ts';
 
 export interface CampaignActionArgs { actor: Actor; reason?: string }
 /**

@@ -43,14 +43,14 @@ import {
   type GuardMetric,
   type PauseReason,
   type SendCounts,
-} from './campaign.rules.ts';
-import { hasRole, type Actor } from './lib/actors.ts';
+} from '../domain/campaign.ts';
+import { hasRole, type Actor } from '../domain/actors.ts';
 import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { conflict, forbidden } from './lib/failures.ts';
 import { notify } from './lib/notify.ts';
 import { approvalsOf, makerRefusal, makersOf, TaskInbox, type TaskView } from './lib/tasks.ts';
-import { durationToMs, msUntil } from './lib/time.ts';
+import { durationToMs, msUntil } from '../domain/durations.ts';
 
 type Activities = ReturnType<typeof createCampaignActivities>;
 const { saveCampaign, loadCampaignApprovalPolicy, variantResults, assignWinner, closeLedger, pinCampaignTemplates } =

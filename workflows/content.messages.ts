@@ -1,7 +1,7 @@
 // Content review messages: frozen wire contract shared by the workflow and the API.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { Actor } from './lib/actors.ts';
-import type { ContentState } from './content.rules.ts';
+import type { Actor } from '../domain/actors.ts';
+import type { ContentState } from '../domain/content.ts';
 
 export interface SubmitRevisionArgs { title: string; body: string; actor: Actor }
 export interface RescheduleArgs { publishAt: string | null; actor: Actor }

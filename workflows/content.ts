@@ -22,15 +22,15 @@ import {
   type ContentReviewInput,
   type ContentStage,
   type ContentState,
-} from './content.rules.ts';
-import type { Actor } from './lib/actors.ts';
-import { hasRole } from './lib/actors.ts';
+} from '../domain/content.ts';
+import type { Actor } from '../domain/actors.ts';
+import { hasRole } from '../domain/actors.ts';
 import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { conflict, forbidden, unprocessable } from './lib/failures.ts';
 import { notify } from './lib/notify.ts';
 import { makerRefusal, makersOf, TaskInbox, type TaskView } from './lib/tasks.ts';
-import { msUntil } from './lib/time.ts';
+import { msUntil } from '../domain/durations.ts';
 
 const { runContentChecks, saveContent } = proxyActivities<ReturnType<typeof createContentActivities>>(profiles.db);
 const { deliverToChannel } = proxyActivities<ReturnType<typeof createContentActivities>>(profiles.send);

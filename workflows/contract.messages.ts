@@ -1,7 +1,7 @@
 // Contract messages: frozen wire contract shared by the workflow and the API.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ContractState, ContractTerms, PartnerSignEvidence } from './contract.rules.ts';
-import type { Actor } from './lib/actors.ts';
+import type { ContractState, ContractTerms, PartnerSignEvidence } from '../domain/contract.ts';
+import type { Actor } from '../domain/actors.ts';
 
 /** New terms for a draft or a contract in approval (approvals given are cleared); `termsVersion` guards against a stale edit. */
 export interface AmendContractArgs { actor: Actor; terms: ContractTerms; termsVersion?: number }

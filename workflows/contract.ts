@@ -38,14 +38,14 @@ import {
   type ContractTerms,
   type Period,
   type RenewalDecision,
-} from './contract.rules.ts';
-import { hasRole, type Actor } from './lib/actors.ts';
+} from '../domain/contract.ts';
+import { hasRole, type Actor } from '../domain/actors.ts';
 import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { conflict, forbidden } from './lib/failures.ts';
 import { notify } from './lib/notify.ts';
 import { approvalsOf, makerRefusal, makersOf, TaskInbox, type TaskView } from './lib/tasks.ts';
-import { durationToMs } from './lib/time.ts';
+import { durationToMs } from '../domain/durations.ts';
 
 type Activities = ReturnType<typeof createContractActivities>;
 const { loadContractPolicy, saveContract, revokePartnerCode, evaluateContractPeriod } = proxyActivities<Activities>(profiles.db);

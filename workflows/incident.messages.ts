@@ -1,7 +1,7 @@
 // Incident messages: frozen wire contract shared by the workflow, the API and the rule monitor's activities.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { IncidentState, ProgressStatus } from './incident.rules.ts';
-import type { Actor } from './lib/actors.ts';
+import type { IncidentState, ProgressStatus } from '../domain/incident.ts';
+import type { Actor } from '../domain/actors.ts';
 
 export interface AckIncidentArgs { actor: Actor; note?: string }
 /** A note for the timeline, with a status update when `status` is given. */

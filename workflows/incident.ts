@@ -27,14 +27,14 @@ import {
   type IncidentStatus,
   type TimelineEntry,
   type TimelineType,
-} from './incident.rules.ts';
-import { hasRole, type Actor } from './lib/actors.ts';
+} from '../domain/incident.ts';
+import { hasRole, type Actor } from '../domain/actors.ts';
 import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { conflict, forbidden, unprocessable } from './lib/failures.ts';
 import { notify } from './lib/notify.ts';
 import { TaskInbox, type TaskView } from './lib/tasks.ts';
-import { durationToMs } from './lib/time.ts';
+import { durationToMs } from '../domain/durations.ts';
 
 const { planIncident, saveIncident } = proxyActivities<ReturnType<typeof createIncidentActivities>>(profiles.db);
 

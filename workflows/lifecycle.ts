@@ -14,8 +14,8 @@ import {
 import type { createCustomerEmailActivities } from '../activities/customer-email.ts';
 import type { createLifecycleActivities } from '../activities/lifecycle.ts';
 import { getLifecycle, recordEvents, startWinBack } from './lifecycle.messages.ts';
-import { initialState, Lifecycle } from './lifecycle.rules.ts';
-import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type LifecycleInput, type PendingSend, type WinBackRequest } from './lifecycle.types.ts';
+import { initialState, Lifecycle } from '../domain/lifecycle.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type LifecycleInput, type PendingSend, type WinBackRequest } from '../domain/lifecycle.types.ts';
 import { profiles } from './lib/activity-profiles.ts';
 
 const { saveLifecycle, loadLifecyclePolicy, issueCoupon } = proxyActivities<ReturnType<typeof createLifecycleActivities>>(profiles.db);

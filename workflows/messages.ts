@@ -1,6 +1,6 @@
 // Messages every family's workflow answers: the human-task updates. Frozen wire contract.
 import { defineUpdate } from '@temporalio/workflow';
-import type { Actor } from './lib/actors.ts';
+import type { Actor } from '../domain/actors.ts';
 import type { TaskView } from './lib/tasks.ts';
 
 export interface ClaimTaskArgs { taskId: string; actor: Actor }

@@ -1,6 +1,6 @@
 // Rule monitor messages: frozen wire contract shared by the workflow and the API.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { MonitorView } from './monitor.rules.ts';
+import type { MonitorView } from '../domain/monitor.ts';
 
 /** The rule was changed (or enabled): load it again and evaluate at once. */
 export const ruleChanged = defineSignal('ruleChanged');

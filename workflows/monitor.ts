@@ -17,10 +17,10 @@ import type { createMonitorActivities } from '../activities/monitor.ts';
 import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { notify } from './lib/notify.ts';
-import { durationToMs } from './lib/time.ts';
+import { durationToMs } from '../domain/durations.ts';
 import { getMonitor, pointsArrived, ruleChanged, stopMonitor } from './monitor.messages.ts';
-import { INITIAL_STATUS, step, type Evaluation, type MonitorStatus, type StoredRule } from './monitor.rules.ts';
-import type { Role } from './lib/actors.ts';
+import { INITIAL_STATUS, step, type Evaluation, type MonitorStatus, type StoredRule } from '../domain/monitor.ts';
+import type { Role } from '../domain/actors.ts';
 
 const { loadRule, evaluateRule, saveMonitorView } = proxyActivities<ReturnType<typeof createMonitorActivities>>(profiles.db);
 const { pauseCampaignForRule } = proxyActivities<ReturnType<typeof createMonitorActivities>>(profiles.send);

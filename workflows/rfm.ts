@@ -3,7 +3,7 @@ import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createRfmActivities } from '../activities/rfm.ts';
 import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
-import { DEFAULT_LOOKBACK_DAYS, type RfmResult, type RfmScoringInput } from './rfm.rules.ts';
+import { DEFAULT_LOOKBACK_DAYS, type RfmResult, type RfmScoringInput } from '../domain/rfm.ts';
 
 const { scoreRfm } = proxyActivities<ReturnType<typeof createRfmActivities>>(profiles.batch);
 

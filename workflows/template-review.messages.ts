@@ -1,6 +1,6 @@
 // The template review's messages. Frozen wire contract.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { Actor } from './lib/actors.ts';
+import type { Actor } from '../domain/actors.ts';
 
 export interface TemplateReviewState {
   versionId: string;

@@ -3,7 +3,7 @@
 import type { Duration } from '@temporalio/common';
 import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { createTemplateActivities } from '../activities/message-templates.ts';
-import { hasRole } from './lib/actors.ts';
+import { hasRole } from '../domain/actors.ts';
 import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { conflict, forbidden } from './lib/failures.ts';

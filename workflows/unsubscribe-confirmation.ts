@@ -3,7 +3,7 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createCustomerEmailActivities } from '../activities/customer-email.ts';
 import { profiles } from './lib/activity-profiles.ts';
-import type { SendOutcome } from './lifecycle.rules.ts';
+import type { SendOutcome } from '../domain/lifecycle.ts';
 
 const { sendCustomerEmail } = proxyActivities<ReturnType<typeof createCustomerEmailActivities>>(profiles.send);
 const { markUnsubscribeConfirmed } = proxyActivities<ReturnType<typeof createCustomerEmailActivities>>(profiles.db);

@@ -8,7 +8,7 @@ import {
   activeOperatorByEmail, activeOperatorByTokenHash, createSession, revokeSession, storeSignInLink, useSignInLink,
   type LiveSession, type SessionOperator, type SignInLinkProblem,
 } from '../../db/sessions.ts';
-import { ROLES } from '../../workflows/lib/actors.ts';
+import { ROLES } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { clearSessionCookie, setSessionCookie } from '../auth.ts';
 import { HttpError, unauthorized } from '../errors.ts';

@@ -32,12 +32,12 @@ import {
   type CampaignInput,
   type CampaignSpec,
   type CampaignState,
-} from '../../workflows/campaign.rules.ts';
+} from '../../domain/campaign.ts';
 import type { campaign } from '../../workflows/campaign.ts';
 import { campaignWorkflowId } from '../../workflows/ids.ts';
-import type { Actor } from '../../workflows/lib/actors.ts';
-import { LIFECYCLE_STAGES } from '../../workflows/lifecycle.types.ts';
-import { SEGMENTS } from '../../workflows/rfm.rules.ts';
+import type { Actor } from '../../domain/actors.ts';
+import { LIFECYCLE_STAGES } from '../../domain/lifecycle.types.ts';
+import { SEGMENTS } from '../../domain/rfm.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable, zodFields } from '../errors.ts';
 import { defineRoute, durationBetween, idParams, instant, iso, pageQuery, type RouteRegistry } from '../http.ts';

@@ -20,10 +20,10 @@ import {
   TIER_MODES,
   type ContractState,
   type ContractTerms,
-} from '../../workflows/contract.rules.ts';
+} from '../../domain/contract.ts';
 import type { contract, ContractInput } from '../../workflows/contract.ts';
 import { contractWorkflowId } from '../../workflows/ids.ts';
-import type { Actor } from '../../workflows/lib/actors.ts';
+import type { Actor } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { hashToken } from '../tokens.ts';
 import { badRequest, forbidden, HttpError, notFound, unauthorized, unprocessable, type FieldError } from '../errors.ts';

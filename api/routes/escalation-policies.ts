@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EscalationPolicy, Operator } from '../../db/entities/index.ts';
-import { RESPONDER_ROLES, type EscalationLevel } from '../../workflows/incident.rules.ts';
+import { RESPONDER_ROLES, type EscalationLevel } from '../../domain/incident.ts';
 import type { ApiDeps } from '../app.ts';
 import { conflict, notFound, unprocessable, type FieldError } from '../errors.ts';
 import { defineRoute, durationBetween, idParams, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';

@@ -12,7 +12,7 @@ import { EVENT_SHARDS, eventShardOf } from '../../domain/event-shards.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { eventDispatcherId, wakeDispatcher } from '../../workflows/event-dispatch.messages.ts';
 import type { eventDispatcher } from '../../workflows/event-dispatch.ts';
-import { EVENT_TYPES } from '../../workflows/lifecycle.types.ts';
+import { EVENT_TYPES } from '../../domain/lifecycle.types.ts';
 import type { TemporalCall } from '../temporal.ts';
 import type { ApiDeps } from '../app.ts';
 import { unprocessable, type FieldError } from '../errors.ts';

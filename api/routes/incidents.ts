@@ -24,9 +24,9 @@ import {
   SEVERITIES,
   type IncidentInput,
   type IncidentState,
-} from '../../workflows/incident.rules.ts';
+} from '../../domain/incident.ts';
 import type { incident } from '../../workflows/incident.ts';
-import { ROLES, type Actor } from '../../workflows/lib/actors.ts';
+import { ROLES, type Actor } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, notFound, unprocessable } from '../errors.ts';
 import { defineRoute, durationBetween, idParams, instant, iso, pageQuery, type RouteRegistry } from '../http.ts';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Operator } from '../../db/entities/index.ts';
 import { revokeOperatorSessions } from '../../db/sessions.ts';
-import { ROLES } from '../../workflows/lib/actors.ts';
+import { ROLES } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';

@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Partner } from '../../db/entities/index.ts';
-import { BRIEF_GOALS, PARTNER_TYPES, SCORE_FACTORS, scorePartners } from '../../workflows/partner.rules.ts';
+import { BRIEF_GOALS, PARTNER_TYPES, SCORE_FACTORS, scorePartners } from '../../domain/partner.ts';
 import type { ApiDeps } from '../app.ts';
 import { notFound } from '../errors.ts';
 import { defineRoute, idParams, locale, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';

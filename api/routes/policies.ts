@@ -4,17 +4,17 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { readSetting, SETTINGS, writeSetting, type SettingKey } from '../../db/settings.ts';
 import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../domain/messaging-policy.ts';
-import { parseDuration } from '../../runtime/config.ts';
-import { DEFAULT_CAMPAIGN_APPROVAL_POLICY, type CampaignApprovalPolicy } from '../../workflows/campaign.rules.ts';
-import { DEFAULT_CONTRACT_POLICY, type ContractPolicy } from '../../workflows/contract.rules.ts';
-import { DEFAULT_INCIDENT_POLICY, SEVERITIES, type IncidentPolicy } from '../../workflows/incident.rules.ts';
+import { parseDuration } from '../../domain/durations.ts';
+import { DEFAULT_CAMPAIGN_APPROVAL_POLICY, type CampaignApprovalPolicy } from '../../domain/campaign.ts';
+import { DEFAULT_CONTRACT_POLICY, type ContractPolicy } from '../../domain/contract.ts';
+import { DEFAULT_INCIDENT_POLICY, SEVERITIES, type IncidentPolicy } from '../../domain/incident.ts';
 import {
   DEFAULT_LIFECYCLE_POLICY,
   FUNNEL_STAGES,
   MESSAGE_CATEGORIES,
   NURTURE_TEMPLATES,
   type LifecyclePolicy,
-} from '../../workflows/lifecycle.types.ts';
+} from '../../domain/lifecycle.types.ts';
 import type { ApiDeps } from '../app.ts';
 import { defineRoute, durationBetween, locale, type RouteRegistry } from '../http.ts';
 

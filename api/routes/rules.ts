@@ -7,8 +7,8 @@ import { KPI_METRICS, readSeries } from '../../db/metrics.ts';
 import { readRuleEpisodes } from '../../db/rule-episodes.ts';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { evaluateNow } from '../../activities/monitor.ts';
-import { parseDuration } from '../../runtime/config.ts';
-import { ROLES } from '../../workflows/lib/actors.ts';
+import { parseDuration } from '../../domain/durations.ts';
+import { ROLES } from '../../domain/actors.ts';
 import { ruleMonitorId } from '../../workflows/ids.ts';
 import { ruleChanged, stopMonitor } from '../../workflows/monitor.messages.ts';
 import type { ruleMonitor } from '../../workflows/monitor.ts';
@@ -21,8 +21,8 @@ import {
   SEVERITIES,
   type RuleAction,
   type RuleSpec,
-} from '../../workflows/monitor.rules.ts';
-import { SEGMENTS } from '../../workflows/rfm.rules.ts';
+} from '../../domain/monitor.ts';
+import { SEGMENTS } from '../../domain/rfm.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, notFound, unprocessable } from '../errors.ts';
 import { defineRoute, durationBetween, idParams, instant, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { Customer, RfmRun } from '../../db/entities/index.ts';
 import { rfmScoringId } from '../../workflows/ids.ts';
 import type { rfmScoring } from '../../workflows/rfm.ts';
-import { DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS, SEGMENT_RULES, SEGMENTS, type RfmScoringInput } from '../../workflows/rfm.rules.ts';
+import { DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS, SEGMENT_RULES, SEGMENTS, type RfmScoringInput } from '../../domain/rfm.ts';
 import type { ApiDeps } from '../app.ts';
 import { HttpError, notFound, unprocessable } from '../errors.ts';
 import { defineRoute, instant, iso, pageQuery, type RouteRegistry } from '../http.ts';

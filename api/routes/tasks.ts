@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { Task } from '../../db/entities/index.ts';
 import { assignTask, claimTask, completeTask, releaseTask } from '../../workflows/messages.ts';
-import { ROLES, type Actor } from '../../workflows/lib/actors.ts';
+import { ROLES, type Actor } from '../../domain/actors.ts';
 import { TASK_PRIORITIES, TASK_STATUSES, type TaskView } from '../../workflows/lib/task-view.ts';
 import type { ApiDeps } from '../app.ts';
 import { forbidden, notFound, unprocessable } from '../errors.ts';

@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { CampaignStage } from '../../workflows/campaign.rules.ts';
+import type { CampaignStage } from '../../domain/campaign.ts';
 
 /**
  * Campaign read model for lists and the send gate: senders stop the moment `stage` leaves 'running'. The workflow

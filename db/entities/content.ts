@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { ContentStage, Tier } from '../../workflows/content.rules.ts';
+import type { ContentStage, Tier } from '../../domain/content.ts';
 
 /** Content read model for lists; live state of one item comes from its workflow. */
 export const Content = defineEntity({

@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { ContractTerms } from '../../workflows/contract.rules.ts';
+import type { ContractTerms } from '../../domain/contract.ts';
 
 /** Contract read model for lists; the workflow writes it with increasing versions, live state comes from it. */
 export const Contract = defineEntity({

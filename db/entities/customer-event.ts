@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { EventType } from '../../workflows/lifecycle.types.ts';
+import type { EventType } from '../../domain/lifecycle.types.ts';
 
 /**
  * Customer events as received: the source for KPIs, RFM and campaign attribution. The idempotency key makes a

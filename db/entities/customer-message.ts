@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { MessageCategory } from '../../workflows/lifecycle.types.ts';
+import type { MessageCategory } from '../../domain/lifecycle.types.ts';
 
 export const CUSTOMER_MESSAGE_STATUSES = ['sending', 'sent', 'deferred', 'skipped'] as const;
 export type CustomerMessageStatus = (typeof CUSTOMER_MESSAGE_STATUSES)[number];

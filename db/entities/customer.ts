@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { LifecycleStage } from '../../workflows/lifecycle.types.ts';
+import type { LifecycleStage } from '../../domain/lifecycle.types.ts';
 
 /**
  * The platform's end users (not operators). The API owns the profile columns; the lifecycle workflow owns `stage`

@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { EscalationLevel, IncidentSource, IncidentStatus, Severity } from '../../workflows/incident.rules.ts';
+import type { EscalationLevel, IncidentSource, IncidentStatus, Severity } from '../../domain/incident.ts';
 
 /**
  * Incident read model for lists, stats and the rule dedup ("is this rule's incident still open?"). The workflow

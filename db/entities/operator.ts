@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { Role } from '../../workflows/lib/actors.ts';
+import type { Role } from '../../domain/actors.ts';
 
 export const Operator = defineEntity({
   name: 'Operator',

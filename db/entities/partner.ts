@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { PartnerFigures, PartnerType } from '../../workflows/partner.rules.ts';
+import type { PartnerFigures, PartnerType } from '../../domain/partner.ts';
 
 /** Partners (channels, content creators and KOLs, technology partners) and their audience figures. */
 export const Partner = defineEntity({

@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { MonitorState, RuleAction, RuleSeverity } from '../../workflows/monitor.rules.ts';
+import type { MonitorState, RuleAction, RuleSeverity } from '../../domain/monitor.ts';
 
 /** Metric-threshold rules: what to watch, when it breaches, and what firing does. */
 export const Rule = defineEntity({

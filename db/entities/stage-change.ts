@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { LifecycleStage } from '../../workflows/lifecycle.types.ts';
+import type { LifecycleStage } from '../../domain/lifecycle.types.ts';
 
 /** Every lifecycle stage change with its time and cause; (customer, seq) makes a retried write a no-op. */
 export const StageChange = defineEntity({

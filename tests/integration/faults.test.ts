@@ -13,7 +13,7 @@ import pg from 'pg';
 import { SMTP_CONNECTIONS } from '../../runtime/mailer.ts';
 import { customerLifecycleId } from '../../workflows/ids.ts';
 import { recordEvents } from '../../workflows/lifecycle.messages.ts';
-import type { EventsSignal } from '../../workflows/lifecycle.types.ts';
+import type { EventsSignal } from '../../domain/lifecycle.types.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 import {
   freePort, killStarted, spawnApi, spawnWorker, startSmtpSink, startTemporalServer, tally,

@@ -9,7 +9,7 @@ import { releaseShardLease, takeShardLease } from '../../db/event-ingest.ts';
 import { eventShardOf } from '../../domain/event-shards.ts';
 import { customerLifecycleId } from '../../workflows/ids.ts';
 import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
-import { DEFAULT_LIFECYCLE_POLICY } from '../../workflows/lifecycle.types.ts';
+import { DEFAULT_LIFECYCLE_POLICY } from '../../domain/lifecycle.types.ts';
 import { createApp } from '../../api/app.ts';
 import { temporalUnavailable } from '../../api/errors.ts';
 import { DEADLINE_MARGIN_MS } from '../../api/temporal.ts';

@@ -6,7 +6,7 @@ import type { Orm } from '../../db/orm.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { ensureSchedules } from '../../runtime/schedules.ts';
 import { RFM_SCHEDULE_ID } from '../../workflows/ids.ts';
-import { emptyCounts, segmentOf } from '../../workflows/rfm.rules.ts';
+import { emptyCounts, segmentOf } from '../../domain/rfm.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 import { recordHistory as recordRun } from '../support/histories.ts';
 import { startStack, type Stack } from '../support/stack.ts';

@@ -12,7 +12,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { customerLifecycleId } from '../../workflows/ids.ts';
 import { recordEvents } from '../../workflows/lifecycle.messages.ts';
-import type { EventsSignal, LifecycleView } from '../../workflows/lifecycle.types.ts';
+import type { EventsSignal, LifecycleView } from '../../domain/lifecycle.types.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 import {
   freePort, killStarted, spawnApi, spawnWorker, startSmtpSink, startTemporalServer, tally,

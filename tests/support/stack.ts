@@ -14,7 +14,7 @@ import { startMailCatcher, type MailCatcher } from '../../runtime/mail-catcher.t
 import { createMailer } from '../../runtime/mailer.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { TEST_RULES } from './rules.ts';
-import type { Role } from '../../workflows/lib/actors.ts';
+import type { Role } from '../../domain/actors.ts';
 import { createWorker } from '../../worker/worker.ts';
 import { createTestDb, type TestDb } from './db.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';

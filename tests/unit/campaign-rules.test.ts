@@ -8,7 +8,7 @@ import {
   roi,
   templateFields,
   variantRates,
-} from '../../workflows/campaign.rules.ts';
+} from '../../domain/campaign.ts';
 
 test('an admin approves too above the currency threshold; an unknown currency always needs both', () => {
   const policy = DEFAULT_CAMPAIGN_APPROVAL_POLICY;

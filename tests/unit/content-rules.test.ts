@@ -1,4 +1,4 @@
-import { requiredApprovals, tallyRound } from '../../workflows/content.rules.ts';
+import { requiredApprovals, tallyRound } from '../../domain/content.ts';
 
 test('routing by tier: S two reviewers, A one, B none when clean and one when flagged', () => {
   expect(requiredApprovals('S', 'pass')).toBe(2);

@@ -9,8 +9,8 @@ import {
   renewalReminders,
   tierProblems,
   type Tier,
-} from '../../workflows/contract.rules.ts';
-import { scorePartners, type ScoredPartnerInput } from '../../workflows/partner.rules.ts';
+} from '../../domain/contract.ts';
+import { scorePartners, type ScoredPartnerInput } from '../../domain/partner.ts';
 
 const tiers: Tier[] = [{ from: 0, to: 10_000, rate: 5 }, { from: 10_000, to: 50_000, rate: 8 }, { from: 50_000, to: null, rate: 10 }];
 const terms = (mode: 'whole' | 'marginal', cap: number | null = null, fee = 0) => ({ fee, revenueShare: { mode, tiers, cap } });

@@ -1,6 +1,6 @@
 // The pure incident rules: which escalation policy an incident gets, and the paging schedule a policy gives.
-import { BUILT_IN_POLICY, choosePolicy, isActive, isOpen, pageSchedule, type StoredEscalationPolicy } from '../../workflows/incident.rules.ts';
-import { durationToMs } from '../../workflows/lib/time.ts';
+import { BUILT_IN_POLICY, choosePolicy, isActive, isOpen, pageSchedule, type StoredEscalationPolicy } from '../../domain/incident.ts';
+import { durationToMs } from '../../domain/durations.ts';
 
 const toMs = (d: string) => durationToMs(d as never);
 const policy = (over: Partial<StoredEscalationPolicy>): StoredEscalationPolicy => ({

@@ -1,6 +1,6 @@
 // The lifecycle state machine driven directly: no Temporal, just events and a clock.
-import { initialState, Lifecycle } from '../../workflows/lifecycle.rules.ts';
-import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type EventType } from '../../workflows/lifecycle.types.ts';
+import { initialState, Lifecycle } from '../../domain/lifecycle.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type EventType } from '../../domain/lifecycle.types.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-11-01T10:00:00Z');

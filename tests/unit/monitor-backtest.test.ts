@@ -1,6 +1,6 @@
 // The dry run's backtest slides its windows instead of aggregating each one afresh: it must decide exactly what the
 // monitor's own judge decides on each window, for every aggregation and comparison, including counters that reset.
-import { AGGREGATIONS, backtest, INITIAL_STATUS, judge, step, type Aggregation, type BacktestRule, type Comparison, type Point } from '../../workflows/monitor.rules.ts';
+import { AGGREGATIONS, backtest, INITIAL_STATUS, judge, step, type Aggregation, type BacktestRule, type Comparison, type Point } from '../../domain/monitor.ts';
 
 const MIN = 60_000;
 

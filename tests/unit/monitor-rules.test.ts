@@ -1,4 +1,4 @@
-import { aggregate, INITIAL_STATUS, judge, step, type MonitorStatus, type Point, type Transition } from '../../workflows/monitor.rules.ts';
+import { aggregate, INITIAL_STATUS, judge, step, type MonitorStatus, type Point, type Transition } from '../../domain/monitor.ts';
 
 const MIN = 60_000;
 const pts = (...values: number[]): Point[] => values.map((value, i) => ({ at: i * MIN, value }));

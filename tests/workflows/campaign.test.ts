@@ -16,9 +16,9 @@ import {
   type CampaignSpec,
   type SendCounts,
   type VariantResult,
-} from '../../workflows/campaign.rules.ts';
+} from '../../domain/campaign.ts';
 import type { campaign } from '../../workflows/campaign.ts';
-import type { Actor } from '../../workflows/lib/actors.ts';
+import type { Actor } from '../../domain/actors.ts';
 import type { TaskView } from '../../workflows/lib/tasks.ts';
 import { completeTask } from '../../workflows/messages.ts';
 import { recordHistory } from '../support/histories.ts';

@@ -15,10 +15,10 @@ import {
   type PayoutRecord,
   type Period,
   type TierMode,
-} from '../../workflows/contract.rules.ts';
+} from '../../domain/contract.ts';
 import type { contract, ContractInput } from '../../workflows/contract.ts';
 import { contractWorkflowId } from '../../workflows/ids.ts';
-import type { Actor } from '../../workflows/lib/actors.ts';
+import type { Actor } from '../../domain/actors.ts';
 import type { TaskView } from '../../workflows/lib/task-view.ts';
 import { completeTask } from '../../workflows/messages.ts';
 import { recordHistory } from '../support/histories.ts';

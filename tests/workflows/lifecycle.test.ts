@@ -9,9 +9,9 @@ import type { CouponRequest, LifecycleSnapshot } from '../../activities/lifecycl
 import { decide, DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../domain/messaging-policy.ts';
 import { customerLifecycleId } from '../../workflows/ids.ts';
 import { getLifecycle, recordEvents } from '../../workflows/lifecycle.messages.ts';
-import type { SendOutcome } from '../../workflows/lifecycle.rules.ts';
+import type { SendOutcome } from '../../domain/lifecycle.ts';
 import type { customerLifecycle } from '../../workflows/lifecycle.ts';
-import { DEFAULT_LIFECYCLE_POLICY, type EventsSignal, type EventType, type LifecycleInput, type LifecyclePolicy } from '../../workflows/lifecycle.types.ts';
+import { DEFAULT_LIFECYCLE_POLICY, type EventsSignal, type EventType, type LifecycleInput, type LifecyclePolicy } from '../../domain/lifecycle.types.ts';
 import { bundleWorkflows, quietRuntime, timeSkippingEnvironment } from '../support/runtime.ts';
 import { recordHistory } from '../support/histories.ts';
 

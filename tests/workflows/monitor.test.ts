@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { EmailRequest } from '../../activities/email.ts';
 import { ruleMonitorId } from '../../workflows/ids.ts';
 import { getMonitor, ruleChanged, stopMonitor } from '../../workflows/monitor.messages.ts';
-import type { Evaluation, MonitorStatus, StoredRule } from '../../workflows/monitor.rules.ts';
+import type { Evaluation, MonitorStatus, StoredRule } from '../../domain/monitor.ts';
 import type { ruleMonitor } from '../../workflows/monitor.ts';
 import { recordHistory } from '../support/histories.ts';
 import { timeSkippingSuite } from '../support/runtime.ts';

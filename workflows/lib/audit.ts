@@ -1,6 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createAuditActivities } from '../../activities/audit.ts';
-import type { Actor } from './actors.ts';
+import type { Actor } from '../../domain/actors.ts';
 import { profiles } from './activity-profiles.ts';
 
 const { recordAudit } = proxyActivities<ReturnType<typeof createAuditActivities>>(profiles.db);

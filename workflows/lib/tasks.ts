@@ -4,13 +4,13 @@ import { ActivityFailure, condition, log, patched, proxyActivities, setHandler, 
 import type { createTaskMailActivities } from '../../activities/task-mail.ts';
 import type { createTaskActivities } from '../../activities/tasks.ts';
 import { assignTask, claimTask, completeTask, releaseTask, type CompleteTaskArgs } from '../messages.ts';
-import { hasRole, type Actor, type Role } from './actors.ts';
+import { hasRole, type Actor, type Role } from '../../domain/actors.ts';
 import { profiles } from './activity-profiles.ts';
 import { audit } from './audit.ts';
 import { conflict, forbidden, notFound, unprocessable } from './failures.ts';
 import { notify } from './notify.ts';
 import type { TaskPriority, TaskView } from './task-view.ts';
-import { durationToMs } from './time.ts';
+import { durationToMs } from '../../domain/durations.ts';
 
 export type { TaskView } from './task-view.ts';
 

@@ -16,7 +16,7 @@ import {
   type StageChange,
   type WinBackRequest,
 } from './lifecycle.types.ts';
-import { durationToMs } from './lib/time.ts';
+import { durationToMs } from './durations.ts';
 
 const HISTORY_KEPT = 50;
 const MESSAGES_KEPT = 50;

@@ -1,7 +1,7 @@
 // Pure: incidents as the workflow, its activities and the API see them: statuses and the legal moves between them,
 // escalation policies and the paging schedule they give, and the policy that picks one for an incident.
-import type { Role } from './lib/actors.ts';
-import { SEVERITIES, type RuleSeverity } from './monitor.rules.ts';
+import type { Role } from './actors.ts';
+import { SEVERITIES, type RuleSeverity } from './monitor.ts';
 
 export { SEVERITIES };
 export type Severity = RuleSeverity;
