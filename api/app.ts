@@ -1,4 +1,4 @@
-// createApp(deps): the whole HTTP API, with no process concerns (server.ts and runtime/start.ts listen).
+// createApp(deps): the whole HTTP API, with no process concerns (server.ts and start/main.ts listen).
 import { RequestContext, type EntityManager } from '@mikro-orm/core';
 import type { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';

@@ -1,11 +1,11 @@
-// Runs the API on a port: used by api/server.ts (production) and runtime/start.ts (embedded stack).
+// Runs the API on a port: used by api/server.ts (production) and start/main.ts (npm start).
 import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
 import type { Transporter } from 'nodemailer';
 import type { Orm } from '../db/orm.ts';
 import { durationMs, publicUrl, type Config } from '../runtime/config.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { ensureSchedules } from '../runtime/schedules.ts';
+import { ensureSchedules } from './schedules.ts';
 import { temporalConnectionOptions } from '../runtime/temporal.ts';
 import { createApp } from './app.ts';
 

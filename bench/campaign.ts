@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { SEND_CONCURRENCY } from '../activities/campaign-sender.ts';
 import { composeMessage } from '../domain/message-data.ts';
 import { DEFAULT_TEMPLATES } from '../domain/message-templates.defaults.ts';
-import type { CaughtMessage } from '../runtime/mail-catcher.ts';
+import type { CaughtMessage } from '../start/mail-catcher.ts';
 import { createMailer, SMTP_CONNECTIONS } from '../runtime/mailer.ts';
 import type { Stack, TestOperator } from '../tests/support/stack.ts';
 import { eventually } from '../tests/support/wait.ts';
@@ -375,7 +375,7 @@ async function bench(): Promise<void> {
 
     console.log(`\n${machineLine('bench:campaign')}`);
     console.log(`Temporal dev server (in-memory SQLite) via TestWorkflowEnvironment.createLocal; PostgreSQL ${stack.db.url.replace(/\/[^/]*$/, '/…')}; ` +
-      'SMTP sink runtime/mail-catcher.ts in this process');
+      'SMTP sink start/mail-catcher.ts in this process');
     console.log(`Both senders compose the same message (the shipped campaign template, composeMessage) and use createMailer (runtime/mailer.ts: ` +
       `pooled, ${SMTP_CONNECTIONS} connections), each in its own process; the baseline ran first, before the worker process started`);
     console.log(`Campaign: ${RECIPIENTS} recipients, sendRate ${SEND_RATE}/s, budget ${budget.total} ${budget.currency} at ${budget.costPerSend} per send, ` +

@@ -54,7 +54,7 @@ echo "starting the stack on port $port (logs: $work/server.log)"
 PORT=$port PUBLIC_URL="http://127.0.0.1:$port" DATABASE_URL="$db_url" OPSFLOW_DATA_DIR="$work/data" \
   OPSFLOW_ADMIN_TOKEN="$token" WEBHOOK_ALLOWED_HOSTS="127.0.0.1:$hook_port" LOG_LEVEL=warn \
   TEMPORAL_DEV_PORT=$(free_port) TEMPORAL_DEV_UI_PORT=$(free_port) MAIL_CATCHER_SMTP_PORT=$(free_port) MAIL_CATCHER_HTTP_PORT=$(free_port) \
-  bash -c 'exec node runtime/start.ts' >"$work/server.log" 2>&1 &
+  bash -c 'exec node start/main.ts' >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 240); do
   curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break

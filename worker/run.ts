@@ -1,10 +1,10 @@
-// Runs a worker until it is shut down: used by worker/main.ts and runtime/start.ts.
+// Runs a worker until it is shut down: used by worker/main.ts and start/main.ts.
 import { NativeConnection } from '@temporalio/worker';
 import type { Transporter } from 'nodemailer';
 import type { Orm } from '../db/orm.ts';
 import type { Config } from '../runtime/config.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { activityDeps } from '../runtime/deps.ts';
+import { activityDeps } from './deps.ts';
 import { temporalConnectionOptions } from '../runtime/temporal.ts';
 import { installTemporalLogging } from './logging.ts';
 import { createWorker } from './worker.ts';

@@ -1,4 +1,4 @@
-// RFM scoring: one run scores every customer. The nightly Schedule (runtime/schedules.ts) and the API start it.
+// RFM scoring: one run scores every customer. The nightly Schedule (api/schedules.ts) and the API start it.
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createRfmActivities } from '../activities/rfm.ts';
 import { profiles } from './lib/activity-profiles.ts';

@@ -1,6 +1,6 @@
 // Campaigns end to end over HTTP: the dev server, PostgreSQL, the SMTP sink.
 import { randomUUID } from 'node:crypto';
-import type { CaughtMessage } from '../../runtime/mail-catcher.ts';
+import type { CaughtMessage } from '../../start/mail-catcher.ts';
 import { recordHistory } from '../support/histories.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';

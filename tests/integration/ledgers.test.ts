@@ -7,7 +7,7 @@ import { createEmailActivities, messageIdFor } from '../../activities/email.ts';
 import { writePoints } from '../../db/metrics.ts';
 import { deliverWebhook } from '../../activities/webhooks.ts';
 import { Operator } from '../../db/entities/index.ts';
-import { startMailCatcher, type MailCatcher } from '../../runtime/mail-catcher.ts';
+import { startMailCatcher, type MailCatcher } from '../../start/mail-catcher.ts';
 import { createMailer } from '../../runtime/mailer.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';

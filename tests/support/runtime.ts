@@ -1,7 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type Logger } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { startEphemeral } from '../../runtime/temporal-dev.ts';
+import { startEphemeral } from '../../start/temporal-dev.ts';
 import { workflowsPath } from '../../worker/worker.ts';
 import { temporalCli, temporalTestServer } from './binaries.ts';
 

@@ -10,7 +10,7 @@ import { createApp } from '../../api/app.ts';
 import type { RateLimits } from '../../api/rate-limits.ts';
 import { hashToken } from '../../api/tokens.ts';
 import { Operator } from '../../db/entities/index.ts';
-import { startMailCatcher, type MailCatcher } from '../../runtime/mail-catcher.ts';
+import { startMailCatcher, type MailCatcher } from '../../start/mail-catcher.ts';
 import { createMailer } from '../../runtime/mailer.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { TEST_RULES } from './rules.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
-import { startMailCatcher, type CaughtMessage, type MailCatcher } from '../../runtime/mail-catcher.ts';
+import { startMailCatcher, type CaughtMessage, type MailCatcher } from '../../start/mail-catcher.ts';
 
 describe('mail catcher', () => {
   let dir: string;

@@ -2,7 +2,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { REDELIVERY_SCHEDULE_ID, RFM_SCHEDULE_ID, rfmScoringId } from '../workflows/ids.ts';
 import type { rfmScoring } from '../workflows/rfm.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../runtime/logger.ts';
 
 export interface ScheduleConfig {
   client: Client;

@@ -7,11 +7,11 @@ import { serveApi } from '../api/serve.ts';
 import { openOrm } from '../db/orm.ts';
 import { installTemporalLogging } from '../worker/logging.ts';
 import { runWorker, WORKER_SHUTDOWN_DEADLINE } from '../worker/run.ts';
-import { configOrExit, durationMs } from './config.ts';
+import { configOrExit, durationMs } from '../runtime/config.ts';
 import { startEmbeddedDb } from './embedded-db.ts';
-import { createLogger } from './logger.ts';
+import { createLogger } from '../runtime/logger.ts';
 import { startMailCatcher } from './mail-catcher.ts';
-import { createMailer } from './mailer.ts';
+import { createMailer } from '../runtime/mailer.ts';
 import { findTemporalCli, startTemporalDev, TemporalCliMissing } from './temporal-dev.ts';
 
 const config = configOrExit();

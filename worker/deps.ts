@@ -2,7 +2,7 @@
 import type { Transporter } from 'nodemailer';
 import type { ActivityDeps } from '../activities/index.ts';
 import type { Orm } from '../db/orm.ts';
-import { durationMs, publicUrl, type Config } from './config.ts';
+import { durationMs, publicUrl, type Config } from '../runtime/config.ts';
 
 export function activityDeps(config: Config, orm: Orm, mailer: Transporter): ActivityDeps {
   return {
