@@ -49,6 +49,8 @@ import { profiles } from './lib/activity-profiles.ts';
 import { audit } from './lib/audit.ts';
 import { conflict, forbidden } from './lib/failures.ts';
 import { notify } from './lib/notify.ts';
+import { ApprovalRound } from './lib/approval-round.ts';
+import { MovableTimer } from './lib/timer.ts';
 import { approvalsOf, makerRefusal, makersOf, TaskInbox, type TaskView } from './lib/tasks.ts';
 import { durationToMs, msUntil } from '../domain/durations.ts';
 
@@ -96,7 +98,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   let roundTasks: TaskView[] = [];
   let submittedBy: Actor | null = null;
   let edited = false;
-  let scheduleMoved = false;
+  const launchTimer = new MovableTimer(() => state.spec.schedule.startAt);
   let sending = false;
   let sendScope: CancellationScope | null = null;
   let pauses = 0;
@@ -173,7 +175,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       roundTasks = [];
       state.rejection = null;
     } else {
-      scheduleMoved = true;
+      launchTimer.moved();
     }
     await save();
     await audit(whole ? 'campaign.edited' : 'campaign.rescheduled', entity, { revision: state.revision, schedule: spec.schedule }, actor);
@@ -281,11 +283,10 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     const need = requiredApprovals(policy, state.spec.budget);
     state.requiredRoles = need.roles;
     state.approvalReason = need.reason;
-    const tasks: TaskView[] = [];
-    roundTasks = tasks;
-    for (const role of need.roles) {
-      if (closed() || edited) break;
-      tasks.push(await inbox.open({
+    const round = new ApprovalRound(inbox, {
+      roles: need.roles,
+      stopped: () => closed() || edited,
+      task: (role, tasks) => ({
         kind: 'campaign_approval',
         title: `Approve the budget of campaign "${state.spec.name}": ${state.spec.budget.total} ${state.spec.budget.currency} (${role})`,
         entity,
@@ -305,19 +306,18 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
           }
           return undefined;
         },
-      }));
-    }
-    const rejected = () => tasks.find((t) => t.status === 'completed' && t.decision === 'reject');
-    await condition(() => closed() || edited || rejected() !== undefined
-      || (tasks.length === need.roles.length && tasks.every((t) => t.status === 'completed')));
+      }),
+    });
+    roundTasks = round.tasks;
+    await round.run();
     if (closed()) return finish();
     if (edited) {
-      await Promise.all(tasks.map((t) => inbox.cancel(t.id, 'the campaign was edited: approvals cleared')));
+      await round.close('the campaign was edited: approvals cleared');
       roundTasks = [];
       continue;
     }
-    const rejection = rejected();
-    await Promise.all(tasks.map((t) => inbox.cancel(t.id, rejection ? 'rejected by another approver' : 'approved')));
+    const rejection = round.rejection();
+    await round.close(rejection ? 'rejected by another approver' : 'approved');
     if (rejection) {
       state.rejection = { operatorId: rejection.decidedBy!, comment: rejection.comment, at: rejection.decidedAt! };
       roundTasks = [];
@@ -337,14 +337,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   if (patched('campaign-template-pin')) state.templates = await pinCampaignTemplates();
   await moveTo('scheduled', lastApproval ? { id: lastApproval.operatorId } : null,
     `approved by ${approvals.map((a) => `${a.operatorId} (${a.role})`).join(', ')}`);
-  while (!closed()) {
-    scheduleMoved = false;
-    const waitMs = msUntil(state.spec.schedule.startAt, Date.now());
-    if (waitMs === 0) break;
-    await condition(() => closed() || scheduleMoved, waitMs);
-    if (!scheduleMoved) break;
-  }
-  if (closed()) return finish();
+  if (!(await launchTimer.wait(closed))) return finish();
   if (msUntil(state.spec.schedule.endAt, Date.now()) === 0) {
     await moveTo('ended', null, 'the end time passed before launch');
     return finish();

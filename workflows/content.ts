@@ -30,7 +30,7 @@ import { audit } from './lib/audit.ts';
 import { conflict, forbidden, unprocessable } from './lib/failures.ts';
 import { notify } from './lib/notify.ts';
 import { makerRefusal, makersOf, TaskInbox, type TaskView } from './lib/tasks.ts';
-import { msUntil } from '../domain/durations.ts';
+import { MovableTimer } from './lib/timer.ts';
 
 const { runContentChecks, saveContent } = proxyActivities<ReturnType<typeof createContentActivities>>(profiles.db);
 const { deliverToChannel } = proxyActivities<ReturnType<typeof createContentActivities>>(profiles.send);
@@ -71,7 +71,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
   };
   let version = 0;
   let revisionPending = false;
-  let scheduleMoved = false;
+  const publishTimer = new MovableTimer(() => state.publishAt);
 
   const now = () => new Date(Date.now()).toISOString();
   const record = (event: string, actor: Actor | null, detail?: Record<string, unknown>) => {
@@ -133,7 +133,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
 
   setHandler(reschedule, async ({ publishAt, actor }) => {
     state.publishAt = publishAt;
-    scheduleMoved = true;
+    publishTimer.moved();
     record('rescheduled', actor, { publishAt });
     await save();
     await audit('content.rescheduled', entity, { publishAt }, actor);
@@ -275,14 +275,7 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
 
   // Scheduled publish: a durable timer that the author may move or cancel until it fires.
   await moveTo('scheduled', null, { publishAt: state.publishAt });
-  while (!withdrawn()) {
-    scheduleMoved = false;
-    const waitMs = state.publishAt ? msUntil(state.publishAt, Date.now()) : 0;
-    if (waitMs === 0) break;
-    await condition(() => withdrawn() || scheduleMoved, waitMs);
-    if (!scheduleMoved) break;
-  }
-  if (withdrawn()) return finish();
+  if (!(await publishTimer.wait(withdrawn))) return finish();
 
   state.publishedAt = now();
   state.deliveries = state.channels.map((channel) => ({ channel, status: 'pending' }));
