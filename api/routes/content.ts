@@ -1,10 +1,9 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { operatorNames } from '../../db/operators.ts';
 import { Content } from '../../db/entities/index.ts';
-import { saveContentRow } from '../../db/read-models.ts';
+import { saveContentRow } from '../../db/content.ts';
 import { textArray } from '../../db/sql.ts';
 import { parseDuration } from '../../domain/durations.ts';
 import { getContentState, reschedule, submitRevision, withdraw } from '../../workflows/content.messages.ts';
@@ -13,8 +12,9 @@ import type { contentReview } from '../../workflows/content.ts';
 import { contentReviewId } from '../../workflows/ids.ts';
 import type { Actor } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
-import { conflict, forbidden, notFound, unprocessable } from '../errors.ts';
+import { conflict, forbidden, unprocessable } from '../errors.ts';
 import { defineRoute, idParams, instant, pageQuery, type RouteRegistry } from '../http.ts';
+import { workflowResource } from '../resource.ts';
 
 const READERS = ['admin', 'ops_manager', 'reviewer', 'analyst'] as const;
 
@@ -95,16 +95,17 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
   const router = Router();
   const tag = 'content';
 
-  async function find(id: string): Promise<Content> {
-    const row = await orm.em.findOne(Content, { id });
-    if (!row) throw notFound('content');
-    return row;
-  }
   /** The answer with the names of the operators it names: reviewers and editors are shown by name, not by id. */
   async function named(out: ContentCore): Promise<ContentOut> {
     return { ...out, people: await operatorNames(orm, [out.authorId, ...out.approvals.map((a) => a.reviewerId), ...out.edits.map((e) => e.operatorId),
       ...out.openTasks.map((t) => t.assigneeId), ...out.history.map((h) => h.actorId)]) };
   }
+  const content = workflowResource<Content, ContentState, ContentOut>({ orm, temporal, deadline }, {
+    entity: Content, what: 'content', state: getContentState,
+    present: (row, s) => named(fromWorkflow(row, s)),
+    // Past the namespace's retention the workflow is gone; the read model still knows the outcome.
+    archived: (row) => named(fromReadModel(row)),
+  });
   /** Only the author (or an admin) changes their content; the workflow checks again. */
   function requireAuthor(row: Content, actor: Actor) {
     if (row.authorId !== actor.id && !actor.roles.includes('admin')) throw forbidden('only the author or an admin may change this content');
@@ -179,46 +180,30 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
   defineRoute(router, registry, {
     method: 'get', path: '/content/:id', tag, summary: 'Live state of one item from its workflow', access: READERS,
     params: idParams, response: contentOut, errors: [401, 403, 404, 503, 504],
-  }, async ({ params }) => {
-    const row = await find(params.id);
-    try {
-      return await named(fromWorkflow(row, await deadline(() => temporal.workflow.getHandle(row.workflowId).query(getContentState))));
-    } catch (err) {
-      // Past the namespace's retention the workflow is gone; the read model still knows the outcome.
-      if (err instanceof WorkflowNotFoundError) return named(fromReadModel(row));
-      throw err;
-    }
-  });
+  }, async ({ params }) => content.read(await content.find(params.id)));
 
-  const change = (
-    path: string, method: 'post' | 'patch', summary: string, body: z.ZodObject,
-    send: (workflowId: string, actor: Actor, body: Record<string, unknown>) => Promise<ContentState>,
-  ) => defineRoute(router, registry, {
-    method, path, tag, summary, access: ['ops_manager', 'admin'], params: idParams, body,
+  const change = <B extends z.ZodObject>(
+    path: string, method: 'post' | 'patch', summary: string, body: B,
+    send: (row: Content, actor: Actor, body: z.infer<B>) => Promise<ContentState>,
+  ) => content.updateRoute(router, registry, {
+    method, path, tag, summary, access: ['ops_manager', 'admin'], body,
     response: contentOut, errors: [400, 401, 403, 404, 409, 422, 503, 504],
-  }, async ({ params, actor, body: input }) => {
-    const row = await find(params.id);
+  }, ({ row, actor, body: input }) => {
     requireAuthor(row, actor);
     if (isFinal(row.stage)) throw conflict(`the content is already ${row.stage}`);
     // The workflow accepts or refuses the change and writes its audit event with this actor.
-    return named(fromWorkflow(row, await deadline(() => send(row.workflowId, actor, input as Record<string, unknown>))));
+    return send(row, actor, input);
   });
 
   change('/content/:id/revisions', 'post', 'Submit a revision after changes were requested (the author or an admin, who then does not review it)',
     z.object({ title: z.string().trim().min(1).max(1000), body: z.string().min(1).max(200_000) }).strict(),
-    (workflowId, actor, b) => temporal.workflow.getHandle(workflowId).executeUpdate(submitRevision, {
-      args: [{ title: b.title as string, body: b.body as string, actor }],
-    }));
+    (row, actor, b) => content.update(row, submitRevision, { title: b.title, body: b.body, actor }));
   change('/content/:id/schedule', 'patch', 'Move the publish time (null: publish once approved)',
     z.object({ publishAt: instant.nullable() }).strict(),
-    (workflowId, actor, b) => temporal.workflow.getHandle(workflowId).executeUpdate(reschedule, {
-      args: [{ publishAt: b.publishAt ? new Date(b.publishAt as string).toISOString() : null, actor }],
-    }));
+    (row, actor, b) => content.update(row, reschedule, { publishAt: b.publishAt ? new Date(b.publishAt).toISOString() : null, actor }));
   change('/content/:id/withdraw', 'post', 'Withdraw content before it is published',
     z.object({ reason: z.string().max(2000).optional() }).strict(),
-    (workflowId, actor, b) => temporal.workflow.getHandle(workflowId).executeUpdate(withdraw, {
-      args: [{ ...(b.reason ? { reason: b.reason as string } : {}), actor }],
-    }));
+    (row, actor, b) => content.update(row, withdraw, { ...(b.reason ? { reason: b.reason } : {}), actor }));
 
   return router;
 }
