@@ -1,7 +1,7 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { fileURLToPath } from 'node:url';
-import { entities } from './entities/index.ts';
+import { entities } from './entities/registry.ts';
 
 const migrationsDir = fileURLToPath(new URL('../migrations', import.meta.url));
 
