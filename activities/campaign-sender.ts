@@ -21,7 +21,6 @@ import {
 import { SMTP_CONNECTIONS } from '../runtime/mailer.ts';
 import { durationToMs } from '../domain/durations.ts';
 import { decideSends, deliverDecided, type CustomerEmailDeps, type CustomerEmailRequest, type CustomerFacts } from './customer-email.ts';
-import type { MessagingPolicy } from '../domain/messaging-policy.ts';
 
 export interface SendPass {
   campaignId: string;

@@ -1,6 +1,6 @@
 import { ApplicationFailure, activityInfo } from '@temporalio/activity';
 import type { Orm } from '../db/orm.ts';
-import { saveContentRow, type ContentRecord } from '../db/read-models.ts';
+import { findChannel, saveContentRow, type ContentRecord } from '../db/content.ts';
 import type { Tier } from '../domain/content.ts';
 import { checkContent, type CheckRules } from './content-checks.ts';
 import { deliverWebhook, type WebhookGuard } from './webhooks.ts';
@@ -23,8 +23,7 @@ export function createContentActivities(deps: { orm: Orm; checkRules: CheckRules
     },
 
     async deliverToChannel(post: ChannelPost) {
-      const [channel] = await orm.em.getConnection().execute<{ name: string; url: string; secret: string; enabled: boolean }[]>(
-        'select name, url, secret, enabled from channels where name = ?', [post.channel]);
+      const channel = await findChannel(orm, post.channel);
       if (!channel) throw ApplicationFailure.nonRetryable(`channel ${post.channel} does not exist`, 'UnknownChannel');
       if (!channel.enabled) throw ApplicationFailure.nonRetryable(`channel ${post.channel} is disabled`, 'ChannelDisabled');
       return deliverWebhook(orm, channel, {

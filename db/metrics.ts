@@ -131,3 +131,13 @@ export async function aggregateWindow(orm: Orm, q: Omit<SeriesQuery, 'limit'> & 
     `select count(*)::int as n, ${q.aggregation}(value)::float8 as value from metric_points where ${where}`, params);
   return { value: row!.n === 0 ? null : row!.value, points: row!.n };
 }
+
+/** Each named metric's sum over the points carrying all `labels`, in [from, to) (a partner's period figures). */
+export async function metricSums(
+  orm: Orm, q: { names: string[]; labels: Record<string, string>; from: string; to: string },
+): Promise<{ name: string; total: number }[]> {
+  return orm.em.getConnection().execute<{ name: string; total: number }[]>(
+    `select name, sum(value)::float8 as total from metric_points
+     where name = any(?::text[]) and labels @> ?::jsonb and at >= ? and at < ? group by name`,
+    [`{${q.names.join(',')}}`, JSON.stringify(q.labels), q.from, q.to]);
+}

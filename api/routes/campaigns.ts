@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { audienceWhere, countAudience, saveCampaignRow } from '../../activities/campaign.ts';
+import { audienceWhere, countAudience, saveCampaignRow } from '../../db/campaigns.ts';
 import { ledgerCounts } from '../../db/campaign-counts.ts';
 import { liveTemplate } from '../../db/message-templates.ts';
 import { operatorNames } from '../../db/operators.ts';

@@ -5,7 +5,7 @@ import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { saveContractRow } from '../../activities/contract.ts';
+import { saveContractRow } from '../../db/contracts.ts';
 import { operatorNames } from '../../db/operators.ts';
 import { Contract, ContractPayout, Operator, Partner } from '../../db/entities/index.ts';
 import { checkSignLink, type SignLinkProblem } from '../../db/sign-links.ts';

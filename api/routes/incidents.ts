@@ -5,7 +5,7 @@ import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { firstIncidentRow, saveIncidentRow } from '../../activities/incident.ts';
+import { firstIncidentRow, saveIncidentRow } from '../../db/incidents.ts';
 import { operatorNames } from '../../db/operators.ts';
 import { Incident, Operator } from '../../db/entities/index.ts';
 import { incidentWorkflowId } from '../../workflows/ids.ts';
