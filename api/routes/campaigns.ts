@@ -1,4 +1,3 @@
-import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -41,6 +40,7 @@ import { SEGMENTS } from '../../domain/rfm.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable, zodFields } from '../errors.ts';
 import { defineRoute, durationBetween, idParams, instant, iso, pageQuery, type RouteRegistry } from '../http.ts';
+import { workflowResource } from '../resource.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;
 const MANAGERS = ['admin', 'ops_manager'] as const;
@@ -177,13 +177,6 @@ const toListItem = (c: Campaign): z.infer<typeof campaignListItem> => ({
 export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publicUrl }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'campaigns';
-  const handle = (row: Campaign): WorkflowHandle<typeof campaign> => temporal.workflow.getHandle(row.workflowId);
-
-  async function find(id: string): Promise<Campaign> {
-    const row = await orm.em.findOne(Campaign, { id });
-    if (!row) throw notFound('campaign');
-    return row;
-  }
   function requireOwner(row: Campaign, actor: Actor): void {
     if (row.ownerId !== actor.id && !actor.roles.includes('admin')) throw forbidden('only the creator or an admin may change this campaign');
   }
@@ -214,6 +207,9 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
       source: 'read_model',
     });
   }
+  const campaigns = workflowResource<Campaign, CampaignState, CampaignOut>({ orm, temporal, deadline }, {
+    entity: Campaign, what: 'campaign', state: getCampaign, present, archived: fromReadModel,
+  });
 
   defineRoute(router, registry, {
     method: 'post', path: '/campaigns', tag, access: MANAGERS,
@@ -318,21 +314,13 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
   defineRoute(router, registry, {
     method: 'get', path: '/campaigns/:id', tag, summary: 'Live state of one campaign from its workflow, with live send counts',
     access: READERS, params: idParams, response: campaignOut, errors: [401, 403, 404, 503, 504],
-  }, async ({ params }) => {
-    const row = await find(params.id);
-    try {
-      return await present(row, await deadline(() => handle(row).query(getCampaign)));
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return fromReadModel(row);
-      throw err;
-    }
-  });
+  }, async ({ params }) => campaigns.read(await campaigns.find(params.id)));
 
   defineRoute(router, registry, {
     method: 'get', path: '/campaigns/:id/report', tag, summary: 'The retrospective, once the campaign has ended',
     access: READERS, params: idParams, response: z.record(z.string(), z.unknown()), errors: [401, 403, 404, 409],
   }, async ({ params }) => {
-    const row = await find(params.id);
+    const row = await campaigns.find(params.id);
     const report = await orm.em.findOne(CampaignReport, { campaignId: row.id });
     if (!report) {
       throw isClosed(row.stage) && !row.launchedAt
@@ -355,7 +343,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
     }),
     errors: [401, 403, 404],
   }, async ({ params, query }) => {
-    const row = await find(params.id);
+    const row = await campaigns.find(params.id);
     const step = (column: string) => `to_timestamp(floor(extract(epoch from ${column}) / ?) * ?)`;
     const points = await orm.em.getConnection().execute<{ at: Date; sent: number; spend: number; skipped: number }[]>(
       `select at, sum(sent)::int as sent, sum(spend)::float8 as spend, sum(skipped)::int as skipped from (
@@ -386,7 +374,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
     }),
     errors: [401, 403, 404],
   }, async ({ params, query }) => {
-    const row = await find(params.id);
+    const row = await campaigns.find(params.id);
     const filter = 'r.campaign_id = ? and (?::text is null or r.status = ?) and (?::text is null or r.variant = ?)';
     const args = [row.id, query.status ?? null, query.status ?? null, query.variant ?? null, query.variant ?? null];
     const conn = orm.em.getConnection();
@@ -404,21 +392,20 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
     };
   });
 
-  defineRoute(router, registry, {
+  campaigns.updateRoute(router, registry, {
     method: 'patch', path: '/campaigns/:id', tag,
     summary: 'Change a draft or a campaign pending approval (approvals given so far are cleared); once approved, only its schedule, until launch',
-    access: MANAGERS, params: idParams,
+    access: MANAGERS,
     body: z.object(specFields).partial().extend({
       revision: z.int().min(1).optional().describe('the revision the change is based on (GET /campaigns/:id); 409 when it has changed since'),
     }).strict(),
     response: campaignOut, errors: [400, 401, 403, 404, 409, 422, 503, 504],
-  }, async ({ params, actor, req }) => {
-    const row = await find(params.id);
+  }, async ({ row, actor, req }) => {
     requireOwner(row, actor);
     if (isClosed(row.stage)) throw conflict(`the campaign is already ${row.stage}`);
     const { revision, ...patch } = req.body as Record<string, unknown>;
     if (Object.keys(patch).length === 0) throw badRequest('nothing to change', [{ field: 'body', message: 'change at least one field of the campaign' }]);
-    const current = await deadline(() => handle(row).query(getCampaign));
+    const current = await campaigns.state(row);
     // Only the fields the caller sent replace the current ones; the whole result is validated again.
     const merged: Record<string, unknown> = { ...current.spec, ...patch };
     if (patch.abTest) merged.message = null;
@@ -429,19 +416,18 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
     checkSpec(spec);
     // The revision read here (or the caller's) guards against a concurrent change between the read and the update.
     const base = typeof revision === 'number' ? revision : current.revision;
-    return present(row, await deadline(() => handle(row).executeUpdate(editCampaign, { args: [{ spec, actor, revision: base }] })));
+    return campaigns.update(row, editCampaign, { spec, actor, revision: base });
   });
 
-  const action = (name: string, summary: string, update: typeof submitCampaign, ownerOnly: boolean) => defineRoute(router, registry, {
-    method: 'post', path: `/campaigns/:id/${name}`, tag, summary, access: MANAGERS, params: idParams,
+  const action = (name: string, summary: string, update: typeof submitCampaign, ownerOnly: boolean) => campaigns.updateRoute(router, registry, {
+    method: 'post', path: `/campaigns/:id/${name}`, tag, summary, access: MANAGERS,
     body: z.object({ reason: z.string().trim().min(1).max(2000).optional() }).strict(),
     response: campaignOut, errors: [400, 401, 403, 404, 409, 503, 504],
-  }, async ({ params, actor, body }) => {
-    const row = await find(params.id);
+  }, async ({ row, actor, body }) => {
     if (ownerOnly) requireOwner(row, actor);
     if (isClosed(row.stage)) throw conflict(`the campaign is already ${row.stage}`);
     // The workflow accepts or refuses (409) and audits with this actor.
-    return present(row, await deadline(() => handle(row).executeUpdate(update, { args: [{ actor, ...(body.reason ? { reason: body.reason } : {}) }] })));
+    return campaigns.update(row, update, { actor, ...(body.reason ? { reason: body.reason } : {}) });
   });
   action('submit', 'Submit a draft for budget approval', submitCampaign, true);
   action('pause', 'Pause a running campaign: no email starts after the answer, and those in flight have finished', pauseCampaign, false);
