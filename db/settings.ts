@@ -2,6 +2,7 @@
 import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../domain/messaging-policy.ts';
 import type { Orm } from './orm.ts';
 
+/** The settings key of every policy (a family's API route for it is declared in api/policies/<family>.ts). */
 export const SETTINGS = {
   lifecyclePolicy: 'lifecycle_policy', messagingPolicy: 'messaging_policy', campaignApprovalPolicy: 'campaign_approval_policy',
   incidentPolicy: 'incident_policy', contractPolicy: 'contract_policy',

@@ -1,0 +1,20 @@
+// What a policy needs to be served at GET and PUT /policies/<name>: each family declares one in its own file here,
+// and api/routes/policies.ts lists them.
+import type { z } from 'zod';
+import type { SettingKey } from '../../db/settings.ts';
+
+export const MINUTE = 60_000;
+export const DAY = 86_400_000;
+
+export interface PolicyRoute<T extends { version: number }> {
+  path: string;
+  key: SettingKey;
+  /** The code's defaults (from the family's domain file), which the stored document is merged over. */
+  defaults: T;
+  /** The document a PUT takes; GET answers it with its version. */
+  schema: z.ZodObject;
+  /** Names the policy in the OpenAPI summaries: "The <what>", "Replace the <what>". */
+  what: string;
+}
+
+export const definePolicy = <T extends { version: number }>(policy: PolicyRoute<T>): PolicyRoute<T> => policy;
