@@ -32,11 +32,6 @@ function rfmSchedule(taskQueue: string, rfmCron: string) {
   } satisfies Omit<ScheduleOptions, 'scheduleId'>;
 }
 
-/**
- * Creates the schedules, or updates them to the current configuration (a changed RFM_SCHEDULE takes effect at the
- * next start). Safe to run from several API processes at once: whoever creates first wins, the others update.
- * A pause set by an operator is kept.
- */
 /** The redelivery sweep: every few minutes, events a failed POST /events left undelivered reach their lifecycle. */
 function redeliverySchedule(taskQueue: string) {
   return {
