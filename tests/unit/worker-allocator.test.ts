@@ -10,7 +10,7 @@ const scripts = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8'))
 /** Runs an npm script's shell line with `node <file>` swapped for a probe that prints what node would see. */
 function envUnder(script: string, env: NodeJS.ProcessEnv): string {
   const line = scripts[script]!;
-  expect(line).toMatch(/node (runtime\/start|worker\/main)\.ts/);
+  expect(line).toMatch(/node (start|worker)\/main\.ts/);
   const probe = line.replace(/node \S+\.ts/, `"${process.execPath}" -e "process.stdout.write(process.env.MALLOC_ARENA_MAX ?? 'unset')"`);
   return execFileSync('sh', ['-c', probe], { env, encoding: 'utf8' });
 }
