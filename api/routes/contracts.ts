@@ -1,7 +1,6 @@
 // Partner contracts: created with their terms, amended while in draft or approval, signed by the internal signer and
 // then by the partner (with the token from their one-time link), terminated; lists and payouts from PostgreSQL, one
 // contract's live state from its workflow.
-import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -26,8 +25,9 @@ import { contractWorkflowId } from '../../workflows/ids.ts';
 import type { Actor } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { hashToken } from '../tokens.ts';
-import { badRequest, forbidden, HttpError, notFound, unauthorized, unprocessable, type FieldError } from '../errors.ts';
+import { badRequest, forbidden, HttpError, unauthorized, unprocessable, type FieldError } from '../errors.ts';
 import { defineRoute, idParams, instant, iso, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
+import { workflowResource } from '../resource.ts';
 
 const MANAGERS = ['admin', 'ops_manager'] as const;
 const READERS = ['admin', 'ops_manager', 'legal', 'analyst'] as const;
@@ -164,7 +164,6 @@ const fromReadModel = (r: Contract): ContractCore => ({
 export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'contracts';
-  const handle = (row: Contract): WorkflowHandle<typeof contract> => temporal.workflow.getHandle(row.workflowId);
   /** The answer with the names of the operators it names: the people on a contract are shown by name, not by id. */
   const named = async (out: ContractCore): Promise<ContractOut> => ({
     ...out,
@@ -172,11 +171,10 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
       ...out.approvals.map((a) => a.operatorId), ...out.edits.map((e) => e.operatorId), ...out.history.map((h) => h.actorId)]),
   });
 
-  async function find(id: string): Promise<Contract> {
-    const row = await orm.em.findOne(Contract, { id });
-    if (!row) throw notFound('contract');
-    return row;
-  }
+  const contracts = workflowResource<Contract, ContractState, ContractOut>({ orm, temporal, deadline }, {
+    entity: Contract, what: 'contract', state: getContract,
+    present: (row, s) => named(fromWorkflow(row, s)), archived: (row) => named(fromReadModel(row)),
+  });
   /** Only the owner (or an admin) changes a contract; the workflow checks again. */
   function requireOwner(row: Contract, actor: Actor): void {
     if (row.ownerId !== actor.id && !actor.roles.includes('admin')) throw forbidden("only the contract's owner or an admin may change it");
@@ -250,21 +248,13 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
     method: 'get', path: '/contracts/:id', tag, access: READERS,
     summary: 'Live state: stage, terms version, approvals, signatures, evaluations, payouts, next dates', params: idParams,
     response: contractOut, errors: [401, 403, 404, 503, 504],
-  }, async ({ params }) => {
-    const row = await find(params.id);
-    try {
-      return named(fromWorkflow(row, await deadline(() => handle(row).query(getContract))));
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return named(fromReadModel(row));
-      throw err;
-    }
-  });
+  }, async ({ params }) => contracts.read(await contracts.find(params.id)));
 
   defineRoute(router, registry, {
     method: 'get', path: '/contracts/:id/payouts', tag, access: READERS, summary: 'The payouts ledger of a contract, period by period',
     params: idParams, response: z.object({ items: z.array(payoutOut), total: z.number() }), errors: [401, 403, 404],
   }, async ({ params }) => {
-    const row = await find(params.id);
+    const row = await contracts.find(params.id);
     const payouts = await orm.em.find(ContractPayout, { contractId: row.id }, { orderBy: { term: 'asc', periodIndex: 'asc' } });
     const items = payouts.map((p) => ({
       term: p.term, periodIndex: p.periodIndex, periodFrom: iso(p.periodFrom)!, periodTo: iso(p.periodTo)!, fraction: p.fraction,
@@ -274,41 +264,38 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
     return { items, total: items.reduce((s, p) => Math.round((s + p.total) * 100) / 100, 0) };
   });
 
-  defineRoute(router, registry, {
+  contracts.updateRoute(router, registry, {
     method: 'patch', path: '/contracts/:id', tag, access: MANAGERS,
-    summary: 'Amend the terms while in draft or approval (the owner or an admin; approvals given are cleared, and whoever amends does not approve that version)', params: idParams,
+    summary: 'Amend the terms while in draft or approval (the owner or an admin; approvals given are cleared, and whoever amends does not approve that version)',
     body: z.object({ terms: termsIn.partial().strict(), termsVersion: z.int().min(1).optional() }).strict(),
     response: contractOut, errors: [400, 401, 403, 404, 409, 503, 504],
-  }, async ({ params, actor, req }) => {
-    const row = await find(params.id);
+  }, async ({ row, actor, req }) => {
     requireOwner(row, actor);
     const sent = (req.body as { terms: Record<string, unknown>; termsVersion?: number });
-    const current = await deadline(() => handle(row).query(getContract));
+    const current = await contracts.state(row);
     const terms = checkTerms(mergePatch(termsIn, current.terms, sent.terms, 'terms', 'terms'));
     const termsVersion = sent.termsVersion ?? current.termsVersion;
-    return named(fromWorkflow(row, await deadline(() => handle(row).executeUpdate(amendContract, { args: [{ actor, terms, termsVersion }] }))));
+    return contracts.update(row, amendContract, { actor, terms, termsVersion });
   });
 
-  const act = (name: string, summary: string, update: typeof submitContract) => defineRoute(router, registry, {
-    method: 'post', path: `/contracts/:id/${name}`, tag, access: MANAGERS, summary, params: idParams,
+  const act = (name: string, summary: string, update: typeof submitContract) => contracts.updateRoute(router, registry, {
+    method: 'post', path: `/contracts/:id/${name}`, tag, access: MANAGERS, summary,
     body: z.object({ reason: z.string().trim().min(1).max(2000).optional() }).strict(),
     response: contractOut, errors: [400, 401, 403, 404, 409, 503, 504],
-  }, async ({ params, actor, body }) => {
-    const row = await find(params.id);
+  }, async ({ row, actor, body }) => {
     requireOwner(row, actor);
-    return named(fromWorkflow(row, await deadline(() => handle(row).executeUpdate(update, { args: [{ actor, ...(body.reason ? { reason: body.reason } : {}) }] }))));
+    return contracts.update(row, update, { actor, ...(body.reason ? { reason: body.reason } : {}) });
   });
   act('submit', 'Submit a draft (or renegotiated terms) for approval (the owner or an admin)', submitContract);
 
-  defineRoute(router, registry, {
+  contracts.updateRoute(router, registry, {
     method: 'post', path: '/contracts/:id/terminate', tag, access: MANAGERS,
-    summary: 'Terminate (the owner or an admin): the period under way is paid pro rata, the partner told, what activation set up undone', params: idParams,
+    summary: 'Terminate (the owner or an admin): the period under way is paid pro rata, the partner told, what activation set up undone',
     body: z.object({ reason: z.string().trim().min(1).max(2000) }).strict(),
     response: contractOut, errors: [400, 401, 403, 404, 409, 503, 504],
-  }, async ({ params, actor, body }) => {
-    const row = await find(params.id);
+  }, async ({ row, actor, body }) => {
     requireOwner(row, actor);
-    return named(fromWorkflow(row, await deadline(() => handle(row).executeUpdate(terminateContract, { args: [{ actor, reason: body.reason }] }))));
+    return contracts.update(row, terminateContract, { actor, reason: body.reason });
   });
 
   defineRoute(router, registry, {
@@ -317,12 +304,12 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
     params: idParams, query: z.object({ token: z.string().min(16).max(200).describe("the partner's one-time token") }).strict(),
     response: signingOut, errors: [400, 403, 404, 429, 503, 504],
   }, async ({ params, query, res }) => {
-    const row = await find(params.id);
+    const row = await contracts.find(params.id);
     res.set('Cache-Control', 'no-store');
     const check = await checkSignLink(orm, row.id, hashToken(query.token));
     // An expired link that was used still says so; only a holder of the contract's newest token gets this far.
     if (check.problem && check.problem !== 'expired') throw new HttpError(403, ...SIGN_LINK_REFUSALS[check.problem]);
-    const s = await deadline(() => handle(row).query(getContract));
+    const s = await contracts.state(row);
     if (check.problem && !s.signatures.partner) throw new HttpError(403, ...SIGN_LINK_REFUSALS.expired);
     return {
       id: row.id, partnerName: s.partnerName, stage: s.stage, term: s.term, termsVersion: s.termsVersion, terms: s.terms, value: s.value,
@@ -344,7 +331,7 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
     response: z.object({ id: z.uuid(), stage: z.enum(CONTRACT_STAGES), signatures: z.record(z.string(), z.unknown()) }),
     errors: [400, 401, 403, 404, 409, 422, 429, 503, 504],
   }, async ({ params, body, req, res }) => {
-    const row = await find(params.id);
+    const row = await contracts.find(params.id);
     // The partner sees only what their signature did; the staff path needs a valid bearer token.
     let state: ContractState;
     if (body.token) {
@@ -356,13 +343,13 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
       ];
       if (missing.length) throw unprocessable('the signature needs a name and the agreement to the terms', missing);
       const evidence = { name: body.name!, ip: req.ip ?? null, userAgent: req.get('user-agent')?.slice(0, 500) ?? null };
-      state = await deadline(() => handle(row).executeUpdate(partnerSignContract, { args: [{ tokenHash, evidence }] }));
+      state = await contracts.update(row, partnerSignContract, { tokenHash, evidence });
       const { internal, partner } = signaturesOf(state.signatures);
       return { id: row.id, stage: state.stage, signatures: { internal: internal && { at: internal.at }, partner } };
     } else {
       const actor = res.locals.actor as Actor | undefined;
       if (!actor) throw (res.locals.authError as Error | undefined) ?? unauthorized('the internal signer signs with a bearer token; the partner with the token from their link');
-      state = await deadline(() => handle(row).executeUpdate(signContract, { args: [{ actor }] }));
+      state = await contracts.update(row, signContract, { actor });
     }
     return { id: row.id, stage: state.stage, signatures: { internal: state.signatures.internal, partner: signaturesOf(state.signatures).partner } };
   });
