@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createHmac, randomUUID } from 'node:crypto';
 import { createContractActivities } from '../../activities/contract.ts';
 import { createEmailActivities, messageIdFor } from '../../activities/email.ts';
+import { saveContentRow } from '../../db/content.ts';
 import { writePoints } from '../../db/metrics.ts';
 import { deliverWebhook } from '../../activities/webhooks.ts';
 import { Operator } from '../../db/entities/index.ts';
@@ -138,4 +139,32 @@ test('a period evaluated again (a retried activity) pays once: the ledger keeps 
   expect(mail.messages().filter((m) => m.to.includes(link.partner.email))).toHaveLength(1);
   const [stored] = await db.orm.em.getConnection().execute<{ token: string | null }[]>('select token from contract_sign_links where idempotency_key = ?', [link.key]);
   expect(stored!.token).toBeNull(); // once emailed, only the hash is kept
+});
+
+test('a read-model row keeps its newest version: an older write changes nothing, insert-only columns keep the first value', async () => {
+  const id = randomUUID();
+  const row = (version: number, title: string, tier: 'A' | 'S') => ({
+    id, workflowId: `content-review:${id}`, authorId: randomUUID(), title, tier, channels: ['blog'],
+    stage: 'in_review' as const, revision: version + 1, checkOutcome: null, publishAt: null, publishedAt: null, version,
+  });
+  type Row = { title: string; tier: string; author_id: string; version: number; created_at: string; updated_at: string };
+  const read = async () => (await db.orm.em.getConnection().execute<Row[]>(
+    'select title, tier, author_id, version, created_at, updated_at from content where id = ?', [id]))[0]!;
+  const first = row(0, 'first', 'A');
+  await saveContentRow(db.orm, first);
+  const created = await read();
+  expect(created).toMatchObject({ title: 'first', version: 0, author_id: first.authorId });
+  expect(created.updated_at).toEqual(created.created_at);
+
+  await saveContentRow(db.orm, row(2, 'second', 'S'));
+  const updated = await read();
+  expect(updated).toMatchObject({
+    title: 'second', version: 2, tier: 'A', author_id: first.authorId, created_at: created.created_at,
+  });
+  expect(new Date(updated.updated_at).getTime()).toBeGreaterThan(new Date(created.updated_at).getTime());
+
+  // A late retry of version 1 (and the API's version-0 row again) lose to version 2.
+  await saveContentRow(db.orm, row(1, 'late', 'A'));
+  await saveContentRow(db.orm, first);
+  expect(await read()).toEqual(updated);
 });
