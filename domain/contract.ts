@@ -1,6 +1,6 @@
 // Pure: contract terms, the evaluation calendar, performance against targets and the tiered incentive, shared by the
 // contract workflow, its activities and the API.
-import type { VersionEdit } from '../workflows/lib/tasks.ts';
+import type { VersionEdit } from './maker-checker.ts';
 
 export const TIER_MODES = ['whole', 'marginal'] as const;
 /** whole: the tier reached pays its rate on the whole volume; marginal: each tier's rate pays only the part in it. */

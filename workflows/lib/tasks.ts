@@ -53,32 +53,8 @@ async function writeBoth(row: () => Promise<unknown>, event: () => Promise<unkno
   }
 }
 
-/** The approvals among these tasks: who approved, in which role, when, with what comment. */
-export const approvalsOf = (tasks: TaskView[]) => tasks.filter((t) => t.status === 'completed' && t.decision === 'approve').map((t) => ({
-  role: t.candidateRole, operatorId: t.decidedBy!, at: t.decidedAt!, comment: t.comment,
-}));
-
-/** One change to something under approval: the version it made, who made it and when (ISO). */
-export interface VersionEdit {
-  version: number;
-  operatorId: string;
-  at: string;
-}
-
-/**
- * Maker-checker: whoever made the version under approval (its last editor) never approves it. The refusal for an
- * `eligible` hook, or undefined; `made` says what they did in the family's words ("edited revision 3 of this campaign").
- */
-/** The owner and the last editor of this version: the operators a task about it is not for. */
-export function makersOf(owner: string | null | undefined, edits: readonly VersionEdit[] | undefined, version: number): string[] {
-  const editor = (edits ?? []).filter((e) => e.version === version).at(-1)?.operatorId;
-  return [...new Set([owner, editor].filter((id): id is string => Boolean(id)))];
-}
-
-export function makerRefusal(edits: readonly VersionEdit[] | undefined, version: number, actor: Pick<Actor, 'id'>, made: string, decide = 'approve'): string | undefined {
-  const maker = (edits ?? []).filter((e) => e.version === version).at(-1);
-  return maker?.operatorId === actor.id ? `you ${made}; someone else must ${decide} it` : undefined;
-}
+// Pure maker-checker rules, kept importable from here for the families that use them with the inbox.
+export { approvalsOf, makerRefusal, makersOf, type VersionEdit } from '../../domain/maker-checker.ts';
 
 const isClosed = (t: TaskView) => t.status === 'completed' || t.status === 'cancelled';
 const nowIso = () => new Date(Date.now()).toISOString();
