@@ -1,6 +1,5 @@
 // Customers: batch upsert by externalId, lists and details from PostgreSQL, the live lifecycle from its workflow,
 // unsubscription by staff.
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
@@ -15,6 +14,7 @@ import { FUNNEL_STAGES, LIFECYCLE_STAGES, type LifecycleView } from '../../domai
 import type { ApiDeps } from '../app.ts';
 import { notFound, unprocessable } from '../errors.ts';
 import { defineRoute, idParams, locale, pageQuery, type RouteRegistry } from '../http.ts';
+import { liveOr } from '../resource.ts';
 
 export const BATCH_LIMIT = 10_000;
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;
@@ -189,19 +189,16 @@ export function customersRouter(deps: ApiDeps, registry: RouteRegistry): Router 
     params: idParams, response: lifecycleOut, errors: [401, 403, 404, 503, 504],
   }, async ({ params, actor }) => {
     await customerById(orm, params.id);
-    try {
-      const view = await deadline(
-        () => temporal.workflow.getHandle(customerLifecycleId(params.id)).query(getLifecycle));
+    return liveOr(deadline, () => temporal.workflow.getHandle(customerLifecycleId(params.id)).query(getLifecycle), (view) => {
       // A live coupon code is as good as money: read-only staff see that one exists, not the code.
       const coupon = view.winBack?.coupon;
       if (coupon && !actor.roles.some((r) => r === 'admin' || r === 'ops_manager')) {
         view.winBack!.coupon = { ...coupon, code: `${coupon.code.slice(0, 3)}…` };
       }
       return view;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound('a lifecycle for this customer (it starts with the first event)');
-      throw err;
-    }
+    }, () => {
+      throw notFound('a lifecycle for this customer (it starts with the first event)');
+    });
   });
 
   defineRoute(router, registry, {

@@ -1,7 +1,6 @@
 // Incidents: opened by hand (or by a rule's monitor), acknowledged, commanded, updated, resolved, postmortems; the
 // list and the stats from PostgreSQL, one incident's live state and timeline from its workflow.
 import { raw } from '@mikro-orm/core';
-import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -28,8 +27,9 @@ import {
 import type { incident } from '../../workflows/incident.ts';
 import { ROLES, type Actor } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
-import { badRequest, notFound, unprocessable } from '../errors.ts';
+import { badRequest, unprocessable } from '../errors.ts';
 import { defineRoute, durationBetween, idParams, instant, iso, pageQuery, type RouteRegistry } from '../http.ts';
+import { workflowResource } from '../resource.ts';
 import { labels } from './metrics.ts';
 
 const READERS = ['admin', 'ops_manager', 'oncall', 'analyst'] as const;
@@ -130,7 +130,6 @@ const toGroup = (r: StatsRow | undefined): z.infer<typeof statsGroup> => ({
 export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'incidents';
-  const handle = (row: Incident): WorkflowHandle<typeof incident> => temporal.workflow.getHandle(row.workflowId);
 
   /** The answer with the names of the operators it names: the people on an incident are shown by name, not by id. */
   async function named(out: IncidentCore): Promise<IncidentOut> {
@@ -140,11 +139,10 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
       ...out.timeline.map((e) => e.actorId)]) };
   }
 
-  async function find(id: string): Promise<Incident> {
-    const row = await orm.em.findOne(Incident, { id });
-    if (!row) throw notFound('incident');
-    return row;
-  }
+  const incidents = workflowResource<Incident, IncidentState, IncidentOut>({ orm, temporal, deadline }, {
+    entity: Incident, what: 'incident', state: getIncident,
+    present: (row, s) => named(fromWorkflow(row, s)), archived: (row) => named(fromReadModel(row)),
+  });
 
   defineRoute(router, registry, {
     method: 'post', path: '/incidents', tag, access: RESPONDER_ROLES,
@@ -251,46 +249,35 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
   defineRoute(router, registry, {
     method: 'get', path: '/incidents/:id', tag, access: READERS, summary: 'Live state and the full timeline of one incident',
     params: idParams, response: incidentOut, errors: [401, 403, 404, 503, 504],
-  }, async ({ params }) => {
-    const row = await find(params.id);
-    try {
-      return await named(fromWorkflow(row, await deadline(() => handle(row).query(getIncident))));
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return named(fromReadModel(row));
-      throw err;
-    }
-  });
+  }, async ({ params }) => incidents.read(await incidents.find(params.id)));
 
   // Each decision is an Update (under the Temporal deadline): the workflow's validator answers at once (403/409/422)
   // and the workflow writes the timeline, the audit event (with the caller as actor) and the list row.
-  const act = <B extends z.ZodObject>(path: string, summary: string, body: B, update: (h: WorkflowHandle<typeof incident>, b: z.infer<B>, actor: Actor) => Promise<IncidentState>) =>
-    defineRoute(router, registry, {
-      method: 'post', path: `/incidents/:id/${path}`, tag, access: RESPONDER_ROLES, summary, params: idParams, body,
+  const act = <B extends z.ZodObject>(path: string, summary: string, body: B, update: (row: Incident, b: z.infer<B>, actor: Actor) => Promise<IncidentState>) =>
+    incidents.updateRoute(router, registry, {
+      method: 'post', path: `/incidents/:id/${path}`, tag, access: RESPONDER_ROLES, summary, body,
       response: incidentOut, errors: [400, 401, 403, 404, 409, 422, 503, 504],
-    }, async ({ params, body: input, actor }) => {
-      const row = await find(params.id);
-      return named(fromWorkflow(row, await update(handle(row), input, actor)));
-    });
+    }, ({ row, body: input, actor }) => update(row, input, actor));
 
   act('ack', 'Acknowledge: paging stops at once; the first to acknowledge becomes the commander unless one is set',
     z.object({ note: text(5000).optional() }).strict(),
-    (h, b, actor) => deadline(() => h.executeUpdate(ackIncident, { args: [{ actor, ...(b.note ? { note: b.note } : {}) }] })));
+    (row, b, actor) => incidents.update(row, ackIncident, { actor, ...(b.note ? { note: b.note } : {}) }));
   act('notes', 'A note for the timeline, with a status update (investigating, identified, monitoring) when given',
     z.object({ note: text(5000), status: z.enum(PROGRESS_STATUSES).optional() }).strict(),
-    (h, b, actor) => deadline(() => h.executeUpdate(addIncidentNote, { args: [{ actor, note: b.note, ...(b.status ? { status: b.status } : {}) }] })));
+    (row, b, actor) => incidents.update(row, addIncidentNote, { actor, note: b.note, ...(b.status ? { status: b.status } : {}) }));
   act('commander', 'Hand command over to another responder (the commander or an ops manager)',
     z.object({ operatorId: z.uuid() }).strict(),
-    async (h, b, actor) => {
+    async (row, b, actor) => {
       const op = await orm.em.findOne(Operator, { id: b.operatorId });
       if (!op || op.disabled) throw unprocessable('unknown operator', [{ field: 'operatorId', message: `no active operator with id ${b.operatorId}` }]);
-      return deadline(() => h.executeUpdate(setIncidentCommander, { args: [{ actor, commander: { id: op.id, name: op.name, roles: op.roles } }] }));
+      return incidents.update(row, setIncidentCommander, { actor, commander: { id: op.id, name: op.name, roles: op.roles } });
     });
   act('resolve', 'Resolve (acknowledging it too if nobody had); P1 and P2 then wait for their postmortem',
     z.object({ resolution: text(5000) }).strict(),
-    (h, b, actor) => deadline(() => h.executeUpdate(resolveIncident, { args: [{ actor, resolution: b.resolution }] })));
+    (row, b, actor) => incidents.update(row, resolveIncident, { actor, resolution: b.resolution }));
   act('postmortem', 'Submit the postmortem of a resolved incident: it closes the postmortem task and the incident',
     z.object({ summary: text(20_000), rootCause: text(20_000), actionItems: z.array(text(1000)).max(100).default([]) }).strict(),
-    (h, b, actor) => deadline(() => h.executeUpdate(submitPostmortem, { args: [{ actor, summary: b.summary, rootCause: b.rootCause, actionItems: b.actionItems }] })));
+    (row, b, actor) => incidents.update(row, submitPostmortem, { actor, summary: b.summary, rootCause: b.rootCause, actionItems: b.actionItems }));
 
   return router;
 }
