@@ -3,11 +3,9 @@
 import { Router } from 'express';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { appendAudit } from '../../db/audit.ts';
 import type { Orm } from '../../db/orm.ts';
 import { byKey, transaction } from '../../db/sql.ts';
-import { customerLifecycleId, unsubscribeConfirmationId } from '../../workflows/ids.ts';
-import type { unsubscribeConfirmation } from '../../workflows/unsubscribe-confirmation.ts';
+import { customerLifecycleId } from '../../workflows/ids.ts';
 import { SEGMENTS } from '../../domain/rfm.ts';
 import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
 import { FUNNEL_STAGES, LIFECYCLE_STAGES, type LifecycleView } from '../../domain/lifecycle.types.ts';
@@ -15,8 +13,9 @@ import type { ApiDeps } from '../app.ts';
 import { notFound, unprocessable } from '../errors.ts';
 import { defineRoute, idParams, locale, pageQuery, type RouteRegistry } from '../http.ts';
 import { liveOr } from '../resource.ts';
+import { BATCH_LIMIT } from '../schemas.ts';
+import { unsubscribe } from '../unsubscribe.ts';
 
-export const BATCH_LIMIT = 10_000;
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;
 const WRITERS = ['admin', 'ops_manager', 'ingest'] as const;
 
@@ -237,34 +236,6 @@ export function customersRouter(deps: ApiDeps, registry: RouteRegistry): Router 
   });
 
   return router;
-}
-
-/**
- * Marks the customer unsubscribed (once; the first time is kept), audits it, and starts the confirmation email (at
- * most one per unsubscription by its workflow id; if Temporal cannot be reached now, the redelivery sweep starts it).
- * Null when there is no such customer.
- */
-export async function unsubscribe(
-  deps: Pick<ApiDeps, 'orm' | 'temporal' | 'taskQueue' | 'deadline' | 'log'>, by: 'id' | 'unsubscribe_token', value: string,
-  who: { actorType: 'operator' | 'customer'; actorId: string | null },
-): Promise<{ id: string; changed: boolean; locale: string | null } | null> {
-  const { orm } = deps;
-  const [row] = await orm.em.getConnection().execute<{ id: string; changed: boolean; unsubscribed_at: Date; locale: string | null }[]>(
-    `with target as (select id, unsubscribed_at from customers where ${by === 'id' ? 'id = ?::uuid' : 'unsubscribe_token = ?'})
-     update customers c set unsubscribed_at = coalesce(c.unsubscribed_at, now()), updated_at = now()
-     from target where c.id = target.id returning c.id, target.unsubscribed_at is null as changed, c.unsubscribed_at, c.locale`, [value]);
-  if (!row) return null;
-  if (row.changed) {
-    await appendAudit(orm, {
-      actorType: who.actorType, actorId: who.actorId ?? row.id, action: 'customer.unsubscribed', entityType: 'customer',
-      entityId: row.id, details: { via: who.actorType === 'customer' ? 'unsubscribe link' : 'api' },
-    });
-    const input = { customerId: row.id, unsubscribedAt: new Date(row.unsubscribed_at).toISOString() };
-    await deps.deadline(() => deps.temporal.workflow.start<typeof unsubscribeConfirmation>('unsubscribeConfirmation', {
-      workflowId: unsubscribeConfirmationId(input.customerId, input.unsubscribedAt), taskQueue: deps.taskQueue, args: [input],
-    })).catch((err: unknown) => deps.log.warn({ err, customerId: row.id }, 'the unsubscribe confirmation waits for the redelivery sweep'));
-  }
-  return { id: row.id, changed: row.changed, locale: row.locale };
 }
 
 const couponOut = z.object({

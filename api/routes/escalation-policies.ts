@@ -8,7 +8,7 @@ import { RESPONDER_ROLES, type EscalationLevel } from '../../domain/incident.ts'
 import type { ApiDeps } from '../app.ts';
 import { conflict, notFound, unprocessable, type FieldError } from '../errors.ts';
 import { defineRoute, durationBetween, idParams, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
-import { labels } from './metrics.ts';
+import { labels, service } from '../schemas.ts';
 
 const READERS = ['admin', 'ops_manager', 'oncall', 'analyst'] as const;
 const WRITERS = ['admin', 'ops_manager'] as const;
@@ -19,7 +19,7 @@ const target = z.union([
 ]);
 const fields = {
   name: z.string().trim().min(1).max(200),
-  service: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/, 'must be 1-100 letters, digits, _ . : / or -').nullable().default(null)
+  service: service.nullable().default(null)
     .describe('incidents of this service; null: any'),
   labels: labels.default({}).describe('incidents carrying all of these labels; {}: any'),
   levels: z.array(z.object({

@@ -17,7 +17,7 @@ import type { TemporalCall } from '../temporal.ts';
 import type { ApiDeps } from '../app.ts';
 import { unprocessable, type FieldError } from '../errors.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
-import { BATCH_LIMIT } from './customers.ts';
+import { BATCH_LIMIT } from '../schemas.ts';
 
 /** An event may be stamped a little ahead of this server's clock (clock skew), not more. */
 const FUTURE_SKEW_MS = 5 * 60_000;

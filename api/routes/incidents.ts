@@ -30,12 +30,11 @@ import type { ApiDeps } from '../app.ts';
 import { badRequest, unprocessable } from '../errors.ts';
 import { defineRoute, durationBetween, idParams, instant, iso, pageQuery, type RouteRegistry } from '../http.ts';
 import { workflowResource } from '../resource.ts';
-import { labels } from './metrics.ts';
+import { labels, service } from '../schemas.ts';
 
 const READERS = ['admin', 'ops_manager', 'oncall', 'analyst'] as const;
 const DAY = 86_400_000;
 
-const service = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/, 'must be 1-100 letters, digits, _ . : / or -');
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 const levelOut = z.object({ targets: z.array(z.record(z.string(), z.string())), wait: z.string().optional() });

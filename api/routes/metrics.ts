@@ -5,6 +5,7 @@ import { readSeries, writePoints } from '../../db/metrics.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest } from '../errors.ts';
 import { defineRoute, instant, type RouteRegistry } from '../http.ts';
+import { labelKey, labels, metricName } from '../schemas.ts';
 import { textArray } from '../../db/sql.ts';
 import { ruleMonitorId } from '../../workflows/ids.ts';
 import { pointsArrived } from '../../workflows/monitor.messages.ts';
@@ -13,14 +14,6 @@ export const POINTS_LIMIT = 10_000;
 /** A point may be stamped a little ahead of this server's clock (clock skew), not more. */
 const FUTURE_SKEW_MS = 5 * 60_000;
 const DAY = 86_400_000;
-
-export const metricName = z.string().regex(/^[A-Za-z_:][A-Za-z0-9_:.-]{0,199}$/,
-  'must start with a letter, _ or : and hold only letters, digits, _ : . - (at most 200)');
-const labelKey = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-export const labels = z.record(
-  z.string().regex(labelKey, 'label names start with a letter or _ and hold letters, digits and _ (at most 64)'),
-  z.string().max(200),
-).refine((l) => Object.keys(l).length <= 20, 'at most 20 labels');
 
 const pointIn = z.object({
   name: metricName.refine((n) => !n.startsWith('kpi.'), 'kpi.* names are the KPIs computed from customer events; they cannot be pushed'),

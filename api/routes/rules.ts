@@ -25,7 +25,7 @@ import { SEGMENTS } from '../../domain/rfm.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, notFound, unprocessable } from '../errors.ts';
 import { defineRoute, durationBetween, idParams, instant, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
-import { labels, metricName } from './metrics.ts';
+import { labels, metricName } from '../schemas.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst', 'oncall'] as const;
 const WRITERS = ['admin', 'ops_manager'] as const;

@@ -3,11 +3,11 @@
 import { Router, type Response } from 'express';
 import escapeHtml from 'escape-html';
 import { z } from 'zod';
-import { appendAudit } from '../../db/audit.ts';
+import { resubscribe, subscriptionByToken } from '../../db/subscriptions.ts';
 import type { ApiDeps } from '../app.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
 import { documented } from '../openapi.ts';
-import { unsubscribe } from './customers.ts';
+import { unsubscribe } from '../unsubscribe.ts';
 
 // Any token reaches the handler: a link a mail client cut short gets the "not recognised" page, not a JSON error.
 const tokenParams = z.object({ token: z.string().describe('the 64 hex characters at the end of the link') }).strict();
@@ -58,8 +58,7 @@ export function unsubscribeRouter(deps: ApiDeps, registry: RouteRegistry): Route
   }, { pages: { 200: 'A page asking to confirm, or saying the address is already unsubscribed', 404: NOT_RECOGNISED } }), async ({ req, res, params }) => {
     const accept = req.get('accept-language');
     if (!isToken(params.token)) return notRecognised(res, accept);
-    const [row] = await orm.em.getConnection().execute<{ unsubscribed: boolean; locale: string | null }[]>(
-      'select unsubscribed_at is not null as unsubscribed, locale from customers where unsubscribe_token = ?', [params.token]);
+    const row = await subscriptionByToken(orm, params.token);
     if (!row) return notRecognised(res, accept);
     const { lang, w } = wordsFor(row.locale, accept);
     if (row.unsubscribed) {
@@ -93,14 +92,8 @@ export function unsubscribeRouter(deps: ApiDeps, registry: RouteRegistry): Route
   }, { pages: { 200: 'A page saying marketing email is on again', 404: NOT_RECOGNISED } }), async ({ req, res, params }) => {
     const accept = req.get('accept-language');
     if (!isToken(params.token)) return notRecognised(res, accept);
-    const [row] = await orm.em.getConnection().execute<{ id: string; changed: boolean; locale: string | null }[]>(
-      `with target as (select id, unsubscribed_at from customers where unsubscribe_token = ?)
-       update customers c set unsubscribed_at = null, unsubscribe_confirmed_at = null, updated_at = now()
-       from target where c.id = target.id returning c.id, target.unsubscribed_at is not null as changed, c.locale`, [params.token]);
+    const row = await resubscribe(orm, params.token);
     if (!row) return notRecognised(res, accept);
-    if (row.changed) {
-      await appendAudit(orm, { actorType: 'customer', actorId: row.id, action: 'customer.resubscribed', entityType: 'customer', entityId: row.id, details: { via: 'unsubscribe page' } });
-    }
     const { lang, w } = wordsFor(row.locale, accept);
     page(res, 200, lang, w.back, `<p>${escapeHtml(w.backText)}</p>`);
   });
