@@ -179,7 +179,7 @@ export async function startSmtpSink({ delayMs }: { delayMs: number }): Promise<S
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', done);
-      stream.on('end', async () => {
+      const accept = async () => {
         const email = await PostalMime.parse(Buffer.concat(chunks));
         await new Promise((r) => setTimeout(r, delayMs));
         transferring.delete(session.id);
@@ -187,8 +187,9 @@ export async function startSmtpSink({ delayMs }: { delayMs: number }): Promise<S
           to: session.envelope.rcptTo.map((a) => a.address), messageId: email.messageId ?? null, subject: email.subject ?? '',
           acceptedAt: Date.now(),
         });
-        done();
-      });
+      };
+      // A message PostalMime cannot parse is refused to the sender rather than left hanging.
+      stream.on('end', () => { accept().then(() => done(), done); });
     },
   });
   server.on('error', () => {}); // a sender killed mid-transfer resets its connection

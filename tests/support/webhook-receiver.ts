@@ -23,7 +23,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const hooks: ReceivedHook[] = [];
   const failures = new Map<string, { count: number; status: number }>();
   const waiters = new Set<() => void>();
-  const server = http.createServer(async (req, res) => {
+  const receive = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const path = req.url ?? '/';
@@ -39,6 +39,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     hooks.push({ path, headers: req.headers, body, json });
     res.writeHead(200).end('ok');
     waiters.forEach((w) => w());
+  };
+  // A request that breaks off mid-body ends its own connection instead of rejecting unhandled.
+  const server = http.createServer((req, res) => {
+    receive(req, res).catch((error: unknown) => res.destroy(error as Error));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
