@@ -16,6 +16,7 @@ import {
   type Period,
   type RenewalDecision,
 } from './contract.ts';
+import { makerRefusal, makersOf } from './maker-checker.ts';
 import { refuseConflict, refuseForbidden, type Refusal } from './refusal.ts';
 
 export interface NewContract {
@@ -65,6 +66,10 @@ export class Contract {
     this.state = state;
     // Runs continued as new before edits were kept carry none.
     state.edits = state.edits ?? [];
+  }
+
+  get entity(): { type: 'contract'; id: string } {
+    return { type: 'contract', id: this.state.contractId };
   }
 
   get terminating(): boolean {
@@ -173,6 +178,47 @@ export class Contract {
 
   terminate(actor: Actor, reason: string, at: string): void {
     this.state.termination = { reason, at, by: actor.id };
+  }
+
+  /** The read-model row (without its version): a final stage records when it was reached. */
+  row(workflowId: string, at: string) {
+    const s = this.state;
+    return {
+      id: s.contractId, workflowId, partnerId: s.partnerId, ownerId: s.ownerId, stage: s.stage, termsVersion: s.termsVersion,
+      term: s.term, terms: s.terms, value: s.value, activatedAt: s.activatedAt, endedAt: isFinal(s.stage) ? at : null,
+    };
+  }
+
+  /**
+   * The approval task for one role: neither the owner nor the editor of these terms approves them, and one person
+   * gives one of the round's approvals (`round`: its tasks so far, live).
+   */
+  approvalTask(role: 'legal' | 'admin', reason: string, round: readonly { id: string; decidedBy: string | null }[]) {
+    const s = this.state;
+    const version = s.termsVersion;
+    return {
+      kind: 'contract_approval', title: `Approve the contract with ${s.partnerName} (terms v${version}, ${role})`,
+      entity: this.entity, candidateRole: role, priority: role === 'admin' ? 'high' as const : 'normal' as const,
+      decisions: ['approve', 'reject'], escalationRole: 'ops_manager' as const,
+      payload: { termsVersion: version, value: s.value, currency: s.terms.currency, reason },
+      makers: makersOf(s.ownerId, s.edits, version),
+      // Read when a decision comes, from the state as it is then.
+      eligible: (actor: Actor, task: { id: string }) => (actor.id === s.ownerId
+        ? 'the owner does not approve their own contract'
+        : makerRefusal(s.edits, s.termsVersion, actor, `amended terms version ${s.termsVersion} of this contract`)
+          ?? (round.some((t) => t.id !== task.id && t.decidedBy === actor.id)
+            ? 'one person gives one of the approvals' : undefined)),
+    };
+  }
+
+  /** The renewal decision's task, opened with the first renewal reminder. */
+  renewalTask() {
+    const s = this.state;
+    return {
+      kind: 'contract_renewal', title: `Renew the contract with ${s.partnerName}? It ends ${s.terms.end.slice(0, 10)}`,
+      entity: this.entity, candidateRole: 'ops_manager' as const, priority: 'normal' as const,
+      decisions: ['renew', 'renegotiate', 'expire'], payload: { term: s.term, end: s.terms.end },
+    };
   }
 
   /** What the term paid so far. */
