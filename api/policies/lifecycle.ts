@@ -29,12 +29,17 @@ const lifecyclePolicyIn = z.object({
       skipWhenReached: z.enum(FUNNEL_STAGES).optional(),
     }).strict()).max(20)
       .refine((steps) => new Set(steps.map((s) => s.name)).size === steps.length, 'step names must be unique')
-      .refine((steps) => steps.every((s, i) => i === 0 || parseDuration(s.after)! >= parseDuration(steps[i - 1]!.after)!),
-        'steps must be in order of their offsets'),
+      .refine(
+        (steps) => steps.every((s, i) => i === 0 || parseDuration(s.after)! >= parseDuration(steps[i - 1]!.after)!),
+        'steps must be in order of their offsets',
+      ),
   }).strict(),
 }).strict();
 
 export const lifecyclePolicy = definePolicy<LifecyclePolicy>({
-  path: '/policies/lifecycle', key: SETTINGS.lifecyclePolicy, defaults: DEFAULT_LIFECYCLE_POLICY, schema: lifecyclePolicyIn,
+  path: '/policies/lifecycle',
+  key: SETTINGS.lifecyclePolicy,
+  defaults: DEFAULT_LIFECYCLE_POLICY,
+  schema: lifecyclePolicyIn,
   what: 'customer lifecycle policy (windows and the onboarding nurture sequence)',
 });

@@ -14,14 +14,20 @@ const messagingPolicyIn = z.object({
   quietHours: z.object({ start: hhmm, end: hhmm }).strict()
     .refine((q) => q.start !== q.end, { message: 'start and end must differ', path: ['end'] })
     .nullable().describe("in the customer's timezone; a send is deferred to `end`; null: none"),
-  defaultLocale: locale.optional().describe("the language of a customer's messages when they have no locale, or the message none in theirs (default en)"),
+  defaultLocale: locale.optional().describe(
+    "the language of a customer's messages when they have no locale, or the message none in theirs (default en)",
+  ),
   platform: z.object({
     name: z.string().trim().min(1).max(100).describe('the brand customers know, as templates name it (platform.name)'),
-    url: z.url({ protocol: /^https?$/ }).max(2000).nullable().describe('its site, for the links in templates (platform.url); null: none'),
+    url: z.url({ protocol: /^https?$/ }).max(2000).nullable()
+      .describe('its site, for the links in templates (platform.url); null: none'),
   }).strict().optional().describe('default: opsflow, no site'),
 }).strict();
 
 export const messagingPolicy = definePolicy<MessagingPolicy>({
-  path: '/policies/messaging', key: SETTINGS.messagingPolicy, defaults: DEFAULT_MESSAGING_POLICY, schema: messagingPolicyIn,
+  path: '/policies/messaging',
+  key: SETTINGS.messagingPolicy,
+  defaults: DEFAULT_MESSAGING_POLICY,
+  schema: messagingPolicyIn,
   what: 'customer messaging policy (frequency cap, quiet hours, default language, brand)',
 });

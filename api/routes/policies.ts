@@ -16,7 +16,8 @@ const POLICIES: PolicyRoute<{ version: number }>[] = [
   lifecyclePolicy, messagingPolicy, campaignApprovalPolicy, contractPolicy, incidentPolicy,
 ];
 
-const versioned = <T extends z.ZodObject>(s: T) => s.extend({ version: z.number().describe('0: the built-in defaults') });
+const versioned = <T extends z.ZodObject>(s: T) =>
+  s.extend({ version: z.number().describe('0: the built-in defaults') });
 
 export function policiesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();

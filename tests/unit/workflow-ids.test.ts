@@ -12,7 +12,8 @@ describe('workflow ids', () => {
       kpiZoneBackfillId('Asia/Shanghai'), unsubscribeConfirmationId('u1', '2026-01-02T03:04:05.000Z'),
     ]).toEqual([
       'content-review:c1', 'customer-lifecycle:u1', 'campaign:k1', 'rule-monitor:r1', 'incident:i1', 'contract:p1',
-      'template-review:v1', 'rfm-scoring:manual-1', 'kpi-zone:Asia/Shanghai', 'unsubscribe-confirmation:u1:1767323045000',
+      'template-review:v1', 'rfm-scoring:manual-1', 'kpi-zone:Asia/Shanghai',
+      'unsubscribe-confirmation:u1:1767323045000',
     ]);
   });
 
