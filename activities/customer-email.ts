@@ -3,6 +3,7 @@
 // everywhere.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
+import { markUnsubscribeConfirmed, unsubscribeConfirmationOwed } from '../db/customers.ts';
 import type { Orm } from '../db/orm.ts';
 import { readMessagingPolicy } from '../db/settings.ts';
 import { textArray, transaction } from '../db/sql.ts';
@@ -240,17 +241,8 @@ export function createCustomerEmailActivities(deps: CustomerEmailDeps) {
      * `done`: records it confirmed. Both idempotent.
      */
     async markUnsubscribeConfirmed(args: { customerId: string; unsubscribedAt: string; phase: 'check' | 'done' }): Promise<boolean> {
-      const conn = deps.orm.em.getConnection();
-      if (args.phase === 'check') {
-        const [row] = await conn.execute<{ owed: boolean }[]>(
-          // Milliseconds: the precision the unsubscription's time travels with (PostgreSQL keeps microseconds).
-          `select unsubscribe_confirmed_at is null and date_trunc('milliseconds', unsubscribed_at) = ?::timestamptz as owed from customers where id = ?`,
-          [args.unsubscribedAt, args.customerId]);
-        return row?.owed ?? false;
-      }
-      await conn.execute(
-        `update customers set unsubscribe_confirmed_at = coalesce(unsubscribe_confirmed_at, now())
-         where id = ? and date_trunc('milliseconds', unsubscribed_at) = ?::timestamptz`, [args.customerId, args.unsubscribedAt]);
+      if (args.phase === 'check') return unsubscribeConfirmationOwed(deps.orm, args.customerId, args.unsubscribedAt);
+      await markUnsubscribeConfirmed(deps.orm, args.customerId, args.unsubscribedAt);
       return true;
     },
   };

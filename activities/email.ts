@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import { appendAudit } from '../db/audit.ts';
+import { operatorEmails } from '../db/operators.ts';
 import type { Orm } from '../db/orm.ts';
 import { entityOfWorkflowId } from '../workflows/ids.ts';
 import { textArray } from '../db/sql.ts';
@@ -176,9 +177,7 @@ export function createEmailActivities(deps: EmailDeps) {
     const ids = to.flatMap((r) => ('operatorId' in r ? [r.operatorId] : []));
     const roles = to.flatMap((r) => ('role' in r ? [r.role] : []));
     const operators = ids.length || roles.length
-      ? await orm.em.getConnection().execute<{ email: string }[]>(
-        `select email from operators where not disabled and (id::text = any(?::text[]) or roles && ?::text[]) order by email`,
-        [textArray(ids), textArray(roles)])
+      ? await operatorEmails(orm, ids, roles)
       : [];
     return [...new Set([...to.flatMap((r) => ('address' in r ? [r.address] : [])), ...operators.map((o) => o.email)])];
   }

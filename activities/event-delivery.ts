@@ -6,6 +6,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import {
   markDelivered, releaseShardLease, shardsWithOldEvents, takeShardLease, undeliveredOfShard, type StoredEvent,
 } from '../db/event-ingest.ts';
+import { segmentPage, unconfirmedUnsubscriptions } from '../db/customers.ts';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import { eventDispatcherId, wakeDispatcher, type EventDispatchInput } from '../workflows/event-dispatch.messages.ts';
@@ -171,8 +172,7 @@ export function createEventDeliveryActivities(deps: DeliveryDeps) {
       let cursor = (Context.current().info.heartbeatDetails as { cursor: string; customers: number } | undefined) ?? { cursor: '00000000-0000-0000-0000-000000000000', customers: 0 };
       const request: WinBackRequest = { key: args.key, cause: args.cause };
       for (;;) {
-        const page = await orm.em.getConnection().execute<{ id: string }[]>(
-          'select id from customers where segment = ? and id > ?::uuid order by id limit ?', [args.segment, cursor.cursor, WINBACK_PAGE]);
+        const page = await segmentPage(orm, args.segment, cursor.cursor, WINBACK_PAGE);
         if (page.length === 0) return { customers: cursor.customers };
         const queue = [...page];
         await Promise.all(Array.from({ length: Math.min(PARALLEL_SIGNALS, queue.length) }, async () => {
@@ -193,10 +193,7 @@ export function createEventDeliveryActivities(deps: DeliveryDeps) {
      * API gone); the workflow id is per unsubscription, so one already started is left as it is.
      */
     async confirmPendingUnsubscriptions(): Promise<{ started: number }> {
-      const pending = await deps.orm.em.getConnection().execute<{ id: string; unsubscribed_at: Date }[]>(
-        `select id, unsubscribed_at from customers
-         where unsubscribed_at is not null and unsubscribe_confirmed_at is null and unsubscribed_at < now() - interval '${SWEEP_AFTER}'
-         order by unsubscribed_at limit ${SWEEP_BATCH}`);
+      const pending = await unconfirmedUnsubscriptions(deps.orm, SWEEP_AFTER, SWEEP_BATCH);
       let started = 0;
       for (const row of pending) {
         const input = { customerId: row.id, unsubscribedAt: new Date(row.unsubscribed_at).toISOString() };

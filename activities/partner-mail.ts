@@ -1,5 +1,6 @@
 // Emails to partners (outside parties) from the stored message templates, in the partner's language: the signing
 // link, the activation, the termination. The partner is found by the contract the mail is about.
+import { contractPartner } from '../db/contracts.ts';
 import { liveTemplate } from '../db/message-templates.ts';
 import type { Orm } from '../db/orm.ts';
 import { readMessagingPolicy } from '../db/settings.ts';
@@ -16,8 +17,7 @@ import type { Rendered } from './templates.ts';
 export async function partnerMail(
   deps: { orm: Orm; from: string }, key: PartnerMessageKey, contractId: string, fields: Record<string, unknown>,
 ): Promise<{ mail: Rendered; from: string; versionId: string } | null> {
-  const [partner] = await deps.orm.em.getConnection().execute<{ name: string; locale: string | null }[]>(
-    'select p.name, p.locale from contracts c join partners p on p.id = c.partner_id where c.id = ?', [contractId]);
+  const partner = await contractPartner(deps.orm, contractId);
   if (!partner) return null;
   const policy = await readMessagingPolicy(deps.orm);
   const version = await liveTemplate(deps.orm, key, partner.locale, policy.defaultLocale);

@@ -1,7 +1,6 @@
 // The task-open email: each operator the task is for (its role, or its assignee) who has not turned it off, once per
 // task and operator, with a link to the task in the console; and the email to an operator a task is assigned to.
-import type { Orm } from '../db/orm.ts';
-import { textArray } from '../db/sql.ts';
+import { activeOperatorsByIds, taskMailRecipients } from '../db/operators.ts';
 import { auditSent, deliverOnce, type EmailDeps } from './email.ts';
 import { compose } from './templates.ts';
 
@@ -39,14 +38,6 @@ export function taskOpenedMail(t: OpenedTask, name: string, publicUrl: string) {
   ]);
 }
 
-/** The operators to tell: active, holding the task's role or assigned to it, with task emails on, not its makers. */
-async function recipients(orm: Orm, t: OpenedTask): Promise<{ id: string; name: string; email: string }[]> {
-  return orm.em.getConnection().execute(
-    `select id, name, email from operators
-     where not disabled and task_emails and (roles && ?::text[] or id::text = ?) and not (id::text = any(?::text[])) order by email`,
-    [textArray([t.candidateRole]), t.assigneeId ?? '', textArray(t.skip ?? [])]);
-}
-
 /** The mail to an operator a task was handed to. */
 export function taskAssignedMail(t: OpenedTask, name: string, by: string, publicUrl: string) {
   const url = `${publicUrl.replace(/\/+$/, '')}/console/inbox/${t.taskId}`;
@@ -70,8 +61,7 @@ export function createTaskMailActivities(deps: EmailDeps) {
      * unless they turned task emails off.
      */
     async announceAssignment(t: OpenedTask & { assignedBy: string }): Promise<{ sent: number }> {
-      const rows = await deps.orm.em.getConnection().execute<{ id: string; name: string; email: string; task_emails: boolean }[]>(
-        'select id, name, email, task_emails from operators where id in (?, ?) and not disabled', [t.assigneeId ?? '', t.assignedBy]);
+      const rows = await activeOperatorsByIds(deps.orm, t.assigneeId ?? '', t.assignedBy);
       const assignee = rows.find((r) => r.id === t.assigneeId);
       if (!assignee?.task_emails) return { sent: 0 };
       const by = rows.find((r) => r.id === t.assignedBy)?.name ?? 'An ops manager';
@@ -88,7 +78,7 @@ export function createTaskMailActivities(deps: EmailDeps) {
      */
     async announceTask(t: OpenedTask): Promise<{ sent: number; recipients: number }> {
       let sent = 0;
-      const operators = await recipients(deps.orm, t);
+      const operators = await taskMailRecipients(deps.orm, t);
       for (const op of operators) {
         const key = `${t.workflowId}:task-opened:${t.taskId}:${op.id}`;
         const mail = taskOpenedMail(t, op.name, deps.publicUrl);

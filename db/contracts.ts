@@ -28,6 +28,13 @@ export async function saveContractRow(orm: Orm, c: ContractRecord): Promise<void
   }, ['workflow_id', 'partner_id', 'owner_id', 'created_at']);
 }
 
+/** The partner a contract is with (its name and language), or undefined. */
+export async function contractPartner(orm: Orm, contractId: string): Promise<{ name: string; locale: string | null } | undefined> {
+  const [partner] = await orm.em.getConnection().execute<{ name: string; locale: string | null }[]>(
+    'select p.name, p.locale from contracts c join partners p on p.id = c.partner_id where c.id = ?', [contractId]);
+  return partner;
+}
+
 export interface SignLink { tokenHash: string; token: string | null; expiresAt: Date }
 
 /** The signing link for a key: the first call's link, whatever the retries (the token is null once it was sent). */
