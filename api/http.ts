@@ -2,7 +2,6 @@
 // declarations validate requests and produce the OpenAPI document.
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { parseDuration } from '../domain/durations.ts';
 import type { Actor, Role } from '../domain/actors.ts';
 import { badRequest, forbidden, unauthorized, zodFields } from './errors.ts';
 
@@ -111,41 +110,6 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
 
 /** A stored instant as ISO text, or null. */
 export const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
-
-const FIRST_INSTANT = Date.UTC(1970, 0, 1);
-const LAST_INSTANT = Date.UTC(10000, 0, 1) - 1;
-/**
- * An instant with its offset ('2026-12-03T10:00:00+08:00'), as UTC ISO text, from 1970 through 9999 once the offset is
- * applied (PostgreSQL refuses year 0, which '0001-01-01T01:00+03:00' becomes).
- */
-export const instant = z.iso.datetime({ offset: true })
-  .refine((s) => Date.parse(s) >= FIRST_INSTANT && Date.parse(s) <= LAST_INSTANT, 'must be from 1970 through 9999 (in UTC)')
-  .transform((s) => new Date(s).toISOString());
-
-/** Page parameters shared by list routes. */
-export const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
-};
-
-export const idParams = z.object({ id: z.uuid() }).strict();
-
-/** A BCP 47 language tag (zh-CN, en, pt-BR), kept in its canonical form (zh-cn becomes zh-CN). */
-export const locale = z.string().min(2).max(35)
-  .refine((s) => {
-    try {
-      return Intl.getCanonicalLocales(s).length === 1;
-    } catch {
-      return false;
-    }
-  }, 'must be a BCP 47 language tag such as zh-CN or en')
-  .transform((s) => Intl.getCanonicalLocales(s)[0]!);
-
-/** A duration as people write it ('30s', '5m', '24h', '14d'), from `min` to `max` ms; `label` names the bounds. */
-export const durationBetween = (min: number, max: number, label: string) => z.string().refine((s) => {
-  const v = parseDuration(s);
-  return v !== undefined && v >= min && v <= max;
-}, `must be a duration from ${label}, such as '30s', '5m', '24h' or '14d'`);
 
 /**
  * A PATCH: only the fields sent change (the schema's defaults must not reset the others), and the result is

@@ -10,7 +10,8 @@ import type { z } from 'zod';
 import type { ApiDeps } from './app.ts';
 import { notFound } from './errors.ts';
 import type { TemporalCall } from './temporal.ts';
-import { defineRoute, idParams, type RouteContext, type RouteRegistry, type RouteSpec } from './http.ts';
+import { defineRoute, type RouteContext, type RouteRegistry, type RouteSpec } from './http.ts';
+import { idParams } from './schemas.ts';
 
 /**
  * The workflow's live answer under the API's deadline, shown by `live`; `gone()` once Temporal no longer keeps the

@@ -1,5 +1,41 @@
-// Input schemas more than one router takes (the route-level ones, ids, pages, instants, live in http.ts).
+// Schemas more than one router (or policy) takes: ids, pages, instants, durations, locales, metric names and labels.
 import { z } from 'zod';
+import { parseDuration } from '../domain/durations.ts';
+
+const FIRST_INSTANT = Date.UTC(1970, 0, 1);
+const LAST_INSTANT = Date.UTC(10000, 0, 1) - 1;
+/**
+ * An instant with its offset ('2026-12-03T10:00:00+08:00'), as UTC ISO text, from 1970 through 9999 once the offset is
+ * applied (PostgreSQL refuses year 0, which '0001-01-01T01:00+03:00' becomes).
+ */
+export const instant = z.iso.datetime({ offset: true })
+  .refine((s) => Date.parse(s) >= FIRST_INSTANT && Date.parse(s) <= LAST_INSTANT, 'must be from 1970 through 9999 (in UTC)')
+  .transform((s) => new Date(s).toISOString());
+
+/** Page parameters shared by list routes. */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+};
+
+export const idParams = z.object({ id: z.uuid() }).strict();
+
+/** A BCP 47 language tag (zh-CN, en, pt-BR), kept in its canonical form (zh-cn becomes zh-CN). */
+export const locale = z.string().min(2).max(35)
+  .refine((s) => {
+    try {
+      return Intl.getCanonicalLocales(s).length === 1;
+    } catch {
+      return false;
+    }
+  }, 'must be a BCP 47 language tag such as zh-CN or en')
+  .transform((s) => Intl.getCanonicalLocales(s)[0]!);
+
+/** A duration as people write it ('30s', '5m', '24h', '14d'), from `min` to `max` ms; `label` names the bounds. */
+export const durationBetween = (min: number, max: number, label: string) => z.string().refine((s) => {
+  const v = parseDuration(s);
+  return v !== undefined && v >= min && v <= max;
+}, `must be a duration from ${label}, such as '30s', '5m', '24h' or '14d'`);
 
 /** The most items a batch route takes in one request (customers, events). */
 export const BATCH_LIMIT = 10_000;

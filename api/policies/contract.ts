@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { SETTINGS } from '../../db/settings.ts';
 import { DEFAULT_CONTRACT_POLICY, type ContractPolicy } from '../../domain/contract.ts';
-import { durationBetween } from '../http.ts';
+import { durationBetween } from '../schemas.ts';
 import { amountPerCurrency, DAY, definePolicy, MINUTE } from './policy.ts';
 
 const contractPolicyIn = z.object({

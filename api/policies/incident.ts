@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { SETTINGS } from '../../db/settings.ts';
 import { DEFAULT_INCIDENT_POLICY, SEVERITIES, type IncidentPolicy } from '../../domain/incident.ts';
-import { durationBetween } from '../http.ts';
+import { durationBetween } from '../schemas.ts';
 import { DAY, definePolicy, MINUTE } from './policy.ts';
 
 const ackSla = durationBetween(10_000, DAY, "'10s' to '24h'").nullable();

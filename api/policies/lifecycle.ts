@@ -9,7 +9,7 @@ import {
   NURTURE_TEMPLATES,
   type LifecyclePolicy,
 } from '../../domain/lifecycle.types.ts';
-import { durationBetween } from '../http.ts';
+import { durationBetween } from '../schemas.ts';
 import { DAY, definePolicy, MINUTE } from './policy.ts';
 
 const lifecyclePolicyIn = z.object({

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { SETTINGS } from '../../db/settings.ts';
 import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../domain/messaging-policy.ts';
-import { durationBetween, locale } from '../http.ts';
+import { durationBetween, locale } from '../schemas.ts';
 import { DAY, definePolicy, MINUTE } from './policy.ts';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day such as '21:00'");

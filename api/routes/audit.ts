@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { AuditEvent } from '../../db/entities/index.ts';
 import type { ApiDeps } from '../app.ts';
-import { defineRoute, instant, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, type RouteRegistry } from '../http.ts';
+import { instant, pageQuery } from '../schemas.ts';
 
 const auditOut = z.object({
   id: z.number(), at: z.string(), actorType: z.string(), actorId: z.string().nullable(), action: z.string(),

@@ -39,7 +39,8 @@ import { LIFECYCLE_STAGES } from '../../domain/lifecycle.types.ts';
 import { SEGMENTS } from '../../domain/rfm.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable, zodFields } from '../errors.ts';
-import { defineRoute, durationBetween, idParams, instant, iso, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, iso, type RouteRegistry } from '../http.ts';
+import { durationBetween, idParams, instant, pageQuery } from '../schemas.ts';
 import { workflowResource } from '../resource.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;

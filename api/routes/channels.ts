@@ -6,7 +6,8 @@ import { Channel } from '../../db/entities/index.ts';
 import { refusedTarget } from '../../domain/webhook-targets.ts';
 import type { ApiDeps } from '../app.ts';
 import { conflict, notFound, unprocessable } from '../errors.ts';
-import { defineRoute, idParams, type RouteRegistry } from '../http.ts';
+import { defineRoute, type RouteRegistry } from '../http.ts';
+import { idParams } from '../schemas.ts';
 
 const webhookUrl = z.url({ protocol: /^https?$/ }).max(2000)
   .refine((u) => !URL.canParse(u) || (!new URL(u).username && !new URL(u).password),

@@ -13,7 +13,8 @@ import { contentReviewId } from '../../workflows/ids.ts';
 import type { Actor } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { conflict, forbidden, unprocessable } from '../errors.ts';
-import { defineRoute, idParams, instant, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, type RouteRegistry } from '../http.ts';
+import { idParams, instant, pageQuery } from '../schemas.ts';
 import { workflowResource } from '../resource.ts';
 
 const READERS = ['admin', 'ops_manager', 'reviewer', 'analyst'] as const;

@@ -26,7 +26,8 @@ import type { Actor } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { hashToken } from '../tokens.ts';
 import { badRequest, forbidden, HttpError, unauthorized, unprocessable, type FieldError } from '../errors.ts';
-import { defineRoute, idParams, instant, iso, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, iso, mergePatch, type RouteRegistry } from '../http.ts';
+import { idParams, instant, pageQuery } from '../schemas.ts';
 import { workflowResource } from '../resource.ts';
 
 const MANAGERS = ['admin', 'ops_manager'] as const;

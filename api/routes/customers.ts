@@ -11,9 +11,9 @@ import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
 import { FUNNEL_STAGES, LIFECYCLE_STAGES, type LifecycleView } from '../../domain/lifecycle.types.ts';
 import type { ApiDeps } from '../app.ts';
 import { notFound, unprocessable } from '../errors.ts';
-import { defineRoute, idParams, locale, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, type RouteRegistry } from '../http.ts';
 import { liveOr } from '../resource.ts';
-import { BATCH_LIMIT } from '../schemas.ts';
+import { BATCH_LIMIT, idParams, locale, pageQuery } from '../schemas.ts';
 import { unsubscribe } from '../unsubscribe.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;

@@ -7,8 +7,8 @@ import { EscalationPolicy, Operator } from '../../db/entities/index.ts';
 import { RESPONDER_ROLES, type EscalationLevel } from '../../domain/incident.ts';
 import type { ApiDeps } from '../app.ts';
 import { conflict, notFound, unprocessable, type FieldError } from '../errors.ts';
-import { defineRoute, durationBetween, idParams, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
-import { labels, service } from '../schemas.ts';
+import { defineRoute, mergePatch, type RouteRegistry } from '../http.ts';
+import { durationBetween, idParams, labels, pageQuery, service } from '../schemas.ts';
 
 const READERS = ['admin', 'ops_manager', 'oncall', 'analyst'] as const;
 const WRITERS = ['admin', 'ops_manager'] as const;

@@ -28,9 +28,9 @@ import type { incident } from '../../workflows/incident.ts';
 import { ROLES, type Actor } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, unprocessable } from '../errors.ts';
-import { defineRoute, durationBetween, idParams, instant, iso, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, iso, type RouteRegistry } from '../http.ts';
 import { workflowResource } from '../resource.ts';
-import { labels, service } from '../schemas.ts';
+import { durationBetween, idParams, instant, labels, pageQuery, service } from '../schemas.ts';
 
 const READERS = ['admin', 'ops_manager', 'oncall', 'analyst'] as const;
 const DAY = 86_400_000;

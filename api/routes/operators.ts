@@ -7,7 +7,8 @@ import { revokeOperatorSessions } from '../../db/sessions.ts';
 import { ROLES } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
-import { defineRoute, idParams, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, type RouteRegistry } from '../http.ts';
+import { idParams, pageQuery } from '../schemas.ts';
 import { hashToken, newToken } from '../tokens.ts';
 
 const role = z.enum(ROLES);

@@ -7,7 +7,8 @@ import { Partner } from '../../db/entities/index.ts';
 import { BRIEF_GOALS, PARTNER_TYPES, SCORE_FACTORS, scorePartners } from '../../domain/partner.ts';
 import type { ApiDeps } from '../app.ts';
 import { notFound } from '../errors.ts';
-import { defineRoute, idParams, locale, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, mergePatch, type RouteRegistry } from '../http.ts';
+import { idParams, locale, pageQuery } from '../schemas.ts';
 
 const MANAGERS = ['admin', 'ops_manager'] as const;
 const READERS = ['admin', 'ops_manager', 'legal', 'analyst'] as const;

@@ -24,8 +24,8 @@ import {
 import { SEGMENTS } from '../../domain/rfm.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, notFound, unprocessable } from '../errors.ts';
-import { defineRoute, durationBetween, idParams, instant, mergePatch, pageQuery, type RouteRegistry } from '../http.ts';
-import { labels, metricName } from '../schemas.ts';
+import { defineRoute, mergePatch, type RouteRegistry } from '../http.ts';
+import { durationBetween, idParams, instant, labels, metricName, pageQuery } from '../schemas.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst', 'oncall'] as const;
 const WRITERS = ['admin', 'ops_manager'] as const;

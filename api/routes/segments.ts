@@ -8,7 +8,8 @@ import type { rfmScoring } from '../../workflows/rfm.ts';
 import { DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS, SEGMENT_RULES, SEGMENTS, type RfmScoringInput } from '../../domain/rfm.ts';
 import type { ApiDeps } from '../app.ts';
 import { HttpError, notFound, unprocessable } from '../errors.ts';
-import { defineRoute, instant, iso, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, iso, type RouteRegistry } from '../http.ts';
+import { instant, pageQuery } from '../schemas.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;
 

@@ -7,7 +7,8 @@ import { ROLES, type Actor } from '../../domain/actors.ts';
 import { TASK_PRIORITIES, TASK_STATUSES, type TaskView } from '../../workflows/lib/task-view.ts';
 import type { ApiDeps } from '../app.ts';
 import { forbidden, notFound, unprocessable } from '../errors.ts';
-import { defineRoute, idParams, iso, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, iso, type RouteRegistry } from '../http.ts';
+import { idParams, pageQuery } from '../schemas.ts';
 
 
 export const taskOut = z.object({

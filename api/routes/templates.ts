@@ -16,7 +16,8 @@ import { withdrawTemplateVersion } from '../../workflows/template-review.message
 import type { templateReview } from '../../workflows/template-review.ts';
 import type { ApiDeps } from '../app.ts';
 import { HttpError, notFound, unprocessable } from '../errors.ts';
-import { defineRoute, idParams, locale, pageQuery, type RouteRegistry } from '../http.ts';
+import { defineRoute, type RouteRegistry } from '../http.ts';
+import { idParams, locale, pageQuery } from '../schemas.ts';
 
 const READERS = ['admin', 'ops_manager', 'reviewer', 'analyst'] as const;
 const WRITERS = ['admin', 'ops_manager'] as const;
