@@ -1,40 +1,19 @@
 // Incident response: page the escalation policy's levels until someone acknowledges, then a commander, status
 // updates and notes, resolution (by hand, suggested when the rule recovers), and a postmortem for the severe ones.
-import { allHandlersFinished, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+// The rules are `Incident`'s (domain/incident-state.ts); this file wires the messages and runs the process.
+import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { createIncidentActivities } from '../activities/incident.ts';
-import type { Recipient } from '../activities/email.ts';
-import {
-  ackIncident,
-  addIncidentNote,
-  addRuleFiring,
-  getIncident,
-  resolveIncident,
-  ruleRecovered,
-  setIncidentCommander,
-  submitPostmortem,
-} from './incident.messages.ts';
-import {
-  isActive,
-  isOpen,
-  MANAGER_ROLES,
-  pageSchedule,
-  RESPONDER_ROLES,
-  TIMELINE_MAX,
-  type EscalationTarget,
-  type IncidentInput,
-  type IncidentState,
-  type IncidentStatus,
-  type TimelineEntry,
-  type TimelineType,
-} from '../domain/incident.ts';
-import { hasRole, type Actor } from '../domain/actors.ts';
-import { profiles } from './lib/activity-profiles.ts';
-import { audit } from './lib/audit.ts';
-import { conflict, forbidden, unprocessable } from './lib/failures.ts';
-import { notify } from './lib/notify.ts';
-import { TaskInbox, type TaskView } from './lib/tasks.ts';
+import * as messages from './incident.messages.ts';
+import { pageSchedule, type IncidentInput, type IncidentState, type IncidentStatus, type TimelineType } from '../domain/incident.ts';
+import { Incident, newIncidentState, recipientOf } from '../domain/incident-state.ts';
+import type { Actor } from '../domain/actors.ts';
+import type { Refusal } from '../domain/refusal.ts';
 import { durationToMs } from '../domain/durations.ts';
+import { profiles } from './lib/activity-profiles.ts';
+import { notify } from './lib/notify.ts';
+import { Recorder } from './lib/record.ts';
+import { TaskInbox, type TaskView } from './lib/tasks.ts';
 
 const { planIncident, saveIncident } = proxyActivities<ReturnType<typeof createIncidentActivities>>(profiles.db);
 
@@ -44,223 +23,121 @@ export interface IncidentResult {
   resolvedAt: string | null;
 }
 
-const responder = (a: Actor) => RESPONDER_ROLES.some((r) => hasRole(a, r));
-const manager = (a: Actor) => MANAGER_ROLES.some((r) => hasRole(a, r));
-const toRecipient = (t: EscalationTarget): Recipient => ('operatorId' in t ? { operatorId: t.operatorId } : { role: t.role });
+const now = () => new Date(Date.now()).toISOString();
+const check = (refusal: Refusal | undefined) => {
+  if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
+};
 
 export async function incident(input: IncidentInput): Promise<IncidentResult> {
-  const entity = { type: 'incident', id: input.incidentId };
-  const now = () => new Date(Date.now()).toISOString();
+  const i = new Incident(newIncidentState(input, now()));
+  const { state, entity } = i;
+  const { workflowId } = workflowInfo();
   const inbox = new TaskInbox();
-  const state: IncidentState = {
-    incidentId: input.incidentId, title: input.title, severity: input.severity, service: input.service, labels: input.labels,
-    status: 'triggered', source: input.source, commanderId: null,
-    escalation: { policyId: null, policyName: '', levels: [], repeat: 0, level: 0, pass: 0, pages: 0, exhausted: false, nextPageAt: null },
-    ackSla: null, ackDueAt: null, triggeredAt: input.triggeredAt ?? now(), acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null,
-    resolvedBy: null, resolution: null, closedAt: null, firings: input.source.type === 'rule' ? 1 : 0,
-    postmortem: { required: false, taskId: null, dueAt: null, status: 'not_required', summary: null, rootCause: null, actionItems: [], completedBy: null, completedAt: null },
-    timeline: [],
-  };
+  const rec = new Recorder({ entity, row: () => i.row(workflowId), write: saveIncident });
   /** An update's answer: the state as the decision left it (the main loop may move on in the same activation). */
   const snapshot = (): IncidentState => JSON.parse(JSON.stringify(state));
-  const recoveredEpisodes = new Set<number>();
-  const firedEpisodes = new Set<number>(input.source.type === 'rule' ? [input.source.episode] : []);
-  let postmortemTask: TaskView | null = null;
-  let version = 0;
-
-  const save = async () => {
-    version += 1;
-    await saveIncident({
-      id: state.incidentId, workflowId: workflowInfo().workflowId, title: state.title, severity: state.severity,
-      service: state.service, labels: state.labels, status: state.status, source: state.source, commanderId: state.commanderId,
-      policyId: state.escalation.policyId, level: state.escalation.level, pages: state.escalation.pages, firings: state.firings,
-      triggeredAt: state.triggeredAt, ackDueAt: state.ackDueAt, acknowledgedAt: state.acknowledgedAt,
-      acknowledgedBy: state.acknowledgedBy, resolvedAt: state.resolvedAt, resolvedBy: state.resolvedBy, closedAt: state.closedAt,
-      postmortemRequired: state.postmortem.required, postmortemDueAt: state.postmortem.dueAt, version,
-    });
-  };
   /** A timeline entry and its audit event. */
   const record = async (type: TimelineType, message: string, actor: Pick<Actor, 'id'> | null, details?: Record<string, unknown>) => {
-    const entry: TimelineEntry = { at: now(), type, actorId: actor?.id ?? null, message, ...(details ? { details } : {}) };
-    state.timeline.push(entry);
-    if (state.timeline.length > TIMELINE_MAX) {
-      const oldest = state.timeline.findIndex((e) => e.type === 'rule_fired');
-      state.timeline.splice(oldest >= 0 ? oldest : 1, 1);
-    }
-    await audit(`incident.${type}`, entity, { message, ...details }, actor ?? undefined);
+    i.log(type, message, actor?.id ?? null, now(), details);
+    await rec.audit(`incident.${type}`, { message, ...details }, actor);
   };
-  /** Who hears about the incident besides the pages: its commander, else the first level. */
-  const owners = (): Recipient[] => (state.commanderId ? [{ operatorId: state.commanderId }] : (state.escalation.levels[0]?.targets ?? []).map(toRecipient));
-  const mailData = () => ({ incidentId: state.incidentId, title: state.title, severity: state.severity, service: state.service });
+  const paged = () => ({ level: state.escalation.level, pass: state.escalation.pass });
+  let postmortemTask: TaskView | null = null;
 
-  const requireResponder = (actor: Actor) => {
-    if (!responder(actor)) throw forbidden(`this needs one of the roles: ${RESPONDER_ROLES.join(', ')}`);
-  };
-  const requireCommand = (actor: Actor, what: string) => {
-    if (state.commanderId !== null && state.commanderId !== actor.id && !manager(actor)) {
-      throw forbidden(`only the incident commander or an ops manager may ${what}`);
-    }
-  };
-
-  setHandler(getIncident, () => state);
-
-  setHandler(ackIncident, async ({ actor, note }) => {
+  setHandler(messages.getIncident, () => state);
+  setHandler(messages.ackIncident, async ({ actor, note }) => {
     state.status = 'acknowledged';
-    state.acknowledgedAt = now();
-    state.acknowledgedBy = actor.id;
-    state.commanderId ??= actor.id;
-    state.escalation.nextPageAt = null;
-    await record('acknowledged', note ?? `acknowledged; paging stopped at level ${state.escalation.level}`, actor, { level: state.escalation.level, pass: state.escalation.pass });
-    await save();
+    i.acknowledge(actor, now());
+    await record('acknowledged', note ?? `acknowledged; paging stopped at level ${state.escalation.level}`, actor, paged());
+    await rec.save();
     return snapshot();
-  }, {
-    validator: ({ actor }) => {
-      requireResponder(actor);
-      if (state.status !== 'triggered') throw conflict(`the incident was already acknowledged (it is ${state.status})`);
-    },
-  });
-
-  setHandler(addIncidentNote, async ({ actor, note, status }) => {
+  }, { validator: ({ actor }) => check(i.ackRefusal(actor)) });
+  setHandler(messages.addIncidentNote, async ({ actor, note, status }) => {
     if (status) state.status = status;
     await record(status ? 'status' : 'note', note, actor, status ? { status } : undefined);
-    if (status) await save();
+    if (status) await rec.save();
     return snapshot();
-  }, {
-    validator: ({ actor, status }) => {
-      requireResponder(actor);
-      if (state.status === 'closed') throw conflict('the incident is closed');
-      if (status && state.status === 'triggered') throw conflict('acknowledge the incident before posting a status update');
-      if (status && !isActive(state.status)) throw conflict(`the incident is already ${state.status}; notes only`);
-    },
-  });
-
-  setHandler(setIncidentCommander, async ({ actor, commander }) => {
+  }, { validator: ({ actor, status }) => check(i.noteRefusal(actor, status)) });
+  setHandler(messages.setIncidentCommander, async ({ actor, commander }) => {
     const from = state.commanderId;
     state.commanderId = commander.id;
     await record('commander', `${commander.name} is the incident commander`, actor, { from, to: commander.id });
-    await save();
-    await notify(`commander:${state.timeline.length}`, [{ operatorId: commander.id }], 'incidentCommander', { ...mailData(), by: actor.name });
+    await rec.save();
+    const by = { ...i.mailData(), by: actor.name };
+    await notify(`commander:${state.timeline.length}`, [{ operatorId: commander.id }], 'incidentCommander', by);
     return snapshot();
-  }, {
-    validator: ({ actor, commander }) => {
-      requireResponder(actor);
-      if (state.status === 'closed') throw conflict('the incident is closed');
-      requireCommand(actor, 'hand over command');
-      if (!responder(commander)) throw unprocessable(`the commander needs one of the roles: ${RESPONDER_ROLES.join(', ')}`);
-      if (commander.id === state.commanderId) throw conflict('this operator is already the commander');
-    },
-  });
-
-  setHandler(resolveIncident, async ({ actor, resolution }) => {
+  }, { validator: ({ actor, commander }) => check(i.commanderRefusal(actor, commander)) });
+  setHandler(messages.resolveIncident, async ({ actor, resolution }) => {
     const at = now();
-    if (state.acknowledgedAt === null) {
+    if (!i.acknowledged) {
       // Resolving an unacknowledged incident acknowledges it too: paging stops.
-      state.acknowledgedAt = at;
-      state.acknowledgedBy = actor.id;
-      state.commanderId ??= actor.id;
-      state.escalation.nextPageAt = null;
-      await record('acknowledged', 'acknowledged by resolving it', actor, { level: state.escalation.level, pass: state.escalation.pass, implicit: true });
+      i.acknowledge(actor, at);
+      await record('acknowledged', 'acknowledged by resolving it', actor, { ...paged(), implicit: true });
     }
-    state.status = 'resolved';
-    state.resolvedAt = at;
-    state.resolvedBy = actor.id;
-    state.resolution = resolution;
+    i.resolve(actor, resolution, at);
     await record('resolved', resolution, actor);
-    await save();
+    await rec.save();
     return snapshot();
-  }, {
-    validator: ({ actor }) => {
-      requireResponder(actor);
-      if (!isOpen(state.status)) throw conflict(`the incident is already ${state.status}`);
-      requireCommand(actor, 'resolve it');
-    },
-  });
-
-  setHandler(submitPostmortem, async ({ actor, summary, rootCause, actionItems }) => {
+  }, { validator: ({ actor }) => check(i.resolveRefusal(actor)) });
+  setHandler(messages.submitPostmortem, async ({ actor, summary, rootCause, actionItems }) => {
     await condition(() => postmortemTask !== null);
     await inbox.complete(postmortemTask!.id, actor, 'done', summary);
     Object.assign(state.postmortem, { summary, rootCause, actionItems, completedBy: actor.id, completedAt: now() });
     return snapshot();
-  }, {
-    validator: ({ actor }) => {
-      requireResponder(actor);
-      if (!state.postmortem.required) throw conflict(`a ${state.severity} incident needs no postmortem`);
-      if (state.status !== 'resolved') throw conflict(state.status === 'closed' ? 'the postmortem is already done' : 'resolve the incident before its postmortem');
-      if (postmortemTask?.status === 'completed') throw conflict('the postmortem is already done');
-      requireCommand(actor, 'submit the postmortem');
-    },
-  });
-
-  setHandler(addRuleFiring, async ({ episode, reason, value, at }) => {
-    if (firedEpisodes.has(episode)) return snapshot();
-    firedEpisodes.add(episode);
-    state.firings += 1;
+  }, { validator: ({ actor }) => check(i.postmortemRefusal(actor, postmortemTask?.status === 'completed')) });
+  setHandler(messages.addRuleFiring, async ({ episode, reason, value, at }) => {
+    if (!i.fire(episode)) return snapshot();
     await record('rule_fired', `the rule fired again (episode ${episode}): ${reason}`, null, { episode, value, at });
-    await save();
+    await rec.save();
     return snapshot();
-  }, {
-    validator: ({ ruleId }) => {
-      if (state.source.type !== 'rule' || state.source.ruleId !== ruleId) throw unprocessable('this incident was not opened by that rule');
-      if (!isOpen(state.status)) throw conflict(`the incident is already ${state.status}`);
-    },
-  });
-
+  }, { validator: ({ ruleId }) => check(i.firingRefusal(ruleId)) });
   let recoveries = Promise.resolve();
-  setHandler(ruleRecovered, ({ episode, at }) => {
-    if (recoveredEpisodes.has(episode) || !isOpen(state.status)) return;
-    recoveredEpisodes.add(episode);
+  setHandler(messages.ruleRecovered, ({ episode, at }) => {
+    if (!i.recover(episode)) return;
     recoveries = recoveries.then(async () => {
-      await record('rule_recovered', 'the rule that opened this incident has recovered; resolving it is suggested', null, { episode, at });
-      await notify(`rule-recovered:${episode}`, owners(), 'incidentRecovered', mailData());
+      const message = 'the rule that opened this incident has recovered; resolving it is suggested';
+      await record('rule_recovered', message, null, { episode, at });
+      await notify(`rule-recovered:${episode}`, i.owners(), 'incidentRecovered', i.mailData());
     });
   });
 
   // --- Triggered: the policy, then page level by level until someone acknowledges -------------------------------
   const plan = await planIncident({ service: state.service, labels: state.labels, severity: state.severity });
   const ackSla = input.ackSla !== undefined ? input.ackSla : plan.ackSla;
-  Object.assign(state.escalation, { policyId: plan.policy.id, policyName: plan.policy.name, levels: plan.policy.levels, repeat: plan.policy.repeat });
-  state.ackSla = ackSla;
-  const ackSlaMs = ackSla === null ? null : durationToMs(ackSla as Duration);
-  state.ackDueAt = ackSlaMs === null ? null : new Date(Date.parse(state.triggeredAt) + ackSlaMs).toISOString();
-  state.postmortem.required = plan.postmortemRequired;
-  if (plan.postmortemRequired) state.postmortem.status = 'not_started';
+  const ackSlaMs = i.plan(plan, ackSla);
   // The first page is what matters: the writes around it go out together, not one after the other.
-  await Promise.all([
-    record('triggered', input.description ?? state.title, null, { source: state.source, policy: plan.policy.name, ackSla, severity: state.severity }),
-    save(),
-  ]);
+  const triggered = { source: state.source, policy: plan.policy.name, ackSla, severity: state.severity };
+  await Promise.all([record('triggered', input.description ?? state.title, null, triggered), rec.save()]);
 
-  const acked = () => state.acknowledgedAt !== null;
   /** A level paged with no wait (no SLA, no wait of its own) is waited on for good: nothing runs out. */
   let open = false;
-  for (const step of pageSchedule(state.escalation.levels, state.escalation.repeat, ackSlaMs, (d) => durationToMs(d as Duration))) {
-    if (acked()) break;
-    Object.assign(state.escalation, {
-      level: step.level, pass: step.pass, pages: state.escalation.pages + 1,
-      nextPageAt: step.waitMs === null ? null : new Date(Date.now() + step.waitMs).toISOString(),
-    });
+  const { levels, repeat } = state.escalation;
+  for (const step of pageSchedule(levels, repeat, ackSlaMs, (d) => durationToMs(d as Duration))) {
+    if (i.acknowledged) break;
+    i.paging(step, Date.now());
+    const { level, pass, targets } = step;
     const [, , sent] = await Promise.all([
-      record('paged', `paged level ${step.level}${step.pass > 0 ? ` (repeat ${step.pass})` : ''}`, null, { level: step.level, pass: step.pass, targets: step.targets }),
-      save(),
-      notify(`page:${step.pass}:${step.level}`, step.targets.map(toRecipient), 'incidentPaged', {
-        ...mailData(), level: step.level, pass: step.pass, description: input.description ?? null, triggeredAt: state.triggeredAt,
+      record('paged', `paged level ${level}${pass > 0 ? ` (repeat ${pass})` : ''}`, null, { level, pass, targets }),
+      rec.save(),
+      notify(`page:${pass}:${level}`, targets.map(recipientOf), 'incidentPaged', {
+        ...i.mailData(), level, pass, description: input.description ?? null, triggeredAt: state.triggeredAt,
         ackDueAt: state.ackDueAt,
       }),
     ]);
     if (sent?.status === 'skipped') {
-      await record('nobody_paged', `nobody was paged at level ${step.level}: none of its targets is an active operator`, null, { level: step.level, pass: step.pass });
+      const why = `nobody was paged at level ${level}: none of its targets is an active operator`;
+      await record('nobody_paged', why, null, { level, pass });
     }
     if (step.waitMs === null) {
       open = true;
       break;
     }
-    await condition(acked, step.waitMs);
+    await condition(() => i.acknowledged, step.waitMs);
   }
-  if (!acked() && !open) {
-    state.escalation.exhausted = true;
-    state.escalation.nextPageAt = null;
+  if (!i.acknowledged && !open) {
+    i.exhaust();
     await record('escalation_exhausted', 'every level was paged without an acknowledgement; waiting for one', null);
-    await save();
+    await rec.save();
   }
 
   // --- Acknowledged: people work on it until someone resolves it ---------------------------------------------
@@ -270,24 +147,24 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
 
   // --- Resolved: the postmortem for the severe ones, then closed -------------------------------------------------
   if (state.postmortem.required) {
-    const { policy } = plan;
-    const due = input.postmortemDue ?? plan.postmortemDue;
     const task = await inbox.open({
-      kind: 'postmortem', title: `Postmortem: ${state.title}`, entity, candidateRole: 'oncall', priority: state.severity === 'P1' ? 'urgent' : 'high',
-      decisions: ['done'], payload: { incidentId: state.incidentId, severity: state.severity, policy: policy.name },
-      sla: due as Duration, escalationRole: 'ops_manager',
+      kind: 'postmortem', title: `Postmortem: ${state.title}`, entity, candidateRole: 'oncall',
+      priority: state.severity === 'P1' ? 'urgent' : 'high', decisions: ['done'],
+      payload: { incidentId: state.incidentId, severity: state.severity, policy: plan.policy.name },
+      sla: (input.postmortemDue ?? plan.postmortemDue) as Duration, escalationRole: 'ops_manager',
     });
     postmortemTask = task;
+    const due = { taskId: task.id, dueAt: task.dueAt! };
     Object.assign(state.postmortem, { taskId: task.id, dueAt: task.dueAt, status: 'pending' });
-    await record('postmortem_requested', `a postmortem is due by ${task.dueAt}`, null, { taskId: task.id, dueAt: task.dueAt });
-    await save();
-    await notify('postmortem-requested', owners(), 'postmortemRequested', { ...mailData(), taskId: task.id, dueAt: task.dueAt! });
+    await record('postmortem_requested', `a postmortem is due by ${task.dueAt}`, null, due);
+    await rec.save();
+    await notify('postmortem-requested', i.owners(), 'postmortemRequested', { ...i.mailData(), ...due });
     const done = () => task.status === 'completed';
     await condition(() => done() || task.status === 'escalated');
     if (!done()) {
       state.postmortem.status = 'overdue';
       await record('postmortem_overdue', `the postmortem was due at ${task.dueAt}`, null, { taskId: task.id });
-      await notify('postmortem-overdue', owners(), 'postmortemOverdue', { ...mailData(), taskId: task.id, dueAt: task.dueAt! });
+      await notify('postmortem-overdue', i.owners(), 'postmortemOverdue', { ...i.mailData(), ...due });
       await condition(done);
     }
     // Completed through the inbox (POST /tasks/:id/complete) the task's comment is the summary.
@@ -295,12 +172,12 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
       Object.assign(state.postmortem, { summary: task.comment, completedBy: task.decidedBy, completedAt: task.decidedAt });
     }
     state.postmortem.status = 'done';
-    await record('postmortem_done', 'the postmortem is done', state.postmortem.completedBy ? { id: state.postmortem.completedBy } : null, { taskId: task.id });
+    const by = state.postmortem.completedBy ? { id: state.postmortem.completedBy } : null;
+    await record('postmortem_done', 'the postmortem is done', by, { taskId: task.id });
   }
-  state.status = 'closed';
-  state.closedAt = now();
+  i.close(now());
   await record('closed', 'the incident is closed', null);
-  await save();
+  await rec.save();
   await inbox.settled();
   await condition(allHandlersFinished);
   return { status: state.status, acknowledgedAt: state.acknowledgedAt, resolvedAt: state.resolvedAt };
