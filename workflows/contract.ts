@@ -167,7 +167,10 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
       task: (role, tasks) => ({ ...c.approvalTask(role as 'legal' | 'admin', need.reason, tasks), sla }),
     });
     roundTasks = round.tasks;
-    await round.run();
+    while (await round.open()) {
+      await round.decided();
+      if (round.outcome() !== 'pending') break;
+    }
     state.approvals = round.approvals();
     const rejection = round.rejection();
     await round.close(c.amended ? 'the terms changed: approvals cleared' : 'the round is over');
