@@ -3,10 +3,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import { appendAudit } from '../db/audit.ts';
+import { claimMail, markMailSent, outboxState, recordSkippedMail, releaseMail } from '../db/email-outbox.ts';
 import { operatorEmails } from '../db/operators.ts';
 import type { Orm } from '../db/orm.ts';
 import { entityOfWorkflowId } from '../workflows/ids.ts';
-import { textArray } from '../db/sql.ts';
+import type { SqlUpdate } from '../db/sql.ts';
 import type { Role } from '../domain/actors.ts';
 import { leaseHeld } from './ledger.ts';
 import { isPartnerMessage } from '../domain/message-templates.ts';
@@ -72,45 +73,27 @@ export interface LedgerMail {
   around?: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
-/** One UPDATE (or INSERT) statement with its parameters. */
-export interface SqlUpdate {
-  sql: string;
-  params: unknown[];
-}
+export type { SqlUpdate } from '../db/sql.ts';
 
 /**
  * Sends through the email_outbox ledger: claims the key with a lease, sends, marks it sent. Shared by sendEmail
  * (operators) and sendToCustomer (customers, after the messaging policy).
  */
 export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' | 'mailer' | 'from'>, m: LedgerMail): Promise<EmailResult> {
-  const conn = orm.em.getConnection();
   const key = m.idempotencyKey;
   const messageId = messageIdFor(key, from);
   const { recipients, mail } = m;
+  const outbox = { key, messageId, workflowId: m.workflowId, template: m.template, subject: mail.subject };
 
   if (recipients.length === 0) {
-    await conn.execute(
-      `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, created_at)
-       values (?, ?, ?, ?, '{}', ?, 'skipped', now()) on conflict (idempotency_key) do nothing`,
-      [key, messageId, m.workflowId, m.template, mail.subject]);
+    await recordSkippedMail(orm, outbox);
     return { status: 'skipped', messageId, recipients: [] };
   }
   /** Claims the key and transfers the mail; answers the earlier outcome when another attempt settled it. */
   const transfer = async (): Promise<EmailResult | null> => {
-    // One statement records the key and claims it: a new key, or a pending one, or one whose sender's lease ran out.
-    const claimed = await conn.execute<{ id: number }[]>(
-      `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, lease_until,
-         attempts, created_at)
-       values (?, ?, ?, ?, ?, ?, 'sending', now() + ? * interval '1 second', 1, now())
-       on conflict (idempotency_key) do update set status = 'sending', lease_until = excluded.lease_until,
-         attempts = email_outbox.attempts + 1
-       where email_outbox.status = 'pending' or (email_outbox.status = 'sending' and email_outbox.lease_until < now())
-       returning id`,
-      [key, messageId, m.workflowId, m.template, textArray(recipients), mail.subject, m.leaseSeconds ?? LEASE_SECONDS]);
-    if (claimed.length === 0) {
-      const [row] = await conn.execute<{ status: string; recipients: string[]; lease_seconds: number | null }[]>(
-        `select status, recipients, extract(epoch from lease_until - now())::float8 as lease_seconds
-         from email_outbox where idempotency_key = ?`, [key]);
+    // A new key, or a pending one, or one whose sender's lease ran out.
+    if (!(await claimMail(orm, { ...outbox, recipients, leaseSeconds: m.leaseSeconds ?? LEASE_SECONDS }))) {
+      const row = await outboxState(orm, key);
       if (row?.status === 'sent') return { status: 'duplicate', messageId, recipients: row.recipients };
       if (row?.status === 'skipped') return { status: 'skipped', messageId, recipients: [] };
       if (row?.status === 'failed') throw ApplicationFailure.nonRetryable(`the mail server refused ${key} earlier`, 'EmailRejected');
@@ -130,9 +113,7 @@ export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' |
     } catch (err) {
       const error = err as Error & { responseCode?: number };
       const permanent = typeof error.responseCode === 'number' && error.responseCode >= 500;
-      await conn.execute(
-        `update email_outbox set status = ?, lease_until = null, last_error = ? where idempotency_key = ?`,
-        [permanent ? 'failed' : 'pending', error.message, key]);
+      await releaseMail(orm, key, permanent ? 'failed' : 'pending', error.message);
       if (permanent) throw ApplicationFailure.nonRetryable(`mail server refused ${key}: ${error.message}`, 'EmailRejected');
       throw err;
     }
@@ -141,11 +122,7 @@ export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' |
   const settled = await (m.around ? m.around(transfer) : transfer());
   if (settled) return settled;
   // The callers' own ledgers are marked in the same statement: all agree the mail was sent, or none does.
-  const also = m.onSent ?? [];
-  await conn.execute(
-    `${also.length ? `with ${also.map((u, i) => `also${i} as (${u.sql})`).join(', ')} ` : ''}
-     update email_outbox set status = 'sent', sent_at = now(), lease_until = null, last_error = null where idempotency_key = ?`,
-    [...also.flatMap((u) => u.params), key]);
+  await markMailSent(orm, key, m.onSent ?? []);
   return { status: 'sent', messageId, recipients };
 }
 

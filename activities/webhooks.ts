@@ -7,11 +7,9 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Orm } from '../db/orm.ts';
+import { claimDelivery, deliveryRefused, deliveryState, deliveryUnanswered, markDelivered } from '../db/webhook-deliveries.ts';
 import { refusedAddress, refusedTarget } from '../domain/webhook-targets.ts';
 import { leaseHeld } from './ledger.ts';
-
-/** Longer than the send profile's start-to-close timeout (WEBHOOK_TIMEOUT is capped below it). */
-const LEASE = '5 minutes';
 
 export interface WebhookTarget {
   name: string;
@@ -81,27 +79,12 @@ export async function deliverWebhook(
     idempotencyKey: string; workflowId: string; event: string; data: unknown; timeoutMs: number; guard: WebhookGuard;
   },
 ): Promise<{ status: 'delivered' | 'duplicate'; responseStatus: number | null }> {
-  const conn = orm.em.getConnection();
-  await conn.execute(
-    `insert into webhook_deliveries (idempotency_key, workflow_id, channel, url, status, created_at)
-     values (?, ?, ?, ?, 'pending', now()) on conflict (idempotency_key) do nothing`,
-    [idempotencyKey, workflowId, target.name, target.url]);
-  // Claim the delivery with a lease, as the email ledger does: a timed-out attempt still running cannot overlap its
-  // retry; a crashed one's claim lapses. A refused (failed) delivery may be tried again by a later attempt, after
-  // an admin fixed the channel, say; a delivered one never.
-  const claimed = await conn.execute<{ id: number }[]>(
-    `update webhook_deliveries set attempts = attempts + 1, lease_until = now() + interval '${LEASE}'
-     where idempotency_key = ? and status in ('pending', 'failed') and (lease_until is null or lease_until < now())
-     returning id`,
-    [idempotencyKey]);
-  if (claimed.length === 0) {
-    const [row] = await conn.execute<{ status: string; response_status: number | null; lease_seconds: number | null }[]>(
-      `select status, response_status, extract(epoch from lease_until - now())::float8 as lease_seconds
-       from webhook_deliveries where idempotency_key = ?`, [idempotencyKey]);
+  // Claimed with a lease, as the email ledger does (db/webhook-deliveries.ts).
+  if (!(await claimDelivery(orm, { key: idempotencyKey, workflowId, channel: target.name, url: target.url }))) {
+    const row = await deliveryState(orm, idempotencyKey);
     if (row?.status === 'delivered') return { status: 'duplicate', responseStatus: row.response_status };
     throw leaseHeld(`delivery ${idempotencyKey}`, row?.lease_seconds);
   }
-  const release = `lease_until = null`;
 
   const body = JSON.stringify({ event, idempotencyKey, data });
   const timestamp = Math.floor(Date.now() / 1000);
@@ -116,16 +99,13 @@ export async function deliverWebhook(
   } catch (err) {
     // A refused target was never connected to: the record says why, and nothing about the port.
     const refused = err instanceof TargetRefused;
-    await conn.execute(`update webhook_deliveries set ${refused ? `status = 'failed', ` : ''}last_error = ?, ${release} where idempotency_key = ?`,
-      [refused ? err.message : String(err), idempotencyKey]);
+    await deliveryUnanswered(orm, idempotencyKey, refused ? err.message : String(err), refused);
     if (refused) throw ApplicationFailure.nonRetryable(err.message, 'WebhookTargetRefused');
     throw err;
   }
   const ok = response.status >= 200 && response.status < 300;
   if (ok) {
-    await conn.execute(
-      `update webhook_deliveries set status = 'delivered', response_status = ?, delivered_at = now(), last_error = null, ${release}
-       where idempotency_key = ?`, [response.status, idempotencyKey]);
+    await markDelivered(orm, idempotencyKey, response.status);
     return { status: 'delivered', responseStatus: response.status };
   }
   const redirect = response.status >= 300 && response.status < 400;
@@ -134,9 +114,7 @@ export async function deliverWebhook(
     : `${target.url} answered ${response.status}`;
   // Redirects, and 4xx other than timeout and rate limiting, will not change on retry: the receiver refuses this delivery.
   const permanent = redirect || (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429);
-  await conn.execute(
-    `update webhook_deliveries set status = ?, response_status = ?, last_error = ?, ${release} where idempotency_key = ?`,
-    [permanent ? 'failed' : 'pending', response.status, error, idempotencyKey]);
+  await deliveryRefused(orm, idempotencyKey, { status: permanent ? 'failed' : 'pending', responseStatus: response.status, error });
   if (permanent) throw ApplicationFailure.nonRetryable(error, redirect ? 'WebhookRedirect' : 'WebhookRefused');
   throw new Error(error);
 }

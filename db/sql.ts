@@ -8,6 +8,12 @@ export function textArray(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
 
+/** One UPDATE (or INSERT) statement with its parameters, for a ledger to run inside its own statement. */
+export interface SqlUpdate {
+  sql: string;
+  params: unknown[];
+}
+
 export type Query = <R = Record<string, unknown>[]>(sql: string, params?: unknown[]) => Promise<R>;
 
 /** Runs raw statements in one transaction on a forked EntityManager. */
