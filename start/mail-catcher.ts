@@ -87,7 +87,8 @@ export async function startMailCatcher(options: MailCatcherOptions): Promise<Mai
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', done);
-      stream.on('end', async () => {
+      // Its own errors go to done() below, so the promise this listener starts never rejects.
+      stream.on('end', () => void (async () => {
         try {
           const receivedAt = new Date().toISOString();
           const id = `${Date.now()}-${randomBytes(4).toString('hex')}`; // sorts by arrival, safe as a file name
@@ -105,7 +106,7 @@ export async function startMailCatcher(options: MailCatcherOptions): Promise<Mai
         } catch (err) {
           done(err as Error);
         }
-      });
+      })());
     },
   });
   // Client resets surface as server 'error' events; without a listener they would crash the process.
