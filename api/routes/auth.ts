@@ -15,8 +15,8 @@ import { HttpError, unauthorized } from '../errors.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
 import { hashToken } from '../tokens.ts';
 
-export const DEFAULT_SESSION_TTL_MS = 12 * 3600_000;
-export const DEFAULT_SIGN_IN_LINK_TTL_MS = 15 * 60_000;
+const DEFAULT_SESSION_TTL_MS = 12 * 3600_000;
+const DEFAULT_SIGN_IN_LINK_TTL_MS = 15 * 60_000;
 
 const sessionOut = z.object({
   operator: z.object({ id: z.uuid(), name: z.string(), email: z.string(), roles: z.array(z.enum(ROLES)) }),

@@ -35,7 +35,7 @@ type CustomerIn = z.infer<typeof customerIn>;
 
 const customerBatch = z.object({ customers: z.array(customerIn).min(1).max(BATCH_LIMIT) }).strict();
 
-export const customerOut = z.object({
+const customerOut = z.object({
   id: z.uuid(), externalId: z.string(), email: z.string(), name: z.string().nullable(), timezone: z.string(),
   locale: z.string().nullable().describe("null: the platform's default"),
   tags: z.array(z.string()), marketingConsent: z.boolean(), unsubscribedAt: z.string().nullable(),
@@ -54,10 +54,10 @@ interface CustomerRow {
 }
 
 const isoOrNull = (d: Date | null) => (d ? new Date(d).toISOString() : null);
-export const CUSTOMER_COLUMNS = `id, external_id, email, name, timezone, locale, tags, marketing_consent, unsubscribed_at, stage,
+const CUSTOMER_COLUMNS = `id, external_id, email, name, timezone, locale, tags, marketing_consent, unsubscribed_at, stage,
   stage_since, last_active_at, rfm_recency, rfm_frequency, rfm_monetary, segment, scored_at, created_at, updated_at`;
 
-export const toCustomerOut = (r: CustomerRow): CustomerOut => ({
+const toCustomerOut = (r: CustomerRow): CustomerOut => ({
   id: r.id, externalId: r.external_id, email: r.email, name: r.name, timezone: r.timezone, locale: r.locale, tags: r.tags ?? [],
   marketingConsent: r.marketing_consent, unsubscribedAt: isoOrNull(r.unsubscribed_at), stage: r.stage,
   stageSince: isoOrNull(r.stage_since), lastActiveAt: isoOrNull(r.last_active_at),
@@ -246,7 +246,7 @@ const couponOut = z.object({
 const stageChange = z.object({
   seq: z.number(), from: z.enum(LIFECYCLE_STAGES).nullable(), to: z.enum(LIFECYCLE_STAGES), at: z.string(), cause: z.string(),
 });
-export const lifecycleOut: z.ZodType<LifecycleView> = z.object({
+const lifecycleOut: z.ZodType<LifecycleView> = z.object({
   customerId: z.uuid(), stage: z.enum(LIFECYCLE_STAGES).nullable(), stageSince: z.string().nullable(),
   funnel: z.enum(FUNNEL_STAGES).nullable(), milestones: z.record(z.string(), z.string()).describe('when each funnel stage was first reached'),
   lastActiveAt: z.string().nullable(), history: z.array(stageChange).describe('the latest stage changes, oldest first'),

@@ -10,7 +10,7 @@ import { textArray } from '../../db/sql.ts';
 import { ruleMonitorId } from '../../workflows/ids.ts';
 import { pointsArrived } from '../../workflows/monitor.messages.ts';
 
-export const POINTS_LIMIT = 10_000;
+const POINTS_LIMIT = 10_000;
 /** A point may be stamped a little ahead of this server's clock (clock skew), not more. */
 const FUTURE_SKEW_MS = 5 * 60_000;
 const DAY = 86_400_000;

@@ -19,7 +19,7 @@ const operatorOut = z.object({
 });
 const withToken = operatorOut.extend({ token: z.string().describe('Shown once; only its hash is stored.') });
 
-export const toOperatorOut = (o: Operator): z.infer<typeof operatorOut> => ({
+const toOperatorOut = (o: Operator): z.infer<typeof operatorOut> => ({
   id: o.id, name: o.name, email: o.email, roles: o.roles, disabled: o.disabled,
   createdAt: o.createdAt.toISOString(), updatedAt: o.updatedAt.toISOString(),
 });

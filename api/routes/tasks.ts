@@ -11,7 +11,7 @@ import { defineRoute, iso, type RouteRegistry } from '../http.ts';
 import { idParams, pageQuery } from '../schemas.ts';
 
 
-export const taskOut = z.object({
+const taskOut = z.object({
   id: z.uuid(), workflowId: z.string(), kind: z.string(), title: z.string(), entityType: z.string(), entityId: z.string(),
   candidateRole: z.string(), assigneeId: z.string().nullable(), priority: z.string(), dueAt: z.string().nullable(),
   decisions: z.array(z.string()), payload: z.record(z.string(), z.unknown()), status: z.enum(TASK_STATUSES),
@@ -22,7 +22,7 @@ type TaskOut = z.infer<typeof taskOut>;
 
 
 /** From the inbox row or from the workflow's answer to a claim or decision. */
-export const toTaskOut = (t: Task | TaskView): TaskOut => ({
+const toTaskOut = (t: Task | TaskView): TaskOut => ({
   id: t.id, workflowId: t.workflowId, kind: t.kind, title: t.title, entityType: t.entityType, entityId: t.entityId,
   candidateRole: t.candidateRole, assigneeId: t.assigneeId ?? null, priority: t.priority, dueAt: iso(t.dueAt),
   decisions: [...t.decisions], payload: t.payload, status: t.status, decision: t.decision ?? null,
@@ -31,7 +31,7 @@ export const toTaskOut = (t: Task | TaskView): TaskOut => ({
 });
 
 /** Who sees a task: holders of its role, whoever claimed or decided it, admins and analysts. */
-export function canSeeTask(actor: Actor, t: Pick<Task, 'candidateRole' | 'assigneeId' | 'decidedBy'>): boolean {
+function canSeeTask(actor: Actor, t: Pick<Task, 'candidateRole' | 'assigneeId' | 'decidedBy'>): boolean {
   return actor.roles.some((r) => r === 'admin' || r === 'analyst' || r === t.candidateRole)
     || t.assigneeId === actor.id || t.decidedBy === actor.id;
 }
