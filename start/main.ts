@@ -5,13 +5,13 @@ import path from 'node:path';
 import { prepareDatabase } from '../api/bootstrap.ts';
 import { serveApi } from '../api/serve.ts';
 import { openOrm } from '../db/orm.ts';
+import { configOrExit, durationMs } from '../runtime/config.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { createMailer } from '../runtime/mailer.ts';
 import { installTemporalLogging } from '../worker/logging.ts';
 import { runWorker, WORKER_SHUTDOWN_DEADLINE } from '../worker/run.ts';
-import { configOrExit, durationMs } from '../runtime/config.ts';
 import { startEmbeddedDb } from './embedded-db.ts';
-import { createLogger } from '../runtime/logger.ts';
 import { startMailCatcher } from './mail-catcher.ts';
-import { createMailer } from '../runtime/mailer.ts';
 import { findTemporalCli, startTemporalDev, TemporalCliMissing } from './temporal-dev.ts';
 
 const config = configOrExit();
