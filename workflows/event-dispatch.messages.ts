@@ -3,8 +3,7 @@
 import type { Duration } from '@temporalio/common';
 import { defineSignal } from '@temporalio/workflow';
 
-/** Per task queue: two deployments sharing a Temporal namespace keep their own dispatchers. */
-export const eventDispatcherId = (taskQueue: string, shard: number): string => `event-dispatch:${taskQueue}:${shard}`;
+export { eventDispatcherId } from './ids.ts';
 
 export interface EventDispatchInput {
   shard: number;

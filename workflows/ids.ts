@@ -27,6 +27,9 @@ const unsubscribeConfirmation = defineWorkflowId('unsubscribe-confirmation');
 /** One confirmation per unsubscription: a later unsubscription (after resubscribing) is another. */
 export const unsubscribeConfirmationId = (customerId: string, unsubscribedAt: string): string =>
   unsubscribeConfirmation(`${customerId}:${Date.parse(unsubscribedAt)}`);
+const eventDispatcher = defineWorkflowId('event-dispatch');
+/** Per task queue: two deployments sharing a Temporal namespace keep their own dispatchers. */
+export const eventDispatcherId = (taskQueue: string, shard: number): string => eventDispatcher(`${taskQueue}:${shard}`);
 
 export const RFM_SCHEDULE_ID = 'rfm-nightly';
 export const REDELIVERY_SCHEDULE_ID = 'redeliver-events';
