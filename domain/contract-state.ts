@@ -29,6 +29,19 @@ export interface NewContract {
   draft?: boolean;
 }
 
+export interface ContractInput extends NewContract {
+  /** Approval task SLA (default 3d). */
+  approvalSla?: string;
+  /** Carried over by continue-as-new at a renewal. */
+  carried?: ContractState;
+}
+
+export interface ContractResult {
+  stage: ContractStage;
+  term: number;
+  paid: number;
+}
+
 export function newContractState(input: NewContract, at: string): ContractState {
   return {
     contractId: input.contractId, partnerId: input.partner.id, partnerName: input.partner.name, ownerId: input.ownerId,
