@@ -1,7 +1,7 @@
 // A workflow-backed resource: an item with a read-model row (lists, find or 404) and a workflow holding its live
 // state. What the workflow answers is mapped to HTTP by the error middleware (errors.ts), the same for every router:
-// an Update validator's ApplicationFailure by its type (403/404/409/422), a closed workflow 409, no worker before
-// the deadline 504, Temporal unreachable 503 (with Retry-After).
+// an Update validator's ApplicationFailure by its type (403/404/409/422), a finished or forgotten workflow 409, no
+// worker before the deadline 504, Temporal unreachable 503 (with Retry-After).
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import type { EntityName, FilterQuery } from '@mikro-orm/core';
@@ -44,33 +44,36 @@ export interface ResourceOptions<Row, State, Out> {
 
 /** A route on one item (`/…/:id`): the row is found (or 404) before `run`. */
 export type ItemRouteSpec<B extends z.ZodType> = Omit<RouteSpec<typeof idParams, z.ZodType, B>, 'params'>;
-export type ItemContext<Row, B extends z.ZodType> = RouteContext<z.infer<typeof idParams>, unknown, z.infer<B>> & { row: Row };
+export type ItemContext<Row, B extends z.ZodType> =
+  RouteContext<z.infer<typeof idParams>, unknown, z.infer<B>> & { row: Row };
 
 export function workflowResource<Row extends { workflowId: string }, State, Out>(
-  { orm, temporal, deadline }: Pick<ApiDeps, 'orm' | 'temporal' | 'deadline'>, options: ResourceOptions<Row, State, Out>,
+  { orm, temporal, deadline }: Pick<ApiDeps, 'orm' | 'temporal' | 'deadline'>,
+  options: ResourceOptions<Row, State, Out>,
 ) {
   const handle = (row: Row): WorkflowHandle => temporal.workflow.getHandle(row.workflowId);
   const resource = {
-    handle,
     async find(id: string): Promise<Row> {
       const row = await orm.em.findOne(options.entity, { id } as FilterQuery<Row>);
       if (!row) throw notFound(options.what);
       return row as Row;
     },
-    /** The live state only (a PATCH merges into it): a closed workflow is the middleware's 409. */
+    /** The live state only (a PATCH merges into it): a workflow Temporal no longer keeps is a 409 here. */
     state: (row: Row): Promise<State> => deadline(() => handle(row).query(options.state)),
     /** Live state from the workflow, else the read model. */
     read: (row: Row): Promise<Out> => liveOr(
       deadline, () => handle(row).query(options.state), (s) => options.present(row, s), () => options.archived(row)),
     /** An Update under the API's deadline; its validator answers at once and the workflow audits with the actor. */
-    update: <Args extends [unknown, ...unknown[]]>(row: Row, update: UpdateDefinition<State, Args>, ...args: Args): Promise<State> =>
-      deadline(() => handle(row).executeUpdate(update, { args })),
+    update: <Args extends [unknown, ...unknown[]]>(
+      row: Row, update: UpdateDefinition<State, Args>, ...args: Args
+    ): Promise<State> => deadline(() => handle(row).executeUpdate(update, { args })),
     /**
      * A route changing one item: find the row (404), `run` checks what the router checks and sends its Update, and
      * the workflow's new state is the answer.
      */
     updateRoute<B extends z.ZodType>(
-      router: Router, registry: RouteRegistry, spec: ItemRouteSpec<B>, run: (ctx: ItemContext<Row, B>) => Promise<State>,
+      router: Router, registry: RouteRegistry, spec: ItemRouteSpec<B>,
+      run: (ctx: ItemContext<Row, B>) => Promise<State>,
     ): void {
       defineRoute(router, registry, { ...spec, params: idParams }, async (ctx) => {
         const row = await resource.find(ctx.params.id);

@@ -9,7 +9,8 @@ const LAST_INSTANT = Date.UTC(10000, 0, 1) - 1;
  * applied (PostgreSQL refuses year 0, which '0001-01-01T01:00+03:00' becomes).
  */
 export const instant = z.iso.datetime({ offset: true })
-  .refine((s) => Date.parse(s) >= FIRST_INSTANT && Date.parse(s) <= LAST_INSTANT, 'must be from 1970 through 9999 (in UTC)')
+  .refine((s) => Date.parse(s) >= FIRST_INSTANT && Date.parse(s) <= LAST_INSTANT,
+    'must be from 1970 through 9999 (in UTC)')
   .transform((s) => new Date(s).toISOString());
 
 /** Page parameters shared by list routes. */
@@ -53,4 +54,5 @@ export const labels = z.record(
 ).refine((l) => Object.keys(l).length <= 20, 'at most 20 labels');
 
 /** The service an incident is about, and the one an escalation policy covers. */
-export const service = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/, 'must be 1-100 letters, digits, _ . : / or -');
+export const service = z.string().trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/, 'must be 1-100 letters, digits, _ . : / or -');

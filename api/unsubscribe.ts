@@ -1,5 +1,5 @@
 // Unsubscribing, as staff (POST /customers/:id/unsubscribe) and customers (the link in an email) both do it.
-import { markUnsubscribed } from '../db/subscriptions.ts';
+import { markUnsubscribed, type Unsubscriber } from '../db/subscriptions.ts';
 import type { unsubscribeConfirmation } from '../workflows/unsubscribe-confirmation.ts';
 import { unsubscribeConfirmationId } from '../workflows/ids.ts';
 import type { ApiDeps } from './app.ts';
@@ -10,16 +10,19 @@ import type { ApiDeps } from './app.ts';
  * Null when there is no such customer.
  */
 export async function unsubscribe(
-  deps: Pick<ApiDeps, 'orm' | 'temporal' | 'taskQueue' | 'deadline' | 'log'>, by: 'id' | 'unsubscribe_token', value: string,
-  who: { actorType: 'operator' | 'customer'; actorId: string | null },
+  deps: Pick<ApiDeps, 'orm' | 'temporal' | 'taskQueue' | 'deadline' | 'log'>,
+  by: 'id' | 'unsubscribe_token', value: string, who: Unsubscriber,
 ): Promise<{ id: string; changed: boolean; locale: string | null } | null> {
   const row = await markUnsubscribed(deps.orm, by, value, who);
   if (!row) return null;
   if (row.changed) {
     const input = { customerId: row.id, unsubscribedAt: new Date(row.unsubscribedAt).toISOString() };
+    const workflowId = unsubscribeConfirmationId(input.customerId, input.unsubscribedAt);
     await deps.deadline(() => deps.temporal.workflow.start<typeof unsubscribeConfirmation>('unsubscribeConfirmation', {
-      workflowId: unsubscribeConfirmationId(input.customerId, input.unsubscribedAt), taskQueue: deps.taskQueue, args: [input],
-    })).catch((err: unknown) => deps.log.warn({ err, customerId: row.id }, 'the unsubscribe confirmation waits for the redelivery sweep'));
+      workflowId, taskQueue: deps.taskQueue, args: [input],
+    })).catch((err: unknown) => {
+      deps.log.warn({ err, customerId: row.id }, 'the unsubscribe confirmation waits for the redelivery sweep');
+    });
   }
   return { id: row.id, changed: row.changed, locale: row.locale };
 }
