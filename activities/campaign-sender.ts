@@ -7,6 +7,16 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Orm } from '../db/orm.ts';
 import { guardCounts, ledgerCounts } from '../db/campaign-counts.ts';
+import {
+  nextDeferredAt,
+  recipientSent,
+  sendableLeft,
+  sendablePage,
+  settleRecipients,
+  type SendableRow,
+} from '../db/campaign-recipients.ts';
+import { campaignStage } from '../db/campaigns.ts';
+import { giveBackReservations } from '../db/customer-messages.ts';
 import { readMessagingPolicy } from '../db/settings.ts';
 import {
   affordableSends,
@@ -100,7 +110,7 @@ const GUARD_CHECK_MS = 1000;
 /** How often the sender reads the send gate: a pause is seen within this, and its answer waits for the pass to stop. */
 const GATE_CHECK_MS = 100;
 
-interface Row { id: number; seq: number; customer_id: string; variant: string | null }
+type Row = SendableRow;
 interface Ready { row: Row; req: CustomerEmailRequest; customer: CustomerFacts; decidedAt: string }
 
 /** The first guard whose rate (since its baseline) is over its limit, with the detail and the figures now. */
@@ -129,7 +139,6 @@ const workerShutdown = (ctx: Context) => ctx.cancellationDetails?.workerShutdown
 
 export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Promise<SendPassResult> {
   const { orm } = deps;
-  const conn = orm.em.getConnection();
   const ctx = Context.current();
   const resumed = (ctx.info.heartbeatDetails as { cursor?: number } | undefined)?.cursor ?? 0;
   const policy = await readMessagingPolicy(orm);
@@ -163,16 +172,8 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   let inflightAtCancel = 0;
   ctx.cancellationSignal.addEventListener('abort', () => { inflightAtCancel = inflight.size; }, { once: true });
 
-  const settle = async (rows: { id: number; status: string; reason: string | null; until: string | null }[]) => {
-    if (rows.length === 0) return;
-    await conn.execute(
-      `update campaign_recipients r set status = s.status, reason = s.reason, deferred_until = s.until,
-         ever_deferred = r.ever_deferred or s.status = 'deferred',
-         cost = case when s.status = 'sent' then ? / 100.0 else r.cost end,
-         sent_at = case when s.status = 'sent' then coalesce(r.sent_at, now()) else r.sent_at end
-       from jsonb_to_recordset(?::jsonb) as s(id bigint, status text, reason text, until timestamptz) where r.id = s.id`,
-      [costCents, JSON.stringify(rows)]);
-  };
+  const settle = (rows: { id: number; status: string; reason: string | null; until: string | null }[]) =>
+    settleRecipients(orm, costCents, rows);
 
   const request = (row: Row): CustomerEmailRequest => {
     const message = pass.messages[row.variant ?? 'default'];
@@ -184,10 +185,7 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
       ...(pass.templates ? { templateVersions: pass.templates } : {}),
       campaignId: pass.campaignId, leaseSeconds: CAMPAIGN_SEND_LEASE_SECONDS,
       // The ledger row is marked in the statement that marks the email sent.
-      onSent: [{
-        sql: `update campaign_recipients set status = 'sent', reason = null, deferred_until = null, cost = ? / 100.0, sent_at = now() where id = ?`,
-        params: [costCents, row.id],
-      }],
+      onSent: [recipientSent(row.id, costCents)],
     };
   };
 
@@ -241,10 +239,7 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
 
   const heartbeat = () => ctx.heartbeat({ cursor: cursor() });
   const ticker = setInterval(heartbeat, 1000);
-  const readGate = async () => {
-    const [row] = await conn.execute<{ stage: string }[]>('select stage from campaigns where id = ?', [pass.campaignId]);
-    return row?.stage ?? 'gone';
-  };
+  const readGate = () => campaignStage(orm, pass.campaignId);
   let gate = await readGate();
   let gateReadAt = Date.now();
   /** The send gate: a pause, an end or a cancel closes it once the workflow's write is committed. */
@@ -291,11 +286,7 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
       decidedThisSweep = 0;
       const fetchPage = async () => {
         if (page.length > 0 || exhausted) return;
-        page = await conn.execute<Row[]>(
-          `select id, seq, customer_id, variant from campaign_recipients
-           where campaign_id = ? and phase = ? and seq > ?
-             and (status = 'pending' or (status = 'deferred' and deferred_until <= now()))
-           order by seq limit ${PAGE}`, [pass.campaignId, pass.phase, from]);
+        page = await sendablePage(orm, pass.campaignId, pass.phase, from, PAGE);
         if (page.length === 0) exhausted = true;
         else from = page.at(-1)!.seq;
       };
@@ -345,10 +336,8 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
         continue;
       }
       // Rows this sweep passed over: sweep again from the start while that still decides something.
-      const [left] = await conn.execute<{ n: number }[]>(
-        `select count(*)::int as n from campaign_recipients where campaign_id = ? and phase = ?
-           and (status = 'pending' or (status = 'deferred' and deferred_until <= now()))`, [pass.campaignId, pass.phase]);
-      if (left!.n === 0 || decidedThisSweep === 0) break;
+      const left = await sendableLeft(orm, pass.campaignId, pass.phase);
+      if (left === 0 || decidedThisSweep === 0) break;
     }
   } finally {
     clearInterval(ticker);
@@ -359,10 +348,7 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
     // only); the next pass decides them again.
     const given = [...ready, ...unstarted];
     if (given.length) {
-      await conn.execute(
-        `delete from customer_messages m using jsonb_to_recordset(?::jsonb) as r(key text, at timestamptz)
-         where m.idempotency_key = r.key and m.status = 'sending' and m.decided_at = r.at`,
-        [JSON.stringify(given.map((r) => ({ key: r.req.idempotencyKey, at: r.decidedAt })))]);
+      await giveBackReservations(orm, given.map((r) => ({ key: r.req.idempotencyKey, at: r.decidedAt })));
     }
   }
   if (failure) throw failure;
@@ -375,13 +361,11 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
     ctx.log.info(message);
     throw ApplicationFailure.create({ type: 'WorkerShutdown', message, nextRetryDelay: '1s' });
   }
-  const [next] = await conn.execute<{ at: Date | null }[]>(
-    `select min(deferred_until) as at from campaign_recipients where campaign_id = ? and phase = ? and status = 'deferred'`,
-    [pass.campaignId, pass.phase]);
+  const nextDeferred = await nextDeferredAt(orm, pass.campaignId, pass.phase);
   return {
     outcome: stop?.outcome ?? (ctx.cancellationSignal.aborted ? 'stopped' : 'done'),
     detail: stop?.detail ?? null, guard: stop?.guard ?? null, cursor: cursor(),
     counts: await ledgerCounts(orm, pass.campaignId),
-    nextDeferredAt: next?.at ? new Date(next.at).toISOString() : null,
+    nextDeferredAt: nextDeferred,
   };
 }

@@ -2,17 +2,8 @@
 // the retrospective.
 import { campaignAttribution, variantFigures as attributedVariantFigures } from '../db/campaign-attribution.ts';
 import { ledgerCounts } from '../db/campaign-counts.ts';
-import {
-  assignWinner,
-  closeLedger,
-  freezeAudience,
-  saveCampaignRow,
-  storeCampaignReport,
-  storedCampaignReport,
-  type AbSplit,
-  type CampaignRecord,
-  type FrozenAudience,
-} from '../db/campaigns.ts';
+import { assignWinner, closeLedger, freezeAudience, type AbSplit, type FrozenAudience } from '../db/campaign-recipients.ts';
+import { saveCampaignRow, storeCampaignReport, storedCampaignReport, type CampaignRecord } from '../db/campaigns.ts';
 import { liveVersionIds } from '../db/message-templates.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import {
@@ -33,7 +24,8 @@ import { variantRates } from '../domain/campaign.ts';
 import { runSendPass, type SendPass, type SendPassResult } from './campaign-sender.ts';
 import type { CustomerEmailDeps } from './customer-email.ts';
 
-export type { CampaignRecord, FrozenAudience } from '../db/campaigns.ts';
+export type { CampaignRecord } from '../db/campaigns.ts';
+export type { FrozenAudience } from '../db/campaign-recipients.ts';
 
 export function createCampaignActivities(deps: CustomerEmailDeps) {
   const { orm } = deps;
@@ -57,7 +49,7 @@ export function createCampaignActivities(deps: CustomerEmailDeps) {
       return readSetting(orm, SETTINGS.campaignApprovalPolicy, DEFAULT_CAMPAIGN_APPROVAL_POLICY);
     },
 
-    /** Freezes the audience into the send ledger, once (db/campaigns.ts: the shuffle and the A/B test group). */
+    /** Freezes the audience into the send ledger, once (db/campaign-recipients.ts: the shuffle, the A/B test group). */
     async freezeAudience(args: { campaignId: string; audience: Audience; abTest: AbSplit | null }): Promise<FrozenAudience> {
       return freezeAudience(orm, args);
     },

@@ -3,17 +3,26 @@
 // everywhere.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
+import {
+  lockAndReadSendFacts,
+  markMessageRejected,
+  markMessageSentBefore,
+  messageSent,
+  recordDecisions,
+  type CustomerFacts,
+  type MessageDecision,
+} from '../db/customer-messages.ts';
 import { markUnsubscribeConfirmed, unsubscribeConfirmationOwed } from '../db/customers.ts';
 import type { Orm } from '../db/orm.ts';
 import { readMessagingPolicy } from '../db/settings.ts';
-import { textArray, transaction } from '../db/sql.ts';
+import { transaction, type SqlUpdate } from '../db/sql.ts';
 import { durationToMs } from '../domain/durations.ts';
 import type { SendOutcome } from '../domain/lifecycle.ts';
 import type { MessageCategory } from '../domain/lifecycle.types.ts';
 import { liveTemplate, templateVersion, type TemplateVersionRow } from '../db/message-templates.ts';
 import { composeMessage, pickLocale } from '../domain/message-data.ts';
 import { customerTemplates, type CustomerTemplateName } from './customer-templates.ts';
-import { deliverOnce, withName, type EmailResult, type LedgerMail, type SqlUpdate } from './email.ts';
+import { deliverOnce, withName, type EmailResult, type LedgerMail } from './email.ts';
 import { decide, type MessagingPolicy } from '../domain/messaging-policy.ts';
 
 export interface CustomerEmailRequest {
@@ -40,19 +49,7 @@ export interface CustomerEmailDeps {
   publicUrl: string;
 }
 
-export interface CustomerFacts {
-  email: string;
-  name: string | null;
-  external_id: string;
-  stage: string | null;
-  segment: string | null;
-  timezone: string;
-  locale: string | null;
-  marketing_consent: boolean;
-  unsubscribed: boolean;
-  unsubscribe_token: string;
-  recent: number;
-}
+export type { CustomerFacts } from '../db/customer-messages.ts';
 
 export const unsubscribeUrl = (publicUrl: string, token: string) => `${publicUrl}/unsubscribe/${token}`;
 
@@ -71,23 +68,13 @@ export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy
   const capWindowMs = policy.frequencyCap ? durationToMs(policy.frequencyCap.window as never) : 0;
   const now = new Date();
   return transaction(orm, async (q) => {
-    await q(
-      `select count(pg_advisory_xact_lock(hashtext('customer-messages'), hashtext(c))) from (select distinct c from unnest(?::text[]) c order by c) s`,
-      [textArray(reqs.map((r) => r.customerId))]);
-    // After the locks, one statement reads each customer, the cap's count and the key's earlier decision.
-    const facts = await q<(CustomerFacts & { key: string; prior_status: string | null; prior_reason: string | null })[]>(
-      `select k.key, c.email, c.name, c.external_id, c.stage, c.segment, c.timezone, c.locale, c.marketing_consent,
-         c.unsubscribed_at is not null as unsubscribed, c.unsubscribe_token,
-         (select count(*)::int from customer_messages m where m.customer_id = c.id and m.category = 'marketing'
-            and m.status in ('sending', 'sent') and m.decided_at > now() - (? * interval '1 millisecond')
-            and m.idempotency_key <> k.key) as recent,
-         p.status as prior_status, p.reason as prior_reason
-       from jsonb_to_recordset(?::jsonb) as k(key text, customer_id uuid)
-       join customers c on c.id = k.customer_id left join customer_messages p on p.idempotency_key = k.key`,
-      [capWindowMs, JSON.stringify(reqs.map((r) => ({ key: r.idempotencyKey, customer_id: r.customerId })))]);
+    // After the locks (db/customer-messages.ts), one statement reads each customer, the cap's count and the key's
+    // earlier decision.
+    const keys = reqs.map((r) => ({ key: r.idempotencyKey, customerId: r.customerId }));
+    const facts = await lockAndReadSendFacts(q, keys, capWindowMs);
     const byKey = new Map(facts.map((f) => [f.key, f]));
     const decisions: Decided[] = [];
-    const records: Record<string, unknown>[] = [];
+    const records: MessageDecision[] = [];
     for (const req of reqs) {
       const customer = byKey.get(req.idempotencyKey);
       // A customer removed since (a frozen campaign audience, a late lifecycle step): nothing to send, nothing to record.
@@ -116,16 +103,8 @@ export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy
     }
     if (records.length) {
       // The reservation's time (the transaction's) tells a caller's own reservations from a later attempt's.
-      const [stamp] = await q<{ at: string }[]>(
-        `insert into customer_messages (idempotency_key, customer_id, workflow_id, campaign_id, category, template, status,
-           reason, deferred_until, decided_at)
-         select r.*, now() from jsonb_to_recordset(?::jsonb) as r(idempotency_key text, customer_id uuid, workflow_id text,
-           campaign_id text, category text, template text, status text, reason text, deferred_until timestamptz)
-         on conflict (idempotency_key) do update set status = excluded.status, reason = excluded.reason,
-           deferred_until = excluded.deferred_until, decided_at = excluded.decided_at
-         returning decided_at::text as at`,
-        [JSON.stringify(records)]);
-      for (const d of decisions) if ('send' in d) d.decidedAt = stamp!.at;
+      const decidedAt = await recordDecisions(q, records);
+      for (const d of decisions) if ('send' in d) d.decidedAt = decidedAt;
     }
     return decisions;
   });
@@ -196,10 +175,7 @@ export async function deliverDecided(
       ...(req.leaseSeconds ? { leaseSeconds: req.leaseSeconds } : {}),
       ...(around ? { around } : {}),
       onSent: [
-        {
-          sql: `update customer_messages set status = 'sent', sent_at = now(), template_version_id = ?, locale = ? where idempotency_key = ?`,
-          params: [version?.id ?? null, version?.locale ?? null, req.idempotencyKey],
-        },
+        messageSent(req.idempotencyKey, version),
         ...(req.onSent ?? []),
       ],
       // RFC 8058 one-click unsubscribe: mail clients show their own button.
@@ -208,15 +184,13 @@ export async function deliverDecided(
   } catch (err) {
     // Refused for good by the mail server: the reserved slot is given back to the cap.
     if (err instanceof ApplicationFailure && err.nonRetryable) {
-      await orm.em.getConnection().execute(
-        `update customer_messages set status = 'skipped', reason = 'rejected' where idempotency_key = ?`, [req.idempotencyKey]);
+      await markMessageRejected(orm, req.idempotencyKey);
     }
     throw err;
   }
   if (result.status === 'duplicate') {
     // An earlier attempt sent it; this ledger says so too (the caller marks its own).
-    await orm.em.getConnection().execute(
-      `update customer_messages set status = 'sent', sent_at = coalesce(sent_at, now()) where idempotency_key = ?`, [req.idempotencyKey]);
+    await markMessageSentBefore(orm, req.idempotencyKey);
     return { status: 'duplicate' };
   }
   return { status: 'sent' };

@@ -1,8 +1,9 @@
-// Campaigns in PostgreSQL: the list row (also the send gate), the audience query, the frozen send ledger and the
-// stored retrospective. The counters and attribution are in campaign-counts.ts and campaign-attribution.ts.
+// Campaigns in PostgreSQL: the list row (also the send gate), the audience query and the stored retrospective. The
+// send ledger is campaign-recipients.ts; its counters and the attribution are campaign-counts.ts and
+// campaign-attribution.ts.
 import type { Audience, CampaignReport, CampaignSpec, CampaignStage } from '../domain/campaign.ts';
 import type { Orm } from './orm.ts';
-import { textArray, transaction } from './sql.ts';
+import { textArray } from './sql.ts';
 import { NOW, versionedUpsert } from './versioned-upsert.ts';
 
 export interface CampaignRecord {
@@ -50,70 +51,10 @@ export async function countAudience(orm: Orm, audience: Audience): Promise<numbe
   return row!.n;
 }
 
-export interface FrozenAudience { audience: number; test: number }
-
-export interface AbSplit { testShare: number; splits: { name: string; split: number }[] }
-
-/** Who gets what in an A/B test: the first `test` positions by split, in contiguous ranges of the shuffled order. */
-function variantRanges(test: number, splits: { name: string; split: number }[]): { name: string; upTo: number }[] {
-  let cumulative = 0;
-  return splits.map((v, i) => {
-    cumulative += v.split;
-    return { name: v.name, upTo: i === splits.length - 1 ? test : Math.round((test * cumulative) / 100) };
-  });
-}
-
-/**
- * Freezes the audience into the send ledger, once: a deterministic shuffle (by campaign and customer id) orders
- * it, the first `testShare` of it is the A/B test group, split between the variants.
- */
-export async function freezeAudience(
-  orm: Orm, args: { campaignId: string; audience: Audience; abTest: AbSplit | null },
-): Promise<FrozenAudience> {
-  return transaction(orm, async (q) => {
-    await q(`select pg_advisory_xact_lock(hashtext('campaign-audience'), hashtext(?))`, [args.campaignId]);
-    const [existing] = await q<{ n: number; test: number }[]>(
-      `select count(*)::int as n, count(*) filter (where phase = 'test')::int as test
-       from campaign_recipients where campaign_id = ?`,
-      [args.campaignId]);
-    if (existing!.n > 0) return { audience: existing!.n, test: existing!.test };
-    const where = audienceWhere(args.audience);
-    const [{ n }] = await q<{ n: number }[]>(
-      `with ins as (
-         insert into campaign_recipients (campaign_id, seq, customer_id, phase, variant, status)
-         select ?, row_number() over (order by md5(?::text || c.id::text), c.id), c.id, 'main', null, 'pending'
-         from customers c where ${where.sql}
-         returning 1)
-       select count(*)::int as n from ins`, [args.campaignId, args.campaignId, ...where.params]) as [{ n: number }];
-    if (!args.abTest) {
-      await q(`update campaign_recipients set variant = 'default' where campaign_id = ?`, [args.campaignId]);
-      return { audience: n, test: 0 };
-    }
-    const test = Math.min(n, Math.max(args.abTest.splits.length, Math.round(n * args.abTest.testShare)));
-    let from = 0;
-    for (const range of variantRanges(test, args.abTest.splits)) {
-      await q(`update campaign_recipients set phase = 'test', variant = ? where campaign_id = ? and seq > ? and seq <= ?`,
-        [range.name, args.campaignId, from, range.upTo]);
-      from = range.upTo;
-    }
-    return { audience: n, test };
-  });
-}
-
-/** The rest of the audience gets the winner. */
-export async function assignWinner(orm: Orm, campaignId: string, variant: string): Promise<void> {
-  await orm.em.getConnection().execute(
-    `update campaign_recipients set variant = ? where campaign_id = ? and phase = 'main'`, [variant, campaignId]);
-}
-
-/**
- * Closes the ledger when the campaign ends: recipients still deferred by quiet hours are skipped as quiet,
- * those never reached stay pending (not sent).
- */
-export async function closeLedger(orm: Orm, campaignId: string): Promise<void> {
-  await orm.em.getConnection().execute(
-    `update campaign_recipients set status = 'skipped', reason = 'quiet_hours' where campaign_id = ? and status = 'deferred'`,
-    [campaignId]);
+/** The campaign's stage as the list row has it ('gone' when there is no row): the send gate. */
+export async function campaignStage(orm: Orm, campaignId: string): Promise<string> {
+  const [row] = await orm.em.getConnection().execute<{ stage: string }[]>('select stage from campaigns where id = ?', [campaignId]);
+  return row?.stage ?? 'gone';
 }
 
 /** The retrospective stored for a campaign, if any. */
