@@ -45,8 +45,9 @@ export interface ContractResult {
 export function newContractState(input: NewContract, at: string): ContractState {
   return {
     contractId: input.contractId, partnerId: input.partner.id, partnerName: input.partner.name, ownerId: input.ownerId,
-    signerId: input.signerId, stage: input.draft ? 'draft' : 'in_approval', term: 1, termsVersion: 1, terms: input.terms,
-    edits: [], value: contractValue(input.terms), requiredRoles: [], approvalReason: null, approvals: [], rejection: null,
+    signerId: input.signerId, stage: input.draft ? 'draft' : 'in_approval', term: 1, termsVersion: 1,
+    terms: input.terms, edits: [], value: contractValue(input.terms), requiredRoles: [], approvalReason: null,
+    approvals: [], rejection: null,
     signatures: { internal: null, partner: null, link: null, expiresAt: null }, activatedAt: null, trackingCode: null,
     evaluations: [], renewal: { taskId: null, decision: null, remindersSent: [] }, termination: null,
     nextDates: { evaluationAt: null, renewalReminderAt: null, endAt: input.terms.end },
@@ -164,7 +165,9 @@ export class Contract {
   /** The handler's check, once the link's hash is known (or the contract moved on). */
   partnerSignBlocked(tokenHash: string, now: number): Refusal | undefined {
     const s = this.state;
-    if (s.signatures.partner || this.terminating) return refuseConflict(`the contract cannot be signed now; it is ${s.stage}`);
+    if (s.signatures.partner || this.terminating) {
+      return refuseConflict(`the contract cannot be signed now; it is ${s.stage}`);
+    }
     return this.linkHash === null ? refuseForbidden(linkInvalid) : this.linkRefusal(tokenHash, now);
   }
 
@@ -197,8 +200,9 @@ export class Contract {
   row(workflowId: string, at: string) {
     const s = this.state;
     return {
-      id: s.contractId, workflowId, partnerId: s.partnerId, ownerId: s.ownerId, stage: s.stage, termsVersion: s.termsVersion,
-      term: s.term, terms: s.terms, value: s.value, activatedAt: s.activatedAt, endedAt: isFinal(s.stage) ? at : null,
+      id: s.contractId, workflowId, partnerId: s.partnerId, ownerId: s.ownerId, stage: s.stage,
+      termsVersion: s.termsVersion, term: s.term, terms: s.terms, value: s.value, activatedAt: s.activatedAt,
+      endedAt: isFinal(s.stage) ? at : null,
     };
   }
 
@@ -266,7 +270,8 @@ export class Contract {
     const s = this.state;
     const current = periodsOf(s.terms.start, s.terms.end, s.terms.cadence)
       .find((p) => Date.parse(p.from) <= now && now < Date.parse(p.to));
-    return current && !s.evaluations.some((e) => e.term === s.term && e.periodIndex === current.index) ? current : undefined;
+    const evaluated = (p: Period) => s.evaluations.some((e) => e.term === s.term && e.periodIndex === p.index);
+    return current && !evaluated(current) ? current : undefined;
   }
 
   /** The next term's state after a renewal decision: renewed keeps the signatures, renegotiated starts over. */
@@ -287,4 +292,5 @@ export class Contract {
 }
 
 /** Where a renewal decision takes the next term: straight to activation, or back through approvals and signatures. */
-const nextStage = (chosen: RenewalDecision): ContractStage => (chosen === 'renew' ? 'awaiting_signatures' : 'renegotiating');
+const nextStage = (chosen: RenewalDecision): ContractStage =>
+  (chosen === 'renew' ? 'awaiting_signatures' : 'renegotiating');

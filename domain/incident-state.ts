@@ -13,12 +13,19 @@ import {
   type EscalationTarget,
   type IncidentInput,
   type IncidentState,
+  type IncidentStatus,
   type PageStep,
   type ProgressStatus,
   type TimelineEntry,
   type TimelineType,
 } from './incident.ts';
 import { refuseConflict, refuseForbidden, refuseUnprocessable, type Refusal } from './refusal.ts';
+
+export interface IncidentResult {
+  status: IncidentStatus;
+  acknowledgedAt: string | null;
+  resolvedAt: string | null;
+}
 
 /** What the incident policy says for this incident, as the workflow looked it up. */
 export interface IncidentPlan {
@@ -33,13 +40,14 @@ export function newIncidentState(input: IncidentInput, at: string): IncidentStat
     incidentId: input.incidentId, title: input.title, severity: input.severity, service: input.service,
     labels: input.labels, status: 'triggered', source: input.source, commanderId: null,
     escalation: {
-      policyId: null, policyName: '', levels: [], repeat: 0, level: 0, pass: 0, pages: 0, exhausted: false, nextPageAt: null,
+      policyId: null, policyName: '', levels: [], repeat: 0, level: 0, pass: 0, pages: 0, exhausted: false,
+      nextPageAt: null,
     },
     ackSla: null, ackDueAt: null, triggeredAt: input.triggeredAt ?? at, acknowledgedAt: null, acknowledgedBy: null,
     resolvedAt: null, resolvedBy: null, resolution: null, closedAt: null, firings: input.source.type === 'rule' ? 1 : 0,
     postmortem: {
-      required: false, taskId: null, dueAt: null, status: 'not_required', summary: null, rootCause: null, actionItems: [],
-      completedBy: null, completedAt: null,
+      required: false, taskId: null, dueAt: null, status: 'not_required', summary: null, rootCause: null,
+      actionItems: [], completedBy: null, completedAt: null,
     },
     timeline: [],
   };
@@ -49,7 +57,8 @@ const responder = (a: Actor) => RESPONDER_ROLES.some((r) => hasRole(a, r));
 const manager = (a: Actor) => MANAGER_ROLES.some((r) => hasRole(a, r));
 const notResponder = (who: string) => `${who} one of the roles: ${RESPONDER_ROLES.join(', ')}`;
 /** An escalation target as an email recipient. */
-export const recipientOf = (t: EscalationTarget) => ('operatorId' in t ? { operatorId: t.operatorId } : { role: t.role });
+export const recipientOf = (t: EscalationTarget) =>
+  ('operatorId' in t ? { operatorId: t.operatorId } : { role: t.role });
 
 export class Incident {
   readonly state: IncidentState;
@@ -71,7 +80,7 @@ export class Incident {
   }
 
   /** Adds a timeline entry; beyond the cap the oldest rule firing goes first (else the oldest after the first). */
-  log(type: TimelineType, message: string, actorId: string | null, at: string, details?: Record<string, unknown>): void {
+  log(type: TimelineType, message: string, actorId: string | null, at: string, details?: Record<string, unknown>) {
     const { timeline } = this.state;
     const entry: TimelineEntry = { at, type, actorId, message, ...(details ? { details } : {}) };
     timeline.push(entry);
@@ -100,8 +109,9 @@ export class Incident {
       id: s.incidentId, workflowId, title: s.title, severity: s.severity, service: s.service, labels: s.labels,
       status: s.status, source: s.source, commanderId: s.commanderId, policyId: s.escalation.policyId,
       level: s.escalation.level, pages: s.escalation.pages, firings: s.firings, triggeredAt: s.triggeredAt,
-      ackDueAt: s.ackDueAt, acknowledgedAt: s.acknowledgedAt, acknowledgedBy: s.acknowledgedBy, resolvedAt: s.resolvedAt,
-      resolvedBy: s.resolvedBy, closedAt: s.closedAt, postmortemRequired: s.postmortem.required,
+      ackDueAt: s.ackDueAt, acknowledgedAt: s.acknowledgedAt, acknowledgedBy: s.acknowledgedBy,
+      resolvedAt: s.resolvedAt, resolvedBy: s.resolvedBy, closedAt: s.closedAt,
+      postmortemRequired: s.postmortem.required,
       postmortemDueAt: s.postmortem.dueAt,
     };
   }
@@ -145,8 +155,8 @@ export class Incident {
 
   ackRefusal(actor: Actor): Refusal | undefined {
     const { status } = this.state;
-    return this.responderRefusal(actor)
-      ?? (status !== 'triggered' ? refuseConflict(`the incident was already acknowledged (it is ${status})`) : undefined);
+    const already = status === 'triggered' ? undefined : `the incident was already acknowledged (it is ${status})`;
+    return this.responderRefusal(actor) ?? (already ? refuseConflict(already) : undefined);
   }
 
   /** Acknowledged: paging stops; whoever acknowledges commands unless someone does already. */
@@ -160,10 +170,13 @@ export class Incident {
 
   noteRefusal(actor: Actor, status: ProgressStatus | undefined): Refusal | undefined {
     const s = this.state;
-    return this.responderRefusal(actor)
-      ?? (s.status === 'closed' ? refuseConflict('the incident is closed') : undefined)
-      ?? (status && s.status === 'triggered' ? refuseConflict('acknowledge the incident before posting a status update') : undefined)
-      ?? (status && !isActive(s.status) ? refuseConflict(`the incident is already ${s.status}; notes only`) : undefined);
+    const refusal = this.responderRefusal(actor);
+    if (refusal) return refusal;
+    if (s.status === 'closed') return refuseConflict('the incident is closed');
+    if (!status) return undefined;
+    if (s.status === 'triggered') return refuseConflict('acknowledge the incident before posting a status update');
+    if (!isActive(s.status)) return refuseConflict(`the incident is already ${s.status}; notes only`);
+    return undefined;
   }
 
   commanderRefusal(actor: Actor, commander: Actor): Refusal | undefined {
@@ -195,7 +208,8 @@ export class Incident {
     if (!responder(actor)) return refuseForbidden(notResponder('this needs'));
     if (!s.postmortem.required) return refuseConflict(`a ${s.severity} incident needs no postmortem`);
     if (s.status !== 'resolved') {
-      return refuseConflict(s.status === 'closed' ? 'the postmortem is already done' : 'resolve the incident before its postmortem');
+      return refuseConflict(s.status === 'closed'
+        ? 'the postmortem is already done' : 'resolve the incident before its postmortem');
     }
     if (done) return refuseConflict('the postmortem is already done');
     return this.commandRefusal(actor, 'submit the postmortem');
@@ -203,7 +217,9 @@ export class Incident {
 
   firingRefusal(ruleId: string): Refusal | undefined {
     const s = this.state;
-    if (s.source.type !== 'rule' || s.source.ruleId !== ruleId) return refuseUnprocessable('this incident was not opened by that rule');
+    if (s.source.type !== 'rule' || s.source.ruleId !== ruleId) {
+      return refuseUnprocessable('this incident was not opened by that rule');
+    }
     return isOpen(s.status) ? undefined : refuseConflict(`the incident is already ${s.status}`);
   }
 
@@ -220,6 +236,26 @@ export class Incident {
     if (this.recovered.has(episode) || !isOpen(this.state.status)) return false;
     this.recovered.add(episode);
     return true;
+  }
+
+  /** The postmortem's task: due `due` after resolution, for the on-call role, escalated to the ops managers. */
+  postmortemTask(policyName: string) {
+    const s = this.state;
+    return {
+      kind: 'postmortem', title: `Postmortem: ${s.title}`, entity: this.entity, candidateRole: 'oncall' as const,
+      priority: s.severity === 'P1' ? 'urgent' as const : 'high' as const, decisions: ['done'],
+      payload: { incidentId: s.incidentId, severity: s.severity, policy: policyName },
+      escalationRole: 'ops_manager' as const,
+    };
+  }
+
+  /** The postmortem as its task was decided; completed through the inbox, the task's comment is the summary. */
+  postmortemDone(task: { comment: string | null; decidedBy: string | null; decidedAt: string | null }): void {
+    const { postmortem } = this.state;
+    if (postmortem.completedAt === null) {
+      Object.assign(postmortem, { summary: task.comment, completedBy: task.decidedBy, completedAt: task.decidedAt });
+    }
+    postmortem.status = 'done';
   }
 
   close(at: string): void {

@@ -9,7 +9,11 @@ export interface VersionEdit {
 }
 
 /** The owner and the last editor of this version: the operators a task about it is not for. */
-export function makersOf(owner: string | null | undefined, edits: readonly VersionEdit[] | undefined, version: number): string[] {
+export function makersOf(
+  owner: string | null | undefined,
+  edits: readonly VersionEdit[] | undefined,
+  version: number,
+): string[] {
   const editor = (edits ?? []).filter((e) => e.version === version).at(-1)?.operatorId;
   return [...new Set([owner, editor].filter((id): id is string => Boolean(id)))];
 }

@@ -1,12 +1,20 @@
 // Incident response: page the escalation policy's levels until someone acknowledges, then a commander, status
 // updates and notes, resolution (by hand, suggested when the rule recovers), and a postmortem for the severe ones.
 // The rules are `Incident`'s (domain/incident-state.ts); this file wires the messages and runs the process.
-import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { createIncidentActivities } from '../activities/incident.ts';
 import * as messages from './incident.messages.ts';
-import { pageSchedule, type IncidentInput, type IncidentState, type IncidentStatus, type TimelineType } from '../domain/incident.ts';
-import { Incident, newIncidentState, recipientOf } from '../domain/incident-state.ts';
+import { pageSchedule, type IncidentInput, type IncidentState } from '../domain/incident.ts';
+import type { TimelineType } from '../domain/incident.ts';
+import { Incident, newIncidentState, recipientOf, type IncidentResult } from '../domain/incident-state.ts';
 import type { Actor } from '../domain/actors.ts';
 import type { Refusal } from '../domain/refusal.ts';
 import { durationToMs } from '../domain/durations.ts';
@@ -17,11 +25,7 @@ import { TaskInbox, type TaskView } from './lib/tasks.ts';
 
 const { planIncident, saveIncident } = proxyActivities<ReturnType<typeof createIncidentActivities>>(profiles.db);
 
-export interface IncidentResult {
-  status: IncidentStatus;
-  acknowledgedAt: string | null;
-  resolvedAt: string | null;
-}
+export type { IncidentResult } from '../domain/incident-state.ts';
 
 const now = () => new Date(Date.now()).toISOString();
 const check = (refusal: Refusal | undefined) => {
@@ -37,7 +41,8 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
   /** An update's answer: the state as the decision left it (the main loop may move on in the same activation). */
   const snapshot = (): IncidentState => JSON.parse(JSON.stringify(state));
   /** A timeline entry and its audit event. */
-  const record = async (type: TimelineType, message: string, actor: Pick<Actor, 'id'> | null, details?: Record<string, unknown>) => {
+  type Details = Record<string, unknown>;
+  const record = async (type: TimelineType, message: string, actor: Pick<Actor, 'id'> | null, details?: Details) => {
     i.log(type, message, actor?.id ?? null, now(), details);
     await rec.audit(`incident.${type}`, { message, ...details }, actor);
   };
@@ -48,7 +53,8 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
   setHandler(messages.ackIncident, async ({ actor, note }) => {
     state.status = 'acknowledged';
     i.acknowledge(actor, now());
-    await record('acknowledged', note ?? `acknowledged; paging stopped at level ${state.escalation.level}`, actor, paged());
+    const message = note ?? `acknowledged; paging stopped at level ${state.escalation.level}`;
+    await record('acknowledged', message, actor, paged());
     await rec.save();
     return snapshot();
   }, { validator: ({ actor }) => check(i.ackRefusal(actor)) });
@@ -147,12 +153,8 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
 
   // --- Resolved: the postmortem for the severe ones, then closed -------------------------------------------------
   if (state.postmortem.required) {
-    const task = await inbox.open({
-      kind: 'postmortem', title: `Postmortem: ${state.title}`, entity, candidateRole: 'oncall',
-      priority: state.severity === 'P1' ? 'urgent' : 'high', decisions: ['done'],
-      payload: { incidentId: state.incidentId, severity: state.severity, policy: plan.policy.name },
-      sla: (input.postmortemDue ?? plan.postmortemDue) as Duration, escalationRole: 'ops_manager',
-    });
+    const sla = (input.postmortemDue ?? plan.postmortemDue) as Duration;
+    const task = await inbox.open({ ...i.postmortemTask(plan.policy.name), sla });
     postmortemTask = task;
     const due = { taskId: task.id, dueAt: task.dueAt! };
     Object.assign(state.postmortem, { taskId: task.id, dueAt: task.dueAt, status: 'pending' });
@@ -167,11 +169,7 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
       await notify('postmortem-overdue', i.owners(), 'postmortemOverdue', { ...i.mailData(), ...due });
       await condition(done);
     }
-    // Completed through the inbox (POST /tasks/:id/complete) the task's comment is the summary.
-    if (state.postmortem.completedAt === null) {
-      Object.assign(state.postmortem, { summary: task.comment, completedBy: task.decidedBy, completedAt: task.decidedAt });
-    }
-    state.postmortem.status = 'done';
+    i.postmortemDone(task);
     const by = state.postmortem.completedBy ? { id: state.postmortem.completedBy } : null;
     await record('postmortem_done', 'the postmortem is done', by, { taskId: task.id });
   }
