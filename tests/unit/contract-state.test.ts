@@ -7,8 +7,8 @@ import type { ContractTerms } from '../../domain/contract.ts';
 const at = '2026-01-01T00:00:00.000Z';
 const terms: ContractTerms = {
   scope: 'promotion', deliverables: [], currency: 'USD', fee: 1000,
-  revenueShare: { mode: 'whole', tiers: [], cap: null }, milestones: [], start: '2026-01-01T00:00:00.000Z', end: '2026-04-01T00:00:00.000Z', cadence: 'monthly', targets: {},
-  renewalNotice: [30, 7],
+  revenueShare: { mode: 'whole', tiers: [], cap: null }, milestones: [], start: '2026-01-01T00:00:00.000Z',
+  end: '2026-04-01T00:00:00.000Z', cadence: 'monthly', targets: {}, renewalNotice: [30, 7],
 };
 const input: NewContract = {
   contractId: 'c1', partner: { id: 'p1', name: 'Acme', email: 'a@acme.test' }, ownerId: 'owner', signerId: 'signer',
