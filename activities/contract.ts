@@ -2,17 +2,10 @@
 // on activation, revoked on the way out) and the evaluation of a period into the payouts ledger.
 import { createHash, randomBytes } from 'node:crypto';
 import { hashToken } from '../api/tokens.ts';
-import {
-  activatePartnerCode,
-  forgetSignLinkToken,
-  recordPayoutOnce,
-  revokePartnerCode,
-  saveContractRow,
-  signLinkOnce,
-  type ContractRecord,
-} from '../db/contracts.ts';
+import { activatePartnerCode, recordPayoutOnce, revokePartnerCode, saveContractRow, type ContractRecord } from '../db/contracts.ts';
 import { metricSums } from '../db/metrics.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
+import { forgetSignLinkToken, signLinkOnce } from '../db/sign-links.ts';
 import {
   DEFAULT_CONTRACT_POLICY,
   PERFORMANCE_METRICS,

@@ -1,4 +1,5 @@
-// Contracts in PostgreSQL: the list row, one-time signing links, the partner's tracking codes and the payouts ledger.
+// Contracts in PostgreSQL: the list row, the partner's tracking codes and the payouts ledger (the signing links are
+// sign-links.ts).
 import type { ContractStage, ContractTerms, PayoutRecord, PerformanceMetric } from '../domain/contract.ts';
 import type { Orm } from './orm.ts';
 import { NOW, versionedUpsert } from './versioned-upsert.ts';
@@ -33,27 +34,6 @@ export async function contractPartner(orm: Orm, contractId: string): Promise<{ n
   const [partner] = await orm.em.getConnection().execute<{ name: string; locale: string | null }[]>(
     'select p.name, p.locale from contracts c join partners p on p.id = c.partner_id where c.id = ?', [contractId]);
   return partner;
-}
-
-export interface SignLink { tokenHash: string; token: string | null; expiresAt: Date }
-
-/** The signing link for a key: the first call's link, whatever the retries (the token is null once it was sent). */
-export async function signLinkOnce(
-  orm: Orm, link: { key: string; contractId: string; tokenHash: string; token: string; expiresAt: string },
-): Promise<SignLink> {
-  const conn = orm.em.getConnection();
-  await conn.execute(
-    `insert into contract_sign_links (idempotency_key, contract_id, token_hash, token, expires_at, created_at)
-     values (?, ?, ?, ?, ?, now()) on conflict (idempotency_key) do nothing`,
-    [link.key, link.contractId, link.tokenHash, link.token, link.expiresAt]);
-  const [row] = await conn.execute<{ token_hash: string; token: string | null; expires_at: Date }[]>(
-    'select token_hash, token, expires_at from contract_sign_links where idempotency_key = ?', [link.key]);
-  return { tokenHash: row!.token_hash, token: row!.token, expiresAt: row!.expires_at };
-}
-
-/** Only the hash stays once the link's email is out. */
-export async function forgetSignLinkToken(orm: Orm, key: string): Promise<void> {
-  await orm.em.getConnection().execute('update contract_sign_links set token = null where idempotency_key = ?', [key]);
 }
 
 /** Activation: a code already revoked (a termination came first) stays revoked. */
