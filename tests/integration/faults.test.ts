@@ -3,73 +3,35 @@
 // started again, PostgreSQL refusing connections, an SMTP sink that answers each message after 250 ms.
 // Each case asserts the status codes and their latencies during the fault, 0 lost, and no double effects.
 // The worker SIGKILLed mid-campaign is campaign-crash.test.ts; bench/faults.ts runs longer outages and prints figures.
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { SMTP_CONNECTIONS } from '../../runtime/mailer.ts';
 import { customerLifecycleId } from '../../workflows/ids.ts';
 import { recordEvents } from '../../workflows/lifecycle.messages.ts';
 import type { EventsSignal } from '../../domain/lifecycle.types.ts';
-import { createTestDb, type TestDb } from '../support/db.ts';
+import type { TestDb } from '../support/db.ts';
 import {
-  freePort, killStarted, spawnApi, spawnWorker, startSmtpSink, startTemporalServer, tally,
-  type Proc, type SmtpSink, type TemporalServer,
+  startProcessStack, tally, type Answer, type Proc, type ProcessStack, type SmtpSink, type TemporalServer,
 } from '../support/processes.ts';
 import { eventually } from '../support/wait.ts';
 
 /** The documented target: a fault is answered 503 with Retry-After within about a second, not after the deadline. */
 const FAST_ANSWER_MS = 1500;
 
-const taskQueue = `faults-${randomUUID()}`;
-const adminToken = randomBytes(32).toString('hex');
-let dir: string;
+let stack: ProcessStack;
 let temporal: TemporalServer;
 let db: TestDb;
 let sink: SmtpSink;
 let client: Client;
 let api: Proc;
-let apiPort: number;
 let worker: Proc;
 const tokens: Record<'owner' | 'approver' | 'ingest' | 'author' | 'reviewer', string> = {} as never;
 
-interface Answer {
-  status: number; // 0: no answer (connection refused or reset)
-  body: any;
-  retryAfter: string | null;
-  start: number;
-  end: number;
-}
-
-async function call(method: string, route: string, token: string, body?: unknown): Promise<Answer> {
-  const start = Date.now();
-  try {
-    const res = await fetch(`http://127.0.0.1:${apiPort}${route}`, {
-      method, signal: AbortSignal.timeout(30_000),
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
-    return { status: res.status, body: parsed, retryAfter: res.headers.get('retry-after'), start, end: Date.now() };
-  } catch (err) {
-    return { status: 0, body: String(err), retryAfter: null, start, end: Date.now() };
-  }
-}
-
-const startWorker = async () => {
-  worker = await spawnWorker({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporal.address, SMTP_URL: sink.smtpUrl, TEMPORAL_TASK_QUEUE: taskQueue });
-};
-
-const startApi = async () => {
-  api = await spawnApi({
-    DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue, PORT: apiPort, OPSFLOW_ADMIN_TOKEN: adminToken,
-  });
-};
+const call: ProcessStack['call'] = (...args) => stack.call(...args);
+const startWorker = async () => { worker = await stack.startWorker(); };
+const startApi = async () => { api = await stack.startApi(); };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ok = (a: Answer) => a.status >= 200 && a.status < 300;
@@ -215,33 +177,21 @@ function summary(answers: Answer[]): string {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'opsflow-faults-'));
-  [temporal, db, sink, apiPort] = await Promise.all([
-    startTemporalServer(path.join(dir, 'temporal.db')), createTestDb(), startSmtpSink({ delayMs: 250 }), freePort(),
-  ]);
-  client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+  stack = await startProcessStack({ name: 'faults', smtpDelayMs: 250 });
+  ({ temporal, db, sink, client } = stack);
   await Promise.all([startApi(), startWorker()]);
 
-  const operator = async (roles: string[]) => {
-    const res = await call('POST', '/operators', adminToken, { name: `op-${randomBytes(3).toString('hex')}`, email: `${randomUUID()}@example.com`, roles });
-    expect(res.status).toBe(201);
-    return res.body.token as string;
-  };
-  tokens.owner = await operator(['ops_manager']);
-  tokens.approver = await operator(['ops_manager']);
-  tokens.author = await operator(['ops_manager']);
-  tokens.ingest = await operator(['ingest']);
-  tokens.reviewer = await operator(['reviewer']);
+  tokens.owner = await stack.operator(['ops_manager']);
+  tokens.approver = await stack.operator(['ops_manager']);
+  tokens.author = await stack.operator(['ops_manager']);
+  tokens.ingest = await stack.operator(['ingest']);
+  tokens.reviewer = await stack.operator(['reviewer']);
   expect((await call('PUT', '/policies/messaging', tokens.owner, { frequencyCap: null, quietHours: null })).status).toBe(200);
-  expect((await call('POST', '/channels', adminToken, { name: 'faults', url: 'https://hooks.example.com/faults', secret: 'channel-secret-0123456789' })).status).toBe(201);
+  expect((await call('POST', '/channels', stack.adminToken, { name: 'faults', url: 'https://hooks.example.com/faults', secret: 'channel-secret-0123456789' })).status).toBe(201);
 }, 180_000);
 
 afterAll(async () => {
-  killStarted();
-  await client?.connection.close();
-  await sink?.close();
-  await db?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 test('SIGTERM mid-campaign: the worker finishes only the sends talking to the mail server and exits within seconds; another worker sends the rest, each once', async () => {

@@ -4,32 +4,22 @@
 // workers do a share of the work, counted from the identities (`<pid>@<host>`) Temporal records in the histories.
 // Then one worker is SIGKILLed mid-stream and the other finishes, still once each. The send pass's own worker killed
 // mid-send (its claims wait out a one-minute lease) is campaign-crash.test.ts.
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
-import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { customerLifecycleId } from '../../workflows/ids.ts';
 import { recordEvents } from '../../workflows/lifecycle.messages.ts';
 import type { EventsSignal, LifecycleView } from '../../domain/lifecycle.types.ts';
-import { createTestDb, type TestDb } from '../support/db.ts';
-import {
-  freePort, killStarted, spawnApi, spawnWorker, startSmtpSink, startTemporalServer, tally,
-  type Proc, type SmtpSink, type TemporalServer,
-} from '../support/processes.ts';
+import { startProcessStack, tally, type Proc, type ProcessStack, type SmtpSink } from '../support/processes.ts';
 import { eventually } from '../support/wait.ts';
 
-const taskQueue = `two-workers-${randomUUID()}`;
-const adminToken = randomBytes(32).toString('hex');
 const CUSTOMERS = 40;
 const RECIPIENTS = 200;
-let dir: string;
-let temporal: TemporalServer;
-let db: TestDb;
+let stack: ProcessStack;
 let sink: SmtpSink;
 let client: Client;
-let apiPort: number;
+let adminToken: string;
 let workers: Proc[] = [];
 const tokens: Record<'owner' | 'approver' | 'ingest', string> = {} as never;
 /** The lifecycle customers, with the event keys and purchase amounts posted for each so far. */
@@ -53,15 +43,7 @@ function stopwatch() {
 /** The identity the SDK gives a worker by default, and the one Temporal records for its tasks. */
 const identityOf = (p: Proc) => `${p.child.pid}@${hostname()}`;
 
-async function call(method: string, route: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`http://127.0.0.1:${apiPort}${route}`, {
-    method, signal: AbortSignal.timeout(30_000),
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const call: ProcessStack['call'] = (...args) => stack.call(...args);
 
 /** `n` customers with these tags, created through the API; their ids and addresses. */
 async function importCustomers(prefix: string, n: number, extra: { tags?: string[]; marketingConsent?: boolean }) {
@@ -102,7 +84,7 @@ async function stream(events: Event[], { batch, everyMs, repeatEvery }: { batch:
     const body = { events: events.slice(i, i + batch) };
     const post = async () => {
       for (const until = Date.now() + 60_000; ;) {
-        const res = await call('POST', '/events', tokens.ingest, body).catch((err: unknown) => ({ status: 0, body: String(err) }));
+        const res = await call('POST', '/events', tokens.ingest, body);
         if (res.status >= 200 && res.status < 300) return;
         if (Date.now() > until) throw new Error(`POST /events kept failing: ${res.status} ${JSON.stringify(res.body)}`);
         await sleep(500);
@@ -224,39 +206,25 @@ function describeWork(work: Work, names: Map<string, string>): string {
 
 beforeAll(async () => {
   const clock = stopwatch();
-  dir = await mkdtemp(path.join(tmpdir(), 'opsflow-two-workers-'));
-  [temporal, db, sink, apiPort] = await Promise.all([
-    startTemporalServer(path.join(dir, 'temporal.db')), createTestDb(), startSmtpSink({ delayMs: 5 }), freePort(),
-  ]);
-  client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
-  const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporal.address, SMTP_URL: sink.smtpUrl, TEMPORAL_TASK_QUEUE: taskQueue };
+  stack = await startProcessStack({ name: 'two-workers', smtpDelayMs: 5 });
+  ({ sink, client, adminToken } = stack);
   const [, ...started] = await Promise.all([
     // Three processes starting at once (two of them bundling the workflows) on 2 shared cores: up to 3 minutes.
-    spawnApi({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue, PORT: apiPort, OPSFLOW_ADMIN_TOKEN: adminToken }, 180_000),
-    spawnWorker(env, 180_000), spawnWorker(env, 180_000),
+    stack.startApi(180_000), stack.startWorker(180_000), stack.startWorker(180_000),
   ]);
   workers = started;
   clock.lap('Temporal, PostgreSQL, the API and two workers up');
 
-  const operator = async (roles: string[]) => {
-    const res = await call('POST', '/operators', adminToken, { name: `op-${randomBytes(3).toString('hex')}`, email: `${randomUUID()}@example.com`, roles });
-    expect(res.status).toBe(201);
-    return res.body.token as string;
-  };
-  tokens.owner = await operator(['ops_manager']);
-  tokens.approver = await operator(['ops_manager']);
-  tokens.ingest = await operator(['ingest']);
+  tokens.owner = await stack.operator(['ops_manager']);
+  tokens.approver = await stack.operator(['ops_manager']);
+  tokens.ingest = await stack.operator(['ingest']);
   expect((await call('PUT', '/policies/messaging', tokens.owner, { frequencyCap: null, quietHours: null })).status).toBe(200);
   customers = (await importCustomers(`life-${randomUUID().slice(0, 8)}`, CUSTOMERS, {})).map((c) => ({ ...c, keys: [], gmv: 0 }));
   console.log(`two workers: set up in ${clock}`);
 }, 240_000);
 
 afterAll(async () => {
-  killStarted();
-  await client?.connection.close();
-  await sink?.close();
-  await db?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 test('a campaign and an event stream on two workers at once: one email per recipient, each event applied once, both workers busy', async () => {

@@ -1,14 +1,19 @@
 // Parts of the system in processes of their own, for the crash and fault tests: the worker and the API as production
 // runs them (`node worker/main.ts`, `node api/server.ts`), a Temporal dev server on a database file that can be
-// stopped and started again, and an SMTP sink that takes its time.
-import { Connection } from '@temporalio/client';
+// stopped and started again, and an SMTP sink that takes its time; startProcessStack puts them together.
+import { Client, Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import PostalMime from 'postal-mime';
 import { SMTPServer } from 'smtp-server';
 import { temporalCli } from './binaries.ts';
+import { createTestDb, type TestDb } from './db.ts';
 
 const workerMain = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
 const apiMain = fileURLToPath(new URL('../../api/server.ts', import.meta.url));
@@ -215,4 +220,88 @@ export function tally(messages: { to: string[]; messageId: string | null }[]): M
     }
   }
   return byRecipient;
+}
+
+/** An API answer with its timing; status 0 when none came (connection refused or reset, or the 30 s timeout). */
+export interface Answer {
+  status: number;
+  /** Parsed JSON, else the text. */
+  body: any;
+  retryAfter: string | null;
+  start: number;
+  end: number;
+}
+
+export interface ProcessStack {
+  temporal: TemporalServer;
+  db: TestDb;
+  sink: SmtpSink;
+  /** A client of the test's own Temporal server, for reading histories. */
+  client: Client;
+  taskQueue: string;
+  /** OPSFLOW_ADMIN_TOKEN of every API this stack starts. */
+  adminToken: string;
+  /** The port every API this stack starts listens on (one at a time: a restarted API comes back on it). */
+  apiPort: number;
+  /** Starts `node api/server.ts` on apiPort; resolves once it listens. */
+  startApi(timeoutMs?: number): Promise<Proc>;
+  /** Starts a `node worker/main.ts` on the stack's queue; resolves once it polls. */
+  startWorker(timeoutMs?: number): Promise<Proc>;
+  /** Calls the API as a client with `token` would. */
+  call(method: string, route: string, token: string, body?: unknown): Promise<Answer>;
+  /** A new operator with these roles, created by the admin; its bearer token. */
+  operator(roles: string[]): Promise<string>;
+  /** Kills every process started, drops the database, removes the Temporal database file. */
+  close(): Promise<void>;
+}
+
+/**
+ * A Temporal dev server on a file, a test database, an SMTP sink answering after `smtpDelayMs`, and a client; the API
+ * and the workers are started by the test (how many, and when, is what it tests). `name` prefixes the task queue.
+ */
+export async function startProcessStack({ name, smtpDelayMs }: { name: string; smtpDelayMs: number }): Promise<ProcessStack> {
+  const dir = await mkdtemp(path.join(tmpdir(), `opsflow-${name}-`));
+  const [temporal, db, sink, apiPort] = await Promise.all([
+    startTemporalServer(path.join(dir, 'temporal.db')), createTestDb(), startSmtpSink({ delayMs: smtpDelayMs }), freePort(),
+  ]);
+  const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+  const taskQueue = `${name}-${randomUUID()}`;
+  const adminToken = randomBytes(32).toString('hex');
+  const base = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue };
+
+  async function call(method: string, route: string, token: string, body?: unknown): Promise<Answer> {
+    const start = Date.now();
+    try {
+      const res = await fetch(`http://127.0.0.1:${apiPort}${route}`, {
+        method, signal: AbortSignal.timeout(30_000),
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+      return { status: res.status, body: parsed, retryAfter: res.headers.get('retry-after'), start, end: Date.now() };
+    } catch (err) {
+      return { status: 0, body: String(err), retryAfter: null, start, end: Date.now() };
+    }
+  }
+
+  return {
+    temporal, db, sink, client, taskQueue, adminToken, apiPort, call,
+    startApi: (timeoutMs) => spawnApi({ ...base, PORT: apiPort, OPSFLOW_ADMIN_TOKEN: adminToken }, timeoutMs),
+    startWorker: (timeoutMs) => spawnWorker({ ...base, SMTP_URL: sink.smtpUrl }, timeoutMs),
+    async operator(roles) {
+      const email = `${randomUUID()}@example.com`;
+      const res = await call('POST', '/operators', adminToken, { name: `op-${randomBytes(3).toString('hex')}`, email, roles });
+      if (res.status !== 201) throw new Error(`POST /operators answered ${res.status}: ${JSON.stringify(res.body)}`);
+      return res.body.token as string;
+    },
+    async close() {
+      killStarted();
+      await client.connection.close();
+      await sink.close();
+      await db.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
