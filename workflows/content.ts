@@ -275,7 +275,8 @@ export async function contentReview(input: ContentReviewInput): Promise<ContentR
 
   // Scheduled publish: a durable timer that the author may move or cancel until it fires.
   await moveTo('scheduled', null, { publishAt: state.publishAt });
-  if (!(await publishTimer.wait(withdrawn))) return finish();
+  for (const wait of publishTimer.waits(withdrawn)) await wait;
+  if (withdrawn()) return finish();
 
   state.publishedAt = now();
   state.deliveries = state.channels.map((channel) => ({ channel, status: 'pending' }));

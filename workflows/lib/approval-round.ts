@@ -1,7 +1,7 @@
 // The approval round: one task per approving role, in parallel or one after another, until every role approved,
 // one rejected, or the process stopped the round (closed, or what is under approval changed).
 import { condition } from '@temporalio/workflow';
-import type { Role } from '../../domain/actors.ts';
+import type { Actor, Role } from '../../domain/actors.ts';
 import { approvalsOf, type TaskInbox, type TaskSpec, type TaskView } from './tasks.ts';
 
 export type RoundOutcome = 'approved' | 'rejected' | 'stopped';
@@ -11,14 +11,27 @@ export interface ApprovalRoundSpec {
   roles: readonly Role[];
   /** parallel (default): every task opens, then the round waits; sequential: a task opens once the last approved. */
   order?: 'parallel' | 'sequential';
-  /** The task for a role; `round` is the round's tasks so far, live, for a one-approval-each rule in `eligible`. */
+  /** The task for a role; `round` is the round's tasks so far (live), should its `eligible` rule need them. */
   task: (role: Role, round: readonly TaskView[]) => TaskSpec;
   /** Ends the round without a decision. It wins over a rejection given in the same moment. */
   stopped: () => boolean;
-  /** A parallel round opens no task once stopped; true opens every role all the same (contract's rounds did). */
+  /**
+   * A parallel round opens no task once stopped; true opens every role all the same, each as a step of its own, as
+   * contract's rounds did (their histories hold the commands in that order).
+   */
   openEvery?: boolean;
+  /**
+   * Four eyes within the round: whoever decided another of its tasks (or holds one, with `holding`) is refused with
+   * `refusal`, after the task's own `eligible` rule.
+   */
+  oneApprovalEach?: { refusal: string; holding?: boolean };
 }
 
+/**
+ * Run as `while (await round.open()) { await round.decided(); if (round.outcome() !== 'pending') break; }`, in
+ * either order, then read `round.outcome()`. The caller awaits the decision itself: no async step stands between
+ * the last decision and its next command, so the order of commands in a workflow task stays as inline code had it.
+ */
 export class ApprovalRound {
   /** The round's tasks as they open (live: a view shows the approvals given so far from it). */
   readonly tasks: TaskView[] = [];
@@ -30,24 +43,50 @@ export class ApprovalRound {
     this.spec = spec;
   }
 
-  /** Opens the tasks and waits for the round's end; the tasks stay open for the caller to `close`. */
-  async run(): Promise<RoundOutcome> {
-    const { roles, stopped } = this.spec;
+  /** Opens the tasks (sequential: the next one); false when there was none left to open. */
+  async open(): Promise<boolean> {
+    const { roles, stopped, openEvery } = this.spec;
     if (this.spec.order === 'sequential') {
-      for (const [i, role] of roles.entries()) {
-        await this.open(role);
-        await condition(() => this.interrupted() || this.settled(i + 1));
-        if (this.interrupted()) break;
-      }
-    } else {
-      for (const role of roles) {
-        if (!this.spec.openEvery && stopped()) break;
-        await this.open(role);
-      }
-      await condition(() => this.interrupted() || this.settled(roles.length));
+      const role = roles[this.tasks.length];
+      if (role === undefined) return false;
+      await this.openOne(role);
+      return true;
     }
-    if (stopped()) return 'stopped';
-    return this.rejection() ? 'rejected' : 'approved';
+    if (this.tasks.length > 0) return false;
+    for (const role of roles) {
+      if (openEvery) {
+        await this.openOne(role);
+        continue;
+      }
+      if (stopped()) break;
+      this.tasks.push(await this.inbox.open(this.taskFor(role)));
+    }
+    return true;
+  }
+
+  /**
+   * The loop above in one call. It ends one microtask later than the loop, which can reorder commands within a
+   * workflow task: a workflow with recorded histories to replay runs the loop itself.
+   */
+  async run(): Promise<RoundOutcome | 'pending'> {
+    while (await this.open()) {
+      await this.decided();
+      if (this.outcome() !== 'pending') break;
+    }
+    return this.outcome();
+  }
+
+  /** Resolves once every task opened is decided, one was rejected, or the round stopped. */
+  decided(): Promise<void> {
+    return condition(() => this.spec.stopped() || this.rejection() !== undefined || this.tasks.every((t) => t.status === 'completed'));
+  }
+
+  /** Where the round stands: stopped wins over a rejection; pending while a role has not approved yet. */
+  outcome(): RoundOutcome | 'pending' {
+    if (this.spec.stopped()) return 'stopped';
+    if (this.rejection()) return 'rejected';
+    const approved = this.tasks.length === this.spec.roles.length && this.tasks.every((t) => t.status === 'completed');
+    return approved ? 'approved' : 'pending';
   }
 
   /** The first rejection given in this round. */
@@ -56,7 +95,7 @@ export class ApprovalRound {
   }
 
   /** Who approved, in which role, when, with what comment. */
-  approvals(): ReturnType<typeof approvalsOf> {
+  approvals() {
     return approvalsOf(this.tasks);
   }
 
@@ -65,15 +104,20 @@ export class ApprovalRound {
     await Promise.all(this.tasks.map((t) => this.inbox.cancel(t.id, reason)));
   }
 
-  private async open(role: Role): Promise<void> {
-    this.tasks.push(await this.inbox.open(this.spec.task(role, this.tasks)));
+  private async openOne(role: Role): Promise<number> {
+    return this.tasks.push(await this.inbox.open(this.taskFor(role)));
   }
 
-  private interrupted(): boolean {
-    return this.spec.stopped() || this.rejection() !== undefined;
-  }
-
-  private settled(count: number): boolean {
-    return this.tasks.length === count && this.tasks.every((t) => t.status === 'completed');
+  private taskFor(role: Role): TaskSpec {
+    const spec = this.spec.task(role, this.tasks);
+    const oneEach = this.spec.oneApprovalEach;
+    if (!oneEach) return spec;
+    const own = spec.eligible;
+    const decidedOther = (actor: Actor, task: TaskView) =>
+      this.tasks.some((t) => t.id !== task.id && (t.decidedBy === actor.id || (oneEach.holding === true && t.assigneeId === actor.id)));
+    return {
+      ...spec,
+      eligible: (actor, task, decision) => own?.(actor, task, decision) ?? (decidedOther(actor, task) ? oneEach.refusal : undefined),
+    };
   }
 }

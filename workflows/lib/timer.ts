@@ -18,18 +18,18 @@ export class MovableTimer {
   }
 
   /**
-   * Waits until the instant, or until `stop()` holds; true when the instant came first. One timer per wait, a new
-   * one each time the instant moves (a move before the wait starts costs nothing).
+   * The waits until the instant, one durable timer each (a move starts the next); they end early once `stop()`
+   * holds. The caller awaits each itself, `for (const wait of timer.waits(stop)) await wait;`, so no async step
+   * stands between the timer and the caller's next command (their order within a workflow task stays as it was).
    */
-  async wait(stop: () => boolean): Promise<boolean> {
+  *waits(stop: () => boolean): Generator<Promise<boolean>, void, unknown> {
     while (!stop()) {
       this.wasMoved = false;
       const at = this.dueAt();
       const waitMs = at ? msUntil(at, Date.now()) : 0;
-      if (waitMs === 0) break;
-      await condition(() => stop() || this.wasMoved, waitMs);
-      if (!this.wasMoved) break;
+      if (waitMs === 0) return;
+      yield condition(() => stop() || this.wasMoved, waitMs);
+      if (!this.wasMoved) return;
     }
-    return !stop();
   }
 }

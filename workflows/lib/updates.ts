@@ -1,0 +1,22 @@
+// An update a family's state machine may refuse: its validator throws the refusal as the failure the API maps to an
+// HTTP status (409, 403, 422), before the update is written to history.
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { Refusal } from '../../domain/refusal.ts';
+
+/** Throws a refusal (a validator's answer); nothing happens when there is none. */
+export function refuse(refusal: Refusal | undefined): void {
+  if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
+}
+
+/**
+ * Registers `handler` as it is (no wrapper, so its commands and its answer come exactly when the handler's own
+ * awaits say) behind a validator that throws what `refusal` answers.
+ */
+export function onUpdate<Ret, Args extends [unknown]>(
+  update: UpdateDefinition<Ret, Args>,
+  refusal: (...args: Args) => Refusal | undefined,
+  handler: (...args: Args) => Promise<Ret>,
+): void {
+  setHandler(update, handler, { validator: (...args: Args) => refuse(refusal(...args)) });
+}
