@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * The import rules of one layer, for its files one and two folders deep (a relative import string says where it
+ * The import rules of one layer, for its files up to four folders deep (a relative import string says where it
  * lands only together with the importing file's depth).
  * @param {string} folder the layer's root folder
  * @param {{ folders?: string[], packages?: string[], denyFolders?: string[], denyPackages?: string[],
@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
  */
 function layer(folder, rule) {
   const any = (names) => names.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|');
-  return [1, 2].map((depth) => {
+  return [1, 2, 3, 4].map((depth) => {
     const up = `^(\\.\\./){${depth}}`;
     const patterns = [];
     if (rule.folders) {
