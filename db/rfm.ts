@@ -67,14 +67,19 @@ interface RunRow {
   segments: Record<Segment, number>;
 }
 
+/** Records a run as started (once: its first record stays); the API's run request and the scoring both do. */
+export async function recordRfmRun(orm: Orm, runId: string, trigger: RfmTrigger, asOf: string): Promise<void> {
+  await orm.em.getConnection().execute(
+    `insert into rfm_runs (id, trigger, as_of, started_at) values (?, ?, ?, now()) on conflict (id) do nothing`,
+    [runId, trigger, asOf]);
+}
+
 /** Scores every customer as of `asOf` (inputs checked by the caller); a finished run answers its recorded result. */
 export async function scoreRfmRun(
   orm: Orm, { runId, trigger, asOf, lookbackDays }: { runId: string; trigger: RfmTrigger; asOf: string; lookbackDays: number },
 ): Promise<RfmResult> {
   // Outside the scoring transaction, so the run reads as running while it scores.
-  await orm.em.getConnection().execute(
-    `insert into rfm_runs (id, trigger, as_of, started_at) values (?, ?, ?, now()) on conflict (id) do nothing`,
-    [runId, trigger, asOf]);
+  await recordRfmRun(orm, runId, trigger, asOf);
 
   return transaction(orm, async (query) => {
     // One run at a time: two overlapping runs (a manual one during the nightly one) would otherwise lock the same
