@@ -44,12 +44,27 @@ export interface ContractResult {
 
 export function newContractState(input: NewContract, at: string): ContractState {
   return {
-    contractId: input.contractId, partnerId: input.partner.id, partnerName: input.partner.name, ownerId: input.ownerId,
-    signerId: input.signerId, stage: input.draft ? 'draft' : 'in_approval', term: 1, termsVersion: 1,
-    terms: input.terms, edits: [], value: contractValue(input.terms), requiredRoles: [], approvalReason: null,
-    approvals: [], rejection: null,
-    signatures: { internal: null, partner: null, link: null, expiresAt: null }, activatedAt: null, trackingCode: null,
-    evaluations: [], renewal: { taskId: null, decision: null, remindersSent: [] }, termination: null,
+    contractId: input.contractId,
+    partnerId: input.partner.id,
+    partnerName: input.partner.name,
+    ownerId: input.ownerId,
+    signerId: input.signerId,
+    stage: input.draft ? 'draft' : 'in_approval',
+    term: 1,
+    termsVersion: 1,
+    terms: input.terms,
+    edits: [],
+    value: contractValue(input.terms),
+    requiredRoles: [],
+    approvalReason: null,
+    approvals: [],
+    rejection: null,
+    signatures: { internal: null, partner: null, link: null, expiresAt: null },
+    activatedAt: null,
+    trackingCode: null,
+    evaluations: [],
+    renewal: { taskId: null, decision: null, remindersSent: [] },
+    termination: null,
     nextDates: { evaluationAt: null, renewalReminderAt: null, endAt: input.terms.end },
     history: [{ at, from: null, to: input.draft ? 'draft' : 'in_approval', actorId: input.ownerId }],
   };
@@ -107,14 +122,19 @@ export class Contract {
     return undefined;
   }
 
-  amendRefusal(actor: Actor, termsVersion: number | undefined): Refusal | undefined {
+  // The updates' validators take the update's arguments, so a workflow hands them over as they are.
+  readonly amendRefusal = ({ actor, termsVersion }: { actor: Actor; termsVersion?: number }): Refusal | undefined => {
     const s = this.state;
-    return this.ownerRefusal(actor)
-      ?? (!['draft', 'in_approval', 'renegotiating'].includes(s.stage)
-        ? refuseConflict(`terms can only change before signing; the contract is ${s.stage}`) : undefined)
-      ?? (termsVersion !== undefined && termsVersion !== s.termsVersion
-        ? refuseConflict(`the terms changed since version ${termsVersion}; they are at ${s.termsVersion}`) : undefined);
-  }
+    return (
+      this.ownerRefusal(actor) ??
+      (!['draft', 'in_approval', 'renegotiating'].includes(s.stage)
+        ? refuseConflict(`terms can only change before signing; the contract is ${s.stage}`)
+        : undefined) ??
+      (termsVersion !== undefined && termsVersion !== s.termsVersion
+        ? refuseConflict(`the terms changed since version ${termsVersion}; they are at ${s.termsVersion}`)
+        : undefined)
+    );
+  };
 
   /** New terms: a new version, its editor noted, the approvals given cleared. */
   amend(actor: Actor, terms: ContractTerms, at: string): void {
@@ -128,14 +148,15 @@ export class Contract {
     this.amended = true;
   }
 
-  submitRefusal(actor: Actor): Refusal | undefined {
+  readonly submitRefusal = ({ actor }: { actor: Actor }): Refusal | undefined => {
     const { stage } = this.state;
-    return this.ownerRefusal(actor)
-      ?? (stage !== 'draft' && stage !== 'renegotiating'
-        ? refuseConflict(`only a draft is submitted; the contract is ${stage}`) : undefined);
-  }
+    return (
+      this.ownerRefusal(actor) ??
+      (stage !== 'draft' && stage !== 'renegotiating' ? refuseConflict(`only a draft is submitted; the contract is ${stage}`) : undefined)
+    );
+  };
 
-  signRefusal(actor: Actor): Refusal | undefined {
+  readonly signRefusal = ({ actor }: { actor: Actor }): Refusal | undefined => {
     const s = this.state;
     if (s.stage !== 'awaiting_signatures') return refuseConflict(`the contract is ${s.stage}, not awaiting signatures`);
     if (s.signatures.internal) return refuseConflict('the internal signature is already given');
@@ -143,7 +164,7 @@ export class Contract {
       return refuseForbidden('only the designated internal signer (or an admin) signs');
     }
     return undefined;
-  }
+  };
 
   signInternally(actor: Actor, at: string): void {
     this.state.signatures.internal = { operatorId: actor.id, at };
@@ -180,17 +201,20 @@ export class Contract {
   /** The partner's signature; the evidence only adds to the state, so runs signed before it replay as they were. */
   signByPartner(evidence: PartnerSignEvidence | undefined, at: string): void {
     this.state.signatures.partner = {
-      at, ...(evidence ? { name: evidence.name, ip: evidence.ip, userAgent: evidence.userAgent } : {}),
+      at,
+      ...(evidence ? { name: evidence.name, ip: evidence.ip, userAgent: evidence.userAgent } : {}),
     };
     this.linkHash = null; // one use
   }
 
-  terminateRefusal(actor: Actor): Refusal | undefined {
+  readonly terminateRefusal = ({ actor }: { actor: Actor }): Refusal | undefined => {
     const { stage } = this.state;
-    return this.ownerRefusal(actor)
-      ?? (isFinal(stage) ? refuseConflict(`the contract is already ${stage}`) : undefined)
-      ?? (this.terminating ? refuseConflict('the contract is being terminated') : undefined);
-  }
+    return (
+      this.ownerRefusal(actor) ??
+      (isFinal(stage) ? refuseConflict(`the contract is already ${stage}`) : undefined) ??
+      (this.terminating ? refuseConflict('the contract is being terminated') : undefined)
+    );
+  };
 
   terminate(actor: Actor, reason: string, at: string): void {
     this.state.termination = { reason, at, by: actor.id };
@@ -200,8 +224,16 @@ export class Contract {
   row(workflowId: string, at: string) {
     const s = this.state;
     return {
-      id: s.contractId, workflowId, partnerId: s.partnerId, ownerId: s.ownerId, stage: s.stage,
-      termsVersion: s.termsVersion, term: s.term, terms: s.terms, value: s.value, activatedAt: s.activatedAt,
+      id: s.contractId,
+      workflowId,
+      partnerId: s.partnerId,
+      ownerId: s.ownerId,
+      stage: s.stage,
+      termsVersion: s.termsVersion,
+      term: s.term,
+      terms: s.terms,
+      value: s.value,
+      activatedAt: s.activatedAt,
       endedAt: isFinal(s.stage) ? at : null,
     };
   }
@@ -214,17 +246,21 @@ export class Contract {
     const s = this.state;
     const version = s.termsVersion;
     return {
-      kind: 'contract_approval', title: `Approve the contract with ${s.partnerName} (terms v${version}, ${role})`,
-      entity: this.entity, candidateRole: role, priority: role === 'admin' ? 'high' as const : 'normal' as const,
-      decisions: ['approve', 'reject'], escalationRole: 'ops_manager' as const,
+      kind: 'contract_approval',
+      title: `Approve the contract with ${s.partnerName} (terms v${version}, ${role})`,
+      entity: this.entity,
+      candidateRole: role,
+      priority: role === 'admin' ? ('high' as const) : ('normal' as const),
+      decisions: ['approve', 'reject'],
+      escalationRole: 'ops_manager' as const,
       payload: { termsVersion: version, value: s.value, currency: s.terms.currency, reason },
       makers: makersOf(s.ownerId, s.edits, version),
       // Read when a decision comes, from the state as it is then.
-      eligible: (actor: Actor, task: { id: string }) => (actor.id === s.ownerId
-        ? 'the owner does not approve their own contract'
-        : makerRefusal(s.edits, s.termsVersion, actor, `amended terms version ${s.termsVersion} of this contract`)
-          ?? (round.some((t) => t.id !== task.id && t.decidedBy === actor.id)
-            ? 'one person gives one of the approvals' : undefined)),
+      eligible: (actor: Actor, task: { id: string }) =>
+        actor.id === s.ownerId
+          ? 'the owner does not approve their own contract'
+          : (makerRefusal(s.edits, s.termsVersion, actor, `amended terms version ${s.termsVersion} of this contract`) ??
+            (round.some((t) => t.id !== task.id && t.decidedBy === actor.id) ? 'one person gives one of the approvals' : undefined)),
     };
   }
 
@@ -232,9 +268,13 @@ export class Contract {
   renewalTask() {
     const s = this.state;
     return {
-      kind: 'contract_renewal', title: `Renew the contract with ${s.partnerName}? It ends ${s.terms.end.slice(0, 10)}`,
-      entity: this.entity, candidateRole: 'ops_manager' as const, priority: 'normal' as const,
-      decisions: ['renew', 'renegotiate', 'expire'], payload: { term: s.term, end: s.terms.end },
+      kind: 'contract_renewal',
+      title: `Renew the contract with ${s.partnerName}? It ends ${s.terms.end.slice(0, 10)}`,
+      entity: this.entity,
+      candidateRole: 'ops_manager' as const,
+      priority: 'normal' as const,
+      decisions: ['renew', 'renegotiate', 'expire'],
+      payload: { term: s.term, end: s.terms.end },
     };
   }
 
@@ -250,8 +290,11 @@ export class Contract {
     const periods = periodsOf(s.terms.start, s.terms.end, s.terms.cadence).filter((p) => !done.has(p.index));
     return [
       ...periods.map((p): AgendaItem => ({ at: Date.parse(p.to), period: p, days: null })),
-      ...renewalReminders(s.terms.end, s.terms.renewalNotice, now)
-        .map((r): AgendaItem => ({ at: Date.parse(r.at), period: null, days: r.days })),
+      ...renewalReminders(s.terms.end, s.terms.renewalNotice, now).map((r): AgendaItem => ({
+        at: Date.parse(r.at),
+        period: null,
+        days: r.days,
+      })),
     ].sort((a, b) => a.at - b.at || (a.period ? -1 : 1));
   }
 
@@ -268,8 +311,7 @@ export class Contract {
   /** The period under way at `now`, if it is not evaluated yet (a termination pays it pro rata). */
   periodUnderWay(now: number): Period | undefined {
     const s = this.state;
-    const current = periodsOf(s.terms.start, s.terms.end, s.terms.cadence)
-      .find((p) => Date.parse(p.from) <= now && now < Date.parse(p.to));
+    const current = periodsOf(s.terms.start, s.terms.end, s.terms.cadence).find((p) => Date.parse(p.from) <= now && now < Date.parse(p.to));
     const evaluated = (p: Period) => s.evaluations.some((e) => e.term === s.term && e.periodIndex === p.index);
     return current && !evaluated(current) ? current : undefined;
   }
@@ -280,17 +322,24 @@ export class Contract {
     const terms = nextTerm(s.terms);
     const stage = nextStage(chosen);
     return {
-      ...s, term: s.term + 1, termsVersion: s.termsVersion + 1, terms, value: contractValue(terms),
-      stage, approvals: [], rejection: null,
-      signatures: chosen === 'renew'
-        ? { internal: s.signatures.internal, partner: s.signatures.partner, link: null, expiresAt: null }
-        : { internal: null, partner: null, link: null, expiresAt: null },
-      renewal: { taskId: null, decision: null, remindersSent: [] }, trackingCode: null,
+      ...s,
+      term: s.term + 1,
+      termsVersion: s.termsVersion + 1,
+      terms,
+      value: contractValue(terms),
+      stage,
+      approvals: [],
+      rejection: null,
+      signatures:
+        chosen === 'renew'
+          ? { internal: s.signatures.internal, partner: s.signatures.partner, link: null, expiresAt: null }
+          : { internal: null, partner: null, link: null, expiresAt: null },
+      renewal: { taskId: null, decision: null, remindersSent: [] },
+      trackingCode: null,
       history: [...s.history, { at, from: s.stage, to: stage, actorId: decidedBy, reason: chosen }],
     };
   }
 }
 
 /** Where a renewal decision takes the next term: straight to activation, or back through approvals and signatures. */
-const nextStage = (chosen: RenewalDecision): ContractStage =>
-  (chosen === 'renew' ? 'awaiting_signatures' : 'renegotiating');
+const nextStage = (chosen: RenewalDecision): ContractStage => (chosen === 'renew' ? 'awaiting_signatures' : 'renegotiating');

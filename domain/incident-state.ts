@@ -37,17 +37,45 @@ export interface IncidentPlan {
 
 export function newIncidentState(input: IncidentInput, at: string): IncidentState {
   return {
-    incidentId: input.incidentId, title: input.title, severity: input.severity, service: input.service,
-    labels: input.labels, status: 'triggered', source: input.source, commanderId: null,
+    incidentId: input.incidentId,
+    title: input.title,
+    severity: input.severity,
+    service: input.service,
+    labels: input.labels,
+    status: 'triggered',
+    source: input.source,
+    commanderId: null,
     escalation: {
-      policyId: null, policyName: '', levels: [], repeat: 0, level: 0, pass: 0, pages: 0, exhausted: false,
+      policyId: null,
+      policyName: '',
+      levels: [],
+      repeat: 0,
+      level: 0,
+      pass: 0,
+      pages: 0,
+      exhausted: false,
       nextPageAt: null,
     },
-    ackSla: null, ackDueAt: null, triggeredAt: input.triggeredAt ?? at, acknowledgedAt: null, acknowledgedBy: null,
-    resolvedAt: null, resolvedBy: null, resolution: null, closedAt: null, firings: input.source.type === 'rule' ? 1 : 0,
+    ackSla: null,
+    ackDueAt: null,
+    triggeredAt: input.triggeredAt ?? at,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    resolution: null,
+    closedAt: null,
+    firings: input.source.type === 'rule' ? 1 : 0,
     postmortem: {
-      required: false, taskId: null, dueAt: null, status: 'not_required', summary: null, rootCause: null,
-      actionItems: [], completedBy: null, completedAt: null,
+      required: false,
+      taskId: null,
+      dueAt: null,
+      status: 'not_required',
+      summary: null,
+      rootCause: null,
+      actionItems: [],
+      completedBy: null,
+      completedAt: null,
     },
     timeline: [],
   };
@@ -57,8 +85,7 @@ const responder = (a: Actor) => RESPONDER_ROLES.some((r) => hasRole(a, r));
 const manager = (a: Actor) => MANAGER_ROLES.some((r) => hasRole(a, r));
 const notResponder = (who: string) => `${who} one of the roles: ${RESPONDER_ROLES.join(', ')}`;
 /** An escalation target as an email recipient. */
-export const recipientOf = (t: EscalationTarget) =>
-  ('operatorId' in t ? { operatorId: t.operatorId } : { role: t.role });
+export const recipientOf = (t: EscalationTarget) => ('operatorId' in t ? { operatorId: t.operatorId } : { role: t.role });
 
 export class Incident {
   readonly state: IncidentState;
@@ -106,11 +133,26 @@ export class Incident {
   row(workflowId: string) {
     const s = this.state;
     return {
-      id: s.incidentId, workflowId, title: s.title, severity: s.severity, service: s.service, labels: s.labels,
-      status: s.status, source: s.source, commanderId: s.commanderId, policyId: s.escalation.policyId,
-      level: s.escalation.level, pages: s.escalation.pages, firings: s.firings, triggeredAt: s.triggeredAt,
-      ackDueAt: s.ackDueAt, acknowledgedAt: s.acknowledgedAt, acknowledgedBy: s.acknowledgedBy,
-      resolvedAt: s.resolvedAt, resolvedBy: s.resolvedBy, closedAt: s.closedAt,
+      id: s.incidentId,
+      workflowId,
+      title: s.title,
+      severity: s.severity,
+      service: s.service,
+      labels: s.labels,
+      status: s.status,
+      source: s.source,
+      commanderId: s.commanderId,
+      policyId: s.escalation.policyId,
+      level: s.escalation.level,
+      pages: s.escalation.pages,
+      firings: s.firings,
+      triggeredAt: s.triggeredAt,
+      ackDueAt: s.ackDueAt,
+      acknowledgedAt: s.acknowledgedAt,
+      acknowledgedBy: s.acknowledgedBy,
+      resolvedAt: s.resolvedAt,
+      resolvedBy: s.resolvedBy,
+      closedAt: s.closedAt,
       postmortemRequired: s.postmortem.required,
       postmortemDueAt: s.postmortem.dueAt,
     };
@@ -132,7 +174,9 @@ export class Incident {
   /** A level is paged. */
   paging(step: PageStep, now: number): void {
     Object.assign(this.state.escalation, {
-      level: step.level, pass: step.pass, pages: this.state.escalation.pages + 1,
+      level: step.level,
+      pass: step.pass,
+      pages: this.state.escalation.pages + 1,
       nextPageAt: step.waitMs === null ? null : new Date(now + step.waitMs).toISOString(),
     });
   }
@@ -150,14 +194,16 @@ export class Incident {
   private commandRefusal(actor: Actor, what: string): Refusal | undefined {
     const { commanderId } = this.state;
     return commanderId !== null && commanderId !== actor.id && !manager(actor)
-      ? refuseForbidden(`only the incident commander or an ops manager may ${what}`) : undefined;
+      ? refuseForbidden(`only the incident commander or an ops manager may ${what}`)
+      : undefined;
   }
 
-  ackRefusal(actor: Actor): Refusal | undefined {
+  // The updates' validators take the update's arguments, so a workflow hands them over as they are.
+  readonly ackRefusal = ({ actor }: { actor: Actor }): Refusal | undefined => {
     const { status } = this.state;
     const already = status === 'triggered' ? undefined : `the incident was already acknowledged (it is ${status})`;
     return this.responderRefusal(actor) ?? (already ? refuseConflict(already) : undefined);
-  }
+  };
 
   /** Acknowledged: paging stops; whoever acknowledges commands unless someone does already. */
   acknowledge(actor: Actor, at: string): void {
@@ -168,7 +214,7 @@ export class Incident {
     s.escalation.nextPageAt = null;
   }
 
-  noteRefusal(actor: Actor, status: ProgressStatus | undefined): Refusal | undefined {
+  readonly noteRefusal = ({ actor, status }: { actor: Actor; status?: ProgressStatus }): Refusal | undefined => {
     const s = this.state;
     const refusal = this.responderRefusal(actor);
     if (refusal) return refusal;
@@ -177,23 +223,27 @@ export class Incident {
     if (s.status === 'triggered') return refuseConflict('acknowledge the incident before posting a status update');
     if (!isActive(s.status)) return refuseConflict(`the incident is already ${s.status}; notes only`);
     return undefined;
-  }
+  };
 
-  commanderRefusal(actor: Actor, commander: Actor): Refusal | undefined {
+  readonly commanderRefusal = ({ actor, commander }: { actor: Actor; commander: Actor }): Refusal | undefined => {
     const s = this.state;
-    return this.responderRefusal(actor)
-      ?? (s.status === 'closed' ? refuseConflict('the incident is closed') : undefined)
-      ?? this.commandRefusal(actor, 'hand over command')
-      ?? (!responder(commander) ? refuseUnprocessable(notResponder('the commander needs')) : undefined)
-      ?? (commander.id === s.commanderId ? refuseConflict('this operator is already the commander') : undefined);
-  }
+    return (
+      this.responderRefusal(actor) ??
+      (s.status === 'closed' ? refuseConflict('the incident is closed') : undefined) ??
+      this.commandRefusal(actor, 'hand over command') ??
+      (!responder(commander) ? refuseUnprocessable(notResponder('the commander needs')) : undefined) ??
+      (commander.id === s.commanderId ? refuseConflict('this operator is already the commander') : undefined)
+    );
+  };
 
-  resolveRefusal(actor: Actor): Refusal | undefined {
+  readonly resolveRefusal = ({ actor }: { actor: Actor }): Refusal | undefined => {
     const { status } = this.state;
-    return this.responderRefusal(actor)
-      ?? (!isOpen(status) ? refuseConflict(`the incident is already ${status}`) : undefined)
-      ?? this.commandRefusal(actor, 'resolve it');
-  }
+    return (
+      this.responderRefusal(actor) ??
+      (!isOpen(status) ? refuseConflict(`the incident is already ${status}`) : undefined) ??
+      this.commandRefusal(actor, 'resolve it')
+    );
+  };
 
   resolve(actor: Actor, resolution: string, at: string): void {
     const s = this.state;
@@ -208,20 +258,19 @@ export class Incident {
     if (!responder(actor)) return refuseForbidden(notResponder('this needs'));
     if (!s.postmortem.required) return refuseConflict(`a ${s.severity} incident needs no postmortem`);
     if (s.status !== 'resolved') {
-      return refuseConflict(s.status === 'closed'
-        ? 'the postmortem is already done' : 'resolve the incident before its postmortem');
+      return refuseConflict(s.status === 'closed' ? 'the postmortem is already done' : 'resolve the incident before its postmortem');
     }
     if (done) return refuseConflict('the postmortem is already done');
     return this.commandRefusal(actor, 'submit the postmortem');
   }
 
-  firingRefusal(ruleId: string): Refusal | undefined {
+  readonly firingRefusal = ({ ruleId }: { ruleId: string }): Refusal | undefined => {
     const s = this.state;
     if (s.source.type !== 'rule' || s.source.ruleId !== ruleId) {
       return refuseUnprocessable('this incident was not opened by that rule');
     }
     return isOpen(s.status) ? undefined : refuseConflict(`the incident is already ${s.status}`);
-  }
+  };
 
   /** A firing of the rule folded in; false when its episode was folded in before. */
   fire(episode: number): boolean {
@@ -242,8 +291,12 @@ export class Incident {
   postmortemTask(policyName: string) {
     const s = this.state;
     return {
-      kind: 'postmortem', title: `Postmortem: ${s.title}`, entity: this.entity, candidateRole: 'oncall' as const,
-      priority: s.severity === 'P1' ? 'urgent' as const : 'high' as const, decisions: ['done'],
+      kind: 'postmortem',
+      title: `Postmortem: ${s.title}`,
+      entity: this.entity,
+      candidateRole: 'oncall' as const,
+      priority: s.severity === 'P1' ? ('urgent' as const) : ('high' as const),
+      decisions: ['done'],
       payload: { incidentId: s.incidentId, severity: s.severity, policy: policyName },
       escalationRole: 'ops_manager' as const,
     };

@@ -9,11 +9,7 @@ export interface VersionEdit {
 }
 
 /** The owner and the last editor of this version: the operators a task about it is not for. */
-export function makersOf(
-  owner: string | null | undefined,
-  edits: readonly VersionEdit[] | undefined,
-  version: number,
-): string[] {
+export function makersOf(owner: string | null | undefined, edits: readonly VersionEdit[] | undefined, version: number): string[] {
   const editor = (edits ?? []).filter((e) => e.version === version).at(-1)?.operatorId;
   return [...new Set([owner, editor].filter((id): id is string => Boolean(id)))];
 }
@@ -44,6 +40,7 @@ interface DecidedTask {
 }
 
 /** The approvals among these tasks: who approved, in which role, when, with what comment. */
-export const approvalsOf = (tasks: readonly DecidedTask[]) => tasks
-  .filter((t) => t.status === 'completed' && t.decision === 'approve')
-  .map((t) => ({ role: t.candidateRole, operatorId: t.decidedBy!, at: t.decidedAt!, comment: t.comment }));
+export const approvalsOf = (tasks: readonly DecidedTask[]) =>
+  tasks
+    .filter((t) => t.status === 'completed' && t.decision === 'approve')
+    .map((t) => ({ role: t.candidateRole, operatorId: t.decidedBy!, at: t.decidedAt!, comment: t.comment }));

@@ -24,7 +24,8 @@ type Activities = ReturnType<typeof createContractActivities>;
 const { saveContract, revokePartnerCode, evaluateContractPeriod } = proxyActivities<Activities>(profiles.db);
 /** An activation step a termination interrupts is waited for, so its undoing comes after it, never beside it. */
 const { activatePartnerCode } = proxyActivities<Activities>({
-  ...profiles.db, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  ...profiles.db,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 const { issueSignLink } = proxyActivities<Activities>(profiles.send);
 
@@ -56,7 +57,9 @@ export class ContractSteps {
     this.partnerMail = [{ address: input.partner.email, name: input.partner.name }];
     this.mail = { contractId: state.contractId, partner: state.partnerName };
     this.rec = new Recorder({
-      entity: c.entity, version: input.carried ? 1_000 * state.term : 0, write: saveContract,
+      entity: c.entity,
+      version: input.carried ? 1_000 * state.term : 0,
+      write: saveContract,
       row: () => c.row(this.workflowId, now()),
     });
   }
@@ -98,8 +101,11 @@ export class ContractSteps {
   /** Asks the internal signer to sign (round 1), or reminds them. */
   askInternalSigner(round: number): Promise<unknown> {
     const { term, termsVersion, signerId, signatures } = this.state;
-    return notify(`sign-internal:t${term}:v${termsVersion}${round > 1 ? `:r${round}` : ''}`, [{ operatorId: signerId }],
-      'contractToSign', { ...this.mail, termsVersion, expiresAt: signatures.expiresAt });
+    return notify(`sign-internal:t${term}:v${termsVersion}${round > 1 ? `:r${round}` : ''}`, [{ operatorId: signerId }], 'contractToSign', {
+      ...this.mail,
+      termsVersion,
+      expiresAt: signatures.expiresAt,
+    });
   }
 
   /** Issues the partner a new one-time signing link, which replaces the last one, and emails it. */
@@ -109,9 +115,13 @@ export class ContractSteps {
     // known, so the validator lets the API's check stand and the handler waits for the new hash.
     if (patched('sign-link-pending')) c.linkHash = null;
     return issueSignLink({
-      contractId: state.contractId, key: `${this.workflowId}:t${state.term}:v${state.termsVersion}:link:${round}`,
-      partner: this.input.partner, validFor: policy.linkValidity, reminder: round > 1,
-      expiresAt: state.signatures.expiresAt!, terms: state.terms,
+      contractId: state.contractId,
+      key: `${this.workflowId}:t${state.term}:v${state.termsVersion}:link:${round}`,
+      partner: this.input.partner,
+      validFor: policy.linkValidity,
+      reminder: round > 1,
+      expiresAt: state.signatures.expiresAt!,
+      terms: state.terms,
     });
   }
 
@@ -158,16 +168,29 @@ export class ContractSteps {
     const { state } = this;
     const { term, terms } = state;
     const record = await evaluateContractPeriod({
-      contractId: state.contractId, partnerId: state.partnerId, term, period: p,
-      fraction: periodFraction(p, terms.cadence, cutAt), terms, ...(cutAt ? { cutAt } : {}),
+      contractId: state.contractId,
+      partnerId: state.partnerId,
+      term,
+      period: p,
+      fraction: periodFraction(p, terms.cadence, cutAt),
+      terms,
+      ...(cutAt ? { cutAt } : {}),
     });
     state.evaluations.push(record);
     await this.rec.audit('contract.payout_recorded', {
-      term: record.term, period: record.periodIndex, from: record.periodFrom, to: record.periodTo,
-      fraction: record.fraction, total: record.total, currency: terms.currency, score: record.score,
+      term: record.term,
+      period: record.periodIndex,
+      from: record.periodFrom,
+      to: record.periodTo,
+      fraction: record.fraction,
+      total: record.total,
+      currency: terms.currency,
+      score: record.score,
     });
     await notify(`evaluation:t${term}:p${p.index}`, this.owner, 'contractEvaluation', {
-      ...this.mail, record, currency: terms.currency,
+      ...this.mail,
+      record,
+      currency: terms.currency,
     });
   }
 
@@ -176,14 +199,17 @@ export class ContractSteps {
     const { state } = this;
     state.renewal.remindersSent.push(days);
     return notify(`renewal:t${state.term}:${days}d`, this.owner, 'contractRenewalReminder', {
-      ...this.mail, end: state.terms.end, daysLeft: days,
+      ...this.mail,
+      end: state.terms.end,
+      daysLeft: days,
     });
   }
 
   noticeTermination(): Promise<unknown> {
     const { state } = this;
     return notify(`terminated:t${state.term}`, this.partnerMail, 'contractTerminated', {
-      ...this.mail, reason: state.termination!.reason,
+      ...this.mail,
+      reason: state.termination!.reason,
     });
   }
 

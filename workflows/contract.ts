@@ -3,25 +3,17 @@
 // per period, renewal reminders and the renewal decision, and termination with the activation undone.
 // The rules are `Contract`'s (domain/contract-state.ts), the steps with side effects are in contract.steps.ts; this
 // file wires the messages and runs the process.
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  continueAsNew,
-  patched,
-  proxyActivities,
-  setHandler,
-} from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { createContractActivities } from '../activities/contract.ts';
 import * as messages from './contract.messages.ts';
 import { isFinal, requiredContractApprovals } from '../domain/contract.ts';
 import { Contract, newContractState, type ContractInput, type ContractResult } from '../domain/contract-state.ts';
-import type { Refusal } from '../domain/refusal.ts';
 import { durationToMs } from '../domain/durations.ts';
 import { profiles } from './lib/activity-profiles.ts';
 import { ApprovalRound } from './lib/approval-round.ts';
 import type { TaskView } from './lib/tasks.ts';
+import { onUpdate, refuse } from './lib/updates.ts';
 import { ContractSteps } from './contract.steps.ts';
 
 export type { ContractInput, ContractResult } from '../domain/contract-state.ts';
@@ -30,9 +22,6 @@ const { loadContractPolicy } = proxyActivities<ReturnType<typeof createContractA
 
 const ms = (d: string) => durationToMs(d as Duration);
 const now = () => new Date(Date.now()).toISOString();
-const check = (refusal: Refusal | undefined) => {
-  if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
-};
 
 export async function contract(input: ContractInput): Promise<ContractResult> {
   const c = new Contract(input.carried ?? newContractState(input, now()));
@@ -41,43 +30,43 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
   const { rec, inbox } = steps;
 
   setHandler(messages.getContract, () => steps.view());
-  setHandler(messages.amendContract, async ({ actor, terms }) => {
+  onUpdate(messages.amendContract, c.amendRefusal, async ({ actor, terms }) => {
     c.amend(actor, terms, now());
     steps.roundTasks = [];
     await rec.save();
     await rec.audit('contract.amended', { termsVersion: state.termsVersion, approvalsCleared: true }, actor);
     return steps.snapshot();
-  }, { validator: ({ actor, termsVersion }) => check(c.amendRefusal(actor, termsVersion)) });
-  setHandler(messages.submitContract, async ({ actor }) => {
+  });
+  onUpdate(messages.submitContract, c.submitRefusal, async ({ actor }) => {
     c.submitted = actor;
     await condition(() => c.submitted === null || isFinal(state.stage));
     return steps.snapshot();
-  }, { validator: ({ actor }) => check(c.submitRefusal(actor)) });
-  setHandler(messages.signContract, async ({ actor }) => {
+  });
+  onUpdate(messages.signContract, c.signRefusal, async ({ actor }) => {
     c.signInternally(actor, now());
     await rec.audit('contract.signed_internally', { termsVersion: state.termsVersion }, actor);
     await rec.save();
     return steps.snapshot();
-  }, { validator: ({ actor }) => check(c.signRefusal(actor)) });
-  setHandler(messages.partnerSignContract, async ({ tokenHash, evidence }) => {
+  });
+  const partnerSignRefusal = ({ tokenHash }: { tokenHash: string }) => c.partnerSignRefusal(tokenHash, Date.now());
+  onUpdate(messages.partnerSignContract, partnerSignRefusal, async ({ tokenHash, evidence }) => {
     // The link's email may reach the partner before its activity's answer reaches this workflow: wait for it.
     await condition(() => c.linkHash !== null || state.signatures.partner !== null || c.terminating);
-    check(c.partnerSignBlocked(tokenHash, Date.now()));
+    refuse(c.partnerSignBlocked(tokenHash, Date.now()));
     c.signByPartner(evidence, now());
-    const round = state.signatures.link?.round;
-    await rec.audit('contract.signed_by_partner', {
-      termsVersion: state.termsVersion, round, ...(evidence ? { name: evidence.name, ip: evidence.ip } : {}),
-    });
+    const { termsVersion } = state;
+    const signed = { termsVersion, round: state.signatures.link?.round, ...(evidence ? { name: evidence.name, ip: evidence.ip } : {}) };
+    await rec.audit('contract.signed_by_partner', signed);
     await rec.save();
     return steps.snapshot();
-  }, { validator: ({ tokenHash }) => check(c.partnerSignRefusal(tokenHash, Date.now())) });
-  setHandler(messages.terminateContract, async ({ actor, reason }) => {
+  });
+  onUpdate(messages.terminateContract, c.terminateRefusal, async ({ actor, reason }) => {
     c.terminate(actor, reason, now());
     steps.activation?.cancel();
     // The answer comes once everything termination does is done: payout, notice, undoing, the final stage written.
     await condition(() => c.closedOut);
     return steps.snapshot();
-  }, { validator: ({ actor }) => check(c.terminateRefusal(actor)) });
+  });
 
   if (!input.carried) await steps.created();
 
@@ -97,7 +86,10 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     state.approvalReason = need.reason;
     const sla = (input.approvalSla ?? '3d') as Duration;
     const round = new ApprovalRound(inbox, {
-      roles: need.roles, order: policy.approvalOrder, openEvery: true, stopped: () => c.terminating || c.amended,
+      roles: need.roles,
+      order: policy.approvalOrder,
+      openEvery: true,
+      stopped: () => c.terminating || c.amended,
       task: (role, tasks) => ({ ...c.approvalTask(role as 'legal' | 'admin', need.reason, tasks), sla }),
     });
     steps.roundTasks = round.tasks;
@@ -192,6 +184,9 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     await condition(allHandlersFinished);
     return continueAsNew<typeof contract>({ ...input, carried, draft: false });
   }
-  return steps.finish('ended', chosen === 'expire' && decidedBy ? { id: decidedBy } : null,
-    chosen === 'expire' ? 'not renewed' : 'the term ended without a renewal decision');
+  return steps.finish(
+    'ended',
+    chosen === 'expire' && decidedBy ? { id: decidedBy } : null,
+    chosen === 'expire' ? 'not renewed' : 'the term ended without a renewal decision',
+  );
 }

@@ -1,14 +1,7 @@
 // Incident response: page the escalation policy's levels until someone acknowledges, then a commander, status
 // updates and notes, resolution (by hand, suggested when the rule recovers), and a postmortem for the severe ones.
 // The rules are `Incident`'s (domain/incident-state.ts); this file wires the messages and runs the process.
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { allHandlersFinished, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { createIncidentActivities } from '../activities/incident.ts';
 import * as messages from './incident.messages.ts';
@@ -16,21 +9,18 @@ import { pageSchedule, type IncidentInput, type IncidentState } from '../domain/
 import type { TimelineType } from '../domain/incident.ts';
 import { Incident, newIncidentState, recipientOf, type IncidentResult } from '../domain/incident-state.ts';
 import type { Actor } from '../domain/actors.ts';
-import type { Refusal } from '../domain/refusal.ts';
 import { durationToMs } from '../domain/durations.ts';
 import { profiles } from './lib/activity-profiles.ts';
 import { notify } from './lib/notify.ts';
 import { Recorder } from './lib/record.ts';
 import { TaskInbox, type TaskView } from './lib/tasks.ts';
+import { onUpdate } from './lib/updates.ts';
 
 const { planIncident, saveIncident } = proxyActivities<ReturnType<typeof createIncidentActivities>>(profiles.db);
 
 export type { IncidentResult } from '../domain/incident-state.ts';
 
 const now = () => new Date(Date.now()).toISOString();
-const check = (refusal: Refusal | undefined) => {
-  if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
-};
 
 export async function incident(input: IncidentInput): Promise<IncidentResult> {
   const i = new Incident(newIncidentState(input, now()));
@@ -50,21 +40,21 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
   let postmortemTask: TaskView | null = null;
 
   setHandler(messages.getIncident, () => state);
-  setHandler(messages.ackIncident, async ({ actor, note }) => {
+  onUpdate(messages.ackIncident, i.ackRefusal, async ({ actor, note }) => {
     state.status = 'acknowledged';
     i.acknowledge(actor, now());
     const message = note ?? `acknowledged; paging stopped at level ${state.escalation.level}`;
     await record('acknowledged', message, actor, paged());
     await rec.save();
     return snapshot();
-  }, { validator: ({ actor }) => check(i.ackRefusal(actor)) });
-  setHandler(messages.addIncidentNote, async ({ actor, note, status }) => {
+  });
+  onUpdate(messages.addIncidentNote, i.noteRefusal, async ({ actor, note, status }) => {
     if (status) state.status = status;
     await record(status ? 'status' : 'note', note, actor, status ? { status } : undefined);
     if (status) await rec.save();
     return snapshot();
-  }, { validator: ({ actor, status }) => check(i.noteRefusal(actor, status)) });
-  setHandler(messages.setIncidentCommander, async ({ actor, commander }) => {
+  });
+  onUpdate(messages.setIncidentCommander, i.commanderRefusal, async ({ actor, commander }) => {
     const from = state.commanderId;
     state.commanderId = commander.id;
     await record('commander', `${commander.name} is the incident commander`, actor, { from, to: commander.id });
@@ -72,8 +62,8 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
     const by = { ...i.mailData(), by: actor.name };
     await notify(`commander:${state.timeline.length}`, [{ operatorId: commander.id }], 'incidentCommander', by);
     return snapshot();
-  }, { validator: ({ actor, commander }) => check(i.commanderRefusal(actor, commander)) });
-  setHandler(messages.resolveIncident, async ({ actor, resolution }) => {
+  });
+  onUpdate(messages.resolveIncident, i.resolveRefusal, async ({ actor, resolution }) => {
     const at = now();
     if (!i.acknowledged) {
       // Resolving an unacknowledged incident acknowledges it too: paging stops.
@@ -84,19 +74,20 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
     await record('resolved', resolution, actor);
     await rec.save();
     return snapshot();
-  }, { validator: ({ actor }) => check(i.resolveRefusal(actor)) });
-  setHandler(messages.submitPostmortem, async ({ actor, summary, rootCause, actionItems }) => {
+  });
+  const postmortemRefusal = ({ actor }: { actor: Actor }) => i.postmortemRefusal(actor, postmortemTask?.status === 'completed');
+  onUpdate(messages.submitPostmortem, postmortemRefusal, async ({ actor, summary, rootCause, actionItems }) => {
     await condition(() => postmortemTask !== null);
     await inbox.complete(postmortemTask!.id, actor, 'done', summary);
     Object.assign(state.postmortem, { summary, rootCause, actionItems, completedBy: actor.id, completedAt: now() });
     return snapshot();
-  }, { validator: ({ actor }) => check(i.postmortemRefusal(actor, postmortemTask?.status === 'completed')) });
-  setHandler(messages.addRuleFiring, async ({ episode, reason, value, at }) => {
+  });
+  onUpdate(messages.addRuleFiring, i.firingRefusal, async ({ episode, reason, value, at }) => {
     if (!i.fire(episode)) return snapshot();
     await record('rule_fired', `the rule fired again (episode ${episode}): ${reason}`, null, { episode, value, at });
     await rec.save();
     return snapshot();
-  }, { validator: ({ ruleId }) => check(i.firingRefusal(ruleId)) });
+  });
   let recoveries = Promise.resolve();
   setHandler(messages.ruleRecovered, ({ episode, at }) => {
     if (!i.recover(episode)) return;
@@ -126,7 +117,11 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
       record('paged', `paged level ${level}${pass > 0 ? ` (repeat ${pass})` : ''}`, null, { level, pass, targets }),
       rec.save(),
       notify(`page:${pass}:${level}`, targets.map(recipientOf), 'incidentPaged', {
-        ...i.mailData(), level, pass, description: input.description ?? null, triggeredAt: state.triggeredAt,
+        ...i.mailData(),
+        level,
+        pass,
+        description: input.description ?? null,
+        triggeredAt: state.triggeredAt,
         ackDueAt: state.ackDueAt,
       }),
     ]);

@@ -6,12 +6,23 @@ import type { ContractTerms } from '../../domain/contract.ts';
 
 const at = '2026-01-01T00:00:00.000Z';
 const terms: ContractTerms = {
-  scope: 'promotion', deliverables: [], currency: 'USD', fee: 1000,
-  revenueShare: { mode: 'whole', tiers: [], cap: null }, milestones: [], start: '2026-01-01T00:00:00.000Z',
-  end: '2026-04-01T00:00:00.000Z', cadence: 'monthly', targets: {}, renewalNotice: [30, 7],
+  scope: 'promotion',
+  deliverables: [],
+  currency: 'USD',
+  fee: 1000,
+  revenueShare: { mode: 'whole', tiers: [], cap: null },
+  milestones: [],
+  start: '2026-01-01T00:00:00.000Z',
+  end: '2026-04-01T00:00:00.000Z',
+  cadence: 'monthly',
+  targets: {},
+  renewalNotice: [30, 7],
 };
 const input: NewContract = {
-  contractId: 'c1', partner: { id: 'p1', name: 'Acme', email: 'a@acme.test' }, ownerId: 'owner', signerId: 'signer',
+  contractId: 'c1',
+  partner: { id: 'p1', name: 'Acme', email: 'a@acme.test' },
+  ownerId: 'owner',
+  signerId: 'signer',
   terms,
 };
 const actor = (id: string, ...roles: Actor['roles']): Actor => ({ id, name: id, roles });
@@ -25,15 +36,18 @@ test('a new contract starts in approval (or as a draft) with its creation in the
 
 test('only the owner or an admin amends, before signing, and a stale version is refused', () => {
   const c = contract({ draft: true });
-  expect(c.amendRefusal(actor('other', 'legal'), undefined)?.type).toBe('Forbidden');
-  expect(c.amendRefusal(actor('boss', 'admin'), undefined)).toBeUndefined();
-  expect(c.amendRefusal(owner, 2)).toMatchObject({ type: 'Conflict', message: expect.stringContaining('version 2') });
+  expect(c.amendRefusal({ actor: actor('other', 'legal'), termsVersion: undefined })?.type).toBe('Forbidden');
+  expect(c.amendRefusal({ actor: actor('boss', 'admin'), termsVersion: undefined })).toBeUndefined();
+  expect(c.amendRefusal({ actor: owner, termsVersion: 2 })).toMatchObject({
+    type: 'Conflict',
+    message: expect.stringContaining('version 2'),
+  });
   c.amend(owner, { ...terms, fee: 2000 }, at);
   expect(c.state).toMatchObject({ termsVersion: 2, value: 6000, approvals: [] });
   expect(c.state.edits).toEqual([{ version: 2, operatorId: 'owner', at }]);
   expect(c.amended).toBe(true);
   c.moveTo('awaiting_signatures', null, at);
-  expect(c.amendRefusal(owner, undefined)?.message).toMatch(/before signing/);
+  expect(c.amendRefusal({ actor: owner, termsVersion: undefined })?.message).toMatch(/before signing/);
 });
 
 test('a final stage is never left', () => {
@@ -45,9 +59,9 @@ test('a final stage is never left', () => {
 
 test('the internal signer signs first; the partner only with the link that works, before it expires', () => {
   const c = contract();
-  expect(c.signRefusal(actor('signer', 'legal'))?.type).toBe('Conflict');
+  expect(c.signRefusal({ actor: actor('signer', 'legal') })?.type).toBe('Conflict');
   c.moveTo('awaiting_signatures', null, at);
-  expect(c.signRefusal(actor('other', 'legal'))?.type).toBe('Forbidden');
+  expect(c.signRefusal({ actor: actor('other', 'legal') })?.type).toBe('Forbidden');
   expect(c.partnerSignRefusal('hash', 0)?.type).toBe('Conflict'); // no internal signature yet
   c.signInternally(actor('signer', 'legal'), at);
   expect(c.partnerSignRefusal('any', 0)).toBeUndefined(); // a link being issued: the API's check stands
@@ -65,9 +79,9 @@ test('termination is refused twice and once final', () => {
   const c = contract();
   c.terminate(owner, 'breach', at);
   expect(c.terminating).toBe(true);
-  expect(c.terminateRefusal(owner)?.message).toMatch(/being terminated/);
+  expect(c.terminateRefusal({ actor: owner })?.message).toMatch(/being terminated/);
   c.moveTo('terminated', 'owner', at);
-  expect(c.terminateRefusal(owner)?.message).toMatch(/already terminated/);
+  expect(c.terminateRefusal({ actor: owner })?.message).toMatch(/already terminated/);
 });
 
 test('the approval task refuses the owner, the editor of these terms, and a second approval by one person', () => {
@@ -86,12 +100,17 @@ test("the term's agenda: evaluations at period ends and reminders still ahead, i
   const c = contract();
   const agenda = c.agenda(Date.parse('2026-01-15T00:00:00.000Z'));
   expect(agenda.map((a) => [new Date(a.at).toISOString().slice(0, 10), a.period?.index ?? null, a.days])).toEqual([
-    ['2026-02-01', 0, null], ['2026-03-01', 1, null], ['2026-03-02', null, 30], ['2026-03-25', null, 7],
+    ['2026-02-01', 0, null],
+    ['2026-03-01', 1, null],
+    ['2026-03-02', null, 30],
+    ['2026-03-25', null, 7],
     ['2026-04-01', 2, null],
   ]);
   c.planAhead(agenda.slice(2), false);
   expect(c.state.nextDates).toEqual({
-    evaluationAt: '2026-04-01T00:00:00.000Z', renewalReminderAt: '2026-03-02T00:00:00.000Z', endAt: terms.end,
+    evaluationAt: '2026-04-01T00:00:00.000Z',
+    renewalReminderAt: '2026-03-02T00:00:00.000Z',
+    endAt: terms.end,
   });
   expect(c.periodUnderWay(Date.parse('2026-02-10T00:00:00.000Z'))?.index).toBe(1);
 });

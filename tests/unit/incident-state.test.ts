@@ -6,7 +6,11 @@ import type { Actor } from '../../domain/actors.ts';
 
 const at = '2026-01-01T00:00:00.000Z';
 const input: IncidentInput = {
-  incidentId: 'i1', title: 'Checkout down', severity: 'P1', service: 'checkout', labels: {},
+  incidentId: 'i1',
+  title: 'Checkout down',
+  severity: 'P1',
+  service: 'checkout',
+  labels: {},
   source: { type: 'rule', ruleId: 'r1', ruleName: 'errors', episode: 3 },
 };
 const actor = (id: string, ...roles: Actor['roles']): Actor => ({ id, name: id, roles });
@@ -15,33 +19,33 @@ const incident = () => new Incident(newIncidentState(input, at));
 
 test('only responders acknowledge, once; whoever acknowledges first commands', () => {
   const i = incident();
-  expect(i.ackRefusal(actor('al', 'analyst'))?.type).toBe('Forbidden');
-  expect(i.ackRefusal(oncall)).toBeUndefined();
+  expect(i.ackRefusal({ actor: actor('al', 'analyst') })?.type).toBe('Forbidden');
+  expect(i.ackRefusal({ actor: oncall })).toBeUndefined();
   i.state.status = 'acknowledged';
   i.acknowledge(oncall, at);
   expect(i.state).toMatchObject({ acknowledgedBy: 'ann', commanderId: 'ann' });
-  expect(i.ackRefusal(oncall)?.message).toMatch(/already acknowledged/);
+  expect(i.ackRefusal({ actor: oncall })?.message).toMatch(/already acknowledged/);
 });
 
 test('status updates need an acknowledged, active incident; notes need it open', () => {
   const i = incident();
-  expect(i.noteRefusal(oncall, 'investigating')?.message).toMatch(/acknowledge the incident/);
-  expect(i.noteRefusal(oncall, undefined)).toBeUndefined();
+  expect(i.noteRefusal({ actor: oncall, status: 'investigating' })?.message).toMatch(/acknowledge the incident/);
+  expect(i.noteRefusal({ actor: oncall, status: undefined })).toBeUndefined();
   i.resolve(oncall, 'fixed', at);
-  expect(i.noteRefusal(oncall, 'monitoring')?.message).toMatch(/already resolved; notes only/);
+  expect(i.noteRefusal({ actor: oncall, status: 'monitoring' })?.message).toMatch(/already resolved; notes only/);
   i.close(at);
-  expect(i.noteRefusal(oncall, undefined)?.message).toBe('the incident is closed');
+  expect(i.noteRefusal({ actor: oncall, status: undefined })?.message).toBe('the incident is closed');
 });
 
 test('once there is a commander, only they or a manager resolve or hand over command', () => {
   const i = incident();
   i.acknowledge(oncall, at);
   const bob = actor('bob', 'oncall');
-  expect(i.resolveRefusal(bob)?.message).toMatch(/only the incident commander/);
-  expect(i.resolveRefusal(actor('max', 'ops_manager'))).toBeUndefined();
-  expect(i.commanderRefusal(oncall, actor('al', 'analyst'))?.type).toBe('Unprocessable');
-  expect(i.commanderRefusal(oncall, oncall)?.message).toMatch(/already the commander/);
-  expect(i.commanderRefusal(oncall, bob)).toBeUndefined();
+  expect(i.resolveRefusal({ actor: bob })?.message).toMatch(/only the incident commander/);
+  expect(i.resolveRefusal({ actor: actor('max', 'ops_manager') })).toBeUndefined();
+  expect(i.commanderRefusal({ actor: oncall, commander: actor('al', 'analyst') })?.type).toBe('Unprocessable');
+  expect(i.commanderRefusal({ actor: oncall, commander: oncall })?.message).toMatch(/already the commander/);
+  expect(i.commanderRefusal({ actor: oncall, commander: bob })).toBeUndefined();
 });
 
 test("a rule's firing and recovery are folded in once per episode; firings only from the rule that opened it", () => {
@@ -50,12 +54,12 @@ test("a rule's firing and recovery are folded in once per episode; firings only 
   expect(i.fire(4)).toBe(true);
   expect(i.fire(4)).toBe(false);
   expect(i.state.firings).toBe(2);
-  expect(i.firingRefusal('r2')?.type).toBe('Unprocessable');
+  expect(i.firingRefusal({ ruleId: 'r2' })?.type).toBe('Unprocessable');
   expect(i.recover(4)).toBe(true);
   expect(i.recover(4)).toBe(false);
   i.resolve(oncall, 'fixed', at);
   expect(i.recover(5)).toBe(false);
-  expect(i.firingRefusal('r1')?.message).toMatch(/already resolved/);
+  expect(i.firingRefusal({ ruleId: 'r1' })?.message).toMatch(/already resolved/);
 });
 
 test('a full timeline drops the oldest rule firing first, then the oldest entry after the first', () => {
@@ -74,10 +78,15 @@ test('a full timeline drops the oldest rule firing first, then the oldest entry 
 test('the policy sets the levels, the acknowledgement deadline and the postmortem', () => {
   const i = incident();
   const levels = [{ targets: [{ role: 'oncall' as const }] }];
-  const ackSlaMs = i.plan({
-    policy: { id: 'p', name: 'checkout', service: 'checkout', labels: {}, levels, repeat: 1 },
-    ackSla: '5m', postmortemRequired: true, postmortemDue: '5d',
-  }, '5m');
+  const ackSlaMs = i.plan(
+    {
+      policy: { id: 'p', name: 'checkout', service: 'checkout', labels: {}, levels, repeat: 1 },
+      ackSla: '5m',
+      postmortemRequired: true,
+      postmortemDue: '5d',
+    },
+    '5m',
+  );
   expect(ackSlaMs).toBe(300_000);
   expect(i.state.ackDueAt).toBe('2026-01-01T00:05:00.000Z');
   expect(i.state.escalation).toMatchObject({ policyName: 'checkout', repeat: 1 });
