@@ -92,7 +92,7 @@ export function createIncidentActivities({ orm, client, taskQueue }: { orm: Orm;
         labels: args.labels, source: { type: 'rule', ruleId: args.ruleId, ruleName: args.ruleName, episode: args.episode },
         description: `The rule "${args.ruleName}" fired: ${args.reason}`, triggeredAt: new Date(args.at).toISOString(),
       };
-      await saveIncidentRow(orm, firstIncidentRow(input, new Date(args.at).toISOString()));
+      await saveIncidentRow(orm, firstIncidentRow(input, new Date(args.at).toISOString(), incidentWorkflowId(incidentId)));
       try {
         // A closed incident's id is never run again: an episode opens at most one incident, ever.
         await client.workflow.start('incident', {

@@ -1,6 +1,5 @@
 // Incidents in PostgreSQL: the list row (also what a rule's monitor dedups on) and the escalation policies.
 import type { IncidentInput, IncidentState, StoredEscalationPolicy, EscalationPolicySpec } from '../domain/incident.ts';
-import { incidentWorkflowId } from '../workflows/ids.ts';
 import type { Orm } from './orm.ts';
 import { NOW, versionedUpsert } from './versioned-upsert.ts';
 
@@ -33,9 +32,12 @@ export async function saveIncidentRow(orm: Orm, r: IncidentRecord): Promise<void
   }, ['workflow_id', 'title', 'severity', 'service', 'labels', 'source', 'rule_id', 'opened_by', 'created_at']);
 }
 
-/** The first row of a new incident (version 0): lists and the rule dedup see it before its workflow has run. */
-export const firstIncidentRow = (input: IncidentInput, triggeredAt: string): IncidentRecord => ({
-  id: input.incidentId, workflowId: incidentWorkflowId(input.incidentId), title: input.title, severity: input.severity,
+/**
+ * The first row of a new incident (version 0): lists and the rule dedup see it before its workflow (`workflowId`,
+ * from workflows/ids.ts) has run.
+ */
+export const firstIncidentRow = (input: IncidentInput, triggeredAt: string, workflowId: string): IncidentRecord => ({
+  id: input.incidentId, workflowId, title: input.title, severity: input.severity,
   service: input.service, labels: input.labels, status: 'triggered', source: input.source, commanderId: null,
   policyId: null, level: 0, pages: 0, firings: input.source.type === 'rule' ? 1 : 0, triggeredAt, ackDueAt: null,
   acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null, closedAt: null,

@@ -165,7 +165,7 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
     };
     const workflowId = incidentWorkflowId(id);
     await deadline(() => temporal.workflow.start<typeof incident>('incident', { workflowId, taskQueue, args: [input] }));
-    await saveIncidentRow(orm, firstIncidentRow(input, triggeredAt));
+    await saveIncidentRow(orm, firstIncidentRow(input, triggeredAt, workflowId));
     await audit(actor, 'incident.opened', 'incident', id, { title: body.title, severity: body.severity, service: input.service }, workflowId);
     return { id, workflowId };
   });
