@@ -34,10 +34,12 @@ import { makerRefusal, makersOf } from './maker-checker.ts';
 import { refuseConflict, refuseForbidden, type Refusal } from './refusal.ts';
 
 const iso = (now: number) => new Date(now).toISOString();
+const CANCEL_TO_CHANGE = 'cancel it and create a new one to change more';
 
 /** What the workflow does after a send pass: pass again, pause (budget, guard), wait out quiet hours, or stop. */
-export type AfterPass =
-  { step: 'again' | 'done' } | { step: 'pause'; reason: 'budget' | 'guard'; detail: string } | { step: 'wait'; until: string };
+export type AfterPass = { step: 'again' | 'done' } | PassStop | { step: 'wait'; until: string };
+type PassStop = { step: 'pause'; reason: 'budget' | 'guard'; detail: string };
+type EditArgs = { spec: CampaignSpec; actor: Actor; revision?: number };
 
 export class Campaign {
   /** The live state without the approvals, which come from the round's tasks when it is read. */
@@ -137,19 +139,20 @@ export class Campaign {
     return this.ownerRefusal(actor) ?? refuseConflict(`only a draft can be submitted; the campaign is ${stage}`);
   };
 
-  readonly editRefusal = ({ spec, actor, revision }: { spec: CampaignSpec; actor: Actor; revision?: number }): Refusal | undefined => {
+  readonly editRefusal = ({ spec, actor, revision }: EditArgs): Refusal | undefined => {
     const s = this.state;
     const notOwner = this.ownerRefusal(actor);
     if (notOwner) return notOwner;
     if (revision !== undefined && revision !== s.revision) {
-      return refuseConflict(`the campaign was changed since revision ${revision} (it is at ${s.revision}); read it again`);
+      const since = `since revision ${revision} (it is at ${s.revision})`;
+      return refuseConflict(`the campaign was changed ${since}; read it again`);
     }
     if (EDITABLE.includes(s.stage)) return undefined;
     if (s.stage !== 'scheduled' || s.launchedAt) {
       return refuseConflict(`a ${s.launchedAt ? 'launched' : s.stage} campaign cannot be changed`);
     }
     if (JSON.stringify({ ...spec, schedule: null }) !== JSON.stringify({ ...s.spec, schedule: null })) {
-      return refuseConflict('an approved campaign can only move its schedule until launch; cancel it and create a new one to change more');
+      return refuseConflict(`an approved campaign can only move its schedule until launch; ${CANCEL_TO_CHANGE}`);
     }
     return undefined;
   };
@@ -168,7 +171,8 @@ export class Campaign {
   }
 
   readonly pauseRefusal = ({ actor }: { actor: Actor }): Refusal | undefined => {
-    if (!hasRole(actor, 'ops_manager') && !hasRole(actor, 'admin')) return refuseForbidden('pausing needs the ops_manager or admin role');
+    const allowed = hasRole(actor, 'ops_manager') || hasRole(actor, 'admin');
+    if (!allowed) return refuseForbidden('pausing needs the ops_manager or admin role');
     return this.stageRefusal('running', 'only a running campaign can be paused');
   };
 
@@ -202,7 +206,8 @@ export class Campaign {
     const { stage } = this.state;
     if (stage === 'running' || stage === 'paused') return this.ownerRefusal(actor);
     const instead = stage === 'scheduled' ? ' (cancel it instead)' : '';
-    return this.ownerRefusal(actor) ?? refuseConflict(`only a running or paused campaign can be ended; it is ${stage}${instead}`);
+    const refusal = `only a running or paused campaign can be ended; it is ${stage}${instead}`;
+    return this.ownerRefusal(actor) ?? refuseConflict(refusal);
   };
 
   /**
@@ -216,9 +221,10 @@ export class Campaign {
     s.requiredRoles = roles;
     s.approvalReason = reason;
     const refusal = 'you already hold or gave the other approval of this campaign; a second approver must decide';
+    const amount = `${s.spec.budget.total} ${s.spec.budget.currency}`;
     const task = (role: Role) => ({
       kind: 'campaign_approval',
-      title: `Approve the budget of campaign "${s.spec.name}": ${s.spec.budget.total} ${s.spec.budget.currency} (${role})`,
+      title: `Approve the budget of campaign "${s.spec.name}": ${amount} (${role})`,
       entity: { type: 'campaign', id: s.campaignId },
       candidateRole: role,
       priority: role === 'admin' ? ('high' as const) : ('normal' as const),
@@ -246,14 +252,16 @@ export class Campaign {
     const s = this.state;
     s.launchedAt = iso(now);
     const ab = s.spec.abTest;
-    const splits = ab?.variants.map((v) => ({ name: v.name, split: v.split }));
-    return { campaignId: s.campaignId, audience: s.spec.audience, abTest: ab ? { testShare: ab.testShare, splits: splits! } : null };
+    const splits = ab?.variants.map((v) => ({ name: v.name, split: v.split })) ?? [];
+    const abTest = ab ? { testShare: ab.testShare, splits } : null;
+    return { campaignId: s.campaignId, audience: s.spec.audience, abTest };
   }
 
   /** The audience is frozen into the send ledger: everyone pending, the test group apart when there is an A/B test. */
   frozen(frozen: { audience: number; test: number }): void {
     this.state.counts = { ...EMPTY_COUNTS, audience: frozen.audience, pending: frozen.audience };
-    if (this.state.spec.abTest) this.state.ab = { testRecipients: frozen.test, testEndsAt: null, results: [], choice: null };
+    if (!this.state.spec.abTest) return;
+    this.state.ab = { testRecipients: frozen.test, testEndsAt: null, results: [], choice: null };
   }
 
   /** The send pass for one phase from a cursor, with the pinned templates and the guards' baselines. */
@@ -316,7 +324,8 @@ export class Campaign {
   /** The final counts are the report's, from the ledger. */
   reported({ sends, money }: CampaignReport): void {
     const { audience, sent, skipped, failed, notSent } = sends;
-    this.state.counts = { ...this.state.counts, audience, sent, skipped, failed, spend: money.spend, pending: notSent, deferred: 0 };
+    const { spend } = money;
+    this.state.counts = { ...this.state.counts, audience, sent, skipped, failed, spend, pending: notSent, deferred: 0 };
   }
 
   private ownerRefusal(actor: Actor): Refusal | undefined {
@@ -332,5 +341,6 @@ export class Campaign {
 /** Who the scheduled stage is credited to (the last approver) and the reason its timeline gives. */
 export function approvedBy(approvals: Approval[]): { by: string | null; reason: string } {
   const sorted = [...approvals].sort((a, b) => a.at.localeCompare(b.at));
-  return { by: sorted.at(-1)?.operatorId ?? null, reason: `approved by ${sorted.map((a) => `${a.operatorId} (${a.role})`).join(', ')}` };
+  const by = sorted.map((a) => `${a.operatorId} (${a.role})`).join(', ');
+  return { by: sorted.at(-1)?.operatorId ?? null, reason: `approved by ${by}` };
 }

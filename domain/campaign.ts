@@ -1,7 +1,7 @@
 // Pure: the campaign's vocabulary, its stage machine and the figures it decides on (A/B winner, budget, goals),
 // shared by the workflow, the activities and the API.
 import type { Role } from './actors.ts';
-import type { VersionEdit } from '../workflows/lib/tasks.ts';
+import type { VersionEdit } from './maker-checker.ts';
 
 export const CAMPAIGN_STAGES = [
   'draft', 'pending_approval', 'scheduled', 'running', 'paused', 'ended', 'reported', 'cancelled',

@@ -49,7 +49,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const view = () => machine.view(shown?.approvals() ?? []);
   const moveTo = (stage: CampaignStage, actor: Pick<Actor, 'id'> | null, reason?: string): Promise<void> => {
     const from = machine.moveTo(stage, actor?.id ?? null, reason, Date.now());
-    return from === null ? Promise.resolve() : rec.record(`campaign.${stage}`, { from, ...(reason ? { reason } : {}) }, actor);
+    const details = { from, ...(reason ? { reason } : {}) };
+    return from === null ? Promise.resolve() : rec.record(`campaign.${stage}`, details, actor);
   };
   /** Waits for sends already talking to the mail server; the send gate keeps any new one from starting. */
   const drain = async () => {
@@ -148,7 +149,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     if (!rejection) break;
     shown = null;
     await moveTo('draft', { id: rejection.decidedBy! }, machine.rejected(rejection));
-    await notify(`rejected:r${state.revision}`, owner, 'campaignRejected', { ...machine.mail(), comment: rejection.comment ?? '' });
+    const comment = rejection.comment ?? '';
+    await notify(`rejected:r${state.revision}`, owner, 'campaignRejected', { ...machine.mail(), comment });
   }
 
   // Scheduled launch: a durable timer the creator may move until it fires. The last approval scheduled it.

@@ -78,7 +78,8 @@ export class ApprovalRound {
 
   /** Resolves once every task opened is decided, one was rejected, or the round stopped. */
   decided(): Promise<void> {
-    return condition(() => this.spec.stopped() || this.rejection() !== undefined || this.tasks.every((t) => t.status === 'completed'));
+    const allDecided = () => this.tasks.every((t) => t.status === 'completed');
+    return condition(() => this.spec.stopped() || this.rejection() !== undefined || allDecided());
   }
 
   /** Where the round stands: stopped wins over a rejection; pending while a role has not approved yet. */
@@ -113,11 +114,10 @@ export class ApprovalRound {
     const oneEach = this.spec.oneApprovalEach;
     if (!oneEach) return spec;
     const own = spec.eligible;
-    const decidedOther = (actor: Actor, task: TaskView) =>
-      this.tasks.some((t) => t.id !== task.id && (t.decidedBy === actor.id || (oneEach.holding === true && t.assigneeId === actor.id)));
-    return {
-      ...spec,
-      eligible: (actor, task, decision) => own?.(actor, task, decision) ?? (decidedOther(actor, task) ? oneEach.refusal : undefined),
-    };
+    const holds = (t: TaskView, a: Actor) => t.decidedBy === a.id || (oneEach.holding && t.assigneeId === a.id);
+    const decidedOther = (actor: Actor, task: TaskView) => this.tasks.some((t) => t.id !== task.id && holds(t, actor));
+    const eligible = (actor: Actor, task: TaskView, decision?: string) =>
+      own?.(actor, task, decision) ?? (decidedOther(actor, task) ? oneEach.refusal : undefined);
+    return { ...spec, eligible };
   }
 }

@@ -11,12 +11,12 @@ export function refuse(refusal: Refusal | undefined): void {
 
 /**
  * Registers `handler` as it is (no wrapper, so its commands and its answer come exactly when the handler's own
- * awaits say) behind a validator that throws what `refusal` answers.
+ * awaits say) behind a validator that throws what `refusal` answers for the update's argument at workflow time `now`.
  */
-export function onUpdate<Ret, Args extends [unknown]>(
-  update: UpdateDefinition<Ret, Args>,
-  refusal: (...args: Args) => Refusal | undefined,
-  handler: (...args: Args) => Promise<Ret>,
+export function onUpdate<Ret, Arg>(
+  update: UpdateDefinition<Ret, [Arg]>,
+  refusal: (arg: NoInfer<Arg>, now: number) => Refusal | undefined,
+  handler: (arg: NoInfer<Arg>) => Promise<Ret>,
 ): void {
-  setHandler(update, handler, { validator: (...args: Args) => refuse(refusal(...args)) });
+  setHandler(update, handler, { validator: (arg: Arg) => refuse(refusal(arg, Date.now())) });
 }
