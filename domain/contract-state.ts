@@ -6,6 +6,7 @@ import {
   contractValue,
   isFinal,
   nextTerm,
+  periodFraction,
   periodsOf,
   renewalReminders,
   sameHash,
@@ -13,10 +14,11 @@ import {
   type ContractState,
   type ContractTerms,
   type PartnerSignEvidence,
+  type PayoutRecord,
   type Period,
   type RenewalDecision,
 } from './contract.ts';
-import { makerRefusal, makersOf } from './maker-checker.ts';
+import { approvalsOf, makerRefusal, makersOf, type DecidedTask } from './maker-checker.ts';
 import { refuseConflict, refuseForbidden, type Refusal } from './refusal.ts';
 
 export interface NewContract {
@@ -276,6 +278,36 @@ export class Contract {
       decisions: ['renew', 'renegotiate', 'expire'],
       payload: { term: s.term, end: s.terms.end },
     };
+  }
+
+  /** The state as queries and updates answer it: in approval, with the approvals given so far in the round. */
+  view(round: readonly DecidedTask[]): ContractState {
+    const s = this.state;
+    return s.stage === 'in_approval' ? { ...s, approvals: approvalsOf(round) } : s;
+  }
+
+  /** What every email about the contract says. */
+  get mail(): { contractId: string; partner: string } {
+    return { contractId: this.state.contractId, partner: this.state.partnerName };
+  }
+
+  /** A period's evaluation request (`cutAt`: pro rata up to then). */
+  evaluation(period: Period, cutAt?: string) {
+    const { contractId, partnerId, term, terms } = this.state;
+    const fraction = periodFraction(period, terms.cadence, cutAt);
+    return { contractId, partnerId, term, period, fraction, terms, ...(cutAt ? { cutAt } : {}) };
+  }
+
+  /** A recorded payout as its audit event says it. */
+  payoutDetails(record: PayoutRecord) {
+    const { term, periodIndex: period, periodFrom: from, periodTo: to, fraction, total, score } = record;
+    return { term, period, from, to, fraction, total, currency: this.state.terms.currency, score };
+  }
+
+  /** The request for a new signing link; `key` makes a retried request issue the same link. */
+  signLink(round: number, validFor: string, key: string, partner: NewContract['partner']) {
+    const { contractId, signatures, terms } = this.state;
+    return { contractId, key, partner, validFor, reminder: round > 1, expiresAt: signatures.expiresAt!, terms };
   }
 
   /** What the term paid so far. */

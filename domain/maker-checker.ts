@@ -30,7 +30,7 @@ export function makerRefusal(
 }
 
 /** A decided approval task, as far as the approvals it gives go. */
-interface DecidedTask {
+export interface DecidedTask {
   status: string;
   decision: string | null;
   candidateRole: Role;

@@ -12,13 +12,12 @@ import {
 } from '@temporalio/workflow';
 import type { createContractActivities } from '../activities/contract.ts';
 import type { Actor } from '../domain/actors.ts';
-import { periodFraction, type ContractPolicy, type ContractStage, type ContractState } from '../domain/contract.ts';
-import type { Period } from '../domain/contract.ts';
+import type { ContractPolicy, ContractStage, ContractState, Period } from '../domain/contract.ts';
 import type { Contract, ContractInput, ContractResult } from '../domain/contract-state.ts';
 import { profiles } from './lib/activity-profiles.ts';
 import { notify } from './lib/notify.ts';
 import { Recorder } from './lib/record.ts';
-import { approvalsOf, TaskInbox, type TaskView } from './lib/tasks.ts';
+import { TaskInbox, type TaskView } from './lib/tasks.ts';
 
 type Activities = ReturnType<typeof createContractActivities>;
 const { saveContract, revokePartnerCode, evaluateContractPeriod } = proxyActivities<Activities>(profiles.db);
@@ -41,33 +40,29 @@ export class ContractSteps {
   /** Undo steps of what activation set up, newest first; they run even when a termination interrupts activation. */
   private readonly compensations: (() => Promise<void>)[] = [];
   private readonly c: Contract;
-  private readonly input: ContractInput;
   private readonly state: ContractState;
-  private readonly owner: { operatorId: string }[];
-  private readonly partnerMail: { address: string; name: string }[];
-  private readonly mail: { contractId: string; partner: string };
+  private readonly input: ContractInput;
   private readonly workflowId = workflowInfo().workflowId;
 
   constructor(c: Contract, input: ContractInput) {
     this.c = c;
+    this.state = c.state;
     this.input = input;
-    const { state } = c;
-    this.state = state;
-    this.owner = [{ operatorId: input.ownerId }];
-    this.partnerMail = [{ address: input.partner.email, name: input.partner.name }];
-    this.mail = { contractId: state.contractId, partner: state.partnerName };
-    this.rec = new Recorder({
-      entity: c.entity,
-      version: input.carried ? 1_000 * state.term : 0,
-      write: saveContract,
-      row: () => c.row(this.workflowId, now()),
-    });
+    const version = input.carried ? 1_000 * c.state.term : 0;
+    this.rec = new Recorder({ entity: c.entity, version, write: saveContract, row: () => c.row(this.workflowId, now()) });
+  }
+
+  private get owner() {
+    return [{ operatorId: this.input.ownerId }];
+  }
+
+  private get partnerMail() {
+    return [{ address: this.input.partner.email, name: this.input.partner.name }];
   }
 
   /** The state, with the approvals given so far in a round under way. */
   view(): ContractState {
-    const { state } = this;
-    return state.stage === 'in_approval' ? { ...state, approvals: approvalsOf(this.roundTasks) } : state;
+    return this.c.view(this.roundTasks);
   }
 
   /** An update's answer: the state as the update left it. */
@@ -94,18 +89,16 @@ export class ContractSteps {
     const { comment } = rejection;
     state.rejection = { operatorId: rejection.decidedBy!, comment, at: rejection.decidedAt! };
     await this.moveTo('draft', { id: rejection.decidedBy! }, `rejected: ${comment ?? 'no comment'}`);
-    const mail = { ...this.mail, comment: comment ?? '' };
+    const mail = { ...this.c.mail, comment: comment ?? '' };
     await notify(`rejected:v${state.termsVersion}`, this.owner, 'contractRejected', mail);
   }
 
   /** Asks the internal signer to sign (round 1), or reminds them. */
   askInternalSigner(round: number): Promise<unknown> {
     const { term, termsVersion, signerId, signatures } = this.state;
-    return notify(`sign-internal:t${term}:v${termsVersion}${round > 1 ? `:r${round}` : ''}`, [{ operatorId: signerId }], 'contractToSign', {
-      ...this.mail,
-      termsVersion,
-      expiresAt: signatures.expiresAt,
-    });
+    const step = `sign-internal:t${term}:v${termsVersion}${round > 1 ? `:r${round}` : ''}`;
+    const ask = { ...this.c.mail, termsVersion, expiresAt: signatures.expiresAt };
+    return notify(step, [{ operatorId: signerId }], 'contractToSign', ask);
   }
 
   /** Issues the partner a new one-time signing link, which replaces the last one, and emails it. */
@@ -114,15 +107,8 @@ export class ContractSteps {
     // The new link's email may reach the partner before its hash reaches this workflow: until then no hash is
     // known, so the validator lets the API's check stand and the handler waits for the new hash.
     if (patched('sign-link-pending')) c.linkHash = null;
-    return issueSignLink({
-      contractId: state.contractId,
-      key: `${this.workflowId}:t${state.term}:v${state.termsVersion}:link:${round}`,
-      partner: this.input.partner,
-      validFor: policy.linkValidity,
-      reminder: round > 1,
-      expiresAt: state.signatures.expiresAt!,
-      terms: state.terms,
-    });
+    const key = `${this.workflowId}:t${state.term}:v${state.termsVersion}:link:${round}`;
+    return issueSignLink(c.signLink(round, policy.linkValidity, key, this.input.partner));
   }
 
   /** The link issued is the one that works now. */
@@ -135,7 +121,7 @@ export class ContractSteps {
   /** Unsigned within the window: the owner is told and the contract expires. */
   async expire(who: string, policy: ContractPolicy): Promise<ContractResult> {
     const { term, termsVersion } = this.state;
-    await notify(`sign-expired:t${term}:v${termsVersion}`, this.owner, 'contractSignatureExpired', this.mail);
+    await notify(`sign-expired:t${term}:v${termsVersion}`, this.owner, 'contractSignatureExpired', this.c.mail);
     return this.finish('expired', null, `${who} did not sign within ${policy.signatureExpiry}`);
   }
 
@@ -155,7 +141,7 @@ export class ContractSteps {
         state.trackingCode = code;
         await rec.audit('contract.tracking_code_issued', { term, code });
         const { start, end } = state.terms;
-        await notify(`activated:t${term}`, this.partnerMail, 'contractActivated', { ...this.mail, code, start, end });
+        await notify(`activated:t${term}`, this.partnerMail, 'contractActivated', { ...this.c.mail, code, start, end });
       });
     } catch (err) {
       if (!isCancellation(err)) throw err;
@@ -165,52 +151,25 @@ export class ContractSteps {
 
   /** A period's evaluation and payout (`cutAt`: pro rata up to then), audited, and its report to the owner. */
   async evaluate(p: Period, cutAt?: string): Promise<void> {
-    const { state } = this;
-    const { term, terms } = state;
-    const record = await evaluateContractPeriod({
-      contractId: state.contractId,
-      partnerId: state.partnerId,
-      term,
-      period: p,
-      fraction: periodFraction(p, terms.cadence, cutAt),
-      terms,
-      ...(cutAt ? { cutAt } : {}),
-    });
+    const { state, c } = this;
+    const record = await evaluateContractPeriod(c.evaluation(p, cutAt));
     state.evaluations.push(record);
-    await this.rec.audit('contract.payout_recorded', {
-      term: record.term,
-      period: record.periodIndex,
-      from: record.periodFrom,
-      to: record.periodTo,
-      fraction: record.fraction,
-      total: record.total,
-      currency: terms.currency,
-      score: record.score,
-    });
-    await notify(`evaluation:t${term}:p${p.index}`, this.owner, 'contractEvaluation', {
-      ...this.mail,
-      record,
-      currency: terms.currency,
-    });
+    await this.rec.audit('contract.payout_recorded', c.payoutDetails(record));
+    const report = { ...c.mail, record, currency: state.terms.currency };
+    await notify(`evaluation:t${state.term}:p${p.index}`, this.owner, 'contractEvaluation', report);
   }
 
   /** A renewal reminder to the owner. */
   remindRenewal(days: number): Promise<unknown> {
     const { state } = this;
     state.renewal.remindersSent.push(days);
-    return notify(`renewal:t${state.term}:${days}d`, this.owner, 'contractRenewalReminder', {
-      ...this.mail,
-      end: state.terms.end,
-      daysLeft: days,
-    });
+    const reminder = { ...this.c.mail, end: state.terms.end, daysLeft: days };
+    return notify(`renewal:t${state.term}:${days}d`, this.owner, 'contractRenewalReminder', reminder);
   }
 
   noticeTermination(): Promise<unknown> {
-    const { state } = this;
-    return notify(`terminated:t${state.term}`, this.partnerMail, 'contractTerminated', {
-      ...this.mail,
-      reason: state.termination!.reason,
-    });
+    const { term, termination } = this.state;
+    return notify(`terminated:t${term}`, this.partnerMail, 'contractTerminated', { ...this.c.mail, reason: termination!.reason });
   }
 
   /** Runs the undo steps of this term's activation, newest first, in a scope nothing cancels. */
