@@ -176,14 +176,14 @@ export class Contract {
    * The validator's check of a partner's signature. While a new link is being issued its hash is not known yet (its
    * email may arrive first): the API checked the token against PostgreSQL, and the handler waits for the hash.
    */
-  partnerSignRefusal(tokenHash: string, now: number): Refusal | undefined {
+  readonly partnerSignRefusal = ({ tokenHash }: { tokenHash: string }, now: number): Refusal | undefined => {
     const s = this.state;
     if (s.signatures.partner) return refuseConflict('the partner has already signed; a signing link works once');
     if (s.stage !== 'awaiting_signatures' || !s.signatures.internal) {
       return refuseConflict(`the contract is ${s.stage}; it cannot be signed by the partner now`);
     }
     return this.linkHash === null ? undefined : this.linkRefusal(tokenHash, now);
-  }
+  };
 
   /** The handler's check, once the link's hash is known (or the contract moved on). */
   partnerSignBlocked(tokenHash: string, now: number): Refusal | undefined {

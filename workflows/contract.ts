@@ -48,8 +48,7 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     await rec.save();
     return steps.snapshot();
   });
-  const partnerSignRefusal = ({ tokenHash }: { tokenHash: string }) => c.partnerSignRefusal(tokenHash, Date.now());
-  onUpdate(messages.partnerSignContract, partnerSignRefusal, async ({ tokenHash, evidence }) => {
+  onUpdate(messages.partnerSignContract, c.partnerSignRefusal, async ({ tokenHash, evidence }) => {
     // The link's email may reach the partner before its activity's answer reaches this workflow: wait for it.
     await condition(() => c.linkHash !== null || state.signatures.partner !== null || c.terminating);
     refuse(c.partnerSignBlocked(tokenHash, Date.now()));

@@ -62,17 +62,17 @@ test('the internal signer signs first; the partner only with the link that works
   expect(c.signRefusal({ actor: actor('signer', 'legal') })?.type).toBe('Conflict');
   c.moveTo('awaiting_signatures', null, at);
   expect(c.signRefusal({ actor: actor('other', 'legal') })?.type).toBe('Forbidden');
-  expect(c.partnerSignRefusal('hash', 0)?.type).toBe('Conflict'); // no internal signature yet
+  expect(c.partnerSignRefusal({ tokenHash: 'hash' }, 0)?.type).toBe('Conflict'); // no internal signature yet
   c.signInternally(actor('signer', 'legal'), at);
-  expect(c.partnerSignRefusal('any', 0)).toBeUndefined(); // a link being issued: the API's check stands
+  expect(c.partnerSignRefusal({ tokenHash: 'any' }, 0)).toBeUndefined(); // a link being issued: the API's check stands
   c.linkHash = 'abc';
   c.state.signatures.link = { round: 1, sentAt: at, expiresAt: '2026-01-08T00:00:00.000Z' };
-  expect(c.partnerSignRefusal('abd', 0)?.message).toMatch(/not valid/);
-  expect(c.partnerSignRefusal('abc', Date.parse('2026-01-08T00:00:00.000Z'))?.message).toMatch(/expired/);
+  expect(c.partnerSignRefusal({ tokenHash: 'abd' }, 0)?.message).toMatch(/not valid/);
+  expect(c.partnerSignRefusal({ tokenHash: 'abc' }, Date.parse('2026-01-08T00:00:00.000Z'))?.message).toMatch(/expired/);
   expect(c.partnerSignBlocked('abc', 0)).toBeUndefined();
   c.signByPartner({ name: 'Ann', ip: null, userAgent: null }, at);
   expect(c.linkHash).toBeNull();
-  expect(c.partnerSignRefusal('abc', 0)?.message).toMatch(/already signed/);
+  expect(c.partnerSignRefusal({ tokenHash: 'abc' }, 0)?.message).toMatch(/already signed/);
 });
 
 test('termination is refused twice and once final', () => {
