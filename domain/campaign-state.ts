@@ -52,6 +52,8 @@ export class Campaign {
   submittedBy: Actor | null = null;
   /** A whole edit voids the approval round under way. */
   edited = false;
+  /** Where the phase's next send pass starts in the ledger. */
+  cursor = 0;
   /** Pauses the campaign made itself (budget, guard, a failed pass): each emails its owner once. */
   selfPauses = 0;
   private readonly approvalSla: Duration;
@@ -264,8 +266,8 @@ export class Campaign {
     this.state.ab = { testRecipients: frozen.test, testEndsAt: null, results: [], choice: null };
   }
 
-  /** The send pass for one phase from a cursor, with the pinned templates and the guards' baselines. */
-  sendPass(phase: 'test' | 'main', fromSeq: number, workflowId: string) {
+  /** The send pass for one phase from the cursor, with the pinned templates and the guards' baselines. */
+  sendPass(phase: 'test' | 'main', workflowId: string) {
     const { campaignId, spec, templates } = this.state;
     const baseline = (metric: GuardMetric) => this.guardBaselines[metric];
     return {
@@ -277,20 +279,24 @@ export class Campaign {
       budget: spec.budget,
       guards: spec.guards.map((g) => ({ ...g, ...(baseline(g.metric) ? { baseline: baseline(g.metric) } : {}) })),
       sendRate: spec.sendRate,
-      fromSeq,
+      fromSeq: this.cursor,
     };
   }
 
   /** Takes a pass's counts and says what comes next; a budget or guard stop pauses only a campaign still running. */
   passed(result: SendPassResult): AfterPass {
     this.state.counts = result.counts;
+    this.cursor = result.cursor;
     if (result.outcome === 'budget' || result.outcome === 'guard') {
       if (this.state.stage !== 'running') return { step: 'again' };
       if (result.guard) this.guardBaselines[result.guard.rule.metric] = result.guard.figures;
       return { step: 'pause', reason: result.outcome, detail: result.detail ?? result.outcome };
     }
     if (result.outcome === 'stopped') return { step: 'again' };
-    return result.nextDeferredAt ? { step: 'wait', until: result.nextDeferredAt } : { step: 'done' };
+    if (!result.nextDeferredAt) return { step: 'done' };
+    // Recipients deferred by quiet hours are met again from the start of the ledger.
+    this.cursor = 0;
+    return { step: 'wait', until: result.nextDeferredAt };
   }
 
   /** The test group's results are collected for the test duration from now: answers when it ends (ISO). */

@@ -159,11 +159,9 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   if (wf.patched('campaign-template-pin')) state.templates = await pinCampaignTemplates();
   await moveTo('scheduled', approval.by ? { id: approval.by } : null, approval.reason);
   for (const wait of launchTimer.waits(closed)) await wait;
+  const endPassed = msUntil(state.spec.schedule.endAt, Date.now()) === 0;
+  if (!closed() && endPassed) await moveTo('ended', null, 'the end time passed before launch');
   if (closed()) return finish();
-  if (msUntil(state.spec.schedule.endAt, Date.now()) === 0) {
-    await moveTo('ended', null, 'the end time passed before launch');
-    return finish();
-  }
 
   // Launch: the audience is frozen into the send ledger, then sent in passes.
   machine.frozen(await freezeAudience(machine.launch(Date.now())));
@@ -179,7 +177,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
 
   /** Sends one phase to the end: through pauses, budget and guard stops, and quiet-hours deferrals. */
   const runPhase = async (phase: 'test' | 'main'): Promise<void> => {
-    let cursor = 0;
+    machine.cursor = 0;
     for (;;) {
       if (closed()) return;
       if (state.stage === 'paused') {
@@ -194,7 +192,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       try {
         result = await CancellationScope.cancellable(async () => {
           sendScope = CancellationScope.current();
-          return sendCampaignPass(machine.sendPass(phase, cursor, workflowId));
+          return sendCampaignPass(machine.sendPass(phase, workflowId));
         });
       } catch (err) {
         if (!wf.isCancellation(err) && !(err instanceof wf.ActivityFailure)) throw err;
@@ -207,13 +205,11 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
         sendScope = null;
       }
       if (!result) continue;
-      cursor = result.cursor;
       const next = machine.passed(result);
       if (next.step === 'pause') await pauseItself(next.reason, next.detail);
       if (next.step === 'done') return;
       if (next.step !== 'wait') continue;
-      // Recipients in their quiet hours: come back when the first of them may be mailed.
-      cursor = 0;
+      // Recipients in their quiet hours: come back (from the first recipient) when the first of them may be mailed.
       await condition(() => state.stage !== 'running', msUntil(next.until, Date.now()));
     }
   };

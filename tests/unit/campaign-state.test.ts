@@ -115,7 +115,7 @@ test('a guard that fired watches only what comes after, and quiet hours wait for
   const figures = { hits: 5, base: 200, sent: 200 };
   const guard = { rule: spec.guards[0]!, figures };
   expect(c.passed(pass({ outcome: 'guard', detail: 'unsubscribes', guard })).step).toBe('pause');
-  expect(c.sendPass('main', 37, 'wf').guards).toEqual([{ ...spec.guards[0], baseline: figures }]);
+  expect(c.sendPass('main', 'wf').guards).toEqual([{ ...spec.guards[0], baseline: figures }]);
   expect(c.passed(pass({ nextDeferredAt: '2026-01-01T08:00:00.000Z' }))).toEqual({ step: 'wait', until: '2026-01-01T08:00:00.000Z' });
   expect(c.passed(pass({}))).toEqual({ step: 'done' });
   c.moveTo('paused', null, 'manual', now);
