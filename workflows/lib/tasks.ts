@@ -4,11 +4,14 @@ import { ActivityFailure, condition, log, patched, proxyActivities, setHandler, 
 import type { createTaskMailActivities } from '../../activities/task-mail.ts';
 import type { createTaskActivities } from '../../activities/tasks.ts';
 import { assignTask, claimTask, completeTask, releaseTask, type CompleteTaskArgs } from '../messages.ts';
-import { hasRole, type Actor, type Role } from '../../domain/actors.ts';
+import type { Actor, Role } from '../../domain/actors.ts';
+import type { Refusal } from '../../domain/refusal.ts';
+import { assignRefusal, claimRefusal, completeRefusal, isClosed, releaseRefusal, type Eligible } from '../../domain/task-rules.ts';
 import { profiles } from './activity-profiles.ts';
 import { audit } from './audit.ts';
-import { conflict, forbidden, notFound, unprocessable } from './failures.ts';
+import { notFound } from './failures.ts';
 import { notify } from './notify.ts';
+import { refuse } from './updates.ts';
 import type { TaskPriority, TaskView } from './task-view.ts';
 import { durationToMs } from '../../domain/durations.ts';
 
@@ -56,7 +59,6 @@ async function writeBoth(row: () => Promise<unknown>, event: () => Promise<unkno
 // Pure maker-checker rules, kept importable from here for the families that use them with the inbox.
 export { approvalsOf, makerRefusal, makersOf, type VersionEdit } from '../../domain/maker-checker.ts';
 
-const isClosed = (t: TaskView) => t.status === 'completed' || t.status === 'cancelled';
 const nowIso = () => new Date(Date.now()).toISOString();
 
 export class TaskInbox {
@@ -69,54 +71,46 @@ export class TaskInbox {
 
   /** Registers the task updates; call once, at the top of the workflow. */
   constructor() {
-    setHandler(claimTask, async ({ taskId, actor }) => this.change(taskId, actor, 'task.claimed', (t) => {
-      t.assigneeId = actor.id;
-    }), {
-      validator: ({ taskId, actor }) => {
-        const { view, spec } = this.decidable(taskId, actor);
-        if (view.assigneeId === actor.id) return;
-        this.refuseIneligible(spec, view, actor);
-      },
-    });
-    setHandler(releaseTask, async ({ taskId, actor }) => this.change(taskId, actor, 'task.released', (t) => {
-      t.assigneeId = null;
-    }), {
-      validator: ({ taskId, actor }) => {
-        const { view } = this.get(taskId);
-        if (isClosed(view)) throw conflict(`task ${taskId} is already ${view.status}`);
-        if (view.assigneeId === null) throw conflict(`task ${taskId} is not claimed`);
-        if (view.assigneeId !== actor.id && !hasRole(actor, 'admin')) {
-          throw forbidden('only the assignee or an admin may release this task');
-        }
-      },
-    });
+    setHandler(
+      claimTask,
+      async ({ taskId, actor }) =>
+        this.change(taskId, actor, 'task.claimed', (t) => {
+          t.assigneeId = actor.id;
+        }),
+      { validator: ({ taskId, actor }) => this.check(taskId, (view, eligible) => claimRefusal(view, actor, eligible)) },
+    );
+    setHandler(
+      releaseTask,
+      async ({ taskId, actor }) =>
+        this.change(taskId, actor, 'task.released', (t) => {
+          t.assigneeId = null;
+        }),
+      { validator: ({ taskId, actor }) => this.check(taskId, (view) => releaseRefusal(view, actor)) },
+    );
     // An ops manager or admin hands an open task to someone who may decide it; the assignee is emailed (unless they
     // turned task emails off). Only a call to it adds commands, so runs from before it replay as they were.
-    setHandler(assignTask, async ({ taskId, assignee, actor }) => {
-      const view = await this.change(taskId, actor, 'task.assigned', (t) => {
-        t.assigneeId = assignee.id;
-      }, { assigneeId: assignee.id });
-      this.track(this.announceAssigned(view, actor));
-      return view;
-    }, {
-      validator: ({ taskId, assignee, actor }) => {
-        const { view, spec } = this.get(taskId);
-        if (!hasRole(actor, 'admin') && !hasRole(actor, 'ops_manager')) throw forbidden('only an ops manager or an admin assigns tasks');
-        if (isClosed(view)) throw conflict(`task ${taskId} is already ${view.status}`);
-        if (!hasRole(assignee, view.candidateRole)) throw unprocessable(`the assignee needs the ${view.candidateRole} role`);
-        if (view.assigneeId === assignee.id) throw conflict(`task ${taskId} is already theirs`);
-        const refusal = spec.eligible?.(assignee, view);
-        if (refusal) throw unprocessable(`the assignee may not take this task: ${refusal.replace(/^you /, 'they ')}`);
+    setHandler(
+      assignTask,
+      async ({ taskId, assignee, actor }) => {
+        const view = await this.change(
+          taskId,
+          actor,
+          'task.assigned',
+          (t) => {
+            t.assigneeId = assignee.id;
+          },
+          { assigneeId: assignee.id },
+        );
+        this.track(this.announceAssigned(view, actor));
+        return view;
       },
-    });
+      {
+        validator: ({ taskId, assignee, actor }) => this.check(taskId, (view, eligible) => assignRefusal(view, actor, assignee, eligible)),
+      },
+    );
     setHandler(completeTask, async (args) => this.complete(args.taskId, args.actor, args.decision, args.comment), {
-      validator: (args: CompleteTaskArgs) => {
-        const { view, spec } = this.decidable(args.taskId, args.actor);
-        if (!spec.decisions.includes(args.decision)) {
-          throw unprocessable(`decision must be one of: ${spec.decisions.join(', ')}`);
-        }
-        this.refuseIneligible(spec, view, args.actor, args.decision);
-      },
+      validator: ({ taskId, actor, decision }: CompleteTaskArgs) =>
+        this.check(taskId, (view, eligible, spec) => completeRefusal(view, actor, decision, spec.decisions, eligible)),
     });
   }
 
@@ -187,7 +181,11 @@ export class TaskInbox {
       if (!(err instanceof ActivityFailure)) throw err;
       const reason = err.cause?.message ?? err.message;
       log.warn('task-assigned email not sent', { taskId, reason });
-      await audit('email.failed', { type: 'email', id: `${workflowId}:task-assigned:${taskId}:${assigneeId}` }, { template: 'taskAssigned', reason });
+      await audit(
+        'email.failed',
+        { type: 'email', id: `${workflowId}:task-assigned:${taskId}:${assigneeId}` },
+        { template: 'taskAssigned', reason },
+      );
     }
   }
 
@@ -196,14 +194,20 @@ export class TaskInbox {
    * actor had completed the task.
    */
   async complete(taskId: string, actor: Actor, decision: string, comment?: string): Promise<TaskView> {
-    return this.change(taskId, actor, 'task.completed', (t) => {
-      t.status = 'completed';
-      t.decision = decision;
-      t.comment = comment ?? null;
-      t.decidedBy = actor.id;
-      t.decidedAt = nowIso();
-      t.assigneeId = actor.id;
-    }, { decision, comment: comment ?? null });
+    return this.change(
+      taskId,
+      actor,
+      'task.completed',
+      (t) => {
+        t.status = 'completed';
+        t.decision = decision;
+        t.comment = comment ?? null;
+        t.decidedBy = actor.id;
+        t.decidedAt = nowIso();
+        t.assigneeId = actor.id;
+      },
+      { decision, comment: comment ?? null },
+    );
   }
 
   /** Closes a task nobody needs to decide any more (the process moved on). */
@@ -214,11 +218,18 @@ export class TaskInbox {
     view.comment = reason;
     this.touch(view);
     const snapshot = { ...view };
-    await writeBoth(() => saveTask(snapshot), () => audit('task.cancelled', spec.entity, { taskId, reason }));
+    await writeBoth(
+      () => saveTask(snapshot),
+      () => audit('task.cancelled', spec.entity, { taskId, reason }),
+    );
   }
 
   async cancelOpen(reason: string): Promise<void> {
-    await Promise.all(this.list().filter((t) => !isClosed(t)).map((t) => this.cancel(t.id, reason)));
+    await Promise.all(
+      this.list()
+        .filter((t) => !isClosed(t))
+        .map((t) => this.cancel(t.id, reason)),
+    );
   }
 
   list(): TaskView[] {
@@ -259,7 +270,10 @@ export class TaskInbox {
     mutate(view); // before any await: later validators see the new state
     this.touch(view);
     const snapshot = { ...view };
-    await writeBoth(() => saveTask(snapshot), () => audit(action, spec.entity, { taskId, ...details }, actor));
+    await writeBoth(
+      () => saveTask(snapshot),
+      () => audit(action, spec.entity, { taskId, ...details }, actor),
+    );
     return snapshot;
   }
 
@@ -274,21 +288,9 @@ export class TaskInbox {
     return entry;
   }
 
-  /** Common checks before a claim or a decision: the actor holds the role, the task is open and not someone else's. */
-  private decidable(taskId: string, actor: Actor): Entry {
-    const entry = this.get(taskId);
-    const { view } = entry;
-    // The role first: someone who may not decide the task learns nothing of its state.
-    if (!hasRole(actor, view.candidateRole)) throw forbidden(`task ${taskId} needs the ${view.candidateRole} role`);
-    if (isClosed(view)) throw conflict(`task ${taskId} is already ${view.status}`);
-    if (view.assigneeId !== null && view.assigneeId !== actor.id) {
-      throw conflict(`task ${taskId} is claimed by another operator`);
-    }
-    return entry;
-  }
-
-  private refuseIneligible(spec: TaskSpec, view: TaskView, actor: Actor, decision?: string): void {
-    const reason = spec.eligible?.(actor, view, decision);
-    if (reason) throw forbidden(reason);
+  /** A task update's validator: an unknown task is not found; else the task rules' refusal, thrown. */
+  private check(taskId: string, rule: (view: TaskView, eligible: Eligible, spec: TaskSpec) => Refusal | undefined): void {
+    const { view, spec } = this.get(taskId);
+    refuse(rule(view, (actor, decision) => spec.eligible?.(actor, view, decision), spec));
   }
 }
