@@ -1,7 +1,6 @@
 // The human task: every family opens tasks through this inbox, waits for decisions with an SLA, escalates, closes.
 import type { Duration } from '@temporalio/common';
-import { ActivityFailure, condition, log, patched, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { createTaskMailActivities } from '../../activities/task-mail.ts';
+import { condition, patched, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { createTaskActivities } from '../../activities/tasks.ts';
 import { assignTask, claimTask, completeTask, releaseTask, type CompleteTaskArgs } from '../messages.ts';
 import type { Actor, Role } from '../../domain/actors.ts';
@@ -11,6 +10,7 @@ import { profiles } from './activity-profiles.ts';
 import { audit } from './audit.ts';
 import { notFound } from './failures.ts';
 import { notify } from './notify.ts';
+import { announceAssigned, announceOpened } from './task-mail.ts';
 import { refuse } from './updates.ts';
 import type { TaskPriority, TaskView } from './task-view.ts';
 import { durationToMs } from '../../domain/durations.ts';
@@ -18,7 +18,6 @@ import { durationToMs } from '../../domain/durations.ts';
 export type { TaskView } from './task-view.ts';
 
 const { saveTask } = proxyActivities<ReturnType<typeof createTaskActivities>>(profiles.db);
-const { announceTask, announceAssignment } = proxyActivities<ReturnType<typeof createTaskMailActivities>>(profiles.send);
 
 export interface TaskSpec {
   kind: string;
@@ -101,7 +100,7 @@ export class TaskInbox {
           },
           { assigneeId: assignee.id },
         );
-        this.track(this.announceAssigned(view, actor));
+        this.track(announceAssigned(view, actor));
         return view;
       },
       {
@@ -149,7 +148,7 @@ export class TaskInbox {
     );
     // Since the `task-open-emails` patch the operators it is for are emailed, without holding up the process; runs
     // started before it open their tasks silently, as their histories say (tests/replay/histories).
-    if (patched('task-open-emails')) this.track(this.announce(view, spec.makers ?? []));
+    if (patched('task-open-emails')) this.track(announceOpened(view, spec.makers ?? []));
     if (slaMs !== undefined) this.track(this.watchSla(view, spec, slaMs));
     return view;
   }
@@ -157,36 +156,6 @@ export class TaskInbox {
   private track(work: Promise<void>): void {
     const tracked = work.finally(() => this.clocks.delete(tracked));
     this.clocks.add(tracked);
-  }
-
-  /** Emails the task's role (each operator once, unless they turned it off); a mail server down for good is audited. */
-  private async announce(view: TaskView, makers: readonly string[]): Promise<void> {
-    const { id: taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt } = view;
-    try {
-      await announceTask({ taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt, skip: [...makers] });
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      const reason = err.cause?.message ?? err.message;
-      log.warn('task-open email not sent', { taskId, reason });
-      await audit('email.failed', { type: 'email', id: `${workflowId}:task-opened:${taskId}` }, { template: 'taskOpened', reason });
-    }
-  }
-
-  /** Emails the assignee of a task handed to them; a mail server down for good is audited. */
-  private async announceAssigned(view: TaskView, by: Actor): Promise<void> {
-    const { id: taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt } = view;
-    try {
-      await announceAssignment({ taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt, assignedBy: by.id });
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      const reason = err.cause?.message ?? err.message;
-      log.warn('task-assigned email not sent', { taskId, reason });
-      await audit(
-        'email.failed',
-        { type: 'email', id: `${workflowId}:task-assigned:${taskId}:${assigneeId}` },
-        { template: 'taskAssigned', reason },
-      );
-    }
   }
 
   /**
