@@ -244,7 +244,7 @@ export class Contract {
    * The approval task for one role: neither the owner nor the editor of these terms approves them, and one person
    * gives one of the round's approvals (`round`: its tasks so far, live).
    */
-  approvalTask(role: 'legal' | 'admin', reason: string, round: readonly { id: string; decidedBy: string | null }[]) {
+  approvalTask(role: 'legal' | 'admin', reason: string) {
     const s = this.state;
     const version = s.termsVersion;
     return {
@@ -258,11 +258,10 @@ export class Contract {
       payload: { termsVersion: version, value: s.value, currency: s.terms.currency, reason },
       makers: makersOf(s.ownerId, s.edits, version),
       // Read when a decision comes, from the state as it is then.
-      eligible: (actor: Actor, task: { id: string }) =>
+      eligible: (actor: Actor) =>
         actor.id === s.ownerId
           ? 'the owner does not approve their own contract'
-          : (makerRefusal(s.edits, s.termsVersion, actor, `amended terms version ${s.termsVersion} of this contract`) ??
-            (round.some((t) => t.id !== task.id && t.decidedBy === actor.id) ? 'one person gives one of the approvals' : undefined)),
+          : makerRefusal(s.edits, s.termsVersion, actor, `amended terms version ${s.termsVersion} of this contract`),
     };
   }
 

@@ -89,7 +89,8 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
       order: policy.approvalOrder,
       openEvery: true,
       stopped: () => c.terminating || c.amended,
-      task: (role, tasks) => ({ ...c.approvalTask(role as 'legal' | 'admin', need.reason, tasks), sla }),
+      oneApprovalEach: { refusal: 'one person gives one of the approvals' },
+      task: (role) => ({ ...c.approvalTask(role as 'legal' | 'admin', need.reason), sla }),
     });
     steps.roundTasks = round.tasks;
     while (await round.open()) {
