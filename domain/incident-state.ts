@@ -7,6 +7,7 @@ import {
   isActive,
   isOpen,
   MANAGER_ROLES,
+  pageSchedule,
   RESPONDER_ROLES,
   TIMELINE_MAX,
   type EscalationPolicySpec,
@@ -169,6 +170,18 @@ export class Incident {
     s.postmortem.required = plan.postmortemRequired;
     if (plan.postmortemRequired) s.postmortem.status = 'not_started';
     return ackSlaMs;
+  }
+
+  /** The paging schedule under the policy taken in: every level of every pass, each with its wait. */
+  schedule(ackSlaMs: number | null): PageStep[] {
+    const { levels, repeat } = this.state.escalation;
+    return pageSchedule(levels, repeat, ackSlaMs, (d) => durationToMs(d as never));
+  }
+
+  /** What a page's email says. */
+  pageMail(step: PageStep, description: string | null) {
+    const { triggeredAt, ackDueAt } = this.state;
+    return { ...this.mailData(), level: step.level, pass: step.pass, description, triggeredAt, ackDueAt };
   }
 
   /** A level is paged. */

@@ -5,11 +5,9 @@ import { allHandlersFinished, condition, proxyActivities, setHandler, workflowIn
 import type { Duration } from '@temporalio/common';
 import type { createIncidentActivities } from '../activities/incident.ts';
 import * as messages from './incident.messages.ts';
-import { pageSchedule, type IncidentInput, type IncidentState } from '../domain/incident.ts';
-import type { TimelineType } from '../domain/incident.ts';
+import type { IncidentInput, IncidentState, TimelineType } from '../domain/incident.ts';
 import { Incident, newIncidentState, recipientOf, type IncidentResult } from '../domain/incident-state.ts';
 import type { Actor } from '../domain/actors.ts';
-import { durationToMs } from '../domain/durations.ts';
 import { profiles } from './lib/activity-profiles.ts';
 import { notify } from './lib/notify.ts';
 import { Recorder } from './lib/record.ts';
@@ -108,22 +106,14 @@ export async function incident(input: IncidentInput): Promise<IncidentResult> {
 
   /** A level paged with no wait (no SLA, no wait of its own) is waited on for good: nothing runs out. */
   let open = false;
-  const { levels, repeat } = state.escalation;
-  for (const step of pageSchedule(levels, repeat, ackSlaMs, (d) => durationToMs(d as Duration))) {
+  for (const step of i.schedule(ackSlaMs)) {
     if (i.acknowledged) break;
     i.paging(step, Date.now());
     const { level, pass, targets } = step;
     const [, , sent] = await Promise.all([
       record('paged', `paged level ${level}${pass > 0 ? ` (repeat ${pass})` : ''}`, null, { level, pass, targets }),
       rec.save(),
-      notify(`page:${pass}:${level}`, targets.map(recipientOf), 'incidentPaged', {
-        ...i.mailData(),
-        level,
-        pass,
-        description: input.description ?? null,
-        triggeredAt: state.triggeredAt,
-        ackDueAt: state.ackDueAt,
-      }),
+      notify(`page:${pass}:${level}`, targets.map(recipientOf), 'incidentPaged', i.pageMail(step, input.description ?? null)),
     ]);
     if (sent?.status === 'skipped') {
       const why = `nobody was paged at level ${level}: none of its targets is an active operator`;
