@@ -37,6 +37,7 @@ export class ApprovalRound {
   readonly tasks: TaskView[] = [];
   private readonly inbox: TaskInbox;
   private readonly spec: ApprovalRoundSpec;
+  private openedAll = false;
 
   constructor(inbox: TaskInbox, spec: ApprovalRoundSpec) {
     this.inbox = inbox;
@@ -52,7 +53,8 @@ export class ApprovalRound {
       await this.openOne(role);
       return true;
     }
-    if (this.tasks.length > 0) return false;
+    if (this.openedAll) return false;
+    this.openedAll = true;
     for (const role of roles) {
       if (openEvery) {
         await this.openOne(role);
@@ -62,18 +64,6 @@ export class ApprovalRound {
       this.tasks.push(await this.inbox.open(this.taskFor(role)));
     }
     return true;
-  }
-
-  /**
-   * The loop above in one call. It ends one microtask later than the loop, which can reorder commands within a
-   * workflow task: a workflow with recorded histories to replay runs the loop itself.
-   */
-  async run(): Promise<RoundOutcome | 'pending'> {
-    while (await this.open()) {
-      await this.decided();
-      if (this.outcome() !== 'pending') break;
-    }
-    return this.outcome();
   }
 
   /** Resolves once every task opened is decided, one was rejected, or the round stopped. */
