@@ -90,9 +90,9 @@ export class ApprovalRound {
     return approvalsOf(this.tasks);
   }
 
-  /** Cancels the round's tasks still open, all at once, each with the reason. */
-  async close(reason: string): Promise<void> {
-    await Promise.all(this.tasks.map((t) => this.inbox.cancel(t.id, reason)));
+  /** Cancels the round's tasks still open, all at once, each with the reason (the caller awaits them itself). */
+  close(reason: string): Promise<unknown> {
+    return Promise.all(this.tasks.map((t) => this.inbox.cancel(t.id, reason)));
   }
 
   private async openOne(role: Role): Promise<number> {
