@@ -3,12 +3,19 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { CampaignSpec, CampaignState } from '../domain/campaign.ts';
 import type { Actor } from '../domain/actors.ts';
 
-export interface CampaignActionArgs { actor: Actor; reason?: string }
+export interface CampaignActionArgs {
+  actor: Actor;
+  reason?: string;
+}
 /**
  * The whole spec while in draft or pending approval; only `schedule` once approved. `revision`: the one the change
  * was made on; a campaign changed since refuses it (409).
  */
-export interface EditCampaignArgs { actor: Actor; spec: CampaignSpec; revision?: number }
+export interface EditCampaignArgs {
+  actor: Actor;
+  spec: CampaignSpec;
+  revision?: number;
+}
 
 export const submitCampaign = defineUpdate<CampaignState, [CampaignActionArgs]>('submitCampaign');
 export const editCampaign = defineUpdate<CampaignState, [EditCampaignArgs]>('editCampaign');
