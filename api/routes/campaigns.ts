@@ -420,16 +420,17 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
     return campaigns.update(row, editCampaign, { spec, actor, revision: base });
   });
 
-  const action = (name: string, summary: string, update: typeof submitCampaign, ownerOnly: boolean) => campaigns.updateRoute(router, registry, {
-    method: 'post', path: `/campaigns/:id/${name}`, tag, summary, access: MANAGERS,
-    body: z.object({ reason: z.string().trim().min(1).max(2000).optional() }).strict(),
-    response: campaignOut, errors: [400, 401, 403, 404, 409, 503, 504],
-  }, async ({ row, actor, body }) => {
-    if (ownerOnly) requireOwner(row, actor);
-    if (isClosed(row.stage)) throw conflict(`the campaign is already ${row.stage}`);
-    // The workflow accepts or refuses (409) and audits with this actor.
-    return campaigns.update(row, update, { actor, ...(body.reason ? { reason: body.reason } : {}) });
-  });
+  const action = (name: string, summary: string, update: typeof submitCampaign, ownerOnly: boolean) =>
+    campaigns.updateRoute(router, registry, {
+      method: 'post', path: `/campaigns/:id/${name}`, tag, summary, access: MANAGERS,
+      body: z.object({ reason: z.string().trim().min(1).max(2000).optional() }).strict(),
+      response: campaignOut, errors: [400, 401, 403, 404, 409, 503, 504],
+    }, async ({ row, actor, body }) => {
+      if (ownerOnly) requireOwner(row, actor);
+      if (isClosed(row.stage)) throw conflict(`the campaign is already ${row.stage}`);
+      // The workflow accepts or refuses (409) and audits with this actor.
+      return campaigns.update(row, update, { actor, ...(body.reason ? { reason: body.reason } : {}) });
+    });
   action('submit', 'Submit a draft for budget approval', submitCampaign, true);
   action('pause', 'Pause a running campaign: no email starts after the answer, and those in flight have finished', pauseCampaign, false);
   action('resume', 'Resume a paused campaign from where its sends stopped', resumeCampaign, true);

@@ -201,7 +201,9 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
     (row, actor, b) => content.update(row, submitRevision, { title: b.title, body: b.body, actor }));
   change('/content/:id/schedule', 'patch', 'Move the publish time (null: publish once approved)',
     z.object({ publishAt: instant.nullable() }).strict(),
-    (row, actor, b) => content.update(row, reschedule, { publishAt: b.publishAt ? new Date(b.publishAt).toISOString() : null, actor }));
+    (row, actor, b) => content.update(row, reschedule, {
+      publishAt: b.publishAt ? new Date(b.publishAt).toISOString() : null, actor,
+    }));
   change('/content/:id/withdraw', 'post', 'Withdraw content before it is published',
     z.object({ reason: z.string().max(2000).optional() }).strict(),
     (row, actor, b) => content.update(row, withdraw, { ...(b.reason ? { reason: b.reason } : {}), actor }));

@@ -279,14 +279,15 @@ export function contractsRouter({ orm, audit, temporal, taskQueue, deadline }: A
     return contracts.update(row, amendContract, { actor, terms, termsVersion });
   });
 
-  const act = (name: string, summary: string, update: typeof submitContract) => contracts.updateRoute(router, registry, {
-    method: 'post', path: `/contracts/:id/${name}`, tag, access: MANAGERS, summary,
-    body: z.object({ reason: z.string().trim().min(1).max(2000).optional() }).strict(),
-    response: contractOut, errors: [400, 401, 403, 404, 409, 503, 504],
-  }, async ({ row, actor, body }) => {
-    requireOwner(row, actor);
-    return contracts.update(row, update, { actor, ...(body.reason ? { reason: body.reason } : {}) });
-  });
+  const act = (name: string, summary: string, update: typeof submitContract) =>
+    contracts.updateRoute(router, registry, {
+      method: 'post', path: `/contracts/:id/${name}`, tag, access: MANAGERS, summary,
+      body: z.object({ reason: z.string().trim().min(1).max(2000).optional() }).strict(),
+      response: contractOut, errors: [400, 401, 403, 404, 409, 503, 504],
+    }, async ({ row, actor, body }) => {
+      requireOwner(row, actor);
+      return contracts.update(row, update, { actor, ...(body.reason ? { reason: body.reason } : {}) });
+    });
   act('submit', 'Submit a draft (or renegotiated terms) for approval (the owner or an admin)', submitContract);
 
   contracts.updateRoute(router, registry, {

@@ -188,7 +188,8 @@ export function customersRouter(deps: ApiDeps, registry: RouteRegistry): Router 
     params: idParams, response: lifecycleOut, errors: [401, 403, 404, 503, 504],
   }, async ({ params, actor }) => {
     await customerById(orm, params.id);
-    return liveOr(deadline, () => temporal.workflow.getHandle(customerLifecycleId(params.id)).query(getLifecycle), (view) => {
+    const query = () => temporal.workflow.getHandle(customerLifecycleId(params.id)).query(getLifecycle);
+    return liveOr(deadline, query, (view) => {
       // A live coupon code is as good as money: read-only staff see that one exists, not the code.
       const coupon = view.winBack?.coupon;
       if (coupon && !actor.roles.some((r) => r === 'admin' || r === 'ops_manager')) {

@@ -252,7 +252,9 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
 
   // Each decision is an Update (under the Temporal deadline): the workflow's validator answers at once (403/409/422)
   // and the workflow writes the timeline, the audit event (with the caller as actor) and the list row.
-  const act = <B extends z.ZodObject>(path: string, summary: string, body: B, update: (row: Incident, b: z.infer<B>, actor: Actor) => Promise<IncidentState>) =>
+  const act = <B extends z.ZodObject>(
+    path: string, summary: string, body: B, update: (row: Incident, b: z.infer<B>, actor: Actor) => Promise<IncidentState>,
+  ) =>
     incidents.updateRoute(router, registry, {
       method: 'post', path: `/incidents/:id/${path}`, tag, access: RESPONDER_ROLES, summary, body,
       response: incidentOut, errors: [400, 401, 403, 404, 409, 422, 503, 504],
@@ -263,20 +265,25 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
     (row, b, actor) => incidents.update(row, ackIncident, { actor, ...(b.note ? { note: b.note } : {}) }));
   act('notes', 'A note for the timeline, with a status update (investigating, identified, monitoring) when given',
     z.object({ note: text(5000), status: z.enum(PROGRESS_STATUSES).optional() }).strict(),
-    (row, b, actor) => incidents.update(row, addIncidentNote, { actor, note: b.note, ...(b.status ? { status: b.status } : {}) }));
+    (row, b, actor) => incidents.update(row, addIncidentNote, {
+      actor, note: b.note, ...(b.status ? { status: b.status } : {}),
+    }));
   act('commander', 'Hand command over to another responder (the commander or an ops manager)',
     z.object({ operatorId: z.uuid() }).strict(),
     async (row, b, actor) => {
       const op = await orm.em.findOne(Operator, { id: b.operatorId });
       if (!op || op.disabled) throw unprocessable('unknown operator', [{ field: 'operatorId', message: `no active operator with id ${b.operatorId}` }]);
-      return incidents.update(row, setIncidentCommander, { actor, commander: { id: op.id, name: op.name, roles: op.roles } });
+      const commander = { id: op.id, name: op.name, roles: op.roles };
+      return incidents.update(row, setIncidentCommander, { actor, commander });
     });
   act('resolve', 'Resolve (acknowledging it too if nobody had); P1 and P2 then wait for their postmortem',
     z.object({ resolution: text(5000) }).strict(),
     (row, b, actor) => incidents.update(row, resolveIncident, { actor, resolution: b.resolution }));
   act('postmortem', 'Submit the postmortem of a resolved incident: it closes the postmortem task and the incident',
     z.object({ summary: text(20_000), rootCause: text(20_000), actionItems: z.array(text(1000)).max(100).default([]) }).strict(),
-    (row, b, actor) => incidents.update(row, submitPostmortem, { actor, summary: b.summary, rootCause: b.rootCause, actionItems: b.actionItems }));
+    (row, b, actor) => incidents.update(row, submitPostmortem, {
+      actor, summary: b.summary, rootCause: b.rootCause, actionItems: b.actionItems,
+    }));
 
   return router;
 }
