@@ -94,7 +94,17 @@ export function periodPayout(terms: Pick<ContractTerms, 'fee' | 'revenueShare'>,
 export function addMonths(iso: string, months: number): string {
   const d = new Date(iso);
   const day = d.getUTCDate();
-  const target = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()));
+  const target = new Date(
+    Date.UTC(
+      d.getUTCFullYear(),
+      d.getUTCMonth() + months,
+      1,
+      d.getUTCHours(),
+      d.getUTCMinutes(),
+      d.getUTCSeconds(),
+      d.getUTCMilliseconds(),
+    ),
+  );
   const last = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
   target.setUTCDate(Math.min(day, last));
   return target.toISOString();
@@ -107,9 +117,10 @@ export interface Period {
 }
 
 /** `n` cadence steps after an instant. */
-const stepOf = (cadence: Cadence) => (iso: string, n: number) => (cadence === 'weekly'
-  ? new Date(Date.parse(iso) + n * 7 * 86_400_000).toISOString()
-  : addMonths(iso, n * (cadence === 'quarterly' ? 3 : 1)));
+const stepOf = (cadence: Cadence) => (iso: string, n: number) =>
+  cadence === 'weekly'
+    ? new Date(Date.parse(iso) + n * 7 * 86_400_000).toISOString()
+    : addMonths(iso, n * (cadence === 'quarterly' ? 3 : 1));
 
 /** The evaluation periods from start to end: whole cadence steps, the last one cut at the end. */
 export function periodsOf(start: string, end: string, cadence: Cadence): Period[] {
@@ -133,7 +144,11 @@ export function periodFraction(p: Period, cadence: Cadence, cutAt?: string): num
 }
 
 /** Performance against the targets: each metric's actual over its target (capped at 1.5), and their mean x 100. */
-export function performanceScore(actuals: Record<PerformanceMetric, number>, targets: Partial<Record<PerformanceMetric, number>>, fraction = 1) {
+export function performanceScore(
+  actuals: Record<PerformanceMetric, number>,
+  targets: Partial<Record<PerformanceMetric, number>>,
+  fraction = 1,
+) {
   const parts = PERFORMANCE_METRICS.filter((m) => (targets[m] ?? 0) > 0).map((m) => {
     const target = targets[m]! * fraction;
     return { metric: m, actual: actuals[m], target: cents(target), attainment: Math.min(1.5, actuals[m] / target) };
@@ -144,13 +159,21 @@ export function performanceScore(actuals: Record<PerformanceMetric, number>, tar
 
 /** The renewal reminder instants before the end (those still ahead of `now`), earliest first. */
 export function renewalReminders(end: string, daysBefore: number[], now: number): { days: number; at: string }[] {
-  return [...new Set(daysBefore)].sort((a, b) => b - a)
+  return [...new Set(daysBefore)]
+    .sort((a, b) => b - a)
     .map((days) => ({ days, at: new Date(Date.parse(end) - days * 86_400_000).toISOString() }))
     .filter((r) => Date.parse(r.at) > now);
 }
 
 export const CONTRACT_STAGES = [
-  'draft', 'in_approval', 'awaiting_signatures', 'active', 'renegotiating', 'ended', 'expired', 'terminated',
+  'draft',
+  'in_approval',
+  'awaiting_signatures',
+  'active',
+  'renegotiating',
+  'ended',
+  'expired',
+  'terminated',
 ] as const;
 export type ContractStage = (typeof CONTRACT_STAGES)[number];
 export const isFinal = (s: ContractStage) => s === 'ended' || s === 'expired' || s === 'terminated';
@@ -189,10 +212,15 @@ export function contractValue(terms: Pick<ContractTerms, 'fee' | 'milestones' | 
 }
 
 /** The approvals a contract needs under the policy, with why. */
-export function requiredContractApprovals(policy: ContractPolicy, value: number, currency: string): { roles: ('legal' | 'admin')[]; reason: string } {
+export function requiredContractApprovals(
+  policy: ContractPolicy,
+  value: number,
+  currency: string,
+): { roles: ('legal' | 'admin')[]; reason: string } {
   const threshold = policy.secondApprovalAbove[currency];
   if (threshold === undefined) return { roles: ['legal', 'admin'], reason: `no threshold for ${currency}: legal and admin approve` };
-  if (value > threshold) return { roles: ['legal', 'admin'], reason: `value ${value} ${currency} is above ${threshold}: an admin approves too` };
+  if (value > threshold)
+    return { roles: ['legal', 'admin'], reason: `value ${value} ${currency} is above ${threshold}: an admin approves too` };
   return { roles: ['legal'], reason: `value ${value} ${currency} is within ${threshold}: legal approves` };
 }
 

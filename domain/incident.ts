@@ -63,7 +63,7 @@ export const BUILT_IN_POLICY: EscalationPolicySpec = {
 export function choosePolicy(
   policies: StoredEscalationPolicy[],
   incident: { service: string | null; labels: Record<string, string> },
-): (EscalationPolicySpec & { id: string | null }) {
+): EscalationPolicySpec & { id: string | null } {
   const scored = policies.flatMap((p) => {
     if (p.service !== null && p.service !== incident.service) return [];
     const keys = Object.keys(p.labels);
@@ -72,7 +72,9 @@ export function choosePolicy(
   });
   scored.sort((a, b) => b.score - a.score || a.p.createdAt.localeCompare(b.p.createdAt) || a.p.id.localeCompare(b.p.id));
   const best = scored[0]?.p;
-  return best ? { id: best.id, name: best.name, service: best.service, labels: best.labels, levels: best.levels, repeat: best.repeat } : { ...BUILT_IN_POLICY, id: null };
+  return best
+    ? { id: best.id, name: best.name, service: best.service, labels: best.labels, levels: best.levels, repeat: best.repeat }
+    : { ...BUILT_IN_POLICY, id: null };
 }
 
 /** Incident settings (PUT /policies/incidents): acknowledgement SLAs by severity, and postmortems. */
@@ -118,9 +120,7 @@ export function pageSchedule(levels: EscalationLevel[], repeat: number, ackSlaMs
   return steps;
 }
 
-export type IncidentSource =
-  | { type: 'manual'; operatorId: string }
-  | { type: 'rule'; ruleId: string; ruleName: string; episode: number };
+export type IncidentSource = { type: 'manual'; operatorId: string } | { type: 'rule'; ruleId: string; ruleName: string; episode: number };
 
 export interface IncidentInput {
   incidentId: string;
@@ -139,8 +139,21 @@ export interface IncidentInput {
 }
 
 export type TimelineType =
-  | 'triggered' | 'paged' | 'nobody_paged' | 'escalation_exhausted' | 'acknowledged' | 'commander' | 'status' | 'note'
-  | 'rule_fired' | 'rule_recovered' | 'resolved' | 'postmortem_requested' | 'postmortem_overdue' | 'postmortem_done' | 'closed';
+  | 'triggered'
+  | 'paged'
+  | 'nobody_paged'
+  | 'escalation_exhausted'
+  | 'acknowledged'
+  | 'commander'
+  | 'status'
+  | 'note'
+  | 'rule_fired'
+  | 'rule_recovered'
+  | 'resolved'
+  | 'postmortem_requested'
+  | 'postmortem_overdue'
+  | 'postmortem_done'
+  | 'closed';
 
 export interface TimelineEntry {
   at: string;

@@ -15,7 +15,13 @@ import type { createCustomerEmailActivities } from '../activities/customer-email
 import type { createLifecycleActivities } from '../activities/lifecycle.ts';
 import { getLifecycle, recordEvents, startWinBack } from './lifecycle.messages.ts';
 import { initialState, Lifecycle } from '../domain/lifecycle.ts';
-import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type LifecycleInput, type PendingSend, type WinBackRequest } from '../domain/lifecycle.types.ts';
+import {
+  DEFAULT_LIFECYCLE_POLICY,
+  type CustomerEvent,
+  type LifecycleInput,
+  type PendingSend,
+  type WinBackRequest,
+} from '../domain/lifecycle.types.ts';
 import { profiles } from './lib/activity-profiles.ts';
 
 const { saveLifecycle, loadLifecyclePolicy, issueCoupon } = proxyActivities<ReturnType<typeof createLifecycleActivities>>(profiles.db);
@@ -43,20 +49,29 @@ export async function customerLifecycle(input: LifecycleInput): Promise<void> {
     inbox.push(...events);
     if (policyVersion !== undefined && policyVersion > wantedPolicy) wantedPolicy = policyVersion;
   });
-  setHandler(startWinBack, (r) => { winBacks.push(r); });
+  setHandler(startWinBack, (r) => {
+    winBacks.push(r);
+  });
   setHandler(getLifecycle, () => machine.view(Date.now()));
 
   // Runs started before the `lifecycle-short-runs` patch continue only when the server suggests it, as their histories say.
   const historyPerRun = patched('lifecycle-short-runs') ? (input.maxHistoryPerRun ?? HISTORY_PER_RUN) : Infinity;
-  const timeToContinue = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyPerRun
-    || (input.maxEventsPerRun !== undefined && eventsThisRun >= input.maxEventsPerRun);
+  const timeToContinue = () =>
+    workflowInfo().continueAsNewSuggested ||
+    workflowInfo().historyLength >= historyPerRun ||
+    (input.maxEventsPerRun !== undefined && eventsThisRun >= input.maxEventsPerRun);
 
   async function persist(): Promise<void> {
     const changes = machine.takeUnsaved();
     if (changes.length === 0) return;
     state.version += 1;
     await saveLifecycle({
-      customerId: state.customerId, workflowId, stage: state.stage, stageSince: state.stageSince, version: state.version, changes,
+      customerId: state.customerId,
+      workflowId,
+      stage: state.stage,
+      stageSince: state.stageSince,
+      version: state.version,
+      changes,
     });
   }
 
@@ -67,16 +82,23 @@ export async function customerLifecycle(input: LifecycleInput): Promise<void> {
       if (!winBack) return machine.failSend(item, 'no win-back is running', Date.now());
       // Issued once per round: the coupon ledger returns the same code to a retried or replayed call.
       winBack.coupon ??= await issueCoupon({
-        idempotencyKey: `${workflowId}:${item.step}:coupon`, customerId: state.customerId, workflowId,
-        purpose: 'win_back', validFor: state.policy.couponValidity,
+        idempotencyKey: `${workflowId}:${item.step}:coupon`,
+        customerId: state.customerId,
+        workflowId,
+        purpose: 'win_back',
+        validFor: state.policy.couponValidity,
       });
       data.coupon = winBack.coupon.code;
       if (winBack.coupon.expiresAt) data.validUntil = winBack.coupon.expiresAt;
     }
     try {
       const outcome = await sendCustomerEmail({
-        idempotencyKey: `${workflowId}:${item.step}`, workflowId, customerId: state.customerId,
-        template: item.template, category: item.category, data,
+        idempotencyKey: `${workflowId}:${item.step}`,
+        workflowId,
+        customerId: state.customerId,
+        template: item.template,
+        category: item.category,
+        data,
       });
       machine.settleSend(item, outcome, Date.now());
     } catch (err) {
@@ -118,7 +140,9 @@ export async function customerLifecycle(input: LifecycleInput): Promise<void> {
       await condition(allHandlersFinished);
       if (inbox.length === 0) {
         await continueAsNew<typeof customerLifecycle>({
-          customerId: state.customerId, state: { ...state, runs: state.runs + 1 }, pending: inbox,
+          customerId: state.customerId,
+          state: { ...state, runs: state.runs + 1 },
+          pending: inbox,
           ...(winBacks.length ? { pendingWinBacks: winBacks } : {}),
           ...(input.maxEventsPerRun !== undefined ? { maxEventsPerRun: input.maxEventsPerRun } : {}),
           ...(input.maxHistoryPerRun !== undefined ? { maxHistoryPerRun: input.maxHistoryPerRun } : {}),

@@ -49,37 +49,60 @@ export async function ruleMonitor(input: RuleMonitorInput): Promise<RuleMonitorR
   let last: Evaluation | null = null;
   let changed = false;
   let stopped = false;
-  setHandler(ruleChanged, () => { changed = true; });
-  setHandler(stopMonitor, () => { stopped = true; });
+  setHandler(ruleChanged, () => {
+    changed = true;
+  });
+  setHandler(stopMonitor, () => {
+    stopped = true;
+  });
   let poked = false;
-  setHandler(pointsArrived, () => { poked = true; });
+  setHandler(pointsArrived, () => {
+    poked = true;
+  });
   setHandler(getMonitor, () => ({ ruleId: input.ruleId, status, last, evaluations }));
 
   /** The rule's action, once per firing episode (the episode number is part of every idempotency key). */
   const act = async (rule: StoredRule, episode: number, e: Evaluation) => {
     if (rule.action.type === 'pause_campaign') {
       const outcome = await pauseCampaignForRule({
-        ruleId: rule.id, ruleName: rule.name, campaignId: rule.action.campaignId, episode,
+        ruleId: rule.id,
+        ruleName: rule.name,
+        campaignId: rule.action.campaignId,
+        episode,
         reason: `rule "${rule.name}" fired: ${e.reason}`,
       });
       await audit('rule.action', entity, { type: 'pause_campaign', campaignId: rule.action.campaignId, episode, ...outcome });
     }
     if (rule.action.type === 'open_incident') {
       const outcome = await openIncidentForRule({
-        ruleId: rule.id, ruleName: rule.name, episode, severity: rule.severity, service: rule.action.service ?? null,
-        labels: rule.labels, reason: e.reason, value: e.value, at: e.at,
+        ruleId: rule.id,
+        ruleName: rule.name,
+        episode,
+        severity: rule.severity,
+        service: rule.action.service ?? null,
+        labels: rule.labels,
+        reason: e.reason,
+        value: e.value,
+        at: e.at,
       });
       await audit('rule.action', entity, { type: 'open_incident', episode, ...outcome });
     }
     if (rule.action.type === 'start_winback') {
       const outcome = await startWinBackForSegment({
-        segment: rule.action.segment, key: `rule:${rule.id}:episode:${episode}:winback`, cause: `rule:${rule.id}`,
+        segment: rule.action.segment,
+        key: `rule:${rule.id}:episode:${episode}:winback`,
+        cause: `rule:${rule.id}`,
       });
       await audit('rule.action', entity, { type: 'start_winback', segment: rule.action.segment, episode, ...outcome });
     }
     if (rule.action.type === 'notify_role') {
       await notify(`episode:${episode}`, [{ role: rule.action.role as Role }], 'ruleFired', {
-        ruleId: rule.id, name: rule.name, severity: rule.severity, metric: rule.metric, reason: e.reason, episode,
+        ruleId: rule.id,
+        name: rule.name,
+        severity: rule.severity,
+        metric: rule.metric,
+        reason: e.reason,
+        episode,
         at: new Date(e.at).toISOString(),
       });
     }
@@ -102,7 +125,8 @@ export async function ruleMonitor(input: RuleMonitorInput): Promise<RuleMonitorR
     status = next.status;
     const evaluation = last;
     const recordTransition = async () => {
-      if (next.transition) await audit(`rule.${next.transition}`, entity, { value: evaluation.value, reason: evaluation.reason, episode: status.episodes });
+      if (next.transition)
+        await audit(`rule.${next.transition}`, entity, { value: evaluation.value, reason: evaluation.reason, episode: status.episodes });
     };
     // Since `fire-audit-beside-action` the firing's audit event and its action go out together (the page is one round
     // trip sooner); runs from before it audit first, as their histories say.
