@@ -1,8 +1,11 @@
 // jest 30 in ESM mode (node --experimental-vm-modules), TypeScript through @swc/jest.
-const swc = ['@swc/jest', {
-  jsc: { parser: { syntax: 'typescript' }, target: 'es2023', keepClassNames: true },
-  module: { type: 'es6' },
-}];
+const swc = [
+  '@swc/jest',
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2023', keepClassNames: true },
+    module: { type: 'es6' },
+  },
+];
 
 const common = {
   rootDir: '.',

@@ -83,7 +83,13 @@ class NotStarted extends Error {}
 function limiter(n: number, signal: AbortSignal): <T>(run: () => Promise<T>) => Promise<T> {
   let active = 0;
   const waiting: { go: () => void; refuse: (err: Error) => void }[] = [];
-  signal.addEventListener('abort', () => { for (const w of waiting.splice(0)) w.refuse(new NotStarted()); }, { once: true });
+  signal.addEventListener(
+    'abort',
+    () => {
+      for (const w of waiting.splice(0)) w.refuse(new NotStarted());
+    },
+    { once: true },
+  );
   return async (run) => {
     if (signal.aborted) throw new NotStarted();
     // A finishing run hands its slot straight to the next in line, so a newcomer cannot slip in between.
@@ -111,31 +117,45 @@ const GUARD_CHECK_MS = 1000;
 const GATE_CHECK_MS = 100;
 
 type Row = SendableRow;
-interface Ready { row: Row; req: CustomerEmailRequest; customer: CustomerFacts; decidedAt: string }
+interface Ready {
+  row: Row;
+  req: CustomerEmailRequest;
+  customer: CustomerFacts;
+  decidedAt: string;
+}
 
 /** The first guard whose rate (since its baseline) is over its limit, with the detail and the figures now. */
-async function trippedGuard(orm: Orm, campaignId: string, guards: ArmedGuard[]): Promise<{ guard: ArmedGuard; detail: string; figures: GuardFigures } | null> {
+async function trippedGuard(
+  orm: Orm,
+  campaignId: string,
+  guards: ArmedGuard[],
+): Promise<{ guard: ArmedGuard; detail: string; figures: GuardFigures } | null> {
   if (guards.length === 0) return null;
   const f = await guardCounts(orm, campaignId);
   for (const guard of guards) {
-    const figures: GuardFigures = guard.metric === 'unsubscribe_rate'
-      ? { hits: f.unsubscribed, base: f.sent, sent: f.sent }
-      : { hits: f.failed, base: f.sent + f.failed, sent: f.sent };
+    const figures: GuardFigures =
+      guard.metric === 'unsubscribe_rate'
+        ? { hits: f.unsubscribed, base: f.sent, sent: f.sent }
+        : { hits: f.failed, base: f.sent + f.failed, sent: f.sent };
     const b = guard.baseline ?? { hits: 0, base: 0, sent: 0 };
     const [hits, base, sent] = [figures.hits - b.hits, figures.base - b.base, figures.sent - b.sent];
     if (sent < guard.minSends || base <= 0) continue;
     const rate = hits / base;
     if (rate > guard.above) {
       const since = guard.baseline ? ' since it last fired' : '';
-      return { guard, figures, detail: `${guard.metric} ${(rate * 100).toFixed(2)}% (${hits} of ${base}) is above ${(guard.above * 100).toFixed(2)}% after ${sent} sends${since}` };
+      return {
+        guard,
+        figures,
+        detail: `${guard.metric} ${(rate * 100).toFixed(2)}% (${hits} of ${base}) is above ${(guard.above * 100).toFixed(2)}% after ${sent} sends${since}`,
+      };
     }
   }
   return null;
 }
 
 /** The SDK cancels an activity with this reason when its worker shuts down (SIGTERM, Worker.shutdown()). */
-const workerShutdown = (ctx: Context) => ctx.cancellationDetails?.workerShutdown === true
-  || (ctx.cancellationSignal.reason as Error | undefined)?.message === 'WORKER_SHUTDOWN';
+const workerShutdown = (ctx: Context) =>
+  ctx.cancellationDetails?.workerShutdown === true || (ctx.cancellationSignal.reason as Error | undefined)?.message === 'WORKER_SHUTDOWN';
 
 export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Promise<SendPassResult> {
   const { orm } = deps;
@@ -170,7 +190,13 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   };
   const smtp = limiter(SMTP_SLOTS, ctx.cancellationSignal);
   let inflightAtCancel = 0;
-  ctx.cancellationSignal.addEventListener('abort', () => { inflightAtCancel = inflight.size; }, { once: true });
+  ctx.cancellationSignal.addEventListener(
+    'abort',
+    () => {
+      inflightAtCancel = inflight.size;
+    },
+    { once: true },
+  );
 
   const settle = (rows: { id: number; status: string; reason: string | null; until: string | null }[]) =>
     settleRecipients(orm, costCents, rows);
@@ -179,11 +205,19 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
     const message = pass.messages[row.variant ?? 'default'];
     if (!message) throw ApplicationFailure.nonRetryable(`no message for variant ${row.variant}`, 'Unprocessable');
     return {
-      idempotencyKey: `${pass.workflowId}:send:${row.customer_id}`, workflowId: pass.workflowId, customerId: row.customer_id,
-      template: 'campaign', category: 'marketing',
-      data: { subject: message.subject, body: message.body, ...(pass.label ? { campaignName: pass.label.name, endsAt: pass.label.endsAt } : {}) },
+      idempotencyKey: `${pass.workflowId}:send:${row.customer_id}`,
+      workflowId: pass.workflowId,
+      customerId: row.customer_id,
+      template: 'campaign',
+      category: 'marketing',
+      data: {
+        subject: message.subject,
+        body: message.body,
+        ...(pass.label ? { campaignName: pass.label.name, endsAt: pass.label.endsAt } : {}),
+      },
       ...(pass.templates ? { templateVersions: pass.templates } : {}),
-      campaignId: pass.campaignId, leaseSeconds: CAMPAIGN_SEND_LEASE_SECONDS,
+      campaignId: pass.campaignId,
+      leaseSeconds: CAMPAIGN_SEND_LEASE_SECONDS,
       // The ledger row is marked in the statement that marks the email sent.
       onSent: [recipientSent(row.id, costCents)],
     };
@@ -229,7 +263,9 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
         const remaining = err.nextRetryDelay ? durationToMs(err.nextRetryDelay) : CAMPAIGN_SEND_LEASE_SECONDS * 1000;
         leaseUntil = Math.max(leaseUntil, Date.now() + remaining);
       } else if (err instanceof ApplicationFailure && err.nonRetryable) {
-        await settle([{ id: row.id, status: 'failed', reason: err.type === 'EmailRejected' ? 'rejected' : (err.type ?? 'failed'), until: null }]);
+        await settle([
+          { id: row.id, status: 'failed', reason: err.type === 'EmailRejected' ? 'rejected' : (err.type ?? 'failed'), until: null },
+        ]);
       } else {
         unsettled.add(row.seq);
         failure ??= err;
@@ -273,8 +309,12 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
         const { baseline: _, ...rule } = tripped.guard;
         stop ??= { outcome: 'guard', detail: tripped.detail, guard: { rule, figures: tripped.figures } };
       })
-      .catch((err: unknown) => { failure ??= err; })
-      .finally(() => { guarding = null; });
+      .catch((err: unknown) => {
+        failure ??= err;
+      })
+      .finally(() => {
+        guarding = null;
+      });
   };
 
   let refilling: Promise<void> | null = null;
@@ -305,16 +345,28 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
         // Sends in flight or waiting may still be skipped or fail: only they may use the budget's remaining room.
         const room = affordable - sent - inflight.size - ready.length;
         if (ready.length < lookahead && room > 0 && !refilling && !exhausted) {
-          refilling = refill(room).finally(() => { refilling = null; });
+          refilling = refill(room).finally(() => {
+            refilling = null;
+          });
         }
         if (ready.length === 0) {
-          if (refilling) { await refilling; continue; }
-          if (inflight.size > 0) { await Promise.race(inflight.values()); continue; }
+          if (refilling) {
+            await refilling;
+            continue;
+          }
+          if (inflight.size > 0) {
+            await Promise.race(inflight.values());
+            continue;
+          }
           if (exhausted) break;
           // No room left: the budget is spent, unless every recipient has been decided already.
           await fetchPage();
           if (exhausted) break;
-          stop = { outcome: 'budget', detail: `the budget of ${pass.budget.total} ${pass.budget.currency} pays for ${affordable} sends; ${sent} were sent`, guard: null };
+          stop = {
+            outcome: 'budget',
+            detail: `the budget of ${pass.budget.total} ${pass.budget.currency} pays for ${affordable} sends; ${sent} were sent`,
+            guard: null,
+          };
           break;
         }
         while (inflight.size >= SEND_CONCURRENCY) await Promise.race(inflight.values());
@@ -322,7 +374,10 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
         nextSlot = Math.max(nextSlot, Date.now() - interval) + interval;
         if (halted() || (await gateClosed())) break;
         const item = ready.shift()!;
-        inflight.set(item.row.seq, deliver(item).finally(() => inflight.delete(item.row.seq)));
+        inflight.set(
+          item.row.seq,
+          deliver(item).finally(() => inflight.delete(item.row.seq)),
+        );
       }
       await refilling;
       await Promise.allSettled(inflight.values());
@@ -348,7 +403,10 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
     // only); the next pass decides them again.
     const given = [...ready, ...unstarted];
     if (given.length) {
-      await giveBackReservations(orm, given.map((r) => ({ key: r.req.idempotencyKey, at: r.decidedAt })));
+      await giveBackReservations(
+        orm,
+        given.map((r) => ({ key: r.req.idempotencyKey, at: r.decidedAt })),
+      );
     }
   }
   if (failure) throw failure;
@@ -356,15 +414,18 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   if (workerShutdown(ctx)) {
     // Every send this attempt started is settled and the cursor is heartbeated: a retry on another worker resumes
     // after it, sending nothing twice. The worker can exit now instead of sending until its grace time runs out.
-    const message = `the worker is shutting down: ${inflightAtCancel - unstarted.length} send(s) under way were finished `
-      + `and recorded, ${unstarted.length + ready.length} not started; the pass resumes after position ${cursor()}`;
+    const message =
+      `the worker is shutting down: ${inflightAtCancel - unstarted.length} send(s) under way were finished ` +
+      `and recorded, ${unstarted.length + ready.length} not started; the pass resumes after position ${cursor()}`;
     ctx.log.info(message);
     throw ApplicationFailure.create({ type: 'WorkerShutdown', message, nextRetryDelay: '1s' });
   }
   const nextDeferred = await nextDeferredAt(orm, pass.campaignId, pass.phase);
   return {
     outcome: stop?.outcome ?? (ctx.cancellationSignal.aborted ? 'stopped' : 'done'),
-    detail: stop?.detail ?? null, guard: stop?.guard ?? null, cursor: cursor(),
+    detail: stop?.detail ?? null,
+    guard: stop?.guard ?? null,
+    cursor: cursor(),
     counts: await ledgerCounts(orm, pass.campaignId),
     nextDeferredAt: nextDeferred,
   };

@@ -75,38 +75,77 @@ export function createCampaignActivities(deps: CustomerEmailDeps) {
 
     /** Builds the retrospective from the ledger and the attributed events, stores it (once) and answers it. */
     async buildCampaignReport(args: {
-      campaignId: string; ownerId: string; spec: CampaignSpec; finalStage: CampaignStage; launchedAt: string | null;
-      endedAt: string | null; ab: AbState | null; timeline: StageChange[];
+      campaignId: string;
+      ownerId: string;
+      spec: CampaignSpec;
+      finalStage: CampaignStage;
+      launchedAt: string | null;
+      endedAt: string | null;
+      ab: AbState | null;
+      timeline: StageChange[];
     }): Promise<CampaignReport> {
       const stored = await storedCampaignReport(orm, args.campaignId);
       if (stored) return stored;
       const counts = await ledgerCounts(orm, args.campaignId);
       const total = await attribution(args.campaignId);
-      const goals = await Promise.all(args.spec.goals.map(async (g) => {
-        const actual = goalActual(g.metric, await attribution(args.campaignId, g.deadline), counts.sent);
-        return { ...g, actual, achieved: actual >= g.target, progress: g.target === 0 ? 1 : actual / g.target };
-      }));
-      const { frequency_cap: capped = 0, quiet_hours: quiet = 0, unsubscribed = 0, no_consent: noConsent = 0, ...otherSkips } = counts.skipped;
+      const goals = await Promise.all(
+        args.spec.goals.map(async (g) => {
+          const actual = goalActual(g.metric, await attribution(args.campaignId, g.deadline), counts.sent);
+          return { ...g, actual, achieved: actual >= g.target, progress: g.target === 0 ? 1 : actual / g.target };
+        }),
+      );
+      const {
+        frequency_cap: capped = 0,
+        quiet_hours: quiet = 0,
+        unsubscribed = 0,
+        no_consent: noConsent = 0,
+        ...otherSkips
+      } = counts.skipped;
       const ab = args.spec.abTest;
       const report: CampaignReport = {
-        campaignId: args.campaignId, name: args.spec.name, ownerId: args.ownerId, finalStage: args.finalStage,
-        launchedAt: args.launchedAt, endedAt: args.endedAt, generatedAt: new Date().toISOString(), goals,
+        campaignId: args.campaignId,
+        name: args.spec.name,
+        ownerId: args.ownerId,
+        finalStage: args.finalStage,
+        launchedAt: args.launchedAt,
+        endedAt: args.endedAt,
+        generatedAt: new Date().toISOString(),
+        goals,
         sends: {
-          audience: counts.audience, sent: counts.sent, skipped: { capped, quiet, unsubscribed, no_consent: noConsent, ...otherSkips },
-          deferredForQuietHours: counts.everDeferred, failed: counts.failed, notSent: counts.pending + counts.deferred,
+          audience: counts.audience,
+          sent: counts.sent,
+          skipped: { capped, quiet, unsubscribed, no_consent: noConsent, ...otherSkips },
+          deferredForQuietHours: counts.everDeferred,
+          failed: counts.failed,
+          notSent: counts.pending + counts.deferred,
         },
         attribution: { ...total, conversionRate: counts.sent === 0 ? null : total.conversions / counts.sent },
         money: {
-          currency: args.spec.budget.currency, budget: args.spec.budget.total, spend: counts.spend,
-          costPerSend: args.spec.budget.costPerSend, gmv: total.gmv, roi: roi(total.gmv, counts.spend),
+          currency: args.spec.budget.currency,
+          budget: args.spec.budget.total,
+          spend: counts.spend,
+          costPerSend: args.spec.budget.costPerSend,
+          gmv: total.gmv,
+          roi: roi(total.gmv, counts.spend),
         },
-        abTest: ab ? {
-          winningMetric: ab.winningMetric,
-          variants: args.ab?.results.length ? args.ab.results
-            : variantRates(await variantFigures(args.campaignId, ab.variants.map((v) => v.name)), ab.winningMetric),
-          winner: args.ab?.choice?.winner ?? null, runnerUp: args.ab?.choice?.runnerUp ?? null,
-          margin: args.ab?.choice?.margin ?? null, lift: args.ab?.choice?.lift ?? null,
-        } : null,
+        abTest: ab
+          ? {
+              winningMetric: ab.winningMetric,
+              variants: args.ab?.results.length
+                ? args.ab.results
+                : variantRates(
+                    await variantFigures(
+                      args.campaignId,
+                      ab.variants.map((v) => v.name),
+                    ),
+                    ab.winningMetric,
+                  ),
+              winner: args.ab?.choice?.winner ?? null,
+              runnerUp: args.ab?.choice?.runnerUp ?? null,
+              margin: args.ab?.choice?.margin ?? null,
+              lift: args.ab?.choice?.lift ?? null,
+            }
+          : null,
         timeline: args.timeline,
       };
       return storeCampaignReport(orm, args.campaignId, report);

@@ -12,7 +12,10 @@ export interface CheckRules {
 
 const PERSONAL_DATA: { label: string; pattern: RegExp }[] = [
   { label: 'an email address', pattern: /[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}/i },
-  { label: 'a mainland China ID number', pattern: /(?<!\d)\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dXx])/ },
+  {
+    label: 'a mainland China ID number',
+    pattern: /(?<!\d)\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dXx])/,
+  },
   { label: 'a US social security number', pattern: /(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)/ },
   { label: 'a mobile phone number', pattern: /(?<![\d+])(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)/ },
   { label: 'a phone number', pattern: /(?<![\w+])\+\d{1,3}[\s-]?(?:\(\d{1,4}\)[\s-]?)?\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\d)/ },
@@ -38,7 +41,8 @@ function hostAllowed(host: string, allowed: string[]): boolean {
 
 // Chinese, Japanese and Korean say in one character what Latin scripts say in about two (the convention of Weibo's
 // and X's limits), so a length limit counts a wide character twice: 10 Chinese characters are as long as 20 letters.
-const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{20000}-\u{3FFFD}]/u;
+const WIDE =
+  /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{20000}-\u{3FFFD}]/u;
 
 /** The length a limit compares: code points (an emoji is one), a wide character counting two. */
 export function textLength(text: string): { length: number; wide: boolean } {
@@ -67,10 +71,14 @@ export function checkContent(rules: CheckRules, { title, body }: { title: string
     // Word boundaries for Latin words; plain containment for CJK, which has no spaces between words.
     const pattern = /^[\w-]+$/.test(word) ? new RegExp(`\\b${escapeRegExp(word)}\\b`, 'i') : new RegExp(escapeRegExp(word), 'i');
     const found = allMatches(text, pattern);
-    if (found.length) findings.push({ rule: 'banned_word', severity: 'block', message: `contains the banned word "${word}"`, matches: found });
+    if (found.length)
+      findings.push({ rule: 'banned_word', severity: 'block', message: `contains the banned word "${word}"`, matches: found });
   }
-  for (const finding of [lengthFinding('title', title, 'at most', rules.titleMax), lengthFinding('body', body, 'at least', rules.bodyMin),
-    lengthFinding('body', body, 'at most', rules.bodyMax)]) {
+  for (const finding of [
+    lengthFinding('title', title, 'at most', rules.titleMax),
+    lengthFinding('body', body, 'at least', rules.bodyMin),
+    lengthFinding('body', body, 'at most', rules.bodyMax),
+  ]) {
     if (finding) findings.push(finding);
   }
   for (const link of new Set(text.match(LINK) ?? [])) {

@@ -48,13 +48,22 @@ export function createContractActivities(deps: EmailDeps) {
      * the workflow. A retry finds the same link (by key) and the email ledger sends it once.
      */
     async issueSignLink(args: {
-      contractId: string; key: string; partner: { name: string; email: string }; validFor: string; reminder: boolean; expiresAt: string;
+      contractId: string;
+      key: string;
+      partner: { name: string; email: string };
+      validFor: string;
+      reminder: boolean;
+      expiresAt: string;
       terms?: ContractTerms;
     }): Promise<{ tokenHash: string; expiresAt: string }> {
       const token = randomBytes(24).toString('base64url');
       const validUntil = new Date(Math.min(Date.now() + durationToMs(args.validFor as never), Date.parse(args.expiresAt))).toISOString();
       const link = await signLinkOnce(orm, {
-        key: args.key, contractId: args.contractId, tokenHash: hashToken(token), token, expiresAt: validUntil,
+        key: args.key,
+        contractId: args.contractId,
+        tokenHash: hashToken(token),
+        token,
+        expiresAt: validUntil,
       });
       const expiresAt = new Date(link.expiresAt).toISOString();
       if (link.token !== null) {
@@ -63,23 +72,38 @@ export function createContractActivities(deps: EmailDeps) {
         const t = args.terms;
         const workflowId = contractWorkflowId(args.contractId);
         const stored = await partnerMail(deps, 'contractSignLink', args.contractId, {
-          links: { sign: url }, signBy: expiresAt, reminder: args.reminder,
+          links: { sign: url },
+          signBy: expiresAt,
+          reminder: args.reminder,
           contract: t ? { scope: t.scope, start: t.start, end: t.end, cadence: t.cadence, fee: t.fee, currency: t.currency } : {},
         });
-        const mail = stored?.mail ?? compose(`${args.reminder ? 'Reminder: ' : ''}Your contract is ready to sign`, [
-          `Hello ${args.partner.name},`,
-          `${args.reminder ? 'Your contract is still waiting for your signature. ' : ''}Please review the terms below and sign. Your personal signing link works once, until ${expiresAt}; any earlier link no longer works.`,
-          ...(t ? [[
-            `Scope: ${t.scope}`, ...t.deliverables.map((d) => `Deliverable: ${d}`),
-            `Term: ${t.start.slice(0, 10)} to ${t.end.slice(0, 10)}, evaluated ${t.cadence}`,
-            `Fee: ${t.fee} ${t.currency} per period`,
-            ...t.revenueShare.tiers.map((x) => `Revenue share: ${x.rate}% of GMV from ${x.from}${x.to === null ? '' : ` to ${x.to}`} (${t.revenueShare.mode === 'whole' ? 'on the whole GMV once reached' : 'on the part in this tier'})`),
-            ...(t.revenueShare.cap !== null ? [`Revenue share cap: ${t.revenueShare.cap} ${t.currency} per period`] : []),
-            ...t.milestones.map((m) => `Milestone "${m.name}": ${m.amount} ${t.currency} on ${m.due.slice(0, 10)}`),
-          ]] : []),
-          `Read the full terms and sign: ${url}`,
-        ]);
-        const sent = await deliverOnce({ ...deps, from: stored?.from ?? deps.from }, { idempotencyKey: args.key, workflowId, template: 'contractSignLink', recipients: [args.partner.email], mail });
+        const mail =
+          stored?.mail ??
+          compose(`${args.reminder ? 'Reminder: ' : ''}Your contract is ready to sign`, [
+            `Hello ${args.partner.name},`,
+            `${args.reminder ? 'Your contract is still waiting for your signature. ' : ''}Please review the terms below and sign. Your personal signing link works once, until ${expiresAt}; any earlier link no longer works.`,
+            ...(t
+              ? [
+                  [
+                    `Scope: ${t.scope}`,
+                    ...t.deliverables.map((d) => `Deliverable: ${d}`),
+                    `Term: ${t.start.slice(0, 10)} to ${t.end.slice(0, 10)}, evaluated ${t.cadence}`,
+                    `Fee: ${t.fee} ${t.currency} per period`,
+                    ...t.revenueShare.tiers.map(
+                      (x) =>
+                        `Revenue share: ${x.rate}% of GMV from ${x.from}${x.to === null ? '' : ` to ${x.to}`} (${t.revenueShare.mode === 'whole' ? 'on the whole GMV once reached' : 'on the part in this tier'})`,
+                    ),
+                    ...(t.revenueShare.cap !== null ? [`Revenue share cap: ${t.revenueShare.cap} ${t.currency} per period`] : []),
+                    ...t.milestones.map((m) => `Milestone "${m.name}": ${m.amount} ${t.currency} on ${m.due.slice(0, 10)}`),
+                  ],
+                ]
+              : []),
+            `Read the full terms and sign: ${url}`,
+          ]);
+        const sent = await deliverOnce(
+          { ...deps, from: stored?.from ?? deps.from },
+          { idempotencyKey: args.key, workflowId, template: 'contractSignLink', recipients: [args.partner.email], mail },
+        );
         // Audited before the token goes: a retry that finds no token has nothing left to do.
         await auditSent(orm, { key: args.key, workflowId, template: 'contractSignLink', subject: mail.subject }, sent);
         await forgetSignLinkToken(orm, args.key);
@@ -106,23 +130,46 @@ export function createContractActivities(deps: EmailDeps) {
      * period (a retry answers the first row).
      */
     async evaluateContractPeriod(args: {
-      contractId: string; partnerId: string; term: number; period: Period; fraction: number; terms: ContractTerms; cutAt?: string;
+      contractId: string;
+      partnerId: string;
+      term: number;
+      period: Period;
+      fraction: number;
+      terms: ContractTerms;
+      cutAt?: string;
     }): Promise<PayoutRecord> {
       const { period, terms } = args;
       const to = args.cutAt && Date.parse(args.cutAt) < Date.parse(period.to) ? args.cutAt : period.to;
       const sums = await metricSums(orm, {
-        names: PERFORMANCE_METRICS.map(PARTNER_METRIC), labels: { partner: args.partnerId }, from: period.from, to,
+        names: PERFORMANCE_METRICS.map(PARTNER_METRIC),
+        labels: { partner: args.partnerId },
+        from: period.from,
+        to,
       });
-      const actuals = Object.fromEntries(PERFORMANCE_METRICS.map((m) => [m, sums.find((s) => s.name === PARTNER_METRIC(m))?.total ?? 0])) as Record<PerformanceMetric, number>;
+      const actuals = Object.fromEntries(
+        PERFORMANCE_METRICS.map((m) => [m, sums.find((s) => s.name === PARTNER_METRIC(m))?.total ?? 0]),
+      ) as Record<PerformanceMetric, number>;
       const pay = periodPayout(terms, actuals.gmv, args.fraction);
-      const milestones = terms.milestones.filter((m) => Date.parse(m.due) >= Date.parse(period.from) && Date.parse(m.due) < Date.parse(to))
+      const milestones = terms.milestones
+        .filter((m) => Date.parse(m.due) >= Date.parse(period.from) && Date.parse(m.due) < Date.parse(to))
         .reduce((s, m) => s + m.amount, 0);
       const perf = performanceScore(actuals, terms.targets, args.fraction);
       const total = Math.round((pay.total + milestones) * 100) / 100;
       return recordPayoutOnce(orm, args.contractId, {
-        partnerId: args.partnerId, term: args.term, periodIndex: period.index, periodFrom: period.from, periodTo: to,
-        fraction: args.fraction, currency: terms.currency, fee: pay.fee, share: pay.share, milestones, total, tier: pay.tier,
-        capped: pay.capped, evaluation: { actuals, score: perf.score, parts: perf.parts },
+        partnerId: args.partnerId,
+        term: args.term,
+        periodIndex: period.index,
+        periodFrom: period.from,
+        periodTo: to,
+        fraction: args.fraction,
+        currency: terms.currency,
+        fee: pay.fee,
+        share: pay.share,
+        milestones,
+        total,
+        tier: pay.tier,
+        capped: pay.capped,
+        evaluation: { actuals, score: perf.score, parts: perf.parts },
       });
     },
   };

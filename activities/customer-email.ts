@@ -78,26 +78,47 @@ export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy
     for (const req of reqs) {
       const customer = byKey.get(req.idempotencyKey);
       // A customer removed since (a frozen campaign audience, a late lifecycle step): nothing to send, nothing to record.
-      if (!customer) { decisions.push({ outcome: { status: 'skipped', reason: 'no_customer' } }); continue; }
-      if (customer.prior_status === 'sent') { decisions.push({ outcome: { status: 'duplicate' } }); continue; }
+      if (!customer) {
+        decisions.push({ outcome: { status: 'skipped', reason: 'no_customer' } });
+        continue;
+      }
+      if (customer.prior_status === 'sent') {
+        decisions.push({ outcome: { status: 'duplicate' } });
+        continue;
+      }
       if (customer.prior_status === 'skipped') {
         decisions.push({ outcome: { status: 'skipped', reason: customer.prior_reason ?? 'skipped' } });
         continue;
       }
       // A send reserved by an attempt that crashed keeps its slot under the cap, but is decided again otherwise: the
       // customer may have unsubscribed, or quiet hours begun, while the retries waited.
-      const decision = decide(policy, req.category, {
-        unsubscribed: customer.unsubscribed, marketingConsent: customer.marketing_consent, timezone: customer.timezone,
-        recentMarketing: customer.prior_status === 'sending' ? 0 : customer.recent,
-      }, now);
-      const outcome: SendOutcome | null = decision.action === 'send' ? null
-        : decision.action === 'defer' ? { status: 'deferred', until: decision.until.toISOString(), reason: decision.reason }
-          : { status: 'skipped', reason: decision.reason };
+      const decision = decide(
+        policy,
+        req.category,
+        {
+          unsubscribed: customer.unsubscribed,
+          marketingConsent: customer.marketing_consent,
+          timezone: customer.timezone,
+          recentMarketing: customer.prior_status === 'sending' ? 0 : customer.recent,
+        },
+        now,
+      );
+      const outcome: SendOutcome | null =
+        decision.action === 'send'
+          ? null
+          : decision.action === 'defer'
+            ? { status: 'deferred', until: decision.until.toISOString(), reason: decision.reason }
+            : { status: 'skipped', reason: decision.reason };
       decisions.push(outcome ? { outcome } : { send: customer, decidedAt: '' });
       records.push({
-        idempotency_key: req.idempotencyKey, customer_id: req.customerId, workflow_id: req.workflowId,
-        campaign_id: req.campaignId ?? null, category: req.category, template: req.template,
-        status: outcome ? outcome.status : 'sending', reason: outcome?.reason ?? null,
+        idempotency_key: req.idempotencyKey,
+        customer_id: req.customerId,
+        workflow_id: req.workflowId,
+        campaign_id: req.campaignId ?? null,
+        category: req.category,
+        template: req.template,
+        status: outcome ? outcome.status : 'sending',
+        reason: outcome?.reason ?? null,
         deferred_until: outcome?.status === 'deferred' ? outcome.until : null,
       });
     }
@@ -114,13 +135,28 @@ export async function decideSends(orm: Orm, reqs: CustomerEmailRequest[], policy
  * The mail a customer gets: a message with a stored template (the live version in the customer's locale, else the
  * platform's default) rendered for them, sent under the version's sender name; a campaign's own text as before.
  */
-async function composeForCustomer(deps: CustomerEmailDeps, req: CustomerEmailRequest, customer: CustomerFacts, link: string | null, policy: MessagingPolicy) {
+async function composeForCustomer(
+  deps: CustomerEmailDeps,
+  req: CustomerEmailRequest,
+  customer: CustomerFacts,
+  link: string | null,
+  policy: MessagingPolicy,
+) {
   // Without a stored version (a campaign approved before templates were data): the text as code wrote it.
   const legacy = () => {
-    if (req.template === 'unsubscribeConfirmation') throw ApplicationFailure.nonRetryable('no unsubscribeConfirmation template is live', 'Unprocessable');
+    if (req.template === 'unsubscribeConfirmation')
+      throw ApplicationFailure.nonRetryable('no unsubscribeConfirmation template is live', 'Unprocessable');
     return customerTemplates[req.template]({
-      name: customer.name, unsubscribeUrl: link, values: req.data,
-      customer: { name: customer.name, email: customer.email, externalId: customer.external_id, stage: customer.stage, segment: customer.segment },
+      name: customer.name,
+      unsubscribeUrl: link,
+      values: req.data,
+      customer: {
+        name: customer.name,
+        email: customer.email,
+        externalId: customer.external_id,
+        stage: customer.stage,
+        segment: customer.segment,
+      },
     });
   };
   if (req.template === 'campaign' && !req.templateVersions) return { mail: legacy(), from: deps.from, version: null };
@@ -130,19 +166,38 @@ async function composeForCustomer(deps: CustomerEmailDeps, req: CustomerEmailReq
     : await liveTemplate(deps.orm, key, customer.locale, policy.defaultLocale);
   if (!version) return { mail: legacy(), from: deps.from, version: null };
   const rendered = composeMessage(key, version, {
-    customer: { name: customer.name, email: customer.email, externalId: customer.external_id, stage: customer.stage, segment: customer.segment, locale: customer.locale, timezone: customer.timezone },
-    platform: policy.platform, unsubscribeUrl: link, values: req.data,
+    customer: {
+      name: customer.name,
+      email: customer.email,
+      externalId: customer.external_id,
+      stage: customer.stage,
+      segment: customer.segment,
+      locale: customer.locale,
+      timezone: customer.timezone,
+    },
+    platform: policy.platform,
+    unsubscribeUrl: link,
+    values: req.data,
     // The unsubscribe page offers to subscribe again once unsubscribed.
     resubscribeUrl: unsubscribeUrl(deps.publicUrl, customer.unsubscribe_token),
   });
-  return { mail: { subject: rendered.subject, html: rendered.html, text: rendered.text }, from: withName(deps.from, rendered.senderName), version };
+  return {
+    mail: { subject: rendered.subject, html: rendered.html, text: rendered.text },
+    from: withName(deps.from, rendered.senderName),
+    version,
+  };
 }
 
 /** Versions are immutable: a campaign's sends read each pinned one once per worker. */
 const pinnedCache = new Map<string, TemplateVersionRow>();
 
 /** Of the versions a campaign pinned by locale, the customer's (see pickLocale), else the first. */
-async function pinnedVersion(orm: Orm, pinned: Record<string, string>, locale: string | null, defaultLocale: string): Promise<TemplateVersionRow | null> {
+async function pinnedVersion(
+  orm: Orm,
+  pinned: Record<string, string>,
+  locale: string | null,
+  defaultLocale: string,
+): Promise<TemplateVersionRow | null> {
   const pick = pickLocale(Object.keys(pinned), locale, defaultLocale) ?? Object.keys(pinned)[0];
   const id = pick ? pinned[pick]! : null;
   if (!id) return null;
@@ -156,13 +211,16 @@ async function pinnedVersion(orm: Orm, pinned: Record<string, string>, locale: s
   return version;
 }
 
-
 /**
  * Sends a mail the policy decided to send, through the email ledger; the customer-messages row (and the caller's
  * `onSent` updates) are marked sent in the statement that marks the email sent.
  */
 export async function deliverDecided(
-  deps: CustomerEmailDeps, req: CustomerEmailRequest, customer: CustomerFacts, policy: MessagingPolicy, around?: LedgerMail['around'],
+  deps: CustomerEmailDeps,
+  req: CustomerEmailRequest,
+  customer: CustomerFacts,
+  policy: MessagingPolicy,
+  around?: LedgerMail['around'],
 ): Promise<SendOutcome> {
   const { orm } = deps;
   const marketing = req.category === 'marketing';
@@ -170,17 +228,21 @@ export async function deliverDecided(
   const { mail, from, version } = await composeForCustomer(deps, req, customer, link, policy);
   let result: EmailResult;
   try {
-    result = await deliverOnce({ ...deps, from }, {
-      idempotencyKey: req.idempotencyKey, workflowId: req.workflowId, template: req.template, recipients: [customer.email], mail,
-      ...(req.leaseSeconds ? { leaseSeconds: req.leaseSeconds } : {}),
-      ...(around ? { around } : {}),
-      onSent: [
-        messageSent(req.idempotencyKey, version),
-        ...(req.onSent ?? []),
-      ],
-      // RFC 8058 one-click unsubscribe: mail clients show their own button.
-      headers: link ? { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {},
-    });
+    result = await deliverOnce(
+      { ...deps, from },
+      {
+        idempotencyKey: req.idempotencyKey,
+        workflowId: req.workflowId,
+        template: req.template,
+        recipients: [customer.email],
+        mail,
+        ...(req.leaseSeconds ? { leaseSeconds: req.leaseSeconds } : {}),
+        ...(around ? { around } : {}),
+        onSent: [messageSent(req.idempotencyKey, version), ...(req.onSent ?? [])],
+        // RFC 8058 one-click unsubscribe: mail clients show their own button.
+        headers: link ? { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {},
+      },
+    );
   } catch (err) {
     // Refused for good by the mail server: the reserved slot is given back to the cap.
     if (err instanceof ApplicationFailure && err.nonRetryable) {

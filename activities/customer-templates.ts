@@ -14,31 +14,44 @@ export interface CustomerMailData {
 }
 
 const hello = (d: CustomerMailData) => (d.name ? `Hi ${d.name},` : 'Hi,');
-const footer = (d: CustomerMailData) => (d.unsubscribeUrl ? [`You get these emails because you opted in. Unsubscribe: ${d.unsubscribeUrl}`] : []);
+const footer = (d: CustomerMailData) =>
+  d.unsubscribeUrl ? [`You get these emails because you opted in. Unsubscribe: ${d.unsubscribeUrl}`] : [];
 
 export const customerTemplates = {
-  welcome: (d: CustomerMailData) => compose('Welcome aboard', [
-    hello(d), 'Your account is ready. The quickest way to get value is to try the one feature people love most first.',
-    ...footer(d),
-  ]),
-  tips: (d: CustomerMailData) => compose('Three tips to get more out of your account', [
-    hello(d), ['Set up your profile', 'Try the key feature once', 'Invite a friend who would like it'], ...footer(d),
-  ]),
-  nudge: (d: CustomerMailData) => compose('You are one step away', [
-    hello(d), 'You signed up a few days ago but have not tried the key feature yet. It takes two minutes.', ...footer(d),
-  ]),
-  summary: (d: CustomerMailData) => compose('Your first week', [
-    hello(d), 'Here is what you can do next, now that your first week is over.', ...footer(d),
-  ]),
-  winBack: (d: CustomerMailData) => compose('We miss you: a coupon to come back', [
-    hello(d), 'It has been a while. Here is a coupon for your next purchase:',
-    `Code: ${d.values.coupon ?? ''}${d.values.validUntil ? ` (valid until ${d.values.validUntil.slice(0, 10)})` : ''}`,
-    ...footer(d),
-  ]),
+  welcome: (d: CustomerMailData) =>
+    compose('Welcome aboard', [
+      hello(d),
+      'Your account is ready. The quickest way to get value is to try the one feature people love most first.',
+      ...footer(d),
+    ]),
+  tips: (d: CustomerMailData) =>
+    compose('Three tips to get more out of your account', [
+      hello(d),
+      ['Set up your profile', 'Try the key feature once', 'Invite a friend who would like it'],
+      ...footer(d),
+    ]),
+  nudge: (d: CustomerMailData) =>
+    compose('You are one step away', [
+      hello(d),
+      'You signed up a few days ago but have not tried the key feature yet. It takes two minutes.',
+      ...footer(d),
+    ]),
+  summary: (d: CustomerMailData) =>
+    compose('Your first week', [hello(d), 'Here is what you can do next, now that your first week is over.', ...footer(d)]),
+  winBack: (d: CustomerMailData) =>
+    compose('We miss you: a coupon to come back', [
+      hello(d),
+      'It has been a while. Here is a coupon for your next purchase:',
+      `Code: ${d.values.coupon ?? ''}${d.values.validUntil ? ` (valid until ${d.values.validUntil.slice(0, 10)})` : ''}`,
+      ...footer(d),
+    ]),
   /** A campaign's own subject and body, filled with the customer's fields; paragraphs split on blank lines. */
   campaign: (d: CustomerMailData) => {
     const fields = { ...d.customer, firstName: d.customer.name?.trim().split(/\s+/)[0] ?? null };
-    const body = fillTemplate(d.values.body ?? '', fields).split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
+    const body = fillTemplate(d.values.body ?? '', fields)
+      .split(/\n\s*\n/)
+      .map((p) => p.trim())
+      .filter(Boolean);
     return compose(fillTemplate(d.values.subject ?? '', fields), [...body, ...footer(d)]);
   },
 } satisfies Record<NurtureTemplate | 'winBack' | 'campaign', (d: CustomerMailData) => Rendered>;

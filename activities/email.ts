@@ -130,12 +130,21 @@ export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' |
  * The mail in the audit trail of what sent it (the entity of its workflow); keyed by the mail, so a retry after the
  * send writes it once. A skipped mail (nobody to send to) is not audited.
  */
-export async function auditSent(orm: Orm, m: { key: string; workflowId: string | null; template: string; subject: string }, result: EmailResult): Promise<void> {
+export async function auditSent(
+  orm: Orm,
+  m: { key: string; workflowId: string | null; template: string; subject: string },
+  result: EmailResult,
+): Promise<void> {
   if (result.status === 'skipped') return;
   const entity = m.workflowId ? entityOfWorkflowId(m.workflowId) : null;
   await appendAudit(orm, {
-    idempotencyKey: `email:${m.key}`, actorType: 'workflow', actorId: m.workflowId, action: 'email.sent',
-    entityType: entity?.type ?? 'email', entityId: entity?.id ?? m.key, workflowId: m.workflowId,
+    idempotencyKey: `email:${m.key}`,
+    actorType: 'workflow',
+    actorId: m.workflowId,
+    action: 'email.sent',
+    entityType: entity?.type ?? 'email',
+    entityId: entity?.id ?? m.key,
+    workflowId: m.workflowId,
     details: { template: m.template, subject: m.subject, recipients: result.recipients.length, messageId: result.messageId },
   });
 }
@@ -153,25 +162,32 @@ export function createEmailActivities(deps: EmailDeps) {
   async function resolve(to: Recipient[]): Promise<string[]> {
     const ids = to.flatMap((r) => ('operatorId' in r ? [r.operatorId] : []));
     const roles = to.flatMap((r) => ('role' in r ? [r.role] : []));
-    const operators = ids.length || roles.length
-      ? await operatorEmails(orm, ids, roles)
-      : [];
+    const operators = ids.length || roles.length ? await operatorEmails(orm, ids, roles) : [];
     return [...new Set([...to.flatMap((r) => ('address' in r ? [r.address] : [])), ...operators.map((o) => o.email)])];
   }
 
   return {
     async sendEmail(request: EmailRequest): Promise<EmailResult> {
       // To a partner: the stored template in their language (the code's text when none is live).
-      const stored = isPartnerMessage(request.template) ? await partnerMail(deps, request.template, String((request.data as { contractId?: string }).contractId), partnerFields(request)) : null;
+      const stored = isPartnerMessage(request.template)
+        ? await partnerMail(deps, request.template, String((request.data as { contractId?: string }).contractId), partnerFields(request))
+        : null;
       const mail = stored?.mail ?? render(request.template, request.data as never, { publicUrl });
-      const result = await deliverOnce({ ...deps, from: stored?.from ?? deps.from }, {
-        idempotencyKey: request.idempotencyKey,
-        workflowId: request.workflowId ?? null,
-        template: request.template,
-        recipients: await resolve(request.to),
-        mail,
-      });
-      await auditSent(orm, { key: request.idempotencyKey, workflowId: request.workflowId ?? null, template: request.template, subject: mail.subject }, result);
+      const result = await deliverOnce(
+        { ...deps, from: stored?.from ?? deps.from },
+        {
+          idempotencyKey: request.idempotencyKey,
+          workflowId: request.workflowId ?? null,
+          template: request.template,
+          recipients: await resolve(request.to),
+          mail,
+        },
+      );
+      await auditSent(
+        orm,
+        { key: request.idempotencyKey, workflowId: request.workflowId ?? null, template: request.template, subject: mail.subject },
+        result,
+      );
       return result;
     },
   };

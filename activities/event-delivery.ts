@@ -4,7 +4,12 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import {
-  markDelivered, releaseShardLease, shardsWithOldEvents, takeShardLease, undeliveredOfShard, type StoredEvent,
+  markDelivered,
+  releaseShardLease,
+  shardsWithOldEvents,
+  takeShardLease,
+  undeliveredOfShard,
+  type StoredEvent,
 } from '../db/event-ingest.ts';
 import { segmentPage, unconfirmedUnsubscriptions } from '../db/customers.ts';
 import type { Orm } from '../db/orm.ts';
@@ -59,8 +64,11 @@ function signalOf(events: StoredEvent[], policy: LifecyclePolicy): EventsSignal 
   return {
     policyVersion: policy.version,
     events: events.map((e) => ({
-      key: e.idempotency_key, type: e.type, at: new Date(e.at).toISOString(),
-      ...(e.amount !== null ? { amount: Number(e.amount) } : {}), ...(e.campaign_id ? { campaignId: e.campaign_id } : {}),
+      key: e.idempotency_key,
+      type: e.type,
+      at: new Date(e.at).toISOString(),
+      ...(e.amount !== null ? { amount: Number(e.amount) } : {}),
+      ...(e.campaign_id ? { campaignId: e.campaign_id } : {}),
     })),
   };
 }
@@ -72,14 +80,20 @@ function signalOf(events: StoredEvent[], policy: LifecyclePolicy): EventsSignal 
  * customers, and at its end), so a slow pass shows progress and a crash repeats little; `onSignal` runs after each
  * accepted signal (the activity heartbeats there).
  */
-export async function deliverShardPass(deps: DeliveryDeps, shard: number, policy: LifecyclePolicy, onSignal?: () => void): Promise<PassResult> {
+export async function deliverShardPass(
+  deps: DeliveryDeps,
+  shard: number,
+  policy: LifecyclePolicy,
+  onSignal?: () => void,
+): Promise<PassResult> {
   const { orm, temporal, taskQueue } = deps;
   const call = deps.call ?? ((fn) => fn());
   const events = await undeliveredOfShard(orm, shard, PASS);
   const byCustomer = new Map<string, StoredEvent[]>();
   for (const e of events) {
     const own = byCustomer.get(e.customer_id);
-    if (own) own.push(e); else byCustomer.set(e.customer_id, [e]);
+    if (own) own.push(e);
+    else byCustomer.set(e.customer_id, [e]);
   }
   const queue = [...byCustomer.entries()];
   const result: PassResult = { delivered: 0, customers: 0, failed: 0, found: events.length };
@@ -93,26 +107,33 @@ export async function deliverShardPass(deps: DeliveryDeps, shard: number, policy
     marking.catch(() => undefined); // handled at the end of the pass
   };
   let stop = false;
-  await Promise.all(Array.from({ length: Math.min(SHARD_SIGNALS, queue.length) }, async () => {
-    for (let next = queue.shift(); next && !stop; next = queue.shift()) {
-      const [customerId, own] = next;
-      try {
-        await call(() => temporal.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>('customerLifecycle', {
-          workflowId: customerLifecycleId(customerId), taskQueue, args: [{ customerId, policy }],
-          signal: recordEvents, signalArgs: [signalOf(own, policy)],
-        }));
-      } catch {
-        result.failed += 1;
-        stop = true;
-        return;
+  await Promise.all(
+    Array.from({ length: Math.min(SHARD_SIGNALS, queue.length) }, async () => {
+      for (let next = queue.shift(); next && !stop; next = queue.shift()) {
+        const [customerId, own] = next;
+        try {
+          await call(() =>
+            temporal.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>('customerLifecycle', {
+              workflowId: customerLifecycleId(customerId),
+              taskQueue,
+              args: [{ customerId, policy }],
+              signal: recordEvents,
+              signalArgs: [signalOf(own, policy)],
+            }),
+          );
+        } catch {
+          result.failed += 1;
+          stop = true;
+          return;
+        }
+        accepted.push(...own.map((e) => e.id));
+        result.customers += 1;
+        result.delivered += own.length;
+        if (result.customers % MARK_EVERY === 0) mark();
+        onSignal?.();
       }
-      accepted.push(...own.map((e) => e.id));
-      result.customers += 1;
-      result.delivered += own.length;
-      if (result.customers % MARK_EVERY === 0) mark();
-      onSignal?.();
-    }
-  }));
+    }),
+  );
   mark();
   // Should a write fail, the activity retries and the same events go again: the lifecycle ignores their keys.
   await marking;
@@ -121,7 +142,10 @@ export async function deliverShardPass(deps: DeliveryDeps, shard: number, policy
 
 /** Sums passes. */
 const add = (a: PassResult, b: PassResult): PassResult => ({
-  delivered: a.delivered + b.delivered, customers: a.customers + b.customers, failed: a.failed + b.failed, found: a.found + b.found,
+  delivered: a.delivered + b.delivered,
+  customers: a.customers + b.customers,
+  failed: a.failed + b.failed,
+  found: a.found + b.found,
 });
 const NONE: PassResult = { delivered: 0, customers: 0, failed: 0, found: 0 };
 
@@ -130,8 +154,12 @@ const NONE: PassResult = { delivered: 0, customers: 0, failed: 0, found: 0 };
  * signal throws (after marking what was accepted), so the caller's retry policy backs off. Null when another deliverer
  * holds the lease.
  */
-async function deliverShard(deps: DeliveryDeps, shard: number, holder: string, opts: { until: number; maxEvents: number; onSignal?: (passesBefore: PassResult) => void }):
-  Promise<(PassResult & { more: boolean }) | null> {
+async function deliverShard(
+  deps: DeliveryDeps,
+  shard: number,
+  holder: string,
+  opts: { until: number; maxEvents: number; onSignal?: (passesBefore: PassResult) => void },
+): Promise<(PassResult & { more: boolean }) | null> {
   if (!(await takeShardLease(deps.orm, shard, holder, LEASE_MS))) return null;
   try {
     const policy = await readSetting(deps.orm, SETTINGS.lifecyclePolicy, DEFAULT_LIFECYCLE_POLICY);
@@ -140,7 +168,10 @@ async function deliverShard(deps: DeliveryDeps, shard: number, holder: string, o
       const pass = await deliverShardPass(deps, shard, policy, () => opts.onSignal?.(total));
       total = add(total, pass);
       opts.onSignal?.(total);
-      if (pass.failed) throw new Error(`shard ${shard}: ${pass.failed} customer lifecycle(s) could not be reached; ${total.delivered} event(s) delivered before`);
+      if (pass.failed)
+        throw new Error(
+          `shard ${shard}: ${pass.failed} customer lifecycle(s) could not be reached; ${total.delivered} event(s) delivered before`,
+        );
       if (pass.found === 0) return { ...total, more: false };
       if (Date.now() >= opts.until || total.delivered >= opts.maxEvents) return { ...total, more: true };
       if (!(await takeShardLease(deps.orm, shard, holder, LEASE_MS))) return { ...total, more: true }; // expired and taken
@@ -169,20 +200,29 @@ export function createEventDeliveryActivities(deps: DeliveryDeps) {
     async startWinBackForSegment(args: { segment: string; key: string; cause: string }): Promise<{ customers: number }> {
       const { orm, temporal, taskQueue } = deps;
       const policy = await readSetting(orm, SETTINGS.lifecyclePolicy, DEFAULT_LIFECYCLE_POLICY);
-      let cursor = (Context.current().info.heartbeatDetails as { cursor: string; customers: number } | undefined) ?? { cursor: '00000000-0000-0000-0000-000000000000', customers: 0 };
+      let cursor = (Context.current().info.heartbeatDetails as { cursor: string; customers: number } | undefined) ?? {
+        cursor: '00000000-0000-0000-0000-000000000000',
+        customers: 0,
+      };
       const request: WinBackRequest = { key: args.key, cause: args.cause };
       for (;;) {
         const page = await segmentPage(orm, args.segment, cursor.cursor, WINBACK_PAGE);
         if (page.length === 0) return { customers: cursor.customers };
         const queue = [...page];
-        await Promise.all(Array.from({ length: Math.min(PARALLEL_SIGNALS, queue.length) }, async () => {
-          for (let next = queue.shift(); next; next = queue.shift()) {
-            const customerId = next.id;
-            await temporal.workflow.signalWithStart<typeof customerLifecycle, [WinBackRequest]>('customerLifecycle', {
-              workflowId: customerLifecycleId(customerId), taskQueue, args: [{ customerId, policy }], signal: startWinBack, signalArgs: [request],
-            });
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: Math.min(PARALLEL_SIGNALS, queue.length) }, async () => {
+            for (let next = queue.shift(); next; next = queue.shift()) {
+              const customerId = next.id;
+              await temporal.workflow.signalWithStart<typeof customerLifecycle, [WinBackRequest]>('customerLifecycle', {
+                workflowId: customerLifecycleId(customerId),
+                taskQueue,
+                args: [{ customerId, policy }],
+                signal: startWinBack,
+                signalArgs: [request],
+              });
+            }
+          }),
+        );
         cursor = { cursor: page.at(-1)!.id, customers: cursor.customers + page.length };
         Context.current().heartbeat(cursor);
       }
@@ -199,7 +239,9 @@ export function createEventDeliveryActivities(deps: DeliveryDeps) {
         const input = { customerId: row.id, unsubscribedAt: new Date(row.unsubscribed_at).toISOString() };
         try {
           await deps.temporal.workflow.start<typeof unsubscribeConfirmation>('unsubscribeConfirmation', {
-            workflowId: unsubscribeConfirmationId(input.customerId, input.unsubscribedAt), taskQueue: deps.taskQueue, args: [input],
+            workflowId: unsubscribeConfirmationId(input.customerId, input.unsubscribedAt),
+            taskQueue: deps.taskQueue,
+            args: [input],
           });
           started += 1;
         } catch (err) {
@@ -217,7 +259,9 @@ export function createEventDeliveryActivities(deps: DeliveryDeps) {
     async dispatchShardEvents({ shard }: EventDispatchInput): Promise<PassResult & { more: boolean }> {
       const holder = Context.current().info.workflowExecution?.workflowId ?? `dispatch:${shard}`;
       const done = await deliverShard(deps, shard, holder, {
-        until: Date.now() + DISPATCH_BUDGET_MS, maxEvents: Number.POSITIVE_INFINITY, onSignal: (total) => Context.current().heartbeat(total),
+        until: Date.now() + DISPATCH_BUDGET_MS,
+        maxEvents: Number.POSITIVE_INFINITY,
+        onSignal: (total) => Context.current().heartbeat(total),
       });
       return done ?? { ...NONE, more: false };
     },
@@ -234,7 +278,11 @@ export function createEventDeliveryActivities(deps: DeliveryDeps) {
         const done = await deliverShard(deps, shard, holder, { until: Number.POSITIVE_INFINITY, maxEvents: SWEEP_BATCH });
         if (done) total = add(total, done);
         await deps.temporal.workflow.signalWithStart<typeof eventDispatcher, []>('eventDispatcher', {
-          workflowId: eventDispatcherId(deps.taskQueue, shard), taskQueue: deps.taskQueue, args: [{ shard }], signal: wakeDispatcher, signalArgs: [],
+          workflowId: eventDispatcherId(deps.taskQueue, shard),
+          taskQueue: deps.taskQueue,
+          args: [{ shard }],
+          signal: wakeDispatcher,
+          signalArgs: [],
         });
       }
       return { delivered: total.delivered, customers: total.customers };

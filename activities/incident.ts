@@ -1,30 +1,13 @@
 // Incident side effects: the escalation plan, the read model, and what a rule's monitor does with incidents (open
 // one per firing episode, fold a new firing into the open one, tell it the rule recovered).
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import {
-  firstIncidentRow,
-  listEscalationPolicies,
-  openIncidentOfRule,
-  saveIncidentRow,
-  type IncidentRecord,
-} from '../db/incidents.ts';
+import { firstIncidentRow, listEscalationPolicies, openIncidentOfRule, saveIncidentRow, type IncidentRecord } from '../db/incidents.ts';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import { incidentWorkflowId } from '../workflows/ids.ts';
 import { addRuleFiring, ruleRecovered } from '../workflows/incident.messages.ts';
-import {
-  choosePolicy,
-  DEFAULT_INCIDENT_POLICY,
-  type IncidentInput,
-  type IncidentPolicy,
-  type Severity,
-} from '../domain/incident.ts';
+import { choosePolicy, DEFAULT_INCIDENT_POLICY, type IncidentInput, type IncidentPolicy, type Severity } from '../domain/incident.ts';
 
 export type { IncidentRecord } from '../db/incidents.ts';
 
@@ -79,7 +62,9 @@ export function createIncidentActivities({ orm, client, taskQueue }: { orm: Orm;
         try {
           await client.workflow.getHandle(open.workflow_id).executeUpdate(addRuleFiring, {
             updateId: `rule:${args.ruleId}:episode:${args.episode}`,
-            args: [{ ruleId: args.ruleId, episode: args.episode, reason: args.reason, value: args.value, at: new Date(args.at).toISOString() }],
+            args: [
+              { ruleId: args.ruleId, episode: args.episode, reason: args.reason, value: args.value, at: new Date(args.at).toISOString() },
+            ],
           });
           return { incidentId: open.id, opened: false };
         } catch (err) {
@@ -88,15 +73,23 @@ export function createIncidentActivities({ orm, client, taskQueue }: { orm: Orm;
         }
       }
       const input: IncidentInput = {
-        incidentId, title: `${args.ruleName}: ${args.reason}`.slice(0, 300), severity: args.severity, service: args.service,
-        labels: args.labels, source: { type: 'rule', ruleId: args.ruleId, ruleName: args.ruleName, episode: args.episode },
-        description: `The rule "${args.ruleName}" fired: ${args.reason}`, triggeredAt: new Date(args.at).toISOString(),
+        incidentId,
+        title: `${args.ruleName}: ${args.reason}`.slice(0, 300),
+        severity: args.severity,
+        service: args.service,
+        labels: args.labels,
+        source: { type: 'rule', ruleId: args.ruleId, ruleName: args.ruleName, episode: args.episode },
+        description: `The rule "${args.ruleName}" fired: ${args.reason}`,
+        triggeredAt: new Date(args.at).toISOString(),
       };
       await saveIncidentRow(orm, firstIncidentRow(input, new Date(args.at).toISOString(), incidentWorkflowId(incidentId)));
       try {
         // A closed incident's id is never run again: an episode opens at most one incident, ever.
         await client.workflow.start('incident', {
-          workflowId: incidentWorkflowId(incidentId), taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          workflowId: incidentWorkflowId(incidentId),
+          taskQueue,
+          args: [input],
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -109,7 +102,9 @@ export function createIncidentActivities({ orm, client, taskQueue }: { orm: Orm;
       const open = await openIncidentOf(args.ruleId);
       if (!open) return { incidentId: null };
       try {
-        await client.workflow.getHandle(open.workflow_id).signal(ruleRecovered, { ruleId: args.ruleId, episode: args.episode, at: new Date(args.at).toISOString() });
+        await client.workflow
+          .getHandle(open.workflow_id)
+          .signal(ruleRecovered, { ruleId: args.ruleId, episode: args.episode, at: new Date(args.at).toISOString() });
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
         return { incidentId: null };

@@ -40,11 +40,20 @@ export function createLifecycleActivities({ orm }: { orm: Orm }) {
     async saveLifecycle(s: LifecycleSnapshot): Promise<void> {
       await saveCustomerStage(orm, s);
       await recordStageChanges(orm, s.customerId, s.changes);
-      await Promise.all(s.changes.map((c) => appendAudit(orm, {
-        idempotencyKey: `${s.workflowId}:stage:${c.seq}`, actorType: 'workflow', actorId: s.workflowId,
-        action: 'customer.stage_changed', entityType: 'customer', entityId: s.customerId, workflowId: s.workflowId,
-        details: { from: c.from, to: c.to, cause: c.cause, at: c.at },
-      })));
+      await Promise.all(
+        s.changes.map((c) =>
+          appendAudit(orm, {
+            idempotencyKey: `${s.workflowId}:stage:${c.seq}`,
+            actorType: 'workflow',
+            actorId: s.workflowId,
+            action: 'customer.stage_changed',
+            entityType: 'customer',
+            entityId: s.customerId,
+            workflowId: s.workflowId,
+            details: { from: c.from, to: c.to, cause: c.cause, at: c.at },
+          }),
+        ),
+      );
     },
 
     async loadLifecyclePolicy(): Promise<LifecyclePolicy> {
@@ -54,8 +63,12 @@ export function createLifecycleActivities({ orm }: { orm: Orm }) {
     /** One code per key, ever: a retried or replayed call gets the code the first call issued. */
     async issueCoupon(r: CouponRequest): Promise<{ code: string; expiresAt: string | null }> {
       return couponOnce(orm, {
-        code: couponCode(), idempotencyKey: r.idempotencyKey, customerId: r.customerId, purpose: r.purpose,
-        workflowId: r.workflowId, validForMs: durationToMs(r.validFor as never),
+        code: couponCode(),
+        idempotencyKey: r.idempotencyKey,
+        customerId: r.customerId,
+        purpose: r.purpose,
+        workflowId: r.workflowId,
+        validForMs: durationToMs(r.validFor as never),
       });
     },
   };

@@ -13,7 +13,13 @@ export function createMonitorActivities({ orm, client }: { orm: Orm; client: Cli
      * A rule's pause_campaign action: the campaign's own pause Update, as the rule (with the ops_manager role rules act
      * with). The update id makes a retried activity one pause; a campaign not running any more is not an error.
      */
-    async pauseCampaignForRule(args: { ruleId: string; ruleName: string; campaignId: string; episode: number; reason: string }): Promise<{ paused: boolean; note: string }> {
+    async pauseCampaignForRule(args: {
+      ruleId: string;
+      ruleName: string;
+      campaignId: string;
+      episode: number;
+      reason: string;
+    }): Promise<{ paused: boolean; note: string }> {
       const handle = client.workflow.getHandle(campaignWorkflowId(args.campaignId));
       try {
         await handle.executeUpdate(pauseCampaign, {

@@ -15,7 +15,10 @@ import type { Rendered } from './templates.ts';
  * in UTC to others: partners have no timezone of their own.
  */
 export async function partnerMail(
-  deps: { orm: Orm; from: string }, key: PartnerMessageKey, contractId: string, fields: Record<string, unknown>,
+  deps: { orm: Orm; from: string },
+  key: PartnerMessageKey,
+  contractId: string,
+  fields: Record<string, unknown>,
 ): Promise<{ mail: Rendered; from: string; versionId: string } | null> {
   const partner = await contractPartner(deps.orm, contractId);
   if (!partner) return null;
@@ -23,6 +26,15 @@ export async function partnerMail(
   const version = await liveTemplate(deps.orm, key, partner.locale, policy.defaultLocale);
   if (!version) return null;
   const timeZone = version.locale.toLowerCase().startsWith('zh') ? 'Asia/Shanghai' : 'UTC';
-  const rendered = renderMessage(key, version, { partner: { name: partner.name }, platform: policy.platform, ...fields }, { locale: version.locale, timeZone });
-  return { mail: { subject: rendered.subject, html: rendered.html, text: rendered.text }, from: withName(deps.from, rendered.senderName), versionId: version.id };
+  const rendered = renderMessage(
+    key,
+    version,
+    { partner: { name: partner.name }, platform: policy.platform, ...fields },
+    { locale: version.locale, timeZone },
+  );
+  return {
+    mail: { subject: rendered.subject, html: rendered.html, text: rendered.text },
+    from: withName(deps.from, rendered.senderName),
+    versionId: version.id,
+  };
 }

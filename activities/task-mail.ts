@@ -18,7 +18,15 @@ export interface OpenedTask {
 
 /** Operators have no timezone of their own: a due time in UTC, as people write it (the console shows their own). */
 const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-const ROLE_ZH: Record<string, string> = { admin: '管理员', ops_manager: '运营经理', reviewer: '审核员', legal: '法务', oncall: '值班', analyst: '分析师', ingest: '数据接入' };
+const ROLE_ZH: Record<string, string> = {
+  admin: '管理员',
+  ops_manager: '运营经理',
+  reviewer: '审核员',
+  legal: '法务',
+  oncall: '值班',
+  analyst: '分析师',
+  ingest: '数据接入',
+};
 const PRIORITY_ZH: Record<string, string> = { low: '低', normal: '普通', high: '高', urgent: '紧急', critical: '严重' };
 
 export function taskOpenedMail(t: OpenedTask, name: string, publicUrl: string) {
@@ -31,7 +39,9 @@ export function taskOpenedMail(t: OpenedTask, name: string, publicUrl: string) {
     'You can turn these emails off in the console\'s inbox ("Email me when a task opens").',
     '—',
     `${name}，您好：`,
-    t.assigneeId ? `有一项任务分配给了您：「${t.title}」。` : `${ROLE_ZH[t.candidateRole] ?? t.candidateRole}角色有一项新任务：「${t.title}」。`,
+    t.assigneeId
+      ? `有一项任务分配给了您：「${t.title}」。`
+      : `${ROLE_ZH[t.candidateRole] ?? t.candidateRole}角色有一项新任务：「${t.title}」。`,
     `优先级：${PRIORITY_ZH[t.priority] ?? t.priority}${t.dueAt ? `，截止时间 ${utc(t.dueAt)}` : ''}。`,
     `在控制台中打开：${url}`,
     '如不想再收到此类邮件，可在控制台的待办页面关闭“任务打开时给我发邮件”。',
@@ -67,7 +77,13 @@ export function createTaskMailActivities(deps: EmailDeps) {
       const by = rows.find((r) => r.id === t.assignedBy)?.name ?? 'An ops manager';
       const key = `${t.workflowId}:task-assigned:${t.taskId}:${assignee.id}`;
       const mail = taskAssignedMail(t, assignee.name, by, deps.publicUrl);
-      const result = await deliverOnce(deps, { idempotencyKey: key, workflowId: t.workflowId, template: 'taskAssigned', recipients: [assignee.email], mail });
+      const result = await deliverOnce(deps, {
+        idempotencyKey: key,
+        workflowId: t.workflowId,
+        template: 'taskAssigned',
+        recipients: [assignee.email],
+        mail,
+      });
       await auditSent(deps.orm, { key, workflowId: t.workflowId, template: 'taskAssigned', subject: mail.subject }, result);
       return { sent: result.status === 'sent' ? 1 : 0 };
     },
@@ -82,7 +98,13 @@ export function createTaskMailActivities(deps: EmailDeps) {
       for (const op of operators) {
         const key = `${t.workflowId}:task-opened:${t.taskId}:${op.id}`;
         const mail = taskOpenedMail(t, op.name, deps.publicUrl);
-        const result = await deliverOnce(deps, { idempotencyKey: key, workflowId: t.workflowId, template: 'taskOpened', recipients: [op.email], mail });
+        const result = await deliverOnce(deps, {
+          idempotencyKey: key,
+          workflowId: t.workflowId,
+          template: 'taskOpened',
+          recipients: [op.email],
+          mail,
+        });
         await auditSent(deps.orm, { key, workflowId: t.workflowId, template: 'taskOpened', subject: mail.subject }, result);
         if (result.status === 'sent') sent += 1;
       }

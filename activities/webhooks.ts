@@ -47,26 +47,38 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
   if (refusal) return Promise.reject(new TargetRefused(refusal));
   const resolve = guard.resolve ?? ((hostname: string) => systemLookup(hostname, { all: true }));
   const lookup: LookupFunction = (hostname, options, callback) => {
-    resolve(hostname).then((all) => {
-      const addresses = all.filter((a) => !options.family || a.family === options.family);
-      if (!addresses.length) throw Object.assign(new Error(`${hostname} has no address to connect to`), { code: 'ENOTFOUND' });
-      const why = addresses.map((a) => refusedAddress(url, a.address, guard.allowedHosts)).find(Boolean);
-      if (why) throw new TargetRefused(why);
-      return addresses;
-    }).then(
-      (addresses) => (options.all ? callback(null, addresses) : callback(null, addresses[0]!.address, addresses[0]!.family)),
-      (err: NodeJS.ErrnoException) => callback(err, '', 0),
-    );
+    resolve(hostname)
+      .then((all) => {
+        const addresses = all.filter((a) => !options.family || a.family === options.family);
+        if (!addresses.length) throw Object.assign(new Error(`${hostname} has no address to connect to`), { code: 'ENOTFOUND' });
+        const why = addresses.map((a) => refusedAddress(url, a.address, guard.allowedHosts)).find(Boolean);
+        if (why) throw new TargetRefused(why);
+        return addresses;
+      })
+      .then(
+        (addresses) => (options.all ? callback(null, addresses) : callback(null, addresses[0]!.address, addresses[0]!.family)),
+        (err: NodeJS.ErrnoException) => callback(err, '', 0),
+      );
   };
   const signal = AbortSignal.timeout(timeoutMs);
   return new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
-    const request = (url.protocol === 'https:' ? https : http).request(url, {
-      method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup, agent: false, signal,
-    }, (response) => {
-      response.on('error', () => { /* the status is all we read; a body cut short does not matter */ });
-      response.resume();
-      resolve({ status: response.statusCode ?? 0, location: response.headers.location });
-    });
+    const request = (url.protocol === 'https:' ? https : http).request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup,
+        agent: false,
+        signal,
+      },
+      (response) => {
+        response.on('error', () => {
+          /* the status is all we read; a body cut short does not matter */
+        });
+        response.resume();
+        resolve({ status: response.statusCode ?? 0, location: response.headers.location });
+      },
+    );
     request.on('error', (err) => reject(signal.aborted ? new Error(`${url.host} did not answer within ${timeoutMs} ms`) : err));
     request.end(body);
   });
@@ -75,8 +87,20 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
 export async function deliverWebhook(
   orm: Orm,
   target: WebhookTarget,
-  { idempotencyKey, workflowId, event, data, timeoutMs, guard }: {
-    idempotencyKey: string; workflowId: string; event: string; data: unknown; timeoutMs: number; guard: WebhookGuard;
+  {
+    idempotencyKey,
+    workflowId,
+    event,
+    data,
+    timeoutMs,
+    guard,
+  }: {
+    idempotencyKey: string;
+    workflowId: string;
+    event: string;
+    data: unknown;
+    timeoutMs: number;
+    guard: WebhookGuard;
   },
 ): Promise<{ status: 'delivered' | 'duplicate'; responseStatus: number | null }> {
   // Claimed with a lease, as the email ledger does (db/webhook-deliveries.ts).
@@ -90,12 +114,18 @@ export async function deliverWebhook(
   const timestamp = Math.floor(Date.now() / 1000);
   let response: { status: number; location: string | undefined };
   try {
-    response = await post(new URL(target.url), {
-      'content-type': 'application/json',
-      'idempotency-key': idempotencyKey,
-      'x-opsflow-event': event,
-      'x-opsflow-signature': signWebhook(target.secret, timestamp, body),
-    }, body, timeoutMs, guard);
+    response = await post(
+      new URL(target.url),
+      {
+        'content-type': 'application/json',
+        'idempotency-key': idempotencyKey,
+        'x-opsflow-event': event,
+        'x-opsflow-signature': signWebhook(target.secret, timestamp, body),
+      },
+      body,
+      timeoutMs,
+      guard,
+    );
   } catch (err) {
     // A refused target was never connected to: the record says why, and nothing about the port.
     const refused = err instanceof TargetRefused;

@@ -78,13 +78,38 @@ export interface ApiDeps extends AppOptions {
    */
   deadline: TemporalCall;
   /** Appends an audit event for an API mutation. */
-  audit: (actor: Actor, action: string, entityType: string, entityId: string, details?: Record<string, unknown>, workflowId?: string) => Promise<void>;
+  audit: (
+    actor: Actor,
+    action: string,
+    entityType: string,
+    entityId: string,
+    details?: Record<string, unknown>,
+    workflowId?: string,
+  ) => Promise<void>;
 }
 
 const ROUTERS = [
-  healthRouter, authRouter, operatorsRouter, channelsRouter, tasksRouter, contentRouter, customersRouter, eventsRouter, policiesRouter,
-  unsubscribeRouter, segmentsRouter, kpisRouter, campaignsRouter, metricsRouter, rulesRouter, incidentsRouter,
-  escalationPoliciesRouter, partnersRouter, contractsRouter, templatesRouter, auditRouter,
+  healthRouter,
+  authRouter,
+  operatorsRouter,
+  channelsRouter,
+  tasksRouter,
+  contentRouter,
+  customersRouter,
+  eventsRouter,
+  policiesRouter,
+  unsubscribeRouter,
+  segmentsRouter,
+  kpisRouter,
+  campaignsRouter,
+  metricsRouter,
+  rulesRouter,
+  incidentsRouter,
+  escalationPoliciesRouter,
+  partnersRouter,
+  contractsRouter,
+  templatesRouter,
+  auditRouter,
 ];
 
 /**
@@ -108,16 +133,25 @@ class LazyForks extends Map<string, EntityManager> {
   }
 }
 const contextStorage = (RequestContext as unknown as { storage: AsyncLocalStorage<RequestContext> }).storage;
-const requestContext = (orm: Orm): express.RequestHandler => (_req, _res, next) =>
-  contextStorage.run(new RequestContext(new LazyForks(orm.em)), next);
+const requestContext =
+  (orm: Orm): express.RequestHandler =>
+  (_req, _res, next) =>
+    contextStorage.run(new RequestContext(new LazyForks(orm.em)), next);
 
 export function createApp(options: AppOptions): Express {
   const deps: ApiDeps = {
     ...options,
     deadline: temporalGate(options.temporal, options.temporalDeadlineMs),
-    audit: (actor, action, entityType, entityId, details, workflowId) => appendAudit(options.orm, {
-      actorType: 'operator', actorId: actor.id, action, entityType, entityId, workflowId: workflowId ?? null, details: details ?? {},
-    }),
+    audit: (actor, action, entityType, entityId, details, workflowId) =>
+      appendAudit(options.orm, {
+        actorType: 'operator',
+        actorId: actor.id,
+        action,
+        entityType,
+        entityId,
+        workflowId: workflowId ?? null,
+        details: details ?? {},
+      }),
   };
   const app = express();
   app.disable('x-powered-by');
@@ -125,10 +159,12 @@ export function createApp(options: AppOptions): Express {
   app.set('trust proxy', options.trustProxy ?? false);
   // Helmet's defaults on every answer, and no page of ours may be framed (clickjacking the unsubscribe button). Not
   // upgrade-insecure-requests: a plain-HTTP deployment (npm start) would have the unsubscribe form post to https.
-  app.use(helmet({
-    contentSecurityPolicy: { directives: { frameAncestors: ["'none'"], upgradeInsecureRequests: null } },
-    frameguard: { action: 'deny' },
-  }));
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { frameAncestors: ["'none'"], upgradeInsecureRequests: null } },
+      frameguard: { action: 'deny' },
+    }),
+  );
   const requestLog = pinoHttp({
     logger: options.log,
     // Probes and the console's hashed assets are not worth a line each.
@@ -138,17 +174,25 @@ export function createApp(options: AppOptions): Express {
     // kilobytes a minute). The query is logged within the redacted URL only (its parsed copy would show a ?token=).
     serializers: {
       req: (req: { id?: unknown; method?: string; url?: string; remoteAddress?: string; headers?: Record<string, string> }) => ({
-        id: req.id, method: req.method, url: redactUrl(req.url ?? ''), remoteAddress: req.remoteAddress, userAgent: req.headers?.['user-agent'],
+        id: req.id,
+        method: req.method,
+        url: redactUrl(req.url ?? ''),
+        remoteAddress: req.remoteAddress,
+        userAgent: req.headers?.['user-agent'],
       }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
   });
   // Its lines are at info: below that level it would only build (and serialize) a child logger per request for nothing.
   app.use((req, res, next) => (requestLog.logger.isLevelEnabled('info') ? requestLog(req, res, next) : next()));
-  installRateLimits(app, {
-    validSignToken: async (contractId, token) => z.uuid().safeParse(contractId).success
-      && (await signLinkProblem(options.orm, contractId, hashToken(token))) === undefined,
-  }, options.rateLimits);
+  installRateLimits(
+    app,
+    {
+      validSignToken: async (contractId, token) =>
+        z.uuid().safeParse(contractId).success && (await signLinkProblem(options.orm, contractId, hashToken(token))) === undefined,
+    },
+    options.rateLimits,
+  );
   // The console's pages and assets need no database or session: served before either.
   app.use(consoleFiles(options.consoleDir));
   app.use(requestContext(options.orm));
@@ -160,9 +204,13 @@ export function createApp(options: AppOptions): Express {
   for (const router of ROUTERS) app.use(router(deps, registry));
 
   const document = openApiDocument(registry, { version: '0.1.0', serverUrl: options.publicUrl });
-  app.get('/openapi.json', (_req, res) => { res.json(document); });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
-  app.use((req) => { throw notFound(`${req.method} ${req.path}`); });
+  app.use((req) => {
+    throw notFound(`${req.method} ${req.path}`);
+  });
   app.use(errorMiddleware(options.log));
   return app;
 }

@@ -18,15 +18,33 @@ export interface CookieOptions {
 }
 
 export function setSessionCookie(res: Response, value: string, maxAgeMs: number, { secure }: CookieOptions): void {
-  res.append('Set-Cookie', stringifySetCookie({
-    name: SESSION_COOKIE, value, httpOnly: true, sameSite: 'lax', path: '/', maxAge: Math.floor(maxAgeMs / 1000), secure,
-  }));
+  res.append(
+    'Set-Cookie',
+    stringifySetCookie({
+      name: SESSION_COOKIE,
+      value,
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      maxAge: Math.floor(maxAgeMs / 1000),
+      secure,
+    }),
+  );
 }
 
 export function clearSessionCookie(res: Response, { secure }: CookieOptions): void {
-  res.append('Set-Cookie', stringifySetCookie({
-    name: SESSION_COOKIE, value: '', httpOnly: true, sameSite: 'lax', path: '/', maxAge: 0, secure,
-  }));
+  res.append(
+    'Set-Cookie',
+    stringifySetCookie({
+      name: SESSION_COOKIE,
+      value: '',
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      maxAge: 0,
+      secure,
+    }),
+  );
 }
 
 const sameText = (a: string, b: string) => {
@@ -54,8 +72,12 @@ export function authenticate(orm: Orm, cookies: CookieOptions = { secure: false 
     // A plain indexed select: this runs on every request, and the actor needs no tracked entity.
     let operator: { id: string; name: string; roles: Role[] } | undefined;
     try {
-      [operator] = await orm.em.getConnection().execute<{ id: string; name: string; roles: Role[] }[]>(
-        'select id, name, roles from operators where token_hash = ? and not disabled', [hashToken(match[1]!)]);
+      [operator] = await orm.em
+        .getConnection()
+        .execute<{ id: string; name: string; roles: Role[] }[]>(
+          'select id, name, roles from operators where token_hash = ? and not disabled',
+          [hashToken(match[1]!)],
+        );
     } catch (err) {
       // The database is down: public routes (health) still answer; every other route answers 503, not 500.
       res.locals.authError = toHttpError(err) ?? err;
@@ -73,8 +95,13 @@ export function authenticate(orm: Orm, cookies: CookieOptions = { secure: false 
 }
 
 async function sessionCookie(
-  orm: Orm, cookies: CookieOptions, cookieHeader: string | undefined, method: string, csrf: string | undefined,
-  res: Response, next: () => void,
+  orm: Orm,
+  cookies: CookieOptions,
+  cookieHeader: string | undefined,
+  method: string,
+  csrf: string | undefined,
+  res: Response,
+  next: () => void,
 ): Promise<void> {
   const value = cookieHeader ? parseCookie(cookieHeader)[SESSION_COOKIE] : undefined;
   if (!value) return next();
@@ -93,7 +120,9 @@ async function sessionCookie(
   }
   res.locals.session = session;
   if (!SAFE_METHODS.has(method) && !(csrf && sameText(csrf, session.csrfToken))) {
-    res.locals.authError = forbidden(`a request authenticated by the session cookie must send the ${CSRF_HEADER} header with the session's csrfToken`);
+    res.locals.authError = forbidden(
+      `a request authenticated by the session cookie must send the ${CSRF_HEADER} header with the session's csrfToken`,
+    );
     return next();
   }
   const actor: Actor = { id: session.operator.id, name: session.operator.name, roles: session.operator.roles };

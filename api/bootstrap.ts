@@ -22,16 +22,33 @@ export async function ensureAdmin(orm: Orm, configured?: string): Promise<{ toke
       existing.disabled = false;
       if (!existing.roles.includes('admin')) existing.roles = [...existing.roles, 'admin'];
       await em.flush();
-      await appendAudit(orm, { actorType: 'system', actorId: null, action: 'operator.token_set_from_env', entityType: 'operator', entityId: existing.id });
+      await appendAudit(orm, {
+        actorType: 'system',
+        actorId: null,
+        action: 'operator.token_set_from_env',
+        entityType: 'operator',
+        entityId: existing.id,
+      });
     }
     return { created: false };
   }
   const token = configured ?? newToken();
   const admin = em.create(Operator, {
-    id: randomUUID(), name: 'Administrator', email: BOOTSTRAP_ADMIN_EMAIL, roles: ['admin'], tokenHash: hashToken(token), disabled: false,
+    id: randomUUID(),
+    name: 'Administrator',
+    email: BOOTSTRAP_ADMIN_EMAIL,
+    roles: ['admin'],
+    tokenHash: hashToken(token),
+    disabled: false,
   });
   await em.flush();
-  await appendAudit(orm, { actorType: 'system', actorId: null, action: 'operator.bootstrap_admin', entityType: 'operator', entityId: admin.id });
+  await appendAudit(orm, {
+    actorType: 'system',
+    actorId: null,
+    action: 'operator.bootstrap_admin',
+    entityType: 'operator',
+    entityId: admin.id,
+  });
   return { created: true, ...(configured ? {} : { token }) };
 }
 

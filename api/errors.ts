@@ -39,8 +39,7 @@ export const unauthorized = (message = 'a valid bearer token is required') => ne
 export const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} was not found`);
 export const conflict = (message: string) => new HttpError(409, 'conflict', message);
-export const unprocessable = (message: string, fields?: FieldError[]) =>
-  new HttpError(422, 'unprocessable', message, fields);
+export const unprocessable = (message: string, fields?: FieldError[]) => new HttpError(422, 'unprocessable', message, fields);
 
 /**
  * A union (one customer or a batch) that matched no branch: report the branch that came closest (fewest issues),
@@ -86,7 +85,11 @@ export function toHttpError(err: unknown): HttpError | undefined {
     return conflict(cause?.message ?? err.message);
   }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-    return new HttpError(504, 'timeout', 'no worker answered before the deadline; the request is not confirmed and may still apply when a worker picks it up, so read the item again before retrying');
+    return new HttpError(
+      504,
+      'timeout',
+      'no worker answered before the deadline; the request is not confirmed and may still apply when a worker picks it up, so read the item again before retrying',
+    );
   }
   if (err instanceof WorkflowNotFoundError) {
     return conflict('the process behind this item has already finished');
@@ -133,10 +136,12 @@ function errorMessage(err: unknown): string {
 
 /** Seconds a caller is told to wait while Temporal is unreachable (the gate reopens the moment it is back). */
 export const TEMPORAL_RETRY_AFTER_S = 2;
-export const temporalUnavailable = () => new HttpError(503, 'unavailable', 'the workflow service (Temporal) is unavailable; retry shortly', undefined, TEMPORAL_RETRY_AFTER_S);
+export const temporalUnavailable = () =>
+  new HttpError(503, 'unavailable', 'the workflow service (Temporal) is unavailable; retry shortly', undefined, TEMPORAL_RETRY_AFTER_S);
 /** Seconds a caller is told to wait while PostgreSQL is unreachable. */
 export const DATABASE_RETRY_AFTER_S = 5;
-export const databaseUnavailable = () => new HttpError(503, 'unavailable', 'the database is unavailable; retry shortly', undefined, DATABASE_RETRY_AFTER_S);
+export const databaseUnavailable = () =>
+  new HttpError(503, 'unavailable', 'the database is unavailable; retry shortly', undefined, DATABASE_RETRY_AFTER_S);
 
 /**
  * PostgreSQL refusing or dropping connections: SQLSTATE class 08 (connection exception), 53 (insufficient resources:
@@ -170,11 +175,25 @@ export function isDatabaseUnavailable(err: unknown): boolean {
       if (code === '55000' && /connections/i.test(text)) return true;
       if (SOCKET_ERRORS.has(code)) return true;
     }
-    if (/Connection terminated|timeout exceeded when trying to connect|not queryable|Cannot use a pool after calling end|connect ECONNREFUSED/i.test(text)) return true;
+    if (
+      /Connection terminated|timeout exceeded when trying to connect|not queryable|Cannot use a pool after calling end|connect ECONNREFUSED/i.test(
+        text,
+      )
+    )
+      return true;
   }
   return false;
 }
-const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const SOCKET_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {

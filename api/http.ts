@@ -7,11 +7,7 @@ import { badRequest, forbidden, unauthorized, zodFields } from './errors.ts';
 
 export type Access = readonly Role[] | 'any' | 'public';
 
-export interface RouteSpec<
-  P extends z.ZodType = z.ZodType,
-  Q extends z.ZodType = z.ZodType,
-  B extends z.ZodType = z.ZodType,
-> {
+export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
@@ -54,7 +50,9 @@ function nulPath(value: unknown, path: string): string | undefined {
   if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed() ? path : undefined;
   if (Array.isArray(value)) return value.map((v, i) => nulPath(v, `${path}[${i}]`)).find(Boolean);
   if (value && typeof value === 'object') {
-    return Object.entries(value).map(([k, v]) => nulPath(v, path ? `${path}.${k}` : k)).find(Boolean);
+    return Object.entries(value)
+      .map(([k, v]) => nulPath(v, path ? `${path}.${k}` : k))
+      .find(Boolean);
   }
   return undefined;
 }
@@ -115,8 +113,15 @@ export const iso = (d: Date | string | null | undefined): string | null => (d ? 
  * A PATCH: only the fields sent change (the schema's defaults must not reset the others), and the result is
  * validated whole. `current` is the stored item in the schema's shape; `field` prefixes the error fields.
  */
-export function mergePatch<S extends z.ZodType>(schema: S, current: object, sent: Record<string, unknown>, what: string, field?: string): z.infer<S> {
-  if (Object.keys(sent).length === 0) throw badRequest('nothing to change', [{ field: field ?? 'body', message: `change at least one field of the ${what}` }]);
+export function mergePatch<S extends z.ZodType>(
+  schema: S,
+  current: object,
+  sent: Record<string, unknown>,
+  what: string,
+  field?: string,
+): z.infer<S> {
+  if (Object.keys(sent).length === 0)
+    throw badRequest('nothing to change', [{ field: field ?? 'body', message: `change at least one field of the ${what}` }]);
   const merged = schema.safeParse({ ...current, ...sent });
   if (!merged.success) throw badRequest(`the changed ${what} is invalid`, zodFields(merged.error, field));
   return merged.data;

@@ -15,7 +15,11 @@ function shapes(registry: RouteRegistry): Shape[] {
     const segments = r.path.split('/').filter(Boolean);
     // Express matches paths case-insensitively and with or without a trailing slash.
     const source = `^/${segments.map((s) => (s.startsWith(':') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}/?$`;
-    const shape = byPattern.get(source) ?? { pattern: new RegExp(source, 'i'), rank: segments.map((s) => (s.startsWith(':') ? 1 : 0)), methods: new Set<string>() };
+    const shape = byPattern.get(source) ?? {
+      pattern: new RegExp(source, 'i'),
+      rank: segments.map((s) => (s.startsWith(':') ? 1 : 0)),
+      methods: new Set<string>(),
+    };
     shape.methods.add(r.method.toUpperCase());
     if (r.method === 'get') shape.methods.add('HEAD');
     byPattern.set(source, shape);

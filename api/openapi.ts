@@ -54,7 +54,11 @@ const MASS_NOUNS = new Set(['content', 'stats', 'kpis', 'audit', 'health', 'life
 const isParam = (segment: string) => segment.startsWith('{');
 const isPlural = (word: string) => !MASS_NOUNS.has(word) && word.endsWith('s');
 const singular = (word: string) => (!isPlural(word) ? word : word.endsWith('ies') ? `${word.slice(0, -3)}y` : word.slice(0, -1));
-const pascal = (word: string) => word.split(/[-_]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+const pascal = (word: string) =>
+  word
+    .split(/[-_]/)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
 
 /**
  * A readable, stable camelCase id from the method and the path: `GET /campaigns` listCampaigns, `GET /campaigns/{id}`
@@ -121,7 +125,10 @@ function bodySchema(spec: RouteSpec): object {
 
 function parameters(spec: RouteSpec) {
   const out: object[] = [];
-  for (const [where, s] of [['path', spec.params], ['query', spec.query]] as const) {
+  for (const [where, s] of [
+    ['path', spec.params],
+    ['query', spec.query],
+  ] as const) {
     if (!s) continue;
     const json = schema(s, 'input') as { properties?: Record<string, object>; required?: string[] };
     for (const [name, prop] of Object.entries(json.properties ?? {})) {
@@ -132,23 +139,35 @@ function parameters(spec: RouteSpec) {
 }
 
 /** '1mb' as people read it: '1 MB'. */
-const readableSize = (limit: string) => limit.replace(/^(\d+(?:\.\d+)?)\s*([kmg]?b)$/i, (_, n: string, unit: string) => `${n} ${unit.toUpperCase()}`);
+const readableSize = (limit: string) =>
+  limit.replace(/^(\d+(?:\.\d+)?)\s*([kmg]?b)$/i, (_, n: string, unit: string) => `${n} ${unit.toUpperCase()}`);
 
 function reason(code: number, spec: RouteSpec): string {
   switch (code) {
-    case 400: return 'Malformed input; `fields` names each bad field';
-    case 401: return 'No token or a bad token';
-    case 403: return Array.isArray(spec.access)
-      ? `The caller has none of the roles ${spec.access.join(', ')}${spec.errors?.includes(403) ? ', or may not act on this item' : ''}`
-      : 'The caller may not act on this item';
-    case 404: return 'Not found';
-    case 409: return 'Illegal in the current state';
-    case 413: return `The body is over ${readableSize(spec.bodyLimit ?? DEFAULT_BODY_LIMIT)}, this route's limit`;
-    case 422: return 'Well-formed but refused; `fields` names the reason';
-    case 429: return 'Too many failed attempts from this client (bad bearer tokens; on some routes refused tokens or unknown links); try again after `Retry-After` seconds';
-    case 503: return 'Temporal or PostgreSQL unavailable; try again after `Retry-After` seconds';
-    case 504: return 'No worker answered before the deadline; read the item again before retrying';
-    default: return 'Error';
+    case 400:
+      return 'Malformed input; `fields` names each bad field';
+    case 401:
+      return 'No token or a bad token';
+    case 403:
+      return Array.isArray(spec.access)
+        ? `The caller has none of the roles ${spec.access.join(', ')}${spec.errors?.includes(403) ? ', or may not act on this item' : ''}`
+        : 'The caller may not act on this item';
+    case 404:
+      return 'Not found';
+    case 409:
+      return 'Illegal in the current state';
+    case 413:
+      return `The body is over ${readableSize(spec.bodyLimit ?? DEFAULT_BODY_LIMIT)}, this route's limit`;
+    case 422:
+      return 'Well-formed but refused; `fields` names the reason';
+    case 429:
+      return 'Too many failed attempts from this client (bad bearer tokens; on some routes refused tokens or unknown links); try again after `Retry-After` seconds';
+    case 503:
+      return 'Temporal or PostgreSQL unavailable; try again after `Retry-After` seconds';
+    case 504:
+      return 'No worker answered before the deadline; read the item again before retrying';
+    default:
+      return 'Error';
   }
 }
 
@@ -168,32 +187,53 @@ function operation(spec: RouteSpec) {
     ...(spec.body ? [413] : []),
     // Every route reads PostgreSQL (authentication does, before any handler), so every route can be unavailable;
     // and a client sending bad bearer tokens is limited on every route (api/rate-limits.ts).
-    429, 503,
+    429,
+    503,
     ...(spec.errors ?? []),
     ...pageStatuses.filter((s) => s >= 300),
   ]);
-  const body = spec.body ? { 'application/json': { schema: bodySchema(spec) } }
-    : doc.form ? { 'application/x-www-form-urlencoded': { schema: schema(doc.form, 'input') }, 'multipart/form-data': { schema: schema(doc.form, 'input') } }
-    : undefined;
+  const body = spec.body
+    ? { 'application/json': { schema: bodySchema(spec) } }
+    : doc.form
+      ? {
+          'application/x-www-form-urlencoded': { schema: schema(doc.form, 'input') },
+          'multipart/form-data': { schema: schema(doc.form, 'input') },
+        }
+      : undefined;
   return {
     operationId: operationId(spec.method, documentedPath(spec.path)),
     tags: [spec.tag],
     summary: spec.summary,
-    description: spec.access === 'public' ? 'Public.' : `Allowed roles: ${spec.access === 'any' ? 'any operator' : spec.access.join(', ')}.`,
+    description:
+      spec.access === 'public' ? 'Public.' : `Allowed roles: ${spec.access === 'any' ? 'any operator' : spec.access.join(', ')}.`,
     ...(spec.access === 'public' ? { security: [] } : {}),
     parameters: parameters(spec),
     ...(body ? { requestBody: { required: !!spec.body, content: body } } : {}),
     responses: {
-      [success]: pages[success] ? { description: pages[success], content: html }
-        : spec.response ? { description: 'Success', content: { 'application/json': { schema: schema(spec.response, 'output') } } }
-        : { description: 'Success' },
-      ...Object.fromEntries([...errors].sort().map((code) => [code, {
-        description: pages[code] ?? reason(code, spec),
-        ...(code === 503 ? { headers: { 'Retry-After': ref('headers', 'Retry-After') } } : {}),
-        ...(code === 429 ? { headers: Object.fromEntries(['Retry-After', 'RateLimit', 'RateLimit-Policy'].map((h) => [h, ref('headers', h)])) } : {}),
-        content: pages[code] ? html
-          : { 'application/json': { schema: spec.errorBodies?.[code] ? schema(spec.errorBodies[code], 'output') : ref('schemas', 'Error') } },
-      }])),
+      [success]: pages[success]
+        ? { description: pages[success], content: html }
+        : spec.response
+          ? { description: 'Success', content: { 'application/json': { schema: schema(spec.response, 'output') } } }
+          : { description: 'Success' },
+      ...Object.fromEntries(
+        [...errors].sort().map((code) => [
+          code,
+          {
+            description: pages[code] ?? reason(code, spec),
+            ...(code === 503 ? { headers: { 'Retry-After': ref('headers', 'Retry-After') } } : {}),
+            ...(code === 429
+              ? { headers: Object.fromEntries(['Retry-After', 'RateLimit', 'RateLimit-Policy'].map((h) => [h, ref('headers', h)])) }
+              : {}),
+            content: pages[code]
+              ? html
+              : {
+                  'application/json': {
+                    schema: spec.errorBodies?.[code] ? schema(spec.errorBodies[code], 'output') : ref('schemas', 'Error'),
+                  },
+                },
+          },
+        ]),
+      ),
     },
   };
 }
@@ -208,7 +248,9 @@ export function openApiDocument(registry: RouteRegistry, info: { version: string
   return {
     openapi: '3.1.0',
     info: {
-      title: 'opsflow API', version: info.version, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      title: 'opsflow API',
+      version: info.version,
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       description: 'Operations engine: content review, campaigns, customer lifecycle, incidents, partner contracts.',
     },
     servers: [{ url: info.serverUrl }],
@@ -216,14 +258,27 @@ export function openApiDocument(registry: RouteRegistry, info: { version: string
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer' },
         // The console's session (POST /auth/sessions); its writes also send X-CSRF-Token.
-        session: { type: 'apiKey', in: 'cookie', name: 'opsflow_session', description: 'The console session cookie; writes with it need the X-CSRF-Token header from the session.' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'opsflow_session',
+          description: 'The console session cookie; writes with it need the X-CSRF-Token header from the session.',
+        },
       },
       schemas: { Error: schema(errorBody, 'output') },
       headers: {
         'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } },
         // IETF draft-ietf-httpapi-ratelimit-headers-08, as express-rate-limit sends them.
-        RateLimit: { description: 'The limit that was hit: its name, remaining requests (`r`) and seconds until reset (`t`)', schema: { type: 'string' }, example: '"requests with a bad bearer token";r=0;t=540' },
-        'RateLimit-Policy': { description: 'The limit: requests allowed (`q`) per window of `w` seconds', schema: { type: 'string' }, example: '"requests with a bad bearer token";q=30;w=600' },
+        RateLimit: {
+          description: 'The limit that was hit: its name, remaining requests (`r`) and seconds until reset (`t`)',
+          schema: { type: 'string' },
+          example: '"requests with a bad bearer token";r=0;t=540',
+        },
+        'RateLimit-Policy': {
+          description: 'The limit: requests allowed (`q`) per window of `w` seconds',
+          schema: { type: 'string' },
+          example: '"requests with a bad bearer token";q=30;w=600',
+        },
       },
     },
     security: [{ bearer: [] }, { session: [] }],

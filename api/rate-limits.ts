@@ -51,9 +51,21 @@ const tooMany = (what: string, seconds: number) =>
   new HttpError(429, 'rate_limited', `too many ${what}; try again in ${seconds} s`, undefined, seconds);
 
 /** Counts every request (express-rate-limit as it comes). */
-function requestLimit(what: string, policy: string, { limit, windowMs }: RateLimit, keyGenerator: (req: Request) => string, skip?: (req: Request) => boolean): RequestHandler {
+function requestLimit(
+  what: string,
+  policy: string,
+  { limit, windowMs }: RateLimit,
+  keyGenerator: (req: Request) => string,
+  skip?: (req: Request) => boolean,
+): RequestHandler {
   return rateLimit({
-    limit, windowMs, standardHeaders: 'draft-8', legacyHeaders: false, identifier: policy, keyGenerator, ...(skip ? { skip } : {}),
+    limit,
+    windowMs,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    identifier: policy,
+    keyGenerator,
+    ...(skip ? { skip } : {}),
     handler: (req, _res, next) => {
       const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       next(tooMany(what, secondsUntil(reset, windowMs)));
@@ -66,11 +78,16 @@ function requestLimit(what: string, policy: string, { limit, windowMs }: RateLim
  * that counts each request on arrival and takes it back on success counts a client's concurrent valid requests too.)
  * The IETF RateLimit headers (draft 8) say where the key stands.
  */
-function refusalLimit(what: string, policy: string, { limit, windowMs }: RateLimit, opts: {
-  key: (req: Request) => string;
-  refused: (req: Request, res: Response) => boolean;
-  applies?: (req: Request) => boolean | Promise<boolean>;
-}): RequestHandler {
+function refusalLimit(
+  what: string,
+  policy: string,
+  { limit, windowMs }: RateLimit,
+  opts: {
+    key: (req: Request) => string;
+    refused: (req: Request, res: Response) => boolean;
+    applies?: (req: Request) => boolean | Promise<boolean>;
+  },
+): RequestHandler {
   const store = new MemoryStore();
   store.init({ windowMs } as Options);
   return async (req, res, next) => {
@@ -83,7 +100,9 @@ function refusalLimit(what: string, policy: string, { limit, windowMs }: RateLim
       res.set('RateLimit-Policy', `"${policy}";q=${limit};w=${Math.round(windowMs / 1000)}`);
       res.set('RateLimit', `"${policy}";r=${Math.max(0, limit - hits)};t=${seconds}`);
       if (hits >= limit) return next(tooMany(what, seconds));
-      res.once('finish', () => { if (opts.refused(req, res)) void store.increment(key); });
+      res.once('finish', () => {
+        if (opts.refused(req, res)) void store.increment(key);
+      });
       next();
     } catch (err) {
       next(err);
@@ -102,9 +121,13 @@ export function installRateLimits(app: Express, checks: RateLimitChecks, chosen:
   // Requests carrying a token, counted when authentication refused it; over the limit, every request with a token
   // from the client is refused (a correct guess must not pass where wrong ones are stopped); /health answers whatever
   // token a probe sends.
-  app.use(refusalLimit('requests with a bad bearer token', 'bad-token', limits.badTokens, {
-    key: client, applies: (req) => Boolean(req.get('authorization')) && req.path !== '/health', refused: (_req, res) => res.locals.tokenRefused === true,
-  }));
+  app.use(
+    refusalLimit('requests with a bad bearer token', 'bad-token', limits.badTokens, {
+      key: client,
+      applies: (req) => Boolean(req.get('authorization')) && req.path !== '/health',
+      refused: (_req, res) => res.locals.tokenRefused === true,
+    }),
+  );
   // A refusal is the client's 4xx (a wrong, used or expired token, an unknown id); an outage's 5xx is not theirs.
   const refused = (_req: Request, res: Response) => res.statusCode >= 400 && res.statusCode < 500;
   // A flood of forged tokens must not lock the real partner out: the current token passes whatever the counts say.
@@ -124,28 +147,54 @@ export function installRateLimits(app: Express, checks: RateLimitChecks, chosen:
   };
   // Reading the terms and signing share the counts: a guess costs the same whichever route it tries.
   const signLimits = [
-    refusalLimit('refused signing links from this address', 'sign-client', limits.signPerClient, { key: client, refused, applies: forgedOrUnknown }),
+    refusalLimit('refused signing links from this address', 'sign-client', limits.signPerClient, {
+      key: client,
+      refused,
+      applies: forgedOrUnknown,
+    }),
     refusalLimit('refused signing links of this contract', 'sign-contract', limits.signPerContract, {
-      key: (req) => `contract:${String(req.params.id)}`, refused, applies: forgedOrUnknown,
+      key: (req) => `contract:${String(req.params.id)}`,
+      refused,
+      applies: forgedOrUnknown,
     }),
   ];
   app.post('/contracts/:id/sign', express.json({ limit: '16kb' }), ...signLimits);
   app.get('/contracts/:id/sign', ...signLimits);
-  app.use('/unsubscribe/:token',
-    refusalLimit('unrecognised unsubscribe links from this address', 'unsubscribe-client', limits.unsubscribePerClient, { key: client, refused }),
-    requestLimit('requests to this unsubscribe link', 'unsubscribe-link', limits.unsubscribePerLink, (req) => `link:${String(req.params.token)}`));
+  app.use(
+    '/unsubscribe/:token',
+    refusalLimit('unrecognised unsubscribe links from this address', 'unsubscribe-client', limits.unsubscribePerClient, {
+      key: client,
+      refused,
+    }),
+    requestLimit(
+      'requests to this unsubscribe link',
+      'unsubscribe-link',
+      limits.unsubscribePerLink,
+      (req) => `link:${String(req.params.token)}`,
+    ),
+  );
   // Console sign-in: a refused link or API token counts against the client, which is then refused whatever it sends.
   // (A session holds no email to count against: the link and the token each carry 256 random bits.)
-  app.post('/auth/sessions',
-    refusalLimit('refused sign-ins from this address', 'sign-in-client', limits.signInPerClient, { key: client, refused }));
+  app.post(
+    '/auth/sessions',
+    refusalLimit('refused sign-ins from this address', 'sign-in-client', limits.signInPerClient, { key: client, refused }),
+  );
   // Sign-in links: every request counts (each gets the same answer), per client and per address, which also keeps
   // anyone from filling an operator's mailbox. The body is tiny; the route reads it again only if this did not.
   const emailOf = (req: Request) => {
     const email = (req.body as { email?: unknown } | undefined)?.email;
     return typeof email === 'string' ? email.trim().toLowerCase() : undefined;
   };
-  app.post('/auth/email-link', express.json({ limit: '16kb' }),
+  app.post(
+    '/auth/email-link',
+    express.json({ limit: '16kb' }),
     requestLimit('sign-in link requests from this address', 'sign-in-link-client', limits.signInLinkPerClient, client),
-    requestLimit('sign-in link requests for this email address', 'sign-in-link-email', limits.signInLinkPerEmail,
-      (req) => `email:${emailOf(req)}`, (req) => emailOf(req) === undefined));
+    requestLimit(
+      'sign-in link requests for this email address',
+      'sign-in-link-email',
+      limits.signInLinkPerEmail,
+      (req) => `email:${emailOf(req)}`,
+      (req) => emailOf(req) === undefined,
+    ),
+  );
 }

@@ -18,7 +18,10 @@ import { idParams } from './schemas.ts';
  * workflow (past the namespace's retention): the read model, or a 404 where there is none.
  */
 export async function liveOr<S, O>(
-  deadline: TemporalCall, query: () => Promise<S>, live: (state: S) => O | Promise<O>, gone: () => O | Promise<O>,
+  deadline: TemporalCall,
+  query: () => Promise<S>,
+  live: (state: S) => O | Promise<O>,
+  gone: () => O | Promise<O>,
 ): Promise<O> {
   let state: S;
   try {
@@ -44,8 +47,7 @@ export interface ResourceOptions<Row, State, Out> {
 
 /** A route on one item (`/…/:id`): the row is found (or 404) before `run`. */
 export type ItemRouteSpec<B extends z.ZodType> = Omit<RouteSpec<typeof idParams, z.ZodType, B>, 'params'>;
-export type ItemContext<Row, B extends z.ZodType> =
-  RouteContext<z.infer<typeof idParams>, unknown, z.infer<B>> & { row: Row };
+export type ItemContext<Row, B extends z.ZodType> = RouteContext<z.infer<typeof idParams>, unknown, z.infer<B>> & { row: Row };
 
 export function workflowResource<Row extends { workflowId: string }, State, Out>(
   { orm, temporal, deadline }: Pick<ApiDeps, 'orm' | 'temporal' | 'deadline'>,
@@ -61,18 +63,24 @@ export function workflowResource<Row extends { workflowId: string }, State, Out>
     /** The live state only (a PATCH merges into it): a workflow Temporal no longer keeps is a 409 here. */
     state: (row: Row): Promise<State> => deadline(() => handle(row).query(options.state)),
     /** Live state from the workflow, else the read model. */
-    read: (row: Row): Promise<Out> => liveOr(
-      deadline, () => handle(row).query(options.state), (s) => options.present(row, s), () => options.archived(row)),
+    read: (row: Row): Promise<Out> =>
+      liveOr(
+        deadline,
+        () => handle(row).query(options.state),
+        (s) => options.present(row, s),
+        () => options.archived(row),
+      ),
     /** An Update under the API's deadline; its validator answers at once and the workflow audits with the actor. */
-    update: <Args extends [unknown, ...unknown[]]>(
-      row: Row, update: UpdateDefinition<State, Args>, ...args: Args
-    ): Promise<State> => deadline(() => handle(row).executeUpdate(update, { args })),
+    update: <Args extends [unknown, ...unknown[]]>(row: Row, update: UpdateDefinition<State, Args>, ...args: Args): Promise<State> =>
+      deadline(() => handle(row).executeUpdate(update, { args })),
     /**
      * A route changing one item: find the row (404), `run` checks what the router checks and sends its Update, and
      * the workflow's new state is the answer.
      */
     updateRoute<B extends z.ZodType>(
-      router: Router, registry: RouteRegistry, spec: ItemRouteSpec<B>,
+      router: Router,
+      registry: RouteRegistry,
+      spec: ItemRouteSpec<B>,
       run: (ctx: ItemContext<Row, B>) => Promise<State>,
     ): void {
       defineRoute(router, registry, { ...spec, params: idParams }, async (ctx) => {

@@ -58,7 +58,10 @@ async function ensure(client: Client, scheduleId: string, wanted: Omit<ScheduleO
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     await client.schedule.getHandle(scheduleId).update((previous) => ({
-      ...previous, spec: wanted.spec, action: wanted.action, policies: { ...previous.policies, ...wanted.policies },
+      ...previous,
+      spec: wanted.spec,
+      action: wanted.action,
+      policies: { ...previous.policies, ...wanted.policies },
     }));
     log.info({ scheduleId }, 'schedule updated');
   }

@@ -8,9 +8,9 @@ const LAST_INSTANT = Date.UTC(10000, 0, 1) - 1;
  * An instant with its offset ('2026-12-03T10:00:00+08:00'), as UTC ISO text, from 1970 through 9999 once the offset is
  * applied (PostgreSQL refuses year 0, which '0001-01-01T01:00+03:00' becomes).
  */
-export const instant = z.iso.datetime({ offset: true })
-  .refine((s) => Date.parse(s) >= FIRST_INSTANT && Date.parse(s) <= LAST_INSTANT,
-    'must be from 1970 through 9999 (in UTC)')
+export const instant = z.iso
+  .datetime({ offset: true })
+  .refine((s) => Date.parse(s) >= FIRST_INSTANT && Date.parse(s) <= LAST_INSTANT, 'must be from 1970 through 9999 (in UTC)')
   .transform((s) => new Date(s).toISOString());
 
 /** Page parameters shared by list routes. */
@@ -22,7 +22,10 @@ export const pageQuery = {
 export const idParams = z.object({ id: z.uuid() }).strict();
 
 /** A BCP 47 language tag (zh-CN, en, pt-BR), kept in its canonical form (zh-cn becomes zh-CN). */
-export const locale = z.string().min(2).max(35)
+export const locale = z
+  .string()
+  .min(2)
+  .max(35)
   .refine((s) => {
     try {
       return Intl.getCanonicalLocales(s).length === 1;
@@ -33,26 +36,32 @@ export const locale = z.string().min(2).max(35)
   .transform((s) => Intl.getCanonicalLocales(s)[0]!);
 
 /** A duration as people write it ('30s', '5m', '24h', '14d'), from `min` to `max` ms; `label` names the bounds. */
-export const durationBetween = (min: number, max: number, label: string) => z.string().refine((s) => {
-  const v = parseDuration(s);
-  return v !== undefined && v >= min && v <= max;
-}, `must be a duration from ${label}, such as '30s', '5m', '24h' or '14d'`);
+export const durationBetween = (min: number, max: number, label: string) =>
+  z.string().refine((s) => {
+    const v = parseDuration(s);
+    return v !== undefined && v >= min && v <= max;
+  }, `must be a duration from ${label}, such as '30s', '5m', '24h' or '14d'`);
 
 /** The most items a batch route takes in one request (customers, events). */
 export const BATCH_LIMIT = 10_000;
 
 /** A metric's name, as pushed and as rules watch it. */
-export const metricName = z.string().regex(/^[A-Za-z_:][A-Za-z0-9_:.-]{0,199}$/,
-  'must start with a letter, _ or : and hold only letters, digits, _ : . - (at most 200)');
+export const metricName = z
+  .string()
+  .regex(/^[A-Za-z_:][A-Za-z0-9_:.-]{0,199}$/, 'must start with a letter, _ or : and hold only letters, digits, _ : . - (at most 200)');
 
 /** A label's name. */
 export const labelKey = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** Labels on metric points, and the labels rules, incidents and escalation policies match on. */
-export const labels = z.record(
-  z.string().regex(labelKey, 'label names start with a letter or _ and hold letters, digits and _ (at most 64)'),
-  z.string().max(200),
-).refine((l) => Object.keys(l).length <= 20, 'at most 20 labels');
+export const labels = z
+  .record(
+    z.string().regex(labelKey, 'label names start with a letter or _ and hold letters, digits and _ (at most 64)'),
+    z.string().max(200),
+  )
+  .refine((l) => Object.keys(l).length <= 20, 'at most 20 labels');
 
 /** The service an incident is about, and the one an escalation policy covers. */
-export const service = z.string().trim()
+export const service = z
+  .string()
+  .trim()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/, 'must be 1-100 letters, digits, _ . : / or -');

@@ -14,8 +14,17 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function serveApi({ config, orm, temporalAddress, log, mailer }: {
-  config: Config; orm: Orm; temporalAddress: string; log: Logger;
+export async function serveApi({
+  config,
+  orm,
+  temporalAddress,
+  log,
+  mailer,
+}: {
+  config: Config;
+  orm: Orm;
+  temporalAddress: string;
+  log: Logger;
   /** Sends the console's sign-in links (none: POST /auth/email-link answers 503). */
   mailer?: Transporter;
 }): Promise<RunningApi> {
@@ -28,9 +37,16 @@ export async function serveApi({ config, orm, temporalAddress, log, mailer }: {
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   await ensureSchedules({ client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, rfmCron: config.RFM_SCHEDULE, log });
   const app = createApp({
-    orm, temporal, log, taskQueue: config.TEMPORAL_TASK_QUEUE, publicUrl: publicUrl(config),
-    temporalDeadlineMs: durationMs(config.API_TEMPORAL_DEADLINE), webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
-    mailFrom: config.MAIL_FROM, sessionTtlMs: durationMs(config.SESSION_TTL), ...(mailer ? { mailer } : {}),
+    orm,
+    temporal,
+    log,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    publicUrl: publicUrl(config),
+    temporalDeadlineMs: durationMs(config.API_TEMPORAL_DEADLINE),
+    webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+    mailFrom: config.MAIL_FROM,
+    sessionTtlMs: durationMs(config.SESSION_TTL),
+    ...(mailer ? { mailer } : {}),
     ...(config.TRUST_PROXY !== undefined ? { trustProxy: config.TRUST_PROXY } : {}),
   });
   const server: Server = await new Promise((resolve, reject) => {

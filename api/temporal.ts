@@ -15,7 +15,8 @@ interface Channel {
   watchConnectivityState(current: number, deadline: Date | number, callback: (error?: Error) => void): void;
 }
 
-const deadlinePassed = () => new HttpError(504, 'timeout', 'no answer from the workflow service before the deadline; read the item again before retrying');
+const deadlinePassed = () =>
+  new HttpError(504, 'timeout', 'no answer from the workflow service before the deadline; read the item again before retrying');
 
 /** The gRPC channel under a client, where there is one (a native or test connection may not expose it). */
 function channelOf(client: Client): Channel | undefined {
@@ -70,10 +71,12 @@ export function temporalGate(client: Client, defaultDeadlineMs: number): Tempora
         waiting.add(fail);
         if (!watching) watch(channel.getConnectivityState(false));
       }
-      client.withAbortSignal(abort.signal, () => client.withDeadline(deadline, call)).then(
-        (value) => finish(undefined, value),
-        (err: unknown) => finish(grpcCode(err) !== undefined && failing() ? temporalUnavailable() : err),
-      );
+      client
+        .withAbortSignal(abort.signal, () => client.withDeadline(deadline, call))
+        .then(
+          (value) => finish(undefined, value),
+          (err: unknown) => finish(grpcCode(err) !== undefined && failing() ? temporalUnavailable() : err),
+        );
     });
   };
 }

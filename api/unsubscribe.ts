@@ -11,18 +11,26 @@ import type { ApiDeps } from './app.ts';
  */
 export async function unsubscribe(
   deps: Pick<ApiDeps, 'orm' | 'temporal' | 'taskQueue' | 'deadline' | 'log'>,
-  by: 'id' | 'unsubscribe_token', value: string, who: Unsubscriber,
+  by: 'id' | 'unsubscribe_token',
+  value: string,
+  who: Unsubscriber,
 ): Promise<{ id: string; changed: boolean; locale: string | null } | null> {
   const row = await markUnsubscribed(deps.orm, by, value, who);
   if (!row) return null;
   if (row.changed) {
     const input = { customerId: row.id, unsubscribedAt: new Date(row.unsubscribedAt).toISOString() };
     const workflowId = unsubscribeConfirmationId(input.customerId, input.unsubscribedAt);
-    await deps.deadline(() => deps.temporal.workflow.start<typeof unsubscribeConfirmation>('unsubscribeConfirmation', {
-      workflowId, taskQueue: deps.taskQueue, args: [input],
-    })).catch((err: unknown) => {
-      deps.log.warn({ err, customerId: row.id }, 'the unsubscribe confirmation waits for the redelivery sweep');
-    });
+    await deps
+      .deadline(() =>
+        deps.temporal.workflow.start<typeof unsubscribeConfirmation>('unsubscribeConfirmation', {
+          workflowId,
+          taskQueue: deps.taskQueue,
+          args: [input],
+        }),
+      )
+      .catch((err: unknown) => {
+        deps.log.warn({ err, customerId: row.id }, 'the unsubscribe confirmation waits for the redelivery sweep');
+      });
   }
   return { id: row.id, changed: row.changed, locale: row.locale };
 }

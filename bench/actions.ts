@@ -12,7 +12,18 @@ import { bundleWorkflows, quietRuntime } from '../tests/support/runtime.ts';
 import { fmt, row } from './lib.ts';
 
 /** Billable kinds, as the Cloud docs name them. */
-const KINDS = ['start', 'signal', 'update', 'activity', 'timer', 'child', 'continueAsNew', 'searchAttributes', 'localActivity', 'schedule'] as const;
+const KINDS = [
+  'start',
+  'signal',
+  'update',
+  'activity',
+  'timer',
+  'child',
+  'continueAsNew',
+  'searchAttributes',
+  'localActivity',
+  'schedule',
+] as const;
 type Kind = (typeof KINDS)[number];
 type Counts = Record<Kind, number>;
 /** What set a chain of workflow tasks going: an event delivered (start or signal), a decision (update), time (a timer). */
@@ -24,7 +35,12 @@ interface HistoryEvent {
   [attributes: string]: any;
 }
 
-interface Chain { cause: Cause; deliveries: number; actions: number; activities: number }
+interface Chain {
+  cause: Cause;
+  deliveries: number;
+  actions: number;
+  activities: number;
+}
 
 interface Measured {
   name: string;
@@ -122,7 +138,11 @@ export function countActions(events: HistoryEvent[]): { counts: Counts; chains: 
         if (chain) activityChain.set(String(e.eventId), chain);
         break;
       case 'ACTIVITY_TASK_STARTED':
-        charge('activity', Number(e.activityTaskStartedEventAttributes?.attempt ?? 1), activityChain.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)));
+        charge(
+          'activity',
+          Number(e.activityTaskStartedEventAttributes?.attempt ?? 1),
+          activityChain.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)),
+        );
         break;
       case 'TIMER_STARTED':
         charge('timer', 1, chain);
@@ -162,7 +182,18 @@ export function countActions(events: HistoryEvent[]): { counts: Counts; chains: 
 
 /** The family a recorded history belongs to, from its file name. */
 const familyOf = (name: string) => {
-  const families = ['lifecycle', 'campaign', 'content', 'contract', 'incident', 'monitor', 'rfm', 'template-review', 'unsubscribe-confirmation', 'redelivery-sweep'];
+  const families = [
+    'lifecycle',
+    'campaign',
+    'content',
+    'contract',
+    'incident',
+    'monitor',
+    'rfm',
+    'template-review',
+    'unsubscribe-confirmation',
+    'redelivery-sweep',
+  ];
   return families.find((f) => name.startsWith(f)) ?? name.replace(/-.*/, '');
 };
 
@@ -172,7 +203,8 @@ async function historyFiles(args: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const p of paths) {
     if ((await stat(p)).isDirectory()) {
-      for (const f of (await readdir(p)).sort()) if (f.endsWith('.json') && (args.length || !f.startsWith('v0-'))) files.push(path.join(p, f));
+      for (const f of (await readdir(p)).sort())
+        if (f.endsWith('.json') && (args.length || !f.startsWith('v0-'))) files.push(path.join(p, f));
     } else files.push(p);
   }
   return files;
@@ -195,11 +227,21 @@ async function main() {
 
   console.log('opsflow bench:actions  Temporal Cloud billable actions counted from workflow histories');
   console.log('Per docs.temporal.io/cloud/actions: workflow started (client, continue-as-new, child x2, signal-with-start once), signal,');
-  console.log('update, activity attempt, timer started, search attribute upsert (not TemporalChangeVersion), local activities (one per task).');
+  console.log(
+    'update, activity attempt, timer started, search attribute upsert (not TemporalChangeVersion), local activities (one per task).',
+  );
   console.log('Not in a history (modelled below): queries, activity heartbeats, rejected updates, Schedule runs (3 each).\n');
   const short: Record<Kind, string> = {
-    start: 'start', signal: 'sig', update: 'upd', activity: 'act', timer: 'timer', child: 'child', continueAsNew: 'CAN', searchAttributes: 'SA',
-    localActivity: 'LA', schedule: 'sched',
+    start: 'start',
+    signal: 'sig',
+    update: 'upd',
+    activity: 'act',
+    timer: 'timer',
+    child: 'child',
+    continueAsNew: 'CAN',
+    searchAttributes: 'SA',
+    localActivity: 'LA',
+    schedule: 'sched',
   };
   const widths = [48, 7, ...KINDS.map(() => 6), 7];
   console.log(row(['history', 'events', ...KINDS.map((k) => short[k]), 'total'], widths));
@@ -213,7 +255,9 @@ async function main() {
   for (const f of families) {
     const totals = measured.filter((m) => m.family === f).map((m) => m.total);
     perFamily.set(f, median(totals));
-    console.log(row([f, String(totals.length), fmt(median(totals), 1), String(Math.min(...totals)), String(Math.max(...totals))], familyWidths));
+    console.log(
+      row([f, String(totals.length), fmt(median(totals), 1), String(Math.min(...totals)), String(Math.max(...totals))], familyWidths),
+    );
   }
 
   // Lifecycle unit costs from the chains: what one delivered event (or batch) costs, and what a timer's wake costs.
@@ -224,17 +268,30 @@ async function main() {
   const lone = deliveries.filter((c) => c.activities === 0 && c.deliveries === 1);
   const burst = deliveries.filter((c) => c.activities === 0 && c.deliveries > 1);
   const wakes = lifecycle.flatMap((m) => m.chains.filter((c) => c.cause === 'time'));
-  const mean = (cs: Chain[]) => cs.reduce((s, c) => s + c.actions, 0) / Math.max(1, cs.reduce((s, c) => s + c.deliveries, 0));
+  const mean = (cs: Chain[]) =>
+    cs.reduce((s, c) => s + c.actions, 0) /
+    Math.max(
+      1,
+      cs.reduce((s, c) => s + c.deliveries, 0),
+    );
   const perDelivery = lone.length ? mean(lone) : 2;
   const perWake = wakes.reduce((s, c) => s + c.actions, 0) / Math.max(1, wakes.length);
   const arc = measured.find((m) => m.name === 'lifecycle-recalled')?.total ?? perFamily.get('lifecycle') ?? NaN;
   console.log('\nLifecycle, from its histories (each chain: the workflow tasks one wake sets going, with the activities they run)');
-  console.log(`  a lone event to a lifecycle with nothing else to do: ${fmt(perDelivery, 2)} actions (${lone.length} seen: its signal and the `
-    + `re-armed inactivity timer); in a burst delivered together: ${fmt(mean(burst), 2)} per event (${burst.reduce((s, c) => s + c.deliveries, 0)} events)`);
-  console.log(`  every delivery seen, stage changes (a save), signups (save and welcome) and returns included: ${fmt(mean(deliveries), 2)} `
-    + `actions per event (${deliveries.length} deliveries)`);
-  console.log(`  a timer's wake (nurture step, policy refresh, inactivity, win-back deadline): ${fmt(perWake, 2)} actions (${wakes.length} wakes)`);
-  console.log(`  a customer's whole arc (signup, nurture emails, inactivity, win-back with a coupon, recall): ${arc} actions (lifecycle-recalled)`);
+  console.log(
+    `  a lone event to a lifecycle with nothing else to do: ${fmt(perDelivery, 2)} actions (${lone.length} seen: its signal and the ` +
+      `re-armed inactivity timer); in a burst delivered together: ${fmt(mean(burst), 2)} per event (${burst.reduce((s, c) => s + c.deliveries, 0)} events)`,
+  );
+  console.log(
+    `  every delivery seen, stage changes (a save), signups (save and welcome) and returns included: ${fmt(mean(deliveries), 2)} ` +
+      `actions per event (${deliveries.length} deliveries)`,
+  );
+  console.log(
+    `  a timer's wake (nurture step, policy refresh, inactivity, win-back deadline): ${fmt(perWake, 2)} actions (${wakes.length} wakes)`,
+  );
+  console.log(
+    `  a customer's whole arc (signup, nurture emails, inactivity, win-back with a coupon, recall): ${arc} actions (lifecycle-recalled)`,
+  );
 
   // The model: 1 million live lifecycles. Every figure here is an assumption, printed, and can be changed by env.
   const customers = int('BENCH_CUSTOMERS', 1_000_000);
@@ -253,22 +310,39 @@ async function main() {
   const shards = int('BENCH_EVENT_SHARDS', 8);
   const dispatchPerDay = Math.min(shards * 2 * 3 * 86_400, customers * eventsPerDay * 3);
   const day = [
-    { what: `lifecycle events: ${customers.toLocaleString('en')} x ${eventsPerDay}/day, each its own delivery`, actions: customers * eventsPerDay * perDelivery },
+    {
+      what: `lifecycle events: ${customers.toLocaleString('en')} x ${eventsPerDay}/day, each its own delivery`,
+      actions: customers * eventsPerDay * perDelivery,
+    },
     { what: `new customers: ${newPerDay.toLocaleString('en')}/day x a whole arc`, actions: newPerDay * arc },
     { what: `lifecycle lookups (queries): ${lookupsPerDay.toLocaleString('en')}/day`, actions: lookupsPerDay },
     { what: `event dispatchers (async ingest): ${shards} shards woken every 500 ms all day, bound`, actions: dispatchPerDay },
-    { what: `one ${recipients.toLocaleString('en')}-recipient campaign/day (run + ${campaignHeartbeats} heartbeats)`, actions: campaignRun + campaignHeartbeats },
+    {
+      what: `one ${recipients.toLocaleString('en')}-recipient campaign/day (run + ${campaignHeartbeats} heartbeats)`,
+      actions: campaignRun + campaignHeartbeats,
+    },
     // A Schedule's run is 2 actions besides its workflow's own (the recorded sweep was started by hand: +2).
-    { what: 'schedules: RFM nightly, redelivery sweep every 5 min', actions: (total('rfm-scheduled') ?? 5) + 288 * ((total('redelivery-sweep-unsubscribe-confirmations') ?? 3) + 2) },
+    {
+      what: 'schedules: RFM nightly, redelivery sweep every 5 min',
+      actions: (total('rfm-scheduled') ?? 5) + 288 * ((total('redelivery-sweep-unsubscribe-confirmations') ?? 3) + 2),
+    },
   ];
   const all = day.reduce((s, d) => s + d.actions, 0);
   console.log(`\n1 million live lifecycles: actions per day and per second (assumptions in the rows; BENCH_* env changes them)`);
   const modelWidths = [78, 14, 10, 8];
   console.log(row(['', 'actions/day', 'avg APS', 'share'], modelWidths));
-  for (const d of day) console.log(row([d.what, Math.round(d.actions).toLocaleString('en'), fmt(d.actions / 86_400, 2), `${fmt((100 * d.actions) / all, 1)}%`], modelWidths));
+  for (const d of day)
+    console.log(
+      row(
+        [d.what, Math.round(d.actions).toLocaleString('en'), fmt(d.actions / 86_400, 2), `${fmt((100 * d.actions) / all, 1)}%`],
+        modelWidths,
+      ),
+    );
   console.log(row(['total', Math.round(all).toLocaleString('en'), fmt(all / 86_400, 1), '100%'], modelWidths));
-  console.log(`  at a peak of ${peak}x the daily average: ${fmt((peak * all) / 86_400, 0)} APS; `
-    + `per campaign recipient: ${fmt((campaignRun + campaignHeartbeats) / recipients, 4)} actions; per lifecycle per day: ${fmt(all / customers, 2)}`);
+  console.log(
+    `  at a peak of ${peak}x the daily average: ${fmt((peak * all) / 86_400, 0)} APS; ` +
+      `per campaign recipient: ${fmt((campaignRun + campaignHeartbeats) / recipients, 4)} actions; per lifecycle per day: ${fmt(all / customers, 2)}`,
+  );
 
   // What the worker pays when a lifecycle is not in its cache (with 1 M lifecycles and a cache of 1,000 per worker,
   // nearly never): the event's workflow task first replays the run's history. CPU of this process per replay (the
@@ -279,7 +353,9 @@ async function main() {
     const workflowBundle = await bundleWorkflows();
     const files = (await historyFiles(process.argv.slice(2))).filter((f) => familyOf(path.basename(f)) === 'lifecycle');
     const replay = async (history: unknown, times: number) => {
-      const all = (async function* () { for (let i = 0; i < times; i++) yield { workflowId: `replay-${i}`, history }; })();
+      const all = (async function* () {
+        for (let i = 0; i < times; i++) yield { workflowId: `replay-${i}`, history };
+      })();
       for await (const r of Worker.runReplayHistories({ workflowBundle }, all)) if (r.error) throw r.error;
     };
     const points: { events: number; cpuMs: number }[] = [];
@@ -294,21 +370,32 @@ Worker: replaying each lifecycle history ${replays} times (what an event to an e
       const used = process.cpuUsage(cpu);
       const cpuMs = (used.user + used.system) / 1000 / replays;
       points.push({ events: history.events.length, cpuMs });
-      console.log(`  ${path.basename(f, '.json').padEnd(34)} ${String(history.events.length).padStart(4)} events  ${fmt(cpuMs, 1).padStart(6)} ms CPU, `
-        + `${fmt((performance.now() - t) / replays, 1)} ms wall per replay`);
+      console.log(
+        `  ${path.basename(f, '.json').padEnd(34)} ${String(history.events.length).padStart(4)} events  ${fmt(cpuMs, 1).padStart(6)} ms CPU, ` +
+          `${fmt((performance.now() - t) / replays, 1)} ms wall per replay`,
+      );
     }
     const n = points.length;
     const mx = points.reduce((s, p) => s + p.events, 0) / n;
     const my = points.reduce((s, p) => s + p.cpuMs, 0) / n;
-    const slope = points.reduce((s, p) => s + (p.events - mx) * (p.cpuMs - my), 0) / Math.max(1e-9, points.reduce((s, p) => s + (p.events - mx) ** 2, 0));
+    const slope =
+      points.reduce((s, p) => s + (p.events - mx) * (p.cpuMs - my), 0) /
+      Math.max(
+        1e-9,
+        points.reduce((s, p) => s + (p.events - mx) ** 2, 0),
+      );
     const fixed = my - slope * mx;
     const at = (events: number) => fixed + slope * events;
     // A lone event adds about 6 history events (signal, the task's three, the timer cancelled and started again).
     const coresFor = (runEvents: number) => (customers * eventsPerDay * at(runEvents / 2)) / 1000 / 86_400;
-    console.log(`  fit: ${fmt(fixed, 1)} ms + ${fmt(slope * 1000, 0)} µs per history event; a run continued at the server's suggestion `
-      + `(4,096 events) costs ${fmt(at(4096), 0)} ms at its end, one continued every 300 events ${fmt(at(300), 0)} ms`);
-    console.log(`  replay CPU for ${(customers * eventsPerDay).toLocaleString('en')} events a day to evicted lifecycles, on this machine: `
-      + `${fmt(coresFor(4096), 1)} cores on average with runs of up to 4,096 events, ${fmt(coresFor(300), 1)} with runs of up to 300`);
+    console.log(
+      `  fit: ${fmt(fixed, 1)} ms + ${fmt(slope * 1000, 0)} µs per history event; a run continued at the server's suggestion ` +
+        `(4,096 events) costs ${fmt(at(4096), 0)} ms at its end, one continued every 300 events ${fmt(at(300), 0)} ms`,
+    );
+    console.log(
+      `  replay CPU for ${(customers * eventsPerDay).toLocaleString('en')} events a day to evicted lifecycles, on this machine: ` +
+        `${fmt(coresFor(4096), 1)} cores on average with runs of up to 4,096 events, ${fmt(coresFor(300), 1)} with runs of up to 300`,
+    );
   }
 }
 

@@ -44,14 +44,16 @@ const SETTLE_MS = int('BENCH_SETTLE_MS', 5_000);
 // platform's default is en) with composeMessage, so their messages are the same size and shape.
 const MESSAGE = {
   subject: 'Spring sale, {{firstName|friend}}: 20% off this week',
-  body: 'Hello {{firstName|there}},\n\nEverything in the spring collection is 20% off until Sunday, for {{email}}.\n\n' +
+  body:
+    'Hello {{firstName|there}},\n\nEverything in the spring collection is 20% off until Sunday, for {{email}}.\n\n' +
     'Pick what you like, and the discount is applied at checkout. See you soon.',
 };
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024; // /proc reports kB
 
 const person = (side: 'campaign' | 'bare', i: number) => ({
-  name: `Customer${i} Bench`, email: `${side}-${i}@${side}.example.com`,
+  name: `Customer${i} Bench`,
+  email: `${side}-${i}@${side}.example.com`,
 });
 
 /**
@@ -66,35 +68,64 @@ async function bareSender(): Promise<void> {
   const send = (i: number) => {
     const { name, email } = person('bare', i);
     const unsubscribe = `http://localhost:3000/unsubscribe/${randomUUID()}`;
-    const { senderName, subject, html, text } = composeMessage('campaign', { ...DEFAULT_TEMPLATES.campaign.en, locale: 'en' }, {
-      customer: { name, email, externalId: `bare-${i}`, stage: null, segment: null, locale: null, timezone: 'UTC' },
-      platform: { name: 'opsflow', url: null }, unsubscribeUrl: unsubscribe, resubscribeUrl: unsubscribe, values: MESSAGE,
-    });
+    const { senderName, subject, html, text } = composeMessage(
+      'campaign',
+      { ...DEFAULT_TEMPLATES.campaign.en, locale: 'en' },
+      {
+        customer: { name, email, externalId: `bare-${i}`, stage: null, segment: null, locale: null, timezone: 'UTC' },
+        platform: { name: 'opsflow', url: null },
+        unsubscribeUrl: unsubscribe,
+        resubscribeUrl: unsubscribe,
+        values: MESSAGE,
+      },
+    );
     const key = `bare:send:${i}`;
     return mailer.sendMail({
-      from: `"${senderName}" <opsflow@localhost>`, to: [email], subject, html, text,
+      from: `"${senderName}" <opsflow@localhost>`,
+      to: [email],
+      subject,
+      html,
+      text,
       messageId: `<${createHash('sha256').update(key).digest('hex').slice(0, 40)}@localhost>`,
-      headers: { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Opsflow-Idempotency-Key': key },
+      headers: {
+        'List-Unsubscribe': `<${unsubscribe}>`,
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        'X-Opsflow-Idempotency-Key': key,
+      },
     });
   };
   // runConcurrent in bench/lib.ts would load the API and the ORM into this process and its memory figure.
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, async () => {
-    for (let i = next++; i < n; i = next++) {
-      try { await send(i); } catch (err) { errors.push(String(err)); }
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, concurrency) }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        try {
+          await send(i);
+        } catch (err) {
+          errors.push(String(err));
+        }
+      }
+    }),
+  );
   mailer.close();
   process.stdout.write(JSON.stringify({ errors }));
 }
 
-interface Sample { at: number; rss: number; cpuMs: number }
+interface Sample {
+  at: number;
+  rss: number;
+  cpuMs: number;
+}
 
 /** Samples a process (or the machine) every SAMPLE_MS: resident memory in MiB and cumulative CPU in ms. */
 function sampler(probe: () => Omit<Sample, 'at'>) {
   const samples: Sample[] = [];
   const timer = setInterval(() => {
-    try { samples.push({ at: Date.now(), ...probe() }); } catch { /* the process has exited */ }
+    try {
+      samples.push({ at: Date.now(), ...probe() });
+    } catch {
+      /* the process has exited */
+    }
   }, SAMPLE_MS);
   const within = (from: number, to: number) => samples.filter((s) => s.at >= from && s.at <= to);
   return {
@@ -121,7 +152,12 @@ function procStats(pid: number) {
 }
 /** Busy CPU of the whole machine (ms, all cores): user, nice, system, irq, softirq, steal. */
 function machineCpuMs(): number {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   return (user! + nice! + system! + irq! + softirq! + steal!) * TICK_MS;
 }
 
@@ -138,13 +174,25 @@ function child(args: string[], env: Record<string, string>) {
   void exit.then(sampled.stop);
   const running = () => proc.exitCode === null && proc.signalCode === null;
   return {
-    proc, out, log, exit, stats, running, peak: sampled.peak, cpu: sampled.cpu,
+    proc,
+    out,
+    log,
+    exit,
+    stats,
+    running,
+    peak: sampled.peak,
+    cpu: sampled.cpu,
     /** SIGTERM (the worker drains), SIGKILL after 60 s; the exit code, or 'killed'. */
     async stop(): Promise<number | null | 'killed'> {
       if (!running()) return exit;
       proc.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
-      const code = await Promise.race([exit, new Promise<'killed'>((r) => { timer = setTimeout(() => r('killed'), 60_000); })]);
+      const code = await Promise.race([
+        exit,
+        new Promise<'killed'>((r) => {
+          timer = setTimeout(() => r('killed'), 60_000);
+        }),
+      ]);
       clearTimeout(timer);
       if (code === 'killed') proc.kill('SIGKILL');
       return code;
@@ -186,9 +234,15 @@ function tally(messages: CaughtMessage[], audience: string[], domain: string): T
   const received = audience.filter((a) => per.has(a)).length;
   const counts = [...per.values()];
   return {
-    recipients: audience.length, received, messages: count,
-    duplicates: counts.filter((c) => c > 1).length, extra: counts.reduce((s, c) => s + c - 1, 0),
-    lost: audience.length - received, strays: [...per.keys()].filter((k) => !wanted.has(k)).length, first, last,
+    recipients: audience.length,
+    received,
+    messages: count,
+    duplicates: counts.filter((c) => c > 1).length,
+    extra: counts.reduce((s, c) => s + c - 1, 0),
+    lost: audience.length - received,
+    strays: [...per.keys()].filter((k) => !wanted.has(k)).length,
+    first,
+    last,
   };
 }
 
@@ -203,7 +257,10 @@ async function collect(stack: Stack, audience: string[], domain: string, progres
     const t = tally(stack.mail.messages(), audience, domain);
     progress?.(t.received);
     if (t.received === audience.length) return t;
-    if (t.messages !== seen) { seen = t.messages; since = Date.now(); }
+    if (t.messages !== seen) {
+      seen = t.messages;
+      since = Date.now();
+    }
     if (Date.now() - since > STALL_MS) return t;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -247,7 +304,11 @@ async function bench(): Promise<void> {
     progress(`importing ${RECIPIENTS} customers`);
     for (let from = 0; from < RECIPIENTS; from += IMPORT_BATCH) {
       const customers = Array.from({ length: Math.min(IMPORT_BATCH, RECIPIENTS - from) }, (_, k) => ({
-        externalId: `${tag}-${from + k}`, ...person('campaign', from + k), tags: [tag], timezone: 'UTC', marketingConsent: true,
+        externalId: `${tag}-${from + k}`,
+        ...person('campaign', from + k),
+        tags: [tag],
+        timezone: 'UTC',
+        marketingConsent: true,
       }));
       const res = await call('POST', '/customers', ingest, { customers });
       if (res.created !== customers.length) throw new Error(`POST /customers created ${res.created} of ${customers.length}`);
@@ -275,23 +336,40 @@ async function bench(): Promise<void> {
     progress('starting the worker process (it bundles the workflows first)');
     // BENCH_WORKER_ARGS: Node options for the worker, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' (written at its exit).
     const worker = child([...(process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean), 'worker/main.ts'], {
-      LOG_LEVEL: 'warn', TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', TEMPORAL_TASK_QUEUE: taskQueue,
-      DATABASE_URL: stack.db.url, SMTP_URL: stack.mail.smtpUrl,
+      LOG_LEVEL: 'warn',
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      DATABASE_URL: stack.db.url,
+      SMTP_URL: stack.mail.smtpUrl,
     });
     children.push(worker);
     // Within the default approval threshold (10,000 USD), so one ops_manager approves; 500,000 sends affordable.
     const budget = { total: 5000, currency: 'USD', costPerSend: 0.01 };
-    const created = await call('POST', '/campaigns', owner, {
-      name: `Spring sale ${tag}`, budget, audience: { filters: { tags: [tag] } }, message: MESSAGE,
-      schedule: { startAt: new Date(Date.now() - 60_000).toISOString(), endAt: new Date(Date.now() + 2 * 3_600_000).toISOString() },
-      sendRate: SEND_RATE,
-    }, 202) as { id: string; audienceNow: number };
+    const created = (await call(
+      'POST',
+      '/campaigns',
+      owner,
+      {
+        name: `Spring sale ${tag}`,
+        budget,
+        audience: { filters: { tags: [tag] } },
+        message: MESSAGE,
+        schedule: { startAt: new Date(Date.now() - 60_000).toISOString(), endAt: new Date(Date.now() + 2 * 3_600_000).toISOString() },
+        sendRate: SEND_RATE,
+      },
+      202,
+    )) as { id: string; audienceNow: number };
     const id = created.id;
     if (created.audienceNow !== RECIPIENTS) throw new Error(`the audience is ${created.audienceNow} customers, not ${RECIPIENTS}`);
-    const task = await eventually(async () => {
-      const res = await call('GET', `/tasks?entityType=campaign&entityId=${id}&status=open`, owner);
-      return res.items[0] as { id: string } | undefined;
-    }, 'the approval task', 120_000);
+    const task = await eventually(
+      async () => {
+        const res = await call('GET', `/tasks?entityType=campaign&entityId=${id}&status=open`, owner);
+        return res.items[0] as { id: string } | undefined;
+      },
+      'the approval task',
+      120_000,
+    );
     await sleep(2000); // the worker's start-up (bundling) settles before the idle figure
     const rssIdle = worker.stats().rss;
 
@@ -319,7 +397,8 @@ async function bench(): Promise<void> {
       guardScan: await timed(SCAN_READS, () => scanGuardFigures(orm, id)),
     });
     let timing: ReturnType<typeof timeReads> | null = null;
-    const readLine = (r: Awaited<ReturnType<typeof timeReads>>) => `p50 ms: GET /campaigns/:id ${fmt(r.getCounters.p50, 2)}, ` +
+    const readLine = (r: Awaited<ReturnType<typeof timeReads>>) =>
+      `p50 ms: GET /campaigns/:id ${fmt(r.getCounters.p50, 2)}, ` +
       `ledgerCounts ${fmt(r.ledgerCounters.p50, 2)} (scan ${fmt(r.ledgerScan.p50, 2)}), guardCounts ${fmt(r.guardCounters.p50, 2)} (scan ${fmt(r.guardScan.p50, 2)})`;
 
     // The worker's RSS as the sends reach these shares of the audience: flat, or growing with it.
@@ -328,30 +407,47 @@ async function bench(): Promise<void> {
       for (const m of marks) {
         if (Number.isNaN(m.rss) && received >= m.at) {
           m.rss = worker.stats().rss;
-          progress(`campaign: ${received} of ${RECIPIENTS} at the sink (${fmt(received / ((Date.now() - approvedAt) / 1000))}/s since the approval); ` +
-            `worker RSS ${fmt(m.rss, 0)} MiB`);
+          progress(
+            `campaign: ${received} of ${RECIPIENTS} at the sink (${fmt(received / ((Date.now() - approvedAt) / 1000))}/s since the approval); ` +
+              `worker RSS ${fmt(m.rss, 0)} MiB`,
+          );
         }
       }
       if (!timing && received >= RECIPIENTS / 10) {
         timing = timeReads();
-        void timing.then((r) => progress(`counts with ${RECIPIENTS} recipients in the ledger, ${readLine(r)}`), () => undefined);
+        void timing.then(
+          (r) => progress(`counts with ${RECIPIENTS} recipients in the ledger, ${readLine(r)}`),
+          () => undefined,
+        );
       }
     });
     const sendDone = Date.now();
     const rssAtLast = worker.stats().rss;
     const reads = await (timing ?? timeReads());
     progress('campaign: every recipient at the sink; checking the counters against the scans');
-    const [countersNow, scanNow, guardNow, guardScanNow] = [await ledgerCounts(orm, id), await scanCampaignCounts(orm, id),
-      await guardCounts(orm, id), await scanGuardFigures(orm, id)];
-    const countersAgree = JSON.stringify(countersNow) === JSON.stringify(scanNow) && JSON.stringify(guardNow) === JSON.stringify(guardScanNow);
-    if (!countersAgree) errors.push(`the counters ${JSON.stringify({ countersNow, guardNow })} differ from the scans ${JSON.stringify({ scanNow, guardScanNow })}`);
+    const [countersNow, scanNow, guardNow, guardScanNow] = [
+      await ledgerCounts(orm, id),
+      await scanCampaignCounts(orm, id),
+      await guardCounts(orm, id),
+      await scanGuardFigures(orm, id),
+    ];
+    const countersAgree =
+      JSON.stringify(countersNow) === JSON.stringify(scanNow) && JSON.stringify(guardNow) === JSON.stringify(guardScanNow);
+    if (!countersAgree)
+      errors.push(
+        `the counters ${JSON.stringify({ countersNow, guardNow })} differ from the scans ${JSON.stringify({ scanNow, guardScanNow })}`,
+      );
     progress('campaign: ending it');
 
     await call('POST', `/campaigns/${id}/end`, owner, { reason: 'benchmark done' });
-    const view = await eventually(async () => {
-      const v = await call('GET', `/campaigns/${id}`, owner);
-      return v.stage === 'reported' && v;
-    }, 'the retrospective', 300_000); // generous: the 2 shared cores may be busy with others' work
+    const view = await eventually(
+      async () => {
+        const v = await call('GET', `/campaigns/${id}`, owner);
+        return v.stage === 'reported' && v;
+      },
+      'the retrospective',
+      300_000,
+    ); // generous: the 2 shared cores may be busy with others' work
     await sleep(SETTLE_MS);
     const settled = worker.stats();
     const runningAt = Date.parse(view.history.find((h: { to: string }) => h.to === 'running')?.at ?? '');
@@ -374,47 +470,102 @@ async function bench(): Promise<void> {
     const complete = (t: Tally) => t.received === t.recipients;
 
     console.log(`\n${machineLine('bench:campaign')}`);
-    console.log(`Temporal dev server (in-memory SQLite) via TestWorkflowEnvironment.createLocal; PostgreSQL ${stack.db.url.replace(/\/[^/]*$/, '/…')}; ` +
-      'SMTP sink start/mail-catcher.ts in this process');
-    console.log(`Both senders compose the same message (the shipped campaign template, composeMessage) and use createMailer (runtime/mailer.ts: ` +
-      `pooled, ${SMTP_CONNECTIONS} connections), each in its own process; the baseline ran first, before the worker process started`);
-    console.log(`Campaign: ${RECIPIENTS} recipients, sendRate ${SEND_RATE}/s, budget ${budget.total} ${budget.currency} at ${budget.costPerSend} per send, ` +
-      'messaging policy without cap or quiet hours, the default guard rule');
+    console.log(
+      `Temporal dev server (in-memory SQLite) via TestWorkflowEnvironment.createLocal; PostgreSQL ${stack.db.url.replace(/\/[^/]*$/, '/…')}; ` +
+        'SMTP sink start/mail-catcher.ts in this process',
+    );
+    console.log(
+      `Both senders compose the same message (the shipped campaign template, composeMessage) and use createMailer (runtime/mailer.ts: ` +
+        `pooled, ${SMTP_CONNECTIONS} connections), each in its own process; the baseline ran first, before the worker process started`,
+    );
+    console.log(
+      `Campaign: ${RECIPIENTS} recipients, sendRate ${SEND_RATE}/s, budget ${budget.total} ${budget.currency} at ${budget.costPerSend} per send, ` +
+        'messaging policy without cap or quiet hours, the default guard rule',
+    );
     console.log('msgs/s: messages received over the window from the first to the last arrival at the sink (the same for both sides)\n');
 
     const widths = [44, 9, 9, 9, 7];
     console.log(row(['', 'messages', 'msgs/s', 'window s', 'errors'], widths));
-    console.log(row([`bare nodemailer, ${BARE_CONCURRENCY} in flight`, String(bareTally.received), fmt(bareRate), seconds(bareTally.last - bareTally.first), String(bareErrors.length)], widths));
-    console.log(row(['campaign (worker/main.ts, its send pass)', String(campaignTally.received), fmt(campaignRate), seconds(campaignTally.last - campaignTally.first), String(counts.failed)], widths));
+    console.log(
+      row(
+        [
+          `bare nodemailer, ${BARE_CONCURRENCY} in flight`,
+          String(bareTally.received),
+          fmt(bareRate),
+          seconds(bareTally.last - bareTally.first),
+          String(bareErrors.length),
+        ],
+        widths,
+      ),
+    );
+    console.log(
+      row(
+        [
+          'campaign (worker/main.ts, its send pass)',
+          String(campaignTally.received),
+          fmt(campaignRate),
+          seconds(campaignTally.last - campaignTally.first),
+          String(counts.failed),
+        ],
+        widths,
+      ),
+    );
     console.log(row(['  campaign from its stage running', '', fmt(fromRunning), seconds(campaignTally.last - runningAt), ''], widths));
-    console.log(`  campaign timeline: approved -> launched ${seconds(launchedAt - approvedAt)} s; launched -> running (audience frozen) ` +
-      `${seconds(runningAt - launchedAt)} s; running -> first message ${seconds(campaignTally.first - runningAt)} s; ` +
-      `first -> last message ${seconds(campaignTally.last - campaignTally.first)} s`);
+    console.log(
+      `  campaign timeline: approved -> launched ${seconds(launchedAt - approvedAt)} s; launched -> running (audience frozen) ` +
+        `${seconds(runningAt - launchedAt)} s; running -> first message ${seconds(campaignTally.first - runningAt)} s; ` +
+        `first -> last message ${seconds(campaignTally.last - campaignTally.first)} s`,
+    );
     const cpuLine = (label: string, sender: Child, t: Tally) =>
       `  CPU from the first to the last message (% of one core; the machine has ${os.cpus().length}): ${label} ${fmt(sender.cpu(t.first, t.last), 0)}, ` +
       `this process (the sink) ${fmt(self.cpu(t.first, t.last), 0)}, whole machine ${fmt(machine.cpu(t.first, t.last), 0)}`;
     console.log(cpuLine('bare sender', bare, bareTally));
     console.log(cpuLine('worker', worker, campaignTally));
-    console.log(`  send ledger after the end: sent ${counts.sent}, skipped ${skipped}, failed ${counts.failed}, pending ${counts.pending}; stage ${view.stage}`);
+    console.log(
+      `  send ledger after the end: sent ${counts.sent}, skipped ${skipped}, failed ${counts.failed}, pending ${counts.pending}; stage ${view.stage}`,
+    );
 
     const widths2 = [10, 11, 9, 9, 11, 6, 5, 7];
     console.log('\nAt the sink');
     console.log(row(['', 'recipients', 'received', 'messages', 'duplicates', 'extra', 'lost', 'strays'], widths2));
-    for (const [label, t] of [['bare', bareTally], ['campaign', campaignTally]] as const) {
-      console.log(row([label, String(t.recipients), String(t.received), String(t.messages), String(t.duplicates), String(t.extra), String(t.lost), String(t.strays)], widths2));
+    for (const [label, t] of [
+      ['bare', bareTally],
+      ['campaign', campaignTally],
+    ] as const) {
+      console.log(
+        row(
+          [
+            label,
+            String(t.recipients),
+            String(t.received),
+            String(t.messages),
+            String(t.duplicates),
+            String(t.extra),
+            String(t.lost),
+            String(t.strays),
+          ],
+          widths2,
+        ),
+      );
     }
 
-    console.log(`\nWorker process RSS (MiB, /proc VmRSS every ${SAMPLE_MS} ms): ${fmt(rssIdle, 0)} idle before the approval; ` +
-      `peak ${fmt(rssPeak, 0)} from the approval to the last message; ${fmt(rssAtLast, 0)} at the last message; ` +
-      `${fmt(settled.rss, 0)} settled (ended, reported, then ${SETTLE_MS / 1000} s); VmHWM since start ${fmt(settled.hwm, 0)} (bundling included)`);
-    console.log(`Worker RSS (MiB) as the sink reached ${marks.map((m) => `${m.share * 100}%`).join(' / ')} of the audience: ` +
-      `${marks.map((m) => fmt(m.rss, 0)).join(' / ')}; from 10% to 100%: ${fmt(marks.at(-1)!.rss - marks[0]!.rss, 0)} MiB ` +
-      `(${fmt(((marks.at(-1)!.rss - marks[0]!.rss) / (RECIPIENTS * 0.9)) * 1024, 2)} KiB per recipient sent)`);
+    console.log(
+      `\nWorker process RSS (MiB, /proc VmRSS every ${SAMPLE_MS} ms): ${fmt(rssIdle, 0)} idle before the approval; ` +
+        `peak ${fmt(rssPeak, 0)} from the approval to the last message; ${fmt(rssAtLast, 0)} at the last message; ` +
+        `${fmt(settled.rss, 0)} settled (ended, reported, then ${SETTLE_MS / 1000} s); VmHWM since start ${fmt(settled.hwm, 0)} (bundling included)`,
+    );
+    console.log(
+      `Worker RSS (MiB) as the sink reached ${marks.map((m) => `${m.share * 100}%`).join(' / ')} of the audience: ` +
+        `${marks.map((m) => fmt(m.rss, 0)).join(' / ')}; from 10% to 100%: ${fmt(marks.at(-1)!.rss - marks[0]!.rss, 0)} MiB ` +
+        `(${fmt(((marks.at(-1)!.rss - marks[0]!.rss) / (RECIPIENTS * 0.9)) * 1024, 2)} KiB per recipient sent)`,
+    );
     console.log(`Bare sender process RSS peak (MiB): ${fmt(bareRssPeak, 0)}`);
 
     const widths4 = [58, 9, 9];
-    console.log(`\nCounts of the running campaign (${RECIPIENTS} recipients in its ledger, timed from ${RECIPIENTS / 10} sends on, beside them), ms; ` +
-      `${COUNT_READS} reads of each counter read, ${SCAN_READS} of each scan, one after another from this process`);
+    console.log(
+      `\nCounts of the running campaign (${RECIPIENTS} recipients in its ledger, timed from ${RECIPIENTS / 10} sends on, beside them), ms; ` +
+        `${COUNT_READS} reads of each counter read, ${SCAN_READS} of each scan, one after another from this process`,
+    );
     console.log(row(['', 'p50', 'p95'], widths4));
     const readRow = (label: string, r: { p50: number; p95: number }) => console.log(row([label, fmt(r.p50, 2), fmt(r.p95, 2)], widths4));
     readRow('GET /campaigns/:id (HTTP, the workflow query and the counters)', reads.getCounters);
@@ -422,9 +573,13 @@ async function bench(): Promise<void> {
     readRow('  its counts before: the ledger scan (scanCampaignCounts)', reads.ledgerScan);
     readRow('guard check now: guardCounts (campaign_counts)', reads.guardCounters);
     readRow('guard check before: the ledger scan joined with customers', reads.guardScan);
-    console.log(`Counters equal the scans: ${countersAgree ? 'yes' : 'NO'} (sent ${countersNow.sent}, pending ${countersNow.pending}, ` +
-      `spend ${countersNow.spend}; guard ${JSON.stringify(guardNow)})`);
-    console.log(`Worker log lines at warn or above: ${worker.log.length}${worker.log.length ? `; first: ${worker.log[0]!.slice(0, 300)}` : ''}`);
+    console.log(
+      `Counters equal the scans: ${countersAgree ? 'yes' : 'NO'} (sent ${countersNow.sent}, pending ${countersNow.pending}, ` +
+        `spend ${countersNow.spend}; guard ${JSON.stringify(guardNow)})`,
+    );
+    console.log(
+      `Worker log lines at warn or above: ${worker.log.length}${worker.log.length ? `; first: ${worker.log[0]!.slice(0, 300)}` : ''}`,
+    );
     for (const e of errors.slice(0, 5)) console.log(`  error: ${e.slice(0, 300)}`);
 
     const widths3 = [40, 10, 10, 14];
@@ -436,11 +591,21 @@ async function bench(): Promise<void> {
     console.log(row(['worker RSS peak during the send (MiB)', fmt(rssPeak, 0), '', ''], widths3));
     console.log(row(['worker RSS settled (MiB)', fmt(settled.rss, 0), '', ''], widths3));
     console.log(row(['worker RSS 100% - 10% of sends (MiB)', fmt(marks.at(-1)!.rss - marks[0]!.rss, 0), '', ''], widths3));
-    console.log(row(['guard check p50, counters / scan (ms)', `${fmt(reads.guardCounters.p50, 2)} / ${fmt(reads.guardScan.p50, 1)}`, '', ''], widths3));
+    console.log(
+      row(
+        ['guard check p50, counters / scan (ms)', `${fmt(reads.guardCounters.p50, 2)} / ${fmt(reads.guardScan.p50, 1)}`, '', ''],
+        widths3,
+      ),
+    );
     console.log(row(['counters equal the scans', countersAgree ? 'yes' : 'no', 'yes', verdict(countersAgree)], widths3));
     console.log(`\nTotal run time ${fmt((performance.now() - started) / 1000, 0)} s; errors: ${errors.length}`);
-    failed = errors.length > 0 || campaignTally.duplicates > 0 || campaignTally.lost > 0 || campaignTally.strays > 0
-      || !complete(bareTally) || bareTally.duplicates > 0;
+    failed =
+      errors.length > 0 ||
+      campaignTally.duplicates > 0 ||
+      campaignTally.lost > 0 ||
+      campaignTally.strays > 0 ||
+      !complete(bareTally) ||
+      bareTally.duplicates > 0;
   } finally {
     self.stop();
     machine.stop();

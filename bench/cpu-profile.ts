@@ -4,7 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
 export interface CpuProfile {
   nodes: { id: number; callFrame: CallFrame }[];
   samples: number[];
@@ -64,7 +68,8 @@ if (import.meta.main) {
   if (!file) throw new Error('usage: node bench/cpu-profile.ts <file.cpuprofile> [top]');
   const { groups, functions, totalMs } = selfTimes(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
   console.log(`busy ${totalMs.toFixed(0)} ms`);
-  for (const [g, ms] of groups) if (ms >= totalMs / 1000) console.log(`${ms.toFixed(1).padStart(9)}  ${(100 * ms / totalMs).toFixed(1).padStart(5)}%  ${g}`);
+  for (const [g, ms] of groups)
+    if (ms >= totalMs / 1000) console.log(`${ms.toFixed(1).padStart(9)}  ${((100 * ms) / totalMs).toFixed(1).padStart(5)}%  ${g}`);
   console.log('');
   for (const [f, ms] of [...functions].slice(0, Number(top))) console.log(`${ms.toFixed(1).padStart(9)}  ${f}`);
 }

@@ -6,7 +6,12 @@ import { performance } from 'node:perf_hooks';
 const TICK = 10; // /proc/stat counts CPU in USER_HZ ticks, 100 a second on Linux
 /** Busy CPU of the whole machine (ms, all cores), as bench/campaign.ts reads it: user, nice, system, irq, softirq, steal. */
 export function machineCpuMs(): number {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   return (user! + nice! + system! + irq! + softirq! + steal!) * TICK;
 }
 export const PARTS = ['this process', 'worker', 'postgres', 'dev server', 'others'] as const;
@@ -25,11 +30,20 @@ export function cpuSnapshot(ours: { worker: number; database: string }) {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the third (state) on
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const part: Part | null = pid === process.pid ? 'this process' : pid === ours.worker ? 'worker'
-        : comm === 'postgres' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(ours.database) ? 'postgres'
-          : Number(fields[1]) === process.pid ? 'dev server' : null;
+      const part: Part | null =
+        pid === process.pid
+          ? 'this process'
+          : pid === ours.worker
+            ? 'worker'
+            : comm === 'postgres' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(ours.database)
+              ? 'postgres'
+              : Number(fields[1]) === process.pid
+                ? 'dev server'
+                : null;
       if (part) byPid.set(pid, { part, ms: (Number(fields[11]) + Number(fields[12])) * TICK });
-    } catch { /* the process has exited */ }
+    } catch {
+      /* the process has exited */
+    }
   }
   return { at: performance.now(), machine: machineCpuMs(), byPid };
 }

@@ -47,7 +47,8 @@ const random = () => {
   return seed / 0x80000000;
 };
 
-const cpuLine = (c: ReturnType<typeof cpuBetween>) => `whole machine ${fmt(c.machine, 0)}% of a core: ${PARTS.map((p) => `${p} ${fmt(c[p], 0)}`).join(', ')}`;
+const cpuLine = (c: ReturnType<typeof cpuBetween>) =>
+  `whole machine ${fmt(c.machine, 0)}% of a core: ${PARTS.map((p) => `${p} ${fmt(c[p], 0)}`).join(', ')}`;
 
 const stack = await startStack();
 const { env, taskQueue } = stack;
@@ -61,25 +62,39 @@ let worker: ReturnType<typeof spawn> | undefined;
 try {
   // No nurture steps: a million events would otherwise measure the SMTP sink (as bench:lifecycle).
   const { version: _, ...defaults } = DEFAULT_LIFECYCLE_POLICY;
-  const put = await stack.api('PUT', '/policies/lifecycle', { body: { ...defaults, nurture: { ...defaults.nurture, goal: null, steps: [] } } });
+  const put = await stack.api('PUT', '/policies/lifecycle', {
+    body: { ...defaults, nurture: { ...defaults.nurture, goal: null, steps: [] } },
+  });
   if (put.status !== 200) throw new Error(`PUT /policies/lifecycle answered ${put.status}`);
   const importer = await stack.operator(['ingest'], 'Importer');
 
   worker = spawn(process.execPath, ['worker/main.ts'], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...process.env, LOG_LEVEL: 'warn', TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-      TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: stack.db.url, SMTP_URL: stack.mail.smtpUrl,
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      DATABASE_URL: stack.db.url,
+      SMTP_URL: stack.mail.smtpUrl,
     },
   });
   const workerLog: string[] = [];
-  for (const out of [worker.stdout!, worker.stderr!]) out.setEncoding('utf8').on('data', (c: string) => workerLog.push(...c.split('\n').filter((l) => l.trim())));
+  for (const out of [worker.stdout!, worker.stderr!])
+    out.setEncoding('utf8').on('data', (c: string) => workerLog.push(...c.split('\n').filter((l) => l.trim())));
   const ours = { worker: worker.pid!, database };
   // The worker bundles the workflows before it polls (a minute or more on a busy machine): ingest starts after.
   for (const until = performance.now() + 600_000; ;) {
-    const { pollers } = await env.client.workflowService.describeTaskQueue({ namespace: env.namespace ?? 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 });
+    const { pollers } = await env.client.workflowService.describeTaskQueue({
+      namespace: env.namespace ?? 'default',
+      taskQueue: { name: taskQueue },
+      taskQueueType: 1,
+    });
     if (pollers.length) break;
-    if (worker.exitCode !== null || performance.now() > until) throw new Error(`the worker did not start polling: ${workerLog.slice(-3).join(' | ')}`);
+    if (worker.exitCode !== null || performance.now() > until)
+      throw new Error(`the worker did not start polling: ${workerLog.slice(-3).join(' | ')}`);
     await sleep(1000);
   }
   progress('the worker is polling');
@@ -87,7 +102,9 @@ try {
   const measured = await serveMeasuredApi({ dbUrl: stack.db.url, client: env.client, taskQueue, pool: API_POOL });
   const post = async <T>(path: string, body: unknown, expected: number): Promise<T> => {
     const res = await fetch(`${measured.baseUrl}${path}`, {
-      method: 'POST', headers: { authorization: `Bearer ${importer.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      method: 'POST',
+      headers: { authorization: `Bearer ${importer.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
     });
     const text = await res.text();
     if (res.status !== expected) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 200)}`);
@@ -104,7 +121,11 @@ try {
   const ids = new Map<string, string>();
   const importRun = await runConcurrent(Math.ceil(names.length / 1000), REQUESTS, async (b) => {
     const chunk = names.slice(b * 1000, (b + 1) * 1000);
-    const res = await post<{ items: { id: string; externalId: string }[] }>('/customers', { customers: chunk.map((externalId) => ({ externalId, email: `${externalId}@bench.example` })) }, 200);
+    const res = await post<{ items: { id: string; externalId: string }[] }>(
+      '/customers',
+      { customers: chunk.map((externalId) => ({ externalId, email: `${externalId}@bench.example` })) },
+      200,
+    );
     for (const item of res.items) ids.set(item.externalId, item.id);
   });
   errors.push(...importRun.errors);
@@ -118,7 +139,13 @@ try {
     const r = random();
     const type = seen[c] ? (r < 0.6 ? 'login' : r < 0.8 ? 'key_action' : r < 0.9 ? 'click' : 'purchase') : 'signup';
     seen[c] = 1;
-    return { customerId: customerIds[c]!, type, at: new Date().toISOString(), idempotencyKey: key, ...(type === 'purchase' ? { amount: Math.round(random() * 20_000) / 100 } : {}) };
+    return {
+      customerId: customerIds[c]!,
+      type,
+      at: new Date().toISOString(),
+      idempotencyKey: key,
+      ...(type === 'purchase' ? { amount: Math.round(random() * 20_000) / 100 } : {}),
+    };
   };
 
   /** Probe customer id -> when its batch was sent (performance.now()); resolved when its stage change is visible. */
@@ -130,7 +157,10 @@ try {
       const open = [...probeSent.keys()].filter((id) => !probeLatency.has(id));
       try {
         if (open.length) {
-          const hits = await sql<{ id: string }>(`select customer_id::text as id from customer_stage_changes where customer_id = any($1::uuid[]) and to_stage = 'activated'`, [open]);
+          const hits = await sql<{ id: string }>(
+            `select customer_id::text as id from customer_stage_changes where customer_id = any($1::uuid[]) and to_stage = 'activated'`,
+            [open],
+          );
           const now = performance.now();
           for (const h of hits) if (!probeLatency.has(h.id)) probeLatency.set(h.id, now - probeSent.get(h.id)!);
         }
@@ -145,26 +175,42 @@ try {
   let stored = 0;
   const apiBatch = async (events: object[]) => {
     const probe = probeIds[probeNext++]!;
-    const body = { events: [...events, { customerId: probe, type: 'key_action', at: new Date().toISOString(), idempotencyKey: `probe:${probe}` }] };
+    const body = {
+      events: [...events, { customerId: probe, type: 'key_action', at: new Date().toISOString(), idempotencyKey: `probe:${probe}` }],
+    };
     const t = performance.now();
     const res = await post<{ accepted: number }>('/events', body, 202);
     stored += res.accepted;
     probeSent.set(probe, t);
   };
 
-  const undelivered = async () => Number((await sql<{ n: string }>('select count(*) as n from customer_events where delivered_at is null'))[0]!.n);
+  const undelivered = async () =>
+    Number((await sql<{ n: string }>('select count(*) as n from customer_events where delivered_at is null'))[0]!.n);
   const deliveredCount = async () => stored - (await undelivered());
 
   // The probe customers' lifecycles exist before the clock starts (a signup each, applied): a probe then measures an
   // event reaching a running lifecycle, as nearly every event of a day does, not a lifecycle's start.
   progress(`warm-up: ${probes} probe lifecycles`);
   for (let i = 0; i < probes; i += BATCH) {
-    stored += (await post<{ accepted: number }>('/events', { events: probeIds.slice(i, i + BATCH).map((id) => ({
-      customerId: id, type: 'signup', at: new Date(Date.now() - 60_000).toISOString(), idempotencyKey: `signup:${id}`,
-    })) }, 202)).accepted;
+    stored += (
+      await post<{ accepted: number }>(
+        '/events',
+        {
+          events: probeIds.slice(i, i + BATCH).map((id) => ({
+            customerId: id,
+            type: 'signup',
+            at: new Date(Date.now() - 60_000).toISOString(),
+            idempotencyKey: `signup:${id}`,
+          })),
+        },
+        202,
+      )
+    ).accepted;
   }
   for (const until = performance.now() + 1_800_000; ;) {
-    const [{ n }] = await sql<{ n: string }>(`select count(*) as n from customer_stage_changes where customer_id = any($1::uuid[])`, [probeIds]) as [{ n: string }];
+    const [{ n }] = (await sql<{ n: string }>(`select count(*) as n from customer_stage_changes where customer_id = any($1::uuid[])`, [
+      probeIds,
+    ])) as [{ n: string }];
     if (Number(n) >= probes) break;
     if (performance.now() > until) throw new Error(`only ${n} of ${probes} probe lifecycles started in 30 minutes`);
     await sleep(1000);
@@ -172,7 +218,10 @@ try {
   // Warm-up: JIT, zod, the ORM's metadata; the dispatchers start.
   progress('warm-up: 5 batches');
   let sent = 0;
-  for (let i = 0; i < 5; i++) stored += (await post<{ accepted: number }>('/events', { events: Array.from({ length: BATCH }, () => nextEvent(`warm:${sent++}`)) }, 202)).accepted;
+  for (let i = 0; i < 5; i++)
+    stored += (
+      await post<{ accepted: number }>('/events', { events: Array.from({ length: BATCH }, () => nextEvent(`warm:${sent++}`)) }, 202)
+    ).accepted;
 
   // Part 1: rounds alternate API and bare (API first, then bare first, ...), so drift lands on both sides.
   const runs = { api: [] as Run[], bare: [] as Run[] };
@@ -192,25 +241,38 @@ try {
   })();
   for (let round = 0; round < ROUNDS; round++) {
     const apiCount = Math.round(((round + 1) * apiBatches) / ROUNDS) - Math.round((round * apiBatches) / ROUNDS);
-    const bareCount = Math.round(((round + 1) * BARE / BATCH) / ROUNDS) - Math.round((round * BARE / BATCH) / ROUNDS);
+    const bareCount = Math.round(((round + 1) * BARE) / BATCH / ROUNDS) - Math.round((round * BARE) / BATCH / ROUNDS);
     for (const side of round % 2 === 0 ? (['api', 'bare'] as const) : (['bare', 'api'] as const)) {
-      progress(`round ${round + 1}/${ROUNDS}: ${side}, ${(side === 'api' ? apiCount : bareCount) * BATCH} events; backlog ${delivery.at(-1)?.backlog ?? 0}`);
+      progress(
+        `round ${round + 1}/${ROUNDS}: ${side}, ${(side === 'api' ? apiCount : bareCount) * BATCH} events; backlog ${delivery.at(-1)?.backlog ?? 0}`,
+      );
       if (side === 'api') {
-        runs.api.push(await runConcurrent(apiCount, REQUESTS, async () => {
-          const n = Math.min(BATCH, EVENTS - apiSent) - 1; // one slot is the probe's
-          apiSent += n + 1;
-          await apiBatch(Array.from({ length: n }, (_, k) => nextEvent(`ev:${apiSent}:${k}`)));
-        }));
+        runs.api.push(
+          await runConcurrent(apiCount, REQUESTS, async () => {
+            const n = Math.min(BATCH, EVENTS - apiSent) - 1; // one slot is the probe's
+            apiSent += n + 1;
+            await apiBatch(Array.from({ length: n }, (_, k) => nextEvent(`ev:${apiSent}:${k}`)));
+          }),
+        );
       } else {
         // The same rows (keys of their own), one multi-row INSERT a batch. Marked delivered as written: the dispatchers
         // must not take them, so they skip the three undelivered-only partial indexes the API's rows go into.
-        runs.bare.push(await runConcurrent(bareCount, REQUESTS, async () => {
-          const rows = Array.from({ length: BATCH }, () => nextEvent(`bare:${bareSent++}`));
-          await db.query(
-            `insert into customer_events (customer_id, type, at, amount, campaign_id, idempotency_key, received_at, delivered_at)
+        runs.bare.push(
+          await runConcurrent(bareCount, REQUESTS, async () => {
+            const rows = Array.from({ length: BATCH }, () => nextEvent(`bare:${bareSent++}`));
+            await db.query(
+              `insert into customer_events (customer_id, type, at, amount, campaign_id, idempotency_key, received_at, delivered_at)
              select c, t, a, m, null, k, now(), now() from unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::numeric[], $5::text[]) as u(c, t, a, m, k)`,
-            [rows.map((r) => r.customerId), rows.map((r) => r.type), rows.map((r) => r.at), rows.map((r) => (r as { amount?: number }).amount ?? null), rows.map((r) => r.idempotencyKey)]);
-        }));
+              [
+                rows.map((r) => r.customerId),
+                rows.map((r) => r.type),
+                rows.map((r) => r.at),
+                rows.map((r) => (r as { amount?: number }).amount ?? null),
+                rows.map((r) => r.idempotencyKey),
+              ],
+            );
+          }),
+        );
       }
     }
   }
@@ -249,7 +311,8 @@ try {
   // Delivery units: a pass marks a customer's events with one delivered_at (its transaction's now()): one signal each.
   const [units] = await sql<{ signals: string; events: string }>(
     `select count(distinct (customer_id, delivered_at)) as signals, count(*) as events from customer_events
-     where delivered_at is not null and idempotency_key not like 'bare:%' and idempotency_key not like 'probe:%'`);
+     where delivered_at is not null and idempotency_key not like 'bare:%' and idempotency_key not like 'probe:%'`,
+  );
 
   // Part 3: a steady rate with probes, the backlog empty.
   progress(`part 3: ${PACED_RATE} events/s for ${PACED_SECONDS} s`);
@@ -257,16 +320,20 @@ try {
   const pacedStart = performance.now();
   const pacedProbes: string[] = [];
   let pacedSent = 0;
-  await Promise.all(Array.from({ length: pacedBatches }, async (_, i) => {
-    await sleep(pacedStart + i * 500 - performance.now());
-    const t = performance.now();
-    const probe = probeIds[probeNext]!;
-    try {
-      await apiBatch(Array.from({ length: pacedBatchSize - 1 }, () => nextEvent(`paced:${pacedSent++}`)));
-      pacedProbes.push(probe);
-    } catch (err) { errors.push(String(err)); }
-    paced.push(performance.now() - t);
-  }));
+  await Promise.all(
+    Array.from({ length: pacedBatches }, async (_, i) => {
+      await sleep(pacedStart + i * 500 - performance.now());
+      const t = performance.now();
+      const probe = probeIds[probeNext]!;
+      try {
+        await apiBatch(Array.from({ length: pacedBatchSize - 1 }, () => nextEvent(`paced:${pacedSent++}`)));
+        pacedProbes.push(probe);
+      } catch (err) {
+        errors.push(String(err));
+      }
+      paced.push(performance.now() - t);
+    }),
+  );
   probing = false;
   const probeDeadline = performance.now() + 120_000;
   while (pacedProbes.some((p) => !probeLatency.has(p)) && performance.now() < probeDeadline) await sleep(500);
@@ -276,44 +343,90 @@ try {
   // Report.
   const apiRate = (api.latencies.length * BATCH) / (api.wallMs / 1000);
   const bareRate = (bare.latencies.length * BATCH) / (bare.wallMs / 1000);
-  const ingestRate = (apiSent) / ((ingestEnd - ingestStart) / 1000);
+  const ingestRate = apiSent / ((ingestEnd - ingestStart) / 1000);
   const deliveryRateIngest = deliveredDuringIngest / ((ingestEnd - ingestStart) / 1000);
   const drainRate = backlogAtEnd / (drainMs / 1000);
   const signals = Number(units!.signals);
   const unitEvents = Number(units!.events);
   const widths = [46, 9, 9, 9, 9, 9, 7];
-  const lat = (label: string, xs: number[]) => row([label, String(xs.length), fmt(percentile(xs, 50)), fmt(percentile(xs, 95)), fmt(percentile(xs, 99)), fmt(Math.max(...xs)), ''], widths);
+  const lat = (label: string, xs: number[]) =>
+    row(
+      [label, String(xs.length), fmt(percentile(xs, 50)), fmt(percentile(xs, 95)), fmt(percentile(xs, 99)), fmt(Math.max(...xs)), ''],
+      widths,
+    );
 
   console.log(`\n${machineLine('bench:events')}`);
-  console.log(`Temporal dev server (in-memory SQLite) via TestWorkflowEnvironment.createLocal; PostgreSQL ${stack.db.url.replace(/\/[^/]*$/, '/…')}; ` +
-    `1-minute load average ${fmt(os.loadavg()[0]!, 2)} at the end (other sessions share these cores)`);
-  console.log(`${CUSTOMERS} customers (+${probes} probe customers), ${apiSent} events through the API in batches of ${BATCH}, ${REQUESTS} request(s) in flight; ` +
-    `the worker (node worker/main.ts) delivering throughout; no nurture steps (no email)`);
+  console.log(
+    `Temporal dev server (in-memory SQLite) via TestWorkflowEnvironment.createLocal; PostgreSQL ${stack.db.url.replace(/\/[^/]*$/, '/…')}; ` +
+      `1-minute load average ${fmt(os.loadavg()[0]!, 2)} at the end (other sessions share these cores)`,
+  );
+  console.log(
+    `${CUSTOMERS} customers (+${probes} probe customers), ${apiSent} events through the API in batches of ${BATCH}, ${REQUESTS} request(s) in flight; ` +
+      `the worker (node worker/main.ts) delivering throughout; no nurture steps (no email)`,
+  );
 
   console.log(`\nPart 1: ingest, ${ROUNDS} rounds alternating API and bare`);
   console.log(row(['', 'batches', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors'], widths));
-  console.log(row(['API POST /events (per batch)', String(api.latencies.length), fmt(percentile(api.latencies, 50)), fmt(percentile(api.latencies, 95)),
-    fmt(percentile(api.latencies, 99)), fmt(Math.max(...api.latencies)), String(api.errors.length)], widths));
-  console.log(row(['bare multi-row INSERT (per batch)', String(bare.latencies.length), fmt(percentile(bare.latencies, 50)), fmt(percentile(bare.latencies, 95)),
-    fmt(percentile(bare.latencies, 99)), fmt(Math.max(...bare.latencies)), String(bare.errors.length)], widths));
-  console.log(`  stored/s: API ${fmt(apiRate, 0)}, bare ${fmt(bareRate, 0)} (ratio ${fmt(apiRate / bareRate, 2)}); ingest wall ${fmt((ingestEnd - ingestStart) / 1000)} s ` +
-    `(${fmt(ingestRate, 0)} API events/s with the bare rounds between)`);
+  console.log(
+    row(
+      [
+        'API POST /events (per batch)',
+        String(api.latencies.length),
+        fmt(percentile(api.latencies, 50)),
+        fmt(percentile(api.latencies, 95)),
+        fmt(percentile(api.latencies, 99)),
+        fmt(Math.max(...api.latencies)),
+        String(api.errors.length),
+      ],
+      widths,
+    ),
+  );
+  console.log(
+    row(
+      [
+        'bare multi-row INSERT (per batch)',
+        String(bare.latencies.length),
+        fmt(percentile(bare.latencies, 50)),
+        fmt(percentile(bare.latencies, 95)),
+        fmt(percentile(bare.latencies, 99)),
+        fmt(Math.max(...bare.latencies)),
+        String(bare.errors.length),
+      ],
+      widths,
+    ),
+  );
+  console.log(
+    `  stored/s: API ${fmt(apiRate, 0)}, bare ${fmt(bareRate, 0)} (ratio ${fmt(apiRate / bareRate, 2)}); ingest wall ${fmt((ingestEnd - ingestStart) / 1000)} s ` +
+      `(${fmt(ingestRate, 0)} API events/s with the bare rounds between)`,
+  );
   console.log(`  CPU during ingest: ${cpuLine(cpuIngest)}`);
 
   console.log(`\nPart 2: delivery to the lifecycles`);
   console.log(`  during ingest: ${deliveredDuringIngest} delivered (${fmt(deliveryRateIngest, 0)}/s); backlog at the end ${backlogAtEnd}`);
-  console.log(`  drain: ${backlogAtEnd} events in ${fmt(drainMs / 1000)} s (${fmt(drainRate, 0)}/s); CPU while draining: ${cpuLine(cpuDrain)}`);
-  console.log(`  signals: ${signals} for ${unitEvents} events (${fmt(unitEvents / signals, 2)} events per signal: one per customer per pass)`);
-  console.log(`  backlog over time (s since ingest start: backlog): ${delivery.filter((_, i) => i % Math.max(1, Math.floor(delivery.length / 12)) === 0)
-    .map((d) => `${fmt((d.t - ingestStart) / 1000, 0)}: ${d.backlog}`).join(', ')}`);
-  console.log(`\n  probe latency: a batch's probe (a key_action of a probe customer whose lifecycle is running, acquired during the `
-    + `warm-up) from the request's start until its 'activated' stage change is in PostgreSQL (written by the lifecycle's `
-    + `saveLifecycle after applying it; polled every ${PROBE_POLL_MS} ms)`);
+  console.log(
+    `  drain: ${backlogAtEnd} events in ${fmt(drainMs / 1000)} s (${fmt(drainRate, 0)}/s); CPU while draining: ${cpuLine(cpuDrain)}`,
+  );
+  console.log(
+    `  signals: ${signals} for ${unitEvents} events (${fmt(unitEvents / signals, 2)} events per signal: one per customer per pass)`,
+  );
+  console.log(
+    `  backlog over time (s since ingest start: backlog): ${delivery
+      .filter((_, i) => i % Math.max(1, Math.floor(delivery.length / 12)) === 0)
+      .map((d) => `${fmt((d.t - ingestStart) / 1000, 0)}: ${d.backlog}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `\n  probe latency: a batch's probe (a key_action of a probe customer whose lifecycle is running, acquired during the ` +
+      `warm-up) from the request's start until its 'activated' stage change is in PostgreSQL (written by the lifecycle's ` +
+      `saveLifecycle after applying it; polled every ${PROBE_POLL_MS} ms)`,
+  );
   console.log(row(['', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', ''], widths));
   console.log(lat('while ingesting at full speed', ingestLatencies));
   console.log(lat(`steady ${PACED_RATE} events/s (part 3)`, pacedLatencies));
   console.log(lat('  of which POST /events answering', paced));
-  console.log(`  worker log lines at warn or above: ${workerLog.length}${workerLog.length ? `; first: ${workerLog[0]!.slice(0, 200)}` : ''}`);
+  console.log(
+    `  worker log lines at warn or above: ${workerLog.length}${workerLog.length ? `; first: ${workerLog[0]!.slice(0, 200)}` : ''}`,
+  );
   for (const e of errors.slice(0, 5)) console.log(`  error: ${e.slice(0, 300)}`);
 
   const sw = [52, 10, 10, 14];
@@ -332,7 +445,16 @@ try {
 } finally {
   if (worker && worker.exitCode === null) {
     worker.kill('SIGTERM');
-    await new Promise((r) => { const t = setTimeout(() => { worker!.kill('SIGKILL'); r(undefined); }, 30_000); worker!.on('exit', () => { clearTimeout(t); r(undefined); }); });
+    await new Promise((r) => {
+      const t = setTimeout(() => {
+        worker!.kill('SIGKILL');
+        r(undefined);
+      }, 30_000);
+      worker!.on('exit', () => {
+        clearTimeout(t);
+        r(undefined);
+      });
+    });
   }
   await db.end();
   progress('tearing down the dev server and the database');

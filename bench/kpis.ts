@@ -41,15 +41,14 @@ const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
 
 /** BENCH_DB_URL: measure a database an earlier run loaded (kept with BENCH_KEEP_DB=1, or stopped mid-load). */
 const REUSED = process.env.BENCH_DB_URL;
-const db = REUSED
-  ? { url: REUSED, orm: await openOrm({ clientUrl: REUSED, poolMax: 5 }), drop: async () => {} }
-  : await createTestDb();
+const db = REUSED ? { url: REUSED, orm: await openOrm({ clientUrl: REUSED, poolMax: 5 }), drop: async () => {} } : await createTestDb();
 const sql = <R = Record<string, unknown>[]>(q: string, params: unknown[] = []) =>
   db.orm.em.getConnection().execute(q, params) as Promise<R>;
 
 /** Customer k's id; customer k signs up at a point spread over the 30 days before the range and the range itself. */
 const CUSTOMER_ID = (k: string) => `('00000000-0000-4000-8000-' || lpad(to_hex(${k}), 12, '0'))::uuid`;
-const SIGNUP = (k: string) => `($end::timestamptz - interval '${DAYS + 30} days' + (abs(hashint4(${k})::bigint) % ${(DAYS + 30) * 86_400}) * interval '1 second')`;
+const SIGNUP = (k: string) =>
+  `($end::timestamptz - interval '${DAYS + 30} days' + (abs(hashint4(${k})::bigint) % ${(DAYS + 30) * 86_400}) * interval '1 second')`;
 
 /** Events [first, first + count): mostly active days after the customer's signup, busier early on. */
 function eventsSql(first: number, count: number, end: string): string {
@@ -64,8 +63,10 @@ function eventsSql(first: number, count: number, end: string): string {
     from generate_series(${first}::bigint, ${first + count - 1}::bigint) i
     cross join lateral (select k, ${SIGNUP('k')} as signup from (select (${k})::int as k) x) c
     cross join lateral (select case when i <= ${CUSTOMERS} then 'signup' when i % 100 < 8 then 'purchase'
-      when i % 100 < 20 then 'click' when i % 100 < 21 then 'signup' when i % 2 = 0 then 'login' else 'key_action' end as type) t`
-    .replaceAll('$end::timestamptz', `'${end}'::timestamptz`);
+      when i % 100 < 20 then 'click' when i % 100 < 21 then 'signup' when i % 2 = 0 then 'login' else 'key_action' end as type) t`.replaceAll(
+    '$end::timestamptz',
+    `'${end}'::timestamptz`,
+  );
 }
 
 async function load(end: string): Promise<{ loadMs: number; rebuildMs: number | null; chunks: number[] }> {
@@ -80,7 +81,9 @@ async function load(end: string): Promise<{ loadMs: number; rebuildMs: number | 
     const count = Math.min(CHUNK, EVENTS - first + 1);
     await sql(`insert into customer_events (customer_id, type, at, amount, idempotency_key, received_at) ${eventsSql(first, count, end)}`);
     chunks.push(ms(t));
-    progress(`loaded ${n0(first + count - 1)} events (${fmt(ms(t) / 1000)} s for ${n0(count)}${LOAD === 'trigger' ? ', through the trigger' : ''})`);
+    progress(
+      `loaded ${n0(first + count - 1)} events (${fmt(ms(t) / 1000)} s for ${n0(count)}${LOAD === 'trigger' ? ', through the trigger' : ''})`,
+    );
   }
   const loadMs = ms(t0);
   let rebuildMs: number | null = null;
@@ -88,13 +91,16 @@ async function load(end: string): Promise<{ loadMs: number; rebuildMs: number | 
     await sql('alter table customer_events enable trigger customer_events_kpi_rollups');
     const t1 = performance.now();
     for (let k = 1; k <= CUSTOMERS; k += REBUILD_BATCH) {
-      await sql(`select kpi_rebuild_customers('UTC', array(select ${CUSTOMER_ID('k')} from generate_series(${k}, ${Math.min(CUSTOMERS, k + REBUILD_BATCH - 1)}) k))`);
+      await sql(
+        `select kpi_rebuild_customers('UTC', array(select ${CUSTOMER_ID('k')} from generate_series(${k}, ${Math.min(CUSTOMERS, k + REBUILD_BATCH - 1)}) k))`,
+      );
     }
     rebuildMs = ms(t1);
     progress(`rebuilt the UTC rollups in ${fmt(rebuildMs / 1000)} s`);
   }
   // As autovacuum would by now: the raw query's plan needs the events' statistics.
-  for (const t of ['customer_events', 'kpi_active_days', 'kpi_day_gaps', 'kpi_days', 'kpi_cohort_members', 'kpi_cohorts']) await sql(`analyze ${t}`);
+  for (const t of ['customer_events', 'kpi_active_days', 'kpi_day_gaps', 'kpi_days', 'kpi_cohort_members', 'kpi_cohorts'])
+    await sql(`analyze ${t}`);
   return { loadMs, rebuildMs, chunks };
 }
 
@@ -102,37 +108,51 @@ async function load(end: string): Promise<{ loadMs: number; rebuildMs: number | 
 async function timedRolledBack(orm: Orm, statement: string, params: unknown[], trigger: boolean): Promise<number> {
   const em = orm.em.fork();
   let took = 0;
-  await em.transactional(async (tx) => {
-    const ctx = tx.getTransactionContext();
-    const conn = tx.getConnection();
-    if (!trigger) await conn.execute(`set local session_replication_role = replica`, [], 'all', ctx);
-    const t = performance.now();
-    await conn.execute(statement, params, 'all', ctx);
-    took = ms(t);
-    throw new RolledBack();
-  }).catch((err: unknown) => { if (!(err instanceof RolledBack)) throw err; });
+  await em
+    .transactional(async (tx) => {
+      const ctx = tx.getTransactionContext();
+      const conn = tx.getConnection();
+      if (!trigger) await conn.execute(`set local session_replication_role = replica`, [], 'all', ctx);
+      const t = performance.now();
+      await conn.execute(statement, params, 'all', ctx);
+      took = ms(t);
+      throw new RolledBack();
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof RolledBack)) throw err;
+    });
   return took;
 }
 class RolledBack extends Error {}
 
 async function triggerCost(orm: Orm): Promise<{ small: { on: number[]; off: number[] }; big: { on: number[]; off: number[] } }> {
   // The ingest's statement (api/routes/events.ts): a JSON batch of today's events for random customers.
-  const batch = () => JSON.stringify(Array.from({ length: 1000 }, (_, i) => {
-    const k = 1 + Math.floor(Math.random() * CUSTOMERS);
-    return {
-      customer_id: `00000000-0000-4000-8000-${k.toString(16).padStart(12, '0')}`,
-      type: i % 10 === 0 ? 'purchase' : 'login', at: new Date(Date.now() - Math.random() * 3_600_000).toISOString(),
-      amount: i % 10 === 0 ? 19.99 : null, campaign_id: null, idempotency_key: `cost-${randomBytes(8).toString('hex')}`,
-    };
-  }));
+  const batch = () =>
+    JSON.stringify(
+      Array.from({ length: 1000 }, (_, i) => {
+        const k = 1 + Math.floor(Math.random() * CUSTOMERS);
+        return {
+          customer_id: `00000000-0000-4000-8000-${k.toString(16).padStart(12, '0')}`,
+          type: i % 10 === 0 ? 'purchase' : 'login',
+          at: new Date(Date.now() - Math.random() * 3_600_000).toISOString(),
+          amount: i % 10 === 0 ? 19.99 : null,
+          campaign_id: null,
+          idempotency_key: `cost-${randomBytes(8).toString('hex')}`,
+        };
+      }),
+    );
   const small = { on: [] as number[], off: [] as number[] };
   for (let i = 0; i < COST_REPEATS; i++) {
     for (const trigger of i % 2 === 0 ? [true, false] : [false, true]) {
-      const took = await timedRolledBack(orm,
+      const took = await timedRolledBack(
+        orm,
         `insert into customer_events (customer_id, type, at, amount, campaign_id, idempotency_key, received_at)
          select x.customer_id, x.type, x.at, x.amount, x.campaign_id, x.idempotency_key, now()
          from jsonb_to_recordset(?::jsonb) as x(customer_id uuid, type text, at timestamptz, amount numeric, campaign_id text, idempotency_key text)
-         on conflict (idempotency_key) do nothing`, [batch()], trigger);
+         on conflict (idempotency_key) do nothing`,
+        [batch()],
+        trigger,
+      );
       (trigger ? small.on : small.off).push(took);
     }
   }
@@ -140,9 +160,13 @@ async function triggerCost(orm: Orm): Promise<{ small: { on: number[]; off: numb
   const big = { on: [] as number[], off: [] as number[] };
   const end = new Date().toISOString();
   for (const trigger of process.env.BENCH_COST_BIG === '0' ? [] : [false, true]) {
-    const took = await timedRolledBack(orm,
+    const took = await timedRolledBack(
+      orm,
       `insert into customer_events (customer_id, type, at, amount, idempotency_key, received_at)
-       select customer_id, type, at, amount, 'x' || idempotency_key, received_at from (${eventsSql(EVENTS + 1, CHUNK, end)}) e`, [], trigger);
+       select customer_id, type, at, amount, 'x' || idempotency_key, received_at from (${eventsSql(EVENTS + 1, CHUNK, end)}) e`,
+      [],
+      trigger,
+    );
     (trigger ? big.on : big.off).push(took);
     progress(`1,000,000-row statement, trigger ${trigger ? 'on' : 'off'}: ${fmt(took / 1000)} s`);
   }
@@ -155,11 +179,17 @@ try {
   const end = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
   console.log(machineLine('bench:kpis'));
   if (REUSED) {
-    const [{ n, c }] = await sql<[{ n: number; c: number }]>('select count(*)::int as n, count(distinct customer_id)::int as c from customer_events');
-    console.log(`reusing ${REUSED.split('/').at(-1)}: ${n0(n)} events of ${n0(c)} customers as stored (BENCH_EVENTS and BENCH_CUSTOMERS below describe the generator)`);
+    const [{ n, c }] = await sql<[{ n: number; c: number }]>(
+      'select count(*)::int as n, count(distinct customer_id)::int as c from customer_events',
+    );
+    console.log(
+      `reusing ${REUSED.split('/').at(-1)}: ${n0(n)} events of ${n0(c)} customers as stored (BENCH_EVENTS and BENCH_CUSTOMERS below describe the generator)`,
+    );
   }
-  console.log(`${n0(EVENTS)} events, ${n0(CUSTOMERS)} customers, over the ${DAYS} days to ${end} and the 30 before; loaded ${LOAD === 'trigger' ? 'through the trigger' : 'with the trigger off, then rebuilt'}`);
-  console.log('The machine\'s 2 cores are shared with other sessions: absolute times vary with their load; ratios in one run hold better.');
+  console.log(
+    `${n0(EVENTS)} events, ${n0(CUSTOMERS)} customers, over the ${DAYS} days to ${end} and the 30 before; loaded ${LOAD === 'trigger' ? 'through the trigger' : 'with the trigger off, then rebuilt'}`,
+  );
+  console.log("The machine's 2 cores are shared with other sessions: absolute times vary with their load; ratios in one run hold better.");
   progress(`loading into ${db.url.split('/').at(-1)}`);
   const loaded = REUSED ? { loadMs: NaN, rebuildMs: null, chunks: [] } : await load(end);
   if (REUSED) await sql('analyze customer_events; analyze kpi_day_gaps');
@@ -168,17 +198,28 @@ try {
        (select count(*)::int from kpi_cohorts) as cohorts,
        (pg_total_relation_size('customer_events') / 1048576)::int as events_mb,
        ((pg_total_relation_size('kpi_active_days') + pg_total_relation_size('kpi_day_gaps') + pg_total_relation_size('kpi_days')
-         + pg_total_relation_size('kpi_cohort_members') + pg_total_relation_size('kpi_cohorts')) / 1048576)::int as rollups_mb`);
+         + pg_total_relation_size('kpi_cohort_members') + pg_total_relation_size('kpi_cohorts')) / 1048576)::int as rollups_mb`,
+  );
 
-  progress('the trigger\'s cost');
+  progress("the trigger's cost");
   const cost = await triggerCost(db.orm);
 
   const api = await serveMeasuredApi({
-    dbUrl: db.url, client: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }), taskQueue: 'bench-kpis', pool: 10,
+    dbUrl: db.url,
+    client: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }),
+    taskQueue: 'bench-kpis',
+    pool: 10,
   });
   const em = db.orm.em.fork();
   const token = `opf_bench_${randomBytes(16).toString('hex')}`;
-  em.create(Operator, { id: randomUUID(), name: 'Bench analyst', email: 'analyst@bench.example', roles: ['analyst'], tokenHash: hashToken(token), disabled: false });
+  em.create(Operator, {
+    id: randomUUID(),
+    name: 'Bench analyst',
+    email: 'analyst@bench.example',
+    roles: ['analyst'],
+    tokenHash: hashToken(token),
+    disabled: false,
+  });
   await em.flush();
 
   const today = end.slice(0, 10);
@@ -190,7 +231,7 @@ try {
     const get = async () => {
       const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
       if (res.status !== 200) throw new Error(`GET /kpis answered ${res.status}: ${await res.text()}`);
-      return await res.json() as KpiReport;
+      return (await res.json()) as KpiReport;
     };
     for (let i = 0; i < 3; i++) await get(); // JIT, zod, the pool's connections
     const latencies: number[] = [];
@@ -221,29 +262,61 @@ try {
   const widths = [34, 12, 12, 12, 12];
   console.log('');
   if (!REUSED) {
-    console.log(`load: ${fmt(loaded.loadMs / 1000)} s for ${n0(EVENTS)} events (${n0(EVENTS / (loaded.loadMs / 1000))}/s${LOAD === 'trigger' ? ', rollups kept by the trigger' : ', trigger off'}; ` +
-      `per 1,000,000-row statement ${loaded.chunks.map((c) => fmt(c / 1000)).join(', ')} s)` +
-      (loaded.rebuildMs === null ? '' : `; rollups rebuilt in ${fmt(loaded.rebuildMs / 1000)} s`));
+    console.log(
+      `load: ${fmt(loaded.loadMs / 1000)} s for ${n0(EVENTS)} events (${n0(EVENTS / (loaded.loadMs / 1000))}/s${LOAD === 'trigger' ? ', rollups kept by the trigger' : ', trigger off'}; ` +
+        `per 1,000,000-row statement ${loaded.chunks.map((c) => fmt(c / 1000)).join(', ')} s)` +
+        (loaded.rebuildMs === null ? '' : `; rollups rebuilt in ${fmt(loaded.rebuildMs / 1000)} s`),
+    );
   }
-  console.log(`sizes: ${n0(size.days)} customer active days, ${n0(size.gaps)} gap pairs, ${n0(size.cohorts)} cohort days; customer_events ${n0(size.events_mb)} MiB, rollups ${n0(size.rollups_mb)} MiB`);
+  console.log(
+    `sizes: ${n0(size.days)} customer active days, ${n0(size.gaps)} gap pairs, ${n0(size.cohorts)} cohort days; customer_events ${n0(size.events_mb)} MiB, rollups ${n0(size.rollups_mb)} MiB`,
+  );
   console.log('');
   console.log(row(['trigger cost (rolled back)', 'off p50 ms', 'on p50 ms', 'on p90 ms', 'off/on'], widths));
-  for (const [name, c] of [[`1,000 rows, ${COST_REPEATS} each`, cost.small], ['1,000,000 rows, 1 each', cost.big]] as const) {
-    if (c.on.length) console.log(row([name, fmt(percentile(c.off, 50)), fmt(percentile(c.on, 50)), fmt(percentile(c.on, 90)),
-      `${fmt(percentile(c.off, 50) / percentile(c.on, 50), 2)}x`], widths));
+  for (const [name, c] of [
+    [`1,000 rows, ${COST_REPEATS} each`, cost.small],
+    ['1,000,000 rows, 1 each', cost.big],
+  ] as const) {
+    if (c.on.length)
+      console.log(
+        row(
+          [
+            name,
+            fmt(percentile(c.off, 50)),
+            fmt(percentile(c.on, 50)),
+            fmt(percentile(c.on, 90)),
+            `${fmt(percentile(c.off, 50) / percentile(c.on, 50), 2)}x`,
+          ],
+          widths,
+        ),
+      );
   }
   console.log('');
   console.log(row(['GET /kpis (UTC, rollups)', 'p50 ms', 'p99 ms', 'raw ms', 'same figures'], widths));
   for (const r of results) {
-    console.log(row([`${r.days} days (${CALLS} calls, raw ${RAW_CALLS})`, fmt(percentile(r.api, 50)), fmt(percentile(r.api, 99)),
-      fmt(percentile(r.raw, 50)), r.same && r.apiSame ? 'yes' : 'NO'], widths));
+    console.log(
+      row(
+        [
+          `${r.days} days (${CALLS} calls, raw ${RAW_CALLS})`,
+          fmt(percentile(r.api, 50)),
+          fmt(percentile(r.api, 99)),
+          fmt(percentile(r.raw, 50)),
+          r.same && r.apiSame ? 'yes' : 'NO',
+        ],
+        widths,
+      ),
+    );
   }
   const r90 = results.find((r) => r.days === 90)!;
   console.log('');
-  console.log(`GET /kpis over 90 days p99 <= 100 ms: ${fmt(percentile(r90.api, 99))} ms, ${verdict(percentile(r90.api, 99) <= 100)}; ` +
-    `${fmt(percentile(r90.raw, 50) / percentile(r90.api, 50), 0)}x faster than the raw computation`);
-  console.log(`1,000-row statement with the trigger at ${fmt(percentile(cost.small.off, 50) / percentile(cost.small.on, 50), 2)}x the bare statement's rate ` +
-    `(the ingest bench asks stored/s through the API >= 0.5x a bare COPY)`);
+  console.log(
+    `GET /kpis over 90 days p99 <= 100 ms: ${fmt(percentile(r90.api, 99))} ms, ${verdict(percentile(r90.api, 99) <= 100)}; ` +
+      `${fmt(percentile(r90.raw, 50) / percentile(r90.api, 50), 0)}x faster than the raw computation`,
+  );
+  console.log(
+    `1,000-row statement with the trigger at ${fmt(percentile(cost.small.off, 50) / percentile(cost.small.on, 50), 2)}x the bare statement's rate ` +
+      `(the ingest bench asks stored/s through the API >= 0.5x a bare COPY)`,
+  );
   if (results.some((r) => !r.same || !r.apiSame)) {
     process.exitCode = 1;
     console.log('the rollups and the raw computation disagree (figures above on stderr)');

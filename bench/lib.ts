@@ -10,7 +10,12 @@ import { openOrm, type Orm } from '../db/orm.ts';
 import { createLogger } from '../runtime/logger.ts';
 
 /** cpuMs: this process's CPU (bench client, API, worker activities), the cost a 2-core box cannot hide. */
-export interface Run { wallMs: number; cpuMs: number; latencies: number[]; errors: string[] }
+export interface Run {
+  wallMs: number;
+  cpuMs: number;
+  latencies: number[];
+  errors: string[];
+}
 
 export const percentile = (xs: number[], p: number) => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -23,13 +28,19 @@ export async function runConcurrent(n: number, concurrency: number, op: (i: numb
   let next = 0;
   const cpu = process.cpuUsage();
   const started = performance.now();
-  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, async () => {
-    for (let i = next++; i < n; i = next++) {
-      const t = performance.now();
-      try { await op(i); } catch (err) { run.errors.push(String(err)); }
-      run.latencies.push(performance.now() - t);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, concurrency) }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        const t = performance.now();
+        try {
+          await op(i);
+        } catch (err) {
+          run.errors.push(String(err));
+        }
+        run.latencies.push(performance.now() - t);
+      }
+    }),
+  );
   run.wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
   run.cpuMs = (used.user + used.system) / 1000;
@@ -52,23 +63,39 @@ export const row = (cells: string[], widths: number[]) =>
 /** The report's first line: which benchmark, on what machine. */
 export function machineLine(name: string): string {
   const cpus = os.cpus();
-  return `opsflow ${name}  node ${process.version}  ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}  ` +
-    `${Math.round(os.totalmem() / 2 ** 30)} GiB  ${os.platform()} ${os.release()}`;
+  return (
+    `opsflow ${name}  node ${process.version}  ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}  ` +
+    `${Math.round(os.totalmem() / 2 ** 30)} GiB  ${os.platform()} ${os.release()}`
+  );
 }
 
 /**
  * The measured API, in this process: its own pool (the production default size unless told) and a silent logger
  * (LOG_LEVEL=info would add one stdout line per request).
  */
-export async function serveMeasuredApi({ dbUrl, client, taskQueue, pool }: {
-  dbUrl: string; client: Client; taskQueue: string; pool: number;
+export async function serveMeasuredApi({
+  dbUrl,
+  client,
+  taskQueue,
+  pool,
+}: {
+  dbUrl: string;
+  client: Client;
+  taskQueue: string;
+  pool: number;
 }): Promise<{ baseUrl: string; orm: Orm; close(): Promise<void> }> {
   const orm = await openOrm({ clientUrl: dbUrl, poolMax: pool });
   const app = createApp({
-    orm, temporal: client, taskQueue, temporalDeadlineMs: 10_000, publicUrl: 'http://opsflow.bench',
+    orm,
+    temporal: client,
+    taskQueue,
+    temporalDeadlineMs: 10_000,
+    publicUrl: 'http://opsflow.bench',
     log: createLogger(process.env.BENCH_LOG_LEVEL ?? 'silent'),
   });
-  const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     orm,

@@ -46,7 +46,8 @@ const MiB = 2 ** 20;
 const started = performance.now();
 const progress = (msg: string) => process.stderr.write(`[${fmt((performance.now() - started) / 1000, 0)}s] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const chunks = <T>(xs: T[], size: number) => Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
+const chunks = <T>(xs: T[], size: number) =>
+  Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
 function sample<T>(xs: T[], n: number): T[] {
   const pool = [...xs];
   for (let i = pool.length - 1; i > 0; i--) {
@@ -84,7 +85,9 @@ try {
 
   async function post<T>(path: string, body: unknown, expected = 200): Promise<T> {
     const res = await fetch(`${baseUrl}${path}`, {
-      method: 'POST', headers: { authorization: `Bearer ${importer.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      method: 'POST',
+      headers: { authorization: `Bearer ${importer.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
     });
     const text = await res.text();
     if (res.status !== expected) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 200)}`);
@@ -97,17 +100,26 @@ try {
   };
   const signupBatch = async (externalIds: string[]) => {
     const at = new Date().toISOString();
-    const res = await post<{ accepted: number }>('/events', {
-      events: externalIds.map((externalId) => ({ externalId, type: 'signup', at, idempotencyKey: `signup:${externalId}` })),
-    }, 202);
+    const res = await post<{ accepted: number }>(
+      '/events',
+      {
+        events: externalIds.map((externalId) => ({ externalId, type: 'signup', at, idempotencyKey: `signup:${externalId}` })),
+      },
+      202,
+    );
     if (res.accepted !== externalIds.length) throw new Error(`POST /events stored ${res.accepted} of ${externalIds.length}`);
   };
 
   // Part 1. No worker runs: the events are stored and wait for the shard dispatchers, which run on the worker.
   const loadBefore = os.loadavg()[0]!;
-  const batches = chunks(Array.from({ length: CUSTOMERS }, (_, i) => `api-${i}`), BATCH);
+  const batches = chunks(
+    Array.from({ length: CUSTOMERS }, (_, i) => `api-${i}`),
+    BATCH,
+  );
   progress(`importing ${CUSTOMERS} customers`);
-  const imported = await runConcurrent(batches.length, REQUESTS, async (i) => { await importBatch(batches[i]!); });
+  const imported = await runConcurrent(batches.length, REQUESTS, async (i) => {
+    await importBatch(batches[i]!);
+  });
   progress(`storing ${CUSTOMERS} signup events`);
   const signups = await runConcurrent(batches.length, REQUESTS, (i) => signupBatch(batches[i]!));
   for (const r of [imported, signups]) errors.push(...r.errors);
@@ -124,9 +136,15 @@ try {
   worker = spawn(process.execPath, [...WORKER_ARGS, 'worker/main.ts'], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     env: {
-      ...process.env, LOG_LEVEL: 'warn', TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-      TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: stack.db.url, SMTP_URL: stack.mail.smtpUrl,
-      WORKER_MAX_CACHED_WORKFLOWS: WORKER_CACHE, MALLOC_ARENA_MAX: ARENAS,
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      DATABASE_URL: stack.db.url,
+      SMTP_URL: stack.mail.smtpUrl,
+      WORKER_MAX_CACHED_WORKFLOWS: WORKER_CACHE,
+      MALLOC_ARENA_MAX: ARENAS,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -136,14 +154,20 @@ try {
     stream.on('data', (chunk: string) => workerLog.push(...chunk.split('\n').filter((l) => l.trim())));
   }
   let exited: number | null | undefined;
-  const exit = new Promise<number | null>((resolve) => worker!.on('exit', (code) => { exited = code; resolve(code); }));
+  const exit = new Promise<number | null>((resolve) =>
+    worker!.on('exit', (code) => {
+      exited = code;
+      resolve(code);
+    }),
+  );
   const memory = () => {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (field: string) => Number(/(\d+) kB/.exec(status.split('\n').find((l) => l.startsWith(field)) ?? '')?.[1] ?? NaN);
     return { rss: kb('VmRSS:') / 1024, peak: kb('VmHWM:') / 1024 };
   };
 
-  const acquired = async () => Number((await sql<{ n: string }>(`select count(*) as n from customer_stage_changes where to_stage = 'acquired'`))[0]!.n);
+  const acquired = async () =>
+    Number((await sql<{ n: string }>(`select count(*) as n from customer_stage_changes where to_stage = 'acquired'`))[0]!.n);
   let idle = 0;
   let lastProgress = performance.now();
   /** RSS (MiB) when each tenth of the lifecycles had gone idle, with the idle count it was read at. */
@@ -153,7 +177,10 @@ try {
   for (let last = -1, tick = 0; idle < total; tick++) {
     if (exited !== undefined) throw new Error(`the worker exited (${exited}): ${workerLog.slice(-5).join('\n')}`);
     idle = await acquired();
-    if (idle !== last) { last = idle; lastProgress = performance.now(); }
+    if (idle !== last) {
+      last = idle;
+      lastProgress = performance.now();
+    }
     if (idle > 0 && Number.isNaN(rssFirst)) rssFirst = memory().rss;
     while (rssAt.length < 10 && idle >= ((rssAt.length + 1) * total) / 10) rssAt.push({ idle, rss: memory().rss });
     if (performance.now() - lastProgress > 120_000) throw new Error(`no lifecycle reached idle for 2 minutes (${idle} of ${total})`);
@@ -171,7 +198,8 @@ try {
   // thousand): the evicted samples come from the earliest half of the API customers.
   const byAge = await sql<{ id: string; external_id: string }>(
     `select c.id, c.external_id from customer_stage_changes s join customers c on c.id = s.customer_id
-     where s.to_stage = 'acquired' and c.external_id like 'api-%' order by s.id`);
+     where s.to_stage = 'acquired' and c.external_id like 'api-%' order by s.id`,
+  );
   const picked = sample(byAge.slice(0, Math.floor(byAge.length / 2)), EVICTED_SAMPLES + CACHED_SAMPLES);
   const evicted = picked.slice(0, EVICTED_SAMPLES);
   const cached = picked.slice(EVICTED_SAMPLES);
@@ -179,7 +207,11 @@ try {
   /** From POST /events (one key_action) until the lifecycle's read-model write for it is visible. */
   async function reach(c: { id: string; external_id: string }): Promise<{ total: number; api: number }> {
     const t0 = performance.now();
-    await post('/events', { events: [{ externalId: c.external_id, type: 'key_action', at: new Date().toISOString(), idempotencyKey: `key:${c.id}` }] }, 202);
+    await post(
+      '/events',
+      { events: [{ externalId: c.external_id, type: 'key_action', at: new Date().toISOString(), idempotencyKey: `key:${c.id}` }] },
+      202,
+    );
     const api = performance.now() - t0;
     for (const until = t0 + 30_000; performance.now() < until; await sleep(POLL_MS)) {
       const hit = await sql(`select 1 from customer_stage_changes where customer_id = $1 and to_stage = 'activated'`, [c.id]);
@@ -194,7 +226,9 @@ try {
         const r = await reach(c);
         out.total.push(r.total);
         out.api.push(r.api);
-      } catch (err) { errors.push(String(err)); }
+      } catch (err) {
+        errors.push(String(err));
+      }
     }
     return out;
   };
@@ -218,28 +252,47 @@ try {
   for (const c of evicted) {
     const view = await handle(c).query(getLifecycle);
     const stages = view.history.map((h) => h.to).join(',');
-    if (view.stage === 'activated' && view.counters.events === 2 && view.counters.duplicates === 0 && stages === 'acquired,activated') intact += 1;
+    if (view.stage === 'activated' && view.counters.events === 2 && view.counters.duplicates === 0 && stages === 'acquired,activated')
+      intact += 1;
   }
-  const [{ n: stageRows }] = await sql<{ n: string }>('select count(*) as n from customer_stage_changes') as [{ n: string }];
+  const [{ n: stageRows }] = (await sql<{ n: string }>('select count(*) as n from customer_stage_changes')) as [{ n: string }];
 
   progress('stopping the worker');
   worker.kill('SIGTERM');
   let stopTimer: NodeJS.Timeout | undefined;
-  const exitCode = await Promise.race([exit, new Promise<'timeout'>((r) => { stopTimer = setTimeout(() => r('timeout'), 60_000); })]);
+  const exitCode = await Promise.race([
+    exit,
+    new Promise<'timeout'>((r) => {
+      stopTimer = setTimeout(() => r('timeout'), 60_000);
+    }),
+  ]);
   clearTimeout(stopTimer);
-  if (exitCode === 'timeout') { worker.kill('SIGKILL'); errors.push('the worker did not stop within 60 s of SIGTERM'); }
-  else if (exitCode !== 0) errors.push(`the worker exited with ${exitCode}`);
+  if (exitCode === 'timeout') {
+    worker.kill('SIGKILL');
+    errors.push('the worker did not stop within 60 s of SIGTERM');
+  } else if (exitCode !== 0) errors.push(`the worker exited with ${exitCode}`);
   const workerWarnings = workerLog; // LOG_LEVEL=warn: every line is a warning or an error
 
   // Report.
   const widths1 = [40, 10, 12, 12, 12, 11, 6];
-  const ingestRow = (label: string, r: Run) => row([
-    label, fmt(CUSTOMERS / (r.wallMs / 1000)), fmt(percentile(r.latencies, 50)), fmt(percentile(r.latencies, 99)),
-    fmt(r.wallMs / 1000), fmt(r.cpuMs / CUSTOMERS, 2), String(r.errors.length),
-  ], widths1);
-  const pct = (xs: number[], widths: number[], label: string) => row([
-    label, String(xs.length), fmt(percentile(xs, 50)), fmt(percentile(xs, 95)), fmt(percentile(xs, 99)), fmt(Math.max(...xs)),
-  ], widths);
+  const ingestRow = (label: string, r: Run) =>
+    row(
+      [
+        label,
+        fmt(CUSTOMERS / (r.wallMs / 1000)),
+        fmt(percentile(r.latencies, 50)),
+        fmt(percentile(r.latencies, 99)),
+        fmt(r.wallMs / 1000),
+        fmt(r.cpuMs / CUSTOMERS, 2),
+        String(r.errors.length),
+      ],
+      widths1,
+    );
+  const pct = (xs: number[], widths: number[], label: string) =>
+    row(
+      [label, String(xs.length), fmt(percentile(xs, 50)), fmt(percentile(xs, 95)), fmt(percentile(xs, 99)), fmt(Math.max(...xs))],
+      widths,
+    );
   // Growth per evicted lifecycle: a least-squares line through the tenths of the run's second half, once the cache
   // was full twice over (before, the cache fills and the V8 heaps grow to their working size: at 4,000 customers a
   // line from 600 idle on said +220 MiB per 10,000 where the second half was flat).
@@ -256,44 +309,70 @@ try {
   const extrapolated = settled.rss + (Math.max(0, slope) * (TARGET_CUSTOMERS - total)) / 10_000;
 
   console.log(`\n${machineLine('bench:lifecycle')}`);
-  console.log(`Temporal dev server (in-memory SQLite) via TestWorkflowEnvironment.createLocal; PostgreSQL ${stack.db.url.replace(/\/[^/]*$/, '/…')}`);
-  console.log(`Lifecycle policy v${policy.version}: the built-in windows, no nurture steps (no email is sent; the messaging policy never runs)`);
-  console.log(`API: own pool of ${API_POOL}, log level ${process.env.BENCH_LOG_LEVEL ?? 'silent'}, in this process with the bench client; no worker runs during part 1`);
-  console.log(`cpu ms/item: CPU of this Node process per customer (the dev server and PostgreSQL are not counted); ` +
-    `1-minute load average ${fmt(loadBefore, 2)} before part 1, ${fmt(loadAfter, 2)} after\n`);
+  console.log(
+    `Temporal dev server (in-memory SQLite) via TestWorkflowEnvironment.createLocal; PostgreSQL ${stack.db.url.replace(/\/[^/]*$/, '/…')}`,
+  );
+  console.log(
+    `Lifecycle policy v${policy.version}: the built-in windows, no nurture steps (no email is sent; the messaging policy never runs)`,
+  );
+  console.log(
+    `API: own pool of ${API_POOL}, log level ${process.env.BENCH_LOG_LEVEL ?? 'silent'}, in this process with the bench client; no worker runs during part 1`,
+  );
+  console.log(
+    `cpu ms/item: CPU of this Node process per customer (the dev server and PostgreSQL are not counted); ` +
+      `1-minute load average ${fmt(loadBefore, 2)} before part 1, ${fmt(loadAfter, 2)} after\n`,
+  );
 
-  console.log(`Part 1: ${CUSTOMERS} customers through the API, batches of ${BATCH}, ${REQUESTS} request(s) in flight; ` +
-    'POST /events stores (202), the shard dispatchers deliver once the worker runs (part 2)');
+  console.log(
+    `Part 1: ${CUSTOMERS} customers through the API, batches of ${BATCH}, ${REQUESTS} request(s) in flight; ` +
+      'POST /events stores (202), the shard dispatchers deliver once the worker runs (part 2)',
+  );
   console.log(row(['', 'items/s', 'p50 ms', 'p99 ms', 'wall s', 'cpu ms/item', 'errors'], widths1));
   console.log(ingestRow('API POST /customers (per batch)', imported));
   console.log(ingestRow('API POST /events (per batch)', signups));
   console.log(`\nPart 2: one worker process (node ${[...WORKER_ARGS, 'worker/main.ts'].join(' ')}), ${cacheLabel}`);
-  console.log(`  ${idle} lifecycles brought from their stored signup to idle in ${fmt(catchUpMs / 1000)} s ` +
-    `(${fmt(idle / (catchUpMs / 1000))} per s: worker start-up and bundling, the dispatchers' deliveries included)`);
-  console.log(`  running workflows on the worker's queue: ${running}; at most ${Math.min(cacheSize, running)} cached, ` +
-    `at least ${Math.max(0, running - cacheSize)} evicted`);
+  console.log(
+    `  ${idle} lifecycles brought from their stored signup to idle in ${fmt(catchUpMs / 1000)} s ` +
+      `(${fmt(idle / (catchUpMs / 1000))} per s: worker start-up and bundling, the dispatchers' deliveries included)`,
+  );
+  console.log(
+    `  running workflows on the worker's queue: ${running}; at most ${Math.min(cacheSize, running)} cached, ` +
+      `at least ${Math.max(0, running - cacheSize)} evicted`,
+  );
   console.log(`  worker RSS at the first idle lifecycle (start-up done): ${fmt(rssFirst, 0)} MiB`);
   console.log(`  worker RSS (MiB) at each tenth idle: ${rssAt.map((x) => `${x.idle}: ${fmt(x.rss, 0)}`).join(', ')}`);
-  console.log(`  worker RSS peak ${fmt(settled.peak, 0)} MiB; ` +
-    `${fmt(settled.rss, 0)} MiB settled (all idle, then ${SETTLE_MS / 1000} s); ${fmt(after.rss, 0)} MiB after part 3 (peak then ${fmt(after.peak, 0)} MiB)`);
-  console.log(`  RSS per 10,000 evicted lifecycles: ${fmt(slope, 1)} MiB (least squares over the ${steady.length} tenths from ` +
-    `${Math.ceil(steadyFrom)} idle on: the run's second half, at least twice the cache)`);
+  console.log(
+    `  worker RSS peak ${fmt(settled.peak, 0)} MiB; ` +
+      `${fmt(settled.rss, 0)} MiB settled (all idle, then ${SETTLE_MS / 1000} s); ${fmt(after.rss, 0)} MiB after part 3 (peak then ${fmt(after.peak, 0)} MiB)`,
+  );
+  console.log(
+    `  RSS per 10,000 evicted lifecycles: ${fmt(slope, 1)} MiB (least squares over the ${steady.length} tenths from ` +
+      `${Math.ceil(steadyFrom)} idle on: the run's second half, at least twice the cache)`,
+  );
   if (total < TARGET_CUSTOMERS) {
-    console.log(`  EXTRAPOLATED, not measured: at ${TARGET_CUSTOMERS} customers the settled RSS would be about ${fmt(extrapolated, 0)} MiB ` +
-      `(${fmt(settled.rss, 0)} + ${fmt(Math.max(0, slope), 1)} x ${fmt((TARGET_CUSTOMERS - total) / 10_000, 1)})`);
+    console.log(
+      `  EXTRAPOLATED, not measured: at ${TARGET_CUSTOMERS} customers the settled RSS would be about ${fmt(extrapolated, 0)} MiB ` +
+        `(${fmt(settled.rss, 0)} + ${fmt(Math.max(0, slope), 1)} x ${fmt((TARGET_CUSTOMERS - total) / 10_000, 1)})`,
+    );
   }
-  console.log(`  worker log lines at warn or above: ${workerWarnings.length}${workerWarnings.length ? `; first: ${workerWarnings[0]!.slice(0, 300)}` : ''}`);
+  console.log(
+    `  worker log lines at warn or above: ${workerWarnings.length}${workerWarnings.length ? `; first: ${workerWarnings[0]!.slice(0, 300)}` : ''}`,
+  );
 
   const widths3 = [52, 7, 8, 8, 8, 8];
-  console.log(`\nPart 3: one key_action at a time, from POST /events until its stage change (activated) is in PostgreSQL (polled every ${POLL_MS} ms)`);
+  console.log(
+    `\nPart 3: one key_action at a time, from POST /events until its stage change (activated) is in PostgreSQL (polled every ${POLL_MS} ms)`,
+  );
   console.log(row(['', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], widths3));
   console.log(pct(evictedLatency.total, widths3, 'evicted lifecycle (earliest half to go idle)'));
   console.log(pct(evictedLatency.api, widths3, '  of which POST /events answering'));
   console.log(pct(cachedLatency.total, widths3, 'cached lifecycle (queried just before)'));
   console.log(pct(cachedLatency.api, widths3, '  of which POST /events answering'));
-  console.log(`  state after eviction: ${cachedBefore}/${cached.length} queried lifecycles intact before their event; ` +
-    `${intact}/${evicted.length} evicted ones hold exactly signup + key_action and acquired -> activated; ` +
-    `${stageRows} stage-change rows for ${total} + ${evicted.length + cached.length} expected`);
+  console.log(
+    `  state after eviction: ${cachedBefore}/${cached.length} queried lifecycles intact before their event; ` +
+      `${intact}/${evicted.length} evicted ones hold exactly signup + key_action and acquired -> activated; ` +
+      `${stageRows} stage-change rows for ${total} + ${evicted.length + cached.length} expected`,
+  );
   for (const e of errors.slice(0, 5)) console.log(`  error: ${e.slice(0, 300)}`);
 
   const p99 = percentile(evictedLatency.total, 99);
@@ -301,10 +380,15 @@ try {
   console.log('\nSummary');
   console.log(row(['metric', 'value', 'target', 'verdict'], widths));
   console.log(row(['customer import (customers/s)', fmt(CUSTOMERS / (imported.wallMs / 1000), 0), '', ''], widths));
-  console.log(row([`worker RSS peak, ${idle} idle lifecycles (MiB)`, fmt(settled.peak, 0), '< 1536', verdict(settled.peak < 1536)], widths));
+  console.log(
+    row([`worker RSS peak, ${idle} idle lifecycles (MiB)`, fmt(settled.peak, 0), '< 1536', verdict(settled.peak < 1536)], widths),
+  );
   console.log(row(['worker RSS settled (MiB)', fmt(settled.rss, 0), '< 1536', verdict(settled.rss < 1536)], widths));
   console.log(row(['RSS per 10,000 evicted lifecycles (MiB)', fmt(slope, 1), '', ''], widths));
-  if (total < TARGET_CUSTOMERS) console.log(row([`EXTRAPOLATED RSS at ${TARGET_CUSTOMERS} (MiB)`, fmt(extrapolated, 0), '< 1536', verdict(extrapolated < 1536)], widths));
+  if (total < TARGET_CUSTOMERS)
+    console.log(
+      row([`EXTRAPOLATED RSS at ${TARGET_CUSTOMERS} (MiB)`, fmt(extrapolated, 0), '< 1536', verdict(extrapolated < 1536)], widths),
+    );
   console.log(row(['evicted lifecycles intact', `${intact}/${evicted.length}`, 'all', verdict(intact === evicted.length)], widths));
   console.log(row(['event to evicted lifecycle p99 (ms)', fmt(p99), '<= 500', verdict(p99 <= 500)], widths));
   console.log(`\nTotal run time ${fmt((performance.now() - started) / 1000, 0)} s; errors: ${errors.length}`);

@@ -64,10 +64,16 @@ const client = env.client;
 await stack.stopWorker();
 progress('starting the worker process (it bundles the workflows first)');
 const worker = spawn(process.execPath, ['worker/main.ts'], {
-  cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+  cwd: ROOT,
+  stdio: ['ignore', 'pipe', 'pipe'],
   env: {
-    ...process.env, LOG_LEVEL: 'warn', TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-    TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: stack.db.url, SMTP_URL: stack.mail.smtpUrl,
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    DATABASE_URL: stack.db.url,
+    SMTP_URL: stack.mail.smtpUrl,
   },
 });
 /** The worker's output at warn or above (pino on stdout, the SDK's runtime on stderr). */
@@ -86,7 +92,8 @@ const errors: string[] = [];
 
 async function call(method: string, path: string, token: string, body?: unknown, expected = 200): Promise<any> {
   const res = await fetch(`${baseUrl}${path}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -94,8 +101,18 @@ async function call(method: string, path: string, token: string, body?: unknown,
   return text ? JSON.parse(text) : null;
 }
 
-interface Activity { type: string; scheduled: number; started: number; completed: number; task: string }
-interface Task { scheduled: number; started: number; completed: number }
+interface Activity {
+  type: string;
+  scheduled: number;
+  started: number;
+  completed: number;
+  task: string;
+}
+interface Task {
+  scheduled: number;
+  started: number;
+  completed: number;
+}
 
 /**
  * A workflow's activities in the order they were scheduled, with their scheduled, started and completed instants
@@ -114,7 +131,13 @@ async function historyOf(workflowId: string): Promise<{ activities: Activity[]; 
     at.set(id, time);
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) {
-      const a = { type: scheduled.activityType?.name ?? '?', scheduled: time, started: NaN, completed: NaN, task: String(scheduled.workflowTaskCompletedEventId) };
+      const a = {
+        type: scheduled.activityType?.name ?? '?',
+        scheduled: time,
+        started: NaN,
+        completed: NaN,
+        task: String(scheduled.workflowTaskCompletedEventId),
+      };
       byScheduled.set(id, a);
       activities.push(a);
     }
@@ -165,11 +188,15 @@ try {
     return {
       steps: path.map((a, i) => ({
         key: `${i + 1}. ${a.wf} ${a.type}${path.some((b) => b !== a && b.wf === a.wf && b.task === a.task) ? ' (in parallel)' : ''}`,
-        queue: a.started - a.scheduled, run: a.completed - a.started,
+        queue: a.started - a.scheduled,
+        run: a.completed - a.started,
       })),
       tasks: tasks.map((t) => ({ queue: t.started - t.scheduled, run: t.completed - t.started })),
-      detect: evaluatedAt - postedAt, endToEnd: emailAt - postedAt,
-      toOpen: openedAt - evaluatedAt, toEmail: emailAt - evaluatedAt, openToEmail: emailAt - openedAt,
+      detect: evaluatedAt - postedAt,
+      endToEnd: emailAt - postedAt,
+      toOpen: openedAt - evaluatedAt,
+      toEmail: emailAt - evaluatedAt,
+      openToEmail: emailAt - openedAt,
     };
   }
   type Sample = Awaited<ReturnType<typeof sampleOf>>;
@@ -185,30 +212,51 @@ try {
       const p = j * BATCH + k;
       const s = p % series;
       return {
-        name: metricName(prefix, s % RULES), value: (p * 7919) % 1000 / 10,
-        at: new Date(t0 + Math.floor(p / series) * TICK_MS + offsetMs).toISOString(), labels: { side, host: `h${Math.floor(s / RULES)}` },
+        name: metricName(prefix, s % RULES),
+        value: ((p * 7919) % 1000) / 10,
+        at: new Date(t0 + Math.floor(p / series) * TICK_MS + offsetMs).toISOString(),
+        labels: { side, host: `h${Math.floor(s / RULES)}` },
       };
     });
 
   progress(`creating ${RULES} rules on the bench metrics (every ${EVERY})`);
   const watchRules: string[] = [];
   for (let m = 0; m < RULES; m++) {
-    const rule = await call('POST', '/rules', manager.token, {
-      name: `Ingest watch ${pad2(m)}`, metric: metricName('bench.ingest', m), aggregation: AGGREGATIONS[m % AGGREGATIONS.length],
-      window: '5m', comparison: 'above', threshold: 1e12, severity: 'P3', every: EVERY, action: { type: 'open_incident' },
-    }, 201);
+    const rule = await call(
+      'POST',
+      '/rules',
+      manager.token,
+      {
+        name: `Ingest watch ${pad2(m)}`,
+        metric: metricName('bench.ingest', m),
+        aggregation: AGGREGATIONS[m % AGGREGATIONS.length],
+        window: '5m',
+        comparison: 'above',
+        threshold: 1e12,
+        severity: 'P3',
+        every: EVERY,
+        action: { type: 'open_incident' },
+      },
+      201,
+    );
     watchRules.push(rule.id);
   }
-  const evaluations = async () => (await Promise.all(watchRules.map((id) =>
-    client.workflow.getHandle(ruleMonitorId(id)).query(getMonitor)))).map((v) => ({ evaluations: v.evaluations, at: v.last?.at ?? NaN }));
+  const evaluations = async () =>
+    (await Promise.all(watchRules.map((id) => client.workflow.getHandle(ruleMonitorId(id)).query(getMonitor)))).map((v) => ({
+      evaluations: v.evaluations,
+      at: v.last?.at ?? NaN,
+    }));
   for (const until = Date.now() + 60_000; (await evaluations()).some((v) => v.evaluations === 0); await sleep(200)) {
-    if (Date.now() > until) throw new Error('the watch rules\' monitors did not evaluate within 60 s');
+    if (Date.now() > until) throw new Error("the watch rules' monitors did not evaluate within 60 s");
   }
 
   const perSide = Math.ceil(POINTS / BATCH);
   const perRound = Math.ceil(perSide / ROUNDS);
   const sides = {
-    direct: { offsetMs: TICK_MS / 2, batches: Array.from({ length: perSide }, (_, j) => batchOf('bench.ingest', 'direct', TICK_MS / 2, j)) },
+    direct: {
+      offsetMs: TICK_MS / 2,
+      batches: Array.from({ length: perSide }, (_, j) => batchOf('bench.ingest', 'direct', TICK_MS / 2, j)),
+    },
     api: { offsetMs: 0, batches: Array.from({ length: perSide }, (_, j) => batchOf('bench.ingest', 'api', 0, j)) },
   };
   const write = {
@@ -249,14 +297,18 @@ try {
   const evaluated = after.reduce((s, v, i) => s + v.evaluations - before[i]!.evaluations, 0);
   const oldestEvaluation = Math.max(...after.map((v) => Date.now() - v.at));
   // How long the monitors' reads took while the points poured in (evaluateRule, from the monitors' histories).
-  const evaluationRuns = (await Promise.all(watchRules.map((id) => historyOf(ruleMonitorId(id))))).flatMap((h) => h.activities)
+  const evaluationRuns = (await Promise.all(watchRules.map((id) => historyOf(ruleMonitorId(id)))))
+    .flatMap((h) => h.activities)
     .filter((a) => a.type === 'evaluateRule' && a.started >= part1Started && a.completed <= part1Started + part1Ms)
     .map((a) => a.completed - a.started);
   const stored = await sql<{ side: string; n: string }>(
-    `select labels->>'side' as side, count(*) as n from metric_points where name like 'bench.ingest.%' group by 1`);
+    `select labels->>'side' as side, count(*) as n from metric_points where name like 'bench.ingest.%' group by 1`,
+  );
   const storedOf = (side: string) => Number(stored.find((r) => r.side === side)?.n ?? 0);
-  const windowRows = await sql<{ n: string }>(`select count(*) as n from metric_points where name = ? and at >= now() - interval '5 minutes'`,
-    [metricName('bench.ingest', 0)]);
+  const windowRows = await sql<{ n: string }>(
+    `select count(*) as n from metric_points where name = ? and at >= now() - interval '5 minutes'`,
+    [metricName('bench.ingest', 0)],
+  );
 
   // --- Part 2 -------------------------------------------------------------------------------------------------------
   // BREACHES rules (every EVERY), one metric each, created and evaluated once (no data: normal) before their breaching
@@ -277,14 +329,30 @@ try {
   const breachName = (k: number) => `Breach ${pad2(k)}`;
   const breachRules: string[] = [];
   for (let k = 0; k < BREACHES; k++) {
-    const rule = await call('POST', '/rules', manager.token, {
-      name: breachName(k), metric: breachMetric(k), aggregation: 'max', window: '10m', comparison: 'above', threshold: 100,
-      severity: 'P2', every: EVERY, action: { type: 'open_incident' },
-    }, 201);
+    const rule = await call(
+      'POST',
+      '/rules',
+      manager.token,
+      {
+        name: breachName(k),
+        metric: breachMetric(k),
+        aggregation: 'max',
+        window: '10m',
+        comparison: 'above',
+        threshold: 100,
+        severity: 'P2',
+        every: EVERY,
+        action: { type: 'open_incident' },
+      },
+      201,
+    );
     breachRules.push(rule.id);
   }
   for (const until = Date.now() + 60_000; ; await sleep(200)) {
-    const [counted] = await sql<{ n: string }>('select count(*) as n from rules where id::text = any(?::text[]) and last_evaluated_at is not null', [textArray(breachRules)]);
+    const [counted] = await sql<{ n: string }>(
+      'select count(*) as n from rules where id::text = any(?::text[]) and last_evaluated_at is not null',
+      [textArray(breachRules)],
+    );
     const n = Number(counted?.n ?? 0);
     if (n === BREACHES) break;
     if (Date.now() > until) throw new Error(`only ${n} of ${BREACHES} breach rules evaluated within 60 s`);
@@ -295,7 +363,9 @@ try {
   // phase in the rule's evaluation cycle is then stratified over the whole interval, as a breach at a random moment
   // would be (the cycle drifts by the evaluation's own duration, which the measured wait includes).
   const firstEvaluations = await sql<{ id: string; at: Date }>(
-    'select id, last_evaluated_at as at from rules where id::text = any(?::text[])', [textArray(breachRules)]);
+    'select id, last_evaluated_at as at from rules where id::text = any(?::text[])',
+    [textArray(breachRules)],
+  );
   const pushAt = breachRules.map((id, k) => {
     let at = new Date(firstEvaluations.find((r) => r.id === id)!.at).getTime() + ((k + 0.5) / BREACHES) * SPREAD * EVERY_MS;
     while (at < Date.now() + 200) at += EVERY_MS;
@@ -307,14 +377,22 @@ try {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const posted: number[] = [];
-  const mails = await Promise.all(pushAt.map(async (at, k) => {
-    await sleep(at - Date.now());
-    posted[k] = Date.now();
-    await call('POST', '/metrics', ingest.token, { points: [{ name: breachMetric(k), value: 1000, at: new Date(posted[k]!).toISOString(), labels: {} }] });
-    const prefix = `[opsflow] P2 incident: ${breachName(k)}: `;
-    return stack.mail.waitFor((m) => m.subject.startsWith(prefix) && m.to.includes(oncall.email), EVERY_MS + 60_000)
-      .catch((err: unknown) => { errors.push(`breach ${k}: ${String(err)}`); return null; });
-  }));
+  const mails = await Promise.all(
+    pushAt.map(async (at, k) => {
+      await sleep(at - Date.now());
+      posted[k] = Date.now();
+      await call('POST', '/metrics', ingest.token, {
+        points: [{ name: breachMetric(k), value: 1000, at: new Date(posted[k]!).toISOString(), labels: {} }],
+      });
+      const prefix = `[opsflow] P2 incident: ${breachName(k)}: `;
+      return stack.mail
+        .waitFor((m) => m.subject.startsWith(prefix) && m.to.includes(oncall.email), EVERY_MS + 60_000)
+        .catch((err: unknown) => {
+          errors.push(`breach ${k}: ${String(err)}`);
+          return null;
+        });
+    }),
+  );
   const part2Usage = cpuBetween(part2Cpu, cpuSnapshot(ours));
   loopDelay.disable();
 
@@ -322,7 +400,7 @@ try {
   const samples: (Sample | null)[] = [];
   for (const [k, mail] of mails.entries()) {
     try {
-      samples.push(mail && await sampleOf(breachRules[k]!, posted[k]!, Date.parse(mail.receivedAt)));
+      samples.push(mail && (await sampleOf(breachRules[k]!, posted[k]!, Date.parse(mail.receivedAt))));
     } catch (err) {
       errors.push(`breach ${k}: ${String(err)}`);
       samples.push(null);
@@ -332,7 +410,9 @@ try {
   const pick = (f: 'detect' | 'endToEnd' | 'toOpen' | 'toEmail' | 'openToEmail') => got.map((s) => s[f]);
   const stepKeys = [...new Set(got.flatMap((s) => s.steps.map((st) => st.key)))];
   const pages = stack.mail.messages().filter((m) => m.subject.startsWith('[opsflow] P2 incident: Breach '));
-  const watchIncidents = await sql<{ n: string }>('select count(*) as n from incidents where rule_id::text = any(?::text[])', [textArray(watchRules)]);
+  const watchIncidents = await sql<{ n: string }>('select count(*) as n from incidents where rule_id::text = any(?::text[])', [
+    textArray(watchRules),
+  ]);
 
   // --- Report -------------------------------------------------------------------------------------------------------
   const totals = { direct: merge(runs.direct), api: merge(runs.api) };
@@ -342,82 +422,151 @@ try {
   const sideCpu = (side: 'direct' | 'api') => {
     const weights = runs[side].map((r) => r.wallMs);
     const total = weights.reduce((a, b) => a + b, 0);
-    const mean = (f: (c: ReturnType<typeof cpuBetween>) => number) => cpuOf[side].reduce((sum, c, i) => sum + f(c) * weights[i]!, 0) / total;
-    return { machine: mean((c) => c.machine), ...Object.fromEntries(PARTS.map((p) => [p, mean((c) => c[p])])) } as ReturnType<typeof cpuBetween>;
+    const mean = (f: (c: ReturnType<typeof cpuBetween>) => number) =>
+      cpuOf[side].reduce((sum, c, i) => sum + f(c) * weights[i]!, 0) / total;
+    return { machine: mean((c) => c.machine), ...Object.fromEntries(PARTS.map((p) => [p, mean((c) => c[p])])) } as ReturnType<
+      typeof cpuBetween
+    >;
   };
   const widths = [34, 9, 8, 8, 8, 14, 10, 9, 7];
   const ingestRow = (label: string, side: 'direct' | 'api') => {
     const r = totals[side];
     const cpu = sideCpu(side);
-    return row([
-      label, fmt(rate(r), 0), fmt(percentile(r.latencies, 50)), fmt(percentile(r.latencies, 95)), fmt(percentile(r.latencies, 99)),
-      fmt(r.cpuMs / ((r.latencies.length * BATCH) / 1000), 1), fmt(cpu.machine, 0), fmt(cpu.others, 0), String(r.errors.length),
-    ], widths);
+    return row(
+      [
+        label,
+        fmt(rate(r), 0),
+        fmt(percentile(r.latencies, 50)),
+        fmt(percentile(r.latencies, 95)),
+        fmt(percentile(r.latencies, 99)),
+        fmt(r.cpuMs / ((r.latencies.length * BATCH) / 1000), 1),
+        fmt(cpu.machine, 0),
+        fmt(cpu.others, 0),
+        String(r.errors.length),
+      ],
+      widths,
+    );
   };
 
   console.log(`\n${machineLine('bench:metrics')}`);
-  console.log(`Temporal dev server via TestWorkflowEnvironment.createLocal; PostgreSQL ${stack.db.url.replace(/\/[^/]*$/, '/…')}; ` +
-    'the worker is its own process (worker/main.ts, LOG_LEVEL=warn, its default pool of 10); API, SMTP sink and bench client share this one');
-  console.log(`API: own pool of ${API_POOL}, log level ${process.env.BENCH_LOG_LEVEL ?? 'silent'}; direct side: db/metrics.ts writePoints ` +
-    `(the route's own statement) on its own ORM with a pool of ${API_POOL}`);
+  console.log(
+    `Temporal dev server via TestWorkflowEnvironment.createLocal; PostgreSQL ${stack.db.url.replace(/\/[^/]*$/, '/…')}; ` +
+      'the worker is its own process (worker/main.ts, LOG_LEVEL=warn, its default pool of 10); API, SMTP sink and bench client share this one',
+  );
+  console.log(
+    `API: own pool of ${API_POOL}, log level ${process.env.BENCH_LOG_LEVEL ?? 'silent'}; direct side: db/metrics.ts writePoints ` +
+      `(the route's own statement) on its own ORM with a pool of ${API_POOL}`,
+  );
   console.log(`Machine busy in the second before the run: ${fmt(busyBefore, 0)}% of one core (${os.cpus().length} cores)`);
   console.log('cpu ms/1k pts: CPU of this Node process per 1,000 points (the dev server, the worker and PostgreSQL are not counted)\n');
-  console.log(`Part 1: ${perSide * BATCH} points per side in batches of ${BATCH}, ${REQUESTS} in flight, ${ROUNDS} rounds (alternating order); ` +
-    `${RULES} rules (every ${EVERY}, window 5m) on the ${RULES} metrics, ${HOSTS} series each per side`);
+  console.log(
+    `Part 1: ${perSide * BATCH} points per side in batches of ${BATCH}, ${REQUESTS} in flight, ${ROUNDS} rounds (alternating order); ` +
+      `${RULES} rules (every ${EVERY}, window 5m) on the ${RULES} metrics, ${HOSTS} series each per side`,
+  );
   console.log(row(['', 'points/s', 'p50 ms', 'p95 ms', 'p99 ms', 'cpu ms/1k pts', 'machine %', 'others %', 'errors'], widths));
   console.log(ingestRow('direct writePoints (PostgreSQL)', 'direct'));
   console.log(ingestRow('API POST /metrics', 'api'));
-  console.log(`  latencies are per batch; machine %: busy CPU of the whole machine as % of one core (${os.cpus().length} cores); others %: ` +
-    'processes that are not part of this run');
+  console.log(
+    `  latencies are per batch; machine %: busy CPU of the whole machine as % of one core (${os.cpus().length} cores); others %: ` +
+      'processes that are not part of this run',
+  );
   for (const side of ['direct', 'api'] as const) console.log(`  CPU during ${side} (% of one core): ${cpuLine(sideCpu(side))}`);
-  console.log(`  stored: direct ${storedOf('direct')}, api ${storedOf('api')} of ${perSide * BATCH} each; a watched metric's 5m window holds ` +
-    `${windowRows[0]?.n ?? '?'} points at the end`);
-  console.log(`  monitors: ${evaluated} evaluations in ${fmt(part1Ms / 1000)} s (${fmt(evaluated / (part1Ms / EVERY_MS) / RULES * 100, 0)}% of ` +
-    `one per rule every ${EVERY}), evaluateRule run p50 ${fmt(percentile(evaluationRuns, 50), 0)} ms, p99 ` +
-    `${fmt(percentile(evaluationRuns, 99), 0)} ms; oldest last evaluation ${fmt(oldestEvaluation / 1000)} s ago; incidents opened by them: ` +
-    `${watchIncidents[0]?.n ?? '?'}`);
-  for (const [label, r] of [['direct', totals.direct], ['api', totals.api]] as const) {
+  console.log(
+    `  stored: direct ${storedOf('direct')}, api ${storedOf('api')} of ${perSide * BATCH} each; a watched metric's 5m window holds ` +
+      `${windowRows[0]?.n ?? '?'} points at the end`,
+  );
+  console.log(
+    `  monitors: ${evaluated} evaluations in ${fmt(part1Ms / 1000)} s (${fmt((evaluated / (part1Ms / EVERY_MS) / RULES) * 100, 0)}% of ` +
+      `one per rule every ${EVERY}), evaluateRule run p50 ${fmt(percentile(evaluationRuns, 50), 0)} ms, p99 ` +
+      `${fmt(percentile(evaluationRuns, 99), 0)} ms; oldest last evaluation ${fmt(oldestEvaluation / 1000)} s ago; incidents opened by them: ` +
+      `${watchIncidents[0]?.n ?? '?'}`,
+  );
+  for (const [label, r] of [
+    ['direct', totals.direct],
+    ['api', totals.api],
+  ] as const) {
     if (r.errors.length) console.log(`  ${label}: ${r.errors.length} errors, first: ${r.errors[0]!.slice(0, 300)}`);
   }
 
   const widths2 = [52, 4, 8, 8, 8, 8];
-  const latencyRow = (label: string, xs: number[]) => row([
-    label, String(xs.length), fmt(percentile(xs, 50), 0), fmt(percentile(xs, 95), 0), fmt(percentile(xs, 99), 0), fmt(Math.max(...xs), 0),
-  ], widths2);
-  console.log(`\nPart 2: ${BREACHES} rules (max over 10m above 100, for 0s, every ${EVERY}, open_incident P2, built-in policy: role oncall), ` +
-    `one breaching point each, ${fmt(BREACHES / SPREAD, 0)} per interval at phases spread over it, the ${RULES} watch rules still active`);
+  const latencyRow = (label: string, xs: number[]) =>
+    row(
+      [
+        label,
+        String(xs.length),
+        fmt(percentile(xs, 50), 0),
+        fmt(percentile(xs, 95), 0),
+        fmt(percentile(xs, 99), 0),
+        fmt(Math.max(...xs), 0),
+      ],
+      widths2,
+    );
+  console.log(
+    `\nPart 2: ${BREACHES} rules (max over 10m above 100, for 0s, every ${EVERY}, open_incident P2, built-in policy: role oncall), ` +
+      `one breaching point each, ${fmt(BREACHES / SPREAD, 0)} per interval at phases spread over it, the ${RULES} watch rules still active`,
+  );
   console.log(row(['', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], widths2));
   console.log(latencyRow(`(a) point POSTed -> first page email (every ${EVERY})`, pick('endToEnd')));
   console.log(latencyRow('    point POSTed -> the evaluation that saw it', pick('detect')));
   console.log(latencyRow('(b) evaluation -> first page email at the sink', pick('toEmail')));
   console.log(latencyRow('    evaluation -> incident workflow running', pick('toOpen')));
   console.log(latencyRow('    incident workflow running -> first page email', pick('openToEmail')));
-  console.log(`  (a) includes the wait for the evaluation the push asked for (a monitor evaluates at most once a second); (b) is the path after it`);
-  console.log(`  incidents measured ${got.length} of ${BREACHES}; page emails for them at the sink ${pages.length}; CPU while they fired ` +
-    `(% of one core): ${cpuLine(part2Usage)}; ` +
-    `this process's event loop delay p50 ${fmt(loopDelay.percentile(50) / 1e6, 0)} ms, p99 ${fmt(loopDelay.percentile(99) / 1e6, 0)} ms, ` +
-    `max ${fmt(loopDelay.max / 1e6, 0)} ms`);
+  console.log(
+    `  (a) includes the wait for the evaluation the push asked for (a monitor evaluates at most once a second); (b) is the path after it`,
+  );
+  console.log(
+    `  incidents measured ${got.length} of ${BREACHES}; page emails for them at the sink ${pages.length}; CPU while they fired ` +
+      `(% of one core): ${cpuLine(part2Usage)}; ` +
+      `this process's event loop delay p50 ${fmt(loopDelay.percentile(50) / 1e6, 0)} ms, p99 ${fmt(loopDelay.percentile(99) / 1e6, 0)} ms, ` +
+      `max ${fmt(loopDelay.max / 1e6, 0)} ms`,
+  );
 
-  console.log('\nWhere (b) goes, from the two workflows\' histories: each activity on the path, its wait in the task queue and its run');
+  console.log("\nWhere (b) goes, from the two workflows' histories: each activity on the path, its wait in the task queue and its run");
   const widths4 = [52, 4, 8, 8, 8, 8];
   console.log(row(['', 'n', 'queue', 'p99', 'run', 'p99'], widths4));
   for (const key of stepKeys) {
     const steps = got.flatMap((s) => s.steps.filter((st) => st.key === key));
     const queue = steps.map((st) => st.queue);
     const run = steps.map((st) => st.run);
-    console.log(row([key, String(steps.length), fmt(percentile(queue, 50), 0), fmt(percentile(queue, 99), 0), fmt(percentile(run, 50), 0),
-      fmt(percentile(run, 99), 0)], widths4));
+    console.log(
+      row(
+        [
+          key,
+          String(steps.length),
+          fmt(percentile(queue, 50), 0),
+          fmt(percentile(queue, 99), 0),
+          fmt(percentile(run, 50), 0),
+          fmt(percentile(run, 99), 0),
+        ],
+        widths4,
+      ),
+    );
   }
   const tasks = got.flatMap((s) => s.tasks);
   const [taskWait, taskRun] = [tasks.map((t) => t.queue), tasks.map((t) => t.run)];
-  console.log(row([`workflow tasks on the path (${fmt(tasks.length / Math.max(1, got.length), 1)} per firing)`, String(tasks.length),
-    fmt(percentile(taskWait, 50), 0), fmt(percentile(taskWait, 99), 0), fmt(percentile(taskRun, 50), 0), fmt(percentile(taskRun, 99), 0)], widths4));
+  console.log(
+    row(
+      [
+        `workflow tasks on the path (${fmt(tasks.length / Math.max(1, got.length), 1)} per firing)`,
+        String(tasks.length),
+        fmt(percentile(taskWait, 50), 0),
+        fmt(percentile(taskWait, 99), 0),
+        fmt(percentile(taskRun, 50), 0),
+        fmt(percentile(taskRun, 99), 0),
+      ],
+      widths4,
+    ),
+  );
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  console.log(`  ms; per firing on average: activities queued ${fmt(sum(got.flatMap((s) => s.steps.map((st) => st.queue))) / got.length, 0)}, ` +
-    `ran ${fmt(sum(got.flatMap((s) => s.steps.filter((st) => !st.key.endsWith('saveIncident (in parallel)')).map((st) => st.run))) / got.length, 0)}; ` +
-    `workflow tasks queued ${fmt(sum(taskWait) / got.length, 0)}, ran ${fmt(sum(taskRun) / got.length, 0)}`);
+  console.log(
+    `  ms; per firing on average: activities queued ${fmt(sum(got.flatMap((s) => s.steps.map((st) => st.queue))) / got.length, 0)}, ` +
+      `ran ${fmt(sum(got.flatMap((s) => s.steps.filter((st) => !st.key.endsWith('saveIncident (in parallel)')).map((st) => st.run))) / got.length, 0)}; ` +
+      `workflow tasks queued ${fmt(sum(taskWait) / got.length, 0)}, ran ${fmt(sum(taskRun) / got.length, 0)}`,
+  );
   for (const e of errors.slice(0, 5)) console.log(`  error: ${e.slice(0, 300)}`);
-  console.log(`\nWorker log lines at warn or above: ${workerLog.length}${workerLog.length ? `; first: ${workerLog[0]!.slice(0, 300)}` : ''}`);
+  console.log(
+    `\nWorker log lines at warn or above: ${workerLog.length}${workerLog.length ? `; first: ${workerLog[0]!.slice(0, 300)}` : ''}`,
+  );
 
   const p99b = percentile(pick('toEmail'), 99);
   const p99a = percentile(pick('endToEnd'), 99);
@@ -427,16 +576,25 @@ try {
   console.log(row(['ingest points/s, API / direct PostgreSQL', fmt(ratio, 2), '>= 0.50', verdict(ratio >= 0.5)], widths3));
   console.log(row(['evaluation -> first page email p99 (ms)', fmt(p99b, 0), '<= 2000', verdict(p99b <= 2000)], widths3));
   console.log(row(['point -> first page email p99 (ms)', fmt(p99a, 0), '<= 2000', verdict(p99a <= 2000)], widths3));
-  console.log('(b) is the engine\'s path from the evaluation that fired; (a) is end to end, from the breaching point: a push wakes ' +
-    `the monitors of its metric at once (at most once a second each), so it does not wait for their interval (every ${EVERY}).`);
-  console.log(`\nTotal run time ${fmt((performance.now() - started) / 1000, 0)} s; errors: ${errors.length + totals.direct.errors.length + totals.api.errors.length}`);
+  console.log(
+    "(b) is the engine's path from the evaluation that fired; (a) is end to end, from the breaching point: a push wakes " +
+      `the monitors of its metric at once (at most once a second each), so it does not wait for their interval (every ${EVERY}).`,
+  );
+  console.log(
+    `\nTotal run time ${fmt((performance.now() - started) / 1000, 0)} s; errors: ${errors.length + totals.direct.errors.length + totals.api.errors.length}`,
+  );
 } finally {
   progress('tearing down');
   // SIGTERM: the worker drains its in-flight tasks; SIGKILL after 30 s.
   if (worker.exitCode === null && worker.signalCode === null) {
     worker.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([workerExit, new Promise<'killed'>((r) => { timer = setTimeout(() => r('killed'), 30_000); })]);
+    const code = await Promise.race([
+      workerExit,
+      new Promise<'killed'>((r) => {
+        timer = setTimeout(() => r('killed'), 30_000);
+      }),
+    ]);
     clearTimeout(timer);
     if (code === 'killed') worker.kill('SIGKILL');
     else if (code !== 0) console.log(`the worker exited with ${code}`);

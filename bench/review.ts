@@ -30,7 +30,9 @@ const author = await stack.operator(['ops_manager'], 'Mia');
 const reviewer = await stack.operator(['reviewer'], 'Rita');
 await stack.operator(['reviewer'], 'Rob');
 const reviewerActor: Actor = { id: reviewer.id, name: 'Rita', roles: reviewer.roles };
-const channel = await stack.api('POST', '/channels', { body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'bench-secret-0123456789' } });
+const channel = await stack.api('POST', '/channels', {
+  body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'bench-secret-0123456789' },
+});
 if (channel.status !== 201) throw new Error(`could not create the blog channel: ${JSON.stringify(channel.body)}`);
 
 const measured = await serveMeasuredApi({ dbUrl: stack.db.url, client, taskQueue, pool: API_POOL });
@@ -42,18 +44,23 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 function post(path: string, token: string, body: unknown, expected: number): Promise<void> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = http.request(`${baseUrl}${path}`, {
-      method: 'POST', agent,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        if (res.statusCode === expected) resolve();
-        else reject(new Error(`${path} answered ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`));
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      `${baseUrl}${path}`,
+      {
+        method: 'POST',
+        agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          if (res.statusCode === expected) resolve();
+          else reject(new Error(`${path} answered ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`));
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -112,7 +119,9 @@ for (const until = Date.now() + 5 * 60_000; tasks.length < items; await new Prom
   tasks = await apiOrm.em.fork().getConnection().execute(`select id, workflow_id from tasks where status = 'open'`);
 }
 const bareComplete = async (t: { id: string; workflow_id: string }) => {
-  await client.workflow.getHandle(t.workflow_id).executeUpdate(completeTask, { args: [{ taskId: t.id, decision: 'approve', actor: reviewerActor }] });
+  await client.workflow
+    .getHandle(t.workflow_id)
+    .executeUpdate(completeTask, { args: [{ taskId: t.id, decision: 'approve', actor: reviewerActor }] });
 };
 const apiComplete = (t: { id: string }) => post(`/tasks/${t.id}/complete`, reviewer.token, { decision: 'approve' }, 200);
 
@@ -121,7 +130,8 @@ for (let i = 0; i < UPDATES + WARM_UPDATES; i++) {
   const bareTask = tasks[2 * i]!;
   const apiTask = tasks[2 * i + 1]!;
   const pair = [
-    ['bare', () => bareComplete(bareTask)], ['api', () => apiComplete(apiTask)],
+    ['bare', () => bareComplete(bareTask)],
+    ['api', () => apiComplete(apiTask)],
   ] as const;
   for (const [side, op] of i % 2 === 0 ? pair : [...pair].reverse()) {
     const run = await runConcurrent(1, 1, op);
@@ -131,22 +141,32 @@ for (let i = 0; i < UPDATES + WARM_UPDATES; i++) {
 await drain();
 
 // Report.
-const latencyRow = (label: string, r: Run, ops = true) => row([
-  label, ops ? fmt(r.latencies.length / (r.wallMs / 1000)) : '', fmt(percentile(r.latencies, 50)),
-  fmt(percentile(r.latencies, 95)), fmt(percentile(r.latencies, 99)),
-  // Sequential calls overlap the worker publishing earlier items, so CPU per call means nothing in part 2.
-  ops ? fmt(r.cpuMs / r.latencies.length, 2) : '', String(r.errors.length),
-], [32, 8, 8, 8, 8, 10, 6]);
+const latencyRow = (label: string, r: Run, ops = true) =>
+  row(
+    [
+      label,
+      ops ? fmt(r.latencies.length / (r.wallMs / 1000)) : '',
+      fmt(percentile(r.latencies, 50)),
+      fmt(percentile(r.latencies, 95)),
+      fmt(percentile(r.latencies, 99)),
+      // Sequential calls overlap the worker publishing earlier items, so CPU per call means nothing in part 2.
+      ops ? fmt(r.cpuMs / r.latencies.length, 2) : '',
+      String(r.errors.length),
+    ],
+    [32, 8, 8, 8, 8, 10, 6],
+  );
 const header = row(['', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'cpu ms/op', 'errors'], [32, 8, 8, 8, 8, 10, 6]);
 
 const starts = { bare: merge(startRuns.bare), api: merge(startRuns.api) };
 const updates = { bare: merge(updateRuns.bare), api: merge(updateRuns.api) };
-const throughputRatio = (starts.api.latencies.length / starts.api.wallMs) / (starts.bare.latencies.length / starts.bare.wallMs);
+const throughputRatio = starts.api.latencies.length / starts.api.wallMs / (starts.bare.latencies.length / starts.bare.wallMs);
 const apiP99 = percentile(updates.api.latencies, 99);
 const medianRatio = percentile(updates.api.latencies, 50) / percentile(updates.bare.latencies, 50);
 
 console.log(`\n${machineLine('bench:review')}`);
-console.log(`API: own pool of ${API_POOL}, log level ${process.env.BENCH_LOG_LEVEL ?? 'silent'}; worker, API and bench client share one Node process`);
+console.log(
+  `API: own pool of ${API_POOL}, log level ${process.env.BENCH_LOG_LEVEL ?? 'silent'}; worker, API and bench client share one Node process`,
+);
 console.log('cpu ms/op: CPU of this Node process per call (the dev server and PostgreSQL are not counted)\n');
 console.log(`Part 1: ${STARTS} starts per side per round, concurrency ${CONCURRENCY}, ${ROUNDS} rounds (alternating order), B tier`);
 console.log(header);
@@ -156,7 +176,12 @@ console.log(`\nPart 2: ${UPDATES} completions per side, sequential (concurrency 
 console.log(header);
 console.log(latencyRow('bare executeUpdate(completeTask)', updates.bare, false));
 console.log(latencyRow('API POST /tasks/:id/complete', updates.api, false));
-for (const [label, r] of [['starts bare', starts.bare], ['starts api', starts.api], ['updates bare', updates.bare], ['updates api', updates.api]] as const) {
+for (const [label, r] of [
+  ['starts bare', starts.bare],
+  ['starts api', starts.api],
+  ['updates bare', updates.bare],
+  ['updates api', updates.api],
+] as const) {
   if (r.errors.length) console.log(`  ${label}: ${r.errors.length} errors, first: ${r.errors[0]}`);
 }
 
@@ -166,11 +191,16 @@ if (profiles.bare && profiles.api) {
   console.log(`\nWhere the CPU goes (Part 1, one more profiled round of ${PROFILE_STARTS} per side): main-thread self time per call, ms`);
   const pw = [34, 8, 8, 8];
   console.log(row(['script group', 'bare', 'API', 'API-bare'], pw));
-  console.log(row(['all (main thread busy)', fmt(perCall(bare.totalMs), 3), fmt(perCall(api.totalMs), 3), fmt(perCall(api.totalMs - bare.totalMs), 3)], pw));
+  console.log(
+    row(
+      ['all (main thread busy)', fmt(perCall(bare.totalMs), 3), fmt(perCall(api.totalMs), 3), fmt(perCall(api.totalMs - bare.totalMs), 3)],
+      pw,
+    ),
+  );
   const groups = [...new Set([...api.groups.keys(), ...bare.groups.keys()])]
     .map((g) => [g, perCall(bare.groups.get(g)), perCall(api.groups.get(g))] as const)
     .filter(([, b, a]) => Math.max(a, b) >= 0.02)
-    .sort((x, y) => (y[2] - y[1]) - (x[2] - x[1]));
+    .sort((x, y) => y[2] - y[1] - (x[2] - x[1]));
   for (const [g, b, a] of groups) console.log(row([g, fmt(b, 3), fmt(a, 3), fmt(a - b, 3)], pw));
   console.log('top API functions (self ms per call):');
   for (const [f, ms] of [...api.functions].slice(0, 15)) console.log(`  ${fmt(perCall(ms), 3).padStart(7)}  ${f}`);
@@ -180,7 +210,17 @@ console.log('\nSummary');
 const widths = [36, 10, 10, 14];
 console.log(row(['metric', 'value', 'target', 'verdict'], widths));
 console.log(row(['start throughput API / bare', fmt(throughputRatio, 2), '>= 0.90', verdict(throughputRatio >= 0.9)], widths));
-console.log(row(['start CPU ms/call API | bare', `${fmt(starts.api.cpuMs / starts.api.latencies.length, 2)} | ${fmt(starts.bare.cpuMs / starts.bare.latencies.length, 2)}`, '', ''], widths));
+console.log(
+  row(
+    [
+      'start CPU ms/call API | bare',
+      `${fmt(starts.api.cpuMs / starts.api.latencies.length, 2)} | ${fmt(starts.bare.cpuMs / starts.bare.latencies.length, 2)}`,
+      '',
+      '',
+    ],
+    widths,
+  ),
+);
 console.log(row(['completion p99 API (ms)', fmt(apiP99), '<= 250', verdict(apiP99 <= 250)], widths));
 console.log(row(['completion median API / bare', fmt(medianRatio, 2), '<= 1.50', verdict(medianRatio <= 1.5)], widths));
 

@@ -10,7 +10,14 @@ import { createLogger } from '../runtime/logger.ts';
 
 const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
 const orm = { em: { fork: () => ({}) } } as unknown as Orm;
-const app = createApp({ orm, temporal, taskQueue: 'openapi', temporalDeadlineMs: 1000, publicUrl: 'http://localhost', log: createLogger('silent') });
+const app = createApp({
+  orm,
+  temporal,
+  taskQueue: 'openapi',
+  temporalDeadlineMs: 1000,
+  publicUrl: 'http://localhost',
+  log: createLogger('silent'),
+});
 const server = app.listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
 try {

@@ -15,9 +15,15 @@ export default defineConfig({
   root: import.meta.dirname,
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
   build: {
-    outDir: 'dist', emptyOutDir: true, reportCompressedSize: false,
+    outDir: 'dist',
+    emptyOutDir: true,
+    reportCompressedSize: false,
     // TanStack Query marks its hooks "use client" for React Server Components; a client-only bundle has no use for it.
-    rolldownOptions: { onwarn: (warning, warn) => { if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning); } },
+    rolldownOptions: {
+      onwarn: (warning, warn) => {
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
+      },
+    },
   },
   server: { proxy: Object.fromEntries([...prefixes].map((prefix) => [`^${prefix}(/|$)`, api])) },
 });

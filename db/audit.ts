@@ -18,7 +18,15 @@ export async function appendAudit(orm: Orm, e: AuditInput): Promise<void> {
   await orm.em.getConnection().execute(
     `insert into audit_events (at, actor_type, actor_id, action, entity_type, entity_id, workflow_id, details, idempotency_key)
      values (now(), ?, ?, ?, ?, ?, ?, ?, ?) on conflict (idempotency_key) do nothing`,
-    [e.actorType, e.actorId, e.action, e.entityType, e.entityId, e.workflowId ?? null,
-      JSON.stringify(e.details ?? {}), e.idempotencyKey ?? null],
+    [
+      e.actorType,
+      e.actorId,
+      e.action,
+      e.entityType,
+      e.entityId,
+      e.workflowId ?? null,
+      JSON.stringify(e.details ?? {}),
+      e.idempotencyKey ?? null,
+    ],
   );
 }

@@ -6,16 +6,32 @@ import { cents, type SendCounts } from '../domain/campaign.ts';
 import type { Orm } from './orm.ts';
 
 /** What the guard rules watch: sends, failures, and sent recipients who unsubscribed at or after their send. */
-export interface GuardCounts { sent: number; failed: number; unsubscribed: number }
+export interface GuardCounts {
+  sent: number;
+  failed: number;
+  unsubscribed: number;
+}
 
 interface CountsRow {
-  audience: number; sent: number; pending: number; deferred: number; failed: number; ever_deferred: number; spend: number;
-  unsubscribed: number; skipped: [string, number][] | null;
+  audience: number;
+  sent: number;
+  pending: number;
+  deferred: number;
+  failed: number;
+  ever_deferred: number;
+  spend: number;
+  unsubscribed: number;
+  skipped: [string, number][] | null;
 }
 
 const toCounts = (c: CountsRow): SendCounts => ({
-  audience: c.audience, sent: c.sent, pending: c.pending, deferred: c.deferred,
-  skipped: Object.fromEntries(c.skipped ?? []), failed: c.failed, everDeferred: c.ever_deferred,
+  audience: c.audience,
+  sent: c.sent,
+  pending: c.pending,
+  deferred: c.deferred,
+  skipped: Object.fromEntries(c.skipped ?? []),
+  failed: c.failed,
+  everDeferred: c.ever_deferred,
   spend: cents(c.spend) / 100,
 });
 
@@ -29,7 +45,9 @@ async function readCounters(orm: Orm, campaignId: string): Promise<CountsRow> {
        (select json_agg(json_build_array(s.reason, s.n) order by s.reason) from (
           select e.key as reason, sum(e.value::bigint)::int as n from campaign_counts k, jsonb_each_text(k.skipped) e
           where k.campaign_id = ? group by e.key having sum(e.value::bigint) > 0) s) as skipped
-     from campaign_counts where campaign_id = ?`, [campaignId, campaignId]);
+     from campaign_counts where campaign_id = ?`,
+    [campaignId, campaignId],
+  );
   return row!;
 }
 
@@ -54,7 +72,9 @@ export async function scanCampaignCounts(orm: Orm, campaignId: string): Promise<
        (select json_agg(json_build_array(s.reason, s.n) order by s.reason) from (
           select coalesce(reason, 'unknown') as reason, count(*)::int as n from campaign_recipients
           where campaign_id = ? and status = 'skipped' group by 1) s) as skipped
-     from campaign_recipients where campaign_id = ?`, [campaignId, campaignId]);
+     from campaign_recipients where campaign_id = ?`,
+    [campaignId, campaignId],
+  );
   return toCounts(c!);
 }
 
@@ -64,6 +84,8 @@ export async function scanGuardFigures(orm: Orm, campaignId: string): Promise<Gu
     `select count(*) filter (where r.status = 'sent')::int as sent,
        count(*) filter (where r.status = 'failed')::int as failed,
        count(*) filter (where r.status = 'sent' and c.unsubscribed_at >= r.sent_at)::int as unsubscribed
-     from campaign_recipients r join customers c on c.id = r.customer_id where r.campaign_id = ?`, [campaignId]);
+     from campaign_recipients r join customers c on c.id = r.customer_id where r.campaign_id = ?`,
+    [campaignId],
+  );
   return f!;
 }

@@ -5,9 +5,15 @@ import { audienceWhere } from './campaigns.ts';
 import type { Orm } from './orm.ts';
 import { transaction, type SqlUpdate } from './sql.ts';
 
-export interface FrozenAudience { audience: number; test: number }
+export interface FrozenAudience {
+  audience: number;
+  test: number;
+}
 
-export interface AbSplit { testShare: number; splits: { name: string; split: number }[] }
+export interface AbSplit {
+  testShare: number;
+  splits: { name: string; split: number }[];
+}
 
 /** Who gets what in an A/B test: the first `test` positions by split, in contiguous ranges of the shuffled order. */
 function variantRanges(test: number, splits: { name: string; split: number }[]): { name: string; upTo: number }[] {
@@ -23,23 +29,27 @@ function variantRanges(test: number, splits: { name: string; split: number }[]):
  * it, the first `testShare` of it is the A/B test group, split between the variants.
  */
 export async function freezeAudience(
-  orm: Orm, args: { campaignId: string; audience: Audience; abTest: AbSplit | null },
+  orm: Orm,
+  args: { campaignId: string; audience: Audience; abTest: AbSplit | null },
 ): Promise<FrozenAudience> {
   return transaction(orm, async (q) => {
     await q(`select pg_advisory_xact_lock(hashtext('campaign-audience'), hashtext(?))`, [args.campaignId]);
     const [existing] = await q<{ n: number; test: number }[]>(
       `select count(*)::int as n, count(*) filter (where phase = 'test')::int as test
        from campaign_recipients where campaign_id = ?`,
-      [args.campaignId]);
+      [args.campaignId],
+    );
     if (existing!.n > 0) return { audience: existing!.n, test: existing!.test };
     const where = audienceWhere(args.audience);
-    const [{ n }] = await q<{ n: number }[]>(
+    const [{ n }] = (await q<{ n: number }[]>(
       `with ins as (
          insert into campaign_recipients (campaign_id, seq, customer_id, phase, variant, status)
          select ?, row_number() over (order by md5(?::text || c.id::text), c.id), c.id, 'main', null, 'pending'
          from customers c where ${where.sql}
          returning 1)
-       select count(*)::int as n from ins`, [args.campaignId, args.campaignId, ...where.params]) as [{ n: number }];
+       select count(*)::int as n from ins`,
+      [args.campaignId, args.campaignId, ...where.params],
+    )) as [{ n: number }];
     if (!args.abTest) {
       await q(`update campaign_recipients set variant = 'default' where campaign_id = ?`, [args.campaignId]);
       return { audience: n, test: 0 };
@@ -47,8 +57,12 @@ export async function freezeAudience(
     const test = Math.min(n, Math.max(args.abTest.splits.length, Math.round(n * args.abTest.testShare)));
     let from = 0;
     for (const range of variantRanges(test, args.abTest.splits)) {
-      await q(`update campaign_recipients set phase = 'test', variant = ? where campaign_id = ? and seq > ? and seq <= ?`,
-        [range.name, args.campaignId, from, range.upTo]);
+      await q(`update campaign_recipients set phase = 'test', variant = ? where campaign_id = ? and seq > ? and seq <= ?`, [
+        range.name,
+        args.campaignId,
+        from,
+        range.upTo,
+      ]);
       from = range.upTo;
     }
     return { audience: n, test };
@@ -57,8 +71,9 @@ export async function freezeAudience(
 
 /** The rest of the audience gets the winner. */
 export async function assignWinner(orm: Orm, campaignId: string, variant: string): Promise<void> {
-  await orm.em.getConnection().execute(
-    `update campaign_recipients set variant = ? where campaign_id = ? and phase = 'main'`, [variant, campaignId]);
+  await orm.em
+    .getConnection()
+    .execute(`update campaign_recipients set variant = ? where campaign_id = ? and phase = 'main'`, [variant, campaignId]);
 }
 
 /**
@@ -66,40 +81,57 @@ export async function assignWinner(orm: Orm, campaignId: string, variant: string
  * those never reached stay pending (not sent).
  */
 export async function closeLedger(orm: Orm, campaignId: string): Promise<void> {
-  await orm.em.getConnection().execute(
-    `update campaign_recipients set status = 'skipped', reason = 'quiet_hours' where campaign_id = ? and status = 'deferred'`,
-    [campaignId]);
+  await orm.em
+    .getConnection()
+    .execute(`update campaign_recipients set status = 'skipped', reason = 'quiet_hours' where campaign_id = ? and status = 'deferred'`, [
+      campaignId,
+    ]);
 }
 
 export type SendPhase = 'test' | 'main';
 
 /** A ledger row a send pass may decide: pending, or deferred until a time now past. */
-export interface SendableRow { id: number; seq: number; customer_id: string; variant: string | null }
+export interface SendableRow {
+  id: number;
+  seq: number;
+  customer_id: string;
+  variant: string | null;
+}
 
 const SENDABLE = `(status = 'pending' or (status = 'deferred' and deferred_until <= now()))`;
 
 /** The next `limit` sendable rows of a pass after position `afterSeq`, in ledger order. */
 export async function sendablePage(
-  orm: Orm, campaignId: string, phase: SendPhase, afterSeq: number, limit: number,
+  orm: Orm,
+  campaignId: string,
+  phase: SendPhase,
+  afterSeq: number,
+  limit: number,
 ): Promise<SendableRow[]> {
   return orm.em.getConnection().execute<SendableRow[]>(
     `select id, seq, customer_id, variant from campaign_recipients
      where campaign_id = ? and phase = ? and seq > ?
        and ${SENDABLE}
-     order by seq limit ${limit}`, [campaignId, phase, afterSeq]);
+     order by seq limit ${limit}`,
+    [campaignId, phase, afterSeq],
+  );
 }
 
 /** How many rows of a pass are sendable now. */
 export async function sendableLeft(orm: Orm, campaignId: string, phase: SendPhase): Promise<number> {
   const [left] = await orm.em.getConnection().execute<{ n: number }[]>(
     `select count(*)::int as n from campaign_recipients where campaign_id = ? and phase = ?
-       and ${SENDABLE}`, [campaignId, phase]);
+       and ${SENDABLE}`,
+    [campaignId, phase],
+  );
   return left!.n;
 }
 
 /** Settles rows in one statement; a sent row costs `costCents` and keeps its first send time. */
 export async function settleRecipients(
-  orm: Orm, costCents: number, rows: { id: number; status: string; reason: string | null; until: string | null }[],
+  orm: Orm,
+  costCents: number,
+  rows: { id: number; status: string; reason: string | null; until: string | null }[],
 ): Promise<void> {
   if (rows.length === 0) return;
   await orm.em.getConnection().execute(
@@ -108,7 +140,8 @@ export async function settleRecipients(
        cost = case when s.status = 'sent' then ? / 100.0 else r.cost end,
        sent_at = case when s.status = 'sent' then coalesce(r.sent_at, now()) else r.sent_at end
      from jsonb_to_recordset(?::jsonb) as s(id bigint, status text, reason text, until timestamptz) where r.id = s.id`,
-    [costCents, JSON.stringify(rows)]);
+    [costCents, JSON.stringify(rows)],
+  );
 }
 
 /** Marks a row sent: for the email ledger to run in the statement that marks the email sent. */
@@ -120,8 +153,11 @@ export const recipientSent = (id: number, costCents: number): SqlUpdate => ({
 
 /** When the first deferred row of a pass comes due, if any. */
 export async function nextDeferredAt(orm: Orm, campaignId: string, phase: SendPhase): Promise<string | null> {
-  const [next] = await orm.em.getConnection().execute<{ at: Date | null }[]>(
-    `select min(deferred_until) as at from campaign_recipients where campaign_id = ? and phase = ? and status = 'deferred'`,
-    [campaignId, phase]);
+  const [next] = await orm.em
+    .getConnection()
+    .execute<{ at: Date | null }[]>(
+      `select min(deferred_until) as at from campaign_recipients where campaign_id = ? and phase = ? and status = 'deferred'`,
+      [campaignId, phase],
+    );
   return next?.at ? new Date(next.at).toISOString() : null;
 }

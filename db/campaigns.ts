@@ -22,12 +22,30 @@ export interface CampaignRecord {
 /** Upserts the list row; versions order the writes, so a late older write changes nothing. */
 export async function saveCampaignRow(orm: Orm, c: CampaignRecord): Promise<void> {
   const { budget, schedule } = c.spec;
-  await versionedUpsert(orm, 'campaigns', {
-    id: c.id, workflow_id: c.workflowId, name: c.name, owner_id: c.ownerId, stage: c.stage, currency: budget.currency,
-    budget_total: budget.total, cost_per_send: budget.costPerSend, start_at: schedule.startAt, end_at: schedule.endAt,
-    ab_test: c.spec.abTest !== null, pause_reason: c.pauseReason, launched_at: c.launchedAt, ended_at: c.endedAt,
-    created_at: NOW, updated_at: NOW, version: c.version,
-  }, ['workflow_id', 'owner_id', 'created_at']);
+  await versionedUpsert(
+    orm,
+    'campaigns',
+    {
+      id: c.id,
+      workflow_id: c.workflowId,
+      name: c.name,
+      owner_id: c.ownerId,
+      stage: c.stage,
+      currency: budget.currency,
+      budget_total: budget.total,
+      cost_per_send: budget.costPerSend,
+      start_at: schedule.startAt,
+      end_at: schedule.endAt,
+      ab_test: c.spec.abTest !== null,
+      pause_reason: c.pauseReason,
+      launched_at: c.launchedAt,
+      ended_at: c.endedAt,
+      created_at: NOW,
+      updated_at: NOW,
+      version: c.version,
+    },
+    ['workflow_id', 'owner_id', 'created_at'],
+  );
 }
 
 /** The where clause (on customers c) that selects an audience. */
@@ -35,19 +53,38 @@ export function audienceWhere(audience: Audience): { sql: string; params: unknow
   const parts: string[] = [];
   const params: unknown[] = [];
   const f = audience.filters ?? {};
-  if (audience.segment) { parts.push('c.segment = ?'); params.push(audience.segment); }
-  if (f.stages?.length) { parts.push('c.stage = any(?::text[])'); params.push(textArray(f.stages)); }
-  if (f.tags?.length) { parts.push('c.tags @> ?::text[]'); params.push(textArray(f.tags)); }
-  if (f.rfmSegments?.length) { parts.push('c.segment = any(?::text[])'); params.push(textArray(f.rfmSegments)); }
-  if (f.lastActiveBefore) { parts.push('c.last_active_at < ?'); params.push(f.lastActiveBefore); }
-  if (f.lastActiveAfter) { parts.push('c.last_active_at >= ?'); params.push(f.lastActiveAfter); }
+  if (audience.segment) {
+    parts.push('c.segment = ?');
+    params.push(audience.segment);
+  }
+  if (f.stages?.length) {
+    parts.push('c.stage = any(?::text[])');
+    params.push(textArray(f.stages));
+  }
+  if (f.tags?.length) {
+    parts.push('c.tags @> ?::text[]');
+    params.push(textArray(f.tags));
+  }
+  if (f.rfmSegments?.length) {
+    parts.push('c.segment = any(?::text[])');
+    params.push(textArray(f.rfmSegments));
+  }
+  if (f.lastActiveBefore) {
+    parts.push('c.last_active_at < ?');
+    params.push(f.lastActiveBefore);
+  }
+  if (f.lastActiveAfter) {
+    parts.push('c.last_active_at >= ?');
+    params.push(f.lastActiveAfter);
+  }
   return { sql: parts.length ? parts.join(' and ') : 'true', params };
 }
 
 export async function countAudience(orm: Orm, audience: Audience): Promise<number> {
   const where = audienceWhere(audience);
-  const [row] = await orm.em.getConnection().execute<{ n: number }[]>(
-    `select count(*)::int as n from customers c where ${where.sql}`, where.params);
+  const [row] = await orm.em
+    .getConnection()
+    .execute<{ n: number }[]>(`select count(*)::int as n from customers c where ${where.sql}`, where.params);
   return row!.n;
 }
 
@@ -59,15 +96,19 @@ export async function campaignStage(orm: Orm, campaignId: string): Promise<strin
 
 /** The retrospective stored for a campaign, if any. */
 export async function storedCampaignReport(orm: Orm, campaignId: string): Promise<CampaignReport | null> {
-  const [row] = await orm.em.getConnection().execute<{ report: CampaignReport }[]>(
-    'select report from campaign_reports where campaign_id = ?', [campaignId]);
+  const [row] = await orm.em
+    .getConnection()
+    .execute<{ report: CampaignReport }[]>('select report from campaign_reports where campaign_id = ?', [campaignId]);
   return row?.report ?? null;
 }
 
 /** Stores the retrospective once and answers the stored one (a concurrent first write wins). */
 export async function storeCampaignReport(orm: Orm, campaignId: string, report: CampaignReport): Promise<CampaignReport> {
-  await orm.em.getConnection().execute(
-    'insert into campaign_reports (campaign_id, report, created_at) values (?, ?, now()) on conflict (campaign_id) do nothing',
-    [campaignId, JSON.stringify(report)]);
+  await orm.em
+    .getConnection()
+    .execute('insert into campaign_reports (campaign_id, report, created_at) values (?, ?, now()) on conflict (campaign_id) do nothing', [
+      campaignId,
+      JSON.stringify(report),
+    ]);
   return (await storedCampaignReport(orm, campaignId))!;
 }

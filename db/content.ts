@@ -25,18 +25,40 @@ export interface ContentRecord {
  * version-0 row only ever creates the row.
  */
 export async function saveContentRow(orm: Orm, c: ContentRecord): Promise<void> {
-  await versionedUpsert(orm, 'content', {
-    id: c.id, workflow_id: c.workflowId, author_id: c.authorId, title: c.title, tier: c.tier,
-    channels: textArray(c.channels), stage: c.stage, revision: c.revision, check_outcome: c.checkOutcome,
-    publish_at: c.publishAt, published_at: c.publishedAt, created_at: NOW, updated_at: NOW, version: c.version,
-  }, ['workflow_id', 'author_id', 'tier', 'channels', 'created_at']);
+  await versionedUpsert(
+    orm,
+    'content',
+    {
+      id: c.id,
+      workflow_id: c.workflowId,
+      author_id: c.authorId,
+      title: c.title,
+      tier: c.tier,
+      channels: textArray(c.channels),
+      stage: c.stage,
+      revision: c.revision,
+      check_outcome: c.checkOutcome,
+      publish_at: c.publishAt,
+      published_at: c.publishedAt,
+      created_at: NOW,
+      updated_at: NOW,
+      version: c.version,
+    },
+    ['workflow_id', 'author_id', 'tier', 'channels', 'created_at'],
+  );
 }
 
-export interface ChannelRow { name: string; url: string; secret: string; enabled: boolean }
+export interface ChannelRow {
+  name: string;
+  url: string;
+  secret: string;
+  enabled: boolean;
+}
 
 /** A publishing channel by name, or undefined. */
 export async function findChannel(orm: Orm, name: string): Promise<ChannelRow | undefined> {
-  const [row] = await orm.em.getConnection().execute<ChannelRow[]>(
-    'select name, url, secret, enabled from channels where name = ?', [name]);
+  const [row] = await orm.em
+    .getConnection()
+    .execute<ChannelRow[]>('select name, url, secret, enabled from channels where name = ?', [name]);
   return row;
 }

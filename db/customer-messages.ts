@@ -42,12 +42,15 @@ export interface MessageDecision {
  * decision. A key whose customer is gone has no row.
  */
 export async function lockAndReadSendFacts(
-  q: Query, reqs: { key: string; customerId: string }[], capWindowMs: number,
+  q: Query,
+  reqs: { key: string; customerId: string }[],
+  capWindowMs: number,
 ): Promise<SendFacts[]> {
   await q(
     `select count(pg_advisory_xact_lock(hashtext('customer-messages'), hashtext(c)))
      from (select distinct c from unnest(?::text[]) c order by c) s`,
-    [textArray(reqs.map((r) => r.customerId))]);
+    [textArray(reqs.map((r) => r.customerId))],
+  );
   return q<SendFacts[]>(
     `select k.key, c.email, c.name, c.external_id, c.stage, c.segment, c.timezone, c.locale, c.marketing_consent,
        c.unsubscribed_at is not null as unsubscribed, c.unsubscribe_token,
@@ -57,7 +60,8 @@ export async function lockAndReadSendFacts(
        p.status as prior_status, p.reason as prior_reason
      from jsonb_to_recordset(?::jsonb) as k(key text, customer_id uuid)
      join customers c on c.id = k.customer_id left join customer_messages p on p.idempotency_key = k.key`,
-    [capWindowMs, JSON.stringify(reqs.map((r) => ({ key: r.key, customer_id: r.customerId })))]);
+    [capWindowMs, JSON.stringify(reqs.map((r) => ({ key: r.key, customer_id: r.customerId })))],
+  );
 }
 
 /**
@@ -73,7 +77,8 @@ export async function recordDecisions(q: Query, records: MessageDecision[]): Pro
      on conflict (idempotency_key) do update set status = excluded.status, reason = excluded.reason,
        deferred_until = excluded.deferred_until, decided_at = excluded.decided_at
      returning decided_at::text as at`,
-    [JSON.stringify(records)]);
+    [JSON.stringify(records)],
+  );
   return stamp!.at;
 }
 
@@ -85,14 +90,16 @@ export const messageSent = (key: string, version: { id: string; locale: string }
 
 /** Refused for good by the mail server: the reserved slot is given back to the cap. */
 export async function markMessageRejected(orm: Orm, key: string): Promise<void> {
-  await orm.em.getConnection().execute(
-    `update customer_messages set status = 'skipped', reason = 'rejected' where idempotency_key = ?`, [key]);
+  await orm.em
+    .getConnection()
+    .execute(`update customer_messages set status = 'skipped', reason = 'rejected' where idempotency_key = ?`, [key]);
 }
 
 /** An earlier attempt sent it: this ledger says so too. */
 export async function markMessageSentBefore(orm: Orm, key: string): Promise<void> {
-  await orm.em.getConnection().execute(
-    `update customer_messages set status = 'sent', sent_at = coalesce(sent_at, now()) where idempotency_key = ?`, [key]);
+  await orm.em
+    .getConnection()
+    .execute(`update customer_messages set status = 'sent', sent_at = coalesce(sent_at, now()) where idempotency_key = ?`, [key]);
 }
 
 /** Gives back reservations never sent: only those still 'sending' from the given decision times (the caller's own). */
@@ -100,5 +107,6 @@ export async function giveBackReservations(orm: Orm, given: { key: string; at: s
   await orm.em.getConnection().execute(
     `delete from customer_messages m using jsonb_to_recordset(?::jsonb) as r(key text, at timestamptz)
      where m.idempotency_key = r.key and m.status = 'sending' and m.decided_at = r.at`,
-    [JSON.stringify(given)]);
+    [JSON.stringify(given)],
+  );
 }

@@ -3,14 +3,21 @@
 import type { Orm } from './orm.ts';
 import { textArray, type SqlUpdate } from './sql.ts';
 
-export interface OutboxMail { key: string; messageId: string; workflowId: string | null; template: string; subject: string }
+export interface OutboxMail {
+  key: string;
+  messageId: string;
+  workflowId: string | null;
+  template: string;
+  subject: string;
+}
 
 /** A mail with nobody to send to is recorded as skipped (the first record stays). */
 export async function recordSkippedMail(orm: Orm, m: OutboxMail): Promise<void> {
   await orm.em.getConnection().execute(
     `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, created_at)
      values (?, ?, ?, ?, '{}', ?, 'skipped', now()) on conflict (idempotency_key) do nothing`,
-    [m.key, m.messageId, m.workflowId, m.template, m.subject]);
+    [m.key, m.messageId, m.workflowId, m.template, m.subject],
+  );
 }
 
 /**
@@ -26,24 +33,29 @@ export async function claimMail(orm: Orm, m: OutboxMail & { recipients: string[]
        attempts = email_outbox.attempts + 1
      where email_outbox.status = 'pending' or (email_outbox.status = 'sending' and email_outbox.lease_until < now())
      returning id`,
-    [m.key, m.messageId, m.workflowId, m.template, textArray(m.recipients), m.subject, m.leaseSeconds]);
+    [m.key, m.messageId, m.workflowId, m.template, textArray(m.recipients), m.subject, m.leaseSeconds],
+  );
   return claimed.length > 0;
 }
 
 /** A key's status, its recipients and the seconds left on its lease. */
 export async function outboxState(
-  orm: Orm, key: string,
+  orm: Orm,
+  key: string,
 ): Promise<{ status: string; recipients: string[]; lease_seconds: number | null } | undefined> {
   const [row] = await orm.em.getConnection().execute<{ status: string; recipients: string[]; lease_seconds: number | null }[]>(
     `select status, recipients, extract(epoch from lease_until - now())::float8 as lease_seconds
-     from email_outbox where idempotency_key = ?`, [key]);
+     from email_outbox where idempotency_key = ?`,
+    [key],
+  );
   return row;
 }
 
 /** A send that failed gives its claim back: pending (a retry may send) or failed for good. */
 export async function releaseMail(orm: Orm, key: string, status: 'pending' | 'failed', error: string): Promise<void> {
-  await orm.em.getConnection().execute(
-    `update email_outbox set status = ?, lease_until = null, last_error = ? where idempotency_key = ?`, [status, error, key]);
+  await orm.em
+    .getConnection()
+    .execute(`update email_outbox set status = ?, lease_until = null, last_error = ? where idempotency_key = ?`, [status, error, key]);
 }
 
 /** Marks the mail sent; the callers' own ledgers (`also`) are marked in the same statement: all agree, or none does. */
@@ -51,5 +63,6 @@ export async function markMailSent(orm: Orm, key: string, also: SqlUpdate[]): Pr
   await orm.em.getConnection().execute(
     `${also.length ? `with ${also.map((u, i) => `also${i} as (${u.sql})`).join(', ')} ` : ''}
      update email_outbox set status = 'sent', sent_at = now(), lease_until = null, last_error = null where idempotency_key = ?`,
-    [...also.flatMap((u) => u.params), key]);
+    [...also.flatMap((u) => u.params), key],
+  );
 }

@@ -50,18 +50,23 @@ export async function storeEvents(orm: Orm, events: NewEvent[]): Promise<{ fresh
        insert into customer_events (id, customer_id, type, at, amount, campaign_id, idempotency_key, received_at)
        select id, customer_id, type, at, amount, campaign_id, idempotency_key, now() from numbered order by idempotency_key
        on conflict (idempotency_key) do nothing
-       returning id`, [json]);
+       returning id`,
+      [json],
+    );
     // last_active_at feeds audience filters; the newest event wins whatever order batches arrive in.
     await q(
       `update customers c set last_active_at = greatest(c.last_active_at, x.at)
        from (select customer_id, max(at) as at from jsonb_to_recordset(?::jsonb) as y(customer_id uuid, at timestamptz)
              group by customer_id) x
-       where c.id = x.customer_id and (c.last_active_at is null or c.last_active_at < x.at)`, [json]);
+       where c.id = x.customer_id and (c.last_active_at is null or c.last_active_at < x.at)`,
+      [json],
+    );
     let cursor = inserted.reduce((max, r) => (BigInt(r.id) > max ? BigInt(r.id) : max), 0n);
     if (inserted.length < rows.length) {
       // Repeated keys: their rows were stored earlier (and may not be delivered yet).
-      const [known] = await q<{ id: string | null }[]>('select max(id) as id from customer_events where idempotency_key = any(?::text[])',
-        [textArray(rows.map((r) => r.idempotency_key))]);
+      const [known] = await q<{ id: string | null }[]>('select max(id) as id from customer_events where idempotency_key = any(?::text[])', [
+        textArray(rows.map((r) => r.idempotency_key)),
+      ]);
       if (known?.id && BigInt(known.id) > cursor) cursor = BigInt(known.id);
     }
     return { fresh: inserted.length, cursor: cursor.toString() };
@@ -83,8 +88,11 @@ export interface ClaimLimits {
  * each other). Ordered by customer (oldest first), then id.
  */
 export async function undeliveredOfShard(orm: Orm, shard: number, limits: ClaimLimits): Promise<StoredEvent[]> {
-  return orm.em.fork().getConnection().execute<StoredEvent[]>(
-    `with firsts as (
+  return orm.em
+    .fork()
+    .getConnection()
+    .execute<StoredEvent[]>(
+      `with firsts as (
        select customer_id, min(id) as first_id from (
          select customer_id, id from customer_events where delivered_at is null and ${SHARD} = ? order by id limit ?
        ) w group by customer_id order by first_id limit ?
@@ -94,22 +102,32 @@ export async function undeliveredOfShard(orm: Orm, shard: number, limits: ClaimL
        where c.customer_id = f.customer_id and c.delivered_at is null order by c.id limit ?
      ) e
      order by f.first_id, e.id limit ?`,
-    // The window: enough of the shard's oldest rows to find `customers` distinct customers in a mixed stream.
-    [shard, limits.customers * 4, limits.customers, limits.perCustomer, limits.events]);
+      // The window: enough of the shard's oldest rows to find `customers` distinct customers in a mixed stream.
+      [shard, limits.customers * 4, limits.customers, limits.perCustomer, limits.events],
+    );
 }
 
 export async function markDelivered(orm: Orm, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
-  await orm.em.fork().getConnection().execute('update customer_events set delivered_at = now() where id = any(?::bigint[]) and delivered_at is null',
-    [`{${ids.join(',')}}`]);
+  await orm.em
+    .fork()
+    .getConnection()
+    .execute('update customer_events set delivered_at = now() where id = any(?::bigint[]) and delivered_at is null', [
+      `{${ids.join(',')}}`,
+    ]);
 }
 
 /** Shards holding events received before `olderThanMs` ago and not delivered yet. */
 export async function shardsWithOldEvents(orm: Orm, olderThanMs: number): Promise<number[]> {
-  const rows = await orm.em.fork().getConnection().execute<{ shard: number }[]>(
-    `select s.k as shard from generate_series(0, ${EVENT_SHARDS - 1}) s(k)
+  const rows = await orm.em
+    .fork()
+    .getConnection()
+    .execute<{ shard: number }[]>(
+      `select s.k as shard from generate_series(0, ${EVENT_SHARDS - 1}) s(k)
      where exists (select 1 from customer_events where delivered_at is null and ${SHARD} = s.k
-                   and received_at < now() - ? * interval '1 millisecond')`, [olderThanMs]);
+                   and received_at < now() - ? * interval '1 millisecond')`,
+      [olderThanMs],
+    );
   return rows.map((r) => r.shard);
 }
 
@@ -118,11 +136,16 @@ export async function shardsWithOldEvents(orm: Orm, olderThanMs: number): Promis
  * did not release (a crashed worker) is free again once expired.
  */
 export async function takeShardLease(orm: Orm, shard: number, holder: string, ttlMs: number): Promise<boolean> {
-  const rows = await orm.em.fork().getConnection().execute(
-    `insert into event_dispatch_leases (shard, holder, expires_at) values (?, ?, now() + ? * interval '1 millisecond')
+  const rows = await orm.em
+    .fork()
+    .getConnection()
+    .execute(
+      `insert into event_dispatch_leases (shard, holder, expires_at) values (?, ?, now() + ? * interval '1 millisecond')
      on conflict (shard) do update set holder = excluded.holder, expires_at = excluded.expires_at
      where event_dispatch_leases.holder = excluded.holder or event_dispatch_leases.expires_at < now()
-     returning shard`, [shard, holder, ttlMs]);
+     returning shard`,
+      [shard, holder, ttlMs],
+    );
   return rows.length === 1;
 }
 
@@ -140,17 +163,29 @@ export interface ShardStatus {
 
 /** The undelivered backlog per shard; each figure from the shard's partial index. */
 export async function undeliveredByShard(orm: Orm): Promise<ShardStatus[]> {
-  const rows = await orm.em.fork().getConnection().execute<{ shard: number; undelivered: number; first_id: string | null; received_at: Date | null }[]>(
-    `select s.k as shard, f.id as first_id, f.received_at,
+  const rows = await orm.em
+    .fork()
+    .getConnection()
+    .execute<{ shard: number; undelivered: number; first_id: string | null; received_at: Date | null }[]>(
+      `select s.k as shard, f.id as first_id, f.received_at,
        (select count(*) from customer_events where delivered_at is null and ${SHARD} = s.k)::int as undelivered
      from generate_series(0, ${EVENT_SHARDS - 1}) s(k)
      left join lateral (select id, received_at from customer_events where delivered_at is null and ${SHARD} = s.k order by id limit 1) f on true
-     order by s.k`);
-  return rows.map((r) => ({ shard: r.shard, undelivered: r.undelivered, oldestReceivedAt: r.received_at ? new Date(r.received_at) : null, firstUndeliveredId: r.first_id }));
+     order by s.k`,
+    );
+  return rows.map((r) => ({
+    shard: r.shard,
+    undelivered: r.undelivered,
+    oldestReceivedAt: r.received_at ? new Date(r.received_at) : null,
+    firstUndeliveredId: r.first_id,
+  }));
 }
 
 /** The received time of the oldest undelivered event (the sweep's partial index). */
 export async function oldestUndelivered(orm: Orm): Promise<Date | null> {
-  const [row] = await orm.em.fork().getConnection().execute<{ at: Date | null }[]>('select min(received_at) as at from customer_events where delivered_at is null');
+  const [row] = await orm.em
+    .fork()
+    .getConnection()
+    .execute<{ at: Date | null }[]>('select min(received_at) as at from customer_events where delivered_at is null');
   return row?.at ? new Date(row.at) : null;
 }

@@ -4,9 +4,24 @@ import type { Orm } from './orm.ts';
 import { NOW, versionedUpsert } from './versioned-upsert.ts';
 
 /** The list row: the state's own fields that lists, stats and the rule dedup filter on, flattened. */
-export type IncidentRecord = Pick<IncidentState,
-  'title' | 'severity' | 'service' | 'labels' | 'status' | 'source' | 'commanderId' | 'firings' | 'triggeredAt' | 'ackDueAt'
-  | 'acknowledgedAt' | 'acknowledgedBy' | 'resolvedAt' | 'resolvedBy' | 'closedAt'> & {
+export type IncidentRecord = Pick<
+  IncidentState,
+  | 'title'
+  | 'severity'
+  | 'service'
+  | 'labels'
+  | 'status'
+  | 'source'
+  | 'commanderId'
+  | 'firings'
+  | 'triggeredAt'
+  | 'ackDueAt'
+  | 'acknowledgedAt'
+  | 'acknowledgedBy'
+  | 'resolvedAt'
+  | 'resolvedBy'
+  | 'closedAt'
+> & {
   id: string;
   workflowId: string;
   policyId: string | null;
@@ -19,17 +34,40 @@ export type IncidentRecord = Pick<IncidentState,
 
 /** Upserts the list row; versions order the writes, so a late older write (or the API's first row) changes nothing. */
 export async function saveIncidentRow(orm: Orm, r: IncidentRecord): Promise<void> {
-  await versionedUpsert(orm, 'incidents', {
-    id: r.id, workflow_id: r.workflowId, title: r.title, severity: r.severity, service: r.service,
-    labels: JSON.stringify(r.labels), status: r.status, source: JSON.stringify(r.source),
-    rule_id: r.source.type === 'rule' ? r.source.ruleId : null,
-    opened_by: r.source.type === 'rule' ? `rule:${r.source.ruleId}` : r.source.operatorId,
-    commander_id: r.commanderId, policy_id: r.policyId, level: r.level, pages: r.pages, firings: r.firings,
-    triggered_at: r.triggeredAt, ack_due_at: r.ackDueAt, acknowledged_at: r.acknowledgedAt,
-    acknowledged_by: r.acknowledgedBy, resolved_at: r.resolvedAt, resolved_by: r.resolvedBy, closed_at: r.closedAt,
-    postmortem_required: r.postmortemRequired, postmortem_due_at: r.postmortemDueAt, created_at: NOW, updated_at: NOW,
-    version: r.version,
-  }, ['workflow_id', 'title', 'severity', 'service', 'labels', 'source', 'rule_id', 'opened_by', 'created_at']);
+  await versionedUpsert(
+    orm,
+    'incidents',
+    {
+      id: r.id,
+      workflow_id: r.workflowId,
+      title: r.title,
+      severity: r.severity,
+      service: r.service,
+      labels: JSON.stringify(r.labels),
+      status: r.status,
+      source: JSON.stringify(r.source),
+      rule_id: r.source.type === 'rule' ? r.source.ruleId : null,
+      opened_by: r.source.type === 'rule' ? `rule:${r.source.ruleId}` : r.source.operatorId,
+      commander_id: r.commanderId,
+      policy_id: r.policyId,
+      level: r.level,
+      pages: r.pages,
+      firings: r.firings,
+      triggered_at: r.triggeredAt,
+      ack_due_at: r.ackDueAt,
+      acknowledged_at: r.acknowledgedAt,
+      acknowledged_by: r.acknowledgedBy,
+      resolved_at: r.resolvedAt,
+      resolved_by: r.resolvedBy,
+      closed_at: r.closedAt,
+      postmortem_required: r.postmortemRequired,
+      postmortem_due_at: r.postmortemDueAt,
+      created_at: NOW,
+      updated_at: NOW,
+      version: r.version,
+    },
+    ['workflow_id', 'title', 'severity', 'service', 'labels', 'source', 'rule_id', 'opened_by', 'created_at'],
+  );
 }
 
 /**
@@ -37,31 +75,62 @@ export async function saveIncidentRow(orm: Orm, r: IncidentRecord): Promise<void
  * from workflows/ids.ts) has run.
  */
 export const firstIncidentRow = (input: IncidentInput, triggeredAt: string, workflowId: string): IncidentRecord => ({
-  id: input.incidentId, workflowId, title: input.title, severity: input.severity,
-  service: input.service, labels: input.labels, status: 'triggered', source: input.source, commanderId: null,
-  policyId: null, level: 0, pages: 0, firings: input.source.type === 'rule' ? 1 : 0, triggeredAt, ackDueAt: null,
-  acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null, closedAt: null,
-  postmortemRequired: false, postmortemDueAt: null, version: 0,
+  id: input.incidentId,
+  workflowId,
+  title: input.title,
+  severity: input.severity,
+  service: input.service,
+  labels: input.labels,
+  status: 'triggered',
+  source: input.source,
+  commanderId: null,
+  policyId: null,
+  level: 0,
+  pages: 0,
+  firings: input.source.type === 'rule' ? 1 : 0,
+  triggeredAt,
+  ackDueAt: null,
+  acknowledgedAt: null,
+  acknowledgedBy: null,
+  resolvedAt: null,
+  resolvedBy: null,
+  closedAt: null,
+  postmortemRequired: false,
+  postmortemDueAt: null,
+  version: 0,
 });
 
 /** The rule's incident that is not resolved yet, newest first. */
 export async function openIncidentOfRule(orm: Orm, ruleId: string): Promise<{ id: string; workflow_id: string } | undefined> {
   const [row] = await orm.em.getConnection().execute<{ id: string; workflow_id: string }[]>(
     `select id, workflow_id from incidents where rule_id = ? and status not in ('resolved', 'closed')
-     order by triggered_at desc limit 1`, [ruleId]);
+     order by triggered_at desc limit 1`,
+    [ruleId],
+  );
   return row;
 }
 
 interface PolicyRow {
-  id: string; name: string; service: string | null; labels: Record<string, string>; levels: EscalationPolicySpec['levels'];
-  repeat: number; created_at: Date;
+  id: string;
+  name: string;
+  service: string | null;
+  labels: Record<string, string>;
+  levels: EscalationPolicySpec['levels'];
+  repeat: number;
+  created_at: Date;
 }
 
 export async function listEscalationPolicies(orm: Orm): Promise<StoredEscalationPolicy[]> {
-  const rows = await orm.em.getConnection().execute<PolicyRow[]>(
-    'select id, name, service, labels, levels, repeat, created_at from escalation_policies order by created_at, id');
+  const rows = await orm.em
+    .getConnection()
+    .execute<PolicyRow[]>('select id, name, service, labels, levels, repeat, created_at from escalation_policies order by created_at, id');
   return rows.map((r) => ({
-    id: r.id, name: r.name, service: r.service, labels: r.labels, levels: r.levels, repeat: r.repeat,
+    id: r.id,
+    name: r.name,
+    service: r.service,
+    labels: r.labels,
+    levels: r.levels,
+    repeat: r.repeat,
     createdAt: new Date(r.created_at).toISOString(),
   }));
 }

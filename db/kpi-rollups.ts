@@ -19,11 +19,19 @@ export async function hasRollups(orm: Orm, tz: string): Promise<boolean> {
   return row?.ready ?? false;
 }
 
-export interface KpiZone { tz: string; ready: boolean; addedAt: string; readyAt: string | null }
+export interface KpiZone {
+  tz: string;
+  ready: boolean;
+  addedAt: string;
+  readyAt: string | null;
+}
 
 export async function listKpiZones(orm: Orm): Promise<KpiZone[]> {
-  const rows = await orm.em.getConnection().execute<{ tz: string; ready: boolean; added_at: string | Date; ready_at: string | Date | null }[]>(
-    'select tz, ready, added_at, ready_at from kpi_zones order by tz');
+  const rows = await orm.em
+    .getConnection()
+    .execute<{ tz: string; ready: boolean; added_at: string | Date; ready_at: string | Date | null }[]>(
+      'select tz, ready, added_at, ready_at from kpi_zones order by tz',
+    );
   const iso = (t: string | Date) => new Date(t).toISOString();
   return rows.map((r) => ({ tz: r.tz, ready: r.ready, addedAt: iso(r.added_at), readyAt: r.ready_at === null ? null : iso(r.ready_at) }));
 }
@@ -33,8 +41,9 @@ export async function listKpiZones(orm: Orm): Promise<KpiZone[]> {
  * backfill (backfillKpiZone). Answers whether it was new.
  */
 export async function addKpiZone(orm: Orm, tz: string): Promise<boolean> {
-  const rows = await orm.em.getConnection().execute<unknown[]>(
-    'insert into kpi_zones (tz, ready) values (?, false) on conflict (tz) do nothing returning tz', [tz]);
+  const rows = await orm.em
+    .getConnection()
+    .execute<unknown[]>('insert into kpi_zones (tz, ready) values (?, false) on conflict (tz) do nothing returning tz', [tz]);
   return rows.length > 0;
 }
 
@@ -47,7 +56,9 @@ export async function backfillKpiZoneBatch(orm: Orm, tz: string, after: string |
   const conn = orm.em.getConnection();
   const ids = await conn.execute<{ customer_id: string }[]>(
     `select distinct customer_id from customer_events where (?::uuid is null or customer_id > ?::uuid)
-     order by customer_id limit ?`, [after, after, batch]);
+     order by customer_id limit ?`,
+    [after, after, batch],
+  );
   if (ids.length === 0) {
     await conn.execute('update kpi_zones set ready = true, ready_at = now() where tz = ? and not ready', [tz]);
     return null;

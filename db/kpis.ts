@@ -41,16 +41,24 @@ export function isTimeZone(tz: string): boolean {
 }
 
 /** The range a KPI report covers; the API uses it as its query schema, so both refuse the same input. */
-export const kpiRange = z.object({
-  from: z.iso.date().describe('first day, YYYY-MM-DD (inclusive)'),
-  to: z.iso.date().describe(`last day, YYYY-MM-DD (inclusive); on or after from, at most ${KPI_MAX_DAYS} days in all`),
-  tz: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone name, e.g. Asia/Shanghai').default('UTC')
-    .describe('IANA time zone whose calendar days the figures use (default UTC)'),
-}).strict().superRefine((r, ctx) => {
-  const days = (Date.parse(r.to) - Date.parse(r.from)) / DAY_MS + 1;
-  if (days < 1) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be on or after from' });
-  else if (days > KPI_MAX_DAYS) ctx.addIssue({ code: 'custom', path: ['to'], message: `the range may span at most ${KPI_MAX_DAYS} days` });
-});
+export const kpiRange = z
+  .object({
+    from: z.iso.date().describe('first day, YYYY-MM-DD (inclusive)'),
+    to: z.iso.date().describe(`last day, YYYY-MM-DD (inclusive); on or after from, at most ${KPI_MAX_DAYS} days in all`),
+    tz: z
+      .string()
+      .max(64)
+      .refine(isTimeZone, 'must be an IANA time zone name, e.g. Asia/Shanghai')
+      .default('UTC')
+      .describe('IANA time zone whose calendar days the figures use (default UTC)'),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const days = (Date.parse(r.to) - Date.parse(r.from)) / DAY_MS + 1;
+    if (days < 1) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be on or after from' });
+    else if (days > KPI_MAX_DAYS)
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `the range may span at most ${KPI_MAX_DAYS} days` });
+  });
 export type KpiRange = z.input<typeof kpiRange>;
 
 export interface KpiDay {
@@ -148,9 +156,14 @@ totals as (
 )
 ${KPI_ANSWER}`;
 
-type Row = Omit<KpiDay, 'retention'> & KpiDay['retention'] & {
-  total_gmv: number; total_purchases: number; total_signups: number; total_active: number; total_arpu: number | null;
-};
+type Row = Omit<KpiDay, 'retention'> &
+  KpiDay['retention'] & {
+    total_gmv: number;
+    total_purchases: number;
+    total_signups: number;
+    total_active: number;
+    total_arpu: number | null;
+  };
 
 /**
  * Daily KPIs for [from, to] in `tz`; `now` decides which retention days have fully happened (default: the clock).
@@ -171,25 +184,44 @@ async function runKpis(orm: Orm, source: KpiReport['source'], range: z.output<ty
   const values: Record<string, string> = { $from: from, $to: to, $tz: tz, $now: now.toISOString() };
   // MikroORM binds positional `?` only; named markers keep the statement readable.
   const params: string[] = [];
-  const sql = (source === 'rollup' ? KPI_ROLLUP_SQL : RAW_SQL).replace(/\$(from|to|tz|now)\b/g, (name) => { params.push(values[name]!); return '?'; });
-  const rows = await orm.em.getConnection().execute<Row[]>(sql, params).catch((err: unknown) => {
-    // ICU still accepts a few retired aliases that PostgreSQL's time zone database dropped (US/Pacific-New).
-    if ((err as { code?: string }).code === '22023' && /time zone/.test(String(err))) {
-      throw new z.ZodError([{ code: 'custom', path: ['tz'], message: 'is not a time zone the database knows', input: tz }]);
-    }
-    throw err;
+  const sql = (source === 'rollup' ? KPI_ROLLUP_SQL : RAW_SQL).replace(/\$(from|to|tz|now)\b/g, (name) => {
+    params.push(values[name]!);
+    return '?';
   });
+  const rows = await orm.em
+    .getConnection()
+    .execute<Row[]>(sql, params)
+    .catch((err: unknown) => {
+      // ICU still accepts a few retired aliases that PostgreSQL's time zone database dropped (US/Pacific-New).
+      if ((err as { code?: string }).code === '22023' && /time zone/.test(String(err))) {
+        throw new z.ZodError([{ code: 'custom', path: ['tz'], message: 'is not a time zone the database knows', input: tz }]);
+      }
+      throw err;
+    });
   const first = rows[0]!;
   return {
-    from, to, tz, source,
+    from,
+    to,
+    tz,
+    source,
     days: rows.map((r) => ({
-      date: r.date, dau: r.dau, wau: r.wau, mau: r.mau, signups: r.signups,
-      retention: { d1: r.d1, d7: r.d7, d30: r.d30 }, conversion: r.conversion,
-      purchases: r.purchases, gmv: r.gmv, arpu: r.arpu,
+      date: r.date,
+      dau: r.dau,
+      wau: r.wau,
+      mau: r.mau,
+      signups: r.signups,
+      retention: { d1: r.d1, d7: r.d7, d30: r.d30 },
+      conversion: r.conversion,
+      purchases: r.purchases,
+      gmv: r.gmv,
+      arpu: r.arpu,
     })),
     totals: {
-      gmv: first.total_gmv, purchases: first.total_purchases, signups: first.total_signups,
-      activeCustomers: first.total_active, arpu: first.total_arpu,
+      gmv: first.total_gmv,
+      purchases: first.total_purchases,
+      signups: first.total_signups,
+      activeCustomers: first.total_active,
+      arpu: first.total_arpu,
     },
   };
 }

@@ -18,7 +18,9 @@ export const canonicalLabels = (labels: Record<string, string>): Record<string, 
 
 /** The series a point belongs to: its name and its labels. */
 export const seriesKey = (name: string, labels: Record<string, string>): string =>
-  createHash('sha256').update(JSON.stringify([name, canonicalLabels(labels)])).digest('base64url');
+  createHash('sha256')
+    .update(JSON.stringify([name, canonicalLabels(labels)]))
+    .digest('base64url');
 
 /**
  * Stores a batch in one statement. A point for a series and instant already stored replaces its value (a retried push
@@ -37,7 +39,9 @@ export async function writePoints(orm: Orm, points: PointIn[]): Promise<{ create
      select r.name, r.series_key, r.labels, r.at, r.value, now()
      from jsonb_to_recordset(?::jsonb) as r(name text, series_key text, labels jsonb, at timestamptz, value float8)
      on conflict (series_key, at) do update set value = excluded.value, received_at = excluded.received_at
-     returning (xmax = 0) as created`, [JSON.stringify([...unique.values()])]);
+     returning (xmax = 0) as created`,
+    [JSON.stringify([...unique.values()])],
+  );
   const created = rows.filter((r) => r.created).length;
   return { created, updated: rows.length - created };
 }
@@ -62,12 +66,24 @@ export interface StoredPoint {
  * the day's start (today's point is the day so far); a day without a value (retention not yet due) has no point.
  */
 export const KPI_METRICS: Record<string, (d: KpiDay) => number | null> = {
-  'kpi.dau': (d) => d.dau, 'kpi.wau': (d) => d.wau, 'kpi.mau': (d) => d.mau, 'kpi.signups': (d) => d.signups,
-  'kpi.purchases': (d) => d.purchases, 'kpi.gmv': (d) => d.gmv, 'kpi.arpu': (d) => d.arpu, 'kpi.conversion': (d) => d.conversion,
-  'kpi.retention_d1': (d) => d.retention.d1, 'kpi.retention_d7': (d) => d.retention.d7, 'kpi.retention_d30': (d) => d.retention.d30,
+  'kpi.dau': (d) => d.dau,
+  'kpi.wau': (d) => d.wau,
+  'kpi.mau': (d) => d.mau,
+  'kpi.signups': (d) => d.signups,
+  'kpi.purchases': (d) => d.purchases,
+  'kpi.gmv': (d) => d.gmv,
+  'kpi.arpu': (d) => d.arpu,
+  'kpi.conversion': (d) => d.conversion,
+  'kpi.retention_d1': (d) => d.retention.d1,
+  'kpi.retention_d7': (d) => d.retention.d7,
+  'kpi.retention_d30': (d) => d.retention.d30,
 };
 
-async function readKpi(orm: Orm, q: SeriesQuery, pick: (d: KpiDay) => number | null): Promise<{ points: StoredPoint[]; truncated: boolean }> {
+async function readKpi(
+  orm: Orm,
+  q: SeriesQuery,
+  pick: (d: KpiDay) => number | null,
+): Promise<{ points: StoredPoint[]; truncated: boolean }> {
   if (Object.keys(q.labels).length > 0) return { points: [], truncated: false };
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   const fromMs = Date.parse(q.from);
@@ -91,7 +107,8 @@ export async function readSeries(orm: Orm, q: SeriesQuery): Promise<{ points: St
     `select at, value, labels from metric_points
      where name = ? and at >= ? and at < ? and labels @> ?::jsonb
      order by at, series_key limit ?`,
-    [q.name, q.from, q.to, JSON.stringify(q.labels), q.limit + 1]);
+    [q.name, q.from, q.to, JSON.stringify(q.labels), q.limit + 1],
+  );
   return {
     points: rows.slice(0, q.limit).map((r) => ({ at: new Date(r.at).toISOString(), value: Number(r.value), labels: r.labels })),
     truncated: rows.length > q.limit,
@@ -104,11 +121,18 @@ export async function readSeries(orm: Orm, q: SeriesQuery): Promise<{ points: St
  * the new value counts as the increase), summed over the series, per second of the window; null when no series has
  * two points. Null when the window is empty. KPIs (kpi.*) are aggregated from their daily points.
  */
-export async function aggregateWindow(orm: Orm, q: Omit<SeriesQuery, 'limit'> & { aggregation: Aggregation }): Promise<{ value: number | null; points: number }> {
+export async function aggregateWindow(
+  orm: Orm,
+  q: Omit<SeriesQuery, 'limit'> & { aggregation: Aggregation },
+): Promise<{ value: number | null; points: number }> {
   const windowSeconds = (Date.parse(q.to) - Date.parse(q.from)) / 1000;
   if (KPI_METRICS[q.name]) {
     const { points } = await readSeries(orm, { ...q, limit: KPI_MAX_DAYS });
-    const value = aggregate(points.map((p) => ({ at: Date.parse(p.at), value: p.value })), q.aggregation, windowSeconds * 1000);
+    const value = aggregate(
+      points.map((p) => ({ at: Date.parse(p.at), value: p.value })),
+      q.aggregation,
+      windowSeconds * 1000,
+    );
     return { value, points: points.length };
   }
   const where = 'name = ? and at >= ? and at < ? and labels @> ?::jsonb';
@@ -118,26 +142,34 @@ export async function aggregateWindow(orm: Orm, q: Omit<SeriesQuery, 'limit'> & 
     const [row] = await conn.execute<{ n: number; increase: number | null; paired: number }[]>(
       `select count(*)::int as n, sum(case when prev is null then null when value >= prev then value - prev else value end)::float8 as increase,
          count(prev)::int as paired
-       from (select value, lag(value) over (partition by series_key order by at) as prev from metric_points where ${where}) s`, params);
+       from (select value, lag(value) over (partition by series_key order by at) as prev from metric_points where ${where}) s`,
+      params,
+    );
     return { value: row!.paired === 0 ? null : row!.increase! / windowSeconds, points: row!.n };
   }
   if (q.aggregation === 'last') {
     const [row] = await conn.execute<{ n: number; last: number | null }[]>(
       `select (select count(*)::int from metric_points where ${where}) as n,
-         (select value::float8 from metric_points where ${where} order by at desc, series_key desc limit 1) as last`, [...params, ...params]);
+         (select value::float8 from metric_points where ${where} order by at desc, series_key desc limit 1) as last`,
+      [...params, ...params],
+    );
     return { value: row!.n === 0 ? null : row!.last, points: row!.n };
   }
   const [row] = await conn.execute<{ n: number; value: number | null }[]>(
-    `select count(*)::int as n, ${q.aggregation}(value)::float8 as value from metric_points where ${where}`, params);
+    `select count(*)::int as n, ${q.aggregation}(value)::float8 as value from metric_points where ${where}`,
+    params,
+  );
   return { value: row!.n === 0 ? null : row!.value, points: row!.n };
 }
 
 /** Each named metric's sum over the points carrying all `labels`, in [from, to) (a partner's period figures). */
 export async function metricSums(
-  orm: Orm, q: { names: string[]; labels: Record<string, string>; from: string; to: string },
+  orm: Orm,
+  q: { names: string[]; labels: Record<string, string>; from: string; to: string },
 ): Promise<{ name: string; total: number }[]> {
   return orm.em.getConnection().execute<{ name: string; total: number }[]>(
     `select name, sum(value)::float8 as total from metric_points
      where name = any(?::text[]) and labels @> ?::jsonb and at >= ? and at < ? group by name`,
-    [`{${q.names.join(',')}}`, JSON.stringify(q.labels), q.from, q.to]);
+    [`{${q.names.join(',')}}`, JSON.stringify(q.labels), q.from, q.to],
+  );
 }

@@ -16,28 +16,39 @@ export async function operatorNames(orm: Orm, ids: Iterable<string | null | unde
 
 /** The email addresses of the active operators named by id or holding one of the roles. */
 export async function operatorEmails(orm: Orm, ids: string[], roles: string[]): Promise<{ email: string }[]> {
-  return orm.em.getConnection().execute<{ email: string }[]>(
-    `select email from operators where not disabled and (id::text = any(?::text[]) or roles && ?::text[]) order by email`,
-    [textArray(ids), textArray(roles)]);
+  return orm.em
+    .getConnection()
+    .execute<{ email: string }[]>(
+      `select email from operators where not disabled and (id::text = any(?::text[]) or roles && ?::text[]) order by email`,
+      [textArray(ids), textArray(roles)],
+    );
 }
 
-export interface TaskMailOperator { id: string; name: string; email: string }
+export interface TaskMailOperator {
+  id: string;
+  name: string;
+  email: string;
+}
 
 /** The operators to tell of a task: active, holding its role or assigned to it, with task emails on, not in `skip`. */
 export async function taskMailRecipients(
-  orm: Orm, t: { candidateRole: string; assigneeId: string | null; skip?: string[] },
+  orm: Orm,
+  t: { candidateRole: string; assigneeId: string | null; skip?: string[] },
 ): Promise<TaskMailOperator[]> {
   return orm.em.getConnection().execute<TaskMailOperator[]>(
     `select id, name, email from operators
      where not disabled and task_emails and (roles && ?::text[] or id::text = ?) and not (id::text = any(?::text[]))
      order by email`,
-    [textArray([t.candidateRole]), t.assigneeId ?? '', textArray(t.skip ?? [])]);
+    [textArray([t.candidateRole]), t.assigneeId ?? '', textArray(t.skip ?? [])],
+  );
 }
 
 /** The active operators among two ids (a task's assignee and who assigned it), with their task email setting. */
-export async function activeOperatorsByIds(
-  orm: Orm, a: string, b: string,
-): Promise<(TaskMailOperator & { task_emails: boolean })[]> {
-  return orm.em.getConnection().execute<(TaskMailOperator & { task_emails: boolean })[]>(
-    'select id, name, email, task_emails from operators where id in (?, ?) and not disabled', [a, b]);
+export async function activeOperatorsByIds(orm: Orm, a: string, b: string): Promise<(TaskMailOperator & { task_emails: boolean })[]> {
+  return orm.em
+    .getConnection()
+    .execute<(TaskMailOperator & { task_emails: boolean })[]>(
+      'select id, name, email, task_emails from operators where id in (?, ?) and not disabled',
+      [a, b],
+    );
 }

@@ -16,11 +16,14 @@ export async function openOrm(options: DbOptions): Promise<Orm> {
  */
 export async function migrate(orm: Orm): Promise<string[]> {
   const poolMax = orm.config.get('pool')?.max ?? 10;
-  const applied = poolMax < 2 ? (await orm.migrator.up()).map((m) => m.name) : await orm.em.fork().transactional(async (tx) => {
-    const ctx = tx.getTransactionContext();
-    await tx.getConnection().execute('select pg_advisory_xact_lock(727001)', [], 'all', ctx);
-    return (await orm.migrator.up({ transaction: ctx })).map((m) => m.name);
-  });
+  const applied =
+    poolMax < 2
+      ? (await orm.migrator.up()).map((m) => m.name)
+      : await orm.em.fork().transactional(async (tx) => {
+          const ctx = tx.getTransactionContext();
+          await tx.getConnection().execute('select pg_advisory_xact_lock(727001)', [], 'all', ctx);
+          return (await orm.migrator.up({ transaction: ctx })).map((m) => m.name);
+        });
   await ensureDefaultTemplates(orm);
   return applied;
 }

@@ -69,14 +69,19 @@ interface RunRow {
 
 /** Records a run as started (once: its first record stays); the API's run request and the scoring both do. */
 export async function recordRfmRun(orm: Orm, runId: string, trigger: RfmTrigger, asOf: string): Promise<void> {
-  await orm.em.getConnection().execute(
-    `insert into rfm_runs (id, trigger, as_of, started_at) values (?, ?, ?, now()) on conflict (id) do nothing`,
-    [runId, trigger, asOf]);
+  await orm.em
+    .getConnection()
+    .execute(`insert into rfm_runs (id, trigger, as_of, started_at) values (?, ?, ?, now()) on conflict (id) do nothing`, [
+      runId,
+      trigger,
+      asOf,
+    ]);
 }
 
 /** Scores every customer as of `asOf` (inputs checked by the caller); a finished run answers its recorded result. */
 export async function scoreRfmRun(
-  orm: Orm, { runId, trigger, asOf, lookbackDays }: { runId: string; trigger: RfmTrigger; asOf: string; lookbackDays: number },
+  orm: Orm,
+  { runId, trigger, asOf, lookbackDays }: { runId: string; trigger: RfmTrigger; asOf: string; lookbackDays: number },
 ): Promise<RfmResult> {
   // Outside the scoring transaction, so the run reads as running while it scores.
   await recordRfmRun(orm, runId, trigger, asOf);
@@ -94,8 +99,11 @@ export async function scoreRfmRun(
     const segments = emptyCounts();
     for (const row of rows) segments[row.segment] = row.count;
     const scored = rows.reduce((sum, row) => sum + row.count, 0);
-    await query('update rfm_runs set finished_at = now(), scored = ?, segments = ? where id = ?',
-      [scored, JSON.stringify(segments), runId]);
+    await query('update rfm_runs set finished_at = now(), scored = ?, segments = ? where id = ?', [
+      scored,
+      JSON.stringify(segments),
+      runId,
+    ]);
     return { scored, segments };
   });
 }

@@ -11,10 +11,14 @@ import type { Orm } from './orm.ts';
  */
 export async function evaluateNow(orm: Orm, rule: RuleSpec, now = Date.now()): Promise<Evaluation> {
   const windowMs = durationToMs(rule.window as never);
-  const window = (from: number, to: number) => aggregateWindow(orm, {
-    name: rule.metric, labels: rule.labels, from: new Date(from).toISOString(), to: new Date(to).toISOString(),
-    aggregation: rule.aggregation,
-  });
+  const window = (from: number, to: number) =>
+    aggregateWindow(orm, {
+      name: rule.metric,
+      labels: rule.labels,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      aggregation: rule.aggregation,
+    });
   const [current, previous] = await Promise.all([
     window(now - windowMs, now),
     rule.comparison.startsWith('change_') ? window(now - 2 * windowMs, now - windowMs) : Promise.resolve(null),
@@ -23,9 +27,23 @@ export async function evaluateNow(orm: Orm, rule: RuleSpec, now = Date.now()): P
 }
 
 interface RuleRow {
-  id: string; name: string; metric: string; labels: Record<string, string>; aggregation: string; window: string;
-  comparison: string; threshold: number; for: string; keep_firing: string; no_data: string; severity: string;
-  action: StoredRule['action']; every: string; enabled: boolean; version: number; episodes: number;
+  id: string;
+  name: string;
+  metric: string;
+  labels: Record<string, string>;
+  aggregation: string;
+  window: string;
+  comparison: string;
+  threshold: number;
+  for: string;
+  keep_firing: string;
+  no_data: string;
+  severity: string;
+  action: StoredRule['action'];
+  every: string;
+  enabled: boolean;
+  version: number;
+  episodes: number;
 }
 
 /** The rule as stored now, or null once it is deleted. */
@@ -33,21 +51,41 @@ export async function loadRule(orm: Orm, ruleId: string): Promise<StoredRule | n
   const [r] = await orm.em.getConnection().execute<RuleRow[]>('select * from rules where id = ?', [ruleId]);
   if (!r) return null;
   return {
-    id: r.id, name: r.name, metric: r.metric, labels: r.labels, aggregation: r.aggregation as StoredRule['aggregation'],
-    window: r.window, comparison: r.comparison as StoredRule['comparison'], threshold: Number(r.threshold), for: r.for,
-    keepFiring: r.keep_firing, noData: r.no_data as StoredRule['noData'], severity: r.severity as StoredRule['severity'],
-    action: r.action, every: r.every, enabled: r.enabled, version: r.version, episodes: r.episodes,
+    id: r.id,
+    name: r.name,
+    metric: r.metric,
+    labels: r.labels,
+    aggregation: r.aggregation as StoredRule['aggregation'],
+    window: r.window,
+    comparison: r.comparison as StoredRule['comparison'],
+    threshold: Number(r.threshold),
+    for: r.for,
+    keepFiring: r.keep_firing,
+    noData: r.no_data as StoredRule['noData'],
+    severity: r.severity as StoredRule['severity'],
+    action: r.action,
+    every: r.every,
+    enabled: r.enabled,
+    version: r.version,
+    episodes: r.episodes,
   };
 }
 
 /** The monitor's view in the rules row (for lists); a deleted rule has none. */
 export async function saveMonitorView(
-  orm: Orm, args: { ruleId: string; status: MonitorStatus; value: number | null; at: number },
+  orm: Orm,
+  args: { ruleId: string; status: MonitorStatus; value: number | null; at: number },
 ): Promise<void> {
-  await orm.em.getConnection().execute(
-    `update rules set state = ?, state_since = ?, episodes = ?, last_value = ?, last_evaluated_at = ? where id = ?`,
-    [args.status.state, args.status.since === null ? null : new Date(args.status.since), args.status.episodes, args.value,
-      new Date(args.at), args.ruleId]);
+  await orm.em
+    .getConnection()
+    .execute(`update rules set state = ?, state_since = ?, episodes = ?, last_value = ?, last_evaluated_at = ? where id = ?`, [
+      args.status.state,
+      args.status.since === null ? null : new Date(args.status.since),
+      args.status.episodes,
+      args.value,
+      new Date(args.at),
+      args.ruleId,
+    ]);
 }
 
 // Firing episodes: rule.fire and rule.recover audit events both carry the episode number, so the console can mark
@@ -64,7 +102,10 @@ export interface RuleEpisode {
 }
 
 /** Episodes that overlap [from, to), newest first, paged; `total` counts every overlapping one. */
-export async function readRuleEpisodes(orm: Orm, q: { ruleId: string; from: string; to: string; limit: number; offset: number }): Promise<{ items: RuleEpisode[]; total: number }> {
+export async function readRuleEpisodes(
+  orm: Orm,
+  q: { ruleId: string; from: string; to: string; limit: number; offset: number },
+): Promise<{ items: RuleEpisode[]; total: number }> {
   const overlapping = `with e as (
        select (details->>'episode')::int as episode,
          min(at) filter (where action = 'rule.fire') as fired_at,
@@ -79,13 +120,18 @@ export async function readRuleEpisodes(orm: Orm, q: { ruleId: string; from: stri
   const conn = orm.em.getConnection();
   const [rows, [count]] = await Promise.all([
     conn.execute<{ episode: number; fired_at: Date; resolved_at: Date | null; value: unknown; reason: string | null }[]>(
-      `${overlapping} order by episode desc limit ? offset ?`, [...params, q.limit, q.offset]),
+      `${overlapping} order by episode desc limit ? offset ?`,
+      [...params, q.limit, q.offset],
+    ),
     conn.execute<{ n: number }[]>(`select count(*)::int as n from (${overlapping}) o`, params),
   ]);
   return {
     items: rows.map((r) => ({
-      episode: r.episode, firedAt: new Date(r.fired_at).toISOString(), resolvedAt: r.resolved_at ? new Date(r.resolved_at).toISOString() : null,
-      value: typeof r.value === 'number' ? r.value : null, reason: r.reason,
+      episode: r.episode,
+      firedAt: new Date(r.fired_at).toISOString(),
+      resolvedAt: r.resolved_at ? new Date(r.resolved_at).toISOString() : null,
+      value: typeof r.value === 'number' ? r.value : null,
+      reason: r.reason,
     })),
     total: count!.n,
   };

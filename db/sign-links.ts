@@ -7,7 +7,10 @@ import type { Orm } from './orm.ts';
 /** replaced: an earlier link of this contract (a newer one was sent); not_valid: no link of this contract. */
 export type SignLinkProblem = 'not_valid' | 'replaced' | 'expired';
 /** The link's expiry when the token is the contract's newest (even if expired: a used link still says so). */
-export interface SignLinkCheck { problem?: SignLinkProblem; expiresAt?: Date }
+export interface SignLinkCheck {
+  problem?: SignLinkProblem;
+  expiresAt?: Date;
+}
 
 export async function checkSignLink(orm: Orm, contractId: string, tokenHash: string): Promise<SignLinkCheck> {
   const em = orm.em.fork();
@@ -16,7 +19,7 @@ export async function checkSignLink(orm: Orm, contractId: string, tokenHash: str
   const stored = Buffer.from(link?.tokenHash ?? '', 'hex');
   if (stored.length !== given.length || !timingSafeEqual(stored, given)) {
     // Only a link this contract really had is called replaced; the lookup is by a 192-bit token's hash.
-    const earlier = link && await em.count(ContractSignLink, { contractId, tokenHash });
+    const earlier = link && (await em.count(ContractSignLink, { contractId, tokenHash }));
     return { problem: earlier ? 'replaced' : 'not_valid' };
   }
   const { expiresAt } = link!;
@@ -27,19 +30,27 @@ export async function signLinkProblem(orm: Orm, contractId: string, tokenHash: s
   return (await checkSignLink(orm, contractId, tokenHash)).problem;
 }
 
-export interface SignLink { tokenHash: string; token: string | null; expiresAt: Date }
+export interface SignLink {
+  tokenHash: string;
+  token: string | null;
+  expiresAt: Date;
+}
 
 /** The signing link for a key: the first call's link, whatever the retries (the token is null once it was sent). */
 export async function signLinkOnce(
-  orm: Orm, link: { key: string; contractId: string; tokenHash: string; token: string; expiresAt: string },
+  orm: Orm,
+  link: { key: string; contractId: string; tokenHash: string; token: string; expiresAt: string },
 ): Promise<SignLink> {
   const conn = orm.em.getConnection();
   await conn.execute(
     `insert into contract_sign_links (idempotency_key, contract_id, token_hash, token, expires_at, created_at)
      values (?, ?, ?, ?, ?, now()) on conflict (idempotency_key) do nothing`,
-    [link.key, link.contractId, link.tokenHash, link.token, link.expiresAt]);
+    [link.key, link.contractId, link.tokenHash, link.token, link.expiresAt],
+  );
   const [row] = await conn.execute<{ token_hash: string; token: string | null; expires_at: Date }[]>(
-    'select token_hash, token, expires_at from contract_sign_links where idempotency_key = ?', [link.key]);
+    'select token_hash, token, expires_at from contract_sign_links where idempotency_key = ?',
+    [link.key],
+  );
   return { tokenHash: row!.token_hash, token: row!.token, expiresAt: row!.expires_at };
 }
 

@@ -29,7 +29,9 @@ export async function transaction<T>(orm: Orm, run: (query: Query) => Promise<T>
  * Orders rows by a unique key, so concurrent batches that share rows take their row locks in the same order and
  * cannot deadlock.
  */
-export const byKey = <T>(key: (row: T) => string) => (a: T, b: T): number => {
-  const [x, y] = [key(a), key(b)];
-  return x < y ? -1 : x > y ? 1 : 0;
-};
+export const byKey =
+  <T>(key: (row: T) => string) =>
+  (a: T, b: T): number => {
+    const [x, y] = [key(a), key(b)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  };

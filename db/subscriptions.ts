@@ -14,17 +14,22 @@ export interface Unsubscribed {
 }
 
 /** What the unsubscribe page shows for a token: whether its customer is unsubscribed, in their language; or null. */
-export async function subscriptionByToken(
-  orm: Orm, token: string,
-): Promise<{ unsubscribed: boolean; locale: string | null } | null> {
-  const [row] = await orm.em.getConnection().execute<{ unsubscribed: boolean; locale: string | null }[]>(
-    'select unsubscribed_at is not null as unsubscribed, locale from customers where unsubscribe_token = ?', [token]);
+export async function subscriptionByToken(orm: Orm, token: string): Promise<{ unsubscribed: boolean; locale: string | null } | null> {
+  const [row] = await orm.em
+    .getConnection()
+    .execute<{ unsubscribed: boolean; locale: string | null }[]>(
+      'select unsubscribed_at is not null as unsubscribed, locale from customers where unsubscribe_token = ?',
+      [token],
+    );
   return row ?? null;
 }
 
 /** Marks the customer unsubscribed, found by id or by their unsubscribe token; null when there is no such customer. */
 export async function markUnsubscribed(
-  orm: Orm, by: 'id' | 'unsubscribe_token', value: string, who: Unsubscriber,
+  orm: Orm,
+  by: 'id' | 'unsubscribe_token',
+  value: string,
+  who: Unsubscriber,
 ): Promise<Unsubscribed | null> {
   type Row = { id: string; changed: boolean; unsubscribed_at: Date; locale: string | null };
   const [row] = await orm.em.getConnection().execute<Row[]>(
@@ -32,30 +37,40 @@ export async function markUnsubscribed(
        select id, unsubscribed_at from customers where ${by === 'id' ? 'id = ?::uuid' : 'unsubscribe_token = ?'})
      update customers c set unsubscribed_at = coalesce(c.unsubscribed_at, now()), updated_at = now()
      from target where c.id = target.id
-     returning c.id, target.unsubscribed_at is null as changed, c.unsubscribed_at, c.locale`, [value]);
+     returning c.id, target.unsubscribed_at is null as changed, c.unsubscribed_at, c.locale`,
+    [value],
+  );
   if (!row) return null;
   if (row.changed) {
     await appendAudit(orm, {
-      actorType: who.actorType, actorId: who.actorId ?? row.id, action: 'customer.unsubscribed', entityType: 'customer',
-      entityId: row.id, details: { via: who.actorType === 'customer' ? 'unsubscribe link' : 'api' },
+      actorType: who.actorType,
+      actorId: who.actorId ?? row.id,
+      action: 'customer.unsubscribed',
+      entityType: 'customer',
+      entityId: row.id,
+      details: { via: who.actorType === 'customer' ? 'unsubscribe link' : 'api' },
     });
   }
   return { id: row.id, changed: row.changed, unsubscribedAt: row.unsubscribed_at, locale: row.locale };
 }
 
 /** Subscribes a token's customer again (audited when they were unsubscribed); null for an unknown token. */
-export async function resubscribe(
-  orm: Orm, token: string,
-): Promise<{ id: string; changed: boolean; locale: string | null } | null> {
+export async function resubscribe(orm: Orm, token: string): Promise<{ id: string; changed: boolean; locale: string | null } | null> {
   const [row] = await orm.em.getConnection().execute<{ id: string; changed: boolean; locale: string | null }[]>(
     `with target as (select id, unsubscribed_at from customers where unsubscribe_token = ?)
      update customers c set unsubscribed_at = null, unsubscribe_confirmed_at = null, updated_at = now()
      from target where c.id = target.id
-     returning c.id, target.unsubscribed_at is not null as changed, c.locale`, [token]);
+     returning c.id, target.unsubscribed_at is not null as changed, c.locale`,
+    [token],
+  );
   if (!row) return null;
   if (row.changed) {
     await appendAudit(orm, {
-      actorType: 'customer', actorId: row.id, action: 'customer.resubscribed', entityType: 'customer', entityId: row.id,
+      actorType: 'customer',
+      actorId: row.id,
+      action: 'customer.resubscribed',
+      entityType: 'customer',
+      entityId: row.id,
       details: { via: 'unsubscribe page' },
     });
   }

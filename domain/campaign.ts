@@ -3,9 +3,7 @@
 import type { Role } from './actors.ts';
 import type { VersionEdit } from './maker-checker.ts';
 
-export const CAMPAIGN_STAGES = [
-  'draft', 'pending_approval', 'scheduled', 'running', 'paused', 'ended', 'reported', 'cancelled',
-] as const;
+export const CAMPAIGN_STAGES = ['draft', 'pending_approval', 'scheduled', 'running', 'paused', 'ended', 'reported', 'cancelled'] as const;
 export type CampaignStage = (typeof CAMPAIGN_STAGES)[number];
 
 /** Stages from which a campaign may still be cancelled ("any stage before ended"). */
@@ -91,7 +89,11 @@ export interface GuardRule {
 export const DEFAULT_GUARDS: GuardRule[] = [{ metric: 'unsubscribe_rate', above: 0.02, minSends: 200 }];
 
 /** A guard's figures: hits (unsubscribes or failures) out of base (sends, or sends and failures), after `sent` sends. */
-export interface GuardFigures { hits: number; base: number; sent: number }
+export interface GuardFigures {
+  hits: number;
+  base: number;
+  sent: number;
+}
 
 /** A guard as a send pass checks it: once it has fired, only what came after counts (its baseline). */
 export interface ArmedGuard extends GuardRule {
@@ -147,7 +149,10 @@ export function requiredApprovals(policy: CampaignApprovalPolicy, budget: Budget
     return { roles: ['ops_manager', 'admin'], reason: `no approval policy covers ${budget.currency}: ops_manager and admin approve` };
   }
   if (budget.total > threshold) {
-    return { roles: ['ops_manager', 'admin'], reason: `budget ${budget.total} ${budget.currency} is above ${threshold}: an admin approves too` };
+    return {
+      roles: ['ops_manager', 'admin'],
+      reason: `budget ${budget.total} ${budget.currency} is above ${threshold}: an admin approves too`,
+    };
   }
   return { roles: ['ops_manager'], reason: `budget ${budget.total} ${budget.currency} is within ${threshold}` };
 }
@@ -183,7 +188,10 @@ export function variantRates(results: Omit<VariantResult, 'rate'>[], metric: Win
 
 /** The best rate wins; on a tie the variant listed first (the control) keeps its place. */
 export function pickWinner(results: VariantResult[]): WinnerChoice {
-  const ranked = results.map((r, i) => ({ r, i })).sort((a, b) => b.r.rate - a.r.rate || a.i - b.i).map((x) => x.r);
+  const ranked = results
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => b.r.rate - a.r.rate || a.i - b.i)
+    .map((x) => x.r);
   const [first, second] = ranked;
   return {
     winner: first!.name,
@@ -196,7 +204,8 @@ export function pickWinner(results: VariantResult[]): WinnerChoice {
 /** The placeholders of a template and whether each names a known field. */
 export function templateFields(template: string): { field: string; known: boolean }[] {
   return [...template.matchAll(/\{\{\s*([^}|]*?)\s*(?:\|[^}]*)?\}\}/g)].map((m) => ({
-    field: m[1]!, known: (TEMPLATE_FIELDS as readonly string[]).includes(m[1]!),
+    field: m[1]!,
+    known: (TEMPLATE_FIELDS as readonly string[]).includes(m[1]!),
   }));
 }
 
@@ -242,7 +251,16 @@ export interface SendCounts {
   spend: number;
 }
 
-export const EMPTY_COUNTS: SendCounts = { audience: 0, sent: 0, pending: 0, deferred: 0, skipped: {}, failed: 0, everDeferred: 0, spend: 0 };
+export const EMPTY_COUNTS: SendCounts = {
+  audience: 0,
+  sent: 0,
+  pending: 0,
+  deferred: 0,
+  skipped: {},
+  failed: 0,
+  everDeferred: 0,
+  spend: 0,
+};
 
 export interface AbState {
   testRecipients: number;
@@ -336,10 +354,14 @@ export interface Attribution {
 /** A goal's actual from the figures up to its deadline; conversion_rate is conversions per email sent. */
 export function goalActual(metric: GoalMetric, a: Attribution, sent: number): number {
   switch (metric) {
-    case 'new_users': return a.newUsers;
-    case 'gmv': return a.gmv;
-    case 'uv': return a.uv;
-    case 'conversion_rate': return sent === 0 ? 0 : a.conversions / sent;
+    case 'new_users':
+      return a.newUsers;
+    case 'gmv':
+      return a.gmv;
+    case 'uv':
+      return a.uv;
+    case 'conversion_rate':
+      return sent === 0 ? 0 : a.conversions / sent;
   }
 }
 

@@ -8,9 +8,7 @@ export type Tier = (typeof TIERS)[number];
 export const CONTENT_DECISIONS = ['approve', 'reject', 'request_changes'] as const;
 export type ContentDecision = (typeof CONTENT_DECISIONS)[number];
 
-export const CONTENT_STAGES = [
-  'checking', 'in_review', 'changes_requested', 'scheduled', 'published', 'rejected', 'withdrawn',
-] as const;
+export const CONTENT_STAGES = ['checking', 'in_review', 'changes_requested', 'scheduled', 'published', 'rejected', 'withdrawn'] as const;
 export type ContentStage = (typeof CONTENT_STAGES)[number];
 
 export type CheckOutcome = 'pass' | 'flag' | 'block';
@@ -59,7 +57,9 @@ export interface ChannelDelivery {
 }
 
 /** The live state; the submission's fields are carried over from the input (title and body change with revisions). */
-export interface ContentState extends Required<Pick<ContentReviewInput, 'contentId' | 'authorId' | 'title' | 'body' | 'tier' | 'channels'>> {
+export interface ContentState extends Required<
+  Pick<ContentReviewInput, 'contentId' | 'authorId' | 'title' | 'body' | 'tier' | 'channels'>
+> {
   stage: ContentStage;
   revision: number;
   /** Who submitted each revision after the first (the author, or an admin): the maker of a revision never reviews it. */
@@ -101,5 +101,4 @@ export function tallyRound(tasks: Pick<TaskView, 'status' | 'decision'>[], requi
   return decided.filter((t) => t.decision === 'approve').length >= required ? 'approved' : 'pending';
 }
 
-export const isFinal = (stage: ContentStage): boolean =>
-  stage === 'published' || stage === 'rejected' || stage === 'withdrawn';
+export const isFinal = (stage: ContentStage): boolean => stage === 'published' || stage === 'rejected' || stage === 'withdrawn';

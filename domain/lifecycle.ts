@@ -28,21 +28,44 @@ const funnelIndex = (s: FunnelStage | null) => (s === null ? -1 : FUNNEL_STAGES.
 
 export function initialState(customerId: string, policy: LifecyclePolicy): LifecycleState {
   const counters: LifecycleCounters = {
-    events: 0, duplicates: 0, purchases: 0, gmv: 0, referrals: 0, winBacks: 0, recalls: 0, churns: 0, sent: 0,
-    deferred: 0, skipped: 0,
+    events: 0,
+    duplicates: 0,
+    purchases: 0,
+    gmv: 0,
+    referrals: 0,
+    winBacks: 0,
+    recalls: 0,
+    churns: 0,
+    sent: 0,
+    deferred: 0,
+    skipped: 0,
   };
   return {
-    customerId, stage: null, stageSince: null, funnel: null, milestones: {}, signupAt: null, lastActiveAt: null,
-    history: [], changes: 0, counters, nurture: { status: 'not_started', done: [], anchor: null, endedAt: null },
-    winBack: null, outbox: [], messages: [], recentKeys: [], version: 0, policy, runs: 1, policyCheckedAt: null,
+    customerId,
+    stage: null,
+    stageSince: null,
+    funnel: null,
+    milestones: {},
+    signupAt: null,
+    lastActiveAt: null,
+    history: [],
+    changes: 0,
+    counters,
+    nurture: { status: 'not_started', done: [], anchor: null, endedAt: null },
+    winBack: null,
+    outbox: [],
+    messages: [],
+    recentKeys: [],
+    version: 0,
+    policy,
+    runs: 1,
+    policyCheckedAt: null,
   };
 }
 
 /** What a send came to, as the messaging policy decided it. */
 export type SendOutcome =
-  | { status: 'sent' | 'duplicate' }
-  | { status: 'deferred'; until: string; reason: string }
-  | { status: 'skipped'; reason: string };
+  { status: 'sent' | 'duplicate' } | { status: 'deferred'; until: string; reason: string } | { status: 'skipped'; reason: string };
 
 export class Lifecycle {
   readonly state: LifecycleState;
@@ -151,12 +174,21 @@ export class Lifecycle {
     const s = this.state;
     const next = this.agenda()[0];
     return {
-      customerId: s.customerId, stage: s.stage, stageSince: s.stageSince, funnel: s.funnel, milestones: { ...s.milestones },
-      lastActiveAt: s.lastActiveAt, history: [...s.history], counters: { ...s.counters },
-      nurture: { ...s.nurture, steps: s.policy.nurture.steps.length }, winBack: s.winBack ? { ...s.winBack } : null,
-      messages: [...s.messages], pendingSends: s.outbox.map((x) => ({ ...x })),
+      customerId: s.customerId,
+      stage: s.stage,
+      stageSince: s.stageSince,
+      funnel: s.funnel,
+      milestones: { ...s.milestones },
+      lastActiveAt: s.lastActiveAt,
+      history: [...s.history],
+      counters: { ...s.counters },
+      nurture: { ...s.nurture, steps: s.policy.nurture.steps.length },
+      winBack: s.winBack ? { ...s.winBack } : null,
+      messages: [...s.messages],
+      pendingSends: s.outbox.map((x) => ({ ...x })),
       nextStep: next ? { kind: next.kind, at: iso(Math.max(next.at, now)) } : null,
-      policyVersion: s.policy.version, runs: s.runs,
+      policyVersion: s.policy.version,
+      runs: s.runs,
     };
   }
 
@@ -219,7 +251,14 @@ export class Lifecycle {
     s.counters.winBacks += 1;
     const round = s.counters.winBacks;
     s.winBack = { round, startedAt: iso(startedAt), deadline: iso(startedAt + ms(s.policy.winBackWait)), coupon: null };
-    s.outbox.push({ step: `winback:${round}`, purpose: 'winback', template: 'winBack', category: 'marketing', dueAt: iso(now), deferrals: 0 });
+    s.outbox.push({
+      step: `winback:${round}`,
+      purpose: 'winback',
+      template: 'winBack',
+      category: 'marketing',
+      dueAt: iso(now),
+      deferrals: 0,
+    });
   }
 
   /** The next step not yet taken, in the policy's order, with its due time. */
@@ -243,8 +282,12 @@ export class Lifecycle {
       if (due > now) break;
       s.nurture.done = [...s.nurture.done, step.name];
       const send: PendingSend = {
-        step: `nurture:${step.name}`, purpose: 'nurture', template: step.template, category: step.category,
-        dueAt: iso(now), deferrals: 0,
+        step: `nurture:${step.name}`,
+        purpose: 'nurture',
+        template: step.template,
+        category: step.category,
+        dueAt: iso(now),
+        deferrals: 0,
       };
       if (step.skipWhenReached && s.milestones[step.skipWhenReached]) {
         this.skip(send, `already ${step.skipWhenReached}`, now);
@@ -308,8 +351,12 @@ export class Lifecycle {
 
   private log(send: PendingSend, status: MessageStatus, now: number, reason?: string, until?: string): void {
     const entry: MessageLog = {
-      step: send.step, template: send.template, status, at: iso(now),
-      ...(reason ? { reason } : {}), ...(until ? { until } : {}),
+      step: send.step,
+      template: send.template,
+      status,
+      at: iso(now),
+      ...(reason ? { reason } : {}),
+      ...(until ? { until } : {}),
     };
     this.state.messages = [...this.state.messages, entry].slice(-MESSAGES_KEPT);
   }

@@ -33,8 +33,13 @@ export function messageData(key: MessageKey, input: MessageInput): Record<string
   if (key === 'winBack') data.coupon = { code: values.coupon ?? '', validUntil: values.validUntil ?? null };
   if (key === 'campaign') {
     data.campaign = {
-      name: values.campaignName ?? '', subject: values.subject ?? '', endsAt: values.endsAt ?? null,
-      paragraphs: (values.body ?? '').split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean),
+      name: values.campaignName ?? '',
+      subject: values.subject ?? '',
+      endsAt: values.endsAt ?? null,
+      paragraphs: (values.body ?? '')
+        .split(/\n\s*\n/)
+        .map((p) => p.trim())
+        .filter(Boolean),
     };
   }
   return data;
@@ -44,8 +49,12 @@ export function messageData(key: MessageKey, input: MessageInput): Record<string
 export function sampleCustomer(locale: string): MessageCustomer {
   const zh = locale.toLowerCase().startsWith('zh');
   return {
-    name: zh ? '王小明' : 'Alex Morgan', email: zh ? 'xiaoming@example.com' : 'alex@example.com', externalId: 'sample-customer',
-    stage: 'activation', segment: 'potential', locale,
+    name: zh ? '王小明' : 'Alex Morgan',
+    email: zh ? 'xiaoming@example.com' : 'alex@example.com',
+    externalId: 'sample-customer',
+    stage: 'activation',
+    segment: 'potential',
+    locale,
   };
 }
 
@@ -53,17 +62,22 @@ export function sampleCustomer(locale: string): MessageCustomer {
 export function sampleValues(locale: string): Record<string, string> {
   const zh = locale.toLowerCase().startsWith('zh');
   return {
-    coupon: 'COMEBACK-7Q2X', validUntil: new Date(Date.UTC(2030, 0, 15, 8)).toISOString(),
-    campaignName: zh ? '双十一预热' : 'Spring sale', endsAt: new Date(Date.UTC(2030, 10, 11, 8)).toISOString(),
+    coupon: 'COMEBACK-7Q2X',
+    validUntil: new Date(Date.UTC(2030, 0, 15, 8)).toISOString(),
+    campaignName: zh ? '双十一预热' : 'Spring sale',
+    endsAt: new Date(Date.UTC(2030, 10, 11, 8)).toISOString(),
     subject: zh ? '双十一预热：全场满300减50' : 'Spring sale: 20% off everything',
-    body: zh ? '预热期间下单，全场满300减50。\n\n活动名额有限，先到先得。' : 'Everything is 20% off until Sunday.\n\nThe best picks go first.',
+    body: zh
+      ? '预热期间下单，全场满300减50。\n\n活动名额有限，先到先得。'
+      : 'Everything is 20% off until Sunday.\n\nThe best picks go first.',
   };
 }
 
 /** Of the locales a message has, the one for a customer: theirs, their language's, the default, the default's language. */
 export function pickLocale(available: readonly string[], wanted: string | null, defaultLocale: string): string | undefined {
   const lower = (l: string) => l.toLowerCase();
-  return [wanted, wanted?.split('-')[0], defaultLocale, defaultLocale.split('-')[0]].filter((l): l is string => !!l)
+  return [wanted, wanted?.split('-')[0], defaultLocale, defaultLocale.split('-')[0]]
+    .filter((l): l is string => !!l)
     .map((w) => available.find((l) => lower(l) === lower(w)) ?? available.find((l) => lower(l).split('-')[0] === lower(w)))
     .find(Boolean);
 }
@@ -83,10 +97,17 @@ export interface ComposeInput {
 export function composeMessage(key: MessageKey, version: TemplateSource & { locale: string }, input: ComposeInput): RenderedMessage {
   const { customer } = input;
   const fields = { ...customer, firstName: customer.name?.trim().split(/\s+/)[0] ?? null };
-  const values = key === 'campaign'
-    ? { ...input.values, subject: fillTemplate(input.values.subject ?? '', fields), body: fillTemplate(input.values.body ?? '', fields) }
-    : input.values;
-  const data = messageData(key, { customer, platform: input.platform, unsubscribeUrl: input.unsubscribeUrl, resubscribeUrl: input.resubscribeUrl ?? null, values });
+  const values =
+    key === 'campaign'
+      ? { ...input.values, subject: fillTemplate(input.values.subject ?? '', fields), body: fillTemplate(input.values.body ?? '', fields) }
+      : input.values;
+  const data = messageData(key, {
+    customer,
+    platform: input.platform,
+    unsubscribeUrl: input.unsubscribeUrl,
+    resubscribeUrl: input.resubscribeUrl ?? null,
+    values,
+  });
   return renderMessage(key, version, data, { locale: version.locale, timeZone: customer.timezone });
 }
 
@@ -95,10 +116,17 @@ export function samplePartnerFields(locale: string): Record<string, unknown> {
   const zh = locale.toLowerCase().startsWith('zh');
   return {
     partner: { name: zh ? '林小厨' : 'Lin Cooks' },
-    links: { sign: 'https://ops.example.com/sign/sample?token=sample' }, signBy: new Date(Date.UTC(2030, 0, 15, 8)).toISOString(), reminder: false,
+    links: { sign: 'https://ops.example.com/sign/sample?token=sample' },
+    signBy: new Date(Date.UTC(2030, 0, 15, 8)).toISOString(),
+    reminder: false,
     contract: {
-      scope: zh ? '每月 4 条探店短视频' : 'Four short videos a month', start: new Date(Date.UTC(2030, 0, 1)).toISOString(),
-      end: new Date(Date.UTC(2030, 11, 31)).toISOString(), cadence: 'monthly', fee: 8000, currency: 'CNY', trackingCode: 'LIN-2030',
+      scope: zh ? '每月 4 条探店短视频' : 'Four short videos a month',
+      start: new Date(Date.UTC(2030, 0, 1)).toISOString(),
+      end: new Date(Date.UTC(2030, 11, 31)).toISOString(),
+      cadence: 'monthly',
+      fee: 8000,
+      currency: 'CNY',
+      trackingCode: 'LIN-2030',
       reason: zh ? '合作方向调整' : 'a change of direction',
     },
   };

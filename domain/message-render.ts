@@ -51,7 +51,9 @@ const FILTERS: Record<(typeof LOCALE_FILTERS)[number], (this: FilterImpl, value:
   format_money(value, currency) {
     const n = Number(value);
     const f = format(this);
-    return Number.isFinite(n) ? new Intl.NumberFormat(f.locale, { style: 'currency', currency: String(currency ?? f.currency) }).format(n) : '';
+    return Number.isFinite(n)
+      ? new Intl.NumberFormat(f.locale, { style: 'currency', currency: String(currency ?? f.currency) }).format(n)
+      : '';
   },
 };
 
@@ -78,7 +80,10 @@ function parsed(liquid: Liquid, source: string): Template[] {
 /** The plain-text part from the HTML, compiled once: `convert` compiles its options on every call (most of its cost). */
 const htmlToText = compile({
   wordwrap: 78,
-  selectors: [{ selector: 'a', options: { hideLinkHrefIfSameAsText: true } }, { selector: 'img', format: 'skip' }],
+  selectors: [
+    { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+    { selector: 'img', format: 'skip' },
+  ],
 });
 
 /** The layout's own words, in the customer's language (Chinese for any zh-*, else English). */
@@ -95,8 +100,8 @@ const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 function layout(body: string, preheader: string, subject: string, locale: string, unsubscribe: string | null): string {
   const words = footerWords(locale);
   const footer = unsubscribe
-    ? `<tr><td style="padding:16px 32px;font-size:12px;line-height:1.5;color:#6b7280;text-align:center;">${escapeHtml(words.why)}<br>`
-      + `<a href="${escapeHtml(unsubscribe)}" style="color:#6b7280;text-decoration:underline;">${escapeHtml(words.unsubscribe)}</a></td></tr>`
+    ? `<tr><td style="padding:16px 32px;font-size:12px;line-height:1.5;color:#6b7280;text-align:center;">${escapeHtml(words.why)}<br>` +
+      `<a href="${escapeHtml(unsubscribe)}" style="color:#6b7280;text-decoration:underline;">${escapeHtml(words.unsubscribe)}</a></td></tr>`
     : '';
   return `<!doctype html>
 <html lang="${escapeHtml(locale)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

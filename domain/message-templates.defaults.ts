@@ -5,8 +5,10 @@ import type { MessageKey, TemplateSource } from './message-templates.ts';
 export const DEFAULT_LOCALES = ['zh-CN', 'en'] as const;
 export type DefaultLocale = (typeof DEFAULT_LOCALES)[number];
 
-
-const hi = { 'zh-CN': '<p>{% if customer.name %}{{ customer.name }}，您好：{% else %}您好：{% endif %}</p>', en: '<p>Hi {{ customer.firstName | default: "there" }},</p>' };
+const hi = {
+  'zh-CN': '<p>{% if customer.name %}{{ customer.name }}，您好：{% else %}您好：{% endif %}</p>',
+  en: '<p>Hi {{ customer.firstName | default: "there" }},</p>',
+};
 
 export const DEFAULT_TEMPLATES: Record<MessageKey, Record<DefaultLocale, TemplateSource>> = {
   welcome: {

@@ -8,7 +8,13 @@ export type FieldKind = 'text' | 'date' | 'url' | 'money' | 'number' | 'list' | 
 type FieldTree = { readonly [name: string]: FieldKind | FieldTree };
 
 const CUSTOMER: FieldTree = {
-  name: 'text', firstName: 'text', email: 'text', externalId: 'text', stage: 'text', segment: 'text', locale: 'text',
+  name: 'text',
+  firstName: 'text',
+  email: 'text',
+  externalId: 'text',
+  stage: 'text',
+  segment: 'text',
+  locale: 'text',
 };
 const PLATFORM: FieldTree = { name: 'text', url: 'url' };
 const MARKETING_LINKS: FieldTree = { unsubscribe: 'url' };
@@ -34,7 +40,9 @@ export const MESSAGES = {
     // The campaign's own subject and text (written on the campaign, customer placeholders filled), its paragraphs for
     // `{% for p in campaign.paragraphs %}`.
     fields: {
-      customer: CUSTOMER, platform: PLATFORM, links: MARKETING_LINKS,
+      customer: CUSTOMER,
+      platform: PLATFORM,
+      links: MARKETING_LINKS,
       campaign: { name: 'text', subject: 'text', paragraphs: 'list', endsAt: 'date' },
     },
   },
@@ -42,7 +50,11 @@ export const MESSAGES = {
   contractSignLink: {
     marketing: false,
     fields: {
-      partner: PARTNER, platform: PLATFORM, links: { sign: 'url' }, signBy: 'date', reminder: 'flag',
+      partner: PARTNER,
+      platform: PLATFORM,
+      links: { sign: 'url' },
+      signBy: 'date',
+      reminder: 'flag',
       contract: { scope: 'text', start: 'date', end: 'date', cadence: 'text', fee: 'money', currency: 'text' },
     },
   },
@@ -93,10 +105,11 @@ export interface TemplateProblem {
 
 /** Dotted paths of every field a message offers, leaves and groups: `customer`, `customer.name`, … */
 export function fieldPaths(key: MessageKey): string[] {
-  const walk = (tree: FieldTree, prefix: string): string[] => Object.entries(tree).flatMap(([name, kind]) => {
-    const path = prefix ? `${prefix}.${name}` : name;
-    return typeof kind === 'string' ? [path] : [path, ...walk(kind, path)];
-  });
+  const walk = (tree: FieldTree, prefix: string): string[] =>
+    Object.entries(tree).flatMap(([name, kind]) => {
+      const path = prefix ? `${prefix}.${name}` : name;
+      return typeof kind === 'string' ? [path] : [path, ...walk(kind, path)];
+    });
   return walk(MESSAGES[key].fields, '');
 }
 
@@ -126,7 +139,10 @@ export function checkTemplate(key: MessageKey, source: TemplateSource): Template
       for (const use of uses) {
         const path = pathOf(use.segments);
         if (known.has(path)) continue;
-        problems.push({ part, message: `unknown field "${path}" at line ${use.location.row}, column ${use.location.col}: ${key} offers ${leaves(key)}` });
+        problems.push({
+          part,
+          message: `unknown field "${path}" at line ${use.location.row}, column ${use.location.col}: ${key} offers ${leaves(key)}`,
+        });
       }
     }
   }

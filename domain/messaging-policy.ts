@@ -34,9 +34,7 @@ export interface RecipientFacts {
 
 export type SkipReason = 'unsubscribed' | 'no_consent' | 'frequency_cap';
 export type Decision =
-  | { action: 'send' }
-  | { action: 'defer'; until: Date; reason: 'quiet_hours' }
-  | { action: 'skip'; reason: SkipReason };
+  { action: 'send' } | { action: 'defer'; until: Date; reason: 'quiet_hours' } | { action: 'skip'; reason: SkipReason };
 
 const minutesOf = (hhmm: string) => {
   const [h, m] = hhmm.split(':').map(Number);

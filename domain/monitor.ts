@@ -38,11 +38,16 @@ export function aggregate(points: Point[], aggregation: Aggregation, windowMs: n
   const sorted = [...points].sort((a, b) => a.at - b.at);
   const values = sorted.map((p) => p.value);
   switch (aggregation) {
-    case 'avg': return values.reduce((s, v) => s + v, 0) / values.length;
-    case 'sum': return values.reduce((s, v) => s + v, 0);
-    case 'min': return Math.min(...values);
-    case 'max': return Math.max(...values);
-    case 'last': return values.at(-1)!;
+    case 'avg':
+      return values.reduce((s, v) => s + v, 0) / values.length;
+    case 'sum':
+      return values.reduce((s, v) => s + v, 0);
+    case 'min':
+      return Math.min(...values);
+    case 'max':
+      return Math.max(...values);
+    case 'last':
+      return values.at(-1)!;
     case 'rate': {
       const bySeries = new Map<string, number[]>();
       for (const p of sorted) {
@@ -77,27 +82,46 @@ export interface Verdict {
 
 /** Judges a rule's condition on the current window (and the previous one, for change_*). */
 export function judge(c: Condition, current: Point[], previous: Point[], windowMs: number): Verdict {
-  return judgeValues(c, aggregate(current, c.aggregation, windowMs), c.comparison.startsWith('change_') ? aggregate(previous, c.aggregation, windowMs) : null);
+  return judgeValues(
+    c,
+    aggregate(current, c.aggregation, windowMs),
+    c.comparison.startsWith('change_') ? aggregate(previous, c.aggregation, windowMs) : null,
+  );
 }
 
 /** Judges a rule's condition on its window's aggregate (and the previous window's, for change_*). */
 export function judgeValues(c: Condition, value: number | null, previousValue: number | null): Verdict {
   const prior = c.comparison.startsWith('change_') ? previousValue : null;
   const noData = (what: string): Verdict => ({
-    holds: c.noData === 'keep' ? null : c.noData === 'alert', value, previous: prior, change: null,
+    holds: c.noData === 'keep' ? null : c.noData === 'alert',
+    value,
+    previous: prior,
+    change: null,
     reason: `${what}: no-data policy ${c.noData}`,
   });
   if (value === null) return noData('no data in the window');
   if (c.comparison === 'above' || c.comparison === 'below') {
     const holds = c.comparison === 'above' ? value > c.threshold : value < c.threshold;
-    return { holds, value, previous: null, change: null, reason: `${c.aggregation} ${value} is ${holds ? '' : 'not '}${c.comparison} ${c.threshold}` };
+    return {
+      holds,
+      value,
+      previous: null,
+      change: null,
+      reason: `${c.aggregation} ${value} is ${holds ? '' : 'not '}${c.comparison} ${c.threshold}`,
+    };
   }
   if (prior === null) return noData('no data in the previous window');
   if (prior === 0) return noData('the previous window is 0, so there is no percent change');
   const change = ((value - prior) / Math.abs(prior)) * 100;
   const holds = c.comparison === 'change_above' ? change > c.threshold : change < -Math.abs(c.threshold);
   const direction = c.comparison === 'change_above' ? `rose more than ${c.threshold}%` : `fell more than ${Math.abs(c.threshold)}%`;
-  return { holds, value, previous: prior, change, reason: `${c.aggregation} went from ${prior} to ${value} (${change.toFixed(2)}%): ${holds ? '' : 'not '}${direction}` };
+  return {
+    holds,
+    value,
+    previous: prior,
+    change,
+    reason: `${c.aggregation} went from ${prior} to ${value} (${change.toFixed(2)}%): ${holds ? '' : 'not '}${direction}`,
+  };
 }
 
 export interface MonitorStatus {
@@ -119,7 +143,13 @@ export type Transition = 'pending' | 'fire' | 'recover' | 'cancel_pending' | nul
  * a firing rule resolves only after the condition has stayed clear for `keepFiringMs` (a flapping metric keeps one
  * episode open instead of opening ten). A resolved rule behaves as normal until it fires again.
  */
-export function step(s: MonitorStatus, holds: boolean | null, now: number, forMs: number, keepFiringMs: number): { status: MonitorStatus; transition: Transition } {
+export function step(
+  s: MonitorStatus,
+  holds: boolean | null,
+  now: number,
+  forMs: number,
+  keepFiringMs: number,
+): { status: MonitorStatus; transition: Transition } {
   if (holds === null) return { status: s, transition: null };
   const firing = s.state === 'firing';
   if (holds) {
@@ -234,12 +264,18 @@ class SlidingWindow {
     const n = this.hi - this.lo;
     if (n === 0) return null;
     switch (aggregation) {
-      case 'sum': return prefix[this.hi]! - prefix[this.lo]!;
-      case 'avg': return (prefix[this.hi]! - prefix[this.lo]!) / n;
-      case 'min': return points[this.minQ[this.minHead]!]!.value;
-      case 'max': return points[this.maxQ[this.maxHead]!]!.value;
-      case 'last': return points[this.hi - 1]!.value;
-      case 'rate': return this.pairs === 0 ? null : this.increase / (windowMs / 1000);
+      case 'sum':
+        return prefix[this.hi]! - prefix[this.lo]!;
+      case 'avg':
+        return (prefix[this.hi]! - prefix[this.lo]!) / n;
+      case 'min':
+        return points[this.minQ[this.minHead]!]!.value;
+      case 'max':
+        return points[this.maxQ[this.maxHead]!]!.value;
+      case 'last':
+        return points[this.hi - 1]!.value;
+      case 'rate':
+        return this.pairs === 0 ? null : this.increase / (windowMs / 1000);
     }
   }
 

@@ -74,34 +74,62 @@ export function scorePartners(partners: ScoredPartnerInput[], brief: Brief): Par
   const candidates = partners.filter((p) => !brief.types?.length || brief.types.includes(p.type));
   const raw = { ...GOAL_WEIGHTS[brief.goal], ...brief.weights };
   const sum = SCORE_FACTORS.reduce((s, f) => s + raw[f], 0);
-  const weights = Object.fromEntries(SCORE_FACTORS.map((f) => [f, sum > 0 ? raw[f] / sum : 1 / SCORE_FACTORS.length])) as Record<ScoreFactor, number>;
+  const weights = Object.fromEntries(SCORE_FACTORS.map((f) => [f, sum > 0 ? raw[f] / sum : 1 / SCORE_FACTORS.length])) as Record<
+    ScoreFactor,
+    number
+  >;
   const max = (pick: (f: PartnerFigures) => number) => Math.max(0, ...candidates.map((p) => pick(p.figures)));
   const maxReach = max((f) => f.followers);
   const maxEngagement = max((f) => f.engagementRate);
   const maxConversion = max((f) => f.pastConversionRate);
   const ratio = (v: number, m: number) => (m > 0 ? v / m : 0);
 
-  return candidates.map((p) => {
-    const f = p.figures;
-    const withinBudget = f.price <= brief.budget;
-    const parts: Record<ScoreFactor, { value: number; normalized: number; explanation: string }> = {
-      reach: { value: f.followers, normalized: ratio(f.followers, maxReach), explanation: 'followers against the largest candidate' },
-      engagement: { value: f.engagementRate, normalized: ratio(f.engagementRate, maxEngagement), explanation: 'engagement rate against the best candidate' },
-      audienceMatch: { value: f.audienceMatch, normalized: Math.min(1, Math.max(0, f.audienceMatch)), explanation: 'share of the audience that matches the target' },
-      conversion: { value: f.pastConversionRate, normalized: ratio(f.pastConversionRate, maxConversion), explanation: 'past conversion rate against the best candidate' },
-      cost: {
-        value: f.price,
-        normalized: withinBudget && brief.budget > 0 ? 1 - f.price / brief.budget : 0,
-        explanation: withinBudget ? 'share of the budget left after the price' : 'over budget',
-      },
-    };
-    const factors = SCORE_FACTORS.map((factor): FactorScore => ({
-      factor, value: parts[factor].value, normalized: round(parts[factor].normalized), weight: round(weights[factor]),
-      contribution: round(parts[factor].normalized * weights[factor] * 100, 2), explanation: parts[factor].explanation,
-    }));
-    return {
-      partnerId: p.id, name: p.name, type: p.type, withinBudget, factors,
-      score: round(factors.reduce((s, x) => s + x.contribution, 0), 2),
-    };
-  }).sort((a, b) => Number(b.withinBudget) - Number(a.withinBudget) || b.score - a.score || a.name.localeCompare(b.name));
+  return candidates
+    .map((p) => {
+      const f = p.figures;
+      const withinBudget = f.price <= brief.budget;
+      const parts: Record<ScoreFactor, { value: number; normalized: number; explanation: string }> = {
+        reach: { value: f.followers, normalized: ratio(f.followers, maxReach), explanation: 'followers against the largest candidate' },
+        engagement: {
+          value: f.engagementRate,
+          normalized: ratio(f.engagementRate, maxEngagement),
+          explanation: 'engagement rate against the best candidate',
+        },
+        audienceMatch: {
+          value: f.audienceMatch,
+          normalized: Math.min(1, Math.max(0, f.audienceMatch)),
+          explanation: 'share of the audience that matches the target',
+        },
+        conversion: {
+          value: f.pastConversionRate,
+          normalized: ratio(f.pastConversionRate, maxConversion),
+          explanation: 'past conversion rate against the best candidate',
+        },
+        cost: {
+          value: f.price,
+          normalized: withinBudget && brief.budget > 0 ? 1 - f.price / brief.budget : 0,
+          explanation: withinBudget ? 'share of the budget left after the price' : 'over budget',
+        },
+      };
+      const factors = SCORE_FACTORS.map((factor): FactorScore => ({
+        factor,
+        value: parts[factor].value,
+        normalized: round(parts[factor].normalized),
+        weight: round(weights[factor]),
+        contribution: round(parts[factor].normalized * weights[factor] * 100, 2),
+        explanation: parts[factor].explanation,
+      }));
+      return {
+        partnerId: p.id,
+        name: p.name,
+        type: p.type,
+        withinBudget,
+        factors,
+        score: round(
+          factors.reduce((s, x) => s + x.contribution, 0),
+          2,
+        ),
+      };
+    })
+    .sort((a, b) => Number(b.withinBudget) - Number(a.withinBudget) || b.score - a.score || a.name.localeCompare(b.name));
 }

@@ -13,7 +13,13 @@ export interface SegmentRule {
 
 /** First match wins, so the order is part of the definition; `lost` has no bounds and takes everyone else. */
 export const SEGMENT_RULES = [
-  { name: 'champions', r: [4, 5], f: [4, 5], m: [4, 5], description: 'R >= 4, F >= 4 and M >= 4: bought recently, often, and spend the most' },
+  {
+    name: 'champions',
+    r: [4, 5],
+    f: [4, 5],
+    m: [4, 5],
+    description: 'R >= 4, F >= 4 and M >= 4: bought recently, often, and spend the most',
+  },
   { name: 'loyal', r: [3, 5], f: [4, 5], description: 'F >= 4 and R >= 3: active often and not lapsing' },
   { name: 'new', r: [4, 5], f: [1, 1], description: 'R >= 4 and F <= 1: seen recently, barely active yet' },
   { name: 'potential', r: [3, 5], description: 'R >= 3: recent enough to grow' },
@@ -62,7 +68,13 @@ export function segmentOf(s: RfmScores): Segment {
 export function segmentSql(r: string, f: string, m: string): string {
   const rules: readonly SegmentRule[] = SEGMENT_RULES;
   const arms = rules.map((rule) => {
-    const parts = ([[r, rule.r], [f, rule.f], [m, rule.m]] as const)
+    const parts = (
+      [
+        [r, rule.r],
+        [f, rule.f],
+        [m, rule.m],
+      ] as const
+    )
       .filter(([, b]) => b !== undefined)
       .map(([col, b]) => `${col} between ${Number(b![0])} and ${Number(b![1])}`);
     return parts.length ? `when ${parts.join(' and ')} then '${rule.name}'` : `else '${rule.name}'`;
@@ -70,5 +82,4 @@ export function segmentSql(r: string, f: string, m: string): string {
   return `case ${arms.join(' ')} end`;
 }
 
-export const emptyCounts = (): Record<Segment, number> =>
-  Object.fromEntries(SEGMENTS.map((s) => [s, 0])) as Record<Segment, number>;
+export const emptyCounts = (): Record<Segment, number> => Object.fromEntries(SEGMENTS.map((s) => [s, 0])) as Record<Segment, number>;

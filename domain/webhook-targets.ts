@@ -4,8 +4,18 @@
 import { BlockList, isIP } from 'node:net';
 
 export type AddressKind =
-  | 'cloud metadata' | 'loopback' | 'private' | 'link-local' | 'unique-local' | 'shared (CGNAT)' | 'unspecified'
-  | 'multicast' | 'broadcast' | 'documentation' | 'benchmarking' | 'reserved';
+  | 'cloud metadata'
+  | 'loopback'
+  | 'private'
+  | 'link-local'
+  | 'unique-local'
+  | 'shared (CGNAT)'
+  | 'unspecified'
+  | 'multicast'
+  | 'broadcast'
+  | 'documentation'
+  | 'benchmarking'
+  | 'reserved';
 
 type Range = readonly [network: string, prefix: number, kind: AddressKind];
 
@@ -60,18 +70,23 @@ const IPV6: readonly Range[] = [
 function embedded([network, prefix, kind]: Range): Range[] {
   const [a, b, c, d] = network.split('.').map(Number) as [number, number, number, number];
   const hex = (hi: number, lo: number) => ((hi << 8) | lo).toString(16);
-  return [[`64:ff9b::${network}`, 96 + prefix, kind], [`2002:${hex(a, b)}:${hex(c, d)}::`, 16 + prefix, kind]];
+  return [
+    [`64:ff9b::${network}`, 96 + prefix, kind],
+    [`2002:${hex(a, b)}:${hex(c, d)}::`, 16 + prefix, kind],
+  ];
 }
 
 /** One rule per range, the most specific first: 169.254.169.254 is cloud metadata before it is link-local. */
 function rules(ranges: readonly Range[]): [AddressKind, BlockList][] {
   const bits = ([network, prefix]: Range) => (isIP(network) === 6 ? prefix : 96 + prefix);
-  return [...ranges].sort((x, y) => bits(y) - bits(x)).map((range) => {
-    const [network, prefix, kind] = range;
-    const list = new BlockList();
-    list.addSubnet(network, prefix, isIP(network) === 6 ? 'ipv6' : 'ipv4');
-    return [kind, list];
-  });
+  return [...ranges]
+    .sort((x, y) => bits(y) - bits(x))
+    .map((range) => {
+      const [network, prefix, kind] = range;
+      const list = new BlockList();
+      list.addSubnet(network, prefix, isIP(network) === 6 ? 'ipv6' : 'ipv4');
+      return [kind, list];
+    });
 }
 
 const RULES = rules([...METADATA, ...IPV6, ...IPV4, ...IPV4.flatMap(embedded)]);
@@ -95,7 +110,10 @@ function classifyName(name: string): 'loopback' | 'cloud metadata' | undefined {
 /** A URL host as compared: lower case (URL does that), no trailing dot, IPv6 in brackets. */
 const normalHost = (hostname: string) => hostname.replace(/\.+$/, '');
 
-interface AllowedHost { hostname: string; port?: number }
+interface AllowedHost {
+  hostname: string;
+  port?: number;
+}
 
 /** `host`, `host:port`, `1.2.3.4`, `[::1]:8080` or a bare IPv6 address; undefined when the entry is none of those. */
 export function parseAllowedHost(entry: string): AllowedHost | undefined {

@@ -5,7 +5,6 @@ import { Migration } from '@mikro-orm/migrations';
  * confirmed: nobody gets a confirmation for an unsubscription made long ago.
  */
 export class Migration20261203150000_unsubscribe_confirmations extends Migration {
-
   override name = 'Migration20261203150000_unsubscribe_confirmations';
 
   override up(): void | Promise<void> {
@@ -16,5 +15,4 @@ export class Migration20261203150000_unsubscribe_confirmations extends Migration
   override down(): void | Promise<void> {
     this.addSql(`alter table "customers" drop column "unsubscribe_confirmed_at";`);
   }
-
 }

@@ -16,7 +16,6 @@ import { Migration } from '@mikro-orm/migrations';
  *   the lock sees the committed unsubscription in its own trigger; never both, never neither.
  */
 export class Migration20261203161000_campaign_counts extends Migration {
-
   override name = 'Migration20261203161000_campaign_counts';
 
   override up(): void | Promise<void> {
@@ -146,5 +145,4 @@ export class Migration20261203161000_campaign_counts extends Migration {
     this.addSql(`drop index if exists "campaign_recipients_customer_id_index";`);
     this.addSql(`drop table if exists "campaign_counts";`);
   }
-
 }

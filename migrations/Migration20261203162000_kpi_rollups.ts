@@ -7,34 +7,55 @@ import { Migration } from '@mikro-orm/migrations';
  * are backfilled here from the events already stored.
  */
 export class Migration20261203162000_kpi_rollups extends Migration {
-
   override name = 'Migration20261203162000_kpi_rollups';
 
   override up(): void | Promise<void> {
-    this.addSql(`create table "kpi_zones" ("tz" text not null, "ready" boolean not null default false, "added_at" timestamptz not null default now(), "ready_at" timestamptz null, primary key ("tz"));`);
+    this.addSql(
+      `create table "kpi_zones" ("tz" text not null, "ready" boolean not null default false, "added_at" timestamptz not null default now(), "ready_at" timestamptz null, primary key ("tz"));`,
+    );
     // One row per customer and active local day, with the day's purchases: what a customer contributes to the
     // aggregates below, so a customer's share can be taken out again exactly (a zone's backfill rebuilds customers).
-    this.addSql(`create table "kpi_active_days" ("tz" text not null, "customer_id" uuid not null, "day" date not null, "purchases" int not null default 0, "gmv" numeric not null default 0, primary key ("tz", "customer_id", "day"));`);
+    this.addSql(
+      `create table "kpi_active_days" ("tz" text not null, "customer_id" uuid not null, "day" date not null, "purchases" int not null default 0, "gmv" numeric not null default 0, primary key ("tz", "customer_id", "day"));`,
+    );
     // How many customers have active day `day` whose previous active day is `prev_day` ('-infinity': none); each
     // customer's last active day also counts once as the pair ('infinity', last day). A pair further apart than 400
     // days (more than any range) counts as (day, '-infinity') plus ('infinity', prev_day), which keeps the table at
     // most about 400 rows per day.
-    this.addSql(`create table "kpi_day_gaps" ("tz" text not null, "day" date not null, "prev_day" date not null, "n" int not null, primary key ("tz", "day", "prev_day"));`);
+    this.addSql(
+      `create table "kpi_day_gaps" ("tz" text not null, "day" date not null, "prev_day" date not null, "n" int not null, primary key ("tz", "day", "prev_day"));`,
+    );
     this.addSql(`create index "kpi_day_gaps_prev_day_index" on "kpi_day_gaps" ("tz", "prev_day");`);
-    this.addSql(`create table "kpi_days" ("tz" text not null, "day" date not null, "purchases" bigint not null default 0, "gmv" numeric not null default 0, primary key ("tz", "day"));`);
+    this.addSql(
+      `create table "kpi_days" ("tz" text not null, "day" date not null, "purchases" bigint not null default 0, "gmv" numeric not null default 0, primary key ("tz", "day"));`,
+    );
     // A customer's cohort: the local day of their first signup event, and what they did after it.
-    this.addSql(`create table "kpi_cohort_members" ("tz" text not null, "customer_id" uuid not null, "signup_at" timestamptz not null, "cohort_day" date not null, "r1" boolean not null, "r7" boolean not null, "r30" boolean not null, "converted" boolean not null, primary key ("tz", "customer_id"));`);
-    this.addSql(`create table "kpi_cohorts" ("tz" text not null, "day" date not null, "size" int not null default 0, "r1" int not null default 0, "r7" int not null default 0, "r30" int not null default 0, "converted" int not null default 0, primary key ("tz", "day"));`);
+    this.addSql(
+      `create table "kpi_cohort_members" ("tz" text not null, "customer_id" uuid not null, "signup_at" timestamptz not null, "cohort_day" date not null, "r1" boolean not null, "r7" boolean not null, "r30" boolean not null, "converted" boolean not null, primary key ("tz", "customer_id"));`,
+    );
+    this.addSql(
+      `create table "kpi_cohorts" ("tz" text not null, "day" date not null, "size" int not null default 0, "r1" int not null default 0, "r7" int not null default 0, "r30" int not null default 0, "converted" int not null default 0, primary key ("tz", "day"));`,
+    );
     // A customer's first event, purchase, signup and click carrying the campaign id; per UTC day, the purchases and
     // the customers whose first (any, purchase, signup, click) it was.
-    this.addSql(`create table "campaign_attribution_customers" ("campaign_id" text not null, "customer_id" uuid not null, "first_at" timestamptz not null, "first_purchase_at" timestamptz null, "first_signup_at" timestamptz null, "first_click_at" timestamptz null, primary key ("campaign_id", "customer_id"));`);
-    this.addSql(`create table "campaign_attribution_days" ("campaign_id" text not null, "day" date not null, "purchases" bigint not null default 0, "gmv" numeric not null default 0, "customers" int not null default 0, "converted" int not null default 0, "new_users" int not null default 0, "clickers" int not null default 0, primary key ("campaign_id", "day"));`);
+    this.addSql(
+      `create table "campaign_attribution_customers" ("campaign_id" text not null, "customer_id" uuid not null, "first_at" timestamptz not null, "first_purchase_at" timestamptz null, "first_signup_at" timestamptz null, "first_click_at" timestamptz null, primary key ("campaign_id", "customer_id"));`,
+    );
+    this.addSql(
+      `create table "campaign_attribution_days" ("campaign_id" text not null, "day" date not null, "purchases" bigint not null default 0, "gmv" numeric not null default 0, "customers" int not null default 0, "converted" int not null default 0, "new_users" int not null default 0, "clickers" int not null default 0, primary key ("campaign_id", "day"));`,
+    );
     for (const sql of FUNCTIONS) this.addSql(sql);
-    this.addSql(`create trigger "customer_events_kpi_rollups" after insert on "customer_events" referencing new table as new_events for each statement execute function kpi_rollup_events();`);
-    this.addSql(`create trigger "customer_events_campaign_attribution" after insert on "customer_events" referencing new table as new_events for each statement execute function campaign_attribution_events();`);
+    this.addSql(
+      `create trigger "customer_events_kpi_rollups" after insert on "customer_events" referencing new table as new_events for each statement execute function kpi_rollup_events();`,
+    );
+    this.addSql(
+      `create trigger "customer_events_campaign_attribution" after insert on "customer_events" referencing new table as new_events for each statement execute function campaign_attribution_events();`,
+    );
     this.addSql(`insert into "kpi_zones" ("tz", "ready", "ready_at") values ('UTC', true, now());`);
     this.addSql(`select kpi_rebuild_customers('UTC', array(select distinct customer_id from customer_events));`);
-    this.addSql(`insert into "campaign_attribution_customers" select campaign_id, customer_id, min(at), min(at) filter (where type = 'purchase'), min(at) filter (where type = 'signup'), min(at) filter (where type = 'click') from customer_events where campaign_id is not null group by 1, 2;`);
+    this.addSql(
+      `insert into "campaign_attribution_customers" select campaign_id, customer_id, min(at), min(at) filter (where type = 'purchase'), min(at) filter (where type = 'signup'), min(at) filter (where type = 'click') from customer_events where campaign_id is not null group by 1, 2;`,
+    );
     this.addSql(`insert into "campaign_attribution_days" (campaign_id, day, purchases, gmv, customers, converted, new_users, clickers)
       select campaign_id, day, sum(purchases), sum(gmv), sum(customers), sum(converted), sum(new_users), sum(clickers) from (
         select campaign_id, (at at time zone 'UTC')::date as day, count(*) as purchases, sum(amount) as gmv, 0 as customers, 0 as converted, 0 as new_users, 0 as clickers
@@ -49,14 +70,28 @@ export class Migration20261203162000_kpi_rollups extends Migration {
   override down(): void | Promise<void> {
     this.addSql(`drop trigger if exists "customer_events_kpi_rollups" on "customer_events";`);
     this.addSql(`drop trigger if exists "customer_events_campaign_attribution" on "customer_events";`);
-    for (const f of ['campaign_attribution_events()', 'kpi_rollup_events()', 'kpi_rebuild_customers(text, uuid[])', 'kpi_bump_gaps(text[], date[], date[], bigint[])', 'kpi_lock_customers(uuid[])']) {
+    for (const f of [
+      'campaign_attribution_events()',
+      'kpi_rollup_events()',
+      'kpi_rebuild_customers(text, uuid[])',
+      'kpi_bump_gaps(text[], date[], date[], bigint[])',
+      'kpi_lock_customers(uuid[])',
+    ]) {
       this.addSql(`drop function if exists ${f};`);
     }
-    for (const t of ['campaign_attribution_days', 'campaign_attribution_customers', 'kpi_cohorts', 'kpi_cohort_members', 'kpi_days', 'kpi_day_gaps', 'kpi_active_days', 'kpi_zones']) {
+    for (const t of [
+      'campaign_attribution_days',
+      'campaign_attribution_customers',
+      'kpi_cohorts',
+      'kpi_cohort_members',
+      'kpi_days',
+      'kpi_day_gaps',
+      'kpi_active_days',
+      'kpi_zones',
+    ]) {
       this.addSql(`drop table if exists "${t}" cascade;`);
     }
   }
-
 }
 
 const FUNCTIONS = [

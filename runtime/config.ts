@@ -8,9 +8,12 @@ const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
   message: "must be a duration such as '10s', '30m', '24h' or '14d'",
 });
 
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 const url = (protocols: string[]) =>
   z.string().refine((s) => URL.canParse(s) && protocols.includes(new URL(s).protocol), {
@@ -18,10 +21,12 @@ const url = (protocols: string[]) =>
   });
 
 /** A whole number from an env string, with the range in the message. */
-const int = (min: number, max: number) => z.string()
-  .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
-  .transform(Number)
-  .refine((n) => n >= min && n <= max, `must be a whole number from ${min} to ${max}`);
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be a whole number from ${min} to ${max}`);
 const port = int(0, 65535);
 
 const envSchema = z.object({
@@ -29,19 +34,28 @@ const envSchema = z.object({
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OPSFLOW_DATA_DIR: z.string().min(1).default('.data'),
-  OPSFLOW_ADMIN_TOKEN: z.string().superRefine((token, ctx) => {
-    const problem = weakTokenReason(token);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }).optional(),
+  OPSFLOW_ADMIN_TOKEN: z
+    .string()
+    .superRefine((token, ctx) => {
+      const problem = weakTokenReason(token);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   // Which proxies' X-Forwarded-For names the client, for the rate limits: 'true', a hop count, or addresses/subnets
   // ('loopback', '10.0.0.0/8'); unset trusts none (the socket's address is the client).
-  TRUST_PROXY: z.string().transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v)).optional(),
+  TRUST_PROXY: z
+    .string()
+    .transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
+    .optional(),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_MAX: int(1, 100).default(10),
   EMBEDDED_DB_PORT: port.default(5433),
 
-  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^:\s]+:\d+$/, 'must be host:port')
+    .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('opsflow'),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
@@ -52,7 +66,13 @@ const envSchema = z.object({
   TEMPORAL_DEV_UI_PORT: port.default(8233),
   API_TEMPORAL_DEADLINE: duration.default('10s'),
   // How long a console session lasts after signing in (the cookie's Max-Age and the session row's expiry).
-  SESSION_TTL: z.string().refine((s) => (parseDuration(s) ?? 0) >= 60_000 && parseDuration(s)! <= 30 * 86_400_000, "must be a duration from '1m' to '30d', such as '12h'").default('12h'),
+  SESSION_TTL: z
+    .string()
+    .refine(
+      (s) => (parseDuration(s) ?? 0) >= 60_000 && parseDuration(s)! <= 30 * 86_400_000,
+      "must be a duration from '1m' to '30d', such as '12h'",
+    )
+    .default('12h'),
   // Workflows kept in the worker's memory; idle ones beyond it are evicted and replayed when an event arrives. The
   // SDK's own default (from the heap limit: ~2,400 here) peaked at 1.6 GiB with 20,000 lifecycles; 1,000 at 1.1 GiB.
   WORKER_MAX_CACHED_WORKFLOWS: int(0, 1_000_000).default(1000),
@@ -70,8 +90,20 @@ const envSchema = z.object({
   // Below the send profile's one-minute start-to-close timeout, so an attempt ends before Temporal retries it.
   WEBHOOK_TIMEOUT: duration.refine((s) => (parseDuration(s) ?? 0) <= 45_000, 'must be at most 45s').default('10s'),
   // Webhook hosts that may be private (loopback, private networks, metadata): exact host or host:port matches.
-  WEBHOOK_ALLOWED_HOSTS: csv.refine((hosts) => hosts.every((h) => parseAllowedHost(h)), 'must be host names or IP addresses, each with an optional :port ([::1]:8080 for IPv6), separated by commas').default([]),
-  RFM_SCHEDULE: z.string().trim().regex(/^[\w*?,/-]+(\s+[\w*?,/-]+){4}$/, "must be a five-field cron expression (minute hour day-of-month month day-of-week, UTC) such as '0 3 * * *'").default('0 3 * * *'),
+  WEBHOOK_ALLOWED_HOSTS: csv
+    .refine(
+      (hosts) => hosts.every((h) => parseAllowedHost(h)),
+      'must be host names or IP addresses, each with an optional :port ([::1]:8080 for IPv6), separated by commas',
+    )
+    .default([]),
+  RFM_SCHEDULE: z
+    .string()
+    .trim()
+    .regex(
+      /^[\w*?,/-]+(\s+[\w*?,/-]+){4}$/,
+      "must be a five-field cron expression (minute hour day-of-month month day-of-week, UTC) such as '0 3 * * *'",
+    )
+    .default('0 3 * * *'),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -9,6 +9,11 @@ export const SMTP_CONNECTIONS = 8;
 
 export function createMailer(smtpUrl: string): Transporter {
   return nodemailer.createTransport({
-    url: smtpUrl, pool: true, maxConnections: SMTP_CONNECTIONS, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000,
+    url: smtpUrl,
+    pool: true,
+    maxConnections: SMTP_CONNECTIONS,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
   });
 }

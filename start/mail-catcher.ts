@@ -56,7 +56,10 @@ async function parse(id: string, raw: Buffer): Promise<CaughtMessage> {
     id,
     messageId: email.messageId ?? null,
     from,
-    to: (headers[RCPT_HEADER] ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    to: (headers[RCPT_HEADER] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     subject: email.subject ?? '',
     text: email.text ?? '',
     html: email.html ?? null,
@@ -88,25 +91,29 @@ export async function startMailCatcher(options: MailCatcherOptions): Promise<Mai
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', done);
       // Its own errors go to done() below, so the promise this listener starts never rejects.
-      stream.on('end', () => void (async () => {
-        try {
-          const receivedAt = new Date().toISOString();
-          const id = `${Date.now()}-${randomBytes(4).toString('hex')}`; // sorts by arrival, safe as a file name
-          const rcpt = session.envelope.rcptTo.map((a) => a.address).join(', ');
-          const raw = Buffer.concat([
-            Buffer.from(`X-Mail-Catcher-Rcpt-To: ${rcpt}\r\nX-Mail-Catcher-Received-At: ${receivedAt}\r\n`),
-            ...chunks,
-          ]);
-          // Persist before acknowledging, so a message the sender saw accepted survives a restart.
-          if (dir) await writeFile(path.join(dir, `${id}.eml`), raw);
-          const message = await parse(id, raw);
-          store.set(id, message);
-          arrivals.emit('message', message);
-          done();
-        } catch (err) {
-          done(err as Error);
-        }
-      })());
+      stream.on(
+        'end',
+        () =>
+          void (async () => {
+            try {
+              const receivedAt = new Date().toISOString();
+              const id = `${Date.now()}-${randomBytes(4).toString('hex')}`; // sorts by arrival, safe as a file name
+              const rcpt = session.envelope.rcptTo.map((a) => a.address).join(', ');
+              const raw = Buffer.concat([
+                Buffer.from(`X-Mail-Catcher-Rcpt-To: ${rcpt}\r\nX-Mail-Catcher-Received-At: ${receivedAt}\r\n`),
+                ...chunks,
+              ]);
+              // Persist before acknowledging, so a message the sender saw accepted survives a restart.
+              if (dir) await writeFile(path.join(dir, `${id}.eml`), raw);
+              const message = await parse(id, raw);
+              store.set(id, message);
+              arrivals.emit('message', message);
+              done();
+            } catch (err) {
+              done(err as Error);
+            }
+          })(),
+      );
     },
   });
   // Client resets surface as server 'error' events; without a listener they would crash the process.
@@ -114,13 +121,19 @@ export async function startMailCatcher(options: MailCatcherOptions): Promise<Mai
   smtp.listen(smtpPort, host);
   await once(smtp.server, 'listening');
 
-  const web = httpPort === undefined ? null : http.createServer((req, res) => {
-    route(req, res).catch((err: Error) => send(res, 500, 'text/plain', err.message));
-  });
+  const web =
+    httpPort === undefined
+      ? null
+      : http.createServer((req, res) => {
+          route(req, res).catch((err: Error) => send(res, 500, 'text/plain', err.message));
+        });
   if (web) {
     web.listen(httpPort, host);
     // A taken web port must not leave the SMTP side listening behind the error.
-    await once(web, 'listening').catch((err) => { smtp.close(); throw err; });
+    await once(web, 'listening').catch((err) => {
+      smtp.close();
+      throw err;
+    });
   }
 
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
@@ -147,7 +160,10 @@ export async function startMailCatcher(options: MailCatcherOptions): Promise<Mai
       };
       const timer = setTimeout(() => {
         arrivals.off('message', onMessage);
-        const seen = messages().map((m) => `"${m.subject}" to ${m.to.join(', ')}`).join('; ') || 'none';
+        const seen =
+          messages()
+            .map((m) => `"${m.subject}" to ${m.to.join(', ')}`)
+            .join('; ') || 'none';
         reject(new Error(`mail catcher: no matching message within ${timeoutMs}ms (caught: ${seen})`));
       }, timeoutMs);
       arrivals.on('message', onMessage);
@@ -176,11 +192,23 @@ ${body}`;
     if (pathname === '/api/messages') return send(res, 200, 'application/json', JSON.stringify(messages()));
     if (a === 'api' && b === 'messages' && found(c)) return send(res, 200, 'application/json', JSON.stringify(found(c)));
     if (pathname === '/') {
-      const rows = messages().reverse().map((m) =>
-        `<tr><td><a href="/messages/${encodeURIComponent(m.id)}">${escapeHtml(m.subject || '(no subject)')}</a></td>` +
-        `<td>${escapeHtml(m.to.join(', '))}</td><td>${escapeHtml(m.receivedAt)}</td></tr>`);
-      return send(res, 200, 'text/html', page('Mail catcher', `<h1>Mail catcher (${store.size})</h1>
-<table><tr><th>Subject</th><th>To</th><th>Received</th></tr>${rows.join('')}</table>`));
+      const rows = messages()
+        .reverse()
+        .map(
+          (m) =>
+            `<tr><td><a href="/messages/${encodeURIComponent(m.id)}">${escapeHtml(m.subject || '(no subject)')}</a></td>` +
+            `<td>${escapeHtml(m.to.join(', '))}</td><td>${escapeHtml(m.receivedAt)}</td></tr>`,
+        );
+      return send(
+        res,
+        200,
+        'text/html',
+        page(
+          'Mail catcher',
+          `<h1>Mail catcher (${store.size})</h1>
+<table><tr><th>Subject</th><th>To</th><th>Received</th></tr>${rows.join('')}</table>`,
+        ),
+      );
     }
     const m = a === 'messages' ? found(b) : undefined;
     if (m && c === 'html' && m.html !== null) {
@@ -191,9 +219,17 @@ ${body}`;
     if (m && c === undefined) {
       const field = (k: string, v: string) => `<tr><th>${k}</th><td>${escapeHtml(v)}</td></tr>`;
       const htmlLink = m.html === null ? '' : `<p><a href="/messages/${encodeURIComponent(m.id)}/html">HTML version</a></p>`;
-      return send(res, 200, 'text/html', page(m.subject, `<p><a href="/">&larr; all messages</a></p>
+      return send(
+        res,
+        200,
+        'text/html',
+        page(
+          m.subject,
+          `<p><a href="/">&larr; all messages</a></p>
 <h1>${escapeHtml(m.subject || '(no subject)')}</h1><table>${field('From', m.from)}${field('To', m.to.join(', '))}
-${field('Received', m.receivedAt)}${field('Message-ID', m.messageId ?? '')}</table>${htmlLink}<pre>${escapeHtml(m.text)}</pre>`));
+${field('Received', m.receivedAt)}${field('Message-ID', m.messageId ?? '')}</table>${htmlLink}<pre>${escapeHtml(m.text)}</pre>`,
+        ),
+      );
     }
     send(res, 404, 'text/plain', 'not found');
   }
@@ -207,7 +243,11 @@ ${field('Received', m.receivedAt)}${field('Message-ID', m.messageId ?? '')}</tab
     async close() {
       await Promise.all([
         new Promise<void>((resolve) => smtp.close(() => resolve())),
-        web && new Promise<void>((resolve) => { web.close(() => resolve()); web.closeAllConnections(); }),
+        web &&
+          new Promise<void>((resolve) => {
+            web.close(() => resolve());
+            web.closeAllConnections();
+          }),
       ]);
     },
   };

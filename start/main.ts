@@ -37,8 +37,11 @@ try {
   if (!temporalAddress) {
     log.info(`starting the local Temporal dev server (${path.join(dataDir, 'temporal.db')})`);
     const dev = await startTemporalDev({
-      cliPath: findTemporalCli(config.TEMPORAL_CLI_PATH), dataDir, port: config.TEMPORAL_DEV_PORT,
-      uiPort: config.TEMPORAL_DEV_UI_PORT, namespace: config.TEMPORAL_NAMESPACE,
+      cliPath: findTemporalCli(config.TEMPORAL_CLI_PATH),
+      dataDir,
+      port: config.TEMPORAL_DEV_PORT,
+      uiPort: config.TEMPORAL_DEV_UI_PORT,
+      namespace: config.TEMPORAL_NAMESPACE,
     });
     cleanups.push(dev.close);
     temporalAddress = dev.address;
@@ -59,7 +62,9 @@ try {
   let mailUi: string | null = null;
   if (!smtpUrl) {
     const catcher = await startMailCatcher({
-      smtpPort: config.MAIL_CATCHER_SMTP_PORT, httpPort: config.MAIL_CATCHER_HTTP_PORT, dir: path.join(dataDir, 'mail'),
+      smtpPort: config.MAIL_CATCHER_SMTP_PORT,
+      httpPort: config.MAIL_CATCHER_HTTP_PORT,
+      dir: path.join(dataDir, 'mail'),
     });
     cleanups.push(catcher.close);
     smtpUrl = catcher.smtpUrl;
@@ -105,10 +110,13 @@ try {
     log.info({ signal }, 'stopping');
     // The worker stops within its deadline (the campaign sender within about a second); should anything else hang,
     // the process still ends before the SIGKILL an orchestrator sends 30 s after SIGTERM.
-    setTimeout(() => {
-      log.error('shutting down took too long; exiting');
-      process.exit(1);
-    }, durationMs(WORKER_SHUTDOWN_DEADLINE) + 5000).unref();
+    setTimeout(
+      () => {
+        log.error('shutting down took too long; exiting');
+        process.exit(1);
+      },
+      durationMs(WORKER_SHUTDOWN_DEADLINE) + 5000,
+    ).unref();
     await stopAll();
     process.exit(0);
   };

@@ -56,7 +56,11 @@ export async function startEphemeral<T>(start: () => Promise<T>, attempts = 3): 
 }
 
 export async function startTemporalDev(opts: {
-  cliPath?: string; dataDir: string; port: number; uiPort: number; namespace: string;
+  cliPath?: string;
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
 }): Promise<TemporalDev> {
   await mkdir(opts.dataDir, { recursive: true });
   const executable = opts.cliPath
@@ -64,18 +68,20 @@ export async function startTemporalDev(opts: {
     : { type: 'cached-download' as const, downloadDir: path.join(opts.dataDir, 'temporal-cli') };
   let env: TestWorkflowEnvironment;
   try {
-    env = await startEphemeral(() => TestWorkflowEnvironment.createLocal({
-      server: {
-        executable,
-        ip: '127.0.0.1',
-        port: opts.port,
-        ui: true,
-        uiPort: opts.uiPort,
-        namespace: opts.namespace,
-        dbFilename: path.join(opts.dataDir, 'temporal.db'),
-        log: { format: 'pretty', level: 'warn' },
-      },
-    }));
+    env = await startEphemeral(() =>
+      TestWorkflowEnvironment.createLocal({
+        server: {
+          executable,
+          ip: '127.0.0.1',
+          port: opts.port,
+          ui: true,
+          uiPort: opts.uiPort,
+          namespace: opts.namespace,
+          dbFilename: path.join(opts.dataDir, 'temporal.db'),
+          log: { format: 'pretty', level: 'warn' },
+        },
+      }),
+    );
   } catch (err) {
     if (!opts.cliPath) throw new TemporalCliMissing(`${INSTALL_HINT}\n(${(err as Error).message})`);
     throw err;

@@ -10,6 +10,8 @@ export const ALLOCATOR_ENV = { MALLOC_ARENA_MAX: '2' } as const;
 /** A warning for a worker started without the arena cap on Linux (glibc), else null. */
 export function allocatorWarning(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | null {
   if (platform !== 'linux' || env.MALLOC_ARENA_MAX) return null;
-  return `MALLOC_ARENA_MAX is not set: glibc keeps one malloc arena per thread and the worker's memory grows with them; ` +
-    `start it with npm run start:worker (or npm start), the Docker image, or MALLOC_ARENA_MAX=${ALLOCATOR_ENV.MALLOC_ARENA_MAX} in its environment`;
+  return (
+    `MALLOC_ARENA_MAX is not set: glibc keeps one malloc arena per thread and the worker's memory grows with them; ` +
+    `start it with npm run start:worker (or npm start), the Docker image, or MALLOC_ARENA_MAX=${ALLOCATOR_ENV.MALLOC_ARENA_MAX} in its environment`
+  );
 }

@@ -5,7 +5,11 @@ import { Runtime } from '@temporalio/worker';
 import type { Logger } from '../runtime/logger.ts';
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
-  TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
 };
 
 export function temporalLogger(log: Logger): TemporalLogger {
@@ -13,7 +17,11 @@ export function temporalLogger(log: Logger): TemporalLogger {
   const at = (level: LogLevel) => (message: string, meta?: LogMetadata) => child[LEVELS[level]](meta ?? {}, message);
   return {
     log: (level, message, meta) => at(level)(message, meta),
-    trace: at('TRACE'), debug: at('DEBUG'), info: at('INFO'), warn: at('WARN'), error: at('ERROR'),
+    trace: at('TRACE'),
+    debug: at('DEBUG'),
+    info: at('INFO'),
+    warn: at('WARN'),
+    error: at('ERROR'),
   };
 }
 

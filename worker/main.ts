@@ -22,10 +22,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'worker stopping');
     // Should closing hang after the SDK gave up on running activities, the process still ends before a SIGKILL would.
-    setTimeout(() => {
-      log.error('the worker did not stop in time; exiting');
-      process.exit(1);
-    }, durationMs(WORKER_SHUTDOWN_DEADLINE) + 5000).unref();
+    setTimeout(
+      () => {
+        log.error('the worker did not stop in time; exiting');
+        process.exit(1);
+      },
+      durationMs(WORKER_SHUTDOWN_DEADLINE) + 5000,
+    ).unref();
   });
 }
 let failed = false;

@@ -23,8 +23,18 @@ export interface RunningWorker {
   done: Promise<void>;
 }
 
-export async function runWorker({ config, orm, mailer, temporalAddress, log }: {
-  config: Config; orm: Orm; mailer: Transporter; temporalAddress: string; log: Logger;
+export async function runWorker({
+  config,
+  orm,
+  mailer,
+  temporalAddress,
+  log,
+}: {
+  config: Config;
+  orm: Orm;
+  mailer: Transporter;
+  temporalAddress: string;
+  log: Logger;
 }): Promise<RunningWorker> {
   installTemporalLogging(log);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config, temporalAddress));

@@ -18,7 +18,9 @@ const PASSES_PER_RUN = 500;
 
 export async function eventDispatcher(input: EventDispatchInput): Promise<void> {
   let woken = false;
-  setHandler(wakeDispatcher, () => { woken = true; });
+  setHandler(wakeDispatcher, () => {
+    woken = true;
+  });
   for (let passes = 0; ; passes++) {
     if (workflowInfo().continueAsNewSuggested || passes >= PASSES_PER_RUN) {
       await condition(allHandlersFinished);

@@ -5,7 +5,9 @@ import { patched, proxyActivities } from '@temporalio/workflow';
 import type { createEventDeliveryActivities } from '../activities/event-delivery.ts';
 import { profiles } from './lib/activity-profiles.ts';
 
-const { redeliverPendingEvents, confirmPendingUnsubscriptions } = proxyActivities<ReturnType<typeof createEventDeliveryActivities>>(profiles.batch);
+const { redeliverPendingEvents, confirmPendingUnsubscriptions } = proxyActivities<ReturnType<typeof createEventDeliveryActivities>>(
+  profiles.batch,
+);
 
 export async function redeliverEvents(): Promise<{ delivered: number; customers: number }> {
   const { delivered, customers } = await redeliverPendingEvents();

@@ -10,7 +10,10 @@ export interface TemplateReviewState {
   comment: string | null;
 }
 
-export interface WithdrawTemplateArgs { actor: Actor; reason?: string }
+export interface WithdrawTemplateArgs {
+  actor: Actor;
+  reason?: string;
+}
 
 export const withdrawTemplateVersion = defineUpdate<TemplateReviewState, [WithdrawTemplateArgs]>('withdrawTemplateVersion');
 export const templateReviewState = defineQuery<TemplateReviewState>('templateReviewState');

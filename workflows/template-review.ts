@@ -31,25 +31,35 @@ export async function templateReview(input: TemplateReviewInput): Promise<Templa
   let recorded = false;
 
   setHandler(templateReviewState, () => state);
-  setHandler(withdrawTemplateVersion, async ({ actor, reason }) => {
-    withdrawal = { by: actor.id, reason: reason ?? null };
-    await condition(() => recorded);
-    return state;
-  }, {
-    validator: ({ actor }) => {
-      if (state.status !== 'in_review' || withdrawal) throw conflict(`version ${input.version} is already ${withdrawal ? 'withdrawn' : state.status}`);
-      if (actor.id !== input.authorId && !hasRole(actor, 'admin')) throw forbidden('only its author or an admin may withdraw a version');
+  setHandler(
+    withdrawTemplateVersion,
+    async ({ actor, reason }) => {
+      withdrawal = { by: actor.id, reason: reason ?? null };
+      await condition(() => recorded);
+      return state;
     },
-  });
+    {
+      validator: ({ actor }) => {
+        if (state.status !== 'in_review' || withdrawal)
+          throw conflict(`version ${input.version} is already ${withdrawal ? 'withdrawn' : state.status}`);
+        if (actor.id !== input.authorId && !hasRole(actor, 'admin')) throw forbidden('only its author or an admin may withdraw a version');
+      },
+    },
+  );
 
   const task = await inbox.open({
     kind: 'template_review',
     title: `Review the ${input.key} message (${input.locale}), version ${input.version}`,
-    entity, candidateRole: 'reviewer', priority: 'normal', decisions: ['approve', 'reject'],
+    entity,
+    candidateRole: 'reviewer',
+    priority: 'normal',
+    decisions: ['approve', 'reject'],
     payload: { key: input.key, locale: input.locale, version: input.version, versionId: input.versionId },
-    sla: input.sla ?? '24h', escalationRole: 'ops_manager',
+    sla: input.sla ?? '24h',
+    escalationRole: 'ops_manager',
     makers: [input.authorId],
-    eligible: (actor) => (actor.id === input.authorId ? `you wrote version ${input.version} of this template; someone else must review it` : undefined),
+    eligible: (actor) =>
+      actor.id === input.authorId ? `you wrote version ${input.version} of this template; someone else must review it` : undefined,
   });
   state.taskId = task.id;
   await condition(() => task.status === 'completed' || withdrawal !== null);
@@ -62,10 +72,19 @@ export async function templateReview(input: TemplateReviewInput): Promise<Templa
     await inbox.cancel(task.id, 'the author withdrew the version');
     Object.assign(state, { status: 'withdrawn', decidedBy: w!.by, comment: w!.reason });
   }
-  await recordTemplateDecision({ versionId: input.versionId, status: state.status as 'approved' | 'rejected' | 'withdrawn', by: state.decidedBy, comment: state.comment });
+  await recordTemplateDecision({
+    versionId: input.versionId,
+    status: state.status as 'approved' | 'rejected' | 'withdrawn',
+    by: state.decidedBy,
+    comment: state.comment,
+  });
   recorded = true;
-  await audit(`template.${state.status}`, entity, { key: input.key, locale: input.locale, version: input.version, comment: state.comment },
-    state.decidedBy ? { id: state.decidedBy } : undefined);
+  await audit(
+    `template.${state.status}`,
+    entity,
+    { key: input.key, locale: input.locale, version: input.version, comment: state.comment },
+    state.decidedBy ? { id: state.decidedBy } : undefined,
+  );
   await inbox.settled();
   return state;
 }

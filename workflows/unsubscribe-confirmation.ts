@@ -19,8 +19,12 @@ export async function unsubscribeConfirmation(input: UnsubscribeConfirmationInpu
   const still = await markUnsubscribeConfirmed({ ...input, phase: 'check' });
   if (!still) return { status: 'not_needed' };
   const outcome = await sendCustomerEmail({
-    idempotencyKey: `${workflowId}:email`, workflowId, customerId: input.customerId,
-    template: 'unsubscribeConfirmation', category: 'transactional', data: {},
+    idempotencyKey: `${workflowId}:email`,
+    workflowId,
+    customerId: input.customerId,
+    template: 'unsubscribeConfirmation',
+    category: 'transactional',
+    data: {},
   });
   await markUnsubscribeConfirmed({ ...input, phase: 'done' });
   return outcome;

@@ -33,9 +33,7 @@ function lineHtml(line: string): string {
 export function compose(subject: string, paragraphs: (string | string[])[]): Rendered {
   const text = paragraphs.map((p) => (Array.isArray(p) ? p.map((l) => `- ${l}`).join('\n') : p)).join('\n\n');
   const html = paragraphs
-    .map((p) => (Array.isArray(p)
-      ? `<ul>${p.map((l) => `<li>${lineHtml(l)}</li>`).join('')}</ul>`
-      : `<p>${lineHtml(p)}</p>`))
+    .map((p) => (Array.isArray(p) ? `<ul>${p.map((l) => `<li>${lineHtml(l)}</li>`).join('')}</ul>` : `<p>${lineHtml(p)}</p>`))
     .join('\n');
   return { subject, text: `${text}\n`, html: `<!doctype html><html><body>${html}</body></html>` };
 }

@@ -4,10 +4,13 @@ import { SETTINGS } from '../../db/settings.ts';
 import { DEFAULT_CAMPAIGN_APPROVAL_POLICY, type CampaignApprovalPolicy } from '../../domain/campaign.ts';
 import { amountPerCurrency, definePolicy } from './policy.ts';
 
-const campaignApprovalPolicyIn = z.object({
-  secondApprovalAbove: amountPerCurrency()
-    .describe('per currency: a budget above this needs an admin approval too; a currency not named always needs both'),
-}).strict();
+const campaignApprovalPolicyIn = z
+  .object({
+    secondApprovalAbove: amountPerCurrency().describe(
+      'per currency: a budget above this needs an admin approval too; a currency not named always needs both',
+    ),
+  })
+  .strict();
 
 export const campaignApprovalPolicy = definePolicy<CampaignApprovalPolicy>({
   path: '/policies/campaign-approval',

@@ -23,17 +23,21 @@ import { BATCH_LIMIT } from '../schemas.ts';
 const FUTURE_SKEW_MS = 5 * 60_000;
 const EPOCH = 0;
 
-const eventIn = z.object({
-  customerId: z.uuid().optional(),
-  externalId: z.string().trim().min(1).max(200).optional(),
-  type: z.enum(EVENT_TYPES),
-  at: z.iso.datetime({ offset: true }).refine((at) => Date.parse(at) >= EPOCH, 'must be in 1970 or later'),
-  amount: z.number().min(0).max(999_999_999_999.99).optional().describe('purchase value'),
-  campaignId: z.string().min(1).max(200).optional().describe('attributes the event to a campaign'),
-  idempotencyKey: z.string().min(1).max(200).describe('a repeated key is accepted and ignored'),
-}).strict().refine((e) => (e.customerId === undefined) !== (e.externalId === undefined), {
-  message: 'give exactly one of customerId or externalId', path: ['customerId'],
-});
+const eventIn = z
+  .object({
+    customerId: z.uuid().optional(),
+    externalId: z.string().trim().min(1).max(200).optional(),
+    type: z.enum(EVENT_TYPES),
+    at: z.iso.datetime({ offset: true }).refine((at) => Date.parse(at) >= EPOCH, 'must be in 1970 or later'),
+    amount: z.number().min(0).max(999_999_999_999.99).optional().describe('purchase value'),
+    campaignId: z.string().min(1).max(200).optional().describe('attributes the event to a campaign'),
+    idempotencyKey: z.string().min(1).max(200).describe('a repeated key is accepted and ignored'),
+  })
+  .strict()
+  .refine((e) => (e.customerId === undefined) !== (e.externalId === undefined), {
+    message: 'give exactly one of customerId or externalId',
+    path: ['customerId'],
+  });
 type EventIn = z.infer<typeof eventIn>;
 
 /** Each event's customer id, or the items that name no known customer. */
@@ -43,16 +47,20 @@ async function resolveCustomers(orm: Orm, events: EventIn[]): Promise<string[]> 
   const rows = await orm.em.getConnection().execute<{ id: string; external_id: string }[]>(
     // Two index lookups: with `or` the planner scans the whole table (18 ms a batch at 50,000 customers).
     'select id, external_id from customers where id = any(?::uuid[]) union select id, external_id from customers where external_id = any(?::text[])',
-    [textArray(ids), textArray(externalIds)]);
+    [textArray(ids), textArray(externalIds)],
+  );
   const byId = new Set(rows.map((r) => r.id));
   const byExternal = new Map(rows.map((r) => [r.external_id, r.id]));
   const missing: FieldError[] = [];
   const resolved = events.map((e, i) => {
     const wanted = e.customerId?.toLowerCase();
     const id = wanted ? (byId.has(wanted) ? wanted : undefined) : byExternal.get(e.externalId!);
-    if (!id) missing.push(e.customerId
-      ? { field: `events[${i}].customerId`, message: `no customer with id ${e.customerId}` }
-      : { field: `events[${i}].externalId`, message: `no customer with externalId "${e.externalId}"` });
+    if (!id)
+      missing.push(
+        e.customerId
+          ? { field: `events[${i}].customerId`, message: `no customer with id ${e.customerId}` }
+          : { field: `events[${i}].externalId`, message: `no customer with externalId "${e.externalId}"` },
+      );
     return id ?? '';
   });
   if (missing.length) throw unprocessable(`${missing.length} event(s) name an unknown customer; nothing was stored`, missing.slice(0, 100));
@@ -73,10 +81,19 @@ const WAKE_DEADLINE_MS = 5_000;
  * tried again while Temporal is unreachable, so events stored during an outage go out as soon as it ends.
  */
 function dispatcherWaker(temporal: Client, taskQueue: string, deadline: TemporalCall, log: Logger) {
-  const shards = Array.from({ length: EVENT_SHARDS }, () => ({ lastSent: 0, inFlight: false, due: false, failures: 0, timer: undefined as NodeJS.Timeout | undefined }));
+  const shards = Array.from({ length: EVENT_SHARDS }, () => ({
+    lastSent: 0,
+    inFlight: false,
+    due: false,
+    failures: 0,
+    timer: undefined as NodeJS.Timeout | undefined,
+  }));
   const later = (shard: number, ms: number) => {
     const s = shards[shard]!;
-    s.timer = setTimeout(() => { s.timer = undefined; wake(shard); }, ms).unref();
+    s.timer = setTimeout(() => {
+      s.timer = undefined;
+      wake(shard);
+    }, ms).unref();
   };
   const send = (shard: number) => {
     const s = shards[shard]!;
@@ -84,17 +101,32 @@ function dispatcherWaker(temporal: Client, taskQueue: string, deadline: Temporal
     s.inFlight = true;
     s.lastSent = Date.now();
     let failed = false;
-    deadline(() => temporal.workflow.signalWithStart<typeof eventDispatcher, []>('eventDispatcher', {
-      workflowId: eventDispatcherId(taskQueue, shard), taskQueue, args: [{ shard }], signal: wakeDispatcher, signalArgs: [],
-    }), WAKE_DEADLINE_MS).then(() => { s.failures = 0; }, (err: unknown) => {
-      failed = true;
-      s.failures += 1;
-      if (s.failures < WAKE_RETRIES) s.due = true;
-      log.debug({ shard, err: String(err) }, 'event dispatcher not woken; trying again');
-    }).finally(() => {
-      s.inFlight = false;
-      if (s.due && !s.timer) later(shard, failed ? WAKE_RETRY_MS : 0);
-    });
+    deadline(
+      () =>
+        temporal.workflow.signalWithStart<typeof eventDispatcher, []>('eventDispatcher', {
+          workflowId: eventDispatcherId(taskQueue, shard),
+          taskQueue,
+          args: [{ shard }],
+          signal: wakeDispatcher,
+          signalArgs: [],
+        }),
+      WAKE_DEADLINE_MS,
+    )
+      .then(
+        () => {
+          s.failures = 0;
+        },
+        (err: unknown) => {
+          failed = true;
+          s.failures += 1;
+          if (s.failures < WAKE_RETRIES) s.due = true;
+          log.debug({ shard, err: String(err) }, 'event dispatcher not woken; trying again');
+        },
+      )
+      .finally(() => {
+        s.inFlight = false;
+        if (s.due && !s.timer) later(shard, failed ? WAKE_RETRY_MS : 0);
+      });
   };
   function wake(shard: number): void {
     const s = shards[shard]!;
@@ -113,70 +145,110 @@ const ingestStatus = z.object({
   undelivered: z.number().describe('stored events not yet handed to their lifecycle'),
   oldestReceivedAt: z.iso.datetime().nullable().describe('when the oldest of them was stored (null: none)'),
   oldestAgeMs: z.number().nullable().describe('how long ago, in milliseconds'),
-  shards: z.array(z.object({
-    shard: z.number(),
-    undelivered: z.number(),
-    oldestReceivedAt: z.iso.datetime().nullable(),
-  })).describe('the same per dispatcher shard'),
-  cursor: z.object({
-    cursor: z.string(),
-    delivered: z.boolean().describe('every event stored up to this cursor (the batch it came with included) has reached its lifecycle'),
-  }).optional().describe('when ?cursor= was given'),
+  shards: z
+    .array(
+      z.object({
+        shard: z.number(),
+        undelivered: z.number(),
+        oldestReceivedAt: z.iso.datetime().nullable(),
+      }),
+    )
+    .describe('the same per dispatcher shard'),
+  cursor: z
+    .object({
+      cursor: z.string(),
+      delivered: z.boolean().describe('every event stored up to this cursor (the batch it came with included) has reached its lifecycle'),
+    })
+    .optional()
+    .describe('when ?cursor= was given'),
 });
 
 export function eventsRouter({ orm, temporal, taskQueue, deadline, audit, log }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const wake = dispatcherWaker(temporal, taskQueue, deadline, log);
 
-  defineRoute(router, registry, {
-    method: 'post', path: '/events', tag: 'customers', access: ['admin', 'ops_manager', 'ingest'],
-    bodyLimit: '16mb', // batch imports: up to 10,000 customers, events or metric points
-    summary: `Record up to ${BATCH_LIMIT} customer events: answered once stored; each reaches its customer's lifecycle workflow in the background`,
-    body: z.object({ events: z.array(eventIn).min(1).max(BATCH_LIMIT) }).strict(),
-    status: 202,
-    response: z.object({
-      accepted: z.number().describe('events stored by this call'),
-      duplicates: z.number().describe('events whose idempotency key was already known (ignored)'),
-      customers: z.number().describe('customers (lifecycle workflows) the events go to'),
-      cursor: z.string().describe('opaque; GET /events/ingest-status?cursor= says when every event of this batch has reached its lifecycle'),
-    }),
-    errors: [400, 401, 403, 413, 422, 503],
-  }, async ({ body, actor }) => {
-    const now = Date.now();
-    const future = body.events.flatMap((e, i) => (Date.parse(e.at) > now + FUTURE_SKEW_MS
-      ? [{ field: `events[${i}].at`, message: 'is in the future' }] : []));
-    if (future.length) throw unprocessable('events from the future; nothing was stored', future.slice(0, 100));
-    const customerIds = await resolveCustomers(orm, body.events);
-    const { fresh, cursor } = await storeEvents(orm, body.events.map((e, i) => ({
-      customer_id: customerIds[i]!, type: e.type, at: e.at, amount: e.amount ?? null, campaign_id: e.campaignId ?? null,
-      idempotency_key: e.idempotencyKey,
-    })));
-    await audit(actor, 'events.recorded', 'customer_event', 'batch', { accepted: fresh, received: body.events.length, cursor });
-    wake(customerIds);
-    return { accepted: fresh, duplicates: body.events.length - fresh, customers: new Set(customerIds).size, cursor };
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/events',
+      tag: 'customers',
+      access: ['admin', 'ops_manager', 'ingest'],
+      bodyLimit: '16mb', // batch imports: up to 10,000 customers, events or metric points
+      summary: `Record up to ${BATCH_LIMIT} customer events: answered once stored; each reaches its customer's lifecycle workflow in the background`,
+      body: z.object({ events: z.array(eventIn).min(1).max(BATCH_LIMIT) }).strict(),
+      status: 202,
+      response: z.object({
+        accepted: z.number().describe('events stored by this call'),
+        duplicates: z.number().describe('events whose idempotency key was already known (ignored)'),
+        customers: z.number().describe('customers (lifecycle workflows) the events go to'),
+        cursor: z
+          .string()
+          .describe('opaque; GET /events/ingest-status?cursor= says when every event of this batch has reached its lifecycle'),
+      }),
+      errors: [400, 401, 403, 413, 422, 503],
+    },
+    async ({ body, actor }) => {
+      const now = Date.now();
+      const future = body.events.flatMap((e, i) =>
+        Date.parse(e.at) > now + FUTURE_SKEW_MS ? [{ field: `events[${i}].at`, message: 'is in the future' }] : [],
+      );
+      if (future.length) throw unprocessable('events from the future; nothing was stored', future.slice(0, 100));
+      const customerIds = await resolveCustomers(orm, body.events);
+      const { fresh, cursor } = await storeEvents(
+        orm,
+        body.events.map((e, i) => ({
+          customer_id: customerIds[i]!,
+          type: e.type,
+          at: e.at,
+          amount: e.amount ?? null,
+          campaign_id: e.campaignId ?? null,
+          idempotency_key: e.idempotencyKey,
+        })),
+      );
+      await audit(actor, 'events.recorded', 'customer_event', 'batch', { accepted: fresh, received: body.events.length, cursor });
+      wake(customerIds);
+      return { accepted: fresh, duplicates: body.events.length - fresh, customers: new Set(customerIds).size, cursor };
+    },
+  );
 
-  defineRoute(router, registry, {
-    method: 'get', path: '/events/ingest-status', tag: 'customers', access: ['admin', 'ops_manager', 'ingest', 'analyst'],
-    summary: 'Stored events not yet delivered to their lifecycles, the oldest one\'s age, and whether a cursor\'s batch is delivered',
-    query: z.object({
-      cursor: z.string().regex(/^\d{1,18}$/, 'must be a cursor from POST /events').optional(),
-    }).strict(),
-    response: ingestStatus,
-    errors: [400, 401, 403, 503],
-  }, async ({ query }) => {
-    const [shards, oldest] = await Promise.all([undeliveredByShard(orm), oldestUndelivered(orm)]);
-    const iso = (d: Date | null) => (d ? d.toISOString() : null);
-    const firsts = shards.flatMap((s) => (s.firstUndeliveredId ? [BigInt(s.firstUndeliveredId)] : []));
-    const first = firsts.length ? firsts.reduce((a, b) => (a < b ? a : b)) : undefined;
-    return {
-      undelivered: shards.reduce((sum, s) => sum + s.undelivered, 0),
-      oldestReceivedAt: iso(oldest),
-      oldestAgeMs: oldest ? Math.max(0, Date.now() - oldest.getTime()) : null,
-      shards: shards.map((s) => ({ shard: s.shard, undelivered: s.undelivered, oldestReceivedAt: iso(s.oldestReceivedAt) })),
-      ...(query.cursor !== undefined ? { cursor: { cursor: query.cursor, delivered: first === undefined || first > BigInt(query.cursor) } } : {}),
-    };
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/events/ingest-status',
+      tag: 'customers',
+      access: ['admin', 'ops_manager', 'ingest', 'analyst'],
+      summary: "Stored events not yet delivered to their lifecycles, the oldest one's age, and whether a cursor's batch is delivered",
+      query: z
+        .object({
+          cursor: z
+            .string()
+            .regex(/^\d{1,18}$/, 'must be a cursor from POST /events')
+            .optional(),
+        })
+        .strict(),
+      response: ingestStatus,
+      errors: [400, 401, 403, 503],
+    },
+    async ({ query }) => {
+      const [shards, oldest] = await Promise.all([undeliveredByShard(orm), oldestUndelivered(orm)]);
+      const iso = (d: Date | null) => (d ? d.toISOString() : null);
+      const firsts = shards.flatMap((s) => (s.firstUndeliveredId ? [BigInt(s.firstUndeliveredId)] : []));
+      const first = firsts.length ? firsts.reduce((a, b) => (a < b ? a : b)) : undefined;
+      return {
+        undelivered: shards.reduce((sum, s) => sum + s.undelivered, 0),
+        oldestReceivedAt: iso(oldest),
+        oldestAgeMs: oldest ? Math.max(0, Date.now() - oldest.getTime()) : null,
+        shards: shards.map((s) => ({ shard: s.shard, undelivered: s.undelivered, oldestReceivedAt: iso(s.oldestReceivedAt) })),
+        ...(query.cursor !== undefined
+          ? { cursor: { cursor: query.cursor, delivered: first === undefined || first > BigInt(query.cursor) } }
+          : {}),
+      };
+    },
+  );
 
   return router;
 }

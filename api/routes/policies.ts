@@ -13,28 +13,51 @@ import type { PolicyRoute } from '../policies/policy.ts';
 
 /** Every policy the API serves, in the OpenAPI document's order. */
 const POLICIES: PolicyRoute<{ version: number }>[] = [
-  lifecyclePolicy, messagingPolicy, campaignApprovalPolicy, contractPolicy, incidentPolicy,
+  lifecyclePolicy,
+  messagingPolicy,
+  campaignApprovalPolicy,
+  contractPolicy,
+  incidentPolicy,
 ];
 
-const versioned = <T extends z.ZodObject>(s: T) =>
-  s.extend({ version: z.number().describe('0: the built-in defaults') });
+const versioned = <T extends z.ZodObject>(s: T) => s.extend({ version: z.number().describe('0: the built-in defaults') });
 
 export function policiesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'policies';
   for (const { path, key, defaults, schema, what } of POLICIES) {
-    defineRoute(router, registry, {
-      method: 'get', path, tag, summary: `The ${what}`, access: ['admin', 'ops_manager', 'analyst'],
-      response: versioned(schema),
-    }, async () => readSetting(orm, key, defaults));
-    defineRoute(router, registry, {
-      method: 'put', path, tag, summary: `Replace the ${what}`, access: ['admin', 'ops_manager'],
-      body: schema, response: versioned(schema), errors: [400, 401, 403],
-    }, async ({ body, actor }) => {
-      const version = await writeSetting(orm, key, body, actor.id);
-      await audit(actor, 'policy.updated', 'policy', key, { version, value: body });
-      return { ...(body as object), version };
-    });
+    defineRoute(
+      router,
+      registry,
+      {
+        method: 'get',
+        path,
+        tag,
+        summary: `The ${what}`,
+        access: ['admin', 'ops_manager', 'analyst'],
+        response: versioned(schema),
+      },
+      async () => readSetting(orm, key, defaults),
+    );
+    defineRoute(
+      router,
+      registry,
+      {
+        method: 'put',
+        path,
+        tag,
+        summary: `Replace the ${what}`,
+        access: ['admin', 'ops_manager'],
+        body: schema,
+        response: versioned(schema),
+        errors: [400, 401, 403],
+      },
+      async ({ body, actor }) => {
+        const version = await writeSetting(orm, key, body, actor.id);
+        await audit(actor, 'policy.updated', 'policy', key, { version, value: body });
+        return { ...(body as object), version };
+      },
+    );
   }
   return router;
 }

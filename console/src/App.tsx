@@ -25,7 +25,9 @@ function NotFound() {
     <>
       <h1>{t('notFound.title')}</h1>
       <p>{t('notFound.text')}</p>
-      <p><Link to={HOME}>{t('notFound.home')}</Link></p>
+      <p>
+        <Link to={HOME}>{t('notFound.home')}</Link>
+      </p>
     </>
   );
 }
@@ -40,38 +42,63 @@ export function App() {
   return (
     <Switch>
       <Route path="/sign/*">
-        <Suspense fallback={loading}><Signing /></Suspense>
+        <Suspense fallback={loading}>
+          <Signing />
+        </Suspense>
       </Route>
       <Route>
-        {session.isPending ? <Layout session={null}>{loading}</Layout>
-          : session.error ? (
-            <Layout session={null}>
-              <h1>{t('error.title')}</h1>
-              <p role="alert" className="error">{session.error.message}</p>
-              <button type="button" onClick={() => void session.refetch()}>{t('error.retry')}</button>
-            </Layout>
-          ) : (
-            <Switch>
-              <Route path="/sign-in">
-                {session.data && !params.has('token') ? <Redirect to={afterSignIn(params.get('next'))} replace /> : <Layout session={session.data}><SignInPage /></Layout>}
-              </Route>
-              {!session.data ? <Route><Redirect to={`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`} replace /></Route> : null}
-              <Route>
-                <Layout session={session.data!}>
-                  <Switch>
-                    {areas.map(({ path, Page }) => (
-                      <Route key={path} path={path} nest>
-                        <Suspense fallback={loading}><Page session={session.data!} /></Suspense>
-                      </Route>
-                    ))}
-                    <Route path="/"><Redirect to={HOME} replace /></Route>
-                    <Route path="/console"><Redirect to={HOME} replace /></Route>
-                    <Route><NotFound /></Route>
-                  </Switch>
+        {session.isPending ? (
+          <Layout session={null}>{loading}</Layout>
+        ) : session.error ? (
+          <Layout session={null}>
+            <h1>{t('error.title')}</h1>
+            <p role="alert" className="error">
+              {session.error.message}
+            </p>
+            <button type="button" onClick={() => void session.refetch()}>
+              {t('error.retry')}
+            </button>
+          </Layout>
+        ) : (
+          <Switch>
+            <Route path="/sign-in">
+              {session.data && !params.has('token') ? (
+                <Redirect to={afterSignIn(params.get('next'))} replace />
+              ) : (
+                <Layout session={session.data}>
+                  <SignInPage />
                 </Layout>
+              )}
+            </Route>
+            {!session.data ? (
+              <Route>
+                <Redirect to={`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`} replace />
               </Route>
-            </Switch>
-          )}
+            ) : null}
+            <Route>
+              <Layout session={session.data!}>
+                <Switch>
+                  {areas.map(({ path, Page }) => (
+                    <Route key={path} path={path} nest>
+                      <Suspense fallback={loading}>
+                        <Page session={session.data!} />
+                      </Suspense>
+                    </Route>
+                  ))}
+                  <Route path="/">
+                    <Redirect to={HOME} replace />
+                  </Route>
+                  <Route path="/console">
+                    <Redirect to={HOME} replace />
+                  </Route>
+                  <Route>
+                    <NotFound />
+                  </Route>
+                </Switch>
+              </Layout>
+            </Route>
+          </Switch>
+        )}
       </Route>
     </Switch>
   );

@@ -16,7 +16,11 @@ export function LanguageSwitch() {
     <label className="language">
       {t('app.language')}{' '}
       <select value={i18n.language} onChange={(e) => void i18n.changeLanguage(e.target.value as Language)}>
-        {Object.entries(LANGUAGES).map(([code, name]) => <option key={code} value={code} lang={code}>{name}</option>)}
+        {Object.entries(LANGUAGES).map(([code, name]) => (
+          <option key={code} value={code} lang={code}>
+            {name}
+          </option>
+        ))}
       </select>
     </label>
   );
@@ -28,7 +32,9 @@ export function Layout({ session, children }: { session: Session | null; childre
   const signOut = useSignOut();
   return (
     <>
-      <a className="skip" href="#main">{t('app.skip')}</a>
+      <a className="skip" href="#main">
+        {t('app.skip')}
+      </a>
       <header className="top">
         <span className="brand">{t('app.name')}</span>
         {session && (
@@ -36,10 +42,16 @@ export function Layout({ session, children }: { session: Session | null; childre
             <ul>
               {areasFor(session.operator.roles).map((area) => (
                 <li key={area.path}>
-                  <Link to={area.path} aria-current={pathname === area.path || pathname.startsWith(`${area.path}/`) ? 'page' : undefined}>{t(area.label)}</Link>
+                  <Link to={area.path} aria-current={pathname === area.path || pathname.startsWith(`${area.path}/`) ? 'page' : undefined}>
+                    {t(area.label)}
+                  </Link>
                 </li>
               ))}
-              {session.operator.roles.some((role) => API_DOCS_ROLES.includes(role)) && <li><a href="/docs">{t('nav.apiDocs')}</a></li>}
+              {session.operator.roles.some((role) => API_DOCS_ROLES.includes(role)) && (
+                <li>
+                  <a href="/docs">{t('nav.apiDocs')}</a>
+                </li>
+              )}
             </ul>
           </nav>
         )}
@@ -47,16 +59,26 @@ export function Layout({ session, children }: { session: Session | null; childre
           <LanguageSwitch />
           {session && (
             <>
-              <span className="who">{t('session.signedInAs', { name: session.operator.name, roles: session.operator.roles.map((role) => t(`role.${role}`)).join(', ') })}</span>
-              <button type="button" disabled={signOut.isPending}
-                onClick={() => signOut.mutate(undefined, { onSuccess: () => navigate('/sign-in') })}>
+              <span className="who">
+                {t('session.signedInAs', {
+                  name: session.operator.name,
+                  roles: session.operator.roles.map((role) => t(`role.${role}`)).join(', '),
+                })}
+              </span>
+              <button
+                type="button"
+                disabled={signOut.isPending}
+                onClick={() => signOut.mutate(undefined, { onSuccess: () => navigate('/sign-in') })}
+              >
                 {t('session.signOut')}
               </button>
             </>
           )}
         </div>
       </header>
-      <main id="main" tabIndex={-1}>{children}</main>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
       <footer className="bottom">{t('app.timezone', { zone: timeZone() })}</footer>
     </>
   );

@@ -13,7 +13,11 @@ const onError = (err: Error) => {
 };
 const queryClient: QueryClient = new QueryClient({
   queryCache: new QueryCache({ onError }),
-  mutationCache: new MutationCache({ onError: (err, _vars, _ctx, mutation) => { if (mutation.options.mutationKey?.[0] !== 'sign-in') onError(err); } }),
+  mutationCache: new MutationCache({
+    onError: (err, _vars, _ctx, mutation) => {
+      if (mutation.options.mutationKey?.[0] !== 'sign-in') onError(err);
+    },
+  }),
   defaultOptions: { queries: { staleTime: 5_000, retry: (count, err) => !(err instanceof ApiError && err.status < 500) && count < 2 } },
 });
 

@@ -6,7 +6,10 @@ export const AuditEvent = defineEntity({
   tableName: 'audit_events',
   properties: {
     id: p.bigint('number').primary().autoincrement(),
-    at: p.datetime().onCreate(() => new Date()).index(),
+    at: p
+      .datetime()
+      .onCreate(() => new Date())
+      .index(),
     actorType: p.string(),
     actorId: p.string().nullable(),
     action: p.text(),
@@ -18,12 +21,14 @@ export const AuditEvent = defineEntity({
     idempotencyKey: p.string().nullable().unique(),
   },
   indexes: [{ properties: ['entityType', 'entityId'] }],
-  triggers: [{
-    name: 'audit_events_no_change',
-    timing: 'before',
-    events: ['delete', 'update'],
-    forEach: 'row',
-    body: `raise exception 'audit_events is append-only';`,
-  }],
+  triggers: [
+    {
+      name: 'audit_events_no_change',
+      timing: 'before',
+      events: ['delete', 'update'],
+      forEach: 'row',
+      body: `raise exception 'audit_events is append-only';`,
+    },
+  ],
 });
 export type AuditEvent = InferEntity<typeof AuditEvent>;

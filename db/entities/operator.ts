@@ -14,7 +14,10 @@ export const Operator = defineEntity({
     /** Email me when a task opens for one of my roles or is assigned to me (the operator's own setting). */
     taskEmails: p.boolean().default(true),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
 });
 export type Operator = InferEntity<typeof Operator>;

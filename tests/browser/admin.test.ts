@@ -16,7 +16,8 @@ beforeAll(async () => {
   await stack.db.orm.em.getConnection().execute(
     `insert into audit_events (at, actor_type, actor_id, action, entity_type, entity_id, details)
      select timestamptz '2026-01-01T00:00:00Z' + n * interval '1 minute', 'system', null, 'bulk.event', 'bulk', 'b-' || n, '{}'
-     from generate_series(1, ${BULK}) n`);
+     from generate_series(1, ${BULK}) n`,
+  );
 });
 
 afterAll(async () => {
@@ -32,9 +33,16 @@ async function adminPage(path: string): Promise<{ page: Page; problems: string[]
 
 /** A console session opened with an API token, as the browser would: its cookie. */
 async function openSession(token: string): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/auth/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiToken: token }) });
+  const res = await fetch(`${stack.baseUrl}/auth/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ apiToken: token }),
+  });
   expect(res.status).toBe(201);
-  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
 }
 const sessionStatus = async (cookie: string) => (await fetch(`${stack.baseUrl}/auth/session`, { headers: { cookie } })).status;
 
@@ -59,7 +67,11 @@ test('operators: create with a role and see the token once; new roles end their 
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.baseUrl });
   await once.getByRole('button', { name: 'Copy' }).click();
   await once.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
-  await expect(page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText())).resolves.toBe(token);
+  await expect(
+    page.evaluate(() =>
+      (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText(),
+    ),
+  ).resolves.toBe(token);
   await expectAccessible(page);
 
   // The token works against the API, with the role chosen.
@@ -105,7 +117,10 @@ test('operators: create with a role and see the token once; new roles end their 
   await expect(rows.first().textContent()).resolves.toContain('operator.updated');
   await page.getByRole('button', { name: 'Oldest' }).click();
   await page.waitForURL((url) => url.searchParams.get('page') === String(Math.ceil(all / 50) - 1));
-  await rows.last().filter({ hasText: /bulk b-1$/ }).waitFor();
+  await rows
+    .last()
+    .filter({ hasText: /bulk b-1$/ })
+    .waitFor();
   await expectAccessible(page);
 
   const filters = page.getByRole('search', { name: 'Filter the audit log' });
@@ -166,7 +181,7 @@ test('channels: a refused URL shows its reason and keeps the input; a channel is
   expect(problems).toEqual([]);
 });
 
-test('policies: a refused value shows the field\'s reason and keeps the input; the corrected policy is saved', async () => {
+test("policies: a refused value shows the field's reason and keeps the input; the corrected policy is saved", async () => {
   const { page, problems } = await adminPage('policies');
   await page.getByRole('heading', { name: 'Policies', level: 1 }).waitFor();
   const messaging = page.getByRole('form', { name: 'Customer messaging' });
@@ -189,7 +204,9 @@ test('policies: a refused value shows the field\'s reason and keeps the input; t
   await messaging.getByRole('button', { name: 'Save the policy' }).click();
   await messaging.getByRole('status').filter({ hasText: 'Saved as version 1.' }).waitFor();
   expect((await stack.api('GET', '/policies/messaging')).body).toMatchObject({
-    version: 1, frequencyCap: { max: 5, window: '12h' }, quietHours: { start: '21:00', end: '09:00' },
+    version: 1,
+    frequencyCap: { max: 5, window: '12h' },
+    quietHours: { start: '21:00', end: '09:00' },
   });
   // The other policies load as forms too.
   for (const name of ['Customer lifecycle', 'Campaign budget approval', 'Contracts', 'Incidents']) {
@@ -211,7 +228,12 @@ test('escalation policies: create one from the form, change it; the admin area r
   await form.getByRole('button', { name: 'Create the policy' }).click();
   await page.getByRole('row').filter({ hasText: 'Payments' }).waitFor();
   const [created] = (await stack.api('GET', '/escalation-policies')).body.items;
-  expect(created).toMatchObject({ name: 'Payments', service: 'payments', levels: [{ targets: [{ role: 'oncall' }], wait: '10m' }], repeat: 0 });
+  expect(created).toMatchObject({
+    name: 'Payments',
+    service: 'payments',
+    levels: [{ targets: [{ role: 'oncall' }], wait: '10m' }],
+    repeat: 0,
+  });
   await expectAccessible(page);
 
   const edit = page.getByRole('form', { name: 'Escalation policy Payments' });

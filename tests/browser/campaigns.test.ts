@@ -27,7 +27,12 @@ beforeAll(async () => {
   const { version: _version, ...policy } = (await stack.api('GET', '/policies/messaging')).body;
   expect((await stack.api('PUT', '/policies/messaging', { body: { ...policy, frequencyCap: null, quietHours: null } })).status).toBe(200);
   const customers = emails.map((email, i) => ({
-    externalId: `${tag}-${i}`, email, name: `Name${i} Last`, tags: [tag], timezone: 'UTC', marketingConsent: true,
+    externalId: `${tag}-${i}`,
+    email,
+    name: `Name${i} Last`,
+    tags: [tag],
+    timezone: 'UTC',
+    marketingConsent: true,
   }));
   expect((await stack.api('POST', '/customers', { token: ingest.token, body: { customers } })).status).toBe(200);
 });
@@ -55,7 +60,10 @@ test('flow 2: create in the form, approve in the inbox, counts reach the audienc
   await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByLabel('Tags', { exact: true }).fill(tag);
   // The live audience count, from the API.
-  await page.getByRole('status').filter({ hasText: `Customers matching now: ${AUDIENCE}` }).waitFor();
+  await page
+    .getByRole('status')
+    .filter({ hasText: `Customers matching now: ${AUDIENCE}` })
+    .waitFor();
   await page.getByLabel('Currency').selectOption('USD');
   await page.getByLabel('Cost per email').fill('0.5');
   await page.getByLabel('Send rate').fill('1');
@@ -94,9 +102,13 @@ test('flow 2: create in the form, approve in the inbox, counts reach the audienc
   }, 'the required roles');
   expect(created).toMatchObject({ stage: 'pending_approval', ownerId: mia.id, requiredRoles: ['ops_manager'] });
   expect(created.spec).toMatchObject({
-    name, audience: { filters: { tags: [tag] } }, budget: { total: 100, currency: 'USD', costPerSend: 0.5 }, sendRate: 1,
+    name,
+    audience: { filters: { tags: [tag] } },
+    budget: { total: 100, currency: 'USD', costPerSend: 0.5 },
+    sendRate: 1,
     message: { subject: 'Hello {{firstName|friend}}', body: 'Spring sale for {{email}}.\n\nSee you soon.' },
-    goals: [{ metric: 'gmv', target: 100 }], guards: [{ metric: 'unsubscribe_rate', above: 0.02, minSends: 200 }],
+    goals: [{ metric: 'gmv', target: 100 }],
+    guards: [{ metric: 'unsubscribe_rate', above: 0.02, minSends: 200 }],
   });
   // Before launch the creator may cancel, not pause.
   await expect(page.getByRole('button', { name: 'Pause' }).count()).resolves.toBe(0);
@@ -135,11 +147,19 @@ test('flow 2: create in the form, approve in the inbox, counts reach the audienc
   await page.getByText('Spend $4.00 of $100.00 (4%)').waitFor();
   await eventually(async () => received().length === AUDIENCE, 'every email in the SMTP sink');
   expect(new Set(received().map((m) => m.to[0])).size).toBe(AUDIENCE);
-  expect((await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.counts).toMatchObject({ audience: AUDIENCE, sent: AUDIENCE, failed: 0, spend: 4 });
+  expect((await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.counts).toMatchObject({
+    audience: AUDIENCE,
+    sent: AUDIENCE,
+    failed: 0,
+    spend: 4,
+  });
   // The send-progress chart carries its figures: the last cumulative point is the whole audience.
   const chart = page.getByRole('figure', { name: 'Emails sent since launch' });
   await chart.getByText('Show the figures').click();
-  await eventually(async () => (await chart.locator('tbody tr').last().locator('td').first().textContent()) === String(AUDIENCE), 'the chart at the audience');
+  await eventually(
+    async () => (await chart.locator('tbody tr').last().locator('td').first().textContent()) === String(AUDIENCE),
+    'the chart at the audience',
+  );
 
   // End it: a confirmation, then the retrospective with the goal against its actual.
   await page.getByRole('button', { name: 'End now' }).click();
@@ -148,11 +168,18 @@ test('flow 2: create in the form, approve in the inbox, counts reach the audienc
   await retro.getByRole('heading', { name: 'Goals against actuals' }).waitFor({ timeout: 20_000 });
   await retro.getByRole('row', { name: /GMV.*Missed/ }).waitFor();
   await retro.getByRole('figure', { name: 'Goals: actual as a share of the target' }).waitFor();
-  expect((await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body.money).toMatchObject({ spend: 4, budget: 100, gmv: 0 });
+  expect((await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body.money).toMatchObject({
+    spend: 4,
+    budget: 100,
+    gmv: 0,
+  });
   await expectAccessible(page);
 
   // The list in 简体中文, with the campaign and its stage.
-  await eventually(async () => (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.stage === 'reported', 'reported');
+  await eventually(
+    async () => (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.stage === 'reported',
+    'reported',
+  );
   await page.getByRole('link', { name: 'All campaigns' }).click();
   await page.getByLabel('Language').selectOption('zh-CN');
   await page.getByRole('heading', { name: '营销活动', level: 1 }).waitFor();
@@ -165,14 +192,25 @@ test('flow 2: create in the form, approve in the inbox, counts reach the audienc
 
 test('the list pages through the API and filters by stage and name', async () => {
   // 30 drafts: more than one page of 25.
-  const statuses = await Promise.all(Array.from({ length: 30 }, async (_, i) => {
-    const res = await stack.api('POST', '/campaigns', { token: mia.token, body: {
-      name: `Draft ${tag} ${String(i).padStart(2, '0')}`, draft: true, budget: { total: 10, currency: 'CNY', costPerSend: 0.1 },
-      audience: { filters: { tags: [tag] } }, message: { subject: 'Hi', body: 'Hello.' },
-      schedule: { startAt: new Date(Date.now() + 86_400_000).toISOString(), endAt: new Date(Date.now() + 2 * 86_400_000).toISOString() },
-    } });
-    return res.status;
-  }));
+  const statuses = await Promise.all(
+    Array.from({ length: 30 }, async (_, i) => {
+      const res = await stack.api('POST', '/campaigns', {
+        token: mia.token,
+        body: {
+          name: `Draft ${tag} ${String(i).padStart(2, '0')}`,
+          draft: true,
+          budget: { total: 10, currency: 'CNY', costPerSend: 0.1 },
+          audience: { filters: { tags: [tag] } },
+          message: { subject: 'Hi', body: 'Hello.' },
+          schedule: {
+            startAt: new Date(Date.now() + 86_400_000).toISOString(),
+            endAt: new Date(Date.now() + 2 * 86_400_000).toISOString(),
+          },
+        },
+      });
+      return res.status;
+    }),
+  );
   expect(new Set(statuses)).toEqual(new Set([202]));
   const { page, problems } = await browser.openPage();
   await signInWithToken(page, stack.baseUrl, analyst.token, `/console/campaigns?stage=draft&q=${encodeURIComponent(`Draft ${tag}`)}`);
@@ -188,17 +226,26 @@ test('the list pages through the API and filters by stage and name', async () =>
 });
 
 test('edit: a draft becomes an A/B test (a refusal first, its reason shown and the input kept), then is submitted from its page', async () => {
-  const res = await stack.api('POST', '/campaigns', { token: mia.token, body: {
-    name: `Edit ${tag}`, draft: true, budget: { total: 50, currency: 'CNY', costPerSend: 0.1 },
-    audience: { filters: { tags: [tag] } }, message: { subject: 'Hi', body: 'Hello.' },
-    schedule: { startAt: new Date(Date.now() + 86_400_000).toISOString(), endAt: new Date(Date.now() + 2 * 86_400_000).toISOString() },
-  } });
+  const res = await stack.api('POST', '/campaigns', {
+    token: mia.token,
+    body: {
+      name: `Edit ${tag}`,
+      draft: true,
+      budget: { total: 50, currency: 'CNY', costPerSend: 0.1 },
+      audience: { filters: { tags: [tag] } },
+      message: { subject: 'Hi', body: 'Hello.' },
+      schedule: { startAt: new Date(Date.now() + 86_400_000).toISOString(), endAt: new Date(Date.now() + 2 * 86_400_000).toISOString() },
+    },
+  });
   const id = res.body.id as string;
   const { page, problems } = await browser.openPage();
   await signInWithToken(page, stack.baseUrl, mia.token, `/console/campaigns/${id}/edit`);
   await page.getByRole('heading', { name: 'Edit campaign', level: 1 }).waitFor();
   await expect(page.getByLabel('Name', { exact: true }).inputValue()).resolves.toBe(`Edit ${tag}`);
-  await page.getByRole('status').filter({ hasText: `Customers matching now: ${AUDIENCE}` }).waitFor();
+  await page
+    .getByRole('status')
+    .filter({ hasText: `Customers matching now: ${AUDIENCE}` })
+    .waitFor();
 
   await page.getByRole('radio', { name: 'A/B test' }).check();
   for (const v of ['A', 'B']) {
@@ -227,8 +274,13 @@ test('edit: a draft becomes an A/B test (a refusal first, its reason shown and t
   const edited = (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body;
   expect(edited).toMatchObject({ stage: 'draft', revision: 2, spec: { message: null, budget: { total: 50, currency: 'CNY' } } });
   expect(edited.spec.abTest).toMatchObject({
-    winningMetric: 'clicks', testShare: 0.2, testDuration: '24h',
-    variants: [{ name: 'A', subject: 'Subject A for {{firstName}}', split: 50 }, { name: 'B', body: 'Body B.', split: 50 }],
+    winningMetric: 'clicks',
+    testShare: 0.2,
+    testDuration: '24h',
+    variants: [
+      { name: 'A', subject: 'Subject A for {{firstName}}', split: 50 },
+      { name: 'B', body: 'Body B.', split: 50 },
+    ],
   });
 
   // Someone changes it while the form is open: saving is refused with the reason, not written over theirs.
@@ -244,34 +296,66 @@ test('edit: a draft becomes an A/B test (a refusal first, its reason shown and t
   await page.getByRole('button', { name: 'Submit for approval' }).click();
   await page.getByText('Awaiting approval', { exact: true }).waitFor();
   expect((await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.stage).toBe('pending_approval');
-  expect((await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.spec).toMatchObject({ name: `Edit ${tag}`, sendRate: 20 });
+  expect((await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.spec).toMatchObject({
+    name: `Edit ${tag}`,
+    sendRate: 20,
+  });
   expect(problems).toEqual([]);
 });
 
 test('the retrospective of an A/B test compares its variants in charts; an analyst sees no buttons', async () => {
-  const created = await stack.api('POST', '/campaigns', { token: mia.token, body: {
-    name: `AB ${tag}`, budget: { total: 20, currency: 'EUR', costPerSend: 0.2 }, audience: { filters: { tags: [tag] } }, sendRate: 200,
-    abTest: {
-      variants: [{ name: 'calm', subject: 'Hello', body: 'A calm note.' }, { name: 'bold', subject: 'HELLO', body: 'A bold note!' }],
-      testShare: 0.5, testDuration: '1h', winningMetric: 'clicks',
+  const created = await stack.api('POST', '/campaigns', {
+    token: mia.token,
+    body: {
+      name: `AB ${tag}`,
+      budget: { total: 20, currency: 'EUR', costPerSend: 0.2 },
+      audience: { filters: { tags: [tag] } },
+      sendRate: 200,
+      abTest: {
+        variants: [
+          { name: 'calm', subject: 'Hello', body: 'A calm note.' },
+          { name: 'bold', subject: 'HELLO', body: 'A bold note!' },
+        ],
+        testShare: 0.5,
+        testDuration: '1h',
+        winningMetric: 'clicks',
+      },
+      goals: [{ metric: 'uv', target: 2, deadline: new Date(Date.now() + 3_600_000).toISOString() }],
+      schedule: { startAt: new Date(Date.now() - 60_000).toISOString(), endAt: new Date(Date.now() + 86_400_000).toISOString() },
     },
-    goals: [{ metric: 'uv', target: 2, deadline: new Date(Date.now() + 3_600_000).toISOString() }],
-    schedule: { startAt: new Date(Date.now() - 60_000).toISOString(), endAt: new Date(Date.now() + 86_400_000).toISOString() },
-  } });
+  });
   const id = created.body.id as string;
-  const task = await eventually(async () => (await stack.api('GET', `/tasks?entityId=${id}&status=open`, { token: pete.token })).body.items[0], 'the approval task');
+  const task = await eventually(
+    async () => (await stack.api('GET', `/tasks?entityId=${id}&status=open`, { token: pete.token })).body.items[0],
+    'the approval task',
+  );
   expect((await stack.api('POST', `/tasks/${task.id}/complete`, { token: pete.token, body: { decision: 'approve' } })).status).toBe(200);
   // The test group (half of the audience) is sent; one of the bold variant's recipients clicks.
-  const sentTo = await eventually(async () => {
-    const res = await stack.api('GET', `/campaigns/${id}/recipients?status=sent`, { token: analyst.token });
-    return res.body.total === AUDIENCE / 2 ? res.body.items as { customerId: string; variant: string }[] : undefined;
-  }, 'the test group sent', 20_000);
+  const sentTo = await eventually(
+    async () => {
+      const res = await stack.api('GET', `/campaigns/${id}/recipients?status=sent`, { token: analyst.token });
+      return res.body.total === AUDIENCE / 2 ? (res.body.items as { customerId: string; variant: string }[]) : undefined;
+    },
+    'the test group sent',
+    20_000,
+  );
   const clicker = sentTo.find((r) => r.variant === 'bold')!;
-  expect((await stack.api('POST', '/events', { body: { events: [
-    { customerId: clicker.customerId, type: 'click', at: new Date().toISOString(), idempotencyKey: `${tag}-click`, campaignId: id },
-  ] } })).status).toBe(202);
+  expect(
+    (
+      await stack.api('POST', '/events', {
+        body: {
+          events: [
+            { customerId: clicker.customerId, type: 'click', at: new Date().toISOString(), idempotencyKey: `${tag}-click`, campaignId: id },
+          ],
+        },
+      })
+    ).status,
+  ).toBe(202);
   expect((await stack.api('POST', `/campaigns/${id}/end`, { token: mia.token, body: {} })).status).toBe(200);
-  await eventually(async () => (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.stage === 'reported', 'reported');
+  await eventually(
+    async () => (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.stage === 'reported',
+    'reported',
+  );
 
   const { page, problems } = await browser.openPage();
   await signInWithToken(page, stack.baseUrl, analyst.token, `/console/campaigns/${id}`);

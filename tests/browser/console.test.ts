@@ -22,7 +22,10 @@ beforeAll(async () => {
   author = await stack.operator(['ops_manager'], 'Mia');
   rita = await stack.operator(['reviewer'], 'Rita');
   rob = await stack.operator(['reviewer'], 'Rob');
-  expect((await stack.api('POST', '/channels', { body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'channel-secret-0123456789' } })).status).toBe(201);
+  expect(
+    (await stack.api('POST', '/channels', { body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'channel-secret-0123456789' } }))
+      .status,
+  ).toBe(201);
 });
 
 afterAll(async () => {
@@ -33,7 +36,10 @@ afterAll(async () => {
 const openPage = () => browser.openPage();
 
 async function submitContent(title: string): Promise<{ contentId: string; taskId: string }> {
-  const res = await stack.api('POST', '/content', { token: author.token, body: { title, body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] } });
+  const res = await stack.api('POST', '/content', {
+    token: author.token,
+    body: { title, body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] },
+  });
   expect(res.status).toBe(202);
   const contentId = (res.body as { id: string }).id;
   const taskId = await eventually(async () => {
@@ -134,7 +140,9 @@ test('inbox: signed in with a pasted token, a reviewer sees the open task, keeps
   // Rob decides the first task while Rita has it open: her decision is refused with the reason, her comment stays.
   await page.getByRole('link', { name: 'Taken by Rob' }).click();
   await page.getByRole('heading', { name: 'Taken by Rob', level: 2 }).waitFor();
-  expect((await stack.api('POST', `/tasks/${taken.taskId}/complete`, { token: rob.token, body: { decision: 'approve' } })).status).toBe(200);
+  expect((await stack.api('POST', `/tasks/${taken.taskId}/complete`, { token: rob.token, body: { decision: 'approve' } })).status).toBe(
+    200,
+  );
   await page.getByLabel('Comment').fill('Checked the prices twice');
   await page.getByRole('button', { name: 'Approve', exact: true }).click();
   await page.getByRole('alert').waitFor();
@@ -184,7 +192,9 @@ test('signing in by an emailed link from a page that asked for a session returns
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.waitForURL((url) => url.pathname === '/console/content' && url.search === '?tier=A');
   // A next that is not a console page is refused, not followed.
-  expect((await stack.api('POST', '/auth/email-link', { token: null, body: { email: author.email, next: 'https://evil.example/' } })).status).toBe(400);
+  expect(
+    (await stack.api('POST', '/auth/email-link', { token: null, body: { email: author.email, next: 'https://evil.example/' } })).status,
+  ).toBe(400);
   expect(problems).toEqual([]);
 });
 

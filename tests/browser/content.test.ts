@@ -18,14 +18,21 @@ beforeAll(async () => {
   mia = await stack.operator(['ops_manager'], 'Mia');
   rita = await stack.operator(['reviewer'], 'Rita');
   rob = await stack.operator(['reviewer'], 'Rob');
-  expect((await stack.api('POST', '/channels', { body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'channel-secret-0123456789' } })).status).toBe(201);
+  expect(
+    (await stack.api('POST', '/channels', { body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'channel-secret-0123456789' } }))
+      .status,
+  ).toBe(201);
   // An old archive in the read model, older than anything the tests submit: the list pages through it.
-  await stack.db.orm.em.fork().getConnection().execute(
-    `insert into content (id, workflow_id, author_id, title, tier, channels, stage, revision, check_outcome, published_at, created_at, updated_at, version)
+  await stack.db.orm.em
+    .fork()
+    .getConnection()
+    .execute(
+      `insert into content (id, workflow_id, author_id, title, tier, channels, stage, revision, check_outcome, published_at, created_at, updated_at, version)
      select gen_random_uuid(), 'content-review:' || gen_random_uuid(), gen_random_uuid(), 'Archive item ' || n,
             case when n % 2 = 0 then 'A' else 'B' end, '{blog}', 'published', 1, 'pass',
             now() - n * interval '1 hour', now() - n * interval '1 hour', now() - n * interval '1 hour', 1
-     from generate_series(1, ${ARCHIVED}) n`);
+     from generate_series(1, ${ARCHIVED}) n`,
+    );
 });
 
 afterAll(async () => {
@@ -41,7 +48,10 @@ async function approveInInbox(page: Page, task: RegExp, comment: string) {
   await page.getByRole('heading', { name: task, level: 2 }).waitFor();
   await page.getByLabel('Comment').fill(comment);
   await page.getByRole('button', { name: /^approve$/i }).click();
-  await page.getByRole('status').filter({ hasText: /Decided: approve/i }).waitFor();
+  await page
+    .getByRole('status')
+    .filter({ hasText: /Decided: approve/i })
+    .waitFor();
 }
 
 test('flow 1: a reviewer signs in with the emailed link and approves S-tier content, a second approves, the detail shows it published', async () => {
@@ -58,7 +68,9 @@ test('flow 1: a reviewer signs in with the emailed link and approves S-tier cont
   const detail = author.page;
   await detail.getByRole('heading', { name: 'Spring launch', level: 1 }).waitFor();
   await detail.getByText('Waiting for 2 reviewers:').waitFor();
-  await expect(detail.getByRole('link', { name: /approval 1 of 2/ }).getAttribute('href')).resolves.toMatch(/^\/console\/inbox\/[0-9a-f-]{36}$/);
+  await expect(detail.getByRole('link', { name: /approval 1 of 2/ }).getAttribute('href')).resolves.toMatch(
+    /^\/console\/inbox\/[0-9a-f-]{36}$/,
+  );
   // The link to a host off the allow-list is a check finding.
   await detail.getByRole('row').filter({ hasText: 'links to shop.test, which is not on the allow-list' }).waitFor();
   await expect(detail.locator('.content-body mark').textContent()).resolves.toBe('https://shop.test/spring');
@@ -126,8 +138,9 @@ test('the submit form: a refusal shows the field reason and keeps the input; the
   expect(await alert.textContent()).toContain('publishAt is in the past');
   const publishAt = page.getByLabel('Publish at (optional)');
   await expect(publishAt.getAttribute('aria-invalid')).resolves.toBe('true');
-  await expect(page.locator(`#${await publishAt.getAttribute('aria-describedby').then((ids) => ids!.split(' ').at(-1))}`).textContent())
-    .resolves.toBe('must be in the future');
+  await expect(
+    page.locator(`#${await publishAt.getAttribute('aria-describedby').then((ids) => ids!.split(' ').at(-1))}`).textContent(),
+  ).resolves.toBe('must be in the future');
   expect(await page.getByLabel('Title').inputValue()).toBe('Summer teaser');
   expect(await page.getByLabel('Text').inputValue()).toBe('Summer is coming: new colours in June.');
   expect(await page.getByRole('checkbox', { name: 'blog' }).isChecked()).toBe(true);
@@ -177,7 +190,10 @@ test('changes requested: the author sees the reason and the findings marked in t
     const tasks = await stack.api('GET', `/tasks?entityId=${id}&status=open`, { token: rita.token });
     return (tasks.body.items as { id: string }[])[0]?.id;
   }, 'the review task');
-  const decided = await stack.api('POST', `/tasks/${taskId}/complete`, { token: rita.token, body: { decision: 'request_changes', comment: 'No personal numbers, please' } });
+  const decided = await stack.api('POST', `/tasks/${taskId}/complete`, {
+    token: rita.token,
+    body: { decision: 'request_changes', comment: 'No personal numbers, please' },
+  });
   expect(decided.status).toBe(200);
 
   const { page, problems } = await browser.openPage();
@@ -192,11 +208,17 @@ test('changes requested: the author sees the reason and the findings marked in t
   await page.getByLabel('Text', { exact: true }).fill('Questions? Write to us through the shop any day.');
   await page.getByRole('button', { name: 'Submit the revision' }).click();
   await page.getByRole('heading', { name: 'Changes since revision 1', level: 3 }).waitFor();
-  await expect(page.locator('.revision-diff del').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('13812345678')]));
+  await expect(page.locator('.revision-diff del').allTextContents()).resolves.toEqual(
+    expect.arrayContaining([expect.stringContaining('13812345678')]),
+  );
   await page.getByText('Revision 2 submitted by Mia (you)').waitFor();
   await page.locator('.content-badges').getByText('In review').waitFor();
   const state = await contentOf(id);
-  expect(state).toMatchObject({ stage: 'in_review', revision: 2, previous: { revision: 1, body: 'Questions? Call Lily on 13812345678 any day.' } });
+  expect(state).toMatchObject({
+    stage: 'in_review',
+    revision: 2,
+    previous: { revision: 1, body: 'Questions? Call Lily on 13812345678 any day.' },
+  });
   expect(problems).toEqual([]);
 });
 

@@ -42,18 +42,43 @@ beforeAll(async () => {
   analyst = await stack.operator(['analyst'], 'Ana');
 
   // A marketing step at once, and quiet hours around now in Lin's zone: Lin's tips are deferred, not sent.
-  const shanghai = (msFromNow: number) => new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-    .format(new Date(Date.now() + msFromNow));
-  expect((await stack.api('PUT', '/policies/lifecycle', { token: manager.token, body: {
-    activationWindow: '7d', retentionPeriod: '30d', inactivity: '14d', winBackWait: '7d', couponValidity: '30d',
-    nurture: { goal: null, staleAfter: '1d', steps: [
-      { name: 'welcome', after: '0s', template: 'welcome', category: 'transactional' },
-      { name: 'tips', after: '1s', template: 'tips', category: 'marketing' },
-    ] },
-  } })).status).toBe(200);
-  expect((await stack.api('PUT', '/policies/messaging', { token: manager.token, body: {
-    frequencyCap: null, quietHours: { start: shanghai(-3_600_000), end: shanghai(3 * 3_600_000) },
-  } })).status).toBe(200);
+  const shanghai = (msFromNow: number) =>
+    new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+      new Date(Date.now() + msFromNow),
+    );
+  expect(
+    (
+      await stack.api('PUT', '/policies/lifecycle', {
+        token: manager.token,
+        body: {
+          activationWindow: '7d',
+          retentionPeriod: '30d',
+          inactivity: '14d',
+          winBackWait: '7d',
+          couponValidity: '30d',
+          nurture: {
+            goal: null,
+            staleAfter: '1d',
+            steps: [
+              { name: 'welcome', after: '0s', template: 'welcome', category: 'transactional' },
+              { name: 'tips', after: '1s', template: 'tips', category: 'marketing' },
+            ],
+          },
+        },
+      })
+    ).status,
+  ).toBe(200);
+  expect(
+    (
+      await stack.api('PUT', '/policies/messaging', {
+        token: manager.token,
+        body: {
+          frequencyCap: null,
+          quietHours: { start: shanghai(-3_600_000), end: shanghai(3 * 3_600_000) },
+        },
+      })
+    ).status,
+  ).toBe(200);
 
   const customers = [
     { externalId: `lin-${run}`, email: `lin-${run}@example.com`, name: 'Lin Mei', tags: ['vip'], marketingConsent: true, timezone: TZ },
@@ -68,23 +93,35 @@ beforeAll(async () => {
   const events: Record<string, unknown>[] = [{ externalId: `lin-${run}`, type: 'signup', at: at(0), idempotencyKey: `${run}-lin-signup` }];
   for (let i = 0; i < 11; i++) {
     events.push({ externalId: ext(i), type: 'signup', at: at((i % 5) * DAY + 60_000), idempotencyKey: `${run}-${i}-signup` });
-    for (let n = 0; n < i % 4; n++) events.push({ externalId: ext(i), type: 'login', at: at(n * 3_600_000 + 30_000), idempotencyKey: `${run}-${i}-login-${n}` });
+    for (let n = 0; n < i % 4; n++)
+      events.push({ externalId: ext(i), type: 'login', at: at(n * 3_600_000 + 30_000), idempotencyKey: `${run}-${i}-login-${n}` });
   }
-  TODAY_PURCHASES.forEach((amount, i) => events.push({ externalId: ext(i), type: 'purchase', amount, at: at(20_000), idempotencyKey: `${run}-${i}-buy` }));
+  TODAY_PURCHASES.forEach((amount, i) =>
+    events.push({ externalId: ext(i), type: 'purchase', amount, at: at(20_000), idempotencyKey: `${run}-${i}-buy` }),
+  );
   await postEvents(events);
 
   // Lin's lifecycle: the welcome (transactional, at once) is sent, then a purchase makes Lin monetized.
   await eventually(async () => {
     const messages: { template: string; status: string }[] = (await lifecycle(lin))?.messages ?? [];
-    return messages.some((m) => m.template === 'welcome' && m.status === 'sent') && messages.some((m) => m.template === 'tips' && m.status === 'deferred');
+    return (
+      messages.some((m) => m.template === 'welcome' && m.status === 'sent') &&
+      messages.some((m) => m.template === 'tips' && m.status === 'deferred')
+    );
   }, "Lin's welcome sent and tips deferred");
   await postEvents([{ customerId: lin, type: 'purchase', amount: LIN_PURCHASE, at: at(0), idempotencyKey: `${run}-lin-buy` }]);
   await eventually(async () => (await lifecycle(lin))?.stage === 'monetized', 'Lin monetized');
-  await eventually(async () => (await stack.api('GET', `/customers/${lin}`, { token: analyst.token })).body.stage === 'monetized', 'the read model');
+  await eventually(
+    async () => (await stack.api('GET', `/customers/${lin}`, { token: analyst.token })).body.stage === 'monetized',
+    'the read model',
+  );
   // A win-back coupon as the lifecycle's activity issues one (14 days of silence are not waited for here).
-  await stack.db.orm.em.getConnection().execute(
-    `insert into coupons (code, idempotency_key, customer_id, purpose, created_at, expires_at) values (?, ?, ?, 'win_back', now(), now() + interval '30 days')`,
-    [`WB${run.toUpperCase()}`, `${run}-coupon`, lin]);
+  await stack.db.orm.em
+    .getConnection()
+    .execute(
+      `insert into coupons (code, idempotency_key, customer_id, purpose, created_at, expires_at) values (?, ?, ?, 'win_back', now(), now() + interval '30 days')`,
+      [`WB${run.toUpperCase()}`, `${run}-coupon`, lin],
+    );
 });
 
 afterAll(async () => {
@@ -132,7 +169,9 @@ test('search: every customer through the pager, and one found by part of its nam
   expect(entries.some((e) => e.includes('Stage: Acquired') && e.includes('a signup event'))).toBe(true);
   expect(entries.some((e) => e.includes('Stage: Monetized') && e.includes('from Acquired · a purchase event'))).toBe(true);
   expect(entries.some((e) => e.includes('Message sent: Welcome'))).toBe(true);
-  expect(entries.some((e) => e.includes('Message deferred: Tips') && e.includes("the customer's quiet hours") && e.includes('until'))).toBe(true);
+  expect(entries.some((e) => e.includes('Message deferred: Tips') && e.includes("the customer's quiet hours") && e.includes('until'))).toBe(
+    true,
+  );
   // Still owed: the tips wait for the quiet hours to end.
   await expect(page.getByRole('region', { name: 'Messages waiting' }).textContent()).resolves.toContain('Tips (nurture)');
   // An analyst sees that a coupon exists, not its code.
@@ -160,7 +199,8 @@ test('segments: an ops manager scores from the page; the counts and the R×F gri
   await page.getByText(/Scored 12 customers as of/).waitFor({ timeout: 20_000 });
 
   const report = (await stack.api('GET', '/segments', { token: analyst.token })).body as {
-    segments: { name: string; count: number }[]; grid: { recency: number; frequency: number; count: number }[];
+    segments: { name: string; count: number }[];
+    grid: { recency: number; frequency: number; count: number }[];
   };
   expect(report.segments.reduce((n, s) => n + s.count, 0)).toBe(12);
   expect(report.grid.reduce((n, c) => n + c.count, 0)).toBe(12);
@@ -208,14 +248,21 @@ test('KPI dashboard in 简体中文: DAU/WAU/MAU, signups, GMV and ARPU charts a
   const day = kpis.days.at(-1);
   expect(day.date).toBe(today);
   // The seed's purchases today: three customers and Lin.
-  expect(day.gmv).toBeCloseTo([...TODAY_PURCHASES, LIN_PURCHASE].reduce((a, b) => a + b, 0), 2);
+  expect(day.gmv).toBeCloseTo(
+    [...TODAY_PURCHASES, LIN_PURCHASE].reduce((a, b) => a + b, 0),
+    2,
+  );
   const money = (v: number) => new Intl.NumberFormat('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v);
 
   await gmvChart.getByText('查看数据').click();
   await expect(gmvChart.locator('details tbody tr').last().locator('td').textContent()).resolves.toBe(money(day.gmv));
   const active = page.getByRole('figure', { name: '活跃客户：日活、周活、月活' });
   await active.getByText('查看数据').click();
-  await expect(active.locator('details tbody tr').last().locator('td').allTextContents()).resolves.toEqual([String(day.dau), String(day.wau), String(day.mau)]);
+  await expect(active.locator('details tbody tr').last().locator('td').allTextContents()).resolves.toEqual([
+    String(day.dau),
+    String(day.wau),
+    String(day.mau),
+  ]);
   const arpu = page.getByRole('figure', { name: '每日 ARPU（GMV / 日活）' });
   await expect(arpu.locator('details tbody tr').last().locator('td').textContent()).resolves.toBe(money(day.arpu));
   const signups = page.getByRole('figure', { name: '每日注册数' });

@@ -17,10 +17,16 @@ let ingest: TestOperator;
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
   [author, rita, rob, olga, ingest] = await Promise.all([
-    stack.operator(['ops_manager'], 'Mia'), stack.operator(['reviewer'], 'Rita'), stack.operator(['reviewer'], 'Rob'),
-    stack.operator(['ops_manager'], 'Olga'), stack.operator(['ingest'], 'Ingest'),
+    stack.operator(['ops_manager'], 'Mia'),
+    stack.operator(['reviewer'], 'Rita'),
+    stack.operator(['reviewer'], 'Rob'),
+    stack.operator(['ops_manager'], 'Olga'),
+    stack.operator(['ingest'], 'Ingest'),
   ]);
-  expect((await stack.api('POST', '/channels', { body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'channel-secret-0123456789' } })).status).toBe(201);
+  expect(
+    (await stack.api('POST', '/channels', { body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'channel-secret-0123456789' } }))
+      .status,
+  ).toBe(201);
 });
 
 afterAll(async () => {
@@ -28,10 +34,11 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const openTaskOf = (entityId: string, token = rita.token) => eventually(async () => {
-  const res = await stack.api('GET', `/tasks?entityId=${entityId}&status=active`, { token });
-  return (res.body.items as { id: string; payload: { round?: number } }[])[0];
-}, `the open task of ${entityId}`);
+const openTaskOf = (entityId: string, token = rita.token) =>
+  eventually(async () => {
+    const res = await stack.api('GET', `/tasks?entityId=${entityId}&status=active`, { token });
+    return (res.body.items as { id: string; payload: { round?: number } }[])[0];
+  }, `the open task of ${entityId}`);
 
 /** Presses Tab (Shift+Tab when `back`) until the focused element is the one named; fails after 80 presses. */
 async function tabTo(page: Page, name: string | RegExp, back = false): Promise<void> {
@@ -40,23 +47,43 @@ async function tabTo(page: Page, name: string | RegExp, back = false): Promise<v
     const el = page.locator(':focus');
     if ((await el.count()) !== 1) continue;
     const id = await el.getAttribute('id');
-    const label = id ? await page.locator(`label[for="${id}"]`).textContent().catch(() => null) : null;
-    const focused = (label ?? await el.getAttribute('aria-label') ?? await el.textContent() ?? '').trim();
+    const label = id
+      ? await page
+          .locator(`label[for="${id}"]`)
+          .textContent()
+          .catch(() => null)
+      : null;
+    const focused = (label ?? (await el.getAttribute('aria-label')) ?? (await el.textContent()) ?? '').trim();
     if (typeof name === 'string' ? focused === name : name.test(focused)) return;
   }
   throw new Error(`Tab never reached ${String(name)}`);
 }
 
-test('content review: the flagged link is marked in the text, the revision\'s diff shows, and the task is decided with the keyboard alone', async () => {
+test("content review: the flagged link is marked in the text, the revision's diff shows, and the task is decided with the keyboard alone", async () => {
   const first = 'Autumn deals are here. Read more at https://elsewhere.test/deal before Friday.';
-  const submitted = await stack.api('POST', '/content', { token: author.token, body: { title: 'Autumn deals', body: first, tier: 'A', channels: ['blog'] } });
+  const submitted = await stack.api('POST', '/content', {
+    token: author.token,
+    body: { title: 'Autumn deals', body: first, tier: 'A', channels: ['blog'] },
+  });
   expect(submitted.status).toBe(202);
   const contentId = submitted.body.id as string;
   // Round 1: Rob asks for changes; the author sends revision 2.
   const round1 = await openTaskOf(contentId);
-  expect((await stack.api('POST', `/tasks/${round1.id}/complete`, { token: rob.token, body: { decision: 'request_changes', comment: 'Say which days' } })).status).toBe(200);
+  expect(
+    (
+      await stack.api('POST', `/tasks/${round1.id}/complete`, {
+        token: rob.token,
+        body: { decision: 'request_changes', comment: 'Say which days' },
+      })
+    ).status,
+  ).toBe(200);
   const second = 'Autumn deals are here all weekend. Read more at https://elsewhere.test/deal before Sunday.';
-  await eventually(async () => (await stack.api('POST', `/content/${contentId}/revisions`, { token: author.token, body: { title: 'Autumn deals', body: second } })).status === 200, 'the revision');
+  await eventually(
+    async () =>
+      (await stack.api('POST', `/content/${contentId}/revisions`, { token: author.token, body: { title: 'Autumn deals', body: second } }))
+        .status === 200,
+    'the revision',
+  );
   const task = await eventually(async () => {
     const t = await openTaskOf(contentId);
     return t && t.id !== round1.id ? t : undefined;
@@ -97,15 +124,23 @@ test('content review: the flagged link is marked in the text, the revision\'s di
   expect(problems).toEqual([]);
 });
 
-test('campaign approval opened from the task-open email\'s link: budget, audience, cost and the message for a sample customer', async () => {
+test("campaign approval opened from the task-open email's link: budget, audience, cost and the message for a sample customer", async () => {
   const tag = `inbox${Date.now()}`;
   const people = Array.from({ length: 3 }, (_, i) => ({
-    externalId: `${tag}-${i}`, email: `${tag}-${i}@example.com`, name: `Wang${i} Fang`, tags: [tag], timezone: 'UTC', marketingConsent: true,
+    externalId: `${tag}-${i}`,
+    email: `${tag}-${i}@example.com`,
+    name: `Wang${i} Fang`,
+    tags: [tag],
+    timezone: 'UTC',
+    marketingConsent: true,
   }));
   expect((await stack.api('POST', '/customers', { token: ingest.token, body: { customers: people } })).status).toBe(200);
   const created = await stack.api('POST', '/campaigns', {
-    token: author.token, body: {
-      name: `Lantern festival ${tag}`, budget: { total: 100, currency: 'USD', costPerSend: 0.5 }, audience: { filters: { tags: [tag] } },
+    token: author.token,
+    body: {
+      name: `Lantern festival ${tag}`,
+      budget: { total: 100, currency: 'USD', costPerSend: 0.5 },
+      audience: { filters: { tags: [tag] } },
       message: { subject: 'Hello {{firstName|friend}}', body: 'Lanterns for {{email}}.' },
       schedule: { startAt: new Date(Date.now() + 86_400_000).toISOString(), endAt: new Date(Date.now() + 2 * 86_400_000).toISOString() },
     },
@@ -123,7 +158,11 @@ test('campaign approval opened from the task-open email\'s link: budget, audienc
   await page.getByRole('button', { name: 'Sign in with the token' }).click();
   await page.getByRole('heading', { name: /^Approve the budget of campaign "Lantern festival/, level: 2 }).waitFor();
   expect(new URL(page.url()).pathname).toBe(link);
-  const fact = (label: string) => page.locator('.task-view .facts div').filter({ has: page.getByText(label, { exact: true }) }).locator('dd');
+  const fact = (label: string) =>
+    page
+      .locator('.task-view .facts div')
+      .filter({ has: page.getByText(label, { exact: true }) })
+      .locator('dd');
   await expect(fact('Budget').textContent()).resolves.toBe('$100.00');
   await expect(fact('Cost per send').textContent()).resolves.toBe('$0.50');
   await eventually(async () => (await fact('Audience now').textContent()) === '3 customers', 'the audience size');
@@ -134,7 +173,10 @@ test('campaign approval opened from the task-open email\'s link: budget, audienc
 
   await page.getByRole('button', { name: 'Approve', exact: true }).click();
   await page.getByRole('status').filter({ hasText: 'Decided: Approve' }).waitFor();
-  expect((await stack.api('GET', `/tasks/${task.id}`, { token: olga.token })).body).toMatchObject({ status: 'completed', decidedBy: olga.id });
+  expect((await stack.api('GET', `/tasks/${task.id}`, { token: olga.token })).body).toMatchObject({
+    status: 'completed',
+    decidedBy: olga.id,
+  });
   expect(problems).toEqual([]);
 });
 
@@ -152,7 +194,10 @@ test('the opt-out setting: unticked, the operator is not emailed when a task ope
   await expect(setting.isChecked()).resolves.toBe(false);
   await expectAccessible(page);
 
-  const submitted = await stack.api('POST', '/content', { token: author.token, body: { title: 'Quiet for Rob', body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] } });
+  const submitted = await stack.api('POST', '/content', {
+    token: author.token,
+    body: { title: 'Quiet for Rob', body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] },
+  });
   const task = await openTaskOf(submitted.body.id);
   await stack.mail.waitFor((m) => m.to.includes(rita.email) && m.text.includes(task.id));
   await new Promise((r) => setTimeout(r, 500));
@@ -162,24 +207,62 @@ test('the opt-out setting: unticked, the operator is not emailed when a task ope
 
 test('a contract approval shows its terms, value and tier table; the postmortem task is its form, which closes the postmortem', async () => {
   const lee = await stack.operator(['legal', 'oncall'], 'Lee');
-  const partner = await stack.api('POST', '/partners', { token: author.token, body: { name: 'Lin Studio', type: 'kol', contactEmail: `lin-${Date.now()}@partners.example.com`,
-    figures: { followers: 120_000, engagementRate: 0.05, audienceMatch: 0.7, pastConversionRate: 0.02, price: 800 } } });
+  const partner = await stack.api('POST', '/partners', {
+    token: author.token,
+    body: {
+      name: 'Lin Studio',
+      type: 'kol',
+      contactEmail: `lin-${Date.now()}@partners.example.com`,
+      figures: { followers: 120_000, engagementRate: 0.05, audienceMatch: 0.7, pastConversionRate: 0.02, price: 800 },
+    },
+  });
   expect(partner.status).toBe(201);
   const start = new Date(Date.now() + 86_400_000).toISOString();
-  const contract = await stack.api('POST', '/contracts', { token: author.token, body: { partnerId: partner.body.id, terms: {
-    scope: 'Four posts a month about the spring range', currency: 'CNY', fee: 8000,
-    revenueShare: { mode: 'marginal', tiers: [{ from: 0, to: 100_000, rate: 5 }, { from: 100_000, to: null, rate: 8 }], cap: 20_000 },
-    start, end: new Date(Date.parse(start) + 90 * 86_400_000).toISOString(), cadence: 'monthly',
-  } } });
+  const contract = await stack.api('POST', '/contracts', {
+    token: author.token,
+    body: {
+      partnerId: partner.body.id,
+      terms: {
+        scope: 'Four posts a month about the spring range',
+        currency: 'CNY',
+        fee: 8000,
+        revenueShare: {
+          mode: 'marginal',
+          tiers: [
+            { from: 0, to: 100_000, rate: 5 },
+            { from: 100_000, to: null, rate: 8 },
+          ],
+          cap: 20_000,
+        },
+        start,
+        end: new Date(Date.parse(start) + 90 * 86_400_000).toISOString(),
+        cadence: 'monthly',
+      },
+    },
+  });
   expect(contract.status).toBe(202);
   const approval = await openTaskOf(contract.body.id, lee.token);
 
-  const opened = await stack.api('POST', '/incidents', { token: lee.token, body: { title: 'Checkout errors', severity: 'P2', service: 'checkout', ackSla: null } });
+  const opened = await stack.api('POST', '/incidents', {
+    token: lee.token,
+    body: { title: 'Checkout errors', severity: 'P2', service: 'checkout', ackSla: null },
+  });
   expect(opened.status).toBe(202);
   const incidentId = opened.body.id as string;
-  await eventually(async () => (await stack.api('POST', `/incidents/${incidentId}/ack`, { token: lee.token, body: {} })).status === 200, 'the ack');
-  expect((await stack.api('POST', `/incidents/${incidentId}/resolve`, { token: lee.token, body: { resolution: 'rolled back the deploy' } })).status).toBe(200);
-  const postmortem = await eventually(async () => (await stack.api('GET', `/tasks?entityId=${incidentId}&kind=postmortem&status=active`, { token: lee.token })).body.items[0] as { id: string } | undefined, 'the postmortem task');
+  await eventually(
+    async () => (await stack.api('POST', `/incidents/${incidentId}/ack`, { token: lee.token, body: {} })).status === 200,
+    'the ack',
+  );
+  expect(
+    (await stack.api('POST', `/incidents/${incidentId}/resolve`, { token: lee.token, body: { resolution: 'rolled back the deploy' } }))
+      .status,
+  ).toBe(200);
+  const postmortem = await eventually(
+    async () =>
+      (await stack.api('GET', `/tasks?entityId=${incidentId}&kind=postmortem&status=active`, { token: lee.token })).body.items[0] as
+        { id: string } | undefined,
+    'the postmortem task',
+  );
 
   const { page, problems } = await browser.openPage();
   await signInWithToken(page, stack.baseUrl, lee.token, `/console/inbox/${approval.id}`);
@@ -187,12 +270,17 @@ test('a contract approval shows its terms, value and tier table; the postmortem 
   const table = page.getByRole('table', { name: 'Revenue share tiers' });
   await table.waitFor();
   expect(await table.getByRole('row').allInnerTexts()).toEqual([
-    expect.stringMatching(/GMV from\s+GMV up to\s+Rate/), expect.stringMatching(/CN¥0\.00\s+CN¥100,000\.00\s+5%/),
+    expect.stringMatching(/GMV from\s+GMV up to\s+Rate/),
+    expect.stringMatching(/CN¥0\.00\s+CN¥100,000\.00\s+5%/),
     expect.stringMatching(/CN¥100,000\.00\s+and above\s+8%/),
   ]);
   await page.getByText('Four posts a month about the spring range').waitFor();
   const value = (await stack.api('GET', `/contracts/${contract.body.id}`, { token: lee.token })).body.value as number;
-  await page.locator('.facts div').filter({ hasText: 'Value' }).getByText(`CN¥${value.toLocaleString('en-US', { minimumFractionDigits: 2 })}`).waitFor();
+  await page
+    .locator('.facts div')
+    .filter({ hasText: 'Value' })
+    .getByText(`CN¥${value.toLocaleString('en-US', { minimumFractionDigits: 2 })}`)
+    .waitFor();
   await page.getByText('each tier pays only on the part inside it').waitFor();
   await expectAccessible(page);
 
@@ -208,20 +296,39 @@ test('a contract approval shows its terms, value and tier table; the postmortem 
   await page.getByRole('status').filter({ hasText: 'The postmortem is submitted.' }).waitFor();
   const incident = (await stack.api('GET', `/incidents/${incidentId}`, { token: lee.token })).body;
   expect(incident.postmortem).toMatchObject({
-    status: 'done', summary: 'A deploy broke checkout for 9 minutes', actionItems: ['gate deploys on migrations', 'alert on checkout 5xx'], completedBy: lee.id,
+    status: 'done',
+    summary: 'A deploy broke checkout for 9 minutes',
+    actionItems: ['gate deploys on migrations', 'alert on checkout 5xx'],
+    completedBy: lee.id,
   });
-  await eventually(async () => (await stack.api('GET', `/tasks/${postmortem.id}`, { token: lee.token })).body.status === 'completed', 'the task closed');
+  await eventually(
+    async () => (await stack.api('GET', `/tasks/${postmortem.id}`, { token: lee.token })).body.status === 'completed',
+    'the task closed',
+  );
   expect(problems).toEqual([]);
 });
 
-test('a message template review shows the version\'s changes against the live one', async () => {
-  const source = (tip: string) => ({ senderName: 'Opsflow Shop', subject: 'Three tips for {{ customer.firstName }}', html: `<p>Hello {{ customer.firstName }}, ${tip}</p>`, note: 'friendlier tip' });
+test("a message template review shows the version's changes against the live one", async () => {
+  const source = (tip: string) => ({
+    senderName: 'Opsflow Shop',
+    subject: 'Three tips for {{ customer.firstName }}',
+    html: `<p>Hello {{ customer.firstName }}, ${tip}</p>`,
+    note: 'friendlier tip',
+  });
   const first = await stack.api('POST', '/templates/tips/en/versions', { token: author.token, body: source('save your cart for later.') });
   expect(first.status).toBe(201);
   const firstTask = await openTaskOf(first.body.id as string, rob.token);
-  expect((await stack.api('POST', `/tasks/${firstTask.id}/complete`, { token: rob.token, body: { decision: 'approve' } })).status).toBe(200);
-  await eventually(async () => (await stack.api('GET', `/template-versions/${first.body.id}`, { token: rob.token })).body.live === true, 'the first version live');
-  const second = await stack.api('POST', '/templates/tips/en/versions', { token: author.token, body: source('keep your cart for tomorrow.') });
+  expect((await stack.api('POST', `/tasks/${firstTask.id}/complete`, { token: rob.token, body: { decision: 'approve' } })).status).toBe(
+    200,
+  );
+  await eventually(
+    async () => (await stack.api('GET', `/template-versions/${first.body.id}`, { token: rob.token })).body.live === true,
+    'the first version live',
+  );
+  const second = await stack.api('POST', '/templates/tips/en/versions', {
+    token: author.token,
+    body: source('keep your cart for tomorrow.'),
+  });
   expect(second.status).toBe(201);
   const task = await openTaskOf(second.body.id as string);
 
@@ -238,7 +345,10 @@ test('a message template review shows the version\'s changes against the live on
 });
 
 test('an admin assigns an open task to a reviewer from the task; the reviewer is emailed', async () => {
-  const submitted = await stack.api('POST', '/content', { token: author.token, body: { title: 'Hand it to Rita', body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] } });
+  const submitted = await stack.api('POST', '/content', {
+    token: author.token,
+    body: { title: 'Hand it to Rita', body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] },
+  });
   const task = await openTaskOf(submitted.body.id as string);
   const { page, problems } = await browser.openPage();
   await signInWithToken(page, stack.baseUrl, stack.admin.token, `/console/inbox/${task.id}`);
@@ -248,7 +358,9 @@ test('an admin assigns an open task to a reviewer from the task; the reviewer is
   await page.getByRole('button', { name: 'Assign', exact: true }).click();
   await page.getByRole('status').filter({ hasText: 'Assigned; they are emailed.' }).waitFor();
   expect((await stack.api('GET', `/tasks/${task.id}`, { token: rita.token })).body.assigneeId).toBe(rita.id);
-  await stack.mail.waitFor((m) => m.to.includes(rita.email) && m.subject.startsWith('[opsflow] Assigned to you') && m.text.includes(task.id));
+  await stack.mail.waitFor(
+    (m) => m.to.includes(rita.email) && m.subject.startsWith('[opsflow] Assigned to you') && m.text.includes(task.id),
+  );
   await expectAccessible(page);
   expect(problems).toEqual([]);
 });

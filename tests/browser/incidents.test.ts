@@ -23,9 +23,13 @@ beforeAll(async () => {
   ingest = await stack.operator(['ingest'], 'collector');
   manager = await stack.operator(['ops_manager'], 'Mia');
   ona = await stack.operator(['oncall'], 'Ona');
-  const policy = await stack.api('PUT', '/policies/incidents', { body: {
-    ackSla: { P1: `${ACK_SLA_MS / 1000}s`, P2: '15m', P3: '30m', P4: null }, postmortemFor: ['P1', 'P2'], postmortemDue: '5d',
-  } });
+  const policy = await stack.api('PUT', '/policies/incidents', {
+    body: {
+      ackSla: { P1: `${ACK_SLA_MS / 1000}s`, P2: '15m', P3: '30m', P4: null },
+      postmortemFor: ['P1', 'P2'],
+      postmortemDue: '5d',
+    },
+  });
   expect(policy.status).toBe(200);
 });
 
@@ -41,18 +45,49 @@ test('flow 3: a breach opens an incident; the on-call follows the emailed link, 
   const service = `checkout-${suffix}`;
   const metric = `errors_${suffix}`;
   // Ona alone is paged, and paged again every ACK_SLA_MS until someone acknowledges (three more rounds).
-  expect((await stack.api('POST', '/escalation-policies', { token: manager.token, body: {
-    name: `checkout ${suffix}`, service, levels: [{ targets: [{ operatorId: ona.id }] }], repeat: 3,
-  } })).status).toBe(201);
-  expect((await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [
-    { name: metric, value: 30, at: ago(20) }, { name: metric, value: 50, at: ago(10) },
-  ] } })).status).toBe(200);
-  const rule = await stack.api('POST', '/rules', { token: manager.token, body: {
-    name: 'Checkout errors', metric, aggregation: 'max', window: '5m', comparison: 'above', threshold: 20, severity: 'P1', every: '10s',
-    action: { type: 'open_incident', service },
-  } });
+  expect(
+    (
+      await stack.api('POST', '/escalation-policies', {
+        token: manager.token,
+        body: {
+          name: `checkout ${suffix}`,
+          service,
+          levels: [{ targets: [{ operatorId: ona.id }] }],
+          repeat: 3,
+        },
+      })
+    ).status,
+  ).toBe(201);
+  expect(
+    (
+      await stack.api('POST', '/metrics', {
+        token: ingest.token,
+        body: {
+          points: [
+            { name: metric, value: 30, at: ago(20) },
+            { name: metric, value: 50, at: ago(10) },
+          ],
+        },
+      })
+    ).status,
+  ).toBe(200);
+  const rule = await stack.api('POST', '/rules', {
+    token: manager.token,
+    body: {
+      name: 'Checkout errors',
+      metric,
+      aggregation: 'max',
+      window: '5m',
+      comparison: 'above',
+      threshold: 20,
+      severity: 'P1',
+      every: '10s',
+      action: { type: 'open_incident', service },
+    },
+  });
   expect(rule.status).toBe(201);
-  const isPage = (m: { subject: string; to: string[] }) => m.subject.startsWith('[opsflow] P1 incident: Checkout errors') && m.to.includes(ona.email);
+  const isPage = (m: { subject: string; to: string[] }) =>
+    m.subject.startsWith('[opsflow] P1 incident: Checkout errors') && m.to.includes(ona.email);
 
   // The page email links to the incident in the console.
   const mail = await stack.mail.waitFor(isPage, 20_000);
@@ -74,7 +109,9 @@ test('flow 3: a breach opens an incident; the on-call follows the emailed link, 
   await page.waitForURL((url) => url.pathname === `/console/incidents/${id}`);
   await page.getByRole('heading', { level: 1, name: before.title }).waitFor();
   await page.getByRole('heading', { level: 2, name: 'Nobody has acknowledged this yet' }).waitFor();
-  expect(await page.getByRole('link', { name: 'Checkout errors', exact: true }).getAttribute('href')).toBe(`/console/metrics/rules/${rule.body.id}`);
+  expect(await page.getByRole('link', { name: 'Checkout errors', exact: true }).getAttribute('href')).toBe(
+    `/console/metrics/rules/${rule.body.id}`,
+  );
   await expectAccessible(page);
 
   // A status update before the acknowledgement: the workflow refuses it, the page says why and keeps the note.
@@ -91,7 +128,9 @@ test('flow 3: a breach opens an incident; the on-call follows the emailed link, 
   expect(acked).toMatchObject({ status: 'acknowledged', acknowledgedBy: ona.id, commanderId: ona.id, escalation: { nextPageAt: null } });
   // The page that would have come next without the acknowledgement (on a slow machine a repeat may precede it).
   const pages = acked.escalation.pages as number;
-  const lastPage = Math.max(...(acked.timeline as { type: string; at: string }[]).filter((e) => e.type === 'paged').map((e) => Date.parse(e.at)));
+  const lastPage = Math.max(
+    ...(acked.timeline as { type: string; at: string }[]).filter((e) => e.type === 'paged').map((e) => Date.parse(e.at)),
+  );
   const wouldPageAt = lastPage + ACK_SLA_MS;
   const timeline = page.getByRole('list', { name: 'Timeline' });
   await timeline.getByText('Acknowledged', { exact: true }).waitFor();
@@ -116,10 +155,16 @@ test('flow 3: a breach opens an incident; the on-call follows the emailed link, 
   await page.getByRole('button', { name: 'Resolve the incident' }).click();
   await expect(page.getByRole('alert').textContent()).resolves.toContain('only the incident commander or an ops manager may resolve it');
   expect(await page.getByLabel('Resolution').inputValue()).toBe('Rolled the deploy back');
-  expect((await stack.api('GET', `/incidents/${id}`, { token: manager.token })).body).toMatchObject({ status: 'investigating', commanderId: manager.id });
+  expect((await stack.api('GET', `/incidents/${id}`, { token: manager.token })).body).toMatchObject({
+    status: 'investigating',
+    commanderId: manager.id,
+  });
 
   // The list, open ones by severity: a P2 opened by hand sorts below the P1; the severity filter; the charts.
-  const p2 = await stack.api('POST', '/incidents', { token: manager.token, body: { title: `Refunds failing ${suffix}`, severity: 'P2', service, ackSla: null } });
+  const p2 = await stack.api('POST', '/incidents', {
+    token: manager.token,
+    body: { title: `Refunds failing ${suffix}`, severity: 'P2', service, ackSla: null },
+  });
   expect(p2.status).toBe(202);
   await page.getByRole('link', { name: 'All incidents' }).click();
   await page.getByRole('heading', { level: 1, name: 'Incidents' }).waitFor();
@@ -141,7 +186,9 @@ test('flow 3: a breach opens an incident; the on-call follows the emailed link, 
   const mean = Math.round(stats.bySeverity.P1.timeToAcknowledge.mean * 10) / 10;
   const figures = page.getByRole('figure', { name: 'Time to acknowledge by severity' });
   await figures.getByText('Show the figures').click();
-  const seconds = new Intl.NumberFormat('en-US', { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 1 }).format(mean);
+  const seconds = new Intl.NumberFormat('en-US', { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 1 }).format(
+    mean,
+  );
   expect(await figures.getByRole('row', { name: /^P1/ }).textContent()).toContain(seconds);
   expect(await figures.getByRole('row', { name: /^P2/ }).textContent()).toBe('P2——');
   await expectAccessible(page);
@@ -149,7 +196,10 @@ test('flow 3: a breach opens an incident; the on-call follows the emailed link, 
   // Paging stopped: past the moment the next page was due, no page more.
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, wouldPageAt + 3000 - Date.now())));
   expect(stack.mail.messages().filter(isPage)).toHaveLength(pages);
-  expect((await stack.api('GET', `/incidents/${id}`, { token: manager.token })).body).toMatchObject({ status: 'investigating', escalation: { pages } });
+  expect((await stack.api('GET', `/incidents/${id}`, { token: manager.token })).body).toMatchObject({
+    status: 'investigating',
+    escalation: { pages },
+  });
 
   // The incident page in 简体中文, for Mia, now in command: she resolves it and writes the P1's postmortem; it closes.
   const zh = await browser.openPage();
@@ -175,9 +225,15 @@ test('flow 3: a breach opens an incident; the on-call follows the emailed link, 
     const body = (await stack.api('GET', `/incidents/${id}`, { token: manager.token })).body;
     return body.status === 'closed' && body;
   }, 'the incident closed');
-  expect(closed).toMatchObject({ resolvedBy: manager.id, resolution: '已回滚 14:02 的发布', postmortem: {
-    status: 'done', completedBy: manager.id, actionItems: ['发布前检查迁移', '更早告警结账错误'],
-  } });
+  expect(closed).toMatchObject({
+    resolvedBy: manager.id,
+    resolution: '已回滚 14:02 的发布',
+    postmortem: {
+      status: 'done',
+      completedBy: manager.id,
+      actionItems: ['发布前检查迁移', '更早告警结账错误'],
+    },
+  });
   await zhTimeline.getByText('已关闭', { exact: true }).waitFor({ timeout: 15_000 });
   expect(zh.problems).toEqual([]);
   expect(problems).toEqual([]);

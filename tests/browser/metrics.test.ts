@@ -19,13 +19,17 @@ beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
   let ingest: TestOperator;
   [manager, oncall, ingest] = await Promise.all([
-    stack.operator(['ops_manager'], 'Mia'), stack.operator(['oncall'], 'Ona'), stack.operator(['ingest'], 'collector'),
+    stack.operator(['ops_manager'], 'Mia'),
+    stack.operator(['oncall'], 'Ona'),
+    stack.operator(['ingest'], 'collector'),
   ]);
   // Two hours of checkout latency, a point a minute: 200 ms, with a past breach (an hour ago, 10 minutes at 900 ms) and
   // one now (the last two minutes); another region's points stay out of the rule's series.
   const now = Date.now();
   const points = Array.from({ length: 120 }, (_, k) => ({
-    name: metric, at: new Date(now - k * minute - 1000).toISOString(), labels: { region: 'eu' },
+    name: metric,
+    at: new Date(now - k * minute - 1000).toISOString(),
+    labels: { region: 'eu' },
     value: (k >= 60 && k < 70) || k < 2 ? 900 : 200,
   }));
   points.push({ name: metric, at: new Date(now - 5000).toISOString(), labels: { region: 'us' }, value: 5000 });
@@ -93,8 +97,20 @@ test('an ops manager writes a rule in the editor, dry-runs it over the past day,
   ruleId = /\/console\/metrics\/rules\/([0-9a-f-]{36})/.exec(page.url())![1]!;
   const stored = await stack.api('GET', `/rules/${ruleId}`);
   expect(stored.body).toMatchObject({
-    name: 'Slow checkout', metric, labels: { region: 'eu' }, aggregation: 'max', window: '5m', comparison: 'above', threshold: 500,
-    for: '0s', keepFiring: '0s', noData: 'ok', severity: 'P3', action: { type: 'notify_role', role: 'oncall' }, every: '30s', enabled: true,
+    name: 'Slow checkout',
+    metric,
+    labels: { region: 'eu' },
+    aggregation: 'max',
+    window: '5m',
+    comparison: 'above',
+    threshold: 500,
+    for: '0s',
+    keepFiring: '0s',
+    noData: 'ok',
+    severity: 'P3',
+    action: { type: 'notify_role', role: 'oncall' },
+    every: '30s',
+    enabled: true,
     createdBy: manager.id,
   });
   await eventually(async () => (await stack.api('GET', `/rules/${ruleId}`)).body.monitor.state === 'firing', 'the monitor firing');

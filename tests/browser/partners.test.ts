@@ -37,32 +37,77 @@ async function addPartner(name: string, figures: Record<string, number>, type = 
 /** A contract approved by legal, waiting for our signature; its first month is over (evaluated once active). */
 async function approvedContract(partnerId: string): Promise<string> {
   const start = new Date(Date.now() - 35 * DAY).toISOString();
-  const created = await stack.api('POST', '/contracts', { token: manager.token, body: { partnerId, terms: {
-    scope: `Spring campaign posts ${run}`, deliverables: ['4 posts a month', 'One live stream'], currency: 'CNY', fee: 8000,
-    revenueShare: { mode: 'marginal', tiers: [{ from: 0, to: 100_000, rate: 5 }, { from: 100_000, to: null, rate: 8 }], cap: 20_000 },
-    milestones: [{ name: 'Launch video', due: new Date(Date.parse(start) + 10 * DAY).toISOString(), amount: 3000 }],
-    start, end: new Date(Date.parse(start) + 180 * DAY).toISOString(), cadence: 'monthly', targets: { clicks: 5000, gmv: 80_000 },
-  } } });
+  const created = await stack.api('POST', '/contracts', {
+    token: manager.token,
+    body: {
+      partnerId,
+      terms: {
+        scope: `Spring campaign posts ${run}`,
+        deliverables: ['4 posts a month', 'One live stream'],
+        currency: 'CNY',
+        fee: 8000,
+        revenueShare: {
+          mode: 'marginal',
+          tiers: [
+            { from: 0, to: 100_000, rate: 5 },
+            { from: 100_000, to: null, rate: 8 },
+          ],
+          cap: 20_000,
+        },
+        milestones: [{ name: 'Launch video', due: new Date(Date.parse(start) + 10 * DAY).toISOString(), amount: 3000 }],
+        start,
+        end: new Date(Date.parse(start) + 180 * DAY).toISOString(),
+        cadence: 'monthly',
+        targets: { clicks: 5000, gmv: 80_000 },
+      },
+    },
+  });
   expect(created.status).toBe(202);
   const id = created.body.id as string;
-  const task = await eventually(async () => (await stack.api('GET', `/tasks?entityId=${id}&kind=contract_approval&status=open`, { token: lawyer.token })).body.items[0], 'the legal task');
-  expect((await stack.api('POST', `/tasks/${task.id}/complete`, { token: lawyer.token, body: { decision: 'approve', comment: 'terms fine' } })).status).toBe(200);
-  await eventually(async () => (await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body.stage === 'awaiting_signatures', 'awaiting signatures');
+  const task = await eventually(
+    async () => (await stack.api('GET', `/tasks?entityId=${id}&kind=contract_approval&status=open`, { token: lawyer.token })).body.items[0],
+    'the legal task',
+  );
+  expect(
+    (await stack.api('POST', `/tasks/${task.id}/complete`, { token: lawyer.token, body: { decision: 'approve', comment: 'terms fine' } }))
+      .status,
+  ).toBe(200);
+  await eventually(
+    async () => (await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body.stage === 'awaiting_signatures',
+    'awaiting signatures',
+  );
   return id;
 }
 
 test('flow 4: we sign on the contract page, the partner signs from the emailed link, the contract is active, the link says it was used, the evidence is on the contract', async () => {
-  const lin = await addPartner('Lin Creates', { followers: 120_000, engagementRate: 0.05, audienceMatch: 0.7, pastConversionRate: 0.02, price: 800 });
+  const lin = await addPartner('Lin Creates', {
+    followers: 120_000,
+    engagementRate: 0.05,
+    audienceMatch: 0.7,
+    pastConversionRate: 0.02,
+    price: 800,
+  });
   // The partner's first month: 120,000 GMV (marginal tiers: 5,000 + 1,600), so its payout is 8,000 + 6,600 + 3,000.
   const start = Date.now() - 35 * DAY;
-  expect((await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [
-    { name: 'partner.gmv', value: 120_000, at: new Date(start + 3 * DAY).toISOString(), labels: { partner: lin.id } },
-    { name: 'partner.clicks', value: 6000, at: new Date(start + 3 * DAY).toISOString(), labels: { partner: lin.id } },
-  ] } })).status).toBeLessThan(300);
+  expect(
+    (
+      await stack.api('POST', '/metrics', {
+        token: ingest.token,
+        body: {
+          points: [
+            { name: 'partner.gmv', value: 120_000, at: new Date(start + 3 * DAY).toISOString(), labels: { partner: lin.id } },
+            { name: 'partner.clicks', value: 6000, at: new Date(start + 3 * DAY).toISOString(), labels: { partner: lin.id } },
+          ],
+        },
+      })
+    ).status,
+  ).toBeLessThan(300);
   const id = await approvedContract(lin.id);
 
   // The designated signer (the owner) is emailed the contract page, and signs for us there.
-  const toSign = await stack.mail.waitFor((m) => m.to.includes(manager.email) && m.subject === '[opsflow] Please sign the contract with Lin Creates');
+  const toSign = await stack.mail.waitFor(
+    (m) => m.to.includes(manager.email) && m.subject === '[opsflow] Please sign the contract with Lin Creates',
+  );
   const contractPage = new URL(/Read it and sign: (\S+)/.exec(toSign.text)![1]!);
   expect(contractPage.pathname).toBe(`/console/partners/contracts/${id}`);
   const { page: ops, problems: opsProblems } = await browser.openPage();
@@ -101,7 +146,11 @@ test('flow 4: we sign on the contract page, the partner signs from the emailed l
     const body = (await stack.api('GET', `/contracts/${id}`, { token: manager.token })).body;
     return body.stage === 'active' && body;
   }, 'the contract active');
-  expect(active.signatures.partner).toMatchObject({ name: '林美', ip: expect.stringMatching(/127\.0\.0\.1/), userAgent: expect.stringMatching(/Chrome/) });
+  expect(active.signatures.partner).toMatchObject({
+    name: '林美',
+    ip: expect.stringMatching(/127\.0\.0\.1/),
+    userAgent: expect.stringMatching(/Chrome/),
+  });
   expect(active.trackingCode).toMatch(/^P-/);
 
   // The link again, reloaded and in a fresh English browser: it says it was used, not an error.
@@ -123,7 +172,10 @@ test('flow 4: we sign on the contract page, the partner signs from the emailed l
   await evidence.getByText(/HeadlessChrome|Chrome\//).waitFor();
   await ops.getByText(active.trackingCode).waitFor();
   // The first month's evaluation in the payouts ledger.
-  await eventually(async () => (await stack.api('GET', `/contracts/${id}/payouts`, { token: manager.token })).body.items.length === 1, 'the first payout');
+  await eventually(
+    async () => (await stack.api('GET', `/contracts/${id}/payouts`, { token: manager.token })).body.items.length === 1,
+    'the first payout',
+  );
   await ops.reload();
   const ledger = ops.getByRole('heading', { name: 'Evaluations and payouts' }).locator('..');
   await ledger.getByText('Paid in all: CN¥17,600.00').waitFor();
@@ -135,7 +187,13 @@ test('flow 4: we sign on the contract page, the partner signs from the emailed l
 });
 
 test('a forged or cut-short link gets a page saying so, not an error', async () => {
-  const lin = await addPartner('Forge Target', { followers: 1000, engagementRate: 0.01, audienceMatch: 0.2, pastConversionRate: 0.01, price: 10 });
+  const lin = await addPartner('Forge Target', {
+    followers: 1000,
+    engagementRate: 0.01,
+    audienceMatch: 0.2,
+    pastConversionRate: 0.01,
+    price: 10,
+  });
   const id = await approvedContract(lin.id);
   const { page, problems } = await browser.openPage();
   await page.goto(`${stack.baseUrl}/sign/${id}?token=${'x'.repeat(40)}`);
@@ -150,9 +208,19 @@ test('a forged or cut-short link gets a page saying so, not an error', async () 
 test('the partner list pages and searches through the API, and a brief ranks partners with each factor’s contribution', async () => {
   // More partners than a page holds.
   for (let i = 0; i < 27; i++) {
-    await addPartner(`Bulk ${run} ${String(i).padStart(2, '0')}`, { followers: 1000 * (i + 1), engagementRate: 0.01, audienceMatch: 0.3, pastConversionRate: 0.01, price: 100 + i }, i % 2 ? 'content' : 'channel');
+    await addPartner(
+      `Bulk ${run} ${String(i).padStart(2, '0')}`,
+      { followers: 1000 * (i + 1), engagementRate: 0.01, audienceMatch: 0.3, pastConversionRate: 0.01, price: 100 + i },
+      i % 2 ? 'content' : 'channel',
+    );
   }
-  const star = await addPartner(`Star ${run}`, { followers: 9_000_000, engagementRate: 0.09, audienceMatch: 0.95, pastConversionRate: 0.06, price: 500 });
+  const star = await addPartner(`Star ${run}`, {
+    followers: 9_000_000,
+    engagementRate: 0.09,
+    audienceMatch: 0.95,
+    pastConversionRate: 0.06,
+    price: 500,
+  });
   const { page, problems } = await browser.openPage();
   await signInWithToken(page, stack.baseUrl, lawyer.token, '/console/partners');
   await page.getByRole('heading', { level: 1, name: 'Partners' }).waitFor();
@@ -171,16 +239,28 @@ test('the partner list pages and searches through the API, and a brief ranks par
   await page.getByLabel('Goal').selectOption('conversion');
   await page.getByRole('checkbox', { name: 'KOL' }).check();
   await page.getByRole('button', { name: 'Rank' }).click();
-  const firstRow = page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Audience match' }) }).locator('tbody tr').first();
+  const firstRow = page
+    .getByRole('table')
+    .filter({ has: page.getByRole('columnheader', { name: 'Audience match' }) })
+    .locator('tbody tr')
+    .first();
   await firstRow.getByRole('button', { name: `Star ${run}` }).waitFor();
   await page.getByRole('img', { name: /^Score of the top \d+$/ }).waitFor();
   await firstRow.getByRole('button', { name: `Star ${run}` }).click();
   await page.getByRole('heading', { name: `How Star ${run} scored` }).waitFor();
   await page.getByRole('img', { name: `Each factor’s contribution to the score of Star ${run}` }).waitFor();
-  const api = (await stack.api('POST', '/partners/score', { token: lawyer.token, body: { brief: { budget: 1000, goal: 'conversion', types: ['kol'] } } })).body;
+  const api = (
+    await stack.api('POST', '/partners/score', {
+      token: lawyer.token,
+      body: { brief: { budget: 1000, goal: 'conversion', types: ['kol'] } },
+    })
+  ).body;
   expect(api.ranking[0].partnerId).toBe(star.id);
   const audience = api.ranking[0].factors.find((f: { factor: string }) => f.factor === 'audienceMatch').contribution as number;
-  await firstRow.getByRole('cell', { name: new Intl.NumberFormat('en', { maximumFractionDigits: 2 }).format(audience), exact: true }).first().waitFor();
+  await firstRow
+    .getByRole('cell', { name: new Intl.NumberFormat('en', { maximumFractionDigits: 2 }).format(audience), exact: true })
+    .first()
+    .waitFor();
   await expectAccessible(page);
   expect(problems).toEqual([]);
 });

@@ -19,14 +19,31 @@ let wang: string;
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
   [mia, rita, ingest] = await Promise.all([
-    stack.operator(['ops_manager'], 'Mia'), stack.operator(['reviewer'], 'Rita'), stack.operator(['ingest'], 'backend'),
+    stack.operator(['ops_manager'], 'Mia'),
+    stack.operator(['reviewer'], 'Rita'),
+    stack.operator(['ingest'], 'backend'),
   ]);
-  expect((await stack.api('PUT', '/policies/messaging', { token: mia.token, body: {
-    frequencyCap: null, quietHours: null, defaultLocale: 'en', platform: { name: '拾光商城', url: 'https://shop.example.com' },
-  } })).status).toBe(200);
-  const imported = await stack.api('POST', '/customers', { token: ingest.token, body: { customers: [
-    { externalId: `wang-${run}`, email: wangEmail, name: '王芳', locale: 'zh-CN', timezone: 'Asia/Shanghai', marketingConsent: true },
-  ] } });
+  expect(
+    (
+      await stack.api('PUT', '/policies/messaging', {
+        token: mia.token,
+        body: {
+          frequencyCap: null,
+          quietHours: null,
+          defaultLocale: 'en',
+          platform: { name: '拾光商城', url: 'https://shop.example.com' },
+        },
+      })
+    ).status,
+  ).toBe(200);
+  const imported = await stack.api('POST', '/customers', {
+    token: ingest.token,
+    body: {
+      customers: [
+        { externalId: `wang-${run}`, email: wangEmail, name: '王芳', locale: 'zh-CN', timezone: 'Asia/Shanghai', marketingConsent: true },
+      ],
+    },
+  });
   expect(imported.status).toBe(200);
   wang = imported.body.items[0].id;
 });
@@ -83,7 +100,10 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
   await page.getByRole('list', { name: '找到的客户' }).getByRole('button', { name: /王芳/ }).click();
   await page.getByText(`当前按 王芳 <${wangEmail}> 显示 · zh-CN。`).waitFor();
   const draft = page.locator('.templates-preview-pair > div').nth(0);
-  await draft.locator('.templates-mail-subject').filter({ hasText: `王芳${SUBJECT}` }).waitFor();
+  await draft
+    .locator('.templates-mail-subject')
+    .filter({ hasText: `王芳${SUBJECT}` })
+    .waitFor();
   await draft.getByText('两分钟就能学会').waitFor();
   const frame = page.frameLocator('iframe[title^="你的中文"]');
   await frame.getByText('试试这三招').waitFor();
@@ -98,7 +118,10 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
 
   // A test to Mia's own address, marked [TEST]; the page says where it went.
   await page.getByRole('button', { name: '发一封测试邮件给我' }).click();
-  await page.getByRole('status').filter({ hasText: `已发送到 ${mia.email}：“[TEST] 王芳${SUBJECT}”。` }).waitFor();
+  await page
+    .getByRole('status')
+    .filter({ hasText: `已发送到 ${mia.email}：“[TEST] 王芳${SUBJECT}”。` })
+    .waitFor();
   const test = await stack.mail.waitFor((m) => m.to.includes(mia.email) && m.subject.startsWith('[TEST]'));
   expect(test.subject).toBe(`[TEST] 王芳${SUBJECT}`);
   expect(test.headers['x-opsflow-test']).toBe('true');
@@ -109,7 +132,14 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
   await page.getByRole('button', { name: '提交审核' }).click();
   await page.getByRole('status').filter({ hasText: '第 2 版已进入待办等待审核' }).waitFor();
   const v2 = (await stack.api('GET', '/templates/tips/zh-CN/versions', { token: mia.token })).body.items[0];
-  expect(v2).toMatchObject({ version: 2, status: 'in_review', live: false, authorId: mia.id, subject: `{{ customer.name }}${SUBJECT}`, note: '更口语化，加上积分抵现' });
+  expect(v2).toMatchObject({
+    version: 2,
+    status: 'in_review',
+    live: false,
+    authorId: mia.id,
+    subject: `{{ customer.name }}${SUBJECT}`,
+    note: '更口语化，加上积分抵现',
+  });
 
   // The history: version 2 in review by Mia, its changes against version 1.
   await page.getByRole('link', { name: '查看版本历史' }).click();
@@ -129,7 +159,10 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
   await reviewer.page.getByRole('heading', { name: title, level: 2 }).waitFor();
   await reviewer.page.getByLabel('Comment').fill('好，可以上线');
   await reviewer.page.getByRole('button', { name: /^approve$/i }).click();
-  await reviewer.page.getByRole('status').filter({ hasText: /Decided: approve/i }).waitFor();
+  await reviewer.page
+    .getByRole('status')
+    .filter({ hasText: /Decided: approve/i })
+    .waitFor();
   const approved = await eventually(async () => {
     const v = (await stack.api('GET', `/template-versions/${v2.id}`, { token: mia.token })).body;
     return v.live && v;
@@ -150,21 +183,44 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
   await expectAccessible(reviewer.page);
 
   // The next nurture step: tips two seconds after signup, in 王芳's language, from version 2.
-  expect((await stack.api('PUT', '/policies/lifecycle', { token: mia.token, body: {
-    activationWindow: '7d', retentionPeriod: '30d', inactivity: '14d', winBackWait: '7d', couponValidity: '30d',
-    nurture: { goal: null, staleAfter: '1d', steps: [{ name: 'tips', after: '2s', template: 'tips', category: 'marketing' }] },
-  } })).status).toBe(200);
-  expect((await stack.api('POST', '/events', { token: ingest.token, body: {
-    events: [{ externalId: `wang-${run}`, type: 'signup', at: new Date().toISOString(), idempotencyKey: `wang-${run}-signup` }],
-  } })).status).toBe(202);
+  expect(
+    (
+      await stack.api('PUT', '/policies/lifecycle', {
+        token: mia.token,
+        body: {
+          activationWindow: '7d',
+          retentionPeriod: '30d',
+          inactivity: '14d',
+          winBackWait: '7d',
+          couponValidity: '30d',
+          nurture: { goal: null, staleAfter: '1d', steps: [{ name: 'tips', after: '2s', template: 'tips', category: 'marketing' }] },
+        },
+      })
+    ).status,
+  ).toBe(200);
+  expect(
+    (
+      await stack.api('POST', '/events', {
+        token: ingest.token,
+        body: {
+          events: [{ externalId: `wang-${run}`, type: 'signup', at: new Date().toISOString(), idempotencyKey: `wang-${run}-signup` }],
+        },
+      })
+    ).status,
+  ).toBe(202);
   const tips = await stack.mail.waitFor((m) => m.to.includes(wangEmail), 30_000);
   expect(tips.subject).toBe(`王芳${SUBJECT}`);
   expect(tips.html).toContain('下单时用积分抵现');
   expect(tips.headers['x-opsflow-test']).toBeUndefined();
   const ledger = await eventually(async () => {
-    const rows = await stack.db.orm.em.fork().getConnection().execute<{ version: number; locale: string }[]>(
-      `select v.version, m.locale from customer_messages m join message_template_versions v on v.id = m.template_version_id
-       where m.customer_id = ? and m.status = 'sent'`, [wang]);
+    const rows = await stack.db.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ version: number; locale: string }[]>(
+        `select v.version, m.locale from customer_messages m join message_template_versions v on v.id = m.template_version_id
+       where m.customer_id = ? and m.status = 'sent'`,
+        [wang],
+      );
     return rows.length > 0 && rows;
   }, 'the tips send recorded');
   expect(ledger).toEqual([{ version: 2, locale: 'zh-CN' }]);
@@ -173,15 +229,22 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
   await page.goto(`${stack.baseUrl}/console/templates/tips/zh-CN/history`);
   await page.getByRole('button', { name: '启用第 1 版' }).click();
   await page.getByRole('status').filter({ hasText: '第 1 版已启用' }).waitFor();
-  await page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: '第 1 版' }) }).getByText('使用中').waitFor();
+  await page
+    .getByRole('row')
+    .filter({ has: page.getByRole('rowheader', { name: '第 1 版' }) })
+    .getByText('使用中')
+    .waitFor();
   await page.getByRole('button', { name: '启用第 2 版' }).waitFor();
   const versions = (await stack.api('GET', '/templates/tips/zh-CN/versions', { token: mia.token })).body.items;
-  expect(versions.map((v: { version: number; live: boolean }) => [v.version, v.live])).toEqual([[2, false], [1, true]]);
+  expect(versions.map((v: { version: number; live: boolean }) => [v.version, v.live])).toEqual([
+    [2, false],
+    [1, true],
+  ]);
 
   for (const p of [problems, reviewer.problems]) expect(p).toEqual([]);
 });
 
-test('a new language starts from the default language\'s text; its author withdraws the version from the history (in English)', async () => {
+test("a new language starts from the default language's text; its author withdraws the version from the history (in English)", async () => {
   const { page, problems } = await browser.openPage();
   page.setDefaultTimeout(10_000);
   await signInByApi(page, stack.baseUrl, mia.token, '/console/templates');
@@ -194,10 +257,17 @@ test('a new language starts from the default language\'s text; its author withdr
 
   await page.getByRole('heading', { name: 'Welcome in Japanese', level: 1 }).waitFor();
   await page.getByText('Nothing in this language yet: starting from the English text (version 1) to translate.').waitFor();
-  const en = (await stack.api('GET', '/templates/welcome/en/versions', { token: mia.token })).body.items.find((v: { live: boolean }) => v.live);
+  const en = (await stack.api('GET', '/templates/welcome/en/versions', { token: mia.token })).body.items.find(
+    (v: { live: boolean }) => v.live,
+  );
   await expect(page.getByLabel('Subject').inputValue()).resolves.toBe(en.subject);
   await page.getByLabel('Subject').fill('{{ platform.name }}へようこそ');
-  await page.locator('.templates-preview-pair > div').nth(0).locator('.templates-mail-subject').filter({ hasText: '拾光商城へようこそ' }).waitFor();
+  await page
+    .locator('.templates-preview-pair > div')
+    .nth(0)
+    .locator('.templates-mail-subject')
+    .filter({ hasText: '拾光商城へようこそ' })
+    .waitFor();
   await expectAccessible(page);
   await page.getByRole('button', { name: 'Send for review' }).click();
   await page.getByRole('status').filter({ hasText: 'Version 1 is waiting for review in the inbox' }).waitFor();
@@ -209,7 +279,11 @@ test('a new language starts from the default language\'s text; its author withdr
   await page.getByRole('region', { name: 'Version 1' }).getByText('The first version: nothing before it.').waitFor();
   await page.getByRole('button', { name: 'Withdraw version 1' }).click();
   await page.getByRole('status').filter({ hasText: 'Version 1 is withdrawn; its review task is cancelled.' }).waitFor();
-  await page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'version 1' }) }).getByText('Withdrawn').waitFor();
+  await page
+    .getByRole('row')
+    .filter({ has: page.getByRole('rowheader', { name: 'version 1' }) })
+    .getByText('Withdrawn')
+    .waitFor();
   expect((await stack.api('GET', `/template-versions/${ja.id}`, { token: mia.token })).body.status).toBe('withdrawn');
   const tasks = (await stack.api('GET', `/tasks?entityId=${ja.id}`, { token: rita.token })).body.items;
   expect(tasks.map((t: { status: string }) => t.status)).toEqual(['cancelled']);

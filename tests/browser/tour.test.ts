@@ -38,41 +38,117 @@ async function seed(): Promise<void> {
     expect([path, res.status]).toEqual([path, status]);
     return res.body;
   };
-  const [mia, ingest] = await Promise.all([stack.operator(['ops_manager', 'reviewer'], 'Mia Chen'), stack.operator(['ingest'], 'collector')]);
+  const [mia, ingest] = await Promise.all([
+    stack.operator(['ops_manager', 'reviewer'], 'Mia Chen'),
+    stack.operator(['ingest'], 'collector'),
+  ]);
   const admin = stack.admin.token;
   await call('POST', '/channels', admin, { name: 'blog', url: stack.hooks.url('/blog'), secret: 'channel-secret-0123456789' }, 201);
-  for (const [title, tier] of [['春季上新：全场八折', 'A'], ['Spring launch: 20% off everything', 'A'], ['双十一预热活动规则', 'S']] as const) {
-    await call('POST', '/content', mia.token, { title, body: `${title}. Everything is 20% off this weekend.`, tier, channels: ['blog'] }, 202);
+  for (const [title, tier] of [
+    ['春季上新：全场八折', 'A'],
+    ['Spring launch: 20% off everything', 'A'],
+    ['双十一预热活动规则', 'S'],
+  ] as const) {
+    await call(
+      'POST',
+      '/content',
+      mia.token,
+      { title, body: `${title}. Everything is 20% off this weekend.`, tier, channels: ['blog'] },
+      202,
+    );
   }
   const names = ['王芳', '李雷', '韩梅梅', 'Ada Lovelace', 'Grace Hopper', '张伟', 'Alan Turing', '刘洋', 'Linus Torvalds', '陈静'];
   const customers = names.map((name, i) => ({
-    externalId: `tour-${i}`, email: `tour-${i}@example.com`, name, tags: ['tour'], marketingConsent: true,
-    locale: /[a-z]/i.test(name) ? 'en' : 'zh-CN', timezone: /[a-z]/i.test(name) ? 'UTC' : 'Asia/Shanghai',
+    externalId: `tour-${i}`,
+    email: `tour-${i}@example.com`,
+    name,
+    tags: ['tour'],
+    marketingConsent: true,
+    locale: /[a-z]/i.test(name) ? 'en' : 'zh-CN',
+    timezone: /[a-z]/i.test(name) ? 'UTC' : 'Asia/Shanghai',
   }));
   await call('POST', '/customers', ingest.token, { customers }, 200);
   const day = 86_400_000;
   const events = customers.flatMap((c, i) => [
-    { externalId: c.externalId, type: 'signup', at: new Date(Date.now() - (7 - (i % 7)) * day).toISOString(), idempotencyKey: `${c.externalId}-signup` },
-    { externalId: c.externalId, type: 'login', at: new Date(Date.now() - (i % 3) * day).toISOString(), idempotencyKey: `${c.externalId}-login` },
-    ...(i % 2 ? [{ externalId: c.externalId, type: 'purchase', amount: 99 + i * 20, at: new Date(Date.now() - (i % 4) * day).toISOString(), idempotencyKey: `${c.externalId}-buy` }] : []),
+    {
+      externalId: c.externalId,
+      type: 'signup',
+      at: new Date(Date.now() - (7 - (i % 7)) * day).toISOString(),
+      idempotencyKey: `${c.externalId}-signup`,
+    },
+    {
+      externalId: c.externalId,
+      type: 'login',
+      at: new Date(Date.now() - (i % 3) * day).toISOString(),
+      idempotencyKey: `${c.externalId}-login`,
+    },
+    ...(i % 2
+      ? [
+          {
+            externalId: c.externalId,
+            type: 'purchase',
+            amount: 99 + i * 20,
+            at: new Date(Date.now() - (i % 4) * day).toISOString(),
+            idempotencyKey: `${c.externalId}-buy`,
+          },
+        ]
+      : []),
   ]);
   await call('POST', '/events', ingest.token, { events }, 202);
-  await call('POST', '/campaigns', mia.token, {
-    name: '双十一预热 Singles\' Day preview', budget: { total: 500, currency: 'CNY', costPerSend: 0.05 }, audience: { filters: { tags: ['tour'] } },
-    message: { subject: '{{firstName}}，双十一预热开始了', body: '预热期间下单，全场满300减50。\n\n名额有限，先到先得。' }, sendRate: 50,
-    schedule: { startAt: new Date(Date.now() + day).toISOString(), endAt: new Date(Date.now() + 10 * day).toISOString() },
-  }, 202);
-  const points = Array.from({ length: 60 }, (_, k) => ({ name: 'checkout.latency_ms', at: new Date(Date.now() - k * 60_000 - 1000).toISOString(), value: k < 3 ? 900 : 180 + (k % 7) * 10 }));
+  await call(
+    'POST',
+    '/campaigns',
+    mia.token,
+    {
+      name: "双十一预热 Singles' Day preview",
+      budget: { total: 500, currency: 'CNY', costPerSend: 0.05 },
+      audience: { filters: { tags: ['tour'] } },
+      message: { subject: '{{firstName}}，双十一预热开始了', body: '预热期间下单，全场满300减50。\n\n名额有限，先到先得。' },
+      sendRate: 50,
+      schedule: { startAt: new Date(Date.now() + day).toISOString(), endAt: new Date(Date.now() + 10 * day).toISOString() },
+    },
+    202,
+  );
+  const points = Array.from({ length: 60 }, (_, k) => ({
+    name: 'checkout.latency_ms',
+    at: new Date(Date.now() - k * 60_000 - 1000).toISOString(),
+    value: k < 3 ? 900 : 180 + (k % 7) * 10,
+  }));
   await call('POST', '/metrics', ingest.token, { points }, 200);
-  await call('POST', '/rules', mia.token, {
-    name: 'Checkout latency', metric: 'checkout.latency_ms', aggregation: 'max', window: '5m', comparison: 'above', threshold: 600, severity: 'P2',
-    every: '1m', action: { type: 'open_incident', service: 'checkout' },
-  }, 201);
-  for (const [name, followers] of [['林小厨 Lin Cooks', 120_000], ['Daily Tech Picks', 45_000], ['旅行的阿杰', 300_000]] as const) {
-    await call('POST', '/partners', mia.token, {
-      name, type: 'kol', contactEmail: `${followers}@partners.example.com`,
-      figures: { followers, engagementRate: 0.04, audienceMatch: 0.6, pastConversionRate: 0.02, price: followers / 100 },
-    }, 201);
+  await call(
+    'POST',
+    '/rules',
+    mia.token,
+    {
+      name: 'Checkout latency',
+      metric: 'checkout.latency_ms',
+      aggregation: 'max',
+      window: '5m',
+      comparison: 'above',
+      threshold: 600,
+      severity: 'P2',
+      every: '1m',
+      action: { type: 'open_incident', service: 'checkout' },
+    },
+    201,
+  );
+  for (const [name, followers] of [
+    ['林小厨 Lin Cooks', 120_000],
+    ['Daily Tech Picks', 45_000],
+    ['旅行的阿杰', 300_000],
+  ] as const) {
+    await call(
+      'POST',
+      '/partners',
+      mia.token,
+      {
+        name,
+        type: 'kol',
+        contactEmail: `${followers}@partners.example.com`,
+        figures: { followers, engagementRate: 0.04, audienceMatch: 0.6, pastConversionRate: 0.02, price: followers / 100 },
+      },
+      201,
+    );
   }
 }
 
@@ -84,10 +160,16 @@ afterAll(async () => {
 /** Visible text that looks like a message key (`area.some.key`) rather than words: a translation left out. */
 async function untranslated(page: Page): Promise<string[]> {
   const text = await page.locator('main').innerText();
-  return text.split('\n').map((line) => line.trim()).filter((line) => /^[a-z]+(\.[a-zA-Z]+)+$/.test(line));
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /^[a-z]+(\.[a-zA-Z]+)+$/.test(line));
 }
 
-for (const [language, locale] of [['zh-CN', 'zh-CN'], ['en', 'en-US']] as const) {
+for (const [language, locale] of [
+  ['zh-CN', 'zh-CN'],
+  ['en', 'en-US'],
+] as const) {
   test(`every main page in ${language}: a heading, no script error, no untranslated key, no serious axe violation`, async () => {
     const { page, problems } = await browser.openPage({ locale });
     await page.setViewportSize({ width: 1280, height: 860 });

@@ -6,23 +6,37 @@ import type { Orm } from '../../db/orm.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 import { random } from '../support/random.ts';
 
-
 const CAMPAIGNS = [randomUUID(), randomUUID()];
 const customer = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
-async function store(orm: Orm, rows: { c: number; type: string; at: string; amount: number | null; campaign: string | null; key: string }[]) {
-  await orm.em.fork().getConnection().execute(
-    `insert into customer_events (customer_id, type, at, amount, campaign_id, idempotency_key, received_at)
+async function store(
+  orm: Orm,
+  rows: { c: number; type: string; at: string; amount: number | null; campaign: string | null; key: string }[],
+) {
+  await orm.em
+    .fork()
+    .getConnection()
+    .execute(
+      `insert into customer_events (customer_id, type, at, amount, campaign_id, idempotency_key, received_at)
      select x.customer_id, x.type, x.at, x.amount, x.campaign_id, x.key, now()
      from jsonb_to_recordset(?::jsonb) as x(customer_id uuid, type text, at timestamptz, amount numeric, campaign_id text, key text)
      on conflict (idempotency_key) do nothing`,
-    [JSON.stringify(rows.map((r) => ({ customer_id: customer(r.c), type: r.type, at: r.at, amount: r.amount, campaign_id: r.campaign, key: r.key })))]);
+      [
+        JSON.stringify(
+          rows.map((r) => ({ customer_id: customer(r.c), type: r.type, at: r.at, amount: r.amount, campaign_id: r.campaign, key: r.key })),
+        ),
+      ],
+    );
 }
 
 describe('campaign attribution rollups', () => {
   let db: TestDb;
-  beforeAll(async () => { db = await createTestDb(); });
-  afterAll(async () => { await db?.drop(); });
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
 
   test('the same figures as the raw events, whole and up to any instant, and per A/B variant', async () => {
     const rnd = random(15);
@@ -30,9 +44,12 @@ describe('campaign attribution rollups', () => {
     const events = Array.from({ length: 1500 }, (_, i) => {
       const type = ['login', 'click', 'click', 'purchase', 'signup', 'key_action'][Math.floor(rnd() * 6)]!;
       return {
-        c: Math.floor(rnd() * 120), type, at: new Date(start + Math.floor(rnd() * 20 * 86_400_000)).toISOString(),
+        c: Math.floor(rnd() * 120),
+        type,
+        at: new Date(start + Math.floor(rnd() * 20 * 86_400_000)).toISOString(),
         amount: type === 'purchase' ? Math.round(rnd() * 30_000) / 100 : null,
-        campaign: rnd() < 0.15 ? null : CAMPAIGNS[Math.floor(rnd() * 2)]!, key: `a${i}`,
+        campaign: rnd() < 0.15 ? null : CAMPAIGNS[Math.floor(rnd() * 2)]!,
+        key: `a${i}`,
       };
     });
     // Two events exactly on a midnight, a cut-off's edge.
@@ -53,10 +70,20 @@ describe('campaign attribution rollups', () => {
       `insert into campaign_recipients (campaign_id, seq, customer_id, phase, variant, status)
        select ?::uuid, i, ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, case when i < 80 then 'test' else 'main' end,
          case when i % 2 = 0 then 'a' else 'b' end, case when i % 7 = 0 then 'skipped' else 'sent' end
-       from generate_series(0, 119) i`, [CAMPAIGNS[0]]);
+       from generate_series(0, 119) i`,
+      [CAMPAIGNS[0]],
+    );
 
-    const cuts = [undefined, '2026-02-01T00:00:00Z', '2026-03-05T00:00:00Z', '2026-03-04T23:59:59.999Z', '2026-03-05T00:00:00.001Z',
-      '2026-03-10T13:47:12.345Z', '2026-03-20T23:59:59Z', '2026-06-01T00:00:00Z'];
+    const cuts = [
+      undefined,
+      '2026-02-01T00:00:00Z',
+      '2026-03-05T00:00:00Z',
+      '2026-03-04T23:59:59.999Z',
+      '2026-03-05T00:00:00.001Z',
+      '2026-03-10T13:47:12.345Z',
+      '2026-03-20T23:59:59Z',
+      '2026-06-01T00:00:00Z',
+    ];
     for (const campaign of CAMPAIGNS) {
       for (const until of cuts) {
         const raw = await campaignAttributionRaw(db.orm, campaign, until);
@@ -66,7 +93,14 @@ describe('campaign attribution rollups', () => {
     const whole = await campaignAttribution(db.orm, CAMPAIGNS[0]!);
     expect(whole.purchases).toBeGreaterThan(50);
     expect(whole.uv).toBeGreaterThan(100);
-    expect(await campaignAttribution(db.orm, randomUUID())).toEqual({ conversions: 0, purchases: 0, gmv: 0, uv: 0, newUsers: 0, clicks: 0 });
+    expect(await campaignAttribution(db.orm, randomUUID())).toEqual({
+      conversions: 0,
+      purchases: 0,
+      gmv: 0,
+      uv: 0,
+      newUsers: 0,
+      clicks: 0,
+    });
 
     const rolled = await variantFigures(db.orm, CAMPAIGNS[0]!, ['a', 'b', 'c']);
     expect(rolled).toEqual(await variantFigures(db.orm, CAMPAIGNS[0]!, ['a', 'b', 'c'], true));

@@ -19,7 +19,8 @@ let approver: TestOperator;
 const run = randomUUID().slice(0, 8);
 const hour = 3_600_000;
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
-const sql = <T>(query: string, params: unknown[] = []) => stack.db.orm.em.getConnection().execute<T[]>(query, params) as Promise<[T, ...T[]]>;
+const sql = <T>(query: string, params: unknown[] = []) =>
+  stack.db.orm.em.getConnection().execute<T[]>(query, params) as Promise<[T, ...T[]]>;
 
 beforeAll(async () => {
   stack = await startStack();
@@ -41,7 +42,9 @@ async function expectCountersMatch(campaignId: string) {
 
 const unsubscribeLink = async (token: string, again = false) => {
   const res = await fetch(`${stack.baseUrl}/unsubscribe/${token}${again ? '/resubscribe' : ''}`, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: again ? '' : 'List-Unsubscribe=One-Click',
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: again ? '' : 'List-Unsubscribe=One-Click',
   });
   expect(res.status).toBe(200);
 };
@@ -51,7 +54,10 @@ test('a campaign with skips, a rejection, a deferral and unsubscriptions after t
   // 0 gave no consent, 1 unsubscribed before the launch, 2 is at the frequency cap, 3 is in quiet hours (UTC), the
   // mail server refused 4 before; the others are in Tokyo, outside the quiet hours.
   const list = Array.from({ length: 12 }, (_, i) => ({
-    externalId: `${tag}-${i}`, email: `${tag}-${i}@example.com`, tags: [tag], marketingConsent: i !== 0,
+    externalId: `${tag}-${i}`,
+    email: `${tag}-${i}@example.com`,
+    tags: [tag],
+    marketingConsent: i !== 0,
     timezone: i === 3 ? 'UTC' : 'Asia/Tokyo',
   }));
   const imported = await stack.api('POST', '/customers', { token: ingest.token, body: { customers: list } });
@@ -59,36 +65,69 @@ test('a campaign with skips, a rejection, a deferral and unsubscriptions after t
   const people = (imported.body.items as { id: string }[]).map((c, i) => ({ id: c.id, email: list[i]!.email }));
   expect((await stack.api('POST', `/customers/${people[1]!.id}/unsubscribe`, { token: owner.token, body: {} })).status).toBe(200);
   // Another marketing email within the cap's window (one a week).
-  await sql(`insert into customer_messages (idempotency_key, customer_id, workflow_id, campaign_id, category, template, status, decided_at, sent_at)
-    values (?, ?, 'other', null, 'marketing', 'campaign', 'sent', now(), now())`, [`other:${tag}`, people[2]!.id]);
+  await sql(
+    `insert into customer_messages (idempotency_key, customer_id, workflow_id, campaign_id, category, template, status, decided_at, sent_at)
+    values (?, ?, 'other', null, 'marketing', 'campaign', 'sent', now(), now())`,
+    [`other:${tag}`, people[2]!.id],
+  );
   const hourNow = new Date().getUTCHours();
   const hh = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
-  const policy = await stack.api('PUT', '/policies/messaging', { token: owner.token, body: {
-    frequencyCap: { max: 1, window: '7d' }, quietHours: { start: hh(hourNow - 1), end: hh(hourNow + 1) },
-  } });
+  const policy = await stack.api('PUT', '/policies/messaging', {
+    token: owner.token,
+    body: {
+      frequencyCap: { max: 1, window: '7d' },
+      quietHours: { start: hh(hourNow - 1), end: hh(hourNow + 1) },
+    },
+  });
   expect(policy.status).toBe(200);
 
-  const created = await stack.api('POST', '/campaigns', { token: owner.token, body: {
-    name: `Counts ${tag}`, budget: { total: 100, currency: 'USD', costPerSend: 0.25 }, audience: { filters: { tags: [tag] } },
-    message: { subject: `Counts ${tag}`, body: 'Hello {{email}}' },
-    schedule: { startAt: iso(-60_000), endAt: iso(2 * hour) }, sendRate: 50,
-    guards: [{ metric: 'unsubscribe_rate', above: 0.9, minSends: 1 }, { metric: 'failure_rate', above: 0.9, minSends: 1 }],
-  } });
+  const created = await stack.api('POST', '/campaigns', {
+    token: owner.token,
+    body: {
+      name: `Counts ${tag}`,
+      budget: { total: 100, currency: 'USD', costPerSend: 0.25 },
+      audience: { filters: { tags: [tag] } },
+      message: { subject: `Counts ${tag}`, body: 'Hello {{email}}' },
+      schedule: { startAt: iso(-60_000), endAt: iso(2 * hour) },
+      sendRate: 50,
+      guards: [
+        { metric: 'unsubscribe_rate', above: 0.9, minSends: 1 },
+        { metric: 'failure_rate', above: 0.9, minSends: 1 },
+      ],
+    },
+  });
   expect(created.status).toBe(202);
   const id = created.body.id as string;
   // What a send the mail server refused (550) leaves in the email ledger: the retry is refused without a transfer.
-  await sql(`insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, attempts, last_error, created_at)
+  await sql(
+    `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, attempts, last_error, created_at)
     values (?, ?, ?, 'campaign', ?, 'x', 'failed', 1, '550 mailbox unavailable', now())`,
-    [`${campaignWorkflowId(id)}:send:${people[4]!.id}`, `<${randomUUID()}@test>`, campaignWorkflowId(id), `{${people[4]!.email}}`]);
-  const task = await eventually(async () => (await stack.api('GET', `/tasks?entityType=campaign&entityId=${id}&status=open`)).body.items[0], 'the approval task');
-  expect((await stack.api('POST', `/tasks/${task.id}/complete`, { token: approver.token, body: { decision: 'approve' } })).status).toBe(200);
+    [`${campaignWorkflowId(id)}:send:${people[4]!.id}`, `<${randomUUID()}@test>`, campaignWorkflowId(id), `{${people[4]!.email}}`],
+  );
+  const task = await eventually(
+    async () => (await stack.api('GET', `/tasks?entityType=campaign&entityId=${id}&status=open`)).body.items[0],
+    'the approval task',
+  );
+  expect((await stack.api('POST', `/tasks/${task.id}/complete`, { token: approver.token, body: { decision: 'approve' } })).status).toBe(
+    200,
+  );
 
-  const live = await eventually(async () => {
-    const body = (await stack.api('GET', `/campaigns/${id}`, { token: owner.token })).body;
-    return body.counts?.sent === 7 && body.counts.failed === 1 && body.counts.deferred === 1 && body;
-  }, 'the sends, the refusal and the deferral', 60_000);
+  const live = await eventually(
+    async () => {
+      const body = (await stack.api('GET', `/campaigns/${id}`, { token: owner.token })).body;
+      return body.counts?.sent === 7 && body.counts.failed === 1 && body.counts.deferred === 1 && body;
+    },
+    'the sends, the refusal and the deferral',
+    60_000,
+  );
   expect(live.counts).toEqual({
-    audience: 12, sent: 7, pending: 0, deferred: 1, failed: 1, everDeferred: 1, spend: 1.75,
+    audience: 12,
+    sent: 7,
+    pending: 0,
+    deferred: 1,
+    failed: 1,
+    everDeferred: 1,
+    spend: 1.75,
     skipped: { frequency_cap: 1, no_consent: 1, unsubscribed: 1 },
   });
   await expectCountersMatch(id);
@@ -97,7 +136,9 @@ test('a campaign with skips, a rejection, a deferral and unsubscriptions after t
   // After the send: two unsubscribe (the one-click link, the API), one of them subscribes again; the one unsubscribed
   // before the launch subscribing again changes nothing (they were not sent the campaign).
   const tokens = await sql<{ id: string; unsubscribe_token: string }>(
-    'select id, unsubscribe_token from customers where id = any(?::uuid[])', [`{${people.map((p) => p.id).join(',')}}`]);
+    'select id, unsubscribe_token from customers where id = any(?::uuid[])',
+    [`{${people.map((p) => p.id).join(',')}}`],
+  );
   const tokenOf = (i: number) => tokens.find((t) => t.id === people[i]!.id)!.unsubscribe_token;
   await unsubscribeLink(tokenOf(5));
   expect((await stack.api('POST', `/customers/${people[6]!.id}/unsubscribe`, { token: owner.token, body: {} })).status).toBe(200);
@@ -110,11 +151,20 @@ test('a campaign with skips, a rejection, a deferral and unsubscriptions after t
 
   // The end skips the deferred recipient as quiet; the retrospective's figures come from the counters.
   expect((await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: {} })).status).toBe(200);
-  await eventually(async () => (await stack.api('GET', `/campaigns/${id}`, { token: owner.token })).body.stage === 'reported', 'the retrospective', 30_000);
+  await eventually(
+    async () => (await stack.api('GET', `/campaigns/${id}`, { token: owner.token })).body.stage === 'reported',
+    'the retrospective',
+    30_000,
+  );
   await expectCountersMatch(id);
   const report = (await stack.api('GET', `/campaigns/${id}/report`, { token: owner.token })).body;
   expect(report.sends).toEqual({
-    audience: 12, sent: 7, skipped: { capped: 1, quiet: 1, unsubscribed: 1, no_consent: 1 }, deferredForQuietHours: 1, failed: 1, notSent: 0,
+    audience: 12,
+    sent: 7,
+    skipped: { capped: 1, quiet: 1, unsubscribed: 1, no_consent: 1 },
+    deferredForQuietHours: 1,
+    failed: 1,
+    notSent: 0,
   });
   expect(report.money.spend).toBe(1.75);
 }, 120_000);
@@ -138,24 +188,36 @@ describe('races, with two database sessions', () => {
     // A frozen ledger of 20 pending recipients, as freezeAudience writes it (one statement).
     campaignId = randomUUID();
     customers = Array.from({ length: 20 }, () => randomUUID());
-    await a.query(`insert into customers (id, external_id, email, unsubscribe_token, created_at, updated_at)
-      select id, id::text, id::text || '@example.com', md5(id::text), now(), now() from unnest($1::uuid[]) id`, [customers]);
-    await a.query(`insert into campaign_recipients (campaign_id, seq, customer_id, phase, variant, status)
-      select $1, row_number() over (), id, 'main', 'default', 'pending' from unnest($2::uuid[]) id`, [campaignId, customers]);
+    await a.query(
+      `insert into customers (id, external_id, email, unsubscribe_token, created_at, updated_at)
+      select id, id::text, id::text || '@example.com', md5(id::text), now(), now() from unnest($1::uuid[]) id`,
+      [customers],
+    );
+    await a.query(
+      `insert into campaign_recipients (campaign_id, seq, customer_id, phase, variant, status)
+      select $1, row_number() over (), id, 'main', 'default', 'pending' from unnest($2::uuid[]) id`,
+      [campaignId, customers],
+    );
   });
 
   /** The sender's statement that marks a recipient sent (the email ledger's onSent). */
-  const markSent = (c: pg.Client, customerId: string) => c.query(
-    `update campaign_recipients set status = 'sent', reason = null, deferred_until = null, cost = 0.25, sent_at = now()
-     where campaign_id = $1 and customer_id = $2`, [campaignId, customerId]);
+  const markSent = (c: pg.Client, customerId: string) =>
+    c.query(
+      `update campaign_recipients set status = 'sent', reason = null, deferred_until = null, cost = 0.25, sent_at = now()
+     where campaign_id = $1 and customer_id = $2`,
+      [campaignId, customerId],
+    );
 
   test('a recipient marked sent by a retry, or by two attempts at once, is counted once', async () => {
     await markSent(a, customers[0]!);
     await markSent(a, customers[0]!);
     // Two attempts record the same duplicate at once (settle's statement, sent_at kept).
-    const settleSent = (c: pg.Client) => c.query(
-      `update campaign_recipients set status = 'sent', reason = null, cost = 0.25, sent_at = coalesce(sent_at, now())
-       where campaign_id = $1 and customer_id = $2`, [campaignId, customers[1]]);
+    const settleSent = (c: pg.Client) =>
+      c.query(
+        `update campaign_recipients set status = 'sent', reason = null, cost = 0.25, sent_at = coalesce(sent_at, now())
+       where campaign_id = $1 and customer_id = $2`,
+        [campaignId, customers[1]],
+      );
     await a.query('begin');
     await settleSent(a);
     const racing = settleSent(b);
@@ -164,17 +226,29 @@ describe('races, with two database sessions', () => {
     await racing;
     // Deferred twice, then sent: ever_deferred once.
     for (let i = 0; i < 2; i++) {
-      await a.query(`update campaign_recipients set status = 'deferred', reason = 'quiet_hours', ever_deferred = true, deferred_until = now()
-        where campaign_id = $1 and customer_id = $2`, [campaignId, customers[2]]);
+      await a.query(
+        `update campaign_recipients set status = 'deferred', reason = 'quiet_hours', ever_deferred = true, deferred_until = now()
+        where campaign_id = $1 and customer_id = $2`,
+        [campaignId, customers[2]],
+      );
     }
     await markSent(a, customers[2]!);
     // A batch that settles several recipients (skips) in one statement, one of them twice over.
-    await a.query(`update campaign_recipients set status = 'skipped', reason = 'frequency_cap' where campaign_id = $1 and customer_id = any($2::uuid[])`,
-      [campaignId, customers.slice(3, 6)]);
-    await a.query(`update campaign_recipients set status = 'skipped', reason = 'frequency_cap' where campaign_id = $1 and customer_id = any($2::uuid[])`,
-      [campaignId, customers.slice(5, 7)]);
+    await a.query(
+      `update campaign_recipients set status = 'skipped', reason = 'frequency_cap' where campaign_id = $1 and customer_id = any($2::uuid[])`,
+      [campaignId, customers.slice(3, 6)],
+    );
+    await a.query(
+      `update campaign_recipients set status = 'skipped', reason = 'frequency_cap' where campaign_id = $1 and customer_id = any($2::uuid[])`,
+      [campaignId, customers.slice(5, 7)],
+    );
     expect(await ledgerCounts(stack.db.orm, campaignId)).toMatchObject({
-      audience: 20, sent: 3, pending: 13, everDeferred: 1, spend: 0.75, skipped: { frequency_cap: 4 },
+      audience: 20,
+      sent: 3,
+      pending: 13,
+      everDeferred: 1,
+      spend: 0.75,
+      skipped: { frequency_cap: 4 },
     });
     expect(await ledgerCounts(stack.db.orm, campaignId)).toEqual(await scanCampaignCounts(stack.db.orm, campaignId));
   });
@@ -198,8 +272,11 @@ describe('races, with two database sessions', () => {
     // while the customer was unsubscribing.
     await b.query('begin');
     await unsubscribe(b, customers[1]!);
-    const sending = a.query(`update campaign_recipients set status = 'sent', cost = 0.25, sent_at = now() - interval '1 second'
-      where campaign_id = $1 and customer_id = $2`, [campaignId, customers[1]]);
+    const sending = a.query(
+      `update campaign_recipients set status = 'sent', cost = 0.25, sent_at = now() - interval '1 second'
+      where campaign_id = $1 and customer_id = $2`,
+      [campaignId, customers[1]],
+    );
     await new Promise((r) => setTimeout(r, 200));
     await b.query('commit');
     await sending;
@@ -228,28 +305,47 @@ test('the migration counts the campaigns that exist from their ledgers', async (
   try {
     const mine = 'Migration20261203161000_campaign_counts';
     const names = readdirSync(fileURLToPath(new URL('../../migrations/', import.meta.url)))
-      .filter((f) => f.startsWith('Migration')).map((f) => f.replace(/\.ts$/, '')).sort();
+      .filter((f) => f.startsWith('Migration'))
+      .map((f) => f.replace(/\.ts$/, ''))
+      .sort();
     await orm.migrator.up({ to: names[names.indexOf(mine) - 1]! });
     // Two campaigns' ledgers as the sender left them; a customer of the first unsubscribed after their send.
     const conn = orm.em.getConnection();
     const people = Array.from({ length: 6 }, () => randomUUID());
-    await conn.execute(`insert into customers (id, external_id, email, unsubscribe_token, created_at, updated_at, unsubscribed_at)
+    await conn.execute(
+      `insert into customers (id, external_id, email, unsubscribe_token, created_at, updated_at, unsubscribed_at)
       select id, id::text, id::text || '@example.com', md5(id::text), now(), now(), case when n = 1 then now() + interval '1 minute' end
-      from unnest(?::uuid[]) with ordinality as u(id, n)`, [`{${people.join(',')}}`]);
+      from unnest(?::uuid[]) with ordinality as u(id, n)`,
+      [`{${people.join(',')}}`],
+    );
     const [first, second] = [randomUUID(), randomUUID()];
     const rows: [string, number, string, string | null, boolean, number][] = [
-      ['sent', 0, first, null, false, 0.5], ['sent', 1, first, null, true, 0.5], ['skipped', 2, first, 'no_consent', false, 0],
-      ['skipped', 3, first, 'frequency_cap', false, 0], ['failed', 4, first, 'rejected', false, 0], ['pending', 5, first, null, false, 0],
-      ['deferred', 0, second, 'quiet_hours', true, 0], ['skipped', 1, second, null, false, 0],
+      ['sent', 0, first, null, false, 0.5],
+      ['sent', 1, first, null, true, 0.5],
+      ['skipped', 2, first, 'no_consent', false, 0],
+      ['skipped', 3, first, 'frequency_cap', false, 0],
+      ['failed', 4, first, 'rejected', false, 0],
+      ['pending', 5, first, null, false, 0],
+      ['deferred', 0, second, 'quiet_hours', true, 0],
+      ['skipped', 1, second, null, false, 0],
     ];
     for (const [status, i, campaign, reason, everDeferred, cost] of rows) {
-      await conn.execute(`insert into campaign_recipients (campaign_id, seq, customer_id, phase, variant, status, reason, ever_deferred, cost, sent_at)
+      await conn.execute(
+        `insert into campaign_recipients (campaign_id, seq, customer_id, phase, variant, status, reason, ever_deferred, cost, sent_at)
         values (?, ?, ?, 'main', 'default', ?, ?, ?, ?, case when ? = 'sent' then now() end)`,
-        [campaign, i + 1, people[i], status, reason, everDeferred, cost, status]);
+        [campaign, i + 1, people[i], status, reason, everDeferred, cost, status],
+      );
     }
     await orm.migrator.up({ to: mine });
     expect(await ledgerCounts(orm, first)).toEqual({
-      audience: 6, sent: 2, pending: 1, deferred: 0, failed: 1, everDeferred: 1, spend: 1, skipped: { frequency_cap: 1, no_consent: 1 },
+      audience: 6,
+      sent: 2,
+      pending: 1,
+      deferred: 0,
+      failed: 1,
+      everDeferred: 1,
+      spend: 1,
+      skipped: { frequency_cap: 1, no_consent: 1 },
     });
     expect(await guardCounts(orm, first)).toEqual({ sent: 2, failed: 1, unsubscribed: 1 });
     for (const campaign of [first, second]) {

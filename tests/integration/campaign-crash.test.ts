@@ -9,9 +9,13 @@ import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
 let stack: Stack;
-const spawnWorker = () => spawnProcess({
-  DATABASE_URL: stack.db.url, TEMPORAL_ADDRESS: stack.env.address, SMTP_URL: stack.mail.smtpUrl, TEMPORAL_TASK_QUEUE: stack.taskQueue,
-});
+const spawnWorker = () =>
+  spawnProcess({
+    DATABASE_URL: stack.db.url,
+    TEMPORAL_ADDRESS: stack.env.address,
+    SMTP_URL: stack.mail.smtpUrl,
+    TEMPORAL_TASK_QUEUE: stack.taskQueue,
+  });
 
 beforeAll(async () => {
   stack = await startStack();
@@ -28,23 +32,38 @@ test('SIGKILL mid-send: a new worker finishes the campaign and every recipient g
   const ingest: TestOperator = await stack.operator(['ingest']);
   const owner = await stack.operator(['ops_manager']);
   const approver = await stack.operator(['ops_manager']);
-  expect((await stack.api('PUT', '/policies/messaging', { token: owner.token, body: { frequencyCap: null, quietHours: null } })).status).toBe(200);
+  expect(
+    (await stack.api('PUT', '/policies/messaging', { token: owner.token, body: { frequencyCap: null, quietHours: null } })).status,
+  ).toBe(200);
   const people = Array.from({ length: 300 }, (_, i) => ({
-    externalId: `${tag}-${i}`, email: `${tag}-${i}@example.com`, tags: [tag], marketingConsent: true,
+    externalId: `${tag}-${i}`,
+    email: `${tag}-${i}@example.com`,
+    tags: [tag],
+    marketingConsent: true,
   }));
   expect((await stack.api('POST', '/customers', { token: ingest.token, body: { customers: people } })).status).toBe(200);
 
   const first = await spawnWorker();
-  const created = await stack.api('POST', '/campaigns', { token: owner.token, body: {
-    name: `Crash ${tag}`, budget: { total: 1000, currency: 'USD', costPerSend: 0.01 }, audience: { filters: { tags: [tag] } },
-    message: { subject: `Crash test ${tag}`, body: 'Hello {{email}}' },
-    schedule: { startAt: new Date(Date.now() - 60_000).toISOString(), endAt: new Date(Date.now() + 3_600_000).toISOString() },
-    sendRate: 60,
-  } });
+  const created = await stack.api('POST', '/campaigns', {
+    token: owner.token,
+    body: {
+      name: `Crash ${tag}`,
+      budget: { total: 1000, currency: 'USD', costPerSend: 0.01 },
+      audience: { filters: { tags: [tag] } },
+      message: { subject: `Crash test ${tag}`, body: 'Hello {{email}}' },
+      schedule: { startAt: new Date(Date.now() - 60_000).toISOString(), endAt: new Date(Date.now() + 3_600_000).toISOString() },
+      sendRate: 60,
+    },
+  });
   expect(created.status).toBe(202);
   const id = created.body.id as string;
-  const task = await eventually(async () => (await stack.api('GET', `/tasks?entityType=campaign&entityId=${id}&status=open`)).body.items[0], 'the approval task');
-  expect((await stack.api('POST', `/tasks/${task.id}/complete`, { token: approver.token, body: { decision: 'approve' } })).status).toBe(200);
+  const task = await eventually(
+    async () => (await stack.api('GET', `/tasks?entityType=campaign&entityId=${id}&status=open`)).body.items[0],
+    'the approval task',
+  );
+  expect((await stack.api('POST', `/tasks/${task.id}/complete`, { token: approver.token, body: { decision: 'approve' } })).status).toBe(
+    200,
+  );
 
   const ours = () => stack.mail.messages().filter((m) => m.subject === `Crash test ${tag}`);
   await eventually(async () => ours().length >= 80 && true, 'a third of the sends', 60_000);
@@ -56,10 +75,14 @@ test('SIGKILL mid-send: a new worker finishes the campaign and every recipient g
   await spawnWorker();
   // The heartbeat timeout hands the send pass to the new worker; a send the dead one had claimed waits out its lease.
   await eventually(async () => new Set(ours().flatMap((m) => m.to)).size === 300 && true, 'every recipient', 150_000);
-  const live = await eventually(async () => {
-    const body = (await stack.api('GET', `/campaigns/${id}`)).body;
-    return body.counts.sent === 300 && body.counts.pending === 0 && body;
-  }, 'the ledger complete', 120_000); // a send the dead worker had claimed waits out its one-minute lease
+  const live = await eventually(
+    async () => {
+      const body = (await stack.api('GET', `/campaigns/${id}`)).body;
+      return body.counts.sent === 300 && body.counts.pending === 0 && body;
+    },
+    'the ledger complete',
+    120_000,
+  ); // a send the dead worker had claimed waits out its one-minute lease
   expect(live.stage).toBe('running');
   await new Promise((r) => setTimeout(r, 1000));
 

@@ -14,7 +14,11 @@ const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
 
 async function customers(tag: string, n: number, noConsent: number[] = []): Promise<{ id: string; email: string }[]> {
   const list = Array.from({ length: n }, (_, i) => ({
-    externalId: `${tag}-${i}`, email: `${tag}-${i}@example.com`, tags: [tag], timezone: 'UTC', name: `Name${i} Last`,
+    externalId: `${tag}-${i}`,
+    email: `${tag}-${i}@example.com`,
+    tags: [tag],
+    timezone: 'UTC',
+    name: `Name${i} Last`,
     marketingConsent: !noConsent.includes(i),
   }));
   const res = await stack.api('POST', '/customers', { token: ingest.token, body: { customers: list } });
@@ -45,10 +49,17 @@ test('the audience count is the count a created campaign answers, and follows th
   expect((await count()).body).toEqual({ count: 0 });
   await customers(tag, 3);
   expect(await count()).toMatchObject({ status: 200, body: { count: 3 } });
-  const created = await stack.api('POST', '/campaigns', { token: owner.token, body: {
-    name: `Count ${tag}`, budget: { total: 10, currency: 'USD', costPerSend: 0.1 }, audience, message, draft: true,
-    schedule: { startAt: iso(3_600_000), endAt: iso(7_200_000) },
-  } });
+  const created = await stack.api('POST', '/campaigns', {
+    token: owner.token,
+    body: {
+      name: `Count ${tag}`,
+      budget: { total: 10, currency: 'USD', costPerSend: 0.1 },
+      audience,
+      message,
+      draft: true,
+      schedule: { startAt: iso(3_600_000), endAt: iso(7_200_000) },
+    },
+  });
   expect(created.body.audienceNow).toBe(3);
 
   const empty = await stack.api('POST', '/campaigns/audience-count', { token: analyst.token, body: { audience: {} } });
@@ -69,22 +80,46 @@ test('the preview renders what the sender sends, for the first customer of the a
   expect(sample.body.text).toContain(`Spring sale for ${people[0]!.email} (${tag}-0).\n\nSee you soon.`);
   expect(sample.body.html).toMatch(/<p[^>]*>See you soon\.<\/p>/);
   // Nobody matches: the fallbacks show.
-  const nobody = await stack.api('POST', '/campaigns/preview', { token: analyst.token, body: { message, audience: { filters: { tags: [`${tag}-none`] } } } });
+  const nobody = await stack.api('POST', '/campaigns/preview', {
+    token: analyst.token,
+    body: { message, audience: { filters: { tags: [`${tag}-none`] } } },
+  });
   expect(nobody.body).toMatchObject({ customer: null, subject: 'Hello friend' });
-  const unknownField = await stack.api('POST', '/campaigns/preview', { token: analyst.token, body: { message: { subject: 'Hi {{nickname}}', body: 'x' } } });
+  const unknownField = await stack.api('POST', '/campaigns/preview', {
+    token: analyst.token,
+    body: { message: { subject: 'Hi {{nickname}}', body: 'x' } },
+  });
   expect(unknownField.status).toBe(400);
   expect(unknownField.body.error.fields[0].field).toBe('message.subject');
-  expect((await stack.api('POST', '/campaigns/preview', { token: analyst.token, body: { message, customerId: randomUUID() } })).status).toBe(404);
+  expect(
+    (await stack.api('POST', '/campaigns/preview', { token: analyst.token, body: { message, customerId: randomUUID() } })).status,
+  ).toBe(404);
 
-  const created = await stack.api('POST', '/campaigns', { token: owner.token, body: {
-    name: `Preview ${tag}`, budget: { total: 10, currency: 'USD', costPerSend: 0.25 }, audience, message, sendRate: 200,
-    schedule: { startAt: iso(-60_000), endAt: iso(3_600_000) },
-  } });
+  const created = await stack.api('POST', '/campaigns', {
+    token: owner.token,
+    body: {
+      name: `Preview ${tag}`,
+      budget: { total: 10, currency: 'USD', costPerSend: 0.25 },
+      audience,
+      message,
+      sendRate: 200,
+      schedule: { startAt: iso(-60_000), endAt: iso(3_600_000) },
+    },
+  });
   expect(created.status).toBe(202);
   const id = created.body.id as string;
-  const task = await eventually(async () => (await stack.api('GET', `/tasks?entityId=${id}&status=open`, { token: approver.token })).body.items[0], 'the approval task');
-  expect((await stack.api('POST', `/tasks/${task.id}/complete`, { token: approver.token, body: { decision: 'approve' } })).status).toBe(200);
-  await eventually(async () => (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.counts?.sent === 3, 'three sends', 30_000);
+  const task = await eventually(
+    async () => (await stack.api('GET', `/tasks?entityId=${id}&status=open`, { token: approver.token })).body.items[0],
+    'the approval task',
+  );
+  expect((await stack.api('POST', `/tasks/${task.id}/complete`, { token: approver.token, body: { decision: 'approve' } })).status).toBe(
+    200,
+  );
+  await eventually(
+    async () => (await stack.api('GET', `/campaigns/${id}`, { token: analyst.token })).body.counts?.sent === 3,
+    'three sends',
+    30_000,
+  );
 
   // The sender's email to the fourth customer, and the preview for that customer: the same words (the unsubscribe
   // link aside, which the preview does not give away).

@@ -15,15 +15,24 @@ const run = randomUUID().slice(0, 8);
 
 const hour = 3_600_000;
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
-const sql = <T>(query: string, params: unknown[] = []) => stack.db.orm.em.getConnection().execute<T[]>(query, params) as Promise<[T, ...T[]]>;
+const sql = <T>(query: string, params: unknown[] = []) =>
+  stack.db.orm.em.getConnection().execute<T[]>(query, params) as Promise<[T, ...T[]]>;
 
-interface Person { id: string; externalId: string; email: string }
+interface Person {
+  id: string;
+  externalId: string;
+  email: string;
+}
 
 /** Imports `n` customers tagged `tag` (consenting unless listed in `noConsent`). */
 async function customers(tag: string, n: number, opts: { noConsent?: number[]; names?: boolean } = {}): Promise<Person[]> {
   const list = Array.from({ length: n }, (_, i) => ({
-    externalId: `${tag}-${i}`, email: `${tag}-${i}@example.com`, tags: [tag], timezone: 'UTC',
-    marketingConsent: !(opts.noConsent ?? []).includes(i), ...(opts.names ? { name: `Name${i} Last` } : {}),
+    externalId: `${tag}-${i}`,
+    email: `${tag}-${i}@example.com`,
+    tags: [tag],
+    timezone: 'UTC',
+    marketingConsent: !(opts.noConsent ?? []).includes(i),
+    ...(opts.names ? { name: `Name${i} Last` } : {}),
   }));
   const res = await stack.api('POST', '/customers', { token: ingest.token, body: { customers: list } });
   expect(res.status).toBe(200);
@@ -64,7 +73,9 @@ async function decide(id: string, role: string, who: TestOperator, decision = 'a
 const mailTo = (people: Person[]) => {
   const wanted = new Set(people.map((p) => p.email));
   // The campaign's emails (an unsubscribed recipient's confirmation of it is not one).
-  return stack.mail.messages().filter((m) => m.to.some((t) => wanted.has(t)) && !m.headers['x-opsflow-idempotency-key']?.startsWith('unsubscribe-confirmation:'));
+  return stack.mail
+    .messages()
+    .filter((m) => m.to.some((t) => wanted.has(t)) && !m.headers['x-opsflow-idempotency-key']?.startsWith('unsubscribe-confirmation:'));
 };
 
 beforeAll(async () => {
@@ -93,7 +104,14 @@ test('bad input answers 4xx naming the field and starts nothing', async () => {
     [spec(tag, { schedule: { startAt: iso(-2 * hour), endAt: iso(-hour) } }), 422, 'schedule.endAt'],
     [spec(tag, { audience: {} }), 400, 'audience'],
     [spec(tag, { budget: { total: 1, currency: 'USD', costPerSend: 2 } }), 422, 'budget.costPerSend'],
-    [{ ...spec(tag), abTest: { variants: [{ name: 'a', subject: 's', body: 'b' }], testShare: 0.2, testDuration: '1h', winningMetric: 'clicks' } }, 400, 'message'],
+    [
+      {
+        ...spec(tag),
+        abTest: { variants: [{ name: 'a', subject: 's', body: 'b' }], testShare: 0.2, testDuration: '1h', winningMetric: 'clicks' },
+      },
+      400,
+      'message',
+    ],
   ];
   for (const [body, status, field] of cases) {
     const res = await stack.api('POST', '/campaigns', { token: owner.token, body });
@@ -124,7 +142,10 @@ test('approval: no self-approval, edits clear approvals, an admin approves above
   expect(live.approvals).toEqual([expect.objectContaining({ role: 'ops_manager', operatorId: approver.id })]);
 
   // An edit while pending clears the approval given, and a new round opens.
-  const edited = await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: { budget: { total: 5_000, currency: 'USD', costPerSend: 1 } } });
+  const edited = await stack.api('PATCH', `/campaigns/${id}`, {
+    token: owner.token,
+    body: { budget: { total: 5_000, currency: 'USD', costPerSend: 1 } },
+  });
   expect(edited.status).toBe(200);
   expect(edited.body.approvals).toEqual([]);
   await eventually(async () => (await get(id)).requiredRoles.length === 1, 'a new round with one approval');
@@ -132,12 +153,18 @@ test('approval: no self-approval, edits clear approvals, an admin approves above
   const stale = await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: { name: 'Renamed', revision: 1 } });
   expect(stale.status).toBe(409);
   expect((await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: {} })).status).toBe(400);
-  const badEdit = await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: { message: { subject: '{{bogus}}', body: 'x' } } });
+  const badEdit = await stack.api('PATCH', `/campaigns/${id}`, {
+    token: owner.token,
+    body: { message: { subject: '{{bogus}}', body: 'x' } },
+  });
   expect(badEdit.status).toBe(400);
   expect(badEdit.body.error.fields[0].field).toBe('message.subject');
 
   // Back above the threshold: both approve, the admin second; the same person may not give both.
-  await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: { budget: { total: 15_000, currency: 'USD', costPerSend: 1 } } });
+  await stack.api('PATCH', `/campaigns/${id}`, {
+    token: owner.token,
+    body: { budget: { total: 15_000, currency: 'USD', costPerSend: 1 } },
+  });
   await eventually(async () => (await get(id)).requiredRoles.length === 2, 'a round with two approvals');
   const both = await stack.operator(['ops_manager', 'admin'], 'Bo');
   expect((await decide(id, 'ops_manager', both)).status).toBe(200);
@@ -160,13 +187,17 @@ test('maker-checker: whoever edited the revision under approval does not approve
   // Only the owner or an admin changes a campaign; an admin who does becomes the maker of that revision.
   expect((await stack.api('PATCH', `/campaigns/${id}`, { token: approver.token, body: { name: 'Not mine' } })).status).toBe(403);
   const editor = await stack.operator(['admin', 'ops_manager'], 'Ed');
-  const edited = await stack.api('PATCH', `/campaigns/${id}`, { token: editor.token, body: { budget: { total: 90, currency: 'USD', costPerSend: 0.5 } } });
+  const edited = await stack.api('PATCH', `/campaigns/${id}`, {
+    token: editor.token,
+    body: { budget: { total: 90, currency: 'USD', costPerSend: 0.5 } },
+  });
   expect(edited).toMatchObject({ status: 200, body: { revision: 2, edits: [{ version: 2, operatorId: editor.id }] } });
   const task = await eventually(async () => {
     const res = await stack.api('GET', `/tasks?entityType=campaign&entityId=${id}&status=open&role=ops_manager`);
     return res.body.items.find((t: { payload: { revision: number } }) => t.payload.revision === 2) as { id: string } | undefined;
   }, 'the task of revision 2');
-  const complete = (who: TestOperator) => stack.api('POST', `/tasks/${task.id}/complete`, { token: who.token, body: { decision: 'approve' } });
+  const complete = (who: TestOperator) =>
+    stack.api('POST', `/tasks/${task.id}/complete`, { token: who.token, body: { decision: 'approve' } });
   const byEditor = await complete(editor);
   expect(byEditor.status).toBe(403);
   expect(byEditor.body.error.message).toBe('you edited revision 2 of this campaign; someone else must approve it');
@@ -188,7 +219,10 @@ test('cancel before launch sends nothing', async () => {
   const id = await create(spec(tag, { schedule: { startAt: iso(hour), endAt: iso(2 * hour) } }));
   await decide(id, 'ops_manager', approver);
   await stageIs(id, 'scheduled');
-  const moved = await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: { schedule: { startAt: iso(30 * 60_000), endAt: iso(3 * hour) } } });
+  const moved = await stack.api('PATCH', `/campaigns/${id}`, {
+    token: owner.token,
+    body: { schedule: { startAt: iso(30 * 60_000), endAt: iso(3 * hour) } },
+  });
   expect(moved.status).toBe(200);
   const changeMore = await stack.api('PATCH', `/campaigns/${id}`, { token: owner.token, body: { name: 'Renamed' } });
   expect(changeMore.status).toBe(409);
@@ -207,15 +241,17 @@ test('sends once to each recipient, pause stops at once, resume continues, the r
   const people = await customers(tag, 40, { noConsent: [3], names: true });
   // One customer unsubscribed before the launch is skipped and counted.
   await stack.api('POST', `/customers/${people[5]!.id}/unsubscribe`, { token: owner.token, body: {} });
-  const id = await create(spec(tag, {
-    sendRate: 10,
-    budget: { total: 100, currency: 'USD', costPerSend: 0.5 },
-    goals: [
-      { metric: 'gmv', target: 50, deadline: iso(hour) },
-      { metric: 'conversion_rate', target: 0.05, deadline: iso(hour) },
-      { metric: 'new_users', target: 5, deadline: iso(hour) },
-    ],
-  }));
+  const id = await create(
+    spec(tag, {
+      sendRate: 10,
+      budget: { total: 100, currency: 'USD', costPerSend: 0.5 },
+      goals: [
+        { metric: 'gmv', target: 50, deadline: iso(hour) },
+        { metric: 'conversion_rate', target: 0.05, deadline: iso(hour) },
+        { metric: 'new_users', target: 5, deadline: iso(hour) },
+      ],
+    }),
+  );
   await decide(id, 'ops_manager', approver);
   await stageIs(id, 'running');
   await eventually(async () => mailTo(people).length >= 8 && true, 'the first sends');
@@ -240,14 +276,29 @@ test('sends once to each recipient, pause stops at once, resume continues, the r
   expect(first.headers['list-unsubscribe']).toMatch(/unsubscribe/);
 
   // Attributed events: 3 purchasers (one buys twice), 2 signups, 1 click; one event without the campaign id.
-  const ev = (p: Person, type: string, key: string, extra: Record<string, unknown> = {}) =>
-    ({ customerId: p.id, type, at: iso(-1000), idempotencyKey: `${tag}-${key}`, campaignId: id, ...extra });
-  const events = await stack.api('POST', '/events', { token: ingest.token, body: { events: [
-    ev(people[0]!, 'purchase', 'p1', { amount: 30 }), ev(people[0]!, 'purchase', 'p2', { amount: 12.5 }),
-    ev(people[1]!, 'purchase', 'p3', { amount: 20 }), ev(people[2]!, 'purchase', 'p4', { amount: 7.25 }),
-    ev(people[6]!, 'signup', 's1'), ev(people[7]!, 'signup', 's2'), ev(people[8]!, 'click', 'c1'),
-    { customerId: people[9]!.id, type: 'purchase', at: iso(-1000), amount: 999, idempotencyKey: `${tag}-other` },
-  ] } });
+  const ev = (p: Person, type: string, key: string, extra: Record<string, unknown> = {}) => ({
+    customerId: p.id,
+    type,
+    at: iso(-1000),
+    idempotencyKey: `${tag}-${key}`,
+    campaignId: id,
+    ...extra,
+  });
+  const events = await stack.api('POST', '/events', {
+    token: ingest.token,
+    body: {
+      events: [
+        ev(people[0]!, 'purchase', 'p1', { amount: 30 }),
+        ev(people[0]!, 'purchase', 'p2', { amount: 12.5 }),
+        ev(people[1]!, 'purchase', 'p3', { amount: 20 }),
+        ev(people[2]!, 'purchase', 'p4', { amount: 7.25 }),
+        ev(people[6]!, 'signup', 's1'),
+        ev(people[7]!, 'signup', 's2'),
+        ev(people[8]!, 'click', 'c1'),
+        { customerId: people[9]!.id, type: 'purchase', at: iso(-1000), amount: 999, idempotencyKey: `${tag}-other` },
+      ],
+    },
+  });
   expect(events.status).toBe(202);
 
   const ended = await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: { reason: 'done' } });
@@ -255,14 +306,27 @@ test('sends once to each recipient, pause stops at once, resume continues, the r
   await stageIs(id, 'reported');
   const report = (await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body;
   // Hand-computed: 38 sent at 0.50 = 19.00 spend; GMV 30 + 12.5 + 20 + 7.25 = 69.75; 3 converters of 38 sent.
-  expect(report.sends).toEqual({ audience: 40, sent: 38, skipped: { capped: 0, quiet: 0, no_consent: 1, unsubscribed: 1 }, deferredForQuietHours: 0, failed: 0, notSent: 0 });
+  expect(report.sends).toEqual({
+    audience: 40,
+    sent: 38,
+    skipped: { capped: 0, quiet: 0, no_consent: 1, unsubscribed: 1 },
+    deferredForQuietHours: 0,
+    failed: 0,
+    notSent: 0,
+  });
   expect(report.attribution).toEqual({ conversions: 3, purchases: 4, gmv: 69.75, uv: 6, newUsers: 2, clicks: 1, conversionRate: 3 / 38 });
   expect(report.money).toEqual({ currency: 'USD', budget: 100, spend: 19, costPerSend: 0.5, gmv: 69.75, roi: (69.75 - 19) / 19 });
   expect(report.goals.map((g: { metric: string; actual: number; achieved: boolean }) => [g.metric, g.actual, g.achieved])).toEqual([
-    ['gmv', 69.75, true], ['conversion_rate', 3 / 38, true], ['new_users', 2, false],
+    ['gmv', 69.75, true],
+    ['conversion_rate', 3 / 38, true],
+    ['new_users', 2, false],
   ]);
   expect(report.timeline.map((t: { to: string; actorId: string | null }) => [t.to, t.actorId])).toEqual([
-    ['pending_approval', owner.id], ['scheduled', approver.id], ['running', null], ['paused', approver.id], ['running', owner.id],
+    ['pending_approval', owner.id],
+    ['scheduled', approver.id],
+    ['running', null],
+    ['paused', approver.id],
+    ['running', owner.id],
     ['ended', owner.id],
   ]);
   const reportMail = await stack.mail.waitFor((m) => m.subject.includes('Retrospective') && m.subject.includes(tag));
@@ -326,7 +390,9 @@ test('a guard rule pauses the campaign when unsubscribes run high, and after a r
     for (const mail of mails) {
       const token = /<([^>]+)>/.exec(mail.headers['list-unsubscribe']!)![1]!.split('/').at(-1)!;
       const res = await fetch(`${stack.baseUrl}/unsubscribe/${token}`, {
-        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click',
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'List-Unsubscribe=One-Click',
       });
       expect(res.status).toBeLessThan(300);
     }
@@ -360,13 +426,16 @@ test('A/B test: the variant with more attributed conversions wins and goes to th
   const tag = `ab-${run}`;
   const people = await customers(tag, 20);
   const id = await create({
-    ...spec(tag), message: undefined,
+    ...spec(tag),
+    message: undefined,
     abTest: {
       variants: [
         { name: 'calm', subject: `Calm ${tag}`, body: 'A quiet offer.' },
         { name: 'bold', subject: `Bold ${tag}`, body: 'A LOUD offer!' },
       ],
-      testShare: 0.5, testDuration: '10s', winningMetric: 'conversions',
+      testShare: 0.5,
+      testDuration: '10s',
+      winningMetric: 'conversions',
     },
   });
   await decide(id, 'ops_manager', approver);
@@ -377,23 +446,42 @@ test('A/B test: the variant with more attributed conversions wins and goes to th
   expect(testing.abTest.testRecipients).toBe(10);
   expect(mailTo(people)).toHaveLength(10);
   const ledger = await sql<{ customer_id: string; variant: string }>(
-    `select customer_id, variant from campaign_recipients where campaign_id = ? and phase = 'test' order by seq`, [id]);
+    `select customer_id, variant from campaign_recipients where campaign_id = ? and phase = 'test' order by seq`,
+    [id],
+  );
   const calm = ledger.filter((r) => r.variant === 'calm').map((r) => r.customer_id);
   const bold = ledger.filter((r) => r.variant === 'bold').map((r) => r.customer_id);
   expect([calm.length, bold.length]).toEqual([5, 5]);
   // bold: 2 of 5 bought (0.4); calm: 1 of 5 (0.2); a click does not count towards conversions.
-  const buy = (customerId: string, key: string) =>
-    ({ customerId, type: 'purchase', at: iso(-1000), amount: 10, idempotencyKey: `${tag}-${key}`, campaignId: id });
-  const events = await stack.api('POST', '/events', { token: ingest.token, body: { events: [
-    buy(bold[0]!, 'b0'), buy(bold[1]!, 'b1'), buy(calm[0]!, 'c0'),
-    { customerId: calm[1]!, type: 'click', at: iso(-1000), idempotencyKey: `${tag}-k1`, campaignId: id },
-  ] } });
+  const buy = (customerId: string, key: string) => ({
+    customerId,
+    type: 'purchase',
+    at: iso(-1000),
+    amount: 10,
+    idempotencyKey: `${tag}-${key}`,
+    campaignId: id,
+  });
+  const events = await stack.api('POST', '/events', {
+    token: ingest.token,
+    body: {
+      events: [
+        buy(bold[0]!, 'b0'),
+        buy(bold[1]!, 'b1'),
+        buy(calm[0]!, 'c0'),
+        { customerId: calm[1]!, type: 'click', at: iso(-1000), idempotencyKey: `${tag}-k1`, campaignId: id },
+      ],
+    },
+  });
   expect(events.status).toBe(202);
 
-  const decided = await eventually(async () => {
-    const c = await get(id);
-    return c.counts.sent === 20 && c.abTest.choice ? c : undefined;
-  }, 'the winner sent to the rest', 40_000);
+  const decided = await eventually(
+    async () => {
+      const c = await get(id);
+      return c.counts.sent === 20 && c.abTest.choice ? c : undefined;
+    },
+    'the winner sent to the rest',
+    40_000,
+  );
   expect(decided.abTest.choice).toEqual({ winner: 'bold', runnerUp: 'calm', margin: expect.closeTo(0.2, 10), lift: expect.closeTo(1, 10) });
   expect(decided.abTest.results).toEqual([
     { name: 'calm', sent: 5, conversions: 1, clicks: 1, rate: 0.2 },
@@ -417,7 +505,10 @@ test('quiet hours defer a send (not drop it) and the ledger says so', async () =
   // Quiet hours around the current hour in UTC: the one recipient is deferred to their end.
   const hourNow = new Date().getUTCHours();
   const hh = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
-  await stack.api('PUT', '/policies/messaging', { token: owner.token, body: { frequencyCap: null, quietHours: { start: hh(hourNow - 1), end: hh(hourNow + 1) } } });
+  await stack.api('PUT', '/policies/messaging', {
+    token: owner.token,
+    body: { frequencyCap: null, quietHours: { start: hh(hourNow - 1), end: hh(hourNow + 1) } },
+  });
   try {
     const id = await create(spec(tag));
     await decide(id, 'ops_manager', approver);
@@ -427,14 +518,23 @@ test('quiet hours defer a send (not drop it) and the ledger says so', async () =
     }, 'the deferral');
     expect(live.counts).toMatchObject({ sent: 0, deferred: 1, everDeferred: 1 });
     const [row] = await sql<{ status: string; reason: string; deferred_until: Date }>(
-      'select status, reason, deferred_until from campaign_recipients where campaign_id = ?', [id]);
+      'select status, reason, deferred_until from campaign_recipients where campaign_id = ?',
+      [id],
+    );
     expect(row).toMatchObject({ status: 'deferred', reason: 'quiet_hours' });
     expect(new Date(row.deferred_until).getUTCHours()).toBe((hourNow + 1) % 24);
     expect(mailTo([sleeper!])).toEqual([]);
     await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: {} });
     await stageIs(id, 'reported');
     const report = (await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body;
-    expect(report.sends).toEqual({ audience: 1, sent: 0, skipped: { capped: 0, quiet: 1, unsubscribed: 0, no_consent: 0 }, deferredForQuietHours: 1, failed: 0, notSent: 0 });
+    expect(report.sends).toEqual({
+      audience: 1,
+      sent: 0,
+      skipped: { capped: 0, quiet: 1, unsubscribed: 0, no_consent: 0 },
+      deferredForQuietHours: 1,
+      failed: 0,
+      notSent: 0,
+    });
   } finally {
     await stack.api('PUT', '/policies/messaging', { token: owner.token, body: { frequencyCap: null, quietHours: null } });
   }
@@ -447,18 +547,33 @@ test('a metric rule whose action is pause_campaign pauses a running campaign, on
   await decide(id, 'ops_manager', approver);
   await eventually(async () => mailTo(people).length >= 2 && true, 'the first sends');
   const metric = `refund_rate_${run.replace(/-/g, '_')}`;
-  const pushed = await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [
-    { name: metric, value: 0.9, at: iso(-5000), labels: { campaign: tag } },
-  ] } });
+  const pushed = await stack.api('POST', '/metrics', {
+    token: ingest.token,
+    body: { points: [{ name: metric, value: 0.9, at: iso(-5000), labels: { campaign: tag } }] },
+  });
   expect(pushed.status).toBe(200);
-  const rule = await stack.api('POST', '/rules', { token: owner.token, body: {
-    name: `Refunds ${tag}`, metric, labels: { campaign: tag }, aggregation: 'max', window: '5m', comparison: 'above',
-    threshold: 0.5, severity: 'P2', every: '10s', action: { type: 'pause_campaign', campaignId: id },
-  } });
+  const rule = await stack.api('POST', '/rules', {
+    token: owner.token,
+    body: {
+      name: `Refunds ${tag}`,
+      metric,
+      labels: { campaign: tag },
+      aggregation: 'max',
+      window: '5m',
+      comparison: 'above',
+      threshold: 0.5,
+      severity: 'P2',
+      every: '10s',
+      action: { type: 'pause_campaign', campaignId: id },
+    },
+  });
   expect(rule.status).toBe(201);
   await stageIs(id, 'paused');
   const live = await get(id);
-  expect(live.pause).toMatchObject({ reason: 'manual', detail: expect.stringContaining(`rule "Refunds ${tag}" fired: max 0.9 is above 0.5`) });
+  expect(live.pause).toMatchObject({
+    reason: 'manual',
+    detail: expect.stringContaining(`rule "Refunds ${tag}" fired: max 0.9 is above 0.5`),
+  });
   expect(live.history.at(-1)).toMatchObject({ to: 'paused', actorId: `rule:${rule.body.id}` });
   const atPause = mailTo(people).length;
   expect(atPause).toBeLessThan(30);

@@ -11,7 +11,10 @@ let rob: TestOperator;
 const SECRET = 'channel-secret-0123456789';
 
 async function submit(body: Record<string, unknown>, token = author.token) {
-  const res = await stack.api('POST', '/content', { token, body: { title: 'Autumn sale', body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'], ...body } });
+  const res = await stack.api('POST', '/content', {
+    token,
+    body: { title: 'Autumn sale', body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'], ...body },
+  });
   expect(res.status).toBe(202);
   return res.body as { id: string; workflowId: string };
 }
@@ -19,7 +22,7 @@ async function submit(body: Record<string, unknown>, token = author.token) {
 async function openTasks(contentId: string, count: number, token = rita.token) {
   return eventually(async () => {
     const res = await stack.api('GET', `/tasks?entityId=${contentId}&status=open`, { token });
-    return res.body.items.length === count ? res.body.items as { id: string }[] : undefined;
+    return res.body.items.length === count ? (res.body.items as { id: string }[]) : undefined;
   }, `${count} open tasks`);
 }
 
@@ -27,10 +30,11 @@ const complete = (taskId: string, who: TestOperator, decision: string, comment?:
   stack.api('POST', `/tasks/${taskId}/complete`, { token: who.token, body: { decision, ...(comment ? { comment } : {}) } });
 
 const stateOf = (id: string) => stack.api('GET', `/content/${id}`, { token: author.token }).then((r) => r.body);
-const finalStage = (id: string, stage: string) => eventually(async () => {
-  const s = await stateOf(id);
-  return s.stage === stage ? s : undefined;
-}, `stage ${stage}`);
+const finalStage = (id: string, stage: string) =>
+  eventually(async () => {
+    const s = await stateOf(id);
+    return s.stage === stage ? s : undefined;
+  }, `stage ${stage}`);
 
 beforeAll(async () => {
   stack = await startStack();
@@ -74,10 +78,18 @@ test('S-tier content needs two different reviewers, then is posted signed to the
 
   const audit = await stack.api('GET', `/audit?entityType=content&entityId=${id}`);
   const actions = audit.body.items.map((e: { action: string }) => e.action);
-  expect(actions).toEqual(expect.arrayContaining([
-    'content.submit', 'content.checked', 'content.in_review', 'task.opened', 'task.completed', 'content.approved',
-    'content.published', 'content.delivery_delivered',
-  ]));
+  expect(actions).toEqual(
+    expect.arrayContaining([
+      'content.submit',
+      'content.checked',
+      'content.in_review',
+      'task.opened',
+      'task.completed',
+      'content.approved',
+      'content.published',
+      'content.delivery_delivered',
+    ]),
+  );
   const decisions = audit.body.items.filter((e: { action: string }) => e.action === 'task.completed');
   expect(decisions.map((e: { actorId: string }) => e.actorId).sort()).toEqual([rita.id, rob.id].sort());
   const list = await stack.api('GET', '/content?stage=published', { token: rita.token });
@@ -105,7 +117,9 @@ test('roles, tokens and claims: 401 without a token, 403 for a wrong role, 409 w
   const legal = await stack.operator(['legal'], 'Lee');
   expect((await complete(task!.id, legal, 'approve')).status).toBe(403);
   expect((await stack.api('GET', `/tasks/${task!.id}`, { token: legal.token })).status).toBe(403);
-  expect((await stack.api('POST', '/content', { token: rita.token, body: { title: 't', body: 'b', tier: 'A', channels: ['blog'] } })).status).toBe(403);
+  expect(
+    (await stack.api('POST', '/content', { token: rita.token, body: { title: 't', body: 'b', tier: 'A', channels: ['blog'] } })).status,
+  ).toBe(403);
 
   const claimed = await stack.api('POST', `/tasks/${task!.id}/claim`, { token: rita.token });
   expect(claimed.body).toMatchObject({ assigneeId: rita.id, status: 'open' });
@@ -130,10 +144,16 @@ test('request_changes, then a revision, then approval; approvals on the old revi
   await stack.mail.waitFor((m) => m.subject.includes('Changes requested') && m.text.includes('add the dates'));
 
   expect((await stack.api('POST', `/content/${id}/revisions`, { token: rita.token, body: { title: 'x', body: 'y' } })).status).toBe(403);
-  const revised = await stack.api('POST', `/content/${id}/revisions`, { token: author.token, body: { title: 'Needs work (dated)', body: 'Everything is 20% off, 1-3 December.' } });
+  const revised = await stack.api('POST', `/content/${id}/revisions`, {
+    token: author.token,
+    body: { title: 'Needs work (dated)', body: 'Everything is 20% off, 1-3 December.' },
+  });
   expect(revised.status).toBe(200);
   expect(revised.body.revision).toBe(2);
-  expect((await stack.api('POST', `/content/${id}/revisions`, { token: author.token, body: { title: 'again', body: 'again and again' } })).status).toBe(409);
+  expect(
+    (await stack.api('POST', `/content/${id}/revisions`, { token: author.token, body: { title: 'again', body: 'again and again' } }))
+      .status,
+  ).toBe(409);
 
   const [c, d] = await openTasks(id, 2);
   expect((await complete(c!.id, rita, 'approve')).status).toBe(200);
@@ -154,12 +174,17 @@ test('an admin who revises content does not review that revision; other ops mana
   await finalStage(id, 'changes_requested');
   const other = await stack.operator(['ops_manager'], 'Otto');
   for (const [method, path, body] of [
-    ['POST', `/content/${id}/revisions`, { title: 'x', body: 'y' }], ['PATCH', `/content/${id}/schedule`, { publishAt: null }], ['POST', `/content/${id}/withdraw`, {}],
+    ['POST', `/content/${id}/revisions`, { title: 'x', body: 'y' }],
+    ['PATCH', `/content/${id}/schedule`, { publishAt: null }],
+    ['POST', `/content/${id}/withdraw`, {}],
   ] as const) {
     expect({ path, status: (await stack.api(method, path, { token: other.token, body })).status }).toEqual({ path, status: 403 });
   }
   const editor = await stack.operator(['admin', 'reviewer'], 'Ed');
-  const revised = await stack.api('POST', `/content/${id}/revisions`, { token: editor.token, body: { title: 'Admin fixes it (dated)', body: 'Everything is 20% off, 1-3 December.' } });
+  const revised = await stack.api('POST', `/content/${id}/revisions`, {
+    token: editor.token,
+    body: { title: 'Admin fixes it (dated)', body: 'Everything is 20% off, 1-3 December.' },
+  });
   expect(revised).toMatchObject({ status: 200, body: { revision: 2, edits: [{ version: 2, operatorId: editor.id }] } });
   const [task] = await openTasks(id, 1);
   const own = await complete(task!.id, editor, 'approve');
@@ -203,12 +228,17 @@ test('withdraw before the scheduled publish: nothing is posted; a published item
   const moved = await stack.api('PATCH', `/content/${id}/schedule`, { token: author.token, body: { publishAt: later } });
   expect(moved.status).toBe(200);
   expect(moved.body.publishAt).toBe(later);
-  expect((await stack.api('PATCH', `/content/${id}/schedule`, { token: author.token, body: { publishAt: '2001-01-01T00:00:00Z' } })).status).toBe(422);
+  expect(
+    (await stack.api('PATCH', `/content/${id}/schedule`, { token: author.token, body: { publishAt: '2001-01-01T00:00:00Z' } })).status,
+  ).toBe(422);
   const withdrawn = await stack.api('POST', `/content/${id}/withdraw`, { token: author.token, body: { reason: 'campaign cancelled' } });
   expect(withdrawn.status).toBe(200);
   expect(withdrawn.body.stage).toBe('withdrawn');
   expect(withdrawn.body.people).toEqual({ [author.id]: 'Mia', [rita.id]: 'Rita' });
-  await eventually(async () => (await stack.env.client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED', 'workflow end');
+  await eventually(
+    async () => (await stack.env.client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED',
+    'workflow end',
+  );
   expect(stack.hooks.received('/blog').filter((h) => h.json?.data?.id === id)).toHaveLength(0);
   expect((await stack.api('POST', `/content/${id}/withdraw`, { token: author.token, body: {} })).status).toBe(409);
   await recordHistory(stack.env.client, workflowId, 'content-withdrawn');
@@ -238,9 +268,14 @@ test('maxRounds sets the review rounds: with one round, a request for changes re
 
 test('once a workflow is gone from Temporal (retention), GET /content/:id answers from the read model', async () => {
   const id = '0b6f4c2e-5d1a-4f7e-9c3b-8a2d1e0f9a77';
-  await stack.db.orm.em.fork().getConnection().execute(
-    `insert into content (id, workflow_id, author_id, title, tier, channels, stage, revision, published_at, created_at, updated_at, version)
-     values (?, ?, ?, 'Archived', 'A', '{blog}', 'published', 2, now(), now(), now(), 9)`, [id, `content-review:${id}`, author.id]);
+  await stack.db.orm.em
+    .fork()
+    .getConnection()
+    .execute(
+      `insert into content (id, workflow_id, author_id, title, tier, channels, stage, revision, published_at, created_at, updated_at, version)
+     values (?, ?, ?, 'Archived', 'A', '{blog}', 'published', 2, now(), now(), now(), 9)`,
+      [id, `content-review:${id}`, author.id],
+    );
   const res = await stack.api('GET', `/content/${id}`, { token: author.token });
   expect(res.status).toBe(200);
   expect(res.body).toMatchObject({ id, stage: 'published', revision: 2, title: 'Archived', body: null, source: 'read_model' });
@@ -252,7 +287,8 @@ test('the list finds content by text in its title, in any case, with LIKE wildca
     await conn.execute(
       `insert into content (id, workflow_id, author_id, title, tier, channels, stage, revision, created_at, updated_at, version)
        values (gen_random_uuid(), 'content-review:' || gen_random_uuid(), ?, ?, 'B', '{blog}', 'rejected', 1, now(), now(), 1)`,
-      [author.id, title]);
+      [author.id, title],
+    );
   }
   const titles = async (q: string) => {
     const res = await stack.api('GET', `/content?q=${encodeURIComponent(q)}&stage=rejected&limit=500`, { token: rita.token });
@@ -284,9 +320,15 @@ test('malformed input gets a 400 or 422 naming the field, and nothing is started
   }
   const notJson = await stack.api('POST', '/content', { token: author.token, raw: '{"title": ' });
   expect(notJson.status).toBe(400);
-  const nul = await stack.api('POST', '/content', { token: author.token, body: { title: 'a\u0000b', body: 'y', tier: 'A', channels: ['blog'] } });
+  const nul = await stack.api('POST', '/content', {
+    token: author.token,
+    body: { title: 'a\u0000b', body: 'y', tier: 'A', channels: ['blog'] },
+  });
   expect(nul.body.error.fields).toEqual([{ field: 'title', message: 'must not contain NUL characters or unpaired surrogates' }]);
-  const surrogate = await stack.api('POST', '/content', { token: author.token, raw: '{"title":"a\\ud800b","body":"y","tier":"A","channels":["blog"]}' });
+  const surrogate = await stack.api('POST', '/content', {
+    token: author.token,
+    raw: '{"title":"a\\ud800b","body":"y","tier":"A","channels":["blog"]}',
+  });
   expect(surrogate.status).toBe(400);
   expect(surrogate.body.error.fields[0].field).toBe('title');
   expect((await stack.api('GET', '/audit?entityId=%00')).body.error.fields[0].field).toBe('query.entityId');
@@ -295,7 +337,10 @@ test('malformed input gets a 400 or 422 naming the field, and nothing is started
   expect(wrongMethod.headers.get('allow')).toBe('POST, GET, HEAD');
   expect((await stack.api('GET', '/health', { token: 'opf_expired-or-bogus' })).status).toBe(200);
   expect((await stack.api('POST', '/tasks/not-a-uuid/complete', { token: rita.token, body: { decision: 'approve' } })).status).toBe(400);
-  expect((await stack.api('POST', '/tasks/7d0d8b7e-1111-4c4c-9999-000000000000/complete', { token: rita.token, body: { decision: 'approve' } })).status).toBe(404);
+  expect(
+    (await stack.api('POST', '/tasks/7d0d8b7e-1111-4c4c-9999-000000000000/complete', { token: rita.token, body: { decision: 'approve' } }))
+      .status,
+  ).toBe(404);
   const after = await stack.api('GET', '/content');
   expect(after.body.total).toBe(before.body.total);
 });
@@ -305,9 +350,13 @@ test('operators: admins create, list, change roles, disable and rotate tokens; o
   expect(created.status).toBe(201);
   expect(created.body.token).toMatch(/^opf_/);
   expect((await stack.api('GET', '/operators/me', { token: created.body.token })).body.email).toBe('nia@example.com');
-  expect((await stack.api('POST', '/operators', { body: { name: 'Nia', email: 'nia@example.com', roles: ['reviewer'] } })).status).toBe(409);
+  expect((await stack.api('POST', '/operators', { body: { name: 'Nia', email: 'nia@example.com', roles: ['reviewer'] } })).status).toBe(
+    409,
+  );
   expect((await stack.api('POST', '/operators', { body: { name: 'X', email: 'x@example.com', roles: ['wizard'] } })).status).toBe(400);
-  expect((await stack.api('POST', '/operators', { token: rita.token, body: { name: 'X', email: 'x2@example.com', roles: ['admin'] } })).status).toBe(403);
+  expect(
+    (await stack.api('POST', '/operators', { token: rita.token, body: { name: 'X', email: 'x2@example.com', roles: ['admin'] } })).status,
+  ).toBe(403);
 
   const patched = await stack.api('PATCH', `/operators/${created.body.id}`, { body: { roles: ['reviewer', 'legal'] } });
   expect(patched.body.roles).toEqual(['reviewer', 'legal']);
@@ -327,12 +376,19 @@ test('operators: admins create, list, change roles, disable and rotate tokens; o
     stack.api('PATCH', `/operators/${other.body.id}`, { body: { roles: ['reviewer'] } }),
   ]);
   expect([a.status, b.status].sort()).toEqual([200, 409].sort());
-  const admins = (await stack.api('GET', '/operators?role=admin&disabled=false', { token: a.status === 200 ? other.body.token : stack.admin.token })).body.items;
+  const admins = (
+    await stack.api('GET', '/operators?role=admin&disabled=false', { token: a.status === 200 ? other.body.token : stack.admin.token })
+  ).body.items;
   expect(admins).toHaveLength(1);
   if (a.status === 200) await stack.api('PATCH', `/operators/${stack.admin.id}`, { token: other.body.token, body: { roles: ['admin'] } });
 
   const audit = await stack.api('GET', `/audit?entityType=operator&entityId=${created.body.id}`);
-  expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(['operator.created', 'operator.updated', 'operator.token_rotated', 'operator.updated']);
+  expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual([
+    'operator.created',
+    'operator.updated',
+    'operator.token_rotated',
+    'operator.updated',
+  ]);
   expect((await stack.api('GET', '/audit', { token: rita.token })).status).toBe(403);
 });
 
@@ -358,13 +414,18 @@ test('a decision answers 504 when no worker answers in time, and is applied once
 });
 
 test('health and the OpenAPI document are public', async () => {
-  expect((await stack.api('GET', '/health', { token: null })).body).toMatchObject({ ok: true, postgres: { ok: true }, temporal: { ok: true } });
+  expect((await stack.api('GET', '/health', { token: null })).body).toMatchObject({
+    ok: true,
+    postgres: { ok: true },
+    temporal: { ok: true },
+  });
   const withPassword = await stack.api('POST', '/channels', { body: { name: 'secretive', url: 'https://user:pw@example.com/hook' } });
   expect(withPassword.status).toBe(400);
   expect(withPassword.body.error.fields[0].field).toBe('url');
   const doc = await stack.api('GET', '/openapi.json', { token: null });
   expect(doc.body.openapi).toBe('3.1.0');
   expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/content', '/tasks/{id}/complete', '/operators', '/audit']));
-  expect(doc.body.paths['/content'].post.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['title', 'tier']));
+  expect(doc.body.paths['/content'].post.requestBody.content['application/json'].schema.required).toEqual(
+    expect.arrayContaining(['title', 'tier']),
+  );
 });
-

@@ -19,9 +19,12 @@ afterAll(async () => {
 });
 
 async function customers(names: string[]): Promise<string[]> {
-  const res = await stack.api('POST', '/customers', { token: manager.token, body: {
-    customers: names.map((n) => ({ externalId: `${n}-${run}`, email: `${n}-${run}@example.com` })),
-  } });
+  const res = await stack.api('POST', '/customers', {
+    token: manager.token,
+    body: {
+      customers: names.map((n) => ({ externalId: `${n}-${run}`, email: `${n}-${run}@example.com` })),
+    },
+  });
   expect(res.status).toBe(200);
   return res.body.items.map((i: { id: string }) => i.id);
 }
@@ -33,14 +36,30 @@ test("a customer's coupons, newest first and paged; read-only staff see a shorte
      ('WB-OLD-123', ?, ?, 'winback', '2026-01-01T00:00Z', '2026-01-31T00:00Z', '2026-01-10T00:00Z'),
      ('WB-NEW-456', ?, ?, 'winback', '2026-03-01T00:00Z', '2026-03-31T00:00Z', null),
      ('WB-BOB-789', ?, ?, 'winback', '2026-03-02T00:00Z', null, null)`,
-    [`k1-${run}`, ada, `k2-${run}`, ada, `k3-${run}`, bob]);
+    [`k1-${run}`, ada, `k2-${run}`, ada, `k3-${run}`, bob],
+  );
 
   const mine = await stack.api('GET', `/customers/${ada}/coupons`, { token: manager.token });
   expect(mine.status).toBe(200);
-  expect(mine.body).toEqual({ total: 2, items: [
-    { code: 'WB-NEW-456', purpose: 'winback', issuedAt: '2026-03-01T00:00:00.000Z', expiresAt: '2026-03-31T00:00:00.000Z', redeemedAt: null },
-    { code: 'WB-OLD-123', purpose: 'winback', issuedAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-31T00:00:00.000Z', redeemedAt: '2026-01-10T00:00:00.000Z' },
-  ] });
+  expect(mine.body).toEqual({
+    total: 2,
+    items: [
+      {
+        code: 'WB-NEW-456',
+        purpose: 'winback',
+        issuedAt: '2026-03-01T00:00:00.000Z',
+        expiresAt: '2026-03-31T00:00:00.000Z',
+        redeemedAt: null,
+      },
+      {
+        code: 'WB-OLD-123',
+        purpose: 'winback',
+        issuedAt: '2026-01-01T00:00:00.000Z',
+        expiresAt: '2026-01-31T00:00:00.000Z',
+        redeemedAt: '2026-01-10T00:00:00.000Z',
+      },
+    ],
+  });
   const page2 = await stack.api('GET', `/customers/${ada}/coupons?limit=1&offset=1`, { token: analyst.token });
   expect(page2.body).toMatchObject({ total: 2, items: [{ code: 'WB-…', redeemedAt: '2026-01-10T00:00:00.000Z' }] });
 
@@ -52,7 +71,13 @@ test("a customer's coupons, newest first and paged; read-only staff see a shorte
 test('GET /segments counts scored customers per R and F score pair (the R×F grid)', async () => {
   const ids = await customers(['r5f5a', 'r5f5b', 'r1f2', 'r3f1', 'unscored']);
   const score = (id: string, r: number, f: number, m: number, segment: string) =>
-    sql('update customers set rfm_recency = ?, rfm_frequency = ?, rfm_monetary = ?, segment = ?, scored_at = now() where id = ?', [r, f, m, segment, id]);
+    sql('update customers set rfm_recency = ?, rfm_frequency = ?, rfm_monetary = ?, segment = ?, scored_at = now() where id = ?', [
+      r,
+      f,
+      m,
+      segment,
+      id,
+    ]);
   await score(ids[0]!, 5, 5, 5, 'champions');
   await score(ids[1]!, 5, 5, 1, 'loyal');
   await score(ids[2]!, 1, 2, 1, 'lost');
@@ -71,11 +96,16 @@ test('GET /segments counts scored customers per R and F score pair (the R×F gri
 });
 
 test('GET /customers?q= finds text in the name, email or externalId, in any case; LIKE wildcards match themselves', async () => {
-  const res = await stack.api('POST', '/customers', { token: manager.token, body: { customers: [
-    { externalId: `ZHANG-${run}`, email: `wei-${run}@example.com`, name: 'Zhang Wei' },
-    { externalId: `li-${run}`, email: `li_na-${run}@example.com`, name: 'Li Na' },
-    { externalId: `wang-${run}`, email: `wang-${run}@example.com`, name: '王芳' },
-  ] } });
+  const res = await stack.api('POST', '/customers', {
+    token: manager.token,
+    body: {
+      customers: [
+        { externalId: `ZHANG-${run}`, email: `wei-${run}@example.com`, name: 'Zhang Wei' },
+        { externalId: `li-${run}`, email: `li_na-${run}@example.com`, name: 'Li Na' },
+        { externalId: `wang-${run}`, email: `wang-${run}@example.com`, name: '王芳' },
+      ],
+    },
+  });
   expect(res.status).toBe(200);
   const find = async (q: string, extra = '') => {
     const list = await stack.api('GET', `/customers?q=${encodeURIComponent(q)}${extra}`, { token: analyst.token });

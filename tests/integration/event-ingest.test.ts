@@ -27,26 +27,43 @@ afterAll(async () => {
 });
 
 async function importCustomers(tag: string, n: number): Promise<{ id: string; externalId: string }[]> {
-  const res = await stack.api('POST', '/customers', { token: ingest.token, body: {
-    customers: Array.from({ length: n }, (_, i) => ({ externalId: `${tag}-${i}`, email: `${tag}-${i}@example.com` })),
-  } });
+  const res = await stack.api('POST', '/customers', {
+    token: ingest.token,
+    body: {
+      customers: Array.from({ length: n }, (_, i) => ({ externalId: `${tag}-${i}`, email: `${tag}-${i}@example.com` })),
+    },
+  });
   expect(res.status).toBe(200);
   return res.body.items;
 }
 
 /** Each lifecycle's counters once it has applied `events` events (or the time runs out). */
-const countersOnce = (customers: { id: string }[], events: number) => Promise.all(customers.map((c) => eventually(async () => {
-  const view = await stack.env.client.workflow.getHandle(customerLifecycleId(c.id)).query(getLifecycle);
-  return view.counters.events + view.counters.duplicates >= events && view.counters;
-}, `lifecycle ${c.id} with ${events} events`, 60_000)));
+const countersOnce = (customers: { id: string }[], events: number) =>
+  Promise.all(
+    customers.map((c) =>
+      eventually(
+        async () => {
+          const view = await stack.env.client.workflow.getHandle(customerLifecycleId(c.id)).query(getLifecycle);
+          return view.counters.events + view.counters.duplicates >= events && view.counters;
+        },
+        `lifecycle ${c.id} with ${events} events`,
+        60_000,
+      ),
+    ),
+  );
 
 test('a 10,000-event batch is answered once stored; every event reaches its lifecycle exactly once; the backlog counts down to zero', async () => {
   const tag = `big-${randomUUID().slice(0, 8)}`;
   const customers = await importCustomers(tag, 100);
   const at = (i: number) => new Date(Date.now() - 60_000 + i).toISOString();
-  const events = customers.flatMap((c, ci) => Array.from({ length: 100 }, (_, k) => ({
-    customerId: c.id, type: k === 0 ? 'signup' : 'login', at: at(k), idempotencyKey: `${tag}-${ci}-${k}`,
-  })));
+  const events = customers.flatMap((c, ci) =>
+    Array.from({ length: 100 }, (_, k) => ({
+      customerId: c.id,
+      type: k === 0 ? 'signup' : 'login',
+      at: at(k),
+      idempotencyKey: `${tag}-${ci}-${k}`,
+    })),
+  );
   const sent = await stack.api('POST', '/events', { token: ingest.token, body: { events } });
   expect(sent.status).toBe(202);
   expect(sent.body).toMatchObject({ accepted: 10_000, duplicates: 0, customers: 100 });
@@ -58,19 +75,26 @@ test('a 10,000-event batch is answered once stored; every event reaches its life
   expect(first.body.undelivered).toBeGreaterThan(0);
   expect(first.body.oldestAgeMs).toEqual(expect.any(Number));
   seen.push(first.body.undelivered);
-  await eventually(async () => {
-    const res = await stack.api('GET', '/events/ingest-status', { token: ingest.token });
-    seen.push(res.body.undelivered);
-    return res.body.undelivered === 0 && res.body.oldestReceivedAt === null;
-  }, 'the backlog empty', 60_000);
+  await eventually(
+    async () => {
+      const res = await stack.api('GET', '/events/ingest-status', { token: ingest.token });
+      seen.push(res.body.undelivered);
+      return res.body.undelivered === 0 && res.body.oldestReceivedAt === null;
+    },
+    'the backlog empty',
+    60_000,
+  );
   expect(seen.slice(1).every((n, i) => n <= seen[i]!)).toBe(true);
   expect((await delivered(stack.api, sent.body.cursor)).cursor.delivered).toBe(true);
 
   // Exactly once: 100 distinct events each, none repeated, every row marked.
   const counters = await countersOnce(customers, 100);
   expect(counters.filter((c) => c.events !== 100 || c.duplicates !== 0)).toEqual([]);
-  const [{ n }] = await stack.db.orm.em.getConnection().execute<{ n: number }[]>(
-    'select count(*)::int as n from customer_events where idempotency_key like ? and delivered_at is not null', [`${tag}-%`]) as [{ n: number }];
+  const [{ n }] = (await stack.db.orm.em
+    .getConnection()
+    .execute<{ n: number }[]>('select count(*)::int as n from customer_events where idempotency_key like ? and delivered_at is not null', [
+      `${tag}-%`,
+    ])) as [{ n: number }];
   expect(n).toBe(10_000);
 
   // The same batch again: all duplicates, nothing new reaches a lifecycle.
@@ -114,33 +138,53 @@ test('Temporal unreachable from the API: POST /events still answers 202, and the
   const customers = await importCustomers(tag, 20);
   // No dispatcher runs (an idle one would look on its own timer): only the API's wake can start them.
   for (let shard = 0; shard < EVENT_SHARDS; shard++) {
-    await stack.env.client.workflow.getHandle(eventDispatcherId(stack.taskQueue, shard)).terminate('the outage test').catch(() => undefined);
+    await stack.env.client.workflow
+      .getHandle(eventDispatcherId(stack.taskQueue, shard))
+      .terminate('the outage test')
+      .catch(() => undefined);
   }
   const temporal = await switchableTemporal(stack.env.address);
   const connection = Connection.lazy({ address: temporal.address });
   try {
     const app = createApp({
-      orm: stack.db.orm, temporal: new Client({ connection }), taskQueue: stack.taskQueue, log: createLogger('silent'),
-      publicUrl: 'http://opsflow.test', temporalDeadlineMs: 10_000,
+      orm: stack.db.orm,
+      temporal: new Client({ connection }),
+      taskQueue: stack.taskQueue,
+      log: createLogger('silent'),
+      publicUrl: 'http://opsflow.test',
+      temporalDeadlineMs: 10_000,
     });
     await serving(app, async (base) => {
       const post = async (body: unknown) => {
         const res = await fetch(`${base}/events`, {
-          method: 'POST', headers: { authorization: `Bearer ${ingest.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+          method: 'POST',
+          headers: { authorization: `Bearer ${ingest.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
         });
-        return { status: res.status, body: await res.json() as { accepted: number; cursor: string } };
+        return { status: res.status, body: (await res.json()) as { accepted: number; cursor: string } };
       };
       const answers = [];
       for (let round = 0; round < 3; round++) {
-        answers.push(await post({ events: customers.map((c, i) => ({
-          customerId: c.id, type: round === 0 ? 'signup' : 'login', at: new Date().toISOString(), idempotencyKey: `${tag}-${round}-${i}`,
-        })) }));
+        answers.push(
+          await post({
+            events: customers.map((c, i) => ({
+              customerId: c.id,
+              type: round === 0 ? 'signup' : 'login',
+              at: new Date().toISOString(),
+              idempotencyKey: `${tag}-${round}-${i}`,
+            })),
+          }),
+        );
       }
-      expect(answers.map((a) => [a.status, a.body.accepted])).toEqual([[202, 20], [202, 20], [202, 20]]);
+      expect(answers.map((a) => [a.status, a.body.accepted])).toEqual([
+        [202, 20],
+        [202, 20],
+        [202, 20],
+      ]);
       const cursor = answers.at(-1)!.body.cursor;
       // Stored, and (nothing woke a dispatcher) not delivered: no lifecycle exists yet.
       const status = await fetch(`${base}/events/ingest-status?cursor=${cursor}`, { headers: { authorization: `Bearer ${ingest.token}` } });
-      expect((await status.json() as { cursor: { delivered: boolean } }).cursor.delivered).toBe(false);
+      expect(((await status.json()) as { cursor: { delivered: boolean } }).cursor.delivered).toBe(false);
       await expect(stack.env.client.workflow.getHandle(customerLifecycleId(customers[0]!.id)).describe()).rejects.toThrow();
 
       // Temporal is back for this API: its wakes, tried again every few seconds, go through; nothing else is posted.

@@ -35,17 +35,39 @@ afterAll(async () => {
 test('a breach opens an incident, pages the oncall; a second firing joins it; ack, notes, resolve, postmortem, closed', async () => {
   const metric = `errors_${randomUUID().slice(0, 8)}`;
   const service = `checkout-${randomUUID().slice(0, 4)}`;
-  const policy = await stack.api('POST', '/escalation-policies', { token: manager.token, body: {
-    name: `checkout ${service}`, service, levels: [{ targets: [{ operatorId: oncall.id }] }, { targets: [{ role: 'ops_manager' }], wait: '10m' }],
-  } });
+  const policy = await stack.api('POST', '/escalation-policies', {
+    token: manager.token,
+    body: {
+      name: `checkout ${service}`,
+      service,
+      levels: [{ targets: [{ operatorId: oncall.id }] }, { targets: [{ role: 'ops_manager' }], wait: '10m' }],
+    },
+  });
   expect(policy.status).toBe(201);
-  await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [
-    { name: metric, value: 30, at: ago(20), labels: { region: 'eu' } }, { name: metric, value: 50, at: ago(10), labels: { region: 'eu' } },
-  ] } });
-  const created = await stack.api('POST', '/rules', { token: manager.token, body: {
-    name: 'Checkout errors', metric, labels: { region: 'eu' }, aggregation: 'max', window: '5m', comparison: 'above', threshold: 20,
-    severity: 'P2', every: '10s', action: { type: 'open_incident', service },
-  } });
+  await stack.api('POST', '/metrics', {
+    token: ingest.token,
+    body: {
+      points: [
+        { name: metric, value: 30, at: ago(20), labels: { region: 'eu' } },
+        { name: metric, value: 50, at: ago(10), labels: { region: 'eu' } },
+      ],
+    },
+  });
+  const created = await stack.api('POST', '/rules', {
+    token: manager.token,
+    body: {
+      name: 'Checkout errors',
+      metric,
+      labels: { region: 'eu' },
+      aggregation: 'max',
+      window: '5m',
+      comparison: 'above',
+      threshold: 20,
+      severity: 'P2',
+      every: '10s',
+      action: { type: 'open_incident', service },
+    },
+  });
   expect(created.status).toBe(201);
   const ruleId = created.body.id as string;
 
@@ -62,8 +84,13 @@ test('a breach opens an incident, pages the oncall; a second firing joins it; ac
   expect(page.text).toContain(`POST http://opsflow.test/incidents/${id}/ack`);
   const opened = await live(id);
   expect(opened).toMatchObject({
-    status: 'triggered', severity: 'P2', service, labels: { region: 'eu' }, ackSla: '15m',
-    trigger: { type: 'rule', ruleId, episode: 1 }, source: 'workflow',
+    status: 'triggered',
+    severity: 'P2',
+    service,
+    labels: { region: 'eu' },
+    ackSla: '15m',
+    trigger: { type: 'rule', ruleId, episode: 1 },
+    source: 'workflow',
     escalation: { policyId: policy.body.id, level: 1, pass: 0, pages: 1, exhausted: false },
   });
   // Who is paged, by name, before anyone acts.
@@ -73,43 +100,69 @@ test('a breach opens an incident, pages the oncall; a second firing joins it; ac
   await stack.api('PATCH', `/rules/${ruleId}`, { token: manager.token, body: { threshold: 100 } });
   await stack.mail.waitFor((m) => m.subject === '[opsflow] Recovered: Checkout errors: max 50 is above 20', 20_000);
   await stack.api('PATCH', `/rules/${ruleId}`, { token: manager.token, body: { threshold: 40 } });
-  const joined = await eventually(async () => { const s = await live(id); return s.firings === 2 && s; }, 'the second firing on the timeline');
+  const joined = await eventually(async () => {
+    const s = await live(id);
+    return s.firings === 2 && s;
+  }, 'the second firing on the timeline');
   expect(types(joined)).toEqual(['triggered', 'paged', 'rule_recovered', 'rule_fired']);
   expect((await stack.api('GET', `/incidents?ruleId=${ruleId}`, { token: analyst.token })).body.total).toBe(1);
 
   // Illegal moves and the wrong people.
   const status = (res: { status: number }) => res.status;
-  expect(status(await stack.api('POST', `/incidents/${id}/notes`, { token: oncall.token, body: { note: 'looking', status: 'investigating' } }))).toBe(409);
-  expect(status(await stack.api('POST', `/incidents/${id}/postmortem`, { token: oncall.token, body: { summary: 's', rootCause: 'r' } }))).toBe(409);
+  expect(
+    status(await stack.api('POST', `/incidents/${id}/notes`, { token: oncall.token, body: { note: 'looking', status: 'investigating' } })),
+  ).toBe(409);
+  expect(
+    status(await stack.api('POST', `/incidents/${id}/postmortem`, { token: oncall.token, body: { summary: 's', rootCause: 'r' } })),
+  ).toBe(409);
   expect(status(await stack.api('POST', `/incidents/${id}/ack`, { token: analyst.token, body: {} }))).toBe(403);
   expect(status(await stack.api('POST', `/incidents/${id}/ack`, { token: null, body: {} }))).toBe(401);
 
   // Acknowledged: paging stops; the acknowledger commands. A second ack is refused.
   const acked = await stack.api('POST', `/incidents/${id}/ack`, { token: oncall.token, body: { note: 'on it' } });
   expect(acked.status).toBe(200);
-  expect(acked.body).toMatchObject({ status: 'acknowledged', acknowledgedBy: oncall.id, commanderId: oncall.id, escalation: { nextPageAt: null } });
+  expect(acked.body).toMatchObject({
+    status: 'acknowledged',
+    acknowledgedBy: oncall.id,
+    commanderId: oncall.id,
+    escalation: { nextPageAt: null },
+  });
   expect(acked.body.timeToAcknowledgeSeconds).toBeGreaterThan(0);
   // The people it names, by name (the console shows them so).
   expect(acked.body.people).toEqual({ [oncall.id]: 'Ona' });
   expect(status(await stack.api('POST', `/incidents/${id}/ack`, { token: second.token, body: {} }))).toBe(409);
 
-  const noted = await stack.api('POST', `/incidents/${id}/notes`, { token: oncall.token, body: { note: 'bad deploy of 14:02', status: 'identified' } });
+  const noted = await stack.api('POST', `/incidents/${id}/notes`, {
+    token: oncall.token,
+    body: { note: 'bad deploy of 14:02', status: 'identified' },
+  });
   expect(noted.body.status).toBe('identified');
   await stack.api('POST', `/incidents/${id}/notes`, { token: second.token, body: { note: 'rollback started' } });
 
   // Only the commander or a manager hands over or resolves.
   expect(status(await stack.api('POST', `/incidents/${id}/resolve`, { token: second.token, body: { resolution: 'x' } }))).toBe(403);
-  expect(status(await stack.api('POST', `/incidents/${id}/commander`, { token: oncall.token, body: { operatorId: analyst.id } }))).toBe(422);
-  expect(status(await stack.api('POST', `/incidents/${id}/commander`, { token: oncall.token, body: { operatorId: randomUUID() } }))).toBe(422);
+  expect(status(await stack.api('POST', `/incidents/${id}/commander`, { token: oncall.token, body: { operatorId: analyst.id } }))).toBe(
+    422,
+  );
+  expect(status(await stack.api('POST', `/incidents/${id}/commander`, { token: oncall.token, body: { operatorId: randomUUID() } }))).toBe(
+    422,
+  );
   const handed = await stack.api('POST', `/incidents/${id}/commander`, { token: oncall.token, body: { operatorId: second.id } });
   expect(handed.body.commanderId).toBe(second.id);
   expect(handed.body.people).toEqual({ [oncall.id]: 'Ona', [second.id]: 'Sam' });
   await stack.mail.waitFor((m) => m.subject.startsWith('[opsflow] You are the commander') && m.to.includes(second.email));
 
   const resolved = await stack.api('POST', `/incidents/${id}/resolve`, { token: second.token, body: { resolution: 'rolled back' } });
-  expect(resolved.body).toMatchObject({ status: 'resolved', resolvedBy: second.id, resolution: 'rolled back', postmortem: { required: true } });
+  expect(resolved.body).toMatchObject({
+    status: 'resolved',
+    resolvedBy: second.id,
+    resolution: 'rolled back',
+    postmortem: { required: true },
+  });
   expect(status(await stack.api('POST', `/incidents/${id}/resolve`, { token: second.token, body: { resolution: 'again' } }))).toBe(409);
-  expect(status(await stack.api('POST', `/incidents/${id}/notes`, { token: second.token, body: { note: 'x', status: 'monitoring' } }))).toBe(409);
+  expect(
+    status(await stack.api('POST', `/incidents/${id}/notes`, { token: second.token, body: { note: 'x', status: 'monitoring' } })),
+  ).toBe(409);
 
   // P2: a postmortem task for the oncall role, due in 5 days; the commander is told.
   const task = await eventually(async () => {
@@ -120,23 +173,61 @@ test('a breach opens an incident, pages the oncall; a second firing joins it; ac
   expect(Date.parse(task.dueAt) - Date.now()).toBeGreaterThan(4.9 * 86_400_000);
   await stack.mail.waitFor((m) => m.subject.startsWith('[opsflow] Postmortem due') && m.to.includes(second.email));
 
-  const pm = await stack.api('POST', `/incidents/${id}/postmortem`, { token: second.token, body: {
-    summary: 'A deploy broke checkout for 9 minutes', rootCause: 'a missing migration', actionItems: ['gate deploys on migrations'],
-  } });
+  const pm = await stack.api('POST', `/incidents/${id}/postmortem`, {
+    token: second.token,
+    body: {
+      summary: 'A deploy broke checkout for 9 minutes',
+      rootCause: 'a missing migration',
+      actionItems: ['gate deploys on migrations'],
+    },
+  });
   expect(pm.status).toBe(200);
-  expect(pm.body.postmortem).toMatchObject({ summary: 'A deploy broke checkout for 9 minutes', actionItems: ['gate deploys on migrations'], completedBy: second.id });
-  const closed = await eventually(async () => { const s = await live(id); return s.status === 'closed' && s; }, 'closed');
-  expect(types(closed)).toEqual(['triggered', 'paged', 'rule_recovered', 'rule_fired', 'acknowledged', 'status', 'note', 'commander', 'resolved',
-    'postmortem_requested', 'postmortem_done', 'closed']);
+  expect(pm.body.postmortem).toMatchObject({
+    summary: 'A deploy broke checkout for 9 minutes',
+    actionItems: ['gate deploys on migrations'],
+    completedBy: second.id,
+  });
+  const closed = await eventually(async () => {
+    const s = await live(id);
+    return s.status === 'closed' && s;
+  }, 'closed');
+  expect(types(closed)).toEqual([
+    'triggered',
+    'paged',
+    'rule_recovered',
+    'rule_fired',
+    'acknowledged',
+    'status',
+    'note',
+    'commander',
+    'resolved',
+    'postmortem_requested',
+    'postmortem_done',
+    'closed',
+  ]);
   expect(closed.postmortem.status).toBe('done');
-  expect((await stack.api('GET', `/tasks/${task.id}`, { token: second.token })).body).toMatchObject({ status: 'completed', decidedBy: second.id });
+  expect((await stack.api('GET', `/tasks/${task.id}`, { token: second.token })).body).toMatchObject({
+    status: 'completed',
+    decidedBy: second.id,
+  });
 
   // One page only (acknowledged before level 2), and the audit trail holds every step with its actor.
   expect(stack.mail.messages().filter((m) => m.subject.startsWith('[opsflow] P2 incident'))).toHaveLength(1);
-  const trail = (await stack.api('GET', `/audit?entityType=incident&entityId=${id}&limit=100`)).body.items as { action: string; actorId: string }[];
-  expect(trail.map((e) => e.action)).toEqual(expect.arrayContaining([
-    'incident.triggered', 'incident.paged', 'email.sent', 'incident.acknowledged', 'incident.resolved', 'incident.postmortem_done', 'incident.closed',
-  ]));
+  const trail = (await stack.api('GET', `/audit?entityType=incident&entityId=${id}&limit=100`)).body.items as {
+    action: string;
+    actorId: string;
+  }[];
+  expect(trail.map((e) => e.action)).toEqual(
+    expect.arrayContaining([
+      'incident.triggered',
+      'incident.paged',
+      'email.sent',
+      'incident.acknowledged',
+      'incident.resolved',
+      'incident.postmortem_done',
+      'incident.closed',
+    ]),
+  );
   expect(trail.find((e) => e.action === 'incident.acknowledged')!.actorId).toBe(oncall.id);
 
   const row = await eventually(async () => {
@@ -156,9 +247,16 @@ test('a breach opens an incident, pages the oncall; a second firing joins it; ac
 });
 
 test('an incident opened by hand: P3 closes on resolution; resolving unacknowledged acknowledges it', async () => {
-  const opened = await stack.api('POST', '/incidents', { token: oncall.token, body: {
-    title: 'Search is slow', severity: 'P3', service: 'search', labels: { team: 'core' }, description: 'p95 at 3s since 09:00',
-  } });
+  const opened = await stack.api('POST', '/incidents', {
+    token: oncall.token,
+    body: {
+      title: 'Search is slow',
+      severity: 'P3',
+      service: 'search',
+      labels: { team: 'core' },
+      description: 'p95 at 3s since 09:00',
+    },
+  });
   expect(opened.status).toBe(202);
   const id = opened.body.id as string;
   // The built-in policy pages the oncall role.
@@ -166,13 +264,27 @@ test('an incident opened by hand: P3 closes on resolution; resolving unacknowled
   expect([...page.to].sort()).toEqual([oncall.email, second.email].sort());
   expect(page.text).toContain('p95 at 3s since 09:00');
   const resolved = await stack.api('POST', `/incidents/${id}/resolve`, { token: manager.token, body: { resolution: 'cache warmed' } });
-  expect(resolved.body).toMatchObject({ status: 'resolved', acknowledgedBy: manager.id, commanderId: manager.id, postmortem: { required: false } });
-  const closed = await eventually(async () => { const s = await live(id); return s.status === 'closed' && s; }, 'closed');
+  expect(resolved.body).toMatchObject({
+    status: 'resolved',
+    acknowledgedBy: manager.id,
+    commanderId: manager.id,
+    postmortem: { required: false },
+  });
+  const closed = await eventually(async () => {
+    const s = await live(id);
+    return s.status === 'closed' && s;
+  }, 'closed');
   expect(types(closed)).toEqual(['triggered', 'paged', 'acknowledged', 'resolved', 'closed']);
   expect(closed.escalation.policyName).toBe('built-in');
   expect((await stack.api('POST', `/incidents/${id}/notes`, { token: oncall.token, body: { note: 'late' } })).status).toBe(409);
-  expect((await stack.api('POST', `/incidents/${id}/postmortem`, { token: manager.token, body: { summary: 's', rootCause: 'r' } })).status).toBe(409);
-  expect((await stack.api('GET', '/incidents?status=closed&service=search', { token: analyst.token })).body.items.map((i: { id: string }) => i.id)).toEqual([id]);
+  expect(
+    (await stack.api('POST', `/incidents/${id}/postmortem`, { token: manager.token, body: { summary: 's', rootCause: 'r' } })).status,
+  ).toBe(409);
+  expect(
+    (await stack.api('GET', '/incidents?status=closed&service=search', { token: analyst.token })).body.items.map(
+      (i: { id: string }) => i.id,
+    ),
+  ).toEqual([id]);
 });
 
 test('the list by severity: P1 first, the newest first within each, with the filters and paging', async () => {
@@ -242,15 +354,30 @@ test('bad input is named and nothing is started or stored', async () => {
     expect(res.body.error.fields.map((f: { field: string }) => f.field)).toContain(field);
   }
   expect((await stack.api('POST', '/incidents', { token: analyst.token, body: { title: 'x', severity: 'P1' } })).status).toBe(403);
-  expect((await stack.api('POST', '/escalation-policies', { token: oncall.token, body: { name: 'p', levels: [{ targets: [{ role: 'oncall' }] }] } })).status).toBe(403);
-  expect((await stack.api('GET', '/incidents/stats?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', { token: analyst.token })).status).toBe(400);
+  expect(
+    (
+      await stack.api('POST', '/escalation-policies', {
+        token: oncall.token,
+        body: { name: 'p', levels: [{ targets: [{ role: 'oncall' }] }] },
+      })
+    ).status,
+  ).toBe(403);
+  expect(
+    (await stack.api('GET', '/incidents/stats?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', { token: analyst.token })).status,
+  ).toBe(400);
   expect((await stack.api('GET', `/incidents/${randomUUID()}`, { token: analyst.token })).status).toBe(404);
   expect({ incidents: await count('incidents'), policies: await count('escalation_policies') }).toEqual(before);
 
-  const made = await stack.api('POST', '/escalation-policies', { token: manager.token, body: { name: `search ${randomUUID().slice(0, 4)}`, service: 'search', levels: [{ targets: [{ role: 'oncall' }] }] } });
+  const made = await stack.api('POST', '/escalation-policies', {
+    token: manager.token,
+    body: { name: `search ${randomUUID().slice(0, 4)}`, service: 'search', levels: [{ targets: [{ role: 'oncall' }] }] },
+  });
   const renamed = await stack.api('PATCH', `/escalation-policies/${made.body.id}`, { token: manager.token, body: { repeat: 2 } });
   expect(renamed.body).toMatchObject({ repeat: 2, service: 'search', levels: [{ targets: [{ role: 'oncall' }] }], version: 2 });
-  const wrong = await stack.api('PATCH', `/escalation-policies/${made.body.id}`, { token: manager.token, body: { levels: [{ targets: [{ operatorId: analyst.id }] }] } });
+  const wrong = await stack.api('PATCH', `/escalation-policies/${made.body.id}`, {
+    token: manager.token,
+    body: { levels: [{ targets: [{ operatorId: analyst.id }] }] },
+  });
   expect(wrong.status).toBe(422);
   expect((await stack.api('DELETE', `/escalation-policies/${made.body.id}`, { token: manager.token })).status).toBe(204);
 });

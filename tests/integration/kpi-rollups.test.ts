@@ -11,8 +11,13 @@ import { random } from '../support/random.ts';
 const NOW = new Date('2026-04-20T12:00:00Z');
 const DAY = 86_400_000;
 
-
-interface Ev { customer: string; type: string; at: string; amount: number | null; key: string }
+interface Ev {
+  customer: string;
+  type: string;
+  at: string;
+  amount: number | null;
+  key: string;
+}
 
 /** 80 customers over 2025-12-01..2026-04-19: bursts of activity with gaps, some bursts near local midnights. */
 function history(seed: number): Ev[] {
@@ -25,14 +30,21 @@ function history(seed: number): Ev[] {
     const customer = `00000000-0000-4000-8000-${String(c).padStart(12, '0')}`;
     const signupAt = start + Math.floor(rnd() * span);
     if (rnd() < 0.85) events.push({ customer, type: 'signup', at: new Date(signupAt).toISOString(), amount: null, key: '' });
-    if (rnd() < 0.15) events.push({ customer, type: 'signup', at: new Date(signupAt + rnd() * 40 * DAY).toISOString(), amount: null, key: '' });
+    if (rnd() < 0.15)
+      events.push({ customer, type: 'signup', at: new Date(signupAt + rnd() * 40 * DAY).toISOString(), amount: null, key: '' });
     let t = signupAt - (rnd() < 0.2 ? rnd() * 20 * DAY : 0); // some are active (and buy) before they sign up
     const n = Math.floor(rnd() * 30);
     for (let i = 0; i < n; i++) {
       t += pick([0.3, 1, 1, 1, 2, 6, 7, 8, 23, 29, 30, 31, 45]) * DAY + (rnd() - 0.5) * 6 * 3_600_000;
       const at = Math.min(Date.parse('2026-04-19T23:59:00Z'), t);
       const type = pick(['login', 'login', 'key_action', 'purchase', 'click']);
-      events.push({ customer, type, at: new Date(at).toISOString(), amount: type === 'purchase' ? Math.round(rnd() * 20_000) / 100 : null, key: '' });
+      events.push({
+        customer,
+        type,
+        at: new Date(at).toISOString(),
+        amount: type === 'purchase' ? Math.round(rnd() * 20_000) / 100 : null,
+        key: '',
+      });
     }
   }
   // Shuffled: late and out-of-order arrivals.
@@ -48,16 +60,22 @@ async function seedCustomers(orm: Orm, events: Ev[]) {
   await orm.em.getConnection().execute(
     `insert into customers (id, external_id, email, unsubscribe_token, created_at, updated_at)
      select id, id::text, id::text || '@example.com', 'u-' || id::text, now(), now() from unnest(?::uuid[]) id
-     on conflict do nothing`, [`{${ids.join(',')}}`]);
+     on conflict do nothing`,
+    [`{${ids.join(',')}}`],
+  );
 }
 
 async function store(orm: Orm, batch: Ev[]) {
-  await orm.em.fork().getConnection().execute(
-    `insert into customer_events (customer_id, type, at, amount, idempotency_key, received_at)
+  await orm.em
+    .fork()
+    .getConnection()
+    .execute(
+      `insert into customer_events (customer_id, type, at, amount, idempotency_key, received_at)
      select x.customer_id, x.type, x.at, x.amount, x.key, now()
      from jsonb_to_recordset(?::jsonb) as x(customer_id uuid, type text, at timestamptz, amount numeric, key text)
      on conflict (idempotency_key) do nothing`,
-    [JSON.stringify(batch.map((e) => ({ customer_id: e.customer, type: e.type, at: e.at, amount: e.amount, key: e.key })))]);
+      [JSON.stringify(batch.map((e) => ({ customer_id: e.customer, type: e.type, at: e.at, amount: e.amount, key: e.key })))],
+    );
 }
 
 /** Stores the events in random-sized batches, `parallel` batches at a time; every tenth batch is stored twice. */
@@ -70,8 +88,13 @@ async function storeInBatches(orm: Orm, events: Ev[], seed: number, parallel: nu
     i += size;
   }
   for (let i = 0; i < batches.length; i += parallel) {
-    await Promise.all(batches.slice(i, i + parallel).map((b, j) => store(orm, (i + j) % 10 === 0 ? [...b, ...b.slice(0, 3)] : b)
-      .then(() => ((i + j) % 10 === 0 ? store(orm, b) : undefined))));
+    await Promise.all(
+      batches
+        .slice(i, i + parallel)
+        .map((b, j) =>
+          store(orm, (i + j) % 10 === 0 ? [...b, ...b.slice(0, 3)] : b).then(() => ((i + j) % 10 === 0 ? store(orm, b) : undefined)),
+        ),
+    );
   }
 }
 
@@ -114,7 +137,9 @@ describe('KPI rollups', () => {
     db = await createTestDb();
     await seedCustomers(db.orm, events);
   });
-  afterAll(async () => { await db?.drop(); });
+  afterAll(async () => {
+    await db?.drop();
+  });
 
   test('kept by the trigger through out-of-order, duplicate and concurrent batches: the same figures as the raw events in UTC', async () => {
     const half = Math.floor(events.length / 2);
@@ -160,7 +185,11 @@ describe('KPI rollups', () => {
     ];
     await seedCustomers(db.orm, far);
     await store(db.orm, far);
-    const ranges: [string, string][] = [['2025-03-01', '2026-03-01'], ['2026-02-01', '2026-04-19'], ['2024-01-01', '2024-12-31']];
+    const ranges: [string, string][] = [
+      ['2025-03-01', '2026-03-01'],
+      ['2026-02-01', '2026-04-19'],
+      ['2024-01-01', '2024-12-31'],
+    ];
     const same = async () => {
       for (const [from, to] of ranges) {
         const rollup = await computeKpis(db.orm, { from, to, tz: 'UTC', now: NOW });
@@ -179,8 +208,9 @@ describe('KPI rollups', () => {
     const before = await aggregates(db.orm);
     expect(before.gaps.length).toBeGreaterThan(100);
     for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) {
-      await db.orm.em.getConnection().execute(
-        'select kpi_rebuild_customers(?, array(select distinct customer_id from customer_events))', [tz]);
+      await db.orm.em
+        .getConnection()
+        .execute('select kpi_rebuild_customers(?, array(select distinct customer_id from customer_events))', [tz]);
     }
     expect(await aggregates(db.orm)).toEqual(before);
   });

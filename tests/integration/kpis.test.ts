@@ -21,15 +21,28 @@ const id = (c: string) => `00000000-0000-4000-8000-00000000000${'abcdefg'.indexO
  *   G  signup 03-14 09:00, 03-15 08:00 (before NOW, but day 03-15 has not ended)
  */
 const EVENTS: [string, string, string, number?][] = [
-  ['a', 'signup', '2026-02-01T10:00Z'], ['a', 'login', '2026-02-02T09:00Z'], ['a', 'purchase', '2026-02-05T10:00Z', 100],
-  ['a', 'login', '2026-02-08T09:00Z'], ['a', 'login', '2026-03-03T09:00Z'],
-  ['b', 'signup', '2026-02-01T12:00Z'], ['b', 'login', '2026-02-02T12:00Z'], ['b', 'purchase', '2026-03-05T12:00Z', 50],
-  ['c', 'signup', '2026-02-01T23:30Z'], ['c', 'login', '2026-02-02T10:00Z'], ['c', 'key_action', '2026-03-03T16:30Z'],
-  ['d', 'signup', '2026-01-10T08:00Z'], ['d', 'login', '2026-01-20T08:00Z'],
-  ['d', 'purchase', '2026-02-10T08:00Z', 19.99], ['d', 'purchase', '2026-02-10T09:00Z', 30],
-  ['e', 'signup', '2026-03-10T10:00Z'], ['e', 'login', '2026-03-11T10:00Z'], ['e', 'purchase', '2026-03-12T10:00Z', 10.5],
-  ['f', 'signup', '2025-12-01T10:00Z'], ['f', 'signup', '2026-02-03T10:00Z'],
-  ['g', 'signup', '2026-03-14T09:00Z'], ['g', 'login', '2026-03-15T08:00Z'],
+  ['a', 'signup', '2026-02-01T10:00Z'],
+  ['a', 'login', '2026-02-02T09:00Z'],
+  ['a', 'purchase', '2026-02-05T10:00Z', 100],
+  ['a', 'login', '2026-02-08T09:00Z'],
+  ['a', 'login', '2026-03-03T09:00Z'],
+  ['b', 'signup', '2026-02-01T12:00Z'],
+  ['b', 'login', '2026-02-02T12:00Z'],
+  ['b', 'purchase', '2026-03-05T12:00Z', 50],
+  ['c', 'signup', '2026-02-01T23:30Z'],
+  ['c', 'login', '2026-02-02T10:00Z'],
+  ['c', 'key_action', '2026-03-03T16:30Z'],
+  ['d', 'signup', '2026-01-10T08:00Z'],
+  ['d', 'login', '2026-01-20T08:00Z'],
+  ['d', 'purchase', '2026-02-10T08:00Z', 19.99],
+  ['d', 'purchase', '2026-02-10T09:00Z', 30],
+  ['e', 'signup', '2026-03-10T10:00Z'],
+  ['e', 'login', '2026-03-11T10:00Z'],
+  ['e', 'purchase', '2026-03-12T10:00Z', 10.5],
+  ['f', 'signup', '2025-12-01T10:00Z'],
+  ['f', 'signup', '2026-02-03T10:00Z'],
+  ['g', 'signup', '2026-03-14T09:00Z'],
+  ['g', 'login', '2026-03-15T08:00Z'],
 ];
 const NOW = new Date('2026-03-15T12:00:00Z');
 
@@ -38,18 +51,30 @@ async function seed(orm: Orm) {
   for (const c of 'abcdefg') {
     await conn.execute(
       `insert into customers (id, external_id, email, unsubscribe_token, created_at, updated_at)
-       values (?, ?, ?, ?, now(), now())`, [id(c), `ext-${c}`, `${c}@example.com`, `unsub-${c}`]);
+       values (?, ?, ?, ?, now(), now())`,
+      [id(c), `ext-${c}`, `${c}@example.com`, `unsub-${c}`],
+    );
   }
   for (const [i, [c, type, at, amount]] of EVENTS.entries()) {
     await conn.execute(
       `insert into customer_events (customer_id, type, at, amount, idempotency_key, received_at) values (?, ?, ?, ?, ?, now())`,
-      [id(c), type, at, amount ?? null, `k${i}`]);
+      [id(c), type, at, amount ?? null, `k${i}`],
+    );
   }
 }
 
 const day = (date: string, fields: Partial<KpiDay>): KpiDay => ({
-  date, dau: 0, wau: 0, mau: 0, signups: 0, retention: { d1: null, d7: null, d30: null }, conversion: null,
-  purchases: 0, gmv: 0, arpu: null, ...fields,
+  date,
+  dau: 0,
+  wau: 0,
+  mau: 0,
+  signups: 0,
+  retention: { d1: null, d7: null, d30: null },
+  conversion: null,
+  purchases: 0,
+  gmv: 0,
+  arpu: null,
+  ...fields,
 });
 
 describe('computeKpis', () => {
@@ -58,7 +83,9 @@ describe('computeKpis', () => {
     db = await createTestDb();
     await seed(db.orm);
   });
-  afterAll(async () => { await db?.drop(); });
+  afterAll(async () => {
+    await db?.drop();
+  });
 
   test('daily figures in UTC, worked out by hand', async () => {
     const r = await computeKpis(db.orm, { from: '2026-02-01', to: '2026-03-14', now: NOW });
@@ -69,9 +96,17 @@ describe('computeKpis', () => {
 
     // Cohort A, B, C: all back on day 1, A on day 7, A and C on day 30; only A bought within 30 days.
     // MAU counts D, active on 01-10 and 01-20, before the range starts.
-    expect(on('2026-02-01')).toEqual(day('2026-02-01', {
-      dau: 3, wau: 3, mau: 4, signups: 3, retention: { d1: 1, d7: 0.3333, d30: 0.6667 }, conversion: 0.3333, arpu: 0,
-    }));
+    expect(on('2026-02-01')).toEqual(
+      day('2026-02-01', {
+        dau: 3,
+        wau: 3,
+        mau: 4,
+        signups: 3,
+        retention: { d1: 1, d7: 0.3333, d30: 0.6667 },
+        conversion: 0.3333,
+        arpu: 0,
+      }),
+    );
     expect(on('2026-02-02')).toEqual(day('2026-02-02', { dau: 3, wau: 3, mau: 4, arpu: 0 }));
     // F's repeated signup is activity, not a second cohort.
     expect(on('2026-02-03')).toEqual(day('2026-02-03', { dau: 1, wau: 4, mau: 5, arpu: 0 }));
@@ -84,13 +119,28 @@ describe('computeKpis', () => {
     expect(on('2026-03-04')).toEqual(day('2026-03-04', { wau: 2, mau: 4 }));
     expect(on('2026-03-05')).toEqual(day('2026-03-05', { dau: 1, wau: 3, mau: 4, purchases: 1, gmv: 50, arpu: 50 }));
     // WAU: E and B (03-05). Day 1 (03-11) has ended by NOW, day 7 (03-17) and day 30 have not.
-    expect(on('2026-03-10')).toEqual(day('2026-03-10', {
-      dau: 1, wau: 2, mau: 5, signups: 1, retention: { d1: 1, d7: null, d30: null }, conversion: 1, arpu: 0,
-    }));
+    expect(on('2026-03-10')).toEqual(
+      day('2026-03-10', {
+        dau: 1,
+        wau: 2,
+        mau: 5,
+        signups: 1,
+        retention: { d1: 1, d7: null, d30: null },
+        conversion: 1,
+        arpu: 0,
+      }),
+    );
     // G was active on day 1 (03-15) before NOW, but the day has not ended: null, not 1. No purchase yet: 0.
-    expect(on('2026-03-14')).toEqual(day('2026-03-14', {
-      dau: 1, wau: 2, mau: 5, signups: 1, conversion: 0, arpu: 0,
-    }));
+    expect(on('2026-03-14')).toEqual(
+      day('2026-03-14', {
+        dau: 1,
+        wau: 2,
+        mau: 5,
+        signups: 1,
+        conversion: 0,
+        arpu: 0,
+      }),
+    );
     expect(r.totals).toEqual({ gmv: 210.49, purchases: 5, signups: 5, activeCustomers: 7, arpu: 30.07 });
   });
 
@@ -106,7 +156,12 @@ describe('computeKpis', () => {
   });
 
   test('the rollups give the raw figures, in UTC and in a zone added and backfilled later', async () => {
-    const ranges = [['2026-02-01', '2026-03-14'], ['2026-02-01', '2026-02-02'], ['2026-03-01', '2026-03-31'], ['2025-12-01', '2026-03-15']];
+    const ranges = [
+      ['2026-02-01', '2026-03-14'],
+      ['2026-02-01', '2026-02-02'],
+      ['2026-03-01', '2026-03-31'],
+      ['2025-12-01', '2026-03-15'],
+    ];
     const same = async (tz: string) => {
       for (const [from, to] of ranges) {
         const rollup = await computeKpis(db.orm, { from: from!, to: to!, tz, now: NOW });
@@ -140,7 +195,9 @@ describe('GET /kpis', () => {
     stack = await startStack();
     await seed(stack.db.orm);
   });
-  afterAll(async () => { await stack?.close(); });
+  afterAll(async () => {
+    await stack?.close();
+  });
 
   test('analysts read the figures; roles without access get 403', async () => {
     const analyst = await stack.operator(['analyst']);
@@ -149,7 +206,10 @@ describe('GET /kpis', () => {
     // Every day here is long over, so the figures no longer depend on the clock.
     expect(res.body).toEqual({
       // Shanghai is no reporting zone here: the raw events answer, and say so.
-      from: '2026-02-01', to: '2026-02-02', tz: 'Asia/Shanghai', source: 'raw',
+      from: '2026-02-01',
+      to: '2026-02-02',
+      tz: 'Asia/Shanghai',
+      source: 'raw',
       days: [
         day('2026-02-01', { dau: 2, wau: 2, mau: 3, signups: 2, retention: { d1: 1, d7: 0.5, d30: 0.5 }, conversion: 0.5, arpu: 0 }),
         day('2026-02-02', { dau: 3, wau: 3, mau: 4, signups: 1, retention: { d1: 0, d7: 0, d30: 1 }, conversion: 0, arpu: 0 }),
@@ -188,18 +248,26 @@ describe('GET /kpis', () => {
     const added = await stack.api('POST', '/kpis/zones', { body: { tz: 'Asia/Shanghai' } });
     expect(added.status).toBe(202);
     expect(added.body).toMatchObject({ tz: 'Asia/Shanghai' });
-    await eventually(async () => {
-      const zones = await stack.api('GET', '/kpis/zones', { token: analyst.token });
-      return zones.body.items.find((z: { tz: string; ready: boolean }) => z.tz === 'Asia/Shanghai')?.ready === true;
-    }, 'the zone backfilled', 30_000);
+    await eventually(
+      async () => {
+        const zones = await stack.api('GET', '/kpis/zones', { token: analyst.token });
+        return zones.body.items.find((z: { tz: string; ready: boolean }) => z.tz === 'Asia/Shanghai')?.ready === true;
+      },
+      'the zone backfilled',
+      30_000,
+    );
     await stack.env.client.workflow.getHandle(kpiZoneBackfillId('Asia/Shanghai')).result();
     await recordHistory(stack.env.client, kpiZoneBackfillId('Asia/Shanghai'), 'kpi-zone-backfilled');
     const res = await stack.api('GET', '/kpis?from=2026-02-01&to=2026-02-02&tz=Asia/Shanghai', { token: analyst.token });
     expect(res.body).toMatchObject({ source: 'rollup', totals: { gmv: 0, purchases: 0, signups: 3, activeCustomers: 3, arpu: 0 } });
     expect(res.body.days[1]).toEqual(
-      day('2026-02-02', { dau: 3, wau: 3, mau: 4, signups: 1, retention: { d1: 0, d7: 0, d30: 1 }, conversion: 0, arpu: 0 }));
+      day('2026-02-02', { dau: 3, wau: 3, mau: 4, signups: 1, retention: { d1: 0, d7: 0, d30: 1 }, conversion: 0, arpu: 0 }),
+    );
     // Again: nothing new to do, the same zone answered.
-    expect((await stack.api('POST', '/kpis/zones', { body: { tz: 'Asia/Shanghai' } })).body).toMatchObject({ tz: 'Asia/Shanghai', ready: true });
+    expect((await stack.api('POST', '/kpis/zones', { body: { tz: 'Asia/Shanghai' } })).body).toMatchObject({
+      tz: 'Asia/Shanghai',
+      ready: true,
+    });
   });
 
   test('366 days, counting both ends, is allowed', async () => {

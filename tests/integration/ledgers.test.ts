@@ -23,7 +23,11 @@ beforeAll(async () => {
   mail = await startMailCatcher({ smtpPort: 0 });
   hooks = await startWebhookReceiver();
   const em = db.orm.em.fork();
-  for (const [name, roles, disabled] of [['ana', ['reviewer'], false], ['ben', ['reviewer', 'ops_manager'], false], ['cid', ['reviewer'], true]] as const) {
+  for (const [name, roles, disabled] of [
+    ['ana', ['reviewer'], false],
+    ['ben', ['reviewer', 'ops_manager'], false],
+    ['cid', ['reviewer'], true],
+  ] as const) {
     em.create(Operator, { id: randomUUID(), name, email: `${name}@example.com`, roles: [...roles], tokenHash: randomUUID(), disabled });
   }
   await em.flush();
@@ -39,11 +43,13 @@ afterAll(async () => {
 const receiverAllowed = () => ({ allowedHosts: [new URL(hooks.url('/')).host] });
 const emails = () => createEmailActivities({ orm: db.orm, mailer: createMailer(mail.smtpUrl), from: FROM, publicUrl: 'http://x' });
 const request = (key: string) => ({
-  idempotencyKey: key, to: [{ role: 'reviewer' as const }], template: 'taskEscalated' as const,
+  idempotencyKey: key,
+  to: [{ role: 'reviewer' as const }],
+  template: 'taskEscalated' as const,
   data: { taskId: 't1', taskTitle: 'Review "Sale"', candidateRole: 'reviewer', dueAt: '2026-01-01T00:00:00.000Z' },
 });
 
-test('one email per idempotency key, to the role\'s active operators, with a Message-ID derived from the key', async () => {
+test("one email per idempotency key, to the role's active operators, with a Message-ID derived from the key", async () => {
   const key = `content-review:${randomUUID()}:task-escalated:t1`;
   const first = await emails().sendEmail(request(key));
   const again = await emails().sendEmail(request(key));
@@ -69,7 +75,10 @@ test('a send that fails is retried later and then goes out once', async () => {
   const key = `content-review:${randomUUID()}:retry`;
   const broken = createEmailActivities({ orm: db.orm, mailer: createMailer('smtp://127.0.0.1:1'), from: FROM, publicUrl: 'http://x' });
   await expect(broken.sendEmail(request(key))).rejects.toThrow();
-  const [row] = await db.orm.em.fork().getConnection().execute('select status, attempts from email_outbox where idempotency_key = ?', [key]);
+  const [row] = await db.orm.em
+    .fork()
+    .getConnection()
+    .execute('select status, attempts from email_outbox where idempotency_key = ?', [key]);
   expect(row).toMatchObject({ status: 'pending', attempts: 1 });
   expect((await emails().sendEmail(request(key))).status).toBe('sent');
   await mail.waitFor((m) => m.headers['x-opsflow-idempotency-key'] === key);
@@ -78,7 +87,14 @@ test('a send that fails is retried later and then goes out once', async () => {
 test('a webhook attempt that holds the lease keeps a concurrent retry from posting', async () => {
   const slow = { name: 'blog', url: hooks.url('/blog'), secret: 's3cret-s3cret-s3cret' };
   const key = `wf:${randomUUID()}`;
-  const args = { idempotencyKey: key, workflowId: 'wf', event: 'content.published', data: { id: 2 }, timeoutMs: 5000, guard: receiverAllowed() };
+  const args = {
+    idempotencyKey: key,
+    workflowId: 'wf',
+    event: 'content.published',
+    data: { id: 2 },
+    timeoutMs: 5000,
+    guard: receiverAllowed(),
+  };
   const results = await Promise.allSettled([1, 2, 3].map(() => deliverWebhook(db.orm, slow, args)));
   expect(results.filter((r) => r.status === 'fulfilled' && r.value.status === 'delivered')).toHaveLength(1);
   expect(hooks.received('/blog').filter((h) => h.json.idempotencyKey === key)).toHaveLength(1);
@@ -86,7 +102,14 @@ test('a webhook attempt that holds the lease keeps a concurrent retry from posti
 
 test('webhooks: signed, delivered once per key; 5xx retried, 4xx refused for good', async () => {
   const target = { name: 'blog', url: hooks.url('/blog'), secret: 's3cret-s3cret-s3cret' };
-  const args = (key: string) => ({ idempotencyKey: key, workflowId: 'wf', event: 'content.published', data: { id: 1 }, timeoutMs: 5000, guard: receiverAllowed() });
+  const args = (key: string) => ({
+    idempotencyKey: key,
+    workflowId: 'wf',
+    event: 'content.published',
+    data: { id: 1 },
+    timeoutMs: 5000,
+    guard: receiverAllowed(),
+  });
   const key = `wf:${randomUUID()}`;
   expect((await deliverWebhook(db.orm, target, args(key))).status).toBe('delivered');
   expect((await deliverWebhook(db.orm, target, args(key))).status).toBe('duplicate');
@@ -118,9 +141,17 @@ test('a period evaluated again (a retried activity) pays once: the ledger keeps 
   const partnerId = randomUUID();
   const period = { index: 0, from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z' };
   const terms = {
-    scope: 's', deliverables: [], currency: 'USD', fee: 100, revenueShare: { mode: 'whole' as const, tiers: [{ from: 0, to: null, rate: 10 }], cap: null },
-    milestones: [{ name: 'kick-off', due: '2026-01-15T00:00:00.000Z', amount: 50 }], start: period.from, end: '2027-01-01T00:00:00.000Z',
-    cadence: 'monthly' as const, targets: {}, renewalNotice: [30],
+    scope: 's',
+    deliverables: [],
+    currency: 'USD',
+    fee: 100,
+    revenueShare: { mode: 'whole' as const, tiers: [{ from: 0, to: null, rate: 10 }], cap: null },
+    milestones: [{ name: 'kick-off', due: '2026-01-15T00:00:00.000Z', amount: 50 }],
+    start: period.from,
+    end: '2027-01-01T00:00:00.000Z',
+    cadence: 'monthly' as const,
+    targets: {},
+    renewalNotice: [30],
   };
   await writePoints(db.orm, [{ name: 'partner.gmv', value: 1000, at: '2026-01-10T00:00:00.000Z', labels: { partner: partnerId } }]);
   const args = { contractId, partnerId, term: 1, period, fraction: 1, terms };
@@ -129,27 +160,52 @@ test('a period evaluated again (a retried activity) pays once: the ledger keeps 
   // More GMV arrives and the activity runs again: the period stays paid as first recorded.
   await writePoints(db.orm, [{ name: 'partner.gmv', value: 5000, at: '2026-01-20T00:00:00.000Z', labels: { partner: partnerId } }]);
   expect(await contracts.evaluateContractPeriod(args)).toEqual(first);
-  const rows = await db.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from contract_payouts where contract_id = ?', [contractId]);
+  const rows = await db.orm.em
+    .getConnection()
+    .execute<{ n: number }[]>('select count(*)::int as n from contract_payouts where contract_id = ?', [contractId]);
   expect(rows[0]!.n).toBe(1);
 
-  const link = { contractId, key: `contract:${contractId}:t1:v1:link:1`, partner: { name: 'Lin', email: `lin-${contractId.slice(0, 6)}@example.com` }, validFor: '7d', reminder: false, expiresAt: '2099-01-01T00:00:00.000Z' };
+  const link = {
+    contractId,
+    key: `contract:${contractId}:t1:v1:link:1`,
+    partner: { name: 'Lin', email: `lin-${contractId.slice(0, 6)}@example.com` },
+    validFor: '7d',
+    reminder: false,
+    expiresAt: '2099-01-01T00:00:00.000Z',
+  };
   const a = await contracts.issueSignLink(link);
   const b = await contracts.issueSignLink(link);
   expect(b).toEqual(a);
   expect(mail.messages().filter((m) => m.to.includes(link.partner.email))).toHaveLength(1);
-  const [stored] = await db.orm.em.getConnection().execute<{ token: string | null }[]>('select token from contract_sign_links where idempotency_key = ?', [link.key]);
+  const [stored] = await db.orm.em
+    .getConnection()
+    .execute<{ token: string | null }[]>('select token from contract_sign_links where idempotency_key = ?', [link.key]);
   expect(stored!.token).toBeNull(); // once emailed, only the hash is kept
 });
 
 test('a read-model row keeps its newest version: an older write changes nothing, insert-only columns keep the first value', async () => {
   const id = randomUUID();
   const row = (version: number, title: string, tier: 'A' | 'S') => ({
-    id, workflowId: `content-review:${id}`, authorId: randomUUID(), title, tier, channels: ['blog'],
-    stage: 'in_review' as const, revision: version + 1, checkOutcome: null, publishAt: null, publishedAt: null, version,
+    id,
+    workflowId: `content-review:${id}`,
+    authorId: randomUUID(),
+    title,
+    tier,
+    channels: ['blog'],
+    stage: 'in_review' as const,
+    revision: version + 1,
+    checkOutcome: null,
+    publishAt: null,
+    publishedAt: null,
+    version,
   });
   type Row = { title: string; tier: string; author_id: string; version: number; created_at: string; updated_at: string };
-  const read = async () => (await db.orm.em.getConnection().execute<Row[]>(
-    'select title, tier, author_id, version, created_at, updated_at from content where id = ?', [id]))[0]!;
+  const read = async () =>
+    (
+      await db.orm.em
+        .getConnection()
+        .execute<Row[]>('select title, tier, author_id, version, created_at, updated_at from content where id = ?', [id])
+    )[0]!;
   const first = row(0, 'first', 'A');
   await saveContentRow(db.orm, first);
   const created = await read();
@@ -159,7 +215,11 @@ test('a read-model row keeps its newest version: an older write changes nothing,
   await saveContentRow(db.orm, row(2, 'second', 'S'));
   const updated = await read();
   expect(updated).toMatchObject({
-    title: 'second', version: 2, tier: 'A', author_id: first.authorId, created_at: created.created_at,
+    title: 'second',
+    version: 2,
+    tier: 'A',
+    author_id: first.authorId,
+    created_at: created.created_at,
   });
   expect(new Date(updated.updated_at).getTime()).toBeGreaterThan(new Date(created.updated_at).getTime());
 

@@ -39,17 +39,30 @@ const call = async (method: string, url: string, body?: unknown, token: string |
   return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
 };
 
-const operations = () => Object.entries(doc.paths).flatMap(([p, methods]) => Object.entries(methods).map(([m, op]) => ({ key: `${m} ${p}`, op })));
+const operations = () =>
+  Object.entries(doc.paths).flatMap(([p, methods]) => Object.entries(methods).map(([m, op]) => ({ key: `${m} ${p}`, op })));
 
 beforeAll(async () => {
   db = await createTestDb();
   temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
   adminToken = `opf_test_${randomBytes(16).toString('hex')}`;
-  await db.orm.em.getConnection().execute(
-    `insert into operators (id, name, email, roles, token_hash, disabled, created_at, updated_at) values (?, 'admin', 'admin@example.com', '{admin}', ?, false, now(), now())`,
-    [randomUUID(), hashToken(adminToken)]);
-  const app = createApp({ orm: db.orm, temporal, taskQueue: 'openapi-test', temporalDeadlineMs: 1000, publicUrl: 'http://opsflow.test', log: createLogger('silent') });
-  server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+  await db.orm.em
+    .getConnection()
+    .execute(
+      `insert into operators (id, name, email, roles, token_hash, disabled, created_at, updated_at) values (?, 'admin', 'admin@example.com', '{admin}', ?, false, now(), now())`,
+      [randomUUID(), hashToken(adminToken)],
+    );
+  const app = createApp({
+    orm: db.orm,
+    temporal,
+    taskQueue: 'openapi-test',
+    temporalDeadlineMs: 1000,
+    publicUrl: 'http://opsflow.test',
+    log: createLogger('silent'),
+  });
+  server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   doc = (await call('GET', '/openapi.json', undefined, null)).json();
 });
@@ -79,13 +92,21 @@ test('every operation has a readable operationId, unique across the document', (
 
 test('role-restricted routes document 403, body routes their own 413 limit, 429 and 503 their headers', () => {
   for (const { key, op } of operations()) {
-    if (/^Allowed roles: (?!any operator)/.test(op.description)) expect({ key, has403: '403' in op.responses }).toEqual({ key, has403: true });
+    if (/^Allowed roles: (?!any operator)/.test(op.description))
+      expect({ key, has403: '403' in op.responses }).toEqual({ key, has403: true });
     expect({ key, headers: Object.keys(op.responses['503']?.headers ?? {}) }).toEqual({ key, headers: ['Retry-After'] });
-    expect({ key, headers: Object.keys(op.responses['429']?.headers ?? {}) }).toEqual({ key, headers: ['Retry-After', 'RateLimit', 'RateLimit-Policy'] });
+    expect({ key, headers: Object.keys(op.responses['429']?.headers ?? {}) }).toEqual({
+      key,
+      headers: ['Retry-After', 'RateLimit', 'RateLimit-Policy'],
+    });
   }
   // A PATCH of nothing is refused by every PATCH route; the document says so, so generated bodies are not {}.
   const patches = operations().filter((o) => o.key.startsWith('patch '));
-  expect(patches.filter((o) => (o.op.requestBody?.content['application/json'] as { schema: { minProperties?: number } }).schema.minProperties !== 1)).toEqual([]);
+  expect(
+    patches.filter(
+      (o) => (o.op.requestBody?.content['application/json'] as { schema: { minProperties?: number } }).schema.minProperties !== 1,
+    ),
+  ).toEqual([]);
   const limit = (key: string) => operations().find((o) => o.key === key)!.op.responses['413']!.description;
   expect(limit('post /events')).toMatch(/over 16 MB/);
   expect(limit('post /metrics')).toMatch(/over 16 MB/);
@@ -109,8 +130,11 @@ test('redocly lints the document with no warning left', async () => {
     const file = path.join(dir, 'openapi.json');
     await writeFile(file, JSON.stringify(doc));
     const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' };
-    const { stdout } = await promisify(execFile)(process.execPath,
-      ['node_modules/@redocly/cli/bin/cli.js', 'lint', file, '--config', 'redocly.yaml', '--format', 'json'], { env });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['node_modules/@redocly/cli/bin/cli.js', 'lint', file, '--config', 'redocly.yaml', '--format', 'json'],
+      { env },
+    );
     const problems = (JSON.parse(stdout) as { problems: { ruleId: string; message: string; location: { pointer: string }[] }[] }).problems;
     expect(problems.map((p) => `${p.ruleId}: ${p.message} (${p.location[0]?.pointer})`)).toEqual([]);
   } finally {
@@ -146,20 +170,30 @@ test('PATCH /operators/:id refuses repeated roles as POST does, naming roles', a
 test('unsubscribe links answer HTML pages: a cut-short link is "not recognised", one-click works', async () => {
   const token = randomBytes(32).toString('hex');
   const customer = randomUUID();
-  await db.orm.em.getConnection().execute(
-    `insert into customers (id, external_id, email, unsubscribe_token, marketing_consent, created_at, updated_at) values (?, ?, 'kim@example.com', ?, true, now(), now())`,
-    [customer, `ext-${customer}`, token]);
+  await db.orm.em
+    .getConnection()
+    .execute(
+      `insert into customers (id, external_id, email, unsubscribe_token, marketing_consent, created_at, updated_at) values (?, ?, 'kim@example.com', ?, true, now(), now())`,
+      [customer, `ext-${customer}`, token],
+    );
   for (const link of [`/unsubscribe/${token.slice(0, 40)}`, `/unsubscribe/${'0'.repeat(64)}`]) {
     const res = await call('GET', link, undefined, null);
     expect({ status: res.status, type: res.headers.get('content-type') }).toEqual({ status: 404, type: 'text/html; charset=utf-8' });
     expect(res.text).toContain('Link not recognised');
   }
   const oneClick = await fetch(`${baseUrl}/unsubscribe/${token}`, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click',
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'List-Unsubscribe=One-Click',
   });
-  expect({ status: oneClick.status, type: oneClick.headers.get('content-type') }).toEqual({ status: 200, type: 'text/html; charset=utf-8' });
+  expect({ status: oneClick.status, type: oneClick.headers.get('content-type') }).toEqual({
+    status: 200,
+    type: 'text/html; charset=utf-8',
+  });
   expect(await oneClick.text()).toContain('You are unsubscribed');
-  const [row] = await db.orm.em.getConnection().execute<{ done: boolean }[]>('select unsubscribed_at is not null as done from customers where id = ?', [customer]);
+  const [row] = await db.orm.em
+    .getConnection()
+    .execute<{ done: boolean }[]>('select unsubscribed_at is not null as done from customers where id = ?', [customer]);
   expect(row!.done).toBe(true);
 });
 
@@ -173,11 +207,16 @@ test('an instant outside 1970-9999 once its offset is applied is a 400 naming it
 });
 
 test("PostgreSQL's data exceptions (class 22) map to 400 with its words, where a schema let a value through", async () => {
-  const err = await db.orm.em.getConnection().execute(`select '0000-12-31T22:36Z'::timestamptz`).catch((e: unknown) => e);
+  const err = await db.orm.em
+    .getConnection()
+    .execute(`select '0000-12-31T22:36Z'::timestamptz`)
+    .catch((e: unknown) => e);
   expect(toHttpError(err)).toMatchObject({ status: 400, message: expect.stringMatching(/^a value cannot be stored: .*out of range/) });
 });
 
-test("/health documents its 503 as its own report (what is down), not the error body", () => {
+test('/health documents its 503 as its own report (what is down), not the error body', () => {
   const unavailable = doc.paths['/health']!.get!.responses['503']!;
-  expect(unavailable.content).toMatchObject({ 'application/json': { schema: { properties: { postgres: expect.any(Object), temporal: expect.any(Object) } } } });
+  expect(unavailable.content).toMatchObject({
+    'application/json': { schema: { properties: { postgres: expect.any(Object), temporal: expect.any(Object) } } },
+  });
 });

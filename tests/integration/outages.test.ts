@@ -29,34 +29,58 @@ afterAll(async () => {
 });
 
 /** The API on this stack's database with another Temporal client, for the length of `run`. */
-const withApi = (temporal: Client, deadlineMs: number, run: (base: string) => Promise<void>) => serving(
-  createApp({ orm: stack.db.orm, temporal, taskQueue: stack.taskQueue, log: createLogger('silent'), publicUrl: 'http://opsflow.test', temporalDeadlineMs: deadlineMs }),
-  run);
+const withApi = (temporal: Client, deadlineMs: number, run: (base: string) => Promise<void>) =>
+  serving(
+    createApp({
+      orm: stack.db.orm,
+      temporal,
+      taskQueue: stack.taskQueue,
+      log: createLogger('silent'),
+      publicUrl: 'http://opsflow.test',
+      temporalDeadlineMs: deadlineMs,
+    }),
+    run,
+  );
 
 async function timed(url: string, init: RequestInit = {}) {
   const started = performance.now();
   const res = await fetch(url, { ...init, headers: { authorization: `Bearer ${stack.admin.token}`, ...init.headers } });
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() as any, ms: performance.now() - started };
+  return {
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    body: (await res.json()) as any,
+    ms: performance.now() - started,
+  };
 }
 
 async function someContent(): Promise<string> {
   const channel = `c-${randomUUID().slice(0, 8)}`;
   await stack.api('POST', '/channels', { body: { name: channel, url: 'https://example.com/hook', secret: 'a-long-shared-secret-123' } });
-  const res = await stack.api('POST', '/content', { body: { title: 'Outage', body: 'Everything is 20% off this weekend.', tier: 'A', channels: [channel] } });
+  const res = await stack.api('POST', '/content', {
+    body: { title: 'Outage', body: 'Everything is 20% off this weekend.', tier: 'A', channels: [channel] },
+  });
   expect(res.status).toBe(202);
   return res.body.id;
 }
 
 test('PostgreSQL refusing connections: 503 with Retry-After on reads, writes and ingest; /health answers with a token', async () => {
   const ingest = await stack.operator(['ingest']);
-  const customer = await stack.api('POST', '/customers', { token: ingest.token, body: { externalId: `pg-${randomUUID()}`, email: 'pg@example.com' } });
+  const customer = await stack.api('POST', '/customers', {
+    token: ingest.token,
+    body: { externalId: `pg-${randomUUID()}`, email: 'pg@example.com' },
+  });
   expect(customer.status).toBe(200);
   await stack.db.connectable(false);
   try {
     const tasks = await timed(`${stack.baseUrl}/tasks`);
-    expect(tasks).toMatchObject({ status: 503, retryAfter: '5', body: { error: { code: 'unavailable', message: expect.stringContaining('database') } } });
+    expect(tasks).toMatchObject({
+      status: 503,
+      retryAfter: '5',
+      body: { error: { code: 'unavailable', message: expect.stringContaining('database') } },
+    });
     const events = await fetch(`${stack.baseUrl}/events`, {
-      method: 'POST', headers: { authorization: `Bearer ${ingest.token}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${ingest.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ events: [{ externalId: 'x', type: 'login', at: new Date().toISOString(), idempotencyKey: randomUUID() }] }),
     });
     expect(events.status).toBe(503);
@@ -86,7 +110,11 @@ test('Temporal unreachable: 503 with Retry-After within about a second, every ti
     await withApi(new Client({ connection }), 10_000, async (base) => {
       for (let i = 0; i < 3; i++) {
         const res = await timed(`${base}/content/${id}`);
-        expect(res).toMatchObject({ status: 503, retryAfter: '2', body: { error: { code: 'unavailable', message: expect.stringContaining('Temporal') } } });
+        expect(res).toMatchObject({
+          status: 503,
+          retryAfter: '2',
+          body: { error: { code: 'unavailable', message: expect.stringContaining('Temporal') } },
+        });
         expect(res.ms).toBeLessThan(1500);
       }
       const health = await timed(`${base}/health`);
@@ -101,7 +129,10 @@ test('Temporal unreachable: 503 with Retry-After within about a second, every ti
 test('Temporal hung (accepts, never answers): 504 at the deadline plus a small margin, not after the client retries', async () => {
   const id = await someContent();
   const sockets: Socket[] = [];
-  const blackhole = createServer((s) => { sockets.push(s); s.on('error', () => {}); });
+  const blackhole = createServer((s) => {
+    sockets.push(s);
+    s.on('error', () => {});
+  });
   await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', () => resolve()));
   const connection = Connection.lazy({ address: `127.0.0.1:${(blackhole.address() as AddressInfo).port}` });
   const deadline = 1500;
@@ -120,18 +151,38 @@ test('Temporal hung (accepts, never answers): 504 at the deadline plus a small m
 });
 
 test('an anonymous caller gets 401 before any body is read: malformed or oversized', async () => {
-  const malformed = await fetch(`${stack.baseUrl}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"events": [' });
+  const malformed = await fetch(`${stack.baseUrl}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"events": [',
+  });
   expect(malformed.status).toBe(401);
-  const big = await fetch(`${stack.baseUrl}/customers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"x":"${'a'.repeat(20 * 1024 * 1024)}"}` });
+  const big = await fetch(`${stack.baseUrl}/customers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: `{"x":"${'a'.repeat(20 * 1024 * 1024)}"}`,
+  });
   expect(big.status).toBe(401);
   const reader = await stack.operator(['analyst']);
-  const forbidden = await fetch(`${stack.baseUrl}/events`, { method: 'POST', headers: { authorization: `Bearer ${reader.token}`, 'content-type': 'application/json' }, body: '{"events": [' });
+  const forbidden = await fetch(`${stack.baseUrl}/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${reader.token}`, 'content-type': 'application/json' },
+    body: '{"events": [',
+  });
   expect(forbidden.status).toBe(403);
   // An authorized caller still gets the parse error, and the batch routes their larger limit.
   const ingest = await stack.operator(['ingest']);
-  const bad = await fetch(`${stack.baseUrl}/events`, { method: 'POST', headers: { authorization: `Bearer ${ingest.token}`, 'content-type': 'application/json' }, body: '{"events": [' });
+  const bad = await fetch(`${stack.baseUrl}/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ingest.token}`, 'content-type': 'application/json' },
+    body: '{"events": [',
+  });
   expect(bad.status).toBe(400);
-  const tooBig = await fetch(`${stack.baseUrl}/channels`, { method: 'POST', headers: { authorization: `Bearer ${stack.admin.token}`, 'content-type': 'application/json' }, body: `{"name":"${'a'.repeat(2 * 1024 * 1024)}"}` });
+  const tooBig = await fetch(`${stack.baseUrl}/channels`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.admin.token}`, 'content-type': 'application/json' },
+    body: `{"name":"${'a'.repeat(2 * 1024 * 1024)}"}`,
+  });
   expect(tooBig.status).toBe(413);
 });
 
@@ -146,18 +197,35 @@ test('event delivery marks an event delivered only once its signal is accepted; 
   expect(await takeShardLease(stack.db.orm, shard, 'outages-test', 120_000)).toBe(true);
   try {
     const key = randomUUID();
-    await conn().execute(`insert into customer_events (customer_id, type, at, idempotency_key, received_at) values (?, 'login', now(), ?, now())`, [customer!.id, key]);
-    const delivered = async () => (await conn().execute<{ d: boolean }[]>('select delivered_at is not null as d from customer_events where idempotency_key = ?', [key]))[0]!.d;
+    await conn().execute(
+      `insert into customer_events (customer_id, type, at, idempotency_key, received_at) values (?, 'login', now(), ?, now())`,
+      [customer!.id, key],
+    );
+    const delivered = async () =>
+      (
+        await conn().execute<{ d: boolean }[]>('select delivered_at is not null as d from customer_events where idempotency_key = ?', [key])
+      )[0]!.d;
     const deps = { orm: stack.db.orm, temporal: stack.env.client, taskQueue: stack.taskQueue };
     const policy = DEFAULT_LIFECYCLE_POLICY;
 
     // Temporal unreachable: nothing signalled, nothing marked.
-    const unreachable = async () => { throw temporalUnavailable(); };
-    expect(await deliverShardPass({ ...deps, call: unreachable }, shard, policy)).toEqual({ delivered: 0, customers: 0, failed: 1, found: 1 });
+    const unreachable = async () => {
+      throw temporalUnavailable();
+    };
+    expect(await deliverShardPass({ ...deps, call: unreachable }, shard, policy)).toEqual({
+      delivered: 0,
+      customers: 0,
+      failed: 1,
+      found: 1,
+    });
     expect(await delivered()).toBe(false);
 
     // The signal goes through; the database refuses the write after it: the pass fails, the event stays undelivered.
-    const afterSignal = async <T>(fn: () => Promise<T>) => { const result = await fn(); await stack.db.connectable(false); return result; };
+    const afterSignal = async <T>(fn: () => Promise<T>) => {
+      const result = await fn();
+      await stack.db.connectable(false);
+      return result;
+    };
     try {
       await expect(deliverShardPass({ ...deps, call: afterSignal }, shard, policy)).rejects.toThrow();
     } finally {

@@ -15,13 +15,20 @@ import { eventually } from '../support/wait.ts';
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
-interface Ev { type: 'signup' | 'login' | 'key_action' | 'purchase' | 'referral'; at: Date; amount?: number }
+interface Ev {
+  type: 'signup' | 'login' | 'key_action' | 'purchase' | 'referral';
+  at: Date;
+  amount?: number;
+}
 
 async function addCustomer(orm: Orm, externalId: string): Promise<string> {
   const id = randomUUID();
-  await orm.em.getConnection().execute(
-    `insert into customers (id, external_id, email, unsubscribe_token, created_at, updated_at) values (?, ?, ?, ?, now(), now())`,
-    [id, externalId, `${externalId}@example.com`, randomUUID()]);
+  await orm.em
+    .getConnection()
+    .execute(
+      `insert into customers (id, external_id, email, unsubscribe_token, created_at, updated_at) values (?, ?, ?, ?, now(), now())`,
+      [id, externalId, `${externalId}@example.com`, randomUUID()],
+    );
   return id;
 }
 
@@ -30,7 +37,8 @@ async function addEvents(orm: Orm, customerId: string, events: Ev[]): Promise<vo
   await orm.em.getConnection().execute(
     `insert into customer_events (customer_id, type, at, amount, idempotency_key, received_at)
      select ?, x.type, x.at, x.amount, x.key, now() from jsonb_to_recordset(?::jsonb) as x(type text, at timestamptz, amount numeric, key text)`,
-    [customerId, JSON.stringify(rows)]);
+    [customerId, JSON.stringify(rows)],
+  );
 }
 
 /**
@@ -98,12 +106,20 @@ describe('scoreRfm against PostgreSQL', () => {
   };
   const EXPECTED_COUNTS = { champions: 3, loyal: 4, new: 3, potential: 5, at_risk: 4, hibernating: 3, lost: 3 };
 
-  const run = (runId: string, extra: { lookbackDays?: number; asOf?: number } = {}) => score({
-    runId, trigger: 'manual', asOf: new Date(extra.asOf ?? asOf).toISOString(), lookbackDays: extra.lookbackDays ?? 365,
-  });
+  const run = (runId: string, extra: { lookbackDays?: number; asOf?: number } = {}) =>
+    score({
+      runId,
+      trigger: 'manual',
+      asOf: new Date(extra.asOf ?? asOf).toISOString(),
+      lookbackDays: extra.lookbackDays ?? 365,
+    });
   const scoresOf = async (key: string) => {
-    const [row] = await db.orm.em.getConnection().execute<{ r: number | null; f: number | null; m: number | null; segment: string | null; scored_at: Date | null }[]>(
-      'select rfm_recency as r, rfm_frequency as f, rfm_monetary as m, segment, scored_at from customers where id = ?', [ids[key]]);
+    const [row] = await db.orm.em
+      .getConnection()
+      .execute<{ r: number | null; f: number | null; m: number | null; segment: string | null; scored_at: Date | null }[]>(
+        'select rfm_recency as r, rfm_frequency as f, rfm_monetary as m, segment, scored_at from customers where id = ?',
+        [ids[key]],
+      );
     return row!;
   };
 
@@ -122,8 +138,12 @@ describe('scoreRfm against PostgreSQL', () => {
     ids.none = await addCustomer(db.orm, 'none');
     ids.ancient = await addCustomer(db.orm, 'ancient');
     await addEvents(db.orm, ids.ancient, [{ type: 'purchase', at: new Date(asOf - 366 * DAY), amount: 999 }]);
-    await db.orm.em.getConnection().execute(
-      `update customers set rfm_recency = 5, rfm_frequency = 5, rfm_monetary = 5, segment = 'champions', scored_at = now() where id = ?`, [ids.ancient]);
+    await db.orm.em
+      .getConnection()
+      .execute(
+        `update customers set rfm_recency = 5, rfm_frequency = 5, rfm_monetary = 5, segment = 'champions', scored_at = now() where id = ?`,
+        [ids.ancient],
+      );
     ids.future = await addCustomer(db.orm, 'future');
     await addEvents(db.orm, ids.future, [{ type: 'login', at: new Date(asOf + HOUR) }]);
   });
@@ -145,7 +165,9 @@ describe('scoreRfm against PostgreSQL', () => {
     for (const key of ['none', 'ancient', 'future']) {
       expect(await scoresOf(key)).toEqual({ r: null, f: null, m: null, segment: null, scored_at: null });
     }
-    const [row] = await db.orm.em.getConnection().execute(`select trigger, as_of, finished_at, scored, segments from rfm_runs where id = 'rfm-scoring:test-1'`);
+    const [row] = await db.orm.em
+      .getConnection()
+      .execute(`select trigger, as_of, finished_at, scored, segments from rfm_runs where id = 'rfm-scoring:test-1'`);
     expect(row).toMatchObject({ trigger: 'manual', scored: 25, segments: EXPECTED_COUNTS });
     expect(new Date(row!.as_of as string).getTime()).toBe(asOf);
     expect(row!.finished_at).not.toBeNull();
@@ -154,10 +176,16 @@ describe('scoreRfm against PostgreSQL', () => {
   test('a retried run answers its recorded result without scoring again; a new run scores the new data', async () => {
     // Four logins give G (F 0 so far) frequency 4: tied with Y, Z and AA on ranks 11-14 (mid 12.5) -> F3, so G is no
     // longer new.
-    await addEvents(db.orm, ids.G!, [1, 2, 3, 4].map((i) => ({ type: 'login' as const, at: new Date(asOf - (10 + i) * DAY) })));
+    await addEvents(
+      db.orm,
+      ids.G!,
+      [1, 2, 3, 4].map((i) => ({ type: 'login' as const, at: new Date(asOf - (10 + i) * DAY) })),
+    );
     expect(await run('rfm-scoring:test-1')).toEqual({ scored: 25, segments: EXPECTED_COUNTS });
     expect((await scoresOf('G')).segment).toBe('new');
-    const [{ count }] = (await db.orm.em.getConnection().execute<{ count: number }[]>(`select count(*)::int as count from rfm_runs where id = 'rfm-scoring:test-1'`)) as [{ count: number }];
+    const [{ count }] = (await db.orm.em
+      .getConnection()
+      .execute<{ count: number }[]>(`select count(*)::int as count from rfm_runs where id = 'rfm-scoring:test-1'`)) as [{ count: number }];
     expect(count).toBe(1);
 
     const again = await run('rfm-scoring:test-2');
@@ -184,8 +212,12 @@ describe('scoreRfm on a fresh install', () => {
   let score: ReturnType<typeof createRfmActivities>['scoreRfm'];
   const ids: string[] = [];
   const asOf = Date.parse('2026-06-30T18:00:00Z');
-  const scores = () => db.orm.em.getConnection().execute<{ id: string; r: number; f: number; m: number; segment: string }[]>(
-    'select id, rfm_recency as r, rfm_frequency as f, rfm_monetary as m, segment from customers where segment is not null order by id');
+  const scores = () =>
+    db.orm.em
+      .getConnection()
+      .execute<{ id: string; r: number; f: number; m: number; segment: string }[]>(
+        'select id, rfm_recency as r, rfm_frequency as f, rfm_monetary as m, segment from customers where segment is not null order by id',
+      );
 
   beforeAll(async () => {
     db = await createTestDb();
@@ -253,7 +285,10 @@ describe('RFM over HTTP and the nightly schedule', () => {
     const ops = await stack.operator(['ops_manager']);
     expect((await stack.api('POST', '/segments/rfm-runs', { token: analyst.token, body: {} })).status).toBe(403);
     expect((await stack.api('POST', '/segments/rfm-runs', { token: ops.token, body: { lookbackDays: 0 } })).status).toBe(400);
-    expect((await stack.api('POST', '/segments/rfm-runs', { token: ops.token, body: { asOf: new Date(Date.now() + DAY).toISOString() } })).status).toBe(422);
+    expect(
+      (await stack.api('POST', '/segments/rfm-runs', { token: ops.token, body: { asOf: new Date(Date.now() + DAY).toISOString() } }))
+        .status,
+    ).toBe(422);
 
     const started = await stack.api('POST', '/segments/rfm-runs', { token: ops.token, body: {} });
     expect(started.status).toBe(202);
@@ -270,7 +305,15 @@ describe('RFM over HTTP and the nightly schedule', () => {
 
     const segments = await stack.api('GET', '/segments', { token: analyst.token });
     expect(segments.status).toBe(200);
-    expect(segments.body.segments.map((s: { name: string }) => s.name)).toEqual(['champions', 'loyal', 'new', 'potential', 'at_risk', 'hibernating', 'lost']);
+    expect(segments.body.segments.map((s: { name: string }) => s.name)).toEqual([
+      'champions',
+      'loyal',
+      'new',
+      'potential',
+      'at_risk',
+      'hibernating',
+      'lost',
+    ]);
     expect(segments.body.segments[0]).toMatchObject({ name: 'champions', count: 2, rule: expect.stringContaining('R >= 4') });
     expect(segments.body.segments.find((s: { name: string }) => s.name === 'new').count).toBe(0);
     expect(segments.body.lastRun).toMatchObject({ id: runId, trigger: 'manual', scored: 5 });
@@ -278,14 +321,18 @@ describe('RFM over HTTP and the nightly schedule', () => {
     const champions = await stack.api('GET', '/segments/champions/customers?limit=1', { token: analyst.token });
     expect(champions.status).toBe(200);
     expect(champions.body.total).toBe(2);
-    expect(champions.body.items).toEqual([expect.objectContaining({ externalId: 'best', recency: 5, frequency: 5, monetary: 5, segment: 'champions' })]);
+    expect(champions.body.items).toEqual([
+      expect.objectContaining({ externalId: 'best', recency: 5, frequency: 5, monetary: 5, segment: 'champions' }),
+    ]);
     const page2 = await stack.api('GET', '/segments/champions/customers?limit=1&offset=1', { token: analyst.token });
     expect(page2.body.items.map((c: { externalId: string }) => c.externalId)).toEqual(['second']);
 
     const unknown = await stack.api('GET', '/segments/whales/customers', { token: analyst.token });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.message).toContain('"whales"');
-    expect((await stack.api('GET', `/segments/rfm-runs/${encodeURIComponent('rfm-scoring:nope')}`, { token: analyst.token })).status).toBe(404);
+    expect((await stack.api('GET', `/segments/rfm-runs/${encodeURIComponent('rfm-scoring:nope')}`, { token: analyst.token })).status).toBe(
+      404,
+    );
 
     // The workflow audits its result just after the run row is finished.
     const actions = await eventually(async () => {
@@ -303,7 +350,13 @@ describe('RFM over HTTP and the nightly schedule', () => {
     await Promise.all([1, 2].map(() => ensureSchedules({ client, taskQueue: stack.taskQueue, rfmCron: '0 3 * * *', log })));
     const handle = client.schedule.getHandle(RFM_SCHEDULE_ID);
     const created = await handle.describe();
-    expect(created.action).toMatchObject({ type: 'startWorkflow', workflowType: 'rfmScoring', workflowId: 'rfm-scoring:scheduled', taskQueue: stack.taskQueue, args: [{ trigger: 'schedule' }] });
+    expect(created.action).toMatchObject({
+      type: 'startWorkflow',
+      workflowType: 'rfmScoring',
+      workflowId: 'rfm-scoring:scheduled',
+      taskQueue: stack.taskQueue,
+      args: [{ trigger: 'schedule' }],
+    });
     expect(created.policies).toMatchObject({ overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: 3_600_000 });
     expect(created.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 3, end: 3 }], minute: [{ start: 0, end: 0 }] });
 
@@ -315,8 +368,11 @@ describe('RFM over HTTP and the nightly schedule', () => {
     // Taking the action now runs a real scoring with the schedule's trigger.
     await handle.trigger();
     const [row] = await eventually(async () => {
-      const rows = await stack.db.orm.em.getConnection().execute<{ id: string; scored: number }[]>(
-        `select id, scored from rfm_runs where trigger = 'schedule' and finished_at is not null`);
+      const rows = await stack.db.orm.em
+        .getConnection()
+        .execute<{ id: string; scored: number }[]>(
+          `select id, scored from rfm_runs where trigger = 'schedule' and finished_at is not null`,
+        );
       return rows.length ? rows : undefined;
     }, 'the scheduled run to finish');
     expect(row!.id).toMatch(/^rfm-scoring:scheduled/);

@@ -13,7 +13,9 @@ const minute = 60_000;
 beforeAll(async () => {
   stack = await startStack();
   [ingest, oncall, manager] = await Promise.all([
-    stack.operator(['ingest'], 'collector'), stack.operator(['oncall'], 'Ona'), stack.operator(['ops_manager'], 'Max'),
+    stack.operator(['ingest'], 'collector'),
+    stack.operator(['oncall'], 'Ona'),
+    stack.operator(['ops_manager'], 'Max'),
   ]);
 });
 
@@ -30,8 +32,17 @@ test('a dry run tries an unsaved rule on past points: now, each evaluation, and 
   const points = Array.from({ length: 60 }, (_, m) => ({ name: metric, value: value(m), at: at(m), labels: { queue: 'mail' } }));
   expect((await stack.api('POST', '/metrics', { token: ingest.token, body: { points } })).status).toBe(200);
   const rule = {
-    metric, labels: { queue: 'mail' }, aggregation: 'max', window: '1m', comparison: 'above', threshold: 50, severity: 'P3',
-    every: '1m', action: { type: 'notify_role', role: 'oncall' }, from: at(0), to: at(60),
+    metric,
+    labels: { queue: 'mail' },
+    aggregation: 'max',
+    window: '1m',
+    comparison: 'above',
+    threshold: 50,
+    severity: 'P3',
+    every: '1m',
+    action: { type: 'notify_role', role: 'oncall' },
+    from: at(0),
+    to: at(60),
   };
 
   const dry = await stack.api('POST', '/rules/dry-run', { token: oncall.token, body: rule });
@@ -55,7 +66,10 @@ test('a dry run tries an unsaved rule on past points: now, each evaluation, and 
     { since: at(46), firedAt: at(48), resolvedAt: at(56) },
   ]);
   // Other labels match no points: nothing would have fired, and the no-data policy is applied.
-  const other = await stack.api('POST', '/rules/dry-run', { token: oncall.token, body: { ...rule, labels: { queue: 'sms' }, noData: 'ok' } });
+  const other = await stack.api('POST', '/rules/dry-run', {
+    token: oncall.token,
+    body: { ...rule, labels: { queue: 'sms' }, noData: 'ok' },
+  });
   expect(other.body.episodes).toEqual([]);
   expect(other.body.now.reason).toBe('no data in the window: no-data policy ok');
 
@@ -66,7 +80,9 @@ test('a dry run tries an unsaved rule on past points: now, each evaluation, and 
   const backwards = await stack.api('POST', '/rules/dry-run', { token: oncall.token, body: { ...rule, from: at(60), to: at(0) } });
   expect(backwards).toMatchObject({ status: 400, body: { error: { fields: [{ field: 'from' }] } } });
   expect((await stack.api('POST', '/rules/dry-run', { token: ingest.token, body: rule })).status).toBe(403);
-  const [count] = await stack.db.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from rules where metric = ?', [metric]);
+  const [count] = await stack.db.orm.em
+    .getConnection()
+    .execute<{ n: number }[]>('select count(*)::int as n from rules where metric = ?', [metric]);
   expect(count!.n).toBe(0);
 });
 
@@ -74,10 +90,20 @@ test("a rule's firing episodes read back from its monitor: fired, resolved, newe
   const metric = `error_rate_${randomUUID().slice(0, 8)}`;
   const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString();
   await stack.api('POST', '/metrics', { token: ingest.token, body: { points: [{ name: metric, value: 0.4, at: ago(5), labels: {} }] } });
-  const created = await stack.api('POST', '/rules', { token: manager.token, body: {
-    name: 'Errors up', metric, aggregation: 'max', window: '5m', comparison: 'above', threshold: 0.2, severity: 'P2',
-    every: '10s', action: { type: 'notify_role', role: 'oncall' },
-  } });
+  const created = await stack.api('POST', '/rules', {
+    token: manager.token,
+    body: {
+      name: 'Errors up',
+      metric,
+      aggregation: 'max',
+      window: '5m',
+      comparison: 'above',
+      threshold: 0.2,
+      severity: 'P2',
+      every: '10s',
+      action: { type: 'notify_role', role: 'oncall' },
+    },
+  });
   expect(created.status).toBe(201);
   const id = created.body.id as string;
   const episodes = (query = '') => stack.api('GET', `/rules/${id}/episodes${query}`, { token: oncall.token });
@@ -102,7 +128,10 @@ test("a rule's firing episodes read back from its monitor: fired, resolved, newe
     const res = await episodes();
     return res.body.total === 2 && res.body;
   }, 'the second episode');
-  expect(both.items.map((e: { episode: number; resolvedAt: string | null }) => [e.episode, e.resolvedAt === null])).toEqual([[2, true], [1, false]]);
+  expect(both.items.map((e: { episode: number; resolvedAt: string | null }) => [e.episode, e.resolvedAt === null])).toEqual([
+    [2, true],
+    [1, false],
+  ]);
   expect(Date.parse(both.items[1].resolvedAt)).toBeGreaterThanOrEqual(firedAt);
 
   // Paged, and limited to the range asked for: a range that ended before the first firing holds none.

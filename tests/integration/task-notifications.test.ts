@@ -15,16 +15,18 @@ let lena: TestOperator;
 
 const submit = async (body: Record<string, unknown>) => {
   const res = await stack.api('POST', '/content', {
-    token: author.token, body: { body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'], ...body },
+    token: author.token,
+    body: { body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'], ...body },
   });
   expect(res.status).toBe(202);
   return res.body as { id: string; workflowId: string };
 };
 
-const openTask = (contentId: string) => eventually(async () => {
-  const res = await stack.api('GET', `/tasks?entityId=${contentId}&status=open`, { token: rita.token });
-  return res.body.items[0] as { id: string; title: string } | undefined;
-}, 'the review task');
+const openTask = (contentId: string) =>
+  eventually(async () => {
+    const res = await stack.api('GET', `/tasks?entityId=${contentId}&status=open`, { token: rita.token });
+    return res.body.items[0] as { id: string; title: string } | undefined;
+  }, 'the review task');
 
 const mailsTo = (op: TestOperator, taskId: string) =>
   stack.mail.messages().filter((m) => m.to.includes(op.email) && m.text.includes(taskId));
@@ -35,7 +37,9 @@ beforeAll(async () => {
   rita = await stack.operator(['reviewer'], 'Rita');
   rob = await stack.operator(['reviewer'], 'Rob');
   lena = await stack.operator(['legal'], 'Lena');
-  const channel = await stack.api('POST', '/channels', { body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'channel-secret-0123456789' } });
+  const channel = await stack.api('POST', '/channels', {
+    body: { name: 'blog', url: stack.hooks.url('/blog'), secret: 'channel-secret-0123456789' },
+  });
   expect(channel.status).toBe(201);
 });
 
@@ -45,14 +49,18 @@ afterAll(async () => {
 
 test('an operator turns task emails off and on for themself only', async () => {
   expect(await stack.api('GET', '/operators/me/preferences', { token: rob.token })).toEqual({ status: 200, body: { taskEmails: true } });
-  expect(await stack.api('PATCH', '/operators/me/preferences', { token: rob.token, body: { taskEmails: false } }))
-    .toEqual({ status: 200, body: { taskEmails: false } });
+  expect(await stack.api('PATCH', '/operators/me/preferences', { token: rob.token, body: { taskEmails: false } })).toEqual({
+    status: 200,
+    body: { taskEmails: false },
+  });
   expect((await stack.api('GET', '/operators/me/preferences', { token: rob.token })).body).toEqual({ taskEmails: false });
   // Someone else's setting is untouched; nothing but the known settings is accepted.
   expect((await stack.api('GET', '/operators/me/preferences', { token: rita.token })).body).toEqual({ taskEmails: true });
   expect((await stack.api('PATCH', '/operators/me/preferences', { token: rob.token, body: {} })).status).toBe(400);
   expect((await stack.api('PATCH', '/operators/me/preferences', { token: rob.token, body: { taskEmails: 'no' } })).status).toBe(400);
-  expect((await stack.api('PATCH', '/operators/me/preferences', { token: rob.token, body: { taskEmails: true, roles: ['admin'] } })).status).toBe(400);
+  expect(
+    (await stack.api('PATCH', '/operators/me/preferences', { token: rob.token, body: { taskEmails: true, roles: ['admin'] } })).status,
+  ).toBe(400);
   expect((await stack.api('PATCH', '/operators/me/preferences', { token: null, body: { taskEmails: true } })).status).toBe(401);
   const audit = await stack.api('GET', `/audit?entityId=${rob.id}`);
   expect(audit.body.items.map((e: { action: string }) => e.action)).toContain('operator.preferences_changed');
@@ -96,7 +104,8 @@ test('a task opening emails its role a link to it in the console; who turned it 
 test('an author who is also a reviewer is not emailed the task about their own content', async () => {
   const both = await stack.operator(['ops_manager', 'reviewer'], 'Remy');
   const res = await stack.api('POST', '/content', {
-    token: both.token, body: { title: 'Own notice', body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] },
+    token: both.token,
+    body: { title: 'Own notice', body: 'Everything is 20% off this weekend.', tier: 'A', channels: ['blog'] },
   });
   expect(res.status).toBe(202);
   const task = await openTask(res.body.id);
@@ -125,8 +134,13 @@ test('each operator is emailed once per task, even when an attempt fails halfway
     },
   } as unknown as Transporter;
   const task: OpenedTask = {
-    taskId: crypto.randomUUID(), workflowId: `content-review:${crypto.randomUUID()}`, title: 'Retried announcement',
-    candidateRole: 'reviewer', assigneeId: null, priority: 'normal', dueAt: null,
+    taskId: crypto.randomUUID(),
+    workflowId: `content-review:${crypto.randomUUID()}`,
+    title: 'Retried announcement',
+    candidateRole: 'reviewer',
+    assigneeId: null,
+    priority: 'normal',
+    dueAt: null,
   };
   const deps = { orm: stack.db.orm, from: 'opsflow <opsflow@test>', publicUrl: 'http://opsflow.test' };
   const { announceTask } = createTaskMailActivities({ ...deps, mailer: flaky });
@@ -159,7 +173,7 @@ test('the inbox lists the most urgent first, then by due time, and "active" show
   expect(listed.map((t) => t.entityId)).toEqual([high.id, high.id, normal.id, low.id]);
 });
 
-test('an ops manager assigns a task to someone with its role, who is emailed once; the task\'s own rules and the role are checked', async () => {
+test("an ops manager assigns a task to someone with its role, who is emailed once; the task's own rules and the role are checked", async () => {
   // An admin here: an ops manager assigns only the tasks they may see (their role's), knowing an id grants nothing.
   const outsider = await stack.operator(['ops_manager'], 'Otto');
   const manager = await stack.operator(['admin'], 'Max');
@@ -189,9 +203,14 @@ test('an ops manager assigns a task to someone with its role, who is emailed onc
   expect((await stack.api('POST', `/tasks/${task.id}/claim`, { token: rita.token })).status).toBe(409);
   expect((await stack.api('POST', `/tasks/${task.id}/complete`, { token: sam.token, body: { decision: 'approve' } })).status).toBe(200);
   await new Promise((r) => setTimeout(r, 500));
-  expect(stack.mail.messages().filter((m) => m.to.includes(sam.email) && m.subject.startsWith('[opsflow] Assigned to you'))).toHaveLength(1);
+  expect(stack.mail.messages().filter((m) => m.to.includes(sam.email) && m.subject.startsWith('[opsflow] Assigned to you'))).toHaveLength(
+    1,
+  );
   const trail = (await stack.api('GET', `/audit?entityId=${id}&limit=100`)).body.items.map((e: { action: string }) => e.action);
   expect(trail).toContain('task.assigned');
-  await eventually(async () => (await stack.env.client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED', 'the review done');
+  await eventually(
+    async () => (await stack.env.client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED',
+    'the review done',
+  );
   await recordHistory(stack.env.client, workflowId, 'content-task-assigned');
 });

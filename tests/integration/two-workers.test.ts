@@ -57,15 +57,20 @@ async function importCustomers(prefix: string, n: number, extra: { tags?: string
 /** A campaign to everyone tagged `tag`, approved; its id and workflow id. */
 async function launchCampaign(tag: string, subject: string, sendRate: number): Promise<{ id: string; workflowId: string }> {
   const created = await call('POST', '/campaigns', tokens.owner, {
-    name: `Two workers ${tag}`, budget: { total: 1000, currency: 'USD', costPerSend: 0.01 }, audience: { filters: { tags: [tag] } },
+    name: `Two workers ${tag}`,
+    budget: { total: 1000, currency: 'USD', costPerSend: 0.01 },
+    audience: { filters: { tags: [tag] } },
     message: { subject, body: 'Hello {{email}}' },
     schedule: { startAt: new Date(Date.now() - 60_000).toISOString(), endAt: new Date(Date.now() + 3_600_000).toISOString() },
     sendRate,
   });
   expect(created.status).toBe(202);
   const { id, workflowId } = created.body as { id: string; workflowId: string };
-  const task = await eventually(async () => (await call('GET', `/tasks?entityType=campaign&entityId=${id}&status=open`, tokens.approver)).body.items[0],
-    'the approval task', 30_000);
+  const task = await eventually(
+    async () => (await call('GET', `/tasks?entityType=campaign&entityId=${id}&status=open`, tokens.approver)).body.items[0],
+    'the approval task',
+    30_000,
+  );
   expect((await call('POST', `/tasks/${task.id}/complete`, tokens.approver, { decision: 'approve' })).status).toBe(200);
   return { id, workflowId };
 }
@@ -105,7 +110,10 @@ function eventsFor(round: string, from: number, count: number): Event[] {
       const type = k === 1 ? 'key_action' : k === count - 1 ? 'purchase' : 'login';
       const amount = type === 'purchase' ? 10 + i + k / 100 : undefined;
       const e: Event = {
-        customerId: c.id, type, at: new Date(from + k * 1000 + i).toISOString(), idempotencyKey: `${round}-${i}-${k}`,
+        customerId: c.id,
+        type,
+        at: new Date(from + k * 1000 + i).toISOString(),
+        idempotencyKey: `${round}-${i}-${k}`,
         ...(amount === undefined ? {} : { amount }),
       };
       c.keys.push(e.idempotencyKey);
@@ -119,24 +127,41 @@ function eventsFor(round: string, from: number, count: number): Event[] {
 /**
  * Waits until every lifecycle has applied all of its customer's events (and whatever `done` adds); their views.
  */
-async function lifecyclesCaughtUp(timeoutMs: number, done: (view: LifecycleView) => boolean = () => true): Promise<Map<string, LifecycleView>> {
+async function lifecyclesCaughtUp(
+  timeoutMs: number,
+  done: (view: LifecycleView) => boolean = () => true,
+): Promise<Map<string, LifecycleView>> {
   const views = new Map<string, LifecycleView>();
   const isDone = (c: (typeof customers)[number]) => {
     const view = views.get(c.id);
     return view !== undefined && view.counters.events === c.keys.length && done(view);
   };
-  await eventually(async () => {
-    await Promise.all(customers.filter((c) => !isDone(c)).map(async (c) => {
-      const res = await call('GET', `/customers/${c.id}/lifecycle`, adminToken);
-      if (res.status === 200) views.set(c.id, res.body as LifecycleView);
-    }));
-    return customers.every(isDone);
-  }, 'every event in its lifecycle', timeoutMs).catch((err: Error) => {
-    const behind = customers.filter((c) => !isDone(c)).map((c) => {
-      const view = views.get(c.id);
-      return `${c.id}: ${view?.counters.events ?? 'none'} of ${c.keys.length} events`
-        + (view ? `, sent ${view.counters.sent}, messages ${JSON.stringify(view.messages)}, pending ${JSON.stringify(view.pendingSends)}` : '');
-    });
+  await eventually(
+    async () => {
+      await Promise.all(
+        customers
+          .filter((c) => !isDone(c))
+          .map(async (c) => {
+            const res = await call('GET', `/customers/${c.id}/lifecycle`, adminToken);
+            if (res.status === 200) views.set(c.id, res.body as LifecycleView);
+          }),
+      );
+      return customers.every(isDone);
+    },
+    'every event in its lifecycle',
+    timeoutMs,
+  ).catch((err: Error) => {
+    const behind = customers
+      .filter((c) => !isDone(c))
+      .map((c) => {
+        const view = views.get(c.id);
+        return (
+          `${c.id}: ${view?.counters.events ?? 'none'} of ${c.keys.length} events` +
+          (view
+            ? `, sent ${view.counters.sent}, messages ${JSON.stringify(view.messages)}, pending ${JSON.stringify(view.pendingSends)}`
+            : '')
+        );
+      });
     throw new Error(`${err.message}; ${behind.length} behind: ${behind.slice(0, 3).join('; ')}`);
   });
   return views;
@@ -171,36 +196,44 @@ async function workByIdentity(since = 0): Promise<Work> {
   const add = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   const runs: { workflowId: string; runId: string }[] = [];
   for await (const run of client.workflow.list()) runs.push({ workflowId: run.workflowId, runId: run.runId });
-  await Promise.all(runs.map(async ({ workflowId, runId }) => {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    const scheduled = new Map<string, string>();
-    for (const e of history.events ?? []) {
-      const at = Number(String(e.eventTime?.seconds ?? 0)) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
-      const activity = e.activityTaskScheduledEventAttributes;
-      if (activity) scheduled.set(String(e.eventId), activity.activityType?.name ?? '?');
-      if (at < since) continue;
-      const completed = e.workflowTaskCompletedEventAttributes;
-      if (completed?.identity) {
-        add(work.workflowTasks, completed.identity);
-        work.touched.set(workflowId, (work.touched.get(workflowId) ?? new Set()).add(completed.identity));
+  await Promise.all(
+    runs.map(async ({ workflowId, runId }) => {
+      const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+      const scheduled = new Map<string, string>();
+      for (const e of history.events ?? []) {
+        const at = Number(String(e.eventTime?.seconds ?? 0)) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+        const activity = e.activityTaskScheduledEventAttributes;
+        if (activity) scheduled.set(String(e.eventId), activity.activityType?.name ?? '?');
+        if (at < since) continue;
+        const completed = e.workflowTaskCompletedEventAttributes;
+        if (completed?.identity) {
+          add(work.workflowTasks, completed.identity);
+          work.touched.set(workflowId, (work.touched.get(workflowId) ?? new Set()).add(completed.identity));
+        }
+        const started = e.activityTaskStartedEventAttributes;
+        if (started?.identity) {
+          const byType = work.activities.get(started.identity) ?? new Map<string, number>();
+          add(byType, scheduled.get(String(started.scheduledEventId)) ?? '?');
+          work.activities.set(started.identity, byType);
+        }
       }
-      const started = e.activityTaskStartedEventAttributes;
-      if (started?.identity) {
-        const byType = work.activities.get(started.identity) ?? new Map<string, number>();
-        add(byType, scheduled.get(String(started.scheduledEventId)) ?? '?');
-        work.activities.set(started.identity, byType);
-      }
-    }
-  }));
+    }),
+  );
   return work;
 }
 
 const activityCount = (work: Work, identity: string, type?: string) =>
-  [...(work.activities.get(identity) ?? new Map<string, number>()).entries()].filter(([t]) => !type || t === type).reduce((s, [, n]) => s + n, 0);
+  [...(work.activities.get(identity) ?? new Map<string, number>()).entries()]
+    .filter(([t]) => !type || t === type)
+    .reduce((s, [, n]) => s + n, 0);
 
 function describeWork(work: Work, names: Map<string, string>): string {
-  return [...names.entries()].map(([identity, name]) => `${name} (${identity}): ${work.workflowTasks.get(identity) ?? 0} workflow tasks, `
-    + `${activityCount(work, identity)} activities (${[...(work.activities.get(identity) ?? new Map()).entries()].map(([t, n]) => `${t} ${n}`).join(', ')})`)
+  return [...names.entries()]
+    .map(
+      ([identity, name]) =>
+        `${name} (${identity}): ${work.workflowTasks.get(identity) ?? 0} workflow tasks, ` +
+        `${activityCount(work, identity)} activities (${[...(work.activities.get(identity) ?? new Map()).entries()].map(([t, n]) => `${t} ${n}`).join(', ')})`,
+    )
     .join('; ');
 }
 
@@ -210,7 +243,9 @@ beforeAll(async () => {
   ({ sink, client, adminToken } = stack);
   const [, ...started] = await Promise.all([
     // Three processes starting at once (two of them bundling the workflows) on 2 shared cores: up to 3 minutes.
-    stack.startApi(180_000), stack.startWorker(180_000), stack.startWorker(180_000),
+    stack.startApi(180_000),
+    stack.startWorker(180_000),
+    stack.startWorker(180_000),
   ]);
   workers = started;
   clock.lap('Temporal, PostgreSQL, the API and two workers up');
@@ -249,10 +284,14 @@ test('a campaign and an event stream on two workers at once: one email per recip
 
   const ours = () => sink.messages().filter((m) => m.subject === subject);
   await eventually(async () => tally(ours()).size === RECIPIENTS && true, 'every recipient', 60_000);
-  const live = await eventually(async () => {
-    const body = (await call('GET', `/campaigns/${campaign.id}`, tokens.owner)).body;
-    return body.counts.sent === RECIPIENTS && body.counts.pending === 0 && body;
-  }, 'the ledger complete', 30_000);
+  const live = await eventually(
+    async () => {
+      const body = (await call('GET', `/campaigns/${campaign.id}`, tokens.owner)).body;
+      return body.counts.sent === RECIPIENTS && body.counts.pending === 0 && body;
+    },
+    'the ledger complete',
+    30_000,
+  );
   expect(live.stage).toBe('running');
   clock.lap('campaign sent');
   const welcomes = () => sink.messages().filter((m) => customers.some((c) => m.to.includes(c.email)));
@@ -269,8 +308,14 @@ test('a campaign and an event stream on two workers at once: one email per recip
   // Every event applied once: the count of events and the money (a purchase applied twice would double it).
   for (const c of customers) {
     const view = views.get(c.id)!;
-    expect({ customer: c.id, events: view.counters.events, purchases: view.counters.purchases, gmv: view.counters.gmv, funnel: view.funnel, sent: view.counters.sent })
-      .toEqual({ customer: c.id, events: c.keys.length, purchases: 1, gmv: c.gmv, funnel: 'monetized', sent: 1 });
+    expect({
+      customer: c.id,
+      events: view.counters.events,
+      purchases: view.counters.purchases,
+      gmv: view.counters.gmv,
+      funnel: view.funnel,
+      sent: view.counters.sent,
+    }).toEqual({ customer: c.id, events: c.keys.length, purchases: 1, gmv: c.gmv, funnel: 'monetized', sent: 1 });
   }
   // ...and every key reached its lifecycle (the repeated batches may have signalled some twice: ignored by the key).
   const signalled = await Promise.all(customers.map(async (c) => ({ c, keys: new Set(await keysSignalled(c.id)) })));
@@ -281,10 +326,15 @@ test('a campaign and an event stream on two workers at once: one email per recip
   const names = new Map(workers.map((w, i) => [identityOf(w), `worker ${i + 1}`]));
   const totalTasks = [...work.workflowTasks.values()].reduce((s, n) => s + n, 0);
   const lifecyclesBy = (identity: string) => customers.filter((c) => work.touched.get(customerLifecycleId(c.id))?.has(identity)).length;
-  console.log(`two workers, ${RECIPIENTS} recipients and ${customers.reduce((s, c) => s + c.keys.length, 0)} events to ${CUSTOMERS} lifecycles `
-    + `in ${clock}: ${describeWork(work, names)}; lifecycles touched: ${[...names].map(([id, n]) => `${n} ${lifecyclesBy(id)}`).join(', ')}; `
-    + `campaign send pass on ${[...names].filter(([id]) => activityCount(work, id, 'sendCampaignPass') > 0).map(([, n]) => n).join(', ')} (${RECIPIENTS} emails); welcome emails: `
-    + [...names].map(([id, n]) => `${n} ${activityCount(work, id, 'sendCustomerEmail')}`).join(', '));
+  console.log(
+    `two workers, ${RECIPIENTS} recipients and ${customers.reduce((s, c) => s + c.keys.length, 0)} events to ${CUSTOMERS} lifecycles ` +
+      `in ${clock}: ${describeWork(work, names)}; lifecycles touched: ${[...names].map(([id, n]) => `${n} ${lifecyclesBy(id)}`).join(', ')}; ` +
+      `campaign send pass on ${[...names]
+        .filter(([id]) => activityCount(work, id, 'sendCampaignPass') > 0)
+        .map(([, n]) => n)
+        .join(', ')} (${RECIPIENTS} emails); welcome emails: ` +
+      [...names].map(([id, n]) => `${n} ${activityCount(work, id, 'sendCustomerEmail')}`).join(', '),
+  );
   expect([...work.workflowTasks.keys()].filter((id) => !names.has(id))).toEqual([]);
   for (const identity of names.keys()) {
     expect({ identity, share: (work.workflowTasks.get(identity) ?? 0) / totalTasks >= 0.2 }).toEqual({ identity, share: true });
@@ -302,10 +352,14 @@ test('one worker SIGKILLed mid-stream: the other takes over its lifecycles and f
   const ours = () => sink.messages().filter((m) => m.subject === subject);
   // The worker that does not hold the send pass dies (the pass's own worker is campaign-crash.test.ts); both have
   // lifecycles in their caches from the first test.
-  const holder = await eventually(async () => {
-    const pending = (await client.workflow.getHandle(campaign.workflowId).describe()).raw.pendingActivities ?? [];
-    return pending.find((a) => a.activityType?.name === 'sendCampaignPass' && a.lastWorkerIdentity)?.lastWorkerIdentity ?? undefined;
-  }, 'the send pass started', 30_000);
+  const holder = await eventually(
+    async () => {
+      const pending = (await client.workflow.getHandle(campaign.workflowId).describe()).raw.pendingActivities ?? [];
+      return pending.find((a) => a.activityType?.name === 'sendCampaignPass' && a.lastWorkerIdentity)?.lastWorkerIdentity ?? undefined;
+    },
+    'the send pass started',
+    30_000,
+  );
   const victim = workers.find((w) => identityOf(w) !== holder)!;
   const survivor = workers.find((w) => w !== victim)!;
   expect(identityOf(survivor)).toBe(holder);
@@ -329,10 +383,14 @@ test('one worker SIGKILLed mid-stream: the other takes over its lifecycles and f
   const caughtUpAt = Date.now();
   clock.lap('lifecycles caught up');
   await eventually(async () => tally(ours()).size === RECIPIENTS && true, 'every recipient', 60_000);
-  await eventually(async () => {
-    const body = (await call('GET', `/campaigns/${campaign.id}`, tokens.owner)).body;
-    return body.counts.sent === RECIPIENTS && body.counts.pending === 0 && body;
-  }, 'the ledger complete', 30_000);
+  await eventually(
+    async () => {
+      const body = (await call('GET', `/campaigns/${campaign.id}`, tokens.owner)).body;
+      return body.counts.sent === RECIPIENTS && body.counts.pending === 0 && body;
+    },
+    'the ledger complete',
+    30_000,
+  );
   clock.lap('campaign sent');
   await sleep(1000);
 
@@ -345,8 +403,12 @@ test('one worker SIGKILLed mid-stream: the other takes over its lifecycles and f
   expect(customers.filter((c) => welcomed.get(c.email)?.messages !== 1).map((c) => c.email)).toEqual([]);
   for (const c of customers) {
     const view = views.get(c.id)!;
-    expect({ customer: c.id, events: view.counters.events, purchases: view.counters.purchases, gmv: view.counters.gmv })
-      .toEqual({ customer: c.id, events: c.keys.length, purchases: 2, gmv: c.gmv });
+    expect({ customer: c.id, events: view.counters.events, purchases: view.counters.purchases, gmv: view.counters.gmv }).toEqual({
+      customer: c.id,
+      events: c.keys.length,
+      purchases: 2,
+      gmv: c.gmv,
+    });
   }
 
   // After the kill only the survivor worked, and it took over lifecycles the dead one had been running.
@@ -356,9 +418,14 @@ test('one worker SIGKILLed mid-stream: the other takes over its lifecycles and f
     const id = customerLifecycleId(c.id);
     return all.touched.get(id)?.has(identityOf(victim)) && after.touched.get(id)?.has(identityOf(survivor));
   }).length;
-  const names = new Map([[identityOf(survivor), 'survivor'], [identityOf(victim), 'killed']]);
-  console.log(`SIGKILL of the worker without the send pass (${sentAtKill} of ${RECIPIENTS} sent then): ${clock}; every event `
-    + `applied ${caughtUpAt - killedAt} ms after the kill; since: ${describeWork(after, names)}; lifecycles the survivor took over: ${taken}`);
+  const names = new Map([
+    [identityOf(survivor), 'survivor'],
+    [identityOf(victim), 'killed'],
+  ]);
+  console.log(
+    `SIGKILL of the worker without the send pass (${sentAtKill} of ${RECIPIENTS} sent then): ${clock}; every event ` +
+      `applied ${caughtUpAt - killedAt} ms after the kill; since: ${describeWork(after, names)}; lifecycles the survivor took over: ${taken}`,
+  );
   expect(after.workflowTasks.get(identityOf(victim)) ?? 0).toBe(0);
   expect(after.workflowTasks.get(identityOf(survivor)) ?? 0).toBeGreaterThan(0);
   expect(taken).toBeGreaterThan(0);

@@ -24,18 +24,28 @@ afterAll(async () => {
 
 async function customer(name: string, locale: string): Promise<{ id: string; email: string; token: string }> {
   const email = `${name}-${run}@example.com`;
-  const res = await stack.api('POST', '/customers', { token: ingest.token, body: { externalId: `${name}-${run}`, email, name, locale, marketingConsent: true } });
+  const res = await stack.api('POST', '/customers', {
+    token: ingest.token,
+    body: { externalId: `${name}-${run}`, email, name, locale, marketingConsent: true },
+  });
   expect(res.status).toBe(200);
   const id = res.body.items[0].id as string;
-  const [row] = await stack.db.orm.em.getConnection().execute<{ unsubscribe_token: string }[]>('select unsubscribe_token from customers where id = ?', [id]);
+  const [row] = await stack.db.orm.em
+    .getConnection()
+    .execute<{ unsubscribe_token: string }[]>('select unsubscribe_token from customers where id = ?', [id]);
   return { id, email, token: row!.unsubscribe_token };
 }
 
 const confirmations = (email: string) => stack.mail.messages().filter((m) => m.to.includes(email));
 
-test('unsubscribing by the link sends one confirmation in the customer\'s language; repeating it sends none; it leads to subscribing again', async () => {
+test("unsubscribing by the link sends one confirmation in the customer's language; repeating it sends none; it leads to subscribing again", async () => {
   const li = await customer('lilei', 'zh-CN');
-  const post = () => fetch(`${stack.baseUrl}/unsubscribe/${li.token}`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+  const post = () =>
+    fetch(`${stack.baseUrl}/unsubscribe/${li.token}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
   expect((await post()).status).toBe(200);
   const mail = await stack.mail.waitFor((m) => m.to.includes(li.email), 20_000);
   expect(mail.subject).toBe('您已退订opsflow的营销邮件');
@@ -45,7 +55,9 @@ test('unsubscribing by the link sends one confirmation in the customer\'s langua
   await sleep(1500);
   expect(confirmations(li.email)).toHaveLength(1);
   await eventually(async () => {
-    const [row] = await stack.db.orm.em.getConnection().execute<{ confirmed: boolean }[]>('select unsubscribe_confirmed_at is not null as confirmed from customers where id = ?', [li.id]);
+    const [row] = await stack.db.orm.em
+      .getConnection()
+      .execute<{ confirmed: boolean }[]>('select unsubscribe_confirmed_at is not null as confirmed from customers where id = ?', [li.id]);
     return row!.confirmed;
   }, 'the unsubscription marked confirmed');
 
@@ -77,19 +89,26 @@ test('an unsubscription by staff is confirmed in English to an English customer'
 test('an unsubscription whose confirmation the API could not start gets it from the redelivery sweep, once', async () => {
   const bo = await customer('bo', 'en');
   // As if the API had stored it and then lost Temporal: unsubscribed two minutes ago, no confirmation started.
-  await stack.db.orm.em.getConnection().execute(`update customers set unsubscribed_at = now() - interval '2 minutes' where id = ?`, [bo.id]);
+  await stack.db.orm.em
+    .getConnection()
+    .execute(`update customers set unsubscribed_at = now() - interval '2 minutes' where id = ?`, [bo.id]);
   const sweepId = `sweep-${randomUUID()}`;
-  const sweep = (workflowId = `sweep-${randomUUID()}`) => stack.env.client.workflow.execute('redeliverEvents', { taskQueue: stack.taskQueue, workflowId });
+  const sweep = (workflowId = `sweep-${randomUUID()}`) =>
+    stack.env.client.workflow.execute('redeliverEvents', { taskQueue: stack.taskQueue, workflowId });
   await sweep(sweepId);
   await stack.mail.waitFor((m) => m.to.includes(bo.email), 20_000);
   await eventually(async () => {
-    const [row] = await stack.db.orm.em.getConnection().execute<{ confirmed: boolean }[]>('select unsubscribe_confirmed_at is not null as confirmed from customers where id = ?', [bo.id]);
+    const [row] = await stack.db.orm.em
+      .getConnection()
+      .execute<{ confirmed: boolean }[]>('select unsubscribe_confirmed_at is not null as confirmed from customers where id = ?', [bo.id]);
     return row!.confirmed;
   }, 'confirmed');
   await sweep();
   await sleep(1000);
   expect(confirmations(bo.email)).toHaveLength(1);
   await recordHistory(stack.env.client, sweepId, 'redelivery-sweep-unsubscribe-confirmations');
-  const [row] = await stack.db.orm.em.getConnection().execute<{ at: Date }[]>('select unsubscribed_at as at from customers where id = ?', [bo.id]);
+  const [row] = await stack.db.orm.em
+    .getConnection()
+    .execute<{ at: Date }[]>('select unsubscribed_at as at from customers where id = ?', [bo.id]);
   await recordHistory(stack.env.client, unsubscribeConfirmationId(bo.id, new Date(row!.at).toISOString()), 'unsubscribe-confirmation-sent');
 });

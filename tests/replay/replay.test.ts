@@ -17,7 +17,12 @@ test('recorded histories replay without nondeterminism', async () => {
   }));
   const options: ReplayWorkerOptions = { workflowBundle };
   const results = [];
-  for await (const result of Worker.runReplayHistories(options, (async function* () { for (const h of histories) yield await h; })())) {
+  for await (const result of Worker.runReplayHistories(
+    options,
+    (async function* () {
+      for (const h of histories) yield await h;
+    })(),
+  )) {
     results.push({ workflowId: result.workflowId, error: result.error?.message ?? null });
   }
   expect(results).toEqual(files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), error: null })));

@@ -4,7 +4,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export async function serving(app: Express, run: (base: string) => Promise<void>): Promise<void> {
-  const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
   try {
     await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   } finally {

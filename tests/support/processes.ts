@@ -38,9 +38,16 @@ export function killStarted(): void {
 }
 
 /** Starts `command` and resolves once its output shows `ready`; rejects with the output if it exits or takes too long. */
-export async function startProcess(command: string, args: string[], opts: {
-  env?: Record<string, string | undefined>; ready: string | RegExp; what: string; timeoutMs?: number;
-}): Promise<Proc> {
+export async function startProcess(
+  command: string,
+  args: string[],
+  opts: {
+    env?: Record<string, string | undefined>;
+    ready: string | RegExp;
+    what: string;
+    timeoutMs?: number;
+  },
+): Promise<Proc> {
   const child = spawn(command, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
   let output = '';
@@ -68,20 +75,35 @@ export async function startProcess(command: string, args: string[], opts: {
  * The worker as production runs it (`npm run start:worker`); resolves once it polls. It bundles the workflows first:
  * give several started at once on a busy machine more than the default minute.
  */
-export const spawnWorker = (env: { DATABASE_URL: string; TEMPORAL_ADDRESS: string; SMTP_URL: string; TEMPORAL_TASK_QUEUE: string }, timeoutMs?: number) =>
+export const spawnWorker = (
+  env: { DATABASE_URL: string; TEMPORAL_ADDRESS: string; SMTP_URL: string; TEMPORAL_TASK_QUEUE: string },
+  timeoutMs?: number,
+) =>
   startProcess(process.execPath, [workerMain], {
-    env: { LOG_LEVEL: 'info', PUBLIC_URL: 'http://opsflow.test', ...env }, ready: 'worker started', what: 'the worker',
+    env: { LOG_LEVEL: 'info', PUBLIC_URL: 'http://opsflow.test', ...env },
+    ready: 'worker started',
+    what: 'the worker',
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
   });
 
 /** The API as production runs it (`npm run start:api`); resolves once it listens (within a minute unless told). */
-export const spawnApi = (env: {
-  DATABASE_URL: string; TEMPORAL_ADDRESS: string; TEMPORAL_TASK_QUEUE: string; PORT: number; OPSFLOW_ADMIN_TOKEN: string;
-  API_TEMPORAL_DEADLINE?: string;
-}, timeoutMs?: number) => startProcess(process.execPath, [apiMain], {
-  env: { LOG_LEVEL: 'info', PUBLIC_URL: 'http://opsflow.test', ...env, PORT: String(env.PORT) }, ready: 'API listening', what: 'the API',
-  ...(timeoutMs === undefined ? {} : { timeoutMs }),
-});
+export const spawnApi = (
+  env: {
+    DATABASE_URL: string;
+    TEMPORAL_ADDRESS: string;
+    TEMPORAL_TASK_QUEUE: string;
+    PORT: number;
+    OPSFLOW_ADMIN_TOKEN: string;
+    API_TEMPORAL_DEADLINE?: string;
+  },
+  timeoutMs?: number,
+) =>
+  startProcess(process.execPath, [apiMain], {
+    env: { LOG_LEVEL: 'info', PUBLIC_URL: 'http://opsflow.test', ...env, PORT: String(env.PORT) },
+    ready: 'API listening',
+    what: 'the API',
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
 
 /** A port nothing listens on right now. */
 export async function freePort(): Promise<number> {
@@ -108,17 +130,32 @@ export async function startTemporalServer(dbFile: string): Promise<TemporalServe
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const args = [
-    'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', dbFile, '--headless',
-    '--log-level', 'error', '--namespace', 'default',
-    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
-    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--db-filename',
+    dbFile,
+    '--headless',
+    '--log-level',
+    'error',
+    '--namespace',
+    'default',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecution=true',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
   ];
   let proc: Proc | null = null;
   const start = async () => {
     const child = spawn(temporalCli(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     started.push(child);
     let output = '';
-    child.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+    child.stderr!.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
     const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     proc = { child, output: () => output, exited };
     // Ready when the default namespace answers.
@@ -174,12 +211,17 @@ export async function startSmtpSink({ delayMs }: { delayMs: number }): Promise<S
   const accepted: SunkMessage[] = [];
   const transferring = new Set<string>();
   const server = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS'], logger: false, closeTimeout: 1000,
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    closeTimeout: 1000,
     onMailFrom: (_address, session, done) => {
       transferring.add(session.id);
       done();
     },
-    onClose: (session) => { transferring.delete(session.id); },
+    onClose: (session) => {
+      transferring.delete(session.id);
+    },
     onData: (stream, session, done) => {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -189,12 +231,16 @@ export async function startSmtpSink({ delayMs }: { delayMs: number }): Promise<S
         await new Promise((r) => setTimeout(r, delayMs));
         transferring.delete(session.id);
         accepted.push({
-          to: session.envelope.rcptTo.map((a) => a.address), messageId: email.messageId ?? null, subject: email.subject ?? '',
+          to: session.envelope.rcptTo.map((a) => a.address),
+          messageId: email.messageId ?? null,
+          subject: email.subject ?? '',
           acceptedAt: Date.now(),
         });
       };
       // A message PostalMime cannot parse is refused to the sender rather than left hanging.
-      stream.on('end', () => { accept().then(() => done(), done); });
+      stream.on('end', () => {
+        accept().then(() => done(), done);
+      });
     },
   });
   server.on('error', () => {}); // a sender killed mid-transfer resets its connection
@@ -262,7 +308,10 @@ export interface ProcessStack {
 export async function startProcessStack({ name, smtpDelayMs }: { name: string; smtpDelayMs: number }): Promise<ProcessStack> {
   const dir = await mkdtemp(path.join(tmpdir(), `opsflow-${name}-`));
   const [temporal, db, sink, apiPort] = await Promise.all([
-    startTemporalServer(path.join(dir, 'temporal.db')), createTestDb(), startSmtpSink({ delayMs: smtpDelayMs }), freePort(),
+    startTemporalServer(path.join(dir, 'temporal.db')),
+    createTestDb(),
+    startSmtpSink({ delayMs: smtpDelayMs }),
+    freePort(),
   ]);
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
   const taskQueue = `${name}-${randomUUID()}`;
@@ -273,13 +322,18 @@ export async function startProcessStack({ name, smtpDelayMs }: { name: string; s
     const start = Date.now();
     try {
       const res = await fetch(`http://127.0.0.1:${apiPort}${route}`, {
-        method, signal: AbortSignal.timeout(30_000),
+        method,
+        signal: AbortSignal.timeout(30_000),
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await res.text();
       let parsed: unknown = text;
-      try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON */
+      }
       return { status: res.status, body: parsed, retryAfter: res.headers.get('retry-after'), start, end: Date.now() };
     } catch (err) {
       return { status: 0, body: String(err), retryAfter: null, start, end: Date.now() };
@@ -287,7 +341,14 @@ export async function startProcessStack({ name, smtpDelayMs }: { name: string; s
   }
 
   return {
-    temporal, db, sink, client, taskQueue, adminToken, apiPort, call,
+    temporal,
+    db,
+    sink,
+    client,
+    taskQueue,
+    adminToken,
+    apiPort,
+    call,
     startApi: (timeoutMs) => spawnApi({ ...base, PORT: apiPort, OPSFLOW_ADMIN_TOKEN: adminToken }, timeoutMs),
     startWorker: (timeoutMs) => spawnWorker({ ...base, SMTP_URL: sink.smtpUrl }, timeoutMs),
     async operator(roles) {

@@ -11,7 +11,7 @@ export const silentLogger: Logger = { log: noop, trace: noop, debug: noop, info:
 /** Worker logs at WARN in tests. The runtime is a process singleton, and jest gives each file fresh modules. */
 export function quietRuntime(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger(process.env.TEST_TEMPORAL_LOG_LEVEL as 'WARN' ?? 'WARN') });
+    Runtime.install({ logger: new DefaultLogger((process.env.TEST_TEMPORAL_LOG_LEVEL as 'WARN') ?? 'WARN') });
   } catch {
     // Already installed by an earlier test file in this process.
   }
@@ -21,14 +21,20 @@ export function quietRuntime(): void {
 export const bundleWorkflows = () => bundleWorkflowCode({ workflowsPath, logger: silentLogger });
 
 /** The time-skipping test server, for day- and month-scale timers. */
-export const timeSkippingEnvironment = () => startEphemeral(() => TestWorkflowEnvironment.createTimeSkipping({
-  server: { executable: { type: 'existing-path', path: temporalTestServer() } },
-}));
+export const timeSkippingEnvironment = () =>
+  startEphemeral(() =>
+    TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: temporalTestServer() } },
+    }),
+  );
 
 /** The Temporal CLI's dev server (in memory), for integration tests. */
-export const devServerEnvironment = () => startEphemeral(() => TestWorkflowEnvironment.createLocal({
-  server: { executable: { type: 'existing-path', path: temporalCli() }, log: { format: 'pretty', level: 'error' } },
-}));
+export const devServerEnvironment = () =>
+  startEphemeral(() =>
+    TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: temporalCli() }, log: { format: 'pretty', level: 'error' } },
+    }),
+  );
 
 /**
  * A test file's time-skipping server and workflow bundle (one each per file, made before its tests and torn down
@@ -55,5 +61,10 @@ export function timeSkippingSuite() {
     const worker = await Worker.create({ connection: server().nativeConnection, taskQueue, workflowBundle: bundle!, activities });
     return worker.runUntil(run(taskQueue));
   };
-  return { get env() { return server(); }, withWorker };
+  return {
+    get env() {
+      return server();
+    },
+    withWorker,
+  };
 }

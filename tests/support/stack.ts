@@ -27,8 +27,11 @@ export interface TestOperator {
   email: string;
 }
 
-export type ApiCall = (method: string, path: string, opts?: { token?: string | null; body?: unknown; raw?: string }) =>
-  Promise<{ status: number; body: any }>;
+export type ApiCall = (
+  method: string,
+  path: string,
+  opts?: { token?: string | null; body?: unknown; raw?: string },
+) => Promise<{ status: number; body: any }>;
 
 export interface Stack {
   env: TestWorkflowEnvironment;
@@ -48,22 +51,23 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-
 const MAIL_FROM = 'opsflow <opsflow@test.local>';
 
-export async function startStack(opts: {
-  temporalDeadlineMs?: number;
-  /** WEBHOOK_ALLOWED_HOSTS beyond the test receiver's own host:port, and the worker's name resolution for webhooks. */
-  webhooks?: { allowedHosts?: string[]; resolve?: Resolve };
-  /** The API's abuse limits (all clients are 127.0.0.1 here). */
-  rateLimits?: RateLimits;
-} = {}): Promise<Stack> {
+export async function startStack(
+  opts: {
+    temporalDeadlineMs?: number;
+    /** WEBHOOK_ALLOWED_HOSTS beyond the test receiver's own host:port, and the worker's name resolution for webhooks. */
+    webhooks?: { allowedHosts?: string[]; resolve?: Resolve };
+    /** The API's abuse limits (all clients are 127.0.0.1 here). */
+    rateLimits?: RateLimits;
+  } = {},
+): Promise<Stack> {
   quietRuntime();
   const env = await devServerEnvironment();
   const db = await createTestDb();
   const mail = await startMailCatcher({ smtpPort: 0 });
   const hooks = await startWebhookReceiver();
-  const webhookAllowedHosts = [new URL(hooks.url('/')).host, ...opts.webhooks?.allowedHosts ?? []];
+  const webhookAllowedHosts = [new URL(hooks.url('/')).host, ...(opts.webhooks?.allowedHosts ?? [])];
   const taskQueue = `test-${randomUUID()}`;
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const workflowBundle = await bundleWorkflows();
@@ -73,9 +77,19 @@ export async function startStack(opts: {
   let running: Promise<void> | undefined;
   const startWorker = async () => {
     worker = await createWorker({
-      connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, workflowBundle,
-      deps: { orm: db.orm, mailer, mailFrom: MAIL_FROM, publicUrl: 'http://opsflow.test', checkRules: TEST_RULES, webhookTimeoutMs: 5000,
-        webhookGuard: { allowedHosts: webhookAllowedHosts, ...(opts.webhooks?.resolve ? { resolve: opts.webhooks.resolve } : {}) } },
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      workflowBundle,
+      deps: {
+        orm: db.orm,
+        mailer,
+        mailFrom: MAIL_FROM,
+        publicUrl: 'http://opsflow.test',
+        checkRules: TEST_RULES,
+        webhookTimeoutMs: 5000,
+        webhookGuard: { allowedHosts: webhookAllowedHosts, ...(opts.webhooks?.resolve ? { resolve: opts.webhooks.resolve } : {}) },
+      },
       options: { shutdownGraceTime: '2s' },
     });
     running = worker.run();
@@ -89,23 +103,42 @@ export async function startStack(opts: {
 
   const serveApi = async (temporalDeadlineMs: number) => {
     const app = createApp({
-      orm: db.orm, temporal: env.client, taskQueue, log, publicUrl: 'http://opsflow.test', temporalDeadlineMs, webhookAllowedHosts, mailer, mailFrom: MAIL_FROM,
+      orm: db.orm,
+      temporal: env.client,
+      taskQueue,
+      log,
+      publicUrl: 'http://opsflow.test',
+      temporalDeadlineMs,
+      webhookAllowedHosts,
+      mailer,
+      mailFrom: MAIL_FROM,
       ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     });
-    const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const api: ApiCall = async (method, path, { token = admin.token, body, raw } = {}) => {
       const headers: Record<string, string> = {};
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${baseUrl}${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+      const res = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers,
+        body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+      });
       const text = await res.text();
       let parsed: unknown = text;
-      try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON */
+      }
       return { status: res.status, body: parsed };
     };
     return {
-      api, baseUrl,
+      api,
+      baseUrl,
       async close() {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -127,7 +160,18 @@ export async function startStack(opts: {
   const main = await serveApi(opts.temporalDeadlineMs ?? 10_000);
 
   return {
-    env, db, mail, hooks, baseUrl: main.baseUrl, taskQueue, admin, operator, api: main.api, serveApi, startWorker, stopWorker,
+    env,
+    db,
+    mail,
+    hooks,
+    baseUrl: main.baseUrl,
+    taskQueue,
+    admin,
+    operator,
+    api: main.api,
+    serveApi,
+    startWorker,
+    stopWorker,
     async close() {
       await main.close();
       await stopWorker();

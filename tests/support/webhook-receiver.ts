@@ -35,7 +35,11 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     }
     const body = Buffer.concat(chunks).toString('utf8');
     let json: unknown = null;
-    try { json = JSON.parse(body); } catch { /* keep raw */ }
+    try {
+      json = JSON.parse(body);
+    } catch {
+      /* keep raw */
+    }
     hooks.push({ path, headers: req.headers, body, json });
     res.writeHead(200).end('ok');
     waiters.forEach((w) => w());
@@ -50,7 +54,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   return {
     url: (path) => `http://127.0.0.1:${port}${path}`,
     received: (path) => hooks.filter((h) => path === undefined || h.path === path),
-    failNext: (path, count, status) => { failures.set(path, { count, status }); },
+    failNext: (path, count, status) => {
+      failures.set(path, { count, status });
+    },
     waitFor(predicate, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const check = () => {

@@ -7,10 +7,15 @@ test('defaults need no environment at all', () => {
 });
 
 test('a bad value stops start-up with every offending variable named', () => {
-  const attempt = () => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', API_TEMPORAL_DEADLINE: 'soon', TEMPORAL_ADDRESS: 'localhost' });
+  const attempt = () =>
+    loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', API_TEMPORAL_DEADLINE: 'soon', TEMPORAL_ADDRESS: 'localhost' });
   expect(attempt).toThrow(ConfigError);
   let message = '';
-  try { attempt(); } catch (err) { message = (err as Error).message; }
+  try {
+    attempt();
+  } catch (err) {
+    message = (err as Error).message;
+  }
   expect(message).toMatch(/PORT: must be a whole number from 0 to 65535/);
   expect(message).toMatch(/DATABASE_URL: must be a URL starting with postgres:\/\//);
   expect(message).toMatch(/API_TEMPORAL_DEADLINE: must be a duration/);
@@ -22,10 +27,23 @@ test('lists are comma separated', () => {
 });
 
 test('OPSFLOW_ADMIN_TOKEN must carry at least 128 bits: long but guessable values are refused with the reason', () => {
-  for (const weak of ['a'.repeat(40), 'abcdefghijklmnopqrstuvwxyz', '0123456789abcdef01234567', 'passwordpasswordpassword', 'short-Token-1', '0123456789abcdef0123456789abcdef', 'Password123Password123Password123']) {
-    expect(() => loadConfig({ OPSFLOW_ADMIN_TOKEN: weak })).toThrow(/OPSFLOW_ADMIN_TOKEN: (is too easy to guess|must be at least 24).*openssl rand -hex 32/);
+  for (const weak of [
+    'a'.repeat(40),
+    'abcdefghijklmnopqrstuvwxyz',
+    '0123456789abcdef01234567',
+    'passwordpasswordpassword',
+    'short-Token-1',
+    '0123456789abcdef0123456789abcdef',
+    'Password123Password123Password123',
+  ]) {
+    expect(() => loadConfig({ OPSFLOW_ADMIN_TOKEN: weak })).toThrow(
+      /OPSFLOW_ADMIN_TOKEN: (is too easy to guess|must be at least 24).*openssl rand -hex 32/,
+    );
   }
-  for (const strong of ['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', 'opf_x8Hh2kQm3VbZr5tY7uN1cD5eF0gH6jKaQ9wE2rT']) {
+  for (const strong of [
+    '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    'opf_x8Hh2kQm3VbZr5tY7uN1cD5eF0gH6jKaQ9wE2rT',
+  ]) {
     expect(loadConfig({ OPSFLOW_ADMIN_TOKEN: strong }).OPSFLOW_ADMIN_TOKEN).toBe(strong);
   }
 });

@@ -25,20 +25,27 @@ test('a Chinese, Japanese or Korean character counts as two letters against the 
   // The bodyMin of 10: five Chinese characters are as long as ten letters, four are not.
   expect(rules('周末全场八折')).toEqual([]);
   expect(rules('全场八折')).toEqual(['length:block']);
-  expect(check('全场八折').findings[0]!.message).toBe('body is 8 characters, counting each Chinese, Japanese or Korean character as two; at least 10');
+  expect(check('全场八折').findings[0]!.message).toBe(
+    'body is 8 characters, counting each Chinese, Japanese or Korean character as two; at least 10',
+  );
   expect(rules('세일 시작합니다')).toEqual([]);
   expect(rules('🎉🎉🎉🎉🎉🎉🎉🎉🎉')).toEqual(['length:block']);
   expect(check('标'.repeat(61)).findings.map((f) => f.message)).toEqual([]);
-  expect(check('ok body here', '标'.repeat(61)).findings[0]!.message).toBe('title is 122 characters, counting each Chinese, Japanese or Korean character as two; at most 120');
+  expect(check('ok body here', '标'.repeat(61)).findings[0]!.message).toBe(
+    'title is 122 characters, counting each Chinese, Japanese or Korean character as two; at most 120',
+  );
 });
 
 test('links outside the allow-list are flagged; the domain and its subdomains are allowed', () => {
   expect(rules('Read https://example.com/a and https://www.example.com/b today')).toEqual([]);
   const flagged = check('Read http://evil.test/x and https://notexample.com/y now');
   expect(flagged.outcome).toBe('flag');
-  expect(check('Visit www.evil.test/deal for the prize').findings[0]!.message).toBe('links to www.evil.test, which is not on the allow-list');
+  expect(check('Visit www.evil.test/deal for the prize').findings[0]!.message).toBe(
+    'links to www.evil.test, which is not on the allow-list',
+  );
   expect(flagged.findings.map((f) => f.message)).toEqual([
-    'links to evil.test, which is not on the allow-list', 'links to notexample.com, which is not on the allow-list',
+    'links to evil.test, which is not on the allow-list',
+    'links to notexample.com, which is not on the allow-list',
   ]);
 });
 

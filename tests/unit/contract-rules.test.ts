@@ -12,7 +12,11 @@ import {
 } from '../../domain/contract.ts';
 import { scorePartners, type ScoredPartnerInput } from '../../domain/partner.ts';
 
-const tiers: Tier[] = [{ from: 0, to: 10_000, rate: 5 }, { from: 10_000, to: 50_000, rate: 8 }, { from: 50_000, to: null, rate: 10 }];
+const tiers: Tier[] = [
+  { from: 0, to: 10_000, rate: 5 },
+  { from: 10_000, to: 50_000, rate: 8 },
+  { from: 50_000, to: null, rate: 10 },
+];
 const terms = (mode: 'whole' | 'marginal', cap: number | null = null, fee = 0) => ({ fee, revenueShare: { mode, tiers, cap } });
 
 test('whole volume: the tier reached pays its rate on all of it', () => {
@@ -37,10 +41,30 @@ test('the cap holds the share, the fee comes on top; a part period is pro rata, 
 
 test('tiers out of order, overlapping, with gaps or an empty range are named by index', () => {
   expect(tierProblems(tiers)).toEqual([]);
-  expect(tierProblems([{ from: 0, to: 100, rate: 1 }, { from: 50, to: 200, rate: 2 }]).map(([i]) => i)).toEqual([1]);
-  expect(tierProblems([{ from: 0, to: 100, rate: 1 }, { from: 150, to: 200, rate: 2 }])[0]![1]).toMatch(/gap/);
-  expect(tierProblems([{ from: 100, to: 200, rate: 1 }, { from: 0, to: 100, rate: 2 }]).length).toBeGreaterThan(0);
-  expect(tierProblems([{ from: 0, to: null, rate: 1 }, { from: 100, to: 200, rate: 2 }])[0]![1]).toMatch(/without a top/);
+  expect(
+    tierProblems([
+      { from: 0, to: 100, rate: 1 },
+      { from: 50, to: 200, rate: 2 },
+    ]).map(([i]) => i),
+  ).toEqual([1]);
+  expect(
+    tierProblems([
+      { from: 0, to: 100, rate: 1 },
+      { from: 150, to: 200, rate: 2 },
+    ])[0]![1],
+  ).toMatch(/gap/);
+  expect(
+    tierProblems([
+      { from: 100, to: 200, rate: 1 },
+      { from: 0, to: 100, rate: 2 },
+    ]).length,
+  ).toBeGreaterThan(0);
+  expect(
+    tierProblems([
+      { from: 0, to: null, rate: 1 },
+      { from: 100, to: 200, rate: 2 },
+    ])[0]![1],
+  ).toMatch(/without a top/);
   expect(tierProblems([{ from: 0, to: 0, rate: 1 }])).toEqual([[0, 'to must be above from']]);
   expect(tierProblems([{ from: 100, to: null, rate: 1 }])[0]![1]).toMatch(/start at 0/);
 });
@@ -63,23 +87,48 @@ test('performance: attainment per target (capped at 150%), its mean; renewal rem
   expect(p.parts.map((x) => x.attainment)).toEqual([0.5, 1.5]);
   expect(performanceScore({ exposure: 1, clicks: 1, conversions: 1, gmv: 1 }, {}).score).toBeNull();
   const end = '2027-01-01T00:00:00.000Z';
-  expect(renewalReminders(end, [7, 90, 30, 60], Date.parse('2026-10-15T00:00:00.000Z')).map((r) => [r.days, r.at.slice(0, 10)]))
-    .toEqual([[60, '2026-11-02'], [30, '2026-12-02'], [7, '2026-12-25']]);
+  expect(renewalReminders(end, [7, 90, 30, 60], Date.parse('2026-10-15T00:00:00.000Z')).map((r) => [r.days, r.at.slice(0, 10)])).toEqual([
+    [60, '2026-11-02'],
+    [30, '2026-12-02'],
+    [7, '2026-12-25'],
+  ]);
 });
 
-test('partners rank by the goal\'s weights, every factor explained; over budget scores nothing on cost', () => {
+test("partners rank by the goal's weights, every factor explained; over budget scores nothing on cost", () => {
   const partners: ScoredPartnerInput[] = [
-    { id: 'a', name: 'Big KOL', type: 'kol', figures: { followers: 1_000_000, engagementRate: 0.01, audienceMatch: 0.4, pastConversionRate: 0.01, price: 9000 } },
-    { id: 'b', name: 'Niche creator', type: 'content', figures: { followers: 20_000, engagementRate: 0.08, audienceMatch: 0.9, pastConversionRate: 0.04, price: 1000 } },
-    { id: 'c', name: 'Pricey channel', type: 'channel', figures: { followers: 500_000, engagementRate: 0.02, audienceMatch: 0.5, pastConversionRate: 0.02, price: 20_000 } },
+    {
+      id: 'a',
+      name: 'Big KOL',
+      type: 'kol',
+      figures: { followers: 1_000_000, engagementRate: 0.01, audienceMatch: 0.4, pastConversionRate: 0.01, price: 9000 },
+    },
+    {
+      id: 'b',
+      name: 'Niche creator',
+      type: 'content',
+      figures: { followers: 20_000, engagementRate: 0.08, audienceMatch: 0.9, pastConversionRate: 0.04, price: 1000 },
+    },
+    {
+      id: 'c',
+      name: 'Pricey channel',
+      type: 'channel',
+      figures: { followers: 500_000, engagementRate: 0.02, audienceMatch: 0.5, pastConversionRate: 0.02, price: 20_000 },
+    },
   ];
   const conversion = scorePartners(partners, { budget: 10_000, goal: 'conversion' });
   // c scores above a (38.75 against 32.13) but is over budget: it ranks last.
-  expect(conversion.map((s) => [s.partnerId, s.score])).toEqual([['b', expect.any(Number)], ['a', 32.13], ['c', 38.75]]);
+  expect(conversion.map((s) => [s.partnerId, s.score])).toEqual([
+    ['b', expect.any(Number)],
+    ['a', 32.13],
+    ['c', 38.75],
+  ]);
   const b = conversion[0]!;
   expect(b.factors.find((f) => f.factor === 'conversion')).toMatchObject({ value: 0.04, normalized: 1, weight: 0.35, contribution: 35 });
   expect(b.factors.find((f) => f.factor === 'cost')).toMatchObject({ normalized: 0.9, weight: 0.15, contribution: 13.5 });
-  expect(b.score).toBeCloseTo(b.factors.reduce((s, f) => s + f.contribution, 0), 2);
+  expect(b.score).toBeCloseTo(
+    b.factors.reduce((s, f) => s + f.contribution, 0),
+    2,
+  );
   const c = conversion.find((s) => s.partnerId === 'c')!;
   expect(c).toMatchObject({ withinBudget: false });
   expect(c.factors.find((f) => f.factor === 'cost')!.contribution).toBe(0);

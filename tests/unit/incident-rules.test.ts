@@ -4,8 +4,14 @@ import { durationToMs } from '../../domain/durations.ts';
 
 const toMs = (d: string) => durationToMs(d as never);
 const policy = (over: Partial<StoredEscalationPolicy>): StoredEscalationPolicy => ({
-  id: over.name ?? 'p', name: 'p', service: null, labels: {}, levels: [{ targets: [{ role: 'oncall' }] }], repeat: 0,
-  createdAt: '2026-01-01T00:00:00.000Z', ...over,
+  id: over.name ?? 'p',
+  name: 'p',
+  service: null,
+  labels: {},
+  levels: [{ targets: [{ role: 'oncall' }] }],
+  repeat: 0,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  ...over,
 });
 
 describe('choosePolicy', () => {
@@ -35,17 +41,47 @@ describe('choosePolicy', () => {
 
 describe('pageSchedule', () => {
   test('each level waits its own time or the SLA; the whole sequence repeats', () => {
-    const steps = pageSchedule([{ targets: [{ role: 'oncall' }] }, { targets: [{ role: 'ops_manager' }], wait: '10m' }], 1, toMs('5m'), toMs);
-    expect(steps.map((s) => [s.pass, s.level, s.waitMs! / 60_000])).toEqual([[0, 1, 5], [0, 2, 10], [1, 1, 5], [1, 2, 10]]);
+    const steps = pageSchedule(
+      [{ targets: [{ role: 'oncall' }] }, { targets: [{ role: 'ops_manager' }], wait: '10m' }],
+      1,
+      toMs('5m'),
+      toMs,
+    );
+    expect(steps.map((s) => [s.pass, s.level, s.waitMs! / 60_000])).toEqual([
+      [0, 1, 5],
+      [0, 2, 10],
+      [1, 1, 5],
+      [1, 2, 10],
+    ]);
   });
 
   test('with no SLA a level without its own wait is paged once and ends the schedule', () => {
-    const steps = pageSchedule([{ targets: [{ role: 'oncall' }], wait: '2m' }, { targets: [{ role: 'ops_manager' }] }, { targets: [{ role: 'admin' }] }], 3, null, toMs);
-    expect(steps.map((s) => [s.pass, s.level, s.waitMs])).toEqual([[0, 1, 120_000], [0, 2, null]]);
+    const steps = pageSchedule(
+      [{ targets: [{ role: 'oncall' }], wait: '2m' }, { targets: [{ role: 'ops_manager' }] }, { targets: [{ role: 'admin' }] }],
+      3,
+      null,
+      toMs,
+    );
+    expect(steps.map((s) => [s.pass, s.level, s.waitMs])).toEqual([
+      [0, 1, 120_000],
+      [0, 2, null],
+    ]);
   });
 });
 
 test('statuses: acknowledged to monitoring are active; resolved and closed are no longer open', () => {
-  expect(['triggered', 'acknowledged', 'investigating', 'identified', 'monitoring', 'resolved', 'closed'].map((s) => [isActive(s as never), isOpen(s as never)]))
-    .toEqual([[false, true], [true, true], [true, true], [true, true], [true, true], [false, false], [false, false]]);
+  expect(
+    ['triggered', 'acknowledged', 'investigating', 'identified', 'monitoring', 'resolved', 'closed'].map((s) => [
+      isActive(s as never),
+      isOpen(s as never),
+    ]),
+  ).toEqual([
+    [false, true],
+    [true, true],
+    [true, true],
+    [true, true],
+    [true, true],
+    [false, false],
+    [false, false],
+  ]);
 });

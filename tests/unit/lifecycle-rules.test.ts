@@ -5,8 +5,12 @@ import { DEFAULT_LIFECYCLE_POLICY, type CustomerEvent, type EventType } from '..
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-11-01T10:00:00Z');
 let seq = 0;
-const ev = (type: EventType, at: number, amount?: number): CustomerEvent =>
-  ({ key: `k${++seq}`, type, at: new Date(at).toISOString(), ...(amount ? { amount } : {}) });
+const ev = (type: EventType, at: number, amount?: number): CustomerEvent => ({
+  key: `k${++seq}`,
+  type,
+  at: new Date(at).toISOString(),
+  ...(amount ? { amount } : {}),
+});
 
 function machine() {
   return new Lifecycle(initialState('c1', DEFAULT_LIFECYCLE_POLICY));
@@ -53,7 +57,10 @@ test('an imported old signup skips nurture steps that are long past instead of s
   m.advance(now);
   expect(m.state.outbox).toHaveLength(0);
   expect(m.state.messages.filter((x) => x.step.startsWith('nurture:')).map((x) => [x.step, x.status])).toEqual([
-    ['nurture:welcome', 'skipped'], ['nurture:tips', 'skipped'], ['nurture:nudge', 'skipped'], ['nurture:summary', 'skipped'],
+    ['nurture:welcome', 'skipped'],
+    ['nurture:tips', 'skipped'],
+    ['nurture:nudge', 'skipped'],
+    ['nurture:summary', 'skipped'],
   ]);
   expect(m.state.nurture.status).toBe('completed');
   // Thirty days without activity: at risk at day 14, churned when the win-back window closed at day 21, no mail now.

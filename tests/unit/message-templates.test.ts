@@ -2,41 +2,71 @@ import { renderMessage } from '../../domain/message-render.ts';
 import { DEFAULT_LOCALES, DEFAULT_TEMPLATES } from '../../domain/message-templates.defaults.ts';
 import { checkTemplate, isPartnerMessage, MESSAGE_KEYS, type TemplateSource } from '../../domain/message-templates.ts';
 
-const source = (html: string, extra: Partial<TemplateSource> = {}): TemplateSource =>
-  ({ senderName: 'Shop', subject: 'Hello', preheader: null, html, text: null, ...extra });
+const source = (html: string, extra: Partial<TemplateSource> = {}): TemplateSource => ({
+  senderName: 'Shop',
+  subject: 'Hello',
+  preheader: null,
+  html,
+  text: null,
+  ...extra,
+});
 
-const customer = { name: 'Li Lei', firstName: 'Li', email: 'li@example.com', externalId: 'c-1', stage: 'activation', segment: null, locale: 'zh-CN' };
+const customer = {
+  name: 'Li Lei',
+  firstName: 'Li',
+  email: 'li@example.com',
+  externalId: 'c-1',
+  stage: 'activation',
+  segment: null,
+  locale: 'zh-CN',
+};
 const data = {
-  customer, platform: { name: '拾光商城', url: 'https://shop.example.com' },
+  customer,
+  platform: { name: '拾光商城', url: 'https://shop.example.com' },
   links: { unsubscribe: 'https://ops.example.com/unsubscribe/abc' },
   coupon: { code: 'BACK-7Q2X', validUntil: '2026-12-31T20:00:00Z' },
 };
 
 test('every shipped template, in both languages, passes the check it would be saved with', () => {
   for (const key of MESSAGE_KEYS) {
-    for (const locale of DEFAULT_LOCALES) expect([key, locale, checkTemplate(key, DEFAULT_TEMPLATES[key][locale])]).toEqual([key, locale, []]);
+    for (const locale of DEFAULT_LOCALES)
+      expect([key, locale, checkTemplate(key, DEFAULT_TEMPLATES[key][locale])]).toEqual([key, locale, []]);
   }
 });
 
 test('a field the message does not offer is refused naming it, where it is, and what the message offers', () => {
-  const problems = checkTemplate('welcome', source('<p>Hi {{ customer.name }}</p>\n<p>{{ customer.nickname }}</p>', { subject: '{{ coupon.code }}' }));
+  const problems = checkTemplate(
+    'welcome',
+    source('<p>Hi {{ customer.name }}</p>\n<p>{{ customer.nickname }}</p>', { subject: '{{ coupon.code }}' }),
+  );
   expect(problems).toEqual([
-    { part: 'subject', message: expect.stringMatching(/^unknown field "coupon.code" at line 1, column 4: welcome offers customer.name, .*links.unsubscribe$/) },
+    {
+      part: 'subject',
+      message: expect.stringMatching(
+        /^unknown field "coupon.code" at line 1, column 4: welcome offers customer.name, .*links.unsubscribe$/,
+      ),
+    },
     { part: 'html', message: expect.stringContaining('unknown field "customer.nickname" at line 2, column 7') },
   ]);
   // The win-back offers the coupon.
   expect(checkTemplate('winBack', source('{{ coupon.code }} {{ coupon.validUntil | format_date }}'))).toEqual([]);
 });
 
-test('a broken expression or an unknown filter is refused with Liquid\'s own reason', () => {
-  expect(checkTemplate('tips', source('{% if customer.name %}open'))).toEqual([{ part: 'html', message: expect.stringContaining('tag {% if customer.name %} not closed') }]);
-  expect(checkTemplate('tips', source('{{ customer.name | shout }}'))).toEqual([{ part: 'html', message: expect.stringContaining('undefined filter: shout') }]);
+test("a broken expression or an unknown filter is refused with Liquid's own reason", () => {
+  expect(checkTemplate('tips', source('{% if customer.name %}open'))).toEqual([
+    { part: 'html', message: expect.stringContaining('tag {% if customer.name %} not closed') },
+  ]);
+  expect(checkTemplate('tips', source('{{ customer.name | shout }}'))).toEqual([
+    { part: 'html', message: expect.stringContaining('undefined filter: shout') },
+  ]);
   expect(checkTemplate('tips', source('{{ customer.name ', { subject: ' ' }))).toEqual([
     { part: 'html', message: expect.stringContaining('output "{{ customer.name " not closed') },
     { part: 'subject', message: 'the subject is empty' },
   ]);
   // Loop variables and locals are not fields.
-  expect(checkTemplate('tips', source('{% assign n = customer.name %}{% for i in (1..3) %}{{ forloop.index }}{{ n }}{% endfor %}'))).toEqual([]);
+  expect(
+    checkTemplate('tips', source('{% assign n = customer.name %}{% for i in (1..3) %}{{ forloop.index }}{{ n }}{% endfor %}')),
+  ).toEqual([]);
 });
 
 test('the zh-CN win-back: escaped HTML in a responsive layout with its CSS inlined, the preheader, dates for the customer, a text part, the unsubscribe link', () => {
@@ -62,26 +92,38 @@ test('the English win-back in New York: the date as the customer lives it; a wri
   const mail = renderMessage('winBack', DEFAULT_TEMPLATES.winBack.en, data, { locale: 'en', timeZone: 'America/New_York' });
   expect(mail.preheader).toBe('Code BACK-7Q2X, valid until December 31, 2026');
   expect(mail.html).toContain('<html lang="en">');
-  const written = renderMessage('tips', source('<p>x</p>', { text: 'Hi {{ customer.firstName }} & co' }), data, { locale: 'en', timeZone: 'UTC' });
+  const written = renderMessage('tips', source('<p>x</p>', { text: 'Hi {{ customer.firstName }} & co' }), data, {
+    locale: 'en',
+    timeZone: 'UTC',
+  });
   expect(written.text.startsWith('Hi Li & co\n')).toBe(true);
   expect(written.text).toContain('Unsubscribe from these emails: https://ops.example.com/unsubscribe/abc');
   // Not marketing: no unsubscribe footer.
-  const confirmation = renderMessage('unsubscribeConfirmation', DEFAULT_TEMPLATES.unsubscribeConfirmation.en,
-    { ...data, links: { resubscribe: 'https://ops.example.com/resubscribe/abc' } }, { locale: 'en', timeZone: 'UTC' });
+  const confirmation = renderMessage(
+    'unsubscribeConfirmation',
+    DEFAULT_TEMPLATES.unsubscribeConfirmation.en,
+    { ...data, links: { resubscribe: 'https://ops.example.com/resubscribe/abc' } },
+    { locale: 'en', timeZone: 'UTC' },
+  );
   expect(confirmation.text).not.toContain('Unsubscribe from these emails');
   expect(confirmation.html).toContain('href="https://ops.example.com/resubscribe/abc"');
 });
 
-test('money and numbers in the customer\'s locale', () => {
-  const mail = renderMessage('tips', source('{{ 1234.5 | format_money: "CNY" }} / {{ 1234567 | format_number }}'), data, { locale: 'zh-CN', timeZone: 'Asia/Shanghai' });
+test("money and numbers in the customer's locale", () => {
+  const mail = renderMessage('tips', source('{{ 1234.5 | format_money: "CNY" }} / {{ 1234567 | format_number }}'), data, {
+    locale: 'zh-CN',
+    timeZone: 'Asia/Shanghai',
+  });
   expect(mail.text.startsWith('¥1,234.50 / 1,234,567')).toBe(true);
   const en = renderMessage('tips', source('{{ 9.9 | format_money: "USD" }}'), data, { locale: 'en', timeZone: 'UTC' });
   expect(en.text.startsWith('$9.90')).toBe(true);
 });
 
-test('a template that would run away is stopped by the engine\'s limits, not left to stall a worker', () => {
+test("a template that would run away is stopped by the engine's limits, not left to stall a worker", () => {
   const started = Date.now();
-  expect(() => renderMessage('tips', source('{% for i in (1..100000000) %}{{ i }}{% endfor %}'), data, { locale: 'en', timeZone: 'UTC' })).toThrow();
+  expect(() =>
+    renderMessage('tips', source('{% for i in (1..100000000) %}{{ i }}{% endfor %}'), data, { locale: 'en', timeZone: 'UTC' }),
+  ).toThrow();
   expect(Date.now() - started).toBeLessThan(5_000);
 });
 

@@ -1,7 +1,11 @@
 import { decide, DEFAULT_MESSAGING_POLICY, quietHoursEnd, type RecipientFacts } from '../../domain/messaging-policy.ts';
 
 const facts = (over: Partial<RecipientFacts> = {}): RecipientFacts => ({
-  unsubscribed: false, marketingConsent: true, timezone: 'UTC', recentMarketing: 0, ...over,
+  unsubscribed: false,
+  marketingConsent: true,
+  timezone: 'UTC',
+  recentMarketing: 0,
+  ...over,
 });
 const at = (iso: string) => new Date(iso);
 
@@ -20,8 +24,9 @@ test('quiet hours are read in the customer timezone and end at the next local mo
 
 test('the morning after a DST change is the local 09:00, not 24 hours later', () => {
   // New York leaves DST on 2026-11-01 at 02:00: 23:00 EDT on 31 October is 03:00Z; 09:00 EST on 1 November is 14:00Z.
-  expect(quietHoursEnd({ start: '21:00', end: '09:00' }, 'America/New_York', at('2026-11-01T03:00:00Z'))?.toISOString())
-    .toBe('2026-11-01T14:00:00.000Z');
+  expect(quietHoursEnd({ start: '21:00', end: '09:00' }, 'America/New_York', at('2026-11-01T03:00:00Z'))?.toISOString()).toBe(
+    '2026-11-01T14:00:00.000Z',
+  );
 });
 
 test('a daytime quiet window (start before end) works too', () => {
@@ -37,7 +42,11 @@ test('marketing obeys unsubscription, consent, quiet hours and the cap; transact
   expect(decide(policy, 'transactional', facts({ unsubscribed: true, recentMarketing: 9 }), night)).toEqual({ action: 'send' });
   expect(decide(policy, 'marketing', facts({ unsubscribed: true }), day)).toEqual({ action: 'skip', reason: 'unsubscribed' });
   expect(decide(policy, 'marketing', facts({ marketingConsent: false }), day)).toEqual({ action: 'skip', reason: 'no_consent' });
-  expect(decide(policy, 'marketing', facts(), night)).toEqual({ action: 'defer', until: at('2026-11-23T09:00:00Z'), reason: 'quiet_hours' });
+  expect(decide(policy, 'marketing', facts(), night)).toEqual({
+    action: 'defer',
+    until: at('2026-11-23T09:00:00Z'),
+    reason: 'quiet_hours',
+  });
   expect(decide(policy, 'marketing', facts({ recentMarketing: 2 }), day)).toEqual({ action: 'send' });
   expect(decide(policy, 'marketing', facts({ recentMarketing: 3 }), day)).toEqual({ action: 'skip', reason: 'frequency_cap' });
   expect(decide({ ...policy, frequencyCap: null }, 'marketing', facts({ recentMarketing: 50 }), day)).toEqual({ action: 'send' });

@@ -35,7 +35,11 @@ test('conditions: thresholds, percent change against the previous window, and th
 });
 
 /** Runs evaluations every minute over a series of verdicts; answers the transitions with their minute. */
-function run(verdicts: (boolean | null)[], forMs: number, keepFiringMs: number): { transitions: [number, Transition][]; last: MonitorStatus } {
+function run(
+  verdicts: (boolean | null)[],
+  forMs: number,
+  keepFiringMs: number,
+): { transitions: [number, Transition][]; last: MonitorStatus } {
   let status = INITIAL_STATUS;
   const transitions: [number, Transition][] = [];
   verdicts.forEach((holds, minute) => {
@@ -48,7 +52,12 @@ function run(verdicts: (boolean | null)[], forMs: number, keepFiringMs: number):
 
 test('`for`: the condition must hold that long before the rule fires; a shorter blip goes back to normal', () => {
   const { transitions, last } = run([false, true, true, false, true, true, true, true], 3 * MIN, 0);
-  expect(transitions).toEqual([[1, 'pending'], [3, 'cancel_pending'], [4, 'pending'], [7, 'fire']]);
+  expect(transitions).toEqual([
+    [1, 'pending'],
+    [3, 'cancel_pending'],
+    [4, 'pending'],
+    [7, 'fire'],
+  ]);
   expect(last).toMatchObject({ state: 'firing', since: 4 * MIN, episodes: 1 });
   expect(run([true], 0, 0).transitions).toEqual([[0, 'fire']]);
 });
@@ -56,7 +65,10 @@ test('`for`: the condition must hold that long before the rule fires; a shorter 
 test('keep-firing: a flapping metric makes one episode, not ten; it resolves after staying clear long enough', () => {
   const flapping = [true, false, true, false, true, false, true, false, true, false, false, false, false];
   const { transitions, last } = run(flapping, 0, 3 * MIN);
-  expect(transitions).toEqual([[0, 'fire'], [12, 'recover']]);
+  expect(transitions).toEqual([
+    [0, 'fire'],
+    [12, 'recover'],
+  ]);
   expect(last).toMatchObject({ state: 'resolved', episodes: 1 });
   // Without hysteresis the same series would open and close an episode each time.
   expect(run(flapping, 0, 0).last.episodes).toBe(5);
@@ -72,5 +84,14 @@ test('rate follows each series on its own: two counters rising 1/s make 2/s, not
     { at: i * 1000, value: i, series: 'b' },
   ]).flat();
   expect(aggregate(points, 'rate', 60_000)).toBeCloseTo(118 / 60, 6);
-  expect(aggregate([{ at: 0, value: 5, series: 'a' }, { at: 1, value: 7, series: 'b' }], 'rate', 60_000)).toBeNull();
+  expect(
+    aggregate(
+      [
+        { at: 0, value: 5, series: 'a' },
+        { at: 1, value: 7, series: 'b' },
+      ],
+      'rate',
+      60_000,
+    ),
+  ).toBeNull();
 });

@@ -5,7 +5,10 @@ import { NOW, versionedUpsert } from '../../db/versioned-upsert.ts';
 
 const capture = () => {
   const calls: { sql: string; params: unknown[] }[] = [];
-  const execute = async (sql: string, params: unknown[]) => { calls.push({ sql, params }); return []; };
+  const execute = async (sql: string, params: unknown[]) => {
+    calls.push({ sql, params });
+    return [];
+  };
   const orm = { em: { getConnection: () => ({ execute }) } };
   return { orm: orm as unknown as Orm, calls };
 };
@@ -17,9 +20,10 @@ test('inserts every column, updates all but id and the insert-only ones, only ov
   await versionedUpsert(orm, 'things', row, ['owner_id', 'created_at']);
   expect(calls).toHaveLength(1);
   expect(flat(calls[0]!.sql)).toBe(
-    'insert into things (id, owner_id, name, created_at, updated_at, version) values (?, ?, ?, now(), now(), ?) '
-    + 'on conflict (id) do update set name = excluded.name, updated_at = excluded.updated_at, version = excluded.version '
-    + 'where things.version < excluded.version');
+    'insert into things (id, owner_id, name, created_at, updated_at, version) values (?, ?, ?, now(), now(), ?) ' +
+      'on conflict (id) do update set name = excluded.name, updated_at = excluded.updated_at, version = excluded.version ' +
+      'where things.version < excluded.version',
+  );
   expect(calls[0]!.params).toEqual(['a', 'o', 'n', 3]);
 });
 

@@ -46,13 +46,23 @@ test.each([
   ['http://198.18.0.1/', 'benchmarking'],
   ['http://[::127.0.0.1]/', 'reserved'], // IPv4-compatible
 ])('%s is refused as %s', (url, kind) => {
-  expect(refused(url)).toMatch(new RegExp(`^the webhook target \\S+ is an? ${kind.replace(/[()]/g, '\\$&')} (address|name); .*WEBHOOK_ALLOWED_HOSTS`));
+  expect(refused(url)).toMatch(
+    new RegExp(`^the webhook target \\S+ is an? ${kind.replace(/[()]/g, '\\$&')} (address|name); .*WEBHOOK_ALLOWED_HOSTS`),
+  );
 });
 
 test.each([
-  'https://hooks.example.com/x', 'http://8.8.8.8/', 'http://172.32.0.1/', 'http://100.128.0.1/', 'http://192.169.0.1/',
-  'http://[2606:4700:4700::1111]/', 'http://[::ffff:8.8.8.8]/', 'http://[64:ff9b::8.8.8.8]/', 'http://11.0.0.1/',
-  'http://localhost.example.com/', 'http://metadata.example.com/',
+  'https://hooks.example.com/x',
+  'http://8.8.8.8/',
+  'http://172.32.0.1/',
+  'http://100.128.0.1/',
+  'http://192.169.0.1/',
+  'http://[2606:4700:4700::1111]/',
+  'http://[::ffff:8.8.8.8]/',
+  'http://[64:ff9b::8.8.8.8]/',
+  'http://11.0.0.1/',
+  'http://localhost.example.com/',
+  'http://metadata.example.com/',
 ])('%s is not refused before DNS', (url) => {
   expect(refused(url)).toBeUndefined();
 });
@@ -60,7 +70,8 @@ test.each([
 test('a resolved address is judged as the address connected to', () => {
   const url = new URL('https://hooks.example.test/x');
   expect(refusedAddress(url, '127.0.0.1', [])).toBe(
-    'the webhook target hooks.example.test resolves to a loopback address 127.0.0.1; webhooks go to public addresses only; list the host in WEBHOOK_ALLOWED_HOSTS to allow it');
+    'the webhook target hooks.example.test resolves to a loopback address 127.0.0.1; webhooks go to public addresses only; list the host in WEBHOOK_ALLOWED_HOSTS to allow it',
+  );
   expect(refusedAddress(url, '::ffff:10.0.0.1', [])).toMatch(/private address ::ffff:10\.0\.0\.1/);
   expect(refusedAddress(url, 'fe80::1%eth0', [])).toMatch(/link-local/);
   expect(refusedAddress(url, 'not-an-address', [])).toMatch(/reserved/);

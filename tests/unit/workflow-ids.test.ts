@@ -1,20 +1,45 @@
 import {
-  campaignWorkflowId, contentReviewId, contractWorkflowId, customerLifecycleId, entityOfWorkflowId, eventDispatcherId,
-  incidentWorkflowId, kpiZoneBackfillId, rfmScoringId, ruleMonitorId, templateReviewId, unsubscribeConfirmationId,
+  campaignWorkflowId,
+  contentReviewId,
+  contractWorkflowId,
+  customerLifecycleId,
+  entityOfWorkflowId,
+  eventDispatcherId,
+  incidentWorkflowId,
+  kpiZoneBackfillId,
+  rfmScoringId,
+  ruleMonitorId,
+  templateReviewId,
+  unsubscribeConfirmationId,
 } from '../../workflows/ids.ts';
 
 // Workflow ids are a wire contract: runs in flight, recorded histories and audit rows carry them.
 describe('workflow ids', () => {
   it('keep their prefixes', () => {
     expect([
-      contentReviewId('c1'), customerLifecycleId('u1'), campaignWorkflowId('k1'), ruleMonitorId('r1'),
-      incidentWorkflowId('i1'), contractWorkflowId('p1'), templateReviewId('v1'), rfmScoringId('manual-1'),
-      kpiZoneBackfillId('Asia/Shanghai'), unsubscribeConfirmationId('u1', '2026-01-02T03:04:05.000Z'),
+      contentReviewId('c1'),
+      customerLifecycleId('u1'),
+      campaignWorkflowId('k1'),
+      ruleMonitorId('r1'),
+      incidentWorkflowId('i1'),
+      contractWorkflowId('p1'),
+      templateReviewId('v1'),
+      rfmScoringId('manual-1'),
+      kpiZoneBackfillId('Asia/Shanghai'),
+      unsubscribeConfirmationId('u1', '2026-01-02T03:04:05.000Z'),
       eventDispatcherId('opsflow', 3),
     ]).toEqual([
-      'content-review:c1', 'customer-lifecycle:u1', 'campaign:k1', 'rule-monitor:r1', 'incident:i1', 'contract:p1',
-      'template-review:v1', 'rfm-scoring:manual-1', 'kpi-zone:Asia/Shanghai',
-      'unsubscribe-confirmation:u1:1767323045000', 'event-dispatch:opsflow:3',
+      'content-review:c1',
+      'customer-lifecycle:u1',
+      'campaign:k1',
+      'rule-monitor:r1',
+      'incident:i1',
+      'contract:p1',
+      'template-review:v1',
+      'rfm-scoring:manual-1',
+      'kpi-zone:Asia/Shanghai',
+      'unsubscribe-confirmation:u1:1767323045000',
+      'event-dispatch:opsflow:3',
     ]);
   });
 

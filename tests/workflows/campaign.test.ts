@@ -42,12 +42,21 @@ const approver: Actor = { id: randomUUID(), name: 'Oli', roles: ['ops_manager'] 
 
 type CampaignActivities = ReturnType<typeof createCampaignActivities>;
 /** A call as the activity saw it: the server's (skipped) clock when the attempt was scheduled. */
-interface Call<A> { at: number; args: A }
+interface Call<A> {
+  at: number;
+  args: A;
+}
 
 const serverNow = () => Context.current().info.currentAttemptScheduledTimestampMs;
 const counts = (over: Partial<SendCounts> = {}): SendCounts => ({ ...EMPTY_COUNTS, audience: 1000, pending: 1000, ...over });
 const passResult = (over: Partial<SendPassResult> = {}): SendPassResult => ({
-  outcome: 'done', detail: null, guard: null, cursor: 1000, counts: counts({ sent: 1000, pending: 0 }), nextDeferredAt: null, ...over,
+  outcome: 'done',
+  detail: null,
+  guard: null,
+  cursor: 1000,
+  counts: counts({ sent: 1000, pending: 0 }),
+  nextDeferredAt: null,
+  ...over,
 });
 
 interface FakeOptions {
@@ -71,7 +80,9 @@ function fakeActivities(opts: FakeOptions = {}) {
   /** The send gate: the stage of the highest version the workflow saved. */
   const gate = () => saved.reduce<CampaignRecord | null>((a, r) => (a && a.version > r.version ? a : r), null)?.stage;
   const campaignActivities = {
-    saveCampaign: async (r: CampaignRecord) => { saved.push(r); },
+    saveCampaign: async (r: CampaignRecord) => {
+      saved.push(r);
+    },
     loadCampaignApprovalPolicy: async () => DEFAULT_CAMPAIGN_APPROVAL_POLICY,
     freezeAudience: async (args) => {
       freezes.push({ at: serverNow(), args });
@@ -101,23 +112,42 @@ function fakeActivities(opts: FakeOptions = {}) {
       reports.push({ at: serverNow(), args });
       log.push('buildCampaignReport');
       return {
-        campaignId: args.campaignId, name: args.spec.name, ownerId: args.ownerId, finalStage: args.finalStage,
-        launchedAt: args.launchedAt, endedAt: args.endedAt, generatedAt: new Date(serverNow()).toISOString(), goals: [],
+        campaignId: args.campaignId,
+        name: args.spec.name,
+        ownerId: args.ownerId,
+        finalStage: args.finalStage,
+        launchedAt: args.launchedAt,
+        endedAt: args.endedAt,
+        generatedAt: new Date(serverNow()).toISOString(),
+        goals: [],
         sends: { audience: 1000, sent: 990, skipped: { unsubscribed: 10 }, deferredForQuietHours: 0, failed: 0, notSent: 0 },
         attribution: { conversions: 12, purchases: 12, gmv: 600, uv: 40, newUsers: 0, clicks: 30, conversionRate: 12 / 990 },
         money: { currency: 'USD', budget: 500, spend: 9.9, costPerSend: 0.01, gmv: 600, roi: (600 - 9.9) / 9.9 },
-        abTest: null, timeline: args.timeline,
+        abTest: null,
+        timeline: args.timeline,
       };
     },
     // The template versions live at approval; the campaign sends these whatever changes later.
     pinCampaignTemplates: async () => ({ en: 'version-en-1', 'zh-CN': 'version-zh-1' }),
   } satisfies CampaignActivities;
   return {
-    log, saved, tasks, emails, freezes, passes, results, winners, ledgerClosed, reports, gate,
+    log,
+    saved,
+    tasks,
+    emails,
+    freezes,
+    passes,
+    results,
+    winners,
+    ledgerClosed,
+    reports,
+    gate,
     activities: {
       ...campaignActivities,
       recordAudit: async () => {},
-      saveTask: async (t: TaskView) => { tasks.set(t.id, t); },
+      saveTask: async (t: TaskView) => {
+        tasks.set(t.id, t);
+      },
       announceTask: async () => ({ sent: 0, recipients: 0 }),
       sendEmail: async (r: EmailRequest): Promise<EmailResult> => {
         emails.push(r);
@@ -129,14 +159,20 @@ function fakeActivities(opts: FakeOptions = {}) {
 
 type Fake = ReturnType<typeof fakeActivities>;
 
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function specOf(startAt: number, endAt: number, over: Partial<CampaignSpec> = {}): CampaignSpec {
   return {
-    name: 'Spring sale', goals: [], budget: { total: 500, currency: 'USD', costPerSend: 0.01 },
-    audience: { segment: 'champions' }, message: { subject: 'Hi {{firstName|there}}', body: '20% off this week' },
-    abTest: null, schedule: { startAt: iso(startAt), endAt: iso(endAt) }, sendRate: 50, guards: DEFAULT_GUARDS, ...over,
+    name: 'Spring sale',
+    goals: [],
+    budget: { total: 500, currency: 'USD', costPerSend: 0.01 },
+    audience: { segment: 'champions' },
+    message: { subject: 'Hi {{firstName|there}}', body: '20% off this week' },
+    abTest: null,
+    schedule: { startAt: iso(startAt), endAt: iso(endAt) },
+    sendRate: 50,
+    guards: DEFAULT_GUARDS,
+    ...over,
   };
 }
 
@@ -171,7 +207,6 @@ async function approve(handle: CampaignHandle, fake: Fake) {
 }
 
 const stagesOf = (s: { history: { to: string }[] }) => s.history.map((h) => h.to);
-
 
 test('an approved campaign waits scheduled until startAt days ahead, then freezes its audience and sends', async () => {
   const fake = fakeActivities();
@@ -215,11 +250,14 @@ test('moving the schedule while scheduled moves the launch; any other edit is re
     await stageReached(handle, 'scheduled');
     await suite.env.sleep(2 * DAY);
 
-    await expect(handle.executeUpdate(editCampaign, { args: [{ actor: owner, spec: { ...spec, budget: { ...spec.budget, total: 900 } } }] }))
-      .rejects.toMatchObject({ cause: { type: 'Conflict' } });
-    await expect(handle.executeUpdate(editCampaign, {
-      args: [{ actor: owner, spec: { ...spec, name: 'Renamed', schedule: { ...spec.schedule, startAt: iso(start + 4 * DAY) } } }],
-    })).rejects.toMatchObject({ cause: { type: 'Conflict' } });
+    await expect(
+      handle.executeUpdate(editCampaign, { args: [{ actor: owner, spec: { ...spec, budget: { ...spec.budget, total: 900 } } }] }),
+    ).rejects.toMatchObject({ cause: { type: 'Conflict' } });
+    await expect(
+      handle.executeUpdate(editCampaign, {
+        args: [{ actor: owner, spec: { ...spec, name: 'Renamed', schedule: { ...spec.schedule, startAt: iso(start + 4 * DAY) } } }],
+      }),
+    ).rejects.toMatchObject({ cause: { type: 'Conflict' } });
 
     const startAt = start + 5 * DAY;
     const moved = await handle.executeUpdate(editCampaign, {
@@ -257,21 +295,32 @@ test('A/B: the winner is picked test-duration after the test phase, gets the mai
     const start = await suite.env.currentTimeMs();
     const startAt = start + HOUR;
     const endAt = start + 5 * DAY;
-    const handle = await startCampaign(taskQueue, specOf(startAt, endAt, {
-      message: null,
-      abTest: {
-        variants: [
-          { name: 'a', split: 50, subject: 'Spring sale', body: '20% off' },
-          { name: 'b', split: 50, subject: 'Your spring discount', body: '20% off, this week only' },
-        ],
-        testShare: 0.2, testDuration: '2d', winningMetric: 'conversions',
-      },
-    }));
+    const handle = await startCampaign(
+      taskQueue,
+      specOf(startAt, endAt, {
+        message: null,
+        abTest: {
+          variants: [
+            { name: 'a', split: 50, subject: 'Spring sale', body: '20% off' },
+            { name: 'b', split: 50, subject: 'Your spring discount', body: '20% off, this week only' },
+          ],
+          testShare: 0.2,
+          testDuration: '2d',
+          winningMetric: 'conversions',
+        },
+      }),
+    );
     await approve(handle, fake);
     await stageReached(handle, 'scheduled');
     await suite.env.sleep(startAt + MINUTE - (await suite.env.currentTimeMs()));
 
-    expect(fake.freezes[0]!.args.abTest).toEqual({ testShare: 0.2, splits: [{ name: 'a', split: 50 }, { name: 'b', split: 50 }] });
+    expect(fake.freezes[0]!.args.abTest).toEqual({
+      testShare: 0.2,
+      splits: [
+        { name: 'a', split: 50 },
+        { name: 'b', split: 50 },
+      ],
+    });
     expect(fake.passes.map((p) => p.args.phase)).toEqual(['test']);
     const testPass = fake.passes[0]!;
     expect(testPass.at).toBeGreaterThanOrEqual(startAt);
@@ -334,7 +383,11 @@ test('recipients in their quiet hours: the next pass starts from the beginning a
     pass: async (_p, n) => {
       if (n > 0) return passResult();
       deferredUntil = serverNow() + 8 * HOUR;
-      return passResult({ cursor: 1000, counts: counts({ sent: 700, pending: 0, deferred: 300, everDeferred: 300 }), nextDeferredAt: iso(deferredUntil) });
+      return passResult({
+        cursor: 1000,
+        counts: counts({ sent: 700, pending: 0, deferred: 300, everDeferred: 300 }),
+        nextDeferredAt: iso(deferredUntil),
+      });
     },
   });
   await withWorker(fake.activities, async (taskQueue) => {
@@ -401,10 +454,20 @@ test('pause stops the pass at its cursor; resume sends on from that cursor', asy
           Context.current().heartbeat({ cursor: 37 });
           await new Promise((r) => setTimeout(r, 25));
         }
-        return passResult({ outcome: 'stopped', detail: `the campaign is ${fake.gate()}`, cursor: 37, counts: counts({ sent: 37, pending: 963 }) });
+        return passResult({
+          outcome: 'stopped',
+          detail: `the campaign is ${fake.gate()}`,
+          cursor: 37,
+          counts: counts({ sent: 37, pending: 963 }),
+        });
       }
       if (fake.gate() !== 'running') {
-        return passResult({ outcome: 'stopped', detail: `the campaign is ${fake.gate()}`, cursor: p.fromSeq, counts: counts({ sent: 37, pending: 963 }) });
+        return passResult({
+          outcome: 'stopped',
+          detail: `the campaign is ${fake.gate()}`,
+          cursor: p.fromSeq,
+          counts: counts({ sent: 37, pending: 963 }),
+        });
       }
       return passResult();
     },
@@ -442,8 +505,15 @@ test('pause stops the pass at its cursor; resume sends on from that cursor', asy
 // then, or it would answer a new startAt while the campaign launches at the old one.
 test('a schedule move arriving after the launch timer fired (audience still freezing) is refused', async () => {
   let release!: () => void;
-  const frozen = new Promise<void>((r) => { release = r; });
-  const fake = fakeActivities({ freezeAudience: async () => { await frozen; return { audience: 1000, test: 0 }; } });
+  const frozen = new Promise<void>((r) => {
+    release = r;
+  });
+  const fake = fakeActivities({
+    freezeAudience: async () => {
+      await frozen;
+      return { audience: 1000, test: 0 };
+    },
+  });
   await withWorker(fake.activities, async (taskQueue) => {
     const start = await suite.env.currentTimeMs();
     const spec = specOf(start + HOUR, start + 3 * DAY);
@@ -454,8 +524,9 @@ test('a schedule move arriving after the launch timer fired (audience still free
       await suite.env.sleep(start + HOUR - (await suite.env.currentTimeMs()));
       await until('the launch to begin', () => fake.freezes.length === 1);
       const later = { ...spec, schedule: { ...spec.schedule, startAt: iso(start + 2 * DAY) } };
-      await expect(handle.executeUpdate(editCampaign, { args: [{ actor: owner, spec: later }] }))
-        .rejects.toMatchObject({ cause: { type: 'Conflict' } });
+      await expect(handle.executeUpdate(editCampaign, { args: [{ actor: owner, spec: later }] })).rejects.toMatchObject({
+        cause: { type: 'Conflict' },
+      });
     } finally {
       release();
       await until('the first pass', () => fake.passes.length === 1).finally(() => handle.terminate('test done'));
@@ -477,7 +548,12 @@ test('resume does not spin through send passes while the read model still says p
         }
       }
       if (n === 0 || fake.gate() !== 'running') {
-        return passResult({ outcome: 'stopped', detail: `the campaign is ${fake.gate()}`, cursor: n === 0 ? 37 : p.fromSeq, counts: counts({ sent: 37, pending: 963 }) });
+        return passResult({
+          outcome: 'stopped',
+          detail: `the campaign is ${fake.gate()}`,
+          cursor: n === 0 ? 37 : p.fromSeq,
+          counts: counts({ sent: 37, pending: 963 }),
+        });
       }
       return passResult();
     },

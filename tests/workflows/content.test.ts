@@ -17,7 +17,6 @@ import { recordHistory } from '../support/histories.ts';
 const suite = timeSkippingSuite();
 const { withWorker } = suite;
 
-
 const HOUR = 3_600_000;
 const author: Actor = { id: randomUUID(), name: 'Mia', roles: ['ops_manager'] };
 const rita: Actor = { id: randomUUID(), name: 'Rita', roles: ['reviewer'] };
@@ -28,28 +27,44 @@ function fakeActivities() {
   const tasks = new Map<string, TaskView>();
   const posts: ChannelPost[] = [];
   return {
-    emails, tasks, posts,
+    emails,
+    tasks,
+    posts,
     activities: {
       recordAudit: async () => {},
       saveContent: async () => {},
-      saveTask: async (t: TaskView) => { tasks.set(t.id, t); },
+      saveTask: async (t: TaskView) => {
+        tasks.set(t.id, t);
+      },
       announceTask: async () => ({ sent: 0, recipients: 0 }),
-      sendEmail: async (r: EmailRequest) => { emails.push(r); return { status: 'sent', messageId: 'm', recipients: [] }; },
+      sendEmail: async (r: EmailRequest) => {
+        emails.push(r);
+        return { status: 'sent', messageId: 'm', recipients: [] };
+      },
       runContentChecks: async (input: { title: string; body: string }) => checkContent(TEST_RULES, input),
-      deliverToChannel: async (p: ChannelPost) => { posts.push(p); return { status: 'delivered', responseStatus: 200 }; },
+      deliverToChannel: async (p: ChannelPost) => {
+        posts.push(p);
+        return { status: 'delivered', responseStatus: 200 };
+      },
     },
   };
 }
 
-
 const input = (over: Partial<ContentReviewInput> = {}): ContentReviewInput => ({
-  contentId: randomUUID(), authorId: author.id, title: 'Autumn sale', body: 'Everything is 20% off this weekend.',
-  tier: 'A', channels: ['blog'], ...over,
+  contentId: randomUUID(),
+  authorId: author.id,
+  title: 'Autumn sale',
+  body: 'Everything is 20% off this weekend.',
+  tier: 'A',
+  channels: ['blog'],
+  ...over,
 });
 
 const startReview = (taskQueue: string, over: Partial<ContentReviewInput> = {}) =>
   suite.env.client.workflow.start<typeof contentReview>('contentReview', {
-    taskQueue, workflowId: `content-review:${randomUUID()}`, args: [input(over)],
+    taskQueue,
+    workflowId: `content-review:${randomUUID()}`,
+    args: [input(over)],
   });
 
 type ReviewHandle = Awaited<ReturnType<typeof startReview>>;
@@ -66,7 +81,6 @@ async function openTaskIds(handle: ReviewHandle, count: number) {
   }
   throw new Error(`expected ${count} open tasks`);
 }
-
 
 test('a task past its SLA escalates to ops_manager by email, stays open, and a later decision still counts', async () => {
   const fake = fakeActivities();
@@ -128,10 +142,14 @@ test('changes requested in the last allowed round reject the content', async () 
     const handle = await startReview(taskQueue, { tier: 'A', maxRounds: 3 });
     for (let round = 1; round <= 3; round++) {
       const [taskId] = await openTaskIds(handle, 1);
-      await handle.executeUpdate(completeTask, { args: [{ taskId: taskId!, decision: 'request_changes', comment: `round ${round}`, actor: round % 2 ? rita : rob }] });
+      await handle.executeUpdate(completeTask, {
+        args: [{ taskId: taskId!, decision: 'request_changes', comment: `round ${round}`, actor: round % 2 ? rita : rob }],
+      });
       if (round < 3) {
         await stageReached(handle, 'changes_requested');
-        await handle.executeUpdate(submitRevision, { args: [{ title: `Autumn sale v${round + 1}`, body: 'Everything is 20% off this weekend, really.', actor: author }] });
+        await handle.executeUpdate(submitRevision, {
+          args: [{ title: `Autumn sale v${round + 1}`, body: 'Everything is 20% off this weekend, really.', actor: author }],
+        });
       }
     }
     const result = await handle.result();
@@ -147,12 +165,16 @@ test('a revision is refused before changes were requested, and from anyone but t
   await withWorker(fake.activities, async (taskQueue) => {
     const handle = await startReview(taskQueue, { tier: 'A' });
     const [taskId] = await openTaskIds(handle, 1);
-    await expect(handle.executeUpdate(submitRevision, { args: [{ title: 'x', body: 'y', actor: author }] }))
-      .rejects.toMatchObject({ cause: { type: 'Conflict' } });
+    await expect(handle.executeUpdate(submitRevision, { args: [{ title: 'x', body: 'y', actor: author }] })).rejects.toMatchObject({
+      cause: { type: 'Conflict' },
+    });
     await handle.executeUpdate(completeTask, { args: [{ taskId: taskId!, decision: 'request_changes', actor: rita }] });
-    await expect(handle.executeUpdate(submitRevision, { args: [{ title: 'x', body: 'y', actor: rob }] }))
-      .rejects.toMatchObject({ cause: { type: 'Forbidden' } });
-    const accepted = await handle.executeUpdate(submitRevision, { args: [{ title: 'Autumn sale v2', body: 'Everything is 20% off, 1-3 December.', actor: author }] });
+    await expect(handle.executeUpdate(submitRevision, { args: [{ title: 'x', body: 'y', actor: rob }] })).rejects.toMatchObject({
+      cause: { type: 'Forbidden' },
+    });
+    const accepted = await handle.executeUpdate(submitRevision, {
+      args: [{ title: 'Autumn sale v2', body: 'Everything is 20% off, 1-3 December.', actor: author }],
+    });
     expect(accepted.revision).toBe(2);
     await handle.terminate('test done');
   });
@@ -163,18 +185,23 @@ test('four eyes hold even when a reviewer decides a task while it is still being
   // The second task's `task.opened` audit write hangs: the task is decidable, but open() has not returned yet.
   let opened = 0;
   let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
   const activities = {
     ...fake.activities,
-    recordAudit: async (e: { action: string }) => { if (e.action === 'task.opened' && ++opened === 2) await gate; },
+    recordAudit: async (e: { action: string }) => {
+      if (e.action === 'task.opened' && ++opened === 2) await gate;
+    },
   };
   await withWorker(activities, async (taskQueue) => {
     const handle = await startReview(taskQueue, { tier: 'S' });
     for (let i = 0; i < 100 && (fake.tasks.size < 2 || opened < 2); i++) await new Promise((r) => setTimeout(r, 50));
     const [first, second] = [...fake.tasks.keys()];
     await handle.executeUpdate(completeTask, { args: [{ taskId: second!, decision: 'approve', actor: rita }] });
-    await expect(handle.executeUpdate(completeTask, { args: [{ taskId: first!, decision: 'approve', actor: rita }] }))
-      .rejects.toMatchObject({ cause: { type: 'Forbidden' } });
+    await expect(
+      handle.executeUpdate(completeTask, { args: [{ taskId: first!, decision: 'approve', actor: rita }] }),
+    ).rejects.toMatchObject({ cause: { type: 'Forbidden' } });
     release();
     await handle.executeUpdate(completeTask, { args: [{ taskId: first!, decision: 'approve', actor: rob }] });
     const result = await handle.result();

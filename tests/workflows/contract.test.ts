@@ -6,7 +6,14 @@ import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { EmailRequest } from '../../activities/email.ts';
-import { amendContract, getContract, partnerSignContract, signContract, submitContract, terminateContract } from '../../workflows/contract.messages.ts';
+import {
+  amendContract,
+  getContract,
+  partnerSignContract,
+  signContract,
+  submitContract,
+  terminateContract,
+} from '../../workflows/contract.messages.ts';
 import {
   DEFAULT_CONTRACT_POLICY,
   periodPayout,
@@ -33,7 +40,11 @@ const owner: Actor = { id: randomUUID(), name: 'Mia', roles: ['ops_manager'] };
 const lawyer: Actor = { id: randomUUID(), name: 'Lee', roles: ['legal'] };
 const admin: Actor = { id: randomUUID(), name: 'Ada', roles: ['admin'] };
 const partner = { id: randomUUID(), name: 'Lin Creates', email: 'lin@partners.example.com' };
-const TIERS = [{ from: 0, to: 10_000, rate: 5 }, { from: 10_000, to: 50_000, rate: 8 }, { from: 50_000, to: null, rate: 10 }];
+const TIERS = [
+  { from: 0, to: 10_000, rate: 5 },
+  { from: 10_000, to: 50_000, rate: 8 },
+  { from: 50_000, to: null, rate: 10 },
+];
 /** GMV of the twelve months. */
 const GMV = [0, 500, 1000, 5000, 10_000, 30_000, 50_000, 60_000, 12_000, 8000, 45_000, 100_000];
 
@@ -50,11 +61,21 @@ function fake(opts: { policy?: Partial<ContractPolicy>; gmv?: (p: Period) => num
   const evaluations: { period: Period; fraction: number; day: number }[] = [];
   const revoked: number[] = [];
   return {
-    tasks, mails, links, evaluations, revoked, day0: () => start,
+    tasks,
+    mails,
+    links,
+    evaluations,
+    revoked,
+    day0: () => start,
     activities: {
-      loadContractPolicy: async () => { day(); return { ...DEFAULT_CONTRACT_POLICY, ...opts.policy }; },
+      loadContractPolicy: async () => {
+        day();
+        return { ...DEFAULT_CONTRACT_POLICY, ...opts.policy };
+      },
       saveContract: async () => {},
-      saveTask: async (t: TaskView) => { tasks.set(t.id, t); },
+      saveTask: async (t: TaskView) => {
+        tasks.set(t.id, t);
+      },
       announceTask: async () => ({ sent: 0, recipients: 0 }),
       recordAudit: async () => {},
       sendEmail: async (r: EmailRequest) => {
@@ -69,14 +90,31 @@ function fake(opts: { policy?: Partial<ContractPolicy>; gmv?: (p: Period) => num
         return { tokenHash: `hash-${round}`, expiresAt: new Date(Math.min(now + validFor, Date.parse(a.expiresAt))).toISOString() };
       },
       activatePartnerCode: async (a: { term: number }) => ({ code: `P-TERM${a.term}` }),
-      revokePartnerCode: async (a: { term: number }) => { revoked.push(a.term); },
-      evaluateContractPeriod: async (a: { term: number; period: Period; fraction: number; terms: ContractTerms }): Promise<PayoutRecord> => {
+      revokePartnerCode: async (a: { term: number }) => {
+        revoked.push(a.term);
+      },
+      evaluateContractPeriod: async (a: {
+        term: number;
+        period: Period;
+        fraction: number;
+        terms: ContractTerms;
+      }): Promise<PayoutRecord> => {
         evaluations.push({ period: a.period, fraction: a.fraction, day: day() });
         const gmv = opts.gmv?.(a.period) ?? GMV[a.period.index] ?? 0;
         const pay = periodPayout(a.terms, gmv, a.fraction);
         return {
-          term: a.term, periodIndex: a.period.index, periodFrom: a.period.from, periodTo: a.period.to, fraction: a.fraction, fee: pay.fee,
-          share: pay.share, milestones: 0, total: pay.total, tier: pay.tier, capped: pay.capped, score: null,
+          term: a.term,
+          periodIndex: a.period.index,
+          periodFrom: a.period.from,
+          periodTo: a.period.to,
+          fraction: a.fraction,
+          fee: pay.fee,
+          share: pay.share,
+          milestones: 0,
+          total: pay.total,
+          tier: pay.tier,
+          capped: pay.capped,
+          score: null,
           actuals: { exposure: 0, clicks: 0, conversions: 0, gmv },
         };
       },
@@ -86,16 +124,30 @@ function fake(opts: { policy?: Partial<ContractPolicy>; gmv?: (p: Period) => num
 type Fake = ReturnType<typeof fake>;
 
 const termsFrom = (start: number, over: Partial<ContractTerms> = {}, mode: TierMode = 'whole'): ContractTerms => ({
-  scope: 'posts', deliverables: [], currency: 'USD', fee: 1000, revenueShare: { mode, tiers: TIERS, cap: 4000 }, milestones: [],
-  start: new Date(start).toISOString(), end: new Date(start + 365 * DAY).toISOString(), cadence: 'monthly', targets: {},
-  renewalNotice: [90, 60, 30, 7], ...over,
+  scope: 'posts',
+  deliverables: [],
+  currency: 'USD',
+  fee: 1000,
+  revenueShare: { mode, tiers: TIERS, cap: 4000 },
+  milestones: [],
+  start: new Date(start).toISOString(),
+  end: new Date(start + 365 * DAY).toISOString(),
+  cadence: 'monthly',
+  targets: {},
+  renewalNotice: [90, 60, 30, 7],
+  ...over,
 });
 
 /** Approves every open approval task (legal, and admin when asked), then both sign. */
 async function agree(h: WorkflowHandle<typeof contract>, f: Fake): Promise<void> {
-  await eventually(async () => [...f.tasks.values()].some((t) => t.kind === 'contract_approval' && t.status === 'open'), 'the approval tasks');
+  await eventually(
+    async () => [...f.tasks.values()].some((t) => t.kind === 'contract_approval' && t.status === 'open'),
+    'the approval tasks',
+  );
   for (const t of [...f.tasks.values()].filter((x) => x.kind === 'contract_approval' && x.status === 'open')) {
-    await h.executeUpdate(completeTask, { args: [{ taskId: t.id, decision: 'approve', actor: t.candidateRole === 'legal' ? lawyer : admin }] });
+    await h.executeUpdate(completeTask, {
+      args: [{ taskId: t.id, decision: 'approve', actor: t.candidateRole === 'legal' ? lawyer : admin }],
+    });
   }
   await eventually(async () => (await h.query(getContract)).stage === 'awaiting_signatures', 'awaiting signatures');
   await h.executeUpdate(signContract, { args: [{ actor: owner }] });
@@ -103,10 +155,14 @@ async function agree(h: WorkflowHandle<typeof contract>, f: Fake): Promise<void>
   await h.executeUpdate(partnerSignContract, { args: [{ tokenHash: `hash-${f.links.at(-1)!.round}` }] });
 }
 
-const start = (f: Fake, terms: ContractTerms, over: Partial<ContractInput> = {}) => async (taskQueue: string) => suite.env.client.workflow.start<typeof contract>('contract', {
-  workflowId: contractWorkflowId(over.contractId ?? randomUUID()), taskQueue,
-  args: [{ contractId: randomUUID(), partner, ownerId: owner.id, signerId: owner.id, terms, ...over }],
-});
+const start =
+  (f: Fake, terms: ContractTerms, over: Partial<ContractInput> = {}) =>
+  async (taskQueue: string) =>
+    suite.env.client.workflow.start<typeof contract>('contract', {
+      workflowId: contractWorkflowId(over.contractId ?? randomUUID()),
+      taskQueue,
+      args: [{ contractId: randomUUID(), partner, ownerId: owner.id, signerId: owner.id, terms, ...over }],
+    });
 
 for (const [mode, expected] of [
   ['whole', [1000, 1025, 1050, 1250, 1800, 3400, 5000, 5000, 1960, 1400, 4600, 5000]],
@@ -126,12 +182,16 @@ for (const [mode, expected] of [
       expect(s.evaluations.map((e) => e.total)).toEqual(expected);
       expect(s.evaluations.filter((e) => e.capped).map((e) => e.periodIndex)).toEqual(mode === 'whole' ? [6, 7, 11] : [7, 11]);
       // Each evaluation at its period's end, exactly.
-      for (const e of f.evaluations) expect(Math.round((f.day0()! + e.day * DAY) / 60_000)).toBe(Math.round(Date.parse(e.period.to) / 60_000));
+      for (const e of f.evaluations)
+        expect(Math.round((f.day0()! + e.day * DAY) / 60_000)).toBe(Math.round(Date.parse(e.period.to) / 60_000));
       expect(f.evaluations.map((e) => e.fraction)).toEqual(Array(12).fill(1));
       const end = Date.parse(terms.end);
       const reminders = f.mails.filter((m) => m.template === 'contractRenewalReminder');
       expect(reminders.map((m) => [m.key, Math.round((end - (f.day0()! + m.day * DAY)) / DAY)])).toEqual([
-        ['renewal:t1:90d', 90], ['renewal:t1:60d', 60], ['renewal:t1:30d', 30], ['renewal:t1:7d', 7],
+        ['renewal:t1:90d', 90],
+        ['renewal:t1:60d', 60],
+        ['renewal:t1:30d', 30],
+        ['renewal:t1:7d', 7],
       ]);
       expect([...f.tasks.values()].filter((t) => t.kind === 'contract_renewal').map((t) => t.status)).toEqual(['cancelled']);
       expect(f.revoked).toEqual([1]); // the tracking code is revoked at the end too
@@ -141,7 +201,9 @@ for (const [mode, expected] of [
 }
 
 test('the partner gets a new link every 3 days; an expired or replaced link is refused; unsigned after 10 days it expires', async () => {
-  const f = fake({ policy: { signatureReminderEvery: '3d', signatureExpiry: '10d', linkValidity: '2d', secondApprovalAbove: { USD: 1e9 } } });
+  const f = fake({
+    policy: { signatureReminderEvery: '3d', signatureExpiry: '10d', linkValidity: '2d', secondApprovalAbove: { USD: 1e9 } },
+  });
   await withWorker(f.activities, async (taskQueue) => {
     const now = await suite.env.currentTimeMs();
     const h = await start(f, termsFrom(now))(taskQueue);
@@ -151,12 +213,21 @@ test('the partner gets a new link every 3 days; an expired or replaced link is r
     await eventually(async () => (await h.query(getContract)).stage === 'awaiting_signatures', 'awaiting signatures');
     await h.executeUpdate(signContract, { args: [{ actor: owner }] });
     await suite.env.sleep(2.5 * DAY);
-    await expect(h.executeUpdate(partnerSignContract, { args: [{ tokenHash: 'hash-1' }] })).rejects.toMatchObject({ cause: { message: expect.stringMatching(/expired/) } });
+    await expect(h.executeUpdate(partnerSignContract, { args: [{ tokenHash: 'hash-1' }] })).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/expired/) },
+    });
     await suite.env.sleep(DAY); // day 3.5: link 2 replaced link 1
-    await expect(h.executeUpdate(partnerSignContract, { args: [{ tokenHash: 'hash-1' }] })).rejects.toMatchObject({ cause: { message: expect.stringMatching(/not valid/) } });
+    await expect(h.executeUpdate(partnerSignContract, { args: [{ tokenHash: 'hash-1' }] })).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/not valid/) },
+    });
     expect(await h.result()).toMatchObject({ stage: 'expired' });
     const t0 = f.links[0]!.day;
-    expect(f.links.map((l) => [l.round, Math.round(l.day - t0)])).toEqual([[1, 0], [2, 3], [3, 6], [4, 9]]);
+    expect(f.links.map((l) => [l.round, Math.round(l.day - t0)])).toEqual([
+      [1, 0],
+      [2, 3],
+      [3, 6],
+      [4, 9],
+    ]);
     expect(f.mails.filter((m) => m.template === 'contractSignatureExpired').map((m) => Math.round(m.day - t0))).toEqual([10]);
   });
 });
@@ -179,7 +250,12 @@ test('renewed, the contract continues as term 2 (terms version 2) from where ter
     const s = await next.query(getContract);
     expect(s).toMatchObject({ term: 2, termsVersion: 2, stage: 'active', trackingCode: 'P-TERM2', terms: { start: terms.end } });
     expect(Date.parse(s.terms.end) - Date.parse(s.terms.start)).toBe(90 * DAY);
-    expect(s.evaluations.map((e) => [e.term, e.periodIndex])).toEqual([[1, 0], [1, 1], [1, 2], [2, 0]]);
+    expect(s.evaluations.map((e) => [e.term, e.periodIndex])).toEqual([
+      [1, 0],
+      [1, 1],
+      [1, 2],
+      [2, 0],
+    ]);
     expect(f.revoked).toEqual([1]);
     await recordHistory(suite.env.client, next.workflowId, 'contract-renewed-term-1', firstRun);
     await next.executeUpdate(terminateContract, { args: [{ actor: owner, reason: 'done' }] });
@@ -212,10 +288,15 @@ test('terminated mid-period: the period is paid pro rata, the partner told, the 
 
 test('a termination that interrupts activation still undoes it, nothing is activated or paid, and the partner is told', async () => {
   let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
   const f = fake();
   const activate = f.activities.activatePartnerCode;
-  f.activities.activatePartnerCode = async (a: { term: number }) => { await gate; return activate(a); };
+  f.activities.activatePartnerCode = async (a: { term: number }) => {
+    await gate;
+    return activate(a);
+  };
   await withWorker(f.activities, async (taskQueue) => {
     const h = await start(f, termsFrom(await suite.env.currentTimeMs()))(taskQueue);
     await agree(h, f);
@@ -253,7 +334,11 @@ test('renegotiated, the next term goes back through amendment, approval and both
     await next.executeUpdate(submitContract, { args: [{ actor: owner }] });
     await agree(next, f);
     await eventually(async () => (await next.query(getContract)).stage === 'active', 'term 2 active');
-    expect(await next.query(getContract)).toMatchObject({ term: 2, trackingCode: 'P-TERM2', signatures: { internal: { operatorId: owner.id } } });
+    expect(await next.query(getContract)).toMatchObject({
+      term: 2,
+      trackingCode: 'P-TERM2',
+      signatures: { internal: { operatorId: owner.id } },
+    });
     await next.executeUpdate(terminateContract, { args: [{ actor: owner, reason: 'done' }] });
     await next.result();
   });
@@ -267,8 +352,9 @@ test('with approvals in order, the admin is asked only once legal has approved; 
     const tasks = () => [...f.tasks.values()].filter((t) => t.kind === 'contract_approval');
     expect(tasks().map((t) => t.candidateRole)).toEqual(['legal']);
     const legal = tasks()[0]!;
-    await expect(h.executeUpdate(completeTask, { args: [{ taskId: legal.id, decision: 'approve', actor: { ...owner, roles: ['legal'] } }] }))
-      .rejects.toMatchObject({ cause: { message: expect.stringMatching(/owner/) } });
+    await expect(
+      h.executeUpdate(completeTask, { args: [{ taskId: legal.id, decision: 'approve', actor: { ...owner, roles: ['legal'] } }] }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/owner/) } });
     await h.executeUpdate(completeTask, { args: [{ taskId: legal.id, decision: 'approve', actor: lawyer }] });
     await eventually(async () => tasks().length === 2, 'the admin task');
     expect(tasks().map((t) => t.candidateRole)).toEqual(['legal', 'admin']);

@@ -11,7 +11,13 @@ import { customerLifecycleId } from '../../workflows/ids.ts';
 import { getLifecycle, recordEvents } from '../../workflows/lifecycle.messages.ts';
 import type { SendOutcome } from '../../domain/lifecycle.ts';
 import type { customerLifecycle } from '../../workflows/lifecycle.ts';
-import { DEFAULT_LIFECYCLE_POLICY, type EventsSignal, type EventType, type LifecycleInput, type LifecyclePolicy } from '../../domain/lifecycle.types.ts';
+import {
+  DEFAULT_LIFECYCLE_POLICY,
+  type EventsSignal,
+  type EventType,
+  type LifecycleInput,
+  type LifecyclePolicy,
+} from '../../domain/lifecycle.types.ts';
 import { bundleWorkflows, quietRuntime, timeSkippingEnvironment } from '../support/runtime.ts';
 import { recordHistory } from '../support/histories.ts';
 
@@ -20,7 +26,13 @@ const HOUR = 3_600_000;
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
-interface Sent { key: string; template: string; category: string; at: number; data: Record<string, string> }
+interface Sent {
+  key: string;
+  template: string;
+  category: string;
+  at: number;
+  data: Record<string, string>;
+}
 
 /** Activities at the boundary: an in-memory ledger with the real policy decision, coupons that survive a crash. */
 function fakeActivities(opts: { messaging?: Partial<MessagingPolicy>; timezone?: string } = {}) {
@@ -32,9 +44,15 @@ function fakeActivities(opts: { messaging?: Partial<MessagingPolicy>; timezone?:
   const snapshots: LifecycleSnapshot[] = [];
   const serverNow = () => Context.current().info.currentAttemptScheduledTimestampMs;
   return {
-    sent, coupons, couponCalls, snapshots, decisions,
+    sent,
+    coupons,
+    couponCalls,
+    snapshots,
+    decisions,
     activities: {
-      saveLifecycle: async (s: LifecycleSnapshot) => { snapshots.push(s); },
+      saveLifecycle: async (s: LifecycleSnapshot) => {
+        snapshots.push(s);
+      },
       loadLifecyclePolicy: async () => DEFAULT_LIFECYCLE_POLICY,
       /** The first attempt stores the code and then "crashes": the retry must get the same code. */
       issueCoupon: async (r: CouponRequest) => {
@@ -50,14 +68,26 @@ function fakeActivities(opts: { messaging?: Partial<MessagingPolicy>; timezone?:
         if (prior && prior.status !== 'deferred') return prior.status === 'sent' ? { status: 'duplicate' } : prior;
         const window = 7 * DAY;
         const recentMarketing = sent.filter((s) => s.category === 'marketing' && now - s.at < window).length;
-        const d = decide(policy, r.category, {
-          unsubscribed: false, marketingConsent: true, timezone: opts.timezone ?? 'UTC', recentMarketing,
-        }, new Date(now));
-        const outcome: SendOutcome = d.action === 'send' ? { status: 'sent' }
-          : d.action === 'defer' ? { status: 'deferred', until: d.until.toISOString(), reason: d.reason }
-            : { status: 'skipped', reason: d.reason };
+        const d = decide(
+          policy,
+          r.category,
+          {
+            unsubscribed: false,
+            marketingConsent: true,
+            timezone: opts.timezone ?? 'UTC',
+            recentMarketing,
+          },
+          new Date(now),
+        );
+        const outcome: SendOutcome =
+          d.action === 'send'
+            ? { status: 'sent' }
+            : d.action === 'defer'
+              ? { status: 'deferred', until: d.until.toISOString(), reason: d.reason }
+              : { status: 'skipped', reason: d.reason };
         decisions.set(r.idempotencyKey, outcome);
-        if (outcome.status === 'sent') sent.push({ key: r.idempotencyKey, template: r.template, category: r.category, at: now, data: r.data });
+        if (outcome.status === 'sent')
+          sent.push({ key: r.idempotencyKey, template: r.template, category: r.category, at: now, data: r.data });
         return outcome;
       },
     },
@@ -80,16 +110,20 @@ function lifecycleOf(taskQueue: string, policy: LifecyclePolicy = policyWith(), 
   let seq = 0;
   const handle = () => env.client.workflow.getHandle(workflowId);
   return {
-    customerId, workflowId, handle,
+    customerId,
+    workflowId,
+    handle,
     /** Sends events stamped with the server's current (skipped) time, through signal-with-start like the API. */
     async send(...types: EventType[]) {
       const at = new Date(await env.currentTimeMs()).toISOString();
       const events = types.map((type) => ({ key: `${customerId}-${++seq}`, type, at, ...(type === 'purchase' ? { amount: 42.5 } : {}) }));
-      await env.client.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>(
-        'customerLifecycle', {
-          workflowId, taskQueue, args: [{ customerId, policy, ...limits }],
-          signal: recordEvents, signalArgs: [{ events }],
-        });
+      await env.client.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>('customerLifecycle', {
+        workflowId,
+        taskQueue,
+        args: [{ customerId, policy, ...limits }],
+        signal: recordEvents,
+        signalArgs: [{ events }],
+      });
       return events;
     },
     async view() {
@@ -98,7 +132,9 @@ function lifecycleOf(taskQueue: string, policy: LifecyclePolicy = policyWith(), 
     /** Waits (in real time) until the workflow has applied `count` events. */
     async applied(count: number) {
       for (let i = 0; i < 400; i++) {
-        const v = await handle().query(getLifecycle).catch(() => null);
+        const v = await handle()
+          .query(getLifecycle)
+          .catch(() => null);
         if (v && v.counters.events >= count) return v;
         await new Promise((r) => setTimeout(r, 25));
       }
@@ -233,12 +269,18 @@ test('quiet hours defer a marketing send to the end of the quiet hours in the cu
   const end = hhmm(new Date(local.getTime() + 3 * HOUR));
   const fake = fakeActivities({ messaging: { quietHours: { start, end } }, timezone: 'Asia/Tokyo' });
   await withWorker(fake.activities, async (taskQueue) => {
-    const c = lifecycleOf(taskQueue, policyWith({
-      nurture: { ...DEFAULT_LIFECYCLE_POLICY.nurture, steps: [
-        { name: 'welcome', after: '0s', template: 'welcome', category: 'transactional' },
-        { name: 'tips', after: '0s', template: 'tips', category: 'marketing' },
-      ] },
-    }));
+    const c = lifecycleOf(
+      taskQueue,
+      policyWith({
+        nurture: {
+          ...DEFAULT_LIFECYCLE_POLICY.nurture,
+          steps: [
+            { name: 'welcome', after: '0s', template: 'welcome', category: 'transactional' },
+            { name: 'tips', after: '0s', template: 'tips', category: 'marketing' },
+          ],
+        },
+      }),
+    );
     await c.send('signup');
     await c.applied(1);
     await env.sleep(60_000);

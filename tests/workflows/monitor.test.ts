@@ -16,9 +16,23 @@ const suite = timeSkippingSuite();
 const { withWorker } = suite;
 
 const baseRule = (over: Partial<StoredRule> = {}): StoredRule => ({
-  id: randomUUID(), name: 'Checkout errors', metric: 'checkout_errors', labels: {}, aggregation: 'avg', window: '5m',
-  comparison: 'above', threshold: 10, noData: 'ok', for: '3m', keepFiring: '5m', severity: 'P2',
-  action: { type: 'notify_role', role: 'oncall' }, every: '1m', enabled: true, version: 1, ...over,
+  id: randomUUID(),
+  name: 'Checkout errors',
+  metric: 'checkout_errors',
+  labels: {},
+  aggregation: 'avg',
+  window: '5m',
+  comparison: 'above',
+  threshold: 10,
+  noData: 'ok',
+  for: '3m',
+  keepFiring: '5m',
+  severity: 'P2',
+  action: { type: 'notify_role', role: 'oncall' },
+  every: '1m',
+  enabled: true,
+  version: 1,
+  ...over,
 });
 
 /** `script(minute)`: whether the condition holds at that minute since the first evaluation. */
@@ -29,7 +43,11 @@ function fake(rule: StoredRule, script: (minute: number) => boolean) {
   const now = () => Context.current().info.currentAttemptScheduledTimestampMs;
   let current: StoredRule | null = rule;
   return {
-    mails, views, set: (r: StoredRule | null) => { current = r; },
+    mails,
+    views,
+    set: (r: StoredRule | null) => {
+      current = r;
+    },
     activities: {
       loadRule: async () => current,
       evaluateRule: async (): Promise<Evaluation> => {
@@ -38,7 +56,9 @@ function fake(rule: StoredRule, script: (minute: number) => boolean) {
         const holds = script(minute);
         return { holds, value: holds ? 20 : 1, previous: null, change: null, reason: `minute ${minute}`, at: now(), points: 3 };
       },
-      saveMonitorView: async (a: { status: MonitorStatus }) => { views.push(a.status); },
+      saveMonitorView: async (a: { status: MonitorStatus }) => {
+        views.push(a.status);
+      },
       recordAudit: async () => {},
       sendEmail: async (r: EmailRequest) => {
         mails.push({ key: r.idempotencyKey, minute: Math.round((now() - start!) / MIN) });
@@ -48,11 +68,20 @@ function fake(rule: StoredRule, script: (minute: number) => boolean) {
   };
 }
 
-const withMonitor = <T>(f: ReturnType<typeof fake>, ruleId: string, run: (h: WorkflowHandle<typeof ruleMonitor>) => Promise<T>): Promise<T> =>
-  withWorker(f.activities, async (taskQueue) => run(await suite.env.client.workflow.start<typeof ruleMonitor>('ruleMonitor', {
-    workflowId: ruleMonitorId(ruleId), taskQueue, args: [{ ruleId }],
-  })));
-
+const withMonitor = <T>(
+  f: ReturnType<typeof fake>,
+  ruleId: string,
+  run: (h: WorkflowHandle<typeof ruleMonitor>) => Promise<T>,
+): Promise<T> =>
+  withWorker(f.activities, async (taskQueue) =>
+    run(
+      await suite.env.client.workflow.start<typeof ruleMonitor>('ruleMonitor', {
+        workflowId: ruleMonitorId(ruleId),
+        taskQueue,
+        args: [{ ruleId }],
+      }),
+    ),
+  );
 
 test('a flapping metric fires once after `for`, stays one episode through keep-firing, then resolves', async () => {
   const rule = baseRule();

@@ -63,7 +63,11 @@ function layer(folder, rule) {
 export default defineConfig(
   {
     ignores: [
-      '**/node_modules/', '**/dist/', 'coverage/', '.data/', '.tools/',
+      '**/node_modules/',
+      '**/dist/',
+      'coverage/',
+      '.data/',
+      '.tools/',
       'console/src/api/schema.d.ts', // generated from the OpenAPI document
     ],
   },

@@ -39,7 +39,12 @@ export function Chart({ title, x, series, kind = 'line', height = 240, threshold
   const fmtRef = useRef(fmt);
   fmtRef.current = fmt;
   // Daily figures (every point at local midnight) are labelled by date alone.
-  const daily = !categorical && (x as number[]).every((ms) => { const d = new Date(ms); return d.getHours() === 0 && d.getMinutes() === 0; });
+  const daily =
+    !categorical &&
+    (x as number[]).every((ms) => {
+      const d = new Date(ms);
+      return d.getHours() === 0 && d.getMinutes() === 0;
+    });
   const xLabel = (i: number) => {
     if (categorical) return String(x[i]);
     const iso = new Date(x[i] as number).toISOString();
@@ -56,7 +61,10 @@ export function Chart({ title, x, series, kind = 'line', height = 240, threshold
     const fmt = (v: number) => fmtRef.current(v);
     // Bars on a time axis get half a step of room at each end, so the first and last are drawn whole.
     const step = xs.length > 1 ? (xs[xs.length - 1]! - xs[0]!) / (xs.length - 1) : 86_400;
-    const timeRange = kind === 'bars' && !categorical && xs.length ? { range: [xs[0]! - step / 2, xs[xs.length - 1]! + step / 2] as uPlot.Range.MinMax } : {};
+    const timeRange =
+      kind === 'bars' && !categorical && xs.length
+        ? { range: [xs[0]! - step / 2, xs[xs.length - 1]! + step / 2] as uPlot.Range.MinMax }
+        : {};
     const opts: uPlot.Options = {
       width: el.clientWidth || 600,
       height,
@@ -79,32 +87,36 @@ export function Chart({ title, x, series, kind = 'line', height = 240, threshold
         })),
       ],
       hooks: {
-        drawClear: [(u) => {
-          const { ctx } = u;
-          ctx.save();
-          ctx.fillStyle = 'rgba(220, 38, 38, 0.12)';
-          for (const span of spans) {
-            const from = u.valToPos(span.from / 1000, 'x', true);
-            const to = u.valToPos((span.to ?? Date.now()) / 1000, 'x', true);
-            ctx.fillRect(from, u.bbox.top, Math.max(2, to - from), u.bbox.height);
-          }
-          ctx.restore();
-        }],
-        draw: [(u) => {
-          const { ctx } = u;
-          ctx.save();
-          ctx.setLineDash([4, 4]);
-          ctx.lineWidth = 2;
-          for (const line of thresholds) {
-            const y = u.valToPos(line.value, 'y', true);
-            ctx.strokeStyle = line.color ?? '#b91c1c';
-            ctx.beginPath();
-            ctx.moveTo(u.bbox.left, y);
-            ctx.lineTo(u.bbox.left + u.bbox.width, y);
-            ctx.stroke();
-          }
-          ctx.restore();
-        }],
+        drawClear: [
+          (u) => {
+            const { ctx } = u;
+            ctx.save();
+            ctx.fillStyle = 'rgba(220, 38, 38, 0.12)';
+            for (const span of spans) {
+              const from = u.valToPos(span.from / 1000, 'x', true);
+              const to = u.valToPos((span.to ?? Date.now()) / 1000, 'x', true);
+              ctx.fillRect(from, u.bbox.top, Math.max(2, to - from), u.bbox.height);
+            }
+            ctx.restore();
+          },
+        ],
+        draw: [
+          (u) => {
+            const { ctx } = u;
+            ctx.save();
+            ctx.setLineDash([4, 4]);
+            ctx.lineWidth = 2;
+            for (const line of thresholds) {
+              const y = u.valToPos(line.value, 'y', true);
+              ctx.strokeStyle = line.color ?? '#b91c1c';
+              ctx.beginPath();
+              ctx.moveTo(u.bbox.left, y);
+              ctx.lineTo(u.bbox.left + u.bbox.width, y);
+              ctx.stroke();
+            }
+            ctx.restore();
+          },
+        ],
       },
     };
     // The thresholds stay in view even when the data never comes near them.
@@ -131,16 +143,34 @@ export function Chart({ title, x, series, kind = 'line', height = 240, threshold
         <summary>{t('chart.figures')}</summary>
         <table>
           <thead>
-            <tr><th scope="col">{categorical ? t('chart.category') : t('chart.time')}</th>{series.map((s) => <th key={s.label} scope="col">{s.label}</th>)}</tr>
+            <tr>
+              <th scope="col">{categorical ? t('chart.category') : t('chart.time')}</th>
+              {series.map((s) => (
+                <th key={s.label} scope="col">
+                  {s.label}
+                </th>
+              ))}
+            </tr>
           </thead>
           <tbody>
             {x.map((_, i) => (
-              <tr key={i}><th scope="row">{xLabel(i)}</th>{series.map((s) => <td key={s.label}>{s.values[i] == null ? '—' : fmt(s.values[i]!)}</td>)}</tr>
+              <tr key={i}>
+                <th scope="row">{xLabel(i)}</th>
+                {series.map((s) => (
+                  <td key={s.label}>{s.values[i] == null ? '—' : fmt(s.values[i]!)}</td>
+                ))}
+              </tr>
             ))}
           </tbody>
         </table>
-        {thresholds.map((line) => <p key={line.label}>{line.label}: {fmt(line.value)}</p>)}
-        {spans.map((span) => <p key={`${span.from}`}>{span.label}</p>)}
+        {thresholds.map((line) => (
+          <p key={line.label}>
+            {line.label}: {fmt(line.value)}
+          </p>
+        ))}
+        {spans.map((span) => (
+          <p key={`${span.from}`}>{span.label}</p>
+        ))}
       </details>
     </figure>
   );

@@ -10,7 +10,11 @@ export interface Highlight {
   label?: string;
 }
 
-interface Span { start: number; end: number; label: string | undefined }
+interface Span {
+  start: number;
+  end: number;
+  label: string | undefined;
+}
 
 function spans(text: string, highlights: readonly Highlight[]): Span[] {
   const found: Span[] = [];
@@ -37,7 +41,11 @@ export function HighlightedText({ text, highlights, className }: { text: string;
   let at = 0;
   for (const s of spans(text, highlights)) {
     if (s.start > at) parts.push(text.slice(at, s.start));
-    parts.push(<mark key={s.start} title={s.label}>{text.slice(s.start, s.end)}</mark>);
+    parts.push(
+      <mark key={s.start} title={s.label}>
+        {text.slice(s.start, s.end)}
+      </mark>,
+    );
     at = s.end;
   }
   if (at < text.length) parts.push(text.slice(at));

@@ -4,7 +4,11 @@ import { diffWords } from 'diff';
 import { useMemo } from 'react';
 import './marked-text.css';
 
-export function RevisionDiff({ before, after, labels }: {
+export function RevisionDiff({
+  before,
+  after,
+  labels,
+}: {
   before: string;
   after: string;
   /** The words around it, in the page's language: "{{n}} words added" and so on. */
@@ -18,7 +22,9 @@ export function RevisionDiff({ before, after, labels }: {
     <div className="revision-diff">
       <p className="muted">{added === 0 && removed === 0 ? labels.same : `${labels.added(added)} · ${labels.removed(removed)}`}</p>
       <div className="marked-text">
-        {changes.map((c, i) => (c.added ? <ins key={i}>{c.value}</ins> : c.removed ? <del key={i}>{c.value}</del> : <span key={i}>{c.value}</span>))}
+        {changes.map((c, i) =>
+          c.added ? <ins key={i}>{c.value}</ins> : c.removed ? <del key={i}>{c.value}</del> : <span key={i}>{c.value}</span>,
+        )}
       </div>
     </div>
   );

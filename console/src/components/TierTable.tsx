@@ -1,9 +1,18 @@
 // A revenue share's tiers as a table: from, to (or "and above"), rate; the mode (whole or marginal) and the cap beside.
 import { formatMoney, formatNumber } from '../format.ts';
 
-export interface Tier { from: number; to: number | null; rate: number }
+export interface Tier {
+  from: number;
+  to: number | null;
+  rate: number;
+}
 
-export function TierTable({ tiers, currency, language, labels }: {
+export function TierTable({
+  tiers,
+  currency,
+  language,
+  labels,
+}: {
   tiers: readonly Tier[];
   currency: string;
   language: string;

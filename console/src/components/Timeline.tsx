@@ -3,7 +3,11 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatDateTime } from '../format.ts';
 
-export interface TimelineEntry { at: string; title: ReactNode; detail?: ReactNode }
+export interface TimelineEntry {
+  at: string;
+  title: ReactNode;
+  detail?: ReactNode;
+}
 
 export function Timeline({ entries, label }: { entries: TimelineEntry[]; label: string }) {
   const { i18n } = useTranslation();

@@ -12,7 +12,11 @@ export function usePageTitle(text: string): void {
 /** The API's own message (ApiError carries it), announced to screen readers. */
 export function ErrorNote({ error }: { error: Error | null | undefined }) {
   if (!error) return null;
-  return <p role="alert" className="error">{error.message}</p>;
+  return (
+    <p role="alert" className="error">
+      {error.message}
+    </p>
+  );
 }
 
 export function Loading() {

@@ -1,8 +1,17 @@
 export const en = {
   app: { name: 'opsflow console', skip: 'Skip to the content', language: 'Language', timezone: 'Times in {{zone}}', loading: 'Loading…' },
   nav: {
-    label: 'Main', inbox: 'Inbox', content: 'Content', campaigns: 'Campaigns', customers: 'Customers', metrics: 'Metrics and rules',
-    incidents: 'Incidents', partners: 'Partners', templates: 'Message templates', admin: 'Admin', apiDocs: 'API docs',
+    label: 'Main',
+    inbox: 'Inbox',
+    content: 'Content',
+    campaigns: 'Campaigns',
+    customers: 'Customers',
+    metrics: 'Metrics and rules',
+    incidents: 'Incidents',
+    partners: 'Partners',
+    templates: 'Message templates',
+    admin: 'Admin',
+    apiDocs: 'API docs',
   },
   session: { signedInAs: 'Signed in as {{name}} ({{roles}})', signOut: 'Sign out' },
   signIn: {
@@ -21,8 +30,20 @@ export const en = {
   },
   pager: { count: '{{from}}–{{to}} of {{total}}', previous: 'Previous page', next: 'Next page' },
   chart: { figures: 'Show the figures', time: 'Time', category: 'Item' },
-  role: { admin: 'Admin', ops_manager: 'Ops manager', reviewer: 'Reviewer', legal: 'Legal', oncall: 'On-call', analyst: 'Analyst', ingest: 'Ingest' },
-  notFound: { title: 'No such page', text: 'This console address names no page: it may be mistyped, or from an older link.', home: 'Go to the inbox' },
+  role: {
+    admin: 'Admin',
+    ops_manager: 'Ops manager',
+    reviewer: 'Reviewer',
+    legal: 'Legal',
+    oncall: 'On-call',
+    analyst: 'Analyst',
+    ingest: 'Ingest',
+  },
+  notFound: {
+    title: 'No such page',
+    text: 'This console address names no page: it may be mistyped, or from an older link.',
+    home: 'Go to the inbox',
+  },
   error: { title: 'Something went wrong', retry: 'Try again' },
 };
 export type Messages = typeof en;

@@ -3,8 +3,17 @@ import type { Messages } from './en.ts';
 export const zhCN: Messages = {
   app: { name: 'opsflow 控制台', skip: '跳到正文', language: '语言', timezone: '时间按 {{zone}} 显示', loading: '加载中…' },
   nav: {
-    label: '主导航', inbox: '待办', content: '内容', campaigns: '营销活动', customers: '用户', metrics: '指标与规则', incidents: '故障',
-    partners: '合作伙伴', templates: '消息模板', admin: '管理', apiDocs: 'API 文档',
+    label: '主导航',
+    inbox: '待办',
+    content: '内容',
+    campaigns: '营销活动',
+    customers: '用户',
+    metrics: '指标与规则',
+    incidents: '故障',
+    partners: '合作伙伴',
+    templates: '消息模板',
+    admin: '管理',
+    apiDocs: 'API 文档',
   },
   session: { signedInAs: '已登录：{{name}}（{{roles}}）', signOut: '退出登录' },
   signIn: {
@@ -23,7 +32,15 @@ export const zhCN: Messages = {
   },
   pager: { count: '第 {{from}}–{{to}} 条，共 {{total}} 条', previous: '上一页', next: '下一页' },
   chart: { figures: '查看数据', time: '时间', category: '项目' },
-  role: { admin: '管理员', ops_manager: '运营经理', reviewer: '审核员', legal: '法务', oncall: '值班', analyst: '分析师', ingest: '数据接入' },
+  role: {
+    admin: '管理员',
+    ops_manager: '运营经理',
+    reviewer: '审核员',
+    legal: '法务',
+    oncall: '值班',
+    analyst: '分析师',
+    ingest: '数据接入',
+  },
   notFound: { title: '页面不存在', text: '控制台中没有这个地址对应的页面：可能输入有误，或来自旧链接。', home: '返回待办' },
   error: { title: '出错了', retry: '重试' },
 };

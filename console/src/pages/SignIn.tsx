@@ -32,7 +32,11 @@ export function SignIn() {
   return (
     <section className="sign-in" aria-labelledby="sign-in-title">
       <h1 id="sign-in-title">{t('signIn.title')}</h1>
-      {error && <p role="alert" className="error">{error.message}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error.message}
+        </p>
+      )}
       {linkToken ? (
         <>
           <h2>{t('signIn.fromLink')}</h2>
@@ -40,7 +44,17 @@ export function SignIn() {
           <button type="button" className="primary" disabled={signIn.isPending} onClick={() => signIn.mutate({ linkToken }, done)}>
             {t('signIn.continue')}
           </button>
-          <p><a href="/sign-in" onClick={(e) => { e.preventDefault(); navigate('/sign-in', { replace: true }); }}>{t('signIn.otherWays')}</a></p>
+          <p>
+            <a
+              href="/sign-in"
+              onClick={(e) => {
+                e.preventDefault();
+                navigate('/sign-in', { replace: true });
+              }}
+            >
+              {t('signIn.otherWays')}
+            </a>
+          </p>
         </>
       ) : (
         <>
@@ -48,14 +62,25 @@ export function SignIn() {
             <h2>{t('signIn.byEmail')}</h2>
             <label htmlFor="sign-in-email">{t('signIn.email')}</label>
             <input id="sign-in-email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
-            <button type="submit" disabled={emailLink.isPending}>{t('signIn.sendLink')}</button>
+            <button type="submit" disabled={emailLink.isPending}>
+              {t('signIn.sendLink')}
+            </button>
             {emailLink.isSuccess && <p role="status">{t('signIn.linkSent', { email: emailLink.variables.email })}</p>}
           </form>
           <form onSubmit={withToken}>
             <h2>{t('signIn.byToken')}</h2>
             <label htmlFor="sign-in-token">{t('signIn.token')}</label>
-            <input id="sign-in-token" type="password" autoComplete="off" required value={apiToken} onChange={(e) => setApiToken(e.target.value)} />
-            <button type="submit" disabled={signIn.isPending}>{t('signIn.useToken')}</button>
+            <input
+              id="sign-in-token"
+              type="password"
+              autoComplete="off"
+              required
+              value={apiToken}
+              onChange={(e) => setApiToken(e.target.value)}
+            />
+            <button type="submit" disabled={signIn.isPending}>
+              {t('signIn.useToken')}
+            </button>
           </form>
         </>
       )}

@@ -23,7 +23,14 @@ export function Channels() {
   return (
     <section aria-labelledby="channels-title">
       <h1 id="channels-title">{t('channels.title')}</h1>
-      {shown && <ShownOnce title={t('channels.secretFor', { name: shown.name })} label={t('channels.secretValue')} value={shown.secret} onDone={() => setShown(null)} />}
+      {shown && (
+        <ShownOnce
+          title={t('channels.secretFor', { name: shown.name })}
+          label={t('channels.secretValue')}
+          value={shown.secret}
+          onDone={() => setShown(null)}
+        />
+      )}
       <AddChannel onAdded={(name, secret) => setShown({ name, secret })} />
       <h2>{t('channels.list')}</h2>
       <Refusal error={list.error} />
@@ -42,10 +49,21 @@ export function Channels() {
           <tbody>
             {list.data.items.map((c) => (
               <tr key={c.id} className={c.id === selected ? 'selected' : undefined}>
-                <th scope="row"><button type="button" className="link" aria-label={t('channels.edit', { name: c.name })} onClick={() => setSelected(c.id)}>{c.name}</button></th>
+                <th scope="row">
+                  <button
+                    type="button"
+                    className="link"
+                    aria-label={t('channels.edit', { name: c.name })}
+                    onClick={() => setSelected(c.id)}
+                  >
+                    {c.name}
+                  </button>
+                </th>
                 <td className="wrap">{c.url}</td>
                 <td>{c.enabled ? t('channels.enabled') : <span className="badge off">{t('channels.off')}</span>}</td>
-                <td><time dateTime={c.updatedAt}>{formatDateTime(c.updatedAt, i18n.language)}</time></td>
+                <td>
+                  <time dateTime={c.updatedAt}>{formatDateTime(c.updatedAt, i18n.language)}</time>
+                </td>
               </tr>
             ))}
           </tbody>
@@ -87,10 +105,23 @@ function AddChannel({ onAdded }: { onAdded: (name: string, secret: string) => vo
         {(p) => <input {...p} type="url" value={url} required maxLength={2000} size={60} onChange={(e) => setUrl(e.target.value)} />}
       </Field>
       <Field label={t('channels.secret')} hint={t('channels.secretHint')} error={reasonFor(add.error, 'secret')}>
-        {(p) => <input {...p} type="password" autoComplete="new-password" value={secret} maxLength={200} onChange={(e) => setSecret(e.target.value)} />}
+        {(p) => (
+          <input
+            {...p}
+            type="password"
+            autoComplete="new-password"
+            value={secret}
+            maxLength={200}
+            onChange={(e) => setSecret(e.target.value)}
+          />
+        )}
       </Field>
       <Refusal error={add.error} />
-      <div><button type="submit" className="primary" disabled={add.isPending}>{t('channels.addButton')}</button></div>
+      <div>
+        <button type="submit" className="primary" disabled={add.isPending}>
+          {t('channels.addButton')}
+        </button>
+      </div>
     </form>
   );
 }
@@ -103,10 +134,17 @@ function EditChannel({ channel, onClose }: { channel: Channel; onClose: () => vo
   const [enabled, setEnabled] = useState(channel.enabled);
   const [saved, setSaved] = useState(false);
   const update = useMutation({
-    mutationFn: async () => unwrapForm(await api.PATCH('/channels/{id}', {
-      params: { path: { id: channel.id } },
-      body: { ...(url !== channel.url ? { url } : {}), ...(secret ? { secret } : {}), ...(enabled !== channel.enabled ? { enabled } : {}) },
-    })),
+    mutationFn: async () =>
+      unwrapForm(
+        await api.PATCH('/channels/{id}', {
+          params: { path: { id: channel.id } },
+          body: {
+            ...(url !== channel.url ? { url } : {}),
+            ...(secret ? { secret } : {}),
+            ...(enabled !== channel.enabled ? { enabled } : {}),
+          },
+        }),
+      ),
     onSuccess: () => {
       setSaved(true);
       setSecret('');
@@ -125,15 +163,30 @@ function EditChannel({ channel, onClose }: { channel: Channel; onClose: () => vo
         {(p) => <input {...p} type="url" value={url} required maxLength={2000} size={60} onChange={(e) => setUrl(e.target.value)} />}
       </Field>
       <Field label={t('channels.newSecret')} hint={t('channels.newSecretHint')} error={reasonFor(update.error, 'secret')}>
-        {(p) => <input {...p} type="password" autoComplete="new-password" value={secret} maxLength={200} onChange={(e) => setSecret(e.target.value)} />}
+        {(p) => (
+          <input
+            {...p}
+            type="password"
+            autoComplete="new-password"
+            value={secret}
+            maxLength={200}
+            onChange={(e) => setSecret(e.target.value)}
+          />
+        )}
       </Field>
-      <label className="check"><input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> {t('channels.enabledLabel')}</label>
+      <label className="check">
+        <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> {t('channels.enabledLabel')}
+      </label>
       <p className="muted">{t('channels.noDelete')}</p>
       <Refusal error={update.error} />
       <p role="status">{saved ? t('channels.saved') : ''}</p>
       <div className="actions-row">
-        <button type="submit" className="primary" disabled={update.isPending}>{t('channels.save')}</button>
-        <button type="button" onClick={onClose}>{t('close')}</button>
+        <button type="submit" className="primary" disabled={update.isPending}>
+          {t('channels.save')}
+        </button>
+        <button type="button" onClick={onClose}>
+          {t('close')}
+        </button>
       </div>
     </form>
   );

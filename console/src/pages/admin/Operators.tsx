@@ -24,9 +24,19 @@ export function Operators({ me }: { me: string }) {
   const [shown, setShown] = useState<{ name: string; token: string } | null>(null);
   const list = useQuery({
     queryKey: ['operators', { role, status, offset }],
-    queryFn: async () => unwrapForm(await api.GET('/operators', { params: { query: {
-      limit: PAGE, offset, ...(role ? { role } : {}), ...(status ? { disabled: status === 'disabled' ? 'true' : 'false' } : {}),
-    } } })),
+    queryFn: async () =>
+      unwrapForm(
+        await api.GET('/operators', {
+          params: {
+            query: {
+              limit: PAGE,
+              offset,
+              ...(role ? { role } : {}),
+              ...(status ? { disabled: status === 'disabled' ? 'true' : 'false' } : {}),
+            },
+          },
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   const current = list.data?.items.find((o) => o.id === selected);
@@ -34,18 +44,43 @@ export function Operators({ me }: { me: string }) {
   return (
     <section aria-labelledby="operators-title">
       <h1 id="operators-title">{t('operators.title')}</h1>
-      {shown && <ShownOnce title={t('operators.tokenFor', { name: shown.name })} label={t('operators.token')} value={shown.token} onDone={() => setShown(null)} />}
+      {shown && (
+        <ShownOnce
+          title={t('operators.tokenFor', { name: shown.name })}
+          label={t('operators.token')}
+          value={shown.token}
+          onDone={() => setShown(null)}
+        />
+      )}
       <CreateOperator onCreated={(name, token) => setShown({ name, token })} />
       <h2>{t('operators.list')}</h2>
       <div className="toolbar">
-        <label>{t('operators.role')}{' '}
-          <select value={role} onChange={(e) => { setRole(e.target.value as Role | ''); setOffset(0); }}>
+        <label>
+          {t('operators.role')}{' '}
+          <select
+            value={role}
+            onChange={(e) => {
+              setRole(e.target.value as Role | '');
+              setOffset(0);
+            }}
+          >
             <option value="">{t('any')}</option>
-            {ROLES.map((r) => <option key={r} value={r}>{t(`roles.${r}`)}</option>)}
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {t(`roles.${r}`)}
+              </option>
+            ))}
           </select>
         </label>
-        <label>{t('operators.status')}{' '}
-          <select value={status} onChange={(e) => { setStatus(e.target.value as typeof status); setOffset(0); }}>
+        <label>
+          {t('operators.status')}{' '}
+          <select
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value as typeof status);
+              setOffset(0);
+            }}
+          >
             <option value="">{t('any')}</option>
             <option value="active">{t('operators.active')}</option>
             <option value="disabled">{t('operators.disabled')}</option>
@@ -70,21 +105,36 @@ export function Operators({ me }: { me: string }) {
             {list.data.items.map((o) => (
               <tr key={o.id} className={o.id === selected ? 'selected' : undefined}>
                 <th scope="row">
-                  <button type="button" className="link" aria-label={t('operators.edit', { name: o.name })} onClick={() => setSelected(o.id)}>{o.name}</button>
+                  <button
+                    type="button"
+                    className="link"
+                    aria-label={t('operators.edit', { name: o.name })}
+                    onClick={() => setSelected(o.id)}
+                  >
+                    {o.name}
+                  </button>
                   {o.id === me && <span className="muted"> ({t('operators.you')})</span>}
                 </th>
                 <td>{o.email}</td>
                 <td>{o.roles.map((r) => t(`roles.${r}`)).join(', ')}</td>
                 <td>{o.disabled ? <span className="badge off">{t('operators.disabled')}</span> : t('operators.active')}</td>
-                <td><OperatorTime iso={o.createdAt} /></td>
+                <td>
+                  <OperatorTime iso={o.createdAt} />
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
       {list.data && <Pager offset={offset} limit={PAGE} total={list.data.total} shown={list.data.items.length} onChange={setOffset} />}
-      {current && <EditOperator key={current.id} operator={current} onClose={() => setSelected(null)}
-        onToken={(token) => setShown({ name: current.name, token })} />}
+      {current && (
+        <EditOperator
+          key={current.id}
+          operator={current}
+          onClose={() => setSelected(null)}
+          onToken={(token) => setShown({ name: current.name, token })}
+        />
+      )}
     </section>
   );
 }
@@ -123,10 +173,20 @@ function CreateOperator({ onCreated }: { onCreated: (name: string, token: string
       <Field label={t('operators.email')} error={reasonFor(create.error, 'email')}>
         {(p) => <input {...p} type="email" value={email} required maxLength={320} onChange={(e) => setEmail(e.target.value)} />}
       </Field>
-      <CheckboxGroup legend={t('operators.roles')} options={ROLES} value={roles} onChange={setRoles}
-        label={(r) => t(`roles.${r}`)} error={reasonFor(create.error, 'roles')} />
+      <CheckboxGroup
+        legend={t('operators.roles')}
+        options={ROLES}
+        value={roles}
+        onChange={setRoles}
+        label={(r) => t(`roles.${r}`)}
+        error={reasonFor(create.error, 'roles')}
+      />
       <Refusal error={create.error} />
-      <div><button type="submit" className="primary" disabled={create.isPending}>{t('operators.createButton')}</button></div>
+      <div>
+        <button type="submit" className="primary" disabled={create.isPending}>
+          {t('operators.createButton')}
+        </button>
+      </div>
     </form>
   );
 }
@@ -142,7 +202,9 @@ function EditOperator({ operator, onClose, onToken }: { operator: Operator; onCl
     mutationFn: async (body: { name?: string; roles?: Role[]; disabled?: boolean }) =>
       unwrapForm(await api.PATCH('/operators/{id}', { params: { path: { id: operator.id } }, body })),
     onSuccess: (_updated, body) => {
-      setSaved(body.disabled === true ? t('operators.wasDisabled') : body.disabled === false ? t('operators.wasEnabled') : t('operators.saved'));
+      setSaved(
+        body.disabled === true ? t('operators.wasDisabled') : body.disabled === false ? t('operators.wasEnabled') : t('operators.saved'),
+      );
       refresh();
     },
   });
@@ -162,20 +224,52 @@ function EditOperator({ operator, onClose, onToken }: { operator: Operator; onCl
   return (
     <section className="panel" aria-labelledby="edit-operator">
       <h2 id="edit-operator">{t('operators.editTitle', { name: operator.name })}</h2>
-      <p className="muted">{operator.email} · {operator.disabled ? t('operators.disabled') : t('operators.active')}</p>
+      <p className="muted">
+        {operator.email} · {operator.disabled ? t('operators.disabled') : t('operators.active')}
+      </p>
       <form className="admin-form" onSubmit={save}>
         <Field label={t('operators.name')} error={reasonFor(update.error, 'name')}>
           {(p) => <input {...p} value={name} required maxLength={200} onChange={(e) => setName(e.target.value)} />}
         </Field>
-        <CheckboxGroup legend={t('operators.roles')} options={ROLES} value={roles} onChange={setRoles}
-          label={(r) => t(`roles.${r}`)} error={reasonFor(update.error, 'roles')} />
+        <CheckboxGroup
+          legend={t('operators.roles')}
+          options={ROLES}
+          value={roles}
+          onChange={setRoles}
+          label={(r) => t(`roles.${r}`)}
+          error={reasonFor(update.error, 'roles')}
+        />
         {rolesChanged && <p className="muted">{t('operators.rolesEndSessions')}</p>}
         <div className="actions-row">
-          <button type="submit" className="primary" disabled={update.isPending}>{t('operators.save')}</button>
-          {operator.disabled
-            ? <button type="button" disabled={update.isPending} onClick={() => { setSaved(''); update.mutate({ disabled: false }); }}>{t('operators.enable')}</button>
-            : <button type="button" disabled={update.isPending} onClick={() => { setSaved(''); update.mutate({ disabled: true }); }}>{t('operators.disable')}</button>}
-          <button type="button" disabled={token.isPending} onClick={() => token.mutate()}>{t('operators.newToken')}</button>
+          <button type="submit" className="primary" disabled={update.isPending}>
+            {t('operators.save')}
+          </button>
+          {operator.disabled ? (
+            <button
+              type="button"
+              disabled={update.isPending}
+              onClick={() => {
+                setSaved('');
+                update.mutate({ disabled: false });
+              }}
+            >
+              {t('operators.enable')}
+            </button>
+          ) : (
+            <button
+              type="button"
+              disabled={update.isPending}
+              onClick={() => {
+                setSaved('');
+                update.mutate({ disabled: true });
+              }}
+            >
+              {t('operators.disable')}
+            </button>
+          )}
+          <button type="button" disabled={token.isPending} onClick={() => token.mutate()}>
+            {t('operators.newToken')}
+          </button>
         </div>
       </form>
       <p className="muted">{t('operators.disableNote')}</p>
@@ -186,7 +280,9 @@ function EditOperator({ operator, onClose, onToken }: { operator: Operator; onCl
         {' · '}
         <Link to={audit(`entityType=operator&entityId=${operator.id}`)}>{t('operators.auditAbout')}</Link>
       </p>
-      <button type="button" onClick={onClose}>{t('close')}</button>
+      <button type="button" onClick={onClose}>
+        {t('close')}
+      </button>
     </section>
   );
 }

@@ -25,18 +25,32 @@ export default function AdminArea({ session }: AreaProps) {
         <ul>
           {TABS.map((tab) => (
             <li key={tab}>
-              <Link to={`/${tab}`} aria-current={pathname === `/${tab}` || pathname.startsWith(`/${tab}/`) ? 'page' : undefined}>{t(`tabs.${tab}`)}</Link>
+              <Link to={`/${tab}`} aria-current={pathname === `/${tab}` || pathname.startsWith(`/${tab}/`) ? 'page' : undefined}>
+                {t(`tabs.${tab}`)}
+              </Link>
             </li>
           ))}
         </ul>
       </nav>
       <Switch>
-        <Route path="/operators"><Operators me={session.operator.id} /></Route>
-        <Route path="/channels"><Channels /></Route>
-        <Route path="/policies"><Policies /></Route>
-        <Route path="/escalation"><Escalation /></Route>
-        <Route path="/audit"><Audit /></Route>
-        <Route><Redirect to="/operators" replace /></Route>
+        <Route path="/operators">
+          <Operators me={session.operator.id} />
+        </Route>
+        <Route path="/channels">
+          <Channels />
+        </Route>
+        <Route path="/policies">
+          <Policies />
+        </Route>
+        <Route path="/escalation">
+          <Escalation />
+        </Route>
+        <Route path="/audit">
+          <Audit />
+        </Route>
+        <Route>
+          <Redirect to="/operators" replace />
+        </Route>
       </Switch>
     </>
   );

@@ -9,7 +9,9 @@ import type { components, paths } from '../../api/schema.d.ts';
 
 type Json<P extends keyof paths, M extends 'get' | 'put' | 'post' | 'patch'> = paths[P][M] extends {
   requestBody?: { content: { 'application/json': infer B } };
-} ? B : never;
+}
+  ? B
+  : never;
 export type LifecyclePolicy = Json<'/policies/lifecycle', 'put'>;
 export type IncidentPolicy = Json<'/policies/incidents', 'put'>;
 type Stage = NonNullable<LifecyclePolicy['nurture']['goal']>;
@@ -64,16 +66,36 @@ export function Refusal({ error }: { error: Error | null | undefined }) {
   return (
     <div role="alert" className="error">
       <p>{error.message}</p>
-      {fields.length > 0 && <ul>{fields.map((f) => <li key={f.field}><code>{f.field}</code>: {f.message}</li>)}</ul>}
+      {fields.length > 0 && (
+        <ul>
+          {fields.map((f) => (
+            <li key={f.field}>
+              <code>{f.field}</code>: {f.message}
+            </li>
+          ))}
+        </ul>
+      )}
     </div>
   );
 }
 
-export interface ControlProps { id: string; 'aria-invalid'?: true; 'aria-describedby'?: string }
+export interface ControlProps {
+  id: string;
+  'aria-invalid'?: true;
+  'aria-describedby'?: string;
+}
 
 /** A label, its control, an optional hint and the API's reason for this field, tied together for screen readers. */
-export function Field({ label, hint, error, children }: {
-  label: ReactNode; hint?: ReactNode; error?: string | undefined; children: (control: ControlProps) => ReactNode;
+export function Field({
+  label,
+  hint,
+  error,
+  children,
+}: {
+  label: ReactNode;
+  hint?: ReactNode;
+  error?: string | undefined;
+  children: (control: ControlProps) => ReactNode;
 }) {
   const id = useId();
   const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
@@ -81,8 +103,16 @@ export function Field({ label, hint, error, children }: {
     <div className={error ? 'field invalid' : 'field'}>
       <label htmlFor={id}>{label}</label>
       {children({ id, ...(error ? { 'aria-invalid': true as const } : {}), ...(described ? { 'aria-describedby': described } : {}) })}
-      {hint && <span id={`${id}-hint`} className="muted">{hint}</span>}
-      {error && <span id={`${id}-error`} className="field-error">{error}</span>}
+      {hint && (
+        <span id={`${id}-hint`} className="muted">
+          {hint}
+        </span>
+      )}
+      {error && (
+        <span id={`${id}-error`} className="field-error">
+          {error}
+        </span>
+      )}
     </div>
   );
 }
@@ -93,26 +123,47 @@ export function ShownOnce({ title, label, value, onDone }: { title: string; labe
   const id = useId();
   const [copied, setCopied] = useState<'yes' | 'no' | undefined>();
   const copy = () => {
-    navigator.clipboard.writeText(value).then(() => setCopied('yes'), () => setCopied('no'));
+    navigator.clipboard.writeText(value).then(
+      () => setCopied('yes'),
+      () => setCopied('no'),
+    );
   };
   return (
     <section className="panel once" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{title}</h2>
-      <p className="warning"><strong>{t('once.warning')}</strong></p>
+      <p className="warning">
+        <strong>{t('once.warning')}</strong>
+      </p>
       <label htmlFor={id}>{label}</label>
       <div className="once-value">
         <input id={id} readOnly value={value} size={Math.min(64, value.length)} onFocus={(e) => e.currentTarget.select()} />
-        <button type="button" onClick={copy}>{t('once.copy')}</button>
+        <button type="button" onClick={copy}>
+          {t('once.copy')}
+        </button>
       </div>
       <p role="status">{copied === 'yes' ? t('once.copied') : copied === 'no' ? t('once.copyFailed') : ''}</p>
-      <button type="button" className="primary" onClick={onDone}>{t('once.done')}</button>
+      <button type="button" className="primary" onClick={onDone}>
+        {t('once.done')}
+      </button>
     </section>
   );
 }
 
 /** Checkboxes for a set of values in a fieldset with its legend. */
-export function CheckboxGroup<V extends string>({ legend, options, value, onChange, label, error }: {
-  legend: string; options: readonly V[]; value: readonly V[]; onChange: (value: V[]) => void; label: (v: V) => string; error?: string | undefined;
+export function CheckboxGroup<V extends string>({
+  legend,
+  options,
+  value,
+  onChange,
+  label,
+  error,
+}: {
+  legend: string;
+  options: readonly V[];
+  value: readonly V[];
+  onChange: (value: V[]) => void;
+  label: (v: V) => string;
+  error?: string | undefined;
 }) {
   const id = useId();
   return (
@@ -120,12 +171,21 @@ export function CheckboxGroup<V extends string>({ legend, options, value, onChan
       <legend>{legend}</legend>
       {options.map((option) => (
         <label key={option}>
-          <input type="checkbox" checked={value.includes(option)}
-            onChange={(e) => onChange(e.target.checked ? options.filter((o) => o === option || value.includes(o)) : value.filter((v) => v !== option))} />{' '}
+          <input
+            type="checkbox"
+            checked={value.includes(option)}
+            onChange={(e) =>
+              onChange(e.target.checked ? options.filter((o) => o === option || value.includes(o)) : value.filter((v) => v !== option))
+            }
+          />{' '}
           {label(option)}
         </label>
       ))}
-      {error && <span id={`${id}-error`} className="field-error">{error}</span>}
+      {error && (
+        <span id={`${id}-error`} className="field-error">
+          {error}
+        </span>
+      )}
     </fieldset>
   );
 }

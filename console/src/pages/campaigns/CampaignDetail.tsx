@@ -31,7 +31,13 @@ export function CampaignDetail({ id, session }: { id: string; session: Session }
   });
   const c = campaign.data;
   usePageTitle(c?.spec ? String((c.spec as unknown as Spec).name) : t('detail.title'));
-  if (campaign.error) return <><h1>{t('detail.title')}</h1><ErrorNote error={campaign.error} /></>;
+  if (campaign.error)
+    return (
+      <>
+        <h1>{t('detail.title')}</h1>
+        <ErrorNote error={campaign.error} />
+      </>
+    );
   if (!c) return <Loading />;
   return <Detail c={c} session={session} />;
 }
@@ -43,31 +49,44 @@ function Detail({ c, session }: { c: Campaign; session: Session }) {
   const name = spec?.name ?? c.id;
   const budget = spec?.budget;
   const money = (n: number) => (budget ? formatMoney(n, budget.currency, lang) : formatNumber(n, lang));
-  const who = (id: string) => (id === session.operator.id ? t('list.me') : c.people[id] ?? id.slice(0, 8));
+  const who = (id: string) => (id === session.operator.id ? t('list.me') : (c.people[id] ?? id.slice(0, 8)));
 
   return (
     <article aria-labelledby="campaign-title">
-      <p><Link to="/">{t('detail.back')}</Link></p>
+      <p>
+        <Link to="/">{t('detail.back')}</Link>
+      </p>
       <div className="campaigns-heading">
         <h1 id="campaign-title">{name}</h1>
         <span className={`stage stage-${c.stage}`}>{t(`stages.${c.stage}`)}</span>
       </div>
       {c.pause && c.stage === 'paused' && (
-        <p className="notice">{t('detail.pausedBecause', { reason: t(`pauseReasons.${c.pause.reason}`), time: formatDateTime(c.pause.at, lang) })}{c.pause.detail ? `: ${c.pause.detail}` : ''}</p>
+        <p className="notice">
+          {t('detail.pausedBecause', { reason: t(`pauseReasons.${c.pause.reason}`), time: formatDateTime(c.pause.at, lang) })}
+          {c.pause.detail ? `: ${c.pause.detail}` : ''}
+        </p>
       )}
       {c.rejection && c.stage === 'draft' && (
-        <p className="notice">{t('detail.rejected', { who: who(c.rejection.operatorId), time: formatDateTime(c.rejection.at, lang) })}{c.rejection.comment ? `: ${c.rejection.comment}` : ''}</p>
+        <p className="notice">
+          {t('detail.rejected', { who: who(c.rejection.operatorId), time: formatDateTime(c.rejection.at, lang) })}
+          {c.rejection.comment ? `: ${c.rejection.comment}` : ''}
+        </p>
       )}
       <Actions c={c} session={session} />
 
-      <Facts items={[
-        [t('detail.budget'), budget ? `${money(budget.total)} · ${t('detail.perSend', { cost: money(budget.costPerSend) })}` : null],
-        [t('detail.schedule'), spec ? `${formatDateTime(spec.schedule.startAt, lang)} – ${formatDateTime(spec.schedule.endAt, lang)}` : null],
-        [t('detail.sendRate'), spec?.sendRate ? t('detail.perSecond', { n: spec.sendRate }) : null],
-        [t('detail.launched'), c.launchedAt ? formatDateTime(c.launchedAt, lang) : t('detail.notYet')],
-        [t('detail.ended'), c.endedAt ? formatDateTime(c.endedAt, lang) : '—'],
-        [t('detail.owner'), who(c.ownerId)],
-      ]} />
+      <Facts
+        items={[
+          [t('detail.budget'), budget ? `${money(budget.total)} · ${t('detail.perSend', { cost: money(budget.costPerSend) })}` : null],
+          [
+            t('detail.schedule'),
+            spec ? `${formatDateTime(spec.schedule.startAt, lang)} – ${formatDateTime(spec.schedule.endAt, lang)}` : null,
+          ],
+          [t('detail.sendRate'), spec?.sendRate ? t('detail.perSecond', { n: spec.sendRate }) : null],
+          [t('detail.launched'), c.launchedAt ? formatDateTime(c.launchedAt, lang) : t('detail.notYet')],
+          [t('detail.ended'), c.endedAt ? formatDateTime(c.endedAt, lang) : '—'],
+          [t('detail.owner'), who(c.ownerId)],
+        ]}
+      />
 
       {c.counts && c.launchedAt && <LiveCounts c={c} counts={c.counts} />}
 
@@ -83,8 +102,11 @@ function Detail({ c, session }: { c: Campaign; session: Session }) {
               return (
                 <li key={role}>
                   {t(`roles.${role}`, { defaultValue: role })}:{' '}
-                  {given ? t('detail.approvedBy', { who: who(given.operatorId), time: formatDateTime(given.at, lang) })
-                    : c.stage === 'pending_approval' ? t('detail.awaiting') : '—'}
+                  {given
+                    ? t('detail.approvedBy', { who: who(given.operatorId), time: formatDateTime(given.at, lang) })
+                    : c.stage === 'pending_approval'
+                      ? t('detail.awaiting')
+                      : '—'}
                   {given?.comment ? ` · ${given.comment}` : ''}
                 </li>
               );
@@ -96,13 +118,22 @@ function Detail({ c, session }: { c: Campaign; session: Session }) {
       {c.history.length > 0 && (
         <section aria-labelledby="history-title">
           <h2 id="history-title">{t('detail.history')}</h2>
-          <Timeline label={t('detail.history')} entries={c.history.map((h) => ({
-            at: h.at,
-            title: h.from ? t('detail.moved', { from: t(`stages.${h.from}`), to: t(`stages.${h.to}`) }) : t('detail.created', { stage: t(`stages.${h.to}`) }),
-            // The workflow writes operators into its reasons by id ("approved by <id> (ops_manager)"): shown by name.
-            detail: [h.actorId ? t('detail.by', { who: who(h.actorId) }) : t('detail.byItself'),
-              h.reason?.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (id) => who(id))].filter(Boolean).join(' · '),
-          }))} />
+          <Timeline
+            label={t('detail.history')}
+            entries={c.history.map((h) => ({
+              at: h.at,
+              title: h.from
+                ? t('detail.moved', { from: t(`stages.${h.from}`), to: t(`stages.${h.to}`) })
+                : t('detail.created', { stage: t(`stages.${h.to}`) }),
+              // The workflow writes operators into its reasons by id ("approved by <id> (ops_manager)"): shown by name.
+              detail: [
+                h.actorId ? t('detail.by', { who: who(h.actorId) }) : t('detail.byItself'),
+                h.reason?.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (id) => who(id)),
+              ]
+                .filter(Boolean)
+                .join(' · '),
+            }))}
+          />
         </section>
       )}
 
@@ -121,8 +152,11 @@ function Actions({ c, session }: { c: Campaign; session: Session }) {
       const params = { path: { id: c.id } };
       const body = reason.trim() ? { reason: reason.trim() } : {};
       const paths = {
-        submit: '/campaigns/{id}/submit', pause: '/campaigns/{id}/pause', resume: '/campaigns/{id}/resume',
-        end: '/campaigns/{id}/end', cancel: '/campaigns/{id}/cancel',
+        submit: '/campaigns/{id}/submit',
+        pause: '/campaigns/{id}/pause',
+        resume: '/campaigns/{id}/resume',
+        end: '/campaigns/{id}/end',
+        cancel: '/campaigns/{id}/cancel',
       } as const;
       return unwrap(await api.POST(paths[action], { params, body }));
     },
@@ -136,7 +170,9 @@ function Actions({ c, session }: { c: Campaign; session: Session }) {
   if (!canManage(session)) return null;
   const owner = isOwner(session, c.ownerId);
   // Any manager may pause; the rest is the creator's or an admin's (the API decides either way).
-  const offered = (Object.keys(ACTIONS) as Action[]).filter((a) => (ACTIONS[a] as readonly string[]).includes(c.stage) && (a === 'pause' || owner));
+  const offered = (Object.keys(ACTIONS) as Action[]).filter(
+    (a) => (ACTIONS[a] as readonly string[]).includes(c.stage) && (a === 'pause' || owner),
+  );
   const canEdit = owner && EDITABLE.includes(c.stage) && !c.launchedAt;
   if (offered.length === 0 && !canEdit) return null;
   const needsConfirm = (a: Action) => a === 'cancel' || a === 'end';
@@ -150,11 +186,20 @@ function Actions({ c, session }: { c: Campaign; session: Session }) {
         </>
       )}
       <div role="group" aria-label={t('detail.actions')}>
-        {canEdit && <Link to={`/${c.id}/edit`} className="button">{t('detail.edit')}</Link>}
+        {canEdit && (
+          <Link to={`/${c.id}/edit`} className="button">
+            {t('detail.edit')}
+          </Link>
+        )}
         {offered.map((a) => (
-          <button key={a} type="button" className={a === 'cancel' ? 'danger' : a === 'resume' || a === 'submit' ? 'primary' : undefined}
-            disabled={act.isPending} aria-expanded={needsConfirm(a) ? confirming === a : undefined}
-            onClick={() => (needsConfirm(a) ? setConfirming(confirming === a ? null : a) : act.mutate(a))}>
+          <button
+            key={a}
+            type="button"
+            className={a === 'cancel' ? 'danger' : a === 'resume' || a === 'submit' ? 'primary' : undefined}
+            disabled={act.isPending}
+            aria-expanded={needsConfirm(a) ? confirming === a : undefined}
+            onClick={() => (needsConfirm(a) ? setConfirming(confirming === a ? null : a) : act.mutate(a))}
+          >
             {t(`actions.${a}`)}
           </button>
         ))}
@@ -162,8 +207,12 @@ function Actions({ c, session }: { c: Campaign; session: Session }) {
       {confirming && (
         <div className="confirm" role="group" aria-label={t(`actions.${confirming}`)}>
           <p>{t(`confirm.${confirming}`)}</p>
-          <button type="button" className="danger" disabled={act.isPending} onClick={() => act.mutate(confirming)}>{t(`confirm.${confirming}Yes`)}</button>{' '}
-          <button type="button" onClick={() => setConfirming(null)}>{t('confirm.no')}</button>
+          <button type="button" className="danger" disabled={act.isPending} onClick={() => act.mutate(confirming)}>
+            {t(`confirm.${confirming}Yes`)}
+          </button>{' '}
+          <button type="button" onClick={() => setConfirming(null)}>
+            {t('confirm.no')}
+          </button>
         </div>
       )}
       <ErrorNote error={act.error} />
@@ -183,7 +232,10 @@ function LiveCounts({ c, counts }: { c: Campaign; counts: Counts }) {
 
   return (
     <section aria-labelledby="counts-title">
-      <h2 id="counts-title">{t('counts.title')}{live && <span className="live"> · {t('counts.live')}</span>}</h2>
+      <h2 id="counts-title">
+        {t('counts.title')}
+        {live && <span className="live"> · {t('counts.live')}</span>}
+      </h2>
       <div className="counts" role="group" aria-label={t('counts.title')}>
         <Figure label={t('counts.audience')} value={n(counts.audience)} />
         <Figure label={t('counts.sent')} value={n(counts.sent)} testId="sent" />
@@ -199,7 +251,11 @@ function LiveCounts({ c, counts }: { c: Campaign; counts: Counts }) {
       {budget && (
         <p>
           <label htmlFor="spend-progress">
-            {t('counts.spend', { spend: formatMoney(counts.spend, budget.currency, lang), budget: formatMoney(budget.total, budget.currency, lang), share: formatPercent(budget.total ? counts.spend / budget.total : 0, lang) })}
+            {t('counts.spend', {
+              spend: formatMoney(counts.spend, budget.currency, lang),
+              budget: formatMoney(budget.total, budget.currency, lang),
+              share: formatPercent(budget.total ? counts.spend / budget.total : 0, lang),
+            })}
           </label>{' '}
           <progress id="spend-progress" max={budget.total} value={Math.min(counts.spend, budget.total)} />
         </p>
@@ -207,10 +263,18 @@ function LiveCounts({ c, counts }: { c: Campaign; counts: Counts }) {
       {skippedTotal > 0 && (
         <table className="tasks skipped">
           <caption>{t('counts.skippedBy')}</caption>
-          <thead><tr><th scope="col">{t('counts.reason')}</th><th scope="col">{t('counts.recipients')}</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">{t('counts.reason')}</th>
+              <th scope="col">{t('counts.recipients')}</th>
+            </tr>
+          </thead>
           <tbody>
             {Object.entries(counts.skipped).map(([reason, count]) => (
-              <tr key={reason}><th scope="row">{t(`skipReasons.${reason}`, { defaultValue: reason })}</th><td>{n(count)}</td></tr>
+              <tr key={reason}>
+                <th scope="row">{t(`skipReasons.${reason}`, { defaultValue: reason })}</th>
+                <td>{n(count)}</td>
+              </tr>
             ))}
           </tbody>
         </table>
@@ -265,7 +329,10 @@ function ProgressChart({ c, counts }: { c: Campaign; counts: Counts }) {
     }
     return {
       x,
-      series: [{ label: t('counts.sent'), values: sentSeries }, { label: t('counts.skipped'), values: skippedSeries, dashed: true }],
+      series: [
+        { label: t('counts.sent'), values: sentSeries },
+        { label: t('counts.skipped'), values: skippedSeries, dashed: true },
+      ],
       thresholds: [{ label: t('counts.audience'), value: counts.audience, color: '#52606d' }],
     };
   }, [progress.data, launched, step, counts.audience, t]);
@@ -285,12 +352,19 @@ function AbLive({ ab }: { ab: NonNullable<Campaign['abTest']> }) {
         {ab.testEndsAt && ` · ${t('ab.resultsAt', { time: formatDateTime(ab.testEndsAt, lang) })}`}
       </p>
       {ab.choice && (
-        <p className="notice">{t('ab.winner', { name: ab.choice.winner, margin: formatNumber(ab.choice.margin * 100, lang, { maximumFractionDigits: 1 }) })}
-          {ab.choice.lift !== null && ` · ${t('ab.lift', { lift: formatPercent(ab.choice.lift, lang) })}`}</p>
+        <p className="notice">
+          {t('ab.winner', { name: ab.choice.winner, margin: formatNumber(ab.choice.margin * 100, lang, { maximumFractionDigits: 1 }) })}
+          {ab.choice.lift !== null && ` · ${t('ab.lift', { lift: formatPercent(ab.choice.lift, lang) })}`}
+        </p>
       )}
       {ab.results.length > 0 && (
-        <Chart title={t('ab.rateChart')} kind="bars" x={ab.results.map((r) => r.name)}
-          series={[{ label: t('ab.rate'), values: ab.results.map((r) => r.rate) }]} formatValue={(v) => formatPercent(v, lang)} />
+        <Chart
+          title={t('ab.rateChart')}
+          kind="bars"
+          x={ab.results.map((r) => r.name)}
+          series={[{ label: t('ab.rate'), values: ab.results.map((r) => r.rate) }]}
+          formatValue={(v) => formatPercent(v, lang)}
+        />
       )}
     </section>
   );
@@ -311,23 +385,42 @@ function SpecSummary({ spec }: { spec: Spec }) {
   ].filter(Boolean);
   const messages = spec.abTest
     ? spec.abTest.variants.map((v) => ({ name: v.name, subject: v.subject, body: v.body, split: v.split }))
-    : spec.message ? [{ name: null, subject: spec.message.subject, body: spec.message.body, split: undefined }] : [];
+    : spec.message
+      ? [{ name: null, subject: spec.message.subject, body: spec.message.body, split: undefined }]
+      : [];
 
   return (
     <section aria-labelledby="spec-title">
       <h2 id="spec-title">{t('spec.title')}</h2>
-      <p><strong>{t('form.audience')}:</strong> {audienceParts.join(' · ')}</p>
+      <p>
+        <strong>{t('form.audience')}:</strong> {audienceParts.join(' · ')}
+      </p>
       {spec.abTest && (
-        <p>{t('spec.ab', {
-          share: formatPercent(spec.abTest.testShare, lang), duration: spec.abTest.testDuration, metric: t(`winning.${spec.abTest.winningMetric}`),
-        })}</p>
+        <p>
+          {t('spec.ab', {
+            share: formatPercent(spec.abTest.testShare, lang),
+            duration: spec.abTest.testDuration,
+            metric: t(`winning.${spec.abTest.winningMetric}`),
+          })}
+        </p>
       )}
       <div className="messages">
         {messages.map((m) => (
           <div key={m.name ?? 'message'} className="panel message">
-            {m.name && <h3>{t('form.variant', { name: m.name })}{m.split !== undefined ? ` · ${formatNumber(m.split, lang)}%` : ''}</h3>}
-            <p className="mail-subject"><span className="muted">{t('form.subject')}:</span> {m.subject}</p>
-            <div className="mail-body">{m.body.split(/\n\s*\n/).map((p, i) => <p key={i}>{p}</p>)}</div>
+            {m.name && (
+              <h3>
+                {t('form.variant', { name: m.name })}
+                {m.split !== undefined ? ` · ${formatNumber(m.split, lang)}%` : ''}
+              </h3>
+            )}
+            <p className="mail-subject">
+              <span className="muted">{t('form.subject')}:</span> {m.subject}
+            </p>
+            <div className="mail-body">
+              {m.body.split(/\n\s*\n/).map((p, i) => (
+                <p key={i}>{p}</p>
+              ))}
+            </div>
             <SamplePreview message={{ subject: m.subject, body: m.body }} audience={spec.audience} />
           </div>
         ))}
@@ -337,8 +430,11 @@ function SpecSummary({ spec }: { spec: Spec }) {
           <h3>{t('form.goals')}</h3>
           <ul>
             {spec.goals!.map((g, i) => (
-              <li key={i}>{t(`goalMetrics.${g.metric}`)}: {g.metric === 'conversion_rate' ? formatPercent(g.target, lang) : formatNumber(g.target, lang)}
-                {' '}<span className="muted">{t('spec.by', { time: formatDateTime(g.deadline, lang) })}</span></li>
+              <li key={i}>
+                {t(`goalMetrics.${g.metric}`)}:{' '}
+                {g.metric === 'conversion_rate' ? formatPercent(g.target, lang) : formatNumber(g.target, lang)}{' '}
+                <span className="muted">{t('spec.by', { time: formatDateTime(g.deadline, lang) })}</span>
+              </li>
             ))}
           </ul>
         </>
@@ -365,11 +461,21 @@ function SamplePreview({ message, audience }: { message: { subject: string; body
         <>
           <p className="muted">
             {preview.data.customer
-              ? t('form.previewFor', { name: preview.data.customer.name ?? preview.data.customer.email, id: preview.data.customer.externalId })
+              ? t('form.previewFor', {
+                  name: preview.data.customer.name ?? preview.data.customer.email,
+                  id: preview.data.customer.externalId,
+                })
               : t('form.previewNobody')}
           </p>
           <p className="mail-subject">{preview.data.subject}</p>
-          <div className="mail-body">{preview.data.text.trim().split(/\n\s*\n/).map((para, i) => <p key={i}>{para}</p>)}</div>
+          <div className="mail-body">
+            {preview.data.text
+              .trim()
+              .split(/\n\s*\n/)
+              .map((para, i) => (
+                <p key={i}>{para}</p>
+              ))}
+          </div>
         </>
       )}
     </details>

@@ -44,7 +44,17 @@ type Errors = Record<string, string[]>;
 const ErrorsContext = createContext<Errors>({});
 
 /** A labelled input with the API's messages for its field path below it. */
-function Field({ label, path, hint, children }: { label: string; path: string; hint?: string; children: (props: { id: string; 'aria-invalid'?: boolean; 'aria-describedby'?: string }) => ReactNode }) {
+function Field({
+  label,
+  path,
+  hint,
+  children,
+}: {
+  label: string;
+  path: string;
+  hint?: string;
+  children: (props: { id: string; 'aria-invalid'?: boolean; 'aria-describedby'?: string }) => ReactNode;
+}) {
   const id = useId();
   const messages = useContext(ErrorsContext)[path] ?? [];
   const describedBy = [hint ? `${id}-hint` : '', messages.length ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
@@ -52,8 +62,16 @@ function Field({ label, path, hint, children }: { label: string; path: string; h
     <div className="field">
       <label htmlFor={id}>{label}</label>
       {children({ id, ...(messages.length ? { 'aria-invalid': true } : {}), ...(describedBy ? { 'aria-describedby': describedBy } : {}) })}
-      {hint && <span id={`${id}-hint`} className="muted">{hint}</span>}
-      {messages.length > 0 && <span id={`${id}-error`} className="field-error">{messages.join('; ')}</span>}
+      {hint && (
+        <span id={`${id}-hint`} className="muted">
+          {hint}
+        </span>
+      )}
+      {messages.length > 0 && (
+        <span id={`${id}-error`} className="field-error">
+          {messages.join('; ')}
+        </span>
+      )}
     </div>
   );
 }
@@ -116,7 +134,8 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
   const previewing = message.subject.trim() !== '' && message.body.trim() !== '';
   const preview = useQuery({
     queryKey: ['campaigns', 'preview', message, audience],
-    queryFn: async () => unwrap(await api.POST('/campaigns/preview', { body: { message, ...(hasAudience(audience) ? { audience } : {}) } })),
+    queryFn: async () =>
+      unwrap(await api.POST('/campaigns/preview', { body: { message, ...(hasAudience(audience) ? { audience } : {}) } })),
     enabled: previewing,
   });
 
@@ -143,7 +162,11 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
             {(p) => (
               <select {...p} value={form.segment} onChange={(e) => set('segment', e.target.value as Segment | '')}>
                 <option value="">{t('form.noSegment')}</option>
-                {SEGMENTS.map((s) => <option key={s} value={s}>{t(`segments.${s}`)}</option>)}
+                {SEGMENTS.map((s) => (
+                  <option key={s} value={s}>
+                    {t(`segments.${s}`)}
+                  </option>
+                ))}
               </select>
             )}
           </Field>
@@ -151,7 +174,11 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
             <legend>{t('form.stages')}</legend>
             {LIFECYCLE_STAGES.map((s) => (
               <label key={s}>
-                <input type="checkbox" checked={form.stages.includes(s)} onChange={(e) => set('stages', toggle<LifecycleStage>(form.stages, s, e.target.checked))} />{' '}
+                <input
+                  type="checkbox"
+                  checked={form.stages.includes(s)}
+                  onChange={(e) => set('stages', toggle<LifecycleStage>(form.stages, s, e.target.checked))}
+                />{' '}
                 {t(`lifecycle.${s}`)}
               </label>
             ))}
@@ -160,7 +187,11 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
             <legend>{t('form.rfmSegments')}</legend>
             {SEGMENTS.map((s) => (
               <label key={s}>
-                <input type="checkbox" checked={form.rfmSegments.includes(s)} onChange={(e) => set('rfmSegments', toggle<Segment>(form.rfmSegments, s, e.target.checked))} />{' '}
+                <input
+                  type="checkbox"
+                  checked={form.rfmSegments.includes(s)}
+                  onChange={(e) => set('rfmSegments', toggle<Segment>(form.rfmSegments, s, e.target.checked))}
+                />{' '}
                 {t(`segments.${s}`)}
               </label>
             ))}
@@ -170,17 +201,31 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
           </Field>
           <div className="row">
             <Field label={t('form.lastActiveAfter')} path="audience.filters.lastActiveAfter">
-              {(p) => <input {...p} type="datetime-local" value={form.lastActiveAfter} onChange={(e) => set('lastActiveAfter', e.target.value)} />}
+              {(p) => (
+                <input {...p} type="datetime-local" value={form.lastActiveAfter} onChange={(e) => set('lastActiveAfter', e.target.value)} />
+              )}
             </Field>
             <Field label={t('form.lastActiveBefore')} path="audience.filters.lastActiveBefore">
-              {(p) => <input {...p} type="datetime-local" value={form.lastActiveBefore} onChange={(e) => set('lastActiveBefore', e.target.value)} />}
+              {(p) => (
+                <input
+                  {...p}
+                  type="datetime-local"
+                  value={form.lastActiveBefore}
+                  onChange={(e) => set('lastActiveBefore', e.target.value)}
+                />
+              )}
             </Field>
           </div>
           <p role="status" className="audience-count" aria-live="polite">
-            {!hasAudience(audience) ? t('form.countNone')
-              : count.isFetching && !count.data ? t('form.counting')
-                : count.error ? <span className="field-error">{count.error.message}</span>
-                  : count.data ? t('form.countNow', { count: count.data.count, formatted: formatNumber(count.data.count, i18n.language) }) : null}
+            {!hasAudience(audience) ? (
+              t('form.countNone')
+            ) : count.isFetching && !count.data ? (
+              t('form.counting')
+            ) : count.error ? (
+              <span className="field-error">{count.error.message}</span>
+            ) : count.data ? (
+              t('form.countNow', { count: count.data.count, formatted: formatNumber(count.data.count, i18n.language) })
+            ) : null}
           </p>
         </fieldset>
 
@@ -188,23 +233,53 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
           <legend>{t('form.budget')}</legend>
           <div className="row">
             <Field label={t('form.total')} path="budget.total">
-              {(p) => <input {...p} type="number" min="0" step="0.01" inputMode="decimal" value={form.total} onChange={(e) => set('total', e.target.value)} />}
+              {(p) => (
+                <input
+                  {...p}
+                  type="number"
+                  min="0"
+                  step="0.01"
+                  inputMode="decimal"
+                  value={form.total}
+                  onChange={(e) => set('total', e.target.value)}
+                />
+              )}
             </Field>
             <Field label={t('form.currency')} path="budget.currency">
               {(p) => (
                 <select {...p} value={form.currency} onChange={(e) => set('currency', e.target.value)}>
-                  {[...new Set([form.currency, ...CURRENCIES])].map((c) => <option key={c} value={c}>{c}</option>)}
+                  {[...new Set([form.currency, ...CURRENCIES])].map((c) => (
+                    <option key={c} value={c}>
+                      {c}
+                    </option>
+                  ))}
                 </select>
               )}
             </Field>
             <Field label={t('form.costPerSend')} path="budget.costPerSend">
-              {(p) => <input {...p} type="number" min="0" step="0.0001" inputMode="decimal" value={form.costPerSend} onChange={(e) => set('costPerSend', e.target.value)} />}
+              {(p) => (
+                <input
+                  {...p}
+                  type="number"
+                  min="0"
+                  step="0.0001"
+                  inputMode="decimal"
+                  value={form.costPerSend}
+                  onChange={(e) => set('costPerSend', e.target.value)}
+                />
+              )}
             </Field>
             <Field label={t('form.sendRate')} path="sendRate" hint={t('form.sendRateHint')}>
-              {(p) => <input {...p} type="number" min="1" max="10000" value={form.sendRate} onChange={(e) => set('sendRate', e.target.value)} />}
+              {(p) => (
+                <input {...p} type="number" min="1" max="10000" value={form.sendRate} onChange={(e) => set('sendRate', e.target.value)} />
+              )}
             </Field>
           </div>
-          {estimate !== null && <p className="muted">{t('form.estimate', { cost: formatNumber(estimate, i18n.language, { maximumFractionDigits: 2 }), currency: form.currency })}</p>}
+          {estimate !== null && (
+            <p className="muted">
+              {t('form.estimate', { cost: formatNumber(estimate, i18n.language, { maximumFractionDigits: 2 }), currency: form.currency })}
+            </p>
+          )}
         </fieldset>
 
         <fieldset>
@@ -224,10 +299,20 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
           <legend>{t('form.message')}</legend>
           <GroupErrors paths={['message', 'abTest', 'abTest.variants']} />
           <div role="radiogroup" aria-label={t('form.mode')} className="row">
-            <label><input type="radio" name="mode" checked={form.mode === 'message'} onChange={() => set('mode', 'message')} /> {t('form.oneMessage')}</label>
-            <label><input type="radio" name="mode" checked={form.mode === 'ab'} onChange={() => set('mode', 'ab')} /> {t('form.abTest')}</label>
+            <label>
+              <input type="radio" name="mode" checked={form.mode === 'message'} onChange={() => set('mode', 'message')} />{' '}
+              {t('form.oneMessage')}
+            </label>
+            <label>
+              <input type="radio" name="mode" checked={form.mode === 'ab'} onChange={() => set('mode', 'ab')} /> {t('form.abTest')}
+            </label>
           </div>
-          <p className="muted">{t('form.fields', { fields: TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(' '), example: `{{firstName|${t('form.fallbackExample')}}}` })}</p>
+          <p className="muted">
+            {t('form.fields', {
+              fields: TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(' '),
+              example: `{{firstName|${t('form.fallbackExample')}}}`,
+            })}
+          </p>
           {form.mode === 'message' ? (
             <>
               <Field label={t('form.subject')} path="message.subject">
@@ -240,7 +325,11 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
           ) : (
             <>
               {form.variants.map((v, i) => {
-                const setVariant = (changes: Partial<typeof v>) => set('variants', form.variants.map((x, j) => (j === i ? { ...x, ...changes } : x)));
+                const setVariant = (changes: Partial<typeof v>) =>
+                  set(
+                    'variants',
+                    form.variants.map((x, j) => (j === i ? { ...x, ...changes } : x)),
+                  );
                 return (
                   <fieldset key={i} className="variant">
                     <legend>{t('form.variant', { name: v.name || i + 1 })}</legend>
@@ -249,7 +338,16 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
                         {(p) => <input {...p} value={v.name} maxLength={40} onChange={(e) => setVariant({ name: e.target.value })} />}
                       </Field>
                       <Field label={t('form.split')} path={`abTest.variants[${i}].split`} hint={t('form.splitHint')}>
-                        {(p) => <input {...p} type="number" min="0" max="100" value={v.split} onChange={(e) => setVariant({ split: e.target.value })} />}
+                        {(p) => (
+                          <input
+                            {...p}
+                            type="number"
+                            min="0"
+                            max="100"
+                            value={v.split}
+                            onChange={(e) => setVariant({ split: e.target.value })}
+                          />
+                        )}
                       </Field>
                     </div>
                     <Field label={t('form.subject')} path={`abTest.variants[${i}].subject`}>
@@ -259,7 +357,15 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
                       {(p) => <textarea {...p} rows={4} value={v.body} onChange={(e) => setVariant({ body: e.target.value })} />}
                     </Field>
                     {form.variants.length > 2 && (
-                      <button type="button" onClick={() => set('variants', form.variants.filter((_, j) => j !== i))}>
+                      <button
+                        type="button"
+                        onClick={() =>
+                          set(
+                            'variants',
+                            form.variants.filter((_, j) => j !== i),
+                          )
+                        }
+                      >
                         {t('form.removeVariant', { name: v.name || i + 1 })}
                       </button>
                     )}
@@ -267,13 +373,30 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
                 );
               })}
               {form.variants.length < 10 && (
-                <button type="button" onClick={() => set('variants', [...form.variants, { name: String.fromCharCode(65 + form.variants.length), subject: '', body: '', split: '' }])}>
+                <button
+                  type="button"
+                  onClick={() =>
+                    set('variants', [
+                      ...form.variants,
+                      { name: String.fromCharCode(65 + form.variants.length), subject: '', body: '', split: '' },
+                    ])
+                  }
+                >
                   {t('form.addVariant')}
                 </button>
               )}
               <div className="row">
                 <Field label={t('form.testShare')} path="abTest.testShare" hint={t('form.testShareHint')}>
-                  {(p) => <input {...p} type="number" min="1" max="99" value={form.testShare} onChange={(e) => set('testShare', e.target.value)} />}
+                  {(p) => (
+                    <input
+                      {...p}
+                      type="number"
+                      min="1"
+                      max="99"
+                      value={form.testShare}
+                      onChange={(e) => set('testShare', e.target.value)}
+                    />
+                  )}
                 </Field>
                 <Field label={t('form.testDuration')} path="abTest.testDuration" hint={t('form.durationHint')}>
                   {(p) => <input {...p} value={form.testDuration} onChange={(e) => set('testDuration', e.target.value)} />}
@@ -281,7 +404,11 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
                 <Field label={t('form.winningMetric')} path="abTest.winningMetric">
                   {(p) => (
                     <select {...p} value={form.winningMetric} onChange={(e) => set('winningMetric', e.target.value as WinningMetric)}>
-                      {WINNING_METRICS.map((m) => <option key={m} value={m}>{t(`winning.${m}`)}</option>)}
+                      {WINNING_METRICS.map((m) => (
+                        <option key={m} value={m}>
+                          {t(`winning.${m}`)}
+                        </option>
+                      ))}
                     </select>
                   )}
                 </Field>
@@ -295,54 +422,107 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
           {form.mode === 'ab' && (
             <p>
               <label htmlFor="preview-variant">{t('form.previewVariant')}</label>{' '}
-              <select id="preview-variant" value={Math.min(previewVariant, form.variants.length - 1)} onChange={(e) => setPreviewVariant(Number(e.target.value))}>
-                {form.variants.map((v, i) => <option key={i} value={i}>{v.name || i + 1}</option>)}
+              <select
+                id="preview-variant"
+                value={Math.min(previewVariant, form.variants.length - 1)}
+                onChange={(e) => setPreviewVariant(Number(e.target.value))}
+              >
+                {form.variants.map((v, i) => (
+                  <option key={i} value={i}>
+                    {v.name || i + 1}
+                  </option>
+                ))}
               </select>
             </p>
           )}
-          {!previewing ? <p className="muted">{t('form.previewEmpty')}</p>
-            : preview.error ? <p className="field-error">{preview.error.message}</p>
-              : preview.data ? (
-                <div aria-live="polite">
-                  <p className="muted">
-                    {preview.data.customer
-                      ? t('form.previewFor', { name: preview.data.customer.name ?? preview.data.customer.email, id: preview.data.customer.externalId })
-                      : t('form.previewNobody')}
-                  </p>
-                  <p className="mail-subject"><span className="muted">{t('form.subject')}:</span> {preview.data.subject}</p>
-                  <div className="mail-body">
-                    {preview.data.text.trim().split(/\n\s*\n/).map((para, i) => <p key={i}>{para}</p>)}
-                  </div>
-                </div>
-              ) : <p className="muted">{t('app.loading')}</p>}
+          {!previewing ? (
+            <p className="muted">{t('form.previewEmpty')}</p>
+          ) : preview.error ? (
+            <p className="field-error">{preview.error.message}</p>
+          ) : preview.data ? (
+            <div aria-live="polite">
+              <p className="muted">
+                {preview.data.customer
+                  ? t('form.previewFor', {
+                      name: preview.data.customer.name ?? preview.data.customer.email,
+                      id: preview.data.customer.externalId,
+                    })
+                  : t('form.previewNobody')}
+              </p>
+              <p className="mail-subject">
+                <span className="muted">{t('form.subject')}:</span> {preview.data.subject}
+              </p>
+              <div className="mail-body">
+                {preview.data.text
+                  .trim()
+                  .split(/\n\s*\n/)
+                  .map((para, i) => (
+                    <p key={i}>{para}</p>
+                  ))}
+              </div>
+            </div>
+          ) : (
+            <p className="muted">{t('app.loading')}</p>
+          )}
         </section>
 
         <fieldset disabled={scheduleOnly}>
           <legend>{t('form.goals')}</legend>
           {form.goals.length === 0 && <p className="muted">{t('form.noGoals')}</p>}
           {form.goals.map((g, i) => {
-            const setGoal = (changes: Partial<typeof g>) => set('goals', form.goals.map((x, j) => (j === i ? { ...x, ...changes } : x)));
+            const setGoal = (changes: Partial<typeof g>) =>
+              set(
+                'goals',
+                form.goals.map((x, j) => (j === i ? { ...x, ...changes } : x)),
+              );
             return (
               <div key={i} className="row goal" role="group" aria-label={t('form.goalN', { n: i + 1 })}>
                 <Field label={t('form.goalMetric')} path={`goals[${i}].metric`}>
                   {(p) => (
                     <select {...p} value={g.metric} onChange={(e) => setGoal({ metric: e.target.value as GoalMetric })}>
-                      {GOAL_METRICS.map((m) => <option key={m} value={m}>{t(`goalMetrics.${m}`)}</option>)}
+                      {GOAL_METRICS.map((m) => (
+                        <option key={m} value={m}>
+                          {t(`goalMetrics.${m}`)}
+                        </option>
+                      ))}
                     </select>
                   )}
                 </Field>
-                <Field label={g.metric === 'conversion_rate' ? t('form.targetPercent') : g.metric === 'gmv' ? t('form.targetMoney', { currency: form.currency }) : t('form.target')} path={`goals[${i}].target`}>
-                  {(p) => <input {...p} type="number" min="0" step="any" value={g.target} onChange={(e) => setGoal({ target: e.target.value })} />}
+                <Field
+                  label={
+                    g.metric === 'conversion_rate'
+                      ? t('form.targetPercent')
+                      : g.metric === 'gmv'
+                        ? t('form.targetMoney', { currency: form.currency })
+                        : t('form.target')
+                  }
+                  path={`goals[${i}].target`}
+                >
+                  {(p) => (
+                    <input {...p} type="number" min="0" step="any" value={g.target} onChange={(e) => setGoal({ target: e.target.value })} />
+                  )}
                 </Field>
                 <Field label={t('form.deadline')} path={`goals[${i}].deadline`}>
                   {(p) => <input {...p} type="datetime-local" value={g.deadline} onChange={(e) => setGoal({ deadline: e.target.value })} />}
                 </Field>
-                <button type="button" onClick={() => set('goals', form.goals.filter((_, j) => j !== i))}>{t('form.removeGoal', { n: i + 1 })}</button>
+                <button
+                  type="button"
+                  onClick={() =>
+                    set(
+                      'goals',
+                      form.goals.filter((_, j) => j !== i),
+                    )
+                  }
+                >
+                  {t('form.removeGoal', { n: i + 1 })}
+                </button>
               </div>
             );
           })}
           {form.goals.length < 10 && (
-            <button type="button" onClick={() => set('goals', [...form.goals, { metric: 'gmv', target: '', deadline: form.endAt }])}>{t('form.addGoal')}</button>
+            <button type="button" onClick={() => set('goals', [...form.goals, { metric: 'gmv', target: '', deadline: form.endAt }])}>
+              {t('form.addGoal')}
+            </button>
           )}
         </fieldset>
 
@@ -350,34 +530,68 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
           <legend>{t('form.guards')}</legend>
           <p className="muted">{t('form.guardsHint')}</p>
           {form.guards.map((g, i) => {
-            const setGuard = (changes: Partial<typeof g>) => set('guards', form.guards.map((x, j) => (j === i ? { ...x, ...changes } : x)));
+            const setGuard = (changes: Partial<typeof g>) =>
+              set(
+                'guards',
+                form.guards.map((x, j) => (j === i ? { ...x, ...changes } : x)),
+              );
             return (
               <div key={i} className="row goal" role="group" aria-label={t('form.guardN', { n: i + 1 })}>
                 <Field label={t('form.guardMetric')} path={`guards[${i}].metric`}>
                   {(p) => (
                     <select {...p} value={g.metric} onChange={(e) => setGuard({ metric: e.target.value as GuardMetric })}>
-                      {GUARD_METRICS.map((m) => <option key={m} value={m}>{t(`guardMetrics.${m}`)}</option>)}
+                      {GUARD_METRICS.map((m) => (
+                        <option key={m} value={m}>
+                          {t(`guardMetrics.${m}`)}
+                        </option>
+                      ))}
                     </select>
                   )}
                 </Field>
                 <Field label={t('form.above')} path={`guards[${i}].above`}>
-                  {(p) => <input {...p} type="number" min="0" max="100" step="any" value={g.above} onChange={(e) => setGuard({ above: e.target.value })} />}
+                  {(p) => (
+                    <input
+                      {...p}
+                      type="number"
+                      min="0"
+                      max="100"
+                      step="any"
+                      value={g.above}
+                      onChange={(e) => setGuard({ above: e.target.value })}
+                    />
+                  )}
                 </Field>
                 <Field label={t('form.minSends')} path={`guards[${i}].minSends`}>
-                  {(p) => <input {...p} type="number" min="1" value={g.minSends} onChange={(e) => setGuard({ minSends: e.target.value })} />}
+                  {(p) => (
+                    <input {...p} type="number" min="1" value={g.minSends} onChange={(e) => setGuard({ minSends: e.target.value })} />
+                  )}
                 </Field>
-                <button type="button" onClick={() => set('guards', form.guards.filter((_, j) => j !== i))}>{t('form.removeGuard', { n: i + 1 })}</button>
+                <button
+                  type="button"
+                  onClick={() =>
+                    set(
+                      'guards',
+                      form.guards.filter((_, j) => j !== i),
+                    )
+                  }
+                >
+                  {t('form.removeGuard', { n: i + 1 })}
+                </button>
               </div>
             );
           })}
           {form.guards.length < 10 && (
-            <button type="button" onClick={() => set('guards', [...form.guards, { metric: 'failure_rate', above: '5', minSends: '100' }])}>{t('form.addGuard')}</button>
+            <button type="button" onClick={() => set('guards', [...form.guards, { metric: 'failure_rate', above: '5', minSends: '100' }])}>
+              {t('form.addGuard')}
+            </button>
           )}
         </fieldset>
 
         <div className="form-actions">
           {!campaign && (
-            <label><input type="checkbox" checked={draft} onChange={(e) => setDraft(e.target.checked)} /> {t('form.draft')}</label>
+            <label>
+              <input type="checkbox" checked={draft} onChange={(e) => setDraft(e.target.checked)} /> {t('form.draft')}
+            </label>
           )}
           <button type="submit" className="primary" disabled={save.isPending || unchanged}>
             {campaign ? t('form.saveChanges') : draft ? t('form.saveDraft') : t('form.createAndSubmit')}

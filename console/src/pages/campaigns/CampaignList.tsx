@@ -28,13 +28,17 @@ export function CampaignList({ session }: { session: Session }) {
   const [text, setText] = useState(q ?? '');
   useEffect(() => setText(q ?? ''), [q]);
 
-
   const startsAfter = dayStart(from);
   // "Starting until" a day includes that day.
   const startsBefore = until ? dayStart(new Date(Date.parse(`${until}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)) : undefined;
   const query: CampaignQuery = {
-    limit: PAGE, offset, ...(stage ? { stage } : {}), ...(mine ? { owner: 'me' } : {}), ...(q ? { q } : {}),
-    ...(startsAfter ? { startsAfter } : {}), ...(startsBefore ? { startsBefore } : {}),
+    limit: PAGE,
+    offset,
+    ...(stage ? { stage } : {}),
+    ...(mine ? { owner: 'me' } : {}),
+    ...(q ? { q } : {}),
+    ...(startsAfter ? { startsAfter } : {}),
+    ...(startsBefore ? { startsBefore } : {}),
   };
   const list = useQuery({
     queryKey: ['campaigns', 'list', query],
@@ -53,7 +57,11 @@ export function CampaignList({ session }: { session: Session }) {
     <section aria-labelledby="campaigns-title">
       <div className="campaigns-heading">
         <h1 id="campaigns-title">{t('title')}</h1>
-        {canManage(session) && <Link to="/new" className="button primary">{t('list.create')}</Link>}
+        {canManage(session) && (
+          <Link to="/new" className="button primary">
+            {t('list.create')}
+          </Link>
+        )}
       </div>
       <div className="toolbar campaigns-filters" role="group" aria-label={t('list.filters')}>
         <form role="search" onSubmit={search}>
@@ -65,7 +73,11 @@ export function CampaignList({ session }: { session: Session }) {
           {t('list.stage')}{' '}
           <select value={stage ?? ''} onChange={(e) => setFilters({ stage: e.target.value })}>
             <option value="">{t('list.any')}</option>
-            {STAGES.map((s) => <option key={s} value={s}>{t(`stages.${s}`)}</option>)}
+            {STAGES.map((s) => (
+              <option key={s} value={s}>
+                {t(`stages.${s}`)}
+              </option>
+            ))}
           </select>
         </label>
         <label>
@@ -73,14 +85,16 @@ export function CampaignList({ session }: { session: Session }) {
           {t('list.mine')}
         </label>
         <label>
-          {t('list.startsFrom')}{' '}
-          <input type="date" value={from ?? ''} onChange={(e) => setFilters({ from: e.target.value })} />
+          {t('list.startsFrom')} <input type="date" value={from ?? ''} onChange={(e) => setFilters({ from: e.target.value })} />
         </label>
         <label>
-          {t('list.startsUntil')}{' '}
-          <input type="date" value={until ?? ''} onChange={(e) => setFilters({ until: e.target.value })} />
+          {t('list.startsUntil')} <input type="date" value={until ?? ''} onChange={(e) => setFilters({ until: e.target.value })} />
         </label>
-        {filtered && <button type="button" onClick={() => clearFilters()}>{t('list.clear')}</button>}
+        {filtered && (
+          <button type="button" onClick={() => clearFilters()}>
+            {t('list.clear')}
+          </button>
+        )}
       </div>
       <ErrorNote error={list.error} />
       {list.isPending && <Loading />}
@@ -106,21 +120,32 @@ export function CampaignList({ session }: { session: Session }) {
                 </td>
                 <td>
                   <span className={`stage stage-${c.stage}`}>{t(`stages.${c.stage}`)}</span>
-                  {c.pauseReason && c.stage === 'paused' && <div className="muted">{t(`pauseReasons.${c.pauseReason}`, { defaultValue: c.pauseReason })}</div>}
+                  {c.pauseReason && c.stage === 'paused' && (
+                    <div className="muted">{t(`pauseReasons.${c.pauseReason}`, { defaultValue: c.pauseReason })}</div>
+                  )}
                 </td>
                 <td>{formatMoney(c.budgetTotal, c.currency, i18n.language)}</td>
                 <td>
                   <time dateTime={c.startAt}>{formatDateTime(c.startAt, i18n.language)}</time>
                   <div className="muted">{t('list.until', { date: formatDate(c.endAt, i18n.language) })}</div>
                 </td>
-                <td>{c.ownerId === session.operator.id ? t('list.me') : page.people[c.ownerId] ?? <span className="muted">{c.ownerId.slice(0, 8)}</span>}</td>
+                <td>
+                  {c.ownerId === session.operator.id
+                    ? t('list.me')
+                    : (page.people[c.ownerId] ?? <span className="muted">{c.ownerId.slice(0, 8)}</span>)}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      <Pager offset={offset} limit={PAGE} total={page?.total} shown={page?.items.length ?? 0}
-        onChange={(next) => setFilters({ offset: next ? String(next) : undefined }, true)} />
+      <Pager
+        offset={offset}
+        limit={PAGE}
+        total={page?.total}
+        shown={page?.items.length ?? 0}
+        onChange={(next) => setFilters({ offset: next ? String(next) : undefined }, true)}
+      />
     </section>
   );
 }

@@ -24,7 +24,16 @@ export type WinningMetric = NonNullable<CreateBody['abTest']>['winningMetric'];
 
 export const STAGES: readonly Stage[] = ['draft', 'pending_approval', 'scheduled', 'running', 'paused', 'ended', 'reported', 'cancelled'];
 export const SEGMENTS: readonly Segment[] = ['champions', 'loyal', 'new', 'potential', 'at_risk', 'hibernating', 'lost'];
-export const LIFECYCLE_STAGES: readonly LifecycleStage[] = ['acquired', 'activated', 'retained', 'monetized', 'referrer', 'at_risk', 'churned', 'recalled'];
+export const LIFECYCLE_STAGES: readonly LifecycleStage[] = [
+  'acquired',
+  'activated',
+  'retained',
+  'monetized',
+  'referrer',
+  'at_risk',
+  'churned',
+  'recalled',
+];
 export const GOAL_METRICS: readonly GoalMetric[] = ['new_users', 'gmv', 'uv', 'conversion_rate'];
 export const GUARD_METRICS: readonly GuardMetric[] = ['unsubscribe_rate', 'failure_rate'];
 export const WINNING_METRICS: readonly WinningMetric[] = ['conversions', 'clicks'];
@@ -77,13 +86,31 @@ export interface Report {
   endedAt: string | null;
   generatedAt: string;
   goals: { metric: GoalMetric; target: number; deadline: string; actual: number; achieved: boolean; progress: number }[];
-  sends: { audience: number; sent: number; skipped: Record<string, number>; deferredForQuietHours: number; failed: number; notSent: number };
-  attribution: { conversions: number; purchases: number; gmv: number; uv: number; newUsers: number; clicks: number; conversionRate: number | null };
+  sends: {
+    audience: number;
+    sent: number;
+    skipped: Record<string, number>;
+    deferredForQuietHours: number;
+    failed: number;
+    notSent: number;
+  };
+  attribution: {
+    conversions: number;
+    purchases: number;
+    gmv: number;
+    uv: number;
+    newUsers: number;
+    clicks: number;
+    conversionRate: number | null;
+  };
   money: { currency: string; budget: number; spend: number; costPerSend: number; gmv: number; roi: number | null };
   abTest: {
     winningMetric: WinningMetric;
     variants: { name: string; sent: number; conversions: number; clicks: number; rate: number }[];
-    winner: string | null; runnerUp: string | null; margin: number | null; lift: number | null;
+    winner: string | null;
+    runnerUp: string | null;
+    margin: number | null;
+    lift: number | null;
   } | null;
 }
 

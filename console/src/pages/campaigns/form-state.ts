@@ -12,9 +12,22 @@ import {
   type WinningMetric,
 } from './campaigns-api.ts';
 
-export interface VariantDraft { name: string; subject: string; body: string; split: string }
-export interface GoalDraft { metric: GoalMetric; target: string; deadline: string }
-export interface GuardDraft { metric: GuardMetric; above: string; minSends: string }
+export interface VariantDraft {
+  name: string;
+  subject: string;
+  body: string;
+  split: string;
+}
+export interface GoalDraft {
+  metric: GoalMetric;
+  target: string;
+  deadline: string;
+}
+export interface GuardDraft {
+  metric: GuardMetric;
+  above: string;
+  minSends: string;
+}
 
 export interface FormState {
   name: string;
@@ -52,18 +65,39 @@ const percent = (fraction: number): string => String(Number((fraction * 100).toP
 
 export function emptyForm(now = Date.now()): FormState {
   return {
-    name: '', segment: '', stages: [], tags: '', rfmSegments: [], lastActiveAfter: '', lastActiveBefore: '',
-    total: '', currency: 'CNY', costPerSend: '0.05',
-    startAt: toLocalInput(new Date(now + HOUR).toISOString()), endAt: toLocalInput(new Date(now + 8 * 24 * HOUR).toISOString()),
-    sendRate: '50', mode: 'message', subject: '', body: '',
-    variants: [{ name: 'A', subject: '', body: '', split: '' }, { name: 'B', subject: '', body: '', split: '' }],
-    testShare: '20', testDuration: '24h', winningMetric: 'conversions',
-    goals: [], guards: [{ metric: 'unsubscribe_rate', above: '2', minSends: '200' }],
+    name: '',
+    segment: '',
+    stages: [],
+    tags: '',
+    rfmSegments: [],
+    lastActiveAfter: '',
+    lastActiveBefore: '',
+    total: '',
+    currency: 'CNY',
+    costPerSend: '0.05',
+    startAt: toLocalInput(new Date(now + HOUR).toISOString()),
+    endAt: toLocalInput(new Date(now + 8 * 24 * HOUR).toISOString()),
+    sendRate: '50',
+    mode: 'message',
+    subject: '',
+    body: '',
+    variants: [
+      { name: 'A', subject: '', body: '', split: '' },
+      { name: 'B', subject: '', body: '', split: '' },
+    ],
+    testShare: '20',
+    testDuration: '24h',
+    winningMetric: 'conversions',
+    goals: [],
+    guards: [{ metric: 'unsubscribe_rate', above: '2', minSends: '200' }],
   };
 }
 
 export function audienceOf(s: FormState): Audience {
-  const tags = s.tags.split(/[,，]/).map((x) => x.trim()).filter(Boolean);
+  const tags = s.tags
+    .split(/[,，]/)
+    .map((x) => x.trim())
+    .filter(Boolean);
   const filters = {
     ...(s.stages.length ? { stages: s.stages } : {}),
     ...(tags.length ? { tags } : {}),
@@ -85,11 +119,25 @@ export function toSpec(s: FormState): Spec {
     schedule: { startAt: fromLocalInput(s.startAt), endAt: fromLocalInput(s.endAt) },
     sendRate: num(s.sendRate),
     message: s.mode === 'message' ? { subject: s.subject, body: s.body } : null,
-    abTest: s.mode === 'ab' ? {
-      variants: s.variants.map((v) => ({ name: v.name, subject: v.subject, body: v.body, ...(withSplits ? { split: num(v.split) } : {}) })),
-      testShare: num(s.testShare) / 100, testDuration: s.testDuration.trim(), winningMetric: s.winningMetric,
-    } : null,
-    goals: s.goals.map((g) => ({ metric: g.metric, target: g.metric === 'conversion_rate' ? num(g.target) / 100 : num(g.target), deadline: fromLocalInput(g.deadline) })),
+    abTest:
+      s.mode === 'ab'
+        ? {
+            variants: s.variants.map((v) => ({
+              name: v.name,
+              subject: v.subject,
+              body: v.body,
+              ...(withSplits ? { split: num(v.split) } : {}),
+            })),
+            testShare: num(s.testShare) / 100,
+            testDuration: s.testDuration.trim(),
+            winningMetric: s.winningMetric,
+          }
+        : null,
+    goals: s.goals.map((g) => ({
+      metric: g.metric,
+      target: g.metric === 'conversion_rate' ? num(g.target) / 100 : num(g.target),
+      deadline: fromLocalInput(g.deadline),
+    })),
     guards: s.guards.map((g) => ({ metric: g.metric, above: num(g.above) / 100, minSends: num(g.minSends) })),
   };
 }
@@ -100,16 +148,32 @@ export function fromSpec(spec: Spec): FormState {
   const ab = spec.abTest ?? null;
   const base = emptyForm();
   return {
-    name: spec.name, segment: spec.audience.segment ?? '', stages: f.stages ?? [], tags: (f.tags ?? []).join(', '),
-    rfmSegments: f.rfmSegments ?? [], lastActiveAfter: toLocalInput(f.lastActiveAfter), lastActiveBefore: toLocalInput(f.lastActiveBefore),
-    total: String(spec.budget.total), currency: spec.budget.currency, costPerSend: String(spec.budget.costPerSend),
-    startAt: toLocalInput(spec.schedule.startAt), endAt: toLocalInput(spec.schedule.endAt), sendRate: String(spec.sendRate ?? 50),
-    mode: ab ? 'ab' : 'message', subject: spec.message?.subject ?? '', body: spec.message?.body ?? '',
-    variants: ab ? ab.variants.map((v) => ({ name: v.name, subject: v.subject, body: v.body, split: v.split === undefined ? '' : String(v.split) })) : base.variants,
-    testShare: ab ? percent(ab.testShare) : base.testShare, testDuration: ab?.testDuration ?? base.testDuration,
+    name: spec.name,
+    segment: spec.audience.segment ?? '',
+    stages: f.stages ?? [],
+    tags: (f.tags ?? []).join(', '),
+    rfmSegments: f.rfmSegments ?? [],
+    lastActiveAfter: toLocalInput(f.lastActiveAfter),
+    lastActiveBefore: toLocalInput(f.lastActiveBefore),
+    total: String(spec.budget.total),
+    currency: spec.budget.currency,
+    costPerSend: String(spec.budget.costPerSend),
+    startAt: toLocalInput(spec.schedule.startAt),
+    endAt: toLocalInput(spec.schedule.endAt),
+    sendRate: String(spec.sendRate ?? 50),
+    mode: ab ? 'ab' : 'message',
+    subject: spec.message?.subject ?? '',
+    body: spec.message?.body ?? '',
+    variants: ab
+      ? ab.variants.map((v) => ({ name: v.name, subject: v.subject, body: v.body, split: v.split === undefined ? '' : String(v.split) }))
+      : base.variants,
+    testShare: ab ? percent(ab.testShare) : base.testShare,
+    testDuration: ab?.testDuration ?? base.testDuration,
     winningMetric: ab?.winningMetric ?? base.winningMetric,
     goals: (spec.goals ?? []).map((g) => ({
-      metric: g.metric, target: g.metric === 'conversion_rate' ? percent(g.target) : String(g.target), deadline: toLocalInput(g.deadline),
+      metric: g.metric,
+      target: g.metric === 'conversion_rate' ? percent(g.target) : String(g.target),
+      deadline: toLocalInput(g.deadline),
     })),
     guards: (spec.guards ?? []).map((g) => ({ metric: g.metric, above: percent(g.above), minSends: String(g.minSends) })),
   };

@@ -20,14 +20,18 @@ function NewCampaign({ session }: { session: Session }) {
   usePageTitle(t('form.newTitle'));
   return (
     <section aria-labelledby="form-title">
-      <p><Link to="/">{t('detail.back')}</Link></p>
+      <p>
+        <Link to="/">{t('detail.back')}</Link>
+      </p>
       <h1 id="form-title">{t('form.newTitle')}</h1>
       {canManage(session) ? (
         <>
           <p className="muted">{t('form.newIntro')}</p>
           <CampaignForm />
         </>
-      ) : <p className="notice">{t('form.notAllowed')}</p>}
+      ) : (
+        <p className="notice">{t('form.notAllowed')}</p>
+      )}
     </section>
   );
 }
@@ -44,13 +48,18 @@ function EditCampaign({ id, session }: { id: string; session: Session }) {
   const c = campaign.data;
   return (
     <section aria-labelledby="form-title">
-      <p><Link to={`/${id}`}>{t('form.backToCampaign')}</Link></p>
+      <p>
+        <Link to={`/${id}`}>{t('form.backToCampaign')}</Link>
+      </p>
       <h1 id="form-title">{t('form.editTitle')}</h1>
       <ErrorNote error={campaign.error} />
       {campaign.isPending && <Loading />}
-      {c && (!c.spec || !EDITABLE.includes(c.stage) || c.launchedAt || !isOwner(session, c.ownerId)
-        ? <p className="notice">{t('form.notEditable', { stage: t(`stages.${c.stage}`) })}</p>
-        : <CampaignForm campaign={c} />)}
+      {c &&
+        (!c.spec || !EDITABLE.includes(c.stage) || c.launchedAt || !isOwner(session, c.ownerId) ? (
+          <p className="notice">{t('form.notEditable', { stage: t(`stages.${c.stage}`) })}</p>
+        ) : (
+          <CampaignForm campaign={c} />
+        ))}
     </section>
   );
 }
@@ -59,8 +68,12 @@ export default function CampaignsArea({ session }: AreaProps) {
   return (
     <div className="campaigns-area">
       <Switch>
-        <Route path="/"><CampaignList session={session} /></Route>
-        <Route path="/new"><NewCampaign session={session} /></Route>
+        <Route path="/">
+          <CampaignList session={session} />
+        </Route>
+        <Route path="/new">
+          <NewCampaign session={session} />
+        </Route>
         <Route path="/:id/edit">{(params) => <EditCampaign key={params.id} id={params.id} session={session} />}</Route>
         <Route path="/:id">{(params) => <CampaignDetail key={params.id} id={params.id} session={session} />}</Route>
       </Switch>

@@ -34,22 +34,29 @@ function useContentChange(c: ContentDetail) {
 
 function Refusal({ error }: { error: Error | null }) {
   if (!error) return null;
-  const text = error instanceof FieldRefusal
-    ? [error.summary, ...Object.values(error.fields).flat()].join('; ')
-    : error.message;
-  return <p role="alert" className="error">{text}</p>;
+  const text = error instanceof FieldRefusal ? [error.summary, ...Object.values(error.fields).flat()].join('; ') : error.message;
+  return (
+    <p role="alert" className="error">
+      {text}
+    </p>
+  );
 }
 
 function Schedule({ c }: { c: ContentDetail }) {
   const { t } = useTranslation('content');
   const change = useContentChange(c);
   const [value, setValue] = useState(toLocalInput(c.publishAt));
-  const reschedule = useMutation(change(async () => {
-    const publishAt = fromLocalInput(value) ?? null;
-    return unwrapWithFields(await api.PATCH('/content/{id}/schedule', { params: { path: { id: c.id } }, body: { publishAt } }));
-  }));
-  const clear = useMutation(change(async () =>
-    unwrapWithFields(await api.PATCH('/content/{id}/schedule', { params: { path: { id: c.id } }, body: { publishAt: null } }))));
+  const reschedule = useMutation(
+    change(async () => {
+      const publishAt = fromLocalInput(value) ?? null;
+      return unwrapWithFields(await api.PATCH('/content/{id}/schedule', { params: { path: { id: c.id } }, body: { publishAt } }));
+    }),
+  );
+  const clear = useMutation(
+    change(async () =>
+      unwrapWithFields(await api.PATCH('/content/{id}/schedule', { params: { path: { id: c.id } }, body: { publishAt: null } })),
+    ),
+  );
   const save = (e: FormEvent) => {
     e.preventDefault();
     clear.reset();
@@ -61,15 +68,32 @@ function Schedule({ c }: { c: ContentDetail }) {
     <form onSubmit={save} aria-labelledby="content-schedule-title">
       <h3 id="content-schedule-title">{t('detail.schedule')}</h3>
       <label htmlFor="content-schedule-input">{t('detail.publishAt')}</label>
-      <input id="content-schedule-input" type="datetime-local" required value={value} onChange={(e) => setValue(e.target.value)}
-        aria-describedby="content-schedule-help" />
-      <p id="content-schedule-help" className="muted help">{t('detail.scheduleHelp', { zone: t('app.timezone', { zone: timeZone() }) })}</p>
+      <input
+        id="content-schedule-input"
+        type="datetime-local"
+        required
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+        aria-describedby="content-schedule-help"
+      />
+      <p id="content-schedule-help" className="muted help">
+        {t('detail.scheduleHelp', { zone: t('app.timezone', { zone: timeZone() }) })}
+      </p>
       <Refusal error={reschedule.error ?? clear.error} />
       {(reschedule.isSuccess || clear.isSuccess) && <p role="status">{t('detail.scheduled')}</p>}
       <div className="form-actions">
-        <button type="submit" disabled={busy}>{t('detail.moveSchedule')}</button>
+        <button type="submit" disabled={busy}>
+          {t('detail.moveSchedule')}
+        </button>
         {c.publishAt && (
-          <button type="button" disabled={busy} onClick={() => { reschedule.reset(); clear.mutate(undefined, { onSuccess: () => setValue('') }); }}>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => {
+              reschedule.reset();
+              clear.mutate(undefined, { onSuccess: () => setValue('') });
+            }}
+          >
             {t('detail.publishOnApproval')}
           </button>
         )}
@@ -82,9 +106,16 @@ function Withdraw({ c }: { c: ContentDetail }) {
   const { t } = useTranslation('content');
   const change = useContentChange(c);
   const [reason, setReason] = useState('');
-  const withdraw = useMutation(change(async () => unwrapWithFields(await api.POST('/content/{id}/withdraw', {
-    params: { path: { id: c.id } }, body: reason.trim() ? { reason: reason.trim() } : {},
-  }))));
+  const withdraw = useMutation(
+    change(async () =>
+      unwrapWithFields(
+        await api.POST('/content/{id}/withdraw', {
+          params: { path: { id: c.id } },
+          body: reason.trim() ? { reason: reason.trim() } : {},
+        }),
+      ),
+    ),
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
     withdraw.mutate();
@@ -97,7 +128,9 @@ function Withdraw({ c }: { c: ContentDetail }) {
       <textarea id="content-withdraw-reason" rows={2} maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} />
       <Refusal error={withdraw.error} />
       <div className="form-actions">
-        <button type="submit" className="danger" disabled={withdraw.isPending}>{t('detail.withdrawButton')}</button>
+        <button type="submit" className="danger" disabled={withdraw.isPending}>
+          {t('detail.withdrawButton')}
+        </button>
       </div>
     </form>
   );
@@ -108,9 +141,16 @@ function Revise({ c }: { c: ContentDetail }) {
   const change = useContentChange(c);
   const [title, setTitle] = useState(c.title);
   const [body, setBody] = useState(c.body ?? '');
-  const revise = useMutation(change(async () => unwrapWithFields(await api.POST('/content/{id}/revisions', {
-    params: { path: { id: c.id } }, body: { title, body },
-  }))));
+  const revise = useMutation(
+    change(async () =>
+      unwrapWithFields(
+        await api.POST('/content/{id}/revisions', {
+          params: { path: { id: c.id } },
+          body: { title, body },
+        }),
+      ),
+    ),
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
     revise.mutate();
@@ -123,13 +163,28 @@ function Revise({ c }: { c: ContentDetail }) {
       <Refusal error={revise.error} />
       {revise.isSuccess && <p role="status">{t('detail.revised')}</p>}
       <label htmlFor="content-revise-title-input">{t('form.fieldTitle')}</label>
-      <input id="content-revise-title-input" required maxLength={1000} value={title} onChange={(e) => setTitle(e.target.value)}
-        aria-invalid={fields.title ? true : undefined} />
+      <input
+        id="content-revise-title-input"
+        required
+        maxLength={1000}
+        value={title}
+        onChange={(e) => setTitle(e.target.value)}
+        aria-invalid={fields.title ? true : undefined}
+      />
       <label htmlFor="content-revise-body">{t('form.body')}</label>
-      <textarea id="content-revise-body" required rows={8} maxLength={200_000} value={body} onChange={(e) => setBody(e.target.value)}
-        aria-invalid={fields.body ? true : undefined} />
+      <textarea
+        id="content-revise-body"
+        required
+        rows={8}
+        maxLength={200_000}
+        value={body}
+        onChange={(e) => setBody(e.target.value)}
+        aria-invalid={fields.body ? true : undefined}
+      />
       <div className="form-actions">
-        <button type="submit" className="primary" disabled={revise.isPending}>{t('detail.reviseButton')}</button>
+        <button type="submit" className="primary" disabled={revise.isPending}>
+          {t('detail.reviseButton')}
+        </button>
       </div>
     </form>
   );

@@ -33,7 +33,9 @@ export function ContentDetail({ id, session }: { id: string; session: Session })
 
   return (
     <section aria-labelledby="content-detail-title" className="content-detail">
-      <p><Link to="/">{t('detail.back')}</Link></p>
+      <p>
+        <Link to="/">{t('detail.back')}</Link>
+      </p>
       {!c && <h1 id="content-detail-title">{t('title')}</h1>}
       <ErrorNote error={detail.error} />
       {detail.isPending && <Loading />}
@@ -51,20 +53,30 @@ function Body({ c, session }: { c: Detail; session: Session }) {
   return (
     <>
       <h1 id="content-detail-title">{c.title}</h1>
-      <p className="content-badges"><TierBadge tier={c.tier} /> <StageBadge stage={c.stage} /></p>
+      <p className="content-badges">
+        <TierBadge tier={c.tier} /> <StageBadge stage={c.stage} />
+      </p>
       {c.source === 'read_model' && <p className="muted">{t('detail.archived')}</p>}
-      <Facts items={[
-        [t('detail.facts.stage'), t(`stages.${c.stage}`)],
-        [t('detail.facts.tier'), t(`tiers.${c.tier}`)],
-        [t('detail.facts.revision'), c.revision],
-        [t('detail.facts.round'), c.round !== null && c.maxRounds !== null ? t('detail.roundOf', { round: c.round, max: c.maxRounds }) : null],
-        [t('detail.facts.approvals'), c.requiredApprovals ? t('detail.approvalsOf', { given: approvalsNow, needed: c.requiredApprovals }) : null],
-        [t('detail.facts.sla'), c.reviewSla],
-        [t('detail.facts.channels'), c.channels.join(', ')],
-        [t('detail.facts.publishAt'), c.publishAt ? formatDateTime(c.publishAt, i18n.language) : t('detail.onApproval')],
-        [t('detail.facts.publishedAt'), c.publishedAt ? formatDateTime(c.publishedAt, i18n.language) : null],
-        [t('detail.facts.author'), who(c.authorId)],
-      ]} />
+      <Facts
+        items={[
+          [t('detail.facts.stage'), t(`stages.${c.stage}`)],
+          [t('detail.facts.tier'), t(`tiers.${c.tier}`)],
+          [t('detail.facts.revision'), c.revision],
+          [
+            t('detail.facts.round'),
+            c.round !== null && c.maxRounds !== null ? t('detail.roundOf', { round: c.round, max: c.maxRounds }) : null,
+          ],
+          [
+            t('detail.facts.approvals'),
+            c.requiredApprovals ? t('detail.approvalsOf', { given: approvalsNow, needed: c.requiredApprovals }) : null,
+          ],
+          [t('detail.facts.sla'), c.reviewSla],
+          [t('detail.facts.channels'), c.channels.join(', ')],
+          [t('detail.facts.publishAt'), c.publishAt ? formatDateTime(c.publishAt, i18n.language) : t('detail.onApproval')],
+          [t('detail.facts.publishedAt'), c.publishedAt ? formatDateTime(c.publishedAt, i18n.language) : null],
+          [t('detail.facts.author'), who(c.authorId)],
+        ]}
+      />
       {c.source === 'workflow' && <Live c={c} session={session} />}
     </>
   );
@@ -78,11 +90,15 @@ function Live({ c, session }: { c: Detail; session: Session }) {
   return (
     <>
       {c.rejectionReason && (
-        <p className={c.stage === 'rejected' ? 'error' : 'note'}><strong>{t('detail.reason')}:</strong> {c.rejectionReason}</p>
+        <p className={c.stage === 'rejected' ? 'error' : 'note'}>
+          <strong>{t('detail.reason')}:</strong> {c.rejectionReason}
+        </p>
       )}
 
       <h2>{t('detail.text')}</h2>
-      {c.body === null ? <p className="muted">{t('detail.noBody')}</p> : (
+      {c.body === null ? (
+        <p className="muted">{t('detail.noBody')}</p>
+      ) : (
         <>
           {highlights.length > 0 && <p className="muted">{t('detail.marked')}</p>}
           <HighlightedText className="content-body" text={c.body} highlights={highlights} />
@@ -96,7 +112,9 @@ function Live({ c, session }: { c: Detail; session: Session }) {
       <Approvals c={c} me={me} />
 
       <h2>{t('detail.deliveries')}</h2>
-      {c.deliveries.length === 0 ? <p className="muted">{t('detail.noDeliveries')}</p> : (
+      {c.deliveries.length === 0 ? (
+        <p className="muted">{t('detail.noDeliveries')}</p>
+      ) : (
         <table className="content-table">
           <thead>
             <tr>
@@ -109,7 +127,9 @@ function Live({ c, session }: { c: Detail; session: Session }) {
             {c.deliveries.map((d) => (
               <tr key={d.channel}>
                 <th scope="row">{d.channel}</th>
-                <td><span className={`content-delivery content-delivery-${d.status}`}>{t(`deliveryStatuses.${d.status}`)}</span></td>
+                <td>
+                  <span className={`content-delivery content-delivery-${d.status}`}>{t(`deliveryStatuses.${d.status}`)}</span>
+                </td>
                 <td>{d.error ?? '—'}</td>
               </tr>
             ))}
@@ -124,7 +144,13 @@ function Live({ c, session }: { c: Detail; session: Session }) {
       <ol className="content-revisions">
         <li>{t('detail.firstRevision', { who: whoText(c.authorId, c, me, t) })}</li>
         {c.edits.map((e) => (
-          <li key={e.version}>{t('detail.revisionBy', { version: e.version, who: whoText(e.operatorId, c, me, t), time: formatDateTime(e.at, i18n.language) })}</li>
+          <li key={e.version}>
+            {t('detail.revisionBy', {
+              version: e.version,
+              who: whoText(e.operatorId, c, me, t),
+              time: formatDateTime(e.at, i18n.language),
+            })}
+          </li>
         ))}
       </ol>
 
@@ -141,11 +167,15 @@ function Changes({ previous, title, body }: { previous: NonNullable<Detail['prev
     <section aria-labelledby="content-changes-title">
       <h3 id="content-changes-title">{t('detail.changesSince', { revision: previous.revision })}</h3>
       {previous.title !== title && <p>{t('detail.titleWas', { title: previous.title })}</p>}
-      <RevisionDiff before={previous.body} after={body} labels={{
-        added: (count) => t('detail.wordsAdded', { count }),
-        removed: (count) => t('detail.wordsRemoved', { count }),
-        same: t('detail.noWordsChanged'),
-      }} />
+      <RevisionDiff
+        before={previous.body}
+        after={body}
+        labels={{
+          added: (count) => t('detail.wordsAdded', { count }),
+          removed: (count) => t('detail.wordsRemoved', { count }),
+          same: t('detail.noWordsChanged'),
+        }}
+      />
     </section>
   );
 }
@@ -155,8 +185,14 @@ function Checks({ c }: { c: Detail }) {
   if (!c.checks) return <p className="muted">{t('detail.checksPending')}</p>;
   return (
     <>
-      <p><span className={`content-outcome content-outcome-${c.checks.outcome}`}>{t('detail.checkOutcome', { outcome: t(`outcomes.${c.checks.outcome}`) })}</span></p>
-      {c.checks.findings.length === 0 ? <p className="muted">{t('detail.noFindings')}</p> : (
+      <p>
+        <span className={`content-outcome content-outcome-${c.checks.outcome}`}>
+          {t('detail.checkOutcome', { outcome: t(`outcomes.${c.checks.outcome}`) })}
+        </span>
+      </p>
+      {c.checks.findings.length === 0 ? (
+        <p className="muted">{t('detail.noFindings')}</p>
+      ) : (
         <table className="content-table">
           <caption className="content-sr-only">{t('detail.findings')}</caption>
           <thead>
@@ -171,7 +207,9 @@ function Checks({ c }: { c: Detail }) {
             {c.checks.findings.map((f, i) => (
               <tr key={i}>
                 <td>{t(`rules.${f.rule as 'link'}`, { defaultValue: f.rule })}</td>
-                <td><span className={`content-outcome content-outcome-${f.severity}`}>{t(`severities.${f.severity}`)}</span></td>
+                <td>
+                  <span className={`content-outcome content-outcome-${f.severity}`}>{t(`severities.${f.severity}`)}</span>
+                </td>
                 <td>{f.message}</td>
                 <td>{f.matches?.length ? f.matches.map((m) => `“${m}”`).join(', ') : '—'}</td>
               </tr>
@@ -187,7 +225,9 @@ function Approvals({ c, me }: { c: Detail; me: string }) {
   const { t, i18n } = useTranslation('content');
   return (
     <>
-      {c.approvals.length === 0 ? <p className="muted">{t('detail.noApprovals')}</p> : (
+      {c.approvals.length === 0 ? (
+        <p className="muted">{t('detail.noApprovals')}</p>
+      ) : (
         <table className="content-table">
           <thead>
             <tr>
@@ -200,10 +240,14 @@ function Approvals({ c, me }: { c: Detail; me: string }) {
           <tbody>
             {c.approvals.map((a) => (
               <tr key={`${a.reviewerId}-${a.revision}`}>
-                <th scope="row"><Who id={a.reviewerId} c={c} me={me} /></th>
+                <th scope="row">
+                  <Who id={a.reviewerId} c={c} me={me} />
+                </th>
                 <td>{t('detail.approved')}</td>
                 <td>{a.revision}</td>
-                <td><time dateTime={a.at}>{formatDateTime(a.at, i18n.language)}</time></td>
+                <td>
+                  <time dateTime={a.at}>{formatDateTime(a.at, i18n.language)}</time>
+                </td>
               </tr>
             ))}
           </tbody>
@@ -215,8 +259,14 @@ function Approvals({ c, me }: { c: Detail; me: string }) {
           <ul className="content-open-tasks">
             {c.openTasks.map((task) => (
               <li key={task.id}>
-                <Link to={`~/console/inbox/${task.id}`}>{task.title}</Link> · {task.assigneeId ? t('detail.held', { who: whoText(task.assigneeId, c, me, t) }) : t('detail.unclaimed')}
-                {task.dueAt && <> · <time dateTime={task.dueAt}>{t('detail.due', { time: formatRelative(task.dueAt, i18n.language) })}</time></>}
+                <Link to={`~/console/inbox/${task.id}`}>{task.title}</Link> ·{' '}
+                {task.assigneeId ? t('detail.held', { who: whoText(task.assigneeId, c, me, t) }) : t('detail.unclaimed')}
+                {task.dueAt && (
+                  <>
+                    {' '}
+                    · <time dateTime={task.dueAt}>{t('detail.due', { time: formatRelative(task.dueAt, i18n.language) })}</time>
+                  </>
+                )}
               </li>
             ))}
           </ul>
@@ -245,7 +295,9 @@ function Who({ id, c, me }: { id: string | null; c: Detail; me: string }) {
 function timeline(c: Detail, me: string, t: T, language: string): TimelineEntry[] {
   const entries = c.history.map((h) => timelineEntry(h, c, me, t, language));
   const approvals = c.approvals.map((a): TimelineEntry => ({
-    at: a.at, title: t('events.approved', { revision: a.revision }), detail: t('events.by', { who: whoText(a.reviewerId, c, me, t) }),
+    at: a.at,
+    title: t('events.approved', { revision: a.revision }),
+    detail: t('events.by', { who: whoText(a.reviewerId, c, me, t) }),
   }));
   // Stable: an approval lands after whatever the history recorded at the same instant.
   return [...entries, ...approvals].sort((x, y) => Date.parse(x.at) - Date.parse(y.at));

@@ -26,9 +26,13 @@ export function ContentList({ session }: { session: Session }) {
   // Back and forward move through filters too: the search box follows the address.
   useEffect(() => setText(q ?? ''), [q]);
 
-
   const query: ContentQuery = {
-    limit: PAGE, offset, ...(stage ? { stage } : {}), ...(tier ? { tier } : {}), ...(mine ? { author: 'me' } : {}), ...(q ? { q } : {}),
+    limit: PAGE,
+    offset,
+    ...(stage ? { stage } : {}),
+    ...(tier ? { tier } : {}),
+    ...(mine ? { author: 'me' } : {}),
+    ...(q ? { q } : {}),
   };
   const list = useQuery({
     queryKey: ['content', 'list', query],
@@ -47,7 +51,11 @@ export function ContentList({ session }: { session: Session }) {
     <section aria-labelledby="content-title">
       <div className="content-heading">
         <h1 id="content-title">{t('title')}</h1>
-        {canSubmit(session) && <Link to="/new" className="button primary">{t('list.submit')}</Link>}
+        {canSubmit(session) && (
+          <Link to="/new" className="button primary">
+            {t('list.submit')}
+          </Link>
+        )}
       </div>
       <div className="toolbar content-filters" role="group" aria-label={t('list.filters')}>
         <form role="search" onSubmit={search}>
@@ -59,14 +67,22 @@ export function ContentList({ session }: { session: Session }) {
           {t('list.stage')}{' '}
           <select value={stage ?? ''} onChange={(e) => setFilters({ stage: e.target.value })}>
             <option value="">{t('list.any')}</option>
-            {STAGES.map((s) => <option key={s} value={s}>{t(`stages.${s}`)}</option>)}
+            {STAGES.map((s) => (
+              <option key={s} value={s}>
+                {t(`stages.${s}`)}
+              </option>
+            ))}
           </select>
         </label>
         <label>
           {t('list.tier')}{' '}
           <select value={tier ?? ''} onChange={(e) => setFilters({ tier: e.target.value })}>
             <option value="">{t('list.any')}</option>
-            {TIERS.map((s) => <option key={s} value={s}>{t(`tiers.${s}`)}</option>)}
+            {TIERS.map((s) => (
+              <option key={s} value={s}>
+                {t(`tiers.${s}`)}
+              </option>
+            ))}
           </select>
         </label>
         <label>
@@ -74,7 +90,15 @@ export function ContentList({ session }: { session: Session }) {
           {t('list.mine')}
         </label>
         {filtered && (
-          <button type="button" onClick={() => { setText(''); clearFilters(); }}>{t('list.clear')}</button>
+          <button
+            type="button"
+            onClick={() => {
+              setText('');
+              clearFilters();
+            }}
+          >
+            {t('list.clear')}
+          </button>
         )}
       </div>
       <ErrorNote error={list.error} />
@@ -96,11 +120,18 @@ export function ContentList({ session }: { session: Session }) {
               </tr>
             </thead>
             <tbody>
-              {page.items.map((item) => <Row key={item.id} item={item} />)}
+              {page.items.map((item) => (
+                <Row key={item.id} item={item} />
+              ))}
             </tbody>
           </table>
-          <Pager offset={offset} limit={PAGE} total={page.total} shown={page.items.length}
-            onChange={(next) => setFilters({ offset: next ? String(next) : undefined }, true)} />
+          <Pager
+            offset={offset}
+            limit={PAGE}
+            total={page.total}
+            shown={page.items.length}
+            onChange={(next) => setFilters({ offset: next ? String(next) : undefined }, true)}
+          />
         </>
       )}
     </section>
@@ -115,17 +146,34 @@ function Row({ item }: { item: ContentItem }) {
         <Link to={`/${item.id}`}>{item.title}</Link>
         {item.revision > 1 && <div className="muted">{t('list.revision', { n: item.revision })}</div>}
       </td>
-      <td><TierBadge tier={item.tier} /></td>
-      <td><StageBadge stage={item.stage} /></td>
-      <td>{item.channels.join(', ')}</td>
-      <td>{item.checkOutcome ? <span className={`content-outcome content-outcome-${item.checkOutcome}`}>{t(`outcomes.${item.checkOutcome as 'pass'}`)}</span>
-        : <span className="muted">{t('list.notChecked')}</span>}</td>
       <td>
-        {item.publishedAt ? t('list.publishedAt', { time: formatDateTime(item.publishedAt, i18n.language) })
-          : item.publishAt ? t('list.publishAt', { time: formatDateTime(item.publishAt, i18n.language) })
-            : <span className="muted">{t('list.onApproval')}</span>}
+        <TierBadge tier={item.tier} />
       </td>
-      <td><time dateTime={item.createdAt} title={formatDateTime(item.createdAt, i18n.language)}>{formatRelative(item.createdAt, i18n.language)}</time></td>
+      <td>
+        <StageBadge stage={item.stage} />
+      </td>
+      <td>{item.channels.join(', ')}</td>
+      <td>
+        {item.checkOutcome ? (
+          <span className={`content-outcome content-outcome-${item.checkOutcome}`}>{t(`outcomes.${item.checkOutcome as 'pass'}`)}</span>
+        ) : (
+          <span className="muted">{t('list.notChecked')}</span>
+        )}
+      </td>
+      <td>
+        {item.publishedAt ? (
+          t('list.publishedAt', { time: formatDateTime(item.publishedAt, i18n.language) })
+        ) : item.publishAt ? (
+          t('list.publishAt', { time: formatDateTime(item.publishAt, i18n.language) })
+        ) : (
+          <span className="muted">{t('list.onApproval')}</span>
+        )}
+      </td>
+      <td>
+        <time dateTime={item.createdAt} title={formatDateTime(item.createdAt, i18n.language)}>
+          {formatRelative(item.createdAt, i18n.language)}
+        </time>
+      </td>
     </tr>
   );
 }

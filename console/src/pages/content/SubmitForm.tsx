@@ -43,41 +43,61 @@ export function SubmitForm({ session }: { session: Session }) {
     e.preventDefault();
     const at = fromLocalInput(publishAt);
     submit.mutate({
-      title, body, tier, channels,
+      title,
+      body,
+      tier,
+      channels,
       ...(at ? { publishAt: at } : {}),
       ...(reviewSla.trim() ? { reviewSla: reviewSla.trim() } : {}),
       ...(maxRounds.trim() ? { maxRounds: Number(maxRounds) } : {}),
     });
   };
-  const toggleChannel = (name: string, on: boolean) =>
-    setChannels((prev) => (on ? [...prev, name] : prev.filter((c) => c !== name)));
+  const toggleChannel = (name: string, on: boolean) => setChannels((prev) => (on ? [...prev, name] : prev.filter((c) => c !== name)));
 
   const labels: Record<Field, string> = {
-    title: t('form.fieldTitle'), body: t('form.body'), tier: t('form.tier'), channels: t('form.channels'),
-    publishAt: t('form.publishAt'), reviewSla: t('form.reviewSla'), maxRounds: t('form.maxRounds'),
+    title: t('form.fieldTitle'),
+    body: t('form.body'),
+    tier: t('form.tier'),
+    channels: t('form.channels'),
+    publishAt: t('form.publishAt'),
+    reviewSla: t('form.reviewSla'),
+    maxRounds: t('form.maxRounds'),
   };
   const describedBy = (field: Field, help?: boolean) =>
     [help ? `content-${field}-help` : '', problems(field).length ? `content-${field}-error` : ''].filter(Boolean).join(' ') || undefined;
-  const fieldProps = (field: Field, help?: boolean) =>
-    ({ 'aria-invalid': problems(field).length > 0 || undefined, 'aria-describedby': describedBy(field, help) });
+  const fieldProps = (field: Field, help?: boolean) => ({
+    'aria-invalid': problems(field).length > 0 || undefined,
+    'aria-describedby': describedBy(field, help),
+  });
 
   if (!canSubmit(session)) {
-    return <section><h1>{t('form.title')}</h1><p className="error">{t('form.notAllowed')}</p></section>;
+    return (
+      <section>
+        <h1>{t('form.title')}</h1>
+        <p className="error">{t('form.notAllowed')}</p>
+      </section>
+    );
   }
 
   return (
     <section aria-labelledby="content-form-title" className="content-form">
-      <p><Link to="/">{t('form.back')}</Link></p>
+      <p>
+        <Link to="/">{t('form.back')}</Link>
+      </p>
       <h1 id="content-form-title">{t('form.title')}</h1>
       <p className="muted">{t('form.intro')}</p>
       {submit.error && (
         <div role="alert" className="error">
-          <p>{t('form.refused')} {refusal?.summary ?? submit.error.message}</p>
+          <p>
+            {t('form.refused')} {refusal?.summary ?? submit.error.message}
+          </p>
           {refusal && Object.keys(refusal.fields).length > 0 && (
             <ul>
-              {Object.entries(refusal.fields).flatMap(([field, messages]) => messages.map((message) => (
-                <li key={`${field}-${message}`}>{t('form.fieldProblem', { field: labels[field as Field] ?? field, message })}</li>
-              )))}
+              {Object.entries(refusal.fields).flatMap(([field, messages]) =>
+                messages.map((message) => (
+                  <li key={`${field}-${message}`}>{t('form.fieldProblem', { field: labels[field as Field] ?? field, message })}</li>
+                )),
+              )}
             </ul>
           )}
         </div>
@@ -85,12 +105,27 @@ export function SubmitForm({ session }: { session: Session }) {
       <form onSubmit={onSubmit}>
         <div className="field">
           <label htmlFor="content-title-input">{t('form.fieldTitle')}</label>
-          <input id="content-title-input" required maxLength={1000} value={title} onChange={(e) => setTitle(e.target.value)} {...fieldProps('title')} />
+          <input
+            id="content-title-input"
+            required
+            maxLength={1000}
+            value={title}
+            onChange={(e) => setTitle(e.target.value)}
+            {...fieldProps('title')}
+          />
           <Problems field="title" messages={problems('title')} />
         </div>
         <div className="field">
           <label htmlFor="content-body-input">{t('form.body')}</label>
-          <textarea id="content-body-input" required rows={10} maxLength={200_000} value={body} onChange={(e) => setBody(e.target.value)} {...fieldProps('body')} />
+          <textarea
+            id="content-body-input"
+            required
+            rows={10}
+            maxLength={200_000}
+            value={body}
+            onChange={(e) => setBody(e.target.value)}
+            {...fieldProps('body')}
+          />
           <Problems field="body" messages={problems('body')} />
         </div>
         <fieldset className="field" aria-describedby={describedBy('tier')}>
@@ -118,7 +153,13 @@ export function SubmitForm({ session }: { session: Session }) {
         </fieldset>
         <div className="field">
           <label htmlFor="content-publishAt-input">{t('form.publishAt')}</label>
-          <input id="content-publishAt-input" type="datetime-local" value={publishAt} onChange={(e) => setPublishAt(e.target.value)} {...fieldProps('publishAt', true)} />
+          <input
+            id="content-publishAt-input"
+            type="datetime-local"
+            value={publishAt}
+            onChange={(e) => setPublishAt(e.target.value)}
+            {...fieldProps('publishAt', true)}
+          />
           <Help field="publishAt">{t('form.publishAtHelp', { zone: t('app.timezone', { zone: timeZone() }) })}</Help>
           <Problems field="publishAt" messages={problems('publishAt')} />
         </div>
@@ -126,19 +167,36 @@ export function SubmitForm({ session }: { session: Session }) {
           <summary>{t('form.advanced')}</summary>
           <div className="field">
             <label htmlFor="content-reviewSla-input">{t('form.reviewSla')}</label>
-            <input id="content-reviewSla-input" maxLength={20} value={reviewSla} onChange={(e) => setReviewSla(e.target.value)} {...fieldProps('reviewSla', true)} />
+            <input
+              id="content-reviewSla-input"
+              maxLength={20}
+              value={reviewSla}
+              onChange={(e) => setReviewSla(e.target.value)}
+              {...fieldProps('reviewSla', true)}
+            />
             <Help field="reviewSla">{t('form.reviewSlaHelp')}</Help>
             <Problems field="reviewSla" messages={problems('reviewSla')} />
           </div>
           <div className="field">
             <label htmlFor="content-maxRounds-input">{t('form.maxRounds')}</label>
-            <input id="content-maxRounds-input" type="number" min={1} max={10} step={1} value={maxRounds} onChange={(e) => setMaxRounds(e.target.value)} {...fieldProps('maxRounds', true)} />
+            <input
+              id="content-maxRounds-input"
+              type="number"
+              min={1}
+              max={10}
+              step={1}
+              value={maxRounds}
+              onChange={(e) => setMaxRounds(e.target.value)}
+              {...fieldProps('maxRounds', true)}
+            />
             <Help field="maxRounds">{t('form.maxRoundsHelp')}</Help>
             <Problems field="maxRounds" messages={problems('maxRounds')} />
           </div>
         </details>
         <div className="form-actions">
-          <button type="submit" className="primary" disabled={submit.isPending}>{t('form.submit')}</button>
+          <button type="submit" className="primary" disabled={submit.isPending}>
+            {t('form.submit')}
+          </button>
         </div>
       </form>
     </section>
@@ -146,10 +204,18 @@ export function SubmitForm({ session }: { session: Session }) {
 }
 
 function Help({ field, children }: { field: Field; children: ReactNode }) {
-  return <p id={`content-${field}-help`} className="muted help">{children}</p>;
+  return (
+    <p id={`content-${field}-help`} className="muted help">
+      {children}
+    </p>
+  );
 }
 
 function Problems({ field, messages }: { field: Field; messages: string[] }) {
   if (!messages.length) return null;
-  return <p id={`content-${field}-error`} className="field-error">{messages.join('; ')}</p>;
+  return (
+    <p id={`content-${field}-error`} className="field-error">
+      {messages.join('; ')}
+    </p>
+  );
 }

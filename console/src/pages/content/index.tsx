@@ -13,8 +13,12 @@ registerMessages('content', { en, 'zh-CN': zhCN });
 export default function ContentArea({ session }: AreaProps) {
   return (
     <Switch>
-      <Route path="/"><ContentList session={session} /></Route>
-      <Route path="/new"><SubmitForm session={session} /></Route>
+      <Route path="/">
+        <ContentList session={session} />
+      </Route>
+      <Route path="/new">
+        <SubmitForm session={session} />
+      </Route>
       <Route path="/:id">{(params: { id: string }) => <ContentDetail key={params.id} id={params.id} session={session} />}</Route>
     </Switch>
   );

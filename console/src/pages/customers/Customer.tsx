@@ -29,7 +29,9 @@ export function CustomerPage({ id }: { id: string }) {
 
   return (
     <section aria-labelledby="customer-title">
-      <p><Link to="/">{t('customer.back')}</Link></p>
+      <p>
+        <Link to="/">{t('customer.back')}</Link>
+      </p>
       {customer.isPending && <Loading />}
       <ErrorNote error={customer.error} />
       {customer.data && <Details customer={customer.data} />}
@@ -60,20 +62,28 @@ function Details({ customer: c }: { customer: Customer }) {
   return (
     <>
       <h1 id="customer-title">{c.name ?? c.email}</h1>
-      <Facts items={[
-        [t('customer.facts.email'), c.email],
-        [t('customer.facts.externalId'), c.externalId],
-        [t('customer.facts.stage'), c.stage ? <span className={`stage stage-${c.stage}`}>{t(`stages.${c.stage}`)}</span> : t('customer.noStage')],
-        [t('customer.facts.since'), when(c.stageSince)],
-        [t('customer.facts.segment'), c.segment ? <Link to={`/?segment=${c.segment}`}>{t(`segments.${c.segment}`)}</Link> : t('customer.notScored')],
-        [t('customer.facts.rfm'), c.rfm ? `${c.rfm.recency} / ${c.rfm.frequency} / ${c.rfm.monetary}` : null],
-        [t('customer.facts.lastActive'), when(c.lastActiveAt)],
-        [t('customer.facts.tags'), c.tags.length ? c.tags.join(', ') : null],
-        [t('customer.facts.consent'), c.marketingConsent ? t('customer.yes') : t('customer.no')],
-        [t('customer.facts.unsubscribed'), c.unsubscribedAt ? when(c.unsubscribedAt) : t('customer.no')],
-        [t('customer.facts.timezone'), c.timezone],
-        [t('customer.facts.created'), when(c.createdAt)],
-      ]} />
+      <Facts
+        items={[
+          [t('customer.facts.email'), c.email],
+          [t('customer.facts.externalId'), c.externalId],
+          [
+            t('customer.facts.stage'),
+            c.stage ? <span className={`stage stage-${c.stage}`}>{t(`stages.${c.stage}`)}</span> : t('customer.noStage'),
+          ],
+          [t('customer.facts.since'), when(c.stageSince)],
+          [
+            t('customer.facts.segment'),
+            c.segment ? <Link to={`/?segment=${c.segment}`}>{t(`segments.${c.segment}`)}</Link> : t('customer.notScored'),
+          ],
+          [t('customer.facts.rfm'), c.rfm ? `${c.rfm.recency} / ${c.rfm.frequency} / ${c.rfm.monetary}` : null],
+          [t('customer.facts.lastActive'), when(c.lastActiveAt)],
+          [t('customer.facts.tags'), c.tags.length ? c.tags.join(', ') : null],
+          [t('customer.facts.consent'), c.marketingConsent ? t('customer.yes') : t('customer.no')],
+          [t('customer.facts.unsubscribed'), c.unsubscribedAt ? when(c.unsubscribedAt) : t('customer.no')],
+          [t('customer.facts.timezone'), c.timezone],
+          [t('customer.facts.created'), when(c.createdAt)],
+        ]}
+      />
       <ErrorNote error={lifecycle.error} />
       <ErrorNote error={coupons.error} />
       {lifecycle.data && <Activity lifecycle={lifecycle.data} />}
@@ -118,7 +128,9 @@ function Details({ customer: c }: { customer: Customer }) {
         // Known policy reasons in words; anything else (a send's error) as the API gave it.
         m.reason ? (isReason(m.reason) ? t(`customer.reasons.${m.reason}`) : m.reason) : null,
         m.until ? t('customer.until', { time: formatDateTime(m.until, i18n.language) }) : null,
-      ].filter(Boolean).join(' · ');
+      ]
+        .filter(Boolean)
+        .join(' · ');
       all.push({ at: m.at, title: t(`customer.message.${m.status}`, { template: template(m.template) }), detail: detail || undefined });
     }
     for (const coupon of list?.items ?? []) {
@@ -140,16 +152,21 @@ function Activity({ lifecycle: l }: { lifecycle: Lifecycle }) {
   return (
     <section aria-labelledby="customer-activity">
       <h2 id="customer-activity">{t('customer.counters.title')}</h2>
-      <Facts items={[
-        [t('customer.counters.events'), n(l.counters.events)],
-        [t('customer.counters.purchases'), n(l.counters.purchases)],
-        [t('customer.counters.gmv'), formatNumber(l.counters.gmv, i18n.language, { minimumFractionDigits: 2, maximumFractionDigits: 2 })],
-        [t('customer.counters.sent'), n(l.counters.sent)],
-        [t('customer.counters.deferred'), n(l.counters.deferred)],
-        [t('customer.counters.skipped'), n(l.counters.skipped)],
-        [t('customer.counters.winBacks'), n(l.counters.winBacks)],
-        [t('customer.counters.nextStep'), l.nextStep ? `${nextStep(l.nextStep.kind)} · ${formatDateTime(l.nextStep.at, i18n.language)}` : null],
-      ]} />
+      <Facts
+        items={[
+          [t('customer.counters.events'), n(l.counters.events)],
+          [t('customer.counters.purchases'), n(l.counters.purchases)],
+          [t('customer.counters.gmv'), formatNumber(l.counters.gmv, i18n.language, { minimumFractionDigits: 2, maximumFractionDigits: 2 })],
+          [t('customer.counters.sent'), n(l.counters.sent)],
+          [t('customer.counters.deferred'), n(l.counters.deferred)],
+          [t('customer.counters.skipped'), n(l.counters.skipped)],
+          [t('customer.counters.winBacks'), n(l.counters.winBacks)],
+          [
+            t('customer.counters.nextStep'),
+            l.nextStep ? `${nextStep(l.nextStep.kind)} · ${formatDateTime(l.nextStep.at, i18n.language)}` : null,
+          ],
+        ]}
+      />
     </section>
   );
 }
@@ -177,7 +194,8 @@ function Pending({ lifecycle: l }: { lifecycle: Lifecycle }) {
         {l.pendingSends.map((p) => (
           <li key={p.step}>
             {t('customer.pendingItem', {
-              template: t(`templates.${p.template}`, { defaultValue: p.template }), purpose: t(`purposes.${p.purpose}`),
+              template: t(`templates.${p.template}`, { defaultValue: p.template }),
+              purpose: t(`purposes.${p.purpose}`),
               time: formatDateTime(p.dueAt, i18n.language),
             })}
             {p.deferrals > 0 && <span className="muted"> · {t('customer.deferrals', { count: p.deferrals })}</span>}

@@ -53,10 +53,16 @@ export function Kpis() {
         <label>
           {t('kpis.period')}{' '}
           <select value={period} onChange={(e) => setParams({ days: e.target.value }, { replace: true })}>
-            {PERIODS.map((p) => <option key={p} value={p}>{t('kpis.days', { count: p })}</option>)}
+            {PERIODS.map((p) => (
+              <option key={p} value={p}>
+                {t('kpis.days', { count: p })}
+              </option>
+            ))}
           </select>
         </label>
-        {report.data && <span className="muted">{t('kpis.range', { from: report.data.from, to: report.data.to, tz: report.data.tz })}</span>}
+        {report.data && (
+          <span className="muted">{t('kpis.range', { from: report.data.from, to: report.data.to, tz: report.data.tz })}</span>
+        )}
       </div>
       <ErrorNote error={report.error} />
       {report.isPending && <Loading />}
@@ -90,13 +96,15 @@ function Dashboard({ report }: { report: KpiReport }) {
   return (
     <>
       <div className="dashboard-totals">
-        <Facts items={[
-          [t('kpis.totals.gmv'), money(totals.gmv)],
-          [t('kpis.totals.purchases'), count(totals.purchases)],
-          [t('kpis.totals.signups'), count(totals.signups)],
-          [t('kpis.totals.active'), count(totals.activeCustomers)],
-          [t('kpis.totals.arpu'), totals.arpu === null ? null : money(totals.arpu)],
-        ]} />
+        <Facts
+          items={[
+            [t('kpis.totals.gmv'), money(totals.gmv)],
+            [t('kpis.totals.purchases'), count(totals.purchases)],
+            [t('kpis.totals.signups'), count(totals.signups)],
+            [t('kpis.totals.active'), count(totals.activeCustomers)],
+            [t('kpis.totals.arpu'), totals.arpu === null ? null : money(totals.arpu)],
+          ]}
+        />
       </div>
       <div className="charts">
         <Chart title={t('kpis.active')} x={charts.x} series={charts.active} />
@@ -118,22 +126,36 @@ function Cohorts({ report }: { report: KpiReport }) {
     <section aria-labelledby="kpis-cohorts">
       <h2 id="kpis-cohorts">{t('kpis.cohorts')}</h2>
       <p className="muted">{t('kpis.cohortsNote')}</p>
-      {cohorts.length === 0 ? <p>{t('kpis.noCohorts')}</p> : (
+      {cohorts.length === 0 ? (
+        <p>{t('kpis.noCohorts')}</p>
+      ) : (
         <table className="customers">
           <thead>
             <tr>
               <th scope="col">{t('kpis.columns.cohort')}</th>
-              <th scope="col" className="number">{t('kpis.columns.size')}</th>
-              <th scope="col" className="number">{t('kpis.columns.d1')}</th>
-              <th scope="col" className="number">{t('kpis.columns.d7')}</th>
-              <th scope="col" className="number">{t('kpis.columns.d30')}</th>
-              <th scope="col" className="number">{t('kpis.columns.conversion')}</th>
+              <th scope="col" className="number">
+                {t('kpis.columns.size')}
+              </th>
+              <th scope="col" className="number">
+                {t('kpis.columns.d1')}
+              </th>
+              <th scope="col" className="number">
+                {t('kpis.columns.d7')}
+              </th>
+              <th scope="col" className="number">
+                {t('kpis.columns.d30')}
+              </th>
+              <th scope="col" className="number">
+                {t('kpis.columns.conversion')}
+              </th>
             </tr>
           </thead>
           <tbody>
             {cohorts.map((d) => (
               <tr key={d.date}>
-                <th scope="row"><time dateTime={d.date}>{formatDate(new Date(midnight(d.date)).toISOString(), i18n.language)}</time></th>
+                <th scope="row">
+                  <time dateTime={d.date}>{formatDate(new Date(midnight(d.date)).toISOString(), i18n.language)}</time>
+                </th>
                 <td className="number">{formatNumber(d.signups, i18n.language)}</td>
                 <td className="number">{rate(d.retention.d1)}</td>
                 <td className="number">{rate(d.retention.d7)}</td>

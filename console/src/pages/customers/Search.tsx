@@ -19,7 +19,12 @@ export function Search() {
   const { t, i18n } = useTranslation('customers');
   usePageTitle(t('search.title'));
   const [params, setParams] = useSearchParams();
-  const applied: Filters = { q: params.get('q') ?? '', segment: params.get('segment') ?? '', stage: params.get('stage') ?? '', tag: params.get('tag') ?? '' };
+  const applied: Filters = {
+    q: params.get('q') ?? '',
+    segment: params.get('segment') ?? '',
+    stage: params.get('stage') ?? '',
+    tag: params.get('tag') ?? '',
+  };
   const offset = Math.max(0, Number(params.get('offset')) || 0);
   const [form, setForm] = useState<Filters>(applied);
   // Back and forward move through searches: the form follows the address.
@@ -49,7 +54,10 @@ export function Search() {
     if (nextOffset) next.set('offset', String(nextOffset));
     setParams(next);
   };
-  const submit = (e: FormEvent) => { e.preventDefault(); go(form); };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    go(form);
+  };
   const set = (key: keyof Filters) => (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value });
   const page = list.data;
 
@@ -57,22 +65,49 @@ export function Search() {
     <section aria-labelledby="customers-search-title">
       <h1 id="customers-search-title">{t('search.title')}</h1>
       <form className="customer-filters" role="search" onSubmit={submit}>
-        <label>{t('search.q')}<input type="search" value={form.q} onChange={set('q')} maxLength={200} autoComplete="off" /></label>
-        <label>{t('search.segment')}
+        <label>
+          {t('search.q')}
+          <input type="search" value={form.q} onChange={set('q')} maxLength={200} autoComplete="off" />
+        </label>
+        <label>
+          {t('search.segment')}
           <select value={form.segment} onChange={set('segment')}>
             <option value="">{t('search.any')}</option>
-            {SEGMENTS.map((s) => <option key={s} value={s}>{t(`segments.${s}`)}</option>)}
+            {SEGMENTS.map((s) => (
+              <option key={s} value={s}>
+                {t(`segments.${s}`)}
+              </option>
+            ))}
           </select>
         </label>
-        <label>{t('search.stage')}
+        <label>
+          {t('search.stage')}
           <select value={form.stage} onChange={set('stage')}>
             <option value="">{t('search.any')}</option>
-            {STAGES.map((s) => <option key={s} value={s}>{t(`stages.${s}`)}</option>)}
+            {STAGES.map((s) => (
+              <option key={s} value={s}>
+                {t(`stages.${s}`)}
+              </option>
+            ))}
           </select>
         </label>
-        <label>{t('search.tag')}<input type="text" value={form.tag} onChange={set('tag')} maxLength={64} /></label>
-        <button type="submit" className="primary">{t('search.submit')}</button>
-        <button type="button" onClick={() => { const empty = { q: '', segment: '', stage: '', tag: '' }; setForm(empty); go(empty); }}>{t('search.clear')}</button>
+        <label>
+          {t('search.tag')}
+          <input type="text" value={form.tag} onChange={set('tag')} maxLength={64} />
+        </label>
+        <button type="submit" className="primary">
+          {t('search.submit')}
+        </button>
+        <button
+          type="button"
+          onClick={() => {
+            const empty = { q: '', segment: '', stage: '', tag: '' };
+            setForm(empty);
+            go(empty);
+          }}
+        >
+          {t('search.clear')}
+        </button>
       </form>
       <ErrorNote error={list.error} />
       {list.isPending && <Loading />}
@@ -94,12 +129,23 @@ export function Search() {
             <tbody>
               {page.items.map((c) => (
                 <tr key={c.id}>
-                  <th scope="row"><Link to={`/${c.id}`}>{c.name ?? c.email}</Link>{c.name && <div className="muted">{c.email}</div>}</th>
+                  <th scope="row">
+                    <Link to={`/${c.id}`}>{c.name ?? c.email}</Link>
+                    {c.name && <div className="muted">{c.email}</div>}
+                  </th>
                   <td>{c.externalId}</td>
                   <td>{c.stage ? <span className={`stage stage-${c.stage}`}>{t(`stages.${c.stage}`)}</span> : t('search.none')}</td>
                   <td>{c.segment ? t(`segments.${c.segment}`) : t('search.none')}</td>
-                  <td>{c.lastActiveAt ? <time dateTime={c.lastActiveAt}>{formatDateTime(c.lastActiveAt, i18n.language)}</time> : t('search.none')}</td>
-                  <td><time dateTime={c.createdAt}>{formatDate(c.createdAt, i18n.language)}</time></td>
+                  <td>
+                    {c.lastActiveAt ? (
+                      <time dateTime={c.lastActiveAt}>{formatDateTime(c.lastActiveAt, i18n.language)}</time>
+                    ) : (
+                      t('search.none')
+                    )}
+                  </td>
+                  <td>
+                    <time dateTime={c.createdAt}>{formatDate(c.createdAt, i18n.language)}</time>
+                  </td>
                 </tr>
               ))}
             </tbody>

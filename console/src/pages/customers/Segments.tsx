@@ -39,7 +39,9 @@ export function Segments({ session }: { session: Session }) {
     void queryClient.invalidateQueries({ queryKey: ['customers'] });
   }, [outcome, queryClient]);
   const [failed, setFailed] = useState(false);
-  useEffect(() => { if (outcome) setFailed(outcome === 'failed'); }, [outcome]);
+  useEffect(() => {
+    if (outcome) setFailed(outcome === 'failed');
+  }, [outcome]);
   const mayScore = session.operator.roles.some((r) => r === 'admin' || r === 'ops_manager');
   const data = report.data;
 
@@ -50,9 +52,10 @@ export function Segments({ session }: { session: Session }) {
         <p>
           {data.lastRun
             ? t('segmentsPage.lastRun', {
-              scored: formatNumber(data.lastRun.scored, i18n.language), asOf: formatDateTime(data.lastRun.asOf, i18n.language),
-              finished: formatDateTime(data.lastRun.finishedAt, i18n.language),
-            })
+                scored: formatNumber(data.lastRun.scored, i18n.language),
+                asOf: formatDateTime(data.lastRun.asOf, i18n.language),
+                finished: formatDateTime(data.lastRun.finishedAt, i18n.language),
+              })
             : t('segmentsPage.noRun')}
         </p>
       )}
@@ -64,7 +67,11 @@ export function Segments({ session }: { session: Session }) {
           {runId !== null && <span role="status">{t('segmentsPage.running')}</span>}
         </div>
       )}
-      {failed && <p role="alert" className="error">{t('segmentsPage.failed')}</p>}
+      {failed && (
+        <p role="alert" className="error">
+          {t('segmentsPage.failed')}
+        </p>
+      )}
       <ErrorNote error={start.error} />
       <ErrorNote error={run.error} />
       <ErrorNote error={report.error} />
@@ -87,7 +94,9 @@ function Counts({ report }: { report: SegmentsReport }) {
         <thead>
           <tr>
             <th scope="col">{t('segmentsPage.columns.segment')}</th>
-            <th scope="col" className="number">{t('segmentsPage.columns.count')}</th>
+            <th scope="col" className="number">
+              {t('segmentsPage.columns.count')}
+            </th>
             <th scope="col">{t('segmentsPage.columns.rule')}</th>
           </tr>
         </thead>
@@ -95,7 +104,9 @@ function Counts({ report }: { report: SegmentsReport }) {
           {report.segments.map((s, i) => (
             <tr key={s.name}>
               <th scope="row">
-                <Link to={`/?segment=${s.name}`} aria-label={t('segmentsPage.showCustomers', { segment: names[i] })}>{names[i]}</Link>
+                <Link to={`/?segment=${s.name}`} aria-label={t('segmentsPage.showCustomers', { segment: names[i] })}>
+                  {names[i]}
+                </Link>
               </th>
               <td className="number">{formatNumber(s.count, i18n.language)}</td>
               <td className="muted">{s.rule}</td>
@@ -128,7 +139,11 @@ function Grid({ report }: { report: SegmentsReport }) {
         <thead>
           <tr>
             <th scope="col">{t('segmentsPage.rf')}</th>
-            {SCORES.map((f) => <th key={f} scope="col">{t('segmentsPage.frequency', { score: f })}</th>)}
+            {SCORES.map((f) => (
+              <th key={f} scope="col">
+                {t('segmentsPage.frequency', { score: f })}
+              </th>
+            ))}
             <th scope="col">{t('segmentsPage.total')}</th>
           </tr>
         </thead>
@@ -138,7 +153,11 @@ function Grid({ report }: { report: SegmentsReport }) {
               <th scope="row">{t('segmentsPage.recency', { score: r })}</th>
               {SCORES.map((f) => {
                 const value = count(r, f);
-                return <td key={f} data-r={r} data-f={f} style={{ background: heat(value / max) }}>{n(value)}</td>;
+                return (
+                  <td key={f} data-r={r} data-f={f} style={{ background: heat(value / max) }}>
+                    {n(value)}
+                  </td>
+                );
               })}
               <td>{n(rowTotal(r))}</td>
             </tr>
@@ -147,7 +166,9 @@ function Grid({ report }: { report: SegmentsReport }) {
         <tfoot>
           <tr>
             <th scope="row">{t('segmentsPage.total')}</th>
-            {SCORES.map((f) => <td key={f}>{n(colTotal(f))}</td>)}
+            {SCORES.map((f) => (
+              <td key={f}>{n(colTotal(f))}</td>
+            ))}
             <td>{n(report.grid.reduce((sum, c) => sum + c.count, 0))}</td>
           </tr>
         </tfoot>

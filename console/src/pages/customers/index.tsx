@@ -29,7 +29,9 @@ function Tabs() {
       <ul>
         {TABS.map((tab) => (
           <li key={tab.to}>
-            <Link to={tab.to} aria-current={tab.to === current ? 'page' : undefined}>{t(tab.label)}</Link>
+            <Link to={tab.to} aria-current={tab.to === current ? 'page' : undefined}>
+              {t(tab.label)}
+            </Link>
           </li>
         ))}
       </ul>
@@ -42,9 +44,15 @@ export default function CustomersArea({ session }: AreaProps) {
     <>
       <Tabs />
       <Switch>
-        <Route path="/"><Search /></Route>
-        <Route path="/segments"><Segments session={session} /></Route>
-        <Route path="/kpis"><Kpis /></Route>
+        <Route path="/">
+          <Search />
+        </Route>
+        <Route path="/segments">
+          <Segments session={session} />
+        </Route>
+        <Route path="/kpis">
+          <Kpis />
+        </Route>
         <Route path="/:id">{(params) => <CustomerPage key={params.id} id={params.id} />}</Route>
       </Switch>
     </>

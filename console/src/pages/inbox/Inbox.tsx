@@ -51,15 +51,35 @@ export function Inbox({ session, taskId }: { session: Session; taskId: string | 
           <div className="toolbar">
             <label>
               {t('status')}{' '}
-              <select value={status} onChange={(e) => { setStatus(e.target.value as Status); setOffset(0); }}>
-                {STATUSES.map((s) => <option key={s} value={s}>{t(`statuses.${s}`)}</option>)}
+              <select
+                value={status}
+                onChange={(e) => {
+                  setStatus(e.target.value as Status);
+                  setOffset(0);
+                }}
+              >
+                {STATUSES.map((s) => (
+                  <option key={s} value={s}>
+                    {t(`statuses.${s}`)}
+                  </option>
+                ))}
               </select>
             </label>
             <label>
               {t('kind')}{' '}
-              <select value={kind} onChange={(e) => { setKind(e.target.value); setOffset(0); }}>
+              <select
+                value={kind}
+                onChange={(e) => {
+                  setKind(e.target.value);
+                  setOffset(0);
+                }}
+              >
                 <option value="">{t('allKinds')}</option>
-                {KINDS.map((k) => <option key={k} value={k}>{t(`kinds.${k}`)}</option>)}
+                {KINDS.map((k) => (
+                  <option key={k} value={k}>
+                    {t(`kinds.${k}`)}
+                  </option>
+                ))}
               </select>
             </label>
           </div>
@@ -81,13 +101,21 @@ export function Inbox({ session, taskId }: { session: Session; taskId: string | 
                 {page.items.map((task) => (
                   <tr key={task.id} className={taskId === task.id ? 'selected' : undefined}>
                     <td>
-                      <Link to={`/${task.id}`} aria-current={taskId === task.id ? 'page' : undefined}>{task.title}</Link>
+                      <Link to={`/${task.id}`} aria-current={taskId === task.id ? 'page' : undefined}>
+                        {task.title}
+                      </Link>
                       <div className="kind">{kindLabel(t, task.kind)}</div>
                     </td>
-                    <td><Priority priority={task.priority} /></td>
-                    <td><Due task={task} /></td>
+                    <td>
+                      <Priority priority={task.priority} />
+                    </td>
+                    <td>
+                      <Due task={task} />
+                    </td>
                     <td>{t(`translation:role.${task.candidateRole}`)}</td>
-                    <td><Holder task={task} me={me} /></td>
+                    <td>
+                      <Holder task={task} me={me} />
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -95,7 +123,14 @@ export function Inbox({ session, taskId }: { session: Session; taskId: string | 
           )}
           <Pager offset={offset} limit={PAGE} total={page?.total} shown={page?.items.length ?? 0} onChange={setOffset} />
         </div>
-        {taskId && <TaskPanel key={taskId} taskId={taskId} me={me} canAssign={session.operator.roles.some((r) => r === 'admin' || r === 'ops_manager')} />}
+        {taskId && (
+          <TaskPanel
+            key={taskId}
+            taskId={taskId}
+            me={me}
+            canAssign={session.operator.roles.some((r) => r === 'admin' || r === 'ops_manager')}
+          />
+        )}
       </div>
     </section>
   );
@@ -118,10 +153,14 @@ export function Due({ task }: { task: Task }) {
   return (
     <>
       <time dateTime={task.dueAt}>{formatDateTime(task.dueAt, i18n.language)}</time>
-      {isActive(task) && <div className={overdue ? 'overdue' : 'muted'}>{overdue ? t('overdue', { time: relative }) : t('dueIn', { time: relative })}</div>}
+      {isActive(task) && (
+        <div className={overdue ? 'overdue' : 'muted'}>{overdue ? t('overdue', { time: relative }) : t('dueIn', { time: relative })}</div>
+      )}
       {task.escalatedAt && (
-        <div><span className="badge-escalated">{t('escalatedBadge')}</span>{' '}
-          <span className="muted">{t('escalated', { time: formatRelative(task.escalatedAt, i18n.language, now) })}</span></div>
+        <div>
+          <span className="badge-escalated">{t('escalatedBadge')}</span>{' '}
+          <span className="muted">{t('escalated', { time: formatRelative(task.escalatedAt, i18n.language, now) })}</span>
+        </div>
       )}
     </>
   );
@@ -150,10 +189,23 @@ function EmailSetting() {
   if (!preferences.data) return <ErrorNote error={preferences.error} />;
   return (
     <div className="inbox-settings">
-      <input id={id} type="checkbox" checked={ticked ?? preferences.data.taskEmails} disabled={change.isPending}
-        onChange={(e) => { setTicked(e.target.checked); change.mutate({ taskEmails: e.target.checked }); }} />{' '}
+      <input
+        id={id}
+        type="checkbox"
+        checked={ticked ?? preferences.data.taskEmails}
+        disabled={change.isPending}
+        onChange={(e) => {
+          setTicked(e.target.checked);
+          change.mutate({ taskEmails: e.target.checked });
+        }}
+      />{' '}
       <label htmlFor={id}>{t('emailMe')}</label>
-      {change.isSuccess && <span role="status" className="muted"> {t('saved')}</span>}
+      {change.isSuccess && (
+        <span role="status" className="muted">
+          {' '}
+          {t('saved')}
+        </span>
+      )}
       <ErrorNote error={change.error} />
     </div>
   );

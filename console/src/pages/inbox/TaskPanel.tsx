@@ -20,7 +20,10 @@ type Action = { kind: 'claim' } | { kind: 'release' } | { kind: 'complete'; deci
 
 /** Where each entity lives in the console (another area). */
 const ENTITY_PATHS: Record<string, string> = {
-  content: '~/console/content', campaign: '~/console/campaigns', contract: '~/console/partners/contracts', incident: '~/console/incidents',
+  content: '~/console/content',
+  campaign: '~/console/campaigns',
+  contract: '~/console/partners/contracts',
+  incident: '~/console/incidents',
 };
 
 export function TaskPanel({ taskId, me, canAssign = false }: { taskId: string; me: string; canAssign?: boolean }) {
@@ -38,12 +41,24 @@ export function TaskPanel({ taskId, me, canAssign = false }: { taskId: string; m
       {task.isPending && <Loading />}
       <ErrorNote error={task.error} />
       {task.data && <TaskBody task={task.data} me={me} canAssign={canAssign} headingRef={heading} />}
-      <button type="button" onClick={() => navigate('/console/inbox')}>{t('close')}</button>
+      <button type="button" onClick={() => navigate('/console/inbox')}>
+        {t('close')}
+      </button>
     </section>
   );
 }
 
-function TaskBody({ task, me, canAssign, headingRef }: { task: Task; me: string; canAssign: boolean; headingRef: React.RefObject<HTMLHeadingElement | null> }) {
+function TaskBody({
+  task,
+  me,
+  canAssign,
+  headingRef,
+}: {
+  task: Task;
+  me: string;
+  canAssign: boolean;
+  headingRef: React.RefObject<HTMLHeadingElement | null>;
+}) {
   const { t, i18n } = useTranslation('inbox');
   const queryClient = useQueryClient();
   const [comment, setComment] = useState('');
@@ -68,24 +83,36 @@ function TaskBody({ task, me, canAssign, headingRef }: { task: Task; me: string;
 
   return (
     <>
-      <h2 id="task-title" tabIndex={-1} ref={headingRef}>{task.title}</h2>
-      <Facts items={[
-        [t('facts.kind'), kindLabel(t, task.kind)],
-        [t('facts.priority'), <Priority priority={task.priority} />],
-        [t('facts.status'), t(`statuses.${task.status}`)],
-        [t('facts.due'), <Due task={task} />],
-        [t('facts.role'), t(`translation:role.${task.candidateRole}`)],
-        [t('facts.holder'), <Holder task={task} me={me} />],
-        [t('facts.opened'), formatDateTime(task.createdAt, i18n.language)],
-      ]} />
+      <h2 id="task-title" tabIndex={-1} ref={headingRef}>
+        {task.title}
+      </h2>
+      <Facts
+        items={[
+          [t('facts.kind'), kindLabel(t, task.kind)],
+          [t('facts.priority'), <Priority priority={task.priority} />],
+          [t('facts.status'), t(`statuses.${task.status}`)],
+          [t('facts.due'), <Due task={task} />],
+          [t('facts.role'), t(`translation:role.${task.candidateRole}`)],
+          [t('facts.holder'), <Holder task={task} me={me} />],
+          [t('facts.opened'), formatDateTime(task.createdAt, i18n.language)],
+        ]}
+      />
       {entityPath && (
-        <p><Link to={`${entityPath}/${task.entityId}`}>{t('openEntity', { what: t(`entities.${task.entityType}`, { defaultValue: task.entityType }) })}</Link></p>
+        <p>
+          <Link to={`${entityPath}/${task.entityId}`}>
+            {t('openEntity', { what: t(`entities.${task.entityType}`, { defaultValue: task.entityType }) })}
+          </Link>
+        </p>
       )}
       {task.decision && (
-        <p role="status">{t('done', { decision: decisionLabel(task.decision) })}{' '}
-          {task.decidedAt && t('decided', {
-            decision: decisionLabel(task.decision), who: task.decidedBy === me ? t('me') : t('someone'), time: formatDateTime(task.decidedAt, i18n.language),
-          })}
+        <p role="status">
+          {t('done', { decision: decisionLabel(task.decision) })}{' '}
+          {task.decidedAt &&
+            t('decided', {
+              decision: decisionLabel(task.decision),
+              who: task.decidedBy === me ? t('me') : t('someone'),
+              time: formatDateTime(task.decidedAt, i18n.language),
+            })}
         </p>
       )}
       {task.status === 'cancelled' && task.comment && <p className="muted">{t('cancelledNote', { reason: task.comment })}</p>}
@@ -96,8 +123,16 @@ function TaskBody({ task, me, canAssign, headingRef }: { task: Task; me: string;
       <ErrorNote error={act.error} />
       {active && (
         <div className="actions">
-          {!task.assigneeId && <button type="button" disabled={act.isPending} onClick={() => act.mutate({ kind: 'claim' })}>{t('claim')}</button>}
-          {task.assigneeId === me && <button type="button" disabled={act.isPending} onClick={() => act.mutate({ kind: 'release' })}>{t('release')}</button>}
+          {!task.assigneeId && (
+            <button type="button" disabled={act.isPending} onClick={() => act.mutate({ kind: 'claim' })}>
+              {t('claim')}
+            </button>
+          )}
+          {task.assigneeId === me && (
+            <button type="button" disabled={act.isPending} onClick={() => act.mutate({ kind: 'release' })}>
+              {t('release')}
+            </button>
+          )}
           {!ownForm && (
             <>
               <div className="task-comment">
@@ -106,8 +141,15 @@ function TaskBody({ task, me, canAssign, headingRef }: { task: Task; me: string;
               </div>
               <div role="group" aria-label={t('decide')} className="decide-row">
                 {task.decisions.map((decision) => (
-                  <button key={decision} type="button" className="primary" disabled={act.isPending}
-                    onClick={() => act.mutate({ kind: 'complete', decision })}>{decisionLabel(decision)}</button>
+                  <button
+                    key={decision}
+                    type="button"
+                    className="primary"
+                    disabled={act.isPending}
+                    onClick={() => act.mutate({ kind: 'complete', decision })}
+                  >
+                    {decisionLabel(decision)}
+                  </button>
                 ))}
               </div>
             </>
@@ -120,13 +162,20 @@ function TaskBody({ task, me, canAssign, headingRef }: { task: Task; me: string;
 
 function KindView({ task, active }: { task: Task; active: boolean }) {
   switch (task.kind) {
-    case 'content_review': return <ContentReviewView task={task} />;
-    case 'campaign_approval': return <CampaignApprovalView task={task} />;
-    case 'contract_approval': return <ContractApprovalView task={task} />;
-    case 'contract_renewal': return <ContractRenewalView task={task} />;
-    case 'postmortem': return <PostmortemView task={task} active={active} />;
-    case 'template_review': return <TemplateReviewView payload={task.payload as unknown as TemplateReviewPayload} />;
-    default: return <RawPayload task={task} />;
+    case 'content_review':
+      return <ContentReviewView task={task} />;
+    case 'campaign_approval':
+      return <CampaignApprovalView task={task} />;
+    case 'contract_approval':
+      return <ContractApprovalView task={task} />;
+    case 'contract_renewal':
+      return <ContractRenewalView task={task} />;
+    case 'postmortem':
+      return <PostmortemView task={task} active={active} />;
+    case 'template_review':
+      return <TemplateReviewView payload={task.payload as unknown as TemplateReviewPayload} />;
+    default:
+      return <RawPayload task={task} />;
   }
 }
 
@@ -158,13 +207,27 @@ function Assign({ task }: { task: Task }) {
     },
   });
   return (
-    <form className="assign" onSubmit={(e) => { e.preventDefault(); if (operatorId) assign.mutate(); }}>
+    <form
+      className="assign"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (operatorId) assign.mutate();
+      }}
+    >
       <label htmlFor="task-assignee">{t('assignTo')}</label>{' '}
       <select id="task-assignee" value={operatorId} onChange={(e) => setOperatorId(e.target.value)}>
         <option value="">{t('assignChoose')}</option>
-        {(candidates.data?.items ?? []).filter((o) => o.id !== task.assigneeId).map((o) => <option key={o.id} value={o.id}>{o.name}</option>)}
+        {(candidates.data?.items ?? [])
+          .filter((o) => o.id !== task.assigneeId)
+          .map((o) => (
+            <option key={o.id} value={o.id}>
+              {o.name}
+            </option>
+          ))}
       </select>{' '}
-      <button type="submit" disabled={!operatorId || assign.isPending}>{t('assign')}</button>
+      <button type="submit" disabled={!operatorId || assign.isPending}>
+        {t('assign')}
+      </button>
       {assign.isSuccess && <span role="status"> {t('assigned')}</span>}
       <ErrorNote error={assign.error ?? candidates.error} />
     </form>

@@ -5,7 +5,14 @@ import type { paths } from '../../api/schema.d.ts';
 export type TaskStatusFilter = NonNullable<paths['/tasks']['get']['parameters']['query']>['status'];
 export const STATUSES = ['active', 'open', 'escalated', 'completed', 'cancelled'] as const satisfies readonly TaskStatusFilter[];
 export type Status = (typeof STATUSES)[number];
-export const KINDS = ['content_review', 'campaign_approval', 'contract_approval', 'contract_renewal', 'postmortem', 'template_review'] as const;
+export const KINDS = [
+  'content_review',
+  'campaign_approval',
+  'contract_approval',
+  'contract_renewal',
+  'postmortem',
+  'template_review',
+] as const;
 
 export const keys = {
   tasks: ['tasks'] as const,

@@ -13,7 +13,9 @@ export default function InboxArea({ session }: AreaProps) {
   return (
     <Switch>
       <Route path="/:id">{(params) => <Inbox session={session} taskId={params.id} />}</Route>
-      <Route><Inbox session={session} taskId={null} /></Route>
+      <Route>
+        <Inbox session={session} taskId={null} />
+      </Route>
     </Switch>
   );
 }

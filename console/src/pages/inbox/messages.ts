@@ -31,8 +31,13 @@ export const en = {
   comment: 'Comment',
   decide: 'Decide',
   decisions: {
-    approve: 'Approve', reject: 'Reject', request_changes: 'Request changes', renew: 'Renew', renegotiate: 'Renegotiate',
-    expire: 'Let it expire', done: 'Done',
+    approve: 'Approve',
+    reject: 'Reject',
+    request_changes: 'Request changes',
+    renew: 'Renew',
+    renegotiate: 'Renegotiate',
+    expire: 'Let it expire',
+    done: 'Done',
   } as Record<string, string>,
   decided: 'Decided by {{who}}, {{time}}',
   assignTo: 'Assign to',
@@ -43,7 +48,10 @@ export const en = {
   cancelledNote: 'Cancelled: {{reason}}',
   close: 'Close',
   openEntity: 'Open the {{what}}',
-  entities: { content: 'content', campaign: 'campaign', contract: 'contract', incident: 'incident', template: 'template' } as Record<string, string>,
+  entities: { content: 'content', campaign: 'campaign', contract: 'contract', incident: 'incident', template: 'template' } as Record<
+    string,
+    string
+  >,
   facts: { kind: 'Kind', priority: 'Priority', status: 'Status', due: 'Due', role: 'For the role', holder: 'Held by', opened: 'Opened' },
   settings: 'Settings',
   emailMe: 'Email me when a task opens for my roles or is assigned to me',
@@ -96,7 +104,10 @@ export const en = {
     milestone: '{{name}}: {{amount}}, due {{due}}',
     targets: 'Targets per period',
     mode: 'Revenue share',
-    modes: { whole: 'the tier reached pays on the whole GMV', marginal: 'each tier pays only on the part inside it' } as Record<string, string>,
+    modes: { whole: 'the tier reached pays on the whole GMV', marginal: 'each tier pays only on the part inside it' } as Record<
+      string,
+      string
+    >,
     cap: 'Cap per period',
     noCap: 'no cap',
     tiers: 'Revenue share tiers',
@@ -111,7 +122,8 @@ export const en = {
     daysLeft: 'Time left',
     paid: 'Paid so far this term',
     evaluations: 'Periods evaluated this term',
-    renewalHelp: 'Renew: a new term on the same terms starts when this one ends. Renegotiate: the contract goes back to a draft for new terms. Let it expire: it ends on its end date.',
+    renewalHelp:
+      'Renew: a new term on the same terms starts when this one ends. Renegotiate: the contract goes back to a draft for new terms. Let it expire: it ends on its end date.',
   },
   postmortem: {
     incident: 'The incident',
@@ -164,8 +176,13 @@ export const zhCN: typeof en = {
   comment: '备注',
   decide: '决定',
   decisions: {
-    approve: '通过', reject: '驳回', request_changes: '要求修改', renew: '续约', renegotiate: '重新谈判',
-    expire: '到期终止', done: '完成',
+    approve: '通过',
+    reject: '驳回',
+    request_changes: '要求修改',
+    renew: '续约',
+    renegotiate: '重新谈判',
+    expire: '到期终止',
+    done: '完成',
   },
   decided: '由{{who}}于 {{time}} 决定',
   assignTo: '分配给',

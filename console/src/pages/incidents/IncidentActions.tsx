@@ -31,10 +31,19 @@ export function NoteForm({ incident }: { incident: Incident }) {
   const [note, setNote] = useState('');
   const [status, setStatus] = useState<ProgressStatus | ''>('');
   const post = useAction(incident.id, async (body: { note: string; status?: ProgressStatus }) =>
-    unwrap(await api.POST('/incidents/{id}/notes', { params: { path: { id: incident.id } }, body })));
+    unwrap(await api.POST('/incidents/{id}/notes', { params: { path: { id: incident.id } }, body })),
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    post.mutate({ note: note.trim(), ...(status ? { status } : {}) }, { onSuccess: () => { setNote(''); setStatus(''); } });
+    post.mutate(
+      { note: note.trim(), ...(status ? { status } : {}) },
+      {
+        onSuccess: () => {
+          setNote('');
+          setStatus('');
+        },
+      },
+    );
   };
   return (
     <form className="panel actions" onSubmit={submit} aria-labelledby="incident-note-title">
@@ -45,9 +54,17 @@ export function NoteForm({ incident }: { incident: Incident }) {
       <label htmlFor="incident-status">{t('respond.status')}</label>
       <select id="incident-status" value={status} onChange={(e) => setStatus(e.target.value as ProgressStatus | '')}>
         <option value="">{t('respond.noStatus')}</option>
-        {PROGRESS_STATUSES.map((s) => <option key={s} value={s}>{t(`statuses.${s}`)}</option>)}
+        {PROGRESS_STATUSES.map((s) => (
+          <option key={s} value={s}>
+            {t(`statuses.${s}`)}
+          </option>
+        ))}
       </select>
-      <div><button type="submit" disabled={post.isPending || !note.trim()}>{t('respond.post')}</button></div>
+      <div>
+        <button type="submit" disabled={post.isPending || !note.trim()}>
+          {t('respond.post')}
+        </button>
+      </div>
     </form>
   );
 }
@@ -80,10 +97,17 @@ export function CommandForm({ incident, session }: { incident: Incident; session
   const choices = (responders.data?.items ?? []).filter((r) => r.id !== incident.commanderId);
   const chosen = choices.some((r) => r.id === operatorId) ? operatorId : '';
   const hand = useAction(incident.id, async (to: string) =>
-    unwrap(await api.POST('/incidents/{id}/commander', { params: { path: { id: incident.id } }, body: { operatorId: to } })));
+    unwrap(await api.POST('/incidents/{id}/commander', { params: { path: { id: incident.id } }, body: { operatorId: to } })),
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (chosen) hand.mutate(chosen, { onSuccess: () => { setOperatorId(''); setSearch(''); } });
+    if (chosen)
+      hand.mutate(chosen, {
+        onSuccess: () => {
+          setOperatorId('');
+          setSearch('');
+        },
+      });
   };
   const more = responders.data && responders.data.total > responders.data.items.length;
   return (
@@ -93,17 +117,36 @@ export function CommandForm({ incident, session }: { incident: Incident; session
       <ErrorNote error={hand.error ?? responders.error} />
       <OnlyCommander incident={incident} session={session} />
       {incident.commanderId !== me && (incident.commanderId === null || isManager(session)) && (
-        <div><button type="button" disabled={hand.isPending} onClick={() => hand.mutate(me)}>{t('respond.takeCommand')}</button></div>
+        <div>
+          <button type="button" disabled={hand.isPending} onClick={() => hand.mutate(me)}>
+            {t('respond.takeCommand')}
+          </button>
+        </div>
       )}
       <label htmlFor="incident-responder-search">{t('respond.findResponder')}</label>
       <input id="incident-responder-search" type="search" maxLength={200} value={search} onChange={(e) => setSearch(e.target.value)} />
       <label htmlFor="incident-commander">{t('respond.handOverTo')}</label>
-      <select id="incident-commander" value={chosen} onChange={(e) => setOperatorId(e.target.value)} aria-describedby="incident-commander-help">
+      <select
+        id="incident-commander"
+        value={chosen}
+        onChange={(e) => setOperatorId(e.target.value)}
+        aria-describedby="incident-commander-help"
+      >
         <option value="">{choices.length ? t('respond.choose') : t('respond.noResponders')}</option>
-        {choices.map((r) => <option key={r.id} value={r.id}>{r.id === me ? `${r.name} (${t('me')})` : r.name} · {r.roles.join(', ')}</option>)}
+        {choices.map((r) => (
+          <option key={r.id} value={r.id}>
+            {r.id === me ? `${r.name} (${t('me')})` : r.name} · {r.roles.join(', ')}
+          </option>
+        ))}
       </select>
-      <span id="incident-commander-help" className="muted">{more ? t('respond.narrow', { total: responders.data!.total }) : t('respond.handOverHelp')}</span>
-      <div><button type="submit" disabled={hand.isPending || !chosen}>{t('respond.handOver')}</button></div>
+      <span id="incident-commander-help" className="muted">
+        {more ? t('respond.narrow', { total: responders.data!.total }) : t('respond.handOverHelp')}
+      </span>
+      <div>
+        <button type="submit" disabled={hand.isPending || !chosen}>
+          {t('respond.handOver')}
+        </button>
+      </div>
     </form>
   );
 }
@@ -112,7 +155,8 @@ export function ResolveForm({ incident, session }: { incident: Incident; session
   const { t } = useTranslation('incidents');
   const [resolution, setResolution] = useState('');
   const resolve = useAction(incident.id, async (text: string) =>
-    unwrap(await api.POST('/incidents/{id}/resolve', { params: { path: { id: incident.id } }, body: { resolution: text } })));
+    unwrap(await api.POST('/incidents/{id}/resolve', { params: { path: { id: incident.id } }, body: { resolution: text } })),
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
     resolve.mutate(resolution.trim());
@@ -124,8 +168,19 @@ export function ResolveForm({ incident, session }: { incident: Incident; session
       <OnlyCommander incident={incident} session={session} />
       <ErrorNote error={resolve.error} />
       <label htmlFor="incident-resolution">{t('respond.resolution')}</label>
-      <textarea id="incident-resolution" rows={3} maxLength={5000} required value={resolution} onChange={(e) => setResolution(e.target.value)} />
-      <div><button type="submit" className="primary" disabled={resolve.isPending || !resolution.trim()}>{t('respond.resolve')}</button></div>
+      <textarea
+        id="incident-resolution"
+        rows={3}
+        maxLength={5000}
+        required
+        value={resolution}
+        onChange={(e) => setResolution(e.target.value)}
+      />
+      <div>
+        <button type="submit" className="primary" disabled={resolve.isPending || !resolution.trim()}>
+          {t('respond.resolve')}
+        </button>
+      </div>
     </form>
   );
 }
@@ -136,12 +191,17 @@ export function PostmortemForm({ incident, session }: { incident: Incident; sess
   const [rootCause, setRootCause] = useState('');
   const [actionItems, setActionItems] = useState('');
   const submit = useAction(incident.id, async (body: { summary: string; rootCause: string; actionItems: string[] }) =>
-    unwrap(await api.POST('/incidents/{id}/postmortem', { params: { path: { id: incident.id } }, body })));
+    unwrap(await api.POST('/incidents/{id}/postmortem', { params: { path: { id: incident.id } }, body })),
+  );
   const send = (e: FormEvent) => {
     e.preventDefault();
     submit.mutate({
-      summary: summary.trim(), rootCause: rootCause.trim(),
-      actionItems: actionItems.split('\n').map((line) => line.trim()).filter(Boolean),
+      summary: summary.trim(),
+      rootCause: rootCause.trim(),
+      actionItems: actionItems
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean),
     });
   };
   const due = incident.postmortem?.dueAt;
@@ -152,13 +212,39 @@ export function PostmortemForm({ incident, session }: { incident: Incident; sess
       <OnlyCommander incident={incident} session={session} />
       <ErrorNote error={submit.error} />
       <label htmlFor="incident-pm-summary">{t('postmortem.summary')}</label>
-      <textarea id="incident-pm-summary" rows={4} maxLength={20_000} required value={summary} onChange={(e) => setSummary(e.target.value)} />
+      <textarea
+        id="incident-pm-summary"
+        rows={4}
+        maxLength={20_000}
+        required
+        value={summary}
+        onChange={(e) => setSummary(e.target.value)}
+      />
       <label htmlFor="incident-pm-cause">{t('postmortem.rootCause')}</label>
-      <textarea id="incident-pm-cause" rows={3} maxLength={20_000} required value={rootCause} onChange={(e) => setRootCause(e.target.value)} />
+      <textarea
+        id="incident-pm-cause"
+        rows={3}
+        maxLength={20_000}
+        required
+        value={rootCause}
+        onChange={(e) => setRootCause(e.target.value)}
+      />
       <label htmlFor="incident-pm-items">{t('postmortem.actionItems')}</label>
-      <textarea id="incident-pm-items" rows={3} aria-describedby="incident-pm-items-help" value={actionItems} onChange={(e) => setActionItems(e.target.value)} />
-      <span id="incident-pm-items-help" className="muted">{t('postmortem.actionItemsHelp')}</span>
-      <div><button type="submit" className="primary" disabled={submit.isPending || !summary.trim() || !rootCause.trim()}>{t('postmortem.submit')}</button></div>
+      <textarea
+        id="incident-pm-items"
+        rows={3}
+        aria-describedby="incident-pm-items-help"
+        value={actionItems}
+        onChange={(e) => setActionItems(e.target.value)}
+      />
+      <span id="incident-pm-items-help" className="muted">
+        {t('postmortem.actionItemsHelp')}
+      </span>
+      <div>
+        <button type="submit" className="primary" disabled={submit.isPending || !summary.trim() || !rootCause.trim()}>
+          {t('postmortem.submit')}
+        </button>
+      </div>
     </form>
   );
 }

@@ -29,10 +29,13 @@ export function IncidentList({ session }: { session: Session }) {
   const [serviceText, setServiceText] = useState(service ?? '');
   useEffect(() => setServiceText(service ?? ''), [service]);
 
-
   const query: IncidentQuery = {
-    limit: PAGE, offset, order: newest ? 'newest' : 'severity',
-    ...(shown !== 'all' ? { status: shown } : {}), ...(severity ? { severity } : {}), ...(mine ? { commander: 'me' } : {}),
+    limit: PAGE,
+    offset,
+    order: newest ? 'newest' : 'severity',
+    ...(shown !== 'all' ? { status: shown } : {}),
+    ...(severity ? { severity } : {}),
+    ...(mine ? { commander: 'me' } : {}),
     ...(service ? { service } : {}),
   };
   const list = useQuery({
@@ -58,20 +61,38 @@ export function IncidentList({ session }: { session: Session }) {
       <div className="toolbar incidents-filters" role="group" aria-label={t('list.filters')}>
         <span className="incidents-field">
           <label htmlFor="incidents-shown">{t('list.status')}</label>
-          <select id="incidents-shown" value={shown} onChange={(e) => setFilters({ status: e.target.value === 'open' ? undefined : e.target.value })}>
-            {SHOWN.map((s) => <option key={s} value={s}>{s === 'open' ? t('list.openOnly') : s === 'all' ? t('list.all') : t(`statuses.${s}`)}</option>)}
+          <select
+            id="incidents-shown"
+            value={shown}
+            onChange={(e) => setFilters({ status: e.target.value === 'open' ? undefined : e.target.value })}
+          >
+            {SHOWN.map((s) => (
+              <option key={s} value={s}>
+                {s === 'open' ? t('list.openOnly') : s === 'all' ? t('list.all') : t(`statuses.${s}`)}
+              </option>
+            ))}
           </select>
         </span>
         <span className="incidents-field">
           <label htmlFor="incidents-severity">{t('list.severity')}</label>
           <select id="incidents-severity" value={severity ?? ''} onChange={(e) => setFilters({ severity: e.target.value })}>
             <option value="">{t('list.any')}</option>
-            {SEVERITIES.map((s) => <option key={s} value={s}>{t(`severities.${s}`)}</option>)}
+            {SEVERITIES.map((s) => (
+              <option key={s} value={s}>
+                {t(`severities.${s}`)}
+              </option>
+            ))}
           </select>
         </span>
         <form className="incidents-field" onSubmit={filterService}>
           <label htmlFor="incidents-service">{t('list.service')}</label>
-          <input id="incidents-service" type="search" maxLength={100} value={serviceText} onChange={(e) => setServiceText(e.target.value)} />
+          <input
+            id="incidents-service"
+            type="search"
+            maxLength={100}
+            value={serviceText}
+            onChange={(e) => setServiceText(e.target.value)}
+          />
           <button type="submit">{t('list.filter')}</button>
         </form>
         <label>
@@ -80,12 +101,26 @@ export function IncidentList({ session }: { session: Session }) {
         </label>
         <span className="incidents-field">
           <label htmlFor="incidents-order">{t('list.order')}</label>
-          <select id="incidents-order" value={newest ? 'newest' : 'severity'} onChange={(e) => setFilters({ order: e.target.value === 'newest' ? 'newest' : undefined })}>
+          <select
+            id="incidents-order"
+            value={newest ? 'newest' : 'severity'}
+            onChange={(e) => setFilters({ order: e.target.value === 'newest' ? 'newest' : undefined })}
+          >
             <option value="severity">{t('list.bySeverity')}</option>
             <option value="newest">{t('list.newest')}</option>
           </select>
         </span>
-        {filtered && <button type="button" onClick={() => { setServiceText(''); clearFilters(); }}>{t('list.clear')}</button>}
+        {filtered && (
+          <button
+            type="button"
+            onClick={() => {
+              setServiceText('');
+              clearFilters();
+            }}
+          >
+            {t('list.clear')}
+          </button>
+        )}
       </div>
       <ErrorNote error={list.error} />
       {list.isPending && <Loading />}
@@ -106,11 +141,18 @@ export function IncidentList({ session }: { session: Session }) {
               </tr>
             </thead>
             <tbody>
-              {page.items.map((item) => <Row key={item.id} item={item} me={session.operator.id} />)}
+              {page.items.map((item) => (
+                <Row key={item.id} item={item} me={session.operator.id} />
+              ))}
             </tbody>
           </table>
-          <Pager offset={offset} limit={PAGE} total={page.total} shown={page.items.length}
-            onChange={(next) => setFilters({ offset: next ? String(next) : undefined }, true)} />
+          <Pager
+            offset={offset}
+            limit={PAGE}
+            total={page.total}
+            shown={page.items.length}
+            onChange={(next) => setFilters({ offset: next ? String(next) : undefined }, true)}
+          />
         </>
       )}
       <ResponseTimes />
@@ -138,8 +180,12 @@ function OpenCounts({ selected, onPick }: { selected: string | undefined; onPick
           const total = counts[i]?.data;
           return (
             <li key={severity}>
-              <button type="button" className={`incidents-count severity-${severity}`} aria-pressed={selected === severity}
-                onClick={() => onPick(selected === severity ? undefined : severity)}>
+              <button
+                type="button"
+                className={`incidents-count severity-${severity}`}
+                aria-pressed={selected === severity}
+                onClick={() => onPick(selected === severity ? undefined : severity)}
+              >
                 <span className="incidents-count-figure">{total ?? '…'}</span>
                 <span>{t(`severities.${severity}`)}</span>
               </button>
@@ -155,18 +201,32 @@ function Row({ item, me }: { item: IncidentItem; me: string }) {
   const { t, i18n } = useTranslation('incidents');
   return (
     <tr className={item.status === 'triggered' ? 'incidents-unacknowledged' : undefined}>
-      <td><Severity value={item.severity} /></td>
+      <td>
+        <Severity value={item.severity} />
+      </td>
       <td>
         <Link to={`/${item.id}`}>{item.title}</Link>
         {item.service && <div className="muted">{item.service}</div>}
       </td>
-      <td><StatusBadge value={item.status} /></td>
+      <td>
+        <StatusBadge value={item.status} />
+      </td>
       <td>
         <time dateTime={item.triggeredAt}>{formatDateTime(item.triggeredAt, i18n.language)}</time>
         <div className="muted">{formatRelative(item.triggeredAt, i18n.language)}</div>
       </td>
-      <td><Acknowledgement item={item} /></td>
-      <td>{item.commanderId === null ? <span className="muted">{t('nobody')}</span> : item.commanderId === me ? t('me') : item.commanderName ?? t('someoneElse')}</td>
+      <td>
+        <Acknowledgement item={item} />
+      </td>
+      <td>
+        {item.commanderId === null ? (
+          <span className="muted">{t('nobody')}</span>
+        ) : item.commanderId === me ? (
+          t('me')
+        ) : (
+          (item.commanderName ?? t('someoneElse'))
+        )}
+      </td>
       <td>{item.pages}</td>
     </tr>
   );
@@ -181,5 +241,9 @@ function Acknowledgement({ item }: { item: IncidentItem }) {
   if (!item.ackDueAt || !['triggered'].includes(item.status)) return <span className="muted">—</span>;
   const overdue = Date.parse(item.ackDueAt) < Date.now();
   const relative = formatRelative(item.ackDueAt, i18n.language);
-  return <span className={overdue ? 'overdue' : undefined}>{overdue ? t('list.ackOverdue', { time: relative }) : t('list.ackDue', { time: relative })}</span>;
+  return (
+    <span className={overdue ? 'overdue' : undefined}>
+      {overdue ? t('list.ackOverdue', { time: relative }) : t('list.ackDue', { time: relative })}
+    </span>
+  );
 }

@@ -24,7 +24,8 @@ export function ResponseTimes() {
   const [days, setDays] = useState<(typeof PERIODS)[number]>(30);
   const stats = useQuery({
     queryKey: ['incidents', 'stats', days],
-    queryFn: async () => unwrap(await api.GET('/incidents/stats', { params: { query: { from: new Date(Date.now() - days * DAY).toISOString() } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/incidents/stats', { params: { query: { from: new Date(Date.now() - days * DAY).toISOString() } } })),
     placeholderData: keepPreviousData,
     refetchInterval: 60_000,
   });
@@ -56,27 +57,49 @@ export function ResponseTimes() {
       <div className="toolbar">
         <label htmlFor="incidents-period">{t('stats.period')}</label>
         <select id="incidents-period" value={days} onChange={(e) => setDays(Number(e.target.value) as (typeof PERIODS)[number])}>
-            {PERIODS.map((d) => <option key={d} value={d}>{t('stats.lastDays', { days: d })}</option>)}
+          {PERIODS.map((d) => (
+            <option key={d} value={d}>
+              {t('stats.lastDays', { days: d })}
+            </option>
+          ))}
         </select>
       </div>
       <ErrorNote error={stats.error} />
       {stats.isPending && <Loading />}
       {overall && (
-        <Facts items={[
-          [t('stats.total'), overall.total],
-          [t('stats.openNow'), overall.open],
-          [t('stats.mtta'), seconds(overall.timeToAcknowledge.mean)],
-          [t('stats.mttaP90'), seconds(overall.timeToAcknowledge.p90)],
-          [t('stats.mttr'), seconds(overall.timeToResolve.mean)],
-          [t('stats.mttrP90'), seconds(overall.timeToResolve.p90)],
-          [t('stats.slaMet'), overall.ackSla.met],
-          [t('stats.slaBreached'), overall.ackSla.breached],
-        ]} />
+        <Facts
+          items={[
+            [t('stats.total'), overall.total],
+            [t('stats.openNow'), overall.open],
+            [t('stats.mtta'), seconds(overall.timeToAcknowledge.mean)],
+            [t('stats.mttaP90'), seconds(overall.timeToAcknowledge.p90)],
+            [t('stats.mttr'), seconds(overall.timeToResolve.mean)],
+            [t('stats.mttrP90'), seconds(overall.timeToResolve.p90)],
+            [t('stats.slaMet'), overall.ackSla.met],
+            [t('stats.slaBreached'), overall.ackSla.breached],
+          ]}
+        />
       )}
       {charts && (
         <div className="incidents-charts">
-          <Chart title={t('stats.ttaChart')} x={X} series={charts.tta.series} kind="bars" formatValue={charts.tta.formatValue} thresholds={NONE} spans={NONE} />
-          <Chart title={t('stats.ttrChart')} x={X} series={charts.ttr.series} kind="bars" formatValue={charts.ttr.formatValue} thresholds={NONE} spans={NONE} />
+          <Chart
+            title={t('stats.ttaChart')}
+            x={X}
+            series={charts.tta.series}
+            kind="bars"
+            formatValue={charts.tta.formatValue}
+            thresholds={NONE}
+            spans={NONE}
+          />
+          <Chart
+            title={t('stats.ttrChart')}
+            x={X}
+            series={charts.ttr.series}
+            kind="bars"
+            formatValue={charts.ttr.formatValue}
+            thresholds={NONE}
+            spans={NONE}
+          />
         </div>
       )}
     </section>

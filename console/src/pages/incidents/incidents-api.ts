@@ -27,9 +27,7 @@ export const isResponder = (session: Session): boolean =>
   session.operator.roles.some((role) => role === 'oncall' || role === 'ops_manager' || role === 'admin');
 
 /** Who may act for any commander (hand over, resolve, the postmortem). */
-export const isManager = (session: Session): boolean =>
-  session.operator.roles.some((role) => role === 'ops_manager' || role === 'admin');
-
+export const isManager = (session: Session): boolean => session.operator.roles.some((role) => role === 'ops_manager' || role === 'admin');
 
 /** A span of seconds as a person reads it: "45 s", "12 min", "2 hr 5 min", "3 days 4 hr" (in the console's language). */
 export function formatSeconds(seconds: number, language: string): string {
@@ -38,9 +36,10 @@ export function formatSeconds(seconds: number, language: string): string {
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return unit(s, 'second');
   if (s < 3600) return unit(Math.round(s / 60), 'minute');
-  const [big, bigName, small, smallName] = s < 86_400
-    ? [Math.floor(s / 3600), 'hour', Math.floor((s % 3600) / 60), 'minute'] as const
-    : [Math.floor(s / 86_400), 'day', Math.floor((s % 86_400) / 3600), 'hour'] as const;
+  const [big, bigName, small, smallName] =
+    s < 86_400
+      ? ([Math.floor(s / 3600), 'hour', Math.floor((s % 3600) / 60), 'minute'] as const)
+      : ([Math.floor(s / 86_400), 'day', Math.floor((s % 86_400) / 3600), 'hour'] as const);
   return small ? `${unit(big, bigName)} ${unit(small, smallName)}` : unit(big, bigName);
 }
 
@@ -48,5 +47,5 @@ export function formatSeconds(seconds: number, language: string): string {
 export function useWho(me: string, people: Record<string, string>) {
   const { t } = useTranslation('incidents');
   return (id: string | null | undefined): string =>
-    (!id ? t('nobody') : id === me ? t('me') : people[id] ?? t('operator', { id: id.slice(0, 8) }));
+    !id ? t('nobody') : id === me ? t('me') : (people[id] ?? t('operator', { id: id.slice(0, 8) }));
 }

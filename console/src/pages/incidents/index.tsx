@@ -13,7 +13,9 @@ registerMessages('incidents', { en, 'zh-CN': zhCN });
 export default function IncidentsArea({ session }: AreaProps) {
   return (
     <Switch>
-      <Route path="/"><IncidentList session={session} /></Route>
+      <Route path="/">
+        <IncidentList session={session} />
+      </Route>
       <Route path="/:id">{({ id }: { id: string }) => <IncidentDetail key={id} id={id} session={session} />}</Route>
     </Switch>
   );

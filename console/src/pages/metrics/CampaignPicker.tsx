@@ -20,16 +20,27 @@ export function CampaignPicker({ value, onPick }: { value: string; onPick: (id: 
       <label htmlFor="rule-campaign-search">{t('picker.search')}</label>
       <input id="rule-campaign-search" type="search" value={q} onChange={(e) => setQ(e.target.value)} />
       <ErrorNote error={found.error} />
-      {found.data && (found.data.items.length === 0 ? <small className="muted">{t('picker.none')}</small> : (
-        <>
-          <label htmlFor="rule-campaign-found" className="muted">{t('picker.found', { count: found.data.total })}</label>
-          <select id="rule-campaign-found" value={value} onChange={(e) => onPick(e.target.value)}>
-            <option value="">{t('picker.choose')}</option>
-            {found.data.items.map((c) => <option key={c.id} value={c.id}>{c.name} ({c.stage})</option>)}
-          </select>
-          {found.data.total > found.data.items.length && <small className="muted">{t('picker.more', { shown: found.data.items.length })}</small>}
-        </>
-      ))}
+      {found.data &&
+        (found.data.items.length === 0 ? (
+          <small className="muted">{t('picker.none')}</small>
+        ) : (
+          <>
+            <label htmlFor="rule-campaign-found" className="muted">
+              {t('picker.found', { count: found.data.total })}
+            </label>
+            <select id="rule-campaign-found" value={value} onChange={(e) => onPick(e.target.value)}>
+              <option value="">{t('picker.choose')}</option>
+              {found.data.items.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name} ({c.stage})
+                </option>
+              ))}
+            </select>
+            {found.data.total > found.data.items.length && (
+              <small className="muted">{t('picker.more', { shown: found.data.items.length })}</small>
+            )}
+          </>
+        ))}
     </div>
   );
 }

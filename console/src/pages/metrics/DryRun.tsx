@@ -22,14 +22,21 @@ export function DryRunResult({ result, rule }: { result: DryRun; rule: RuleBody 
     () => (change ? [] : [{ label: t('thresholdOf', { comparison: t(`comparisons.${rule.comparison}`) }), value: rule.threshold }]),
     [change, rule.comparison, rule.threshold, t, fmt],
   );
-  const spans = useMemo(() => episodes.map((e, i) => {
-    const name = t('dryRun.wouldBe', { n: i + 1 });
-    const from = formatDateTime(e.firedAt, i18n.language);
-    return {
-      from: Date.parse(e.firedAt), to: e.resolvedAt ? Date.parse(e.resolvedAt) : undefined,
-      label: e.resolvedAt ? t('spanLabel', { name, from, to: formatDateTime(e.resolvedAt, i18n.language) }) : t('spanLabelOpen', { name, from }),
-    };
-  }), [episodes, t, i18n.language]);
+  const spans = useMemo(
+    () =>
+      episodes.map((e, i) => {
+        const name = t('dryRun.wouldBe', { n: i + 1 });
+        const from = formatDateTime(e.firedAt, i18n.language);
+        return {
+          from: Date.parse(e.firedAt),
+          to: e.resolvedAt ? Date.parse(e.resolvedAt) : undefined,
+          label: e.resolvedAt
+            ? t('spanLabel', { name, from, to: formatDateTime(e.resolvedAt, i18n.language) })
+            : t('spanLabelOpen', { name, from }),
+        };
+      }),
+    [episodes, t, i18n.language],
+  );
 
   return (
     <section className="panel dry-run" aria-labelledby="dry-run-title">
@@ -41,14 +48,24 @@ export function DryRunResult({ result, rule }: { result: DryRun; rule: RuleBody 
         </p>
         <p className="dry-run-summary">
           {t('dryRun.summary', {
-            from: when(result.from), to: when(result.to), evaluations: result.evaluations.length,
-            step: formatStep(result.stepMs), count: episodes.length,
+            from: when(result.from),
+            to: when(result.to),
+            evaluations: result.evaluations.length,
+            step: formatStep(result.stepMs),
+            count: episodes.length,
           })}
         </p>
       </div>
       {result.truncated && <p className="muted">{t('dryRun.truncated')}</p>}
       {change && <p className="muted">{t('dryRun.changeNote')}</p>}
-      <Chart title={t('dryRun.chartTitle', { value: aggregate })} x={x} series={series} thresholds={thresholds} spans={spans} formatValue={fmt} />
+      <Chart
+        title={t('dryRun.chartTitle', { value: aggregate })}
+        x={x}
+        series={series}
+        thresholds={thresholds}
+        spans={spans}
+        formatValue={fmt}
+      />
       {episodes.length > 0 && (
         <table className="episodes">
           <caption>{t('dryRun.episodes')}</caption>
@@ -86,7 +103,9 @@ function reasonOf(now: DryRun['now'], rule: RuleBody, t: TFunction<'metrics'>, f
   }
   if (now.previous === null || now.change === null) return t('reasons.noPrevious', { policy });
   return t(now.holds ? 'reasons.changed' : 'reasons.notChanged', {
-    ...words, previous: fmt(now.previous), change: fmt(Number(now.change.toFixed(2))),
+    ...words,
+    previous: fmt(now.previous),
+    change: fmt(Number(now.change.toFixed(2))),
     direction: t(`changeWords.${rule.comparison}`, { threshold: fmt(Math.abs(rule.threshold)) }),
   });
 }

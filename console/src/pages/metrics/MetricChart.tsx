@@ -22,7 +22,8 @@ const MAX_RULES = 10;
 type EpisodePage = { items: Episode[]; total: number };
 /** Module-level, so the combined answer stays the same object while no query's answer changes. */
 const combineEpisodes = (results: { data?: EpisodePage; error: Error | null }[]) => ({
-  data: results.map((r) => r.data), error: results.find((r) => r.error)?.error ?? null,
+  data: results.map((r) => r.data),
+  error: results.find((r) => r.error)?.error ?? null,
 });
 
 export function MetricChart({ session, name }: { session: Session; name: string }) {
@@ -38,9 +39,12 @@ export function MetricChart({ session, name }: { session: Session; name: string 
 
   const points = useQuery({
     queryKey: ['metric', name, period, labels],
-    queryFn: async () => unwrap(await api.GET('/metrics/{name}', {
-      params: { path: { name }, query: { ...period, limit: MAX_POINTS, ...(labels ? { labels } : {}) } },
-    })),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/metrics/{name}', {
+          params: { path: { name }, query: { ...period, limit: MAX_POINTS, ...(labels ? { labels } : {}) } },
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   const rules = useQuery({
@@ -51,7 +55,8 @@ export function MetricChart({ session, name }: { session: Session; name: string 
   const episodes = useQueries({
     queries: watching.map((rule) => ({
       queryKey: ['episodes', rule.id, period],
-      queryFn: async () => unwrap(await api.GET('/rules/{id}/episodes', { params: { path: { id: rule.id }, query: { ...period, limit: 100 } } })),
+      queryFn: async () =>
+        unwrap(await api.GET('/rules/{id}/episodes', { params: { path: { id: rule.id }, query: { ...period, limit: 100 } } })),
       placeholderData: keepPreviousData,
     })),
     combine: combineEpisodes,
@@ -75,21 +80,36 @@ export function MetricChart({ session, name }: { session: Session; name: string 
     return { x, series, hidden: keys.size - shown.length };
   }, [points.data, name]);
 
-  const thresholds = useMemo(() => watching
-    .filter((rule) => rule.enabled && (rule.comparison === 'above' || rule.comparison === 'below'))
-    .map((rule) => ({ label: t('thresholdNamed', { name: rule.name, comparison: t(`comparisons.${rule.comparison}`) }), value: rule.threshold })),
-  [watching, t, fmt]);
+  const thresholds = useMemo(
+    () =>
+      watching
+        .filter((rule) => rule.enabled && (rule.comparison === 'above' || rule.comparison === 'below'))
+        .map((rule) => ({
+          label: t('thresholdNamed', { name: rule.name, comparison: t(`comparisons.${rule.comparison}`) }),
+          value: rule.threshold,
+        })),
+    [watching, t, fmt],
+  );
 
-  const firing = useMemo(() => watching.flatMap((rule, i) => (episodes.data[i]?.items ?? []).map((e) => ({ rule, episode: e }))),
-    [watching, episodes.data]);
-  const spans = useMemo(() => firing.map(({ rule, episode }) => {
-    const name = t('episodeName', { rule: rule.name, n: episode.episode });
-    const from = formatDateTime(episode.firedAt, i18n.language);
-    return {
-      from: Date.parse(episode.firedAt), to: episode.resolvedAt ? Date.parse(episode.resolvedAt) : undefined,
-      label: episode.resolvedAt ? t('spanLabel', { name, from, to: formatDateTime(episode.resolvedAt, i18n.language) }) : t('spanLabelOpen', { name, from }),
-    };
-  }), [firing, t, i18n.language]);
+  const firing = useMemo(
+    () => watching.flatMap((rule, i) => (episodes.data[i]?.items ?? []).map((e) => ({ rule, episode: e }))),
+    [watching, episodes.data],
+  );
+  const spans = useMemo(
+    () =>
+      firing.map(({ rule, episode }) => {
+        const name = t('episodeName', { rule: rule.name, n: episode.episode });
+        const from = formatDateTime(episode.firedAt, i18n.language);
+        return {
+          from: Date.parse(episode.firedAt),
+          to: episode.resolvedAt ? Date.parse(episode.resolvedAt) : undefined,
+          label: episode.resolvedAt
+            ? t('spanLabel', { name, from, to: formatDateTime(episode.resolvedAt, i18n.language) })
+            : t('spanLabelOpen', { name, from }),
+        };
+      }),
+    [firing, t, i18n.language],
+  );
 
   const applyLabels = (e: FormEvent) => {
     e.preventDefault();
@@ -98,31 +118,63 @@ export function MetricChart({ session, name }: { session: Session; name: string 
 
   return (
     <section aria-labelledby="chart-title">
-      <p><Link to="/">{t('editor.backToRules')}</Link></p>
+      <p>
+        <Link to="/">{t('editor.backToRules')}</Link>
+      </p>
       <h1 id="chart-title">{t('chart.title', { name })}</h1>
       <div className="toolbar metrics-toolbar">
         <label>
           {t('editor.range')}{' '}
-          <select value={range} onChange={(e) => { setRange(e.target.value as Range); setTo(Date.now()); }}>
-            {Object.keys(RANGES).map((r) => <option key={r} value={r}>{t(`ranges.${r}`)}</option>)}
+          <select
+            value={range}
+            onChange={(e) => {
+              setRange(e.target.value as Range);
+              setTo(Date.now());
+            }}
+          >
+            {Object.keys(RANGES).map((r) => (
+              <option key={r} value={r}>
+                {t(`ranges.${r}`)}
+              </option>
+            ))}
           </select>
         </label>
         <form className="inline-form" onSubmit={applyLabels}>
           <label htmlFor="chart-labels">{t('fields.labels')}</label>
-          <input id="chart-labels" value={labelsText} onChange={(e) => setLabelsText(e.target.value)} placeholder="region:eu" spellCheck={false} />
+          <input
+            id="chart-labels"
+            value={labelsText}
+            onChange={(e) => setLabelsText(e.target.value)}
+            placeholder="region:eu"
+            spellCheck={false}
+          />
           <button type="submit">{t('rules.filter')}</button>
         </form>
-        <button type="button" onClick={() => setTo(Date.now())}>{t('chart.refresh')}</button>
+        <button type="button" onClick={() => setTo(Date.now())}>
+          {t('chart.refresh')}
+        </button>
         {canWrite(session.operator.roles) && (
-          <Link to={`/rules/new?metric=${encodeURIComponent(name)}`} className="button-link">{t('chart.newRule')}</Link>
+          <Link to={`/rules/new?metric=${encodeURIComponent(name)}`} className="button-link">
+            {t('chart.newRule')}
+          </Link>
         )}
       </div>
       <ErrorNote error={points.error ?? rules.error ?? episodes.error} />
       {points.isPending && <Loading />}
       {points.data && points.data.points.length === 0 && <p>{t('chart.noPoints')}</p>}
       {points.data && points.data.points.length > 0 && (
-        <Chart title={t('chart.caption', { name, from: formatDateTime(period.from, i18n.language), to: formatDateTime(period.to, i18n.language) })}
-          x={chart.x} series={chart.series} thresholds={thresholds} spans={spans} formatValue={fmt} />
+        <Chart
+          title={t('chart.caption', {
+            name,
+            from: formatDateTime(period.from, i18n.language),
+            to: formatDateTime(period.to, i18n.language),
+          })}
+          x={chart.x}
+          series={chart.series}
+          thresholds={thresholds}
+          spans={spans}
+          formatValue={fmt}
+        />
       )}
       {points.data?.truncated && <p className="muted">{t('chart.truncated', { limit: MAX_POINTS })}</p>}
       {chart.hidden > 0 && <p className="muted">{t('chart.moreSeries', { count: chart.hidden })}</p>}
@@ -142,19 +194,30 @@ export function MetricChart({ session, name }: { session: Session; name: string 
           <tbody>
             {watching.map((rule: Rule) => (
               <tr key={rule.id}>
-                <td><Link to={`/rules/${rule.id}`}>{rule.name}</Link>{!rule.enabled && <div className="muted">{t('rules.disabled')}</div>}</td>
-                <td><Condition rule={rule} /></td>
+                <td>
+                  <Link to={`/rules/${rule.id}`}>{rule.name}</Link>
+                  {!rule.enabled && <div className="muted">{t('rules.disabled')}</div>}
+                </td>
+                <td>
+                  <Condition rule={rule} />
+                </td>
                 <td>{formatLabels(rule.labels) || '—'}</td>
-                <td><StateBadge state={rule.monitor.state} /></td>
+                <td>
+                  <StateBadge state={rule.monitor.state} />
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      {rules.data && rules.data.total > watching.length && <p className="muted">{t('chart.moreRules', { shown: watching.length, total: rules.data.total })}</p>}
+      {rules.data && rules.data.total > watching.length && (
+        <p className="muted">{t('chart.moreRules', { shown: watching.length, total: rules.data.total })}</p>
+      )}
 
       <h2>{t('chart.episodes')}</h2>
-      {firing.length === 0 ? <p>{t('chart.noEpisodes')}</p> : (
+      {firing.length === 0 ? (
+        <p>{t('chart.noEpisodes')}</p>
+      ) : (
         <table className="episodes">
           <thead>
             <tr>

@@ -9,8 +9,21 @@ import { ErrorNote, Loading, usePageTitle } from '../../components/page.tsx';
 import { formatDateTime } from '../../format.ts';
 import { Link, navigate, useLocation } from '../../router.tsx';
 import {
-  ACTIONS, AGGREGATIONS, canWrite, COMPARISONS, FieldsError, formatLabels, NO_DATA, parseLabels, ROLES, SEGMENTS, SEVERITIES,
-  unwrapFields, type Rule, type RuleAction, type RuleBody,
+  ACTIONS,
+  AGGREGATIONS,
+  canWrite,
+  COMPARISONS,
+  FieldsError,
+  formatLabels,
+  NO_DATA,
+  parseLabels,
+  ROLES,
+  SEGMENTS,
+  SEVERITIES,
+  unwrapFields,
+  type Rule,
+  type RuleAction,
+  type RuleBody,
 } from './api.ts';
 import { CampaignPicker } from './CampaignPicker.tsx';
 import { DryRunResult } from './DryRun.tsx';
@@ -18,38 +31,81 @@ import { RuleEpisodes } from './RuleEpisodes.tsx';
 import { StateBadge, useFormatValue } from './parts.tsx';
 
 interface Draft {
-  name: string; metric: string; labels: string; aggregation: Rule['aggregation']; window: string; comparison: Rule['comparison'];
-  threshold: string; for: string; keepFiring: string; noData: Rule['noData']; severity: Rule['severity'];
-  actionType: RuleAction['type']; service: string; campaignId: string; segment: (typeof SEGMENTS)[number]; role: (typeof ROLES)[number];
-  every: string; enabled: boolean;
+  name: string;
+  metric: string;
+  labels: string;
+  aggregation: Rule['aggregation'];
+  window: string;
+  comparison: Rule['comparison'];
+  threshold: string;
+  for: string;
+  keepFiring: string;
+  noData: Rule['noData'];
+  severity: Rule['severity'];
+  actionType: RuleAction['type'];
+  service: string;
+  campaignId: string;
+  segment: (typeof SEGMENTS)[number];
+  role: (typeof ROLES)[number];
+  every: string;
+  enabled: boolean;
 }
 
 const NEW: Draft = {
-  name: '', metric: '', labels: '', aggregation: 'avg', window: '5m', comparison: 'above', threshold: '', for: '0s', keepFiring: '0s',
-  noData: 'ok', severity: 'P3', actionType: 'open_incident', service: '', campaignId: '', segment: 'at_risk', role: 'oncall',
-  every: '30s', enabled: true,
+  name: '',
+  metric: '',
+  labels: '',
+  aggregation: 'avg',
+  window: '5m',
+  comparison: 'above',
+  threshold: '',
+  for: '0s',
+  keepFiring: '0s',
+  noData: 'ok',
+  severity: 'P3',
+  actionType: 'open_incident',
+  service: '',
+  campaignId: '',
+  segment: 'at_risk',
+  role: 'oncall',
+  every: '30s',
+  enabled: true,
 };
 
 function draftOf(rule: Rule): Draft {
   const action = rule.action as RuleAction;
   return {
-    name: rule.name, metric: rule.metric, labels: formatLabels(rule.labels), aggregation: rule.aggregation, window: rule.window,
-    comparison: rule.comparison, threshold: String(rule.threshold), for: rule.for, keepFiring: rule.keepFiring, noData: rule.noData,
-    severity: rule.severity, actionType: action.type,
-    service: action.type === 'open_incident' ? action.service ?? '' : '',
+    name: rule.name,
+    metric: rule.metric,
+    labels: formatLabels(rule.labels),
+    aggregation: rule.aggregation,
+    window: rule.window,
+    comparison: rule.comparison,
+    threshold: String(rule.threshold),
+    for: rule.for,
+    keepFiring: rule.keepFiring,
+    noData: rule.noData,
+    severity: rule.severity,
+    actionType: action.type,
+    service: action.type === 'open_incident' ? (action.service ?? '') : '',
     campaignId: action.type === 'pause_campaign' ? action.campaignId : '',
     segment: action.type === 'start_winback' ? action.segment : NEW.segment,
     role: action.type === 'notify_role' ? (action.role as Draft['role']) : NEW.role,
-    every: rule.every, enabled: rule.enabled,
+    every: rule.every,
+    enabled: rule.enabled,
   };
 }
 
 function actionOf(d: Draft): RuleAction {
   switch (d.actionType) {
-    case 'open_incident': return { type: 'open_incident', ...(d.service.trim() ? { service: d.service.trim() } : {}) };
-    case 'pause_campaign': return { type: 'pause_campaign', campaignId: d.campaignId.trim() };
-    case 'start_winback': return { type: 'start_winback', segment: d.segment };
-    case 'notify_role': return { type: 'notify_role', role: d.role };
+    case 'open_incident':
+      return { type: 'open_incident', ...(d.service.trim() ? { service: d.service.trim() } : {}) };
+    case 'pause_campaign':
+      return { type: 'pause_campaign', campaignId: d.campaignId.trim() };
+    case 'start_winback':
+      return { type: 'start_winback', segment: d.segment };
+    case 'notify_role':
+      return { type: 'notify_role', role: d.role };
   }
 }
 
@@ -57,9 +113,20 @@ function actionOf(d: Draft): RuleAction {
 function bodyOf(d: Draft, labels: Record<string, string>): RuleBody {
   const threshold = d.threshold.trim() === '' ? undefined : Number(d.threshold);
   return {
-    name: d.name, metric: d.metric.trim(), labels, aggregation: d.aggregation, window: d.window.trim(), comparison: d.comparison,
-    threshold: threshold as number, for: d.for.trim(), keepFiring: d.keepFiring.trim(), noData: d.noData, severity: d.severity,
-    action: actionOf(d), every: d.every.trim(), enabled: d.enabled,
+    name: d.name,
+    metric: d.metric.trim(),
+    labels,
+    aggregation: d.aggregation,
+    window: d.window.trim(),
+    comparison: d.comparison,
+    threshold: threshold as number,
+    for: d.for.trim(),
+    keepFiring: d.keepFiring.trim(),
+    noData: d.noData,
+    severity: d.severity,
+    action: actionOf(d),
+    every: d.every.trim(),
+    enabled: d.enabled,
   };
 }
 
@@ -86,10 +153,17 @@ export function RuleEditor({ session, ruleId }: { session: Session; ruleId?: str
     enabled: ruleId !== undefined,
     refetchInterval: 10_000,
   });
-  usePageTitle(ruleId ? rule.data?.name ?? t('editor.editTitle') : t('editor.newTitle'));
+  usePageTitle(ruleId ? (rule.data?.name ?? t('editor.editTitle')) : t('editor.newTitle'));
   if (!ruleId) return <RuleForm session={session} />;
   if (rule.isPending) return <Loading />;
-  if (rule.error) return <><h1>{t('editor.editTitle')}</h1><ErrorNote error={rule.error} /><Link to="/">{t('editor.backToRules')}</Link></>;
+  if (rule.error)
+    return (
+      <>
+        <h1>{t('editor.editTitle')}</h1>
+        <ErrorNote error={rule.error} />
+        <Link to="/">{t('editor.backToRules')}</Link>
+      </>
+    );
   return <RuleForm session={session} rule={rule.data} />;
 }
 
@@ -130,9 +204,11 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
       const to = new Date();
       const from = new Date(to.getTime() - RANGES[range]);
       const { name, ...rest } = body;
-      return unwrapFields(await api.POST('/rules/dry-run', {
-        body: { ...rest, ...(name.trim() ? { name } : {}), from: from.toISOString(), to: to.toISOString() },
-      }));
+      return unwrapFields(
+        await api.POST('/rules/dry-run', {
+          body: { ...rest, ...(name.trim() ? { name } : {}), from: from.toISOString(), to: to.toISOString() },
+        }),
+      );
     },
     onError: onRefusal,
     onSuccess: () => setErrors({}),
@@ -172,8 +248,13 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
   };
   const refusal = save.error ?? remove.error ?? dryRun.error;
   const hints: Partial<Record<keyof Draft, string>> = {
-    metric: t('hints.metric'), labels: t('hints.labels'), window: t('hints.window'), for: t('hints.for'),
-    keepFiring: t('hints.keepFiring'), every: t('hints.every'), service: t('hints.service'),
+    metric: t('hints.metric'),
+    labels: t('hints.labels'),
+    window: t('hints.window'),
+    for: t('hints.for'),
+    keepFiring: t('hints.keepFiring'),
+    every: t('hints.every'),
+    service: t('hints.service'),
     ...(draft.comparison.startsWith('change_') ? { threshold: t('hints.thresholdPercent') } : {}),
   };
   /** Props tying an input to its label, its hint and its error. */
@@ -186,38 +267,66 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
     <div className="field">
       <label htmlFor={`rule-${key}`}>{label}</label>
       {input}
-      {hints[key] && <small id={`rule-${key}-hint`} className="muted">{hints[key]}</small>}
-      {errors[key] && <small id={`rule-${key}-error`} className="field-error">{errors[key]}</small>}
+      {hints[key] && (
+        <small id={`rule-${key}-hint`} className="muted">
+          {hints[key]}
+        </small>
+      )}
+      {errors[key] && (
+        <small id={`rule-${key}-error`} className="field-error">
+          {errors[key]}
+        </small>
+      )}
     </div>
   );
-  const text = (key: 'name' | 'metric' | 'labels' | 'threshold' | 'window' | 'for' | 'keepFiring' | 'every' | 'service' | 'campaignId', extra: object = {}) => (
-    <input {...ctl(key)} value={draft[key]} onChange={(e) => set(key, e.target.value)} spellCheck={false} {...extra} />
-  );
+  const text = (
+    key: 'name' | 'metric' | 'labels' | 'threshold' | 'window' | 'for' | 'keepFiring' | 'every' | 'service' | 'campaignId',
+    extra: object = {},
+  ) => <input {...ctl(key)} value={draft[key]} onChange={(e) => set(key, e.target.value)} spellCheck={false} {...extra} />;
   const choice = <K extends 'aggregation' | 'comparison' | 'noData' | 'severity' | 'actionType' | 'segment' | 'role'>(
-    key: K, options: readonly Draft[K][], words: (o: Draft[K]) => string,
+    key: K,
+    options: readonly Draft[K][],
+    words: (o: Draft[K]) => string,
   ) => (
     <select {...ctl(key)} value={draft[key]} onChange={(e) => set(key, e.target.value as Draft[K])}>
-      {options.map((o) => <option key={o} value={o}>{words(o)}</option>)}
+      {options.map((o) => (
+        <option key={o} value={o}>
+          {words(o)}
+        </option>
+      ))}
     </select>
   );
 
   return (
     <section aria-labelledby="rule-title">
-      <p><Link to="/">{t('editor.backToRules')}</Link></p>
+      <p>
+        <Link to="/">{t('editor.backToRules')}</Link>
+      </p>
       <h1 id="rule-title">{rule ? t('editor.editHeading', { name: rule.name }) : t('editor.newTitle')}</h1>
       {rule && (
         <>
-          {params.has('created') && <p role="status" className="saved">{t('editor.created')}</p>}
+          {params.has('created') && (
+            <p role="status" className="saved">
+              {t('editor.created')}
+            </p>
+          )}
           <h2>{t('editor.monitor')}</h2>
-          <Facts items={[
-            [t('rules.state'), <StateBadge key="s" state={rule.monitor.state} />],
-            [t('editor.stateSince'), rule.monitor.since ? formatDateTime(rule.monitor.since, i18n.language) : null],
-            [t('editor.episodeCount'), String(rule.monitor.episodes)],
-            [t('rules.lastValue'), rule.monitor.lastValue === null ? null : fmt(rule.monitor.lastValue)],
-            [t('editor.lastEvaluated'), rule.monitor.lastEvaluatedAt ? formatDateTime(rule.monitor.lastEvaluatedAt, i18n.language) : null],
-            [t('editor.version'), String(rule.version)],
-          ]} />
-          <p><Link to={`/${encodeURIComponent(rule.metric)}`}>{t('editor.openChart', { metric: rule.metric })}</Link></p>
+          <Facts
+            items={[
+              [t('rules.state'), <StateBadge key="s" state={rule.monitor.state} />],
+              [t('editor.stateSince'), rule.monitor.since ? formatDateTime(rule.monitor.since, i18n.language) : null],
+              [t('editor.episodeCount'), String(rule.monitor.episodes)],
+              [t('rules.lastValue'), rule.monitor.lastValue === null ? null : fmt(rule.monitor.lastValue)],
+              [
+                t('editor.lastEvaluated'),
+                rule.monitor.lastEvaluatedAt ? formatDateTime(rule.monitor.lastEvaluatedAt, i18n.language) : null,
+              ],
+              [t('editor.version'), String(rule.version)],
+            ]}
+          />
+          <p>
+            <Link to={`/${encodeURIComponent(rule.metric)}`}>{t('editor.openChart', { metric: rule.metric })}</Link>
+          </p>
           <RuleEpisodes ruleId={rule.id} episodes={rule.monitor.episodes} state={rule.monitor.state} />
           <h2>{t('editor.definition')}</h2>
         </>
@@ -231,24 +340,54 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
         </fieldset>
         <fieldset>
           <legend>{t('editor.when')}</legend>
-          {field('aggregation', t('fields.aggregation'), choice('aggregation', AGGREGATIONS, (o) => t(`aggregations.${o}`)))}
+          {field(
+            'aggregation',
+            t('fields.aggregation'),
+            choice('aggregation', AGGREGATIONS, (o) => t(`aggregations.${o}`)),
+          )}
           {field('window', t('fields.window'), text('window'))}
-          {field('comparison', t('fields.comparison'), choice('comparison', COMPARISONS, (o) => t(`comparisons.${o}`)))}
+          {field(
+            'comparison',
+            t('fields.comparison'),
+            choice('comparison', COMPARISONS, (o) => t(`comparisons.${o}`)),
+          )}
           {field('threshold', t('fields.threshold'), text('threshold', { inputMode: 'decimal' }))}
           {field('for', t('fields.for'), text('for'))}
           {field('keepFiring', t('fields.keepFiring'), text('keepFiring'))}
-          {field('noData', t('fields.noData'), choice('noData', NO_DATA, (o) => t(`noData.${o}`)))}
+          {field(
+            'noData',
+            t('fields.noData'),
+            choice('noData', NO_DATA, (o) => t(`noData.${o}`)),
+          )}
           {field('every', t('fields.every'), text('every'))}
         </fieldset>
         <fieldset>
           <legend>{t('editor.then')}</legend>
-          {field('severity', t('fields.severity'), choice('severity', SEVERITIES, (o) => o))}
-          {field('actionType', t('fields.action'), choice('actionType', ACTIONS, (o) => t(`actions.${o}`)))}
+          {field(
+            'severity',
+            t('fields.severity'),
+            choice('severity', SEVERITIES, (o) => o),
+          )}
+          {field(
+            'actionType',
+            t('fields.action'),
+            choice('actionType', ACTIONS, (o) => t(`actions.${o}`)),
+          )}
           {draft.actionType === 'open_incident' && field('service', t('fields.service'), text('service', { maxLength: 200 }))}
           {draft.actionType === 'pause_campaign' && field('campaignId', t('fields.campaignId'), text('campaignId', { required: true }))}
           {draft.actionType === 'pause_campaign' && <CampaignPicker value={draft.campaignId} onPick={(id) => set('campaignId', id)} />}
-          {draft.actionType === 'start_winback' && field('segment', t('fields.segment'), choice('segment', SEGMENTS, (o) => t(`segments.${o}`)))}
-          {draft.actionType === 'notify_role' && field('role', t('fields.role'), choice('role', ROLES, (o) => t(`roles.${o}`)))}
+          {draft.actionType === 'start_winback' &&
+            field(
+              'segment',
+              t('fields.segment'),
+              choice('segment', SEGMENTS, (o) => t(`segments.${o}`)),
+            )}
+          {draft.actionType === 'notify_role' &&
+            field(
+              'role',
+              t('fields.role'),
+              choice('role', ROLES, (o) => t(`roles.${o}`)),
+            )}
           <div className="field checkbox">
             <input {...ctl('enabled')} type="checkbox" checked={draft.enabled} onChange={(e) => set('enabled', e.target.checked)} />
             <label htmlFor="rule-enabled">{t('fields.enabled')}</label>
@@ -256,21 +395,43 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
         </fieldset>
         <ErrorNote error={refusal} />
         {errors.form && <p className="field-error">{errors.form}</p>}
-        {saved && <p role="status" className="saved">{t('editor.saved')}</p>}
+        {saved && (
+          <p role="status" className="saved">
+            {t('editor.saved')}
+          </p>
+        )}
         <div className="rule-buttons">
           <label>
             {t('editor.range')}{' '}
             <select value={range} onChange={(e) => setRange(e.target.value as Range)}>
-              {Object.keys(RANGES).map((r) => <option key={r} value={r}>{t(`ranges.${r}`)}</option>)}
+              {Object.keys(RANGES).map((r) => (
+                <option key={r} value={r}>
+                  {t(`ranges.${r}`)}
+                </option>
+              ))}
             </select>
           </label>
-          <button type="button" onClick={runDry} disabled={dryRun.isPending}>{t('editor.dryRun')}</button>
-          {writer && <button type="submit" className="primary" disabled={save.isPending}>{rule ? t('editor.save') : t('editor.create')}</button>}
-          {writer && rule && !confirmDelete && <button type="button" onClick={() => setConfirmDelete(true)}>{t('editor.delete')}</button>}
+          <button type="button" onClick={runDry} disabled={dryRun.isPending}>
+            {t('editor.dryRun')}
+          </button>
+          {writer && (
+            <button type="submit" className="primary" disabled={save.isPending}>
+              {rule ? t('editor.save') : t('editor.create')}
+            </button>
+          )}
+          {writer && rule && !confirmDelete && (
+            <button type="button" onClick={() => setConfirmDelete(true)}>
+              {t('editor.delete')}
+            </button>
+          )}
           {writer && rule && confirmDelete && (
             <>
-              <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending}>{t('editor.confirmDelete')}</button>
-              <button type="button" onClick={() => setConfirmDelete(false)}>{t('editor.keep')}</button>
+              <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
+                {t('editor.confirmDelete')}
+              </button>
+              <button type="button" onClick={() => setConfirmDelete(false)}>
+                {t('editor.keep')}
+              </button>
             </>
           )}
         </div>

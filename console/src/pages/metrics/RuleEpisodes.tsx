@@ -21,9 +21,11 @@ export function RuleEpisodes({ ruleId, episodes, state }: { ruleId: string; epis
     queryFn: async () => {
       const to = new Date();
       const from = new Date(to.getTime() - DAYS * 86_400_000);
-      return unwrap(await api.GET('/rules/{id}/episodes', {
-        params: { path: { id: ruleId }, query: { from: from.toISOString(), to: to.toISOString(), limit: PAGE, offset } },
-      }));
+      return unwrap(
+        await api.GET('/rules/{id}/episodes', {
+          params: { path: { id: ruleId }, query: { from: from.toISOString(), to: to.toISOString(), limit: PAGE, offset } },
+        }),
+      );
     },
     placeholderData: keepPreviousData,
     refetchInterval: 30_000,

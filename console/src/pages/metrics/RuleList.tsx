@@ -22,9 +22,12 @@ export function RuleList({ session }: { session: Session }) {
   const [offset, setOffset] = useState(0);
   const rules = useQuery({
     queryKey: ['rules', { metric, enabled, offset }],
-    queryFn: async () => unwrap(await api.GET('/rules', {
-      params: { query: { limit: PAGE, offset, ...(metric ? { metric } : {}), ...(enabled ? { enabled } : {}) } },
-    })),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/rules', {
+          params: { query: { limit: PAGE, offset, ...(metric ? { metric } : {}), ...(enabled ? { enabled } : {}) } },
+        }),
+      ),
     placeholderData: keepPreviousData,
     // The monitors' states move on their own.
     refetchInterval: 10_000,
@@ -37,16 +40,32 @@ export function RuleList({ session }: { session: Session }) {
       <h1 id="rules-title">{t('rules.title')}</h1>
       <p className="muted">{t('rules.intro')}</p>
       <div className="toolbar metrics-toolbar">
-        <MetricFilter value={metric} onChange={(m) => { setMetric(m); setOffset(0); }} />
+        <MetricFilter
+          value={metric}
+          onChange={(m) => {
+            setMetric(m);
+            setOffset(0);
+          }}
+        />
         <label>
           {t('rules.enabledFilter')}{' '}
-          <select value={enabled} onChange={(e) => { setEnabled(e.target.value as Enabled); setOffset(0); }}>
+          <select
+            value={enabled}
+            onChange={(e) => {
+              setEnabled(e.target.value as Enabled);
+              setOffset(0);
+            }}
+          >
             <option value="">{t('rules.all')}</option>
             <option value="true">{t('rules.onlyEnabled')}</option>
             <option value="false">{t('rules.onlyDisabled')}</option>
           </select>
         </label>
-        {canWrite(session.operator.roles) && <Link to="/rules/new" className="button-link primary">{t('rules.new')}</Link>}
+        {canWrite(session.operator.roles) && (
+          <Link to="/rules/new" className="button-link primary">
+            {t('rules.new')}
+          </Link>
+        )}
       </div>
       <ChartOpener />
       <ErrorNote error={rules.error} />
@@ -71,18 +90,26 @@ export function RuleList({ session }: { session: Session }) {
                   <Link to={`/rules/${rule.id}`}>{rule.name}</Link>
                   {!rule.enabled && <div className="muted">{t('rules.disabled')}</div>}
                 </td>
-                <td><Link to={`/${encodeURIComponent(rule.metric)}`}>{rule.metric}</Link></td>
-                <td><Condition rule={rule} /></td>
+                <td>
+                  <Link to={`/${encodeURIComponent(rule.metric)}`}>{rule.metric}</Link>
+                </td>
+                <td>
+                  <Condition rule={rule} />
+                </td>
                 <td>{rule.severity}</td>
                 <td>
                   <StateBadge state={rule.monitor.state} />
-                  {rule.monitor.since && <div className="muted">{t('rules.since', { time: formatRelative(rule.monitor.since, i18n.language) })}</div>}
+                  {rule.monitor.since && (
+                    <div className="muted">{t('rules.since', { time: formatRelative(rule.monitor.since, i18n.language) })}</div>
+                  )}
                   <div className="muted">{t('rules.episodes', { count: rule.monitor.episodes })}</div>
                 </td>
                 <td>
                   {rule.monitor.lastValue === null ? '—' : fmt(rule.monitor.lastValue)}
                   {rule.monitor.lastEvaluatedAt && (
-                    <div className="muted"><time dateTime={rule.monitor.lastEvaluatedAt}>{formatDateTime(rule.monitor.lastEvaluatedAt, i18n.language)}</time></div>
+                    <div className="muted">
+                      <time dateTime={rule.monitor.lastEvaluatedAt}>{formatDateTime(rule.monitor.lastEvaluatedAt, i18n.language)}</time>
+                    </div>
                   )}
                 </td>
               </tr>

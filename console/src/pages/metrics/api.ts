@@ -45,7 +45,10 @@ export function unwrapFields<T>(result: { data?: T; error?: unknown; response: R
 /** `region:eu, app:web` → `{region: 'eu', app: 'web'}` (the API's own query format); null when a pair has no name. */
 export function parseLabels(text: string): Record<string, string> | null {
   const out: Record<string, string> = {};
-  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const i = pair.indexOf(':');
     if (i <= 0) return null;
     out[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
@@ -53,4 +56,7 @@ export function parseLabels(text: string): Record<string, string> | null {
   return out;
 }
 
-export const formatLabels = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}:${v}`).join(', ');
+export const formatLabels = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(', ');

@@ -33,10 +33,18 @@ function ChartRoute({ session }: AreaProps) {
 export default function MetricsArea({ session }: AreaProps) {
   return (
     <Switch>
-      <Route path="/"><RuleList session={session} /></Route>
-      <Route path="/rules/new"><RuleEditor session={session} /></Route>
-      <Route path="/rules/:id"><EditRoute session={session} /></Route>
-      <Route path="/:name"><ChartRoute session={session} /></Route>
+      <Route path="/">
+        <RuleList session={session} />
+      </Route>
+      <Route path="/rules/new">
+        <RuleEditor session={session} />
+      </Route>
+      <Route path="/rules/:id">
+        <EditRoute session={session} />
+      </Route>
+      <Route path="/:name">
+        <ChartRoute session={session} />
+      </Route>
     </Switch>
   );
 }

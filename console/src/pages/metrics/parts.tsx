@@ -13,9 +13,16 @@ export function Condition({ rule }: { rule: Pick<Rule, 'aggregation' | 'window' 
   const { t } = useTranslation('metrics');
   const fmt = useFormatValue();
   const text = t(`conditionText.${rule.comparison}`, {
-    aggregation: t(`aggregations.${rule.aggregation}`), window: rule.window, threshold: fmt(rule.threshold),
+    aggregation: t(`aggregations.${rule.aggregation}`),
+    window: rule.window,
+    threshold: fmt(rule.threshold),
   });
-  return <>{text}{rule.for !== '0s' && <span className="muted"> {t('conditionFor', { for: rule.for })}</span>}</>;
+  return (
+    <>
+      {text}
+      {rule.for !== '0s' && <span className="muted"> {t('conditionFor', { for: rule.for })}</span>}
+    </>
+  );
 }
 
 export function StateBadge({ state }: { state: MonitorState }) {

@@ -24,32 +24,41 @@ export function ContractDetail({ id, session }: { id: string; session: Session }
   });
   const c = contract.data;
   usePageTitle(c ? t('contract.title', { partner: c.partnerName ?? c.partnerId }) : t('contracts.title'));
-  if (contract.error) return <><h1>{t('contracts.title')}</h1><ErrorNote error={contract.error} /></>;
+  if (contract.error)
+    return (
+      <>
+        <h1>{t('contracts.title')}</h1>
+        <ErrorNote error={contract.error} />
+      </>
+    );
   if (!c) return <Loading />;
   const lang = i18n.language;
   const me = session.operator.id;
   // People by name (the answer's people); yourself as "you".
-  const who = (operatorId: string | null) => (operatorId === null ? '—' : operatorId === me ? t('contract.you') : c.people[operatorId] ?? operatorId.slice(0, 8));
+  const who = (operatorId: string | null) =>
+    operatorId === null ? '—' : operatorId === me ? t('contract.you') : (c.people[operatorId] ?? operatorId.slice(0, 8));
   const when = (iso: string | null | undefined) => (iso ? formatDateTime(iso, lang) : null);
 
   return (
     <article aria-labelledby="contract-title">
       <h1 id="contract-title">{t('contract.title', { partner: c.partnerName ?? c.partnerId })}</h1>
       {c.source === 'read_model' && <p className="muted">{t('contract.fromReadModel')}</p>}
-      <Facts items={[
-        [t('contract.facts.stage'), <span className={`stage stage-${c.stage}`}>{t(`stages.${c.stage}`)}</span>],
-        [t('columns.partner'), <Link to={`/${c.partnerId}`}>{c.partnerName ?? c.partnerId}</Link>],
-        [t('contract.facts.value'), formatMoney(c.value, c.terms.currency, lang)],
-        [t('contract.facts.term'), c.term],
-        [t('contract.facts.termsVersion'), c.termsVersion],
-        [t('contract.facts.owner'), who(c.ownerId)],
-        [t('contract.facts.signer'), who(c.signerId)],
-        [t('contract.facts.activatedAt'), when(c.activatedAt)],
-        [t('contract.facts.trackingCode'), c.trackingCode],
-        [t('contract.facts.nextEvaluation'), when(c.nextDates?.evaluationAt)],
-        [t('contract.facts.nextReminder'), when(c.nextDates?.renewalReminderAt)],
-        [t('contract.facts.endAt'), formatDate(c.terms.end, lang)],
-      ]} />
+      <Facts
+        items={[
+          [t('contract.facts.stage'), <span className={`stage stage-${c.stage}`}>{t(`stages.${c.stage}`)}</span>],
+          [t('columns.partner'), <Link to={`/${c.partnerId}`}>{c.partnerName ?? c.partnerId}</Link>],
+          [t('contract.facts.value'), formatMoney(c.value, c.terms.currency, lang)],
+          [t('contract.facts.term'), c.term],
+          [t('contract.facts.termsVersion'), c.termsVersion],
+          [t('contract.facts.owner'), who(c.ownerId)],
+          [t('contract.facts.signer'), who(c.signerId)],
+          [t('contract.facts.activatedAt'), when(c.activatedAt)],
+          [t('contract.facts.trackingCode'), c.trackingCode],
+          [t('contract.facts.nextEvaluation'), when(c.nextDates?.evaluationAt)],
+          [t('contract.facts.nextReminder'), when(c.nextDates?.renewalReminderAt)],
+          [t('contract.facts.endAt'), formatDate(c.terms.end, lang)],
+        ]}
+      />
       <Actions contract={c} session={session} />
 
       <section aria-labelledby="terms-title">
@@ -63,11 +72,16 @@ export function ContractDetail({ id, session }: { id: string; session: Session }
 
       <section aria-labelledby="history-title">
         <h2 id="history-title">{t('contract.history')}</h2>
-        <Timeline label={t('contract.history')} entries={c.history.map((h) => ({
-          at: h.at,
-          title: h.from ? t('contract.moved', { from: t(`stages.${h.from}`), to: t(`stages.${h.to}`) }) : t('contract.created', { to: t(`stages.${h.to}`) }),
-          detail: [h.actorId ? who(h.actorId) : null, h.reason].filter(Boolean).join(' · ') || undefined,
-        }))} />
+        <Timeline
+          label={t('contract.history')}
+          entries={c.history.map((h) => ({
+            at: h.at,
+            title: h.from
+              ? t('contract.moved', { from: t(`stages.${h.from}`), to: t(`stages.${h.to}`) })
+              : t('contract.created', { to: t(`stages.${h.to}`) }),
+            detail: [h.actorId ? who(h.actorId) : null, h.reason].filter(Boolean).join(' · ') || undefined,
+          }))}
+        />
       </section>
     </article>
   );
@@ -78,20 +92,43 @@ function Approvals({ contract: c, who }: { contract: Contract; who: (id: string 
   return (
     <section aria-labelledby="approvals-title">
       <h2 id="approvals-title">{t('contract.approvals')}</h2>
-      {c.requiredRoles.length > 0 && <p>{t('contract.needs', { roles: c.requiredRoles.map((r) => t(`translation:role.${r}`)).join(', '), reason: c.approvalReason ?? '' })}</p>}
-      {c.approvals.length === 0 ? <p className="muted">{t('contract.approvalsNone')}</p> : (
+      {c.requiredRoles.length > 0 && (
+        <p>
+          {t('contract.needs', {
+            roles: c.requiredRoles.map((r) => t(`translation:role.${r}`)).join(', '),
+            reason: c.approvalReason ?? '',
+          })}
+        </p>
+      )}
+      {c.approvals.length === 0 ? (
+        <p className="muted">{t('contract.approvalsNone')}</p>
+      ) : (
         <table className="list">
           <thead>
-            <tr><th scope="col">{t('contract.role')}</th><th scope="col">{t('contract.approvedBy')}</th><th scope="col">{t('contract.at')}</th><th scope="col">{t('contract.comment')}</th></tr>
+            <tr>
+              <th scope="col">{t('contract.role')}</th>
+              <th scope="col">{t('contract.approvedBy')}</th>
+              <th scope="col">{t('contract.at')}</th>
+              <th scope="col">{t('contract.comment')}</th>
+            </tr>
           </thead>
           <tbody>
             {c.approvals.map((a) => (
-              <tr key={`${a.role}-${a.operatorId}`}><th scope="row">{t(`translation:role.${a.role}`)}</th><td>{who(a.operatorId)}</td><td>{formatDateTime(a.at, i18n.language)}</td><td>{a.comment ?? '—'}</td></tr>
+              <tr key={`${a.role}-${a.operatorId}`}>
+                <th scope="row">{t(`translation:role.${a.role}`)}</th>
+                <td>{who(a.operatorId)}</td>
+                <td>{formatDateTime(a.at, i18n.language)}</td>
+                <td>{a.comment ?? '—'}</td>
+              </tr>
             ))}
           </tbody>
         </table>
       )}
-      {c.rejection && <p className="error">{t('contract.rejected', { time: formatDateTime(c.rejection.at, i18n.language), comment: c.rejection.comment ?? '—' })}</p>}
+      {c.rejection && (
+        <p className="error">
+          {t('contract.rejected', { time: formatDateTime(c.rejection.at, i18n.language), comment: c.rejection.comment ?? '—' })}
+        </p>
+      )}
     </section>
   );
 }
@@ -105,21 +142,45 @@ function Signatures({ contract: c, who }: { contract: Contract; who: (id: string
     <section aria-labelledby="signatures-title">
       <h2 id="signatures-title">{t('contract.signatures')}</h2>
       <dl className="facts">
-        <div><dt>{t('contract.internal')}</dt><dd>{s?.internal ? t('contract.signedBy', { who: who(s.internal.operatorId), time: when(s.internal.at) }) : t('contract.notSigned')}</dd></div>
-        <div><dt>{t('contract.partnerSignature')}</dt><dd>{partner ? t('contract.signedAt', { time: when(partner.at) }) : t('contract.notSigned')}</dd></div>
+        <div>
+          <dt>{t('contract.internal')}</dt>
+          <dd>
+            {s?.internal ? t('contract.signedBy', { who: who(s.internal.operatorId), time: when(s.internal.at) }) : t('contract.notSigned')}
+          </dd>
+        </div>
+        <div>
+          <dt>{t('contract.partnerSignature')}</dt>
+          <dd>{partner ? t('contract.signedAt', { time: when(partner.at) }) : t('contract.notSigned')}</dd>
+        </div>
       </dl>
       {partner && (
         <div className="evidence">
           <h3>{t('contract.evidence')}</h3>
           <dl className="facts">
-            <div><dt>{t('contract.evidenceName')}</dt><dd>{partner.name ?? t('contract.unknown')}</dd></div>
-            <div><dt>{t('contract.evidenceTime')}</dt><dd><time dateTime={partner.at}>{when(partner.at)}</time></dd></div>
-            <div><dt>{t('contract.evidenceIp')}</dt><dd>{partner.ip ?? t('contract.unknown')}</dd></div>
-            <div><dt>{t('contract.evidenceAgent')}</dt><dd>{partner.userAgent ?? t('contract.unknown')}</dd></div>
+            <div>
+              <dt>{t('contract.evidenceName')}</dt>
+              <dd>{partner.name ?? t('contract.unknown')}</dd>
+            </div>
+            <div>
+              <dt>{t('contract.evidenceTime')}</dt>
+              <dd>
+                <time dateTime={partner.at}>{when(partner.at)}</time>
+              </dd>
+            </div>
+            <div>
+              <dt>{t('contract.evidenceIp')}</dt>
+              <dd>{partner.ip ?? t('contract.unknown')}</dd>
+            </div>
+            <div>
+              <dt>{t('contract.evidenceAgent')}</dt>
+              <dd>{partner.userAgent ?? t('contract.unknown')}</dd>
+            </div>
           </dl>
         </div>
       )}
-      {!partner && s?.link && <p>{t('contract.link', { round: s.link.round, sent: when(s.link.sentAt), expires: when(s.link.expiresAt) })}</p>}
+      {!partner && s?.link && (
+        <p>{t('contract.link', { round: s.link.round, sent: when(s.link.sentAt), expires: when(s.link.expiresAt) })}</p>
+      )}
       {c.stage === 'awaiting_signatures' && s?.expiresAt && <p className="muted">{t('contract.window', { time: when(s.expiresAt) })}</p>}
     </section>
   );
@@ -127,7 +188,10 @@ function Signatures({ contract: c, who }: { contract: Contract; who: (id: string
 
 function PayoutsLedger({ id, currency }: { id: string; currency: string }) {
   const { t, i18n } = useTranslation('partners');
-  const payouts = useQuery({ queryKey: ['contract', id, 'payouts'], queryFn: async () => unwrap(await api.GET('/contracts/{id}/payouts', { params: { path: { id } } })) });
+  const payouts = useQuery({
+    queryKey: ['contract', id, 'payouts'],
+    queryFn: async () => unwrap(await api.GET('/contracts/{id}/payouts', { params: { path: { id } } })),
+  });
   const lang = i18n.language;
   const money = (n: number) => formatMoney(n, currency, lang);
   const items = payouts.data?.items ?? [];
@@ -140,22 +204,40 @@ function PayoutsLedger({ id, currency }: { id: string; currency: string }) {
       {payouts.data && items.length === 0 && <p className="muted">{t('contract.payoutsNone')}</p>}
       {items.length > 0 && (
         <>
-          <p><strong>{t('contract.payoutsTotal', { total: money(payouts.data!.total) })}</strong></p>
+          <p>
+            <strong>{t('contract.payoutsTotal', { total: money(payouts.data!.total) })}</strong>
+          </p>
           {items.length > 1 && (
-            <Chart kind="bars" title={t('contract.payoutsChart')} x={items.map((p) => `${p.term}.${p.periodIndex + 1}`)}
+            <Chart
+              kind="bars"
+              title={t('contract.payoutsChart')}
+              x={items.map((p) => `${p.term}.${p.periodIndex + 1}`)}
               formatValue={(v) => formatNumber(v, lang, { maximumFractionDigits: 0 })}
-              series={[{ label: t('contract.total'), values: items.map((p) => p.total) }]} />
+              series={[{ label: t('contract.total'), values: items.map((p) => p.total) }]}
+            />
           )}
           <table className="list">
             <thead>
               <tr>
                 <th scope="col">{t('contract.period')}</th>
-                <th scope="col" className="num">{t('contract.fraction')}</th>
-                <th scope="col" className="num">{t('contract.score')}</th>
-                <th scope="col" className="num">{t('contract.fee')}</th>
-                <th scope="col" className="num">{t('contract.share')}</th>
-                <th scope="col" className="num">{t('contract.milestones')}</th>
-                <th scope="col" className="num">{t('contract.total')}</th>
+                <th scope="col" className="num">
+                  {t('contract.fraction')}
+                </th>
+                <th scope="col" className="num">
+                  {t('contract.score')}
+                </th>
+                <th scope="col" className="num">
+                  {t('contract.fee')}
+                </th>
+                <th scope="col" className="num">
+                  {t('contract.share')}
+                </th>
+                <th scope="col" className="num">
+                  {t('contract.milestones')}
+                </th>
+                <th scope="col" className="num">
+                  {t('contract.total')}
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -167,9 +249,14 @@ function PayoutsLedger({ id, currency }: { id: string; currency: string }) {
                     <td className="num">{formatPercent(p.fraction, lang)}</td>
                     <td className="num">{score == null ? '—' : formatNumber(score, lang)}</td>
                     <td className="num">{money(p.fee)}</td>
-                    <td className="num">{money(p.share)}{p.tier !== null && ` (${t('contract.tier')} ${p.tier + 1}${p.capped ? `, ${t('contract.capped')}` : ''})`}</td>
+                    <td className="num">
+                      {money(p.share)}
+                      {p.tier !== null && ` (${t('contract.tier')} ${p.tier + 1}${p.capped ? `, ${t('contract.capped')}` : ''})`}
+                    </td>
                     <td className="num">{money(p.milestones)}</td>
-                    <td className="num"><strong>{money(p.total)}</strong></td>
+                    <td className="num">
+                      <strong>{money(p.total)}</strong>
+                    </td>
                   </tr>
                 );
               })}
@@ -217,13 +304,26 @@ function Actions({ contract: c, session }: { contract: Contract; session: Sessio
       <h2 id="actions-title">{t('contract.actions')}</h2>
       <ErrorNote error={act.error} />
       <div className="inline-form">
-        {canSign && <button type="button" className="primary" disabled={act.isPending} onClick={() => act.mutate({ kind: 'sign' })}>{t('contract.signNow')}</button>}
-        {canSubmit && <button type="button" disabled={act.isPending} onClick={() => act.mutate({ kind: 'submit' })}>{t('contract.submit')}</button>}
+        {canSign && (
+          <button type="button" className="primary" disabled={act.isPending} onClick={() => act.mutate({ kind: 'sign' })}>
+            {t('contract.signNow')}
+          </button>
+        )}
+        {canSubmit && (
+          <button type="button" disabled={act.isPending} onClick={() => act.mutate({ kind: 'submit' })}>
+            {t('contract.submit')}
+          </button>
+        )}
       </div>
       {owns && (
         <form className="inline-form" onSubmit={terminate}>
-          <label>{t('contract.reason')}<input required maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} /></label>
-          <button type="submit" disabled={act.isPending}>{t('contract.terminate')}</button>
+          <label>
+            {t('contract.reason')}
+            <input required maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} />
+          </label>
+          <button type="submit" disabled={act.isPending}>
+            {t('contract.terminate')}
+          </button>
         </form>
       )}
     </section>

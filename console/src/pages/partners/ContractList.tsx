@@ -18,20 +18,33 @@ export function ContractList() {
     <section aria-labelledby="contracts-title">
       <h1 id="contracts-title">{t('contracts.title')}</h1>
       <div className="toolbar">
-        <label>{t('contracts.stage')}{' '}
+        <label>
+          {t('contracts.stage')}{' '}
           <select value={stage} onChange={(e) => setStage(e.target.value as Stage | '')}>
             <option value="">{t('contracts.anyStage')}</option>
-            {STAGES.map((s) => <option key={s} value={s}>{t(`stages.${s}`)}</option>)}
+            {STAGES.map((s) => (
+              <option key={s} value={s}>
+                {t(`stages.${s}`)}
+              </option>
+            ))}
           </select>
         </label>
-        <label><input type="checkbox" checked={mine} onChange={(e) => setMine(e.target.checked)} /> {t('contracts.mine')}</label>
+        <label>
+          <input type="checkbox" checked={mine} onChange={(e) => setMine(e.target.checked)} /> {t('contracts.mine')}
+        </label>
       </div>
       <ContractTable key={`${stage}:${mine}`} filter={{ ...(stage ? { stage } : {}), ...(mine ? { owner: 'me' as const } : {}) }} />
     </section>
   );
 }
 
-export function ContractTable({ filter, showPartner = true }: { filter: { stage?: Stage; owner?: 'me'; partnerId?: string }; showPartner?: boolean }) {
+export function ContractTable({
+  filter,
+  showPartner = true,
+}: {
+  filter: { stage?: Stage; owner?: 'me'; partnerId?: string };
+  showPartner?: boolean;
+}) {
   const { t, i18n } = useTranslation('partners');
   const [offset, setOffset] = useState(0);
   const query = { ...filter, limit: PAGE, offset };
@@ -52,7 +65,9 @@ export function ContractTable({ filter, showPartner = true }: { filter: { stage?
             <tr>
               <th scope="col">{showPartner ? t('columns.partner') : t('columns.term')}</th>
               <th scope="col">{t('columns.stage')}</th>
-              <th scope="col" className="num">{t('columns.value')}</th>
+              <th scope="col" className="num">
+                {t('columns.value')}
+              </th>
               {showPartner && <th scope="col">{t('columns.term')}</th>}
               <th scope="col">{t('columns.created')}</th>
             </tr>
@@ -62,8 +77,12 @@ export function ContractTable({ filter, showPartner = true }: { filter: { stage?
               const dates = `${formatDate(c.startAt, lang)} – ${formatDate(c.endAt, lang)}`;
               return (
                 <tr key={c.id}>
-                  <th scope="row"><Link to={`/contracts/${c.id}`}>{showPartner ? c.partnerName ?? c.partnerId : dates}</Link></th>
-                  <td><span className={`stage stage-${c.stage}`}>{t(`stages.${c.stage}`)}</span></td>
+                  <th scope="row">
+                    <Link to={`/contracts/${c.id}`}>{showPartner ? (c.partnerName ?? c.partnerId) : dates}</Link>
+                  </th>
+                  <td>
+                    <span className={`stage stage-${c.stage}`}>{t(`stages.${c.stage}`)}</span>
+                  </td>
                   <td className="num">{formatMoney(c.value, c.currency, lang)}</td>
                   {showPartner && <td>{dates}</td>}
                   <td>{formatDate(c.createdAt, lang)}</td>

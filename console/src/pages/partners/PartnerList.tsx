@@ -26,11 +26,33 @@ export function PartnerList() {
     <section aria-labelledby="partners-title">
       <h1 id="partners-title">{t('title')}</h1>
       <div className="toolbar">
-        <label>{t('search')}{' '}<input type="search" value={q} maxLength={200} onChange={(e) => { setQ(e.target.value); setOffset(0); }} /></label>
-        <label>{t('type')}{' '}
-          <select value={type} onChange={(e) => { setType(e.target.value as PartnerType | ''); setOffset(0); }}>
+        <label>
+          {t('search')}{' '}
+          <input
+            type="search"
+            value={q}
+            maxLength={200}
+            onChange={(e) => {
+              setQ(e.target.value);
+              setOffset(0);
+            }}
+          />
+        </label>
+        <label>
+          {t('type')}{' '}
+          <select
+            value={type}
+            onChange={(e) => {
+              setType(e.target.value as PartnerType | '');
+              setOffset(0);
+            }}
+          >
             <option value="">{t('anyType')}</option>
-            {PARTNER_TYPES.map((p) => <option key={p} value={p}>{t(`types.${p}`)}</option>)}
+            {PARTNER_TYPES.map((p) => (
+              <option key={p} value={p}>
+                {t(`types.${p}`)}
+              </option>
+            ))}
           </select>
         </label>
       </div>
@@ -43,17 +65,29 @@ export function PartnerList() {
             <tr>
               <th scope="col">{t('columns.name')}</th>
               <th scope="col">{t('columns.type')}</th>
-              <th scope="col" className="num">{t('columns.followers')}</th>
-              <th scope="col" className="num">{t('columns.engagement')}</th>
-              <th scope="col" className="num">{t('columns.audienceMatch')}</th>
-              <th scope="col" className="num">{t('columns.conversion')}</th>
-              <th scope="col" className="num">{t('columns.price')}</th>
+              <th scope="col" className="num">
+                {t('columns.followers')}
+              </th>
+              <th scope="col" className="num">
+                {t('columns.engagement')}
+              </th>
+              <th scope="col" className="num">
+                {t('columns.audienceMatch')}
+              </th>
+              <th scope="col" className="num">
+                {t('columns.conversion')}
+              </th>
+              <th scope="col" className="num">
+                {t('columns.price')}
+              </th>
             </tr>
           </thead>
           <tbody>
             {partners.data.items.map((p) => (
               <tr key={p.id}>
-                <th scope="row"><Link to={`/${p.id}`}>{p.name}</Link></th>
+                <th scope="row">
+                  <Link to={`/${p.id}`}>{p.name}</Link>
+                </th>
                 <td>{t(`types.${p.type}`)}</td>
                 <td className="num">{formatNumber(p.figures.followers ?? 0, lang)}</td>
                 <td className="num">{formatPercent(p.figures.engagementRate ?? 0, lang)}</td>

@@ -28,7 +28,12 @@ export function Ranking() {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setOpen(null);
-    score.mutate({ budget: Number(budget), goal, ...(audience.trim() ? { targetAudience: audience.trim() } : {}), ...(types.length ? { types } : {}) });
+    score.mutate({
+      budget: Number(budget),
+      goal,
+      ...(audience.trim() ? { targetAudience: audience.trim() } : {}),
+      ...(types.length ? { types } : {}),
+    });
   };
   const ranking = score.data?.ranking;
   const lang = i18n.language;
@@ -39,40 +44,74 @@ export function Ranking() {
       <h1 id="ranking-title">{t('ranking.title')}</h1>
       <p className="muted">{t('ranking.intro')}</p>
       <form className="brief" onSubmit={submit}>
-        <label>{t('ranking.budget')}<input type="number" min="0.01" step="any" required value={budget} onChange={(e) => setBudget(e.target.value)} /></label>
-        <label>{t('ranking.goal')}
+        <label>
+          {t('ranking.budget')}
+          <input type="number" min="0.01" step="any" required value={budget} onChange={(e) => setBudget(e.target.value)} />
+        </label>
+        <label>
+          {t('ranking.goal')}
           <select value={goal} onChange={(e) => setGoal(e.target.value as Goal)}>
-            {GOALS.map((g) => <option key={g} value={g}>{t(`ranking.goals.${g}`)}</option>)}
+            {GOALS.map((g) => (
+              <option key={g} value={g}>
+                {t(`ranking.goals.${g}`)}
+              </option>
+            ))}
           </select>
         </label>
-        <label>{t('ranking.audience')}<input maxLength={500} value={audience} onChange={(e) => setAudience(e.target.value)} /></label>
-        <label>{t('ranking.limit')}<input type="number" min="1" max="500" required value={limit} onChange={(e) => setLimit(e.target.value)} /></label>
+        <label>
+          {t('ranking.audience')}
+          <input maxLength={500} value={audience} onChange={(e) => setAudience(e.target.value)} />
+        </label>
+        <label>
+          {t('ranking.limit')}
+          <input type="number" min="1" max="500" required value={limit} onChange={(e) => setLimit(e.target.value)} />
+        </label>
         <fieldset>
           <legend>{t('ranking.types')}</legend>
           {PARTNER_TYPES.map((p) => (
             <label key={p}>
-              <input type="checkbox" checked={types.includes(p)}
-                onChange={(e) => setTypes(e.target.checked ? [...types, p] : types.filter((x) => x !== p))} /> {t(`types.${p}`)}
+              <input
+                type="checkbox"
+                checked={types.includes(p)}
+                onChange={(e) => setTypes(e.target.checked ? [...types, p] : types.filter((x) => x !== p))}
+              />{' '}
+              {t(`types.${p}`)}
             </label>
           ))}
         </fieldset>
-        <div><button type="submit" className="primary" disabled={score.isPending}>{t('ranking.run')}</button></div>
+        <div>
+          <button type="submit" className="primary" disabled={score.isPending}>
+            {t('ranking.run')}
+          </button>
+        </div>
       </form>
       <ErrorNote error={score.error} />
       {ranking && ranking.length === 0 && <p>{t('ranking.none')}</p>}
       {ranking && ranking.length > 0 && (
         <>
           <h2>{t('ranking.results')}</h2>
-          <Chart kind="bars" title={t('ranking.chart', { count: top.length })} x={top.map((r) => r.name)}
-            series={[{ label: t('ranking.score'), values: top.map((r) => r.score) }]} />
+          <Chart
+            kind="bars"
+            title={t('ranking.chart', { count: top.length })}
+            x={top.map((r) => r.name)}
+            series={[{ label: t('ranking.score'), values: top.map((r) => r.score) }]}
+          />
           <table className="list">
             <thead>
               <tr>
-                <th scope="col" className="num">{t('ranking.rank')}</th>
+                <th scope="col" className="num">
+                  {t('ranking.rank')}
+                </th>
                 <th scope="col">{t('columns.partner')}</th>
                 <th scope="col">{t('columns.type')}</th>
-                <th scope="col" className="num">{t('ranking.score')}</th>
-                {FACTORS.map((f) => <th key={f} scope="col" className="num">{t(`factors.${f}`)}</th>)}
+                <th scope="col" className="num">
+                  {t('ranking.score')}
+                </th>
+                {FACTORS.map((f) => (
+                  <th key={f} scope="col" className="num">
+                    {t(`factors.${f}`)}
+                  </th>
+                ))}
                 <th scope="col">{t('ranking.withinBudget')}</th>
               </tr>
             </thead>
@@ -81,12 +120,24 @@ export function Ranking() {
                 <tr key={r.partnerId}>
                   <td className="num">{i + 1}</td>
                   <th scope="row">
-                    <button type="button" className="link" aria-expanded={open === r.partnerId}
-                      onClick={() => setOpen(open === r.partnerId ? null : r.partnerId)}>{r.name}</button>
+                    <button
+                      type="button"
+                      className="link"
+                      aria-expanded={open === r.partnerId}
+                      onClick={() => setOpen(open === r.partnerId ? null : r.partnerId)}
+                    >
+                      {r.name}
+                    </button>
                   </th>
                   <td>{t(`types.${r.type}`)}</td>
-                  <td className="num"><strong>{formatNumber(r.score, lang, { maximumFractionDigits: 2 })}</strong></td>
-                  {FACTORS.map((f) => <td key={f} className="num">{formatNumber(contribution(r, f), lang, { maximumFractionDigits: 2 })}</td>)}
+                  <td className="num">
+                    <strong>{formatNumber(r.score, lang, { maximumFractionDigits: 2 })}</strong>
+                  </td>
+                  {FACTORS.map((f) => (
+                    <td key={f} className="num">
+                      {formatNumber(contribution(r, f), lang, { maximumFractionDigits: 2 })}
+                    </td>
+                  ))}
                   <td>{r.withinBudget ? t('ranking.withinBudget') : t('ranking.overBudget')}</td>
                 </tr>
               ))}
@@ -108,16 +159,29 @@ function FactorTable({ ranked }: { ranked: Ranked }) {
   return (
     <section className="panel" aria-labelledby="factors-title">
       <h3 id="factors-title">{t('ranking.factorsOf', { name: ranked.name })}</h3>
-      <Chart kind="bars" height={200} title={t('ranking.factorsChart', { name: ranked.name })} x={ranked.factors.map((f) => t(`factors.${f.factor}`))}
-        series={[{ label: t('ranking.contribution'), values: ranked.factors.map((f) => f.contribution), color: '#7e22ce' }]} />
+      <Chart
+        kind="bars"
+        height={200}
+        title={t('ranking.factorsChart', { name: ranked.name })}
+        x={ranked.factors.map((f) => t(`factors.${f.factor}`))}
+        series={[{ label: t('ranking.contribution'), values: ranked.factors.map((f) => f.contribution), color: '#7e22ce' }]}
+      />
       <table className="list">
         <thead>
           <tr>
             <th scope="col">{t('ranking.factor')}</th>
-            <th scope="col" className="num">{t('ranking.value')}</th>
-            <th scope="col" className="num">{t('ranking.normalized')}</th>
-            <th scope="col" className="num">{t('ranking.weight')}</th>
-            <th scope="col" className="num">{t('ranking.contribution')}</th>
+            <th scope="col" className="num">
+              {t('ranking.value')}
+            </th>
+            <th scope="col" className="num">
+              {t('ranking.normalized')}
+            </th>
+            <th scope="col" className="num">
+              {t('ranking.weight')}
+            </th>
+            <th scope="col" className="num">
+              {t('ranking.contribution')}
+            </th>
             <th scope="col">{t('ranking.why')}</th>
           </tr>
         </thead>
@@ -134,7 +198,9 @@ function FactorTable({ ranked }: { ranked: Ranked }) {
           ))}
         </tbody>
       </table>
-      <p><Link to={`/${ranked.partnerId}`}>{ranked.name}</Link></p>
+      <p>
+        <Link to={`/${ranked.partnerId}`}>{ranked.name}</Link>
+      </p>
     </section>
   );
 }

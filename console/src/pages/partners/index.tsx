@@ -15,7 +15,11 @@ import './partners.css';
 
 registerMessages('partners', { en, 'zh-CN': zhCN });
 
-const TABS = [['/', 'tabs.partners'], ['/contracts', 'tabs.contracts'], ['/ranking', 'tabs.ranking']] as const;
+const TABS = [
+  ['/', 'tabs.partners'],
+  ['/contracts', 'tabs.contracts'],
+  ['/ranking', 'tabs.ranking'],
+] as const;
 
 export default function PartnersArea({ session }: AreaProps) {
   const { t } = useTranslation('partners');
@@ -26,14 +30,24 @@ export default function PartnersArea({ session }: AreaProps) {
       <nav aria-label={t('sections')} className="subnav">
         <ul>
           {TABS.map(([to, label]) => (
-            <li key={to}><Link to={to} aria-current={current === to ? 'page' : undefined}>{t(label)}</Link></li>
+            <li key={to}>
+              <Link to={to} aria-current={current === to ? 'page' : undefined}>
+                {t(label)}
+              </Link>
+            </li>
           ))}
         </ul>
       </nav>
       <Switch>
-        <Route path="/"><PartnerList /></Route>
-        <Route path="/ranking"><Ranking /></Route>
-        <Route path="/contracts"><ContractList /></Route>
+        <Route path="/">
+          <PartnerList />
+        </Route>
+        <Route path="/ranking">
+          <Ranking />
+        </Route>
+        <Route path="/contracts">
+          <ContractList />
+        </Route>
         <Route path="/contracts/:id">{(params) => <ContractDetail key={params.id} id={params.id} session={session} />}</Route>
         <Route path="/:id">{(params) => <PartnerDetail key={params.id} id={params.id} />}</Route>
       </Switch>

@@ -82,19 +82,47 @@ export function Terms({ terms, headingLevel = 3 }: { terms: ContractTerms; headi
       <H>{t('scope')}</H>
       <p className="scope">{terms.scope}</p>
       <H>{t('deliverables')}</H>
-      {terms.deliverables.length ? <ul>{terms.deliverables.map((d, i) => <li key={i}>{d}</li>)}</ul> : <p className="muted">{t('noDeliverables')}</p>}
+      {terms.deliverables.length ? (
+        <ul>
+          {terms.deliverables.map((d, i) => (
+            <li key={i}>{d}</li>
+          ))}
+        </ul>
+      ) : (
+        <p className="muted">{t('noDeliverables')}</p>
+      )}
       <dl className="facts">
-        <div><dt>{t('term')}</dt><dd>{t('termDates', { start: formatDate(terms.start, lang), end: formatDate(terms.end, lang) })}</dd></div>
-        <div><dt>{t('cadence')}</dt><dd>{t(`cadences.${terms.cadence}`)}</dd></div>
-        <div><dt>{t('fee')}</dt><dd>{money(terms.fee)}</dd></div>
+        <div>
+          <dt>{t('term')}</dt>
+          <dd>{t('termDates', { start: formatDate(terms.start, lang), end: formatDate(terms.end, lang) })}</dd>
+        </div>
+        <div>
+          <dt>{t('cadence')}</dt>
+          <dd>{t(`cadences.${terms.cadence}`)}</dd>
+        </div>
+        <div>
+          <dt>{t('fee')}</dt>
+          <dd>{money(terms.fee)}</dd>
+        </div>
       </dl>
       <H>{t('revenueShare')}</H>
-      {terms.revenueShare.tiers.length === 0 ? <p>{t('noShare')}</p> : (
+      {terms.revenueShare.tiers.length === 0 ? (
+        <p>{t('noShare')}</p>
+      ) : (
         <>
-          <p>{t(`modes.${terms.revenueShare.mode}`)}{terms.revenueShare.cap !== null && ` ${t('cap', { cap: money(terms.revenueShare.cap) })}`}</p>
+          <p>
+            {t(`modes.${terms.revenueShare.mode}`)}
+            {terms.revenueShare.cap !== null && ` ${t('cap', { cap: money(terms.revenueShare.cap) })}`}
+          </p>
           <table className="grid">
             <caption>{t('tiers')}</caption>
-            <thead><tr><th scope="col">{t('from')}</th><th scope="col">{t('to')}</th><th scope="col">{t('rate')}</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">{t('from')}</th>
+                <th scope="col">{t('to')}</th>
+                <th scope="col">{t('rate')}</th>
+              </tr>
+            </thead>
             <tbody>
               {terms.revenueShare.tiers.map((tier) => (
                 <tr key={tier.from}>
@@ -111,10 +139,20 @@ export function Terms({ terms, headingLevel = 3 }: { terms: ContractTerms; headi
         <>
           <H>{t('milestones')}</H>
           <table className="grid">
-            <thead><tr><th scope="col">{t('milestone')}</th><th scope="col">{t('due')}</th><th scope="col">{t('amount')}</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">{t('milestone')}</th>
+                <th scope="col">{t('due')}</th>
+                <th scope="col">{t('amount')}</th>
+              </tr>
+            </thead>
             <tbody>
               {terms.milestones.map((m, i) => (
-                <tr key={i}><th scope="row">{m.name}</th><td>{formatDate(m.due, lang)}</td><td>{money(m.amount)}</td></tr>
+                <tr key={i}>
+                  <th scope="row">{m.name}</th>
+                  <td>{formatDate(m.due, lang)}</td>
+                  <td>{money(m.amount)}</td>
+                </tr>
               ))}
             </tbody>
           </table>
@@ -125,13 +163,18 @@ export function Terms({ terms, headingLevel = 3 }: { terms: ContractTerms; headi
           <H>{t('targets')}</H>
           <dl className="facts">
             {targets.map(([metric, value]) => (
-              <div key={metric}><dt>{t(`metrics.${metric}`)}</dt><dd>{metric === 'gmv' ? money(value) : formatNumber(value, lang)}</dd></div>
+              <div key={metric}>
+                <dt>{t(`metrics.${metric}`)}</dt>
+                <dd>{metric === 'gmv' ? money(value) : formatNumber(value, lang)}</dd>
+              </div>
             ))}
           </dl>
         </>
       )}
       {terms.renewalNotice.length > 0 && (
-        <p className="muted">{t('renewalNotice')}: {terms.renewalNotice.map((days) => t('daysBefore', { days })).join(', ')}</p>
+        <p className="muted">
+          {t('renewalNotice')}: {terms.renewalNotice.map((days) => t('daysBefore', { days })).join(', ')}
+        </p>
       )}
     </div>
   );

@@ -37,17 +37,25 @@ function problemOf(err: Error | null): Problem | undefined {
 }
 function refusal(result: { error?: unknown; response: Response }): SignError {
   const body = result.error as { error?: { code?: string; message?: string } } | undefined;
-  return new SignError(result.response.status, body?.error?.code, body?.error?.message ?? `${result.response.status} ${result.response.statusText}`);
+  return new SignError(
+    result.response.status,
+    body?.error?.code,
+    body?.error?.message ?? `${result.response.status} ${result.response.statusText}`,
+  );
 }
 
 export default function SigningPage() {
   const { t } = useTranslation();
   return (
     <>
-      <a className="skip" href="#main">{t('app.skip')}</a>
+      <a className="skip" href="#main">
+        {t('app.skip')}
+      </a>
       <header className="top">
         <span className="brand">{t('app.name')}</span>
-        <div className="tools"><LanguageSwitch /></div>
+        <div className="tools">
+          <LanguageSwitch />
+        </div>
       </header>
       <main id="main" tabIndex={-1} className="signing">
         <SigningContent />
@@ -74,8 +82,15 @@ function SigningContent() {
     staleTime: Infinity,
   });
   const problem = !id || !token ? 'invalid' : problemOf(reading.error);
-  const title = signed ? t('signedTitle') : problem ? t(`${problem}Title`) : reading.data?.status === 'signed' ? t('usedTitle')
-    : reading.data?.status === 'closed' ? t('closedTitle') : t('title');
+  const title = signed
+    ? t('signedTitle')
+    : problem
+      ? t(`${problem}Title`)
+      : reading.data?.status === 'signed'
+        ? t('usedTitle')
+        : reading.data?.status === 'closed'
+          ? t('closedTitle')
+          : t('title');
   usePageTitle(title);
   const when = (iso: string) => formatDateTime(iso, i18n.language);
 
@@ -87,7 +102,11 @@ function SigningContent() {
       <>
         <h1>{tooMany ? t('tooManyTitle') : t('error.title')}</h1>
         <ErrorNote error={reading.error} />
-        {!tooMany && <button type="button" onClick={() => void reading.refetch()}>{t('error.retry')}</button>}
+        {!tooMany && (
+          <button type="button" onClick={() => void reading.refetch()}>
+            {t('error.retry')}
+          </button>
+        )}
       </>
     );
   }
@@ -95,7 +114,11 @@ function SigningContent() {
   const contract = reading.data;
   if (contract.status === 'signed') {
     const s = contract.signature!;
-    return <Notice title={title}>{s.name ? t('usedText', { name: s.name, time: when(s.at) }) : t('usedTextNoName', { time: when(s.at) })}</Notice>;
+    return (
+      <Notice title={title}>
+        {s.name ? t('usedText', { name: s.name, time: when(s.at) }) : t('usedTextNoName', { time: when(s.at) })}
+      </Notice>
+    );
   }
   if (contract.status === 'closed') return <Notice title={title}>{t('closedText', { stage: t(`stages.${contract.stage}`) })}</Notice>;
 
@@ -103,12 +126,14 @@ function SigningContent() {
     <>
       <h1>{t('title')}</h1>
       <p>{t('intro')}</p>
-      <Facts items={[
-        [t('partner'), contract.partnerName],
-        [t('termsVersion'), contract.termsVersion],
-        [t('value'), formatMoney(contract.value, contract.terms.currency, i18n.language)],
-        [t('signBy'), <time dateTime={contract.signBy}>{when(contract.signBy)}</time>],
-      ]} />
+      <Facts
+        items={[
+          [t('partner'), contract.partnerName],
+          [t('termsVersion'), contract.termsVersion],
+          [t('value'), formatMoney(contract.value, contract.terms.currency, i18n.language)],
+          [t('signBy'), <time dateTime={contract.signBy}>{when(contract.signBy)}</time>],
+        ]}
+      />
       <p className="deadline">{t('deadline', { time: when(contract.signBy) })}</p>
       <section aria-labelledby="terms-heading" className="panel">
         <h2 id="terms-heading">{t('termsHeading')}</h2>
@@ -128,7 +153,17 @@ function Notice({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
-function SignForm({ id, token, partner, onSigned }: { id: string; token: string; partner: string; onSigned: (s: { name: string; at: string }) => void }) {
+function SignForm({
+  id,
+  token,
+  partner,
+  onSigned,
+}: {
+  id: string;
+  token: string;
+  partner: string;
+  onSigned: (s: { name: string; at: string }) => void;
+}) {
   const { t } = useTranslation('signing');
   const [name, setName] = useState('');
   const [agree, setAgree] = useState(false);
@@ -152,16 +187,28 @@ function SignForm({ id, token, partner, onSigned }: { id: string; token: string;
       <h2 id="sign-heading">{t('signHeading')}</h2>
       <form className="sign-form" onSubmit={submit}>
         <label htmlFor="signer-name">{t('name')}</label>
-        <input id="signer-name" autoComplete="name" required maxLength={200} aria-describedby="signer-name-help" value={name}
-          onChange={(e) => setName(e.target.value)} />
-        <span id="signer-name-help" className="muted">{t('nameHelp')}</span>
+        <input
+          id="signer-name"
+          autoComplete="name"
+          required
+          maxLength={200}
+          aria-describedby="signer-name-help"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <span id="signer-name-help" className="muted">
+          {t('nameHelp')}
+        </span>
         <label className="agree">
-          <input type="checkbox" required checked={agree} onChange={(e) => setAgree(e.target.checked)} />{' '}
-          {t('agree', { partner })}
+          <input type="checkbox" required checked={agree} onChange={(e) => setAgree(e.target.checked)} /> {t('agree', { partner })}
         </label>
         <p className="muted">{t('evidence')}</p>
         <ErrorNote error={sign.error} />
-        <div><button type="submit" className="primary" disabled={sign.isPending}>{sign.isPending ? t('signing') : t('sign')}</button></div>
+        <div>
+          <button type="submit" className="primary" disabled={sign.isPending}>
+            {sign.isPending ? t('signing') : t('sign')}
+          </button>
+        </div>
       </form>
     </section>
   );

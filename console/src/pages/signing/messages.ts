@@ -16,7 +16,8 @@ export const en = {
   signing: 'Signing…',
   evidence: 'With your signature we record your name, the time, your IP address and your browser, as evidence of the signature.',
   signedTitle: 'Thank you: the contract is signed',
-  signedText: 'Your signature as {{name}} was recorded on {{time}}. You will receive an email with your tracking code once the partnership is active.',
+  signedText:
+    'Your signature as {{name}} was recorded on {{time}}. You will receive an email with your tracking code once the partnership is active.',
   usedTitle: 'This signing link has already been used',
   usedText: 'The contract was signed by {{name}} on {{time}}. A signing link works only once; there is nothing more to do here.',
   usedTextNoName: 'The contract was signed on {{time}}. A signing link works only once; there is nothing more to do here.',
@@ -25,13 +26,21 @@ export const en = {
   replacedTitle: 'This signing link has been replaced',
   replacedText: 'A newer link was sent to you by email, and only the newest one works. Please use the link in the latest email.',
   expiredTitle: 'This signing link has expired',
-  expiredText: 'A new link is emailed to you with the next reminder, while the contract can still be signed. If none arrives, please reply to the email that brought you here.',
+  expiredText:
+    'A new link is emailed to you with the next reminder, while the contract can still be signed. If none arrives, please reply to the email that brought you here.',
   invalidTitle: 'This signing link is not valid',
-  invalidText: 'Please open the link exactly as it appears in the most recent email; it may have been cut short, or a newer one may have been sent.',
+  invalidText:
+    'Please open the link exactly as it appears in the most recent email; it may have been cut short, or a newer one may have been sent.',
   tooManyTitle: 'Too many attempts',
   stages: {
-    draft: 'back in draft', in_approval: 'in approval', awaiting_signatures: 'awaiting signatures', active: 'active',
-    renegotiating: 'being renegotiated', ended: 'ended', expired: 'expired', terminated: 'terminated',
+    draft: 'back in draft',
+    in_approval: 'in approval',
+    awaiting_signatures: 'awaiting signatures',
+    active: 'active',
+    renegotiating: 'being renegotiated',
+    ended: 'ended',
+    expired: 'expired',
+    terminated: 'terminated',
   },
 };
 
@@ -66,7 +75,13 @@ export const zhCN: typeof en = {
   invalidText: '请完整打开最近一封邮件中的链接；链接可能被截断，或者我们已发送了新的链接。',
   tooManyTitle: '尝试次数过多',
   stages: {
-    draft: '已退回草稿', in_approval: '审批中', awaiting_signatures: '待签署', active: '已生效',
-    renegotiating: '重新协商中', ended: '已到期结束', expired: '已过期', terminated: '已终止',
+    draft: '已退回草稿',
+    in_approval: '审批中',
+    awaiting_signatures: '待签署',
+    active: '已生效',
+    renegotiating: '重新协商中',
+    ended: '已到期结束',
+    expired: '已过期',
+    terminated: '已终止',
   },
 };

@@ -18,7 +18,8 @@ export function CustomerPicker({ value, onChange }: { value: PickedCustomer | nu
   const found = useQuery({
     queryKey: ['templates', 'customers', q],
     queryFn: async () => unwrap(await api.GET('/customers', { params: { query: { q, limit: SHOWN, offset: 0 } } })),
-    enabled: q !== '', retry: false,
+    enabled: q !== '',
+    retry: false,
   });
   const search = (e: FormEvent) => {
     e.preventDefault();
@@ -33,9 +34,16 @@ export function CustomerPicker({ value, onChange }: { value: PickedCustomer | nu
     <div className="templates-customer">
       <p>
         {value
-          ? t('customer.for', { who: value.name ? `${value.name} <${value.email}>` : value.email, locale: value.locale ?? t('customer.noLocale') })
+          ? t('customer.for', {
+              who: value.name ? `${value.name} <${value.email}>` : value.email,
+              locale: value.locale ?? t('customer.noLocale'),
+            })
           : t('customer.sample')}{' '}
-        {value && <button type="button" className="link" onClick={() => onChange(null)}>{t('customer.useSample')}</button>}
+        {value && (
+          <button type="button" className="link" onClick={() => onChange(null)}>
+            {t('customer.useSample')}
+          </button>
+        )}
       </p>
       <form role="search" className="templates-customer-search" onSubmit={search}>
         <label htmlFor="template-customer">{t('customer.search')}</label>
@@ -44,20 +52,27 @@ export function CustomerPicker({ value, onChange }: { value: PickedCustomer | nu
       </form>
       <ErrorNote error={found.error} />
       {found.isFetching && <Loading />}
-      {found.data && q !== '' && (
-        found.data.items.length === 0 ? <p className="muted">{t('customer.none', { q })}</p> : (
+      {found.data &&
+        q !== '' &&
+        (found.data.items.length === 0 ? (
+          <p className="muted">{t('customer.none', { q })}</p>
+        ) : (
           <ul className="templates-customer-results" aria-label={t('customer.results')}>
             {found.data.items.map((c) => (
               <li key={c.id}>
                 <button type="button" onClick={() => pick(c)}>
-                  {c.name ?? c.email} <span className="muted">{c.email} · {c.locale ?? t('customer.noLocale')}</span>
+                  {c.name ?? c.email}{' '}
+                  <span className="muted">
+                    {c.email} · {c.locale ?? t('customer.noLocale')}
+                  </span>
                 </button>
               </li>
             ))}
-            {found.data.total > found.data.items.length && <li className="muted">{t('customer.more', { count: found.data.total - found.data.items.length })}</li>}
+            {found.data.total > found.data.items.length && (
+              <li className="muted">{t('customer.more', { count: found.data.total - found.data.items.length })}</li>
+            )}
           </ul>
-        )
-      )}
+        ))}
     </div>
   );
 }

@@ -11,12 +11,31 @@ import { Link, useSearchParams } from '../../router.tsx';
 import { CustomerPicker, type PickedCustomer } from './CustomerPicker.tsx';
 import { RenderedMail } from './parts.tsx';
 import {
-  canWrite, draftOf, FieldRefusal, getTemplates, getVersion, keys, liveVersion, localeName, sourceOf, unwrapWithFields,
-  type Draft, type MessageKey, type Part, type RenderBody, type TemplateList, type Version,
+  canWrite,
+  draftOf,
+  FieldRefusal,
+  getTemplates,
+  getVersion,
+  keys,
+  liveVersion,
+  localeName,
+  sourceOf,
+  unwrapWithFields,
+  type Draft,
+  type MessageKey,
+  type Part,
+  type RenderBody,
+  type TemplateList,
+  type Version,
 } from './templates-api.ts';
 
 /** Where the editor starts: a version asked for (?from=), else the live one, else the default locale's live text. */
-async function startingPoint(key: MessageKey, locale: string, from: string | null, list: TemplateList): Promise<{ base: Version | null; borrowed: boolean }> {
+async function startingPoint(
+  key: MessageKey,
+  locale: string,
+  from: string | null,
+  list: TemplateList,
+): Promise<{ base: Version | null; borrowed: boolean }> {
   if (from) return { base: await getVersion(from), borrowed: false };
   const own = await liveVersion(key, locale, list);
   if (own) return { base: own, borrowed: false };
@@ -36,22 +55,33 @@ export function TemplateEditor({ session, messageKey, locale }: { session: Sessi
     queryFn: () => startingPoint(messageKey, locale, from, list.data!),
     enabled: list.data !== undefined,
     // The draft is the operator's from here on: no refetch replaces it.
-    staleTime: Infinity, refetchOnWindowFocus: false,
+    staleTime: Infinity,
+    refetchOnWindowFocus: false,
   });
 
   return (
     <section aria-labelledby="editor-title" className="templates-editor-page">
-      <p className="templates-crumbs"><Link to="/">{t('title')}</Link></p>
+      <p className="templates-crumbs">
+        <Link to="/">{t('title')}</Link>
+      </p>
       <h1 id="editor-title">{t('editor.title', { message: name, locale: localeName(locale, i18n.language) })}</h1>
       <p className="templates-crumbs">
-        <span className="muted">{locale}</span>{' · '}
+        <span className="muted">{locale}</span>
+        {' · '}
         <Link to={`/${messageKey}/${locale}/history`}>{t('editor.history')}</Link>
       </p>
       <ErrorNote error={list.error ?? start.error} />
       {(list.isPending || (list.data && start.isPending)) && <Loading />}
       {list.data && start.data && (
-        <EditorForm key={`${start.data.base?.id ?? 'empty'}`} session={session} messageKey={messageKey} locale={locale}
-          list={list.data} base={start.data.base} borrowed={start.data.borrowed} />
+        <EditorForm
+          key={`${start.data.base?.id ?? 'empty'}`}
+          session={session}
+          messageKey={messageKey}
+          locale={locale}
+          list={list.data}
+          base={start.data.base}
+          borrowed={start.data.borrowed}
+        />
       )}
     </section>
   );
@@ -71,8 +101,20 @@ function useDebounced<T>(value: T, ms: number): T {
 
 type Box = HTMLInputElement | HTMLTextAreaElement;
 
-function EditorForm({ session, messageKey, locale, list, base, borrowed }: {
-  session: Session; messageKey: MessageKey; locale: string; list: TemplateList; base: Version | null; borrowed: boolean;
+function EditorForm({
+  session,
+  messageKey,
+  locale,
+  list,
+  base,
+  borrowed,
+}: {
+  session: Session;
+  messageKey: MessageKey;
+  locale: string;
+  list: TemplateList;
+  base: Version | null;
+  borrowed: boolean;
 }) {
   const { t, i18n } = useTranslation('templates');
   const queryClient = useQueryClient();
@@ -109,25 +151,43 @@ function EditorForm({ session, messageKey, locale, list, base, borrowed }: {
   const settled = JSON.parse(useDebounced(JSON.stringify(render), 500)) as RenderBody;
   const preview = useQuery({
     queryKey: ['templates', 'preview', messageKey, settled],
-    queryFn: async () => unwrapWithFields(await api.POST('/templates/{key}/preview', { params: { path: { key: messageKey } }, body: settled })),
-    placeholderData: keepPreviousData, retry: false, refetchOnWindowFocus: false,
+    queryFn: async () =>
+      unwrapWithFields(await api.POST('/templates/{key}/preview', { params: { path: { key: messageKey } }, body: settled })),
+    placeholderData: keepPreviousData,
+    retry: false,
+    refetchOnWindowFocus: false,
   });
   const other = useQuery({
     queryKey: ['templates', 'preview', messageKey, 'live', compareWith, customer?.id ?? null],
-    queryFn: async () => unwrapWithFields(await api.POST('/templates/{key}/preview', {
-      params: { path: { key: messageKey } }, body: { locale: compareWith, ...(customer ? { customerId: customer.id } : {}) },
-    })),
-    enabled: compareWith !== '', retry: false, refetchOnWindowFocus: false,
+    queryFn: async () =>
+      unwrapWithFields(
+        await api.POST('/templates/{key}/preview', {
+          params: { path: { key: messageKey } },
+          body: { locale: compareWith, ...(customer ? { customerId: customer.id } : {}) },
+        }),
+      ),
+    enabled: compareWith !== '',
+    retry: false,
+    refetchOnWindowFocus: false,
   });
 
   const save = useMutation({
-    mutationFn: async () => unwrapWithFields(await api.POST('/templates/{key}/{locale}/versions', {
-      params: { path: { key: messageKey, locale } }, body: { ...sourceOf(draft), note: draft.note.trim() || null },
-    })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.all, predicate: (q) => q.queryKey[1] !== 'start' && q.queryKey[1] !== 'preview' }),
+    mutationFn: async () =>
+      unwrapWithFields(
+        await api.POST('/templates/{key}/{locale}/versions', {
+          params: { path: { key: messageKey, locale } },
+          body: { ...sourceOf(draft), note: draft.note.trim() || null },
+        }),
+      ),
+    onSuccess: () =>
+      void queryClient.invalidateQueries({
+        queryKey: keys.all,
+        predicate: (q) => q.queryKey[1] !== 'start' && q.queryKey[1] !== 'preview',
+      }),
   });
   const testSend = useMutation({
-    mutationFn: async () => unwrapWithFields(await api.POST('/templates/{key}/test-send', { params: { path: { key: messageKey } }, body: render })),
+    mutationFn: async () =>
+      unwrapWithFields(await api.POST('/templates/{key}/test-send', { params: { path: { key: messageKey } }, body: render })),
   });
 
   const refusal = save.error instanceof FieldRefusal ? save.error : null;
@@ -142,19 +202,48 @@ function EditorForm({ session, messageKey, locale, list, base, borrowed }: {
     const errs = problems(part);
     const described = [opts.help ? `${id}-help` : '', errs.length ? `${id}-problems` : ''].filter(Boolean).join(' ') || undefined;
     const common = {
-      id, value: draft[part], maxLength: opts.max, 'aria-invalid': errs.length ? true : undefined, 'aria-describedby': described,
-      onFocus: () => { lastPart.current = part; },
+      id,
+      value: draft[part],
+      maxLength: opts.max,
+      'aria-invalid': errs.length ? true : undefined,
+      'aria-describedby': described,
+      onFocus: () => {
+        lastPart.current = part;
+      },
       spellCheck: false,
     };
     return (
       <div className="templates-field">
         <label htmlFor={id}>{label}</label>
-        {opts.multiline
-          ? <textarea {...common} rows={opts.rows ?? 6} ref={(el) => { boxes.current[part] = el; }} onChange={(e) => set(part, e.target.value)} />
-          : <input {...common} ref={(el) => { boxes.current[part] = el; }} onChange={(e) => set(part, e.target.value)} />}
-        {opts.help && <p id={`${id}-help`} className="muted templates-help">{opts.help}</p>}
+        {opts.multiline ? (
+          <textarea
+            {...common}
+            rows={opts.rows ?? 6}
+            ref={(el) => {
+              boxes.current[part] = el;
+            }}
+            onChange={(e) => set(part, e.target.value)}
+          />
+        ) : (
+          <input
+            {...common}
+            ref={(el) => {
+              boxes.current[part] = el;
+            }}
+            onChange={(e) => set(part, e.target.value)}
+          />
+        )}
+        {opts.help && (
+          <p id={`${id}-help`} className="muted templates-help">
+            {opts.help}
+          </p>
+        )}
         {errs.length > 0 && (
-          <ul id={`${id}-problems`} className="templates-field-error">{errs.map((m, i) => <li key={i}>{m}</li>)}</ul>
+          <ul id={`${id}-problems`} className="templates-field-error">
+            {errs.map((m, i) => (
+              <li key={i}>{m}</li>
+            ))}
+          </ul>
         )}
       </div>
     );
@@ -166,14 +255,23 @@ function EditorForm({ session, messageKey, locale, list, base, borrowed }: {
       <form className="templates-form" onSubmit={submit} aria-labelledby="editor-form-title">
         <h2 id="editor-form-title">{t('editor.write')}</h2>
         <p className="muted">
-          {base === null ? t('editor.fromNothing')
-            : borrowed ? t('editor.borrowed', { locale: localeName(base.locale, i18n.language), n: base.version })
-              : base.live ? t('editor.fromLive', { n: base.version }) : t('editor.fromVersion', { n: base.version })}
+          {base === null
+            ? t('editor.fromNothing')
+            : borrowed
+              ? t('editor.borrowed', { locale: localeName(base.locale, i18n.language), n: base.version })
+              : base.live
+                ? t('editor.fromLive', { n: base.version })
+                : t('editor.fromVersion', { n: base.version })}
         </p>
         {box('senderName', t('parts.senderName'), { max: 200, help: t('editor.help.senderName') })}
         {box('subject', t('parts.subject'), { max: 500 })}
         {box('preheader', t('parts.preheader'), { max: 500, help: t('editor.help.preheader') })}
-        {box('html', t('parts.html'), { multiline: true, rows: 14, max: 200_000, help: t('editor.help.html', { example: '{{ customer.firstName }}' }) })}
+        {box('html', t('parts.html'), {
+          multiline: true,
+          rows: 14,
+          max: 200_000,
+          help: t('editor.help.html', { example: '{{ customer.firstName }}' }),
+        })}
         {box('text', t('parts.text'), { multiline: true, rows: 6, max: 100_000, help: t('editor.help.text') })}
 
         <section className="templates-fields" aria-labelledby="fields-title">
@@ -205,10 +303,14 @@ function EditorForm({ session, messageKey, locale, list, base, borrowed }: {
               </p>
             )}
             <div className="templates-buttons">
-              <button type="submit" className="primary" disabled={save.isPending}>{t('editor.save')}</button>
+              <button type="submit" className="primary" disabled={save.isPending}>
+                {t('editor.save')}
+              </button>
             </div>
           </>
-        ) : <p className="muted">{t('editor.readOnly')}</p>}
+        ) : (
+          <p className="muted">{t('editor.readOnly')}</p>
+        )}
       </form>
 
       <section className="templates-preview" aria-labelledby="preview-title">
@@ -220,7 +322,15 @@ function EditorForm({ session, messageKey, locale, list, base, borrowed }: {
             {previewRefusal && (
               <div role="alert" className="error">
                 <p>{t('preview.cannot')}</p>
-                <ul>{Object.entries(previewRefusal.fields).flatMap(([part, ms]) => ms.map((m, i) => <li key={`${part}${i}`}>{t(`parts.${part}`, { defaultValue: part })}: {m}</li>))}</ul>
+                <ul>
+                  {Object.entries(previewRefusal.fields).flatMap(([part, ms]) =>
+                    ms.map((m, i) => (
+                      <li key={`${part}${i}`}>
+                        {t(`parts.${part}`, { defaultValue: part })}: {m}
+                      </li>
+                    )),
+                  )}
+                </ul>
                 {Object.keys(previewRefusal.fields).length === 0 && <p>{previewRefusal.summary}</p>}
               </div>
             )}
@@ -238,12 +348,18 @@ function EditorForm({ session, messageKey, locale, list, base, borrowed }: {
               <label className="templates-compare">
                 {t('preview.compareWith')}{' '}
                 <select value={compareWith} onChange={(e) => setCompareWith(e.target.value)}>
-                  {others.map((l) => <option key={l} value={l}>{localeName(l, i18n.language)} ({l})</option>)}
+                  {others.map((l) => (
+                    <option key={l} value={l}>
+                      {localeName(l, i18n.language)} ({l})
+                    </option>
+                  ))}
                 </select>
               </label>
               <ErrorNote error={other.error} />
               {other.isPending && !other.error && <Loading />}
-              {other.data && <RenderedMail rendered={other.data} title={t('preview.frameLive', { locale: localeName(compareWith, i18n.language) })} />}
+              {other.data && (
+                <RenderedMail rendered={other.data} title={t('preview.frameLive', { locale: localeName(compareWith, i18n.language) })} />
+              )}
             </div>
           )}
         </div>
@@ -252,10 +368,14 @@ function EditorForm({ session, messageKey, locale, list, base, borrowed }: {
           <div className="templates-test-send">
             <h3>{t('testSend.title')}</h3>
             <p className="muted templates-help">{t('testSend.help')}</p>
-            <button type="button" disabled={testSend.isPending} onClick={() => testSend.mutate()}>{t('testSend.button')}</button>
+            <button type="button" disabled={testSend.isPending} onClick={() => testSend.mutate()}>
+              {t('testSend.button')}
+            </button>
             <ErrorNote error={testSend.error} />
             {testSend.data && (
-              <p role="status" className="templates-ok">{t('testSend.sent', { to: testSend.data.to, subject: `[TEST] ${testSend.data.subject}` })}</p>
+              <p role="status" className="templates-ok">
+                {t('testSend.sent', { to: testSend.data.to, subject: `[TEST] ${testSend.data.subject}` })}
+              </p>
             )}
           </div>
         )}

@@ -11,7 +11,15 @@ import { formatDateTime } from '../../format.ts';
 import { Link, useSearchParams } from '../../router.tsx';
 import { RenderedMail, StatusBadges, VersionDiff } from './parts.tsx';
 import {
-  canWrite, getTemplates, getVersions, keys, localeName, personName, versionByNumber, type MessageKey, type Version,
+  canWrite,
+  getTemplates,
+  getVersions,
+  keys,
+  localeName,
+  personName,
+  versionByNumber,
+  type MessageKey,
+  type Version,
 } from './templates-api.ts';
 
 const PAGE = 20;
@@ -28,7 +36,8 @@ export function TemplateHistory({ session, messageKey, locale }: { session: Sess
   const page = useQuery({
     queryKey: [...keys.versions(messageKey, locale), offset],
     queryFn: () => getVersions(messageKey, locale, PAGE, offset),
-    placeholderData: keepPreviousData, refetchInterval: 15_000,
+    placeholderData: keepPreviousData,
+    refetchInterval: 15_000,
   });
   const me = session.operator.id;
   const [done, setDone] = useState<string | null>(null);
@@ -45,29 +54,37 @@ export function TemplateHistory({ session, messageKey, locale }: { session: Sess
     },
     onMutate: () => setDone(null),
   });
-  const setParam = (changes: Record<string, string | undefined>) => setParams((prev) => {
-    const next = new URLSearchParams(prev);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    return next;
-  });
+  const setParam = (changes: Record<string, string | undefined>) =>
+    setParams((prev) => {
+      const next = new URLSearchParams(prev);
+      for (const [k, v] of Object.entries(changes)) {
+        if (v) next.set(k, v);
+        else next.delete(k);
+      }
+      return next;
+    });
   const latest = page.data?.total ?? 0;
   const people = page.data?.people ?? {};
   const words = { you: (name: string) => t('people.you', { name }), shipped: t('people.shipped'), unknown: t('people.unknown') };
 
   return (
     <section aria-labelledby="history-title">
-      <p className="templates-crumbs"><Link to="/">{t('title')}</Link></p>
+      <p className="templates-crumbs">
+        <Link to="/">{t('title')}</Link>
+      </p>
       <h1 id="history-title">{title}</h1>
       <p className="templates-crumbs">
-        <span className="muted">{locale}</span>{' · '}
+        <span className="muted">{locale}</span>
+        {' · '}
         <Link to={`/${messageKey}/${locale}`}>{t('history.edit')}</Link>
       </p>
       <ErrorNote error={page.error} />
       {page.isPending && <Loading />}
-      {done && <p role="status" className="templates-ok">{done}</p>}
+      {done && (
+        <p role="status" className="templates-ok">
+          {done}
+        </p>
+      )}
       <ErrorNote error={act.error} />
       {page.data && page.data.items.length === 0 && <p>{t('history.empty')}</p>}
       {page.data && page.data.items.length > 0 && (
@@ -88,25 +105,36 @@ export function TemplateHistory({ session, messageKey, locale }: { session: Sess
               {page.data.items.map((v) => (
                 <tr key={v.id} className={v.version === chosen ? 'templates-chosen' : undefined}>
                   <th scope="row">{t('list.version', { n: v.version })}</th>
-                  <td><StatusBadges version={v} /></td>
+                  <td>
+                    <StatusBadges version={v} />
+                  </td>
                   <td>
                     {personName(v.authorId, people, me, words)}
-                    <div className="muted"><time dateTime={v.createdAt}>{formatDateTime(v.createdAt, i18n.language)}</time></div>
+                    <div className="muted">
+                      <time dateTime={v.createdAt}>{formatDateTime(v.createdAt, i18n.language)}</time>
+                    </div>
                   </td>
                   <td>
                     {v.reviewedAt ? (
                       <>
                         {personName(v.reviewedBy, people, me, words)}
-                        <div className="muted"><time dateTime={v.reviewedAt}>{formatDateTime(v.reviewedAt, i18n.language)}</time></div>
+                        <div className="muted">
+                          <time dateTime={v.reviewedAt}>{formatDateTime(v.reviewedAt, i18n.language)}</time>
+                        </div>
                         {v.reviewComment && <div className="templates-comment">“{v.reviewComment}”</div>}
                       </>
-                    ) : <span className="muted">{v.status === 'in_review' ? t('history.waiting') : '—'}</span>}
+                    ) : (
+                      <span className="muted">{v.status === 'in_review' ? t('history.waiting') : '—'}</span>
+                    )}
                   </td>
                   <td>{v.note ?? <span className="muted">—</span>}</td>
                   <td>
                     <div className="templates-row-actions">
-                      <button type="button" aria-pressed={v.version === chosen}
-                        onClick={() => setParam({ v: v.version === chosen ? undefined : String(v.version) })}>
+                      <button
+                        type="button"
+                        aria-pressed={v.version === chosen}
+                        onClick={() => setParam({ v: v.version === chosen ? undefined : String(v.version) })}
+                      >
                         {t('history.show', { n: v.version })}
                       </button>
                       {canWrite(session) && v.status === 'approved' && !v.live && (
@@ -119,28 +147,57 @@ export function TemplateHistory({ session, messageKey, locale }: { session: Sess
                           {t('history.withdraw', { n: v.version })}
                         </button>
                       )}
-                      {canWrite(session) && <Link to={`/${messageKey}/${locale}?from=${v.id}`}>{t('history.editFrom', { n: v.version })}</Link>}
+                      {canWrite(session) && (
+                        <Link to={`/${messageKey}/${locale}?from=${v.id}`}>{t('history.editFrom', { n: v.version })}</Link>
+                      )}
                     </div>
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <Pager offset={offset} limit={PAGE} total={page.data.total} shown={page.data.items.length}
-            onChange={(next) => setParam({ offset: next ? String(next) : undefined })} />
+          <Pager
+            offset={offset}
+            limit={PAGE}
+            total={page.data.total}
+            shown={page.data.items.length}
+            onChange={(next) => setParam({ offset: next ? String(next) : undefined })}
+          />
         </>
       )}
       {chosen !== null && latest > 0 && (
-        <VersionPanel key={chosen} messageKey={messageKey} locale={locale} n={chosen} latest={latest}
-          page={page.data?.items ?? []} people={people} me={me} />
+        <VersionPanel
+          key={chosen}
+          messageKey={messageKey}
+          locale={locale}
+          n={chosen}
+          latest={latest}
+          page={page.data?.items ?? []}
+          people={people}
+          me={me}
+        />
       )}
     </section>
   );
 }
 
 /** One version: its changes against the one before it, or the live one, and how it renders for the sample customer. */
-function VersionPanel({ messageKey, locale, n, latest, page, people, me }: {
-  messageKey: MessageKey; locale: string; n: number; latest: number; page: Version[]; people: Record<string, string>; me: string;
+function VersionPanel({
+  messageKey,
+  locale,
+  n,
+  latest,
+  page,
+  people,
+  me,
+}: {
+  messageKey: MessageKey;
+  locale: string;
+  n: number;
+  latest: number;
+  page: Version[];
+  people: Record<string, string>;
+  me: string;
 }) {
   const { t } = useTranslation('templates');
   const list = useQuery({ queryKey: keys.list, queryFn: getTemplates });
@@ -155,8 +212,15 @@ function VersionPanel({ messageKey, locale, n, latest, page, people, me }: {
   const other = useQuery({ ...byNumber(otherNumber), enabled: otherNumber !== null && otherNumber !== n });
   const rendered = useQuery({
     queryKey: ['templates', 'rendered', version.data?.id],
-    queryFn: async () => unwrap(await api.POST('/templates/{key}/preview', { params: { path: { key: messageKey } }, body: { versionId: version.data!.id, locale } })),
-    enabled: !!version.data, retry: false,
+    queryFn: async () =>
+      unwrap(
+        await api.POST('/templates/{key}/preview', {
+          params: { path: { key: messageKey } },
+          body: { versionId: version.data!.id, locale },
+        }),
+      ),
+    enabled: !!version.data,
+    retry: false,
   });
   const v = version.data;
 
@@ -170,21 +234,38 @@ function VersionPanel({ messageKey, locale, n, latest, page, people, me }: {
         <>
           <p>
             <StatusBadges version={v} />{' '}
-            {t('history.by', { who: personName(v.authorId, people, me, { you: (name: string) => t('people.you', { name }), shipped: t('people.shipped'), unknown: t('people.unknown') }) })}
+            {t('history.by', {
+              who: personName(v.authorId, people, me, {
+                you: (name: string) => t('people.you', { name }),
+                shipped: t('people.shipped'),
+                unknown: t('people.unknown'),
+              }),
+            })}
           </p>
           <h3>{t('history.changes')}</h3>
           <div role="group" aria-label={t('history.against')} className="templates-against">
             {n > 1 && (
-              <label><input type="radio" name="against" checked={against === 'previous'} onChange={() => setAgainst('previous')} /> {t('history.againstPrevious', { n: n - 1 })}</label>
+              <label>
+                <input type="radio" name="against" checked={against === 'previous'} onChange={() => setAgainst('previous')} />{' '}
+                {t('history.againstPrevious', { n: n - 1 })}
+              </label>
             )}
             {liveNumber !== null && (
-              <label><input type="radio" name="against" checked={against === 'live'} onChange={() => setAgainst('live')} /> {t('history.againstLive', { n: liveNumber })}</label>
+              <label>
+                <input type="radio" name="against" checked={against === 'live'} onChange={() => setAgainst('live')} />{' '}
+                {t('history.againstLive', { n: liveNumber })}
+              </label>
             )}
           </div>
-          {otherNumber === n ? <p className="muted">{t('history.isLive')}</p>
-            : otherNumber === null ? <p className="muted">{t('history.first')}</p>
-              : other.isPending ? <Loading />
-                : other.data ? <VersionDiff before={other.data} after={v} level={4} /> : null}
+          {otherNumber === n ? (
+            <p className="muted">{t('history.isLive')}</p>
+          ) : otherNumber === null ? (
+            <p className="muted">{t('history.first')}</p>
+          ) : other.isPending ? (
+            <Loading />
+          ) : other.data ? (
+            <VersionDiff before={other.data} after={v} level={4} />
+          ) : null}
           <h3>{t('history.rendered')}</h3>
           <ErrorNote error={rendered.error} />
           {rendered.isPending && <Loading />}

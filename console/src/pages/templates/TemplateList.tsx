@@ -38,7 +38,9 @@ export function TemplateList({ session }: { session: Session }) {
                 <th scope="col">{t('list.columns.updated')}</th>
               </tr>
             </thead>
-            {list.data.items.map((item) => <MessageRows key={item.key} item={item} session={session} platformLocale={list.data.defaultLocale} />)}
+            {list.data.items.map((item) => (
+              <MessageRows key={item.key} item={item} session={session} platformLocale={list.data.defaultLocale} />
+            ))}
           </table>
         </>
       )}
@@ -54,18 +56,28 @@ function OwnDefault({ item, session, platformLocale }: { item: TemplateItem; ses
   const { t, i18n } = useTranslation('templates');
   const queryClient = useQueryClient();
   const set = useMutation({
-    mutationFn: async (locale: string | null) => unwrap(await api.PUT('/templates/{key}/default-locale', { params: { path: { key: item.key } }, body: { locale } })),
+    mutationFn: async (locale: string | null) =>
+      unwrap(await api.PUT('/templates/{key}/default-locale', { params: { path: { key: item.key } }, body: { locale } })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.list }),
   });
   const platform = t('list.platformDefault', { locale: localeName(platformLocale, i18n.language) });
   const live = item.locales.filter((l) => l.liveVersion !== null);
-  if (!canWrite(session)) return <span className="muted">{t('list.ownDefault')}: {item.defaultLocale ? localeName(item.defaultLocale, i18n.language) : platform}</span>;
+  if (!canWrite(session))
+    return (
+      <span className="muted">
+        {t('list.ownDefault')}: {item.defaultLocale ? localeName(item.defaultLocale, i18n.language) : platform}
+      </span>
+    );
   return (
     <label className="muted">
       {t('list.ownDefault')}{' '}
       <select value={item.defaultLocale ?? ''} disabled={set.isPending} onChange={(e) => set.mutate(e.target.value || null)}>
         <option value="">{platform}</option>
-        {live.map((l) => <option key={l.locale} value={l.locale}>{localeName(l.locale, i18n.language)}</option>)}
+        {live.map((l) => (
+          <option key={l.locale} value={l.locale}>
+            {localeName(l.locale, i18n.language)}
+          </option>
+        ))}
       </select>
       <ErrorNote error={set.error} />
     </label>
@@ -86,7 +98,12 @@ function MessageRows({ item, session, platformLocale }: { item: TemplateItem; se
   return (
     <tbody>
       {item.locales.length === 0 && (
-        <tr>{heading}<td colSpan={5} className="muted">{t('list.noLocales')}</td></tr>
+        <tr>
+          {heading}
+          <td colSpan={5} className="muted">
+            {t('list.noLocales')}
+          </td>
+        </tr>
       )}
       {item.locales.map((l, i) => (
         <tr key={l.locale}>
@@ -104,16 +121,26 @@ function MessageRows({ item, session, platformLocale }: { item: TemplateItem; se
             {l.latestVersion !== l.liveVersion && <span className="muted"> · {t('list.notLive')}</span>}
           </td>
           <td>
-            {l.inReview > 0
-              ? <Link to={`/${item.key}/${l.locale}/history`} className="templates-waiting">{t('list.waiting', { count: l.inReview })}</Link>
-              : <span className="muted">{t('list.noneWaiting')}</span>}
+            {l.inReview > 0 ? (
+              <Link to={`/${item.key}/${l.locale}/history`} className="templates-waiting">
+                {t('list.waiting', { count: l.inReview })}
+              </Link>
+            ) : (
+              <span className="muted">{t('list.noneWaiting')}</span>
+            )}
           </td>
-          <td><time dateTime={l.updatedAt} title={formatDateTime(l.updatedAt, i18n.language)}>{formatRelative(l.updatedAt, i18n.language)}</time></td>
+          <td>
+            <time dateTime={l.updatedAt} title={formatDateTime(l.updatedAt, i18n.language)}>
+              {formatRelative(l.updatedAt, i18n.language)}
+            </time>
+          </td>
         </tr>
       ))}
       {canWrite(session) && (
         <tr className="templates-add-row">
-          <td colSpan={5}><AddLocale item={item} /></td>
+          <td colSpan={5}>
+            <AddLocale item={item} />
+          </td>
         </tr>
       )}
     </tbody>
@@ -136,10 +163,25 @@ function AddLocale({ item }: { item: TemplateItem }) {
   return (
     <form className="templates-add" onSubmit={submit}>
       <label htmlFor={id}>{t('list.addLocale')}</label>
-      <input id={id} value={value} size={10} placeholder="ja" maxLength={35} aria-invalid={problem ? true : undefined}
-        aria-describedby={problem ? `${id}-problem` : undefined} onChange={(e) => { setValue(e.target.value); setProblem(null); }} />
+      <input
+        id={id}
+        value={value}
+        size={10}
+        placeholder="ja"
+        maxLength={35}
+        aria-invalid={problem ? true : undefined}
+        aria-describedby={problem ? `${id}-problem` : undefined}
+        onChange={(e) => {
+          setValue(e.target.value);
+          setProblem(null);
+        }}
+      />
       <button type="submit">{t('list.addButton')}</button>
-      {problem && <span id={`${id}-problem`} className="templates-field-error">{problem}</span>}
+      {problem && (
+        <span id={`${id}-problem`} className="templates-field-error">
+          {problem}
+        </span>
+      )}
     </form>
   );
 }

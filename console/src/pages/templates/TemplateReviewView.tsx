@@ -30,12 +30,23 @@ export function TemplateReviewView({ payload }: { payload: TemplateReviewPayload
 
 function Review({ payload, messageKey }: { payload: TemplateReviewPayload; messageKey: MessageKey }) {
   const { t, i18n } = useTranslation('templates');
-  const version = useQuery({ queryKey: keys.version(payload.versionId), queryFn: () => getVersion(payload.versionId), refetchInterval: 15_000 });
+  const version = useQuery({
+    queryKey: keys.version(payload.versionId),
+    queryFn: () => getVersion(payload.versionId),
+    refetchInterval: 15_000,
+  });
   const list = useQuery({ queryKey: keys.list, queryFn: getTemplates });
   const summary = list.data?.items.find((i) => i.key === messageKey)?.locales.find((l) => l.locale === payload.locale);
   const v = version.data;
   // Against the live version; once this one is live (approved), against the one before it.
-  const otherNumber = !summary || !v ? null : summary.liveVersion !== null && summary.liveVersion !== v.version ? summary.liveVersion : v.version > 1 ? v.version - 1 : null;
+  const otherNumber =
+    !summary || !v
+      ? null
+      : summary.liveVersion !== null && summary.liveVersion !== v.version
+        ? summary.liveVersion
+        : v.version > 1
+          ? v.version - 1
+          : null;
   const against = otherNumber !== null && otherNumber === summary?.liveVersion ? 'live' : 'previous';
   const other = useQuery({
     queryKey: [...keys.versions(messageKey, payload.locale), 'number', otherNumber, summary?.latestVersion],
@@ -44,9 +55,13 @@ function Review({ payload, messageKey }: { payload: TemplateReviewPayload; messa
   });
   const rendered = useQuery({
     queryKey: ['templates', 'rendered', payload.versionId],
-    queryFn: async () => unwrap(await api.POST('/templates/{key}/preview', {
-      params: { path: { key: messageKey } }, body: { versionId: payload.versionId, locale: payload.locale },
-    })),
+    queryFn: async () =>
+      unwrap(
+        await api.POST('/templates/{key}/preview', {
+          params: { path: { key: messageKey } },
+          body: { versionId: payload.versionId, locale: payload.locale },
+        }),
+      ),
     retry: false,
   });
   const message = t(`messages.${messageKey}.name`);
@@ -59,16 +74,24 @@ function Review({ payload, messageKey }: { payload: TemplateReviewPayload; messa
       {version.isPending && <Loading />}
       {v && (
         <>
-          <Facts items={[
-            [t('review.message'), message],
-            [t('review.locale'), `${localeName(v.locale, i18n.language)} (${v.locale})`],
-            [t('review.version'), t('list.version', { n: v.version })],
-            [t('review.status'), <StatusBadges version={v} />],
-            [t('review.author'), personName(v.authorId, people, '', words)],
-          ]} />
+          <Facts
+            items={[
+              [t('review.message'), message],
+              [t('review.locale'), `${localeName(v.locale, i18n.language)} (${v.locale})`],
+              [t('review.version'), t('list.version', { n: v.version })],
+              [t('review.status'), <StatusBadges version={v} />],
+              [t('review.author'), personName(v.authorId, people, '', words)],
+            ]}
+          />
           <h3>{t('review.note')}</h3>
           <p>{v.note ?? <span className="muted">{t('review.noNote')}</span>}</p>
-          <h3>{against === 'live' ? t('review.diffLive', { n: otherNumber }) : otherNumber !== null ? t('review.diffPrevious', { n: otherNumber }) : t('review.diff')}</h3>
+          <h3>
+            {against === 'live'
+              ? t('review.diffLive', { n: otherNumber })
+              : otherNumber !== null
+                ? t('review.diffPrevious', { n: otherNumber })
+                : t('review.diff')}
+          </h3>
           {otherNumber === null && summary && <p className="muted">{t('review.noOther')}</p>}
           <ErrorNote error={other.error} />
           {other.isFetching && !other.data && <Loading />}

@@ -19,10 +19,14 @@ type Params = { key: string; locale: string };
 export default function TemplatesArea({ session }: AreaProps) {
   return (
     <Switch>
-      <Route path="/"><TemplateList session={session} /></Route>
+      <Route path="/">
+        <TemplateList session={session} />
+      </Route>
       <Route path="/:key/:locale/history">{(p: Params) => <Known params={p} session={session} page="history" />}</Route>
       <Route path="/:key/:locale">{(p: Params) => <Known params={p} session={session} page="editor" />}</Route>
-      <Route><NotFound /></Route>
+      <Route>
+        <NotFound />
+      </Route>
     </Switch>
   );
 }
@@ -30,12 +34,18 @@ export default function TemplatesArea({ session }: AreaProps) {
 function Known({ params, session, page }: { params: Params; session: Session; page: 'editor' | 'history' }) {
   const locale = decodeURIComponent(params.locale);
   if (!isMessageKey(params.key)) return <NotFound />;
-  return page === 'editor'
-    ? <TemplateEditor key={`${params.key}/${locale}`} session={session} messageKey={params.key} locale={locale} />
-    : <TemplateHistory key={`${params.key}/${locale}`} session={session} messageKey={params.key} locale={locale} />;
+  return page === 'editor' ? (
+    <TemplateEditor key={`${params.key}/${locale}`} session={session} messageKey={params.key} locale={locale} />
+  ) : (
+    <TemplateHistory key={`${params.key}/${locale}`} session={session} messageKey={params.key} locale={locale} />
+  );
 }
 
 function NotFound() {
   const { t } = useTranslation('templates');
-  return <p role="alert" className="error">{t('notFound')}</p>;
+  return (
+    <p role="alert" className="error">
+      {t('notFound')}
+    </p>
+  );
 }

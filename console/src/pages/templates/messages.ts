@@ -31,7 +31,8 @@ export const en = {
   },
   people: { you: '{{name}} (you)', shipped: 'opsflow (shipped)', unknown: 'a former operator' },
   list: {
-    intro: 'Every email customers get, per language. Edit a language to write a new version: it goes live once someone other than you approves it in the inbox.',
+    intro:
+      'Every email customers get, per language. Edit a language to write a new version: it goes live once someone other than you approves it in the inbox.',
     defaultLocale: 'Customers without a language of their own get {{locale}} ({{tag}}).',
     ownDefault: 'Default language',
     platformDefault: 'The platform’s ({{locale}})',

@@ -14,10 +14,22 @@ export function RenderedMail({ rendered, title }: { rendered: Rendered; title: s
   return (
     <div className="templates-mail">
       <dl className="templates-mail-head">
-        <div><dt>{t('preview.from')}</dt><dd>{rendered.senderName}</dd></div>
-        <div><dt>{t('preview.to')}</dt><dd>{rendered.customer.name ? `${rendered.customer.name} <${rendered.customer.email}>` : rendered.customer.email}</dd></div>
-        <div><dt>{t('preview.subject')}</dt><dd className="templates-mail-subject">{rendered.subject}</dd></div>
-        <div><dt>{t('preview.preheader')}</dt><dd>{rendered.preheader || <span className="muted">{t('preview.noPreheader')}</span>}</dd></div>
+        <div>
+          <dt>{t('preview.from')}</dt>
+          <dd>{rendered.senderName}</dd>
+        </div>
+        <div>
+          <dt>{t('preview.to')}</dt>
+          <dd>{rendered.customer.name ? `${rendered.customer.name} <${rendered.customer.email}>` : rendered.customer.email}</dd>
+        </div>
+        <div>
+          <dt>{t('preview.subject')}</dt>
+          <dd className="templates-mail-subject">{rendered.subject}</dd>
+        </div>
+        <div>
+          <dt>{t('preview.preheader')}</dt>
+          <dd>{rendered.preheader || <span className="muted">{t('preview.noPreheader')}</span>}</dd>
+        </div>
       </dl>
       <iframe className="templates-frame" sandbox="" srcDoc={rendered.html} title={title} />
       <details>
@@ -36,19 +48,28 @@ type Sourced = Pick<Version, Part>;
  */
 export function VersionDiff({ before, after, level }: { before: Sourced; after: Sourced; level: 3 | 4 }) {
   const { t } = useTranslation('templates');
-  const changed = useMemo(() => PARTS.flatMap((part) => {
-    const a = before[part] ?? '';
-    const b = after[part] ?? '';
-    if (a === b) return [];
-    const lines = part === 'html' || part === 'text';
-    const changes = lines ? diffLines(a, b) : diffWords(a, b);
-    const count = (s: string) => (lines ? s.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1).length : s.split(/\s+/).filter(Boolean).length || 1);
-    return [{
-      part, lines, changes,
-      added: changes.filter((c) => c.added).reduce((n, c) => n + count(c.value), 0),
-      removed: changes.filter((c) => c.removed).reduce((n, c) => n + count(c.value), 0),
-    }];
-  }), [before, after]);
+  const changed = useMemo(
+    () =>
+      PARTS.flatMap((part) => {
+        const a = before[part] ?? '';
+        const b = after[part] ?? '';
+        if (a === b) return [];
+        const lines = part === 'html' || part === 'text';
+        const changes = lines ? diffLines(a, b) : diffWords(a, b);
+        const count = (s: string) =>
+          lines ? s.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1).length : s.split(/\s+/).filter(Boolean).length || 1;
+        return [
+          {
+            part,
+            lines,
+            changes,
+            added: changes.filter((c) => c.added).reduce((n, c) => n + count(c.value), 0),
+            removed: changes.filter((c) => c.removed).reduce((n, c) => n + count(c.value), 0),
+          },
+        ];
+      }),
+    [before, after],
+  );
   const Heading = level === 3 ? 'h3' : 'h4';
 
   if (changed.length === 0) return <p className="templates-diff-same">{t('diff.same')}</p>;
@@ -63,7 +84,9 @@ export function VersionDiff({ before, after, level }: { before: Sourced; after: 
             {after[part] === null && part === 'text' && ` · ${t('diff.nowGenerated')}`}
           </p>
           <div className={`marked-text templates-diff-text${lines ? ' templates-diff-lines' : ''}`}>
-            {changes.map((c, i) => (c.added ? <ins key={i}>{c.value}</ins> : c.removed ? <del key={i}>{c.value}</del> : <span key={i}>{c.value}</span>))}
+            {changes.map((c, i) =>
+              c.added ? <ins key={i}>{c.value}</ins> : c.removed ? <del key={i}>{c.value}</del> : <span key={i}>{c.value}</span>,
+            )}
           </div>
         </div>
       ))}

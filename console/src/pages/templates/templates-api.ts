@@ -35,16 +35,34 @@ export type Part = Exclude<keyof Draft, 'note'>;
 export const PARTS: readonly Part[] = ['senderName', 'subject', 'preheader', 'html', 'text'];
 
 export const MESSAGE_KEYS: readonly MessageKey[] = [
-  'welcome', 'tips', 'nudge', 'summary', 'winBack', 'unsubscribeConfirmation', 'campaign', 'contractSignLink', 'contractActivated', 'contractTerminated',
+  'welcome',
+  'tips',
+  'nudge',
+  'summary',
+  'winBack',
+  'unsubscribeConfirmation',
+  'campaign',
+  'contractSignLink',
+  'contractActivated',
+  'contractTerminated',
 ];
 export const isMessageKey = (value: string): value is MessageKey => (MESSAGE_KEYS as readonly string[]).includes(value);
 
 export const draftOf = (v: Pick<Version, Part | 'note'> | null): Draft => ({
-  senderName: v?.senderName ?? '', subject: v?.subject ?? '', preheader: v?.preheader ?? '', html: v?.html ?? '', text: v?.text ?? '', note: '',
+  senderName: v?.senderName ?? '',
+  subject: v?.subject ?? '',
+  preheader: v?.preheader ?? '',
+  html: v?.html ?? '',
+  text: v?.text ?? '',
+  note: '',
 });
 
 export const sourceOf = (d: Draft): NonNullable<RenderBody['source']> => ({
-  senderName: d.senderName, subject: d.subject, preheader: d.preheader.trim() ? d.preheader : null, html: d.html, text: d.text.trim() ? d.text : null,
+  senderName: d.senderName,
+  subject: d.subject,
+  preheader: d.preheader.trim() ? d.preheader : null,
+  html: d.html,
+  text: d.text.trim() ? d.text : null,
 });
 
 export const keys = {
@@ -118,7 +136,11 @@ export function personName(id: string | null, people: Record<string, string>, me
   const name = people[id] ?? words.unknown;
   return id === me ? words.you(name) : name;
 }
-export interface PeopleWords { you: (name: string) => string; shipped: string; unknown: string }
+export interface PeopleWords {
+  you: (name: string) => string;
+  shipped: string;
+  unknown: string;
+}
 
 /** A locale's name in the console's language: 中文（中国） or Chinese (China); the tag itself when unknown. */
 export function localeName(locale: string, language: string): string {

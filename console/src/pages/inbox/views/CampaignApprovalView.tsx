@@ -9,8 +9,15 @@ import { ErrorNote, Loading } from '../../../components/page.tsx';
 import { formatDateTime, formatMoney, formatNumber } from '../../../format.ts';
 import { getCampaign } from '../inbox-api.ts';
 
-interface Budget { total: number; currency: string; costPerSend: number }
-interface Message { subject: string; body: string }
+interface Budget {
+  total: number;
+  currency: string;
+  costPerSend: number;
+}
+interface Message {
+  subject: string;
+  body: string;
+}
 interface Spec {
   budget: Budget;
   audience: Record<string, unknown>;
@@ -32,13 +39,16 @@ export function CampaignApprovalView({ task }: { task: Task }) {
     enabled: audience !== undefined,
     queryFn: async () => unwrap(await api.POST('/campaigns/audience-count', { body: { audience: audience! } })),
   });
-  const message = spec ? spec.message ?? spec.abTest?.variants[0] ?? null : null;
+  const message = spec ? (spec.message ?? spec.abTest?.variants[0] ?? null) : null;
   const preview = useQuery({
     queryKey: ['campaign-preview', task.entityId, message, audience],
     enabled: message !== null && audience !== undefined,
-    queryFn: async () => unwrap(await api.POST('/campaigns/preview', {
-      body: { message: { subject: message!.subject, body: message!.body }, audience: audience! },
-    })),
+    queryFn: async () =>
+      unwrap(
+        await api.POST('/campaigns/preview', {
+          body: { message: { subject: message!.subject, body: message!.body }, audience: audience! },
+        }),
+      ),
   });
   const budget = payload.budget ?? spec?.budget;
   const size = count.data?.count;
@@ -49,32 +59,49 @@ export function CampaignApprovalView({ task }: { task: Task }) {
     <>
       <h3>{t('campaign.summary')}</h3>
       {budget && (
-        <Facts items={[
-          [t('campaign.budget'), formatMoney(budget.total, budget.currency, lang)],
-          [t('campaign.costPerSend'), formatMoney(budget.costPerSend, budget.currency, lang)],
-          [t('campaign.audience'), size === undefined ? (count.isFetching ? '…' : null) : t('campaign.audienceValue', { count: size })],
-          [t('campaign.cost'), cost === undefined ? null : (
-            <>{formatMoney(cost, budget.currency, lang)}
-              {sendsPaid !== null && size !== undefined && size > sendsPaid && <div className="overdue">{t('campaign.costNote', { sends: formatNumber(sendsPaid, lang) })}</div>}
-            </>
-          )],
-          [t('campaign.schedule'), spec ? `${formatDateTime(spec.schedule.startAt, lang)} – ${formatDateTime(spec.schedule.endAt, lang)}` : null],
-          [t('campaign.reason'), payload.reason ?? null],
-          [t('campaign.revision'), payload.revision ?? null],
-        ]} />
+        <Facts
+          items={[
+            [t('campaign.budget'), formatMoney(budget.total, budget.currency, lang)],
+            [t('campaign.costPerSend'), formatMoney(budget.costPerSend, budget.currency, lang)],
+            [t('campaign.audience'), size === undefined ? (count.isFetching ? '…' : null) : t('campaign.audienceValue', { count: size })],
+            [
+              t('campaign.cost'),
+              cost === undefined ? null : (
+                <>
+                  {formatMoney(cost, budget.currency, lang)}
+                  {sendsPaid !== null && size !== undefined && size > sendsPaid && (
+                    <div className="overdue">{t('campaign.costNote', { sends: formatNumber(sendsPaid, lang) })}</div>
+                  )}
+                </>
+              ),
+            ],
+            [
+              t('campaign.schedule'),
+              spec ? `${formatDateTime(spec.schedule.startAt, lang)} – ${formatDateTime(spec.schedule.endAt, lang)}` : null,
+            ],
+            [t('campaign.reason'), payload.reason ?? null],
+            [t('campaign.revision'), payload.revision ?? null],
+          ]}
+        />
       )}
       {campaign.isPending && <Loading />}
       <ErrorNote error={campaign.error ?? count.error ?? preview.error} />
       {message && (
         <>
           <h3>{t('campaign.preview')}</h3>
-          {spec?.abTest && <p className="muted">{t('campaign.variants', { count: spec.abTest.variants.length, name: spec.abTest.variants[0]?.name })}</p>}
+          {spec?.abTest && (
+            <p className="muted">{t('campaign.variants', { count: spec.abTest.variants.length, name: spec.abTest.variants[0]?.name })}</p>
+          )}
           {preview.data && (
             <div className="preview-mail">
-              <p className="muted">{preview.data.customer
-                ? t('campaign.previewFor', { name: preview.data.customer.name ?? preview.data.customer.email })
-                : t('campaign.previewNobody')}</p>
-              <p><strong>{t('campaign.subject')}:</strong> {preview.data.subject}</p>
+              <p className="muted">
+                {preview.data.customer
+                  ? t('campaign.previewFor', { name: preview.data.customer.name ?? preview.data.customer.email })
+                  : t('campaign.previewNobody')}
+              </p>
+              <p>
+                <strong>{t('campaign.subject')}:</strong> {preview.data.subject}
+              </p>
               <pre>{preview.data.text}</pre>
             </div>
           )}

@@ -8,8 +8,17 @@ import { ErrorNote, Loading } from '../../../components/page.tsx';
 import { RevisionDiff } from '../../../components/RevisionDiff.tsx';
 import { getContent } from '../inbox-api.ts';
 
-interface Finding { rule: string; severity: string; message: string; matches?: string[] }
-interface Payload { revision?: number; round?: number; checks?: { outcome: string; findings: Finding[] } | null }
+interface Finding {
+  rule: string;
+  severity: string;
+  message: string;
+  matches?: string[];
+}
+interface Payload {
+  revision?: number;
+  round?: number;
+  checks?: { outcome: string; findings: Finding[] } | null;
+}
 
 const fullText = (c: { title: string; body: string }) => `${c.title}\n\n${c.body}`;
 
@@ -25,13 +34,21 @@ export function ContentReviewView({ task }: { task: Task }) {
   return (
     <>
       <h3>{t('content.findings')}</h3>
-      {findings.length === 0 ? <p>{t('content.noFindings')}</p> : (
+      {findings.length === 0 ? (
+        <p>{t('content.noFindings')}</p>
+      ) : (
         <ul className="findings">
-          {findings.map((f, i) => <li key={i}><strong>{t(`content.severity.${f.severity}`, { defaultValue: f.severity })}</strong>: {f.message}</li>)}
+          {findings.map((f, i) => (
+            <li key={i}>
+              <strong>{t(`content.severity.${f.severity}`, { defaultValue: f.severity })}</strong>: {f.message}
+            </li>
+          ))}
         </ul>
       )}
       <h3>{t('content.text')}</h3>
-      {payload.revision !== undefined && <p className="muted">{t('content.revisionOf', { revision: payload.revision, round: payload.round ?? 1 })}</p>}
+      {payload.revision !== undefined && (
+        <p className="muted">{t('content.revisionOf', { revision: payload.revision, round: payload.round ?? 1 })}</p>
+      )}
       {content.isPending && <Loading />}
       <ErrorNote error={content.error} />
       {c && c.body === null && <p>{t('content.archived')}</p>}
@@ -44,11 +61,19 @@ export function ContentReviewView({ task }: { task: Task }) {
           {c.previous ? (
             <>
               <h3>{t('content.diff', { revision: c.previous.revision })}</h3>
-              <RevisionDiff before={fullText(c.previous)} after={fullText({ title: c.title, body: c.body })} labels={{
-                added: (count) => t('content.added', { count }), removed: (count) => t('content.removed', { count }), same: t('content.same'),
-              }} />
+              <RevisionDiff
+                before={fullText(c.previous)}
+                after={fullText({ title: c.title, body: c.body })}
+                labels={{
+                  added: (count) => t('content.added', { count }),
+                  removed: (count) => t('content.removed', { count }),
+                  same: t('content.same'),
+                }}
+              />
             </>
-          ) : <p className="muted">{t('content.firstRevision')}</p>}
+          ) : (
+            <p className="muted">{t('content.firstRevision')}</p>
+          )}
         </>
       )}
     </>

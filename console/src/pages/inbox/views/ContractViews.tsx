@@ -36,19 +36,23 @@ export function ContractApprovalView({ task }: { task: Task }) {
   return (
     <>
       <h3>{t('contract.terms')}</h3>
-      <Facts items={[
-        [t('contract.partner'), contract.data?.partnerName ?? null],
-        [t('contract.value'), payload.value === undefined ? null : money(payload.value)],
-        [t('contract.termsVersion'), payload.termsVersion ?? null],
-        [t('contract.reason'), payload.reason ?? null],
-        ...(terms ? [
-          [t('contract.period'), `${formatDate(terms.start, lang)} – ${formatDate(terms.end, lang)}`],
-          [t('contract.fee'), money(terms.fee)],
-          [t('contract.cadence'), terms.cadence],
-          [t('contract.mode'), t(`contract.modes.${terms.revenueShare.mode}`, { defaultValue: terms.revenueShare.mode })],
-          [t('contract.cap'), terms.revenueShare.cap === null ? t('contract.noCap') : money(terms.revenueShare.cap)],
-        ] as [string, string][] : []),
-      ]} />
+      <Facts
+        items={[
+          [t('contract.partner'), contract.data?.partnerName ?? null],
+          [t('contract.value'), payload.value === undefined ? null : money(payload.value)],
+          [t('contract.termsVersion'), payload.termsVersion ?? null],
+          [t('contract.reason'), payload.reason ?? null],
+          ...(terms
+            ? ([
+                [t('contract.period'), `${formatDate(terms.start, lang)} – ${formatDate(terms.end, lang)}`],
+                [t('contract.fee'), money(terms.fee)],
+                [t('contract.cadence'), terms.cadence],
+                [t('contract.mode'), t(`contract.modes.${terms.revenueShare.mode}`, { defaultValue: terms.revenueShare.mode })],
+                [t('contract.cap'), terms.revenueShare.cap === null ? t('contract.noCap') : money(terms.revenueShare.cap)],
+              ] as [string, string][])
+            : []),
+        ]}
+      />
       {contract.isPending && <Loading />}
       <ErrorNote error={contract.error} />
       {terms && (
@@ -56,26 +60,51 @@ export function ContractApprovalView({ task }: { task: Task }) {
           <h4>{t('contract.scope')}</h4>
           <p className="marked-text">{terms.scope}</p>
           {terms.revenueShare.tiers.length ? (
-            <TierTable tiers={terms.revenueShare.tiers} currency={currency} language={lang} labels={{
-              caption: t('contract.tiers'), from: t('contract.from'), to: t('contract.to'), rate: t('contract.rate'), above: t('contract.above'),
-            }} />
-          ) : <p>{t('contract.noTiers')}</p>}
+            <TierTable
+              tiers={terms.revenueShare.tiers}
+              currency={currency}
+              language={lang}
+              labels={{
+                caption: t('contract.tiers'),
+                from: t('contract.from'),
+                to: t('contract.to'),
+                rate: t('contract.rate'),
+                above: t('contract.above'),
+              }}
+            />
+          ) : (
+            <p>{t('contract.noTiers')}</p>
+          )}
           {terms.deliverables.length > 0 && (
             <>
               <h4>{t('contract.deliverables')}</h4>
-              <ul>{terms.deliverables.map((d, i) => <li key={i}>{d}</li>)}</ul>
+              <ul>
+                {terms.deliverables.map((d, i) => (
+                  <li key={i}>{d}</li>
+                ))}
+              </ul>
             </>
           )}
           {terms.milestones.length > 0 && (
             <>
               <h4>{t('contract.milestones')}</h4>
-              <ul>{terms.milestones.map((m, i) => <li key={i}>{t('contract.milestone', { name: m.name, amount: money(m.amount), due: formatDate(m.due, lang) })}</li>)}</ul>
+              <ul>
+                {terms.milestones.map((m, i) => (
+                  <li key={i}>{t('contract.milestone', { name: m.name, amount: money(m.amount), due: formatDate(m.due, lang) })}</li>
+                ))}
+              </ul>
             </>
           )}
           {Object.keys(terms.targets).length > 0 && (
             <>
               <h4>{t('contract.targets')}</h4>
-              <ul>{Object.entries(terms.targets).map(([metric, target]) => <li key={metric}>{metric}: {target}</li>)}</ul>
+              <ul>
+                {Object.entries(terms.targets).map(([metric, target]) => (
+                  <li key={metric}>
+                    {metric}: {target}
+                  </li>
+                ))}
+              </ul>
             </>
           )}
         </>
@@ -102,22 +131,33 @@ export function ContractRenewalView({ task }: { task: Task }) {
     <>
       <h3>{t('contract.renewal')}</h3>
       <p>{t('contract.renewalHelp')}</p>
-      <Facts items={[
-        [t('contract.partner'), c?.partnerName ?? null],
-        [t('contract.term'), term ?? null],
-        [t('contract.ends'), end ? formatDate(end, lang) : null],
-        [t('contract.daysLeft'), end ? formatRelative(end, lang, now) : null],
-        [t('contract.value'), c ? formatMoney(c.value, currency, lang) : null],
-        [t('contract.fee'), terms ? formatMoney(terms.fee, currency, lang) : null],
-        [t('contract.evaluations'), c ? thisTerm.length : null],
-        [t('contract.paid'), c ? formatMoney(paid, currency, lang) : null],
-      ]} />
+      <Facts
+        items={[
+          [t('contract.partner'), c?.partnerName ?? null],
+          [t('contract.term'), term ?? null],
+          [t('contract.ends'), end ? formatDate(end, lang) : null],
+          [t('contract.daysLeft'), end ? formatRelative(end, lang, now) : null],
+          [t('contract.value'), c ? formatMoney(c.value, currency, lang) : null],
+          [t('contract.fee'), terms ? formatMoney(terms.fee, currency, lang) : null],
+          [t('contract.evaluations'), c ? thisTerm.length : null],
+          [t('contract.paid'), c ? formatMoney(paid, currency, lang) : null],
+        ]}
+      />
       {contract.isPending && <Loading />}
       <ErrorNote error={contract.error} />
       {terms && terms.revenueShare.tiers.length > 0 && (
-        <TierTable tiers={terms.revenueShare.tiers} currency={currency} language={lang} labels={{
-          caption: t('contract.tiers'), from: t('contract.from'), to: t('contract.to'), rate: t('contract.rate'), above: t('contract.above'),
-        }} />
+        <TierTable
+          tiers={terms.revenueShare.tiers}
+          currency={currency}
+          language={lang}
+          labels={{
+            caption: t('contract.tiers'),
+            from: t('contract.from'),
+            to: t('contract.to'),
+            rate: t('contract.rate'),
+            above: t('contract.above'),
+          }}
+        />
       )}
     </>
   );
