@@ -6,8 +6,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Orm } from '../../db/orm.ts';
-import { oldestUndelivered, storeEvents, undeliveredByShard } from '../../db/event-ingest.ts';
-import { textArray } from '../../db/sql.ts';
+import { customersByIdsOrExternalIds, oldestUndelivered, storeEvents, undeliveredByShard } from '../../db/event-ingest.ts';
 import { EVENT_SHARDS, eventShardOf } from '../../domain/event-shards.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { eventDispatcherId, wakeDispatcher } from '../../workflows/event-dispatch.messages.ts';
@@ -44,11 +43,7 @@ type EventIn = z.infer<typeof eventIn>;
 async function resolveCustomers(orm: Orm, events: EventIn[]): Promise<string[]> {
   const ids = [...new Set(events.flatMap((e) => (e.customerId ? [e.customerId.toLowerCase()] : [])))];
   const externalIds = [...new Set(events.flatMap((e) => (e.externalId ? [e.externalId] : [])))];
-  const rows = await orm.em.getConnection().execute<{ id: string; external_id: string }[]>(
-    // Two index lookups: with `or` the planner scans the whole table (18 ms a batch at 50,000 customers).
-    'select id, external_id from customers where id = any(?::uuid[]) union select id, external_id from customers where external_id = any(?::text[])',
-    [textArray(ids), textArray(externalIds)],
-  );
+  const rows = await customersByIdsOrExternalIds(orm, ids, externalIds);
   const byId = new Set(rows.map((r) => r.id));
   const byExternal = new Map(rows.map((r) => [r.external_id, r.id]));
   const missing: FieldError[] = [];
