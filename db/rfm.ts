@@ -107,3 +107,21 @@ export async function scoreRfmRun(
     return { scored, segments };
   });
 }
+
+/** Customers per segment (scored customers only). */
+export async function segmentCounts(orm: Orm): Promise<{ segment: string; count: number }[]> {
+  return orm.em
+    .getConnection()
+    .execute<{ segment: string; count: number }[]>(
+      'select segment, count(*)::int as count from customers where segment is not null group by segment',
+    );
+}
+
+/** Scored customers per R and F score pair, highest first; empty pairs are left out. */
+export async function rfmGrid(orm: Orm): Promise<{ recency: number; frequency: number; count: number }[]> {
+  return orm.em.getConnection().execute<{ recency: number; frequency: number; count: number }[]>(
+    `select rfm_recency as recency, rfm_frequency as frequency, count(*)::int as count from customers
+         where segment is not null and rfm_recency is not null and rfm_frequency is not null
+         group by 1, 2 order by 1 desc, 2 desc`,
+  );
+}

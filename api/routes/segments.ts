@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Customer, RfmRun } from '../../db/entities/index.ts';
+import { recordRfmRun, rfmGrid, segmentCounts } from '../../db/rfm.ts';
 import { rfmScoringId } from '../../workflows/ids.ts';
 import type { rfmScoring } from '../../workflows/rfm.ts';
 import { DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS, SEGMENT_RULES, SEGMENTS, type RfmScoringInput } from '../../domain/rfm.ts';
@@ -102,26 +103,21 @@ export function segmentsRouter({ orm, temporal, taskQueue, audit, deadline }: Ap
       }
       const workflowId = rfmScoringId(`manual-${randomUUID()}`);
       // asOf is fixed here so the run row below and the workflow agree on it.
+      const asOf = new Date(body.asOf ?? Date.now()).toISOString();
       const input: RfmScoringInput = {
         trigger: 'manual',
-        asOf: new Date(body.asOf ?? Date.now()).toISOString(),
+        asOf,
         ...(body.lookbackDays ? { lookbackDays: body.lookbackDays } : {}),
       };
       await deadline(() => temporal.workflow.start<typeof rfmScoring>('rfmScoring', { workflowId, taskQueue, args: [input] }));
       // The run reads as running at once; the activity's own insert of the same row does nothing.
-      await orm.em
-        .getConnection()
-        .execute('insert into rfm_runs (id, trigger, as_of, started_at) values (?, ?, ?, now()) on conflict (id) do nothing', [
-          workflowId,
-          'manual',
-          input.asOf,
-        ]);
+      await recordRfmRun(orm, workflowId, 'manual', asOf);
       await audit(
         actor,
         'rfm.run_requested',
         'rfm_run',
         workflowId,
-        { asOf: input.asOf, lookbackDays: body.lookbackDays ?? DEFAULT_LOOKBACK_DAYS },
+        { asOf, lookbackDays: body.lookbackDays ?? DEFAULT_LOOKBACK_DAYS },
         workflowId,
       );
       return { runId: workflowId, workflowId };
@@ -183,17 +179,7 @@ export function segmentsRouter({ orm, temporal, taskQueue, audit, deadline }: Ap
       }),
     },
     async () => {
-      const conn = orm.em.getConnection();
-      const [counts, grid] = await Promise.all([
-        conn.execute<{ segment: string; count: number }[]>(
-          'select segment, count(*)::int as count from customers where segment is not null group by segment',
-        ),
-        conn.execute<{ recency: number; frequency: number; count: number }[]>(
-          `select rfm_recency as recency, rfm_frequency as frequency, count(*)::int as count from customers
-         where segment is not null and rfm_recency is not null and rfm_frequency is not null
-         group by 1, 2 order by 1 desc, 2 desc`,
-        ),
-      ]);
+      const [counts, grid] = await Promise.all([segmentCounts(orm), rfmGrid(orm)]);
       const last = await orm.em.findOne(RfmRun, { finishedAt: { $ne: null } }, { orderBy: { finishedAt: 'desc' } });
       return {
         segments: SEGMENT_RULES.map((s) => ({
