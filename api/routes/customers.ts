@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import type { Orm } from '../../db/orm.ts';
-import { byKey, transaction } from '../../db/sql.ts';
+import { couponPage, customerPage, customerRowById, upsertCustomers, type CustomerRow } from '../../db/customers.ts';
 import { customerLifecycleId } from '../../workflows/ids.ts';
 import { SEGMENTS } from '../../domain/rfm.ts';
 import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
@@ -41,7 +41,6 @@ const customerIn = z
     marketingConsent: z.boolean().optional().describe('default false on create; marketing email needs it'),
   })
   .strict();
-type CustomerIn = z.infer<typeof customerIn>;
 
 const customerBatch = z.object({ customers: z.array(customerIn).min(1).max(BATCH_LIMIT) }).strict();
 
@@ -66,31 +65,13 @@ const customerOut = z.object({
 });
 type CustomerOut = z.infer<typeof customerOut>;
 
-interface CustomerRow {
-  id: string;
-  external_id: string;
-  email: string;
-  name: string | null;
-  timezone: string;
-  locale: string | null;
-  tags: string[];
-  marketing_consent: boolean;
-  unsubscribed_at: Date | null;
-  stage: CustomerOut['stage'];
-  stage_since: Date | null;
-  last_active_at: Date | null;
-  rfm_recency: number | null;
-  rfm_frequency: number | null;
-  rfm_monetary: number | null;
-  segment: CustomerOut['segment'];
-  scored_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
 const isoOrNull = (d: Date | null) => (d ? new Date(d).toISOString() : null);
-const CUSTOMER_COLUMNS = `id, external_id, email, name, timezone, locale, tags, marketing_consent, unsubscribed_at, stage,
-  stage_since, last_active_at, rfm_recency, rfm_frequency, rfm_monetary, segment, scored_at, created_at, updated_at`;
+
+async function customerById(orm: Orm, id: string): Promise<CustomerRow> {
+  const row = await customerRowById(orm, id);
+  if (!row) throw notFound('customer');
+  return row;
+}
 
 const toCustomerOut = (r: CustomerRow): CustomerOut => ({
   id: r.id,
@@ -111,58 +92,6 @@ const toCustomerOut = (r: CustomerRow): CustomerOut => ({
   createdAt: isoOrNull(r.created_at)!,
   updatedAt: isoOrNull(r.updated_at)!,
 });
-
-async function customerById(orm: Orm, id: string): Promise<CustomerRow> {
-  const [row] = await orm.em.getConnection().execute<CustomerRow[]>(`select ${CUSTOMER_COLUMNS} from customers where id = ?`, [id]);
-  if (!row) throw notFound('customer');
-  return row;
-}
-
-const RECORD = `x("externalId" text, email text, name text, timezone text, locale text, "localeGiven" boolean, tags text[], "marketingConsent" boolean)`;
-
-/**
- * Upserts by externalId: new ones inserted, known ones updated, in one transaction of two set-based statements;
- * omitted fields keep their stored values. Answers in input order.
- */
-async function upsertCustomers(orm: Orm, customers: CustomerIn[]): Promise<{ id: string; externalId: string; created: boolean }[]> {
-  // In key order: concurrent batches sharing customers then lock them in the same order (no deadlock).
-  // An explicit null clears the locale; an omitted one keeps it (JSON drops undefined, so the difference travels as a flag).
-  const sorted = [...customers].map((c) => ({ ...c, localeGiven: c.locale !== undefined })).sort(byKey((c) => c.externalId));
-  const json = JSON.stringify(sorted);
-  const rows = await transaction(orm, async (q) => {
-    const inserted = await q<{ id: string; external_id: string }[]>(
-      `insert into customers (id, external_id, email, name, timezone, locale, tags, marketing_consent, unsubscribe_token,
-         lifecycle_version, created_at, updated_at)
-       select gen_random_uuid(), x."externalId", x.email, x.name, coalesce(x.timezone, 'UTC'), x.locale, coalesce(x.tags, '{}'),
-         coalesce(x."marketingConsent", false), replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''),
-         0, now(), now()
-       from jsonb_to_recordset(?::jsonb) as ${RECORD}
-       on conflict (external_id) do nothing
-       returning id, external_id`,
-      [json],
-    );
-    const fresh = new Set(inserted.map((r) => r.external_id));
-    const rest = sorted.filter((c) => !fresh.has(c.externalId));
-    const updated =
-      rest.length === 0
-        ? []
-        : await q<{ id: string; external_id: string }[]>(
-            `update customers c set email = x.email, name = coalesce(x.name, c.name), timezone = coalesce(x.timezone, c.timezone),
-         locale = case when x."localeGiven" then x.locale else c.locale end,
-         tags = coalesce(x.tags, c.tags), marketing_consent = coalesce(x."marketingConsent", c.marketing_consent),
-         updated_at = now()
-       from jsonb_to_recordset(?::jsonb) as ${RECORD}
-       where c.external_id = x."externalId"
-       returning c.id, c.external_id`,
-            [JSON.stringify(rest)],
-          );
-    const byExternalId = new Map<string, { id: string; created: boolean }>();
-    for (const r of inserted) byExternalId.set(r.external_id, { id: r.id, created: true });
-    for (const r of updated) byExternalId.set(r.external_id, { id: r.id, created: false });
-    return byExternalId;
-  });
-  return customers.map((c) => ({ externalId: c.externalId, ...rows.get(c.externalId)! }));
-}
 
 export function customersRouter(deps: ApiDeps, registry: RouteRegistry): Router {
   const { orm, temporal, deadline, audit } = deps;
@@ -235,41 +164,8 @@ export function customersRouter(deps: ApiDeps, registry: RouteRegistry): Router 
       response: z.object({ items: z.array(customerOut), total: z.number() }),
     },
     async ({ query }) => {
-      const where: string[] = [];
-      const params: unknown[] = [];
-      if (query.segment) {
-        where.push('segment = ?');
-        params.push(query.segment);
-      }
-      if (query.stage) {
-        where.push('stage = ?');
-        params.push(query.stage);
-      }
-      if (query.tag) {
-        where.push('tags @> array[?]::text[]');
-        params.push(query.tag);
-      }
-      if (query.email) {
-        where.push('email = ?');
-        params.push(query.email);
-      }
-      if (query.q) {
-        // LIKE's own wildcards in the words are matched as themselves.
-        const like = `%${query.q.replace(/[\\%_]/g, '\\$&')}%`;
-        where.push('(name ilike ? or email ilike ? or external_id ilike ?)');
-        params.push(like, like, like);
-      }
-      const filter = where.length ? `where ${where.join(' and ')}` : '';
-      const conn = orm.em.getConnection();
-      const [items, [count]] = await Promise.all([
-        conn.execute<CustomerRow[]>(`select ${CUSTOMER_COLUMNS} from customers ${filter} order by created_at desc, id limit ? offset ?`, [
-          ...params,
-          query.limit,
-          query.offset,
-        ]),
-        conn.execute<{ total: number }[]>(`select count(*)::int as total from customers ${filter}`, params),
-      ]);
-      return { items: items.map(toCustomerOut), total: count!.total };
+      const { rows, total } = await customerPage(orm, query, query.limit, query.offset);
+      return { items: rows.map(toCustomerOut), total };
     },
   );
 
@@ -339,15 +235,7 @@ export function customersRouter(deps: ApiDeps, registry: RouteRegistry): Router 
     },
     async ({ params, query, actor }) => {
       await customerById(orm, params.id);
-      const conn = orm.em.getConnection();
-      const [rows, [count]] = await Promise.all([
-        conn.execute<{ code: string; purpose: string; created_at: Date; expires_at: Date | null; redeemed_at: Date | null }[]>(
-          `select code, purpose, created_at, expires_at, redeemed_at from coupons where customer_id = ?
-         order by created_at desc, code limit ? offset ?`,
-          [params.id, query.limit, query.offset],
-        ),
-        conn.execute<{ total: number }[]>('select count(*)::int as total from coupons where customer_id = ?', [params.id]),
-      ]);
+      const { rows, total } = await couponPage(orm, params.id, query.limit, query.offset);
       const seesCodes = actor.roles.some((r) => r === 'admin' || r === 'ops_manager');
       return {
         items: rows.map((r) => ({
@@ -358,7 +246,7 @@ export function customersRouter(deps: ApiDeps, registry: RouteRegistry): Router 
           expiresAt: isoOrNull(r.expires_at),
           redeemedAt: isoOrNull(r.redeemed_at),
         })),
-        total: count!.total,
+        total,
       };
     },
   );
