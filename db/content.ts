@@ -62,3 +62,11 @@ export async function findChannel(orm: Orm, name: string): Promise<ChannelRow | 
     .execute<ChannelRow[]>('select name, url, secret, enabled from channels where name = ?', [name]);
   return row;
 }
+
+/** Which of these channel names are enabled channels. */
+export async function enabledChannelNames(orm: Orm, names: readonly string[]): Promise<Set<string>> {
+  const rows = await orm.em
+    .getConnection()
+    .execute<{ name: string }[]>('select name from channels where name = any(?::text[]) and enabled', [textArray(names)]);
+  return new Set(rows.map((c) => c.name));
+}

@@ -35,3 +35,8 @@ export const byKey =
     const [x, y] = [key(a), key(b)];
     return x < y ? -1 : x > y ? 1 : 0;
   };
+
+/** A LIKE / ILIKE pattern that finds `text` anywhere, LIKE's own wildcards in it matched as themselves. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+}

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { operatorNames } from '../../db/operators.ts';
 import { Content } from '../../db/entities/index.ts';
-import { saveContentRow } from '../../db/content.ts';
-import { textArray } from '../../db/sql.ts';
+import { enabledChannelNames, saveContentRow } from '../../db/content.ts';
+import { containsPattern } from '../../db/sql.ts';
 import { parseDuration } from '../../domain/durations.ts';
 import { getContentState, reschedule, submitRevision, withdraw } from '../../workflows/content.messages.ts';
 import { CONTENT_STAGES, isFinal, TIERS, type ContentReviewInput, type ContentState } from '../../domain/content.ts';
@@ -243,14 +243,7 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
       errors: [400, 401, 403, 422, 503, 504],
     },
     async ({ body, actor }) => {
-      const em = orm.em;
-      const known = new Set(
-        (
-          await em
-            .getConnection()
-            .execute<{ name: string }[]>('select name from channels where name = any(?::text[]) and enabled', [textArray(body.channels)])
-        ).map((c) => c.name),
-      );
+      const known = await enabledChannelNames(orm, body.channels);
       const missing = body.channels.map((c, i) => [c, i] as const).filter(([c]) => !known.has(c));
       if (missing.length) {
         throw unprocessable(
@@ -321,7 +314,7 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
         ...(query.tier ? { tier: query.tier } : {}),
         ...(query.author ? { authorId: query.author === 'me' ? actor.id : query.author } : {}),
         // LIKE's own wildcards in the words are matched as themselves.
-        ...(query.q ? { title: { $ilike: `%${query.q.replace(/[\\%_]/g, '\\$&')}%` } } : {}),
+        ...(query.q ? { title: { $ilike: containsPattern(query.q) } } : {}),
       };
       const [items, total] = await orm.em.findAndCount(Content, where, {
         orderBy: { createdAt: 'desc' },
