@@ -134,3 +134,47 @@ export async function listEscalationPolicies(orm: Orm): Promise<StoredEscalation
     createdAt: new Date(r.created_at).toISOString(),
   }));
 }
+
+/** One row per severity and one overall (severity null): counts, time to acknowledge and resolve (s), the ack SLA. */
+export interface IncidentStatsRow {
+  severity: string | null;
+  total: number;
+  open: number;
+  acknowledged: number;
+  resolved: number;
+  tta_mean: number | null;
+  tta_p50: number | null;
+  tta_p90: number | null;
+  tta_max: number | null;
+  ttr_mean: number | null;
+  ttr_p50: number | null;
+  ttr_p90: number | null;
+  ttr_max: number | null;
+  sla_met: number;
+  sla_breached: number;
+}
+
+/** Incidents triggered in [from, to), optionally of one service and severity, grouped by severity and overall. */
+export async function incidentStats(
+  orm: Orm,
+  f: { from: string; to: string; service?: string; severity?: string },
+): Promise<IncidentStatsRow[]> {
+  const tta = 'extract(epoch from acknowledged_at - triggered_at)::float8';
+  const ttr = 'extract(epoch from resolved_at - triggered_at)::float8';
+  return orm.em.getConnection().execute<IncidentStatsRow[]>(
+    `select severity, count(*)::int as total,
+     count(*) filter (where status not in ('resolved', 'closed'))::int as open,
+     count(acknowledged_at)::int as acknowledged, count(resolved_at)::int as resolved,
+     avg(${tta}) as tta_mean, percentile_cont(0.5) within group (order by ${tta}) as tta_p50,
+     percentile_cont(0.9) within group (order by ${tta}) as tta_p90, max(${tta}) as tta_max,
+     avg(${ttr}) as ttr_mean, percentile_cont(0.5) within group (order by ${ttr}) as ttr_p50,
+     percentile_cont(0.9) within group (order by ${ttr}) as ttr_p90, max(${ttr}) as ttr_max,
+     count(*) filter (where ack_due_at is not null and acknowledged_at <= ack_due_at)::int as sla_met,
+     count(*) filter (where ack_due_at is not null and (acknowledged_at > ack_due_at
+       or (acknowledged_at is null and ack_due_at < now())))::int as sla_breached
+   from incidents
+   where triggered_at >= ? and triggered_at < ? and (?::text is null or service = ?) and (?::text is null or severity = ?)
+   group by grouping sets ((severity), ())`,
+    [f.from, f.to, f.service ?? null, f.service ?? null, f.severity ?? null, f.severity ?? null],
+  );
+}

@@ -4,7 +4,8 @@ import { raw } from '@mikro-orm/core';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { firstIncidentRow, saveIncidentRow } from '../../db/incidents.ts';
+import { firstIncidentRow, incidentStats, saveIncidentRow, type IncidentStatsRow } from '../../db/incidents.ts';
+import { containsPattern } from '../../db/sql.ts';
 import { operatorNames } from '../../db/operators.ts';
 import { Incident, Operator } from '../../db/entities/index.ts';
 import { incidentWorkflowId } from '../../workflows/ids.ts';
@@ -230,25 +231,8 @@ const toListItem = (r: Incident, names: Map<string, string>): z.infer<typeof lis
   postmortemDueAt: iso(r.postmortemDueAt),
 });
 
-interface StatsRow {
-  severity: string | null;
-  total: number;
-  open: number;
-  acknowledged: number;
-  resolved: number;
-  tta_mean: number | null;
-  tta_p50: number | null;
-  tta_p90: number | null;
-  tta_max: number | null;
-  ttr_mean: number | null;
-  ttr_p50: number | null;
-  ttr_p90: number | null;
-  ttr_max: number | null;
-  sla_met: number;
-  sla_breached: number;
-}
 const round = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 1000);
-const toGroup = (r: StatsRow | undefined): z.infer<typeof statsGroup> => ({
+const toGroup = (r: IncidentStatsRow | undefined): z.infer<typeof statsGroup> => ({
   total: r?.total ?? 0,
   open: r?.open ?? 0,
   acknowledged: r?.acknowledged ?? 0,
@@ -443,24 +427,7 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
       const to = query.to ?? new Date().toISOString();
       const from = query.from ?? new Date(Date.parse(to) - 30 * DAY).toISOString();
       if (Date.parse(from) > Date.parse(to)) throw badRequest('invalid query', [{ field: 'query.from', message: 'must not be after to' }]);
-      const tta = 'extract(epoch from acknowledged_at - triggered_at)::float8';
-      const ttr = 'extract(epoch from resolved_at - triggered_at)::float8';
-      const rows = await orm.em.getConnection().execute<StatsRow[]>(
-        `select severity, count(*)::int as total,
-         count(*) filter (where status not in ('resolved', 'closed'))::int as open,
-         count(acknowledged_at)::int as acknowledged, count(resolved_at)::int as resolved,
-         avg(${tta}) as tta_mean, percentile_cont(0.5) within group (order by ${tta}) as tta_p50,
-         percentile_cont(0.9) within group (order by ${tta}) as tta_p90, max(${tta}) as tta_max,
-         avg(${ttr}) as ttr_mean, percentile_cont(0.5) within group (order by ${ttr}) as ttr_p50,
-         percentile_cont(0.9) within group (order by ${ttr}) as ttr_p90, max(${ttr}) as ttr_max,
-         count(*) filter (where ack_due_at is not null and acknowledged_at <= ack_due_at)::int as sla_met,
-         count(*) filter (where ack_due_at is not null and (acknowledged_at > ack_due_at
-           or (acknowledged_at is null and ack_due_at < now())))::int as sla_breached
-       from incidents
-       where triggered_at >= ? and triggered_at < ? and (?::text is null or service = ?) and (?::text is null or severity = ?)
-       group by grouping sets ((severity), ())`,
-        [from, to, query.service ?? null, query.service ?? null, query.severity ?? null, query.severity ?? null],
-      );
+      const rows = await incidentStats(orm, { from, to, service: query.service, severity: query.severity });
       const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, toGroup(rows.find((r) => r.severity === s))]));
       return { from, to, overall: toGroup(rows.find((r) => r.severity === null)), bySeverity };
     },
@@ -485,7 +452,7 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
       const where = {
         disabled: false,
         roles: { $overlap: [...RESPONDER_ROLES] },
-        ...(query.q ? { name: { $ilike: `%${query.q.replace(/[\\%_]/g, '\\$&')}%` } } : {}),
+        ...(query.q ? { name: { $ilike: containsPattern(query.q) } } : {}),
       };
       const [items, total] = await orm.em.findAndCount(Operator, where, {
         orderBy: [{ [raw('lower(name)')]: 'asc' }, { id: 'asc' }],
