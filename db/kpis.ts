@@ -225,3 +225,17 @@ async function runKpis(orm: Orm, source: KpiReport['source'], range: z.output<ty
     },
   };
 }
+
+/** Whether PostgreSQL knows this zone name (ICU keeps a few names PostgreSQL dropped); other errors propagate. */
+export async function databaseKnowsZone(orm: Orm, tz: string): Promise<boolean> {
+  return orm.em
+    .getConnection()
+    .execute('select now() at time zone ?', [tz])
+    .then(
+      () => true,
+      (err: unknown) => {
+        if ((err as { code?: string }).code === '22023') return false;
+        throw err;
+      },
+    );
+}

@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { addKpiZone, listKpiZones } from '../../db/kpi-rollups.ts';
-import { computeKpis, kpiRange } from '../../db/kpis.ts';
+import { computeKpis, databaseKnowsZone, kpiRange } from '../../db/kpis.ts';
 import { kpiZoneBackfillId } from '../../workflows/ids.ts';
 import type { kpiZoneBackfill } from '../../workflows/kpi-zones.ts';
 import type { ApiDeps } from '../app.ts';
@@ -91,14 +91,8 @@ export function kpisRouter({ orm, temporal, taskQueue, deadline, audit }: ApiDep
     },
     async ({ body, actor }) => {
       // The database must know the zone too (ICU keeps a few names PostgreSQL dropped).
-      await orm.em
-        .getConnection()
-        .execute('select now() at time zone ?', [body.tz])
-        .catch((err: unknown) => {
-          if ((err as { code?: string }).code === '22023')
-            throw badRequest('invalid body', [{ field: 'body.tz', message: 'is not a time zone the database knows' }]);
-          throw err;
-        });
+      if (!(await databaseKnowsZone(orm, body.tz)))
+        throw badRequest('invalid body', [{ field: 'body.tz', message: 'is not a time zone the database knows' }]);
       const added = await addKpiZone(orm, body.tz);
       const zone = (await listKpiZones(orm)).find((z) => z.tz === body.tz)!;
       // A zone not ready yet (new, or one whose backfill failed) gets its backfill; one already running is left alone.
