@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { computeKpis, KPI_MAX_DAYS, type KpiDay } from './kpis.ts';
 import type { Orm } from './orm.ts';
+import { textArray } from './sql.ts';
 import { aggregate, type Aggregation } from '../domain/monitor.ts';
 
 export interface PointIn {
@@ -172,4 +173,12 @@ export async function metricSums(
      where name = any(?::text[]) and labels @> ?::jsonb and at >= ? and at < ? group by name`,
     [`{${q.names.join(',')}}`, JSON.stringify(q.labels), q.from, q.to],
   );
+}
+
+/** The ids of the enabled rules watching any of these metrics. */
+export async function enabledRuleIdsFor(orm: Orm, metricNames: readonly string[]): Promise<string[]> {
+  const rows = await orm.em
+    .getConnection()
+    .execute<{ id: string }[]>('select id from rules where enabled and metric = any(?::text[])', [textArray(metricNames)]);
+  return rows.map((r) => r.id);
 }

@@ -1,12 +1,11 @@
 // Pushed metrics: batches of points in, series out. Rules watch the same table, and a push wakes their monitors.
 import { Router } from 'express';
 import { z } from 'zod';
-import { readSeries, writePoints } from '../../db/metrics.ts';
+import { enabledRuleIdsFor, readSeries, writePoints } from '../../db/metrics.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest } from '../errors.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
 import { instant, labelKey, labels, metricName } from '../schemas.ts';
-import { textArray } from '../../db/sql.ts';
 import { ruleMonitorId } from '../../workflows/ids.ts';
 import { pointsArrived } from '../../workflows/monitor.messages.ts';
 
@@ -65,11 +64,9 @@ export function metricsRouter({ orm, audit, temporal, deadline, log }: ApiDeps, 
    * up (so the newest points are never left to the rule's own interval). Best effort: the answer does not wait for it.
    */
   const wakeMonitors = async (names: string[]) => {
-    const rules = await orm.em
-      .getConnection()
-      .execute<{ id: string }[]>('select id from rules where enabled and metric = any(?::text[])', [textArray(names)]);
+    const ruleIds = await enabledRuleIdsFor(orm, names);
     const at = Date.now();
-    for (const { id } of rules) {
+    for (const id of ruleIds) {
       const wait = WAKE_EVERY_MS - (at - (woken.get(id) ?? 0));
       if (wait <= 0) wake(id);
       else if (!due.has(id)) {
