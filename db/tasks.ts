@@ -1,4 +1,5 @@
 // The task inbox in PostgreSQL: every task workflow saves its whole view here, the API lists and counts it.
+import type { Actor } from '../domain/actors.ts';
 import type { TaskView } from '../workflows/lib/task-view.ts';
 import type { Orm } from './orm.ts';
 import { textArray } from './sql.ts';
@@ -34,4 +35,24 @@ export async function saveTaskRow(orm: Orm, t: TaskView): Promise<void> {
     },
     ['created_at'],
   );
+}
+
+/** The active operators with this role, by name (at most 500): whom a task for the role can be assigned to. */
+export async function taskCandidates(orm: Orm, role: string): Promise<{ id: string; name: string }[]> {
+  return orm.em
+    .getConnection()
+    .execute<{ id: string; name: string }[]>(
+      'select id, name from operators where not disabled and ? = any(roles) order by lower(name), id limit 500',
+      [role],
+    );
+}
+
+/** An active operator by id, with the roles an assignment is checked against, or undefined. */
+export async function activeAssignee(orm: Orm, id: string): Promise<{ id: string; name: string; roles: Actor['roles'] } | undefined> {
+  const [row] = await orm.em
+    .getConnection()
+    .execute<{ id: string; name: string; roles: Actor['roles'] }[]>('select id, name, roles from operators where id = ? and not disabled', [
+      id,
+    ]);
+  return row;
 }

@@ -2,6 +2,7 @@ import { raw } from '@mikro-orm/core';
 import { Router } from 'express';
 import { z } from 'zod';
 import { Task } from '../../db/entities/index.ts';
+import { activeAssignee, taskCandidates } from '../../db/tasks.ts';
 import { assignTask, claimTask, completeTask, releaseTask } from '../../workflows/messages.ts';
 import { ROLES, type Actor } from '../../domain/actors.ts';
 import { TASK_PRIORITIES, TASK_STATUSES, type TaskView } from '../../workflows/lib/task-view.ts';
@@ -206,12 +207,7 @@ export function tasksRouter({ orm, temporal, deadline }: ApiDeps, registry: Rout
     async ({ params, actor }) => {
       // Knowing a task's id grants nothing: an ops manager assigns the tasks they may see (their role's), an admin any.
       const task = await visibleTask(params.id, actor);
-      const items = await orm.em
-        .getConnection()
-        .execute<{ id: string; name: string }[]>(
-          'select id, name from operators where not disabled and ? = any(roles) order by lower(name), id limit 500',
-          [task.candidateRole],
-        );
+      const items = await taskCandidates(orm, task.candidateRole);
       return { items };
     },
   );
@@ -233,12 +229,7 @@ export function tasksRouter({ orm, temporal, deadline }: ApiDeps, registry: Rout
     },
     async ({ params, body, actor }) => {
       const task = await visibleTask(params.id, actor);
-      const [assignee] = await orm.em
-        .getConnection()
-        .execute<{ id: string; name: string; roles: Actor['roles'] }[]>(
-          'select id, name, roles from operators where id = ? and not disabled',
-          [body.operatorId],
-        );
+      const assignee = await activeAssignee(orm, body.operatorId);
       if (!assignee)
         throw unprocessable('no active operator has that id', [{ field: 'operatorId', message: 'no active operator has that id' }]);
       const view = await deadline(() =>
