@@ -2,6 +2,7 @@
 // pages a send pass walks, and each recipient's outcome. Its counters are campaign-counts.ts.
 import type { Audience } from '../domain/campaign.ts';
 import { audienceWhere } from './campaigns.ts';
+import type { RecipientStatus } from './entities/campaign.ts';
 import type { Orm } from './orm.ts';
 import { transaction, type SqlUpdate } from './sql.ts';
 
@@ -160,4 +161,61 @@ export async function nextDeferredAt(orm: Orm, campaignId: string, phase: SendPh
       [campaignId, phase],
     );
   return next?.at ? new Date(next.at).toISOString() : null;
+}
+
+/** One step of a campaign's progress: emails sent and their spend, and recipients the messaging policy skipped. */
+export interface ProgressPoint {
+  at: Date;
+  sent: number;
+  spend: number;
+  skipped: number;
+}
+
+/** A campaign's sends in steps of `stepSeconds`, newest first, steps with any activity only, at most 5,000. */
+export async function sendProgress(orm: Orm, campaignId: string, stepSeconds: number): Promise<ProgressPoint[]> {
+  const step = (column: string) => `to_timestamp(floor(extract(epoch from ${column}) / ?) * ?)`;
+  return orm.em.getConnection().execute<ProgressPoint[]>(
+    `select at, sum(sent)::int as sent, sum(spend)::float8 as spend, sum(skipped)::int as skipped from (
+         select ${step('sent_at')} as at, count(*) as sent, sum(cost) as spend, 0 as skipped
+         from campaign_recipients where campaign_id = ? and sent_at is not null group by 1
+         union all
+         select ${step('decided_at')}, 0, 0, count(*) from customer_messages
+         where campaign_id = ? and status = 'skipped' and reason is distinct from 'rejected' group by 1
+       ) s group by at order by at desc limit 5000`,
+    [stepSeconds, stepSeconds, campaignId, stepSeconds, stepSeconds, campaignId],
+  );
+}
+
+export interface RecipientRow {
+  customer_id: string;
+  external_id: string;
+  email: string;
+  seq: number;
+  phase: SendPhase;
+  variant: string | null;
+  status: RecipientStatus;
+  reason: string | null;
+  deferred_until: Date | null;
+  cost: string;
+  sent_at: Date | null;
+}
+
+/** One page of a campaign's send ledger in send order, optionally of one status and variant, with their count. */
+export async function recipientPage(
+  orm: Orm,
+  campaignId: string,
+  only: { status?: RecipientStatus | undefined; variant?: string | undefined },
+  limit: number,
+  offset: number,
+): Promise<{ rows: RecipientRow[]; total: number }> {
+  const filter = 'r.campaign_id = ? and (?::text is null or r.status = ?) and (?::text is null or r.variant = ?)';
+  const args = [campaignId, only.status ?? null, only.status ?? null, only.variant ?? null, only.variant ?? null];
+  const conn = orm.em.getConnection();
+  const rows = await conn.execute<RecipientRow[]>(
+    `select r.customer_id, c.external_id, c.email, r.seq, r.phase, r.variant, r.status, r.reason, r.deferred_until, r.cost, r.sent_at
+       from campaign_recipients r join customers c on c.id = r.customer_id where ${filter} order by r.seq limit ? offset ?`,
+    [...args, limit, offset],
+  );
+  const [{ n }] = await conn.execute<[{ n: number }]>(`select count(*)::int as n from campaign_recipients r where ${filter}`, args);
+  return { rows, total: n };
 }

@@ -112,3 +112,36 @@ export async function storeCampaignReport(orm: Orm, campaignId: string, report: 
     ]);
   return (await storedCampaignReport(orm, campaignId))!;
 }
+
+/** The customer fields a campaign message preview fills in. */
+export interface PreviewCustomer {
+  id: string;
+  external_id: string;
+  name: string | null;
+  email: string;
+  stage: string | null;
+  segment: string | null;
+  locale: string | null;
+  timezone: string;
+}
+
+const PREVIEW_COLUMNS = 'c.id, c.external_id, c.name, c.email, c.stage, c.segment, c.locale, c.timezone';
+
+export async function previewCustomerById(orm: Orm, customerId: string): Promise<PreviewCustomer | undefined> {
+  const [row] = await orm.em
+    .getConnection()
+    .execute<PreviewCustomer[]>(`select ${PREVIEW_COLUMNS} from customers c where c.id = ?`, [customerId]);
+  return row;
+}
+
+/** The audience's first customer for a preview: named ones first, then the oldest. */
+export async function firstOfAudience(orm: Orm, audience: Audience): Promise<PreviewCustomer | undefined> {
+  const where = audienceWhere(audience);
+  const [row] = await orm.em
+    .getConnection()
+    .execute<PreviewCustomer[]>(
+      `select ${PREVIEW_COLUMNS} from customers c where ${where.sql} order by c.name is null, c.created_at, c.external_id limit 1`,
+      where.params,
+    );
+  return row;
+}

@@ -1,14 +1,15 @@
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { audienceWhere, countAudience, saveCampaignRow } from '../../db/campaigns.ts';
+import { countAudience, firstOfAudience, previewCustomerById, saveCampaignRow, type PreviewCustomer } from '../../db/campaigns.ts';
+import { recipientPage, sendProgress } from '../../db/campaign-recipients.ts';
 import { ledgerCounts } from '../../db/campaign-counts.ts';
 import { liveTemplate } from '../../db/message-templates.ts';
 import { operatorNames } from '../../db/operators.ts';
 import { readMessagingPolicy } from '../../db/settings.ts';
 import { composeMessage } from '../../domain/message-data.ts';
 import { Campaign, CampaignReport } from '../../db/entities/index.ts';
-import { RECIPIENT_STATUSES, type RecipientStatus } from '../../db/entities/campaign.ts';
+import { RECIPIENT_STATUSES } from '../../db/entities/campaign.ts';
 import {
   cancelCampaign,
   editCampaign,
@@ -462,28 +463,12 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
       errors: [400, 401, 403, 404],
     },
     async ({ body }) => {
-      type Row = {
-        id: string;
-        external_id: string;
-        name: string | null;
-        email: string;
-        stage: string | null;
-        segment: string | null;
-        locale: string | null;
-        timezone: string;
-      };
-      const conn = orm.em.getConnection();
-      const cols = 'c.id, c.external_id, c.name, c.email, c.stage, c.segment, c.locale, c.timezone';
-      let row: Row | undefined;
+      let row: PreviewCustomer | undefined;
       if (body.customerId) {
-        [row] = await conn.execute<Row[]>(`select ${cols} from customers c where c.id = ?`, [body.customerId]);
+        row = await previewCustomerById(orm, body.customerId);
         if (!row) throw notFound('customer');
       } else if (body.audience) {
-        const where = audienceWhere(body.audience);
-        [row] = await conn.execute<Row[]>(
-          `select ${cols} from customers c where ${where.sql} order by c.name is null, c.created_at, c.external_id limit 1`,
-          where.params,
-        );
+        row = await firstOfAudience(orm, body.audience);
       }
       // The campaign message template's live version in the customer's locale: what a campaign approved now sends.
       const policy = await readMessagingPolicy(orm);
@@ -628,17 +613,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
     },
     async ({ params, query }) => {
       const row = await campaigns.find(params.id);
-      const step = (column: string) => `to_timestamp(floor(extract(epoch from ${column}) / ?) * ?)`;
-      const points = await orm.em.getConnection().execute<{ at: Date; sent: number; spend: number; skipped: number }[]>(
-        `select at, sum(sent)::int as sent, sum(spend)::float8 as spend, sum(skipped)::int as skipped from (
-         select ${step('sent_at')} as at, count(*) as sent, sum(cost) as spend, 0 as skipped
-         from campaign_recipients where campaign_id = ? and sent_at is not null group by 1
-         union all
-         select ${step('decided_at')}, 0, 0, count(*) from customer_messages
-         where campaign_id = ? and status = 'skipped' and reason is distinct from 'rejected' group by 1
-       ) s group by at order by at desc limit 5000`,
-        [query.step, query.step, row.id, query.step, query.step, row.id],
-      );
+      const points = await sendProgress(orm, row.id, query.step);
       return {
         step: query.step,
         points: points.reverse().map((p) => ({ at: iso(p.at)!, sent: p.sent, spend: cents(Number(p.spend)) / 100, skipped: p.skipped })),
@@ -679,29 +654,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
     },
     async ({ params, query }) => {
       const row = await campaigns.find(params.id);
-      const filter = 'r.campaign_id = ? and (?::text is null or r.status = ?) and (?::text is null or r.variant = ?)';
-      const args = [row.id, query.status ?? null, query.status ?? null, query.variant ?? null, query.variant ?? null];
-      const conn = orm.em.getConnection();
-      const items = await conn.execute<
-        {
-          customer_id: string;
-          external_id: string;
-          email: string;
-          seq: number;
-          phase: 'test' | 'main';
-          variant: string | null;
-          status: RecipientStatus;
-          reason: string | null;
-          deferred_until: Date | null;
-          cost: string;
-          sent_at: Date | null;
-        }[]
-      >(
-        `select r.customer_id, c.external_id, c.email, r.seq, r.phase, r.variant, r.status, r.reason, r.deferred_until, r.cost, r.sent_at
-       from campaign_recipients r join customers c on c.id = r.customer_id where ${filter} order by r.seq limit ? offset ?`,
-        [...args, query.limit, query.offset],
-      );
-      const [{ n }] = await conn.execute<[{ n: number }]>(`select count(*)::int as n from campaign_recipients r where ${filter}`, args);
+      const { rows: items, total: n } = await recipientPage(orm, row.id, query, query.limit, query.offset);
       return {
         items: items.map((r) => ({
           customerId: r.customer_id,
