@@ -241,3 +241,31 @@ async function makeLive(query: Query, key: string, locale: string, id: string, b
     [key, locale, id, by],
   );
 }
+
+/** The customer fields a preview or a test send renders with. */
+export interface MessageCustomerRow {
+  id: string;
+  name: string | null;
+  email: string;
+  external_id: string;
+  stage: string | null;
+  segment: string | null;
+  locale: string | null;
+  timezone: string;
+}
+
+/** A customer's message fields by id, or undefined. */
+export async function messageCustomerRow(orm: Orm, customerId: string): Promise<MessageCustomerRow | undefined> {
+  const [row] = await orm.em
+    .getConnection()
+    .execute<MessageCustomerRow[]>('select id, name, email, external_id, stage, segment, locale, timezone from customers where id = ?', [
+      customerId,
+    ]);
+  return row;
+}
+
+/** The operator's address a test send goes to, or undefined. */
+export async function operatorEmailRow(orm: Orm, operatorId: string): Promise<{ email: string } | undefined> {
+  const [row] = await orm.em.getConnection().execute<{ email: string }[]>('select email from operators where id = ?', [operatorId]);
+  return row;
+}

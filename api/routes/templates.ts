@@ -6,6 +6,8 @@ import {
   createTemplateVersion,
   decideTemplateVersion,
   liveTemplate,
+  messageCustomerRow,
+  operatorEmailRow,
   setLiveTemplateVersion,
   setTemplateDefaultLocale,
   templateDefaultLocales,
@@ -328,18 +330,7 @@ export function templatesRouter(
     const p = await policy();
     let customer: MessageCustomer & { id: string | null; timezone: string };
     if (b.customerId) {
-      const [row] = await orm.em.getConnection().execute<
-        {
-          id: string;
-          name: string | null;
-          email: string;
-          external_id: string;
-          stage: string | null;
-          segment: string | null;
-          locale: string | null;
-          timezone: string;
-        }[]
-      >('select id, name, email, external_id, stage, segment, locale, timezone from customers where id = ?', [b.customerId]);
+      const row = await messageCustomerRow(orm, b.customerId);
       if (!row) throw notFound('customer');
       customer = {
         id: row.id,
@@ -422,7 +413,7 @@ export function templatesRouter(
     async ({ params, body, actor, req }) => {
       if (!mailer) throw new HttpError(503, 'unavailable', 'no mail server is configured (SMTP_URL)', undefined, 60);
       const { rendered, customer, versionId, locale: l } = await resolve(params.key, body);
-      const [operator] = await orm.em.getConnection().execute<{ email: string }[]>('select email from operators where id = ?', [actor.id]);
+      const operator = await operatorEmailRow(orm, actor.id);
       const address = /<([^>]+)>/.exec(mailFrom ?? '')?.[1] ?? mailFrom ?? 'opsflow@localhost';
       await mailer.sendMail({
         from: { name: rendered.senderName, address },
