@@ -52,3 +52,11 @@ export async function activeOperatorsByIds(orm: Orm, a: string, b: string): Prom
       [a, b],
     );
 }
+
+/**
+ * Makes operator changes in the transaction `em` runs one at a time (held until it ends): taken before any row lock,
+ * so two changes cannot lock rows in opposite orders.
+ */
+export async function lockOperatorChanges(em: Orm['em']): Promise<void> {
+  await em.getConnection().execute('select pg_advisory_xact_lock(727002)', [], 'all', em.getTransactionContext());
+}

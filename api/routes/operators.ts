@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Operator } from '../../db/entities/index.ts';
+import { lockOperatorChanges } from '../../db/operators.ts';
 import { revokeOperatorSessions } from '../../db/sessions.ts';
 import { ROLES } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
@@ -201,7 +202,7 @@ export function operatorsRouter({ orm, audit }: ApiDeps, registry: RouteRegistry
       // lock rows in opposite orders): two concurrent demotions cannot remove the last admin.
       let sessionsRevoked = 0;
       const operator = await orm.em.transactional(async (em) => {
-        await em.getConnection().execute('select pg_advisory_xact_lock(727002)', [], 'all', em.getTransactionContext());
+        await lockOperatorChanges(em);
         const found = await em.findOne(Operator, { id: params.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         if (!found) throw notFound('operator');
         const losesAdmin =
