@@ -1,7 +1,7 @@
 // Contract side effects: the policy, the read model, one-time signing links, the partner's tracking code (set up
 // on activation, revoked on the way out) and the evaluation of a period into the payouts ledger.
 import { createHash, randomBytes } from 'node:crypto';
-import { hashToken } from '../api/tokens.ts';
+import { hashToken } from '../db/tokens.ts';
 import { activatePartnerCode, recordPayoutOnce, revokePartnerCode, saveContractRow, type ContractRecord } from '../db/contracts.ts';
 import { metricSums } from '../db/metrics.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
