@@ -3,7 +3,7 @@
 import type { LifecycleStage, StageChange } from '../domain/lifecycle.types.ts';
 import type { Segment } from '../domain/rfm.ts';
 import type { Orm } from './orm.ts';
-import { byKey, transaction } from './sql.ts';
+import { byKey, containsPattern, transaction } from './sql.ts';
 
 /**
  * The stage a lifecycle workflow saves, with its version: the customers row keeps the highest (its own
@@ -222,8 +222,7 @@ export async function customerPage(
     params.push(query.email);
   }
   if (query.q) {
-    // LIKE's own wildcards in the words are matched as themselves.
-    const like = `%${query.q.replace(/[\\%_]/g, '\\$&')}%`;
+    const like = containsPattern(query.q);
     where.push('(name ilike ? or email ilike ? or external_id ilike ?)');
     params.push(like, like, like);
   }
