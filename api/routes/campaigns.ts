@@ -43,6 +43,7 @@ import { badRequest, conflict, forbidden, HttpError, notFound, unprocessable, zo
 import { defineRoute, iso, type RouteRegistry } from '../http.ts';
 import { durationBetween, idParams, instant, pageQuery } from '../schemas.ts';
 import { workflowResource } from '../resource.ts';
+import { containsPattern } from '../../db/sql.ts';
 
 const READERS = ['admin', 'ops_manager', 'analyst'] as const;
 const MANAGERS = ['admin', 'ops_manager'] as const;
@@ -527,7 +528,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
       const where = {
         ...(query.stage ? { stage: query.stage } : {}),
         ...(query.owner ? { ownerId: query.owner === 'me' ? actor.id : query.owner } : {}),
-        ...(query.q ? { name: { $ilike: `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` } } : {}),
+        ...(query.q ? { name: { $ilike: containsPattern(query.q) } } : {}),
         ...(query.startsAfter || query.startsBefore
           ? {
               startAt: {

@@ -9,6 +9,7 @@ import type { ApiDeps } from '../app.ts';
 import { notFound } from '../errors.ts';
 import { defineRoute, mergePatch, type RouteRegistry } from '../http.ts';
 import { idParams, locale, pageQuery } from '../schemas.ts';
+import { containsPattern } from '../../db/sql.ts';
 
 const MANAGERS = ['admin', 'ops_manager'] as const;
 const READERS = ['admin', 'ops_manager', 'legal', 'analyst'] as const;
@@ -108,7 +109,7 @@ export function partnersRouter({ orm, audit }: ApiDeps, registry: RouteRegistry)
     async ({ query }) => {
       const where = {
         ...(query.type ? { type: query.type } : {}),
-        ...(query.q ? { name: { $ilike: `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` } } : {}),
+        ...(query.q ? { name: { $ilike: containsPattern(query.q) } } : {}),
       };
       const [items, total] = await orm.em.findAndCount(Partner, where, {
         orderBy: { name: 'asc', id: 'asc' },
