@@ -77,20 +77,26 @@ export class ContractSteps {
     return from === null ? Promise.resolve() : this.rec.record(`contract.${stage}`, details, actor);
   }
 
-  async created(): Promise<void> {
+  /** What the creation's audit event says. */
+  createdDetails(): Record<string, unknown> {
     const { state } = this;
-    const created = { stage: state.stage, value: state.value, currency: state.terms.currency };
-    await this.rec.record('contract.created', created, { id: this.input.ownerId });
+    return { stage: state.stage, value: state.value, currency: state.terms.currency };
   }
 
-  /** Back to a draft, the owner told why. */
-  async rejected(rejection: TaskView): Promise<void> {
-    const { state } = this;
+  /**
+   * Back to a draft (the rejection kept for the owner); the caller then awaits rejectedMail(). Two plain promises
+   * awaited by the caller, not one async step, so the process resumes on the tick the inline code did.
+   */
+  rejected(rejection: TaskView): Promise<void> {
     const { comment } = rejection;
-    state.rejection = { operatorId: rejection.decidedBy!, comment, at: rejection.decidedAt! };
-    await this.moveTo('draft', { id: rejection.decidedBy! }, `rejected: ${comment ?? 'no comment'}`);
-    const mail = { ...this.c.mail, comment: comment ?? '' };
-    await notify(`rejected:v${state.termsVersion}`, this.owner, 'contractRejected', mail);
+    this.state.rejection = { operatorId: rejection.decidedBy!, comment, at: rejection.decidedAt! };
+    return this.moveTo('draft', { id: rejection.decidedBy! }, `rejected: ${comment ?? 'no comment'}`);
+  }
+
+  /** Tells the owner why. */
+  rejectedMail(rejection: TaskView): ReturnType<typeof notify> {
+    const mail = { ...this.c.mail, comment: rejection.comment ?? '' };
+    return notify(`rejected:v${this.state.termsVersion}`, this.owner, 'contractRejected', mail);
   }
 
   /** Asks the internal signer to sign (round 1), or reminds them. */

@@ -67,7 +67,11 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
     return steps.snapshot();
   });
 
-  if (!input.carried) await steps.created();
+  if (!input.carried) {
+    // Awaited inline, as before the move into classes: a wrapping async step would resume the process a tick later.
+    await rec.save();
+    await rec.audit('contract.created', steps.createdDetails(), { id: input.ownerId });
+  }
 
   // --- Agreement: approvals, then signatures (for the first term, and a renegotiated one) ---------------------------
   while (state.stage === 'draft' || state.stage === 'in_approval' || state.stage === 'renegotiating') {
@@ -107,6 +111,7 @@ export async function contract(input: ContractInput): Promise<ContractResult> {
       await rec.audit('contract.approvals_cleared', { termsVersion: state.termsVersion });
     } else if (rejection) {
       await steps.rejected(rejection);
+      await steps.rejectedMail(rejection);
     } else {
       const by = state.approvals.map((a) => a.role).join(' and ');
       await steps.moveTo('awaiting_signatures', null, `approved by ${by} (${need.reason})`);
