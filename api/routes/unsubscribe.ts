@@ -63,6 +63,17 @@ const notRecognised = (res: Response, accept: string | undefined) => {
   page(res, 404, lang, w.notRecognised, `<p>${escapeHtml(w.notValid)}</p>`);
 };
 
+/** The page an unsubscribed address sees (after the button, one click, or on a later visit), with the way back. */
+const unsubscribedPage = (res: Response, lang: string, w: Words, token: string) =>
+  page(
+    res,
+    200,
+    lang,
+    w.done,
+    `<p>${escapeHtml(w.doneText)}</p>` +
+      `<form method="post" action="/unsubscribe/${token}/resubscribe"><button type="submit">${escapeHtml(w.again)}</button></form>`,
+  );
+
 export function unsubscribeRouter(deps: ApiDeps, registry: RouteRegistry): Router {
   const { orm } = deps;
   const router = Router();
@@ -89,14 +100,7 @@ export function unsubscribeRouter(deps: ApiDeps, registry: RouteRegistry): Route
       if (!row) return notRecognised(res, accept);
       const { lang, w } = wordsFor(row.locale, accept);
       if (row.unsubscribed) {
-        return page(
-          res,
-          200,
-          lang,
-          w.done,
-          `<p>${escapeHtml(w.doneText)}</p>` +
-            `<form method="post" action="/unsubscribe/${params.token}/resubscribe"><button type="submit">${escapeHtml(w.again)}</button></form>`,
-        );
+        return unsubscribedPage(res, lang, w, params.token);
       }
       page(
         res,
@@ -132,14 +136,7 @@ export function unsubscribeRouter(deps: ApiDeps, registry: RouteRegistry): Route
       const done = await unsubscribe(deps, 'unsubscribe_token', params.token, { actorType: 'customer', actorId: null });
       if (!done) return notRecognised(res, accept);
       const { lang, w } = wordsFor(done.locale, accept);
-      page(
-        res,
-        200,
-        lang,
-        w.done,
-        `<p>${escapeHtml(w.doneText)}</p>` +
-          `<form method="post" action="/unsubscribe/${params.token}/resubscribe"><button type="submit">${escapeHtml(w.again)}</button></form>`,
-      );
+      unsubscribedPage(res, lang, w, params.token);
     },
   );
 
