@@ -58,7 +58,7 @@ function fake(opts: { policy?: Partial<ContractPolicy>; gmv?: (p: Period) => num
   const tasks = new Map<string, TaskView>();
   const mails: { key: string; template: string; day: number }[] = [];
   const links: { round: number; day: number }[] = [];
-  const evaluations: { period: Period; fraction: number; day: number }[] = [];
+  const evaluations: { period: Period; fraction: number; cutAt?: string; day: number }[] = [];
   const revoked: number[] = [];
   return {
     tasks,
@@ -97,9 +97,10 @@ function fake(opts: { policy?: Partial<ContractPolicy>; gmv?: (p: Period) => num
         term: number;
         period: Period;
         fraction: number;
+        cutAt?: string;
         terms: ContractTerms;
       }): Promise<PayoutRecord> => {
-        evaluations.push({ period: a.period, fraction: a.fraction, day: day() });
+        evaluations.push({ period: a.period, fraction: a.fraction, cutAt: a.cutAt, day: day() });
         const gmv = opts.gmv?.(a.period) ?? GMV[a.period.index] ?? 0;
         const pay = periodPayout(a.terms, gmv, a.fraction);
         return {
@@ -267,15 +268,21 @@ test('renewed, the contract continues as term 2 (terms version 2) from where ter
 test('terminated mid-period: the period is paid pro rata, the partner told, the activation undone', async () => {
   const f = fake({ gmv: () => 20_000 });
   await withWorker(f.activities, async (taskQueue) => {
-    const now = await suite.env.currentTimeMs();
-    const h = await start(f, termsFrom(now))(taskQueue);
+    const h = await start(f, termsFrom(await suite.env.currentTimeMs()))(taskQueue);
     await agree(h, f);
+    // Agreeing may let the time-skipping server pass a reminder's timer: the termination's time is read after it.
+    const agreed = await suite.env.currentTimeMs();
     await suite.env.sleep(45 * DAY);
     const ended = await h.executeUpdate(terminateContract, { args: [{ actor: owner, reason: 'brand safety' }] });
+    const terminatedAt = await suite.env.currentTimeMs();
     expect(ended.stage).toBe('terminated');
     const [, last] = ended.evaluations;
-    const p1 = f.evaluations[1]!.period;
-    const expectedFraction = (now + 45 * DAY - Date.parse(p1.from)) / (Date.parse(p1.to) - Date.parse(p1.from));
+    const { period: p1, cutAt } = f.evaluations[1]!;
+    // The period is cut when the termination came (between the sleep's end and the update's answer) ...
+    expect(Date.parse(cutAt!)).toBeGreaterThanOrEqual(agreed + 45 * DAY);
+    expect(Date.parse(cutAt!)).toBeLessThanOrEqual(terminatedAt);
+    // ... and paid for the part of the period up to that cut.
+    const expectedFraction = (Date.parse(cutAt!) - Date.parse(p1.from)) / (Date.parse(p1.to) - Date.parse(p1.from));
     expect(last!.fraction).toBeCloseTo(expectedFraction, 2);
     // Whole mode on 20,000: 8% = 1,600, under the pro-rata cap; the fee pro rata.
     expect(last!.share).toBe(Math.min(1600, Math.round(4000 * last!.fraction * 100) / 100));
