@@ -18,49 +18,12 @@ import {
 import { campaignStage } from '../db/campaigns.ts';
 import { giveBackReservations } from '../db/customer-messages.ts';
 import { readMessagingPolicy } from '../db/settings.ts';
-import {
-  affordableSends,
-  cents,
-  type Budget,
-  type ArmedGuard,
-  type GuardFigures,
-  type GuardRule,
-  type MessageTemplate,
-  type SendCounts,
-} from '../domain/campaign.ts';
+import { affordableSends, cents, type ArmedGuard, type GuardFigures, type SendPass, type SendPassResult } from '../domain/campaign.ts';
 import { SMTP_CONNECTIONS } from '../runtime/mailer.ts';
 import { durationToMs } from '../domain/durations.ts';
 import { decideSends, deliverDecided, type CustomerEmailDeps, type CustomerEmailRequest, type CustomerFacts } from './customer-email.ts';
 
-export interface SendPass {
-  campaignId: string;
-  workflowId: string;
-  phase: 'test' | 'main';
-  /** Subject and body by variant name. */
-  messages: Record<string, MessageTemplate>;
-  /** The message template's versions by locale, pinned at approval; absent: the campaign's text as written (older runs). */
-  templates?: Record<string, string>;
-  /** The campaign's name and end, for the template's campaign fields. */
-  label?: { name: string; endsAt: string };
-  budget: Budget;
-  guards: ArmedGuard[];
-  /** Messages per second. */
-  sendRate: number;
-  /** Resume after this position of the ledger (the cursor a stopped pass returned). */
-  fromSeq: number;
-}
-
-export interface SendPassResult {
-  outcome: 'done' | 'stopped' | 'budget' | 'guard';
-  /** Why it stopped, for budget and guard. */
-  detail: string | null;
-  /** The guard that fired, with its figures then (the baseline it watches from if the campaign is resumed). */
-  guard: { rule: GuardRule; figures: GuardFigures } | null;
-  cursor: number;
-  counts: SendCounts;
-  /** The earliest time a recipient deferred by quiet hours may be mailed, or null. */
-  nextDeferredAt: string | null;
-}
+export type { SendPass, SendPassResult } from '../domain/campaign.ts';
 
 /**
  * Sends in flight at once. The pool of 5 SMTP connections serves them; twice as many keep every connection busy while

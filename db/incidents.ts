@@ -1,6 +1,15 @@
 // Incidents in PostgreSQL: the list row (also what a rule's monitor dedups on) and the escalation policies.
-import type { IncidentInput, IncidentState, StoredEscalationPolicy, EscalationPolicySpec } from '../domain/incident.ts';
+import { raw } from '@mikro-orm/core';
+import {
+  RESPONDER_ROLES,
+  type IncidentInput,
+  type IncidentState,
+  type StoredEscalationPolicy,
+  type EscalationPolicySpec,
+} from '../domain/incident.ts';
+import { Operator } from './entities/index.ts';
 import type { Orm } from './orm.ts';
+import { containsPattern } from './sql.ts';
 import { NOW, versionedUpsert } from './versioned-upsert.ts';
 
 /** The list row: the state's own fields that lists, stats and the rule dedup filter on, flattened. */
@@ -108,6 +117,20 @@ export async function openIncidentOfRule(orm: Orm, ruleId: string): Promise<{ id
     [ruleId],
   );
   return row;
+}
+
+/** One page of the active operators with a responder role (whose name contains `q`), by name, and their count. */
+export function responderPage(orm: Orm, q: string | undefined, page: { limit: number; offset: number }): Promise<[Operator[], number]> {
+  const where = {
+    disabled: false,
+    roles: { $overlap: [...RESPONDER_ROLES] },
+    ...(q ? { name: { $ilike: containsPattern(q) } } : {}),
+  };
+  return orm.em.findAndCount(Operator, where, {
+    orderBy: [{ [raw('lower(name)')]: 'asc' }, { id: 'asc' }],
+    limit: page.limit,
+    offset: page.offset,
+  });
 }
 
 interface PolicyRow {

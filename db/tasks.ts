@@ -1,6 +1,8 @@
 // The task inbox in PostgreSQL: every task workflow saves its whole view here, the API lists and counts it.
+import { raw } from '@mikro-orm/core';
 import type { Actor } from '../domain/actors.ts';
-import type { TaskView } from '../workflows/lib/task-view.ts';
+import { TASK_PRIORITIES, type TaskView } from '../domain/task-view.ts';
+import { Task } from './entities/index.ts';
 import type { Orm } from './orm.ts';
 import { textArray } from './sql.ts';
 import { versionedUpsert } from './versioned-upsert.ts';
@@ -35,6 +37,18 @@ export async function saveTaskRow(orm: Orm, t: TaskView): Promise<void> {
     },
     ['created_at'],
   );
+}
+
+/** Urgent first: the priorities in their order of urgency (an unknown one last). */
+const PRIORITY_ORDER = `array_position(array[${TASK_PRIORITIES.map((p) => `'${p}'`).join(', ')}]::text[], priority)`;
+
+/** One page of the inbox rows matching `where`, most urgent first (by priority, then due time), and their count. */
+export function inboxPage(orm: Orm, where: Record<string, unknown>, page: { limit: number; offset: number }): Promise<[Task[], number]> {
+  return orm.em.findAndCount(Task, where, {
+    orderBy: [{ [raw(PRIORITY_ORDER)]: 'asc' }, { dueAt: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
+    limit: page.limit,
+    offset: page.offset,
+  });
 }
 
 /** The active operators with this role, by name (at most 500): whom a task for the role can be assigned to. */

@@ -2,8 +2,7 @@
 // (workflows/campaign.ts) feeds it requests, decisions, activity answers and the clock, and carries out durably what
 // it decides; its update validators answer from here.
 import type { Duration } from '@temporalio/common';
-import type { SendPassResult } from '../activities/campaign-sender.ts';
-import type { TaskView } from '../workflows/lib/task-view.ts';
+import type { TaskView } from './task-view.ts';
 import { hasRole, type Actor, type Role } from './actors.ts';
 import {
   affordableSends,
@@ -26,6 +25,7 @@ import {
   type GuardFigures,
   type GuardMetric,
   type PauseReason,
+  type SendPassResult,
   type VariantResult,
   type WinnerChoice,
 } from './campaign.ts';

@@ -238,6 +238,38 @@ export interface Approval {
   comment: string | null;
 }
 
+/** One send pass of the campaign sender (activities/campaign-sender.ts): what it sends, and from where. */
+export interface SendPass {
+  campaignId: string;
+  workflowId: string;
+  phase: 'test' | 'main';
+  /** Subject and body by variant name. */
+  messages: Record<string, MessageTemplate>;
+  /** The message template's versions by locale, pinned at approval; absent: the campaign's text as written (older runs). */
+  templates?: Record<string, string>;
+  /** The campaign's name and end, for the template's campaign fields. */
+  label?: { name: string; endsAt: string };
+  budget: Budget;
+  guards: ArmedGuard[];
+  /** Messages per second. */
+  sendRate: number;
+  /** Resume after this position of the ledger (the cursor a stopped pass returned). */
+  fromSeq: number;
+}
+
+/** How a send pass ended, and the ledger's figures then. */
+export interface SendPassResult {
+  outcome: 'done' | 'stopped' | 'budget' | 'guard';
+  /** Why it stopped, for budget and guard. */
+  detail: string | null;
+  /** The guard that fired, with its figures then (the baseline it watches from if the campaign is resumed). */
+  guard: { rule: GuardRule; figures: GuardFigures } | null;
+  cursor: number;
+  counts: SendCounts;
+  /** The earliest time a recipient deferred by quiet hours may be mailed, or null. */
+  nextDeferredAt: string | null;
+}
+
 export interface SendCounts {
   audience: number;
   sent: number;

@@ -2,7 +2,7 @@
 // (workflows/content.ts) feeds it requests, checks, reviewers' decisions and the clock, and carries out durably what
 // it decides; its update validators answer from here.
 import type { Duration } from '@temporalio/common';
-import type { TaskView } from '../workflows/lib/task-view.ts';
+import type { TaskView } from './task-view.ts';
 import { hasRole, type Actor } from './actors.ts';
 import {
   CONTENT_DECISIONS,

@@ -1,5 +1,5 @@
 // Content review: pure types and rules (routing by tier, tallying a review round). No Temporal imports.
-import type { TaskView } from '../workflows/lib/task-view.ts';
+import type { TaskView } from './task-view.ts';
 import type { VersionEdit } from './maker-checker.ts';
 
 export const TIERS = ['S', 'A', 'B'] as const;

@@ -3,7 +3,7 @@
 import * as wf from '@temporalio/workflow';
 import { CancellationScope, condition } from '@temporalio/workflow';
 import type { createCampaignActivities } from '../activities/campaign.ts';
-import type { SendPassResult } from '../activities/campaign-sender.ts';
+import type { SendPassResult } from '../domain/campaign.ts';
 import type { Actor } from '../domain/actors.ts';
 import type { CampaignInput, CampaignStage, CampaignState, PauseReason, SendCounts } from '../domain/campaign.ts';
 import type { Campaign } from '../domain/campaign-state.ts';

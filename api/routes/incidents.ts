@@ -1,11 +1,9 @@
 // Incidents: opened by hand (or by a rule's monitor), acknowledged, commanded, updated, resolved, postmortems; the
 // list and the stats from PostgreSQL, one incident's live state and timeline from its workflow.
-import { raw } from '@mikro-orm/core';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { firstIncidentRow, incidentStats, saveIncidentRow, type IncidentStatsRow } from '../../db/incidents.ts';
-import { containsPattern } from '../../db/sql.ts';
+import { firstIncidentRow, incidentStats, responderPage, saveIncidentRow, type IncidentStatsRow } from '../../db/incidents.ts';
 import { operatorNames } from '../../db/operators.ts';
 import { Incident, Operator } from '../../db/entities/index.ts';
 import { incidentWorkflowId } from '../../workflows/ids.ts';
@@ -449,16 +447,7 @@ export function incidentsRouter({ orm, audit, temporal, taskQueue, deadline }: A
       }),
     },
     async ({ query }) => {
-      const where = {
-        disabled: false,
-        roles: { $overlap: [...RESPONDER_ROLES] },
-        ...(query.q ? { name: { $ilike: containsPattern(query.q) } } : {}),
-      };
-      const [items, total] = await orm.em.findAndCount(Operator, where, {
-        orderBy: [{ [raw('lower(name)')]: 'asc' }, { id: 'asc' }],
-        limit: query.limit,
-        offset: query.offset,
-      });
+      const [items, total] = await responderPage(orm, query.q, query);
       return { items: items.map((o) => ({ id: o.id, name: o.name, roles: o.roles })), total };
     },
   );

@@ -1,11 +1,10 @@
-import { raw } from '@mikro-orm/core';
 import { Router } from 'express';
 import { z } from 'zod';
 import { Task } from '../../db/entities/index.ts';
-import { activeAssignee, taskCandidates } from '../../db/tasks.ts';
+import { activeAssignee, inboxPage, taskCandidates } from '../../db/tasks.ts';
 import { assignTask, claimTask, completeTask, releaseTask } from '../../workflows/messages.ts';
 import { ROLES, type Actor } from '../../domain/actors.ts';
-import { TASK_PRIORITIES, TASK_STATUSES, type TaskView } from '../../workflows/lib/task-view.ts';
+import { TASK_STATUSES, type TaskView } from '../../domain/task-view.ts';
 import type { ApiDeps } from '../app.ts';
 import { forbidden, notFound, unprocessable } from '../errors.ts';
 import { defineRoute, iso, type RouteRegistry } from '../http.ts';
@@ -68,9 +67,6 @@ function canSeeTask(actor: Actor, t: Pick<Task, 'candidateRole' | 'assigneeId' |
   );
 }
 
-/** Urgent first: the priorities in their order of urgency (an unknown one last). */
-const PRIORITY_ORDER = `array_position(array[${TASK_PRIORITIES.map((p) => `'${p}'`).join(', ')}]::text[], priority)`;
-
 export function tasksRouter({ orm, temporal, deadline }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'tasks';
@@ -124,11 +120,7 @@ export function tasksRouter({ orm, temporal, deadline }: ApiDeps, registry: Rout
               : {}),
         ...(seesAll ? {} : { $or: [{ candidateRole: { $in: actor.roles } }, { assigneeId: actor.id }, { decidedBy: actor.id }] }),
       };
-      const [items, total] = await orm.em.findAndCount(Task, where, {
-        orderBy: [{ [raw(PRIORITY_ORDER)]: 'asc' }, { dueAt: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
-        limit: query.limit,
-        offset: query.offset,
-      });
+      const [items, total] = await inboxPage(orm, where, query);
       return { items: items.map(toTaskOut), total };
     },
   );

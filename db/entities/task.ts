@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { TaskStatus } from '../../workflows/lib/task-view.ts';
+import type { TaskStatus } from '../../domain/task-view.ts';
 
 /** The task inbox read model; the owning workflow is the source of truth and writes every change here. */
 export const Task = defineEntity({

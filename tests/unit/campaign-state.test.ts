@@ -4,7 +4,7 @@ import type { SendPassResult } from '../../activities/campaign-sender.ts';
 import type { Actor } from '../../domain/actors.ts';
 import { approvedBy, Campaign } from '../../domain/campaign-state.ts';
 import { DEFAULT_CAMPAIGN_APPROVAL_POLICY, EMPTY_COUNTS, type CampaignSpec } from '../../domain/campaign.ts';
-import type { TaskView } from '../../workflows/lib/task-view.ts';
+import type { TaskView } from '../../domain/task-view.ts';
 
 const now = Date.parse('2026-01-01T00:00:00.000Z');
 const spec: CampaignSpec = {

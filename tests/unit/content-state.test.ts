@@ -3,7 +3,7 @@
 import type { Actor } from '../../domain/actors.ts';
 import { ContentReview } from '../../domain/content-state.ts';
 import type { ContentReviewInput } from '../../domain/content.ts';
-import type { TaskView } from '../../workflows/lib/task-view.ts';
+import type { TaskView } from '../../domain/task-view.ts';
 
 const now = Date.parse('2026-01-01T00:00:00.000Z');
 const input: ContentReviewInput = {

@@ -26,7 +26,7 @@ import {
 import type { contract, ContractInput } from '../../workflows/contract.ts';
 import { contractWorkflowId } from '../../workflows/ids.ts';
 import type { Actor } from '../../domain/actors.ts';
-import type { TaskView } from '../../workflows/lib/task-view.ts';
+import type { TaskView } from '../../domain/task-view.ts';
 import { completeTask } from '../../workflows/messages.ts';
 import { recordHistory } from '../support/histories.ts';
 import { timeSkippingSuite } from '../support/runtime.ts';

@@ -11,7 +11,7 @@ import { ackIncident, getIncident, resolveIncident, submitPostmortem } from '../
 import { BUILT_IN_POLICY, type EscalationPolicySpec, type IncidentInput } from '../../domain/incident.ts';
 import type { incident } from '../../workflows/incident.ts';
 import type { Actor } from '../../domain/actors.ts';
-import type { TaskView } from '../../workflows/lib/task-view.ts';
+import type { TaskView } from '../../domain/task-view.ts';
 import { recordHistory } from '../support/histories.ts';
 import { timeSkippingSuite } from '../support/runtime.ts';
 

@@ -5,7 +5,7 @@ import type { createTaskMailActivities } from '../../activities/task-mail.ts';
 import type { Actor } from '../../domain/actors.ts';
 import { profiles } from './activity-profiles.ts';
 import { audit } from './audit.ts';
-import type { TaskView } from './task-view.ts';
+import type { TaskView } from '../../domain/task-view.ts';
 
 const { announceTask, announceAssignment } = proxyActivities<ReturnType<typeof createTaskMailActivities>>(profiles.send);
 

@@ -12,10 +12,10 @@ import { notFound } from './failures.ts';
 import { notify } from './notify.ts';
 import { announceAssigned, announceOpened } from './task-mail.ts';
 import { refuse } from './updates.ts';
-import type { TaskPriority, TaskView } from './task-view.ts';
+import type { TaskPriority, TaskView } from '../../domain/task-view.ts';
 import { durationToMs } from '../../domain/durations.ts';
 
-export type { TaskView } from './task-view.ts';
+export type { TaskView } from '../../domain/task-view.ts';
 
 const { saveTask } = proxyActivities<ReturnType<typeof createTaskActivities>>(profiles.db);
 

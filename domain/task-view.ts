@@ -1,5 +1,5 @@
 // Pure: the task as the workflow, the inbox table and the API all see it.
-import type { Role } from '../../domain/actors.ts';
+import type { Role } from './actors.ts';
 
 export const TASK_PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
 export type TaskPriority = (typeof TASK_PRIORITIES)[number];
