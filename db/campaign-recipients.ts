@@ -42,19 +42,17 @@ export async function freezeAudience(
     );
     if (existing!.n > 0) return { audience: existing!.n, test: existing!.test };
     const where = audienceWhere(args.audience);
+    // Without an A/B test everyone gets the default variant at once (no second pass rewriting every row).
     const [{ n }] = (await q<{ n: number }[]>(
       `with ins as (
          insert into campaign_recipients (campaign_id, seq, customer_id, phase, variant, status)
-         select ?, row_number() over (order by md5(?::text || c.id::text), c.id), c.id, 'main', null, 'pending'
+         select ?, row_number() over (order by md5(?::text || c.id::text), c.id), c.id, 'main', ?::text, 'pending'
          from customers c where ${where.sql}
          returning 1)
        select count(*)::int as n from ins`,
-      [args.campaignId, args.campaignId, ...where.params],
+      [args.campaignId, args.campaignId, args.abTest ? null : 'default', ...where.params],
     )) as [{ n: number }];
-    if (!args.abTest) {
-      await q(`update campaign_recipients set variant = 'default' where campaign_id = ?`, [args.campaignId]);
-      return { audience: n, test: 0 };
-    }
+    if (!args.abTest) return { audience: n, test: 0 };
     const test = Math.min(n, Math.max(args.abTest.splits.length, Math.round(n * args.abTest.testShare)));
     let from = 0;
     for (const range of variantRanges(test, args.abTest.splits)) {
