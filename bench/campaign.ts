@@ -10,7 +10,7 @@
 // sink runs in this one, so neither side shares an event loop with the sink that parses every message.
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -168,6 +168,8 @@ function child(args: string[], env: Record<string, string>) {
   const log: string[] = [];
   proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => out.push(chunk));
   proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => log.push(...chunk.split('\n').filter((l) => l.trim())));
+  // BENCH_LOG_DIR: each child's stderr is kept in <dir>/<pid>.log as well (the worker's log, to diagnose a stall).
+  if (process.env.BENCH_LOG_DIR) proc.stderr!.pipe(createWriteStream(`${process.env.BENCH_LOG_DIR}/${proc.pid}.log`));
   const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const stats = () => procStats(proc.pid!);
   const sampled = sampler(stats);
@@ -336,7 +338,7 @@ async function bench(): Promise<void> {
     progress('starting the worker process (it bundles the workflows first)');
     // BENCH_WORKER_ARGS: Node options for the worker, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' (written at its exit).
     const worker = child([...(process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean), 'worker/main.ts'], {
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'warn',
       TEMPORAL_ADDRESS: env.address,
       TEMPORAL_NAMESPACE: env.namespace ?? 'default',
       TEMPORAL_TASK_QUEUE: taskQueue,
