@@ -1,16 +1,19 @@
 // Policies set through the API, one versioned JSON document per key; readers merge them over the code's defaults.
 import { DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../domain/messaging-policy.ts';
+import * as model from './entities/index.ts';
 import type { Orm } from './orm.ts';
 
-/** The settings key of every policy (a family's API route for it is declared in api/policies/<family>.ts). */
-export const SETTINGS = {
-  lifecyclePolicy: 'lifecycle_policy',
-  messagingPolicy: 'messaging_policy',
-  campaignApprovalPolicy: 'campaign_approval_policy',
-  incidentPolicy: 'incident_policy',
-  contractPolicy: 'contract_policy',
-} as const;
-export type SettingKey = (typeof SETTINGS)[keyof typeof SETTINGS];
+// Each family declares its policies' keys in its entity file, beside its entities (`export const feedbackPolicy =
+// 'feedback_policy';`), so the entity list in entities/index.ts is the one list a family is added to.
+type Model = typeof model;
+/** A policy's settings key: a string ending in _policy that an entity file exports. */
+export type SettingKey = Extract<Model[keyof Model], `${string}_policy`>;
+const isSettingKey = (value: unknown): value is SettingKey => typeof value === 'string' && value.endsWith('_policy');
+
+/** Every settings key, by the name its entity file exports it under: SETTINGS.lifecyclePolicy is 'lifecycle_policy'. */
+export const SETTINGS = Object.fromEntries(Object.entries(model).filter(([, value]) => isSettingKey(value))) as {
+  [Name in keyof Model as Model[Name] extends SettingKey ? Name : never]: Model[Name];
+};
 
 /** The stored document over the defaults, with the stored version (the defaults' version when nothing is stored). */
 export async function readSetting<T extends { version: number }>(orm: Orm, key: SettingKey, defaults: T): Promise<T> {

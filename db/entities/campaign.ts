@@ -1,6 +1,9 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { CampaignStage } from '../../domain/campaign.ts';
 
+/** The settings key of the campaign approval policy (db/settings.ts gathers every family's into SETTINGS). */
+export const campaignApprovalPolicy = 'campaign_approval_policy';
+
 /**
  * Campaign read model for lists and the send gate: senders stop the moment `stage` leaves 'running'. The workflow
  * writes it with increasing versions; an older write never overwrites a newer one.

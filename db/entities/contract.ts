@@ -1,6 +1,9 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { ContractTerms } from '../../domain/contract.ts';
 
+/** The settings key of the contract policy (db/settings.ts gathers every family's into SETTINGS). */
+export const contractPolicy = 'contract_policy';
+
 /** Contract read model for lists; the workflow writes it with increasing versions, live state comes from it. */
 export const Contract = defineEntity({
   name: 'Contract',

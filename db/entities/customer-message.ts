@@ -1,6 +1,9 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { MessageCategory } from '../../domain/lifecycle.types.ts';
 
+/** The settings key of the customer messaging policy (db/settings.ts gathers every family's into SETTINGS). */
+export const messagingPolicy = 'messaging_policy';
+
 export const CUSTOMER_MESSAGE_STATUSES = ['sending', 'sent', 'deferred', 'skipped'] as const;
 export type CustomerMessageStatus = (typeof CUSTOMER_MESSAGE_STATUSES)[number];
 

@@ -1,6 +1,9 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { LifecycleStage } from '../../domain/lifecycle.types.ts';
 
+/** The settings key of the lifecycle policy (db/settings.ts gathers every family's into SETTINGS). */
+export const lifecyclePolicy = 'lifecycle_policy';
+
 /**
  * The platform's end users (not operators). The API owns the profile columns; the lifecycle workflow owns `stage`
  * (versioned), the nightly RFM run owns the `rfm*` columns, and event ingestion keeps `lastActiveAt`.

@@ -1,6 +1,9 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { EscalationLevel, IncidentSource, IncidentStatus, Severity } from '../../domain/incident.ts';
 
+/** The settings key of the incident policy (db/settings.ts gathers every family's into SETTINGS). */
+export const incidentPolicy = 'incident_policy';
+
 /**
  * Incident read model for lists, stats and the rule dedup ("is this rule's incident still open?"). The workflow
  * writes it with increasing versions; an older write never overwrites a newer one. Live state and the timeline come

@@ -1,5 +1,6 @@
-// Every entity file, listed once: a new family adds its file here. The ORM registers every entity these files
-// export (registry.ts), so an entity needs no second list.
+// Every entity file, listed once: a new family adds its file here, the one list db/ has. A family's file declares its
+// entities and its policies' settings keys; the ORM registers every entity these files export (registry.ts) and
+// db/settings.ts gathers every settings key into SETTINGS, so neither needs a second list.
 export * from './audit-event.ts';
 export * from './campaign.ts';
 export * from './channel.ts';
