@@ -99,8 +99,7 @@ async function load(end: string): Promise<{ loadMs: number; rebuildMs: number | 
     progress(`rebuilt the UTC rollups in ${fmt(rebuildMs / 1000)} s`);
   }
   // As autovacuum would by now: the raw query's plan needs the events' statistics.
-  for (const t of ['customer_events', 'kpi_active_days', 'kpi_day_gaps', 'kpi_days', 'kpi_cohort_members', 'kpi_cohorts'])
-    await sql(`analyze ${t}`);
+  for (const t of ['customer_events', 'kpi_active_days', 'kpi_days', 'kpi_cohort_members', 'kpi_cohorts']) await sql(`analyze ${t}`);
   return { loadMs, rebuildMs, chunks };
 }
 
@@ -192,12 +191,12 @@ try {
   console.log("The machine's 2 cores are shared with other sessions: absolute times vary with their load; ratios in one run hold better.");
   progress(`loading into ${db.url.split('/').at(-1)}`);
   const loaded = REUSED ? { loadMs: NaN, rebuildMs: null, chunks: [] } : await load(end);
-  if (REUSED) await sql('analyze customer_events; analyze kpi_day_gaps');
-  const [size] = await sql<[{ days: number; gaps: number; cohorts: number; events_mb: number; rollups_mb: number }]>(
-    `select (select count(*)::int from kpi_active_days) as days, (select count(*)::int from kpi_day_gaps) as gaps,
+  if (REUSED) await sql('analyze customer_events; analyze kpi_days');
+  const [size] = await sql<[{ days: number; summaries: number; cohorts: number; events_mb: number; rollups_mb: number }]>(
+    `select (select count(*)::int from kpi_active_days) as days, (select count(*)::int from kpi_days) as summaries,
        (select count(*)::int from kpi_cohorts) as cohorts,
        (pg_total_relation_size('customer_events') / 1048576)::int as events_mb,
-       ((pg_total_relation_size('kpi_active_days') + pg_total_relation_size('kpi_day_gaps') + pg_total_relation_size('kpi_days')
+       ((pg_total_relation_size('kpi_active_days') + pg_total_relation_size('kpi_days')
          + pg_total_relation_size('kpi_cohort_members') + pg_total_relation_size('kpi_cohorts')) / 1048576)::int as rollups_mb`,
   );
 
@@ -269,7 +268,7 @@ try {
     );
   }
   console.log(
-    `sizes: ${n0(size.days)} customer active days, ${n0(size.gaps)} gap pairs, ${n0(size.cohorts)} cohort days; customer_events ${n0(size.events_mb)} MiB, rollups ${n0(size.rollups_mb)} MiB`,
+    `sizes: ${n0(size.days)} customer active days, ${n0(size.summaries)} day summaries, ${n0(size.cohorts)} cohort days; customer_events ${n0(size.events_mb)} MiB, rollups ${n0(size.rollups_mb)} MiB`,
   );
   console.log('');
   console.log(row(['trigger cost (rolled back)', 'off p50 ms', 'on p50 ms', 'on p90 ms', 'off/on'], widths));

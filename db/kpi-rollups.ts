@@ -1,12 +1,15 @@
 // KPI rollups: the figures of db/kpis.ts read from small tables that a statement-level trigger on customer_events
-// keeps in the statement that stores the events (migrations/Migration20261203162000_kpi_rollups.ts), per reporting
-// time zone, so any writer (the API's ingest, a bulk COPY) keeps them and a 90-day report reads a few thousand rows.
+// keeps in the statement that stores the events (migrations/Migration20261203162000_kpi_rollups.ts and
+// Migration20261203224000_kpi_day_actives.ts), per reporting time zone, so any writer (the API's ingest, a bulk COPY)
+// keeps them and a 90-day report reads about 120 rows of kpi_days and 90 of kpi_cohorts whatever the event count.
 //
 // How they stay exact (the integration tests compare every figure with the raw computation):
-// - kpi_active_days holds each customer's active local days; kpi_day_gaps counts the pairs (day, previous active
-//   day) over all customers, plus ('infinity', last day). A customer is active in [F, T] exactly once with a day in
-//   [F, T] whose previous day is before F, so distinct counts over any range (WAU, MAU, the range's active
-//   customers) are sums over that small table; a late event between two known days re-links the pair.
+// - kpi_active_days holds each customer's active local days; kpi_days, one row per day, holds the day's purchases
+//   and `actives`, where actives[i] counts the customers active that day whose previous active day is i or more days
+//   before (or none), i = 1..366. A customer is active in [F, T] exactly once with a day d in [F, T] whose previous
+//   day is before F, that is i = d - F + 1 or more days before d, so distinct counts over any range of at most 366
+//   days (WAU, MAU, the range's active customers) are sums of one element per day; a late event between two known
+//   days changes the next day's gap.
 // - Cohorts hang on the customer's first signup event wherever it arrives in the stream: an earlier one moves them
 //   to its day's cohort with their retention and conversion worked out again; later activity or purchases set the
 //   flags once.
@@ -80,51 +83,35 @@ select to_char(day, 'YYYY-MM-DD') as date, dau::int, wau::int, mau::int, signups
 from daily cross join totals order by day`;
 
 /**
- * The figures of KPI_SQL (db/kpis.ts, same columns) from the rollups. WAU and MAU run from the range's first day: a
- * customer enters the N-day count on an active day whose previous one is N or more days back (or none), and leaves
- * N days after an active day whose next one is N or more days on (or none).
+ * The figures of RAW_SQL (db/kpis.ts, same columns) from the rollups, reading one kpi_days row per day of the range
+ * and the 29 before it. Customers active at all in [F, T] are the sum over d in [F, T] of actives_d[d - F + 1] (those
+ * active on d whose previous active day is before F): WAU and MAU are that over the 7 and 30 days ending each day,
+ * the total over the range.
  */
 export const KPI_ROLLUP_SQL = `
-with g as (
-  select day, prev_day, n from kpi_day_gaps where tz = $tz and day between $from::date - 29 and $to::date
+with k as (
+  select day, actives, purchases, gmv from kpi_days where tz = $tz and day between $from::date - 29 and $to::date
 ),
-x as (
-  select day, prev_day, n from kpi_day_gaps where tz = $tz and prev_day between $from::date - 29 and $to::date - 7
-),
-init as (
-  select coalesce(sum(n) filter (where day >= $from::date - 6 and prev_day < $from::date - 6), 0) as w,
-    coalesce(sum(n) filter (where prev_day < $from::date - 29), 0) as m
-  from g where day <= $from::date
-),
-ent as (
-  select day, sum(n) as dau, coalesce(sum(n) filter (where prev_day <= day - 7), 0) as e7,
-    coalesce(sum(n) filter (where prev_day <= day - 30), 0) as e30,
-    coalesce(sum(n) filter (where prev_day < $from::date), 0) as first_in_range
-  from g where day >= $from::date group by day
-),
-ext as (
-  select d, coalesce(sum(x7), 0) as x7, coalesce(sum(x30), 0) as x30 from (
-    select prev_day + 7 as d, sum(n) filter (where day >= prev_day + 7) as x7, 0 as x30 from x group by prev_day
-    union all select prev_day + 30, 0, sum(n) filter (where day >= prev_day + 30) from x group by prev_day
-  ) u where d > $from::date and d <= $to::date group by d
+days as (select d::date as day from generate_series($from::date, $to::date, interval '1 day') d),
+figures as (
+  select s.day,
+    coalesce(sum(k.actives[1]) filter (where k.day = s.day), 0) as dau,
+    coalesce(sum(k.actives[k.day - s.day + 7]) filter (where k.day >= s.day - 6), 0) as wau,
+    coalesce(sum(k.actives[k.day - s.day + 30]), 0) as mau,
+    coalesce(sum(k.actives[k.day - $from::date + 1]) filter (where k.day = s.day), 0) as first_in_range,
+    coalesce(sum(k.purchases) filter (where k.day = s.day), 0) as purchases,
+    coalesce(sum(k.gmv) filter (where k.day = s.day), 0) as gmv
+  from days s left join k on k.day between s.day - 29 and s.day
+  group by s.day
 ),
 daily as (
-  select s.day::date as day, coalesce(e.dau, 0) as dau,
-    (select w from init) + sum(case when s.day > $from::date then coalesce(e.e7, 0) - coalesce(t.x7, 0) else 0 end) over run as wau,
-    (select m from init) + sum(case when s.day > $from::date then coalesce(e.e30, 0) - coalesce(t.x30, 0) else 0 end) over run as mau,
-    coalesce(e.first_in_range, 0) as first_in_range,
-    coalesce(c.size, 0) as signups,
-    case when (s.day::date + 2)::timestamp at time zone $tz <= $now::timestamptz then round(c.r1::numeric / c.size, 4) end as d1,
-    case when (s.day::date + 8)::timestamp at time zone $tz <= $now::timestamptz then round(c.r7::numeric / c.size, 4) end as d7,
-    case when (s.day::date + 31)::timestamp at time zone $tz <= $now::timestamptz then round(c.r30::numeric / c.size, 4) end as d30,
-    round(c.converted::numeric / c.size, 4) as conversion,
-    coalesce(k.purchases, 0) as purchases, coalesce(k.gmv, 0) as gmv
-  from generate_series($from::date, $to::date, interval '1 day') s(day)
-  left join ent e on e.day = s.day::date
-  left join ext t on t.d = s.day::date
-  left join kpi_days k on k.tz = $tz and k.day = s.day::date
-  left join kpi_cohorts c on c.tz = $tz and c.day = s.day::date and c.size > 0
-  window run as (order by s.day)
+  select f.day, f.dau, f.wau, f.mau, f.first_in_range, coalesce(c.size, 0) as signups,
+    case when (f.day + 2)::timestamp at time zone $tz <= $now::timestamptz then round(c.r1::numeric / c.size, 4) end as d1,
+    case when (f.day + 8)::timestamp at time zone $tz <= $now::timestamptz then round(c.r7::numeric / c.size, 4) end as d7,
+    case when (f.day + 31)::timestamp at time zone $tz <= $now::timestamptz then round(c.r30::numeric / c.size, 4) end as d30,
+    round(c.converted::numeric / c.size, 4) as conversion, f.purchases, f.gmv
+  from figures f
+  left join kpi_cohorts c on c.tz = $tz and c.day = f.day and c.size > 0
 ),
 totals as (
   select sum(gmv) as all_gmv, sum(purchases) as all_purchases, sum(signups) as all_signups, sum(first_in_range) as all_active

@@ -123,8 +123,8 @@ async function expectSameFigures(orm: Orm, tz: string) {
 async function aggregates(orm: Orm) {
   const conn = orm.em.getConnection();
   return {
-    gaps: await conn.execute(`select tz, day::text, prev_day::text, n from kpi_day_gaps where n <> 0 order by 1, 2, 3`),
-    days: await conn.execute(`select tz, day::text, purchases::int, gmv::text from kpi_days where purchases <> 0 order by 1, 2`),
+    days: await conn.execute(`select tz, day::text, purchases::int, gmv::text, actives::text from kpi_days
+      where purchases <> 0 or 0 <> any(actives) order by 1, 2`),
     cohorts: await conn.execute(`select tz, day::text, size, r1, r7, r30, converted from kpi_cohorts
       where (size, r1, r7, r30, converted) <> (0, 0, 0, 0, 0) order by 1, 2`),
   };
@@ -176,17 +176,34 @@ describe('KPI rollups', () => {
     for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) await expectSameFigures(db.orm, tz);
   });
 
-  test('active days more than 400 days apart (counted as two open ends) re-link when a day between them arrives', async () => {
+  test('active days further apart than any range, or exactly a range apart, count right and re-link when a day between them arrives', async () => {
+    const login = (n: string, at: string): Ev => ({
+      customer: `00000000-0000-4000-8000-00000000${n}`,
+      type: 'login',
+      at,
+      amount: null,
+      key: `far-${n}-${at}`,
+    });
     const far: Ev[] = [
       { customer: '00000000-0000-4000-8000-00000000f001', type: 'signup', at: '2024-01-10T10:00:00Z', amount: null, key: 'far1' },
       { customer: '00000000-0000-4000-8000-00000000f001', type: 'purchase', at: '2026-03-02T10:00:00Z', amount: 5, key: 'far2' },
-      { customer: '00000000-0000-4000-8000-00000000f002', type: 'login', at: '2024-06-01T10:00:00Z', amount: null, key: 'far3' },
-      { customer: '00000000-0000-4000-8000-00000000f002', type: 'login', at: '2026-04-01T10:00:00Z', amount: null, key: 'far4' },
+      login('f002', '2024-06-01T10:00:00Z'),
+      login('f002', '2026-04-01T10:00:00Z'),
+      // 365, 366 and 367 days before 2026-03-01: the last indexes of a day's actives and just past them.
+      login('f003', '2025-03-01T10:00:00Z'),
+      login('f003', '2026-03-01T10:00:00Z'),
+      login('f004', '2025-02-28T10:00:00Z'),
+      login('f004', '2026-03-01T10:00:00Z'),
+      login('f005', '2025-02-27T10:00:00Z'),
+      login('f005', '2026-03-01T10:00:00Z'),
     ];
     await seedCustomers(db.orm, far);
     await store(db.orm, far);
     const ranges: [string, string][] = [
       ['2025-03-01', '2026-03-01'],
+      ['2025-03-02', '2026-03-01'],
+      ['2025-02-28', '2026-02-28'],
+      ['2025-02-27', '2026-02-27'],
       ['2026-02-01', '2026-04-19'],
       ['2024-01-01', '2024-12-31'],
     ];
@@ -200,18 +217,39 @@ describe('KPI rollups', () => {
     await store(db.orm, [
       { customer: '00000000-0000-4000-8000-00000000f001', type: 'login', at: '2025-02-01T10:00:00Z', amount: null, key: 'far5' },
       { customer: '00000000-0000-4000-8000-00000000f002', type: 'login', at: '2025-12-24T10:00:00Z', amount: null, key: 'far6' },
+      login('f003', '2025-09-01T10:00:00Z'),
+      login('f004', '2026-02-28T10:00:00Z'),
+      login('f005', '2025-02-28T10:00:00Z'),
     ]);
     await same();
   });
 
   test('rebuilding every customer from scratch gives the tables the trigger kept', async () => {
     const before = await aggregates(db.orm);
-    expect(before.gaps.length).toBeGreaterThan(100);
+    expect(before.days.length).toBeGreaterThan(100);
     for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) {
       await db.orm.em
         .getConnection()
         .execute('select kpi_rebuild_customers(?, array(select distinct customer_id from customer_events))', [tz]);
     }
     expect(await aggregates(db.orm)).toEqual(before);
+  });
+
+  test('the migration to day summaries fills them from the days already stored, and its down goes back to the gap pairs', async () => {
+    const migration = 'Migration20261203224000_kpi_day_actives';
+    const before = await aggregates(db.orm);
+    await db.orm.migrator.down({ migrations: [migration] });
+    // The previous trigger keeps its gap pairs meanwhile.
+    await store(db.orm, history(17).slice(0, 150));
+    await db.orm.migrator.up({ migrations: [migration] });
+    for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) await expectSameFigures(db.orm, tz);
+    const after = await aggregates(db.orm);
+    expect(after.days.length).toBeGreaterThanOrEqual(before.days.length);
+    for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) {
+      await db.orm.em
+        .getConnection()
+        .execute('select kpi_rebuild_customers(?, array(select distinct customer_id from customer_events))', [tz]);
+    }
+    expect(await aggregates(db.orm)).toEqual(after);
   });
 });
