@@ -39,13 +39,14 @@ const eventIn = z
   });
 type EventIn = z.infer<typeof eventIn>;
 
-/** Each event's customer id, or the items that name no known customer. */
-async function resolveCustomers(orm: Orm, events: EventIn[]): Promise<string[]> {
+/** Each event's customer id and each customer's stored last_active_at, or the items that name no known customer. */
+async function resolveCustomers(orm: Orm, events: EventIn[]): Promise<{ customerIds: string[]; lastActive: Map<string, Date | null> }> {
   const ids = [...new Set(events.flatMap((e) => (e.customerId ? [e.customerId.toLowerCase()] : [])))];
   const externalIds = [...new Set(events.flatMap((e) => (e.externalId ? [e.externalId] : [])))];
   const rows = await customersByIdsOrExternalIds(orm, ids, externalIds);
   const byId = new Set(rows.map((r) => r.id));
   const byExternal = new Map(rows.map((r) => [r.external_id, r.id]));
+  const lastActive = new Map(rows.map((r) => [r.id, r.last_active_at ? new Date(r.last_active_at) : null]));
   const missing: FieldError[] = [];
   const resolved = events.map((e, i) => {
     const wanted = e.customerId?.toLowerCase();
@@ -59,7 +60,7 @@ async function resolveCustomers(orm: Orm, events: EventIn[]): Promise<string[]> 
     return id ?? '';
   });
   if (missing.length) throw unprocessable(`${missing.length} event(s) name an unknown customer; nothing was stored`, missing.slice(0, 100));
-  return resolved;
+  return { customerIds: resolved, lastActive };
 }
 
 /** A shard's dispatcher is woken at most this often by one API process (plus one wake after the last store). */
@@ -190,7 +191,7 @@ export function eventsRouter({ orm, temporal, taskQueue, deadline, audit, log }:
         Date.parse(e.at) > now + FUTURE_SKEW_MS ? [{ field: `events[${i}].at`, message: 'is in the future' }] : [],
       );
       if (future.length) throw unprocessable('events from the future; nothing was stored', future.slice(0, 100));
-      const customerIds = await resolveCustomers(orm, body.events);
+      const { customerIds, lastActive } = await resolveCustomers(orm, body.events);
       const { fresh, cursor } = await storeEvents(
         orm,
         body.events.map((e, i) => ({
@@ -201,6 +202,7 @@ export function eventsRouter({ orm, temporal, taskQueue, deadline, audit, log }:
           campaign_id: e.campaignId ?? null,
           idempotency_key: e.idempotencyKey,
         })),
+        lastActive,
       );
       await audit(actor, 'events.recorded', 'customer_event', 'batch', { accepted: fresh, received: body.events.length, cursor });
       wake(customerIds);

@@ -198,3 +198,21 @@ test('Temporal unreachable from the API: POST /events still answers 202, and the
     await temporal.close();
   }
 }, 120_000);
+
+test("a customer's lastActiveAt moves to the newest event once it is more than a minute ahead, and never back", async () => {
+  const [c] = await importCustomers(`active-${randomUUID().slice(0, 8)}`, 1);
+  const t0 = Date.now() - 3_600_000;
+  const post = async (offsetMs: number, key: string) => {
+    const res = await stack.api('POST', '/events', {
+      token: ingest.token,
+      body: { events: [{ customerId: c!.id, type: 'login', at: new Date(t0 + offsetMs).toISOString(), idempotencyKey: key }] },
+    });
+    expect(res.status).toBe(202);
+    return (await stack.api('GET', `/customers/${c!.id}`)).body.lastActiveAt as string | null;
+  };
+  const key = randomUUID();
+  expect(await post(0, `${key}-first`)).toBe(new Date(t0).toISOString());
+  expect(await post(30_000, `${key}-30s`)).toBe(new Date(t0).toISOString()); // within the minute: not written
+  expect(await post(-600_000, `${key}-older`)).toBe(new Date(t0).toISOString()); // an older event: never back
+  expect(await post(90_000, `${key}-90s`)).toBe(new Date(t0 + 90_000).toISOString());
+});
