@@ -40,10 +40,11 @@ const started = performance.now();
 const progress = (msg: string) => process.stderr.write(`[${fmt((performance.now() - started) / 1000, 0)}s] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-// A small deterministic generator: the same stream every run.
+// A small deterministic generator: the same stream every run. Math.imul keeps the product exact (a plain `*` loses
+// its low bits past 2^53, and the stream then named 6,400 of 50,000 customers in 100,000 events instead of ~43,000).
 let seed = 0x5eed;
 const random = () => {
-  seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+  seed = (Math.imul(seed, 1_103_515_245) + 12_345) & 0x7fffffff;
   return seed / 0x80000000;
 };
 
