@@ -21,7 +21,7 @@ import { contractWorkflowId } from '../workflows/ids.ts';
 import { durationToMs } from '../domain/durations.ts';
 import { auditSent, deliverOnce, type EmailDeps } from './email.ts';
 import { partnerMail } from './partner-mail.ts';
-import { compose } from './templates.ts';
+import { compose } from './templates/compose.ts';
 
 export type { ContractRecord } from '../db/contracts.ts';
 

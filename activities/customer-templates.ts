@@ -1,7 +1,7 @@
 // Emails to customers (the platform's end users). Marketing mail ends with its unsubscribe link.
 import { fillTemplate } from '../domain/campaign.ts';
 import type { NurtureTemplate } from '../domain/lifecycle.types.ts';
-import { compose, type Rendered } from './templates.ts';
+import { compose, type Rendered } from './templates/compose.ts';
 
 export interface CustomerMailData {
   name: string | null;

@@ -2,7 +2,7 @@
 // task and operator, with a link to the task in the console; and the email to an operator a task is assigned to.
 import { activeOperatorsByIds, taskMailRecipients } from '../db/operators.ts';
 import { auditSent, deliverOnce, type EmailDeps } from './email.ts';
-import { compose } from './templates.ts';
+import { compose } from './templates/compose.ts';
 
 export interface OpenedTask {
   taskId: string;

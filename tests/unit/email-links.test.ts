@@ -1,5 +1,5 @@
 // Emails' links are clickable in their HTML: the page email's link opens the incident in the console in one click.
-import { compose, templates } from '../../activities/templates.ts';
+import { compose, render } from '../../activities/templates.ts';
 
 test('links become anchors, escaped, without the punctuation that follows them; the rest stays escaped text', () => {
   const { html, text } = compose('s', [
@@ -16,7 +16,8 @@ test('links become anchors, escaped, without the punctuation that follows them; 
 });
 
 test('the page email links to the incident in the console, the API ack named for scripts', () => {
-  const mail = templates.incidentPaged(
+  const mail = render(
+    'incidentPaged',
     {
       incidentId: 'abc',
       title: 'Checkout down',
