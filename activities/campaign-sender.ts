@@ -151,7 +151,22 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
     const open = [...inflight.keys(), ...ready.map((r) => r.row.seq), ...unsettled];
     return open.length ? Math.min(...open) - 1 : decidedUpTo;
   };
-  const smtp = limiter(SMTP_SLOTS, ctx.cancellationSignal);
+  /** Where the pass's time went (ms summed over sends), logged at debug when it ends: to see what limits the rate. */
+  const stats = { sends: 0, slotWaitMs: 0, slotHeldMs: 0, afterSlotMs: 0, decideMs: 0, decided: 0, starvedMs: 0, fullMs: 0 };
+  const passStart = Date.now();
+  const slots = limiter(SMTP_SLOTS, ctx.cancellationSignal);
+  const smtp: typeof slots = (run) => {
+    const queued = Date.now();
+    return slots(async () => {
+      const got = Date.now();
+      stats.slotWaitMs += got - queued;
+      try {
+        return await run();
+      } finally {
+        stats.slotHeldMs += Date.now() - got;
+      }
+    });
+  };
   let inflightAtCancel = 0;
   ctx.cancellationSignal.addEventListener(
     'abort',
@@ -190,7 +205,10 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   let decidedThisSweep = 0;
   const decideChunk = async (rows: Row[]) => {
     const reqs = rows.map(request);
+    const decideStart = Date.now();
     const decisions = await decideSends(orm, reqs, policy);
+    stats.decideMs += Date.now() - decideStart;
+    stats.decided += rows.length;
     const settled: Parameters<typeof settle>[0] = [];
     decisions.forEach((d, i) => {
       const row = rows[i]!;
@@ -212,7 +230,14 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
   const deliver = async (item: Ready) => {
     const { row, req, customer } = item;
     try {
-      const outcome = await deliverDecided(deps, req, customer, policy, smtp);
+      let slotEnd = 0;
+      const outcome = await deliverDecided(deps, req, customer, policy, (run) =>
+        smtp(run).finally(() => {
+          slotEnd = Date.now();
+        }),
+      );
+      stats.sends += 1;
+      if (slotEnd) stats.afterSlotMs += Date.now() - slotEnd;
       sent += 1;
       // A fresh send marked the row with the email; a duplicate (sent by an earlier attempt) is marked here.
       if (outcome.status === 'duplicate') await settle([{ id: row.id, status: 'sent', reason: null, until: null }]);
@@ -314,7 +339,9 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
         }
         if (ready.length === 0) {
           if (refilling) {
+            const waited = Date.now();
             await refilling;
+            stats.starvedMs += Date.now() - waited;
             continue;
           }
           if (inflight.size > 0) {
@@ -332,7 +359,9 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
           };
           break;
         }
+        const full = Date.now();
         while (inflight.size >= SEND_CONCURRENCY) await Promise.race(inflight.values());
+        stats.fullMs += Date.now() - full;
         await napUntil(nextSlot);
         nextSlot = Math.max(nextSlot, Date.now() - interval) + interval;
         if (halted() || (await gateClosed())) break;
@@ -372,6 +401,18 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
       );
     }
   }
+  const per = (ms: number, n: number) => (n ? Math.round((ms / n) * 100) / 100 : null);
+  ctx.log.debug('send pass timings', {
+    sends: stats.sends,
+    seconds: (Date.now() - passStart) / 1000,
+    perSendMs: {
+      slotWait: per(stats.slotWaitMs, stats.sends),
+      slotHeld: per(stats.slotHeldMs, stats.sends),
+      afterSlot: per(stats.afterSlotMs, stats.sends),
+    },
+    decideMsPerRecipient: per(stats.decideMs, stats.decided),
+    waitingMs: { forDecisions: stats.starvedMs, forInflightRoom: stats.fullMs },
+  });
   if (failure) throw failure;
   heartbeat();
   if (workerShutdown(ctx)) {
