@@ -2,7 +2,7 @@
 import { RequestContext, type EntityManager } from '@mikro-orm/core';
 import type { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
@@ -23,6 +23,12 @@ import { hashToken } from './tokens.ts';
 import { RouteRegistry } from './http.ts';
 import { temporalGate, type TemporalCall } from './temporal.ts';
 import { openApiDocument } from './openapi.ts';
+import { campaignApprovalPolicy } from './policies/campaign-approval.ts';
+import { contractPolicy } from './policies/contract.ts';
+import { incidentPolicy } from './policies/incident.ts';
+import { lifecyclePolicy } from './policies/lifecycle.ts';
+import { messagingPolicy } from './policies/messaging.ts';
+import type { PolicyRoute } from './policies/policy.ts';
 import { auditRouter } from './routes/audit.ts';
 import { authRouter } from './routes/auth.ts';
 import { campaignsRouter } from './routes/campaigns.ts';
@@ -77,6 +83,8 @@ export interface ApiDeps extends AppOptions {
    * stuck call 504 at its deadline; never a hung request.
    */
   deadline: TemporalCall;
+  /** Every family's policies (FAMILIES), served by routes/policies.ts. */
+  policies: PolicyRoute<{ version: number }>[];
   /** Appends an audit event for an API mutation. */
   audit: (
     actor: Actor,
@@ -88,28 +96,26 @@ export interface ApiDeps extends AppOptions {
   ) => Promise<void>;
 }
 
-const ROUTERS = [
-  healthRouter,
-  authRouter,
-  operatorsRouter,
-  channelsRouter,
-  tasksRouter,
-  contentRouter,
-  customersRouter,
-  eventsRouter,
-  policiesRouter,
-  unsubscribeRouter,
-  segmentsRouter,
-  kpisRouter,
-  campaignsRouter,
-  metricsRouter,
-  rulesRouter,
-  incidentsRouter,
-  escalationPoliciesRouter,
-  partnersRouter,
-  contractsRouter,
-  templatesRouter,
-  auditRouter,
+/** A family's routers, and the policies it serves at GET and PUT /policies/<name> (declared in api/policies/). */
+interface Family {
+  routers: ((deps: ApiDeps, registry: RouteRegistry) => Router)[];
+  policies?: PolicyRoute<{ version: number }>[];
+}
+
+/**
+ * Every family, registered once (the foundation's routers first): a new family adds its entry here. Routers are
+ * mounted, and documented in the OpenAPI document, in this order; routes/policies.ts serves every family's policies.
+ */
+const FAMILIES: Family[] = [
+  { routers: [healthRouter, authRouter, operatorsRouter, channelsRouter, tasksRouter] },
+  { routers: [contentRouter] },
+  { routers: [customersRouter, eventsRouter, policiesRouter, unsubscribeRouter], policies: [lifecyclePolicy, messagingPolicy] },
+  { routers: [segmentsRouter, kpisRouter] },
+  { routers: [campaignsRouter], policies: [campaignApprovalPolicy] },
+  { routers: [metricsRouter, rulesRouter, incidentsRouter, escalationPoliciesRouter], policies: [incidentPolicy] },
+  { routers: [partnersRouter, contractsRouter], policies: [contractPolicy] },
+  { routers: [templatesRouter] },
+  { routers: [auditRouter] },
 ];
 
 /**
@@ -142,6 +148,7 @@ export function createApp(options: AppOptions): Express {
   const deps: ApiDeps = {
     ...options,
     deadline: temporalGate(options.temporal, options.temporalDeadlineMs),
+    policies: FAMILIES.flatMap((family) => family.policies ?? []),
     audit: (actor, action, entityType, entityId, details, workflowId) =>
       appendAudit(options.orm, {
         actorType: 'operator',
@@ -201,7 +208,7 @@ export function createApp(options: AppOptions): Express {
   const registry = new RouteRegistry();
   // Before the routers: a literal path (/operators/me) asked with a method only its parameter sibling takes is 405.
   app.use(methodNotAllowed(registry));
-  for (const router of ROUTERS) app.use(router(deps, registry));
+  for (const family of FAMILIES) for (const router of family.routers) app.use(router(deps, registry));
 
   const document = openApiDocument(registry, { version: '0.1.0', serverUrl: options.publicUrl });
   app.get('/openapi.json', (_req, res) => {

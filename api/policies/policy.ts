@@ -1,5 +1,5 @@
 // What a policy needs to be served at GET and PUT /policies/<name>: each family declares one in its own file here,
-// and api/routes/policies.ts lists them.
+// and api/app.ts registers it with the family's routers.
 import { z } from 'zod';
 import type { SettingKey } from '../../db/settings.ts';
 

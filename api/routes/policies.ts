@@ -1,31 +1,17 @@
-// Policies set through the API: GET and PUT /policies/<name> for each policy a family declares in api/policies/.
+// Policies set through the API: GET and PUT /policies/<name> for each policy a family declares in api/policies/ and
+// registers with its routers in api/app.ts.
 import { Router } from 'express';
 import { z } from 'zod';
 import { readSetting, writeSetting } from '../../db/settings.ts';
 import type { ApiDeps } from '../app.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
-import { campaignApprovalPolicy } from '../policies/campaign-approval.ts';
-import { contractPolicy } from '../policies/contract.ts';
-import { incidentPolicy } from '../policies/incident.ts';
-import { lifecyclePolicy } from '../policies/lifecycle.ts';
-import { messagingPolicy } from '../policies/messaging.ts';
-import type { PolicyRoute } from '../policies/policy.ts';
-
-/** Every policy the API serves, in the OpenAPI document's order. */
-const POLICIES: PolicyRoute<{ version: number }>[] = [
-  lifecyclePolicy,
-  messagingPolicy,
-  campaignApprovalPolicy,
-  contractPolicy,
-  incidentPolicy,
-];
 
 const versioned = <T extends z.ZodObject>(s: T) => s.extend({ version: z.number().describe('0: the built-in defaults') });
 
-export function policiesRouter({ orm, audit }: ApiDeps, registry: RouteRegistry): Router {
+export function policiesRouter({ orm, audit, policies }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const tag = 'policies';
-  for (const { path, key, defaults, schema, what } of POLICIES) {
+  for (const { path, key, defaults, schema, what } of policies) {
     defineRoute(
       router,
       registry,
