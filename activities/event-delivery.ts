@@ -14,7 +14,7 @@ import {
 import { segmentPage, unconfirmedUnsubscriptions } from '../db/customers.ts';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
-import { eventDispatcherId, wakeDispatcher, type EventDispatchInput } from '../workflows/event-dispatch.messages.ts';
+import { dispatcherTaskQueue, eventDispatcherId, wakeDispatcher, type EventDispatchInput } from '../workflows/event-dispatch.messages.ts';
 import type { eventDispatcher } from '../workflows/event-dispatch.ts';
 import { customerLifecycleId, unsubscribeConfirmationId } from '../workflows/ids.ts';
 import type { unsubscribeConfirmation } from '../workflows/unsubscribe-confirmation.ts';
@@ -44,6 +44,7 @@ const LEASE_MS = 60_000;
 export interface DeliveryDeps {
   orm: Orm;
   temporal: Client;
+  /** The main task queue: the lifecycles' (the dispatchers' own is dispatcherTaskQueue of it). */
   taskQueue: string;
   /** Wraps every signal (tests inject failures here). */
   call?: <T>(fn: () => Promise<T>) => Promise<T>;
@@ -279,8 +280,8 @@ export function createEventDeliveryActivities(deps: DeliveryDeps) {
         if (done) total = add(total, done);
         await deps.temporal.workflow.signalWithStart<typeof eventDispatcher, []>('eventDispatcher', {
           workflowId: eventDispatcherId(deps.taskQueue, shard),
-          taskQueue: deps.taskQueue,
-          args: [{ shard }],
+          taskQueue: dispatcherTaskQueue(deps.taskQueue),
+          args: [{ shard, taskQueue: dispatcherTaskQueue(deps.taskQueue) }],
           signal: wakeDispatcher,
           signalArgs: [],
         });

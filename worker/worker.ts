@@ -1,8 +1,13 @@
-// The shared worker bootstrap: one place that knows which workflows and activities a worker runs.
+// The shared worker bootstrap: one place that knows which workflows and activities a worker runs. A worker process
+// polls two task queues: the main one (every workflow and activity) and the event dispatchers' own
+// (dispatcherTaskQueue), so a dispatcher's next pass never waits behind the lifecycle tasks its signals queued.
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
+import { createEventDeliveryActivities } from '../activities/event-delivery.ts';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { EVENT_SHARDS } from '../domain/event-shards.ts';
+import { dispatcherTaskQueue } from '../workflows/event-dispatch.messages.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -11,22 +16,69 @@ export interface WorkerSetup {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
-  /** A prebuilt bundle (tests bundle once per file); otherwise the worker bundles workflows/ at start. */
+  /** A prebuilt bundle (tests bundle once per file); otherwise the workflows/ are bundled once at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The main worker's options; the dispatchers' worker takes the shutdown ones. */
   options?: Partial<WorkerOptions>;
 }
 
-export async function createWorker({ connection, namespace, taskQueue, deps, workflowBundle, options }: WorkerSetup) {
-  return Worker.create({
+/** The two workers of a process, run and stopped together. */
+export interface Workers {
+  /** Settles when both have stopped; rejects (after stopping the other) when one fails. */
+  run(): Promise<void>;
+  shutdown(): void;
+  /** The main worker's state. */
+  getState(): State;
+}
+
+export async function createWorker({ connection, namespace, taskQueue, deps, workflowBundle, options }: WorkerSetup): Promise<Workers> {
+  const client = new Client({ connection, namespace });
+  const bundle = workflowBundle ?? (await bundleWorkflowCode({ workflowsPath }));
+  const main = await Worker.create({
     connection,
     namespace,
     taskQueue,
-    activities: createActivities(deps, { client: new Client({ connection, namespace }), taskQueue }),
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
+    activities: createActivities(deps, { client, taskQueue }),
+    workflowBundle: bundle,
     // On shutdown (SIGTERM) activities hear it at once, as a WORKER_SHUTDOWN cancellation: the campaign sender
     // finishes only the transfers already talking to the mail server and hands its pass to another worker. Activities
     // that do not listen run to their end; the process gives up at WORKER_SHUTDOWN_DEADLINE (worker/run.ts).
     shutdownGraceTime: 0,
     ...options,
   });
+  // The dispatchers (one per shard, each with at most one pass running) and their passes; the lifecycles they signal
+  // stay on the main queue (deps.taskQueue).
+  const dispatch = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: dispatcherTaskQueue(taskQueue),
+    activities: createEventDeliveryActivities({ orm: deps.orm, temporal: client, taskQueue }),
+    workflowBundle: bundle,
+    maxCachedWorkflows: EVENT_SHARDS * 2,
+    maxConcurrentWorkflowTaskExecutions: EVENT_SHARDS,
+    maxConcurrentActivityTaskExecutions: EVENT_SHARDS * 2,
+    shutdownGraceTime: options?.shutdownGraceTime ?? 0,
+    ...(options?.shutdownForceTime !== undefined ? { shutdownForceTime: options.shutdownForceTime } : {}),
+  });
+  const stop = (w: Worker) => {
+    if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  return {
+    async run() {
+      const runs = [main, dispatch].map((w) =>
+        w.run().catch((err: unknown) => {
+          stop(main);
+          stop(dispatch);
+          throw err;
+        }),
+      );
+      await Promise.all(runs.map((r) => r.catch(() => undefined)));
+      await Promise.all(runs);
+    },
+    shutdown() {
+      stop(main);
+      stop(dispatch);
+    },
+    getState: () => main.getState(),
+  };
 }

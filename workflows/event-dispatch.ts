@@ -1,7 +1,7 @@
 // An event shard's dispatcher: runs for good, delivering the shard's stored events to their lifecycles. The activity
 // works through the backlog (and heartbeats) until the shard is empty or its time is up; then the dispatcher waits
 // for the API's next wake, or looks again after `idleCheck` (a wake lost while Temporal was unreachable).
-import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createEventDeliveryActivities } from '../activities/event-delivery.ts';
 import { wakeDispatcher, type EventDispatchInput } from './event-dispatch.messages.ts';
 
@@ -21,6 +21,7 @@ export async function eventDispatcher(input: EventDispatchInput): Promise<void> 
   setHandler(wakeDispatcher, () => {
     woken = true;
   });
+  const elsewhere = input.taskQueue !== workflowInfo().taskQueue;
   for (let passes = 0; ; passes++) {
     if (workflowInfo().continueAsNewSuggested || passes >= PASSES_PER_RUN) {
       await condition(allHandlersFinished);
@@ -28,6 +29,8 @@ export async function eventDispatcher(input: EventDispatchInput): Promise<void> 
     }
     woken = false;
     const { more } = await dispatchShardEvents({ shard: input.shard });
+    // A run on the shared queue hands over when idle: the API's next wake starts its successor on the dispatchers' queue.
+    if (!more && !woken && elsewhere && patched('dispatcher-own-queue')) return;
     // A wake during the pass may be for events stored after it looked: look again.
     if (!more) await condition(() => woken, input.idleCheck ?? '30s');
   }

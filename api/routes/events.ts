@@ -9,7 +9,7 @@ import type { Orm } from '../../db/orm.ts';
 import { customersByIdsOrExternalIds, oldestUndelivered, storeEvents, undeliveredByShard } from '../../db/event-ingest.ts';
 import { EVENT_SHARDS, eventShardOf } from '../../domain/event-shards.ts';
 import type { Logger } from '../../runtime/logger.ts';
-import { eventDispatcherId, wakeDispatcher } from '../../workflows/event-dispatch.messages.ts';
+import { dispatcherTaskQueue, eventDispatcherId, wakeDispatcher } from '../../workflows/event-dispatch.messages.ts';
 import type { eventDispatcher } from '../../workflows/event-dispatch.ts';
 import { EVENT_TYPES } from '../../domain/lifecycle.types.ts';
 import type { TemporalCall } from '../temporal.ts';
@@ -101,8 +101,10 @@ function dispatcherWaker(temporal: Client, taskQueue: string, deadline: Temporal
       () =>
         temporal.workflow.signalWithStart<typeof eventDispatcher, []>('eventDispatcher', {
           workflowId: eventDispatcherId(taskQueue, shard),
-          taskQueue,
-          args: [{ shard }],
+          // A dispatcher already running on the shared queue (started by an older version) is only signalled: it
+          // hands over once its shard is empty, and the next wake starts it here.
+          taskQueue: dispatcherTaskQueue(taskQueue),
+          args: [{ shard, taskQueue: dispatcherTaskQueue(taskQueue) }],
           signal: wakeDispatcher,
           signalArgs: [],
         }),

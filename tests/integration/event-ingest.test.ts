@@ -5,11 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createApp } from '../../api/app.ts';
 import { createLogger } from '../../runtime/logger.ts';
-import { EVENT_SHARDS } from '../../domain/event-shards.ts';
-import { eventDispatcherId } from '../../workflows/event-dispatch.messages.ts';
+import { EVENT_SHARDS, eventShardOf } from '../../domain/event-shards.ts';
+import { dispatcherTaskQueue, eventDispatcherId } from '../../workflows/event-dispatch.messages.ts';
 import { customerLifecycleId } from '../../workflows/ids.ts';
 import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
 import { delivered } from '../support/events.ts';
+import { recordHistory } from '../support/histories.ts';
 import { serving } from '../support/http.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
@@ -103,6 +104,9 @@ test('a 10,000-event batch is answered once stored; every event reaches its life
   expect((await delivered(stack.api, again.body.cursor)).undelivered).toBe(0);
   const view = await stack.env.client.workflow.getHandle(customerLifecycleId(customers[0]!.id)).query(getLifecycle);
   expect(view.counters).toMatchObject({ events: 100, duplicates: 0 });
+
+  // A dispatcher that delivered its share and waits for the next wake (tests/replay replays it).
+  await recordHistory(stack.env.client, eventDispatcherId(stack.taskQueue, eventShardOf(customers[0]!.id)), 'event-dispatcher-drained');
 }, 120_000);
 
 /** A TCP port that forwards to the dev server once `open()` is called; until then nothing listens on it. */
@@ -215,4 +219,33 @@ test("a customer's lastActiveAt moves to the newest event once it is more than a
   expect(await post(30_000, `${key}-30s`)).toBe(new Date(t0).toISOString()); // within the minute: not written
   expect(await post(-600_000, `${key}-older`)).toBe(new Date(t0).toISOString()); // an older event: never back
   expect(await post(90_000, `${key}-90s`)).toBe(new Date(t0 + 90_000).toISOString());
+});
+
+test("a dispatcher an older version started on the shared queue delivers, ends once idle, and the next wake starts it on the dispatchers' queue", async () => {
+  const [c] = await importCustomers(`handover-${randomUUID().slice(0, 8)}`, 1);
+  const shard = eventShardOf(c!.id);
+  const workflowId = eventDispatcherId(stack.taskQueue, shard);
+  const client = stack.env.client;
+  await client.workflow
+    .getHandle(workflowId)
+    .terminate('replaced by an old-style dispatcher')
+    .catch(() => undefined);
+  // As the version before the dispatchers' own queue started them: on the main queue, without `taskQueue`.
+  const old = await client.workflow.start('eventDispatcher', { workflowId, taskQueue: stack.taskQueue, args: [{ shard }] });
+  const post = async (type: string) => {
+    const res = await stack.api('POST', '/events', {
+      token: ingest.token,
+      body: { events: [{ customerId: c!.id, type, at: new Date().toISOString(), idempotencyKey: randomUUID() }] },
+    });
+    expect(res.status).toBe(202);
+    return res.body.cursor as string;
+  };
+
+  await delivered(stack.api, await post('signup'));
+  await eventually(async () => (await old.describe()).status.name === 'COMPLETED', 'the old dispatcher ended', 30_000);
+  await delivered(stack.api, await post('login'));
+  const successor = await client.workflow.getHandle(workflowId).describe();
+  expect(successor.runId).not.toBe(old.firstExecutionRunId);
+  expect(successor.taskQueue).toBe(dispatcherTaskQueue(stack.taskQueue));
+  expect((await countersOnce([c!], 2))[0]).toMatchObject({ events: 2, duplicates: 0 });
 });

@@ -1,7 +1,6 @@
 // The whole system for integration tests, with real parts: the Temporal dev server, PostgreSQL, the SMTP sink, a
 // webhook receiver, a worker and the HTTP API on an ephemeral port.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { bundleWorkflows, devServerEnvironment, quietRuntime } from './runtime.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +14,7 @@ import { createMailer } from '../../runtime/mailer.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { TEST_RULES } from './rules.ts';
 import type { Role } from '../../domain/actors.ts';
-import { createWorker } from '../../worker/worker.ts';
+import { createWorker, type Workers } from '../../worker/worker.ts';
 import { createTestDb, type TestDb } from './db.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 import type { Resolve } from '../../activities/webhooks.ts';
@@ -73,7 +72,7 @@ export async function startStack(
   const workflowBundle = await bundleWorkflows();
   const mailer = createMailer(mail.smtpUrl);
 
-  let worker: Worker | undefined;
+  let worker: Workers | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
     worker = await createWorker({
