@@ -168,8 +168,12 @@ function child(args: string[], env: Record<string, string>) {
   const log: string[] = [];
   proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => out.push(chunk));
   proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => log.push(...chunk.split('\n').filter((l) => l.trim())));
-  // BENCH_LOG_DIR: each child's stderr is kept in <dir>/<pid>.log as well (the worker's log, to diagnose a stall).
-  if (process.env.BENCH_LOG_DIR) proc.stderr!.pipe(createWriteStream(`${process.env.BENCH_LOG_DIR}/${proc.pid}.log`));
+  // BENCH_LOG_DIR: each child's output is kept in <dir>/<pid>.log as well (the worker's log, to diagnose a stall).
+  if (process.env.BENCH_LOG_DIR) {
+    const file = createWriteStream(`${process.env.BENCH_LOG_DIR}/${proc.pid}.log`);
+    proc.stdout!.pipe(file);
+    proc.stderr!.pipe(file);
+  }
   const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const stats = () => procStats(proc.pid!);
   const sampled = sampler(stats);
