@@ -26,13 +26,14 @@ import { decideSends, deliverDecided, type CustomerEmailDeps, type CustomerEmail
 export type { SendPass, SendPassResult } from '../domain/campaign.ts';
 
 /**
- * Sends in flight at once. The pool of 5 SMTP connections serves them; twice as many keep every connection busy while
+ * Sends in flight at once. The pool of SMTP_CONNECTIONS (8) serves them; twice as many keep every connection busy while
  * the others write their ledgers.
  */
 export const SEND_CONCURRENCY = 16;
 /**
- * Sends claimed in the email ledger and talking to the mail server at once: one per pooled SMTP connection, so a
- * claim's lease never runs while the message waits for a connection.
+ * Sends talking to the mail server at once: one per pooled SMTP connection. The next sends are claimed in the email
+ * ledger meanwhile, so a connection does not wait for a claim's round trip; a claim waits for a slot behind at most
+ * one transfer per connection (SEND_CONCURRENCY is twice the slots), well inside its lease.
  */
 const SMTP_SLOTS = SMTP_CONNECTIONS;
 

@@ -69,7 +69,10 @@ export interface LedgerMail {
   leaseSeconds?: number;
   /** Updates of the callers' ledgers, run in the statement that marks the mail sent. */
   onSent?: SqlUpdate[];
-  /** Runs the claim and the transfer (not the final write): a caller may limit how many hold a lease at once. */
+  /**
+   * Runs the transfer (after the claim, before the final write): a caller may limit how many talk to the mail server
+   * at once while the next ones are claimed. A claim it refuses to start is given back.
+   */
   around?: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
@@ -89,17 +92,17 @@ export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' |
     await recordSkippedMail(orm, outbox);
     return { status: 'skipped', messageId, recipients: [] };
   }
-  /** Claims the key and transfers the mail; answers the earlier outcome when another attempt settled it. */
-  const transfer = async (): Promise<EmailResult | null> => {
-    // A new key, or a pending one, or one whose sender's lease ran out.
-    if (!(await claimMail(orm, { ...outbox, recipients, leaseSeconds: m.leaseSeconds ?? LEASE_SECONDS }))) {
-      const row = await outboxState(orm, key);
-      if (row?.status === 'sent') return { status: 'duplicate', messageId, recipients: row.recipients };
-      if (row?.status === 'skipped') return { status: 'skipped', messageId, recipients: [] };
-      if (row?.status === 'failed') throw ApplicationFailure.nonRetryable(`the mail server refused ${key} earlier`, 'EmailRejected');
-      throw leaseHeld(`email ${key}`, row?.lease_seconds);
-    }
-
+  // A new key, or a pending one, or one whose sender's lease ran out; else the earlier outcome of another attempt.
+  if (!(await claimMail(orm, { ...outbox, recipients, leaseSeconds: m.leaseSeconds ?? LEASE_SECONDS }))) {
+    const row = await outboxState(orm, key);
+    if (row?.status === 'sent') return { status: 'duplicate', messageId, recipients: row.recipients };
+    if (row?.status === 'skipped') return { status: 'skipped', messageId, recipients: [] };
+    if (row?.status === 'failed') throw ApplicationFailure.nonRetryable(`the mail server refused ${key} earlier`, 'EmailRejected');
+    throw leaseHeld(`email ${key}`, row?.lease_seconds);
+  }
+  let started = false;
+  const transfer = async (): Promise<void> => {
+    started = true;
     try {
       await mailer.sendMail({
         from,
@@ -117,10 +120,14 @@ export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' |
       if (permanent) throw ApplicationFailure.nonRetryable(`mail server refused ${key}: ${error.message}`, 'EmailRejected');
       throw err;
     }
-    return null;
   };
-  const settled = await (m.around ? m.around(transfer) : transfer());
-  if (settled) return settled;
+  try {
+    await (m.around ? m.around(transfer) : transfer());
+  } catch (err) {
+    // The caller refused to start the transfer (it is stopping): nothing was sent, so the claim is given back at once.
+    if (!started) await releaseMail(orm, key, 'pending', `not started: ${(err as Error).message}`);
+    throw err;
+  }
   // The callers' own ledgers are marked in the same statement: all agree the mail was sent, or none does.
   await markMailSent(orm, key, m.onSent ?? []);
   return { status: 'sent', messageId, recipients };
