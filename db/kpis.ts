@@ -23,6 +23,8 @@ import { z } from 'zod';
 import { hasRollups, KPI_ANSWER, KPI_ROLLUP_SQL } from './kpi-rollups.ts';
 import type { Orm } from './orm.ts';
 
+// The rollups' per-day `actives` arrays count gaps up to 366 days (migrations/Migration20261203224000_kpi_day_actives.ts):
+// a longer range needs longer arrays.
 export const KPI_MAX_DAYS = 366;
 const DAY_MS = 86_400_000;
 
