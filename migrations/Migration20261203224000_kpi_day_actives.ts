@@ -73,12 +73,13 @@ $$;`,
   `create function kpi_actives_from_gaps(p_gaps int[], p_ns bigint[]) returns int[] language plpgsql immutable parallel safe as $$
 begin
   return (
-    with p as (select gap, n from unnest(p_gaps, p_ns) p(gap, n)),
-    marks as (
-      select i, sum(n) as n from (select 1 as i, n from p union all select gap + 1, -n from p where gap < 366) m group by 1
-    )
+    with p as (select gap, n from unnest(p_gaps, p_ns) p(gap, n))
     select array_agg(v::int order by i) from (
-      select g.i, sum(coalesce(m.n, 0)) over (order by g.i) as v from generate_series(1, 366) g(i) left join marks m on m.i = g.i
+      select i, sum(sum(n)) over (order by i) as v from (
+        select 1 as i, n from p
+        union all select gap + 1, -n from p where gap < 366
+        union all select i, 0 from generate_series(1, 366) i
+      ) m group by i
     ) r
   );
 end $$;`,
