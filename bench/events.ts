@@ -428,6 +428,9 @@ try {
   console.log(
     `  worker log lines at warn or above: ${workerLog.length}${workerLog.length ? `; first: ${workerLog[0]!.slice(0, 200)}` : ''}`,
   );
+  // One example of each kind (by message), so a burst of one warning does not hide another.
+  const kinds = new Map(workerLog.map((l) => [/"msg":"([^"]{0,80})/.exec(l)?.[1] ?? l.slice(0, 80), l] as const));
+  for (const [kind, line] of [...kinds].slice(1, 6)) console.log(`    also: ${kind} (${line.slice(0, 240)})`);
   for (const e of errors.slice(0, 5)) console.log(`  error: ${e.slice(0, 300)}`);
 
   const sw = [52, 10, 10, 14];

@@ -2,7 +2,7 @@
 // polls two task queues: the main one (every workflow and activity) and the event dispatchers' own
 // (dispatcherTaskQueue), so a dispatcher's next pass never waits behind the lifecycle tasks its signals queued.
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type State, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createEventDeliveryActivities } from '../activities/event-delivery.ts';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
@@ -33,7 +33,8 @@ export interface Workers {
 
 export async function createWorker({ connection, namespace, taskQueue, deps, workflowBundle, options }: WorkerSetup): Promise<Workers> {
   const client = new Client({ connection, namespace });
-  const bundle = workflowBundle ?? (await bundleWorkflowCode({ workflowsPath }));
+  // Bundled once for both; its report goes to the runtime's logger (LOG_LEVEL), as when Worker.create bundles.
+  const bundle = workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: Runtime.instance().logger }));
   const main = await Worker.create({
     connection,
     namespace,
