@@ -1,6 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { timingSafeEqual } from 'node:crypto';
+import { operatorByToken } from '../db/operators.ts';
 import { liveSession, type LiveSession } from '../db/sessions.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Actor, Role } from '../domain/actors.ts';
@@ -69,15 +70,10 @@ export function authenticate(orm: Orm, cookies: CookieOptions = { secure: false 
       res.locals.authError = unauthorized('the Authorization header must be "Bearer <token>"');
       return next();
     }
-    // A plain indexed select: this runs on every request, and the actor needs no tracked entity.
+    // A plain indexed select (prepared): this runs on every request, and the actor needs no tracked entity.
     let operator: { id: string; name: string; roles: Role[] } | undefined;
     try {
-      [operator] = await orm.em
-        .getConnection()
-        .execute<{ id: string; name: string; roles: Role[] }[]>(
-          'select id, name, roles from operators where token_hash = ? and not disabled',
-          [hashToken(match[1]!)],
-        );
+      operator = await operatorByToken(orm, hashToken(match[1]!));
     } catch (err) {
       // The database is down: public routes (health) still answer; every other route answers 503, not 500.
       res.locals.authError = toHttpError(err) ?? err;

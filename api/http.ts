@@ -102,7 +102,12 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
     // A handler may set a non-200 status itself (health answers 503 with a body).
     const status = res.statusCode !== 200 ? res.statusCode : spec.status;
     if (result === undefined) res.status(status ?? 204).end();
-    else res.status(status ?? 200).json(result);
+    else if (spec.method === 'get') res.status(status ?? 200).json(result);
+    else {
+      // A change's answer is never revalidated: no ETag (res.json would hash every answer for one).
+      res.status(status ?? 200).type('json');
+      res.end(JSON.stringify(result));
+    }
   });
 }
 

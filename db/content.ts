@@ -2,6 +2,7 @@
 // (every change), and the publishing channels it delivers to.
 import type { ContentStage, Tier } from '../domain/content.ts';
 import type { Orm } from './orm.ts';
+import { prepared, runPrepared } from './prepared.ts';
 import { textArray } from './sql.ts';
 import { NOW, versionedUpsert } from './versioned-upsert.ts';
 
@@ -48,6 +49,34 @@ export async function saveContentRow(orm: Orm, c: ContentRecord): Promise<void> 
   );
 }
 
+const FIRST_ROW = prepared(
+  'content_first_row',
+  `insert into content (id, workflow_id, author_id, title, tier, channels, stage, revision, check_outcome, publish_at,
+     published_at, created_at, updated_at, version)
+   values ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10, $11, now(), now(), 0)
+   on conflict (id) do nothing`,
+);
+
+/**
+ * The API's first list row of a submission (version 0): saveContentRow's upsert at version 0, which only ever creates
+ * the row (any stored row has version 0 or more), as one prepared insert.
+ */
+export async function saveFirstContentRow(orm: Orm, c: Omit<ContentRecord, 'version'>): Promise<void> {
+  await runPrepared(orm, FIRST_ROW, [
+    c.id,
+    c.workflowId,
+    c.authorId,
+    c.title,
+    c.tier,
+    c.channels,
+    c.stage,
+    c.revision,
+    c.checkOutcome,
+    c.publishAt,
+    c.publishedAt,
+  ]);
+}
+
 export interface ChannelRow {
   name: string;
   url: string;
@@ -63,10 +92,10 @@ export async function findChannel(orm: Orm, name: string): Promise<ChannelRow | 
   return row;
 }
 
-/** Which of these channel names are enabled channels. */
+const ENABLED_CHANNELS = prepared('enabled_channel_names', 'select name from channels where name = any($1::text[]) and enabled');
+
+/** Which of these channel names are enabled channels (prepared: every submission asks). */
 export async function enabledChannelNames(orm: Orm, names: readonly string[]): Promise<Set<string>> {
-  const rows = await orm.em
-    .getConnection()
-    .execute<{ name: string }[]>('select name from channels where name = any(?::text[]) and enabled', [textArray(names)]);
+  const rows = await runPrepared<{ name: string }>(orm, ENABLED_CHANNELS, [names]);
   return new Set(rows.map((c) => c.name));
 }

@@ -1,10 +1,23 @@
 // Operators by name: the API's answers name the people they mention (owners, approvers, reviewers, actors), so the
 // console shows names, not ids. And the operators a notification goes to.
 import { Operator } from './entities/index.ts';
+import type { Role } from '../domain/actors.ts';
 import type { Orm } from './orm.ts';
+import { prepared, runPrepared } from './prepared.ts';
 import { textArray } from './sql.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const BY_TOKEN = prepared('operator_by_token', 'select id, name, roles from operators where token_hash = $1 and not disabled');
+
+/**
+ * The active operator holding the API token with this hash, or undefined. Read at every request (never cached), so a
+ * disabled operator is refused at once; a prepared statement, as it runs before every authenticated call.
+ */
+export async function operatorByToken(orm: Orm, tokenHash: string): Promise<{ id: string; name: string; roles: Role[] } | undefined> {
+  const [operator] = await runPrepared<{ id: string; name: string; roles: Role[] }>(orm, BY_TOKEN, [tokenHash]);
+  return operator;
+}
 
 /** id -> name of the operators among `ids` (anything that is not an operator's id is left out). */
 export async function operatorNames(orm: Orm, ids: Iterable<string | null | undefined>): Promise<Record<string, string>> {

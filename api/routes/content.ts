@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { operatorNames } from '../../db/operators.ts';
 import { Content } from '../../db/entities/index.ts';
-import { enabledChannelNames, saveContentRow } from '../../db/content.ts';
+import { enabledChannelNames, saveFirstContentRow } from '../../db/content.ts';
 import { containsPattern } from '../../db/sql.ts';
 import { parseDuration } from '../../domain/durations.ts';
 import { getContentState, reschedule, submitRevision, withdraw } from '../../workflows/content.messages.ts';
@@ -270,7 +270,7 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
       await deadline(() => temporal.workflow.start<typeof contentReview>('contentReview', { workflowId, taskQueue, args: [input] }));
       // The list shows the item at once; the workflow's own writes carry higher versions and audit the submission.
       // Best effort: the workflow's first write creates the row anyway.
-      await saveContentRow(orm, {
+      await saveFirstContentRow(orm, {
         id,
         workflowId,
         authorId: actor.id,
@@ -282,7 +282,6 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
         checkOutcome: null,
         publishAt: input.publishAt ?? null,
         publishedAt: null,
-        version: 0,
       }).catch((err: unknown) => log.warn({ err, contentId: id }, 'content list row not written; the workflow will write it'));
       return { id, workflowId };
     },
