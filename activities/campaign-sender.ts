@@ -26,10 +26,10 @@ import { decideSends, deliverDecided, type CustomerEmailDeps, type CustomerEmail
 export type { SendPass, SendPassResult } from '../domain/campaign.ts';
 
 /**
- * Sends in flight at once. The pool of SMTP_CONNECTIONS (8) serves them; twice as many keep every connection busy while
+ * Sends in flight at once. The pool of SMTP_CONNECTIONS serves them; twice as many keep every connection busy while
  * the others write their ledgers.
  */
-export const SEND_CONCURRENCY = 16;
+export const SEND_CONCURRENCY = 2 * SMTP_CONNECTIONS;
 /**
  * Sends talking to the mail server at once: one per pooled SMTP connection. The next sends are claimed in the email
  * ledger meanwhile, so a connection does not wait for a claim's round trip; a claim waits for a slot behind at most

@@ -5,7 +5,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
  * handshake each). Timeouts keep one send well inside the send profile's one-minute start-to-close timeout (nodemailer's
  * own default socket timeout is ten minutes), so an attempt Temporal has given up on is not still talking to the server.
  */
-export const SMTP_CONNECTIONS = 8;
+export const SMTP_CONNECTIONS = 16;
 
 export function createMailer(smtpUrl: string): Transporter {
   return nodemailer.createTransport({
