@@ -10,7 +10,7 @@ interface CallFrame {
   lineNumber: number;
 }
 export interface CpuProfile {
-  nodes: { id: number; callFrame: CallFrame }[];
+  nodes: { id: number; callFrame: CallFrame; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -45,6 +45,19 @@ export function scriptGroup(url: string, functionName: string): string {
 /** Self time in ms, by script group and by function (`name url:line`), largest first. */
 export function selfTimes(profile: CpuProfile): { groups: Map<string, number>; functions: Map<string, number>; totalMs: number } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const where = (frame: CallFrame) =>
+    frame.url.replace(/^.*node_modules\//, '').replace('file:///work/main/', '') + `:${frame.lineNumber + 1}`;
+  // A native function (a socket write, a hash) is named with the nearest caller outside Node's internals: "writev :0"
+  // alone does not say whose writes they are.
+  const caller = (id: number): string => {
+    for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
+      const f = byId.get(p)!;
+      if (f.url && !f.url.startsWith('node:')) return ` < ${f.functionName || '(anonymous)'} ${where(f)}`;
+    }
+    return '';
+  };
   const groups = new Map<string, number>();
   const functions = new Map<string, number>();
   let totalMs = 0;
@@ -56,7 +69,7 @@ export function selfTimes(profile: CpuProfile): { groups: Map<string, number>; f
     totalMs += ms;
     const group = scriptGroup(frame.url, frame.functionName);
     groups.set(group, (groups.get(group) ?? 0) + ms);
-    const fn = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*node_modules\//, '').replace('file:///work/main/', '')}:${frame.lineNumber + 1}`;
+    const fn = `${frame.functionName || '(anonymous)'} ${where(frame)}${frame.url || frame.functionName.startsWith('(') ? '' : caller(id)}`;
     functions.set(fn, (functions.get(fn) ?? 0) + ms);
   });
   const sorted = (m: Map<string, number>) => new Map([...m].sort((a, b) => b[1] - a[1]));

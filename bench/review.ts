@@ -2,6 +2,7 @@
 // Part 1: content submissions (POST /content) against bare workflow starts. Part 2: task completions
 // (POST /tasks/:id/complete) against bare executeUpdate calls. Prints figures and verdicts; never fails on timings.
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { startStack } from '../tests/support/stack.ts';
 import type { ContentReviewInput } from '../domain/content.ts';
@@ -22,6 +23,8 @@ const WARM_UPDATES = 10;
 const API_POOL = int('BENCH_API_POOL', 10);
 // One more round per side under the sampling profiler, after the measured ones (0: none).
 const PROFILE_STARTS = int('BENCH_PROFILE_STARTS', STARTS);
+// Where to keep those profiles (review-bare.cpuprofile, review-api.cpuprofile), for `node bench/cpu-profile.ts <file>`.
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 
 const stack = await startStack();
 const { env, taskQueue } = stack;
@@ -104,7 +107,9 @@ if (PROFILE_STARTS > 0) {
   for (const side of ['bare', 'api'] as const) {
     const profiler = await startProfile();
     await runConcurrent(PROFILE_STARTS, CONCURRENCY, side === 'bare' ? bareStart : apiStart);
-    profiles[side] = selfTimes(await profiler.stop());
+    const profile = await profiler.stop();
+    if (PROFILE_DIR) writeFileSync(`${PROFILE_DIR}/review-${side}.cpuprofile`, JSON.stringify(profile));
+    profiles[side] = selfTimes(profile);
     await drain();
   }
 }
