@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import { appendAudit } from '../db/audit.ts';
-import { claimMail, markMailSent, outboxState, recordSkippedMail, releaseMail } from '../db/email-outbox.ts';
+import { claimMail, markMailSent, outboxState, recordSkippedMail, releaseMail, renewMail } from '../db/email-outbox.ts';
 import { operatorEmails } from '../db/operators.ts';
 import type { Orm } from '../db/orm.ts';
 import { entityOfWorkflowId } from '../workflows/ids.ts';
@@ -44,6 +44,11 @@ export interface EmailDeps {
  * start-to-close timeout plus the mailer's timeouts, so a slow attempt cannot overlap its retry.
  */
 const LEASE_SECONDS = 300;
+/**
+ * A claimed mail whose transfer waits longer than this for its turn (a caller's `around`: the campaign sender's SMTP
+ * slots) renews its lease before it starts, so the lease always covers the whole transfer.
+ */
+const RENEW_AFTER_MS = 5_000;
 
 /** MAIL_FROM's address under another display name (nodemailer encodes non-ASCII names). */
 export function withName(from: string, name: string): string {
@@ -92,17 +97,26 @@ export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' |
     await recordSkippedMail(orm, outbox);
     return { status: 'skipped', messageId, recipients: [] };
   }
-  // A new key, or a pending one, or one whose sender's lease ran out; else the earlier outcome of another attempt.
-  if (!(await claimMail(orm, { ...outbox, recipients, leaseSeconds: m.leaseSeconds ?? LEASE_SECONDS }))) {
+  const leaseSeconds = m.leaseSeconds ?? LEASE_SECONDS;
+  /** The earlier outcome of another attempt that has the key, or settled it. */
+  const settledElsewhere = async (): Promise<EmailResult> => {
     const row = await outboxState(orm, key);
     if (row?.status === 'sent') return { status: 'duplicate', messageId, recipients: row.recipients };
     if (row?.status === 'skipped') return { status: 'skipped', messageId, recipients: [] };
     if (row?.status === 'failed') throw ApplicationFailure.nonRetryable(`the mail server refused ${key} earlier`, 'EmailRejected');
     throw leaseHeld(`email ${key}`, row?.lease_seconds);
-  }
+  };
+  // A new key, or a pending one, or one whose sender's lease ran out.
+  const attempt = await claimMail(orm, { ...outbox, recipients, leaseSeconds });
+  if (attempt === null) return settledElsewhere();
+  const claimedAt = Date.now();
   let started = false;
-  const transfer = async (): Promise<void> => {
+  /** Transfers the mail; false when the claim was lost while waiting to start (another attempt has the key). */
+  const transfer = async (): Promise<boolean> => {
     started = true;
+    // The lease must outlast the transfer (the mailer's timeouts are well inside it): a transfer that waited for its
+    // turn (`around`) longer than RENEW_AFTER_MS extends it first, and does not start if another attempt took the key.
+    if (Date.now() - claimedAt > RENEW_AFTER_MS && !(await renewMail(orm, key, attempt, leaseSeconds))) return false;
     try {
       await mailer.sendMail({
         from,
@@ -116,18 +130,21 @@ export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' |
     } catch (err) {
       const error = err as Error & { responseCode?: number };
       const permanent = typeof error.responseCode === 'number' && error.responseCode >= 500;
-      await releaseMail(orm, key, permanent ? 'failed' : 'pending', error.message);
+      await releaseMail(orm, key, attempt, permanent ? 'failed' : 'pending', error.message);
       if (permanent) throw ApplicationFailure.nonRetryable(`mail server refused ${key}: ${error.message}`, 'EmailRejected');
       throw err;
     }
+    return true;
   };
+  let sent: boolean;
   try {
-    await (m.around ? m.around(transfer) : transfer());
+    sent = await (m.around ? m.around(transfer) : transfer());
   } catch (err) {
     // The caller refused to start the transfer (it is stopping): nothing was sent, so the claim is given back at once.
-    if (!started) await releaseMail(orm, key, 'pending', `not started: ${(err as Error).message}`);
+    if (!started) await releaseMail(orm, key, attempt, 'pending', `not started: ${(err as Error).message}`);
     throw err;
   }
+  if (!sent) return settledElsewhere();
   // The callers' own ledgers are marked in the same statement: all agree the mail was sent, or none does.
   await markMailSent(orm, key, m.onSent ?? []);
   return { status: 'sent', messageId, recipients };

@@ -24,18 +24,35 @@ export async function recordSkippedMail(orm: Orm, m: OutboxMail): Promise<void> 
  * One statement records the key and claims it for `leaseSeconds`: a new key, or a pending one, or one whose sender's
  * lease ran out. False: another attempt holds it or settled it (see outboxState).
  */
-export async function claimMail(orm: Orm, m: OutboxMail & { recipients: string[]; leaseSeconds: number }): Promise<boolean> {
-  const claimed = await orm.em.getConnection().execute<{ id: number }[]>(
+/**
+ * Claims a key for sending: a new key, a pending one, or one whose sender's lease ran out. Answers the claim's attempt
+ * number (every claim counts one), which the claimant's later renew and release name, or null when not claimed.
+ */
+export async function claimMail(orm: Orm, m: OutboxMail & { recipients: string[]; leaseSeconds: number }): Promise<number | null> {
+  const [claimed] = await orm.em.getConnection().execute<{ attempts: number }[]>(
     `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, lease_until,
        attempts, created_at)
      values (?, ?, ?, ?, ?, ?, 'sending', now() + ? * interval '1 second', 1, now())
      on conflict (idempotency_key) do update set status = 'sending', lease_until = excluded.lease_until,
        attempts = email_outbox.attempts + 1
      where email_outbox.status = 'pending' or (email_outbox.status = 'sending' and email_outbox.lease_until < now())
-     returning id`,
+     returning attempts`,
     [m.key, m.messageId, m.workflowId, m.template, textArray(m.recipients), m.subject, m.leaseSeconds],
   );
-  return claimed.length > 0;
+  return claimed?.attempts ?? null;
+}
+
+/**
+ * Extends a claim's lease from now, if it is still that claim's (no other attempt claimed the key since, even after
+ * the lease ran out): false when another attempt has it or settled it.
+ */
+export async function renewMail(orm: Orm, key: string, attempt: number, leaseSeconds: number): Promise<boolean> {
+  const renewed = await orm.em.getConnection().execute<{ id: number }[]>(
+    `update email_outbox set lease_until = now() + ? * interval '1 second'
+     where idempotency_key = ? and status = 'sending' and attempts = ? returning id`,
+    [leaseSeconds, key, attempt],
+  );
+  return renewed.length > 0;
 }
 
 /** A key's status, its recipients and the seconds left on its lease. */
@@ -51,11 +68,16 @@ export async function outboxState(
   return row;
 }
 
-/** A send that failed gives its claim back: pending (a retry may send) or failed for good. */
-export async function releaseMail(orm: Orm, key: string, status: 'pending' | 'failed', error: string): Promise<void> {
-  await orm.em
-    .getConnection()
-    .execute(`update email_outbox set status = ?, lease_until = null, last_error = ? where idempotency_key = ?`, [status, error, key]);
+/**
+ * A send that failed gives its claim (`attempt`) back: pending (a retry may send) or failed for good. A claim another
+ * attempt has taken since is left to it.
+ */
+export async function releaseMail(orm: Orm, key: string, attempt: number, status: 'pending' | 'failed', error: string): Promise<void> {
+  await orm.em.getConnection().execute(
+    `update email_outbox set status = ?, lease_until = null, last_error = ?
+       where idempotency_key = ? and status = 'sending' and attempts = ?`,
+    [status, error, key, attempt],
+  );
 }
 
 /** Marks the mail sent; the callers' own ledgers (`also`) are marked in the same statement: all agree, or none does. */

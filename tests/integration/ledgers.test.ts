@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createHmac, randomUUID } from 'node:crypto';
 import { createContractActivities } from '../../activities/contract.ts';
-import { createEmailActivities, messageIdFor } from '../../activities/email.ts';
+import { createEmailActivities, deliverOnce, messageIdFor } from '../../activities/email.ts';
 import { saveContentRow } from '../../db/content.ts';
 import { writePoints } from '../../db/metrics.ts';
 import { deliverWebhook } from '../../activities/webhooks.ts';
@@ -83,6 +83,47 @@ test('a send that fails is retried later and then goes out once', async () => {
   expect((await emails().sendEmail(request(key))).status).toBe('sent');
   await mail.waitFor((m) => m.headers['x-opsflow-idempotency-key'] === key);
 });
+
+test('a claimed mail that waited past its lease for a slot does not go out when another attempt took it meanwhile', async () => {
+  const deps = { orm: db.orm, mailer: createMailer(mail.smtpUrl), from: FROM };
+  const sql = (q: string, params: unknown[]) => db.orm.em.fork().getConnection().execute(q, params);
+  const send = (key: string, around: <T>(run: () => Promise<T>) => Promise<T>) =>
+    deliverOnce(deps, {
+      idempotencyKey: key,
+      workflowId: 'wf',
+      template: 'campaign',
+      recipients: ['kim@example.com'],
+      mail: { subject: 'Sale', text: 'Hello', html: '<p>Hello</p>' },
+      leaseSeconds: 1,
+      around,
+    });
+  const waitThen =
+    (before: () => Promise<unknown>) =>
+    async <T>(run: () => Promise<T>): Promise<T> => {
+      await new Promise((r) => setTimeout(r, 5_500)); // queued behind busy slots for longer than its 1 s lease
+      await before();
+      return run();
+    };
+  const lost = `campaign:${randomUUID()}:lost`;
+  // Meanwhile the lease ran out and another attempt claimed the key (and is sending it).
+  const result = send(
+    lost,
+    waitThen(() => sql(`update email_outbox set attempts = attempts + 1 where idempotency_key = ?`, [lost])),
+  );
+  await expect(result).rejects.toMatchObject({ type: 'LeaseHeld' });
+  // Nobody else claimed it: the lease is renewed and the mail goes out, once.
+  const kept = `campaign:${randomUUID()}:kept`;
+  await expect(
+    send(
+      kept,
+      waitThen(async () => {}),
+    ),
+  ).resolves.toMatchObject({ status: 'sent' });
+  await mail.waitFor((m) => m.headers['x-opsflow-idempotency-key'] === kept);
+  expect(mail.messages().filter((m) => m.headers['x-opsflow-idempotency-key'] === lost)).toHaveLength(0);
+  const [row] = await sql('select status, attempts from email_outbox where idempotency_key = ?', [lost]);
+  expect(row).toMatchObject({ status: 'sending', attempts: 2 }); // the other attempt's claim, untouched
+}, 30_000);
 
 test('a webhook attempt that holds the lease keeps a concurrent retry from posting', async () => {
   const slow = { name: 'blog', url: hooks.url('/blog'), secret: 's3cret-s3cret-s3cret' };
