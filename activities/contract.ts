@@ -17,7 +17,7 @@ import {
   type Period,
   type PerformanceMetric,
 } from '../domain/contract.ts';
-import { contractWorkflowId } from '../workflows/ids.ts';
+import { contractWorkflowId } from '../domain/ids.ts';
 import { durationToMs } from '../domain/durations.ts';
 import { auditSent, deliverOnce, type EmailDeps } from './email.ts';
 import { partnerMail } from './partner-mail.ts';

@@ -6,7 +6,7 @@ import { appendAudit } from '../db/audit.ts';
 import { claimMail, markMailSent, outboxState, recordSkippedMail, releaseMail, renewMail } from '../db/email-outbox.ts';
 import { operatorEmails } from '../db/operators.ts';
 import type { Orm } from '../db/orm.ts';
-import { entityOfWorkflowId } from '../workflows/ids.ts';
+import { entityOfWorkflowId } from '../domain/ids.ts';
 import type { SqlUpdate } from '../db/sql.ts';
 import type { Role } from '../domain/actors.ts';
 import { leaseHeld } from './ledger.ts';

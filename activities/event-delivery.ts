@@ -16,7 +16,7 @@ import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import { dispatcherTaskQueue, eventDispatcherId, wakeDispatcher, type EventDispatchInput } from '../workflows/event-dispatch.messages.ts';
 import type { eventDispatcher } from '../workflows/event-dispatch.ts';
-import { customerLifecycleId, unsubscribeConfirmationId } from '../workflows/ids.ts';
+import { customerLifecycleId, unsubscribeConfirmationId } from '../domain/ids.ts';
 import type { unsubscribeConfirmation } from '../workflows/unsubscribe-confirmation.ts';
 import { recordEvents, startWinBack } from '../workflows/lifecycle.messages.ts';
 import type { customerLifecycle } from '../workflows/lifecycle.ts';

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { firstIncidentRow, listEscalationPolicies, openIncidentOfRule, saveIncidentRow, type IncidentRecord } from '../db/incidents.ts';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
-import { incidentWorkflowId } from '../workflows/ids.ts';
+import { incidentWorkflowId } from '../domain/ids.ts';
 import { addRuleFiring, ruleRecovered } from '../workflows/incident.messages.ts';
 import { choosePolicy, DEFAULT_INCIDENT_POLICY, type IncidentInput, type IncidentPolicy, type Severity } from '../domain/incident.ts';
 

@@ -4,7 +4,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import type { Orm } from '../db/orm.ts';
 import { evaluateNow, loadRule, saveMonitorView } from '../db/rules.ts';
 import { pauseCampaign } from '../workflows/campaign.messages.ts';
-import { campaignWorkflowId } from '../workflows/ids.ts';
+import { campaignWorkflowId } from '../domain/ids.ts';
 import type { Evaluation, MonitorStatus, StoredRule } from '../domain/monitor.ts';
 
 export function createMonitorActivities({ orm, client }: { orm: Orm; client: Client }) {

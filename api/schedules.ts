@@ -1,6 +1,6 @@
 // Recurring jobs as Temporal Schedules, made to match the configuration at every API start-up.
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
-import { REDELIVERY_SCHEDULE_ID, RFM_SCHEDULE_ID, rfmScoringId } from '../workflows/ids.ts';
+import { REDELIVERY_SCHEDULE_ID, RFM_SCHEDULE_ID, rfmScoringId } from '../domain/ids.ts';
 import type { rfmScoring } from '../workflows/rfm.ts';
 import type { Logger } from '../runtime/logger.ts';
 

@@ -1,7 +1,7 @@
 // Unsubscribing, as staff (POST /customers/:id/unsubscribe) and customers (the link in an email) both do it.
 import { markUnsubscribed, type Unsubscriber } from '../db/subscriptions.ts';
 import type { unsubscribeConfirmation } from '../workflows/unsubscribe-confirmation.ts';
-import { unsubscribeConfirmationId } from '../workflows/ids.ts';
+import { unsubscribeConfirmationId } from '../domain/ids.ts';
 import type { ApiDeps } from './app.ts';
 
 /**

@@ -16,7 +16,7 @@ import { readSetting, SETTINGS } from '../db/settings.ts';
 import { loadConfig } from '../runtime/config.ts';
 import { ALLOCATOR_ENV } from '../worker/allocator.ts';
 import { startStack } from '../tests/support/stack.ts';
-import { customerLifecycleId } from '../workflows/ids.ts';
+import { customerLifecycleId } from '../domain/ids.ts';
 import { getLifecycle } from '../workflows/lifecycle.messages.ts';
 import type { customerLifecycle } from '../workflows/lifecycle.ts';
 import { DEFAULT_LIFECYCLE_POLICY, type LifecyclePolicy } from '../domain/lifecycle.types.ts';

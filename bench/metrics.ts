@@ -17,7 +17,7 @@ import { openOrm } from '../db/orm.ts';
 import { textArray } from '../db/sql.ts';
 import { parseDuration } from '../domain/durations.ts';
 import { startStack } from '../tests/support/stack.ts';
-import { ruleMonitorId } from '../workflows/ids.ts';
+import { ruleMonitorId } from '../domain/ids.ts';
 import { getMonitor } from '../workflows/monitor.messages.ts';
 import { AGGREGATIONS } from '../domain/monitor.ts';
 import { cpuBetween, cpuSnapshot, machineCpuMs, PARTS } from './cpu.ts';

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { startStack } from '../tests/support/stack.ts';
 import type { ContentReviewInput } from '../domain/content.ts';
-import { contentReviewId } from '../workflows/ids.ts';
+import { contentReviewId } from '../domain/ids.ts';
 import type { Actor } from '../domain/actors.ts';
 import { completeTask } from '../workflows/messages.ts';
 import { selfTimes, startProfile } from './cpu-profile.ts';

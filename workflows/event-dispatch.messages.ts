@@ -3,7 +3,7 @@
 import type { Duration } from '@temporalio/common';
 import { defineSignal } from '@temporalio/workflow';
 
-export { eventDispatcherId } from './ids.ts';
+export { eventDispatcherId } from '../domain/ids.ts';
 
 /**
  * The dispatchers' task queue (and their activities'): a worker process polls it beside the main one, so a dispatcher's

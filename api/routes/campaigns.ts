@@ -34,7 +34,7 @@ import {
   type CampaignState,
 } from '../../domain/campaign.ts';
 import type { campaign } from '../../workflows/campaign.ts';
-import { campaignWorkflowId } from '../../workflows/ids.ts';
+import { campaignWorkflowId } from '../../domain/ids.ts';
 import type { Actor } from '../../domain/actors.ts';
 import { LIFECYCLE_STAGES } from '../../domain/lifecycle.types.ts';
 import { SEGMENTS } from '../../domain/rfm.ts';

@@ -9,7 +9,7 @@ import { parseDuration } from '../../domain/durations.ts';
 import { getContentState, reschedule, submitRevision, withdraw } from '../../workflows/content.messages.ts';
 import { CONTENT_STAGES, isFinal, TIERS, type ContentReviewInput, type ContentState } from '../../domain/content.ts';
 import type { contentReview } from '../../workflows/content.ts';
-import { contentReviewId } from '../../workflows/ids.ts';
+import { contentReviewId } from '../../domain/ids.ts';
 import type { Actor } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { conflict, forbidden, unprocessable } from '../errors.ts';

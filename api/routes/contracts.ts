@@ -28,7 +28,7 @@ import {
   type ContractTerms,
 } from '../../domain/contract.ts';
 import type { contract, ContractInput } from '../../workflows/contract.ts';
-import { contractWorkflowId } from '../../workflows/ids.ts';
+import { contractWorkflowId } from '../../domain/ids.ts';
 import type { Actor } from '../../domain/actors.ts';
 import type { ApiDeps } from '../app.ts';
 import { hashToken } from '../tokens.ts';

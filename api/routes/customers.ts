@@ -5,7 +5,7 @@ import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import type { Orm } from '../../db/orm.ts';
 import { couponPage, customerPage, customerRowById, upsertCustomers, type CustomerRow } from '../../db/customers.ts';
-import { customerLifecycleId } from '../../workflows/ids.ts';
+import { customerLifecycleId } from '../../domain/ids.ts';
 import { SEGMENTS } from '../../domain/rfm.ts';
 import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
 import { FUNNEL_STAGES, LIFECYCLE_STAGES, type LifecycleView } from '../../domain/lifecycle.types.ts';

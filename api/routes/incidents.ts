@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { firstIncidentRow, incidentStats, responderPage, saveIncidentRow, type IncidentStatsRow } from '../../db/incidents.ts';
 import { operatorNames } from '../../db/operators.ts';
 import { Incident, Operator } from '../../db/entities/index.ts';
-import { incidentWorkflowId } from '../../workflows/ids.ts';
+import { incidentWorkflowId } from '../../domain/ids.ts';
 import {
   ackIncident,
   addIncidentNote,

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { addKpiZone, listKpiZones } from '../../db/kpi-rollups.ts';
 import { computeKpis, databaseKnowsZone, kpiRange } from '../../db/kpis.ts';
-import { kpiZoneBackfillId } from '../../workflows/ids.ts';
+import { kpiZoneBackfillId } from '../../domain/ids.ts';
 import type { kpiZoneBackfill } from '../../workflows/kpi-zones.ts';
 import type { ApiDeps } from '../app.ts';
 import { badRequest, zodFields } from '../errors.ts';

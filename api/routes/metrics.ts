@@ -6,7 +6,7 @@ import type { ApiDeps } from '../app.ts';
 import { badRequest } from '../errors.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
 import { instant, labelKey, labels, metricName } from '../schemas.ts';
-import { ruleMonitorId } from '../../workflows/ids.ts';
+import { ruleMonitorId } from '../../domain/ids.ts';
 import { pointsArrived } from '../../workflows/monitor.messages.ts';
 
 const POINTS_LIMIT = 10_000;

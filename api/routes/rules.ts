@@ -8,7 +8,7 @@ import { evaluateNow, readRuleEpisodes } from '../../db/rules.ts';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { parseDuration } from '../../domain/durations.ts';
 import { ROLES } from '../../domain/actors.ts';
-import { ruleMonitorId } from '../../workflows/ids.ts';
+import { ruleMonitorId } from '../../domain/ids.ts';
 import { ruleChanged, stopMonitor } from '../../workflows/monitor.messages.ts';
 import type { ruleMonitor } from '../../workflows/monitor.ts';
 import {

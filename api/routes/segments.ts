@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Customer, RfmRun } from '../../db/entities/index.ts';
 import { recordRfmRun, rfmGrid, segmentCounts } from '../../db/rfm.ts';
-import { rfmScoringId } from '../../workflows/ids.ts';
+import { rfmScoringId } from '../../domain/ids.ts';
 import type { rfmScoring } from '../../workflows/rfm.ts';
 import { DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS, SEGMENT_RULES, SEGMENTS, type RfmScoringInput } from '../../domain/rfm.ts';
 import type { ApiDeps } from '../app.ts';

@@ -29,7 +29,7 @@ import {
   type MessageKey,
   type TemplateSource,
 } from '../../domain/message-templates.ts';
-import { templateReviewId } from '../../workflows/ids.ts';
+import { templateReviewId } from '../../domain/ids.ts';
 import { withdrawTemplateVersion } from '../../workflows/template-review.messages.ts';
 import type { templateReview } from '../../workflows/template-review.ts';
 import type { ApiDeps } from '../app.ts';

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { guardCounts, ledgerCounts, scanCampaignCounts, scanGuardFigures } from '../../db/campaign-counts.ts';
 import { openOrm } from '../../db/orm.ts';
-import { campaignWorkflowId } from '../../workflows/ids.ts';
+import { campaignWorkflowId } from '../../domain/ids.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 

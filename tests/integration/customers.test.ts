@@ -1,6 +1,6 @@
 // Customers, events and the lifecycle end to end over HTTP: dev server, PostgreSQL, SMTP sink.
 import { randomUUID } from 'node:crypto';
-import { customerLifecycleId } from '../../workflows/ids.ts';
+import { customerLifecycleId } from '../../domain/ids.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 import { recordHistory } from '../support/histories.ts';

@@ -7,7 +7,7 @@ import { createApp } from '../../api/app.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { EVENT_SHARDS, eventShardOf } from '../../domain/event-shards.ts';
 import { dispatcherTaskQueue, eventDispatcherId } from '../../workflows/event-dispatch.messages.ts';
-import { customerLifecycleId } from '../../workflows/ids.ts';
+import { customerLifecycleId } from '../../domain/ids.ts';
 import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
 import { delivered } from '../support/events.ts';
 import { recordHistory } from '../support/histories.ts';

@@ -8,7 +8,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { SMTP_CONNECTIONS } from '../../runtime/mailer.ts';
-import { customerLifecycleId } from '../../workflows/ids.ts';
+import { customerLifecycleId } from '../../domain/ids.ts';
 import { recordEvents } from '../../workflows/lifecycle.messages.ts';
 import type { EventsSignal } from '../../domain/lifecycle.types.ts';
 import type { TestDb } from '../support/db.ts';

@@ -6,7 +6,7 @@ import { createTestDb, type TestDb } from '../support/db.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 import { recordHistory } from '../support/histories.ts';
-import { kpiZoneBackfillId } from '../../workflows/ids.ts';
+import { kpiZoneBackfillId } from '../../domain/ids.ts';
 
 const id = (c: string) => `00000000-0000-4000-8000-00000000000${'abcdefg'.indexOf(c) + 1}`;
 

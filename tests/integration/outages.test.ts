@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { deliverShardPass } from '../../activities/event-delivery.ts';
 import { releaseShardLease, takeShardLease } from '../../db/event-ingest.ts';
 import { eventShardOf } from '../../domain/event-shards.ts';
-import { customerLifecycleId } from '../../workflows/ids.ts';
+import { customerLifecycleId } from '../../domain/ids.ts';
 import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
 import { DEFAULT_LIFECYCLE_POLICY } from '../../domain/lifecycle.types.ts';
 import { createApp } from '../../api/app.ts';

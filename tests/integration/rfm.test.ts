@@ -5,7 +5,7 @@ import { createRfmActivities } from '../../activities/rfm.ts';
 import type { Orm } from '../../db/orm.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { ensureSchedules } from '../../api/schedules.ts';
-import { RFM_SCHEDULE_ID } from '../../workflows/ids.ts';
+import { RFM_SCHEDULE_ID } from '../../domain/ids.ts';
 import { emptyCounts, segmentOf } from '../../domain/rfm.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 import { recordHistory as recordRun } from '../support/histories.ts';

@@ -2,7 +2,7 @@
 // parsed by a MIME parser): checked on save, reviewed through the inbox by someone other than the author, previewed,
 // test-sent, rolled back, and sent to each customer in their language with the version recorded.
 import { randomUUID } from 'node:crypto';
-import { campaignWorkflowId, templateReviewId } from '../../workflows/ids.ts';
+import { campaignWorkflowId, templateReviewId } from '../../domain/ids.ts';
 import { recordHistory } from '../support/histories.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';

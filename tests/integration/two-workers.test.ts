@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { customerLifecycleId } from '../../workflows/ids.ts';
+import { customerLifecycleId } from '../../domain/ids.ts';
 import { recordEvents } from '../../workflows/lifecycle.messages.ts';
 import type { EventsSignal, LifecycleView } from '../../domain/lifecycle.types.ts';
 import { startProcessStack, tally, type Proc, type ProcessStack, type SmtpSink } from '../support/processes.ts';

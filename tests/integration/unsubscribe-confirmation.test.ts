@@ -1,7 +1,7 @@
 // The unsubscribe confirmation: one email per unsubscription, in the customer's language, with the link to subscribe
 // again; started by the API, or by the redelivery sweep when the API could not; subscribing again works from it.
 import { randomUUID } from 'node:crypto';
-import { unsubscribeConfirmationId } from '../../workflows/ids.ts';
+import { unsubscribeConfirmationId } from '../../domain/ids.ts';
 import { recordHistory } from '../support/histories.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';

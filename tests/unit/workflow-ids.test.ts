@@ -11,7 +11,7 @@ import {
   ruleMonitorId,
   templateReviewId,
   unsubscribeConfirmationId,
-} from '../../workflows/ids.ts';
+} from '../../domain/ids.ts';
 
 // Workflow ids are a wire contract: runs in flight, recorded histories and audit rows carry them.
 describe('workflow ids', () => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditInput } from '../../activities/audit.ts';
 import { BUILT_IN_POLICY, type IncidentInput } from '../../domain/incident.ts';
 import type { Actor } from '../../domain/actors.ts';
-import { incidentWorkflowId } from '../../workflows/ids.ts';
+import { incidentWorkflowId } from '../../domain/ids.ts';
 import { addIncidentNote, resolveIncident, submitPostmortem } from '../../workflows/incident.messages.ts';
 import type { incident } from '../../workflows/incident.ts';
 import { timeSkippingSuite } from '../support/runtime.ts';

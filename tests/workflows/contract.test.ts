@@ -24,7 +24,7 @@ import {
   type TierMode,
 } from '../../domain/contract.ts';
 import type { contract, ContractInput } from '../../workflows/contract.ts';
-import { contractWorkflowId } from '../../workflows/ids.ts';
+import { contractWorkflowId } from '../../domain/ids.ts';
 import type { Actor } from '../../domain/actors.ts';
 import type { TaskView } from '../../domain/task-view.ts';
 import { completeTask } from '../../workflows/messages.ts';

@@ -6,7 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { EmailRequest } from '../../activities/email.ts';
 import type { IncidentRecord } from '../../activities/incident.ts';
-import { incidentWorkflowId } from '../../workflows/ids.ts';
+import { incidentWorkflowId } from '../../domain/ids.ts';
 import { ackIncident, getIncident, resolveIncident, submitPostmortem } from '../../workflows/incident.messages.ts';
 import { BUILT_IN_POLICY, type EscalationPolicySpec, type IncidentInput } from '../../domain/incident.ts';
 import type { incident } from '../../workflows/incident.ts';

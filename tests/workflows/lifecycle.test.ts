@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { CustomerEmailRequest } from '../../activities/customer-email.ts';
 import type { CouponRequest, LifecycleSnapshot } from '../../activities/lifecycle.ts';
 import { decide, DEFAULT_MESSAGING_POLICY, type MessagingPolicy } from '../../domain/messaging-policy.ts';
-import { customerLifecycleId } from '../../workflows/ids.ts';
+import { customerLifecycleId } from '../../domain/ids.ts';
 import { getLifecycle, recordEvents } from '../../workflows/lifecycle.messages.ts';
 import type { SendOutcome } from '../../domain/lifecycle.ts';
 import type { customerLifecycle } from '../../workflows/lifecycle.ts';

@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { EmailRequest } from '../../activities/email.ts';
-import { ruleMonitorId } from '../../workflows/ids.ts';
+import { ruleMonitorId } from '../../domain/ids.ts';
 import { getMonitor, ruleChanged, stopMonitor } from '../../workflows/monitor.messages.ts';
 import type { Evaluation, MonitorStatus, StoredRule } from '../../domain/monitor.ts';
 import type { ruleMonitor } from '../../workflows/monitor.ts';

@@ -1,4 +1,4 @@
-// Pure workflow-id builders: the API and the workflows agree on ids through these alone.
+// Pure workflow-id builders: the API, the activities, db/ and the workflows agree on ids through these alone.
 // Each kind of workflow is declared once, with its prefix and the entity its id names (a new family adds one line).
 
 const entityOfPrefix = new Map<string, string>();
