@@ -10,7 +10,7 @@
 // sink runs in this one, so neither side shares an event loop with the sink that parses every message.
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -170,6 +170,7 @@ function child(args: string[], env: Record<string, string>) {
   proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => log.push(...chunk.split('\n').filter((l) => l.trim())));
   // BENCH_LOG_DIR: each child's output is kept in <dir>/<pid>.log as well (the worker's log, to diagnose a stall).
   if (process.env.BENCH_LOG_DIR) {
+    mkdirSync(process.env.BENCH_LOG_DIR, { recursive: true });
     const file = createWriteStream(`${process.env.BENCH_LOG_DIR}/${proc.pid}.log`);
     proc.stdout!.pipe(file);
     proc.stderr!.pipe(file);
