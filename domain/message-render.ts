@@ -118,6 +118,64 @@ ${body}
 </td></tr></table></body></html>`;
 }
 
+/** The values that differ between the recipients of one message: the customer's fields and their links. */
+function recipientValues(data: Record<string, unknown>): string[] {
+  const values: string[] = [];
+  for (const group of [data.customer, data.links]) {
+    if (group && typeof group === 'object') for (const v of Object.values(group)) if (typeof v === 'string') values.push(v);
+  }
+  return values;
+}
+
+const JUICE_OPTIONS = { removeStyleTags: false, preserveMediaQueries: true };
+/** A stand-in for the i-th recipient value: private-use characters, which no value (see inlineCss) contains. */
+const MARK = '\uE000';
+const stand = (i: number) => `${MARK}${String.fromCharCode(0xe001 + i)}${MARK}`;
+const STANDS = /\uE000([\uE001-\uE0FF])\uE000/g;
+/** Values juice copies as they are where a stand-in takes their place: no markup or entity, not a tag's or CSS's. */
+const PLAIN = /^[^&<>"'\uE000-\uE0FF]{3,}$/;
+/** Inlined HTML by the HTML with its recipient values stood in for: juice runs once per message, not per recipient. */
+const inlined = new Map<string, string>();
+
+/** Whether the stand-in `i` is, wherever it is in `html`, in text (not a style or script) or inside a quoted href. */
+function standIsPlain(html: string, i: number): boolean {
+  const mark = stand(i);
+  for (let at = html.indexOf(mark); at >= 0; at = html.indexOf(mark, at + 1)) {
+    const tagOpen = html.lastIndexOf('<', at);
+    if (html.lastIndexOf('>', at) > tagOpen) {
+      for (const raw of ['style', 'script']) if (html.lastIndexOf(`<${raw}`, at) > html.lastIndexOf(`</${raw}`, at)) return false;
+    } else if (tagOpen < 0 || !/\shref="[^"<>]*$/i.test(html.slice(tagOpen, at))) return false;
+  }
+  return true;
+}
+
+/**
+ * juice (the CSS inlined into the elements), computed once for all the recipients of a message: the recipient's
+ * values are stood in for before, and put back after. juice copies text and a link's address as they are, so this is
+ * what juice gives for the recipient's own HTML; a value found anywhere else (in markup, a tag's name, CSS) stays in
+ * the HTML juice is given. juice was about a sixth of a campaign worker's CPU.
+ */
+export function inlineCss(html: string, recipient: string[]): string {
+  if (/[\uE000-\uE0FF]/.test(html)) return juice(html, JUICE_OPTIONS);
+  const values = [...new Set(recipient.filter((v) => PLAIN.test(v)))].sort((a, b) => b.length - a.length).slice(0, 0xff);
+  let key = html;
+  const stood: string[] = [];
+  for (const value of values) {
+    if (!key.includes(value)) continue;
+    const next = key.split(value).join(stand(stood.length));
+    if (!standIsPlain(next, stood.length)) continue;
+    key = next;
+    stood.push(value);
+  }
+  let done = inlined.get(key);
+  if (done === undefined) {
+    done = juice(key, JUICE_OPTIONS);
+    if (inlined.size >= 100) inlined.delete(inlined.keys().next().value!);
+    inlined.set(key, done);
+  }
+  return done.replace(STANDS, (_, c: string) => stood[c.charCodeAt(0) - 0xe001]!);
+}
+
 /**
  * The message a customer gets from `source` with `data` (the fields MESSAGES declares for `key`). Marketing mail
  * (with `links.unsubscribe`) ends with the unsubscribe link whether or not the template names it.
@@ -132,7 +190,7 @@ export function renderMessage(key: MessageKey, source: TemplateSource, data: Rec
   const links = data.links as { unsubscribe?: string } | undefined;
   // Marketing mail (the sender gives its unsubscribe link) ends with the footer, whatever the message.
   const unsubscribe = links?.unsubscribe ?? null;
-  const html = juice(layout(body, preheader, subject, ctx.locale, unsubscribe), { removeStyleTags: false, preserveMediaQueries: true });
+  const html = inlineCss(layout(body, preheader, subject, ctx.locale, unsubscribe), recipientValues(data));
   const written = source.text ? (textEngine.renderSync(parsed(textEngine, source.text), data, opts) as string).trim() : null;
   const generated = () => htmlToText(body).trim();
   const words = footerWords(ctx.locale);

@@ -1,4 +1,5 @@
-import { renderMessage } from '../../domain/message-render.ts';
+import juice from 'juice';
+import { inlineCss, renderMessage } from '../../domain/message-render.ts';
 import { DEFAULT_LOCALES, DEFAULT_TEMPLATES } from '../../domain/message-templates.defaults.ts';
 import { checkTemplate, isPartnerMessage, MESSAGE_KEYS, type TemplateSource } from '../../domain/message-templates.ts';
 
@@ -135,6 +136,23 @@ test('without a site for the brand, the shipped messages leave their buttons out
       const mail = renderMessage(key, DEFAULT_TEMPLATES[key][locale], noSite, { locale, timeZone: 'UTC' });
       // An empty href comes out of the CSS inliner as a bare attribute.
       expect([key, locale, /<a href(=""|[ >])/.test(mail.html)]).toEqual([key, locale, false]);
+    }
+  }
+});
+
+test("the CSS is inlined once per message, and each recipient's mail is what juice makes of their own HTML", () => {
+  const page = (name: string, link: string) =>
+    `<html><head><style>a { color: #0b5cad; } p { margin: 0; } .${name} { color: red; }</style></head><body>` +
+    `<p class="${name}" style="font-family: ${name}">Hi ${name}, &zwnj; ${name}</p><${name}>x</${name}>` +
+    `<a href="${link}" title="${name}">${link}</a><!-- ${name} --><style>b { x: 1 }</style></body></html>`;
+  const names = ['Li Lei', 'Li', 'a', 'p', 'center', 'color', 'margin', 'zwnj', "O'Brien", 'x & y', '张三', 'Segoe UI', 'href', 'style'];
+  for (const name of names) {
+    for (const link of ['https://ops.example.com/unsubscribe/abc', 'https://ops.example.com/u/' + name.length]) {
+      const html = page(name, link);
+      const expected = juice(html, { removeStyleTags: false, preserveMediaQueries: true });
+      // Twice: the second is the stored inlining with this recipient's values put back.
+      expect([name, inlineCss(html, [name, link])]).toEqual([name, expected]);
+      expect([name, inlineCss(html, [name, link])]).toEqual([name, expected]);
     }
   }
 });
