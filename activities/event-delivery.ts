@@ -1,7 +1,7 @@
 // Hands stored customer events to their lifecycle workflows (signal-with-start) and marks them delivered: each event
 // shard's dispatcher workflow runs `dispatchShardEvents`, and the redelivery sweep delivers a shard whose dispatcher
 // has fallen silent. A shard lease keeps one of them on a shard at a time, so a customer's events go out in order.
-import { Context } from '@temporalio/activity';
+import { Context, sleep } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import {
   markDelivered,
@@ -17,6 +17,7 @@ import { readSetting, SETTINGS } from '../db/settings.ts';
 import { dispatcherTaskQueue, eventDispatcherId, wakeDispatcher, type EventDispatchInput } from '../workflows/event-dispatch.messages.ts';
 import type { eventDispatcher } from '../workflows/event-dispatch.ts';
 import { customerLifecycleId, unsubscribeConfirmationId } from '../domain/ids.ts';
+import { overLimit, queueBacklog } from './queue-backlog.ts';
 import type { unsubscribeConfirmation } from '../workflows/unsubscribe-confirmation.ts';
 import { recordEvents, startWinBack } from '../workflows/lifecycle.messages.ts';
 import type { customerLifecycle } from '../workflows/lifecycle.ts';
@@ -48,6 +49,8 @@ export interface DeliveryDeps {
   taskQueue: string;
   /** Wraps every signal (tests inject failures here). */
   call?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** True while Temporal is too far behind for more signals (the main queue's backlog); unset: never. */
+  holdBack?: () => Promise<boolean>;
 }
 
 export interface PassResult {
@@ -59,6 +62,8 @@ export interface PassResult {
   failed: number;
   /** Undelivered events the pass found (0: the shard is empty). */
   found: number;
+  /** The pass stopped early because Temporal was too far behind (deps.holdBack). */
+  heldBack: boolean;
 }
 
 function signalOf(events: StoredEvent[], policy: LifecyclePolicy): EventsSignal {
@@ -97,7 +102,7 @@ export async function deliverShardPass(
     else byCustomer.set(e.customer_id, [e]);
   }
   const queue = [...byCustomer.entries()];
-  const result: PassResult = { delivered: 0, customers: 0, failed: 0, found: events.length };
+  const result: PassResult = { delivered: 0, customers: 0, failed: 0, found: events.length, heldBack: false };
   // Marks run one after another; a failed one fails the pass (at its end), and the activity's retry sends again.
   let accepted: number[] = [];
   let marking: Promise<void> = Promise.resolve();
@@ -112,6 +117,11 @@ export async function deliverShardPass(
     Array.from({ length: Math.min(SHARD_SIGNALS, queue.length) }, async () => {
       for (let next = queue.shift(); next && !stop; next = queue.shift()) {
         const [customerId, own] = next;
+        if (deps.holdBack && (await deps.holdBack())) {
+          result.heldBack = true;
+          stop = true;
+          return;
+        }
         try {
           await call(() =>
             temporal.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>('customerLifecycle', {
@@ -147,8 +157,11 @@ const add = (a: PassResult, b: PassResult): PassResult => ({
   customers: a.customers + b.customers,
   failed: a.failed + b.failed,
   found: a.found + b.found,
+  heldBack: b.heldBack,
 });
-const NONE: PassResult = { delivered: 0, customers: 0, failed: 0, found: 0 };
+const NONE: PassResult = { delivered: 0, customers: 0, failed: 0, found: 0, heldBack: false };
+/** A held-back deliverer looks at the backlog again after this long. */
+const HOLD_MS = 500;
 
 /**
  * Passes over a shard under its lease until the shard is empty, `until` passes or `maxEvents` are delivered; a failed
@@ -166,6 +179,14 @@ async function deliverShard(
     const policy = await readSetting(deps.orm, SETTINGS.lifecyclePolicy, DEFAULT_LIFECYCLE_POLICY);
     let total = NONE;
     for (;;) {
+      // Temporal too far behind: the rest waits here, where a customer's events gather into one signal. The sweep (no
+      // deadline) leaves it to the dispatcher, which looks again until its time is up.
+      if (deps.holdBack && (await deps.holdBack())) {
+        if (opts.until === Number.POSITIVE_INFINITY || Date.now() + HOLD_MS >= opts.until) return { ...total, heldBack: true, more: true };
+        opts.onSignal?.(total);
+        await sleep(HOLD_MS);
+        continue;
+      }
       const pass = await deliverShardPass(deps, shard, policy, () => opts.onSignal?.(total));
       total = add(total, pass);
       opts.onSignal?.(total);
@@ -191,7 +212,9 @@ const SWEEP_AFTER = '1 minute';
 /** Customers a win-back run reads per page (and heartbeats after). */
 const WINBACK_PAGE = 500;
 
-export function createEventDeliveryActivities(deps: DeliveryDeps) {
+export function createEventDeliveryActivities(given: DeliveryDeps) {
+  const backlog = queueBacklog(given.temporal, given.taskQueue);
+  const deps: DeliveryDeps = { holdBack: async () => overLimit(await backlog()), ...given };
   return {
     /**
      * A rule's start_winback: every customer now in the segment is asked to start a win-back, once per key (the rule and

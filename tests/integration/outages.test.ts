@@ -217,6 +217,7 @@ test('event delivery marks an event delivered only once its signal is accepted; 
       customers: 0,
       failed: 1,
       found: 1,
+      heldBack: false,
     });
     expect(await delivered()).toBe(false);
 
@@ -234,7 +235,7 @@ test('event delivery marks an event delivered only once its signal is accepted; 
     expect(await delivered()).toBe(false);
 
     // The next pass sends it again and records it; the lifecycle counts the repeat as a duplicate.
-    expect(await deliverShardPass(deps, shard, policy)).toEqual({ delivered: 1, customers: 1, failed: 0, found: 1 });
+    expect(await deliverShardPass(deps, shard, policy)).toEqual({ delivered: 1, customers: 1, failed: 0, found: 1, heldBack: false });
     expect(await delivered()).toBe(true);
     const handle = stack.env.client.workflow.getHandle(customerLifecycleId(customer!.id));
     const view = await eventually(async () => {
