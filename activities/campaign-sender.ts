@@ -21,7 +21,17 @@ import { readMessagingPolicy } from '../db/settings.ts';
 import { affordableSends, cents, type ArmedGuard, type GuardFigures, type SendPass, type SendPassResult } from '../domain/campaign.ts';
 import { SMTP_CONNECTIONS } from '../runtime/mailer.ts';
 import { durationToMs } from '../domain/durations.ts';
-import { decideSends, deliverDecided, type CustomerEmailDeps, type CustomerEmailRequest, type CustomerFacts } from './customer-email.ts';
+import { claimMails, releaseMails } from '../db/email-outbox.ts';
+import {
+  decideSends,
+  deliverPrepared,
+  prepareDecided,
+  type CustomerEmailDeps,
+  type CustomerEmailRequest,
+  type CustomerFacts,
+  type PreparedSend,
+} from './customer-email.ts';
+import { outboxMail } from './email.ts';
 
 export type { SendPass, SendPassResult } from '../domain/campaign.ts';
 
@@ -84,8 +94,11 @@ type Row = SendableRow;
 interface Ready {
   row: Row;
   req: CustomerEmailRequest;
-  customer: CustomerFacts;
   decidedAt: string;
+  /** Its mail, or why it could not be composed (thrown when its turn comes, as a send would). */
+  prepared: PreparedSend | { error: unknown };
+  /** Its key in the email ledger, claimed with its chunk's (see LedgerMail.claimed). */
+  claimed: { attempt: number | null; at: number } | null;
 }
 
 /** The first guard whose rate (since its baseline) is over its limit, with the detail and the figures now. */
@@ -202,7 +215,11 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
     };
   };
 
-  /** The messaging policy decides a chunk of recipients in one transaction; skips and deferrals are settled at once. */
+  /**
+   * The messaging policy decides a chunk of recipients in one transaction; skips and deferrals are settled at once.
+   * The sends' mails are composed and their keys claimed in the email ledger in one statement, so a send's only
+   * ledger write is the one that marks it sent; the claims of those never started are given back at the end.
+   */
   let decidedThisSweep = 0;
   const decideChunk = async (rows: Row[]) => {
     const reqs = rows.map(request);
@@ -211,10 +228,11 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
     stats.decideMs += Date.now() - decideStart;
     stats.decided += rows.length;
     const settled: Parameters<typeof settle>[0] = [];
+    const allowed: { row: Row; req: CustomerEmailRequest; customer: CustomerFacts; decidedAt: string }[] = [];
     decisions.forEach((d, i) => {
       const row = rows[i]!;
+      if ('send' in d) return void allowed.push({ row, req: reqs[i]!, customer: d.send, decidedAt: d.decidedAt });
       unsettled.delete(row.seq);
-      if ('send' in d) return void ready.push({ row, req: reqs[i]!, customer: d.send, decidedAt: d.decidedAt });
       const o = d.outcome;
       if (o.status === 'deferred') settled.push({ id: row.id, status: 'deferred', reason: o.reason, until: o.until });
       else if (o.status === 'skipped') settled.push({ id: row.id, status: 'skipped', reason: o.reason, until: null });
@@ -223,20 +241,46 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
         settled.push({ id: row.id, status: 'sent', reason: null, until: null });
       }
     });
+    const sends: Ready[] = [];
+    for (const { row, req, customer, decidedAt } of allowed) {
+      const prepared = await prepareDecided(deps, req, customer, policy).catch((error: unknown) => ({ error }));
+      sends.push({ row, req, decidedAt, prepared, claimed: null });
+    }
+    const composed = sends.flatMap((item) => ('mail' in item.prepared ? [item.prepared] : []));
+    if (composed.length) {
+      const at = Date.now();
+      const claims = await claimMails(
+        orm,
+        composed.map((p) => outboxMail(p.mail, p.from)),
+        CAMPAIGN_SEND_LEASE_SECONDS,
+      ).catch((err: unknown) => {
+        // Nothing claimed (one statement): their reservations are given back at the end like any unstarted send's.
+        unstarted.push(...sends);
+        throw err;
+      });
+      for (const item of sends) if ('mail' in item.prepared) item.claimed = { attempt: claims.get(item.req.idempotencyKey) ?? null, at };
+    }
+    for (const item of sends) {
+      unsettled.delete(item.row.seq);
+      ready.push(item);
+    }
     await settle(settled);
     decidedThisSweep += rows.length;
     decidedUpTo = Math.max(decidedUpTo, rows.at(-1)!.seq);
   };
 
   const deliver = async (item: Ready) => {
-    const { row, req, customer } = item;
+    const { row, prepared, claimed } = item;
     try {
+      if (!('mail' in prepared)) throw prepared.error;
       let slotEnd = 0;
-      const outcome = await deliverDecided(deps, req, customer, policy, (run) =>
-        smtp(run).finally(() => {
-          slotEnd = Date.now();
-        }),
-      );
+      const outcome = await deliverPrepared(deps, prepared, {
+        around: (run) =>
+          smtp(run).finally(() => {
+            slotEnd = Date.now();
+          }),
+        ...(claimed ? { claimed } : {}),
+      });
       stats.sends += 1;
       if (slotEnd) stats.afterSlotMs += Date.now() - slotEnd;
       sent += 1;
@@ -395,6 +439,12 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
     // Allowed but never started: give their places under the frequency cap back (this attempt's own reservations
     // only); the next pass decides them again.
     const given = [...ready, ...unstarted];
+    // The claims of those never handed to a send (an unstarted send gave its own back).
+    await releaseMails(
+      orm,
+      ready.flatMap((r) => (r.claimed?.attempt ? [{ key: r.req.idempotencyKey, attempt: r.claimed.attempt }] : [])),
+      'not started: the send pass stopped',
+    );
     if (given.length) {
       await giveBackReservations(
         orm,

@@ -211,36 +211,61 @@ async function pinnedVersion(
   return version;
 }
 
-/**
- * Sends a mail the policy decided to send, through the email ledger; the customer-messages row (and the caller's
- * `onSent` updates) are marked sent in the statement that marks the email sent.
- */
-export async function deliverDecided(
+/** A send the policy decided, with its mail composed: what the email ledger claims and sends. */
+export interface PreparedSend {
+  req: CustomerEmailRequest;
+  from: string;
+  version: TemplateVersionRow | null;
+  mail: Omit<LedgerMail, 'around' | 'claimed'>;
+}
+
+/** Composes the mail of a send the policy decided (the template version, the customer's values, the headers). */
+export async function prepareDecided(
   deps: CustomerEmailDeps,
   req: CustomerEmailRequest,
   customer: CustomerFacts,
   policy: MessagingPolicy,
-  around?: LedgerMail['around'],
-): Promise<SendOutcome> {
-  const { orm } = deps;
+): Promise<PreparedSend> {
   const marketing = req.category === 'marketing';
   const link = marketing ? unsubscribeUrl(deps.publicUrl, customer.unsubscribe_token) : null;
   const { mail, from, version } = await composeForCustomer(deps, req, customer, link, policy);
+  return {
+    req,
+    from,
+    version,
+    mail: {
+      idempotencyKey: req.idempotencyKey,
+      workflowId: req.workflowId,
+      template: req.template,
+      recipients: [customer.email],
+      mail,
+      ...(req.leaseSeconds ? { leaseSeconds: req.leaseSeconds } : {}),
+      onSent: [messageSent(req.idempotencyKey, version), ...(req.onSent ?? [])],
+      // RFC 8058 one-click unsubscribe: mail clients show their own button.
+      headers: link ? { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {},
+    },
+  };
+}
+
+/**
+ * Sends a prepared mail through the email ledger; the customer-messages row (and the caller's `onSent` updates) are
+ * marked sent in the statement that marks the email sent. `claimed`: the caller claimed the key already (claimMails).
+ */
+export async function deliverPrepared(
+  deps: CustomerEmailDeps,
+  prepared: PreparedSend,
+  opts: Pick<LedgerMail, 'around' | 'claimed'> = {},
+): Promise<SendOutcome> {
+  const { orm } = deps;
+  const { req } = prepared;
   let result: EmailResult;
   try {
     result = await deliverOnce(
-      { ...deps, from },
+      { ...deps, from: prepared.from },
       {
-        idempotencyKey: req.idempotencyKey,
-        workflowId: req.workflowId,
-        template: req.template,
-        recipients: [customer.email],
-        mail,
-        ...(req.leaseSeconds ? { leaseSeconds: req.leaseSeconds } : {}),
-        ...(around ? { around } : {}),
-        onSent: [messageSent(req.idempotencyKey, version), ...(req.onSent ?? [])],
-        // RFC 8058 one-click unsubscribe: mail clients show their own button.
-        headers: link ? { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {},
+        ...prepared.mail,
+        ...(opts.around ? { around: opts.around } : {}),
+        ...(opts.claimed ? { claimed: opts.claimed } : {}),
       },
     );
   } catch (err) {
@@ -256,6 +281,17 @@ export async function deliverDecided(
     return { status: 'duplicate' };
   }
   return { status: 'sent' };
+}
+
+/** Sends a mail the policy decided to send, through the email ledger (prepareDecided, then deliverPrepared). */
+export async function deliverDecided(
+  deps: CustomerEmailDeps,
+  req: CustomerEmailRequest,
+  customer: CustomerFacts,
+  policy: MessagingPolicy,
+  around?: LedgerMail['around'],
+): Promise<SendOutcome> {
+  return deliverPrepared(deps, await prepareDecided(deps, req, customer, policy), around ? { around } : {});
 }
 
 /** One send through the messaging policy, then the email ledger. */

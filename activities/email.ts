@@ -79,6 +79,24 @@ export interface LedgerMail {
    * at once while the next ones are claimed. A claim it refuses to start is given back.
    */
   around?: <T>(run: () => Promise<T>) => Promise<T>;
+  /**
+   * The key was claimed by the caller (with others, claimMails) at `at` (epoch ms): the claim's attempt number, or null
+   * when it was not claimed (another attempt holds it or settled it).
+   */
+  claimed?: { attempt: number | null; at: number };
+}
+
+/** What the email ledger records of a mail when it is claimed (for a caller's claimMails). */
+export function outboxMail(m: Pick<LedgerMail, 'idempotencyKey' | 'workflowId' | 'template' | 'recipients' | 'mail'>, from: string) {
+  const key = m.idempotencyKey;
+  return {
+    key,
+    messageId: messageIdFor(key, from),
+    workflowId: m.workflowId,
+    template: m.template,
+    subject: m.mail.subject,
+    recipients: m.recipients,
+  };
 }
 
 export type { SqlUpdate } from '../db/sql.ts';
@@ -106,10 +124,10 @@ export async function deliverOnce({ orm, mailer, from }: Pick<EmailDeps, 'orm' |
     if (row?.status === 'failed') throw ApplicationFailure.nonRetryable(`the mail server refused ${key} earlier`, 'EmailRejected');
     throw leaseHeld(`email ${key}`, row?.lease_seconds);
   };
-  // A new key, or a pending one, or one whose sender's lease ran out.
-  const attempt = await claimMail(orm, { ...outbox, recipients, leaseSeconds });
+  // A new key, or a pending one, or one whose sender's lease ran out (claimed here, or by the caller with others).
+  const attempt = m.claimed ? m.claimed.attempt : await claimMail(orm, { ...outbox, recipients, leaseSeconds });
   if (attempt === null) return settledElsewhere();
-  const claimedAt = Date.now();
+  const claimedAt = m.claimed?.at ?? Date.now();
   let started = false;
   /** Transfers the mail; false when the claim was lost while waiting to start (another attempt has the key). */
   const transfer = async (): Promise<boolean> => {
