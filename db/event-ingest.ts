@@ -60,6 +60,18 @@ export async function storeEvents(
     })
     .sort(byKey(([id]) => id));
   return transaction(orm, async (q) => {
+    // Before the events: their insert ends with the KPI trigger's writes to the day's shared rollup rows, which every
+    // concurrent batch waits on until this transaction commits, so nothing else follows it. Locked in id order (the
+    // rows come sorted), so two concurrent batches never deadlock; the newest event wins whatever order batches arrive in.
+    if (moves.length)
+      await q(
+        `update customers c set last_active_at = greatest(c.last_active_at, m.at)
+         from (select c2.id, u.at from unnest(?::uuid[], ?::timestamptz[]) with ordinality u(id, at, n)
+               join customers c2 on c2.id = u.id where c2.last_active_at is null or c2.last_active_at < u.at
+               order by u.n for update of c2) m
+         where c.id = m.id`,
+        [textArray(moves.map(([id]) => id)), textArray(moves.map(([, at]) => new Date(at).toISOString()))],
+      );
     const inserted = await q<{ id: string }[]>(
       `with x as (
          select * from jsonb_to_recordset(?::jsonb)
@@ -73,17 +85,6 @@ export async function storeEvents(
        returning id`,
       [json],
     );
-    // Locked in id order (the rows come sorted), so two concurrent batches never deadlock; the newest event wins
-    // whatever order batches arrive in.
-    if (moves.length)
-      await q(
-        `update customers c set last_active_at = greatest(c.last_active_at, m.at)
-         from (select c2.id, u.at from unnest(?::uuid[], ?::timestamptz[]) with ordinality u(id, at, n)
-               join customers c2 on c2.id = u.id where c2.last_active_at is null or c2.last_active_at < u.at
-               order by u.n for update of c2) m
-         where c.id = m.id`,
-        [textArray(moves.map(([id]) => id)), textArray(moves.map(([, at]) => new Date(at).toISOString()))],
-      );
     let cursor = inserted.reduce((max, r) => (BigInt(r.id) > max ? BigInt(r.id) : max), 0n);
     if (inserted.length < rows.length) {
       // Repeated keys: their rows were stored earlier (and may not be delivered yet).

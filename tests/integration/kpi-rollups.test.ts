@@ -235,6 +235,73 @@ describe('KPI rollups', () => {
     expect(await aggregates(db.orm)).toEqual(before);
   });
 
+  test("a batch reads only its own customers' rollup rows, however many customers are stored", async () => {
+    const customer = (i: number) => `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`;
+    const many: Ev[] = Array.from({ length: 2000 }, (_, i) => ({
+      customer: customer(i),
+      type: 'signup',
+      at: '2026-04-19T08:00:00Z',
+      amount: null,
+      key: `many-${i}`,
+    }));
+    const batch: Ev[] = [2000, 2001, 2002, 2003, 2004].flatMap((i) => [
+      { customer: customer(i), type: 'signup', at: '2026-04-19T09:00:00Z', amount: null, key: `few-${i}` },
+      { customer: customer(i), type: 'purchase', at: '2026-04-19T09:30:00Z', amount: 12.5, key: `few-${i}-p` },
+      { customer: customer(i - 2000), type: 'purchase', at: '2026-04-19T09:30:00Z', amount: 3, key: `few-${i}-q` },
+    ]);
+    await seedCustomers(db.orm, [...many, ...batch]);
+    for (let i = 0; i < many.length; i += 500) await store(db.orm, many.slice(i, i + 500));
+    // The rows the insert reads from the per-customer rollup tables (its triggers' reads included): the difference
+    // of the backend's counters around it (they may also hold earlier transactions' reads, not yet flushed).
+    const read = await db.orm.em.fork().transactional(async (em) => {
+      const conn = em.getConnection();
+      const ctx = em.getTransactionContext();
+      const counters = () =>
+        conn.execute<{ relname: string; n: number }[]>(
+          `select relname, (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::int as n from pg_stat_xact_user_tables
+           where relname in ('kpi_cohort_members', 'kpi_active_days') order by 1`,
+          [],
+          'all',
+          ctx,
+        );
+      const before = await counters();
+      await conn.execute(
+        `insert into customer_events (customer_id, type, at, amount, idempotency_key, received_at)
+         select x.customer_id, x.type, x.at, x.amount, x.key, now()
+         from jsonb_to_recordset(?::jsonb) as x(customer_id uuid, type text, at timestamptz, amount numeric, key text)`,
+        [JSON.stringify(batch.map((e) => ({ customer_id: e.customer, type: e.type, at: e.at, amount: e.amount, key: e.key })))],
+        'all',
+        ctx,
+      );
+      const after = await counters();
+      return after.map((r) => ({ relname: r.relname, n: r.n - (before.find((b) => b.relname === r.relname)?.n ?? 0) }));
+    });
+    // 10 customers in 3 zones: a few probes each (the old plans, before statistics, read every member of a zone).
+    expect(read).toHaveLength(2);
+    for (const r of read) expect(r.n).toBeLessThan(200);
+    for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) await expectSameFigures(db.orm, tz);
+  });
+
+  test('the migration to keyed triggers changes no figure, and its down goes back to the previous triggers', async () => {
+    const migration = 'Migration20261204050000_kpi_rollups_keyed';
+    const kept = async () =>
+      (
+        await db.orm.em
+          .getConnection()
+          .execute<{ n: number }[]>(`select count(*)::int as n from pg_proc where proname like '%\\_by\\_joins'`)
+      )[0]!.n;
+    expect(await kept()).toBe(2);
+    await db.orm.migrator.down({ migrations: [migration] });
+    expect(await kept()).toBe(0);
+    const more = history(18);
+    await seedCustomers(db.orm, more);
+    await storeInBatches(db.orm, more.slice(0, 200), 5, 2);
+    await db.orm.migrator.up({ migrations: [migration] });
+    expect(await kept()).toBe(2);
+    await storeInBatches(db.orm, more.slice(200), 6, 3);
+    for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) await expectSameFigures(db.orm, tz);
+  });
+
   test('the migration to day summaries fills them from the days already stored, and its down goes back to the gap pairs', async () => {
     const migration = 'Migration20261203224000_kpi_day_actives';
     const before = await aggregates(db.orm);
