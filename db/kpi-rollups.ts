@@ -1,7 +1,8 @@
 // KPI rollups: the figures of db/kpis.ts read from small tables that a statement-level trigger on customer_events
-// keeps in the statement that stores the events (migrations/Migration20261203162000_kpi_rollups.ts and
-// Migration20261203224000_kpi_day_actives.ts), per reporting time zone, so any writer (the API's ingest, a bulk COPY)
-// keeps them and a 90-day report reads about 120 rows of kpi_days and 90 of kpi_cohorts whatever the event count.
+// keeps in the statement that stores the events (migrations/Migration20261203162000_kpi_rollups.ts,
+// Migration20261203224000_kpi_day_actives.ts and Migration20261204050000_kpi_rollups_keyed.ts), per reporting time
+// zone, so any writer (the API's ingest, a bulk COPY) keeps them and a 90-day report reads about 120 rows of kpi_days
+// and 90 of kpi_cohorts whatever the event count.
 //
 // How they stay exact (the integration tests compare every figure with the raw computation):
 // - kpi_active_days holds each customer's active local days; kpi_days, one row per day, holds the day's purchases
@@ -14,6 +15,9 @@
 //   to its day's cohort with their retention and conversion worked out again; later activity or purchases set the
 //   flags once.
 // - Writers of one customer serialize on an advisory lock, so concurrent batches cannot corrupt the chains.
+// - A batch's cost follows its own events, not the customers stored: the trigger reads each customer's rows with a
+//   probe of the key (never a join the planner could turn into a scan), and writes the day's shared kpi_days and
+//   kpi_cohorts rows, which concurrent batches queue on until commit, last.
 import type { Orm } from './orm.ts';
 
 /** Whether `tz` has complete rollups (a zone being backfilled does not yet). */
