@@ -160,6 +160,13 @@ const add = (a: PassResult, b: PassResult): PassResult => ({
   heldBack: b.heldBack,
 });
 const NONE: PassResult = { delivered: 0, customers: 0, failed: 0, found: 0, heldBack: false };
+/**
+ * A dispatcher that delivered something looks for more this long before it waits for a wake, every LINGER_POLL_MS:
+ * longer than the API holds a shard's next wake back (500 ms, api/routes/events.ts), so an event stored just after
+ * another does not wait for it.
+ */
+const LINGER_MS = 750;
+const LINGER_POLL_MS = 50;
 /** A held-back deliverer looks at the backlog again after this long. */
 const HOLD_MS = 500;
 
@@ -172,12 +179,13 @@ async function deliverShard(
   deps: DeliveryDeps,
   shard: number,
   holder: string,
-  opts: { until: number; maxEvents: number; onSignal?: (passesBefore: PassResult) => void },
+  opts: { until: number; maxEvents: number; lingerMs?: number; onSignal?: (passesBefore: PassResult) => void },
 ): Promise<(PassResult & { more: boolean }) | null> {
   if (!(await takeShardLease(deps.orm, shard, holder, LEASE_MS))) return null;
   try {
     const policy = await readSetting(deps.orm, SETTINGS.lifecyclePolicy, DEFAULT_LIFECYCLE_POLICY);
     let total = NONE;
+    let lastFound = Date.now();
     for (;;) {
       // Temporal too far behind: the rest waits here, where a customer's events gather into one signal. The sweep (no
       // deadline) leaves it to the dispatcher, which looks again until its time is up.
@@ -194,7 +202,15 @@ async function deliverShard(
         throw new Error(
           `shard ${shard}: ${pass.failed} customer lifecycle(s) could not be reached; ${total.delivered} event(s) delivered before`,
         );
-      if (pass.found === 0) return { ...total, more: false };
+      if (pass.found === 0) {
+        // Events came: more may follow whose wake the API holds back (one per shard per half second). Look again for a
+        // moment rather than wait for it.
+        const linger = total.found > 0 && Date.now() - lastFound < (opts.lingerMs ?? 0) && Date.now() + LINGER_POLL_MS < opts.until;
+        if (!linger) return { ...total, more: false };
+        await sleep(LINGER_POLL_MS);
+        continue;
+      }
+      lastFound = Date.now();
       if (Date.now() >= opts.until || total.delivered >= opts.maxEvents) return { ...total, more: true };
       if (!(await takeShardLease(deps.orm, shard, holder, LEASE_MS))) return { ...total, more: true }; // expired and taken
     }
@@ -285,6 +301,7 @@ export function createEventDeliveryActivities(given: DeliveryDeps) {
       const done = await deliverShard(deps, shard, holder, {
         until: Date.now() + DISPATCH_BUDGET_MS,
         maxEvents: Number.POSITIVE_INFINITY,
+        lingerMs: LINGER_MS,
         onSignal: (total) => Context.current().heartbeat(total),
       });
       return done ?? { ...NONE, more: false };

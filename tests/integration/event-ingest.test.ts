@@ -1,6 +1,6 @@
 // Asynchronous event ingest over HTTP: POST /events answers once the batch is stored; each shard's dispatcher workflow
 // delivers it to the lifecycles; GET /events/ingest-status counts what is still on its way. Dev server, PostgreSQL.
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createApp } from '../../api/app.ts';
@@ -226,12 +226,34 @@ test("a dispatcher an older version started on the shared queue delivers, ends o
   const shard = eventShardOf(c!.id);
   const workflowId = eventDispatcherId(stack.taskQueue, shard);
   const client = stack.env.client;
-  await client.workflow
-    .getHandle(workflowId)
-    .terminate('replaced by an old-style dispatcher')
-    .catch(() => undefined);
-  // As the version before the dispatchers' own queue started them: on the main queue, without `taskQueue`.
-  const old = await client.workflow.start('eventDispatcher', { workflowId, taskQueue: stack.taskQueue, args: [{ shard }] });
+  const leased = async () =>
+    (
+      await stack.db.orm.em
+        .fork()
+        .getConnection()
+        .execute('select 1 from event_dispatch_leases where shard = ? and expires_at > now()', [shard])
+    ).length > 0;
+  // The running dispatcher is replaced by one started as the version before the dispatchers' own queue did: on the
+  // main queue, without `taskQueue`. The replaced run's pass may still be looking for more for a moment (it lingers
+  // after delivering, holding the shard's lease), and a wake still due from the tests before may start a new run
+  // first: until neither, again.
+  const old = await eventually<Awaited<ReturnType<Client['workflow']['start']>>>(
+    async () => {
+      await client.workflow
+        .getHandle(workflowId)
+        .terminate('replaced by an old-style dispatcher')
+        .catch(() => undefined);
+      if (await leased()) return undefined;
+      try {
+        return await client.workflow.start('eventDispatcher', { workflowId, taskQueue: stack.taskQueue, args: [{ shard }] });
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
+        throw err;
+      }
+    },
+    'an old-style dispatcher alone on its shard',
+    15_000,
+  );
   const post = async (type: string) => {
     const res = await stack.api('POST', '/events', {
       token: ingest.token,
@@ -242,10 +264,19 @@ test("a dispatcher an older version started on the shared queue delivers, ends o
   };
 
   await delivered(stack.api, await post('signup'));
-  await eventually(async () => (await old.describe()).status.name === 'COMPLETED', 'the old dispatcher ended', 30_000);
+  // The old-style run ends once its shard is empty (that run by its id: a wake may have started its successor already).
+  const oldRun = client.workflow.getHandle(workflowId, old.firstExecutionRunId);
+  await eventually(async () => (await oldRun.describe()).status.name === 'COMPLETED', 'the old dispatcher ended', 30_000);
+  // A wake after it starts its successor on the dispatchers' queue.
   await delivered(stack.api, await post('login'));
-  const successor = await client.workflow.getHandle(workflowId).describe();
-  expect(successor.runId).not.toBe(old.firstExecutionRunId);
+  const successor = await eventually(
+    async () => {
+      const latest = await client.workflow.getHandle(workflowId).describe();
+      return latest.runId !== old.firstExecutionRunId && latest;
+    },
+    'a successor run',
+    15_000,
+  );
   expect(successor.taskQueue).toBe(dispatcherTaskQueue(stack.taskQueue));
   expect((await countersOnce([c!], 2))[0]).toMatchObject({ events: 2, duplicates: 0 });
 });
