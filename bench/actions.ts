@@ -168,6 +168,8 @@ export function countActions(events: HistoryEvent[]): { counts: Counts; chains: 
         if (/local_activity|LocalActivity/.test(name) && !localActivityInTask) {
           localActivityInTask = true;
           charge('localActivity', 1, chain);
+          // The lifecycle's save runs as one: the delivery did work beyond its signal and timer.
+          if (chain) chain.activities += 1;
         }
         break;
       }
