@@ -1,6 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { timingSafeEqual } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { operatorByToken } from '../db/operators.ts';
 import { liveSession, type LiveSession } from '../db/sessions.ts';
 import type { Orm } from '../db/orm.ts';
@@ -62,6 +63,8 @@ const sameText = (a: string, b: string) => {
  */
 export function authenticate(orm: Orm, cookies: CookieOptions = { secure: false }): RequestHandler {
   return async (req, res, next) => {
+    // What the request reads from the API's caches reflects every change committed before this (db/change-cache.ts).
+    res.locals.receivedAt = performance.now();
     const header = req.get('authorization');
     if (!header) return sessionCookie(orm, cookies, req.get('cookie'), req.method, req.get(CSRF_HEADER), res, next);
     const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -70,10 +73,10 @@ export function authenticate(orm: Orm, cookies: CookieOptions = { secure: false 
       res.locals.authError = unauthorized('the Authorization header must be "Bearer <token>"');
       return next();
     }
-    // A plain indexed select (prepared): this runs on every request, and the actor needs no tracked entity.
+    // A cache kept coherent with the table, else a prepared select: this runs on every request.
     let operator: { id: string; name: string; roles: Role[] } | undefined;
     try {
-      operator = await operatorByToken(orm, hashToken(match[1]!));
+      operator = await operatorByToken(orm, hashToken(match[1]!), res.locals.receivedAt as number);
     } catch (err) {
       // The database is down: public routes (health) still answer; every other route answers 503, not 500.
       res.locals.authError = toHttpError(err) ?? err;

@@ -1,7 +1,9 @@
 // Content in PostgreSQL: the list row, written by the API (the first row, at submission) and the review workflow
 // (every change), and the publishing channels it delivers to.
+import { performance } from 'node:perf_hooks';
 import type { ContentStage, Tier } from '../domain/content.ts';
 import type { Orm } from './orm.ts';
+import { changeCache, type CacheSpec } from './change-cache.ts';
 import { prepared, runPrepared } from './prepared.ts';
 import { textArray } from './sql.ts';
 import { NOW, versionedUpsert } from './versioned-upsert.ts';
@@ -94,8 +96,25 @@ export async function findChannel(orm: Orm, name: string): Promise<ChannelRow | 
 
 const ENABLED_CHANNELS = prepared('enabled_channel_names', 'select name from channels where name = any($1::text[]) and enabled');
 
-/** Which of these channel names are enabled channels (prepared: every submission asks). */
-export async function enabledChannelNames(orm: Orm, names: readonly string[]): Promise<Set<string>> {
-  const rows = await runPrepared<{ name: string }>(orm, ENABLED_CHANNELS, [names]);
-  return new Set(rows.map((c) => c.name));
+/** Channel name -> enabled (false: disabled or no such channel); emptied by any change to the channels table. */
+const CHANNEL_CACHE: CacheSpec = { table: 'channels', max: 1_000 };
+
+/**
+ * Which of these channel names are enabled channels. Every submission asks: answered from a cache that any change to
+ * the channels table empties, once every change committed before `asOf` (performance.now() when the request arrived)
+ * has been heard (see change-cache.ts); what it does not hold is read.
+ */
+export async function enabledChannelNames(orm: Orm, names: readonly string[], asOf = performance.now()): Promise<Set<string>> {
+  const cache = await changeCache<boolean>(orm, CHANNEL_CACHE);
+  const cached = (await cache?.fresh(names, asOf)) ?? new Map<string, boolean>();
+  const known = new Set(names.filter((name) => cached.get(name) === true));
+  const missing = names.filter((name) => !cached.has(name));
+  if (missing.length === 0) return known;
+  const stamp = cache?.stamp();
+  const rows = await runPrepared<{ name: string }>(orm, ENABLED_CHANNELS, [missing]);
+  const enabled = new Set(rows.map((c) => c.name));
+  const entries = missing.map((name) => [name, enabled.has(name)] as const);
+  if (stamp) cache!.set(stamp, entries);
+  for (const name of enabled) known.add(name);
+  return known;
 }

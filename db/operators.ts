@@ -1,8 +1,10 @@
 // Operators by name: the API's answers name the people they mention (owners, approvers, reviewers, actors), so the
 // console shows names, not ids. And the operators a notification goes to.
+import { performance } from 'node:perf_hooks';
 import { Operator } from './entities/index.ts';
 import type { Role } from '../domain/actors.ts';
 import type { Orm } from './orm.ts';
+import { changeCache, type CacheSpec } from './change-cache.ts';
 import { prepared, runPrepared } from './prepared.ts';
 import { textArray } from './sql.ts';
 
@@ -10,12 +12,28 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const BY_TOKEN = prepared('operator_by_token', 'select id, name, roles from operators where token_hash = $1 and not disabled');
 
+export interface TokenOperator {
+  id: string;
+  name: string;
+  roles: Role[];
+}
+
+/** Active operators by token hash (unknown tokens are not kept: guessing cannot fill it). */
+const TOKEN_CACHE: CacheSpec = { table: 'operators', max: 10_000 };
+
 /**
- * The active operator holding the API token with this hash, or undefined. Read at every request (never cached), so a
- * disabled operator is refused at once; a prepared statement, as it runs before every authenticated call.
+ * The active operator holding the API token with this hash, or undefined. Runs before every authenticated call: kept
+ * in a cache that any change to the operators table empties (see change-cache.ts), answered from it only once every
+ * change committed before `asOf` (performance.now() when the request arrived) has been heard, so a disabled
+ * operator, a rotated token or new roles are refused or seen at once by every process; read while the cache is off.
  */
-export async function operatorByToken(orm: Orm, tokenHash: string): Promise<{ id: string; name: string; roles: Role[] } | undefined> {
-  const [operator] = await runPrepared<{ id: string; name: string; roles: Role[] }>(orm, BY_TOKEN, [tokenHash]);
+export async function operatorByToken(orm: Orm, tokenHash: string, asOf = performance.now()): Promise<TokenOperator | undefined> {
+  const cache = await changeCache<TokenOperator>(orm, TOKEN_CACHE);
+  const hit = (await cache?.fresh([tokenHash], asOf))?.get(tokenHash);
+  if (hit) return { ...hit, roles: [...hit.roles] };
+  const stamp = cache?.stamp();
+  const [operator] = await runPrepared<TokenOperator>(orm, BY_TOKEN, [tokenHash]);
+  if (operator && stamp) cache!.set(stamp, [[tokenHash, { ...operator, roles: [...operator.roles] }]]);
   return operator;
 }
 

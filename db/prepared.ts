@@ -16,14 +16,19 @@ export const prepared = (name: string, text: string): Prepared => ({ name, text 
 
 const pools = new WeakMap<Orm, Pool>();
 
-/** Runs `statement` with `values` (JS values as pg sends them: arrays as arrays, dates as dates); the rows. */
-export async function runPrepared<R extends object>(orm: Orm, statement: Prepared, values: unknown[]): Promise<R[]> {
+/** The ORM's pg pool. A closed ORM's pool is ending: ask the connection again (it reconnects, as the ORM's own statements do). */
+export async function poolOf(orm: Orm): Promise<Pool> {
   let pool = pools.get(orm);
-  // A closed ORM's pool is ending: ask the connection again (it reconnects, as the ORM's own statements do).
   if (!pool || pool.ending) {
     pool = await orm.driver.getConnection().getNativeClient();
     pools.set(orm, pool);
   }
+  return pool;
+}
+
+/** Runs `statement` with `values` (JS values as pg sends them: arrays as arrays, dates as dates); the rows. */
+export async function runPrepared<R extends object>(orm: Orm, statement: Prepared, values: unknown[]): Promise<R[]> {
+  const pool = await poolOf(orm);
   const result = await pool.query<R>({ name: statement.name, text: statement.text, values });
   return result.rows;
 }

@@ -242,8 +242,8 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
       response: z.object({ id: z.uuid(), workflowId: z.string() }),
       errors: [400, 401, 403, 422, 503, 504],
     },
-    async ({ body, actor }) => {
-      const known = await enabledChannelNames(orm, body.channels);
+    async ({ body, actor, res }) => {
+      const known = await enabledChannelNames(orm, body.channels, res.locals.receivedAt as number | undefined);
       const missing = body.channels.map((c, i) => [c, i] as const).filter(([c]) => !known.has(c));
       if (missing.length) {
         throw unprocessable(
