@@ -2,14 +2,34 @@
 // polls two task queues: the main one (every workflow and activity) and the event dispatchers' own
 // (dispatcherTaskQueue), so a dispatcher's next pass never waits behind the lifecycle tasks its signals queued.
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type State, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type State, type WorkerOptions } from '@temporalio/worker';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createEventDeliveryActivities } from '../activities/event-delivery.ts';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import { EVENT_SHARDS } from '../domain/event-shards.ts';
 import { dispatcherTaskQueue } from '../workflows/event-dispatch.messages.ts';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export { workflowsPath } from './workflows-path.ts';
+
+const run = promisify(execFile);
+
+/**
+ * Bundles the workflows in a child process (worker/bundle.ts). Bundled in the worker itself, webpack's memory stayed
+ * in its resident set for good (about 180 MiB here: 353 MiB after bundling against 170 before, garbage collected); a
+ * child's leaves with it. About a second longer at start-up.
+ */
+async function bundleApart(): Promise<{ code: string }> {
+  const started = Date.now();
+  const { stdout, stderr } = await run(process.execPath, [fileURLToPath(new URL('./bundle.ts', import.meta.url))], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 2 ** 20,
+  });
+  for (const line of stderr.split('\n').filter(Boolean)) Runtime.instance().logger.warn(`workflow bundling: ${line}`);
+  Runtime.instance().logger.info('Workflow bundle created', { sizeKiB: Math.round(stdout.length / 1024), ms: Date.now() - started });
+  return { code: stdout };
+}
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -33,8 +53,8 @@ export interface Workers {
 
 export async function createWorker({ connection, namespace, taskQueue, deps, workflowBundle, options }: WorkerSetup): Promise<Workers> {
   const client = new Client({ connection, namespace });
-  // Bundled once for both; its report goes to the runtime's logger (LOG_LEVEL), as when Worker.create bundles.
-  const bundle = workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: Runtime.instance().logger }));
+  // Bundled once for both, apart from this process.
+  const bundle = workflowBundle ?? (await bundleApart());
   const main = await Worker.create({
     connection,
     namespace,
