@@ -3,9 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { deliverShardPass } from '../../activities/event-delivery.ts';
 import { overLimit, queueBacklog } from '../../activities/queue-backlog.ts';
-import { releaseShardLease, takeShardLease } from '../../db/event-ingest.ts';
-import { eventShardOf } from '../../domain/event-shards.ts';
 import { DEFAULT_LIFECYCLE_POLICY } from '../../domain/lifecycle.types.ts';
+import { heldEvent } from '../support/events.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -45,26 +44,8 @@ test('the backlog reading counts workflow tasks no worker has taken, and says to
 });
 
 test('a pass held back signals nothing and leaves the events undelivered; the next pass delivers them', async () => {
-  const ingest = await stack.operator(['ingest']);
-  const externalId = `held-${randomUUID()}`;
-  expect((await stack.api('POST', '/customers', { token: ingest.token, body: { externalId, email: 'held@example.com' } })).status).toBe(
-    200,
-  );
-  const conn = () => stack.db.orm.em.getConnection();
-  const [customer] = await conn().execute<{ id: string }[]>('select id from customers where external_id = ?', [externalId]);
-  const shard = eventShardOf(customer!.id);
-  // The shard's lease keeps its dispatcher away: the passes below are the only deliveries.
-  expect(await takeShardLease(stack.db.orm, shard, 'backpressure-test', 120_000)).toBe(true);
+  const { shard, delivered, release } = await heldEvent(stack, 'backpressure-test');
   try {
-    const key = randomUUID();
-    await conn().execute(
-      `insert into customer_events (customer_id, type, at, idempotency_key, received_at) values (?, 'login', now(), ?, now())`,
-      [customer!.id, key],
-    );
-    const delivered = async () =>
-      (
-        await conn().execute<{ d: boolean }[]>('select delivered_at is not null as d from customer_events where idempotency_key = ?', [key])
-      )[0]!.d;
     let signals = 0;
     const deps = {
       orm: stack.db.orm,
@@ -86,6 +67,6 @@ test('a pass held back signals nothing and leaves the events undelivered; the ne
     expect(free.delivered).toBeGreaterThanOrEqual(1);
     expect(await delivered()).toBe(true);
   } finally {
-    await releaseShardLease(stack.db.orm, shard, 'backpressure-test');
+    await release();
   }
 });

@@ -5,8 +5,6 @@ import { Client, Connection } from '@temporalio/client';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { deliverShardPass } from '../../activities/event-delivery.ts';
-import { releaseShardLease, takeShardLease } from '../../db/event-ingest.ts';
-import { eventShardOf } from '../../domain/event-shards.ts';
 import { customerLifecycleId } from '../../domain/ids.ts';
 import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
 import { DEFAULT_LIFECYCLE_POLICY } from '../../domain/lifecycle.types.ts';
@@ -14,6 +12,7 @@ import { createApp } from '../../api/app.ts';
 import { temporalUnavailable } from '../../api/errors.ts';
 import { DEADLINE_MARGIN_MS } from '../../api/temporal.ts';
 import { createLogger } from '../../runtime/logger.ts';
+import { heldEvent } from '../support/events.ts';
 import { serving } from '../support/http.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
@@ -187,24 +186,9 @@ test('an anonymous caller gets 401 before any body is read: malformed or oversiz
 });
 
 test('event delivery marks an event delivered only once its signal is accepted; a delivery not recorded goes again, and is ignored', async () => {
-  const ingest = await stack.operator(['ingest']);
-  const externalId = `rec-${randomUUID()}`;
-  expect((await stack.api('POST', '/customers', { token: ingest.token, body: { externalId, email: 'rec@example.com' } })).status).toBe(200);
-  const conn = () => stack.db.orm.em.getConnection();
-  const [customer] = await conn().execute<{ id: string }[]>('select id from customers where external_id = ?', [externalId]);
-  const shard = eventShardOf(customer!.id);
   // The shard's lease keeps its dispatcher away: the passes below are the only deliveries.
-  expect(await takeShardLease(stack.db.orm, shard, 'outages-test', 120_000)).toBe(true);
+  const { customerId, shard, delivered, release } = await heldEvent(stack, 'outages-test');
   try {
-    const key = randomUUID();
-    await conn().execute(
-      `insert into customer_events (customer_id, type, at, idempotency_key, received_at) values (?, 'login', now(), ?, now())`,
-      [customer!.id, key],
-    );
-    const delivered = async () =>
-      (
-        await conn().execute<{ d: boolean }[]>('select delivered_at is not null as d from customer_events where idempotency_key = ?', [key])
-      )[0]!.d;
     const deps = { orm: stack.db.orm, temporal: stack.env.client, taskQueue: stack.taskQueue };
     const policy = DEFAULT_LIFECYCLE_POLICY;
 
@@ -237,13 +221,13 @@ test('event delivery marks an event delivered only once its signal is accepted; 
     // The next pass sends it again and records it; the lifecycle counts the repeat as a duplicate.
     expect(await deliverShardPass(deps, shard, policy)).toEqual({ delivered: 1, customers: 1, failed: 0, found: 1, heldBack: false });
     expect(await delivered()).toBe(true);
-    const handle = stack.env.client.workflow.getHandle(customerLifecycleId(customer!.id));
+    const handle = stack.env.client.workflow.getHandle(customerLifecycleId(customerId));
     const view = await eventually(async () => {
       const v = await handle.query(getLifecycle);
       return v.counters.events + v.counters.duplicates === 2 && v;
     }, 'both signals applied');
     expect(view.counters).toMatchObject({ events: 1, duplicates: 1 });
   } finally {
-    await releaseShardLease(stack.db.orm, shard, 'outages-test');
+    await release();
   }
 });
