@@ -28,11 +28,18 @@ export const timeSkippingEnvironment = () =>
     }),
   );
 
-/** The Temporal CLI's dev server (in memory), for integration tests. */
-export const devServerEnvironment = () =>
+/**
+ * The Temporal CLI's dev server, for integration tests: in memory, or on a SQLite file (a bench's 100,000 lifecycles
+ * outgrow the machine's memory in the in-memory database).
+ */
+export const devServerEnvironment = (dbFilename?: string) =>
   startEphemeral(() =>
     TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: temporalCli() }, log: { format: 'pretty', level: 'error' } },
+      server: {
+        executable: { type: 'existing-path', path: temporalCli() },
+        log: { format: 'pretty', level: 'error' },
+        ...(dbFilename ? { dbFilename } : {}),
+      },
     }),
   );
 

@@ -59,10 +59,12 @@ export async function startStack(
     webhooks?: { allowedHosts?: string[]; resolve?: Resolve };
     /** The API's abuse limits (all clients are 127.0.0.1 here). */
     rateLimits?: RateLimits;
+    /** The dev server's SQLite file; in memory when not given. */
+    temporalDbFile?: string;
   } = {},
 ): Promise<Stack> {
   quietRuntime();
-  const env = await devServerEnvironment();
+  const env = await devServerEnvironment(opts.temporalDbFile);
   const db = await createTestDb();
   const mail = await startMailCatcher({ smtpPort: 0 });
   const hooks = await startWebhookReceiver();
