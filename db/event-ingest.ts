@@ -3,7 +3,7 @@
 import { EVENT_SHARDS } from '../domain/event-shards.ts';
 import type { EventType } from '../domain/lifecycle.types.ts';
 import type { Orm } from './orm.ts';
-import { byKey, textArray, transaction } from './sql.ts';
+import { prepared, runPrepared } from './prepared.ts';
 
 /** A row's shard: the expression of the partial index in Migration20261203160000_event_ingest, to the character. */
 const SHARD = `(get_byte(uuid_send(customer_id), 15) % ${EVENT_SHARDS})`;
@@ -21,80 +21,51 @@ export interface StoredEvent {
 export const STORED_EVENT_COLUMNS = 'id, customer_id, type, at, amount, campaign_id, idempotency_key';
 
 export interface NewEvent {
-  customer_id: string;
+  /** The customer, by id or by external id (exactly one of them). */
+  customerId?: string;
+  externalId?: string;
   type: EventType;
   at: string;
   amount: number | null;
-  campaign_id: string | null;
-  idempotency_key: string;
+  campaignId: string | null;
+  idempotencyKey: string;
 }
 
 /** How far an event must be ahead of a customer's stored last_active_at to move it. */
 const LAST_ACTIVE_STEP_MS = 60_000;
 
+const INGEST = prepared(
+  'ingest-events',
+  'select missing_at, customer_ids, stored, last_id from ingest_events($1, $2, $3, $4, $5, $6, $7, $8)',
+);
+
+export type StoreResult = { missing: number[] } | { missing?: undefined; fresh: number; cursor: string; customerIds: string[] };
+
 /**
- * Stores a batch once per idempotency key and moves each customer's last_active_at, in one transaction. The cursor is
- * the highest id among the batch's rows (new or stored before): once every event up to it is delivered, so is the batch.
- * `lastActive` is each customer's last_active_at as read when resolving the batch (customersByIdsOrExternalIds).
+ * Stores a batch once per idempotency key and moves each customer's last_active_at, in one statement and one
+ * transaction (ingest_events, Migration20261204070000_ingest_events_function): or, when some event names no known
+ * customer, stores nothing and answers their positions. The cursor is the highest id among the batch's rows (new or
+ * stored before): once every event up to it is delivered, so is the batch. last_active_at feeds audience filters (days
+ * of inactivity): it moves only for an event more than a minute ahead of the stored value, never back.
  */
-export async function storeEvents(
-  orm: Orm,
-  events: NewEvent[],
-  lastActive: ReadonlyMap<string, Date | null>,
-): Promise<{ fresh: number; cursor: string }> {
-  // Inserted in key order (two concurrent batches sharing keys then take the unique index's locks in the same order,
-  // never a deadlock), numbered in the caller's order: the dispatchers deliver by id, and a lifecycle applies events
-  // of the same instant in the order it gets them.
-  const rows = events.map((e, pos) => ({ ...e, pos })).sort(byKey((r) => r.idempotency_key));
-  const json = JSON.stringify(rows);
-  // last_active_at feeds audience filters (days of inactivity): it moves only for an event newer than the stored value
-  // by more than a minute, so a customer active all day is written once a minute at most, and the customers it does
-  // not move (most, in a busy stream) are not looked up again. The stored value only ever moves forward, so a stale
-  // read never skips a move that is due.
-  const newest = new Map<string, number>();
-  for (const e of events) newest.set(e.customer_id, Math.max(newest.get(e.customer_id) ?? -Infinity, Date.parse(e.at)));
-  const moves = [...newest]
-    .filter(([id, at]) => {
-      const stored = lastActive.get(id);
-      return !stored || at > stored.getTime() + LAST_ACTIVE_STEP_MS;
-    })
-    .sort(byKey(([id]) => id));
-  return transaction(orm, async (q) => {
-    // Before the events: their insert ends with the KPI trigger's writes to the day's shared rollup rows, which every
-    // concurrent batch waits on until this transaction commits, so nothing else follows it. Locked in id order (the
-    // rows come sorted), so two concurrent batches never deadlock; the newest event wins whatever order batches arrive in.
-    if (moves.length)
-      await q(
-        `update customers c set last_active_at = greatest(c.last_active_at, m.at)
-         from (select c2.id, u.at from unnest(?::uuid[], ?::timestamptz[]) with ordinality u(id, at, n)
-               join customers c2 on c2.id = u.id where c2.last_active_at is null or c2.last_active_at < u.at
-               order by u.n for update of c2) m
-         where c.id = m.id`,
-        [textArray(moves.map(([id]) => id)), textArray(moves.map(([, at]) => new Date(at).toISOString()))],
-      );
-    const inserted = await q<{ id: string }[]>(
-      `with x as (
-         select * from jsonb_to_recordset(?::jsonb)
-           as x(pos int, customer_id uuid, type text, at timestamptz, amount numeric, campaign_id text, idempotency_key text)
-       ), numbered as (
-         select o.*, nextval('customer_events_id_seq') as id from (select * from x order by pos) o
-       )
-       insert into customer_events (id, customer_id, type, at, amount, campaign_id, idempotency_key, received_at)
-       select id, customer_id, type, at, amount, campaign_id, idempotency_key, now() from numbered order by idempotency_key
-       on conflict (idempotency_key) do nothing
-       returning id`,
-      [json],
-    );
-    let cursor = inserted.reduce((max, r) => (BigInt(r.id) > max ? BigInt(r.id) : max), 0n);
-    if (inserted.length < rows.length) {
-      // Repeated keys: their rows were stored earlier (and may not be delivered yet).
-      const [known] = await q<{ id: string | null }[]>('select max(id) as id from customer_events where idempotency_key = any(?::text[])', [
-        textArray(rows.map((r) => r.idempotency_key)),
-      ]);
-      if (known?.id && BigInt(known.id) > cursor) cursor = BigInt(known.id);
-    }
-    return { fresh: inserted.length, cursor: cursor.toString() };
-  });
+export async function storeEvents(orm: Orm, events: readonly NewEvent[]): Promise<StoreResult> {
+  const column = <T>(pick: (e: NewEvent) => T) => events.map(pick);
+  const [row] = await runPrepared<{ missing_at: number[] | null; customer_ids: string[] | null; stored: number; last_id: string | null }>(
+    orm,
+    INGEST,
+    [
+      column((e) => e.customerId ?? null),
+      column((e) => e.externalId ?? null),
+      column((e) => e.type),
+      column((e) => e.at),
+      column((e) => e.amount),
+      column((e) => e.campaignId),
+      column((e) => e.idempotencyKey),
+      LAST_ACTIVE_STEP_MS,
+    ],
+  );
+  if (row!.missing_at) return { missing: row!.missing_at };
+  return { fresh: row!.stored, cursor: row!.last_id ?? '0', customerIds: row!.customer_ids ?? [] };
 }
 
 export interface ClaimLimits {
@@ -212,17 +183,4 @@ export async function oldestUndelivered(orm: Orm): Promise<Date | null> {
     .getConnection()
     .execute<{ at: Date | null }[]>('select min(received_at) as at from customer_events where delivered_at is null');
   return row?.at ? new Date(row.at) : null;
-}
-
-/** The customers named by id or by external id, for resolving an ingest batch's events (and moving their last_active_at). */
-export async function customersByIdsOrExternalIds(
-  orm: Orm,
-  ids: readonly string[],
-  externalIds: readonly string[],
-): Promise<{ id: string; external_id: string; last_active_at: Date | null }[]> {
-  return orm.em.getConnection().execute<{ id: string; external_id: string; last_active_at: Date | null }[]>(
-    // Two index lookups: with `or` the planner scans the whole table (18 ms a batch at 50,000 customers).
-    'select id, external_id, last_active_at from customers where id = any(?::uuid[]) union select id, external_id, last_active_at from customers where external_id = any(?::text[])',
-    [textArray(ids), textArray(externalIds)],
-  );
 }

@@ -6,7 +6,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Orm } from '../../db/orm.ts';
-import { customersByIdsOrExternalIds, oldestUndelivered, storeEvents, undeliveredByShard } from '../../db/event-ingest.ts';
+import { oldestUndelivered, storeEvents, undeliveredByShard } from '../../db/event-ingest.ts';
 import { EVENT_SHARDS, eventShardOf } from '../../domain/event-shards.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { dispatcherTaskQueue, eventDispatcherId, wakeDispatcher } from '../../workflows/event-dispatch.messages.ts';
@@ -14,7 +14,7 @@ import type { eventDispatcher } from '../../workflows/event-dispatch.ts';
 import { EVENT_TYPES } from '../../domain/lifecycle.types.ts';
 import type { TemporalCall } from '../temporal.ts';
 import type { ApiDeps } from '../app.ts';
-import { unprocessable, type FieldError } from '../errors.ts';
+import { unprocessable } from '../errors.ts';
 import { defineRoute, type RouteRegistry } from '../http.ts';
 import { BATCH_LIMIT } from '../schemas.ts';
 
@@ -37,31 +37,6 @@ const eventIn = z
     message: 'give exactly one of customerId or externalId',
     path: ['customerId'],
   });
-type EventIn = z.infer<typeof eventIn>;
-
-/** Each event's customer id and each customer's stored last_active_at, or the items that name no known customer. */
-async function resolveCustomers(orm: Orm, events: EventIn[]): Promise<{ customerIds: string[]; lastActive: Map<string, Date | null> }> {
-  const ids = [...new Set(events.flatMap((e) => (e.customerId ? [e.customerId.toLowerCase()] : [])))];
-  const externalIds = [...new Set(events.flatMap((e) => (e.externalId ? [e.externalId] : [])))];
-  const rows = await customersByIdsOrExternalIds(orm, ids, externalIds);
-  const byId = new Set(rows.map((r) => r.id));
-  const byExternal = new Map(rows.map((r) => [r.external_id, r.id]));
-  const lastActive = new Map(rows.map((r) => [r.id, r.last_active_at ? new Date(r.last_active_at) : null]));
-  const missing: FieldError[] = [];
-  const resolved = events.map((e, i) => {
-    const wanted = e.customerId?.toLowerCase();
-    const id = wanted ? (byId.has(wanted) ? wanted : undefined) : byExternal.get(e.externalId!);
-    if (!id)
-      missing.push(
-        e.customerId
-          ? { field: `events[${i}].customerId`, message: `no customer with id ${e.customerId}` }
-          : { field: `events[${i}].externalId`, message: `no customer with externalId "${e.externalId}"` },
-      );
-    return id ?? '';
-  });
-  if (missing.length) throw unprocessable(`${missing.length} event(s) name an unknown customer; nothing was stored`, missing.slice(0, 100));
-  return { customerIds: resolved, lastActive };
-}
 
 /** A shard's dispatcher is woken at most this often by one API process (plus one wake after the last store). */
 const WAKE_EVERY_MS = 500;
@@ -193,22 +168,31 @@ export function eventsRouter({ orm, temporal, taskQueue, deadline, audit, log }:
         Date.parse(e.at) > now + FUTURE_SKEW_MS ? [{ field: `events[${i}].at`, message: 'is in the future' }] : [],
       );
       if (future.length) throw unprocessable('events from the future; nothing was stored', future.slice(0, 100));
-      const { customerIds, lastActive } = await resolveCustomers(orm, body.events);
-      const { fresh, cursor } = await storeEvents(
+      const stored = await storeEvents(
         orm,
-        body.events.map((e, i) => ({
-          customer_id: customerIds[i]!,
+        body.events.map((e) => ({
+          customerId: e.customerId,
+          externalId: e.externalId,
           type: e.type,
           at: e.at,
           amount: e.amount ?? null,
-          campaign_id: e.campaignId ?? null,
-          idempotency_key: e.idempotencyKey,
+          campaignId: e.campaignId ?? null,
+          idempotencyKey: e.idempotencyKey,
         })),
-        lastActive,
       );
+      if (stored.missing) {
+        const missing = stored.missing.slice(0, 100).map((i) => {
+          const e = body.events[i]!;
+          return e.customerId
+            ? { field: `events[${i}].customerId`, message: `no customer with id ${e.customerId}` }
+            : { field: `events[${i}].externalId`, message: `no customer with externalId "${e.externalId}"` };
+        });
+        throw unprocessable(`${stored.missing.length} event(s) name an unknown customer; nothing was stored`, missing);
+      }
+      const { fresh, cursor, customerIds } = stored;
       await audit(actor, 'events.recorded', 'customer_event', 'batch', { accepted: fresh, received: body.events.length, cursor });
       wake(customerIds);
-      return { accepted: fresh, duplicates: body.events.length - fresh, customers: new Set(customerIds).size, cursor };
+      return { accepted: fresh, duplicates: body.events.length - fresh, customers: customerIds.length, cursor };
     },
   );
 
