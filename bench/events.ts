@@ -153,8 +153,10 @@ try {
   const probeSent = new Map<string, number>();
   const probeLatency = new Map<string, number>();
   let probing = true;
+  /** Once probing ends, the poller stops when every probe is applied or at this time (a drain cut short leaves some). */
+  let probeDeadline = Infinity;
   const prober = (async () => {
-    while (probing || probeLatency.size < probeSent.size) {
+    while (probing || (probeLatency.size < probeSent.size && performance.now() < probeDeadline)) {
       const open = [...probeSent.keys()].filter((id) => !probeLatency.has(id));
       try {
         if (open.length) {
@@ -336,7 +338,7 @@ try {
     }),
   );
   probing = false;
-  const probeDeadline = performance.now() + 120_000;
+  probeDeadline = performance.now() + 120_000;
   while (pacedProbes.some((p) => !probeLatency.has(p)) && performance.now() < probeDeadline) await sleep(500);
   await prober;
   const pacedLatencies = pacedProbes.flatMap((p) => (probeLatency.has(p) ? [probeLatency.get(p)!] : []));
