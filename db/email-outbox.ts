@@ -44,6 +44,21 @@ export async function claimMail(orm: Orm, m: OutboxMail & { recipients: string[]
   return claimed?.attempts ?? null;
 }
 
+const claimStatement = prepared(
+  'claim-mails-1',
+  `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, lease_until,
+     attempts, created_at)
+   select m.key, m.message_id, m.workflow_id, m.template, array(select jsonb_array_elements_text(m.recipients)), m.subject,
+     'sending', now() + $1::int * interval '1 second', 1, now()
+   from jsonb_to_recordset($2::jsonb) as m(key text, message_id text, workflow_id text, template text, recipients jsonb,
+     subject text)
+   order by m.key
+   on conflict (idempotency_key) do update set status = 'sending', lease_until = excluded.lease_until,
+     attempts = email_outbox.attempts + 1
+   where email_outbox.status = 'pending' or (email_outbox.status = 'sending' and email_outbox.lease_until < now())
+   returning idempotency_key as key, attempts`,
+);
+
 /**
  * Claims many keys in one statement, as claimMail does one (each claim counts one attempt): the attempt number of each
  * key claimed; a key another attempt holds or settled is left out. The rows are taken in key order, so two batches
@@ -56,32 +71,20 @@ export async function claimMails(
 ): Promise<Map<string, number>> {
   if (mails.length === 0) return new Map();
   const unique = [...new Map(mails.map((m) => [m.key, m])).values()];
-  const claimed = await orm.em.getConnection().execute<{ key: string; attempts: number }[]>(
-    `insert into email_outbox (idempotency_key, message_id, workflow_id, template, recipients, subject, status, lease_until,
-       attempts, created_at)
-     select m.key, m.message_id, m.workflow_id, m.template, array(select jsonb_array_elements_text(m.recipients)), m.subject,
-       'sending', now() + ? * interval '1 second', 1, now()
-     from jsonb_to_recordset(?::jsonb) as m(key text, message_id text, workflow_id text, template text, recipients jsonb,
-       subject text)
-     order by m.key
-     on conflict (idempotency_key) do update set status = 'sending', lease_until = excluded.lease_until,
-       attempts = email_outbox.attempts + 1
-     where email_outbox.status = 'pending' or (email_outbox.status = 'sending' and email_outbox.lease_until < now())
-     returning idempotency_key as key, attempts`,
-    [
-      leaseSeconds,
-      JSON.stringify(
-        unique.map((m) => ({
-          key: m.key,
-          message_id: m.messageId,
-          workflow_id: m.workflowId,
-          template: m.template,
-          recipients: m.recipients,
-          subject: m.subject,
-        })),
-      ),
-    ],
-  );
+  // A prepared statement with the chunk as one jsonb value: no per-character quoting of it in the ORM.
+  const claimed = await runPrepared<{ key: string; attempts: number }>(orm, claimStatement, [
+    leaseSeconds,
+    JSON.stringify(
+      unique.map((m) => ({
+        key: m.key,
+        message_id: m.messageId,
+        workflow_id: m.workflowId,
+        template: m.template,
+        recipients: m.recipients,
+        subject: m.subject,
+      })),
+    ),
+  ]);
   return new Map(claimed.map((c) => [c.key, c.attempts]));
 }
 
@@ -134,18 +137,17 @@ export async function releaseMails(orm: Orm, claims: { key: string; attempt: num
   );
 }
 
-/** The statement that marks a mail sent with its callers' updates, by its text: named once for each shape. */
+/** The statements that mark mails sent with their callers' updates, by their text: named once for each shape. */
 const markStatements = new Map<string, Prepared | null>();
 
-/**
- * Marks the mail sent; the callers' own ledgers (`also`) are marked in the same statement: all agree, or none does.
- * It runs once per mail sent, so it is a named prepared statement (parsed and planned once per connection, without
- * the ORM's per-statement work): about a quarter less database CPU for a campaign's send.
- */
-export async function markMailSent(orm: Orm, key: string, also: SqlUpdate[]): Promise<void> {
-  const text = `${also.length ? `with ${also.map((u, i) => `also${i} as (${u.sql})`).join(', ')} ` : ''}
-     update email_outbox set status = 'sent', sent_at = now(), lease_until = null, last_error = null where idempotency_key = ?`;
-  const params = [...also.flatMap((u) => u.params), key];
+/** One statement for `mails`, each with its callers' updates, and its parameters. */
+function markStatement(mails: { key: string; also: SqlUpdate[] }[]): { statement: Prepared | null; text: string; params: unknown[] } {
+  const ctes = mails.flatMap((m, i) => m.also.map((u, j) => `m${i}_${j} as (${u.sql})`));
+  const text = `${ctes.length ? `with ${ctes.join(', ')} ` : ''}
+     update email_outbox set status = 'sent', sent_at = now(), lease_until = null, last_error = null
+     where idempotency_key = ${mails.length === 1 ? '?' : 'any(?::text[])'}`;
+  const keys = mails.map((m) => m.key);
+  const params = [...mails.flatMap((m) => m.also.flatMap((u) => u.params)), mails.length === 1 ? keys[0] : keys];
   let statement = markStatements.get(text);
   if (statement === undefined) {
     // Every ? is a value (the ORM's ?? and \? are not used by the ledgers; a text with them keeps the ORM's way).
@@ -156,9 +158,73 @@ export async function markMailSent(orm: Orm, key: string, also: SqlUpdate[]): Pr
           `mark-sent-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`,
           text.replace(/\?/g, () => `$${++n}`),
         );
-    if (markStatements.size >= 50) markStatements.clear();
+    if (markStatements.size >= 200) markStatements.clear();
     markStatements.set(text, statement);
   }
+  return { statement, text, params };
+}
+
+async function runMarks(orm: Orm, mails: { key: string; also: SqlUpdate[] }[]): Promise<void> {
+  const { statement, text, params } = markStatement(mails);
   if (statement) await runPrepared(orm, statement, params);
-  else await orm.em.getConnection().execute(text, params);
+  else
+    await orm.em.getConnection().execute(text, mails.length === 1 ? params : [...params.slice(0, -1), textArray(mails.map((m) => m.key))]);
+}
+
+interface Mark {
+  key: string;
+  also: SqlUpdate[];
+  /** The texts of its updates: only marks of one shape share a statement (a bounded number of statements to name). */
+  shape: string;
+  done: () => void;
+  fail: (err: unknown) => void;
+}
+/** Marks asked for while a mark statement runs, by ORM: the next statement takes those of one shape (MARK_BATCH). */
+const markQueues = new WeakMap<Orm, { waiting: Mark[]; running: boolean }>();
+const MARK_BATCH = 64;
+
+/**
+ * Marks the mail sent; the callers' own ledgers (`also`) are marked in the same statement: all agree, or none does.
+ * It runs once per mail sent, so marks commit in groups: one asked for while another runs waits for it (a few
+ * milliseconds, never a timer) and goes with the others waiting in the next statement, a named prepared statement per
+ * shape and size (parsed and planned once per connection). A campaign's counters trigger then runs once per group,
+ * with one commit. If a group's statement fails, each of its mails is marked alone, so only a mail whose own update
+ * fails is refused.
+ */
+export function markMailSent(orm: Orm, key: string, also: SqlUpdate[]): Promise<void> {
+  let queue = markQueues.get(orm);
+  if (!queue) markQueues.set(orm, (queue = { waiting: [], running: false }));
+  const shape = also.map((u) => u.sql).join('\n');
+  const marked = new Promise<void>((done, fail) => queue.waiting.push({ key, also, shape, done, fail }));
+  if (!queue.running) void markWaiting(orm, queue);
+  return marked;
+}
+
+async function markWaiting(orm: Orm, queue: { waiting: Mark[]; running: boolean }): Promise<void> {
+  queue.running = true;
+  try {
+    while (queue.waiting.length) {
+      // The first waiting mark's shape; one mark per key (a statement cannot update one row twice): others wait.
+      const { shape } = queue.waiting[0]!;
+      const group: Mark[] = [];
+      const keys = new Set<string>();
+      const rest: Mark[] = [];
+      for (const m of queue.waiting) {
+        if (group.length < MARK_BATCH && m.shape === shape && !keys.has(m.key)) {
+          keys.add(m.key);
+          group.push(m);
+        } else rest.push(m);
+      }
+      queue.waiting = rest;
+      try {
+        await runMarks(orm, group);
+        for (const m of group) m.done();
+      } catch (err) {
+        if (group.length === 1) group[0]!.fail(err);
+        else for (const m of group) await runMarks(orm, [m]).then(m.done, m.fail);
+      }
+    }
+  } finally {
+    queue.running = false;
+  }
 }

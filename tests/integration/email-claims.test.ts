@@ -1,8 +1,9 @@
 // The email ledger's claims taken many at once (a campaign send pass claims a chunk's keys in one statement): each key
-// is claimed as claimMail claims it, a claimed mail goes out once, and claims never used are given back.
+// is claimed as claimMail claims it, a claimed mail goes out once, and claims never used are given back. Marks asked for
+// at once are committed as a group, and one whose own update fails does not take the others down with it.
 import { randomUUID } from 'node:crypto';
 import { deliverOnce, outboxMail } from '../../activities/email.ts';
-import { claimMails, releaseMails } from '../../db/email-outbox.ts';
+import { claimMails, markMailSent, releaseMails } from '../../db/email-outbox.ts';
 import { startMailCatcher, type MailCatcher } from '../../start/mail-catcher.ts';
 import { createMailer } from '../../runtime/mailer.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
@@ -92,4 +93,42 @@ test('a mail claimed in a batch goes out once: its claim is used, not taken agai
   await mail.waitFor((m) => m.headers['x-opsflow-idempotency-key'] === key);
   await new Promise((r) => setTimeout(r, 200));
   expect(mail.messages().filter((m) => m.headers['x-opsflow-idempotency-key'] === key)).toHaveLength(1);
+});
+
+test('marks asked for at once are committed together with their updates; a mark whose update fails is refused alone', async () => {
+  await sql(`create table if not exists mark_probe (key text primary key)`);
+  const probe = (k: string) => ({ sql: `insert into mark_probe (key) values (?)`, params: [k] });
+  const claimed = async (n: number) => {
+    const keys = Array.from({ length: n }, (_, i) => `campaign:${randomUUID()}:mark-${i}`);
+    const claims = await claimMails(
+      db.orm,
+      keys.map((k) => outboxMail(ledgerMail(k), FROM)),
+      60,
+    );
+    expect(claims.size).toBe(n);
+    return keys;
+  };
+  /** Each mail's status, whether its update was made, and the transaction that wrote its ledger row. */
+  const rows = async (keys: string[]) =>
+    sql<{ key: string; status: string; probed: boolean; tx: string }[]>(
+      `select o.idempotency_key as key, o.status, exists (select 1 from mark_probe p where p.key = o.idempotency_key) as probed,
+         o.xmin::text as tx
+       from email_outbox o where o.idempotency_key = any(?::text[]) order by o.idempotency_key`,
+      [`{${keys.join(',')}}`],
+    );
+
+  // The first mark runs at once, the 39 asked for meanwhile in one statement after it.
+  const together = await claimed(40);
+  await Promise.all(together.map((k) => markMailSent(db.orm, k, [probe(k)])));
+  const marked = await rows(together);
+  expect(marked.filter((r) => r.status === 'sent' && r.probed)).toHaveLength(40);
+  expect(new Set(marked.map((r) => r.tx)).size).toBe(2);
+
+  // The 8th mail's update breaks (its key is in the probe already): its group fails, and each mail is marked alone.
+  const keys = await claimed(40);
+  await sql(`insert into mark_probe (key) values (?)`, [keys[7]]);
+  const results = await Promise.allSettled(keys.map((k) => markMailSent(db.orm, k, [probe(k)])));
+  expect(results.map((r) => r.status)).toEqual(keys.map((_, i) => (i === 7 ? 'rejected' : 'fulfilled')));
+  const after = new Map((await rows(keys)).map((r) => [r.key, r]));
+  for (const [i, k] of keys.entries()) expect(after.get(k)).toMatchObject({ status: i === 7 ? 'sending' : 'sent', probed: true });
 });
