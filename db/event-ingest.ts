@@ -35,37 +35,67 @@ export interface NewEvent {
 const LAST_ACTIVE_STEP_MS = 60_000;
 
 const INGEST = prepared(
-  'ingest-events',
-  'select missing_at, customer_ids, stored, last_id from ingest_events($1, $2, $3, $4, $5, $6, $7, $8)',
+  'ingest-events-audited',
+  'select missing_at, customers, shards, stored, last_id from ingest_events($1, $2, $3, $4, $5, $6, $7, $8, $9)',
 );
 
-export type StoreResult = { missing: number[] } | { missing?: undefined; fresh: number; cursor: string; customerIds: string[] };
+export type StoreResult =
+  | { missing: number[] }
+  | {
+      missing?: undefined;
+      fresh: number;
+      cursor: string;
+      /** How many customers the batch names, and their dispatcher shards (domain/event-shards.ts). */
+      customers: number;
+      shards: number[];
+    };
 
 /**
- * Stores a batch once per idempotency key and moves each customer's last_active_at, in one statement and one
- * transaction (ingest_events, Migration20261204070000_ingest_events_function): or, when some event names no known
- * customer, stores nothing and answers their positions. The cursor is the highest id among the batch's rows (new or
- * stored before): once every event up to it is delivered, so is the batch. last_active_at feeds audience filters (days
- * of inactivity): it moves only for an event more than a minute ahead of the stored value, never back.
+ * A column of the batch as a PostgreSQL array literal, or null when no event has the field (ingest_events pads it).
+ * pg's own conversion escaped every element with two regular expressions: 1.3 ms of a 1,000-event batch.
  */
-export async function storeEvents(orm: Orm, events: readonly NewEvent[]): Promise<StoreResult> {
-  const column = <T>(pick: (e: NewEvent) => T) => events.map(pick);
-  const [row] = await runPrepared<{ missing_at: number[] | null; customer_ids: string[] | null; stored: number; last_id: string | null }>(
-    orm,
-    INGEST,
-    [
-      column((e) => e.customerId ?? null),
-      column((e) => e.externalId ?? null),
-      column((e) => e.type),
-      column((e) => e.at),
-      column((e) => e.amount),
-      column((e) => e.campaignId),
-      column((e) => e.idempotencyKey),
-      LAST_ACTIVE_STEP_MS,
-    ],
-  );
+function arrayLiteral(values: readonly (string | number | null)[]): string | null {
+  if (values.every((v) => v === null)) return null;
+  let text = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (i > 0) text += ',';
+    if (v === null) text += 'NULL';
+    else if (typeof v === 'number') text += String(v);
+    else text += /["\\]/.test(v) ? `"${v.replace(/["\\]/g, '\\$&')}"` : `"${v}"`;
+  }
+  return `${text}}`;
+}
+
+/**
+ * Stores a batch once per idempotency key, moves each customer's last_active_at and, with `auditActor`, appends the
+ * batch's audit event ('events.recorded': accepted, received, cursor), in one statement and one transaction
+ * (ingest_events, Migration20261204120000_ingest_events_audit): or, when some event names no known customer, stores
+ * nothing and answers their positions. The cursor is the highest id among the batch's rows (new or stored before):
+ * once every event up to it is delivered, so is the batch. last_active_at feeds audience filters (days of inactivity):
+ * it moves only for an event more than a minute ahead of the stored value, never back.
+ */
+export async function storeEvents(orm: Orm, events: readonly NewEvent[], auditActor?: string): Promise<StoreResult> {
+  const column = (pick: (e: NewEvent) => string | number | null) => arrayLiteral(events.map(pick));
+  const [row] = await runPrepared<{
+    missing_at: number[] | null;
+    customers: number;
+    shards: number[] | null;
+    stored: number;
+    last_id: string | null;
+  }>(orm, INGEST, [
+    column((e) => e.customerId ?? null),
+    column((e) => e.externalId ?? null),
+    column((e) => e.type),
+    column((e) => e.at),
+    column((e) => e.amount),
+    column((e) => e.campaignId),
+    column((e) => e.idempotencyKey),
+    LAST_ACTIVE_STEP_MS,
+    auditActor ?? null,
+  ]);
   if (row!.missing_at) return { missing: row!.missing_at };
-  return { fresh: row!.stored, cursor: row!.last_id ?? '0', customerIds: row!.customer_ids ?? [] };
+  return { fresh: row!.stored, cursor: row!.last_id ?? '0', customers: row!.customers, shards: row!.shards ?? [] };
 }
 
 export interface ClaimLimits {

@@ -154,6 +154,16 @@ test('events reach the lifecycle; repeated keys are ignored; an unknown customer
   });
   expect(sent.status).toBe(202);
   expect(sent.body).toEqual({ accepted: 2, duplicates: 0, customers: 1, cursor: expect.stringMatching(/^\d+$/) });
+  // The batch's audit event, written by the statement that stored it.
+  const recorded = await stack.api('GET', `/audit?action=events.recorded&actorId=${ingest.id}`);
+  expect(recorded.body.items).toEqual([
+    expect.objectContaining({
+      actorType: 'operator',
+      entityType: 'customer_event',
+      entityId: 'batch',
+      details: { accepted: 2, received: 2, cursor: sent.body.cursor },
+    }),
+  ]);
 
   const again = await stack.api('POST', '/events', {
     token: ingest.token,
@@ -190,6 +200,17 @@ test('events reach the lifecycle; repeated keys are ignored; an unknown customer
   });
   expect(both.status).toBe(400);
   expect(both.body.error.fields[0]).toEqual({ field: 'events[0].customerId', message: 'give exactly one of customerId or externalId' });
+  // A string PostgreSQL cannot store (a NUL, a lone surrogate) is named by its place in the batch.
+  for (const bad of ['a\u0000b', '\ud800x']) {
+    const unstorable = await stack.api('POST', '/events', {
+      token: ingest.token,
+      body: { events: [event(ext('bob'), 'login', `${run}-bob-ok`), event(ext('bob'), 'login', bad)] },
+    });
+    expect(unstorable.status).toBe(400);
+    expect(unstorable.body.error.fields).toEqual([
+      { field: 'events[1].idempotencyKey', message: 'must not contain NUL characters or unpaired surrogates' },
+    ]);
+  }
   const overLimit = await stack.api('POST', '/events', {
     token: ingest.token,
     body: {

@@ -2,6 +2,7 @@
 // external id, nothing stored when one is unknown, each key stored once with batches racing, last_active_at only ever
 // forward, and every customer found by a probe of a key, however many are stored. PostgreSQL only.
 import { storeEvents, type NewEvent } from '../../db/event-ingest.ts';
+import { eventShardOf } from '../../domain/event-shards.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 
 let db: TestDb;
@@ -46,8 +47,9 @@ test('customers by id (any case) or external id; an unknown one stores nothing, 
     event({ externalId: b!.external_id }, 'known-1'),
     event({ customerId: a!.id }, 'known-2'),
   ]);
-  expect(ok).toMatchObject({ fresh: 3, customerIds: expect.arrayContaining([a!.id, b!.id]) });
-  expect(ok.missing === undefined && ok.customerIds).toHaveLength(2);
+  // Two customers, and the dispatcher shards to wake for them (eventShardOf's, each once).
+  expect(ok).toMatchObject({ fresh: 3, customers: 2 });
+  expect(ok.missing === undefined && [...ok.shards].sort()).toEqual([...new Set([a!.id, b!.id].map(eventShardOf))].sort());
   const rows = await sql<{ id: string; customer_id: string; idempotency_key: string }>(
     `select id, customer_id, idempotency_key from customer_events where idempotency_key like 'known-%' order by id`,
   );
@@ -58,6 +60,73 @@ test('customers by id (any case) or external id; an unknown one stores nothing, 
     ['known-2', a!.id],
   ]);
   expect(ok.missing === undefined && ok.cursor).toBe(rows[2]!.id);
+});
+
+test("the batch's audit event is written with it, naming the operator and what was answered; a refused batch has none", async () => {
+  const [a, b] = customers;
+  const operator = '11111111-1111-4111-8111-111111111111';
+  const audits = () =>
+    sql<{ actor_type: string; actor_id: string; action: string; entity_type: string; entity_id: string; details: unknown }>(
+      `select actor_type, actor_id, action, entity_type, entity_id, details from audit_events where actor_id = ? order by id`,
+      [operator],
+    );
+  const refused = await storeEvents(
+    db.orm,
+    [event({ customerId: a!.id }, 'audit-0'), event({ externalId: 'nobody' }, 'audit-1')],
+    operator,
+  );
+  expect(refused).toEqual({ missing: [1] });
+  expect(await audits()).toEqual([]);
+
+  const stored = await storeEvents(
+    db.orm,
+    [event({ customerId: a!.id }, 'audit-0'), event({ externalId: b!.external_id }, 'audit-1'), event({ customerId: a!.id }, 'audit-0')],
+    operator,
+  );
+  const again = await storeEvents(db.orm, [event({ customerId: a!.id }, 'audit-0')], operator);
+  expect(await audits()).toEqual(
+    [
+      { accepted: 2, received: 3, cursor: stored.missing === undefined && stored.cursor },
+      { accepted: 0, received: 1, cursor: again.missing === undefined && again.cursor },
+    ].map((details) => ({
+      actor_type: 'operator',
+      actor_id: operator,
+      action: 'events.recorded',
+      entity_type: 'customer_event',
+      entity_id: 'batch',
+      details,
+    })),
+  );
+  await storeEvents(db.orm, [event({ customerId: b!.id }, 'audit-2')]);
+  expect(await audits()).toHaveLength(2);
+});
+
+test('keys, campaign ids and external ids are stored as sent, whatever their characters; amounts to the cent', async () => {
+  const odd = ['say "hi"', 'back\\slash\\', '{a,b}', 'NULL', ' spaced ', 'ünï ☃', "it's", ''];
+  const [c] = await sql<{ id: string }>(
+    `insert into customers (id, external_id, email, unsubscribe_token, created_at, updated_at)
+     values (gen_random_uuid(), ?, 'odd@example.com', 'u-odd', now(), now()) returning id`,
+    ['ext "odd", \\{NULL}'],
+  );
+  const events = odd.map((text, i) => ({
+    ...event(i % 2 ? { customerId: c!.id } : { externalId: 'ext "odd", \\{NULL}' }, `odd-${i}-${text}`),
+    type: 'purchase' as const,
+    amount: i === 3 ? null : i + 0.25,
+    campaignId: text === '' ? null : text,
+  }));
+  expect(await storeEvents(db.orm, events)).toMatchObject({ fresh: odd.length, customers: 1 });
+  const rows = await sql<{ customer_id: string; amount: string | null; campaign_id: string | null; idempotency_key: string }>(
+    `select customer_id, amount, campaign_id, idempotency_key from customer_events where customer_id = ? order by id`,
+    [c!.id],
+  );
+  expect(rows).toEqual(
+    events.map((e) => ({
+      customer_id: c!.id,
+      amount: e.amount === null ? null : e.amount.toFixed(2),
+      campaign_id: e.campaignId,
+      idempotency_key: e.idempotencyKey,
+    })),
+  );
 });
 
 test('a key repeated in a batch or across batches is stored once; a batch of repeats answers the stored rows as its cursor', async () => {
@@ -115,7 +184,7 @@ test("a batch finds its customers by key probes, never a scan of the customers (
     await q(
       `select * from ingest_events(array_cat(?::uuid[], array_fill(null::uuid, array[?])), array_cat(array_fill(null::text, array[?]), ?::text[]),
          array_fill('login'::text, array[?]), array_fill(now(), array[?]), array_fill(null::numeric, array[?]), array_fill(null::text, array[?]),
-         array(select 'probe-' || i from generate_series(1, ?) i), 60000)`,
+         array(select 'probe-' || i from generate_series(1, ?) i), 60000, null)`,
       [list(ids), exts.length, ids.length, list(exts), n, n, n, n, n],
     );
     const after = await scans();
