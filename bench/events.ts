@@ -4,12 +4,14 @@
 // (alternating rounds), while the worker delivers. Part 2: from each batch's one probe event (a signup of a customer
 // of its own) to its lifecycle having applied it, while ingesting, and the backlog's drain once ingest stops.
 // Part 3: the same latency at a steady, sustainable rate. Prints figures and verdicts; never fails on timings.
+// BENCH_PROFILE_BATCHES=n profiles n more API batches after part 1 (BENCH_PROFILE_DIR keeps the profile).
 //
 // The worker runs as its own process (node worker/main.ts), as in production; the API, the baseline and the bench
 // client run in this one. 50,000 customers: 1,000,000 events are then 20 per customer, a busy day of a platform with
 // 50,000 daily actives (issue 15's 100,000 live customers, half of them active on a given day); fewer would flatter
 // the per-customer batching, more would mostly measure lifecycle starts (each customer's first event starts one).
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,7 @@ import pg from 'pg';
 import { startStack } from '../tests/support/stack.ts';
 import { DEFAULT_LIFECYCLE_POLICY } from '../domain/lifecycle.types.ts';
 import { cpuBetween, cpuSnapshot, PARTS } from './cpu.ts';
+import { selfTimes, startProfile } from './cpu-profile.ts';
 import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -33,6 +36,10 @@ const PACED_RATE = int('BENCH_PACED_RATE', 200);
 const PACED_SECONDS = int('BENCH_PACED_SECONDS', 60);
 const DRAIN_TIMEOUT_S = int('BENCH_DRAIN_TIMEOUT_S', 3600);
 const API_POOL = int('BENCH_API_POOL', 10); // the production default (DATABASE_POOL_MAX)
+/** After part 1, this many more API batches under the sampling profiler (not in the figures: sampling slows them). */
+const PROFILE_BATCHES = int('BENCH_PROFILE_BATCHES', 0);
+/** Where to keep that profile (events-api.cpuprofile), for `node bench/cpu-profile.ts <file>`. */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const PROBE_POLL_MS = 100;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -282,11 +289,28 @@ try {
   const ingestEnd = performance.now();
   const cpuIngest = cpuBetween(cpu0, cpuSnapshot(ours));
   const deliveredDuringIngest = (await deliveredCount()) - delivered0;
-  const backlogAtEnd = await undelivered();
+  let backlogAtEnd = await undelivered();
   const probesDuringIngest = [...probeSent.keys()];
   const api = merge(runs.api);
   const bare = merge(runs.bare);
   errors.push(...api.errors, ...bare.errors);
+
+  // Where this process's CPU goes per batch: the API, and its client (fetch, the event generator) on the same thread.
+  let profiled: ReturnType<typeof selfTimes> | undefined;
+  if (PROFILE_BATCHES > 0) {
+    progress(`profiling ${PROFILE_BATCHES} more API batches`);
+    const profiler = await startProfile();
+    let profiledSent = 0;
+    const run = await runConcurrent(PROFILE_BATCHES, REQUESTS, async () => {
+      const events = Array.from({ length: BATCH }, () => nextEvent(`profiled:${profiledSent++}`));
+      stored += (await post<{ accepted: number }>('/events', { events }, 202)).accepted;
+    });
+    errors.push(...run.errors);
+    const profile = await profiler.stop();
+    if (PROFILE_DIR) writeFileSync(`${PROFILE_DIR}/events-api.cpuprofile`, JSON.stringify(profile));
+    profiled = selfTimes(profile);
+    backlogAtEnd = await undelivered(); // the drain's backlog: the profiled batches' events too
+  }
 
   // The drain: until every stored event is delivered and every probe applied.
   progress(`ingest done; draining a backlog of ${backlogAtEnd}`);
@@ -405,6 +429,16 @@ try {
       `(${fmt(ingestRate, 0)} API events/s with the bare rounds between)`,
   );
   console.log(`  CPU during ingest: ${cpuLine(cpuIngest)}`);
+  if (profiled) {
+    const perBatch = (ms: number) => fmt(ms / PROFILE_BATCHES, 2).padStart(7);
+    console.log(
+      `  this process's main thread per batch (${PROFILE_BATCHES} more batches under the profiler; the API and its client): ` +
+        `${fmt(profiled.totalMs / PROFILE_BATCHES, 2)} ms, by script group (self time):`,
+    );
+    for (const [group, ms] of [...profiled.groups].slice(0, 12)) console.log(`    ${perBatch(ms)}  ${group}`);
+    console.log('  top functions (self ms per batch):');
+    for (const [f, ms] of [...profiled.functions].slice(0, 15)) console.log(`    ${perBatch(ms)}  ${f}`);
+  }
 
   console.log(`\nPart 2: delivery to the lifecycles`);
   console.log(`  during ingest: ${deliveredDuringIngest} delivered (${fmt(deliveryRateIngest, 0)}/s); backlog at the end ${backlogAtEnd}`);
