@@ -179,31 +179,58 @@ interface Mark {
   done: () => void;
   fail: (err: unknown) => void;
 }
+interface MarkQueue {
+  waiting: Mark[];
+  running: boolean;
+  /** When the last group's statement ended (epoch ms). */
+  lastEnd: number;
+  /** Ends a linger early: the waiting marks fill a group. */
+  full: (() => void) | null;
+}
 /** Marks asked for while a mark statement runs, by ORM: the next statement takes those of one shape (MARK_BATCH). */
-const markQueues = new WeakMap<Orm, { waiting: Mark[]; running: boolean }>();
+const markQueues = new WeakMap<Orm, MarkQueue>();
 const MARK_BATCH = 64;
+/**
+ * While marks keep coming (a group ended less than MARK_BUSY_MS ago), a group waits up to MARK_LINGER_MS for others,
+ * or until MARK_BATCH are waiting: the statement, the counters' trigger and the commit cost about as much for one mark
+ * as for ten (a campaign's send pass: groups of 3.8 marks on average at 400-500 sends/s without the wait). A lone mark
+ * (an operator's email, the first of a pass) runs at once.
+ */
+const MARK_LINGER_MS = 15;
+const MARK_BUSY_MS = 50;
 
 /**
  * Marks the mail sent; the callers' own ledgers (`also`) are marked in the same statement: all agree, or none does.
- * It runs once per mail sent, so marks commit in groups: one asked for while another runs waits for it (a few
- * milliseconds, never a timer) and goes with the others waiting in the next statement, a named prepared statement per
- * shape and size (parsed and planned once per connection). A campaign's counters trigger then runs once per group,
- * with one commit. If a group's statement fails, each of its mails is marked alone, so only a mail whose own update
- * fails is refused.
+ * It runs once per mail sent, so marks commit in groups: one asked for while another runs waits for it and goes with
+ * the others waiting in the next statement (which waits a little for more while marks keep coming, MARK_LINGER_MS), a
+ * named prepared statement per shape and size (parsed and planned once per connection). A campaign's counters trigger
+ * then runs once per group, with one commit. If a group's statement fails, each of its mails is marked alone, so only
+ * a mail whose own update fails is refused.
  */
 export function markMailSent(orm: Orm, key: string, also: SqlUpdate[]): Promise<void> {
   let queue = markQueues.get(orm);
-  if (!queue) markQueues.set(orm, (queue = { waiting: [], running: false }));
+  if (!queue) markQueues.set(orm, (queue = { waiting: [], running: false, lastEnd: 0, full: null }));
   const shape = also.map((u) => u.sql).join('\n');
   const marked = new Promise<void>((done, fail) => queue.waiting.push({ key, also, shape, done, fail }));
+  if (queue.waiting.length >= MARK_BATCH) queue.full?.();
   if (!queue.running) void markWaiting(orm, queue);
   return marked;
 }
 
-async function markWaiting(orm: Orm, queue: { waiting: Mark[]; running: boolean }): Promise<void> {
+async function markWaiting(orm: Orm, queue: MarkQueue): Promise<void> {
   queue.running = true;
   try {
     while (queue.waiting.length) {
+      if (queue.waiting.length < MARK_BATCH && Date.now() - queue.lastEnd < MARK_BUSY_MS) {
+        await new Promise<void>((go) => {
+          const timer = setTimeout(go, MARK_LINGER_MS);
+          queue.full = () => {
+            clearTimeout(timer);
+            go();
+          };
+        });
+        queue.full = null;
+      }
       // The first waiting mark's shape; one mark per key (a statement cannot update one row twice): others wait.
       const { shape } = queue.waiting[0]!;
       const group: Mark[] = [];
@@ -223,6 +250,7 @@ async function markWaiting(orm: Orm, queue: { waiting: Mark[]; running: boolean 
         if (group.length === 1) group[0]!.fail(err);
         else for (const m of group) await runMarks(orm, [m]).then(m.done, m.fail);
       }
+      queue.lastEnd = Date.now();
     }
   } finally {
     queue.running = false;
