@@ -40,6 +40,11 @@ export interface MessageDecision {
  * Inside a transaction: locks the customers (in customer order, so two batches cannot deadlock), then one statement
  * reads each customer, their marketing mails in the cap's window (other keys than this one) and the key's earlier
  * decision. A key whose customer is gone has no row.
+ *
+ * The earlier decision is a probe of the key's unique index for each key (a lateral subquery the planner cannot turn
+ * into a join): as a join, a ledger of a few thousand rows without statistics yet (a young database, a table that
+ * grew since its last analyze) was read whole into a hash for every chunk, 3.5 ms instead of 0.3 for 32 keys at 11,000
+ * rows and growing with them, and planning the join orders took 1.4-2.0 ms instead of 0.25.
  */
 export async function lockAndReadSendFacts(
   q: Query,
@@ -59,7 +64,8 @@ export async function lockAndReadSendFacts(
           and m.idempotency_key <> k.key) as recent,
        p.status as prior_status, p.reason as prior_reason
      from jsonb_to_recordset(?::jsonb) as k(key text, customer_id uuid)
-     join customers c on c.id = k.customer_id left join customer_messages p on p.idempotency_key = k.key`,
+     join customers c on c.id = k.customer_id
+     left join lateral (select m.status, m.reason from customer_messages m where m.idempotency_key = k.key limit 1) p on true`,
     [capWindowMs, JSON.stringify(reqs.map((r) => ({ key: r.key, customer_id: r.customerId })))],
   );
 }
