@@ -143,11 +143,11 @@ const markStatements = new Map<string, Prepared | null>();
 /** One statement for `mails`, each with its callers' updates, and its parameters. */
 function markStatement(mails: { key: string; also: SqlUpdate[] }[]): { statement: Prepared | null; text: string; params: unknown[] } {
   const ctes = mails.flatMap((m, i) => m.also.map((u, j) => `m${i}_${j} as (${u.sql})`));
-  const text = `${ctes.length ? `with ${ctes.join(', ')} ` : ''}
-     update email_outbox set status = 'sent', sent_at = now(), lease_until = null, last_error = null
-     where idempotency_key = ${mails.length === 1 ? '?' : 'any(?::text[])'}`;
+  // The mails themselves through a function whose plan probes the key's index at any table size: a generic plan of
+  // this statement made while email_outbox was small read the whole table at every mark (see its migration).
+  const text = `${ctes.length ? `with ${ctes.join(', ')} ` : ''}select email_outbox_mark_sent(?::text[])`;
   const keys = mails.map((m) => m.key);
-  const params = [...mails.flatMap((m) => m.also.flatMap((u) => u.params)), mails.length === 1 ? keys[0] : keys];
+  const params = [...mails.flatMap((m) => m.also.flatMap((u) => u.params)), keys];
   let statement = markStatements.get(text);
   if (statement === undefined) {
     // Every ? is a value (the ORM's ?? and \? are not used by the ledgers; a text with them keeps the ORM's way).
@@ -167,8 +167,7 @@ function markStatement(mails: { key: string; also: SqlUpdate[] }[]): { statement
 async function runMarks(orm: Orm, mails: { key: string; also: SqlUpdate[] }[]): Promise<void> {
   const { statement, text, params } = markStatement(mails);
   if (statement) await runPrepared(orm, statement, params);
-  else
-    await orm.em.getConnection().execute(text, mails.length === 1 ? params : [...params.slice(0, -1), textArray(mails.map((m) => m.key))]);
+  else await orm.em.getConnection().execute(text, [...params.slice(0, -1), textArray(mails.map((m) => m.key))]);
 }
 
 interface Mark {
