@@ -200,6 +200,17 @@ test('events reach the lifecycle; repeated keys are ignored; an unknown customer
   });
   expect(both.status).toBe(400);
   expect(both.body.error.fields[0]).toEqual({ field: 'events[0].customerId', message: 'give exactly one of customerId or externalId' });
+  const ahead = await stack.api('POST', '/events', {
+    token: ingest.token,
+    body: {
+      events: [
+        event(ext('bob'), 'login', `${run}-bob-now`),
+        event(ext('bob'), 'login', `${run}-bob-ahead`, { at: new Date(Date.now() + 3_600_000).toISOString() }),
+      ],
+    },
+  });
+  expect(ahead.status).toBe(422);
+  expect(ahead.body.error.fields).toEqual([{ field: 'events[1].at', message: 'is in the future' }]);
   // A string PostgreSQL cannot store (a NUL, a lone surrogate) is named by its place in the batch.
   for (const bad of ['a\u0000b', '\ud800x']) {
     const unstorable = await stack.api('POST', '/events', {
