@@ -271,10 +271,6 @@ function tallier(audience: string[], domain: string): (messages: CaughtMessage[]
 }
 
 /**
- * Polls the sink until every address in `audience` has a message, or nothing new arrived for STALL_MS; `progress` is
- * told each time the count of recipients reached changes.
- */
-/**
  * The messages the sink caught since the last call, taken out of it: it parses every message, and holding a whole
  * side's (100,000 parsed messages, text and HTML) grew its heap and its garbage collection through a run, CPU the two
  * sides' senders share with it (the sink's CPU per message was 1.3 ms at 20,000 and 2.0 ms at 100,000).
@@ -285,7 +281,11 @@ function drain(stack: Stack): CaughtMessage[] {
   return caught;
 }
 
-/** Counts a side's messages as they arrive (`count`: a tallier, which keeps counting what arrives after). */
+/**
+ * Polls the sink until every address in `audience` has a message, or nothing new arrived for STALL_MS, counting a
+ * side's messages as they arrive (`count`: a tallier, which keeps counting what arrives after); `progress` is told
+ * each time the count of recipients reached changes.
+ */
 async function collect(
   stack: Stack,
   audience: string[],
