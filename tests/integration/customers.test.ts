@@ -368,7 +368,11 @@ test('the lifecycle of a customer without events is a clear 404; policies refuse
 });
 
 test('the redelivery sweep delivers events a failed call left stored but undelivered', async () => {
-  // No dispatcher runs (as if each had been terminated): the sweep alone delivers, then starts them again.
+  // No dispatcher runs (as if each had been terminated): the sweep alone delivers, then starts them again. The API
+  // wakes a shard at most once per 500 ms and defers the rest (a failed wake retries after 2 s): after 2.5 s no wake
+  // from the tests before is pending (one firing after the terminations started a dispatcher, which delivered the
+  // event before the sweep: CI saw delivered 0).
+  await new Promise((r) => setTimeout(r, 2500));
   for (let shard = 0; shard < EVENT_SHARDS; shard++) {
     await stack.env.client.workflow
       .getHandle(eventDispatcherId(stack.taskQueue, shard))
