@@ -15,6 +15,7 @@ import pg from 'pg';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import { loadConfig } from '../runtime/config.ts';
 import { ALLOCATOR_ENV } from '../worker/allocator.ts';
+import { explicitHeapLimit, workflowHeapLimitMiB } from '../worker/heap.ts';
 import { startStack } from '../tests/support/stack.ts';
 import { customerLifecycleId } from '../domain/ids.ts';
 import { getLifecycle } from '../workflows/lifecycle.messages.ts';
@@ -134,7 +135,13 @@ try {
   const total = CUSTOMERS;
   const heapMiB = v8.getHeapStatistics().heap_size_limit / MiB;
   const cacheSize = Number(WORKER_CACHE);
-  const cacheLabel = `WORKER_MAX_CACHED_WORKFLOWS=${WORKER_CACHE} MALLOC_ARENA_MAX=${ARENAS} (V8 heap limit ${fmt(heapMiB, 0)} MiB)`;
+  // The worker's own rule (worker/heap.ts): a --max-old-space-size among the flags wins, else the setting or the cache's.
+  const threadHeap =
+    explicitHeapLimit(WORKER_ARGS, process.env) ??
+    `${process.env.WORKER_WORKFLOW_HEAP_MIB ?? workflowHeapLimitMiB(Number(WORKER_CACHE))} MiB`;
+  const cacheLabel =
+    `WORKER_MAX_CACHED_WORKFLOWS=${WORKER_CACHE} MALLOC_ARENA_MAX=${ARENAS} (V8 heap limit ${fmt(heapMiB, 0)} MiB, ` +
+    `workflow thread ${threadHeap})`;
   const workerLog: string[] = [];
   progress(`starting the worker (${cacheLabel}); ${total} lifecycles to bring to idle`);
   const workerStarted = performance.now();
