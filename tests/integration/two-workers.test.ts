@@ -132,6 +132,8 @@ async function lifecyclesCaughtUp(
   done: (view: LifecycleView) => boolean = () => true,
 ): Promise<Map<string, LifecycleView>> {
   const views = new Map<string, LifecycleView>();
+  /** Each customer's last answer other than 200, for the message when one stays behind. */
+  const refused = new Map<string, string>();
   const isDone = (c: (typeof customers)[number]) => {
     const view = views.get(c.id);
     return view !== undefined && view.counters.events === c.keys.length && done(view);
@@ -144,27 +146,53 @@ async function lifecyclesCaughtUp(
           .map(async (c) => {
             const res = await call('GET', `/customers/${c.id}/lifecycle`, adminToken);
             if (res.status === 200) views.set(c.id, res.body as LifecycleView);
+            else refused.set(c.id, `${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
           }),
       );
       return customers.every(isDone);
     },
     'every event in its lifecycle',
     timeoutMs,
-  ).catch((err: Error) => {
-    const behind = customers
-      .filter((c) => !isDone(c))
-      .map((c) => {
-        const view = views.get(c.id);
-        return (
-          `${c.id}: ${view?.counters.events ?? 'none'} of ${c.keys.length} events` +
-          (view
-            ? `, sent ${view.counters.sent}, messages ${JSON.stringify(view.messages)}, pending ${JSON.stringify(view.pendingSends)}`
-            : '')
-        );
-      });
-    throw new Error(`${err.message}; ${behind.length} behind: ${behind.slice(0, 3).join('; ')}`);
+  ).catch(async (err: Error) => {
+    const behind = await Promise.all(
+      customers
+        .filter((c) => !isDone(c))
+        .slice(0, 3)
+        .map(async (c) => {
+          const view = views.get(c.id);
+          return (
+            `${c.id}: ${view?.counters.events ?? 'none'} of ${c.keys.length} events` +
+            (view
+              ? `, sent ${view.counters.sent}, messages ${JSON.stringify(view.messages)}, pending ${JSON.stringify(view.pendingSends)}`
+              : '') +
+            (refused.has(c.id) ? `, last refusal ${refused.get(c.id)}` : '') +
+            `; workflow ${await workflowState(customerLifecycleId(c.id))}`
+          );
+        }),
+    );
+    const count = customers.filter((c) => !isDone(c)).length;
+    throw new Error(`${err.message}; ${count} behind: ${behind.join('; ')}`);
   });
   return views;
+}
+
+/** What Temporal says of a workflow that stayed behind: its status, its pending task and its failed tasks. */
+async function workflowState(workflowId: string): Promise<string> {
+  try {
+    const handle = client.workflow.getHandle(workflowId);
+    const { status, historyLength, raw } = await handle.describe();
+    const failures: string[] = [];
+    for (const e of (await handle.fetchHistory()).events ?? []) {
+      const failed = e.workflowTaskFailedEventAttributes ?? e.workflowTaskTimedOutEventAttributes;
+      if (failed) failures.push(`#${e.eventId} ${JSON.stringify(failed).slice(0, 200)}`);
+    }
+    return (
+      `${status.name}, ${historyLength} events, pending task ${JSON.stringify(raw.pendingWorkflowTask ?? null)}, ` +
+      `failed or timed-out tasks: ${failures.slice(-3).join(' | ') || 'none'}`
+    );
+  } catch (e) {
+    return `not described: ${(e as Error).message}`;
+  }
 }
 
 /** Event keys a lifecycle was signalled with, over all its runs (a key may arrive twice; it is applied once). */
