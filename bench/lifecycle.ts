@@ -136,9 +136,8 @@ try {
   const heapMiB = v8.getHeapStatistics().heap_size_limit / MiB;
   const cacheSize = Number(WORKER_CACHE);
   // The worker's own rule (worker/heap.ts): a --max-old-space-size among the flags wins, else the setting or the cache's.
-  const threadHeap =
-    explicitHeapLimit(WORKER_ARGS, process.env) ??
-    `${process.env.WORKER_WORKFLOW_HEAP_MIB ?? workflowHeapLimitMiB(Number(WORKER_CACHE))} MiB`;
+  const threadMiB = process.env.WORKER_WORKFLOW_HEAP_MIB ?? String(workflowHeapLimitMiB(Number(WORKER_CACHE)));
+  const threadHeap = explicitHeapLimit(WORKER_ARGS, process.env) ?? (threadMiB === '0' ? "V8's own" : `${threadMiB} MiB`);
   const cacheLabel =
     `WORKER_MAX_CACHED_WORKFLOWS=${WORKER_CACHE} MALLOC_ARENA_MAX=${ARENAS} (V8 heap limit ${fmt(heapMiB, 0)} MiB, ` +
     `workflow thread ${threadHeap})`;

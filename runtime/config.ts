@@ -77,7 +77,7 @@ const envSchema = z.object({
   // SDK's own default (from the heap limit: ~2,400 here) peaked at 1.6 GiB with 20,000 lifecycles; 1,000 at 1.1 GiB.
   WORKER_MAX_CACHED_WORKFLOWS: int(0, 1_000_000).default(1000),
   // The workflow thread's V8 heap limit in MiB (worker/heap.ts); unset: twice what the cache keeps alive, at least
-  // 256; 0: V8's own (about a quarter of the machine's memory).
+  // 256; 0: V8's own (from the machine's memory: 4 GiB here).
   WORKER_WORKFLOW_HEAP_MIB: int(0, 65_536)
     .refine((n) => n === 0 || n >= 128, "must be 0 (V8's own limit) or a whole number from 128 to 65536")
     .optional(),

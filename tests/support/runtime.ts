@@ -38,7 +38,21 @@ export const devServerEnvironment = (dbFilename?: string) =>
       server: {
         executable: { type: 'existing-path', path: temporalCli() },
         log: { format: 'pretty', level: 'error' },
-        ...(dbFilename ? { dbFilename } : {}),
+        // On a file, SQLite's defaults (a rollback journal synced at every commit, a 2 MB page cache) held the server
+        // to about 4 new lifecycles a second at 100,000; a bench's throwaway database needs neither.
+        ...(dbFilename
+          ? {
+              dbFilename,
+              extraArgs: [
+                '--sqlite-pragma',
+                'journal_mode=wal',
+                '--sqlite-pragma',
+                'synchronous=off',
+                '--sqlite-pragma',
+                'cache_size=-1000000',
+              ],
+            }
+          : {}),
       },
     }),
   );
