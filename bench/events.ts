@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startStack } from '../tests/support/stack.ts';
 import { DEFAULT_LIFECYCLE_POLICY } from '../domain/lifecycle.types.ts';
+import { ALLOCATOR_ENV } from '../worker/allocator.ts';
 import { cpuBetween, cpuSnapshot, PARTS } from './cpu.ts';
 import { selfTimes, startProfile } from './cpu-profile.ts';
 import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
@@ -76,10 +77,12 @@ try {
   if (put.status !== 200) throw new Error(`PUT /policies/lifecycle answered ${put.status}`);
   const importer = await stack.operator(['ingest'], 'Importer');
 
+  // With the product's allocator settings (npm run start:worker, the image), as bench:lifecycle's worker.
   worker = spawn(process.execPath, ['worker/main.ts'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
+      ...ALLOCATOR_ENV,
       ...process.env,
       LOG_LEVEL: 'warn',
       TEMPORAL_ADDRESS: env.address,
