@@ -15,7 +15,7 @@ import pg from 'pg';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import { loadConfig } from '../runtime/config.ts';
 import { ALLOCATOR_ENV } from '../worker/allocator.ts';
-import { explicitHeapLimit, workflowHeapLimitMiB } from '../worker/heap.ts';
+import { explicitHeapLimit, workflowHeapPlan } from '../worker/heap.ts';
 import { startStack } from '../tests/support/stack.ts';
 import { customerLifecycleId } from '../domain/ids.ts';
 import { getLifecycle } from '../workflows/lifecycle.messages.ts';
@@ -135,9 +135,10 @@ try {
   const total = CUSTOMERS;
   const heapMiB = v8.getHeapStatistics().heap_size_limit / MiB;
   const cacheSize = Number(WORKER_CACHE);
-  // The worker's own rule (worker/heap.ts): a --max-old-space-size among the flags wins, else the setting or the cache's.
-  const threadMiB = process.env.WORKER_WORKFLOW_HEAP_MIB ?? String(workflowHeapLimitMiB(Number(WORKER_CACHE)));
-  const threadHeap = explicitHeapLimit(WORKER_ARGS, process.env) ?? (threadMiB === '0' ? "V8's own" : `${threadMiB} MiB`);
+  // The limit the worker takes (worker/heap.ts), from the flags and the environment it is given.
+  const setting = loadConfig({ WORKER_WORKFLOW_HEAP_MIB: process.env.WORKER_WORKFLOW_HEAP_MIB }).WORKER_WORKFLOW_HEAP_MIB;
+  const threadMiB = workflowHeapPlan({ setting, maxCachedWorkflows: cacheSize }, WORKER_ARGS, process.env);
+  const threadHeap = threadMiB === null ? (explicitHeapLimit(WORKER_ARGS, process.env) ?? "V8's own") : `${threadMiB} MiB`;
   const cacheLabel =
     `WORKER_MAX_CACHED_WORKFLOWS=${WORKER_CACHE} MALLOC_ARENA_MAX=${ARENAS} (V8 heap limit ${fmt(heapMiB, 0)} MiB, ` +
     `workflow thread ${threadHeap})`;

@@ -28,12 +28,22 @@ export function explicitHeapLimit(execArgv: readonly string[], env: NodeJS.Proce
 }
 
 /**
+ * The workflow threads' limit a worker takes, in MiB: the setting (WORKER_WORKFLOW_HEAP_MIB) or the cache's; null
+ * when the thread keeps another one: V8's own (a setting of 0) or an operator's --max-old-space-size, which wins.
+ */
+export function workflowHeapPlan(
+  { setting, maxCachedWorkflows }: { setting: number | undefined; maxCachedWorkflows: number },
+  execArgv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): number | null {
+  if (setting === 0 || explicitHeapLimit(execArgv, env)) return null;
+  return setting ?? workflowHeapLimitMiB(maxCachedWorkflows);
+}
+
+/**
  * Limits the old space of the V8 isolates created from now on: the workflow threads of the workers created after it.
  * The process's own main thread keeps the limit it started with (V8 reads the flag when it sets up an isolate's heap).
- * An operator's own --max-old-space-size wins: nothing is changed then, nor for 0. Returns the limit set, or null.
  */
-export function capWorkflowThreadHeap(mib: number): number | null {
-  if (mib === 0 || explicitHeapLimit(process.execArgv, process.env)) return null;
+export function capWorkflowThreadHeap(mib: number): void {
   setFlagsFromString(`--max-old-space-size=${mib}`);
-  return mib;
 }

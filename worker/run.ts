@@ -5,7 +5,7 @@ import type { Orm } from '../db/orm.ts';
 import type { Config } from '../runtime/config.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { activityDeps } from './deps.ts';
-import { capWorkflowThreadHeap, workflowHeapLimitMiB } from './heap.ts';
+import { capWorkflowThreadHeap, workflowHeapPlan } from './heap.ts';
 import { temporalConnectionOptions } from '../runtime/temporal.ts';
 import { installTemporalLogging } from './logging.ts';
 import { createWorker } from './worker.ts';
@@ -39,9 +39,12 @@ export async function runWorker({
 }): Promise<RunningWorker> {
   installTemporalLogging(log);
   // Before the workers exist: their workflow threads take the limit when they start.
-  const workflowHeapMiB = capWorkflowThreadHeap(
-    config.WORKER_WORKFLOW_HEAP_MIB ?? workflowHeapLimitMiB(config.WORKER_MAX_CACHED_WORKFLOWS),
+  const workflowHeapMiB = workflowHeapPlan(
+    { setting: config.WORKER_WORKFLOW_HEAP_MIB, maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
+    process.execArgv,
+    process.env,
   );
+  if (workflowHeapMiB !== null) capWorkflowThreadHeap(workflowHeapMiB);
   log.info({ workflowHeapMiB: workflowHeapMiB ?? "V8's own or the process's --max-old-space-size" }, 'workflow thread heap limit');
   const connection = await NativeConnection.connect(temporalConnectionOptions(config, temporalAddress));
   const worker = await createWorker({

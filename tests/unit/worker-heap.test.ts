@@ -6,13 +6,15 @@ import { explicitHeapLimit, workflowHeapLimitMiB } from '../../worker/heap.ts';
 const heapModule = new URL('../../worker/heap.ts', import.meta.url).href;
 const MiB = 2 ** 20;
 
-/** In a fresh node: caps the workflow heap at `mib`, starts a thread, and reports both isolates' limits in MiB. */
+/** In a fresh node: caps the workflow heap at `mib` (the setting), starts a thread, and reports both isolates' limits in MiB. */
 function limitsUnder(mib: number, nodeOptions = ''): { set: number | null; main: number; thread: number } {
   const script = `
     import { Worker } from 'node:worker_threads';
     import { getHeapStatistics } from 'node:v8';
-    import { capWorkflowThreadHeap } from ${JSON.stringify(heapModule)};
-    const set = capWorkflowThreadHeap(${mib});
+    import { capWorkflowThreadHeap, workflowHeapPlan } from ${JSON.stringify(heapModule)};
+    // As worker/run.ts does, with WORKER_WORKFLOW_HEAP_MIB=mib.
+    const set = workflowHeapPlan({ setting: ${mib}, maxCachedWorkflows: 1000 }, process.execArgv, process.env);
+    if (set !== null) capWorkflowThreadHeap(set);
     const thread = await new Promise((resolve, reject) => {
       const w = new Worker("import { parentPort } from 'node:worker_threads'; import { getHeapStatistics } from 'node:v8'; parentPort.postMessage(getHeapStatistics().heap_size_limit);", { eval: true });
       w.once('message', (limit) => { resolve(limit); w.terminate(); });
