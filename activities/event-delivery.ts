@@ -12,6 +12,7 @@ import {
   type StoredEvent,
 } from '../db/event-ingest.ts';
 import { segmentPage, unconfirmedUnsubscriptions } from '../db/customers.ts';
+import { foldDeferredKpiEvents } from '../db/kpi-rollups.ts';
 import type { Orm } from '../db/orm.ts';
 import { readSetting, SETTINGS } from '../db/settings.ts';
 import { dispatcherTaskQueue, eventDispatcherId, wakeDispatcher, type EventDispatchInput } from '../workflows/event-dispatch.messages.ts';
@@ -219,6 +220,18 @@ async function deliverShard(
   }
 }
 
+/**
+ * The KPI rollups' deferred events (db/kpi-rollups.ts), after a delivery run: stored events are what defers them, and
+ * a run follows every store. A failure leaves them for the next run or reader, so it is logged, not thrown.
+ */
+async function foldDeferred(orm: Orm): Promise<void> {
+  try {
+    await foldDeferredKpiEvents(orm, { wait: false });
+  } catch (err) {
+    Context.current().log.warn('deferred KPI events not folded', { error: String(err) });
+  }
+}
+
 /** Undelivered events older than this are the sweep's: younger ones are their dispatcher's. */
 const SWEEP_AFTER_MS = 60_000;
 /** Events the sweep delivers per shard per run (the dispatcher, woken after, takes the rest). */
@@ -304,6 +317,7 @@ export function createEventDeliveryActivities(given: DeliveryDeps) {
         lingerMs: LINGER_MS,
         onSignal: (total) => Context.current().heartbeat(total),
       });
+      await foldDeferred(deps.orm);
       return done ?? { ...NONE, more: false };
     },
 
@@ -326,6 +340,7 @@ export function createEventDeliveryActivities(given: DeliveryDeps) {
           signalArgs: [],
         });
       }
+      await foldDeferred(deps.orm);
       return { delivered: total.delivered, customers: total.customers };
     },
   };

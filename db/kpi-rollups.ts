@@ -14,11 +14,33 @@
 // - Cohorts hang on the customer's first signup event wherever it arrives in the stream: an earlier one moves them
 //   to its day's cohort with their retention and conversion worked out again; later activity or purchases set the
 //   flags once.
-// - Writers of one customer serialize on an advisory lock, so concurrent batches cannot corrupt the chains.
+// - Writers of one customer serialize on an advisory lock, so concurrent batches cannot corrupt the chains. The
+//   trigger never waits for one: the events of a customer another writer holds go to kpi_deferred_events, which
+//   foldDeferredKpiEvents applies later (Migration20261204160000_kpi_deferred_events). Readers fold first, so an
+//   answer holds every committed event; the event dispatchers fold after each run, so few are left for them.
 // - A batch's cost follows its own events, not the customers stored: the trigger reads each customer's rows with a
 //   probe of the key (never a join the planner could turn into a scan), and writes the day's shared kpi_days and
 //   kpi_cohorts rows, which concurrent batches queue on until commit, last.
 import type { Orm } from './orm.ts';
+
+/** Deferred events one fold statement applies (its customers' locks are then never more than the lock table's share). */
+const FOLD_PAGE = 1000;
+
+/**
+ * Applies the events the trigger deferred (their customer's lock was held by another writer), a page per
+ * transaction, and answers how many. `wait`: for a reader, which needs every committed event in, so it waits for
+ * another fold's pages; otherwise they are passed over. Either way it waits for the customers' locks (their writers'
+ * commits).
+ */
+export async function foldDeferredKpiEvents(orm: Orm, opts: { wait: boolean }): Promise<number> {
+  const conn = orm.em.getConnection();
+  let folded = 0;
+  for (;;) {
+    const [row] = await conn.execute<{ n: number }[]>('select kpi_fold_deferred(?, ?) as n', [FOLD_PAGE, opts.wait]);
+    folded += row!.n;
+    if (row!.n < FOLD_PAGE) return folded;
+  }
+}
 
 /** Whether `tz` has complete rollups (a zone being backfilled does not yet). */
 export async function hasRollups(orm: Orm, tz: string): Promise<boolean> {

@@ -20,7 +20,7 @@
 // A reporting zone with rollups (db/kpi-rollups.ts) answers from them; any other zone from the raw events, which
 // stays the reference the rollups are tested against.
 import { z } from 'zod';
-import { hasRollups, KPI_ANSWER, KPI_ROLLUP_SQL } from './kpi-rollups.ts';
+import { foldDeferredKpiEvents, hasRollups, KPI_ANSWER, KPI_ROLLUP_SQL } from './kpi-rollups.ts';
 import type { Orm } from './orm.ts';
 
 // The rollups' per-day `actives` arrays count gaps up to 366 days (migrations/Migration20261203224000_kpi_day_actives.ts):
@@ -173,7 +173,9 @@ type Row = Omit<KpiDay, 'retention'> &
  */
 export async function computeKpis(orm: Orm, input: KpiRange & { now?: Date }): Promise<KpiReport> {
   const range = kpiRange.parse({ from: input.from, to: input.to, tz: input.tz });
-  return (await hasRollups(orm, range.tz)) ? runKpis(orm, 'rollup', range, input.now) : runKpis(orm, 'raw', range, input.now);
+  if (!(await hasRollups(orm, range.tz))) return runKpis(orm, 'raw', range, input.now);
+  await foldDeferredKpiEvents(orm, { wait: true });
+  return runKpis(orm, 'rollup', range, input.now);
 }
 
 /** The same figures from the raw events, whatever the zone: the reference for the rollups. */

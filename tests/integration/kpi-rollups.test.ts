@@ -1,7 +1,8 @@
 // The KPI rollups against the raw computation on the same events: a seeded random history stored out of order, in
 // batches of every size (some at once from several connections), with repeated signups, purchases before the signup,
 // duplicates, and zones with a DST change and a half-hour offset, one of them added and backfilled while events
-// keep arriving.
+// keep arriving; and a batch naming a customer another writer holds, whose events are deferred and folded later.
+import pg from 'pg';
 import type { Orm } from '../../db/orm.ts';
 import { computeKpis, computeKpisRaw } from '../../db/kpis.ts';
 import { addKpiZone, backfillKpiZoneBatch, hasRollups } from '../../db/kpi-rollups.ts';
@@ -117,6 +118,46 @@ async function expectSameFigures(orm: Orm, tz: string) {
     expect(raw.source).toBe('raw');
     expect({ ...rollup, source: 'raw' }).toEqual(raw);
   }
+}
+
+const ZONES = ['UTC', 'America/New_York', 'Asia/Kolkata'];
+
+/**
+ * Another writer of `first.customer`: a transaction that stored `first` and has not committed, so it holds that
+ * customer's rollup lock until `commit`.
+ */
+async function holdCustomer(url: string, first: Ev) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('begin');
+  await client.query(
+    `insert into customer_events (customer_id, type, at, amount, idempotency_key, received_at) values ($1, $2, $3, $4, $5, now())`,
+    [first.customer, first.type, first.at, first.amount, first.key],
+  );
+  return {
+    commit: async () => {
+      await client.query('commit');
+      await client.end();
+    },
+  };
+}
+
+/** Stores `batch`, answering 'stored', or 'waited' when it has not returned after 10 s (the store goes on). */
+async function storeWithoutWaiting(orm: Orm, batch: Ev[]) {
+  let timer: NodeJS.Timeout | undefined;
+  const stored = store(orm, batch);
+  const outcome = await Promise.race([
+    stored.then(() => 'stored' as const),
+    new Promise<'waited'>((resolve) => (timer = setTimeout(() => resolve('waited'), 10_000))),
+  ]);
+  clearTimeout(timer);
+  return { outcome, stored };
+}
+
+async function deferredEvents(orm: Orm) {
+  return orm.em
+    .getConnection()
+    .execute<{ customer_id: string; n: number }[]>('select customer_id, count(*)::int as n from kpi_deferred_events group by 1 order by 1');
 }
 
 /** The aggregate tables, zero rows left out, to compare incremental upkeep with a rebuild from scratch. */
@@ -280,6 +321,93 @@ describe('KPI rollups', () => {
     expect(read).toHaveLength(2);
     for (const r of read) expect(r.n).toBeLessThan(200);
     for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) await expectSameFigures(db.orm, tz);
+  });
+
+  test("a batch naming a customer another writer holds does not wait: that customer's events are deferred, left out of a rebuild, and folded in for the reader", async () => {
+    const x = '00000000-0000-4000-a000-000000000001';
+    const y = '00000000-0000-4000-a000-000000000002';
+    const ev = (customer: string, type: string, at: string, key: string, amount: number | null = null): Ev => ({
+      customer,
+      type,
+      at,
+      amount,
+      key,
+    });
+    const evs = [
+      ev(x, 'signup', '2026-04-10T08:00:00Z', 'hold-1'),
+      // x's purchase and its day-7 return come while the first batch holds x.
+      ev(x, 'purchase', '2026-04-11T08:00:00Z', 'hold-2', 20),
+      ev(x, 'login', '2026-04-17T08:00:00Z', 'hold-3'),
+      ev(y, 'signup', '2026-04-11T09:00:00Z', 'hold-4'),
+      ev(y, 'purchase', '2026-04-12T09:00:00Z', 'hold-5', 7.5),
+    ];
+    await seedCustomers(db.orm, evs);
+    const holder = await holdCustomer(db.url, evs[0]!);
+    let second: Awaited<ReturnType<typeof storeWithoutWaiting>> | undefined;
+    try {
+      second = await storeWithoutWaiting(db.orm, evs.slice(1));
+      expect(second.outcome).toBe('stored');
+      // x's two events wait for the fold; y's are in already.
+      expect(await deferredEvents(db.orm)).toEqual([{ customer_id: x, n: 2 }]);
+      const members = await db.orm.em
+        .getConnection()
+        .execute<{ customer_id: string }[]>(`select customer_id from kpi_cohort_members where tz = 'UTC' and customer_id in (?, ?)`, [
+          x,
+          y,
+        ]);
+      expect(members.map((m) => m.customer_id)).toEqual([y]);
+    } finally {
+      await holder.commit();
+      await second?.stored;
+    }
+    // A rebuild now leaves x's deferred events to the fold: counting them here too would count them twice.
+    for (const tz of ZONES) {
+      await db.orm.em.getConnection().execute('select kpi_rebuild_customers(?, ?::uuid[])', [tz, `{${x},${y}}`]);
+    }
+    expect(await deferredEvents(db.orm)).toHaveLength(1);
+    for (const tz of ZONES) await expectSameFigures(db.orm, tz);
+    expect(await deferredEvents(db.orm)).toEqual([]);
+  });
+
+  test('the migration to deferred events: its down folds what was deferred and goes back to the waiting trigger; up again changes no figure', async () => {
+    const migration = 'Migration20261204160000_kpi_deferred_events';
+    const z = '00000000-0000-4000-a000-000000000003';
+    const evs: Ev[] = [
+      { customer: z, type: 'signup', at: '2026-04-12T08:00:00Z', amount: null, key: 'mig-1' },
+      { customer: z, type: 'purchase', at: '2026-04-13T08:00:00Z', amount: 9, key: 'mig-2' },
+    ];
+    await seedCustomers(db.orm, evs);
+    const holder = await holdCustomer(db.url, evs[0]!);
+    try {
+      expect((await storeWithoutWaiting(db.orm, evs.slice(1))).outcome).toBe('stored');
+    } finally {
+      await holder.commit();
+    }
+    expect(await deferredEvents(db.orm)).toEqual([{ customer_id: z, n: 1 }]);
+    const table = async () =>
+      (await db.orm.em.getConnection().execute<{ t: string | null }[]>(`select to_regclass('kpi_deferred_events')::text as t`))[0]!.t;
+    await db.orm.migrator.down({ migrations: [migration] });
+    expect(await table()).toBeNull();
+    // The deferred purchase went in on the way down (the readers' fold is gone with it).
+    const days = await db.orm.em
+      .getConnection()
+      .execute<{ tz: string; day: string; purchases: number }[]>(
+        `select tz, day::text, purchases from kpi_active_days where customer_id = ? order by 1, 2`,
+        [z],
+      );
+    expect(days).toEqual(
+      [...ZONES].sort().flatMap((tz) => [
+        { tz, day: '2026-04-12', purchases: 0 },
+        { tz, day: '2026-04-13', purchases: 1 },
+      ]),
+    );
+    const more = history(19);
+    await seedCustomers(db.orm, more);
+    await storeInBatches(db.orm, more.slice(0, 150), 7, 3);
+    await db.orm.migrator.up({ migrations: [migration] });
+    expect(await table()).toBe('kpi_deferred_events');
+    await storeInBatches(db.orm, more.slice(150), 8, 4);
+    for (const tz of ZONES) await expectSameFigures(db.orm, tz);
   });
 
   test('the migration to keyed triggers changes no figure, and its down goes back to the previous triggers', async () => {
