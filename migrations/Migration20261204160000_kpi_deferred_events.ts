@@ -1,10 +1,12 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * The KPI trigger never waits for another batch (issue 15: the API's p99 per 1,000-event batch). It locked every
- * customer of its statement, waiting for each in turn, and two concurrent batches nearly always share a few customers,
- * so one waited for the other's commit before doing any of its own work. Now it takes the customers whose locks are
- * free, folds their events in at once, and puts the events of customers another writer holds in kpi_deferred_events.
+ * The KPI trigger never waits for another batch's customers (issue 15: the API's p99 per 1,000-event batch). It
+ * locked every customer of its statement, waiting for each in turn, and two concurrent batches nearly always share a
+ * few customers, so one waited for the other's commit before doing any of its own work. Now it takes the customers
+ * whose locks are free, folds their events in at once, and puts the events of customers another writer holds in
+ * kpi_deferred_events. (The day's shared kpi_days and kpi_cohorts rows are still written last, so a batch writing the
+ * same day as an uncommitted one waits for that commit there, at its end.)
  * kpi_fold_deferred applies those later, waiting for their customers' locks like any other writer. The rollups
  * tolerate events arriving in any order, so applying an event late gives the same figures as applying it in its
  * statement.
