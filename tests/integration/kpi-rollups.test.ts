@@ -123,17 +123,19 @@ async function expectSameFigures(orm: Orm, tz: string) {
 const ZONES = ['UTC', 'America/New_York', 'Asia/Kolkata'];
 
 /**
- * Another writer of `first.customer`: a transaction that stored `first` and has not committed, so it holds that
- * customer's rollup lock until `commit`.
+ * Another writer of the customers of `events`: a transaction that stored them and has not committed, so it holds
+ * those customers' rollup locks until `commit`.
  */
-async function holdCustomer(url: string, first: Ev) {
+async function holdCustomers(url: string, events: Ev[]) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   await client.query('begin');
-  await client.query(
-    `insert into customer_events (customer_id, type, at, amount, idempotency_key, received_at) values ($1, $2, $3, $4, $5, now())`,
-    [first.customer, first.type, first.at, first.amount, first.key],
-  );
+  for (const e of events) {
+    await client.query(
+      `insert into customer_events (customer_id, type, at, amount, idempotency_key, received_at) values ($1, $2, $3, $4, $5, now())`,
+      [e.customer, e.type, e.at, e.amount, e.key],
+    );
+  }
   return {
     commit: async () => {
       await client.query('commit');
@@ -342,7 +344,7 @@ describe('KPI rollups', () => {
       ev(y, 'purchase', '2026-04-12T09:00:00Z', 'hold-5', 7.5),
     ];
     await seedCustomers(db.orm, evs);
-    const holder = await holdCustomer(db.url, evs[0]!);
+    const holder = await holdCustomers(db.url, [evs[0]!]);
     let second: Awaited<ReturnType<typeof storeWithoutWaiting>> | undefined;
     try {
       second = await storeWithoutWaiting(db.orm, evs.slice(1));
@@ -369,6 +371,62 @@ describe('KPI rollups', () => {
     expect(await deferredEvents(db.orm)).toEqual([]);
   });
 
+  test("a reader waits for another fold's deferred events, so its answer holds them", async () => {
+    const w1 = '00000000-0000-4000-a000-000000000004';
+    const w2 = '00000000-0000-4000-a000-000000000005';
+    // w1 in March, w2 in April: no day row in common, which would make the reader wait for the fold anyway.
+    const ev = (customer: string, i: number): Ev => ({
+      customer,
+      type: i % 7 === 0 ? 'purchase' : 'login',
+      at: new Date(Date.parse(customer === w1 ? '2026-03-01T12:00:00Z' : '2026-04-01T12:00:00Z') + (i % 18) * DAY).toISOString(),
+      amount: i % 7 === 0 ? 3 : null,
+      key: `page-${customer}-${i}`,
+    });
+    // 1,000 deferred events of w1, then 500 of w2.
+    const evs = [...Array.from({ length: 1000 }, (_, i) => ev(w1, i)), ...Array.from({ length: 500 }, (_, i) => ev(w2, i))];
+    await seedCustomers(db.orm, evs);
+    const holder = await holdCustomers(db.url, [
+      { ...ev(w1, 0), key: 'page-held-1' },
+      { ...ev(w2, 0), key: 'page-held-2' },
+    ]);
+    try {
+      expect((await storeWithoutWaiting(db.orm, evs)).outcome).toBe('stored');
+    } finally {
+      await holder.commit();
+    }
+    expect(await deferredEvents(db.orm)).toEqual([
+      { customer_id: w1, n: 1000 },
+      { customer_id: w2, n: 500 },
+    ]);
+    // Another fold (a dispatcher's) has applied w1's and not committed yet: a reader that passed over them would
+    // answer without w1's events, and not wait.
+    const fold = new pg.Client({ connectionString: db.url });
+    await fold.connect();
+    let reading: Promise<unknown> | undefined;
+    try {
+      await fold.query('begin');
+      expect((await fold.query('select kpi_fold_deferred(1000, false) as n')).rows[0].n).toBe(1000);
+      reading = computeKpis(db.orm, { from: '2026-03-01', to: '2026-04-19', tz: 'UTC', now: NOW });
+      // Seen from outside the fold's transaction, whose view of the activity is taken once.
+      for (let waited = 0; ; waited += 50) {
+        const [{ n }] = await db.orm.em
+          .getConnection()
+          .execute<[{ n: number }]>(
+            `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'select kpi_fold_deferred%'`,
+          );
+        if (n > 0) break;
+        if (waited > 10_000) throw new Error('the reader did not wait for the other fold');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await fold.query('commit');
+    } finally {
+      await fold.end();
+    }
+    await reading;
+    expect(await deferredEvents(db.orm)).toEqual([]);
+    for (const tz of ZONES) await expectSameFigures(db.orm, tz);
+  });
+
   test('the migration to deferred events: its down folds what was deferred and goes back to the waiting trigger; up again changes no figure', async () => {
     const migration = 'Migration20261204160000_kpi_deferred_events';
     const z = '00000000-0000-4000-a000-000000000003';
@@ -377,7 +435,7 @@ describe('KPI rollups', () => {
       { customer: z, type: 'purchase', at: '2026-04-13T08:00:00Z', amount: 9, key: 'mig-2' },
     ];
     await seedCustomers(db.orm, evs);
-    const holder = await holdCustomer(db.url, evs[0]!);
+    const holder = await holdCustomers(db.url, [evs[0]!]);
     try {
       expect((await storeWithoutWaiting(db.orm, evs.slice(1))).outcome).toBe('stored');
     } finally {
