@@ -28,9 +28,9 @@ const FOLD_PAGE = 1000;
 
 /**
  * Applies the events the trigger deferred (their customer's lock was held by another writer), a page per
- * transaction, and answers how many. `wait`: for a reader, which needs every committed event in, so it waits for
- * another fold's pages; otherwise they are passed over. Either way it waits for the customers' locks (their writers'
- * commits).
+ * transaction, and answers how many. `wait`, for a reader, which needs every committed event in: it waits for another
+ * fold's pages and for the customers' writers to commit. Otherwise (background upkeep) it never waits: it passes over
+ * both, leaving them for a later fold.
  */
 export async function foldDeferredKpiEvents(orm: Orm, opts: { wait: boolean }): Promise<number> {
   const conn = orm.em.getConnection();

@@ -7,7 +7,8 @@ import { Migration } from '@mikro-orm/migrations';
  * whose locks are free, folds their events in at once, and puts the events of customers another writer holds in
  * kpi_deferred_events. (The day's shared kpi_days and kpi_cohorts rows are still written last, so a batch writing the
  * same day as an uncommitted one waits for that commit there, at its end.)
- * kpi_fold_deferred applies those later, waiting for their customers' locks like any other writer. The rollups
+ * kpi_fold_deferred applies those later: a reader's fold waits for their customers' writers like any other writer, a
+ * dispatcher's passes over the customers still held. The rollups
  * tolerate events arriving in any order, so applying an event late gives the same figures as applying it in its
  * statement.
  *
@@ -261,14 +262,18 @@ begin
   return null;
 end $$;`,
 
-  // Applies up to p_limit deferred events (all of them: null), oldest first, and answers how many. Waits for their
-  // customers' locks (in key order). Rows another fold holds are waited for (p_wait: a reader that needs every
-  // committed event) or passed over. A fold holds only rows of this table (taken in key order) and customer locks
-  // while it waits, and the trigger never waits for either, so no cycle can form.
+  // Applies up to p_limit deferred events (all of them: null), oldest first, and answers how many it took. p_wait, for a
+  // reader that needs every committed event in: waits for another fold's rows and for the customers' locks (in key
+  // order). Otherwise (the dispatchers) rows another fold holds are passed over, and so are the events of customers
+  // another writer holds, left for a later fold: background upkeep never waits. A fold holds only rows of this table
+  // (taken in key order) and customer locks while it waits, and the trigger never waits for either, so no cycle can
+  // form.
   `create function kpi_fold_deferred(p_limit int, p_wait boolean) returns int language plpgsql
 set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off as $$
 declare
   ids bigint[];
+  held uuid[];
+  busy uuid[];
   a record;
 begin
   if p_wait then
@@ -279,7 +284,16 @@ begin
     from (select event_id from kpi_deferred_events order by event_id limit p_limit for update skip locked) s;
   end if;
   if ids is null then return 0; end if;
-  perform kpi_lock_customers(array(select distinct customer_id from kpi_deferred_events where event_id = any(ids)));
+  held := array(select distinct customer_id from kpi_deferred_events where event_id = any(ids));
+  if p_wait then
+    perform kpi_lock_customers(held);
+  else
+    -- At most p_limit customers: never the bulk path's exclusive lock.
+    busy := kpi_claim_customers(held);
+    if cardinality(busy) > 0 then
+      ids := array(select event_id from kpi_deferred_events where event_id = any(ids) and customer_id <> all(busy));
+    end if;
+  end if;
   select array_agg(e.customer_id) as customers, array_agg(e.type) as types, array_agg(e.at) as ats, array_agg(e.amount) as amounts
   into a from customer_events e where e.id = any(ids);
   if a.customers is not null then perform kpi_apply_events(a.customers, a.types, a.ats, a.amounts); end if;

@@ -3,6 +3,7 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import pg from 'pg';
 import { createApp } from '../../api/app.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { EVENT_SHARDS, eventShardOf } from '../../domain/event-shards.ts';
@@ -219,6 +220,51 @@ test("a customer's lastActiveAt moves to the newest event once it is more than a
   expect(await post(30_000, `${key}-30s`)).toBe(new Date(t0).toISOString()); // within the minute: not written
   expect(await post(-600_000, `${key}-older`)).toBe(new Date(t0).toISOString()); // an older event: never back
   expect(await post(90_000, `${key}-90s`)).toBe(new Date(t0 + 90_000).toISOString());
+});
+
+test('a batch naming a customer another writer holds is answered at once; the dispatchers fold its deferred KPI events with no reader asking', async () => {
+  const [held, other] = await importCustomers(`fold-${randomUUID().slice(0, 8)}`, 2);
+  const deferred = async () =>
+    (
+      await stack.db.orm.em
+        .getConnection()
+        .execute<{ n: number }[]>('select count(*)::int as n from kpi_deferred_events where customer_id = ?', [held!.id])
+    )[0]!.n;
+  // Another writer of `held` (yesterday's event, so no shared day row either), not committed yet.
+  const writer = new pg.Client({ connectionString: stack.db.url });
+  await writer.connect();
+  try {
+    await writer.query('begin');
+    await writer.query(
+      `insert into customer_events (customer_id, type, at, idempotency_key, received_at) values ($1, 'login', now() - interval '1 day', $2, now())`,
+      [held!.id, randomUUID()],
+    );
+    const key = randomUUID();
+    const res = await stack.api('POST', '/events', {
+      token: ingest.token,
+      body: {
+        events: [
+          { customerId: held!.id, type: 'key_action', at: new Date().toISOString(), idempotencyKey: `${key}-held` },
+          { customerId: other!.id, type: 'key_action', at: new Date().toISOString(), idempotencyKey: `${key}-other` },
+        ],
+      },
+    });
+    expect(res.status).toBe(202);
+    expect(await deferred()).toBe(1);
+    // The dispatchers' runs meanwhile pass over it: the writer still holds the customer.
+    await countersOnce([other!], 1);
+    expect(await deferred()).toBe(1);
+    await writer.query('commit');
+  } finally {
+    await writer.end();
+  }
+  // The next run (woken by the next batch) folds it.
+  const res = await stack.api('POST', '/events', {
+    token: ingest.token,
+    body: { events: [{ customerId: other!.id, type: 'login', at: new Date().toISOString(), idempotencyKey: randomUUID() }] },
+  });
+  expect(res.status).toBe(202);
+  await eventually(async () => (await deferred()) === 0, 'the deferred event folded', 30_000);
 });
 
 test("a dispatcher an older version started on the shared queue delivers, ends once idle, and the next wake starts it on the dispatchers' queue", async () => {
