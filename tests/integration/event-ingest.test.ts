@@ -3,13 +3,13 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import pg from 'pg';
 import { createApp } from '../../api/app.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { EVENT_SHARDS, eventShardOf } from '../../domain/event-shards.ts';
 import { dispatcherTaskQueue, eventDispatcherId } from '../../workflows/event-dispatch.messages.ts';
 import { customerLifecycleId } from '../../domain/ids.ts';
 import { getLifecycle } from '../../workflows/lifecycle.messages.ts';
+import { holdCustomers } from '../support/db.ts';
 import { delivered } from '../support/events.ts';
 import { recordHistory } from '../support/histories.ts';
 import { serving } from '../support/http.ts';
@@ -231,14 +231,10 @@ test('a batch naming a customer another writer holds is answered at once; the di
         .execute<{ n: number }[]>('select count(*)::int as n from kpi_deferred_events where customer_id = ?', [held!.id])
     )[0]!.n;
   // Another writer of `held` (yesterday's event, so no shared day row either), not committed yet.
-  const writer = new pg.Client({ connectionString: stack.db.url });
-  await writer.connect();
+  const writer = await holdCustomers(stack.db.url, [
+    { customer: held!.id, type: 'login', at: new Date(Date.now() - 86_400_000).toISOString(), amount: null, key: randomUUID() },
+  ]);
   try {
-    await writer.query('begin');
-    await writer.query(
-      `insert into customer_events (customer_id, type, at, idempotency_key, received_at) values ($1, 'login', now() - interval '1 day', $2, now())`,
-      [held!.id, randomUUID()],
-    );
     const key = randomUUID();
     const res = await stack.api('POST', '/events', {
       token: ingest.token,
@@ -254,9 +250,8 @@ test('a batch naming a customer another writer holds is answered at once; the di
     // The dispatchers' runs meanwhile pass over it: the writer still holds the customer.
     await countersOnce([other!], 1);
     expect(await deferred()).toBe(1);
-    await writer.query('commit');
   } finally {
-    await writer.end();
+    await writer.commit();
   }
   // The next run (woken by the next batch) folds it.
   const res = await stack.api('POST', '/events', {

@@ -6,19 +6,13 @@ import pg from 'pg';
 import type { Orm } from '../../db/orm.ts';
 import { computeKpis, computeKpisRaw } from '../../db/kpis.ts';
 import { addKpiZone, backfillKpiZoneBatch, hasRollups } from '../../db/kpi-rollups.ts';
-import { createTestDb, type TestDb } from '../support/db.ts';
+import { createTestDb, holdCustomers, type StoredEventRow, type TestDb } from '../support/db.ts';
 import { random } from '../support/random.ts';
 
 const NOW = new Date('2026-04-20T12:00:00Z');
 const DAY = 86_400_000;
 
-interface Ev {
-  customer: string;
-  type: string;
-  at: string;
-  amount: number | null;
-  key: string;
-}
+type Ev = StoredEventRow;
 
 /** 80 customers over 2025-12-01..2026-04-19: bursts of activity with gaps, some bursts near local midnights. */
 function history(seed: number): Ev[] {
@@ -121,28 +115,6 @@ async function expectSameFigures(orm: Orm, tz: string) {
 }
 
 const ZONES = ['UTC', 'America/New_York', 'Asia/Kolkata'];
-
-/**
- * Another writer of the customers of `events`: a transaction that stored them and has not committed, so it holds
- * those customers' rollup locks until `commit`.
- */
-async function holdCustomers(url: string, events: Ev[]) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query('begin');
-  for (const e of events) {
-    await client.query(
-      `insert into customer_events (customer_id, type, at, amount, idempotency_key, received_at) values ($1, $2, $3, $4, $5, now())`,
-      [e.customer, e.type, e.at, e.amount, e.key],
-    );
-  }
-  return {
-    commit: async () => {
-      await client.query('commit');
-      await client.end();
-    },
-  };
-}
 
 /** Stores `batch`, answering 'stored', or 'waited' when it has not returned after 10 s (the store goes on). */
 async function storeWithoutWaiting(orm: Orm, batch: Ev[]) {

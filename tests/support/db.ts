@@ -45,3 +45,34 @@ export async function createTestDb(): Promise<TestDb> {
     },
   };
 }
+
+/** A customer event as a test stores it by SQL. */
+export interface StoredEventRow {
+  customer: string;
+  type: string;
+  at: string;
+  amount: number | null;
+  key: string;
+}
+
+/**
+ * Another writer of the customers of `events`: a transaction that stored them and has not committed, so it holds
+ * those customers' KPI rollup locks until `commit`.
+ */
+export async function holdCustomers(url: string, events: StoredEventRow[]) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('begin');
+  for (const e of events) {
+    await client.query(
+      `insert into customer_events (customer_id, type, at, amount, idempotency_key, received_at) values ($1, $2, $3, $4, $5, now())`,
+      [e.customer, e.type, e.at, e.amount, e.key],
+    );
+  }
+  return {
+    commit: async () => {
+      await client.query('commit');
+      await client.end();
+    },
+  };
+}
