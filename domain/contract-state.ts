@@ -293,7 +293,7 @@ export class Contract {
   /** A period's evaluation request (`cutAt`: pro rata up to then). */
   evaluation(period: Period, cutAt?: string) {
     const { contractId, partnerId, term, terms } = this.state;
-    const fraction = periodFraction(period, terms.cadence, cutAt);
+    const fraction = periodFraction(period, terms, cutAt);
     return { contractId, partnerId, term, period, fraction, terms, ...(cutAt ? { cutAt } : {}) };
   }
 

@@ -136,9 +136,13 @@ export function periodsOf(start: string, end: string, cadence: Cadence): Period[
   return out;
 }
 
-/** The length of a period against a whole cadence step from its start: 1 for a whole one. */
-export function periodFraction(p: Period, cadence: Cadence, cutAt?: string): number {
-  const fullTo = stepOf(cadence)(p.from, 1);
+/**
+ * The length of a period (up to `cutAt`) against the whole period `periodsOf` made it from: 1 for a whole one. The
+ * whole one ends a step after the terms' start, not after the period's own start: from a month's end those differ
+ * (a start on Oct 31 gives Nov 30 to Dec 31, where a month from Nov 30 ends Dec 30).
+ */
+export function periodFraction(p: Period, terms: { start: string; cadence: Cadence }, cutAt?: string): number {
+  const fullTo = stepOf(terms.cadence)(terms.start, p.index + 1);
   const to = cutAt && Date.parse(cutAt) < Date.parse(p.to) ? cutAt : p.to;
   return Math.max(0, Math.min(1, (Date.parse(to) - Date.parse(p.from)) / (Date.parse(fullTo) - Date.parse(p.from))));
 }
@@ -207,7 +211,7 @@ export const DEFAULT_CONTRACT_POLICY: ContractPolicy = {
 /** What a term commits: the fee of every period and the milestones. */
 export function contractValue(terms: Pick<ContractTerms, 'fee' | 'milestones' | 'start' | 'end' | 'cadence'>): number {
   const periods = periodsOf(terms.start, terms.end, terms.cadence);
-  const fees = periods.reduce((s, p) => s + terms.fee * periodFraction(p, terms.cadence), 0);
+  const fees = periods.reduce((s, p) => s + terms.fee * periodFraction(p, terms), 0);
   return cents(fees + terms.milestones.reduce((s, m) => s + m.amount, 0));
 }
 

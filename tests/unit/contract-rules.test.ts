@@ -76,8 +76,15 @@ test('monthly periods keep the day of the month, the last one cut at the end; pa
   expect(periods[11]).toEqual({ index: 11, from: '2026-12-01T00:00:00.000Z', to: '2027-01-01T00:00:00.000Z' });
   const cut = periodsOf('2026-01-01T00:00:00.000Z', '2026-02-15T00:00:00.000Z', 'monthly');
   expect(cut.map((p) => p.to)).toEqual(['2026-02-01T00:00:00.000Z', '2026-02-15T00:00:00.000Z']);
-  expect(periodFraction(cut[1]!, 'monthly')).toBeCloseTo(14 / 28, 6);
-  expect(periodFraction(periods[0]!, 'monthly', '2026-01-11T00:00:00.000Z')).toBeCloseTo(10 / 31, 6);
+  const jan1 = { start: '2026-01-01T00:00:00.000Z', cadence: 'monthly' as const };
+  expect(periodFraction(cut[1]!, jan1)).toBeCloseTo(14 / 28, 6);
+  expect(periodFraction(periods[0]!, jan1, '2026-01-11T00:00:00.000Z')).toBeCloseTo(10 / 31, 6);
+  // From a month's end: the second period is Nov 30 to Dec 31, 31 days, and half of it is half, not 15.5 of 30 days.
+  const oct31 = { start: '2026-10-31T00:00:00.000Z', cadence: 'monthly' as const };
+  const second = periodsOf(oct31.start, '2027-10-31T00:00:00.000Z', 'monthly')[1]!;
+  expect(second).toEqual({ index: 1, from: '2026-11-30T00:00:00.000Z', to: '2026-12-31T00:00:00.000Z' });
+  expect(periodFraction(second, oct31, '2026-12-15T12:00:00.000Z')).toBeCloseTo(0.5, 6);
+  expect(periodFraction(second, oct31)).toBe(1);
   expect(periodsOf('2026-01-01T00:00:00.000Z', '2026-07-01T00:00:00.000Z', 'quarterly')).toHaveLength(2);
 });
 
