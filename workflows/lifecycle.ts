@@ -24,6 +24,7 @@ import {
   type WinBackRequest,
 } from '../domain/lifecycle.types.ts';
 import { profiles } from './lib/activity-profiles.ts';
+import { Alarm } from './lib/timer.ts';
 
 type LifecycleActivities = ReturnType<typeof createLifecycleActivities>;
 const { saveLifecycle: saveLifecycleTask, loadLifecyclePolicy, issueCoupon } = proxyActivities<LifecycleActivities>(profiles.db);
@@ -64,6 +65,8 @@ export async function customerLifecycle(input: LifecycleInput): Promise<void> {
 
   // Runs started before the `lifecycle-short-runs` patch continue only when the server suggests it, as their histories say.
   const historyPerRun = patched('lifecycle-short-runs') ? (input.maxHistoryPerRun ?? HISTORY_PER_RUN) : Infinity;
+  // Runs started before `lifecycle-alarm` waited with a timer cancelled by every event, as their histories say.
+  const alarm = patched('lifecycle-alarm') ? new Alarm() : null;
   const timeToContinue = () =>
     workflowInfo().continueAsNewSuggested ||
     workflowInfo().historyLength >= historyPerRun ||
@@ -163,7 +166,14 @@ export async function customerLifecycle(input: LifecycleInput): Promise<void> {
     const wake = () => inbox.length > 0 || winBacks.length > 0 || wantedPolicy > state.policy.version || timeToContinue();
     const next = machine.nextDue();
     timerWoke = false;
-    if (next === null) await condition(wake);
+    if (alarm) {
+      const due = next !== null && next <= Date.now();
+      if (!due) {
+        if (next !== null) alarm.setFor(next);
+        await condition(() => wake() || alarm.ringing());
+      }
+      timerWoke = alarm.takeRing() || due;
+    } else if (next === null) await condition(wake);
     else if (next > Date.now()) timerWoke = !(await condition(wake, next - Date.now()));
     else timerWoke = true;
   }

@@ -6,6 +6,7 @@
 // mid-send (its claims wait out a one-minute lease) is campaign-crash.test.ts.
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { customerLifecycleId } from '../../domain/ids.ts';
@@ -182,17 +183,28 @@ async function workflowState(workflowId: string): Promise<string> {
     const handle = client.workflow.getHandle(workflowId);
     const { status, historyLength, raw } = await handle.describe();
     const failures: string[] = [];
-    for (const e of (await handle.fetchHistory()).events ?? []) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    for (const e of events) {
       const failed = e.workflowTaskFailedEventAttributes ?? e.workflowTaskTimedOutEventAttributes;
       if (failed) failures.push(`#${e.eventId} ${JSON.stringify(failed).slice(0, 200)}`);
     }
     return (
       `${status.name}, ${historyLength} events, pending task ${JSON.stringify(raw.pendingWorkflowTask ?? null)}, ` +
-      `failed or timed-out tasks: ${failures.slice(-3).join(' | ') || 'none'}`
+      `failed or timed-out tasks: ${failures.slice(-3).join(' | ') || 'none'}; last events: ${events.slice(-30).map(describeEvent).join(' ')}`
     );
   } catch (e) {
     return `not described: ${(e as Error).message}`;
   }
+}
+
+/** One history event in a few words: its id, its type and what it names (a timer, a worker, a marker). */
+function describeEvent(e: temporal.api.history.v1.IHistoryEvent): string {
+  const type = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]) ?? '?';
+  const attrs = (e as Record<string, Record<string, unknown> | undefined>)[type] ?? {};
+  const named = ['timerId', 'startedEventId', 'scheduledEventId', 'identity', 'markerName', 'signalName', 'cause']
+    .filter((k) => attrs[k] !== undefined && attrs[k] !== null && attrs[k] !== '')
+    .map((k) => `${k}=${String(attrs[k])}`);
+  return `#${String(e.eventId)}:${type.replace(/EventAttributes$/, '')}${named.length ? `(${named.join(',')})` : ''}`;
 }
 
 /** Event keys a lifecycle was signalled with, over all its runs (a key may arrive twice; it is applied once). */

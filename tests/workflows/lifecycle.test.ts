@@ -373,3 +373,32 @@ test('a run continues as new once its history is long, so a lifecycle that is no
     await c.handle().terminate('test done');
   });
 });
+
+test('events move the inactivity deadline without cancelling a timer: at_risk exactly when the last one is 14 days old', async () => {
+  const fake = fakeActivities();
+  await withWorker(fake.activities, async (taskQueue) => {
+    const c = lifecycleOf(taskQueue, policyWith({ inactivity: '14d' }));
+    await c.send('signup');
+    await c.applied(1);
+    // A login every day for ten days: each moves the deadline a day later.
+    for (let day = 1; day <= 10; day++) {
+      await env.sleep(DAY);
+      await c.send('login');
+      await c.applied(day + 1);
+    }
+    const lastActive = Date.parse((await c.view()).lastActiveAt!);
+    await env.sleep(14 * DAY - HOUR);
+    expect((await c.view()).stage).not.toBe('at_risk');
+    await env.sleep(2 * HOUR);
+    const v = await c.view();
+    expect(v.stage).toBe('at_risk');
+    expect(Date.parse(v.stageSince!)).toBe(lastActive + 14 * DAY);
+
+    // The timers in the history: none cancelled, and fewer started than the events that moved the deadline.
+    const events = (await c.handle().fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.timerCanceledEventAttributes)).toHaveLength(0);
+    expect(events.filter((e) => e.timerStartedEventAttributes).length).toBeLessThan(11);
+    await recordHistory(env.client, c.workflowId, 'lifecycle-deadline-moved');
+    await c.handle().terminate('test done');
+  });
+});

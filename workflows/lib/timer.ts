@@ -1,6 +1,7 @@
 // The movable timer: a durable wait until an instant that a handler may move (or clear) while it runs, as the
-// updatable timer of Temporal's timer-examples sample. Campaign launches and content publishes wait on one.
-import { condition } from '@temporalio/workflow';
+// updatable timer of Temporal's timer-examples sample. Campaign launches and content publishes wait on one; the
+// customer lifecycle, whose deadline every event moves, on an alarm.
+import { condition, sleep } from '@temporalio/workflow';
 import { msUntil } from '../../domain/durations.ts';
 
 export class MovableTimer {
@@ -32,4 +33,41 @@ export class MovableTimer {
       if (!this.wasMoved) return;
     }
   }
+}
+
+/**
+ * A wake-up at an instant that moves with nearly every signal (a customer's inactivity deadline), kept without
+ * cancelling timers. A lifecycle was seen stuck after a worker was killed, its workflow task refused on every retry
+ * because the server would not take the cancel of its timer (BadCancelTimerAttributes); and a cancel and a new start
+ * on every event cost two history events and a billed action each. Timers started here run to the end: a new one
+ * starts only when none is due at or before the instant asked for, and one that rings early just wakes the loop,
+ * which asks again for whatever is then due.
+ */
+export class Alarm {
+  /** Instants (epoch ms) of the timers started and not yet fired. */
+  private readonly pending = new Set<number>();
+  private rang = false;
+
+  /** Makes sure the alarm rings at or before `at` (epoch ms, in the future). */
+  setFor(at: number): void {
+    for (const due of this.pending) if (due <= at) return;
+    this.pending.add(at);
+    sleep(at - Date.now()).then(
+      () => {
+        this.pending.delete(at);
+        this.rang = true;
+      },
+      () => undefined, // the workflow was cancelled: its main wait ends it
+    );
+  }
+
+  /** Whether a timer fired since the last call (the loop's reason to look at the clock). */
+  takeRing(): boolean {
+    const rang = this.rang;
+    this.rang = false;
+    return rang;
+  }
+
+  /** For a `condition`: a timer fired and was not taken yet. */
+  readonly ringing = (): boolean => this.rang;
 }
