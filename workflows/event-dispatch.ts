@@ -3,7 +3,9 @@
 // for the API's next wake, or looks again after `idleCheck` (a wake lost while Temporal was unreachable).
 import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createEventDeliveryActivities } from '../activities/event-delivery.ts';
+import { durationToMs } from '../domain/durations.ts';
 import { wakeDispatcher, type EventDispatchInput } from './event-dispatch.messages.ts';
+import { Alarm } from './lib/timer.ts';
 
 const { dispatchShardEvents } = proxyActivities<ReturnType<typeof createEventDeliveryActivities>>({
   startToCloseTimeout: '5m',
@@ -22,6 +24,9 @@ export async function eventDispatcher(input: EventDispatchInput): Promise<void> 
     woken = true;
   });
   const elsewhere = input.taskQueue !== workflowInfo().taskQueue;
+  // Runs started before `dispatcher-alarm` cancelled their idle timer at every wake, as their histories say.
+  const alarm = patched('dispatcher-alarm') ? new Alarm() : null;
+  const idleCheckMs = durationToMs(input.idleCheck ?? '30s');
   for (let passes = 0; ; passes++) {
     if (workflowInfo().continueAsNewSuggested || passes >= PASSES_PER_RUN) {
       await condition(allHandlersFinished);
@@ -32,6 +37,12 @@ export async function eventDispatcher(input: EventDispatchInput): Promise<void> 
     // A run on the shared queue hands over when idle: the API's next wake starts its successor on the dispatchers' queue.
     if (!more && !woken && elsewhere && patched('dispatcher-own-queue')) return;
     // A wake during the pass may be for events stored after it looked: look again.
-    if (!more) await condition(() => woken, input.idleCheck ?? '30s');
+    if (more) continue;
+    if (alarm) {
+      // Looks again within `idleCheck` of this pass: a busy dispatcher's timer, once started, serves the passes after it.
+      alarm.setFor(Date.now() + idleCheckMs);
+      await condition(() => woken || alarm.ringing());
+      alarm.takeRing();
+    } else await condition(() => woken, input.idleCheck ?? '30s');
   }
 }

@@ -204,6 +204,29 @@ test('Temporal unreachable from the API: POST /events still answers 202, and the
   }
 }, 120_000);
 
+test('a dispatcher woken again and again cancels no timer: its idle check, once started, serves the passes after it', async () => {
+  const [c] = await importCustomers(`wakes-${randomUUID().slice(0, 8)}`, 1);
+  const dispatcher = stack.env.client.workflow.getHandle(eventDispatcherId(stack.taskQueue, eventShardOf(c!.id)));
+  const key = randomUUID();
+  // Five batches, each posted once the one before is in the lifecycle and the pass that took it has stopped looking
+  // for more (it lingers 750 ms): five wakes of a dispatcher waiting on its idle check.
+  for (let i = 1; i <= 5; i++) {
+    if (i > 1) await new Promise((r) => setTimeout(r, 1_500));
+    const res = await stack.api('POST', '/events', {
+      token: ingest.token,
+      body: { events: [{ customerId: c!.id, type: 'login', at: new Date().toISOString(), idempotencyKey: `${key}-${i}` }] },
+    });
+    expect(res.status).toBe(202);
+    await countersOnce([c!], i);
+  }
+  const events = (await dispatcher.fetchHistory()).events ?? [];
+  const passes = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+  const signals = events.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+  expect(signals).toBeGreaterThanOrEqual(5);
+  expect(events.filter((e) => e.timerCanceledEventAttributes)).toHaveLength(0);
+  expect(events.filter((e) => e.timerStartedEventAttributes).length).toBeLessThan(passes);
+});
+
 test("a customer's lastActiveAt moves to the newest event once it is more than a minute ahead, and never back", async () => {
   const [c] = await importCustomers(`active-${randomUUID().slice(0, 8)}`, 1);
   const t0 = Date.now() - 3_600_000;
