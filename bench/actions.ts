@@ -1,8 +1,8 @@
 // Temporal Cloud actions per workflow family, counted from event histories the way Temporal Cloud bills them
 // (docs.temporal.io/cloud/actions), and what 1 million live customer lifecycles cost in actions per second.
 // `npm run bench:actions [-- <history.json or directory> ...]`; default: tests/replay/histories (the recorded flows
-// of every family, v0-* left out). No server needed. What a history does not show is modelled and said so: queries,
-// activity heartbeats, rejected updates, Schedule runs, the event dispatchers' wakes.
+// of every family; the old code's v0-*, v1-* left out). No server needed. What a history does not show is modelled
+// and said so: queries, activity heartbeats, rejected updates, Schedule runs, the event dispatchers' wakes.
 import { Worker } from '@temporalio/worker';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -205,8 +205,7 @@ async function historyFiles(args: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const p of paths) {
     if ((await stat(p)).isDirectory()) {
-      for (const f of (await readdir(p)).sort())
-        if (f.endsWith('.json') && (args.length || !f.startsWith('v0-'))) files.push(path.join(p, f));
+      for (const f of (await readdir(p)).sort()) if (f.endsWith('.json') && (args.length || !/^v\d+-/.test(f))) files.push(path.join(p, f));
     } else files.push(p);
   }
   return files;
@@ -265,8 +264,8 @@ async function main() {
   // Lifecycle unit costs from the chains: what one delivered event (or batch) costs, and what a timer's wake costs.
   const lifecycle = measured.filter((m) => m.family === 'lifecycle');
   const deliveries = lifecycle.flatMap((m) => m.chains.filter((c) => c.cause === 'delivery' && c.deliveries > 0));
-  // A lone event to a lifecycle with nothing to do: its signal and the re-armed timer. A burst delivered together
-  // shares one timer; a stage change adds its save, a signup its welcome.
+  // A lone event to a lifecycle with nothing to do: its signal (the inactivity alarm is not re-armed; it rings early
+  // once and is set again). A stage change adds its save, a signup its welcome.
   const lone = deliveries.filter((c) => c.activities === 0 && c.deliveries === 1);
   const burst = deliveries.filter((c) => c.activities === 0 && c.deliveries > 1);
   const wakes = lifecycle.flatMap((m) => m.chains.filter((c) => c.cause === 'time'));
@@ -276,13 +275,13 @@ async function main() {
       1,
       cs.reduce((s, c) => s + c.deliveries, 0),
     );
-  const perDelivery = lone.length ? mean(lone) : 2;
+  const perDelivery = lone.length ? mean(lone) : 1;
   const perWake = wakes.reduce((s, c) => s + c.actions, 0) / Math.max(1, wakes.length);
   const arc = measured.find((m) => m.name === 'lifecycle-recalled')?.total ?? perFamily.get('lifecycle') ?? NaN;
   console.log('\nLifecycle, from its histories (each chain: the workflow tasks one wake sets going, with the activities they run)');
   console.log(
-    `  a lone event to a lifecycle with nothing else to do: ${fmt(perDelivery, 2)} actions (${lone.length} seen: its signal and the ` +
-      `re-armed inactivity timer); in a burst delivered together: ${fmt(mean(burst), 2)} per event (${burst.reduce((s, c) => s + c.deliveries, 0)} events)`,
+    `  a lone event to a lifecycle with nothing else to do: ${fmt(perDelivery, 2)} actions (${lone.length} seen: its signal, ` +
+      `no timer); in a burst delivered together: ${fmt(mean(burst), 2)} per event (${burst.reduce((s, c) => s + c.deliveries, 0)} events)`,
   );
   console.log(
     `  every delivery seen, stage changes (a save), signups (save and welcome) and returns included: ${fmt(mean(deliveries), 2)} ` +
@@ -307,14 +306,22 @@ async function main() {
   const total = (name: string) => measured.find((m) => m.name === name)?.total;
   // The send pass heartbeats at most every 80% of its 15 s heartbeat timeout (the SDK's throttle).
   const campaignHeartbeats = Math.ceil(recipients / sendRate / 12);
-  // Event dispatchers (asynchronous ingest): per pass a wake (signal-with-start), one activity and one timer; at most
-  // one wake per shard per 500 ms per API process, so a busy shard costs at most 6 actions/s, however many events.
+  // Event dispatchers (asynchronous ingest): per pass a wake (signal-with-start) and one activity; at most one wake per
+  // shard per 500 ms per API process, so a busy shard costs at most 4 actions/s, however many events; and every 30 s
+  // its idle check (a timer, then a pass of its own).
   const shards = int('BENCH_EVENT_SHARDS', 8);
-  const dispatchPerDay = Math.min(shards * 2 * 3 * 86_400, customers * eventsPerDay * 3);
+  // An active customer's inactivity alarm rings early about once per inactivity window (the events moved the deadline):
+  // a timer's wake that finds nothing due and sets the alarm again.
+  const inactivityDays = int('BENCH_INACTIVITY_DAYS', 14);
+  const dispatchPerDay = Math.min(shards * 2 * 2 * 86_400, customers * eventsPerDay * 2) + shards * 2 * (86_400 / 30);
   const day = [
     {
       what: `lifecycle events: ${customers.toLocaleString('en')} x ${eventsPerDay}/day, each its own delivery`,
       actions: customers * eventsPerDay * perDelivery,
+    },
+    {
+      what: `inactivity alarms ringing early: ${customers.toLocaleString('en')} / ${inactivityDays} days x a timer's wake`,
+      actions: (customers / inactivityDays) * perWake,
     },
     { what: `new customers: ${newPerDay.toLocaleString('en')}/day x a whole arc`, actions: newPerDay * arc },
     { what: `lifecycle lookups (queries): ${lookupsPerDay.toLocaleString('en')}/day`, actions: lookupsPerDay },
@@ -388,7 +395,7 @@ Worker: replaying each lifecycle history ${replays} times (what an event to an e
       );
     const fixed = my - slope * mx;
     const at = (events: number) => fixed + slope * events;
-    // A lone event adds about 6 history events (signal, the task's three, the timer cancelled and started again).
+    // A lone event adds about 4 history events (its signal and the task's three).
     const coresFor = (runEvents: number) => (customers * eventsPerDay * at(runEvents / 2)) / 1000 / 86_400;
     console.log(
       `  fit: ${fmt(fixed, 1)} ms + ${fmt(slope * 1000, 0)} µs per history event; a run continued at the server's suggestion ` +
