@@ -4,6 +4,7 @@
 // of every family; the old code's v0-*, v1-* left out). No server needed. What a history does not show is modelled
 // and said so: queries, activity heartbeats, rejected updates, Schedule runs, the event dispatchers' wakes.
 import { Worker } from '@temporalio/worker';
+import { spawn } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
@@ -353,59 +354,107 @@ async function main() {
       `per campaign recipient: ${fmt((campaignRun + campaignHeartbeats) / recipients, 4)} actions; per lifecycle per day: ${fmt(all / customers, 2)}`,
   );
 
-  // What the worker pays when a lifecycle is not in its cache (with 1 M lifecycles and a cache of 1,000 per worker,
-  // nearly never): the event's workflow task first replays the run's history. CPU of this process per replay (the
-  // worker's own cost, not the server's), per history, then a straight line through them: fixed + per event.
   const replays = int('BENCH_REPLAYS', 20);
   if (replays > 0) {
-    quietRuntime();
-    const workflowBundle = await bundleWorkflows();
-    const files = (await historyFiles(process.argv.slice(2))).filter((f) => familyOf(path.basename(f)) === 'lifecycle');
-    const replay = async (history: unknown, times: number) => {
-      const all = (async function* () {
-        for (let i = 0; i < times; i++) yield { workflowId: `replay-${i}`, history };
-      })();
-      for await (const r of Worker.runReplayHistories({ workflowBundle }, all)) if (r.error) throw r.error;
-    };
-    const points: { events: number; cpuMs: number }[] = [];
     console.log(`
 Worker: replaying each lifecycle history ${replays} times (what an event to an evicted lifecycle costs first)`);
-    for (const f of files) {
-      const history = JSON.parse(await readFile(f, 'utf8')) as { events: unknown[] };
-      await replay(history, 2); // warm-up
-      const cpu = process.cpuUsage();
-      const t = performance.now();
-      await replay(history, replays);
-      const used = process.cpuUsage(cpu);
-      const cpuMs = (used.user + used.system) / 1000 / replays;
-      points.push({ events: history.events.length, cpuMs });
-      console.log(
-        `  ${path.basename(f, '.json').padEnd(34)} ${String(history.events.length).padStart(4)} events  ${fmt(cpuMs, 1).padStart(6)} ms CPU, ` +
-          `${fmt((performance.now() - t) / replays, 1)} ms wall per replay`,
-      );
-    }
-    const n = points.length;
-    const mx = points.reduce((s, p) => s + p.events, 0) / n;
-    const my = points.reduce((s, p) => s + p.cpuMs, 0) / n;
-    const slope =
-      points.reduce((s, p) => s + (p.events - mx) * (p.cpuMs - my), 0) /
-      Math.max(
-        1e-9,
-        points.reduce((s, p) => s + (p.events - mx) ** 2, 0),
-      );
-    const fixed = my - slope * mx;
-    const at = (events: number) => fixed + slope * events;
+    const fit = await replayCost(replays);
+    const at = (events: number) => fit.fixed + fit.slope * events;
     // A lone event adds about 4 history events (its signal and the task's three).
     const coresFor = (runEvents: number) => (customers * eventsPerDay * at(runEvents / 2)) / 1000 / 86_400;
     console.log(
-      `  fit: ${fmt(fixed, 1)} ms + ${fmt(slope * 1000, 0)} µs per history event; a run continued at the server's suggestion ` +
+      `  fit: ${fmt(fit.fixed, 1)} ms + ${fmt(fit.slope * 1000, 0)} µs per history event; a run continued at the server's suggestion ` +
         `(4,096 events) costs ${fmt(at(4096), 0)} ms at its end, one continued every 300 events ${fmt(at(300), 0)} ms`,
     );
     console.log(
       `  replay CPU for ${(customers * eventsPerDay).toLocaleString('en')} events a day to evicted lifecycles, on this machine: ` +
         `${fmt(coresFor(4096), 1)} cores on average with runs of up to 4,096 events, ${fmt(coresFor(300), 1)} with runs of up to 300`,
     );
+    await withoutVmWatchdog(fit);
   }
 }
 
-await main();
+interface Fit {
+  fixed: number;
+  slope: number;
+  /** CPU ms per replay of each history, by name. */
+  perHistory: Record<string, number>;
+}
+
+/**
+ * What the worker pays when a lifecycle is not in its cache (with 1 M lifecycles and a cache of 1,000 per worker,
+ * nearly never): the event's workflow task first replays the run's history. CPU of this process per replay (the
+ * worker's own cost, not the server's, all threads), per history, then a straight line through them: fixed + per event.
+ */
+async function replayCost(replays: number): Promise<Fit> {
+  quietRuntime();
+  const workflowBundle = await bundleWorkflows();
+  const files = (await historyFiles(process.argv.slice(2))).filter((f) => familyOf(path.basename(f)) === 'lifecycle');
+  const replay = async (history: unknown, times: number) => {
+    const all = (async function* () {
+      for (let i = 0; i < times; i++) yield { workflowId: `replay-${i}`, history };
+    })();
+    for await (const r of Worker.runReplayHistories({ workflowBundle }, all)) if (r.error) throw r.error;
+  };
+  const points: { events: number; cpuMs: number }[] = [];
+  const perHistory: Record<string, number> = {};
+  for (const f of files) {
+    const history = JSON.parse(await readFile(f, 'utf8')) as { events: unknown[] };
+    await replay(history, 2); // warm-up
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    await replay(history, replays);
+    const used = process.cpuUsage(cpu);
+    const cpuMs = (used.user + used.system) / 1000 / replays;
+    points.push({ events: history.events.length, cpuMs });
+    perHistory[path.basename(f, '.json')] = cpuMs;
+    console.log(
+      `  ${path.basename(f, '.json').padEnd(34)} ${String(history.events.length).padStart(4)} events  ${fmt(cpuMs, 1).padStart(6)} ms CPU, ` +
+        `${fmt((performance.now() - t) / replays, 1)} ms wall per replay`,
+    );
+  }
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p.events, 0) / n;
+  const my = points.reduce((s, p) => s + p.cpuMs, 0) / n;
+  const slope =
+    points.reduce((s, p) => s + (p.events - mx) * (p.cpuMs - my), 0) /
+    Math.max(
+      1e-9,
+      points.reduce((s, p) => s + (p.events - mx) ** 2, 0),
+    );
+  return { fixed: my - slope * mx, slope, perHistory };
+}
+
+/**
+ * The same replays in a child process whose workflow threads call into their V8 contexts without the SDK's
+ * per-call timeout (bench/no-vm-watchdog.ts): Node starts and joins a watchdog thread for every such call (about
+ * 0.19 ms of CPU here), and an activation makes several. What the deadlock guard costs, not a setting the product has.
+ */
+async function withoutVmWatchdog(withWatchdog: Fit): Promise<void> {
+  if (process.env.BENCH_NO_VM_WATCHDOG || process.env.BENCH_VM_COMPARE === '0') return;
+  console.log('\nThe same replays with no watchdog thread per call into the workflow context (a child process, bench/no-vm-watchdog.ts)');
+  const preload = fileURLToPath(new URL('./no-vm-watchdog.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', preload, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    env: { ...process.env, BENCH_NO_VM_WATCHDOG: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`the child replay exited with ${code}`);
+  const fit = JSON.parse(/^FIT (.*)$/m.exec(out)![1]!) as Fit;
+  for (const [name, ms] of Object.entries(fit.perHistory))
+    console.log(
+      `  ${name.padEnd(34)} ${fmt(ms, 1).padStart(6)} ms CPU per replay (${fmt(withWatchdog.perHistory[name]! / ms, 2)}x with it)`,
+    );
+  console.log(
+    `  fit: ${fmt(fit.fixed, 1)} ms + ${fmt(fit.slope * 1000, 0)} µs per history event, against ${fmt(withWatchdog.fixed, 1)} ms + ` +
+      `${fmt(withWatchdog.slope * 1000, 0)} µs with the watchdog: ${fmt(withWatchdog.slope / fit.slope, 2)}x per history event`,
+  );
+}
+
+if (process.env.BENCH_NO_VM_WATCHDOG) {
+  // The child of withoutVmWatchdog: the replays alone, their fit on one line for the parent.
+  const fit = await replayCost(int('BENCH_REPLAYS', 20));
+  console.log(`FIT ${JSON.stringify(fit)}`);
+} else await main();
