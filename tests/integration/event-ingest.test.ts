@@ -224,7 +224,10 @@ test('a dispatcher woken again and again cancels no timer: its idle check, once 
   const signals = events.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
   expect(signals).toBeGreaterThanOrEqual(5);
   expect(events.filter((e) => e.timerCanceledEventAttributes)).toHaveLength(0);
-  expect(events.filter((e) => e.timerStartedEventAttributes).length).toBeLessThan(passes);
+  // The idle check is there (a lost wake is found within 30 s), one timer for many passes.
+  const timers = events.filter((e) => e.timerStartedEventAttributes).length;
+  expect(timers).toBeGreaterThanOrEqual(1);
+  expect(timers).toBeLessThan(passes);
 });
 
 test("a customer's lastActiveAt moves to the newest event once it is more than a minute ahead, and never back", async () => {
