@@ -43,6 +43,6 @@ export async function eventDispatcher(input: EventDispatchInput): Promise<void> 
       alarm.setFor(Date.now() + idleCheckMs);
       await condition(() => woken || alarm.ringing());
       alarm.takeRing();
-    } else await condition(() => woken, input.idleCheck ?? '30s');
+    } else await condition(() => woken, idleCheckMs);
   }
 }
