@@ -40,8 +40,7 @@ export async function eventDispatcher(input: EventDispatchInput): Promise<void> 
     if (more) continue;
     if (alarm) {
       // Looks again within `idleCheck` of this pass: a busy dispatcher's timer, once started, serves the passes after it.
-      alarm.setFor(Date.now() + idleCheckMs);
-      await condition(() => woken || alarm.ringing());
+      await alarm.wait(Date.now() + idleCheckMs, () => woken);
       alarm.takeRing();
     } else await condition(() => woken, idleCheckMs);
   }

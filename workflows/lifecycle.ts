@@ -168,10 +168,7 @@ export async function customerLifecycle(input: LifecycleInput): Promise<void> {
     timerWoke = false;
     if (alarm) {
       const due = next !== null && next <= Date.now();
-      if (!due) {
-        if (next !== null) alarm.setFor(next);
-        await condition(() => wake() || alarm.ringing());
-      }
+      if (!due) await alarm.wait(next, wake);
       timerWoke = alarm.takeRing() || due;
     } else if (next === null) await condition(wake);
     else if (next > Date.now()) timerWoke = !(await condition(wake, next - Date.now()));

@@ -49,7 +49,7 @@ export class Alarm {
   private rang = false;
 
   /** Makes sure the alarm rings at or before `at` (epoch ms, in the future). */
-  setFor(at: number): void {
+  private setFor(at: number): void {
     for (const due of this.pending) if (due <= at) return;
     this.pending.add(at);
     sleep(at - Date.now()).then(
@@ -61,13 +61,20 @@ export class Alarm {
     );
   }
 
+  /**
+   * Waits until `wake()` holds or a timer fires, having made sure one rings at or before `at` (epoch ms; null: no
+   * instant, only `wake`). Not async: it hands back the condition's own promise, so no step of its own stands between
+   * the timer and the caller's next command (as `MovableTimer.waits`). `takeRing()` after it says which it was.
+   */
+  wait(at: number | null, wake: () => boolean): Promise<void> {
+    if (at !== null) this.setFor(at);
+    return condition(() => wake() || this.rang);
+  }
+
   /** Whether a timer fired since the last call (the loop's reason to look at the clock). */
   takeRing(): boolean {
     const rang = this.rang;
     this.rang = false;
     return rang;
   }
-
-  /** For a `condition`: a timer fired and was not taken yet. */
-  readonly ringing = (): boolean => this.rang;
 }
