@@ -76,6 +76,8 @@ const envSchema = z.object({
   // Workflows kept in the worker's memory; idle ones beyond it are evicted and replayed when an event arrives. The
   // SDK's own default (from the heap limit: ~2,400 here) peaked at 1.6 GiB with 20,000 lifecycles; 1,000 at 1.1 GiB.
   WORKER_MAX_CACHED_WORKFLOWS: int(0, 1_000_000).default(1000),
+  // Workflow-task long polls per worker (worker/worker.ts workflowPolling); unset: 40; 'auto': the server's feedback.
+  WORKER_WORKFLOW_POLLERS: z.union([z.literal('auto'), int(2, 40)], { error: "must be 'auto' or a whole number from 2 to 40" }).optional(),
   // The workflow thread's V8 heap limit in MiB (worker/heap.ts); unset: twice what the cache keeps alive, at least
   // 256; 0: V8's own (from the machine's memory: 4 GiB here).
   WORKER_WORKFLOW_HEAP_MIB: int(0, 65_536)

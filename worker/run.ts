@@ -53,6 +53,7 @@ export async function runWorker({
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: activityDeps(config, orm, mailer),
     options: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS, shutdownForceTime: WORKER_SHUTDOWN_DEADLINE },
+    ...(config.WORKER_WORKFLOW_POLLERS !== undefined ? { workflowPollers: config.WORKER_WORKFLOW_POLLERS } : {}),
   });
   const done = worker.run().finally(() => connection.close());
   return {

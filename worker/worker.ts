@@ -31,6 +31,24 @@ async function bundleApart(): Promise<{ code: string }> {
   return { code: stdout };
 }
 
+/** Workflow-task long polls a worker keeps open (WORKER_WORKFLOW_POLLERS), unless told otherwise. */
+export const DEFAULT_WORKFLOW_POLLERS = 40;
+
+/**
+ * How a worker polls for workflow tasks: `pollers` long polls, half on the shared queue (new and evicted workflows:
+ * nearly every customer lifecycle's task, since a million never fit the cache) and half on its own sticky queue
+ * (workflows it has cached); or 'auto': as many as the server's feedback asks for (Temporal Server 1.27+, Cloud).
+ * The SDK caps them at its 40 workflow-task slots. In bench:lifecycle at 6,000 (one worker, a cache of 1,000, the dev
+ * server) the new lifecycles went idle in 91 s with 40 fixed against 137 s with 'auto'; the SDK's own fixed 10 (2 on
+ * the shared queue) took about 11 new ones a second.
+ */
+export function workflowPolling(
+  pollers: number | 'auto',
+): Pick<WorkerOptions, 'workflowTaskPollerBehavior' | 'nonStickyToStickyPollRatio'> {
+  if (pollers === 'auto') return { workflowTaskPollerBehavior: { type: 'autoscaling' } };
+  return { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: pollers }, nonStickyToStickyPollRatio: 0.5 };
+}
+
 export interface WorkerSetup {
   connection: NativeConnection;
   namespace: string;
@@ -40,6 +58,8 @@ export interface WorkerSetup {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The main worker's options; the dispatchers' worker takes the shutdown ones. */
   options?: Partial<WorkerOptions>;
+  /** The main worker's workflow-task polling (workflowPolling); DEFAULT_WORKFLOW_POLLERS unless given. */
+  workflowPollers?: number | 'auto';
 }
 
 /** The two workers of a process, run and stopped together. */
@@ -51,7 +71,15 @@ export interface Workers {
   getState(): State;
 }
 
-export async function createWorker({ connection, namespace, taskQueue, deps, workflowBundle, options }: WorkerSetup): Promise<Workers> {
+export async function createWorker({
+  connection,
+  namespace,
+  taskQueue,
+  deps,
+  workflowBundle,
+  options,
+  workflowPollers = DEFAULT_WORKFLOW_POLLERS,
+}: WorkerSetup): Promise<Workers> {
   const client = new Client({ connection, namespace });
   // Bundled once for both, apart from this process.
   const bundle = workflowBundle ?? (await bundleApart());
@@ -65,10 +93,7 @@ export async function createWorker({ connection, namespace, taskQueue, deps, wor
     // finishes only the transfers already talking to the mail server and hands its pass to another worker. Activities
     // that do not listen run to their end; the process gives up at WORKER_SHUTDOWN_DEADLINE (worker/run.ts).
     shutdownGraceTime: 0,
-    // Workflow-task pollers scale on the server's feedback (Temporal Server 1.27+, Cloud) instead of a fixed 10, of
-    // which only 2 poll the shared queue: with a backlog of new lifecycles (a burst of signups) a fixed set took about
-    // 11 new workflows a second off the queue here, the scaled ones about 26 (bench:lifecycle at 20,000).
-    workflowTaskPollerBehavior: { type: 'autoscaling' },
+    ...workflowPolling(workflowPollers),
     ...options,
   });
   // The dispatchers (one per shard, each with at most one pass running) and their passes; the lifecycles they signal

@@ -58,3 +58,11 @@ test('TRUST_PROXY takes true, a hop count or addresses', () => {
 test('WEBHOOK_TIMEOUT that is not a duration is named, not thrown', () => {
   expect(() => loadConfig({ WEBHOOK_TIMEOUT: 'soon' })).toThrow(/WEBHOOK_TIMEOUT: must be a duration/);
 });
+
+test("WORKER_WORKFLOW_POLLERS takes 'auto' or a whole number from 2 to 40 (the SDK's workflow-task slots)", () => {
+  expect(loadConfig({}).WORKER_WORKFLOW_POLLERS).toBeUndefined();
+  expect(loadConfig({ WORKER_WORKFLOW_POLLERS: 'auto' }).WORKER_WORKFLOW_POLLERS).toBe('auto');
+  expect(loadConfig({ WORKER_WORKFLOW_POLLERS: '20' }).WORKER_WORKFLOW_POLLERS).toBe(20);
+  for (const bad of ['1', '41', 'many', '10.5'])
+    expect(() => loadConfig({ WORKER_WORKFLOW_POLLERS: bad })).toThrow(/WORKER_WORKFLOW_POLLERS: must be .*from 2 to 40/);
+});
