@@ -2,7 +2,7 @@
 // the boundary; the fake send applies the real messaging-policy decision on the server's (skipped) clock.
 import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import type { CustomerEmailRequest } from '../../activities/customer-email.ts';
 import type { CouponRequest, LifecycleSnapshot } from '../../activities/lifecycle.ts';
@@ -18,7 +18,7 @@ import {
   type LifecycleInput,
   type LifecyclePolicy,
 } from '../../domain/lifecycle.types.ts';
-import { bundleWorkflows, quietRuntime, timeSkippingEnvironment } from '../support/runtime.ts';
+import { bundleWorkflows, quietRuntime, runWithWorker, timeSkippingEnvironment } from '../support/runtime.ts';
 import { recordHistory } from '../support/histories.ts';
 
 const DAY = 86_400_000;
@@ -94,11 +94,8 @@ function fakeActivities(opts: { messaging?: Partial<MessagingPolicy>; timezone?:
   };
 }
 
-async function withWorker<T>(activities: object, run: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `wf-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
-  return worker.runUntil(run(taskQueue));
-}
+const withWorker = <T>(activities: object, run: (taskQueue: string) => Promise<T>): Promise<T> =>
+  runWithWorker(env, bundle, activities, run);
 
 const policyWith = (over: Partial<LifecyclePolicy> = {}): LifecyclePolicy => ({ ...DEFAULT_LIFECYCLE_POLICY, ...over });
 
