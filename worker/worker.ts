@@ -32,7 +32,7 @@ async function bundleApart(): Promise<{ code: string }> {
 }
 
 /** Workflow-task long polls a worker keeps open (WORKER_WORKFLOW_POLLERS), unless told otherwise. */
-export const DEFAULT_WORKFLOW_POLLERS = 40;
+const DEFAULT_WORKFLOW_POLLERS = 40;
 
 /**
  * How a worker polls for workflow tasks: `pollers` long polls, half on the shared queue (new and evicted workflows:
@@ -42,9 +42,7 @@ export const DEFAULT_WORKFLOW_POLLERS = 40;
  * server) the new lifecycles went idle in 91 s with 40 fixed against 137 s with 'auto'; the SDK's own fixed 10 (2 on
  * the shared queue) took about 11 new ones a second.
  */
-export function workflowPolling(
-  pollers: number | 'auto',
-): Pick<WorkerOptions, 'workflowTaskPollerBehavior' | 'nonStickyToStickyPollRatio'> {
+function workflowPolling(pollers: number | 'auto'): Pick<WorkerOptions, 'workflowTaskPollerBehavior' | 'nonStickyToStickyPollRatio'> {
   if (pollers === 'auto') return { workflowTaskPollerBehavior: { type: 'autoscaling' } };
   return { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: pollers }, nonStickyToStickyPollRatio: 0.5 };
 }

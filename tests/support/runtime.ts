@@ -21,11 +21,14 @@ export function quietRuntime(): void {
 export const bundleWorkflows = () => bundleWorkflowCode({ workflowsPath, logger: silentLogger });
 
 /** The time-skipping test server, for day- and month-scale timers. */
-/**
- * Runs `run` with a worker on a fresh task queue of `env`, with these (fake) activities, and stops the worker after.
- * In about one CI run in one, a time-skipping suite took 60-97 s against 6-8 s by hand, right after the core SDK's
- * "Task not found when completing" warning: a worker stopping slowly is printed, with its task queue, to find out.
- */
+export const timeSkippingEnvironment = () =>
+  startEphemeral(() =>
+    TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: temporalTestServer() } },
+    }),
+  );
+
+/** Runs `run` with a worker on a fresh task queue of `env`, with these (fake) activities, and stops the worker after. */
 export async function runWithWorker<T>(
   env: TestWorkflowEnvironment,
   workflowBundle: WorkflowBundleWithSourceMap,
@@ -34,22 +37,8 @@ export async function runWithWorker<T>(
 ): Promise<T> {
   const taskQueue = `wf-${randomUUID()}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
-  let settledAt = Number.NaN;
-  try {
-    return await worker.runUntil(run(taskQueue).finally(() => (settledAt = Date.now())));
-  } finally {
-    const stopMs = Date.now() - settledAt;
-    if (stopMs > SLOW_STOP_MS) console.warn(`the worker of ${taskQueue} took ${stopMs} ms to stop after the test's run settled`);
-  }
+  return worker.runUntil(run(taskQueue));
 }
-const SLOW_STOP_MS = 5000;
-
-export const timeSkippingEnvironment = () =>
-  startEphemeral(() =>
-    TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: temporalTestServer() } },
-    }),
-  );
 
 /**
  * The Temporal CLI's dev server, for integration tests: in memory, or on a SQLite file (a bench's 100,000 lifecycles
