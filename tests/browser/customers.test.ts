@@ -193,8 +193,18 @@ test('segments: an ops manager scores from the page; the counts and the R×F gri
   const { page, problems } = await signedIn(manager, '/console/customers/segments');
   await page.getByRole('heading', { name: 'RFM segments', level: 1 }).waitFor();
   await page.getByText('No RFM scoring has finished yet.').waitFor();
+  // The page shows "Scoring" from the start's answer until its poll of the run says finished. A run of twelve can
+  // finish before the first poll, so the polls wait here until the status and the disabled button have been seen.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/segments/rfm-runs/*', async (route) => {
+    await held;
+    await route.continue();
+  });
   await page.getByRole('button', { name: 'Score now' }).click();
   await page.getByRole('status').filter({ hasText: 'Scoring' }).waitFor();
+  await expect(page.getByRole('button', { name: 'Score now' }).isDisabled()).resolves.toBe(true);
+  release();
   // Lin and the eleven others with events are scored; the 48 without events are not.
   await page.getByText(/Scored 12 customers as of/).waitFor({ timeout: 20_000 });
 

@@ -15,6 +15,7 @@ import {
   terminateContract,
 } from '../../workflows/contract.messages.ts';
 import {
+  addMonths,
   DEFAULT_CONTRACT_POLICY,
   periodPayout,
   type ContractPolicy,
@@ -132,7 +133,8 @@ const termsFrom = (start: number, over: Partial<ContractTerms> = {}, mode: TierM
   revenueShare: { mode, tiers: TIERS, cap: 4000 },
   milestones: [],
   start: new Date(start).toISOString(),
-  end: new Date(start + 365 * DAY).toISOString(),
+  // Twelve calendar months, not 365 days: across a Feb 29 those differ by a day and the last period is cut.
+  end: addMonths(new Date(start).toISOString(), 12),
   cadence: 'monthly',
   targets: {},
   renewalNotice: [90, 60, 30, 7],
