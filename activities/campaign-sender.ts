@@ -36,14 +36,17 @@ import { outboxMail } from './email.ts';
 export type { SendPass, SendPassResult } from '../domain/campaign.ts';
 
 /**
- * Sends in flight at once. The pool of SMTP_CONNECTIONS serves them; twice as many keep every connection busy while
- * the others write their ledgers.
+ * Sends in flight at once, three per pooled SMTP connection: a send keeps its place while it waits for a connection,
+ * while it talks to the mail server (about 15 ms into the bench's sink) and while its mark is written (about 15 ms
+ * too: a mark waits up to MARK_LINGER_MS, in db/email-outbox.ts, for others to share its statement). With two per
+ * connection, the marks held half the places and the connections stood idle a fifth of the time (bench:campaign at
+ * 100,000 recipients: 0.75x bare nodemailer, against 0.83x with three).
  */
-export const SEND_CONCURRENCY = 2 * SMTP_CONNECTIONS;
+export const SEND_CONCURRENCY = 3 * SMTP_CONNECTIONS;
 /**
  * Sends talking to the mail server at once: one per pooled SMTP connection. The next sends are claimed in the email
  * ledger meanwhile, so a connection does not wait for a claim's round trip; a claim waits for a slot behind at most
- * one transfer per connection (SEND_CONCURRENCY is twice the slots), well inside its lease.
+ * two transfers per connection (SEND_CONCURRENCY is three times the slots), well inside its lease.
  */
 const SMTP_SLOTS = SMTP_CONNECTIONS;
 
