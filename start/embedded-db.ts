@@ -11,7 +11,8 @@ export interface EmbeddedDb {
 
 /**
  * PGlite is a single session: one client connection only (several would interleave their transactions), so the
- * ORM on top must use a pool of one, and worker and API share it in one process.
+ * ORM on top must use a pool of one, and worker and API share it in one process. The session outlives the connection
+ * (a closed one's prepared statements and settings stay): the ORM's pool opens it with `sharedSession` (db/config.ts).
  */
 export async function startEmbeddedDb({ dir, port }: { dir: string; port: number }): Promise<EmbeddedDb> {
   await mkdir(dir, { recursive: true });

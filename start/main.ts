@@ -50,12 +50,14 @@ try {
 
   let databaseUrl = config.DATABASE_URL;
   let poolMax = config.DATABASE_POOL_MAX;
+  let sharedSession = false;
   if (!databaseUrl) {
     log.info(`starting the embedded PostgreSQL-compatible database (${path.join(dataDir, 'pgdata')})`);
     const db = await startEmbeddedDb({ dir: path.join(dataDir, 'pgdata'), port: config.EMBEDDED_DB_PORT });
     cleanups.push(db.close);
     databaseUrl = db.url;
     poolMax = 1;
+    sharedSession = true;
   }
 
   let smtpUrl = config.SMTP_URL;
@@ -71,7 +73,7 @@ try {
     mailUi = catcher.webUrl;
   }
 
-  const orm = await openOrm({ clientUrl: databaseUrl, poolMax });
+  const orm = await openOrm({ clientUrl: databaseUrl, poolMax, sharedSession });
   cleanups.push(() => orm.close());
   const admin = await prepareDatabase(orm, config.OPSFLOW_ADMIN_TOKEN, log);
 
