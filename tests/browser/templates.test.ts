@@ -103,7 +103,12 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
   await draft
     .locator('.templates-mail-subject')
     .filter({ hasText: `王芳${SUBJECT}` })
-    .waitFor();
+    .waitFor()
+    .catch(async (err: unknown) => {
+      // Timed out once in a CI run, never by hand: say what the pane showed instead, and what the page saw go wrong.
+      const shown = (await draft.innerText().catch(() => '(no pane)')).replace(/\s*\n\s*/g, ' / ');
+      throw new Error(`${String(err)}\nthe draft's preview pane: ${shown.slice(0, 600)}\nproblems: ${problems.join(' | ')}`);
+    });
   await draft.getByText('两分钟就能学会').waitFor();
   const frame = page.frameLocator('iframe[title^="你的中文"]');
   await frame.getByText('试试这三招').waitFor();
