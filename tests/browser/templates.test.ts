@@ -94,7 +94,20 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
   await page.getByLabel('HTML 正文').fill(HTML);
   await page.getByLabel('预览文字').fill('两分钟就能学会');
 
-  // Previewed for 王芳 (found by name), beside the live English one.
+  // Previewed for 王芳 (found by name), beside the live English one. Her first draft preview meets an outage (503):
+  // the page asks again, as for any query, instead of keeping the last preview.
+  let outages = 0;
+  await page.route('**/templates/tips/preview', async (route) => {
+    const body = route.request().postDataJSON() as { customerId?: string; source?: unknown };
+    if (outages > 0 || body.customerId !== wang || !body.source) return route.continue();
+    outages += 1;
+    return route.fulfill({
+      status: 503,
+      headers: { 'retry-after': '1' },
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'unavailable', message: 'the database is unavailable; retry shortly' } }),
+    });
+  });
   await page.getByLabel('按客户预览（姓名或邮箱）').fill('王芳');
   await page.getByRole('button', { name: '查找', exact: true }).click();
   await page.getByRole('list', { name: '找到的客户' }).getByRole('button', { name: /王芳/ }).click();
@@ -110,6 +123,12 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
       throw new Error(`${String(err)}\nthe draft's preview pane: ${shown.slice(0, 600)}\nproblems: ${problems.join(' | ')}`);
     });
   await draft.getByText('两分钟就能学会').waitFor();
+  expect(outages).toBe(1);
+  await page.unroute('**/templates/tips/preview');
+  // The browser logs the outage's answer: the one this test made.
+  const outage = problems.findIndex((p) => p.includes('status of 503'));
+  expect(outage).toBeGreaterThanOrEqual(0);
+  problems.splice(outage, 1);
   const frame = page.frameLocator('iframe[title^="你的中文"]');
   await frame.getByText('试试这三招').waitFor();
   await expect(frame.locator('html').getAttribute('lang')).resolves.toBe('zh-CN');

@@ -19,7 +19,6 @@ export function CustomerPicker({ value, onChange }: { value: PickedCustomer | nu
     queryKey: ['templates', 'customers', q],
     queryFn: async () => unwrap(await api.GET('/customers', { params: { query: { q, limit: SHOWN, offset: 0 } } })),
     enabled: q !== '',
-    retry: false,
   });
   const search = (e: FormEvent) => {
     e.preventDefault();

@@ -145,7 +145,8 @@ function EditorForm({
     });
   };
 
-  // The preview follows the typing, half a second behind; a refusal (a broken expression) keeps the last good one.
+  // The preview follows the typing, half a second behind; a refusal (a broken expression) keeps the last good one. A
+  // refusal is not asked again; a failure of the server or the network is, twice, as every query is (main.tsx).
   const render: RenderBody = { locale, source: sourceOf(draft), ...(customer ? { customerId: customer.id } : {}) };
   // Compared as text: a new object with the same words is no new preview.
   const settled = JSON.parse(useDebounced(JSON.stringify(render), 500)) as RenderBody;
@@ -154,7 +155,6 @@ function EditorForm({
     queryFn: async () =>
       unwrapWithFields(await api.POST('/templates/{key}/preview', { params: { path: { key: messageKey } }, body: settled })),
     placeholderData: keepPreviousData,
-    retry: false,
     refetchOnWindowFocus: false,
   });
   const other = useQuery({
@@ -167,7 +167,6 @@ function EditorForm({
         }),
       ),
     enabled: compareWith !== '',
-    retry: false,
     refetchOnWindowFocus: false,
   });
 

@@ -220,7 +220,6 @@ function VersionPanel({
         }),
       ),
     enabled: !!version.data,
-    retry: false,
   });
   const v = version.data;
 

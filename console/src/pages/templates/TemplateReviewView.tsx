@@ -62,7 +62,6 @@ function Review({ payload, messageKey }: { payload: TemplateReviewPayload; messa
           body: { versionId: payload.versionId, locale: payload.locale },
         }),
       ),
-    retry: false,
   });
   const message = t(`messages.${messageKey}.name`);
   const people = v?.people ?? {};
