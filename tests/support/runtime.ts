@@ -20,13 +20,43 @@ export function quietRuntime(): void {
 /** The workflow bundle, built once per test file (the bundler's own output silenced). */
 export const bundleWorkflows = () => bundleWorkflowCode({ workflowsPath, logger: silentLogger });
 
-/** The time-skipping test server, for day- and month-scale timers. */
-export const timeSkippingEnvironment = () =>
-  startEphemeral(() =>
-    TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: temporalTestServer() } },
-    }),
+/**
+ * In about one CI run in two, one time-skipping suite takes 60-97 s instead of 6-8 s, right after the core SDK's
+ * "Task not found when completing"; never by hand. A step of such a suite (the server's start or teardown, a sleep,
+ * a test's run, a worker's stop) that takes longer than this says so on stderr, with its test, to find which one it is.
+ */
+const SLOW_STEP_MS = 10_000;
+function reportSlow(step: string, ms: number): void {
+  if (ms <= SLOW_STEP_MS) return;
+  const test = expect.getState().currentTestName ?? '(outside a test)';
+  process.stderr.write(`\nslow time-skipping step: ${step} took ${ms} ms, ended ${new Date().toISOString()}, in "${test}"\n`);
+}
+async function timed<T>(step: string, run: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await run();
+  } finally {
+    reportSlow(step, Date.now() - started);
+  }
+}
+
+/** The time-skipping test server, for day- and month-scale timers (its start, sleeps and teardown timed). */
+export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  const env = await timed('the server start', () =>
+    startEphemeral(() =>
+      TestWorkflowEnvironment.createTimeSkipping({
+        server: { executable: { type: 'existing-path', path: temporalTestServer() } },
+      }),
+    ),
   );
+  const { sleep } = env;
+  const teardown = env.teardown.bind(env);
+  Object.assign(env, {
+    sleep: (ms: number) => timed(`sleep(${ms})`, () => sleep(ms)),
+    teardown: () => timed('the server teardown', teardown),
+  });
+  return env;
+}
 
 /** Runs `run` with a worker on a fresh task queue of `env`, with these (fake) activities, and stops the worker after. */
 export async function runWithWorker<T>(
@@ -37,7 +67,15 @@ export async function runWithWorker<T>(
 ): Promise<T> {
   const taskQueue = `wf-${randomUUID()}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
-  return worker.runUntil(run(taskQueue));
+  let settledAt = 0;
+  const running = timed("the test's run", () => run(taskQueue)).finally(() => {
+    settledAt = Date.now();
+  });
+  try {
+    return await worker.runUntil(running);
+  } finally {
+    if (settledAt) reportSlow('the worker stop', Date.now() - settledAt);
+  }
 }
 
 /**
