@@ -110,18 +110,33 @@ export const devServerEnvironment = (dbFilename?: string) =>
 /**
  * A test file's time-skipping server and workflow bundle (one each per file, made before its tests and torn down
  * after), and a worker per test on a task queue of its own.
+ *
+ * `serverPerTest`: a server per test instead, for files whose tests terminate their workflows. The test server locks
+ * time skipping while a workflow task is outstanding and unlocks it only when the task completes, fails or times
+ * out; a terminate that meets a task in flight leaves it locked for the server's life (the worker's completion is
+ * refused: "Task not found when completing ... Completed workflow"), and every later sleep runs in real time (a CI
+ * run saw the next test's one-minute sleep take 60.9 s).
  */
-export function timeSkippingSuite() {
+export function timeSkippingSuite({ serverPerTest = false } = {}) {
   let env: TestWorkflowEnvironment | undefined;
   let bundle: Awaited<ReturnType<typeof bundleWorkflows>> | undefined;
   beforeAll(async () => {
     quietRuntime();
-    env = await timeSkippingEnvironment();
+    if (!serverPerTest) env = await timeSkippingEnvironment();
     bundle = await bundleWorkflows();
   });
   afterAll(async () => {
     await env?.teardown();
   });
+  if (serverPerTest) {
+    beforeEach(async () => {
+      env = await timeSkippingEnvironment();
+    });
+    afterEach(async () => {
+      await env?.teardown();
+      env = undefined;
+    });
+  }
   const server = (): TestWorkflowEnvironment => {
     if (!env) throw new Error('the time-skipping server is not up yet (use it inside tests)');
     return env;

@@ -34,7 +34,7 @@ const DAY = 86_400_000;
  */
 const SLACK = 10_000;
 
-const suite = timeSkippingSuite();
+const suite = timeSkippingSuite({ serverPerTest: true }); // its tests terminate their workflows
 const { withWorker } = suite;
 
 const owner: Actor = { id: randomUUID(), name: 'Mia', roles: ['ops_manager'] };

@@ -14,7 +14,7 @@ import { TEST_RULES } from '../support/rules.ts';
 import { timeSkippingSuite } from '../support/runtime.ts';
 import { recordHistory } from '../support/histories.ts';
 
-const suite = timeSkippingSuite();
+const suite = timeSkippingSuite({ serverPerTest: true }); // its tests terminate their workflows
 const { withWorker } = suite;
 
 const HOUR = 3_600_000;
