@@ -21,9 +21,9 @@ export function quietRuntime(): void {
 export const bundleWorkflows = () => bundleWorkflowCode({ workflowsPath, logger: silentLogger });
 
 /**
- * In about one CI run in two, one time-skipping suite takes 60-97 s instead of 6-8 s, right after the core SDK's
- * "Task not found when completing"; never by hand. A step of such a suite (the server's start or teardown, a sleep,
- * a test's run, a worker's stop) that takes longer than this says so on stderr, with its test, to find which one it is.
+ * A step of a time-skipping suite (the server's start or teardown, a sleep, a test's run, a worker's stop) that takes
+ * longer than this says so on stderr, with its test. It found the minute-long stalls of CI runs: a sleep in real time
+ * on a server whose time skipping a terminate had left locked (see timeSkippingSuite).
  */
 const SLOW_STEP_MS = 10_000;
 function reportSlow(step: string, ms: number): void {
@@ -41,7 +41,7 @@ async function timed<T>(step: string, run: () => Promise<T>): Promise<T> {
 }
 
 /** The time-skipping test server, for day- and month-scale timers (its start, sleeps and teardown timed). */
-export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   const env = await timed('the server start', () =>
     startEphemeral(() =>
       TestWorkflowEnvironment.createTimeSkipping({
@@ -59,7 +59,7 @@ export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment
 }
 
 /** Runs `run` with a worker on a fresh task queue of `env`, with these (fake) activities, and stops the worker after. */
-export async function runWithWorker<T>(
+async function runWithWorker<T>(
   env: TestWorkflowEnvironment,
   workflowBundle: WorkflowBundleWithSourceMap,
   activities: object,

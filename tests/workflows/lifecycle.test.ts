@@ -1,8 +1,6 @@
 // The customer lifecycle on the time-skipping server: days and weeks pass in milliseconds. Activities are faked at
 // the boundary; the fake send applies the real messaging-policy decision on the server's (skipped) clock.
 import { Context } from '@temporalio/activity';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import type { CustomerEmailRequest } from '../../activities/customer-email.ts';
 import type { CouponRequest, LifecycleSnapshot } from '../../activities/lifecycle.ts';
@@ -18,13 +16,15 @@ import {
   type LifecycleInput,
   type LifecyclePolicy,
 } from '../../domain/lifecycle.types.ts';
-import { bundleWorkflows, quietRuntime, runWithWorker, timeSkippingEnvironment } from '../support/runtime.ts';
+import { timeSkippingSuite } from '../support/runtime.ts';
 import { recordHistory } from '../support/histories.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+// One server per test: each test moves the server's clock by weeks, and a later test's sleeps were seen to stall
+// on a server an earlier win-back had run on.
+const suite = timeSkippingSuite({ serverPerTest: true });
+const { withWorker } = suite;
 
 interface Sent {
   key: string;
@@ -94,9 +94,6 @@ function fakeActivities(opts: { messaging?: Partial<MessagingPolicy>; timezone?:
   };
 }
 
-const withWorker = <T>(activities: object, run: (taskQueue: string) => Promise<T>): Promise<T> =>
-  runWithWorker(env, bundle, activities, run);
-
 const policyWith = (over: Partial<LifecyclePolicy> = {}): LifecyclePolicy => ({ ...DEFAULT_LIFECYCLE_POLICY, ...over });
 
 type RunLimits = Pick<LifecycleInput, 'maxEventsPerRun' | 'maxHistoryPerRun'>;
@@ -105,16 +102,16 @@ function lifecycleOf(taskQueue: string, policy: LifecyclePolicy = policyWith(), 
   const customerId = randomUUID();
   const workflowId = customerLifecycleId(customerId);
   let seq = 0;
-  const handle = () => env.client.workflow.getHandle(workflowId);
+  const handle = () => suite.env.client.workflow.getHandle(workflowId);
   return {
     customerId,
     workflowId,
     handle,
     /** Sends events stamped with the server's current (skipped) time, through signal-with-start like the API. */
     async send(...types: EventType[]) {
-      const at = new Date(await env.currentTimeMs()).toISOString();
+      const at = new Date(await suite.env.currentTimeMs()).toISOString();
       const events = types.map((type) => ({ key: `${customerId}-${++seq}`, type, at, ...(type === 'purchase' ? { amount: 42.5 } : {}) }));
-      await env.client.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>('customerLifecycle', {
+      await suite.env.client.workflow.signalWithStart<typeof customerLifecycle, [EventsSignal]>('customerLifecycle', {
         workflowId,
         taskQueue,
         args: [{ customerId, policy, ...limits }],
@@ -142,21 +139,6 @@ function lifecycleOf(taskQueue: string, policy: LifecyclePolicy = policyWith(), 
 
 const stages = (v: { history: { to: string }[] }) => v.history.map((h) => h.to);
 
-beforeAll(async () => {
-  quietRuntime();
-  bundle = await bundleWorkflows();
-});
-
-// One server per test: each test moves the server's clock by weeks, and a later test's sleeps were seen to stall
-// on a server an earlier win-back had run on.
-beforeEach(async () => {
-  env = await timeSkippingEnvironment();
-});
-
-afterEach(async () => {
-  await env?.teardown();
-});
-
 test('signup, onboarding, activation, inactivity, at_risk, win-back with one coupon, recalled', async () => {
   const fake = fakeActivities();
   await withWorker(fake.activities, async (taskQueue) => {
@@ -164,25 +146,25 @@ test('signup, onboarding, activation, inactivity, at_risk, win-back with one cou
     await c.send('signup');
     let v = await c.applied(1);
     expect(v.stage).toBe('acquired');
-    await env.sleep(HOUR);
+    await suite.env.sleep(HOUR);
     expect(fake.sent.map((s) => s.template)).toEqual(['welcome']);
 
-    await env.sleep(DAY); // day 1: tips
+    await suite.env.sleep(DAY); // day 1: tips
     expect(fake.sent.map((s) => s.template)).toEqual(['welcome', 'tips']);
     await c.send('key_action'); // day 1 + 1h, inside the 7-day activation window
     v = await c.applied(2);
     expect(v.stage).toBe('activated');
 
-    await env.sleep(6 * DAY); // day 7: the nudge was skipped (already activated), the summary went out
+    await suite.env.sleep(6 * DAY); // day 7: the nudge was skipped (already activated), the summary went out
     v = await c.view();
     expect(fake.sent.map((s) => s.template)).toEqual(['welcome', 'tips', 'summary']);
     expect(v.messages.find((m) => m.step === 'nurture:nudge')).toMatchObject({ status: 'skipped', reason: 'already activated' });
     expect(v.nurture.status).toBe('completed');
 
     // No activity for 14 days after the key action (day 1 + 1h): at_risk at day 15 + 1h, not before.
-    await env.sleep(8 * DAY - HOUR); // day 15
+    await suite.env.sleep(8 * DAY - HOUR); // day 15
     expect((await c.view()).stage).toBe('activated');
-    await env.sleep(2 * HOUR); // day 15 + 1h
+    await suite.env.sleep(2 * HOUR); // day 15 + 1h
     v = await c.view();
     expect(v.stage).toBe('at_risk');
     expect(v.winBack).toMatchObject({ round: 1, coupon: { code: expect.stringMatching(/^WB-/) } });
@@ -193,7 +175,7 @@ test('signup, onboarding, activation, inactivity, at_risk, win-back with one cou
     expect(winBack[0]!.data.coupon).toBe(fake.coupons.get(`${c.workflowId}:winback:1:coupon`));
     expect(v.winBack!.coupon!.code).toBe(winBack[0]!.data.coupon);
 
-    await env.sleep(2 * DAY); // inside the 7-day win-back window
+    await suite.env.sleep(2 * DAY); // inside the 7-day win-back window
     await c.send('login');
     v = await c.applied(3);
     expect(v.stage).toBe('recalled');
@@ -206,7 +188,7 @@ test('signup, onboarding, activation, inactivity, at_risk, win-back with one cou
     const versions = fake.snapshots.map((s) => s.version);
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
     expect(v.nextStep).toMatchObject({ kind: 'inactivity' });
-    await recordHistory(env.client, c.workflowId, 'lifecycle-recalled');
+    await recordHistory(suite.env.client, c.workflowId, 'lifecycle-recalled');
     await c.handle().terminate('test done');
   });
 });
@@ -217,24 +199,24 @@ test('no activity through the win-back window: churned; a churned customer who c
     const c = lifecycleOf(taskQueue, policyWith({ inactivity: '14d', winBackWait: '7d' }));
     await c.send('signup');
     await c.applied(1);
-    await env.sleep(14 * DAY + HOUR);
+    await suite.env.sleep(14 * DAY + HOUR);
     expect((await c.view()).stage).toBe('at_risk');
-    await env.sleep(6 * DAY);
+    await suite.env.sleep(6 * DAY);
     expect((await c.view()).stage).toBe('at_risk');
-    await env.sleep(DAY);
+    await suite.env.sleep(DAY);
     let v = await c.view();
     expect(v.stage).toBe('churned');
     expect(v.history.at(-1)).toMatchObject({ from: 'at_risk', to: 'churned', cause: 'win_back_expired' });
     expect(v.counters).toMatchObject({ churns: 1, recalls: 0 });
     expect(v.nextStep).toBeNull(); // nothing is due until the customer shows up again
 
-    await env.sleep(30 * DAY);
+    await suite.env.sleep(30 * DAY);
     await c.send('purchase');
     v = await c.applied(2);
     // Back as recalled, then on to monetized by the first purchase.
     expect(stages(v).slice(-3)).toEqual(['churned', 'recalled', 'monetized']);
     expect(v.counters).toMatchObject({ recalls: 1, purchases: 1, gmv: 42.5 });
-    await recordHistory(env.client, c.workflowId, 'lifecycle-churned-then-recalled');
+    await recordHistory(suite.env.client, c.workflowId, 'lifecycle-churned-then-recalled');
     await c.handle().terminate('test done');
   });
 });
@@ -245,13 +227,13 @@ test('reaching the nurture goal ends the sequence at once, not when the current 
     const c = lifecycleOf(taskQueue); // default goal: monetized
     await c.send('signup');
     await c.applied(1);
-    await env.sleep(2 * DAY);
+    await suite.env.sleep(2 * DAY);
     await c.send('purchase');
     const v = await c.applied(2);
     expect(v.nurture.status).toBe('goal_reached');
-    expect(Date.parse(v.nurture.endedAt!)).toBeLessThan((await env.currentTimeMs()) + 1000);
+    expect(Date.parse(v.nurture.endedAt!)).toBeLessThan((await suite.env.currentTimeMs()) + 1000);
     expect(v.nextStep?.kind).toBe('inactivity');
-    await env.sleep(8 * DAY);
+    await suite.env.sleep(8 * DAY);
     expect(fake.sent.map((s) => s.template)).toEqual(['welcome', 'tips']);
     await c.handle().terminate('test done');
   });
@@ -259,7 +241,7 @@ test('reaching the nurture goal ends the sequence at once, not when the current 
 
 test('quiet hours defer a marketing send to the end of the quiet hours in the customer timezone, not drop it', async () => {
   // Quiet hours around the server's current time of day, in Asia/Tokyo (UTC+9, no DST).
-  const now = await env.currentTimeMs();
+  const now = await suite.env.currentTimeMs();
   const local = new Date(now + 9 * HOUR);
   const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
   const start = hhmm(new Date(local.getTime() - HOUR));
@@ -280,7 +262,7 @@ test('quiet hours defer a marketing send to the end of the quiet hours in the cu
     );
     await c.send('signup');
     await c.applied(1);
-    await env.sleep(60_000);
+    await suite.env.sleep(60_000);
     let v = await c.view();
     // Transactional mail is exempt; the marketing step waits for the morning.
     expect(fake.sent.map((s) => s.template)).toEqual(['welcome']);
@@ -292,13 +274,13 @@ test('quiet hours defer a marketing send to the end of the quiet hours in the cu
     expect(v.pendingSends).toHaveLength(1);
     expect(v.nextStep).toMatchObject({ kind: 'send:nurture:tips', at: deferred.until });
 
-    await env.sleep(3 * HOUR);
+    await suite.env.sleep(3 * HOUR);
     v = await c.view();
     expect(fake.sent.map((s) => s.template)).toEqual(['welcome', 'tips']);
     expect(fake.sent[1]!.at).toBeGreaterThanOrEqual(until);
     expect(v.counters).toMatchObject({ sent: 2, deferred: 1, skipped: 0 });
     expect(v.pendingSends).toHaveLength(0);
-    await recordHistory(env.client, c.workflowId, 'lifecycle-quiet-hours');
+    await recordHistory(suite.env.client, c.workflowId, 'lifecycle-quiet-hours');
     await c.handle().terminate('test done');
   });
 });
@@ -310,7 +292,7 @@ test('the frequency cap counts marketing mail across the nurture and the win-bac
     const c = lifecycleOf(taskQueue, policyWith({ inactivity: '4d' }));
     await c.send('signup');
     await c.applied(1);
-    await env.sleep(7 * DAY + HOUR);
+    await suite.env.sleep(7 * DAY + HOUR);
     const v = await c.view();
     expect(fake.sent.map((s) => s.template)).toEqual(['welcome', 'tips', 'nudge', 'winBack']);
     expect(v.messages.find((m) => m.step === 'nurture:summary')).toMatchObject({ status: 'skipped', reason: 'frequency_cap' });
@@ -326,7 +308,7 @@ test('continue-as-new carries the whole state over and loses no event sent acros
     await c.send('signup');
     await c.applied(1);
     const firstRun = (await c.handle().describe()).runId;
-    await env.sleep(DAY + HOUR); // tips sent in the first run
+    await suite.env.sleep(DAY + HOUR); // tips sent in the first run
     // Ten events in quick succession, some arriving while a run is continuing as new.
     for (let i = 0; i < 10; i++) await c.send(i === 4 ? 'key_action' : i === 7 ? 'purchase' : 'login');
     await c.send('login', 'login'); // two in one signal
@@ -341,12 +323,12 @@ test('continue-as-new carries the whole state over and loses no event sent acros
     expect((await c.handle().describe()).runId).not.toBe(firstRun);
 
     // A redelivered event (same key) is ignored after the continue-as-new too.
-    const at = new Date(await env.currentTimeMs()).toISOString();
+    const at = new Date(await suite.env.currentTimeMs()).toISOString();
     await c.handle().signal(recordEvents, { events: [{ key: `${c.customerId}-1`, type: 'signup', at }] });
     for (let i = 0; i < 100 && (await c.view()).counters.duplicates < 1; i++) await new Promise((r) => setTimeout(r, 25));
     expect((await c.view()).counters).toMatchObject({ events: 13, duplicates: 1 });
-    await recordHistory(env.client, c.workflowId, 'lifecycle-continued-as-new', firstRun);
-    await recordHistory(env.client, c.workflowId, 'lifecycle-after-continue-as-new'); // a run that began with carried-over state
+    await recordHistory(suite.env.client, c.workflowId, 'lifecycle-continued-as-new', firstRun);
+    await recordHistory(suite.env.client, c.workflowId, 'lifecycle-after-continue-as-new'); // a run that began with carried-over state
     await c.handle().terminate('test done');
   });
 });
@@ -364,9 +346,9 @@ test('a run continues as new once its history is long, so a lifecycle that is no
     expect(v.runs).toBeGreaterThanOrEqual(2);
     expect(v.counters.events).toBe(13);
     expect((await c.handle().describe()).runId).not.toBe(firstRun);
-    const first = await env.client.workflow.getHandle(c.workflowId, firstRun).fetchHistory();
+    const first = await suite.env.client.workflow.getHandle(c.workflowId, firstRun).fetchHistory();
     expect(first.events!.length).toBeLessThan(80); // continued soon after 40, not at the server's 4,096
-    await recordHistory(env.client, c.workflowId, 'lifecycle-short-run', firstRun);
+    await recordHistory(suite.env.client, c.workflowId, 'lifecycle-short-run', firstRun);
     await c.handle().terminate('test done');
   });
 });
@@ -379,14 +361,14 @@ test('events move the inactivity deadline without cancelling a timer: at_risk ex
     await c.applied(1);
     // A login every day for ten days: each moves the deadline a day later.
     for (let day = 1; day <= 10; day++) {
-      await env.sleep(DAY);
+      await suite.env.sleep(DAY);
       await c.send('login');
       await c.applied(day + 1);
     }
     const lastActive = Date.parse((await c.view()).lastActiveAt!);
-    await env.sleep(14 * DAY - HOUR);
+    await suite.env.sleep(14 * DAY - HOUR);
     expect((await c.view()).stage).not.toBe('at_risk');
-    await env.sleep(2 * HOUR);
+    await suite.env.sleep(2 * HOUR);
     const v = await c.view();
     expect(v.stage).toBe('at_risk');
     expect(Date.parse(v.stageSince!)).toBe(lastActive + 14 * DAY);
@@ -395,7 +377,7 @@ test('events move the inactivity deadline without cancelling a timer: at_risk ex
     const events = (await c.handle().fetchHistory()).events ?? [];
     expect(events.filter((e) => e.timerCanceledEventAttributes)).toHaveLength(0);
     expect(events.filter((e) => e.timerStartedEventAttributes).length).toBeLessThan(11);
-    await recordHistory(env.client, c.workflowId, 'lifecycle-deadline-moved');
+    await recordHistory(suite.env.client, c.workflowId, 'lifecycle-deadline-moved');
     await c.handle().terminate('test done');
   });
 });
