@@ -7,6 +7,8 @@ export type Task = paths['/tasks']['get']['responses']['200']['content']['applic
 export type Session = paths['/auth/session']['get']['responses']['200']['content']['application/json'];
 export type Role = Session['operator']['roles'][number];
 type ApiErrorBody = components['schemas']['Error'];
+/** An openapi-fetch answer. */
+export type Answer<T> = { data?: T; error?: unknown; response: Response };
 
 let csrfToken: string | undefined;
 /** Remembered from the session (never from a cookie: that one is HttpOnly); sent on every write. */
@@ -34,7 +36,7 @@ export class ApiError extends Error {
 }
 
 /** Unwraps an openapi-fetch answer: its data, or an ApiError with the API's message. */
-export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+export function unwrap<T>(result: Answer<T>): T {
   if (result.error !== undefined || !result.response.ok) {
     const body = result.error as Partial<ApiErrorBody> | undefined;
     const fields = body?.error?.fields?.map((f) => `${f.field}: ${f.message}`) ?? [];
@@ -42,4 +44,31 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
     throw new ApiError(result.response.status, [message, ...fields].join('; '));
   }
   return result.data as T;
+}
+
+/**
+ * An API refusal that keeps its field messages apart, so a form shows each one beside its input: `summary` is the
+ * API's message, `fields` its field messages by the input they belong to.
+ */
+export class FieldRefusal extends ApiError {
+  readonly summary: string;
+  readonly fields: Record<string, string[]>;
+  constructor(error: ApiError, summary: string, fields: Record<string, string[]>) {
+    super(error.status, error.message);
+    this.summary = summary;
+    this.fields = fields;
+  }
+}
+
+/** As `unwrap`, refusing with a FieldRefusal; `inputOf` names the input of a field path (the path itself unless given). */
+export function unwrapWithFields<T>(result: Answer<T>, inputOf: (field: string) => string = (field) => field): T {
+  try {
+    return unwrap(result);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    const body = result.error as Partial<ApiErrorBody> | undefined;
+    const fields: Record<string, string[]> = {};
+    for (const { field, message } of body?.error?.fields ?? []) (fields[inputOf(field)] ??= []).push(message);
+    throw new FieldRefusal(err, body?.error?.message ?? err.message, fields);
+  }
 }

@@ -1,7 +1,7 @@
 // The campaigns API's shapes (from the generated schema), what each stage allows, and a refusal that keeps the API's
 // field messages by their full path ('abTest.variants[1].name'), so the form shows each beside its input.
-import { ApiError, unwrap, type Session } from '../../api/client.ts';
-import type { components, paths } from '../../api/schema.d.ts';
+import type { Session } from '../../api/client.ts';
+import type { paths } from '../../api/schema.d.ts';
 
 type Json<T> = T extends { responses: { 200: { content: { 'application/json': infer B } } } } ? B : never;
 
@@ -58,26 +58,8 @@ export const canManage = (session: Session): boolean =>
 export const isOwner = (session: Session, ownerId: string): boolean =>
   session.operator.roles.includes('admin') || (session.operator.id === ownerId && session.operator.roles.includes('ops_manager'));
 
-/** The API's refusal: its message, and its field messages by their path. */
-export class FieldRefusal extends ApiError {
-  readonly fields: Record<string, string[]>;
-  constructor(error: ApiError, fields: Record<string, string[]>) {
-    super(error.status, error.message);
-    this.fields = fields;
-  }
-}
-
-export function unwrapWithFields<T>(result: { data?: T; error?: unknown; response: Response }): T {
-  try {
-    return unwrap(result);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    const body = result.error as Partial<components['schemas']['Error']> | undefined;
-    const fields: Record<string, string[]> = {};
-    for (const { field, message } of body?.error?.fields ?? []) (fields[field] ??= []).push(message);
-    throw new FieldRefusal(err, fields);
-  }
-}
+/** The API's refusal with its field messages by their path. */
+export { FieldRefusal, unwrapWithFields } from '../../api/client.ts';
 
 /** The retrospective (GET /campaigns/:id/report documents it as an object; this is its shape). */
 export interface Report {

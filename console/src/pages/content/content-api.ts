@@ -1,7 +1,7 @@
 // The content API's shapes (from the generated schema) and a refusal that keeps the API's field messages apart, so a
 // form shows each one beside its input.
-import { ApiError, unwrap, type Session } from '../../api/client.ts';
-import type { components, paths } from '../../api/schema.d.ts';
+import { unwrapWithFields as unwrapFields, type Answer, type Session } from '../../api/client.ts';
+import type { paths } from '../../api/schema.d.ts';
 
 type Json<T> = T extends { responses: { 200: { content: { 'application/json': infer B } } } } ? B : never;
 
@@ -18,31 +18,10 @@ export const STAGES: readonly Stage[] = ['checking', 'in_review', 'changes_reque
 export const TIERS: readonly Tier[] = ['S', 'A', 'B'];
 export const isFinal = (stage: Stage): boolean => stage === 'published' || stage === 'rejected' || stage === 'withdrawn';
 
-/** The API's refusal: its message, and its field messages by the form field they belong to ('channels[1]' -> channels). */
-export class FieldRefusal extends ApiError {
-  readonly summary: string;
-  readonly fields: Record<string, string[]>;
-  constructor(error: ApiError, summary: string, fields: Record<string, string[]>) {
-    super(error.status, error.message);
-    this.summary = summary;
-    this.fields = fields;
-  }
-}
+export { FieldRefusal } from '../../api/client.ts';
 
-export function unwrapWithFields<T>(result: { data?: T; error?: unknown; response: Response }): T {
-  try {
-    return unwrap(result);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    const body = result.error as Partial<components['schemas']['Error']> | undefined;
-    const fields: Record<string, string[]> = {};
-    for (const { field, message } of body?.error?.fields ?? []) {
-      const name = field.split(/[[.]/)[0] || 'body';
-      (fields[name] ??= []).push(message);
-    }
-    throw new FieldRefusal(err, body?.error?.message ?? err.message, fields);
-  }
-}
+/** A refusal's field messages by the form input they belong to ('channels[1]' -> channels). */
+export const unwrapWithFields = <T>(result: Answer<T>): T => unwrapFields(result, (field) => field.split(/[[.]/)[0] || 'body');
 
 /** The author changes their content, and admins any; the API decides (ops managers and admins only). */
 export const canChange = (session: Session, item: { authorId: string }): boolean =>

@@ -1,8 +1,8 @@
 // The templates API's shapes (from the generated schema) and the reads the pages share: the list, a page of versions,
 // one version by its number (versions of a message and locale are numbered 1, 2, 3 … newest first, so version n sits
 // at offset latest - n), and a refusal that keeps the API's field messages by part (html, subject …).
-import { ApiError, api, unwrap, type Session } from '../../api/client.ts';
-import type { components, paths } from '../../api/schema.d.ts';
+import { api, unwrap, unwrapWithFields as unwrapFields, type Answer, type Session } from '../../api/client.ts';
+import type { paths } from '../../api/schema.d.ts';
 
 type Json<T> = T extends { responses: { 200: { content: { 'application/json': infer B } } } } ? B : never;
 type Created<T> = T extends { responses: { 201: { content: { 'application/json': infer B } } } } ? B : never;
@@ -99,32 +99,11 @@ export async function liveVersion(key: MessageKey, locale: string, list: Templat
   return versionByNumber(key, locale, summary.liveVersion, summary.latestVersion);
 }
 
-/** The API's refusal: its message, and its field messages by the part they belong to. */
-export class FieldRefusal extends ApiError {
-  readonly summary: string;
-  readonly fields: Record<string, string[]>;
-  constructor(error: ApiError, summary: string, fields: Record<string, string[]>) {
-    super(error.status, error.message);
-    this.summary = summary;
-    this.fields = fields;
-  }
-}
+export { FieldRefusal } from '../../api/client.ts';
 
-export function unwrapWithFields<T>(result: { data?: T; error?: unknown; response: Response }): T {
-  try {
-    return unwrap(result);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    const body = result.error as Partial<components['schemas']['Error']> | undefined;
-    const fields: Record<string, string[]> = {};
-    for (const { field, message } of body?.error?.fields ?? []) {
-      // 'source.html' (a preview) and 'html' (a save) both belong to the HTML box.
-      const name = field.replace(/^source\./, '').split(/[[.]/)[0] || 'body';
-      (fields[name] ??= []).push(message);
-    }
-    throw new FieldRefusal(err, body?.error?.message ?? err.message, fields);
-  }
-}
+/** A refusal's field messages by the part they belong to: 'source.html' (a preview) and 'html' (a save) both to the HTML box. */
+export const unwrapWithFields = <T>(result: Answer<T>): T =>
+  unwrapFields(result, (field) => field.replace(/^source\./, '').split(/[[.]/)[0] || 'body');
 
 /** Ops managers and admins write versions, make them live and test-send; the API decides. */
 export const canWrite = (session: Session): boolean =>
