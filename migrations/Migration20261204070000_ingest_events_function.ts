@@ -24,7 +24,7 @@ export class Migration20261204070000_ingest_events_function extends Migration {
 // by external id). Answers the 0-based positions of events naming no known customer (then nothing is stored), or the
 // batch's distinct customer ids, how many events were new, and the highest id among the batch's rows, new or stored
 // before (db/event-ingest.ts says why).
-const INGEST_EVENTS = `create function ingest_events(p_customer_ids uuid[], p_external_ids text[], p_types text[],
+export const INGEST_EVENTS = `create function ingest_events(p_customer_ids uuid[], p_external_ids text[], p_types text[],
   p_ats timestamptz[], p_amounts numeric[], p_campaign_ids text[], p_keys text[], p_active_step_ms int)
 returns table (missing_at int[], customer_ids uuid[], stored int, last_id bigint) language plpgsql
 set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off as $$
