@@ -16,9 +16,13 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { tsToMs } from '@temporalio/common/lib/time.js';
 import { startStack } from '../tests/support/stack.ts';
+import { customerLifecycleId } from '../domain/ids.ts';
+import { eventShardOf } from '../domain/event-shards.ts';
 import { DEFAULT_LIFECYCLE_POLICY } from '../domain/lifecycle.types.ts';
 import { ALLOCATOR_ENV } from '../worker/allocator.ts';
+import { BACKLOG_LIMIT, overLimit, queueBacklog } from '../activities/queue-backlog.ts';
 import { cpuBetween, cpuSnapshot, PARTS } from './cpu.ts';
 import { selfTimes, startProfile } from './cpu-profile.ts';
 import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
@@ -50,6 +54,7 @@ const PROBE_POLL_MS = 100;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const started = performance.now();
+const wallStart = Date.now();
 const progress = (msg: string) => process.stderr.write(`[${fmt((performance.now() - started) / 1000, 0)}s] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
@@ -182,6 +187,8 @@ try {
   /** Probe customer id -> when its batch was sent (performance.now()); resolved when its stage change is visible. */
   const probeSent = new Map<string, number>();
   const probeLatency = new Map<string, number>();
+  /** Probe customer id -> Date.now() when its batch was sent, against the database's and Temporal's stamps. */
+  const probeSentWall = new Map<string, number>();
   let probing = true;
   /** Once probing ends, the poller stops when every probe is applied or at this time (a drain cut short leaves some). */
   let probeDeadline = Infinity;
@@ -212,9 +219,11 @@ try {
       events: [...events, { customerId: probe, type: 'key_action', at: new Date().toISOString(), idempotencyKey: `probe:${probe}` }],
     };
     const t = performance.now();
+    const wall = Date.now();
     const res = await post<{ accepted: number }>('/events', body, 202);
     stored += res.accepted;
     probeSent.set(probe, t);
+    probeSentWall.set(probe, wall);
   };
 
   const undelivered = async () =>
@@ -372,12 +381,36 @@ try {
      where delivered_at is not null and idempotency_key not like 'bare:%' and idempotency_key not like 'probe:%'`,
   );
 
-  // Part 3: a steady rate with probes, the backlog empty (unless the drain was cut short).
+  // Part 3: a steady rate with probes, both backlogs empty (unless the drain was cut short): the events' in PostgreSQL,
+  // and the lifecycles' workflow tasks in Temporal that its signals queued (thousands after a quick drain: delivered is
+  // not yet applied).
+  const readBacklog = queueBacklog(env.client, taskQueue);
+  if (drainedAt !== undefined) {
+    const waitFrom = performance.now();
+    for (let b = await readBacklog(); b && b.tasks > 0 && performance.now() - waitFrom < DRAIN_TIMEOUT_S * 1000; b = await readBacklog()) {
+      if (performance.now() - lastPrinted > 10_000) {
+        progress(`waiting for the lifecycles' task queue: ${b.tasks} tasks, the oldest ${fmt(b.ageMs / 1000)} s`);
+        lastPrinted = performance.now();
+      }
+      await sleep(1000);
+    }
+    progress(`the lifecycles' task queue is empty after ${fmt((performance.now() - waitFrom) / 1000)} s`);
+  }
   progress(`part 3: ${PACED_RATE} events/s for ${PACED_SECONDS} s${drainedAt === undefined ? ' (behind the undrained backlog)' : ''}`);
   const paced: number[] = [];
   const pacedStart = performance.now();
   const pacedProbes: string[] = [];
   let pacedSent = 0;
+  // The lifecycles' workflow-task backlog as the dispatchers' valve reads it (activities/queue-backlog.ts), each second.
+  const temporalBacklog: { t: number; tasks: number; ageMs: number }[] = [];
+  let pacing = true;
+  const backlogSampler = (async () => {
+    while (pacing) {
+      const b = await readBacklog();
+      if (b) temporalBacklog.push({ t: performance.now(), ...b });
+      await sleep(1000);
+    }
+  })();
   await Promise.all(
     Array.from({ length: pacedBatches }, async (_, i) => {
       await sleep(pacedStart + i * 500 - performance.now());
@@ -393,12 +426,67 @@ try {
     }),
   );
   probing = false;
+  pacing = false;
+  await backlogSampler;
   // Behind a backlog the drain left (BENCH_DRAIN_TIMEOUT_S cut it short) the paced probes wait for all of it: do not wait
   // minutes for them.
   probeDeadline = performance.now() + (drainedAt === undefined ? 5_000 : 120_000);
   while (pacedProbes.some((p) => !probeLatency.has(p)) && performance.now() < probeDeadline) await sleep(500);
   await prober;
   const pacedLatencies = pacedProbes.flatMap((p) => (probeLatency.has(p) ? [probeLatency.get(p)!] : []));
+
+  /**
+   * Where an applied probe's time went (epoch ms stamps of one clock: this machine's): from the request to its batch
+   * stored (received_at), to the dispatcher's signal reaching the lifecycle (the signal's event in its history), to the
+   * workflow task after it being scheduled, taken by the worker, and completed (the stage change saved in it, by a
+   * local activity). Null when the history does not hold the signal (a run continued as new since).
+   */
+  const probePath = async (customerId: string): Promise<number[] | null> => {
+    const key = `probe:${customerId}`;
+    const [row] = await sql<{ received: Date }>(`select received_at as received from customer_events where idempotency_key = $1`, [key]);
+    const events = (await env.client.workflow.getHandle(customerLifecycleId(customerId)).fetchHistory()).events ?? [];
+    const at = events.findIndex((e) =>
+      e.workflowExecutionSignaledEventAttributes?.input?.payloads?.some((p) =>
+        Buffer.from(p.data ?? [])
+          .toString()
+          .includes(key),
+      ),
+    );
+    if (!row || at < 0) return null;
+    const after = events.slice(at);
+    const stamp = (pick: (e: (typeof events)[number]) => unknown) => {
+      const e = after.find(pick);
+      return e ? tsToMs(e.eventTime) : NaN;
+    };
+    const stamps = [
+      probeSentWall.get(customerId)!,
+      row.received.getTime(),
+      stamp((e) => e.workflowExecutionSignaledEventAttributes),
+      stamp((e) => e.workflowTaskScheduledEventAttributes),
+      stamp((e) => e.workflowTaskStartedEventAttributes),
+      stamp((e) => e.workflowTaskCompletedEventAttributes),
+    ];
+    return stamps.slice(1).map((t, i) => t - stamps[i]!);
+  };
+  const PATH_STEPS = [
+    'request to stored (received_at)',
+    'stored to signalled (the dispatcher)',
+    'signalled to workflow task scheduled',
+    'scheduled to started (the task queue)',
+    'started to completed (the worker)',
+  ];
+  /** The paths of up to 200 applied probes, and the five slowest probes' own. */
+  const pathsOf = async (probes: string[]) => {
+    const paths: { id: string; path: number[] }[] = [];
+    for (const id of probes.filter((p) => probeLatency.has(p)).slice(0, 200)) {
+      const path = await probePath(id).catch(() => null);
+      if (path) paths.push({ id, path });
+    }
+    const slowest = [...paths].sort((a, b) => probeLatency.get(b.id)! - probeLatency.get(a.id)!).slice(0, 5);
+    return { paths: paths.map((p) => p.path), slowest };
+  };
+  const ingestPaths = await pathsOf(probesDuringIngest);
+  const pacedPaths = await pathsOf(pacedProbes);
 
   // Report.
   const apiRate = (api.latencies.length * BATCH) / (api.wallMs / 1000);
@@ -497,6 +585,34 @@ try {
     lat(`steady ${PACED_RATE} events/s (part 3)${drainedAt === undefined ? ', behind the undrained backlog' : ''}`, pacedLatencies),
   );
   console.log(lat('  of which POST /events answering', paced));
+  if (temporalBacklog.length) {
+    const over = temporalBacklog.filter((b) => overLimit(b)).length;
+    console.log(
+      `  the lifecycles' task queue during part 3 (each second): up to ${Math.max(...temporalBacklog.map((b) => b.tasks))} tasks waiting, ` +
+        `the oldest up to ${fmt(Math.max(...temporalBacklog.map((b) => b.ageMs)) / 1000)} s; over the valve's limit ` +
+        `(${BACKLOG_LIMIT.tasks} tasks or ${BACKLOG_LIMIT.ageMs / 1000} s) in ${over} of ${temporalBacklog.length} readings`,
+    );
+  }
+  for (const [label, paths] of [
+    ['while ingesting', ingestPaths],
+    [`steady ${PACED_RATE}/s`, pacedPaths],
+  ] as const) {
+    if (paths.paths.length === 0) continue;
+    console.log(`  where the time went, ${label} (${paths.paths.length} probes' histories; ms):`);
+    PATH_STEPS.forEach((step, i) =>
+      console.log(
+        lat(
+          `    ${step}`,
+          paths.paths.map((p) => p[i]!).filter((x) => !Number.isNaN(x)),
+        ),
+      ),
+    );
+    for (const { id, path } of paths.slowest)
+      console.log(
+        `    slowest: sent ${fmt((probeSentWall.get(id)! - wallStart) / 1000)} s into the run, shard ${eventShardOf(id)}: ` +
+          `${path.map((x) => fmt(x, 0)).join(' / ')} ms`,
+      );
+  }
   const unapplied = [probesDuringIngest.length - ingestLatencies.length, pacedProbes.length - pacedLatencies.length];
   if (unapplied.some((n) => n > 0))
     console.log(
