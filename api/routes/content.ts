@@ -230,7 +230,7 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
           tier: z.enum(TIERS),
           channels: z
             .array(z.string().min(1).max(100))
-            .min(1)
+            .min(1, 'choose at least one channel')
             .max(20)
             .refine((c) => new Set(c).size === c.length, 'channels must not repeat'),
           publishAt: instant.optional(),

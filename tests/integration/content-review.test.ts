@@ -318,6 +318,8 @@ test('malformed input gets a 400 or 422 naming the field, and nothing is started
     expect({ body, status: res.status }).toEqual({ body, status });
     expect(res.body.error.fields.map((f: { field: string }) => f.field)).toContain(field);
   }
+  const noChannel = await stack.api('POST', '/content', { token: author.token, body: { title: 'x', body: 'y', tier: 'A', channels: [] } });
+  expect(noChannel.body.error.fields).toEqual([{ field: 'channels', message: 'choose at least one channel' }]);
   const notJson = await stack.api('POST', '/content', { token: author.token, raw: '{"title": ' });
   expect(notJson.status).toBe(400);
   const nul = await stack.api('POST', '/content', {
