@@ -22,7 +22,8 @@ import { customerLifecycleId } from '../domain/ids.ts';
 import { eventShardOf } from '../domain/event-shards.ts';
 import { DEFAULT_LIFECYCLE_POLICY } from '../domain/lifecycle.types.ts';
 import { ALLOCATOR_ENV } from '../worker/allocator.ts';
-import { BACKLOG_LIMIT, overLimit, queueBacklog } from '../activities/queue-backlog.ts';
+import { BACKLOG_LIMIT, overLimit } from '../activities/queue-backlog.ts';
+import { queueBacklog } from '../runtime/queue-backlog.ts';
 import { cpuBetween, cpuSnapshot, PARTS } from './cpu.ts';
 import { selfTimes, startProfile } from './cpu-profile.ts';
 import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
@@ -401,7 +402,7 @@ try {
   const pacedStart = performance.now();
   const pacedProbes: string[] = [];
   let pacedSent = 0;
-  // The lifecycles' workflow-task backlog as the dispatchers' valve reads it (activities/queue-backlog.ts), each second.
+  // The lifecycles' workflow-task backlog as the dispatchers' valve reads it (runtime/queue-backlog.ts), each second.
   const temporalBacklog: { t: number; tasks: number; ageMs: number }[] = [];
   let pacing = true;
   const backlogSampler = (async () => {

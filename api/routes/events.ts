@@ -9,6 +9,7 @@ import type { Orm } from '../../db/orm.ts';
 import { oldestUndelivered, storeEvents, undeliveredByShard } from '../../db/event-ingest.ts';
 import { EVENT_SHARDS } from '../../domain/event-shards.ts';
 import type { Logger } from '../../runtime/logger.ts';
+import { queueBacklog } from '../../runtime/queue-backlog.ts';
 import { dispatcherTaskQueue, eventDispatcherId, wakeDispatcher } from '../../workflows/event-dispatch.messages.ts';
 import type { eventDispatcher } from '../../workflows/event-dispatch.ts';
 import { EVENT_TYPES } from '../../domain/lifecycle.types.ts';
@@ -45,6 +46,8 @@ const WAKE_EVERY_MS = 500;
 const WAKE_RETRY_MS = 2_000;
 const WAKE_RETRIES = 150;
 const WAKE_DEADLINE_MS = 5_000;
+/** The status asks Temporal for its backlog with this deadline: an outage answers null, not a late status. */
+const BACKLOG_DEADLINE_MS = 1_000;
 
 /**
  * Wakes the dispatchers of the shards a stored batch touched (signal-with-start: a missing one starts), without
@@ -128,6 +131,15 @@ const ingestStatus = z.object({
       }),
     )
     .describe('the same per dispatcher shard'),
+  workflowTasks: z
+    .object({
+      waiting: z.number().describe('workflow tasks no worker has taken yet'),
+      oldestWaitingMs: z.number().describe('how long the oldest of them has waited, in milliseconds'),
+    })
+    .nullable()
+    .describe(
+      "delivered is not yet applied: a delivered event waits here, as a task of its lifecycle, until a worker applies it. The main task queue's backlog as Temporal reports it (approximate, refreshed every few seconds; the other processes' tasks included); null when Temporal cannot say (unreachable, or a server before 1.25)",
+    ),
   cursor: z
     .object({
       cursor: z.string(),
@@ -140,6 +152,7 @@ const ingestStatus = z.object({
 export function eventsRouter({ orm, temporal, taskQueue, deadline, log }: ApiDeps, registry: RouteRegistry): Router {
   const router = Router();
   const wake = dispatcherWaker(temporal, taskQueue, deadline, log);
+  const workflowBacklog = queueBacklog(temporal, taskQueue, (fn) => deadline(fn, BACKLOG_DEADLINE_MS));
 
   defineRoute(
     router,
@@ -220,7 +233,7 @@ export function eventsRouter({ orm, temporal, taskQueue, deadline, log }: ApiDep
       errors: [400, 401, 403, 503],
     },
     async ({ query }) => {
-      const [shards, oldest] = await Promise.all([undeliveredByShard(orm), oldestUndelivered(orm)]);
+      const [shards, oldest, backlog] = await Promise.all([undeliveredByShard(orm), oldestUndelivered(orm), workflowBacklog()]);
       const iso = (d: Date | null) => (d ? d.toISOString() : null);
       const firsts = shards.flatMap((s) => (s.firstUndeliveredId ? [BigInt(s.firstUndeliveredId)] : []));
       const first = firsts.length ? firsts.reduce((a, b) => (a < b ? a : b)) : undefined;
@@ -229,6 +242,7 @@ export function eventsRouter({ orm, temporal, taskQueue, deadline, log }: ApiDep
         oldestReceivedAt: iso(oldest),
         oldestAgeMs: oldest ? Math.max(0, Date.now() - oldest.getTime()) : null,
         shards: shards.map((s) => ({ shard: s.shard, undelivered: s.undelivered, oldestReceivedAt: iso(s.oldestReceivedAt) })),
+        workflowTasks: backlog && { waiting: backlog.tasks, oldestWaitingMs: backlog.ageMs },
         ...(query.cursor !== undefined
           ? { cursor: { cursor: query.cursor, delivered: first === undefined || first > BigInt(query.cursor) } }
           : {}),

@@ -2,7 +2,8 @@
 // holds back while it is long, leaving the events stored and undelivered until Temporal catches up.
 import { randomUUID } from 'node:crypto';
 import { deliverShardPass } from '../../activities/event-delivery.ts';
-import { overLimit, queueBacklog } from '../../activities/queue-backlog.ts';
+import { overLimit } from '../../activities/queue-backlog.ts';
+import { queueBacklog } from '../../runtime/queue-backlog.ts';
 import { DEFAULT_LIFECYCLE_POLICY } from '../../domain/lifecycle.types.ts';
 import { heldEvent } from '../support/events.ts';
 import { startStack, type Stack } from '../support/stack.ts';
@@ -68,5 +69,32 @@ test('a pass held back signals nothing and leaves the events undelivered; the ne
     expect(await delivered()).toBe(true);
   } finally {
     await release();
+  }
+});
+
+test("GET /events/ingest-status gives the main queue's waiting workflow tasks: delivered events wait there until a worker applies them", async () => {
+  const { token } = await stack.operator(['ingest']);
+  const status = async () => (await stack.api('GET', '/events/ingest-status', { token })).body;
+  // The worked queue: a reading, with (next to) nothing waiting.
+  expect((await status()).workflowTasks).toEqual({ waiting: expect.any(Number), oldestWaitingMs: expect.any(Number) });
+  await stack.stopWorker();
+  const ids = Array.from({ length: 5 }, () => `status-backlog-${randomUUID()}`);
+  try {
+    for (const workflowId of ids)
+      await stack.env.client.workflow.start('customerLifecycle', { workflowId, taskQueue: stack.taskQueue, args: [{}] });
+    // The server's figure is approximate and refreshed every few seconds; the API asks at most once a second.
+    const seen = await eventually(
+      async () => {
+        const body = await status();
+        return body.workflowTasks?.waiting >= 5 && body;
+      },
+      'five waiting workflow tasks in the status',
+      30_000,
+    );
+    expect(seen.workflowTasks.oldestWaitingMs).toBeGreaterThan(0);
+    expect(seen.undelivered).toEqual(expect.any(Number));
+  } finally {
+    for (const workflowId of ids) await stack.env.client.workflow.getHandle(workflowId).terminate('test done');
+    await stack.startWorker();
   }
 });
