@@ -268,6 +268,84 @@ const campaignOut = z.object({
     .describe('id -> name of every operator this answer names (owner, approvers, editors, history actors)'),
 });
 type CampaignOut = z.infer<typeof campaignOut>;
+const variantOut = z.object({
+  name: z.string(),
+  sent: z.number(),
+  conversions: z.number(),
+  clicks: z.number(),
+  rate: z.number().describe('the winning metric per email sent (0 when nothing was sent)'),
+});
+const stageChangeOut = z.object({
+  at: z.string(),
+  from: z.enum(CAMPAIGN_STAGES).nullable(),
+  to: z.enum(CAMPAIGN_STAGES),
+  actorId: z.string().nullable(),
+  reason: z.string().optional(),
+});
+/**
+ * The retrospective as the workflow stored it when the campaign ended (domain/campaign.ts CampaignReport); the
+ * campaigns test parses a real one with it, so a field added or changed on either side fails there.
+ */
+export const reportOut = z.object({
+  campaignId: z.string(),
+  name: z.string(),
+  ownerId: z.string(),
+  finalStage: z.enum(CAMPAIGN_STAGES),
+  launchedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  generatedAt: z.string(),
+  goals: z.array(
+    z.object({
+      metric: z.enum(GOAL_METRICS),
+      target: z.number(),
+      deadline: z.string(),
+      actual: z.number().describe('from the attributed events up to the deadline'),
+      achieved: z.boolean(),
+      progress: z.number().describe('actual / target (1: met exactly)'),
+    }),
+  ),
+  sends: z.object({
+    audience: z.number(),
+    sent: z.number(),
+    skipped: z
+      .record(z.string(), z.number())
+      .describe('by reason: frequency cap, quiet hours still deferred at the end, unsubscribed, no consent'),
+    deferredForQuietHours: z.number().describe('recipients deferred by quiet hours at least once (most were sent later)'),
+    failed: z.number(),
+    notSent: z.number().describe('not attempted: the campaign ended, was cancelled or ran out of budget first'),
+  }),
+  attribution: z
+    .object({
+      conversions: z.number().describe('customers with a purchase'),
+      purchases: z.number(),
+      gmv: z.number(),
+      uv: z.number().describe('customers with any event'),
+      newUsers: z.number().describe("customers whose signup carries the campaign's id"),
+      clicks: z.number().describe('customers with a click'),
+      conversionRate: z.number().nullable().describe('conversions per email sent (null: nothing was sent)'),
+    })
+    .describe("what customer events carrying the campaign's id add up to"),
+  money: z.object({
+    currency: z.string(),
+    budget: z.number(),
+    spend: z.number(),
+    costPerSend: z.number(),
+    gmv: z.number(),
+    roi: z.number().nullable().describe('(gmv - spend) / spend (null: nothing spent)'),
+  }),
+  abTest: z
+    .object({
+      winningMetric: z.enum(WINNING_METRICS),
+      variants: z.array(variantOut),
+      winner: z.string().nullable(),
+      runnerUp: z.string().nullable(),
+      margin: z.number().nullable(),
+      lift: z.number().nullable(),
+    })
+    .nullable(),
+  timeline: z.array(stageChangeOut),
+});
+
 type CampaignCore = Omit<CampaignOut, 'people'>;
 
 const toListItem = (c: Campaign): z.infer<typeof campaignListItem> => ({
@@ -573,7 +651,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
       summary: 'The retrospective, once the campaign has ended',
       access: READERS,
       params: idParams,
-      response: z.record(z.string(), z.unknown()),
+      response: reportOut,
       errors: [401, 403, 404, 409],
     },
     async ({ params }) => {

@@ -1,5 +1,6 @@
 // Campaigns end to end over HTTP: the dev server, PostgreSQL, the SMTP sink.
 import { randomUUID } from 'node:crypto';
+import { reportOut } from '../../api/routes/campaigns.ts';
 import type { CaughtMessage } from '../../start/mail-catcher.ts';
 import { recordHistory } from '../support/histories.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
@@ -305,6 +306,8 @@ test('sends once to each recipient, pause stops at once, resume continues, the r
   expect(ended.status).toBe(200);
   await stageIs(id, 'reported');
   const report = (await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body;
+  // Exactly what its OpenAPI schema says: nothing missing, nothing retyped, nothing undocumented (parse drops it).
+  expect(reportOut.parse(report)).toEqual(report);
   // Hand-computed: 38 sent at 0.50 = 19.00 spend; GMV 30 + 12.5 + 20 + 7.25 = 69.75; 3 converters of 38 sent.
   expect(report.sends).toEqual({
     audience: 40,
@@ -494,6 +497,7 @@ test('A/B test: the variant with more attributed conversions wins and goes to th
   await stack.api('POST', `/campaigns/${id}/end`, { token: owner.token, body: {} });
   await stageIs(id, 'reported');
   const report = (await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body;
+  expect(reportOut.parse(report)).toEqual(report);
   expect(report.abTest).toMatchObject({ winningMetric: 'conversions', winner: 'bold', runnerUp: 'calm' });
   expect(report.attribution).toMatchObject({ conversions: 3, gmv: 30, clicks: 1, conversionRate: 3 / 20 });
   await recordHistory(stack.env.client, `campaign:${id}`, 'campaign-ab-test');

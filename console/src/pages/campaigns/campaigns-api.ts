@@ -61,40 +61,8 @@ export const isOwner = (session: Session, ownerId: string): boolean =>
 /** The API's refusal with its field messages by their path. */
 export { FieldRefusal, unwrapWithFields } from '../../api/client.ts';
 
-/** The retrospective (GET /campaigns/:id/report documents it as an object; this is its shape). */
-export interface Report {
-  finalStage: Stage;
-  launchedAt: string | null;
-  endedAt: string | null;
-  generatedAt: string;
-  goals: { metric: GoalMetric; target: number; deadline: string; actual: number; achieved: boolean; progress: number }[];
-  sends: {
-    audience: number;
-    sent: number;
-    skipped: Record<string, number>;
-    deferredForQuietHours: number;
-    failed: number;
-    notSent: number;
-  };
-  attribution: {
-    conversions: number;
-    purchases: number;
-    gmv: number;
-    uv: number;
-    newUsers: number;
-    clicks: number;
-    conversionRate: number | null;
-  };
-  money: { currency: string; budget: number; spend: number; costPerSend: number; gmv: number; roi: number | null };
-  abTest: {
-    winningMetric: WinningMetric;
-    variants: { name: string; sent: number; conversions: number; clicks: number; rate: number }[];
-    winner: string | null;
-    runnerUp: string | null;
-    margin: number | null;
-    lift: number | null;
-  } | null;
-}
+/** The retrospective. */
+export type Report = Json<paths['/campaigns/{id}/report']['get']>;
 
 /** An ISO instant as a datetime-local value in the operator's timezone (the browser's, as format.ts uses). */
 export function toLocalInput(iso: string | null | undefined): string {
