@@ -138,7 +138,7 @@ const ingestStatus = z.object({
     })
     .nullable()
     .describe(
-      "delivered is not yet applied: a delivered event waits here, as a task of its lifecycle, until a worker applies it. The main task queue's backlog as Temporal reports it (approximate, refreshed every few seconds; the other processes' tasks included); null when Temporal cannot say (unreachable, or a server before 1.25)",
+      "delivered is not yet applied: a delivered event waits here, as a task of its lifecycle, until a worker applies it. The main task queue's backlog as Temporal reports it (approximate, refreshed every few seconds; the tasks of the other workflows on that queue included); null when Temporal cannot say (unreachable, or a server before 1.25)",
     ),
   cursor: z
     .object({
@@ -220,7 +220,8 @@ export function eventsRouter({ orm, temporal, taskQueue, deadline, log }: ApiDep
       path: '/events/ingest-status',
       tag: 'customers',
       access: ['admin', 'ops_manager', 'ingest', 'analyst'],
-      summary: "Stored events not yet delivered to their lifecycles, the oldest one's age, and whether a cursor's batch is delivered",
+      summary:
+        "Stored events not yet delivered to their lifecycles, the oldest one's age, whether a cursor's batch is delivered, and the workflow tasks waiting in Temporal",
       query: z
         .object({
           cursor: z
