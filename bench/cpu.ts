@@ -17,11 +17,12 @@ export function machineCpuMs(): number {
 export const PARTS = ['this process', 'worker', 'postgres', 'dev server', 'others'] as const;
 export type Part = (typeof PARTS)[number];
 /**
- * CPU (ms, from /proc) of every process by its part in this run: this one, the worker, this run's PostgreSQL backends
+ * CPU (ms, from /proc) of every process by its part in this run: this one, the worker (or workers), this run's PostgreSQL backends
  * (their command line names the database), the dev server (a child of this process); the machine's remaining busy
  * time is someone else's, which a shared 2-core machine must show next to the figures.
  */
-export function cpuSnapshot(ours: { worker: number; database: string }) {
+export function cpuSnapshot(ours: { worker: number | number[]; database: string }) {
+  const workers = [ours.worker].flat();
   const byPid = new Map<number, { part: Part; ms: number }>();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
@@ -33,7 +34,7 @@ export function cpuSnapshot(ours: { worker: number; database: string }) {
       const part: Part | null =
         pid === process.pid
           ? 'this process'
-          : pid === ours.worker
+          : workers.includes(pid)
             ? 'worker'
             : comm === 'postgres' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(ours.database)
               ? 'postgres'

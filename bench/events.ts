@@ -41,6 +41,8 @@ const BARE = int('BENCH_BARE', Math.max(BATCH * ROUNDS, Math.round(EVENTS / 5 / 
 const PACED_RATE = int('BENCH_PACED_RATE', 200);
 const PACED_SECONDS = int('BENCH_PACED_SECONDS', 60);
 const DRAIN_TIMEOUT_S = int('BENCH_DRAIN_TIMEOUT_S', 3600);
+/** Worker processes (node worker/main.ts) on the one task queue. */
+const WORKERS = int('BENCH_WORKERS', 1);
 /**
  * 0: the worker stops for part 1 and starts again after it, so part 1's figures are ingest's alone on these cores (the
  * issue's figures are with delivery running; this says what sharing the machine with it costs them).
@@ -77,16 +79,20 @@ const errors: string[] = [];
 const database = new URL(stack.db.url).pathname.slice(1);
 const db = new pg.Pool({ connectionString: stack.db.url, max: REQUESTS + 2 });
 const sql = async <R>(text: string, params: unknown[] = []) => (await db.query(text, params)).rows as R[];
-let worker: ReturnType<typeof spawn> | undefined;
-/** SIGTERM (the worker drains), SIGKILL after 30 s. */
+let workers: ReturnType<typeof spawn>[] = [];
+/** SIGTERM (a worker drains), SIGKILL after 30 s. */
 const stopWorker = async () => {
-  const child = worker;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.on('exit', r));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(t);
+  await Promise.all(
+    workers.map(async (child) => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.on('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(t);
+    }),
+  );
+  workers = [];
 };
 
 try {
@@ -99,40 +105,43 @@ try {
   const importer = await stack.operator(['ingest'], 'Importer');
 
   const workerLog: string[] = [];
-  const ours = { worker: 0, database };
+  const ours = { worker: [] as number[], database };
   // With the product's allocator settings (npm run start:worker, the image), as bench:lifecycle's worker.
   const startWorker = async () => {
-    const child = spawn(process.execPath, ['worker/main.ts'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...ALLOCATOR_ENV,
-        ...process.env,
-        LOG_LEVEL: 'warn',
-        TEMPORAL_ADDRESS: env.address,
-        TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        DATABASE_URL: stack.db.url,
-        SMTP_URL: stack.mail.smtpUrl,
-      },
-    });
-    worker = child;
-    for (const out of [child.stdout!, child.stderr!])
-      out.setEncoding('utf8').on('data', (c: string) => workerLog.push(...c.split('\n').filter((l) => l.trim())));
-    ours.worker = child.pid!;
-    // The worker bundles the workflows before it polls (a minute or more on a busy machine): ingest starts after.
+    const children = Array.from({ length: WORKERS }, () =>
+      spawn(process.execPath, ['worker/main.ts'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...ALLOCATOR_ENV,
+          ...process.env,
+          LOG_LEVEL: 'warn',
+          TEMPORAL_ADDRESS: env.address,
+          TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          DATABASE_URL: stack.db.url,
+          SMTP_URL: stack.mail.smtpUrl,
+        },
+      }),
+    );
+    workers = children;
+    for (const child of children)
+      for (const out of [child.stdout!, child.stderr!])
+        out.setEncoding('utf8').on('data', (c: string) => workerLog.push(...c.split('\n').filter((l) => l.trim())));
+    ours.worker = children.map((c) => c.pid!);
+    // A worker bundles the workflows before it polls (a minute or more on a busy machine): ingest starts after.
     for (const until = performance.now() + 600_000; ;) {
       const { pollers } = await env.client.workflowService.describeTaskQueue({
         namespace: env.namespace ?? 'default',
         taskQueue: { name: taskQueue },
         taskQueueType: 1,
       });
-      if (pollers.length) break;
-      if (child.exitCode !== null || performance.now() > until)
-        throw new Error(`the worker did not start polling: ${workerLog.slice(-3).join(' | ')}`);
+      if (new Set(pollers.map((p) => p.identity)).size >= WORKERS) break;
+      if (children.some((c) => c.exitCode !== null) || performance.now() > until)
+        throw new Error(`a worker did not start polling: ${workerLog.slice(-3).join(' | ')}`);
       await sleep(1000);
     }
-    progress('the worker is polling');
+    progress(WORKERS === 1 ? 'the worker is polling' : `${WORKERS} workers are polling`);
   };
   await startWorker();
 
@@ -511,7 +520,7 @@ try {
   );
   console.log(
     `${CUSTOMERS} customers (+${probes} probe customers), ${apiSent} events through the API in batches of ${BATCH}, ${REQUESTS} request(s) in flight; ` +
-      `the worker (node worker/main.ts) delivering ${DELIVER_DURING_INGEST ? 'throughout' : 'after part 1 only (BENCH_DELIVER_DURING_INGEST=0)'}; no nurture steps (no email)`,
+      `${WORKERS === 1 ? 'the worker' : `${WORKERS} workers`} (node worker/main.ts) delivering ${DELIVER_DURING_INGEST ? 'throughout' : 'after part 1 only (BENCH_DELIVER_DURING_INGEST=0)'}; no nurture steps (no email)`,
   );
 
   console.log(`\nPart 1: ingest, ${ROUNDS} rounds alternating API and bare`);
