@@ -310,7 +310,7 @@ async function collect(
 async function bench(): Promise<void> {
   // Loaded here, not at the top: the --bare-sender process must not carry the API, the ORM and the Temporal SDK.
   const { startStack } = await import('../tests/support/stack.ts');
-  const { fmt, machineLine, percentile, row, verdict } = await import('./lib.ts');
+  const { fmt, machineLine, percentile, row, verdict, workerEnv } = await import('./lib.ts');
   const started = performance.now();
   const progress = (msg: string) => process.stderr.write(`[${fmt((performance.now() - started) / 1000, 0)}s] ${msg}\n`);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -377,12 +377,8 @@ async function bench(): Promise<void> {
     progress('starting the worker process (it bundles the workflows first)');
     // BENCH_WORKER_ARGS: Node options for the worker, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' (written at its exit).
     const worker = child([...(process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean), 'worker/main.ts'], {
+      ...workerEnv(stack),
       LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'warn',
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      DATABASE_URL: stack.db.url,
-      SMTP_URL: stack.mail.smtpUrl,
     });
     children.push(worker);
     // Within the default approval threshold (10,000 USD), so one ops_manager approves; 500,000 sends affordable.

@@ -26,7 +26,7 @@ import { BACKLOG_LIMIT, overLimit } from '../activities/queue-backlog.ts';
 import { queueBacklog } from '../runtime/queue-backlog.ts';
 import { cpuBetween, cpuSnapshot, PARTS } from './cpu.ts';
 import { selfTimes, startProfile } from './cpu-profile.ts';
-import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
+import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi, workerEnv } from './lib.ts';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const EVENTS = int('BENCH_EVENTS', 1_000_000);
@@ -115,12 +115,7 @@ try {
         env: {
           ...ALLOCATOR_ENV,
           ...process.env,
-          LOG_LEVEL: 'warn',
-          TEMPORAL_ADDRESS: env.address,
-          TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-          TEMPORAL_TASK_QUEUE: taskQueue,
-          DATABASE_URL: stack.db.url,
-          SMTP_URL: stack.mail.smtpUrl,
+          ...workerEnv(stack),
         },
       }),
     );

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { createApp } from '../api/app.ts';
 import { openOrm, type Orm } from '../db/orm.ts';
 import { createLogger } from '../runtime/logger.ts';
+import type { Stack } from '../tests/support/stack.ts';
 
 /** cpuMs: this process's CPU (bench client, API, worker activities), the cost a 2-core box cannot hide. */
 export interface Run {
@@ -106,3 +107,16 @@ export async function serveMeasuredApi({
     },
   };
 }
+
+/**
+ * What a bench's `node worker/main.ts` child needs of its stack: the Temporal server and task queue, the database and
+ * the mail sink, logging at warn. Spread after `process.env` (the caller's own settings go after it).
+ */
+export const workerEnv = (stack: Pick<Stack, 'env' | 'db' | 'mail' | 'taskQueue'>) => ({
+  LOG_LEVEL: 'warn',
+  TEMPORAL_ADDRESS: stack.env.address,
+  TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
+  TEMPORAL_TASK_QUEUE: stack.taskQueue,
+  DATABASE_URL: stack.db.url,
+  SMTP_URL: stack.mail.smtpUrl,
+});

@@ -21,7 +21,7 @@ import { customerLifecycleId } from '../domain/ids.ts';
 import { getLifecycle } from '../workflows/lifecycle.messages.ts';
 import type { customerLifecycle } from '../workflows/lifecycle.ts';
 import { DEFAULT_LIFECYCLE_POLICY, type LifecyclePolicy } from '../domain/lifecycle.types.ts';
-import { fmt, machineLine, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
+import { fmt, machineLine, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi, workerEnv } from './lib.ts';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const CUSTOMERS = int('BENCH_CUSTOMERS', 20_000);
@@ -149,12 +149,7 @@ try {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     env: {
       ...process.env,
-      LOG_LEVEL: 'warn',
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      DATABASE_URL: stack.db.url,
-      SMTP_URL: stack.mail.smtpUrl,
+      ...workerEnv(stack),
       WORKER_MAX_CACHED_WORKFLOWS: WORKER_CACHE,
       MALLOC_ARENA_MAX: ARENAS,
     },

@@ -21,7 +21,7 @@ import { ruleMonitorId } from '../domain/ids.ts';
 import { getMonitor } from '../workflows/monitor.messages.ts';
 import { AGGREGATIONS } from '../domain/monitor.ts';
 import { cpuBetween, cpuSnapshot, machineCpuMs, PARTS } from './cpu.ts';
-import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi } from './lib.ts';
+import { fmt, machineLine, merge, percentile, row, runConcurrent, verdict, type Run, serveMeasuredApi, workerEnv } from './lib.ts';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 /** Points per side, over all rounds. */
@@ -68,12 +68,7 @@ const worker = spawn(process.execPath, ['worker/main.ts'], {
   stdio: ['ignore', 'pipe', 'pipe'],
   env: {
     ...process.env,
-    LOG_LEVEL: 'warn',
-    TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    DATABASE_URL: stack.db.url,
-    SMTP_URL: stack.mail.smtpUrl,
+    ...workerEnv(stack),
   },
 });
 /** The worker's output at warn or above (pino on stdout, the SDK's runtime on stderr). */

@@ -227,6 +227,20 @@ const countsOut = z.object({
   everDeferred: z.number().describe('deferred by quiet hours at least once'),
   spend: z.number(),
 });
+const variantOut = z.object({
+  name: z.string(),
+  sent: z.number(),
+  conversions: z.number(),
+  clicks: z.number(),
+  rate: z.number().describe('the winning metric per email sent (0 when nothing was sent)'),
+});
+const stageChangeOut = z.object({
+  at: z.string(),
+  from: z.enum(CAMPAIGN_STAGES).nullable(),
+  to: z.enum(CAMPAIGN_STAGES),
+  actorId: z.string().nullable(),
+  reason: z.string().optional(),
+});
 const campaignOut = z.object({
   id: z.uuid(),
   workflowId: z.string(),
@@ -249,39 +263,17 @@ const campaignOut = z.object({
     .object({
       testRecipients: z.number(),
       testEndsAt: z.string().nullable(),
-      results: z.array(z.object({ name: z.string(), sent: z.number(), conversions: z.number(), clicks: z.number(), rate: z.number() })),
+      results: z.array(variantOut),
       choice: z.object({ winner: z.string(), runnerUp: z.string().nullable(), margin: z.number(), lift: z.number().nullable() }).nullable(),
     })
     .nullable(),
-  history: z.array(
-    z.object({
-      at: z.string(),
-      from: z.string().nullable(),
-      to: z.string(),
-      actorId: z.string().nullable(),
-      reason: z.string().optional(),
-    }),
-  ),
+  history: z.array(stageChangeOut),
   source: z.enum(['workflow', 'read_model']),
   people: z
     .record(z.string(), z.string())
     .describe('id -> name of every operator this answer names (owner, approvers, editors, history actors)'),
 });
 type CampaignOut = z.infer<typeof campaignOut>;
-const variantOut = z.object({
-  name: z.string(),
-  sent: z.number(),
-  conversions: z.number(),
-  clicks: z.number(),
-  rate: z.number().describe('the winning metric per email sent (0 when nothing was sent)'),
-});
-const stageChangeOut = z.object({
-  at: z.string(),
-  from: z.enum(CAMPAIGN_STAGES).nullable(),
-  to: z.enum(CAMPAIGN_STAGES),
-  actorId: z.string().nullable(),
-  reason: z.string().optional(),
-});
 /**
  * The retrospective as the workflow stored it when the campaign ended (domain/campaign.ts CampaignReport); the
  * campaigns test parses a real one with it, so a field added or changed on either side fails there.
