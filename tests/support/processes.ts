@@ -122,14 +122,22 @@ export interface TemporalServer {
   start(): Promise<void>;
 }
 
+/** The dev server quit before it answered; portTaken when a port it chose was bound by then. */
+class DevServerExited extends Error {
+  readonly portTaken: boolean;
+  constructor(code: number, output: string) {
+    super(`the Temporal dev server exited (${code}):\n${output}`);
+    this.portTaken = /bind: address already in use/.test(output);
+  }
+}
+
 /**
  * `temporal server start-dev` on a SQLite file, with the settings the SDK's test environment uses. Unlike the
  * in-memory test environment, it can be stopped and started again with its workflows intact.
  */
 export async function startTemporalServer(dbFile: string): Promise<TemporalServer> {
-  const port = await freePort();
-  const address = `127.0.0.1:${port}`;
-  const args = [
+  let port = await freePort();
+  const args = () => [
     'server',
     'start-dev',
     '--ip',
@@ -149,8 +157,9 @@ export async function startTemporalServer(dbFile: string): Promise<TemporalServe
     'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
   ];
   let proc: Proc | null = null;
-  const start = async () => {
-    const child = spawn(temporalCli(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const startOnce = async () => {
+    const address = `127.0.0.1:${port}`;
+    const child = spawn(temporalCli(), args(), { stdio: ['ignore', 'ignore', 'pipe'] });
     started.push(child);
     let output = '';
     child.stderr!.on('data', (c: Buffer) => {
@@ -161,7 +170,7 @@ export async function startTemporalServer(dbFile: string): Promise<TemporalServe
     // Ready when the default namespace answers.
     const until = Date.now() + 60_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`the Temporal dev server exited (${child.exitCode}):\n${output}`);
+      if (child.exitCode !== null) throw new DevServerExited(child.exitCode, output);
       try {
         const connection = await Connection.connect({ address, connectTimeout: 1000 });
         try {
@@ -176,10 +185,24 @@ export async function startTemporalServer(dbFile: string): Promise<TemporalServe
       }
     }
   };
-  await start();
+  // The dev server picks its internal services' ports itself (free when it looked), as freePort does for its frontend;
+  // another process may bind one first. A CI run lost a suite to that ('Failed to start gRPC listener ... bind: address
+  // already in use', service=worker, then a panic). Only that failure is tried again, on a new frontend port the
+  // first time (the restart keeps its address: the test's clients know it).
+  const start = async (newPortOnCollision: boolean) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await startOnce();
+      } catch (err) {
+        if (attempt >= 3 || !(err instanceof DevServerExited) || !err.portTaken) throw err;
+        if (newPortOnCollision) port = await freePort();
+      }
+    }
+  };
+  await start(true);
   return {
-    address,
-    start,
+    address: `127.0.0.1:${port}`,
+    start: () => start(false),
     async stop(signal = 'SIGTERM') {
       const running = proc;
       if (!running || running.child.exitCode !== null || running.child.signalCode !== null) return;
@@ -307,12 +330,27 @@ export interface ProcessStack {
  */
 export async function startProcessStack({ name, smtpDelayMs }: { name: string; smtpDelayMs: number }): Promise<ProcessStack> {
   const dir = await mkdtemp(path.join(tmpdir(), `opsflow-${name}-`));
-  const [temporal, db, sink, apiPort] = await Promise.all([
+  const parts = await Promise.allSettled([
     startTemporalServer(path.join(dir, 'temporal.db')),
     createTestDb(),
     startSmtpSink({ delayMs: smtpDelayMs }),
     freePort(),
-  ]);
+  ] as const);
+  const failed = parts.find((p) => p.status === 'rejected');
+  if (failed) {
+    // What did start is stopped: a listening sink or a running server would keep jest from exiting after the failed
+    // suite (a CI run then sat out its time limit after a dev server that failed to start).
+    const [temporalPart, dbPart, sinkPart] = parts;
+    await Promise.allSettled([
+      temporalPart.status === 'fulfilled' ? temporalPart.value.stop('SIGKILL') : undefined,
+      dbPart.status === 'fulfilled' ? dbPart.value.drop() : undefined,
+      sinkPart.status === 'fulfilled' ? sinkPart.value.close() : undefined,
+    ]);
+    await rm(dir, { recursive: true, force: true });
+    throw failed.reason;
+  }
+  const value = <T>(part: PromiseSettledResult<T>) => (part as PromiseFulfilledResult<T>).value;
+  const [temporal, db, sink, apiPort] = [value(parts[0]), value(parts[1]), value(parts[2]), value(parts[3])];
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
   const taskQueue = `${name}-${randomUUID()}`;
   const adminToken = randomBytes(32).toString('hex');
