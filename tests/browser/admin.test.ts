@@ -3,15 +3,15 @@
 // audit log over 10,000 events. Needs a console build (OPSFLOW_CONSOLE_DIR) and Chromium, like console.test.ts.
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { expectAccessible, launchBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import { expectAccessible, startStackAndBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
+import type { Stack } from '../support/stack.ts';
 
 let stack: Stack;
 let browser: TestBrowser;
 const BULK = 10_000;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await startStackAndBrowser();
   // A long history, older than anything the tests do: the log must stay usable (and newest first) at this size.
   await stack.db.orm.em.getConnection().execute(
     `insert into audit_events (at, actor_type, actor_id, action, entity_type, entity_id, details)

@@ -4,8 +4,8 @@
 // buttons, and ending it shows the retrospective. Axe on the list, the form and the detail; the list in 简体中文.
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { expectAccessible, launchBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
-import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { expectAccessible, startStackAndBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
+import type { Stack, TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
 let stack: Stack;
@@ -18,7 +18,7 @@ const AUDIENCE = 8;
 const emails = Array.from({ length: AUDIENCE }, (_, i) => `${tag}-${i}@example.com`);
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await startStackAndBrowser();
   mia = await stack.operator(['ops_manager'], 'Mia');
   pete = await stack.operator(['ops_manager'], 'Pete');
   analyst = await stack.operator(['analyst'], 'Ana');

@@ -2,8 +2,8 @@
 // in with the emailed link and approves S-tier content in the inbox, a second reviewer approves, the detail shows it
 // published and delivered), the submit form with a refusal, schedule and withdraw, and the list at 1,200 items.
 import type { Page } from 'playwright-core';
-import { expectAccessible, launchBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
-import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { expectAccessible, startStackAndBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
+import type { Stack, TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
 let stack: Stack;
@@ -14,7 +14,7 @@ let rob: TestOperator;
 const ARCHIVED = 1200;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await startStackAndBrowser();
   mia = await stack.operator(['ops_manager'], 'Mia');
   rita = await stack.operator(['reviewer'], 'Rita');
   rob = await stack.operator(['reviewer'], 'Rob');

@@ -3,8 +3,8 @@
 // dashboard in 简体中文, each figure checked against the API and each page scanned by axe.
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { expectAccessible, launchBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
-import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { expectAccessible, startStackAndBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
+import type { Stack, TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
 const DAY = 86_400_000;
@@ -37,7 +37,7 @@ async function lifecycle(id: string) {
 }
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await startStackAndBrowser();
   manager = await stack.operator(['ops_manager'], 'Mia');
   analyst = await stack.operator(['analyst'], 'Ana');
 

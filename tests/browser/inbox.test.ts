@@ -2,8 +2,8 @@
 // marked and the diff after a revision; a campaign's budget, audience, cost and message preview), a task decided with
 // the keyboard alone, the task-open email's link opening the task, the opt-out setting, and axe with a task open.
 import type { Page } from 'playwright-core';
-import { expectAccessible, launchBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
-import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { expectAccessible, startStackAndBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
+import type { Stack, TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
 let stack: Stack;
@@ -15,7 +15,7 @@ let olga: TestOperator;
 let ingest: TestOperator;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await startStackAndBrowser();
   [author, rita, rob, olga, ingest] = await Promise.all([
     stack.operator(['ops_manager'], 'Mia'),
     stack.operator(['reviewer'], 'Rita'),

@@ -5,8 +5,8 @@
 // reason; the list by severity with its filters and the MTTA/MTTR charts; axe on the list and the detail; the detail in
 // 简体中文, where the new commander resolves it and writes the postmortem.
 import { randomUUID } from 'node:crypto';
-import { expectAccessible, launchBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
-import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { expectAccessible, startStackAndBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
+import type { Stack, TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
 let stack: Stack;
@@ -19,7 +19,7 @@ let ona: TestOperator;
 const ACK_SLA_MS = 15_000;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await startStackAndBrowser();
   ingest = await stack.operator(['ingest'], 'collector');
   manager = await stack.operator(['ops_manager'], 'Mia');
   ona = await stack.operator(['oncall'], 'Ona');

@@ -3,8 +3,8 @@
 // the metric's chart with the threshold and the firing episode, an edit, and the area in 简体中文.
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { expectAccessible, launchBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
-import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { expectAccessible, startStackAndBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
+import type { Stack, TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
 let stack: Stack;
@@ -16,7 +16,7 @@ const minute = 60_000;
 let ruleId: string;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await startStackAndBrowser();
   let ingest: TestOperator;
   [manager, oncall, ingest] = await Promise.all([
     stack.operator(['ops_manager'], 'Mia'),

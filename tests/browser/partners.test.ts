@@ -3,8 +3,8 @@
 // their name; the contract becomes active, the link then says it was used, and the contract page shows the evidence.
 // Also the partner list (paged, searched), the ranking for a brief with each factor's contribution, and axe on each.
 import { randomUUID } from 'node:crypto';
-import { expectAccessible, launchBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
-import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { expectAccessible, startStackAndBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
+import type { Stack, TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
 let stack: Stack;
@@ -16,7 +16,7 @@ const DAY = 86_400_000;
 const run = randomUUID().slice(0, 6);
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await startStackAndBrowser();
   manager = await stack.operator(['ops_manager'], 'Mia');
   lawyer = await stack.operator(['legal'], 'Lee');
   ingest = await stack.operator(['ingest'], 'collector');

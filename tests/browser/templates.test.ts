@@ -3,8 +3,8 @@
 // it for a zh-CN customer beside the English one, sends a test, sends it for review; a reviewer approves it in the
 // inbox; the next nurture step sends it. The list, the editor and the history pass axe, one of them in English.
 import { randomUUID } from 'node:crypto';
-import { expectAccessible, launchBrowser, signInByApi, type TestBrowser } from '../support/browser.ts';
-import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
+import { expectAccessible, startStackAndBrowser, signInByApi, type TestBrowser } from '../support/browser.ts';
+import type { Stack, TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
 let stack: Stack;
@@ -17,7 +17,7 @@ const wangEmail = `wang-${run}@example.com`;
 let wang: string;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await startStackAndBrowser();
   [mia, rita, ingest] = await Promise.all([
     stack.operator(['ops_manager'], 'Mia'),
     stack.operator(['reviewer'], 'Rita'),

@@ -4,8 +4,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { expectAccessible, launchBrowser, signInByApi, type TestBrowser } from '../support/browser.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import { expectAccessible, startStackAndBrowser, signInByApi, type TestBrowser } from '../support/browser.ts';
+import type { Stack } from '../support/stack.ts';
 
 let stack: Stack;
 let browser: TestBrowser;
@@ -25,7 +25,7 @@ const PAGES: [string, string][] = [
 ];
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await startStackAndBrowser();
   if (SHOTS) mkdirSync(SHOTS, { recursive: true });
   await seed();
 });

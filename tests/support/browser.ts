@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CONSOLE_DIR } from '../../api/console.ts';
+import { startStack, type Stack } from './stack.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -50,6 +51,15 @@ export async function launchBrowser(): Promise<TestBrowser> {
       await browser.close();
     },
   };
+}
+
+/** A browser test file's stack and browser, started together; when one fails, the other is stopped before the refusal. */
+export async function startStackAndBrowser(): Promise<[Stack, TestBrowser]> {
+  const [stack, browser] = await Promise.allSettled([startStack(), launchBrowser()]);
+  if (stack.status === 'fulfilled' && browser.status === 'fulfilled') return [stack.value, browser.value];
+  if (stack.status === 'fulfilled') await stack.value.close().catch(() => undefined);
+  if (browser.status === 'fulfilled') await browser.value.close().catch(() => undefined);
+  throw stack.status === 'rejected' ? stack.reason : (browser as PromiseRejectedResult).reason;
 }
 
 /** axe-core over the page as it is: no serious or critical violations. */

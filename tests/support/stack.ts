@@ -52,27 +52,47 @@ export interface Stack {
 
 const MAIL_FROM = 'opsflow <opsflow@test.local>';
 
-export async function startStack(
-  opts: {
-    temporalDeadlineMs?: number;
-    /** WEBHOOK_ALLOWED_HOSTS beyond the test receiver's own host:port, and the worker's name resolution for webhooks. */
-    webhooks?: { allowedHosts?: string[]; resolve?: Resolve };
-    /** The API's abuse limits (all clients are 127.0.0.1 here). */
-    rateLimits?: RateLimits;
-    /** The dev server's SQLite file; in memory when not given. */
-    temporalDbFile?: string;
-  } = {},
-): Promise<Stack> {
+export interface StackOptions {
+  temporalDeadlineMs?: number;
+  /** WEBHOOK_ALLOWED_HOSTS beyond the test receiver's own host:port, and the worker's name resolution for webhooks. */
+  webhooks?: { allowedHosts?: string[]; resolve?: Resolve };
+  /** The API's abuse limits (all clients are 127.0.0.1 here). */
+  rateLimits?: RateLimits;
+  /** The dev server's SQLite file; in memory when not given. */
+  temporalDbFile?: string;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   quietRuntime();
+  // When a part fails to start, the parts started before it are stopped (last first): a dev server or a listening
+  // socket left behind would keep jest from exiting after the failed suite, and CI would sit out its time limit.
+  const stops: (() => unknown)[] = [];
+  try {
+    return await assembleStack(opts, stops);
+  } catch (err) {
+    for (const stop of stops.reverse())
+      await Promise.resolve()
+        .then(stop)
+        .catch(() => {});
+    throw err;
+  }
+}
+
+async function assembleStack(opts: StackOptions, stops: (() => unknown)[]): Promise<Stack> {
   const env = await devServerEnvironment(opts.temporalDbFile);
+  stops.push(() => env.teardown());
   const db = await createTestDb();
+  stops.push(() => db.drop());
   const mail = await startMailCatcher({ smtpPort: 0 });
+  stops.push(() => mail.close());
   const hooks = await startWebhookReceiver();
+  stops.push(() => hooks.close());
   const webhookAllowedHosts = [new URL(hooks.url('/')).host, ...(opts.webhooks?.allowedHosts ?? [])];
   const taskQueue = `test-${randomUUID()}`;
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const workflowBundle = await bundleWorkflows();
   const mailer = createMailer(mail.smtpUrl);
+  stops.push(() => mailer.close());
 
   let worker: Workers | undefined;
   let running: Promise<void> | undefined;
@@ -101,6 +121,7 @@ export async function startStack(
     worker = undefined;
   };
   await startWorker();
+  stops.push(stopWorker);
 
   const serveApi = async (temporalDeadlineMs: number) => {
     const app = createApp({
