@@ -32,6 +32,7 @@ import {
   type PreparedSend,
 } from './customer-email.ts';
 import { outboxMail } from './email.ts';
+import { isLeaseHeld } from './ledger.ts';
 
 export type { SendPass, SendPassResult } from '../domain/campaign.ts';
 
@@ -298,7 +299,7 @@ export async function runSendPass(deps: CustomerEmailDeps, pass: SendPass): Prom
       if (err instanceof NotStarted) {
         unsettled.add(row.seq);
         unstarted.push(item);
-      } else if (err instanceof ApplicationFailure && err.type === 'LeaseHeld') {
+      } else if (isLeaseHeld(err)) {
         // A dead attempt's claim: the row stays pending and a later sweep of this pass takes it once the lease is out.
         unsettled.add(row.seq);
         const remaining = err.nextRetryDelay ? durationToMs(err.nextRetryDelay) : CAMPAIGN_SEND_LEASE_SECONDS * 1000;

@@ -9,3 +9,6 @@ export function leaseHeld(what: string, leaseSeconds: number | null | undefined)
     nextRetryDelay: `${Math.ceil(Math.max(1, leaseSeconds ?? 1))}s`,
   });
 }
+
+/** The failure leaseHeld makes: another attempt is sending it. */
+export const isLeaseHeld = (err: unknown): err is ApplicationFailure => err instanceof ApplicationFailure && err.type === 'LeaseHeld';

@@ -1,7 +1,8 @@
 // The task-open email: each operator the task is for (its role, or its assignee) who has not turned it off, once per
 // task and operator, with a link to the task in the console; and the email to an operator a task is assigned to.
 import { activeOperatorsByIds, taskMailRecipients } from '../db/operators.ts';
-import { auditSent, deliverOnce, type EmailDeps } from './email.ts';
+import { auditSent, deliverOnce, type EmailDeps, type EmailResult } from './email.ts';
+import { isLeaseHeld } from './ledger.ts';
 import { compose } from './templates/compose.ts';
 
 export interface OpenedTask {
@@ -14,6 +15,11 @@ export interface OpenedTask {
   dueAt: string | null;
   /** Operators not to tell: those who made what the task decides (they may not decide it). */
   skip?: string[];
+  /**
+   * The round the task belongs to, when its tasks share their emails (an S-tier review's two approvals): each operator
+   * gets one mail for the round, keyed by it, from whichever of its tasks' announcements gets there first.
+   */
+  round?: string;
 }
 
 /** Operators have no timezone of their own: a due time in UTC, as people write it (the console shows their own). */
@@ -96,15 +102,22 @@ export function createTaskMailActivities(deps: EmailDeps) {
       let sent = 0;
       const operators = await taskMailRecipients(deps.orm, t);
       for (const op of operators) {
-        const key = `${t.workflowId}:task-opened:${t.taskId}:${op.id}`;
+        const key = `${t.workflowId}:task-opened:${t.round ?? t.taskId}:${op.id}`;
         const mail = taskOpenedMail(t, op.name, deps.publicUrl);
-        const result = await deliverOnce(deps, {
-          idempotencyKey: key,
-          workflowId: t.workflowId,
-          template: 'taskOpened',
-          recipients: [op.email],
-          mail,
-        });
+        let result: EmailResult;
+        try {
+          result = await deliverOnce(deps, {
+            idempotencyKey: key,
+            workflowId: t.workflowId,
+            template: 'taskOpened',
+            recipients: [op.email],
+            mail,
+          });
+        } catch (err) {
+          // Another task of the round holds this operator's mail: that announcement sends it (and retries it).
+          if (t.round && isLeaseHeld(err)) continue;
+          throw err;
+        }
         await auditSent(deps.orm, { key, workflowId: t.workflowId, template: 'taskOpened', subject: mail.subject }, result);
         if (result.status === 'sent') sent += 1;
       }

@@ -192,6 +192,15 @@ export class ContentReview {
       escalationRole: this.escalationRole,
       payload: { revision, round, checks: s.checks },
       makers: makersOf(s.authorId, s.edits, revision),
+      // The reviewers hear of a round of several approvals once, not once per approval.
+      ...(required > 1
+        ? {
+            sharedEmails: {
+              key: `review-round-${round}`,
+              title: `Review ${s.tier}-tier content "${s.title}" (revision ${revision}, ${required} approvals)`,
+            },
+          }
+        : {}),
       eligible: (actor: Actor, task: TaskView) => {
         if (actor.id === s.authorId) return 'no one reviews their own content';
         const made = `submitted revision ${s.revision} of this content`;

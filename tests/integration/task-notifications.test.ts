@@ -122,6 +122,43 @@ test('an author who is also a reviewer is not emailed the task about their own c
   expect((await stack.api('PATCH', '/operators/me/preferences', { token: both.token, body: { taskEmails: false } })).status).toBe(200);
 });
 
+test('an S-tier review opens two approvals and each reviewer is emailed once for the round, under its title', async () => {
+  const { id } = await submit({ title: 'Flagship launch', tier: 'S' });
+  const tasks = await eventually(async () => {
+    const res = await stack.api('GET', `/tasks?entityId=${id}&status=open`, { token: rita.token });
+    return res.body.items.length === 2 ? (res.body.items as { id: string; title: string }[]) : undefined;
+  }, 'the two approvals');
+  expect(tasks.map((t) => t.title).sort()).toEqual([
+    'Review S-tier content "Flagship launch" (revision 1, approval 1 of 2)',
+    'Review S-tier content "Flagship launch" (revision 1, approval 2 of 2)',
+  ]);
+  const ofRound = (op: TestOperator) =>
+    stack.mail.messages().filter((m) => m.to.includes(op.email) && m.subject.includes('Flagship launch'));
+  await eventually(async () => {
+    const audit = await stack.api('GET', `/audit?entityId=${id}&action=email.sent`);
+    const sent = audit.body.items.filter((e: { details: { template: string } }) => e.details.template === 'taskOpened');
+    return sent.length === 2 && ofRound(rita).length === 1 && ofRound(rob).length === 1;
+  }, 'one mail to each reviewer');
+  await new Promise((r) => setTimeout(r, 1000)); // both approvals' announcements have run by now
+  for (const reviewer of [rita, rob]) {
+    const mails = ofRound(reviewer);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.subject).toBe('[opsflow] New task / 新任务: Review S-tier content "Flagship launch" (revision 1, 2 approvals)');
+    // The link goes to one of the round's approvals (whichever announcement sent it); the task page lists the other.
+    const linked = /console\/inbox\/([0-9a-f-]{36})/.exec(mails[0]!.text)?.[1];
+    expect(tasks.map((t) => t.id)).toContain(linked);
+  }
+  expect(ofRound(author)).toEqual([]);
+  // Two reviewers approve, one approval each: published.
+  expect((await stack.api('POST', `/tasks/${tasks[0]!.id}/complete`, { token: rita.token, body: { decision: 'approve' } })).status).toBe(
+    200,
+  );
+  expect((await stack.api('POST', `/tasks/${tasks[1]!.id}/complete`, { token: rob.token, body: { decision: 'approve' } })).status).toBe(
+    200,
+  );
+  await eventually(async () => (await stack.api('GET', `/content/${id}`, { token: author.token })).body.stage === 'published', 'published');
+});
+
 test('each operator is emailed once per task, even when an attempt fails halfway and is retried', async () => {
   // A mail server that refuses the second mail of the first attempt once (a dropped connection: retryable).
   const real = createMailer(stack.mail.smtpUrl);

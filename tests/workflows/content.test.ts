@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { checkContent } from '../../activities/content-checks.ts';
 import type { EmailRequest } from '../../activities/email.ts';
 import type { ChannelPost } from '../../activities/content.ts';
+import type { OpenedTask } from '../../activities/task-mail.ts';
 import { getContentState, reschedule, submitRevision } from '../../workflows/content.messages.ts';
 import type { ContentReviewInput } from '../../domain/content.ts';
 import type { contentReview } from '../../workflows/content.ts';
@@ -24,10 +25,12 @@ const rob: Actor = { id: randomUUID(), name: 'Rob', roles: ['reviewer'] };
 
 function fakeActivities() {
   const emails: EmailRequest[] = [];
+  const announced: OpenedTask[] = [];
   const tasks = new Map<string, TaskView>();
   const posts: ChannelPost[] = [];
   return {
     emails,
+    announced,
     tasks,
     posts,
     activities: {
@@ -36,7 +39,10 @@ function fakeActivities() {
       saveTask: async (t: TaskView) => {
         tasks.set(t.id, t);
       },
-      announceTask: async () => ({ sent: 0, recipients: 0 }),
+      announceTask: async (t: OpenedTask) => {
+        announced.push(t);
+        return { sent: 0, recipients: 0 };
+      },
       sendEmail: async (r: EmailRequest) => {
         emails.push(r);
         return { status: 'sent', messageId: 'm', recipients: [] };
@@ -104,13 +110,22 @@ test('a task past its SLA escalates to ops_manager by email, stays open, and a l
   });
 });
 
-test('reviewSla overrides the tier default', async () => {
+test('reviewSla overrides the tier default; an S-tier round is announced and escalated as one', async () => {
   const fake = fakeActivities();
   await withWorker(fake.activities, async (taskQueue) => {
     const handle = await startReview(taskQueue, { tier: 'S', reviewSla: '30m' });
-    await openTaskIds(handle, 2);
+    const taskIds = await openTaskIds(handle, 2);
     await suite.env.sleep(31 * 60_000);
-    expect(fake.emails.filter((e) => e.template === 'taskEscalated')).toHaveLength(2);
+    // Both approvals' announcements and escalations carry the round: the ledger keys them by it, so each reviewer gets
+    // one task email and the ops managers one escalation (the integration test counts the mails).
+    const title = 'Review S-tier content "Autumn sale" (revision 1, 2 approvals)';
+    expect(fake.announced.map((a) => ({ taskId: a.taskId, round: a.round, title: a.title }))).toEqual(
+      taskIds.map((taskId) => ({ taskId, round: 'review-round-1', title })),
+    );
+    const escalations = fake.emails.filter((e) => e.template === 'taskEscalated');
+    expect(escalations).toHaveLength(2);
+    expect(new Set(escalations.map((e) => e.idempotencyKey))).toEqual(new Set([`${handle.workflowId}:task-escalated:review-round-1`]));
+    expect(escalations.map((e) => (e.data as { taskTitle: string }).taskTitle)).toEqual([title, title]);
     await handle.terminate('test done');
   });
 });

@@ -9,11 +9,16 @@ import type { TaskView } from '../../domain/task-view.ts';
 
 const { announceTask, announceAssignment } = proxyActivities<ReturnType<typeof createTaskMailActivities>>(profiles.send);
 
-/** Emails the task's role (each operator once, unless they turned it off), skipping who made what it decides. */
-export async function announceOpened(view: TaskView, makers: readonly string[]): Promise<void> {
-  const { id: taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt } = view;
+/**
+ * Emails the task's role (each operator once, unless they turned it off), skipping who made what it decides; a task
+ * of a round that shares its emails is told of under the round's title, once for the round.
+ */
+export async function announceOpened(view: TaskView, makers: readonly string[], shared?: { key: string; title: string }): Promise<void> {
+  const { id: taskId, workflowId, candidateRole, assigneeId, priority, dueAt } = view;
+  const title = shared?.title ?? view.title;
+  const round = shared ? { round: shared.key } : {};
   try {
-    await announceTask({ taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt, skip: [...makers] });
+    await announceTask({ taskId, workflowId, title, candidateRole, assigneeId, priority, dueAt, skip: [...makers], ...round });
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     const reason = err.cause?.message ?? err.message;

@@ -34,6 +34,11 @@ export interface TaskSpec {
   eligible?: (actor: Actor, task: TaskView, decision?: string) => string | undefined;
   /** Who made what the task decides (its author, the version's editor): `eligible` refuses them, the email skips them. */
   makers?: readonly string[];
+  /**
+   * Tasks of one round for one role (an S-tier review's two approvals) share their emails: each operator hears of the
+   * round once, under `title`, and the round's escalation is one email. `key` names the round within the workflow.
+   */
+  sharedEmails?: { key: string; title: string };
 }
 
 interface Entry {
@@ -148,7 +153,7 @@ export class TaskInbox {
     );
     // Since the `task-open-emails` patch the operators it is for are emailed, without holding up the process; runs
     // started before it open their tasks silently, as their histories say (tests/replay/histories).
-    if (patched('task-open-emails')) this.track(announceOpened(view, spec.makers ?? []));
+    if (patched('task-open-emails')) this.track(announceOpened(view, spec.makers ?? [], spec.sharedEmails));
     if (slaMs !== undefined) this.track(this.watchSla(view, spec, slaMs));
     return view;
   }
@@ -220,9 +225,10 @@ export class TaskInbox {
     const role = spec.escalationRole ?? 'ops_manager';
     await audit('task.escalated', spec.entity, { taskId: view.id, escalatedTo: role, dueAt: view.dueAt });
     if (isClosed(view)) return; // decided while the escalation was being recorded: no one needs chasing
-    await notify(`task-escalated:${view.id}`, [{ role }], 'taskEscalated', {
+    // A round's tasks escalate together: one key, so the ledger sends the role one email for the round.
+    await notify(`task-escalated:${spec.sharedEmails?.key ?? view.id}`, [{ role }], 'taskEscalated', {
       taskId: view.id,
-      taskTitle: view.title,
+      taskTitle: spec.sharedEmails?.title ?? view.title,
       candidateRole: view.candidateRole,
       dueAt: view.dueAt ?? view.escalatedAt,
     });

@@ -9,7 +9,7 @@ import { ErrorNote, Loading } from '../../components/page.tsx';
 import { formatDateTime } from '../../format.ts';
 import { Link, navigate } from '../../router.tsx';
 import { Due, Holder, isActive, kindLabel, Priority } from './Inbox.tsx';
-import { getTask, keys } from './inbox-api.ts';
+import { getTask, keys, listTasksOf } from './inbox-api.ts';
 import { CampaignApprovalView } from './views/CampaignApprovalView.tsx';
 import { ContentReviewView } from './views/ContentReviewView.tsx';
 import { ContractApprovalView, ContractRenewalView } from './views/ContractViews.tsx';
@@ -116,6 +116,7 @@ function TaskBody({
         </p>
       )}
       {task.status === 'cancelled' && task.comment && <p className="muted">{t('cancelledNote', { reason: task.comment })}</p>}
+      <OtherTasks task={task} me={me} />
 
       <KindView task={task} active={active} />
       {active && canAssign && <Assign task={task} />}
@@ -157,6 +158,30 @@ function TaskBody({
         </div>
       )}
     </>
+  );
+}
+
+/**
+ * The same item's other tasks waiting for a decision: an S-tier review's second approval, say. Its reviewers are emailed
+ * one link for the round; who finds that approval taken goes on to the other from here.
+ */
+function OtherTasks({ task, me }: { task: Task; me: string }) {
+  const { t } = useTranslation('inbox');
+  const of = { entityType: task.entityType, entityId: task.entityId };
+  const tasks = useQuery({ queryKey: keys.tasksOf(of), queryFn: () => listTasksOf(of) });
+  const others = (tasks.data?.items ?? []).filter((other) => other.id !== task.id);
+  if (others.length === 0) return null;
+  return (
+    <section aria-labelledby="other-tasks">
+      <h3 id="other-tasks">{t('otherTasks', { what: t(`entities.${task.entityType}`, { defaultValue: task.entityType }) })}</h3>
+      <ul>
+        {others.map((other) => (
+          <li key={other.id}>
+            <Link to={`~/console/inbox/${other.id}`}>{other.title}</Link> ({t('facts.holder')}: <Holder task={other} me={me} />)
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 

@@ -48,6 +48,7 @@ export const en = {
   cancelledNote: 'Cancelled: {{reason}}',
   close: 'Close',
   openEntity: 'Open the {{what}}',
+  otherTasks: 'Also waiting for a decision on this {{what}}',
   entities: { content: 'content', campaign: 'campaign', contract: 'contract', incident: 'incident', template: 'template' } as Record<
     string,
     string
@@ -193,6 +194,7 @@ export const zhCN: typeof en = {
   cancelledNote: '已取消：{{reason}}',
   close: '关闭',
   openEntity: '打开该{{what}}',
+  otherTasks: '该{{what}}还有待决定的任务',
   entities: { content: '内容', campaign: '活动', contract: '合同', incident: '事故', template: '模板' },
   facts: { kind: '类型', priority: '优先级', status: '状态', due: '截止', role: '所需角色', holder: '处理人', opened: '创建于' },
   settings: '设置',
