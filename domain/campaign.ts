@@ -1,7 +1,9 @@
 // Pure: the campaign's vocabulary, its stage machine and the figures it decides on (A/B winner, budget, goals),
 // shared by the workflow, the activities and the API.
 import type { Role } from './actors.ts';
+import type { LifecycleStage } from './lifecycle.types.ts';
 import type { VersionEdit } from './maker-checker.ts';
+import type { Segment } from './rfm.ts';
 
 export const CAMPAIGN_STAGES = ['draft', 'pending_approval', 'scheduled', 'running', 'paused', 'ended', 'reported', 'cancelled'] as const;
 export type CampaignStage = (typeof CAMPAIGN_STAGES)[number];
@@ -44,17 +46,17 @@ export interface Budget {
 }
 
 export interface AudienceFilters {
-  stages?: string[];
+  stages?: LifecycleStage[];
   /** Every tag must be present. */
   tags?: string[];
-  rfmSegments?: string[];
+  rfmSegments?: Segment[];
   lastActiveBefore?: string;
   lastActiveAfter?: string;
 }
 
 export interface Audience {
   /** An RFM segment name. */
-  segment?: string;
+  segment?: Segment;
   filters?: AudienceFilters;
 }
 

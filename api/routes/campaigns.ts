@@ -159,6 +159,8 @@ const specFields = {
     .default(DEFAULT_GUARDS)
     .describe('pause the campaign when a rate goes above `above` after `minSends` sends'),
 };
+/** The campaign as stored (GET /campaigns/:id's spec): what specIn gives, with the defaults and the splits filled. */
+export const specOut = z.object(specFields).strict();
 const specIn = z
   .object(specFields)
   .strict()
@@ -247,7 +249,7 @@ const campaignOut = z.object({
   ownerId: z.uuid(),
   stage: z.enum(CAMPAIGN_STAGES),
   revision: z.number().nullable(),
-  spec: z.record(z.string(), z.unknown()).nullable().describe('the campaign as created or last edited (null from the archive)'),
+  spec: specOut.nullable().describe('the campaign as created or last edited (null from the archive)'),
   edits: z
     .array(z.object({ version: z.number(), operatorId: z.string(), at: z.string() }))
     .describe('who made each revision after the first; whoever made the revision under approval may not approve it'),
@@ -389,7 +391,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
       ownerId: s.ownerId,
       stage: s.stage,
       revision: s.revision,
-      spec: s.spec as unknown as Record<string, unknown>,
+      spec: s.spec,
       edits: s.edits ?? [],
       requiredRoles: s.requiredRoles,
       approvalReason: s.approvalReason,

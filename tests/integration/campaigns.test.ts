@@ -1,6 +1,6 @@
 // Campaigns end to end over HTTP: the dev server, PostgreSQL, the SMTP sink.
 import { randomUUID } from 'node:crypto';
-import { reportOut } from '../../api/routes/campaigns.ts';
+import { reportOut, specOut } from '../../api/routes/campaigns.ts';
 import type { CaughtMessage } from '../../start/mail-catcher.ts';
 import { recordHistory } from '../support/histories.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
@@ -308,6 +308,8 @@ test('sends once to each recipient, pause stops at once, resume continues, the r
   const report = (await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body;
   // Exactly what its OpenAPI schema says: nothing missing, nothing retyped, nothing undocumented (parse drops it).
   expect(reportOut.parse(report)).toEqual(report);
+  const { spec: stored } = await get(id);
+  expect(specOut.parse(stored)).toEqual(stored);
   // Hand-computed: 38 sent at 0.50 = 19.00 spend; GMV 30 + 12.5 + 20 + 7.25 = 69.75; 3 converters of 38 sent.
   expect(report.sends).toEqual({
     audience: 40,
@@ -498,6 +500,9 @@ test('A/B test: the variant with more attributed conversions wins and goes to th
   await stageIs(id, 'reported');
   const report = (await stack.api('GET', `/campaigns/${id}/report`, { token: analyst.token })).body;
   expect(reportOut.parse(report)).toEqual(report);
+  // The campaign's spec as its OpenAPI schema says (the A/B test's splits filled in, the defaults given).
+  expect(specOut.parse(decided.spec)).toEqual(decided.spec);
+  expect(decided.spec.abTest.variants.map((v: { split: number }) => v.split)).toEqual([50, 50]);
   expect(report.abTest).toMatchObject({ winningMetric: 'conversions', winner: 'bold', runnerUp: 'calm' });
   expect(report.attribution).toMatchObject({ conversions: 3, gmv: 30, clicks: 1, conversionRate: 3 / 20 });
   await recordHistory(stack.env.client, `campaign:${id}`, 'campaign-ab-test');

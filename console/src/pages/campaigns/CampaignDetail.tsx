@@ -30,7 +30,7 @@ export function CampaignDetail({ id, session }: { id: string; session: Session }
     },
   });
   const c = campaign.data;
-  usePageTitle(c?.spec ? String((c.spec as unknown as Spec).name) : t('detail.title'));
+  usePageTitle(c?.spec ? c.spec.name : t('detail.title'));
   if (campaign.error)
     return (
       <>
@@ -45,7 +45,7 @@ export function CampaignDetail({ id, session }: { id: string; session: Session }
 function Detail({ c, session }: { c: Campaign; session: Session }) {
   const { t, i18n } = useTranslation('campaigns');
   const lang = i18n.language;
-  const spec = c.spec as unknown as Spec | null;
+  const spec = c.spec;
   const name = spec?.name ?? c.id;
   const budget = spec?.budget;
   const money = (n: number) => (budget ? formatMoney(n, budget.currency, lang) : formatNumber(n, lang));
@@ -223,7 +223,7 @@ function Actions({ c, session }: { c: Campaign; session: Session }) {
 function LiveCounts({ c, counts }: { c: Campaign; counts: Counts }) {
   const { t, i18n } = useTranslation('campaigns');
   const lang = i18n.language;
-  const spec = c.spec as unknown as Spec | null;
+  const spec = c.spec;
   const n = (v: number) => formatNumber(v, lang);
   const skippedTotal = Object.values(counts.skipped).reduce((s, v) => s + v, 0);
   const done = counts.sent + skippedTotal + counts.failed;

@@ -87,7 +87,7 @@ export function CampaignForm({ campaign }: { campaign?: Campaign }) {
   const { t, i18n } = useTranslation('campaigns');
   const queryClient = useQueryClient();
   // What the form was opened on; an edit sends the fields that differ from it.
-  const [initial] = useState(() => (campaign?.spec ? fromSpec(campaign.spec as unknown as Spec) : emptyForm()));
+  const [initial] = useState(() => (campaign?.spec ? fromSpec(campaign.spec) : emptyForm()));
   const [form, setForm] = useState<FormState>(initial);
   const [draft, setDraft] = useState(false);
   // The revision the form was opened on: a change by someone else since is refused (409), not overwritten.
