@@ -26,14 +26,21 @@ const csrf: Middleware = {
 export const api = createClient<paths>({ baseUrl: globalThis.location?.origin ?? '', credentials: 'same-origin' });
 api.use(csrf);
 
-/** An API refusal with its status and the API's own message (shown to the operator as is). */
+/**
+ * An API refusal with its status and the API's own message (shown to the operator as is), or an outage (503, with
+ * the seconds its Retry-After asks for) or a workflow that did not answer in time (504).
+ */
 export class ApiError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  readonly retryAfter: number | null;
+  constructor(status: number, message: string, retryAfter: number | null = null) {
     super(message);
     this.status = status;
+    this.retryAfter = retryAfter;
   }
 }
+
+const seconds = (header: string | null) => (header && /^\d+$/.test(header) ? Number(header) : null);
 
 /** Unwraps an openapi-fetch answer: its data, or an ApiError with the API's message. */
 export function unwrap<T>(result: Answer<T>): T {
@@ -41,7 +48,7 @@ export function unwrap<T>(result: Answer<T>): T {
     const body = result.error as Partial<ApiErrorBody> | undefined;
     const fields = body?.error?.fields?.map((f) => `${f.field}: ${f.message}`) ?? [];
     const message = body?.error?.message ?? `${result.response.status} ${result.response.statusText}`;
-    throw new ApiError(result.response.status, [message, ...fields].join('; '));
+    throw new ApiError(result.response.status, [message, ...fields].join('; '), seconds(result.response.headers.get('retry-after')));
   }
   return result.data as T;
 }
@@ -54,18 +61,21 @@ export class FieldRefusal extends ApiError {
   readonly summary: string;
   readonly fields: Record<string, string[]>;
   constructor(error: ApiError, summary: string, fields: Record<string, string[]>) {
-    super(error.status, error.message);
+    super(error.status, error.message, error.retryAfter);
     this.summary = summary;
     this.fields = fields;
   }
 }
 
-/** As `unwrap`, refusing with a FieldRefusal; `inputOf` names the input of a field path (the path itself unless given). */
+/**
+ * As `unwrap`, refusing with a FieldRefusal; `inputOf` names the input of a field path (the path itself unless given).
+ * An outage (5xx) stays an ApiError: it is no refusal of what was written.
+ */
 export function unwrapWithFields<T>(result: Answer<T>, inputOf: (field: string) => string = (field) => field): T {
   try {
     return unwrap(result);
   } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
+    if (!(err instanceof ApiError) || err.status >= 500) throw err;
     const body = result.error as Partial<ApiErrorBody> | undefined;
     const fields: Record<string, string[]> = {};
     for (const { field, message } of body?.error?.fields ?? []) (fields[inputOf(field)] ??= []).push(message);

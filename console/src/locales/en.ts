@@ -44,6 +44,12 @@ export const en = {
     text: 'This console address names no page: it may be mistyped, or from an older link.',
     home: 'Go to the inbox',
   },
-  error: { title: 'Something went wrong', retry: 'Try again' },
+  error: {
+    title: 'Something went wrong',
+    retry: 'Try again',
+    unavailable_one: 'opsflow cannot reach its database or workflow engine just now. Try again in a second.',
+    unavailable_other: 'opsflow cannot reach its database or workflow engine just now. Try again in {{count}} seconds.',
+    noAnswer: 'The process did not answer in time. Reload before trying again: it may have taken the step.',
+  },
 };
 export type Messages = typeof en;

@@ -42,5 +42,11 @@ export const zhCN: Messages = {
     ingest: '数据接入',
   },
   notFound: { title: '页面不存在', text: '控制台中没有这个地址对应的页面：可能输入有误，或来自旧链接。', home: '返回待办' },
-  error: { title: '出错了', retry: '重试' },
+  error: {
+    title: '出错了',
+    retry: '重试',
+    unavailable_one: 'opsflow 暂时无法连接数据库或工作流引擎，请 1 秒后重试。',
+    unavailable_other: 'opsflow 暂时无法连接数据库或工作流引擎，请 {{count}} 秒后重试。',
+    noAnswer: '流程未能及时响应。请先刷新再重试：该操作可能已经生效。',
+  },
 };

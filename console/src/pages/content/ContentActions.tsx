@@ -5,6 +5,7 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type Session } from '../../api/client.ts';
 import { timeZone } from '../../format.ts';
+import { ErrorNote } from '../../components/page.tsx';
 import { canChange, FieldRefusal, fromLocalInput, isFinal, toLocalInput, unwrapWithFields, type ContentDetail } from './content-api.ts';
 
 export function ContentActions({ c, session }: { c: ContentDetail; session: Session }) {
@@ -32,12 +33,12 @@ function useContentChange(c: ContentDetail) {
   });
 }
 
+/** A refusal with its field messages on one line; anything else (an outage) as every page says it. */
 function Refusal({ error }: { error: Error | null }) {
-  if (!error) return null;
-  const text = error instanceof FieldRefusal ? [error.summary, ...Object.values(error.fields).flat()].join('; ') : error.message;
+  if (!(error instanceof FieldRefusal)) return <ErrorNote error={error} />;
   return (
     <p role="alert" className="error">
-      {text}
+      {[error.summary, ...Object.values(error.fields).flat()].join('; ')}
     </p>
   );
 }

@@ -333,7 +333,7 @@ function EditorForm({
                 {Object.keys(previewRefusal.fields).length === 0 && <p>{previewRefusal.summary}</p>}
               </div>
             )}
-            {preview.error && !previewRefusal && <ErrorNote error={preview.error} />}
+            {preview.error && !previewRefusal && <ErrorNote error={preview.error} retry={() => void preview.refetch()} />}
             {preview.isPending && !preview.error && <Loading />}
             {preview.data && (
               <div aria-busy={preview.isFetching} className={previewRefusal ? 'templates-stale' : undefined}>
