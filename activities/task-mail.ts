@@ -1,7 +1,8 @@
 // The task-open email: each operator the task is for (its role, or its assignee) who has not turned it off, once per
 // task and operator, with a link to the task in the console; and the email to an operator a task is assigned to.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { activeOperatorsByIds, taskMailRecipients } from '../db/operators.ts';
-import { auditSent, deliverOnce, type EmailDeps, type EmailResult } from './email.ts';
+import { auditSent, deliverOnce, type EmailDeps } from './email.ts';
 import { isLeaseHeld } from './ledger.ts';
 import { compose } from './templates/compose.ts';
 
@@ -70,6 +71,9 @@ export function taskAssignedMail(t: OpenedTask, name: string, by: string, public
   ]);
 }
 
+/** How long a round's announcement waits for the mails another of its announcements is sending. */
+export const ROUND_MAIL_WAIT_MS = 5_000;
+
 export function createTaskMailActivities(deps: EmailDeps) {
   return {
     /**
@@ -101,25 +105,43 @@ export function createTaskMailActivities(deps: EmailDeps) {
     async announceTask(t: OpenedTask): Promise<{ sent: number; recipients: number }> {
       let sent = 0;
       const operators = await taskMailRecipients(deps.orm, t);
-      for (const op of operators) {
+      const announce = async (op: (typeof operators)[number]) => {
         const key = `${t.workflowId}:task-opened:${t.round ?? t.taskId}:${op.id}`;
         const mail = taskOpenedMail(t, op.name, deps.publicUrl);
-        let result: EmailResult;
-        try {
-          result = await deliverOnce(deps, {
-            idempotencyKey: key,
-            workflowId: t.workflowId,
-            template: 'taskOpened',
-            recipients: [op.email],
-            mail,
-          });
-        } catch (err) {
-          // Another task of the round holds this operator's mail: that announcement sends it (and retries it).
-          if (t.round && isLeaseHeld(err)) continue;
-          throw err;
-        }
+        const result = await deliverOnce(deps, {
+          idempotencyKey: key,
+          workflowId: t.workflowId,
+          template: 'taskOpened',
+          recipients: [op.email],
+          mail,
+        });
         await auditSent(deps.orm, { key, workflowId: t.workflowId, template: 'taskOpened', subject: mail.subject }, result);
         if (result.status === 'sent') sent += 1;
+      };
+      const heldByAnother: typeof operators = [];
+      for (const op of operators) {
+        try {
+          await announce(op);
+        } catch (err) {
+          // Another announcement of the round is sending this operator's mail: asked again once the others are sent.
+          if (!(t.round && isLeaseHeld(err))) throw err;
+          heldByAnother.push(op);
+        }
+      }
+      // That announcement is usually done within moments (the ledger then answers 'duplicate'). One still holding a
+      // mail after ROUND_MAIL_WAIT_MS fails this attempt, which Temporal retries once that lease is out: the mail of an
+      // announcement that died holding it is sent by this one, not lost.
+      const until = Date.now() + ROUND_MAIL_WAIT_MS;
+      for (const op of heldByAnother) {
+        for (;;) {
+          try {
+            await announce(op);
+            break;
+          } catch (err) {
+            if (!isLeaseHeld(err) || Date.now() >= until) throw err;
+            await sleep(200);
+          }
+        }
       }
       return { sent, recipients: operators.length };
     },

@@ -7,12 +7,13 @@ const LAST_INSTANT = Date.UTC(10000, 0, 1) - 1;
 /**
  * An instant with its offset ('2026-12-03T10:00:00+08:00'), as UTC ISO text, from 1970 through 9999 once the offset is
  * applied (PostgreSQL refuses year 0, which '0001-01-01T01:00+03:00' becomes). `overwrite`, not `transform`: the text
- * stays a string, so a response schema that holds one (a campaign's schedule) documents it as one.
+ * stays a string, so a response schema that holds one (a campaign's schedule) documents it as one. An overwrite runs
+ * after failed checks too, so text that is no time at all is left as it is (the checks have refused it).
  */
 export const instant = z.iso
   .datetime({ offset: true })
   .refine((s) => Date.parse(s) >= FIRST_INSTANT && Date.parse(s) <= LAST_INSTANT, 'must be from 1970 through 9999 (in UTC)')
-  .overwrite((s) => new Date(s).toISOString());
+  .overwrite((s) => (Number.isNaN(Date.parse(s)) ? s : new Date(s).toISOString()));
 
 /** Page parameters shared by list routes. */
 export const pageQuery = {

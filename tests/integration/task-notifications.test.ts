@@ -1,7 +1,8 @@
 // Task-open emails: the operators a task is for are emailed a link to it in the console, once per task and operator
 // (across retries), unless they turned it off for themselves; the inbox lists the most urgent first.
 import type { Transporter } from 'nodemailer';
-import { createTaskMailActivities, type OpenedTask } from '../../activities/task-mail.ts';
+import { createTaskMailActivities, ROUND_MAIL_WAIT_MS, type OpenedTask } from '../../activities/task-mail.ts';
+import { claimMail } from '../../db/email-outbox.ts';
 import { createMailer } from '../../runtime/mailer.ts';
 import { startStack, type Stack, type TestOperator } from '../support/stack.ts';
 import { recordHistory } from '../support/histories.ts';
@@ -192,6 +193,64 @@ test('each operator is emailed once per task, even when an attempt fails halfway
   await new Promise((r) => setTimeout(r, 300));
   expect(mailsTo(rita, task.taskId)).toHaveLength(1);
   expect(mailsTo(rob, task.taskId)).toHaveLength(1);
+  real.close();
+});
+
+test("a round's announcement sends the mail another of its announcements died holding, once that lease is out", async () => {
+  const real = createMailer(stack.mail.smtpUrl);
+  const deps = { orm: stack.db.orm, from: 'opsflow <opsflow@test>', publicUrl: 'http://opsflow.test', mailer: real };
+  const { announceTask } = createTaskMailActivities(deps);
+  const workflowId = `content-review:${crypto.randomUUID()}`;
+  const round = 'review-round-1';
+  const task = (title: string): OpenedTask => ({
+    taskId: crypto.randomUUID(),
+    workflowId,
+    title,
+    candidateRole: 'reviewer',
+    assigneeId: null,
+    priority: 'high',
+    dueAt: null,
+    round,
+  });
+  /** The first approval's announcement claimed the reviewer's mail of the round and died: nothing was sent. */
+  const heldBy = (op: TestOperator, leaseSeconds: number) => {
+    const key = `${workflowId}:task-opened:${round}:${op.id}`;
+    return claimMail(stack.db.orm, {
+      key,
+      messageId: `<${key}@test>`,
+      workflowId,
+      template: 'taskOpened',
+      subject: 'held',
+      recipients: [op.email],
+      leaseSeconds,
+    });
+  };
+  const ofRound = (op: TestOperator) => stack.mail.messages().filter((m) => m.to.includes(op.email) && m.subject.includes('Held round'));
+
+  // Rita's mail is held for a second more: the second approval's announcement waits it out and sends it.
+  expect(await heldBy(rita, 1)).toBe(1);
+  const second = await announceTask(task('Held round (approval 2)'));
+  expect(second).toEqual({ sent: 2, recipients: 2 });
+  await eventually(async () => ofRound(rita).length === 1 && ofRound(rob).length === 1, 'both mails');
+
+  // Held for longer than the announcement waits (ROUND_MAIL_WAIT_MS): the attempt fails, for Temporal to retry after
+  // the lease, rather than end as if the mail had gone.
+  const later = `${workflowId}-later`;
+  const other: OpenedTask = { ...task('Held round again'), workflowId: later };
+  const key = `${later}:task-opened:${round}:${rob.id}`;
+  await claimMail(stack.db.orm, {
+    key,
+    messageId: `<${key}@test>`,
+    workflowId: later,
+    template: 'taskOpened',
+    subject: 'held',
+    recipients: [rob.email],
+    leaseSeconds: 60,
+  });
+  const started = Date.now();
+  await expect(announceTask(other)).rejects.toMatchObject({ type: 'LeaseHeld' });
+  expect(Date.now() - started).toBeGreaterThanOrEqual(ROUND_MAIL_WAIT_MS);
+  expect(stack.mail.messages().filter((m) => m.to.includes(rob.email) && m.subject.includes('Held round again'))).toEqual([]);
   real.close();
 });
 

@@ -180,7 +180,10 @@ export async function startTemporalServer(dbFile: string): Promise<TemporalServe
           await connection.close();
         }
       } catch (err) {
-        if (Date.now() > until) throw new Error(`the Temporal dev server did not answer: ${String(err)}\n${output}`);
+        if (Date.now() > until) {
+          child.kill('SIGKILL'); // not left running: its output pipe would keep jest from exiting
+          throw new Error(`the Temporal dev server did not answer: ${String(err)}\n${output}`);
+        }
         await new Promise((r) => setTimeout(r, 200));
       }
     }
@@ -336,10 +339,9 @@ export async function startProcessStack({ name, smtpDelayMs }: { name: string; s
     startSmtpSink({ delayMs: smtpDelayMs }),
     freePort(),
   ] as const);
-  const failed = parts.find((p) => p.status === 'rejected');
-  if (failed) {
-    // What did start is stopped: a listening sink or a running server would keep jest from exiting after the failed
-    // suite (a CI run then sat out its time limit after a dev server that failed to start).
+  // What did start is stopped when a part fails: a listening sink or a running server would keep jest from exiting
+  // after the failed suite (a CI run then sat out its time limit after a dev server that failed to start).
+  const stopStarted = async () => {
     const [temporalPart, dbPart, sinkPart] = parts;
     await Promise.allSettled([
       temporalPart.status === 'fulfilled' ? temporalPart.value.stop('SIGKILL') : undefined,
@@ -347,11 +349,20 @@ export async function startProcessStack({ name, smtpDelayMs }: { name: string; s
       sinkPart.status === 'fulfilled' ? sinkPart.value.close() : undefined,
     ]);
     await rm(dir, { recursive: true, force: true });
+  };
+  const failed = parts.find((p) => p.status === 'rejected');
+  if (failed) {
+    await stopStarted();
     throw failed.reason;
   }
   const value = <T>(part: PromiseSettledResult<T>) => (part as PromiseFulfilledResult<T>).value;
   const [temporal, db, sink, apiPort] = [value(parts[0]), value(parts[1]), value(parts[2]), value(parts[3])];
-  const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+  const client = new Client({
+    connection: await Connection.connect({ address: temporal.address }).catch(async (err: unknown) => {
+      await stopStarted();
+      throw err;
+    }),
+  });
   const taskQueue = `${name}-${randomUUID()}`;
   const adminToken = randomBytes(32).toString('hex');
   const base = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue };

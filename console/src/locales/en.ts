@@ -49,7 +49,7 @@ export const en = {
     retry: 'Try again',
     unavailable_one: 'opsflow cannot reach its database or workflow engine just now. Try again in a second.',
     unavailable_other: 'opsflow cannot reach its database or workflow engine just now. Try again in {{count}} seconds.',
-    noAnswer: 'The process did not answer in time. Reload before trying again: it may have taken the step.',
+    noAnswer: 'The process did not answer in time. Reload to see where it stands before trying again.',
   },
 };
 export type Messages = typeof en;

@@ -47,6 +47,6 @@ export const zhCN: Messages = {
     retry: '重试',
     unavailable_one: 'opsflow 暂时无法连接数据库或工作流引擎，请 1 秒后重试。',
     unavailable_other: 'opsflow 暂时无法连接数据库或工作流引擎，请 {{count}} 秒后重试。',
-    noAnswer: '流程未能及时响应。请先刷新再重试：该操作可能已经生效。',
+    noAnswer: '流程未能及时响应。请刷新查看最新状态后再重试。',
   },
 };

@@ -86,12 +86,13 @@ export function SubmitForm({ session }: { session: Session }) {
       </p>
       <h1 id="content-form-title">{t('form.title')}</h1>
       <p className="muted">{t('form.intro')}</p>
-      {submit.error && (
+      {submit.error && !refusal && <ErrorNote error={submit.error} />}
+      {refusal && (
         <div role="alert" className="error">
           <p>
-            {t('form.refused')} {refusal?.summary ?? submit.error.message}
+            {t('form.refused')} {refusal.summary}
           </p>
-          {refusal && Object.keys(refusal.fields).length > 0 && (
+          {Object.keys(refusal.fields).length > 0 && (
             <ul>
               {Object.entries(refusal.fields).flatMap(([field, messages]) =>
                 messages.map((message) => (
