@@ -116,6 +116,8 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
   const draft = page.locator('.templates-preview-pair > div').nth(0);
   await draft.getByRole('alert').filter({ hasText: 'opsflow 暂时无法连接数据库或工作流引擎，请 1 秒后重试。' }).waitFor();
   await expect(draft.getByText('无法显示预览').count()).resolves.toBe(0);
+  // The last preview that rendered (the sample customer's) stays meanwhile, marked stale.
+  await draft.locator('.templates-stale .templates-frame').waitFor();
   expect(outages).toBe(3);
   await draft.getByRole('button', { name: '重试' }).click();
   await draft
@@ -128,6 +130,7 @@ test('an ops manager edits the tips message in Chinese, previews it for a custom
       throw new Error(`${String(err)}\nthe draft's preview pane: ${shown.slice(0, 600)}\nproblems: ${problems.join(' | ')}`);
     });
   await draft.getByText('两分钟就能学会').waitFor();
+  await draft.locator('.templates-stale').waitFor({ state: 'detached' });
   expect(outages).toBe(3);
   await page.unroute('**/templates/tips/preview');
   // The browser logs the outage's answers: the ones this test made.

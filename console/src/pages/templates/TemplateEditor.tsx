@@ -157,6 +157,13 @@ function EditorForm({
     placeholderData: keepPreviousData,
     refetchOnWindowFocus: false,
   });
+  // A failed query has no data (the placeholder lasts only while it is pending): the last preview that rendered stays,
+  // marked stale, while a refusal or an outage stands in for the current one.
+  const [lastPreview, setLastPreview] = useState(preview.data);
+  useEffect(() => {
+    if (preview.data) setLastPreview(preview.data);
+  }, [preview.data]);
+  const shownPreview = preview.data ?? lastPreview;
   const other = useQuery({
     queryKey: ['templates', 'preview', messageKey, 'live', compareWith, customer?.id ?? null],
     queryFn: async () =>
@@ -335,9 +342,9 @@ function EditorForm({
             )}
             {preview.error && !previewRefusal && <ErrorNote error={preview.error} retry={() => void preview.refetch()} />}
             {preview.isPending && !preview.error && <Loading />}
-            {preview.data && (
-              <div aria-busy={preview.isFetching} className={previewRefusal ? 'templates-stale' : undefined}>
-                <RenderedMail rendered={preview.data} title={t('preview.frameDraft', { locale: localeName(locale, i18n.language) })} />
+            {shownPreview && (
+              <div aria-busy={preview.isFetching} className={preview.error ? 'templates-stale' : undefined}>
+                <RenderedMail rendered={shownPreview} title={t('preview.frameDraft', { locale: localeName(locale, i18n.language) })} />
               </div>
             )}
           </div>
