@@ -16,7 +16,11 @@ import { redactUrl } from './redact.ts';
 
 export interface FieldError {
   field: string;
+  /** In English. */
   message: string;
+  /** What is wrong, for a client that says it in its own words (the console in Chinese): see fieldCode. */
+  code?: string;
+  params?: Record<string, unknown>;
 }
 
 export class HttpError extends Error {
@@ -58,8 +62,35 @@ export function zodFields(error: z.ZodError, prefix?: string): FieldError[] {
     const path = i.path.map((p, n) => (typeof p === 'number' ? `[${p}]` : n === 0 ? String(p) : `.${String(p)}`)).join('');
     const field = [prefix, path].filter(Boolean).join('.') || (prefix ?? 'body');
     const message = i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message;
-    return { field, message };
+    return { field, message, ...fieldCode(i) };
   });
+}
+
+/**
+ * A check's code and figures, from zod's issue; a refinement names its own code in its params (`{ code: 'not_after',
+ * other: 'startAt' }`). A client says the known ones in its own words and shows `message` for the rest.
+ */
+function fieldCode(i: z.core.$ZodIssue): Pick<FieldError, 'code' | 'params'> {
+  switch (i.code) {
+    case 'too_small':
+      return { code: i.code, params: { origin: i.origin, minimum: Number(i.minimum), inclusive: i.inclusive ?? true } };
+    case 'too_big':
+      return { code: i.code, params: { origin: i.origin, maximum: Number(i.maximum), inclusive: i.inclusive ?? true } };
+    case 'invalid_type':
+      return { code: i.code, params: { expected: i.expected, missing: /received undefined$/.test(i.message) } };
+    case 'invalid_format':
+      return { code: i.code, params: { format: i.format } };
+    case 'invalid_value':
+      return { code: i.code, params: { values: i.values.map(String) } };
+    case 'unrecognized_keys':
+      return { code: i.code, params: { keys: i.keys } };
+    case 'custom': {
+      const { code, ...params } = (i.params ?? {}) as Record<string, unknown>;
+      return typeof code === 'string' ? { code, params } : {};
+    }
+    default:
+      return {};
+  }
 }
 
 /** Failure types raised on purpose by workflows and what they mean over HTTP. */

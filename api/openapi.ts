@@ -19,7 +19,24 @@ const errorBody = z.object({
   error: z.object({
     code: z.string(),
     message: z.string(),
-    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    fields: z
+      .array(
+        z.object({
+          field: z.string(),
+          message: z.string().describe('in English'),
+          code: z
+            .string()
+            .optional()
+            .describe(
+              "what is wrong, for a client that says it in its own words: a check's code (too_small, too_big, invalid_type, invalid_format, invalid_value, unrecognized_keys) or a refusal's own (in_past, not_after, over_budget)",
+            ),
+          params: z
+            .record(z.string(), z.unknown())
+            .optional()
+            .describe('its figures: origin (string, number, array), minimum, maximum, inclusive, format, values, keys, missing, other'),
+        }),
+      )
+      .optional(),
   }),
 });
 

@@ -143,7 +143,11 @@ const specFields = {
       endAt: instant,
     })
     .strict()
-    .refine((s) => Date.parse(s.endAt) > Date.parse(s.startAt), { message: 'must be after startAt', path: ['endAt'] }),
+    .refine((s) => Date.parse(s.endAt) > Date.parse(s.startAt), {
+      message: 'must be after startAt',
+      path: ['endAt'],
+      params: { code: 'not_after', other: 'startAt' },
+    }),
   sendRate: z.number().positive().max(10_000).default(50).describe('emails per second'),
   guards: z
     .array(
@@ -193,9 +197,17 @@ function toSpec(s: SpecIn): CampaignSpec {
 /** What the schema alone cannot check: the end must be ahead, and the budget must pay for a send. */
 function checkSpec(spec: CampaignSpec): void {
   const fields = [
-    ...(Date.parse(spec.schedule.endAt) <= Date.now() ? [{ field: 'schedule.endAt', message: 'must be in the future' }] : []),
+    ...(Date.parse(spec.schedule.endAt) <= Date.now()
+      ? [{ field: 'schedule.endAt', message: 'must be in the future', code: 'in_past' }]
+      : []),
     ...(spec.budget.costPerSend > spec.budget.total
-      ? [{ field: 'budget.costPerSend', message: 'must not exceed budget.total: the budget would not pay for one send' }]
+      ? [
+          {
+            field: 'budget.costPerSend',
+            message: 'must not exceed budget.total: the budget would not pay for one send',
+            code: 'over_budget',
+          },
+        ]
       : []),
   ];
   if (fields.length) throw unprocessable('the campaign could not run', fields);

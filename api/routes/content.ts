@@ -252,7 +252,7 @@ export function contentRouter({ orm, temporal, taskQueue, log, deadline }: ApiDe
         );
       }
       if (body.publishAt && Date.parse(body.publishAt) <= Date.now()) {
-        throw unprocessable('publishAt is in the past', [{ field: 'publishAt', message: 'must be in the future' }]);
+        throw unprocessable('publishAt is in the past', [{ field: 'publishAt', message: 'must be in the future', code: 'in_past' }]);
       }
       const id = randomUUID();
       const workflowId = contentReviewId(id);

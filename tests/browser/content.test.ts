@@ -2,7 +2,7 @@
 // in with the emailed link and approves S-tier content in the inbox, a second reviewer approves, the detail shows it
 // published and delivered), the submit form with a refusal, schedule and withdraw, and the list at 1,200 items.
 import type { Page } from 'playwright-core';
-import { expectAccessible, startStackAndBrowser, signInWithToken, type TestBrowser } from '../support/browser.ts';
+import { expectAccessible, startStackAndBrowser, signInByApi, signInWithToken, type TestBrowser } from '../support/browser.ts';
 import type { Stack, TestOperator } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -160,6 +160,22 @@ test('the submit form: a refusal shows the field reason and keeps the input; the
   expect(await page.getByRole('checkbox', { name: 'blog' }).isChecked()).toBe(true);
   await expectAccessible(page);
   // Nothing was started.
+  expect(await mine()).toBe(before);
+
+  // In 简体中文 the field's reason is said in Chinese (the API adds its code to its English words).
+  const zh = await browser.openPage({ locale: 'zh-CN' });
+  await signInByApi(zh.page, stack.baseUrl, mia.token, '/console/content/new');
+  await zh.page.getByRole('heading', { name: '提交内容', level: 1 }).waitFor();
+  await zh.page.getByLabel('标题').fill('夏季预告');
+  await zh.page.getByLabel('正文').fill('夏天就要来了：六月上新颜色，敬请期待。');
+  await zh.page.getByRole('radio', { name: /B 级：/ }).check();
+  await zh.page.getByRole('checkbox', { name: 'blog' }).check();
+  await zh.page.getByLabel('发布时间（可选）').fill('2020-06-01T09:00');
+  await zh.page.getByRole('button', { name: '提交审核' }).click();
+  const zhAlert = zh.page.getByRole('alert').filter({ hasText: '发布时间（可选）：必须是将来的时间' });
+  await zhAlert.waitFor();
+  await expect(zhAlert.textContent()).resolves.toMatch(/^内容未能提交：\s*请按下列各项修改。/); // not 'publishAt is in the past'
+  expect(zh.problems).toEqual([]);
   expect(await mine()).toBe(before);
 
   // A time next year: B-tier content with clean checks is approved at once and waits for it.

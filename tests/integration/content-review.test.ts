@@ -319,7 +319,28 @@ test('malformed input gets a 400 or 422 naming the field, and nothing is started
     expect(res.body.error.fields.map((f: { field: string }) => f.field)).toContain(field);
   }
   const noChannel = await stack.api('POST', '/content', { token: author.token, body: { title: 'x', body: 'y', tier: 'A', channels: [] } });
-  expect(noChannel.body.error.fields).toEqual([{ field: 'channels', message: 'choose at least one channel' }]);
+  // Each reason carries its check's code and figures, for a client that says it in its own words (the console in
+  // Chinese); a refusal of the API's own names its own code.
+  expect(noChannel.body.error.fields).toEqual([
+    {
+      field: 'channels',
+      message: 'choose at least one channel',
+      code: 'too_small',
+      params: { origin: 'array', minimum: 1, inclusive: true },
+    },
+  ]);
+  const post = async (over: Record<string, unknown>) =>
+    (await stack.api('POST', '/content', { token: author.token, body: { title: 'x', body: 'y', tier: 'A', channels: ['blog'], ...over } }))
+      .body.error.fields;
+  expect(await post({ publishAt: 'tomorrow' })).toContainEqual(
+    expect.objectContaining({ field: 'publishAt', code: 'invalid_format', params: { format: 'datetime' } }),
+  );
+  expect(await post({ publishAt: '2001-01-01T00:00:00Z' })).toEqual([
+    { field: 'publishAt', message: 'must be in the future', code: 'in_past' },
+  ]);
+  expect(await post({ title: 'x'.repeat(1001) })).toEqual([
+    expect.objectContaining({ field: 'title', code: 'too_big', params: { origin: 'string', maximum: 1000, inclusive: true } }),
+  ]);
   const notJson = await stack.api('POST', '/content', { token: author.token, raw: '{"title": ' });
   expect(notJson.status).toBe(400);
   const nul = await stack.api('POST', '/content', {

@@ -23,7 +23,11 @@ export async function announceOpened(view: TaskView, makers: readonly string[], 
     if (!(err instanceof ActivityFailure)) throw err;
     const reason = err.cause?.message ?? err.message;
     log.warn('task-open email not sent', { taskId, reason });
-    await audit('email.failed', { type: 'email', id: `${workflowId}:task-opened:${taskId}` }, { template: 'taskOpened', reason });
+    await audit(
+      'email.failed',
+      { type: 'email', id: `${workflowId}:task-opened:${shared?.key ?? taskId}` },
+      { template: 'taskOpened', reason },
+    );
   }
 }
 

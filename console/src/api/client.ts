@@ -1,6 +1,8 @@
 // The typed API client: paths and shapes come from schema.d.ts, generated from the API's own OpenAPI document, so a
 // renamed field or route fails the console's type-check. Same origin: the session cookie goes along by itself.
 import createClient, { type Middleware } from 'openapi-fetch';
+import i18n from '../i18n.ts';
+import { fieldMessage, fieldsSummary } from './field-messages.ts';
 import type { components, paths } from './schema.d.ts';
 
 export type Task = paths['/tasks']['get']['responses']['200']['content']['application/json']['items'][number];
@@ -78,7 +80,8 @@ export function unwrapWithFields<T>(result: Answer<T>, inputOf: (field: string) 
     if (!(err instanceof ApiError) || err.status >= 500) throw err;
     const body = result.error as Partial<ApiErrorBody> | undefined;
     const fields: Record<string, string[]> = {};
-    for (const { field, message } of body?.error?.fields ?? []) (fields[inputOf(field)] ??= []).push(message);
-    throw new FieldRefusal(err, body?.error?.message ?? err.message, fields);
+    const given = body?.error?.fields ?? [];
+    for (const f of given) (fields[inputOf(f.field)] ??= []).push(fieldMessage(f, i18n.language));
+    throw new FieldRefusal(err, fieldsSummary(given, i18n.language) ?? body?.error?.message ?? err.message, fields);
   }
 }

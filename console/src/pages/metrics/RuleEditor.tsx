@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, type Session } from '../../api/client.ts';
+import { api, FieldRefusal, unwrap, unwrapWithFields, type Session } from '../../api/client.ts';
 import { Facts } from '../../components/Facts.tsx';
 import { ErrorNote, Loading, usePageTitle } from '../../components/page.tsx';
 import { formatDateTime } from '../../format.ts';
@@ -13,14 +13,12 @@ import {
   AGGREGATIONS,
   canWrite,
   COMPARISONS,
-  FieldsError,
   formatLabels,
   NO_DATA,
   parseLabels,
   ROLES,
   SEGMENTS,
   SEVERITIES,
-  unwrapFields,
   type Rule,
   type RuleAction,
   type RuleBody,
@@ -149,7 +147,7 @@ export function RuleEditor({ session, ruleId }: { session: Session; ruleId?: str
   const { t } = useTranslation('metrics');
   const rule = useQuery({
     queryKey: ['rule', ruleId],
-    queryFn: async () => unwrapFields(await api.GET('/rules/{id}', { params: { path: { id: ruleId! } } })),
+    queryFn: async () => unwrap(await api.GET('/rules/{id}', { params: { path: { id: ruleId! } } })),
     enabled: ruleId !== undefined,
     refetchInterval: 10_000,
   });
@@ -195,7 +193,8 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
   };
   const onRefusal = (err: Error) => {
     const next: Partial<Record<keyof Draft | 'form', string>> = {};
-    if (err instanceof FieldsError) for (const f of err.fields) next[inputOf(f.field)] ??= f.message;
+    if (err instanceof FieldRefusal)
+      for (const [input, messages] of Object.entries(err.fields)) next[input as keyof Draft | 'form'] ??= messages[0];
     setErrors(next);
   };
 
@@ -204,10 +203,11 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
       const to = new Date();
       const from = new Date(to.getTime() - RANGES[range]);
       const { name, ...rest } = body;
-      return unwrapFields(
+      return unwrapWithFields(
         await api.POST('/rules/dry-run', {
           body: { ...rest, ...(name.trim() ? { name } : {}), from: from.toISOString(), to: to.toISOString() },
         }),
+        inputOf,
       );
     },
     onError: onRefusal,
@@ -215,10 +215,10 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
   });
   const save = useMutation({
     mutationFn: async (body: RuleBody) => {
-      if (!rule) return unwrapFields(await api.POST('/rules', { body }));
+      if (!rule) return unwrapWithFields(await api.POST('/rules', { body }), inputOf);
       const before = bodyOf(draftOf(rule), rule.labels) as Record<string, unknown>;
       const changed = Object.fromEntries(Object.entries(body).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(before[k])));
-      return unwrapFields(await api.PATCH('/rules/{id}', { params: { path: { id: rule.id } }, body: changed }));
+      return unwrapWithFields(await api.PATCH('/rules/{id}', { params: { path: { id: rule.id } }, body: changed }), inputOf);
     },
     onError: onRefusal,
     onSuccess: (stored) => {
@@ -230,7 +230,7 @@ function RuleForm({ session, rule }: { session: Session; rule?: Rule }) {
     },
   });
   const remove = useMutation({
-    mutationFn: async () => unwrapFields(await api.DELETE('/rules/{id}', { params: { path: { id: rule!.id } } })),
+    mutationFn: async () => unwrap(await api.DELETE('/rules/{id}', { params: { path: { id: rule!.id } } })),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: ['rules'] });
       navigate('/console/metrics');

@@ -1,7 +1,6 @@
-// The metrics area's types (from the generated API schema), the choices the rule form offers, and an unwrap that
-// keeps the API's field errors apart so the form can show each beside its input.
-import { ApiError, type Role } from '../../api/client.ts';
-import type { components, paths } from '../../api/schema.d.ts';
+// The metrics area's types (from the generated API schema) and the choices the rule form offers.
+import type { Role } from '../../api/client.ts';
+import type { paths } from '../../api/schema.d.ts';
 
 type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 export type Rule = Json<paths['/rules/{id}']['get']['responses']['200']>;
@@ -22,25 +21,6 @@ export const SEGMENTS = ['champions', 'loyal', 'new', 'potential', 'at_risk', 'h
 export const ROLES = ['oncall', 'ops_manager', 'admin', 'analyst', 'reviewer', 'legal'] as const satisfies readonly Role[];
 /** Who may write rules (the API decides; this only hides buttons that would be refused). */
 export const canWrite = (roles: readonly Role[]) => roles.includes('admin') || roles.includes('ops_manager');
-
-/** A refusal with the API's field errors (`threshold`, `action.campaignId`), for the form to place beside its inputs. */
-export class FieldsError extends ApiError {
-  readonly fields: { field: string; message: string }[];
-  constructor(status: number, message: string, fields: { field: string; message: string }[]) {
-    super(status, message);
-    this.fields = fields;
-  }
-}
-
-export function unwrapFields<T>(result: { data?: T; error?: unknown; response: Response }): T {
-  if (result.error !== undefined || !result.response.ok) {
-    const body = result.error as Partial<components['schemas']['Error']> | undefined;
-    const fields = body?.error?.fields ?? [];
-    const message = body?.error?.message ?? `${result.response.status} ${result.response.statusText}`;
-    throw new FieldsError(result.response.status, message, fields);
-  }
-  return result.data as T;
-}
 
 /** `region:eu, app:web` → `{region: 'eu', app: 'web'}` (the API's own query format); null when a pair has no name. */
 export function parseLabels(text: string): Record<string, string> | null {

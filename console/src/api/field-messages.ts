@@ -1,0 +1,59 @@
+// The API's field refusals in the console's language. The API words them in English and adds a code with its figures
+// (api/errors.ts fieldCode); English shows the API's words, Chinese says the known codes in its own and shows the
+// API's words for the rest.
+import type { components } from './schema.d.ts';
+
+type FieldError = NonNullable<components['schemas']['Error']['error']['fields']>[number];
+type Params = Record<string, unknown>;
+
+const num = (v: unknown) => (typeof v === 'number' ? v.toLocaleString('zh-CN') : String(v));
+const list = (v: unknown) => (Array.isArray(v) ? v.join('、') : String(v));
+
+const FORMATS_ZH: Record<string, string> = {
+  datetime: '不是有效的日期时间（例如 2026-12-05T10:00:00+08:00）',
+  email: '不是有效的邮箱地址',
+  uuid: '不是有效的 ID',
+  url: '不是有效的网址',
+};
+
+const ZH: Record<string, (p: Params) => string | undefined> = {
+  too_small: (p) =>
+    p.origin === 'string'
+      ? `至少 ${num(p.minimum)} 个字符`
+      : p.origin === 'array' || p.origin === 'set'
+        ? `至少 ${num(p.minimum)} 项`
+        : p.inclusive === false
+          ? `必须大于 ${num(p.minimum)}`
+          : `不能小于 ${num(p.minimum)}`,
+  too_big: (p) =>
+    p.origin === 'string'
+      ? `最多 ${num(p.maximum)} 个字符`
+      : p.origin === 'array' || p.origin === 'set'
+        ? `最多 ${num(p.maximum)} 项`
+        : p.inclusive === false
+          ? `必须小于 ${num(p.maximum)}`
+          : `不能大于 ${num(p.maximum)}`,
+  invalid_type: (p) => (p.missing ? '必填' : undefined),
+  invalid_format: (p) => FORMATS_ZH[String(p.format)] ?? '格式不正确',
+  invalid_value: (p) => `只能是：${list(p.values)}`,
+  unrecognized_keys: (p) => `未知字段：${list(p.keys)}`,
+  in_past: () => '必须是将来的时间',
+  not_after: () => '必须晚于开始时间',
+  over_budget: () => '不能超过总预算：预算不够发送一封',
+};
+
+const said = (error: FieldError): string | undefined => (error.code ? ZH[error.code]?.(error.params ?? {}) : undefined);
+
+/** A field refusal's message in `language` (an API code the console does not know keeps the API's words). */
+export function fieldMessage(error: FieldError, language: string): string {
+  return (language.startsWith('zh') && said(error)) || error.message;
+}
+
+/**
+ * The refusal's own line in `language` when its fields say the rest: in Chinese, instead of the API's English summary
+ * ('publishAt is in the past') when each of its fields is said in Chinese; undefined keeps the API's.
+ */
+export function fieldsSummary(errors: FieldError[], language: string): string | undefined {
+  if (!language.startsWith('zh') || errors.length === 0 || !errors.every((e) => said(e) !== undefined)) return undefined;
+  return '请按下列各项修改。';
+}
