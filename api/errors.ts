@@ -86,7 +86,8 @@ function fieldCode(i: z.core.$ZodIssue): Pick<FieldError, 'code' | 'params'> {
       return { code: i.code, params: { keys: i.keys } };
     case 'custom': {
       const { code, ...params } = (i.params ?? {}) as Record<string, unknown>;
-      return typeof code === 'string' ? { code, params } : {};
+      if (typeof code !== 'string') return {};
+      return Object.keys(params).length ? { code, params } : { code };
     }
     default:
       return {};

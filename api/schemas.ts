@@ -12,7 +12,10 @@ const LAST_INSTANT = Date.UTC(10000, 0, 1) - 1;
  */
 export const instant = z.iso
   .datetime({ offset: true })
-  .refine((s) => Date.parse(s) >= FIRST_INSTANT && Date.parse(s) <= LAST_INSTANT, 'must be from 1970 through 9999 (in UTC)')
+  .refine((s) => Date.parse(s) >= FIRST_INSTANT && Date.parse(s) <= LAST_INSTANT, {
+    message: 'must be from 1970 through 9999 (in UTC)',
+    params: { code: 'years_1970_9999' },
+  })
   .overwrite((s) => (Number.isNaN(Date.parse(s)) ? s : new Date(s).toISOString()));
 
 /** Page parameters shared by list routes. */
@@ -39,10 +42,13 @@ export const locale = z
 
 /** A duration as people write it ('30s', '5m', '24h', '14d'), from `min` to `max` ms; `label` names the bounds. */
 export const durationBetween = (min: number, max: number, label: string) =>
-  z.string().refine((s) => {
-    const v = parseDuration(s);
-    return v !== undefined && v >= min && v <= max;
-  }, `must be a duration from ${label}, such as '30s', '5m', '24h' or '14d'`);
+  z.string().refine(
+    (s) => {
+      const v = parseDuration(s);
+      return v !== undefined && v >= min && v <= max;
+    },
+    { message: `must be a duration from ${label}, such as '30s', '5m', '24h' or '14d'`, params: { code: 'duration', range: label } },
+  );
 
 /** The most items a batch route takes in one request (customers, events). */
 export const BATCH_LIMIT = 10_000;

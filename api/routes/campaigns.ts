@@ -59,7 +59,11 @@ const template = (max: number) =>
     .superRefine((text, ctx) => {
       for (const { field, known } of templateFields(text)) {
         if (!known)
-          ctx.addIssue({ code: 'custom', message: `unknown template field {{${field}}}; the fields are ${TEMPLATE_FIELDS.join(', ')}` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown template field {{${field}}}; the fields are ${TEMPLATE_FIELDS.join(', ')}`,
+            params: { code: 'unknown_template_field', field, fields: [...TEMPLATE_FIELDS] },
+          });
       }
     });
 const message = z.object({ subject: template(300), body: template(100_000) }).strict();
@@ -79,12 +83,18 @@ const abTest = z
       .array(variant)
       .min(2)
       .max(10)
-      .refine((v) => new Set(v.map((x) => x.name)).size === v.length, 'variant names must be unique')
-      .refine((v) => v.every((x) => x.split === undefined) || v.every((x) => x.split !== undefined), 'give every variant a split, or none')
-      .refine(
-        (v) => v.some((x) => x.split === undefined) || Math.abs(v.reduce((s, x) => s + x.split!, 0) - 100) < 1e-6,
-        'the splits must add up to 100',
-      ),
+      .refine((v) => new Set(v.map((x) => x.name)).size === v.length, {
+        message: 'variant names must be unique',
+        params: { code: 'names_repeat' },
+      })
+      .refine((v) => v.every((x) => x.split === undefined) || v.every((x) => x.split !== undefined), {
+        message: 'give every variant a split, or none',
+        params: { code: 'splits_some' },
+      })
+      .refine((v) => v.some((x) => x.split === undefined) || Math.abs(v.reduce((s, x) => s + x.split!, 0) - 100) < 1e-6, {
+        message: 'the splits must add up to 100',
+        params: { code: 'splits_sum' },
+      }),
     testShare: z.number().gt(0).lt(1).describe('fraction of the audience in the test (0.2 = 20%); the rest gets the winner'),
     testDuration: durationBetween(10_000, 30 * DAY, "'10s' to '30d'").describe(
       'results collected after the test sends, before the winner is chosen',
@@ -105,6 +115,7 @@ const goal = z
   .refine((g) => g.metric !== 'conversion_rate' || g.target <= 1, {
     message: 'a conversion_rate target is a fraction from 0 to 1',
     path: ['target'],
+    params: { code: 'rate_fraction' },
   });
 
 const audience = z
@@ -122,7 +133,10 @@ const audience = z
       .optional(),
   })
   .strict()
-  .refine((a) => a.segment !== undefined || Object.keys(a.filters ?? {}).length > 0, 'name a segment or at least one filter');
+  .refine((a) => a.segment !== undefined || Object.keys(a.filters ?? {}).length > 0, {
+    message: 'name a segment or at least one filter',
+    params: { code: 'no_audience' },
+  });
 
 const specFields = {
   name: z.string().trim().min(1).max(200),
@@ -171,6 +185,7 @@ const specIn = z
   .refine((s) => (s.message ? 1 : 0) + (s.abTest ? 1 : 0) === 1, {
     message: 'give a message, or an abTest with variants (not both)',
     path: ['message'],
+    params: { code: 'message_or_ab' },
   });
 type SpecIn = z.infer<typeof specIn>;
 
@@ -466,6 +481,7 @@ export function campaignsRouter({ orm, temporal, taskQueue, log, deadline, publi
         .refine((s) => (s.message ? 1 : 0) + (s.abTest ? 1 : 0) === 1, {
           message: 'give a message, or an abTest with variants (not both)',
           path: ['message'],
+          params: { code: 'message_or_ab' },
         }),
       status: 202,
       response: z.object({

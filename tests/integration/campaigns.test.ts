@@ -97,14 +97,15 @@ afterAll(async () => {
 
 test('bad input answers 4xx naming the field and starts nothing', async () => {
   const tag = `bad-${run}`;
-  const cases: [Record<string, unknown>, number, string][] = [
-    [spec(tag, { audience: { segment: 'whales' } }), 400, 'audience.segment'],
-    [spec(tag, { schedule: { startAt: iso(hour), endAt: iso(-hour) } }), 400, 'schedule.endAt'],
-    [spec(tag, { budget: { total: -5, currency: 'USD', costPerSend: 0.1 } }), 400, 'budget.total'],
-    [spec(tag, { message: { subject: 'Hi {{nickname}}', body: 'x' } }), 400, 'message.subject'],
-    [spec(tag, { schedule: { startAt: iso(-2 * hour), endAt: iso(-hour) } }), 422, 'schedule.endAt'],
-    [spec(tag, { audience: {} }), 400, 'audience'],
-    [spec(tag, { budget: { total: 1, currency: 'USD', costPerSend: 2 } }), 422, 'budget.costPerSend'],
+  // Each with the code a client says in its own words (the console in Chinese).
+  const cases: [Record<string, unknown>, number, string, string][] = [
+    [spec(tag, { audience: { segment: 'whales' } }), 400, 'audience.segment', 'invalid_value'],
+    [spec(tag, { schedule: { startAt: iso(hour), endAt: iso(-hour) } }), 400, 'schedule.endAt', 'not_after'],
+    [spec(tag, { budget: { total: -5, currency: 'USD', costPerSend: 0.1 } }), 400, 'budget.total', 'too_small'],
+    [spec(tag, { message: { subject: 'Hi {{nickname}}', body: 'x' } }), 400, 'message.subject', 'unknown_template_field'],
+    [spec(tag, { schedule: { startAt: iso(-2 * hour), endAt: iso(-hour) } }), 422, 'schedule.endAt', 'in_past'],
+    [spec(tag, { audience: {} }), 400, 'audience', 'no_audience'],
+    [spec(tag, { budget: { total: 1, currency: 'USD', costPerSend: 2 } }), 422, 'budget.costPerSend', 'over_budget'],
     [
       {
         ...spec(tag),
@@ -112,12 +113,13 @@ test('bad input answers 4xx naming the field and starts nothing', async () => {
       },
       400,
       'message',
+      'message_or_ab',
     ],
   ];
-  for (const [body, status, field] of cases) {
+  for (const [body, status, field, code] of cases) {
     const res = await stack.api('POST', '/campaigns', { token: owner.token, body });
     expect({ field, status: res.status }).toEqual({ field, status });
-    expect(res.body.error.fields.map((f: { field: string }) => f.field)).toContain(field);
+    expect(res.body.error.fields.map((f: { field: string; code?: string }) => [f.field, f.code])).toContainEqual([field, code]);
   }
   const [{ n }] = await sql<{ n: number }>('select count(*)::int as n from campaigns');
   expect(n).toBe(0);

@@ -202,7 +202,9 @@ test('an instant outside 1970-9999 once its offset is applied is a 400 naming it
   const from = encodeURIComponent('0001-01-01T01:51:10.265+03:15');
   const res = await call('GET', `/audit?from=${from}`);
   expect(res.status).toBe(400);
-  expect(res.json().error.fields).toEqual([{ field: 'query.from', message: 'must be from 1970 through 9999 (in UTC)' }]);
+  expect(res.json().error.fields).toEqual([
+    { field: 'query.from', message: 'must be from 1970 through 9999 (in UTC)', code: 'years_1970_9999' },
+  ]);
   expect((await call('GET', `/audit?to=${encodeURIComponent('2026-12-03T10:00:00+08:00')}`)).status).toBe(200);
 });
 

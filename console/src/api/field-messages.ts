@@ -34,12 +34,22 @@ const ZH: Record<string, (p: Params) => string | undefined> = {
           ? `必须小于 ${num(p.maximum)}`
           : `不能大于 ${num(p.maximum)}`,
   invalid_type: (p) => (p.missing ? '必填' : undefined),
-  invalid_format: (p) => FORMATS_ZH[String(p.format)] ?? '格式不正确',
+  // A pattern's own words (a metric name's rule, say) say more than 格式不正确: those stay the API's.
+  invalid_format: (p) => FORMATS_ZH[String(p.format)],
   invalid_value: (p) => `只能是：${list(p.values)}`,
   unrecognized_keys: (p) => `未知字段：${list(p.keys)}`,
   in_past: () => '必须是将来的时间',
   not_after: () => '必须晚于开始时间',
   over_budget: () => '不能超过总预算：预算不够发送一封',
+  years_1970_9999: () => '必须在 1970 年至 9999 年之间（UTC）',
+  duration: (p) => `必须是 ${String(p.range).replace(' to ', ' 至 ')} 之间的时长，如 30s、5m、24h 或 14d`,
+  names_repeat: () => '版本名称不能重复',
+  splits_some: () => '要么每个版本都填写比例，要么都不填',
+  splits_sum: () => '各版本的比例之和必须是 100',
+  rate_fraction: () => '转化率目标是 0 到 1 之间的小数',
+  no_audience: () => '请选择一个分群，或至少一个筛选条件',
+  message_or_ab: () => '请填写邮件内容，或设置 A/B 测试的版本（二者选一）',
+  unknown_template_field: (p) => `未知的模板字段 {{${String(p.field)}}}；可用字段：${list(p.fields)}`,
 };
 
 const said = (error: FieldError): string | undefined => (error.code ? ZH[error.code]?.(error.params ?? {}) : undefined);
