@@ -16,23 +16,16 @@ const FORMATS_ZH: Record<string, string> = {
   url: '不是有效的网址',
 };
 
+/** A bound on a text's length, a list's size or a number, in the words for its side (至少 … or 最多 …). */
+function bound(p: Params, limit: unknown, words: { count: string; strict: string; inclusive: string }): string {
+  if (p.origin === 'string') return `${words.count} ${num(limit)} 个字符`;
+  if (p.origin === 'array' || p.origin === 'set') return `${words.count} ${num(limit)} 项`;
+  return `${p.inclusive === false ? words.strict : words.inclusive} ${num(limit)}`;
+}
+
 const ZH: Record<string, (p: Params) => string | undefined> = {
-  too_small: (p) =>
-    p.origin === 'string'
-      ? `至少 ${num(p.minimum)} 个字符`
-      : p.origin === 'array' || p.origin === 'set'
-        ? `至少 ${num(p.minimum)} 项`
-        : p.inclusive === false
-          ? `必须大于 ${num(p.minimum)}`
-          : `不能小于 ${num(p.minimum)}`,
-  too_big: (p) =>
-    p.origin === 'string'
-      ? `最多 ${num(p.maximum)} 个字符`
-      : p.origin === 'array' || p.origin === 'set'
-        ? `最多 ${num(p.maximum)} 项`
-        : p.inclusive === false
-          ? `必须小于 ${num(p.maximum)}`
-          : `不能大于 ${num(p.maximum)}`,
+  too_small: (p) => bound(p, p.minimum, { count: '至少', strict: '必须大于', inclusive: '不能小于' }),
+  too_big: (p) => bound(p, p.maximum, { count: '最多', strict: '必须小于', inclusive: '不能大于' }),
   invalid_type: (p) => (p.missing ? '必填' : undefined),
   // A pattern's own words (a metric name's rule, say) say more than 格式不正确: those stay the API's.
   invalid_format: (p) => FORMATS_ZH[String(p.format)],

@@ -9,7 +9,7 @@ import { ErrorNote, Loading } from '../../components/page.tsx';
 import { formatDateTime } from '../../format.ts';
 import { Link, navigate } from '../../router.tsx';
 import { Due, Holder, isActive, kindLabel, Priority } from './Inbox.tsx';
-import { getTask, keys, listTasksOf } from './inbox-api.ts';
+import { getTask, keys, listTasks } from './inbox-api.ts';
 import { CampaignApprovalView } from './views/CampaignApprovalView.tsx';
 import { ContentReviewView } from './views/ContentReviewView.tsx';
 import { ContractApprovalView, ContractRenewalView } from './views/ContractViews.tsx';
@@ -168,7 +168,7 @@ function TaskBody({
 function OtherTasks({ task, me }: { task: Task; me: string }) {
   const { t } = useTranslation('inbox');
   const of = { entityType: task.entityType, entityId: task.entityId };
-  const tasks = useQuery({ queryKey: keys.tasksOf(of), queryFn: () => listTasksOf(of) });
+  const tasks = useQuery({ queryKey: keys.tasksOf(of), queryFn: () => listTasks({ ...of, status: 'active', limit: 20, offset: 0 }) });
   const others = (tasks.data?.items ?? []).filter((other) => other.id !== task.id);
   if (others.length === 0) return null;
   return (

@@ -17,21 +17,20 @@ export const KINDS = [
 export const keys = {
   tasks: ['tasks'] as const,
   task: (id: string) => ['tasks', 'one', id] as const,
-  tasksOf: (of: TasksOf) => ['tasks', 'of', of] as const,
+  tasksOf: (of: { entityType: string; entityId: string }) => ['tasks', 'of', of] as const,
   preferences: ['operator-preferences'] as const,
 };
 
-export async function listTasks(query: { status: Status; kind?: string; limit: number; offset: number }) {
+/** A page of the tasks the operator may see; `entityType` and `entityId` narrow it to one item's. */
+export async function listTasks(query: {
+  status: Status;
+  kind?: string;
+  entityType?: string;
+  entityId?: string;
+  limit: number;
+  offset: number;
+}) {
   return unwrap(await api.GET('/tasks', { params: { query } }));
-}
-
-/** An item's tasks waiting for a decision (the API lists only those the operator may see). */
-export interface TasksOf {
-  entityType: string;
-  entityId: string;
-}
-export async function listTasksOf(of: TasksOf) {
-  return unwrap(await api.GET('/tasks', { params: { query: { ...of, status: 'active', limit: 20 } } }));
 }
 
 export async function getTask(id: string) {
